@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/**
+ * @title ICredentialRegistry
+ * @notice Anchors verifiable micro-credentials of the IT Hub Hoogeveen.
+ *
+ * An accredited issuer (an education partner) anchors one Merkle root per cohort. Each leaf commits
+ * to one credential digest, in the format of OpenZeppelin's StandardMerkleTree with the single
+ * value type `bytes32`:
+ *
+ *     leaf = keccak256(bytes.concat(keccak256(abi.encode(credentialDigest))))
+ *
+ * with sorted-pair hashing (`MerkleProof.verify`). Nothing personal is stored: roots, digests,
+ * revocations and the names of partner organisations only.
+ *
+ * Issuers are accredited and suspended only by the governor, which after deployment is the
+ * stichting's board contract (`IHubBoard`). The accreditation history is kept, so a verifier can ask
+ * whether an issuer was accredited at the moment a batch was anchored: credentials anchored while a
+ * partner was accredited stay valid after a later suspension; anchoring while suspended is refused.
+ *
+ * Issuers act directly or by an EIP-712 signature that a relayer submits and pays for, so partners
+ * need no ether. Signatures are bound to the chain id and this contract (EIP-712 domain), carry a
+ * deadline and consume the issuer's nonce.
+ */
+interface ICredentialRegistry {
+    /// @notice A partner organisation that may be (or has been) accredited to issue.
+    struct Issuer {
+        string name; // the partner organisation, e.g. "Hanzehogeschool Groningen"
+        bool accredited; // current status
+        uint48 since; // when the current status began (block timestamp)
+    }
+
+    /// @notice One anchored cohort.
+    struct Batch {
+        address issuer; // the accredited issuer that anchored the root
+        uint48 anchoredAt; // block timestamp of the anchoring
+        uint32 count; // number of credentials in the cohort (informational)
+        bytes32 metadataHash; // optional hash of off-chain batch metadata (zero when absent)
+    }
+
+    /// @notice The revocation of one credential of one batch.
+    struct Revocation {
+        uint48 revokedAt; // block timestamp, zero when not revoked
+        uint16 reason; // a reason code chosen by the issuer (see docs/), nonzero
+    }
+
+    /// @notice Everything a verifier needs about one credential, answered by a single `eth_call`.
+    struct CredentialStatus {
+        bool included; // the Merkle proof shows the credential digest is a leaf of `root`
+        bool anchored; // `root` was anchored by an issuer
+        address issuer; // the issuer that anchored `root` (zero when not anchored)
+        uint48 anchoredAt; // when `root` was anchored (zero when not anchored)
+        bool issuerAccreditedAtAnchor; // the issuer was accredited at `anchoredAt`
+        bool issuerAccreditedNow; // the issuer is accredited now (informational)
+        bool revoked; // the credential was revoked within `root`
+        uint48 revokedAt; // when it was revoked (zero when not revoked)
+        uint16 revocationReason; // the issuer's reason code (zero when not revoked)
+    }
+
+    // ---------------------------------------------------------------- events
+
+    /// @notice The governor accredited `issuer` under `name`.
+    event IssuerAccredited(address indexed issuer, string name);
+
+    /// @notice The governor suspended `issuer`; what it anchored before stays valid.
+    event IssuerSuspended(address indexed issuer);
+
+    /// @notice `issuer` anchored the cohort `root` of `count` credentials.
+    /// @param relayer the account that submitted the transaction (the issuer itself when direct)
+    event BatchAnchored(
+        bytes32 indexed root,
+        address indexed issuer,
+        uint32 count,
+        bytes32 metadataHash,
+        address relayer
+    );
+
+    /// @notice `issuer` revoked the credential `credentialDigest` of the cohort `root`.
+    event CredentialRevoked(
+        bytes32 indexed root,
+        bytes32 indexed credentialDigest,
+        address indexed issuer,
+        uint16 reason
+    );
+
+    // ---------------------------------------------------------------- errors
+
+    /// @notice The caller is not the governor (the board) of this registry.
+    error RegistryUnauthorizedGovernor(address caller);
+    /// @notice The zero address was given where an account is needed.
+    error RegistryInvalidAddress();
+    /// @notice An issuer's name must not be empty.
+    error RegistryEmptyIssuerName();
+    /// @notice `issuer` is already accredited.
+    error RegistryIssuerAlreadyAccredited(address issuer);
+    /// @notice `issuer` is not accredited now.
+    error RegistryIssuerNotAccredited(address issuer);
+    /// @notice A batch root must not be zero.
+    error RegistryInvalidRoot();
+    /// @notice A batch must hold at least one credential.
+    error RegistryEmptyBatch();
+    /// @notice `root` was already anchored by `issuer`.
+    error RegistryBatchAlreadyAnchored(bytes32 root, address issuer);
+    /// @notice `root` was never anchored.
+    error RegistryBatchNotAnchored(bytes32 root);
+    /// @notice Only `issuer`, which anchored the batch, may revoke its credentials; `caller` may not.
+    error RegistryUnauthorizedRevoker(bytes32 root, address issuer, address caller);
+    /// @notice The Merkle proof does not show `credentialDigest` to be a leaf of `root`.
+    error RegistryInvalidProof(bytes32 root, bytes32 credentialDigest);
+    /// @notice The credential was already revoked at `revokedAt`.
+    error RegistryAlreadyRevoked(bytes32 root, bytes32 credentialDigest, uint48 revokedAt);
+    /// @notice A revocation needs a nonzero reason code.
+    error RegistryInvalidReason();
+    /// @notice The signature's deadline `deadline` has passed.
+    error RegistryExpiredSignature(uint256 deadline);
+    /// @notice The signature is not `signer`'s signature of the request (wrong key, chain, contract or nonce).
+    error RegistryInvalidSignature(address signer);
+
+    // ---------------------------------------------------------------- governance
+
+    /// @notice The governor: the only account that may accredit and suspend issuers (the board contract).
+    function governor() external view returns (address);
+
+    /**
+     * @notice Accredit `issuer` under `name` from now on. Only the governor.
+     * @dev Reverts with {RegistryUnauthorizedGovernor}, {RegistryInvalidAddress},
+     * {RegistryEmptyIssuerName} or {RegistryIssuerAlreadyAccredited}. Emits {IssuerAccredited}.
+     */
+    function accreditIssuer(address issuer, string calldata name) external;
+
+    /**
+     * @notice Suspend `issuer` from now on. Only the governor. Batches it anchored before stay valid.
+     * @dev Reverts with {RegistryUnauthorizedGovernor} or {RegistryIssuerNotAccredited}. Emits {IssuerSuspended}.
+     */
+    function suspendIssuer(address issuer) external;
+
+    // ---------------------------------------------------------------- issuing
+
+    /**
+     * @notice Anchor the cohort `root` of `count` credentials as the caller, an accredited issuer.
+     * @dev Reverts with {RegistryIssuerNotAccredited}, {RegistryInvalidRoot}, {RegistryEmptyBatch} or
+     * {RegistryBatchAlreadyAnchored}. Emits {BatchAnchored}.
+     */
+    function anchor(bytes32 root, uint32 count, bytes32 metadataHash) external;
+
+    /**
+     * @notice Anchor a cohort on behalf of `issuer`, which signed the EIP-712 message
+     * `Anchor(bytes32 root,uint32 count,bytes32 metadataHash,address issuer,uint256 nonce,uint256 deadline)`
+     * with its current nonce. Anyone may submit it and pay the gas.
+     * @dev Reverts as {anchor}, and with {RegistryExpiredSignature} or {RegistryInvalidSignature}.
+     * Supports ERC-1271 contract wallets through OpenZeppelin's SignatureChecker.
+     */
+    function anchorBySig(
+        bytes32 root,
+        uint32 count,
+        bytes32 metadataHash,
+        address issuer,
+        uint256 deadline,
+        bytes calldata signature
+    ) external;
+
+    /**
+     * @notice Revoke the credential `credentialDigest` of the cohort `root`, with a nonzero reason code.
+     * Only the issuer that anchored `root`, proving inclusion with `proof`. Suspended issuers may
+     * still revoke what they issued.
+     * @dev Reverts with {RegistryBatchNotAnchored}, {RegistryUnauthorizedRevoker}, {RegistryInvalidProof},
+     * {RegistryInvalidReason} or {RegistryAlreadyRevoked}. Emits {CredentialRevoked}.
+     */
+    function revoke(bytes32 root, bytes32 credentialDigest, bytes32[] calldata proof, uint16 reason) external;
+
+    /**
+     * @notice Revoke on behalf of `issuer`, which signed the EIP-712 message
+     * `Revoke(bytes32 root,bytes32 credentialDigest,uint16 reason,address issuer,uint256 nonce,uint256 deadline)`.
+     * @dev Reverts as {revoke}, and with {RegistryExpiredSignature} or {RegistryInvalidSignature}.
+     */
+    function revokeBySig(
+        bytes32 root,
+        bytes32 credentialDigest,
+        bytes32[] calldata proof,
+        uint16 reason,
+        address issuer,
+        uint256 deadline,
+        bytes calldata signature
+    ) external;
+
+    // ---------------------------------------------------------------- views
+
+    /// @notice The verifier's question in one call: is this credential anchored, by whom, when, was
+    /// the issuer accredited then, and is it revoked? Never reverts.
+    function verify(
+        bytes32 root,
+        bytes32 credentialDigest,
+        bytes32[] calldata proof
+    ) external view returns (CredentialStatus memory);
+
+    /// @notice The leaf that commits to `credentialDigest` (StandardMerkleTree, value type bytes32).
+    function leafOf(bytes32 credentialDigest) external pure returns (bytes32);
+
+    /// @notice The issuer's name and current status (empty name when never accredited).
+    function issuer(address account) external view returns (Issuer memory);
+
+    /// @notice Whether `account` was accredited at `timestamp` (its status at the end of that second).
+    function wasAccreditedAt(address account, uint48 timestamp) external view returns (bool);
+
+    /// @notice The anchored batch `root` (zero issuer when not anchored).
+    function batch(bytes32 root) external view returns (Batch memory);
+
+    /// @notice The revocation of `credentialDigest` in `root` (zero `revokedAt` when not revoked).
+    function revocation(bytes32 root, bytes32 credentialDigest) external view returns (Revocation memory);
+
+    /// @notice The next nonce of `owner` for signed requests (OpenZeppelin Nonces).
+    function nonces(address owner) external view returns (uint256);
+}

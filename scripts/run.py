@@ -1,0 +1,60 @@
+"""Start a local chain (or use --rpc), deploy the hub's contracts once, and keep running until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from web3 import Web3  # noqa: E402
+
+from service.chain.deployment import ensure_deployed  # noqa: E402
+from service.chain.devchain import ChainStartError, DevChain, dev_accounts, is_dev_chain_id, start_chain  # noqa: E402
+from service.demo import DEPLOYER_ACCOUNT, dev_board  # noqa: E402
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+STATE = {"anvil": DATA / "anvil-state.json", "ganache": DATA / "ganache"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run the IT Hub Hoogeveen credential service on a local chain.")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--chain", choices=["anvil", "ganache"], default="anvil", help="local chain to start")
+    source.add_argument("--rpc", help="use this JSON-RPC URL instead of starting a chain")
+    parser.add_argument("--chain-port", type=int, default=8545)
+    args = parser.parse_args(argv)
+
+    node: DevChain | None = None
+    if args.rpc:
+        w3 = Web3(Web3.HTTPProvider(args.rpc, request_kwargs={"timeout": 60}))
+    else:
+        try:
+            node = start_chain(args.chain, port=args.chain_port, state=STATE[args.chain], log_dir=DATA / "logs")
+        except ChainStartError as exc:
+            print(f"could not start {args.chain}: {exc}", file=sys.stderr)
+            return 1
+        w3 = node.w3
+        print(f"{args.chain} at {node.url} (chain id {node.chain_id}), state in {STATE[args.chain]}")
+    try:
+        if not is_dev_chain_id(w3.eth.chain_id):
+            print(f"chain {w3.eth.chain_id} is not a local development chain: use scripts/deploy.py", file=sys.stderr)
+            return 1
+        deployment, fresh = ensure_deployed(w3, dev_accounts()[DEPLOYER_ACCOUNT], dev_board())
+        print(("deployed" if fresh else "reusing") + f": CredentialRegistry {deployment.registry.address}, "
+              f"HubBoard {deployment.board.address}")
+        print("Ctrl-C stops everything; the chain state is kept in data/.")
+        while node is None or node.process.poll() is None:
+            time.sleep(0.5)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if node is not None:
+            node.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""IT Hub Hoogeveen credential and governance service."""

@@ -1,0 +1,76 @@
+"""Shared fixtures: a real local chain per backend (anvil and ganache), accounts by role, isolation.
+
+Every test that takes `chain` (or a fixture built on it) runs once on each backend in CHAINS
+(default "anvil,ganache"). Contract tests take `isolate` to start from the same deployed state:
+an evm_snapshot before the test and an evm_revert after it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from service.chain.devchain import DevChain, dev_accounts, start_chain
+from tests.chain import revert_to, snapshot
+
+CHAIN_KINDS = [kind.strip() for kind in os.environ.get("CHAINS", "anvil,ganache").split(",") if kind.strip()]
+
+
+@pytest.fixture(scope="session", params=CHAIN_KINDS)
+def chain(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevChain]:
+    node = start_chain(request.param, log_dir=tmp_path_factory.mktemp(f"{request.param}-logs"))
+    yield node
+    node.stop()
+
+
+@pytest.fixture(scope="session")
+def w3(chain: DevChain) -> Web3:
+    return chain.w3
+
+
+@pytest.fixture
+def isolate(w3: Web3) -> Iterator[None]:
+    snapshot_id = snapshot(w3)
+    yield
+    revert_to(w3, snapshot_id)
+
+
+@pytest.fixture(scope="session")
+def accounts() -> list[LocalAccount]:
+    """The well-known development accounts; roles below are fixed slices of them."""
+    return dev_accounts()
+
+
+@pytest.fixture(scope="session")
+def deployer(accounts: list[LocalAccount]) -> LocalAccount:
+    return accounts[0]
+
+
+@pytest.fixture(scope="session")
+def issuer(accounts: list[LocalAccount]) -> LocalAccount:
+    return accounts[1]
+
+
+@pytest.fixture(scope="session")
+def other_issuer(accounts: list[LocalAccount]) -> LocalAccount:
+    return accounts[2]
+
+
+@pytest.fixture(scope="session")
+def board_members(accounts: list[LocalAccount]) -> list[LocalAccount]:
+    """Seven member organisations of the initial board."""
+    return accounts[3:10]
+
+
+@pytest.fixture(scope="session")
+def outsider(accounts: list[LocalAccount]) -> LocalAccount:
+    return accounts[19]
+
+
+@pytest.fixture(scope="session")
+def relayer(accounts: list[LocalAccount]) -> LocalAccount:
+    return accounts[18]
