@@ -54,8 +54,8 @@ def revert_data(exc: BaseException | str | bytes) -> bytes | None:
     if isinstance(exc, (str, bytes)):
         return bytes(HexBytes(exc))
     data = getattr(exc, "data", None)
-    if isinstance(data, dict):
-        data = data.get("data")
+    if isinstance(data, dict):  # anvil puts the bytes in "data", ganache 7 in "result"
+        data = data.get("data") or data.get("result")
     if isinstance(data, str) and data.startswith("0x"):
         return bytes(HexBytes(data))
     return None

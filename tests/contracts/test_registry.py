@@ -1,0 +1,845 @@
+"""CredentialRegistry on a real local chain (anvil and ganache): governance, anchoring, revocation, verify.
+
+Every test starts from the same deployed state (`registry`): a registry governed by `deployer` (a
+test-only stand-in for the board contract) with `issuer` and `other_issuer` accredited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+from web3.contract import Contract
+from web3.types import TxReceipt
+
+from service.chain.deployment import deploy_contract
+from tests.chain import advance_time, latest_timestamp, reverts
+
+ZERO_ADDRESS = "0x" + "00" * 20
+ZERO32 = b"\x00" * 32
+DOMAIN_NAME = "IT Hub Hoogeveen CredentialRegistry"
+DOMAIN_VERSION = "1"
+ISSUER_NAME = "Hanzehogeschool Groningen"
+OTHER_ISSUER_NAME = "Drenthe College"
+REASON_FRAUD = 1
+REASON_ERROR = 2
+
+ANCHOR_TYPES = {
+    "Anchor": [
+        {"name": "root", "type": "bytes32"},
+        {"name": "count", "type": "uint32"},
+        {"name": "metadataHash", "type": "bytes32"},
+        {"name": "issuer", "type": "address"},
+        {"name": "nonce", "type": "uint256"},
+        {"name": "deadline", "type": "uint256"},
+    ]
+}
+REVOKE_TYPES = {
+    "Revoke": [
+        {"name": "root", "type": "bytes32"},
+        {"name": "credentialDigest", "type": "bytes32"},
+        {"name": "reason", "type": "uint16"},
+        {"name": "issuer", "type": "address"},
+        {"name": "nonce", "type": "uint256"},
+        {"name": "deadline", "type": "uint256"},
+    ]
+}
+
+
+# ---------------------------------------------------------------- Merkle trees (OZ StandardMerkleTree, bytes32)
+
+
+def keccak(data: bytes) -> bytes:
+    return bytes(Web3.keccak(data))
+
+
+def leaf_of(digest: bytes) -> bytes:
+    """keccak256(bytes.concat(keccak256(abi.encode(digest)))): abi.encode of a bytes32 is the word itself."""
+    return keccak(keccak(digest))
+
+
+def hash_pair(a: bytes, b: bytes) -> bytes:
+    return keccak(min(a, b) + max(a, b))
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """The digests of one cohort and their Merkle tree, laid out as OpenZeppelin's StandardMerkleTree."""
+
+    digests: list[bytes]
+    tree: list[bytes]
+    positions: dict[bytes, int]  # digest -> index of its leaf in `tree`
+
+    @classmethod
+    def of(cls, digests: list[bytes]) -> Cohort:
+        leaves = sorted((leaf_of(d), d) for d in digests)
+        size = 2 * len(leaves) - 1
+        tree: list[bytes] = [b""] * size
+        positions = {}
+        for i, (leaf, digest) in enumerate(leaves):
+            tree[size - 1 - i] = leaf
+            positions[digest] = size - 1 - i
+        for i in range(size - 1 - len(leaves), -1, -1):
+            tree[i] = hash_pair(tree[2 * i + 1], tree[2 * i + 2])
+        return cls(digests=list(digests), tree=tree, positions=positions)
+
+    @property
+    def root(self) -> bytes:
+        return self.tree[0]
+
+    @property
+    def count(self) -> int:
+        return len(self.digests)
+
+    def proof(self, digest: bytes) -> list[bytes]:
+        index = self.positions[digest]
+        proof = []
+        while index > 0:
+            proof.append(self.tree[index + 1 if index % 2 else index - 1])
+            index = (index - 1) // 2
+        return proof
+
+
+def make_cohort(label: str, size: int) -> Cohort:
+    return Cohort.of([keccak(f"{label}/credential/{i}".encode()) for i in range(size)])
+
+
+# ---------------------------------------------------------------- chain helpers
+
+
+def send(fn: Any, sender: LocalAccount | str) -> TxReceipt:
+    """Transact `fn` from an unlocked node account and wait for the successful receipt."""
+    address = sender if isinstance(sender, str) else sender.address
+    w3 = fn.w3
+    receipt = w3.eth.wait_for_transaction_receipt(fn.transact({"from": address}))
+    assert receipt["status"] == 1
+    return receipt
+
+
+def block_time(w3: Web3, receipt: TxReceipt) -> int:
+    return int(w3.eth.get_block(receipt["blockNumber"])["timestamp"])
+
+
+def one_event(contract: Contract, name: str, receipt: TxReceipt) -> dict[str, Any]:
+    events = getattr(contract.events, name)().process_receipt(receipt)
+    assert len(events) == 1, f"expected one {name}, got {events}"
+    return dict(events[0]["args"])
+
+
+def as_dict(contract: Contract, function: str, value: tuple[Any, ...]) -> dict[str, Any]:
+    """A returned struct as a dict keyed by the ABI's component names."""
+    abi = next(item for item in contract.abi if item.get("name") == function and item["type"] == "function")
+    names = [component["name"] for component in abi["outputs"][0]["components"]]
+    return dict(zip(names, value, strict=True))
+
+
+def verify(registry: Contract, root: bytes, digest: bytes, proof: list[bytes]) -> dict[str, Any]:
+    return as_dict(registry, "verify", registry.functions.verify(root, digest, proof).call())
+
+
+def batch_of(registry: Contract, root: bytes) -> dict[str, Any]:
+    return as_dict(registry, "batch", registry.functions.batch(root).call())
+
+
+def issuer_of(registry: Contract, account: str) -> dict[str, Any]:
+    return as_dict(registry, "issuer", registry.functions.issuer(account).call())
+
+
+def revocation_of(registry: Contract, root: bytes, digest: bytes) -> dict[str, Any]:
+    return as_dict(registry, "revocation", registry.functions.revocation(root, digest).call())
+
+
+def domain(registry: Contract, *, chain_id: int | None = None, contract: str | None = None) -> dict[str, Any]:
+    return {
+        "name": DOMAIN_NAME,
+        "version": DOMAIN_VERSION,
+        "chainId": chain_id if chain_id is not None else registry.w3.eth.chain_id,
+        "verifyingContract": contract or registry.address,
+    }
+
+
+def sign_anchor(registry: Contract, key: LocalAccount, *, root: bytes, count: int, metadata: bytes = ZERO32,
+                issuer: str | None = None, nonce: int | None = None, deadline: int,
+                chain_id: int | None = None, contract: str | None = None) -> bytes:
+    """`key`'s EIP-712 signature of an Anchor request for `issuer` (default: the key's own address)."""
+    issuer = issuer or key.address
+    message = {
+        "root": root, "count": count, "metadataHash": metadata, "issuer": issuer,
+        "nonce": registry.functions.nonces(issuer).call() if nonce is None else nonce, "deadline": deadline,
+    }
+    signed = Account.sign_typed_data(key.key, domain_data=domain(registry, chain_id=chain_id, contract=contract),
+                                     message_types=ANCHOR_TYPES, message_data=message)
+    return bytes(signed.signature)
+
+
+def sign_revoke(registry: Contract, key: LocalAccount, *, root: bytes, digest: bytes, reason: int,
+                issuer: str | None = None, nonce: int | None = None, deadline: int,
+                chain_id: int | None = None, contract: str | None = None) -> bytes:
+    """`key`'s EIP-712 signature of a Revoke request for `issuer` (default: the key's own address)."""
+    issuer = issuer or key.address
+    message = {
+        "root": root, "credentialDigest": digest, "reason": reason, "issuer": issuer,
+        "nonce": registry.functions.nonces(issuer).call() if nonce is None else nonce, "deadline": deadline,
+    }
+    signed = Account.sign_typed_data(key.key, domain_data=domain(registry, chain_id=chain_id, contract=contract),
+                                     message_types=REVOKE_TYPES, message_data=message)
+    return bytes(signed.signature)
+
+
+# ---------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def deployed(w3: Web3, deployer: LocalAccount, issuer: LocalAccount, other_issuer: LocalAccount) -> Contract:
+    """Deployed once per chain, before any snapshot: governor `deployer`, two accredited issuers."""
+    registry = deploy_contract(w3, "CredentialRegistry", deployer.address, account=deployer)
+    send(registry.functions.accreditIssuer(issuer.address, ISSUER_NAME), deployer)
+    send(registry.functions.accreditIssuer(other_issuer.address, OTHER_ISSUER_NAME), deployer)
+    return registry
+
+
+@pytest.fixture
+def registry(deployed: Contract, isolate: None) -> Contract:
+    """The deployed registry, with every change of the test undone afterwards."""
+    return deployed
+
+
+@pytest.fixture(scope="session")
+def newcomer(accounts: list[LocalAccount]) -> LocalAccount:
+    """A partner never accredited in the deployed state."""
+    return accounts[11]
+
+
+@pytest.fixture(scope="session")
+def wallet_owner(accounts: list[LocalAccount]) -> LocalAccount:
+    """The key behind the ERC-1271 contract wallet."""
+    return accounts[12]
+
+
+@pytest.fixture
+def cohort() -> Cohort:
+    return make_cohort("cohort-2025-cloud", 30)
+
+
+@pytest.fixture
+def anchored(registry: Contract, issuer: LocalAccount, cohort: Cohort) -> Cohort:
+    """`cohort` anchored by `issuer`."""
+    send(registry.functions.anchor(cohort.root, cohort.count, ZERO32), issuer)
+    return cohort
+
+
+def deadline_from_now(w3: Web3, seconds: int = 3600) -> int:
+    return latest_timestamp(w3) + seconds
+
+
+# ---------------------------------------------------------------- deployment
+
+
+def test_constructor_sets_governor_and_eip712_domain(w3: Web3, registry: Contract, deployer: LocalAccount) -> None:
+    assert registry.functions.governor().call() == deployer.address
+    fields, name, version, chain_id, contract, salt, extensions = registry.functions.eip712Domain().call()
+    assert (fields, name, version) == (b"\x0f", DOMAIN_NAME, DOMAIN_VERSION)
+    assert (chain_id, contract, salt, extensions) == (w3.eth.chain_id, registry.address, ZERO32, [])
+
+
+def test_constructor_with_zero_governor_reverts(w3: Web3, registry: Contract, deployer: LocalAccount) -> None:
+    with reverts(registry, "RegistryInvalidAddress"):
+        deploy_contract(w3, "CredentialRegistry", ZERO_ADDRESS, account=deployer)
+
+
+def test_leaf_of_matches_standard_merkle_tree_leaf(registry: Contract, cohort: Cohort) -> None:
+    for digest in cohort.digests[:3]:
+        assert registry.functions.leafOf(digest).call() == leaf_of(digest)
+
+
+# ---------------------------------------------------------------- governance
+
+
+def test_accredit_issuer_by_governor_records_name_status_and_event(
+    w3: Web3, registry: Contract, deployer: LocalAccount, newcomer: LocalAccount
+) -> None:
+    receipt = send(registry.functions.accreditIssuer(newcomer.address, "Alfa-college"), deployer)
+    t = block_time(w3, receipt)
+    assert one_event(registry, "IssuerAccredited", receipt) == {"issuer": newcomer.address, "name": "Alfa-college"}
+    assert issuer_of(registry, newcomer.address) == {"name": "Alfa-college", "accredited": True, "since": t}
+    assert registry.functions.wasAccreditedAt(newcomer.address, t).call() is True
+
+
+def test_accredit_issuer_by_outsider_reverts(registry: Contract, outsider: LocalAccount,
+                                             newcomer: LocalAccount) -> None:
+    with reverts(registry, "RegistryUnauthorizedGovernor", caller=outsider.address):
+        registry.functions.accreditIssuer(newcomer.address, "Alfa-college").transact({"from": outsider.address})
+
+
+def test_accredit_issuer_by_issuer_reverts(registry: Contract, issuer: LocalAccount, newcomer: LocalAccount) -> None:
+    with reverts(registry, "RegistryUnauthorizedGovernor", caller=issuer.address):
+        registry.functions.accreditIssuer(newcomer.address, "Alfa-college").transact({"from": issuer.address})
+
+
+def test_accredit_zero_address_reverts(registry: Contract, deployer: LocalAccount) -> None:
+    with reverts(registry, "RegistryInvalidAddress"):
+        registry.functions.accreditIssuer(ZERO_ADDRESS, "Nobody").transact({"from": deployer.address})
+
+
+def test_accredit_with_empty_name_reverts(registry: Contract, deployer: LocalAccount,
+                                          newcomer: LocalAccount) -> None:
+    with reverts(registry, "RegistryEmptyIssuerName"):
+        registry.functions.accreditIssuer(newcomer.address, "").transact({"from": deployer.address})
+
+
+def test_accredit_already_accredited_issuer_reverts(registry: Contract, deployer: LocalAccount,
+                                                    issuer: LocalAccount) -> None:
+    with reverts(registry, "RegistryIssuerAlreadyAccredited", issuer=issuer.address):
+        registry.functions.accreditIssuer(issuer.address, "Again").transact({"from": deployer.address})
+
+
+def test_suspend_issuer_by_governor_records_status_and_event(
+    w3: Web3, registry: Contract, deployer: LocalAccount, issuer: LocalAccount
+) -> None:
+    receipt = send(registry.functions.suspendIssuer(issuer.address), deployer)
+    t = block_time(w3, receipt)
+    assert one_event(registry, "IssuerSuspended", receipt) == {"issuer": issuer.address}
+    assert issuer_of(registry, issuer.address) == {"name": ISSUER_NAME, "accredited": False, "since": t}
+
+
+def test_suspend_issuer_by_outsider_reverts(registry: Contract, outsider: LocalAccount,
+                                            issuer: LocalAccount) -> None:
+    with reverts(registry, "RegistryUnauthorizedGovernor", caller=outsider.address):
+        registry.functions.suspendIssuer(issuer.address).transact({"from": outsider.address})
+
+
+def test_suspend_never_accredited_account_reverts(registry: Contract, deployer: LocalAccount,
+                                                  newcomer: LocalAccount) -> None:
+    with reverts(registry, "RegistryIssuerNotAccredited", issuer=newcomer.address):
+        registry.functions.suspendIssuer(newcomer.address).transact({"from": deployer.address})
+
+
+def test_suspend_already_suspended_issuer_reverts(registry: Contract, deployer: LocalAccount,
+                                                  issuer: LocalAccount) -> None:
+    send(registry.functions.suspendIssuer(issuer.address), deployer)
+    with reverts(registry, "RegistryIssuerNotAccredited", issuer=issuer.address):
+        registry.functions.suspendIssuer(issuer.address).transact({"from": deployer.address})
+
+
+def test_never_accredited_account_has_empty_record(registry: Contract, newcomer: LocalAccount, w3: Web3) -> None:
+    assert issuer_of(registry, newcomer.address) == {"name": "", "accredited": False, "since": 0}
+    assert registry.functions.wasAccreditedAt(newcomer.address, latest_timestamp(w3)).call() is False
+
+
+def test_accreditation_history_answers_status_at_each_moment(
+    w3: Web3, registry: Contract, deployer: LocalAccount, newcomer: LocalAccount
+) -> None:
+    advance_time(w3, 100)
+    t1 = block_time(w3, send(registry.functions.accreditIssuer(newcomer.address, "Alfa-college"), deployer))
+    advance_time(w3, 100)
+    t2 = block_time(w3, send(registry.functions.suspendIssuer(newcomer.address), deployer))
+    advance_time(w3, 100)
+    was = registry.functions.wasAccreditedAt
+    assert t1 < t2
+    assert was(newcomer.address, t1 - 1).call() is False  # before accreditation
+    assert was(newcomer.address, t1).call() is True
+    assert was(newcomer.address, (t1 + t2) // 2).call() is True
+    assert was(newcomer.address, t2 - 1).call() is True
+    assert was(newcomer.address, t2).call() is False  # suspended at the end of that second
+    assert was(newcomer.address, latest_timestamp(w3)).call() is False
+
+
+def test_reaccreditation_after_suspension_updates_name_and_keeps_history(
+    w3: Web3, registry: Contract, deployer: LocalAccount, newcomer: LocalAccount
+) -> None:
+    t1 = block_time(w3, send(registry.functions.accreditIssuer(newcomer.address, "Alfa-college"), deployer))
+    advance_time(w3, 100)
+    t2 = block_time(w3, send(registry.functions.suspendIssuer(newcomer.address), deployer))
+    advance_time(w3, 100)
+    receipt = send(registry.functions.accreditIssuer(newcomer.address, "Alfa-college Hoogeveen"), deployer)
+    t3 = block_time(w3, receipt)
+    assert one_event(registry, "IssuerAccredited", receipt)["name"] == "Alfa-college Hoogeveen"
+    assert issuer_of(registry, newcomer.address) == {"name": "Alfa-college Hoogeveen", "accredited": True, "since": t3}
+    was = registry.functions.wasAccreditedAt
+    assert [was(newcomer.address, t).call() for t in (t1, t2, t3 - 1, t3)] == [True, False, False, True]
+
+
+# ---------------------------------------------------------------- anchoring
+
+
+def test_anchor_by_accredited_issuer_records_batch_and_event(
+    w3: Web3, registry: Contract, issuer: LocalAccount, cohort: Cohort
+) -> None:
+    metadata = keccak(b"cohort metadata")
+    receipt = send(registry.functions.anchor(cohort.root, cohort.count, metadata), issuer)
+    t = block_time(w3, receipt)
+    assert one_event(registry, "BatchAnchored", receipt) == {
+        "root": cohort.root, "issuer": issuer.address, "count": 30, "metadataHash": metadata,
+        "relayer": issuer.address,
+    }
+    assert batch_of(registry, cohort.root) == {
+        "issuer": issuer.address, "anchoredAt": t, "count": 30, "metadataHash": metadata,
+    }
+
+
+def test_anchor_without_metadata_records_zero_metadata_hash(registry: Contract, issuer: LocalAccount,
+                                                             cohort: Cohort) -> None:
+    send(registry.functions.anchor(cohort.root, cohort.count, ZERO32), issuer)
+    record = batch_of(registry, cohort.root)
+    assert (record["issuer"], record["count"], record["metadataHash"]) == (issuer.address, 30, ZERO32)
+
+
+def test_batch_of_unknown_root_is_empty(registry: Contract, cohort: Cohort) -> None:
+    assert batch_of(registry, cohort.root) == {"issuer": ZERO_ADDRESS, "anchoredAt": 0, "count": 0,
+                                               "metadataHash": ZERO32}
+
+
+def test_anchor_by_never_accredited_account_reverts(registry: Contract, newcomer: LocalAccount,
+                                                    cohort: Cohort) -> None:
+    with reverts(registry, "RegistryIssuerNotAccredited", issuer=newcomer.address):
+        registry.functions.anchor(cohort.root, cohort.count, ZERO32).transact({"from": newcomer.address})
+
+
+def test_anchor_by_issuer_suspended_before_anchoring_reverts(
+    registry: Contract, deployer: LocalAccount, issuer: LocalAccount, cohort: Cohort
+) -> None:
+    send(registry.functions.suspendIssuer(issuer.address), deployer)
+    with reverts(registry, "RegistryIssuerNotAccredited", issuer=issuer.address):
+        registry.functions.anchor(cohort.root, cohort.count, ZERO32).transact({"from": issuer.address})
+    assert batch_of(registry, cohort.root)["issuer"] == ZERO_ADDRESS
+
+
+def test_anchor_zero_root_reverts(registry: Contract, issuer: LocalAccount) -> None:
+    with reverts(registry, "RegistryInvalidRoot"):
+        registry.functions.anchor(ZERO32, 5, ZERO32).transact({"from": issuer.address})
+
+
+def test_anchor_zero_count_reverts(registry: Contract, issuer: LocalAccount, cohort: Cohort) -> None:
+    with reverts(registry, "RegistryEmptyBatch"):
+        registry.functions.anchor(cohort.root, 0, ZERO32).transact({"from": issuer.address})
+
+
+def test_anchor_same_root_twice_by_same_issuer_reverts(registry: Contract, issuer: LocalAccount,
+                                                       anchored: Cohort) -> None:
+    with reverts(registry, "RegistryBatchAlreadyAnchored", root=anchored.root, issuer=issuer.address):
+        registry.functions.anchor(anchored.root, anchored.count, ZERO32).transact({"from": issuer.address})
+
+
+def test_anchor_root_already_anchored_by_other_issuer_reverts(
+    registry: Contract, issuer: LocalAccount, other_issuer: LocalAccount, anchored: Cohort
+) -> None:
+    with reverts(registry, "RegistryBatchAlreadyAnchored", root=anchored.root, issuer=issuer.address):
+        registry.functions.anchor(anchored.root, 1, ZERO32).transact({"from": other_issuer.address})
+    assert batch_of(registry, anchored.root)["issuer"] == issuer.address
+
+
+# ---------------------------------------------------------------- anchoring by signature
+
+
+def test_anchor_by_sig_relayed_records_issuer_and_relayer(
+    w3: Web3, registry: Contract, issuer: LocalAccount, relayer: LocalAccount, cohort: Cohort
+) -> None:
+    metadata = keccak(b"metadata")
+    deadline = deadline_from_now(w3)
+    signature = sign_anchor(registry, issuer, root=cohort.root, count=cohort.count, metadata=metadata,
+                            deadline=deadline)
+    assert registry.functions.nonces(issuer.address).call() == 0
+    relayer_balance = w3.eth.get_balance(relayer.address)
+    issuer_balance = w3.eth.get_balance(issuer.address)
+    receipt = send(registry.functions.anchorBySig(cohort.root, cohort.count, metadata, issuer.address, deadline,
+                                                  signature), relayer)
+    assert one_event(registry, "BatchAnchored", receipt) == {
+        "root": cohort.root, "issuer": issuer.address, "count": 30, "metadataHash": metadata,
+        "relayer": relayer.address,
+    }
+    assert batch_of(registry, cohort.root)["issuer"] == issuer.address
+    assert registry.functions.nonces(issuer.address).call() == 1
+    assert w3.eth.get_balance(issuer.address) == issuer_balance  # the issuer paid nothing
+    assert w3.eth.get_balance(relayer.address) < relayer_balance
+
+
+def test_anchor_by_sig_replayed_signature_reverts(
+    w3: Web3, registry: Contract, issuer: LocalAccount, relayer: LocalAccount, cohort: Cohort
+) -> None:
+    deadline = deadline_from_now(w3)
+    signature = sign_anchor(registry, issuer, root=cohort.root, count=cohort.count, deadline=deadline)
+    call = registry.functions.anchorBySig(cohort.root, cohort.count, ZERO32, issuer.address, deadline, signature)
+    send(call, relayer)
+    with reverts(registry, "RegistryInvalidSignature", signer=issuer.address):
+        call.transact({"from": relayer.address})
+
+
+def test_anchor_by_sig_with_used_nonce_on_new_root_reverts(
+    w3: Web3, registry: Contract, issuer: LocalAccount, relayer: LocalAccount, anchored: Cohort
+) -> None:
+    first = make_cohort("first", 4)
+    deadline = deadline_from_now(w3)
+    send(registry.functions.anchorBySig(
+        first.root, first.count, ZERO32, issuer.address, deadline,
+        sign_anchor(registry, issuer, root=first.root, count=first.count, deadline=deadline)), relayer)
+    second = make_cohort("second", 4)
+    stale = sign_anchor(registry, issuer, root=second.root, count=second.count, nonce=0, deadline=deadline)
+    with reverts(registry, "RegistryInvalidSignature", signer=issuer.address):
+        registry.functions.anchorBySig(second.root, second.count, ZERO32, issuer.address, deadline,
+                                       stale).transact({"from": relayer.address})
+
+
+def test_anchor_by_sig_signed_for_other_chain_id_reverts(
+    w3: Web3, registry: Contract, issuer: LocalAccount, relayer: LocalAccount, cohort: Cohort
+) -> None:
+    deadline = deadline_from_now(w3)
+    signature = sign_anchor(registry, issuer, root=cohort.root, count=cohort.count, deadline=deadline,
+                            chain_id=w3.eth.chain_id + 1)
+    with reverts(registry, "RegistryInvalidSignature", signer=issuer.address):
+        registry.functions.anchorBySig(cohort.root, cohort.count, ZERO32, issuer.address, deadline,
+                                       signature).transact({"from": relayer.address})
+
+
+def test_anchor_by_sig_signed_for_other_registry_reverts(
+    w3: Web3, registry: Contract, deployer: LocalAccount, issuer: LocalAccount, relayer: LocalAccount,
+    cohort: Cohort
+) -> None:
+    second = deploy_contract(w3, "CredentialRegistry", deployer.address, account=deployer)
+    send(second.functions.accreditIssuer(issuer.address, ISSUER_NAME), deployer)
+    deadline = deadline_from_now(w3)
+    for_first = sign_anchor(registry, issuer, root=cohort.root, count=cohort.count, deadline=deadline)
+    with reverts(second, "RegistryInvalidSignature", signer=issuer.address):
+        second.functions.anchorBySig(cohort.root, cohort.count, ZERO32, issuer.address, deadline,
+                                     for_first).transact({"from": relayer.address})
+    # the same request signed for the second registry is accepted there
+    for_second = sign_anchor(second, issuer, root=cohort.root, count=cohort.count, deadline=deadline)
+    send(second.functions.anchorBySig(cohort.root, cohort.count, ZERO32, issuer.address, deadline, for_second),
+         relayer)
+    assert batch_of(second, cohort.root)["issuer"] == issuer.address
+
+
+def test_anchor_by_sig_after_deadline_reverts(
+    w3: Web3, registry: Contract, issuer: LocalAccount, relayer: LocalAccount, cohort: Cohort
+) -> None:
+    deadline = deadline_from_now(w3, 60)
+    signature = sign_anchor(registry, issuer, root=cohort.root, count=cohort.count, deadline=deadline)
+    advance_time(w3, 120)
+    with reverts(registry, "RegistryExpiredSignature", deadline=deadline):
+        registry.functions.anchorBySig(cohort.root, cohort.count, ZERO32, issuer.address, deadline,
+                                       signature).transact({"from": relayer.address})
+
+
+def test_anchor_by_sig_signed_by_wrong_key_reverts(
+    w3: Web3, registry: Contract, issuer: LocalAccount, other_issuer: LocalAccount, relayer: LocalAccount,
+    cohort: Cohort
+) -> None:
+    deadline = deadline_from_now(w3)
+    signature = sign_anchor(registry, other_issuer, issuer=issuer.address, root=cohort.root, count=cohort.count,
+                            deadline=deadline)
+    with reverts(registry, "RegistryInvalidSignature", signer=issuer.address):
+        registry.functions.anchorBySig(cohort.root, cohort.count, ZERO32, issuer.address, deadline,
+                                       signature).transact({"from": relayer.address})
+
+
+def test_anchor_by_sig_with_altered_count_reverts(
+    w3: Web3, registry: Contract, issuer: LocalAccount, relayer: LocalAccount, cohort: Cohort
+) -> None:
+    deadline = deadline_from_now(w3)
+    signature = sign_anchor(registry, issuer, root=cohort.root, count=cohort.count, deadline=deadline)
+    with reverts(registry, "RegistryInvalidSignature", signer=issuer.address):
+        registry.functions.anchorBySig(cohort.root, cohort.count + 1, ZERO32, issuer.address, deadline,
+                                       signature).transact({"from": relayer.address})
+
+
+def test_anchor_by_sig_of_suspended_issuer_reverts(
+    w3: Web3, registry: Contract, deployer: LocalAccount, issuer: LocalAccount, relayer: LocalAccount,
+    cohort: Cohort
+) -> None:
+    deadline = deadline_from_now(w3)
+    signature = sign_anchor(registry, issuer, root=cohort.root, count=cohort.count, deadline=deadline)
+    send(registry.functions.suspendIssuer(issuer.address), deployer)
+    with reverts(registry, "RegistryIssuerNotAccredited", issuer=issuer.address):
+        registry.functions.anchorBySig(cohort.root, cohort.count, ZERO32, issuer.address, deadline,
+                                       signature).transact({"from": relayer.address})
+
+
+def test_anchor_by_sig_of_erc1271_wallet_issuer(
+    w3: Web3, registry: Contract, deployer: LocalAccount, wallet_owner: LocalAccount, relayer: LocalAccount,
+    cohort: Cohort
+) -> None:
+    wallet = deploy_contract(w3, "ERC1271WalletMock", wallet_owner.address, account=deployer)
+    send(registry.functions.accreditIssuer(wallet.address, "Partner with a multisig"), deployer)
+    deadline = deadline_from_now(w3)
+    signature = sign_anchor(registry, wallet_owner, issuer=wallet.address, root=cohort.root, count=cohort.count,
+                            deadline=deadline)
+    receipt = send(registry.functions.anchorBySig(cohort.root, cohort.count, ZERO32, wallet.address, deadline,
+                                                  signature), relayer)
+    event = one_event(registry, "BatchAnchored", receipt)
+    assert (event["issuer"], event["relayer"]) == (wallet.address, relayer.address)
+    assert registry.functions.nonces(wallet.address).call() == 1
+
+
+def test_anchor_by_sig_of_erc1271_wallet_signed_by_other_key_reverts(
+    w3: Web3, registry: Contract, deployer: LocalAccount, wallet_owner: LocalAccount, outsider: LocalAccount,
+    relayer: LocalAccount, cohort: Cohort
+) -> None:
+    wallet = deploy_contract(w3, "ERC1271WalletMock", wallet_owner.address, account=deployer)
+    send(registry.functions.accreditIssuer(wallet.address, "Partner with a multisig"), deployer)
+    deadline = deadline_from_now(w3)
+    signature = sign_anchor(registry, outsider, issuer=wallet.address, root=cohort.root, count=cohort.count,
+                            deadline=deadline)
+    with reverts(registry, "RegistryInvalidSignature", signer=wallet.address):
+        registry.functions.anchorBySig(cohort.root, cohort.count, ZERO32, wallet.address, deadline,
+                                       signature).transact({"from": relayer.address})
+
+
+# ---------------------------------------------------------------- revocation
+
+
+def test_revoke_by_batch_issuer_records_revocation_and_event(
+    w3: Web3, registry: Contract, issuer: LocalAccount, anchored: Cohort
+) -> None:
+    digest = anchored.digests[7]
+    receipt = send(registry.functions.revoke(anchored.root, digest, anchored.proof(digest), REASON_FRAUD), issuer)
+    t = block_time(w3, receipt)
+    assert one_event(registry, "CredentialRevoked", receipt) == {
+        "root": anchored.root, "credentialDigest": digest, "issuer": issuer.address, "reason": REASON_FRAUD,
+    }
+    assert revocation_of(registry, anchored.root, digest) == {"revokedAt": t, "reason": REASON_FRAUD}
+    other = anchored.digests[8]
+    assert revocation_of(registry, anchored.root, other) == {"revokedAt": 0, "reason": 0}
+
+
+def test_revoke_by_other_issuer_reverts(registry: Contract, issuer: LocalAccount, other_issuer: LocalAccount,
+                                        anchored: Cohort) -> None:
+    digest = anchored.digests[0]
+    with reverts(registry, "RegistryUnauthorizedRevoker", root=anchored.root, issuer=issuer.address,
+                 caller=other_issuer.address):
+        registry.functions.revoke(anchored.root, digest, anchored.proof(digest), REASON_FRAUD).transact(
+            {"from": other_issuer.address})
+
+
+def test_revoke_by_outsider_reverts(registry: Contract, issuer: LocalAccount, outsider: LocalAccount,
+                                    anchored: Cohort) -> None:
+    digest = anchored.digests[0]
+    with reverts(registry, "RegistryUnauthorizedRevoker", root=anchored.root, issuer=issuer.address,
+                 caller=outsider.address):
+        registry.functions.revoke(anchored.root, digest, anchored.proof(digest), REASON_FRAUD).transact(
+            {"from": outsider.address})
+
+
+def test_revoke_digest_of_other_issuers_batch_through_own_batch_leaves_it_unrevoked(
+    registry: Contract, issuer: LocalAccount, other_issuer: LocalAccount, anchored: Cohort
+) -> None:
+    victim = anchored.digests[3]
+    own = Cohort.of([victim, keccak(b"filler")])  # other_issuer puts the victim's digest into its own batch
+    send(registry.functions.anchor(own.root, own.count, ZERO32), other_issuer)
+    send(registry.functions.revoke(own.root, victim, own.proof(victim), REASON_FRAUD), other_issuer)
+    status = verify(registry, anchored.root, victim, anchored.proof(victim))
+    assert (status["included"], status["issuer"], status["revoked"]) == (True, issuer.address, False)
+
+
+def test_revoke_with_bad_proof_reverts(registry: Contract, issuer: LocalAccount, anchored: Cohort) -> None:
+    digest = anchored.digests[0]
+    wrong_proof = anchored.proof(anchored.digests[1])
+    with reverts(registry, "RegistryInvalidProof", root=anchored.root, credentialDigest=digest):
+        registry.functions.revoke(anchored.root, digest, wrong_proof, REASON_FRAUD).transact(
+            {"from": issuer.address})
+
+
+def test_revoke_digest_not_in_batch_reverts(registry: Contract, issuer: LocalAccount, anchored: Cohort) -> None:
+    stranger = keccak(b"not in the cohort")
+    with reverts(registry, "RegistryInvalidProof", root=anchored.root, credentialDigest=stranger):
+        registry.functions.revoke(anchored.root, stranger, [], REASON_FRAUD).transact({"from": issuer.address})
+
+
+def test_revoke_with_zero_reason_reverts(registry: Contract, issuer: LocalAccount, anchored: Cohort) -> None:
+    digest = anchored.digests[0]
+    with reverts(registry, "RegistryInvalidReason"):
+        registry.functions.revoke(anchored.root, digest, anchored.proof(digest), 0).transact(
+            {"from": issuer.address})
+
+
+def test_revoke_twice_reverts_with_first_revocation_time(
+    w3: Web3, registry: Contract, issuer: LocalAccount, anchored: Cohort
+) -> None:
+    digest = anchored.digests[0]
+    proof = anchored.proof(digest)
+    t = block_time(w3, send(registry.functions.revoke(anchored.root, digest, proof, REASON_FRAUD), issuer))
+    advance_time(w3, 60)
+    with reverts(registry, "RegistryAlreadyRevoked", root=anchored.root, credentialDigest=digest, revokedAt=t):
+        registry.functions.revoke(anchored.root, digest, proof, REASON_ERROR).transact({"from": issuer.address})
+    assert revocation_of(registry, anchored.root, digest) == {"revokedAt": t, "reason": REASON_FRAUD}
+
+
+def test_revoke_in_unknown_root_reverts(registry: Contract, issuer: LocalAccount, cohort: Cohort) -> None:
+    digest = cohort.digests[0]
+    with reverts(registry, "RegistryBatchNotAnchored", root=cohort.root):
+        registry.functions.revoke(cohort.root, digest, cohort.proof(digest), REASON_FRAUD).transact(
+            {"from": issuer.address})
+
+
+def test_revoke_by_suspended_issuer_succeeds(
+    registry: Contract, deployer: LocalAccount, issuer: LocalAccount, anchored: Cohort
+) -> None:
+    send(registry.functions.suspendIssuer(issuer.address), deployer)
+    digest = anchored.digests[5]
+    receipt = send(registry.functions.revoke(anchored.root, digest, anchored.proof(digest), REASON_ERROR), issuer)
+    assert one_event(registry, "CredentialRevoked", receipt)["issuer"] == issuer.address
+    assert revocation_of(registry, anchored.root, digest)["reason"] == REASON_ERROR
+
+
+# ---------------------------------------------------------------- revocation by signature
+
+
+def test_revoke_by_sig_relayed_records_revocation(
+    w3: Web3, registry: Contract, issuer: LocalAccount, relayer: LocalAccount, anchored: Cohort
+) -> None:
+    digest = anchored.digests[11]
+    deadline = deadline_from_now(w3)
+    signature = sign_revoke(registry, issuer, root=anchored.root, digest=digest, reason=REASON_FRAUD,
+                            deadline=deadline)
+    receipt = send(registry.functions.revokeBySig(anchored.root, digest, anchored.proof(digest), REASON_FRAUD,
+                                                  issuer.address, deadline, signature), relayer)
+    assert one_event(registry, "CredentialRevoked", receipt) == {
+        "root": anchored.root, "credentialDigest": digest, "issuer": issuer.address, "reason": REASON_FRAUD,
+    }
+    assert revocation_of(registry, anchored.root, digest) == {"revokedAt": block_time(w3, receipt),
+                                                              "reason": REASON_FRAUD}
+    assert registry.functions.nonces(issuer.address).call() == 1
+
+
+def test_revoke_by_sig_replayed_signature_reverts(
+    w3: Web3, registry: Contract, issuer: LocalAccount, relayer: LocalAccount, anchored: Cohort
+) -> None:
+    digest = anchored.digests[11]
+    deadline = deadline_from_now(w3)
+    signature = sign_revoke(registry, issuer, root=anchored.root, digest=digest, reason=REASON_FRAUD,
+                            deadline=deadline)
+    call = registry.functions.revokeBySig(anchored.root, digest, anchored.proof(digest), REASON_FRAUD,
+                                          issuer.address, deadline, signature)
+    send(call, relayer)
+    with reverts(registry, "RegistryInvalidSignature", signer=issuer.address):
+        call.transact({"from": relayer.address})
+
+
+def test_revoke_by_sig_signed_by_other_issuer_reverts(
+    w3: Web3, registry: Contract, issuer: LocalAccount, other_issuer: LocalAccount, relayer: LocalAccount,
+    anchored: Cohort
+) -> None:
+    digest = anchored.digests[2]
+    deadline = deadline_from_now(w3)
+    signature = sign_revoke(registry, other_issuer, issuer=issuer.address, root=anchored.root, digest=digest,
+                            reason=REASON_FRAUD, deadline=deadline)
+    with reverts(registry, "RegistryInvalidSignature", signer=issuer.address):
+        registry.functions.revokeBySig(anchored.root, digest, anchored.proof(digest), REASON_FRAUD,
+                                       issuer.address, deadline, signature).transact({"from": relayer.address})
+
+
+def test_revoke_by_sig_of_other_issuer_for_foreign_batch_reverts(
+    w3: Web3, registry: Contract, issuer: LocalAccount, other_issuer: LocalAccount, relayer: LocalAccount,
+    anchored: Cohort
+) -> None:
+    digest = anchored.digests[2]
+    deadline = deadline_from_now(w3)
+    signature = sign_revoke(registry, other_issuer, root=anchored.root, digest=digest, reason=REASON_FRAUD,
+                            deadline=deadline)
+    with reverts(registry, "RegistryUnauthorizedRevoker", root=anchored.root, issuer=issuer.address,
+                 caller=other_issuer.address):
+        registry.functions.revokeBySig(anchored.root, digest, anchored.proof(digest), REASON_FRAUD,
+                                       other_issuer.address, deadline, signature).transact({"from": relayer.address})
+
+
+def test_revoke_by_sig_after_deadline_reverts(
+    w3: Web3, registry: Contract, issuer: LocalAccount, relayer: LocalAccount, anchored: Cohort
+) -> None:
+    digest = anchored.digests[2]
+    deadline = deadline_from_now(w3, 60)
+    signature = sign_revoke(registry, issuer, root=anchored.root, digest=digest, reason=REASON_FRAUD,
+                            deadline=deadline)
+    advance_time(w3, 120)
+    with reverts(registry, "RegistryExpiredSignature", deadline=deadline):
+        registry.functions.revokeBySig(anchored.root, digest, anchored.proof(digest), REASON_FRAUD,
+                                       issuer.address, deadline, signature).transact({"from": relayer.address})
+
+
+def test_revoke_by_sig_with_altered_reason_reverts(
+    w3: Web3, registry: Contract, issuer: LocalAccount, relayer: LocalAccount, anchored: Cohort
+) -> None:
+    digest = anchored.digests[2]
+    deadline = deadline_from_now(w3)
+    signature = sign_revoke(registry, issuer, root=anchored.root, digest=digest, reason=REASON_FRAUD,
+                            deadline=deadline)
+    with reverts(registry, "RegistryInvalidSignature", signer=issuer.address):
+        registry.functions.revokeBySig(anchored.root, digest, anchored.proof(digest), REASON_ERROR,
+                                       issuer.address, deadline, signature).transact({"from": relayer.address})
+
+
+# ---------------------------------------------------------------- verify
+
+
+def test_verify_every_credential_of_anchored_cohort(
+    w3: Web3, registry: Contract, issuer: LocalAccount, cohort: Cohort
+) -> None:
+    t = block_time(w3, send(registry.functions.anchor(cohort.root, cohort.count, ZERO32), issuer))
+    expected = {
+        "included": True, "anchored": True, "issuer": issuer.address, "anchoredAt": t,
+        "issuerAccreditedAtAnchor": True, "issuerAccreditedNow": True,
+        "revoked": False, "revokedAt": 0, "revocationReason": 0,
+    }
+    for digest in cohort.digests:
+        assert verify(registry, cohort.root, digest, cohort.proof(digest)) == expected
+
+
+def test_verify_after_later_suspension_keeps_accredited_at_anchor(
+    w3: Web3, registry: Contract, deployer: LocalAccount, issuer: LocalAccount, cohort: Cohort
+) -> None:
+    t = block_time(w3, send(registry.functions.anchor(cohort.root, cohort.count, ZERO32), issuer))
+    advance_time(w3, 3600)
+    send(registry.functions.suspendIssuer(issuer.address), deployer)
+    for digest in cohort.digests:
+        status = verify(registry, cohort.root, digest, cohort.proof(digest))
+        assert (status["included"], status["anchored"], status["anchoredAt"]) == (True, True, t)
+        assert (status["issuerAccreditedAtAnchor"], status["issuerAccreditedNow"]) == (True, False)
+
+
+def test_verify_revoked_credential_shows_time_and_reason(
+    w3: Web3, registry: Contract, issuer: LocalAccount, anchored: Cohort
+) -> None:
+    digest = anchored.digests[4]
+    proof = anchored.proof(digest)
+    t = block_time(w3, send(registry.functions.revoke(anchored.root, digest, proof, REASON_ERROR), issuer))
+    status = verify(registry, anchored.root, digest, proof)
+    assert (status["included"], status["anchored"], status["issuer"]) == (True, True, issuer.address)
+    assert (status["revoked"], status["revokedAt"], status["revocationReason"]) == (True, t, REASON_ERROR)
+    sibling = anchored.digests[5]
+    assert verify(registry, anchored.root, sibling, anchored.proof(sibling))["revoked"] is False
+
+
+def test_verify_non_anchored_root_reports_not_anchored(registry: Contract, cohort: Cohort) -> None:
+    digest = cohort.digests[0]
+    assert verify(registry, cohort.root, digest, cohort.proof(digest)) == {
+        "included": True, "anchored": False, "issuer": ZERO_ADDRESS, "anchoredAt": 0,
+        "issuerAccreditedAtAnchor": False, "issuerAccreditedNow": False,
+        "revoked": False, "revokedAt": 0, "revocationReason": 0,
+    }
+
+
+def test_verify_zero_root_and_empty_proof_does_not_revert(registry: Contract) -> None:
+    status = verify(registry, ZERO32, ZERO32, [])
+    assert (status["included"], status["anchored"], status["revoked"]) == (False, False, False)
+
+
+def test_verify_wrong_proof_reports_not_included(registry: Contract, issuer: LocalAccount,
+                                                 anchored: Cohort) -> None:
+    digest = anchored.digests[0]
+    status = verify(registry, anchored.root, digest, anchored.proof(anchored.digests[1]))
+    assert (status["included"], status["anchored"], status["issuer"]) == (False, True, issuer.address)
+
+
+def test_verify_digest_outside_cohort_reports_not_included(registry: Contract, anchored: Cohort) -> None:
+    outside = keccak(b"forged credential")
+    status = verify(registry, anchored.root, outside, anchored.proof(anchored.digests[0]))
+    assert (status["included"], status["anchored"]) == (False, True)
+
+
+def test_verify_cohort_of_one_with_empty_proof(registry: Contract, issuer: LocalAccount) -> None:
+    single = Cohort.of([keccak(b"the only credential")])
+    assert single.root == leaf_of(single.digests[0]) and single.proof(single.digests[0]) == []
+    send(registry.functions.anchor(single.root, 1, ZERO32), issuer)
+    status = verify(registry, single.root, single.digests[0], [])
+    assert (status["included"], status["anchored"], status["issuer"]) == (True, True, issuer.address)
