@@ -36,3 +36,27 @@ def test_state_survives_a_restart(kind: str, tmp_path) -> None:
         assert again.w3.eth.get_transaction(tx)["value"] == 12345
     finally:
         again.stop()
+
+
+@pytest.mark.parametrize("kind", ["anvil", "ganache"])
+def test_chain_script_starts_waits_and_stops_cleanly(kind: str, tmp_path) -> None:
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from service.chain.devchain import free_port, wait_until_answers
+
+    root = Path(__file__).resolve().parent.parent
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "scripts/chain.py", kind, "--port", str(port), "--fresh"],
+                               cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first_line = process.stdout.readline()  # printed only once the node answers
+        assert f"answers at http://127.0.0.1:{port}" in first_line
+        assert wait_until_answers(f"http://127.0.0.1:{port}", timeout=5) == DEV_CHAIN_IDS[kind]
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert f"{kind} stopped" in out

@@ -1,0 +1,188 @@
+"""The off-chain store: what the chain must not hold (documents, keys, tokens) and an index of what it does.
+
+Off chain: programmes, API keys (hashed), credential documents and share tokens, batches, proposal
+documents. Indexed from the chain (service.chain.indexer): issuers, anchored batches, revocations,
+board members, proposals, votes, recusals. The chain stays the source of truth for the latter.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, datetime: DateTime(timezone=True)}
+
+
+# ------------------------------------------------------------------ off chain
+
+
+class Programme(Base):
+    """A hub programme a credential can be issued for."""
+
+    __tablename__ = "programmes"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # slug, e.g. "miw-data-analytics"
+    name: Mapped[str] = mapped_column(String(200))
+    theme: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(Text)
+    criteria: Mapped[str] = mapped_column(Text)
+    achievement_type: Mapped[str] = mapped_column(String(64))
+    ects: Mapped[float]
+    eqf_level: Mapped[int]
+    issuer_address: Mapped[str] = mapped_column(String(42), index=True)  # the partner that issues it
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiKey(Base):
+    """An API key of a principal: admin, issuing partner or board member. Only its sha256 is kept."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))  # admin | issuer | member
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(42), index=True)  # issuer or member account
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))  # shown in listings to tell keys apart
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+
+
+class Batch(Base):
+    """A cohort anchored by one transaction. Written before the transaction is sent (crash safety)."""
+
+    __tablename__ = "batches"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    issuer_address: Mapped[str] = mapped_column(String(42), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # pending | anchored | failed
+    count: Mapped[int]
+    root: Mapped[str] = mapped_column(String(66), unique=True)
+    metadata_hash: Mapped[str | None] = mapped_column(String(66))
+    tx_hash: Mapped[str | None] = mapped_column(String(66))
+    block_number: Mapped[int | None] = mapped_column(BigInteger)
+    anchored_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    credentials: Mapped[list[Credential]] = relationship(back_populates="batch")
+
+
+class Credential(Base):
+    """One graduate's credential: the full document (all disclosures) and its tokens."""
+
+    __tablename__ = "credentials"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id"), index=True)
+    programme_id: Mapped[str] = mapped_column(ForeignKey("programmes.id"))
+    issuer_address: Mapped[str] = mapped_column(String(42), index=True)
+    digest: Mapped[str] = mapped_column(String(66), unique=True)
+    document: Mapped[dict[str, Any]]  # the holder's full copy; gets its proof once anchored
+    holder_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    share_token: Mapped[str] = mapped_column(String(64), unique=True)
+    revoked_at: Mapped[datetime | None]
+    revocation_reason: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    batch: Mapped[Batch] = relationship(back_populates="credentials")
+
+
+class ProposalDocument(Base):
+    """The text of a board proposal; only its sha256 is on chain."""
+
+    __tablename__ = "proposal_documents"
+
+    document_hash: Mapped[str] = mapped_column(String(66), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# ------------------------------------------------------------------ indexed from the chain
+
+
+class IndexCursor(Base):
+    """The last block the indexer has read for one contract."""
+
+    __tablename__ = "index_cursors"
+
+    contract: Mapped[str] = mapped_column(String(42), primary_key=True)
+    last_block: Mapped[int] = mapped_column(BigInteger)
+
+
+class ChainEvent(Base):
+    """Every event of the registry and the board, decoded, in chain order."""
+
+    __tablename__ = "chain_events"
+    __table_args__ = (UniqueConstraint("tx_hash", "log_index"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contract: Mapped[str] = mapped_column(String(42), index=True)
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
+    block_time: Mapped[datetime]
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    log_index: Mapped[int]
+    args: Mapped[dict[str, Any]]
+
+
+class BoardMember(Base):
+    """A member of the board, as the MemberAdded/MemberRemoved events tell."""
+
+    __tablename__ = "board_members"
+
+    address: Mapped[str] = mapped_column(String(42), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    added_block: Mapped[int] = mapped_column(BigInteger)
+    removed_block: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class BoardProposal(Base):
+    """A proposal as ProposalCreated tells it; execution from ProposalExecuted."""
+
+    __tablename__ = "board_proposals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    proposer: Mapped[str] = mapped_column(String(42))
+    kind: Mapped[int]
+    subject: Mapped[str] = mapped_column(String(42))
+    name: Mapped[str] = mapped_column(String(200))
+    rules: Mapped[dict[str, Any]]
+    title: Mapped[str] = mapped_column(Text)
+    document_hash: Mapped[str] = mapped_column(String(66))
+    vote_end: Mapped[int] = mapped_column(BigInteger)
+    executable_until: Mapped[int] = mapped_column(BigInteger)
+    quorum_bps: Mapped[int]
+    threshold_bps: Mapped[int]
+    eligible: Mapped[int]
+    created_block: Mapped[int] = mapped_column(BigInteger)
+    created_tx: Mapped[str] = mapped_column(String(66))
+    created_at: Mapped[datetime]
+    executed_tx: Mapped[str | None] = mapped_column(String(66))
+    executed_at: Mapped[datetime | None]
+
+
+class BoardBallot(Base):
+    """A vote or a recusal on a proposal (VoteCast / Recused)."""
+
+    __tablename__ = "board_ballots"
+    __table_args__ = (UniqueConstraint("proposal_id", "member"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("board_proposals.id"), index=True)
+    member: Mapped[str] = mapped_column(String(42))
+    choice: Mapped[str] = mapped_column(String(8))  # for | against | abstain | recused
+    reason: Mapped[str] = mapped_column(Text)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    cast_at: Mapped[datetime]

@@ -1,0 +1,154 @@
+"""Domain errors, in one place, each with its HTTP status; service.api.problems renders them (RFC 9457).
+
+A reverted transaction's custom error becomes a ChainRejected with the error's name and arguments;
+REVERT_STATUS says which HTTP status each contract error maps to.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from service.chain.errors import DecodedRevert
+
+PROBLEM_BASE = "https://ithub-hoogeveen.nl/problems/"
+
+
+class HubError(Exception):
+    """Base of the errors a client can be told about."""
+
+    status: int = 400
+    slug: str = "bad-request"
+    title: str = "Bad request"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+    @property
+    def type(self) -> str:
+        return PROBLEM_BASE + self.slug
+
+
+class InvalidInput(HubError):
+    status, slug, title = 422, "invalid-input", "The request is not valid"
+
+
+class PayloadTooLarge(HubError):
+    status, slug, title = 413, "payload-too-large", "The request body is too large"
+
+
+class Unauthenticated(HubError):
+    status, slug, title = 401, "unauthenticated", "An API key is needed"
+
+
+class Forbidden(HubError):
+    status, slug, title = 403, "forbidden", "Not allowed for this key"
+
+
+class NotFound(HubError):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class Conflict(HubError):
+    status, slug, title = 409, "conflict", "The request conflicts with the current state"
+
+
+class ChainUnavailable(HubError):
+    status, slug, title = 503, "chain-unavailable", "The chain is not reachable"
+
+
+class ChainRejected(HubError):
+    """The contract refused the transaction; `revert` is its decoded custom error."""
+
+    slug, title = "chain-rejected", "The contract refused the transaction"
+
+    def __init__(self, revert: DecodedRevert, detail: str | None = None) -> None:
+        super().__init__(detail or explain(revert), error=revert.name, arguments=_jsonable(revert.args))
+        self.revert = revert
+        self.status = REVERT_STATUS.get(revert.name, 409)
+
+
+# Contract errors by the HTTP status they deserve: 403 the caller may not, 404 no such thing,
+# 409 the state does not allow it (now), 422 the input cannot ever work.
+REVERT_STATUS: dict[str, int] = {
+    "RegistryUnauthorizedGovernor": 403,
+    "RegistryIssuerNotAccredited": 403,
+    "RegistryUnauthorizedRevoker": 403,
+    "RegistryInvalidSignature": 403,
+    "RegistryBatchNotAnchored": 404,
+    "RegistryBatchAlreadyAnchored": 409,
+    "RegistryAlreadyRevoked": 409,
+    "RegistryIssuerAlreadyAccredited": 409,
+    "RegistryExpiredSignature": 422,
+    "RegistryInvalidProof": 422,
+    "RegistryInvalidReason": 422,
+    "RegistryInvalidRoot": 422,
+    "RegistryEmptyBatch": 422,
+    "RegistryEmptyIssuerName": 422,
+    "RegistryInvalidAddress": 422,
+    "BoardUnauthorizedMember": 403,
+    "BoardNotEligible": 403,
+    "BoardInvalidSignature": 403,
+    "BoardUnknownProposal": 404,
+    "BoardAlreadyVoted": 409,
+    "BoardAlreadyRecused": 409,
+    "BoardUnexpectedProposalState": 409,
+    "BoardAlreadyMember": 409,
+    "BoardNotMember": 409,
+    "BoardTooManyMembers": 409,
+    "BoardLastMember": 409,
+    "BoardActionMismatch": 422,
+    "BoardInvalidVoteType": 422,
+    "BoardEmptyTitle": 422,
+    "BoardInvalidAction": 422,
+    "BoardInvalidRules": 422,
+    "BoardExpiredSignature": 422,
+}
+
+_PROPOSAL_STATES = ["Active", "Defeated", "Succeeded", "Executed", "Expired"]
+
+_EXPLANATIONS: dict[str, str] = {
+    "RegistryIssuerNotAccredited": "{issuer} is not an accredited issuer now",
+    "RegistryUnauthorizedRevoker": "only the issuer that anchored this credential ({issuer}) may revoke it",
+    "RegistryAlreadyRevoked": "this credential was already revoked",
+    "RegistryBatchAlreadyAnchored": "this batch root was already anchored by {issuer}",
+    "RegistryBatchNotAnchored": "this batch was never anchored",
+    "RegistryInvalidSignature": "the signature is not {signer}'s for this request, chain and contract",
+    "RegistryExpiredSignature": "the signature's deadline has passed",
+    "BoardUnauthorizedMember": "{account} is not a member of the board",
+    "BoardNotEligible": "{account} may not vote on proposal {proposalId}: not a member when it was created, or no longer",
+    "BoardAlreadyVoted": "{voter} already voted on proposal {proposalId}",
+    "BoardAlreadyRecused": "{member} recused itself from proposal {proposalId}",
+    "BoardUnknownProposal": "there is no proposal {proposalId}",
+    "BoardUnexpectedProposalState": "proposal {proposalId} is {current}, it must be {expected}",
+    "BoardInvalidSignature": "the ballot is not signed by {voter} for this proposal, chain and contract",
+    "BoardExpiredSignature": "the ballot's deadline has passed",
+    "BoardAlreadyMember": "{account} is already a member",
+    "BoardLastMember": "{member} is the last member: the board cannot be left empty",
+}
+
+
+def explain(revert: DecodedRevert) -> str:
+    """A sentence for people, from the error's name and arguments."""
+    args = dict(revert.args)
+    for key in ("current", "expected"):
+        if revert.name == "BoardUnexpectedProposalState" and isinstance(args.get(key), int):
+            args[key] = _PROPOSAL_STATES[args[key]]
+    template = _EXPLANATIONS.get(revert.name)
+    if template:
+        try:
+            return template.format(**args)
+        except (KeyError, IndexError):
+            pass
+    return f"the contract refused the transaction: {revert}"
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value

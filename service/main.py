@@ -1,0 +1,47 @@
+"""The FastAPI application: `uvicorn service.main:app` (settings from HUB_* environment variables)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from service.api import api_router, problems
+from service.hub import Hub
+from service.settings import Settings
+
+DESCRIPTION = """
+Verifiable micro-credentials and board governance for the **IT Hub Hoogeveen**.
+
+* Partners issue credentials (one, or a whole cohort anchored in one transaction) and revoke them.
+* Graduates share their credential (link, QR, PDF); employers verify it here or with public tools alone.
+* The stichting board proposes, votes and decides; its decisions govern which partners may issue.
+
+Errors are RFC 9457 problem details (`application/problem+json`). Keys: `Authorization: Bearer <key>`.
+"""
+
+
+def create_app(settings: Settings | None = None, hub: Hub | None = None) -> FastAPI:
+    """Build the app; the Hub (chain, database, keys) is started in the lifespan unless one is given."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        started = hub or Hub.start(settings or Settings())
+        app.state.hub = started
+        try:
+            yield
+        finally:
+            if hub is None:
+                started.close()
+
+    app = FastAPI(title="IT Hub Hoogeveen credentials", version="0.1.0", description=DESCRIPTION,
+                  lifespan=lifespan)
+    problems.install(app)
+    app.include_router(api_router)
+    limit = (settings or Settings()).max_body_bytes if hub is None else hub.settings.max_body_bytes
+    app.add_middleware(problems.BodyLimit, limit=limit)
+    return app
+
+
+app = create_app()

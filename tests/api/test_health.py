@@ -1,0 +1,57 @@
+"""GET /health and the service's refusals at start-up."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.hub import Hub, StartupError
+from service.settings import Settings
+
+
+def test_health_reports_chain_database_and_contracts(client: TestClient, hub: Hub) -> None:
+    response = client.get("/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["chain_id"] == 31337
+    assert body["latest_block"] >= 2
+    assert body["registry"] == hub.registry_address
+    assert body["board"] == hub.board_address
+    assert body["database"] == "ok"
+
+
+def test_health_is_503_when_the_chain_is_unreachable(client: TestClient, hub: Hub) -> None:
+    from web3 import Web3
+
+    reachable = hub.w3
+    hub.w3 = Web3(Web3.HTTPProvider("http://127.0.0.1:9", request_kwargs={"timeout": 1}))
+    try:
+        response = client.get("/health")
+    finally:
+        hub.w3 = reachable
+    assert response.status_code == 503
+    assert response.json()["chain"] == "unreachable"
+    assert response.json()["status"] == "degraded"
+
+
+def test_start_refuses_a_chain_id_mismatch(settings: Settings) -> None:
+    with pytest.raises(StartupError, match="is chain 31337, expected 1"):
+        Hub.start(settings.model_copy(update={"chain_id": 1}))
+
+
+def test_start_refuses_an_unreachable_node(settings: Settings) -> None:
+    with pytest.raises(StartupError, match="no JSON-RPC node answers"):
+        Hub.start(settings.model_copy(update={"rpc_url": "http://127.0.0.1:9"}))
+
+
+def test_start_refuses_a_missing_deployment(settings: Settings, tmp_path) -> None:
+    with pytest.raises(StartupError, match="no deployment for chain 31337"):
+        Hub.start(settings.model_copy(update={"deployments_dir": tmp_path}))
+
+
+def test_unknown_path_is_problem_json(client: TestClient) -> None:
+    response = client.get("/no-such-thing")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"].endswith("/not-found")
