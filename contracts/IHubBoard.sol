@@ -20,13 +20,24 @@ import {ICredentialRegistry} from "./ICredentialRegistry.sol";
  * since keeps the votes it cast but casts no more. A member may recuse itself (conflict of interest),
  * which takes it out of that proposal's quorum base.
  *
- * Outcome, with the rules in force when the proposal was created:
- *  - quorum: (For + Against + Abstain) * 10000 >= quorumBps * (eligible - recused);
+ * Outcome, with the rules in force when the proposal was created (`eligible` is the number of members
+ * at creation, fixed then; `recused` the members that recused themselves; `remaining` the eligible
+ * members that have neither voted nor recused, a member removed since included):
+ *  - quorum: For + Against + Abstain >= 1 and (For + Against + Abstain) * 10000 >= quorumBps * (eligible - recused);
  *  - threshold: For * 10000 > thresholdBps * (For + Against), where thresholdBps is `majorityBps` for
  *    resolutions and issuer decisions and `supermajorityBps` (two-thirds) for membership and rule changes.
- * A proposal closes early as soon as its outcome can no longer change; otherwise at `voteEnd`, when it
- * has succeeded or been defeated, or expired when quorum was not reached. A succeeded proposal can be
- * executed by anyone until `executableUntil`, after which it expires unexecuted.
+ *    Abstentions count for quorum only; with no For and no Against vote the threshold is not met.
+ * While voting is open (until `voteEnd`, inclusive) a proposal closes early once quorum is reached and
+ * the threshold no longer depends on the `remaining` members: it has Succeeded if it would still pass
+ * were they all to vote Against, and is Defeated if it would still fail were they all to vote For.
+ * Otherwise it stays Active, also when it can no longer pass but quorum is not reached yet (it may
+ * still end Defeated or Expired). A removed member that had not voted still counts among `remaining`,
+ * so its removal never closes a proposal early; the proposal is then decided at `voteEnd`. After
+ * `voteEnd`: Expired without quorum, else Defeated or Succeeded by the threshold. A succeeded proposal
+ * (early or at `voteEnd`) can be executed by anyone until `executableUntil` (= voteEnd + the
+ * executionPeriod at creation, inclusive), after which it is Expired. Once a proposal is no longer
+ * Active it takes no more votes or recusals, and its outcome never changes (except Succeeded becoming
+ * Executed or Expired).
  *
  * Every step emits an event from which the decision register can be rebuilt.
  */
@@ -44,10 +55,10 @@ interface IHubBoard {
     /// @notice The lifecycle of a proposal, as {state} reports it.
     enum ProposalState {
         Active, // voting is open and the outcome can still change
-        Defeated, // quorum was reached but the threshold was not (or can no longer be)
-        Succeeded, // passed; can be executed until `executableUntil`
+        Defeated, // quorum was reached but the threshold was not (or, early, can no longer be)
+        Succeeded, // passed (early, or at `voteEnd`); can be executed until `executableUntil`
         Executed, // the decision was applied
-        Expired // not decided: quorum not reached by `voteEnd`, or not executed in time
+        Expired // not decided: quorum not reached by `voteEnd`, or succeeded but not executed by `executableUntil`
     }
 
     /// @notice A ballot's choice; the numbering of OpenZeppelin's GovernorCountingSimple.
@@ -57,17 +68,20 @@ interface IHubBoard {
         Abstain
     }
 
-    /// @notice The board's rules.
+    /// @notice The board's rules; a proposal keeps the rules in force when it was created. Ranges are
+    /// checked at deployment and by {propose} and {execute} of a ChangeRules action ({BoardInvalidRules}).
     struct Rules {
         uint16 quorumBps; // share of the quorum base that must take part, in basis points (1..10000)
-        uint16 majorityBps; // threshold for resolutions and issuer decisions (5000: simple majority)
-        uint16 supermajorityBps; // threshold for membership and rule changes (6666: two-thirds)
-        uint32 votingPeriod; // seconds from creation to voteEnd
-        uint32 executionPeriod; // seconds after voteEnd during which a succeeded proposal can be executed
+        uint16 majorityBps; // threshold for resolutions and issuer decisions (5000..9999; 5000: simple majority)
+        uint16 supermajorityBps; // threshold for membership and rule changes (majorityBps..9999; 6666: two-thirds)
+        uint32 votingPeriod; // seconds from creation to voteEnd (60 s .. 365 days)
+        uint32 executionPeriod; // seconds after voteEnd to execute a succeeded proposal (60 s .. 365 days)
     }
 
     /// @notice The decision a proposal carries. `subject`, `name` and `rules` are used by the kinds that
-    /// name them and must be zero or empty otherwise.
+    /// name them and must be zero or empty otherwise: Resolution uses none; AddMember `subject` and
+    /// `name`; RemoveMember `subject`; AccreditIssuer `subject` and `name`; SuspendIssuer `subject`;
+    /// ChangeRules `rules`. A used `subject` must be nonzero and a used `name` non-empty.
     struct Action {
         ActionKind kind;
         address subject;
@@ -97,9 +111,10 @@ interface IHubBoard {
         uint8 recusals;
     }
 
-    /// @notice What one member did on one proposal.
+    /// @notice What one member did on one proposal. For an account removed and added again since the
+    /// proposal was created, only its current membership is known: it shows as not eligible.
     struct Receipt {
-        bool eligible; // was a member when the proposal was created
+        bool eligible; // was a member when the proposal was created (also when removed since; it then cannot vote)
         bool hasVoted;
         bool recused;
         VoteType support; // meaningful when hasVoted
@@ -175,8 +190,14 @@ interface IHubBoard {
     error BoardLastMember(address member);
     /// @notice The rules are out of range (see {Rules}).
     error BoardInvalidRules(Rules rules);
-    /// @notice The initial members and their names differ in length, or are empty.
+    /// @notice The initial board has no members.
     error BoardInvalidInitialMembers();
+    /// @notice An initial member needs a nonzero `account` and a non-empty `name`.
+    error BoardInvalidMember(address account, string name);
+    /// @notice `account` is not a member of the board (the subject of a RemoveMember action).
+    error BoardNotMember(address account);
+    /// @notice The registry given at deployment is the zero address.
+    error BoardInvalidRegistry();
     /// @notice The signature's deadline `deadline` has passed.
     error BoardExpiredSignature(uint256 deadline);
     /// @notice The signature is not `voter`'s signature of the ballot (wrong key, chain, contract or nonce).
@@ -188,23 +209,26 @@ interface IHubBoard {
      * @notice Propose `action` under `title`, with `documentHash` the sha256 of the decision text or
      * minutes. Only members. Voting opens at once.
      * @return proposalId sequential, from 1
-     * @dev Reverts with {BoardUnauthorizedMember}, {BoardEmptyTitle}, {BoardInvalidAction},
-     * {BoardAlreadyMember}, {BoardUnauthorizedMember} (removing a non-member), {BoardLastMember} or
-     * {BoardInvalidRules}. Emits {ProposalCreated}.
+     * @dev Reverts with {BoardUnauthorizedMember} (caller not a member), {BoardEmptyTitle},
+     * {BoardInvalidAction}, {BoardAlreadyMember} or {BoardTooManyMembers} (adding), {BoardNotMember} or
+     * {BoardLastMember} (removing), or {BoardInvalidRules}. Emits {ProposalCreated}.
      */
     function propose(Action calldata action, string calldata title, bytes32 documentHash) external returns (uint256 proposalId);
 
     /**
-     * @notice Vote on `proposalId` as the caller.
-     * @dev Reverts with {BoardUnknownProposal}, {BoardUnexpectedProposalState} (not Active),
-     * {BoardInvalidVoteType}, {BoardNotEligible}, {BoardAlreadyVoted} or {BoardAlreadyRecused}.
-     * Emits {VoteCast}.
+     * @notice Vote on `proposalId` as the caller: `support` is a {VoteType} (0 Against, 1 For, 2 Abstain).
+     * @dev Reverts with {BoardInvalidVoteType}, {BoardUnknownProposal}, {BoardUnexpectedProposalState}
+     * (not Active), {BoardNotEligible}, {BoardAlreadyRecused} or {BoardAlreadyVoted}, checked in that
+     * order. Emits {VoteCast}.
      */
     function castVote(uint256 proposalId, uint8 support, string calldata reason) external;
 
     /**
-     * @notice Vote on behalf of `voter`, which signed the {SignedBallot} with its current nonce.
-     * @dev Reverts as {castVote}, and with {BoardExpiredSignature} or {BoardInvalidSignature}.
+     * @notice Vote on behalf of `voter`, which signed the {SignedBallot} with its current nonce
+     * (EIP-712 domain: name "IT Hub Hoogeveen Board", version "1", this chain and contract; `reason`
+     * is hashed as keccak256(bytes(reason))). Anyone may relay it. Supports ERC-1271 contract wallets.
+     * @dev Reverts with {BoardExpiredSignature} (block timestamp after `deadline`) or
+     * {BoardInvalidSignature}, then as {castVote}. The nonce is consumed.
      */
     function castVoteBySig(
         uint256 proposalId,
@@ -215,21 +239,26 @@ interface IHubBoard {
         bytes calldata signature
     ) external;
 
-    /// @notice Relay several signed ballots in one transaction; all are counted or none.
+    /// @notice Relay several signed ballots in one transaction; all are counted or none (the first
+    /// failing ballot reverts the whole call with its error, as {castVoteBySig}).
     function castVotesBySig(SignedBallot[] calldata ballots) external;
 
     /**
      * @notice Declare a conflict of interest on `proposalId`: the caller does not vote and leaves the quorum base.
-     * @dev Reverts as {castVote} (a member that voted cannot recuse). Emits {Recused}.
+     * @dev Reverts with {BoardUnknownProposal}, {BoardUnexpectedProposalState} (not Active),
+     * {BoardNotEligible}, {BoardAlreadyRecused} or {BoardAlreadyVoted} (a member that voted cannot
+     * recuse). Emits {Recused}.
      */
     function recuse(uint256 proposalId, string calldata reason) external;
 
     /**
      * @notice Apply the succeeded decision `proposalId`; `action` and `documentHash` must be the proposed
-     * ones. Anyone may execute.
+     * ones. Anyone may execute. The proposal is marked executed before the action is applied.
      * @dev Reverts with {BoardUnknownProposal}, {BoardUnexpectedProposalState} (not Succeeded),
-     * {BoardActionMismatch}, and with the errors of the action itself (e.g. {BoardAlreadyMember} or
-     * the registry's errors). Emits {ProposalExecuted} and the action's own events.
+     * {BoardActionMismatch}, and with the errors of the action itself, checked again against the
+     * current state as in {propose} (e.g. {BoardAlreadyMember}, {BoardNotMember}, {BoardLastMember})
+     * or bubbled up from the registry. Emits {ProposalExecuted}, then the action's own event
+     * ({MemberAdded}, {MemberRemoved}, {RulesChanged}, or the registry's).
      */
     function execute(uint256 proposalId, Action calldata action, bytes32 documentHash) external;
 
@@ -244,7 +273,7 @@ interface IHubBoard {
     /// @notice The rules in force for new proposals.
     function rules() external view returns (Rules memory);
 
-    /// @notice The current members.
+    /// @notice The current members, in seat order (a member takes the lowest free seat).
     function members() external view returns (Member[] memory);
 
     /// @notice Whether `account` is a member now.
@@ -259,7 +288,7 @@ interface IHubBoard {
     /// @notice `proposalId` with its tally. Reverts with {BoardUnknownProposal}.
     function proposal(uint256 proposalId) external view returns (ProposalView memory);
 
-    /// @notice What `account` did on `proposalId`.
+    /// @notice What `account` did on `proposalId`. Reverts with {BoardUnknownProposal}.
     function receipt(uint256 proposalId, address account) external view returns (Receipt memory);
 
     /// @notice The commitment stored for a proposal: keccak256(abi.encode(action, documentHash)).

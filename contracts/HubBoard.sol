@@ -1,0 +1,574 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
+
+import {ICredentialRegistry} from "./ICredentialRegistry.sol";
+import {IHubBoard} from "./IHubBoard.sol";
+
+/**
+ * @title HubBoard
+ * @notice The board of the stichting that runs the IT Hub Hoogeveen, and governor of its
+ * {ICredentialRegistry}. See {IHubBoard} for the rules.
+ *
+ * Storage is packed for gas (a vote reads three slots and writes one):
+ *  - Each member holds a seat 0..63, one bit of a `uint64` member mask. The board's mask, membership
+ *    epoch, proposal count and rules share one slot.
+ *  - A proposal is three slots: its core (the members eligible as a mask, the membership epoch, the
+ *    deadlines and the rules that apply), its ballots (one `uint64` mask per choice and one for
+ *    recusals; tallies are popcounts) and the commitment `hashProposal(action, documentHash)`. The
+ *    action and title are only in {ProposalCreated}; {execute} is given the action again and checks it
+ *    against the commitment, as OpenZeppelin's Governor does with calldata.
+ *  - Eligibility: the membership epoch grows at every addition and removal. A member may vote on a
+ *    proposal when it is a member now and was added at or before the proposal's epoch, so a member
+ *    added later (even in a seat freed since) cannot vote, and a removed member casts no more votes.
+ */
+contract HubBoard is IHubBoard, EIP712, Nonces {
+    /// @inheritdoc IHubBoard
+    uint256 public constant MAX_MEMBERS = 64;
+
+    /// @notice The EIP-712 type of a signed ballot.
+    bytes32 public constant BALLOT_TYPEHASH = keccak256(
+        "Ballot(uint256 proposalId,uint8 support,string reason,address voter,uint256 nonce,uint256 deadline)"
+    );
+
+    uint256 private constant _BPS = 10_000;
+    uint16 private constant _MIN_THRESHOLD_BPS = 5_000;
+    uint16 private constant _MAX_THRESHOLD_BPS = 9_999;
+    uint32 private constant _MIN_PERIOD = 60;
+    uint32 private constant _MAX_PERIOD = 365 days;
+
+    /// @dev A member's record. Kept after removal (inactive) so that receipts of older proposals stay readable.
+    struct MemberInfo {
+        uint8 seat; // bit of the member mask
+        uint32 addedEpoch; // membership epoch right after the addition
+        uint32 removedEpoch; // membership epoch right after the removal, zero while a member
+        bool active; // a member now
+        string name;
+    }
+
+    /// @dev The board in one slot: members, membership epoch, proposal count and the rules in force.
+    struct Board {
+        uint64 memberMask;
+        uint32 epoch;
+        uint48 proposalCount;
+        uint16 quorumBps;
+        uint16 majorityBps;
+        uint16 supermajorityBps;
+        uint32 votingPeriod;
+        uint32 executionPeriod;
+    }
+
+    /// @dev A proposal's fixed part, one slot.
+    struct ProposalCore {
+        uint64 eligibleMask; // the member mask at creation
+        uint32 snapshotEpoch; // the membership epoch at creation
+        uint48 voteEnd; // last second of voting; zero for an unknown proposal
+        uint32 executionPeriod;
+        uint16 quorumBps;
+        uint16 thresholdBps;
+        ActionKind kind;
+        bool executed;
+    }
+
+    /// @dev A proposal's ballots, one slot: a seat's bit is set in at most one mask.
+    struct Ballots {
+        uint64 forMask;
+        uint64 againstMask;
+        uint64 abstainMask;
+        uint64 recusedMask;
+    }
+
+    /// @dev A proposal's counts, derived from its core and ballots.
+    struct Tally {
+        uint256 eligible;
+        uint256 forVotes;
+        uint256 againstVotes;
+        uint256 abstainVotes;
+        uint256 recusals;
+    }
+
+    ICredentialRegistry private immutable _registry;
+
+    Board private _board;
+    mapping(address account => MemberInfo) private _members;
+    address[64] private _seatHolder;
+    mapping(uint256 proposalId => ProposalCore) private _proposals;
+    mapping(uint256 proposalId => Ballots) private _ballots;
+    mapping(uint256 proposalId => bytes32) private _proposalHashes;
+
+    /**
+     * @param registry_ the credential registry this board governs (its governor must be this contract)
+     * @param initialMembers the initial board, at least one, at most {MAX_MEMBERS}, each with a name
+     * @param initialRules the rules in force from the start
+     */
+    constructor(ICredentialRegistry registry_, Member[] memory initialMembers, Rules memory initialRules)
+        EIP712("IT Hub Hoogeveen Board", "1")
+    {
+        // Ensure there is a registry to govern
+        if (address(registry_) == address(0)) revert BoardInvalidRegistry();
+        // Ensure there is a board
+        if (initialMembers.length == 0) revert BoardInvalidInitialMembers();
+        // Ensure the board fits the seats
+        if (initialMembers.length > MAX_MEMBERS) revert BoardTooManyMembers(MAX_MEMBERS);
+        _registry = registry_;
+        for (uint256 i = 0; i < initialMembers.length; ++i) {
+            Member memory member = initialMembers[i];
+            // Ensure each member is an account with a name
+            if (member.account == address(0) || bytes(member.name).length == 0) {
+                revert BoardInvalidMember(member.account, member.name);
+            }
+            // Ensure no member is listed twice
+            if (_members[member.account].active) revert BoardAlreadyMember(member.account);
+            _addMember(member.account, member.name);
+        }
+        _setRules(initialRules);
+    }
+
+    // ---------------------------------------------------------------- proposals
+
+    /// @inheritdoc IHubBoard
+    function propose(Action calldata action, string calldata title, bytes32 documentHash)
+        external
+        returns (uint256 proposalId)
+    {
+        // Ensure the proposer is a member
+        if (!_members[msg.sender].active) revert BoardUnauthorizedMember(msg.sender);
+        // Ensure the proposal has a title
+        if (bytes(title).length == 0) revert BoardEmptyTitle();
+        _checkAction(action);
+
+        Board memory board = _board;
+        uint16 thresholdBps = _needsSupermajority(action.kind) ? board.supermajorityBps : board.majorityBps;
+        uint48 voteEnd = uint48(block.timestamp) + board.votingPeriod;
+        proposalId = uint256(board.proposalCount) + 1;
+        _board.proposalCount = uint48(proposalId);
+        _proposals[proposalId] = ProposalCore({
+            eligibleMask: board.memberMask,
+            snapshotEpoch: board.epoch,
+            voteEnd: voteEnd,
+            executionPeriod: board.executionPeriod,
+            quorumBps: board.quorumBps,
+            thresholdBps: thresholdBps,
+            kind: action.kind,
+            executed: false
+        });
+        _proposalHashes[proposalId] = hashProposal(action, documentHash);
+        emit ProposalCreated(
+            proposalId,
+            msg.sender,
+            action,
+            title,
+            documentHash,
+            voteEnd,
+            voteEnd + board.executionPeriod,
+            board.quorumBps,
+            thresholdBps,
+            uint8(_popcount(board.memberMask))
+        );
+    }
+
+    /// @inheritdoc IHubBoard
+    function castVote(uint256 proposalId, uint8 support, string calldata reason) external {
+        _castVote(proposalId, msg.sender, support, reason);
+    }
+
+    /// @inheritdoc IHubBoard
+    function castVoteBySig(
+        uint256 proposalId,
+        uint8 support,
+        string calldata reason,
+        address voter,
+        uint256 deadline,
+        bytes calldata signature
+    ) external {
+        _checkBallotSignature(proposalId, support, reason, voter, deadline, signature);
+        _castVote(proposalId, voter, support, reason);
+    }
+
+    /// @inheritdoc IHubBoard
+    function castVotesBySig(SignedBallot[] calldata ballots) external {
+        for (uint256 i = 0; i < ballots.length; ++i) {
+            SignedBallot calldata ballot = ballots[i];
+            _checkBallotSignature(
+                ballot.proposalId, ballot.support, ballot.reason, ballot.voter, ballot.deadline, ballot.signature
+            );
+            _castVote(ballot.proposalId, ballot.voter, ballot.support, ballot.reason);
+        }
+    }
+
+    /// @inheritdoc IHubBoard
+    function recuse(uint256 proposalId, string calldata reason) external {
+        (uint64 bit, Ballots storage ballots) = _checkCanTakePart(proposalId, msg.sender);
+        ballots.recusedMask |= bit;
+        emit Recused(proposalId, msg.sender, reason);
+    }
+
+    /// @inheritdoc IHubBoard
+    function execute(uint256 proposalId, Action calldata action, bytes32 documentHash) external {
+        ProposalCore storage core = _proposals[proposalId];
+        // Ensure the proposal exists
+        if (core.voteEnd == 0) revert BoardUnknownProposal(proposalId);
+        // Ensure it passed and can still be executed
+        ProposalState current = _state(core, _ballots[proposalId]);
+        if (current != ProposalState.Succeeded) {
+            revert BoardUnexpectedProposalState(proposalId, current, ProposalState.Succeeded);
+        }
+        // Ensure the action is the one the board voted on
+        bytes32 expected = _proposalHashes[proposalId];
+        bytes32 given = hashProposal(action, documentHash);
+        if (given != expected) revert BoardActionMismatch(proposalId, expected, given);
+        // Ensure the action still applies (the board may have changed since the proposal was made)
+        _checkAction(action);
+
+        // Checks-effects-interactions: the proposal is executed before the action is applied and the
+        // registry is called, so it can never be executed twice.
+        core.executed = true;
+        emit ProposalExecuted(proposalId, action.kind, action.subject);
+
+        ActionKind kind = action.kind;
+        if (kind == ActionKind.AddMember) {
+            _addMember(action.subject, action.name);
+        } else if (kind == ActionKind.RemoveMember) {
+            _removeMember(action.subject);
+        } else if (kind == ActionKind.AccreditIssuer) {
+            _registry.accreditIssuer(action.subject, action.name);
+        } else if (kind == ActionKind.SuspendIssuer) {
+            _registry.suspendIssuer(action.subject);
+        } else if (kind == ActionKind.ChangeRules) {
+            _setRules(action.rules);
+        }
+        // A Resolution is the document itself: executing it only records the decision.
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @inheritdoc IHubBoard
+    function registry() external view returns (ICredentialRegistry) {
+        return _registry;
+    }
+
+    /// @inheritdoc IHubBoard
+    function rules() external view returns (Rules memory) {
+        Board memory board = _board;
+        return Rules({
+            quorumBps: board.quorumBps,
+            majorityBps: board.majorityBps,
+            supermajorityBps: board.supermajorityBps,
+            votingPeriod: board.votingPeriod,
+            executionPeriod: board.executionPeriod
+        });
+    }
+
+    /// @inheritdoc IHubBoard
+    function members() external view returns (Member[] memory list) {
+        uint64 mask = _board.memberMask;
+        list = new Member[](_popcount(mask));
+        uint256 next = 0;
+        for (uint256 seat = 0; mask != 0; ++seat) {
+            if (mask & 1 != 0) {
+                address account = _seatHolder[seat];
+                list[next++] = Member({account: account, name: _members[account].name});
+            }
+            mask >>= 1;
+        }
+    }
+
+    /// @inheritdoc IHubBoard
+    function isMember(address account) external view returns (bool) {
+        return _members[account].active;
+    }
+
+    /// @inheritdoc IHubBoard
+    function proposalCount() external view returns (uint256) {
+        return _board.proposalCount;
+    }
+
+    /// @inheritdoc IHubBoard
+    function state(uint256 proposalId) external view returns (ProposalState) {
+        return _state(_existingProposal(proposalId), _ballots[proposalId]);
+    }
+
+    /// @inheritdoc IHubBoard
+    function proposal(uint256 proposalId) external view returns (ProposalView memory) {
+        ProposalCore memory core = _existingProposal(proposalId);
+        Ballots memory ballots = _ballots[proposalId];
+        Tally memory tally = _tally(core, ballots);
+        return ProposalView({
+            kind: core.kind,
+            state: _state(core, ballots),
+            proposalHash: _proposalHashes[proposalId],
+            voteEnd: core.voteEnd,
+            executableUntil: core.voteEnd + core.executionPeriod,
+            quorumBps: core.quorumBps,
+            thresholdBps: core.thresholdBps,
+            eligible: uint8(tally.eligible),
+            forVotes: uint8(tally.forVotes),
+            againstVotes: uint8(tally.againstVotes),
+            abstainVotes: uint8(tally.abstainVotes),
+            recusals: uint8(tally.recusals)
+        });
+    }
+
+    /// @inheritdoc IHubBoard
+    function receipt(uint256 proposalId, address account) external view returns (Receipt memory result) {
+        ProposalCore memory core = _existingProposal(proposalId);
+        MemberInfo storage info = _members[account];
+        uint64 bit = uint64(1) << info.seat;
+        // A member when the proposal was created: added before, and not removed before.
+        result.eligible = info.addedEpoch != 0 && info.addedEpoch <= core.snapshotEpoch
+            && (info.active || info.removedEpoch > core.snapshotEpoch) && core.eligibleMask & bit != 0;
+        if (!result.eligible) return result;
+        Ballots memory ballots = _ballots[proposalId];
+        result.recused = ballots.recusedMask & bit != 0;
+        if (ballots.forMask & bit != 0) {
+            result.hasVoted = true;
+            result.support = VoteType.For;
+        } else if (ballots.againstMask & bit != 0) {
+            result.hasVoted = true;
+            result.support = VoteType.Against;
+        } else if (ballots.abstainMask & bit != 0) {
+            result.hasVoted = true;
+            result.support = VoteType.Abstain;
+        }
+    }
+
+    /// @inheritdoc IHubBoard
+    function hashProposal(Action calldata action, bytes32 documentHash) public pure returns (bytes32) {
+        return keccak256(abi.encode(action, documentHash));
+    }
+
+    /// @inheritdoc IHubBoard
+    function nonces(address owner) public view override(IHubBoard, Nonces) returns (uint256) {
+        return super.nonces(owner);
+    }
+
+    // ---------------------------------------------------------------- internals: voting
+
+    /// @dev Every vote, direct or signed, ends here.
+    function _castVote(uint256 proposalId, address voter, uint8 support, string calldata reason) private {
+        // Ensure the choice is a VoteType
+        if (support > uint8(VoteType.Abstain)) revert BoardInvalidVoteType(support);
+        (uint64 bit, Ballots storage ballots) = _checkCanTakePart(proposalId, voter);
+        if (support == uint8(VoteType.For)) {
+            ballots.forMask |= bit;
+        } else if (support == uint8(VoteType.Against)) {
+            ballots.againstMask |= bit;
+        } else {
+            ballots.abstainMask |= bit;
+        }
+        emit VoteCast(proposalId, voter, VoteType(support), reason);
+    }
+
+    /// @dev The checks of a vote or recusal by `account`; returns its seat bit and the proposal's ballots.
+    function _checkCanTakePart(uint256 proposalId, address account)
+        private
+        view
+        returns (uint64 bit, Ballots storage ballots)
+    {
+        ProposalCore memory core = _proposals[proposalId];
+        // Ensure the proposal exists
+        if (core.voteEnd == 0) revert BoardUnknownProposal(proposalId);
+        ballots = _ballots[proposalId];
+        Ballots memory cast = ballots;
+        // Ensure voting is open: before voteEnd and the outcome not settled yet
+        ProposalState current = _state(core, cast);
+        if (current != ProposalState.Active) {
+            revert BoardUnexpectedProposalState(proposalId, current, ProposalState.Active);
+        }
+        MemberInfo storage info = _members[account];
+        bit = uint64(1) << info.seat;
+        // Ensure the account is a member now, and was one (in this seat) when the proposal was created
+        if (!info.active || info.addedEpoch > core.snapshotEpoch || core.eligibleMask & bit == 0) {
+            revert BoardNotEligible(proposalId, account);
+        }
+        // Ensure the member did not recuse itself
+        if (cast.recusedMask & bit != 0) revert BoardAlreadyRecused(proposalId, account);
+        // Ensure the member did not vote yet
+        if ((cast.forMask | cast.againstMask | cast.abstainMask) & bit != 0) {
+            revert BoardAlreadyVoted(proposalId, account);
+        }
+    }
+
+    /// @dev Consume `voter`'s nonce and check its signature of the ballot.
+    function _checkBallotSignature(
+        uint256 proposalId,
+        uint8 support,
+        string calldata reason,
+        address voter,
+        uint256 deadline,
+        bytes calldata signature
+    ) private {
+        // Ensure the signature is still valid
+        if (block.timestamp > deadline) revert BoardExpiredSignature(deadline);
+        bytes32 digest = _hashTypedDataV4(
+            keccak256(
+                abi.encode(
+                    BALLOT_TYPEHASH, proposalId, support, keccak256(bytes(reason)), voter, _useNonce(voter), deadline
+                )
+            )
+        );
+        // Ensure the voter signed this ballot, on this chain, for this contract, with its current nonce
+        if (!SignatureChecker.isValidSignatureNow(voter, digest, signature)) revert BoardInvalidSignature(voter);
+    }
+
+    /// @dev The state of an existing proposal (see the outcome rules of {IHubBoard}).
+    function _state(ProposalCore memory core, Ballots memory ballots) private view returns (ProposalState) {
+        if (core.executed) return ProposalState.Executed;
+        Tally memory tally = _tally(core, ballots);
+        uint256 participation = tally.forVotes + tally.againstVotes + tally.abstainVotes;
+        bool quorum = participation != 0 && participation * _BPS >= core.quorumBps * (tally.eligible - tally.recusals);
+        if (block.timestamp <= core.voteEnd) {
+            if (!quorum) return ProposalState.Active;
+            uint256 remaining = tally.eligible - tally.recusals - participation;
+            // Passes even if all the remaining members vote Against: decided.
+            if (_passes(tally.forVotes, tally.againstVotes + remaining, core.thresholdBps)) {
+                return ProposalState.Succeeded;
+            }
+            // Fails even if all the remaining members vote For: decided.
+            if (!_passes(tally.forVotes + remaining, tally.againstVotes, core.thresholdBps)) {
+                return ProposalState.Defeated;
+            }
+            return ProposalState.Active;
+        }
+        if (!quorum) return ProposalState.Expired;
+        if (!_passes(tally.forVotes, tally.againstVotes, core.thresholdBps)) return ProposalState.Defeated;
+        return block.timestamp <= uint256(core.voteEnd) + core.executionPeriod
+            ? ProposalState.Succeeded
+            : ProposalState.Expired;
+    }
+
+    function _tally(ProposalCore memory core, Ballots memory ballots) private pure returns (Tally memory) {
+        return Tally({
+            eligible: _popcount(core.eligibleMask),
+            forVotes: _popcount(ballots.forMask),
+            againstVotes: _popcount(ballots.againstMask),
+            abstainVotes: _popcount(ballots.abstainMask),
+            recusals: _popcount(ballots.recusedMask)
+        });
+    }
+
+    /// @dev The threshold: For * 10000 > thresholdBps * (For + Against).
+    function _passes(uint256 forVotes, uint256 againstVotes, uint256 thresholdBps) private pure returns (bool) {
+        return forVotes * _BPS > thresholdBps * (forVotes + againstVotes);
+    }
+
+    function _existingProposal(uint256 proposalId) private view returns (ProposalCore memory core) {
+        core = _proposals[proposalId];
+        // Ensure the proposal exists
+        if (core.voteEnd == 0) revert BoardUnknownProposal(proposalId);
+    }
+
+    // ---------------------------------------------------------------- internals: actions
+
+    /// @dev Check that `action` fits its kind and applies to the board as it is now.
+    function _checkAction(Action calldata action) private view {
+        ActionKind kind = action.kind;
+        bool hasSubject = action.subject != address(0);
+        bool hasName = bytes(action.name).length != 0;
+        bool hasRules = _hasRules(action.rules);
+        if (kind == ActionKind.Resolution) {
+            // Ensure a resolution carries nothing but its document
+            if (hasSubject || hasName || hasRules) revert BoardInvalidAction(kind);
+        } else if (kind == ActionKind.AddMember) {
+            // Ensure the new member is an account with a name, and nothing else is given
+            if (!hasSubject || !hasName || hasRules) revert BoardInvalidAction(kind);
+            // Ensure it is not a member yet
+            if (_members[action.subject].active) revert BoardAlreadyMember(action.subject);
+            // Ensure there is a free seat
+            if (_board.memberMask == type(uint64).max) revert BoardTooManyMembers(MAX_MEMBERS);
+        } else if (kind == ActionKind.RemoveMember) {
+            // Ensure only the member to remove is given
+            if (!hasSubject || hasName || hasRules) revert BoardInvalidAction(kind);
+            MemberInfo storage info = _members[action.subject];
+            // Ensure it is a member
+            if (!info.active) revert BoardNotMember(action.subject);
+            // Ensure the board keeps at least one member
+            if (_board.memberMask == uint64(1) << info.seat) revert BoardLastMember(action.subject);
+        } else if (kind == ActionKind.AccreditIssuer) {
+            // Ensure the issuer is an account with a name, and nothing else is given
+            if (!hasSubject || !hasName || hasRules) revert BoardInvalidAction(kind);
+        } else if (kind == ActionKind.SuspendIssuer) {
+            // Ensure only the issuer to suspend is given
+            if (!hasSubject || hasName || hasRules) revert BoardInvalidAction(kind);
+        } else {
+            // Ensure only the new rules are given
+            if (hasSubject || hasName) revert BoardInvalidAction(kind);
+            _checkRules(action.rules);
+        }
+    }
+
+    function _addMember(address account, string memory name) private {
+        Board storage board = _board;
+        uint64 mask = board.memberMask;
+        uint64 free = ~mask;
+        uint8 seat;
+        unchecked {
+            // The lowest free seat: the number of ones below the lowest set bit of `free` (nonzero: checked before).
+            seat = uint8(_popcount((free & (0 - free)) - 1));
+        }
+        uint32 epoch = board.epoch + 1;
+        board.memberMask = mask | (uint64(1) << seat);
+        board.epoch = epoch;
+        _members[account] = MemberInfo({seat: seat, addedEpoch: epoch, removedEpoch: 0, active: true, name: name});
+        _seatHolder[seat] = account;
+        emit MemberAdded(account, name);
+    }
+
+    function _removeMember(address account) private {
+        Board storage board = _board;
+        MemberInfo storage info = _members[account];
+        uint8 seat = info.seat;
+        uint32 epoch = board.epoch + 1;
+        board.memberMask &= ~(uint64(1) << seat);
+        board.epoch = epoch;
+        info.active = false;
+        info.removedEpoch = epoch;
+        delete _seatHolder[seat];
+        emit MemberRemoved(account);
+    }
+
+    function _setRules(Rules memory newRules) private {
+        _checkRules(newRules);
+        Board storage board = _board;
+        board.quorumBps = newRules.quorumBps;
+        board.majorityBps = newRules.majorityBps;
+        board.supermajorityBps = newRules.supermajorityBps;
+        board.votingPeriod = newRules.votingPeriod;
+        board.executionPeriod = newRules.executionPeriod;
+        emit RulesChanged(newRules);
+    }
+
+    function _checkRules(Rules memory candidate) private pure {
+        // Ensure every rule is in range (see {Rules})
+        if (
+            candidate.quorumBps == 0 || candidate.quorumBps > _BPS || candidate.majorityBps < _MIN_THRESHOLD_BPS
+                || candidate.majorityBps > _MAX_THRESHOLD_BPS || candidate.supermajorityBps < candidate.majorityBps
+                || candidate.supermajorityBps > _MAX_THRESHOLD_BPS || candidate.votingPeriod < _MIN_PERIOD
+                || candidate.votingPeriod > _MAX_PERIOD || candidate.executionPeriod < _MIN_PERIOD
+                || candidate.executionPeriod > _MAX_PERIOD
+        ) revert BoardInvalidRules(candidate);
+    }
+
+    function _hasRules(Rules calldata candidate) private pure returns (bool) {
+        return candidate.quorumBps != 0 || candidate.majorityBps != 0 || candidate.supermajorityBps != 0
+            || candidate.votingPeriod != 0 || candidate.executionPeriod != 0;
+    }
+
+    /// @dev Membership and rule changes need the supermajority; the other decisions a majority.
+    function _needsSupermajority(ActionKind kind) private pure returns (bool) {
+        return kind == ActionKind.AddMember || kind == ActionKind.RemoveMember || kind == ActionKind.ChangeRules;
+    }
+
+    /// @dev The number of set bits of `x` (SWAR popcount).
+    function _popcount(uint64 x) private pure returns (uint256) {
+        unchecked {
+            x -= (x >> 1) & 0x5555555555555555;
+            x = (x & 0x3333333333333333) + ((x >> 2) & 0x3333333333333333);
+            x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0f;
+            return uint256((x * 0x0101010101010101) >> 56);
+        }
+    }
+}

@@ -1,0 +1,928 @@
+"""HubBoard on a real local chain (anvil and ganache): members, proposals, votes, outcomes, execution.
+
+Every test starts from the same deployed state (`board`): a board of the seven `board_members` with the
+default rules below, governing a real CredentialRegistry deployed with the board as its governor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+from web3.contract import Contract
+from web3.logs import DISCARD
+from web3.types import TxReceipt
+from web3.utils.address import get_create_address
+
+from service.chain.deployment import deploy_contract
+from tests.chain import advance_time, latest_timestamp, reverts
+
+ZERO_ADDRESS = "0x" + "00" * 20
+DOMAIN_NAME = "IT Hub Hoogeveen Board"
+DOMAIN_VERSION = "1"
+DOCUMENT = bytes.fromhex("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")  # sha256("test")
+TITLE = "Accreditatie Hanzehogeschool 2025"
+ISSUER_NAME = "Hanzehogeschool Groningen"
+MEMBER_NAMES = [
+    "Gemeente Hoogeveen",
+    "Drenthe College",
+    "Hanzehogeschool Groningen",
+    "Stichting IT Hub Hoogeveen",
+    "Ondernemersvereniging Hoogeveen",
+    "Provincie Drenthe",
+    "NHL Stenden Hogeschool",
+]
+
+# ActionKind, ProposalState, VoteType
+RESOLUTION, ADD_MEMBER, REMOVE_MEMBER, ACCREDIT_ISSUER, SUSPEND_ISSUER, CHANGE_RULES = range(6)
+ACTIVE, DEFEATED, SUCCEEDED, EXECUTED, EXPIRED = range(5)
+AGAINST, FOR, ABSTAIN = range(3)
+
+DAY = 24 * 3600
+VOTING_PERIOD = 7 * DAY
+EXECUTION_PERIOD = 3 * DAY
+# (quorumBps, majorityBps, supermajorityBps, votingPeriod, executionPeriod)
+RULES = (5000, 5000, 6666, VOTING_PERIOD, EXECUTION_PERIOD)
+NO_RULES = (0, 0, 0, 0, 0)
+
+BALLOT_TYPES = {
+    "Ballot": [
+        {"name": "proposalId", "type": "uint256"},
+        {"name": "support", "type": "uint8"},
+        {"name": "reason", "type": "string"},
+        {"name": "voter", "type": "address"},
+        {"name": "nonce", "type": "uint256"},
+        {"name": "deadline", "type": "uint256"},
+    ]
+}
+
+
+# ---------------------------------------------------------------- actions
+
+
+def resolution() -> tuple[Any, ...]:
+    return (RESOLUTION, ZERO_ADDRESS, "", NO_RULES)
+
+
+def add_member(account: str, name: str) -> tuple[Any, ...]:
+    return (ADD_MEMBER, account, name, NO_RULES)
+
+
+def remove_member(account: str) -> tuple[Any, ...]:
+    return (REMOVE_MEMBER, account, "", NO_RULES)
+
+
+def accredit(account: str, name: str = ISSUER_NAME) -> tuple[Any, ...]:
+    return (ACCREDIT_ISSUER, account, name, NO_RULES)
+
+
+def suspend(account: str) -> tuple[Any, ...]:
+    return (SUSPEND_ISSUER, account, "", NO_RULES)
+
+
+def change_rules(rules: tuple[int, ...]) -> tuple[Any, ...]:
+    return (CHANGE_RULES, ZERO_ADDRESS, "", rules)
+
+
+# ---------------------------------------------------------------- chain helpers
+
+
+def send(fn: Any, sender: LocalAccount | str) -> TxReceipt:
+    """Transact `fn` from an unlocked node account and wait for the successful receipt."""
+    address = sender if isinstance(sender, str) else sender.address
+    receipt = fn.w3.eth.wait_for_transaction_receipt(fn.transact({"from": address}))
+    assert receipt["status"] == 1
+    return receipt
+
+
+def plain(value: Any) -> Any:
+    """An event's struct argument (decoded as a mapping, in ABI order) as the tuple a call takes."""
+    if isinstance(value, dict) or hasattr(value, "keys"):
+        return tuple(plain(item) for item in value.values())
+    if isinstance(value, (list, tuple)):
+        return tuple(plain(item) for item in value)
+    return value
+
+
+def events(contract: Contract, name: str, receipt: TxReceipt) -> list[dict[str, Any]]:
+    return [{key: plain(value) for key, value in event["args"].items()}
+            for event in getattr(contract.events, name)().process_receipt(receipt, errors=DISCARD)]
+
+
+def one_event(contract: Contract, name: str, receipt: TxReceipt) -> dict[str, Any]:
+    found = events(contract, name, receipt)
+    assert len(found) == 1, f"expected one {name}, got {found}"
+    return found[0]
+
+
+def struct(contract: Contract, function: str, value: tuple[Any, ...]) -> dict[str, Any]:
+    """A returned struct as a dict keyed by the ABI's component names."""
+    abi = next(item for item in contract.abi if item.get("name") == function and item["type"] == "function")
+    names = [component["name"] for component in abi["outputs"][0]["components"]]
+    return dict(zip(names, value, strict=True))
+
+
+def block_time(w3: Web3, receipt: TxReceipt) -> int:
+    return int(w3.eth.get_block(receipt["blockNumber"])["timestamp"])
+
+
+@dataclass
+class Board:
+    """The deployed board and registry, with shortcuts for the usual steps."""
+
+    contract: Contract
+    registry: Contract
+    members: list[LocalAccount]
+
+    @property
+    def w3(self) -> Web3:
+        return self.contract.w3
+
+    @property
+    def fn(self) -> Any:
+        return self.contract.functions
+
+    def propose(self, action: tuple[Any, ...], proposer: LocalAccount | None = None, title: str = TITLE,
+                document: bytes = DOCUMENT) -> int:
+        return self.propose_receipt(action, proposer, title, document)[0]
+
+    def propose_receipt(self, action: tuple[Any, ...], proposer: LocalAccount | None = None, title: str = TITLE,
+                        document: bytes = DOCUMENT) -> tuple[int, TxReceipt]:
+        receipt = send(self.fn.propose(action, title, document), proposer or self.members[0])
+        return one_event(self.contract, "ProposalCreated", receipt)["proposalId"], receipt
+
+    def vote(self, proposal_id: int, voter: LocalAccount, support: int, reason: str = "") -> TxReceipt:
+        return send(self.fn.castVote(proposal_id, support, reason), voter)
+
+    def votes(self, proposal_id: int, *supports: int) -> None:
+        """Member i casts supports[i]."""
+        for voter, support in zip(self.members, supports, strict=False):
+            self.vote(proposal_id, voter, support)
+
+    def decide(self, action: tuple[Any, ...], document: bytes = DOCUMENT) -> TxReceipt:
+        """Propose `action`, have the current members vote For until it succeeds, execute it; return the receipt."""
+        voters = [m for m in self.members if self.fn.isMember(m.address).call()]
+        proposal_id = self.propose(action, proposer=voters[0], document=document)
+        for voter in voters:
+            if self.state(proposal_id) != ACTIVE:
+                break
+            self.vote(proposal_id, voter, FOR)
+        assert self.state(proposal_id) == SUCCEEDED
+        return send(self.fn.execute(proposal_id, action, document), voters[0])
+
+    def state(self, proposal_id: int) -> int:
+        return self.fn.state(proposal_id).call()
+
+    def view(self, proposal_id: int) -> dict[str, Any]:
+        return struct(self.contract, "proposal", self.fn.proposal(proposal_id).call())
+
+    def receipt(self, proposal_id: int, account: str) -> dict[str, Any]:
+        return struct(self.contract, "receipt", self.fn.receipt(proposal_id, account).call())
+
+    def tally(self, proposal_id: int) -> tuple[int, int, int, int]:
+        view = self.view(proposal_id)
+        return view["forVotes"], view["againstVotes"], view["abstainVotes"], view["recusals"]
+
+    def member_list(self) -> list[tuple[str, str]]:
+        return [tuple(member) for member in self.fn.members().call()]
+
+    def domain(self, *, chain_id: int | None = None, contract: str | None = None) -> dict[str, Any]:
+        return {
+            "name": DOMAIN_NAME,
+            "version": DOMAIN_VERSION,
+            "chainId": self.w3.eth.chain_id if chain_id is None else chain_id,
+            "verifyingContract": contract or self.contract.address,
+        }
+
+    def sign_ballot(self, key: LocalAccount, proposal_id: int, support: int, *, reason: str = "",
+                    voter: str | None = None, nonce: int | None = None, deadline: int | None = None,
+                    chain_id: int | None = None, contract: str | None = None) -> tuple[Any, ...]:
+        """`key`'s signed ballot for `voter` (default: the key's own address), as a SignedBallot tuple."""
+        voter = voter or key.address
+        deadline = latest_timestamp(self.w3) + 3600 if deadline is None else deadline
+        message = {
+            "proposalId": proposal_id, "support": support, "reason": reason, "voter": voter,
+            "nonce": self.fn.nonces(voter).call() if nonce is None else nonce, "deadline": deadline,
+        }
+        signed = Account.sign_typed_data(key.key, domain_data=self.domain(chain_id=chain_id, contract=contract),
+                                         message_types=BALLOT_TYPES, message_data=message)
+        return (proposal_id, support, reason, voter, deadline, bytes(signed.signature))
+
+
+def deploy_board(w3: Web3, deployer: LocalAccount, members: list[tuple[str, str]],
+                 rules: tuple[int, ...] = RULES) -> tuple[Contract, Contract]:
+    """A registry governed by a board of `members`: the registry is deployed first, for the board's address."""
+    nonce = w3.eth.get_transaction_count(deployer.address, "pending")
+    board_address = get_create_address(deployer.address, nonce + 1)
+    registry = deploy_contract(w3, "CredentialRegistry", board_address, account=deployer)
+    board = deploy_contract(w3, "HubBoard", registry.address, members, rules, account=deployer)
+    assert board.address == board_address
+    return board, registry
+
+
+# ---------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def deployed(w3: Web3, deployer: LocalAccount, board_members: list[LocalAccount]) -> Board:
+    """Deployed once per chain, before any snapshot."""
+    members = [(account.address, name) for account, name in zip(board_members, MEMBER_NAMES, strict=True)]
+    contract, registry = deploy_board(w3, deployer, members)
+    return Board(contract, registry, list(board_members))
+
+
+@pytest.fixture
+def board(deployed: Board, isolate: None) -> Board:
+    """The deployed board, with every change of the test undone afterwards."""
+    return deployed
+
+
+@pytest.fixture(scope="session")
+def newcomer(accounts: list[LocalAccount]) -> LocalAccount:
+    """An organisation that is not on the board (and not an issuer) in the deployed state."""
+    return accounts[11]
+
+
+@pytest.fixture(scope="session")
+def wallet_owner(accounts: list[LocalAccount]) -> LocalAccount:
+    """The key behind an ERC-1271 contract wallet."""
+    return accounts[12]
+
+
+# ---------------------------------------------------------------- deployment
+
+
+def test_constructor_sets_members_rules_registry_and_domain(w3: Web3, board: Board) -> None:
+    assert board.member_list() == [(m.address, n) for m, n in zip(board.members, MEMBER_NAMES, strict=True)]
+    assert all(board.fn.isMember(m.address).call() for m in board.members)
+    assert board.fn.rules().call() == RULES
+    assert board.fn.registry().call() == board.registry.address
+    assert board.registry.functions.governor().call() == board.contract.address
+    assert board.fn.MAX_MEMBERS().call() == 64
+    assert board.fn.proposalCount().call() == 0
+    fields, name, version, chain_id, contract, _salt, _extensions = board.fn.eip712Domain().call()
+    assert (fields, name, version, chain_id, contract) == (b"\x0f", DOMAIN_NAME, DOMAIN_VERSION,
+                                                           w3.eth.chain_id, board.contract.address)
+    added = board.contract.events.MemberAdded().get_logs(from_block=0)
+    assert [(e["args"]["member"], e["args"]["name"]) for e in added] == board.member_list()
+    (rules_changed,) = board.contract.events.RulesChanged().get_logs(from_block=0)
+    assert plain(rules_changed["args"]["rules"]) == RULES
+
+
+def test_constructor_refuses_zero_registry(w3: Web3, board: Board, deployer: LocalAccount) -> None:
+    with reverts(board.contract, "BoardInvalidRegistry"):
+        deploy_contract(w3, "HubBoard", ZERO_ADDRESS, [(deployer.address, "Gemeente")], RULES, account=deployer)
+
+
+def test_constructor_refuses_empty_board(w3: Web3, board: Board, deployer: LocalAccount) -> None:
+    with reverts(board.contract, "BoardInvalidInitialMembers"):
+        deploy_contract(w3, "HubBoard", board.registry.address, [], RULES, account=deployer)
+
+
+@pytest.mark.parametrize("account, name", [(ZERO_ADDRESS, "Gemeente"), ("0x" + "11" * 20, "")])
+def test_constructor_refuses_member_without_account_or_name(w3: Web3, board: Board, deployer: LocalAccount,
+                                                            account: str, name: str) -> None:
+    members = [(deployer.address, "Gemeente"), (Web3.to_checksum_address(account), name)]
+    with reverts(board.contract, "BoardInvalidMember", account=account) as caught:
+        deploy_contract(w3, "HubBoard", board.registry.address, members, RULES, account=deployer)
+    assert caught.decoded is not None and caught.decoded.args["name"] == name  # `name` clashes with reverts()
+
+
+def test_constructor_refuses_duplicate_member(w3: Web3, board: Board, deployer: LocalAccount) -> None:
+    members = [(deployer.address, "Gemeente"), (board.members[0].address, "A"), (deployer.address, "Again")]
+    with reverts(board.contract, "BoardAlreadyMember", account=deployer.address):
+        deploy_contract(w3, "HubBoard", board.registry.address, members, RULES, account=deployer)
+
+
+def test_constructor_refuses_invalid_rules(w3: Web3, board: Board, deployer: LocalAccount) -> None:
+    bad = (5000, 4999, 6666, VOTING_PERIOD, EXECUTION_PERIOD)
+    with reverts(board.contract, "BoardInvalidRules", rules=bad):
+        deploy_contract(w3, "HubBoard", board.registry.address, [(deployer.address, "Gemeente")], bad,
+                        account=deployer)
+
+
+def test_board_of_64_members_refuses_more(w3: Web3, board: Board, deployer: LocalAccount,
+                                          newcomer: LocalAccount) -> None:
+    seats = [(deployer.address, "Member 0")] + [
+        (Web3.to_checksum_address(f"0x{i:040x}"), f"Member {i}") for i in range(1, 65)
+    ]
+    with reverts(board.contract, "BoardTooManyMembers", max=64):
+        deploy_contract(w3, "HubBoard", board.registry.address, seats, RULES, account=deployer)
+    full = deploy_contract(w3, "HubBoard", board.registry.address, seats[:64], RULES, account=deployer)
+    assert [tuple(m) for m in full.functions.members().call()] == seats[:64]
+    with reverts(full, "BoardTooManyMembers", max=64):
+        full.functions.propose(add_member(newcomer.address, "One too many"), TITLE, DOCUMENT).call(
+            {"from": deployer.address})
+
+
+# ---------------------------------------------------------------- proposing
+
+
+def test_propose_records_the_proposal_and_emits_everything(w3: Web3, board: Board, newcomer: LocalAccount) -> None:
+    action = accredit(newcomer.address)
+    proposal_id, receipt = board.propose_receipt(action, board.members[2])
+    created_at = block_time(w3, receipt)
+    event = one_event(board.contract, "ProposalCreated", receipt)
+    assert proposal_id == 1 and board.fn.proposalCount().call() == 1
+    assert event["proposer"] == board.members[2].address
+    assert event["action"] == action
+    assert (event["title"], event["documentHash"]) == (TITLE, DOCUMENT)
+    assert event["voteEnd"] == created_at + VOTING_PERIOD
+    assert event["executableUntil"] == created_at + VOTING_PERIOD + EXECUTION_PERIOD
+    assert (event["quorumBps"], event["thresholdBps"], event["eligible"]) == (5000, 5000, 7)
+    assert board.view(proposal_id) == {
+        "kind": ACCREDIT_ISSUER, "state": ACTIVE, "proposalHash": board.fn.hashProposal(action, DOCUMENT).call(),
+        "voteEnd": event["voteEnd"], "executableUntil": event["executableUntil"], "quorumBps": 5000,
+        "thresholdBps": 5000, "eligible": 7, "forVotes": 0, "againstVotes": 0, "abstainVotes": 0, "recusals": 0,
+    }
+    expected_hash = Web3.keccak(board.w3.codec.encode(
+        ["(uint8,address,string,(uint16,uint16,uint16,uint32,uint32))", "bytes32"], [action, DOCUMENT]))
+    assert board.view(proposal_id)["proposalHash"] == expected_hash
+    assert board.propose(resolution()) == 2
+
+
+def test_threshold_is_majority_for_decisions_and_supermajority_for_the_board(board: Board,
+                                                                            newcomer: LocalAccount) -> None:
+    cases = [(resolution(), 5000), (add_member(newcomer.address, "Nieuw lid"), 6666),
+             (remove_member(board.members[6].address), 6666), (accredit(newcomer.address), 5000),
+             (suspend(newcomer.address), 5000), (change_rules(RULES), 6666)]
+    for action, threshold in cases:
+        assert board.view(board.propose(action))["thresholdBps"] == threshold
+
+
+def test_propose_by_non_member_refused(board: Board, outsider: LocalAccount) -> None:
+    with reverts(board.contract, "BoardUnauthorizedMember", account=outsider.address):
+        board.fn.propose(resolution(), TITLE, DOCUMENT).transact({"from": outsider.address})
+
+
+def test_propose_without_title_refused(board: Board) -> None:
+    with reverts(board.contract, "BoardEmptyTitle"):
+        board.fn.propose(resolution(), "", DOCUMENT).transact({"from": board.members[0].address})
+
+
+SUBJECT = "0x" + "ab" * 20
+
+
+@pytest.mark.parametrize("action", [
+    pytest.param((RESOLUTION, Web3.to_checksum_address(SUBJECT), "", NO_RULES), id="resolution-with-subject"),
+    pytest.param((RESOLUTION, ZERO_ADDRESS, "Naam", NO_RULES), id="resolution-with-name"),
+    pytest.param((RESOLUTION, ZERO_ADDRESS, "", RULES), id="resolution-with-rules"),
+    pytest.param((ADD_MEMBER, ZERO_ADDRESS, "Naam", NO_RULES), id="add-member-zero-subject"),
+    pytest.param((ADD_MEMBER, Web3.to_checksum_address(SUBJECT), "", NO_RULES), id="add-member-without-name"),
+    pytest.param((ADD_MEMBER, Web3.to_checksum_address(SUBJECT), "Naam", RULES), id="add-member-with-rules"),
+    pytest.param((REMOVE_MEMBER, ZERO_ADDRESS, "", NO_RULES), id="remove-member-zero-subject"),
+    pytest.param((ACCREDIT_ISSUER, ZERO_ADDRESS, ISSUER_NAME, NO_RULES), id="accredit-zero-subject"),
+    pytest.param((ACCREDIT_ISSUER, Web3.to_checksum_address(SUBJECT), "", NO_RULES), id="accredit-without-name"),
+    pytest.param((ACCREDIT_ISSUER, Web3.to_checksum_address(SUBJECT), ISSUER_NAME, RULES), id="accredit-with-rules"),
+    pytest.param((SUSPEND_ISSUER, ZERO_ADDRESS, "", NO_RULES), id="suspend-zero-subject"),
+    pytest.param((SUSPEND_ISSUER, Web3.to_checksum_address(SUBJECT), "Naam", NO_RULES), id="suspend-with-name"),
+    pytest.param((SUSPEND_ISSUER, Web3.to_checksum_address(SUBJECT), "", RULES), id="suspend-with-rules"),
+    pytest.param((CHANGE_RULES, Web3.to_checksum_address(SUBJECT), "", RULES), id="change-rules-with-subject"),
+    pytest.param((CHANGE_RULES, ZERO_ADDRESS, "Naam", RULES), id="change-rules-with-name"),
+])
+def test_propose_refuses_action_that_does_not_fit_its_kind(board: Board, action: tuple[Any, ...]) -> None:
+    with reverts(board.contract, "BoardInvalidAction", kind=action[0]):
+        board.fn.propose(action, TITLE, DOCUMENT).call({"from": board.members[0].address})
+
+
+def test_propose_remove_member_with_name_refused(board: Board) -> None:
+    action = (REMOVE_MEMBER, board.members[1].address, "Naam", NO_RULES)
+    with reverts(board.contract, "BoardInvalidAction", kind=REMOVE_MEMBER):
+        board.fn.propose(action, TITLE, DOCUMENT).call({"from": board.members[0].address})
+
+
+def test_propose_adding_a_member_refused(board: Board) -> None:
+    existing = board.members[3].address
+    with reverts(board.contract, "BoardAlreadyMember", account=existing):
+        board.fn.propose(add_member(existing, "Twee keer"), TITLE, DOCUMENT).call({"from": board.members[0].address})
+
+
+def test_propose_removing_a_non_member_refused(board: Board, outsider: LocalAccount) -> None:
+    with reverts(board.contract, "BoardNotMember", account=outsider.address):
+        board.fn.propose(remove_member(outsider.address), TITLE, DOCUMENT).call({"from": board.members[0].address})
+
+
+@pytest.mark.parametrize("rules", [
+    pytest.param((0, 5000, 6666, DAY, DAY), id="quorum-zero"),
+    pytest.param((10001, 5000, 6666, DAY, DAY), id="quorum-above-100%"),
+    pytest.param((5000, 4999, 6666, DAY, DAY), id="majority-below-50%"),
+    pytest.param((5000, 10000, 10000, DAY, DAY), id="majority-100%-cannot-pass"),
+    pytest.param((5000, 6000, 5999, DAY, DAY), id="supermajority-below-majority"),
+    pytest.param((5000, 5000, 10000, DAY, DAY), id="supermajority-100%-cannot-pass"),
+    pytest.param((5000, 5000, 6666, 59, DAY), id="voting-period-too-short"),
+    pytest.param((5000, 5000, 6666, 365 * DAY + 1, DAY), id="voting-period-too-long"),
+    pytest.param((5000, 5000, 6666, DAY, 59), id="execution-period-too-short"),
+    pytest.param((5000, 5000, 6666, DAY, 365 * DAY + 1), id="execution-period-too-long"),
+])
+def test_propose_refuses_rules_out_of_range(board: Board, rules: tuple[int, ...]) -> None:
+    with reverts(board.contract, "BoardInvalidRules", rules=rules):
+        board.fn.propose(change_rules(rules), TITLE, DOCUMENT).call({"from": board.members[0].address})
+
+
+def test_propose_accepts_rules_at_the_limits(board: Board) -> None:
+    for rules in [(1, 5000, 5000, 60, 60), (10000, 9999, 9999, 365 * DAY, 365 * DAY)]:
+        board.propose(change_rules(rules))
+
+
+def test_unknown_proposal_refused_everywhere(board: Board) -> None:
+    member = board.members[0].address
+    for call in [board.fn.state(1), board.fn.proposal(1), board.fn.receipt(1, member),
+                 board.fn.castVote(1, FOR, ""), board.fn.recuse(1, ""), board.fn.execute(1, resolution(), DOCUMENT)]:
+        with reverts(board.contract, "BoardUnknownProposal", proposalId=1):
+            call.call({"from": member})
+    board.propose(resolution())
+    with reverts(board.contract, "BoardUnknownProposal", proposalId=0):
+        board.fn.state(0).call()
+
+
+# ---------------------------------------------------------------- voting
+
+
+def test_cast_vote_counts_and_emits(board: Board) -> None:
+    proposal_id = board.propose(resolution())
+    receipt = board.vote(proposal_id, board.members[1], FOR, "Goed voor de regio")
+    assert one_event(board.contract, "VoteCast", receipt) == {
+        "proposalId": proposal_id, "voter": board.members[1].address, "support": FOR, "reason": "Goed voor de regio"}
+    board.vote(proposal_id, board.members[2], AGAINST)
+    board.vote(proposal_id, board.members[3], ABSTAIN)
+    assert board.tally(proposal_id) == (1, 1, 1, 0)
+    assert board.receipt(proposal_id, board.members[1].address) == {
+        "eligible": True, "hasVoted": True, "recused": False, "support": FOR}
+    assert board.receipt(proposal_id, board.members[2].address)["support"] == AGAINST
+    assert board.receipt(proposal_id, board.members[3].address)["support"] == ABSTAIN
+    assert board.receipt(proposal_id, board.members[4].address) == {
+        "eligible": True, "hasVoted": False, "recused": False, "support": AGAINST}
+    assert board.state(proposal_id) == ACTIVE
+
+
+def test_double_vote_refused(board: Board) -> None:
+    proposal_id = board.propose(resolution())
+    board.vote(proposal_id, board.members[1], FOR)
+    with reverts(board.contract, "BoardAlreadyVoted", proposalId=proposal_id, voter=board.members[1].address):
+        board.fn.castVote(proposal_id, AGAINST, "").transact({"from": board.members[1].address})
+
+
+def test_vote_type_3_refused(board: Board) -> None:
+    proposal_id = board.propose(resolution())
+    with reverts(board.contract, "BoardInvalidVoteType", support=3):
+        board.fn.castVote(proposal_id, 3, "").transact({"from": board.members[1].address})
+
+
+def test_vote_by_non_member_refused(board: Board, outsider: LocalAccount) -> None:
+    proposal_id = board.propose(resolution())
+    with reverts(board.contract, "BoardNotEligible", proposalId=proposal_id, account=outsider.address):
+        board.fn.castVote(proposal_id, FOR, "").transact({"from": outsider.address})
+
+
+def test_eligibility_is_fixed_at_creation_even_when_a_seat_is_reused(board: Board, newcomer: LocalAccount) -> None:
+    leaving = board.members[2]
+    earlier = board.propose(resolution())
+    board.vote(earlier, leaving, FOR)
+    unvoted = board.propose(resolution())
+    board.decide(remove_member(leaving.address))
+    received = board.decide(add_member(newcomer.address, "Nieuwkomer BV"))
+    assert one_event(board.contract, "MemberAdded", received) == {"member": newcomer.address, "name": "Nieuwkomer BV"}
+    # The newcomer takes the seat freed by the removal (2), so it is listed in that place.
+    listing = board.member_list()
+    assert listing[2] == (newcomer.address, "Nieuwkomer BV") and len(listing) == 7
+    assert (leaving.address, MEMBER_NAMES[2]) not in listing
+
+    # The removed member's vote stays counted, but it casts no more.
+    assert board.tally(earlier) == (1, 0, 0, 0)
+    assert board.receipt(earlier, leaving.address) == {"eligible": True, "hasVoted": True, "recused": False,
+                                                       "support": FOR}
+    with reverts(board.contract, "BoardNotEligible", proposalId=unvoted, account=leaving.address):
+        board.fn.castVote(unvoted, FOR, "").transact({"from": leaving.address})
+    # The newcomer holds seat 2, which is eligible on the earlier proposals, but joined after them.
+    for proposal_id in (earlier, unvoted):
+        assert board.receipt(proposal_id, newcomer.address)["eligible"] is False
+        with reverts(board.contract, "BoardNotEligible", proposalId=proposal_id, account=newcomer.address):
+            board.fn.castVote(proposal_id, FOR, "").transact({"from": newcomer.address})
+    # On a proposal made after it joined, the newcomer votes and the removed member does not.
+    later = board.propose(resolution())
+    board.vote(later, newcomer, AGAINST)
+    assert board.view(later)["eligible"] == 7 and board.tally(later) == (0, 1, 0, 0)
+    assert board.receipt(later, leaving.address)["eligible"] is False
+    with reverts(board.contract, "BoardNotEligible", proposalId=later, account=leaving.address):
+        board.fn.castVote(later, FOR, "").transact({"from": leaving.address})
+
+
+def test_removed_member_that_did_not_vote_keeps_the_proposal_open_until_vote_end(board: Board) -> None:
+    """Its removal does not close a proposal early: it still counts as a possible voter."""
+    proposal_id = board.propose(resolution())
+    board.decide(remove_member(board.members[6].address))
+    board.votes(proposal_id, FOR, FOR, FOR, AGAINST, AGAINST, AGAINST)  # the seventh cannot vote any more
+    assert board.state(proposal_id) == ACTIVE
+    advance_time(board.w3, VOTING_PERIOD + 1)
+    assert board.state(proposal_id) == DEFEATED  # 3 For, 3 Against: no majority
+
+
+def test_recusal_lowers_the_quorum_base(board: Board) -> None:
+    # 7 eligible, quorum 50%: 3 votes of 7 is not a quorum ...
+    without = board.propose(resolution())
+    board.votes(without, FOR, FOR, FOR)
+    # ... but with 2 recusals, 3 votes of 5 is, and 3 For against at most 2 Against is a sure majority.
+    with_recusals = board.propose(resolution())
+    receipt = send(board.fn.recuse(with_recusals, "Bestuurder is ook docent"), board.members[5])
+    assert one_event(board.contract, "Recused", receipt) == {
+        "proposalId": with_recusals, "member": board.members[5].address, "reason": "Bestuurder is ook docent"}
+    send(board.fn.recuse(with_recusals, ""), board.members[6])
+    board.votes(with_recusals, FOR, FOR)
+    assert board.state(with_recusals) == ACTIVE  # 2 votes of 5: no quorum yet
+    board.vote(with_recusals, board.members[2], FOR)
+    assert board.state(with_recusals) == SUCCEEDED
+    assert board.tally(with_recusals) == (3, 0, 0, 2)
+    assert board.receipt(with_recusals, board.members[5].address) == {
+        "eligible": True, "hasVoted": False, "recused": True, "support": AGAINST}
+    assert board.state(without) == ACTIVE
+    advance_time(board.w3, VOTING_PERIOD + 1)
+    assert board.state(without) == EXPIRED
+    assert board.state(with_recusals) == SUCCEEDED
+
+
+def test_recused_member_cannot_vote_nor_recuse_again(board: Board) -> None:
+    proposal_id = board.propose(resolution())
+    member = board.members[1].address
+    send(board.fn.recuse(proposal_id, "Belang"), member)
+    with reverts(board.contract, "BoardAlreadyRecused", proposalId=proposal_id, member=member):
+        board.fn.castVote(proposal_id, FOR, "").transact({"from": member})
+    with reverts(board.contract, "BoardAlreadyRecused", proposalId=proposal_id, member=member):
+        board.fn.recuse(proposal_id, "").transact({"from": member})
+
+
+def test_member_that_voted_cannot_recuse(board: Board, outsider: LocalAccount) -> None:
+    proposal_id = board.propose(resolution())
+    board.vote(proposal_id, board.members[1], AGAINST)
+    with reverts(board.contract, "BoardAlreadyVoted", proposalId=proposal_id, voter=board.members[1].address):
+        board.fn.recuse(proposal_id, "").transact({"from": board.members[1].address})
+    with reverts(board.contract, "BoardNotEligible", proposalId=proposal_id, account=outsider.address):
+        board.fn.recuse(proposal_id, "").transact({"from": outsider.address})
+
+
+def test_every_member_recused_expires(board: Board) -> None:
+    proposal_id = board.propose(resolution())
+    for member in board.members:
+        send(board.fn.recuse(proposal_id, ""), member)
+    assert board.state(proposal_id) == ACTIVE
+    advance_time(board.w3, VOTING_PERIOD + 1)
+    assert board.state(proposal_id) == EXPIRED
+
+
+# ---------------------------------------------------------------- outcomes
+
+
+def test_succeeds_early_once_the_majority_is_certain_then_refuses_votes(board: Board) -> None:
+    proposal_id = board.propose(resolution())
+    board.votes(proposal_id, FOR, FOR, FOR)
+    assert board.state(proposal_id) == ACTIVE  # 3 of 7: no quorum
+    board.vote(proposal_id, board.members[3], FOR)  # 4 For against at most 3 Against
+    assert board.state(proposal_id) == SUCCEEDED
+    late = board.members[4].address
+    with reverts(board.contract, "BoardUnexpectedProposalState", proposalId=proposal_id, current=SUCCEEDED,
+                 expected=ACTIVE):
+        board.fn.castVote(proposal_id, AGAINST, "").transact({"from": late})
+    with reverts(board.contract, "BoardUnexpectedProposalState", proposalId=proposal_id, current=SUCCEEDED,
+                 expected=ACTIVE):
+        board.fn.recuse(proposal_id, "").transact({"from": late})
+
+
+def test_defeated_early_once_the_majority_is_impossible_then_refuses_votes(board: Board) -> None:
+    proposal_id = board.propose(resolution())
+    board.votes(proposal_id, AGAINST, AGAINST, AGAINST)
+    assert board.state(proposal_id) == ACTIVE
+    board.vote(proposal_id, board.members[3], AGAINST)  # at most 3 For against 4 Against
+    assert board.state(proposal_id) == DEFEATED
+    with reverts(board.contract, "BoardUnexpectedProposalState", proposalId=proposal_id, current=DEFEATED,
+                 expected=ACTIVE):
+        board.fn.castVote(proposal_id, FOR, "").transact({"from": board.members[4].address})
+    with reverts(board.contract, "BoardUnexpectedProposalState", proposalId=proposal_id, current=DEFEATED,
+                 expected=SUCCEEDED):
+        board.fn.execute(proposal_id, resolution(), DOCUMENT).transact({"from": board.members[0].address})
+
+
+def test_hopeless_proposal_without_quorum_stays_active_then_expires(board: Board, newcomer: LocalAccount) -> None:
+    # Two-thirds: 3 Against leave at best 4 For of 7 (40000 <= 6666 * 7), but 3 of 7 is no quorum.
+    proposal_id = board.propose(add_member(newcomer.address, "Nieuwkomer BV"))
+    board.votes(proposal_id, AGAINST, AGAINST, AGAINST)
+    assert board.state(proposal_id) == ACTIVE
+    advance_time(board.w3, VOTING_PERIOD + 1)
+    assert board.state(proposal_id) == EXPIRED
+
+
+def test_two_thirds_for_membership_simple_majority_for_decisions(board: Board, newcomer: LocalAccount) -> None:
+    # 4 For, 2 Against: 4 * 10000 = 40000 > 6666 * 6 = 39996, so a membership change passes.
+    passes = board.propose(add_member(newcomer.address, "Nieuwkomer BV"))
+    board.votes(passes, FOR, FOR, FOR, FOR, AGAINST, AGAINST)
+    assert board.state(passes) == ACTIVE  # the seventh could still make it 4 For, 3 Against
+    board.vote(passes, board.members[6], ABSTAIN)
+    assert board.state(passes) == SUCCEEDED
+    # 3 For, 2 Against: 30000 <= 6666 * 5 = 33330 fails two-thirds, but 30000 > 5000 * 5 is a majority.
+    membership = board.propose(add_member(newcomer.address, "Nieuwkomer BV"))
+    decision = board.propose(accredit(newcomer.address))
+    for proposal_id in (membership, decision):
+        board.votes(proposal_id, FOR, FOR, FOR, AGAINST, AGAINST, ABSTAIN, ABSTAIN)
+        assert board.tally(proposal_id) == (3, 2, 2, 0)
+    assert board.state(membership) == DEFEATED
+    assert board.state(decision) == SUCCEEDED
+
+
+def test_tie_is_not_a_majority(board: Board) -> None:
+    proposal_id = board.propose(resolution())
+    board.votes(proposal_id, FOR, FOR, FOR, AGAINST, AGAINST, AGAINST, ABSTAIN)
+    assert board.state(proposal_id) == DEFEATED
+
+
+def test_abstentions_count_for_quorum_but_not_for_the_threshold(board: Board) -> None:
+    # 1 For alone is no quorum; with 3 abstentions (4 of 7) it is, and 1 For, 0 Against is a majority.
+    alone = board.propose(resolution())
+    board.votes(alone, FOR)
+    with_abstentions = board.propose(resolution())
+    board.votes(with_abstentions, FOR, ABSTAIN, ABSTAIN, ABSTAIN)
+    assert board.state(with_abstentions) == ACTIVE  # 3 Against could still defeat it
+    advance_time(board.w3, VOTING_PERIOD + 1)
+    assert board.state(alone) == EXPIRED
+    assert board.state(with_abstentions) == SUCCEEDED
+
+
+def test_all_abstain_is_defeated(board: Board) -> None:
+    proposal_id = board.propose(resolution())
+    board.votes(proposal_id, *[ABSTAIN] * 6)
+    assert board.state(proposal_id) == ACTIVE  # the last one could still vote For
+    board.vote(proposal_id, board.members[6], ABSTAIN)
+    assert board.state(proposal_id) == DEFEATED
+    assert board.tally(proposal_id) == (0, 0, 7, 0)
+
+
+def test_vote_after_vote_end_refused(board: Board) -> None:
+    proposal_id = board.propose(resolution())
+    board.votes(proposal_id, FOR, FOR)
+    advance_time(board.w3, VOTING_PERIOD + 1)
+    assert board.state(proposal_id) == EXPIRED
+    with reverts(board.contract, "BoardUnexpectedProposalState", proposalId=proposal_id, current=EXPIRED,
+                 expected=ACTIVE):
+        board.fn.castVote(proposal_id, FOR, "").transact({"from": board.members[3].address})
+
+
+def test_decided_at_vote_end_by_the_votes_cast(board: Board) -> None:
+    passed = board.propose(resolution())
+    board.votes(passed, FOR, FOR, FOR, AGAINST)  # 3 left: could still be 3-4
+    failed = board.propose(resolution())
+    board.votes(failed, AGAINST, AGAINST, FOR, FOR)
+    assert board.state(passed) == ACTIVE and board.state(failed) == ACTIVE
+    advance_time(board.w3, VOTING_PERIOD + 1)
+    assert board.state(passed) == SUCCEEDED
+    assert board.state(failed) == DEFEATED
+
+
+def test_succeeded_but_not_executed_in_time_expires(board: Board) -> None:
+    proposal_id = board.propose(resolution())
+    board.votes(proposal_id, FOR, FOR, FOR, FOR)
+    assert board.state(proposal_id) == SUCCEEDED
+    advance_time(board.w3, VOTING_PERIOD + EXECUTION_PERIOD - 600)
+    assert board.state(proposal_id) == SUCCEEDED
+    advance_time(board.w3, 1200)
+    assert board.state(proposal_id) == EXPIRED
+    assert board.view(proposal_id)["state"] == EXPIRED
+    with reverts(board.contract, "BoardUnexpectedProposalState", proposalId=proposal_id, current=EXPIRED,
+                 expected=SUCCEEDED):
+        board.fn.execute(proposal_id, resolution(), DOCUMENT).transact({"from": board.members[0].address})
+
+
+# ---------------------------------------------------------------- signed ballots
+
+
+def test_cast_vote_by_sig_relayed(board: Board, relayer: LocalAccount) -> None:
+    proposal_id = board.propose(resolution())
+    voter = board.members[4]
+    ballot = board.sign_ballot(voter, proposal_id, FOR, reason="Akkoord")
+    receipt = send(board.fn.castVoteBySig(*ballot), relayer)
+    assert receipt["from"] == relayer.address
+    assert one_event(board.contract, "VoteCast", receipt) == {
+        "proposalId": proposal_id, "voter": voter.address, "support": FOR, "reason": "Akkoord"}
+    assert board.fn.nonces(voter.address).call() == 1
+    assert board.receipt(proposal_id, voter.address)["hasVoted"] is True
+
+
+def test_same_signature_twice_refused(board: Board, relayer: LocalAccount) -> None:
+    proposal_id = board.propose(resolution())
+    voter = board.members[4].address
+    ballot = board.sign_ballot(board.members[4], proposal_id, FOR)
+    send(board.fn.castVoteBySig(*ballot), relayer)
+    # The nonce is used: the same signature no longer matches, before any double-vote check.
+    with reverts(board.contract, "BoardInvalidSignature", voter=voter):
+        board.fn.castVoteBySig(*ballot).transact({"from": relayer.address})
+    # A signature with the used nonce for another proposal is refused too.
+    other = board.propose(resolution())
+    replay = board.sign_ballot(board.members[4], other, FOR, nonce=0)
+    with reverts(board.contract, "BoardInvalidSignature", voter=voter):
+        board.fn.castVoteBySig(*replay).transact({"from": relayer.address})
+
+
+def test_signature_for_another_chain_or_contract_refused(board: Board, relayer: LocalAccount) -> None:
+    proposal_id = board.propose(resolution())
+    voter = board.members[4]
+    for ballot in [board.sign_ballot(voter, proposal_id, FOR, chain_id=board.w3.eth.chain_id + 1),
+                   board.sign_ballot(voter, proposal_id, FOR, contract=board.registry.address)]:
+        with reverts(board.contract, "BoardInvalidSignature", voter=voter.address):
+            board.fn.castVoteBySig(*ballot).transact({"from": relayer.address})
+
+
+def test_signature_after_deadline_refused(board: Board, relayer: LocalAccount) -> None:
+    proposal_id = board.propose(resolution())
+    deadline = latest_timestamp(board.w3) + 60
+    ballot = board.sign_ballot(board.members[4], proposal_id, FOR, deadline=deadline)
+    advance_time(board.w3, 120)
+    with reverts(board.contract, "BoardExpiredSignature", deadline=deadline):
+        board.fn.castVoteBySig(*ballot).transact({"from": relayer.address})
+
+
+def test_signature_by_the_wrong_key_or_of_another_ballot_refused(board: Board, relayer: LocalAccount) -> None:
+    proposal_id = board.propose(resolution())
+    voter = board.members[4].address
+    by_other_key = board.sign_ballot(board.members[5], proposal_id, FOR, voter=voter)
+    tampered = list(board.sign_ballot(board.members[4], proposal_id, AGAINST))
+    tampered[1] = FOR  # the relayer flips the choice
+    for ballot in (by_other_key, tuple(tampered)):
+        with reverts(board.contract, "BoardInvalidSignature", voter=voter):
+            board.fn.castVoteBySig(*ballot).transact({"from": relayer.address})
+    assert board.tally(proposal_id) == (0, 0, 0, 0)
+
+
+def test_signed_ballot_obeys_the_voting_rules(board: Board, relayer: LocalAccount, outsider: LocalAccount) -> None:
+    proposal_id = board.propose(resolution())
+    with reverts(board.contract, "BoardNotEligible", proposalId=proposal_id, account=outsider.address):
+        board.fn.castVoteBySig(*board.sign_ballot(outsider, proposal_id, FOR)).transact({"from": relayer.address})
+    with reverts(board.contract, "BoardInvalidVoteType", support=3):
+        board.fn.castVoteBySig(*board.sign_ballot(board.members[1], proposal_id, 3)).transact(
+            {"from": relayer.address})
+
+
+def test_cast_vote_by_sig_from_an_erc1271_wallet_member(w3: Web3, board: Board, deployer: LocalAccount,
+                                                        wallet_owner: LocalAccount, relayer: LocalAccount) -> None:
+    wallet = deploy_contract(w3, "ERC1271WalletMock", wallet_owner.address, account=deployer)
+    small = deploy_contract(w3, "HubBoard", board.registry.address,
+                            [(deployer.address, "Gemeente Hoogeveen"), (wallet.address, "Multisig Drenthe College")],
+                            RULES, account=deployer)
+    other = Board(small, board.registry, [deployer])
+    proposal_id = other.propose(resolution())
+    ballot = other.sign_ballot(wallet_owner, proposal_id, AGAINST, voter=wallet.address)
+    send(small.functions.castVoteBySig(*ballot), relayer)
+    assert other.receipt(proposal_id, wallet.address)["hasVoted"] is True
+    assert other.tally(proposal_id) == (0, 1, 0, 0)
+
+
+def test_cast_votes_by_sig_counts_seven_ballots_in_one_transaction(board: Board, relayer: LocalAccount) -> None:
+    proposal_id = board.propose(resolution())
+    supports = [FOR, AGAINST, FOR, AGAINST, FOR, ABSTAIN, FOR]  # decided by the last ballot only
+    ballots = [board.sign_ballot(m, proposal_id, s, reason=f"stem {i}")
+               for i, (m, s) in enumerate(zip(board.members, supports, strict=True))]
+    receipt = send(board.fn.castVotesBySig(ballots), relayer)
+    cast = events(board.contract, "VoteCast", receipt)
+    assert [(e["voter"], e["support"], e["reason"]) for e in cast] == [
+        (m.address, s, f"stem {i}") for i, (m, s) in enumerate(zip(board.members, supports, strict=True))]
+    assert board.tally(proposal_id) == (4, 2, 1, 0)
+    assert board.state(proposal_id) == SUCCEEDED
+
+
+def test_cast_votes_by_sig_is_all_or_nothing(board: Board, relayer: LocalAccount) -> None:
+    proposal_id = board.propose(resolution())
+    supports = [FOR, AGAINST, FOR, AGAINST, FOR, ABSTAIN]
+    ballots = [board.sign_ballot(m, proposal_id, s) for m, s in zip(board.members, supports, strict=False)]
+    bad_voter = board.members[6].address
+    ballots.append(board.sign_ballot(board.members[0], proposal_id, FOR, voter=bad_voter))
+    with reverts(board.contract, "BoardInvalidSignature", voter=bad_voter):
+        board.fn.castVotesBySig(ballots).transact({"from": relayer.address})
+    # A ballot counted earlier in the batch makes a repeated one fail too.
+    repeated = ballots[:2] + [ballots[1]]
+    with reverts(board.contract, "BoardInvalidSignature", voter=board.members[1].address):
+        board.fn.castVotesBySig(repeated).transact({"from": relayer.address})
+    assert board.tally(proposal_id) == (0, 0, 0, 0)
+    assert all(board.fn.nonces(m.address).call() == 0 for m in board.members)
+
+
+# ---------------------------------------------------------------- execution
+
+
+def test_execute_with_another_action_or_document_refused(board: Board, newcomer: LocalAccount,
+                                                         outsider: LocalAccount) -> None:
+    action = accredit(newcomer.address)
+    proposal_id = board.propose(action)
+    board.votes(proposal_id, FOR, FOR, FOR, FOR)
+    expected = board.view(proposal_id)["proposalHash"]
+    for given_action, document in [(accredit(outsider.address), DOCUMENT), (accredit(newcomer.address, "Ander"),
+                                   DOCUMENT), (action, b"\x01" * 32)]:
+        given = board.fn.hashProposal(given_action, document).call()
+        with reverts(board.contract, "BoardActionMismatch", proposalId=proposal_id, expected=expected, given=given):
+            board.fn.execute(proposal_id, given_action, document).transact({"from": board.members[0].address})
+
+
+def test_execute_before_success_refused(board: Board) -> None:
+    proposal_id = board.propose(resolution())
+    with reverts(board.contract, "BoardUnexpectedProposalState", proposalId=proposal_id, current=ACTIVE,
+                 expected=SUCCEEDED):
+        board.fn.execute(proposal_id, resolution(), DOCUMENT).transact({"from": board.members[0].address})
+
+
+def test_execute_resolution_by_anyone_and_only_once(board: Board, outsider: LocalAccount) -> None:
+    proposal_id = board.propose(resolution())
+    board.votes(proposal_id, FOR, FOR, FOR, FOR)
+    receipt = send(board.fn.execute(proposal_id, resolution(), DOCUMENT), outsider)
+    assert one_event(board.contract, "ProposalExecuted", receipt) == {
+        "proposalId": proposal_id, "kind": RESOLUTION, "subject": ZERO_ADDRESS}
+    assert board.state(proposal_id) == EXECUTED
+    with reverts(board.contract, "BoardUnexpectedProposalState", proposalId=proposal_id, current=EXECUTED,
+                 expected=SUCCEEDED):
+        board.fn.execute(proposal_id, resolution(), DOCUMENT).transact({"from": outsider.address})
+    advance_time(board.w3, VOTING_PERIOD + EXECUTION_PERIOD + 1)
+    assert board.state(proposal_id) == EXECUTED
+
+
+def test_execute_add_member(board: Board, newcomer: LocalAccount) -> None:
+    receipt = board.decide(add_member(newcomer.address, "Nieuwkomer BV"))
+    assert one_event(board.contract, "ProposalExecuted", receipt)["subject"] == newcomer.address
+    assert one_event(board.contract, "MemberAdded", receipt) == {"member": newcomer.address, "name": "Nieuwkomer BV"}
+    assert board.fn.isMember(newcomer.address).call() is True
+    assert board.member_list()[-1] == (newcomer.address, "Nieuwkomer BV")
+    proposal_id = board.propose(resolution(), proposer=newcomer)
+    assert board.view(proposal_id)["eligible"] == 8
+
+
+def test_execute_remove_member(board: Board) -> None:
+    leaving = board.members[0]
+    receipt = board.decide(remove_member(leaving.address))
+    assert one_event(board.contract, "MemberRemoved", receipt) == {"member": leaving.address}
+    assert board.fn.isMember(leaving.address).call() is False
+    assert board.member_list() == [(m.address, n) for m, n in zip(board.members[1:], MEMBER_NAMES[1:], strict=True)]
+    with reverts(board.contract, "BoardUnauthorizedMember", account=leaving.address):
+        board.fn.propose(resolution(), TITLE, DOCUMENT).transact({"from": leaving.address})
+    assert board.view(board.propose(resolution(), proposer=board.members[1]))["eligible"] == 6
+
+
+def test_execute_accredit_and_suspend_issuer_in_the_registry(board: Board, issuer: LocalAccount) -> None:
+    receipt = board.decide(accredit(issuer.address))
+    assert one_event(board.registry, "IssuerAccredited", receipt) == {"issuer": issuer.address, "name": ISSUER_NAME}
+    name, accredited, _since = board.registry.functions.issuer(issuer.address).call()
+    assert (name, accredited) == (ISSUER_NAME, True)
+    receipt = board.decide(suspend(issuer.address))
+    assert one_event(board.registry, "IssuerSuspended", receipt) == {"issuer": issuer.address}
+    assert one_event(board.contract, "ProposalExecuted", receipt) == {
+        "proposalId": 2, "kind": SUSPEND_ISSUER, "subject": issuer.address}
+    assert board.registry.functions.issuer(issuer.address).call()[1] is False
+
+
+def test_execute_change_rules_applies_to_new_proposals_only(board: Board, newcomer: LocalAccount) -> None:
+    before = board.propose(resolution())
+    new_rules = (7500, 6000, 7500, 2 * DAY, DAY)
+    receipt = board.decide(change_rules(new_rules))
+    assert one_event(board.contract, "RulesChanged", receipt)["rules"] == new_rules
+    assert board.fn.rules().call() == new_rules
+    after_id, after_receipt = board.propose_receipt(add_member(newcomer.address, "Nieuwkomer BV"))
+    after = board.view(after_id)
+    assert (after["quorumBps"], after["thresholdBps"]) == (7500, 7500)
+    assert after["voteEnd"] == block_time(board.w3, after_receipt) + 2 * DAY
+    assert after["executableUntil"] == after["voteEnd"] + DAY
+    assert (board.view(before)["quorumBps"], board.view(before)["thresholdBps"]) == (5000, 5000)
+
+
+def test_execute_rechecks_the_action_against_the_board_now(board: Board, newcomer: LocalAccount) -> None:
+    action = add_member(newcomer.address, "Nieuwkomer BV")
+    first, second = board.propose(action), board.propose(action)
+    board.votes(first, *[FOR] * 5)  # 5 of 7 is a sure two-thirds: the proposal closes
+    board.votes(second, *[FOR] * 5)
+    send(board.fn.execute(first, action, DOCUMENT), board.members[0])
+    with reverts(board.contract, "BoardAlreadyMember", account=newcomer.address):
+        board.fn.execute(second, action, DOCUMENT).transact({"from": board.members[0].address})
+    assert board.state(second) == SUCCEEDED  # still executable, should the newcomer leave in time
+
+
+def test_execute_bubbles_up_registry_errors(board: Board, issuer: LocalAccount) -> None:
+    action = accredit(issuer.address)
+    first, second = board.propose(action), board.propose(action)
+    board.votes(first, *[FOR] * 4)
+    board.votes(second, *[FOR] * 4)
+    send(board.fn.execute(first, action, DOCUMENT), board.members[0])
+    with reverts(board.registry, "RegistryIssuerAlreadyAccredited", issuer=issuer.address):
+        board.fn.execute(second, action, DOCUMENT).transact({"from": board.members[0].address})
+    assert board.state(second) == SUCCEEDED
+
+
+def test_last_member_cannot_be_removed(w3: Web3, board: Board, deployer: LocalAccount, outsider: LocalAccount) -> None:
+    pair = [deployer, outsider]
+    contract = deploy_contract(w3, "HubBoard", board.registry.address,
+                               [(deployer.address, "Gemeente Hoogeveen"), (outsider.address, "Drenthe College")],
+                               RULES, account=deployer)
+    small = Board(contract, board.registry, pair)
+    remove_first, remove_second = remove_member(deployer.address), remove_member(outsider.address)
+    first, second = small.propose(remove_first), small.propose(remove_second)
+    small.votes(first, FOR, FOR)
+    small.votes(second, FOR, FOR)
+    send(contract.functions.execute(first, remove_first, DOCUMENT), outsider)
+    assert small.member_list() == [(outsider.address, "Drenthe College")]
+    with reverts(contract, "BoardLastMember", member=outsider.address):
+        contract.functions.execute(second, remove_second, DOCUMENT).transact({"from": outsider.address})
+    with reverts(contract, "BoardLastMember", member=outsider.address):
+        contract.functions.propose(remove_second, TITLE, DOCUMENT).transact({"from": outsider.address})
