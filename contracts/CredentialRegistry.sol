@@ -16,8 +16,10 @@ import {ICredentialRegistry} from "./ICredentialRegistry.sol";
  *
  * @dev Storage is laid out for cheap anchoring: a batch's issuer, time and count share one slot, and
  * its metadata hash takes a second slot only when it is nonzero. Accreditation history is a
- * {Checkpoints-Trace208} per issuer keyed by block timestamp (1 accredited, 0 suspended); a status
- * change and an anchoring in the same second are judged by the status at the end of that second.
+ * {Checkpoints-Trace208} per issuer keyed by block timestamp (1 accredited, 0 suspended), and is the
+ * only record of the status: the current status is its latest checkpoint, so a status change writes
+ * one checkpoint and nothing else. A status change and an anchoring in the same second are judged by
+ * the status at the end of that second. The name is written only when it is new or changed.
  * There are no external calls apart from the ERC-1271 `staticcall` of {SignatureChecker}.
  */
 contract CredentialRegistry is ICredentialRegistry, EIP712, Nonces {
@@ -37,7 +39,7 @@ contract CredentialRegistry is ICredentialRegistry, EIP712, Nonces {
 
     address private immutable _governor;
 
-    mapping(address account => Issuer) private _issuers;
+    mapping(address account => string name) private _issuerNames;
     mapping(address account => Checkpoints.Trace208) private _accreditationHistory;
     mapping(bytes32 root => Batch) private _batches;
     mapping(bytes32 root => mapping(bytes32 credentialDigest => Revocation)) private _revocations;
@@ -69,28 +71,20 @@ contract CredentialRegistry is ICredentialRegistry, EIP712, Nonces {
         if (account == address(0)) revert RegistryInvalidAddress();
         // Ensure the issuer has a name
         if (bytes(name).length == 0) revert RegistryEmptyIssuerName();
-        Issuer storage record = _issuers[account];
         // Ensure the issuer is not accredited already
-        if (record.accredited) revert RegistryIssuerAlreadyAccredited(account);
+        if (_isAccredited(account)) revert RegistryIssuerAlreadyAccredited(account);
 
-        uint48 now_ = uint48(block.timestamp);
-        record.name = name;
-        record.accredited = true;
-        record.since = now_;
-        _accreditationHistory[account].push(now_, 1);
+        if (keccak256(bytes(_issuerNames[account])) != keccak256(bytes(name))) _issuerNames[account] = name;
+        _accreditationHistory[account].push(uint48(block.timestamp), 1);
         emit IssuerAccredited(account, name);
     }
 
     /// @inheritdoc ICredentialRegistry
     function suspendIssuer(address account) external onlyGovernor {
-        Issuer storage record = _issuers[account];
         // Ensure the issuer is accredited now
-        if (!record.accredited) revert RegistryIssuerNotAccredited(account);
+        if (!_isAccredited(account)) revert RegistryIssuerNotAccredited(account);
 
-        uint48 now_ = uint48(block.timestamp);
-        record.accredited = false;
-        record.since = now_;
-        _accreditationHistory[account].push(now_, 0);
+        _accreditationHistory[account].push(uint48(block.timestamp), 0);
         emit IssuerSuspended(account);
     }
 
@@ -160,7 +154,7 @@ contract CredentialRegistry is ICredentialRegistry, EIP712, Nonces {
             status.issuer = account;
             status.anchoredAt = anchoredAt;
             status.issuerAccreditedAtAnchor = _wasAccreditedAt(account, anchoredAt);
-            status.issuerAccreditedNow = _issuers[account].accredited;
+            status.issuerAccreditedNow = _isAccredited(account);
         }
         Revocation memory revoked = _revocations[root][credentialDigest];
         if (revoked.revokedAt != 0) {
@@ -177,7 +171,8 @@ contract CredentialRegistry is ICredentialRegistry, EIP712, Nonces {
 
     /// @inheritdoc ICredentialRegistry
     function issuer(address account) external view returns (Issuer memory) {
-        return _issuers[account];
+        (bool exists, uint48 since, uint208 status) = _accreditationHistory[account].latestCheckpoint();
+        return Issuer({name: _issuerNames[account], accredited: exists && status == 1, since: exists ? since : 0});
     }
 
     /// @inheritdoc ICredentialRegistry
@@ -205,7 +200,7 @@ contract CredentialRegistry is ICredentialRegistry, EIP712, Nonces {
     /// @dev Anchor `root` as `account`, which has been authenticated (caller or signer).
     function _anchor(address account, bytes32 root, uint32 count, bytes32 metadataHash) private {
         // Ensure the issuer is accredited now
-        if (!_issuers[account].accredited) revert RegistryIssuerNotAccredited(account);
+        if (!_isAccredited(account)) revert RegistryIssuerNotAccredited(account);
         // Ensure the root is not zero
         if (root == bytes32(0)) revert RegistryInvalidRoot();
         // Ensure the batch holds credentials
@@ -258,6 +253,11 @@ contract CredentialRegistry is ICredentialRegistry, EIP712, Nonces {
         if (!SignatureChecker.isValidSignatureNow(signer, _hashTypedDataV4(structHash), signature)) {
             revert RegistryInvalidSignature(signer);
         }
+    }
+
+    /// @dev Whether `account` is accredited now: the value of its latest checkpoint.
+    function _isAccredited(address account) private view returns (bool) {
+        return _accreditationHistory[account].latest() == 1;
     }
 
     /// @dev The status of `account` at the end of second `timestamp`.
