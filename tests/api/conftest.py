@@ -57,3 +57,44 @@ def hub(settings: Settings, chain_state: None) -> Iterator[Hub]:
 def client(hub: Hub) -> Iterator[TestClient]:
     with TestClient(create_app(hub=hub)) as test_client:
         yield test_client
+
+
+class Keys:
+    """API keys of the demo principals, as `Authorization` headers: keys.member(0), keys.issuer("Hanze...")."""
+
+    def __init__(self, hub: Hub) -> None:
+        from service.auth import Role, create_key
+        from service.db.session import transaction
+        from service.demo import ORGANISATIONS
+
+        accounts = dev_accounts()
+        self._tokens: dict[tuple[str, str], str] = {}
+        self.addresses: dict[tuple[str, str], str] = {}
+        with transaction(hub.sessions) as session:
+            token, _ = create_key(session, Role.ADMIN, "Stichting IT Hub Hoogeveen")
+            self._tokens[("admin", "admin")] = token
+            for org in ORGANISATIONS:
+                for role, index in (("member", org.board_account), ("issuer", org.issuer_account)):
+                    if index is None:
+                        continue
+                    address = accounts[index].address
+                    token, _ = create_key(session, Role(role), org.name, address)
+                    self._tokens[(role, org.name)] = token
+                    self.addresses[(role, org.name)] = address
+
+    def _header(self, role: str, name: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._tokens[(role, name)]}"}
+
+    def admin(self) -> dict[str, str]:
+        return self._header("admin", "admin")
+
+    def issuer(self, name: str) -> dict[str, str]:
+        return self._header("issuer", name)
+
+    def member(self, name: str) -> dict[str, str]:
+        return self._header("member", name)
+
+
+@pytest.fixture
+def keys(hub: Hub) -> Keys:
+    return Keys(hub)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from fastapi import APIRouter
 from fastapi.testclient import TestClient
+
+from service.api.deps import Admin
 
 from service.hub import Hub, StartupError
 from service.settings import Settings
@@ -55,3 +58,27 @@ def test_unknown_path_is_problem_json(client: TestClient) -> None:
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["type"].endswith("/not-found")
+
+
+_probe = APIRouter()
+
+
+@_probe.get("/_admin_probe")
+def _admin_probe(principal: Admin) -> dict[str, str]:
+    return {"name": principal.name}
+
+
+def test_requests_without_a_key_get_401_problem_json(client: TestClient, keys) -> None:
+    client.app.include_router(_probe)
+    missing = client.get("/_admin_probe")
+    assert missing.status_code == 401
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert "Authorization: Bearer" in missing.json()["detail"]
+    wrong_role = client.get("/_admin_probe", headers=keys.member("TVM verzekeringen"))
+    assert wrong_role.status_code == 403
+    assert "needs an admin key; yours is a member key (TVM verzekeringen)" in wrong_role.json()["detail"]
+    unknown = client.get("/_admin_probe", headers={"Authorization": "Bearer hub_nope"})
+    assert unknown.status_code == 401
+    assert unknown.json()["detail"] == "this API key is not known"
+    ok = client.get("/_admin_probe", headers=keys.admin())
+    assert ok.status_code == 200 and ok.json() == {"name": "Stichting IT Hub Hoogeveen"}
