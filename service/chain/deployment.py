@@ -43,6 +43,7 @@ def deploy_contract(w3: Web3, name: str, *args: Any, account: LocalAccount) -> C
     artifact = load_artifact(name)
     factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
     tx = factory.constructor(*args).build_transaction({"from": account.address})
+    del tx["gas"]  # let send() add its margin to the estimate
     receipt = send(w3, tx, account)
     return w3.eth.contract(address=receipt["contractAddress"], abi=artifact.abi)
 
@@ -132,6 +133,7 @@ def _deploy_at(w3: Web3, name: str, args: list[Any], account: LocalAccount, nonc
     artifact = load_artifact(name)
     factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
     tx = factory.constructor(*args).build_transaction({"from": account.address, "nonce": nonce})
+    del tx["gas"]  # let send() add its margin to the estimate
     receipt = send(w3, tx, account)
     return DeployedContract(address=receipt["contractAddress"], block=receipt["blockNumber"],
                             artifact_sha256=artifact.sha256)

@@ -26,6 +26,7 @@ from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCErro
 from web3.types import TxReceipt
 
 from service.chain.errors import decode_revert
+from service.chain.transactions import gas_limit
 from service.errors import ChainRejected, ChainUnavailable
 
 log = logging.getLogger(__name__)
@@ -121,7 +122,7 @@ class TransactionSender:
             if decoded is None:
                 raise
             raise ChainRejected(decoded) from exc
-        return int(estimate * 12 // 10 + 10_000)
+        return gas_limit(estimate)
 
     def _await_receipt(self, tx_hash: HexBytes, raw: bytes) -> TxReceipt:
         deadline = time.monotonic() + self.receipt_timeout

@@ -1,0 +1,286 @@
+"""The Python client of the CredentialRegistry contract (contracts/ICredentialRegistry.sol).
+
+    registry = RegistryClient(w3, address)
+    status = registry.verify(root, digest, proof)      # CredentialStatus: one eth_call
+    registry.batch(root), registry.issuer(account), registry.revocation(root, digest)
+
+Views return frozen dataclasses. Transactions (`accredit_issuer`, `anchor`, `anchor_by_sig`, `revoke`,
+...) are signed by a `LocalAccount` and sent with service.chain.transactions.send; they are what the
+issuing pipeline and the tests use. `RegistryChainFacts` adapts the client to the verifier's
+`ChainFacts` protocol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from eth_utils import to_checksum_address
+from web3 import Web3
+from web3.contract import Contract
+from web3.exceptions import BadFunctionCallOutput, ContractLogicError, Web3Exception
+from web3.types import BlockIdentifier, TxReceipt
+
+from service.chain.artifacts import load_artifact
+from service.chain.errors import decode_revert
+from service.chain.transactions import send
+from service.credentials.facts import ChainSnapshot, CredentialStatus, RegistryTrust
+from service.errors import ChainRejected, ChainUnavailable
+from service.credentials.signature import AnchorRequest, SignedAnchor
+
+ZERO32 = b"\x00" * 32
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """A partner organisation that is, or was, accredited (ICredentialRegistry.Issuer)."""
+
+    address: str
+    name: str  # empty when never accredited
+    accredited: bool
+    since: int  # unix seconds when the current status began
+
+
+@dataclass(frozen=True)
+class Batch:
+    """An anchored cohort (ICredentialRegistry.Batch); `issuer` is the zero address when not anchored."""
+
+    root: bytes
+    issuer: str
+    anchored_at: int
+    count: int
+    metadata_hash: bytes
+
+    @property
+    def anchored(self) -> bool:
+        return int(self.issuer, 16) != 0
+
+
+@dataclass(frozen=True)
+class Revocation:
+    """The revocation of one credential of one batch; `revoked_at` is 0 when not revoked."""
+
+    revoked_at: int
+    reason: int
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at != 0
+
+
+@dataclass(frozen=True)
+class Eip712Domain:
+    name: str
+    version: str
+    chain_id: int
+    verifying_contract: str
+
+
+class RegistryClient:
+    """A CredentialRegistry at `address` on `w3`'s chain."""
+
+    def __init__(self, w3: Web3, address: str):
+        self.w3 = w3
+        self.address = to_checksum_address(address)
+        self._artifact = load_artifact("CredentialRegistry")
+        self.contract: Contract = w3.eth.contract(address=self.address, abi=self._artifact.abi)
+
+    def __repr__(self) -> str:
+        return f"RegistryClient({self.address})"
+
+    @cached_property
+    def chain_id(self) -> int:
+        """The chain id of the node (asked once).
+
+        :raises ChainUnavailable: when the node does not answer.
+        """
+        try:
+            return int(self.w3.eth.chain_id)
+        except (OSError, Web3Exception, ValueError) as exc:
+            raise ChainUnavailable(f"the node does not answer: {exc}") from exc
+
+    # ---------------------------------------------------------------- views
+
+    def verify(self, root: bytes, digest: bytes, proof: Sequence[bytes], *,
+               block: BlockIdentifier = "latest") -> CredentialStatus:
+        """The registry's answer for one credential: `verify(root, credentialDigest, proof)`, one eth_call.
+
+        :raises ChainUnavailable: when the node does not answer or there is no registry at the address.
+        """
+        raw = self._view("verify", root, digest, list(proof), block=block)
+        (included, anchored, issuer, anchored_at, accredited_then, accredited_now, revoked, revoked_at,
+         reason) = raw
+        return CredentialStatus(
+            included=bool(included), anchored=bool(anchored), issuer=to_checksum_address(issuer),
+            anchored_at=int(anchored_at), issuer_accredited_at_anchor=bool(accredited_then),
+            issuer_accredited_now=bool(accredited_now), revoked=bool(revoked), revoked_at=int(revoked_at),
+            revocation_reason=int(reason),
+        )
+
+    def batch(self, root: bytes) -> Batch:
+        """The batch anchored as `root` (zero issuer when not anchored).
+
+        :raises ChainUnavailable: when the node does not answer or there is no registry at the address.
+        """
+        issuer, anchored_at, count, metadata_hash = self._view("batch", root)
+        return Batch(root=bytes(root), issuer=to_checksum_address(issuer), anchored_at=int(anchored_at),
+                     count=int(count), metadata_hash=bytes(metadata_hash))
+
+    def issuer(self, account: str) -> Issuer:
+        """The partner `account`: its name and current accreditation.
+
+        :raises ChainUnavailable: when the node does not answer or there is no registry at the address.
+        """
+        name, accredited, since = self._view("issuer", to_checksum_address(account))
+        return Issuer(address=to_checksum_address(account), name=str(name), accredited=bool(accredited),
+                      since=int(since))
+
+    def was_accredited_at(self, account: str, timestamp: int) -> bool:
+        """Whether `account` was accredited at the end of second `timestamp`.
+
+        :raises ChainUnavailable: when the node does not answer or there is no registry at the address.
+        """
+        return bool(self._view("wasAccreditedAt", to_checksum_address(account), timestamp))
+
+    def revocation(self, root: bytes, digest: bytes) -> Revocation:
+        """The revocation of credential `digest` in `root` (revoked_at 0 when not revoked).
+
+        :raises ChainUnavailable: when the node does not answer or there is no registry at the address.
+        """
+        revoked_at, reason = self._view("revocation", root, digest)
+        return Revocation(revoked_at=int(revoked_at), reason=int(reason))
+
+    def leaf_of(self, digest: bytes) -> bytes:
+        """The contract's leaf for `digest` (StandardMerkleTree, bytes32)."""
+        return bytes(self._view("leafOf", digest))
+
+    def governor(self) -> str:
+        return to_checksum_address(self._view("governor"))
+
+    def nonce(self, account: str) -> int:
+        """The next nonce of `account` for signed requests."""
+        return int(self._view("nonces", to_checksum_address(account)))
+
+    def eip712_domain(self) -> Eip712Domain:
+        """The registry's EIP-712 domain (ERC-5267 `eip712Domain()`)."""
+        _fields, name, version, chain_id, verifying_contract, _salt, _extensions = self._view("eip712Domain")
+        return Eip712Domain(name=str(name), version=str(version), chain_id=int(chain_id),
+                            verifying_contract=to_checksum_address(verifying_contract))
+
+    def anchor_request(self, root: bytes, count: int, issuer: str, deadline: int,
+                       metadata_hash: bytes = ZERO32) -> AnchorRequest:
+        """The request `issuer` signs so a relayer can anchor `root` for it (with its current nonce)."""
+        domain = self.eip712_domain()
+        return AnchorRequest(domain_name=domain.name, domain_version=domain.version, chain_id=domain.chain_id,
+                             registry=domain.verifying_contract, root=bytes(root), count=count,
+                             metadata_hash=bytes(metadata_hash), issuer=to_checksum_address(issuer),
+                             nonce=self.nonce(issuer), deadline=deadline)
+
+    # ---------------------------------------------------------------- transactions
+
+    def accredit_issuer(self, account: str, name: str, *, sender: LocalAccount) -> TxReceipt:
+        """Accredit `account` under `name` (the governor only).
+
+        :raises ChainRejected: RegistryUnauthorizedGovernor, RegistryInvalidAddress, RegistryEmptyIssuerName
+            or RegistryIssuerAlreadyAccredited.
+        """
+        return self._transact(sender, "accreditIssuer", to_checksum_address(account), name)
+
+    def suspend_issuer(self, account: str, *, sender: LocalAccount) -> TxReceipt:
+        """Suspend `account` (the governor only).
+
+        :raises ChainRejected: RegistryUnauthorizedGovernor or RegistryIssuerNotAccredited.
+        """
+        return self._transact(sender, "suspendIssuer", to_checksum_address(account))
+
+    def anchor(self, root: bytes, count: int, metadata_hash: bytes = ZERO32, *, sender: LocalAccount) -> TxReceipt:
+        """Anchor the cohort `root` of `count` credentials as `sender`, an accredited issuer.
+
+        :raises ChainRejected: RegistryIssuerNotAccredited, RegistryInvalidRoot, RegistryEmptyBatch or
+            RegistryBatchAlreadyAnchored.
+        """
+        return self._transact(sender, "anchor", root, count, metadata_hash)
+
+    def anchor_by_sig(self, signed: SignedAnchor, *, sender: LocalAccount) -> TxReceipt:
+        """Anchor a cohort on behalf of the issuer that signed `signed`; `sender` relays and pays.
+
+        :raises ChainRejected: as `anchor`, and RegistryExpiredSignature or RegistryInvalidSignature.
+        """
+        request = signed.request
+        return self._transact(sender, "anchorBySig", request.root, request.count, request.metadata_hash,
+                              to_checksum_address(request.issuer), request.deadline, signed.signature)
+
+    def revoke(self, root: bytes, digest: bytes, proof: Sequence[bytes], reason: int, *,
+               sender: LocalAccount) -> TxReceipt:
+        """Revoke credential `digest` of `root` with a nonzero `reason` (the issuer that anchored it only).
+
+        :raises ChainRejected: RegistryBatchNotAnchored, RegistryUnauthorizedRevoker, RegistryInvalidProof,
+            RegistryInvalidReason or RegistryAlreadyRevoked.
+        """
+        return self._transact(sender, "revoke", root, digest, list(proof), reason)
+
+    def chain_facts(self, trust: RegistryTrust = RegistryTrust.CONFIGURED) -> RegistryChainFacts:
+        """This registry as the verifier's `ChainFacts` provider."""
+        return RegistryChainFacts(self, trust)
+
+    # ---------------------------------------------------------------- plumbing
+
+    def _view(self, name: str, *args: Any, block: BlockIdentifier = "latest") -> Any:
+        try:
+            return getattr(self.contract.functions, name)(*args).call(block_identifier=block)
+        except BadFunctionCallOutput as exc:
+            raise ChainUnavailable(f"no CredentialRegistry at {self.address} on chain {self.chain_id}") from exc
+        except ContractLogicError as exc:
+            raise _rejected(exc, self._artifact.error_abis()) from exc
+        except (OSError, Web3Exception, ValueError) as exc:
+            raise ChainUnavailable(f"the node could not answer {name}: {exc}") from exc
+
+    def _transact(self, sender: LocalAccount, name: str, *args: Any) -> TxReceipt:
+        function = getattr(self.contract.functions, name)(*args)
+        try:
+            tx = function.build_transaction({"from": sender.address, "gas": 0})
+            del tx["gas"]  # send() estimates with a margin (service.chain.transactions.gas_limit)
+            return send(self.w3, tx, sender)
+        except ContractLogicError as exc:
+            raise _rejected(exc, self._artifact.error_abis()) from exc
+
+
+def _rejected(exc: ContractLogicError, error_abis: list[dict[str, Any]]) -> Exception:
+    decoded = decode_revert(exc, error_abis)
+    return ChainRejected(decoded) if decoded is not None else exc
+
+
+@dataclass(frozen=True)
+class RegistryChainFacts:
+    """The verifier's `ChainFacts` from a live registry: the `verify` view, pinned to the latest block."""
+
+    client: RegistryClient
+    trust: RegistryTrust = RegistryTrust.CONFIGURED
+
+    @property
+    def chain_id(self) -> int:
+        return self.client.chain_id
+
+    @property
+    def registry(self) -> str:
+        return self.client.address
+
+    def __call__(self, root: bytes, digest: bytes, path: Sequence[bytes]) -> ChainSnapshot:
+        """One eth_call of `verify` at the latest block, with that block's number and timestamp.
+
+        :raises ChainUnavailable: when the node does not answer or there is no registry at the address.
+        """
+        try:
+            block = self.client.w3.eth.get_block("latest")
+        except (OSError, Web3Exception, ValueError) as exc:
+            raise ChainUnavailable(f"the node does not answer: {exc}") from exc
+        number = int(block["number"])
+        try:
+            status = self.client.verify(root, digest, path, block=number)
+        except ChainRejected as exc:  # the view never reverts: this is not a CredentialRegistry
+            raise ChainUnavailable(f"{self.client.address} is not a CredentialRegistry: {exc}") from exc
+        return ChainSnapshot(chain_id=self.chain_id, registry=self.client.address, block_number=number,
+                             block_timestamp=int(block["timestamp"]), status=status)

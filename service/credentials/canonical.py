@@ -1,0 +1,138 @@
+"""Strict JSON in, canonical JSON out: the bytes every digest of the credential format is taken over.
+
+- Parsing is strict (I-JSON, RFC 7493): UTF-8 only, no duplicate member names, no NaN/Infinity,
+  integers within +-(2**53 - 1), at most MAX_CREDENTIAL_BYTES bytes and MAX_DEPTH levels of nesting.
+  A document two parsers could read differently is refused instead of being digested.
+- Canonical form is RFC 8785 (JCS) through the `rfc8785` package.
+- The credential digest is keccak256 over the JCS form of the credential without its `proof`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import rfc8785
+from eth_utils import keccak
+
+# A credential is a few kilobytes; 256 KiB leaves room for generous disclosures and refuses abuse.
+MAX_CREDENTIAL_BYTES = 256 * 1024
+# Objects and arrays nested deeper than this are refused (an OpenBadgeCredential needs about 6).
+MAX_DEPTH = 32
+# I-JSON: numbers must be exactly representable as IEEE 754 doubles.
+MAX_SAFE_INTEGER = 2**53 - 1
+HEX32 = re.compile(r"0x[0-9a-f]{64}")
+
+
+class InputError(ValueError):
+    """The input is not a JSON document this format accepts (too large, not UTF-8, not strict JSON)."""
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise InputError(f"duplicate member name {key!r}")
+        result[key] = value
+    return result
+
+
+def _reject_constant(name: str) -> Any:
+    raise InputError(f"{name} is not JSON")
+
+
+def _check_tree(value: Any) -> None:
+    """Iteratively check nesting depth and integer range (no recursion, so no RecursionError)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > MAX_DEPTH:
+                raise InputError(f"nested deeper than {MAX_DEPTH} levels")
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+        elif isinstance(item, int) and not isinstance(item, bool) and abs(item) > MAX_SAFE_INTEGER:
+            raise InputError(f"integer {item} is outside the I-JSON range (+-2**53 - 1)")
+
+
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+def _check_nesting(text: str) -> None:
+    """Refuse deep nesting before the parser sees it: CPython's C JSON decoder recurses, and with a
+    raised recursion limit a deeply nested input can overflow the C stack instead of raising."""
+    depth = 0
+    for char in _NOT_BRACKET.sub("", _STRING.sub("", text)):
+        depth += 1 if char in "[{" else -1
+        if depth > MAX_DEPTH:
+            raise InputError(f"nested deeper than {MAX_DEPTH} levels")
+
+
+def parse_json(data: bytes | str, *, max_bytes: int = MAX_CREDENTIAL_BYTES) -> Any:
+    """Parse `data` strictly.
+
+    :raises InputError: when it is larger than `max_bytes`, not UTF-8, not JSON, has duplicate
+        member names, NaN/Infinity, unsafe integers or deeper nesting than MAX_DEPTH.
+    """
+    raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    if len(raw) > max_bytes:
+        raise InputError(f"input is larger than the limit of {max_bytes} bytes (MAX_CREDENTIAL_BYTES)")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"input is not UTF-8: {exc.reason} at byte {exc.start}") from exc
+    if text.startswith("\ufeff"):
+        raise InputError("input starts with a byte order mark; JSON text must not")
+    _check_nesting(text)
+    try:
+        value = json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
+    except InputError:
+        raise
+    except RecursionError as exc:
+        raise InputError(f"nested deeper than {MAX_DEPTH} levels") from exc
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+    _check_tree(value)
+    return value
+
+
+def canonical_json(value: Any) -> bytes:
+    """RFC 8785 (JCS) canonical UTF-8 bytes of `value`.
+
+    :raises InputError: when `value` holds something JCS cannot represent (unsafe integers, NaN, ...).
+    """
+    _check_tree(value)
+    try:
+        return rfc8785.dumps(value)
+    except rfc8785.CanonicalizationError as exc:
+        raise InputError(f"cannot canonicalise: {exc}") from exc
+
+
+def credential_body(credential: Mapping[str, Any]) -> dict[str, Any]:
+    """The anchored body: the credential without its `proof` member."""
+    return {key: value for key, value in credential.items() if key != "proof"}
+
+
+def credential_digest(credential: Mapping[str, Any]) -> bytes:
+    """keccak256(JCS(credential without `proof`)): the 32 bytes committed as a Merkle leaf."""
+    return bytes(keccak(canonical_json(credential_body(credential))))
+
+
+def to_hex32(value: bytes) -> str:
+    """0x-prefixed lowercase hex of a 32-byte value."""
+    if len(value) != 32:
+        raise ValueError(f"expected 32 bytes, got {len(value)}")
+    return "0x" + value.hex()
+
+
+def from_hex32(text: str) -> bytes:
+    """The 32 bytes of a 0x-prefixed string of 64 lowercase hex digits (the only form the format uses).
+
+    :raises ValueError: when `text` is not exactly that.
+    """
+    if not isinstance(text, str) or not HEX32.fullmatch(text):
+        raise ValueError(f"expected 0x and 64 lowercase hex digits, got {text!r:.80}")
+    return bytes.fromhex(text[2:])

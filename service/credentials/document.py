@@ -1,0 +1,530 @@
+"""The credential document: an Open Badges 3.0 `OpenBadgeCredential` (W3C VC Data Model 2.0) in JSON.
+
+This module knows the shape of the document: its constants, the strict models the verifier's
+`format` check validates against, the recipient's salted `IdentityObject`, the issuer's
+`did:pkh` identifier, and `build_credential`, which writes the anchored body of a new credential
+(with its disclosures kept apart). See docs/credential-format.md for the specification.
+
+JSON-LD contexts are identifiers here: they are compared as strings and never fetched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from eth_utils import is_checksum_address, to_checksum_address
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from service.credentials.canonical import HEX32
+from service.credentials.disclosure import (
+    DIGEST_PATTERN,
+    Disclosure,
+    decoy_digest,
+    make_disclosure,
+    new_salt,
+)
+
+VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
+OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+# The hub's extension context (docs/examples/context-v1.jsonld): defines `disclosureDigests`,
+# `MerkleAnchor2026` and the members of that proof. An identifier only: nothing is fetched.
+HUB_CONTEXT = "https://ithubhoogeveen.nl/ns/credentials/v1"
+CONTEXTS = (VC_CONTEXT, OB_CONTEXT, HUB_CONTEXT)
+CREDENTIAL_TYPES = ("VerifiableCredential", "OpenBadgeCredential")
+PROOF_TYPE = "MerkleAnchor2026"
+ANCHOR_SIGNATURE_TYPE = "EIP712AnchorSignature"
+PROGRAMME_URN = "urn:ithub-hoogeveen:programme:"
+EQF_FRAMEWORK = "European Qualifications Framework"
+EQF_URL = "https://europass.europa.eu/en/description-eight-eqf-levels"
+MAX_MERKLE_DEPTH = 64
+
+# Open Badges 3.0 AchievementType enumeration (an `ext:` prefixed value extends it).
+ACHIEVEMENT_TYPES = frozenset({
+    "Achievement", "ApprenticeshipCertificate", "Assessment", "Assignment", "AssociateDegree", "Award", "Badge",
+    "BachelorDegree", "Certificate", "CertificateOfCompletion", "Certification", "CommunityService", "Competency",
+    "Course", "CoCurricular", "Degree", "Diploma", "DoctoralDegree", "Fieldwork", "GeneralEducationDevelopment",
+    "JourneymanCertificate", "LearningProgram", "License", "Membership", "ProfessionalDoctorate",
+    "QualityAssuranceCredential", "MasterCertificate", "MasterDegree", "MicroCredential", "ResearchDoctorate",
+    "SecondarySchoolDiploma",
+})
+# The hub's themes (the Achievement's `fieldOfStudy`); build_credential accepts only these.
+HUB_THEMES = (
+    "Data analytics",
+    "Artificial intelligence",
+    "Robotics",
+    "Internet of Things",
+    "Blockchain",
+    "Cybersecurity",
+)
+
+DID_PKH = re.compile(r"did:pkh:eip155:([1-9][0-9]{0,17}):(0x[0-9a-fA-F]{40})")
+DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})")
+URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S+")
+IDENTITY_HASH = re.compile(r"sha256\$[0-9a-f]{64}")
+SIGNATURE = re.compile(r"0x[0-9a-f]{130}")
+
+
+# ---------------------------------------------------------------- identifiers
+
+
+def issuer_did(chain_id: int, address: str) -> str:
+    """`did:pkh:eip155:<chainId>:<EIP-55 checksum address>` (CAIP-10 account id)."""
+    return f"did:pkh:eip155:{int(chain_id)}:{to_checksum_address(address)}"
+
+
+def parse_issuer_did(did: str) -> tuple[int, str]:
+    """The chain id and checksum address of a did:pkh:eip155 identifier.
+
+    :raises ValueError: when `did` is not of that form with an EIP-55 checksum address.
+    """
+    match = DID_PKH.fullmatch(did) if isinstance(did, str) else None
+    if match is None:
+        raise ValueError(f"{did!r:.80} is not did:pkh:eip155:<chainId>:<address>")
+    address = match.group(2)
+    if not is_checksum_address(address):
+        raise ValueError(f"{address} in the issuer id is not an EIP-55 checksum address")
+    return int(match.group(1)), address
+
+
+def normalise_email(email: str) -> str:
+    """The form of an email address that is hashed: surrounding whitespace removed, lowercased."""
+    return email.strip().lower()
+
+
+def identity_hash(email: str, salt: str) -> str:
+    """Open Badges `IdentityHash`: "sha256$" + hex(sha256(normalised email + salt))."""
+    return "sha256$" + hashlib.sha256((normalise_email(email) + salt).encode("utf-8")).hexdigest()
+
+
+def identity_object(email: str, salt: str | None = None) -> dict[str, Any]:
+    """The recipient's salted, hashed Open Badges `IdentityObject` for `email`."""
+    salt = salt if salt is not None else new_salt()
+    return {
+        "type": "IdentityObject",
+        "identityHash": identity_hash(email, salt),
+        "identityType": "emailAddress",
+        "hashed": True,
+        "salt": salt,
+    }
+
+
+def recipient_matches(credential: Mapping[str, Any], email: str) -> bool:
+    """Whether one of the credential subject's email IdentityObjects is `email`."""
+    subject = credential.get("credentialSubject")
+    identifiers = subject.get("identifier", []) if isinstance(subject, Mapping) else []
+    for item in identifiers if isinstance(identifiers, list) else []:
+        if (isinstance(item, Mapping) and item.get("identityType") == "emailAddress"
+                and isinstance(item.get("salt"), str)
+                and identity_hash(email, item["salt"]) == item.get("identityHash")):
+            return True
+    return False
+
+
+def format_datetime(moment: datetime) -> str:
+    """XML Schema dateTimeStamp in UTC with second precision, e.g. 2026-07-01T00:00:00Z."""
+    if moment.tzinfo is None:
+        raise ValueError("datetimes in a credential need a time zone")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_datetime(text: str) -> datetime:
+    """A dateTimeStamp (with time zone) as an aware datetime.
+
+    :raises ValueError: when `text` is not one.
+    """
+    if not isinstance(text, str) or not DATETIME.fullmatch(text):
+        raise ValueError(f"{text!r:.60} is not a date-time with time zone (e.g. 2026-07-01T00:00:00Z)")
+    digits = text.replace("Z", "+00:00")
+    head, _, fraction_and_zone = digits.partition(".")
+    if fraction_and_zone:  # datetime takes at most 6 fractional digits
+        fraction, zone = fraction_and_zone[:-6], fraction_and_zone[-6:]
+        digits = f"{head}.{fraction[:6].ljust(6, '0')}{zone}"
+    return datetime.fromisoformat(digits)
+
+
+# ---------------------------------------------------------------- the format (validation models)
+
+
+def _nonempty(text: str) -> str:
+    if not text.strip():
+        raise ValueError("must not be empty")
+    return text
+
+
+def _uri(text: str) -> str:
+    if not URI.fullmatch(text):
+        raise ValueError("must be a URI")
+    return text
+
+
+def _datetime(text: str) -> str:
+    parse_datetime(text)
+    return text
+
+
+def _hex32(text: str) -> str:
+    if not HEX32.fullmatch(text):
+        raise ValueError("must be 0x and 64 lowercase hex digits")
+    return text
+
+
+def _checksum_address(text: str) -> str:
+    if not re.fullmatch(r"0x[0-9a-fA-F]{40}", text) or not is_checksum_address(text):
+        raise ValueError("must be an EIP-55 checksum address")
+    return text
+
+
+def _types_including(*required: str) -> Any:
+    def check(types: list[str]) -> list[str]:
+        missing = [name for name in required if name not in types]
+        if missing:
+            raise ValueError(f"must include {', '.join(missing)}")
+        if len(set(types)) != len(types):
+            raise ValueError("must not repeat a type")
+        return types
+
+    return AfterValidator(check)
+
+
+Text = Annotated[str, AfterValidator(_nonempty), Field(max_length=10_000)]
+Uri = Annotated[str, AfterValidator(_uri), Field(max_length=2_000)]
+DateTimeText = Annotated[str, AfterValidator(_datetime)]
+Hex32 = Annotated[str, AfterValidator(_hex32)]
+ChecksumAddress = Annotated[str, AfterValidator(_checksum_address)]
+
+
+class _Strict(BaseModel):
+    """JSON as parsed: no coercion (a string is not a number), unknown members allowed."""
+
+    model_config = ConfigDict(strict=True, extra="allow", frozen=True)
+
+
+class _Closed(_Strict):
+    """A member whose content this format fixes completely: unknown members refused."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class ProfileModel(_Strict):
+    id: str
+    type: Annotated[list[str], _types_including("Profile")]
+    name: Text
+
+    @model_validator(mode="after")
+    def _did(self) -> ProfileModel:
+        parse_issuer_did(self.id)
+        return self
+
+
+class IdentityObjectModel(_Closed):
+    type: Literal["IdentityObject"]
+    identityHash: Annotated[str, Field(pattern=IDENTITY_HASH.pattern)]
+    identityType: Literal["emailAddress"]
+    hashed: Literal[True]
+    salt: Annotated[str, Field(min_length=16, max_length=128)]
+
+
+class CriteriaModel(_Strict):
+    narrative: Text
+
+
+class AlignmentModel(_Strict):
+    type: Annotated[list[str], _types_including("Alignment")]
+    targetName: Text
+    targetUrl: Uri
+    targetFramework: str | None = None
+    targetCode: str | None = None
+
+
+class AchievementModel(_Strict):
+    id: Uri
+    type: Annotated[list[str], _types_including("Achievement")]
+    name: Text
+    description: Text
+    criteria: CriteriaModel
+    achievementType: str
+    creditsAvailable: Annotated[float, Field(ge=0, le=1000)]
+    fieldOfStudy: Text
+    humanCode: Text
+    alignment: list[AlignmentModel]
+
+    @model_validator(mode="after")
+    def _shape(self) -> AchievementModel:
+        if self.achievementType not in ACHIEVEMENT_TYPES and not self.achievementType.startswith("ext:"):
+            raise ValueError(f"achievementType {self.achievementType!r} is not an Open Badges AchievementType")
+        eqf = [item for item in self.alignment if item.targetFramework == EQF_FRAMEWORK]
+        if len(eqf) != 1:
+            raise ValueError(f"alignment must hold exactly one {EQF_FRAMEWORK} level")
+        if eqf[0].targetCode not in {str(level) for level in range(1, 9)}:
+            raise ValueError("the EQF alignment's targetCode must be a level from 1 to 8")
+        return self
+
+
+class AchievementSubjectModel(_Strict):
+    type: Annotated[list[str], _types_including("AchievementSubject")]
+    identifier: Annotated[list[IdentityObjectModel], Field(min_length=1)]
+    achievement: AchievementModel
+    disclosureDigests: list[Annotated[str, Field(pattern=DIGEST_PATTERN.pattern)]] = Field(max_length=256)
+
+    @model_validator(mode="after")
+    def _sorted(self) -> AchievementSubjectModel:
+        if self.disclosureDigests != sorted(set(self.disclosureDigests)):
+            raise ValueError("disclosureDigests must be sorted and without repeats")
+        return self
+
+
+class AnchorDomainModel(_Closed):
+    name: Text
+    version: Text
+
+
+class AnchorSignatureModel(_Closed):
+    type: Literal["EIP712AnchorSignature"]
+    domain: AnchorDomainModel
+    count: Annotated[int, Field(ge=1, le=2**32 - 1)]
+    metadataHash: Hex32
+    nonce: Annotated[int, Field(ge=0)]
+    deadline: Annotated[int, Field(ge=0)]
+    signature: Annotated[str, Field(pattern=SIGNATURE.pattern)]
+
+
+class ProofModel(_Closed):
+    type: Literal["MerkleAnchor2026"]
+    credentialDigest: Hex32
+    merkleRoot: Hex32
+    merklePath: Annotated[list[Hex32], Field(max_length=MAX_MERKLE_DEPTH)]
+    chainId: Annotated[int, Field(ge=1)]
+    registry: ChecksumAddress
+    issuerAddress: ChecksumAddress
+    transactionHash: Hex32
+    anchorSignature: AnchorSignatureModel | None = None
+    disclosures: list[Any] = Field(default_factory=list, max_length=256)
+
+
+class CredentialBodyModel(_Strict):
+    """The anchored body: everything but `proof`."""
+
+    context: Annotated[list[str], Field(alias="@context")]
+    id: Uri
+    type: Annotated[list[str], _types_including(*CREDENTIAL_TYPES)]
+    issuer: ProfileModel
+    validFrom: DateTimeText
+    validUntil: DateTimeText | None = None
+    name: Text
+    credentialSubject: AchievementSubjectModel
+
+    @model_validator(mode="after")
+    def _shape(self) -> CredentialBodyModel:
+        if not self.context or self.context[0] != VC_CONTEXT:
+            raise ValueError(f"@context must start with {VC_CONTEXT}")
+        missing = [context for context in CONTEXTS if context not in self.context]
+        if missing:
+            raise ValueError(f"@context must include {', '.join(missing)}")
+        if self.validUntil is not None and parse_datetime(self.validUntil) <= parse_datetime(self.validFrom):
+            raise ValueError("validUntil must be later than validFrom")
+        return self
+
+
+class CredentialModel(CredentialBodyModel):
+    """A whole credential: the anchored body and its `proof`."""
+
+    proof: ProofModel
+
+
+class FormatError(ValueError):
+    """The document is JSON but not a credential of this format; `problems` says where and why."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def _validate(model: type[CredentialBodyModel], document: Any) -> Any:
+    if not isinstance(document, dict):
+        raise FormatError([f"the document must be a JSON object, not {type(document).__name__}"])
+    try:
+        return model.model_validate(document)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_url=False)[:5]:
+            where = ".".join(str(part) for part in error["loc"]) or "(document)"
+            problems.append(f"{where}: {error['msg']}")
+        raise FormatError(problems) from None
+
+
+def validate_credential(document: Any) -> CredentialModel:
+    """Check that `document` (parsed JSON) has the shape of a credential of this format.
+
+    :raises FormatError: listing the first problems found, each as `path: message`.
+    """
+    result: CredentialModel = _validate(CredentialModel, document)
+    return result
+
+
+def validate_body(body: Any) -> CredentialBodyModel:
+    """Check that `body` has the shape of an anchored body (a credential without `proof`).
+
+    :raises FormatError: listing the first problems found.
+    """
+    if isinstance(body, dict) and "proof" in body:
+        raise FormatError(["proof: an anchored body has no proof"])
+    result: CredentialBodyModel = _validate(CredentialBodyModel, body)
+    return result
+
+
+# ---------------------------------------------------------------- issuing: the anchored body
+
+
+@dataclass(frozen=True)
+class IssuerProfile:
+    """The education partner that issues (its account anchors the cohort)."""
+
+    address: str
+    chain_id: int
+    name: str  # e.g. "Hanzehogeschool Groningen"
+    url: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        profile: dict[str, Any] = {"id": issuer_did(self.chain_id, self.address), "type": ["Profile"],
+                                   "name": self.name}
+        if self.url:
+            profile["url"] = self.url
+        return profile
+
+
+@dataclass(frozen=True)
+class Programme:
+    """A hub programme whose completion the credential attests."""
+
+    id: str  # the hub's programme id, e.g. "miw-data-analytics"
+    name: str  # e.g. "Make IT Work: Data Analytics"
+    description: str
+    criteria: str  # what a graduate did to earn it (narrative)
+    theme: str  # one of HUB_THEMES
+    ects: float  # creditsAvailable
+    eqf_level: int  # 1..8
+    achievement_type: str = "MicroCredential"
+    grade_scale: tuple[str, str] | None = ("1.0", "10.0")  # Dutch grades; None when there is no result
+
+    def __post_init__(self) -> None:
+        if self.theme not in HUB_THEMES:
+            raise ValueError(f"theme {self.theme!r} is not one of the hub's themes: {', '.join(HUB_THEMES)}")
+        if not 1 <= self.eqf_level <= 8:
+            raise ValueError("eqf_level must be 1 to 8")
+        if self.ects < 0:
+            raise ValueError("ects must not be negative")
+
+    @property
+    def achievement_id(self) -> str:
+        return PROGRAMME_URN + self.id
+
+    @property
+    def result_description_id(self) -> str:
+        return f"{self.achievement_id}:grade"
+
+    def to_json(self) -> dict[str, Any]:
+        achievement: dict[str, Any] = {
+            "id": self.achievement_id,
+            "type": ["Achievement"],
+            "name": self.name,
+            "description": self.description,
+            "criteria": {"narrative": self.criteria},
+            "achievementType": self.achievement_type,
+            "creditsAvailable": self.ects,
+            "fieldOfStudy": self.theme,
+            "humanCode": self.id,
+            "alignment": [{
+                "type": ["Alignment"],
+                "targetName": f"EQF level {self.eqf_level}",
+                "targetUrl": EQF_URL,
+                "targetFramework": EQF_FRAMEWORK,
+                "targetCode": str(self.eqf_level),
+            }],
+        }
+        if self.grade_scale is not None:
+            achievement["resultDescription"] = [{
+                "id": self.result_description_id,
+                "type": ["ResultDescription"],
+                "name": "Final grade",
+                "resultType": "ScaledScore",
+                "valueMin": self.grade_scale[0],
+                "valueMax": self.grade_scale[1],
+            }]
+        return achievement
+
+
+@dataclass(frozen=True)
+class Graduate:
+    """The recipient. Only the salted email hash goes into the body; the rest become disclosures."""
+
+    email: str
+    name: str | None = None
+    grade: str | None = None  # e.g. "8.5", within the programme's grade scale
+    claims: Mapping[str, Any] = field(default_factory=dict)  # further withholdable claims
+
+
+@dataclass(frozen=True)
+class DraftCredential:
+    """A credential before anchoring: the anchored body and the disclosures that go with it."""
+
+    body: dict[str, Any]
+    disclosures: tuple[Disclosure, ...]
+
+
+def build_credential(
+    *,
+    issuer: IssuerProfile,
+    programme: Programme,
+    graduate: Graduate,
+    valid_from: datetime,
+    valid_until: datetime | None = None,
+    credential_id: str | None = None,
+    decoys: int = 0,
+) -> DraftCredential:
+    """Write the anchored body of a new credential; the graduate's name, grade and further claims
+    become salted disclosures whose digests (with `decoys` random ones) the body lists.
+
+    :raises ValueError: on a grade without a grade scale, or a claim name that is not allowed.
+    """
+    disclosures: list[Disclosure] = []
+    if graduate.name is not None:
+        disclosures.append(make_disclosure("name", graduate.name))
+    if graduate.grade is not None:
+        if programme.grade_scale is None:
+            raise ValueError(f"programme {programme.id} has no grade scale, so no grade")
+        disclosures.append(make_disclosure("result", [{
+            "type": ["Result"], "resultDescription": programme.result_description_id, "value": graduate.grade,
+        }]))
+    for name, value in graduate.claims.items():
+        disclosures.append(make_disclosure(name, value))
+    names = [item.name for item in disclosures]
+    if len(set(names)) != len(names):
+        raise ValueError("each claim can be disclosed once")
+    digests = sorted([item.digest for item in disclosures] + [decoy_digest() for _ in range(decoys)])
+    body: dict[str, Any] = {
+        "@context": list(CONTEXTS),
+        "id": credential_id or f"urn:uuid:{uuid.uuid4()}",
+        "type": list(CREDENTIAL_TYPES),
+        "issuer": issuer.to_json(),
+        "validFrom": format_datetime(valid_from),
+    }
+    if valid_until is not None:
+        body["validUntil"] = format_datetime(valid_until)
+    body["name"] = programme.name
+    body["credentialSubject"] = {
+        "type": ["AchievementSubject"],
+        "identifier": [identity_object(graduate.email)],
+        "achievement": programme.to_json(),
+        "disclosureDigests": digests,
+    }
+    return DraftCredential(body=body, disclosures=tuple(disclosures))
+
+
+def disclosures_json(disclosures: Sequence[Disclosure]) -> list[list[Any]]:
+    return [item.to_json() for item in disclosures]

@@ -1,0 +1,87 @@
+"""Cohort Merkle trees: OpenZeppelin's StandardMerkleTree with the single leaf type `bytes32`.
+
+    leaf   = keccak256(bytes.concat(keccak256(abi.encode(bytes32 credentialDigest))))
+    parent = keccak256(sorted(a, b))          (sorted-pair hashing, MerkleProof.verify)
+
+Leaves are sorted by hash and laid out as OpenZeppelin's array tree (root at index 0, leaf i of the
+sorted leaves at index len(tree) - 1 - i), so the root and every proof equal those of the npm
+package @openzeppelin/merkle-tree (cross-checked in tests/credentials/test_merkle.py). The tree is
+built by the PyPI package `murky-tree`, a port of that npm package; this module only fixes the leaf
+type and speaks bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from eth_utils import to_bytes
+from murky_tree import StandardMerkleTree
+from murky_tree.core import process_proof as _process_proof
+from murky_tree.standard import standard_leaf_hash
+
+LEAF_ENCODING = ["bytes32"]
+
+
+def leaf_hash(digest: bytes) -> bytes:
+    """The leaf committing to `digest` (the contract's `leafOf`)."""
+    _check32(digest, "digest")
+    return bytes(standard_leaf_hash([digest], LEAF_ENCODING))
+
+
+def process_proof(digest: bytes, path: Sequence[bytes]) -> bytes:
+    """The root implied by `digest` and its Merkle `path` (MerkleProof.processProof)."""
+    for node in path:
+        _check32(node, "proof element")
+    return bytes(_process_proof(leaf_hash(digest), list(path)))
+
+
+def verify_inclusion(root: bytes, digest: bytes, path: Sequence[bytes]) -> bool:
+    """Whether `path` shows `digest` to be a leaf of the tree with `root` (MerkleProof.verify)."""
+    return process_proof(digest, path) == root
+
+
+@dataclass(frozen=True)
+class CohortTree:
+    """The Merkle tree of one cohort's credential digests."""
+
+    digests: tuple[bytes, ...]
+
+    def __post_init__(self) -> None:
+        if not self.digests:
+            raise ValueError("a cohort needs at least one credential")
+        for digest in self.digests:
+            _check32(digest, "digest")
+        if len(set(self.digests)) != len(self.digests):
+            raise ValueError("two credentials of the cohort have the same digest")
+
+    @cached_property
+    def _tree(self) -> StandardMerkleTree[Any]:
+        return StandardMerkleTree.of([[digest] for digest in self.digests], LEAF_ENCODING)
+
+    @property
+    def root(self) -> bytes:
+        return bytes(self._tree.tree[0])
+
+    @property
+    def nodes(self) -> list[bytes]:
+        """The whole tree as OpenZeppelin's array (root first)."""
+        return [bytes(node) for node in self._tree.tree]
+
+    def proof(self, index: int) -> list[bytes]:
+        """The Merkle path of the `index`-th digest (in the order given), leaf to root."""
+        return [to_bytes(hexstr=node) for node in self._tree.get_proof(index)]
+
+    def proofs(self) -> list[list[bytes]]:
+        return [self.proof(index) for index in range(len(self.digests))]
+
+    def to_openzeppelin_json(self) -> dict[str, Any]:
+        """The tree in @openzeppelin/merkle-tree's `StandardMerkleTree.dump()` format (standard-v1)."""
+        return dict(self._tree.to_json())
+
+
+def _check32(value: bytes, what: str) -> None:
+    if not isinstance(value, bytes) or len(value) != 32:
+        raise ValueError(f"a {what} must be 32 bytes")

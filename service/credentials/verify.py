@@ -1,0 +1,502 @@
+"""The verifier: one credential in, a report of ordered, named checks out.
+
+Used by the API, the CLI and the web page. It needs the credential and, for the chain checks, a
+`ChainFacts` provider (service.chain.registry.RegistryChainFacts asks a node with one `eth_call`);
+everything else is computed offline. The algorithm is specified in docs/credential-format.md.
+
+Checks, in report order (a check that does not apply is left out of the report):
+
+    format             the input is a JSON credential of this format, within the size limit
+    integrity          keccak256(JCS(body without proof)) equals proof.credentialDigest
+    disclosures        every disclosure in proof.disclosures matches a digest in the body
+    merkle_inclusion   proof.merklePath leads from the digest's leaf to proof.merkleRoot
+    network            proof.chainId/registry are the verifier's configured chain and registry
+    anchored           the registry has proof.merkleRoot as an anchored batch
+    issuer_binding     the account that anchored it is proof.issuerAddress and the document's issuer
+    issuer_signature   (only when proof.anchorSignature is present) the issuer signed the anchoring
+    issuer_accredited  the issuer was accredited at the moment of anchoring
+    not_revoked        the issuer has not revoked this credential
+    validity_window    validFrom <= now < validUntil (chain time when a chain was asked)
+    recipient          (only when an email is given) the credential was issued to that email
+
+`valid` is true only when every check in the report passed.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from service.credentials.canonical import (
+    MAX_CREDENTIAL_BYTES,
+    InputError,
+    canonical_json,
+    credential_digest,
+    from_hex32,
+    parse_json,
+    to_hex32,
+)
+from service.credentials.disclosure import Disclosure
+from service.credentials.document import (
+    CredentialModel,
+    FormatError,
+    format_datetime,
+    parse_datetime,
+    parse_issuer_did,
+    recipient_matches,
+    validate_credential,
+)
+from service.credentials.facts import (
+    ChainFacts,
+    ChainSnapshot,
+    ChainUnavailable,
+    RegistryTrust,
+    revocation_reason,
+)
+from service.credentials.merkle import verify_inclusion
+from service.credentials.signature import AnchorRequest
+
+
+class Status(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    NOT_RUN = "not_run"
+
+
+CHECK_TITLES: dict[str, str] = {
+    "format": "Format",
+    "integrity": "Integrity",
+    "disclosures": "Disclosures",
+    "merkle_inclusion": "Merkle inclusion",
+    "network": "Chain and registry",
+    "anchored": "Anchored on chain",
+    "issuer_binding": "Anchored by the issuer",
+    "issuer_signature": "Issuer's anchoring signature",
+    "issuer_accredited": "Issuer accredited",
+    "not_revoked": "Not revoked",
+    "validity_window": "Validity period",
+    "recipient": "Recipient",
+}
+CHECK_ORDER = tuple(CHECK_TITLES)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One named check: passed, failed or not run, and why."""
+
+    name: str
+    status: Status
+    reason: str
+
+    @property
+    def title(self) -> str:
+        return CHECK_TITLES[self.name]
+
+    @property
+    def passed(self) -> bool:
+        return self.status is Status.PASSED
+
+
+@dataclass(frozen=True)
+class CredentialSummary:
+    """What the verified document says (disclosed claims included), for display."""
+
+    id: str
+    name: str
+    issuer_name: str
+    issuer_id: str
+    achievement_id: str
+    programme: str
+    ects: float
+    eqf_level: str
+    theme: str
+    valid_from: str
+    valid_until: str | None
+    disclosed: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AnchorSummary:
+    """Where the credential says it is anchored, and what the chain answered (when it was asked)."""
+
+    chain_id: int
+    registry: str
+    merkle_root: str
+    credential_digest: str
+    transaction_hash: str
+    issuer: str
+    relayed: bool
+    block_number: int | None = None
+    block_timestamp: int | None = None
+    anchored_at: int | None = None
+    issuer_accredited_now: bool | None = None
+    revoked_at: int | None = None
+    revocation_reason: int | None = None
+
+
+@dataclass(frozen=True)
+class VerificationReport:
+    """The verifier's answer. JSON-serialisable through `to_json()`."""
+
+    valid: bool
+    checks: tuple[Check, ...]
+    checked_at: str  # the moment the validity window was judged at
+    clock: str  # "chain" (block timestamp), "given" (by the caller) or "local" (this machine)
+    credential: CredentialSummary | None = None
+    anchor: AnchorSummary | None = None
+
+    def check(self, name: str) -> Check:
+        """The check called `name`.
+
+        :raises KeyError: when the report has no such check.
+        """
+        for item in self.checks:
+            if item.name == name:
+                return item
+        raise KeyError(name)
+
+    @property
+    def failed(self) -> tuple[str, ...]:
+        return tuple(item.name for item in self.checks if item.status is Status.FAILED)
+
+    @property
+    def first_failure(self) -> str | None:
+        return self.failed[0] if self.failed else None
+
+    @property
+    def usable(self) -> bool:
+        """Whether the input was a credential of this format at all (the `format` check passed)."""
+        return self.check("format").passed
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["checks"] = [{"name": item.name, "title": item.title, "status": item.status.value,
+                           "reason": item.reason} for item in self.checks]
+        return data
+
+    def to_json_text(self) -> str:
+        return json.dumps(self.to_json(), indent=2, ensure_ascii=False, sort_keys=False)
+
+
+def _when(seconds: int) -> str:
+    return format_datetime(datetime.fromtimestamp(seconds, UTC))
+
+
+class _Report:
+    """Collects checks in CHECK_ORDER."""
+
+    def __init__(self) -> None:
+        self.checks: dict[str, Check] = {}
+
+    def add(self, name: str, status: Status, reason: str) -> None:
+        self.checks[name] = Check(name, status, reason)
+
+    def passed(self, name: str, reason: str) -> None:
+        self.add(name, Status.PASSED, reason)
+
+    def failed(self, name: str, reason: str) -> None:
+        self.add(name, Status.FAILED, reason)
+
+    def not_run(self, name: str, reason: str) -> None:
+        self.add(name, Status.NOT_RUN, reason)
+
+    def ok(self, name: str) -> bool:
+        return name in self.checks and self.checks[name].passed
+
+    def ordered(self) -> tuple[Check, ...]:
+        return tuple(self.checks[name] for name in CHECK_ORDER if name in self.checks)
+
+
+def _load(source: bytes | str | Mapping[str, Any], max_bytes: int) -> Any:
+    if isinstance(source, bytes | bytearray | str):
+        return parse_json(source, max_bytes=max_bytes)
+    size = len(canonical_json(dict(source)))  # checks depth and JSON types first, without recursion
+    if size > max_bytes:
+        raise InputError(f"input is larger than the limit of {max_bytes} bytes (MAX_CREDENTIAL_BYTES)")
+    return copy.deepcopy(dict(source))
+
+
+def verify_credential(
+    source: bytes | str | Mapping[str, Any],
+    chain: ChainFacts | None = None,
+    *,
+    now: datetime | None = None,
+    recipient_email: str | None = None,
+    max_bytes: int = MAX_CREDENTIAL_BYTES,
+) -> VerificationReport:
+    """Verify one credential (raw JSON text/bytes, or an already parsed object).
+
+    :param chain: the chain facts provider; without one the chain checks are not run (so the
+        credential is not shown valid).
+    :param now: the moment to judge the validity window at; by default the block timestamp the chain
+        answered at, or this machine's clock when no chain was asked.
+    :param recipient_email: when given, adds the `recipient` check.
+    :returns: the report; this function does not raise on bad input, it reports it.
+    """
+    report = _Report()
+    try:
+        document = _load(source, max_bytes)
+        model = validate_credential(document)
+    except (InputError, FormatError) as exc:
+        report.failed("format", str(exc))
+        for name in CHECK_ORDER[1:]:
+            if name not in ("issuer_signature", "recipient") or (name == "recipient" and recipient_email):
+                report.not_run(name, "the input is not a credential in this format")
+        clock_now = now or datetime.now(UTC)
+        return VerificationReport(valid=False, checks=report.ordered(), checked_at=format_datetime(clock_now),
+                                  clock="given" if now else "local")
+    report.passed("format", "an OpenBadgeCredential with a MerkleAnchor2026 proof")
+    proof = model.proof
+    digest = credential_digest(document)
+    root = from_hex32(proof.merkleRoot)
+    path = [from_hex32(node) for node in proof.merklePath]
+
+    # integrity: the body is what was anchored
+    if to_hex32(digest) == proof.credentialDigest:
+        report.passed("integrity", f"the body's digest is {to_hex32(digest)}")
+    else:
+        report.failed("integrity", f"the body's digest is {to_hex32(digest)}, but the proof names "
+                                   f"{proof.credentialDigest}: the document was changed after issuing")
+
+    disclosed = _check_disclosures(report, document, model)
+
+    # Merkle inclusion, offline
+    if not report.ok("integrity"):
+        report.not_run("merkle_inclusion", "the document does not match its digest")
+    elif verify_inclusion(root, digest, path):
+        hashes = "1 hash" if len(path) == 1 else f"{len(path)} hashes"
+        report.passed("merkle_inclusion", f"a path of {hashes} leads to root {proof.merkleRoot}")
+    else:
+        report.failed("merkle_inclusion", f"the Merkle path does not lead from the credential to root "
+                                          f"{proof.merkleRoot}")
+
+    snapshot = _check_network_and_ask(report, model, chain, digest, root, path)
+    if snapshot is not None:
+        _check_chain(report, model, snapshot)
+    _check_signature(report, model)
+
+    # validity window
+    if now is not None:
+        moment, clock = now, "given"
+    elif snapshot is not None:
+        moment, clock = datetime.fromtimestamp(snapshot.block_timestamp, UTC), "chain"
+    else:
+        moment, clock = datetime.now(UTC), "local"
+    _check_validity(report, model, moment, clock)
+
+    if recipient_email is not None:
+        if recipient_matches(document, recipient_email):
+            report.passed("recipient", "issued to the email address given")
+        else:
+            report.failed("recipient", "not issued to the email address given")
+
+    checks = report.ordered()
+    return VerificationReport(
+        valid=all(item.passed for item in checks),
+        checks=checks,
+        checked_at=format_datetime(moment),
+        clock=clock,
+        credential=_summary(model, disclosed),
+        anchor=_anchor_summary(model, snapshot),
+    )
+
+
+def _check_disclosures(report: _Report, document: dict[str, Any], model: CredentialModel) -> dict[str, Any]:
+    digests = set(model.credentialSubject.disclosureDigests)
+    subject = document["credentialSubject"]
+    disclosed: dict[str, Any] = {}
+    for index, item in enumerate(model.proof.disclosures):
+        try:
+            disclosure = Disclosure.from_json(item)
+        except ValueError as exc:
+            report.failed("disclosures", f"disclosure {index + 1}: {exc}")
+            return {}
+        if disclosure.name in subject:
+            report.failed("disclosures", f"disclosure {index + 1} ({disclosure.name}) would replace a claim "
+                                         "of the anchored body")
+            return {}
+        if disclosure.name in disclosed:
+            report.failed("disclosures", f"disclosure {index + 1} ({disclosure.name}) discloses a claim twice")
+            return {}
+        if disclosure.digest not in digests:
+            report.failed("disclosures", f"disclosure {index + 1} ({disclosure.name}) matches no digest in the "
+                                         "credential: it was changed or does not belong to it")
+            return {}
+        disclosed[disclosure.name] = disclosure.value
+    if disclosed:
+        report.passed("disclosures", f"{len(disclosed)} disclosed, each matching its digest: "
+                                     f"{', '.join(disclosed)}")
+    else:
+        report.passed("disclosures", "no claims disclosed")
+    return disclosed
+
+
+def _check_network_and_ask(report: _Report, model: CredentialModel, chain: ChainFacts | None, digest: bytes,
+                           root: bytes, path: list[bytes]) -> ChainSnapshot | None:
+    proof = model.proof
+    chain_names = ("anchored", "issuer_binding", "issuer_accredited", "not_revoked")
+    did_chain, _ = parse_issuer_did(model.issuer.id)
+    if chain is None:
+        report.not_run("network", "no chain configured: no registry was asked")
+        for name in chain_names:
+            report.not_run(name, "no chain configured")
+        return None
+    try:
+        chain_id, registry = chain.chain_id, chain.registry
+    except ChainUnavailable as exc:
+        for name in ("network", *chain_names):
+            report.not_run(name, f"the chain could not be asked: {exc}")
+        return None
+    if did_chain != proof.chainId:
+        report.failed("network", f"the issuer id names chain {did_chain}, the proof chain {proof.chainId}")
+    elif proof.chainId != chain_id:
+        report.failed("network", f"anchored on chain {proof.chainId}; this verifier checks chain {chain_id}")
+    elif proof.registry != registry:
+        report.failed("network", f"anchored in registry {proof.registry}; this verifier trusts registry {registry}")
+    elif chain.trust is RegistryTrust.DOCUMENT:
+        report.not_run("network", f"no registry configured: the document's own registry {proof.registry} on "
+                                  f"chain {proof.chainId} was asked; anyone can deploy a registry, so name the "
+                                  "hub's registry to rely on the answer")
+    elif chain.trust is RegistryTrust.DOCUMENT_ACCEPTED:
+        report.passed("network", f"chain {chain_id}; registry {registry} taken from the document "
+                                 "and accepted by the caller, not from configuration")
+    else:
+        report.passed("network", f"chain {chain_id}, registry {registry} (configured)")
+    if report.checks["network"].status is Status.FAILED:
+        for name in chain_names:
+            report.not_run(name, "anchored elsewhere than the chain and registry this verifier asks")
+        return None
+    if not report.ok("integrity"):
+        for name in chain_names:
+            report.not_run(name, "the document does not match its digest")
+        return None
+    try:
+        snapshot = chain(root, digest, path)
+    except ChainUnavailable as exc:
+        for name in chain_names:
+            report.not_run(name, f"the chain could not be asked: {exc}")
+        return None
+    if report.ok("merkle_inclusion") and not snapshot.status.included:
+        report.failed("merkle_inclusion", "the registry's verify view finds the credential not included")
+    return snapshot
+
+
+def _check_chain(report: _Report, model: CredentialModel, snapshot: ChainSnapshot) -> None:
+    status = snapshot.status
+    proof = model.proof
+    _, did_address = parse_issuer_did(model.issuer.id)
+    where = f"registry {snapshot.registry} on chain {snapshot.chain_id} (block {snapshot.block_number})"
+    if not status.anchored:
+        report.failed("anchored", f"root {proof.merkleRoot} is not anchored in {where}")
+        for name in ("issuer_binding", "issuer_accredited"):
+            report.not_run(name, "the root is not anchored")
+    else:
+        report.passed("anchored", f"anchored at {_when(status.anchored_at)} in {where}")
+        if status.issuer != proof.issuerAddress:
+            report.failed("issuer_binding", f"anchored by {status.issuer}, but the proof names "
+                                            f"{proof.issuerAddress}")
+        elif status.issuer != did_address:
+            report.failed("issuer_binding", f"anchored by {status.issuer}, but the document's issuer is "
+                                            f"{model.issuer.id}")
+        else:
+            report.passed("issuer_binding", f"anchored by {status.issuer}, the issuer {model.issuer.name!r} of "
+                                            "the document")
+        if status.issuer_accredited_at_anchor:
+            now_text = ("still accredited" if status.issuer_accredited_now
+                        else "suspended since; what it anchored before stays valid")
+            report.passed("issuer_accredited", f"{status.issuer} was accredited when it anchored ({now_text})")
+        else:
+            report.failed("issuer_accredited", f"{status.issuer} was not accredited when it anchored at "
+                                               f"{_when(status.anchored_at)}")
+    if status.revoked:
+        report.failed("not_revoked", f"revoked at {_when(status.revoked_at)}: "
+                                     f"{revocation_reason(status.revocation_reason)}")
+    else:
+        report.passed("not_revoked", "not revoked")
+
+
+def _check_signature(report: _Report, model: CredentialModel) -> None:
+    proof = model.proof
+    signed = proof.anchorSignature
+    if signed is None:
+        return
+    request = AnchorRequest(
+        domain_name=signed.domain.name,
+        domain_version=signed.domain.version,
+        chain_id=proof.chainId,
+        registry=proof.registry,
+        root=from_hex32(proof.merkleRoot),
+        count=signed.count,
+        metadata_hash=from_hex32(signed.metadataHash),
+        issuer=proof.issuerAddress,
+        nonce=signed.nonce,
+        deadline=signed.deadline,
+    )
+    try:
+        signer = request.signer(bytes.fromhex(signed.signature[2:]))
+    except ValueError as exc:
+        report.failed("issuer_signature", str(exc))
+        return
+    if signer == proof.issuerAddress:
+        report.passed("issuer_signature", f"{signer} signed the request to anchor root {proof.merkleRoot}")
+    else:
+        report.failed("issuer_signature", f"the anchoring request was signed by {signer}, not by the issuer "
+                                          f"{proof.issuerAddress}")
+
+
+def _check_validity(report: _Report, model: CredentialModel, moment: datetime, clock: str) -> None:
+    valid_from = parse_datetime(model.validFrom)
+    valid_until = parse_datetime(model.validUntil) if model.validUntil else None
+    at = f"at {format_datetime(moment)} ({clock} time)"
+    if moment < valid_from:
+        report.failed("validity_window", f"not yet valid {at}: valid from {model.validFrom}")
+    elif valid_until is not None and moment >= valid_until:
+        report.failed("validity_window", f"expired {at}: valid until {model.validUntil}")
+    else:
+        until = f" until {model.validUntil}" if model.validUntil else ", without end"
+        report.passed("validity_window", f"valid {at}: from {model.validFrom}{until}")
+
+
+def _summary(model: CredentialModel, disclosed: dict[str, Any]) -> CredentialSummary:
+    achievement = model.credentialSubject.achievement
+    eqf = next(item.targetCode for item in achievement.alignment if item.targetCode and item.targetFramework
+               == "European Qualifications Framework")
+    return CredentialSummary(
+        id=model.id,
+        name=model.name,
+        issuer_name=model.issuer.name,
+        issuer_id=model.issuer.id,
+        achievement_id=achievement.id,
+        programme=achievement.name,
+        ects=achievement.creditsAvailable,
+        eqf_level=eqf,
+        theme=achievement.fieldOfStudy,
+        valid_from=model.validFrom,
+        valid_until=model.validUntil,
+        disclosed=disclosed,
+    )
+
+
+def _anchor_summary(model: CredentialModel, snapshot: ChainSnapshot | None) -> AnchorSummary:
+    proof = model.proof
+    status = snapshot.status if snapshot else None
+    return AnchorSummary(
+        chain_id=proof.chainId,
+        registry=proof.registry,
+        merkle_root=proof.merkleRoot,
+        credential_digest=proof.credentialDigest,
+        transaction_hash=proof.transactionHash,
+        issuer=proof.issuerAddress,
+        relayed=proof.anchorSignature is not None,
+        block_number=snapshot.block_number if snapshot else None,
+        block_timestamp=snapshot.block_timestamp if snapshot else None,
+        anchored_at=status.anchored_at if status and status.anchored else None,
+        issuer_accredited_now=status.issuer_accredited_now if status and status.anchored else None,
+        revoked_at=status.revoked_at if status and status.revoked else None,
+        revocation_reason=status.revocation_reason if status and status.revoked else None,
+    )

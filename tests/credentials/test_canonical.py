@@ -1,0 +1,94 @@
+"""Strict JSON parsing, RFC 8785 canonical form and the credential digest."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+from eth_utils import keccak
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from service.credentials.canonical import (
+    MAX_CREDENTIAL_BYTES,
+    MAX_DEPTH,
+    InputError,
+    canonical_json,
+    credential_digest,
+    from_hex32,
+    parse_json,
+    to_hex32,
+)
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=20,
+)
+
+
+def test_canonical_form_sorts_members_and_normalises_numbers() -> None:
+    expected = '{"a":[1e+21,0.5,"é"],"b":1,"c":null}'.encode()
+    assert canonical_json({"b": 1.0, "a": [1e21, 0.5, "é"], "c": None}) == expected
+
+
+@settings(max_examples=200)
+@given(json_values)
+def test_canonical_form_does_not_depend_on_serialisation(value: object) -> None:
+    for text in (json.dumps(value), json.dumps(value, indent=3, ensure_ascii=False, sort_keys=True)):
+        assert canonical_json(parse_json(text)) == canonical_json(value)
+
+
+def test_the_digest_is_keccak_of_the_body_without_proof() -> None:
+    body = {"id": "urn:uuid:1", "name": "x"}
+    assert credential_digest(body) == keccak(b'{"id":"urn:uuid:1","name":"x"}')
+    assert credential_digest({**body, "proof": {"anything": [1, 2]}}) == credential_digest(body)
+
+
+def test_member_order_and_whitespace_do_not_change_the_digest() -> None:
+    one = parse_json('{"a": 1, "b": {"d": [1, 2], "c": "x"}}')
+    two = parse_json('{\n  "b": {"c": "x", "d": [1, 2]},\n  "a": 1.0\n}')
+    assert credential_digest(one) == credential_digest(two)
+
+
+@pytest.mark.parametrize("text", ['{"a":1,"a":1}', '{"x":{"a":1,"a":2}}', "[NaN]", "[Infinity]", "[-Infinity]",
+                                  "[9007199254740992]", "", "{'a': 1}", "[1,]"])
+def test_strict_parsing_refuses(text: str) -> None:
+    with pytest.raises(InputError):
+        parse_json(text)
+
+
+def test_nesting_is_limited_even_with_a_high_recursion_limit() -> None:
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(200_000)
+    try:
+        with pytest.raises(InputError, match="nested deeper"):
+            parse_json("[" * 100_000 + "]" * 100_000)
+        with pytest.raises(InputError, match="nested deeper"):
+            parse_json('{"a":' * 40_000 + "1" + "}" * 40_000)
+    finally:
+        sys.setrecursionlimit(old)
+    assert parse_json("[" * MAX_DEPTH + "]" * MAX_DEPTH) is not None
+    assert parse_json('["[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\"[[["]') == ['[' * 41 + '"[[[']
+
+
+def test_size_is_limited() -> None:
+    text = json.dumps({"padding": "x" * MAX_CREDENTIAL_BYTES})
+    with pytest.raises(InputError, match=f"limit of {MAX_CREDENTIAL_BYTES} bytes"):
+        parse_json(text)
+    assert parse_json(text, max_bytes=len(text)) is not None
+
+
+def test_unsafe_integers_cannot_be_canonicalised() -> None:
+    with pytest.raises(InputError):
+        canonical_json({"n": 2**60})
+
+
+def test_hex32_is_strict() -> None:
+    value = bytes(range(32))
+    assert from_hex32(to_hex32(value)) == value
+    for text in ["0x" + "AB" * 32, "ab" * 33, "0x" + "ab" * 31, "0x" + "a b" * 16 + "ab" * 8, 12]:
+        with pytest.raises(ValueError):
+            from_hex32(text)  # type: ignore[arg-type]

@@ -1,0 +1,282 @@
+"""End to end on real nodes (anvil and ganache): issue, anchor, revoke, suspend, and verify through the
+registry's own `verify` view, plus the RegistryClient itself."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from eth_account.signers.local import LocalAccount
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from web3 import Web3
+
+from service.chain.devchain import DevChain
+from service.chain.registry import RegistryChainFacts, RegistryClient
+from service.errors import ChainRejected
+from service.credentials import RegistryTrust, Status, select_disclosures, verify_credential
+from service.credentials.canonical import from_hex32
+from service.credentials.merkle import leaf_hash, verify_inclusion
+from tests.chain import advance_time, latest_timestamp
+from tests.credentials.fixtures import ISSUER_NAME, deploy_registry, issue_on_chain
+
+pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisWarning")
+
+REASON_ERROR = 2
+
+
+def parts(document: dict[str, Any]) -> tuple[bytes, bytes, list[bytes]]:
+    proof = document["proof"]
+    return (from_hex32(proof["merkleRoot"]), from_hex32(proof["credentialDigest"]),
+            [from_hex32(node) for node in proof["merklePath"]])
+
+
+# ---------------------------------------------------------------- valid credentials
+
+
+def test_a_directly_anchored_cohort_verifies_with_one_eth_call(chain: DevChain, registry: RegistryClient,
+                                                               issuer: LocalAccount) -> None:
+    issued = issue_on_chain(registry, issuer, 4)
+    methods: list[str] = []
+    w3 = Web3(Web3.HTTPProvider(chain.url))
+    original = w3.provider.make_request
+
+    def counting(method: Any, params: Any) -> Any:
+        methods.append(str(method))
+        return original(method, params)
+
+    w3.provider.make_request = counting  # type: ignore[method-assign]
+    facts = RegistryClient(w3, registry.address).chain_facts()
+    for document in issued.credentials:
+        report = verify_credential(document, facts)
+        assert report.valid, report.to_json_text()
+        assert "issuer_signature" not in [check.name for check in report.checks]
+        assert report.clock == "chain"
+        assert report.anchor is not None and report.anchor.anchored_at == issued.anchored_at
+    # one question per credential: the verify view, at the block read just before it (web3's own
+    # validation middleware also asks eth_chainId, which is no chain fact)
+    assert methods.count("eth_call") == len(issued.credentials)
+    assert methods.count("eth_getBlockByNumber") == len(issued.credentials)
+    assert set(methods) == {"eth_call", "eth_getBlockByNumber", "eth_chainId"}
+
+
+def test_a_relayed_cohort_carries_a_signature_that_verifies(registry: RegistryClient, issuer: LocalAccount,
+                                                            relayer: LocalAccount) -> None:
+    nonce = registry.nonce(issuer.address)
+    issued = issue_on_chain(registry, issuer, 3, relayer=relayer)
+    assert registry.nonce(issuer.address) == nonce + 1
+    for document in issued.credentials:
+        report = verify_credential(document, registry.chain_facts())
+        assert report.valid, report.to_json_text()
+        assert report.check("issuer_signature").passed
+    assert registry.batch(issued.batch.root).issuer == issuer.address
+
+
+def test_selective_disclosure_on_chain(registry: RegistryClient, issuer: LocalAccount) -> None:
+    document = issue_on_chain(registry, issuer, 2).credentials[1]
+    for chosen in ([], ["name"], ["result"], ["name", "result", "activityEndDate"]):
+        report = verify_credential(select_disclosures(document, chosen), registry.chain_facts())
+        assert report.valid and report.credential is not None
+        assert sorted(report.credential.disclosed) == sorted(chosen)
+
+
+# ---------------------------------------------------------------- invalid credentials
+
+
+def test_revoked_with_reason_and_time(registry: RegistryClient, issuer: LocalAccount) -> None:
+    issued = issue_on_chain(registry, issuer, 3)
+    root, digest, path = parts(issued.credentials[1])
+    receipt = registry.revoke(root, digest, path, REASON_ERROR, sender=issuer)
+    revoked_at = int(registry.w3.eth.get_block(receipt["blockNumber"])["timestamp"])
+    report = verify_credential(issued.credentials[1], registry.chain_facts())
+    assert report.failed == ("not_revoked",)
+    when = datetime.fromtimestamp(revoked_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert report.check("not_revoked").reason == f"revoked at {when}: issued in error"
+    assert report.anchor is not None and report.anchor.revoked_at == revoked_at
+    assert registry.revocation(root, digest).reason == REASON_ERROR
+    assert verify_credential(issued.credentials[0], registry.chain_facts()).valid  # the others stay valid
+
+
+def test_expired_by_chain_time(registry: RegistryClient, issuer: LocalAccount) -> None:
+    now = datetime.fromtimestamp(latest_timestamp(registry.w3), UTC)
+    issued = issue_on_chain(registry, issuer, 1, valid_from=now - timedelta(days=10),
+                            valid_until=now + timedelta(hours=1))
+    assert verify_credential(issued.credentials[0], registry.chain_facts()).valid
+    advance_time(registry.w3, 2 * 3600)
+    report = verify_credential(issued.credentials[0], registry.chain_facts())
+    assert report.failed == ("validity_window",)
+    assert report.check("validity_window").reason.startswith("expired")
+
+
+def test_not_yet_valid_by_chain_time(registry: RegistryClient, issuer: LocalAccount) -> None:
+    now = datetime.fromtimestamp(latest_timestamp(registry.w3), UTC)
+    issued = issue_on_chain(registry, issuer, 1, valid_from=now + timedelta(days=2),
+                            valid_until=now + timedelta(days=400))
+    report = verify_credential(issued.credentials[0], registry.chain_facts())
+    assert report.failed == ("validity_window",)
+    assert report.check("validity_window").reason.startswith("not yet valid")
+    advance_time(registry.w3, 3 * 86_400)
+    assert verify_credential(issued.credentials[0], registry.chain_facts()).valid
+
+
+def test_an_unaccredited_issuer_cannot_anchor(registry: RegistryClient, outsider: LocalAccount) -> None:
+    with pytest.raises(ChainRejected) as info:
+        issue_on_chain(registry, outsider, 2, name="Fake Hogeschool")
+    assert info.value.revert.name == "RegistryIssuerNotAccredited"
+
+
+def test_a_credential_naming_an_issuer_that_did_not_anchor_it(registry: RegistryClient, issuer: LocalAccount,
+                                                               other_issuer: LocalAccount) -> None:
+    issued = issue_on_chain(registry, issuer, 2, anchor_as=other_issuer)
+    report = verify_credential(issued.credentials[0], registry.chain_facts())
+    assert report.first_failure == "issuer_binding"
+    assert other_issuer.address in report.check("issuer_binding").reason
+
+
+def test_an_issuer_suspended_before_anchoring_is_refused(registry: RegistryClient, deployer: LocalAccount,
+                                                         issuer: LocalAccount, relayer: LocalAccount) -> None:
+    registry.suspend_issuer(issuer.address, sender=deployer)
+    for relayed_by in (None, relayer):
+        with pytest.raises(ChainRejected) as info:
+            issue_on_chain(registry, issuer, 2, relayer=relayed_by)
+        assert info.value.revert.name == "RegistryIssuerNotAccredited"
+    assert not registry.issuer(issuer.address).accredited
+
+
+def test_suspension_after_anchoring_keeps_credentials_valid(registry: RegistryClient, deployer: LocalAccount,
+                                                            issuer: LocalAccount) -> None:
+    issued = issue_on_chain(registry, issuer, 2)
+    advance_time(registry.w3, 60)
+    registry.suspend_issuer(issuer.address, sender=deployer)
+    report = verify_credential(issued.credentials[0], registry.chain_facts())
+    assert report.valid
+    assert "suspended since" in report.check("issuer_accredited").reason
+    assert registry.was_accredited_at(issuer.address, issued.anchored_at)
+    assert not registry.was_accredited_at(issuer.address, latest_timestamp(registry.w3))
+
+
+def test_a_never_anchored_root(registry: RegistryClient, issuer: LocalAccount) -> None:
+    document = copy.deepcopy(issue_on_chain(registry, issuer, 2).credentials[0])
+    # same body, but the proof claims a one-leaf cohort that was never anchored
+    document["proof"]["merkleRoot"] = "0x" + leaf_hash(from_hex32(document["proof"]["credentialDigest"])).hex()
+    document["proof"]["merklePath"] = []
+    report = verify_credential(document, registry.chain_facts())
+    assert report.failed == ("anchored",)
+
+
+def test_anchored_on_another_chain(registry: RegistryClient, issuer: LocalAccount) -> None:
+    issued = issue_on_chain(registry, issuer, 1, profile_chain_id=1)  # says: chain 1 (mainnet)
+    report = verify_credential(issued.credentials[0], registry.chain_facts())
+    assert report.failed == ("network",)
+    assert f"anchored on chain 1; this verifier checks chain {registry.chain_id}" in report.check("network").reason
+
+
+def test_another_registry_is_not_the_hubs(w3: Web3, registry: RegistryClient, deployer: LocalAccount,
+                                          issuer: LocalAccount, outsider: LocalAccount) -> None:
+    # An outsider deploys its own registry, makes itself governor and "accredits" the hub partner's name.
+    forged_registry = deploy_registry(w3, outsider, (outsider, ISSUER_NAME))
+    forged = issue_on_chain(forged_registry, outsider, 1)
+    hub = registry.chain_facts()
+    report = verify_credential(forged.credentials[0], hub)
+    assert report.failed == ("network",)
+    assert forged_registry.address in report.check("network").reason
+    # asked on its own terms the forged registry answers "anchored", but that is not relied on
+    report = verify_credential(forged.credentials[0], forged_registry.chain_facts(RegistryTrust.DOCUMENT))
+    assert not report.valid and report.check("network").status is Status.NOT_RUN
+    assert report.check("anchored").passed
+    # and a genuine credential checked against that other registry is not anchored there
+    genuine = issue_on_chain(registry, issuer, 1)
+    report = verify_credential(genuine.credentials[0], RegistryChainFacts(RegistryClient(w3, forged_registry.address)))
+    assert report.failed == ("network",)
+
+
+def test_no_registry_at_the_address_is_reported(registry: RegistryClient, issuer: LocalAccount,
+                                                outsider: LocalAccount) -> None:
+    issued = issue_on_chain(registry, issuer, 1)
+    document = issued.credentials[0]
+    nowhere = RegistryClient(registry.w3, outsider.address)
+    report = verify_credential(document, nowhere.chain_facts(RegistryTrust.DOCUMENT_ACCEPTED))
+    assert report.failed == ("network",)  # the document names the real registry, the verifier another
+    document = copy.deepcopy(document)
+    document["proof"]["registry"] = outsider.address
+    report = verify_credential(document, nowhere.chain_facts())
+    assert report.check("anchored").status is Status.NOT_RUN
+    assert "no CredentialRegistry at" in report.check("anchored").reason
+
+
+def test_an_unreachable_node_is_reported(registry: RegistryClient, issuer: LocalAccount) -> None:
+    document = issue_on_chain(registry, issuer, 1).credentials[0]
+    dead = Web3(Web3.HTTPProvider("http://127.0.0.1:9", request_kwargs={"timeout": 2}))
+    report = verify_credential(document, RegistryClient(dead, registry.address).chain_facts())
+    assert not report.valid and report.failed == ()
+    for name in ("network", "anchored", "issuer_binding", "issuer_accredited", "not_revoked"):
+        assert report.check(name).status is Status.NOT_RUN
+        assert "could not be asked" in report.check(name).reason
+
+
+# ---------------------------------------------------------------- the contract agrees with Python
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(size=st.integers(1, 12), pick=st.integers(0, 2**16), position=st.integers(0, 2**16))
+def test_python_proofs_verify_in_the_contract_and_answers_match(registry: RegistryClient, issuer: LocalAccount,
+                                                                size: int, pick: int, position: int) -> None:
+    issued = issue_on_chain(registry, issuer, size)
+    for document in issued.credentials:
+        root, digest, path = parts(document)
+        status = registry.verify(root, digest, path)
+        assert status.included and status.anchored and status.issuer == issuer.address
+        assert registry.leaf_of(digest) == leaf_hash(digest)
+        assert verify_credential(document, registry.chain_facts()).valid
+    # a wrong path or a digest of another cohort member: contract and Python agree it is not included
+    index = pick % size  # (the cohort's salts are random: draw nothing that depends on its shape)
+    root, digest, path = parts(issued.credentials[index])
+    other = from_hex32(issued.credentials[(index + 1) % size]["proof"]["credentialDigest"])
+    candidates = [(other, path)]
+    if path:
+        at = position % len(path)
+        candidates.append((digest, [*path[:at], bytes(32), *path[at + 1:]]))
+    for candidate_digest, candidate_path in candidates:
+        if candidate_digest == digest and candidate_path == path:
+            continue
+        expected = verify_inclusion(root, candidate_digest, candidate_path)
+        assert registry.verify(root, candidate_digest, candidate_path).included == expected
+
+
+# ---------------------------------------------------------------- the client
+
+
+def test_client_views(registry: RegistryClient, deployer: LocalAccount, issuer: LocalAccount,
+                      outsider: LocalAccount) -> None:
+    assert registry.governor() == deployer.address
+    hanze = registry.issuer(issuer.address)
+    assert hanze.name == ISSUER_NAME and hanze.accredited and hanze.since > 0
+    assert registry.issuer(outsider.address).name == ""
+    domain = registry.eip712_domain()
+    assert (domain.name, domain.version) == ("IT Hub Hoogeveen CredentialRegistry", "1")
+    assert domain.chain_id == registry.chain_id and domain.verifying_contract == registry.address
+    issued = issue_on_chain(registry, issuer, 3)
+    batch = registry.batch(issued.batch.root)
+    assert batch.anchored and batch.count == 3 and batch.anchored_at == issued.anchored_at
+    assert not registry.batch(b"\x01" * 32).anchored
+    root, digest, _ = parts(issued.credentials[0])
+    assert not registry.revocation(root, digest).revoked
+
+
+def test_client_errors_are_decoded(registry: RegistryClient, issuer: LocalAccount,
+                                   other_issuer: LocalAccount) -> None:
+    issued = issue_on_chain(registry, issuer, 2)
+    root, digest, path = parts(issued.credentials[0])
+    cases = [
+        (lambda: registry.anchor(root, 2, sender=issuer), "RegistryBatchAlreadyAnchored"),
+        (lambda: registry.revoke(root, digest, path, 1, sender=other_issuer), "RegistryUnauthorizedRevoker"),
+        (lambda: registry.revoke(root, digest, [bytes(32)] * len(path), 1, sender=issuer), "RegistryInvalidProof"),
+        (lambda: registry.revoke(root, digest, path, 0, sender=issuer), "RegistryInvalidReason"),
+        (lambda: registry.accredit_issuer(other_issuer.address, "x", sender=issuer), "RegistryUnauthorizedGovernor"),
+    ]
+    for action, name in cases:
+        with pytest.raises(ChainRejected) as info:
+            action()
+        assert info.value.revert.name == name, str(info.value)

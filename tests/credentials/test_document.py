@@ -1,0 +1,141 @@
+"""The document: what build_credential writes, identifiers, recipient hashing, disclosures."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+
+import pytest
+
+from service.credentials.disclosure import Disclosure, disclosure_digest, make_disclosure
+from service.credentials.document import (
+    CONTEXTS,
+    FormatError,
+    Graduate,
+    IssuerProfile,
+    Programme,
+    build_credential,
+    identity_hash,
+    issuer_did,
+    parse_datetime,
+    parse_issuer_did,
+    recipient_matches,
+    validate_body,
+)
+from tests.credentials.factory import CYBERSECURITY, DATA_ANALYTICS, ISSUER, NOW, profile
+
+
+def test_a_built_body_is_an_open_badges_credential() -> None:
+    draft = build_credential(issuer=profile(), programme=DATA_ANALYTICS,
+                             graduate=Graduate("Jan@Example.org", name="Jan de Vries", grade="8.0"),
+                             valid_from=NOW, valid_until=datetime(2031, 7, 1, tzinfo=UTC))
+    body = draft.body
+    validate_body(body)
+    assert body["@context"] == list(CONTEXTS)
+    assert body["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
+    assert body["issuer"]["id"] == f"did:pkh:eip155:31337:{ISSUER.address}"
+    assert body["issuer"]["name"] == "Hanzehogeschool Groningen"
+    assert body["validUntil"] == "2031-07-01T00:00:00Z"
+    achievement = body["credentialSubject"]["achievement"]
+    assert achievement["id"] == "urn:ithub-hoogeveen:programme:miw-data-analytics"
+    assert achievement["name"] == "Make IT Work: Data Analytics"
+    assert achievement["creditsAvailable"] == 15
+    assert achievement["fieldOfStudy"] == "Data analytics"
+    assert achievement["alignment"][0]["targetCode"] == "6"
+    assert achievement["alignment"][0]["targetFramework"] == "European Qualifications Framework"
+    assert [item.name for item in draft.disclosures] == ["name", "result"]
+    assert sorted(item.digest for item in draft.disclosures) == body["credentialSubject"]["disclosureDigests"]
+    result = draft.disclosures[1].value
+    assert result == [{"type": ["Result"], "resultDescription": achievement["resultDescription"][0]["id"],
+                       "value": "8.0"}]
+
+
+def test_a_programme_without_grades_has_no_result() -> None:
+    draft = build_credential(issuer=profile(), programme=CYBERSECURITY, graduate=Graduate("a@b.nl"), valid_from=NOW)
+    assert "resultDescription" not in draft.body["credentialSubject"]["achievement"]
+    assert draft.disclosures == ()
+    assert draft.body["credentialSubject"]["disclosureDigests"] == []
+    assert "validUntil" not in draft.body
+    with pytest.raises(ValueError, match="no grade scale"):
+        build_credential(issuer=profile(), programme=CYBERSECURITY, graduate=Graduate("a@b.nl", grade="7"),
+                         valid_from=NOW)
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"theme": "Gardening"}, "not one of the hub's themes"),
+    ({"eqf_level": 9}, "eqf_level"),
+    ({"ects": -1}, "ects"),
+])
+def test_programmes_are_checked(changes: dict[str, object], message: str) -> None:
+    fields = {**DATA_ANALYTICS.__dict__, **changes}
+    with pytest.raises(ValueError, match=message):
+        Programme(**fields)  # type: ignore[arg-type]
+
+
+def test_the_recipient_is_an_open_badges_identity_hash() -> None:
+    draft = build_credential(issuer=profile(), programme=DATA_ANALYTICS, graduate=Graduate(" Jan@Example.org"),
+                             valid_from=NOW)
+    identity = draft.body["credentialSubject"]["identifier"][0]
+    expected = "sha256$" + hashlib.sha256(("jan@example.org" + identity["salt"]).encode()).hexdigest()
+    assert identity["identityHash"] == expected == identity_hash("JAN@example.org", identity["salt"])
+    assert identity["hashed"] is True and identity["identityType"] == "emailAddress"
+    assert recipient_matches(draft.body, "jan@example.org")
+    assert not recipient_matches(draft.body, "piet@example.org")
+    assert not recipient_matches({"credentialSubject": "nonsense"}, "jan@example.org")
+
+
+def test_issuer_did_round_trip() -> None:
+    did = issuer_did(31337, ISSUER.address.lower())
+    assert did == f"did:pkh:eip155:31337:{ISSUER.address}"
+    assert parse_issuer_did(did) == (31337, ISSUER.address)
+    for bad in ["did:pkh:eip155:0:" + ISSUER.address, "did:pkh:eip155:1:" + ISSUER.address.lower(),
+                "did:pkh:solana:1:abc", "did:web:hanze.nl", 42]:
+        with pytest.raises(ValueError):
+            parse_issuer_did(bad)  # type: ignore[arg-type]
+
+
+def test_issuer_profile_json() -> None:
+    assert IssuerProfile(ISSUER.address, 1, "NHL Stenden").to_json() == {
+        "id": f"did:pkh:eip155:1:{ISSUER.address}", "type": ["Profile"], "name": "NHL Stenden"}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("2026-07-01T00:00:00Z", datetime(2026, 7, 1, tzinfo=UTC)),
+    ("2026-07-01T02:00:00+02:00", datetime(2026, 7, 1, tzinfo=UTC)),
+    ("2026-07-01T00:00:00.123456789Z", datetime(2026, 7, 1, 0, 0, 0, 123456, tzinfo=UTC)),
+])
+def test_datetimes(text: str, expected: datetime) -> None:
+    assert parse_datetime(text) == expected
+
+
+def test_a_body_with_a_proof_is_not_a_body() -> None:
+    draft = build_credential(issuer=profile(), programme=DATA_ANALYTICS, graduate=Graduate("a@b.nl"), valid_from=NOW)
+    with pytest.raises(FormatError, match="no proof"):
+        validate_body({**draft.body, "proof": {}})
+
+
+def test_disclosure_digest_is_sha256_of_the_canonical_array() -> None:
+    disclosure = Disclosure("_26bc4LT-ac6q2KI6cBW5es", "name", "Jan de Vries")
+    canonical = b'["_26bc4LT-ac6q2KI6cBW5es","name","Jan de Vries"]'
+    import base64
+
+    expected = base64.urlsafe_b64encode(hashlib.sha256(canonical).digest()).rstrip(b"=").decode()
+    assert disclosure.digest == expected == disclosure_digest(["_26bc4LT-ac6q2KI6cBW5es", "name", "Jan de Vries"])
+    assert Disclosure.from_json(disclosure.to_json()) == disclosure
+
+
+@pytest.mark.parametrize(("item", "message"), [
+    ("name", "JSON array"),
+    (["_26bc4LT-ac6q2KI6cBW5es", "name"], "JSON array"),
+    (["salt", "name", "x"], "salt"),
+    (["_26bc4LT-ac6q2KI6cBW5es", "1name", "x"], "claim name"),
+    (["_26bc4LT-ac6q2KI6cBW5es", "identifier", "x"], "anchored body"),
+    ([123, "name", "x"], "salt"),
+])
+def test_bad_disclosures(item: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Disclosure.from_json(item)
+
+
+def test_salts_are_fresh() -> None:
+    assert make_disclosure("name", "A").salt != make_disclosure("name", "A").salt

@@ -1,0 +1,37 @@
+"""docs/examples/ stays a valid credential of the format, with the values the specification cites."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from service.credentials import credential_digest, verify_credential
+from service.credentials.canonical import from_hex32
+from service.credentials.document import parse_datetime, recipient_matches
+from service.credentials.merkle import leaf_hash
+from tests.credentials.factory import FakeChain
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def load(name: str) -> dict[str, object]:
+    document: dict[str, object] = json.loads((DOCS / "examples" / name).read_text(encoding="utf-8"))
+    return document
+
+
+def test_the_examples_verify_and_match_the_worked_example() -> None:
+    spec = (DOCS / "credential-format.md").read_text(encoding="utf-8")
+    full, shared = load("credential.json"), load("credential-shared.json")
+    proof = full["proof"]
+    assert isinstance(proof, dict)
+    root, digest = from_hex32(proof["merkleRoot"]), credential_digest(full)
+    chain = FakeChain(block_timestamp=int(parse_datetime("2027-01-01T00:00:00Z").timestamp()))
+    chain.anchor(root, proof["issuerAddress"])
+    for document, disclosed in ((full, {"name", "result"}), (shared, {"name"})):
+        report = verify_credential(json.dumps(document), chain)
+        assert report.valid, report.to_json_text()
+        assert report.credential is not None and set(report.credential.disclosed) == disclosed
+    assert credential_digest(shared) == digest
+    for value in (digest.hex(), leaf_hash(digest).hex(), root.hex(), *[p[2:] for p in proof["merklePath"]]):
+        assert value in spec
+    assert recipient_matches(full, "jan.devries@example.org")

@@ -1,0 +1,607 @@
+"""The verifier without a node: every check, its failure cases and the tamper properties (FakeChain)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import timedelta
+from itertools import combinations
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from service.credentials import (
+    MAX_CREDENTIAL_BYTES,
+    Anchoring,
+    Status,
+    attach_proofs,
+    prepare_batch,
+    select_disclosures,
+    verify_credential,
+)
+from service.credentials.canonical import from_hex32
+from service.credentials.document import FormatError, format_datetime, validate_credential
+from service.credentials.facts import RegistryTrust
+from tests.credentials.factory import (
+    CHAIN_ID,
+    NOW,
+    OTHER_ISSUER,
+    OTHER_REGISTRY,
+    REGISTRY,
+    TX_HASH,
+    FakeChain,
+    Issued,
+    drafts,
+    issue,
+    profile,
+    signed_anchor,
+)
+
+# The fixtures' reprs are large; hypothesis warns when it prints them for a failing example.
+pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisWarning")
+
+ALL_CHECKS = ["format", "integrity", "disclosures", "merkle_inclusion", "network", "anchored", "issuer_binding",
+              "issuer_signature", "issuer_accredited", "not_revoked", "validity_window"]
+
+
+@pytest.fixture(scope="module")
+def cohort() -> Issued:
+    return issue(5)
+
+
+@pytest.fixture
+def chain(cohort: Issued) -> FakeChain:
+    fake = FakeChain()
+    fake.anchor(cohort.batch.root, cohort.batch.issuer)
+    return fake
+
+
+def credential(cohort: Issued, index: int = 0) -> dict[str, Any]:
+    return copy.deepcopy(cohort.credentials[index])
+
+
+def digest_and_root(document: dict[str, Any]) -> tuple[bytes, bytes]:
+    return from_hex32(document["proof"]["credentialDigest"]), from_hex32(document["proof"]["merkleRoot"])
+
+
+# ---------------------------------------------------------------- the valid case
+
+
+def test_an_issued_credential_is_valid_with_every_check_passed(cohort: Issued, chain: FakeChain) -> None:
+    for document in cohort.credentials:
+        report = verify_credential(json.dumps(document), chain)
+        assert report.valid, report.to_json_text()
+        assert [check.name for check in report.checks] == ALL_CHECKS
+        assert all(check.status is Status.PASSED for check in report.checks)
+    assert chain.calls == len(cohort.credentials)  # one question to the chain per credential
+
+
+def test_the_report_is_json_and_says_what_was_verified(cohort: Issued, chain: FakeChain) -> None:
+    report = verify_credential(credential(cohort), chain)
+    data = json.loads(report.to_json_text())
+    assert data["valid"] is True
+    assert [item["name"] for item in data["checks"]] == ALL_CHECKS
+    assert {item["status"] for item in data["checks"]} == {"passed"}
+    assert data["credential"]["programme"] == "Make IT Work: Data Analytics"
+    assert data["credential"]["issuer_name"] == "Hanzehogeschool Groningen"
+    assert data["credential"]["ects"] == 15
+    assert data["credential"]["eqf_level"] == "6"
+    assert data["credential"]["disclosed"]["name"] == "Graduate 0 de Vries"
+    assert data["anchor"]["relayed"] is True
+    assert data["clock"] == "chain"
+
+
+def test_a_directly_anchored_credential_has_no_signature_check() -> None:
+    issued = issue(2, relayed=False)
+    report = verify_credential(issued.credentials[1], issued.chain)
+    assert report.valid
+    assert "issuer_signature" not in [check.name for check in report.checks]
+
+
+def test_a_single_credential_cohort_has_an_empty_path() -> None:
+    issued = issue(1)
+    assert issued.credentials[0]["proof"]["merklePath"] == []
+    assert verify_credential(issued.credentials[0], issued.chain).valid
+
+
+def test_the_anchored_body_holds_no_personal_data_in_clear(cohort: Issued) -> None:
+    body = {key: value for key, value in credential(cohort).items() if key != "proof"}
+    text = json.dumps(body)
+    assert "graduate0@example.org" not in text
+    assert "Graduate 0" not in text
+    assert "7.5" not in text and "6.5" not in text
+
+
+# ---------------------------------------------------------------- selective disclosure
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_disclosing_any_subset_keeps_the_credential_valid(cohort: Issued, chain: FakeChain, data: st.DataObject
+                                                          ) -> None:
+    index = data.draw(st.integers(0, len(cohort.credentials) - 1))
+    full = credential(cohort, index)
+    names = [item[1] for item in full["proof"]["disclosures"]]
+    chosen = data.draw(st.lists(st.sampled_from(names), unique=True))
+    shared = select_disclosures(full, chosen)
+    order = data.draw(st.permutations(shared["proof"]["disclosures"]))
+    shared["proof"]["disclosures"] = list(order)
+    report = verify_credential(shared, chain)
+    assert report.valid, report.to_json_text()
+    assert report.credential is not None and set(report.credential.disclosed) == set(chosen)
+    assert shared["proof"]["credentialDigest"] == full["proof"]["credentialDigest"]
+
+
+def test_every_subset_of_disclosures_has_the_same_digest(cohort: Issued, chain: FakeChain) -> None:
+    full = credential(cohort)
+    names = [item[1] for item in full["proof"]["disclosures"]]
+    for size in range(len(names) + 1):
+        for chosen in combinations(names, size):
+            report = verify_credential(select_disclosures(full, chosen), chain)
+            assert report.valid and report.anchor is not None
+            assert report.anchor.credential_digest == full["proof"]["credentialDigest"]
+
+
+def test_select_disclosures_refuses_a_claim_it_does_not_have(cohort: Issued) -> None:
+    with pytest.raises(KeyError, match="email"):
+        select_disclosures(credential(cohort), ["email"])
+
+
+def test_decoy_digests_hide_the_number_of_claims() -> None:
+    issued = issue(1, decoys=4)
+    document = issued.credentials[0]
+    assert len(document["credentialSubject"]["disclosureDigests"]) == len(document["proof"]["disclosures"]) + 4
+    assert verify_credential(document, issued.chain).valid
+
+
+@pytest.mark.parametrize(("change", "reason"), [
+    (lambda d: d["proof"]["disclosures"][0].__setitem__(2, "Someone Else"), "matches no digest"),
+    (lambda d: d["proof"]["disclosures"][0].__setitem__(0, "A" * 22), "matches no digest"),
+    (lambda d: d["proof"]["disclosures"][0].__setitem__(0, "short"), "salt"),
+    (lambda d: d["proof"]["disclosures"][0].__setitem__(1, "achievement"), "anchored body"),
+    (lambda d: d["proof"]["disclosures"].append(list(d["proof"]["disclosures"][0])), "twice"),
+    (lambda d: d["proof"]["disclosures"].append(["x"]), "disclosure 4"),
+    (lambda d: d["proof"]["disclosures"].append(["A" * 22, "nickname", "Grad"]), "matches no digest"),
+])
+def test_a_changed_or_foreign_disclosure_fails_the_disclosures_check(cohort: Issued, chain: FakeChain, change: Any,
+                                                                      reason: str) -> None:
+    document = credential(cohort)
+    change(document)
+    report = verify_credential(document, chain)
+    assert not report.valid
+    assert report.failed == ("disclosures",)
+    assert reason in report.check("disclosures").reason
+
+
+def test_a_disclosure_from_another_credential_does_not_fit(cohort: Issued, chain: FakeChain) -> None:
+    document = credential(cohort, 0)
+    document["proof"]["disclosures"] = credential(cohort, 1)["proof"]["disclosures"][:1]
+    report = verify_credential(document, chain)
+    assert report.failed == ("disclosures",)
+
+
+# ---------------------------------------------------------------- tampering: the right check fails
+
+
+def _leaves(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if isinstance(value, dict):
+        return [leaf for key, item in value.items() for leaf in _leaves(item, (*path, key))]
+    if isinstance(value, list) and value:
+        return [leaf for index, item in enumerate(value) for leaf in _leaves(item, (*path, index))]
+    return [path]
+
+
+def _get(document: Any, path: tuple[Any, ...]) -> Any:
+    for key in path:
+        document = document[key]
+    return document
+
+
+def _set(document: Any, path: tuple[Any, ...], value: Any) -> None:
+    _get(document, path[:-1])[path[-1]] = value
+
+
+def _changed(value: Any, salt: int) -> Any:
+    """A different value of the same JSON type."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value + 1 + salt
+    if isinstance(value, float):
+        return value + 0.5
+    if isinstance(value, str):
+        if value.startswith("0x") and len(value) in (42, 66, 132):  # hex: change one digit, keep the form
+            position = 2 + salt % (len(value) - 2)
+            digit = "0" if value[position] != "0" else "1"
+            changed = value[:position] + digit + value[position + 1:]
+            if len(value) == 42:  # keep addresses checksummed so the change is not a mere format error
+                from eth_utils import to_checksum_address
+                changed = to_checksum_address(changed.lower())
+            return changed
+        return value + "x"
+    if isinstance(value, list):  # an empty list
+        return ["x"]
+    return {"x": 1}
+
+
+# The proof members and the check a change of each must fail. transactionHash is informational: it
+# points humans and explorers at the anchoring, and is not relied on (see docs/credential-format.md).
+PROOF_EXPECTATIONS = {
+    "type": "format",
+    "credentialDigest": "integrity",
+    "merkleRoot": "merkle_inclusion",
+    "merklePath": "merkle_inclusion",
+    "chainId": "network",
+    "registry": "network",
+    "issuerAddress": "issuer_binding",
+    "anchorSignature": "issuer_signature",
+    "disclosures": "disclosures",
+}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_changing_any_single_body_field_makes_it_invalid_with_the_right_check(
+        cohort: Issued, chain: FakeChain, data: st.DataObject) -> None:
+    document = credential(cohort, data.draw(st.integers(0, 4)))
+    body_paths = [path for path in _leaves(document) if path[0] != "proof"]
+    path = data.draw(st.sampled_from(body_paths))
+    _set(document, path, _changed(_get(document, path), data.draw(st.integers(0, 1000))))
+    report = verify_credential(document, chain)
+    assert not report.valid
+    try:
+        validate_credential(document)
+        expected = "integrity"
+    except FormatError:
+        expected = "format"
+    assert report.first_failure == expected, (path, report.to_json_text())
+    if expected == "integrity":  # what depends on the digest is not run; a changed digest list can also
+        assert set(report.failed) <= {"integrity", "disclosures"}  # orphan a disclosure
+
+
+@pytest.mark.parametrize("path", [
+    ("name",), ("issuer", "name"), ("credentialSubject", "achievement", "creditsAvailable"),
+    ("credentialSubject", "achievement", "name"), ("credentialSubject", "achievement", "criteria", "narrative"),
+    ("credentialSubject", "identifier", 0, "salt"), ("credentialSubject", "achievement", "alignment", 0, "targetName"),
+])
+def test_a_well_formed_change_of_the_body_fails_integrity(cohort: Issued, chain: FakeChain,
+                                                          path: tuple[Any, ...]) -> None:
+    document = credential(cohort)
+    _set(document, path, _changed(_get(document, path), 0))
+    report = verify_credential(document, chain)
+    assert report.failed == ("integrity",)
+    assert report.check("merkle_inclusion").status is Status.NOT_RUN
+
+
+@pytest.mark.parametrize("change", ["add member", "remove validUntil", "reorder digests",
+                                    "add digest", "remove digest", "extend validity"])
+def test_structural_changes_of_the_body_fail(cohort: Issued, chain: FakeChain, change: str) -> None:
+    document = credential(cohort)
+    subject = document["credentialSubject"]
+    if change == "add member":
+        document["credentialSubject"]["creditsEarned"] = 15
+    elif change == "remove validUntil":
+        del document["validUntil"]
+    elif change == "reorder digests":
+        subject["disclosureDigests"].reverse()
+    elif change == "add digest":
+        subject["disclosureDigests"] = sorted([*subject["disclosureDigests"], "A" * 43])
+    elif change == "remove digest":
+        subject["disclosureDigests"] = subject["disclosureDigests"][1:]
+    else:
+        document["validUntil"] = "2099-01-01T00:00:00Z"
+    report = verify_credential(document, chain)
+    assert not report.valid
+    assert report.first_failure == ("format" if change == "reorder digests" else "integrity")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_changing_any_single_proof_element_makes_it_invalid_with_the_right_check(
+        cohort: Issued, chain: FakeChain, data: st.DataObject) -> None:
+    document = credential(cohort, data.draw(st.integers(0, 4)))
+    proof_paths = [path for path in _leaves(document) if path[0] == "proof" and path[1] in PROOF_EXPECTATIONS]
+    path = data.draw(st.sampled_from(proof_paths))
+    _set(document, path, _changed(_get(document, path), data.draw(st.integers(0, 1000))))
+    report = verify_credential(document, chain)
+    assert not report.valid
+    expected = "format" if path[1:] == ("anchorSignature", "type") else PROOF_EXPECTATIONS[path[1]]
+    assert report.first_failure == expected, (path, report.to_json_text())
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(position=st.integers(0, 64), delta=st.integers(1, 255))
+def test_changing_any_signature_byte_fails_the_signature_check(cohort: Issued, chain: FakeChain, position: int,
+                                                               delta: int) -> None:
+    document = credential(cohort)
+    signature = bytearray.fromhex(document["proof"]["anchorSignature"]["signature"][2:])
+    signature[position] = (signature[position] + delta) % 256
+    document["proof"]["anchorSignature"]["signature"] = "0x" + signature.hex()
+    report = verify_credential(document, chain)
+    assert report.failed == ("issuer_signature",)
+
+
+def test_a_signature_by_another_key_is_refused(cohort: Issued, chain: FakeChain) -> None:
+    document = credential(cohort)
+    request = signed_anchor(cohort.batch).request  # the issuer's request, signed with another key
+    document["proof"]["anchorSignature"]["signature"] = "0x" + request.sign(OTHER_ISSUER.key).hex()
+    report = verify_credential(document, chain)
+    assert report.failed == ("issuer_signature",)
+    assert OTHER_ISSUER.address in report.check("issuer_signature").reason
+
+
+def test_the_transaction_hash_is_informational(cohort: Issued, chain: FakeChain) -> None:
+    document = credential(cohort)
+    document["proof"]["transactionHash"] = "0x" + "cd" * 32
+    assert verify_credential(document, chain).valid
+    document["proof"]["transactionHash"] = "0xnothex"
+    assert verify_credential(document, chain).first_failure == "format"
+
+
+# ---------------------------------------------------------------- chain facts
+
+
+def test_revoked(cohort: Issued, chain: FakeChain) -> None:
+    document = credential(cohort)
+    digest, root = digest_and_root(document)
+    chain.revoke(root, digest, 2, at=int(NOW.timestamp()) - 7200)
+    report = verify_credential(document, chain)
+    assert report.failed == ("not_revoked",)
+    revoked_at = format_datetime(NOW - timedelta(hours=2))
+    assert report.check("not_revoked").reason == f"revoked at {revoked_at}: issued in error"
+    assert report.anchor is not None and report.anchor.revocation_reason == 2
+    # the others of the cohort stay valid
+    assert verify_credential(credential(cohort, 1), chain).valid
+
+
+def test_an_unknown_revocation_reason_is_shown_by_number(cohort: Issued, chain: FakeChain) -> None:
+    document = credential(cohort)
+    digest, root = digest_and_root(document)
+    chain.revoke(root, digest, 4242)
+    assert "reason code 4242" in verify_credential(document, chain).check("not_revoked").reason
+
+
+def test_not_anchored(cohort: Issued) -> None:
+    report = verify_credential(credential(cohort), FakeChain())
+    assert report.failed == ("anchored",)
+    assert report.check("issuer_binding").status is Status.NOT_RUN
+    assert report.check("issuer_accredited").status is Status.NOT_RUN
+
+
+def test_issuer_not_accredited_at_anchor_time(cohort: Issued) -> None:
+    chain = FakeChain()
+    chain.anchor(cohort.batch.root, cohort.batch.issuer, accredited_at_anchor=False, accredited_now=False)
+    report = verify_credential(credential(cohort), chain)
+    assert report.failed == ("issuer_accredited",)
+    assert "was not accredited when it anchored" in report.check("issuer_accredited").reason
+
+
+def test_suspension_after_anchoring_keeps_the_credential_valid(cohort: Issued) -> None:
+    chain = FakeChain()
+    chain.anchor(cohort.batch.root, cohort.batch.issuer, accredited_now=False)
+    report = verify_credential(credential(cohort), chain)
+    assert report.valid
+    assert "suspended since" in report.check("issuer_accredited").reason
+
+
+def test_anchored_by_another_account(cohort: Issued) -> None:
+    chain = FakeChain()
+    chain.anchor(cohort.batch.root, OTHER_ISSUER.address)
+    report = verify_credential(credential(cohort), chain)
+    assert report.first_failure == "issuer_binding"
+    assert OTHER_ISSUER.address in report.check("issuer_binding").reason
+
+
+def test_issuer_in_proof_and_document_must_agree() -> None:
+    issued = issue(2, relayed=False)
+    document = copy.deepcopy(issued.credentials[0])
+    document["proof"]["issuerAddress"] = OTHER_ISSUER.address
+    issued.chain.anchor(issued.batch.root, OTHER_ISSUER.address)
+    report = verify_credential(document, issued.chain)
+    assert report.failed == ("issuer_binding",)
+    assert "document's issuer" in report.check("issuer_binding").reason
+
+
+@pytest.mark.parametrize(("moment", "expected"), [
+    (NOW - timedelta(days=31), "not yet valid"),
+    (NOW + timedelta(days=366), "expired"),
+])
+def test_validity_window_by_given_time(cohort: Issued, chain: FakeChain, moment: Any, expected: str) -> None:
+    report = verify_credential(credential(cohort), chain, now=moment)
+    assert report.failed == ("validity_window",)
+    assert report.check("validity_window").reason.startswith(expected)
+    assert report.clock == "given"
+
+
+def test_validity_window_by_chain_time(cohort: Issued) -> None:
+    chain = FakeChain(block_timestamp=int((NOW + timedelta(days=400)).timestamp()))
+    chain.anchor(cohort.batch.root, cohort.batch.issuer)
+    report = verify_credential(credential(cohort), chain)
+    assert report.failed == ("validity_window",)
+    assert report.clock == "chain"
+
+
+def test_without_valid_until_it_never_expires() -> None:
+    issued = issue(1, valid_until=None)
+    report = verify_credential(issued.credentials[0], issued.chain, now=NOW + timedelta(days=365 * 50))
+    assert report.valid
+    assert "without end" in report.check("validity_window").reason
+
+
+def test_valid_until_is_exclusive(cohort: Issued, chain: FakeChain) -> None:
+    until = NOW + timedelta(days=365)
+    assert not verify_credential(credential(cohort), chain, now=until).valid
+    assert verify_credential(credential(cohort), chain, now=until - timedelta(seconds=1)).valid
+
+
+def test_another_chain(cohort: Issued) -> None:
+    chain = FakeChain(chain_id=1)
+    chain.anchor(cohort.batch.root, cohort.batch.issuer)
+    report = verify_credential(credential(cohort), chain)
+    assert report.failed == ("network",)
+    assert "chain 31337; this verifier checks chain 1" in report.check("network").reason
+    for name in ("anchored", "issuer_binding", "issuer_accredited", "not_revoked"):
+        assert report.check(name).status is Status.NOT_RUN
+    assert chain.calls == 0  # the wrong registry is not even asked
+
+
+def test_another_registry(cohort: Issued) -> None:
+    chain = FakeChain(registry=OTHER_REGISTRY)
+    report = verify_credential(credential(cohort), chain)
+    assert report.failed == ("network",)
+    assert OTHER_REGISTRY in report.check("network").reason
+
+
+def test_issuer_id_naming_another_chain_than_the_proof() -> None:
+    batch = prepare_batch(drafts(1, issuer=profile(chain_id=5)))
+    document = attach_proofs(batch, Anchoring(5, REGISTRY, batch.issuer, TX_HASH))[0]
+    document["proof"]["chainId"] = CHAIN_ID  # the proof is not digested: it can claim another chain
+    chain = FakeChain()
+    chain.anchor(batch.root, batch.issuer)
+    report = verify_credential(document, chain)
+    assert report.failed == ("network",)
+    assert "issuer id names chain 5" in report.check("network").reason
+
+
+def test_the_documents_own_registry_is_not_relied_on(cohort: Issued) -> None:
+    chain = FakeChain(trust=RegistryTrust.DOCUMENT)
+    chain.anchor(cohort.batch.root, cohort.batch.issuer)
+    report = verify_credential(credential(cohort), chain)
+    assert not report.valid
+    assert report.failed == ()
+    assert report.check("network").status is Status.NOT_RUN
+    assert report.check("anchored").passed  # the answers are still shown
+
+
+def test_the_documents_registry_when_the_caller_accepts_it(cohort: Issued) -> None:
+    chain = FakeChain(trust=RegistryTrust.DOCUMENT_ACCEPTED)
+    chain.anchor(cohort.batch.root, cohort.batch.issuer)
+    report = verify_credential(credential(cohort), chain)
+    assert report.valid
+    assert "taken from the document" in report.check("network").reason
+
+
+def test_without_a_chain_nothing_on_chain_is_claimed(cohort: Issued) -> None:
+    report = verify_credential(credential(cohort), None)
+    assert not report.valid and report.failed == ()
+    for name in ("network", "anchored", "issuer_binding", "issuer_accredited", "not_revoked"):
+        assert report.check(name).status is Status.NOT_RUN
+    assert report.check("merkle_inclusion").passed and report.check("issuer_signature").passed
+    assert report.clock == "local"
+
+
+def test_an_unreachable_chain_is_reported_not_raised(cohort: Issued) -> None:
+    chain = FakeChain(unavailable="connection refused")
+    report = verify_credential(credential(cohort), chain)
+    assert not report.valid
+    assert report.check("anchored").status is Status.NOT_RUN
+    assert "connection refused" in report.check("anchored").reason
+
+
+def test_the_registry_view_disagreeing_on_inclusion_fails_it(cohort: Issued, chain: FakeChain,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    import tests.credentials.factory as factory
+
+    monkeypatch.setattr(factory, "verify_inclusion", lambda *args: False)
+    report = verify_credential(credential(cohort), chain)
+    assert report.failed == ("merkle_inclusion",)
+    assert "registry's verify view" in report.check("merkle_inclusion").reason
+
+
+def test_recipient_check(cohort: Issued, chain: FakeChain) -> None:
+    document = credential(cohort, 2)
+    assert verify_credential(document, chain, recipient_email="  Graduate2@Example.org ").valid
+    report = verify_credential(document, chain, recipient_email="graduate1@example.org")
+    assert report.failed == ("recipient",)
+
+
+# ---------------------------------------------------------------- unusable input
+
+
+@pytest.mark.parametrize(("data", "reason"), [
+    (b"", "not JSON"),
+    (b"{", "not JSON"),
+    (b"{\"a\": 1,}", "not JSON"),
+    (b"[]", "JSON object"),
+    (b"\"a credential\"", "JSON object"),
+    (b"{\"a\": 1, \"a\": 2}", "duplicate member name 'a'"),
+    (b"{\"a\": NaN}", "NaN is not JSON"),
+    (b"{\"a\": 9007199254740993}", "I-JSON"),
+    (b"\xff\xfe{}", "not UTF-8"),
+    (b"\xef\xbb\xbf{}", "byte order mark"),
+    (b"[" * 100_000 + b"]" * 100_000, "nested deeper"),
+    (b"{}", "Field required"),
+])
+def test_malformed_input_fails_format_and_nothing_else_runs(data: bytes, reason: str) -> None:
+    report = verify_credential(data, FakeChain())
+    assert not report.valid and not report.usable
+    assert report.failed == ("format",)
+    assert reason in report.check("format").reason
+    assert all(check.status is Status.NOT_RUN for check in report.checks[1:])
+
+
+def test_huge_input_is_refused_with_a_clear_error(cohort: Issued, chain: FakeChain) -> None:
+    document = credential(cohort)
+    document["credentialSubject"]["padding"] = "x" * MAX_CREDENTIAL_BYTES
+    for source in (json.dumps(document), json.dumps(document).encode(), document):
+        report = verify_credential(source, chain)
+        assert report.failed == ("format",)
+        assert f"limit of {MAX_CREDENTIAL_BYTES} bytes" in report.check("format").reason
+    assert chain.calls == 0
+
+
+def test_the_size_limit_is_configurable(cohort: Issued, chain: FakeChain) -> None:
+    assert verify_credential(credential(cohort), chain, max_bytes=1000).failed == ("format",)
+
+
+@pytest.mark.parametrize(("path", "value", "reason"), [
+    (("type",), ["VerifiableCredential"], "OpenBadgeCredential"),
+    (("@context",), ["https://www.w3.org/ns/credentials/v2"], "@context must include"),
+    (("@context",), "https://www.w3.org/ns/credentials/v2", "valid list"),
+    (("issuer",), "did:pkh:eip155:31337:0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "issuer"),
+    (("issuer", "id"), "did:web:hanze.nl", "did:pkh"),
+    (("issuer", "id"), "did:pkh:eip155:31337:0x70997970c51812dc3a010c7d01b50e0d17dc79c8", "checksum"),
+    (("validFrom",), "1 July 2026", "date-time"),
+    (("validFrom",), "2026-07-01T00:00:00", "date-time"),
+    (("validUntil",), "2020-01-01T00:00:00Z", "later than validFrom"),
+    (("credentialSubject", "achievement", "creditsAvailable"), "15", "valid number"),
+    (("credentialSubject", "achievement", "creditsAvailable"), True, "valid number"),
+    (("credentialSubject", "achievement", "achievementType"), "Trophy", "AchievementType"),
+    (("credentialSubject", "achievement", "alignment"), [], "European Qualifications Framework"),
+    (("credentialSubject", "achievement", "alignment", 0, "targetCode"), "9", "level from 1 to 8"),
+    (("credentialSubject", "identifier", 0, "hashed"), False, "identifier"),
+    (("credentialSubject", "identifier", 0, "identityHash"), "graduate0@example.org", "identityHash"),
+    (("credentialSubject", "identifier"), [], "identifier"),
+    (("credentialSubject", "disclosureDigests"), ["not a digest"], "disclosureDigests"),
+    (("proof",), [], "proof"),
+    (("proof", "type"), "DataIntegrityProof", "proof.type"),
+    (("proof", "chainId"), "31337", "proof.chainId"),
+    (("proof", "chainId"), 0, "proof.chainId"),
+    (("proof", "registry"), REGISTRY.lower(), "checksum"),
+    (("proof", "merkleRoot"), "0x" + "AB" * 32, "lowercase"),
+    (("proof", "merklePath"), ["0x" + "00" * 32] * 65, "proof.merklePath"),
+    (("proof", "anchorSignature", "signature"), "0x1234", "signature"),
+    (("proof", "anchorSignature", "count"), 0, "count"),
+    (("proof", "surprise"), 1, "Extra inputs are not permitted"),
+])
+def test_wrong_types_and_values_fail_format(cohort: Issued, chain: FakeChain, path: tuple[Any, ...], value: Any,
+                                            reason: str) -> None:
+    document = credential(cohort)
+    _set(document, path, value)
+    report = verify_credential(document, chain)
+    assert report.failed == ("format",), report.to_json_text()
+    assert reason in report.check("format").reason
+    assert chain.calls == 0
+
+
+def test_a_credential_without_proof_is_not_one(cohort: Issued) -> None:
+    document = credential(cohort)
+    del document["proof"]
+    assert "proof: Field required" in verify_credential(document).check("format").reason
+
+
+def test_chain_id_in_did_uses_the_proof_chain(cohort: Issued) -> None:
+    document = credential(cohort)
+    assert document["issuer"]["id"].startswith(f"did:pkh:eip155:{CHAIN_ID}:")
