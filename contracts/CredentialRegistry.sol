@@ -146,12 +146,15 @@ contract CredentialRegistry is ICredentialRegistry, EIP712, Nonces {
         bytes32[] calldata proof
     ) external view returns (CredentialStatus memory status) {
         status.included = MerkleProof.verifyCalldata(proof, root, leafOf(credentialDigest));
+        status.blockNumber = uint64(block.number);
+        status.blockTimestamp = uint48(block.timestamp);
         Batch storage anchored = _batches[root];
         address account = anchored.issuer;
         if (account != address(0)) {
             uint48 anchoredAt = anchored.anchoredAt;
             status.anchored = true;
             status.issuer = account;
+            status.issuerName = _issuerNames[account];
             status.anchoredAt = anchoredAt;
             status.issuerAccreditedAtAnchor = _wasAccreditedAt(account, anchoredAt);
             status.issuerAccreditedNow = _isAccredited(account);

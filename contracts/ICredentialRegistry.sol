@@ -50,12 +50,15 @@ interface ICredentialRegistry {
         bool included; // the Merkle proof shows the credential digest is a leaf of `root`
         bool anchored; // `root` was anchored by an issuer
         address issuer; // the issuer that anchored `root` (zero when not anchored)
+        string issuerName; // the name the board accredited it under (empty when not anchored)
         uint48 anchoredAt; // when `root` was anchored (zero when not anchored)
         bool issuerAccreditedAtAnchor; // the issuer was accredited at `anchoredAt`
         bool issuerAccreditedNow; // the issuer is accredited now (informational)
         bool revoked; // the credential was revoked within `root`
         uint48 revokedAt; // when it was revoked (zero when not revoked)
         uint16 revocationReason; // the issuer's reason code (zero when not revoked)
+        uint64 blockNumber; // the block this answer was read at
+        uint48 blockTimestamp; // its timestamp: the verifier's "now" for validity windows
     }
 
     // ---------------------------------------------------------------- events

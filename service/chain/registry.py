@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 from web3 import Web3
@@ -79,6 +80,70 @@ class Eip712Domain:
     verifying_contract: str
 
 
+REVOKE_TYPES = {
+    "Revoke": [
+        {"name": "root", "type": "bytes32"},
+        {"name": "credentialDigest", "type": "bytes32"},
+        {"name": "reason", "type": "uint16"},
+        {"name": "issuer", "type": "address"},
+        {"name": "nonce", "type": "uint256"},
+        {"name": "deadline", "type": "uint256"},
+    ]
+}
+
+
+@dataclass(frozen=True)
+class RevokeRequest:
+    """What the issuer signs so that a relayer may revoke credential `digest` of `root` for it
+    (EIP-712 `Revoke(bytes32 root,bytes32 credentialDigest,uint16 reason,address issuer,uint256 nonce,
+    uint256 deadline)` in the registry's domain)."""
+
+    domain: Eip712Domain
+    root: bytes
+    digest: bytes
+    reason: int
+    issuer: str
+    nonce: int
+    deadline: int
+
+    def typed_data(self) -> dict[str, Any]:
+        """The full EIP-712 message (eth_signTypedData_v4 form)."""
+        return {
+            "types": {
+                "EIP712Domain": [
+                    {"name": "name", "type": "string"},
+                    {"name": "version", "type": "string"},
+                    {"name": "chainId", "type": "uint256"},
+                    {"name": "verifyingContract", "type": "address"},
+                ],
+                **REVOKE_TYPES,
+            },
+            "primaryType": "Revoke",
+            "domain": {"name": self.domain.name, "version": self.domain.version, "chainId": self.domain.chain_id,
+                       "verifyingContract": to_checksum_address(self.domain.verifying_contract)},
+            "message": {"root": self.root, "credentialDigest": self.digest, "reason": self.reason,
+                        "issuer": to_checksum_address(self.issuer), "nonce": self.nonce, "deadline": self.deadline},
+        }
+
+    def sign(self, private_key: Any) -> bytes:
+        """The 65-byte signature r || s || v by `private_key` (a key or a LocalAccount's key)."""
+        return bytes(Account.sign_typed_data(private_key, full_message=self.typed_data()).signature)
+
+
+@dataclass(frozen=True)
+class AnchoringEvent:
+    """A BatchAnchored event: where and by whom a root was anchored."""
+
+    root: bytes
+    issuer: str
+    count: int
+    metadata_hash: bytes
+    relayer: str
+    transaction_hash: bytes
+    block_number: int
+    log_index: int
+
+
 class RegistryClient:
     """A CredentialRegistry at `address` on `w3`'s chain."""
 
@@ -111,13 +176,14 @@ class RegistryClient:
         :raises ChainUnavailable: when the node does not answer or there is no registry at the address.
         """
         raw = self._view("verify", root, digest, list(proof), block=block)
-        (included, anchored, issuer, anchored_at, accredited_then, accredited_now, revoked, revoked_at,
-         reason) = raw
+        (included, anchored, issuer, issuer_name, anchored_at, accredited_then, accredited_now, revoked, revoked_at,
+         reason, block_number, block_timestamp) = raw
         return CredentialStatus(
             included=bool(included), anchored=bool(anchored), issuer=to_checksum_address(issuer),
-            anchored_at=int(anchored_at), issuer_accredited_at_anchor=bool(accredited_then),
-            issuer_accredited_now=bool(accredited_now), revoked=bool(revoked), revoked_at=int(revoked_at),
-            revocation_reason=int(reason),
+            issuer_name=str(issuer_name), anchored_at=int(anchored_at),
+            issuer_accredited_at_anchor=bool(accredited_then), issuer_accredited_now=bool(accredited_now),
+            revoked=bool(revoked), revoked_at=int(revoked_at), revocation_reason=int(reason),
+            block_number=int(block_number), block_timestamp=int(block_timestamp),
         )
 
     def batch(self, root: bytes) -> Batch:
@@ -160,9 +226,9 @@ class RegistryClient:
     def governor(self) -> str:
         return to_checksum_address(self._view("governor"))
 
-    def nonce(self, account: str) -> int:
-        """The next nonce of `account` for signed requests."""
-        return int(self._view("nonces", to_checksum_address(account)))
+    def nonce(self, account: str, *, block: BlockIdentifier = "latest") -> int:
+        """The next nonce of `account` for signed requests (anchorBySig and revokeBySig share it)."""
+        return int(self._view("nonces", to_checksum_address(account), block=block))
 
     def eip712_domain(self) -> Eip712Domain:
         """The registry's EIP-712 domain (ERC-5267 `eip712Domain()`)."""
@@ -222,6 +288,95 @@ class RegistryClient:
         """
         return self._transact(sender, "revoke", root, digest, list(proof), reason)
 
+    # ---------------------------------------------------------------- relayed (tx dicts for TransactionSender.send)
+
+    def anchor_by_sig_tx(self, signed: SignedAnchor) -> dict[str, Any]:
+        """anchorBySig for a relayer to send (service.chain.sender.TransactionSender, which estimates gas and
+        decodes a refusal: RegistryIssuerNotAccredited, RegistryBatchAlreadyAnchored, RegistryExpiredSignature,
+        RegistryInvalidSignature, ...)."""
+        request = signed.request
+        return self._tx("anchorBySig", request.root, request.count, request.metadata_hash,
+                        to_checksum_address(request.issuer), request.deadline, signed.signature)
+
+    def revoke_request(self, root: bytes, digest: bytes, reason: int, issuer: str, deadline: int) -> RevokeRequest:
+        """The request `issuer` signs so a relayer can revoke `digest` of `root` for it (with its current nonce)."""
+        return RevokeRequest(domain=self.eip712_domain(), root=bytes(root), digest=bytes(digest), reason=int(reason),
+                             issuer=to_checksum_address(issuer), nonce=self.nonce(issuer), deadline=int(deadline))
+
+    def revoke_by_sig_tx(self, request: RevokeRequest, signature: bytes, proof: Sequence[bytes]) -> dict[str, Any]:
+        """revokeBySig for a relayer to send; refusals as `revoke`, and RegistryExpiredSignature or
+        RegistryInvalidSignature."""
+        return self._tx("revokeBySig", request.root, request.digest, list(proof), request.reason,
+                        to_checksum_address(request.issuer), request.deadline, signature)
+
+    # ---------------------------------------------------------------- events
+
+    def find_anchoring(self, root: bytes, *, from_block: int = 0, page_blocks: int = 2_000) -> AnchoringEvent | None:
+        """The BatchAnchored event of `root` (a topic filter on the indexed root), searched from the latest
+        block back to `from_block` in pages; None when there is none.
+
+        :raises ChainUnavailable: when the node does not answer.
+        """
+        event = self.contract.events.BatchAnchored()
+        try:
+            to_block = int(self.w3.eth.block_number)
+            while to_block >= from_block:
+                start = max(from_block, to_block - page_blocks + 1)
+                logs = list(event.get_logs(argument_filters={"root": bytes(root)}, from_block=start,
+                                           to_block=to_block))
+                if logs:
+                    item = logs[0]
+                    args = item["args"]
+                    return AnchoringEvent(
+                        root=bytes(args["root"]), issuer=to_checksum_address(args["issuer"]),
+                        count=int(args["count"]), metadata_hash=bytes(args["metadataHash"]),
+                        relayer=to_checksum_address(args["relayer"]), transaction_hash=bytes(item["transactionHash"]),
+                        block_number=int(item["blockNumber"]), log_index=int(item["logIndex"]))
+                to_block = start - 1
+        except (OSError, Web3Exception, ValueError) as exc:
+            raise ChainUnavailable(f"the node could not answer eth_getLogs: {exc}") from exc
+        return None
+
+    def signed_anchor_of(self, anchoring: AnchoringEvent) -> SignedAnchor | None:
+        """The issuer's signed request behind `anchoring` when a relayer sent it with anchorBySig, read back
+        from the transaction; None for a direct `anchor` (or a call through another contract).
+
+        The nonce is not in the calldata: it is the issuer's nonce consumed by that transaction, found
+        between the issuer's nonce before and after its block by recovering the signature.
+
+        :raises ChainUnavailable: when the node does not answer.
+        """
+        try:
+            tx = self.w3.eth.get_transaction(anchoring.transaction_hash)
+            if tx["to"] is None or to_checksum_address(tx["to"]) != self.address:
+                return None
+            function, arguments = self.contract.decode_function_input(tx["input"])
+        except (OSError, Web3Exception) as exc:
+            raise ChainUnavailable(f"the node could not return transaction 0x{anchoring.transaction_hash.hex()}: "
+                                   f"{exc}") from exc
+        except ValueError:  # not a call of this contract's ABI
+            return None
+        if function.abi["name"] != "anchorBySig":
+            return None
+        root, count, metadata_hash, issuer, deadline, signature = (
+            arguments[item["name"]] for item in function.abi["inputs"])
+        if bytes(root) != anchoring.root:
+            return None
+        domain = self.eip712_domain()
+        before = self.nonce(issuer, block=max(anchoring.block_number - 1, 0))
+        after = self.nonce(issuer, block=anchoring.block_number)
+        for nonce in range(before, max(after, before + 1)):
+            request = AnchorRequest(domain_name=domain.name, domain_version=domain.version, chain_id=domain.chain_id,
+                                    registry=domain.verifying_contract, root=bytes(root), count=int(count),
+                                    metadata_hash=bytes(metadata_hash), issuer=to_checksum_address(issuer),
+                                    nonce=nonce, deadline=int(deadline))
+            try:
+                if request.signer(bytes(signature)) == request.issuer:
+                    return SignedAnchor(request, bytes(signature))
+            except ValueError:
+                return None
+        return None
+
     def chain_facts(self, trust: RegistryTrust = RegistryTrust.CONFIGURED) -> RegistryChainFacts:
         """This registry as the verifier's `ChainFacts` provider."""
         return RegistryChainFacts(self, trust)
@@ -237,6 +392,9 @@ class RegistryClient:
             raise _rejected(exc, self._artifact.error_abis()) from exc
         except (OSError, Web3Exception, ValueError) as exc:
             raise ChainUnavailable(f"the node could not answer {name}: {exc}") from exc
+
+    def _tx(self, name: str, *args: Any) -> dict[str, Any]:
+        return {"to": self.address, "data": self.contract.encode_abi(name, args=list(args))}
 
     def _transact(self, sender: LocalAccount, name: str, *args: Any) -> TxReceipt:
         function = getattr(self.contract.functions, name)(*args)
@@ -269,18 +427,13 @@ class RegistryChainFacts:
         return self.client.address
 
     def __call__(self, root: bytes, digest: bytes, path: Sequence[bytes]) -> ChainSnapshot:
-        """One eth_call of `verify` at the latest block, with that block's number and timestamp.
+        """One eth_call of `verify` at the latest block; the answer names that block and its timestamp.
 
         :raises ChainUnavailable: when the node does not answer or there is no registry at the address.
         """
         try:
-            block = self.client.w3.eth.get_block("latest")
-        except (OSError, Web3Exception, ValueError) as exc:
-            raise ChainUnavailable(f"the node does not answer: {exc}") from exc
-        number = int(block["number"])
-        try:
-            status = self.client.verify(root, digest, path, block=number)
+            status = self.client.verify(root, digest, path)
         except ChainRejected as exc:  # the view never reverts: this is not a CredentialRegistry
             raise ChainUnavailable(f"{self.client.address} is not a CredentialRegistry: {exc}") from exc
-        return ChainSnapshot(chain_id=self.chain_id, registry=self.client.address, block_number=number,
-                             block_timestamp=int(block["timestamp"]), status=status)
+        return ChainSnapshot(chain_id=self.chain_id, registry=self.client.address, block_number=status.block_number,
+                             block_timestamp=status.block_timestamp, status=status)

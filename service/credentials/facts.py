@@ -40,12 +40,15 @@ class CredentialStatus:
     included: bool
     anchored: bool
     issuer: str  # checksum address; the zero address when not anchored
+    issuer_name: str  # the name the board accredited the issuer under; empty when not anchored
     anchored_at: int  # unix seconds; 0 when not anchored
     issuer_accredited_at_anchor: bool
     issuer_accredited_now: bool
     revoked: bool
     revoked_at: int  # unix seconds; 0 when not revoked
     revocation_reason: int  # 0 when not revoked
+    block_number: int = 0  # the block the answer was read at
+    block_timestamp: int = 0  # its timestamp
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ Checks, in report order (a check that does not apply is left out of the report):
     merkle_inclusion   proof.merklePath leads from the digest's leaf to proof.merkleRoot
     network            proof.chainId/registry are the verifier's configured chain and registry
     anchored           the registry has proof.merkleRoot as an anchored batch
-    issuer_binding     the account that anchored it is proof.issuerAddress and the document's issuer
+    issuer_binding     the account that anchored it is proof.issuerAddress and the document's issuer,
+                       and the document's issuer name is the name the board accredited that account under
     issuer_signature   (only when proof.anchorSignature is present) the issuer signed the anchoring
     issuer_accredited  the issuer was accredited at the moment of anchoring
     not_revoked        the issuer has not revoked this credential
@@ -403,6 +404,9 @@ def _check_chain(report: _Report, model: CredentialModel, snapshot: ChainSnapsho
         elif status.issuer != did_address:
             report.failed("issuer_binding", f"anchored by {status.issuer}, but the document's issuer is "
                                             f"{model.issuer.id}")
+        elif status.issuer_name != model.issuer.name:
+            report.failed("issuer_binding", f"anchored by {status.issuer}, accredited as {status.issuer_name!r}, "
+                                            f"but the document names the issuer {model.issuer.name!r}")
         else:
             report.passed("issuer_binding", f"anchored by {status.issuer}, the issuer {model.issuer.name!r} of "
                                             "the document")

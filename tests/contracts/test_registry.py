@@ -776,10 +776,12 @@ def test_verify_every_credential_of_anchored_cohort(
     w3: Web3, registry: Contract, issuer: LocalAccount, cohort: Cohort
 ) -> None:
     t = block_time(w3, send(registry.functions.anchor(cohort.root, cohort.count, ZERO32), issuer))
+    head = w3.eth.get_block("latest")
     expected = {
-        "included": True, "anchored": True, "issuer": issuer.address, "anchoredAt": t,
+        "included": True, "anchored": True, "issuer": issuer.address, "issuerName": ISSUER_NAME, "anchoredAt": t,
         "issuerAccreditedAtAnchor": True, "issuerAccreditedNow": True,
         "revoked": False, "revokedAt": 0, "revocationReason": 0,
+        "blockNumber": head["number"], "blockTimestamp": head["timestamp"],
     }
     for digest in cohort.digests:
         assert verify(registry, cohort.root, digest, cohort.proof(digest)) == expected
@@ -810,12 +812,14 @@ def test_verify_revoked_credential_shows_time_and_reason(
     assert verify(registry, anchored.root, sibling, anchored.proof(sibling))["revoked"] is False
 
 
-def test_verify_non_anchored_root_reports_not_anchored(registry: Contract, cohort: Cohort) -> None:
+def test_verify_non_anchored_root_reports_not_anchored(w3: Web3, registry: Contract, cohort: Cohort) -> None:
     digest = cohort.digests[0]
+    head = w3.eth.get_block("latest")
     assert verify(registry, cohort.root, digest, cohort.proof(digest)) == {
-        "included": True, "anchored": False, "issuer": ZERO_ADDRESS, "anchoredAt": 0,
+        "included": True, "anchored": False, "issuer": ZERO_ADDRESS, "issuerName": "", "anchoredAt": 0,
         "issuerAccreditedAtAnchor": False, "issuerAccreditedNow": False,
         "revoked": False, "revokedAt": 0, "revocationReason": 0,
+        "blockNumber": head["number"], "blockTimestamp": head["timestamp"],
     }
 
 

@@ -87,6 +87,7 @@ def drafts(count: int = 3, *, issuer: IssuerProfile | None = None, programme: Pr
 class FakeBatch:
     issuer: str
     anchored_at: int
+    issuer_name: str = "Hanzehogeschool Groningen"
     accredited_at_anchor: bool = True
     accredited_now: bool = True
 
@@ -114,17 +115,20 @@ class FakeChain:
             included=verify_inclusion(root, digest, path),
             anchored=batch is not None,
             issuer=batch.issuer if batch else ZERO_ADDRESS,
+            issuer_name=batch.issuer_name if batch else "",
             anchored_at=batch.anchored_at if batch else 0,
             issuer_accredited_at_anchor=bool(batch and batch.accredited_at_anchor),
             issuer_accredited_now=bool(batch and batch.accredited_now),
             revoked=revoked_at != 0,
             revoked_at=revoked_at,
             revocation_reason=reason,
+            block_number=100,
+            block_timestamp=self.block_timestamp,
         )
         return ChainSnapshot(self.chain_id, self.registry, 100, self.block_timestamp, status)
 
-    def anchor(self, root: bytes, issuer: str, at: int | None = None, **flags: bool) -> None:
-        self.batches[root] = FakeBatch(issuer, at if at is not None else self.block_timestamp - 86_400, **flags)
+    def anchor(self, root: bytes, issuer: str, at: int | None = None, **fields: Any) -> None:
+        self.batches[root] = FakeBatch(issuer, at if at is not None else self.block_timestamp - 86_400, **fields)
 
     def revoke(self, root: bytes, digest: bytes, reason: int, at: int | None = None) -> None:
         self.revocations[(root, digest)] = (at if at is not None else self.block_timestamp - 3_600, reason)

@@ -370,6 +370,15 @@ def test_not_anchored(cohort: Issued) -> None:
     assert report.check("issuer_accredited").status is Status.NOT_RUN
 
 
+def test_an_accredited_partner_using_another_partners_name_fails_the_issuer_binding(cohort: Issued) -> None:
+    chain = FakeChain()
+    chain.anchor(cohort.batch.root, cohort.batch.issuer, issuer_name="NHL Stenden")
+    report = verify_credential(credential(cohort), chain)
+    assert report.failed == ("issuer_binding",)
+    assert "accredited as 'NHL Stenden'" in report.check("issuer_binding").reason
+    assert "'Hanzehogeschool Groningen'" in report.check("issuer_binding").reason
+
+
 def test_issuer_not_accredited_at_anchor_time(cohort: Issued) -> None:
     chain = FakeChain()
     chain.anchor(cohort.batch.root, cohort.batch.issuer, accredited_at_anchor=False, accredited_now=False)
