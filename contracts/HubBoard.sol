@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
-import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
+import {Multicall} from "@openzeppelin/contracts/utils/Multicall.sol";
 
 import {ICredentialRegistry} from "./ICredentialRegistry.sol";
 import {IHubBoard} from "./IHubBoard.sol";
@@ -13,9 +14,13 @@ import {IHubBoard} from "./IHubBoard.sol";
  * @notice The board of the stichting that runs the IT Hub Hoogeveen, and governor of its
  * {ICredentialRegistry}. See {IHubBoard} for the rules.
  *
- * Storage is packed for gas (a vote reads three slots and writes one):
+ * Storage is packed for gas (a vote reads three slots and writes one; a signed one writes two):
  *  - Each member holds a seat 0..63, one bit of a `uint64` member mask. The board's mask, membership
  *    epoch, proposal count and rules share one slot.
+ *  - An account's signature nonce is kept in its member record, in the slot a vote reads anyway, rather
+ *    than in OpenZeppelin's `Nonces` mapping: a signed vote reads no extra slot (2,100 gas less) and a
+ *    member's first signature fills no fresh slot (another 17,100 less). The nonce stays with the
+ *    account when it is removed and added again, so its old signatures stay spent.
  *  - A proposal is three slots: its core (the members eligible as a mask, the membership epoch, the
  *    deadlines and the rules that apply), its ballots (one `uint64` mask per choice and one for
  *    recusals; tallies are popcounts) and the commitment `hashProposal(action, documentHash)`. The
@@ -24,15 +29,41 @@ import {IHubBoard} from "./IHubBoard.sol";
  *  - Eligibility: the membership epoch grows at every addition and removal. A member may vote on a
  *    proposal when it is a member now and was added at or before the proposal's epoch, so a member
  *    added later (even in a seat freed since) cannot vote, and a removed member casts no more votes.
+ *
+ * Every entry point can be batched with {Multicall-multicall} (a delegatecall to itself per call, so
+ * `msg.sender` is the batch's sender): a meeting's decision is one {proposeBySig}, the members'
+ * {castVoteBySig} and one {execute} in a single transaction.
  */
-contract HubBoard is IHubBoard, EIP712, Nonces {
+contract HubBoard is IHubBoard, EIP712, Multicall {
     /// @inheritdoc IHubBoard
     uint256 public constant MAX_MEMBERS = 64;
+
+    /// @notice The EIP-712 type of a signed proposal (with the types it references, as EIP-712 encodes them).
+    bytes32 public constant PROPOSE_TYPEHASH = keccak256(
+        "Propose(Action action,string title,bytes32 documentHash,address proposer,uint256 nonce,uint256 deadline)"
+        "Action(uint8 kind,address subject,string name,Rules rules)"
+        "Rules(uint16 quorumBps,uint16 majorityBps,uint16 supermajorityBps,uint32 votingPeriod,uint32 executionPeriod)"
+    );
+
+    /// @notice The EIP-712 type of an {Action}, part of a signed proposal.
+    bytes32 public constant ACTION_TYPEHASH = keccak256(
+        "Action(uint8 kind,address subject,string name,Rules rules)"
+        "Rules(uint16 quorumBps,uint16 majorityBps,uint16 supermajorityBps,uint32 votingPeriod,uint32 executionPeriod)"
+    );
+
+    /// @notice The EIP-712 type of {Rules}, part of a signed proposal.
+    bytes32 public constant RULES_TYPEHASH = keccak256(
+        "Rules(uint16 quorumBps,uint16 majorityBps,uint16 supermajorityBps,uint32 votingPeriod,uint32 executionPeriod)"
+    );
 
     /// @notice The EIP-712 type of a signed ballot.
     bytes32 public constant BALLOT_TYPEHASH = keccak256(
         "Ballot(uint256 proposalId,uint8 support,string reason,address voter,uint256 nonce,uint256 deadline)"
     );
+
+    /// @notice The EIP-712 type of a signed recusal.
+    bytes32 public constant RECUSAL_TYPEHASH =
+        keccak256("Recusal(uint256 proposalId,string reason,address member,uint256 nonce,uint256 deadline)");
 
     uint256 private constant _BPS = 10_000;
     uint16 private constant _MIN_THRESHOLD_BPS = 5_000;
@@ -46,6 +77,7 @@ contract HubBoard is IHubBoard, EIP712, Nonces {
         uint32 addedEpoch; // membership epoch right after the addition
         uint32 removedEpoch; // membership epoch right after the removal, zero while a member
         bool active; // a member now
+        uint64 nonce; // the next signature nonce; only a member's signatures are ever accepted to consume it
         string name;
     }
 
@@ -134,40 +166,20 @@ contract HubBoard is IHubBoard, EIP712, Nonces {
         external
         returns (uint256 proposalId)
     {
-        // Ensure the proposer is a member
-        if (!_members[msg.sender].active) revert BoardUnauthorizedMember(msg.sender);
-        // Ensure the proposal has a title
-        if (bytes(title).length == 0) revert BoardEmptyTitle();
-        _checkAction(action);
+        return _propose(msg.sender, action, title, documentHash);
+    }
 
-        Board memory board = _board;
-        uint16 thresholdBps = _needsSupermajority(action.kind) ? board.supermajorityBps : board.majorityBps;
-        uint48 voteEnd = uint48(block.timestamp) + board.votingPeriod;
-        proposalId = uint256(board.proposalCount) + 1;
-        _board.proposalCount = uint48(proposalId);
-        _proposals[proposalId] = ProposalCore({
-            eligibleMask: board.memberMask,
-            snapshotEpoch: board.epoch,
-            voteEnd: voteEnd,
-            executionPeriod: board.executionPeriod,
-            quorumBps: board.quorumBps,
-            thresholdBps: thresholdBps,
-            kind: action.kind,
-            executed: false
-        });
-        _proposalHashes[proposalId] = hashProposal(action, documentHash);
-        emit ProposalCreated(
-            proposalId,
-            msg.sender,
-            action,
-            title,
-            documentHash,
-            voteEnd,
-            voteEnd + board.executionPeriod,
-            board.quorumBps,
-            thresholdBps,
-            uint8(_popcount(board.memberMask))
-        );
+    /// @inheritdoc IHubBoard
+    function proposeBySig(
+        Action calldata action,
+        string calldata title,
+        bytes32 documentHash,
+        address proposer,
+        uint256 deadline,
+        bytes calldata signature
+    ) external returns (uint256 proposalId) {
+        _checkSignature(proposer, deadline, _hashPropose(action, title, documentHash, proposer, deadline), signature);
+        return _propose(proposer, action, title, documentHash);
     }
 
     /// @inheritdoc IHubBoard
@@ -184,26 +196,31 @@ contract HubBoard is IHubBoard, EIP712, Nonces {
         uint256 deadline,
         bytes calldata signature
     ) external {
-        _checkBallotSignature(proposalId, support, reason, voter, deadline, signature);
+        bytes32 structHash = keccak256(
+            abi.encode(BALLOT_TYPEHASH, proposalId, support, keccak256(bytes(reason)), voter, _useNonce(voter), deadline)
+        );
+        _checkSignature(voter, deadline, structHash, signature);
         _castVote(proposalId, voter, support, reason);
     }
 
     /// @inheritdoc IHubBoard
-    function castVotesBySig(SignedBallot[] calldata ballots) external {
-        for (uint256 i = 0; i < ballots.length; ++i) {
-            SignedBallot calldata ballot = ballots[i];
-            _checkBallotSignature(
-                ballot.proposalId, ballot.support, ballot.reason, ballot.voter, ballot.deadline, ballot.signature
-            );
-            _castVote(ballot.proposalId, ballot.voter, ballot.support, ballot.reason);
-        }
+    function recuse(uint256 proposalId, string calldata reason) external {
+        _recuse(proposalId, msg.sender, reason);
     }
 
     /// @inheritdoc IHubBoard
-    function recuse(uint256 proposalId, string calldata reason) external {
-        (uint64 bit, Ballots storage ballots) = _checkCanTakePart(proposalId, msg.sender);
-        ballots.recusedMask |= bit;
-        emit Recused(proposalId, msg.sender, reason);
+    function recuseBySig(
+        uint256 proposalId,
+        string calldata reason,
+        address member,
+        uint256 deadline,
+        bytes calldata signature
+    ) external {
+        bytes32 structHash = keccak256(
+            abi.encode(RECUSAL_TYPEHASH, proposalId, keccak256(bytes(reason)), member, _useNonce(member), deadline)
+        );
+        _checkSignature(member, deadline, structHash, signature);
+        _recuse(proposalId, member, reason);
     }
 
     /// @inheritdoc IHubBoard
@@ -341,11 +358,52 @@ contract HubBoard is IHubBoard, EIP712, Nonces {
     }
 
     /// @inheritdoc IHubBoard
-    function nonces(address owner) public view override(IHubBoard, Nonces) returns (uint256) {
-        return super.nonces(owner);
+    function nonces(address owner) external view returns (uint256) {
+        return _members[owner].nonce;
     }
 
-    // ---------------------------------------------------------------- internals: voting
+    // ---------------------------------------------------------------- internals: proposals and voting
+
+    /// @dev Every proposal, direct or signed, ends here.
+    function _propose(address proposer, Action calldata action, string calldata title, bytes32 documentHash)
+        private
+        returns (uint256 proposalId)
+    {
+        // Ensure the proposer is a member
+        if (!_members[proposer].active) revert BoardUnauthorizedMember(proposer);
+        // Ensure the proposal has a title
+        if (bytes(title).length == 0) revert BoardEmptyTitle();
+        _checkAction(action);
+
+        Board memory board = _board;
+        uint16 thresholdBps = _needsSupermajority(action.kind) ? board.supermajorityBps : board.majorityBps;
+        uint48 voteEnd = uint48(block.timestamp) + board.votingPeriod;
+        proposalId = uint256(board.proposalCount) + 1;
+        _board.proposalCount = uint48(proposalId);
+        _proposals[proposalId] = ProposalCore({
+            eligibleMask: board.memberMask,
+            snapshotEpoch: board.epoch,
+            voteEnd: voteEnd,
+            executionPeriod: board.executionPeriod,
+            quorumBps: board.quorumBps,
+            thresholdBps: thresholdBps,
+            kind: action.kind,
+            executed: false
+        });
+        _proposalHashes[proposalId] = hashProposal(action, documentHash);
+        emit ProposalCreated(
+            proposalId,
+            proposer,
+            action,
+            title,
+            documentHash,
+            voteEnd,
+            voteEnd + board.executionPeriod,
+            board.quorumBps,
+            thresholdBps,
+            uint8(_popcount(board.memberMask))
+        );
+    }
 
     /// @dev Every vote, direct or signed, ends here.
     function _castVote(uint256 proposalId, address voter, uint8 support, string calldata reason) private {
@@ -362,6 +420,13 @@ contract HubBoard is IHubBoard, EIP712, Nonces {
         emit VoteCast(proposalId, voter, VoteType(support), reason);
     }
 
+    /// @dev Every recusal, direct or signed, ends here.
+    function _recuse(uint256 proposalId, address member, string calldata reason) private {
+        (uint64 bit, Ballots storage ballots) = _checkCanTakePart(proposalId, member);
+        ballots.recusedMask |= bit;
+        emit Recused(proposalId, member, reason);
+    }
+
     /// @dev The checks of a vote or recusal by `account`; returns its seat bit and the proposal's ballots.
     function _checkCanTakePart(uint256 proposalId, address account)
         private
@@ -373,10 +438,10 @@ contract HubBoard is IHubBoard, EIP712, Nonces {
         if (core.voteEnd == 0) revert BoardUnknownProposal(proposalId);
         ballots = _ballots[proposalId];
         Ballots memory cast = ballots;
-        // Ensure voting is open: before voteEnd and the outcome not settled yet
-        ProposalState current = _state(core, cast);
-        if (current != ProposalState.Active) {
-            revert BoardUnexpectedProposalState(proposalId, current, ProposalState.Active);
+        // Ensure voting is open: not executed and not after voteEnd. A proposal that closed early still
+        // takes votes and recusals for the record: they cannot change its outcome (see {IHubBoard}).
+        if (core.executed || block.timestamp > core.voteEnd) {
+            revert BoardUnexpectedProposalState(proposalId, _state(core, cast), ProposalState.Active);
         }
         MemberInfo storage info = _members[account];
         bit = uint64(1) << info.seat;
@@ -392,26 +457,65 @@ contract HubBoard is IHubBoard, EIP712, Nonces {
         }
     }
 
-    /// @dev Consume `voter`'s nonce and check its signature of the ballot.
-    function _checkBallotSignature(
-        uint256 proposalId,
-        uint8 support,
-        string calldata reason,
-        address voter,
-        uint256 deadline,
-        bytes calldata signature
-    ) private {
+    /// @dev Consume `owner`'s current nonce and return it.
+    function _useNonce(address owner) private returns (uint256) {
+        unchecked {
+            // A uint64 that grows by one per accepted signature does not overflow.
+            return _members[owner].nonce++;
+        }
+    }
+
+    /// @dev Check that `signer` signed the EIP-712 message `structHash` (which holds its nonce, consumed by
+    /// the caller) before `deadline`.
+    function _checkSignature(address signer, uint256 deadline, bytes32 structHash, bytes calldata signature)
+        private
+        view
+    {
         // Ensure the signature is still valid
         if (block.timestamp > deadline) revert BoardExpiredSignature(deadline);
-        bytes32 digest = _hashTypedDataV4(
-            keccak256(
-                abi.encode(
-                    BALLOT_TYPEHASH, proposalId, support, keccak256(bytes(reason)), voter, _useNonce(voter), deadline
-                )
+        bytes32 digest = _hashTypedDataV4(structHash);
+        // Ensure the signer signed this message, on this chain, for this contract, with its current nonce: by
+        // its key, else (a contract wallet) by ERC-1271. The key is tried first, as OpenZeppelin 4.x did: 5.x
+        // reads the signer's code first, a cold account access (2,600 gas) for every ballot of a batch.
+        (address recovered, ECDSA.RecoverError error,) = ECDSA.tryRecover(digest, signature);
+        if (
+            (error != ECDSA.RecoverError.NoError || recovered != signer)
+                && !SignatureChecker.isValidERC1271SignatureNow(signer, digest, signature)
+        ) revert BoardInvalidSignature(signer);
+    }
+
+    /// @dev The EIP-712 struct hash of a signed proposal; consumes `proposer`'s nonce.
+    function _hashPropose(
+        Action calldata action,
+        string calldata title,
+        bytes32 documentHash,
+        address proposer,
+        uint256 deadline
+    ) private returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                PROPOSE_TYPEHASH,
+                _hashAction(action),
+                keccak256(bytes(title)),
+                documentHash,
+                proposer,
+                _useNonce(proposer),
+                deadline
             )
         );
-        // Ensure the voter signed this ballot, on this chain, for this contract, with its current nonce
-        if (!SignatureChecker.isValidSignatureNow(voter, digest, signature)) revert BoardInvalidSignature(voter);
+    }
+
+    /// @dev The EIP-712 struct hash of an {Action} (its {Rules} nested as a struct hash).
+    function _hashAction(Action calldata action) private pure returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                ACTION_TYPEHASH,
+                action.kind,
+                action.subject,
+                keccak256(bytes(action.name)),
+                keccak256(abi.encode(RULES_TYPEHASH, action.rules))
+            )
+        );
     }
 
     /// @dev The state of an existing proposal (see the outcome rules of {IHubBoard}).
@@ -512,7 +616,13 @@ contract HubBoard is IHubBoard, EIP712, Nonces {
         uint32 epoch = board.epoch + 1;
         board.memberMask = mask | (uint64(1) << seat);
         board.epoch = epoch;
-        _members[account] = MemberInfo({seat: seat, addedEpoch: epoch, removedEpoch: 0, active: true, name: name});
+        // Field by field: an account added again keeps its nonce.
+        MemberInfo storage info = _members[account];
+        info.seat = seat;
+        info.addedEpoch = epoch;
+        info.removedEpoch = 0;
+        info.active = true;
+        info.name = name;
         _seatHolder[seat] = account;
         emit MemberAdded(account, name);
     }

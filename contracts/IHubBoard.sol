@@ -14,11 +14,18 @@ import {ICredentialRegistry} from "./ICredentialRegistry.sol";
  * of the decision text) or an executable decision (add or remove a member, accredit or suspend an
  * issuer, change the rules).
  *
- * Voting is one member, one vote: For, Against or Abstain, with an optional reason, cast directly or
- * by an EIP-712 signature that anyone may relay (one ballot, or many in one transaction). Who may vote
- * is fixed when the proposal is created: a member added later cannot vote on it, and a member removed
+ * Voting is one member, one vote: For, Against or Abstain, with an optional reason. Who may vote is
+ * fixed when the proposal is created: a member added later cannot vote on it, and a member removed
  * since keeps the votes it cast but casts no more. A member may recuse itself (conflict of interest),
  * which takes it out of that proposal's quorum base.
+ *
+ * Members need no ether: a proposal, a ballot and a recusal can each be made directly or signed
+ * (EIP-712, readable in a wallet) and relayed by anyone ({proposeBySig}, {castVoteBySig},
+ * {recuseBySig}). The board contract also batches any of its calls in one transaction with
+ * `multicall(bytes[] data) returns (bytes[] results)` (OpenZeppelin Multicall, not declared here: each
+ * call is made as if sent directly, with the same `msg.sender`; all succeed or the batch reverts with
+ * the first failing call's error, bubbled up unchanged). A decision taken in a meeting is put on chain in one transaction paid by
+ * the relayer: {proposeBySig}, every member's {castVoteBySig} and {execute}.
  *
  * Outcome, with the rules in force when the proposal was created (`eligible` is the number of members
  * at creation, fixed then; `recused` the members that recused themselves; `remaining` the eligible
@@ -27,17 +34,24 @@ import {ICredentialRegistry} from "./ICredentialRegistry.sol";
  *  - threshold: For * 10000 > thresholdBps * (For + Against), where thresholdBps is `majorityBps` for
  *    resolutions and issuer decisions and `supermajorityBps` (two-thirds) for membership and rule changes.
  *    Abstentions count for quorum only; with no For and no Against vote the threshold is not met.
- * While voting is open (until `voteEnd`, inclusive) a proposal closes early once quorum is reached and
- * the threshold no longer depends on the `remaining` members: it has Succeeded if it would still pass
- * were they all to vote Against, and is Defeated if it would still fail were they all to vote For.
- * Otherwise it stays Active, also when it can no longer pass but quorum is not reached yet (it may
- * still end Defeated or Expired). A removed member that had not voted still counts among `remaining`,
- * so its removal never closes a proposal early; the proposal is then decided at `voteEnd`. After
- * `voteEnd`: Expired without quorum, else Defeated or Succeeded by the threshold. A succeeded proposal
- * (early or at `voteEnd`) can be executed by anyone until `executableUntil` (= voteEnd + the
- * executionPeriod at creation, inclusive), after which it is Expired. Once a proposal is no longer
- * Active it takes no more votes or recusals, and its outcome never changes (except Succeeded becoming
- * Executed or Expired).
+ * Until `voteEnd` (inclusive) a proposal closes early (its outcome is final and, if it passed, it can
+ * be executed at once) as soon as quorum is reached and the threshold no longer depends on the
+ * `remaining` members: it has Succeeded if it would still pass were they all to vote Against, and is
+ * Defeated if it would still fail were they all to vote For. Otherwise it stays Active, also when
+ * it can no longer pass but quorum is not reached yet (it may still end Defeated or Expired). A
+ * removed member that had not voted still counts among `remaining`, so its removal never closes a
+ * proposal early; the proposal is then decided at `voteEnd`. After `voteEnd`: Expired without quorum,
+ * else Defeated or Succeeded by the threshold. A succeeded proposal (early or at `voteEnd`) can be
+ * executed by anyone until `executableUntil` (= voteEnd + the executionPeriod at creation,
+ * inclusive), after which it is Expired.
+ *
+ * Votes and recusals are taken until `voteEnd` (inclusive) as long as the proposal is not executed,
+ * also once it has closed early, so that every member's vote is on record and counted in the tally.
+ * They cannot change a closed proposal's outcome: a late vote or recusal takes one member out of
+ * `remaining`, which only narrows the worst case the early decision was made against, and a recusal
+ * also lowers the quorum base, which can only keep quorum reached. After `voteEnd`, and once the
+ * proposal is executed (possibly before `voteEnd`), it takes no more votes or recusals. The outcome
+ * of a closed proposal never changes, except Succeeded becoming Executed or Expired.
  *
  * Every step emits an event from which the decision register can be rebuilt.
  */
@@ -55,8 +69,8 @@ interface IHubBoard {
     /// @notice The lifecycle of a proposal, as {state} reports it.
     enum ProposalState {
         Active, // voting is open and the outcome can still change
-        Defeated, // quorum was reached but the threshold was not (or, early, can no longer be)
-        Succeeded, // passed (early, or at `voteEnd`); can be executed until `executableUntil`
+        Defeated, // quorum was reached but the threshold was not (or, early, can no longer be); takes votes until `voteEnd`
+        Succeeded, // passed (early, or at `voteEnd`); executable until `executableUntil`; takes votes until `voteEnd` or execution
         Executed, // the decision was applied
         Expired // not decided: quorum not reached by `voteEnd`, or succeeded but not executed by `executableUntil`
     }
@@ -118,17 +132,6 @@ interface IHubBoard {
         bool hasVoted;
         bool recused;
         VoteType support; // meaningful when hasVoted
-    }
-
-    /// @notice A ballot signed by `voter` for relaying: EIP-712
-    /// `Ballot(uint256 proposalId,uint8 support,string reason,address voter,uint256 nonce,uint256 deadline)`.
-    struct SignedBallot {
-        uint256 proposalId;
-        uint8 support;
-        string reason;
-        address voter;
-        uint256 deadline;
-        bytes signature;
     }
 
     // ---------------------------------------------------------------- events
@@ -200,8 +203,9 @@ interface IHubBoard {
     error BoardInvalidRegistry();
     /// @notice The signature's deadline `deadline` has passed.
     error BoardExpiredSignature(uint256 deadline);
-    /// @notice The signature is not `voter`'s signature of the ballot (wrong key, chain, contract or nonce).
-    error BoardInvalidSignature(address voter);
+    /// @notice The signature is not `signer`'s signature of this proposal, ballot or recusal (wrong key,
+    /// chain, contract or nonce, or a field changed since it was signed).
+    error BoardInvalidSignature(address signer);
 
     // ---------------------------------------------------------------- proposals
 
@@ -216,17 +220,48 @@ interface IHubBoard {
     function propose(Action calldata action, string calldata title, bytes32 documentHash) external returns (uint256 proposalId);
 
     /**
+     * @notice Propose on behalf of `proposer`, which signed the proposal with its current nonce. Anyone
+     * may relay it; the proposal is `proposer`'s, as if it had called {propose}. EIP-712 domain: name
+     * "IT Hub Hoogeveen Board", version "1", this chain and contract; type
+     * `Propose(Action action,string title,bytes32 documentHash,address proposer,uint256 nonce,uint256 deadline)Action(uint8 kind,address subject,string name,Rules rules)Rules(uint16 quorumBps,uint16 majorityBps,uint16 supermajorityBps,uint32 votingPeriod,uint32 executionPeriod)`
+     * (nested structs encoded as EIP-712 prescribes; strings hashed as keccak256(bytes(s)); `kind` is
+     * the {ActionKind} as uint8). Supports ERC-1271 contract wallets.
+     *
+     * In a `multicall` the new id is the call's return value. Ballots that go in the same batch must be
+     * signed before it exists: they name the id it will get, `proposalCount() + 1` when the batch runs.
+     * Such a ballot is bound to that id, not to this proposal: should another proposal take the id
+     * first, the batch fails at {execute} ({BoardActionMismatch}), but the ballots stay valid for the
+     * other proposal until their deadline or their signer's next signature. Give them a short deadline.
+     * @return proposalId sequential, from 1
+     * @dev Reverts with {BoardExpiredSignature} (block timestamp after `deadline`) or
+     * {BoardInvalidSignature}, then as {propose} ({BoardUnauthorizedMember} when `proposer` is not a
+     * member). The nonce is consumed. Emits {ProposalCreated}.
+     */
+    function proposeBySig(
+        Action calldata action,
+        string calldata title,
+        bytes32 documentHash,
+        address proposer,
+        uint256 deadline,
+        bytes calldata signature
+    ) external returns (uint256 proposalId);
+
+    /**
      * @notice Vote on `proposalId` as the caller: `support` is a {VoteType} (0 Against, 1 For, 2 Abstain).
+     * Votes are taken until `voteEnd` (inclusive) unless the proposal was executed, also after it closed
+     * early: they are recorded and counted in the tally but cannot change its outcome.
      * @dev Reverts with {BoardInvalidVoteType}, {BoardUnknownProposal}, {BoardUnexpectedProposalState}
-     * (not Active), {BoardNotEligible}, {BoardAlreadyRecused} or {BoardAlreadyVoted}, checked in that
-     * order. Emits {VoteCast}.
+     * (executed, or `voteEnd` passed; `expected` is Active), {BoardNotEligible}, {BoardAlreadyRecused}
+     * or {BoardAlreadyVoted}, checked in that order. Emits {VoteCast}.
      */
     function castVote(uint256 proposalId, uint8 support, string calldata reason) external;
 
     /**
-     * @notice Vote on behalf of `voter`, which signed the {SignedBallot} with its current nonce
-     * (EIP-712 domain: name "IT Hub Hoogeveen Board", version "1", this chain and contract; `reason`
-     * is hashed as keccak256(bytes(reason))). Anyone may relay it. Supports ERC-1271 contract wallets.
+     * @notice Vote on behalf of `voter`, which signed the ballot with its current nonce. Anyone may relay
+     * it. EIP-712 domain as {proposeBySig}; type
+     * `Ballot(uint256 proposalId,uint8 support,string reason,address voter,uint256 nonce,uint256 deadline)`
+     * (`reason` hashed as keccak256(bytes(reason))). Supports ERC-1271 contract wallets. Several ballots
+     * are relayed in one transaction with `multicall`.
      * @dev Reverts with {BoardExpiredSignature} (block timestamp after `deadline`) or
      * {BoardInvalidSignature}, then as {castVote}. The nonce is consumed.
      */
@@ -239,17 +274,31 @@ interface IHubBoard {
         bytes calldata signature
     ) external;
 
-    /// @notice Relay several signed ballots in one transaction; all are counted or none (the first
-    /// failing ballot reverts the whole call with its error, as {castVoteBySig}).
-    function castVotesBySig(SignedBallot[] calldata ballots) external;
-
     /**
      * @notice Declare a conflict of interest on `proposalId`: the caller does not vote and leaves the quorum base.
-     * @dev Reverts with {BoardUnknownProposal}, {BoardUnexpectedProposalState} (not Active),
-     * {BoardNotEligible}, {BoardAlreadyRecused} or {BoardAlreadyVoted} (a member that voted cannot
-     * recuse). Emits {Recused}.
+     * Taken when a vote would be (until `voteEnd` unless executed), also after the proposal closed early:
+     * a recusal cannot change a decided outcome.
+     * @dev Reverts with {BoardUnknownProposal}, {BoardUnexpectedProposalState} (executed, or `voteEnd`
+     * passed; `expected` is Active), {BoardNotEligible}, {BoardAlreadyRecused} or {BoardAlreadyVoted}
+     * (a member that voted cannot recuse). Emits {Recused}.
      */
     function recuse(uint256 proposalId, string calldata reason) external;
+
+    /**
+     * @notice Recuse `member` from `proposalId`; `member` signed the recusal with its current nonce.
+     * Anyone may relay it. EIP-712 domain as {proposeBySig}; type
+     * `Recusal(uint256 proposalId,string reason,address member,uint256 nonce,uint256 deadline)`
+     * (`reason` hashed as keccak256(bytes(reason))). Supports ERC-1271 contract wallets.
+     * @dev Reverts with {BoardExpiredSignature} (block timestamp after `deadline`) or
+     * {BoardInvalidSignature}, then as {recuse}. The nonce is consumed.
+     */
+    function recuseBySig(
+        uint256 proposalId,
+        string calldata reason,
+        address member,
+        uint256 deadline,
+        bytes calldata signature
+    ) external;
 
     /**
      * @notice Apply the succeeded decision `proposalId`; `action` and `documentHash` must be the proposed
@@ -294,6 +343,8 @@ interface IHubBoard {
     /// @notice The commitment stored for a proposal: keccak256(abi.encode(action, documentHash)).
     function hashProposal(Action calldata action, bytes32 documentHash) external pure returns (bytes32);
 
-    /// @notice The next nonce of `owner` for signed ballots (OpenZeppelin Nonces).
+    /// @notice The next nonce of `owner` for its signatures, from 0, one up per accepted signature. Proposals,
+    /// ballots and recusals share the sequence: one signer's signatures in one batch carry consecutive
+    /// nonces, in batch order. It survives the account's removal and return to the board.
     function nonces(address owner) external view returns (uint256);
 }

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from eth_account import Account
+from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
@@ -59,6 +60,41 @@ BALLOT_TYPES = {
         {"name": "deadline", "type": "uint256"},
     ]
 }
+RULES_FIELDS = ["quorumBps", "majorityBps", "supermajorityBps", "votingPeriod", "executionPeriod"]
+PROPOSE_TYPES = {
+    "Propose": [
+        {"name": "action", "type": "Action"},
+        {"name": "title", "type": "string"},
+        {"name": "documentHash", "type": "bytes32"},
+        {"name": "proposer", "type": "address"},
+        {"name": "nonce", "type": "uint256"},
+        {"name": "deadline", "type": "uint256"},
+    ],
+    "Action": [
+        {"name": "kind", "type": "uint8"},
+        {"name": "subject", "type": "address"},
+        {"name": "name", "type": "string"},
+        {"name": "rules", "type": "Rules"},
+    ],
+    "Rules": [
+        {"name": name, "type": kind}
+        for name, kind in zip(RULES_FIELDS, ["uint16", "uint16", "uint16", "uint32", "uint32"], strict=True)
+    ],
+}
+RECUSAL_TYPES = {
+    "Recusal": [
+        {"name": "proposalId", "type": "uint256"},
+        {"name": "reason", "type": "string"},
+        {"name": "member", "type": "address"},
+        {"name": "nonce", "type": "uint256"},
+        {"name": "deadline", "type": "uint256"},
+    ]
+}
+# The EIP-712 type strings of IHubBoard's NatSpec, as a wallet shows and hashes them.
+PROPOSE_TYPE = ("Propose(Action action,string title,bytes32 documentHash,address proposer,uint256 nonce,"
+                "uint256 deadline)Action(uint8 kind,address subject,string name,Rules rules)Rules(uint16 quorumBps,"
+                "uint16 majorityBps,uint16 supermajorityBps,uint32 votingPeriod,uint32 executionPeriod)")
+RECUSAL_TYPE = "Recusal(uint256 proposalId,string reason,address member,uint256 nonce,uint256 deadline)"
 
 
 # ---------------------------------------------------------------- actions
@@ -86,6 +122,12 @@ def suspend(account: str) -> tuple[Any, ...]:
 
 def change_rules(rules: tuple[int, ...]) -> tuple[Any, ...]:
     return (CHANGE_RULES, ZERO_ADDRESS, "", rules)
+
+
+def action_message(action: tuple[Any, ...]) -> dict[str, Any]:
+    """An action as the EIP-712 message of a signed proposal."""
+    kind, subject, name, rules = action
+    return {"kind": kind, "subject": subject, "name": name, "rules": dict(zip(RULES_FIELDS, rules, strict=True))}
 
 
 # ---------------------------------------------------------------- chain helpers
@@ -198,19 +240,46 @@ class Board:
             "verifyingContract": contract or self.contract.address,
         }
 
+    def _sign(self, key: LocalAccount, types: dict[str, Any], message: dict[str, Any], signer: str,
+              nonce: int | None, deadline: int | None, chain_id: int | None, contract: str | None) -> tuple[int, bytes]:
+        """Sign `message` with `signer`'s nonce (default: its current one) and `deadline` (default: in an hour)."""
+        deadline = latest_timestamp(self.w3) + 3600 if deadline is None else deadline
+        message = {**message, "nonce": self.fn.nonces(signer).call() if nonce is None else nonce, "deadline": deadline}
+        signed = Account.sign_typed_data(key.key, domain_data=self.domain(chain_id=chain_id, contract=contract),
+                                         message_types=types, message_data=message)
+        return deadline, bytes(signed.signature)
+
     def sign_ballot(self, key: LocalAccount, proposal_id: int, support: int, *, reason: str = "",
                     voter: str | None = None, nonce: int | None = None, deadline: int | None = None,
                     chain_id: int | None = None, contract: str | None = None) -> tuple[Any, ...]:
-        """`key`'s signed ballot for `voter` (default: the key's own address), as a SignedBallot tuple."""
+        """`key`'s signed ballot for `voter` (default: the key's own address), as castVoteBySig's arguments."""
         voter = voter or key.address
-        deadline = latest_timestamp(self.w3) + 3600 if deadline is None else deadline
-        message = {
-            "proposalId": proposal_id, "support": support, "reason": reason, "voter": voter,
-            "nonce": self.fn.nonces(voter).call() if nonce is None else nonce, "deadline": deadline,
-        }
-        signed = Account.sign_typed_data(key.key, domain_data=self.domain(chain_id=chain_id, contract=contract),
-                                         message_types=BALLOT_TYPES, message_data=message)
-        return (proposal_id, support, reason, voter, deadline, bytes(signed.signature))
+        message = {"proposalId": proposal_id, "support": support, "reason": reason, "voter": voter}
+        deadline, signature = self._sign(key, BALLOT_TYPES, message, voter, nonce, deadline, chain_id, contract)
+        return (proposal_id, support, reason, voter, deadline, signature)
+
+    def sign_proposal(self, key: LocalAccount, action: tuple[Any, ...], *, title: str = TITLE,
+                      document: bytes = DOCUMENT, proposer: str | None = None, nonce: int | None = None,
+                      deadline: int | None = None, chain_id: int | None = None,
+                      contract: str | None = None) -> tuple[Any, ...]:
+        """`key`'s signed proposal for `proposer` (default: the key's own address), as proposeBySig's arguments."""
+        proposer = proposer or key.address
+        message = {"action": action_message(action), "title": title, "documentHash": document, "proposer": proposer}
+        deadline, signature = self._sign(key, PROPOSE_TYPES, message, proposer, nonce, deadline, chain_id, contract)
+        return (action, title, document, proposer, deadline, signature)
+
+    def sign_recusal(self, key: LocalAccount, proposal_id: int, *, reason: str = "", member: str | None = None,
+                     nonce: int | None = None, deadline: int | None = None, chain_id: int | None = None,
+                     contract: str | None = None) -> tuple[Any, ...]:
+        """`key`'s signed recusal for `member` (default: the key's own address), as recuseBySig's arguments."""
+        member = member or key.address
+        message = {"proposalId": proposal_id, "reason": reason, "member": member}
+        deadline, signature = self._sign(key, RECUSAL_TYPES, message, member, nonce, deadline, chain_id, contract)
+        return (proposal_id, reason, member, deadline, signature)
+
+    def call(self, function: str, *args: Any) -> bytes:
+        """The calldata of `function(*args)`, for multicall."""
+        return bytes.fromhex(self.contract.encode_abi(function, args=list(args))[2:])
 
 
 def deploy_board(w3: Web3, deployer: LocalAccount, members: list[tuple[str, str]],
@@ -575,33 +644,68 @@ def test_every_member_recused_expires(board: Board) -> None:
 # ---------------------------------------------------------------- outcomes
 
 
-def test_succeeds_early_once_the_majority_is_certain_then_refuses_votes(board: Board) -> None:
+def test_succeeds_early_once_the_majority_is_certain_then_records_later_votes(board: Board) -> None:
     proposal_id = board.propose(resolution())
     board.votes(proposal_id, FOR, FOR, FOR)
     assert board.state(proposal_id) == ACTIVE  # 3 of 7: no quorum
     board.vote(proposal_id, board.members[3], FOR)  # 4 For against at most 3 Against
     assert board.state(proposal_id) == SUCCEEDED
-    late = board.members[4].address
-    with reverts(board.contract, "BoardUnexpectedProposalState", proposalId=proposal_id, current=SUCCEEDED,
+    # Closed early: the outcome is final, but later votes and recusals still go on record.
+    receipt = board.vote(proposal_id, board.members[4], AGAINST, "Te duur")
+    assert one_event(board.contract, "VoteCast", receipt) == {
+        "proposalId": proposal_id, "voter": board.members[4].address, "support": AGAINST, "reason": "Te duur"}
+    send(board.fn.recuse(proposal_id, "Belang"), board.members[5])
+    assert board.tally(proposal_id) == (4, 1, 0, 1)
+    assert board.receipt(proposal_id, board.members[4].address) == {
+        "eligible": True, "hasVoted": True, "recused": False, "support": AGAINST}
+    assert board.state(proposal_id) == SUCCEEDED
+    # Once executed, the proposal takes no more votes or recusals.
+    send(board.fn.execute(proposal_id, resolution(), DOCUMENT), board.members[0])
+    late = board.members[6].address
+    with reverts(board.contract, "BoardUnexpectedProposalState", proposalId=proposal_id, current=EXECUTED,
                  expected=ACTIVE):
         board.fn.castVote(proposal_id, AGAINST, "").transact({"from": late})
-    with reverts(board.contract, "BoardUnexpectedProposalState", proposalId=proposal_id, current=SUCCEEDED,
+    with reverts(board.contract, "BoardUnexpectedProposalState", proposalId=proposal_id, current=EXECUTED,
                  expected=ACTIVE):
         board.fn.recuse(proposal_id, "").transact({"from": late})
+    assert board.tally(proposal_id) == (4, 1, 0, 1)
 
-
-def test_defeated_early_once_the_majority_is_impossible_then_refuses_votes(board: Board) -> None:
+def test_defeated_early_once_the_majority_is_impossible_then_records_later_votes(board: Board) -> None:
     proposal_id = board.propose(resolution())
     board.votes(proposal_id, AGAINST, AGAINST, AGAINST)
     assert board.state(proposal_id) == ACTIVE
     board.vote(proposal_id, board.members[3], AGAINST)  # at most 3 For against 4 Against
     assert board.state(proposal_id) == DEFEATED
     with reverts(board.contract, "BoardUnexpectedProposalState", proposalId=proposal_id, current=DEFEATED,
-                 expected=ACTIVE):
-        board.fn.castVote(proposal_id, FOR, "").transact({"from": board.members[4].address})
-    with reverts(board.contract, "BoardUnexpectedProposalState", proposalId=proposal_id, current=DEFEATED,
                  expected=SUCCEEDED):
         board.fn.execute(proposal_id, resolution(), DOCUMENT).transact({"from": board.members[0].address})
+    # Later votes and recusals are recorded and counted, and the outcome stays.
+    board.vote(proposal_id, board.members[4], FOR, "Toch voor")
+    send(board.fn.recuse(proposal_id, ""), board.members[5])
+    board.vote(proposal_id, board.members[6], FOR)
+    assert board.tally(proposal_id) == (2, 4, 0, 1)
+    assert board.receipt(proposal_id, board.members[6].address)["support"] == FOR
+    assert board.state(proposal_id) == DEFEATED
+    advance_time(board.w3, VOTING_PERIOD + 1)
+    assert board.state(proposal_id) == DEFEATED
+
+def test_late_recusals_never_change_a_decided_outcome(board: Board, newcomer: LocalAccount) -> None:
+    """A recusal lowers the quorum base (quorum stays reached) and the number of members left to vote (the
+    worst case the early decision was made against only narrows): Succeeded and Defeated stay."""
+    action = add_member(newcomer.address, "Nieuwkomer BV")  # two-thirds of 7
+    passed = board.propose(action)
+    board.votes(passed, FOR, FOR, FOR, FOR, FOR)  # 5 For against at most 2 Against: 50000 > 6666 * 7
+    failed = board.propose(action)
+    board.votes(failed, AGAINST, AGAINST, AGAINST, ABSTAIN)  # at best 3 For, 3 Against: 30000 <= 6666 * 6
+    assert (board.state(passed), board.state(failed)) == (SUCCEEDED, DEFEATED)
+    for member in board.members[5:]:
+        send(board.fn.recuse(passed, "Belang"), member)
+    for member in board.members[4:]:
+        send(board.fn.recuse(failed, "Belang"), member)
+    assert board.tally(passed) == (5, 0, 0, 2) and board.tally(failed) == (0, 3, 1, 3)
+    assert (board.state(passed), board.state(failed)) == (SUCCEEDED, DEFEATED)
+    advance_time(board.w3, VOTING_PERIOD + 1)
+    assert (board.state(passed), board.state(failed)) == (SUCCEEDED, DEFEATED)
 
 
 def test_hopeless_proposal_without_quorum_stays_active_then_expires(board: Board, newcomer: LocalAccount) -> None:
@@ -657,15 +761,20 @@ def test_all_abstain_is_defeated(board: Board) -> None:
     assert board.tally(proposal_id) == (0, 0, 7, 0)
 
 
-def test_vote_after_vote_end_refused(board: Board) -> None:
-    proposal_id = board.propose(resolution())
-    board.votes(proposal_id, FOR, FOR)
+def test_vote_and_recusal_after_vote_end_refused(board: Board) -> None:
+    expired = board.propose(resolution())
+    board.votes(expired, FOR, FOR)
+    passed = board.propose(resolution())
+    board.votes(passed, FOR, FOR, FOR, FOR)
     advance_time(board.w3, VOTING_PERIOD + 1)
-    assert board.state(proposal_id) == EXPIRED
-    with reverts(board.contract, "BoardUnexpectedProposalState", proposalId=proposal_id, current=EXPIRED,
-                 expected=ACTIVE):
-        board.fn.castVote(proposal_id, FOR, "").transact({"from": board.members[3].address})
-
+    assert board.state(expired) == EXPIRED
+    for proposal_id, current in ((expired, EXPIRED), (passed, SUCCEEDED)):
+        with reverts(board.contract, "BoardUnexpectedProposalState", proposalId=proposal_id, current=current,
+                     expected=ACTIVE):
+            board.fn.castVote(proposal_id, FOR, "").transact({"from": board.members[4].address})
+        with reverts(board.contract, "BoardUnexpectedProposalState", proposalId=proposal_id, current=current,
+                     expected=ACTIVE):
+            board.fn.recuse(proposal_id, "").transact({"from": board.members[5].address})
 
 def test_decided_at_vote_end_by_the_votes_cast(board: Board) -> None:
     passed = board.propose(resolution())
@@ -713,12 +822,12 @@ def test_same_signature_twice_refused(board: Board, relayer: LocalAccount) -> No
     ballot = board.sign_ballot(board.members[4], proposal_id, FOR)
     send(board.fn.castVoteBySig(*ballot), relayer)
     # The nonce is used: the same signature no longer matches, before any double-vote check.
-    with reverts(board.contract, "BoardInvalidSignature", voter=voter):
+    with reverts(board.contract, "BoardInvalidSignature", signer=voter):
         board.fn.castVoteBySig(*ballot).transact({"from": relayer.address})
     # A signature with the used nonce for another proposal is refused too.
     other = board.propose(resolution())
     replay = board.sign_ballot(board.members[4], other, FOR, nonce=0)
-    with reverts(board.contract, "BoardInvalidSignature", voter=voter):
+    with reverts(board.contract, "BoardInvalidSignature", signer=voter):
         board.fn.castVoteBySig(*replay).transact({"from": relayer.address})
 
 
@@ -727,7 +836,7 @@ def test_signature_for_another_chain_or_contract_refused(board: Board, relayer: 
     voter = board.members[4]
     for ballot in [board.sign_ballot(voter, proposal_id, FOR, chain_id=board.w3.eth.chain_id + 1),
                    board.sign_ballot(voter, proposal_id, FOR, contract=board.registry.address)]:
-        with reverts(board.contract, "BoardInvalidSignature", voter=voter.address):
+        with reverts(board.contract, "BoardInvalidSignature", signer=voter.address):
             board.fn.castVoteBySig(*ballot).transact({"from": relayer.address})
 
 
@@ -747,7 +856,7 @@ def test_signature_by_the_wrong_key_or_of_another_ballot_refused(board: Board, r
     tampered = list(board.sign_ballot(board.members[4], proposal_id, AGAINST))
     tampered[1] = FOR  # the relayer flips the choice
     for ballot in (by_other_key, tuple(tampered)):
-        with reverts(board.contract, "BoardInvalidSignature", voter=voter):
+        with reverts(board.contract, "BoardInvalidSignature", signer=voter):
             board.fn.castVoteBySig(*ballot).transact({"from": relayer.address})
     assert board.tally(proposal_id) == (0, 0, 0, 0)
 
@@ -761,8 +870,8 @@ def test_signed_ballot_obeys_the_voting_rules(board: Board, relayer: LocalAccoun
             {"from": relayer.address})
 
 
-def test_cast_vote_by_sig_from_an_erc1271_wallet_member(w3: Web3, board: Board, deployer: LocalAccount,
-                                                        wallet_owner: LocalAccount, relayer: LocalAccount) -> None:
+def test_signatures_from_an_erc1271_wallet_member(w3: Web3, board: Board, deployer: LocalAccount,
+                                                  wallet_owner: LocalAccount, relayer: LocalAccount) -> None:
     wallet = deploy_contract(w3, "ERC1271WalletMock", wallet_owner.address, account=deployer)
     small = deploy_contract(w3, "HubBoard", board.registry.address,
                             [(deployer.address, "Gemeente Hoogeveen"), (wallet.address, "Multisig Drenthe College")],
@@ -773,35 +882,304 @@ def test_cast_vote_by_sig_from_an_erc1271_wallet_member(w3: Web3, board: Board, 
     send(small.functions.castVoteBySig(*ballot), relayer)
     assert other.receipt(proposal_id, wallet.address)["hasVoted"] is True
     assert other.tally(proposal_id) == (0, 1, 0, 0)
+    # The wallet proposes and recuses itself by signature too.
+    receipt = send(small.functions.proposeBySig(*other.sign_proposal(wallet_owner, resolution(),
+                                                                     proposer=wallet.address)), relayer)
+    created = one_event(small, "ProposalCreated", receipt)
+    assert created["proposer"] == wallet.address
+    send(small.functions.recuseBySig(*other.sign_recusal(wallet_owner, created["proposalId"], member=wallet.address)),
+         relayer)
+    assert other.receipt(created["proposalId"], wallet.address)["recused"] is True
+    assert small.functions.nonces(wallet.address).call() == 3
 
-
-def test_cast_votes_by_sig_counts_seven_ballots_in_one_transaction(board: Board, relayer: LocalAccount) -> None:
+def test_multicall_counts_seven_signed_ballots_in_one_transaction(board: Board, relayer: LocalAccount) -> None:
     proposal_id = board.propose(resolution())
     supports = [FOR, AGAINST, FOR, AGAINST, FOR, ABSTAIN, FOR]  # decided by the last ballot only
     ballots = [board.sign_ballot(m, proposal_id, s, reason=f"stem {i}")
                for i, (m, s) in enumerate(zip(board.members, supports, strict=True))]
-    receipt = send(board.fn.castVotesBySig(ballots), relayer)
+    receipt = send(board.fn.multicall([board.call("castVoteBySig", *ballot) for ballot in ballots]), relayer)
     cast = events(board.contract, "VoteCast", receipt)
     assert [(e["voter"], e["support"], e["reason"]) for e in cast] == [
         (m.address, s, f"stem {i}") for i, (m, s) in enumerate(zip(board.members, supports, strict=True))]
     assert board.tally(proposal_id) == (4, 2, 1, 0)
     assert board.state(proposal_id) == SUCCEEDED
 
-
-def test_cast_votes_by_sig_is_all_or_nothing(board: Board, relayer: LocalAccount) -> None:
+def test_multicall_is_all_or_nothing(board: Board, relayer: LocalAccount, outsider: LocalAccount) -> None:
     proposal_id = board.propose(resolution())
     supports = [FOR, AGAINST, FOR, AGAINST, FOR, ABSTAIN]
-    ballots = [board.sign_ballot(m, proposal_id, s) for m, s in zip(board.members, supports, strict=False)]
+    calls = [board.call("castVoteBySig", *board.sign_ballot(m, proposal_id, s))
+             for m, s in zip(board.members, supports, strict=False)]
     bad_voter = board.members[6].address
-    ballots.append(board.sign_ballot(board.members[0], proposal_id, FOR, voter=bad_voter))
-    with reverts(board.contract, "BoardInvalidSignature", voter=bad_voter):
-        board.fn.castVotesBySig(ballots).transact({"from": relayer.address})
+    bad = board.call("castVoteBySig", *board.sign_ballot(board.members[0], proposal_id, FOR, voter=bad_voter))
+    # The batch reverts with the failing call's own error, bubbled up unchanged.
+    with reverts(board.contract, "BoardInvalidSignature", signer=bad_voter):
+        board.fn.multicall(calls + [bad]).transact({"from": relayer.address})
     # A ballot counted earlier in the batch makes a repeated one fail too.
-    repeated = ballots[:2] + [ballots[1]]
-    with reverts(board.contract, "BoardInvalidSignature", voter=board.members[1].address):
-        board.fn.castVotesBySig(repeated).transact({"from": relayer.address})
+    with reverts(board.contract, "BoardInvalidSignature", signer=board.members[1].address):
+        board.fn.multicall(calls[:2] + [calls[1]]).transact({"from": relayer.address})
+    not_a_member = board.call("castVoteBySig", *board.sign_ballot(outsider, proposal_id, FOR))
+    with reverts(board.contract, "BoardNotEligible", proposalId=proposal_id, account=outsider.address):
+        board.fn.multicall(calls[:3] + [not_a_member]).transact({"from": relayer.address})
     assert board.tally(proposal_id) == (0, 0, 0, 0)
     assert all(board.fn.nonces(m.address).call() == 0 for m in board.members)
+
+
+def test_multicall_calls_as_its_sender(board: Board, relayer: LocalAccount) -> None:
+    first, second, third = (board.propose(resolution()) for _ in range(3))
+    member = board.members[2]
+    receipt = send(board.fn.multicall([board.call("castVote", first, FOR, ""),
+                                       board.call("castVote", second, AGAINST, "Nee"),
+                                       board.call("recuse", third, "Belang")]), member)
+    assert [(e["proposalId"], e["voter"], e["support"]) for e in events(board.contract, "VoteCast", receipt)] == [
+        (first, member.address, FOR), (second, member.address, AGAINST)]
+    assert one_event(board.contract, "Recused", receipt) == {
+        "proposalId": third, "member": member.address, "reason": "Belang"}
+    # A direct call in the relayer's batch is the relayer's own, and it is no member.
+    with reverts(board.contract, "BoardNotEligible", proposalId=first, account=relayer.address):
+        board.fn.multicall([board.call("castVote", first, FOR, "")]).transact({"from": relayer.address})
+
+# ---------------------------------------------------------------- signed proposals and recusals
+
+
+def test_signed_types_are_the_documented_eip712_types(board: Board) -> None:
+    """The contract's type hashes are those of IHubBoard's type strings, and eth-account (as a wallet) encodes a
+    proposal as EIP-712 nests structs: the Action's struct hash, holding the Rules' struct hash."""
+    action_type, rules_type = PROPOSE_TYPE[PROPOSE_TYPE.index("Action("):], PROPOSE_TYPE[PROPOSE_TYPE.index("Rules("):]
+    assert board.fn.PROPOSE_TYPEHASH().call() == Web3.keccak(text=PROPOSE_TYPE)
+    assert board.fn.ACTION_TYPEHASH().call() == Web3.keccak(text=action_type)
+    assert board.fn.RULES_TYPEHASH().call() == Web3.keccak(text=rules_type)
+    assert board.fn.RECUSAL_TYPEHASH().call() == Web3.keccak(text=RECUSAL_TYPE)
+    encode = board.w3.codec.encode
+    domain_separator = Web3.keccak(encode(["bytes32", "bytes32", "bytes32", "uint256", "address"], [
+        Web3.keccak(text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+        Web3.keccak(text=DOMAIN_NAME), Web3.keccak(text=DOMAIN_VERSION), board.w3.eth.chain_id,
+        board.contract.address]))
+    proposer, nonce, deadline = board.members[3].address, 5, 2**40
+    for action in (accredit(Web3.to_checksum_address(SUBJECT)), change_rules((7500, 6000, 7500, 2 * DAY, DAY))):
+        kind, subject, name, rules = action
+        rules_hash = Web3.keccak(encode(["bytes32"] + ["uint256"] * 5, [Web3.keccak(text=rules_type), *rules]))
+        action_hash = Web3.keccak(encode(["bytes32", "uint8", "address", "bytes32", "bytes32"], [
+            Web3.keccak(text=action_type), kind, subject, Web3.keccak(text=name), rules_hash]))
+        struct_hash = Web3.keccak(encode(
+            ["bytes32", "bytes32", "bytes32", "bytes32", "address", "uint256", "uint256"],
+            [Web3.keccak(text=PROPOSE_TYPE), action_hash, Web3.keccak(text=TITLE), DOCUMENT, proposer, nonce,
+             deadline]))
+        message = {"action": action_message(action), "title": TITLE, "documentHash": DOCUMENT, "proposer": proposer,
+                   "nonce": nonce, "deadline": deadline}
+        signable = encode_typed_data(domain_data=board.domain(), message_types=PROPOSE_TYPES, message_data=message)
+        assert (signable.header, signable.body) == (domain_separator, struct_hash)
+    recusal = {"proposalId": 7, "reason": "Belang", "member": proposer, "nonce": nonce, "deadline": deadline}
+    signable = encode_typed_data(domain_data=board.domain(), message_types=RECUSAL_TYPES, message_data=recusal)
+    assert signable.body == Web3.keccak(encode(["bytes32", "uint256", "bytes32", "address", "uint256", "uint256"], [
+        Web3.keccak(text=RECUSAL_TYPE), 7, Web3.keccak(text="Belang"), proposer, nonce, deadline]))
+
+
+@pytest.mark.parametrize("action", [
+    pytest.param(accredit(Web3.to_checksum_address(SUBJECT)), id="accredit-issuer"),
+    pytest.param(change_rules((7500, 6000, 7500, 2 * DAY, DAY)), id="change-rules"),
+])
+def test_propose_by_sig_relayed(board: Board, relayer: LocalAccount, action: tuple[Any, ...]) -> None:
+    proposer = board.members[2]
+    assert board.fn.isMember(relayer.address).call() is False
+    signed = board.sign_proposal(proposer, action, title="Besluit via de relayer")
+    assert board.fn.proposeBySig(*signed).call({"from": relayer.address}) == 1
+    receipt = send(board.fn.proposeBySig(*signed), relayer)
+    assert receipt["from"] == relayer.address
+    event = one_event(board.contract, "ProposalCreated", receipt)
+    assert (event["proposalId"], event["proposer"], event["action"], event["title"], event["documentHash"]) == (
+        1, proposer.address, action, "Besluit via de relayer", DOCUMENT)
+    assert event["voteEnd"] == block_time(board.w3, receipt) + VOTING_PERIOD
+    view = board.view(1)
+    assert view["proposalHash"] == board.fn.hashProposal(action, DOCUMENT).call()
+    assert (view["state"], view["eligible"], view["thresholdBps"]) == (
+        ACTIVE, 7, 6666 if action[0] == CHANGE_RULES else 5000)
+    assert board.fn.nonces(proposer.address).call() == 1
+
+
+def test_propose_by_sig_same_signature_twice_refused(board: Board, relayer: LocalAccount) -> None:
+    proposer = board.members[1]
+    signed = board.sign_proposal(proposer, resolution())
+    send(board.fn.proposeBySig(*signed), relayer)
+    with reverts(board.contract, "BoardInvalidSignature", signer=proposer.address):
+        board.fn.proposeBySig(*signed).transact({"from": relayer.address})
+    # Proposals, ballots and recusals share the nonce: a ballot signed with the used one is refused too.
+    ballot = board.sign_ballot(proposer, 1, FOR, nonce=0)
+    with reverts(board.contract, "BoardInvalidSignature", signer=proposer.address):
+        board.fn.castVoteBySig(*ballot).transact({"from": relayer.address})
+    assert board.fn.proposalCount().call() == 1
+
+
+def test_propose_by_sig_for_another_chain_or_contract_refused(board: Board, relayer: LocalAccount) -> None:
+    proposer = board.members[1]
+    for signed in [board.sign_proposal(proposer, resolution(), chain_id=board.w3.eth.chain_id + 1),
+                   board.sign_proposal(proposer, resolution(), contract=board.registry.address)]:
+        with reverts(board.contract, "BoardInvalidSignature", signer=proposer.address):
+            board.fn.proposeBySig(*signed).transact({"from": relayer.address})
+    assert board.fn.proposalCount().call() == 0
+
+
+def test_propose_by_sig_after_deadline_refused(board: Board, relayer: LocalAccount) -> None:
+    deadline = latest_timestamp(board.w3) + 60
+    signed = board.sign_proposal(board.members[1], resolution(), deadline=deadline)
+    advance_time(board.w3, 120)
+    with reverts(board.contract, "BoardExpiredSignature", deadline=deadline):
+        board.fn.proposeBySig(*signed).transact({"from": relayer.address})
+
+
+def test_propose_by_sig_by_the_wrong_key_or_changed_since_signing_refused(board: Board, relayer: LocalAccount,
+                                                                         newcomer: LocalAccount,
+                                                                         outsider: LocalAccount) -> None:
+    proposer = board.members[1].address
+    by_other_key = board.sign_proposal(board.members[2], resolution(), proposer=proposer)
+    action, title, document, _, deadline, signature = board.sign_proposal(board.members[1], accredit(newcomer.address))
+    changed = [
+        (accredit(outsider.address), title, document),  # another issuer
+        (accredit(newcomer.address, "Andere naam"), title, document),
+        (action, "Andere titel", document),
+        (action, title, b"\x01" * 32),
+    ]
+    for signed in [by_other_key] + [(*fields, proposer, deadline, signature) for fields in changed]:
+        with reverts(board.contract, "BoardInvalidSignature", signer=proposer):
+            board.fn.proposeBySig(*signed).transact({"from": relayer.address})
+    assert board.fn.proposalCount().call() == 0
+
+
+def test_propose_by_sig_obeys_the_proposal_rules(board: Board, relayer: LocalAccount, outsider: LocalAccount) -> None:
+    with reverts(board.contract, "BoardUnauthorizedMember", account=outsider.address):
+        board.fn.proposeBySig(*board.sign_proposal(outsider, resolution())).transact({"from": relayer.address})
+    with reverts(board.contract, "BoardEmptyTitle"):
+        board.fn.proposeBySig(*board.sign_proposal(board.members[1], resolution(), title="")).transact(
+            {"from": relayer.address})
+
+
+def test_nonce_survives_removal_and_return(board: Board, relayer: LocalAccount) -> None:
+    """An account removed and added again keeps its nonce: a spent signature (here a proposal, which names no
+    proposal id) cannot be replayed after its return."""
+    member = board.members[6]
+    signed = board.sign_proposal(member, resolution())
+    send(board.fn.proposeBySig(*signed), relayer)
+    board.decide(remove_member(member.address))
+    assert board.fn.nonces(member.address).call() == 1
+    board.decide(add_member(member.address, MEMBER_NAMES[6]))
+    assert board.fn.isMember(member.address).call() is True
+    assert board.fn.nonces(member.address).call() == 1
+    with reverts(board.contract, "BoardInvalidSignature", signer=member.address):
+        board.fn.proposeBySig(*signed).transact({"from": relayer.address})
+    send(board.fn.proposeBySig(*board.sign_proposal(member, resolution())), relayer)
+    assert board.fn.nonces(member.address).call() == 2
+    assert board.fn.proposalCount().call() == 4  # 1 signed, 2 decisions, 1 signed
+
+
+def test_recuse_by_sig_relayed(board: Board, relayer: LocalAccount) -> None:
+    proposal_id = board.propose(resolution())
+    member = board.members[5]
+    receipt = send(board.fn.recuseBySig(*board.sign_recusal(member, proposal_id, reason="Bestuurder is ook docent")),
+                   relayer)
+    assert receipt["from"] == relayer.address
+    assert one_event(board.contract, "Recused", receipt) == {
+        "proposalId": proposal_id, "member": member.address, "reason": "Bestuurder is ook docent"}
+    assert board.receipt(proposal_id, member.address) == {
+        "eligible": True, "hasVoted": False, "recused": True, "support": AGAINST}
+    assert board.tally(proposal_id) == (0, 0, 0, 1)
+    assert board.fn.nonces(member.address).call() == 1
+    # The recusal rules hold as for a direct recusal: no ballot afterwards.
+    with reverts(board.contract, "BoardAlreadyRecused", proposalId=proposal_id, member=member.address):
+        board.fn.castVoteBySig(*board.sign_ballot(member, proposal_id, FOR)).transact({"from": relayer.address})
+
+
+def test_recuse_by_sig_replay_refused(board: Board, relayer: LocalAccount, outsider: LocalAccount) -> None:
+    proposal_id, other = board.propose(resolution()), board.propose(resolution())
+    member = board.members[5]
+    signed = board.sign_recusal(member, proposal_id)
+    send(board.fn.recuseBySig(*signed), relayer)
+    tampered = list(board.sign_recusal(member, other, reason="Belang"))
+    tampered[1] = "Geen belang"
+    refused = [
+        signed,  # the same signature twice: its nonce is used
+        board.sign_recusal(member, other, nonce=0),  # the used nonce, for another proposal
+        board.sign_recusal(member, other, chain_id=board.w3.eth.chain_id + 1),
+        board.sign_recusal(member, other, contract=board.registry.address),
+        board.sign_recusal(board.members[6], other, member=member.address),  # the wrong key
+        tuple(tampered),
+    ]
+    for recusal in refused:
+        with reverts(board.contract, "BoardInvalidSignature", signer=member.address):
+            board.fn.recuseBySig(*recusal).transact({"from": relayer.address})
+    deadline = latest_timestamp(board.w3) + 60
+    late = board.sign_recusal(member, other, deadline=deadline)
+    advance_time(board.w3, 120)
+    with reverts(board.contract, "BoardExpiredSignature", deadline=deadline):
+        board.fn.recuseBySig(*late).transact({"from": relayer.address})
+    with reverts(board.contract, "BoardNotEligible", proposalId=other, account=outsider.address):
+        board.fn.recuseBySig(*board.sign_recusal(outsider, other)).transact({"from": relayer.address})
+    assert board.tally(other) == (0, 0, 0, 0)
+    assert board.fn.nonces(member.address).call() == 1
+
+
+# ---------------------------------------------------------------- a meeting's decision in one transaction
+
+
+def meeting_batch(board: Board, action: tuple[Any, ...], supports: list[int],
+                  execute_action: tuple[Any, ...] | None = None) -> tuple[int, list[bytes]]:
+    """The chair's signed proposal, every member's signed ballot and the execution, as multicall's calls.
+
+    The ballots are signed before the proposal exists, for the id it will get: proposalCount() + 1. The chair
+    signs its ballot with the nonce after the one its proposal uses."""
+    proposal_id = board.fn.proposalCount().call() + 1
+    chair = board.members[0]
+    proposal = board.sign_proposal(chair, action)
+    ballots = [board.sign_ballot(member, proposal_id, support, reason="Akkoord" if support == FOR else "",
+                                 nonce=board.fn.nonces(member.address).call() + (member is chair))
+               for member, support in zip(board.members, supports, strict=True)]
+    calls = [board.call("proposeBySig", *proposal)] + [board.call("castVoteBySig", *ballot) for ballot in ballots]
+    calls.append(board.call("execute", proposal_id, execute_action or action, DOCUMENT))
+    return proposal_id, calls
+
+
+def test_multicall_meeting_decision_in_one_transaction(board: Board, relayer: LocalAccount,
+                                                        issuer: LocalAccount) -> None:
+    action = accredit(issuer.address)
+    assert board.fn.isMember(relayer.address).call() is False
+    balances = [board.w3.eth.get_balance(m.address) for m in board.members]
+    proposal_id, calls = meeting_batch(board, action, [FOR] * 7)
+    results = board.fn.multicall(calls).call({"from": relayer.address})
+    assert board.w3.codec.decode(["uint256"], results[0]) == (proposal_id,)
+    assert [bytes(result) for result in results[1:]] == [b""] * 8
+
+    receipt = send(board.fn.multicall(calls), relayer)
+    assert receipt["from"] == relayer.address
+    created = one_event(board.contract, "ProposalCreated", receipt)
+    assert (created["proposalId"], created["proposer"], created["action"]) == (
+        proposal_id, board.members[0].address, action)
+    # Every member's vote is recorded, also those cast after the proposal had succeeded (the fourth For).
+    assert [(e["proposalId"], e["voter"], e["support"]) for e in events(board.contract, "VoteCast", receipt)] == [
+        (proposal_id, m.address, FOR) for m in board.members]
+    assert one_event(board.contract, "ProposalExecuted", receipt) == {
+        "proposalId": proposal_id, "kind": ACCREDIT_ISSUER, "subject": issuer.address}
+    assert one_event(board.registry, "IssuerAccredited", receipt) == {"issuer": issuer.address, "name": ISSUER_NAME}
+    name, accredited, _since = board.registry.functions.issuer(issuer.address).call()
+    assert (name, accredited) == (ISSUER_NAME, True)
+    assert board.state(proposal_id) == EXECUTED
+    assert board.tally(proposal_id) == (7, 0, 0, 0)
+    assert [board.fn.nonces(m.address).call() for m in board.members] == [2, 1, 1, 1, 1, 1, 1]
+    assert [board.w3.eth.get_balance(m.address) for m in board.members] == balances  # the relayer paid
+
+
+def test_multicall_meeting_with_a_failing_step_changes_nothing(board: Board, relayer: LocalAccount,
+                                                               issuer: LocalAccount) -> None:
+    action = accredit(issuer.address)
+    wrong = accredit(issuer.address, "Andere naam")
+    proposal_id, calls = meeting_batch(board, action, [FOR] * 7, execute_action=wrong)
+    with reverts(board.contract, "BoardActionMismatch", proposalId=proposal_id,
+                 expected=board.fn.hashProposal(action, DOCUMENT).call(),
+                 given=board.fn.hashProposal(wrong, DOCUMENT).call()):
+        board.fn.multicall(calls).transact({"from": relayer.address})
+    assert board.fn.proposalCount().call() == 0
+    assert all(board.fn.nonces(m.address).call() == 0 for m in board.members)
+    assert board.registry.functions.issuer(issuer.address).call()[1] is False
+    # The same signatures go through in a corrected batch.
+    send(board.fn.multicall(calls[:-1] + [board.call("execute", proposal_id, action, DOCUMENT)]), relayer)
+    assert board.state(proposal_id) == EXECUTED
 
 
 # ---------------------------------------------------------------- execution
