@@ -1,0 +1,176 @@
+"""The printable certificate: a one-page PDF whose text says what the shared copy discloses (and nothing
+it withholds), and whose QR code decodes to the share URL.
+
+The PDF is read with pypdf, rasterised with pypdfium2 and its QR code decoded with zxing-cpp: all
+wheels from PyPI, no system packages. Renderings are saved under test-results/certificates/ to look at.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+import pypdf
+import pypdfium2
+import pytest
+import zxingcpp
+from PIL import Image
+
+from service.credentials import Graduate, build_credential, select_disclosures, validate_credential
+from service.credentials.batch import Anchoring, attach_proofs, prepare_batch
+from service.credentials.document import FormatError
+from service.documents import certificate
+from service.documents.certificate import format_date, render_certificate
+from tests.credentials.factory import CHAIN_ID, DATA_ANALYTICS, NOW, REGISTRY, TX_HASH, issue, profile, signed_anchor
+
+RESULTS = Path(__file__).resolve().parents[2] / "test-results" / "certificates"
+SHARE_URL = "https://credentials.ithubhoogeveen.nl/share/q8Yb3xVvN0kTz1sR5mWc7PaLdE2gHjUf"
+
+
+def graduate_credential(name: str, *, grade: str | None = "8.5") -> dict[str, Any]:
+    """One anchored credential for a graduate called `name`, issued like factory.issue does."""
+    draft = build_credential(issuer=profile(), programme=DATA_ANALYTICS,
+                             graduate=Graduate("zoe@example.org", name=name, grade=grade), valid_from=NOW)
+    batch = prepare_batch([draft])
+    return attach_proofs(batch, Anchoring(CHAIN_ID, REGISTRY, batch.issuer, TX_HASH, signed_anchor(batch)))[0]
+
+
+def pdf_text(pdf: bytes) -> str:
+    reader = pypdf.PdfReader(_stream(pdf))
+    assert len(reader.pages) == 1
+    return reader.pages[0].extract_text()
+
+
+def flat(text: str) -> str:
+    """Text without whitespace: a URL broken over two lines reads whole again."""
+    return re.sub(r"\s+", "", text)
+
+
+def font_names(pdf: bytes) -> set[str]:
+    resources: Any = pypdf.PdfReader(_stream(pdf)).pages[0]["/Resources"]
+    fonts = resources["/Font"]
+    return {str(font.get_object()["/BaseFont"]).lstrip("/").split("+")[-1] for font in fonts.values()}
+
+
+def rasterise(pdf: bytes, name: str) -> Image.Image:
+    """The page at 144 dpi, saved as test-results/certificates/<name>.png."""
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        image = document[0].render(scale=2).to_pil().convert("RGB")
+    finally:
+        document.close()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    image.save(RESULTS / f"{name}.png")
+    return image
+
+
+def qr_codes(image: Image.Image) -> list[str]:
+    return [item.text for item in zxingcpp.read_barcodes(image) if item.format == zxingcpp.BarcodeFormat.QRCode]
+
+
+def _stream(pdf: bytes) -> io.BytesIO:
+    return io.BytesIO(pdf)
+
+
+@pytest.fixture(scope="module")
+def credential() -> dict[str, Any]:
+    """The holder's full copy (name and grade disclosed), from the credential tests' factory."""
+    return issue(1).credentials[0]
+
+
+def test_the_full_copy_prints_as_a_certificate(credential: dict[str, Any]) -> None:
+    pdf = render_certificate(credential, SHARE_URL, status="Verified on chain: valid")
+    assert pdf.startswith(b"%PDF-")
+    page = pypdf.PdfReader(_stream(pdf)).pages[0]
+    assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (842, 595)  # A4 landscape
+    text = pdf_text(pdf)
+    for expected in ("IT Hub Hoogeveen", "Make IT Work: Data Analytics", "Hanzehogeschool Groningen", "15 ECTS",
+                     "EQF level 6", "Data analytics", "Graduate 0 de Vries", "awarded to", "6.5",
+                     format_date(credential["validFrom"]), credential["id"], "Verified on chain: valid",
+                     "Scan the code or open the link", "docs/credential-format.md"):
+        assert expected in text, expected
+    assert SHARE_URL in flat(text)
+    assert "the holder of this credential" not in text
+    metadata = pypdf.PdfReader(_stream(pdf)).metadata
+    assert metadata is not None and metadata.title == "Make IT Work: Data Analytics \u2013 certificate"
+
+
+def test_a_copy_that_withholds_the_name_never_prints_it(credential: dict[str, Any]) -> None:
+    name = "Graduate 0 de Vries"
+    grade_only = pdf_text(render_certificate(select_disclosures(credential, ["result"]), SHARE_URL))
+    assert name not in grade_only and "de Vries" not in grade_only
+    assert "awarded to" in grade_only and "the holder of this credential" in grade_only
+    assert "6.5 (scale 1.0\u201310.0)" in grade_only
+
+    nothing = render_certificate(select_disclosures(credential, []), SHARE_URL)
+    text = pdf_text(nothing)
+    assert "de Vries" not in text and "6.5" not in text and "grade" not in text.lower()
+    for expected in ("Make IT Work: Data Analytics", "Hanzehogeschool Groningen", "15 ECTS", "EQF level 6"):
+        assert expected in text
+    info = pypdf.PdfReader(_stream(nothing)).metadata
+    assert info is not None and not any("Vries" in str(value) for value in info.values())
+    rasterise(nothing, "certificate-name-withheld")
+
+
+def test_a_disclosure_the_body_does_not_list_is_not_printed(credential: dict[str, Any]) -> None:
+    forged = select_disclosures(credential, [])
+    forged["proof"]["disclosures"] = [["c2FsdHNhbHRzYWx0c2FsdHNhbHQ", "name", "Mallory Forger"]]
+    text = pdf_text(render_certificate(forged, SHARE_URL))
+    assert "Mallory" not in text and "the holder of this credential" in text
+
+
+def test_the_qr_code_decodes_to_the_share_url(credential: dict[str, Any]) -> None:
+    image = rasterise(render_certificate(credential, SHARE_URL, status="Verified on chain: valid"), "certificate")
+    assert qr_codes(image) == [SHARE_URL]
+    # A long link (query string and all) still decodes exactly, and is written out in full under the code.
+    long_url = SHARE_URL + "?lang=nl&utm_source=printed-certificate&ref=" + "x" * 60
+    pdf = render_certificate(credential, long_url)
+    assert qr_codes(rasterise(pdf, "certificate-long-link")) == [long_url]
+    assert long_url in flat(pdf_text(pdf))
+
+
+@pytest.mark.parametrize("name", ["Siebe de Vries-\u00c5ngstr\u00f6m", "Zo\u00eb Bakker", "Ren\u00e9e van \u2019t Hof"])
+def test_dutch_names_print_with_the_standard_fonts(name: str) -> None:
+    pdf = render_certificate(graduate_credential(name), SHARE_URL)
+    assert name in pdf_text(pdf)
+    assert font_names(pdf) <= {"Helvetica", "Helvetica-Bold", "Helvetica-Oblique"}
+
+
+def test_a_name_outside_latin1_does_not_break_the_certificate(monkeypatch: pytest.MonkeyPatch) -> None:
+    name = "\u0141ukasz Wa\u0142\u0119sa \u738b\u5c0f\u660e"  # Łukasz Wałęsa 王小明
+    credential = graduate_credential(name)
+    validate_credential(credential)
+
+    pdf = render_certificate(credential, SHARE_URL)
+    text = pdf_text(pdf)
+    if certificate._dejavu(tuple(certificate.FONT_DIRECTORIES)) is not None:  # fonts-dejavu-core installed
+        assert "\u0141ukasz Wa\u0142\u0119sa ???" in text  # DejaVu has Polish, not Chinese
+        assert "DejaVuSans" in font_names(pdf)
+        rasterise(pdf, "certificate-dejavu")
+
+    monkeypatch.setattr(certificate, "FONT_DIRECTORIES", ())  # a system without DejaVu
+    pdf = render_certificate(credential, SHARE_URL)
+    assert "Lukasz Walesa ???" in pdf_text(pdf)
+    assert font_names(pdf) <= {"Helvetica", "Helvetica-Bold", "Helvetica-Oblique"}
+    assert qr_codes(rasterise(pdf, "certificate-without-dejavu")) == [SHARE_URL]
+
+
+def test_rendering_is_deterministic_and_checks_its_input(credential: dict[str, Any]) -> None:
+    assert render_certificate(credential, SHARE_URL) == render_certificate(credential, SHARE_URL)
+    for url in ("javascript:alert(1)", "credentials.ithubhoogeveen.nl/share/x", "https://a.nl/x y", "https://"):
+        with pytest.raises(ValueError, match="share URL"):
+            render_certificate(credential, url)
+    broken = {key: value for key, value in credential.items() if key != "issuer"}
+    with pytest.raises(FormatError):
+        render_certificate(broken, SHARE_URL)
+
+
+@pytest.mark.parametrize(("moment", "expected"), [
+    ("2026-07-01T00:00:00Z", "1 July 2026"),
+    ("2026-12-31T23:30:00-01:00", "31 December 2026"),  # the date as written, not moved to UTC
+    ("2027-02-09T10:00:00.5+01:00", "9 February 2027"),
+])
+def test_dates_read_day_month_year(moment: str, expected: str) -> None:
+    assert format_date(moment) == expected
