@@ -94,6 +94,11 @@ def authenticate(session: Session, authorization: str | None) -> Principal:
 
 def require_role(principal: Principal, *roles: Role) -> Principal:
     if principal.role not in roles:
-        allowed = " or ".join(role.value for role in roles)
-        raise Forbidden(f"this needs an {allowed} key; yours is a {principal.role.value} key ({principal.name})")
+        allowed = " or ".join(f"{_article(role.value)} {role.value}" for role in roles)
+        raise Forbidden(f"this needs {allowed} key; yours is {_article(principal.role.value)} "
+                        f"{principal.role.value} key ({principal.name})")
     return principal
+
+
+def _article(word: str) -> str:
+    return "an" if word[0] in "aeiou" else "a"

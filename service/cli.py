@@ -4,12 +4,18 @@
     python -m service.cli verify - --json < credential.json
     python -m service.cli present credential.json --disclose name -o shared.json
 
+API keys of the hub service (the database of HUB_DATABASE_URL, migrated first):
+
+    python -m service.cli keys create --role issuer --name "Hanzehogeschool Groningen" --address 0x...
+    python -m service.cli keys list
+    python -m service.cli keys revoke 3
+
 `verify` exits 0 when the credential is valid, 1 when it is not (a check failed or could not be run),
 2 when the input or the options are unusable (not JSON, larger than the size limit, not a credential
 of this format, an unreadable file, an unreachable node, a --chain-id the node does not have).
 
 The chain is whatever node --rpc names; its chain id is the node's own (--chain-id only asserts it).
-The registry is --registry (or HUB_REGISTRY). Without one, the registry named in the credential's own
+The registry is --registry (or HUB_REGISTRY_ADDRESS). Without one, the registry named in the credential's own
 proof is asked and its answers are shown, but the `network` check is reported as not run and the
 credential is not shown valid: anyone can deploy a registry and accredit themselves. Pass
 --trust-document to accept the document's registry anyway (the report says so).
@@ -19,8 +25,11 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from eth_utils import is_address, to_checksum_address
@@ -34,13 +43,16 @@ from service.credentials.document import parse_datetime
 from service.credentials.facts import ChainFacts, ChainUnavailable, RegistryTrust
 from service.credentials.verify import Status, VerificationReport, verify_credential
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 EXIT_VALID = 0
 EXIT_INVALID = 1
 EXIT_UNUSABLE = 2
 
 app = typer.Typer(
     name="hub",
-    help="IT Hub Hoogeveen credentials: verify them with public tools alone.",
+    help="IT Hub Hoogeveen credentials: verify them with public tools alone; manage the service's API keys.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -171,7 +183,7 @@ def verify(
         "--rpc", envvar="HUB_RPC_URL", help="JSON-RPC URL of any node of the chain the credential is anchored on.",
     )] = None,
     registry: Annotated[str | None, typer.Option(
-        "--registry", envvar="HUB_REGISTRY", help="The hub's CredentialRegistry address to trust.",
+        "--registry", envvar="HUB_REGISTRY_ADDRESS", help="The hub's CredentialRegistry address to trust.",
     )] = None,
     chain_id: Annotated[int | None, typer.Option(
         "--chain-id", envvar="HUB_CHAIN_ID", help="Refuse to run unless the node is this chain.",
@@ -241,6 +253,141 @@ def present(
         typer.echo(text, nl=False)
     else:
         output.write_text(text, encoding="utf-8")
+
+
+# ---------------------------------------------------------------- hub keys
+
+
+keys_app = typer.Typer(
+    name="keys",
+    help="API keys of the hub service: create (shown once), list, revoke. Uses HUB_DATABASE_URL.",
+    no_args_is_help=True,
+)
+app.add_typer(keys_app)
+
+
+class KeyRole(str, Enum):
+    admin = "admin"
+    issuer = "issuer"
+    member = "member"
+
+
+@contextmanager
+def _key_store() -> Iterator[Session]:
+    """A session on the hub's database (Settings().database_url), migrated to the newest schema first;
+    committed at the end. Any failure to open it is a UsageProblem."""
+    from pydantic import ValidationError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from service.db.migrate import migrate
+    from service.db.session import make_engine, make_sessionmaker, transaction
+    from service.settings import Settings
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        raise UsageProblem(f"the HUB_* settings are not valid: {exc.errors()[0]['msg']}") from exc
+    try:
+        engine = make_engine(settings.database_url)
+    except (SQLAlchemyError, ValueError, OSError) as exc:
+        raise UsageProblem(f"cannot open the database {settings.database_url}: {exc}") from exc
+    try:
+        try:
+            migrate(engine)
+        except (SQLAlchemyError, OSError) as exc:
+            raise UsageProblem(f"cannot open the database {engine.url!r}: {exc}") from exc
+        with transaction(make_sessionmaker(engine)) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def _key_error(message: str) -> NoReturn:
+    Console(stderr=True, highlight=False).print(Text(f"error: {message}", style="red"))
+    raise typer.Exit(EXIT_UNUSABLE)
+
+
+def _when_text(moment: Any) -> str:
+    return "" if moment is None else f"{moment:%Y-%m-%d %H:%M} UTC"
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[KeyRole, typer.Option("--role", help="admin, issuer (an issuing partner) or member (board).",
+                                          case_sensitive=False)],
+    name: Annotated[str, typer.Option("--name", help='The holder, e.g. "Hanzehogeschool Groningen".')],
+    address: Annotated[str | None, typer.Option(
+        "--address", help="The issuer's issuing account or the member's board account (0x...); not for admin.",
+    )] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print the key only.")] = False,
+) -> None:
+    """Create an API key and print it once: the hub keeps only its hash."""
+    from service.auth import create_key
+    from service.errors import HubError
+
+    try:
+        with _key_store() as session:
+            token, record = create_key(session, role.value, name, address)
+            key_id, holder, account = record.id, record.name, record.address
+    except (UsageProblem, HubError) as exc:
+        _key_error(str(exc))
+    if quiet:
+        typer.echo(token)
+        return
+    console = Console(highlight=False)
+    who = f"{holder}, account {account}" if account else holder
+    console.print(f"Created API key [bold]{key_id}[/bold] ({role.value}) for {who}.")
+    typer.echo(token)
+    console.print("This is the only time the key is shown: store it now. Send it with every request as")
+    console.print(Text(f"    Authorization: Bearer {token}", style="bold"))
+    console.print(f"Revoke it with: hub keys revoke {key_id}", style="dim")
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List the API keys (never the keys themselves: their first characters)."""
+    from service.auth import list_keys
+
+    try:
+        with _key_store() as session:
+            records = list_keys(session)
+    except UsageProblem as exc:
+        _key_error(str(exc))
+    console = Console(highlight=False)
+    if not records:
+        console.print("No API keys yet: create one with 'hub keys create --role admin --name ...'.")
+        return
+    table = Table(show_header=True, header_style="bold")
+    for column in ("id", "role", "name", "address", "prefix", "created", "revoked"):
+        table.add_column(column, justify="right" if column == "id" else "left",
+                         no_wrap=column in ("id", "address", "prefix", "created", "revoked"))
+    for record in records:
+        table.add_row(str(record.id), record.role, record.name, record.address or "", record.prefix + "…",
+                      _when_text(record.created_at), Text(_when_text(record.revoked_at), style="red"))
+    console.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[int, typer.Argument(help="The key's id (see 'hub keys list').")]) -> None:
+    """Revoke an API key: requests with it get 401 from now on."""
+    from service.auth import revoke_key
+    from service.db.models import ApiKey
+    from service.errors import HubError
+
+    try:
+        with _key_store() as session:
+            existing = session.get(ApiKey, key_id)
+            already = existing.revoked_at if existing is not None else None
+            record = revoke_key(session, key_id)
+            role, holder, revoked_at = record.role, record.name, record.revoked_at
+    except (UsageProblem, HubError) as exc:
+        _key_error(str(exc))
+    console = Console(highlight=False)
+    if already is not None:
+        console.print(f"API key {key_id} ({role}, {holder}) was already revoked on {_when_text(already)}.")
+    else:
+        console.print(f"Revoked API key {key_id} ({role}, {holder}) at {_when_text(revoked_at)}: "
+                      "requests with it now get 401.")
 
 
 if __name__ == "__main__":

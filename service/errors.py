@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from eth_utils import is_hex_address, to_checksum_address
+
 from service.chain.errors import DecodedRevert
 
 PROBLEM_BASE = "https://ithub-hoogeveen.nl/problems/"
@@ -36,6 +38,14 @@ class InvalidInput(HubError):
 
 class PayloadTooLarge(HubError):
     status, slug, title = 413, "payload-too-large", "The request body is too large"
+
+
+class NotJson(HubError):
+    status, slug, title = 400, "not-json", "The body is not JSON"
+
+
+class UnsupportedMediaType(HubError):
+    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
 
 
 class Unauthenticated(HubError):
@@ -122,16 +132,23 @@ _EXPLANATIONS: dict[str, str] = {
     "BoardAlreadyRecused": "{member} recused itself from proposal {proposalId}",
     "BoardUnknownProposal": "there is no proposal {proposalId}",
     "BoardUnexpectedProposalState": "proposal {proposalId} is {current}, it must be {expected}",
-    "BoardInvalidSignature": "the ballot is not signed by {voter} for this proposal, chain and contract",
-    "BoardExpiredSignature": "the ballot's deadline has passed",
+    "BoardInvalidSignature": "the signature is not {signer}'s for this request, chain, contract and nonce",
+    "BoardExpiredSignature": "the signature's deadline {deadline} has passed",
     "BoardAlreadyMember": "{account} is already a member",
+    "BoardNotMember": "{account} is not a member of the board",
     "BoardLastMember": "{member} is the last member: the board cannot be left empty",
+    "BoardTooManyMembers": "the board already has the most members it may have ({max})",
+    "BoardActionMismatch": "the action given is not the one proposed in proposal {proposalId}",
+    "BoardInvalidAction": "the action's subject, name or rules do not fit its kind",
+    "BoardInvalidVoteType": "{support} is not a vote type (0 against, 1 for, 2 abstain)",
+    "BoardEmptyTitle": "a proposal needs a title",
+    "BoardInvalidRules": "the rules are out of range",
 }
 
 
 def explain(revert: DecodedRevert) -> str:
     """A sentence for people, from the error's name and arguments."""
-    args = dict(revert.args)
+    args = {key: _checksummed(value) for key, value in revert.args.items()}
     for key in ("current", "expected"):
         if revert.name == "BoardUnexpectedProposalState" and isinstance(args.get(key), int):
             args[key] = _PROPOSAL_STATES[args[key]]
@@ -142,6 +159,13 @@ def explain(revert: DecodedRevert) -> str:
         except (KeyError, IndexError):
             pass
     return f"the contract refused the transaction: {revert}"
+
+
+def _checksummed(value: Any) -> Any:
+    """An address argument as people read it (eth_abi decodes addresses in lower case)."""
+    if isinstance(value, str) and is_hex_address(value):
+        return to_checksum_address(value)
+    return value
 
 
 def _jsonable(value: Any) -> Any:

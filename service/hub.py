@@ -7,20 +7,24 @@ deployment or a development key on a real chain stop the service with a message 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
+from web3.types import RPCEndpoint
 
 from service.chain.artifacts import load_artifact
 from service.chain.deployment import Deployment, deployment_path
+from service.chain.indexer import Indexer
 from service.chain.keys import Signers, relayer_account
 from service.chain.sender import TransactionSender
 from service.db.migrate import migrate
 from service.db.session import make_engine, make_sessionmaker
+from service.issuing.anchoring import Anchorer
 from service.settings import Settings
+from service.verification import VerificationCache
 
 log = logging.getLogger(__name__)
 
@@ -40,17 +44,23 @@ class Hub:
     board_address: str
     relayer: TransactionSender
     signers: Signers
+    indexer: Indexer  # follows both contracts into the database; started in the app's lifespan
+    anchorer: Anchorer = field(init=False, repr=False)  # anchors stored batches; its worker runs in the lifespan
+    # POST /verify's chain facts, cached per block; call verification_cache.clear() after a revocation
+    verification_cache: VerificationCache = field(init=False, repr=False)
 
     @classmethod
     def start(cls, settings: Settings) -> Hub:
-        w3 = Web3(Web3.HTTPProvider(settings.rpc_url, request_kwargs={"timeout": 30}))
+        # eth_chainId is cached: web3 asks it before every call and transaction, and a node's chain never changes
+        w3 = Web3(Web3.HTTPProvider(settings.rpc_url, request_kwargs={"timeout": 30}, cache_allowed_requests=True,
+                                    cacheable_requests={RPCEndpoint("eth_chainId")}))
         try:
             chain_id = int(w3.eth.chain_id)
         except Exception as exc:  # noqa: BLE001 - any failure means the node is not there
             raise StartupError(f"no JSON-RPC node answers at {settings.rpc_url}: {exc}") from exc
         if settings.chain_id is not None and chain_id != settings.chain_id:
             raise StartupError(f"the node at {settings.rpc_url} is chain {chain_id}, expected {settings.chain_id}")
-        registry, board = _addresses(settings, chain_id)
+        registry, board, deployed_at = _addresses(settings, chain_id)
         for name, address in (("CredentialRegistry", registry), ("HubBoard", board)):
             if not w3.eth.get_code(address):
                 raise StartupError(f"no {name} contract at {address} on chain {chain_id}: run scripts/deploy.py")
@@ -62,20 +72,46 @@ class Hub:
                           settings.keystore_password.get_secret_value() if settings.keystore_password else None)
         engine = make_engine(settings.database_url)
         migrate(engine)
-        return cls(settings=settings, engine=engine, sessions=make_sessionmaker(engine), w3=w3, chain_id=chain_id,
-                   registry_address=registry, board_address=board, relayer=sender, signers=signers)
+        sessions = make_sessionmaker(engine)
+        indexer = Indexer(w3, sessions, registry=registry, board=board, start_block=deployed_at,
+                          page_blocks=settings.index_page_blocks, interval=settings.index_interval,
+                          confirmations=settings.confirmations)
+        hub = cls(settings=settings, engine=engine, sessions=sessions, w3=w3, chain_id=chain_id,
+                  registry_address=registry, board_address=board, relayer=sender, signers=signers, indexer=indexer)
+        hub.anchorer = Anchorer(hub)
+        hub.verification_cache = VerificationCache.for_hub(settings.rpc_url, registry, chain_id,
+                                                           interval=settings.head_interval,
+                                                           max_age=settings.head_max_age)
+        return hub
 
     def close(self) -> None:
+        self.indexer.stop()
+        self.verification_cache.stop()
+        self.anchorer.stop()
         self.engine.dispose()
 
 
-def _addresses(settings: Settings, chain_id: int) -> tuple[str, str]:
-    if settings.registry_address and settings.board_address:
-        return Web3.to_checksum_address(settings.registry_address), Web3.to_checksum_address(settings.board_address)
+def _addresses(settings: Settings, chain_id: int) -> tuple[str, str, int]:
+    """The registry and board addresses, and the block to index from (the deployment's, when known)."""
     path: Path = deployment_path(chain_id, settings.deployments_dir)
-    if not path.exists():
+    try:
+        deployment = Deployment.load(path) if path.exists() else None
+    except (ValueError, KeyError, TypeError) as exc:
+        if not (settings.registry_address and settings.board_address):
+            raise StartupError(f"the deployment record {path} cannot be read: {exc}") from exc
+        deployment = None
+    if settings.registry_address and settings.board_address:
+        registry = Web3.to_checksum_address(settings.registry_address)
+        board = Web3.to_checksum_address(settings.board_address)
+    elif deployment is None:
         raise StartupError(f"no deployment for chain {chain_id} ({path}): run scripts/deploy.py, "
                            "or set HUB_REGISTRY_ADDRESS and HUB_BOARD_ADDRESS")
-    deployment = Deployment.load(path)
-    return (Web3.to_checksum_address(settings.registry_address or deployment.registry.address),
-            Web3.to_checksum_address(settings.board_address or deployment.board.address))
+    else:
+        registry = Web3.to_checksum_address(settings.registry_address or deployment.registry.address)
+        board = Web3.to_checksum_address(settings.board_address or deployment.board.address)
+    if (deployment is not None and Web3.to_checksum_address(deployment.registry.address) == registry
+            and Web3.to_checksum_address(deployment.board.address) == board):
+        return registry, board, min(deployment.registry.block, deployment.board.block)
+    log.warning("no deployment record for %s and %s: the indexer reads chain %s from block 0", registry, board,
+                chain_id)
+    return registry, board, 0

@@ -29,9 +29,15 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Fast
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         started = hub or Hub.start(settings or Settings())
         app.state.hub = started
+        started.indexer.start()
+        started.verification_cache.start()  # watches the head: POST /verify's cache is per block
+        started.anchorer.start()  # reconciles pending batches with the chain, then anchors queued ones
         try:
             yield
         finally:
+            started.anchorer.stop()
+            started.indexer.stop()
+            started.verification_cache.stop()
             if hub is None:
                 started.close()
 

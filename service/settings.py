@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     max_batch_size: int = Field(20_000, ge=1, description="most credentials in one cohort")
     index_interval: float = Field(1.0, gt=0, description="seconds between indexer polls")
     index_page_blocks: int = Field(2_000, ge=1, description="blocks per eth_getLogs page")
+    head_interval: float = Field(0.1, gt=0, le=5, description="seconds between polls of the chain's head "
+                                 "(POST /verify caches the registry's answers per block)")
+    head_max_age: float = Field(0.25, gt=0, le=30, description="POST /verify answers from its cache only while "
+                                "the head was seen within this many seconds; else it asks the node")
 
     @field_validator("public_url")
     @classmethod

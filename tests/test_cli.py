@@ -25,7 +25,7 @@ __all__ = ["deployed_registry", "registry"]  # chain fixtures used below
 
 ROOT = Path(__file__).resolve().parents[1]
 # Keep the machine's own configuration out of the tests.
-runner = CliRunner(env={"HUB_RPC_URL": None, "HUB_REGISTRY": None, "HUB_CHAIN_ID": None, "COLUMNS": "160"})
+runner = CliRunner(env={"HUB_RPC_URL": None, "HUB_REGISTRY_ADDRESS": None, "HUB_CHAIN_ID": None, "COLUMNS": "160"})
 
 
 def write(tmp_path: Path, document: dict[str, Any], name: str = "credential.json") -> str:
@@ -136,7 +136,7 @@ def test_a_valid_credential_exits_0(tmp_path: Path, chain: DevChain, registry: R
     assert report["valid"] is True and report["checks"][-1]["name"] == "recipient"
     result = runner.invoke(app, ["verify", path, *options], env={"HUB_CHAIN_ID": "1"})
     assert result.exit_code == 2 and "not --chain-id 1" in result.output
-    result = runner.invoke(app, ["verify", path], env={"HUB_RPC_URL": chain.url, "HUB_REGISTRY": registry.address})
+    result = runner.invoke(app, ["verify", path], env={"HUB_RPC_URL": chain.url, "HUB_REGISTRY_ADDRESS": registry.address})
     assert result.exit_code == 0
 
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service.api import health
+from service.api import batches, board, credentials, health, programmes, verify
 
 api_router = APIRouter()
 api_router.include_router(health.router)
+api_router.include_router(verify.router)  # early: routes are matched in order, and /verify is the busiest
+api_router.include_router(board.router)
+api_router.include_router(programmes.router)
+api_router.include_router(credentials.router)
+api_router.include_router(batches.router)

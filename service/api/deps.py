@@ -32,7 +32,12 @@ _bearer = HTTPBearer(auto_error=False, scheme_name="ApiKey",
 
 def get_principal(session: DbSession, request: Request,
                   _scheme: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]) -> Principal:
-    return authenticate(session, request.headers.get("authorization"))
+    try:
+        return authenticate(session, request.headers.get("authorization"))
+    finally:
+        # End the read, so the connection goes back to the pool: a request may wait (for a thread, a lock,
+        # the chain) before it needs the database again, and a waiting request must not pin a connection.
+        session.rollback()
 
 
 def _role(*roles: Role):  # type: ignore[no-untyped-def]
@@ -42,7 +47,15 @@ def _role(*roles: Role):  # type: ignore[no-untyped-def]
     return dependency
 
 
+def optional_principal(session: DbSession, request: Request,
+                       _scheme: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]) -> Principal | None:
+    """The caller's principal when it sends a key (a wrong key is still 401), else None."""
+    header = request.headers.get("authorization")
+    return authenticate(session, header) if header else None
+
+
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+MaybePrincipal = Annotated[Principal | None, Depends(optional_principal)]
 Admin = Annotated[Principal, Depends(_role(Role.ADMIN))]
 Issuer = Annotated[Principal, Depends(_role(Role.ISSUER))]
 Member = Annotated[Principal, Depends(_role(Role.MEMBER))]

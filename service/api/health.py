@@ -1,6 +1,11 @@
-"""GET /health: is the service able to serve? 200 when chain and database answer, 503 otherwise."""
+"""GET /health: is the service able to serve? 200 when chain and database answer, 503 otherwise.
+
+GET /health/live: is the process up? Always 200 `{"status": "ok"}`, touching neither chain nor database
+(a liveness probe; also the hello-world endpoint bench/verify.py compares POST /verify with)."""
 
 from __future__ import annotations
+
+from typing import Literal
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
@@ -40,3 +45,13 @@ def health(hub: HubDep) -> JSONResponse:
         board=hub.board_address,
     )
     return JSONResponse(body.model_dump(), status_code=200 if body.status == "ok" else 503)
+
+
+class Liveness(BaseModel):
+    status: Literal["ok"]
+
+
+@router.get("/health/live", response_model=Liveness, operation_id="liveness")
+async def live() -> dict[str, str]:
+    """The process answers: no chain or database access."""
+    return {"status": "ok"}

@@ -64,7 +64,8 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     out = []
     for error in exc.errors():
-        out.append({"location": [str(part) for part in error.get("loc", ())], "message": error.get("msg", ""),
+        message = str(error.get("msg", "")).removeprefix("Value error, ")  # pydantic's prefix says nothing to people
+        out.append({"location": [str(part) for part in error.get("loc", ())], "message": message,
                     "type": error.get("type", "")})
     return out
 

@@ -3,7 +3,11 @@
 - Parsing is strict (I-JSON, RFC 7493): UTF-8 only, no duplicate member names, no NaN/Infinity,
   integers within +-(2**53 - 1), at most MAX_CREDENTIAL_BYTES bytes and MAX_DEPTH levels of nesting.
   A document two parsers could read differently is refused instead of being digested.
-- Canonical form is RFC 8785 (JCS) through the `rfc8785` package.
+- Canonical form is RFC 8785 (JCS) through the `rfc8785` package. For JSON without floats and without
+  characters from U+E000 up, JCS is exactly what the standard library's encoder writes with sorted keys,
+  compact separators and ensure_ascii=False (same escapes; code point order equals UTF-16 order below
+  U+E000; integers within I-JSON print alike); such values, almost every credential, take that fast
+  path (tests/credentials/test_canonical.py checks it against `rfc8785`).
 - The credential digest is keccak256 over the JCS form of the credential without its `proof`.
 """
 
@@ -12,10 +16,23 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from itertools import filterfalse, repeat
 from typing import Any
 
 import rfc8785
-from eth_utils import keccak
+
+try:  # keccak256 in C (safe-pysha3): the verifier hashes a dozen times per credential
+    from sha3 import keccak_256 as _keccak_256
+
+    def keccak(data: bytes) -> bytes:
+        """keccak256 of `data`."""
+        return _keccak_256(data).digest()
+except ImportError:  # pragma: no cover - eth-hash's backend (pycryptodome): the same hash, slower
+    from eth_utils import keccak as _eth_keccak
+
+    def keccak(data: bytes) -> bytes:
+        """keccak256 of `data`."""
+        return bytes(_eth_keccak(data))
 
 # A credential is a few kilobytes; 256 KiB leaves room for generous disclosures and refuses abuse.
 MAX_CREDENTIAL_BYTES = 256 * 1024
@@ -31,11 +48,13 @@ class InputError(ValueError):
 
 
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise InputError(f"duplicate member name {key!r}")
-        result[key] = value
+    result = dict(pairs)
+    if len(result) != len(pairs):  # a name came twice: say which
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise InputError(f"duplicate member name {key!r}")
+            seen.add(key)
     return result
 
 
@@ -43,32 +62,75 @@ def _reject_constant(name: str) -> Any:
     raise InputError(f"{name} is not JSON")
 
 
-def _check_tree(value: Any) -> None:
-    """Iteratively check nesting depth and integer range (no recursion, so no RecursionError)."""
+def _check_tree(value: Any) -> bool:
+    """Iteratively check nesting depth and integer range (no recursion, so no RecursionError).
+
+    :returns: whether the value holds only dicts with str keys, lists, str, int, bool and None (no
+        float, no other type): what the fast path of canonical_json can write.
+    """
+    plain = True
     stack: list[tuple[Any, int]] = [(value, 1)]
+    pop, push = stack.pop, stack.extend
     while stack:
-        item, depth = stack.pop()
+        item, depth = pop()
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            continue
+        if kind is int:
+            if -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+                continue
+            raise InputError(f"integer {item} is outside the I-JSON range (+-2**53 - 1)")
         if isinstance(item, dict | list):
             if depth > MAX_DEPTH:
                 raise InputError(f"nested deeper than {MAX_DEPTH} levels")
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children)
-        elif isinstance(item, int) and not isinstance(item, bool) and abs(item) > MAX_SAFE_INTEGER:
+            # strings need no further look: only the other children go on the stack
+            if kind is dict:
+                plain = plain and all(map(_IS_STR, item))
+                push(zip(filterfalse(_IS_STR, item.values()), repeat(depth + 1)))
+            elif kind is list:
+                push(zip(filterfalse(_IS_STR, item), repeat(depth + 1)))
+            else:  # a subclass: checked, but written by rfc8785
+                plain = False
+                push(zip(item.values() if isinstance(item, dict) else item, repeat(depth + 1)))
+            continue
+        plain = False
+        if isinstance(item, int) and not isinstance(item, bool) and abs(item) > MAX_SAFE_INTEGER:
             raise InputError(f"integer {item} is outside the I-JSON range (+-2**53 - 1)")
+    return plain
 
 
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_IS_STR = str.__instancecheck__
+
+
+def _parse_int(text: str) -> int:
+    value = int(text)
+    if abs(value) > MAX_SAFE_INTEGER:
+        raise InputError(f"integer {value} is outside the I-JSON range (+-2**53 - 1)")
+    return value
+
+
+# A JSON string, unrolled ("normal* (special normal*)*") so the regex engine does not step per character.
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+# From U+E000 on, code point order (Python's sort) and UTF-16 order (JCS) can differ.
+_ORDER_SENSITIVE = re.compile("[\ue000-\U0010ffff]")
 
 
 def _check_nesting(text: str) -> None:
     """Refuse deep nesting before the parser sees it: CPython's C JSON decoder recurses, and with a
     raised recursion limit a deeply nested input can overflow the C stack instead of raising."""
+    if '\\"' in text:  # an escaped quote: find the strings with the regular expression
+        outside = _STRING.sub("", text)
+    else:  # no escaped quote: every other piece between quotes is a string
+        outside = "".join(text.split('"')[::2])
     depth = 0
-    for char in _NOT_BRACKET.sub("", _STRING.sub("", text)):
-        depth += 1 if char in "[{" else -1
-        if depth > MAX_DEPTH:
-            raise InputError(f"nested deeper than {MAX_DEPTH} levels")
+    for char in _NOT_BRACKET.sub("", outside):
+        if char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise InputError(f"nested deeper than {MAX_DEPTH} levels")
+        else:
+            depth -= 1
 
 
 def parse_json(data: bytes | str, *, max_bytes: int = MAX_CREDENTIAL_BYTES) -> Any:
@@ -88,15 +150,15 @@ def parse_json(data: bytes | str, *, max_bytes: int = MAX_CREDENTIAL_BYTES) -> A
         raise InputError("input starts with a byte order mark; JSON text must not")
     _check_nesting(text)
     try:
-        value = json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
+        value = json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant,
+                           parse_int=_parse_int)
     except InputError:
         raise
     except RecursionError as exc:
         raise InputError(f"nested deeper than {MAX_DEPTH} levels") from exc
     except json.JSONDecodeError as exc:
         raise InputError(f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
-    _check_tree(value)
-    return value
+    return value  # nesting checked on the text, integers as parsed: no second walk over the tree
 
 
 def canonical_json(value: Any) -> bytes:
@@ -104,7 +166,13 @@ def canonical_json(value: Any) -> bytes:
 
     :raises InputError: when `value` holds something JCS cannot represent (unsafe integers, NaN, ...).
     """
-    _check_tree(value)
+    if _check_tree(value):
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
+        if not _ORDER_SENSITIVE.search(text):
+            try:
+                return text.encode("utf-8")
+            except UnicodeEncodeError as exc:  # a lone surrogate, as rfc8785 refuses it too
+                raise InputError(f"cannot canonicalise: {exc.reason} in a string") from exc
     try:
         return rfc8785.dumps(value)
     except rfc8785.CanonicalizationError as exc:
@@ -118,7 +186,7 @@ def credential_body(credential: Mapping[str, Any]) -> dict[str, Any]:
 
 def credential_digest(credential: Mapping[str, Any]) -> bytes:
     """keccak256(JCS(credential without `proof`)): the 32 bytes committed as a Merkle leaf."""
-    return bytes(keccak(canonical_json(credential_body(credential))))
+    return keccak(canonical_json(credential_body(credential)))
 
 
 def to_hex32(value: bytes) -> str:

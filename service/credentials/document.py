@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from eth_utils import is_checksum_address, to_checksum_address
@@ -87,9 +88,16 @@ def parse_issuer_did(did: str) -> tuple[int, str]:
     if match is None:
         raise ValueError(f"{did!r:.80} is not did:pkh:eip155:<chainId>:<address>")
     address = match.group(2)
-    if not is_checksum_address(address):
+    if not _is_checksum(address):
         raise ValueError(f"{address} in the issuer id is not an EIP-55 checksum address")
     return int(match.group(1)), address
+
+
+@lru_cache(maxsize=4096)
+def _is_checksum(address: str) -> bool:
+    """eth_utils.is_checksum_address, memoised: a keccak per call, and the verifier sees the same few
+    issuer and registry addresses in every credential."""
+    return bool(is_checksum_address(address))
 
 
 def normalise_email(email: str) -> str:
@@ -175,7 +183,7 @@ def _hex32(text: str) -> str:
 
 
 def _checksum_address(text: str) -> str:
-    if not re.fullmatch(r"0x[0-9a-fA-F]{40}", text) or not is_checksum_address(text):
+    if not re.fullmatch(r"0x[0-9a-fA-F]{40}", text) or not _is_checksum(text):
         raise ValueError("must be an EIP-55 checksum address")
     return text
 

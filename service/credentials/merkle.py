@@ -19,23 +19,31 @@ from typing import Any
 
 from eth_utils import to_bytes
 from murky_tree import StandardMerkleTree
-from murky_tree.core import process_proof as _process_proof
-from murky_tree.standard import standard_leaf_hash
+
+from service.credentials.canonical import keccak
 
 LEAF_ENCODING = ["bytes32"]
 
 
 def leaf_hash(digest: bytes) -> bytes:
-    """The leaf committing to `digest` (the contract's `leafOf`)."""
+    """The leaf committing to `digest` (the contract's `leafOf`): standard_leaf_hash([digest], ["bytes32"]),
+    where abi.encode of one bytes32 is its 32 bytes."""
     _check32(digest, "digest")
-    return bytes(standard_leaf_hash([digest], LEAF_ENCODING))
+    return keccak(keccak(digest))
 
 
 def process_proof(digest: bytes, path: Sequence[bytes]) -> bytes:
-    """The root implied by `digest` and its Merkle `path` (MerkleProof.processProof)."""
+    """The root implied by `digest` and its Merkle `path` (MerkleProof.processProof: sorted pairs).
+
+    The verifier's hot path, so hashed here with the fast keccak rather than through murky-tree (the
+    same function: tests/credentials/test_merkle.py checks both against @openzeppelin/merkle-tree).
+    """
     for node in path:
         _check32(node, "proof element")
-    return bytes(_process_proof(leaf_hash(digest), list(path)))
+    node = leaf_hash(digest)
+    for sibling in path:
+        node = keccak(node + sibling if node < sibling else sibling + node)
+    return node
 
 
 def verify_inclusion(root: bytes, digest: bytes, path: Sequence[bytes]) -> bool:

@@ -11,6 +11,7 @@ ERC-1271 contract-wallet issuer the signature is not attached.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from eth_account import Account
@@ -93,11 +94,18 @@ class AnchorRequest:
             raise ValueError(f"not a valid signature: v is {signature[64]}, not 27 or 28")
         if int.from_bytes(signature[32:64], "big") > SECP256K1_HALF_N:
             raise ValueError("not a valid signature: s is in the upper half of the curve order")
-        try:
-            return str(Account.recover_message(encode_typed_data(full_message=self.typed_data()),
-                                               signature=signature))
-        except Exception as exc:  # eth_keys raises several types for malformed signatures
-            raise ValueError(f"not a valid signature: {exc}") from exc
+        return _recover(self, bytes(signature))
+
+
+@lru_cache(maxsize=4096)
+def _recover(request: AnchorRequest, signature: bytes) -> str:
+    """ECDSA recovery of the EIP-712 `request`'s signer, memoised: every credential of a cohort carries the
+    same anchoring signature, and the verifier checks it for each (a pure function of its arguments)."""
+    try:
+        return str(Account.recover_message(encode_typed_data(full_message=request.typed_data()),
+                                           signature=signature))
+    except Exception as exc:  # eth_keys raises several types for malformed signatures
+        raise ValueError(f"not a valid signature: {exc}") from exc
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ class Programme(Base):
     ects: Mapped[float]
     eqf_level: Mapped[int]
     issuer_address: Mapped[str] = mapped_column(String(42), index=True)  # the partner that issues it
+    graded: Mapped[bool] = mapped_column(default=True)  # results on the Dutch 1.0-10.0 scale
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -72,6 +73,7 @@ class Batch(Base):
     block_number: Mapped[int | None] = mapped_column(BigInteger)
     anchored_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(default=0)  # anchoring transactions sent for it so far
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -82,13 +84,16 @@ class Credential(Base):
     """One graduate's credential: the full document (all disclosures) and its tokens."""
 
     __tablename__ = "credentials"
+    __table_args__ = (UniqueConstraint("batch_id", "position"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id"), index=True)
+    position: Mapped[int]  # its place in the batch (the order of the Merkle tree's input)
     programme_id: Mapped[str] = mapped_column(ForeignKey("programmes.id"))
     issuer_address: Mapped[str] = mapped_column(String(42), index=True)
     digest: Mapped[str] = mapped_column(String(66), unique=True)
     document: Mapped[dict[str, Any]]  # the holder's full copy; gets its proof once anchored
+    disclosures: Mapped[list[Any]] = mapped_column(JSON)  # [salt, name, value] arrays, until the proof holds them
     holder_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     share_token: Mapped[str] = mapped_column(String(64), unique=True)
     revoked_at: Mapped[datetime | None]
@@ -166,8 +171,11 @@ class BoardProposal(Base):
     threshold_bps: Mapped[int]
     eligible: Mapped[int]
     created_block: Mapped[int] = mapped_column(BigInteger)
+    created_log_index: Mapped[int]  # with created_block, where the proposal stands among membership changes
     created_tx: Mapped[str] = mapped_column(String(66))
     created_at: Mapped[datetime]
+    executed_block: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    executed_log_index: Mapped[int | None]  # with executed_block, the order of the decision register
     executed_tx: Mapped[str | None] = mapped_column(String(66))
     executed_at: Mapped[datetime | None]
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
+from eth_account.signers.local import LocalAccount
 from fastapi.testclient import TestClient
 
 from service.chain.deployment import ensure_deployed
@@ -98,3 +101,80 @@ class Keys:
 @pytest.fixture
 def keys(hub: Hub) -> Keys:
     return Keys(hub)
+
+
+@cache
+def _dev_accounts() -> tuple[LocalAccount, ...]:
+    return tuple(dev_accounts())  # deriving them takes about a second: once per session
+
+
+class Accreditations:
+    """Accredits issuing partners the way the hub does it: a board decision, proposed, voted for by four of
+    the six dev board members and executed (each sent from the member's unlocked dev account).
+
+        accredited("Hanzehogeschool Groningen")  # -> its issuing address, accredited under that name
+    """
+
+    def __init__(self, hub: Hub) -> None:
+        from service.chain.board import BoardClient
+        from service.chain.registry import RegistryClient
+
+        self.hub = hub
+        self.board = BoardClient(hub.w3, hub.board_address)
+        self.registry = RegistryClient(hub.w3, hub.registry_address)
+
+    def __call__(self, *names: str) -> list[str]:
+        from service.chain.board import Action
+
+        addresses = []
+        for name in names:
+            address = self.address(name)
+            addresses.append(address)
+            if not self.registry.issuer(address).accredited:
+                self._decide(Action.accredit_issuer(address, name),
+                             f"Het bestuur accrediteert {name} als uitgever van microcredentials van de IT Hub "
+                             "Hoogeveen.")
+                assert self.registry.issuer(address).accredited, f"{name} was not accredited"
+        return addresses
+
+    def suspend(self, name: str) -> str:
+        """Suspend the partner's accreditation (a board decision)."""
+        from service.chain.board import Action
+
+        address = self.address(name)
+        self._decide(Action.suspend_issuer(address), f"Het bestuur schort de accreditatie van {name} op.")
+        assert not self.registry.issuer(address).accredited, f"{name} is still accredited"
+        return address
+
+    @staticmethod
+    def address(name: str) -> str:
+        from service.demo import ORGANISATIONS
+
+        org = next(org for org in ORGANISATIONS if org.name == name)
+        assert org.issuer_account is not None, f"{name} does not issue"
+        return _dev_accounts()[org.issuer_account].address
+
+    def _decide(self, action: Any, text: str) -> None:
+        """Propose `action`, four of the six members vote for, a fifth executes."""
+        from service.chain.board import VoteType, document_hash
+        from service.chain.transactions import send
+        from service.demo import ORGANISATIONS
+
+        accounts = _dev_accounts()
+        members = [accounts[org.board_account] for org in ORGANISATIONS if org.board_account is not None]
+        w3 = self.hub.w3
+
+        def transact(tx: dict[str, Any], member: LocalAccount) -> Any:
+            return send(w3, {**tx, "gasPrice": w3.eth.gas_price}, member)
+
+        receipt = transact(self.board.propose(action, text[:80], document_hash(text)), members[0])
+        proposal_id = self.board.created_proposal_id(receipt)
+        for member in members[:4]:
+            transact(self.board.cast_vote(proposal_id, VoteType.FOR, "akkoord"), member)
+        transact(self.board.execute(proposal_id, action, document_hash(text)), members[4])
+
+
+@pytest.fixture
+def accredited(hub: Hub) -> Accreditations:
+    """Call with partner names to accredit their issuing accounts on the test chain (a board decision)."""
+    return Accreditations(hub)

@@ -92,3 +92,61 @@ def test_hex32_is_strict() -> None:
     for text in ["0x" + "AB" * 32, "ab" * 33, "0x" + "ab" * 31, "0x" + "a b" * 16 + "ab" * 8, 12]:
         with pytest.raises(ValueError):
             from_hex32(text)  # type: ignore[arg-type]
+
+
+# The fast path of canonical_json (the standard library's encoder) must write exactly what rfc8785 writes.
+jcs_strings = st.text(alphabet=st.characters(codec="utf-8"), max_size=12) | st.sampled_from(
+    ["", "\x00\x1f\x7f", '"\\/', "\b\f\n\r\t", "\u2028\u2029", "é€", "\ud7ff\ue000\uffff", "\U0001f600", "😀\uff01"])
+jcs_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | jcs_strings
+    | st.floats(allow_nan=False, allow_infinity=False),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(jcs_strings, children, max_size=5),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=500)
+@given(jcs_values)
+def test_canonical_json_is_exactly_rfc8785(value: object) -> None:
+    import rfc8785
+
+    assert canonical_json(value) == rfc8785.dumps(value)
+
+
+def test_keys_beyond_the_bmp_sort_by_utf16_as_jcs_requires() -> None:
+    import rfc8785
+
+    value = {"\U0001f600": 1, "\uff01": 2, "a": 3}  # code point order: a, U+FF01, U+1F600; UTF-16: a, U+1F600, U+FF01
+    assert canonical_json(value) == rfc8785.dumps(value)
+    assert canonical_json(value).decode().index("\U0001f600") < canonical_json(value).decode().index("\uff01")
+
+
+def test_lone_surrogates_cannot_be_canonicalised() -> None:
+    for value in ({"a": "\ud800"}, {"\udfff": 1}):
+        with pytest.raises(InputError):
+            canonical_json(value)
+
+
+def test_non_json_values_take_the_careful_path() -> None:
+    assert canonical_json({"n": 1.0, "m": [2.50, -0.0]}) == b'{"m":[2.5,0],"n":1}'
+    assert canonical_json({"t": (1, "2")}) == b'{"t":[1,"2"]}'  # as rfc8785 writes a tuple
+    for value in ({1: "int key"}, {"b": b"bytes"}, {"x": float("nan")}, {"x": [float("inf")]}):
+        with pytest.raises(InputError):
+            canonical_json(value)
+
+
+@settings(max_examples=300)
+@given(st.recursive(st.just(0) | jcs_strings, lambda c: st.lists(c, max_size=3) | st.dictionaries(
+    st.text(max_size=3), c, max_size=3), max_leaves=60))
+def test_the_nesting_check_measures_the_depth_outside_strings(value: object) -> None:
+    text = json.dumps(value, ensure_ascii=False)
+
+    def depth(item: object) -> int:
+        children = list(item.values()) if isinstance(item, dict) else item if isinstance(item, list) else None
+        return 0 if children is None else 1 + max(map(depth, children), default=0)
+
+    if depth(value) <= MAX_DEPTH:
+        assert parse_json(text) == value
+    else:
+        with pytest.raises(InputError, match="nested deeper"):
+            parse_json(text)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 13:48:15.629669
+Create Date: 2026-11-23 14:49:35.719335
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ def upgrade() -> None:
     sa.Column('block_number', sa.BigInteger(), nullable=True),
     sa.Column('anchored_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
@@ -76,12 +77,18 @@ def upgrade() -> None:
     sa.Column('threshold_bps', sa.Integer(), nullable=False),
     sa.Column('eligible', sa.Integer(), nullable=False),
     sa.Column('created_block', sa.BigInteger(), nullable=False),
+    sa.Column('created_log_index', sa.Integer(), nullable=False),
     sa.Column('created_tx', sa.String(length=66), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('executed_block', sa.BigInteger(), nullable=True),
+    sa.Column('executed_log_index', sa.Integer(), nullable=True),
     sa.Column('executed_tx', sa.String(length=66), nullable=True),
     sa.Column('executed_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
+    with op.batch_alter_table('board_proposals', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_board_proposals_executed_block'), ['executed_block'], unique=False)
+
     op.create_table('chain_events',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('contract', sa.String(length=42), nullable=False),
@@ -114,6 +121,7 @@ def upgrade() -> None:
     sa.Column('ects', sa.Double(), nullable=False),
     sa.Column('eqf_level', sa.Integer(), nullable=False),
     sa.Column('issuer_address', sa.String(length=42), nullable=False),
+    sa.Column('graded', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
@@ -145,10 +153,12 @@ def upgrade() -> None:
     op.create_table('credentials',
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('batch_id', sa.String(length=36), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('programme_id', sa.String(length=64), nullable=False),
     sa.Column('issuer_address', sa.String(length=42), nullable=False),
     sa.Column('digest', sa.String(length=66), nullable=False),
     sa.Column('document', sa.JSON(), nullable=False),
+    sa.Column('disclosures', sa.JSON(), nullable=False),
     sa.Column('holder_token_hash', sa.String(length=64), nullable=False),
     sa.Column('share_token', sa.String(length=64), nullable=False),
     sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
@@ -157,6 +167,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['batch_id'], ['batches.id'], ),
     sa.ForeignKeyConstraint(['programme_id'], ['programmes.id'], ),
     sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('batch_id', 'position'),
     sa.UniqueConstraint('digest'),
     sa.UniqueConstraint('holder_token_hash'),
     sa.UniqueConstraint('share_token')
@@ -191,6 +202,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_chain_events_block_number'))
 
     op.drop_table('chain_events')
+    with op.batch_alter_table('board_proposals', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_board_proposals_executed_block'))
+
     op.drop_table('board_proposals')
     op.drop_table('board_members')
     with op.batch_alter_table('batches', schema=None) as batch_op:

@@ -1,0 +1,60 @@
+"""Batches: a cohort anchored by one transaction. Its issuing partner follows it until it is anchored."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, cast
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from service.api import problems
+from service.api.credentials import EXAMPLE_ROOT, EXAMPLE_TX, BatchStatus, share_url, utc
+from service.api.deps import DbSession, HubDep, Issuer
+from service.db import models
+from service.errors import Forbidden, NotFound
+
+router = APIRouter(prefix="/batches", tags=["credentials"])
+
+
+class BatchCredential(BaseModel):
+    id: str
+    share_url: str
+    revoked: bool
+
+
+class BatchPublic(BaseModel):
+    id: str
+    status: BatchStatus = Field(description="pending (stored, being anchored), anchored, or failed (see error)")
+    count: int
+    root: str = Field(examples=[EXAMPLE_ROOT], description="the Merkle root anchored for the cohort")
+    issuer_address: str
+    transaction_hash: str | None = Field(None, examples=[EXAMPLE_TX], description="the anchoring transaction")
+    block_number: int | None = None
+    anchored_at: datetime | None = None
+    error: str | None = Field(None, description="why it failed, or what delays it while pending")
+    created_at: datetime
+    credentials: list[BatchCredential] = Field(description="in the order they were given (CSV rows, JSON list)")
+
+
+@router.get("/{batch_id}", response_model=BatchPublic, operation_id="get_batch",
+            responses=problems.responses(401, 403, 404))
+def get_batch(batch_id: Annotated[str, Path(max_length=36)], hub: HubDep, db: DbSession,
+              principal: Issuer) -> BatchPublic:
+    """A batch's status, root and anchoring transaction, with its credentials (the issuing partner's key)."""
+    batch = db.get(models.Batch, batch_id)
+    if batch is None:
+        raise NotFound(f"there is no batch {batch_id}")
+    if batch.issuer_address != principal.address:
+        raise Forbidden(f"this batch was issued by another partner ({batch.issuer_address}): only that partner "
+                        "may read it")
+    rows = db.scalars(select(models.Credential).where(models.Credential.batch_id == batch.id)
+                      .order_by(models.Credential.position))
+    return BatchPublic(
+        id=batch.id, status=cast(BatchStatus, batch.status), count=batch.count, root=batch.root,
+        issuer_address=batch.issuer_address,
+        transaction_hash=batch.tx_hash, block_number=batch.block_number, anchored_at=utc(batch.anchored_at),
+        error=batch.error, created_at=cast(datetime, utc(batch.created_at)),
+        credentials=[BatchCredential(id=row.id, share_url=share_url(hub, row), revoked=row.revoked_at is not None)
+                     for row in rows])

@@ -1,0 +1,308 @@
+"""Credentials: issue one (anchored before the answer), issue a cohort (anchored in the background), read
+one (its issuer, or its holder with the holder token), revoke one (its issuer).
+
+Issuing runs the pipeline of service.issuing: prepare (everything is checked; a cohort with one bad row
+is refused whole, nothing stored) -> persist (one database transaction) -> anchor (the partner's key
+signs, the hub's relayer sends anchorBySig: partners need no ether) -> finish (each credential gets its
+proof). A refusal by the registry is problem+json with its decoded reason (service.errors.REVERT_STATUS).
+
+The holder token: issuing returns it once per credential, for the graduate; only its sha256 is kept.
+The graduate reads the full credential (all disclosures) with `X-Holder-Token: <token>`. It is a header,
+not a query parameter, so that it stays out of links, browser histories and access logs. The share URL
+(public_url/share/<share_token>) is what the graduate passes on to employers.
+"""
+
+from __future__ import annotations
+
+import hmac
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Path, Request, Response, Security
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import HTTPAuthorizationCredentials
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from service.api import problems
+from service.api.deps import DbSession, HubDep, Issuer, _bearer
+from service.auth import Principal, Role, authenticate, require_role
+from service.credentials.facts import revocation_reason
+from service.db import models
+from service.errors import ChainUnavailable, Conflict, Forbidden, NotFound, Unauthenticated, UnsupportedMediaType
+from service.hub import Hub
+from service.issuing import pipeline, revocation
+from service.issuing.requests import (
+    CSV_COLUMNS,
+    CohortCreate,
+    CredentialCreate,
+    Row,
+    csv_from_multipart,
+    parse_cohort_csv,
+    parse_cohort_json,
+)
+from service.issuing.revocation import REASON_CODES, ReasonName
+
+router = APIRouter(prefix="/credentials", tags=["credentials"])
+
+BatchStatus = Literal["pending", "anchored", "failed"]
+EXAMPLE_ID = "3f0c2a6e-8d1b-4c5e-9a7f-2b6d4e8f1a30"
+EXAMPLE_ROOT = "0x84b6e8c05be78eb800b4ec7445f9602f5a9f0dbe151c1ce5040c3e0466e18593"
+EXAMPLE_TX = "0x8c1d7b4a2f3e5d6c7b8a9f0e1d2c3b4a5f6e7d8c9b0a1f2e3d4c5b6a7f8e9d0c"
+HOLDER_TOKEN_HEADER = "X-Holder-Token"
+
+
+# ---------------------------------------------------------------- schemas
+
+
+class CredentialPublic(BaseModel):
+    """A credential as its issuer or holder sees it. `document` is the full credential (every disclosure)
+    once anchored; null while its batch is pending or when anchoring failed."""
+
+    id: str = Field(examples=[EXAMPLE_ID], description="also the document's id, urn:uuid:<id>")
+    status: BatchStatus = Field(description="its batch's anchoring: pending, anchored or failed")
+    batch_id: str
+    programme_id: str = Field(examples=["miw-data-analytics"])
+    issuer_address: str
+    digest: str = Field(description="the credential digest (keccak256 of the canonical body)")
+    share_url: str = Field(description="the page the graduate shares with employers")
+    transaction_hash: str | None = Field(None, examples=[EXAMPLE_TX], description="the anchoring transaction")
+    anchored_at: datetime | None = None
+    revoked: bool = False
+    revoked_at: datetime | None = None
+    revocation_reason: str | None = Field(None, examples=["issued-in-error"])
+    created_at: datetime
+    document: dict[str, Any] | None = Field(None, description="the OpenBadgeCredential with its proof")
+
+
+class CredentialIssued(CredentialPublic):
+    holder_token: str = Field(description=f"for the graduate, shown only now: it opens GET /credentials/{{id}} "
+                                          f"with the header {HOLDER_TOKEN_HEADER}")
+
+
+class CohortCredential(BaseModel):
+    """One credential of a cohort just accepted: give the holder token to the graduate (shown only now)."""
+
+    row: int = Field(description="its row in the CSV (1 = the first after the header) or place in the JSON list")
+    email: str
+    id: str
+    share_url: str
+    holder_token: str
+
+
+class BatchAccepted(BaseModel):
+    id: str = Field(description="the batch id: follow GET /batches/{id} until it is anchored")
+    status: BatchStatus
+    count: int
+    root: str = Field(examples=[EXAMPLE_ROOT], description="the Merkle root that will be anchored")
+    issuer_address: str
+    credentials: list[CohortCredential]
+
+
+class RevocationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"reason": "issued-in-error"}]})
+
+    reason: ReasonName = Field(description="fraud-or-misconduct (1), issued-in-error (2), superseded (3, by a "
+                                           "corrected credential), withdrawn-at-graduates-request (4), "
+                                           "requirements-not-met (5): the codes of docs/credential-format.md")
+
+
+class RevocationPublic(BaseModel):
+    credential_id: str = Field(examples=[EXAMPLE_ID])
+    reason: str = Field(examples=["issued-in-error"])
+    reason_code: int = Field(examples=[2])
+    reason_text: str = Field(examples=["issued in error"])
+    revoked_at: datetime
+    transaction_hash: str = Field(examples=[EXAMPLE_TX])
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def share_url(hub: Hub, row: models.Credential) -> str:
+    return f"{hub.settings.public_url}/share/{row.share_token}"
+
+
+def credential_public(hub: Hub, row: models.Credential, batch: models.Batch) -> dict[str, Any]:
+    anchored = batch.status == "anchored"
+    return dict(
+        id=row.id, status=batch.status, batch_id=batch.id, programme_id=row.programme_id,
+        issuer_address=row.issuer_address, digest=row.digest, share_url=share_url(hub, row),
+        transaction_hash=batch.tx_hash if anchored else None, anchored_at=utc(batch.anchored_at) if anchored else None,
+        revoked=row.revoked_at is not None, revoked_at=utc(row.revoked_at),
+        revocation_reason=revocation.reason_name(row.revocation_reason), created_at=utc(row.created_at),
+        document=row.document if anchored else None)
+
+
+def _load(db: Session, credential_id: str) -> tuple[models.Credential, models.Batch]:
+    row = db.get(models.Credential, credential_id)
+    if row is None:
+        raise NotFound(f"there is no credential {credential_id}")
+    return row, row.batch
+
+
+def _own(principal: Principal, row: models.Credential, what: str) -> None:
+    if principal.address != row.issuer_address:
+        raise Forbidden(f"this credential was issued by another partner ({row.issuer_address}): only that partner "
+                        f"may {what} it")
+
+
+CredentialId = Annotated[str, Path(max_length=36, description="the credential's id", examples=[EXAMPLE_ID])]
+
+
+# ---------------------------------------------------------------- issuing
+
+
+@router.post("", response_model=CredentialIssued, status_code=201, operation_id="issue_credential",
+             responses=problems.responses(401, 403, 409, 413, 422, 503))
+def issue_credential(body: CredentialCreate, hub: HubDep, db: DbSession, principal: Issuer,
+                     response: Response) -> CredentialIssued:
+    """Issue one credential to one graduate (issuer key): answered once it is anchored on chain.
+
+    The answer holds the full credential, its share URL and the holder token (shown only here)."""
+    assert principal.address is not None
+    cohort = pipeline.prepare(db, hub.anchorer.registry, hub.signers, principal.address, [Row(1, None, body)],
+                              single=True)
+    db.rollback()  # end the read; the pipeline writes in its own transactions
+    batch_id = pipeline.persist(hub.sessions, cohort)
+    issued = cohort.credentials[0]
+    try:
+        status = hub.anchorer.anchor(batch_id)
+    except ChainUnavailable as exc:
+        hub.anchorer.submit(batch_id)
+        exc.detail += (f"; the credential {issued.id} is stored and will be anchored when the chain answers "
+                       f"(GET /batches/{batch_id})")
+        exc.extra.update(credential_id=issued.id, batch_id=batch_id)
+        raise
+    if status != "anchored":
+        hub.anchorer.submit(batch_id)
+        raise ChainUnavailable(f"the credential {issued.id} is stored, its batch is {status}: follow "
+                               f"GET /batches/{batch_id}", credential_id=issued.id, batch_id=batch_id)
+    with hub.sessions() as session:
+        row, batch = _load(session, issued.id)
+        result = CredentialIssued(**credential_public(hub, row, batch), holder_token=issued.holder_token)
+    response.headers["Location"] = f"/credentials/{issued.id}"
+    return result
+
+
+_CSV_EXAMPLE = ("programme_id,email,name,grade,valid_from,valid_until\n"
+                "miw-data-analytics,jan.devries@example.org,Jan de Vries,8.5,2026-07-01,2031-07-01\n"
+                "miw-data-analytics,fatima.elamrani@example.org,Fatima El Amrani,\"7,9\",2026-07-01,\n")
+_cohort_schema = CohortCreate.model_json_schema(ref_template="#/components/schemas/{model}")
+_cohort_schema.pop("$defs", None)  # CredentialCreate is in the components already (POST /credentials)
+_COHORT_BODY = {
+    "required": True,
+    "description": (
+        "The cohort, as JSON (`{\"credentials\": [...]}`, each as for POST /credentials), as CSV (`text/csv`), "
+        "or as a CSV file upload (`multipart/form-data`, field `file`). CSV: a header row, then one row per "
+        f"graduate; columns {', '.join(CSV_COLUMNS)} (the first three required; `,` or `;` separated; UTF-8). "
+        "See docs/examples/cohort.csv."),
+    "content": {
+        "application/json": {"schema": _cohort_schema},
+        "text/csv": {"schema": {"type": "string"}, "example": _CSV_EXAMPLE},
+        "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
+                                           "properties": {"file": {"type": "string", "format": "binary"}}}},
+    },
+}
+
+
+@router.post("/batch", response_model=BatchAccepted, status_code=202, operation_id="issue_cohort",
+             openapi_extra={"requestBody": _COHORT_BODY},
+             responses=problems.responses(401, 403, 413, 415, 422, 503))
+async def issue_cohort(request: Request, hub: HubDep, principal: Issuer, response: Response) -> BatchAccepted:
+    """Issue a whole cohort (issuer key), anchored by one transaction in the background: 202 with the batch id.
+
+    Every row is checked first; one bad row refuses the whole cohort (422 naming the row and the reason) and
+    nothing is stored or anchored. More than the service's max_batch_size rows, or a body over max_body_bytes,
+    is 413 with the limit. The answer lists each credential's id, share URL and holder token (shown only
+    here); GET /batches/{id} tells when the batch is anchored."""
+    assert principal.address is not None
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    body = await request.body()
+    limit = hub.settings.max_batch_size
+    if media == "application/json":
+        rows = await run_in_threadpool(parse_cohort_json, body, limit)
+    elif media in ("text/csv", "application/csv"):
+        rows = await run_in_threadpool(parse_cohort_csv, body, limit)
+    elif media == "multipart/form-data":
+        data = csv_from_multipart(body, request.headers["content-type"])
+        rows = await run_in_threadpool(parse_cohort_csv, data, limit)
+    else:
+        raise UnsupportedMediaType(f"send the cohort as application/json, text/csv or multipart/form-data "
+                                   f"(a CSV file in the field 'file'), not {media or 'a body without a content type'}")
+    accepted = await run_in_threadpool(_accept_cohort, hub, principal.address, rows)
+    response.headers["Location"] = f"/batches/{accepted.id}"
+    return accepted
+
+
+def _accept_cohort(hub: Hub, issuer: str, rows: list[Row]) -> BatchAccepted:
+    with hub.sessions() as db:
+        cohort = pipeline.prepare(db, hub.anchorer.registry, hub.signers, issuer, rows)
+    batch_id = pipeline.persist(hub.sessions, cohort)
+    hub.anchorer.submit(batch_id)
+    return BatchAccepted(
+        id=batch_id, status="pending", count=cohort.batch.count, root="0x" + cohort.root.hex(), issuer_address=issuer,
+        credentials=[CohortCredential(row=item.row.number, email=item.row.request.email, id=item.id,
+                                      share_url=f"{hub.settings.public_url}/share/{item.share_token}",
+                                      holder_token=item.holder_token) for item in cohort.credentials])
+
+
+# ---------------------------------------------------------------- reading
+
+
+@router.get("/{credential_id}", response_model=CredentialPublic, operation_id="get_credential",
+            responses=problems.responses(401, 403, 404))
+def get_credential(
+    credential_id: CredentialId, hub: HubDep, db: DbSession, request: Request,
+    holder_token: Annotated[str | None, Header(
+        alias=HOLDER_TOKEN_HEADER, description="the graduate's holder token, returned when the credential was "
+                                               "issued (instead of an API key)")] = None,
+    _scheme: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None,
+) -> CredentialPublic:
+    """The full credential: for the partner that issued it (its issuer key), or for its graduate (the holder
+    token in the X-Holder-Token header)."""
+    authorization = request.headers.get("authorization")
+    if not authorization and not holder_token:
+        raise Unauthenticated(f"send the holder token as '{HOLDER_TOKEN_HEADER}: <token>', or the issuing "
+                              "partner's API key as 'Authorization: Bearer <key>'")
+    row, batch = _load(db, credential_id)
+    if holder_token and hmac.compare_digest(pipeline.hash_token(holder_token.strip()), row.holder_token_hash):
+        return CredentialPublic(**credential_public(hub, row, batch))
+    if not authorization:
+        raise Forbidden("this holder token does not open this credential: use the token returned with it when "
+                        "it was issued")
+    principal = require_role(authenticate(db, authorization), Role.ISSUER)
+    _own(principal, row, "read")
+    return CredentialPublic(**credential_public(hub, row, batch))
+
+
+# ---------------------------------------------------------------- revoking
+
+
+@router.post("/{credential_id}/revoke", response_model=RevocationPublic, operation_id="revoke_credential",
+             responses=problems.responses(401, 403, 404, 409, 422, 503))
+def revoke_credential(credential_id: CredentialId, body: RevocationCreate, hub: HubDep, db: DbSession,
+                      principal: Issuer) -> RevocationPublic:
+    """Revoke a credential (the issuing partner's key), with a reason: recorded on chain with revokeBySig,
+    signed with the partner's key and relayed by the hub (partners need no ether)."""
+    row, batch = _load(db, credential_id)
+    _own(principal, row, "revoke")
+    if row.revoked_at is not None:
+        raise revocation.already_revoked(row.revoked_at, row.revocation_reason)
+    if batch.status != "anchored":
+        raise Conflict(f"this credential is not anchored (its batch is {batch.status}), so there is nothing to "
+                       "revoke on chain" + ("" if batch.status == "failed" else "; try again once it is anchored"),
+                       batch_id=batch.id)
+    db.rollback()
+    code = REASON_CODES[body.reason]
+    done = revocation.revoke(hub, hub.anchorer, credential_id, code)
+    return RevocationPublic(credential_id=credential_id, reason=body.reason, reason_code=code,
+                            reason_text=revocation_reason(code), revoked_at=done.revoked_at,
+                            transaction_hash=done.tx_hash)
+

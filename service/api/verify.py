@@ -1,0 +1,384 @@
+"""POST /verify: an employer (anyone, no key) verifies a credential as the graduate shared it.
+
+The body is the credential JSON (with whatever disclosures it carries). The answer is the verifier's
+report (service.credentials.verify_credential): `valid` and every named check, in order. A credential
+that fails a check is still a 200 with `valid: false`, including one anchored on another chain or in
+another registry (the `network` check fails): the verifier trusts only the hub's own chain and
+registry. A 4xx means the body is not a credential at all (problem+json): 415 not a JSON content type,
+413 larger than the format's limit (256 KiB), 400 not JSON (syntax, UTF-8, BOM, NaN), 422 JSON that
+is not a credential of this format (the detail says what is wrong). When the chain must be asked and
+does not answer: 503 with Retry-After, since a report would show the credential not valid only
+because the node was down.
+
+The chain facts come from the hub's VerificationCache (service.verification), one answer per
+credential per block. Verification runs on the event loop when the answer is already cached (it is
+then pure computation) and in the thread pool when the node must be asked.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from service.api import problems
+from service.api.deps import get_hub
+from service.credentials.canonical import MAX_CREDENTIAL_BYTES, InputError, parse_json
+from service.credentials.document import FormatError, validate_credential
+from service.credentials.facts import ChainSnapshot, RegistryTrust
+from service.credentials.verify import CHECK_ORDER, VerificationReport, verify_credential
+from service.errors import ChainUnavailable, HubError, InvalidInput, NotJson, PayloadTooLarge, UnsupportedMediaType
+from service.verification import VerificationCache
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["verify"])
+
+RETRY_AFTER_SECONDS = 2
+# JSON media types a credential may come as: JSON, JSON-LD, the VC 2.0 media types, any +json type.
+JSON_MEDIA_TYPES = frozenset({"application/json", "application/ld+json", "application/vc", "application/vc+ld+json"})
+EXAMPLE_CREDENTIAL = Path(__file__).resolve().parents[2] / "docs" / "examples" / "credential-shared.json"
+
+# ---------------------------------------------------------------- schemas (the report as JSON)
+
+CheckName = Literal[CHECK_ORDER]  # type: ignore[valid-type]
+
+
+class CheckPublic(BaseModel):
+    name: CheckName = Field(description="the check's stable name", examples=["not_revoked"])
+    title: str = Field(examples=["Not revoked"])
+    status: Literal["passed", "failed", "not_run"]
+    reason: str = Field(description="why, for people", examples=["not revoked"])
+
+
+class CredentialSummaryPublic(BaseModel):
+    """What the verified document says, disclosed claims included."""
+
+    id: str
+    name: str
+    issuer_name: str
+    issuer_id: str = Field(description="did:pkh of the issuing account")
+    achievement_id: str
+    programme: str
+    ects: float
+    eqf_level: str
+    theme: str
+    valid_from: str
+    valid_until: str | None
+    disclosed: dict[str, Any] = Field(description="the claims the holder chose to disclose, by name")
+
+
+class AnchorSummaryPublic(BaseModel):
+    """Where the credential says it is anchored, and what the chain answered (null when not asked)."""
+
+    chain_id: int
+    registry: str
+    merkle_root: str
+    credential_digest: str
+    transaction_hash: str
+    issuer: str
+    relayed: bool = Field(description="anchored by a relayer with the issuer's EIP-712 signature")
+    block_number: int | None = Field(description="the block the registry was read at")
+    block_timestamp: int | None
+    anchored_at: int | None
+    issuer_accredited_now: bool | None
+    revoked_at: int | None
+    revocation_reason: int | None
+
+
+class VerificationReportPublic(BaseModel):
+    """The verifier's report: `valid` only when every check in it passed."""
+
+    valid: bool
+    checks: list[CheckPublic] = Field(description="in the order of docs/credential-format.md section 8")
+    checked_at: str = Field(description="the moment the validity period was judged at")
+    clock: Literal["chain", "given", "local"] = Field(description="whose clock checked_at is: the block's")
+    credential: CredentialSummaryPublic | None
+    anchor: AnchorSummaryPublic | None
+
+
+def _example_report(valid: bool) -> dict[str, Any]:
+    root = "0x84b6e8c05be78eb800b4ec7445f9602f5a9f0dbe151c1ce5040c3e0466e18593"
+    where = "registry 0x5FbDB2315678afecb367f032d93F642f64180aa3 on chain 31337 (block 7)"
+    checks = [
+        ("format", "Format", "passed", "an OpenBadgeCredential with a MerkleAnchor2026 proof"),
+        ("integrity", "Integrity", "passed",
+         "the body's digest is 0x2c3287913f5872bd586ce4d21773dd77c9d0121cbf7f61db8956e628ae3cd696"),
+        ("disclosures", "Disclosures", "passed", "1 disclosed, each matching its digest: name"),
+        ("merkle_inclusion", "Merkle inclusion", "passed", f"a path of 2 hashes leads to root {root}"),
+        ("network", "Chain and registry", "passed",
+         "chain 31337, registry 0x5FbDB2315678afecb367f032d93F642f64180aa3 (configured)"),
+        ("anchored", "Anchored on chain", "passed", f"anchored at 2026-07-01T09:30:12Z in {where}"),
+        ("issuer_binding", "Anchored by the issuer", "passed",
+         "anchored by 0x70997970C51812dc3A010C7d01b50e0d17dc79C8, the issuer 'Hanzehogeschool Groningen' of "
+         "the document"),
+        ("issuer_signature", "Issuer's anchoring signature", "passed",
+         f"0x70997970C51812dc3A010C7d01b50e0d17dc79C8 signed the request to anchor root {root}"),
+        ("issuer_accredited", "Issuer accredited", "passed",
+         "0x70997970C51812dc3A010C7d01b50e0d17dc79C8 was accredited when it anchored (still accredited)"),
+        ("not_revoked", "Not revoked", "passed", "not revoked"),
+        ("validity_window", "Validity period", "passed",
+         "valid at 2026-11-23T14:02:11Z (chain time): from 2026-07-01T00:00:00Z until 2031-07-01T00:00:00Z"),
+    ]
+    if not valid:
+        checks[9] = ("not_revoked", "Not revoked", "failed",
+                     "revoked at 2026-09-14T11:20:05Z: issued in error")
+    return {
+        "valid": valid,
+        "checks": [{"name": n, "title": t, "status": s, "reason": r} for n, t, s, r in checks],
+        "checked_at": "2026-11-23T14:02:11Z",
+        "clock": "chain",
+        "credential": {
+            "id": "urn:uuid:3f0c2a6e-8d1b-4c5e-9a7f-2b6d4e8f1a30", "name": "Make IT Work: Data Analytics",
+            "issuer_name": "Hanzehogeschool Groningen",
+            "issuer_id": "did:pkh:eip155:31337:0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+            "achievement_id": "urn:ithub-hoogeveen:programme:miw-data-analytics",
+            "programme": "Make IT Work: Data Analytics", "ects": 15.0, "eqf_level": "6", "theme": "Data analytics",
+            "valid_from": "2026-07-01T00:00:00Z", "valid_until": "2031-07-01T00:00:00Z",
+            "disclosed": {"name": "Jan de Vries"},
+        },
+        "anchor": {
+            "chain_id": 31337, "registry": "0x5FbDB2315678afecb367f032d93F642f64180aa3", "merkle_root": root,
+            "credential_digest": "0x2c3287913f5872bd586ce4d21773dd77c9d0121cbf7f61db8956e628ae3cd696",
+            "transaction_hash": "0x8c1d7b4a2f3e5d6c7b8a9f0e1d2c3b4a5f6e7d8c9b0a1f2e3d4c5b6a7f8e9d0c",
+            "issuer": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "relayed": True, "block_number": 7,
+            "block_timestamp": 1795442531, "anchored_at": 1782898212, "issuer_accredited_now": True,
+            "revoked_at": None if valid else 1789384805, "revocation_reason": None if valid else 2,
+        },
+    }
+
+
+@cache
+def _example_credential() -> dict[str, Any]:
+    try:
+        return dict(json.loads(EXAMPLE_CREDENTIAL.read_text(encoding="utf-8")))
+    except (OSError, ValueError):  # docs/ is not shipped with an installed package
+        return {}
+
+
+def _openapi_extra() -> dict[str, Any]:
+    return {"requestBody": {
+        "required": True,
+        "description": "The credential as the graduate shared it: an OpenBadgeCredential with a MerkleAnchor2026 "
+                       f"proof (docs/credential-format.md), at most {MAX_CREDENTIAL_BYTES} bytes of UTF-8 JSON.",
+        "content": {media: {"schema": {"type": "object"}, "example": _example_credential()}
+                    for media in ("application/json", "application/ld+json")},
+    }}
+
+
+VERIFY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The report: `valid` true or false, with every check",
+          "content": {"application/json": {"examples": {
+              "valid": {"summary": "A valid credential", "value": _example_report(True)},
+              "revoked": {"summary": "A revoked credential: valid is false", "value": _example_report(False)},
+          }}}},
+    **problems.responses(400, 413, 415, 422, 503),
+}
+
+# ---------------------------------------------------------------- the route
+
+
+Question = tuple[bytes, bytes, tuple[bytes, ...]]  # (root, digest, path): what the registry is asked
+
+
+class _MustAsk(Exception):
+    """The answer is not at hand: the node must be asked, which is not done on the event loop."""
+
+
+class _Asked:
+    """The hub's VerificationCache as the verifier's ChainFacts for one request.
+
+    It answers from what `prefetch` read (in the thread pool) or from the cache. With `may_block=False`
+    (on the event loop) anything else raises _MustAsk; otherwise it asks the node. A ChainUnavailable
+    is remembered: the verifier reports it as checks not run, the route turns it into a 503.
+    """
+
+    trust = RegistryTrust.CONFIGURED
+
+    def __init__(self, cache: VerificationCache, *, may_block: bool = False) -> None:
+        self.cache = cache
+        self.may_block = may_block
+        self.chain_id = cache.chain_id
+        self.registry = cache.registry
+        self.answers: dict[Question, ChainSnapshot | ChainUnavailable] = {}
+        self.failure: ChainUnavailable | None = None
+
+    async def prefetch(self, question: Question) -> None:
+        """The answer from the cache, else from the node, asked in the thread pool."""
+        answer: ChainSnapshot | ChainUnavailable | None = self.cache.peek(*question)
+        if answer is None:
+            try:
+                answer = await run_in_threadpool(self.cache, *question)
+            except ChainUnavailable as exc:
+                answer = exc
+        self.answers[question] = answer
+
+    def __call__(self, root: bytes, digest: bytes, path: Sequence[bytes]) -> ChainSnapshot:
+        question = (bytes(root), bytes(digest), tuple(bytes(node) for node in path))
+        answer = self.answers.get(question) or self.cache.peek(*question)
+        if answer is None:
+            if not self.may_block:
+                raise _MustAsk
+            try:
+                answer = self.cache(*question)
+            except ChainUnavailable as exc:
+                answer = exc
+        if isinstance(answer, ChainUnavailable):
+            self.failure = answer
+            raise answer
+        return answer
+
+
+_CLAIM = {name: re.compile(rf'"{name}"\s*:\s*{value}'.encode()) for name, value in (
+    ("chainId", r"([0-9]{1,18})\b"),
+    ("registry", r'"(0x[0-9a-fA-F]{40})"'),
+    ("merkleRoot", r'"0x([0-9a-f]{64})"'),
+    ("credentialDigest", r'"0x([0-9a-f]{64})"'),
+    ("merklePath", r"\[([^\]]{0,8000})\]"),
+)}
+_PATH_NODE = re.compile(rb'^"0x([0-9a-f]{64})"$')
+
+
+def _claimed_question(raw: bytes, cache: VerificationCache) -> Question | None:
+    """What the verifier will ask the registry, as the proof claims it (for the hub's chain and registry
+    only); None when it cannot be read. Only a hint, to ask the node in the thread pool before verifying:
+    read with a few regular expressions rather than a second parse. The verifier asks with what it
+    reads and computes itself; a wrong hint costs one more thread-pool round trip, never a wrong answer."""
+    found = {}
+    for name, pattern in _CLAIM.items():
+        match = pattern.search(raw)
+        if match is None:
+            return None
+        found[name] = match.group(1)
+    if int(found["chainId"]) != cache.chain_id or found["registry"].decode() != cache.registry:
+        return None
+    path = []
+    for node in found["merklePath"].split(b","):
+        node = node.strip()
+        if not node:
+            continue
+        match = _PATH_NODE.match(node)
+        if match is None:
+            return None
+        path.append(bytes.fromhex(match.group(1).decode()))
+    return (bytes.fromhex(found["merkleRoot"].decode()), bytes.fromhex(found["credentialDigest"].decode()),
+            tuple(path))
+
+
+@router.post("/verify", response_model=VerificationReportPublic, operation_id="verifyCredential",
+             responses=VERIFY_RESPONSES, openapi_extra=_openapi_extra())
+async def verify(request: Request) -> Response:
+    """Verify a credential against the hub's own chain and registry; no key needed.
+
+    Post the credential JSON as shared (`Content-Type: application/json`). The answer is the report,
+    also when the credential is not valid. Chain facts are read once per block and credential."""
+    _require_json(request.headers.get("content-type"))
+    raw = await _read_body(request, MAX_CREDENTIAL_BYTES)
+    # the hub from the app's state, not through HubDep: a sync dependency costs a thread-pool hop
+    cache: VerificationCache = get_hub(request).verification_cache
+    asked = _Asked(cache)
+    question = _claimed_question(raw, cache)
+    if question is not None:
+        await asked.prefetch(question)  # the node is asked in the thread pool, never on the event loop
+    try:
+        report = verify_credential(raw, asked)  # pure computation from here
+    except _MustAsk:  # the proof's claim was not what the verifier asks: verify in the thread pool
+        asked = _Asked(cache, may_block=True)
+        report = await run_in_threadpool(verify_credential, raw, asked)
+    if asked.failure is not None:
+        return _chain_down(request, asked.failure)
+    if not report.usable:
+        raise _not_a_credential(raw)
+    return Response(report_json(report), media_type="application/json")
+
+
+def _require_json(content_type: str | None) -> None:
+    media, _, params = (content_type or "").partition(";")
+    media = media.strip().lower()
+    if not media:
+        raise UnsupportedMediaType("send the credential with 'Content-Type: application/json'")
+    if media not in JSON_MEDIA_TYPES and not (media.startswith("application/") and media.endswith("+json")):
+        raise UnsupportedMediaType(f"{media} is not accepted: send the credential as application/json")
+    for param in params.split(";"):
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
+            raise UnsupportedMediaType(f"charset {value.strip()} is not accepted: JSON is UTF-8")
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    too_large = PayloadTooLarge(f"a credential is at most {limit} bytes (docs/credential-format.md section 10)")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _not_a_credential(raw: bytes) -> HubError:
+    """Why `raw` is not a credential, as 400 (not JSON) or 422 (JSON, but not a credential of this format)."""
+    try:
+        document = parse_json(raw)
+    except InputError as exc:
+        cause = exc.__cause__
+        message = str(exc)
+        if (isinstance(cause, UnicodeDecodeError | json.JSONDecodeError) or message.endswith("is not JSON")
+                or "byte order mark" in message):
+            return NotJson(message)
+        return InvalidInput(f"not a credential of this format: {message}")  # depth, duplicates, integer range
+    try:
+        validate_credential(document)
+    except FormatError as exc:
+        return InvalidInput(f"not a credential of this format: {exc}", errors=exc.problems)
+    return InvalidInput("not a credential of this format")  # the verifier refused it: should not happen
+
+
+def _chain_down(request: Request, failure: ChainUnavailable) -> JSONResponse:
+    log.warning("POST /verify: the chain does not answer: %s", failure.detail)
+    response = problems.problem_response(
+        request, failure.status, failure.slug, failure.title,
+        "the hub's chain node does not answer, so the credential cannot be checked now; try again shortly")
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def report_json(report: VerificationReport) -> bytes:
+    """The report as JSON bytes, as VerificationReport.to_json() gives it (without its deep copies)."""
+    credential = report.credential
+    anchor = report.anchor
+    body = {
+        "valid": report.valid,
+        "checks": [{"name": c.name, "title": c.title, "status": c.status.value, "reason": c.reason}
+                   for c in report.checks],
+        "checked_at": report.checked_at,
+        "clock": report.clock,
+        "credential": None if credential is None else {
+            "id": credential.id, "name": credential.name, "issuer_name": credential.issuer_name,
+            "issuer_id": credential.issuer_id, "achievement_id": credential.achievement_id,
+            "programme": credential.programme, "ects": credential.ects, "eqf_level": credential.eqf_level,
+            "theme": credential.theme, "valid_from": credential.valid_from, "valid_until": credential.valid_until,
+            "disclosed": credential.disclosed,
+        },
+        "anchor": None if anchor is None else {
+            "chain_id": anchor.chain_id, "registry": anchor.registry, "merkle_root": anchor.merkle_root,
+            "credential_digest": anchor.credential_digest, "transaction_hash": anchor.transaction_hash,
+            "issuer": anchor.issuer, "relayed": anchor.relayed, "block_number": anchor.block_number,
+            "block_timestamp": anchor.block_timestamp, "anchored_at": anchor.anchored_at,
+            "issuer_accredited_now": anchor.issuer_accredited_now, "revoked_at": anchor.revoked_at,
+            "revocation_reason": anchor.revocation_reason,
+        },
+    }
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

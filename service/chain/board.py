@@ -1,0 +1,739 @@
+"""The Python client of the HubBoard contract (contracts/IHubBoard.sol).
+
+    board = BoardClient(w3, address)
+    board.members(), board.rules(), board.proposal(3), board.state(3), board.receipt(3, account)
+
+    signed = board.sign_ballot(member_key, 3, VoteType.FOR, "reason", deadline=board.chain_time() + 600)
+    receipt = relayer.send(board.cast_vote_by_sig(signed))        # service.chain.sender.TransactionSender
+
+Views return frozen dataclasses and raise the domain errors of service.errors (a reverted view becomes
+ChainRejected with the decoded custom error, e.g. BoardUnknownProposal). Transactions are *built*, not
+sent: each builder returns a tx dict `{"to", "data"}` for TransactionSender.send, which estimates gas,
+decodes a revert into ChainRejected, and serialises nonces. Members need no ether: their proposals,
+ballots and recusals are EIP-712 typed data (readable in a wallet) that the relayer submits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum
+from functools import cached_property
+from typing import Any
+
+from eth_account import Account
+from eth_account.messages import _hash_eip191_message, encode_typed_data
+from eth_account.signers.local import LocalAccount
+from eth_utils import to_checksum_address
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.contract import Contract
+from web3.exceptions import BadFunctionCallOutput, ContractLogicError, Web3Exception
+from web3.logs import DISCARD
+from web3.types import TxReceipt
+
+from service.chain.artifacts import load_artifact
+from service.chain.errors import decode_revert
+from service.errors import ChainRejected, ChainUnavailable
+
+DOMAIN_NAME = "IT Hub Hoogeveen Board"
+DOMAIN_VERSION = "1"
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+ZERO32 = b"\x00" * 32
+
+
+class ActionKind(IntEnum):
+    """What a proposal decides (IHubBoard.ActionKind); `slug` is the API's name for it."""
+
+    RESOLUTION = 0
+    ADD_MEMBER = 1
+    REMOVE_MEMBER = 2
+    ACCREDIT_ISSUER = 3
+    SUSPEND_ISSUER = 4
+    CHANGE_RULES = 5
+
+    @property
+    def slug(self) -> str:
+        return self.name.lower().replace("_", "-")
+
+    @classmethod
+    def from_slug(cls, slug: str) -> ActionKind:
+        return cls[slug.upper().replace("-", "_")]
+
+    @property
+    def uses_subject(self) -> bool:
+        return self in (ActionKind.ADD_MEMBER, ActionKind.REMOVE_MEMBER, ActionKind.ACCREDIT_ISSUER,
+                        ActionKind.SUSPEND_ISSUER)
+
+    @property
+    def uses_name(self) -> bool:
+        return self in (ActionKind.ADD_MEMBER, ActionKind.ACCREDIT_ISSUER)
+
+    @property
+    def uses_rules(self) -> bool:
+        return self is ActionKind.CHANGE_RULES
+
+
+class ProposalState(IntEnum):
+    """The lifecycle of a proposal (IHubBoard.ProposalState); `label` as the contract's errors name it."""
+
+    ACTIVE = 0
+    DEFEATED = 1
+    SUCCEEDED = 2
+    EXECUTED = 3
+    EXPIRED = 4
+
+    @property
+    def slug(self) -> str:
+        return self.name.lower()
+
+    @property
+    def label(self) -> str:
+        return self.name.capitalize()
+
+
+class VoteType(IntEnum):
+    """A ballot's choice (IHubBoard.VoteType, OpenZeppelin GovernorCountingSimple numbering)."""
+
+    AGAINST = 0
+    FOR = 1
+    ABSTAIN = 2
+
+    @property
+    def slug(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def from_slug(cls, slug: str) -> VoteType:
+        return cls[slug.upper()]
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The board's rules (IHubBoard.Rules); periods in seconds. All zero in actions that are not ChangeRules."""
+
+    quorum_bps: int = 0
+    majority_bps: int = 0
+    supermajority_bps: int = 0
+    voting_period: int = 0
+    execution_period: int = 0
+
+    def as_tuple(self) -> tuple[int, int, int, int, int]:
+        return (self.quorum_bps, self.majority_bps, self.supermajority_bps, self.voting_period,
+                self.execution_period)
+
+    def as_struct(self) -> dict[str, int]:
+        """The struct with the contract's field names (EIP-712 message, event arguments)."""
+        return {"quorumBps": self.quorum_bps, "majorityBps": self.majority_bps,
+                "supermajorityBps": self.supermajority_bps, "votingPeriod": self.voting_period,
+                "executionPeriod": self.execution_period}
+
+    @classmethod
+    def from_struct(cls, value: Any) -> Rules:
+        """From a decoded struct: a mapping with the contract's field names, or a tuple in ABI order."""
+        if hasattr(value, "keys"):
+            return cls(int(value["quorumBps"]), int(value["majorityBps"]), int(value["supermajorityBps"]),
+                       int(value["votingPeriod"]), int(value["executionPeriod"]))
+        return cls(*(int(item) for item in value))
+
+
+NO_RULES = Rules()
+
+
+@dataclass(frozen=True)
+class Action:
+    """The decision a proposal carries (IHubBoard.Action). Build it with the constructors below."""
+
+    kind: ActionKind
+    subject: str = ZERO_ADDRESS
+    name: str = ""
+    rules: Rules = NO_RULES
+
+    @classmethod
+    def resolution(cls) -> Action:
+        return cls(ActionKind.RESOLUTION)
+
+    @classmethod
+    def add_member(cls, account: str, name: str) -> Action:
+        return cls(ActionKind.ADD_MEMBER, to_checksum_address(account), name)
+
+    @classmethod
+    def remove_member(cls, account: str) -> Action:
+        return cls(ActionKind.REMOVE_MEMBER, to_checksum_address(account))
+
+    @classmethod
+    def accredit_issuer(cls, account: str, name: str) -> Action:
+        return cls(ActionKind.ACCREDIT_ISSUER, to_checksum_address(account), name)
+
+    @classmethod
+    def suspend_issuer(cls, account: str) -> Action:
+        return cls(ActionKind.SUSPEND_ISSUER, to_checksum_address(account))
+
+    @classmethod
+    def change_rules(cls, rules: Rules) -> Action:
+        return cls(ActionKind.CHANGE_RULES, rules=rules)
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        """The struct as a contract call takes it."""
+        return (int(self.kind), to_checksum_address(self.subject), self.name, self.rules.as_tuple())
+
+    def as_struct(self) -> dict[str, Any]:
+        """The struct with the contract's field names (the EIP-712 message)."""
+        return {"kind": int(self.kind), "subject": to_checksum_address(self.subject), "name": self.name,
+                "rules": self.rules.as_struct()}
+
+    @classmethod
+    def from_struct(cls, value: Any) -> Action:
+        """From a decoded struct (ProposalCreated's `action`): a mapping or a tuple in ABI order."""
+        if hasattr(value, "keys"):
+            return cls(ActionKind(int(value["kind"])), to_checksum_address(value["subject"]), str(value["name"]),
+                       Rules.from_struct(value["rules"]))
+        kind, subject, name, rules = value
+        return cls(ActionKind(int(kind)), to_checksum_address(subject), str(name), Rules.from_struct(rules))
+
+
+@dataclass(frozen=True)
+class Member:
+    """A board member (IHubBoard.Member)."""
+
+    account: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A proposal with its tally, as the contract reports it now (IHubBoard.ProposalView)."""
+
+    id: int
+    kind: ActionKind
+    state: ProposalState
+    proposal_hash: bytes  # hashProposal(action, documentHash)
+    vote_end: int  # unix seconds, inclusive
+    executable_until: int  # unix seconds, inclusive
+    quorum_bps: int
+    threshold_bps: int
+    eligible: int
+    for_votes: int
+    against_votes: int
+    abstain_votes: int
+    recusals: int
+
+    @property
+    def votes(self) -> int:
+        return self.for_votes + self.against_votes + self.abstain_votes
+
+    @property
+    def remaining(self) -> int:
+        """Eligible members that have neither voted nor recused (a member removed since included)."""
+        return self.eligible - self.votes - self.recusals
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What one account did on one proposal (IHubBoard.Receipt); `support` is None when it did not vote."""
+
+    eligible: bool
+    has_voted: bool
+    recused: bool
+    support: VoteType | None
+
+
+@dataclass(frozen=True)
+class SignedBallot:
+    """A ballot `voter` signed (EIP-712 Ballot) for anyone to relay with castVoteBySig."""
+
+    proposal_id: int
+    support: VoteType
+    reason: str
+    voter: str
+    deadline: int
+    signature: bytes
+
+
+@dataclass(frozen=True)
+class SignedProposal:
+    """A proposal `proposer` signed (EIP-712 Propose) for anyone to relay with proposeBySig."""
+
+    action: Action
+    title: str
+    document_hash: bytes
+    proposer: str
+    deadline: int
+    signature: bytes
+
+
+@dataclass(frozen=True)
+class SignedMeetingBallot:
+    """A ballot `voter` signed (EIP-712 MeetingBallot) on the content of a proposal that does not exist yet
+    (its action and documentHash), for recordMeeting."""
+
+    support: VoteType
+    reason: str
+    voter: str
+    deadline: int
+    signature: bytes
+
+
+@dataclass(frozen=True)
+class SignedRecusal:
+    """A recusal `member` signed (EIP-712 Recusal) for anyone to relay with recuseBySig."""
+
+    proposal_id: int
+    reason: str
+    member: str
+    deadline: int
+    signature: bytes
+
+
+@dataclass(frozen=True)
+class BoardEvent:
+    """One decoded event of a transaction receipt."""
+
+    name: str
+    args: dict[str, Any] = field(default_factory=dict)
+    log_index: int = 0
+
+
+# ---------------------------------------------------------------- EIP-712
+
+EIP712_DOMAIN_FIELDS = [
+    {"name": "name", "type": "string"},
+    {"name": "version", "type": "string"},
+    {"name": "chainId", "type": "uint256"},
+    {"name": "verifyingContract", "type": "address"},
+]
+RULES_FIELDS = [
+    {"name": "quorumBps", "type": "uint16"},
+    {"name": "majorityBps", "type": "uint16"},
+    {"name": "supermajorityBps", "type": "uint16"},
+    {"name": "votingPeriod", "type": "uint32"},
+    {"name": "executionPeriod", "type": "uint32"},
+]
+ACTION_FIELDS = [
+    {"name": "kind", "type": "uint8"},
+    {"name": "subject", "type": "address"},
+    {"name": "name", "type": "string"},
+    {"name": "rules", "type": "Rules"},
+]
+BALLOT_TYPES = {"Ballot": [
+    {"name": "proposalId", "type": "uint256"},
+    {"name": "support", "type": "uint8"},
+    {"name": "reason", "type": "string"},
+    {"name": "voter", "type": "address"},
+    {"name": "nonce", "type": "uint256"},
+    {"name": "deadline", "type": "uint256"},
+]}
+PROPOSE_TYPES = {
+    "Propose": [
+        {"name": "action", "type": "Action"},
+        {"name": "title", "type": "string"},
+        {"name": "documentHash", "type": "bytes32"},
+        {"name": "proposer", "type": "address"},
+        {"name": "nonce", "type": "uint256"},
+        {"name": "deadline", "type": "uint256"},
+    ],
+    "Action": ACTION_FIELDS,
+    "Rules": RULES_FIELDS,
+}
+MEETING_BALLOT_TYPES = {
+    "MeetingBallot": [
+        {"name": "action", "type": "Action"},
+        {"name": "documentHash", "type": "bytes32"},
+        {"name": "support", "type": "uint8"},
+        {"name": "reason", "type": "string"},
+        {"name": "voter", "type": "address"},
+        {"name": "nonce", "type": "uint256"},
+        {"name": "deadline", "type": "uint256"},
+    ],
+    "Action": ACTION_FIELDS,
+    "Rules": RULES_FIELDS,
+}
+RECUSAL_TYPES = {"Recusal": [
+    {"name": "proposalId", "type": "uint256"},
+    {"name": "reason", "type": "string"},
+    {"name": "member", "type": "address"},
+    {"name": "nonce", "type": "uint256"},
+    {"name": "deadline", "type": "uint256"},
+]}
+
+
+def typed_data(domain: dict[str, Any], types: dict[str, list[dict[str, str]]], primary_type: str,
+               message: dict[str, Any]) -> dict[str, Any]:
+    """A complete EIP-712 message, as `eth_signTypedData_v4` and eth_account's `full_message` take it."""
+    return {"types": {"EIP712Domain": EIP712_DOMAIN_FIELDS, **types}, "primaryType": primary_type,
+            "domain": domain, "message": message}
+
+
+def sign_typed_data(account: LocalAccount, message: dict[str, Any]) -> bytes:
+    """`account`'s 65-byte signature of the EIP-712 `message` (a full message from `typed_data`)."""
+    return bytes(account.sign_typed_data(full_message=message).signature)
+
+
+def typed_data_digest(message: dict[str, Any]) -> bytes:
+    """The EIP-712 digest a signer signs: keccak256(0x1901 ‖ domainSeparator ‖ hashStruct(message))."""
+    return bytes(_hash_eip191_message(encode_typed_data(full_message=message)))
+
+
+def recover_typed_data_signer(message: dict[str, Any], signature: bytes) -> str:
+    """The address whose key made `signature` of `message` (EOA signatures only)."""
+    return to_checksum_address(Account.recover_message(encode_typed_data(full_message=message),
+                                                       signature=signature))
+
+
+def document_hash(text: str) -> bytes:
+    """A proposal's documentHash: the sha256 of its decision text, UTF-8."""
+    return hashlib.sha256(text.encode("utf-8")).digest()
+
+
+# ---------------------------------------------------------------- the client
+
+
+class BoardClient:
+    """A HubBoard at `address` on `w3`'s chain."""
+
+    def __init__(self, w3: Web3, address: str) -> None:
+        self.w3 = w3
+        self.address = to_checksum_address(address)
+        self._artifact = load_artifact("HubBoard")
+        self.contract: Contract = w3.eth.contract(address=self.address, abi=self._artifact.abi)
+
+    def __repr__(self) -> str:
+        return f"BoardClient({self.address})"
+
+    @cached_property
+    def chain_id(self) -> int:
+        """The chain id of the node (asked once).
+
+        :raises ChainUnavailable: the node does not answer.
+        """
+        try:
+            return int(self.w3.eth.chain_id)
+        except (OSError, Web3Exception, ValueError) as exc:
+            raise ChainUnavailable(f"the chain node does not answer: {exc}") from exc
+
+    @property
+    def domain(self) -> dict[str, Any]:
+        """The board's EIP-712 domain: name, version, this chain and this contract."""
+        return {"name": DOMAIN_NAME, "version": DOMAIN_VERSION, "chainId": self.chain_id,
+                "verifyingContract": self.address}
+
+    # ---------------------------------------------------------------- views
+
+    def members(self) -> list[Member]:
+        """The current members, in seat order.
+
+        :raises ChainUnavailable: the node does not answer, or there is no board at the address.
+        """
+        return [Member(to_checksum_address(account), str(name)) for account, name in self._view("members")]
+
+    def is_member(self, account: str) -> bool:
+        """Whether `account` is a member now.
+
+        :raises ChainUnavailable: as `members`.
+        """
+        return bool(self._view("isMember", to_checksum_address(account)))
+
+    def rules(self) -> Rules:
+        """The rules in force for new proposals.
+
+        :raises ChainUnavailable: as `members`.
+        """
+        return Rules.from_struct(self._view("rules"))
+
+    def proposal_count(self) -> int:
+        """How many proposals were made (the id of the last one).
+
+        :raises ChainUnavailable: as `members`.
+        """
+        return int(self._view("proposalCount"))
+
+    def proposal(self, proposal_id: int) -> Proposal:
+        """Proposal `proposal_id` with its state and tally now.
+
+        :raises ChainRejected: BoardUnknownProposal (HTTP 404).
+        :raises ChainUnavailable: as `members`.
+        """
+        return _proposal(proposal_id, self._view("proposal", proposal_id))
+
+    def proposals(self, proposal_ids: Sequence[int]) -> list[Proposal]:
+        """Several existing proposals in one JSON-RPC batch (one round trip).
+
+        :raises ChainRejected: BoardUnknownProposal when one of them does not exist.
+        :raises ChainUnavailable: as `members`.
+        """
+        if not proposal_ids:
+            return []
+        if len(proposal_ids) == 1:
+            return [self.proposal(proposal_ids[0])]
+        try:
+            with self.w3.batch_requests() as batch:
+                for proposal_id in proposal_ids:
+                    batch.add(self.contract.functions.proposal(proposal_id))
+                raw = batch.execute()
+        except ContractLogicError as exc:
+            raise self._rejected(exc) from exc
+        except (OSError, Web3Exception, ValueError) as exc:
+            raise ChainUnavailable(f"the chain node could not answer proposal(): {exc}") from exc
+        return [_proposal(proposal_id, item) for proposal_id, item in zip(proposal_ids, raw, strict=True)]
+
+    def state(self, proposal_id: int) -> ProposalState:
+        """The lifecycle state of `proposal_id` now.
+
+        :raises ChainRejected: BoardUnknownProposal (HTTP 404).
+        :raises ChainUnavailable: as `members`.
+        """
+        return ProposalState(int(self._view("state", proposal_id)))
+
+    def receipt(self, proposal_id: int, account: str) -> Receipt:
+        """What `account` did on `proposal_id`.
+
+        :raises ChainRejected: BoardUnknownProposal (HTTP 404).
+        :raises ChainUnavailable: as `members`.
+        """
+        eligible, has_voted, recused, support = self._view("receipt", proposal_id, to_checksum_address(account))
+        return Receipt(eligible=bool(eligible), has_voted=bool(has_voted), recused=bool(recused),
+                       support=VoteType(int(support)) if has_voted else None)
+
+    def hash_proposal(self, action: Action, document_hash: bytes) -> bytes:
+        """The commitment the contract stores for a proposal: keccak256(abi.encode(action, documentHash)).
+
+        :raises ChainUnavailable: as `members`.
+        """
+        return bytes(self._view("hashProposal", action.as_tuple(), bytes(document_hash)))
+
+    def nonce(self, account: str) -> int:
+        """The next nonce of `account` for its signatures (proposals, ballots and recusals share it).
+
+        :raises ChainUnavailable: as `members`.
+        """
+        return int(self._view("nonces", to_checksum_address(account)))
+
+    def registry(self) -> str:
+        """The CredentialRegistry this board governs.
+
+        :raises ChainUnavailable: as `members`.
+        """
+        return to_checksum_address(self._view("registry"))
+
+    def chain_time(self) -> int:
+        """The latest block's timestamp: the clock signature deadlines are checked against.
+
+        :raises ChainUnavailable: the node does not answer.
+        """
+        try:
+            return int(self.w3.eth.get_block("latest")["timestamp"])
+        except (OSError, Web3Exception, ValueError) as exc:
+            raise ChainUnavailable(f"the chain node does not answer: {exc}") from exc
+
+    # ---------------------------------------------------------------- EIP-712 typed data and signing
+
+    def ballot_typed_data(self, proposal_id: int, support: VoteType, reason: str, voter: str, *, nonce: int,
+                          deadline: int) -> dict[str, Any]:
+        """The EIP-712 Ballot `voter` signs to vote `support` on `proposal_id` (for castVoteBySig)."""
+        return typed_data(self.domain, BALLOT_TYPES, "Ballot", {
+            "proposalId": int(proposal_id), "support": int(support), "reason": reason,
+            "voter": to_checksum_address(voter), "nonce": int(nonce), "deadline": int(deadline)})
+
+    def propose_typed_data(self, action: Action, title: str, document_hash: bytes, proposer: str, *, nonce: int,
+                           deadline: int) -> dict[str, Any]:
+        """The EIP-712 Propose `proposer` signs to propose `action` (for proposeBySig)."""
+        return typed_data(self.domain, PROPOSE_TYPES, "Propose", {
+            "action": action.as_struct(), "title": title, "documentHash": bytes(document_hash),
+            "proposer": to_checksum_address(proposer), "nonce": int(nonce), "deadline": int(deadline)})
+
+    def meeting_ballot_typed_data(self, action: Action, document_hash: bytes, support: VoteType, reason: str,
+                                  voter: str, *, nonce: int, deadline: int) -> dict[str, Any]:
+        """The EIP-712 MeetingBallot `voter` signs to vote `support` on the proposal of `action` and
+        `document_hash`, before it exists (for record_meeting)."""
+        return typed_data(self.domain, MEETING_BALLOT_TYPES, "MeetingBallot", {
+            "action": action.as_struct(), "documentHash": bytes(document_hash), "support": int(support),
+            "reason": reason, "voter": to_checksum_address(voter), "nonce": int(nonce), "deadline": int(deadline)})
+
+    def recusal_typed_data(self, proposal_id: int, reason: str, member: str, *, nonce: int,
+                           deadline: int) -> dict[str, Any]:
+        """The EIP-712 Recusal `member` signs to recuse itself from `proposal_id` (for recuseBySig)."""
+        return typed_data(self.domain, RECUSAL_TYPES, "Recusal", {
+            "proposalId": int(proposal_id), "reason": reason, "member": to_checksum_address(member),
+            "nonce": int(nonce), "deadline": int(deadline)})
+
+    def sign_ballot(self, account: LocalAccount, proposal_id: int, support: VoteType, reason: str, *,
+                    deadline: int, nonce: int | None = None) -> SignedBallot:
+        """`account`'s signed ballot, with its current nonce unless `nonce` is given.
+
+        :raises ChainUnavailable: reading the nonce failed.
+        """
+        nonce = self.nonce(account.address) if nonce is None else nonce
+        message = self.ballot_typed_data(proposal_id, support, reason, account.address, nonce=nonce,
+                                         deadline=deadline)
+        return SignedBallot(int(proposal_id), VoteType(support), reason, account.address, int(deadline),
+                            sign_typed_data(account, message))
+
+    def sign_proposal(self, account: LocalAccount, action: Action, title: str, document_hash: bytes, *,
+                      deadline: int, nonce: int | None = None) -> SignedProposal:
+        """`account`'s signed proposal, with its current nonce unless `nonce` is given.
+
+        :raises ChainUnavailable: reading the nonce failed.
+        """
+        nonce = self.nonce(account.address) if nonce is None else nonce
+        message = self.propose_typed_data(action, title, document_hash, account.address, nonce=nonce,
+                                          deadline=deadline)
+        return SignedProposal(action, title, bytes(document_hash), account.address, int(deadline),
+                              sign_typed_data(account, message))
+
+    def sign_meeting_ballot(self, account: LocalAccount, action: Action, document_hash: bytes, support: VoteType,
+                            reason: str, *, deadline: int, nonce: int | None = None) -> SignedMeetingBallot:
+        """`account`'s meeting ballot, with its current nonce unless `nonce` is given (a member that signs the
+        meeting's proposal too signs its ballot with the nonce after the proposal's).
+
+        :raises ChainUnavailable: reading the nonce failed.
+        """
+        nonce = self.nonce(account.address) if nonce is None else nonce
+        message = self.meeting_ballot_typed_data(action, document_hash, support, reason, account.address,
+                                                 nonce=nonce, deadline=deadline)
+        return SignedMeetingBallot(VoteType(support), reason, account.address, int(deadline),
+                                   sign_typed_data(account, message))
+
+    def sign_recusal(self, account: LocalAccount, proposal_id: int, reason: str, *, deadline: int,
+                     nonce: int | None = None) -> SignedRecusal:
+        """`account`'s signed recusal, with its current nonce unless `nonce` is given.
+
+        :raises ChainUnavailable: reading the nonce failed.
+        """
+        nonce = self.nonce(account.address) if nonce is None else nonce
+        message = self.recusal_typed_data(proposal_id, reason, account.address, nonce=nonce, deadline=deadline)
+        return SignedRecusal(int(proposal_id), reason, account.address, int(deadline),
+                             sign_typed_data(account, message))
+
+    # ---------------------------------------------------------------- transactions (tx dicts to send)
+
+    def propose(self, action: Action, title: str, document_hash: bytes) -> dict[str, Any]:
+        """propose(action, title, documentHash) as the sender, who must be a member.
+
+        The contract refuses with BoardUnauthorizedMember, BoardEmptyTitle, BoardInvalidAction,
+        BoardAlreadyMember, BoardTooManyMembers, BoardNotMember, BoardLastMember or BoardInvalidRules.
+        """
+        return self._tx("propose", action.as_tuple(), title, bytes(document_hash))
+
+    def propose_by_sig(self, signed: SignedProposal) -> dict[str, Any]:
+        """proposeBySig: relay `signed.proposer`'s signed proposal.
+
+        The contract refuses with BoardExpiredSignature or BoardInvalidSignature, then as `propose`.
+        """
+        return self._tx("proposeBySig", signed.action.as_tuple(), signed.title, signed.document_hash,
+                        to_checksum_address(signed.proposer), signed.deadline, signed.signature)
+
+    def cast_vote(self, proposal_id: int, support: VoteType, reason: str = "") -> dict[str, Any]:
+        """castVote as the sender.
+
+        The contract refuses with BoardInvalidVoteType, BoardUnknownProposal, BoardUnexpectedProposalState,
+        BoardNotEligible, BoardAlreadyRecused or BoardAlreadyVoted.
+        """
+        return self._tx("castVote", int(proposal_id), int(support), reason)
+
+    def cast_vote_by_sig(self, signed: SignedBallot) -> dict[str, Any]:
+        """castVoteBySig: relay `signed.voter`'s signed ballot.
+
+        The contract refuses with BoardExpiredSignature or BoardInvalidSignature, then as `cast_vote`.
+        """
+        return self._tx("castVoteBySig", *self._ballot_args(signed))
+
+    def cast_votes_by_sig(self, ballots: Iterable[SignedBallot]) -> dict[str, Any]:
+        """Relay several signed ballots in one transaction (multicall): all are counted or none.
+
+        The contract refuses with the first failing ballot's error, as `cast_vote_by_sig`.
+        """
+        calls = [HexBytes(self.contract.encode_abi("castVoteBySig", args=self._ballot_args(ballot)))
+                 for ballot in ballots]
+        return self._tx("multicall", calls)
+
+    def record_meeting(self, proposal: SignedProposal, ballots: Iterable[SignedMeetingBallot]) -> dict[str, Any]:
+        """recordMeeting: a meeting's decision in one transaction (anyone may send it): create `proposal`, count
+        the `ballots` in order, and execute it if they decide it. All or nothing.
+
+        The contract refuses as `propose_by_sig`, then per ballot with BoardExpiredSignature,
+        BoardInvalidSignature, BoardInvalidVoteType, BoardNotEligible or BoardAlreadyVoted, then as `execute`.
+        """
+        return self._tx("recordMeeting", proposal.action.as_tuple(), proposal.title, proposal.document_hash,
+                        to_checksum_address(proposal.proposer), proposal.deadline, proposal.signature,
+                        [(int(ballot.support), ballot.reason, to_checksum_address(ballot.voter), int(ballot.deadline),
+                          bytes(ballot.signature)) for ballot in ballots])
+
+    def recuse(self, proposal_id: int, reason: str) -> dict[str, Any]:
+        """recuse as the sender.
+
+        The contract refuses with BoardUnknownProposal, BoardUnexpectedProposalState, BoardNotEligible,
+        BoardAlreadyRecused or BoardAlreadyVoted.
+        """
+        return self._tx("recuse", int(proposal_id), reason)
+
+    def recuse_by_sig(self, signed: SignedRecusal) -> dict[str, Any]:
+        """recuseBySig: relay `signed.member`'s signed recusal.
+
+        The contract refuses with BoardExpiredSignature or BoardInvalidSignature, then as `recuse`.
+        """
+        return self._tx("recuseBySig", signed.proposal_id, signed.reason, to_checksum_address(signed.member),
+                        signed.deadline, signed.signature)
+
+    def execute(self, proposal_id: int, action: Action, document_hash: bytes) -> dict[str, Any]:
+        """execute: apply succeeded proposal `proposal_id` (anyone may send it).
+
+        The contract refuses with BoardUnknownProposal, BoardUnexpectedProposalState, BoardActionMismatch,
+        the action's own errors (BoardAlreadyMember, BoardNotMember, BoardLastMember, ...) or the
+        registry's (RegistryIssuerAlreadyAccredited, RegistryIssuerNotAccredited).
+        """
+        return self._tx("execute", int(proposal_id), action.as_tuple(), bytes(document_hash))
+
+    # ---------------------------------------------------------------- receipts
+
+    def events(self, receipt: TxReceipt, name: str) -> list[BoardEvent]:
+        """The board's `name` events in `receipt` (other contracts' logs are skipped)."""
+        event = getattr(self.contract.events, name)()
+        return [BoardEvent(name, dict(item["args"]), int(item["logIndex"]))
+                for item in event.process_receipt(receipt, errors=DISCARD) if item["address"] == self.address]
+
+    def created_proposal_id(self, receipt: TxReceipt) -> int:
+        """The id of the proposal a propose/proposeBySig transaction created.
+
+        :raises ValueError: the receipt holds no ProposalCreated of this board.
+        """
+        created = self.events(receipt, "ProposalCreated")
+        if not created:
+            raise ValueError("the transaction created no proposal")
+        return int(created[0].args["proposalId"])
+
+    # ---------------------------------------------------------------- plumbing
+
+    @staticmethod
+    def _ballot_args(signed: SignedBallot) -> list[Any]:
+        return [int(signed.proposal_id), int(signed.support), signed.reason, to_checksum_address(signed.voter),
+                int(signed.deadline), bytes(signed.signature)]
+
+    def _tx(self, name: str, *args: Any) -> dict[str, Any]:
+        return {"to": self.address, "data": self.contract.encode_abi(name, args=list(args))}
+
+    def _rejected(self, exc: ContractLogicError) -> Exception:
+        decoded = decode_revert(exc, self._artifact.error_abis())
+        if decoded is None:
+            return exc
+        return ChainRejected(decoded)
+
+    def _view(self, name: str, *args: Any) -> Any:
+        try:
+            return getattr(self.contract.functions, name)(*args).call()
+        except BadFunctionCallOutput as exc:
+            raise ChainUnavailable(f"no HubBoard at {self.address} on chain {self.chain_id}") from exc
+        except ContractLogicError as exc:
+            raise self._rejected(exc) from exc
+        except (OSError, Web3Exception, ValueError) as exc:
+            raise ChainUnavailable(f"the chain node could not answer {name}: {exc}") from exc
+
+
+def _proposal(proposal_id: int, raw: Sequence[Any]) -> Proposal:
+    (kind, state, proposal_hash, vote_end, executable_until, quorum_bps, threshold_bps, eligible, for_votes,
+     against_votes, abstain_votes, recusals) = raw
+    return Proposal(id=int(proposal_id), kind=ActionKind(int(kind)), state=ProposalState(int(state)),
+                    proposal_hash=bytes(proposal_hash), vote_end=int(vote_end),
+                    executable_until=int(executable_until), quorum_bps=int(quorum_bps),
+                    threshold_bps=int(threshold_bps), eligible=int(eligible), for_votes=int(for_votes),
+                    against_votes=int(against_votes), abstain_votes=int(abstain_votes), recusals=int(recusals))

@@ -1,0 +1,106 @@
+"""Revoking a credential: the issuing partner signs an EIP-712 `Revoke` request, the relayer sends revokeBySig.
+
+Reason codes are those of docs/credential-format.md; the API takes them by name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Literal
+
+from service.chain.sender import SendFailed
+from service.credentials.canonical import from_hex32
+from service.credentials.document import format_datetime
+from service.credentials.facts import revocation_reason
+from service.db import models
+from service.db.session import transaction
+from service.errors import ChainRejected, Conflict
+
+if TYPE_CHECKING:
+    from service.hub import Hub
+    from service.issuing.anchoring import Anchorer
+
+REVOKE_TTL = 600  # seconds of chain time a signed revocation request stays valid
+
+ReasonName = Literal["fraud-or-misconduct", "issued-in-error", "superseded", "withdrawn-at-graduates-request",
+                     "requirements-not-met"]
+REASON_CODES: dict[str, int] = {
+    "fraud-or-misconduct": 1,
+    "issued-in-error": 2,
+    "superseded": 3,
+    "withdrawn-at-graduates-request": 4,
+    "requirements-not-met": 5,
+}
+REASON_NAMES = {code: name for name, code in REASON_CODES.items()}
+
+
+def reason_name(code: int | None) -> str | None:
+    """The API's name of a reason code (the number as text when the hub does not name it)."""
+    if code is None:
+        return None
+    return REASON_NAMES.get(code, str(code))
+
+
+@dataclass(frozen=True)
+class Revoked:
+    credential_id: str
+    revoked_at: datetime
+    reason: int
+    tx_hash: str
+
+
+def already_revoked(revoked_at: datetime, reason: int | None) -> Conflict:
+    when = format_datetime(revoked_at if revoked_at.tzinfo else revoked_at.replace(tzinfo=UTC))
+    why = f" ({revocation_reason(reason)})" if reason else ""
+    return Conflict(f"this credential was already revoked on {when}{why}", revoked_at=when,
+                    reason=reason_name(reason))
+
+
+def revoke(hub: Hub, anchorer: Anchorer, credential_id: str, reason: int) -> Revoked:
+    """Revoke the (anchored) credential `credential_id` on chain and record it.
+
+    The caller has checked that the credential exists, is anchored and belongs to the calling partner.
+
+    :raises Conflict: it was revoked already (the time and reason say when and why).
+    :raises ChainRejected: the registry refuses (e.g. RegistryUnauthorizedRevoker).
+    :raises ChainUnavailable: the chain does not answer.
+    """
+    with hub.sessions() as session:
+        row = session.get(models.Credential, credential_id)
+        assert row is not None
+        issuer, digest = row.issuer_address, from_hex32(row.digest)
+        proof = row.document["proof"]
+        root, path = from_hex32(proof["merkleRoot"]), [from_hex32(node) for node in proof["merklePath"]]
+    registry = anchorer.registry
+    with anchorer.signing_as(issuer):
+        key = hub.signers.for_address(issuer)
+        request = registry.revoke_request(root, digest, reason, issuer, deadline=anchorer.chain_time() + REVOKE_TTL)
+        try:
+            receipt = hub.relayer.send(registry.revoke_by_sig_tx(request, request.sign(key.key), path))
+        except ChainRejected as exc:
+            if exc.revert.name == "RegistryAlreadyRevoked":
+                on_chain = registry.revocation(root, digest)
+                moment = datetime.fromtimestamp(on_chain.revoked_at, UTC)
+                _record(hub, credential_id, moment, on_chain.reason)
+                raise already_revoked(moment, on_chain.reason) from exc
+            raise
+        except SendFailed as exc:  # mined but reverted: revoked meanwhile by another request
+            on_chain = registry.revocation(root, digest)
+            if on_chain.revoked:
+                moment = datetime.fromtimestamp(on_chain.revoked_at, UTC)
+                _record(hub, credential_id, moment, on_chain.reason)
+                raise already_revoked(moment, on_chain.reason) from exc
+            raise Conflict(f"the revocation transaction failed: {exc}; try again", tx_hash=exc.tx_hash) from exc
+    hub.verification_cache.clear()  # POST /verify must not answer from before the revocation
+    moment = datetime.fromtimestamp(int(hub.w3.eth.get_block(receipt["blockNumber"])["timestamp"]), UTC)
+    _record(hub, credential_id, moment, reason)
+    return Revoked(credential_id, moment, reason, "0x" + bytes(receipt["transactionHash"]).hex())
+
+
+def _record(hub: Hub, credential_id: str, moment: datetime, reason: int) -> None:
+    with transaction(hub.sessions) as session:
+        row = session.get(models.Credential, credential_id)
+        if row is not None and row.revoked_at is None:
+            row.revoked_at = moment
+            row.revocation_reason = reason

@@ -1,0 +1,137 @@
+"""`hub keys create|list|revoke` through typer's CliRunner, on a temporary SQLite database (HUB_DATABASE_URL)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from service.auth import Role, authenticate
+from service.cli import app
+from service.db.migrate import migrate
+from service.db.models import ApiKey
+from service.db.session import make_engine, make_sessionmaker
+from service.errors import Unauthenticated
+
+HANZE = "Hanzehogeschool Groningen"
+HANZE_ISSUER = "0x1CBd3b2770909D4e10f157cABC84C7264073C9Ec"
+TVM_MEMBER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'keys.db'}"
+
+
+@pytest.fixture
+def runner(database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.chdir(tmp_path)  # no .env of the machine
+    return CliRunner(env={"HUB_DATABASE_URL": database, "COLUMNS": "200"})
+
+
+def keys(runner: CliRunner, *args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, ["keys", *args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def readable(text: str) -> str:
+    """The words of `text`, without the box rich may draw and wrap around a usage error."""
+    return " ".join(text.translate({ord(char): " " for char in "│╭╮╰╯─"}).split())
+
+
+def stored(database: str) -> list[ApiKey]:
+    engine = make_engine(database)
+    try:
+        migrate(engine)  # a refused command may not have created the database
+        with make_sessionmaker(engine)() as session:
+            return list(session.scalars(select(ApiKey).order_by(ApiKey.id)))
+    finally:
+        engine.dispose()
+
+
+def test_create_prints_the_key_once_with_how_to_use_it(runner: CliRunner, database: str) -> None:
+    code, out, _ = keys(runner, "create", "--role", "issuer", "--name", HANZE, "--address", HANZE_ISSUER.lower())
+    assert code == 0
+    token = next(line for line in out.splitlines() if line.startswith("hub_"))
+    assert f"Authorization: Bearer {token}" in out
+    assert f"Created API key 1 (issuer) for {HANZE}, account {HANZE_ISSUER}" in out  # checksummed
+    [record] = stored(database)
+    assert (record.role, record.name, record.address) == ("issuer", HANZE, HANZE_ISSUER)
+    assert token not in (record.key_hash, record.prefix) and token.startswith(record.prefix)
+    engine = make_engine(database)
+    with make_sessionmaker(engine)() as session:
+        principal = authenticate(session, f"Bearer {token}")
+    engine.dispose()
+    assert (principal.role, principal.name, principal.address) == (Role.ISSUER, HANZE, HANZE_ISSUER)
+
+
+def test_create_quiet_prints_only_the_key(runner: CliRunner) -> None:
+    code, out, _ = keys(runner, "create", "--role", "admin", "--name", "Stichting IT Hub Hoogeveen", "-q")
+    assert code == 0 and out.count("\n") == 1 and out.startswith("hub_")
+
+
+def test_list_shows_every_key_without_the_keys(runner: CliRunner) -> None:
+    code, out, _ = keys(runner, "list")
+    assert code == 0 and "No API keys yet" in out
+    _, admin_out, _ = keys(runner, "create", "--role", "admin", "--name", "Stichting IT Hub Hoogeveen")
+    keys(runner, "create", "--role", "member", "--name", "TVM verzekeringen", "--address", TVM_MEMBER)
+    keys(runner, "revoke", "1")
+    code, out, _ = keys(runner, "list")
+    assert code == 0
+    for header in ("id", "role", "name", "address", "prefix", "created", "revoked"):
+        assert header in out
+    lines = {line.split("│")[1].strip(): line for line in out.splitlines() if line.startswith("│")}
+    assert "admin" in lines["1"] and "Stichting IT Hub Hoogeveen" in lines["1"]
+    assert lines["1"].count("UTC") == 2  # created and revoked
+    assert "member" in lines["2"] and TVM_MEMBER in lines["2"] and lines["2"].count("UTC") == 1
+    token = next(line for line in admin_out.splitlines() if line.startswith("hub_"))
+    assert token not in out and token[:10] + "…" in out
+
+
+def test_revoke_makes_the_key_unusable(runner: CliRunner, database: str) -> None:
+    _, out, _ = keys(runner, "create", "--role", "member", "--name", "TVM verzekeringen", "--address", TVM_MEMBER)
+    token = next(line for line in out.splitlines() if line.startswith("hub_"))
+    code, out, _ = keys(runner, "revoke", "1")
+    assert code == 0 and "Revoked API key 1 (member, TVM verzekeringen)" in out
+    assert stored(database)[0].revoked_at is not None
+    engine = make_engine(database)
+    with make_sessionmaker(engine)() as session, pytest.raises(Unauthenticated, match="was revoked"):
+        authenticate(session, f"Bearer {token}")
+    engine.dispose()
+    code, out, _ = keys(runner, "revoke", "1")
+    assert code == 0 and "was already revoked" in out
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    pytest.param(["create", "--role", "boss", "--name", "X"], "'boss' is not one of", id="bad-role"),
+    pytest.param(["create", "--role", "issuer", "--name", HANZE], "needs the issuer's account address",
+                 id="issuer-without-address"),
+    pytest.param(["create", "--role", "member", "--name", "TVM", "--address", "0x1234"],
+                 "needs the member's account address", id="invalid-address"),
+    pytest.param(["create", "--role", "admin", "--name", "Admin", "--address", TVM_MEMBER],
+                 "an admin key has no address", id="admin-with-address"),
+    pytest.param(["create", "--role", "admin", "--name", "  "], "needs the name of its holder", id="blank-name"),
+    pytest.param(["create", "--role", "admin"], "Missing option '--name'", id="missing-name"),
+    pytest.param(["revoke", "7"], "no API key 7", id="unknown-id"),
+    pytest.param(["revoke", "seven"], "Input should be a valid integer", id="id-not-a-number"),
+])
+def test_bad_input_is_a_readable_error_with_exit_2(runner: CliRunner, database: str, args: list[str],
+                                                   message: str) -> None:
+    code, out, err = keys(runner, *args)
+    assert code == 2
+    assert message in readable(out + err)
+    assert "Traceback" not in out + err
+    assert stored(database) == []
+
+
+def test_an_unusable_database_is_a_readable_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    runner = CliRunner(env={"HUB_DATABASE_URL": f"sqlite:///{blocker}/keys.db"})
+    result = runner.invoke(app, ["keys", "list"])
+    assert result.exit_code == 2
+    assert "error: cannot open the database" in result.stderr
+    assert "Traceback" not in result.output
