@@ -25,14 +25,17 @@ import {IHubBoard} from "./IHubBoard.sol";
  *    deadlines and the rules that apply), its ballots (one `uint64` mask per choice and one for
  *    recusals; tallies are popcounts) and the commitment `hashProposal(action, documentHash)`. The
  *    action and title are only in {ProposalCreated}; {execute} is given the action again and checks it
- *    against the commitment, as OpenZeppelin's Governor does with calldata.
+ *    against the commitment, as OpenZeppelin's Governor does with calldata. {recordMeeting} executes
+ *    with the action it was given to create the proposal in the same call: it is given once.
  *  - Eligibility: the membership epoch grows at every addition and removal. A member may vote on a
  *    proposal when it is a member now and was added at or before the proposal's epoch, so a member
  *    added later (even in a seat freed since) cannot vote, and a removed member casts no more votes.
  *
- * Every entry point can be batched with {Multicall-multicall} (a delegatecall to itself per call, so
- * `msg.sender` is the batch's sender): a meeting's decision is one {proposeBySig}, the members'
- * {castVoteBySig} and one {execute} in a single transaction.
+ * A meeting's decision is one {recordMeeting}: the signed proposal, the signed ballots and the execution
+ * go through the same cores as {proposeBySig}, {castVoteBySig} and {execute} (`_propose`, `_castVote`,
+ * `_execute`), in one call. Every entry point can also be batched with {Multicall-multicall} (a
+ * delegatecall to itself per call, so `msg.sender` is the batch's sender), e.g. several {castVoteBySig}
+ * on an existing proposal, or a member's own votes and recusals.
  */
 contract HubBoard is IHubBoard, EIP712, Multicall {
     /// @inheritdoc IHubBoard
@@ -59,6 +62,14 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
     /// @notice The EIP-712 type of a signed ballot.
     bytes32 public constant BALLOT_TYPEHASH = keccak256(
         "Ballot(uint256 proposalId,uint8 support,string reason,address voter,uint256 nonce,uint256 deadline)"
+    );
+
+    /// @notice The EIP-712 type of a ballot signed for {recordMeeting} (with the types it references).
+    bytes32 public constant MEETING_BALLOT_TYPEHASH = keccak256(
+        "MeetingBallot(Action action,bytes32 documentHash,uint8 support,string reason,address voter,uint256 nonce,"
+        "uint256 deadline)"
+        "Action(uint8 kind,address subject,string name,Rules rules)"
+        "Rules(uint16 quorumBps,uint16 majorityBps,uint16 supermajorityBps,uint32 votingPeriod,uint32 executionPeriod)"
     );
 
     /// @notice The EIP-712 type of a signed recusal.
@@ -178,8 +189,7 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
         uint256 deadline,
         bytes calldata signature
     ) external returns (uint256 proposalId) {
-        _checkSignature(proposer, deadline, _hashPropose(action, title, documentHash, proposer, deadline), signature);
-        return _propose(proposer, action, title, documentHash);
+        (proposalId,) = _proposeBySig(action, title, documentHash, proposer, deadline, signature);
     }
 
     /// @inheritdoc IHubBoard
@@ -224,6 +234,24 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
     }
 
     /// @inheritdoc IHubBoard
+    function recordMeeting(
+        Action calldata action,
+        string calldata title,
+        bytes32 documentHash,
+        address proposer,
+        uint256 deadline,
+        bytes calldata signature,
+        MeetingBallot[] calldata ballots
+    ) external returns (uint256 proposalId, ProposalState outcome) {
+        bytes32 actionHash;
+        // The proposal first: its eligibility snapshot is the board before any ballot is counted.
+        (proposalId, actionHash) = _proposeBySig(action, title, documentHash, proposer, deadline, signature);
+        _castMeetingBallots(proposalId, actionHash, documentHash, ballots);
+        // Executed when the ballots decide it, with the action just proposed.
+        outcome = _executeIfSucceeded(proposalId, action);
+    }
+
+    /// @inheritdoc IHubBoard
     function execute(uint256 proposalId, Action calldata action, bytes32 documentHash) external {
         ProposalCore storage core = _proposals[proposalId];
         // Ensure the proposal exists
@@ -237,27 +265,7 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
         bytes32 expected = _proposalHashes[proposalId];
         bytes32 given = hashProposal(action, documentHash);
         if (given != expected) revert BoardActionMismatch(proposalId, expected, given);
-        // Ensure the action still applies (the board may have changed since the proposal was made)
-        _checkAction(action);
-
-        // Checks-effects-interactions: the proposal is executed before the action is applied and the
-        // registry is called, so it can never be executed twice.
-        core.executed = true;
-        emit ProposalExecuted(proposalId, action.kind, action.subject);
-
-        ActionKind kind = action.kind;
-        if (kind == ActionKind.AddMember) {
-            _addMember(action.subject, action.name);
-        } else if (kind == ActionKind.RemoveMember) {
-            _removeMember(action.subject);
-        } else if (kind == ActionKind.AccreditIssuer) {
-            _registry.accreditIssuer(action.subject, action.name);
-        } else if (kind == ActionKind.SuspendIssuer) {
-            _registry.suspendIssuer(action.subject);
-        } else if (kind == ActionKind.ChangeRules) {
-            _setRules(action.rules);
-        }
-        // A Resolution is the document itself: executing it only records the decision.
+        _execute(proposalId, core, action);
     }
 
     // ---------------------------------------------------------------- views
@@ -405,6 +413,61 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
         );
     }
 
+    /// @dev A signed proposal ({proposeBySig}, {recordMeeting}); returns the new id and the action's EIP-712 struct
+    /// hash.
+    function _proposeBySig(
+        Action calldata action,
+        string calldata title,
+        bytes32 documentHash,
+        address proposer,
+        uint256 deadline,
+        bytes calldata signature
+    ) private returns (uint256 proposalId, bytes32 actionHash) {
+        actionHash = _hashAction(action);
+        bytes32 structHash = _hashPropose(actionHash, title, documentHash, proposer, deadline);
+        _checkSignature(proposer, deadline, structHash, signature);
+        proposalId = _propose(proposer, action, title, documentHash);
+    }
+
+    /// @dev Count a meeting's ballots on `proposalId`, just created for the action with struct hash `actionHash`
+    /// and `documentHash`; each ballot as {castVoteBySig} takes one, with the MeetingBallot signature.
+    function _castMeetingBallots(
+        uint256 proposalId,
+        bytes32 actionHash,
+        bytes32 documentHash,
+        MeetingBallot[] calldata ballots
+    ) private {
+        for (uint256 i = 0; i < ballots.length; ++i) {
+            MeetingBallot calldata ballot = ballots[i];
+            // Each field read once: a member of a calldata struct with dynamic members is bounds-checked at every read
+            (uint8 support, string calldata reason, address voter, uint256 deadline) =
+                (ballot.support, ballot.reason, ballot.voter, ballot.deadline);
+            bytes32 structHash = keccak256(
+                abi.encode(
+                    MEETING_BALLOT_TYPEHASH,
+                    actionHash,
+                    documentHash,
+                    support,
+                    keccak256(bytes(reason)),
+                    voter,
+                    _useNonce(voter),
+                    deadline
+                )
+            );
+            _checkSignature(voter, deadline, structHash, ballot.signature);
+            _castVote(proposalId, voter, support, reason);
+        }
+    }
+
+    /// @dev Execute `proposalId`, whose action is `action`, if it has Succeeded; return its state after.
+    function _executeIfSucceeded(uint256 proposalId, Action calldata action) private returns (ProposalState) {
+        ProposalCore storage core = _proposals[proposalId];
+        ProposalState current = _state(core, _ballots[proposalId]);
+        if (current != ProposalState.Succeeded) return current;
+        _execute(proposalId, core, action);
+        return ProposalState.Executed;
+    }
+
     /// @dev Every vote, direct or signed, ends here.
     function _castVote(uint256 proposalId, address voter, uint8 support, string calldata reason) private {
         // Ensure the choice is a VoteType
@@ -433,28 +496,57 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
         view
         returns (uint64 bit, Ballots storage ballots)
     {
-        ProposalCore memory core = _proposals[proposalId];
+        // The fields needed, read together (one SLOAD per slot, no copy of the whole struct to memory)
+        ProposalCore storage core = _proposals[proposalId];
+        (uint48 voteEnd, bool executed, uint32 snapshotEpoch, uint64 eligibleMask) =
+            (core.voteEnd, core.executed, core.snapshotEpoch, core.eligibleMask);
         // Ensure the proposal exists
-        if (core.voteEnd == 0) revert BoardUnknownProposal(proposalId);
+        if (voteEnd == 0) revert BoardUnknownProposal(proposalId);
         ballots = _ballots[proposalId];
-        Ballots memory cast = ballots;
         // Ensure voting is open: not executed and not after voteEnd. A proposal that closed early still
         // takes votes and recusals for the record: they cannot change its outcome (see {IHubBoard}).
-        if (core.executed || block.timestamp > core.voteEnd) {
-            revert BoardUnexpectedProposalState(proposalId, _state(core, cast), ProposalState.Active);
+        if (executed || block.timestamp > voteEnd) {
+            revert BoardUnexpectedProposalState(proposalId, _state(core, ballots), ProposalState.Active);
         }
         MemberInfo storage info = _members[account];
-        bit = uint64(1) << info.seat;
+        (uint8 seat, bool active, uint32 addedEpoch) = (info.seat, info.active, info.addedEpoch);
+        bit = uint64(1) << seat;
         // Ensure the account is a member now, and was one (in this seat) when the proposal was created
-        if (!info.active || info.addedEpoch > core.snapshotEpoch || core.eligibleMask & bit == 0) {
+        if (!active || addedEpoch > snapshotEpoch || eligibleMask & bit == 0) {
             revert BoardNotEligible(proposalId, account);
         }
+        (uint64 recused, uint64 voted) =
+            (ballots.recusedMask, ballots.forMask | ballots.againstMask | ballots.abstainMask);
         // Ensure the member did not recuse itself
-        if (cast.recusedMask & bit != 0) revert BoardAlreadyRecused(proposalId, account);
+        if (recused & bit != 0) revert BoardAlreadyRecused(proposalId, account);
         // Ensure the member did not vote yet
-        if ((cast.forMask | cast.againstMask | cast.abstainMask) & bit != 0) {
-            revert BoardAlreadyVoted(proposalId, account);
+        if (voted & bit != 0) revert BoardAlreadyVoted(proposalId, account);
+    }
+
+    /// @dev Every execution, by {execute} or in a meeting, ends here: `proposalId` has Succeeded and `action` is
+    /// the one proposed.
+    function _execute(uint256 proposalId, ProposalCore storage core, Action calldata action) private {
+        // Ensure the action still applies (the board may have changed since the proposal was made)
+        _checkAction(action);
+
+        // Checks-effects-interactions: the proposal is executed before the action is applied and the
+        // registry is called, so it can never be executed twice.
+        core.executed = true;
+        emit ProposalExecuted(proposalId, action.kind, action.subject);
+
+        ActionKind kind = action.kind;
+        if (kind == ActionKind.AddMember) {
+            _addMember(action.subject, action.name);
+        } else if (kind == ActionKind.RemoveMember) {
+            _removeMember(action.subject);
+        } else if (kind == ActionKind.AccreditIssuer) {
+            _registry.accreditIssuer(action.subject, action.name);
+        } else if (kind == ActionKind.SuspendIssuer) {
+            _registry.suspendIssuer(action.subject);
+        } else if (kind == ActionKind.ChangeRules) {
+            _setRules(action.rules);
         }
+        // A Resolution is the document itself: executing it only records the decision.
     }
 
     /// @dev Consume `owner`'s current nonce and return it.
@@ -484,9 +576,10 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
         ) revert BoardInvalidSignature(signer);
     }
 
-    /// @dev The EIP-712 struct hash of a signed proposal; consumes `proposer`'s nonce.
+    /// @dev The EIP-712 struct hash of a signed proposal of the action with struct hash `actionHash`; consumes
+    /// `proposer`'s nonce.
     function _hashPropose(
-        Action calldata action,
+        bytes32 actionHash,
         string calldata title,
         bytes32 documentHash,
         address proposer,
@@ -495,7 +588,7 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
         return keccak256(
             abi.encode(
                 PROPOSE_TYPEHASH,
-                _hashAction(action),
+                actionHash,
                 keccak256(bytes(title)),
                 documentHash,
                 proposer,

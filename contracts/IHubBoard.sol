@@ -21,11 +21,14 @@ import {ICredentialRegistry} from "./ICredentialRegistry.sol";
  *
  * Members need no ether: a proposal, a ballot and a recusal can each be made directly or signed
  * (EIP-712, readable in a wallet) and relayed by anyone ({proposeBySig}, {castVoteBySig},
- * {recuseBySig}). The board contract also batches any of its calls in one transaction with
+ * {recuseBySig}). A decision taken in a meeting is put on chain in one transaction paid by the
+ * relayer, {recordMeeting}: the proposer's signed proposal and the members' ballots, signed for the
+ * proposal's content (it has no id yet), then its execution when the ballots decide it. The board
+ * contract also batches any of its calls in one transaction with
  * `multicall(bytes[] data) returns (bytes[] results)` (OpenZeppelin Multicall, not declared here: each
  * call is made as if sent directly, with the same `msg.sender`; all succeed or the batch reverts with
- * the first failing call's error, bubbled up unchanged). A decision taken in a meeting is put on chain in one transaction paid by
- * the relayer: {proposeBySig}, every member's {castVoteBySig} and {execute}.
+ * the first failing call's error, bubbled up unchanged), e.g. to relay several {castVoteBySig} on an
+ * existing proposal.
  *
  * Outcome, with the rules in force when the proposal was created (`eligible` is the number of members
  * at creation, fixed then; `recused` the members that recused themselves; `remaining` the eligible
@@ -107,6 +110,15 @@ interface IHubBoard {
     struct Member {
         address account;
         string name;
+    }
+
+    /// @notice A member's ballot in a meeting, signed for {recordMeeting} (EIP-712 `MeetingBallot`, see there).
+    struct MeetingBallot {
+        uint8 support; // a {VoteType}
+        string reason; // may be empty
+        address voter;
+        uint256 deadline; // last second (block timestamp) the signature is valid
+        bytes signature; // the voter's signature: 65 bytes (r, s, v) of its key, or what its ERC-1271 wallet accepts
     }
 
     /// @notice A proposal as stored, with its tally.
@@ -227,11 +239,10 @@ interface IHubBoard {
      * (nested structs encoded as EIP-712 prescribes; strings hashed as keccak256(bytes(s)); `kind` is
      * the {ActionKind} as uint8). Supports ERC-1271 contract wallets.
      *
-     * In a `multicall` the new id is the call's return value. Ballots that go in the same batch must be
-     * signed before it exists: they name the id it will get, `proposalCount() + 1` when the batch runs.
-     * Such a ballot is bound to that id, not to this proposal: should another proposal take the id
-     * first, the batch fails at {execute} ({BoardActionMismatch}), but the ballots stay valid for the
-     * other proposal until their deadline or their signer's next signature. Give them a short deadline.
+     * To vote on the proposal in the same transaction, use {recordMeeting} with the same signed proposal:
+     * its ballots name the proposal's content. A {castVoteBySig} ballot names a proposal id, which a
+     * proposal relayed in the same `multicall` does not have yet when the ballot is signed; a ballot
+     * signed for the id it is expected to get would count on whichever proposal takes that id.
      * @return proposalId sequential, from 1
      * @dev Reverts with {BoardExpiredSignature} (block timestamp after `deadline`) or
      * {BoardInvalidSignature}, then as {propose} ({BoardUnauthorizedMember} when `proposer` is not a
@@ -261,7 +272,8 @@ interface IHubBoard {
      * it. EIP-712 domain as {proposeBySig}; type
      * `Ballot(uint256 proposalId,uint8 support,string reason,address voter,uint256 nonce,uint256 deadline)`
      * (`reason` hashed as keccak256(bytes(reason))). Supports ERC-1271 contract wallets. Several ballots
-     * are relayed in one transaction with `multicall`.
+     * on an existing proposal are relayed in one transaction with `multicall`; ballots taken before the
+     * proposal exists go with it in {recordMeeting}.
      * @dev Reverts with {BoardExpiredSignature} (block timestamp after `deadline`) or
      * {BoardInvalidSignature}, then as {castVote}. The nonce is consumed.
      */
@@ -299,6 +311,53 @@ interface IHubBoard {
         uint256 deadline,
         bytes calldata signature
     ) external;
+
+    /**
+     * @notice Record a decision taken in a meeting, in one transaction that anyone may relay: create the
+     * proposal `proposer` signed, count the members' `ballots` on it in the order given, and, if the
+     * ballots decide it (its state is then Succeeded), execute it. All of it happens, or nothing.
+     *
+     * The proposal is exactly as {proposeBySig} makes it, from the same signed `Propose` (which either
+     * function accepts once). It is created first, so its eligibility snapshot is the board before the
+     * ballots: every voter must have been a member then. Each ballot is then taken as {castVoteBySig}
+     * takes one, with the signature below, and counted as {castVote} counts it; the outcome rules are
+     * those of any proposal (see {IHubBoard}). When the ballots do not decide the proposal (Active), it
+     * stays open for the votes and recusals of the members that were not there, and is executed later
+     * with {execute}; when they defeat it, it stays Defeated. Execution is that of {execute}, with the
+     * action given here: a failing action (e.g. the registry's `RegistryIssuerAlreadyAccredited`)
+     * reverts the whole meeting, and no nonce is consumed.
+     *
+     * A ballot is signed before the proposal exists and names its content, not an id: EIP-712 domain as
+     * {proposeBySig}; type
+     * `MeetingBallot(Action action,bytes32 documentHash,uint8 support,string reason,address voter,uint256 nonce,uint256 deadline)Action(uint8 kind,address subject,string name,Rules rules)Rules(uint16 quorumBps,uint16 majorityBps,uint16 supermajorityBps,uint32 votingPeriod,uint32 executionPeriod)`
+     * (`action` and `documentHash` as in the `Propose` and {hashProposal}, encoded as there; `reason`
+     * hashed as keccak256(bytes(reason))), so a wallet shows the decision voted on. Such a ballot counts
+     * only on a proposal of that very action and document, created in the same call: not on a proposal
+     * of other content, and never on an existing proposal (only this function accepts it). It is not
+     * bound to the proposer, the title or the `Propose` signature: it is its voter's vote on that
+     * decision, whoever proposes it. Supports ERC-1271 contract wallets.
+     *
+     * Nonces: the proposal consumes the proposer's current nonce, then each ballot its voter's next one,
+     * in the order given (a proposer that also votes signs its ballot with the nonce after its proposal's).
+     * Replaying a meeting, or any of its signatures, is refused ({BoardInvalidSignature}).
+     * @param ballots the members' ballots, in the order they are counted (may be empty: then as {proposeBySig})
+     * @return proposalId the new proposal, sequential from 1
+     * @return outcome the proposal's state after the call: Executed, Defeated or Active
+     * @dev Reverts as {proposeBySig} for the proposal; then, per ballot, with {BoardExpiredSignature} or
+     * {BoardInvalidSignature}, then {BoardInvalidVoteType}, {BoardNotEligible} or {BoardAlreadyVoted} (a
+     * voter with two ballots, signed with consecutive nonces) as {castVote}; then as {execute} for the
+     * action itself. Emits {ProposalCreated}, one {VoteCast} per ballot, and when executed
+     * {ProposalExecuted} and the action's own event: the events of the separate calls, in the same order.
+     */
+    function recordMeeting(
+        Action calldata action,
+        string calldata title,
+        bytes32 documentHash,
+        address proposer,
+        uint256 deadline,
+        bytes calldata signature,
+        MeetingBallot[] calldata ballots
+    ) external returns (uint256 proposalId, ProposalState outcome);
 
     /**
      * @notice Apply the succeeded decision `proposalId`; `action` and `documentHash` must be the proposed

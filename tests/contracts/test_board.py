@@ -7,7 +7,7 @@ default rules below, governing a real CredentialRegistry deployed with the board
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from eth_account import Account
@@ -19,6 +19,8 @@ from web3.logs import DISCARD
 from web3.types import TxReceipt
 from web3.utils.address import get_create_address
 
+from service.chain.board import Action as ClientAction
+from service.chain.board import BoardClient, VoteType
 from service.chain.deployment import deploy_contract
 from tests.chain import advance_time, latest_timestamp, reverts
 
@@ -81,6 +83,19 @@ PROPOSE_TYPES = {
         for name, kind in zip(RULES_FIELDS, ["uint16", "uint16", "uint16", "uint32", "uint32"], strict=True)
     ],
 }
+MEETING_BALLOT_TYPES = {
+    "MeetingBallot": [
+        {"name": "action", "type": "Action"},
+        {"name": "documentHash", "type": "bytes32"},
+        {"name": "support", "type": "uint8"},
+        {"name": "reason", "type": "string"},
+        {"name": "voter", "type": "address"},
+        {"name": "nonce", "type": "uint256"},
+        {"name": "deadline", "type": "uint256"},
+    ],
+    "Action": PROPOSE_TYPES["Action"],
+    "Rules": PROPOSE_TYPES["Rules"],
+}
 RECUSAL_TYPES = {
     "Recusal": [
         {"name": "proposalId", "type": "uint256"},
@@ -95,6 +110,8 @@ PROPOSE_TYPE = ("Propose(Action action,string title,bytes32 documentHash,address
                 "uint256 deadline)Action(uint8 kind,address subject,string name,Rules rules)Rules(uint16 quorumBps,"
                 "uint16 majorityBps,uint16 supermajorityBps,uint32 votingPeriod,uint32 executionPeriod)")
 RECUSAL_TYPE = "Recusal(uint256 proposalId,string reason,address member,uint256 nonce,uint256 deadline)"
+MEETING_BALLOT_TYPE = ("MeetingBallot(Action action,bytes32 documentHash,uint8 support,string reason,address voter,"
+                       "uint256 nonce,uint256 deadline)" + PROPOSE_TYPE[PROPOSE_TYPE.index("Action("):])
 
 
 # ---------------------------------------------------------------- actions
@@ -137,6 +154,13 @@ def send(fn: Any, sender: LocalAccount | str) -> TxReceipt:
     """Transact `fn` from an unlocked node account and wait for the successful receipt."""
     address = sender if isinstance(sender, str) else sender.address
     receipt = fn.w3.eth.wait_for_transaction_receipt(fn.transact({"from": address}))
+    assert receipt["status"] == 1
+    return receipt
+
+
+def send_raw(w3: Web3, tx: dict[str, Any], sender: LocalAccount) -> TxReceipt:
+    """Transact a built tx dict ({"to", "data"}) from an unlocked node account and wait for the successful receipt."""
+    receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction(cast(Any, {**tx, "from": sender.address})))
     assert receipt["status"] == 1
     return receipt
 
@@ -276,6 +300,30 @@ class Board:
         message = {"proposalId": proposal_id, "reason": reason, "member": member}
         deadline, signature = self._sign(key, RECUSAL_TYPES, message, member, nonce, deadline, chain_id, contract)
         return (proposal_id, reason, member, deadline, signature)
+
+    def sign_meeting_ballot(self, key: LocalAccount, action: tuple[Any, ...], support: int, *,
+                            document: bytes = DOCUMENT, reason: str = "", voter: str | None = None,
+                            nonce: int | None = None, deadline: int | None = None, chain_id: int | None = None,
+                            contract: str | None = None) -> tuple[Any, ...]:
+        """`key`'s ballot on the proposal of `action` and `document` (not on an id), as a MeetingBallot."""
+        voter = voter or key.address
+        message = {"action": action_message(action), "documentHash": document, "support": support, "reason": reason,
+                   "voter": voter}
+        deadline, signature = self._sign(key, MEETING_BALLOT_TYPES, message, voter, nonce, deadline, chain_id,
+                                         contract)
+        return (support, reason, voter, deadline, signature)
+
+    def meeting(self, action: tuple[Any, ...], supports: list[int], *, document: bytes = DOCUMENT,
+                chair: LocalAccount | None = None) -> tuple[Any, ...]:
+        """recordMeeting's arguments: `chair` (default: the first member) signs the proposal, member i signs a
+        ballot supports[i] (reason "Akkoord" when For), the chair with the nonce after its proposal's."""
+        chair = chair or self.members[0]
+        proposal = self.sign_proposal(chair, action, document=document)
+        ballots = [self.sign_meeting_ballot(member, action, support, document=document,
+                                            reason="Akkoord" if support == FOR else "",
+                                            nonce=self.fn.nonces(member.address).call() + (member is chair))
+                   for member, support in zip(self.members, supports, strict=False)]
+        return (*proposal, ballots)
 
     def call(self, function: str, *args: Any) -> bytes:
         """The calldata of `function(*args)`, for multicall."""
@@ -943,12 +991,14 @@ def test_multicall_calls_as_its_sender(board: Board, relayer: LocalAccount) -> N
 
 def test_signed_types_are_the_documented_eip712_types(board: Board) -> None:
     """The contract's type hashes are those of IHubBoard's type strings, and eth-account (as a wallet) encodes a
-    proposal as EIP-712 nests structs: the Action's struct hash, holding the Rules' struct hash."""
+    proposal and a meeting ballot as EIP-712 nests structs: the Action's struct hash, holding the Rules' struct
+    hash."""
     action_type, rules_type = PROPOSE_TYPE[PROPOSE_TYPE.index("Action("):], PROPOSE_TYPE[PROPOSE_TYPE.index("Rules("):]
     assert board.fn.PROPOSE_TYPEHASH().call() == Web3.keccak(text=PROPOSE_TYPE)
     assert board.fn.ACTION_TYPEHASH().call() == Web3.keccak(text=action_type)
     assert board.fn.RULES_TYPEHASH().call() == Web3.keccak(text=rules_type)
     assert board.fn.RECUSAL_TYPEHASH().call() == Web3.keccak(text=RECUSAL_TYPE)
+    assert board.fn.MEETING_BALLOT_TYPEHASH().call() == Web3.keccak(text=MEETING_BALLOT_TYPE)
     encode = board.w3.codec.encode
     domain_separator = Web3.keccak(encode(["bytes32", "bytes32", "bytes32", "uint256", "address"], [
         Web3.keccak(text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
@@ -968,6 +1018,15 @@ def test_signed_types_are_the_documented_eip712_types(board: Board) -> None:
                    "nonce": nonce, "deadline": deadline}
         signable = encode_typed_data(domain_data=board.domain(), message_types=PROPOSE_TYPES, message_data=message)
         assert (signable.header, signable.body) == (domain_separator, struct_hash)
+        # A meeting ballot nests the same Action struct hash.
+        ballot = {"action": action_message(action), "documentHash": DOCUMENT, "support": FOR, "reason": "Akkoord",
+                  "voter": proposer, "nonce": nonce, "deadline": deadline}
+        signable = encode_typed_data(domain_data=board.domain(), message_types=MEETING_BALLOT_TYPES,
+                                     message_data=ballot)
+        assert signable.body == Web3.keccak(encode(
+            ["bytes32", "bytes32", "bytes32", "uint8", "bytes32", "address", "uint256", "uint256"],
+            [Web3.keccak(text=MEETING_BALLOT_TYPE), action_hash, DOCUMENT, FOR, Web3.keccak(text="Akkoord"), proposer,
+             nonce, deadline]))
     recusal = {"proposalId": 7, "reason": "Belang", "member": proposer, "nonce": nonce, "deadline": deadline}
     signable = encode_typed_data(domain_data=board.domain(), message_types=RECUSAL_TYPES, message_data=recusal)
     assert signable.body == Web3.keccak(encode(["bytes32", "uint256", "bytes32", "address", "uint256", "uint256"], [
@@ -1116,7 +1175,7 @@ def test_recuse_by_sig_replay_refused(board: Board, relayer: LocalAccount, outsi
     assert board.fn.nonces(member.address).call() == 1
 
 
-# ---------------------------------------------------------------- a meeting's decision in one transaction
+# ---------------------------------------------------------------- a meeting's decision as a multicall (ballots by id)
 
 
 def meeting_batch(board: Board, action: tuple[Any, ...], supports: list[int],
@@ -1165,6 +1224,22 @@ def test_multicall_meeting_decision_in_one_transaction(board: Board, relayer: Lo
     assert [board.w3.eth.get_balance(m.address) for m in board.members] == balances  # the relayer paid
 
 
+def test_multicall_ballots_for_a_predicted_id_count_on_whichever_proposal_takes_it(board: Board,
+                                                                                relayer: LocalAccount,
+                                                                                issuer: LocalAccount) -> None:
+    """Why a meeting goes through recordMeeting: a castVoteBySig ballot names an id, not a content. Ballots signed
+    for the id a batch expects are counted on another proposal that takes the id first."""
+    action = accredit(issuer.address)
+    proposal_id, calls = meeting_batch(board, action, [FOR] * 7)
+    other = board.propose(resolution(), proposer=board.members[6])  # takes the expected id first
+    assert other == proposal_id
+    with reverts(board.contract, "BoardActionMismatch", proposalId=proposal_id):
+        board.fn.multicall(calls).transact({"from": relayer.address})
+    ballots = calls[2:-1]  # the members' castVoteBySig after the chair's (its nonce follows the unused proposal's)
+    send(board.fn.multicall(ballots), relayer)
+    assert board.tally(other) == (6, 0, 0, 0) and board.state(other) == SUCCEEDED
+
+
 def test_multicall_meeting_with_a_failing_step_changes_nothing(board: Board, relayer: LocalAccount,
                                                                issuer: LocalAccount) -> None:
     action = accredit(issuer.address)
@@ -1180,6 +1255,281 @@ def test_multicall_meeting_with_a_failing_step_changes_nothing(board: Board, rel
     # The same signatures go through in a corrected batch.
     send(board.fn.multicall(calls[:-1] + [board.call("execute", proposal_id, action, DOCUMENT)]), relayer)
     assert board.state(proposal_id) == EXECUTED
+
+
+# ---------------------------------------------------------------- a meeting's decision: recordMeeting
+
+
+def test_record_meeting_decides_and_executes_in_one_transaction(board: Board, relayer: LocalAccount,
+                                                                issuer: LocalAccount) -> None:
+    action = accredit(issuer.address)
+    assert board.fn.isMember(relayer.address).call() is False
+    balances = [board.w3.eth.get_balance(m.address) for m in board.members]
+    meeting = board.meeting(action, [FOR] * 7)
+    assert board.fn.recordMeeting(*meeting).call({"from": relayer.address}) == [1, EXECUTED]
+
+    receipt = send(board.fn.recordMeeting(*meeting), relayer)
+    assert receipt["from"] == relayer.address
+    created = one_event(board.contract, "ProposalCreated", receipt)
+    assert (created["proposalId"], created["proposer"], created["action"], created["title"],
+            created["documentHash"], created["eligible"]) == (1, board.members[0].address, action, TITLE, DOCUMENT, 7)
+    # Every member's vote is on record, also those after the fourth For had decided it.
+    assert [(e["proposalId"], e["voter"], e["support"], e["reason"])
+            for e in events(board.contract, "VoteCast", receipt)] == [
+        (1, m.address, FOR, "Akkoord") for m in board.members]
+    assert one_event(board.contract, "ProposalExecuted", receipt) == {
+        "proposalId": 1, "kind": ACCREDIT_ISSUER, "subject": issuer.address}
+    assert one_event(board.registry, "IssuerAccredited", receipt) == {"issuer": issuer.address, "name": ISSUER_NAME}
+    # The events of the separate calls, in their order: proposal, ballots, execution, then the registry's.
+    board_topics = {bytes(Web3.keccak(text=signature)): name for name, signature in [
+        ("ProposalCreated", "ProposalCreated(uint256,address,(uint8,address,string,(uint16,uint16,uint16,uint32,"
+                            "uint32)),string,bytes32,uint48,uint48,uint16,uint16,uint8)"),
+        ("VoteCast", "VoteCast(uint256,address,uint8,string)"),
+        ("ProposalExecuted", "ProposalExecuted(uint256,uint8,address)"),
+        ("IssuerAccredited", "IssuerAccredited(address,string)")]}
+    assert [board_topics[bytes(log["topics"][0])] for log in receipt["logs"]] == [
+        "ProposalCreated", *["VoteCast"] * 7, "ProposalExecuted", "IssuerAccredited"]
+    name, accredited, _since = board.registry.functions.issuer(issuer.address).call()
+    assert (name, accredited) == (ISSUER_NAME, True)
+    assert board.state(1) == EXECUTED and board.tally(1) == (7, 0, 0, 0)
+    assert all(board.receipt(1, m.address) == {"eligible": True, "hasVoted": True, "recused": False, "support": FOR}
+               for m in board.members)
+    assert [board.fn.nonces(m.address).call() for m in board.members] == [2, 1, 1, 1, 1, 1, 1]
+    assert [board.w3.eth.get_balance(m.address) for m in board.members] == balances  # the relayer paid
+
+
+@pytest.mark.parametrize("supports, tally", [
+    pytest.param([FOR, FOR, FOR], (3, 0, 0), id="no-quorum"),
+    pytest.param([FOR, FOR, AGAINST, AGAINST, ABSTAIN], (2, 2, 1), id="quorum-but-open"),
+])
+def test_record_meeting_that_does_not_decide_leaves_the_proposal_open(board: Board, relayer: LocalAccount,
+                                                                      issuer: LocalAccount, supports: list[int],
+                                                                      tally: tuple[int, int, int]) -> None:
+    action = accredit(issuer.address)
+    meeting = board.meeting(action, supports)
+    assert board.fn.recordMeeting(*meeting).call({"from": relayer.address}) == [1, ACTIVE]
+    receipt = send(board.fn.recordMeeting(*meeting), relayer)
+    assert len(events(board.contract, "VoteCast", receipt)) == len(supports)
+    assert events(board.contract, "ProposalExecuted", receipt) == []
+    assert events(board.registry, "IssuerAccredited", receipt) == []
+    assert board.state(1) == ACTIVE and board.tally(1) == (*tally, 0)
+    assert board.registry.functions.issuer(issuer.address).call()[1] is False
+    # The members that were not there vote later, directly or signed; then anyone executes.
+    absent = board.members[len(supports):]
+    board.vote(1, absent[0], FOR)
+    send(board.fn.castVoteBySig(*board.sign_ballot(absent[1], 1, FOR)), relayer)
+    assert board.state(1) == SUCCEEDED
+    send(board.fn.execute(1, action, DOCUMENT), relayer)
+    assert board.state(1) == EXECUTED
+    assert board.registry.functions.issuer(issuer.address).call()[1] is True
+
+
+@pytest.mark.parametrize("supports, tally, outcome", [
+    pytest.param([FOR, AGAINST, ABSTAIN, AGAINST, FOR, AGAINST, AGAINST], (2, 4, 1), DEFEATED, id="defeated"),
+    pytest.param([ABSTAIN] * 7, (0, 0, 7), DEFEATED, id="all-abstain"),
+    pytest.param([FOR, AGAINST, FOR, ABSTAIN, AGAINST, FOR, FOR], (4, 2, 1), EXECUTED, id="passed-4-2-1"),
+])
+def test_record_meeting_with_mixed_ballots(board: Board, relayer: LocalAccount, issuer: LocalAccount,
+                                           supports: list[int], tally: tuple[int, int, int], outcome: int) -> None:
+    action = accredit(issuer.address)
+    meeting = board.meeting(action, supports)
+    assert board.fn.recordMeeting(*meeting).call({"from": relayer.address}) == [1, outcome]
+    receipt = send(board.fn.recordMeeting(*meeting), relayer)
+    assert [e["support"] for e in events(board.contract, "VoteCast", receipt)] == supports
+    assert board.tally(1) == (*tally, 0)
+    assert board.state(1) == outcome
+    assert len(events(board.contract, "ProposalExecuted", receipt)) == (outcome == EXECUTED)
+    assert board.registry.functions.issuer(issuer.address).call()[1] is (outcome == EXECUTED)
+    if outcome == DEFEATED:
+        with reverts(board.contract, "BoardUnexpectedProposalState", proposalId=1, current=DEFEATED,
+                     expected=SUCCEEDED):
+            board.fn.execute(1, action, DOCUMENT).transact({"from": relayer.address})
+        advance_time(board.w3, VOTING_PERIOD + 1)
+        assert board.state(1) == DEFEATED
+
+
+def test_record_meeting_without_ballots_is_a_signed_proposal(board: Board, relayer: LocalAccount) -> None:
+    receipt = send(board.fn.recordMeeting(*board.meeting(resolution(), [])), relayer)
+    assert one_event(board.contract, "ProposalCreated", receipt)["proposer"] == board.members[0].address
+    assert board.state(1) == ACTIVE and board.tally(1) == (0, 0, 0, 0)
+
+
+def test_record_meeting_ballot_signed_for_other_content_refused(board: Board, relayer: LocalAccount,
+                                                                issuer: LocalAccount,
+                                                                other_issuer: LocalAccount) -> None:
+    """A meeting ballot names the proposal's action and document: it counts on no other proposal."""
+    action = accredit(issuer.address)
+    *proposal, ballots = board.meeting(action, [FOR] * 7)
+    voter = board.members[3]
+    other_content = [
+        board.sign_meeting_ballot(voter, accredit(other_issuer.address), FOR),  # another issuer
+        board.sign_meeting_ballot(voter, accredit(issuer.address, "Andere naam"), FOR),
+        board.sign_meeting_ballot(voter, suspend(issuer.address), FOR),
+        board.sign_meeting_ballot(voter, action, FOR, document=b"\x01" * 32),  # another document
+    ]
+    tampered = list(ballots[3])
+    tampered[0] = AGAINST  # the relayer flips the choice
+    by_other_key = board.sign_meeting_ballot(board.members[4], action, FOR, voter=voter.address)
+    for ballot in [*other_content, tuple(tampered), by_other_key]:
+        with reverts(board.contract, "BoardInvalidSignature", signer=voter.address):
+            board.fn.recordMeeting(*proposal, [*ballots[:3], ballot, *ballots[4:]]).transact(
+                {"from": relayer.address})
+    # A ballot signed for the id the proposal is expected to get (castVoteBySig's Ballot) does not count here ...
+    by_id = board.sign_ballot(voter, 1, FOR)
+    with reverts(board.contract, "BoardInvalidSignature", signer=voter.address):
+        board.fn.recordMeeting(*proposal, [*ballots[:3], by_id[1:], *ballots[4:]]).transact({"from": relayer.address})
+    # ... and a meeting ballot does not count on an existing proposal.
+    board.propose(action)
+    with reverts(board.contract, "BoardInvalidSignature", signer=voter.address):
+        board.fn.castVoteBySig(1, *ballots[3]).transact({"from": relayer.address})
+    assert board.fn.proposalCount().call() == 1 and board.tally(1) == (0, 0, 0, 0)
+
+
+def test_record_meeting_ballot_of_a_non_member_refused(board: Board, relayer: LocalAccount, issuer: LocalAccount,
+                                                       outsider: LocalAccount) -> None:
+    action = accredit(issuer.address)
+    *proposal, ballots = board.meeting(action, [FOR] * 6)
+    with reverts(board.contract, "BoardNotEligible", proposalId=1, account=outsider.address):
+        board.fn.recordMeeting(*proposal, [*ballots, board.sign_meeting_ballot(outsider, action, FOR)]).transact(
+            {"from": relayer.address})
+    # Nor may a non-member propose: checked before any ballot.
+    with reverts(board.contract, "BoardUnauthorizedMember", account=outsider.address):
+        board.fn.recordMeeting(*board.sign_proposal(outsider, action), ballots[1:]).transact({"from": relayer.address})
+    assert board.fn.proposalCount().call() == 0
+
+
+def test_record_meeting_eligibility_is_the_board_at_creation(board: Board, relayer: LocalAccount,
+                                                             issuer: LocalAccount) -> None:
+    """A member removed before the meeting is recorded cannot vote in it, although it signed its ballot in time."""
+    leaving = board.members[6]
+    action = accredit(issuer.address)
+    *proposal, ballots = board.meeting(action, [FOR] * 7)
+    board.decide(remove_member(leaving.address))  # proposal 1, decided directly: no nonce is used
+    with reverts(board.contract, "BoardNotEligible", proposalId=2, account=leaving.address):
+        board.fn.recordMeeting(*proposal, [ballots[6]]).transact({"from": relayer.address})
+    receipt = send(board.fn.recordMeeting(*proposal, ballots[1:6]), relayer)  # 5 For of 6: decided
+    assert one_event(board.contract, "ProposalExecuted", receipt)["proposalId"] == 2
+    assert board.view(2)["eligible"] == 6
+
+
+def test_record_meeting_duplicate_voter_refused(board: Board, relayer: LocalAccount, issuer: LocalAccount) -> None:
+    action = accredit(issuer.address)
+    *proposal, ballots = board.meeting(action, [FOR] * 4)
+    voter = board.members[2]
+    # The same ballot twice: its nonce is spent by the first, so the copy's signature no longer matches.
+    with reverts(board.contract, "BoardInvalidSignature", signer=voter.address):
+        board.fn.recordMeeting(*proposal, [*ballots, ballots[2]]).transact({"from": relayer.address})
+    # Two ballots of one voter, signed with consecutive nonces: the second is a second vote.
+    second = board.sign_meeting_ballot(voter, action, AGAINST, nonce=1)
+    with reverts(board.contract, "BoardAlreadyVoted", proposalId=1, voter=voter.address):
+        board.fn.recordMeeting(*proposal, [*ballots, second]).transact({"from": relayer.address})
+    assert board.fn.proposalCount().call() == 0
+    assert all(board.fn.nonces(m.address).call() == 0 for m in board.members)
+
+
+def test_record_meeting_expired_signatures_refused(board: Board, relayer: LocalAccount, issuer: LocalAccount) -> None:
+    action = accredit(issuer.address)
+    deadline = latest_timestamp(board.w3) + 60
+    *proposal, ballots = board.meeting(action, [FOR] * 7)
+    late_ballot = board.sign_meeting_ballot(board.members[5], action, FOR, deadline=deadline)
+    late_proposal = board.sign_proposal(board.members[0], action, deadline=deadline)
+    advance_time(board.w3, 120)
+    with reverts(board.contract, "BoardExpiredSignature", deadline=deadline):
+        board.fn.recordMeeting(*proposal, [*ballots[:5], late_ballot, ballots[6]]).transact(
+            {"from": relayer.address})
+    with reverts(board.contract, "BoardExpiredSignature", deadline=deadline):
+        board.fn.recordMeeting(*late_proposal, ballots).transact({"from": relayer.address})
+    assert board.fn.proposalCount().call() == 0
+
+
+def test_record_meeting_replay_refused(board: Board, relayer: LocalAccount, issuer: LocalAccount) -> None:
+    action = resolution()
+    meeting = board.meeting(action, [FOR] * 7)
+    send(board.fn.recordMeeting(*meeting), relayer)
+    # The whole meeting again: the proposal's nonce is spent.
+    with reverts(board.contract, "BoardInvalidSignature", signer=board.members[0].address):
+        board.fn.recordMeeting(*meeting).transact({"from": relayer.address})
+    # The same ballots under a fresh proposal of the same content: their nonces are spent too.
+    fresh = board.sign_proposal(board.members[1], action)
+    with reverts(board.contract, "BoardInvalidSignature", signer=board.members[0].address):
+        board.fn.recordMeeting(*fresh, meeting[-1]).transact({"from": relayer.address})
+    with reverts(board.contract, "BoardInvalidSignature", signer=board.members[2].address):
+        board.fn.recordMeeting(*fresh, [meeting[-1][2]]).transact({"from": relayer.address})
+    # A signed proposal is accepted once, by either proposeBySig or recordMeeting.
+    signed = board.sign_proposal(board.members[3], action)
+    send(board.fn.proposeBySig(*signed), relayer)
+    with reverts(board.contract, "BoardInvalidSignature", signer=board.members[3].address):
+        board.fn.recordMeeting(*signed, []).transact({"from": relayer.address})
+    assert board.fn.proposalCount().call() == 2
+
+
+def test_record_meeting_signatures_for_another_chain_or_contract_refused(board: Board, relayer: LocalAccount,
+                                                                         issuer: LocalAccount) -> None:
+    action = accredit(issuer.address)
+    *proposal, ballots = board.meeting(action, [FOR] * 7)
+    voter, chair = board.members[4], board.members[0]
+    wheres: list[dict[str, Any]] = [{"chain_id": board.w3.eth.chain_id + 1}, {"contract": board.registry.address}]
+    for where in wheres:
+        ballot = board.sign_meeting_ballot(voter, action, FOR, **where)
+        with reverts(board.contract, "BoardInvalidSignature", signer=voter.address):
+            board.fn.recordMeeting(*proposal, [*ballots[:4], ballot, *ballots[5:]]).transact(
+                {"from": relayer.address})
+        with reverts(board.contract, "BoardInvalidSignature", signer=chair.address):
+            board.fn.recordMeeting(*board.sign_proposal(chair, action, **where), ballots).transact(
+                {"from": relayer.address})
+    assert board.fn.proposalCount().call() == 0
+
+
+def test_record_meeting_is_all_or_nothing_when_the_execution_fails(board: Board, relayer: LocalAccount,
+                                                                   issuer: LocalAccount) -> None:
+    action = accredit(issuer.address)
+    board.decide(action)  # accredited already: the meeting's execution will fail in the registry
+    count, nonces = board.fn.proposalCount().call(), [board.fn.nonces(m.address).call() for m in board.members]
+    meeting = board.meeting(action, [FOR] * 7)
+    with reverts(board.registry, "RegistryIssuerAlreadyAccredited", issuer=issuer.address):
+        board.fn.recordMeeting(*meeting).transact({"from": relayer.address})
+    assert board.fn.proposalCount().call() == count
+    assert [board.fn.nonces(m.address).call() for m in board.members] == nonces
+    # The same ballots, fewer of them, do not decide it: the meeting is recorded, the proposal stays open.
+    assert board.fn.recordMeeting(*meeting[:-1], meeting[-1][:3]).call({"from": relayer.address}) == [count + 1, ACTIVE]
+
+
+def test_record_meeting_built_by_the_service_client(board: Board, relayer: LocalAccount, issuer: LocalAccount) -> None:
+    """service.chain.board signs the same MeetingBallot and builds the same recordMeeting call."""
+    client = BoardClient(board.w3, board.contract.address)
+    action = ClientAction.accredit_issuer(issuer.address, ISSUER_NAME)
+    assert action.as_tuple() == accredit(issuer.address)
+    deadline = latest_timestamp(board.w3) + 600
+    chair = board.members[0]
+    proposal = client.sign_proposal(chair, action, TITLE, DOCUMENT, deadline=deadline)
+    ballots = [client.sign_meeting_ballot(member, action, DOCUMENT, VoteType(FOR), "Akkoord", deadline=deadline,
+                                          nonce=1 if member is chair else None)
+               for member in board.members[:4]]
+    assert ballots[1].signature == board.sign_meeting_ballot(board.members[1], accredit(issuer.address), FOR,
+                                                             reason="Akkoord", deadline=deadline)[4]
+    tx = client.record_meeting(proposal, ballots)
+    receipt = send_raw(board.w3, tx, relayer)
+    assert client.created_proposal_id(receipt) == 1
+    assert [e.args["voter"] for e in client.events(receipt, "VoteCast")] == [m.address for m in board.members[:4]]
+    assert board.state(1) == EXECUTED
+
+
+def test_record_meeting_with_an_erc1271_wallet_member(w3: Web3, board: Board, deployer: LocalAccount,
+                                                      wallet_owner: LocalAccount, relayer: LocalAccount) -> None:
+    wallet = deploy_contract(w3, "ERC1271WalletMock", wallet_owner.address, account=deployer)
+    small = deploy_contract(w3, "HubBoard", board.registry.address,
+                            [(deployer.address, "Gemeente Hoogeveen"), (wallet.address, "Multisig Drenthe College")],
+                            RULES, account=deployer)
+    other = Board(small, board.registry, [deployer])
+    action = resolution()
+    proposal = other.sign_proposal(wallet_owner, action, proposer=wallet.address)
+    ballots = [other.sign_meeting_ballot(wallet_owner, action, FOR, voter=wallet.address, nonce=1),
+               other.sign_meeting_ballot(deployer, action, FOR)]
+    receipt = send(small.functions.recordMeeting(*proposal, ballots), relayer)
+    assert one_event(small, "ProposalCreated", receipt)["proposer"] == wallet.address
+    assert [e["voter"] for e in events(small, "VoteCast", receipt)] == [wallet.address, deployer.address]
+    assert other.state(1) == EXECUTED
+    assert small.functions.nonces(wallet.address).call() == 2
 
 
 # ---------------------------------------------------------------- execution
