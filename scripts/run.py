@@ -1,19 +1,21 @@
-"""Start a local chain (or use --rpc), deploy the hub's contracts once, and keep running until Ctrl-C."""
+"""Run the hub on a local chain: start the chain (or use --rpc), deploy once, serve the API until Ctrl-C."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import uvicorn  # noqa: E402
 from web3 import Web3  # noqa: E402
 
 from service.chain.deployment import ensure_deployed  # noqa: E402
 from service.chain.devchain import ChainStartError, DevChain, dev_accounts, is_dev_chain_id, start_chain  # noqa: E402
 from service.demo import DEPLOYER_ACCOUNT, dev_board  # noqa: E402
+from service.main import create_app  # noqa: E402
+from service.settings import Settings  # noqa: E402
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 STATE = {"anvil": DATA / "anvil-state.json", "ganache": DATA / "ganache"}
@@ -25,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     source.add_argument("--chain", choices=["anvil", "ganache"], default="anvil", help="local chain to start")
     source.add_argument("--rpc", help="use this JSON-RPC URL instead of starting a chain")
     parser.add_argument("--chain-port", type=int, default=8545)
+    parser.add_argument("--port", type=int, default=8000, help="port of the API")
     args = parser.parse_args(argv)
 
     node: DevChain | None = None
@@ -45,10 +48,14 @@ def main(argv: list[str] | None = None) -> int:
         deployment, fresh = ensure_deployed(w3, dev_accounts()[DEPLOYER_ACCOUNT], dev_board())
         print(("deployed" if fresh else "reusing") + f": CredentialRegistry {deployment.registry.address}, "
               f"HubBoard {deployment.board.address}")
-        print("Ctrl-C stops everything; the chain state is kept in data/.")
-        while node is None or node.process.poll() is None:
-            time.sleep(0.5)
-        return 1
+        settings = Settings(rpc_url=node.url if node else args.rpc, chain_id=w3.eth.chain_id,
+                            public_url=f"http://127.0.0.1:{args.port}")
+        print(f"API:       http://127.0.0.1:{args.port}/docs")
+        print(f"Health:    http://127.0.0.1:{args.port}/health")
+        print("API keys:  .venv/bin/hub keys create --role admin --name 'Stichting IT Hub Hoogeveen'")
+        print("Ctrl-C stops everything; the chain state and the database are kept in data/.")
+        uvicorn.run(create_app(settings), host="127.0.0.1", port=args.port, log_level="warning")
+        return 0
     except KeyboardInterrupt:
         return 0
     finally:
