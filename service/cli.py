@@ -10,6 +10,15 @@ API keys of the hub service (the database of HUB_DATABASE_URL, migrated first):
     python -m service.cli keys list
     python -m service.cli keys revoke 3
 
+Cohorts, over the hub service's HTTP API with an issuing partner's key (--url/HUB_API_URL, --key/HUB_API_KEY):
+
+    python -m service.cli cohort import docs/examples/cohort.csv --key hub_...   # one batch, one transaction
+    python -m service.cli cohort export BATCH_ID --out cohort/ --key hub_...      # <id>.json + <id>.pdf each
+
+`cohort` exits 0 when done, 1 when the service refuses (its problem detail is printed) or the batch is not
+anchored in time, 2 for unusable input (an unreadable file, a CSV row the service refuses: nothing is
+issued and each bad row is named with its line, an unreachable service).
+
 `verify` exits 0 when the credential is valid, 1 when it is not (a check failed or could not be run),
 2 when the input or the options are unusable (not JSON, larger than the size limit, not a credential
 of this format, an unreadable file, an unreachable node, a --chain-id the node does not have).
@@ -27,7 +36,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -266,7 +275,7 @@ keys_app = typer.Typer(
 app.add_typer(keys_app)
 
 
-class KeyRole(str, Enum):
+class KeyRole(StrEnum):
     admin = "admin"
     issuer = "issuer"
     member = "member"
@@ -388,6 +397,279 @@ def keys_revoke(key_id: Annotated[int, typer.Argument(help="The key's id (see 'h
     else:
         console.print(f"Revoked API key {key_id} ({role}, {holder}) at {_when_text(revoked_at)}: "
                       "requests with it now get 401.")
+
+
+# ---------------------------------------------------------------- hub cohort (over the service's HTTP API)
+
+
+cohort_app = typer.Typer(
+    name="cohort",
+    help="Issue a cohort from a CSV file and export a cohort's credentials (JSON + PDF), over the hub "
+         "service's HTTP API with an issuing partner's key (HUB_API_URL, HUB_API_KEY).",
+    no_args_is_help=True,
+)
+app.add_typer(cohort_app)
+
+COHORT_CSV_HELP = (
+    "The cohort as CSV: a header row, then one row per graduate. Columns: programme_id, email, name "
+    "(required), grade (Dutch scale 1.0-10.0, e.g. 8.5 or \"8,5\"), valid_from, valid_until (ISO dates); "
+    "',' or ';' separated, UTF-8. Sample: docs/examples/cohort.csv.")
+ApiUrl = Annotated[str, typer.Option("--url", envvar="HUB_API_URL", help="The hub service's URL.")]
+ApiKey = Annotated[str, typer.Option("--key", envvar="HUB_API_KEY",
+                                     help="The issuing partner's API key (shown once by 'hub keys create').")]
+
+
+class ApiRefused(Exception):
+    """The service answered with a problem (HTTP 4xx/5xx)."""
+
+    def __init__(self, response: Any) -> None:
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        self.status: int = response.status_code
+        self.body: dict[str, Any] = body if isinstance(body, dict) else {}
+        detail = self.body.get("detail")
+        self.detail = detail if isinstance(detail, str) else (response.text[:500] or response.reason_phrase)
+        super().__init__(self.detail)
+
+
+def _api_client(url: str, key: str, timeout: float) -> Any:
+    import httpx
+
+    if not url.startswith(("http://", "https://")):
+        raise UsageProblem(f"--url {url!r} is not an http(s) URL")
+    if not key.strip():
+        raise UsageProblem("an API key is needed: --key or HUB_API_KEY")
+    return httpx.Client(base_url=url.rstrip("/"), timeout=timeout,
+                        headers={"Authorization": f"Bearer {key.strip()}"})
+
+
+def _api_call(client: Any, method: str, path: str, **kwargs: Any) -> Any:
+    """The response of a successful request; UsageProblem when the service cannot be reached, ApiRefused for
+    a problem answer."""
+    import httpx
+
+    try:
+        response = client.request(method, path, **kwargs)
+    except httpx.TransportError as exc:
+        raise UsageProblem(f"cannot reach the hub service at {client.base_url}: {exc or type(exc).__name__}") \
+            from exc
+    if response.status_code >= 400:
+        raise ApiRefused(response)
+    return response
+
+
+def _refused(console: Console, exc: ApiRefused, what: str) -> NoReturn:
+    title = exc.body.get("title") or "refused"
+    console.print(Text(f"error: {what}: {exc.status} {title}: {exc.detail}", style="red"))
+    raise typer.Exit(EXIT_INVALID)
+
+
+def _progress(console: Console) -> Any:
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+                    TimeElapsedColumn(), console=console, transient=False)
+
+
+def _row_count(data: bytes) -> int:
+    """The data rows of a CSV (after the header, empty lines skipped), for the progress bar only."""
+    lines = [line for line in data.decode("utf-8", errors="replace").splitlines() if line.strip()]
+    return max(len(lines) - 1, 0)
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write `text` to a new file only its owner may read (it holds the graduates' holder tokens)."""
+    import os
+
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+
+
+@cohort_app.command("import")
+def cohort_import(
+    file: Annotated[Path, typer.Argument(help=COHORT_CSV_HELP)],
+    url: ApiUrl = "http://127.0.0.1:8000",
+    key: ApiKey = "",
+    links: Annotated[Path | None, typer.Option(
+        "--links", help="Where to write each graduate's share URL and holder token (CSV, new file; default "
+                        "<FILE stem>-issued-<batch>.csv in the current folder).")] = None,
+    timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds to wait for the anchoring.")] = 120,
+) -> None:
+    """Issue a cohort from CSV: one batch, anchored on chain in one transaction. A bad row refuses the whole
+    import (nothing is issued) and is named with its line. Exit 0 anchored, 1 refused or not anchored,
+    2 unusable input."""
+    import csv
+    import io
+    import time
+
+    console = Console(highlight=False, soft_wrap=True)
+    errors = Console(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        try:
+            data = file.read_bytes()
+        except OSError as exc:
+            raise UsageProblem(f"cannot read {file}: {exc.strerror or exc}") from exc
+        if links is not None and (links.exists() or not links.parent.is_dir()):
+            raise UsageProblem(f"--links {links}: " + ("the file exists (it would lose the holder tokens it holds)"
+                                                       if links.exists() else "its folder does not exist"))
+        client = _api_client(url, key, 60)
+    except UsageProblem as exc:
+        _usage_problem(str(exc), False)
+    rows = _row_count(data)
+    with client, _progress(errors) as progress:
+        try:
+            upload = progress.add_task(f"Checking and storing {rows} rows", total=rows or 1)
+            accepted = _api_call(client, "POST", "/credentials/batch", content=data,
+                                 headers={"Content-Type": "text/csv"}).json()
+            progress.update(upload, completed=rows or 1)
+        except ApiRefused as exc:
+            progress.stop()
+            _cohort_refused(errors, exc, file)
+        except UsageProblem as exc:
+            progress.stop()
+            _usage_problem(str(exc), False)
+        batch_id = accepted["id"]
+        path = links or Path(f"{file.stem}-issued-{batch_id[:8]}.csv")
+        table = io.StringIO()
+        writer = csv.writer(table, lineterminator="\n")
+        writer.writerow(["row", "line", "email", "credential_id", "share_url", "holder_token"])
+        for item in accepted["credentials"]:
+            writer.writerow([item["row"], item["row"] + 1, item["email"], item["id"], item["share_url"],
+                             item["holder_token"]])
+        try:
+            _write_private(path, table.getvalue())
+        except OSError as exc:
+            progress.stop()
+            errors.print(Text(f"error: cannot write {path}: {exc.strerror or exc}; the batch {batch_id} was "
+                              "accepted: its share URLs and holder tokens follow (shown only now)", style="red"))
+            typer.echo(table.getvalue(), err=True)
+            raise typer.Exit(EXIT_INVALID) from None
+        anchoring = progress.add_task("Anchoring on chain (one transaction)", total=1)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                batch = _api_call(client, "GET", f"/batches/{batch_id}").json()
+            except (ApiRefused, UsageProblem) as exc:
+                progress.stop()
+                errors.print(Text(f"error: cannot follow batch {batch_id}: {exc}", style="red"))
+                raise typer.Exit(EXIT_INVALID) from None
+            if batch["status"] != "pending" or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        if batch["status"] == "anchored":
+            progress.update(anchoring, completed=1)
+    if batch["status"] != "anchored":
+        why = batch.get("error") or ("no error reported" if batch["status"] == "pending" else "unknown")
+        errors.print(Text(f"error: batch {batch_id} is {batch['status']} after {timeout:g} s ({why}). Its "
+                          f"{batch['count']} credentials are stored; share URLs and holder tokens are in {path}. "
+                          f"Follow it with GET /batches/{batch_id}.", style="red"))
+        raise typer.Exit(EXIT_INVALID)
+    _summary(console, [
+        ("Issued", f"{batch['count']} credentials, anchored in one transaction"),
+        ("Batch", batch_id),
+        ("Merkle root", batch["root"]),
+        ("Transaction", f"{batch['transaction_hash']} (block {batch['block_number']})"),
+        ("Share links", f"{path} (share URL and holder token per graduate; the tokens are shown only now: give "
+                        "each graduate theirs)"),
+    ])
+    console.print(f"Export the credentials with: hub cohort export {batch_id} --out DIR", style="dim")
+
+
+def _summary(console: Console, rows: list[tuple[str, str]]) -> None:
+    """A two-column summary whose values are never wrapped or cut (hashes and paths are copied whole)."""
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        console.print(Text.assemble((f"{label:<{width}}", "bold"), "  ", value))
+
+
+def _cohort_refused(console: Console, exc: ApiRefused, file: Path) -> NoReturn:
+    """A refused import: a problem with its rows is unusable input (exit 2); anything else exit 1."""
+    listed = exc.body.get("errors")
+    problems: list[Any] = listed if isinstance(listed, list) else []
+    rowed = [p for p in problems if isinstance(p, dict) and "row" in p]
+    if not rowed and "row" in exc.body:
+        rowed = [{"row": exc.body["row"], "line": exc.body.get("line"), "field": exc.body.get("field"),
+                  "message": exc.detail}]
+    if not rowed and exc.status not in (400, 413, 422):
+        _refused(console, exc, f"the import of {file} was refused")
+    console.print(Text(f"error: the import of {file} was refused; nothing was issued.", style="red"))
+    if not rowed:
+        console.print(Text(f"  {exc.detail}", style="red"))
+    for problem in rowed:
+        line = problem.get("line") or problem["row"] + 1
+        field = f" {problem['field']}:" if problem.get("field") else ""
+        console.print(Text(f"  line {line} (row {problem['row']}):{field} {problem.get('message', '')}",
+                           style="red"))
+    raise typer.Exit(EXIT_UNUSABLE)
+
+
+@cohort_app.command("export")
+def cohort_export(
+    batch_id: Annotated[str, typer.Argument(help="The batch id (printed by 'hub cohort import').")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The folder to write to (made if missing).")],
+    url: ApiUrl = "http://127.0.0.1:8000",
+    key: ApiKey = "",
+) -> None:
+    """Export an anchored cohort: per credential <id>.json (the full credential, all its disclosures; verify
+    it with 'hub verify') and <id>.pdf (the certificate with the QR code of its share link). Exit 0 done,
+    1 refused (e.g. not this partner's batch, not anchored yet), 2 unusable input."""
+    from service.documents import render_certificate
+
+    console = Console(highlight=False, soft_wrap=True)
+    errors = Console(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        client = _api_client(url, key, 60)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageProblem(f"cannot make the folder {out}: {exc.strerror or exc}") from exc
+    except UsageProblem as exc:
+        _usage_problem(str(exc), False)
+    revoked = 0
+    with client:
+        try:
+            batch = _api_call(client, "GET", f"/batches/{batch_id}").json()
+        except ApiRefused as exc:
+            _refused(errors, exc, f"cannot read batch {batch_id}")
+        except UsageProblem as exc:
+            _usage_problem(str(exc), False)
+        if batch["status"] != "anchored":
+            errors.print(Text(f"error: batch {batch_id} is {batch['status']}, not anchored: nothing to export"
+                              + (" yet" if batch["status"] == "pending" else f" ({batch.get('error')})"), style="red"))
+            raise typer.Exit(EXIT_INVALID)
+        with _progress(errors) as progress:
+            task = progress.add_task(f"Exporting {batch['count']} credentials", total=len(batch["credentials"]))
+            for item in batch["credentials"]:
+                try:
+                    credential = _api_call(client, "GET", f"/credentials/{item['id']}").json()
+                except (ApiRefused, UsageProblem) as exc:
+                    progress.stop()
+                    errors.print(Text(f"error: cannot read credential {item['id']}: {exc}", style="red"))
+                    raise typer.Exit(EXIT_INVALID) from None
+                document = credential["document"]
+                status = None
+                if credential.get("revoked"):
+                    revoked += 1
+                    status = f"Revoked ({(credential.get('revocation_reason') or '').replace('-', ' ')})"
+                try:
+                    (out / f"{item['id']}.json").write_text(
+                        json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+                    (out / f"{item['id']}.pdf").write_bytes(render_certificate(document, item["share_url"],
+                                                                               status=status))
+                except OSError as exc:
+                    progress.stop()
+                    errors.print(Text(f"error: cannot write to {out}: {exc.strerror or exc}", style="red"))
+                    raise typer.Exit(EXIT_UNUSABLE) from None
+                progress.advance(task)
+    _summary(console, [
+        ("Exported", f"{len(batch['credentials'])} credentials of batch {batch_id} ({revoked} revoked)"),
+        ("Folder", f"{out}: <id>.json (the full credential) and <id>.pdf (the certificate)"),
+        ("Anchored", f"root {batch['root']}, transaction {batch['transaction_hash']}"),
+    ])
+    console.print(f"Check one with: hub verify {out}/<id>.json --rpc <node> --registry <address>", style="dim")
 
 
 if __name__ == "__main__":

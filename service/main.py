@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from service import pages
 from service.api import api_router, problems
 from service.hub import Hub
 from service.settings import Settings
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Fast
             started.anchorer.stop()
             started.indexer.stop()
             started.verification_cache.stop()
+            await started.verification_cache.aclose()
             if hub is None:
                 started.close()
 
@@ -45,6 +47,8 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Fast
                   lifespan=lifespan)
     problems.install(app)
     app.include_router(api_router)
+    app.include_router(pages.router)  # HTML pages (GET /verify; POST /verify stays the JSON API)
+    app.mount("/static", pages.static_files(), name="static")
     limit = (settings or Settings()).max_body_bytes if hub is None else hub.settings.max_body_bytes
     app.add_middleware(problems.BodyLimit, limit=limit)
     return app

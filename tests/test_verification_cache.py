@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Sequence
@@ -42,6 +43,7 @@ class FakeNode:
     heads_asked: int = 0
     calls: list[int] = field(default_factory=list)  # the block each verify() was pinned to
     during_call: list = field(default_factory=list)  # callables run while verify() is "on the wire"
+    waiting: int = 0  # averify() calls
 
     @property
     def address(self) -> str:
@@ -69,6 +71,14 @@ class FakeNode:
                                 revocation_reason=2 if revoked else 0, block_number=block,
                                 block_timestamp=1_700_000_000 + block)
 
+    async def afetch(self) -> tuple[int, bytes, int]:
+        return self.fetch()
+
+    async def averify(self, root: bytes, digest: bytes, path: Sequence[bytes], *, block: int) -> CredentialStatus:
+        self.waiting += 1
+        await asyncio.sleep(0)  # on the wire: other requests run meanwhile
+        return self.verify(root, digest, path, block=block)
+
     def mine(self) -> None:
         self.number += 1
 
@@ -94,7 +104,7 @@ def node() -> FakeNode:
 
 @pytest.fixture
 def head(node: FakeNode, clock: Clock) -> BlockHead:
-    return BlockHead(node.fetch, interval=0.1, max_age=0.25, clock=clock)
+    return BlockHead(node.fetch, interval=0.1, max_age=0.25, clock=clock, afetch=node.afetch)
 
 
 @pytest.fixture
@@ -322,3 +332,59 @@ def test_concurrent_requests_get_consistent_answers(cache: VerificationCache, he
     for thread in threads:
         thread.join()
     assert errors == []
+
+
+# ---------------------------------------------------------------- on the event loop (what the route uses)
+
+
+def test_ask_answers_as_the_blocking_call_and_shares_the_cache(cache: VerificationCache, head: BlockHead,
+                                                              node: FakeNode) -> None:
+    head.poll()
+    first = asyncio.run(cache.ask(ROOT, DIGEST, PATH))
+    assert first.block_number == 10 and node.calls == [10]
+    assert cache(ROOT, DIGEST, PATH) is first  # kept for the blocking path too
+    assert asyncio.run(cache.ask(ROOT, DIGEST, PATH)) is first
+    assert (cache.stats.hits, cache.stats.misses) == (2, 1)
+
+
+def test_concurrent_asks_for_the_same_answer_share_one_eth_call(cache: VerificationCache, head: BlockHead,
+                                                                node: FakeNode) -> None:
+    head.poll()
+
+    async def many() -> list:
+        return await asyncio.gather(*(cache.ask(ROOT, DIGEST, PATH) for _ in range(20)),
+                                    cache.ask(ROOT, b"\x09" * 32, PATH))
+
+    answers = asyncio.run(many())
+    assert node.calls == [10, 10]  # one per distinct question
+    assert all(answer is answers[0] for answer in answers[:20])
+
+
+def test_ask_with_a_stale_head_reads_live_without_blocking(cache: VerificationCache, head: BlockHead,
+                                                           node: FakeNode, clock: Clock) -> None:
+    head.poll()
+    node.revoke()
+    clock.now += 1
+    answer = asyncio.run(cache.ask(ROOT, DIGEST, PATH))
+    assert answer.status.revoked and answer.block_number == 11 and cache.stats.live == 1
+
+
+def test_ask_never_answers_not_anchored_from_a_sighting(cache: VerificationCache, head: BlockHead,
+                                                        node: FakeNode, clock: Clock) -> None:
+    node.anchored_in = None
+    head.poll()
+    node.anchor()
+    clock.now += 0.05
+    answer = asyncio.run(cache.ask(ROOT, DIGEST, PATH))
+    assert answer.status.anchored and answer.block_number == 11
+
+
+def test_ask_on_a_down_node_raises_chain_unavailable_to_every_waiter(cache: VerificationCache,
+                                                                     node: FakeNode) -> None:
+    node.down = True
+
+    async def two() -> list:
+        return await asyncio.gather(cache.ask(ROOT, DIGEST, PATH), cache.ask(ROOT, DIGEST, PATH),
+                                    return_exceptions=True)
+
+    assert all(isinstance(answer, ChainUnavailable) for answer in asyncio.run(two()))

@@ -11,15 +11,17 @@ does not answer: 503 with Retry-After, since a report would show the credential 
 because the node was down.
 
 The chain facts come from the hub's VerificationCache (service.verification), one answer per
-credential per block. Verification runs on the event loop when the answer is already cached (it is
-then pure computation) and in the thread pool when the node must be asked.
+credential per block. The route reads what the proof claims it will ask (root, digest, path), gets
+that answer from the cache or with one asyncio eth_call (concurrent requests for the same answer
+share it), then verifies on the event loop, where verification is pure computation. Only when the
+verifier asks something else than the claim (a body the claim reader cannot read) does verification
+run in the thread pool, asking the node from there.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
@@ -196,7 +198,7 @@ class _MustAsk(Exception):
 class _Asked:
     """The hub's VerificationCache as the verifier's ChainFacts for one request.
 
-    It answers from what `prefetch` read (in the thread pool) or from the cache. With `may_block=False`
+    It answers from what `prefetch` read or from the cache. With `may_block=False`
     (on the event loop) anything else raises _MustAsk; otherwise it asks the node. A ChainUnavailable
     is remembered: the verifier reports it as checks not run, the route turns it into a 503.
     """
@@ -212,11 +214,11 @@ class _Asked:
         self.failure: ChainUnavailable | None = None
 
     async def prefetch(self, question: Question) -> None:
-        """The answer from the cache, else from the node, asked in the thread pool."""
+        """The answer from the cache, else from the node (asked with asyncio I/O, never blocking the loop)."""
         answer: ChainSnapshot | ChainUnavailable | None = self.cache.peek(*question)
         if answer is None:
             try:
-                answer = await run_in_threadpool(self.cache, *question)
+                answer = await self.cache.ask(*question)
             except ChainUnavailable as exc:
                 answer = exc
         self.answers[question] = answer
@@ -237,40 +239,63 @@ class _Asked:
         return answer
 
 
-_CLAIM = {name: re.compile(rf'"{name}"\s*:\s*{value}'.encode()) for name, value in (
-    ("chainId", r"([0-9]{1,18})\b"),
-    ("registry", r'"(0x[0-9a-fA-F]{40})"'),
-    ("merkleRoot", r'"0x([0-9a-f]{64})"'),
-    ("credentialDigest", r'"0x([0-9a-f]{64})"'),
-    ("merklePath", r"\[([^\]]{0,8000})\]"),
-)}
-_PATH_NODE = re.compile(rb'^"0x([0-9a-f]{64})"$')
+_SPACE = b" \t\r\n"
+
+
+def _member(raw: bytes, name: bytes, start: int) -> int:
+    """Where the value of the first member `name` at or after `start` begins; -1 when there is none."""
+    at = raw.find(b'"' + name + b'"', start)
+    if at < 0:
+        return -1
+    at += len(name) + 2
+    end = len(raw)
+    while at < end and raw[at] in _SPACE:
+        at += 1
+    if at >= end or raw[at] != 0x3A:  # ":"
+        return -1
+    at += 1
+    while at < end and raw[at] in _SPACE:
+        at += 1
+    return at
+
+
+def _hex_value(raw: bytes, at: int, size: int) -> bytes:
+    """The `size` bytes of the JSON string "0x<hex>" at `at`. :raises ValueError: when it is not one."""
+    if at < 0 or raw[at:at + 3] != b'"0x' or raw[at + 3 + 2 * size:at + 4 + 2 * size] != b'"':
+        raise ValueError("not a hex string")
+    return bytes.fromhex(raw[at + 3:at + 3 + 2 * size].decode("ascii"))
 
 
 def _claimed_question(raw: bytes, cache: VerificationCache) -> Question | None:
     """What the verifier will ask the registry, as the proof claims it (for the hub's chain and registry
-    only); None when it cannot be read. Only a hint, to ask the node in the thread pool before verifying:
-    read with a few regular expressions rather than a second parse. The verifier asks with what it
-    reads and computes itself; a wrong hint costs one more thread-pool round trip, never a wrong answer."""
-    found = {}
-    for name, pattern in _CLAIM.items():
-        match = pattern.search(raw)
-        if match is None:
-            return None
-        found[name] = match.group(1)
-    if int(found["chainId"]) != cache.chain_id or found["registry"].decode() != cache.registry:
+    only); None when it cannot be read. Only a hint, to ask the node before verifying, read by looking
+    for the proof's members in the bytes rather than by parsing them a second time. The verifier asks
+    with what it reads and computes itself: a wrong hint costs a thread-pool round trip, never a wrong
+    answer."""
+    proof = raw.rfind(b'"proof"')  # the proof's members follow it (in any order)
+    if proof < 0:
         return None
-    path = []
-    for node in found["merklePath"].split(b","):
-        node = node.strip()
-        if not node:
-            continue
-        match = _PATH_NODE.match(node)
-        if match is None:
+    try:
+        at = _member(raw, b"chainId", proof)
+        end = at
+        while 0 <= end < len(raw) and 0x30 <= raw[end] <= 0x39:
+            end += 1
+        if at < 0 or end == at or int(raw[at:end]) != cache.chain_id:
             return None
-        path.append(bytes.fromhex(match.group(1).decode()))
-    return (bytes.fromhex(found["merkleRoot"].decode()), bytes.fromhex(found["credentialDigest"].decode()),
-            tuple(path))
+        at = _member(raw, b"registry", proof)
+        if at < 0 or raw[at + 1:at + 43].decode("ascii") != cache.registry or raw[at:at + 1] != b'"':
+            return None
+        root = _hex_value(raw, _member(raw, b"merkleRoot", proof), 32)
+        digest = _hex_value(raw, _member(raw, b"credentialDigest", proof), 32)
+        at = _member(raw, b"merklePath", proof)
+        close = raw.find(b"]", at)
+        if at < 0 or raw[at:at + 1] != b"[" or close < 0:
+            return None
+        items = raw[at + 1:close].split(b",")
+        path = tuple(_hex_value(item, 0, 32) for item in map(bytes.strip, items)) if raw[at + 1:close].strip() else ()
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return root, digest, path
 
 
 @router.post("/verify", response_model=VerificationReportPublic, operation_id="verifyCredential",
@@ -287,7 +312,7 @@ async def verify(request: Request) -> Response:
     asked = _Asked(cache)
     question = _claimed_question(raw, cache)
     if question is not None:
-        await asked.prefetch(question)  # the node is asked in the thread pool, never on the event loop
+        await asked.prefetch(question)  # a cache hit, or one eth_call with asyncio I/O
     try:
         report = verify_credential(raw, asked)  # pure computation from here
     except _MustAsk:  # the proof's claim was not what the verifier asks: verify in the thread pool
@@ -355,6 +380,16 @@ def _chain_down(request: Request, failure: ChainUnavailable) -> JSONResponse:
     return response
 
 
+try:
+    import orjson
+
+    _dumps = orjson.dumps
+except ImportError:  # pragma: no cover - the same JSON, slower
+
+    def _dumps(body: Any) -> bytes:
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
 def report_json(report: VerificationReport) -> bytes:
     """The report as JSON bytes, as VerificationReport.to_json() gives it (without its deep copies)."""
     credential = report.credential
@@ -381,4 +416,4 @@ def report_json(report: VerificationReport) -> bytes:
             "revocation_reason": anchor.revocation_reason,
         },
     }
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return _dumps(body)

@@ -4,9 +4,9 @@
   integers within +-(2**53 - 1), at most MAX_CREDENTIAL_BYTES bytes and MAX_DEPTH levels of nesting.
   A document two parsers could read differently is refused instead of being digested.
 - Canonical form is RFC 8785 (JCS) through the `rfc8785` package. For JSON without floats and without
-  characters from U+E000 up, JCS is exactly what the standard library's encoder writes with sorted keys,
-  compact separators and ensure_ascii=False (same escapes; code point order equals UTF-16 order below
-  U+E000; integers within I-JSON print alike); such values, almost every credential, take that fast
+  characters from U+E000 up, JCS is exactly compact JSON with sorted keys and unescaped UTF-8 (same
+  escapes; code point order equals UTF-16 order below U+E000; integers within I-JSON print alike), as
+  orjson (or the standard library) writes it; such values, almost every credential, take that fast
   path (tests/credentials/test_canonical.py checks it against `rfc8785`).
 - The credential digest is keccak256 over the JCS form of the credential without its `proof`.
 """
@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from itertools import filterfalse, repeat
+from itertools import filterfalse
 from typing import Any
 
 import rfc8785
@@ -63,39 +63,43 @@ def _reject_constant(name: str) -> Any:
 
 
 def _check_tree(value: Any) -> bool:
-    """Iteratively check nesting depth and integer range (no recursion, so no RecursionError).
+    """Check nesting depth and integer range, level by level (no recursion, so no RecursionError).
 
     :returns: whether the value holds only dicts with str keys, lists, str, int, bool and None (no
         float, no other type): what the fast path of canonical_json can write.
     """
     plain = True
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    pop, push = stack.pop, stack.extend
-    while stack:
-        item, depth = pop()
-        kind = type(item)
-        if kind is str or kind is bool or item is None:
-            continue
-        if kind is int:
-            if -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
-                continue
-            raise InputError(f"integer {item} is outside the I-JSON range (+-2**53 - 1)")
-        if isinstance(item, dict | list):
-            if depth > MAX_DEPTH:
-                raise InputError(f"nested deeper than {MAX_DEPTH} levels")
-            # strings need no further look: only the other children go on the stack
+    level = [value]
+    depth = 0
+    while level:
+        depth += 1
+        below: list[Any] = []
+        for item in level:
+            kind = type(item)
             if kind is dict:
+                if depth > MAX_DEPTH:
+                    raise InputError(f"nested deeper than {MAX_DEPTH} levels")
                 plain = plain and all(map(_IS_STR, item))
-                push(zip(filterfalse(_IS_STR, item.values()), repeat(depth + 1)))
+                below.extend(filterfalse(_IS_STR, item.values()))  # strings need no further look
             elif kind is list:
-                push(zip(filterfalse(_IS_STR, item), repeat(depth + 1)))
-            else:  # a subclass: checked, but written by rfc8785
+                if depth > MAX_DEPTH:
+                    raise InputError(f"nested deeper than {MAX_DEPTH} levels")
+                below.extend(filterfalse(_IS_STR, item))
+            elif kind is int:
+                if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+                    raise InputError(f"integer {item} is outside the I-JSON range (+-2**53 - 1)")
+            elif kind is str or kind is bool or item is None:
+                pass
+            elif isinstance(item, dict | list):  # a subclass: checked, but written by rfc8785
+                if depth > MAX_DEPTH:
+                    raise InputError(f"nested deeper than {MAX_DEPTH} levels")
                 plain = False
-                push(zip(item.values() if isinstance(item, dict) else item, repeat(depth + 1)))
-            continue
-        plain = False
-        if isinstance(item, int) and not isinstance(item, bool) and abs(item) > MAX_SAFE_INTEGER:
-            raise InputError(f"integer {item} is outside the I-JSON range (+-2**53 - 1)")
+                below.extend(item.values() if isinstance(item, dict) else item)
+            else:
+                plain = False
+                if isinstance(item, int) and not isinstance(item, bool) and abs(item) > MAX_SAFE_INTEGER:
+                    raise InputError(f"integer {item} is outside the I-JSON range (+-2**53 - 1)")
+        level = below
     return plain
 
 
@@ -112,17 +116,26 @@ def _parse_int(text: str) -> int:
 # A JSON string, unrolled ("normal* (special normal*)*") so the regex engine does not step per character.
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
-# From U+E000 on, code point order (Python's sort) and UTF-16 order (JCS) can differ.
-_ORDER_SENSITIVE = re.compile("[\ue000-\U0010ffff]")
+# From U+E000 on, code point order (Python's sort) and UTF-16 order (JCS) can differ: in UTF-8 those
+# characters, and only they, begin with a byte EE, EF or F0 to F4.
+_ORDER_SENSITIVE = re.compile(b"[\xee\xef\xf0-\xf4]")
+
+try:  # orjson writes sorted, compact UTF-8 JSON ten times faster than the standard library
+    import orjson
+
+    def _sorted_compact_json(value: Any) -> bytes:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+except ImportError:  # pragma: no cover - the same bytes, slower
+
+    def _sorted_compact_json(value: Any) -> bytes:
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
 def _check_nesting(text: str) -> None:
     """Refuse deep nesting before the parser sees it: CPython's C JSON decoder recurses, and with a
     raised recursion limit a deeply nested input can overflow the C stack instead of raising."""
-    if '\\"' in text:  # an escaped quote: find the strings with the regular expression
-        outside = _STRING.sub("", text)
-    else:  # no escaped quote: every other piece between quotes is a string
-        outside = "".join(text.split('"')[::2])
+    # Without an escaped quote every other piece between quotes is a string; with one, the regex finds them.
+    outside = _STRING.sub("", text) if '\\"' in text else "".join(text.split('"')[::2])
     depth = 0
     for char in _NOT_BRACKET.sub("", outside):
         if char in "[{":
@@ -167,12 +180,12 @@ def canonical_json(value: Any) -> bytes:
     :raises InputError: when `value` holds something JCS cannot represent (unsafe integers, NaN, ...).
     """
     if _check_tree(value):
-        text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
-        if not _ORDER_SENSITIVE.search(text):
-            try:
-                return text.encode("utf-8")
-            except UnicodeEncodeError as exc:  # a lone surrogate, as rfc8785 refuses it too
-                raise InputError(f"cannot canonicalise: {exc.reason} in a string") from exc
+        try:
+            data = _sorted_compact_json(value)
+        except (TypeError, ValueError) as exc:  # a lone surrogate, as rfc8785 refuses it too
+            raise InputError(f"cannot canonicalise: {exc}") from exc
+        if not _ORDER_SENSITIVE.search(data):
+            return data
     try:
         return rfc8785.dumps(value)
     except rfc8785.CanonicalizationError as exc:

@@ -134,6 +134,7 @@ def recipient_matches(credential: Mapping[str, Any], email: str) -> bool:
     return False
 
 
+@lru_cache(maxsize=4096)  # pure; the verifier writes the same block times and validity dates again and again
 def format_datetime(moment: datetime) -> str:
     """XML Schema dateTimeStamp in UTC with second precision, e.g. 2026-07-01T00:00:00Z."""
     if moment.tzinfo is None:
@@ -146,7 +147,14 @@ def parse_datetime(text: str) -> datetime:
 
     :raises ValueError: when `text` is not one.
     """
-    if not isinstance(text, str) or not DATETIME.fullmatch(text):
+    if not isinstance(text, str):
+        raise ValueError(f"{text!r:.60} is not a date-time with time zone (e.g. 2026-07-01T00:00:00Z)")
+    return _parse_datetime(text)
+
+
+@lru_cache(maxsize=4096)  # a pure function of a short string; a cohort's credentials share their dates
+def _parse_datetime(text: str) -> datetime:
+    if not DATETIME.fullmatch(text):
         raise ValueError(f"{text!r:.60} is not a date-time with time zone (e.g. 2026-07-01T00:00:00Z)")
     digits = text.replace("Z", "+00:00")
     head, _, fraction_and_zone = digits.partition(".")

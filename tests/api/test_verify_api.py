@@ -13,16 +13,15 @@ from typing import Any
 import pytest
 from eth_account.signers.local import LocalAccount
 from fastapi.testclient import TestClient
-from web3 import Web3
 
+from service.api import verify as verify_api
 from service.chain.devchain import dev_accounts
 from service.chain.registry import RegistryClient
 from service.credentials.canonical import MAX_CREDENTIAL_BYTES
 from service.credentials.verify import CHECK_ORDER, verify_credential
 from service.demo import DEPLOYER_ACCOUNT, ORGANISATIONS
-from service.hub import Hub
-from service.api import verify as verify_api
 from service.errors import ChainUnavailable
+from service.hub import Hub
 from service.verification import JsonRpc, RegistryView, VerificationCache
 from tests.credentials.fixtures import ChainIssued, deploy_registry, issue_on_chain
 
@@ -286,7 +285,8 @@ def test_a_down_chain_is_503_with_retry_after(client: TestClient, hub: Hub, coho
         assert post(client, other_chain).status_code == 200
         assert client.get("/health/live").json() == {"status": "ok"}
     finally:
-        hub.verification_cache = working
+        dead, hub.verification_cache = hub.verification_cache, working
+        client.portal.call(dead.aclose)  # its connections belong to the app's event loop
     assert post(client, cohort.credentials[0]).json()["valid"] is True
 
 
@@ -308,3 +308,17 @@ def test_openapi_documents_the_report_with_a_valid_and_an_invalid_example(client
     assert examples["valid"]["value"]["valid"] is True and examples["revoked"]["value"]["valid"] is False
     assert {"400", "413", "415", "422", "503"} <= set(operation["responses"])
     assert "application/json" in operation["requestBody"]["content"]
+
+
+def test_the_lean_view_decodes_as_eth_abi(hub: Hub, cohort: ChainIssued) -> None:
+    import eth_abi
+
+    view = RegistryView(JsonRpc(hub.settings.rpc_url), hub.registry_address)
+    batch = cohort.batch
+    params = view._params(batch.root, batch.digests[1], batch.tree.proof(1), "latest")
+    assert params[0]["data"] == "0x" + (view._selector + eth_abi.encode(
+        ["bytes32", "bytes32", "bytes32[]"], [batch.root, batch.digests[1], batch.tree.proof(1)])).hex()
+    raw = bytes.fromhex(view.rpc.call("eth_call", params)[2:])
+    assert view._decode_fast(raw) == eth_abi.decode([view._output], raw)[0]
+    with pytest.raises(ValueError):
+        view._decode_fast(raw[:32] + (2).to_bytes(32, "big") + raw[64:])  # "included" is not a bool

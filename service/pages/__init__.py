@@ -1,0 +1,9 @@
+"""The server-rendered pages (Jinja2 templates, one stylesheet): home, share, verify, the board's register.
+
+    app.include_router(pages.router)
+    app.mount("/static", pages.static_files(), name="static")
+"""
+
+from service.pages.routes import router, static_files
+
+__all__ = ["router", "static_files"]

@@ -1,0 +1,333 @@
+"""What the pages say: a verification report, a credential and a board proposal, in plain language.
+
+Nothing here talks to the chain or the database: each function turns what the verifier, the credential
+or the board API answered into the words and marks a person reads. The templates only lay them out.
+
+Dates a credential carries (validFrom, validUntil) are shown as written ("1 July 2026", as on the PDF
+certificate); moments the chain recorded (a revocation, a vote, a check) in Dutch time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from service.credentials.document import EQF_FRAMEWORK, parse_datetime, validate_credential
+from service.credentials.facts import REVOCATION_REASONS
+from service.credentials.verify import Status, VerificationReport
+from service.documents.certificate import MONTHS, disclosed_claims, format_date
+
+HUB_NAME = "IT Hub Hoogeveen"
+
+try:
+    LOCAL_ZONE: ZoneInfo | None = ZoneInfo("Europe/Amsterdam")
+except ZoneInfoNotFoundError:  # no time zone database on the system: show UTC and say so
+    LOCAL_ZONE = None
+
+State = Literal["valid", "revoked", "expired", "not-yet-valid", "invalid", "unchecked", "not-a-credential"]
+
+# The state's word on the badge (always shown next to its icon: never colour alone).
+STATE_LABELS: dict[str, str] = {
+    "valid": "Valid",
+    "revoked": "Revoked",
+    "expired": "Expired",
+    "not-yet-valid": "Not yet valid",
+    "invalid": "Not valid",
+    "unchecked": "Not checked",
+    "not-a-credential": "Not a credential",
+}
+
+MARKS: dict[Status, str] = {Status.PASSED: "Passed", Status.FAILED: "Failed", Status.NOT_RUN: "Not checked"}
+
+# What each check means, for someone who has never heard of a Merkle tree.
+CHECK_MEANINGS: dict[str, str] = {
+    "format": "It is a credential file in the format the hub issues.",
+    "integrity": "Nothing in it was changed after it was issued.",
+    "disclosures": "The personal details it shows are the ones the issuer put in.",
+    "merkle_inclusion": "It belongs to the group of credentials the issuer recorded.",
+    "network": "It is recorded in the IT Hub Hoogeveen's own public register.",
+    "anchored": "The issuer recorded it in the public register.",
+    "issuer_binding": "The organisation that recorded it is the issuer named on it.",
+    "issuer_signature": "The issuer signed the request to record it.",
+    "issuer_accredited": "The hub's board had approved the issuer when it was issued.",
+    "not_revoked": "The issuer has not withdrawn it.",
+    "validity_window": "It is within its period of validity.",
+    "recipient": "It was issued to the email address you gave.",
+}
+
+# Why a failed check makes the credential not valid, as the end of "Not valid: ...".
+FAILURE_REASONS: dict[str, str] = {
+    "integrity": "the file was changed after it was issued",
+    "disclosures": "a personal detail in the file is not the one the issuer put in",
+    "merkle_inclusion": "the file does not belong to the group of credentials it names",
+    "network": "it is not recorded in the IT Hub Hoogeveen's register",
+    "anchored": "it was never recorded in the hub's public register",
+    "issuer_binding": "the issuer named in the file is not the organisation that recorded it",
+    "issuer_signature": "the issuer's signature does not match",
+    "issuer_accredited": "its issuer was not approved by the hub's board when it was issued",
+    "recipient": "it was not issued to the email address you gave",
+}
+
+# "... because <this>": each revocation reason code of docs/credential-format.md.
+REVOCATION_BECAUSE: dict[int, str] = {
+    1: "of fraud or misconduct",
+    2: "it was issued in error",
+    3: "it was replaced by a corrected credential",
+    4: "the graduate asked for it to be withdrawn",
+    5: "the programme's requirements were not met",
+}
+assert set(REVOCATION_BECAUSE) == set(REVOCATION_REASONS), "a revocation reason without plain words"
+
+# The Dutch qualification (NLQF) each EQF level corresponds to: what a Dutch employer recognises.
+EQF_LEVELS: dict[str, str] = {
+    "1": "entry level",
+    "2": "MBO level 2",
+    "3": "MBO level 3",
+    "4": "MBO level 4",
+    "5": "associate degree level",
+    "6": "bachelor level",
+    "7": "master level",
+    "8": "doctorate level",
+}
+ECTS_HOURS = 28  # study hours per ECTS credit in the Netherlands (WHW art. 7.4)
+
+ACHIEVEMENT_KINDS = {"MicroCredential": "Micro-credential", "CoCurricular": "Co-curricular activity",
+                     "Certificate": "Certificate", "Course": "Course", "Badge": "Badge"}
+
+
+# ---------------------------------------------------------------- dates and times
+
+
+def day(moment: datetime) -> str:
+    """ "1 July 2026", in Dutch time."""
+    local = moment.astimezone(LOCAL_ZONE or UTC)
+    return f"{local.day} {MONTHS[local.month - 1]} {local.year}"
+
+
+def moment(value: datetime | int | str) -> str:
+    """ "14 September 2026, 13:20 (Dutch time)" of a datetime, unix seconds or a credential date-time."""
+    if isinstance(value, int):
+        value = datetime.fromtimestamp(value, UTC)
+    elif isinstance(value, str):
+        value = parse_datetime(value)
+    elif value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    local = value.astimezone(LOCAL_ZONE or UTC)
+    zone = "Dutch time" if LOCAL_ZONE is not None else "UTC"
+    return f"{day(local)}, {local:%H:%M} ({zone})"
+
+
+def credential_date(text: str | None) -> str | None:
+    """A date the credential carries, as written (as on the certificate): "1 July 2026"."""
+    return format_date(text) if text else None
+
+
+# ---------------------------------------------------------------- the verdict
+
+
+@dataclass(frozen=True)
+class CheckView:
+    name: str
+    title: str
+    status: str  # passed | failed | not_run: the CSS class and the icon
+    mark: str  # the word next to the icon
+    meaning: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The one-line answer at the top of a report."""
+
+    state: State
+    label: str
+    headline: str
+    detail: str | None = None
+    technical: str | None = None  # the verifier's own words, for whoever needs them
+
+    @property
+    def ok(self) -> bool:
+        return self.state == "valid"
+
+
+def checks(report: VerificationReport) -> list[CheckView]:
+    return [CheckView(name=item.name, title=item.title, status=item.status.value, mark=MARKS[item.status],
+                      meaning=CHECK_MEANINGS.get(item.name, ""), reason=item.reason) for item in report.checks]
+
+
+def verdict(report: VerificationReport) -> Verdict:
+    """The plain-language summary of `report`: valid, revoked, expired, not valid (and why), or not checked."""
+    if not report.usable:
+        reason = report.check("format").reason
+        if "byte order mark" in reason:
+            detail = ("The file starts with an invisible mark that some text editors add; a credential file must "
+                      "not. Use the file exactly as the graduate sent it.")
+        elif reason.startswith("not JSON") or "is not JSON" in reason or "not UTF-8" in reason:
+            detail = ("Its text is not JSON, the format a credential file is written in. Check that you chose the "
+                      "file ending in .json, or pasted all of its text, from the first { to the last }.")
+        else:
+            detail = ("It is JSON, but not a credential issued through the IT Hub Hoogeveen (an Open Badge with "
+                      "the hub's proof).")
+        return Verdict("not-a-credential", STATE_LABELS["not-a-credential"], "This is not a credential file.",
+                       detail, technical=reason)
+    summary = report.credential
+    assert summary is not None  # a usable report has one
+    issued = f"issued by {summary.issuer_name} on {format_date(summary.valid_from)}"
+    failed = report.failed
+    if not failed and all(item.passed for item in report.checks):
+        return Verdict("valid", STATE_LABELS["valid"], f"This credential is valid: {issued}.")
+    anchor = report.anchor
+    if failed == ("not_revoked",) or ("not_revoked" in failed and set(failed) <= {"not_revoked", "validity_window"}):
+        when = f" on {day(datetime.fromtimestamp(anchor.revoked_at, UTC))}" if anchor and anchor.revoked_at else ""
+        code = anchor.revocation_reason if anchor else None
+        because = REVOCATION_BECAUSE.get(code, f"of reason code {code}") if code is not None else None
+        headline = f"Not valid: it was revoked{when}" + (f" because {because}." if because else ".")
+        return Verdict("revoked", STATE_LABELS["revoked"], headline, f"It was {issued}.")
+    if failed == ("validity_window",):
+        if parse_datetime(summary.valid_from) > parse_datetime(report.checked_at):
+            return Verdict("not-yet-valid", STATE_LABELS["not-yet-valid"],
+                           f"Not valid yet: it becomes valid on {format_date(summary.valid_from)}.",
+                           f"It was {issued}.")
+        until = format_date(summary.valid_until) if summary.valid_until else "its end date"
+        return Verdict("expired", STATE_LABELS["expired"], f"Not valid: it expired on {until}.", f"It was {issued}.")
+    if failed:
+        first = failed[0]
+        reason = FAILURE_REASONS.get(first, report.check(first).reason)
+        more = len(failed) - 1
+        detail = (f"{more} more check{'s' if more > 1 else ''} failed; see the list below." if more else
+                  "See the list of checks below.")
+        return Verdict("invalid", STATE_LABELS["invalid"], f"Not valid: {reason}.", detail)
+    return Verdict("unchecked", STATE_LABELS["unchecked"],
+                   "This credential could not be checked right now: the hub's public register did not answer.",
+                   "Nothing is known to be wrong with it. Please try again in a minute.")
+
+
+def status_line(verdict: Verdict, report: VerificationReport) -> str:
+    """The short status printed on the PDF certificate, e.g. "Checked 1 July 2026: valid"."""
+    when = day(parse_datetime(report.checked_at))
+    return f"Checked {when}: {verdict.label.lower()}"
+
+
+# ---------------------------------------------------------------- the credential, as a certificate reads
+
+
+@dataclass(frozen=True)
+class Detail:
+    label: str
+    value: str
+    note: str | None = None  # a short explanation for readers who do not know the term
+
+
+@dataclass(frozen=True)
+class CertificateView:
+    kind: str
+    programme: str
+    description: str
+    criteria: str
+    recipient: str | None  # None: the holder did not disclose a name
+    details: tuple[Detail, ...]
+    credential_id: str
+    disclosed: tuple[str, ...]  # names of the claims disclosed, as shown
+
+
+def certificate(document: Mapping[str, Any]) -> CertificateView:
+    """What the credential says, as a person reads it: only claims the copy discloses (and whose digest the
+    body lists) appear, so a copy that withholds the name or the grade shows neither.
+
+    :raises FormatError: when `document` is not a credential of this format.
+    """
+    model = validate_credential(document)
+    achievement = model.credentialSubject.achievement
+    claims = disclosed_claims(document)
+    name = claims.get("name")
+    recipient = " ".join(name.split()) if isinstance(name, str) and name.strip() else None
+    eqf = next(item.targetCode or "" for item in achievement.alignment if item.targetFramework == EQF_FRAMEWORK)
+    ects = achievement.creditsAvailable
+    ects_text = f"{ects:g} ECTS"
+    details = [Detail("Issued by", model.issuer.name), Detail("Date of issue", format_date(model.validFrom))]
+    if model.validUntil:
+        details.append(Detail("Valid until", format_date(model.validUntil)))
+    details += [
+        Detail("Study load", ects_text, f"about {round(ects * ECTS_HOURS):,} hours of study" if ects else None),
+        Detail("Level", f"EQF level {eqf}", EQF_LEVELS.get(eqf)),
+        Detail("Theme", achievement.fieldOfStudy),
+    ]
+    raw_achievement = document["credentialSubject"]["achievement"]
+    results = _results(claims.get("result"), raw_achievement)
+    details += [Detail(label, value) for label, value in results]
+    if not results and raw_achievement.get("resultDescription"):  # graded, but the grade is withheld
+        details.append(Detail("Final grade", "Not included in this copy"))
+    kind = achievement.achievementType.removeprefix("ext:")
+    return CertificateView(
+        kind=ACHIEVEMENT_KINDS.get(kind, kind),
+        programme=achievement.name,
+        description=achievement.description,
+        criteria=achievement.criteria.narrative,
+        recipient=recipient,
+        details=tuple(details),
+        credential_id=model.id.removeprefix("urn:uuid:"),
+        disclosed=tuple(claims),
+    )
+
+
+def _results(value: Any, achievement: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(label, text) of each disclosed result: ("Final grade", "8.5 on a scale of 1.0 to 10.0")."""
+    descriptions = {item.get("id"): item for item in achievement.get("resultDescription") or ()
+                    if isinstance(item, Mapping)}
+    out = []
+    for result in value if isinstance(value, list) else []:
+        if not isinstance(result, Mapping) or not isinstance(result.get("value"), str) or not result["value"].strip():
+            continue
+        description = descriptions.get(result.get("resultDescription"), {})
+        label = description.get("name") if isinstance(description.get("name"), str) else "Result"
+        text = result["value"].strip()
+        low, high = description.get("valueMin"), description.get("valueMax")
+        if isinstance(low, str) and isinstance(high, str):
+            text += f" on a scale of {low} to {high}"
+        out.append((label or "Result", text))
+    return out
+
+
+# ---------------------------------------------------------------- the board
+
+
+PROPOSAL_KINDS: dict[str, str] = {
+    "resolution": "Resolution",
+    "add-member": "New board member",
+    "remove-member": "Board member leaves",
+    "accredit-issuer": "Approve an issuing partner",
+    "suspend-issuer": "Suspend an issuing partner",
+    "change-rules": "Change the voting rules",
+}
+
+# state -> (badge word, icon, what it means)
+PROPOSAL_STATES: dict[str, tuple[str, str, str]] = {
+    "active": ("Voting open", "clock", "Members can still vote."),
+    "succeeded": ("Adopted", "check", "Adopted by the board; not yet carried out."),
+    "executed": ("Decided", "check", "Adopted by the board and carried out."),
+    "defeated": ("Rejected", "cross", "The board voted against it."),
+    "expired": ("Lapsed", "dash", "Not decided: too few members voted, or it was not carried out in time."),
+}
+
+SUPPORT_LABELS = {"for": "For", "against": "Against", "abstain": "Abstained"}
+
+
+def percent(bps: int) -> str:
+    value = bps / 100
+    return f"{value:g}%"
+
+
+def rules_text(tally: Any) -> str:
+    """How the proposal is decided, from its tally's rules snapshot."""
+    return (f"At least {percent(tally.quorum_bps)} of the members who may vote must take part; it is adopted "
+            f"when more than {percent(tally.threshold_bps)} of the for and against votes are for it. "
+            "Abstentions count only for taking part.")
+
+
+def short_address(address: str | None) -> str:
+    if not address:
+        return ""
+    return f"{address[:6]}…{address[-4:]}"

@@ -1,0 +1,314 @@
+"""The pages people read: home, a graduate's share page, the employer's verify page, the board's register.
+
+    GET  /                               the hub, and where to go
+    GET  /share/{token}                  the shared credential with its live verification
+    GET  /share/{token}/credential.json  the shared copy (the file an employer verifies)
+    GET  /share/{token}/certificate.pdf  the printable certificate of the shared copy, with a QR code
+    GET  /verify                         paste or upload a credential ...
+    POST /verify/check                   ... and read the report (POST /verify stays the JSON API)
+    GET  /board/register                 proposals, votes, recusals and decisions, newest first
+
+The shared copy. The database holds the holder's full copy (`Credential.document`: every disclosure,
+so the name and the grade) and no choice of the holder about what to share. A share link is public,
+so the page, the JSON and the PDF behind it use the full copy with every disclosure withheld
+(`shared_copy`): the anchored body is unchanged, so it verifies the same, and the graduate's name and
+grade appear only in a copy the holder passes on themselves (service.cli present -d name), which the
+verify page shows. Verification is live: the hub's VerificationCache asks the registry, as POST /verify.
+
+Pages are HTML even when they fail (an unknown share link is a 404 page, a chain that does not answer
+a 503 page); they load nothing from elsewhere (a Content-Security-Policy says so) and need no script.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from requests.exceptions import ConnectionError as RequestsConnectionError
+from requests.exceptions import Timeout as RequestsTimeout
+from sqlalchemy import func, select
+from starlette.datastructures import UploadFile
+from web3.exceptions import ProviderConnectionError, TimeExhausted
+
+from service.api import board as board_api
+from service.api.deps import HubDep, get_hub
+from service.credentials.canonical import MAX_CREDENTIAL_BYTES
+from service.credentials.disclosure import select_disclosures
+from service.credentials.facts import ChainSnapshot, RegistryTrust
+from service.credentials.verify import VerificationReport, verify_credential
+from service.db import models
+from service.documents.certificate import render_certificate
+from service.errors import ChainUnavailable
+from service.hub import Hub
+from service.pages import present
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+STATIC_DIR = HERE / "static"
+templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.globals.update(hub_name=present.HUB_NAME, state_labels=present.STATE_LABELS)
+templates.env.filters.update(moment=present.moment, day=present.day, short_address=present.short_address,
+                             percent=present.percent)
+
+router = APIRouter(include_in_schema=False)
+
+SHARED_CLAIMS: tuple[str, ...] = ()  # the claims a share link discloses: none, until the holder can choose
+SHARE_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+REGISTER_PAGE_SIZE = 20
+MAX_FORM_PART = 2 * MAX_CREDENTIAL_BYTES  # larger parts are refused by the form parser, smaller ones by us
+CHAIN_ERRORS = (ChainUnavailable, ProviderConnectionError, RequestsConnectionError, RequestsTimeout, TimeExhausted,
+                ConnectionError)
+
+# Everything a page loads comes from here; forms post here; no frames, no plugins.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+                                "base-uri 'none'; frame-ancestors 'none'"),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+# A share page is for the people the graduate gives the link to: not for search engines or caches.
+PRIVATE_HEADERS = {"X-Robots-Tag": "noindex, nofollow", "Cache-Control": "no-store"}
+
+
+def static_files() -> StaticFiles:
+    """The pages' stylesheet and icon, for `app.mount("/static", ...)`."""
+    return StaticFiles(directory=STATIC_DIR)
+
+
+def page(request: Request, template: str, context: Mapping[str, Any] | None = None, *, status: int = 200,
+         private: bool = False) -> HTMLResponse:
+    headers = {**SECURITY_HEADERS, **(PRIVATE_HEADERS if private else {})}
+    return templates.TemplateResponse(request, template, dict(context or {}), status_code=status, headers=headers)
+
+
+def not_found(request: Request, title: str, message: str, status: int = 404) -> HTMLResponse:
+    return page(request, "message.html", {"title": title, "message": message}, status=status, private=True)
+
+
+# ---------------------------------------------------------------- verification for pages
+
+
+class _Recorded:
+    """The hub's VerificationCache as the verifier's ChainFacts, remembering whether the chain failed to answer."""
+
+    trust = RegistryTrust.CONFIGURED
+
+    def __init__(self, hub: Hub) -> None:
+        self.cache = hub.verification_cache
+        self.chain_id = self.cache.chain_id
+        self.registry = self.cache.registry
+        self.failed = False
+
+    def __call__(self, root: bytes, digest: bytes, path: Sequence[bytes]) -> ChainSnapshot:
+        try:
+            return self.cache(root, digest, path)
+        except ChainUnavailable:
+            self.failed = True
+            raise
+
+
+@dataclass(frozen=True)
+class Verified:
+    report: VerificationReport
+    verdict: present.Verdict
+    checks: list[present.CheckView]
+    chain_failed: bool
+
+    @property
+    def status(self) -> int:
+        return 503 if self.chain_failed and self.verdict.state == "unchecked" else 200
+
+
+def verify_for_page(hub: Hub, source: bytes | str | Mapping[str, Any], email: str | None = None) -> Verified:
+    """Verify `source` live against the hub's registry (blocking: call it from a thread)."""
+    chain = _Recorded(hub)
+    report = verify_credential(source, chain, recipient_email=email or None)
+    return Verified(report, present.verdict(report), present.checks(report), chain.failed)
+
+
+# ---------------------------------------------------------------- home
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request) -> HTMLResponse:
+    return page(request, "home.html")
+
+
+# ---------------------------------------------------------------- share pages
+
+
+@dataclass(frozen=True)
+class Shared:
+    """A credential behind a share link, read from the database."""
+
+    credential_id: str
+    batch_status: str  # pending | anchored | failed
+    document: dict[str, Any] | None  # the shared copy; None until anchored
+    share_url: str
+
+
+def shared_copy(document: Mapping[str, Any]) -> dict[str, Any]:
+    """The copy a share link shows and serves: the holder's copy with only SHARED_CLAIMS disclosed."""
+    return select_disclosures(document, SHARED_CLAIMS)
+
+
+def find_shared(hub: Hub, token: str) -> Shared | None:
+    if not SHARE_TOKEN.fullmatch(token):
+        return None
+    with hub.sessions() as db:
+        row = db.scalar(select(models.Credential).where(models.Credential.share_token == token))
+        if row is None:
+            return None
+        anchored = row.batch.status == "anchored" and isinstance(row.document.get("proof"), dict)
+        return Shared(credential_id=row.id, batch_status=row.batch.status,
+                      document=shared_copy(row.document) if anchored else None,
+                      share_url=f"{hub.settings.public_url}/share/{row.share_token}")
+
+
+def _unknown_link(request: Request) -> HTMLResponse:
+    return not_found(request, "This share link does not work",
+                     "There is no credential behind this link. Check that you copied the whole link; if it "
+                     "still does not work, ask the graduate for a new one.")
+
+
+def _not_anchored(request: Request, shared: Shared) -> HTMLResponse:
+    if shared.batch_status == "failed":
+        return not_found(request, "This credential was not issued",
+                         "The issuer could not record this credential in the hub's public register, so it is "
+                         "not valid. The graduate can ask the issuer to issue it again.", status=409)
+    return not_found(request, "This credential is still being issued",
+                     "The issuer is recording it in the hub's public register. That usually takes a minute or "
+                     "two: reload this page shortly.", status=409)
+
+
+@router.get("/share/{token}", response_class=HTMLResponse)
+def share_page(token: str, request: Request, hub: HubDep) -> HTMLResponse:
+    shared = find_shared(hub, token)
+    if shared is None:
+        return _unknown_link(request)
+    if shared.document is None:
+        return _not_anchored(request, shared)
+    verified = verify_for_page(hub, shared.document)
+    context = {"verified": verified, "certificate": present.certificate(shared.document), "token": token,
+               "share_url": shared.share_url}
+    return page(request, "share.html", context, status=verified.status, private=True)
+
+
+@router.get("/share/{token}/credential.json")
+def share_json(token: str, request: Request, hub: HubDep) -> Response:
+    shared = find_shared(hub, token)
+    if shared is None:
+        return _unknown_link(request)
+    if shared.document is None:
+        return _not_anchored(request, shared)
+    body = json.dumps(shared.document, indent=2, ensure_ascii=False) + "\n"
+    headers = {**PRIVATE_HEADERS, "X-Content-Type-Options": "nosniff",
+               "Content-Disposition": f'attachment; filename="credential-{shared.credential_id}.json"'}
+    return Response(body.encode("utf-8"), media_type="application/json", headers=headers)
+
+
+@router.get("/share/{token}/certificate.pdf")
+def share_pdf(token: str, request: Request, hub: HubDep) -> Response:
+    shared = find_shared(hub, token)
+    if shared is None:
+        return _unknown_link(request)
+    if shared.document is None:
+        return _not_anchored(request, shared)
+    verified = verify_for_page(hub, shared.document)
+    status = None if verified.verdict.state == "unchecked" else present.status_line(verified.verdict, verified.report)
+    pdf = render_certificate(shared.document, shared.share_url, status=status)
+    headers = {**PRIVATE_HEADERS, "X-Content-Type-Options": "nosniff",
+               "Content-Disposition": f'inline; filename="certificate-{shared.credential_id}.pdf"'}
+    return Response(pdf, media_type="application/pdf", headers=headers)
+
+
+# ---------------------------------------------------------------- verify
+
+
+@router.get("/verify", response_class=HTMLResponse)
+def verify_form(request: Request) -> HTMLResponse:
+    return page(request, "verify.html", {"pasted": "", "email": ""})
+
+
+@router.get("/verify/check")
+def verify_check_again() -> RedirectResponse:
+    """A bookmarked or reopened answer page: back to the form."""
+    return RedirectResponse("/verify", status_code=303)
+
+
+@router.post("/verify/check", response_class=HTMLResponse)
+async def verify_check(request: Request) -> HTMLResponse:
+    """The form's answer: the report as a page (the JSON API is POST /verify)."""
+    hub = get_hub(request)
+    context: dict[str, Any] = {"pasted": "", "email": ""}
+    try:
+        form = await request.form(max_files=1, max_fields=10, max_part_size=MAX_FORM_PART)
+    except Exception:  # noqa: BLE001 - starlette's parser raises several types for a body it cannot read
+        return _form_problem(request, context, "The form could not be read. If you pasted a very large text, "
+                                              f"note that a credential is at most {MAX_CREDENTIAL_BYTES // 1024} KB.")
+    pasted = form.get("credential")
+    upload = form.get("file")
+    email = form.get("email")
+    context["pasted"] = pasted if isinstance(pasted, str) else ""
+    context["email"] = email.strip() if isinstance(email, str) else ""
+    source: bytes | str = context["pasted"].strip()
+    if isinstance(upload, UploadFile) and upload.filename:
+        data = await upload.read(MAX_CREDENTIAL_BYTES + 1)
+        if data:
+            source = data
+            context["uploaded"] = upload.filename
+    if not source:
+        return _form_problem(request, context, "Paste the credential's text (JSON) into the box, or choose its file.")
+    size = len(source.encode("utf-8")) if isinstance(source, str) else len(source)
+    if size > MAX_CREDENTIAL_BYTES:
+        return _form_problem(request, context, f"This is too large to be a credential: a credential file is at most "
+                                               f"{MAX_CREDENTIAL_BYTES // 1024} KB.")
+    verified = await run_in_threadpool(verify_for_page, hub, source, context["email"])
+    context["verified"] = verified
+    if verified.report.usable:
+        context["certificate"] = present.certificate(json.loads(source))
+        context["pasted"] = ""  # the form is for the next credential; a text that was not one stays, to correct
+    status = 422 if not verified.report.usable else verified.status
+    return page(request, "verify.html", context, status=status)
+
+
+def _form_problem(request: Request, context: dict[str, Any], message: str) -> HTMLResponse:
+    return page(request, "verify.html", {**context, "form_error": message}, status=422)
+
+
+# ---------------------------------------------------------------- the board's register
+
+
+@router.get("/board/register", response_class=HTMLResponse)
+def register(request: Request, hub: HubDep) -> HTMLResponse:
+    number = request.query_params.get("page", "1")
+    current = int(number) if number.isdigit() and 0 < int(number) < 1_000_000 else 1
+    try:
+        with hub.sessions() as db:
+            total = int(db.scalar(select(func.count()).select_from(models.BoardProposal)) or 0)
+            ids = list(db.scalars(select(models.BoardProposal.id).order_by(models.BoardProposal.id.desc())
+                                  .limit(REGISTER_PAGE_SIZE).offset((current - 1) * REGISTER_PAGE_SIZE)))
+            board = board_api.get_board(hub)
+            proposals = [board_api.get_proposal(hub, db, board, proposal_id) for proposal_id in ids]
+            chain_time = board.chain_time() if proposals else 0
+    except CHAIN_ERRORS:
+        log.warning("the register page cannot read the chain", exc_info=True)
+        return not_found(request, "The register cannot be read right now",
+                         "The hub's public register on the blockchain did not answer. Please try again in a "
+                         "minute.", status=503)
+    pages = max(1, -(-total // REGISTER_PAGE_SIZE))
+    context = {"proposals": proposals, "total": total, "current": current, "pages": pages,
+               "kinds": present.PROPOSAL_KINDS, "states": present.PROPOSAL_STATES,
+               "supports": present.SUPPORT_LABELS, "rules_text": present.rules_text, "chain_time": chain_time}
+    return page(request, "register.html", context)

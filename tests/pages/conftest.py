@@ -1,0 +1,59 @@
+"""Page fixtures: the API's (a real anvil with the hub deployed, a real SQLite file, the app), plus a
+partner with its catalogue and credentials issued through the API as a partner would."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.demo import DEMO_PROGRAMMES, ORGANISATIONS
+from tests.api.conftest import (  # noqa: F401 - fixtures, registered by importing them here
+    Keys,
+    accredited,
+    anvil,
+    chain_state,
+    client,
+    deployments_dir,
+    hub,
+    keys,
+    settings,
+)
+
+HANZE = ORGANISATIONS[2].name  # Hanzehogeschool Groningen
+GRADUATE = {"programme_id": "miw-data-analytics", "email": "jan.devries@example.org", "name": "Jan de Vries",
+            "grade": "8.5", "valid_from": "2026-07-01", "valid_until": "2031-07-01"}
+
+
+def add_catalogue(post: Any, keys: Keys) -> None:  # noqa: F811 - a Keys, not the fixture
+    """The demo programmes, added by the admin (`post` is a client's post method)."""
+    for programme in DEMO_PROGRAMMES:
+        response = post("/programmes", headers=keys.admin(), json=programme.as_create())
+        assert response.status_code == 201, response.text
+
+
+def issue_with(post: Any, keys: Keys, **overrides: Any) -> dict[str, Any]:  # noqa: F811
+    """Issue one credential as Hanzehogeschool Groningen; the API's answer (with share_url and document)."""
+    body = {key: value for key, value in {**GRADUATE, **overrides}.items() if value is not None}
+    response = post("/credentials", headers=keys.issuer(HANZE), json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def share_path(issued: dict[str, Any]) -> str:
+    return "/share/" + issued["share_url"].rsplit("/share/", 1)[1]
+
+
+@pytest.fixture
+def hanze(accredited: Any, client: TestClient, keys: Keys) -> str:  # noqa: F811
+    """Hanzehogeschool Groningen accredited by a board decision, with the demo catalogue."""
+    address = accredited(HANZE)[0]
+    add_catalogue(client.post, keys)
+    return address
+
+
+@pytest.fixture
+def issue(client: TestClient, keys: Keys, hanze: str) -> Any:  # noqa: F811
+    """issue(**overrides) -> the API's answer for a credential issued to Jan de Vries (8.5, until 2031)."""
+    return lambda **overrides: issue_with(client.post, keys, **overrides)

@@ -1,0 +1,184 @@
+"""`hub cohort import` and `hub cohort export` against a real server (the app on uvicorn, a real anvil node,
+the demo seeded): a cohort from CSV anchored in one transaction, a bad row refusing the whole import with
+its line, the export as JSON + PDF files that verify."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from pypdf import PdfReader
+from typer.testing import CliRunner
+
+from service.chain.devchain import free_port
+from service.chain.registry import RegistryClient
+from service.cli import app
+from service.credentials import verify_credential
+from service.credentials.canonical import from_hex32
+from service.credentials.facts import RegistryTrust
+from tests.live import LiveHub, live_hub
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "docs" / "examples" / "cohort.csv"
+HANZE = "Hanzehogeschool Groningen"
+runner = CliRunner(env={"HUB_API_URL": None, "HUB_API_KEY": None, "COLUMNS": "200"})
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
+    with live_hub(tmp_path_factory.mktemp("cohort")) as live:
+        yield live
+
+
+def _import(hub: LiveHub, file: Path, links: Path, key: str | None = None) -> object:
+    return runner.invoke(app, ["cohort", "import", str(file), "--url", hub.url, "--key",
+                               key or hub.key("issuer", HANZE), "--links", str(links)])
+
+
+def _links(path: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+
+
+def _batch_id(output: str) -> str:
+    line = next(line for line in output.splitlines() if line.startswith("Batch "))
+    return line.split()[-1]
+
+
+def test_import_the_sample_cohort_anchors_it_in_one_transaction(hub: LiveHub, tmp_path: Path) -> None:
+    links = tmp_path / "issued.csv"
+    result = _import(hub, SAMPLE, links)
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "Issued       6 credentials, anchored in one transaction" in out
+    assert "Checking and storing 6 rows" in result.stderr and "Anchoring on chain" in result.stderr
+    batch_id = _batch_id(out)
+
+    rows = _links(links)
+    assert [row["email"] for row in rows] == [row["email"] for row in _links(SAMPLE)]
+    assert [row["line"] for row in rows] == ["2", "3", "4", "5", "6", "7"]
+    assert all(row["share_url"].startswith(f"{hub.url}/share/") and row["holder_token"] for row in rows)
+    assert oct(links.stat().st_mode & 0o777) == "0o600"
+
+    batch = httpx.get(f"{hub.url}/batches/{batch_id}", headers=hub.auth("issuer", HANZE), timeout=30).json()
+    assert batch["status"] == "anchored" and batch["count"] == 6
+    assert f"Merkle root  {batch['root']}" in out and batch["transaction_hash"] in out
+    on_chain = RegistryClient(hub.chain.node.w3, hub.chain.deployment.registry.address).batch(from_hex32(batch["root"]))
+    assert on_chain.anchored and on_chain.count == 6
+    held = httpx.get(f"{hub.url}/credentials/{rows[0]['credential_id']}", timeout=30,
+                     headers={"X-Holder-Token": rows[0]["holder_token"]})
+    assert held.status_code == 200 and held.json()["document"] is not None
+
+
+def test_a_bad_row_refuses_the_whole_import_with_its_line(hub: LiveHub, tmp_path: Path) -> None:
+    text = SAMPLE.read_text(encoding="utf-8").splitlines()
+    text[3] = text[3].replace(",7,", ",11,")  # line 4: Pieter Bakker's grade
+    bad = tmp_path / "bad.csv"
+    bad.write_text("\n".join(text) + "\n", encoding="utf-8")
+    links = tmp_path / "issued.csv"
+    w3 = hub.chain.node.w3
+    block = w3.eth.block_number
+
+    result = _import(hub, bad, links)
+    assert result.exit_code == 2, result.output
+    assert "refused; nothing was issued" in result.stderr
+    assert "line 4 (row 3): grade: '11' is not a grade" in result.stderr
+    assert "Traceback" not in result.output
+    assert w3.eth.block_number == block  # nothing anchored
+    assert not links.exists()
+
+    # a row naming another partner's programme is refused whole too, with its line
+    text = SAMPLE.read_text(encoding="utf-8").splitlines()
+    text.append("blockchain-foundations,eva@example.org,Eva Smit,8,,")
+    foreign = tmp_path / "foreign.csv"
+    foreign.write_text("\n".join(text) + "\n", encoding="utf-8")
+    result = _import(hub, foreign, links)
+    assert result.exit_code == 2, result.output
+    assert "line 8 (row 7)" in result.stderr and "issued by another partner" in result.stderr
+    assert w3.eth.block_number == block
+
+
+def test_import_errors_are_readable(hub: LiveHub, tmp_path: Path) -> None:
+    links = tmp_path / "issued.csv"
+    result = _import(hub, tmp_path / "missing.csv", links)
+    assert result.exit_code == 2 and "cannot read" in result.stderr
+
+    result = _import(hub, SAMPLE, links, key="hub_not-a-key")
+    assert result.exit_code == 1, result.output
+    assert "401" in result.stderr and "this API key is not known" in result.stderr
+
+    result = _import(hub, SAMPLE, links, key=hub.key("member", "Unigarant"))
+    assert result.exit_code == 1 and "403" in result.stderr and "issuer" in result.stderr
+
+    result = runner.invoke(app, ["cohort", "import", str(SAMPLE), "--url", f"http://127.0.0.1:{free_port()}",
+                                 "--key", "hub_x", "--links", str(links)])
+    assert result.exit_code == 2 and "cannot reach the hub service" in result.stderr
+    assert "Traceback" not in result.output and not links.exists()
+
+    links.write_text("earlier tokens\n")
+    result = _import(hub, SAMPLE, links)
+    assert result.exit_code == 2 and "the file exists" in result.stderr
+    assert links.read_text() == "earlier tokens\n"
+
+
+def test_export_writes_json_and_pdf_that_verify(hub: LiveHub, tmp_path: Path) -> None:
+    links = tmp_path / "issued.csv"
+    result = _import(hub, SAMPLE, links)
+    assert result.exit_code == 0, result.output
+    batch_id = _batch_id(result.stdout)
+    rows = _links(links)
+    revoked_id = rows[1]["credential_id"]
+    revoked = httpx.post(f"{hub.url}/credentials/{revoked_id}/revoke", headers=hub.auth("issuer", HANZE),
+                         json={"reason": "issued-in-error"}, timeout=60)
+    assert revoked.status_code == 200, revoked.text
+
+    out = tmp_path / "export"
+    result = runner.invoke(app, ["cohort", "export", batch_id, "--out", str(out), "--url", hub.url,
+                                 "--key", hub.key("issuer", HANZE)])
+    assert result.exit_code == 0, result.output
+    assert f"Exported  6 credentials of batch {batch_id} (1 revoked)" in result.stdout
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        f"{row['credential_id']}.{ext}" for row in rows for ext in ("json", "pdf"))
+
+    facts = RegistryClient(hub.chain.node.w3, hub.chain.deployment.registry.address).chain_facts(
+        RegistryTrust.CONFIGURED)
+    for row in rows:
+        data = (out / f"{row['credential_id']}.json").read_bytes()
+        report = verify_credential(data, facts, recipient_email=row["email"])
+        checks = {check.name: check.status.value for check in report.checks}
+        if row["credential_id"] == revoked_id:
+            assert not report.valid and checks["not_revoked"] == "failed"
+        else:
+            assert report.valid, [(c.name, c.reason) for c in report.checks if c.status.value != "passed"]
+        pdf = (out / f"{row['credential_id']}.pdf").read_bytes()
+        assert pdf.startswith(b"%PDF")
+        page_text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+        name = next(r["name"] for r in _links(SAMPLE) if r["email"] == row["email"])
+        assert name.split()[-1] in page_text  # the full credential: its name is disclosed on the certificate
+        if row["credential_id"] == revoked_id:
+            assert "Revoked" in page_text
+
+    # `hub verify` agrees
+    first = out / f"{rows[0]['credential_id']}.json"
+    result = runner.invoke(app, ["verify", str(first), "--rpc", hub.chain.node.url, "--registry",
+                                 hub.chain.deployment.registry.address])
+    assert result.exit_code == 0, result.output
+
+
+def test_export_errors_are_readable(hub: LiveHub, tmp_path: Path) -> None:
+    out = tmp_path / "export"
+    result = runner.invoke(app, ["cohort", "export", "no-such-batch", "--out", str(out), "--url", hub.url,
+                                 "--key", hub.key("issuer", HANZE)])
+    assert result.exit_code == 1 and "404" in result.stderr and "there is no batch" in result.stderr
+
+    links = tmp_path / "issued.csv"
+    imported = _import(hub, SAMPLE, links)
+    assert imported.exit_code == 0, imported.output
+    batch_id = _batch_id(imported.stdout)
+    result = runner.invoke(app, ["cohort", "export", batch_id, "--out", str(out), "--url", hub.url,
+                                 "--key", hub.key("issuer", "Rijksuniversiteit Groningen")])
+    assert result.exit_code == 1 and "403" in result.stderr and "another partner" in result.stderr
+    assert "Traceback" not in result.output
