@@ -6,11 +6,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 
 from service import pages
 from service.api import api_router, problems
 from service.hub import Hub
 from service.settings import Settings
+
+SWAGGER = "/static/vendor/swagger-ui"  # Swagger UI 5 (swagger-ui-dist), vendored in service/pages/static
 
 DESCRIPTION = """
 Verifiable micro-credentials and board governance for the **IT Hub Hoogeveen**.
@@ -44,7 +48,16 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Fast
                 started.close()
 
     app = FastAPI(title="IT Hub Hoogeveen credentials", version="0.1.0", description=DESCRIPTION,
-                  lifespan=lifespan)
+                  lifespan=lifespan, docs_url=None, redoc_url=None)
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        """Swagger UI from the service's own static files: the docs load nothing from the internet."""
+        return get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} - API",
+                                   swagger_js_url=f"{SWAGGER}/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{SWAGGER}/swagger-ui.css",
+                                   swagger_favicon_url=f"{SWAGGER}/favicon-32x32.png")
+
     problems.install(app)
     app.include_router(api_router)
     app.include_router(pages.router)  # HTML pages (GET /verify; POST /verify stays the JSON API)

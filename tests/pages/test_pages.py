@@ -366,3 +366,14 @@ def test_register_after_a_board_decision(client: TestClient, hub: Hub, keys: Any
 def test_register_before_any_proposal(client: TestClient) -> None:
     assert "The board has not made any proposals yet." in assert_page(client.get("/board/register"))
     assert "The board has not made any proposals yet." in assert_page(client.get("/board/register?page=x"))
+
+
+def test_api_docs_load_nothing_from_the_internet(client) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert "cdn" not in page.text.lower() and "https://" not in page.text
+    assert '/static/vendor/swagger-ui/swagger-ui-bundle.js' in page.text
+    script = client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js")
+    assert script.status_code == 200 and len(script.content) > 1_000_000
+    assert client.get("/static/vendor/swagger-ui/swagger-ui.css").status_code == 200
+    assert client.get("/redoc").status_code == 404
