@@ -38,7 +38,7 @@ class BatchPublic(BaseModel):
     credentials: list[BatchCredential] = Field(description="in the order they were given (CSV rows, JSON list)")
 
 
-@router.get("/{batch_id}", response_model=BatchPublic, operation_id="get_batch",
+@router.get("/{batch_id}", response_model=BatchPublic, operation_id="getBatch",
             responses=problems.responses(401, 403, 404))
 def get_batch(batch_id: Annotated[str, Path(max_length=36)], hub: HubDep, db: DbSession,
               principal: Issuer) -> BatchPublic:

@@ -159,7 +159,7 @@ CredentialId = Annotated[str, Path(max_length=36, description="the credential's 
 # ---------------------------------------------------------------- issuing
 
 
-@router.post("", response_model=CredentialIssued, status_code=201, operation_id="issue_credential",
+@router.post("", response_model=CredentialIssued, status_code=201, operation_id="issueCredential",
              responses=problems.responses(401, 403, 409, 413, 422, 503))
 def issue_credential(body: CredentialCreate, hub: HubDep, db: DbSession, principal: Issuer,
                      response: Response) -> CredentialIssued:
@@ -212,7 +212,7 @@ _COHORT_BODY = {
 }
 
 
-@router.post("/batch", response_model=BatchAccepted, status_code=202, operation_id="issue_cohort",
+@router.post("/batch", response_model=BatchAccepted, status_code=202, operation_id="issueCohort",
              openapi_extra={"requestBody": _COHORT_BODY},
              responses=problems.responses(401, 403, 413, 415, 422, 503))
 async def issue_cohort(request: Request, hub: HubDep, principal: Issuer, response: Response) -> BatchAccepted:
@@ -256,7 +256,7 @@ def _accept_cohort(hub: Hub, issuer: str, rows: list[Row]) -> BatchAccepted:
 # ---------------------------------------------------------------- reading
 
 
-@router.get("/{credential_id}", response_model=CredentialPublic, operation_id="get_credential",
+@router.get("/{credential_id}", response_model=CredentialPublic, operation_id="getCredential",
             responses=problems.responses(401, 403, 404))
 def get_credential(
     credential_id: CredentialId, hub: HubDep, db: DbSession, request: Request,
@@ -285,7 +285,7 @@ def get_credential(
 # ---------------------------------------------------------------- revoking
 
 
-@router.post("/{credential_id}/revoke", response_model=RevocationPublic, operation_id="revoke_credential",
+@router.post("/{credential_id}/revoke", response_model=RevocationPublic, operation_id="revokeCredential",
              responses=problems.responses(401, 403, 404, 409, 422, 503))
 def revoke_credential(credential_id: CredentialId, body: RevocationCreate, hub: HubDep, db: DbSession,
                       principal: Issuer) -> RevocationPublic:

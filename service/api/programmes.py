@@ -104,7 +104,7 @@ def public(row: ProgrammeRow, names: dict[str, str]) -> ProgrammePublic:
                            issuer_name=names.get(row.issuer_address), created_at=utc(row.created_at))
 
 
-@router.get("", response_model=list[ProgrammePublic], operation_id="list_programmes")
+@router.get("", response_model=list[ProgrammePublic], operation_id="listProgrammes")
 def list_programmes(db: DbSession, issuer: Annotated[Address | None, Query(
         description="only the programmes of this issuing account")] = None) -> list[ProgrammePublic]:
     """The catalogue, by id."""
@@ -115,7 +115,7 @@ def list_programmes(db: DbSession, issuer: Annotated[Address | None, Query(
     return [public(row, names) for row in db.scalars(query)]
 
 
-@router.get("/{programme_id}", response_model=ProgrammePublic, operation_id="get_programme",
+@router.get("/{programme_id}", response_model=ProgrammePublic, operation_id="getProgramme",
             responses=problems.responses(404))
 def get_programme(programme_id: Annotated[str, Path(max_length=64)], db: DbSession) -> ProgrammePublic:
     row = db.get(ProgrammeRow, programme_id)
@@ -124,7 +124,7 @@ def get_programme(programme_id: Annotated[str, Path(max_length=64)], db: DbSessi
     return public(row, _issuer_names(db))
 
 
-@router.post("", response_model=ProgrammePublic, status_code=201, operation_id="create_programme",
+@router.post("", response_model=ProgrammePublic, status_code=201, operation_id="createProgramme",
              responses=problems.responses(401, 403, 409, 422))
 def create_programme(body: ProgrammeCreate, db: DbSession, _admin: Admin, response: Response) -> ProgrammePublic:
     """Add a programme to the catalogue (admin key)."""

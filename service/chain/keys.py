@@ -68,7 +68,10 @@ class Signers:
             raise Forbidden(f"no keystore for {address} in {self.keystore_dir}")
         if self._password is None:
             raise KeyConfigurationError("HUB_KEYSTORE_PASSWORD is not set")
-        key = Account.decrypt(json.loads(path.read_text()), self._password)
+        try:
+            key = Account.decrypt(json.loads(path.read_text()), self._password)
+        except ValueError as exc:  # eth-keyfile says "MAC mismatch" for a wrong password
+            raise KeyConfigurationError(f"cannot unlock the keystore {path}: is HUB_KEYSTORE_PASSWORD right? ({exc})") from exc
         return Account.from_key(key)
 
 
