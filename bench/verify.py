@@ -474,7 +474,8 @@ def machine() -> dict[str, str]:
 
 
 def packages() -> str:
-    names = ("fastapi", "starlette", "uvicorn", "pydantic", "web3", "eth-keys", "coincurve", "rfc8785")
+    names = ("fastapi", "starlette", "uvicorn", "pydantic", "web3", "eth-keys", "coincurve", "safe-pysha3", "orjson",
+             "aiohttp", "rfc8785")
     found = []
     for name in names:
         try:
@@ -707,12 +708,15 @@ def main(argv: list[str] | None = None) -> int:
                 "from the cache, so it measures the HTTP layer and the Python verifier (parse, JCS digest, "
                 "disclosures, Merkle path, the EIP-712 anchoring signature, the validity window, the report).",
                 "verify-fresh posts each credential of the cohort once: every request asks the node (one "
-                "eth_call, pinned to the head the watcher saw). The cohort's anchoring signature is the same for "
-                "all its credentials; its ECDSA recovery is memoised, so it is paid once per cohort.",
+                "eth_call on the event loop, pinned to the head the watcher saw; anvil answers on the same two "
+                "cores). The cohort's anchoring signature is the same for all its credentials; its ECDSA "
+                "recovery is memoised, so it is paid once per cohort.",
+                "Server CPU ms/request is the server process's user+system time (/proc) over the phase divided by "
+                "its requests; it includes the kernel's loopback work for each answer.",
                 "Errors counts non-2xx answers and socket errors; there were none unless it says otherwise.",
                 f"Total run time {time.perf_counter() - t0:.0f} s. Load average (1, 5, 15 min) at the start "
                 f"{_load(load_before)}, at the end {_load(os.getloadavg())}: on a 2-core machine anything else "
-                "running moves these figures; compare the two hello runs.",
+                "running moves these figures; compare the hello rounds.",
             ]
             text = results.markdown()
             args.out.parent.mkdir(parents=True, exist_ok=True)
