@@ -102,7 +102,8 @@ def build_info(sources: dict[str, dict[str, str]]) -> dict[str, Any]:
 
 def render(artifacts: dict[str, dict[str, Any]], info: dict[str, Any]) -> dict[str, str]:
     """The files of artifacts/ as text, keyed by file name."""
-    files = {f"{name}.json": json.dumps(artifact, indent=2, sort_keys=True) + "\n" for name, artifact in artifacts.items()}
+    files = {f"{name}.json": json.dumps(artifact, indent=2, sort_keys=True) + "\n"
+             for name, artifact in artifacts.items()}
     files["build-info.json"] = json.dumps(info, indent=2, sort_keys=True) + "\n"
     return files
 
@@ -162,7 +163,8 @@ def main(argv: list[str] | None = None) -> int:
             stale.unlink()
     for name, text in files.items():
         (ARTIFACTS / name).write_text(text, encoding="utf-8")
-    print(f"wrote {len(files) - 1} artifacts to {ARTIFACTS.relative_to(ROOT)}/ (solc {SOLC_VERSION}, {SETTINGS['evmVersion']})")
+    print(f"wrote {len(files) - 1} artifacts to {ARTIFACTS.relative_to(ROOT)}/ "
+          f"(solc {SOLC_VERSION}, {SETTINGS['evmVersion']})")
     return 0
 
 

@@ -38,7 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Deploy the hub's contracts and write deployments/<chainId>.json.")
     parser.add_argument("--rpc", default=os.environ.get("RPC_URL", "http://127.0.0.1:8545"))
     parser.add_argument("--member", type=parse_member, action="append", default=[],
-                        help="an initial board member as ADDRESS=NAME (repeat); default on a local chain: the demo board")
+                        help="an initial board member as ADDRESS=NAME (repeat); "
+                             "default on a local chain: the demo board")
     parser.add_argument("--out", type=Path, default=DEPLOYMENTS_DIR, help="directory for <chainId>.json")
     args = parser.parse_args(argv)
 

@@ -127,7 +127,8 @@ _EXPLANATIONS: dict[str, str] = {
     "RegistryInvalidSignature": "the signature is not {signer}'s for this request, chain and contract",
     "RegistryExpiredSignature": "the signature's deadline has passed",
     "BoardUnauthorizedMember": "{account} is not a member of the board",
-    "BoardNotEligible": "{account} may not vote on proposal {proposalId}: not a member when it was created, or no longer",
+    "BoardNotEligible": ("{account} may not vote on proposal {proposalId}: "
+                         "not a member when it was created, or no longer"),
     "BoardAlreadyVoted": "{voter} already voted on proposal {proposalId}",
     "BoardAlreadyRecused": "{member} recused itself from proposal {proposalId}",
     "BoardUnknownProposal": "there is no proposal {proposalId}",

@@ -33,6 +33,7 @@ from service.api import problems
 from service.api.deps import DbSession, HubDep, MaybePrincipal, Member
 from service.auth import Role, require_role
 from service.chain.board import (
+    ZERO_ADDRESS,
     Action,
     ActionKind,
     BoardClient,
@@ -40,7 +41,6 @@ from service.chain.board import (
     Rules,
     SignedBallot,
     VoteType,
-    ZERO_ADDRESS,
     document_hash,
     typed_data_digest,
 )

@@ -9,10 +9,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from requests.exceptions import ConnectionError as RequestsConnectionError
+from requests.exceptions import Timeout as RequestsTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from web3.exceptions import ContractLogicError, ProviderConnectionError, TimeExhausted
-from requests.exceptions import ConnectionError as RequestsConnectionError, Timeout as RequestsTimeout
 
 from service.errors import PROBLEM_BASE, ChainUnavailable, HubError
 

@@ -78,5 +78,6 @@ def decode_revert(exc: BaseException | str | bytes, error_abis: Iterable[dict[st
     for abi in error_abis:
         if function_abi_to_4byte_selector(abi) == selector:
             values = decode(_types(abi["inputs"]), body)
-            return DecodedRevert(abi["name"], {item["name"]: value for item, value in zip(abi["inputs"], values)})
+            names = [item["name"] for item in abi["inputs"]]
+            return DecodedRevert(abi["name"], dict(zip(names, values, strict=True)))
     return None

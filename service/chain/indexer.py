@@ -241,7 +241,7 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, (bytes, bytearray)):
         return "0x" + bytes(value).hex()
     if hasattr(value, "keys"):
-        return {str(key): jsonable(value[key]) for key in value.keys()}
+        return {str(key): jsonable(value[key]) for key in value}
     if isinstance(value, (list, tuple)):
         return [jsonable(item) for item in value]
     return value

@@ -71,7 +71,8 @@ class Signers:
         try:
             key = Account.decrypt(json.loads(path.read_text()), self._password)
         except ValueError as exc:  # eth-keyfile says "MAC mismatch" for a wrong password
-            raise KeyConfigurationError(f"cannot unlock the keystore {path}: is HUB_KEYSTORE_PASSWORD right? ({exc})") from exc
+            raise KeyConfigurationError(
+                f"cannot unlock the keystore {path}: is HUB_KEYSTORE_PASSWORD right? ({exc})") from exc
         return Account.from_key(key)
 
 

@@ -29,8 +29,8 @@ from service.chain.artifacts import load_artifact
 from service.chain.errors import decode_revert
 from service.chain.transactions import send
 from service.credentials.facts import ChainSnapshot, CredentialStatus, RegistryTrust
-from service.errors import ChainRejected, ChainUnavailable
 from service.credentials.signature import AnchorRequest, SignedAnchor
+from service.errors import ChainRejected, ChainUnavailable
 
 ZERO32 = b"\x00" * 32
 

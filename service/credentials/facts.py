@@ -9,12 +9,12 @@ tests use an in-memory fake.
 
 from __future__ import annotations
 
-from service.errors import ChainUnavailable  # noqa: F401 - the verifier's one chain failure, re-exported
-
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
+
+from service.errors import ChainUnavailable  # noqa: F401 - the verifier's one chain failure, re-exported
 
 ZERO_ADDRESS = "0x" + "00" * 20
 
