@@ -75,6 +75,7 @@ contract CredentialRegistry is ICredentialRegistry, EIP712, Nonces {
         if (_isAccredited(account)) revert RegistryIssuerAlreadyAccredited(account);
 
         if (keccak256(bytes(_issuerNames[account])) != keccak256(bytes(name))) _issuerNames[account] = name;
+        // slither-disable-next-line unused-return
         _accreditationHistory[account].push(uint48(block.timestamp), 1);
         emit IssuerAccredited(account, name);
     }
@@ -84,6 +85,7 @@ contract CredentialRegistry is ICredentialRegistry, EIP712, Nonces {
         // Ensure the issuer is accredited now
         if (!_isAccredited(account)) revert RegistryIssuerNotAccredited(account);
 
+        // slither-disable-next-line unused-return
         _accreditationHistory[account].push(uint48(block.timestamp), 0);
         emit IssuerSuspended(account);
     }

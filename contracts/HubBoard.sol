@@ -569,6 +569,7 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
         // Ensure the signer signed this message, on this chain, for this contract, with its current nonce: by
         // its key, else (a contract wallet) by ERC-1271. The key is tried first, as OpenZeppelin 4.x did: 5.x
         // reads the signer's code first, a cold account access (2,600 gas) for every ballot of a batch.
+        // slither-disable-next-line unused-return
         (address recovered, ECDSA.RecoverError error,) = ECDSA.tryRecover(digest, signature);
         if (
             (error != ECDSA.RecoverError.NoError || recovered != signer)
@@ -655,6 +656,7 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
     function _existingProposal(uint256 proposalId) private view returns (ProposalCore memory core) {
         core = _proposals[proposalId];
         // Ensure the proposal exists
+        // slither-disable-next-line incorrect-equality
         if (core.voteEnd == 0) revert BoardUnknownProposal(proposalId);
     }
 

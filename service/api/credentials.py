@@ -9,7 +9,9 @@ proof). A refusal by the registry is problem+json with its decoded reason (servi
 The holder token: issuing returns it once per credential, for the graduate; only its sha256 is kept.
 The graduate reads the full credential (all disclosures) with `X-Holder-Token: <token>`. It is a header,
 not a query parameter, so that it stays out of links, browser histories and access logs. The share URL
-(public_url/share/<share_token>) is what the graduate passes on to employers.
+(public_url/share/<share_token>) is what the graduate passes on to employers. It shows no personal claim
+until the graduate chooses which to show there (PUT /credentials/{id}/sharing, holder token only: the
+issuer may not choose for them).
 """
 
 from __future__ import annotations
@@ -29,7 +31,15 @@ from service.api.deps import DbSession, HubDep, Issuer, _bearer
 from service.auth import Principal, Role, authenticate, require_role
 from service.credentials.facts import revocation_reason
 from service.db import models
-from service.errors import ChainUnavailable, Conflict, Forbidden, NotFound, Unauthenticated, UnsupportedMediaType
+from service.errors import (
+    ChainUnavailable,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Unauthenticated,
+    UnsupportedMediaType,
+)
 from service.hub import Hub
 from service.issuing import pipeline, revocation
 from service.issuing.requests import (
@@ -72,6 +82,9 @@ class CredentialPublic(BaseModel):
     revoked_at: datetime | None = None
     revocation_reason: str | None = Field(None, examples=["issued-in-error"])
     created_at: datetime
+    shared_claims: list[str] = Field(default_factory=list, examples=[["name"]],
+                                     description="the claims the share link shows, as the graduate chose "
+                                                 "(PUT /credentials/{id}/sharing); none by default")
     document: dict[str, Any] | None = Field(None, description="the OpenBadgeCredential with its proof")
 
 
@@ -107,6 +120,25 @@ class RevocationCreate(BaseModel):
                                            "requirements-not-met (5): the codes of docs/credential-format.md")
 
 
+class SharingUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"disclose": ["name", "result"]}]})
+
+    disclose: list[str] = Field(max_length=16, description="the claims the share link shows from now on, of "
+                                                           "those the credential has (name, result); [] shows "
+                                                           "none again")
+
+
+class SharingPublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "credential_id": EXAMPLE_ID, "share_url": "https://hub.example.org/share/Zq3v9Xh2bT1kR8mW4pYc6N",
+        "shared_claims": ["name"], "available_claims": ["name", "result"]}]})
+
+    credential_id: str
+    share_url: str = Field(description="the page (and its credential.json and certificate.pdf) that shows them")
+    shared_claims: list[str] = Field(description="the claims the share link now shows")
+    available_claims: list[str] = Field(description="the claims this credential can disclose")
+
+
 class RevocationPublic(BaseModel):
     credential_id: str = Field(examples=[EXAMPLE_ID])
     reason: str = Field(examples=["issued-in-error"])
@@ -137,7 +169,15 @@ def credential_public(hub: Hub, row: models.Credential, batch: models.Batch) -> 
         transaction_hash=batch.tx_hash if anchored else None, anchored_at=utc(batch.anchored_at) if anchored else None,
         revoked=row.revoked_at is not None, revoked_at=utc(row.revoked_at),
         revocation_reason=revocation.reason_name(row.revocation_reason), created_at=utc(row.created_at),
-        document=row.document if anchored else None)
+        shared_claims=list(row.shared_claims or []), document=row.document if anchored else None)
+
+
+def available_claims(row: models.Credential) -> list[str]:
+    """The claims the credential has disclosures for (in its proof once anchored; stored until then)."""
+    proof = row.document.get("proof") if isinstance(row.document, dict) else None
+    items = list(proof.get("disclosures", [])) if isinstance(proof, dict) else []
+    items += list(row.disclosures or [])
+    return sorted({item[1] for item in items if isinstance(item, list | tuple) and len(item) == 3})
 
 
 def _load(db: Session, credential_id: str) -> tuple[models.Credential, models.Batch]:
@@ -151,6 +191,16 @@ def _own(principal: Principal, row: models.Credential, what: str) -> None:
     if principal.address != row.issuer_address:
         raise Forbidden(f"this credential was issued by another partner ({row.issuer_address}): only that partner "
                         f"may {what} it")
+
+
+def _holder_opens(row: models.Credential, holder_token: str | None) -> bool:
+    if not holder_token:
+        return False
+    return hmac.compare_digest(pipeline.hash_token(holder_token.strip()), row.holder_token_hash)
+
+
+HolderToken = Annotated[str | None, Header(
+    alias=HOLDER_TOKEN_HEADER, description="the graduate's holder token, returned when the credential was issued")]
 
 
 CredentialId = Annotated[str, Path(max_length=36, description="the credential's id", examples=[EXAMPLE_ID])]
@@ -272,7 +322,7 @@ def get_credential(
         raise Unauthenticated(f"send the holder token as '{HOLDER_TOKEN_HEADER}: <token>', or the issuing "
                               "partner's API key as 'Authorization: Bearer <key>'")
     row, batch = _load(db, credential_id)
-    if holder_token and hmac.compare_digest(pipeline.hash_token(holder_token.strip()), row.holder_token_hash):
+    if _holder_opens(row, holder_token):
         return CredentialPublic(**credential_public(hub, row, batch))
     if not authorization:
         raise Forbidden("this holder token does not open this credential: use the token returned with it when "
@@ -280,6 +330,40 @@ def get_credential(
     principal = require_role(authenticate(db, authorization), Role.ISSUER)
     _own(principal, row, "read")
     return CredentialPublic(**credential_public(hub, row, batch))
+
+
+# ---------------------------------------------------------------- sharing
+
+
+@router.put("/{credential_id}/sharing", response_model=SharingPublic, operation_id="setSharing",
+            responses=problems.responses(401, 403, 404, 422))
+def set_sharing(credential_id: CredentialId, body: SharingUpdate, hub: HubDep, db: DbSession, request: Request,
+                holder_token: HolderToken = None) -> SharingPublic:
+    """Choose which claims the share link shows (the graduate, with the holder token in X-Holder-Token).
+
+    By default a share link shows no personal claim. `{"disclose": ["name"]}` puts the graduate's name on the
+    share page, its credential.json and certificate.pdf; `["name", "result"]` the grade too; `[]` hides them
+    again. Only claims this credential has can be chosen (422 naming the others). It is the graduate's
+    choice: an API key, even the issuer's, is refused (403)."""
+    if not holder_token:
+        if request.headers.get("authorization"):
+            raise Forbidden("only the graduate chooses what their share link shows: send the holder token as "
+                            f"'{HOLDER_TOKEN_HEADER}: <token>', not an API key")
+        raise Unauthenticated(f"send the holder token as '{HOLDER_TOKEN_HEADER}: <token>'")
+    row, _batch = _load(db, credential_id)
+    if not _holder_opens(row, holder_token):
+        raise Forbidden("this holder token does not open this credential: use the token returned with it when "
+                        "it was issued")
+    available = available_claims(row)
+    unknown = [name for name in dict.fromkeys(body.disclose) if name not in available]
+    if unknown:
+        raise InvalidInput(f"disclose: this credential has no claim {', '.join(repr(n) for n in unknown)}; it "
+                           f"can disclose {', '.join(available) or 'nothing'}")
+    chosen = [name for name in available if name in set(body.disclose)]
+    row.shared_claims = chosen
+    db.commit()
+    return SharingPublic(credential_id=row.id, share_url=share_url(hub, row), shared_claims=chosen,
+                         available_claims=available)
 
 
 # ---------------------------------------------------------------- revoking

@@ -96,6 +96,8 @@ class Credential(Base):
     disclosures: Mapped[list[Any]] = mapped_column(JSON)  # [salt, name, value] arrays, until the proof holds them
     holder_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     share_token: Mapped[str] = mapped_column(String(64), unique=True)
+    # the claims the holder chose to show on the share link (PUT /credentials/{id}/sharing): none by default
+    shared_claims: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     revoked_at: Mapped[datetime | None]
     revocation_reason: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -9,11 +9,12 @@
     GET  /board/register                 proposals, votes, recusals and decisions, newest first
 
 The shared copy. The database holds the holder's full copy (`Credential.document`: every disclosure,
-so the name and the grade) and no choice of the holder about what to share. A share link is public,
-so the page, the JSON and the PDF behind it use the full copy with every disclosure withheld
-(`shared_copy`): the anchored body is unchanged, so it verifies the same, and the graduate's name and
-grade appear only in a copy the holder passes on themselves (service.cli present -d name), which the
-verify page shows. Verification is live: the hub's VerificationCache asks the registry, as POST /verify.
+so the name and the grade) and the holder's choice of what to share (`Credential.shared_claims`, set
+with PUT /credentials/{id}/sharing and the holder token; empty by default). A share link is public,
+so the page, the JSON and the PDF behind it use the full copy with only the chosen disclosures
+(`shared_copy`): the anchored body is unchanged, so it verifies the same, and the graduate's name or
+grade appear only once the holder chose to show them. Verification is live: the hub's
+VerificationCache asks the registry, as POST /verify.
 
 Pages are HTML even when they fail (an unknown share link is a 404 page, a chain that does not answer
 a 503 page); they load nothing from elsewhere (a Content-Security-Policy says so) and need no script.
@@ -63,7 +64,6 @@ templates.env.filters.update(moment=present.moment, day=present.day, short_addre
 
 router = APIRouter(include_in_schema=False)
 
-SHARED_CLAIMS: tuple[str, ...] = ()  # the claims a share link discloses: none, until the holder can choose
 SHARE_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 REGISTER_PAGE_SIZE = 20
 MAX_FORM_PART = 2 * MAX_CREDENTIAL_BYTES  # larger parts are refused by the form parser, smaller ones by us
@@ -158,9 +158,13 @@ class Shared:
     share_url: str
 
 
-def shared_copy(document: Mapping[str, Any]) -> dict[str, Any]:
-    """The copy a share link shows and serves: the holder's copy with only SHARED_CLAIMS disclosed."""
-    return select_disclosures(document, SHARED_CLAIMS)
+def shared_copy(document: Mapping[str, Any], claims: Sequence[str] = ()) -> dict[str, Any]:
+    """The copy a share link shows and serves: the holder's copy with only `claims` (the holder's choice,
+    `Credential.shared_claims`) disclosed; a chosen claim the copy has no disclosure for stays withheld."""
+    proof = document.get("proof")
+    items = proof.get("disclosures", []) if isinstance(proof, Mapping) else []
+    available = {item[1] for item in items if isinstance(item, list) and len(item) == 3}
+    return select_disclosures(document, [name for name in claims if name in available])
 
 
 def find_shared(hub: Hub, token: str) -> Shared | None:
@@ -172,7 +176,7 @@ def find_shared(hub: Hub, token: str) -> Shared | None:
             return None
         anchored = row.batch.status == "anchored" and isinstance(row.document.get("proof"), dict)
         return Shared(credential_id=row.id, batch_status=row.batch.status,
-                      document=shared_copy(row.document) if anchored else None,
+                      document=shared_copy(row.document, row.shared_claims or ()) if anchored else None,
                       share_url=f"{hub.settings.public_url}/share/{row.share_token}")
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 14:49:35.719335
+Create Date: 2026-11-23 15:37:47.723029
 """
 
 from __future__ import annotations
@@ -161,6 +161,7 @@ def upgrade() -> None:
     sa.Column('disclosures', sa.JSON(), nullable=False),
     sa.Column('holder_token_hash', sa.String(length=64), nullable=False),
     sa.Column('share_token', sa.String(length=64), nullable=False),
+    sa.Column('shared_claims', sa.JSON(), server_default='[]', nullable=False),
     sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('revocation_reason', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),

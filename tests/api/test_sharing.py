@@ -1,0 +1,117 @@
+"""PUT /credentials/{id}/sharing on a real anvil with the hub deployed: the graduate chooses which claims
+the share link (its page, credential.json and certificate.pdf) shows. Nothing personal by default; only the
+holder token may change it, never an API key (not even the issuer's)."""
+
+from __future__ import annotations
+
+import io
+import re
+from html import unescape
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from pypdf import PdfReader
+
+from service.demo import DEMO_PROGRAMMES
+from tests.api.test_issuing import HANZE, assert_problem, issue
+
+NAME, GRADE = "Jan de Vries", "8.5"
+
+
+@pytest.fixture
+def issued(client: TestClient, keys: Any, accredited: Any) -> dict[str, Any]:
+    """One credential issued by Hanzehogeschool Groningen (accredited, its programmes in the catalogue)."""
+    for programme in DEMO_PROGRAMMES:
+        response = client.post("/programmes", headers=keys.admin(), json=programme.as_create())
+        assert response.status_code == 201, response.text
+    accredited(HANZE)
+    return issue(client, keys, name=NAME, grade=GRADE)
+
+
+def share_path(issued: dict[str, Any]) -> str:
+    return issued["share_url"].removeprefix("http://testserver")
+
+
+def page_text(client: TestClient, issued: dict[str, Any]) -> str:
+    response = client.get(share_path(issued))
+    assert response.status_code == 200, response.text[:500]
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", response.text)).split())
+
+
+def shared_json(client: TestClient, issued: dict[str, Any]) -> dict[str, Any]:
+    response = client.get(share_path(issued) + "/credential.json")
+    assert response.status_code == 200, response.text[:500]
+    return response.json()
+
+
+def pdf_text(client: TestClient, issued: dict[str, Any]) -> str:
+    response = client.get(share_path(issued) + "/certificate.pdf")
+    assert response.status_code == 200
+    return " ".join(PdfReader(io.BytesIO(response.content)).pages[0].extract_text().split())
+
+
+def share(client: TestClient, issued: dict[str, Any], claims: list[str], **headers: str) -> Any:
+    headers = headers or {"X-Holder-Token": issued["holder_token"]}
+    return client.put(f"/credentials/{issued['id']}/sharing", headers=headers, json={"disclose": claims})
+
+
+def test_by_default_the_share_link_shows_nothing_personal(client: TestClient, issued: dict[str, Any]) -> None:
+    text = page_text(client, issued)
+    assert NAME not in text and GRADE not in text
+    assert "Awarded to the holder of this credential" in text
+    assert shared_json(client, issued)["proof"]["disclosures"] == []
+    assert NAME not in pdf_text(client, issued)
+    holder = client.get(f"/credentials/{issued['id']}", headers={"X-Holder-Token": issued["holder_token"]})
+    assert holder.json()["shared_claims"] == []
+
+
+def test_the_holder_shares_the_name_and_withdraws_it(client: TestClient, issued: dict[str, Any]) -> None:
+    response = share(client, issued, ["name"])
+    assert response.status_code == 200, response.text
+    assert response.json() == {"credential_id": issued["id"], "share_url": issued["share_url"],
+                               "shared_claims": ["name"], "available_claims": ["name", "result"]}
+
+    text = page_text(client, issued)
+    assert f"Awarded to {NAME}" in text
+    assert GRADE not in text and "Final grade Not included in this copy" in text
+    shared = shared_json(client, issued)
+    assert [item[1] for item in shared["proof"]["disclosures"]] == ["name"]
+    holder_body = {key: value for key, value in issued["document"].items() if key != "proof"}
+    assert {key: value for key, value in shared.items() if key != "proof"} == holder_body
+    report = client.post("/verify", json=shared).json()
+    assert report["valid"] is True, report
+    assert report["credential"]["disclosed"] == {"name": NAME}
+    assert NAME in pdf_text(client, issued)
+    holder = client.get(f"/credentials/{issued['id']}", headers={"X-Holder-Token": issued["holder_token"]})
+    assert holder.json()["shared_claims"] == ["name"]
+
+    both = share(client, issued, ["result", "name"])
+    assert both.json()["shared_claims"] == ["name", "result"]
+    assert f"Final grade {GRADE}" in page_text(client, issued)
+
+    withdrawn = share(client, issued, [])
+    assert withdrawn.status_code == 200 and withdrawn.json()["shared_claims"] == []
+    text = page_text(client, issued)
+    assert NAME not in text and GRADE not in text
+    assert shared_json(client, issued)["proof"]["disclosures"] == []
+
+
+def test_only_the_holder_token_chooses(client: TestClient, keys: Any, issued: dict[str, Any]) -> None:
+    assert_problem(client.put(f"/credentials/{issued['id']}/sharing", json={"disclose": ["name"]}), 401,
+                   contains="X-Holder-Token")
+    assert_problem(share(client, issued, ["name"], **{"X-Holder-Token": "hold_wrong"}), 403,
+                   contains="does not open this credential")
+    assert_problem(share(client, issued, ["name"], **keys.issuer(HANZE)), 403, contains="only the graduate")
+    assert_problem(share(client, issued, ["name"], **keys.admin()), 403, contains="only the graduate")
+    assert_problem(client.put("/credentials/4f1c0000-0000-4000-8000-000000000000/sharing",
+                              headers={"X-Holder-Token": issued["holder_token"]}, json={"disclose": []}), 404)
+    assert NAME not in page_text(client, issued)
+
+
+def test_an_unknown_claim_is_refused_by_name(client: TestClient, issued: dict[str, Any]) -> None:
+    body = assert_problem(share(client, issued, ["name", "email"]), 422, contains="'email'")
+    assert "name, result" in body["detail"]
+    assert_problem(client.put(f"/credentials/{issued['id']}/sharing",
+                              headers={"X-Holder-Token": issued["holder_token"]}, json={"show": ["name"]}), 422)
+    assert NAME not in page_text(client, issued)  # nothing changed
