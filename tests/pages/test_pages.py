@@ -1,9 +1,9 @@
 """The HTML pages on a real anvil with the hub deployed: share, verify, the board's register, home.
 
 Credentials are issued through the API as Hanzehogeschool Groningen (accredited by a board decision) to
-Jan de Vries, grade 8.5. A share link serves the holder's copy with every disclosure withheld, so his
-name and grade never appear on it; a copy that discloses them (the holder's full copy) shows them on
-the verify page.
+Jan de Vries, grade 8.5. Until the holder chooses otherwise (PUT /credentials/{id}/sharing, see
+tests/api/test_sharing.py), a share link serves the holder's copy with every disclosure withheld, so
+his name and grade do not appear on it; a copy that discloses them shows them on the verify page.
 """
 
 from __future__ import annotations
