@@ -49,6 +49,7 @@ import aiohttp
 import eth_abi
 from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 
+from service.background import BackgroundWorker
 from service.chain.artifacts import load_artifact
 from service.credentials.facts import ChainSnapshot, CredentialStatus, RegistryTrust
 from service.errors import ChainRejected, ChainUnavailable
@@ -347,7 +348,7 @@ def _head_of(block: Any) -> tuple[int, bytes, int]:
     return int(block["number"], 16), bytes.fromhex(block["hash"][2:]), int(block["timestamp"], 16)
 
 
-class BlockHead:
+class BlockHead(BackgroundWorker):
     """Follows the chain's head: a daemon thread polls it every `interval` seconds (start/stop).
 
     `fresh()` is the head when it was seen within `max_age` seconds, else None: a caller that gets
@@ -360,6 +361,7 @@ class BlockHead:
                  afetch: Callable[[], Awaitable[tuple[int, bytes, int]]] | None = None) -> None:
         if interval <= 0 or max_age <= 0:
             raise ValueError("interval and max_age must be positive")
+        super().__init__("hub-block-head", stop_timeout=5)
         self._fetch = fetch
         self._afetch = afetch
         self.interval = interval
@@ -369,8 +371,6 @@ class BlockHead:
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._listeners: list[Callable[[Head], None]] = []
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
         self.failures = 0  # polls in a row that failed
         self._slow_warned = False
 
@@ -461,24 +461,6 @@ class BlockHead:
             return self._head
 
     # ---------------------------------------------------------------- the thread
-
-    def start(self) -> None:
-        """Poll in a daemon thread until `stop()` (no-op when running)."""
-        if self._thread is not None and self._thread.is_alive():
-            return
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._run, name="hub-block-head", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 5) -> None:
-        self._stopping.set()
-        thread, self._thread = self._thread, None
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout)
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
 
     def _run(self) -> None:
         while not self._stopping.is_set():

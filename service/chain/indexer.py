@@ -32,6 +32,7 @@ from web3 import Web3
 from web3.contract.contract import ContractEvent
 from web3.types import LogReceipt
 
+from service.background import BackgroundWorker
 from service.chain.artifacts import load_artifact
 from service.chain.board import Action, VoteType
 from service.db.models import BoardBallot, BoardMember, BoardProposal, ChainEvent, IndexCursor
@@ -49,7 +50,7 @@ class FollowedContract:
     events: dict[bytes, ContractEvent]
 
 
-class Indexer:
+class Indexer(BackgroundWorker):
     """Follows `registry` and `board` from `start_block` on; see the module docstring."""
 
     def __init__(self, w3: Web3, sessions: sessionmaker[Session], *, registry: str, board: str,
@@ -57,6 +58,7 @@ class Indexer:
                  confirmations: int = 0) -> None:
         if page_blocks < 1:
             raise ValueError("page_blocks must be at least 1")
+        super().__init__("hub-indexer")
         self.w3 = w3
         self.sessions = sessions
         self.start_block = max(0, start_block)
@@ -66,8 +68,6 @@ class Indexer:
         self.contracts = [self._follow("CredentialRegistry", registry), self._follow("HubBoard", board)]
         self.board_address = self.contracts[1].address
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def _follow(self, artifact: str, address: str) -> FollowedContract:
         contract = self.w3.eth.contract(address=to_checksum_address(address), abi=load_artifact(artifact).abi)
@@ -91,25 +91,6 @@ class Indexer:
         with self.sessions() as session:
             row = session.get(IndexCursor, to_checksum_address(address))
             return None if row is None else row.last_block
-
-    def start(self) -> None:
-        """Run catch_up every `interval` seconds in a background thread (no-op when running)."""
-        if self._thread is not None and self._thread.is_alive():
-            return
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._run, name="hub-indexer", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10) -> None:
-        """Stop the background thread after its current page (no-op when not running)."""
-        self._stopping.set()
-        thread, self._thread = self._thread, None
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout)
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
 
     # ---------------------------------------------------------------- the loop
 

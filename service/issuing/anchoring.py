@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from web3.exceptions import Web3RPCError
 
+from service.background import BackgroundWorker
 from service.chain.registry import Batch as ChainBatch
 from service.chain.registry import RegistryClient
 from service.chain.sender import SendFailed
@@ -61,10 +62,11 @@ ROUNDS_PER_CALL = 3  # sign-and-send rounds within one call of `anchor`
 RETRYABLE_REVERTS = frozenset({"RegistryInvalidSignature", "RegistryExpiredSignature"})
 
 
-class Anchorer:
+class Anchorer(BackgroundWorker):
     """Anchors the hub's pending batches; `anchor` synchronously, or the worker thread in the background."""
 
     def __init__(self, hub: Hub, *, retry_interval: float = 5.0, max_backoff: float = 300.0) -> None:
+        super().__init__("hub-anchoring")
         self.hub = hub
         self.registry = RegistryClient(hub.w3, hub.registry_address)
         self.retry_interval = retry_interval
@@ -73,8 +75,6 @@ class Anchorer:
         self._guard = threading.Lock()
         self._in_flight: dict[str, threading.Event] = {}
         self._queue: queue.Queue[str | None] = queue.Queue()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
         self._next_try: dict[str, tuple[float, int]] = {}  # batch id -> (monotonic due time, failures)
 
     # ---------------------------------------------------------------- signing, one at a time per partner
@@ -228,28 +228,10 @@ class Anchorer:
         A batch that cannot be anchored now stays pending and is retried."""
         return {batch_id: self._process(batch_id) for batch_id in self._pending() if not self._stopping.is_set()}
 
-    def start(self) -> None:
-        """Start the worker thread: reconcile, then anchor what is queued and retry what is pending."""
-        if self._thread is not None and self._thread.is_alive():
-            return
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._run, name="hub-anchoring", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10) -> None:
-        """Stop the worker after the batch in hand (a transaction waiting to be mined is reconciled at the next
-        start)."""
-        self._stopping.set()
+    def _wake(self) -> None:
+        """Unblock the worker waiting on its queue; it stops after the batch in hand (a transaction waiting
+        to be mined is reconciled at the next start)."""
         self._queue.put(None)
-        thread, self._thread = self._thread, None
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout)
-            if thread.is_alive():
-                log.warning("the anchoring worker did not stop within %.0f s", timeout)
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
 
     def _run(self) -> None:
         try:
