@@ -29,7 +29,7 @@ from service.chain.artifacts import load_artifact
 from service.chain.errors import decode_revert
 from service.chain.transactions import send
 from service.credentials.facts import ChainSnapshot, CredentialStatus, RegistryTrust
-from service.credentials.signature import AnchorRequest, SignedAnchor
+from service.credentials.signature import EIP712_DOMAIN_TYPE, AnchorRequest, SignedAnchor
 from service.errors import ChainRejected, ChainUnavailable
 
 ZERO32 = b"\x00" * 32
@@ -110,12 +110,7 @@ class RevokeRequest:
         """The full EIP-712 message (eth_signTypedData_v4 form)."""
         return {
             "types": {
-                "EIP712Domain": [
-                    {"name": "name", "type": "string"},
-                    {"name": "version", "type": "string"},
-                    {"name": "chainId", "type": "uint256"},
-                    {"name": "verifyingContract", "type": "address"},
-                ],
+                "EIP712Domain": EIP712_DOMAIN_TYPE,
                 **REVOKE_TYPES,
             },
             "primaryType": "Revoke",

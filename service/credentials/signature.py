@@ -32,6 +32,15 @@ ANCHOR_TYPES = {
 }
 
 
+
+# The EIP-712 domain type of the hub's contracts (name, version, chainId, verifyingContract).
+EIP712_DOMAIN_TYPE = [
+    {"name": "name", "type": "string"},
+    {"name": "version", "type": "string"},
+    {"name": "chainId", "type": "uint256"},
+    {"name": "verifyingContract", "type": "address"},
+]
+
 @dataclass(frozen=True)
 class AnchorRequest:
     """What the issuer signs so that a relayer may anchor `root` for it."""
@@ -51,12 +60,7 @@ class AnchorRequest:
         """The full EIP-712 message (eth_signTypedData_v4 form)."""
         return {
             "types": {
-                "EIP712Domain": [
-                    {"name": "name", "type": "string"},
-                    {"name": "version", "type": "string"},
-                    {"name": "chainId", "type": "uint256"},
-                    {"name": "verifyingContract", "type": "address"},
-                ],
+                "EIP712Domain": EIP712_DOMAIN_TYPE,
                 **ANCHOR_TYPES,
             },
             "primaryType": "Anchor",
