@@ -49,12 +49,13 @@ def get_batch(batch_id: Annotated[str, Path(max_length=36)], hub: HubDep, db: Db
     if batch.issuer_address != principal.address:
         raise Forbidden(f"this batch was issued by another partner ({batch.issuer_address}): only that partner "
                         "may read it")
-    rows = db.scalars(select(models.Credential).where(models.Credential.batch_id == batch.id)
-                      .order_by(models.Credential.position))
+    # Only the columns listed: a cohort's documents are megabytes, and partners poll this until anchored.
+    rows = db.execute(select(models.Credential.id, models.Credential.share_token, models.Credential.revoked_at)
+                      .where(models.Credential.batch_id == batch.id).order_by(models.Credential.position))
     return BatchPublic(
         id=batch.id, status=cast(BatchStatus, batch.status), count=batch.count, root=batch.root,
         issuer_address=batch.issuer_address,
         transaction_hash=batch.tx_hash, block_number=batch.block_number, anchored_at=utc(batch.anchored_at),
         error=batch.error, created_at=cast(datetime, utc(batch.created_at)),
-        credentials=[BatchCredential(id=row.id, share_url=share_url(hub, row), revoked=row.revoked_at is not None)
-                     for row in rows])
+        credentials=[BatchCredential(id=row.id, share_url=share_url(hub, row.share_token),
+                                     revoked=row.revoked_at is not None) for row in rows])

@@ -157,15 +157,15 @@ def utc(moment: datetime | None) -> datetime | None:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def share_url(hub: Hub, row: models.Credential) -> str:
-    return f"{hub.settings.public_url}/share/{row.share_token}"
+def share_url(hub: Hub, share_token: str) -> str:
+    return f"{hub.settings.public_url}/share/{share_token}"
 
 
 def credential_public(hub: Hub, row: models.Credential, batch: models.Batch) -> dict[str, Any]:
     anchored = batch.status == "anchored"
     return dict(
         id=row.id, status=batch.status, batch_id=batch.id, programme_id=row.programme_id,
-        issuer_address=row.issuer_address, digest=row.digest, share_url=share_url(hub, row),
+        issuer_address=row.issuer_address, digest=row.digest, share_url=share_url(hub, row.share_token),
         transaction_hash=batch.tx_hash if anchored else None, anchored_at=utc(batch.anchored_at) if anchored else None,
         revoked=row.revoked_at is not None, revoked_at=utc(row.revoked_at),
         revocation_reason=revocation.reason_name(row.revocation_reason), created_at=utc(row.created_at),
@@ -223,7 +223,7 @@ def issue_credential(body: CredentialCreate, hub: HubDep, db: DbSession, princip
     batch_id = pipeline.persist(hub.sessions, cohort)
     issued = cohort.credentials[0]
     try:
-        status = hub.anchorer.anchor(batch_id)
+        status = hub.anchorer.anchor(batch_id, cohort=cohort)
     except ChainUnavailable as exc:
         hub.anchorer.submit(batch_id)
         exc.detail += (f"; the credential {issued.id} is stored and will be anchored when the chain answers "
@@ -295,11 +295,11 @@ def _accept_cohort(hub: Hub, issuer: str, rows: list[Row]) -> BatchAccepted:
     with hub.sessions() as db:
         cohort = pipeline.prepare(db, hub.anchorer.registry, hub.signers, issuer, rows)
     batch_id = pipeline.persist(hub.sessions, cohort)
-    hub.anchorer.submit(batch_id)
+    hub.anchorer.submit(batch_id, cohort)
     return BatchAccepted(
         id=batch_id, status="pending", count=cohort.batch.count, root="0x" + cohort.root.hex(), issuer_address=issuer,
         credentials=[CohortCredential(row=item.row.number, email=item.row.request.email, id=item.id,
-                                      share_url=f"{hub.settings.public_url}/share/{item.share_token}",
+                                      share_url=share_url(hub, item.share_token),
                                       holder_token=item.holder_token) for item in cohort.credentials])
 
 
@@ -362,7 +362,7 @@ def set_sharing(credential_id: CredentialId, body: SharingUpdate, hub: HubDep, d
     chosen = [name for name in available if name in set(body.disclose)]
     row.shared_claims = chosen
     db.commit()
-    return SharingPublic(credential_id=row.id, share_url=share_url(hub, row), shared_claims=chosen,
+    return SharingPublic(credential_id=row.id, share_url=share_url(hub, row.share_token), shared_claims=chosen,
                          available_claims=available)
 
 

@@ -16,6 +16,11 @@ from typing import Any
 
 from eth_utils import to_checksum_address
 
+try:
+    import orjson
+except ImportError:  # pragma: no cover - copy.deepcopy does the same, slower
+    orjson = None  # type: ignore[assignment]
+
 from service.credentials.canonical import credential_digest, to_hex32
 from service.credentials.disclosure import Disclosure
 from service.credentials.document import (
@@ -61,10 +66,12 @@ class Anchoring:
     signed: SignedAnchor | None = None  # the issuer's request, when a relayer anchored
 
 
-def prepare_batch(drafts: Sequence[DraftCredential | Mapping[str, Any]]) -> PreparedBatch:
+def prepare_batch(drafts: Sequence[DraftCredential | Mapping[str, Any]], *, check: bool = True) -> PreparedBatch:
     """Digest each body and build the cohort's Merkle tree.
 
-    A plain mapping is taken as a body without disclosures.
+    A plain mapping is taken as a body without disclosures. `check=False` skips the format checks of
+    the bodies (for bodies checked when they were first prepared, e.g. rebuilt from the store); the
+    issuer is still read from every body.
 
     :raises ValueError: when the cohort is empty, a body is not a valid anchored body (FormatError),
         the bodies name different issuers, or two bodies have the same digest.
@@ -74,6 +81,9 @@ def prepare_batch(drafts: Sequence[DraftCredential | Mapping[str, Any]]) -> Prep
     items = tuple(item if isinstance(item, DraftCredential) else DraftCredential(dict(item), ()) for item in drafts)
     issuers = set()
     for index, item in enumerate(items):
+        if not check:
+            issuers.add(parse_issuer_did(item.body["issuer"]["id"]))
+            continue
         try:
             model = validate_body(item.body)
         except FormatError as exc:
@@ -91,9 +101,10 @@ def prepare_batch(drafts: Sequence[DraftCredential | Mapping[str, Any]]) -> Prep
                          issuer=issuer)
 
 
-def attach_proofs(batch: PreparedBatch, anchoring: Anchoring) -> list[dict[str, Any]]:
+def attach_proofs(batch: PreparedBatch, anchoring: Anchoring, *, copy_bodies: bool = True) -> list[dict[str, Any]]:
     """The issued credentials: each body with its `proof`, carrying all its disclosures (the holder's
-    full copy; `select_disclosures` makes the copies to share).
+    full copy; `select_disclosures` makes the copies to share). With `copy_bodies=False` they share the
+    batch's body objects (for a batch made only to be written out, e.g. rebuilt from the store).
 
     :raises ValueError: when `anchoring` does not fit the batch (another issuer, chain or root).
     """
@@ -111,23 +122,33 @@ def attach_proofs(batch: PreparedBatch, anchoring: Anchoring) -> list[dict[str, 
                 or to_checksum_address(request.issuer) != issuer):
             raise ValueError("the signed anchoring request is not for this batch, chain, registry and issuer")
         signature = anchoring.signed.to_proof_json()
+    root, registry = to_hex32(batch.root), to_checksum_address(anchoring.registry)
+    transaction_hash = to_hex32(anchoring.transaction_hash)
     credentials = []
     for index, (draft, digest) in enumerate(zip(batch.drafts, batch.digests, strict=True)):
         proof: dict[str, Any] = {
             "type": PROOF_TYPE,
             "credentialDigest": to_hex32(digest),
-            "merkleRoot": to_hex32(batch.root),
+            "merkleRoot": root,
             "merklePath": [to_hex32(node) for node in batch.tree.proof(index)],
             "chainId": anchoring.chain_id,
-            "registry": to_checksum_address(anchoring.registry),
+            "registry": registry,
             "issuerAddress": issuer,
-            "transactionHash": to_hex32(anchoring.transaction_hash),
+            "transactionHash": transaction_hash,
         }
         if signature is not None:
             proof["anchorSignature"] = dict(signature)
         proof["disclosures"] = [disclosure.to_json() for disclosure in draft.disclosures]
-        credentials.append({**copy.deepcopy(draft.body), "proof": proof})
+        credentials.append({**(_copy(draft.body) if copy_bodies else draft.body), "proof": proof})
     return credentials
+
+
+def _copy(body: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of a JSON body (the caller may change it without touching the batch), by orjson when
+    there: ten times faster than copy.deepcopy."""
+    if orjson is None:  # pragma: no cover
+        return copy.deepcopy(body)
+    return orjson.loads(orjson.dumps(body))
 
 
 def disclosures_of(credential: Mapping[str, Any]) -> list[Disclosure]:

@@ -5,9 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
+
+# JSON columns (credential documents) written and read by orjson: the same JSON, a 10,000 cohort's
+# documents in a fraction of the standard library's time.
+_JSON: dict[str, Any] = {"json_serializer": lambda value: orjson.dumps(value).decode(),
+                         "json_deserializer": orjson.loads}
 
 
 def make_engine(url: str) -> Engine:
@@ -15,7 +22,7 @@ def make_engine(url: str) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **_JSON)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -26,7 +33,7 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **_JSON)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -76,6 +76,9 @@ class Anchorer(BackgroundWorker):
         self._in_flight: dict[str, threading.Event] = {}
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._next_try: dict[str, tuple[float, int]] = {}  # batch id -> (monotonic due time, failures)
+        # batch id -> the cohort it was persisted from, until it is finished: finishing then needs no
+        # rebuild from the store (seconds for a large cohort). After a restart, the store is used.
+        self._cohorts: dict[str, pipeline.PreparedCohort] = {}
 
     # ---------------------------------------------------------------- signing, one at a time per partner
 
@@ -95,10 +98,11 @@ class Anchorer(BackgroundWorker):
 
     # ---------------------------------------------------------------- anchoring one batch
 
-    def anchor(self, batch_id: str, *, wait: bool = True) -> str:
+    def anchor(self, batch_id: str, *, wait: bool = True, cohort: pipeline.PreparedCohort | None = None) -> str:
         """Anchor the stored batch `batch_id` and finish it; return its status (anchored, failed, pending).
 
         When another thread is anchoring it already, wait for that (or, with wait=False, return "pending").
+        `cohort`: the prepared cohort it was persisted from (see `submit`).
 
         :raises ChainRejected: the registry refuses for good (e.g. the partner is not accredited now); the
             batch is marked failed.
@@ -109,6 +113,8 @@ class Anchorer(BackgroundWorker):
             batch stays pending and the worker retries it.
         """
         with self._guard:
+            if cohort is not None:
+                self._cohorts[batch_id] = cohort
             running = self._in_flight.get(batch_id)
             if running is None:
                 done = self._in_flight[batch_id] = threading.Event()
@@ -116,11 +122,19 @@ class Anchorer(BackgroundWorker):
             if wait:
                 running.wait()
             return self._status(batch_id)
+        status = "pending"
         try:
-            return self._anchor(batch_id)
+            status = self._anchor(batch_id)
+            return status
         finally:
+            try:
+                settled = status != "pending" or self._status(batch_id) != "pending"
+            except Exception:  # noqa: BLE001 - the store is gone: keep the cohort for the retry
+                settled = False
             with self._guard:
                 del self._in_flight[batch_id]
+                if settled:
+                    self._cohorts.pop(batch_id, None)  # finished or failed: not needed any more
             done.set()
 
     def _status(self, batch_id: str) -> str:
@@ -212,15 +226,21 @@ class Anchorer(BackgroundWorker):
                 anchored_at: int) -> None:
         anchoring = Anchoring(chain_id=self.hub.chain_id, registry=self.hub.registry_address, issuer=issuer,
                               transaction_hash=tx_hash, signed=signed)
+        with self._guard:
+            cohort = self._cohorts.get(batch_id)
         if pipeline.finish(self.hub.sessions, batch_id, anchoring, block_number=block_number,
-                           anchored_at=anchored_at):
+                           anchored_at=anchored_at, cohort=cohort):
             log.info("batch %s anchored in block %s (0x%s)", batch_id, block_number, tx_hash.hex())
         self._next_try.pop(batch_id, None)
 
     # ---------------------------------------------------------------- the worker
 
-    def submit(self, batch_id: str) -> None:
-        """Queue a stored batch for the worker."""
+    def submit(self, batch_id: str, cohort: pipeline.PreparedCohort | None = None) -> None:
+        """Queue a stored batch for the worker; `cohort`, the prepared cohort it was persisted from, spares
+        rebuilding it from the store when it is finished."""
+        if cohort is not None:
+            with self._guard:
+                self._cohorts[batch_id] = cohort
         self._queue.put(batch_id)
 
     def reconcile(self) -> dict[str, str]:
