@@ -54,7 +54,6 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -65,9 +64,10 @@ if str(ROOT) not in sys.path:
 from eth_account.signers.local import LocalAccount  # noqa: E402
 from web3 import Web3  # noqa: E402
 
+from bench.server import Server, machine, packages, process_cpu_seconds, start_server  # noqa: E402
 from service.chain.board import Action, BoardClient, VoteType, document_hash  # noqa: E402
 from service.chain.deployment import ensure_deployed  # noqa: E402
-from service.chain.devchain import DevChain, dev_accounts, free_port, start_chain  # noqa: E402
+from service.chain.devchain import dev_accounts, start_chain  # noqa: E402
 from service.chain.registry import RegistryClient  # noqa: E402
 from service.chain.sender import TransactionSender  # noqa: E402
 from service.credentials import (  # noqa: E402
@@ -151,62 +151,6 @@ def padded_batch(batch: PreparedBatch, leaves: int) -> PreparedBatch:
 
 
 # ---------------------------------------------------------------- the server
-
-
-@dataclass
-class Server:
-    process: subprocess.Popen[bytes]
-    port: int
-    log: Path
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
-def start_server(chain: DevChain, deployments: Path, work: Path) -> Server:
-    port = free_port()
-    env = {**os.environ, "HUB_RPC_URL": chain.url, "HUB_CHAIN_ID": str(chain.chain_id),
-           "HUB_DEPLOYMENTS_DIR": str(deployments), "HUB_DATABASE_URL": f"sqlite:///{work / 'hub.db'}",
-           "HUB_PUBLIC_URL": f"http://127.0.0.1:{port}", "PYTHONPATH": str(ROOT)}
-    for name in ("HUB_REGISTRY_ADDRESS", "HUB_BOARD_ADDRESS", "HUB_RELAYER_PRIVATE_KEY", "HUB_KEYSTORE_DIR"):
-        env.pop(name, None)
-    log = work / "uvicorn.log"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "service.main:app", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "1", "--no-access-log", "--log-level", "warning"],
-        cwd=work, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
-    server = Server(process, port, log)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"uvicorn exited: {log.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(server.url + "/health/live", timeout=1) as response:
-                if response.status == 200:
-                    return server
-        except OSError:
-            time.sleep(0.2)
-    server.stop()
-    raise RuntimeError(f"uvicorn did not answer within 60 s: {log.read_text()[-2000:]}")
-
-
-def process_cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time of process `pid` and its threads (Linux /proc), or None elsewhere."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return None
 
 
 def measured(server: Server, run: Callable[[], Load]) -> Load:
@@ -462,37 +406,8 @@ def cohort_row(registry: RegistryClient, rpc_url: str, server_url: str, credenti
 # ---------------------------------------------------------------- report
 
 
-def machine() -> dict[str, str]:
-    cpu = ""
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
-    except (OSError, StopIteration):
-        cpu = platform.processor()
-    return {"nproc": str(os.cpu_count()), "cpu": cpu, "python": platform.python_version(),
-            "os": f"{platform.system()} {platform.release()}"}
-
-
-def packages() -> str:
-    names = ("fastapi", "starlette", "uvicorn", "pydantic", "web3", "eth-keys", "coincurve", "safe-pysha3", "orjson",
-             "aiohttp", "rfc8785")
-    found = []
-    for name in names:
-        try:
-            found.append(f"{name} {version(name)}")
-        except Exception:  # noqa: BLE001 - not installed
-            found.append(f"{name} (not installed)")
-    extras = [name for name in ("uvloop", "httptools") if _installed(name)]
-    return ", ".join(found) + (f"; uvicorn extras: {', '.join(extras)}" if extras else
-                               "; uvicorn without uvloop/httptools (asyncio loop, h11)")
-
-
-def _installed(name: str) -> bool:
-    try:
-        version(name)
-        return True
-    except Exception:  # noqa: BLE001
-        return False
+PACKAGES = ("fastapi", "starlette", "uvicorn", "pydantic", "web3", "eth-keys", "coincurve", "safe-pysha3", "orjson",
+            "aiohttp", "rfc8785")
 
 
 @dataclass
@@ -539,7 +454,7 @@ class Results:
             f"Generated by `bench/verify.py` on {self.started:%Y-%m-%d %H:%M} UTC.",
             "",
             f"- Machine: {m['nproc']} cores ({m['cpu']}), {m['os']}, Python {m['python']}.",
-            f"- Packages: {packages()}.",
+            f"- Packages: {packages(PACKAGES)}.",
             f"- Chain: {self.chain}; the hub deployed, Hanzehogeschool Groningen accredited by a board decision, "
             "cohorts anchored by the relayer with the partner's EIP-712 signature (anchorBySig), as the hub issues "
             "them. The credentials are shared with the name and grade disclosed (about 4 KB of JSON).",
@@ -660,7 +575,7 @@ def main(argv: list[str] | None = None) -> int:
             fresh_file.write_text("\n".join(json.dumps(c, ensure_ascii=False) for c in credentials[1:]) + "\n",
                                   encoding="utf-8")
 
-            server = start_server(chain, work / "deployments", work)
+            server = start_server(chain.url, chain.chain_id, work / "deployments", work)
             for body in (same, json.dumps(credentials[-1]).encode()):
                 status, report = post_verify(server.url, body)
                 assert status == 200 and report["valid"] is True, report

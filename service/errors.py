@@ -67,6 +67,24 @@ class Conflict(HubError):
 class ChainUnavailable(HubError):
     status, slug, title = 503, "chain-unavailable", "The chain is not reachable"
 
+    @classmethod
+    def no_answer(cls, exc: BaseException, asked: str = "") -> ChainUnavailable:
+        """The node did not answer a call (`asked`, e.g. "issuer()"): a detail a partner can act on, the
+        network error in short (the full one is chained, for the log)."""
+        what = f" to {asked}" if asked else ""
+        return cls(f"the blockchain node does not answer{what} ({_network_reason(exc)}): try again when "
+                   "GET /health reports the chain ok")
+
+
+def _network_reason(exc: BaseException) -> str:
+    text = str(exc).lower()
+    for marker, reason in (("refused", "connection refused"), ("timed out", "timed out"), ("timeout", "timed out"),
+                           ("name or service not known", "unknown host"), ("reset by peer", "connection reset"),
+                           ("remote end closed", "connection closed"), ("aborted", "connection aborted")):
+        if marker in text:
+            return reason
+    return type(exc).__name__
+
 
 class ChainRejected(HubError):
     """The contract refused the transaction; `revert` is its decoded custom error."""

@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from eth_typing import ChecksumAddress
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
@@ -91,7 +92,7 @@ class Hub:
         self.engine.dispose()
 
 
-def _addresses(settings: Settings, chain_id: int) -> tuple[str, str, int]:
+def _addresses(settings: Settings, chain_id: int) -> tuple[ChecksumAddress, ChecksumAddress, int]:
     """The registry and board addresses, and the block to index from (the deployment's, when known)."""
     path: Path = deployment_path(chain_id, settings.deployments_dir)
     try:

@@ -115,7 +115,7 @@ class JsonRpc:
             except (OSError, http.client.HTTPException) as exc:
                 self._discard(connection)
                 if attempt == 2 or isinstance(exc, TimeoutError):
-                    raise ChainUnavailable(f"the chain node does not answer {method}: {exc}") from exc
+                    raise ChainUnavailable.no_answer(exc, method) from exc
         return self._result(method, status, data)
 
     async def acall(self, method: str, params: list[Any]) -> Any:
@@ -131,7 +131,7 @@ class JsonRpc:
                 data = await response.read()
                 status = response.status
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            raise ChainUnavailable(f"the chain node does not answer {method}: {exc or type(exc).__name__}") from exc
+            raise ChainUnavailable.no_answer(exc, method) from exc
         return self._result(method, status, data)
 
     async def aclose(self) -> None:

@@ -31,7 +31,7 @@ from web3.types import TxReceipt
 
 from service.api import problems
 from service.api.deps import DbSession, HubDep, MaybePrincipal, Member
-from service.auth import Role, require_role
+from service.auth import Principal, Role, require_role
 from service.chain.board import (
     ZERO_ADDRESS,
     Action,
@@ -91,6 +91,8 @@ HexData = Annotated[str, BeforeValidator(_hex_bytes)]
 class RulesCreate(BaseModel):
     """The board's rules, for a change-rules proposal. Periods in seconds."""
 
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is refused by name, not ignored
+
     quorum_bps: int = Field(ge=1, le=10_000, description="share of the quorum base that must take part, in bps")
     majority_bps: int = Field(ge=5_000, le=9_999, description="threshold of resolutions and issuer decisions")
     supermajority_bps: int = Field(ge=5_000, le=9_999, description="threshold of membership and rule changes")
@@ -117,7 +119,7 @@ class ProposalCreate(BaseModel):
     (subject, name), remove-member (subject), accredit-issuer (subject, name), suspend-issuer (subject),
     change-rules (rules); a resolution uses none."""
 
-    model_config = ConfigDict(str_strip_whitespace=True)
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
     kind: Kind
     subject: Address | None = Field(None, description="the member or issuer account the decision is about")
@@ -156,6 +158,8 @@ class VoteCreate(BaseModel):
     one: also `voter`, `deadline` and `signature`, an EIP-712 Ballot signed client-side (see
     GET /board/proposals/{id}/ballot-typed-data), relayed as is."""
 
+    model_config = ConfigDict(extra="forbid")
+
     support: Support
     reason: str = Field("", max_length=1000)
     voter: Address | None = Field(None, description="the member that signed the ballot (client-side ballots)")
@@ -191,7 +195,7 @@ VOTE_EXAMPLES: dict[str, dict[str, Any]] = {
 class RecusalCreate(BaseModel):
     """A recusal: the calling member declares a conflict of interest and does not take part."""
 
-    model_config = ConfigDict(str_strip_whitespace=True, json_schema_extra={
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid", json_schema_extra={
         "examples": [{"reason": "Wij werken in dit programma samen met de partner waarover besloten wordt."}]})
 
     reason: str = Field(min_length=1, max_length=1000, description="the conflict of interest")
@@ -341,6 +345,13 @@ def _signing_as(address: str) -> Iterator[None]:
         lock = _signing_locks[address]
     with lock:
         yield
+
+
+def _member_address(principal: Principal) -> str:
+    """The account of a member key (create_key gives every member key one): the key the service signs with."""
+    if principal.address is None:
+        raise RuntimeError(f"member key {principal.key_id} ({principal.name}) has no account address")
+    return principal.address
 
 
 def _relay(hub: Hub, tx: dict[str, Any]) -> TxReceipt:
@@ -531,10 +542,11 @@ def list_members(hub: HubDep, db: DbSession, board: Board,
                  ) -> list[MemberPublic]:
     """The board's members now, in seat order (from the contract), with when they joined (from the index)."""
     indexed = {member.address: member for member in db.scalars(select(BoardMember))}
-    joined = {to_checksum_address(e.args["member"]): e.block_time
-              for e in db.scalars(select(ChainEvent).where(ChainEvent.contract == hub.board_address,
-                                                           ChainEvent.name == "MemberAdded")
-                                  .order_by(ChainEvent.block_number, ChainEvent.log_index))}
+    joined: dict[str, datetime] = {
+        to_checksum_address(e.args["member"]): e.block_time
+        for e in db.scalars(select(ChainEvent).where(ChainEvent.contract == hub.board_address,
+                                                     ChainEvent.name == "MemberAdded")
+                            .order_by(ChainEvent.block_number, ChainEvent.log_index))}
     out = []
     for member in board.members():
         row = indexed.get(member.account)
@@ -551,13 +563,13 @@ def list_members(hub: HubDep, db: DbSession, board: Board,
 
 
 @router.post("/proposals", response_model=ProposalPublic, status_code=201, operation_id="createProposal",
-             responses=problems.responses(401, 403, 409, 422, 503))
+             responses=problems.responses(401, 403, 409, 413, 415, 422, 503))
 def create_proposal(hub: HubDep, db: DbSession, board: Board, principal: Member, response: Response,
                     body: Annotated[ProposalCreate, Body(openapi_examples=PROPOSAL_EXAMPLES)]) -> ProposalPublic:
     """Propose a decision as the calling member: the service signs the proposal with the member's key and
     the relayer submits it (proposeBySig). The document's sha256 goes on chain; its text is kept here."""
     action = _action_from_body(body)
-    account = hub.signers.for_address(principal.address)
+    account = hub.signers.for_address(_member_address(principal))
     doc_hash = document_hash(body.document)
     # the text is stored before the transaction, so a proposal on chain never lacks its text here
     db.merge(ProposalDocument(document_hash="0x" + doc_hash.hex(), text=body.document))
@@ -620,24 +632,27 @@ def ballot_typed_data(hub: HubDep, db: DbSession, board: Board, proposal_id: Pro
 
 
 @router.post("/proposals/{proposal_id}/votes", response_model=VoteResult, status_code=201, operation_id="castVote",
-             responses=problems.responses(401, 403, 404, 409, 422, 503))
+             responses=problems.responses(401, 403, 404, 409, 413, 415, 422, 503))
 def cast_vote(hub: HubDep, db: DbSession, board: Board, principal: MaybePrincipal, proposal_id: ProposalId,
               body: Annotated[VoteCreate, Body(openapi_examples=VOTE_EXAMPLES)]) -> VoteResult:
     """Vote for, against or abstain. With a member key the service signs the member's ballot; a ballot
     signed client-side (voter, deadline, signature) needs no key and is relayed as is (castVoteBySig)."""
     support = VoteType.from_slug(body.support)
+    member: Principal | None = None  # None: a ballot signed client-side
     if not body.signed:
         if principal is None:
             raise Unauthenticated("a vote needs a member key ('Authorization: Bearer <key>'), or a ballot signed "
                                   f"client-side: see GET /board/proposals/{proposal_id}/ballot-typed-data")
-        require_role(principal, Role.MEMBER)
+        member = require_role(principal, Role.MEMBER)
     row = _proposal_row(hub, db, board, proposal_id)
-    if body.signed:
+    if member is None:
+        if body.voter is None or body.deadline is None or body.signature is None:  # VoteCreate refuses these
+            raise InvalidInput("a signed ballot needs voter, deadline and signature together")
         signed = SignedBallot(proposal_id, support, body.reason, body.voter, body.deadline,
                               bytes(HexBytes(body.signature)))
         receipt = _relay(hub, board.cast_vote_by_sig(signed))
     else:
-        account = hub.signers.for_address(principal.address)
+        account = hub.signers.for_address(_member_address(member))
         with _signing_as(account.address):
             signed = board.sign_ballot(account, proposal_id, support, body.reason,
                                        deadline=board.chain_time() + SIGNATURE_TTL)
@@ -654,13 +669,13 @@ def cast_vote(hub: HubDep, db: DbSession, board: Board, principal: MaybePrincipa
 
 
 @router.post("/proposals/{proposal_id}/recusals", response_model=RecusalResult, status_code=201,
-             operation_id="recuse", responses=problems.responses(401, 403, 404, 409, 422, 503))
+             operation_id="recuse", responses=problems.responses(401, 403, 404, 409, 413, 415, 422, 503))
 def recuse(hub: HubDep, db: DbSession, board: Board, principal: Member, proposal_id: ProposalId,
            body: RecusalCreate) -> RecusalResult:
     """Declare a conflict of interest as the calling member: it does not vote and leaves the quorum base.
     The service signs the recusal with the member's key; the relayer submits it (recuseBySig)."""
     row = _proposal_row(hub, db, board, proposal_id)
-    account = hub.signers.for_address(principal.address)
+    account = hub.signers.for_address(_member_address(principal))
     with _signing_as(account.address):
         signed = board.sign_recusal(account, proposal_id, body.reason, deadline=board.chain_time() + SIGNATURE_TTL)
         receipt = _relay(hub, board.recuse_by_sig(signed))

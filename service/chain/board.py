@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 from eth_account import Account
 from eth_account.messages import _hash_eip191_message, encode_typed_data
@@ -410,7 +410,7 @@ class BoardClient:
         try:
             return int(self.w3.eth.chain_id)
         except (OSError, Web3Exception, ValueError) as exc:
-            raise ChainUnavailable(f"the chain node does not answer: {exc}") from exc
+            raise ChainUnavailable.no_answer(exc) from exc
 
     @property
     def domain(self) -> dict[str, Any]:
@@ -470,11 +470,13 @@ class BoardClient:
             with self.w3.batch_requests() as batch:
                 for proposal_id in proposal_ids:
                     batch.add(self.contract.functions.proposal(proposal_id))
-                raw = batch.execute()
+                # execute() is annotated list[RPCResponse], but each response has been through the call's
+                # result formatters: it is the decoded return value, like proposal(...).call()
+                raw = cast(list[Sequence[Any]], batch.execute())
         except ContractLogicError as exc:
             raise self._rejected(exc) from exc
         except (OSError, Web3Exception, ValueError) as exc:
-            raise ChainUnavailable(f"the chain node could not answer proposal(): {exc}") from exc
+            raise ChainUnavailable.no_answer(exc, "proposal()") from exc
         return [_proposal(proposal_id, item) for proposal_id, item in zip(proposal_ids, raw, strict=True)]
 
     def state(self, proposal_id: int) -> ProposalState:
@@ -524,7 +526,7 @@ class BoardClient:
         try:
             return int(self.w3.eth.get_block("latest")["timestamp"])
         except (OSError, Web3Exception, ValueError) as exc:
-            raise ChainUnavailable(f"the chain node does not answer: {exc}") from exc
+            raise ChainUnavailable.no_answer(exc) from exc
 
     # ---------------------------------------------------------------- EIP-712 typed data and signing
 
@@ -726,7 +728,7 @@ class BoardClient:
         except ContractLogicError as exc:
             raise self._rejected(exc) from exc
         except (OSError, Web3Exception, ValueError) as exc:
-            raise ChainUnavailable(f"the chain node could not answer {name}: {exc}") from exc
+            raise ChainUnavailable.no_answer(exc, f"{name}()") from exc
 
 
 def _proposal(proposal_id: int, raw: Sequence[Any]) -> Proposal:

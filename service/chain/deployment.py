@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
 from eth_utils import to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
+from web3.types import Nonce, TxReceipt
 from web3.utils.address import get_create_address
 
 from service.chain.artifacts import load_artifact
@@ -45,7 +47,14 @@ def deploy_contract(w3: Web3, name: str, *args: Any, account: LocalAccount) -> C
     tx = factory.constructor(*args).build_transaction({"from": account.address})
     del tx["gas"]  # let send() add its margin to the estimate
     receipt = send(w3, tx, account)
-    return w3.eth.contract(address=receipt["contractAddress"], abi=artifact.abi)
+    return w3.eth.contract(address=_created_address(receipt), abi=artifact.abi)
+
+
+def _created_address(receipt: TxReceipt) -> ChecksumAddress:
+    address = receipt["contractAddress"]
+    if address is None:
+        raise DeploymentError(f"transaction {receipt['transactionHash'].to_0x_hex()} created no contract")
+    return address
 
 
 @dataclass(frozen=True)
@@ -111,13 +120,14 @@ def deploy_hub(
     :raises DeploymentError: when the board does not land at the predicted address.
     """
     nonce = w3.eth.get_transaction_count(deployer.address, "pending")
-    predicted_board = get_create_address(deployer.address, nonce + 1)
+    predicted_board = get_create_address(deployer.address, Nonce(nonce + 1))
     registry = _deploy_at(w3, "CredentialRegistry", [predicted_board], deployer, nonce)
     board = _deploy_at(w3, "HubBoard", [registry.address, [(to_checksum_address(a), n) for a, n in members], rules],
                        deployer, nonce + 1)
     if board.address != predicted_board:
         raise DeploymentError(f"board deployed at {board.address}, registry expects {predicted_board}")
-    governor = w3.eth.contract(address=registry.address, abi=load_artifact("CredentialRegistry").abi)
+    governor = w3.eth.contract(address=Web3.to_checksum_address(registry.address),
+                               abi=load_artifact("CredentialRegistry").abi)
     if governor.functions.governor().call() != board.address:
         raise DeploymentError("the registry's governor is not the board")
     return Deployment(
@@ -135,7 +145,7 @@ def _deploy_at(w3: Web3, name: str, args: list[Any], account: LocalAccount, nonc
     tx = factory.constructor(*args).build_transaction({"from": account.address, "nonce": nonce})
     del tx["gas"]  # let send() add its margin to the estimate
     receipt = send(w3, tx, account)
-    return DeployedContract(address=receipt["contractAddress"], block=receipt["blockNumber"],
+    return DeployedContract(address=_created_address(receipt), block=receipt["blockNumber"],
                             artifact_sha256=artifact.sha256)
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from eth_abi import decode
+from eth_typing import ABIError
 from eth_utils import function_abi_to_4byte_selector
 from hexbytes import HexBytes
 from web3.exceptions import ContractLogicError
@@ -76,7 +77,7 @@ def decode_revert(exc: BaseException | str | bytes, error_abis: Iterable[dict[st
         code = decode(["uint256"], body)[0]
         return DecodedRevert("Panic", {"code": code, "reason": _PANIC_CODES.get(code, "unknown")})
     for abi in error_abis:
-        if function_abi_to_4byte_selector(abi) == selector:
+        if function_abi_to_4byte_selector(cast(ABIError, abi)) == selector:
             values = decode(_types(abi["inputs"]), body)
             names = [item["name"] for item in abi["inputs"]]
             return DecodedRevert(abi["name"], dict(zip(names, values, strict=True)))

@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from eth_utils import to_checksum_address
 from hexbytes import HexBytes
@@ -117,8 +117,8 @@ class Indexer(BackgroundWorker):
                 if should_stop():
                     return cursor
                 last = min(cursor + self.page_blocks, head)
-                logs = self.w3.eth.get_logs({"address": followed.address, "fromBlock": cursor + 1,
-                                             "toBlock": last})
+                logs = self.w3.eth.get_logs({"address": Web3.to_checksum_address(followed.address),
+                                             "fromBlock": cursor + 1, "toBlock": last})
                 self._write_page(followed, logs, last)
                 cursor = last
         return head
@@ -151,7 +151,8 @@ class Indexer(BackgroundWorker):
     def _block_time(self, entry: LogReceipt, cache: dict[int, datetime]) -> datetime:
         number = int(entry["blockNumber"])
         if number not in cache:
-            stamp = entry.get("blockTimestamp")  # anvil and recent geth include it; ganache does not
+            # anvil and recent geth include it; ganache does not. Not in LogReceipt: web3 passes it on unformatted
+            stamp = cast(int | str | None, entry.get("blockTimestamp"))
             if stamp is None:
                 stamp = self.w3.eth.get_block(number)["timestamp"]
             cache[number] = datetime.fromtimestamp(int(stamp, 16) if isinstance(stamp, str) else int(stamp), UTC)
@@ -199,9 +200,9 @@ def project_board_event(session: Session, name: str, args: dict[str, Any], *, bl
             created_log_index=log_index, created_tx=tx_hash, created_at=at))
         session.flush()  # ballots in the same page refer to it
     elif name in ("VoteCast", "Recused"):
-        member = to_checksum_address(args["voter"] if name == "VoteCast" else args["member"])
+        voter = to_checksum_address(args["voter"] if name == "VoteCast" else args["member"])
         choice = VoteType(int(args["support"])).slug if name == "VoteCast" else "recused"
-        session.add(BoardBallot(proposal_id=int(args["proposalId"]), member=member, choice=choice,
+        session.add(BoardBallot(proposal_id=int(args["proposalId"]), member=voter, choice=choice,
                                 reason=args["reason"], block_number=block, tx_hash=tx_hash, cast_at=at))
     elif name == "ProposalExecuted":
         proposal = session.get(BoardProposal, int(args["proposalId"]))

@@ -19,6 +19,7 @@ from typing import Any
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_typing import Hash32
 from eth_utils import to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
@@ -160,7 +161,7 @@ class RegistryClient:
         try:
             return int(self.w3.eth.chain_id)
         except (OSError, Web3Exception, ValueError) as exc:
-            raise ChainUnavailable(f"the node does not answer: {exc}") from exc
+            raise ChainUnavailable.no_answer(exc) from exc
 
     # ---------------------------------------------------------------- views
 
@@ -329,7 +330,7 @@ class RegistryClient:
                         block_number=int(item["blockNumber"]), log_index=int(item["logIndex"]))
                 to_block = start - 1
         except (OSError, Web3Exception, ValueError) as exc:
-            raise ChainUnavailable(f"the node could not answer eth_getLogs: {exc}") from exc
+            raise ChainUnavailable.no_answer(exc, "eth_getLogs") from exc
         return None
 
     def signed_anchor_of(self, anchoring: AnchoringEvent) -> SignedAnchor | None:
@@ -342,13 +343,13 @@ class RegistryClient:
         :raises ChainUnavailable: when the node does not answer.
         """
         try:
-            tx = self.w3.eth.get_transaction(anchoring.transaction_hash)
+            tx = self.w3.eth.get_transaction(Hash32(anchoring.transaction_hash))
             if tx["to"] is None or to_checksum_address(tx["to"]) != self.address:
                 return None
             function, arguments = self.contract.decode_function_input(tx["input"])
         except (OSError, Web3Exception) as exc:
-            raise ChainUnavailable(f"the node could not return transaction 0x{anchoring.transaction_hash.hex()}: "
-                                   f"{exc}") from exc
+            raise ChainUnavailable.no_answer(exc, f"eth_getTransactionByHash(0x{anchoring.transaction_hash.hex()})"
+                                             ) from exc
         except ValueError:  # not a call of this contract's ABI
             return None
         if function.abi["name"] != "anchorBySig":
@@ -386,7 +387,7 @@ class RegistryClient:
         except ContractLogicError as exc:
             raise _rejected(exc, self._artifact.error_abis()) from exc
         except (OSError, Web3Exception, ValueError) as exc:
-            raise ChainUnavailable(f"the node could not answer {name}: {exc}") from exc
+            raise ChainUnavailable.no_answer(exc, f"{name}()") from exc
 
     def _tx(self, name: str, *args: Any) -> dict[str, Any]:
         return {"to": self.address, "data": self.contract.encode_abi(name, args=list(args))}

@@ -7,6 +7,9 @@ lock so many transactions can be in flight. Recovery:
   transaction re-signed with the fresh nonce (bounded retries);
 - a transaction that is not mined within `resend_after` seconds (dropped by the node) is broadcast
   again, the same signed bytes, so it can never be mined twice;
+- the node goes away while a transaction waits for its receipt, or it is not mined in `receipt_timeout`:
+  the counter is re-read from the chain at the next send, since a restarted node may have lost its
+  mempool (anvil does) and a counter running ahead would leave a gap no later transaction could pass;
 - a transaction that reverts in gas estimation consumes no nonce and raises ChainRejected with the
   contract's decoded custom error.
 """
@@ -17,13 +20,13 @@ import logging
 import threading
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
-from web3.types import TxReceipt
+from web3.types import TxParams, TxReceipt
 
 from service.chain.errors import decode_revert
 from service.chain.transactions import gas_limit
@@ -32,7 +35,7 @@ from service.errors import ChainRejected, ChainUnavailable
 log = logging.getLogger(__name__)
 
 _NONCE_ERRORS = ("nonce too low", "already known", "replacement transaction underpriced", "nonce has already been used",
-                 "the tx doesn't have the correct nonce", "transaction with the same hash was already imported")
+                 "the tx doesn't have the correct nonce", "already imported")
 
 
 class SendFailed(RuntimeError):
@@ -77,7 +80,14 @@ class TransactionSender:
         :raises SendFailed: it was mined but reverted, or could not be sent after retries.
         """
         tx_hash, raw = self._sign_and_send(tx)
-        receipt = self._await_receipt(tx_hash, raw)
+        try:
+            receipt = self._await_receipt(tx_hash, raw)
+        except (ConnectionError, OSError) as exc:  # requests' errors are OSErrors
+            self.resync()
+            raise ChainUnavailable.no_answer(exc, f"eth_getTransactionReceipt({tx_hash.to_0x_hex()})") from exc
+        except SendFailed:
+            self.resync()
+            raise
         if receipt["status"] != 1:
             raise SendFailed(f"transaction {tx_hash.to_0x_hex()} reverted in block {receipt['blockNumber']}",
                              tx_hash.to_0x_hex())
@@ -111,12 +121,12 @@ class TransactionSender:
                     self._next_nonce = None
                 except (ConnectionError, OSError) as exc:
                     self._next_nonce = None
-                    raise ChainUnavailable(f"the chain node does not answer: {exc}") from exc
+                    raise ChainUnavailable.no_answer(exc) from exc
         raise SendFailed("could not find a usable nonce")  # pragma: no cover - loop always returns or raises
 
     def _estimate(self, tx: dict[str, Any]) -> int:
         try:
-            estimate = self.w3.eth.estimate_gas({k: v for k, v in tx.items() if k != "nonce"})
+            estimate = self.w3.eth.estimate_gas(cast(TxParams, {k: v for k, v in tx.items() if k != "nonce"}))
         except ContractLogicError as exc:
             decoded = decode_revert(exc, self.error_abis)
             if decoded is None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from web3 import Web3
-from web3.types import TxReceipt
+from web3.types import TxParams, TxReceipt
 
 
 def gas_limit(estimate: int) -> int:
@@ -36,7 +36,7 @@ def send(w3: Web3, tx: dict[str, Any], account: LocalAccount, *, timeout: float 
     tx.setdefault("chainId", w3.eth.chain_id)
     tx.setdefault("nonce", w3.eth.get_transaction_count(account.address, "pending"))
     if "gas" not in tx:
-        tx["gas"] = gas_limit(w3.eth.estimate_gas(tx))
+        tx["gas"] = gas_limit(w3.eth.estimate_gas(cast(TxParams, tx)))
     signed = account.sign_transaction(tx)
     tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
     receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout)

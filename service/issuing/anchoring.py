@@ -94,7 +94,7 @@ class Anchorer(BackgroundWorker):
         try:
             return int(self.hub.w3.eth.get_block("latest")["timestamp"])
         except (OSError, ValueError) as exc:
-            raise ChainUnavailable(f"the chain node does not answer: {exc}") from exc
+            raise ChainUnavailable.no_answer(exc, "the latest block") from exc
 
     # ---------------------------------------------------------------- anchoring one batch
 

@@ -178,7 +178,7 @@ def _chain_now(registry: RegistryClient) -> datetime:
     try:
         return datetime.fromtimestamp(int(registry.w3.eth.get_block("latest")["timestamp"]), UTC)
     except (OSError, ValueError) as exc:
-        raise ChainUnavailable(f"the chain node does not answer: {exc}") from exc
+        raise ChainUnavailable.no_answer(exc, "the latest block") from exc
 
 
 def _programme(row: models.Programme) -> Programme:

@@ -7,7 +7,6 @@ from fastapi import APIRouter
 from fastapi.testclient import TestClient
 
 from service.api.deps import Admin
-
 from service.hub import Hub, StartupError
 from service.settings import Settings
 

@@ -1,7 +1,8 @@
 """Issuing under load and through a crash, with the service in a real uvicorn server on 127.0.0.1.
 
-* 100 concurrent POST /credentials from a thread pool: 100 credentials, each anchored, each valid, no nonce
-  error (the relayer's nonces and the partner's EIP-712 nonce are both taken in order).
+* 200 concurrent POST /credentials from four partners (a thread pool): 200 credentials, each anchored once,
+  each valid, no duplicate, no nonce error (the relayer's nonces and each partner's EIP-712 nonce are taken
+  in order).
 * The service is killed (SIGKILL) in the middle of issuing, with the anchoring transaction of one cohort
   waiting in the mempool (anvil's automine off) and a second cohort stored but not yet sent; after a
   restart both complete exactly once: one BatchAnchored event per root, every credential proven and valid.
@@ -30,7 +31,7 @@ from service.chain.devchain import DevChain, dev_accounts, free_port, start_chai
 from service.chain.registry import RegistryClient
 from service.credentials.verify import verify_credential
 from service.db import models
-from service.db.session import transaction
+from service.db.session import make_engine, make_sessionmaker, transaction
 from service.demo import DEMO_PROGRAMMES, DEPLOYER_ACCOUNT, ORGANISATIONS, dev_board
 from service.hub import Hub
 from service.main import create_app
@@ -45,6 +46,7 @@ COHORT = [("miw-data-analytics", "jan.devries@example.org", "Jan de Vries", "8.5
           ("miw-ai", "sanne.jansen@example.org", "Sanne Jansen", "9.1")]
 SECOND_COHORT = [("miw-cybersecurity", "mohammed.yilmaz@example.org", "Mohammed Yılmaz", "6.8"),
                  ("miw-cybersecurity", "anouk.meijer@example.org", "Anouk Meijer", None)]
+THIRD_COHORT = [("miw-ai", "daan.visser@example.org", "Daan Visser", "7.0")]
 
 
 def cohort_body(rows: list[tuple[str, str, str, str | None]]) -> dict[str, Any]:
@@ -88,7 +90,7 @@ def setup_service_state(settings: Settings) -> tuple[dict[str, str], str]:
     return {"admin": f"Bearer {admin}", "issuer": f"Bearer {issuer}"}, hanze_address
 
 
-# ---------------------------------------------------------------- 100 concurrent requests
+# ---------------------------------------------------------------- 200 concurrent requests
 
 
 @pytest.fixture
@@ -96,7 +98,7 @@ def server(hub: Hub) -> Iterator[str]:
     """The app on a real uvicorn server in a thread, on a free loopback port."""
     port = free_port()
     config = uvicorn.Config(create_app(hub=hub), host="127.0.0.1", port=port, log_level="warning",
-                            limit_concurrency=200)
+                            limit_concurrency=2 * CONCURRENT)
     instance = uvicorn.Server(config)
     thread = threading.Thread(target=instance.run, name="uvicorn-test", daemon=True)
     thread.start()
@@ -106,40 +108,59 @@ def server(hub: Hub) -> Iterator[str]:
     thread.join(30)
 
 
-def test_100_concurrent_single_credentials_are_all_anchored_and_valid(hub: Hub, server: str, keys: Any,
-                                                                       accredited: Any) -> None:
-    hanze = accredited(HANZE)[0]
-    with httpx.Client(base_url=server, timeout=120, limits=httpx.Limits(max_connections=100)) as http:
+# Four partners, each with a programme of its own (Alfa-college's is not graded).
+PARTNERS = {"Hanzehogeschool Groningen": ("miw-data-analytics", "7.5"),
+            "Rijksuniversiteit Groningen": ("blockchain-foundations", "8.0"),
+            "NHL Stenden": ("robotics-automation", "6.5"),
+            "Alfa-college": ("iot-technician", None)}
+CONCURRENT = 200
+
+
+def test_200_concurrent_requests_from_four_partners_all_anchored_once_and_valid(
+        hub: Hub, server: str, keys: Any, accredited: Any, caplog: pytest.LogCaptureFixture) -> None:
+    addresses = dict(zip(PARTNERS, accredited(*PARTNERS), strict=True))
+    names = list(PARTNERS)
+    with httpx.Client(base_url=server, timeout=180, limits=httpx.Limits(max_connections=CONCURRENT)) as http:
         for programme in DEMO_PROGRAMMES:
             assert http.post("/programmes", headers=keys.admin(), json=programme.as_create()).status_code == 201
 
-        def issue(index: int) -> httpx.Response:
-            return http.post("/credentials", headers=keys.issuer(HANZE), json={
-                "programme_id": "miw-data-analytics", "email": f"graduate{index}@example.org",
-                "name": f"Graduate {index}", "grade": "7.5"})
+        def issue(index: int) -> tuple[str, httpx.Response]:
+            partner = names[index % len(names)]
+            programme, grade = PARTNERS[partner]
+            return partner, http.post("/credentials", headers=keys.issuer(partner), json={
+                "programme_id": programme, "email": f"graduate{index}@example.org", "name": f"Graduate {index}",
+                **({"grade": grade} if grade else {})})
 
         started = time.monotonic()
-        with ThreadPoolExecutor(max_workers=100) as pool:
-            responses = list(pool.map(issue, range(100)))
+        with caplog.at_level("WARNING"), ThreadPoolExecutor(max_workers=CONCURRENT) as pool:
+            responses = list(pool.map(issue, range(CONCURRENT)))
         elapsed = time.monotonic() - started
 
-    problems = [(r.status_code, r.text) for r in responses if r.status_code != 201]
+    problems = [(r.status_code, r.text) for _, r in responses if r.status_code != 201]
     assert problems == [], problems[:3]
-    issued = [r.json() for r in responses]
-    assert len({c["id"] for c in issued}) == 100
-    assert len({c["batch_id"] for c in issued}) == 100
+    issued = [(partner, r.json()) for partner, r in responses]
+    assert len({c["id"] for _, c in issued}) == CONCURRENT  # no duplicate
+    assert len({c["digest"] for _, c in issued}) == CONCURRENT
+    assert len({c["document"]["proof"]["merkleRoot"] for _, c in issued}) == CONCURRENT
     registry = RegistryClient(hub.w3, hub.registry_address)
-    assert registry.nonce(hanze) == 100  # one anchoring signature each, in order, none wasted
-    nonces = sorted(c["document"]["proof"]["anchorSignature"]["nonce"] for c in issued)
-    assert nonces == list(range(100))
+    for partner, address in addresses.items():
+        # one anchoring signature per request, each partner's nonces taken in order, none wasted
+        theirs = [c for name, c in issued if name == partner]
+        assert all(c["issuer_address"] == address for c in theirs)
+        assert registry.nonce(address) == len(theirs) == CONCURRENT // len(PARTNERS)
+        assert sorted(c["document"]["proof"]["anchorSignature"]["nonce"] for c in theirs) == list(range(len(theirs)))
+    anchorings = registry.contract.events.BatchAnchored().get_logs(from_block=0, to_block="latest")
+    assert len(anchorings) == CONCURRENT  # each root anchored exactly once
     facts = registry.chain_facts()
-    for credential in issued:
+    for _, credential in issued:
         report = verify_credential(credential["document"], facts)
         assert report.valid, (credential["id"], report.failed)
     with hub.sessions() as session:
-        statuses = [row.status for row in session.query(models.Batch)]
-    assert statuses == ["anchored"] * 100
-    print(f"100 concurrent credentials issued in {elapsed:.1f} s")
+        assert [row.status for row in session.query(models.Batch)] == ["anchored"] * CONCURRENT
+        assert session.query(models.Credential).count() == CONCURRENT
+    nonce_trouble = [r.getMessage() for r in caplog.records if "nonce" in r.getMessage().lower()]
+    assert nonce_trouble == []  # no nonce error, not even one recovered from
+    print(f"{CONCURRENT} concurrent credentials from {len(PARTNERS)} partners issued in {elapsed:.1f} s")
 
 
 # ---------------------------------------------------------------- killed in the middle of a batch
@@ -304,3 +325,93 @@ def _registry_address(deployments: Path, chain_id: int) -> str:
     from service.chain.deployment import Deployment, deployment_path
 
     return Deployment.load(deployment_path(chain_id, deployments)).registry.address
+
+
+# ---------------------------------------------------------------- the chain node stops and starts again
+
+
+def test_chain_restart_health_503_then_recovers_by_itself_nothing_lost(tmp_path: Path) -> None:
+    """anvil (state persisted in a file) stops and starts again on the same port, with one cohort's anchoring
+    transaction in its mempool; the service is not touched."""
+    port, state = free_port(), tmp_path / "anvil-state.json"
+    node = start_chain("anvil", port=port, state=state, log_dir=tmp_path / "logs")
+    deployments = tmp_path / "deployments"
+    service: Service | None = None
+    try:
+        ensure_deployed(node.w3, dev_accounts()[DEPLOYER_ACCOUNT], dev_board(), directory=deployments)
+        settings = Settings(rpc_url=node.url, chain_id=node.chain_id, deployments_dir=deployments,
+                            database_url=f"sqlite:///{tmp_path / 'hub.db'}", public_url="http://hub.test",
+                            _env_file=None)
+        auth, hanze = setup_service_state(settings)
+        registry = RegistryClient(node.w3, _registry_address(deployments, node.chain_id))
+        env = {**os.environ, "HUB_RPC_URL": node.url, "HUB_CHAIN_ID": str(node.chain_id),
+               "HUB_DEPLOYMENTS_DIR": str(deployments), "HUB_DATABASE_URL": settings.database_url,
+               "HUB_PUBLIC_URL": "http://hub.test", "HUB_INDEX_INTERVAL": "0.5"}
+        service = Service(env, tmp_path / "service.log")
+        service.wait_healthy()
+        http = httpx.Client(base_url=service.url, timeout=30, headers={"Authorization": auth["issuer"]})
+
+        # before: cohort A anchored
+        a = http.post("/credentials/batch", json=cohort_body(COHORT)).json()
+        wait_for(lambda: _anchored(http, a["id"]), 30, "cohort A to be anchored")
+        holder = {"X-Holder-Token": a["credentials"][0]["holder_token"]}
+        shared = http.get(f"/credentials/{a['credentials'][0]['id']}", headers=holder).json()["document"]
+        assert http.post("/verify", json=shared).json()["valid"] is True
+        block_before = node.w3.eth.block_number
+        # cohort C is in flight: its anchoring transaction waits in the node's mempool when the node stops
+        rpc(node.w3, "evm_setAutomine", False)
+        c = http.post("/credentials/batch", json=cohort_body(THIRD_COHORT)).json()
+        wait_for(lambda: pending_transactions(node.w3) == 1, 30, "cohort C's transaction in the mempool")
+
+        node.stop()  # SIGTERM: anvil writes its state file (its mempool may not survive)
+        assert state.is_file()
+
+        # while it is down: /health says so with 503, issuing is refused with a problem that says why and
+        # stores nothing, what the database holds is still served
+        down = wait_for(lambda: (r := httpx.get(service.url + "/health", timeout=10)).status_code == 503 and r, 10,
+                        "/health to report the chain down")
+        assert down.json()["chain"] == "unreachable" and down.json()["database"] == "ok"
+        assert httpx.get(service.url + "/health/live").status_code == 200
+        refused = http.post("/credentials/batch", json=cohort_body(SECOND_COHORT))
+        assert refused.status_code == 503, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.headers["retry-after"]
+        assert "the blockchain node does not answer" in refused.json()["detail"]
+        assert "GET /health" in refused.json()["detail"] and "HTTPConnectionPool" not in refused.text
+        # (within HUB_HEAD_MAX_AGE of the last head seen, 0.25 s, the answer may still come from the cache)
+        unverifiable = wait_for(lambda: (r := http.post("/verify", json=shared)).status_code == 503 and r, 5,
+                                "POST /verify to say it cannot check now")
+        assert unverifiable.headers["content-type"] == "application/problem+json"
+        assert http.get(f"/credentials/{a['credentials'][0]['id']}", headers=holder).status_code == 200
+        store = make_sessionmaker(make_engine(settings.database_url))
+        with store() as session:
+            assert session.query(models.Batch).count() == 2  # A and C: the refused cohort left nothing behind
+
+        # the node comes back with its state on the same port: the service recovers without being touched
+        node = start_chain("anvil", port=port, state=state, log_dir=tmp_path / "logs")
+        assert node.w3.eth.block_number == block_before  # nothing lost on the chain either
+        wait_for(lambda: httpx.get(service.url + "/health", timeout=10).status_code == 200, 30,
+                 "/health to report the chain back")
+        assert http.post("/verify", json=shared).json()["valid"] is True
+        b = http.post("/credentials/batch", json=cohort_body(SECOND_COHORT))
+        assert b.status_code == 202, b.text
+        wait_for(lambda: _anchored(http, b.json()["id"]), 30, "cohort B to be anchored after the restart")
+        wait_for(lambda: _anchored(http, c["id"]), 60, "cohort C, in flight when the node stopped, to be anchored")
+        assert registry.nonce(hanze) == 3  # one anchoring signature per cohort, none wasted or repeated
+        for accepted in (a, b.json(), c):
+            assert len(anchored_events(node.w3, registry.address, accepted["root"])) == 1
+            for item in accepted["credentials"]:
+                document = http.get(f"/credentials/{item['id']}",
+                                    headers={"X-Holder-Token": item["holder_token"]}).json()["document"]
+                assert http.post("/verify", json=document).json()["valid"] is True
+        # the indexer caught up over the gap: the three batches in its index
+        def indexed() -> bool:
+            with store() as session:
+                return session.query(models.ChainEvent).filter_by(name="BatchAnchored").count() == 3
+
+        wait_for(indexed, 10, "the indexer to index the three anchorings")
+        http.close()
+    finally:
+        if service is not None:
+            service.stop()
+        node.stop()

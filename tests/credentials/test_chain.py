@@ -15,10 +15,10 @@ from web3 import Web3
 
 from service.chain.devchain import DevChain
 from service.chain.registry import RegistryChainFacts, RegistryClient
-from service.errors import ChainRejected
 from service.credentials import RegistryTrust, Status, select_disclosures, verify_credential
 from service.credentials.canonical import from_hex32
 from service.credentials.merkle import leaf_hash, verify_inclusion
+from service.errors import ChainRejected
 from tests.chain import advance_time, latest_timestamp
 from tests.credentials.fixtures import ISSUER_NAME, deploy_registry, issue_on_chain
 

@@ -1,0 +1,27 @@
+"""Ruff and mypy (PyPI, pinned in pyproject.toml's dev extra) pass on the code, with the settings of
+[tool.ruff] and [tool.mypy] in pyproject.toml.
+
+tests/ is not in the ruff run yet: some existing tests have long lines or a zip() without strict=.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=600)
+
+
+def test_ruff_finds_nothing() -> None:
+    result = _run("ruff", "check", "service", "scripts", "bench")
+    assert result.returncode == 0, f"ruff check:\n{result.stdout}{result.stderr}"
+
+
+def test_mypy_finds_nothing() -> None:
+    result = _run("mypy", "service")
+    assert result.returncode == 0, f"mypy service:\n{result.stdout}{result.stderr}"
