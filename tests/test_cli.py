@@ -136,7 +136,8 @@ def test_a_valid_credential_exits_0(tmp_path: Path, chain: DevChain, registry: R
     assert report["valid"] is True and report["checks"][-1]["name"] == "recipient"
     result = runner.invoke(app, ["verify", path, *options], env={"HUB_CHAIN_ID": "1"})
     assert result.exit_code == 2 and "not --chain-id 1" in result.output
-    result = runner.invoke(app, ["verify", path], env={"HUB_RPC_URL": chain.url, "HUB_REGISTRY_ADDRESS": registry.address})
+    result = runner.invoke(app, ["verify", path],
+                           env={"HUB_RPC_URL": chain.url, "HUB_REGISTRY_ADDRESS": registry.address})
     assert result.exit_code == 0
 
 

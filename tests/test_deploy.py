@@ -62,8 +62,8 @@ def test_deploy_script_writes_the_deployment_file(chain: DevChain, tmp_path) -> 
 
 
 def test_deploy_script_refuses_an_unreachable_node(tmp_path) -> None:
-    result = subprocess.run([sys.executable, "scripts/deploy.py", "--rpc", "http://127.0.0.1:9", "--out", str(tmp_path)],
-                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    result = subprocess.run([sys.executable, "scripts/deploy.py", "--rpc", "http://127.0.0.1:9",
+                             "--out", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert "no JSON-RPC node answers at http://127.0.0.1:9" in result.stderr
 
