@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, cast
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -35,27 +35,35 @@ class BatchPublic(BaseModel):
     anchored_at: datetime | None = None
     error: str | None = Field(None, description="why it failed, or what delays it while pending")
     created_at: datetime
-    credentials: list[BatchCredential] = Field(description="in the order they were given (CSV rows, JSON list)")
+    credentials: list[BatchCredential] = Field(description="in the order they were given (CSV rows, JSON list); "
+                                                           "empty with ?credentials=false")
 
 
 @router.get("/{batch_id}", response_model=BatchPublic, operation_id="getBatch",
             responses=problems.responses(401, 403, 404))
-def get_batch(batch_id: Annotated[str, Path(max_length=36)], hub: HubDep, db: DbSession,
-              principal: Issuer) -> BatchPublic:
-    """A batch's status, root and anchoring transaction, with its credentials (the issuing partner's key)."""
+def get_batch(batch_id: Annotated[str, Path(max_length=36)], hub: HubDep, db: DbSession, principal: Issuer,
+              credentials: Annotated[bool, Query(description="false: leave the list of credentials out (e.g. "
+                                                             "when polling a large cohort until it is anchored)")]
+              = True) -> BatchPublic:
+    """A batch's status, root and anchoring transaction, with its credentials (the issuing partner's key).
+
+    Poll it until the status is anchored (or failed, with the reason in `error`); with `?credentials=false`
+    the answer stays small however large the cohort."""
     batch = db.get(models.Batch, batch_id)
     if batch is None:
         raise NotFound(f"there is no batch {batch_id}")
     if batch.issuer_address != principal.address:
         raise Forbidden(f"this batch was issued by another partner ({batch.issuer_address}): only that partner "
                         "may read it")
-    # Only the columns listed: a cohort's documents are megabytes, and partners poll this until anchored.
-    rows = db.execute(select(models.Credential.id, models.Credential.share_token, models.Credential.revoked_at)
-                      .where(models.Credential.batch_id == batch.id).order_by(models.Credential.position))
+    listed = []
+    if credentials:  # only the columns listed: a cohort's documents are megabytes
+        rows = db.execute(select(models.Credential.id, models.Credential.share_token, models.Credential.revoked_at)
+                          .where(models.Credential.batch_id == batch.id).order_by(models.Credential.position))
+        listed = [BatchCredential(id=row.id, share_url=share_url(hub, row.share_token),
+                                  revoked=row.revoked_at is not None) for row in rows]
     return BatchPublic(
         id=batch.id, status=cast(BatchStatus, batch.status), count=batch.count, root=batch.root,
         issuer_address=batch.issuer_address,
         transaction_hash=batch.tx_hash, block_number=batch.block_number, anchored_at=utc(batch.anchored_at),
         error=batch.error, created_at=cast(datetime, utc(batch.created_at)),
-        credentials=[BatchCredential(id=row.id, share_url=share_url(hub, row.share_token),
-                                     revoked=row.revoked_at is not None) for row in rows])
+        credentials=listed)
