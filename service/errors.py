@@ -6,6 +6,7 @@ REVERT_STATUS says which HTTP status each contract error maps to.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from eth_utils import is_hex_address, to_checksum_address
@@ -195,3 +196,14 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
     return value
+
+
+def validation_message(error: Mapping[str, Any]) -> str:
+    """A pydantic validation error's message, for people: "is required", "is not a known field", or
+    pydantic's own message without its "Value error, " prefix."""
+    kind = error.get("type")
+    if kind == "missing":
+        return "is required"
+    if kind == "extra_forbidden":
+        return "is not a known field"
+    return str(error.get("msg", "is not valid")).removeprefix("Value error, ")

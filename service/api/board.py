@@ -54,6 +54,8 @@ router = APIRouter(prefix="/board", tags=["board"])
 
 SIGNATURE_TTL = 10 * 60  # seconds of chain time a signature made by the service stays valid
 CLIENT_BALLOT_TTL = 60 * 60  # default deadline offered for a ballot signed client-side
+UINT256_MAX = 2**256 - 1  # a signature's deadline is a uint256 on chain
+DB_INT_MAX = 2**63 - 1  # the largest integer the database compares (SQLite INTEGER, PostgreSQL bigint)
 
 # ---------------------------------------------------------------- schemas
 
@@ -163,7 +165,8 @@ class VoteCreate(BaseModel):
     support: Support
     reason: str = Field("", max_length=1000)
     voter: Address | None = Field(None, description="the member that signed the ballot (client-side ballots)")
-    deadline: int | None = Field(None, ge=0, description="the signed deadline, unix seconds (client-side ballots)")
+    deadline: int | None = Field(None, ge=0, le=UINT256_MAX,
+                                 description="the signed deadline, unix seconds (client-side ballots)")
     signature: HexData | None = Field(None, description="the EIP-712 signature, 0x-hex (client-side ballots)")
 
     @model_validator(mode="after")
@@ -332,7 +335,7 @@ def get_board(hub: HubDep) -> BoardClient:
 Board = Annotated[BoardClient, Depends(get_board)]
 
 
-ProposalId = Annotated[int, Path(ge=1, description="the proposal's id (sequential from 1)")]
+ProposalId = Annotated[int, Path(ge=1, le=DB_INT_MAX, description="the proposal's id (sequential from 1)")]
 
 _signing_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
 _signing_guard = threading.Lock()
@@ -588,7 +591,7 @@ def create_proposal(hub: HubDep, db: DbSession, board: Board, principal: Member,
             responses=problems.responses(422, 503))
 def list_proposals(db: DbSession, board: Board,
                    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                   offset: Annotated[int, Query(ge=0)] = 0) -> list[ProposalSummary]:
+                   offset: Annotated[int, Query(ge=0, le=DB_INT_MAX)] = 0) -> list[ProposalSummary]:
     """Proposals, newest first, with their state and tally now."""
     rows = list(db.scalars(select(BoardProposal).order_by(BoardProposal.id.desc()).limit(limit).offset(offset)))
     views = board.proposals([row.id for row in rows])
@@ -610,8 +613,8 @@ def ballot_typed_data(hub: HubDep, db: DbSession, board: Board, proposal_id: Pro
                       voter: Annotated[str, Query(description="the member that will sign", examples=[TVM])],
                       support: Annotated[Support, Query()] = "for",
                       reason: Annotated[str, Query(max_length=1000)] = "",
-                      deadline: Annotated[int | None, Query(ge=0, description="unix seconds; default: an hour from "
-                                                                              "the chain's time")] = None,
+                      deadline: Annotated[int | None, Query(ge=0, le=UINT256_MAX, description="unix seconds; default: "
+                                                            "an hour from the chain's time")] = None,
                       ) -> BallotTypedData:
     """The EIP-712 Ballot a member signs client-side (eth_signTypedData_v4), with its current nonce.
     POST it to /board/proposals/{id}/votes as {support, reason, voter, deadline, signature}; no key needed."""
@@ -707,7 +710,7 @@ def execute(hub: HubDep, db: DbSession, board: Board, principal: Member, proposa
 @router.get("/decisions", response_model=list[DecisionPublic], operation_id="listDecisions",
             responses=problems.responses(422, 503))
 def list_decisions(db: DbSession, limit: Annotated[int, Query(ge=1, le=500)] = 100,
-                   offset: Annotated[int, Query(ge=0)] = 0) -> list[DecisionPublic]:
+                   offset: Annotated[int, Query(ge=0, le=DB_INT_MAX)] = 0) -> list[DecisionPublic]:
     """The decision register: executed decisions in the order they were executed, with their tallies."""
     rows = list(db.scalars(select(BoardProposal).where(BoardProposal.executed_tx.is_not(None))
                            .order_by(BoardProposal.executed_block, BoardProposal.executed_log_index)

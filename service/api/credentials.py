@@ -17,6 +17,7 @@ issuer may not choose for them).
 from __future__ import annotations
 
 import hmac
+import json
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -210,7 +211,7 @@ CredentialId = Annotated[str, Path(max_length=36, description="the credential's 
 
 
 @router.post("", response_model=CredentialIssued, status_code=201, operation_id="issueCredential",
-             responses=problems.responses(401, 403, 409, 413, 422, 503))
+             responses=problems.responses(401, 403, 409, 413, 415, 422, 503))
 def issue_credential(body: CredentialCreate, hub: HubDep, db: DbSession, principal: Issuer,
                      response: Response) -> CredentialIssued:
     """Issue one credential to one graduate (issuer key): answered once it is anchored on chain.
@@ -277,18 +278,41 @@ async def issue_cohort(request: Request, hub: HubDep, principal: Issuer, respons
     body = await request.body()
     limit = hub.settings.max_batch_size
     if media == "application/json":
-        rows = await run_in_threadpool(parse_cohort_json, body, limit)
+        rows = await run_in_threadpool(_cohort_from_json, body, limit)
     elif media in ("text/csv", "application/csv"):
         rows = await run_in_threadpool(parse_cohort_csv, body, limit)
     elif media == "multipart/form-data":
         data = csv_from_multipart(body, request.headers["content-type"])
         rows = await run_in_threadpool(parse_cohort_csv, data, limit)
     else:
-        raise UnsupportedMediaType(f"send the cohort as application/json, text/csv or multipart/form-data "
-                                   f"(a CSV file in the field 'file'), not {media or 'a body without a content type'}")
+        raise UnsupportedMediaType(f"{f'the body is {media}' if media else 'the request has no Content-Type'}: send "
+                                   "the cohort as application/json, text/csv or multipart/form-data (a CSV file in "
+                                   "the field 'file')")
     accepted = await run_in_threadpool(_accept_cohort, hub, principal.address, rows)
     response.headers["Location"] = f"/batches/{accepted.id}"
     return accepted
+
+
+def _cohort_from_json(body: bytes, limit: int) -> list[Row]:
+    """parse_cohort_json, with what is wrong with the body as a whole (empty, not UTF-8, not an object) in words."""
+    if not body.strip():
+        raise InvalidInput('the body is empty: send the cohort as a JSON object {"credentials": [...]}')
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(problems.not_utf8(exc)) from None
+    if not body.lstrip().startswith(b"{"):
+        try:
+            value = json.loads(body)
+        except (ValueError, RecursionError):
+            value = {}  # not JSON: parse_cohort_json says where
+        if not isinstance(value, dict):
+            raise InvalidInput(f'the body must be a JSON object {{"credentials": [...]}}, not '
+                               f"{problems.json_type(value)}")
+    try:
+        return parse_cohort_json(body, limit)
+    except RecursionError:  # NestingLimit refuses such a body before it gets here
+        raise InvalidInput(problems.NESTED_TOO_DEEPLY) from None
 
 
 def _accept_cohort(hub: Hub, issuer: str, rows: list[Row]) -> BatchAccepted:
@@ -336,7 +360,7 @@ def get_credential(
 
 
 @router.put("/{credential_id}/sharing", response_model=SharingPublic, operation_id="setSharing",
-            responses=problems.responses(401, 403, 404, 422))
+            responses=problems.responses(401, 403, 404, 413, 415, 422))
 def set_sharing(credential_id: CredentialId, body: SharingUpdate, hub: HubDep, db: DbSession, request: Request,
                 holder_token: HolderToken = None) -> SharingPublic:
     """Choose which claims the share link shows (the graduate, with the holder token in X-Holder-Token).
@@ -370,7 +394,7 @@ def set_sharing(credential_id: CredentialId, body: SharingUpdate, hub: HubDep, d
 
 
 @router.post("/{credential_id}/revoke", response_model=RevocationPublic, operation_id="revokeCredential",
-             responses=problems.responses(401, 403, 404, 409, 422, 503))
+             responses=problems.responses(401, 403, 404, 409, 413, 415, 422, 503))
 def revoke_credential(credential_id: CredentialId, body: RevocationCreate, hub: HubDep, db: DbSession,
                       principal: Issuer) -> RevocationPublic:
     """Revoke a credential (the issuing partner's key), with a reason: recorded on chain with revokeBySig,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,10 +17,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from web3.exceptions import ContractLogicError, ProviderConnectionError, TimeExhausted
 
-from service.errors import PROBLEM_BASE, ChainUnavailable, HubError
+from service.errors import PROBLEM_BASE, ChainUnavailable, HubError, validation_message
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
+RETRY_AFTER_SECONDS = 5
 
 
 class Problem(BaseModel):
@@ -39,7 +42,9 @@ def problem_response(request: Request | None, status: int, slug: str, title: str
     if request is not None:
         body["instance"] = request.url.path
     body.update({k: v for k, v in extra.items() if v is not None})
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+    # 503: the chain or the database is away for a moment; clients may retry after a short pause
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -62,17 +67,100 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
+def _document_problems(app: FastAPI) -> None:
+    """Make the OpenAPI document say what the API sends: every error as application/problem+json with the
+    Problem schema. FastAPI files a response's model under application/json, and documents its own 422
+    (HTTPValidationError) on every route with parameters; both are rewritten once, when the schema is built."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        problem = {"$ref": "#/components/schemas/Problem"}
+        for item in schema.get("paths", {}).values():
+            for operation in item.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    invalid = content.get("application/json", {}).get("schema", {}).get("$ref", "")
+                    if PROBLEM_JSON in content or invalid.endswith("/HTTPValidationError"):
+                        if invalid.endswith(("/Problem", "/HTTPValidationError")):
+                            content.pop("application/json")
+                        content[PROBLEM_JSON] = {**content.get(PROBLEM_JSON, {}), "schema": problem}
+                        if status == "422" and response.get("description") == "Validation Error":
+                            response["description"] = "The body or parameters are not valid"
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.setdefault("Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}"))
+        components.pop("HTTPValidationError", None)
+        if "#/components/schemas/ValidationError" not in json.dumps(schema):
+            components.pop("ValidationError", None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+MAX_JSON_DEPTH = 64  # the API's bodies nest 4 levels at most; POST /verify's credentials 32 (its own check)
+NESTED_TOO_DEEPLY = (f"the body is not JSON that can be read: it is nested deeper than {MAX_JSON_DEPTH} levels; "
+                     "send a JSON object as in the examples at /docs")
+
+
+def not_utf8(exc: UnicodeDecodeError) -> str:
+    """Why a body is not JSON when it is not UTF-8, for people."""
+    return (f"the body is not valid JSON: it is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at position "
+            f"{exc.start}); send JSON encoded as UTF-8")
+
+
+def json_type(value: Any) -> str:
+    """The JSON type of a parsed value, as people say it."""
+    names = {dict: "an object", list: "an array", str: "a string", bool: "true or false", int: "a number",
+             float: "a number", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _body_detail(error: Any, body: Any) -> str | None:
+    """A sentence for the errors about the body as a whole (not JSON, empty, not an object); None for the others."""
+    loc = tuple(error.get("loc", ()))
+    kind = error.get("type")
+    if kind == "json_invalid" and len(loc) == 2 and isinstance(loc[1], int):
+        reason = str(error.get("ctx", {}).get("error", "")).removesuffix(" at") or "it cannot be parsed"
+        if isinstance(body, str):
+            line = body.count("\n", 0, loc[1]) + 1
+            column = loc[1] - (body.rfind("\n", 0, loc[1]) + 1) + 1
+            return f"the body is not valid JSON: {reason[:1].lower()}{reason[1:]} at line {line}, column {column}"
+        return f"the body is not valid JSON: {reason[:1].lower()}{reason[1:]} at character {loc[1]}"
+    if loc != ("body",):
+        return None
+    if kind == "missing":
+        return "the body is empty: send a JSON object as in the examples at /docs"
+    if kind in ("model_attributes_type", "model_type", "dict_type"):
+        return f"the body must be a JSON object, not {json_type(error.get('input'))}"
+    return None
+
+
+def _unreadable_body(exc: StarletteHTTPException) -> str | None:
+    """Why FastAPI could not read a JSON body (it answers a bare 400 'There was an error parsing the body')."""
+    if exc.status_code != 400:
+        return None
+    cause = exc.__cause__
+    if isinstance(cause, UnicodeDecodeError):
+        return not_utf8(cause)
+    if isinstance(cause, RecursionError):
+        return NESTED_TOO_DEEPLY
+    return None
+
+
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     out = []
     for error in exc.errors():
-        message = str(error.get("msg", "")).removeprefix("Value error, ")  # pydantic's prefix says nothing to people
-        out.append({"location": [str(part) for part in error.get("loc", ())], "message": message,
+        out.append({"location": [str(part) for part in error.get("loc", ())], "message": validation_message(error),
                     "type": error.get("type", "")})
     return out
 
 
 def install(app: FastAPI) -> None:
-    """Register the handlers that turn every failure into problem+json."""
+    """Register the handlers that turn every failure into problem+json, and document them so."""
+    _document_problems(app)
 
     @app.exception_handler(HubError)
     async def _hub_error(request: Request, exc: HubError) -> JSONResponse:
@@ -81,21 +169,33 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = _validation_errors(exc)
+        first_error = exc.errors()[0] if exc.errors() else {}
+        if tuple(first_error.get("loc", ())) == ("body",) and isinstance(first_error.get("input"), bytes):
+            # FastAPI reads a body as JSON only when its Content-Type says JSON; else the model got the raw bytes
+            media = request.headers.get("content-type", "").split(";")[0].strip()
+            return problem_response(request, 415, "unsupported-media-type", "Unsupported media type",
+                                    f"{f'the body is {media}' if media else 'the request has no Content-Type'}: "
+                                    "send it as JSON with 'Content-Type: application/json'")
         first = errors[0] if errors else {"location": [], "message": "invalid"}
         where = ".".join(part for part in first["location"] if part != "body") or "body"
         return problem_response(request, 422, "invalid-input", "The request is not valid",
-                                f"{where}: {first['message']}", errors=errors)
+                                _body_detail(first_error, exc.body) or f"{where}: {first['message']}", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        unreadable = _unreadable_body(exc)
+        if unreadable is not None:
+            return problem_response(request, 422, "invalid-input", "The request is not valid", unreadable)
         titles = {404: "Not found", 405: "Method not allowed", 413: "The request body is too large",
                   415: "Unsupported media type"}
         slugs = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large", 415: "unsupported-media-type"}
-        return problem_response(request, exc.status_code, slugs.get(exc.status_code, "http-error"),
-                                titles.get(exc.status_code, "Request failed"), str(exc.detail))
+        response = problem_response(request, exc.status_code, slugs.get(exc.status_code, "http-error"),
+                                    titles.get(exc.status_code, "Request failed"), str(exc.detail))
+        response.headers.update(exc.headers or {})  # 405: Allow
+        return response
 
     async def _chain_down(request: Request, exc: Exception) -> JSONResponse:
-        error = ChainUnavailable("the chain node does not answer; try again shortly")
+        error = ChainUnavailable.no_answer(exc)
         return problem_response(request, error.status, error.slug, error.title, error.detail)
 
     for kind in (ProviderConnectionError, RequestsConnectionError, RequestsTimeout, TimeExhausted, ConnectionError):
@@ -136,12 +236,12 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
-                    raise _TooLarge
+                    raise _TooLarge(f"the body exceeds {self.limit} bytes")
             return message
 
         try:
             await self.app(scope, limited, send)
-        except _TooLarge:
+        except _TooLarge:  # read outside a route (a route's reading answers it as an HTTPException: 413)
             await self._refuse(scope, send)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
@@ -150,8 +250,83 @@ class BodyLimit:
         await response(scope, _noop_receive, send)
 
 
-class _TooLarge(Exception):
-    pass
+class NestingLimit:
+    """Refuse JSON bodies nested deeper than MAX_JSON_DEPTH with 422 problem+json, before a parser sees them.
+
+    CPython's json module recurses once per level, and py_ecc (imported by eth-account) raises the
+    recursion limit to 100,000 when imported: a few hundred KB of '[' would overflow the C stack and end
+    the process (FastAPI parses a JSON body before any key is checked). Only JSON bodies are held and
+    read here (BodyLimit, outside this, bounds them); `exempt` paths parse with their own guard.
+    """
+
+    def __init__(self, app: ASGIApp, depth: int = MAX_JSON_DEPTH, exempt: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self.depth = depth
+        self.exempt = exempt
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path") in self.exempt or not _json_media(scope):
+            await self.app(scope, receive, send)
+            return
+        chunks = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client left: nothing to answer
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        if body.count(b"[") + body.count(b"{") > self.depth and _nested_deeper(body, self.depth):
+            response = problem_response(None, 422, "invalid-input", "The request is not valid", NESTED_TOO_DEEPLY,
+                                        instance=scope.get("path"))
+            await response(scope, _noop_receive, send)
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+def _json_media(scope: Scope) -> bool:
+    """The request says its body is JSON (application/json or application/...+json): FastAPI will parse it."""
+    content_type = dict(scope.get("headers", [])).get(b"content-type", b"")
+    media = content_type.split(b";")[0].strip().lower()
+    return media == b"application/json" or (media.startswith(b"application/") and media.endswith(b"+json"))
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+def _nested_deeper(body: bytes, depth: int) -> bool:
+    """Whether the JSON text `body` (in the encoding json.loads would detect) opens more than `depth` levels."""
+    text = body.decode(json.detect_encoding(body), errors="replace")
+    # Without an escaped quote every other piece between quotes is a string (fast); with one, the regex finds them.
+    outside = _JSON_STRING.sub("", text) if '\\"' in text else "".join(text.split('"')[::2])
+    level = 0
+    for char in _NOT_BRACKET.sub("", outside):
+        if char in "[{":
+            level += 1
+            if level > depth:
+                return True
+        else:
+            level -= 1
+    return False
+
+
+class _TooLarge(StarletteHTTPException):
+    """A body without Content-Length went over the limit while read. An HTTPException, so that FastAPI, which
+    turns whatever else reading a body raises into a 400, lets it through to the 413 handler."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(413, detail)
 
 
 async def _noop_receive() -> Message:

@@ -125,7 +125,7 @@ def get_programme(programme_id: Annotated[str, Path(max_length=64)], db: DbSessi
 
 
 @router.post("", response_model=ProgrammePublic, status_code=201, operation_id="createProgramme",
-             responses=problems.responses(401, 403, 409, 422))
+             responses=problems.responses(401, 403, 409, 413, 415, 422))
 def create_programme(body: ProgrammeCreate, db: DbSession, _admin: Admin, response: Response) -> ProgrammePublic:
     """Add a programme to the catalogue (admin key)."""
     if db.get(ProgrammeRow, body.id) is not None:

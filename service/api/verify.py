@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -355,6 +355,8 @@ async def _read_body(request: Request, limit: int) -> bytes:
 
 def _not_a_credential(raw: bytes) -> HubError:
     """Why `raw` is not a credential, as 400 (not JSON) or 422 (JSON, but not a credential of this format)."""
+    if not raw.strip():
+        return NotJson("the body is empty: post the credential's JSON as the graduate shared it")
     try:
         document = parse_json(raw)
     except InputError as exc:
@@ -380,14 +382,17 @@ def _chain_down(request: Request, failure: ChainUnavailable) -> JSONResponse:
     return response
 
 
+def _json_dumps(body: Any) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+_dumps: Callable[[Any], bytes]
 try:
     import orjson
 
     _dumps = orjson.dumps
 except ImportError:  # pragma: no cover - the same JSON, slower
-
-    def _dumps(body: Any) -> bytes:
-        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    _dumps = _json_dumps
 
 
 def report_json(report: VerificationReport) -> bytes:

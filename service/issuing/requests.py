@@ -28,7 +28,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from service.errors import InvalidInput, PayloadTooLarge
+from service.errors import InvalidInput, PayloadTooLarge, validation_message
 
 CSV_COLUMNS = ("programme_id", "email", "name", "grade", "valid_from", "valid_until")
 REQUIRED_CSV_COLUMNS = ("programme_id", "email", "name")
@@ -76,11 +76,12 @@ def _person_name(value: Any) -> Any:
 
 
 def _moment(value: Any) -> Any:
-    """A date (00:00 UTC) or a date-time with a time zone."""
+    """A date (00:00 UTC) or a date-time with a time zone, in the years 1000-9999 in UTC (a credential writes
+    it in UTC with a four-digit year)."""
     if isinstance(value, str):
         text = value.strip()
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            return datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC)
+            return _in_range(datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC))
         try:
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
@@ -88,10 +89,21 @@ def _moment(value: Any) -> Any:
                              ) from None
         if parsed.tzinfo is None:
             raise ValueError("a date-time needs a time zone, e.g. 2026-07-01T09:00:00+02:00 or ...Z")
-        return parsed
+        return _in_range(parsed)
     if isinstance(value, datetime):
         return value
     raise ValueError("give a date (2026-07-01) or date-time (2026-07-01T09:00:00+02:00) as text")
+
+
+def _in_range(moment: datetime) -> datetime:
+    try:
+        year = moment.astimezone(UTC).year
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-12:00 has no UTC time
+        year = 0
+    if not 1000 <= year <= 9999:
+        raise ValueError(f"{moment.isoformat()} is out of range: give a moment between the years 1000 and 9999 "
+                         "in UTC")
+    return moment
 
 
 Email = Annotated[str, BeforeValidator(_email), Field(max_length=254, examples=["jan.devries@example.org"],
@@ -198,13 +210,7 @@ def _validation_problems(exc: ValidationError, row: int | None, line: int | None
     problems = []
     for error in exc.errors():
         location = [str(part) for part in error.get("loc", ()) if not isinstance(part, int)]
-        message = str(error.get("msg", "is not valid"))
-        message = message.removeprefix("Value error, ")
-        if error.get("type") == "missing":
-            message = "is required"
-        elif error.get("type") == "extra_forbidden":
-            message = "is not a known field"
-        problems.append(RowProblem(row, line, ".".join(location) or None, message))
+        problems.append(RowProblem(row, line, ".".join(location) or None, validation_message(error)))
     return problems
 
 
@@ -242,12 +248,7 @@ def parse_cohort_json(data: bytes, max_rows: int) -> list[Row]:
             loc = list(error.get("loc", ()))
             if len(loc) >= 2 and loc[0] == "credentials" and isinstance(loc[1], int):
                 field = ".".join(str(part) for part in loc[2:]) or None
-                message = str(error.get("msg", "is not valid")).removeprefix("Value error, ")
-                if error.get("type") == "missing":
-                    message = "is required"
-                elif error.get("type") == "extra_forbidden":
-                    message = "is not a known field"
-                problems.append(RowProblem(loc[1] + 1, None, field, message))
+                problems.append(RowProblem(loc[1] + 1, None, field, validation_message(error)))
             else:
                 problems.extend(_validation_problems(exc, None, None)[:1])
                 break

@@ -362,7 +362,7 @@ def test_malformed_bodies_are_422_with_the_field_named(client: TestClient, keys:
     no_title = accredit_nhl(keys)
     del no_title["title"]
     assert assert_problem(client.post("/board/proposals", headers=member, json=no_title),
-                          422)["detail"] == "title: Field required"
+                          422)["detail"] == "title: is required"
     bad_subject = client.post("/board/proposals", headers=member, json=accredit_nhl(keys, subject="0x1234"))
     assert assert_problem(bad_subject, 422)["detail"].startswith("subject: ")
     no_subject = client.post("/board/proposals", headers=member, json=accredit_nhl(keys, subject=None))

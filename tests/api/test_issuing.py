@@ -255,10 +255,10 @@ def test_malformed_json_and_wrong_types_are_422(client: TestClient, keys: Any, h
                                json=graduate(valid_until="2026-01-01")), 422, contains="valid_until must be later")
     assert_problem(client.post("/credentials", headers=keys.issuer(HANZE), json=[graduate()]), 422)
     assert_problem(client.post("/credentials", headers=keys.issuer(HANZE), json={**graduate(), "programme": "x"}),
-                   422, "programme: Extra inputs are not permitted")
+                   422, "programme: is not a known field")
     missing = graduate()
     del missing["email"]
-    assert_problem(client.post("/credentials", headers=keys.issuer(HANZE), json=missing), 422, "email: Field required")
+    assert_problem(client.post("/credentials", headers=keys.issuer(HANZE), json=missing), 422, "email: is required")
     assert count(client.app.state.hub, models.Batch) == 0
 
 

@@ -1,0 +1,382 @@
+"""Bad input at every endpoint that takes a body: a clear 4xx problem+json (RFC 9457) and nothing stored.
+
+Each endpoint gets each kind of bad body: over the service's body limit (with Content-Length, and chunked
+without one), JSON nested 10,000 deep, bytes that are not UTF-8, a Content-Type that is not JSON (text/plain,
+application/xml, none), an unknown field, malformed JSON, an empty body, and JSON of another type than an
+object. Every answer is application/problem+json with type, title, status and a detail that names the
+problem in words (the limit, the field, the content type), and the database and the chain are as before.
+
+Cases tests/api/test_issuing.py and tests/api/test_verify_api.py already cover are not repeated here
+(POST /verify's own size limit, UTF-8, JSON syntax, nesting, text/plain and no Content-Type; the cohort's
+text/plain, CSV encoding and size with Content-Length; malformed and unknown fields of POST /credentials).
+
+One world for the module (the catalogue, an accredited partner, a credential, a proposal), on the session's
+anvil chain reverted afterwards: the requests here change nothing, which every test checks.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from service.chain.board import BoardClient
+from service.chain.devchain import DevChain
+from service.db import models
+from service.demo import DEMO_PROGRAMMES, ORGANISATIONS
+from service.errors import PROBLEM_BASE
+from service.hub import Hub
+from service.main import create_app
+from service.settings import Settings
+from tests.api.conftest import Accreditations, Keys
+from tests.chain import revert_to, snapshot
+
+TVM, UNIGARANT, HANZE, RUG, NHL, ALFA = (org.name for org in ORGANISATIONS)
+PROBLEM_JSON = "application/problem+json"
+# What a detail must never be: a parser's or framework's words instead of the service's.
+JARGON = ("There was an error parsing the body", "JSON decode error", "valid dictionary or object",
+          "Field required", "Extra inputs are not permitted", "Traceback", "codec can't decode")
+
+
+# ---------------------------------------------------------------- the world
+
+
+@dataclass
+class World:
+    hub: Hub
+    client: TestClient
+    keys: Keys
+    credential: dict[str, Any]
+    proposal_id: int
+
+    @property
+    def limit(self) -> int:
+        return self.hub.settings.max_body_bytes
+
+    def count(self, model: Any) -> int:
+        with self.hub.sessions() as session:
+            return int(session.scalar(select(func.count()).select_from(model)))
+
+
+@pytest.fixture(scope="module")
+def world(anvil: DevChain, deployments_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    snapshot_id = snapshot(anvil.w3)
+    settings = Settings(rpc_url=anvil.url, chain_id=anvil.chain_id, deployments_dir=deployments_dir,
+                        database_url=f"sqlite:///{tmp_path_factory.mktemp('bad-input') / 'hub.db'}",
+                        public_url="http://testserver", _env_file=None)
+    hub = Hub.start(settings)
+    try:
+        with TestClient(create_app(hub=hub)) as client:
+            keys = Keys(hub)
+            for programme in DEMO_PROGRAMMES:
+                created = client.post("/programmes", headers=keys.admin(), json=programme.as_create())
+                assert created.status_code == 201, created.text
+            Accreditations(hub)(HANZE)
+            issued = client.post("/credentials", headers=keys.issuer(HANZE), json=GRADUATE)
+            assert issued.status_code == 201, issued.text
+            proposed = client.post("/board/proposals", headers=keys.member(TVM), json=RESOLUTION)
+            assert proposed.status_code == 201, proposed.text
+            yield World(hub, client, keys, issued.json(), proposed.json()["id"])
+    finally:
+        hub.close()
+        revert_to(anvil.w3, snapshot_id)
+
+
+# ---------------------------------------------------------------- the endpoints
+
+
+GRADUATE = {"programme_id": "miw-data-analytics", "email": "jan.devries@example.org", "name": "Jan de Vries",
+            "grade": "8.5", "valid_from": "2026-07-01"}
+RESOLUTION = {"kind": "resolution", "title": "Jaarrekening 2025",
+              "document": "Het bestuur stelt de jaarrekening 2025 van de stichting vast."}
+
+
+def _stored_credentials(w: World) -> Any:
+    return w.count(models.Batch), w.count(models.Credential)
+
+
+def _credential_row(w: World) -> Any:
+    with w.hub.sessions() as session:
+        row = session.get(models.Credential, w.credential["id"])
+        assert row is not None
+        return row.revoked_at, row.revocation_reason, list(row.shared_claims or []), _stored_credentials(w)
+
+
+def _board(w: World) -> Any:
+    board = BoardClient(w.hub.w3, w.hub.board_address)
+    view = board.proposal(w.proposal_id)
+    return (board.proposal_count(), w.count(models.ProposalDocument), w.count(models.BoardBallot),
+            (view.for_votes, view.against_votes, view.abstain_votes, view.recusals))
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    method: str
+    path: Callable[[World], str]
+    body: dict[str, Any]  # a valid body: the bad ones are made from it
+    auth: Callable[[World], dict[str, str]]
+    stored: Callable[[World], Any]  # what a write would change
+    unknown: str = "colour"  # an unknown field, as the detail must name it
+    skip: frozenset[str] = field(default_factory=frozenset)  # cases covered elsewhere
+    expect: dict[str, tuple[int, str, tuple[str, ...]]] = field(default_factory=dict)  # (status, slug, words)
+
+
+ENDPOINTS = [
+    Endpoint("issueCredential", "POST", lambda w: "/credentials", GRADUATE,
+             lambda w: w.keys.issuer(HANZE), _stored_credentials,
+             skip=frozenset({"malformed-json", "unknown-field"})),  # test_issuing covers them
+    Endpoint("issueCohort", "POST", lambda w: "/credentials/batch", {"credentials": [GRADUATE]},
+             lambda w: w.keys.issuer(HANZE), _stored_credentials,
+             skip=frozenset({"text/plain", "malformed-json"})),  # test_issuing covers them
+    Endpoint("setSharing", "PUT", lambda w: f"/credentials/{w.credential['id']}/sharing", {"disclose": ["name"]},
+             lambda w: {"X-Holder-Token": w.credential["holder_token"]}, _credential_row),
+    Endpoint("revokeCredential", "POST", lambda w: f"/credentials/{w.credential['id']}/revoke",
+             {"reason": "issued-in-error"}, lambda w: w.keys.issuer(HANZE), _credential_row),
+    Endpoint("createProgramme", "POST", lambda w: "/programmes",
+             {**DEMO_PROGRAMMES[0].as_create(), "id": "miw-new-programme"}, lambda w: w.keys.admin(),
+             lambda w: w.count(models.Programme)),
+    Endpoint("createProposal", "POST", lambda w: "/board/proposals", RESOLUTION,
+             lambda w: w.keys.member(TVM), _board),
+    Endpoint("castVote", "POST", lambda w: f"/board/proposals/{w.proposal_id}/votes",
+             {"support": "for", "reason": "akkoord"}, lambda w: w.keys.member(TVM), _board),
+    Endpoint("recuse", "POST", lambda w: f"/board/proposals/{w.proposal_id}/recusals",
+             {"reason": "Wij zijn het onderwerp van dit besluit."}, lambda w: w.keys.member(UNIGARANT), _board),
+    Endpoint("verifyCredential", "POST", lambda w: "/verify", {}, lambda w: {}, lambda w: None,
+             # test_verify_api covers the size limit, UTF-8, nesting, JSON syntax, text/plain and no content
+             # type (as 400 not-json where the others are 422: POST /verify documents its own contract)
+             skip=frozenset({"too-large", "too-large-chunked", "nested", "not-utf8", "text/plain",
+                             "no-content-type", "unknown-field", "malformed-json", "array"}),
+             expect={"empty": (400, "not-json", ("empty",)),
+                     "string": (422, "invalid-input", ("must be a JSON object",))}),
+]
+
+
+# ---------------------------------------------------------------- the bad bodies
+
+
+@dataclass(frozen=True)
+class Bad:
+    """A bad request: its body and Content-Type, the status it gets and the words its detail must have."""
+
+    content: bytes | Callable[[World], Any]
+    content_type: str | None
+    status: int
+    slug: str
+    words: tuple[str, ...]
+
+
+def _json(body: Any) -> bytes:
+    return json.dumps(body).encode()
+
+
+def _too_large(w: World) -> bytes:
+    return b'{"padding": "' + b"x" * w.limit + b'"}'
+
+
+def _chunked(w: World) -> Iterator[bytes]:  # no Content-Length: the limit holds while the body is read
+    yield b'{"padding": "'
+    for _ in range(w.limit // 65_536 + 1):
+        yield b"x" * 65_536
+    yield b'"}'
+
+
+def cases(endpoint: Endpoint, w: World | None = None) -> dict[str, Bad]:
+    body = endpoint.body
+    limit = str(w.limit) if w is not None else ""
+    json_words = ("not valid JSON",)
+    return {
+        "too-large": Bad(_too_large, "application/json", 413, "payload-too-large", ("exceeds", limit, "bytes")),
+        "too-large-chunked": Bad(_chunked, "application/json", 413, "payload-too-large",
+                                 ("exceeds", limit, "bytes")),
+        "nested": Bad(b"[" * 10_000 + b"]" * 10_000, "application/json", 422, "invalid-input",
+                      ("nested deeper than 64 levels",)),
+        "not-utf8": Bad(json.dumps({**body, "name": "Jos\xe9"}).encode("latin-1").replace(b"\\u00e9", b"\xe9"),
+                        "application/json", 422, "invalid-input", ("not UTF-8", "0xe9")),
+        "text/plain": Bad(_json(body), "text/plain", 415, "unsupported-media-type",
+                          ("application/json", "text/plain")),
+        "application/xml": Bad(b"<credential/>", "application/xml", 415, "unsupported-media-type",
+                               ("application/json", "application/xml")),
+        "no-content-type": Bad(_json(body), None, 415, "unsupported-media-type", ("Content-Type",)),
+        "unknown-field": Bad(_json({**body, endpoint.unknown: "blue"}), "application/json", 422, "invalid-input",
+                             (endpoint.unknown,)),
+        "malformed-json": Bad(_json(body)[:-3], "application/json", 422, "invalid-input", json_words),
+        "empty": Bad(b"", "application/json", 422, "invalid-input", ("empty",)),
+        "array": Bad(_json([body]), "application/json", 422, "invalid-input", ("JSON object", "array")),
+        "string": Bad(_json("credentials"), "application/json", 422, "invalid-input", ("JSON object", "string")),
+    }
+
+
+CASES = [(endpoint, name) for endpoint in ENDPOINTS for name in cases(endpoint) if name not in endpoint.skip]
+
+# The cohort also comes as CSV and as a CSV file upload.
+COHORT_CSV = b"programme_id,email,name\nmiw-data-analytics,jan.devries@example.org,Jan de Vries\n"
+
+
+def assert_problem(response: Any, status: int, slug: str, *words: str) -> dict[str, Any]:
+    """A problem+json answer with `status`, its type `slug`, and a detail that has each of `words`."""
+    assert response.status_code == status, response.text[:500]
+    assert response.headers["content-type"] == PROBLEM_JSON
+    problem = response.json()
+    assert {"type", "title", "status", "detail"} <= set(problem), problem
+    assert problem["status"] == status and problem["type"] == PROBLEM_BASE + slug, problem
+    assert problem["title"] and problem["detail"], problem
+    for word in words:
+        assert word in problem["detail"], (word, problem["detail"])
+    for jargon in JARGON:
+        assert jargon not in problem["detail"], problem["detail"]
+    return problem
+
+
+def send(w: World, endpoint: Endpoint, content: Any, content_type: str | None,
+         headers: dict[str, str] | None = None) -> Any:
+    sent = {**endpoint.auth(w), **(headers or {})}
+    if content_type is not None:
+        sent["Content-Type"] = content_type
+    return w.client.request(endpoint.method, endpoint.path(w), content=content, headers=sent)
+
+
+# ---------------------------------------------------------------- the tests
+
+
+def test_the_bodies_the_bad_ones_are_made_from_are_valid() -> None:
+    """So that a refusal below is the bad part's doing (sending them would store them)."""
+    from service.api.board import ProposalCreate, RecusalCreate, VoteCreate
+    from service.api.credentials import RevocationCreate, SharingUpdate
+    from service.api.programmes import ProgrammeCreate
+    from service.issuing.requests import CohortCreate, CredentialCreate
+
+    models_by_endpoint = {"issueCredential": CredentialCreate, "issueCohort": CohortCreate,
+                          "setSharing": SharingUpdate, "revokeCredential": RevocationCreate,
+                          "createProgramme": ProgrammeCreate, "createProposal": ProposalCreate,
+                          "castVote": VoteCreate, "recuse": RecusalCreate}
+    for endpoint in ENDPOINTS:
+        if endpoint.name in models_by_endpoint:
+            models_by_endpoint[endpoint.name].model_validate(endpoint.body)
+
+
+@pytest.mark.parametrize(("endpoint", "case"), CASES, ids=[f"{e.name}-{c}" for e, c in CASES])
+def test_bad_body_is_a_clear_problem_and_stores_nothing(world: World, endpoint: Endpoint, case: str) -> None:
+    bad = cases(endpoint, world)[case]
+    status, slug, words = endpoint.expect.get(case, (bad.status, bad.slug, bad.words))
+    content = bad.content(world) if callable(bad.content) else bad.content
+    before = endpoint.stored(world)
+    response = send(world, endpoint, content, bad.content_type)
+    problem = assert_problem(response, status, slug, *words)
+    assert problem["instance"] == endpoint.path(world)
+    assert endpoint.stored(world) == before, f"{endpoint.name} stored something for a bad body ({case})"
+
+
+COHORT = ENDPOINTS[1]
+
+
+@pytest.mark.parametrize(("content", "content_type", "status", "slug", "words"), [
+    pytest.param(lambda w: _chunked_csv(w), "text/csv", 413, "payload-too-large", ("exceeds", "bytes"),
+                 id="csv-too-large-chunked"),
+    pytest.param(lambda w: b"\xff\xfe" + "programme_id,email,name\n".encode("utf-16-le"), "text/csv", 422,
+                 "invalid-input", ("not UTF-8",), id="csv-utf16-with-bom"),
+    pytest.param(lambda w: COHORT_CSV + b"miw-data-analytics,x@example.org,Jos\xe9\n",
+                 "multipart/form-data", 422, "invalid-input", ("form data",), id="multipart-without-boundary"),
+    pytest.param(lambda w: _multipart(COHORT_CSV.replace(b"Jan de Vries", b"Jos\xe9")),
+                 "multipart/form-data; boundary=hub", 422, "invalid-input", ("not UTF-8",),
+                 id="multipart-csv-not-utf8"),
+    pytest.param(lambda w: _multipart(COHORT_CSV, name="upload"), "multipart/form-data; boundary=hub", 422,
+                 "invalid-input", ("'file'",), id="multipart-without-file-field"),
+    pytest.param(lambda w: COHORT_CSV.replace(b"name\n", b"name,colour\n").replace(b"Vries\n", b"Vries,blue\n"),
+                 "text/csv", 422, "invalid-input", ("'colour'",), id="csv-unknown-column"),
+    pytest.param(lambda w: _json({"credentials": [{**GRADUATE, "colour": "blue"}]}), "application/json", 422,
+                 "invalid-input", ("row 1", "colour"), id="json-unknown-field-in-a-row"),
+    pytest.param(lambda w: _json({"credentials": {"0": GRADUATE}}), "application/json", 422,
+                 "invalid-input", ("credentials",), id="json-credentials-not-a-list"),
+    pytest.param(lambda w: COHORT_CSV, "application/vnd.ms-excel", 415, "unsupported-media-type",
+                 ("text/csv", "application/vnd.ms-excel"), id="excel"),
+])
+def test_bad_cohort_as_csv_or_upload(world: World, content: Callable[[World], Any], content_type: str, status: int,
+                                     slug: str, words: tuple[str, ...]) -> None:
+    before = COHORT.stored(world)
+    response = send(world, COHORT, content(world), content_type)
+    assert_problem(response, status, slug, *words)
+    assert COHORT.stored(world) == before
+
+
+def test_json_nested_200000_deep_is_refused_and_the_service_lives_on(world: World) -> None:
+    """200 KB of '[', under every body limit: parsed as it is, it overflows the C stack (py_ecc raises the
+    recursion limit to 100,000) and ends the process, before any key is checked. NestingLimit refuses it
+    (POST /verify refuses it with its own check)."""
+    deep = b"[" * 200_000
+    for endpoint in ENDPOINTS:
+        # no key: FastAPI parses the body before it checks the key
+        response = world.client.request(endpoint.method, endpoint.path(world), content=deep,
+                                        headers={"Content-Type": "application/json"})
+        levels = 32 if endpoint.name == "verifyCredential" else 64
+        assert_problem(response, 422, "invalid-input", f"nested deeper than {levels} levels")
+    assert world.client.get("/health/live").json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("valid_from", "9999-12-31T23:59:59-12:00"),  # no UTC time: past the calendar's end
+    ("valid_from", "0001-01-01T00:00:00+14:00"),  # before its start
+    ("valid_from", "0999-12-31"),  # a credential writes a four-digit year
+    ("valid_until", "9999-12-31T23:59:59-01:00"),
+])
+def test_dates_at_the_calendars_edge_are_422_naming_the_field(world: World, field: str, value: str) -> None:
+    before = _stored_credentials(world)
+    single = world.client.post("/credentials", headers=world.keys.issuer(HANZE), json={**GRADUATE, field: value})
+    assert_problem(single, 422, "invalid-input", f"{field}: ", "out of range", "between the years 1000 and 9999")
+    cohort = world.client.post("/credentials/batch", headers=world.keys.issuer(HANZE),
+                               json={"credentials": [GRADUATE, {**GRADUATE, field: value}]})
+    assert_problem(cohort, 422, "invalid-input", f"row 2: {field}: ", "out of range")
+    as_csv = world.client.post("/credentials/batch", headers={**world.keys.issuer(HANZE), "Content-Type": "text/csv"},
+                               content=f"programme_id,email,name,{field}\nmiw-data-analytics,a@example.org,A,"
+                                       f"{value}\n".encode())
+    assert_problem(as_csv, 422, "invalid-input", f"row 1 (line 2): {field}: ", "out of range")
+    assert _stored_credentials(world) == before
+
+
+VOTER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # TVM's board account
+
+
+@pytest.mark.parametrize(("method", "path", "kwargs", "where"), [
+    ("GET", "/board/proposals/18446744073709551616", {}, "path.proposal_id"),
+    ("POST", "/board/proposals/18446744073709551616/execute", {}, "path.proposal_id"),
+    ("GET", "/board/proposals", {"params": {"offset": 2**64}}, "query.offset"),
+    ("GET", "/board/decisions", {"params": {"offset": 2**64}}, "query.offset"),
+    ("GET", "/board/proposals/1/ballot-typed-data", {"params": {"voter": VOTER, "deadline": 2**256}},
+     "query.deadline"),
+    ("POST", "/board/proposals/1/votes",
+     {"json": {"support": "for", "voter": VOTER, "deadline": 2**256, "signature": "0x" + "11" * 65}}, "deadline"),
+])
+def test_numbers_beyond_what_the_database_or_chain_holds_are_422(world: World, method: str, path: str,
+                                                                  kwargs: dict[str, Any], where: str) -> None:
+    before = _board(world)
+    response = world.client.request(method, path, headers=world.keys.member(TVM), **kwargs)
+    assert_problem(response, 422, "invalid-input", f"{where}: Input should be less than or equal to")
+    assert _board(world) == before
+
+
+def test_a_board_body_with_a_misspelt_nested_field_names_it(world: World) -> None:
+    rules = {"quorum_bps": 5000, "majority_bps": 5000, "supermajority_bps": 6666, "voting_period": 3600,
+             "execution_period": 3600, "quorumbps": 1}
+    before = _board(world)
+    response = world.client.post("/board/proposals", headers=world.keys.member(TVM), json={
+        "kind": "change-rules", "title": "Regels", "document": "De regels.", "rules": rules})
+    assert_problem(response, 422, "invalid-input", "rules.quorumbps")
+    assert _board(world) == before
+
+
+def _chunked_csv(w: World) -> Iterator[bytes]:
+    yield b"programme_id,email,name\n"
+    line = b"miw-data-analytics,someone@example.org,Some One\n"
+    for _ in range(w.limit // (len(line) * 1000) + 1):
+        yield line * 1000
+
+
+def _multipart(csv: bytes, name: str = "file") -> bytes:
+    return (b"--hub\r\nContent-Disposition: form-data; name=\"" + name.encode() + b"\"; filename=\"cohort.csv\"\r\n"
+            b"Content-Type: text/csv\r\n\r\n" + csv + b"\r\n--hub--\r\n")

@@ -1,0 +1,155 @@
+"""Fuzzing the API against its own OpenAPI document (schemathesis), on a real anvil chain and a real SQLite file.
+
+Every operation of `create_app().openapi()` is one test; schemathesis generates requests from the schema
+(its examples, boundary cases and random valid and invalid data) and each answer must be no 5xx, have a
+documented status code and content type, and match the documented schema (problem+json included).
+
+Requests go through the `client` fixture's TestClient, so each operation starts from the freshly deployed
+chain (the `hub` fixture reverts it) and its own database. They are prepared by `requests` as schemathesis
+prepares them (headers and body bytes exactly as generated) and sent as they are.
+
+* test_fuzz_with_keys: each operation with the key of the principal that may call it (issuer, member or
+  admin; none for public ones), in a small world (the catalogue, an accredited partner, one credential,
+  one proposal); half the cases have their path parameters and holder token replaced by that world's, so
+  fuzzing reaches past 404 into issuing, sharing, revoking, voting and executing.
+* test_fuzz_without_keys: the operations that need a key, without one, with an unknown one, or with the
+  key of a principal of another role.
+
+Bounded for CI (about a minute on 2 cores): few examples per operation, no deadline, derandomized, so every
+run sends the same requests. FUZZ_EXAMPLES=200 fuzzes deeper (and slower), as a one-off.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import hypothesis
+import pytest
+import requests
+import schemathesis
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, Phase
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from service.demo import DEMO_PROGRAMMES, ORGANISATIONS
+from service.main import create_app
+
+TVM, UNIGARANT, HANZE, RUG, NHL, ALFA = (org.name for org in ORGANISATIONS)
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))  # generated cases per operation, besides its examples
+SCHEMA = schemathesis.openapi.from_dict(create_app().openapi())
+
+# Which principal's key each operation needs; the others are public.
+NEEDS: dict[str, str] = {
+    "createProgramme": "admin",
+    "issueCredential": "issuer", "issueCohort": "issuer", "getBatch": "issuer", "getCredential": "issuer",
+    "revokeCredential": "issuer",
+    "createProposal": "member", "castVote": "member", "recuse": "member", "executeProposal": "member",
+}
+
+
+def _settings(max_examples: int) -> hypothesis.settings:
+    return hypothesis.settings(max_examples=max_examples, deadline=None, derandomize=True, database=None,
+                               phases=[Phase.explicit, Phase.generate], print_blob=False,
+                               suppress_health_check=list(HealthCheck))
+
+
+class World:
+    """What the fuzzed requests may refer to: the catalogue, Hanzehogeschool accredited, one credential it
+    issued (with its holder token and batch) and one proposal."""
+
+    def __init__(self, client: TestClient, keys: Any, accredited: Any) -> None:
+        for programme in DEMO_PROGRAMMES:
+            assert client.post("/programmes", headers=keys.admin(), json=programme.as_create()).status_code == 201
+        accredited(HANZE)
+        issued = client.post("/credentials", headers=keys.issuer(HANZE), json={
+            "programme_id": "miw-data-analytics", "email": "jan.devries@example.org", "name": "Jan de Vries",
+            "grade": "8.5", "valid_from": "2026-07-01"})
+        assert issued.status_code == 201, issued.text
+        credential = issued.json()
+        proposal = client.post("/board/proposals", headers=keys.member(TVM), json={
+            "kind": "resolution", "title": "Jaarrekening 2025", "document": "Het bestuur stelt de jaarrekening vast."})
+        assert proposal.status_code == 201, proposal.text
+        self.path_parameters = {"credential_id": credential["id"], "batch_id": credential["batch_id"],
+                                "proposal_id": proposal.json()["id"], "programme_id": "miw-data-analytics"}
+        self.holder_token = credential["holder_token"]
+        self.cases = 0
+
+
+@pytest.fixture
+def world(client: TestClient, keys: Any, accredited: Any) -> World:
+    return World(client, keys, accredited)
+
+
+@pytest.fixture
+def tries() -> list[int]:
+    """The cases sent so far (one item each): the test cycles through the ways of having no right key."""
+    return []
+
+
+def key_for(keys: Any, role: str) -> dict[str, str]:
+    return {"admin": keys.admin, "issuer": lambda: keys.issuer(HANZE), "member": lambda: keys.member(TVM)}[role]()
+
+
+def send(client: TestClient, case: schemathesis.Case, headers: dict[str, str] | None = None) -> Any:
+    """Send `case` through the TestClient exactly as schemathesis would send it (requests prepares it)."""
+    kwargs = case.as_transport_kwargs(base_url=str(client.base_url))
+    for name in ("timeout", "verify", "allow_redirects", "cert", "stream", "proxies"):
+        kwargs.pop(name, None)
+    merged = {**kwargs.pop("headers", {}), **(headers or {})}
+    prepared = requests.Request(headers=merged, **kwargs).prepare()
+    body = prepared.body.encode("utf-8") if isinstance(prepared.body, str) else prepared.body
+    return client.request(prepared.method or "GET", prepared.url or "/", headers=dict(prepared.headers),
+                          content=body)
+
+
+@SCHEMA.parametrize()
+@_settings(max_examples=EXAMPLES)
+def test_fuzz_with_keys(case: schemathesis.Case, client: TestClient, keys: Any, world: World) -> None:
+    world.cases += 1
+    in_world = world.cases % 2 == 1  # every other case, the first included
+    role = NEEDS.get(case.operation.definition.raw.get("operationId", ""))
+    headers = key_for(keys, role) if role else {}
+    if role is None and "authorization" in {name.lower() for name in case.headers or {}}:
+        case.headers = {k: v for k, v in case.headers.items() if k.lower() != "authorization"}
+    if in_world:
+        for name in case.path_parameters or {}:
+            if name in world.path_parameters:
+                case.path_parameters[name] = str(world.path_parameters[name])
+        if "X-Holder-Token" in (case.headers or {}) or case.operation.path.endswith("/sharing"):
+            headers["X-Holder-Token"] = world.holder_token
+    response = send(client, case, headers)
+    case.validate_response(response, checks=CHECKS)
+
+
+@SCHEMA.include(operation_id=list(NEEDS)).parametrize()
+@_settings(max_examples=max(EXAMPLES // 2, 1))
+def test_fuzz_without_keys(case: schemathesis.Case, client: TestClient, keys: Any, tries: list[int]) -> None:
+    tries.append(1)
+    auth = ("none", "unknown", "other-role")[len(tries) % 3]
+    role = NEEDS[case.operation.definition.raw["operationId"]]
+    headers = {k: v for k, v in (case.headers or {}).items() if k.lower() != "authorization"}
+    case.headers = headers
+    if auth == "unknown":
+        extra = {"Authorization": "Bearer ithub_0000000000000000000000000000000000000000"}
+    elif auth == "other-role":
+        extra = key_for(keys, {"admin": "issuer", "issuer": "member", "member": "issuer"}[role])
+    else:
+        extra = {}
+    response = send(client, case, extra)
+    case.validate_response(response, checks=CHECKS)
+    assert response.status_code >= 400, f"{case.operation.label} answered {response.status_code} with {auth} key"
+
+
+def test_every_operation_that_takes_a_key_is_fuzzed_with_one() -> None:
+    """NEEDS follows the schema: an operation documented with the API key scheme is fuzzed with its key."""
+    with_key = {op.definition.raw["operationId"] for op in (result.ok() for result in SCHEMA.get_all_operations())
+                if op.definition.raw.get("security")}
+    assert with_key == set(NEEDS)
