@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -17,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from web3.exceptions import ContractLogicError, ProviderConnectionError, TimeExhausted
 
+from service.credentials.canonical import nested_deeper
 from service.errors import PROBLEM_BASE, ChainUnavailable, HubError, validation_message
 
 log = logging.getLogger(__name__)
@@ -301,24 +301,9 @@ def _json_media(scope: Scope) -> bool:
     return media == b"application/json" or (media.startswith(b"application/") and media.endswith(b"+json"))
 
 
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
-
-
 def _nested_deeper(body: bytes, depth: int) -> bool:
-    """Whether the JSON text `body` (in the encoding json.loads would detect) opens more than `depth` levels."""
-    text = body.decode(json.detect_encoding(body), errors="replace")
-    # Without an escaped quote every other piece between quotes is a string (fast); with one, the regex finds them.
-    outside = _JSON_STRING.sub("", text) if '\\"' in text else "".join(text.split('"')[::2])
-    level = 0
-    for char in _NOT_BRACKET.sub("", outside):
-        if char in "[{":
-            level += 1
-            if level > depth:
-                return True
-        else:
-            level -= 1
-    return False
+    """Whether the JSON body `body` (in the encoding json.loads would detect) opens more than `depth` levels."""
+    return nested_deeper(body.decode(json.detect_encoding(body), errors="replace"), depth)
 
 
 class _TooLarge(StarletteHTTPException):

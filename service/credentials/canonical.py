@@ -131,19 +131,27 @@ except ImportError:  # pragma: no cover - the same bytes, slower
         return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
-def _check_nesting(text: str) -> None:
-    """Refuse deep nesting before the parser sees it: CPython's C JSON decoder recurses, and with a
-    raised recursion limit a deeply nested input can overflow the C stack instead of raising."""
+def nested_deeper(text: str, depth: int) -> bool:
+    """Whether the JSON text `text` opens more than `depth` levels of arrays and objects, read without
+    parsing it: CPython's C JSON decoder recurses, and with a raised recursion limit (py_ecc raises it to
+    100,000) a deeply nested input can overflow the C stack instead of raising."""
     # Without an escaped quote every other piece between quotes is a string; with one, the regex finds them.
     outside = _STRING.sub("", text) if '\\"' in text else "".join(text.split('"')[::2])
-    depth = 0
+    level = 0
     for char in _NOT_BRACKET.sub("", outside):
         if char in "[{":
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise InputError(f"nested deeper than {MAX_DEPTH} levels")
+            level += 1
+            if level > depth:
+                return True
         else:
-            depth -= 1
+            level -= 1
+    return False
+
+
+def _check_nesting(text: str) -> None:
+    """Refuse deep nesting before the parser sees it (see nested_deeper)."""
+    if nested_deeper(text, MAX_DEPTH):
+        raise InputError(f"nested deeper than {MAX_DEPTH} levels")
 
 
 def parse_json(data: bytes | str, *, max_bytes: int = MAX_CREDENTIAL_BYTES) -> Any:
