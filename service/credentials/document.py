@@ -214,6 +214,12 @@ def _types_including(*required: str) -> Any:
     return AfterValidator(check)
 
 
+def _whole(pattern: re.Pattern[str]) -> str:
+    """`pattern` for pydantic's `pattern=`, which searches (a match anywhere passes): anchored to match the
+    whole string, as the format's fullmatch checks do."""
+    return f"^(?:{pattern.pattern})$"
+
+
 Text = Annotated[str, AfterValidator(_nonempty), Field(max_length=10_000)]
 Uri = Annotated[str, AfterValidator(_uri), Field(max_length=2_000)]
 DateTimeText = Annotated[str, AfterValidator(_datetime)]
@@ -246,7 +252,7 @@ class ProfileModel(_Strict):
 
 class IdentityObjectModel(_Closed):
     type: Literal["IdentityObject"]
-    identityHash: Annotated[str, Field(pattern=IDENTITY_HASH.pattern)]
+    identityHash: Annotated[str, Field(pattern=_whole(IDENTITY_HASH))]
     identityType: Literal["emailAddress"]
     hashed: Literal[True]
     salt: Annotated[str, Field(min_length=16, max_length=128)]
@@ -292,7 +298,7 @@ class AchievementSubjectModel(_Strict):
     type: Annotated[list[str], _types_including("AchievementSubject")]
     identifier: Annotated[list[IdentityObjectModel], Field(min_length=1)]
     achievement: AchievementModel
-    disclosureDigests: list[Annotated[str, Field(pattern=DIGEST_PATTERN.pattern)]] = Field(max_length=256)
+    disclosureDigests: list[Annotated[str, Field(pattern=_whole(DIGEST_PATTERN))]] = Field(max_length=256)
 
     @model_validator(mode="after")
     def _sorted(self) -> AchievementSubjectModel:
@@ -313,7 +319,7 @@ class AnchorSignatureModel(_Closed):
     metadataHash: Hex32
     nonce: Annotated[int, Field(ge=0)]
     deadline: Annotated[int, Field(ge=0)]
-    signature: Annotated[str, Field(pattern=SIGNATURE.pattern)]
+    signature: Annotated[str, Field(pattern=_whole(SIGNATURE))]
 
 
 class ProofModel(_Closed):

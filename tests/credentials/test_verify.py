@@ -582,6 +582,10 @@ def test_the_size_limit_is_configurable(cohort: Issued, chain: FakeChain) -> Non
     (("credentialSubject", "achievement", "alignment", 0, "targetCode"), "9", "level from 1 to 8"),
     (("credentialSubject", "identifier", 0, "hashed"), False, "identifier"),
     (("credentialSubject", "identifier", 0, "identityHash"), "graduate0@example.org", "identityHash"),
+    # pydantic's pattern= searches: these hold a valid value inside, and must still fail as a whole
+    (("credentialSubject", "identifier", 0, "identityHash"), "x sha256$" + "0" * 64 + " y", "identityHash"),
+    (("credentialSubject", "disclosureDigests"), ["A" * 44], "disclosureDigests"),
+    (("proof", "anchorSignature", "signature"), "0x" + "ab" * 65 + "ff", "signature"),
     (("credentialSubject", "identifier"), [], "identifier"),
     (("credentialSubject", "disclosureDigests"), ["not a digest"], "disclosureDigests"),
     (("proof",), [], "proof"),
