@@ -38,6 +38,7 @@ from service.main import create_app
 from service.settings import Settings
 from tests.api.conftest import Accreditations
 from tests.chain import rpc
+from tests.live import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 HANZE = ORGANISATIONS[2].name
@@ -52,17 +53,6 @@ THIRD_COHORT = [("miw-ai", "daan.visser@example.org", "Daan Visser", "7.0")]
 def cohort_body(rows: list[tuple[str, str, str, str | None]]) -> dict[str, Any]:
     return {"credentials": [{"programme_id": programme, "email": email, "name": name,
                              **({"grade": grade} if grade else {})} for programme, email, name, grade in rows]}
-
-
-def wait_for(condition: Any, timeout: float, what: str, interval: float = 0.05) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(interval)
 
 
 def anchored_events(w3: Any, registry: str, root: str) -> list[Any]:
