@@ -556,19 +556,10 @@ class VerificationCache:
 
         :raises ChainUnavailable: when the node must be asked and does not answer.
         """
-        key = (bytes(root), bytes(digest), tuple(bytes(node) for node in path))
-        with self._lock:
-            head = self.head.fresh(since=self._cleared_at)
-            generation = self._generation
-            if head is not None:
-                self._switch_to(head.hash)
-                found = self._entries.get(key)
-                if found is not None:
-                    self.stats.hits += 1
-                    return found
+        key, head, generation, found = self._lookup(root, digest, path)
+        if found is not None:
+            return found
         if head is not None:
-            with self._lock:
-                self.stats.misses += 1
             snapshot = self._read(head, key)
             if snapshot.status.anchored:
                 return self._keep(generation, head, key, snapshot)
@@ -586,19 +577,10 @@ class VerificationCache:
 
         :raises ChainUnavailable: when the node must be asked and does not answer.
         """
-        key = (bytes(root), bytes(digest), tuple(bytes(node) for node in path))
-        with self._lock:
-            head = self.head.fresh(since=self._cleared_at)
-            generation = self._generation
-            if head is not None:
-                self._switch_to(head.hash)
-                found = self._entries.get(key)
-                if found is not None:
-                    self.stats.hits += 1
-                    return found
+        key, head, generation, found = self._lookup(root, digest, path)
+        if found is not None:
+            return found
         if head is not None:
-            with self._lock:
-                self.stats.misses += 1
             snapshot = await self._shared_read(head, key)
             if snapshot.status.anchored:
                 return self._keep(generation, head, key, snapshot)
@@ -609,6 +591,24 @@ class VerificationCache:
             self._switch_to(head.hash)
         snapshot = await self._shared_read(head, key)
         return self._keep(generation, head, key, snapshot) if snapshot.status.anchored else snapshot
+
+    def _lookup(self, root: bytes, digest: bytes, path: Sequence[bytes]
+                ) -> tuple[tuple[bytes, bytes, tuple[bytes, ...]], Head | None, int, ChainSnapshot | None]:
+        """The key, the fresh head (None when stale), the cache generation and the cached answer (a hit or
+        None; a miss at a fresh head is counted), for __call__ and ask."""
+        key = (bytes(root), bytes(digest), tuple(bytes(node) for node in path))
+        with self._lock:
+            head = self.head.fresh(since=self._cleared_at)
+            generation = self._generation
+            found = None
+            if head is not None:
+                self._switch_to(head.hash)
+                found = self._entries.get(key)
+                if found is not None:
+                    self.stats.hits += 1
+                else:
+                    self.stats.misses += 1
+        return key, head, generation, found
 
     def peek(self, root: bytes, digest: bytes, path: Sequence[bytes]) -> ChainSnapshot | None:
         """The cached answer when the head is fresh, else None; never asks the node."""
