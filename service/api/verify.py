@@ -11,18 +11,17 @@ does not answer: 503 with Retry-After, since a report would show the credential 
 because the node was down.
 
 The chain facts come from the hub's VerificationCache (service.verification), one answer per
-credential per block. The route reads what the proof claims it will ask (root, digest, path), gets
-that answer from the cache or with one asyncio eth_call (concurrent requests for the same answer
-share it), then verifies on the event loop, where verification is pure computation. Only when the
-verifier asks something else than the claim (a body the claim reader cannot read) does verification
-run in the thread pool, asking the node from there.
+credential per block. The route verifies in two steps on the event loop (service.credentials.verify.
+Verification): the offline checks, which say what the registry is to be asked; then that answer, from
+the cache or with one asyncio eth_call (concurrent requests for the same answer share it); then the
+chain checks. Nothing blocks the loop: verification itself is pure computation.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -30,14 +29,13 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from starlette.concurrency import run_in_threadpool
 
 from service.api import problems
 from service.api.deps import get_hub
 from service.credentials.canonical import MAX_CREDENTIAL_BYTES, InputError, parse_json
 from service.credentials.document import FormatError, validate_credential
-from service.credentials.facts import ChainSnapshot, RegistryTrust
-from service.credentials.verify import CHECK_ORDER, VerificationReport, verify_credential
+from service.credentials.facts import ChainSnapshot
+from service.credentials.verify import CHECK_ORDER, Verification, VerificationReport
 from service.errors import ChainUnavailable, HubError, InvalidInput, NotJson, PayloadTooLarge, UnsupportedMediaType
 from service.verification import VerificationCache
 
@@ -188,116 +186,6 @@ VERIFY_RESPONSES: dict[int | str, dict[str, Any]] = {
 # ---------------------------------------------------------------- the route
 
 
-Question = tuple[bytes, bytes, tuple[bytes, ...]]  # (root, digest, path): what the registry is asked
-
-
-class _MustAsk(Exception):
-    """The answer is not at hand: the node must be asked, which is not done on the event loop."""
-
-
-class _Asked:
-    """The hub's VerificationCache as the verifier's ChainFacts for one request.
-
-    It answers from what `prefetch` read or from the cache. With `may_block=False`
-    (on the event loop) anything else raises _MustAsk; otherwise it asks the node. A ChainUnavailable
-    is remembered: the verifier reports it as checks not run, the route turns it into a 503.
-    """
-
-    trust = RegistryTrust.CONFIGURED
-
-    def __init__(self, cache: VerificationCache, *, may_block: bool = False) -> None:
-        self.cache = cache
-        self.may_block = may_block
-        self.chain_id = cache.chain_id
-        self.registry = cache.registry
-        self.answers: dict[Question, ChainSnapshot | ChainUnavailable] = {}
-        self.failure: ChainUnavailable | None = None
-
-    async def prefetch(self, question: Question) -> None:
-        """The answer from the cache, else from the node (asked with asyncio I/O, never blocking the loop)."""
-        answer: ChainSnapshot | ChainUnavailable | None = self.cache.peek(*question)
-        if answer is None:
-            try:
-                answer = await self.cache.ask(*question)
-            except ChainUnavailable as exc:
-                answer = exc
-        self.answers[question] = answer
-
-    def __call__(self, root: bytes, digest: bytes, path: Sequence[bytes]) -> ChainSnapshot:
-        question = (bytes(root), bytes(digest), tuple(bytes(node) for node in path))
-        answer = self.answers.get(question) or self.cache.peek(*question)
-        if answer is None:
-            if not self.may_block:
-                raise _MustAsk
-            try:
-                answer = self.cache(*question)
-            except ChainUnavailable as exc:
-                answer = exc
-        if isinstance(answer, ChainUnavailable):
-            self.failure = answer
-            raise answer
-        return answer
-
-
-_SPACE = b" \t\r\n"
-
-
-def _member(raw: bytes, name: bytes, start: int) -> int:
-    """Where the value of the first member `name` at or after `start` begins; -1 when there is none."""
-    at = raw.find(b'"' + name + b'"', start)
-    if at < 0:
-        return -1
-    at += len(name) + 2
-    end = len(raw)
-    while at < end and raw[at] in _SPACE:
-        at += 1
-    if at >= end or raw[at] != 0x3A:  # ":"
-        return -1
-    at += 1
-    while at < end and raw[at] in _SPACE:
-        at += 1
-    return at
-
-
-def _hex_value(raw: bytes, at: int, size: int) -> bytes:
-    """The `size` bytes of the JSON string "0x<hex>" at `at`. :raises ValueError: when it is not one."""
-    if at < 0 or raw[at:at + 3] != b'"0x' or raw[at + 3 + 2 * size:at + 4 + 2 * size] != b'"':
-        raise ValueError("not a hex string")
-    return bytes.fromhex(raw[at + 3:at + 3 + 2 * size].decode("ascii"))
-
-
-def _claimed_question(raw: bytes, cache: VerificationCache) -> Question | None:
-    """What the verifier will ask the registry, as the proof claims it (for the hub's chain and registry
-    only); None when it cannot be read. Only a hint, to ask the node before verifying, read by looking
-    for the proof's members in the bytes rather than by parsing them a second time. The verifier asks
-    with what it reads and computes itself: a wrong hint costs a thread-pool round trip, never a wrong
-    answer."""
-    proof = raw.rfind(b'"proof"')  # the proof's members follow it (in any order)
-    if proof < 0:
-        return None
-    try:
-        at = _member(raw, b"chainId", proof)
-        end = at
-        while 0 <= end < len(raw) and 0x30 <= raw[end] <= 0x39:
-            end += 1
-        if at < 0 or end == at or int(raw[at:end]) != cache.chain_id:
-            return None
-        at = _member(raw, b"registry", proof)
-        if at < 0 or raw[at + 1:at + 43].decode("ascii") != cache.registry or raw[at:at + 1] != b'"':
-            return None
-        root = _hex_value(raw, _member(raw, b"merkleRoot", proof), 32)
-        digest = _hex_value(raw, _member(raw, b"credentialDigest", proof), 32)
-        at = _member(raw, b"merklePath", proof)
-        close = raw.find(b"]", at)
-        if at < 0 or raw[at:at + 1] != b"[" or close < 0:
-            return None
-        items = raw[at + 1:close].split(b",")
-        path = tuple(_hex_value(item, 0, 32) for item in map(bytes.strip, items)) if raw[at + 1:close].strip() else ()
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return root, digest, path
-
-
 @router.post("/verify", response_model=VerificationReportPublic, operation_id="verifyCredential",
              responses=VERIFY_RESPONSES, openapi_extra=_openapi_extra())
 async def verify(request: Request) -> Response:
@@ -309,17 +197,14 @@ async def verify(request: Request) -> Response:
     raw = await _read_body(request, MAX_CREDENTIAL_BYTES)
     # the hub from the app's state, not through HubDep: a sync dependency costs a thread-pool hop
     cache: VerificationCache = get_hub(request).verification_cache
-    asked = _Asked(cache)
-    question = _claimed_question(raw, cache)
-    if question is not None:
-        await asked.prefetch(question)  # a cache hit, or one eth_call with asyncio I/O
-    try:
-        report = verify_credential(raw, asked)  # pure computation from here
-    except _MustAsk:  # the proof's claim was not what the verifier asks: verify in the thread pool
-        asked = _Asked(cache, may_block=True)
-        report = await run_in_threadpool(verify_credential, raw, asked)
-    if asked.failure is not None:
-        return _chain_down(request, asked.failure)
+    verification = Verification(raw, cache)  # the offline checks; the cache is not asked here
+    answer: ChainSnapshot | None = None
+    if verification.question is not None:
+        try:
+            answer = await cache.ask(*verification.question)  # a cache hit, or one eth_call with asyncio I/O
+        except ChainUnavailable as exc:
+            return _chain_down(request, exc)
+    report = verification.finish(answer)
     if not report.usable:
         raise _not_a_credential(raw)
     return Response(report_json(report), media_type="application/json")

@@ -149,8 +149,9 @@ def nested_deeper(text: str, depth: int) -> bool:
 
 
 def _check_nesting(text: str) -> None:
-    """Refuse deep nesting before the parser sees it (see nested_deeper)."""
-    if nested_deeper(text, MAX_DEPTH):
+    """Refuse deep nesting before the parser sees it (see nested_deeper). A text with no more brackets than
+    MAX_DEPTH cannot nest deeper, so a credential (about 30) is not scanned."""
+    if text.count("[") + text.count("{") > MAX_DEPTH and nested_deeper(text, MAX_DEPTH):
         raise InputError(f"nested deeper than {MAX_DEPTH} levels")
 
 

@@ -190,12 +190,6 @@ def _datetime(text: str) -> str:
     return text
 
 
-def _hex32(text: str) -> str:
-    if not HEX32.fullmatch(text):
-        raise ValueError("must be 0x and 64 lowercase hex digits")
-    return text
-
-
 def _checksum_address(text: str) -> str:
     if not re.fullmatch(r"0x[0-9a-fA-F]{40}", text) or not _is_checksum(text):
         raise ValueError("must be an EIP-55 checksum address")
@@ -223,7 +217,7 @@ def _whole(pattern: re.Pattern[str]) -> str:
 Text = Annotated[str, AfterValidator(_nonempty), Field(max_length=10_000)]
 Uri = Annotated[str, AfterValidator(_uri), Field(max_length=2_000)]
 DateTimeText = Annotated[str, AfterValidator(_datetime)]
-Hex32 = Annotated[str, AfterValidator(_hex32)]
+Hex32 = Annotated[str, Field(pattern=_whole(HEX32))]
 ChecksumAddress = Annotated[str, AfterValidator(_checksum_address)]
 
 
@@ -373,17 +367,31 @@ class FormatError(ValueError):
         self.problems = problems
 
 
+# What a value that does not match one of the format's patterns must be, in words (pydantic checks
+# patterns in Rust, without calling back into Python, and names only the pattern).
+PATTERN_WORDS = {
+    _whole(HEX32): "must be 0x and 64 lowercase hex digits",
+    _whole(IDENTITY_HASH): "must be sha256$ and 64 lowercase hex digits",
+    _whole(DIGEST_PATTERN): "must be a disclosure digest: 43 characters of unpadded base64url",
+    _whole(SIGNATURE): "must be 0x and 130 lowercase hex digits (a 65-byte signature)",
+}
+
+
+def _problem(error: Mapping[str, Any]) -> str:
+    """`path: message` for one pydantic error, in the format's words."""
+    where = ".".join(str(part) for part in error["loc"]) or "(document)"
+    words = PATTERN_WORDS.get(error.get("ctx", {}).get("pattern", "")) if error["type"] == "string_pattern_mismatch" \
+        else None
+    return f"{where}: {words or error['msg']}"
+
+
 def _validate(model: type[CredentialBodyModel], document: Any) -> Any:
     if not isinstance(document, dict):
         raise FormatError([f"the document must be a JSON object, not {type(document).__name__}"])
     try:
         return model.model_validate(document)
     except ValidationError as exc:
-        problems = []
-        for error in exc.errors(include_url=False)[:5]:
-            where = ".".join(str(part) for part in error["loc"]) or "(document)"
-            problems.append(f"{where}: {error['msg']}")
-        raise FormatError(problems) from None
+        raise FormatError([_problem(error) for error in exc.errors(include_url=False)[:5]]) from None
 
 
 def validate_credential(document: Any) -> CredentialModel:

@@ -38,7 +38,6 @@ from service.credentials.canonical import (
     InputError,
     canonical_json,
     credential_digest,
-    from_hex32,
     parse_json,
     to_hex32,
 )
@@ -222,6 +221,9 @@ def _load(source: bytes | str | Mapping[str, Any], max_bytes: int) -> Any:
     return copy.deepcopy(dict(source))
 
 
+Question = tuple[bytes, bytes, tuple[bytes, ...]]  # (root, credential digest, Merkle path): the registry's view
+
+
 def verify_credential(
     source: bytes | str | Mapping[str, Any],
     chain: ChainFacts | None = None,
@@ -239,72 +241,134 @@ def verify_credential(
     :param recipient_email: when given, adds the `recipient` check.
     :returns: the report; this function does not raise on bad input, it reports it.
     """
-    report = _Report()
-    try:
-        document = _load(source, max_bytes)
-        model = validate_credential(document)
-    except (InputError, FormatError) as exc:
-        report.failed("format", str(exc))
-        for name in CHECK_ORDER[1:]:
-            if name not in ("issuer_signature", "recipient") or (name == "recipient" and recipient_email):
-                report.not_run(name, "the input is not a credential in this format")
-        clock_now = now or datetime.now(UTC)
-        return VerificationReport(valid=False, checks=report.ordered(), checked_at=format_datetime(clock_now),
-                                  clock="given" if now else "local")
-    report.passed("format", "an OpenBadgeCredential with a MerkleAnchor2026 proof")
-    proof = model.proof
-    digest = credential_digest(document)
-    root = from_hex32(proof.merkleRoot)
-    path = [from_hex32(node) for node in proof.merklePath]
+    verification = Verification(source, chain, now=now, recipient_email=recipient_email, max_bytes=max_bytes)
+    answer: ChainSnapshot | ChainUnavailable | None = None
+    if verification.question is not None and chain is not None:
+        try:
+            answer = chain(*verification.question)
+        except ChainUnavailable as exc:
+            answer = exc
+    return verification.finish(answer)
 
-    # integrity: the body is what was anchored
-    if to_hex32(digest) == proof.credentialDigest:
-        report.passed("integrity", f"the body's digest is {to_hex32(digest)}")
-    else:
-        report.failed("integrity", f"the body's digest is {to_hex32(digest)}, but the proof names "
-                                   f"{proof.credentialDigest}: the document was changed after issuing")
 
-    disclosed = _check_disclosures(report, document, model)
+class Verification:
+    """verify_credential in two steps, for callers that ask the chain their own way (the API asks with
+    asyncio I/O, from its per-block cache).
 
-    # Merkle inclusion, offline
-    if not report.ok("integrity"):
-        report.not_run("merkle_inclusion", "the document does not match its digest")
-    elif verify_inclusion(root, digest, path):
-        hashes = "1 hash" if len(path) == 1 else f"{len(path)} hashes"
-        report.passed("merkle_inclusion", f"a path of {hashes} leads to root {proof.merkleRoot}")
-    else:
-        report.failed("merkle_inclusion", f"the Merkle path does not lead from the credential to root "
-                                          f"{proof.merkleRoot}")
+    Constructing it runs every offline check; `question` is then what the registry's `verify` view must
+    be asked, or None when nothing is to be asked (not a credential, no chain, anchored elsewhere, a
+    changed document). `finish(answer)` runs the chain checks with the answer and returns the report.
+    `chain` is only read for its chain id, registry and trust here, never called.
+    """
 
-    snapshot = _check_network_and_ask(report, model, chain, digest, root, path)
-    if snapshot is not None:
-        _check_chain(report, model, snapshot)
-    _check_signature(report, model)
+    def __init__(
+        self,
+        source: bytes | str | Mapping[str, Any],
+        chain: ChainFacts | None = None,
+        *,
+        now: datetime | None = None,
+        recipient_email: str | None = None,
+        max_bytes: int = MAX_CREDENTIAL_BYTES,
+    ) -> None:
+        self.now = now
+        self.recipient_email = recipient_email
+        self.question: Question | None = None
+        self._report = report = _Report()
+        self._document: dict[str, Any] = {}
+        self._model: CredentialModel | None = None
+        self._disclosed: dict[str, Any] = {}
+        try:
+            document = _load(source, max_bytes)
+            model = validate_credential(document)
+        except (InputError, FormatError) as exc:
+            report.failed("format", str(exc))
+            return
+        report.passed("format", "an OpenBadgeCredential with a MerkleAnchor2026 proof")
+        self._document, self._model = document, model
+        proof = model.proof
+        digest = credential_digest(document)
+        root = _bytes32(proof.merkleRoot)
+        path = tuple(_bytes32(node) for node in proof.merklePath)
 
-    # validity window
-    if now is not None:
-        moment, clock = now, "given"
-    elif snapshot is not None:
-        moment, clock = datetime.fromtimestamp(snapshot.block_timestamp, UTC), "chain"
-    else:
-        moment, clock = datetime.now(UTC), "local"
-    _check_validity(report, model, moment, clock)
-
-    if recipient_email is not None:
-        if recipient_matches(document, recipient_email):
-            report.passed("recipient", "issued to the email address given")
+        # integrity: the body is what was anchored
+        digest_hex = to_hex32(digest)
+        if digest_hex == proof.credentialDigest:
+            report.passed("integrity", f"the body's digest is {digest_hex}")
         else:
-            report.failed("recipient", "not issued to the email address given")
+            report.failed("integrity", f"the body's digest is {digest_hex}, but the proof names "
+                                       f"{proof.credentialDigest}: the document was changed after issuing")
 
-    checks = report.ordered()
-    return VerificationReport(
-        valid=all(item.passed for item in checks),
-        checks=checks,
-        checked_at=format_datetime(moment),
-        clock=clock,
-        credential=_summary(model, disclosed),
-        anchor=_anchor_summary(model, snapshot),
-    )
+        self._disclosed = _check_disclosures(report, document, model)
+
+        # Merkle inclusion, offline
+        if not report.ok("integrity"):
+            report.not_run("merkle_inclusion", "the document does not match its digest")
+        elif verify_inclusion(root, digest, path):
+            hashes = "1 hash" if len(path) == 1 else f"{len(path)} hashes"
+            report.passed("merkle_inclusion", f"a path of {hashes} leads to root {proof.merkleRoot}")
+        else:
+            report.failed("merkle_inclusion", f"the Merkle path does not lead from the credential to root "
+                                              f"{proof.merkleRoot}")
+
+        if _check_network(report, model, chain):
+            self.question = (root, digest, path)
+
+    def finish(self, answer: ChainSnapshot | ChainUnavailable | None = None) -> VerificationReport:
+        """The report, with `answer` (the registry's answer to `question`, or why it could not be had).
+
+        :raises TypeError: when there is a question and no answer.
+        """
+        report, model = self._report, self._model
+        if model is None:  # not a credential of this format
+            for name in CHECK_ORDER[1:]:
+                if name not in ("issuer_signature", "recipient") or (name == "recipient" and self.recipient_email):
+                    report.not_run(name, "the input is not a credential in this format")
+            clock_now = self.now or datetime.now(UTC)
+            return VerificationReport(valid=False, checks=report.ordered(), checked_at=format_datetime(clock_now),
+                                      clock="given" if self.now else "local")
+        snapshot: ChainSnapshot | None = None
+        if self.question is not None:
+            if answer is None:
+                raise TypeError("Verification.finish needs the registry's answer to its question")
+            if isinstance(answer, ChainUnavailable):
+                for name in CHAIN_CHECKS:
+                    report.not_run(name, f"the chain could not be asked: {answer}")
+            else:
+                snapshot = answer
+                if report.ok("merkle_inclusion") and not snapshot.status.included:
+                    report.failed("merkle_inclusion", "the registry's verify view finds the credential not included")
+                _check_chain(report, model, snapshot)
+        _check_signature(report, model)
+
+        # validity window
+        if self.now is not None:
+            moment, clock = self.now, "given"
+        elif snapshot is not None:
+            moment, clock = datetime.fromtimestamp(snapshot.block_timestamp, UTC), "chain"
+        else:
+            moment, clock = datetime.now(UTC), "local"
+        _check_validity(report, model, moment, clock)
+
+        if self.recipient_email is not None:
+            if recipient_matches(self._document, self.recipient_email):
+                report.passed("recipient", "issued to the email address given")
+            else:
+                report.failed("recipient", "not issued to the email address given")
+
+        checks = report.ordered()
+        return VerificationReport(
+            valid=all(item.passed for item in checks),
+            checks=checks,
+            checked_at=format_datetime(moment),
+            clock=clock,
+            credential=_summary(model, self._disclosed),
+            anchor=_anchor_summary(model, snapshot),
+        )
+
+
+def _bytes32(text: str) -> bytes:
+    """The 32 bytes of a "0x" + 64 hex digits string the format check has already matched."""
+    return bytes.fromhex(text[2:])
 
 
 def _check_disclosures(report: _Report, document: dict[str, Any], model: CredentialModel) -> dict[str, Any]:
@@ -337,22 +401,24 @@ def _check_disclosures(report: _Report, document: dict[str, Any], model: Credent
     return disclosed
 
 
-def _check_network_and_ask(report: _Report, model: CredentialModel, chain: ChainFacts | None, digest: bytes,
-                           root: bytes, path: list[bytes]) -> ChainSnapshot | None:
+CHAIN_CHECKS = ("anchored", "issuer_binding", "issuer_accredited", "not_revoked")
+
+
+def _check_network(report: _Report, model: CredentialModel, chain: ChainFacts | None) -> bool:
+    """The `network` check; whether the registry is to be asked (the chain checks are left out otherwise)."""
     proof = model.proof
-    chain_names = ("anchored", "issuer_binding", "issuer_accredited", "not_revoked")
     did_chain, _ = parse_issuer_did(model.issuer.id)
     if chain is None:
         report.not_run("network", "no chain configured: no registry was asked")
-        for name in chain_names:
+        for name in CHAIN_CHECKS:
             report.not_run(name, "no chain configured")
-        return None
+        return False
     try:
         chain_id, registry = chain.chain_id, chain.registry
     except ChainUnavailable as exc:
-        for name in ("network", *chain_names):
+        for name in ("network", *CHAIN_CHECKS):
             report.not_run(name, f"the chain could not be asked: {exc}")
-        return None
+        return False
     if did_chain != proof.chainId:
         report.failed("network", f"the issuer id names chain {did_chain}, the proof chain {proof.chainId}")
     elif proof.chainId != chain_id:
@@ -369,22 +435,14 @@ def _check_network_and_ask(report: _Report, model: CredentialModel, chain: Chain
     else:
         report.passed("network", f"chain {chain_id}, registry {registry} (configured)")
     if report.checks["network"].status is Status.FAILED:
-        for name in chain_names:
+        for name in CHAIN_CHECKS:
             report.not_run(name, "anchored elsewhere than the chain and registry this verifier asks")
-        return None
+        return False
     if not report.ok("integrity"):
-        for name in chain_names:
+        for name in CHAIN_CHECKS:
             report.not_run(name, "the document does not match its digest")
-        return None
-    try:
-        snapshot = chain(root, digest, path)
-    except ChainUnavailable as exc:
-        for name in chain_names:
-            report.not_run(name, f"the chain could not be asked: {exc}")
-        return None
-    if report.ok("merkle_inclusion") and not snapshot.status.included:
-        report.failed("merkle_inclusion", "the registry's verify view finds the credential not included")
-    return snapshot
+        return False
+    return True
 
 
 def _check_chain(report: _Report, model: CredentialModel, snapshot: ChainSnapshot) -> None:
@@ -434,9 +492,9 @@ def _check_signature(report: _Report, model: CredentialModel) -> None:
         domain_version=signed.domain.version,
         chain_id=proof.chainId,
         registry=proof.registry,
-        root=from_hex32(proof.merkleRoot),
+        root=_bytes32(proof.merkleRoot),
         count=signed.count,
-        metadata_hash=from_hex32(signed.metadataHash),
+        metadata_hash=_bytes32(signed.metadataHash),
         issuer=proof.issuerAddress,
         nonce=signed.nonce,
         deadline=signed.deadline,

@@ -168,21 +168,23 @@ def test_json_ld_and_vc_media_types_are_accepted(client: TestClient, cohort: Cha
         assert response.status_code == 200 and response.json()["valid"] is True, media
 
 
-def test_without_the_prefetch_hint_verification_runs_in_the_thread_pool(
-        client: TestClient, cohort: ChainIssued, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(verify_api, "_claimed_question", lambda raw, cache: None)  # no hint read
-    report = post(client, cohort.credentials[1]).json()
-    assert report["valid"] is True
+def test_the_route_asks_the_cache_the_verifiers_one_question(client: TestClient, hub: Hub, cohort: ChainIssued,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = hub.verification_cache
+    asked: list[tuple[Any, ...]] = []
+    real_ask = cache.ask
 
+    async def ask(root: bytes, digest: bytes, path: Any) -> Any:
+        asked.append((root, digest, tuple(path)))
+        return await real_ask(root, digest, path)
 
-def test_the_prefetch_hint_is_what_the_verifier_asks(hub: Hub, cohort: ChainIssued) -> None:
-    credential = cohort.credentials[2]
-    for text in (json.dumps(credential), json.dumps(credential, indent=2)):
-        assert verify_api._claimed_question(text.encode(), hub.verification_cache) == (
-            cohort.batch.root, cohort.batch.digests[2], tuple(cohort.batch.tree.proof(2)))
-    elsewhere = json.loads(json.dumps(credential))
-    elsewhere["proof"]["chainId"] = 1
-    assert verify_api._claimed_question(json.dumps(elsewhere).encode(), hub.verification_cache) is None
+    monkeypatch.setattr(cache, "ask", ask)
+    assert post(client, cohort.credentials[2]).json()["valid"] is True
+    assert asked == [(cohort.batch.root, cohort.batch.digests[2], tuple(cohort.batch.tree.proof(2)))]
+    elsewhere = json.loads(json.dumps(cohort.credentials[2]))
+    elsewhere["proof"]["chainId"] = 1  # anchored elsewhere: the network check fails, nothing is asked
+    assert post(client, elsewhere).json()["valid"] is False
+    assert len(asked) == 1
 
 
 def test_the_lean_view_answers_as_the_registry_client(hub: Hub, cohort: ChainIssued, registry: RegistryClient,

@@ -23,7 +23,8 @@ from service.credentials import (
 )
 from service.credentials.canonical import from_hex32
 from service.credentials.document import FormatError, format_datetime, validate_credential
-from service.credentials.facts import RegistryTrust
+from service.credentials.facts import ChainUnavailable, RegistryTrust
+from service.credentials.verify import Verification
 from tests.credentials.factory import (
     CHAIN_ID,
     NOW,
@@ -507,6 +508,30 @@ def test_an_unreachable_chain_is_reported_not_raised(cohort: Issued) -> None:
     assert not report.valid
     assert report.check("anchored").status is Status.NOT_RUN
     assert "connection refused" in report.check("anchored").reason
+
+
+def test_in_two_steps_the_verifier_asks_its_one_question_and_reports_alike(cohort: Issued, chain: FakeChain) -> None:
+    document = credential(cohort, 1)
+    verification = Verification(json.dumps(document), chain)
+    batch = cohort.batch
+    assert verification.question == (batch.root, batch.digests[1], tuple(batch.tree.proof(1)))
+    with pytest.raises(TypeError, match="answer"):
+        verification.finish()
+    answer = chain(*verification.question)
+    assert verification.finish(answer) == verify_credential(json.dumps(document), chain, now=None)
+    down = Verification(json.dumps(document), chain).finish(ChainUnavailable("connection refused"))
+    assert down.check("anchored").status is Status.NOT_RUN and "connection refused" in down.check("anchored").reason
+
+
+def test_in_two_steps_nothing_is_asked_when_nothing_can_be_relied_on(cohort: Issued, chain: FakeChain) -> None:
+    changed = credential(cohort)
+    changed["name"] = "Something else"
+    elsewhere = credential(cohort)
+    elsewhere["proof"]["chainId"] = 1
+    for source, chain_facts in ((b"[]", chain), (changed, chain), (elsewhere, chain), (credential(cohort), None)):
+        verification = Verification(source, chain_facts)
+        assert verification.question is None
+        assert not verification.finish().valid
 
 
 def test_the_registry_view_disagreeing_on_inclusion_fails_it(cohort: Issued, chain: FakeChain,
