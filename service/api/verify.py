@@ -286,7 +286,7 @@ def report_json(report: VerificationReport) -> bytes:
     anchor = report.anchor
     body = {
         "valid": report.valid,
-        "checks": [{"name": c.name, "title": c.title, "status": c.status.value, "reason": c.reason}
+        "checks": [{"name": c.name, "title": c.title, "status": c.status, "reason": c.reason}  # a StrEnum: its value
                    for c in report.checks],
         "checked_at": report.checked_at,
         "clock": report.clock,

@@ -193,7 +193,7 @@ def canonical_json(value: Any) -> bytes:
             data = _sorted_compact_json(value)
         except (TypeError, ValueError) as exc:  # a lone surrogate, as rfc8785 refuses it too
             raise InputError(f"cannot canonicalise: {exc}") from exc
-        if not _ORDER_SENSITIVE.search(data):
+        if data.isascii() or not _ORDER_SENSITIVE.search(data):  # isascii: one C pass, the regex steps per byte
             return data
     try:
         return rfc8785.dumps(value)

@@ -214,8 +214,9 @@ def _whole(pattern: re.Pattern[str]) -> str:
     return f"^(?:{pattern.pattern})$"
 
 
-Text = Annotated[str, AfterValidator(_nonempty), Field(max_length=10_000)]
-Uri = Annotated[str, AfterValidator(_uri), Field(max_length=2_000)]
+# the length limit first: checked by pydantic's core before the Python check (after it, in Python too)
+Text = Annotated[str, Field(max_length=10_000), AfterValidator(_nonempty)]
+Uri = Annotated[str, Field(max_length=2_000), AfterValidator(_uri)]
 DateTimeText = Annotated[str, AfterValidator(_datetime)]
 Hex32 = Annotated[str, Field(pattern=_whole(HEX32))]
 ChecksumAddress = Annotated[str, AfterValidator(_checksum_address)]

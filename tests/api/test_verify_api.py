@@ -14,7 +14,6 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from fastapi.testclient import TestClient
 
-from service.api import verify as verify_api
 from service.chain.devchain import dev_accounts
 from service.chain.registry import RegistryClient
 from service.credentials.canonical import MAX_CREDENTIAL_BYTES
