@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Benchmark of POST /verify: throughput against a hello-world endpoint, and cost against cohort size.
 
-    .venv/bin/python bench/verify.py [--duration 10] [--rounds 3] [--connections 16]
+    .venv/bin/python bench/verify.py [--duration 10] [--rounds 5] [--connections 16]
                                      [--loadgen auto|wrk|python] [--out bench/results/verify.md]
 
 Issue #4: POST /verify on a single worker serves at least 40% of the requests per second of a
@@ -540,7 +540,7 @@ def print_load(item: Load, hello: float | None) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per load phase (default 10)")
-    parser.add_argument("--rounds", type=int, default=3, help="hello / verify-same rounds (default 3)")
+    parser.add_argument("--rounds", type=int, default=5, help="hello / verify-same rounds (default 5)")
     parser.add_argument("--connections", type=int, default=16, help="keep-alive connections (default 16)")
     parser.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--fresh", type=int, default=6_000, help="credentials for the fresh phase (default 6000)")
