@@ -51,8 +51,8 @@ from service.credentials.disclosure import Disclosure
 from service.credentials.document import EQF_FRAMEWORK, parse_datetime, validate_credential
 
 HUB_NAME = "IT Hub Hoogeveen"
-VERIFY_HINT = ("Scan the code or open the link; or verify the JSON file with any Ethereum node: "
-               "see docs/credential-format.md.")
+VERIFY_HINT = ("Scan the code or open the link, or upload the credential's JSON file at {verify_page}; "
+               "anyone can also check it on Ethereum without the hub.")
 WITHHELD_RECIPIENT = "the holder of this credential"
 MAX_SHARE_URL = 2_000  # a QR code holds ~2 300 bytes at level M; longer links would not scan well anyway
 
@@ -269,6 +269,13 @@ def _check_share_url(share_url: str) -> str:
             char.isspace() or unicodedata.category(char) == "Cc" for char in share_url):
         raise ValueError(f"the share URL must be an http(s) URL without spaces, not {share_url!r:.80}")
     return share_url
+
+
+def verify_page(share_url: str) -> str:
+    """The hub's verify page beside the share page `share_url` (same origin and path prefix)."""
+    parts = urlsplit(share_url)
+    prefix, found, _ = parts.path.rpartition("/share/")
+    return f"{parts.scheme}://{parts.netloc}{prefix if found else ''}/verify"
 
 
 def _content(credential: Mapping[str, Any], share_url: str, status: str | None) -> _Content:
@@ -547,7 +554,8 @@ def _draw(page: _Page, content: _Content) -> None:
     labels = ("CREDENTIAL ID", "HOW TO VERIFY")
     indent = max(page.width(label, fonts.bold, 7, 0.9) for label in labels) + 12
     identity = f"{clean(content.credential_id)}  \u00b7  anchored on Ethereum chain ID {content.chain_id}"
-    for y, label, text in ((86, labels[0], identity), (68, labels[1], VERIFY_HINT)):
+    hint = VERIFY_HINT.format(verify_page=clean(verify_page(content.share_url)))
+    for y, label, text in ((86, labels[0], identity), (68, labels[1], hint)):
         page.text(LEFT, y, label, fonts.bold, 7, MUTED, spacing=0.9)
         text, size = page.fit(text, fonts.regular, 8.5, 7, RIGHT - LEFT - indent)
         page.text(LEFT + indent, y, text, fonts.regular, size, INK)

@@ -22,7 +22,7 @@ from service.credentials import Graduate, build_credential, select_disclosures, 
 from service.credentials.batch import Anchoring, attach_proofs, prepare_batch
 from service.credentials.document import FormatError
 from service.documents import certificate
-from service.documents.certificate import format_date, render_certificate
+from service.documents.certificate import format_date, render_certificate, verify_page
 from tests.credentials.factory import CHAIN_ID, DATA_ANALYTICS, NOW, REGISTRY, TX_HASH, issue, profile, signed_anchor
 
 RESULTS = Path(__file__).resolve().parents[2] / "test-results" / "certificates"
@@ -89,12 +89,18 @@ def test_the_full_copy_prints_as_a_certificate(credential: dict[str, Any]) -> No
     for expected in ("IT Hub Hoogeveen", "Make IT Work: Data Analytics", "Hanzehogeschool Groningen", "15 ECTS",
                      "EQF level 6", "Data analytics", "Graduate 0 de Vries", "awarded to", "6.5",
                      format_date(credential["validFrom"]), credential["id"], "Verified on chain: valid",
-                     "Scan the code or open the link", "docs/credential-format.md"):
+                     "Scan the code or open the link", "https://credentials.ithubhoogeveen.nl/verify"):
         assert expected in text, expected
     assert SHARE_URL in flat(text)
     assert "the holder of this credential" not in text
     metadata = pypdf.PdfReader(_stream(pdf)).metadata
     assert metadata is not None and metadata.title == "Make IT Work: Data Analytics \u2013 certificate"
+
+
+def test_the_footer_sends_readers_to_the_hubs_verify_page() -> None:
+    assert verify_page(SHARE_URL) == "https://credentials.ithubhoogeveen.nl/verify"
+    assert verify_page("http://127.0.0.1:8000/hub/share/abc") == "http://127.0.0.1:8000/hub/verify"
+    assert verify_page("https://example.org/elsewhere") == "https://example.org/verify"
 
 
 def test_a_copy_that_withholds_the_name_never_prints_it(credential: dict[str, Any]) -> None:
