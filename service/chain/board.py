@@ -16,11 +16,11 @@ ballots and recusals are EIP-712 typed data (readable in a wallet) that the rela
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 from functools import cached_property
-from typing import Any, cast
+from typing import Any, Self, cast
 
 from eth_account import Account
 from eth_account.messages import _hash_eip191_message, encode_typed_data
@@ -35,6 +35,7 @@ from web3.types import TxReceipt
 
 from service.chain.artifacts import load_artifact
 from service.chain.errors import decode_revert
+from service.credentials.signature import EIP712_DOMAIN_TYPE
 from service.errors import ChainRejected, ChainUnavailable
 
 DOMAIN_NAME = "IT Hub Hoogeveen Board"
@@ -43,8 +44,20 @@ ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 ZERO32 = b"\x00" * 32
 
 
-class ActionKind(IntEnum):
-    """What a proposal decides (IHubBoard.ActionKind); `slug` is the API's name for it."""
+class _Slugged(IntEnum):
+    """An enum the API names by `slug`: the member's name in lower case, words joined by "-"."""
+
+    @property
+    def slug(self) -> str:
+        return self.name.lower().replace("_", "-")
+
+    @classmethod
+    def from_slug(cls, slug: str) -> Self:
+        return cls[slug.upper().replace("-", "_")]
+
+
+class ActionKind(_Slugged):
+    """What a proposal decides (IHubBoard.ActionKind)."""
 
     RESOLUTION = 0
     ADD_MEMBER = 1
@@ -52,14 +65,6 @@ class ActionKind(IntEnum):
     ACCREDIT_ISSUER = 3
     SUSPEND_ISSUER = 4
     CHANGE_RULES = 5
-
-    @property
-    def slug(self) -> str:
-        return self.name.lower().replace("_", "-")
-
-    @classmethod
-    def from_slug(cls, slug: str) -> ActionKind:
-        return cls[slug.upper().replace("-", "_")]
 
     @property
     def uses_subject(self) -> bool:
@@ -75,7 +80,7 @@ class ActionKind(IntEnum):
         return self is ActionKind.CHANGE_RULES
 
 
-class ProposalState(IntEnum):
+class ProposalState(_Slugged):
     """The lifecycle of a proposal (IHubBoard.ProposalState); `label` as the contract's errors name it."""
 
     ACTIVE = 0
@@ -85,28 +90,16 @@ class ProposalState(IntEnum):
     EXPIRED = 4
 
     @property
-    def slug(self) -> str:
-        return self.name.lower()
-
-    @property
     def label(self) -> str:
         return self.name.capitalize()
 
 
-class VoteType(IntEnum):
+class VoteType(_Slugged):
     """A ballot's choice (IHubBoard.VoteType, OpenZeppelin GovernorCountingSimple numbering)."""
 
     AGAINST = 0
     FOR = 1
     ABSTAIN = 2
-
-    @property
-    def slug(self) -> str:
-        return self.name.lower()
-
-    @classmethod
-    def from_slug(cls, slug: str) -> VoteType:
-        return cls[slug.upper()]
 
 
 @dataclass(frozen=True)
@@ -297,71 +290,35 @@ class BoardEvent:
 
 # ---------------------------------------------------------------- EIP-712
 
-EIP712_DOMAIN_FIELDS = [
-    {"name": "name", "type": "string"},
-    {"name": "version", "type": "string"},
-    {"name": "chainId", "type": "uint256"},
-    {"name": "verifyingContract", "type": "address"},
-]
-RULES_FIELDS = [
-    {"name": "quorumBps", "type": "uint16"},
-    {"name": "majorityBps", "type": "uint16"},
-    {"name": "supermajorityBps", "type": "uint16"},
-    {"name": "votingPeriod", "type": "uint32"},
-    {"name": "executionPeriod", "type": "uint32"},
-]
-ACTION_FIELDS = [
-    {"name": "kind", "type": "uint8"},
-    {"name": "subject", "type": "address"},
-    {"name": "name", "type": "string"},
-    {"name": "rules", "type": "Rules"},
-]
-BALLOT_TYPES = {"Ballot": [
-    {"name": "proposalId", "type": "uint256"},
-    {"name": "support", "type": "uint8"},
-    {"name": "reason", "type": "string"},
-    {"name": "voter", "type": "address"},
-    {"name": "nonce", "type": "uint256"},
-    {"name": "deadline", "type": "uint256"},
-]}
-PROPOSE_TYPES = {
-    "Propose": [
-        {"name": "action", "type": "Action"},
-        {"name": "title", "type": "string"},
-        {"name": "documentHash", "type": "bytes32"},
-        {"name": "proposer", "type": "address"},
-        {"name": "nonce", "type": "uint256"},
-        {"name": "deadline", "type": "uint256"},
-    ],
-    "Action": ACTION_FIELDS,
-    "Rules": RULES_FIELDS,
-}
-MEETING_BALLOT_TYPES = {
-    "MeetingBallot": [
-        {"name": "action", "type": "Action"},
-        {"name": "documentHash", "type": "bytes32"},
-        {"name": "support", "type": "uint8"},
-        {"name": "reason", "type": "string"},
-        {"name": "voter", "type": "address"},
-        {"name": "nonce", "type": "uint256"},
-        {"name": "deadline", "type": "uint256"},
-    ],
-    "Action": ACTION_FIELDS,
-    "Rules": RULES_FIELDS,
-}
-RECUSAL_TYPES = {"Recusal": [
-    {"name": "proposalId", "type": "uint256"},
-    {"name": "reason", "type": "string"},
-    {"name": "member", "type": "address"},
-    {"name": "nonce", "type": "uint256"},
-    {"name": "deadline", "type": "uint256"},
-]}
+def eip712_types(encoded: str) -> dict[str, list[dict[str, str]]]:
+    """The struct types of an EIP-712 type string (the primary type first), as typed data lists them:
+    "Recusal(uint256 proposalId,...)" -> {"Recusal": [{"name": "proposalId", "type": "uint256"}, ...]}."""
+    types = {}
+    for struct in encoded.removesuffix(")").split(")"):
+        name, members = struct.split("(")
+        types[name] = [{"name": member, "type": kind}
+                       for kind, member in (declaration.split(" ") for declaration in members.split(","))]
+    return types
+
+
+# The signed types, as IHubBoard's NatSpec and HubBoard's type hashes spell them.
+ACTION_TYPE = ("Action(uint8 kind,address subject,string name,Rules rules)Rules(uint16 quorumBps,uint16 majorityBps,"
+               "uint16 supermajorityBps,uint32 votingPeriod,uint32 executionPeriod)")
+BALLOT_TYPES = eip712_types(
+    "Ballot(uint256 proposalId,uint8 support,string reason,address voter,uint256 nonce,uint256 deadline)")
+PROPOSE_TYPES = eip712_types(
+    "Propose(Action action,string title,bytes32 documentHash,address proposer,uint256 nonce,uint256 deadline)"
+    + ACTION_TYPE)
+MEETING_BALLOT_TYPES = eip712_types(
+    "MeetingBallot(Action action,bytes32 documentHash,uint8 support,string reason,address voter,uint256 nonce,"
+    "uint256 deadline)" + ACTION_TYPE)
+RECUSAL_TYPES = eip712_types("Recusal(uint256 proposalId,string reason,address member,uint256 nonce,uint256 deadline)")
 
 
 def typed_data(domain: dict[str, Any], types: dict[str, list[dict[str, str]]], primary_type: str,
                message: dict[str, Any]) -> dict[str, Any]:
     """A complete EIP-712 message, as `eth_signTypedData_v4` and eth_account's `full_message` take it."""
-    return {"types": {"EIP712Domain": EIP712_DOMAIN_FIELDS, **types}, "primaryType": primary_type,
+    return {"types": {"EIP712Domain": EIP712_DOMAIN_TYPE, **types}, "primaryType": primary_type,
             "domain": domain, "message": message}
 
 
@@ -533,31 +490,33 @@ class BoardClient:
     def ballot_typed_data(self, proposal_id: int, support: VoteType, reason: str, voter: str, *, nonce: int,
                           deadline: int) -> dict[str, Any]:
         """The EIP-712 Ballot `voter` signs to vote `support` on `proposal_id` (for castVoteBySig)."""
-        return typed_data(self.domain, BALLOT_TYPES, "Ballot", {
-            "proposalId": int(proposal_id), "support": int(support), "reason": reason,
-            "voter": to_checksum_address(voter), "nonce": int(nonce), "deadline": int(deadline)})
+        return self._typed_data(BALLOT_TYPES, {"proposalId": int(proposal_id), "support": int(support),
+                                               "reason": reason, "voter": to_checksum_address(voter)},
+                                nonce=nonce, deadline=deadline)
 
     def propose_typed_data(self, action: Action, title: str, document_hash: bytes, proposer: str, *, nonce: int,
                            deadline: int) -> dict[str, Any]:
         """The EIP-712 Propose `proposer` signs to propose `action` (for proposeBySig)."""
-        return typed_data(self.domain, PROPOSE_TYPES, "Propose", {
-            "action": action.as_struct(), "title": title, "documentHash": bytes(document_hash),
-            "proposer": to_checksum_address(proposer), "nonce": int(nonce), "deadline": int(deadline)})
+        return self._typed_data(PROPOSE_TYPES, {"action": action.as_struct(), "title": title,
+                                                "documentHash": bytes(document_hash),
+                                                "proposer": to_checksum_address(proposer)},
+                                nonce=nonce, deadline=deadline)
 
     def meeting_ballot_typed_data(self, action: Action, document_hash: bytes, support: VoteType, reason: str,
                                   voter: str, *, nonce: int, deadline: int) -> dict[str, Any]:
         """The EIP-712 MeetingBallot `voter` signs to vote `support` on the proposal of `action` and
         `document_hash`, before it exists (for record_meeting)."""
-        return typed_data(self.domain, MEETING_BALLOT_TYPES, "MeetingBallot", {
-            "action": action.as_struct(), "documentHash": bytes(document_hash), "support": int(support),
-            "reason": reason, "voter": to_checksum_address(voter), "nonce": int(nonce), "deadline": int(deadline)})
+        return self._typed_data(MEETING_BALLOT_TYPES, {"action": action.as_struct(),
+                                                       "documentHash": bytes(document_hash), "support": int(support),
+                                                       "reason": reason, "voter": to_checksum_address(voter)},
+                                nonce=nonce, deadline=deadline)
 
     def recusal_typed_data(self, proposal_id: int, reason: str, member: str, *, nonce: int,
                            deadline: int) -> dict[str, Any]:
         """The EIP-712 Recusal `member` signs to recuse itself from `proposal_id` (for recuseBySig)."""
-        return typed_data(self.domain, RECUSAL_TYPES, "Recusal", {
-            "proposalId": int(proposal_id), "reason": reason, "member": to_checksum_address(member),
-            "nonce": int(nonce), "deadline": int(deadline)})
+        return self._typed_data(RECUSAL_TYPES, {"proposalId": int(proposal_id), "reason": reason,
+                                                "member": to_checksum_address(member)},
+                                nonce=nonce, deadline=deadline)
 
     def sign_ballot(self, account: LocalAccount, proposal_id: int, support: VoteType, reason: str, *,
                     deadline: int, nonce: int | None = None) -> SignedBallot:
@@ -565,11 +524,9 @@ class BoardClient:
 
         :raises ChainUnavailable: reading the nonce failed.
         """
-        nonce = self.nonce(account.address) if nonce is None else nonce
-        message = self.ballot_typed_data(proposal_id, support, reason, account.address, nonce=nonce,
-                                         deadline=deadline)
-        return SignedBallot(int(proposal_id), VoteType(support), reason, account.address, int(deadline),
-                            sign_typed_data(account, message))
+        signature = self._sign(account, self.ballot_typed_data, proposal_id, support, reason, nonce=nonce,
+                               deadline=deadline)
+        return SignedBallot(int(proposal_id), VoteType(support), reason, account.address, int(deadline), signature)
 
     def sign_proposal(self, account: LocalAccount, action: Action, title: str, document_hash: bytes, *,
                       deadline: int, nonce: int | None = None) -> SignedProposal:
@@ -577,11 +534,9 @@ class BoardClient:
 
         :raises ChainUnavailable: reading the nonce failed.
         """
-        nonce = self.nonce(account.address) if nonce is None else nonce
-        message = self.propose_typed_data(action, title, document_hash, account.address, nonce=nonce,
-                                          deadline=deadline)
-        return SignedProposal(action, title, bytes(document_hash), account.address, int(deadline),
-                              sign_typed_data(account, message))
+        signature = self._sign(account, self.propose_typed_data, action, title, document_hash, nonce=nonce,
+                               deadline=deadline)
+        return SignedProposal(action, title, bytes(document_hash), account.address, int(deadline), signature)
 
     def sign_meeting_ballot(self, account: LocalAccount, action: Action, document_hash: bytes, support: VoteType,
                             reason: str, *, deadline: int, nonce: int | None = None) -> SignedMeetingBallot:
@@ -590,11 +545,9 @@ class BoardClient:
 
         :raises ChainUnavailable: reading the nonce failed.
         """
-        nonce = self.nonce(account.address) if nonce is None else nonce
-        message = self.meeting_ballot_typed_data(action, document_hash, support, reason, account.address,
-                                                 nonce=nonce, deadline=deadline)
-        return SignedMeetingBallot(VoteType(support), reason, account.address, int(deadline),
-                                   sign_typed_data(account, message))
+        signature = self._sign(account, self.meeting_ballot_typed_data, action, document_hash, support, reason,
+                               nonce=nonce, deadline=deadline)
+        return SignedMeetingBallot(VoteType(support), reason, account.address, int(deadline), signature)
 
     def sign_recusal(self, account: LocalAccount, proposal_id: int, reason: str, *, deadline: int,
                      nonce: int | None = None) -> SignedRecusal:
@@ -602,10 +555,8 @@ class BoardClient:
 
         :raises ChainUnavailable: reading the nonce failed.
         """
-        nonce = self.nonce(account.address) if nonce is None else nonce
-        message = self.recusal_typed_data(proposal_id, reason, account.address, nonce=nonce, deadline=deadline)
-        return SignedRecusal(int(proposal_id), reason, account.address, int(deadline),
-                             sign_typed_data(account, message))
+        signature = self._sign(account, self.recusal_typed_data, proposal_id, reason, nonce=nonce, deadline=deadline)
+        return SignedRecusal(int(proposal_id), reason, account.address, int(deadline), signature)
 
     # ---------------------------------------------------------------- transactions (tx dicts to send)
 
@@ -622,8 +573,7 @@ class BoardClient:
 
         The contract refuses with BoardExpiredSignature or BoardInvalidSignature, then as `propose`.
         """
-        return self._tx("proposeBySig", signed.action.as_tuple(), signed.title, signed.document_hash,
-                        to_checksum_address(signed.proposer), signed.deadline, signed.signature)
+        return self._tx("proposeBySig", *self._proposal_args(signed))
 
     def cast_vote(self, proposal_id: int, support: VoteType, reason: str = "") -> dict[str, Any]:
         """castVote as the sender.
@@ -656,10 +606,8 @@ class BoardClient:
         The contract refuses as `propose_by_sig`, then per ballot with BoardExpiredSignature,
         BoardInvalidSignature, BoardInvalidVoteType, BoardNotEligible or BoardAlreadyVoted, then as `execute`.
         """
-        return self._tx("recordMeeting", proposal.action.as_tuple(), proposal.title, proposal.document_hash,
-                        to_checksum_address(proposal.proposer), proposal.deadline, proposal.signature,
-                        [(int(ballot.support), ballot.reason, to_checksum_address(ballot.voter), int(ballot.deadline),
-                          bytes(ballot.signature)) for ballot in ballots])
+        return self._tx("recordMeeting", *self._proposal_args(proposal),
+                        [self._vote_args(ballot) for ballot in ballots])
 
     def recuse(self, proposal_id: int, reason: str) -> dict[str, Any]:
         """recuse as the sender.
@@ -706,10 +654,36 @@ class BoardClient:
 
     # ---------------------------------------------------------------- plumbing
 
+    def _typed_data(self, types: dict[str, list[dict[str, str]]], message: dict[str, Any], *, nonce: int,
+                    deadline: int) -> dict[str, Any]:
+        """`message` of the first of `types`, completed with its signer's `nonce` and `deadline`, in this board's
+        domain."""
+        primary_type = next(iter(types))
+        return typed_data(self.domain, types, primary_type, {**message, "nonce": int(nonce), "deadline": int(deadline)})
+
+    def _sign(self, account: LocalAccount, typed_data_of: Callable[..., dict[str, Any]], *args: Any,
+              nonce: int | None, deadline: int) -> bytes:
+        """`account`'s signature of `typed_data_of(*args, account.address, nonce=..., deadline=...)` (one of the
+        *_typed_data builders above), with its current nonce unless `nonce` is given."""
+        nonce = self.nonce(account.address) if nonce is None else nonce
+        return sign_typed_data(account, typed_data_of(*args, account.address, nonce=nonce, deadline=deadline))
+
     @staticmethod
-    def _ballot_args(signed: SignedBallot) -> list[Any]:
-        return [int(signed.proposal_id), int(signed.support), signed.reason, to_checksum_address(signed.voter),
-                int(signed.deadline), bytes(signed.signature)]
+    def _proposal_args(signed: SignedProposal) -> list[Any]:
+        """proposeBySig's arguments, which recordMeeting's start with."""
+        return [signed.action.as_tuple(), signed.title, signed.document_hash, to_checksum_address(signed.proposer),
+                signed.deadline, signed.signature]
+
+    @staticmethod
+    def _vote_args(signed: SignedBallot | SignedMeetingBallot) -> tuple[Any, ...]:
+        """A ballot's (support, reason, voter, deadline, signature): a MeetingBallot struct, and castVoteBySig's
+        arguments after the proposal id."""
+        return (int(signed.support), signed.reason, to_checksum_address(signed.voter), int(signed.deadline),
+                bytes(signed.signature))
+
+    @classmethod
+    def _ballot_args(cls, signed: SignedBallot) -> list[Any]:
+        return [int(signed.proposal_id), *cls._vote_args(signed)]
 
     def _tx(self, name: str, *args: Any) -> dict[str, Any]:
         return {"to": self.address, "data": self.contract.encode_abi(name, args=list(args))}

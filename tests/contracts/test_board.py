@@ -20,7 +20,7 @@ from web3.types import TxReceipt
 from web3.utils.address import get_create_address
 
 from service.chain.board import Action as ClientAction
-from service.chain.board import BoardClient, VoteType
+from service.chain.board import BoardClient, VoteType, eip712_types
 from service.chain.deployment import deploy_contract
 from tests.chain import advance_time, latest_timestamp, reverts
 
@@ -52,66 +52,20 @@ EXECUTION_PERIOD = 3 * DAY
 RULES = (5000, 5000, 6666, VOTING_PERIOD, EXECUTION_PERIOD)
 NO_RULES = (0, 0, 0, 0, 0)
 
-BALLOT_TYPES = {
-    "Ballot": [
-        {"name": "proposalId", "type": "uint256"},
-        {"name": "support", "type": "uint8"},
-        {"name": "reason", "type": "string"},
-        {"name": "voter", "type": "address"},
-        {"name": "nonce", "type": "uint256"},
-        {"name": "deadline", "type": "uint256"},
-    ]
-}
-RULES_FIELDS = ["quorumBps", "majorityBps", "supermajorityBps", "votingPeriod", "executionPeriod"]
-PROPOSE_TYPES = {
-    "Propose": [
-        {"name": "action", "type": "Action"},
-        {"name": "title", "type": "string"},
-        {"name": "documentHash", "type": "bytes32"},
-        {"name": "proposer", "type": "address"},
-        {"name": "nonce", "type": "uint256"},
-        {"name": "deadline", "type": "uint256"},
-    ],
-    "Action": [
-        {"name": "kind", "type": "uint8"},
-        {"name": "subject", "type": "address"},
-        {"name": "name", "type": "string"},
-        {"name": "rules", "type": "Rules"},
-    ],
-    "Rules": [
-        {"name": name, "type": kind}
-        for name, kind in zip(RULES_FIELDS, ["uint16", "uint16", "uint16", "uint32", "uint32"], strict=True)
-    ],
-}
-MEETING_BALLOT_TYPES = {
-    "MeetingBallot": [
-        {"name": "action", "type": "Action"},
-        {"name": "documentHash", "type": "bytes32"},
-        {"name": "support", "type": "uint8"},
-        {"name": "reason", "type": "string"},
-        {"name": "voter", "type": "address"},
-        {"name": "nonce", "type": "uint256"},
-        {"name": "deadline", "type": "uint256"},
-    ],
-    "Action": PROPOSE_TYPES["Action"],
-    "Rules": PROPOSE_TYPES["Rules"],
-}
-RECUSAL_TYPES = {
-    "Recusal": [
-        {"name": "proposalId", "type": "uint256"},
-        {"name": "reason", "type": "string"},
-        {"name": "member", "type": "address"},
-        {"name": "nonce", "type": "uint256"},
-        {"name": "deadline", "type": "uint256"},
-    ]
-}
-# The EIP-712 type strings of IHubBoard's NatSpec, as a wallet shows and hashes them.
+# The EIP-712 type strings of IHubBoard's NatSpec, as a wallet shows and hashes them. The tests sign with the
+# types read from these, not with BoardClient's own tables, so that their signatures cross-check the client's.
+BALLOT_TYPE = "Ballot(uint256 proposalId,uint8 support,string reason,address voter,uint256 nonce,uint256 deadline)"
 PROPOSE_TYPE = ("Propose(Action action,string title,bytes32 documentHash,address proposer,uint256 nonce,"
                 "uint256 deadline)Action(uint8 kind,address subject,string name,Rules rules)Rules(uint16 quorumBps,"
                 "uint16 majorityBps,uint16 supermajorityBps,uint32 votingPeriod,uint32 executionPeriod)")
 RECUSAL_TYPE = "Recusal(uint256 proposalId,string reason,address member,uint256 nonce,uint256 deadline)"
 MEETING_BALLOT_TYPE = ("MeetingBallot(Action action,bytes32 documentHash,uint8 support,string reason,address voter,"
                        "uint256 nonce,uint256 deadline)" + PROPOSE_TYPE[PROPOSE_TYPE.index("Action("):])
+BALLOT_TYPES = eip712_types(BALLOT_TYPE)
+PROPOSE_TYPES = eip712_types(PROPOSE_TYPE)
+RECUSAL_TYPES = eip712_types(RECUSAL_TYPE)
+MEETING_BALLOT_TYPES = eip712_types(MEETING_BALLOT_TYPE)
+RULES_FIELDS = [field["name"] for field in PROPOSE_TYPES["Rules"]]
 
 
 # ---------------------------------------------------------------- actions
@@ -266,7 +220,11 @@ class Board:
 
     def _sign(self, key: LocalAccount, types: dict[str, Any], message: dict[str, Any], signer: str,
               nonce: int | None, deadline: int | None, chain_id: int | None, contract: str | None) -> tuple[int, bytes]:
-        """Sign `message` with `signer`'s nonce (default: its current one) and `deadline` (default: in an hour)."""
+        """Sign `message` with `signer`'s nonce (default: its current one) and `deadline` (default: in an hour).
+
+        Built apart from BoardClient on purpose (its own domain, message and eth-account entry point), so that
+        test_record_meeting_built_by_the_service_client cross-checks the client's signatures; it also signs what
+        the client will not: for another signer, chain or contract."""
         deadline = latest_timestamp(self.w3) + 3600 if deadline is None else deadline
         message = {**message, "nonce": self.fn.nonces(signer).call() if nonce is None else nonce, "deadline": deadline}
         signed = Account.sign_typed_data(key.key, domain_data=self.domain(chain_id=chain_id, contract=contract),
@@ -328,6 +286,17 @@ class Board:
     def call(self, function: str, *args: Any) -> bytes:
         """The calldata of `function(*args)`, for multicall."""
         return bytes.fromhex(self.contract.encode_abi(function, args=list(args))[2:])
+
+
+def wallet_board(w3: Web3, board: Board, deployer: LocalAccount,
+                 wallet_owner: LocalAccount) -> tuple[Contract, Board]:
+    """An ERC-1271 contract wallet of `wallet_owner`, and a board of two governing the same registry: `deployer`
+    and the wallet (the returned Board's `members` hold the deployer only)."""
+    wallet = deploy_contract(w3, "ERC1271WalletMock", wallet_owner.address, account=deployer)
+    contract = deploy_contract(w3, "HubBoard", board.registry.address,
+                               [(deployer.address, "Gemeente Hoogeveen"), (wallet.address, "Multisig Drenthe College")],
+                               RULES, account=deployer)
+    return wallet, Board(contract, board.registry, [deployer])
 
 
 def deploy_board(w3: Web3, deployer: LocalAccount, members: list[tuple[str, str]],
@@ -920,11 +889,8 @@ def test_signed_ballot_obeys_the_voting_rules(board: Board, relayer: LocalAccoun
 
 def test_signatures_from_an_erc1271_wallet_member(w3: Web3, board: Board, deployer: LocalAccount,
                                                   wallet_owner: LocalAccount, relayer: LocalAccount) -> None:
-    wallet = deploy_contract(w3, "ERC1271WalletMock", wallet_owner.address, account=deployer)
-    small = deploy_contract(w3, "HubBoard", board.registry.address,
-                            [(deployer.address, "Gemeente Hoogeveen"), (wallet.address, "Multisig Drenthe College")],
-                            RULES, account=deployer)
-    other = Board(small, board.registry, [deployer])
+    wallet, other = wallet_board(w3, board, deployer, wallet_owner)
+    small = other.contract
     proposal_id = other.propose(resolution())
     ballot = other.sign_ballot(wallet_owner, proposal_id, AGAINST, voter=wallet.address)
     send(small.functions.castVoteBySig(*ballot), relayer)
@@ -994,6 +960,7 @@ def test_signed_types_are_the_documented_eip712_types(board: Board) -> None:
     proposal and a meeting ballot as EIP-712 nests structs: the Action's struct hash, holding the Rules' struct
     hash."""
     action_type, rules_type = PROPOSE_TYPE[PROPOSE_TYPE.index("Action("):], PROPOSE_TYPE[PROPOSE_TYPE.index("Rules("):]
+    assert board.fn.BALLOT_TYPEHASH().call() == Web3.keccak(text=BALLOT_TYPE)
     assert board.fn.PROPOSE_TYPEHASH().call() == Web3.keccak(text=PROPOSE_TYPE)
     assert board.fn.ACTION_TYPEHASH().call() == Web3.keccak(text=action_type)
     assert board.fn.RULES_TYPEHASH().call() == Web3.keccak(text=rules_type)
@@ -1516,11 +1483,8 @@ def test_record_meeting_built_by_the_service_client(board: Board, relayer: Local
 
 def test_record_meeting_with_an_erc1271_wallet_member(w3: Web3, board: Board, deployer: LocalAccount,
                                                       wallet_owner: LocalAccount, relayer: LocalAccount) -> None:
-    wallet = deploy_contract(w3, "ERC1271WalletMock", wallet_owner.address, account=deployer)
-    small = deploy_contract(w3, "HubBoard", board.registry.address,
-                            [(deployer.address, "Gemeente Hoogeveen"), (wallet.address, "Multisig Drenthe College")],
-                            RULES, account=deployer)
-    other = Board(small, board.registry, [deployer])
+    wallet, other = wallet_board(w3, board, deployer, wallet_owner)
+    small = other.contract
     action = resolution()
     proposal = other.sign_proposal(wallet_owner, action, proposer=wallet.address)
     ballots = [other.sign_meeting_ballot(wallet_owner, action, FOR, voter=wallet.address, nonce=1),
