@@ -1,10 +1,12 @@
 """What the benchmarks share: the app on a real uvicorn server (a subprocess, one worker, loopback),
-the server process's CPU time, and the machine and package versions for the results files."""
+the server process's CPU time, and the machine and package versions for the results files. The reliability
+tests (tests/api/test_reliability.py) start, kill and restart the service with the same `start_server`."""
 
 from __future__ import annotations
 
 import os
 import platform
+import signal
 import subprocess
 import sys
 import time
@@ -29,6 +31,11 @@ class Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def kill(self) -> None:
+        """SIGKILL: the server dies where it stands, with no shutdown of its own."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
@@ -40,9 +47,11 @@ class Server:
 
 
 def start_server(rpc_url: str, chain_id: int, deployments: Path, work: Path, *, database: Path | None = None,
-                 env: Mapping[str, str] | None = None) -> Server:
+                 env: Mapping[str, str] | None = None, log: Path | None = None, ready: str = "/health/live",
+                 timeout: float = 60) -> Server:
     """`uvicorn service.main:app --workers 1` on a free loopback port, configured by HUB_* variables (a
-    SQLite file in `work` unless `database` is given); returns once GET /health/live answers."""
+    SQLite file in `work` unless `database` is given; `env` added last, so it may override them); its output
+    appended to `log` (default `work`/uvicorn-<port>.log); returns once GET `ready` answers 200."""
     port = free_port()
     environment = {**os.environ, "HUB_RPC_URL": rpc_url, "HUB_CHAIN_ID": str(chain_id),
                    "HUB_DEPLOYMENTS_DIR": str(deployments),
@@ -51,24 +60,24 @@ def start_server(rpc_url: str, chain_id: int, deployments: Path, work: Path, *, 
     for name in ("HUB_REGISTRY_ADDRESS", "HUB_BOARD_ADDRESS", "HUB_RELAYER_PRIVATE_KEY", "HUB_KEYSTORE_DIR"):
         environment.pop(name, None)
     environment.update(env or {})
-    log = work / f"uvicorn-{port}.log"
+    log = log or work / f"uvicorn-{port}.log"
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "service.main:app", "--host", "127.0.0.1", "--port", str(port),
          "--workers", "1", "--no-access-log", "--log-level", "warning"],
-        cwd=work, env=environment, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+        cwd=work, env=environment, stdin=subprocess.DEVNULL, stdout=log.open("ab"), stderr=subprocess.STDOUT)
     server = Server(process, port, log)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"uvicorn exited: {log.read_text()[-2000:]}")
+            raise RuntimeError(f"uvicorn exited ({process.returncode}): {log.read_text()[-2000:]}")
         try:
-            with urllib.request.urlopen(server.url + "/health/live", timeout=1) as response:
+            with urllib.request.urlopen(server.url + ready, timeout=1) as response:
                 if response.status == 200:
                     return server
-        except OSError:
+        except OSError:  # not listening yet, or an error status (urllib's HTTPError)
             time.sleep(0.2)
     server.stop()
-    raise RuntimeError(f"uvicorn did not answer within 60 s: {log.read_text()[-2000:]}")
+    raise RuntimeError(f"uvicorn did not answer GET {ready} within {timeout:g} s: {log.read_text()[-2000:]}")
 
 
 def process_cpu_seconds(pid: int) -> float | None:

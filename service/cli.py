@@ -466,6 +466,17 @@ def _refused(console: Console, exc: ApiRefused, what: str) -> NoReturn:
     raise typer.Exit(EXIT_INVALID)
 
 
+def _get_or_exit(client: Any, path: str, progress: Any, console: Console, what: str) -> Any:
+    """The JSON answer to GET `path` while `progress` shows; a refusal or a service out of reach stops the
+    progress display, prints `error: {what}: ...` and exits 1."""
+    try:
+        return _api_call(client, "GET", path).json()
+    except (ApiRefused, UsageProblem) as exc:
+        progress.stop()
+        console.print(Text(f"error: {what}: {exc}", style="red"))
+        raise typer.Exit(EXIT_INVALID) from None
+
+
 def _progress(console: Console) -> Any:
     from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
@@ -550,12 +561,7 @@ def cohort_import(
         anchoring = progress.add_task("Anchoring on chain (one transaction)", total=1)
         deadline = time.monotonic() + timeout
         while True:
-            try:
-                batch = _api_call(client, "GET", f"/batches/{batch_id}").json()
-            except (ApiRefused, UsageProblem) as exc:
-                progress.stop()
-                errors.print(Text(f"error: cannot follow batch {batch_id}: {exc}", style="red"))
-                raise typer.Exit(EXIT_INVALID) from None
+            batch = _get_or_exit(client, f"/batches/{batch_id}", progress, errors, f"cannot follow batch {batch_id}")
             if batch["status"] != "pending" or time.monotonic() > deadline:
                 break
             time.sleep(0.5)
@@ -643,12 +649,8 @@ def cohort_export(
         with _progress(errors) as progress:
             task = progress.add_task(f"Exporting {batch['count']} credentials", total=len(batch["credentials"]))
             for item in batch["credentials"]:
-                try:
-                    credential = _api_call(client, "GET", f"/credentials/{item['id']}").json()
-                except (ApiRefused, UsageProblem) as exc:
-                    progress.stop()
-                    errors.print(Text(f"error: cannot read credential {item['id']}: {exc}", style="red"))
-                    raise typer.Exit(EXIT_INVALID) from None
+                credential = _get_or_exit(client, f"/credentials/{item['id']}", progress, errors,
+                                          f"cannot read credential {item['id']}")
                 document = credential["document"]
                 status = None
                 if credential.get("revoked"):

@@ -180,13 +180,12 @@ def find_shared(hub: Hub, token: str) -> Shared | None:
                       share_url=f"{hub.settings.public_url}/share/{row.share_token}")
 
 
-def _unknown_link(request: Request) -> HTMLResponse:
-    return not_found(request, "This share link does not work",
-                     "There is no credential behind this link. Check that you copied the whole link; if it "
-                     "still does not work, ask the graduate for a new one.")
-
-
-def _not_anchored(request: Request, shared: Shared) -> HTMLResponse:
+def _nothing_to_show(request: Request, shared: Shared | None) -> HTMLResponse:
+    """The page for a share link without a shared copy: unknown (404), or its credential not anchored (409)."""
+    if shared is None:
+        return not_found(request, "This share link does not work",
+                         "There is no credential behind this link. Check that you copied the whole link; if it "
+                         "still does not work, ask the graduate for a new one.")
     if shared.batch_status == "failed":
         return not_found(request, "This credential was not issued",
                          "The issuer could not record this credential in the hub's public register, so it is "
@@ -199,10 +198,8 @@ def _not_anchored(request: Request, shared: Shared) -> HTMLResponse:
 @router.get("/share/{token}", response_class=HTMLResponse)
 def share_page(token: str, request: Request, hub: HubDep) -> HTMLResponse:
     shared = find_shared(hub, token)
-    if shared is None:
-        return _unknown_link(request)
-    if shared.document is None:
-        return _not_anchored(request, shared)
+    if shared is None or shared.document is None:
+        return _nothing_to_show(request, shared)
     verified = verify_for_page(hub, shared.document)
     context = {"verified": verified, "certificate": present.certificate(shared.document), "token": token,
                "share_url": shared.share_url}
@@ -212,29 +209,28 @@ def share_page(token: str, request: Request, hub: HubDep) -> HTMLResponse:
 @router.get("/share/{token}/credential.json")
 def share_json(token: str, request: Request, hub: HubDep) -> Response:
     shared = find_shared(hub, token)
-    if shared is None:
-        return _unknown_link(request)
-    if shared.document is None:
-        return _not_anchored(request, shared)
+    if shared is None or shared.document is None:
+        return _nothing_to_show(request, shared)
     body = json.dumps(shared.document, indent=2, ensure_ascii=False) + "\n"
-    headers = {**PRIVATE_HEADERS, "X-Content-Type-Options": "nosniff",
-               "Content-Disposition": f'attachment; filename="credential-{shared.credential_id}.json"'}
-    return Response(body.encode("utf-8"), media_type="application/json", headers=headers)
+    return _share_file(body.encode("utf-8"), "application/json",
+                       f'attachment; filename="credential-{shared.credential_id}.json"')
 
 
 @router.get("/share/{token}/certificate.pdf")
 def share_pdf(token: str, request: Request, hub: HubDep) -> Response:
     shared = find_shared(hub, token)
-    if shared is None:
-        return _unknown_link(request)
-    if shared.document is None:
-        return _not_anchored(request, shared)
+    if shared is None or shared.document is None:
+        return _nothing_to_show(request, shared)
     verified = verify_for_page(hub, shared.document)
     status = None if verified.verdict.state == "unchecked" else present.status_line(verified.verdict, verified.report)
     pdf = render_certificate(shared.document, shared.share_url, status=status)
-    headers = {**PRIVATE_HEADERS, "X-Content-Type-Options": "nosniff",
-               "Content-Disposition": f'inline; filename="certificate-{shared.credential_id}.pdf"'}
-    return Response(pdf, media_type="application/pdf", headers=headers)
+    return _share_file(pdf, "application/pdf", f'inline; filename="certificate-{shared.credential_id}.pdf"')
+
+
+def _share_file(content: bytes, media_type: str, disposition: str) -> Response:
+    """A file behind a share link: private like the page, and never sniffed as another type."""
+    headers = {**PRIVATE_HEADERS, "X-Content-Type-Options": "nosniff", "Content-Disposition": disposition}
+    return Response(content, media_type=media_type, headers=headers)
 
 
 # ---------------------------------------------------------------- verify

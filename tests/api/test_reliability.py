@@ -10,10 +10,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -25,6 +21,7 @@ import httpx
 import pytest
 import uvicorn
 
+from bench.server import Server, start_server
 from service.auth import Role, create_key
 from service.chain.deployment import ensure_deployed
 from service.chain.devchain import DevChain, dev_accounts, free_port, start_chain
@@ -40,7 +37,6 @@ from tests.api.conftest import Accreditations
 from tests.chain import rpc
 from tests.live import wait_for
 
-ROOT = Path(__file__).resolve().parents[2]
 HANZE = ORGANISATIONS[2].name
 COHORT = [("miw-data-analytics", "jan.devries@example.org", "Jan de Vries", "8.5"),
           ("miw-data-analytics", "fatima.elamrani@example.org", "Fatima El Amrani", "7.9"),
@@ -166,41 +162,12 @@ def own_chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DevCha
     node.stop()
 
 
-class Service:
-    """`python -m uvicorn service.main:app` in a subprocess, configured by HUB_* variables."""
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = log
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "service.main:app", "--host", "127.0.0.1", "--port", str(self.port),
-             "--log-level", "warning"],
-            cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-
-    def wait_healthy(self, timeout: float = 60) -> None:
-        def healthy() -> bool:
-            if self.process.poll() is not None:
-                raise AssertionError(f"the service exited ({self.process.returncode}):\n{self.log.read_text()}")
-            try:
-                return httpx.get(self.url + "/health", timeout=2).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        wait_for(healthy, timeout, "the service to answer /health", interval=0.1)
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+def start_service(node: DevChain, deployments: Path, work: Path) -> Server:
+    """`python -m uvicorn service.main:app` in a subprocess (bench.server's, on a free port), configured by
+    HUB_* variables for `node` and the SQLite file work/hub.db, its output appended to work/service.log (one
+    log across restarts); returns once GET /health answers 200."""
+    return start_server(node.url, node.chain_id, deployments, work, log=work / "service.log", ready="/health",
+                        env={"HUB_PUBLIC_URL": "http://hub.test", "HUB_INDEX_INTERVAL": "0.5"})
 
 
 @pytest.mark.parametrize("mined_while_down", [False, True], ids=["still-in-mempool", "mined-while-down"])
@@ -214,15 +181,10 @@ def test_killed_mid_batch_completes_exactly_once_after_restart(own_chain: tuple[
     auth, hanze = setup_service_state(settings)
     registry = RegistryClient(w3, _registry_address(deployments, node.chain_id))
     nonce_before = registry.nonce(hanze)
-    env = {**os.environ, "HUB_RPC_URL": node.url, "HUB_CHAIN_ID": str(node.chain_id),
-           "HUB_DEPLOYMENTS_DIR": str(deployments), "HUB_DATABASE_URL": settings.database_url,
-           "HUB_PUBLIC_URL": "http://hub.test", "HUB_INDEX_INTERVAL": "0.5"}
-    log = tmp_path / "service.log"
-
     start_block = w3.eth.block_number
-    first = Service(env, log)
+    first = start_service(node, deployments, tmp_path)
+    log = first.log  # the second run appends to it
     try:
-        first.wait_healthy()
         rpc(w3, "evm_setAutomine", False)
         with httpx.Client(base_url=first.url, timeout=30, headers={"Authorization": auth["issuer"]}) as http:
             a = http.post("/credentials/batch", json=cohort_body(COHORT))
@@ -245,9 +207,8 @@ def test_killed_mid_batch_completes_exactly_once_after_restart(own_chain: tuple[
         rpc(w3, "evm_mine")  # A's transaction is mined while the service is down
         assert pending_transactions(w3) == 0 and len(anchored_events(w3, registry.address, batches["A"]["root"])) == 1
 
-    second = Service(env, log)
+    second = start_service(node, deployments, tmp_path)
     try:
-        second.wait_healthy()
         if not mined_while_down:
             # the restarted service reconciles A with A's first transaction still in the mempool: it signs
             # again with the partner's current nonce (the same, unconsumed) and relays it; one of the two
@@ -306,7 +267,7 @@ def _anchored(http: httpx.Client, batch_id: str) -> dict[str, Any] | None:
     return state if state["status"] == "anchored" else None
 
 
-def _has_error(service: Service, auth: dict[str, str], batch_id: str) -> bool:
+def _has_error(service: Server, auth: dict[str, str], batch_id: str) -> bool:
     state = httpx.get(f"{service.url}/batches/{batch_id}", headers={"Authorization": auth["issuer"]}).json()
     return bool(state.get("error"))
 
@@ -326,7 +287,7 @@ def test_chain_restart_health_503_then_recovers_by_itself_nothing_lost(tmp_path:
     port, state = free_port(), tmp_path / "anvil-state.json"
     node = start_chain("anvil", port=port, state=state, log_dir=tmp_path / "logs")
     deployments = tmp_path / "deployments"
-    service: Service | None = None
+    service: Server | None = None
     try:
         ensure_deployed(node.w3, dev_accounts()[DEPLOYER_ACCOUNT], dev_board(), directory=deployments)
         settings = Settings(rpc_url=node.url, chain_id=node.chain_id, deployments_dir=deployments,
@@ -334,11 +295,7 @@ def test_chain_restart_health_503_then_recovers_by_itself_nothing_lost(tmp_path:
                             _env_file=None)
         auth, hanze = setup_service_state(settings)
         registry = RegistryClient(node.w3, _registry_address(deployments, node.chain_id))
-        env = {**os.environ, "HUB_RPC_URL": node.url, "HUB_CHAIN_ID": str(node.chain_id),
-               "HUB_DEPLOYMENTS_DIR": str(deployments), "HUB_DATABASE_URL": settings.database_url,
-               "HUB_PUBLIC_URL": "http://hub.test", "HUB_INDEX_INTERVAL": "0.5"}
-        service = Service(env, tmp_path / "service.log")
-        service.wait_healthy()
+        service = start_service(node, deployments, tmp_path)
         http = httpx.Client(base_url=service.url, timeout=30, headers={"Authorization": auth["issuer"]})
 
         # before: cohort A anchored
