@@ -70,7 +70,7 @@ def test_standard_input(offline_credential: dict[str, Any]) -> None:
 @pytest.mark.parametrize(("data", "message"), [
     ("{not json", "not JSON"),
     ("[1, 2]", "JSON object"),
-    ('{"type": ["VerifiableCredential"]}', "Field required"),
+    ('{"type": ["VerifiableCredential"]}', "is required"),
     ('{"padding": "' + "x" * (MAX_CREDENTIAL_BYTES + 10) + '"}', f"limit of {MAX_CREDENTIAL_BYTES} bytes"),
 ])
 def test_unusable_input_exits_2(data: str, message: str) -> None:

@@ -38,6 +38,7 @@ from service.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
+    NotJson,
     Unauthenticated,
     UnsupportedMediaType,
 )
@@ -296,11 +297,11 @@ async def issue_cohort(request: Request, hub: HubDep, principal: Issuer, respons
 def _cohort_from_json(body: bytes, limit: int) -> list[Row]:
     """parse_cohort_json, with what is wrong with the body as a whole (empty, not UTF-8, not an object) in words."""
     if not body.strip():
-        raise InvalidInput('the body is empty: send the cohort as a JSON object {"credentials": [...]}')
+        raise NotJson('the body is empty: send the cohort as a JSON object {"credentials": [...]}')
     try:
         body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InvalidInput(problems.not_utf8(exc)) from None
+        raise NotJson(problems.not_utf8(exc)) from None
     if not body.lstrip().startswith(b"{"):
         try:
             value = json.loads(body)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -12,12 +13,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from requests.exceptions import ConnectionError as RequestsConnectionError
 from requests.exceptions import Timeout as RequestsTimeout
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from web3.exceptions import ContractLogicError, ProviderConnectionError, TimeExhausted
 
 from service.credentials.canonical import nested_deeper
-from service.errors import PROBLEM_BASE, ChainUnavailable, HubError, validation_message
+from service.errors import PROBLEM_BASE, ChainUnavailable, HubError, InvalidInput, NotJson, validation_message
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -47,30 +49,41 @@ def problem_response(request: Request | None, status: int, slug: str, title: str
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+# What each problem status means, as the OpenAPI document says it.
+DESCRIBED = {
+    400: "The body is not JSON: empty, not UTF-8, a byte order mark, a syntax error, NaN or Infinity",
+    401: "No API key, or an unknown or revoked one",
+    403: "The key's principal may not do this",
+    404: "No such resource",
+    409: "The current state does not allow it",
+    413: "The body is too large",
+    415: "The content type is not accepted",
+    422: "The body or parameters are not valid",
+    503: "The chain or the database is not reachable",
+}
+
+
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI documentation of the problem responses a route can give."""
-    described = {
-        400: "The request cannot be read",
-        401: "No API key, or an unknown or revoked one",
-        403: "The key's principal may not do this",
-        404: "No such resource",
-        409: "The current state does not allow it",
-        413: "The body is too large",
-        415: "The content type is not accepted",
-        422: "The body or parameters are not valid",
-        503: "The chain or the database is not reachable",
-    }
     return {
-        status: {"model": Problem, "description": described.get(status, "Error"),
+        status: {"model": Problem, "description": DESCRIBED.get(status, "Error"),
                  "content": {PROBLEM_JSON: {}}}
         for status in statuses
     }
 
 
+def _takes_json(operation: dict[str, Any]) -> bool:
+    """The operation has a request body that may come as JSON (application/json or application/...+json)."""
+    media_types = operation.get("requestBody", {}).get("content", {})
+    return any(media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+               for media in media_types)
+
+
 def _document_problems(app: FastAPI) -> None:
     """Make the OpenAPI document say what the API sends: every error as application/problem+json with the
     Problem schema. FastAPI files a response's model under application/json, and documents its own 422
-    (HTTPValidationError) on every route with parameters; both are rewritten once, when the schema is built."""
+    (HTTPValidationError) on every route with parameters; both are rewritten once, when the schema is built.
+    Every operation with a JSON body documents the 400 it answers when the body is not JSON (NotJson)."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -80,7 +93,12 @@ def _document_problems(app: FastAPI) -> None:
         problem = {"$ref": "#/components/schemas/Problem"}
         for item in schema.get("paths", {}).values():
             for operation in item.values():
-                for status, response in operation.get("responses", {}).items():
+                answers = operation.setdefault("responses", {})
+                if _takes_json(operation) and str(NotJson.status) not in answers:
+                    answers[str(NotJson.status)] = {"description": DESCRIBED[NotJson.status],
+                                                    "content": {PROBLEM_JSON: {"schema": problem}}}
+                    operation["responses"] = answers = dict(sorted(answers.items()))
+                for status, response in answers.items():
                     content = response.get("content", {})
                     invalid = content.get("application/json", {}).get("schema", {}).get("$ref", "")
                     if PROBLEM_JSON in content or invalid.endswith("/HTTPValidationError"):
@@ -100,15 +118,28 @@ def _document_problems(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+# One rule for every JSON body, POST /verify's included: 400 not-json (NotJson) when the body is not JSON the
+# service can read (not UTF-8, a byte order mark, a syntax error, NaN or Infinity); 422 invalid-input when it
+# is JSON but not what the operation accepts: a field missing, unknown or of the wrong type, a value out of
+# range, or nesting deeper than the service reads (POST /verify: a credential deeper than its format allows).
 MAX_JSON_DEPTH = 64  # the API's bodies nest 4 levels at most; POST /verify's credentials 32 (its own check)
-NESTED_TOO_DEEPLY = (f"the body is not JSON that can be read: it is nested deeper than {MAX_JSON_DEPTH} levels; "
+NESTED_TOO_DEEPLY = (f"the body is JSON nested deeper than {MAX_JSON_DEPTH} levels, more than the service reads; "
                      "send a JSON object as in the examples at /docs")
+STARTS_WITH_BOM = ("the body is not valid JSON: it starts with a byte order mark (U+FEFF); send UTF-8 JSON "
+                   "without one")
+LARGE_BODY = 64 * 1024  # a JSON body this large is checked in a worker thread, not on the event loop
 
 
 def not_utf8(exc: UnicodeDecodeError) -> str:
     """Why a body is not JSON when it is not UTF-8, for people."""
     return (f"the body is not valid JSON: it is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at position "
             f"{exc.start}); send JSON encoded as UTF-8")
+
+
+def not_valid_json(reason: str, line: int, column: int) -> str:
+    """Why a body is not JSON when it does not parse (`reason`: the parser's words, e.g. "Expecting value")."""
+    reason = reason.removesuffix(" at") or "it cannot be parsed"
+    return f"the body is not valid JSON: {reason[:1].lower()}{reason[1:]} at line {line}, column {column}"
 
 
 def json_type(value: Any) -> str:
@@ -118,35 +149,83 @@ def json_type(value: Any) -> str:
     return names.get(type(value), type(value).__name__)
 
 
-def _body_detail(error: Any, body: Any) -> str | None:
-    """A sentence for the errors about the body as a whole (not JSON, empty, not an object); None for the others."""
-    loc = tuple(error.get("loc", ()))
-    kind = error.get("type")
-    if kind == "json_invalid" and len(loc) == 2 and isinstance(loc[1], int):
-        reason = str(error.get("ctx", {}).get("error", "")).removesuffix(" at") or "it cannot be parsed"
-        if isinstance(body, str):
-            line = body.count("\n", 0, loc[1]) + 1
-            column = loc[1] - (body.rfind("\n", 0, loc[1]) + 1) + 1
-            return f"the body is not valid JSON: {reason[:1].lower()}{reason[1:]} at line {line}, column {column}"
-        return f"the body is not valid JSON: {reason[:1].lower()}{reason[1:]} at character {loc[1]}"
-    if loc != ("body",):
+class _Refused(Exception):
+    """Raised while a body is parsed: the error to answer."""
+
+    def __init__(self, error: HubError) -> None:
+        super().__init__(error.detail)
+        self.error = error
+
+
+def _no_constant(name: str) -> Any:
+    raise _Refused(NotJson(f"the body is not valid JSON: {name} is not a JSON number (JSON has no NaN or Infinity)"))
+
+
+def _int_digits(text: str) -> int:
+    """Check an integer's length without converting it: Python refuses to convert one of more than
+    sys.get_int_max_str_digits() digits (ValueError, which FastAPI would answer as a bare 400)."""
+    digits = len(text.lstrip("-"))
+    limit = sys.get_int_max_str_digits()
+    if limit and digits > limit:
+        raise _Refused(InvalidInput(f"the body has an integer of {digits} digits, more than the service reads "
+                                    f"({limit})"))
+    return 0
+
+
+def unreadable_json(body: bytes, depth: int = MAX_JSON_DEPTH) -> HubError | None:
+    """Why the service will not read the JSON body `body`, as the error to answer (NotJson: 400, or InvalidInput:
+    422 for nesting deeper than `depth` and integers too long to convert); None when it will. An empty body is
+    left to the route (one without a body takes it)."""
+    if not body:
         return None
-    if kind == "missing":
-        return "the body is empty: send a JSON object as in the examples at /docs"
-    if kind in ("model_attributes_type", "model_type", "dict_type"):
-        return f"the body must be a JSON object, not {json_type(error.get('input'))}"
+    try:
+        text = body.decode("utf-8")  # not json.detect_encoding: JSON between systems is UTF-8 (RFC 8259)
+    except UnicodeDecodeError as exc:
+        return NotJson(not_utf8(exc))
+    if text.startswith("\ufeff"):
+        return NotJson(STARTS_WITH_BOM)
+    if text.count("[") + text.count("{") > depth and nested_deeper(text, depth):
+        return InvalidInput(NESTED_TOO_DEEPLY)
+    try:  # the values are thrown away: the route parses the body again, knowing it will
+        json.loads(text, parse_constant=_no_constant, parse_int=_int_digits)
+    except json.JSONDecodeError as exc:
+        return NotJson(not_valid_json(exc.msg, exc.lineno, exc.colno))
+    except _Refused as refused:
+        return refused.error
     return None
 
 
-def _unreadable_body(exc: StarletteHTTPException) -> str | None:
-    """Why FastAPI could not read a JSON body (it answers a bare 400 'There was an error parsing the body')."""
+def _body_error(error: Any, body: Any) -> HubError | None:
+    """The error about the body as a whole (not JSON, empty, not an object); None for the others."""
+    loc = tuple(error.get("loc", ()))
+    kind = error.get("type")
+    if kind == "json_invalid" and len(loc) == 2 and isinstance(loc[1], int):
+        reason = str(error.get("ctx", {}).get("error", ""))
+        if isinstance(body, str):
+            line = body.count("\n", 0, loc[1]) + 1
+            column = loc[1] - (body.rfind("\n", 0, loc[1]) + 1) + 1
+            return NotJson(not_valid_json(reason, line, column))
+        reason = reason.removesuffix(" at") or "it cannot be parsed"
+        return NotJson(f"the body is not valid JSON: {reason[:1].lower()}{reason[1:]} at character {loc[1]}")
+    if loc != ("body",):
+        return None
+    if kind == "missing":  # an empty body is not JSON either (as on POST /verify)
+        return NotJson("the body is empty: send a JSON object as in the examples at /docs")
+    if kind in ("model_attributes_type", "model_type", "dict_type"):
+        return InvalidInput(f"the body must be a JSON object, not {json_type(error.get('input'))}")
+    return None
+
+
+def _unreadable_body(exc: StarletteHTTPException) -> HubError | None:
+    """Why FastAPI could not read a JSON body (it answers a bare 400 'There was an error parsing the body').
+    NestingLimit refuses such bodies first; this answers alike if one gets past it."""
     if exc.status_code != 400:
         return None
     cause = exc.__cause__
     if isinstance(cause, UnicodeDecodeError):
-        return not_utf8(cause)
+        return NotJson(not_utf8(cause))
     if isinstance(cause, RecursionError):
-        return NESTED_TOO_DEEPLY
+        return InvalidInput(NESTED_TOO_DEEPLY)
     return None
 
 
@@ -176,16 +255,19 @@ def install(app: FastAPI) -> None:
             return problem_response(request, 415, "unsupported-media-type", "Unsupported media type",
                                     f"{f'the body is {media}' if media else 'the request has no Content-Type'}: "
                                     "send it as JSON with 'Content-Type: application/json'")
+        body_error = _body_error(first_error, exc.body)
+        if isinstance(body_error, NotJson):  # not JSON: no field errors to list
+            return await _hub_error(request, body_error)
         first = errors[0] if errors else {"location": [], "message": "invalid"}
         where = ".".join(part for part in first["location"] if part != "body") or "body"
-        return problem_response(request, 422, "invalid-input", "The request is not valid",
-                                _body_detail(first_error, exc.body) or f"{where}: {first['message']}", errors=errors)
+        return problem_response(request, 422, InvalidInput.slug, InvalidInput.title,
+                                body_error.detail if body_error else f"{where}: {first['message']}", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         unreadable = _unreadable_body(exc)
         if unreadable is not None:
-            return problem_response(request, 422, "invalid-input", "The request is not valid", unreadable)
+            return await _hub_error(request, unreadable)
         titles = {404: "Not found", 405: "Method not allowed", 413: "The request body is too large",
                   415: "Unsupported media type"}
         slugs = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large", 415: "unsupported-media-type"}
@@ -251,12 +333,16 @@ class BodyLimit:
 
 
 class NestingLimit:
-    """Refuse JSON bodies nested deeper than MAX_JSON_DEPTH with 422 problem+json, before a parser sees them.
+    """Refuse JSON bodies the service does not read, before a parser sees them: a body that is not JSON (not
+    UTF-8, a byte order mark, a syntax error, NaN or Infinity) with 400 not-json, one nested deeper than
+    MAX_JSON_DEPTH with 422 invalid-input (unreadable_json). So every route with a JSON body answers the same
+    rule, whichever way it reads its body (a body model, or its own parsing as POST /credentials/batch).
 
-    CPython's json module recurses once per level, and py_ecc (imported by eth-account) raises the
-    recursion limit to 100,000 when imported: a few hundred KB of '[' would overflow the C stack and end
-    the process (FastAPI parses a JSON body before any key is checked). Only JSON bodies are held and
-    read here (BodyLimit, outside this, bounds them); `exempt` paths parse with their own guard.
+    The depth check first: CPython's json module recurses once per level, and py_ecc (imported by
+    eth-account) raises the recursion limit to 100,000 when imported: a few hundred KB of '[' would overflow
+    the C stack and end the process (FastAPI parses a JSON body before any key is checked). Only JSON bodies
+    are held and read here (BodyLimit, outside this, bounds them); `exempt` paths parse with their own guard
+    (POST /verify, under the same rule).
     """
 
     def __init__(self, app: ASGIApp, depth: int = MAX_JSON_DEPTH, exempt: tuple[str, ...] = ()) -> None:
@@ -277,8 +363,12 @@ class NestingLimit:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        if body.count(b"[") + body.count(b"{") > self.depth and _nested_deeper(body, self.depth):
-            response = problem_response(None, 422, "invalid-input", "The request is not valid", NESTED_TOO_DEEPLY,
+        if len(body) > LARGE_BODY:
+            error = await run_in_threadpool(unreadable_json, body, self.depth)
+        else:
+            error = unreadable_json(body, self.depth)
+        if error is not None:
+            response = problem_response(None, error.status, error.slug, error.title, error.detail,
                                         instance=scope.get("path"))
             await response(scope, _noop_receive, send)
             return
@@ -299,11 +389,6 @@ def _json_media(scope: Scope) -> bool:
     content_type = dict(scope.get("headers", [])).get(b"content-type", b"")
     media = content_type.split(b";")[0].strip().lower()
     return media == b"application/json" or (media.startswith(b"application/") and media.endswith(b"+json"))
-
-
-def _nested_deeper(body: bytes, depth: int) -> bool:
-    """Whether the JSON body `body` (in the encoding json.loads would detect) opens more than `depth` levels."""
-    return nested_deeper(body.decode(json.detect_encoding(body), errors="replace"), depth)
 
 
 class _TooLarge(StarletteHTTPException):

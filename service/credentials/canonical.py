@@ -107,6 +107,9 @@ _IS_STR = str.__instancecheck__
 
 
 def _parse_int(text: str) -> int:
+    if len(text) > 17:  # beyond 2**53 - 1 (16 digits) whatever it is; and int() refuses over 4,300 digits
+        raise InputError(f"integer {text[:20]}... ({len(text.lstrip('-'))} digits) is outside the I-JSON range "
+                         "(+-2**53 - 1)")
     value = int(text)
     if abs(value) > MAX_SAFE_INTEGER:
         raise InputError(f"integer {value} is outside the I-JSON range (+-2**53 - 1)")

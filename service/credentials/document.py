@@ -30,6 +30,7 @@ from service.credentials.disclosure import (
     make_disclosure,
     new_salt,
 )
+from service.errors import validation_message
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
@@ -383,7 +384,7 @@ def _problem(error: Mapping[str, Any]) -> str:
     where = ".".join(str(part) for part in error["loc"]) or "(document)"
     words = PATTERN_WORDS.get(error.get("ctx", {}).get("pattern", "")) if error["type"] == "string_pattern_mismatch" \
         else None
-    return f"{where}: {words or error['msg']}"
+    return f"{where}: {words or validation_message(error)}"
 
 
 def _validate(model: type[CredentialBodyModel], document: Any) -> Any:

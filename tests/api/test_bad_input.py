@@ -1,14 +1,20 @@
 """Bad input at every endpoint that takes a body: a clear 4xx problem+json (RFC 9457) and nothing stored.
 
 Each endpoint gets each kind of bad body: over the service's body limit (with Content-Length, and chunked
-without one), JSON nested 10,000 deep, bytes that are not UTF-8, a Content-Type that is not JSON (text/plain,
-application/xml, none), an unknown field, malformed JSON, an empty body, and JSON of another type than an
-object. Every answer is application/problem+json with type, title, status and a detail that names the
-problem in words (the limit, the field, the content type), and the database and the chain are as before.
+without one), JSON nested 10,000 deep, bytes that are not UTF-8 (Latin-1, UTF-16), a byte order mark, NaN,
+a Content-Type that is not JSON (text/plain, application/xml, none), an unknown field, malformed JSON, an
+empty body, and JSON of another type than an object. Every answer is application/problem+json with type,
+title, status and a detail that names the problem in words (the limit, the field, the content type), and
+the database and the chain are as before.
+
+One rule on every JSON body, POST /verify's included: 400 not-json when the body is not JSON (not UTF-8, a
+byte order mark, a syntax error, NaN); 422 invalid-input when it is JSON but not what the operation accepts
+(a field missing, unknown or of the wrong type, another type than an object, nesting too deep).
+test_the_rule_is_the_same_on_every_json_body_route_as_on_post_verify sends each route the same bodies.
 
 Cases tests/api/test_issuing.py and tests/api/test_verify_api.py already cover are not repeated here
-(POST /verify's own size limit, UTF-8, JSON syntax, nesting, text/plain and no Content-Type; the cohort's
-text/plain, CSV encoding and size with Content-Length; malformed and unknown fields of POST /credentials).
+(POST /verify's own size limit, text/plain and no Content-Type; the cohort's text/plain, CSV encoding and
+size with Content-Length; unknown fields of POST /credentials).
 
 One world for the module (the catalogue, an accredited partner, a credential, a proposal), on the session's
 anvil chain reverted afterwards: the requests here change nothing, which every test checks.
@@ -30,7 +36,7 @@ from service.chain.board import BoardClient
 from service.chain.devchain import DevChain
 from service.db import models
 from service.demo import DEMO_PROGRAMMES, ORGANISATIONS
-from service.errors import PROBLEM_BASE
+from service.errors import PROBLEM_BASE, InvalidInput, NotJson
 from service.hub import Hub
 from service.main import create_app
 from service.settings import Settings
@@ -131,10 +137,10 @@ class Endpoint:
 ENDPOINTS = [
     Endpoint("issueCredential", "POST", lambda w: "/credentials", GRADUATE,
              lambda w: w.keys.issuer(HANZE), _stored_credentials,
-             skip=frozenset({"malformed-json", "unknown-field"})),  # test_issuing covers them
+             skip=frozenset({"unknown-field"})),  # test_issuing covers it
     Endpoint("issueCohort", "POST", lambda w: "/credentials/batch", {"credentials": [GRADUATE]},
              lambda w: w.keys.issuer(HANZE), _stored_credentials,
-             skip=frozenset({"text/plain", "malformed-json"})),  # test_issuing covers them
+             skip=frozenset({"text/plain"})),  # test_issuing covers it
     Endpoint("setSharing", "PUT", lambda w: f"/credentials/{w.credential['id']}/sharing", {"disclose": ["name"]},
              lambda w: {"X-Holder-Token": w.credential["holder_token"]}, _credential_row),
     Endpoint("revokeCredential", "POST", lambda w: f"/credentials/{w.credential['id']}/revoke",
@@ -149,11 +155,16 @@ ENDPOINTS = [
     Endpoint("recuse", "POST", lambda w: f"/board/proposals/{w.proposal_id}/recusals",
              {"reason": "Wij zijn het onderwerp van dit besluit."}, lambda w: w.keys.member(UNIGARANT), _board),
     Endpoint("verifyCredential", "POST", lambda w: "/verify", {}, lambda w: {}, lambda w: None,
-             # test_verify_api covers the size limit, UTF-8, nesting, JSON syntax, text/plain and no content
-             # type (as 400 not-json where the others are 422: POST /verify documents its own contract)
-             skip=frozenset({"too-large", "too-large-chunked", "nested", "not-utf8", "text/plain",
-                             "no-content-type", "unknown-field", "malformed-json", "array"}),
-             expect={"empty": (400, "not-json", ("empty",)),
+             # test_verify_api covers the size limit, text/plain and no content type. The same statuses as the
+             # others, in POST /verify's own words (its credential format nests 32 levels at most)
+             skip=frozenset({"too-large", "too-large-chunked", "text/plain", "no-content-type", "unknown-field",
+                             "array"}),
+             expect={"nested": (422, "invalid-input", ("nested deeper than 32 levels",)),
+                     "not-utf8": (400, "not-json", ("not UTF-8",)),
+                     "utf16": (400, "not-json", ("not UTF-8",)),
+                     "bom": (400, "not-json", ("byte order mark",)),
+                     "nan": (400, "not-json", ("NaN is not JSON",)),
+                     "malformed-json": (400, "not-json", ("not JSON",)),
                      "string": (422, "invalid-input", ("must be a JSON object",))}),
 ]
 
@@ -190,7 +201,7 @@ def _chunked(w: World) -> Iterator[bytes]:  # no Content-Length: the limit holds
 def cases(endpoint: Endpoint, w: World | None = None) -> dict[str, Bad]:
     body = endpoint.body
     limit = str(w.limit) if w is not None else ""
-    json_words = ("not valid JSON",)
+    json_words = ("the body is not valid JSON",)
     return {
         "too-large": Bad(_too_large, "application/json", 413, "payload-too-large", ("exceeds", limit, "bytes")),
         "too-large-chunked": Bad(_chunked, "application/json", 413, "payload-too-large",
@@ -198,7 +209,13 @@ def cases(endpoint: Endpoint, w: World | None = None) -> dict[str, Bad]:
         "nested": Bad(b"[" * 10_000 + b"]" * 10_000, "application/json", 422, "invalid-input",
                       ("nested deeper than 64 levels",)),
         "not-utf8": Bad(json.dumps({**body, "name": "Jos\xe9"}).encode("latin-1").replace(b"\\u00e9", b"\xe9"),
-                        "application/json", 422, "invalid-input", ("not UTF-8", "0xe9")),
+                        "application/json", 400, "not-json", (*json_words, "not UTF-8", "0xe9")),
+        "utf16": Bad(json.dumps(body).encode("utf-16"), "application/json", 400, "not-json",
+                     (*json_words, "not UTF-8", "0xff at position 0")),
+        "bom": Bad(b"\xef\xbb\xbf" + _json(body), "application/json", 400, "not-json",
+                   (*json_words, "byte order mark")),
+        "nan": Bad(_json({**body, "number": float("nan")}), "application/json", 400, "not-json",
+                   (*json_words, "NaN is not a JSON number")),
         "text/plain": Bad(_json(body), "text/plain", 415, "unsupported-media-type",
                           ("application/json", "text/plain")),
         "application/xml": Bad(b"<credential/>", "application/xml", 415, "unsupported-media-type",
@@ -206,8 +223,9 @@ def cases(endpoint: Endpoint, w: World | None = None) -> dict[str, Bad]:
         "no-content-type": Bad(_json(body), None, 415, "unsupported-media-type", ("Content-Type",)),
         "unknown-field": Bad(_json({**body, endpoint.unknown: "blue"}), "application/json", 422, "invalid-input",
                              (endpoint.unknown,)),
-        "malformed-json": Bad(_json(body)[:-3], "application/json", 422, "invalid-input", json_words),
-        "empty": Bad(b"", "application/json", 422, "invalid-input", ("empty",)),
+        "malformed-json": Bad(_json(body)[:-1], "application/json", 400, "not-json",
+                              (*json_words, "line 1, column")),
+        "empty": Bad(b"", "application/json", 400, "not-json", ("empty",)),
         "array": Bad(_json([body]), "application/json", 422, "invalid-input", ("JSON object", "array")),
         "string": Bad(_json("credentials"), "application/json", 422, "invalid-input", ("JSON object", "string")),
     }
@@ -271,6 +289,92 @@ def test_bad_body_is_a_clear_problem_and_stores_nothing(world: World, endpoint: 
     problem = assert_problem(response, status, slug, *words)
     assert problem["instance"] == endpoint.path(world)
     assert endpoint.stored(world) == before, f"{endpoint.name} stored something for a bad body ({case})"
+
+
+# The same bodies to every route: not JSON (400 not-json) and JSON that no route accepts (422 invalid-input).
+NOT_JSON = {
+    "syntax-error": b'{"reason": "akkoord",}',
+    "truncated": b'{"reason": "akk',
+    "bare-word": b"akkoord",
+    "whitespace-only": b"  \n ",
+    "empty": b"",
+    "single-quotes": b"{'reason': 'akkoord'}",
+    "latin-1": '{"reason": "d\xe9j\xe0 vu"}'.encode("latin-1"),
+    "utf-16": '{"reason": "akkoord"}'.encode("utf-16"),
+    "utf-16-without-bom": '{"reason": "akkoord"}'.encode("utf-16-le"),
+    "byte-order-mark": b'\xef\xbb\xbf{"reason": "akkoord"}',
+    "nan": b'{"reason": NaN}',
+    "infinity": b'[-Infinity]',
+}
+JSON_NOT_ACCEPTED = {
+    "array": b'[{"reason": "akkoord"}]',
+    "string": b'"akkoord"',
+    "number": b"42",
+    "null": b"null",
+    "unknown-fields-only": b'{"colour": "blue"}',
+    "nested-too-deep": b"[" * 10_000 + b"]" * 10_000,
+}
+VERIFY = ENDPOINTS[-1]
+
+
+@pytest.mark.parametrize(("body", "status", "error"),
+                         [(body, 400, NotJson) for body in NOT_JSON.values()]
+                         + [(body, 422, InvalidInput) for body in JSON_NOT_ACCEPTED.values()],
+                         ids=[*NOT_JSON, *JSON_NOT_ACCEPTED])
+def test_the_rule_is_the_same_on_every_json_body_route_as_on_post_verify(world: World, body: bytes, status: int,
+                                                                           error: type) -> None:
+    """400 not-json when the body is not JSON, 422 invalid-input when it is JSON the operation does not accept:
+    the same status, type and title on every route that takes JSON as on POST /verify, and nothing stored."""
+    assert VERIFY.name == "verifyCredential"
+    on_verify = send(world, VERIFY, body, "application/json")  # its details use the credential format's words
+    assert on_verify.headers["content-type"] == PROBLEM_JSON
+    assert not any(jargon in on_verify.json()["detail"] for jargon in JARGON), on_verify.text
+    verify_answer = (on_verify.status_code, on_verify.json()["type"], on_verify.json()["title"])
+    assert verify_answer == (status, PROBLEM_BASE + error.slug, error.title), on_verify.text
+    for endpoint in ENDPOINTS[:-1]:
+        before = endpoint.stored(world)
+        response = send(world, endpoint, body, "application/json")
+        problem = assert_problem(response, status, error.slug)
+        assert (response.status_code, problem["type"], problem["title"]) == verify_answer, endpoint.name
+        if status == 400:
+            assert problem["detail"].startswith(("the body is not valid JSON: ", "the body is empty")), problem["detail"]
+            assert "errors" not in problem, problem  # nothing about fields: the body was not read
+        assert endpoint.stored(world) == before, f"{endpoint.name} stored something"
+
+
+@pytest.mark.parametrize(("body", "words"), [
+    (b'{"reason": "akkoord",}', "expecting property name enclosed in double quotes at line 1, column 22"),
+    (b'{\n  "reason": "akkoord"\n  "support": "for"\n}', "expecting ',' delimiter at line 3, column 3"),
+    ('{"reason": "d\xe9j\xe0"}'.encode("latin-1"), "it is not UTF-8 text (byte 0xe9 at position 13)"),
+    (b'\xef\xbb\xbf{}', "it starts with a byte order mark"),
+    (b'{"support": Infinity}', "Infinity is not a JSON number"),
+], ids=["syntax", "line-and-column", "latin-1", "byte-order-mark", "infinity"])
+def test_a_body_that_is_not_json_says_why_and_where(world: World, body: bytes, words: str) -> None:
+    for endpoint in ENDPOINTS[:-1]:  # POST /verify says it in its own words (test_verify_api)
+        response = send(world, endpoint, body, "application/json")
+        problem = assert_problem(response, 400, "not-json", "the body is not valid JSON: " + words)
+        assert problem["title"] == NotJson.title
+
+
+def test_an_integer_too_long_to_read_is_422_not_a_bare_400(world: World) -> None:
+    """Python converts integers of at most 4300 digits; FastAPI answers a longer one 'There was an error
+    parsing the body'. It is JSON, so 422, naming the length."""
+    for endpoint in ENDPOINTS[:-1]:
+        before = endpoint.stored(world)
+        response = send(world, endpoint, b'{"support": ' + b"7" * 5000 + b"}", "application/json")
+        assert_problem(response, 422, "invalid-input", "an integer of 5000 digits")
+        assert endpoint.stored(world) == before
+
+
+def test_an_empty_json_body_is_left_to_the_route(world: World) -> None:
+    """Clients send 'Content-Type: application/json' without a body to operations that take none: not refused
+    as not JSON (the proposal is still open, so executing it is 409). A route that needs a body says it is
+    empty (400 not-json, as POST /verify: see cases)."""
+    before = _board(world)
+    response = world.client.post(f"/board/proposals/{world.proposal_id}/execute",
+                                 headers={**world.keys.member(TVM), "Content-Type": "application/json"}, content=b"")
+    assert_problem(response, 409, "chain-rejected", "must be")
+    assert _board(world) == before
 
 
 COHORT = ENDPOINTS[1]

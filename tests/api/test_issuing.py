@@ -238,9 +238,11 @@ def test_another_partners_programme_is_403(client: TestClient, keys: Any, hanze:
     assert_problem(response, 403, contains=f"programme 'miw-data-analytics' is issued by another partner ({hanze})")
 
 
-def test_malformed_json_and_wrong_types_are_422(client: TestClient, keys: Any, hanze: str) -> None:
+def test_malformed_json_is_400_and_wrong_types_are_422(client: TestClient, keys: Any, hanze: str) -> None:
     headers = {**keys.issuer(HANZE), "content-type": "application/json"}
-    assert_problem(client.post("/credentials", headers=headers, content=b'{"programme_id": "miw-'), 422)
+    malformed = assert_problem(client.post("/credentials", headers=headers, content=b'{"programme_id": "miw-'), 400,
+                               contains="the body is not valid JSON: unterminated string")
+    assert malformed["type"].endswith("/not-json")
     assert_problem(client.post("/credentials", headers=keys.issuer(HANZE), json=graduate(name=123)), 422,
                    "name: Input should be a valid string")
     assert_problem(client.post("/credentials", headers=keys.issuer(HANZE), json=graduate(email="jan@")), 422,
@@ -421,7 +423,7 @@ def test_json_cohort_problems_name_the_row(client: TestClient, keys: Any, hub: H
     assert_problem(client.post("/credentials/batch", headers=keys.issuer(HANZE), json={"credentials": []}), 422)
     malformed = client.post("/credentials/batch", headers={**keys.issuer(HANZE), "content-type": "application/json"},
                             content=b"{")
-    assert_problem(malformed, 422, contains="not valid JSON")
+    assert assert_problem(malformed, 400, contains="the body is not valid JSON")["type"].endswith("/not-json")
     assert count(hub, models.Batch) == 0
 
 

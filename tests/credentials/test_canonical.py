@@ -81,6 +81,14 @@ def test_size_is_limited() -> None:
     assert parse_json(text, max_bytes=len(text)) is not None
 
 
+@pytest.mark.parametrize("number", ["9007199254740992", "-9007199254740992", "1" * 17, "-" + "9" * 40, "7" * 5_000])
+def test_unsafe_integers_are_refused_when_parsed(number: str) -> None:
+    # 5,000 digits: more than int() converts (4,300); it raised a bare ValueError (a 500 on POST /verify)
+    with pytest.raises(InputError, match="outside the I-JSON range"):
+        parse_json(f'{{"n": {number}}}')
+    assert parse_json('{"n": [9007199254740991, -9007199254740991]}') == {"n": [2**53 - 1, -(2**53 - 1)]}
+
+
 def test_unsafe_integers_cannot_be_canonicalised() -> None:
     with pytest.raises(InputError):
         canonical_json({"n": 2**60})
