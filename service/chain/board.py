@@ -35,7 +35,7 @@ from web3.types import TxReceipt
 
 from service.chain.artifacts import load_artifact
 from service.chain.errors import decode_revert
-from service.credentials.signature import EIP712_DOMAIN_TYPE
+from service.credentials.signature import eip712_typed_data, sign_typed_data
 from service.errors import ChainRejected, ChainUnavailable
 
 DOMAIN_NAME = "IT Hub Hoogeveen Board"
@@ -315,18 +315,6 @@ MEETING_BALLOT_TYPES = eip712_types(
 RECUSAL_TYPES = eip712_types("Recusal(uint256 proposalId,string reason,address member,uint256 nonce,uint256 deadline)")
 
 
-def typed_data(domain: dict[str, Any], types: dict[str, list[dict[str, str]]], primary_type: str,
-               message: dict[str, Any]) -> dict[str, Any]:
-    """A complete EIP-712 message, as `eth_signTypedData_v4` and eth_account's `full_message` take it."""
-    return {"types": {"EIP712Domain": EIP712_DOMAIN_TYPE, **types}, "primaryType": primary_type,
-            "domain": domain, "message": message}
-
-
-def sign_typed_data(account: LocalAccount, message: dict[str, Any]) -> bytes:
-    """`account`'s 65-byte signature of the EIP-712 `message` (a full message from `typed_data`)."""
-    return bytes(account.sign_typed_data(full_message=message).signature)
-
-
 def typed_data_digest(message: dict[str, Any]) -> bytes:
     """The EIP-712 digest a signer signs: keccak256(0x1901 ‖ domainSeparator ‖ hashStruct(message))."""
     return bytes(_hash_eip191_message(encode_typed_data(full_message=message)))
@@ -368,12 +356,6 @@ class BoardClient:
             return int(self.w3.eth.chain_id)
         except (OSError, Web3Exception, ValueError) as exc:
             raise ChainUnavailable.no_answer(exc) from exc
-
-    @property
-    def domain(self) -> dict[str, Any]:
-        """The board's EIP-712 domain: name, version, this chain and this contract."""
-        return {"name": DOMAIN_NAME, "version": DOMAIN_VERSION, "chainId": self.chain_id,
-                "verifyingContract": self.address}
 
     # ---------------------------------------------------------------- views
 
@@ -659,14 +641,16 @@ class BoardClient:
         """`message` of the first of `types`, completed with its signer's `nonce` and `deadline`, in this board's
         domain."""
         primary_type = next(iter(types))
-        return typed_data(self.domain, types, primary_type, {**message, "nonce": int(nonce), "deadline": int(deadline)})
+        return eip712_typed_data(types, primary_type, {**message, "nonce": int(nonce), "deadline": int(deadline)},
+                                 name=DOMAIN_NAME, version=DOMAIN_VERSION, chain_id=self.chain_id,
+                                 verifying_contract=self.address)
 
     def _sign(self, account: LocalAccount, typed_data_of: Callable[..., dict[str, Any]], *args: Any,
               nonce: int | None, deadline: int) -> bytes:
         """`account`'s signature of `typed_data_of(*args, account.address, nonce=..., deadline=...)` (one of the
         *_typed_data builders above), with its current nonce unless `nonce` is given."""
         nonce = self.nonce(account.address) if nonce is None else nonce
-        return sign_typed_data(account, typed_data_of(*args, account.address, nonce=nonce, deadline=deadline))
+        return sign_typed_data(account.key, typed_data_of(*args, account.address, nonce=nonce, deadline=deadline))
 
     @staticmethod
     def _proposal_args(signed: SignedProposal) -> list[Any]:

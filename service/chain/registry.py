@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_typing import Hash32
 from eth_utils import to_checksum_address
@@ -30,7 +29,7 @@ from service.chain.artifacts import load_artifact
 from service.chain.errors import decode_revert
 from service.chain.transactions import send
 from service.credentials.facts import ChainSnapshot, CredentialStatus, RegistryTrust
-from service.credentials.signature import EIP712_DOMAIN_TYPE, AnchorRequest, SignedAnchor
+from service.credentials.signature import AnchorRequest, SignedAnchor, eip712_typed_data, sign_typed_data
 from service.errors import ChainRejected, ChainUnavailable
 
 ZERO32 = b"\x00" * 32
@@ -109,21 +108,14 @@ class RevokeRequest:
 
     def typed_data(self) -> dict[str, Any]:
         """The full EIP-712 message (eth_signTypedData_v4 form)."""
-        return {
-            "types": {
-                "EIP712Domain": EIP712_DOMAIN_TYPE,
-                **REVOKE_TYPES,
-            },
-            "primaryType": "Revoke",
-            "domain": {"name": self.domain.name, "version": self.domain.version, "chainId": self.domain.chain_id,
-                       "verifyingContract": to_checksum_address(self.domain.verifying_contract)},
-            "message": {"root": self.root, "credentialDigest": self.digest, "reason": self.reason,
-                        "issuer": to_checksum_address(self.issuer), "nonce": self.nonce, "deadline": self.deadline},
-        }
+        message = {"root": self.root, "credentialDigest": self.digest, "reason": self.reason,
+                   "issuer": to_checksum_address(self.issuer), "nonce": self.nonce, "deadline": self.deadline}
+        return eip712_typed_data(REVOKE_TYPES, "Revoke", message, name=self.domain.name, version=self.domain.version,
+                                 chain_id=self.domain.chain_id, verifying_contract=self.domain.verifying_contract)
 
     def sign(self, private_key: Any) -> bytes:
         """The 65-byte signature r || s || v by `private_key` (a key or a LocalAccount's key)."""
-        return bytes(Account.sign_typed_data(private_key, full_message=self.typed_data()).signature)
+        return sign_typed_data(private_key, self.typed_data())
 
 
 @dataclass(frozen=True)

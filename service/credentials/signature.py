@@ -32,7 +32,6 @@ ANCHOR_TYPES = {
 }
 
 
-
 # The EIP-712 domain type of the hub's contracts (name, version, chainId, verifyingContract).
 EIP712_DOMAIN_TYPE = [
     {"name": "name", "type": "string"},
@@ -40,6 +39,34 @@ EIP712_DOMAIN_TYPE = [
     {"name": "chainId", "type": "uint256"},
     {"name": "verifyingContract", "type": "address"},
 ]
+
+
+def eip712_typed_data(types: dict[str, list[dict[str, str]]], primary_type: str, message: dict[str, Any], *,
+                      name: str, version: str, chain_id: int, verifying_contract: str) -> dict[str, Any]:
+    """The full EIP-712 message (eth_signTypedData_v4 form) of `message`, a `primary_type` of `types`, in the
+    domain {name, version, chainId, verifyingContract} of one of the hub's contracts (the registry's
+    `Anchor` and `Revoke` requests)."""
+    return {
+        "types": {
+            "EIP712Domain": EIP712_DOMAIN_TYPE,
+            **types,
+        },
+        "primaryType": primary_type,
+        "domain": {
+            "name": name,
+            "version": version,
+            "chainId": chain_id,
+            "verifyingContract": to_checksum_address(verifying_contract),
+        },
+        "message": message,
+    }
+
+
+def sign_typed_data(private_key: Any, full_message: dict[str, Any]) -> bytes:
+    """The 65-byte signature r || s || v of the EIP-712 `full_message` by `private_key` (a key or a
+    LocalAccount's key)."""
+    return bytes(Account.sign_message(encode_typed_data(full_message=full_message), private_key).signature)
+
 
 @dataclass(frozen=True)
 class AnchorRequest:
@@ -58,32 +85,20 @@ class AnchorRequest:
 
     def typed_data(self) -> dict[str, Any]:
         """The full EIP-712 message (eth_signTypedData_v4 form)."""
-        return {
-            "types": {
-                "EIP712Domain": EIP712_DOMAIN_TYPE,
-                **ANCHOR_TYPES,
-            },
-            "primaryType": "Anchor",
-            "domain": {
-                "name": self.domain_name,
-                "version": self.domain_version,
-                "chainId": self.chain_id,
-                "verifyingContract": to_checksum_address(self.registry),
-            },
-            "message": {
-                "root": self.root,
-                "count": self.count,
-                "metadataHash": self.metadata_hash,
-                "issuer": to_checksum_address(self.issuer),
-                "nonce": self.nonce,
-                "deadline": self.deadline,
-            },
+        message = {
+            "root": self.root,
+            "count": self.count,
+            "metadataHash": self.metadata_hash,
+            "issuer": to_checksum_address(self.issuer),
+            "nonce": self.nonce,
+            "deadline": self.deadline,
         }
+        return eip712_typed_data(ANCHOR_TYPES, "Anchor", message, name=self.domain_name, version=self.domain_version,
+                                 chain_id=self.chain_id, verifying_contract=self.registry)
 
     def sign(self, private_key: Any) -> bytes:
         """The 65-byte signature r || s || v by `private_key` (a key or a LocalAccount's key)."""
-        signed = Account.sign_message(encode_typed_data(full_message=self.typed_data()), private_key)
-        return bytes(signed.signature)
+        return sign_typed_data(private_key, self.typed_data())
 
     def signer(self, signature: bytes) -> str:
         """The checksum address whose key made `signature`.

@@ -337,7 +337,8 @@ def test_the_rule_is_the_same_on_every_json_body_route_as_on_post_verify(world: 
         problem = assert_problem(response, status, error.slug)
         assert (response.status_code, problem["type"], problem["title"]) == verify_answer, endpoint.name
         if status == 400:
-            assert problem["detail"].startswith(("the body is not valid JSON: ", "the body is empty")), problem["detail"]
+            detail = problem["detail"]
+            assert detail.startswith(("the body is not valid JSON: ", "the body is empty")), detail
             assert "errors" not in problem, problem  # nothing about fields: the body was not read
         assert endpoint.stored(world) == before, f"{endpoint.name} stored something"
 

@@ -28,6 +28,11 @@ OTHER_ISSUER_NAME = "Drenthe College"
 REASON_FRAUD = 1
 REASON_ERROR = 2
 
+# The EIP-712 request types, written here from the contract's type strings rather than imported from
+# service.credentials.signature / service.chain.registry, which hold the same lists: these tests pin the
+# contract's ANCHOR_TYPEHASH and REVOKE_TYPEHASH to the specification independently of the service, so a
+# mistake made alike in the service and the contract still fails here. (The service's own typed data is
+# checked against the contract where it anchors through RegistryClient, tests/credentials/fixtures.py.)
 ANCHOR_TYPES = {
     "Anchor": [
         {"name": "root", "type": "bytes32"},
@@ -153,41 +158,70 @@ def revocation_of(registry: Contract, root: bytes, digest: bytes) -> dict[str, A
     return as_dict(registry, "revocation", registry.functions.revocation(root, digest).call())
 
 
-def domain(registry: Contract, *, chain_id: int | None = None, contract: str | None = None) -> dict[str, Any]:
+def domain(registry: Contract, *, chain_id: int | None = None) -> dict[str, Any]:
     return {
         "name": DOMAIN_NAME,
         "version": DOMAIN_VERSION,
         "chainId": chain_id if chain_id is not None else registry.w3.eth.chain_id,
-        "verifyingContract": contract or registry.address,
+        "verifyingContract": registry.address,
     }
+
+
+def sign_request(registry: Contract, key: LocalAccount, types: dict[str, Any], request: dict[str, Any], *,
+                 issuer: str | None = None, nonce: int | None = None, deadline: int,
+                 chain_id: int | None = None) -> bytes:
+    """`key`'s EIP-712 signature of the `types` request with fields `request` for `issuer` (default: the key's
+    own address), with `nonce` (default: the issuer's next nonce) and `deadline`, in `registry`'s domain (or
+    one naming `chain_id`)."""
+    issuer = issuer or key.address
+    message = {
+        **request, "issuer": issuer,
+        "nonce": registry.functions.nonces(issuer).call() if nonce is None else nonce, "deadline": deadline,
+    }
+    signed = Account.sign_typed_data(key.key, domain_data=domain(registry, chain_id=chain_id),
+                                     message_types=types, message_data=message)
+    return bytes(signed.signature)
 
 
 def sign_anchor(registry: Contract, key: LocalAccount, *, root: bytes, count: int, metadata: bytes = ZERO32,
-                issuer: str | None = None, nonce: int | None = None, deadline: int,
-                chain_id: int | None = None, contract: str | None = None) -> bytes:
-    """`key`'s EIP-712 signature of an Anchor request for `issuer` (default: the key's own address)."""
-    issuer = issuer or key.address
-    message = {
-        "root": root, "count": count, "metadataHash": metadata, "issuer": issuer,
-        "nonce": registry.functions.nonces(issuer).call() if nonce is None else nonce, "deadline": deadline,
-    }
-    signed = Account.sign_typed_data(key.key, domain_data=domain(registry, chain_id=chain_id, contract=contract),
-                                     message_types=ANCHOR_TYPES, message_data=message)
-    return bytes(signed.signature)
+                **signing: Any) -> bytes:
+    """`key`'s EIP-712 signature of an Anchor request (`signing`: issuer, nonce, deadline, chain_id of
+    `sign_request`)."""
+    return sign_request(registry, key, ANCHOR_TYPES, {"root": root, "count": count, "metadataHash": metadata},
+                        **signing)
 
 
 def sign_revoke(registry: Contract, key: LocalAccount, *, root: bytes, digest: bytes, reason: int,
-                issuer: str | None = None, nonce: int | None = None, deadline: int,
-                chain_id: int | None = None, contract: str | None = None) -> bytes:
-    """`key`'s EIP-712 signature of a Revoke request for `issuer` (default: the key's own address)."""
-    issuer = issuer or key.address
-    message = {
-        "root": root, "credentialDigest": digest, "reason": reason, "issuer": issuer,
-        "nonce": registry.functions.nonces(issuer).call() if nonce is None else nonce, "deadline": deadline,
-    }
-    signed = Account.sign_typed_data(key.key, domain_data=domain(registry, chain_id=chain_id, contract=contract),
-                                     message_types=REVOKE_TYPES, message_data=message)
-    return bytes(signed.signature)
+                **signing: Any) -> bytes:
+    """`key`'s EIP-712 signature of a Revoke request (`signing`: as `sign_anchor`)."""
+    return sign_request(registry, key, REVOKE_TYPES, {"root": root, "credentialDigest": digest, "reason": reason},
+                        **signing)
+
+
+def anchor_by_sig(registry: Contract, signer: LocalAccount, cohort: Cohort, *, deadline: int,
+                  issuer: str | None = None, metadata: bytes = ZERO32, **signing: Any) -> Any:
+    """The anchorBySig call of `cohort` for `issuer` (default: the signer's address), as `signer` signed it
+    (`signing`: nonce, chain_id of `sign_request`); for a relayer to send."""
+    issuer = issuer or signer.address
+    signature = sign_anchor(registry, signer, root=cohort.root, count=cohort.count, metadata=metadata,
+                            issuer=issuer, deadline=deadline, **signing)
+    return registry.functions.anchorBySig(cohort.root, cohort.count, metadata, issuer, deadline, signature)
+
+
+def revoke_by_sig(registry: Contract, signer: LocalAccount, cohort: Cohort, digest: bytes, *, deadline: int,
+                  issuer: str | None = None, reason: int = REASON_FRAUD) -> Any:
+    """The revokeBySig call of credential `digest` of `cohort` (with its proof) for `issuer` (default: the
+    signer's address), as `signer` signed it; for a relayer to send."""
+    issuer = issuer or signer.address
+    signature = sign_revoke(registry, signer, root=cohort.root, digest=digest, reason=reason, issuer=issuer,
+                            deadline=deadline)
+    return registry.functions.revokeBySig(cohort.root, digest, cohort.proof(digest), reason, issuer, deadline,
+                                          signature)
+
+
+def revoke(registry: Contract, cohort: Cohort, digest: bytes, reason: int) -> Any:
+    """The revoke call of credential `digest` of `cohort`, with its proof."""
+    return registry.functions.revoke(cohort.root, digest, cohort.proof(digest), reason)
 
 
 # ---------------------------------------------------------------- fixtures
@@ -218,6 +252,14 @@ def newcomer(accounts: list[LocalAccount]) -> LocalAccount:
 def wallet_owner(accounts: list[LocalAccount]) -> LocalAccount:
     """The key behind the ERC-1271 contract wallet."""
     return accounts[12]
+
+
+@pytest.fixture
+def wallet(w3: Web3, registry: Contract, deployer: LocalAccount, wallet_owner: LocalAccount) -> Contract:
+    """An ERC-1271 contract wallet of `wallet_owner`, accredited as an issuer."""
+    wallet = deploy_contract(w3, "ERC1271WalletMock", wallet_owner.address, account=deployer)
+    send(registry.functions.accreditIssuer(wallet.address, "Partner with a multisig"), deployer)
+    return wallet
 
 
 @pytest.fixture
@@ -439,14 +481,11 @@ def test_anchor_by_sig_relayed_records_issuer_and_relayer(
     w3: Web3, registry: Contract, issuer: LocalAccount, relayer: LocalAccount, cohort: Cohort
 ) -> None:
     metadata = keccak(b"metadata")
-    deadline = deadline_from_now(w3)
-    signature = sign_anchor(registry, issuer, root=cohort.root, count=cohort.count, metadata=metadata,
-                            deadline=deadline)
+    call = anchor_by_sig(registry, issuer, cohort, metadata=metadata, deadline=deadline_from_now(w3))
     assert registry.functions.nonces(issuer.address).call() == 0
     relayer_balance = w3.eth.get_balance(relayer.address)
     issuer_balance = w3.eth.get_balance(issuer.address)
-    receipt = send(registry.functions.anchorBySig(cohort.root, cohort.count, metadata, issuer.address, deadline,
-                                                  signature), relayer)
+    receipt = send(call, relayer)
     assert one_event(registry, "BatchAnchored", receipt) == {
         "root": cohort.root, "issuer": issuer.address, "count": 30, "metadataHash": metadata,
         "relayer": relayer.address,
@@ -460,9 +499,7 @@ def test_anchor_by_sig_relayed_records_issuer_and_relayer(
 def test_anchor_by_sig_replayed_signature_reverts(
     w3: Web3, registry: Contract, issuer: LocalAccount, relayer: LocalAccount, cohort: Cohort
 ) -> None:
-    deadline = deadline_from_now(w3)
-    signature = sign_anchor(registry, issuer, root=cohort.root, count=cohort.count, deadline=deadline)
-    call = registry.functions.anchorBySig(cohort.root, cohort.count, ZERO32, issuer.address, deadline, signature)
+    call = anchor_by_sig(registry, issuer, cohort, deadline=deadline_from_now(w3))
     send(call, relayer)
     with reverts(registry, "RegistryInvalidSignature", signer=issuer.address):
         call.transact({"from": relayer.address})
@@ -471,27 +508,19 @@ def test_anchor_by_sig_replayed_signature_reverts(
 def test_anchor_by_sig_with_used_nonce_on_new_root_reverts(
     w3: Web3, registry: Contract, issuer: LocalAccount, relayer: LocalAccount, anchored: Cohort
 ) -> None:
-    first = make_cohort("first", 4)
     deadline = deadline_from_now(w3)
-    send(registry.functions.anchorBySig(
-        first.root, first.count, ZERO32, issuer.address, deadline,
-        sign_anchor(registry, issuer, root=first.root, count=first.count, deadline=deadline)), relayer)
-    second = make_cohort("second", 4)
-    stale = sign_anchor(registry, issuer, root=second.root, count=second.count, nonce=0, deadline=deadline)
+    send(anchor_by_sig(registry, issuer, make_cohort("first", 4), deadline=deadline), relayer)
+    stale = anchor_by_sig(registry, issuer, make_cohort("second", 4), nonce=0, deadline=deadline)
     with reverts(registry, "RegistryInvalidSignature", signer=issuer.address):
-        registry.functions.anchorBySig(second.root, second.count, ZERO32, issuer.address, deadline,
-                                       stale).transact({"from": relayer.address})
+        stale.transact({"from": relayer.address})
 
 
 def test_anchor_by_sig_signed_for_other_chain_id_reverts(
     w3: Web3, registry: Contract, issuer: LocalAccount, relayer: LocalAccount, cohort: Cohort
 ) -> None:
-    deadline = deadline_from_now(w3)
-    signature = sign_anchor(registry, issuer, root=cohort.root, count=cohort.count, deadline=deadline,
-                            chain_id=w3.eth.chain_id + 1)
+    call = anchor_by_sig(registry, issuer, cohort, deadline=deadline_from_now(w3), chain_id=w3.eth.chain_id + 1)
     with reverts(registry, "RegistryInvalidSignature", signer=issuer.address):
-        registry.functions.anchorBySig(cohort.root, cohort.count, ZERO32, issuer.address, deadline,
-                                       signature).transact({"from": relayer.address})
+        call.transact({"from": relayer.address})
 
 
 def test_anchor_by_sig_signed_for_other_registry_reverts(
@@ -516,23 +545,19 @@ def test_anchor_by_sig_after_deadline_reverts(
     w3: Web3, registry: Contract, issuer: LocalAccount, relayer: LocalAccount, cohort: Cohort
 ) -> None:
     deadline = deadline_from_now(w3, 60)
-    signature = sign_anchor(registry, issuer, root=cohort.root, count=cohort.count, deadline=deadline)
+    call = anchor_by_sig(registry, issuer, cohort, deadline=deadline)
     advance_time(w3, 120)
     with reverts(registry, "RegistryExpiredSignature", deadline=deadline):
-        registry.functions.anchorBySig(cohort.root, cohort.count, ZERO32, issuer.address, deadline,
-                                       signature).transact({"from": relayer.address})
+        call.transact({"from": relayer.address})
 
 
 def test_anchor_by_sig_signed_by_wrong_key_reverts(
     w3: Web3, registry: Contract, issuer: LocalAccount, other_issuer: LocalAccount, relayer: LocalAccount,
     cohort: Cohort
 ) -> None:
-    deadline = deadline_from_now(w3)
-    signature = sign_anchor(registry, other_issuer, issuer=issuer.address, root=cohort.root, count=cohort.count,
-                            deadline=deadline)
+    call = anchor_by_sig(registry, other_issuer, cohort, issuer=issuer.address, deadline=deadline_from_now(w3))
     with reverts(registry, "RegistryInvalidSignature", signer=issuer.address):
-        registry.functions.anchorBySig(cohort.root, cohort.count, ZERO32, issuer.address, deadline,
-                                       signature).transact({"from": relayer.address})
+        call.transact({"from": relayer.address})
 
 
 def test_anchor_by_sig_with_altered_count_reverts(
@@ -549,42 +574,29 @@ def test_anchor_by_sig_of_suspended_issuer_reverts(
     w3: Web3, registry: Contract, deployer: LocalAccount, issuer: LocalAccount, relayer: LocalAccount,
     cohort: Cohort
 ) -> None:
-    deadline = deadline_from_now(w3)
-    signature = sign_anchor(registry, issuer, root=cohort.root, count=cohort.count, deadline=deadline)
+    call = anchor_by_sig(registry, issuer, cohort, deadline=deadline_from_now(w3))
     send(registry.functions.suspendIssuer(issuer.address), deployer)
     with reverts(registry, "RegistryIssuerNotAccredited", issuer=issuer.address):
-        registry.functions.anchorBySig(cohort.root, cohort.count, ZERO32, issuer.address, deadline,
-                                       signature).transact({"from": relayer.address})
+        call.transact({"from": relayer.address})
 
 
 def test_anchor_by_sig_of_erc1271_wallet_issuer(
-    w3: Web3, registry: Contract, deployer: LocalAccount, wallet_owner: LocalAccount, relayer: LocalAccount,
+    w3: Web3, registry: Contract, wallet: Contract, wallet_owner: LocalAccount, relayer: LocalAccount,
     cohort: Cohort
 ) -> None:
-    wallet = deploy_contract(w3, "ERC1271WalletMock", wallet_owner.address, account=deployer)
-    send(registry.functions.accreditIssuer(wallet.address, "Partner with a multisig"), deployer)
-    deadline = deadline_from_now(w3)
-    signature = sign_anchor(registry, wallet_owner, issuer=wallet.address, root=cohort.root, count=cohort.count,
-                            deadline=deadline)
-    receipt = send(registry.functions.anchorBySig(cohort.root, cohort.count, ZERO32, wallet.address, deadline,
-                                                  signature), relayer)
+    receipt = send(anchor_by_sig(registry, wallet_owner, cohort, issuer=wallet.address,
+                                 deadline=deadline_from_now(w3)), relayer)
     event = one_event(registry, "BatchAnchored", receipt)
     assert (event["issuer"], event["relayer"]) == (wallet.address, relayer.address)
     assert registry.functions.nonces(wallet.address).call() == 1
 
 
 def test_anchor_by_sig_of_erc1271_wallet_signed_by_other_key_reverts(
-    w3: Web3, registry: Contract, deployer: LocalAccount, wallet_owner: LocalAccount, outsider: LocalAccount,
-    relayer: LocalAccount, cohort: Cohort
+    w3: Web3, registry: Contract, wallet: Contract, outsider: LocalAccount, relayer: LocalAccount, cohort: Cohort
 ) -> None:
-    wallet = deploy_contract(w3, "ERC1271WalletMock", wallet_owner.address, account=deployer)
-    send(registry.functions.accreditIssuer(wallet.address, "Partner with a multisig"), deployer)
-    deadline = deadline_from_now(w3)
-    signature = sign_anchor(registry, outsider, issuer=wallet.address, root=cohort.root, count=cohort.count,
-                            deadline=deadline)
+    call = anchor_by_sig(registry, outsider, cohort, issuer=wallet.address, deadline=deadline_from_now(w3))
     with reverts(registry, "RegistryInvalidSignature", signer=wallet.address):
-        registry.functions.anchorBySig(cohort.root, cohort.count, ZERO32, wallet.address, deadline,
-                                       signature).transact({"from": relayer.address})
+        call.transact({"from": relayer.address})
 
 
 # ---------------------------------------------------------------- revocation
@@ -594,7 +606,7 @@ def test_revoke_by_batch_issuer_records_revocation_and_event(
     w3: Web3, registry: Contract, issuer: LocalAccount, anchored: Cohort
 ) -> None:
     digest = anchored.digests[7]
-    receipt = send(registry.functions.revoke(anchored.root, digest, anchored.proof(digest), REASON_FRAUD), issuer)
+    receipt = send(revoke(registry, anchored, digest, REASON_FRAUD), issuer)
     t = block_time(w3, receipt)
     assert one_event(registry, "CredentialRevoked", receipt) == {
         "root": anchored.root, "credentialDigest": digest, "issuer": issuer.address, "reason": REASON_FRAUD,
@@ -604,22 +616,14 @@ def test_revoke_by_batch_issuer_records_revocation_and_event(
     assert revocation_of(registry, anchored.root, other) == {"revokedAt": 0, "reason": 0}
 
 
-def test_revoke_by_other_issuer_reverts(registry: Contract, issuer: LocalAccount, other_issuer: LocalAccount,
-                                        anchored: Cohort) -> None:
-    digest = anchored.digests[0]
+@pytest.mark.parametrize("revoker", ["other_issuer", "outsider"])
+def test_revoke_by_other_than_batch_issuer_reverts(request: pytest.FixtureRequest, registry: Contract,
+                                                   issuer: LocalAccount, anchored: Cohort, revoker: str) -> None:
+    """Neither another accredited issuer nor an outsider may revoke `issuer`'s credentials."""
+    caller: LocalAccount = request.getfixturevalue(revoker)
     with reverts(registry, "RegistryUnauthorizedRevoker", root=anchored.root, issuer=issuer.address,
-                 caller=other_issuer.address):
-        registry.functions.revoke(anchored.root, digest, anchored.proof(digest), REASON_FRAUD).transact(
-            {"from": other_issuer.address})
-
-
-def test_revoke_by_outsider_reverts(registry: Contract, issuer: LocalAccount, outsider: LocalAccount,
-                                    anchored: Cohort) -> None:
-    digest = anchored.digests[0]
-    with reverts(registry, "RegistryUnauthorizedRevoker", root=anchored.root, issuer=issuer.address,
-                 caller=outsider.address):
-        registry.functions.revoke(anchored.root, digest, anchored.proof(digest), REASON_FRAUD).transact(
-            {"from": outsider.address})
+                 caller=caller.address):
+        revoke(registry, anchored, anchored.digests[0], REASON_FRAUD).transact({"from": caller.address})
 
 
 def test_revoke_digest_of_other_issuers_batch_through_own_batch_leaves_it_unrevoked(
@@ -628,7 +632,7 @@ def test_revoke_digest_of_other_issuers_batch_through_own_batch_leaves_it_unrevo
     victim = anchored.digests[3]
     own = Cohort.of([victim, keccak(b"filler")])  # other_issuer puts the victim's digest into its own batch
     send(registry.functions.anchor(own.root, own.count, ZERO32), other_issuer)
-    send(registry.functions.revoke(own.root, victim, own.proof(victim), REASON_FRAUD), other_issuer)
+    send(revoke(registry, own, victim, REASON_FRAUD), other_issuer)
     status = verify(registry, anchored.root, victim, anchored.proof(victim))
     assert (status["included"], status["issuer"], status["revoked"]) == (True, issuer.address, False)
 
@@ -648,29 +652,24 @@ def test_revoke_digest_not_in_batch_reverts(registry: Contract, issuer: LocalAcc
 
 
 def test_revoke_with_zero_reason_reverts(registry: Contract, issuer: LocalAccount, anchored: Cohort) -> None:
-    digest = anchored.digests[0]
     with reverts(registry, "RegistryInvalidReason"):
-        registry.functions.revoke(anchored.root, digest, anchored.proof(digest), 0).transact(
-            {"from": issuer.address})
+        revoke(registry, anchored, anchored.digests[0], 0).transact({"from": issuer.address})
 
 
 def test_revoke_twice_reverts_with_first_revocation_time(
     w3: Web3, registry: Contract, issuer: LocalAccount, anchored: Cohort
 ) -> None:
     digest = anchored.digests[0]
-    proof = anchored.proof(digest)
-    t = block_time(w3, send(registry.functions.revoke(anchored.root, digest, proof, REASON_FRAUD), issuer))
+    t = block_time(w3, send(revoke(registry, anchored, digest, REASON_FRAUD), issuer))
     advance_time(w3, 60)
     with reverts(registry, "RegistryAlreadyRevoked", root=anchored.root, credentialDigest=digest, revokedAt=t):
-        registry.functions.revoke(anchored.root, digest, proof, REASON_ERROR).transact({"from": issuer.address})
+        revoke(registry, anchored, digest, REASON_ERROR).transact({"from": issuer.address})
     assert revocation_of(registry, anchored.root, digest) == {"revokedAt": t, "reason": REASON_FRAUD}
 
 
 def test_revoke_in_unknown_root_reverts(registry: Contract, issuer: LocalAccount, cohort: Cohort) -> None:
-    digest = cohort.digests[0]
     with reverts(registry, "RegistryBatchNotAnchored", root=cohort.root):
-        registry.functions.revoke(cohort.root, digest, cohort.proof(digest), REASON_FRAUD).transact(
-            {"from": issuer.address})
+        revoke(registry, cohort, cohort.digests[0], REASON_FRAUD).transact({"from": issuer.address})
 
 
 def test_revoke_by_suspended_issuer_succeeds(
@@ -678,7 +677,7 @@ def test_revoke_by_suspended_issuer_succeeds(
 ) -> None:
     send(registry.functions.suspendIssuer(issuer.address), deployer)
     digest = anchored.digests[5]
-    receipt = send(registry.functions.revoke(anchored.root, digest, anchored.proof(digest), REASON_ERROR), issuer)
+    receipt = send(revoke(registry, anchored, digest, REASON_ERROR), issuer)
     assert one_event(registry, "CredentialRevoked", receipt)["issuer"] == issuer.address
     assert revocation_of(registry, anchored.root, digest)["reason"] == REASON_ERROR
 
@@ -690,11 +689,7 @@ def test_revoke_by_sig_relayed_records_revocation(
     w3: Web3, registry: Contract, issuer: LocalAccount, relayer: LocalAccount, anchored: Cohort
 ) -> None:
     digest = anchored.digests[11]
-    deadline = deadline_from_now(w3)
-    signature = sign_revoke(registry, issuer, root=anchored.root, digest=digest, reason=REASON_FRAUD,
-                            deadline=deadline)
-    receipt = send(registry.functions.revokeBySig(anchored.root, digest, anchored.proof(digest), REASON_FRAUD,
-                                                  issuer.address, deadline, signature), relayer)
+    receipt = send(revoke_by_sig(registry, issuer, anchored, digest, deadline=deadline_from_now(w3)), relayer)
     assert one_event(registry, "CredentialRevoked", receipt) == {
         "root": anchored.root, "credentialDigest": digest, "issuer": issuer.address, "reason": REASON_FRAUD,
     }
@@ -706,12 +701,7 @@ def test_revoke_by_sig_relayed_records_revocation(
 def test_revoke_by_sig_replayed_signature_reverts(
     w3: Web3, registry: Contract, issuer: LocalAccount, relayer: LocalAccount, anchored: Cohort
 ) -> None:
-    digest = anchored.digests[11]
-    deadline = deadline_from_now(w3)
-    signature = sign_revoke(registry, issuer, root=anchored.root, digest=digest, reason=REASON_FRAUD,
-                            deadline=deadline)
-    call = registry.functions.revokeBySig(anchored.root, digest, anchored.proof(digest), REASON_FRAUD,
-                                          issuer.address, deadline, signature)
+    call = revoke_by_sig(registry, issuer, anchored, anchored.digests[11], deadline=deadline_from_now(w3))
     send(call, relayer)
     with reverts(registry, "RegistryInvalidSignature", signer=issuer.address):
         call.transact({"from": relayer.address})
@@ -721,40 +711,30 @@ def test_revoke_by_sig_signed_by_other_issuer_reverts(
     w3: Web3, registry: Contract, issuer: LocalAccount, other_issuer: LocalAccount, relayer: LocalAccount,
     anchored: Cohort
 ) -> None:
-    digest = anchored.digests[2]
-    deadline = deadline_from_now(w3)
-    signature = sign_revoke(registry, other_issuer, issuer=issuer.address, root=anchored.root, digest=digest,
-                            reason=REASON_FRAUD, deadline=deadline)
+    call = revoke_by_sig(registry, other_issuer, anchored, anchored.digests[2], issuer=issuer.address,
+                         deadline=deadline_from_now(w3))
     with reverts(registry, "RegistryInvalidSignature", signer=issuer.address):
-        registry.functions.revokeBySig(anchored.root, digest, anchored.proof(digest), REASON_FRAUD,
-                                       issuer.address, deadline, signature).transact({"from": relayer.address})
+        call.transact({"from": relayer.address})
 
 
 def test_revoke_by_sig_of_other_issuer_for_foreign_batch_reverts(
     w3: Web3, registry: Contract, issuer: LocalAccount, other_issuer: LocalAccount, relayer: LocalAccount,
     anchored: Cohort
 ) -> None:
-    digest = anchored.digests[2]
-    deadline = deadline_from_now(w3)
-    signature = sign_revoke(registry, other_issuer, root=anchored.root, digest=digest, reason=REASON_FRAUD,
-                            deadline=deadline)
+    call = revoke_by_sig(registry, other_issuer, anchored, anchored.digests[2], deadline=deadline_from_now(w3))
     with reverts(registry, "RegistryUnauthorizedRevoker", root=anchored.root, issuer=issuer.address,
                  caller=other_issuer.address):
-        registry.functions.revokeBySig(anchored.root, digest, anchored.proof(digest), REASON_FRAUD,
-                                       other_issuer.address, deadline, signature).transact({"from": relayer.address})
+        call.transact({"from": relayer.address})
 
 
 def test_revoke_by_sig_after_deadline_reverts(
     w3: Web3, registry: Contract, issuer: LocalAccount, relayer: LocalAccount, anchored: Cohort
 ) -> None:
-    digest = anchored.digests[2]
     deadline = deadline_from_now(w3, 60)
-    signature = sign_revoke(registry, issuer, root=anchored.root, digest=digest, reason=REASON_FRAUD,
-                            deadline=deadline)
+    call = revoke_by_sig(registry, issuer, anchored, anchored.digests[2], deadline=deadline)
     advance_time(w3, 120)
     with reverts(registry, "RegistryExpiredSignature", deadline=deadline):
-        registry.functions.revokeBySig(anchored.root, digest, anchored.proof(digest), REASON_FRAUD,
-                                       issuer.address, deadline, signature).transact({"from": relayer.address})
+        call.transact({"from": relayer.address})
 
 
 def test_revoke_by_sig_with_altered_reason_reverts(
@@ -803,9 +783,8 @@ def test_verify_revoked_credential_shows_time_and_reason(
     w3: Web3, registry: Contract, issuer: LocalAccount, anchored: Cohort
 ) -> None:
     digest = anchored.digests[4]
-    proof = anchored.proof(digest)
-    t = block_time(w3, send(registry.functions.revoke(anchored.root, digest, proof, REASON_ERROR), issuer))
-    status = verify(registry, anchored.root, digest, proof)
+    t = block_time(w3, send(revoke(registry, anchored, digest, REASON_ERROR), issuer))
+    status = verify(registry, anchored.root, digest, anchored.proof(digest))
     assert (status["included"], status["anchored"], status["issuer"]) == (True, True, issuer.address)
     assert (status["revoked"], status["revokedAt"], status["revocationReason"]) == (True, t, REASON_ERROR)
     sibling = anchored.digests[5]
