@@ -327,16 +327,6 @@ def board(deployed: Board, isolate: None) -> Board:
     return deployed
 
 
-@pytest.fixture(scope="session")
-def newcomer(accounts: list[LocalAccount]) -> LocalAccount:
-    """An organisation that is not on the board (and not an issuer) in the deployed state."""
-    return accounts[11]
-
-
-@pytest.fixture(scope="session")
-def wallet_owner(accounts: list[LocalAccount]) -> LocalAccount:
-    """The key behind an ERC-1271 contract wallet."""
-    return accounts[12]
 
 
 # ---------------------------------------------------------------- deployment

@@ -242,16 +242,6 @@ def registry(deployed: Contract, isolate: None) -> Contract:
     return deployed
 
 
-@pytest.fixture(scope="session")
-def newcomer(accounts: list[LocalAccount]) -> LocalAccount:
-    """A partner never accredited in the deployed state."""
-    return accounts[11]
-
-
-@pytest.fixture(scope="session")
-def wallet_owner(accounts: list[LocalAccount]) -> LocalAccount:
-    """The key behind the ERC-1271 contract wallet."""
-    return accounts[12]
 
 
 @pytest.fixture
