@@ -63,8 +63,7 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Fast
     app.include_router(pages.router)  # HTML pages (GET /verify; POST /verify stays the JSON API)
     app.mount("/static", pages.static_files(), name="static")
     limit = (settings or Settings()).max_body_bytes if hub is None else hub.settings.max_body_bytes
-    # the last added runs first: BodyLimit bounds what NestingLimit holds; POST /verify has its own depth check
-    app.add_middleware(problems.NestingLimit, exempt=("/verify",))
+    # JSON bodies are read by the routes (problems.JsonRoute; POST /verify its own way), within this limit
     app.add_middleware(problems.BodyLimit, limit=limit)
     return app
 

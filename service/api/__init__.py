@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service.api import batches, board, credentials, health, programmes, verify
+from service.api import batches, board, credentials, health, problems, programmes, verify
 
-api_router = APIRouter()
+api_router = APIRouter(route_class=problems.JsonRoute)  # each router below has it too: its routes keep theirs
 api_router.include_router(health.router)
 api_router.include_router(verify.router)  # early: routes are matched in order, and /verify is the busiest
 api_router.include_router(board.router)

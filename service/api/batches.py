@@ -15,7 +15,7 @@ from service.api.deps import DbSession, HubDep, Issuer
 from service.db import models
 from service.errors import Forbidden, NotFound
 
-router = APIRouter(prefix="/batches", tags=["credentials"])
+router = APIRouter(prefix="/batches", tags=["credentials"], route_class=problems.JsonRoute)
 
 
 class BatchCredential(BaseModel):

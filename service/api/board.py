@@ -50,7 +50,7 @@ from service.errors import ChainUnavailable, Conflict, InvalidInput, NotFound, U
 from service.hub import Hub
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix="/board", tags=["board"])
+router = APIRouter(prefix="/board", tags=["board"], route_class=problems.JsonRoute)
 
 SIGNATURE_TTL = 10 * 60  # seconds of chain time a signature made by the service stays valid
 CLIENT_BALLOT_TTL = 60 * 60  # default deadline offered for a ballot signed client-side

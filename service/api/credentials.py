@@ -17,11 +17,10 @@ issuer may not choose for them).
 from __future__ import annotations
 
 import hmac
-import json
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Path, Request, Response, Security
+from fastapi import APIRouter, Depends, Header, Path, Request, Response, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, ConfigDict, Field
@@ -49,13 +48,13 @@ from service.issuing.requests import (
     CohortCreate,
     CredentialCreate,
     Row,
+    cohort_from_json,
     csv_from_multipart,
     parse_cohort_csv,
-    parse_cohort_json,
 )
 from service.issuing.revocation import REASON_CODES, ReasonName
 
-router = APIRouter(prefix="/credentials", tags=["credentials"])
+router = APIRouter(prefix="/credentials", tags=["credentials"], route_class=problems.JsonRoute)
 
 BatchStatus = Literal["pending", "anchored", "failed"]
 EXAMPLE_ID = "3f0c2a6e-8d1b-4c5e-9a7f-2b6d4e8f1a30"
@@ -264,10 +263,28 @@ _COHORT_BODY = {
 }
 
 
+_EMPTY = object()  # a JSON cohort's empty body (null is JSON)
+
+
+def _media(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+async def _read_cohort_json(request: Request) -> Any:
+    """A JSON cohort body, read by the one rule for JSON bodies (problems.read_json: 400 not-json, 422
+    invalid-input) before the key is checked, as FastAPI reads a body model's; _EMPTY when it is empty (the
+    route says so, after the key), None when the body is not application/json (the route reads it)."""
+    if _media(request) != "application/json":
+        return None
+    body = await request.body()
+    return await problems.read_json_body(body) if body else _EMPTY
+
+
 @router.post("/batch", response_model=BatchAccepted, status_code=202, operation_id="issueCohort",
              openapi_extra={"requestBody": _COHORT_BODY},
              responses=problems.responses(401, 403, 413, 415, 422, 503))
-async def issue_cohort(request: Request, hub: HubDep, principal: Issuer, response: Response) -> BatchAccepted:
+async def issue_cohort(request: Request, hub: HubDep, cohort_json: Annotated[Any, Depends(_read_cohort_json)],
+                       principal: Issuer, response: Response) -> BatchAccepted:
     """Issue a whole cohort (issuer key), anchored by one transaction in the background: 202 with the batch id.
 
     Every row is checked first; one bad row refuses the whole cohort (422 naming the row and the reason) and
@@ -275,15 +292,14 @@ async def issue_cohort(request: Request, hub: HubDep, principal: Issuer, respons
     is 413 with the limit. The answer lists each credential's id, share URL and holder token (shown only
     here); GET /batches/{id} tells when the batch is anchored."""
     assert principal.address is not None
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    body = await request.body()
+    media = _media(request)
     limit = hub.settings.max_batch_size
     if media == "application/json":
-        rows = await run_in_threadpool(_cohort_from_json, body, limit)
+        rows = await run_in_threadpool(_cohort_from_json, cohort_json, limit)
     elif media in ("text/csv", "application/csv"):
-        rows = await run_in_threadpool(parse_cohort_csv, body, limit)
+        rows = await run_in_threadpool(parse_cohort_csv, await request.body(), limit)
     elif media == "multipart/form-data":
-        data = csv_from_multipart(body, request.headers["content-type"])
+        data = csv_from_multipart(await request.body(), request.headers["content-type"])
         rows = await run_in_threadpool(parse_cohort_csv, data, limit)
     else:
         raise UnsupportedMediaType(f"{f'the body is {media}' if media else 'the request has no Content-Type'}: send "
@@ -294,26 +310,15 @@ async def issue_cohort(request: Request, hub: HubDep, principal: Issuer, respons
     return accepted
 
 
-def _cohort_from_json(body: bytes, limit: int) -> list[Row]:
-    """parse_cohort_json, with what is wrong with the body as a whole (empty, not UTF-8, not an object) in words."""
-    if not body.strip():
+def _cohort_from_json(value: Any, limit: int) -> list[Row]:
+    """The cohort of a JSON body (as _read_cohort_json read it), with what is wrong with the body as a whole
+    (empty, not an object) in words."""
+    if value is _EMPTY:
         raise NotJson('the body is empty: send the cohort as a JSON object {"credentials": [...]}')
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise NotJson(problems.not_utf8(exc)) from None
-    if not body.lstrip().startswith(b"{"):
-        try:
-            value = json.loads(body)
-        except (ValueError, RecursionError):
-            value = {}  # not JSON: parse_cohort_json says where
-        if not isinstance(value, dict):
-            raise InvalidInput(f'the body must be a JSON object {{"credentials": [...]}}, not '
-                               f"{problems.json_type(value)}")
-    try:
-        return parse_cohort_json(body, limit)
-    except RecursionError:  # NestingLimit refuses such a body before it gets here
-        raise InvalidInput(problems.NESTED_TOO_DEEPLY) from None
+    if not isinstance(value, dict):
+        raise InvalidInput(f'the body must be a JSON object {{"credentials": [...]}}, not '
+                           f"{problems.json_type(value)}")
+    return cohort_from_json(value, limit)
 
 
 def _accept_cohort(hub: Hub, issuer: str, rows: list[Row]) -> BatchAccepted:

@@ -11,10 +11,11 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from service.api import problems
 from service.api.deps import HubDep
 from service.db.session import database_ok
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=problems.JsonRoute)
 
 
 class Health(BaseModel):

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from requests.exceptions import ConnectionError as RequestsConnectionError
 from requests.exceptions import Timeout as RequestsTimeout
@@ -122,12 +124,14 @@ def _document_problems(app: FastAPI) -> None:
 # service can read (not UTF-8, a byte order mark, a syntax error, NaN or Infinity); 422 invalid-input when it
 # is JSON but not what the operation accepts: a field missing, unknown or of the wrong type, a value out of
 # range, or nesting deeper than the service reads (POST /verify: a credential deeper than its format allows).
+# read_json is the rule; every APIRouter of the API has route_class=JsonRoute, so FastAPI reads body models
+# with it, and POST /credentials/batch reads its JSON cohort with it. A route without a body reads none.
 MAX_JSON_DEPTH = 64  # the API's bodies nest 4 levels at most; POST /verify's credentials 32 (its own check)
 NESTED_TOO_DEEPLY = (f"the body is JSON nested deeper than {MAX_JSON_DEPTH} levels, more than the service reads; "
                      "send a JSON object as in the examples at /docs")
 STARTS_WITH_BOM = ("the body is not valid JSON: it starts with a byte order mark (U+FEFF); send UTF-8 JSON "
                    "without one")
-LARGE_BODY = 64 * 1024  # a JSON body this large is checked in a worker thread, not on the event loop
+LARGE_BODY = 64 * 1024  # a JSON body this large is read in a worker thread, not on the event loop
 
 
 def not_utf8(exc: UnicodeDecodeError) -> str:
@@ -161,38 +165,72 @@ def _no_constant(name: str) -> Any:
     raise _Refused(NotJson(f"the body is not valid JSON: {name} is not a JSON number (JSON has no NaN or Infinity)"))
 
 
-def _int_digits(text: str) -> int:
-    """Check an integer's length without converting it: Python refuses to convert one of more than
-    sys.get_int_max_str_digits() digits (ValueError, which FastAPI would answer as a bare 400)."""
+def _integer(text: str) -> int:
+    """An integer of the body, its length checked before it is converted: Python refuses to convert one of
+    more than sys.get_int_max_str_digits() digits (ValueError, which FastAPI would answer as a bare 400)."""
     digits = len(text.lstrip("-"))
     limit = sys.get_int_max_str_digits()
     if limit and digits > limit:
         raise _Refused(InvalidInput(f"the body has an integer of {digits} digits, more than the service reads "
                                     f"({limit})"))
-    return 0
+    return int(text)
 
 
-def unreadable_json(body: bytes, depth: int = MAX_JSON_DEPTH) -> HubError | None:
-    """Why the service will not read the JSON body `body`, as the error to answer (NotJson: 400, or InvalidInput:
-    422 for nesting deeper than `depth` and integers too long to convert); None when it will. An empty body is
-    left to the route (one without a body takes it)."""
-    if not body:
-        return None
+def read_json(body: bytes, depth: int = MAX_JSON_DEPTH) -> Any:
+    """The JSON value of the request body `body`, read by the one rule: the only parse of a JSON request body
+    (JsonRequest.json for the body models, POST /credentials/batch for its cohort; POST /verify has its own).
+
+    :raises NotJson: (400) not UTF-8, a byte order mark, a syntax error (empty included), NaN or Infinity.
+    :raises InvalidInput: (422) nesting deeper than `depth`, an integer too long to convert.
+    """
     try:
         text = body.decode("utf-8")  # not json.detect_encoding: JSON between systems is UTF-8 (RFC 8259)
     except UnicodeDecodeError as exc:
-        return NotJson(not_utf8(exc))
+        raise NotJson(not_utf8(exc)) from None
     if text.startswith("\ufeff"):
-        return NotJson(STARTS_WITH_BOM)
+        raise NotJson(STARTS_WITH_BOM)
+    # before the parser: it recurses once per level, and the recursion limit is 100,000 (see JsonRequest)
     if text.count("[") + text.count("{") > depth and nested_deeper(text, depth):
-        return InvalidInput(NESTED_TOO_DEEPLY)
-    try:  # the values are thrown away: the route parses the body again, knowing it will
-        json.loads(text, parse_constant=_no_constant, parse_int=_int_digits)
+        raise InvalidInput(NESTED_TOO_DEEPLY)
+    try:
+        return json.loads(text, parse_constant=_no_constant, parse_int=_integer)
     except json.JSONDecodeError as exc:
-        return NotJson(not_valid_json(exc.msg, exc.lineno, exc.colno))
+        raise NotJson(not_valid_json(exc.msg, exc.lineno, exc.colno)) from None
     except _Refused as refused:
-        return refused.error
-    return None
+        raise refused.error from None
+
+
+async def read_json_body(body: bytes) -> Any:
+    """read_json, in a worker thread when the body is over LARGE_BODY: not on the event loop."""
+    return await run_in_threadpool(read_json, body) if len(body) > LARGE_BODY else read_json(body)
+
+
+class JsonRequest(Request):
+    """A request whose JSON body is read by read_json: the one rule (400 not-json, 422 invalid-input), and
+    the value FastAPI validates the body model against, parsed once.
+
+    The depth check comes before the parser: CPython's json module recurses once per level, and py_ecc
+    (imported by eth-account) raises the recursion limit to 100,000 when imported: a few hundred KB of '['
+    would overflow the C stack and end the process (FastAPI parses a JSON body before any key is checked).
+    A body over LARGE_BODY is read in a worker thread, not on the event loop (BodyLimit bounds it)."""
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            self._json = await read_json_body(await self.body())
+        return self._json
+
+
+class JsonRoute(APIRoute):
+    """The route class of every APIRouter of the API: its requests are JsonRequests. A refusal raised while
+    FastAPI reads the body reaches the HubError handler through _unreadable_body."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def strict_json_handler(request: Request) -> Response:
+            return await handler(JsonRequest(request.scope, request.receive))
+
+        return strict_json_handler
 
 
 def _body_error(error: Any, body: Any) -> HubError | None:
@@ -217,11 +255,14 @@ def _body_error(error: Any, body: Any) -> HubError | None:
 
 
 def _unreadable_body(exc: StarletteHTTPException) -> HubError | None:
-    """Why FastAPI could not read a JSON body (it answers a bare 400 'There was an error parsing the body').
-    NestingLimit refuses such bodies first; this answers alike if one gets past it."""
+    """Why FastAPI could not read a JSON body: it answers whatever reading the body raised as a bare 400 'There
+    was an error parsing the body', from the error. JsonRequest.json's refusal (read_json: NotJson or
+    InvalidInput) is that error; a route without JsonRoute (a plain Request.json) is answered alike."""
     if exc.status_code != 400:
         return None
     cause = exc.__cause__
+    if isinstance(cause, HubError):
+        return cause
     if isinstance(cause, UnicodeDecodeError):
         return NotJson(not_utf8(cause))
     if isinstance(cause, RecursionError):
@@ -330,65 +371,6 @@ class BodyLimit:
         response = problem_response(None, 413, "payload-too-large", "The request body is too large",
                                     f"the body exceeds {self.limit} bytes", instance=scope.get("path"))
         await response(scope, _noop_receive, send)
-
-
-class NestingLimit:
-    """Refuse JSON bodies the service does not read, before a parser sees them: a body that is not JSON (not
-    UTF-8, a byte order mark, a syntax error, NaN or Infinity) with 400 not-json, one nested deeper than
-    MAX_JSON_DEPTH with 422 invalid-input (unreadable_json). So every route with a JSON body answers the same
-    rule, whichever way it reads its body (a body model, or its own parsing as POST /credentials/batch).
-
-    The depth check first: CPython's json module recurses once per level, and py_ecc (imported by
-    eth-account) raises the recursion limit to 100,000 when imported: a few hundred KB of '[' would overflow
-    the C stack and end the process (FastAPI parses a JSON body before any key is checked). Only JSON bodies
-    are held and read here (BodyLimit, outside this, bounds them); `exempt` paths parse with their own guard
-    (POST /verify, under the same rule).
-    """
-
-    def __init__(self, app: ASGIApp, depth: int = MAX_JSON_DEPTH, exempt: tuple[str, ...] = ()) -> None:
-        self.app = app
-        self.depth = depth
-        self.exempt = exempt
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("path") in self.exempt or not _json_media(scope):
-            await self.app(scope, receive, send)
-            return
-        chunks = []
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":  # the client left: nothing to answer
-                return
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
-        if len(body) > LARGE_BODY:
-            error = await run_in_threadpool(unreadable_json, body, self.depth)
-        else:
-            error = unreadable_json(body, self.depth)
-        if error is not None:
-            response = problem_response(None, error.status, error.slug, error.title, error.detail,
-                                        instance=scope.get("path"))
-            await response(scope, _noop_receive, send)
-            return
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        await self.app(scope, replay, send)
-
-
-def _json_media(scope: Scope) -> bool:
-    """The request says its body is JSON (application/json or application/...+json): FastAPI will parse it."""
-    content_type = dict(scope.get("headers", [])).get(b"content-type", b"")
-    media = content_type.split(b";")[0].strip().lower()
-    return media == b"application/json" or (media.startswith(b"application/") and media.endswith(b"+json"))
 
 
 class _TooLarge(StarletteHTTPException):

@@ -23,7 +23,7 @@ from service.db.models import Programme as ProgrammeRow
 from service.errors import Conflict, NotFound
 from service.issuing.requests import PROGRAMME_ID
 
-router = APIRouter(prefix="/programmes", tags=["programmes"])
+router = APIRouter(prefix="/programmes", tags=["programmes"], route_class=problems.JsonRoute)
 
 Theme = Literal["Data analytics", "Artificial intelligence", "Robotics", "Internet of Things", "Blockchain",
                 "Cybersecurity"]

@@ -40,7 +40,7 @@ from service.errors import ChainUnavailable, HubError, InvalidInput, NotJson, Pa
 from service.verification import VerificationCache
 
 log = logging.getLogger(__name__)
-router = APIRouter(tags=["verify"])
+router = APIRouter(tags=["verify"], route_class=problems.JsonRoute)
 
 RETRY_AFTER_SECONDS = 2
 # JSON media types a credential may come as: JSON, JSON-LD, the VC 2.0 media types, any +json type.

@@ -225,18 +225,12 @@ def cohort_rows(cohort: CohortCreate) -> list[Row]:
     return [Row(index + 1, None, request) for index, request in enumerate(cohort.credentials)]
 
 
-def parse_cohort_json(data: bytes, max_rows: int) -> list[Row]:
-    """A JSON cohort body ({"credentials": [...]}) as rows.
+def cohort_from_json(raw: Any, max_rows: int) -> list[Row]:
+    """A JSON cohort ({"credentials": [...]}), as parsed from the body (service.api.problems.read_json), as rows.
 
-    :raises InvalidInput: not JSON, or a credential that is not valid (its row is its place in the list).
+    :raises InvalidInput: a credential that is not valid (its row is its place in the list).
     :raises PayloadTooLarge: more than `max_rows` credentials.
     """
-    import json
-
-    try:
-        raw = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"the body is not valid JSON: {exc}") from None
     items = raw.get("credentials") if isinstance(raw, dict) else None
     if isinstance(items, list):
         check_size(len(items), max_rows)

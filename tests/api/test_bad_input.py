@@ -410,10 +410,63 @@ def test_bad_cohort_as_csv_or_upload(world: World, content: Callable[[World], An
     assert COHORT.stored(world) == before
 
 
+@pytest.mark.parametrize(("endpoint", "body"), [
+    (ENDPOINTS[5], {**RESOLUTION, "colour": "blue"}),  # createProposal: a body model, read by FastAPI
+    (COHORT, {"credentials": [{**GRADUATE, "colour": "blue"}]}),  # issueCohort: read by the route itself
+], ids=["body-model", "cohort"])
+def test_a_json_body_is_parsed_once(world: World, monkeypatch: pytest.MonkeyPatch, endpoint: Endpoint,
+                                    body: dict[str, Any]) -> None:
+    """The one rule's parse (problems.read_json) is the only one: no check that parses and throws the value
+    away before the route parses it again. Every json.loads of the body is counted, whoever calls it."""
+    assert endpoint.name in ("createProposal", "issueCohort")
+    content = _json(body)
+    loads = json.loads
+    parses: list[str] = []
+
+    def counting(text: Any, *args: Any, **kwargs: Any) -> Any:
+        if (text.encode() if isinstance(text, str) else bytes(text)) == content:
+            parses.append(endpoint.name)
+        return loads(text, *args, **kwargs)
+
+    monkeypatch.setattr(json, "loads", counting)
+    before = endpoint.stored(world)
+    response = send(world, endpoint, content, "application/json")
+    assert_problem(response, 422, "invalid-input", "colour")  # read, and refused for the unknown field
+    assert parses == [endpoint.name]
+    assert endpoint.stored(world) == before
+
+
+def test_every_api_route_reads_json_by_the_one_rule() -> None:
+    """Every route of the API's routers is a JsonRoute, also once included in the app, so a JSON body is read
+    by problems.read_json (the depth checked before the parser); so is every route of the app with a body. A
+    plain APIRoute would parse a body with json.loads, unguarded."""
+    from fastapi.routing import APIRoute
+
+    from service.api import api_router, problems
+
+    def api_routes(routes: list[Any]) -> Iterator[APIRoute]:
+        for route in routes:
+            included = getattr(route, "original_router", None)  # FastAPI keeps an included router's own routes
+            if included is not None:
+                yield from api_routes(included.routes)
+            elif isinstance(route, APIRoute):
+                yield route
+
+    ours = list(api_routes(api_router.routes))
+    assert {"issueCredential", "issueCohort", "createProposal", "verifyCredential", "health"} <= {
+        route.operation_id for route in ours}
+    assert all(isinstance(route, problems.JsonRoute) for route in ours), [
+        route.path for route in ours if not isinstance(route, problems.JsonRoute)]
+    app_routes = list(api_routes(create_app(Settings(_env_file=None)).routes))
+    assert {route.operation_id for route in ours} <= {route.operation_id for route in app_routes}
+    with_body = [route for route in app_routes if route.body_field is not None]
+    assert len(with_body) >= 7 and all(isinstance(route, problems.JsonRoute) for route in with_body)
+
+
 def test_json_nested_200000_deep_is_refused_and_the_service_lives_on(world: World) -> None:
     """200 KB of '[', under every body limit: parsed as it is, it overflows the C stack (py_ecc raises the
-    recursion limit to 100,000) and ends the process, before any key is checked. NestingLimit refuses it
-    (POST /verify refuses it with its own check)."""
+    recursion limit to 100,000) and ends the process, before any key is checked. problems.read_json refuses it
+    before the parser (POST /verify refuses it with its own check)."""
     deep = b"[" * 200_000
     for endpoint in ENDPOINTS:
         # no key: FastAPI parses the body before it checks the key
