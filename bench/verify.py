@@ -513,7 +513,8 @@ class Results:
             lines += [
                 "",
                 f"From {small.leaves:,} to {large.leaves:,} leaves ({large.leaves // small.leaves}x): the path grows "
-                f"from {small.path} to {large.path} hashes (ceil(log2 n)), the view's gas by "
+                f"from {small.path} to {large.path} hashes (log2 n rounded down or up, by the leaf's place in the "
+                f"tree), the view's gas by "
                 f"{large.gas - small.gas:,} ({(large.gas / small.gas - 1) * 100:.1f}%, about {per_level:,.0f} gas "
                 f"per level), the verifier's time by {(large.python_us / small.python_us - 1) * 100:.0f}%. "
                 "Linear growth would be 100x. Times are medians of repeated runs; the last column is sequential "
