@@ -610,18 +610,6 @@ class VerificationCache:
                     self.stats.misses += 1
         return key, head, generation, found
 
-    def peek(self, root: bytes, digest: bytes, path: Sequence[bytes]) -> ChainSnapshot | None:
-        """The cached answer when the head is fresh, else None; never asks the node."""
-        key = (bytes(root), bytes(digest), tuple(bytes(node) for node in path))
-        with self._lock:
-            head = self.head.fresh(since=self._cleared_at)
-            if head is None or head.hash != self._block_hash:
-                return None
-            found = self._entries.get(key)
-            if found is not None:
-                self.stats.hits += 1
-            return found
-
     # ---------------------------------------------------------------- plumbing
 
     def _head_changed(self, head: Head) -> None:
