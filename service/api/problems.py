@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -176,6 +177,14 @@ def _integer(text: str) -> int:
     return int(text)
 
 
+def _number(text: str) -> float:
+    """A number with a fraction or exponent; one beyond a double's range (1e999) would read as infinity."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise _Refused(InvalidInput(f"the body has the number {text[:20]}, beyond the range of a double"))
+    return value
+
+
 def read_json(body: bytes, depth: int = MAX_JSON_DEPTH) -> Any:
     """The JSON value of the request body `body`, read by the one rule: the only parse of a JSON request body
     (JsonRequest.json for the body models, POST /credentials/batch for its cohort; POST /verify has its own).
@@ -193,7 +202,7 @@ def read_json(body: bytes, depth: int = MAX_JSON_DEPTH) -> Any:
     if text.count("[") + text.count("{") > depth and nested_deeper(text, depth):
         raise InvalidInput(NESTED_TOO_DEEPLY)
     try:
-        return json.loads(text, parse_constant=_no_constant, parse_int=_integer)
+        return json.loads(text, parse_constant=_no_constant, parse_int=_integer, parse_float=_number)
     except json.JSONDecodeError as exc:
         raise NotJson(not_valid_json(exc.msg, exc.lineno, exc.colno)) from None
     except _Refused as refused:

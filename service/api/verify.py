@@ -14,7 +14,8 @@ The chain facts come from the hub's VerificationCache (service.verification), on
 credential per block. The route verifies in two steps on the event loop (service.credentials.verify.
 Verification): the offline checks, which say what the registry is to be asked; then that answer, from
 the cache or with one asyncio eth_call (concurrent requests for the same answer share it); then the
-chain checks. Nothing blocks the loop: verification itself is pure computation.
+chain checks. The node is never waited for on the loop; verification itself is pure computation (a
+few hundred microseconds for a shared credential).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from pydantic import BaseModel, Field
 
 from service.api import problems
 from service.api.deps import get_hub
-from service.credentials.canonical import MAX_CREDENTIAL_BYTES, InputError, parse_json
+from service.credentials.canonical import MAX_CREDENTIAL_BYTES, InputError, credential_digest, parse_json
 from service.credentials.document import FormatError, validate_credential
 from service.credentials.facts import ChainSnapshot
 from service.credentials.verify import CHECK_ORDER, Verification, VerificationReport
@@ -253,8 +254,11 @@ def _not_a_credential(raw: bytes) -> HubError:
         return InvalidInput(f"not a credential of this format: {message}")  # depth, duplicates, integer range
     try:
         validate_credential(document)
+        credential_digest(document)
     except FormatError as exc:
         return InvalidInput(f"not a credential of this format: {exc}", errors=exc.problems)
+    except InputError as exc:  # JSON the canonical form cannot write (a lone surrogate)
+        return InvalidInput(f"not a credential of this format: {exc}")
     return InvalidInput("not a credential of this format")  # the verifier refused it: should not happen
 
 

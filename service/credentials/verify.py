@@ -281,13 +281,13 @@ class Verification:
         try:
             document = _load(source, max_bytes)
             model = validate_credential(document)
+            digest = credential_digest(document)  # InputError for what JCS cannot write (a lone surrogate)
         except (InputError, FormatError) as exc:
             report.failed("format", str(exc))
             return
         report.passed("format", "an OpenBadgeCredential with a MerkleAnchor2026 proof")
         self._document, self._model = document, model
         proof = model.proof
-        digest = credential_digest(document)
         root = _bytes32(proof.merkleRoot)
         path = tuple(_bytes32(node) for node in proof.merklePath)
 

@@ -255,6 +255,14 @@ def test_an_integer_too_long_to_convert_is_422_not_a_crash(client: TestClient) -
     assert "(5000 digits) is outside the I-JSON range" in body["detail"]
 
 
+def test_json_the_canonical_form_cannot_write_is_422_not_a_crash(client: TestClient, cohort: ChainIssued) -> None:
+    shared = json.dumps(cohort.credentials[0])[:-1]
+    infinite = assert_problem(post(client, shared + ', "extra": 1e999}'), 422, "invalid-input")
+    assert "number 1e999 is outside the range of a double" in infinite["detail"]
+    surrogate = assert_problem(post(client, shared + ', "extra": "\\ud800"}'), 422, "invalid-input")
+    assert "cannot canonicalise" in surrogate["detail"]
+
+
 def test_deeply_nested_json_is_422(client: TestClient) -> None:
     body = assert_problem(post(client, "[" * 10_000 + "]" * 10_000), 422, "invalid-input")
     assert "nested deeper than 32 levels" in body["detail"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 
 import pytest
 from eth_utils import keccak
@@ -17,6 +18,7 @@ from service.credentials.canonical import (
     canonical_json,
     credential_digest,
     from_hex32,
+    nested_deeper,
     parse_json,
     to_hex32,
 )
@@ -87,6 +89,25 @@ def test_unsafe_integers_are_refused_when_parsed(number: str) -> None:
     with pytest.raises(InputError, match="outside the I-JSON range"):
         parse_json(f'{{"n": {number}}}')
     assert parse_json('{"n": [9007199254740991, -9007199254740991]}') == {"n": [2**53 - 1, -(2**53 - 1)]}
+
+
+def test_numbers_beyond_a_double_are_refused_when_parsed() -> None:
+    for number in ("1e999", "-1e400", "1.7976931348623159e308"):
+        with pytest.raises(InputError, match="outside the range of a double"):
+            parse_json(f'{{"n": {number}}}')
+    assert parse_json('{"n": 1.7976931348623157e308}') == {"n": 1.7976931348623157e308}
+
+
+def test_the_nesting_scan_is_linear_on_unclosed_strings_of_escaped_quotes() -> None:
+    """Its string pattern failed on an unclosed string and was tried again from every later quote (quadratic:
+    40,000 escaped quotes took 30 s). Now an unclosed string runs to the end, as the parser reads it."""
+    text = "[" * 40 + '"' + '\\"' * 40_000
+    started = time.monotonic()
+    assert nested_deeper(text, 32) is True  # the 40 brackets before the string still count
+    assert time.monotonic() - started < 1  # a guard against the quadratic case (~0.005 s now)
+    assert nested_deeper("[" * 10 + '"' + '\\"' * 1000 + "[" * 40, 32) is False  # inside the string
+    assert nested_deeper('["a\\\\"' + "[" * 40, 32) is True  # an escaped backslash ends before the quote
+    assert nested_deeper('["\\', 32) is False  # a lone backslash at the end
 
 
 def test_unsafe_integers_cannot_be_canonicalised() -> None:

@@ -634,6 +634,16 @@ def test_wrong_types_and_values_fail_format(cohort: Issued, chain: FakeChain, pa
     assert chain.calls == 0
 
 
+@pytest.mark.parametrize(("extra", "words"), [("1e999", "outside the range of a double"),
+                                              ('"\\ud800"', "cannot canonicalise")])
+def test_json_the_canonical_form_cannot_write_fails_format_not_raises(cohort: Issued, extra: str,
+                                                                     words: str) -> None:
+    text = json.dumps(credential(cohort))[:-1] + f', "extra": {extra}}}'
+    report = verify_credential(text)
+    assert report.first_failure == "format" and words in report.check("format").reason
+    assert not report.usable
+
+
 def test_a_credential_without_proof_is_not_one(cohort: Issued) -> None:
     document = credential(cohort)
     del document["proof"]
