@@ -65,12 +65,13 @@ class Batch(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     issuer_address: Mapped[str] = mapped_column(String(42), index=True)
-    status: Mapped[str] = mapped_column(String(16), index=True)  # pending | anchored | failed
+    status: Mapped[str] = mapped_column(String(16), index=True)  # service.issuing.states.BatchStatus
     count: Mapped[int]
     root: Mapped[str] = mapped_column(String(66), unique=True)
     metadata_hash: Mapped[str | None] = mapped_column(String(66))
     tx_hash: Mapped[str | None] = mapped_column(String(66))
     block_number: Mapped[int | None] = mapped_column(BigInteger)
+    block_hash: Mapped[str | None] = mapped_column(String(66))
     anchored_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(default=0)  # anchoring transactions sent for it so far
@@ -113,6 +114,62 @@ class ProposalDocument(Base):
     document_hash: Mapped[str] = mapped_column(String(66), primary_key=True)
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# ------------------------------------------------------------------ the relayer's transactions
+
+
+class RelayerTransaction(Base):
+    """One transaction of the relayer at one nonce, and its life (service.chain.relayer.TxState).
+
+    A transaction keeps its nonce for good: a replacement (higher fees, same nonce, same call) is another
+    attempt of the same row, so at most one of them is ever mined.
+    """
+
+    __tablename__ = "relayer_transactions"
+    __table_args__ = (UniqueConstraint("sender", "nonce"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sender: Mapped[str] = mapped_column(String(42))
+    nonce: Mapped[int] = mapped_column(BigInteger)
+    purpose: Mapped[str] = mapped_column(String(16))  # anchor | revoke | board
+    batch_id: Mapped[str | None] = mapped_column(ForeignKey("batches.id"), index=True)
+    # the account whose EIP-712 request (with its own nonce) the call carries: a partner or a member
+    signer: Mapped[str | None] = mapped_column(String(42), index=True)
+    signer_nonce: Mapped[int | None] = mapped_column(BigInteger)
+    to: Mapped[str] = mapped_column(String(42))
+    data: Mapped[str] = mapped_column(Text)  # 0x-hex calldata
+    gas: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    tx_hash: Mapped[str | None] = mapped_column(String(66))  # the attempt that was mined
+    block_number: Mapped[int | None] = mapped_column(BigInteger)
+    block_hash: Mapped[str | None] = mapped_column(String(66))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    attempts: Mapped[list[RelayerAttempt]] = relationship(back_populates="transaction",
+                                                          order_by="RelayerAttempt.attempt")
+
+
+class RelayerAttempt(Base):
+    """One signed version of a relayer transaction: the first, or a replacement with bumped fees."""
+
+    __tablename__ = "relayer_attempts"
+    __table_args__ = (UniqueConstraint("transaction_id", "attempt"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("relayer_transactions.id"), index=True)
+    attempt: Mapped[int]  # 0 the first, 1.. replacements
+    tx_hash: Mapped[str] = mapped_column(String(66), unique=True)
+    raw: Mapped[str] = mapped_column(Text)  # the signed bytes, 0x-hex: re-broadcast as they are
+    # EIP-1559 fees in wei per gas (a legacy transaction has max_fee = its gas price, priority None)
+    max_fee: Mapped[int] = mapped_column(BigInteger)
+    priority_fee: Mapped[int | None] = mapped_column(BigInteger)
+    sent_at: Mapped[datetime | None]  # the last broadcast
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    transaction: Mapped[RelayerTransaction] = relationship(back_populates="attempts")
 
 
 # ------------------------------------------------------------------ indexed from the chain
