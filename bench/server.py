@@ -36,6 +36,22 @@ class Server:
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(10)
 
+    def wait_ready(self, ready: str = "/health/live", timeout: float = 60) -> None:
+        """Return once GET `ready` answers 200; if the process exits first, or does not answer within `timeout`
+        seconds (then it is stopped), raise with the tail of its log."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"uvicorn exited ({self.process.returncode}): {self.log.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(self.url + ready, timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except OSError:  # not listening yet, or an error status (urllib's HTTPError)
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"uvicorn did not answer GET {ready} within {timeout:g} s: {self.log.read_text()[-2000:]}")
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
@@ -52,6 +68,15 @@ def start_server(rpc_url: str, chain_id: int, deployments: Path, work: Path, *, 
     """`uvicorn service.main:app --workers 1` on a free loopback port, configured by HUB_* variables (a
     SQLite file in `work` unless `database` is given; `env` added last, so it may override them); its output
     appended to `log` (default `work`/uvicorn-<port>.log); returns once GET `ready` answers 200."""
+    server = launch_server(rpc_url, chain_id, deployments, work, database=database, env=env, log=log)
+    server.wait_ready(ready, timeout)
+    return server
+
+
+def launch_server(rpc_url: str, chain_id: int, deployments: Path, work: Path, *, database: Path | None = None,
+                  env: Mapping[str, str] | None = None, log: Path | None = None) -> Server:
+    """`start_server` without the wait: returns as soon as the process is started (to start several at
+    once, then `wait_ready` each)."""
     port = free_port()
     environment = {**os.environ, "HUB_RPC_URL": rpc_url, "HUB_CHAIN_ID": str(chain_id),
                    "HUB_DEPLOYMENTS_DIR": str(deployments),
@@ -65,19 +90,7 @@ def start_server(rpc_url: str, chain_id: int, deployments: Path, work: Path, *, 
         [sys.executable, "-m", "uvicorn", "service.main:app", "--host", "127.0.0.1", "--port", str(port),
          "--workers", "1", "--no-access-log", "--log-level", "warning"],
         cwd=work, env=environment, stdin=subprocess.DEVNULL, stdout=log.open("ab"), stderr=subprocess.STDOUT)
-    server = Server(process, port, log)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"uvicorn exited ({process.returncode}): {log.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(server.url + ready, timeout=1) as response:
-                if response.status == 200:
-                    return server
-        except OSError:  # not listening yet, or an error status (urllib's HTTPError)
-            time.sleep(0.2)
-    server.stop()
-    raise RuntimeError(f"uvicorn did not answer GET {ready} within {timeout:g} s: {log.read_text()[-2000:]}")
+    return Server(process, port, log)
 
 
 def process_cpu_seconds(pid: int) -> float | None:

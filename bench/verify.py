@@ -69,7 +69,7 @@ from service.chain.board import Action, BoardClient, VoteType, document_hash  # 
 from service.chain.deployment import ensure_deployed  # noqa: E402
 from service.chain.devchain import dev_accounts, start_chain  # noqa: E402
 from service.chain.registry import RegistryClient  # noqa: E402
-from service.chain.sender import TransactionSender  # noqa: E402
+from service.chain.transactions import send  # noqa: E402
 from service.credentials import (  # noqa: E402
     Anchoring,
     Graduate,
@@ -106,12 +106,21 @@ SHARED = ("name", "result")  # what the graduate discloses to the employer
 # ---------------------------------------------------------------- the chain: deploy, accredit, issue
 
 
+class _Member:
+    """A board member that sends its own transactions (development accounts)."""
+
+    def __init__(self, w3: Web3, account: Any) -> None:
+        self.w3, self.account = w3, account
+
+    def send(self, tx: dict[str, Any]) -> Any:
+        return send(self.w3, tx, self.account)
+
+
 def accredit_by_board(w3: Web3, board_address: str, issuer: str, name: str) -> None:
     """The board accredits `issuer`: the first member proposes, four of six vote for, the proposer executes."""
     accounts = dev_accounts()
     board = BoardClient(w3, board_address)
-    members = [TransactionSender(w3, accounts[org.board_account]) for org in ORGANISATIONS
-               if org.board_account is not None]
+    members = [_Member(w3, accounts[org.board_account]) for org in ORGANISATIONS if org.board_account is not None]
     text = f"Het bestuur accrediteert {name} als uitgever van microcredentials van de IT Hub Hoogeveen."
     action = Action.accredit_issuer(issuer, name)
     proposal_id = board.created_proposal_id(members[0].send(board.propose(action, f"Accreditatie {name}",

@@ -53,6 +53,7 @@ from service.credentials.facts import ChainFacts, ChainUnavailable, RegistryTrus
 from service.credentials.verify import Status, VerificationReport, verify_credential
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
     from sqlalchemy.orm import Session
 
 EXIT_VALID = 0
@@ -510,8 +511,9 @@ def cohort_import(
     timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds to wait for the anchoring.")] = 120,
 ) -> None:
     """Issue a cohort from CSV: one batch, anchored on chain in one transaction. A bad row refuses the whole
-    import (nothing is issued) and is named with its line. Exit 0 anchored, 1 refused or not anchored,
-    2 unusable input."""
+    import (nothing is issued) and is named with its line. Importing the same file again with the same key
+    issues nothing: it says which batch it was imported as, and writes the links file again. Exit 0 anchored,
+    1 refused or not anchored, 2 unusable input."""
     import csv
     import io
     import time
@@ -533,8 +535,9 @@ def cohort_import(
     with client, _progress(errors) as progress:
         try:
             upload = progress.add_task(f"Checking and storing {rows} rows", total=rows or 1)
-            accepted = _api_call(client, "POST", "/credentials/batch", content=data,
-                                 headers={"Content-Type": "text/csv"}).json()
+            answer = _api_call(client, "POST", "/credentials/batch", content=data,
+                               headers={"Content-Type": "text/csv", "Idempotency-Key": _import_key(key, data)})
+            accepted = answer.json()
             progress.update(upload, completed=rows or 1)
         except ApiRefused as exc:
             progress.stop()
@@ -543,6 +546,7 @@ def cohort_import(
             progress.stop()
             _usage_problem(str(exc), False)
         batch_id = accepted["id"]
+        replayed = answer.headers.get("Idempotent-Replayed") == "true"  # the service's answer to the first import
         path = links or Path(f"{file.stem}-issued-{batch_id[:8]}.csv")
         table = io.StringIO()
         writer = csv.writer(table, lineterminator="\n")
@@ -551,7 +555,8 @@ def cohort_import(
             writer.writerow([item["row"], item["row"] + 1, item["email"], item["id"], item["share_url"],
                              item["holder_token"]])
         try:
-            _write_private(path, table.getvalue())
+            if not (replayed and path.exists() and path.read_text(encoding="utf-8") == table.getvalue()):
+                _write_private(path, table.getvalue())
         except OSError as exc:
             progress.stop()
             errors.print(Text(f"error: cannot write {path}: {exc.strerror or exc}; the batch {batch_id} was "
@@ -573,6 +578,9 @@ def cohort_import(
                           f"{batch['count']} credentials are stored; share URLs and holder tokens are in {path}. "
                           f"Follow it with GET /batches/{batch_id}.", style="red"))
         raise typer.Exit(EXIT_INVALID)
+    if replayed:
+        console.print(f"{file} was already imported as batch {batch_id}: nothing was issued again; its share links "
+                      f"are written again", style="yellow")
     _summary(console, [
         ("Issued", f"{batch['count']} credentials, anchored in one transaction"),
         ("Batch", batch_id),
@@ -582,6 +590,15 @@ def cohort_import(
                         "each graduate theirs)"),
     ])
     console.print(f"Export the credentials with: hub cohort export {batch_id} --out DIR", style="dim")
+
+
+def _import_key(api_key: str, data: bytes) -> str:
+    """The Idempotency-Key of an import: from the partner's API key and the file, so that importing the same file
+    again issues nothing (the service replays its first answer) and two partners importing one file do not
+    meet. A quoted string, as the header's draft has it."""
+    import hashlib
+
+    return '"' + hashlib.sha256(b"hub cohort import\0" + api_key.strip().encode() + b"\0" + data).hexdigest() + '"'
 
 
 def _summary(console: Console, rows: list[tuple[str, str]]) -> None:
@@ -672,6 +689,100 @@ def cohort_export(
         ("Anchored", f"root {batch['root']}, transaction {batch['transaction_hash']}"),
     ])
     console.print(f"Check one with: hub verify {out}/<id>.json --rpc <node> --registry <address>", style="dim")
+
+
+
+# ---------------------------------------------------------------- hub db (the schema of HUB_DATABASE_URL)
+
+
+db_app = typer.Typer(
+    name="db",
+    help="The schema of the hub service's database (HUB_DATABASE_URL): upgrade it, show its revision.",
+    no_args_is_help=True,
+)
+app.add_typer(db_app)
+
+
+@contextmanager
+def _database() -> Iterator[Engine]:
+    """An engine on the hub's database (Settings().database_url), disposed at the end; an unusable setting is a
+    UsageProblem."""
+    from pydantic import ValidationError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from service.db.session import make_engine
+    from service.settings import Settings
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        raise UsageProblem(f"the HUB_* settings are not valid: {exc.errors()[0]['msg']}") from exc
+    try:
+        engine = make_engine(settings.database_url)
+    except (SQLAlchemyError, ValueError, OSError) as exc:
+        raise UsageProblem(f"cannot open the database {settings.database_url}: {exc}") from exc
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def _revision_text(revision: str | None, head: str) -> str:
+    if revision is None:
+        return "none (an empty database)"
+    return f"{revision} (head)" if revision == head else revision
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database to the newest schema (creates it when empty) and print its revision before and
+    after; at the newest already, nothing is done. Safe while services start or run on the same database (one
+    migrates at a time). A service started with HUB_MIGRATE_AT_START=false needs this step first."""
+    from alembic.util import CommandError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from service.db.migrate import current_revision, head_revision, migrate
+
+    try:
+        with _database() as engine:
+            where = engine.url.render_as_string(hide_password=True)
+            head = head_revision()
+            try:
+                before = current_revision(engine)
+                migrate(engine)
+                after = current_revision(engine)
+            except (SQLAlchemyError, CommandError, OSError) as exc:
+                raise UsageProblem(f"cannot upgrade the database {where}: {exc}") from exc
+    except UsageProblem as exc:
+        _usage_problem(str(exc), False)
+    console = Console(highlight=False, soft_wrap=True)
+    _summary(console, [("Database", where), ("Before", _revision_text(before, head)),
+                       ("After", _revision_text(after, head) + (": nothing to do" if before == after else ""))])
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the database's schema revision and the one this version of the service needs. Exit 0 when it is
+    the newest, 1 when not (run 'hub db upgrade'), 2 when the database cannot be read."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from service.db.migrate import current_revision, head_revision
+
+    try:
+        with _database() as engine:
+            where = engine.url.render_as_string(hide_password=True)
+            try:
+                current = current_revision(engine)
+            except SQLAlchemyError as exc:
+                raise UsageProblem(f"cannot read the database {where}: {exc}") from exc
+    except UsageProblem as exc:
+        _usage_problem(str(exc), False)
+    head = head_revision()
+    console = Console(highlight=False, soft_wrap=True)
+    _summary(console, [("Database", where), ("Revision", _revision_text(current, head)), ("Needed", head)])
+    if current != head:
+        console.print("Not the newest schema: run 'hub db upgrade'.", style="yellow")
+        raise typer.Exit(EXIT_INVALID)
 
 
 if __name__ == "__main__":

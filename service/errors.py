@@ -65,6 +65,18 @@ class Conflict(HubError):
     status, slug, title = 409, "conflict", "The request conflicts with the current state"
 
 
+class IdempotencyKeyInUse(Conflict):
+    """A request with the same Idempotency-Key is still being processed (service.api.idempotency)."""
+
+    slug, title = "idempotency-key-in-use", "A request with this Idempotency-Key is still being processed"
+
+
+class IdempotencyKeyReused(InvalidInput):
+    """The Idempotency-Key was used before for another request: another body, method or path."""
+
+    slug, title = "idempotency-key-reused", "This Idempotency-Key was used for another request"
+
+
 class ChainUnavailable(HubError):
     status, slug, title = 503, "chain-unavailable", "The chain is not reachable"
 

@@ -7,23 +7,28 @@ deployment or a development key on a real chain stop the service with a message 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from eth_typing import ChecksumAddress
+from requests.exceptions import ConnectionError, HTTPError, Timeout  # noqa: A004 - requests' own
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
+from web3.providers.rpc.utils import ExceptionRetryConfiguration
 from web3.types import RPCEndpoint
 
 from service.chain.artifacts import load_artifact
 from service.chain.deployment import Deployment, deployment_path
+from service.chain.fees import GWEI, FeeCap, FeeOracle
 from service.chain.indexer import Indexer
 from service.chain.keys import Signers, relayer_account
-from service.chain.sender import TransactionSender
-from service.db.migrate import migrate
+from service.chain.registry import RegistryClient
+from service.chain.relayer import Relayer
+from service.db.migrate import SchemaNotAtHead, check_at_head, migrate
 from service.db.session import make_engine, make_sessionmaker
-from service.issuing.anchoring import Anchorer
+from service.issuing.anchoring import AnchoringWorker
+from service.leader import LeaderWorker, leadership_for
 from service.settings import Settings
 from service.verification import VerificationCache
 
@@ -43,52 +48,94 @@ class Hub:
     chain_id: int
     registry_address: str
     board_address: str
-    relayer: TransactionSender
+    registry: RegistryClient
+    relayer: Relayer  # sends and follows the hub's transactions (nonces from the chain and the database)
     signers: Signers
-    indexer: Indexer  # follows both contracts into the database; started in the app's lifespan
-    anchorer: Anchorer = field(init=False, repr=False)  # anchors stored batches; its worker runs in the lifespan
+    indexer: Indexer  # follows both contracts into the database; run by the leader
+    anchoring: AnchoringWorker  # sends stored batches and follows them; run by the leader
+    leader: LeaderWorker  # takes the lead across processes and runs the indexer and the anchoring worker
     # POST /verify's chain facts, cached per block; call verification_cache.clear() after a revocation
-    verification_cache: VerificationCache = field(init=False, repr=False)
+    verification_cache: VerificationCache
 
     @classmethod
     def start(cls, settings: Settings) -> Hub:
-        # eth_chainId is cached: web3 asks it before every call and transaction, and a node's chain never changes
+        # eth_chainId is cached: web3 asks it before every call and transaction, and a node's chain never changes.
+        # Connection errors, timeouts and HTTP 429/5xx are retried with exponential backoff.
+        retry = ExceptionRetryConfiguration(errors=(ConnectionError, HTTPError, Timeout), retries=settings.rpc_retries,
+                                             backoff_factor=settings.rpc_backoff)
         w3 = Web3(Web3.HTTPProvider(settings.rpc_url, request_kwargs={"timeout": 30}, cache_allowed_requests=True,
-                                    cacheable_requests={RPCEndpoint("eth_chainId")}))
+                                    cacheable_requests={RPCEndpoint("eth_chainId")},
+                                    exception_retry_configuration=retry))
         try:
             chain_id = int(w3.eth.chain_id)
         except Exception as exc:  # noqa: BLE001 - any failure means the node is not there
             raise StartupError(f"no JSON-RPC node answers at {settings.rpc_url}: {exc}") from exc
         if settings.chain_id is not None and chain_id != settings.chain_id:
             raise StartupError(f"the node at {settings.rpc_url} is chain {chain_id}, expected {settings.chain_id}")
-        registry, board, deployed_at = _addresses(settings, chain_id)
-        for name, address in (("CredentialRegistry", registry), ("HubBoard", board)):
+        registry_address, board, deployed_at = _addresses(settings, chain_id)
+        for name, address in (("CredentialRegistry", registry_address), ("HubBoard", board)):
             if not w3.eth.get_code(address):
                 raise StartupError(f"no {name} contract at {address} on chain {chain_id}: run scripts/deploy.py")
-        relayer = relayer_account(
+        account = relayer_account(
             settings.relayer_private_key.get_secret_value() if settings.relayer_private_key else None, chain_id)
         error_abis = load_artifact("CredentialRegistry").error_abis() + load_artifact("HubBoard").error_abis()
-        sender = TransactionSender(w3, relayer, error_abis=error_abis, confirmations=settings.confirmations)
         signers = Signers(chain_id, settings.keystore_dir,
                           settings.keystore_password.get_secret_value() if settings.keystore_password else None)
         engine = make_engine(settings.database_url)
-        migrate(engine)
+        if settings.migrate_at_start:
+            migrate(engine)
+        else:
+            try:
+                check_at_head(engine)
+            except SchemaNotAtHead as exc:
+                engine.dispose()
+                raise StartupError(str(exc)) from exc
         sessions = make_sessionmaker(engine)
-        indexer = Indexer(w3, sessions, registry=registry, board=board, start_block=deployed_at,
+        fees = FeeOracle(w3, FeeCap(max_fee=int(settings.max_fee_gwei * GWEI),
+                                    priority_fee=int(settings.max_priority_fee_gwei * GWEI)))
+        relayer = Relayer(w3, account, sessions, fees, error_abis=error_abis, confirmations=settings.confirmations,
+                          replace_after=settings.replace_after, poll_interval=min(settings.worker_interval, 0.5))
+        registry = RegistryClient(w3, registry_address)
+        indexer = Indexer(w3, sessions, registry=registry_address, board=board, start_block=deployed_at,
                           page_blocks=settings.index_page_blocks, interval=settings.index_interval,
                           confirmations=settings.confirmations)
-        hub = cls(settings=settings, engine=engine, sessions=sessions, w3=w3, chain_id=chain_id,
-                  registry_address=registry, board_address=board, relayer=sender, signers=signers, indexer=indexer)
-        hub.anchorer = Anchorer(hub)
-        hub.verification_cache = VerificationCache.for_hub(settings.rpc_url, registry, chain_id,
-                                                           interval=settings.head_interval,
-                                                           max_age=settings.head_max_age)
-        return hub
+        anchoring = AnchoringWorker(sessions, registry, relayer, signers, start_block=deployed_at,
+                                    page_blocks=settings.index_page_blocks, interval=settings.worker_interval,
+                                    signature_ttl=settings.signature_ttl, retry_interval=settings.retry_interval,
+                                    max_backoff=settings.max_backoff)
+        if hasattr(indexer, 'add_reorg_listener'):  # TEMP-CHECK
+            indexer.add_reorg_listener(anchoring.reorged)
 
-    def close(self) -> None:
+        def lead() -> None:
+            indexer.start()
+            anchoring.start()
+
+        def follow() -> None:
+            anchoring.stop()
+            indexer.stop()
+
+        leader = LeaderWorker(leadership_for(engine), on_gain=lead, on_loss=follow,
+                              interval=settings.leader_interval)
+        cache = VerificationCache.for_hub(settings.rpc_url, registry_address, chain_id,
+                                          interval=settings.head_interval, max_age=settings.head_max_age)
+        return cls(settings=settings, engine=engine, sessions=sessions, w3=w3, chain_id=chain_id,
+                   registry_address=registry_address, board_address=board, registry=registry, relayer=relayer,
+                   signers=signers, indexer=indexer, anchoring=anchoring, leader=leader, verification_cache=cache)
+
+    def start_background(self) -> None:
+        """Start this process's background work: the head watcher, and (when it may) the bid for the lead."""
+        self.verification_cache.start()
+        if self.settings.run_worker:
+            self.leader.start()
+
+    def stop_background(self) -> None:
+        self.leader.stop()
+        self.anchoring.stop()
         self.indexer.stop()
         self.verification_cache.stop()
-        self.anchorer.stop()
+
+    def close(self) -> None:
+        self.stop_background()
         self.engine.dispose()
 
 

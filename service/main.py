@@ -10,7 +10,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 
 from service import pages
-from service.api import api_router, problems
+from service.api import api_router, idempotency, problems
 from service.hub import Hub
 from service.settings import Settings
 
@@ -34,15 +34,12 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Fast
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         started = hub or Hub.start(settings or Settings())
         app.state.hub = started
-        started.indexer.start()
-        started.verification_cache.start()  # watches the head: POST /verify's cache is per block
-        started.anchorer.start()  # reconciles pending batches with the chain, then anchors queued ones
+        # the head watcher (POST /verify's cache is per block), and the bid to lead the background work
+        started.start_background()
         try:
             yield
         finally:
-            started.anchorer.stop()
-            started.indexer.stop()
-            started.verification_cache.stop()
+            started.stop_background()
             await started.verification_cache.aclose()
             if hub is None:
                 started.close()
@@ -59,6 +56,7 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Fast
                                    swagger_favicon_url=f"{SWAGGER}/favicon-32x32.png")
 
     problems.install(app)
+    idempotency.install(app)  # the Idempotency-Key parameter the write routes refer to
     app.include_router(api_router)
     app.include_router(pages.router)  # HTML pages (GET /verify; POST /verify stays the JSON API)
     app.mount("/static", pages.static_files(), name="static")

@@ -16,6 +16,7 @@ from web3 import Web3
 
 from service.chain.devchain import DevChain, dev_accounts, start_chain
 from tests.chain import revert_to, snapshot
+from tests.postgres import postgres  # noqa: F401 - the shared PostgreSQL cluster fixture (tests/postgres.py)
 
 CHAIN_KINDS = [kind.strip() for kind in os.environ.get("CHAINS", "anvil,ganache").split(",") if kind.strip()]
 

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
+from service.chain.sender import TransactionSender
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
@@ -26,7 +27,6 @@ from service.chain.board import Action, BoardClient, VoteType, document_hash
 from service.chain.deployment import Deployment, deploy_hub
 from service.chain.devchain import DevChain
 from service.chain.indexer import Indexer
-from service.chain.sender import TransactionSender
 from service.db.migrate import migrate
 from service.db.models import BoardBallot, BoardMember, BoardProposal, ChainEvent, IndexCursor
 from service.db.session import make_engine, make_sessionmaker, transaction

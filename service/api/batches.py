@@ -12,6 +12,7 @@ from sqlalchemy import select
 from service.api import problems
 from service.api.credentials import EXAMPLE_ROOT, EXAMPLE_TX, BatchStatus, share_url, utc
 from service.api.deps import DbSession, HubDep, Issuer
+from service.chain.fees import GWEI
 from service.db import models
 from service.errors import Forbidden, NotFound
 
@@ -24,15 +25,32 @@ class BatchCredential(BaseModel):
     revoked: bool
 
 
+class BatchTransaction(BaseModel):
+    """The relayer's newest transaction for the batch (service.chain.relayer.TxState)."""
+
+    hash: str = Field(examples=[EXAMPLE_TX])
+    state: str = Field(examples=["submitted"], description="signed, submitted, included, confirmed, reverted or "
+                                                           "failed")
+    nonce: int = Field(description="the relayer's nonce: a replacement keeps it")
+    attempts: int = Field(description="1, or more when it was replaced with higher fees")
+    max_fee_gwei: float = Field(description="what it offers per gas at most (EIP-1559 max fee, or the gas price)")
+    priority_fee_gwei: float | None = Field(None, description="its tip per gas (EIP-1559)")
+
+
 class BatchPublic(BaseModel):
     id: str
-    status: BatchStatus = Field(description="pending (stored, being anchored), anchored, or failed (see error)")
+    status: BatchStatus = Field(description="pending (stored, not sent yet), submitted (its transaction is sent: "
+                                            "see transaction), included (mined: see confirmations), anchored (final, "
+                                            "every credential has its proof), or failed (see error)")
     count: int
     root: str = Field(examples=[EXAMPLE_ROOT], description="the Merkle root anchored for the cohort")
     issuer_address: str
     transaction_hash: str | None = Field(None, examples=[EXAMPLE_TX], description="the anchoring transaction")
     block_number: int | None = None
     anchored_at: datetime | None = None
+    confirmations: int | None = Field(None, description="blocks on top of its block (0: in the latest block), as "
+                                                        "the service last saw the head; final at the hub's setting")
+    transaction: BatchTransaction | None = Field(None, description="the relayer's transaction for it, once sent")
     error: str | None = Field(None, description="why it failed, or what delays it while pending")
     created_at: datetime
     credentials: list[BatchCredential] = Field(description="in the order they were given (CSV rows, JSON list); "
@@ -61,9 +79,21 @@ def get_batch(batch_id: Annotated[str, Path(max_length=36)], hub: HubDep, db: Db
                           .where(models.Credential.batch_id == batch.id).order_by(models.Credential.position))
         listed = [BatchCredential(id=row.id, share_url=share_url(hub, row.share_token),
                                   revoked=row.revoked_at is not None) for row in rows]
+    sent = db.scalars(select(models.RelayerTransaction).where(models.RelayerTransaction.batch_id == batch.id)
+                      .order_by(models.RelayerTransaction.id.desc()).limit(1)).first()
+    transaction = None
+    if sent is not None and sent.attempts:
+        newest = sent.attempts[-1]
+        transaction = BatchTransaction(
+            hash=sent.tx_hash or newest.tx_hash, state=sent.state, nonce=sent.nonce, attempts=len(sent.attempts),
+            max_fee_gwei=int(newest.max_fee) / GWEI,
+            priority_fee_gwei=None if newest.priority_fee is None else int(newest.priority_fee) / GWEI)
+    head = hub.verification_cache.head.head
+    confirmations = (max(0, head.number - batch.block_number)
+                     if head is not None and batch.block_number is not None else None)
     return BatchPublic(
         id=batch.id, status=cast(BatchStatus, batch.status), count=batch.count, root=batch.root,
         issuer_address=batch.issuer_address,
         transaction_hash=batch.tx_hash, block_number=batch.block_number, anchored_at=utc(batch.anchored_at),
-        error=batch.error, created_at=cast(datetime, utc(batch.created_at)),
-        credentials=listed)
+        confirmations=confirmations, transaction=transaction, error=batch.error,
+        created_at=cast(datetime, utc(batch.created_at)), credentials=listed)

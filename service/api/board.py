@@ -31,6 +31,7 @@ from web3.types import TxReceipt
 
 from service.api import problems
 from service.api.deps import DbSession, HubDep, MaybePrincipal, Member
+from service.api.idempotency import IdempotentRoute, idempotent
 from service.auth import Principal, Role, require_role
 from service.chain.board import (
     ZERO_ADDRESS,
@@ -44,13 +45,13 @@ from service.chain.board import (
     document_hash,
     typed_data_digest,
 )
-from service.chain.sender import SendFailed
+from service.chain.relayer import Call, TransactionFailed, TransactionPending, TransactionReverted
 from service.db.models import BoardBallot, BoardMember, BoardProposal, ChainEvent, ProposalDocument
 from service.errors import ChainUnavailable, Conflict, InvalidInput, NotFound, Unauthenticated
 from service.hub import Hub
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix="/board", tags=["board"], route_class=problems.JsonRoute)
+router = APIRouter(prefix="/board", tags=["board"], route_class=IdempotentRoute)
 
 SIGNATURE_TTL = 10 * 60  # seconds of chain time a signature made by the service stays valid
 CLIENT_BALLOT_TTL = 60 * 60  # default deadline offered for a ballot signed client-side
@@ -358,12 +359,15 @@ def _member_address(principal: Principal) -> str:
 
 
 def _relay(hub: Hub, tx: dict[str, Any]) -> TxReceipt:
-    """Send `tx` from the relayer; a transaction that reverts once mined (a race) becomes 409."""
+    """Send `tx` from the relayer and wait until it is final; a transaction that reverts once mined (a race)
+    becomes 409, one not final within the wait 503 (it goes on)."""
     try:
-        return hub.relayer.send(tx)
-    except SendFailed as exc:
+        return hub.relayer.send(Call("board", lambda _nonce: tx), timeout=hub.settings.request_wait)
+    except (TransactionReverted, TransactionFailed) as exc:
         raise Conflict(f"{exc}: the board's state changed while it was sent; look again and retry",
-                       tx_hash=exc.tx_hash) from exc
+                       tx_hash=exc.sent.tx_hash) from exc
+    except TransactionPending as exc:
+        raise ChainUnavailable(f"{exc}; GET /board/proposals shows it once mined", tx_hash=exc.sent.tx_hash) from exc
 
 
 def _catch_up_index(hub: Hub, db: Session) -> None:
@@ -567,6 +571,7 @@ def list_members(hub: HubDep, db: DbSession, board: Board,
 
 @router.post("/proposals", response_model=ProposalPublic, status_code=201, operation_id="createProposal",
              responses=problems.responses(401, 403, 409, 413, 415, 422, 503))
+@idempotent
 def create_proposal(hub: HubDep, db: DbSession, board: Board, principal: Member, response: Response,
                     body: Annotated[ProposalCreate, Body(openapi_examples=PROPOSAL_EXAMPLES)]) -> ProposalPublic:
     """Propose a decision as the calling member: the service signs the proposal with the member's key and
@@ -636,6 +641,7 @@ def ballot_typed_data(hub: HubDep, db: DbSession, board: Board, proposal_id: Pro
 
 @router.post("/proposals/{proposal_id}/votes", response_model=VoteResult, status_code=201, operation_id="castVote",
              responses=problems.responses(401, 403, 404, 409, 413, 415, 422, 503))
+@idempotent
 def cast_vote(hub: HubDep, db: DbSession, board: Board, principal: MaybePrincipal, proposal_id: ProposalId,
               body: Annotated[VoteCreate, Body(openapi_examples=VOTE_EXAMPLES)]) -> VoteResult:
     """Vote for, against or abstain. With a member key the service signs the member's ballot; a ballot
@@ -673,6 +679,7 @@ def cast_vote(hub: HubDep, db: DbSession, board: Board, principal: MaybePrincipa
 
 @router.post("/proposals/{proposal_id}/recusals", response_model=RecusalResult, status_code=201,
              operation_id="recuse", responses=problems.responses(401, 403, 404, 409, 413, 415, 422, 503))
+@idempotent
 def recuse(hub: HubDep, db: DbSession, board: Board, principal: Member, proposal_id: ProposalId,
            body: RecusalCreate) -> RecusalResult:
     """Declare a conflict of interest as the calling member: it does not vote and leaves the quorum base.
@@ -692,6 +699,7 @@ def recuse(hub: HubDep, db: DbSession, board: Board, principal: Member, proposal
 
 @router.post("/proposals/{proposal_id}/execute", response_model=DecisionPublic, operation_id="executeProposal",
              responses=problems.responses(401, 403, 404, 409, 422, 503))
+@idempotent
 def execute(hub: HubDep, db: DbSession, board: Board, principal: Member, proposal_id: ProposalId) -> DecisionPublic:
     """Apply a succeeded decision (any member may ask; the relayer submits it). The service supplies the
     action and document hash as proposed (from the indexed ProposalCreated event)."""

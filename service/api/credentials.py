@@ -17,6 +17,7 @@ issuer may not choose for them).
 from __future__ import annotations
 
 import hmac
+import time
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -24,15 +25,16 @@ from fastapi import APIRouter, Depends, Header, Path, Request, Response, Securit
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.api import problems
 from service.api.deps import DbSession, HubDep, Issuer, _bearer
+from service.api.idempotency import IdempotentRoute, idempotent
 from service.auth import Principal, Role, authenticate, require_role
 from service.credentials.facts import revocation_reason
 from service.db import models
 from service.errors import (
-    ChainUnavailable,
     Conflict,
     Forbidden,
     InvalidInput,
@@ -53,10 +55,11 @@ from service.issuing.requests import (
     parse_cohort_csv,
 )
 from service.issuing.revocation import REASON_CODES, ReasonName
+from service.issuing.states import BatchStatus as BatchState
 
-router = APIRouter(prefix="/credentials", tags=["credentials"], route_class=problems.JsonRoute)
+router = APIRouter(prefix="/credentials", tags=["credentials"], route_class=IdempotentRoute)
 
-BatchStatus = Literal["pending", "anchored", "failed"]
+BatchStatus = Literal["pending", "submitted", "included", "anchored", "failed"]
 EXAMPLE_ID = "3f0c2a6e-8d1b-4c5e-9a7f-2b6d4e8f1a30"
 EXAMPLE_ROOT = "0x84b6e8c05be78eb800b4ec7445f9602f5a9f0dbe151c1ce5040c3e0466e18593"
 EXAMPLE_TX = "0x8c1d7b4a2f3e5d6c7b8a9f0e1d2c3b4a5f6e7d8c9b0a1f2e3d4c5b6a7f8e9d0c"
@@ -71,7 +74,8 @@ class CredentialPublic(BaseModel):
     once anchored; null while its batch is pending or when anchoring failed."""
 
     id: str = Field(examples=[EXAMPLE_ID], description="also the document's id, urn:uuid:<id>")
-    status: BatchStatus = Field(description="its batch's anchoring: pending, anchored or failed")
+    status: BatchStatus = Field(description="its batch's anchoring: pending (stored), submitted (its transaction "
+                                            "sent), included (mined, not yet final), anchored, or failed")
     batch_id: str
     programme_id: str = Field(examples=["miw-data-analytics"])
     issuer_address: str
@@ -163,7 +167,7 @@ def share_url(hub: Hub, share_token: str) -> str:
 
 
 def credential_public(hub: Hub, row: models.Credential, batch: models.Batch) -> dict[str, Any]:
-    anchored = batch.status == "anchored"
+    anchored = batch.status == BatchState.ANCHORED
     return dict(
         id=row.id, status=batch.status, batch_id=batch.id, programme_id=row.programme_id,
         issuer_address=row.issuer_address, digest=row.digest, share_url=share_url(hub, row.share_token),
@@ -211,35 +215,50 @@ CredentialId = Annotated[str, Path(max_length=36, description="the credential's 
 
 
 @router.post("", response_model=CredentialIssued, status_code=201, operation_id="issueCredential",
-             responses=problems.responses(401, 403, 409, 413, 415, 422, 503))
+             responses={202: {"model": CredentialIssued, "description": "Stored and on its way to the chain, not "
+                              "anchored yet: keep the holder token; GET /credentials/{id} gives the credential "
+                              "once anchored"}, **problems.responses(401, 403, 409, 413, 415, 422, 503)})
+@idempotent
 def issue_credential(body: CredentialCreate, hub: HubDep, db: DbSession, principal: Issuer,
                      response: Response) -> CredentialIssued:
-    """Issue one credential to one graduate (issuer key): answered once it is anchored on chain.
+    """Issue one credential to one graduate (issuer key): 201 once it is anchored on chain, or 202 when its
+    transaction is not final within the service's wait (HUB_REQUEST_WAIT).
 
-    The answer holds the full credential, its share URL and the holder token (shown only here)."""
+    Both answers hold the credential's id, its share URL and the holder token (shown only here: keep it). A 202
+    is stored and on its way: GET /credentials/{id} (Location) gives the full credential once anchored."""
     assert principal.address is not None
-    cohort = pipeline.prepare(db, hub.anchorer.registry, hub.signers, principal.address, [Row(1, None, body)],
-                              single=True)
+    cohort = pipeline.prepare(db, hub.registry, hub.signers, principal.address, [Row(1, None, body)], single=True)
     db.rollback()  # end the read; the pipeline writes in its own transactions
     batch_id = pipeline.persist(hub.sessions, cohort)
+    hub.anchoring.remember(batch_id, cohort)
+    hub.anchoring.wake()
     issued = cohort.credentials[0]
-    try:
-        status = hub.anchorer.anchor(batch_id, cohort=cohort)
-    except ChainUnavailable as exc:
-        hub.anchorer.submit(batch_id)
-        exc.detail += (f"; the credential {issued.id} is stored and will be anchored when the chain answers "
-                       f"(GET /batches/{batch_id})")
-        exc.extra.update(credential_id=issued.id, batch_id=batch_id)
-        raise
-    if status != "anchored":
-        hub.anchorer.submit(batch_id)
-        raise ChainUnavailable(f"the credential {issued.id} is stored, its batch is {status}: follow "
-                               f"GET /batches/{batch_id}", credential_id=issued.id, batch_id=batch_id)
+    status = wait_for_batch(hub, batch_id, hub.settings.request_wait)
     with hub.sessions() as session:
         row, batch = _load(session, issued.id)
+        if status == BatchState.FAILED:
+            raise Conflict(f"the credential {issued.id} could not be anchored: {batch.error}",
+                           credential_id=issued.id, batch_id=batch_id)
         result = CredentialIssued(**credential_public(hub, row, batch), holder_token=issued.holder_token)
     response.headers["Location"] = f"/credentials/{issued.id}"
+    if status != BatchState.ANCHORED:
+        response.status_code = 202
+        response.headers["Retry-After"] = "5"
     return result
+
+
+def wait_for_batch(hub: Hub, batch_id: str, timeout: float) -> BatchState:
+    """The batch's status once anchored or failed, or when `timeout` seconds have passed (the leader's worker
+    anchors it; this only reads the store)."""
+    deadline = time.monotonic() + timeout
+    delay = 0.02
+    while True:
+        with hub.sessions() as session:
+            status = BatchState(session.scalars(select(models.Batch.status).where(models.Batch.id == batch_id)).one())
+        if status in (BatchState.ANCHORED, BatchState.FAILED) or time.monotonic() >= deadline:
+            return status
+        time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+        delay = min(delay * 1.5, 0.5)
 
 
 _CSV_EXAMPLE = ("programme_id,email,name,grade,valid_from,valid_until\n"
@@ -282,7 +301,8 @@ async def _read_cohort_json(request: Request) -> Any:
 
 @router.post("/batch", response_model=BatchAccepted, status_code=202, operation_id="issueCohort",
              openapi_extra={"requestBody": _COHORT_BODY},
-             responses=problems.responses(401, 403, 413, 415, 422, 503))
+             responses=problems.responses(401, 403, 409, 413, 415, 422, 503))
+@idempotent
 async def issue_cohort(request: Request, hub: HubDep, cohort_json: Annotated[Any, Depends(_read_cohort_json)],
                        principal: Issuer, response: Response) -> BatchAccepted:
     """Issue a whole cohort (issuer key), anchored by one transaction in the background: 202 with the batch id.
@@ -323,9 +343,10 @@ def _cohort_from_json(value: Any, limit: int) -> list[Row]:
 
 def _accept_cohort(hub: Hub, issuer: str, rows: list[Row]) -> BatchAccepted:
     with hub.sessions() as db:
-        cohort = pipeline.prepare(db, hub.anchorer.registry, hub.signers, issuer, rows)
+        cohort = pipeline.prepare(db, hub.registry, hub.signers, issuer, rows)
     batch_id = pipeline.persist(hub.sessions, cohort)
-    hub.anchorer.submit(batch_id, cohort)
+    hub.anchoring.remember(batch_id, cohort)
+    hub.anchoring.wake()
     return BatchAccepted(
         id=batch_id, status="pending", count=cohort.batch.count, root="0x" + cohort.root.hex(), issuer_address=issuer,
         credentials=[CohortCredential(row=item.row.number, email=item.row.request.email, id=item.id,
@@ -401,6 +422,7 @@ def set_sharing(credential_id: CredentialId, body: SharingUpdate, hub: HubDep, d
 
 @router.post("/{credential_id}/revoke", response_model=RevocationPublic, operation_id="revokeCredential",
              responses=problems.responses(401, 403, 404, 409, 413, 415, 422, 503))
+@idempotent
 def revoke_credential(credential_id: CredentialId, body: RevocationCreate, hub: HubDep, db: DbSession,
                       principal: Issuer) -> RevocationPublic:
     """Revoke a credential (the issuing partner's key), with a reason: recorded on chain with revokeBySig,
@@ -415,7 +437,7 @@ def revoke_credential(credential_id: CredentialId, body: RevocationCreate, hub: 
                        batch_id=batch.id)
     db.rollback()
     code = REASON_CODES[body.reason]
-    done = revocation.revoke(hub, hub.anchorer, credential_id, code)
+    done = revocation.revoke(hub, credential_id, code)
     return RevocationPublic(credential_id=credential_id, reason=body.reason, reason_code=code,
                             reason_text=revocation_reason(code), revoked_at=done.revoked_at,
                             transaction_hash=done.tx_hash)

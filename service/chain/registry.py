@@ -138,6 +138,7 @@ class RegistryClient:
     def __init__(self, w3: Web3, address: str):
         self.w3 = w3
         self.address = to_checksum_address(address)
+        self._domain: Eip712Domain | None = None
         self._artifact = load_artifact("CredentialRegistry")
         self.contract: Contract = w3.eth.contract(address=self.address, abi=self._artifact.abi)
 
@@ -219,19 +220,25 @@ class RegistryClient:
         return int(self._view("nonces", to_checksum_address(account), block=block))
 
     def eip712_domain(self) -> Eip712Domain:
-        """The registry's EIP-712 domain (ERC-5267 `eip712Domain()`)."""
+        """The registry's EIP-712 domain (ERC-5267 `eip712Domain()`), read once: it never changes."""
+        if self._domain is None:
+            self._domain = self._read_domain()
+        return self._domain
+
+    def _read_domain(self) -> Eip712Domain:
         _fields, name, version, chain_id, verifying_contract, _salt, _extensions = self._view("eip712Domain")
         return Eip712Domain(name=str(name), version=str(version), chain_id=int(chain_id),
                             verifying_contract=to_checksum_address(verifying_contract))
 
     def anchor_request(self, root: bytes, count: int, issuer: str, deadline: int,
-                       metadata_hash: bytes = ZERO32) -> AnchorRequest:
-        """The request `issuer` signs so a relayer can anchor `root` for it (with its current nonce)."""
+                       metadata_hash: bytes = ZERO32, *, nonce: int | None = None) -> AnchorRequest:
+        """The request `issuer` signs so a relayer can anchor `root` for it (with `nonce`, by default its current
+        one)."""
         domain = self.eip712_domain()
         return AnchorRequest(domain_name=domain.name, domain_version=domain.version, chain_id=domain.chain_id,
                              registry=domain.verifying_contract, root=bytes(root), count=count,
                              metadata_hash=bytes(metadata_hash), issuer=to_checksum_address(issuer),
-                             nonce=self.nonce(issuer), deadline=deadline)
+                             nonce=self.nonce(issuer) if nonce is None else nonce, deadline=deadline)
 
     # ---------------------------------------------------------------- transactions
 
@@ -286,10 +293,28 @@ class RegistryClient:
         return self._tx("anchorBySig", request.root, request.count, request.metadata_hash,
                         to_checksum_address(request.issuer), request.deadline, signed.signature)
 
-    def revoke_request(self, root: bytes, digest: bytes, reason: int, issuer: str, deadline: int) -> RevokeRequest:
-        """The request `issuer` signs so a relayer can revoke `digest` of `root` for it (with its current nonce)."""
+    def revoke_request(self, root: bytes, digest: bytes, reason: int, issuer: str, deadline: int, *,
+                       nonce: int | None = None) -> RevokeRequest:
+        """The request `issuer` signs so a relayer can revoke `digest` of `root` for it (with `nonce`, by default
+        its current one)."""
         return RevokeRequest(domain=self.eip712_domain(), root=bytes(root), digest=bytes(digest), reason=int(reason),
-                             issuer=to_checksum_address(issuer), nonce=self.nonce(issuer), deadline=int(deadline))
+                             issuer=to_checksum_address(issuer), nonce=self.nonce(issuer) if nonce is None else nonce,
+                             deadline=int(deadline))
+
+    def signed_anchor_from_call(self, data: str | bytes, nonce: int) -> SignedAnchor | None:
+        """The signed request in anchorBySig calldata `data` the relayer sent with the issuer's `nonce`; None when
+        `data` is not an anchorBySig call."""
+        try:
+            function, arguments = self.contract.decode_function_input(data)
+        except ValueError:
+            return None
+        if function.abi["name"] != "anchorBySig":
+            return None
+        root, count, metadata_hash, issuer, deadline, signature = (
+            arguments[item["name"]] for item in function.abi["inputs"])
+        request = self.anchor_request(bytes(root), int(count), issuer, int(deadline), bytes(metadata_hash),
+                                      nonce=nonce)
+        return SignedAnchor(request, bytes(signature))
 
     def revoke_by_sig_tx(self, request: RevokeRequest, signature: bytes, proof: Sequence[bytes]) -> dict[str, Any]:
         """revokeBySig for a relayer to send; refusals as `revoke`, and RegistryExpiredSignature or

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -116,6 +116,33 @@ class ProposalDocument(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class IdempotencyRecord(Base):
+    """An Idempotency-Key claimed by a principal, and the answer it got (service.api.idempotency).
+
+    Claimed (inserted) before the work begins: the unique (principal, key_hash) is what makes a second
+    request with the same key, in any process, wait for the first one's answer instead of doing the work
+    again. Only a hash of the key is kept, and the answer's body (it may hold holder tokens) only encrypted
+    with a key derived from the Idempotency-Key itself.
+    """
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("principal", "key_hash"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    principal: Mapped[str] = mapped_column(String(32))  # "key:<api key id>", or "anonymous"
+    key_hash: Mapped[str] = mapped_column(String(64))  # derived from the key: it cannot be read back
+    fingerprint: Mapped[str] = mapped_column(String(64))  # keyed hash of method, path, content type and body
+    method: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(Text)
+    status: Mapped[int | None]  # the answer's status; None while the first request is being processed
+    headers: Mapped[dict[str, Any] | None]  # the answer's headers worth replaying (Content-Type, Location)
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)  # nonce + AES-GCM ciphertext of the answer's body
+    locked_until: Mapped[datetime]  # an unfinished claim older than this was abandoned: it may be taken over
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime] = mapped_column(index=True)  # purged after (lazily)
+
+
 # ------------------------------------------------------------------ the relayer's transactions
 
 
@@ -134,6 +161,7 @@ class RelayerTransaction(Base):
     nonce: Mapped[int] = mapped_column(BigInteger)
     purpose: Mapped[str] = mapped_column(String(16))  # anchor | revoke | board
     batch_id: Mapped[str | None] = mapped_column(ForeignKey("batches.id"), index=True)
+    reference: Mapped[str | None] = mapped_column(String(100), index=True)  # the work it does: anchor:<batch id>
     # the account whose EIP-712 request (with its own nonce) the call carries: a partner or a member
     signer: Mapped[str | None] = mapped_column(String(42), index=True)
     signer_nonce: Mapped[int | None] = mapped_column(BigInteger)
@@ -176,12 +204,24 @@ class RelayerAttempt(Base):
 
 
 class IndexCursor(Base):
-    """The last block the indexer has read for one contract."""
+    """The last block the indexer has read for one contract (the indexer moves both contracts' rows together).
+
+    Only ever moved forward, except by the indexer's rewind after a reorg.
+    """
 
     __tablename__ = "index_cursors"
 
     contract: Mapped[str] = mapped_column(String(42), primary_key=True)
     last_block: Mapped[int] = mapped_column(BigInteger)
+
+
+class IndexedBlock(Base):
+    """The hash of a block the indexer has read: the last `reorg_window` blocks, to notice a reorg."""
+
+    __tablename__ = "indexed_blocks"
+
+    number: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[str] = mapped_column(String(66))
 
 
 class ChainEvent(Base):
@@ -198,6 +238,11 @@ class ChainEvent(Base):
     tx_hash: Mapped[str] = mapped_column(String(66))
     log_index: Mapped[int]
     args: Mapped[dict[str, Any]]
+    # Why the event is not stored as the chain has it (a string that is not UTF-8 or holds NUL, one longer than
+    # its column in a projection, arguments that do not decode); None when it is. `args` then holds a readable
+    # form, and `raw_log` the log itself: {"topics": [0x-hex, ...], "data": 0x-hex}.
+    problem: Mapped[str | None] = mapped_column(Text)
+    raw_log: Mapped[dict[str, Any] | None]
 
 
 class BoardMember(Base):

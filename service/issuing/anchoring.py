@@ -1,320 +1,314 @@
-"""Stage 3, anchoring: one transaction per batch, exactly once, and the background worker.
+"""Stage 3, anchoring: one relayed transaction per batch, exactly once, driven by the leader's worker.
 
-The partner signs the EIP-712 `Anchor` request with its own key (service.chain.keys.Signers) and the
-hub's relayer sends `anchorBySig` (service.chain.sender.TransactionSender), so partners need no ether.
+The partner signs the EIP-712 `Anchor` request with its own key (service.chain.keys.Signers) and the hub's
+relayer sends `anchorBySig` (service.chain.relayer.Relayer), so partners need no ether. The batch follows its
+transaction (service.issuing.states.BatchStatus): each round of the worker
 
-Exactly once. A batch is stored (pending, with its root) before anything is sent. Anchoring a batch:
+1. sends the pending batches: one whose root the registry already holds (anchored by this partner) is finished
+   from the chain; the others are signed and handed to the relayer (the batch is `submitted` in the same
+   database transaction that stores the relayer's transaction, so a crash cannot send it twice);
+2. advances the relayer's open transactions (mined, confirmed, replaced at the same nonce, reorged);
+3. moves each batch with its newest transaction: included; anchored once confirmed (every credential gets its
+   proof); back to pending when its transaction reverted for a reason that may pass (the partner's nonce
+   moved on, the deadline passed) or a reorg took its block; failed only when the registry refuses for good.
 
-1. asks the registry whether the root is anchored (`batch(root)`); if it is, finds its BatchAnchored
-   event (a topic filter on the root), reads the signed request back from that transaction, and finishes;
-2. otherwise signs a new request with the partner's current nonce and relays it;
-3. when the registry refuses because the root is already anchored, or the transaction reverts once
-   mined (another attempt of the same batch got in first), goes back to 1.
-
-The registry refuses a root anchored twice and a signature whose nonce was used, so however often
-step 2 runs (a retry, a restart while an earlier transaction still waits in the mempool) at most one
-transaction anchors the root, and step 1 then finds it. Only this is retried; a refusal that cannot
-change by retrying (the partner is not accredited) marks the batch failed.
-
-One signature at a time per partner: anchorBySig and revokeBySig consume the same per-partner nonce, so
-a partner's requests are signed, sent and mined in turn (`signing_as`). Different partners run in
-parallel, the relayer keeps its own nonces in order.
-
-At start the worker reconciles every pending batch as above (a crash between "stored" and "mined"),
-then anchors the batches queued by POST /credentials/batch, and retries pending batches with back-off.
+A batch is never failed because the chain is slow: a transaction that can still be mined is followed (and
+replaced with higher fees) for as long as it takes, and a batch whose root appears on chain is finished
+whenever that is seen. The API processes only store batches and wake (or wait for) this worker.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
+import random
 import threading
 import time
-from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-from web3.exceptions import Web3RPCError
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from service.background import BackgroundWorker
+from service.chain.keys import Signers
 from service.chain.registry import Batch as ChainBatch
 from service.chain.registry import RegistryClient
-from service.chain.sender import SendFailed
+from service.chain.relayer import Call, Relayer, Sent, TxState
 from service.credentials.batch import Anchoring
 from service.credentials.canonical import from_hex32
 from service.credentials.signature import SignedAnchor
 from service.db import models
-from service.errors import ChainRejected, ChainUnavailable, Conflict, Forbidden, HubError
+from service.db.session import transaction
+from service.errors import ChainRejected, ChainUnavailable, Forbidden, HubError
 from service.issuing import pipeline
-
-if TYPE_CHECKING:
-    from service.hub import Hub
+from service.issuing.states import BatchStatus
 
 log = logging.getLogger(__name__)
 
-ANCHOR_TTL = 3600  # seconds of chain time a signed anchoring request stays valid
-MAX_ATTEMPTS = 8  # anchoring transactions per batch before it is marked failed
-ROUNDS_PER_CALL = 3  # sign-and-send rounds within one call of `anchor`
-# A nonce raced (a request signed elsewhere meanwhile) or a deadline passed: sign again and resend.
-RETRYABLE_REVERTS = frozenset({"RegistryInvalidSignature", "RegistryExpiredSignature"})
+# Refusals that cannot pass by signing again: the batch fails with the registry's reason.
+FINAL_REVERTS = frozenset({"RegistryIssuerNotAccredited", "RegistryEmptyBatch", "RegistryZeroRoot"})
 
 
-class Anchorer(BackgroundWorker):
-    """Anchors the hub's pending batches; `anchor` synchronously, or the worker thread in the background."""
+class AnchoringWorker(BackgroundWorker):
+    """Anchors stored batches; `run_once` is one round (see the module docstring), the thread repeats it."""
 
-    def __init__(self, hub: Hub, *, retry_interval: float = 5.0, max_backoff: float = 300.0) -> None:
+    def __init__(self, sessions: sessionmaker[Session], registry: RegistryClient, relayer: Relayer,
+                 signers: Signers, *, start_block: int = 0, page_blocks: int = 2_000, interval: float = 0.5,
+                 signature_ttl: int = 86_400, retry_interval: float = 5.0, max_backoff: float = 300.0) -> None:
         super().__init__("hub-anchoring")
-        self.hub = hub
-        self.registry = RegistryClient(hub.w3, hub.registry_address)
+        self.sessions = sessions
+        self.registry = registry
+        self.relayer = relayer
+        self.signers = signers
+        self.start_block = start_block
+        self.page_blocks = page_blocks
+        self.interval = interval
+        self.signature_ttl = signature_ttl
         self.retry_interval = retry_interval
         self.max_backoff = max_backoff
-        self._signing_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+        self._wakeup = threading.Event()
         self._guard = threading.Lock()
-        self._in_flight: dict[str, threading.Event] = {}
-        self._queue: queue.Queue[str | None] = queue.Queue()
         self._next_try: dict[str, tuple[float, int]] = {}  # batch id -> (monotonic due time, failures)
-        # batch id -> the cohort it was persisted from, until it is finished: finishing then needs no
-        # rebuild from the store (seconds for a large cohort). After a restart, the store is used.
+        # batch id -> the cohort it was persisted from, until finished: finishing then needs no rebuild from the
+        # store (seconds for a large cohort). Only in the process that stored it; others rebuild.
         self._cohorts: dict[str, pipeline.PreparedCohort] = {}
 
-    # ---------------------------------------------------------------- signing, one at a time per partner
+    # ---------------------------------------------------------------- API processes
 
-    @contextmanager
-    def signing_as(self, issuer: str) -> Iterator[None]:
-        """Hold the partner's registry nonce: sign, send and wait for mining before the next request."""
+    def remember(self, batch_id: str, cohort: pipeline.PreparedCohort) -> None:
+        """Keep the cohort `batch_id` was stored from, to finish it without reading it back."""
         with self._guard:
-            lock = self._signing_locks[issuer]
-        with lock:
-            yield
+            self._cohorts[batch_id] = cohort
 
-    def chain_time(self) -> int:
-        try:
-            return int(self.hub.w3.eth.get_block("latest")["timestamp"])
-        except (OSError, ValueError) as exc:
-            raise ChainUnavailable.no_answer(exc, "the latest block") from exc
+    def wake(self) -> None:
+        """A batch was stored: start a round now (in this process; other processes' leaders poll)."""
+        self._wakeup.set()
 
-    # ---------------------------------------------------------------- anchoring one batch
+    # ---------------------------------------------------------------- a round
 
-    def anchor(self, batch_id: str, *, wait: bool = True, cohort: pipeline.PreparedCohort | None = None) -> str:
-        """Anchor the stored batch `batch_id` and finish it; return its status (anchored, failed, pending).
+    def run_once(self) -> None:
+        """Send pending batches, advance the relayer, move batches with their transactions.
 
-        When another thread is anchoring it already, wait for that (or, with wait=False, return "pending").
-        `cohort`: the prepared cohort it was persisted from (see `submit`).
+        :raises Exception: the node's or the database's errors; nothing is half-written."""
+        self._send_pending()
+        self.relayer.step()
+        self._follow()
 
-        :raises ChainRejected: the registry refuses for good (e.g. the partner is not accredited now); the
-            batch is marked failed.
-        :raises Conflict: the root was anchored by another account, or too many transactions did not anchor
-            it; the batch is marked failed.
-        :raises Forbidden: the service holds no key for the partner (any more); the batch is marked failed.
-        :raises ChainUnavailable: the chain does not answer, or the transaction was not mined in time; the
-            batch stays pending and the worker retries it.
-        """
-        with self._guard:
-            if cohort is not None:
-                self._cohorts[batch_id] = cohort
-            running = self._in_flight.get(batch_id)
-            if running is None:
-                done = self._in_flight[batch_id] = threading.Event()
-        if running is not None:
-            if wait:
-                running.wait()
-            return self._status(batch_id)
-        status = "pending"
-        try:
-            status = self._anchor(batch_id)
-            return status
-        finally:
+    def reorged(self, fork_block: int) -> None:
+        """Blocks from `fork_block` on left the chain (the indexer found a reorg): their transactions are followed
+        again, and a batch anchored there without a transaction of ours is looked at again."""
+        self.relayer.reorged(fork_block)
+        with transaction(self.sessions) as session:
+            session.execute(update(models.Batch).where(
+                models.Batch.status == BatchStatus.ANCHORED, models.Batch.block_number >= fork_block,
+                ~select(models.RelayerTransaction.id).where(
+                    models.RelayerTransaction.batch_id == models.Batch.id).exists())
+                .values(status=BatchStatus.PENDING, error=f"its block left the chain (reorg from block {fork_block})"))
+        self._follow()
+
+    def _run(self) -> None:
+        failing = False
+        while not self._stopping.is_set():
             try:
-                settled = status != "pending" or self._status(batch_id) != "pending"
-            except Exception:  # noqa: BLE001 - the store is gone: keep the cohort for the retry
-                settled = False
-            with self._guard:
-                del self._in_flight[batch_id]
-                if settled:
-                    self._cohorts.pop(batch_id, None)  # finished or failed: not needed any more
-            done.set()
+                self.run_once()
+                if failing:
+                    log.info("anchoring: working again")
+                failing = False
+            except Exception:  # noqa: BLE001 - the loop must survive a node or database outage
+                if not failing:
+                    log.warning("anchoring: a round failed; retrying every %.1f s", self.interval, exc_info=True)
+                failing = True
+            self._wakeup.wait(self.interval)
+            self._wakeup.clear()
 
-    def _status(self, batch_id: str) -> str:
-        with self.hub.sessions() as session:
-            batch = session.get(models.Batch, batch_id)
-            if batch is None:
-                raise LookupError(f"no batch {batch_id}")
-            return batch.status
+    def _wake(self) -> None:
+        self._wakeup.set()
 
-    def _anchor(self, batch_id: str) -> str:
-        with self.hub.sessions() as session:
-            batch = session.get(models.Batch, batch_id)
-            if batch is None:
-                raise LookupError(f"no batch {batch_id}")
-            issuer, root, count = batch.issuer_address, from_hex32(batch.root), batch.count
-            if batch.status != "pending":
-                return batch.status
-        with self.signing_as(issuer):
-            for round_number in range(ROUNDS_PER_CALL + 1):
-                status = self._status(batch_id)
-                if status != "pending":
-                    return status
+    # ---------------------------------------------------------------- 1. send pending batches
+
+    def _send_pending(self) -> None:
+        with self.sessions() as session:
+            rows = session.execute(select(models.Batch.id, models.Batch.issuer_address, models.Batch.root,
+                                          models.Batch.count)
+                                   .where(models.Batch.status == BatchStatus.PENDING)
+                                   .order_by(models.Batch.created_at)).all()
+        deadline: int | None = None
+        for batch_id, issuer, root_hex, count in rows:
+            if not self._due(batch_id):
+                continue
+            root = from_hex32(root_hex)
+            try:
                 on_chain = self.registry.batch(root)
                 if on_chain.anchored:
-                    return self._finish_from_chain(batch_id, issuer, root, on_chain)
-                if round_number == ROUNDS_PER_CALL:
-                    break  # the last round only looks
-                attempts = pipeline.record_attempt(self.hub.sessions, batch_id)
-                if attempts > MAX_ATTEMPTS:
-                    reason = f"gave up after {MAX_ATTEMPTS} anchoring transactions that did not anchor it"
-                    pipeline.mark_failed(self.hub.sessions, batch_id, reason)
-                    raise Conflict(f"batch {batch_id}: {reason}", batch_id=batch_id)
-                try:
-                    signed = self._sign(issuer, root, count)
-                except Forbidden as exc:  # the partner's key is gone (keystore removed): an operator must act
-                    pipeline.mark_failed(self.hub.sessions, batch_id, exc.detail)
-                    raise
-                try:
-                    receipt = self.hub.relayer.send(self.registry.anchor_by_sig_tx(signed))
-                except ChainRejected as exc:
-                    name = exc.revert.name
-                    if name == "RegistryBatchAlreadyAnchored":
-                        continue  # anchored meanwhile (an earlier attempt): found and finished in the next round
-                    if name in RETRYABLE_REVERTS:
-                        pipeline.record_error(self.hub.sessions, batch_id, exc.detail)
-                        continue
-                    pipeline.mark_failed(self.hub.sessions, batch_id, exc.detail)
-                    exc.extra["batch_id"] = batch_id
-                    raise
-                except Web3RPCError as exc:  # e.g. the relayer has no ether left: retried, the operator is warned
-                    pipeline.record_error(self.hub.sessions, batch_id, f"the node refused the relayer's transaction: "
-                                                                      f"{exc}")
-                    raise ChainUnavailable(f"the node refused the relayer's transaction for batch {batch_id}: {exc}; "
-                                           "it is retried", batch_id=batch_id) from exc
-                except SendFailed as exc:
-                    pipeline.record_error(self.hub.sessions, batch_id, str(exc))
-                    if "reverted" in str(exc):
-                        continue  # e.g. an earlier attempt was mined first: the next round finds it
-                    raise ChainUnavailable(f"the anchoring transaction of batch {batch_id} was not mined in time; "
-                                           "it is retried", batch_id=batch_id) from exc
-                block_number = int(receipt["blockNumber"])
-                anchored_at = int(self.hub.w3.eth.get_block(block_number)["timestamp"])
-                self._finish(batch_id, issuer, bytes(receipt["transactionHash"]), signed, block_number, anchored_at)
-                return "anchored"
-        raise ChainUnavailable(f"batch {batch_id} could not be anchored yet (the partner's nonce kept changing); "
-                               "it is retried", batch_id=batch_id)
+                    self._finish_from_chain(batch_id, issuer, root, on_chain)
+                    continue
+                if deadline is None:
+                    deadline = self._chain_time() + self.signature_ttl
+                self._submit(batch_id, issuer, root, count, deadline)
+            except ChainRejected as exc:
+                if exc.revert.name in FINAL_REVERTS:
+                    self._fail(batch_id, f"{exc.revert.name}: {exc.detail}")
+                else:  # e.g. anchored meanwhile: the next round finishes it from the chain
+                    self._back_off(batch_id, f"{exc.revert.name}: {exc.detail}")
+            except Forbidden as exc:  # no key signs for the partner (any more): an operator must act
+                self._fail(batch_id, exc.detail)
+            except HubError as exc:
+                self._back_off(batch_id, exc.detail)
 
-    def _sign(self, issuer: str, root: bytes, count: int) -> SignedAnchor:
-        key = self.hub.signers.for_address(issuer)
-        request = self.registry.anchor_request(root, count, issuer, deadline=self.chain_time() + ANCHOR_TTL)
-        return SignedAnchor(request, request.sign(key.key))
+    def _submit(self, batch_id: str, issuer: str, root: bytes, count: int, deadline: int) -> None:
+        key = self.signers.for_address(issuer)
 
-    def _finish_from_chain(self, batch_id: str, issuer: str, root: bytes, on_chain: ChainBatch) -> str:
+        def build(nonce: int | None) -> dict[str, object]:
+            request = self.registry.anchor_request(root, count, issuer, deadline, nonce=nonce)
+            return self.registry.anchor_by_sig_tx(SignedAnchor(request, request.sign(key.key)))
+
+        def stored(session: Session, row: models.RelayerTransaction) -> None:
+            batch = session.get(models.Batch, batch_id)
+            assert batch is not None
+            batch.status, batch.error = BatchStatus.SUBMITTED, None
+            batch.attempts = (batch.attempts or 0) + 1
+
+        call = Call("anchor", build, signer=issuer, signer_nonce=lambda: self.registry.nonce(issuer),
+                    batch_id=batch_id)
+        sent = self.relayer.submit(call, stored=stored)
+        self._next_try.pop(batch_id, None)
+        if sent.error:  # stored and signed, but the node refused it (e.g. no funds): the relayer retries
+            self._note(batch_id, sent.error)
+
+    # ---------------------------------------------------------------- 3. follow submitted batches
+
+    def _follow(self) -> None:
+        newest = (select(models.RelayerTransaction.batch_id, func.max(models.RelayerTransaction.id).label("tx_id"))
+                  .where(models.RelayerTransaction.batch_id.is_not(None))
+                  .group_by(models.RelayerTransaction.batch_id).subquery())
+        with self.sessions() as session:
+            rows = session.execute(
+                select(models.Batch.id, models.Batch.status, newest.c.tx_id)
+                .join(newest, newest.c.batch_id == models.Batch.id)
+                .join(models.RelayerTransaction, models.RelayerTransaction.id == newest.c.tx_id)
+                .where(models.Batch.status.in_([BatchStatus.SUBMITTED, BatchStatus.INCLUDED, BatchStatus.ANCHORED]),
+                       (models.Batch.status != BatchStatus.ANCHORED)
+                       | (models.RelayerTransaction.state != TxState.CONFIRMED))).all()
+        for batch_id, status, tx_id in rows:
+            self._move(batch_id, BatchStatus(status), self.relayer.get(tx_id))
+
+    def _move(self, batch_id: str, status: BatchStatus, sent: Sent) -> None:
+        state = sent.state
+        if state in (TxState.SIGNED, TxState.SUBMITTED):
+            if status != BatchStatus.SUBMITTED:
+                self._set(batch_id, BatchStatus.SUBMITTED, sent.error or "its transaction is being mined again "
+                                                                     "(its block left the chain)")
+            elif sent.error:
+                self._note(batch_id, sent.error)
+        elif state == TxState.INCLUDED:
+            if status != BatchStatus.INCLUDED:
+                self._set(batch_id, BatchStatus.INCLUDED, None, block_number=sent.block_number,
+                          tx_hash=sent.tx_hash)
+        elif state == TxState.CONFIRMED:
+            self._finish_from_transaction(batch_id, sent)
+        else:  # reverted, or its nonce was used by another transaction: what does the chain hold?
+            self._after_failure(batch_id, sent)
+
+    def _after_failure(self, batch_id: str, sent: Sent) -> None:
+        with self.sessions() as session:
+            batch = session.get(models.Batch, batch_id)
+            assert batch is not None
+            issuer, root = batch.issuer_address, from_hex32(batch.root)
+        on_chain = self.registry.batch(root)
+        if on_chain.anchored:
+            self._finish_from_chain(batch_id, issuer, root, on_chain)
+            return
+        revert = self.relayer.revert_reason(sent) if sent.state == TxState.REVERTED else None
+        if revert is not None and revert.name in FINAL_REVERTS:
+            self._fail(batch_id, f"{revert.name}: transaction {sent.tx_hash} was refused ({revert})")
+            return
+        why = f"transaction {sent.tx_hash} {sent.state}{f' ({revert})' if revert else ''}: it is signed and sent again"
+        log.warning("anchoring: batch %s: %s", batch_id, why)
+        self._set(batch_id, BatchStatus.PENDING, why)
+
+    # ---------------------------------------------------------------- finishing
+
+    def _finish_from_transaction(self, batch_id: str, sent: Sent) -> None:
+        with self.sessions() as session:
+            batch = session.get(models.Batch, batch_id)
+            assert batch is not None
+            issuer, root = batch.issuer_address, from_hex32(batch.root)
+        on_chain = self.registry.batch(root)
+        if not on_chain.anchored:  # confirmed, yet not there: the next round looks again
+            return
+        if on_chain.issuer != issuer:
+            self._fail(batch_id, f"its root was anchored by another account, {on_chain.issuer}")
+            return
+        assert sent.tx_hash is not None and sent.block_number is not None and sent.signer_nonce is not None
+        signed = self.registry.signed_anchor_from_call(sent.data, sent.signer_nonce)
+        self._finish(batch_id, issuer, from_hex32(sent.tx_hash), signed, sent.block_number, sent.block_hash,
+                     on_chain.anchored_at)
+
+    def _finish_from_chain(self, batch_id: str, issuer: str, root: bytes, on_chain: ChainBatch) -> None:
         """The root is anchored: find the transaction that did it and finish the batch from it."""
         if on_chain.issuer != issuer:
-            reason = f"its root was anchored by another account, {on_chain.issuer}"
-            pipeline.mark_failed(self.hub.sessions, batch_id, reason)
-            raise Conflict(f"batch {batch_id}: {reason}", batch_id=batch_id)
-        event = self.registry.find_anchoring(root, from_block=self.hub.indexer.start_block,
-                                            page_blocks=self.hub.settings.index_page_blocks)
+            self._fail(batch_id, f"its root was anchored by another account, {on_chain.issuer}")
+            return
+        event = self.registry.find_anchoring(root, from_block=self.start_block, page_blocks=self.page_blocks)
         if event is None:
             raise ChainUnavailable(f"batch {batch_id} is anchored, but the node returns no BatchAnchored event "
                                    "for it yet; it is retried", batch_id=batch_id)
         signed = self.registry.signed_anchor_of(event)
-        self._finish(batch_id, issuer, event.transaction_hash, signed, event.block_number, on_chain.anchored_at)
-        return "anchored"
+        self._finish(batch_id, issuer, event.transaction_hash, signed, event.block_number, None,
+                     on_chain.anchored_at)
 
     def _finish(self, batch_id: str, issuer: str, tx_hash: bytes, signed: SignedAnchor | None, block_number: int,
-                anchored_at: int) -> None:
-        anchoring = Anchoring(chain_id=self.hub.chain_id, registry=self.hub.registry_address, issuer=issuer,
+                block_hash: str | None, anchored_at: int) -> None:
+        anchoring = Anchoring(chain_id=self.registry.chain_id, registry=self.registry.address, issuer=issuer,
                               transaction_hash=tx_hash, signed=signed)
         with self._guard:
             cohort = self._cohorts.get(batch_id)
-        if pipeline.finish(self.hub.sessions, batch_id, anchoring, block_number=block_number,
+        if pipeline.finish(self.sessions, batch_id, anchoring, block_number=block_number, block_hash=block_hash,
                            anchored_at=anchored_at, cohort=cohort):
-            log.info("batch %s anchored in block %s (0x%s)", batch_id, block_number, tx_hash.hex())
+            log.info("anchoring: batch %s anchored in block %s (0x%s)", batch_id, block_number, tx_hash.hex())
+        with self._guard:
+            self._cohorts.pop(batch_id, None)
         self._next_try.pop(batch_id, None)
 
-    # ---------------------------------------------------------------- the worker
+    # ---------------------------------------------------------------- plumbing
 
-    def submit(self, batch_id: str, cohort: pipeline.PreparedCohort | None = None) -> None:
-        """Queue a stored batch for the worker; `cohort`, the prepared cohort it was persisted from, spares
-        rebuilding it from the store when it is finished."""
-        if cohort is not None:
-            with self._guard:
-                self._cohorts[batch_id] = cohort
-        self._queue.put(batch_id)
-
-    def reconcile(self) -> dict[str, str]:
-        """Bring every pending batch in line with the chain now (finish it, or anchor it); batch id -> status.
-        A batch that cannot be anchored now stays pending and is retried."""
-        return {batch_id: self._process(batch_id) for batch_id in self._pending() if not self._stopping.is_set()}
-
-    def _wake(self) -> None:
-        """Unblock the worker waiting on its queue; it stops after the batch in hand (a transaction waiting
-        to be mined is reconciled at the next start)."""
-        self._queue.put(None)
-
-    def _run(self) -> None:
+    def _chain_time(self) -> int:
         try:
-            self.reconcile()
-        except Exception:  # noqa: BLE001 - e.g. the database at start: the periodic pass retries
-            log.warning("anchoring: reconciling pending batches failed; retrying", exc_info=True)
-        while not self._stopping.is_set():
-            try:
-                batch_id = self._queue.get(timeout=self.retry_interval)
-            except queue.Empty:
-                batch_id = None
-                try:
-                    for pending in self._pending(due_only=True):
-                        if self._stopping.is_set():
-                            break
-                        self._process(pending)
-                except Exception:  # noqa: BLE001 - the loop must survive a database outage
-                    log.warning("anchoring: the retry pass failed", exc_info=True)
-            if batch_id is not None and not self._stopping.is_set():
-                try:
-                    self._process(batch_id)
-                except Exception:  # noqa: BLE001 - e.g. the database is gone: the retry pass tries again
-                    log.warning("anchoring: batch %s could not be processed", batch_id, exc_info=True)
+            return int(self.registry.w3.eth.get_block("latest")["timestamp"])
+        except (OSError, ValueError) as exc:
+            raise ChainUnavailable.no_answer(exc, "the latest block") from exc
 
-    def _pending(self, *, due_only: bool = False) -> list[str]:
-        with self.hub.sessions() as session:
-            rows = session.execute(select(models.Batch.id, models.Batch.updated_at)
-                                   .where(models.Batch.status == "pending").order_by(models.Batch.created_at)).all()
-        if not due_only:
-            return [batch_id for batch_id, _ in rows]
-        now, wall = time.monotonic(), datetime.now(UTC)
-        due = []
-        for batch_id, updated_at in rows:
-            planned = self._next_try.get(batch_id)
-            if planned is not None:
-                if planned[0] <= now:
-                    due.append(batch_id)
-            else:  # not tried by the worker: leave fresh ones to the request that stored them
-                updated = updated_at if updated_at.tzinfo else updated_at.replace(tzinfo=UTC)
-                if (wall - updated).total_seconds() >= self.retry_interval:
-                    due.append(batch_id)
-        return due
+    def _set(self, batch_id: str, status: BatchStatus, error: str | None, *, block_number: int | None = None,
+             tx_hash: str | None = None) -> None:
+        with transaction(self.sessions) as session:
+            batch = session.get(models.Batch, batch_id)
+            if batch is None or batch.status == BatchStatus.FAILED:
+                return
+            log.info("anchoring: batch %s: %s -> %s", batch_id, batch.status, status)
+            batch.status, batch.error = status, error
+            batch.block_number, batch.tx_hash = block_number, tx_hash
+            if status != BatchStatus.ANCHORED:
+                batch.anchored_at = None
+                batch.block_hash = None
 
-    def _process(self, batch_id: str) -> str:
-        try:
-            status = self.anchor(batch_id, wait=False)
-        except HubError as exc:
-            if self._status(batch_id) == "failed":
-                log.warning("anchoring: batch %s failed: %s", batch_id, exc.detail)
-                self._next_try.pop(batch_id, None)
-                return "failed"
-            self._back_off(batch_id, exc.detail)
-            return "pending"
-        except Exception as exc:  # noqa: BLE001 - keep the worker alive; the batch stays pending
-            log.warning("anchoring: batch %s not anchored yet", batch_id, exc_info=True)
-            self._back_off(batch_id, str(exc))
-            return "pending"
-        if status != "pending":
-            self._next_try.pop(batch_id, None)
-        return status
+    def _note(self, batch_id: str, error: str) -> None:
+        with transaction(self.sessions) as session:
+            batch = session.get(models.Batch, batch_id)
+            if batch is not None and batch.error != error:
+                batch.error = error
+
+    def _fail(self, batch_id: str, reason: str) -> None:
+        log.warning("anchoring: batch %s failed: %s", batch_id, reason)
+        pipeline.mark_failed(self.sessions, batch_id, reason)
+        with self._guard:
+            self._cohorts.pop(batch_id, None)
+        self._next_try.pop(batch_id, None)
+
+    def _due(self, batch_id: str) -> bool:
+        planned = self._next_try.get(batch_id)
+        return planned is None or planned[0] <= time.monotonic()
 
     def _back_off(self, batch_id: str, reason: str) -> None:
         _due, failures = self._next_try.get(batch_id, (0.0, 0))
-        delay = min(self.retry_interval * 2 ** failures, self.max_backoff)
+        delay = min(self.retry_interval * 2 ** failures, self.max_backoff) * random.uniform(0.8, 1.2)  # noqa: S311
         self._next_try[batch_id] = (time.monotonic() + delay, failures + 1)
         log.warning("anchoring: batch %s stays pending (%s); next try in %.0f s", batch_id, reason, delay)
+        pipeline.record_error(self.sessions, batch_id, reason)

@@ -2,7 +2,7 @@
 
     prepared = prepare(db, registry, signers, issuer, rows)   # validate, build bodies, Merkle root; no writes
     batch_id = persist(sessions, prepared)                    # ONE database transaction, before any transaction
-    ... anchor: service.issuing.anchoring.Anchoring.anchor(batch_id) signs and relays anchorBySig
+    ... anchor: the leader's service.issuing.anchoring.AnchoringWorker signs and relays anchorBySig
     finish(sessions, batch_id, anchoring, ...)                # proofs into the stored documents, batch anchored
 
 `prepare` refuses the whole cohort on any problem, so nothing is stored or anchored. `persist` writes the
@@ -41,6 +41,7 @@ from service.db import models
 from service.db.session import transaction
 from service.errors import ChainUnavailable, Forbidden, InvalidInput
 from service.issuing.requests import Row, RowProblem, refuse
+from service.issuing.states import UNFINISHED, BatchStatus
 
 HOLDER_TOKEN_PREFIX = "hold_"
 
@@ -198,7 +199,7 @@ def persist(sessions: sessionmaker[Session], cohort: PreparedCohort) -> str:
     """
     batch_id = str(uuid.uuid4())
     with transaction(sessions) as session:
-        session.add(models.Batch(id=batch_id, issuer_address=cohort.issuer, status="pending",
+        session.add(models.Batch(id=batch_id, issuer_address=cohort.issuer, status=BatchStatus.PENDING,
                                  count=cohort.batch.count, root=to_hex32(cohort.root), attempts=0))
         session.flush()
         created_at = datetime.now(UTC)
@@ -234,7 +235,7 @@ def stored_batch(session: Session, batch: models.Batch) -> tuple[PreparedBatch, 
 
 
 def finish(sessions: sessionmaker[Session], batch_id: str, anchoring: Anchoring, *, block_number: int,
-           anchored_at: int, cohort: PreparedCohort | None = None) -> bool:
+           anchored_at: int, block_hash: str | None = None, cohort: PreparedCohort | None = None) -> bool:
     """Write each credential's proof and mark the batch anchored, in one transaction.
 
     `cohort` is the prepared cohort the batch was persisted from, when still in memory; without it (after
@@ -246,7 +247,7 @@ def finish(sessions: sessionmaker[Session], batch_id: str, anchoring: Anchoring,
         batch = session.get(models.Batch, batch_id)
         if batch is None:
             raise LookupError(f"no batch {batch_id}")
-        if batch.status == "anchored":
+        if batch.status == BatchStatus.ANCHORED and batch.tx_hash == to_hex32(anchoring.transaction_hash):
             return False
         if cohort is not None and to_hex32(cohort.root) == batch.root:
             prepared, ids = cohort.batch, [item.id for item in cohort.credentials]
@@ -258,9 +259,10 @@ def finish(sessions: sessionmaker[Session], batch_id: str, anchoring: Anchoring,
         session.execute(update(models.Credential), [
             {"id": credential_id, "document": document}
             for credential_id, document in zip(ids, documents, strict=True)])
-        batch.status = "anchored"
+        batch.status = BatchStatus.ANCHORED
         batch.tx_hash = to_hex32(anchoring.transaction_hash)
         batch.block_number = block_number
+        batch.block_hash = block_hash
         batch.anchored_at = datetime.fromtimestamp(anchored_at, UTC)
         batch.error = None
     return True
@@ -270,25 +272,15 @@ def mark_failed(sessions: sessionmaker[Session], batch_id: str, reason: str) -> 
     """A batch that cannot be anchored (e.g. the partner's accreditation ended before it was sent)."""
     with transaction(sessions) as session:
         batch = session.get(models.Batch, batch_id)
-        if batch is not None and batch.status == "pending":
-            batch.status = "failed"
+        if batch is not None and batch.status in UNFINISHED:
+            batch.status = BatchStatus.FAILED
             batch.error = reason
-
-
-def record_attempt(sessions: sessionmaker[Session], batch_id: str) -> int:
-    """Count one anchoring transaction about to be sent for the batch; return the count so far."""
-    with transaction(sessions) as session:
-        batch = session.get(models.Batch, batch_id)
-        if batch is None:
-            return 0
-        batch.attempts = (batch.attempts or 0) + 1
-        return batch.attempts
 
 
 def record_error(sessions: sessionmaker[Session], batch_id: str, error: str) -> None:
     """What went wrong with the last attempt of a batch that stays pending (it is retried)."""
     with transaction(sessions) as session:
         batch = session.get(models.Batch, batch_id)
-        if batch is not None and batch.status == "pending":
+        if batch is not None and batch.status in UNFINISHED:
             batch.error = error
             batch.updated_at = datetime.now(UTC)

@@ -7,19 +7,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from service.chain.sender import SendFailed
+from service.chain.relayer import Call, RelayerError, TransactionReverted
 from service.credentials.canonical import from_hex32
 from service.credentials.document import format_datetime
 from service.credentials.facts import revocation_reason
 from service.db import models
 from service.db.session import transaction
-from service.errors import ChainRejected, Conflict
+from service.errors import ChainRejected, ChainUnavailable, Conflict
 
 if TYPE_CHECKING:
     from service.hub import Hub
-    from service.issuing.anchoring import Anchorer
 
 REVOKE_TTL = 600  # seconds of chain time a signed revocation request stays valid
 
@@ -57,14 +56,17 @@ def already_revoked(revoked_at: datetime, reason: int | None) -> Conflict:
                     reason=reason_name(reason))
 
 
-def revoke(hub: Hub, anchorer: Anchorer, credential_id: str, reason: int) -> Revoked:
+def revoke(hub: Hub, credential_id: str, reason: int) -> Revoked:
     """Revoke the (anchored) credential `credential_id` on chain and record it.
 
-    The caller has checked that the credential exists, is anchored and belongs to the calling partner.
+    The caller has checked that the credential exists, is anchored and belongs to the calling partner. One
+    transaction per credential: asked again while its revocation is on its way (a retry, another process), the
+    same transaction is followed, not a second one sent.
 
     :raises Conflict: it was revoked already (the time and reason say when and why).
     :raises ChainRejected: the registry refuses (e.g. RegistryUnauthorizedRevoker).
-    :raises ChainUnavailable: the chain does not answer.
+    :raises ChainUnavailable: the chain does not answer, or the transaction is not mined within the wait (it
+        goes on: asking again follows it).
     """
     with hub.sessions() as session:
         row = session.get(models.Credential, credential_id)
@@ -72,30 +74,43 @@ def revoke(hub: Hub, anchorer: Anchorer, credential_id: str, reason: int) -> Rev
         issuer, digest = row.issuer_address, from_hex32(row.digest)
         proof = row.document["proof"]
         root, path = from_hex32(proof["merkleRoot"]), [from_hex32(node) for node in proof["merklePath"]]
-    registry = anchorer.registry
-    with anchorer.signing_as(issuer):
-        key = hub.signers.for_address(issuer)
-        request = registry.revoke_request(root, digest, reason, issuer, deadline=anchorer.chain_time() + REVOKE_TTL)
-        try:
-            receipt = hub.relayer.send(registry.revoke_by_sig_tx(request, request.sign(key.key), path))
-        except ChainRejected as exc:
-            if exc.revert.name == "RegistryAlreadyRevoked":
-                on_chain = registry.revocation(root, digest)
-                moment = datetime.fromtimestamp(on_chain.revoked_at, UTC)
-                _record(hub, credential_id, moment, on_chain.reason)
-                raise already_revoked(moment, on_chain.reason) from exc
-            raise
-        except SendFailed as exc:  # mined but reverted: revoked meanwhile by another request
-            on_chain = registry.revocation(root, digest)
-            if on_chain.revoked:
-                moment = datetime.fromtimestamp(on_chain.revoked_at, UTC)
-                _record(hub, credential_id, moment, on_chain.reason)
-                raise already_revoked(moment, on_chain.reason) from exc
-            raise Conflict(f"the revocation transaction failed: {exc}; try again", tx_hash=exc.tx_hash) from exc
+    registry = hub.registry
+    key = hub.signers.for_address(issuer)
+    try:
+        deadline = int(hub.w3.eth.get_block("latest")["timestamp"]) + REVOKE_TTL
+    except (OSError, ValueError) as exc:
+        raise ChainUnavailable.no_answer(exc, "the latest block") from exc
+
+    def build(nonce: int | None) -> dict[str, Any]:
+        request = registry.revoke_request(root, digest, reason, issuer, deadline=deadline, nonce=nonce)
+        return registry.revoke_by_sig_tx(request, request.sign(key.key), path)
+
+    call = Call("revoke", build, signer=issuer, signer_nonce=lambda: registry.nonce(issuer),
+                reference=f"revoke:{credential_id}")
+    try:
+        receipt = hub.relayer.send(call, timeout=hub.settings.request_wait)
+    except ChainRejected as exc:
+        if exc.revert.name == "RegistryAlreadyRevoked":
+            raise _revoked_on_chain(hub, credential_id, root, digest) from exc
+        raise
+    except TransactionReverted as exc:  # mined but reverted: revoked meanwhile by another request
+        if registry.revocation(root, digest).revoked:
+            raise _revoked_on_chain(hub, credential_id, root, digest) from exc
+        raise Conflict(f"the revocation transaction failed: {exc}; try again", tx_hash=exc.sent.tx_hash) from exc
+    except RelayerError as exc:
+        raise ChainUnavailable(f"the revocation is on its way but not recorded yet ({exc}); ask again to follow "
+                               "it: no second transaction is sent", tx_hash=exc.sent.tx_hash) from exc
     hub.verification_cache.clear()  # POST /verify must not answer from before the revocation
     moment = datetime.fromtimestamp(int(hub.w3.eth.get_block(receipt["blockNumber"])["timestamp"]), UTC)
     _record(hub, credential_id, moment, reason)
     return Revoked(credential_id, moment, reason, "0x" + bytes(receipt["transactionHash"]).hex())
+
+
+def _revoked_on_chain(hub: Hub, credential_id: str, root: bytes, digest: bytes) -> Conflict:
+    on_chain = hub.registry.revocation(root, digest)
+    moment = datetime.fromtimestamp(on_chain.revoked_at, UTC)
+    _record(hub, credential_id, moment, on_chain.reason)
+    return already_revoked(moment, on_chain.reason)
 
 
 def _record(hub: Hub, credential_id: str, moment: datetime, reason: int) -> None:

@@ -23,6 +23,7 @@ def upgrade() -> None:
         sa.Column('nonce', sa.BigInteger(), nullable=False),
         sa.Column('purpose', sa.String(length=16), nullable=False),
         sa.Column('batch_id', sa.String(length=36), nullable=True),
+        sa.Column('reference', sa.String(length=100), nullable=True),
         sa.Column('signer', sa.String(length=42), nullable=True),
         sa.Column('signer_nonce', sa.BigInteger(), nullable=True),
         sa.Column('to', sa.String(length=42), nullable=False),
@@ -40,6 +41,7 @@ def upgrade() -> None:
         sa.UniqueConstraint('sender', 'nonce'),
     )
     op.create_index('ix_relayer_transactions_batch_id', 'relayer_transactions', ['batch_id'])
+    op.create_index('ix_relayer_transactions_reference', 'relayer_transactions', ['reference'])
     op.create_index('ix_relayer_transactions_signer', 'relayer_transactions', ['signer'])
     op.create_index('ix_relayer_transactions_state', 'relayer_transactions', ['state'])
     op.create_table(
@@ -70,5 +72,6 @@ def downgrade() -> None:
     op.drop_table('relayer_attempts')
     op.drop_index('ix_relayer_transactions_state', table_name='relayer_transactions')
     op.drop_index('ix_relayer_transactions_signer', table_name='relayer_transactions')
+    op.drop_index('ix_relayer_transactions_reference', table_name='relayer_transactions')
     op.drop_index('ix_relayer_transactions_batch_id', table_name='relayer_transactions')
     op.drop_table('relayer_transactions')
