@@ -579,8 +579,8 @@ def cohort_import(
                           f"Follow it with GET /batches/{batch_id}.", style="red"))
         raise typer.Exit(EXIT_INVALID)
     if replayed:
-        console.print(f"{file} was already imported as batch {batch_id}: nothing was issued again; its share links "
-                      f"are written again", style="yellow")
+        console.print(Text(f"{file} was already imported as batch {batch_id}: nothing was issued again; its share "
+                           "links are written again", style="yellow"))
     _summary(console, [
         ("Issued", f"{batch['count']} credentials, anchored in one transaction"),
         ("Batch", batch_id),
@@ -690,6 +690,30 @@ def cohort_export(
     ])
     console.print(f"Check one with: hub verify {out}/<id>.json --rpc <node> --registry <address>", style="dim")
 
+
+
+# ---------------------------------------------------------------- hub worker (the background work)
+
+
+@app.command()
+def worker() -> None:
+    """Run the background work (event indexer, relayer, anchoring) as a process of its own.
+
+    For a deployment of API replicas with HUB_RUN_WORKER=false beside one or more workers on one PostgreSQL
+    database: one worker leads, another takes over within seconds when it dies. Settings: HUB_* variables.
+    Stops on Ctrl-C or SIGTERM."""
+    import logging
+
+    from service.hub import StartupError
+    from service.settings import Settings
+    from service.worker import run
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        run(Settings())
+    except StartupError as exc:
+        Console(stderr=True).print(f"The worker cannot start: {exc}", style="bold red")
+        raise typer.Exit(1) from exc
 
 
 # ---------------------------------------------------------------- hub db (the schema of HUB_DATABASE_URL)

@@ -103,6 +103,7 @@ class Hub:
                                     page_blocks=settings.index_page_blocks, interval=settings.worker_interval,
                                     signature_ttl=settings.signature_ttl, retry_interval=settings.retry_interval,
                                     max_backoff=settings.max_backoff)
+        relayer.on_submit = anchoring.wake  # a transaction sent here is followed at once when this process leads
         if hasattr(indexer, 'add_reorg_listener'):  # TEMP-CHECK
             indexer.add_reorg_listener(anchoring.reorged)
 

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from service.chain.devchain import free_port
 from service.chain.registry import RegistryClient
-from service.cli import app
+from service.cli import _import_key, app
 from service.credentials import verify_credential
 from service.credentials.canonical import from_hex32
 from service.credentials.facts import RegistryTrust
@@ -99,6 +99,35 @@ def test_a_bad_row_refuses_the_whole_import_with_its_line(hub: LiveHub, tmp_path
     assert result.exit_code == 2, result.output
     assert "line 8 (row 7)" in result.stderr and "issued by another partner" in result.stderr
     assert w3.eth.block_number == block
+
+
+def test_importing_a_file_twice_issues_it_once(hub: LiveHub, tmp_path: Path) -> None:
+    """The import sends an Idempotency-Key derived from the partner's key and the file: the second run is the
+    service's replayed answer, so nothing is issued or anchored again, and the links file is written again."""
+    lines = SAMPLE.read_text(encoding="utf-8").splitlines()
+    cohort = tmp_path / "twice.csv"  # not the sample: the other tests of this module import that one
+    cohort.write_text("\n".join([lines[0], *(line.replace("@example.org", "@twice.example.org") for line in lines[1:])])
+                      + "\n", encoding="utf-8")
+    w3 = hub.chain.node.w3
+
+    first = _import(hub, cohort, tmp_path / "first.csv")
+    assert first.exit_code == 0, first.output
+    assert "Issued       6 credentials" in first.stdout and "already imported" not in first.stdout
+    batch_id = _batch_id(first.stdout)
+    block = w3.eth.block_number
+
+    second = _import(hub, cohort, tmp_path / "second.csv")
+    assert second.exit_code == 0, second.output
+    assert f"{cohort} was already imported as batch {batch_id}: nothing was issued again" in second.stdout
+    assert _batch_id(second.stdout) == batch_id
+    assert w3.eth.block_number == block  # nothing anchored again
+    assert (tmp_path / "second.csv").read_text(encoding="utf-8") == (tmp_path / "first.csv").read_text(encoding="utf-8")
+    assert oct((tmp_path / "second.csv").stat().st_mode & 0o777) == "0o600"
+
+    # the key is the partner's: another partner importing the same file is another request
+    data = cohort.read_bytes()
+    assert _import_key(hub.key("issuer", HANZE), data) != _import_key(hub.key("issuer", "Alfa-college"), data)
+    assert _import_key(hub.key("issuer", HANZE), data) != _import_key(hub.key("issuer", HANZE), data + b"\n")
 
 
 def test_import_errors_are_readable(hub: LiveHub, tmp_path: Path) -> None:

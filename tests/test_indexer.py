@@ -1,12 +1,17 @@
 """The event indexer against a real chain (anvil and ganache): everything done on chain directly shows up,
-a restart resumes from the cursor, pages cover every block once, re-reading changes nothing.
+a restart resumes from the cursor, pages cover every block once, re-reading changes nothing; several
+indexers on one database store each event once; an event that cannot be stored as it is is kept readable
+and raw; a reorg (evm_revert on both chains, anvil_reorg on anvil) removes what the lost blocks held.
 
 The hub is deployed once per chain with the demo board; each test starts from that state (`isolate`)
-with an empty database of its own.
+with an empty database of its own: SQLite, or for the tests marked BOTH_DATABASES also PostgreSQL (the
+session's `postgres` cluster, tests/postgres.py).
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -15,9 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
-from service.chain.sender import TransactionSender
+from hexbytes import HexBytes
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
@@ -27,13 +34,17 @@ from service.chain.board import Action, BoardClient, VoteType, document_hash
 from service.chain.deployment import Deployment, deploy_hub
 from service.chain.devchain import DevChain
 from service.chain.indexer import Indexer
+from service.chain.transactions import send
 from service.db.migrate import migrate
-from service.db.models import BoardBallot, BoardMember, BoardProposal, ChainEvent, IndexCursor
+from service.db.models import BoardBallot, BoardMember, BoardProposal, ChainEvent, IndexCursor, IndexedBlock
 from service.db.session import make_engine, make_sessionmaker, transaction
 from service.demo import ORGANISATIONS, dev_board
+from tests.chain import revert_to, rpc, snapshot
 
 ISSUER_INDEX = 13  # NHL Stenden's issuing key in service.demo
 MEMBER_INDEXES = [org.board_account for org in ORGANISATIONS]  # 1..6
+PROPOSE = "propose((uint8,address,string,(uint16,uint16,uint16,uint32,uint32)),string,bytes32)"
+CAST_VOTE = "castVote(uint256,uint8,string)"
 
 
 @pytest.fixture(scope="module")
@@ -42,11 +53,25 @@ def deployment(chain: DevChain, accounts: list[LocalAccount]) -> Deployment:
 
 
 @pytest.fixture
-def sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'index.db'}")
+def sessions(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sessionmaker[Session]]:
+    """An empty migrated database: SQLite, or PostgreSQL when parametrized so (BOTH_DATABASES)."""
+    if getattr(request, "param", "sqlite") == "postgresql":
+        url = request.getfixturevalue("postgres").new_database()
+    else:
+        url = f"sqlite:///{tmp_path / 'index.db'}"
+    engine = make_engine(url)
     migrate(engine)
     yield make_sessionmaker(engine)
     engine.dispose()
+
+
+BOTH_DATABASES = pytest.mark.parametrize("sessions", ["sqlite", "postgresql"], indirect=True)
+
+
+def other_process(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    """Sessions of their own engine (a pool of its own) on the same database, as another process has."""
+    url = sessions.kw["bind"].url.render_as_string(hide_password=False)
+    return make_sessionmaker(make_engine(url))
 
 
 def make_indexer(chain: DevChain, sessions: sessionmaker[Session], deployment: Deployment, **options: Any) -> Indexer:
@@ -63,10 +88,9 @@ class OnChain:
         self.board = BoardClient(w3, deployment.board.address)
         self.registry = w3.eth.contract(address=deployment.registry.address,
                                         abi=load_artifact("CredentialRegistry").abi)
-        self._errors = load_artifact("HubBoard").error_abis() + load_artifact("CredentialRegistry").error_abis()
 
     def send(self, index: int, tx: dict[str, Any]) -> Any:
-        return TransactionSender(self.w3, self.accounts[index], error_abis=self._errors).send(tx)
+        return send(self.w3, {**tx, "gasPrice": self.w3.eth.gas_price}, self.accounts[index])
 
     def member(self, seat: int) -> LocalAccount:
         return self.accounts[MEMBER_INDEXES[seat]]
@@ -90,6 +114,25 @@ class OnChain:
             self.vote(seat, proposal_id)
         self.execute(proposal_id, action, title)
         return proposal_id
+
+    def propose_raw(self, seat: int, title: bytes, kind: int = 0, subject: str = "0x" + "00" * 20,
+                    name: bytes = b"") -> int:
+        """propose() with calldata encoded by hand: `title` and the action's `name` are any bytes, UTF-8 or
+        not (web3's contract functions only take text). The proposal id comes from the log's first topic,
+        which needs no decoding."""
+        arguments = abi_encode(["(uint8,address,bytes,(uint16,uint16,uint16,uint32,uint32))", "bytes", "bytes32"],
+                               [(kind, subject, name, (0, 0, 0, 0, 0)), title, keccak(title)])
+        receipt = self.send(MEMBER_INDEXES[seat], {"to": self.board.address,
+                                                   "data": "0x" + (keccak(text=PROPOSE)[:4] + arguments).hex()})
+        created = self.board.contract.events.ProposalCreated().topic
+        [entry] = [entry for entry in receipt["logs"] if HexBytes(entry["topics"][0]) == HexBytes(created)]
+        return int.from_bytes(entry["topics"][1], "big")
+
+    def vote_raw(self, seat: int, proposal_id: int, reason: bytes) -> None:
+        """castVote(proposal_id, For, reason) with `reason` any bytes."""
+        arguments = abi_encode(["uint256", "uint8", "bytes"], [proposal_id, int(VoteType.FOR), reason])
+        self.send(MEMBER_INDEXES[seat], {"to": self.board.address,
+                                         "data": "0x" + (keccak(text=CAST_VOTE)[:4] + arguments).hex()})
 
     def anchor_and_revoke(self, digest: bytes) -> bytes:
         """Anchor a one-credential cohort as NHL Stenden's issuing key, then revoke that credential."""
@@ -250,7 +293,8 @@ def test_restart_resumes_from_the_cursor(chain: DevChain, sessions: sessionmaker
     restarted = make_indexer(chain, sessions, deployment)  # a new process: only the database is shared
     head = restarted.catch_up()
 
-    assert ranges == [(cursor + 1, head), (cursor + 1, head)]  # registry, then board: nothing read twice
+    assert ranges == [(cursor + 1, head)]  # one eth_getLogs for both contracts: nothing read twice
+    assert restarted.catch_up() == head and len(ranges) == 1  # nothing new: no eth_getLogs at all
     after = event_names(sessions)
     assert after - before == Counter({"VoteCast": 1})
     with sessions() as session:
@@ -268,7 +312,7 @@ def test_small_pages_cover_every_block_once(chain: DevChain, sessions: sessionma
     migrate(reference.kw["bind"])
     make_indexer(chain, reference, deployment).catch_up()
 
-    ranges: list[tuple[str, int, int]] = []
+    ranges: list[tuple[list[str], int, int]] = []
     get_logs = chain.w3.eth.get_logs
 
     def spy(params: Any) -> Any:
@@ -278,14 +322,14 @@ def test_small_pages_cover_every_block_once(chain: DevChain, sessions: sessionma
     monkeypatch.setattr(chain.w3.eth, "get_logs", spy)
     head = make_indexer(chain, sessions, deployment, page_blocks=2).catch_up()
 
-    for address in (deployment.registry.address, deployment.board.address):
-        pages = [(start, end) for who, start, end in ranges if who == address]
-        assert len(pages) > 3
-        assert pages[0][0] == deployment.registry.block
-        assert pages[-1][1] == head
-        assert all(end - start + 1 <= 2 for start, end in pages)
-        # no gap, no overlap
-        assert all(later[0] == earlier[1] + 1 for earlier, later in zip(pages, pages[1:], strict=False))
+    assert all(who == [deployment.registry.address, deployment.board.address] for who, _, _ in ranges)
+    pages = [(start, end) for _, start, end in ranges]
+    assert len(pages) > 3
+    assert pages[0][0] == deployment.registry.block
+    assert pages[-1][1] == head
+    assert all(end - start + 1 <= 2 for start, end in pages)
+    # no gap, no overlap
+    assert all(later[0] == earlier[1] + 1 for earlier, later in zip(pages, pages[1:], strict=False))
     assert snapshot_of_index(sessions) == snapshot_of_index(reference)
     assert count(sessions, BoardBallot) == 4
 
@@ -303,7 +347,7 @@ def test_a_failed_page_keeps_what_came_before_and_the_next_run_completes(
     def flaky(params: Any) -> Any:
         nonlocal calls
         calls += 1
-        if params["address"] == deployment.board.address and int(params["fromBlock"]) == chain.w3.eth.block_number:
+        if int(params["fromBlock"]) == chain.w3.eth.block_number:
             raise ConnectionError("node went away")
         return get_logs(params)
 
@@ -337,8 +381,10 @@ def test_confirmations_hold_back_the_newest_blocks(chain: DevChain, sessions: se
     proposal_id = on_chain.propose(0, Action.resolution(), "Bevestigd")
     on_chain.vote(1, proposal_id)  # the newest block
     indexer = make_indexer(chain, sessions, deployment, confirmations=1)
+    assert indexer.last_indexed is None and indexer.head_lag() is None
     assert indexer.catch_up() == chain.w3.eth.block_number - 1
     assert count(sessions, BoardProposal) == 1 and count(sessions, BoardBallot) == 0
+    assert indexer.last_indexed == chain.w3.eth.block_number - 1 and indexer.head_lag() == 1
 
 
 def test_background_thread_follows_the_chain_until_stopped(chain: DevChain, sessions: sessionmaker[Session],
@@ -358,3 +404,303 @@ def test_background_thread_follows_the_chain_until_stopped(chain: DevChain, sess
     indexer.start()  # a stopped indexer starts again (the app's lifespan may run twice)
     assert indexer.running
     indexer.stop()
+
+
+# ---------------------------------------------------------------- several processes on one database
+
+
+def index_in_threads(indexers: list[Indexer]) -> list[BaseException]:
+    """Run each indexer's catch_up in a thread of its own, all starting at once; what they raised."""
+    start = threading.Barrier(len(indexers))
+    errors: list[BaseException] = []
+
+    def run(indexer: Indexer) -> None:
+        try:
+            start.wait()
+            indexer.catch_up()
+        except Exception as exc:  # reported to the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(indexer,)) for indexer in indexers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return errors
+
+
+def reference_index(chain: DevChain, deployment: Deployment, tmp_path: Path, name: str = "reference") -> Any:
+    """What one indexer on a fresh SQLite database makes of the chain as it is now."""
+    reference = make_sessionmaker(make_engine(f"sqlite:///{tmp_path / (name + '.db')}"))
+    migrate(reference.kw["bind"])
+    make_indexer(chain, reference, deployment).catch_up()
+    return snapshot_of_index(reference)
+
+
+@BOTH_DATABASES
+def test_two_indexers_on_one_database_store_each_event_once(chain: DevChain, sessions: sessionmaker[Session],
+                                                           tmp_path: Path, deployment: Deployment,
+                                                           on_chain: OnChain) -> None:
+    proposal_id = on_chain.propose(0, Action.resolution(), "Twee processen")
+    for seat in range(1, 4):
+        on_chain.vote(seat, proposal_id, VoteType.FOR, f"stem {seat}")
+    on_chain.decide(Action.remove_member(on_chain.member(5).address), "Alfa-college treedt terug", voters=5)
+    second = other_process(sessions)
+    indexers = [make_indexer(chain, sessions, deployment, page_blocks=1),
+                make_indexer(chain, second, deployment, page_blocks=1)]
+
+    assert index_in_threads(indexers) == []
+
+    head = chain.w3.eth.block_number
+    assert [indexer.last_indexed for indexer in indexers] == [head, head]
+    assert indexers[0].cursor(deployment.board.address) == indexers[0].cursor(deployment.registry.address) == head
+    assert snapshot_of_index(sessions) == reference_index(chain, deployment, tmp_path)  # each event once
+    assert count(sessions, BoardBallot) == 3 + 5
+    second.kw["bind"].dispose()
+
+
+def test_an_indexer_behind_another_neither_repeats_nor_moves_the_cursor_back(
+        chain: DevChain, sessions: sessionmaker[Session], tmp_path: Path, deployment: Deployment,
+        on_chain: OnChain, monkeypatch: pytest.MonkeyPatch) -> None:
+    proposal_id = on_chain.propose(0, Action.resolution(), "Ingehaald")
+    for seat in range(1, 5):
+        on_chain.vote(seat, proposal_id, VoteType.AGAINST, f"stem {seat}")
+    head = chain.w3.eth.block_number
+    ahead = make_indexer(chain, other_process(sessions), deployment)
+    behind = make_indexer(chain, sessions, deployment, page_blocks=3)
+    get_logs = chain.w3.eth.get_logs
+    overtaken = False
+
+    def slow(params: Any) -> Any:
+        nonlocal overtaken
+        logs = get_logs(params)
+        if not overtaken:  # while `behind` holds its first page, another process indexes everything
+            overtaken = True
+            assert ahead.catch_up() == head
+        return logs
+
+    monkeypatch.setattr(chain.w3.eth, "get_logs", slow)
+    write_page = behind._write_page
+    cursors: list[int | None] = []
+
+    def watched(page: Any) -> None:
+        write_page(page)
+        cursors.append(behind.cursor(deployment.board.address))
+
+    monkeypatch.setattr(behind, "_write_page", watched)
+    assert behind.catch_up() == head
+
+    assert len(cursors) > 1 and set(cursors) == {head}  # never moved back by the pages `behind` wrote late
+    assert snapshot_of_index(sessions) == reference_index(chain, deployment, tmp_path)
+    ahead.sessions.kw["bind"].dispose()
+
+
+# ---------------------------------------------------------------- events that cannot be stored as they are
+
+
+@BOTH_DATABASES
+def test_events_that_cannot_be_stored_as_they_are_are_kept_readable_and_raw(
+        chain: DevChain, sessions: sessionmaker[Session], deployment: Deployment, on_chain: OnChain,
+        caplog: pytest.LogCaptureFixture) -> None:
+    accredit = 3  # ActionKind.ACCREDIT_ISSUER
+    not_utf8 = on_chain.propose_raw(0, b"\xff\xfe Besluit")
+    with_nul = on_chain.propose_raw(1, b"Nul\x00teken")
+    long_name = "Hogeschool " + "x" * 239  # 250 characters; board_proposals.name holds 200
+    too_long = on_chain.propose_raw(2, b"Lange naam", kind=accredit, subject=on_chain.accounts[ISSUER_INDEX].address,
+                                    name=long_name.encode())
+    bad_name = on_chain.propose_raw(3, b"Naam", kind=accredit, subject=on_chain.accounts[14].address,
+                                    name=b"NHL \xc3\x28")
+    on_chain.vote_raw(4, not_utf8, b"ja \xff")
+    normal = on_chain.propose(0, Action.resolution(), "Gewoon besluit")  # the next one is indexed as ever
+    on_chain.vote(1, normal, VoteType.FOR, "gewoon")
+
+    indexer = make_indexer(chain, sessions, deployment)
+    with caplog.at_level(logging.WARNING, logger="service.chain.indexer"):
+        head = indexer.catch_up()
+
+    assert head == chain.w3.eth.block_number and indexer.cursor(deployment.board.address) == head
+    with sessions() as session:
+        proposals = {p.id: p for p in session.scalars(select(BoardProposal))}
+        assert proposals[not_utf8].title == "\ufffd\ufffd Besluit"
+        assert proposals[with_nul].title == "Nul\\x00teken"
+        assert proposals[too_long].name == long_name[:199] + "…" and len(proposals[too_long].name) == 200
+        assert proposals[bad_name].name == "NHL \ufffd("
+        assert proposals[normal].title == "Gewoon besluit"
+        ballots = {(b.proposal_id, b.reason) for b in session.scalars(select(BoardBallot))}
+        assert ballots == {(not_utf8, "ja \ufffd"), (normal, "gewoon")}
+
+        events = {(e.name, e.args["proposalId"]): e for e in session.scalars(select(ChainEvent))
+                  if e.name in ("ProposalCreated", "VoteCast")}
+        created = {proposal: event for (name, proposal), event in events.items() if name == "ProposalCreated"}
+        assert "does not decode" in created[not_utf8].problem and "U+FFFD" in created[not_utf8].problem
+        assert "NUL characters in title" in created[with_nul].problem
+        assert "action.name is 250 characters long" in created[too_long].problem
+        assert created[too_long].args["action"]["name"] == long_name  # the event row keeps it whole
+        assert created[bad_name].args["action"]["name"] == "NHL \ufffd("
+        assert "does not decode" in events[("VoteCast", not_utf8)].problem
+        assert events[("VoteCast", not_utf8)].args["reason"] == "ja \ufffd"
+        for proposal in (not_utf8, with_nul, too_long, bad_name):  # the raw log: exactly what the chain holds
+            raw = created[proposal].raw_log
+            log = next(item for item in chain.w3.eth.get_logs({"address": deployment.board.address,
+                                                               "fromBlock": created[proposal].block_number,
+                                                               "toBlock": created[proposal].block_number})
+                       if int(item["logIndex"]) == created[proposal].log_index)
+            assert raw == {"topics": [HexBytes(topic).to_0x_hex() for topic in log["topics"]],
+                           "data": HexBytes(log["data"]).to_0x_hex()}
+        title = abi_decode(["(uint8,address,bytes,(uint16,uint16,uint16,uint32,uint32))", "bytes"],
+                           HexBytes(created[not_utf8].raw_log["data"]))[1]
+        assert title == b"\xff\xfe Besluit"
+        assert created[normal].problem is None and created[normal].raw_log is None
+        assert events[("VoteCast", normal)].problem is None
+
+    warnings = [record for record in caplog.records if "is not stored as is" in record.getMessage()]
+    assert len(warnings) == 5
+
+
+@BOTH_DATABASES
+def test_an_event_the_database_refuses_is_kept_unprojected_and_the_index_moves_on(
+        chain: DevChain, sessions: sessionmaker[Session], deployment: Deployment, on_chain: OnChain) -> None:
+    before = on_chain.propose(0, Action.resolution(), "Voor de start")
+    start = chain.w3.eth.block_number + 1
+    on_chain.vote(1, before, VoteType.FOR, "na de start")  # its proposal is not in the index: no ballot row
+    later = on_chain.propose(2, Action.resolution(), "Na de start")
+    on_chain.vote(3, later, VoteType.FOR, "ook na de start")
+    indexer = Indexer(chain.w3, sessions, registry=deployment.registry.address, board=deployment.board.address,
+                      start_block=start)
+
+    assert indexer.catch_up() == chain.w3.eth.block_number
+    with sessions() as session:
+        orphan = session.scalar(select(ChainEvent).where(ChainEvent.block_number == start))
+        assert (orphan.name, orphan.args["reason"]) == ("VoteCast", "na de start")
+        assert orphan.problem.startswith("could not be stored: IntegrityError") and orphan.raw_log is not None
+        assert [p.id for p in session.scalars(select(BoardProposal))] == [later]
+        assert [(b.proposal_id, b.member) for b in session.scalars(select(BoardBallot))] == [
+            (later, on_chain.member(3).address)]
+
+
+# ---------------------------------------------------------------- reorgs
+
+
+def test_a_reorg_removes_what_the_lost_blocks_held_and_reads_the_new_ones(
+        chain: DevChain, sessions: sessionmaker[Session], tmp_path: Path, deployment: Deployment,
+        on_chain: OnChain) -> None:
+    alfa = on_chain.member(5).address
+    removal = Action.remove_member(alfa)
+    removal_id = on_chain.propose(0, removal, "Alfa-college treedt terug")
+    for seat in range(4):
+        on_chain.vote(seat, removal_id)
+    kept = chain.w3.eth.block_number
+    fork_point = snapshot(chain.w3)
+    on_chain.vote(4, removal_id)
+    on_chain.execute(removal_id, removal, "Alfa-college treedt terug")  # MemberRemoved, ProposalExecuted
+    lost = on_chain.propose(1, Action.resolution(), "Verloren besluit")
+    indexer = make_indexer(chain, sessions, deployment)
+    forks: list[int] = []
+    indexer.add_reorg_listener(forks.append)
+    indexer.catch_up()
+    with sessions() as session:
+        assert session.get(BoardMember, alfa).removed_block is not None
+        assert session.get(BoardProposal, lost).title == "Verloren besluit"
+
+    revert_to(chain.w3, fork_point)  # the chain as another fork has it: other blocks at the same heights
+    replacement = on_chain.propose(2, Action.resolution(), "Nieuw besluit")
+    on_chain.vote(3, replacement, VoteType.AGAINST, "nee")
+    on_chain.vote(5, removal_id, VoteType.AGAINST, "blijf")
+    head = indexer.catch_up()
+
+    assert forks == [kept + 1]
+    assert head == chain.w3.eth.block_number == kept + 3
+    assert indexer.cursor(deployment.board.address) == indexer.cursor(deployment.registry.address) == head
+    with sessions() as session:
+        assert replacement == lost and session.get(BoardProposal, replacement).title == "Nieuw besluit"
+        assert session.get(BoardMember, alfa).removed_block is None
+        assert session.get(BoardProposal, removal_id).executed_tx is None
+        assert "MemberRemoved" not in Counter(session.scalars(select(ChainEvent.name)))
+    assert snapshot_of_index(sessions) == reference_index(chain, deployment, tmp_path)
+
+
+def test_anvil_reorg_replaces_two_blocks(chain: DevChain, sessions: sessionmaker[Session], tmp_path: Path,
+                                         deployment: Deployment, on_chain: OnChain) -> None:
+    if chain.kind != "anvil":
+        pytest.skip("anvil_reorg is anvil's")
+    proposal_id = on_chain.propose(0, Action.resolution(), "Blijft")
+    on_chain.vote(1, proposal_id, VoteType.FOR, "blijft ook")
+    on_chain.vote(2, proposal_id, VoteType.AGAINST, "verdwijnt")  # block head - 1
+    on_chain.propose(3, Action.resolution(), "Verdwijnt")  # block head
+    indexer = make_indexer(chain, sessions, deployment)
+    forks: list[int] = []
+    indexer.add_reorg_listener(forks.append)
+    head = indexer.catch_up()
+    assert count(sessions, BoardProposal) == 2
+
+    abstain = {"from": on_chain.member(4).address, "to": deployment.board.address, "gas": hex(500_000),
+               "data": on_chain.board.cast_vote(proposal_id, VoteType.ABSTAIN, "in de plaats")["data"]}
+    rpc(chain.w3, "anvil_reorg", 2, [[abstain, 0]])  # blocks head-1 and head replaced, the vote in the first
+    assert chain.w3.eth.block_number == head
+    assert indexer.catch_up() == head
+
+    assert forks == [head - 1]
+    assert indexer.cursor(deployment.board.address) == head
+    with sessions() as session:
+        assert [p.id for p in session.scalars(select(BoardProposal))] == [proposal_id]
+        assert {(b.member, b.choice) for b in session.scalars(select(BoardBallot))} == {
+            (on_chain.member(1).address, "for"), (on_chain.member(4).address, "abstain")}
+    assert snapshot_of_index(sessions) == reference_index(chain, deployment, tmp_path)
+
+    on_chain.vote(2, proposal_id, VoteType.AGAINST, "alsnog")  # and the index goes on
+    assert indexer.catch_up() == chain.w3.eth.block_number
+    assert count(sessions, BoardBallot) == 3 and forks == [head - 1]
+
+
+def test_a_reorg_deeper_than_the_kept_hashes_rewinds_a_whole_window(
+        chain: DevChain, sessions: sessionmaker[Session], tmp_path: Path, deployment: Deployment,
+        on_chain: OnChain, caplog: pytest.LogCaptureFixture) -> None:
+    proposal_id = on_chain.propose(0, Action.resolution(), "Diep")
+    base = chain.w3.eth.block_number
+    fork_point = snapshot(chain.w3)
+    for seat in range(1, 5):  # blocks base+1 .. base+4
+        on_chain.vote(seat, proposal_id, VoteType.FOR, "oud")
+    indexer = make_indexer(chain, sessions, deployment, reorg_window=2)
+    forks: list[int] = []
+    indexer.add_reorg_listener(forks.append)
+    indexer.catch_up()
+    with sessions() as session:  # only the window's hashes are kept
+        assert list(session.scalars(select(IndexedBlock.number).order_by(IndexedBlock.number))) == [base + 3, base + 4]
+
+    revert_to(chain.w3, fork_point)
+    rpc(chain.w3, "evm_mine")
+    rpc(chain.w3, "evm_mine")
+    on_chain.vote(5, proposal_id, VoteType.AGAINST, "nieuw")  # base+3
+    on_chain.vote(0, proposal_id, VoteType.AGAINST, "nieuw")  # base+4
+    with caplog.at_level(logging.ERROR, logger="service.chain.indexer"):
+        head = indexer.catch_up()
+
+    assert "deeper than reorg_window=2" in caplog.text
+    assert head == base + 4 and forks == [base + 3]  # rewound to min(cursor, head) - window
+    reference = reference_index(chain, deployment, tmp_path)
+    new_blocks = [event for event in snapshot_of_index(sessions)["events"] if event[2] >= base + 3]
+    assert new_blocks == [event for event in reference["events"] if event[2] >= base + 3]
+    with sessions() as session:
+        assert {(b.member, b.reason) for b in session.scalars(
+            select(BoardBallot).where(BoardBallot.block_number >= base + 3))} == {
+            (on_chain.member(5).address, "nieuw"), (on_chain.member(0).address, "nieuw")}
+
+
+def test_a_chain_that_got_shorter_is_judged_once_it_has_grown_back(
+        chain: DevChain, sessions: sessionmaker[Session], tmp_path: Path, deployment: Deployment,
+        on_chain: OnChain) -> None:
+    proposal_id = on_chain.propose(0, Action.resolution(), "Korter")
+    fork_point = snapshot(chain.w3)
+    on_chain.vote(1, proposal_id, VoteType.FOR, "oud")
+    on_chain.vote(2, proposal_id, VoteType.FOR, "oud")
+    indexer = make_indexer(chain, sessions, deployment)
+    forks: list[int] = []
+    indexer.add_reorg_listener(forks.append)
+    cursor = indexer.catch_up()
+
+    revert_to(chain.w3, fork_point)  # two blocks fewer: as a node behind another process's node looks
+    assert indexer.catch_up() == cursor and forks == []  # nothing is judged (or rewound) above the node's head
+    on_chain.vote(3, proposal_id, VoteType.AGAINST, "nieuw")
+    on_chain.vote(4, proposal_id, VoteType.AGAINST, "nieuw")
+    assert indexer.catch_up() == cursor and forks == [cursor - 1]
+    assert snapshot_of_index(sessions) == reference_index(chain, deployment, tmp_path)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from service.api import problems
-from service.api.credentials import EXAMPLE_ROOT, EXAMPLE_TX, BatchStatus, share_url, utc
+from service.api.credentials import EXAMPLE_ROOT, EXAMPLE_TX, BatchStatus, reported_status, share_url, utc
 from service.api.deps import DbSession, HubDep, Issuer
 from service.chain.fees import GWEI
 from service.db import models
@@ -91,9 +91,11 @@ def get_batch(batch_id: Annotated[str, Path(max_length=36)], hub: HubDep, db: Db
     head = hub.verification_cache.head.head
     confirmations = (max(0, head.number - batch.block_number)
                      if head is not None and batch.block_number is not None else None)
+    status = reported_status(hub, batch)
+    error = batch.error if status == batch.status else "its block left the chain (a reorg): it is anchored again"
     return BatchPublic(
-        id=batch.id, status=cast(BatchStatus, batch.status), count=batch.count, root=batch.root,
+        id=batch.id, status=cast(BatchStatus, str(status)), count=batch.count, root=batch.root,
         issuer_address=batch.issuer_address,
         transaction_hash=batch.tx_hash, block_number=batch.block_number, anchored_at=utc(batch.anchored_at),
-        confirmations=confirmations, transaction=transaction, error=batch.error,
+        confirmations=confirmations, transaction=transaction, error=error,
         created_at=cast(datetime, utc(batch.created_at)), credentials=listed)

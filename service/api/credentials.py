@@ -24,9 +24,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Path, Request, Response, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials
+from hexbytes import HexBytes
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from web3.exceptions import BlockNotFound
 
 from service.api import problems
 from service.api.deps import DbSession, HubDep, Issuer, _bearer
@@ -166,10 +168,33 @@ def share_url(hub: Hub, share_token: str) -> str:
     return f"{hub.settings.public_url}/share/{share_token}"
 
 
+REORG_CHECK_DEPTH = 64  # blocks: an anchoring younger than this is checked against the chain when reported
+
+
+def reported_status(hub: Hub, batch: models.Batch) -> BatchState:
+    """The batch's status as the chain holds it now. An anchoring in one of the last REORG_CHECK_DEPTH blocks is
+    looked up (one eth_getBlockByNumber): when its block is no longer the chain's (a reorg the indexer has not
+    reported yet), the batch is `submitted` again, never anchored."""
+    status = BatchState(batch.status)
+    if status != BatchState.ANCHORED or batch.block_hash is None or batch.block_number is None:
+        return status
+    head = hub.verification_cache.head.head
+    if head is not None and head.number - batch.block_number > REORG_CHECK_DEPTH:
+        return status
+    try:
+        block = hub.w3.eth.get_block(batch.block_number)
+    except BlockNotFound:
+        return BatchState.SUBMITTED
+    except (OSError, ValueError):  # the node does not answer: what was seen last stands
+        return status
+    return status if HexBytes(block["hash"]).to_0x_hex() == batch.block_hash else BatchState.SUBMITTED
+
+
 def credential_public(hub: Hub, row: models.Credential, batch: models.Batch) -> dict[str, Any]:
-    anchored = batch.status == BatchState.ANCHORED
+    status = reported_status(hub, batch)
+    anchored = status == BatchState.ANCHORED
     return dict(
-        id=row.id, status=batch.status, batch_id=batch.id, programme_id=row.programme_id,
+        id=row.id, status=status, batch_id=batch.id, programme_id=row.programme_id,
         issuer_address=row.issuer_address, digest=row.digest, share_url=share_url(hub, row.share_token),
         transaction_hash=batch.tx_hash if anchored else None, anchored_at=utc(batch.anchored_at) if anchored else None,
         revoked=row.revoked_at is not None, revoked_at=utc(row.revoked_at),
@@ -241,7 +266,7 @@ def issue_credential(body: CredentialCreate, hub: HubDep, db: DbSession, princip
                            credential_id=issued.id, batch_id=batch_id)
         result = CredentialIssued(**credential_public(hub, row, batch), holder_token=issued.holder_token)
     response.headers["Location"] = f"/credentials/{issued.id}"
-    if status != BatchState.ANCHORED:
+    if result.status != BatchState.ANCHORED:
         response.status_code = 202
         response.headers["Retry-After"] = "5"
     return result

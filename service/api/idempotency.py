@@ -72,7 +72,7 @@ WAIT_SECONDS = 15.0  # how long a request waits for the answer of a running one 
 POLL_SECONDS = 0.1
 RETRY_AFTER_SECONDS = 2
 PURGE_EVERY = 60.0  # seconds between two purges of expired keys, per process
-REPLAYED_HEADERS = ("content-type", "location", "link")  # of the first answer, replayed with it
+REPLAYED_HEADERS = ("content-type", "location", "retry-after", "link")  # of the first answer, replayed with it
 ANONYMOUS = "anonymous"
 
 PARAMETER = {
@@ -317,8 +317,8 @@ class KeyedRequest:
     def of(cls, principal: str, key: str, method: str, path: str, content_type: str | None,
            body: bytes) -> KeyedRequest:
         media = (content_type or "").split(";")[0].strip().lower()
-        request = b"\n".join([method.encode(), path.encode("latin-1"), media.encode("latin-1"),
-                              hashlib.sha256(body).digest()])
+        request = b"\n".join([part.encode("utf-8", "surrogatepass") for part in (method, path, media)]
+                             + [hashlib.sha256(body).digest()])
         fingerprint = hmac.new(_derive(key, principal, b"fingerprint"), request, hashlib.sha256).hexdigest()
         return cls(principal=principal, key_hash=_derive(key, principal, b"lookup").hex(), fingerprint=fingerprint,
                    method=method, path=path, body_key=_derive(key, principal, b"answer"))
@@ -405,7 +405,8 @@ def claim(sessions: sessionmaker[Session], request: KeyedRequest, now: datetime 
                     update(IdempotencyRecord)
                     .where(IdempotencyRecord.id == record.id, IdempotencyRecord.status.is_(None),
                            IdempotencyRecord.locked_until <= now)
-                    .values(locked_until=now + LEASE)).rowcount  # type: ignore[attr-defined]
+                    .values(locked_until=now + LEASE)
+                    .execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
                 if taken:
                     log.warning("taking over an %s claimed at %s and not answered since", HEADER, record.created_at)
                     return Claimed(record.id)

@@ -173,6 +173,7 @@ class Relayer:
         self.replace_after = replace_after
         self.poll_interval = poll_interval
         self._local = threading.Lock()  # one allocation at a time in this process (all of them on SQLite)
+        self.on_submit: Callable[[], None] | None = None  # e.g. wake this process's worker to follow it now
         self._chain_id: int | None = None
         self._postgres = sessions.kw["bind"].dialect.name == "postgresql"
 
@@ -199,7 +200,10 @@ class Relayer:
             row_id, new = self._sign_and_store(call, stored)
         except (OSError, ConnectionError) as exc:
             raise ChainUnavailable.no_answer(exc, "the relayer's nonce and fees") from exc
-        return self._broadcast(row_id) if new else self.get(row_id)
+        sent = self._broadcast(row_id) if new else self.get(row_id)
+        if self.on_submit is not None:
+            self.on_submit()
+        return sent
 
     def send(self, call: Call, *, timeout: float) -> TxReceipt:
         """Submit `call` and wait until it is final (`confirmations` deep); its receipt.
@@ -282,6 +286,7 @@ class Relayer:
         """
         wanted = until or frozenset({TxState.CONFIRMED})
         deadline = time.monotonic() + timeout
+        delay = 0.01
         while True:
             current = self.get(sent.id)
             if current.state == TxState.REVERTED:
@@ -294,7 +299,8 @@ class Relayer:
                 raise TransactionPending(
                     f"transaction {current.tx_hash} is {current.state} (nonce {current.nonce}"
                     f"{', ' + current.error if current.error else ''}); the relayer keeps following it", current)
-            time.sleep(min(self.poll_interval, max(0.0, deadline - time.monotonic())))
+            time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+            delay = min(delay * 2, self.poll_interval)
 
     def get(self, tx_id: int) -> Sent:
         with self.sessions() as session:

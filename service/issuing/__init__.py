@@ -13,4 +13,5 @@ from service.issuing.anchoring import AnchoringWorker
 from service.issuing.pipeline import PreparedCohort, finish, persist, prepare
 from service.issuing.requests import CohortCreate, CredentialCreate, Row
 
-__all__ = ["AnchoringWorker", "CohortCreate", "CredentialCreate", "PreparedCohort", "Row", "finish", "persist", "prepare"]
+__all__ = ["AnchoringWorker", "CohortCreate", "CredentialCreate", "PreparedCohort", "Row", "finish", "persist",
+           "prepare"]

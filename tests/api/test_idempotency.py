@@ -27,26 +27,25 @@ from service.chain.devchain import free_port
 from service.db import models
 from service.db.migrate import migrate
 from service.db.session import make_engine, make_sessionmaker
+from service.demo import DEMO_PROGRAMMES
 from service.errors import ChainUnavailable
 from service.hub import Hub
 from service.issuing import revocation
 from service.main import create_app
-from tests.api.test_issuing import (  # noqa: F401 - fixtures
-    HANZE,
-    RUG,
-    TVM,
-    UNIGARANT,
-    assert_problem,
-    catalogue,
-    count,
-    graduate,
-    hanze,
-)
+from tests.api.test_issuing import HANZE, RUG, TVM, UNIGARANT, assert_problem, count, graduate
 from tests.live import wait_for
 
 KEY = '"8e03978e-40d5-43e8-bc93-6894a57f9324"'  # an RFC 8941 string, as the draft writes it
 IDEMPOTENT = {"issueCredential", "issueCohort", "revokeCredential", "createProposal", "castVote", "recuse",
               "executeProposal"}
+
+
+@pytest.fixture
+def hanze(client: TestClient, keys: Any, accredited: Any) -> str:
+    """Hanzehogeschool Groningen accredited, the demo programmes in the catalogue."""
+    for programme in DEMO_PROGRAMMES:
+        assert client.post("/programmes", headers=keys.admin(), json=programme.as_create()).status_code == 201
+    return accredited(HANZE)[0]
 
 
 def with_key(headers: dict[str, str], key: str = KEY) -> dict[str, str]:
@@ -121,6 +120,9 @@ def test_another_principal_with_the_same_key_is_independent(client: TestClient, 
     assert rugs.status_code == hanzes.status_code, rugs.text
     assert not replayed(rugs) and rugs.json()["id"] != hanzes.json()["id"]
     assert rugs.json()["issuer_address"] == keys.addresses[("issuer", RUG)]
+    for headers, answer in ((keys.issuer(HANZE), hanzes), (keys.issuer(RUG), rugs)):  # each replays its own
+        again = client.post("/credentials", headers=with_key(headers), json=json.loads(answer.request.content))
+        assert replayed(again) and again.json() == answer.json()
     assert count(hub, models.Credential) == 2
 
 
@@ -139,8 +141,8 @@ def test_a_malformed_key_is_422_and_nothing_is_done(client: TestClient, keys: An
 
 
 def test_a_cohort_sent_twice_with_one_key_is_one_batch(client: TestClient, keys: Any, hub: Hub, hanze: str) -> None:
-    csv = ("programme_id,email,name,grade\nmiw-data-analytics,jan@example.org,Jan de Vries,8.5\n"
-           "miw-ai,anna@example.org,Anna Jansen,7\n").encode()
+    csv = (b"programme_id,email,name,grade\nmiw-data-analytics,jan@example.org,Jan de Vries,8.5\n"
+           b"miw-ai,anna@example.org,Anna Jansen,7\n")
     headers = with_key({**keys.issuer(HANZE), "Content-Type": "text/csv"})
     first = client.post("/credentials/batch", headers=headers, content=csv)
     assert first.status_code == 202, first.text
@@ -247,7 +249,8 @@ def test_a_refusal_is_replayed_too(client: TestClient, keys: Any, hub: Hub, hanz
 
 
 def test_board_writes_are_replayed(client: TestClient, keys: Any, hub: Hub) -> None:
-    proposal = {"kind": "resolution", "title": "Jaarrekening 2025", "document": "Het bestuur stelt de jaarrekening vast."}
+    proposal = {"kind": "resolution", "title": "Jaarrekening 2025",
+                "document": "Het bestuur stelt de jaarrekening vast."}
     first = client.post("/board/proposals", headers=with_key(keys.member(TVM)), json=proposal)
     assert first.status_code == 201, first.text
     again = client.post("/board/proposals", headers=with_key(keys.member(TVM)), json=proposal)
@@ -281,6 +284,9 @@ def test_a_503_is_not_stored_and_the_retry_does_the_work(client: TestClient, key
     assert records(hub) == []  # released: the client may retry with the same key
     retry = client.post(path, headers=with_key(keys.issuer(HANZE)), json={"reason": "issued-in-error"})
     assert retry.status_code == 200 and not replayed(retry), retry.text
+    assert len(calls) == 2
+    stored = client.post(path, headers=with_key(keys.issuer(HANZE)), json={"reason": "issued-in-error"})
+    assert (stored.status_code, stored.json()) == (200, retry.json()) and replayed(stored)  # a 200 is kept
     assert len(calls) == 2
 
 
