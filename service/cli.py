@@ -567,13 +567,13 @@ def cohort_import(
         deadline = time.monotonic() + timeout
         while True:
             batch = _get_or_exit(client, f"/batches/{batch_id}", progress, errors, f"cannot follow batch {batch_id}")
-            if batch["status"] != "pending" or time.monotonic() > deadline:
+            if batch["status"] in ("anchored", "failed") or time.monotonic() > deadline:
                 break
             time.sleep(0.5)
         if batch["status"] == "anchored":
             progress.update(anchoring, completed=1)
     if batch["status"] != "anchored":
-        why = batch.get("error") or ("no error reported" if batch["status"] == "pending" else "unknown")
+        why = batch.get("error") or ("no error reported" if batch["status"] != "failed" else "unknown")
         errors.print(Text(f"error: batch {batch_id} is {batch['status']} after {timeout:g} s ({why}). Its "
                           f"{batch['count']} credentials are stored; share URLs and holder tokens are in {path}. "
                           f"Follow it with GET /batches/{batch_id}.", style="red"))
@@ -661,7 +661,7 @@ def cohort_export(
             _usage_problem(str(exc), False)
         if batch["status"] != "anchored":
             errors.print(Text(f"error: batch {batch_id} is {batch['status']}, not anchored: nothing to export"
-                              + (" yet" if batch["status"] == "pending" else f" ({batch.get('error')})"), style="red"))
+                              + (f" ({batch.get('error')})" if batch["status"] == "failed" else " yet"), style="red"))
             raise typer.Exit(EXIT_INVALID)
         with _progress(errors) as progress:
             task = progress.add_task(f"Exporting {batch['count']} credentials", total=len(batch["credentials"]))

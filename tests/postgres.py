@@ -9,6 +9,8 @@ so as root the cluster belongs to and runs as the `postgres` user of the Debian 
 MAX_CONNECTIONS connections: enough for several service processes (each with its pool) and the tests.
 PostgreSQL comes from the system (`apt-get install postgresql`, scripts/setup does it as root). Without it the
 tests that take `postgres` are skipped, except in CI (CI set), where they fail.
+
+Outside pytest (bench/network.py): `with cluster() as postgres: ...` (raises PostgresUnavailable without it).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import NoReturn
 
@@ -80,16 +83,24 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[Postgres]:
-    """A throwaway PostgreSQL cluster on 127.0.0.1 (a free port), trust authentication for `postgres`."""
+class PostgresUnavailable(RuntimeError):
+    """No PostgreSQL server or driver on this machine; the message says what to install."""
+
+
+@contextmanager
+def cluster() -> Iterator[Postgres]:
+    """A throwaway PostgreSQL cluster on 127.0.0.1 (a free port), trust authentication for `postgres`; stopped and
+    removed at the end.
+
+    :raises PostgresUnavailable: no server under /usr/lib/postgresql/*/bin, or no psycopg.
+    """
     bin_dir = _bin_dir()
     if bin_dir is None:
-        _unavailable("no PostgreSQL server under /usr/lib/postgresql/*/bin: apt-get install -y postgresql")
+        raise PostgresUnavailable("no PostgreSQL server under /usr/lib/postgresql/*/bin: apt-get install -y postgresql")
     try:
         import psycopg  # noqa: F401 - only whether the driver is there
-    except ImportError:
-        _unavailable("no PostgreSQL driver: pip install -e '.[dev]' (psycopg[binary])")
+    except ImportError as exc:
+        raise PostgresUnavailable("no PostgreSQL driver: pip install -e '.[dev]' (psycopg[binary])") from exc
     root = Path(tempfile.mkdtemp(prefix="hub-pg-"))  # not under pytest's tmp: that is private to root
     data, sockets, log = root / "data", root / "sockets", root / "postgresql.log"
     sockets.mkdir()
@@ -113,3 +124,14 @@ def postgres() -> Iterator[Postgres]:
     finally:
         _run(bin_dir / "pg_ctl", "-D", data, "-m", "fast", "-w", "stop")
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """A throwaway PostgreSQL cluster on 127.0.0.1 (a free port), trust authentication for `postgres`."""
+    with ExitStack() as stack:
+        try:
+            running = stack.enter_context(cluster())
+        except PostgresUnavailable as exc:
+            _unavailable(str(exc))
+        yield running

@@ -8,7 +8,9 @@ make lists cheap and survive restarts, and they include what was done on chain d
 Reading. Logs of both contracts are read with one eth_getLogs per page of `page_blocks` blocks, up to the
 latest block less `confirmations`. Both contracts' cursors (IndexCursor.last_block) move together. Each page
 is written in one database transaction together with the cursors, so a crash or restart neither loses nor
-skips a page.
+skips a page. A poll asks the node for its latest block (all an idle poll costs), then per page for the logs
+and for the headers of the page's blocks within the reorg window: a poll that finds one new block costs two
+calls.
 
 Several processes. Any number of processes may index into one database. Event rows are written with
 INSERT ... ON CONFLICT DO NOTHING on (tx_hash, log_index) and an event's projection is applied only by the
@@ -25,8 +27,12 @@ ChainEvent.raw_log holding the log as it is; a warning is logged. Should a page 
 events are written one by one, and one that fails again is kept unprojected (or only as its raw log).
 
 Reorgs. The hashes of the last `reorg_window` blocks read are kept (IndexedBlock). Each catch-up first checks
-that the block at the cursor is still the chain's. When it is not, the indexer walks back over the kept
-hashes to the newest block that still is, removes the events from the blocks after it (the fork), undoes
+that the newest kept block is still the chain's: against the latest block when it is that block, through
+the next page's first block (its parent hash) when it is the cursor, otherwise by asking the node. Kept
+blocks above the node's head are not judged (the node may be behind another process's; a chain that got
+shorter is judged once it has grown back). Each page is also checked to continue the kept hashes, its own
+headers and logs to agree. When the chain has changed, the indexer walks back over the kept hashes to the
+newest block that still is the chain's, removes the events from the blocks after it (the fork), undoes
 their projections (proposals and ballots from those blocks are deleted, executions from them cleared, the
 members they touched replayed from the remaining events), moves the cursors back to fork - 1, logs a warning,
 calls the listeners added with `add_reorg_listener(callback)` with the fork block, and reads again. A reorg
@@ -64,15 +70,7 @@ from web3.types import LogReceipt
 from service.background import BackgroundWorker
 from service.chain.artifacts import load_artifact
 from service.chain.board import Action, VoteType
-from service.db.models import (
-    Base,
-    BoardBallot,
-    BoardMember,
-    BoardProposal,
-    ChainEvent,
-    IndexCursor,
-    IndexedBlock,
-)
+from service.db.models import Base, BoardBallot, BoardMember, BoardProposal, ChainEvent, IndexCursor, IndexedBlock
 from service.db.session import transaction
 
 log = logging.getLogger(__name__)
@@ -176,7 +174,8 @@ class Indexer(BackgroundWorker):
         Thread-safe: a second caller waits for the running catch-up, then reads what is left.
 
         :raises ChainMoved: the chain kept changing under the pages being read.
-        :raises Exception: the node's or the database's errors (nothing is half-written: pages are atomic).
+        :raises Exception: the node's or the database's errors (nothing is lost or doubled: a page is written in
+            one transaction with the cursors, or event by event before them, each write idempotent).
         """
         with self._lock:
             return self._catch_up(lambda: False)
@@ -222,8 +221,6 @@ class Indexer(BackgroundWorker):
             self._stopping.wait(self.interval)
 
     def _catch_up(self, should_stop: Callable[[], bool]) -> int:
-        # The node is asked for its latest block (number and hash: an idle poll costs this one call), then per
-        # page for the logs and the headers of the page's blocks within the reorg window.
         ask = False  # whether to ask the node for the kept blocks' hashes even when the next page would tell
         for _attempt in range(MAX_RESTARTS):
             latest = self._header("latest")
@@ -544,15 +541,15 @@ def _fit(text: str, length: int) -> str:
 def _oversized(name: str, args: dict[str, Any]) -> list[str]:
     """What the projection of board event `name` will have to cut."""
     if name == "MemberAdded":
-        found = [("name", args.get("name"), MEMBER_NAME_LENGTH, "board_members.name")]
-    elif name == "ProposalCreated":
-        action = args.get("action")
-        found = [("action.name", action.get("name") if isinstance(action, dict) else None, PROPOSAL_NAME_LENGTH,
-                  "board_proposals.name")]
+        path, value, length, column = "name", args.get("name"), MEMBER_NAME_LENGTH, "board_members.name"
+    elif name == "ProposalCreated" and isinstance(args.get("action"), dict):
+        path, value, length, column = ("action.name", args["action"].get("name"), PROPOSAL_NAME_LENGTH,
+                                       "board_proposals.name")
     else:
         return []
-    return [f"{path} is {len(value)} characters long: cut to the {length} of {column}"
-            for path, value, length, column in found if isinstance(value, str) and len(value) > length]
+    if isinstance(value, str) and len(value) > length:
+        return [f"{path} is {len(value)} characters long: cut to the {length} of {column}"]
+    return []
 
 
 def project_board_event(session: Session, name: str, args: dict[str, Any], *, block: int, log_index: int,

@@ -21,6 +21,30 @@ def test_health_reports_chain_database_and_contracts(client: TestClient, hub: Hu
     assert body["registry"] == hub.registry_address
     assert body["board"] == hub.board_address
     assert body["database"] == "ok"
+    assert body["relayer"]["address"] == hub.relayer.address and body["relayer"]["balance_eth"] > 1
+    assert body["relayer"]["open_transactions"] == 0 and body["oldest_pending_batch_seconds"] is None
+    assert body["problems"] == []
+
+
+def test_health_says_degraded_with_the_reasons_past_their_settings(client: TestClient, hub: Hub) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from service.db import models
+    from service.db.session import transaction
+
+    hub.stop_background()  # nothing moves the index or the batch meanwhile
+    with transaction(hub.sessions) as session:  # a batch that has waited long, and an index far behind
+        session.add(models.Batch(id="b" * 36, issuer_address=hub.relayer.address, status="submitted", count=1,
+                                 root="0x" + "11" * 32, created_at=datetime.now(UTC) - timedelta(hours=1)))
+        session.merge(models.IndexCursor(contract=hub.registry_address, last_block=0))
+    hub.settings = hub.settings.model_copy(update={"pending_alert_after": 60.0, "index_lag_alert": 1,
+                                                   "low_balance_eth": 10**9})
+    response = client.get("/health")
+    assert response.status_code == 200  # degraded: still serving
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert body["oldest_pending_batch_seconds"] >= 3600 and body["indexer_lag_blocks"] >= 2
+    assert [problem.split(" ")[1] for problem in body["problems"]] == ["relayer", "batch", "event"]
 
 
 def test_health_is_503_when_the_chain_is_unreachable(client: TestClient, hub: Hub) -> None:
@@ -34,7 +58,8 @@ def test_health_is_503_when_the_chain_is_unreachable(client: TestClient, hub: Hu
         hub.w3 = reachable
     assert response.status_code == 503
     assert response.json()["chain"] == "unreachable"
-    assert response.json()["status"] == "degraded"
+    assert response.json()["status"] == "down"
+    assert response.json()["problems"] == ["the chain node does not answer"]
 
 
 def test_start_refuses_a_chain_id_mismatch(settings: Settings) -> None:

@@ -3,9 +3,10 @@
 * 200 concurrent POST /credentials from four partners (a thread pool): 200 credentials, each anchored once,
   each valid, no duplicate, no nonce error (the relayer's nonces and each partner's EIP-712 nonce are taken
   in order).
-* The service is killed (SIGKILL) in the middle of issuing, with the anchoring transaction of one cohort
-  waiting in the mempool (anvil's automine off) and a second cohort stored but not yet sent; after a
-  restart both complete exactly once: one BatchAnchored event per root, every credential proven and valid.
+* The service is killed (SIGKILL) in the middle of issuing, with the anchoring transactions of two cohorts
+  waiting in the mempool (anvil's automine off), and a third cohort is stored while it is down; after a
+  restart all complete exactly once: the stored transactions are followed (none signed or sent again), one
+  BatchAnchored event per root, none reverted, every credential proven and valid.
 """
 
 from __future__ import annotations
@@ -167,7 +168,7 @@ def start_service(node: DevChain, deployments: Path, work: Path) -> Server:
     HUB_* variables for `node` and the SQLite file work/hub.db, its output appended to work/service.log (one
     log across restarts); returns once GET /health answers 200."""
     return start_server(node.url, node.chain_id, deployments, work, log=work / "service.log", ready="/health",
-                        env={"HUB_PUBLIC_URL": "http://hub.test", "HUB_INDEX_INTERVAL": "0.5"})
+                        env={"HUB_PUBLIC_URL": "http://hub.test", "HUB_INDEX_INTERVAL": "0.5", "HUB_REPLACE_AFTER": "3"})
 
 
 @pytest.mark.parametrize("mined_while_down", [False, True], ids=["still-in-mempool", "mined-while-down"])
@@ -189,32 +190,35 @@ def test_killed_mid_batch_completes_exactly_once_after_restart(own_chain: tuple[
         with httpx.Client(base_url=first.url, timeout=30, headers={"Authorization": auth["issuer"]}) as http:
             a = http.post("/credentials/batch", json=cohort_body(COHORT))
             assert a.status_code == 202, a.text
-            # the worker has signed and sent cohort A's anchoring: it waits in the mempool, unmined
-            wait_for(lambda: pending_transactions(w3) == 1, 30, "cohort A's transaction in the mempool")
             b = http.post("/credentials/batch", json=cohort_body(SECOND_COHORT))
-            assert b.status_code == 202, b.text  # stored; queued behind A, whose receipt the worker awaits
-            time.sleep(0.3)
-            assert pending_transactions(w3) == 1  # B was not sent
+            assert b.status_code == 202, b.text
+            # the leader has signed, stored and sent both anchorings: they wait in the mempool, unmined
+            wait_for(lambda: pending_transactions(w3) == 2, 30, "both cohorts' transactions in the mempool")
             for accepted in (a, b):
-                assert http.get(f"/batches/{accepted.json()['id']}").json()["status"] == "pending"
+                assert http.get(f"/batches/{accepted.json()['id']}").json()["status"] == "submitted"
         first.kill()  # between "batch persisted" and "transaction mined", for both cohorts
     finally:
         first.stop()
 
     batches = {"A": a.json(), "B": b.json()}
     assert registry.batch(bytes.fromhex(batches["A"]["root"][2:])).anchored is False
+    relayer_nonce = w3.eth.get_transaction_count(dev_accounts()[DEPLOYER_ACCOUNT].address)
     if mined_while_down:
-        rpc(w3, "evm_mine")  # A's transaction is mined while the service is down
-        assert pending_transactions(w3) == 0 and len(anchored_events(w3, registry.address, batches["A"]["root"])) == 1
+        rpc(w3, "evm_mine")  # both transactions are mined while the service is down
+        assert pending_transactions(w3) == 0
+        assert all(len(anchored_events(w3, registry.address, x["root"])) == 1 for x in batches.values())
+
+    # a third cohort is stored while the service is down (as a request that got no further would leave it)
+    batches["C"] = store_cohort(settings, hanze, THIRD_COHORT)
 
     second = start_service(node, deployments, tmp_path)
     try:
         if not mined_while_down:
-            # the restarted service reconciles A with A's first transaction still in the mempool: it signs
-            # again with the partner's current nonce (the same, unconsumed) and relays it; one of the two
-            # can anchor, the registry refuses the other
-            wait_for(lambda: pending_transactions(w3) >= 2 or _has_error(second, auth, batches["A"]["id"]), 30,
-                     "the restarted service to act on cohort A")
+            # the restarted service follows the transactions it stored (nothing signed or sent again for A or
+            # B) and sends C's
+            wait_for(lambda: pending_transactions(w3) == 3, 30, "C's transaction beside A's and B's")
+            time.sleep(1)
+            assert pending_transactions(w3) == 3
         rpc(w3, "evm_setAutomine", True)
         rpc(w3, "evm_mine")
         with httpx.Client(base_url=second.url, timeout=30, headers={"Authorization": auth["issuer"]}) as http:
@@ -234,17 +238,17 @@ def test_killed_mid_batch_completes_exactly_once_after_restart(own_chain: tuple[
                     report = verify_credential(document, facts, recipient_email=item["email"])
                     assert report.valid, (item, report.failed)
                     assert report.check("issuer_signature").passed
-        assert registry.nonce(hanze) == nonce_before + 2  # one anchoring signature consumed per cohort
+        assert registry.nonce(hanze) == nonce_before + 3  # one anchoring signature consumed per cohort
+        # the relayer's two transactions, at the nonces it had before the crash: nothing sent twice
+        assert w3.eth.get_transaction_count(dev_accounts()[DEPLOYER_ACCOUNT].address) == relayer_nonce + 3
     finally:
         second.stop()
         rpc(w3, "evm_setAutomine", True)
     assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
 
-    # what was sent for each root: A twice when the restart found its first transaction still waiting
-    # (the second reverted, refused by the registry), once when it was mined while the service was down
+    # one transaction for each root, mined with status 1: none reverted, none sent twice
     sent = anchoring_transactions(w3, registry, since=start_block)
-    assert sent[batches["A"]["root"]] == ([1] if mined_while_down else [1, 0])
-    assert sent[batches["B"]["root"]] == [1]
+    assert {name: sent[accepted["root"]] for name, accepted in batches.items()} == {"A": [1], "B": [1], "C": [1]}
 
 
 def anchoring_transactions(w3: Any, registry: RegistryClient, since: int) -> dict[str, list[int]]:
@@ -267,9 +271,21 @@ def _anchored(http: httpx.Client, batch_id: str) -> dict[str, Any] | None:
     return state if state["status"] == "anchored" else None
 
 
-def _has_error(service: Server, auth: dict[str, str], batch_id: str) -> bool:
-    state = httpx.get(f"{service.url}/batches/{batch_id}", headers={"Authorization": auth["issuer"]}).json()
-    return bool(state.get("error"))
+def store_cohort(settings: Settings, issuer: str, rows: list[tuple[str, str, str, str | None]]) -> dict[str, Any]:
+    """Prepare and store a cohort as POST /credentials/batch does, without anchoring it (no worker runs)."""
+    from service.issuing import pipeline
+    from service.issuing.requests import cohort_from_json
+
+    hub = Hub.start(settings)
+    try:
+        with hub.sessions() as db:
+            cohort = pipeline.prepare(db, hub.registry, hub.signers, issuer, cohort_from_json(cohort_body(rows), 100))
+        batch_id = pipeline.persist(hub.sessions, cohort)
+    finally:
+        hub.close()
+    return {"id": batch_id, "root": "0x" + cohort.root.hex(),
+            "credentials": [{"id": item.id, "email": item.row.request.email, "holder_token": item.holder_token}
+                            for item in cohort.credentials]}
 
 
 def _registry_address(deployments: Path, chain_id: int) -> str:

@@ -1,0 +1,591 @@
+#!/usr/bin/env python
+"""Benchmark of issuing on a chain that mines like a network, on one service process and on three, and of the
+JSON-RPC calls the service makes when it has nothing to do.
+
+    .venv/bin/python bench/network.py [--processes 1,3] [--issues 200] [--cohorts 4] [--cohort-size 25]
+                                      [--idle 30] [--quick] [--out bench/results/network.md]
+
+One run starts a throwaway PostgreSQL cluster (tests/postgres.py's `cluster()`: initdb in a temporary
+directory, fsync off) and then, for each process count in turn, on a fresh anvil node and a fresh database of
+that cluster:
+
+  set up   (automine) the hub deployed, the demo seeded (service.seed: three partners accredited by recorded
+           board meetings, the catalogue, API keys), NHL Stenden accredited the same way: four accredited
+           partners. Then `evm_setAutomine false` + `evm_setIntervalMining 1`: a block every second, nothing
+           mined at once, as on a real network.
+  start    N uvicorn processes (bench.server.launch_server, one worker each) on the shared database, each
+           reaching the chain through a counting JSON-RPC proxy of its own (a ThreadingHTTPServer here that
+           forwards every POST body to anvil and counts the calls by method) as its HUB_RPC_URL. The service's
+           default settings: the polling intervals are set explicitly to their defaults (read from
+           service.settings), so a HUB_* variable in the caller's shell cannot change them.
+  load     --issues concurrent POST /credentials from the four partners (round robin) and --cohorts
+           concurrent POST /credentials/batch of --cohort-size, spread round robin over the processes (the
+           scenario of tests/api/test_processes.py). A single issue's time is its request's duration when it
+           answered 201 (anchored within HUB_REQUEST_WAIT); when it answered 202, until GET /batches/{id}
+           (polled every 0.25 s) reports it anchored. A cohort's time: POST to anchored, polled the same way.
+           Credentials/s: every credential (singles and cohorts) over the wall time from the first request
+           to the last anchoring seen.
+  checked  every batch anchored; the relayer's transactions (relayer_transactions rows) per batch, the rows in
+           state `reverted` and the receipts of every row (status 1), and replacements (rows with more than
+           one attempt); one BatchAnchored event per batch.
+  idle     once nothing is pending, a settling pause (twice the longest polling interval), then for --idle
+           seconds nothing is asked of the service while anvil keeps mining a block a second: the calls each
+           process's proxy counts are its idle RPC load (target: at most 1 call/s per process). The leader is
+           found (GET /health) before the window, so that probe is not counted.
+
+Prints the figures and writes them, with the machine and versions, to --out (`--quick`, a smaller run, only
+prints unless --out is given). A measurement, not a test: it stops with an error when a figure cannot be
+trusted (a batch not anchored, a credential missing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
+
+from bench.server import Server, launch_server, machine, packages  # noqa: E402
+from service.chain.board import BoardClient  # noqa: E402
+from service.chain.deployment import ensure_deployed  # noqa: E402
+from service.chain.devchain import DevChain, dev_accounts, start_chain  # noqa: E402
+from service.chain.registry import RegistryClient  # noqa: E402
+from service.chain.relayer import TxState  # noqa: E402
+from service.db import models  # noqa: E402
+from service.db.session import make_engine, make_sessionmaker  # noqa: E402
+from service.demo import DEPLOYER_ACCOUNT, dev_board  # noqa: E402
+from service.seed import accredit_by_meeting, seed_demo  # noqa: E402
+from service.settings import Settings  # noqa: E402
+from tests.postgres import Postgres, cluster  # noqa: E402
+
+DEFAULT_OUT = ROOT / "bench" / "results" / "network.md"
+IDLE_TARGET = 1.0  # JSON-RPC calls per second per process, with nothing to do
+PACKAGES = ("fastapi", "uvicorn", "pydantic", "SQLAlchemy", "psycopg", "web3")
+PARTNERS = {"Hanzehogeschool Groningen": ("miw-data-analytics", "7.5"),
+            "Rijksuniversiteit Groningen": ("blockchain-foundations", "8.0"),
+            "NHL Stenden": ("robotics-automation", "6.5"),
+            "Alfa-college": ("iot-technician", None)}
+# the settings that set how often a process asks anything of the chain or the database: their defaults
+INTERVALS = ("head_interval", "head_max_age", "index_interval", "worker_interval", "leader_interval",
+             "request_wait", "replace_after", "confirmations")
+POLL = 0.25  # seconds between GET /batches/{id} polls of the bench
+LIMIT = 600.0  # seconds: a load that takes longer is not measured
+
+
+# ---------------------------------------------------------------- the counting proxy
+
+
+class CountingProxy:
+    """A JSON-RPC proxy in front of the node for one service process: forwards each POST body to `upstream` and
+    counts the calls by method (each call of a JSON-RPC batch counts)."""
+
+    def __init__(self, upstream: str) -> None:
+        target = urlsplit(upstream)
+        self.host, self.port = target.hostname or "127.0.0.1", target.port or 80
+        self.path = target.path or "/"
+        self.counts: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self._local = threading.local()  # one keep-alive connection to the node per proxy thread
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as the service's clients expect
+
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                proxy.count(body)
+                status, answer = proxy.forward(body)
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's signature
+                pass
+
+        class Server_(ThreadingHTTPServer):
+            daemon_threads = True
+            request_queue_size = 256  # a burst of connections is queued, not dropped
+
+        self.server = Server_(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, name="rpc-proxy", daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def count(self, body: bytes) -> None:
+        try:
+            parsed = json.loads(body)
+            methods = [str(call.get("method")) for call in (parsed if isinstance(parsed, list) else [parsed])]
+        except (ValueError, AttributeError):
+            methods = ["(not JSON-RPC)"]
+        with self._lock:
+            self.counts.update(methods)
+
+    def forward(self, body: bytes) -> tuple[int, bytes]:
+        for attempt in (1, 2):  # a kept connection the node closed meanwhile: once more on a new one
+            connection = getattr(self._local, "connection", None)
+            if connection is None:
+                connection = self._local.connection = http.client.HTTPConnection(self.host, self.port, timeout=120)
+            try:
+                connection.request("POST", self.path, body, {"Content-Type": "application/json"})
+                response = connection.getresponse()
+                return response.status, response.read()
+            except (OSError, http.client.HTTPException):
+                connection.close()
+                self._local.connection = None
+                if attempt == 2:
+                    return 502, b'{"jsonrpc":"2.0","id":null,"error":{"code":-32000,"message":"proxy: no node"}}'
+        raise AssertionError("unreachable")
+
+    def take(self) -> Counter[str]:
+        """The counts since the last take (and start again from zero)."""
+        with self._lock:
+            taken, self.counts = self.counts, Counter()
+        return taken
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+# ---------------------------------------------------------------- one deployment: chain, database, processes
+
+
+@dataclass
+class Deployment:
+    node: DevChain
+    database_url: str
+    registry: str
+    keys: dict[str, str]  # partner -> Authorization header
+    proxies: list[CountingProxy] = field(default_factory=list)
+    servers: list[Server] = field(default_factory=list)
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()
+        for proxy in self.proxies:
+            proxy.stop()
+        self.node.stop()
+
+
+def default_intervals() -> dict[str, str]:
+    """The HUB_* variables of INTERVALS at their defaults (service.settings)."""
+    return {f"HUB_{name.upper()}": str(Settings.model_fields[name].default) for name in INTERVALS}
+
+
+def set_up(postgres: Postgres, processes: int, work: Path) -> Deployment:
+    """A fresh anvil with the hub deployed and four partners accredited, a fresh database, then 1 s blocks and
+    `processes` service processes, each behind its own counting proxy."""
+    work.mkdir(parents=True)
+    node = start_chain("anvil", log_dir=work)
+    try:
+        deployments = work / "deployments"
+        record, _ = ensure_deployed(node.w3, dev_accounts()[DEPLOYER_ACCOUNT], dev_board(), directory=deployments)
+        database_url = postgres.new_database()
+        report = seed_demo(node.w3, record, database_url, work / "demo-keys.json")
+        # the fourth partner, accredited the way the seed accredits the other three
+        nhl = report.key("issuer", "NHL Stenden").address
+        assert nhl is not None
+        accredit_by_meeting(node.w3, BoardClient(node.w3, record.board.address), dev_accounts()[DEPLOYER_ACCOUNT],
+                            "NHL Stenden", nhl)
+        registry = RegistryClient(node.w3, record.registry.address)
+        if not all(registry.issuer(key.address).accredited for key in report.keys
+                   if key.role == "issuer" and key.name in PARTNERS and key.address):
+            raise RuntimeError("not every partner is accredited after the set-up")
+        keys = {name: f"Bearer {report.key('issuer', name).key}" for name in PARTNERS}
+        rpc(node, "evm_setAutomine", False)
+        rpc(node, "evm_setIntervalMining", 1)
+        deployment = Deployment(node, database_url, record.registry.address, keys)
+        env = {**default_intervals(), "HUB_DATABASE_URL": database_url}
+        for index in range(processes):
+            proxy = CountingProxy(node.url)
+            deployment.proxies.append(proxy)
+            deployment.servers.append(launch_server(proxy.url, node.chain_id, deployments, work, env=env,
+                                                    log=work / f"service-{index}.log"))
+        for server in deployment.servers:
+            server.wait_ready("/health", 120)
+        wait(lambda: leader_index(deployment) is not None, 30, "a leader")
+        return deployment
+    except BaseException:
+        node.stop()
+        raise
+
+
+def rpc(node: DevChain, method: str, *params: Any) -> Any:
+    answer = node.w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
+    if "error" in answer:
+        raise RuntimeError(f"{method} failed: {answer['error']}")
+    return answer.get("result")
+
+
+def leader_index(deployment: Deployment) -> int | None:
+    for index, server in enumerate(deployment.servers):
+        try:
+            if httpx.get(server.url + "/health", timeout=10).json().get("leader"):
+                return index
+        except (httpx.HTTPError, ValueError):
+            continue
+    return None
+
+
+def wait(condition: Any, timeout: float, what: str, interval: float = 0.2) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(interval)
+
+
+# ---------------------------------------------------------------- the load
+
+
+@dataclass
+class Load:
+    processes: int
+    issues: int
+    cohorts: int
+    cohort_size: int
+    wall_s: float
+    single_s: list[float]  # request to anchored, per single issue
+    answered_201: int
+    answered_202: int
+    cohort_s: list[float]  # request to anchored, per cohort
+    batches: int
+    transactions: int
+    most_per_batch: int
+    reverted_rows: int
+    failed_receipts: int  # receipts of relayer transactions with status != 1
+    replaced: int  # transactions with more than one attempt
+    anchored_events: int
+    rpc_calls: list[Counter[str]]  # per process, during the load
+    leader: int
+    index_lag: int | None = None  # blocks, when the idle window began
+    idle_s: float = 0.0
+    idle: list[Counter[str]] = field(default_factory=list)  # per process, during the idle window
+
+    @property
+    def credentials(self) -> int:
+        return self.issues + self.cohorts * self.cohort_size
+
+    @property
+    def rate(self) -> float:
+        return self.credentials / self.wall_s
+
+    def idle_rate(self, index: int) -> float:
+        return sum(self.idle[index].values()) / self.idle_s
+
+
+def credential_body(partner: str, index: int) -> dict[str, Any]:
+    programme, grade = PARTNERS[partner]
+    return {"programme_id": programme, "email": f"graduate{index}@example.org", "name": f"Graduate {index}",
+            **({"grade": grade} if grade else {})}
+
+
+def run_load(deployment: Deployment, issues: int, cohorts: int, cohort_size: int) -> Load:
+    servers, names = deployment.servers, list(PARTNERS)
+    clients = [httpx.Client(base_url=server.url, timeout=LIMIT, limits=httpx.Limits(max_connections=issues + cohorts))
+               for server in servers]
+
+    def anchored_at(client: httpx.Client, batch_id: str, auth: dict[str, str], started: float) -> float:
+        while time.perf_counter() - started < LIMIT:
+            state = client.get(f"/batches/{batch_id}", params={"credentials": "false"}, headers=auth)
+            state.raise_for_status()
+            status = state.json()["status"]
+            if status == "anchored":
+                return time.perf_counter()
+            if status == "failed":
+                raise RuntimeError(f"batch {batch_id} failed: {state.json().get('error')}")
+            time.sleep(POLL)
+        raise RuntimeError(f"batch {batch_id} not anchored after {LIMIT:.0f} s")
+
+    def issue(index: int) -> tuple[float, float, int, str]:
+        partner = names[index % len(names)]
+        client, auth = clients[index % len(servers)], {"Authorization": deployment.keys[partner]}
+        started = time.perf_counter()
+        response = client.post("/credentials", json=credential_body(partner, index), headers=auth)
+        answered = time.perf_counter()
+        if response.status_code not in (201, 202):
+            raise RuntimeError(f"POST /credentials answered {response.status_code}: {response.text[:500]}")
+        batch_id = response.json()["batch_id"]
+        done = answered if response.status_code == 201 else anchored_at(client, batch_id, auth, started)
+        return started, done, response.status_code, batch_id
+
+    def cohort(index: int) -> tuple[float, float, str]:
+        partner = names[index % len(names)]
+        client, auth = clients[index % len(servers)], {"Authorization": deployment.keys[partner]}
+        body = {"credentials": [credential_body(partner, 100_000 + 1_000 * index + number)
+                                for number in range(cohort_size)]}
+        started = time.perf_counter()
+        response = client.post("/credentials/batch", json=body, headers=auth)
+        if response.status_code != 202:
+            raise RuntimeError(f"POST /credentials/batch answered {response.status_code}: {response.text[:500]}")
+        batch_id = response.json()["id"]
+        return started, anchored_at(client, batch_id, auth, started), batch_id
+
+    leader = leader_index(deployment)
+    assert leader is not None
+    for proxy in deployment.proxies:
+        proxy.take()
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=issues + cohorts) as pool:
+        cohort_futures = [pool.submit(cohort, index) for index in range(cohorts)]
+        singles = list(pool.map(issue, range(issues)))
+        groups = [future.result() for future in cohort_futures]
+    finished = max([done for _, done, _, _ in singles] + [done for _, done, _ in groups])
+    rpc_calls = [proxy.take() for proxy in deployment.proxies]
+    for client in clients:
+        client.close()
+    batch_ids = [batch_id for *_, batch_id in singles] + [batch_id for *_, batch_id in groups]
+    if len(set(batch_ids)) != issues + cohorts:
+        raise RuntimeError(f"{len(set(batch_ids))} batches for {issues + cohorts} requests")
+
+    # checked: in the database and on the chain
+    engine = make_engine(deployment.database_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            statuses = Counter(session.scalars(select(models.Batch.status)).all())
+            credentials = session.scalar(select(func.count()).select_from(models.Credential)
+                                         .where(models.Credential.batch_id.in_(batch_ids)))
+            rows = list(session.scalars(select(models.RelayerTransaction)))
+            attempts = dict(session.execute(select(models.RelayerAttempt.transaction_id, func.count())
+                                            .group_by(models.RelayerAttempt.transaction_id)).all())
+    finally:
+        engine.dispose()
+    if statuses != Counter({"anchored": issues + cohorts}):
+        raise RuntimeError(f"batches: {dict(statuses)}")
+    if credentials != issues + cohorts * cohort_size:
+        raise RuntimeError(f"{credentials} credentials stored, not {issues + cohorts * cohort_size}")
+    per_batch = Counter(row.batch_id for row in rows)
+    w3 = deployment.node.w3
+    failed_receipts = sum(1 for row in rows if row.tx_hash is None
+                          or int(w3.eth.get_transaction_receipt(row.tx_hash)["status"]) != 1)
+    registry = RegistryClient(w3, deployment.registry)
+    events = registry.contract.events.BatchAnchored().get_logs(from_block=0, to_block="latest")
+    return Load(processes=len(servers), issues=issues, cohorts=cohorts, cohort_size=cohort_size,
+                wall_s=finished - started, single_s=[done - begun for begun, done, _, _ in singles],
+                answered_201=sum(status == 201 for _, _, status, _ in singles),
+                answered_202=sum(status == 202 for _, _, status, _ in singles),
+                cohort_s=[done - begun for begun, done, _ in groups], batches=issues + cohorts,
+                transactions=len(rows), most_per_batch=max(per_batch.values(), default=0),
+                reverted_rows=sum(row.state == TxState.REVERTED for row in rows), failed_receipts=failed_receipts,
+                replaced=sum(attempts.get(row.id, 1) > 1 for row in rows), anchored_events=len(events),
+                rpc_calls=rpc_calls, leader=leader)
+
+
+def measure_idle(deployment: Deployment, load: Load, seconds: float) -> None:
+    """Nothing pending, a settling pause, then `seconds` of counting what each process asks of the node."""
+    settings = Settings(_env_file=None)
+    settle = 2 * max(settings.index_interval, settings.head_interval, settings.worker_interval,
+                     settings.leader_interval)
+    leader = leader_index(deployment)  # before the window: its GET /health calls the node
+    load.leader = load.leader if leader is None else leader
+    time.sleep(settle)
+    for proxy in deployment.proxies:
+        proxy.take()
+    began = time.perf_counter()
+    head = deployment.node.w3.eth.block_number
+    engine = make_engine(deployment.database_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            indexed = session.scalar(select(func.min(models.IndexCursor.last_block)))
+    finally:
+        engine.dispose()
+    load.index_lag = None if indexed is None else max(0, int(head) - int(indexed))
+    time.sleep(max(0.0, seconds - (time.perf_counter() - began)))
+    load.idle = [proxy.take() for proxy in deployment.proxies]
+    load.idle_s = time.perf_counter() - began
+
+
+# ---------------------------------------------------------------- report
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))]
+
+
+def methods(counts: Counter[str], seconds: float) -> str:
+    return ", ".join(f"{name} {count / seconds:.2f}" for name, count in counts.most_common()) or "none"
+
+
+@dataclass
+class Results:
+    started: datetime
+    chain: str = ""
+    postgres: str = ""
+    loads: list[Load] = field(default_factory=list)
+
+    def markdown(self) -> str:
+        m = machine()
+        first = self.loads[0]
+        defaults = default_intervals()
+        lines = [
+            "# Benchmark: issuing on a chain that mines a block a second, on one process and on three",
+            "",
+            f"Generated by `bench/network.py` on {self.started:%Y-%m-%d %H:%M} UTC.",
+            "",
+            f"- Machine: {m['nproc']} cores ({m['cpu']}), {m['os']}, Python {m['python']}.",
+            f"- Packages: {packages(PACKAGES)}.",
+            f"- Chain: {self.chain}, a fresh node per run: the hub deployed and four partners accredited by "
+            "recorded board meetings with automine, then `evm_setAutomine false` + `evm_setIntervalMining 1` (a "
+            "block every second, nothing mined at once).",
+            f"- Database: PostgreSQL {self.postgres}, a throwaway cluster (tests/postgres.py, fsync off), a fresh "
+            "database per run shared by all of the run's processes.",
+            "- Service: `uvicorn service.main:app --workers 1` per process on 127.0.0.1, each reaching the chain "
+            "through its own counting JSON-RPC proxy (HUB_RPC_URL); one process leads the background work (indexer, "
+            "relayer, anchoring), every process takes requests. Default settings: "
+            + ", ".join(f"`{name}={value}`" for name, value in defaults.items()) + ".",
+            f"- Load: {first.issues} concurrent POST /credentials from four partners and {first.cohorts} concurrent "
+            f"POST /credentials/batch of {first.cohort_size}, round robin over the processes. A single issue's time: "
+            "its request when it answered 201 (anchored within HUB_REQUEST_WAIT); after a 202, until GET "
+            f"/batches/{{id}} (every {POLL:g} s) reports it anchored. Credentials/s: all "
+            f"{first.credentials} credentials over the wall time from the first request to the last anchoring.",
+            "- Checked: every batch anchored, every credential stored; relayer_transactions rows per batch, rows "
+            "`reverted`, every row's receipt (status 1), one BatchAnchored event per batch.",
+            f"- Idle: after the load and a settling pause, {first.idle_s:.0f} s with no request while anvil mines a "
+            "block a second; the JSON-RPC calls each process's proxy counted. The leader was found before the "
+            "window (its GET /health is not counted).",
+            "",
+            "## Load",
+            "",
+            "| Processes | Credentials/s | Wall s | Singles 201 / 202 | p50 s | p95 s | max s | Cohorts p50 s | "
+            "Transactions per batch | Reverted (rows / receipts) | Replaced | BatchAnchored events |",
+            "|---:|---:|---:|---|---:|---:|---:|---:|---:|---|---:|---:|",
+        ]
+        for load in self.loads:
+            lines.append(
+                f"| {load.processes} | {load.rate:.1f} | {load.wall_s:.1f} | {load.answered_201} / {load.answered_202} "
+                f"| {percentile(load.single_s, 0.5):.1f} | {percentile(load.single_s, 0.95):.1f} | "
+                f"{max(load.single_s):.1f} | {statistics.median(load.cohort_s) if load.cohort_s else 0:.1f} | "
+                f"{load.transactions / load.batches:.2f} ({load.transactions} / {load.batches}; at most "
+                f"{load.most_per_batch}) | {load.reverted_rows} / {load.failed_receipts} | {load.replaced} | "
+                f"{load.anchored_events} |")
+        lines += ["", "JSON-RPC calls during the load, per process (the leader marked):", "",
+                  "| Processes | Process | Calls | Per credential | Most called |", "|---:|---|---:|---:|---|"]
+        for load in self.loads:
+            for index, counts in enumerate(load.rpc_calls):
+                total = sum(counts.values())
+                top = ", ".join(f"{name} {count}" for name, count in counts.most_common(5))
+                lines.append(f"| {load.processes} | {index + 1}{' (leader)' if index == load.leader else ''} | "
+                             f"{total:,} | {total / load.credentials:.1f} | {top} |")
+        lines += ["", "## Idle RPC calls", "",
+                  f"Target: at most {IDLE_TARGET:g} call/s per process with the default settings.", "",
+                  "| Processes | Process | Calls/s | Target | By method (calls/s) | Index lag at start |",
+                  "|---:|---|---:|---|---|---:|"]
+        for load in self.loads:
+            for index, counts in enumerate(load.idle):
+                rate = load.idle_rate(index)
+                lines.append(f"| {load.processes} | {index + 1}{' (leader)' if index == load.leader else ''} | "
+                             f"{rate:.2f} | {'met' if rate <= IDLE_TARGET else 'NOT met'} | "
+                             f"{methods(counts, load.idle_s)} | "
+                             f"{'' if load.index_lag is None else f'{load.index_lag} blocks'} |")
+        lines += ["", self.summary(), ""]
+        return "\n".join(lines)
+
+    def summary(self) -> str:
+        parts = []
+        for load in self.loads:
+            worst = max(range(load.processes), key=load.idle_rate)
+            parts.append(f"{load.processes} process{'es' if load.processes > 1 else ''}: {load.rate:.1f} "
+                         f"credentials/s, p50 {percentile(load.single_s, 0.5):.1f} s / p95 "
+                         f"{percentile(load.single_s, 0.95):.1f} s to anchored, "
+                         f"{load.transactions / load.batches:.2f} transactions per batch, {load.reverted_rows} "
+                         f"reverted; idle at most {load.idle_rate(worst):.2f} RPC calls/s per process")
+        return "**" + "; ".join(parts) + ".**"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--processes", default="1,3", help="comma-separated process counts, in turn (default 1,3)")
+    parser.add_argument("--issues", type=int, help="concurrent POST /credentials (default 200; --quick 40)")
+    parser.add_argument("--cohorts", type=int, help="concurrent cohorts (default 4)")
+    parser.add_argument("--cohort-size", type=int, help="credentials per cohort (default 25; --quick 5)")
+    parser.add_argument("--idle", type=float, help="seconds of the idle window (default 30; --quick 10)")
+    parser.add_argument("--quick", action="store_true", help="a smaller run; prints only, unless --out is given")
+    parser.add_argument("--out", type=Path, help=f"results file (default {os.path.relpath(DEFAULT_OUT, ROOT)})")
+    parser.add_argument("--work", type=Path, help="keep the nodes' and services' logs in this new directory "
+                                                  "(default: a temporary one, removed)")
+    args = parser.parse_args(argv)
+    issues = args.issues if args.issues is not None else 40 if args.quick else 200
+    cohorts = args.cohorts if args.cohorts is not None else 4
+    cohort_size = args.cohort_size if args.cohort_size is not None else 5 if args.quick else 25
+    idle = args.idle if args.idle is not None else 10.0 if args.quick else 30.0
+    out = args.out if args.out is not None else None if args.quick else DEFAULT_OUT
+    try:
+        counts = [int(part) for part in args.processes.split(",") if part.strip()]
+    except ValueError:
+        parser.error("--processes takes comma-separated numbers, e.g. 1,3")
+    if (not counts or not all(1 <= count <= 4 for count in counts) or not 1 <= issues <= 400
+            or not 0 <= cohorts <= 8 or not 1 <= cohort_size <= 1_000 or not 5 <= idle <= 300):
+        parser.error("keep it bounded: --processes 1 to 4 each, --issues 1 to 400, --cohorts 0 to 8, "
+                     "--cohort-size 1 to 1000, --idle 5 to 300 s")
+
+    results = Results(datetime.now(UTC))
+    if args.work is not None and args.work.exists():
+        parser.error(f"--work {args.work} exists already: name a new directory")
+    with cluster() as postgres, tempfile.TemporaryDirectory(prefix="bench-network-") as tmp:
+        work = args.work.resolve() if args.work is not None else Path(tmp)
+        import psycopg
+
+        with psycopg.connect(postgres.url("postgres", "postgresql")) as connection:
+            row = connection.execute("SHOW server_version").fetchone()
+            results.postgres = str(row[0]) if row else "?"
+        for processes in counts:
+            print(f"{processes} process(es): a fresh anvil and database, deploying, accrediting, starting ...",
+                  flush=True)
+            deployment = set_up(postgres, processes, work / f"processes-{processes}")
+            try:
+                results.chain = deployment.node.w3.client_version
+                load = run_load(deployment, issues, cohorts, cohort_size)
+                print(f"  load: {load.credentials} credentials anchored in {load.wall_s:.1f} s ({load.rate:.1f}/s); "
+                      f"singles p50 {percentile(load.single_s, 0.5):.1f} s, p95 {percentile(load.single_s, 0.95):.1f} "
+                      f"s ({load.answered_201} x 201, {load.answered_202} x 202); {load.transactions} transactions for "
+                      f"{load.batches} batches, {load.reverted_rows} reverted", flush=True)
+                print(f"  idle: counting JSON-RPC calls for {idle:g} s ...", flush=True)
+                measure_idle(deployment, load, idle)
+                for index, calls in enumerate(load.idle):
+                    role = "leader" if index == load.leader else "follower"
+                    print(f"  process {index + 1} ({role}): {load.idle_rate(index):.2f} calls/s "
+                          f"({methods(calls, load.idle_s)})", flush=True)
+                results.loads.append(load)
+            finally:
+                deployment.stop()
+    text = results.markdown()
+    print()
+    print(text)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+        print(f"written to {os.path.relpath(out, Path.cwd())}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
