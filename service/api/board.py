@@ -14,10 +14,8 @@ the contract is problem+json with its decoded reason (service.errors.REVERT_STAT
 from __future__ import annotations
 
 import logging
-import threading
 from collections import Counter, defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -338,19 +336,6 @@ Board = Annotated[BoardClient, Depends(get_board)]
 
 ProposalId = Annotated[int, Path(ge=1, le=DB_INT_MAX, description="the proposal's id (sequential from 1)")]
 
-_signing_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
-_signing_guard = threading.Lock()
-
-
-@contextmanager
-def _signing_as(address: str) -> Iterator[None]:
-    """One signature at a time per member: its nonce is read, signed and consumed before the next."""
-    with _signing_guard:
-        lock = _signing_locks[address]
-    with lock:
-        yield
-
-
 def _member_address(principal: Principal) -> str:
     """The account of a member key (create_key gives every member key one): the key the service signs with."""
     if principal.address is None:
@@ -358,11 +343,16 @@ def _member_address(principal: Principal) -> str:
     return principal.address
 
 
-def _relay(hub: Hub, tx: dict[str, Any]) -> TxReceipt:
-    """Send `tx` from the relayer and wait until it is final; a transaction that reverts once mined (a race)
-    becomes 409, one not final within the wait 503 (it goes on)."""
+def _relay(hub: Hub, build: Callable[[int | None], dict[str, Any]], *, signer: str | None = None,
+           board: BoardClient | None = None) -> TxReceipt:
+    """Send the call `build(nonce)` from the relayer and wait until it is final. With a `signer` (a member whose
+    EIP-712 message the call carries), `nonce` is the member's next one, taken with the relayer's nonce from the
+    chain and the database (so two requests of one member, in any processes, never sign the same nonce).
+    A transaction that reverts once mined (a race) becomes 409, one not final within the wait 503 (it goes on)."""
+    member_nonce = None if signer is None or board is None else (lambda: board.nonce(signer))
     try:
-        return hub.relayer.send(Call("board", lambda _nonce: tx), timeout=hub.settings.request_wait)
+        return hub.relayer.send(Call("board", build, signer=signer, signer_nonce=member_nonce),
+                                timeout=hub.settings.request_wait)
     except (TransactionReverted, TransactionFailed) as exc:
         raise Conflict(f"{exc}: the board's state changed while it was sent; look again and retry",
                        tx_hash=exc.sent.tx_hash) from exc
@@ -582,10 +572,10 @@ def create_proposal(hub: HubDep, db: DbSession, board: Board, principal: Member,
     # the text is stored before the transaction, so a proposal on chain never lacks its text here
     db.merge(ProposalDocument(document_hash="0x" + doc_hash.hex(), text=body.document))
     db.commit()
-    with _signing_as(account.address):
-        signed = board.sign_proposal(account, action, body.title, doc_hash,
-                                     deadline=board.chain_time() + SIGNATURE_TTL)
-        receipt = _relay(hub, board.propose_by_sig(signed))
+    deadline = board.chain_time() + SIGNATURE_TTL
+    receipt = _relay(hub, lambda nonce: board.propose_by_sig(
+        board.sign_proposal(account, action, body.title, doc_hash, deadline=deadline, nonce=nonce)),
+        signer=account.address, board=board)
     proposal_id = board.created_proposal_id(receipt)
     _catch_up_index(hub, db)
     response.headers["Location"] = f"/board/proposals/{proposal_id}"
@@ -659,13 +649,13 @@ def cast_vote(hub: HubDep, db: DbSession, board: Board, principal: MaybePrincipa
             raise InvalidInput("a signed ballot needs voter, deadline and signature together")
         signed = SignedBallot(proposal_id, support, body.reason, body.voter, body.deadline,
                               bytes(HexBytes(body.signature)))
-        receipt = _relay(hub, board.cast_vote_by_sig(signed))
+        receipt = _relay(hub, lambda _nonce: board.cast_vote_by_sig(signed))
     else:
         account = hub.signers.for_address(_member_address(member))
-        with _signing_as(account.address):
-            signed = board.sign_ballot(account, proposal_id, support, body.reason,
-                                       deadline=board.chain_time() + SIGNATURE_TTL)
-            receipt = _relay(hub, board.cast_vote_by_sig(signed))
+        deadline = board.chain_time() + SIGNATURE_TTL
+        receipt = _relay(hub, lambda nonce: board.cast_vote_by_sig(
+            board.sign_ballot(account, proposal_id, support, body.reason, deadline=deadline, nonce=nonce)),
+            signer=account.address, board=board)
     event = board.events(receipt, "VoteCast")[0]
     _catch_up_index(hub, db)
     names = _names(db)
@@ -686,9 +676,10 @@ def recuse(hub: HubDep, db: DbSession, board: Board, principal: Member, proposal
     The service signs the recusal with the member's key; the relayer submits it (recuseBySig)."""
     row = _proposal_row(hub, db, board, proposal_id)
     account = hub.signers.for_address(_member_address(principal))
-    with _signing_as(account.address):
-        signed = board.sign_recusal(account, proposal_id, body.reason, deadline=board.chain_time() + SIGNATURE_TTL)
-        receipt = _relay(hub, board.recuse_by_sig(signed))
+    deadline = board.chain_time() + SIGNATURE_TTL
+    receipt = _relay(hub, lambda nonce: board.recuse_by_sig(
+        board.sign_recusal(account, proposal_id, body.reason, deadline=deadline, nonce=nonce)),
+        signer=account.address, board=board)
     _catch_up_index(hub, db)
     names = _names(db)
     return RecusalResult(proposal_id=proposal_id, member=account.address, name=names.get(account.address),
@@ -704,7 +695,7 @@ def execute(hub: HubDep, db: DbSession, board: Board, principal: Member, proposa
     """Apply a succeeded decision (any member may ask; the relayer submits it). The service supplies the
     action and document hash as proposed (from the indexed ProposalCreated event)."""
     row = _proposal_row(hub, db, board, proposal_id)
-    receipt = _relay(hub, board.execute(proposal_id, _action(row), bytes(HexBytes(row.document_hash))))
+    receipt = _relay(hub, lambda _nonce: board.execute(proposal_id, _action(row), bytes(HexBytes(row.document_hash))))
     _catch_up_index(hub, db)
     db.refresh(row)
     if row.executed_tx is None:  # the index could not catch up: answer from the receipt, store nothing
