@@ -44,11 +44,14 @@ import argparse
 import http.client
 import json
 import os
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -68,7 +71,7 @@ from sqlalchemy import func, select  # noqa: E402
 from bench.server import Server, launch_server, machine, packages  # noqa: E402
 from service.chain.board import BoardClient  # noqa: E402
 from service.chain.deployment import ensure_deployed  # noqa: E402
-from service.chain.devchain import DevChain, dev_accounts, start_chain  # noqa: E402
+from service.chain.devchain import DevChain, dev_accounts, free_port, start_chain  # noqa: E402
 from service.chain.registry import RegistryClient  # noqa: E402
 from service.chain.relayer import TxState  # noqa: E402
 from service.db import models  # noqa: E402
@@ -97,9 +100,11 @@ LIMIT = 600.0  # seconds: a load that takes longer is not measured
 
 class CountingProxy:
     """A JSON-RPC proxy in front of the node for one service process: forwards each POST body to `upstream` and
-    counts the calls by method (each call of a JSON-RPC batch counts)."""
+    counts the calls by method (each call of a JSON-RPC batch counts). GET /counts answers the counts since the
+    last GET /counts (as JSON) and starts again from zero. It runs in a process of its own (ProxyProcess), so the
+    bench's client threads do not slow the service's calls."""
 
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, port: int = 0) -> None:
         target = urlsplit(upstream)
         self.host, self.port = target.hostname or "127.0.0.1", target.port or 80
         self.path = target.path or "/"
@@ -114,27 +119,29 @@ class CountingProxy:
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 proxy.count(body)
-                status, answer = proxy.forward(body)
+                self._answer(*proxy.forward(body))
+
+            def do_GET(self) -> None:  # noqa: N802
+                if self.path != "/counts":
+                    self._answer(404, b"{}")
+                    return
+                self._answer(200, json.dumps(proxy.take()).encode())
+
+            def _answer(self, status: int, body: bytes) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(answer)))
+                self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(answer)
+                self.wfile.write(body)
 
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's signature
                 pass
 
-        class Server_(ThreadingHTTPServer):
+        class Listener(ThreadingHTTPServer):
             daemon_threads = True
             request_queue_size = 256  # a burst of connections is queued, not dropped
 
-        self.server = Server_(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, name="rpc-proxy", daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.server = Listener(("127.0.0.1", port), Handler)
 
     def count(self, body: bytes) -> None:
         try:
@@ -158,18 +165,58 @@ class CountingProxy:
                 connection.close()
                 self._local.connection = None
                 if attempt == 2:
-                    return 502, b'{"jsonrpc":"2.0","id":null,"error":{"code":-32000,"message":"proxy: no node"}}'
-        raise AssertionError("unreachable")
+                    break
+        return 502, b'{"jsonrpc":"2.0","id":null,"error":{"code":-32000,"message":"proxy: the node does not answer"}}'
 
-    def take(self) -> Counter[str]:
-        """The counts since the last take (and start again from zero)."""
+    def take(self) -> dict[str, int]:
         with self._lock:
             taken, self.counts = self.counts, Counter()
-        return taken
+        return dict(taken)
+
+
+class ProxyProcess:
+    """A CountingProxy in a subprocess (this file with --serve-proxy); `url` for HUB_RPC_URL, `take()` its counts."""
+
+    def __init__(self, upstream: str) -> None:
+        self.port = free_port()
+        self.process = subprocess.Popen([sys.executable, __file__, "--serve-proxy", upstream, "--port", str(self.port)],
+                                        stdin=subprocess.DEVNULL)
+        wait(lambda: self._answers(), 20, "the RPC proxy", interval=0.1)
+        self.take()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _answers(self) -> bool:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"the RPC proxy exited ({self.process.returncode})")
+        try:
+            self.take()
+            return True
+        except OSError:
+            return False
+
+    def take(self) -> Counter[str]:
+        """The calls it forwarded since the last take, by method."""
+        with urllib.request.urlopen(self.url + "/counts", timeout=10) as response:
+            return Counter(json.loads(response.read()))
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def serve_proxy(upstream: str, port: int) -> int:
+    proxy = CountingProxy(upstream, port)
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=proxy.server.shutdown).start())
+    proxy.server.serve_forever()
+    return 0
 
 
 # ---------------------------------------------------------------- one deployment: chain, database, processes
@@ -181,7 +228,7 @@ class Deployment:
     database_url: str
     registry: str
     keys: dict[str, str]  # partner -> Authorization header
-    proxies: list[CountingProxy] = field(default_factory=list)
+    proxies: list[ProxyProcess] = field(default_factory=list)
     servers: list[Server] = field(default_factory=list)
 
     def stop(self) -> None:
@@ -222,7 +269,7 @@ def set_up(postgres: Postgres, processes: int, work: Path) -> Deployment:
         deployment = Deployment(node, database_url, record.registry.address, keys)
         env = {**default_intervals(), "HUB_DATABASE_URL": database_url}
         for index in range(processes):
-            proxy = CountingProxy(node.url)
+            proxy = ProxyProcess(node.url)
             deployment.proxies.append(proxy)
             deployment.servers.append(launch_server(proxy.url, node.chain_id, deployments, work, env=env,
                                                     log=work / f"service-{index}.log"))
@@ -530,9 +577,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--idle", type=float, help="seconds of the idle window (default 30; --quick 10)")
     parser.add_argument("--quick", action="store_true", help="a smaller run; prints only, unless --out is given")
     parser.add_argument("--out", type=Path, help=f"results file (default {os.path.relpath(DEFAULT_OUT, ROOT)})")
+    parser.add_argument("--serve-proxy", metavar="UPSTREAM", help=argparse.SUPPRESS)  # a ProxyProcess
+    parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help="keep the nodes' and services' logs in this new directory "
                                                   "(default: a temporary one, removed)")
     args = parser.parse_args(argv)
+    if args.serve_proxy:
+        return serve_proxy(args.serve_proxy, args.port)
     issues = args.issues if args.issues is not None else 40 if args.quick else 200
     cohorts = args.cohorts if args.cohorts is not None else 4
     cohort_size = args.cohort_size if args.cohort_size is not None else 5 if args.quick else 25

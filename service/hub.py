@@ -96,16 +96,17 @@ class Hub:
         relayer = Relayer(w3, account, sessions, fees, error_abis=error_abis, confirmations=settings.confirmations,
                           replace_after=settings.replace_after, poll_interval=min(settings.worker_interval, 0.5))
         registry = RegistryClient(w3, registry_address)
+        cache = VerificationCache.for_hub(settings.rpc_url, registry_address, chain_id,
+                                          interval=settings.head_interval, max_age=settings.head_max_age)
         indexer = Indexer(w3, sessions, registry=registry_address, board=board, start_block=deployed_at,
                           page_blocks=settings.index_page_blocks, interval=settings.index_interval,
-                          confirmations=settings.confirmations)
+                          confirmations=settings.confirmations, latest=lambda: _seen(cache))
         anchoring = AnchoringWorker(sessions, registry, relayer, signers, start_block=deployed_at,
                                     page_blocks=settings.index_page_blocks, interval=settings.worker_interval,
                                     signature_ttl=settings.signature_ttl, retry_interval=settings.retry_interval,
                                     max_backoff=settings.max_backoff)
         relayer.on_submit = anchoring.wake  # a transaction sent here is followed at once when this process leads
-        if hasattr(indexer, 'add_reorg_listener'):  # TEMP-CHECK
-            indexer.add_reorg_listener(anchoring.reorged)
+        indexer.add_reorg_listener(anchoring.reorged)
 
         def lead() -> None:
             indexer.start()
@@ -117,8 +118,6 @@ class Hub:
 
         leader = LeaderWorker(leadership_for(engine), on_gain=lead, on_loss=follow,
                               interval=settings.leader_interval)
-        cache = VerificationCache.for_hub(settings.rpc_url, registry_address, chain_id,
-                                          interval=settings.head_interval, max_age=settings.head_max_age)
         return cls(settings=settings, engine=engine, sessions=sessions, w3=w3, chain_id=chain_id,
                    registry_address=registry_address, board_address=board, registry=registry, relayer=relayer,
                    signers=signers, indexer=indexer, anchoring=anchoring, leader=leader, verification_cache=cache)
@@ -138,6 +137,12 @@ class Hub:
     def close(self) -> None:
         self.stop_background()
         self.engine.dispose()
+
+
+def _seen(cache: VerificationCache) -> tuple[int, bytes, int] | None:
+    """The head the watcher saw within its max age (number, hash, timestamp): the indexer needs no call of its own."""
+    head = cache.head.fresh()
+    return None if head is None else (head.number, head.hash, head.timestamp)
 
 
 def _addresses(settings: Settings, chain_id: int) -> tuple[ChecksumAddress, ChecksumAddress, int]:

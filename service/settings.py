@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     public_url: str = Field("http://127.0.0.1:8000", description="base of share links and QR codes")
     max_body_bytes: int = Field(2_000_000, ge=1024, description="largest request body accepted")
     max_batch_size: int = Field(20_000, ge=1, description="most credentials in one cohort")
-    index_interval: float = Field(4.0, gt=0, le=600, description="seconds between indexer polls")
+    index_interval: float = Field(5.0, gt=0, le=600, description="seconds between indexer polls")
     index_page_blocks: int = Field(2_000, ge=1, description="blocks per eth_getLogs page")
     head_interval: float = Field(2.0, gt=0, le=60, description="seconds between polls of the chain's head "
                                  "(POST /verify caches the registry's answers per block)")

@@ -619,10 +619,9 @@ def test_a_reorg_removes_what_the_lost_blocks_held_and_reads_the_new_ones(
     assert snapshot_of_index(sessions) == reference_index(chain, deployment, tmp_path)
 
 
+@pytest.mark.parametrize("chain", ["anvil"], indirect=True)  # anvil_reorg is anvil's
 def test_anvil_reorg_replaces_two_blocks(chain: DevChain, sessions: sessionmaker[Session], tmp_path: Path,
                                          deployment: Deployment, on_chain: OnChain) -> None:
-    if chain.kind != "anvil":
-        pytest.skip("anvil_reorg is anvil's")
     proposal_id = on_chain.propose(0, Action.resolution(), "Blijft")
     on_chain.vote(1, proposal_id, VoteType.FOR, "blijft ook")
     on_chain.vote(2, proposal_id, VoteType.AGAINST, "verdwijnt")  # block head - 1

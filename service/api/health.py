@@ -57,7 +57,8 @@ def health(hub: HubDep) -> JSONResponse:
     """Is the service able to serve, and does anything need an operator? 200 ok or degraded, 503 down."""
     settings, problems_found = hub.settings, []
     try:
-        latest: int | None = int(hub.w3.eth.block_number)
+        seen = hub.verification_cache.head.fresh()  # the head watcher's, when recent: no call of our own
+        latest: int | None = seen.number if seen is not None else int(hub.w3.eth.block_number)
         balance: float | None = int(hub.w3.eth.get_balance(hub.relayer.address)) / 10**18
     except Exception:  # noqa: BLE001 - any failure means unreachable
         latest, balance = None, None

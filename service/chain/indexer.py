@@ -102,14 +102,15 @@ class FollowedContract:
 class BlockHeader:
     number: int
     hash: str
-    parent_hash: str
+    parent_hash: str | None  # None when the head came from the head watcher (which does not keep it)
     time: datetime
 
 
 @dataclass(frozen=True)
 class Page:
     """Blocks first..last as read from the node: both contracts' logs, in chain order, and their blocks' times;
-    the headers of the blocks within the reorg window (their hashes are kept)."""
+    the headers of its first and last block when they are within the reorg window (their hashes are kept, with
+    those of the blocks its logs are in)."""
 
     first: int
     last: int
@@ -134,7 +135,8 @@ class Indexer(BackgroundWorker):
 
     def __init__(self, w3: Web3, sessions: sessionmaker[Session], *, registry: str, board: str,
                  start_block: int = 0, page_blocks: int = 2_000, interval: float = 1.0,
-                 confirmations: int = 0, reorg_window: int = 128) -> None:
+                 confirmations: int = 0, reorg_window: int = 128,
+                 latest: Callable[[], tuple[int, bytes, int] | None] | None = None) -> None:
         if page_blocks < 1:
             raise ValueError("page_blocks must be at least 1")
         if reorg_window < 1:
@@ -151,6 +153,7 @@ class Indexer(BackgroundWorker):
         self.interval = interval
         self.confirmations = confirmations
         self.reorg_window = reorg_window
+        self._latest_seen = latest  # the head watcher's fresh head (number, hash, timestamp): no call of our own
         self.contracts = [self._follow("CredentialRegistry", registry), self._follow("HubBoard", board)]
         self.board_address = self.contracts[1].address
         self._addresses = [followed.address for followed in self.contracts]
@@ -178,7 +181,7 @@ class Indexer(BackgroundWorker):
             one transaction with the cursors, or event by event before them, each write idempotent).
         """
         with self._lock:
-            return self._catch_up(lambda: False)
+            return self._catch_up(lambda: False, ask=True)  # the caller's own write must be in what is read
 
     def cursor(self, address: str) -> int | None:
         """The last block indexed for the contract at `address` (None before the first page)."""
@@ -220,10 +223,11 @@ class Indexer(BackgroundWorker):
                 failing = True
             self._stopping.wait(self.interval)
 
-    def _catch_up(self, should_stop: Callable[[], bool]) -> int:
+    def _catch_up(self, should_stop: Callable[[], bool], *, ask: bool = False) -> int:
+        latest_from_node = ask  # the latest block from the node, not the head watcher's
         ask = False  # whether to ask the node for the kept blocks' hashes even when the next page would tell
-        for _attempt in range(MAX_RESTARTS):
-            latest = self._header("latest")
+        for attempt in range(MAX_RESTARTS):
+            latest = self._latest(ask=latest_from_node or attempt > 0)
             self._last_head = latest.number
             head = latest.number - self.confirmations
             cursor = self._last_indexed = self._verified_cursor(latest, head, ask=ask)
@@ -238,6 +242,14 @@ class Indexer(BackgroundWorker):
                 continue
             return cursor
         raise ChainMoved(f"the chain kept changing under the index ({MAX_RESTARTS} attempts)")
+
+    def _latest(self, *, ask: bool) -> BlockHeader:
+        """The latest block: the head watcher's when it saw one recently (no call), else the node's."""
+        seen = None if ask or self._latest_seen is None else self._latest_seen()
+        if seen is None:
+            return self._header("latest")
+        number, block_hash, timestamp = seen
+        return BlockHeader(number, HexBytes(block_hash).to_0x_hex(), None, datetime.fromtimestamp(timestamp, UTC))
 
     def _header(self, block: int | str) -> BlockHeader:
         """:raises BlockNotFound: no such block (any more)."""
@@ -342,13 +354,18 @@ class Indexer(BackgroundWorker):
     def _read_page(self, first: int, last: int, head: int, latest: BlockHeader) -> Page:
         logs = self.w3.eth.get_logs({"address": self._addresses, "fromBlock": first, "toBlock": last})
         headers: dict[int, BlockHeader] = {}
-        for number in range(max(first, head - self.reorg_window + 1), last + 1):
+        # the first block (its parent must be the block indexed last) and the last (the next page's parent):
+        # two headers at most per page, however many blocks it spans
+        for number in sorted({first, last} & set(range(max(first, head - self.reorg_window + 1), last + 1))):
+            # the watcher's head has no parent hash: the first block of a page needs its own (one call)
+            watched = number == latest.number and (number != first or latest.parent_hash is not None)
             try:
-                headers[number] = latest if number == latest.number else self._header(number)
+                headers[number] = latest if watched else self._header(number)
             except BlockNotFound as exc:
                 raise ChainMoved(f"block {number} is gone") from exc
             previous = headers.get(number - 1)
-            if previous is not None and headers[number].parent_hash != previous.hash:
+            parent = headers[number].parent_hash
+            if previous is not None and parent is not None and parent != previous.hash:
                 raise ChainMoved(f"block {number} no longer follows block {number - 1}")
         ordered = sorted((entry for entry in logs if not entry.get("removed")),
                          key=lambda entry: (int(entry["blockNumber"]), int(entry["logIndex"])))
@@ -435,14 +452,17 @@ class Indexer(BackgroundWorker):
         for number, header in page.headers.items():
             if kept.get(number, header.hash) != header.hash:
                 raise ChainMoved(f"block {number} is not the one indexed before")
-            if kept.get(number - 1, header.parent_hash) != header.parent_hash:
+            if header.parent_hash is not None and kept.get(number - 1, header.parent_hash) != header.parent_hash:
                 raise ChainMoved(f"block {number} does not follow the block {number - 1} indexed before")
 
     def _finish_page(self, session: Session, page: Page) -> None:
         insert = dialect_insert(session)
-        if page.headers:
+        kept = {int(entry["blockNumber"]): HexBytes(entry["blockHash"]).to_0x_hex() for entry in page.logs
+                if int(entry["blockNumber"]) > page.last - self.reorg_window}
+        kept.update({number: header.hash for number, header in page.headers.items()})
+        if kept:
             session.execute(insert(IndexedBlock).values(
-                [{"number": number, "hash": header.hash} for number, header in sorted(page.headers.items())])
+                [{"number": number, "hash": block_hash} for number, block_hash in sorted(kept.items())])
                 .on_conflict_do_nothing(index_elements=[IndexedBlock.number]))
         session.execute(delete(IndexedBlock).where(IndexedBlock.number <= page.last - self.reorg_window))
         session.execute(insert(IndexCursor).values(
