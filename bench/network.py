@@ -14,17 +14,19 @@ that cluster:
            partners. Then `evm_setAutomine false` + `evm_setIntervalMining 1`: a block every second, nothing
            mined at once, as on a real network.
   start    N uvicorn processes (bench.server.launch_server, one worker each) on the shared database, each
-           reaching the chain through a counting JSON-RPC proxy of its own (a ThreadingHTTPServer here that
-           forwards every POST body to anvil and counts the calls by method) as its HUB_RPC_URL. The service's
-           default settings: the polling intervals are set explicitly to their defaults (read from
-           service.settings), so a HUB_* variable in the caller's shell cannot change them.
+           reaching the chain through a counting JSON-RPC proxy of its own as its HUB_RPC_URL (a
+           ThreadingHTTPServer that forwards every POST body to anvil and counts the calls by method; in a
+           process of its own, this file with --serve-proxy, so the bench's client threads do not slow it).
+           The service's default settings: the polling intervals are set explicitly to their defaults (read
+           from service.settings), so a HUB_* variable in the caller's shell cannot change them.
   load     --issues concurrent POST /credentials from the four partners (round robin) and --cohorts
            concurrent POST /credentials/batch of --cohort-size, spread round robin over the processes (the
            scenario of tests/api/test_processes.py). A single issue's time is its request's duration when it
            answered 201 (anchored within HUB_REQUEST_WAIT); when it answered 202, until GET /batches/{id}
            (polled every 0.25 s) reports it anchored. A cohort's time: POST to anchored, polled the same way.
            Credentials/s: every credential (singles and cohorts) over the wall time from the first request
-           to the last anchoring seen.
+           to the last anchoring seen. A 5xx answer or a failed connection is counted and reported, not retried
+           (without an Idempotency-Key a retry could issue twice); a batch such a request stored is waited for.
   checked  every batch anchored; the relayer's transactions (relayer_transactions rows) per batch, the rows in
            state `reverted` and the receipts of every row (status 1), and replacements (rows with more than
            one attempt); one BatchAnchored event per batch.
@@ -77,6 +79,7 @@ from service.chain.relayer import TxState  # noqa: E402
 from service.db import models  # noqa: E402
 from service.db.session import make_engine, make_sessionmaker  # noqa: E402
 from service.demo import DEPLOYER_ACCOUNT, dev_board  # noqa: E402
+from service.issuing.states import UNFINISHED  # noqa: E402
 from service.seed import accredit_by_meeting, seed_demo  # noqa: E402
 from service.settings import Settings  # noqa: E402
 from tests.postgres import Postgres, cluster  # noqa: E402
@@ -249,6 +252,7 @@ def set_up(postgres: Postgres, processes: int, work: Path) -> Deployment:
     `processes` service processes, each behind its own counting proxy."""
     work.mkdir(parents=True)
     node = start_chain("anvil", log_dir=work)
+    deployment: Deployment | None = None
     try:
         deployments = work / "deployments"
         record, _ = ensure_deployed(node.w3, dev_accounts()[DEPLOYER_ACCOUNT], dev_board(), directory=deployments)
@@ -278,7 +282,10 @@ def set_up(postgres: Postgres, processes: int, work: Path) -> Deployment:
         wait(lambda: leader_index(deployment) is not None, 30, "a leader")
         return deployment
     except BaseException:
-        node.stop()
+        if deployment is not None:
+            deployment.stop()
+        else:
+            node.stop()
         raise
 
 
@@ -319,6 +326,7 @@ class Load:
     issues: int
     cohorts: int
     cohort_size: int
+    credentials: int  # stored (and anchored): issues + cohorts * cohort_size, less any a failed request lost
     wall_s: float
     single_s: list[float]  # request to anchored, per single issue
     answered_201: int
@@ -333,13 +341,10 @@ class Load:
     anchored_events: int
     rpc_calls: list[Counter[str]]  # per process, during the load
     leader: int
+    errors: list[str] = field(default_factory=list)  # 5xx answers and failed connections (not retried)
     index_lag: int | None = None  # blocks, when the idle window began
     idle_s: float = 0.0
     idle: list[Counter[str]] = field(default_factory=list)  # per process, during the idle window
-
-    @property
-    def credentials(self) -> int:
-        return self.issues + self.cohorts * self.cohort_size
 
     @property
     def rate(self) -> float:
@@ -359,38 +364,65 @@ def run_load(deployment: Deployment, issues: int, cohorts: int, cohort_size: int
     servers, names = deployment.servers, list(PARTNERS)
     clients = [httpx.Client(base_url=server.url, timeout=LIMIT, limits=httpx.Limits(max_connections=issues + cohorts))
                for server in servers]
+    errors: list[str] = []
+
+    def poll(client: httpx.Client, batch_id: str, auth: dict[str, str]) -> dict[str, Any] | None:
+        """GET /batches/{id}; None when the connection failed (uvicorn closes idle keep-alive connections)."""
+        try:
+            state = client.get(f"/batches/{batch_id}", params={"credentials": "false"}, headers=auth)
+        except httpx.TransportError:
+            return None
+        if state.status_code != 200:
+            errors.append(f"GET /batches/{{id}} {state.status_code}: {state.text[:300]}")
+            return None
+        return dict(state.json())
 
     def anchored_at(client: httpx.Client, batch_id: str, auth: dict[str, str], started: float) -> float:
         while time.perf_counter() - started < LIMIT:
-            state = client.get(f"/batches/{batch_id}", params={"credentials": "false"}, headers=auth)
-            state.raise_for_status()
-            status = state.json()["status"]
-            if status == "anchored":
+            state = poll(client, batch_id, auth)
+            if state is not None and state["status"] == "anchored":
                 return time.perf_counter()
-            if status == "failed":
-                raise RuntimeError(f"batch {batch_id} failed: {state.json().get('error')}")
+            if state is not None and state["status"] == "failed":
+                raise RuntimeError(f"batch {batch_id} failed: {state.get('error')}")
             time.sleep(POLL)
         raise RuntimeError(f"batch {batch_id} not anchored after {LIMIT:.0f} s")
 
-    def issue(index: int) -> tuple[float, float, int, str]:
+    def post(client: httpx.Client, path: str, body: dict[str, Any], auth: dict[str, str]) -> httpx.Response | None:
+        """The answer, or None (counted as an error) for a 5xx or a connection that failed: not retried, since a
+        retry without an Idempotency-Key could issue twice."""
+        try:
+            response = client.post(path, json=body, headers=auth)
+        except httpx.TransportError as exc:
+            errors.append(f"POST {path}: {type(exc).__name__}: {exc}")
+            return None
+        if response.status_code >= 500:
+            errors.append(f"POST {path} {response.status_code}: {response.text[:300]}")
+            return None
+        return response
+
+    def issue(index: int) -> tuple[float, float | None, int, str | None]:
         partner = names[index % len(names)]
         client, auth = clients[index % len(servers)], {"Authorization": deployment.keys[partner]}
         started = time.perf_counter()
-        response = client.post("/credentials", json=credential_body(partner, index), headers=auth)
+        response = post(client, "/credentials", credential_body(partner, index), auth)
         answered = time.perf_counter()
+        if response is None:
+            return started, None, 500, None
         if response.status_code not in (201, 202):
             raise RuntimeError(f"POST /credentials answered {response.status_code}: {response.text[:500]}")
         batch_id = response.json()["batch_id"]
         done = answered if response.status_code == 201 else anchored_at(client, batch_id, auth, started)
         return started, done, response.status_code, batch_id
 
-    def cohort(index: int) -> tuple[float, float, str]:
+    def cohort(index: int) -> tuple[float, float | None, str | None]:
         partner = names[index % len(names)]
         client, auth = clients[index % len(servers)], {"Authorization": deployment.keys[partner]}
         body = {"credentials": [credential_body(partner, 100_000 + 1_000 * index + number)
                                 for number in range(cohort_size)]}
         started = time.perf_counter()
-        response = client.post("/credentials/batch", json=body, headers=auth)
+        response = post(client, "/credentials/batch", body, auth)
+        if response is None:
+            return started, None, None
         if response.status_code != 202:
             raise RuntimeError(f"POST /credentials/batch answered {response.status_code}: {response.text[:500]}")
         batch_id = response.json()["id"]
@@ -398,37 +430,48 @@ def run_load(deployment: Deployment, issues: int, cohorts: int, cohort_size: int
 
     leader = leader_index(deployment)
     assert leader is not None
-    for proxy in deployment.proxies:
-        proxy.take()
-    started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=issues + cohorts) as pool:
-        cohort_futures = [pool.submit(cohort, index) for index in range(cohorts)]
-        singles = list(pool.map(issue, range(issues)))
-        groups = [future.result() for future in cohort_futures]
-    finished = max([done for _, done, _, _ in singles] + [done for _, done, _ in groups])
-    rpc_calls = [proxy.take() for proxy in deployment.proxies]
-    for client in clients:
-        client.close()
-    batch_ids = [batch_id for *_, batch_id in singles] + [batch_id for *_, batch_id in groups]
-    if len(set(batch_ids)) != issues + cohorts:
-        raise RuntimeError(f"{len(set(batch_ids))} batches for {issues + cohorts} requests")
-
-    # checked: in the database and on the chain
     engine = make_engine(deployment.database_url)
+    store = make_sessionmaker(engine)
+
+    def nothing_unfinished() -> bool:
+        with store() as session:
+            return not session.scalar(select(func.count()).select_from(models.Batch)
+                                      .where(models.Batch.status.in_(list(UNFINISHED))))
+
     try:
-        with make_sessionmaker(engine)() as session:
+        for proxy in deployment.proxies:
+            proxy.take()
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=issues + cohorts) as pool:
+            cohort_futures = [pool.submit(cohort, index) for index in range(cohorts)]
+            singles = list(pool.map(issue, range(issues)))
+            groups = [future.result() for future in cohort_futures]
+        # a batch stored by a request that failed afterwards (a 5xx) is anchored too: the load ends with the last
+        wait(nothing_unfinished, LIMIT, "every stored batch to be anchored", interval=POLL)
+        finished = max([done for _, done, _, _ in singles if done is not None]
+                       + [done for _, done, _ in groups if done is not None] + [time.perf_counter() - POLL])
+        rpc_calls = [proxy.take() for proxy in deployment.proxies]
+        for client in clients:
+            client.close()
+        answered = [batch_id for *_, batch_id in singles if batch_id] + [batch_id for *_, batch_id in groups
+                                                                         if batch_id]
+        if len(set(answered)) != len(answered):
+            raise RuntimeError("two requests answered with one batch")
+
+        # checked: in the database and on the chain
+        with store() as session:
             statuses = Counter(session.scalars(select(models.Batch.status)).all())
-            credentials = session.scalar(select(func.count()).select_from(models.Credential)
-                                         .where(models.Credential.batch_id.in_(batch_ids)))
+            credentials = int(session.scalar(select(func.count()).select_from(models.Credential)) or 0)
             rows = list(session.scalars(select(models.RelayerTransaction)))
             attempts = dict(session.execute(select(models.RelayerAttempt.transaction_id, func.count())
                                             .group_by(models.RelayerAttempt.transaction_id)).all())
     finally:
         engine.dispose()
-    if statuses != Counter({"anchored": issues + cohorts}):
-        raise RuntimeError(f"batches: {dict(statuses)}")
-    if credentials != issues + cohorts * cohort_size:
-        raise RuntimeError(f"{credentials} credentials stored, not {issues + cohorts * cohort_size}")
+    batches = sum(statuses.values())
+    if set(statuses) != {"anchored"} or batches < len(answered):
+        raise RuntimeError(f"batches: {dict(statuses)}, {len(answered)} answered")
+    if credentials > issues + cohorts * cohort_size:
+        raise RuntimeError(f"{credentials} credentials stored for {issues + cohorts * cohort_size} asked")
     per_batch = Counter(row.batch_id for row in rows)
     w3 = deployment.node.w3
     failed_receipts = sum(1 for row in rows if row.tx_hash is None
@@ -436,14 +479,15 @@ def run_load(deployment: Deployment, issues: int, cohorts: int, cohort_size: int
     registry = RegistryClient(w3, deployment.registry)
     events = registry.contract.events.BatchAnchored().get_logs(from_block=0, to_block="latest")
     return Load(processes=len(servers), issues=issues, cohorts=cohorts, cohort_size=cohort_size,
-                wall_s=finished - started, single_s=[done - begun for begun, done, _, _ in singles],
+                credentials=credentials, wall_s=finished - started,
+                single_s=[done - begun for begun, done, _, _ in singles if done is not None],
                 answered_201=sum(status == 201 for _, _, status, _ in singles),
                 answered_202=sum(status == 202 for _, _, status, _ in singles),
-                cohort_s=[done - begun for begun, done, _ in groups], batches=issues + cohorts,
+                cohort_s=[done - begun for begun, done, _ in groups if done is not None], batches=batches,
                 transactions=len(rows), most_per_batch=max(per_batch.values(), default=0),
                 reverted_rows=sum(row.state == TxState.REVERTED for row in rows), failed_receipts=failed_receipts,
                 replaced=sum(attempts.get(row.id, 1) > 1 for row in rows), anchored_events=len(events),
-                rpc_calls=rpc_calls, leader=leader)
+                rpc_calls=rpc_calls, leader=leader, errors=errors)
 
 
 def measure_idle(deployment: Deployment, load: Load, seconds: float) -> None:
@@ -522,18 +566,25 @@ class Results:
             "",
             "## Load",
             "",
-            "| Processes | Credentials/s | Wall s | Singles 201 / 202 | p50 s | p95 s | max s | Cohorts p50 s | "
-            "Transactions per batch | Reverted (rows / receipts) | Replaced | BatchAnchored events |",
+            "| Processes | Credentials/s | Wall s | Singles 201 / 202 / failed | p50 s | p95 s | max s | "
+            "Cohorts p50 s | Transactions per batch | Reverted (rows / receipts) | Replaced | BatchAnchored events |",
             "|---:|---:|---:|---|---:|---:|---:|---:|---:|---|---:|---:|",
         ]
         for load in self.loads:
+            failed = load.issues - load.answered_201 - load.answered_202
             lines.append(
                 f"| {load.processes} | {load.rate:.1f} | {load.wall_s:.1f} | {load.answered_201} / {load.answered_202} "
-                f"| {percentile(load.single_s, 0.5):.1f} | {percentile(load.single_s, 0.95):.1f} | "
+                f"/ {failed} | {percentile(load.single_s, 0.5):.1f} | {percentile(load.single_s, 0.95):.1f} | "
                 f"{max(load.single_s):.1f} | {statistics.median(load.cohort_s) if load.cohort_s else 0:.1f} | "
                 f"{load.transactions / load.batches:.2f} ({load.transactions} / {load.batches}; at most "
                 f"{load.most_per_batch}) | {load.reverted_rows} / {load.failed_receipts} | {load.replaced} | "
                 f"{load.anchored_events} |")
+        for load in self.loads:
+            if load.errors:
+                kinds = Counter(error.split(":", 1)[0] for error in load.errors)
+                lines += ["", f"{load.processes} process(es): {len(load.errors)} requests failed ("
+                          + ", ".join(f"{count} x {kind}" for kind, count in kinds.most_common())
+                          + f"); the first: `{load.errors[0][:300]}`"]
         lines += ["", "JSON-RPC calls during the load, per process (the leader marked):", "",
                   "| Processes | Process | Calls | Per credential | Most called |", "|---:|---|---:|---:|---|"]
         for load in self.loads:
@@ -560,8 +611,9 @@ class Results:
         parts = []
         for load in self.loads:
             worst = max(range(load.processes), key=load.idle_rate)
+            failed = f" ({len(load.errors)} requests failed)" if load.errors else ""
             parts.append(f"{load.processes} process{'es' if load.processes > 1 else ''}: {load.rate:.1f} "
-                         f"credentials/s, p50 {percentile(load.single_s, 0.5):.1f} s / p95 "
+                         f"credentials/s{failed}, p50 {percentile(load.single_s, 0.5):.1f} s / p95 "
                          f"{percentile(load.single_s, 0.95):.1f} s to anchored, "
                          f"{load.transactions / load.batches:.2f} transactions per batch, {load.reverted_rows} "
                          f"reverted; idle at most {load.idle_rate(worst):.2f} RPC calls/s per process")
@@ -615,6 +667,8 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 results.chain = deployment.node.w3.client_version
                 load = run_load(deployment, issues, cohorts, cohort_size)
+                for error in load.errors[:5]:
+                    print(f"  FAILED: {error}", flush=True)
                 print(f"  load: {load.credentials} credentials anchored in {load.wall_s:.1f} s ({load.rate:.1f}/s); "
                       f"singles p50 {percentile(load.single_s, 0.5):.1f} s, p95 {percentile(load.single_s, 0.95):.1f} "
                       f"s ({load.answered_201} x 201, {load.answered_202} x 202); {load.transactions} transactions for "

@@ -9,6 +9,8 @@ background work (indexer, relayer, anchoring); all three take requests.
   took), no nonce error in any log, every credential valid.
 * The leader is killed (SIGKILL) with a cohort on its way: another process takes the lead within seconds and
   anchors it, once, with nothing reverted.
+* An API process with HUB_RUN_WORKER=false only stores (202 with the holder token); `hub worker`, a process of
+  its own, anchors what it stored, and stops cleanly on SIGTERM.
 """
 
 from __future__ import annotations
@@ -239,3 +241,44 @@ def test_the_leader_killed_mid_cohort_another_takes_over_once_none_reverted(
         for server in servers:
             server.stop()
     assert_no_nonce_trouble([server.log for server in servers if server is not leader])
+
+
+def test_api_replicas_only_store_and_a_hub_worker_anchors(deployment: Shared, tmp_path: Path) -> None:
+    """HUB_RUN_WORKER=false: the API process stores and answers 202; `hub worker` (a process of its own) anchors."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    api = launch_server(deployment.node.url, deployment.node.chain_id, deployment.deployments, tmp_path,
+                        env={**SERVICE_ENV, "HUB_DATABASE_URL": deployment.database_url, "HUB_RUN_WORKER": "false",
+                             "HUB_REQUEST_WAIT": "2"}, log=tmp_path / "api.log")
+    worker = None
+    try:
+        api.wait_ready("/health", 90)
+        assert httpx.get(api.url + "/health").json()["leader"] is False
+        partner = "NHL Stenden"
+        auth = {"Authorization": deployment.keys[partner]}
+        answer = httpx.post(api.url + "/credentials", json=credential_body(partner, 70_000), headers=auth, timeout=30)
+        assert answer.status_code == 202, answer.text  # stored, its holder token given; nothing anchors it yet
+        issued = answer.json()
+        assert issued["status"] == "pending" and issued["holder_token"]
+
+        environment = {**os.environ, **SERVICE_ENV, "HUB_RPC_URL": deployment.node.url,
+                       "HUB_CHAIN_ID": str(deployment.node.chain_id),
+                       "HUB_DEPLOYMENTS_DIR": str(deployment.deployments), "HUB_DATABASE_URL": deployment.database_url}
+        log = (tmp_path / "worker.log").open("wb")
+        worker = subprocess.Popen([sys.executable, "-m", "service.cli", "worker"], env=environment, stdout=log,
+                                  stderr=subprocess.STDOUT, cwd=tmp_path)
+        holder = {"X-Holder-Token": issued["holder_token"]}
+        credential = wait_for(lambda: (c := httpx.get(f"{api.url}/credentials/{issued['id']}", headers=holder,
+                                                      timeout=10).json())["status"] == "anchored" and c,
+                              60, "the worker to anchor the stored credential")
+        assert credential["document"]["proof"]["merkleRoot"]
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(30) == 0  # a clean stop
+        assert "leads the background work" in (tmp_path / "worker.log").read_text()
+    finally:
+        if worker is not None and worker.poll() is None:
+            worker.kill()
+        api.stop()
