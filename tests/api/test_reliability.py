@@ -168,7 +168,8 @@ def start_service(node: DevChain, deployments: Path, work: Path) -> Server:
     HUB_* variables for `node` and the SQLite file work/hub.db, its output appended to work/service.log (one
     log across restarts); returns once GET /health answers 200."""
     return start_server(node.url, node.chain_id, deployments, work, log=work / "service.log", ready="/health",
-                        env={"HUB_PUBLIC_URL": "http://hub.test", "HUB_INDEX_INTERVAL": "0.5", "HUB_REPLACE_AFTER": "3"})
+                        env={"HUB_PUBLIC_URL": "http://hub.test", "HUB_INDEX_INTERVAL": "0.5",
+                             "HUB_REPLACE_AFTER": "3"})
 
 
 @pytest.mark.parametrize("mined_while_down", [False, True], ids=["still-in-mempool", "mined-while-down"])
