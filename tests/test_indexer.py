@@ -39,11 +39,10 @@ from service.db.migrate import migrate
 from service.db.models import BoardBallot, BoardMember, BoardProposal, ChainEvent, IndexCursor, IndexedBlock
 from service.db.session import make_engine, make_sessionmaker, transaction
 from service.demo import ORGANISATIONS, dev_board
-from tests.chain import revert_to, rpc, snapshot
+from tests.chain import propose_calldata, revert_to, rpc, snapshot
 
 ISSUER_INDEX = 13  # NHL Stenden's issuing key in service.demo
 MEMBER_INDEXES = [org.board_account for org in ORGANISATIONS]  # 1..6
-PROPOSE = "propose((uint8,address,string,(uint16,uint16,uint16,uint32,uint32)),string,bytes32)"
 CAST_VOTE = "castVote(uint256,uint8,string)"
 
 
@@ -120,10 +119,8 @@ class OnChain:
         """propose() with calldata encoded by hand: `title` and the action's `name` are any bytes, UTF-8 or
         not (web3's contract functions only take text). The proposal id comes from the log's first topic,
         which needs no decoding."""
-        arguments = abi_encode(["(uint8,address,bytes,(uint16,uint16,uint16,uint32,uint32))", "bytes", "bytes32"],
-                               [(kind, subject, name, (0, 0, 0, 0, 0)), title, keccak(title)])
-        receipt = self.send(MEMBER_INDEXES[seat], {"to": self.board.address,
-                                                   "data": "0x" + (keccak(text=PROPOSE)[:4] + arguments).hex()})
+        receipt = self.send(MEMBER_INDEXES[seat], {"to": self.board.address, "data": propose_calldata(
+            title, kind=kind, subject=subject, name=name)})
         created = self.board.contract.events.ProposalCreated().topic
         [entry] = [entry for entry in receipt["logs"] if HexBytes(entry["topics"][0]) == HexBytes(created)]
         return int.from_bytes(entry["topics"][1], "big")

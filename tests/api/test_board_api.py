@@ -23,7 +23,7 @@ from service.db.models import ProposalDocument
 from service.db.session import transaction
 from service.demo import ORGANISATIONS
 from service.hub import Hub
-from tests.chain import advance_time
+from tests.chain import advance_time, propose_calldata
 
 TVM, UNIGARANT, HANZE, RUG, NHL, ALFA = (org.name for org in ORGANISATIONS)
 WEEK = 7 * 24 * 3600
@@ -235,6 +235,27 @@ def test_proposal_made_on_chain_directly_is_listed_without_its_text(client: Test
     assert body["commitment_verified"] is True
     assert body["document"] == {"text": None, "sha256": None, "chain_document_hash": "0x" + "42" * 32,
                                 "matches_chain": False}
+
+
+def test_a_proposal_titled_in_invalid_utf8_on_chain_does_not_stop_the_board(client: TestClient, keys: Any,
+                                                                            hub: Hub) -> None:
+    """A member calls HubBoard.propose directly with a title that is not UTF-8 (and holds a NUL): the index keeps
+    it readable and moves on, and proposals through the API go on working (after a restart too)."""
+    member = board_account(UNIGARANT)
+    send(hub.w3, {"to": hub.board_address, "data": propose_calldata(b"\xff\xfe Besluit\x00 ok"),
+                  "gasPrice": hub.w3.eth.gas_price}, member)
+    hub.indexer.catch_up()
+    odd = client.get("/board/proposals/1")
+    assert odd.status_code == 200, odd.text
+    assert odd.json()["title"] == "\ufffd\ufffd Besluit\\x00 ok"
+    created = propose(client, keys)
+    assert created["id"] == 2
+    restarted = Hub.start(hub.settings)  # the index survives a restart: nothing is stuck on that page
+    try:
+        assert restarted.indexer.catch_up() >= hub.w3.eth.block_number
+    finally:
+        restarted.close()
+    assert [item["id"] for item in client.get("/board/proposals").json()] == [2, 1]
 
 
 def test_vote_cast_on_chain_directly_appears_once_the_indexer_catches_up(client: TestClient, keys: Any,
