@@ -11,11 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from eth_typing import ChecksumAddress
-from requests.exceptions import ConnectionError, HTTPError, Timeout  # noqa: A004 - requests' own
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
-from web3.providers.rpc.utils import ExceptionRetryConfiguration
 from web3.types import RPCEndpoint
 
 from service.chain.artifacts import load_artifact
@@ -25,9 +23,11 @@ from service.chain.indexer import Indexer
 from service.chain.keys import Signers, relayer_account
 from service.chain.registry import RegistryClient
 from service.chain.relayer import Relayer
+from service.chain.rpc import RetryingHTTPProvider
 from service.db.migrate import SchemaNotAtHead, check_at_head, migrate
 from service.db.session import make_engine, make_sessionmaker
 from service.issuing.anchoring import AnchoringWorker
+from service.issuing.waiter import BatchWaiter
 from service.leader import LeaderWorker, leadership_for
 from service.settings import Settings
 from service.verification import VerificationCache
@@ -56,16 +56,15 @@ class Hub:
     leader: LeaderWorker  # takes the lead across processes and runs the indexer and the anchoring worker
     # POST /verify's chain facts, cached per block; call verification_cache.clear() after a revocation
     verification_cache: VerificationCache
+    batch_waiter: BatchWaiter  # requests waiting for their batch to be anchored: one query for all of them
 
     @classmethod
     def start(cls, settings: Settings) -> Hub:
         # eth_chainId is cached: web3 asks it before every call and transaction, and a node's chain never changes.
-        # Connection errors, timeouts and HTTP 429/5xx are retried with exponential backoff.
-        retry = ExceptionRetryConfiguration(errors=(ConnectionError, HTTPError, Timeout), retries=settings.rpc_retries,
-                                             backoff_factor=settings.rpc_backoff)
-        w3 = Web3(Web3.HTTPProvider(settings.rpc_url, request_kwargs={"timeout": 30}, cache_allowed_requests=True,
-                                    cacheable_requests={RPCEndpoint("eth_chainId")},
-                                    exception_retry_configuration=retry))
+        # Connection errors, timeouts and HTTP 429/5xx are retried with exponential backoff and jitter.
+        w3 = Web3(RetryingHTTPProvider(settings.rpc_url, retries=settings.rpc_retries, backoff=settings.rpc_backoff,
+                                       request_kwargs={"timeout": 30}, cache_allowed_requests=True,
+                                       cacheable_requests={RPCEndpoint("eth_chainId")}))
         try:
             chain_id = int(w3.eth.chain_id)
         except Exception as exc:  # noqa: BLE001 - any failure means the node is not there
@@ -120,7 +119,8 @@ class Hub:
                               interval=settings.leader_interval)
         return cls(settings=settings, engine=engine, sessions=sessions, w3=w3, chain_id=chain_id,
                    registry_address=registry_address, board_address=board, registry=registry, relayer=relayer,
-                   signers=signers, indexer=indexer, anchoring=anchoring, leader=leader, verification_cache=cache)
+                   signers=signers, indexer=indexer, anchoring=anchoring, leader=leader, verification_cache=cache,
+                   batch_waiter=BatchWaiter(sessions))
 
     def start_background(self) -> None:
         """Start this process's background work: the head watcher, and (when it may) the bid for the lead."""

@@ -351,7 +351,8 @@ def _relay(hub: Hub, build: Callable[[int | None], dict[str, Any]], *, signer: s
     A transaction that reverts once mined (a race) becomes 409, one not final within the wait 503 (it goes on)."""
     member_nonce = None if signer is None or board is None else (lambda: board.nonce(signer))
     try:
-        return hub.relayer.send(Call("board", build, signer=signer, signer_nonce=member_nonce),
+        return hub.relayer.send(Call("board", build, signer=signer, signer_nonce=member_nonce,
+                                     scope=hub.board_address),
                                 timeout=hub.settings.request_wait)
     except (TransactionReverted, TransactionFailed) as exc:
         raise Conflict(f"{exc}: the board's state changed while it was sent; look again and retry",

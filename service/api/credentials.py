@@ -17,7 +17,6 @@ issuer may not choose for them).
 from __future__ import annotations
 
 import hmac
-import time
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -26,7 +25,6 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials
 from hexbytes import HexBytes
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from web3.exceptions import BlockNotFound
 
@@ -244,27 +242,17 @@ CredentialId = Annotated[str, Path(max_length=36, description="the credential's 
                               "anchored yet: keep the holder token; GET /credentials/{id} gives the credential "
                               "once anchored"}, **problems.responses(401, 403, 409, 413, 415, 422, 503)})
 @idempotent
-def issue_credential(body: CredentialCreate, hub: HubDep, db: DbSession, principal: Issuer,
-                     response: Response) -> CredentialIssued:
+async def issue_credential(body: CredentialCreate, hub: HubDep, principal: Issuer,
+                           response: Response) -> CredentialIssued:
     """Issue one credential to one graduate (issuer key): 201 once it is anchored on chain, or 202 when its
     transaction is not final within the service's wait (HUB_REQUEST_WAIT).
 
     Both answers hold the credential's id, its share URL and the holder token (shown only here: keep it). A 202
     is stored and on its way: GET /credentials/{id} (Location) gives the full credential once anchored."""
     assert principal.address is not None
-    cohort = pipeline.prepare(db, hub.registry, hub.signers, principal.address, [Row(1, None, body)], single=True)
-    db.rollback()  # end the read; the pipeline writes in its own transactions
-    batch_id = pipeline.persist(hub.sessions, cohort)
-    hub.anchoring.remember(batch_id, cohort)
-    hub.anchoring.wake()
-    issued = cohort.credentials[0]
-    status = wait_for_batch(hub, batch_id, hub.settings.request_wait)
-    with hub.sessions() as session:
-        row, batch = _load(session, issued.id)
-        if status == BatchState.FAILED:
-            raise Conflict(f"the credential {issued.id} could not be anchored: {batch.error}",
-                           credential_id=issued.id, batch_id=batch_id)
-        result = CredentialIssued(**credential_public(hub, row, batch), holder_token=issued.holder_token)
+    issued, batch_id = await run_in_threadpool(_store_one, hub, principal.address, body)
+    status = await hub.batch_waiter.wait(batch_id, hub.settings.request_wait)
+    result = await run_in_threadpool(_issued, hub, issued, batch_id, status)
     response.headers["Location"] = f"/credentials/{issued.id}"
     if result.status != BatchState.ANCHORED:
         response.status_code = 202
@@ -272,18 +260,23 @@ def issue_credential(body: CredentialCreate, hub: HubDep, db: DbSession, princip
     return result
 
 
-def wait_for_batch(hub: Hub, batch_id: str, timeout: float) -> BatchState:
-    """The batch's status once anchored or failed, or when `timeout` seconds have passed (the leader's worker
-    anchors it; this only reads the store)."""
-    deadline = time.monotonic() + timeout
-    delay = 0.02
-    while True:
-        with hub.sessions() as session:
-            status = BatchState(session.scalars(select(models.Batch.status).where(models.Batch.id == batch_id)).one())
-        if status in (BatchState.ANCHORED, BatchState.FAILED) or time.monotonic() >= deadline:
-            return status
-        time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
-        delay = min(delay * 1.5, 0.5)
+def _store_one(hub: Hub, issuer: str, body: CredentialCreate) -> tuple[pipeline.PreparedCredential, str]:
+    """Prepare and store one credential; wake this process's anchoring worker (when it leads)."""
+    with hub.sessions() as db:
+        cohort = pipeline.prepare(db, hub.registry, hub.signers, issuer, [Row(1, None, body)], single=True)
+    batch_id = pipeline.persist(hub.sessions, cohort)
+    hub.anchoring.remember(batch_id, cohort)
+    hub.anchoring.wake()
+    return cohort.credentials[0], batch_id
+
+
+def _issued(hub: Hub, issued: pipeline.PreparedCredential, batch_id: str, status: BatchState) -> CredentialIssued:
+    with hub.sessions() as session:
+        row, batch = _load(session, issued.id)
+        if status == BatchState.FAILED:
+            raise Conflict(f"the credential {issued.id} could not be anchored: {batch.error}",
+                           credential_id=issued.id, batch_id=batch_id)
+        return CredentialIssued(**credential_public(hub, row, batch), holder_token=issued.holder_token)
 
 
 _CSV_EXAMPLE = ("programme_id,email,name,grade,valid_from,valid_until\n"

@@ -44,7 +44,7 @@ from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from eth_utils import to_checksum_address
 from hexbytes import HexBytes
-from sqlalchemy import func, select, text
+from sqlalchemy import ColumnElement, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
@@ -62,6 +62,7 @@ log = logging.getLogger(__name__)
 
 NONCE_LOCK_KEY = 0x4855_4252_454C_4159  # "HUBRELAY": the advisory lock that orders nonces across processes
 FALLBACK_GAS = 300_000  # a signed request behind an earlier one of the same signer cannot be estimated yet
+CHAIN_COUNT_TTL = 1.0  # seconds a nonce read from the chain is reused: the database covers what was sent since
 
 
 class TxState(StrEnum):
@@ -123,6 +124,8 @@ class Call:
     # the work it does (e.g. "revoke:<credential id>"): while a transaction for it is open or done, submitting
     # the same work again returns that transaction instead of sending a second one
     reference: str | None = None
+    # the contract that keeps the signer's nonces (registry or board): nonces of one scope are counted together
+    scope: str | None = None
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,7 @@ class Relayer:
         self._local = threading.Lock()  # one allocation at a time in this process (all of them on SQLite)
         self.on_submit: Callable[[], None] | None = None  # e.g. wake this process's worker to follow it now
         self._chain_id: int | None = None
+        self._chain_counts: dict[tuple[str, ...], tuple[float, int]] = {}
         self._postgres = sessions.kw["bind"].dialect.name == "postgresql"
 
     @property
@@ -228,13 +232,13 @@ class Relayer:
                     .order_by(RelayerTransaction.id.desc()).limit(1))
                 if earlier is not None:
                     return int(earlier), False
-            nonce = max(int(self.w3.eth.get_transaction_count(self.address, "latest")),
-                        (session.scalar(select(func.max(RelayerTransaction.nonce))
-                                        .where(RelayerTransaction.sender == self.address)) or -1) + 1)
+            mined = self._chain_count(("relayer",), lambda: self.w3.eth.get_transaction_count(self.address, "latest"))
+            nonce = max(mined, (session.scalar(select(func.max(RelayerTransaction.nonce))
+                                               .where(RelayerTransaction.sender == self.address)) or -1) + 1)
             signer_nonce, behind = self._signer_nonce(session, call)
             tx = {**call.build(signer_nonce), "from": self.address, "value": 0, "chainId": self.chain_id,
                   "nonce": nonce}
-            tx["gas"] = self._gas(tx, behind)
+            tx["gas"] = FALLBACK_GAS if behind else self._gas(tx)
             signed = self.account.sign_transaction({**tx, **fees.fields()})
             row = RelayerTransaction(sender=self.address, nonce=nonce, purpose=call.purpose, batch_id=call.batch_id,
                                      reference=call.reference,
@@ -252,25 +256,41 @@ class Relayer:
             return row.id, True
 
     def _signer_nonce(self, session: Session, call: Call) -> tuple[int | None, int]:
-        """The signer's next request nonce (chain, or after its requests still on their way) and how many of its
-        requests are still on their way (then the call cannot be estimated on the chain's state)."""
+        """The signer's next request nonce and how many of its requests are not mined yet (then the call cannot be
+        estimated on the chain's state: it is valid once they are mined).
+
+        The next nonce is the larger of the chain's (read at most every CHAIN_COUNT_TTL seconds: its age does not
+        matter) and one more than the highest the relayer stored for this signer and contract, except those that
+        did not execute (reverted, failed): a request mined since the chain was read is in the database."""
         if call.signer is None or call.signer_nonce is None:
             return None, 0
-        on_chain = call.signer_nonce()
-        ahead = session.execute(
-            select(func.max(RelayerTransaction.signer_nonce), func.count())
-            .where(RelayerTransaction.signer == call.signer, RelayerTransaction.state.in_(
-                [TxState.SIGNED, TxState.SUBMITTED]), RelayerTransaction.signer_nonce >= on_chain)).one()
-        highest, count = ahead
-        return (on_chain if highest is None else max(on_chain, int(highest) + 1)), int(count)
+        read = call.signer_nonce
+        on_chain = self._chain_count(("signer", call.scope or "", call.signer), read)
+        mine: list[ColumnElement[bool]] = [
+            RelayerTransaction.signer == call.signer,
+            RelayerTransaction.state.not_in([TxState.REVERTED, TxState.FAILED]),
+            RelayerTransaction.signer_nonce >= on_chain]
+        if call.scope is not None:
+            mine.append(RelayerTransaction.to == call.scope)
+        highest = session.scalar(select(func.max(RelayerTransaction.signer_nonce)).where(*mine))
+        behind = session.scalar(select(func.count()).select_from(RelayerTransaction).where(
+            *mine, RelayerTransaction.state.in_([TxState.SIGNED, TxState.SUBMITTED])))
+        return (on_chain if highest is None else max(on_chain, int(highest) + 1)), int(behind or 0)
 
-    def _gas(self, tx: dict[str, Any], behind: int) -> int:
+    def _chain_count(self, key: tuple[str, ...], read: Callable[[], int]) -> int:
+        """A nonce read from the chain, reused for CHAIN_COUNT_TTL seconds (under the allocation lock)."""
+        cached = self._chain_counts.get(key)
+        if cached is not None and time.monotonic() - cached[0] < CHAIN_COUNT_TTL:
+            return cached[1]
+        value = int(read())
+        self._chain_counts[key] = (time.monotonic(), value)
+        return value
+
+    def _gas(self, tx: dict[str, Any]) -> int:
         try:
             return gas_limit(self.w3.eth.estimate_gas(cast(TxParams, {k: v for k, v in tx.items() if k != "nonce"})))
         except ContractLogicError as exc:
             decoded = decode_revert(exc, self.error_abis)
-            if behind and decoded is not None and decoded.name.endswith("InvalidSignature"):
-                return FALLBACK_GAS  # signed after requests not mined yet: valid once they are
             if decoded is None:
                 raise
             raise ChainRejected(decoded) from exc

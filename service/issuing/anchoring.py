@@ -70,6 +70,7 @@ class AnchoringWorker(BackgroundWorker):
         # batch id -> the cohort it was persisted from, until finished: finishing then needs no rebuild from the
         # store (seconds for a large cohort). Only in the process that stored it; others rebuild.
         self._cohorts: dict[str, pipeline.PreparedCohort] = {}
+        self._block_times: dict[int, int] = {}
 
     # ---------------------------------------------------------------- API processes
 
@@ -127,19 +128,21 @@ class AnchoringWorker(BackgroundWorker):
     def _send_pending(self) -> None:
         with self.sessions() as session:
             rows = session.execute(select(models.Batch.id, models.Batch.issuer_address, models.Batch.root,
-                                          models.Batch.count)
+                                          models.Batch.count, models.Batch.attempts, models.Batch.error)
                                    .where(models.Batch.status == BatchStatus.PENDING)
                                    .order_by(models.Batch.created_at)).all()
         deadline: int | None = None
-        for batch_id, issuer, root_hex, count in rows:
+        for batch_id, issuer, root_hex, count, attempts, error in rows:
             if not self._due(batch_id):
                 continue
             root = from_hex32(root_hex)
             try:
-                on_chain = self.registry.batch(root)
-                if on_chain.anchored:
-                    self._finish_from_chain(batch_id, issuer, root, on_chain)
-                    continue
+                # a batch never sent and never refused cannot be on chain yet: no need to ask
+                if attempts or error:
+                    on_chain = self.registry.batch(root)
+                    if on_chain.anchored:
+                        self._finish_from_chain(batch_id, issuer, root, on_chain)
+                        continue
                 if deadline is None:
                     deadline = self._chain_time() + self.signature_ttl
                 self._submit(batch_id, issuer, root, count, deadline)
@@ -167,7 +170,7 @@ class AnchoringWorker(BackgroundWorker):
             batch.attempts = (batch.attempts or 0) + 1
 
         call = Call("anchor", build, signer=issuer, signer_nonce=lambda: self.registry.nonce(issuer),
-                    batch_id=batch_id)
+                    batch_id=batch_id, scope=self.registry.address)
         sent = self.relayer.submit(call, stored=stored)
         self._next_try.pop(batch_id, None)
         if sent.error:  # stored and signed, but the node refused it (e.g. no funds): the relayer retries
@@ -227,20 +230,16 @@ class AnchoringWorker(BackgroundWorker):
     # ---------------------------------------------------------------- finishing
 
     def _finish_from_transaction(self, batch_id: str, sent: Sent) -> None:
+        """Its anchorBySig was mined with status 1 and is final: it anchored the root for the batch's issuer (the
+        call does that or reverts), at its block's time."""
         with self.sessions() as session:
             batch = session.get(models.Batch, batch_id)
             assert batch is not None
-            issuer, root = batch.issuer_address, from_hex32(batch.root)
-        on_chain = self.registry.batch(root)
-        if not on_chain.anchored:  # confirmed, yet not there: the next round looks again
-            return
-        if on_chain.issuer != issuer:
-            self._fail(batch_id, f"its root was anchored by another account, {on_chain.issuer}")
-            return
+            issuer = batch.issuer_address
         assert sent.tx_hash is not None and sent.block_number is not None and sent.signer_nonce is not None
         signed = self.registry.signed_anchor_from_call(sent.data, sent.signer_nonce)
         self._finish(batch_id, issuer, from_hex32(sent.tx_hash), signed, sent.block_number, sent.block_hash,
-                     on_chain.anchored_at)
+                     self._block_time(sent.block_number))
 
     def _finish_from_chain(self, batch_id: str, issuer: str, root: bytes, on_chain: ChainBatch) -> None:
         """The root is anchored: find the transaction that did it and finish the batch from it."""
@@ -269,6 +268,17 @@ class AnchoringWorker(BackgroundWorker):
         self._next_try.pop(batch_id, None)
 
     # ---------------------------------------------------------------- plumbing
+
+    def _block_time(self, number: int) -> int:
+        """A block's timestamp (remembered: a round finishes many batches of few blocks)."""
+        if number not in self._block_times:
+            if len(self._block_times) > 1024:
+                self._block_times.clear()
+            try:
+                self._block_times[number] = int(self.registry.w3.eth.get_block(number)["timestamp"])
+            except (OSError, ValueError) as exc:
+                raise ChainUnavailable.no_answer(exc, f"block {number}") from exc
+        return self._block_times[number]
 
     def _chain_time(self) -> int:
         try:

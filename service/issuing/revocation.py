@@ -86,7 +86,7 @@ def revoke(hub: Hub, credential_id: str, reason: int) -> Revoked:
         return registry.revoke_by_sig_tx(request, request.sign(key.key), path)
 
     call = Call("revoke", build, signer=issuer, signer_nonce=lambda: registry.nonce(issuer),
-                reference=f"revoke:{credential_id}")
+                reference=f"revoke:{credential_id}", scope=registry.address)
     try:
         receipt = hub.relayer.send(call, timeout=hub.settings.request_wait)
     except ChainRejected as exc:
