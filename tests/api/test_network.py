@@ -226,3 +226,46 @@ def test_a_reorg_that_removes_the_anchoring_is_noticed_and_the_batch_anchored_ag
     assert body["document"]["proof"]["merkleRoot"] == issued["document"]["proof"]["merkleRoot"]
     (row,) = relayer_rows(hub)  # the same transaction, sent again: no second nonce
     assert row.state == TxState.CONFIRMED
+
+
+@pytest.fixture
+def deep_service(network: tuple[DevChain, Settings]) -> Iterator[tuple[Hub, TestClient, Keys, str]]:
+    """The service with HUB_CONFIRMATIONS=2: final two blocks deep."""
+    chain, settings = network
+    hub = Hub.start(settings.model_copy(update={"confirmations": 2}))
+    keys = Keys(hub)
+    with hub.sessions.begin() as session:
+        for programme in DEMO_PROGRAMMES:
+            session.add(models.Programme(**programme.as_create()))
+    (hanze,) = Accreditations(hub)(HANZE)
+    try:
+        with TestClient(create_app(hub=hub)) as client:
+            yield hub, client, keys, hanze
+    finally:
+        hub.close()
+
+
+def test_a_batch_is_included_with_its_confirmations_then_anchored_at_the_depth_asked(
+        deep_service: tuple[Hub, TestClient, Keys, str]) -> None:
+    hub, client, keys, _ = deep_service
+    w3 = hub.w3
+    answer = client.post("/credentials", headers=keys.issuer(HANZE), json=graduate())
+    assert answer.status_code == 202, answer.text  # mined at once (automine), final only 2 blocks deeper
+    issued = answer.json()
+    assert issued["status"] == "included" and issued["document"] is None
+
+    def seen(confirmations: int) -> dict[str, Any] | None:
+        state = batch(client, keys, issued["batch_id"])
+        return state if state["confirmations"] == confirmations else None
+
+    state = wait_for(lambda: seen(0), 10, "the batch included, 0 blocks on top")
+    assert state["status"] == "included" and state["transaction"]["state"] == "included"
+    assert state["block_number"] == w3.eth.block_number
+    rpc(w3, "evm_mine")
+    state = wait_for(lambda: seen(1), 10, "one block on top")
+    assert state["status"] == "included"  # not final yet: no proof handed out
+    credential = client.get(f"/credentials/{issued['id']}", headers={"X-Holder-Token": issued["holder_token"]})
+    assert credential.json()["status"] == "included" and credential.json()["document"] is None
+    rpc(w3, "evm_mine")
+    wait_for(lambda: batch(client, keys, issued["batch_id"])["status"] == "anchored", 10, "anchored at depth 2")
+    assert_holder_gets_it(client, issued, hub)
