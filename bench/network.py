@@ -97,7 +97,7 @@ PARTNERS = {"Hanzehogeschool Groningen": ("miw-data-analytics", "7.5"),
 # the settings that set how often a process asks anything of the chain or the database: their defaults
 INTERVALS = ("head_interval", "head_max_age", "index_interval", "worker_interval", "leader_interval",
              "request_wait", "replace_after", "confirmations")
-POLL = 0.25  # seconds between GET /batches/{id} polls of the bench
+POLL = 0.25  # seconds between the bench's reads of the waited-for batches' states (AnchorWatch)
 LIMIT = 600.0  # seconds: a load that takes longer is not measured
 
 
@@ -542,9 +542,8 @@ def run_load(deployment: Deployment, issues: int, cohorts: int, cohort_size: int
 
 def measure_idle(deployment: Deployment, load: Load, seconds: float) -> None:
     """Nothing pending, a settling pause, then `seconds` of counting what each process asks of the node."""
-    settings = Settings(_env_file=None)
-    settle = 2 * max(settings.index_interval, settings.head_interval, settings.worker_interval,
-                     settings.leader_interval)
+    settle = 2 * max(float(Settings.model_fields[name].default)
+                     for name in ("index_interval", "head_interval", "worker_interval", "leader_interval"))
     leader = leader_index(deployment)  # before the window: its GET /health calls the node
     load.leader = load.leader if leader is None else leader
     time.sleep(settle)
@@ -570,6 +569,10 @@ def measure_idle(deployment: Deployment, load: Load, seconds: float) -> None:
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))]
+
+
+def plural(processes: int) -> str:
+    return f"{processes} process{'es' if processes != 1 else ''}"
 
 
 def methods(counts: Counter[str], seconds: float) -> str:
@@ -634,7 +637,7 @@ class Results:
         for load in self.loads:
             if load.errors:
                 kinds = Counter(error.split(":", 1)[0] for error in load.errors)
-                lines += ["", f"{load.processes} process(es): {len(load.errors)} requests failed ("
+                lines += ["", f"{plural(load.processes)}: {len(load.errors)} requests failed ("
                           + ", ".join(f"{count} x {kind}" for kind, count in kinds.most_common())
                           + f"); the first: `{load.errors[0][:300]}`"]
         lines += ["", "JSON-RPC calls during the load, per process (the leader marked):", "",
@@ -647,13 +650,13 @@ class Results:
                              f"{total:,} | {total / load.credentials:.1f} | {top} |")
         lines += ["", "Each single issue is a batch of its own, anchored by its own transaction, and the leader sends "
                       "every transaction (" + ", ".join(f"{load.transactions / load.wall_s:.1f} transactions/s with "
-                                                        f"{load.processes} process(es)" for load in self.loads)
+                                                        f"{plural(load.processes)}" for load in self.loads)
                   + " here): concurrent single issues queue behind each other, while a cohort of any size costs one "
                     "transaction. The time of a request that answered 201 includes any wait before the service "
                     "took it up."]
         lines += ["", "## Idle RPC calls", "",
                   f"Target: at most {IDLE_TARGET:g} call/s per process with the default settings.", "",
-                  "| Processes | Process | Calls/s | Target | By method (calls/s) | Index lag at start |",
+                  "| Processes | Process | Calls/s | Target | By method (calls/s) | Index lag at start (blocks) |",
                   "|---:|---|---:|---|---|---:|"]
         for load in self.loads:
             for index, counts in enumerate(load.idle):
@@ -661,7 +664,7 @@ class Results:
                 lines.append(f"| {load.processes} | {index + 1}{' (leader)' if index == load.leader else ''} | "
                              f"{rate:.2f} | {'met' if rate <= IDLE_TARGET else 'NOT met'} | "
                              f"{methods(counts, load.idle_s)} | "
-                             f"{'' if load.index_lag is None else f'{load.index_lag} blocks'} |")
+                             f"{'' if load.index_lag is None else load.index_lag} |")
         lines += ["", self.summary(), ""]
         return "\n".join(lines)
 
@@ -670,7 +673,7 @@ class Results:
         for load in self.loads:
             worst = max(range(load.processes), key=load.idle_rate)
             failed = f" ({len(load.errors)} requests failed)" if load.errors else ""
-            parts.append(f"{load.processes} process{'es' if load.processes > 1 else ''}: {load.rate:.1f} "
+            parts.append(f"{plural(load.processes)}: {load.rate:.1f} "
                          f"credentials/s{failed}, p50 {percentile(load.single_s, 0.5):.1f} s / p95 "
                          f"{percentile(load.single_s, 0.95):.1f} s to anchored, "
                          f"{load.transactions / load.batches:.2f} transactions per batch, {load.reverted_rows} "
@@ -719,7 +722,7 @@ def main(argv: list[str] | None = None) -> int:
             row = connection.execute("SHOW server_version").fetchone()
             results.postgres = str(row[0]) if row else "?"
         for processes in counts:
-            print(f"{processes} process(es): a fresh anvil and database, deploying, accrediting, starting ...",
+            print(f"{plural(processes)}: a fresh anvil and database, deploying, accrediting, starting ...",
                   flush=True)
             deployment = set_up(postgres, processes, work / f"processes-{processes}")
             try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from eth_typing import ChecksumAddress
 from sqlalchemy import Engine
@@ -25,7 +26,7 @@ from service.chain.registry import RegistryClient
 from service.chain.relayer import Relayer
 from service.chain.rpc import RetryingHTTPProvider
 from service.db.migrate import SchemaNotAtHead, check_at_head, migrate
-from service.db.session import make_engine, make_sessionmaker
+from service.db.session import DatabaseInUse, claim_sqlite, make_engine, make_sessionmaker
 from service.issuing.anchoring import AnchoringWorker
 from service.issuing.waiter import BatchWaiter
 from service.leader import LeaderWorker, leadership_for
@@ -57,6 +58,7 @@ class Hub:
     # POST /verify's chain facts, cached per block; call verification_cache.clear() after a revocation
     verification_cache: VerificationCache
     batch_waiter: BatchWaiter  # requests waiting for their batch to be anchored: one query for all of them
+    sqlite_claim: IO[str] | None = None  # a SQLite file is this process's alone (service.db.session.claim_sqlite)
 
     @classmethod
     def start(cls, settings: Settings) -> Hub:
@@ -81,6 +83,11 @@ class Hub:
         signers = Signers(chain_id, settings.keystore_dir,
                           settings.keystore_password.get_secret_value() if settings.keystore_password else None)
         engine = make_engine(settings.database_url)
+        try:
+            claim = claim_sqlite(engine)
+        except DatabaseInUse as exc:
+            engine.dispose()
+            raise StartupError(str(exc)) from exc
         if settings.migrate_at_start:
             migrate(engine)
         else:
@@ -120,7 +127,7 @@ class Hub:
         return cls(settings=settings, engine=engine, sessions=sessions, w3=w3, chain_id=chain_id,
                    registry_address=registry_address, board_address=board, registry=registry, relayer=relayer,
                    signers=signers, indexer=indexer, anchoring=anchoring, leader=leader, verification_cache=cache,
-                   batch_waiter=BatchWaiter(sessions))
+                   batch_waiter=BatchWaiter(sessions), sqlite_claim=claim)
 
     def start_background(self) -> None:
         """Start this process's background work: the head watcher, and (when it may) the bid for the lead."""
@@ -137,6 +144,8 @@ class Hub:
     def close(self) -> None:
         self.stop_background()
         self.engine.dispose()
+        if self.sqlite_claim is not None:
+            self.sqlite_claim.close()
 
 
 def _seen(cache: VerificationCache) -> tuple[int, bytes, int] | None:

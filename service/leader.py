@@ -13,6 +13,7 @@ part (so a second process by mistake never sends transactions too).
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -63,13 +64,12 @@ class AdvisoryLock:
             except Exception:  # noqa: BLE001 - any failure means the lock is lost with the connection
                 log.warning("leadership: the connection holding the lock was lost")
                 self._drop()
-        try:
-            connection = self.engine.connect()
+        try:  # autocommit: the lock is the session's, and the connection never sits idle in a transaction
+            connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         except Exception:  # noqa: BLE001 - the database is down: not the leader now
             return False
         try:
             held = bool(connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key}).scalar())
-            connection.commit()
         except Exception:  # noqa: BLE001
             connection.close()
             return False
@@ -81,11 +81,8 @@ class AdvisoryLock:
 
     def release(self) -> None:
         if self._connection is not None:
-            try:
+            with contextlib.suppress(Exception):  # closing the connection releases it too
                 self._connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
-                self._connection.commit()
-            except Exception:  # noqa: BLE001 - closing the connection releases it too
-                pass
             self._drop()
 
     def _drop(self) -> None:

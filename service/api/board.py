@@ -344,7 +344,7 @@ def _member_address(principal: Principal) -> str:
 
 
 def _relay(hub: Hub, build: Callable[[int | None], dict[str, Any]], *, signer: str | None = None,
-           board: BoardClient | None = None) -> TxReceipt:
+           board: BoardClient | None = None, reference: str | None = None) -> TxReceipt:
     """Send the call `build(nonce)` from the relayer and wait until it is final. With a `signer` (a member whose
     EIP-712 message the call carries), `nonce` is the member's next one, taken with the relayer's nonce from the
     chain and the database (so two requests of one member, in any processes, never sign the same nonce).
@@ -352,7 +352,7 @@ def _relay(hub: Hub, build: Callable[[int | None], dict[str, Any]], *, signer: s
     member_nonce = None if signer is None or board is None else (lambda: board.nonce(signer))
     try:
         return hub.relayer.send(Call("board", build, signer=signer, signer_nonce=member_nonce,
-                                     scope=hub.board_address),
+                                     scope=hub.board_address, reference=reference),
                                 timeout=hub.settings.request_wait)
     except (TransactionReverted, TransactionFailed) as exc:
         raise Conflict(f"{exc}: the board's state changed while it was sent; look again and retry",
@@ -650,7 +650,8 @@ def cast_vote(hub: HubDep, db: DbSession, board: Board, principal: MaybePrincipa
             raise InvalidInput("a signed ballot needs voter, deadline and signature together")
         signed = SignedBallot(proposal_id, support, body.reason, body.voter, body.deadline,
                               bytes(HexBytes(body.signature)))
-        receipt = _relay(hub, lambda _nonce: board.cast_vote_by_sig(signed))
+        receipt = _relay(hub, lambda _nonce: board.cast_vote_by_sig(signed),
+                         reference=f"vote:{proposal_id}:{body.signature[:66]}")
     else:
         account = hub.signers.for_address(_member_address(member))
         deadline = board.chain_time() + SIGNATURE_TTL
@@ -696,7 +697,8 @@ def execute(hub: HubDep, db: DbSession, board: Board, principal: Member, proposa
     """Apply a succeeded decision (any member may ask; the relayer submits it). The service supplies the
     action and document hash as proposed (from the indexed ProposalCreated event)."""
     row = _proposal_row(hub, db, board, proposal_id)
-    receipt = _relay(hub, lambda _nonce: board.execute(proposal_id, _action(row), bytes(HexBytes(row.document_hash))))
+    receipt = _relay(hub, lambda _nonce: board.execute(proposal_id, _action(row), bytes(HexBytes(row.document_hash))),
+                     reference=f"execute:{proposal_id}")
     _catch_up_index(hub, db)
     db.refresh(row)
     if row.executed_tx is None:  # the index could not catch up: answer from the receipt, store nothing

@@ -62,6 +62,7 @@ log = logging.getLogger(__name__)
 
 NONCE_LOCK_KEY = 0x4855_4252_454C_4159  # "HUBRELAY": the advisory lock that orders nonces across processes
 FALLBACK_GAS = 300_000  # a signed request behind an earlier one of the same signer cannot be estimated yet
+LOCK_TIMEOUT_MS = 15_000  # the longest a send waits for the nonce lock before it gives up (and is retried)
 CHAIN_COUNT_TTL = 1.0  # seconds a nonce read from the chain is reused: the database covers what was sent since
 
 
@@ -179,6 +180,7 @@ class Relayer:
         self.on_submit: Callable[[], None] | None = None  # e.g. wake this process's worker to follow it now
         self._chain_id: int | None = None
         self._chain_counts: dict[tuple[str, ...], tuple[float, int]] = {}
+        self._missing: set[int] = set()  # transactions whose nonce is used but whose receipt was not found once
         self._postgres = sessions.kw["bind"].dialect.name == "postgresql"
 
     @property
@@ -221,9 +223,19 @@ class Relayer:
 
     def _sign_and_store(self, call: Call, stored: Callable[[Session, RelayerTransaction], None] | None
                         ) -> tuple[int, bool]:
+        # What asks the node happens before the lock (that every process's sends wait for): fees, the chain's
+        # nonces, and the gas estimate of the call signed with the signer's nonce as it looks now. Under the lock
+        # only the database is read; a signer nonce taken meanwhile means signing again (the estimate holds).
         fees = self.fees.suggest()
+        mined = self._chain_count(("relayer",), lambda: self.w3.eth.get_transaction_count(self.address, "latest"))
+        with self.sessions() as session:
+            provisional, behind = self._signer_nonce(session, call)
+        draft = call.build(provisional)
+        gas = FALLBACK_GAS if behind else self._gas({**draft, "from": self.address, "value": 0,
+                                                     "chainId": self.chain_id})
         with self._local, transaction(self.sessions) as session:
             if self._postgres:
+                session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_MS}ms'"))
                 session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": NONCE_LOCK_KEY})
             if call.reference is not None:
                 earlier = session.scalar(select(RelayerTransaction.id).where(
@@ -232,13 +244,11 @@ class Relayer:
                     .order_by(RelayerTransaction.id.desc()).limit(1))
                 if earlier is not None:
                     return int(earlier), False
-            mined = self._chain_count(("relayer",), lambda: self.w3.eth.get_transaction_count(self.address, "latest"))
             nonce = max(mined, (session.scalar(select(func.max(RelayerTransaction.nonce))
                                                .where(RelayerTransaction.sender == self.address)) or -1) + 1)
-            signer_nonce, behind = self._signer_nonce(session, call)
-            tx = {**call.build(signer_nonce), "from": self.address, "value": 0, "chainId": self.chain_id,
-                  "nonce": nonce}
-            tx["gas"] = FALLBACK_GAS if behind else self._gas(tx)
+            signer_nonce, _behind = self._signer_nonce(session, call)
+            body = draft if signer_nonce == provisional else call.build(signer_nonce)
+            tx = {**body, "from": self.address, "value": 0, "chainId": self.chain_id, "nonce": nonce, "gas": gas}
             signed = self.account.sign_transaction({**tx, **fees.fields()})
             row = RelayerTransaction(sender=self.address, nonce=nonce, purpose=call.purpose, batch_id=call.batch_id,
                                      reference=call.reference,
@@ -287,6 +297,10 @@ class Relayer:
         return value
 
     def _gas(self, tx: dict[str, Any]) -> int:
+        """The gas limit of `tx` by estimation.
+
+        :raises ChainRejected: the contract refuses the call (its decoded custom error). A signed request whose
+            nonce another thread took meanwhile is refused for its signature: the caller tries again later."""
         try:
             return gas_limit(self.w3.eth.estimate_gas(cast(TxParams, {k: v for k, v in tx.items() if k != "nonce"})))
         except ContractLogicError as exc:
@@ -342,14 +356,28 @@ class Relayer:
             ids = list(session.scalars(select(RelayerTransaction.id).where(
                 RelayerTransaction.sender == self.address, RelayerTransaction.state.in_(list(OPEN)))
                 .order_by(RelayerTransaction.nonce)))
-        if not ids:
+            top = session.scalar(select(func.max(RelayerTransaction.nonce)).where(
+                RelayerTransaction.sender == self.address))
+        if top is None:
             return []
         mined_count = int(self.w3.eth.get_transaction_count(self.address, "latest"))
+        self._chain_counts[("relayer",)] = (time.monotonic(), mined_count)
+        if mined_count <= top:  # a transaction the relayer saw mined whose nonce is not used (any more): a reorg
+            with self.sessions() as session:
+                ids += list(session.scalars(select(RelayerTransaction.id).where(
+                    RelayerTransaction.sender == self.address, RelayerTransaction.nonce >= mined_count,
+                    RelayerTransaction.state.in_([TxState.CONFIRMED, TxState.REVERTED]))))
+        if not ids:
+            return []
         head = int(self.w3.eth.block_number)
         changed = []
         for tx_id in ids:
-            before = self.get(tx_id)
-            after = self._advance(before, mined_count, head)
+            try:
+                before = self.get(tx_id)
+                after = self._advance(before, mined_count, head)
+            except Exception:  # noqa: BLE001 - this one is looked at again next step; the others go on
+                log.warning("relayer: transaction %s could not be followed now", tx_id, exc_info=True)
+                continue
             if after.state != before.state:
                 changed.append(after)
         return changed
@@ -384,7 +412,7 @@ class Relayer:
     def _advance(self, sent: Sent, mined_count: int, head: int) -> Sent:
         if sent.nonce < mined_count:  # its nonce is used: by one of its attempts, or by another transaction
             return self._settle(sent, head)
-        if sent.state in (TxState.INCLUDED, TxState.CONFIRMED):  # mined once, not any more: a reorg
+        if sent.state in (TxState.INCLUDED, TxState.CONFIRMED, TxState.REVERTED):  # mined once, not now: a reorg
             with transaction(self.sessions) as session:
                 row = self._row(session, sent.id)
                 self._move(row, TxState.SUBMITTED, f"its block {row.block_number} left the chain (reorg)")
@@ -394,16 +422,24 @@ class Relayer:
             sent = self._broadcast(sent.id)
             if sent.state == TxState.SIGNED and not _fee_refusal(sent.error):
                 return sent  # e.g. no funds: the same bytes are sent again at the next step
-        return self._replace_if_stuck(sent)
+        return self._replace_if_stuck(sent, mined_count)
 
     def _settle(self, sent: Sent, head: int) -> Sent:
         receipt = self._receipt_of_any(sent.id)
         with transaction(self.sessions) as session:
             row = self._row(session, sent.id)
             if receipt is None:
+                # not found although its nonce is used: a node behind its peers, or another transaction took it.
+                # Only a second look in a later step (and never for one seen mined) makes it failed.
+                if row.state in (TxState.INCLUDED, TxState.CONFIRMED, TxState.REVERTED) or \
+                        row.id not in self._missing:
+                    self._missing.add(row.id)
+                    return Sent.of(row)
+                self._missing.discard(row.id)
                 self._move(row, TxState.FAILED, f"nonce {row.nonce} was used by another transaction of "
                                                 f"{self.address}; none of its {len(row.attempts)} attempts was mined")
                 return Sent.of(row)
+            self._missing.discard(row.id)
             block, block_hash = int(receipt["blockNumber"]), HexBytes(receipt["blockHash"]).to_0x_hex()
             row.tx_hash, row.block_number, row.block_hash = HexBytes(receipt["transactionHash"]).to_0x_hex(), block, \
                 block_hash
@@ -432,7 +468,10 @@ class Relayer:
             return True  # the receipt just read names the block the node holds now
         return HexBytes(self.w3.eth.get_block(number)["hash"]).to_0x_hex() == block_hash
 
-    def _replace_if_stuck(self, sent: Sent) -> Sent:
+    def _replace_if_stuck(self, sent: Sent, mined_count: int) -> Sent:
+        """After `replace_after` seconds unmined: a replacement with higher fees when its fees are what holds it
+        (it is the next nonce to be mined, or offers less than a transaction needs now, or a node refused it for
+        its fee); else the same bytes again (a node that dropped them takes them back)."""
         with self.sessions() as session:
             row = self._row(session, sent.id)
             newest = row.attempts[-1]
@@ -443,8 +482,10 @@ class Relayer:
             number = newest.attempt
         if (datetime.now(UTC) - sent_at).total_seconds() < self.replace_after:
             return sent
-        higher = self.fees.replacement(previous)
-        if higher is None:  # at the cap: send the same bytes again (a node that dropped them takes them back)
+        held_by_fees = sent.nonce == mined_count or _fee_refusal(sent.error) or \
+            previous.max_fee < self.fees.suggest().max_fee
+        higher = self.fees.replacement(previous) if held_by_fees and not _funds_refusal(sent.error) else None
+        if higher is None:  # not its fees, or at the cap: the same bytes again
             return self._broadcast(sent.id)
         tx: dict[str, Any] = {"to": self._to(sent), "data": sent.data, "value": 0, "gas": self._row_gas(sent.id),
                               "nonce": sent.nonce, "chainId": self.chain_id, **higher.fields()}
@@ -524,6 +565,11 @@ _KNOWN = ("already known", "already imported", "nonce too low", "replacement tra
 def _fee_refusal(error: str | None) -> bool:
     """A node refused the bytes for their fees (base fee above the max fee, underpriced): a replacement helps."""
     return error is not None and any(word in error.lower() for word in ("fee", "underpriced", "gas price"))
+
+
+def _funds_refusal(error: str | None) -> bool:
+    """A node refused the bytes because the relayer cannot pay: higher fees would not help."""
+    return error is not None and "funds" in error.lower()
 
 
 def _rpc_message(exc: Web3RPCError) -> str:

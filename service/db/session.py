@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import orjson
 from sqlalchemy import Engine, create_engine, event, text
@@ -33,7 +35,42 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, **_JSON)
+    # TCP keepalives (PostgreSQL): a server that loses a process in a network partition frees its session, and with
+    # it the leader's advisory lock, within about a minute instead of hours
+    keepalives = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3} \
+        if url.startswith("postgresql") else {}
+    return create_engine(url, pool_pre_ping=True, connect_args=keepalives, **_JSON)
+
+
+class DatabaseInUse(RuntimeError):
+    """A SQLite database file is served by another process already."""
+
+
+def claim_sqlite(engine: Engine) -> IO[str] | None:
+    """SQLite serves one service process: claim the database file for this one (a POSIX record lock beside it,
+    held until the returned file is closed or the process ends). None for an in-memory database or PostgreSQL.
+
+    :raises DatabaseInUse: another process holds it (its pid in the message)."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    path = Path(database).with_name(Path(database).name + ".process")
+    handle = open(path, "a+")  # noqa: SIM115 - held open while the service runs
+    try:
+        fcntl.lockf(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise DatabaseInUse(
+            f"the SQLite database {database} is served by process {holder} already: SQLite serves one service "
+            "process; to run several (API replicas, `hub worker`), use PostgreSQL (HUB_DATABASE_URL="
+            "postgresql+psycopg://...)") from exc
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    return handle
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -23,8 +23,10 @@ import logging
 import random
 import threading
 import time
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from hexbytes import HexBytes
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.background import BackgroundWorker
@@ -42,6 +44,10 @@ from service.issuing import pipeline
 from service.issuing.states import BatchStatus
 
 log = logging.getLogger(__name__)
+
+class NotPending(RuntimeError):
+    """The batch was sent meanwhile (by another thread or process): nothing is signed for it again."""
+
 
 # Refusals that cannot pass by signing again: the batch fails with the registry's reason.
 FINAL_REVERTS = frozenset({"RegistryIssuerNotAccredited", "RegistryEmptyBatch", "RegistryZeroRoot"})
@@ -75,9 +81,11 @@ class AnchoringWorker(BackgroundWorker):
     # ---------------------------------------------------------------- API processes
 
     def remember(self, batch_id: str, cohort: pipeline.PreparedCohort) -> None:
-        """Keep the cohort `batch_id` was stored from, to finish it without reading it back."""
-        with self._guard:
-            self._cohorts[batch_id] = cohort
+        """Keep the cohort `batch_id` was stored from, to finish it without reading it back (only while this
+        process leads: another process's worker rebuilds it from the store)."""
+        if self.running:
+            with self._guard:
+                self._cohorts[batch_id] = cohort
 
     def wake(self) -> None:
         """A batch was stored: start a round now (in this process; other processes' leaders poll)."""
@@ -86,16 +94,23 @@ class AnchoringWorker(BackgroundWorker):
     # ---------------------------------------------------------------- a round
 
     def run_once(self) -> None:
-        """Send pending batches, advance the relayer, move batches with their transactions.
+        """Send pending batches, advance the relayer, move batches with their transactions. Each phase, and in
+        it each batch or transaction, stands on its own: one that fails (and is retried later) holds up no other.
 
-        :raises Exception: the node's or the database's errors; nothing is half-written."""
-        self._send_pending()
-        self.relayer.step()
-        self._follow()
+        :raises Exception: the first phase's failure, after all three ran; nothing is half-written."""
+        failures = []
+        for phase in (self._send_pending, self.relayer.step, self._follow):
+            try:
+                phase()
+            except Exception as exc:  # noqa: BLE001 - the next phase runs anyway; the loop logs it
+                failures.append(exc)
+        if failures:
+            raise failures[0]
 
     def reorged(self, fork_block: int) -> None:
-        """Blocks from `fork_block` on left the chain (the indexer found a reorg): their transactions are followed
-        again, and a batch anchored there without a transaction of ours is looked at again."""
+        """Blocks from `fork_block` on left the chain (the indexer found a reorg; called in its thread): their
+        transactions are followed again, a batch anchored there without a transaction of ours is looked at
+        again, and the worker is woken to do it (only the worker moves batches)."""
         self.relayer.reorged(fork_block)
         with transaction(self.sessions) as session:
             session.execute(update(models.Batch).where(
@@ -103,7 +118,7 @@ class AnchoringWorker(BackgroundWorker):
                 ~select(models.RelayerTransaction.id).where(
                     models.RelayerTransaction.batch_id == models.Batch.id).exists())
                 .values(status=BatchStatus.PENDING, error=f"its block left the chain (reorg from block {fork_block})"))
-        self._follow()
+        self.wake()
 
     def _run(self) -> None:
         failing = False
@@ -155,6 +170,9 @@ class AnchoringWorker(BackgroundWorker):
                 self._fail(batch_id, exc.detail)
             except HubError as exc:
                 self._back_off(batch_id, exc.detail)
+            except Exception as exc:  # noqa: BLE001 - e.g. the node's JSON-RPC error: this batch waits, others go on
+                log.warning("anchoring: batch %s could not be sent", batch_id, exc_info=True)
+                self._back_off(batch_id, f"{type(exc).__name__}: {exc}")
 
     def _submit(self, batch_id: str, issuer: str, root: bytes, count: int, deadline: int) -> None:
         key = self.signers.for_address(issuer)
@@ -164,14 +182,21 @@ class AnchoringWorker(BackgroundWorker):
             return self.registry.anchor_by_sig_tx(SignedAnchor(request, request.sign(key.key)))
 
         def stored(session: Session, row: models.RelayerTransaction) -> None:
-            batch = session.get(models.Batch, batch_id)
-            assert batch is not None
-            batch.status, batch.error = BatchStatus.SUBMITTED, None
-            batch.attempts = (batch.attempts or 0) + 1
+            # in the transaction that takes the nonce: a batch that is no longer pending (another thread or
+            # process sent it) refuses, and the nonce is not taken
+            moved = cast(CursorResult[Any], session.execute(update(models.Batch).where(
+                models.Batch.id == batch_id, models.Batch.status == BatchStatus.PENDING).values(
+                status=BatchStatus.SUBMITTED, error=None, attempts=models.Batch.attempts + 1))).rowcount
+            if moved != 1:
+                raise NotPending(batch_id)
 
         call = Call("anchor", build, signer=issuer, signer_nonce=lambda: self.registry.nonce(issuer),
-                    batch_id=batch_id, scope=self.registry.address)
-        sent = self.relayer.submit(call, stored=stored)
+                    batch_id=batch_id, scope=self.registry.address, reference=f"anchor:{batch_id}")
+        try:
+            sent = self.relayer.submit(call, stored=stored)
+        except NotPending:
+            log.info("anchoring: batch %s was sent meanwhile by another worker", batch_id)
+            return
         self._next_try.pop(batch_id, None)
         if sent.error:  # stored and signed, but the node refused it (e.g. no funds): the relayer retries
             self._note(batch_id, sent.error)
@@ -182,6 +207,7 @@ class AnchoringWorker(BackgroundWorker):
         newest = (select(models.RelayerTransaction.batch_id, func.max(models.RelayerTransaction.id).label("tx_id"))
                   .where(models.RelayerTransaction.batch_id.is_not(None))
                   .group_by(models.RelayerTransaction.batch_id).subquery())
+        followed = [TxState.SIGNED, TxState.SUBMITTED, TxState.INCLUDED]  # an anchored batch: only after a reorg
         with self.sessions() as session:
             rows = session.execute(
                 select(models.Batch.id, models.Batch.status, newest.c.tx_id)
@@ -189,9 +215,12 @@ class AnchoringWorker(BackgroundWorker):
                 .join(models.RelayerTransaction, models.RelayerTransaction.id == newest.c.tx_id)
                 .where(models.Batch.status.in_([BatchStatus.SUBMITTED, BatchStatus.INCLUDED, BatchStatus.ANCHORED]),
                        (models.Batch.status != BatchStatus.ANCHORED)
-                       | (models.RelayerTransaction.state != TxState.CONFIRMED))).all()
+                       | models.RelayerTransaction.state.in_(followed))).all()
         for batch_id, status, tx_id in rows:
-            self._move(batch_id, BatchStatus(status), self.relayer.get(tx_id))
+            try:
+                self._move(batch_id, BatchStatus(status), self.relayer.get(tx_id))
+            except Exception:  # noqa: BLE001 - this batch is looked at again next round; the others go on
+                log.warning("anchoring: batch %s could not be followed now", batch_id, exc_info=True)
 
     def _move(self, batch_id: str, status: BatchStatus, sent: Sent) -> None:
         state = sent.state
@@ -250,9 +279,13 @@ class AnchoringWorker(BackgroundWorker):
         if event is None:
             raise ChainUnavailable(f"batch {batch_id} is anchored, but the node returns no BatchAnchored event "
                                    "for it yet; it is retried", batch_id=batch_id)
+        block = self.registry.w3.eth.get_block(event.block_number)
+        if int(self.registry.w3.eth.block_number) - event.block_number < self.relayer.confirmations:
+            raise ChainUnavailable(f"batch {batch_id} is anchored in block {event.block_number}, not yet "
+                                   f"{self.relayer.confirmations} blocks deep", batch_id=batch_id)
         signed = self.registry.signed_anchor_of(event)
-        self._finish(batch_id, issuer, event.transaction_hash, signed, event.block_number, None,
-                     on_chain.anchored_at)
+        self._finish(batch_id, issuer, event.transaction_hash, signed, event.block_number,
+                     HexBytes(block["hash"]).to_0x_hex(), on_chain.anchored_at)
 
     def _finish(self, batch_id: str, issuer: str, tx_hash: bytes, signed: SignedAnchor | None, block_number: int,
                 block_hash: str | None, anchored_at: int) -> None:

@@ -106,3 +106,18 @@ def test_requests_without_a_key_get_401_problem_json(client: TestClient, keys) -
     assert unknown.json()["detail"] == "this API key is not known"
     ok = client.get("/_admin_probe", headers=keys.admin())
     assert ok.status_code == 200 and ok.json() == {"name": "Stichting IT Hub Hoogeveen"}
+
+
+def test_a_second_process_on_one_sqlite_file_is_refused(settings: Settings, anvil, deployments_dir, tmp_path) -> None:
+    """SQLite serves one service process (PostgreSQL serves several): a second one on the same file does not start,
+    and says why."""
+    from bench.server import start_server
+
+    database = tmp_path / "one.db"
+    first = start_server(anvil.url, anvil.chain_id, deployments_dir, tmp_path, database=database)
+    try:
+        with pytest.raises(StartupError, match=r"served by process \d+ already: SQLite serves one service process"):
+            Hub.start(settings.model_copy(update={"database_url": f"sqlite:///{database}"}))
+    finally:
+        first.stop()
+    Hub.start(settings.model_copy(update={"database_url": f"sqlite:///{database}"})).close()  # free again
