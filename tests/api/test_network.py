@@ -8,6 +8,7 @@ The relayer's short timings are settings (HUB_REPLACE_AFTER, HUB_REQUEST_WAIT, .
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -269,3 +270,64 @@ def test_a_batch_is_included_with_its_confirmations_then_anchored_at_the_depth_a
     rpc(w3, "evm_mine")
     wait_for(lambda: batch(client, keys, issued["batch_id"])["status"] == "anchored", 10, "anchored at depth 2")
     assert_holder_gets_it(client, issued, hub)
+
+
+class RateLimitingProxy:
+    """The node behind a proxy that answers every `every`-th JSON-RPC request with HTTP 429 (a hosted node's rate
+    limit), counting the refusals (bench.network's counting proxy, in a thread of the test)."""
+
+    def __init__(self, upstream: str, every: int) -> None:
+        from bench.network import CountingProxy
+
+        limiter = self
+
+        class Limited(CountingProxy):
+            def forward(self, body: bytes) -> tuple[int, bytes]:
+                with self._lock:
+                    limiter.requests += 1
+                    refuse = limiter.requests % every == 0
+                    limiter.refused += refuse
+                if refuse:
+                    return 429, b'{"error": "too many requests"}'
+                return super().forward(body)
+
+        self.requests = self.refused = 0
+        self.proxy = Limited(upstream)
+        self.thread = threading.Thread(target=self.proxy.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.proxy.server.server_address[1]}"
+
+    def stop(self) -> None:
+        self.proxy.server.shutdown()
+
+
+def test_a_rate_limited_node_429_is_retried_and_nothing_is_lost_or_done_twice(
+        network: tuple[DevChain, Settings]) -> None:
+    chain, settings = network
+    limiter = RateLimitingProxy(chain.url, every=4)
+    hub = Hub.start(settings.model_copy(update={"rpc_url": limiter.url, "rpc_retries": 6, "rpc_backoff": 0.05}))
+    try:
+        keys = Keys(hub)
+        with hub.sessions.begin() as session:
+            for programme in DEMO_PROGRAMMES:
+                session.add(models.Programme(**programme.as_create()))
+        Accreditations(hub)(HANZE)
+        with TestClient(create_app(hub=hub)) as client:
+            issued = [client.post("/credentials", headers=keys.issuer(HANZE), json=graduate(number))
+                      for number in range(4)]
+            assert [answer.status_code for answer in issued] == [201] * 4, [answer.text for answer in issued]
+            revoked = client.post(f"/credentials/{issued[0].json()['id']}/revoke", headers=keys.issuer(HANZE),
+                                  json={"reason": "issued-in-error"})
+            assert revoked.status_code == 200, revoked.text
+            for answer in issued[1:]:
+                assert_holder_gets_it(client, answer.json(), hub)
+        assert limiter.refused >= 10  # the node refused often; every refusal was retried
+        rows = relayer_rows(hub)
+        assert len(rows) == 5 and {row.state for row in rows} == {TxState.CONFIRMED}  # 4 anchorings, 1 revocation
+        assert all(len(row.attempts) == 1 for row in rows)  # nothing sent twice
+    finally:
+        hub.close()
+        limiter.stop()
