@@ -12,8 +12,9 @@ chain's `evm_revert` all change it) and emptied when the head changes. An answer
 cache only while the watcher has seen that head within `max_age` seconds (the time counts from when
 the question was *sent*, the conservative end); otherwise the request asks the node itself (the live
 fallback: one `eth_getBlockByNumber` and one `eth_call`) and its sighting of the head refreshes the
-watcher. So an answer never reflects a head older than `max_age` (default 0.25 s): the same bound a
-client has anyway from the time its request travels. `clear()` (called after a revocation made
+watcher. So an answer never reflects a head older than `max_age` (the service's HUB_HEAD_MAX_AGE, 5 s by
+default, with the head polled every HUB_HEAD_INTERVAL, 2 s: at most about one block of a 2 s chain, and under
+one call a second of idle load; lower both for a tighter bound). `clear()` (called after a revocation made
 through the API) empties the cache at once *and* refuses every head seen before it, so the very next
 request reads the chain after the revocation.
 
