@@ -255,8 +255,7 @@ async def issue_credential(body: CredentialCreate, hub: HubDep, principal: Issue
     result = await run_in_threadpool(_issued, hub, issued, batch_id, status)
     response.headers["Location"] = f"/credentials/{issued.id}"
     if result.status != BatchState.ANCHORED:
-        response.status_code = 202
-        response.headers["Retry-After"] = "5"
+        response.status_code = 202  # follow Location (GET, not this POST again: that would issue another)
     return result
 
 
