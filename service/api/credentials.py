@@ -17,6 +17,7 @@ issuer may not choose for them).
 from __future__ import annotations
 
 import hmac
+import logging
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -32,11 +33,13 @@ from service.api import problems
 from service.api.deps import DbSession, HubDep, Issuer, _bearer
 from service.api.idempotency import IdempotentRoute, idempotent
 from service.auth import Principal, Role, authenticate, require_role
+from service.credentials.canonical import to_hex32
 from service.credentials.facts import revocation_reason
 from service.db import models
 from service.errors import (
     Conflict,
     Forbidden,
+    HubError,
     InvalidInput,
     NotFound,
     NotJson,
@@ -57,6 +60,7 @@ from service.issuing.requests import (
 from service.issuing.revocation import REASON_CODES, ReasonName
 from service.issuing.states import BatchStatus as BatchState
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/credentials", tags=["credentials"], route_class=IdempotentRoute)
 
 BatchStatus = Literal["pending", "submitted", "included", "anchored", "failed"]
@@ -251,8 +255,18 @@ async def issue_credential(body: CredentialCreate, hub: HubDep, principal: Issue
     is stored and on its way: GET /credentials/{id} (Location) gives the full credential once anchored."""
     assert principal.address is not None
     issued, batch_id = await run_in_threadpool(_store_one, hub, principal.address, body)
-    status = await hub.batch_waiter.wait(batch_id, hub.settings.request_wait)
-    result = await run_in_threadpool(_issued, hub, issued, batch_id, status)
+    try:
+        status = await hub.batch_waiter.wait(batch_id, hub.settings.request_wait)
+        result = await run_in_threadpool(_issued, hub, issued, batch_id, status)
+    except HubError:
+        raise
+    except Exception:  # stored, so its holder token must reach the partner whatever failed since (the database)
+        log.warning("credential %s is stored; its state could not be read back", issued.id, exc_info=True)
+        result = CredentialIssued(
+            id=issued.id, status="pending", batch_id=batch_id, programme_id=issued.programme_id,
+            issuer_address=principal.address, digest=to_hex32(issued.digest),
+            share_url=share_url(hub, issued.share_token), created_at=datetime.now(UTC),
+            holder_token=issued.holder_token)
     response.headers["Location"] = f"/credentials/{issued.id}"
     if result.status != BatchState.ANCHORED:
         response.status_code = 202  # follow Location (GET, not this POST again: that would issue another)

@@ -36,7 +36,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, cast
 
@@ -63,6 +63,8 @@ log = logging.getLogger(__name__)
 NONCE_LOCK_KEY = 0x4855_4252_454C_4159  # "HUBRELAY": the advisory lock that orders nonces across processes
 FALLBACK_GAS = 300_000  # a signed request behind an earlier one of the same signer cannot be estimated yet
 LOCK_TIMEOUT_MS = 15_000  # the longest a send waits for the nonce lock before it gives up (and is retried)
+REORG_WATCH = 120.0  # seconds after it is mined that a transaction is watched for a reorg that drops it
+REORG_CHECK_EVERY = 5.0  # seconds between those checks while nothing else is open
 CHAIN_COUNT_TTL = 1.0  # seconds a nonce read from the chain is reused: the database covers what was sent since
 
 
@@ -180,6 +182,7 @@ class Relayer:
         self.on_submit: Callable[[], None] | None = None  # e.g. wake this process's worker to follow it now
         self._chain_id: int | None = None
         self._chain_counts: dict[tuple[str, ...], tuple[float, int]] = {}
+        self._reorg_checked = 0.0  # monotonic time of the last check for dropped transactions
         self._missing: set[int] = set()  # transactions whose nonce is used but whose receipt was not found once
         self._postgres = sessions.kw["bind"].dialect.name == "postgresql"
 
@@ -352,17 +355,21 @@ class Relayer:
         """Advance every open transaction one step (the worker calls this); return those whose state changed.
 
         :raises OSError, Web3RPCError: the node does not answer (nothing is half-written)."""
+        watch_since = datetime.now(UTC) - timedelta(seconds=REORG_WATCH)
         with self.sessions() as session:
             ids = list(session.scalars(select(RelayerTransaction.id).where(
                 RelayerTransaction.sender == self.address, RelayerTransaction.state.in_(list(OPEN)))
                 .order_by(RelayerTransaction.nonce)))
-            top = session.scalar(select(func.max(RelayerTransaction.nonce)).where(
-                RelayerTransaction.sender == self.address))
-        if top is None:
+            # mined lately: a reorg may still undo them (an idle relayer with nothing recent asks the node nothing)
+            recent = session.scalar(select(func.max(RelayerTransaction.nonce)).where(
+                RelayerTransaction.sender == self.address, RelayerTransaction.updated_at >= watch_since,
+                RelayerTransaction.state.in_([TxState.CONFIRMED, TxState.REVERTED])))
+        if not ids and (recent is None or time.monotonic() - self._reorg_checked < REORG_CHECK_EVERY):
             return []
+        self._reorg_checked = time.monotonic()
         mined_count = int(self.w3.eth.get_transaction_count(self.address, "latest"))
         self._chain_counts[("relayer",)] = (time.monotonic(), mined_count)
-        if mined_count <= top:  # a transaction the relayer saw mined whose nonce is not used (any more): a reorg
+        if recent is not None and mined_count <= recent:  # seen mined, its nonce unused again: a reorg
             with self.sessions() as session:
                 ids += list(session.scalars(select(RelayerTransaction.id).where(
                     RelayerTransaction.sender == self.address, RelayerTransaction.nonce >= mined_count,

@@ -49,6 +49,8 @@ class NotPending(RuntimeError):
     """The batch was sent meanwhile (by another thread or process): nothing is signed for it again."""
 
 
+SEND_PER_ROUND = 25  # batches sent per round: a burst is followed (and finished) while it is being sent
+
 # Refusals that cannot pass by signing again: the batch fails with the registry's reason.
 FINAL_REVERTS = frozenset({"RegistryIssuerNotAccredited", "RegistryEmptyBatch", "RegistryZeroRoot"})
 
@@ -147,9 +149,14 @@ class AnchoringWorker(BackgroundWorker):
                                    .where(models.Batch.status == BatchStatus.PENDING)
                                    .order_by(models.Batch.created_at)).all()
         deadline: int | None = None
+        sent = 0
         for batch_id, issuer, root_hex, count, attempts, error in rows:
             if not self._due(batch_id):
                 continue
+            if sent == SEND_PER_ROUND:  # the rest in the next round, right after following what is on its way
+                self._wakeup.set()
+                break
+            sent += 1
             root = from_hex32(root_hex)
             try:
                 # a batch never sent and never refused cannot be on chain yet: no need to ask

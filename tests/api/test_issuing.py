@@ -181,6 +181,24 @@ def test_partner_issues_one_credential_that_verifies(client: TestClient, keys: A
         assert issued["holder_token"] not in str(row.document)
 
 
+def test_the_holder_token_is_not_lost_when_reading_back_fails_after_storing(
+        client: TestClient, keys: Any, hub: Hub, hanze: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from service.api import credentials as route
+
+    def database_gone(*_args: Any) -> None:
+        raise OperationalError("SELECT", {}, Exception("the connection pool is exhausted"))
+
+    monkeypatch.setattr(route, "_issued", database_gone)
+    answer = client.post("/credentials", headers=keys.issuer(HANZE), json=graduate())
+    assert answer.status_code == 202, answer.text  # stored: the answer still carries its holder token
+    issued = answer.json()
+    monkeypatch.undo()
+    credential = client.get(f"/credentials/{issued['id']}", headers={"X-Holder-Token": issued["holder_token"]})
+    assert credential.status_code == 200 and credential.json()["digest"] == issued["digest"]
+
+
 def test_holder_reads_the_credential_with_the_holder_token(client: TestClient, keys: Any, hanze: str) -> None:
     issued = issue(client, keys)
     token = issued.pop("holder_token")

@@ -353,7 +353,8 @@ def test_chain_restart_health_503_then_recovers_by_itself_nothing_lost(tmp_path:
 
         # the node comes back with its state on the same port: the service recovers without being touched
         node = start_chain("anvil", port=port, state=state, log_dir=tmp_path / "logs")
-        assert node.w3.eth.block_number == block_before  # nothing lost on the chain either
+        # nothing lost on the chain either (anvil may mine a transaction its state file kept from the mempool)
+        assert node.w3.eth.block_number in (block_before, block_before + 1)
         wait_for(lambda: httpx.get(service.url + "/health", timeout=10).status_code == 200, 30,
                  "/health to report the chain back")
         assert http.post("/verify", json=shared).json()["valid"] is True
