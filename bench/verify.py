@@ -87,9 +87,11 @@ from service.credentials.canonical import from_hex32  # noqa: E402
 from service.credentials.facts import ChainSnapshot, RegistryTrust  # noqa: E402
 from service.credentials.merkle import CohortTree, verify_inclusion  # noqa: E402
 from service.demo import DEPLOYER_ACCOUNT, ORGANISATIONS, dev_board  # noqa: E402
+from service.settings import Settings  # noqa: E402
 from service.verification import JsonRpc, RegistryView  # noqa: E402
 
 DEFAULT_OUT = ROOT / "bench" / "results" / "verify.md"
+DEFAULTS = Settings.model_construct()  # the service's default settings, which the bench runs it with
 TARGET_RATIO = 0.4
 COHORT_SIZES = (1, 1_000, 100_000)
 ISSUER = next(org for org in ORGANISATIONS if org.name == "Hanzehogeschool Groningen")
@@ -467,13 +469,15 @@ class Results:
             f"- Chain: {self.chain}; the hub deployed, Hanzehogeschool Groningen accredited by a board decision, "
             "cohorts anchored by the relayer with the partner's EIP-712 signature (anchorBySig), as the hub issues "
             "them. The credentials are shared with the name and grade disclosed (about 4 KB of JSON).",
-            "- Server: `uvicorn service.main:app --workers 1 --no-access-log` on 127.0.0.1 (the full app: its "
-            "indexer, anchorer and head watcher threads run too), SQLite in a temporary file.",
+            "- Server: `uvicorn service.main:app --workers 1 --no-access-log` on 127.0.0.1 (the full app: it "
+            "leads, so its indexer, anchoring worker and head watcher threads run too), SQLite in a temporary "
+            "file, default settings.",
             f"- Load: {self.loadgen}, on loopback. hello and verify-same alternate for {self.rounds} rounds of "
             f"{self.duration:g} s each (so a burst of other work on the machine hits both alike), after a 2 s "
             f"warm-up of each; then verify-fresh once. The chain node (anvil) shares the machine.",
             "- Cache: the registry's answer per credential per block (service.verification); the head watcher "
-            "polls every 0.1 s and answers come from the cache only while the head was seen within 0.25 s.",
+            f"polls every {DEFAULTS.head_interval:g} s (HUB_HEAD_INTERVAL) and answers come from the cache only "
+            f"while the head was seen within {DEFAULTS.head_max_age:g} s (HUB_HEAD_MAX_AGE).",
             "",
             "## Throughput (issue #4)",
             "",

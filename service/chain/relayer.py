@@ -46,7 +46,7 @@ from eth_utils import to_checksum_address
 from hexbytes import HexBytes
 from sqlalchemy import ColumnElement, func, select, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 from web3 import Web3
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
 from web3.types import TxParams, TxReceipt
@@ -63,7 +63,8 @@ log = logging.getLogger(__name__)
 NONCE_LOCK_KEY = 0x4855_4252_454C_4159  # "HUBRELAY": the advisory lock that orders nonces across processes
 FALLBACK_GAS = 300_000  # a signed request behind an earlier one of the same signer cannot be estimated yet
 LOCK_TIMEOUT_MS = 15_000  # the longest a send waits for the nonce lock before it gives up (and is retried)
-REORG_WATCH = 120.0  # seconds after it is mined that a transaction is watched for a reorg that drops it
+REORG_WATCH = 30.0  # seconds after it is mined that a transaction is watched for a reorg that drops it (later
+# ones are the indexer's: by then it has indexed that block and reports a reorg below its cursor)
 REORG_CHECK_EVERY = 5.0  # seconds between those checks while nothing else is open
 CHAIN_COUNT_TTL = 1.0  # seconds a nonce read from the chain is reused: the database covers what was sent since
 
@@ -148,16 +149,19 @@ class Sent:
     batch_id: str | None
     signer_nonce: int | None
     data: str
+    since: datetime | None = None  # when its newest attempt was sent (or signed, when never sent)
 
     @classmethod
     def of(cls, row: RelayerTransaction) -> Sent:
         newest = row.attempts[-1] if row.attempts else None
+        since = (newest.sent_at or newest.created_at) if newest else None
         return cls(id=row.id, nonce=row.nonce, purpose=row.purpose, state=TxState(row.state),
                    tx_hash=row.tx_hash or (newest.tx_hash if newest else None), block_number=row.block_number,
                    block_hash=row.block_hash,
                    fees=Fees(int(newest.max_fee), None if newest.priority_fee is None else int(newest.priority_fee))
                    if newest else None, attempts=len(row.attempts), error=row.error, batch_id=row.batch_id,
-                   signer_nonce=row.signer_nonce, data=row.data)
+                   signer_nonce=row.signer_nonce, data=row.data,
+                   since=since if since is None or since.tzinfo else since.replace(tzinfo=UTC))
 
     @property
     def final(self) -> bool:
@@ -346,6 +350,13 @@ class Relayer:
                 raise LookupError(f"no relayer transaction {tx_id}")
             return Sent.of(row)
 
+    def get_many(self, tx_ids: list[int]) -> dict[int, Sent]:
+        """The stored transactions `tx_ids`, read in one go (with their attempts)."""
+        with self.sessions() as session:
+            rows = session.scalars(select(RelayerTransaction).options(selectinload(RelayerTransaction.attempts))
+                                   .where(RelayerTransaction.id.in_(tx_ids)))
+            return {row.id: Sent.of(row) for row in rows}
+
     def open_count(self) -> int:
         with self.sessions() as session:
             return int(session.scalar(select(func.count()).select_from(RelayerTransaction).where(
@@ -378,9 +389,10 @@ class Relayer:
             return []
         head = int(self.w3.eth.block_number)
         changed = []
+        stored = self.get_many(ids)
         for tx_id in ids:
             try:
-                before = self.get(tx_id)
+                before = stored[tx_id]
                 after = self._advance(before, mined_count, head)
             except Exception:  # noqa: BLE001 - this one is looked at again next step; the others go on
                 log.warning("relayer: transaction %s could not be followed now", tx_id, exc_info=True)
@@ -479,16 +491,13 @@ class Relayer:
         """After `replace_after` seconds unmined: a replacement with higher fees when its fees are what holds it
         (it is the next nonce to be mined, or offers less than a transaction needs now, or a node refused it for
         its fee); else the same bytes again (a node that dropped them takes them back)."""
+        if sent.since is not None and (datetime.now(UTC) - sent.since).total_seconds() < self.replace_after:
+            return sent  # not stuck yet: no need to read more
         with self.sessions() as session:
             row = self._row(session, sent.id)
             newest = row.attempts[-1]
-            sent_at = newest.sent_at or newest.created_at
-            if sent_at is not None and sent_at.tzinfo is None:
-                sent_at = sent_at.replace(tzinfo=UTC)
             previous = Fees(int(newest.max_fee), None if newest.priority_fee is None else int(newest.priority_fee))
             number = newest.attempt
-        if (datetime.now(UTC) - sent_at).total_seconds() < self.replace_after:
-            return sent
         held_by_fees = sent.nonce == mined_count or _fee_refusal(sent.error) or \
             previous.max_fee < self.fees.suggest().max_fee
         higher = self.fees.replacement(previous) if held_by_fees and not _funds_refusal(sent.error) else None

@@ -49,7 +49,7 @@ class NotPending(RuntimeError):
     """The batch was sent meanwhile (by another thread or process): nothing is signed for it again."""
 
 
-SEND_PER_ROUND = 25  # batches sent per round: a burst is followed (and finished) while it is being sent
+SEND_SECONDS = 1.0  # of sending per round: a burst is followed (and finished) while it is being sent
 
 # Refusals that cannot pass by signing again: the batch fails with the registry's reason.
 FINAL_REVERTS = frozenset({"RegistryIssuerNotAccredited", "RegistryEmptyBatch", "RegistryZeroRoot"})
@@ -149,14 +149,13 @@ class AnchoringWorker(BackgroundWorker):
                                    .where(models.Batch.status == BatchStatus.PENDING)
                                    .order_by(models.Batch.created_at)).all()
         deadline: int | None = None
-        sent = 0
+        started = time.monotonic()
         for batch_id, issuer, root_hex, count, attempts, error in rows:
             if not self._due(batch_id):
                 continue
-            if sent == SEND_PER_ROUND:  # the rest in the next round, right after following what is on its way
+            if time.monotonic() - started > SEND_SECONDS:  # the rest next round, after following what was sent
                 self._wakeup.set()
                 break
-            sent += 1
             root = from_hex32(root_hex)
             try:
                 # a batch never sent and never refused cannot be on chain yet: no need to ask
@@ -223,9 +222,10 @@ class AnchoringWorker(BackgroundWorker):
                 .where(models.Batch.status.in_([BatchStatus.SUBMITTED, BatchStatus.INCLUDED, BatchStatus.ANCHORED]),
                        (models.Batch.status != BatchStatus.ANCHORED)
                        | models.RelayerTransaction.state.in_(followed))).all()
+        stored = self.relayer.get_many([tx_id for _, _, tx_id in rows]) if rows else {}
         for batch_id, status, tx_id in rows:
             try:
-                self._move(batch_id, BatchStatus(status), self.relayer.get(tx_id))
+                self._move(batch_id, BatchStatus(status), stored[tx_id])
             except Exception:  # noqa: BLE001 - this batch is looked at again next round; the others go on
                 log.warning("anchoring: batch %s could not be followed now", batch_id, exc_info=True)
 
