@@ -85,6 +85,7 @@ from service.demo import DEPLOYER_ACCOUNT, dev_board  # noqa: E402
 from service.issuing.states import UNFINISHED  # noqa: E402
 from service.seed import accredit_by_meeting, seed_demo  # noqa: E402
 from service.settings import Settings  # noqa: E402
+from tests.live import wait_for  # noqa: E402
 from tests.postgres import Postgres, cluster  # noqa: E402
 
 DEFAULT_OUT = ROOT / "bench" / "results" / "network.md"
@@ -187,7 +188,7 @@ class ProxyProcess:
         self.port = free_port()
         self.process = subprocess.Popen([sys.executable, __file__, "--serve-proxy", upstream, "--port", str(self.port)],
                                         stdin=subprocess.DEVNULL)
-        wait(lambda: self._answers(), 20, "the RPC proxy", interval=0.1)
+        wait_for(lambda: self._answers(), 20, "the RPC proxy", interval=0.1)
         self.take()
 
     @property
@@ -282,7 +283,7 @@ def set_up(postgres: Postgres, processes: int, work: Path) -> Deployment:
                                                     log=work / f"service-{index}.log"))
         for server in deployment.servers:
             server.wait_ready("/health", 120)
-        wait(lambda: leader_index(deployment) is not None, 30, "a leader")
+        wait_for(lambda: leader_index(deployment) is not None, 30, "a leader", interval=0.2)
         return deployment
     except BaseException:
         if deployment is not None:
@@ -307,17 +308,6 @@ def leader_index(deployment: Deployment) -> int | None:
         except (httpx.HTTPError, ValueError):
             continue
     return None
-
-
-def wait(condition: Any, timeout: float, what: str, interval: float = 0.2) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(interval)
 
 
 # ---------------------------------------------------------------- the load
@@ -485,9 +475,9 @@ def run_load(deployment: Deployment, issues: int, cohorts: int, cohort_size: int
             cohort_futures = [pool.submit(cohort, index) for index in range(cohorts)]
             singles = list(pool.map(issue, range(issues)))
             groups = [future.result() for future in cohort_futures]
-        wait(watch.all_anchored, LIMIT, "the answered batches to be anchored", interval=POLL)
+        wait_for(watch.all_anchored, LIMIT, "the answered batches to be anchored", interval=POLL)
         # a batch stored by a request that failed afterwards (a 5xx) is anchored too: the load ends with the last
-        wait(nothing_unfinished, LIMIT, "every stored batch to be anchored", interval=POLL)
+        wait_for(nothing_unfinished, LIMIT, "every stored batch to be anchored", interval=POLL)
         last_seen = time.perf_counter()
         rpc_calls = [proxy.take() for proxy in deployment.proxies]
         # a single issue: its request when it answered 201; else until its batch was seen anchored

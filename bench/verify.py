@@ -115,7 +115,7 @@ class _Member:
         self.w3, self.account = w3, account
 
     def send(self, tx: dict[str, Any]) -> Any:
-        return send(self.w3, tx, self.account)
+        return send(self.w3, {**tx, "gasPrice": self.w3.eth.gas_price}, self.account)
 
 
 def accredit_by_board(w3: Web3, board_address: str, issuer: str, name: str) -> None:

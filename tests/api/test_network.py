@@ -59,9 +59,8 @@ def network(node: tuple[DevChain, Path], tmp_path: Path) -> Iterator[tuple[DevCh
     revert_to(chain.w3, taken)
 
 
-@pytest.fixture
-def service(network: tuple[DevChain, Settings]) -> Iterator[tuple[Hub, TestClient, Keys, str]]:
-    chain, settings = network
+def serving(settings: Settings) -> Iterator[tuple[Hub, TestClient, Keys, str]]:
+    """The service on `settings`: the catalogue, Hanzehogeschool accredited, the app under TestClient."""
     hub = Hub.start(settings)
     keys = Keys(hub)
     with hub.sessions.begin() as session:
@@ -73,6 +72,11 @@ def service(network: tuple[DevChain, Settings]) -> Iterator[tuple[Hub, TestClien
             yield hub, client, keys, hanze
     finally:
         hub.close()
+
+
+@pytest.fixture
+def service(network: tuple[DevChain, Settings]) -> Iterator[tuple[Hub, TestClient, Keys, str]]:
+    yield from serving(network[1])
 
 
 def graduate(number: int = 1) -> dict[str, Any]:
@@ -232,18 +236,7 @@ def test_a_reorg_that_removes_the_anchoring_is_noticed_and_the_batch_anchored_ag
 @pytest.fixture
 def deep_service(network: tuple[DevChain, Settings]) -> Iterator[tuple[Hub, TestClient, Keys, str]]:
     """The service with HUB_CONFIRMATIONS=2: final two blocks deep."""
-    chain, settings = network
-    hub = Hub.start(settings.model_copy(update={"confirmations": 2}))
-    keys = Keys(hub)
-    with hub.sessions.begin() as session:
-        for programme in DEMO_PROGRAMMES:
-            session.add(models.Programme(**programme.as_create()))
-    (hanze,) = Accreditations(hub)(HANZE)
-    try:
-        with TestClient(create_app(hub=hub)) as client:
-            yield hub, client, keys, hanze
-    finally:
-        hub.close()
+    yield from serving(network[1].model_copy(update={"confirmations": 2}))
 
 
 def test_a_batch_is_included_with_its_confirmations_then_anchored_at_the_depth_asked(
