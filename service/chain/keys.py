@@ -65,7 +65,8 @@ class Signers:
         if not path.exists():
             path = Path(self.keystore_dir) / f"{address.lower()}.json"
         if not path.exists():
-            raise Forbidden(f"no keystore for {address} in {self.keystore_dir}")
+            raise Forbidden(f"the service holds no key for {address} (no keystore for it): an operator must add "
+                            "its keystore, or sign the request client-side")
         if self._password is None:
             raise KeyConfigurationError("HUB_KEYSTORE_PASSWORD is not set")
         try:

@@ -141,6 +141,9 @@ class CredentialCreate(BaseModel):
             start = self.valid_from or datetime.now(UTC)
             if self.valid_until <= start:
                 raise ValueError("valid_until must be later than valid_from (or than now)")
+            if self.valid_until <= datetime.now(UTC):
+                raise ValueError(f"valid_until {self.valid_until.isoformat()} has passed: the credential would be "
+                                 "expired when issued")
         return self
 
 

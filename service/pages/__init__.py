@@ -4,6 +4,6 @@
     app.mount("/static", pages.static_files(), name="static")
 """
 
-from service.pages.routes import router, static_files
+from service.pages.routes import docs_headers, router, static_files
 
-__all__ = ["router", "static_files"]
+__all__ = ["docs_headers", "router", "static_files"]

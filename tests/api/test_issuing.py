@@ -273,6 +273,9 @@ def test_malformed_json_is_400_and_wrong_types_are_422(client: TestClient, keys:
                    422, contains="valid_from: give a date")
     assert_problem(client.post("/credentials", headers=keys.issuer(HANZE),
                                json=graduate(valid_until="2026-01-01")), 422, contains="valid_until must be later")
+    expired = assert_problem(client.post("/credentials", headers=keys.issuer(HANZE), json=graduate(
+        valid_from="2020-01-01", valid_until="2021-01-01")), 422, contains="has passed: the credential would be")
+    assert "valid_until 2021-01-01T00:00:00+00:00 has passed" in expired["detail"]  # the field named
     assert_problem(client.post("/credentials", headers=keys.issuer(HANZE), json=[graduate()]), 422)
     assert_problem(client.post("/credentials", headers=keys.issuer(HANZE), json={**graduate(), "programme": "x"}),
                    422, "programme: is not a known field")

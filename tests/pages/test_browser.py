@@ -282,3 +282,21 @@ def test_an_unknown_share_link_in_a_browser(desktop: Any, server: Server) -> Non
     assert response.status == 404
     assert desktop.get_by_role("heading", level=1).inner_text() == "This share link does not work"
     screenshot(desktop, "share-unknown-desktop")
+
+
+def test_the_api_docs_work_under_their_content_security_policy(desktop: Any, server: Server) -> None:
+    """/docs has the pages' headers (a CSP that loads nothing from elsewhere, no framing), and Swagger UI still
+    renders under it: the CSP allows its inline start-up script by hash, nothing more."""
+    violations: list[str] = []
+    desktop.on("console", lambda message: violations.append(message.text)
+               if "Content Security Policy" in message.text else None)
+    response = desktop.goto(server.url + "/docs")
+    assert response.status == 200
+    policy = response.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in policy and "script-src 'self' 'sha256-" in policy
+    assert "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
+    assert response.headers["x-content-type-options"] == "nosniff"
+    desktop.locator(".swagger-ui .info .title").wait_for(timeout=15_000)
+    assert "IT Hub Hoogeveen credentials" in desktop.locator(".swagger-ui .info .title").inner_text()
+    assert desktop.locator(".opblock").count() > 10  # the operations came from /openapi.json
+    assert violations == []
