@@ -518,6 +518,8 @@ def cohort_import(
     import io
     import time
 
+    from service.issuing.requests import csv_cell
+
     console = Console(highlight=False, soft_wrap=True)
     errors = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
@@ -552,8 +554,8 @@ def cohort_import(
         writer = csv.writer(table, lineterminator="\n")
         writer.writerow(["row", "line", "email", "credential_id", "share_url", "holder_token"])
         for item in accepted["credentials"]:
-            writer.writerow([item["row"], item["row"] + 1, item["email"], item["id"], item["share_url"],
-                             item["holder_token"]])
+            writer.writerow([csv_cell(value) for value in (item["row"], item["row"] + 1, item["email"], item["id"],
+                                                           item["share_url"], item["holder_token"])])
         try:
             if not (replayed and path.exists() and path.read_text(encoding="utf-8") == table.getvalue()):
                 _write_private(path, table.getvalue())

@@ -101,6 +101,29 @@ def test_a_bad_row_refuses_the_whole_import_with_its_line(hub: LiveHub, tmp_path
     assert w3.eth.block_number == block
 
 
+def test_an_address_a_spreadsheet_would_run_as_a_formula_is_refused(hub: LiveHub, tmp_path: Path) -> None:
+    """CSV injection (OWASP): an e-mail cell starting with =, +, - or @ is refused with its line; nothing issued."""
+    w3 = hub.chain.node.w3
+    block = w3.eth.block_number
+    for start in "=+-@":
+        text = SAMPLE.read_text(encoding="utf-8").splitlines()
+        text.append(f'miw-data-analytics,{start}HYPERLINK("http://evil.example")@example.org,Eva Smit,8,,')
+        bad = tmp_path / "formula.csv"
+        bad.write_text("\n".join(text) + "\n", encoding="utf-8")
+        result = _import(hub, bad, tmp_path / "issued.csv")
+        assert result.exit_code == 2, result.output
+        assert f"line {len(text)} (row {len(text) - 1}): email:" in result.stderr
+        assert "a spreadsheet would read it as a formula" in result.stderr
+    assert w3.eth.block_number == block  # nothing anchored
+
+
+def test_csv_cells_that_would_start_a_formula_are_neutralised() -> None:
+    from service.issuing.requests import csv_cell
+
+    assert [csv_cell(v) for v in ("=1+1", "+31", "-2", "@SUM(A1)", "\tx", "jan@example.org", 3)] == [
+        "'=1+1", "'+31", "'-2", "'@SUM(A1)", "'\tx", "jan@example.org", "3"]
+
+
 def test_importing_a_file_twice_issues_it_once(hub: LiveHub, tmp_path: Path) -> None:
     """The import sends an Idempotency-Key derived from the partner's key and the file: the second run is the
     service's replayed answer, so nothing is issued or anchored again, and the links file is written again."""

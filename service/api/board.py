@@ -23,7 +23,7 @@ from eth_utils import is_hex_address, to_checksum_address
 from fastapi import APIRouter, Body, Depends, Path, Query, Response
 from hexbytes import HexBytes
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.orm import Session
 from web3.types import TxReceipt
 
@@ -45,7 +45,7 @@ from service.chain.board import (
 )
 from service.chain.relayer import Call, TransactionFailed, TransactionPending, TransactionReverted
 from service.db.models import BoardBallot, BoardMember, BoardProposal, ChainEvent, ProposalDocument
-from service.errors import ChainUnavailable, Conflict, InvalidInput, NotFound, Unauthenticated
+from service.errors import ChainRejected, ChainUnavailable, Conflict, InvalidInput, NotFound, Unauthenticated
 from service.hub import Hub
 
 log = logging.getLogger(__name__)
@@ -361,6 +361,14 @@ def _relay(hub: Hub, build: Callable[[int | None], dict[str, Any]], *, signer: s
         raise ChainUnavailable(f"{exc}; GET /board/proposals shows it once mined", tx_hash=exc.sent.tx_hash) from exc
 
 
+def _forget_text(db: Session, document_hash: str) -> None:
+    """Remove a proposal text stored for a proposal that was not made (unless a proposal on chain has it)."""
+    db.rollback()
+    if db.scalar(select(BoardProposal.id).where(BoardProposal.document_hash == document_hash).limit(1)) is None:
+        db.execute(delete(ProposalDocument).where(ProposalDocument.document_hash == document_hash))
+        db.commit()
+
+
 def _catch_up_index(hub: Hub, db: Session) -> None:
     """Catch the index up (after a write: so the answer shows it); a failure only delays it, the thread retries."""
     try:
@@ -570,13 +578,21 @@ def create_proposal(hub: HubDep, db: DbSession, board: Board, principal: Member,
     action = _action_from_body(body)
     account = hub.signers.for_address(_member_address(principal))
     doc_hash = document_hash(body.document)
-    # the text is stored before the transaction, so a proposal on chain never lacks its text here
-    db.merge(ProposalDocument(document_hash="0x" + doc_hash.hex(), text=body.document))
+    # the text is stored before the transaction, so a proposal on chain never lacks its text here; a proposal
+    # the chain refuses (or that is never sent) takes it away again: nothing is stored from a refused request
+    key = "0x" + doc_hash.hex()
+    new_text = db.get(ProposalDocument, key) is None
+    db.merge(ProposalDocument(document_hash=key, text=body.document))
     db.commit()
-    deadline = board.chain_time() + SIGNATURE_TTL
-    receipt = _relay(hub, lambda nonce: board.propose_by_sig(
-        board.sign_proposal(account, action, body.title, doc_hash, deadline=deadline, nonce=nonce)),
-        signer=account.address, board=board)
+    try:
+        deadline = board.chain_time() + SIGNATURE_TTL
+        receipt = _relay(hub, lambda nonce: board.propose_by_sig(
+            board.sign_proposal(account, action, body.title, doc_hash, deadline=deadline, nonce=nonce)),
+            signer=account.address, board=board)
+    except (ChainRejected, ChainUnavailable) as exc:
+        if new_text and not (isinstance(exc, ChainUnavailable) and exc.extra.get("tx_hash")):  # none on its way
+            _forget_text(db, key)
+        raise
     proposal_id = board.created_proposal_id(receipt)
     _catch_up_index(hub, db)
     response.headers["Location"] = f"/board/proposals/{proposal_id}"

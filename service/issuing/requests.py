@@ -42,10 +42,23 @@ _GRADE = re.compile(r"(10|[1-9])(?:[.,]([0-9]))?")
 PROGRAMME_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,62}[a-z0-9]")
 
 
+# A cell starting with one of these is a formula to a spreadsheet (OWASP: CSV injection)
+FORMULA_STARTS = frozenset("=+-@\t\r")
+
+
+def csv_cell(value: object) -> str:
+    """`value` as a CSV cell a spreadsheet shows as text: one that would start a formula gets a leading ' (OWASP)."""
+    text = str(value)
+    return "'" + text if text[:1] in FORMULA_STARTS else text
+
+
 def _email(value: Any) -> Any:
     if not isinstance(value, str):
         return value  # the str type reports it
     value = value.strip()
+    if value[:1] in FORMULA_STARTS:
+        raise ValueError(f"{value!r:.80} starts with {value[0]!r}: not an email address (a spreadsheet would read "
+                         "it as a formula)")
     local, _, _domain = value.partition("@")
     if (len(value) > 254 or not _EMAIL.fullmatch(value) or local.startswith(".") or local.endswith(".")
             or ".." in value):

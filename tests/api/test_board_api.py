@@ -297,6 +297,23 @@ def test_vote_with_an_issuer_key_is_403(client: TestClient, keys: Any) -> None:
     assert_problem(client.post("/board/proposals/1/votes", headers=keys.issuer(NHL), json={"support": "for"}), 403)
 
 
+def test_a_proposal_the_chain_refuses_leaves_no_text_behind(client: TestClient, hub: Hub) -> None:
+    """A member key of an account that is not (or no longer) on the board: the chain refuses the proposal
+    (BoardUnauthorizedMember), and its document (up to the body limit) is not kept: nothing stored from a refused request."""
+    from service.auth import Role, create_key
+    from service.db.models import ProposalDocument
+    from service.db.session import transaction
+
+    with transaction(hub.sessions) as session:
+        token, _ = create_key(session, Role.MEMBER, "Oud-bestuurslid", outsider().address)
+    body = {"kind": "resolution", "title": "Vul de database", "document": "x" * 190_000}
+    refused = client.post("/board/proposals", headers={"Authorization": f"Bearer {token}"}, json=body)
+    assert refused.status_code in (403, 409), refused.text
+    assert refused.json()["error"] == "BoardUnauthorizedMember"
+    with hub.sessions() as session:
+        assert session.query(ProposalDocument).count() == 0
+
+
 def test_signed_ballot_of_a_non_member_is_403(client: TestClient, keys: Any) -> None:
     propose(client, keys)
     stranger = outsider()
