@@ -299,7 +299,8 @@ def test_vote_with_an_issuer_key_is_403(client: TestClient, keys: Any) -> None:
 
 def test_a_proposal_the_chain_refuses_leaves_no_text_behind(client: TestClient, hub: Hub) -> None:
     """A member key of an account that is not (or no longer) on the board: the chain refuses the proposal
-    (BoardUnauthorizedMember), and its document (up to the body limit) is not kept: nothing stored from a refused request."""
+    (BoardUnauthorizedMember), and its document (up to the body limit) is not kept: nothing is stored from a
+    refused request."""
     from service.auth import Role, create_key
     from service.db.models import ProposalDocument
     from service.db.session import transaction
