@@ -38,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.kind} answers at {node.url} (chain id {node.chain_id}); state: {state or 'not persisted'}")
     print("Ctrl-C stops it.")
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    # Ctrl-C stops it even when started in the background, where a shell hands it SIGINT ignored
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         while node.process.poll() is None:
             time.sleep(0.5)

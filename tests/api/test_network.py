@@ -301,7 +301,9 @@ def test_a_rate_limited_node_429_is_retried_and_nothing_is_lost_or_done_twice(
         network: tuple[DevChain, Settings]) -> None:
     chain, settings = network
     limiter = RateLimitingProxy(chain.url, every=4)
-    hub = Hub.start(settings.model_copy(update={"rpc_url": limiter.url, "rpc_retries": 6, "rpc_backoff": 0.05}))
+    # the request waits long enough for the retried calls: this test is about retries, not about the 202
+    hub = Hub.start(settings.model_copy(update={"rpc_url": limiter.url, "rpc_retries": 6, "rpc_backoff": 0.05,
+                                                "request_wait": 30.0}))
     try:
         keys = Keys(hub)
         with hub.sessions.begin() as session:

@@ -3,6 +3,7 @@ partner with its catalogue and credentials issued through the API as a partner w
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from tests.api.conftest import (  # noqa: F401 - fixtures, registered by importi
     keys,
     settings,
 )
+from tests.chain import advance_time, latest_timestamp
 
 HANZE = ORGANISATIONS[2].name  # Hanzehogeschool Groningen
 GRADUATE = {"programme_id": "miw-data-analytics", "email": "jan.devries@example.org", "name": "Jan de Vries",
@@ -39,6 +41,20 @@ def issue_with(post: Any, keys: Keys, **overrides: Any) -> dict[str, Any]:  # no
     response = post("/credentials", headers=keys.issuer(HANZE), json=body)
     assert response.status_code == 201, response.text
     return response.json()
+
+
+def ending_soon() -> tuple[str, str]:
+    """A valid_until two days from now (the API refuses one that has passed) and its words on a page."""
+    end = (datetime.now(UTC) + timedelta(days=2)).date()
+    return end.isoformat(), f"{end.day} {end:%B} {end.year}"
+
+
+def pass_the_end(running: Any, valid_until: str) -> None:
+    """Move the chain's clock a day past `valid_until` and wait until the verifier has seen that block."""
+    end = datetime.fromisoformat(valid_until).replace(tzinfo=UTC).timestamp()
+    advance_time(running.w3, max(0, int(end - latest_timestamp(running.w3))) + 86_400)
+    # the verifier's cache answers from a head seen at most a moment ago: wait until it has seen this one
+    assert running.verification_cache.head.wait_for(running.w3.eth.block_number) is not None
 
 
 def share_path(issued: dict[str, Any]) -> str:

@@ -24,7 +24,7 @@ import uvicorn
 
 from service.hub import Hub
 from service.main import create_app
-from tests.pages.conftest import HANZE, add_catalogue, issue_with, share_path
+from tests.pages.conftest import HANZE, add_catalogue, ending_soon, issue_with, pass_the_end, share_path
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
@@ -190,7 +190,7 @@ def test_share_page_in_a_browser(desktop: Any, server: Server, issued: dict[str,
 
 
 def test_share_page_of_a_revoked_and_an_expired_credential(desktop: Any, server: Server, api: httpx.Client,
-                                                           keys: Any, issued: dict[str, Any]) -> None:
+                                                           hub: Hub, keys: Any, issued: dict[str, Any]) -> None:
     revoked = api.post(f"/credentials/{issued['id']}/revoke", headers=keys.issuer(HANZE),
                        json={"reason": "issued-in-error"})
     assert revoked.status_code == 200, revoked.text
@@ -198,11 +198,13 @@ def test_share_page_of_a_revoked_and_an_expired_credential(desktop: Any, server:
     assert desktop.locator(".verdict").get_by_role("heading", name="Revoked").is_visible()
     screenshot(desktop, "share-revoked-desktop")
 
+    valid_until, in_words = ending_soon()
     expired = issue_with(api.post, keys, email="fatima.elamrani@example.org", name="Fatima El Amrani",
-                         valid_from="2020-07-01", valid_until="2021-07-01")
+                         valid_until=valid_until)
+    pass_the_end(hub, valid_until)
     desktop.goto(server.url + share_path(expired))
     assert desktop.locator(".verdict").get_by_role("heading", name="Expired").is_visible()
-    assert "Not valid: it expired on 1 July 2021." in desktop.locator(".verdict").inner_text()
+    assert f"Not valid: it expired on {in_words}." in desktop.locator(".verdict").inner_text()
     screenshot(desktop, "share-expired-desktop")
 
 

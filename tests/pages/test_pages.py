@@ -26,7 +26,7 @@ from service.errors import ChainUnavailable
 from service.hub import Hub
 from service.verification import VerificationCache
 from tests.chain import advance_time
-from tests.pages.conftest import share_path
+from tests.pages.conftest import ending_soon, pass_the_end, share_path
 
 HTML = "text/html; charset=utf-8"
 
@@ -125,12 +125,14 @@ def test_share_page_of_a_revoked_credential_says_when_and_why(client: TestClient
     assert "Do not rely on what follows: this credential is not valid." in text
 
 
-def test_share_page_of_an_expired_credential(client: TestClient, issue: Any) -> None:
-    issued = issue(valid_from="2020-07-01", valid_until="2021-07-01")
+def test_share_page_of_an_expired_credential(client: TestClient, hub: Hub, issue: Any) -> None:
+    valid_until, in_words = ending_soon()
+    issued = issue(valid_until=valid_until)
+    pass_the_end(hub, valid_until)
     response = client.get(share_path(issued))
     text = assert_page(response)
     assert 'class="verdict verdict--expired"' in response.text
-    assert "Not valid: it expired on 1 July 2021." in text
+    assert f"Not valid: it expired on {in_words}." in text
     assert checks_on(response)["Validity period"] == "failed"
     assert checks_on(response)["Not revoked"] == "passed"
 
@@ -146,11 +148,13 @@ def test_share_page_turns_expired_when_the_chain_time_passes_valid_until(client:
     assert "Not valid: it expired on 1 January 2027." in assert_page(response)
 
 
-def test_valid_revoked_and_expired_look_different_without_colour(client: TestClient, keys: Any, issue: Any) -> None:
+def test_valid_revoked_and_expired_look_different_without_colour(client: TestClient, hub: Hub, keys: Any,
+                                                                  issue: Any) -> None:
     """The badge's word and icon differ for each state, not only its colour."""
+    valid_until, _ = ending_soon()
     valid, revoked, expired = issue(), issue(email="a@example.org"), issue(email="b@example.org",
-                                                                           valid_from="2020-07-01",
-                                                                           valid_until="2021-07-01")
+                                                                           valid_until=valid_until)
+    pass_the_end(hub, valid_until)
     client.post(f"/credentials/{revoked['id']}/revoke", headers=keys.issuer("Hanzehogeschool Groningen"),
                 json={"reason": "superseded"})
     badges = {}
