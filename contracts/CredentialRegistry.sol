@@ -14,13 +14,22 @@ import {ICredentialRegistry} from "./ICredentialRegistry.sol";
  * @notice The IT Hub Hoogeveen's registry of accredited issuers, anchored cohorts and revocations.
  * See {ICredentialRegistry} for the model.
  *
- * @dev Storage is laid out for cheap anchoring: a batch's issuer, time and count share one slot, and
- * its metadata hash takes a second slot only when it is nonzero. Accreditation history is a
- * {Checkpoints-Trace208} per issuer keyed by block timestamp (1 accredited, 0 suspended), and is the
- * only record of the status: the current status is its latest checkpoint, so a status change writes
- * one checkpoint and nothing else. A status change and an anchoring in the same second are judged by
- * the status at the end of that second. The name is written only when it is new or changed.
- * There are no external calls apart from the ERC-1271 `staticcall` of {SignatureChecker}.
+ * @dev Storage is laid out for cheap anchoring on the hub's path ({anchorFor}), which reads one cold slot
+ * and writes one new slot, as a bare document store's `issue(root)` does:
+ * - `_issuers[issuer]` packs the issuer's current accreditation (status and since) with the relayer it
+ *   authorised, so checking "accredited now" and "is this its relayer" is one cold read. The full
+ *   accreditation history is also kept as a {Checkpoints-Trace208} per issuer keyed by block timestamp
+ *   (1 accredited, 0 suspended), written only by the (rare) governor's decisions and read by the views.
+ *   A status change and an anchoring in the same second are judged by the status at the end of that second.
+ * - `_batches[issuer][root]` packs time, count and mode in one slot; the metadata hash takes a second
+ *   slot only when nonzero. Keying by issuer means no account can take, squat or block another's root.
+ * - {anchorFor} neither checks a signature nor writes a nonce: the relayer is authenticated by the
+ *   issuer's stored authorisation, a root can be anchored once per issuer (no replay), and the issuer's
+ *   EIP-712 signature, carried in the credentials' proofs, is checked by verifiers offline (the batch's
+ *   mode tells them it is required). {anchorBySig} keeps the on-chain check for issuers without a relayer.
+ * - {BatchAnchored} has two topics and no data.
+ * The name is written only when it is new or changed. There are no external calls apart from the
+ * ERC-1271 `staticcall` of {SignatureChecker}.
  */
 contract CredentialRegistry is ICredentialRegistry, EIP712, Nonces {
     using Checkpoints for Checkpoints.Trace208;
@@ -31,6 +40,10 @@ contract CredentialRegistry is ICredentialRegistry, EIP712, Nonces {
             "Anchor(bytes32 root,uint32 count,bytes32 metadataHash,address issuer,uint256 nonce,uint256 deadline)"
         );
 
+    /// @dev The EIP-712 type of a signed relayer authorisation.
+    bytes32 private constant SET_RELAYER_TYPEHASH =
+        keccak256("SetRelayer(address issuer,address relayer,uint256 nonce,uint256 deadline)");
+
     /// @dev The EIP-712 type of a signed revocation request.
     bytes32 private constant REVOKE_TYPEHASH =
         keccak256(
@@ -39,10 +52,25 @@ contract CredentialRegistry is ICredentialRegistry, EIP712, Nonces {
 
     address private immutable _governor;
 
+    /// @dev An issuer's hot state, one slot: what anchoring reads.
+    struct IssuerState {
+        address relayer; // the account authorised to anchor for it with {anchorFor} (zero: none)
+        uint48 since; // when the current accreditation status began
+        bool accredited; // the current status (the latest checkpoint of its history)
+    }
+
+    /// @dev A batch's first slot, packed by hand so that anchoring writes it with one SSTORE: bits 0-47
+    /// anchoredAt, 48-79 count, 80-87 mode (its metadata hash is a second slot, written only when nonzero).
+    uint256 private constant COUNT_SHIFT = 48;
+    uint256 private constant MODE_SHIFT = 80;
+
     mapping(address account => string name) private _issuerNames;
+    mapping(address account => IssuerState) private _issuers;
     mapping(address account => Checkpoints.Trace208) private _accreditationHistory;
-    mapping(bytes32 root => Batch) private _batches;
-    mapping(bytes32 root => mapping(bytes32 credentialDigest => Revocation)) private _revocations;
+    mapping(address issuer => mapping(bytes32 root => uint256 packed)) private _batches;
+    mapping(address issuer => mapping(bytes32 root => bytes32 metadataHash)) private _batchMetadata;
+    mapping(address issuer => mapping(bytes32 root => mapping(bytes32 credentialDigest => Revocation)))
+        private _revocations;
 
     /// @dev Only the governor may pass.
     modifier onlyGovernor() {
@@ -72,21 +100,27 @@ contract CredentialRegistry is ICredentialRegistry, EIP712, Nonces {
         // Ensure the issuer has a name
         if (bytes(name).length == 0) revert RegistryEmptyIssuerName();
         // Ensure the issuer is not accredited already
-        if (_isAccredited(account)) revert RegistryIssuerAlreadyAccredited(account);
+        IssuerState storage state = _issuers[account];
+        if (state.accredited) revert RegistryIssuerAlreadyAccredited(account);
 
         if (keccak256(bytes(_issuerNames[account])) != keccak256(bytes(name))) _issuerNames[account] = name;
         // slither-disable-next-line unused-return
         _accreditationHistory[account].push(uint48(block.timestamp), 1);
+        state.since = uint48(block.timestamp);
+        state.accredited = true;
         emit IssuerAccredited(account, name);
     }
 
     /// @inheritdoc ICredentialRegistry
     function suspendIssuer(address account) external onlyGovernor {
         // Ensure the issuer is accredited now
-        if (!_isAccredited(account)) revert RegistryIssuerNotAccredited(account);
+        IssuerState storage state = _issuers[account];
+        if (!state.accredited) revert RegistryIssuerNotAccredited(account);
 
         // slither-disable-next-line unused-return
         _accreditationHistory[account].push(uint48(block.timestamp), 0);
+        state.since = uint48(block.timestamp);
+        state.accredited = false;
         emit IssuerSuspended(account);
     }
 
@@ -94,7 +128,31 @@ contract CredentialRegistry is ICredentialRegistry, EIP712, Nonces {
 
     /// @inheritdoc ICredentialRegistry
     function anchor(bytes32 root, uint32 count, bytes32 metadataHash) external {
-        _anchor(msg.sender, root, count, metadataHash);
+        _anchor(msg.sender, _issuers[msg.sender].accredited, root, count, metadataHash, AnchorMode.Direct);
+    }
+
+    /// @inheritdoc ICredentialRegistry
+    function anchorFor(address account, bytes32 root, uint32 count) external {
+        IssuerState memory state = _issuers[account]; // one cold read: relayer and accreditation
+        // Ensure the caller is the relayer the issuer authorised (the zero address never sends)
+        if (state.relayer != msg.sender) revert RegistryUnauthorizedRelayer(account, msg.sender);
+        _anchor(account, state.accredited, root, count, bytes32(0), AnchorMode.Relayed);
+    }
+
+    /// @inheritdoc ICredentialRegistry
+    function setRelayer(address relayer) external {
+        _setRelayer(msg.sender, relayer);
+    }
+
+    /// @inheritdoc ICredentialRegistry
+    function setRelayerBySig(address account, address relayer, uint256 deadline, bytes calldata signature) external {
+        // Ensure the signature has not expired
+        if (block.timestamp > deadline) revert RegistryExpiredSignature(deadline);
+        bytes32 structHash = keccak256(
+            abi.encode(SET_RELAYER_TYPEHASH, account, relayer, _useNonce(account), deadline)
+        );
+        _checkSignature(account, structHash, signature);
+        _setRelayer(account, relayer);
     }
 
     /// @inheritdoc ICredentialRegistry
@@ -112,7 +170,7 @@ contract CredentialRegistry is ICredentialRegistry, EIP712, Nonces {
             abi.encode(ANCHOR_TYPEHASH, root, count, metadataHash, account, _useNonce(account), deadline)
         );
         _checkSignature(account, structHash, signature);
-        _anchor(account, root, count, metadataHash);
+        _anchor(account, _issuers[account].accredited, root, count, metadataHash, AnchorMode.Signed);
     }
 
     /// @inheritdoc ICredentialRegistry
@@ -143,6 +201,7 @@ contract CredentialRegistry is ICredentialRegistry, EIP712, Nonces {
 
     /// @inheritdoc ICredentialRegistry
     function verify(
+        address account,
         bytes32 root,
         bytes32 credentialDigest,
         bytes32[] calldata proof
@@ -150,18 +209,17 @@ contract CredentialRegistry is ICredentialRegistry, EIP712, Nonces {
         status.included = MerkleProof.verifyCalldata(proof, root, leafOf(credentialDigest));
         status.blockNumber = uint64(block.number);
         status.blockTimestamp = uint48(block.timestamp);
-        Batch storage anchored = _batches[root];
-        address account = anchored.issuer;
-        if (account != address(0)) {
-            uint48 anchoredAt = anchored.anchoredAt;
+        Batch memory anchored = _batch(account, root);
+        if (anchored.anchoredAt != 0) {
             status.anchored = true;
             status.issuer = account;
             status.issuerName = _issuerNames[account];
-            status.anchoredAt = anchoredAt;
-            status.issuerAccreditedAtAnchor = _wasAccreditedAt(account, anchoredAt);
-            status.issuerAccreditedNow = _isAccredited(account);
+            status.anchoredAt = anchored.anchoredAt;
+            status.anchorMode = anchored.mode;
+            status.issuerAccreditedAtAnchor = _wasAccreditedAt(account, anchored.anchoredAt);
+            status.issuerAccreditedNow = _issuers[account].accredited;
         }
-        Revocation memory revoked = _revocations[root][credentialDigest];
+        Revocation memory revoked = _revocations[account][root][credentialDigest];
         if (revoked.revokedAt != 0) {
             status.revoked = true;
             status.revokedAt = revoked.revokedAt;
@@ -176,8 +234,14 @@ contract CredentialRegistry is ICredentialRegistry, EIP712, Nonces {
 
     /// @inheritdoc ICredentialRegistry
     function issuer(address account) external view returns (Issuer memory) {
-        (bool exists, uint48 since, uint208 status) = _accreditationHistory[account].latestCheckpoint();
-        return Issuer({name: _issuerNames[account], accredited: exists && status == 1, since: exists ? since : 0});
+        IssuerState memory state = _issuers[account];
+        return
+            Issuer({
+                name: _issuerNames[account],
+                accredited: state.accredited,
+                since: state.since,
+                relayer: state.relayer
+            });
     }
 
     /// @inheritdoc ICredentialRegistry
@@ -186,13 +250,18 @@ contract CredentialRegistry is ICredentialRegistry, EIP712, Nonces {
     }
 
     /// @inheritdoc ICredentialRegistry
-    function batch(bytes32 root) external view returns (Batch memory) {
-        return _batches[root];
+    function batch(address account, bytes32 root) external view returns (Batch memory anchored) {
+        anchored = _batch(account, root);
+        if (anchored.anchoredAt != 0) anchored.metadataHash = _batchMetadata[account][root];
     }
 
     /// @inheritdoc ICredentialRegistry
-    function revocation(bytes32 root, bytes32 credentialDigest) external view returns (Revocation memory) {
-        return _revocations[root][credentialDigest];
+    function revocation(
+        address account,
+        bytes32 root,
+        bytes32 credentialDigest
+    ) external view returns (Revocation memory) {
+        return _revocations[account][root][credentialDigest];
     }
 
     /// @inheritdoc ICredentialRegistry
@@ -202,25 +271,36 @@ contract CredentialRegistry is ICredentialRegistry, EIP712, Nonces {
 
     // ---------------------------------------------------------------- internal
 
-    /// @dev Anchor `root` as `account`, which has been authenticated (caller or signer).
-    function _anchor(address account, bytes32 root, uint32 count, bytes32 metadataHash) private {
+    /// @dev Anchor `root` as `account`, which has been authenticated (caller, signer, or its relayer), whose
+    /// hot state is `state`.
+    function _anchor(
+        address account,
+        bool accredited,
+        bytes32 root,
+        uint32 count,
+        bytes32 metadataHash,
+        AnchorMode mode
+    ) private {
         // Ensure the issuer is accredited now
-        if (!_isAccredited(account)) revert RegistryIssuerNotAccredited(account);
+        if (!accredited) revert RegistryIssuerNotAccredited(account);
         // Ensure the root is not zero
         if (root == bytes32(0)) revert RegistryInvalidRoot();
         // Ensure the batch holds credentials
         if (count == 0) revert RegistryEmptyBatch();
-        Batch storage record = _batches[root];
-        address anchoredBy = record.issuer;
-        // Ensure the root was not anchored before, by anyone
-        if (anchoredBy != address(0)) revert RegistryBatchAlreadyAnchored(root, anchoredBy);
+        mapping(bytes32 => uint256) storage batches = _batches[account];
+        // Ensure this issuer did not anchor the root before (other issuers' batches of it do not matter)
+        if (batches[root] != 0) revert RegistryBatchAlreadyAnchored(root, account);
 
-        // issuer, anchoredAt and count share one slot; the metadata slot is written only when used
-        record.issuer = account;
-        record.anchoredAt = uint48(block.timestamp);
-        record.count = count;
-        if (metadataHash != bytes32(0)) record.metadataHash = metadataHash;
-        emit BatchAnchored(root, account, count, metadataHash, msg.sender);
+        // one slot written whole (anchoredAt is nonzero); the metadata slot only when used
+        batches[root] = block.timestamp | (uint256(count) << COUNT_SHIFT) | (uint256(mode) << MODE_SHIFT);
+        if (metadataHash != bytes32(0)) _batchMetadata[account][root] = metadataHash;
+        emit BatchAnchored(account, root);
+    }
+
+    /// @dev Authorise `relayer` for `account` (zero: withdraw), keeping its accreditation in the same slot.
+    function _setRelayer(address account, address relayer) private {
+        _issuers[account].relayer = relayer;
+        emit RelayerSet(account, relayer);
     }
 
     /// @dev Revoke `credentialDigest` of `root` as `account`, which has been authenticated (caller or signer).
@@ -231,18 +311,15 @@ contract CredentialRegistry is ICredentialRegistry, EIP712, Nonces {
         bytes32[] calldata proof,
         uint16 reason
     ) private {
-        address anchoredBy = _batches[root].issuer;
-        // Ensure the batch was anchored
-        if (anchoredBy == address(0)) revert RegistryBatchNotAnchored(root);
-        // Ensure the revoker is the issuer that anchored the batch
-        if (anchoredBy != account) revert RegistryUnauthorizedRevoker(root, anchoredBy, account);
+        // Ensure the revoker anchored the batch (another issuer's batch of the same root is not its batch)
+        if (_batches[account][root] == 0) revert RegistryBatchNotAnchored(root, account);
         // Ensure the credential is a leaf of the batch
         if (!MerkleProof.verifyCalldata(proof, root, leafOf(credentialDigest))) {
             revert RegistryInvalidProof(root, credentialDigest);
         }
         // Ensure the revocation has a reason
         if (reason == 0) revert RegistryInvalidReason();
-        Revocation storage record = _revocations[root][credentialDigest];
+        Revocation storage record = _revocations[account][root][credentialDigest];
         uint48 revokedAt = record.revokedAt;
         // Ensure the credential was not revoked before
         if (revokedAt != 0) revert RegistryAlreadyRevoked(root, credentialDigest, revokedAt);
@@ -260,9 +337,12 @@ contract CredentialRegistry is ICredentialRegistry, EIP712, Nonces {
         }
     }
 
-    /// @dev Whether `account` is accredited now: the value of its latest checkpoint.
-    function _isAccredited(address account) private view returns (bool) {
-        return _accreditationHistory[account].latest() == 1;
+    /// @dev The first slot of `account`'s batch `root`, unpacked (the metadata hash is left zero).
+    function _batch(address account, bytes32 root) private view returns (Batch memory anchored) {
+        uint256 packed = _batches[account][root];
+        anchored.anchoredAt = uint48(packed);
+        anchored.count = uint32(packed >> COUNT_SHIFT);
+        anchored.mode = AnchorMode(uint8(packed >> MODE_SHIFT));
     }
 
     /// @dev The status of `account` at the end of second `timestamp`.

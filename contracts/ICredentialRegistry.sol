@@ -19,23 +19,45 @@ pragma solidity ^0.8.24;
  * whether an issuer was accredited at the moment a batch was anchored: credentials anchored while a
  * partner was accredited stay valid after a later suspension; anchoring while suspended is refused.
  *
- * Issuers act directly or by an EIP-712 signature that a relayer submits and pays for, so partners
- * need no ether. Signatures are bound to the chain id and this contract (EIP-712 domain), carry a
- * deadline and consume the issuer's nonce.
+ * Batches are keyed by (issuer, root): a root anchored by one issuer says nothing about, and cannot block,
+ * the same root anchored by another. Nobody can take or squat a partner's cohort by anchoring its root first
+ * (e.g. after seeing it in the mempool): the partner's own anchoring still succeeds, and a verifier asks
+ * the registry about the issuer the credential names.
+ *
+ * Issuers anchor in one of three ways, recorded per batch ({AnchorMode}):
+ * - `Direct`: the issuer sends {anchor} itself;
+ * - `Signed`: anyone relays the issuer's EIP-712 `Anchor` signature ({anchorBySig}), checked on chain, bound
+ *   to the chain id and this contract (EIP-712 domain), with a deadline and the issuer's nonce;
+ * - `Relayed`: the account the issuer authorised as its relayer ({setRelayer}, {setRelayerBySig}, one
+ *   authorisation stored in the issuer's own slot) sends {anchorFor}. No signature is checked on chain;
+ *   the issuer's `Anchor` signature travels in each credential's proof and a verifier checks it offline.
+ *   A verifier must require that signature for a `Relayed` batch: the relayer is trusted to pay and to
+ *   submit, not to speak for the issuer.
+ * This is the hub's path: partners need no ether and the anchoring transaction costs no more than a
+ * bare document store's `issue(root)`.
  */
 interface ICredentialRegistry {
+    /// @notice How a batch was anchored (`None`: not anchored).
+    enum AnchorMode {
+        None,
+        Direct, // the issuer sent the transaction
+        Signed, // a relayer sent the issuer's EIP-712 signature, checked on chain
+        Relayed // the issuer's authorised relayer sent it; the issuer's signature is in the proof, checked offline
+    }
+
     /// @notice A partner organisation that may be (or has been) accredited to issue.
     struct Issuer {
         string name; // the partner organisation, e.g. "Hanzehogeschool Groningen"
         bool accredited; // current status
         uint48 since; // when the current status began (block timestamp)
+        address relayer; // the account it authorised to anchor for it with {anchorFor} (zero: none)
     }
 
-    /// @notice One anchored cohort.
+    /// @notice One cohort anchored by one issuer (all zero when not anchored).
     struct Batch {
-        address issuer; // the accredited issuer that anchored the root
-        uint48 anchoredAt; // block timestamp of the anchoring
+        uint48 anchoredAt; // block timestamp of the anchoring, nonzero once anchored
         uint32 count; // number of credentials in the cohort (informational)
+        AnchorMode mode; // how it was anchored
         bytes32 metadataHash; // optional hash of off-chain batch metadata (zero when absent)
     }
 
@@ -48,10 +70,11 @@ interface ICredentialRegistry {
     /// @notice Everything a verifier needs about one credential, answered by a single `eth_call`.
     struct CredentialStatus {
         bool included; // the Merkle proof shows the credential digest is a leaf of `root`
-        bool anchored; // `root` was anchored by an issuer
-        address issuer; // the issuer that anchored `root` (zero when not anchored)
+        bool anchored; // `root` was anchored by `issuer`
+        address issuer; // the issuer asked about (zero when not anchored)
         string issuerName; // the name the board accredited it under (empty when not anchored)
         uint48 anchoredAt; // when `root` was anchored (zero when not anchored)
+        AnchorMode anchorMode; // how (Relayed: the issuer's signature must be checked offline)
         bool issuerAccreditedAtAnchor; // the issuer was accredited at `anchoredAt`
         bool issuerAccreditedNow; // the issuer is accredited now (informational)
         bool revoked; // the credential was revoked within `root`
@@ -69,17 +92,14 @@ interface ICredentialRegistry {
     /// @notice The governor suspended `issuer`; what it anchored before stays valid.
     event IssuerSuspended(address indexed issuer);
 
-    /// @notice `issuer` anchored the cohort `root` of `count` credentials.
-    /// @param relayer the account that submitted the transaction (the issuer itself when direct)
-    event BatchAnchored(
-        bytes32 indexed root,
-        address indexed issuer,
-        uint32 count,
-        bytes32 metadataHash,
-        address relayer
-    );
+    /// @notice `issuer` authorised `relayer` to anchor for it with {anchorFor} (zero: withdrew it).
+    event RelayerSet(address indexed issuer, address indexed relayer);
 
-    /// @notice `issuer` revoked the credential `credentialDigest` of the cohort `root`.
+    /// @notice `issuer` anchored the cohort `root`; its count, mode and metadata are in {batch}.
+    /// @dev Kept small (two topics, no data): it is paid for by every anchoring.
+    event BatchAnchored(address indexed issuer, bytes32 indexed root);
+
+    /// @notice `issuer` revoked the credential `credentialDigest` of its cohort `root`.
     event CredentialRevoked(
         bytes32 indexed root,
         bytes32 indexed credentialDigest,
@@ -103,12 +123,12 @@ interface ICredentialRegistry {
     error RegistryInvalidRoot();
     /// @notice A batch must hold at least one credential.
     error RegistryEmptyBatch();
-    /// @notice `root` was already anchored by `issuer`.
+    /// @notice `issuer` already anchored `root`.
     error RegistryBatchAlreadyAnchored(bytes32 root, address issuer);
-    /// @notice `root` was never anchored.
-    error RegistryBatchNotAnchored(bytes32 root);
-    /// @notice Only `issuer`, which anchored the batch, may revoke its credentials; `caller` may not.
-    error RegistryUnauthorizedRevoker(bytes32 root, address issuer, address caller);
+    /// @notice `issuer` never anchored `root` (another issuer's batch of the same root is not its batch).
+    error RegistryBatchNotAnchored(bytes32 root, address issuer);
+    /// @notice `caller` is not the relayer `issuer` authorised.
+    error RegistryUnauthorizedRelayer(address issuer, address caller);
     /// @notice The Merkle proof does not show `credentialDigest` to be a leaf of `root`.
     error RegistryInvalidProof(bytes32 root, bytes32 credentialDigest);
     /// @notice The credential was already revoked at `revokedAt`.
@@ -164,10 +184,32 @@ interface ICredentialRegistry {
     ) external;
 
     /**
-     * @notice Revoke the credential `credentialDigest` of the cohort `root`, with a nonzero reason code.
-     * Only the issuer that anchored `root`, proving inclusion with `proof`. Suspended issuers may
-     * still revoke what they issued.
-     * @dev Reverts with {RegistryBatchNotAnchored}, {RegistryUnauthorizedRevoker}, {RegistryInvalidProof},
+     * @notice Anchor the cohort `root` of `count` credentials for `issuer`, as the relayer it authorised.
+     * The issuer's EIP-712 `Anchor` signature is not checked here: it travels in the credentials' proofs,
+     * and the batch is recorded as {AnchorMode-Relayed} so that verifiers require it. No nonce is used: a
+     * root can be anchored once per issuer, so nothing can be replayed.
+     * @dev Reverts with {RegistryUnauthorizedRelayer}, and as {anchor}. Emits {BatchAnchored}.
+     */
+    function anchorFor(address issuer, bytes32 root, uint32 count) external;
+
+    /**
+     * @notice Authorise `relayer` to anchor for the caller with {anchorFor}; the zero address withdraws it.
+     * Any account may do this (it is accredited or not); only one relayer at a time.
+     * @dev Emits {RelayerSet}.
+     */
+    function setRelayer(address relayer) external;
+
+    /**
+     * @notice {setRelayer} on behalf of `issuer`, which signed the EIP-712 message
+     * `SetRelayer(address issuer,address relayer,uint256 nonce,uint256 deadline)` with its current nonce.
+     * @dev Reverts with {RegistryExpiredSignature} or {RegistryInvalidSignature}. Emits {RelayerSet}.
+     */
+    function setRelayerBySig(address issuer, address relayer, uint256 deadline, bytes calldata signature) external;
+
+    /**
+     * @notice Revoke the credential `credentialDigest` of the caller's cohort `root`, with a nonzero reason
+     * code, proving inclusion with `proof`. Suspended issuers may still revoke what they issued.
+     * @dev Reverts with {RegistryBatchNotAnchored}, {RegistryInvalidProof},
      * {RegistryInvalidReason} or {RegistryAlreadyRevoked}. Emits {CredentialRevoked}.
      */
     function revoke(bytes32 root, bytes32 credentialDigest, bytes32[] calldata proof, uint16 reason) external;
@@ -189,9 +231,10 @@ interface ICredentialRegistry {
 
     // ---------------------------------------------------------------- views
 
-    /// @notice The verifier's question in one call: is this credential anchored, by whom, when, was
-    /// the issuer accredited then, and is it revoked? Never reverts.
+    /// @notice The verifier's question in one call: did `issuer` anchor `root`, when and how, was it
+    /// accredited then, is the credential a leaf of `root`, and did `issuer` revoke it? Never reverts.
     function verify(
+        address issuer,
         bytes32 root,
         bytes32 credentialDigest,
         bytes32[] calldata proof
@@ -206,11 +249,15 @@ interface ICredentialRegistry {
     /// @notice Whether `account` was accredited at `timestamp` (its status at the end of that second).
     function wasAccreditedAt(address account, uint48 timestamp) external view returns (bool);
 
-    /// @notice The anchored batch `root` (zero issuer when not anchored).
-    function batch(bytes32 root) external view returns (Batch memory);
+    /// @notice The batch `root` anchored by `issuer` (zero `anchoredAt` when it did not anchor it).
+    function batch(address issuer, bytes32 root) external view returns (Batch memory);
 
-    /// @notice The revocation of `credentialDigest` in `root` (zero `revokedAt` when not revoked).
-    function revocation(bytes32 root, bytes32 credentialDigest) external view returns (Revocation memory);
+    /// @notice `issuer`'s revocation of `credentialDigest` in its batch `root` (zero `revokedAt` when not revoked).
+    function revocation(
+        address issuer,
+        bytes32 root,
+        bytes32 credentialDigest
+    ) external view returns (Revocation memory);
 
     /// @notice The next nonce of `owner` for signed requests (OpenZeppelin Nonces).
     function nonces(address owner) external view returns (uint256);
