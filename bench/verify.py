@@ -377,7 +377,7 @@ class _Given:
         self.chain_id = snapshot.chain_id
         self.registry = snapshot.registry
 
-    def __call__(self, root: bytes, digest: bytes, path: Sequence[bytes]) -> ChainSnapshot:
+    def __call__(self, issuer: str, root: bytes, digest: bytes, path: Sequence[bytes]) -> ChainSnapshot:
         return self.snapshot
 
 
@@ -395,18 +395,19 @@ def cohort_row(registry: RegistryClient, rpc_url: str, server_url: str, credenti
     proof = credential["proof"]
     root, digest = from_hex32(proof["merkleRoot"]), from_hex32(proof["credentialDigest"])
     path = [from_hex32(node) for node in proof["merklePath"]]
+    issuer = proof["issuerAddress"]
     raw = json.dumps(credential).encode()
     facts = registry.chain_facts()
-    snapshot = facts(root, digest, path)
+    snapshot = facts(issuer, root, digest, path)
     given = _Given(snapshot)
     report = verify_credential(raw, given)
     assert report.valid, report.to_json_text()
     merkle = median_time(lambda: verify_inclusion(root, digest, path), 500)
     python = median_time(lambda: verify_credential(raw, given), 200)
     view = RegistryView(JsonRpc(rpc_url), registry.address)  # what the service asks with
-    assert view.verify(root, digest, path) == registry.verify(root, digest, path)
-    eth_call = median_time(lambda: view.verify(root, digest, path), 200)
-    gas = int(registry.contract.functions.verify(root, digest, path).estimate_gas())
+    assert view.verify(issuer, root, digest, path) == registry.verify(issuer, root, digest, path)
+    eth_call = median_time(lambda: view.verify(issuer, root, digest, path), 200)
+    gas = int(registry.contract.functions.verify(issuer, root, digest, path).estimate_gas())
     status, answer = post_verify(server_url, raw)
     assert status == 200 and answer["valid"], answer
     http = median_time(lambda: post_verify(server_url, raw), 100)

@@ -52,7 +52,7 @@ from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 
 from service.background import BackgroundWorker
 from service.chain.artifacts import load_artifact
-from service.credentials.facts import ChainSnapshot, CredentialStatus, RegistryTrust
+from service.credentials.facts import AnchorMode, ChainSnapshot, CredentialStatus, RegistryTrust
 from service.errors import ChainRejected, ChainUnavailable
 
 log = logging.getLogger(__name__)
@@ -210,8 +210,11 @@ def _checksummed(address: str) -> str:
     return str(to_checksum_address(address))
 
 
+Key = tuple[str, bytes, bytes, tuple[bytes, ...]]  # the verifier's question: (issuer, root, digest, Merkle path)
+
+
 class RegistryView:
-    """The registry's `verify(root, credentialDigest, proof)` view as one raw `eth_call` (see JsonRpc).
+    """The registry's `verify(issuer, root, credentialDigest, proof)` view as one raw `eth_call` (see JsonRpc).
 
     Calldata and answer are encoded and decoded with eth_abi from the committed ABI
     (artifacts/CredentialRegistry.json); the answer is the same CredentialStatus as
@@ -234,13 +237,13 @@ class RegistryView:
         if missing:
             raise ValueError(f"the ABI's verify() answer lacks {sorted(missing)}")
 
-    def verify(self, root: bytes, digest: bytes, proof: Sequence[bytes], *, block: int | str = "latest"
-               ) -> CredentialStatus:
+    def verify(self, issuer: str, root: bytes, digest: bytes, proof: Sequence[bytes], *,
+               block: int | str = "latest") -> CredentialStatus:
         """The registry's answer for one credential at `block` (a number, or "latest").
 
         :raises ChainUnavailable: when the node does not answer, or there is no registry at the address.
         """
-        params = self._params(root, digest, proof, block)
+        params = self._params(issuer, root, digest, proof, block)
         try:
             result = self.rpc.call("eth_call", params)
         except JsonRpcError as exc:
@@ -282,27 +285,29 @@ class RegistryView:
                 values.append(number)
         return tuple(values)
 
-    async def averify(self, root: bytes, digest: bytes, proof: Sequence[bytes], *, block: int | str = "latest"
-                      ) -> CredentialStatus:
+    async def averify(self, issuer: str, root: bytes, digest: bytes, proof: Sequence[bytes], *,
+                      block: int | str = "latest") -> CredentialStatus:
         """The same, on the event loop.
 
         :raises ChainUnavailable: as `verify`.
         """
-        params = self._params(root, digest, proof, block)
+        params = self._params(issuer, root, digest, proof, block)
         try:
             result = await self.rpc.acall("eth_call", params)
         except JsonRpcError as exc:
             raise ChainUnavailable(f"{self.address} is not a CredentialRegistry ({exc})") from exc
         return self._decode(result)
 
-    def _params(self, root: bytes, digest: bytes, proof: Sequence[bytes], block: int | str) -> list[Any]:
-        if self._inputs == ["bytes32", "bytes32", "bytes32[]"] and all(
+    def _params(self, issuer: str, root: bytes, digest: bytes, proof: Sequence[bytes], block: int | str
+                ) -> list[Any]:
+        address = bytes.fromhex(issuer[2:]) if issuer.startswith("0x") and len(issuer) == 42 else b""
+        if self._inputs == ["address", "bytes32", "bytes32", "bytes32[]"] and len(address) == 20 and all(
                 len(item) == 32 for item in (root, digest, *proof)):
-            # the ABI encoding written out: two words, the array's offset (3 words) and length, its words
-            data = b"".join((self._selector, root, digest, (96).to_bytes(32, "big"),
+            # the ABI encoding written out: three words, the array's offset (4 words) and length, its words
+            data = b"".join((self._selector, address.rjust(32, b"\x00"), root, digest, (128).to_bytes(32, "big"),
                              len(proof).to_bytes(32, "big"), *proof))
         else:
-            data = self._selector + eth_abi.encode(self._inputs, [root, digest, list(proof)])
+            data = self._selector + eth_abi.encode(self._inputs, [issuer, root, digest, list(proof)])
         return [{"to": self.address, "data": "0x" + data.hex()}, hex(block) if isinstance(block, int) else block]
 
     def _decode(self, result: Any) -> CredentialStatus:
@@ -317,6 +322,7 @@ class RegistryView:
             raise ChainUnavailable(f"{self.address} is not a CredentialRegistry: {exc}") from exc
         answer = dict(zip(self._names, values, strict=True))
         answer["issuer"] = _checksummed(answer["issuer"])
+        answer["anchor_mode"] = AnchorMode(answer["anchor_mode"])
         return CredentialStatus(**{item.name: answer[item.name] for item in fields(CredentialStatus)})
 
 
@@ -552,12 +558,13 @@ class VerificationCache:
 
     # ---------------------------------------------------------------- ChainFacts
 
-    def __call__(self, root: bytes, digest: bytes, path: Sequence[bytes]) -> ChainSnapshot:
-        """The registry's answer for one credential, from the cache when the head is fresh.
+    def __call__(self, issuer: str, root: bytes, digest: bytes, path: Sequence[bytes]) -> ChainSnapshot:
+        """The registry's answer for one credential (`issuer`'s batch `root`), from the cache when the head is
+        fresh.
 
         :raises ChainUnavailable: when the node must be asked and does not answer.
         """
-        key, head, generation, found = self._lookup(root, digest, path)
+        key, head, generation, found = self._lookup(issuer, root, digest, path)
         if found is not None:
             return found
         if head is not None:
@@ -572,13 +579,13 @@ class VerificationCache:
         snapshot = self._read(head, key)
         return self._keep(generation, head, key, snapshot) if snapshot.status.anchored else snapshot
 
-    async def ask(self, root: bytes, digest: bytes, path: Sequence[bytes]) -> ChainSnapshot:
-        """`self(root, digest, path)` on the event loop: the node is asked with asyncio I/O, and concurrent
+    async def ask(self, issuer: str, root: bytes, digest: bytes, path: Sequence[bytes]) -> ChainSnapshot:
+        """`self(issuer, root, digest, path)` on the event loop: the node is asked with asyncio I/O, and concurrent
         requests for the same answer at the same head share one eth_call.
 
         :raises ChainUnavailable: when the node must be asked and does not answer.
         """
-        key, head, generation, found = self._lookup(root, digest, path)
+        key, head, generation, found = self._lookup(issuer, root, digest, path)
         if found is not None:
             return found
         if head is not None:
@@ -593,11 +600,11 @@ class VerificationCache:
         snapshot = await self._shared_read(head, key)
         return self._keep(generation, head, key, snapshot) if snapshot.status.anchored else snapshot
 
-    def _lookup(self, root: bytes, digest: bytes, path: Sequence[bytes]
-                ) -> tuple[tuple[bytes, bytes, tuple[bytes, ...]], Head | None, int, ChainSnapshot | None]:
+    def _lookup(self, issuer: str, root: bytes, digest: bytes, path: Sequence[bytes]
+                ) -> tuple[Key, Head | None, int, ChainSnapshot | None]:
         """The key, the fresh head (None when stale), the cache generation and the cached answer (a hit or
         None; a miss at a fresh head is counted), for __call__ and ask."""
-        key = (bytes(root), bytes(digest), tuple(bytes(node) for node in path))
+        key = (_checksummed(issuer), bytes(root), bytes(digest), tuple(bytes(node) for node in path))
         with self._lock:
             head = self.head.fresh(since=self._cleared_at)
             generation = self._generation
@@ -625,7 +632,7 @@ class VerificationCache:
             self._block_hash = block_hash
             self.stats.blocks += 1
 
-    def _keep(self, generation: int, head: Head, key: tuple[bytes, bytes, tuple[bytes, ...]],
+    def _keep(self, generation: int, head: Head, key: Key,
               snapshot: ChainSnapshot) -> ChainSnapshot:
         """Cache `snapshot`, read at `head`, unless the head moved on or clear() ran since `generation`."""
         with self._lock:
@@ -641,7 +648,7 @@ class VerificationCache:
             self._switch_to(head.hash)
         return head
 
-    async def _shared_read(self, head: Head, key: tuple[bytes, bytes, tuple[bytes, ...]]) -> ChainSnapshot:
+    async def _shared_read(self, head: Head, key: Key) -> ChainSnapshot:
         """One eth_call per (head, question) however many requests wait for it."""
         flight = (head.hash, key)
         future = self._in_flight.get(flight)
@@ -657,19 +664,19 @@ class VerificationCache:
             future.add_done_callback(forget)
         return await asyncio.shield(future)
 
-    async def _aread(self, head: Head, key: tuple[bytes, bytes, tuple[bytes, ...]]) -> ChainSnapshot:
-        root, digest, path = key
+    async def _aread(self, head: Head, key: Key) -> ChainSnapshot:
+        issuer, root, digest, path = key
         try:
-            status = await self.client.averify(root, digest, path, block=head.number)
+            status = await self.client.averify(issuer, root, digest, path, block=head.number)
         except ChainRejected as exc:  # the view never reverts: this is not a CredentialRegistry
             raise ChainUnavailable(f"{self.registry} is not a CredentialRegistry: {exc}") from exc
         return ChainSnapshot(chain_id=self.chain_id, registry=self.registry, block_number=head.number,
                              block_timestamp=head.timestamp, status=status)
 
-    def _read(self, head: Head, key: tuple[bytes, bytes, tuple[bytes, ...]]) -> ChainSnapshot:
-        root, digest, path = key
+    def _read(self, head: Head, key: Key) -> ChainSnapshot:
+        issuer, root, digest, path = key
         try:
-            status = self.client.verify(root, digest, path, block=head.number)
+            status = self.client.verify(issuer, root, digest, path, block=head.number)
         except ChainRejected as exc:  # the view never reverts: this is not a CredentialRegistry
             raise ChainUnavailable(f"{self.registry} is not a CredentialRegistry: {exc}") from exc
         return ChainSnapshot(chain_id=self.chain_id, registry=self.registry, block_number=head.number,

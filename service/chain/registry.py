@@ -28,11 +28,12 @@ from web3.types import BlockIdentifier, TxReceipt
 from service.chain.artifacts import load_artifact
 from service.chain.errors import decode_revert
 from service.chain.transactions import send
-from service.credentials.facts import ChainSnapshot, CredentialStatus, RegistryTrust
+from service.credentials.facts import AnchorMode, ChainSnapshot, CredentialStatus, RegistryTrust
 from service.credentials.signature import AnchorRequest, SignedAnchor, eip712_typed_data, sign_typed_data
 from service.errors import ChainRejected, ChainUnavailable
 
 ZERO32 = b"\x00" * 32
+ZERO_ADDRESS = "0x" + "00" * 20
 
 
 @dataclass(frozen=True)
@@ -43,21 +44,24 @@ class Issuer:
     name: str  # empty when never accredited
     accredited: bool
     since: int  # unix seconds when the current status began
+    relayer: str = ZERO_ADDRESS  # the account it authorised to anchor for it (anchorFor); zero when none
 
 
 @dataclass(frozen=True)
 class Batch:
-    """An anchored cohort (ICredentialRegistry.Batch); `issuer` is the zero address when not anchored."""
+    """The cohort `root` as anchored by `issuer` (ICredentialRegistry.Batch); `anchored_at` is 0 when that issuer did
+    not anchor it (whatever other accounts did with the same root)."""
 
-    root: bytes
     issuer: str
+    root: bytes
     anchored_at: int
     count: int
+    mode: AnchorMode
     metadata_hash: bytes
 
     @property
     def anchored(self) -> bool:
-        return int(self.issuer, 16) != 0
+        return self.anchored_at != 0
 
 
 @dataclass(frozen=True)
@@ -118,15 +122,44 @@ class RevokeRequest:
         return sign_typed_data(private_key, self.typed_data())
 
 
+SET_RELAYER_TYPES = {
+    "SetRelayer": [
+        {"name": "issuer", "type": "address"},
+        {"name": "relayer", "type": "address"},
+        {"name": "nonce", "type": "uint256"},
+        {"name": "deadline", "type": "uint256"},
+    ]
+}
+
+
+@dataclass(frozen=True)
+class SetRelayerRequest:
+    """What the issuer signs once so that `relayer` may anchor for it with anchorFor (EIP-712
+    `SetRelayer(address issuer,address relayer,uint256 nonce,uint256 deadline)` in the registry's domain)."""
+
+    domain: Eip712Domain
+    issuer: str
+    relayer: str
+    nonce: int
+    deadline: int
+
+    def typed_data(self) -> dict[str, Any]:
+        message = {"issuer": to_checksum_address(self.issuer), "relayer": to_checksum_address(self.relayer),
+                   "nonce": self.nonce, "deadline": self.deadline}
+        return eip712_typed_data(SET_RELAYER_TYPES, "SetRelayer", message, name=self.domain.name,
+                                 version=self.domain.version, chain_id=self.domain.chain_id,
+                                 verifying_contract=self.domain.verifying_contract)
+
+    def sign(self, private_key: Any) -> bytes:
+        return sign_typed_data(private_key, self.typed_data())
+
+
 @dataclass(frozen=True)
 class AnchoringEvent:
-    """A BatchAnchored event: where and by whom a root was anchored."""
+    """A BatchAnchored event: where an issuer anchored a root (who sent it is the transaction's `from`)."""
 
     root: bytes
     issuer: str
-    count: int
-    metadata_hash: bytes
-    relayer: str
     transaction_hash: bytes
     block_number: int
     log_index: int
@@ -158,40 +191,41 @@ class RegistryClient:
 
     # ---------------------------------------------------------------- views
 
-    def verify(self, root: bytes, digest: bytes, proof: Sequence[bytes], *,
+    def verify(self, issuer: str, root: bytes, digest: bytes, proof: Sequence[bytes], *,
                block: BlockIdentifier = "latest") -> CredentialStatus:
-        """The registry's answer for one credential: `verify(root, credentialDigest, proof)`, one eth_call.
+        """The registry's answer for one credential: `verify(issuer, root, credentialDigest, proof)`, one eth_call.
 
         :raises ChainUnavailable: when the node does not answer or there is no registry at the address.
         """
-        raw = self._view("verify", root, digest, list(proof), block=block)
-        (included, anchored, issuer, issuer_name, anchored_at, accredited_then, accredited_now, revoked, revoked_at,
-         reason, block_number, block_timestamp) = raw
+        raw = self._view("verify", to_checksum_address(issuer), root, digest, list(proof), block=block)
+        (included, anchored, anchored_by, issuer_name, anchored_at, mode, accredited_then, accredited_now, revoked,
+         revoked_at, reason, block_number, block_timestamp) = raw
         return CredentialStatus(
-            included=bool(included), anchored=bool(anchored), issuer=to_checksum_address(issuer),
-            issuer_name=str(issuer_name), anchored_at=int(anchored_at),
+            included=bool(included), anchored=bool(anchored), issuer=to_checksum_address(anchored_by),
+            issuer_name=str(issuer_name), anchored_at=int(anchored_at), anchor_mode=AnchorMode(int(mode)),
             issuer_accredited_at_anchor=bool(accredited_then), issuer_accredited_now=bool(accredited_now),
             revoked=bool(revoked), revoked_at=int(revoked_at), revocation_reason=int(reason),
             block_number=int(block_number), block_timestamp=int(block_timestamp),
         )
 
-    def batch(self, root: bytes) -> Batch:
-        """The batch anchored as `root` (zero issuer when not anchored).
+    def batch(self, issuer: str, root: bytes) -> Batch:
+        """The batch `root` as `issuer` anchored it (anchored_at 0 when it did not: another account's batch of the
+        same root is not its batch).
 
         :raises ChainUnavailable: when the node does not answer or there is no registry at the address.
         """
-        issuer, anchored_at, count, metadata_hash = self._view("batch", root)
-        return Batch(root=bytes(root), issuer=to_checksum_address(issuer), anchored_at=int(anchored_at),
-                     count=int(count), metadata_hash=bytes(metadata_hash))
+        anchored_at, count, mode, metadata_hash = self._view("batch", to_checksum_address(issuer), root)
+        return Batch(issuer=to_checksum_address(issuer), root=bytes(root), anchored_at=int(anchored_at),
+                     count=int(count), mode=AnchorMode(int(mode)), metadata_hash=bytes(metadata_hash))
 
     def issuer(self, account: str) -> Issuer:
-        """The partner `account`: its name and current accreditation.
+        """The partner `account`: its name, current accreditation and the relayer it authorised.
 
         :raises ChainUnavailable: when the node does not answer or there is no registry at the address.
         """
-        name, accredited, since = self._view("issuer", to_checksum_address(account))
+        name, accredited, since, relayer = self._view("issuer", to_checksum_address(account))
         return Issuer(address=to_checksum_address(account), name=str(name), accredited=bool(accredited),
-                      since=int(since))
+                      since=int(since), relayer=to_checksum_address(relayer))
 
     def was_accredited_at(self, account: str, timestamp: int) -> bool:
         """Whether `account` was accredited at the end of second `timestamp`.
@@ -200,12 +234,12 @@ class RegistryClient:
         """
         return bool(self._view("wasAccreditedAt", to_checksum_address(account), timestamp))
 
-    def revocation(self, root: bytes, digest: bytes) -> Revocation:
-        """The revocation of credential `digest` in `root` (revoked_at 0 when not revoked).
+    def revocation(self, issuer: str, root: bytes, digest: bytes) -> Revocation:
+        """`issuer`'s revocation of credential `digest` in its batch `root` (revoked_at 0 when not revoked).
 
         :raises ChainUnavailable: when the node does not answer or there is no registry at the address.
         """
-        revoked_at, reason = self._view("revocation", root, digest)
+        revoked_at, reason = self._view("revocation", to_checksum_address(issuer), root, digest)
         return Revocation(revoked_at=int(revoked_at), reason=int(reason))
 
     def leaf_of(self, digest: bytes) -> bytes:
@@ -265,6 +299,43 @@ class RegistryClient:
         """
         return self._transact(sender, "anchor", root, count, metadata_hash)
 
+    def set_relayer(self, relayer: str, *, sender: LocalAccount) -> TxReceipt:
+        """Authorise `relayer` to anchor for `sender` with anchorFor (the zero address withdraws it)."""
+        return self._transact(sender, "setRelayer", to_checksum_address(relayer))
+
+    def set_relayer_request(self, issuer: str, relayer: str, deadline: int, *,
+                            nonce: int | None = None) -> SetRelayerRequest:
+        """The request `issuer` signs once so that `relayer` may anchor for it (with `nonce`, by default its current
+        one)."""
+        return SetRelayerRequest(domain=self.eip712_domain(), issuer=to_checksum_address(issuer),
+                                 relayer=to_checksum_address(relayer),
+                                 nonce=self.nonce(issuer) if nonce is None else nonce, deadline=int(deadline))
+
+    def set_relayer_by_sig_tx(self, request: SetRelayerRequest, signature: bytes) -> dict[str, Any]:
+        """setRelayerBySig for a relayer to send; refusals: RegistryExpiredSignature, RegistryInvalidSignature."""
+        return self._tx("setRelayerBySig", request.issuer, request.relayer, request.deadline, signature)
+
+    def anchor_for(self, issuer: str, root: bytes, count: int, *, sender: LocalAccount) -> TxReceipt:
+        """Anchor `issuer`'s cohort `root` as the relayer it authorised (`sender`).
+
+        :raises ChainRejected: RegistryUnauthorizedRelayer, and as `anchor`.
+        """
+        return self._transact(sender, "anchorFor", to_checksum_address(issuer), root, count)
+
+    def anchor_for_tx(self, issuer: str, root: bytes, count: int) -> dict[str, Any]:
+        """anchorFor as the service's relayer sends it: the issuer's authorised relayer anchors `root`; the issuer's
+        signature is not sent (it goes into the credentials' proofs, see `relayed_anchor`). Refusals:
+        RegistryUnauthorizedRelayer, RegistryIssuerNotAccredited, RegistryBatchAlreadyAnchored, ..."""
+        return self._tx("anchorFor", to_checksum_address(issuer), bytes(root), int(count))
+
+    def relayed_anchor(self, batch: Batch, private_key: Any) -> SignedAnchor:
+        """The issuer's `Anchor` signature for a batch its relayer anchored (mode Relayed), for the proofs: the
+        chain did not check it, verifiers do. It is deterministic, so any process can make it again: nonce 0 (no
+        nonce is used) and deadline = the batch's `anchoredAt`, the moment the issuer vouches for."""
+        request = self.anchor_request(batch.root, batch.count, batch.issuer, batch.anchored_at, batch.metadata_hash,
+                                      nonce=0)
+        return SignedAnchor(request, request.sign(private_key))
+
     def anchor_by_sig(self, signed: SignedAnchor, *, sender: LocalAccount) -> TxReceipt:
         """Anchor a cohort on behalf of the issuer that signed `signed`; `sender` relays and pays.
 
@@ -276,9 +347,9 @@ class RegistryClient:
 
     def revoke(self, root: bytes, digest: bytes, proof: Sequence[bytes], reason: int, *,
                sender: LocalAccount) -> TxReceipt:
-        """Revoke credential `digest` of `root` with a nonzero `reason` (the issuer that anchored it only).
+        """Revoke credential `digest` of `sender`'s batch `root` with a nonzero `reason`.
 
-        :raises ChainRejected: RegistryBatchNotAnchored, RegistryUnauthorizedRevoker, RegistryInvalidProof,
+        :raises ChainRejected: RegistryBatchNotAnchored (`sender` did not anchor `root`), RegistryInvalidProof,
             RegistryInvalidReason or RegistryAlreadyRevoked.
         """
         return self._transact(sender, "revoke", root, digest, list(proof), reason)
@@ -324,9 +395,11 @@ class RegistryClient:
 
     # ---------------------------------------------------------------- events
 
-    def find_anchoring(self, root: bytes, *, from_block: int = 0, page_blocks: int = 2_000) -> AnchoringEvent | None:
-        """The BatchAnchored event of `root` (a topic filter on the indexed root), searched from the latest
-        block back to `from_block` in pages; None when there is none.
+    def find_anchoring(self, issuer: str, root: bytes, *, from_block: int = 0,
+                       page_blocks: int = 2_000) -> AnchoringEvent | None:
+        """The BatchAnchored event of `issuer`'s batch `root` (a topic filter on both: another account's anchoring
+        of the same root is not this batch's), searched from the latest block back to `from_block` in pages; None
+        when there is none.
 
         :raises ChainUnavailable: when the node does not answer.
         """
@@ -335,15 +408,15 @@ class RegistryClient:
             to_block = int(self.w3.eth.block_number)
             while to_block >= from_block:
                 start = max(from_block, to_block - page_blocks + 1)
-                logs = list(event.get_logs(argument_filters={"root": bytes(root)}, from_block=start,
-                                           to_block=to_block))
+                logs = list(event.get_logs(argument_filters={"issuer": to_checksum_address(issuer),
+                                                             "root": bytes(root)},
+                                           from_block=start, to_block=to_block))
                 if logs:
-                    item = logs[0]
+                    item = logs[-1]
                     args = item["args"]
                     return AnchoringEvent(
                         root=bytes(args["root"]), issuer=to_checksum_address(args["issuer"]),
-                        count=int(args["count"]), metadata_hash=bytes(args["metadataHash"]),
-                        relayer=to_checksum_address(args["relayer"]), transaction_hash=bytes(item["transactionHash"]),
+                        transaction_hash=bytes(item["transactionHash"]),
                         block_number=int(item["blockNumber"]), log_index=int(item["logIndex"]))
                 to_block = start - 1
         except (OSError, Web3Exception, ValueError) as exc:
@@ -373,7 +446,7 @@ class RegistryClient:
             return None
         root, count, metadata_hash, issuer, deadline, signature = (
             arguments[item["name"]] for item in function.abi["inputs"])
-        if bytes(root) != anchoring.root:
+        if bytes(root) != anchoring.root or to_checksum_address(issuer) != anchoring.issuer:
             return None
         domain = self.eip712_domain()
         before = self.nonce(issuer, block=max(anchoring.block_number - 1, 0))
@@ -439,13 +512,13 @@ class RegistryChainFacts:
     def registry(self) -> str:
         return self.client.address
 
-    def __call__(self, root: bytes, digest: bytes, path: Sequence[bytes]) -> ChainSnapshot:
+    def __call__(self, issuer: str, root: bytes, digest: bytes, path: Sequence[bytes]) -> ChainSnapshot:
         """One eth_call of `verify` at the latest block; the answer names that block and its timestamp.
 
         :raises ChainUnavailable: when the node does not answer or there is no registry at the address.
         """
         try:
-            status = self.client.verify(root, digest, path)
+            status = self.client.verify(issuer, root, digest, path)
         except ChainRejected as exc:  # the view never reverts: this is not a CredentialRegistry
             raise ChainUnavailable(f"{self.client.address} is not a CredentialRegistry: {exc}") from exc
         return ChainSnapshot(chain_id=self.chain_id, registry=self.client.address, block_number=status.block_number,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from typing import Protocol, runtime_checkable
 
 from service.errors import ChainUnavailable  # noqa: F401 - the verifier's one chain failure, re-exported
@@ -33,9 +33,18 @@ def revocation_reason(code: int) -> str:
     return REVOCATION_REASONS.get(code, f"reason code {code}")
 
 
+class AnchorMode(IntEnum):
+    """How a batch was anchored (ICredentialRegistry.AnchorMode)."""
+
+    NONE = 0
+    DIRECT = 1  # the issuer sent the transaction
+    SIGNED = 2  # a relayer sent the issuer's EIP-712 signature; the registry checked it
+    RELAYED = 3  # the issuer's authorised relayer sent it; the signature in the proof must be checked offline
+
+
 @dataclass(frozen=True)
 class CredentialStatus:
-    """The registry's answer to `verify(root, credentialDigest, proof)` (ICredentialRegistry.CredentialStatus)."""
+    """The registry's answer to `verify(issuer, root, credentialDigest, proof)` (ICredentialRegistry.CredentialStatus)."""
 
     included: bool
     anchored: bool
@@ -49,6 +58,7 @@ class CredentialStatus:
     revocation_reason: int  # 0 when not revoked
     block_number: int = 0  # the block the answer was read at
     block_timestamp: int = 0  # its timestamp
+    anchor_mode: AnchorMode = AnchorMode.NONE  # how it was anchored; RELAYED: the proof's signature is required
 
 
 @dataclass(frozen=True)
@@ -87,8 +97,8 @@ class ChainFacts(Protocol):
     @property
     def trust(self) -> RegistryTrust: ...
 
-    def __call__(self, root: bytes, digest: bytes, path: Sequence[bytes]) -> ChainSnapshot:
-        """The registry's `verify(root, digest, path)` at the latest block.
+    def __call__(self, issuer: str, root: bytes, digest: bytes, path: Sequence[bytes]) -> ChainSnapshot:
+        """The registry's `verify(issuer, root, digest, path)` at the latest block: `issuer`'s batch `root`.
 
         :raises ChainUnavailable: when the chain cannot be asked.
         """

@@ -53,6 +53,7 @@ from service.credentials.document import (
     validate_credential,
 )
 from service.credentials.facts import (
+    AnchorMode,
     ChainFacts,
     ChainSnapshot,
     ChainUnavailable,
@@ -222,7 +223,8 @@ def _load(source: bytes | str | Mapping[str, Any], max_bytes: int) -> Any:
     return copy.deepcopy(dict(source))
 
 
-Question = tuple[bytes, bytes, tuple[bytes, ...]]  # (root, credential digest, Merkle path): the registry's view
+# (issuer address, root, credential digest, Merkle path): the registry's view, asked about the proof's issuer
+Question = tuple[str, bytes, bytes, tuple[bytes, ...]]
 
 
 def verify_credential(
@@ -312,7 +314,7 @@ class Verification:
                                               f"{proof.merkleRoot}")
 
         if _check_network(report, model, chain):
-            self.question = (root, digest, path)
+            self.question = (proof.issuerAddress, root, digest, path)
 
     def finish(self, answer: ChainSnapshot | ChainUnavailable | None = None) -> VerificationReport:
         """The report, with `answer` (the registry's answer to `question`, or why it could not be had).
@@ -340,6 +342,10 @@ class Verification:
                     report.failed("merkle_inclusion", "the registry's verify view finds the credential not included")
                 _check_chain(report, model, snapshot)
         _check_signature(report, model)
+        if (snapshot is not None and snapshot.status.anchor_mode == AnchorMode.RELAYED
+                and model.proof.anchorSignature is None):
+            report.failed("issuer_signature", "the issuer's relayer anchored this batch without an on-chain "
+                                              "signature check, and the proof carries no anchorSignature")
 
         # validity window
         if self.now is not None:
@@ -452,7 +458,7 @@ def _check_chain(report: _Report, model: CredentialModel, snapshot: ChainSnapsho
     _, did_address = parse_issuer_did(model.issuer.id)
     where = f"registry {snapshot.registry} on chain {snapshot.chain_id} (block {snapshot.block_number})"
     if not status.anchored:
-        report.failed("anchored", f"root {proof.merkleRoot} is not anchored in {where}")
+        report.failed("anchored", f"root {proof.merkleRoot} is not anchored by {proof.issuerAddress} in {where}")
         for name in ("issuer_binding", "issuer_accredited"):
             report.not_run(name, "the root is not anchored")
     else:

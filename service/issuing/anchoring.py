@@ -1,7 +1,11 @@
 """Stage 3, anchoring: one relayed transaction per batch, exactly once, driven by the leader's worker.
 
-The partner signs the EIP-712 `Anchor` request with its own key (service.chain.keys.Signers) and the hub's
-relayer sends `anchorBySig` (service.chain.relayer.Relayer), so partners need no ether. The batch follows its
+Partners need no ether: each authorises the hub's relayer once (an EIP-712 `SetRelayer` signed with its own key,
+service.chain.keys.Signers, sent by the relayer with setRelayerBySig before its first batch), and from then on the
+relayer (service.chain.relayer.Relayer) anchors its batches with `anchorFor`, the registry's cheapest path. The
+partner's EIP-712 `Anchor` signature goes into every credential's proof (`relayed_anchor`), where verifiers check
+it. A batch is this partner's only when the registry holds the root under this partner's address: batches are
+keyed by (issuer, root), so another account anchoring the same root neither finishes nor blocks ours. The batch follows its
 transaction (service.issuing.states.BatchStatus): each round of the worker
 
 1. sends the pending batches: one whose root the registry already holds (anchored by this partner) is finished
@@ -36,6 +40,7 @@ from service.chain.registry import RegistryClient
 from service.chain.relayer import Call, Relayer, Sent, TxState
 from service.credentials.batch import Anchoring
 from service.credentials.canonical import from_hex32
+from service.credentials.facts import AnchorMode
 from service.credentials.signature import SignedAnchor
 from service.db import models
 from service.db.session import transaction
@@ -52,7 +57,7 @@ class NotPending(RuntimeError):
 SEND_SECONDS = 1.0  # of sending per round: a burst is followed (and finished) while it is being sent
 
 # Refusals that cannot pass by signing again: the batch fails with the registry's reason.
-FINAL_REVERTS = frozenset({"RegistryIssuerNotAccredited", "RegistryEmptyBatch", "RegistryZeroRoot"})
+FINAL_REVERTS = frozenset({"RegistryIssuerNotAccredited", "RegistryEmptyBatch", "RegistryInvalidRoot"})
 
 
 class AnchoringWorker(BackgroundWorker):
@@ -160,7 +165,7 @@ class AnchoringWorker(BackgroundWorker):
             try:
                 # a batch never sent and never refused cannot be on chain yet: no need to ask
                 if attempts or error:
-                    on_chain = self.registry.batch(root)
+                    on_chain = self.registry.batch(issuer, root)
                     if on_chain.anchored:
                         self._finish_from_chain(batch_id, issuer, root, on_chain)
                         continue
@@ -182,10 +187,14 @@ class AnchoringWorker(BackgroundWorker):
 
     def _submit(self, batch_id: str, issuer: str, root: bytes, count: int, deadline: int) -> None:
         key = self.signers.for_address(issuer)
+        if self.registry.issuer(issuer).relayer != self.relayer.address:
+            self._authorise_relayer(issuer, key.key, deadline)
+            self._note(batch_id, "waiting for the partner's authorisation of the hub's relayer to be mined")
+            self._wakeup.set()
+            return
 
-        def build(nonce: int | None) -> dict[str, object]:
-            request = self.registry.anchor_request(root, count, issuer, deadline, nonce=nonce)
-            return self.registry.anchor_by_sig_tx(SignedAnchor(request, request.sign(key.key)))
+        def build(_nonce: int | None) -> dict[str, object]:
+            return self.registry.anchor_for_tx(issuer, root, count)
 
         def stored(session: Session, row: models.RelayerTransaction) -> None:
             # in the transaction that takes the nonce: a batch that is no longer pending (another thread or
@@ -196,8 +205,7 @@ class AnchoringWorker(BackgroundWorker):
             if moved != 1:
                 raise NotPending(batch_id)
 
-        call = Call("anchor", build, signer=issuer, signer_nonce=lambda: self.registry.nonce(issuer),
-                    batch_id=batch_id, scope=self.registry.address, reference=f"anchor:{batch_id}")
+        call = Call("anchor", build, batch_id=batch_id, scope=self.registry.address, reference=f"anchor:{batch_id}")
         try:
             sent = self.relayer.submit(call, stored=stored)
         except NotPending:
@@ -206,6 +214,18 @@ class AnchoringWorker(BackgroundWorker):
         self._next_try.pop(batch_id, None)
         if sent.error:  # stored and signed, but the node refused it (e.g. no funds): the relayer retries
             self._note(batch_id, sent.error)
+
+    def _authorise_relayer(self, issuer: str, key: object, deadline: int) -> None:
+        """Send the partner's signed authorisation of the hub's relayer (once: while it is open or mined, asking
+        again returns the same transaction)."""
+        relayer = self.relayer.address
+
+        def build(nonce: int | None) -> dict[str, object]:
+            request = self.registry.set_relayer_request(issuer, relayer, deadline, nonce=nonce)
+            return self.registry.set_relayer_by_sig_tx(request, request.sign(key))
+
+        self.relayer.submit(Call("authorise", build, signer=issuer, signer_nonce=lambda: self.registry.nonce(issuer),
+                                 scope=self.registry.address, reference=f"relayer:{issuer}:{relayer}"))
 
     # ---------------------------------------------------------------- 3. follow submitted batches
 
@@ -251,7 +271,7 @@ class AnchoringWorker(BackgroundWorker):
             batch = session.get(models.Batch, batch_id)
             assert batch is not None
             issuer, root = batch.issuer_address, from_hex32(batch.root)
-        on_chain = self.registry.batch(root)
+        on_chain = self.registry.batch(issuer, root)
         if on_chain.anchored:
             self._finish_from_chain(batch_id, issuer, root, on_chain)
             return
@@ -271,18 +291,25 @@ class AnchoringWorker(BackgroundWorker):
         with self.sessions() as session:
             batch = session.get(models.Batch, batch_id)
             assert batch is not None
-            issuer = batch.issuer_address
-        assert sent.tx_hash is not None and sent.block_number is not None and sent.signer_nonce is not None
-        signed = self.registry.signed_anchor_from_call(sent.data, sent.signer_nonce)
+            issuer, root = batch.issuer_address, from_hex32(batch.root)
+        assert sent.tx_hash is not None and sent.block_number is not None
+        if sent.signer_nonce is not None:  # an anchorBySig sent before the relayer was authorised
+            signed = self.registry.signed_anchor_from_call(sent.data, sent.signer_nonce)
+        else:
+            on_chain = self.registry.batch(issuer, root)
+            if not on_chain.anchored:  # its block was reorged away meanwhile: the next round looks again
+                raise ChainUnavailable(f"batch {batch_id}: its transaction is final but the registry does not "
+                                       "hold the root; looked at again", batch_id=batch_id)
+            signed = self.registry.relayed_anchor(on_chain, self.signers.for_address(issuer).key)
         self._finish(batch_id, issuer, from_hex32(sent.tx_hash), signed, sent.block_number, sent.block_hash,
                      self._block_time(sent.block_number))
 
     def _finish_from_chain(self, batch_id: str, issuer: str, root: bytes, on_chain: ChainBatch) -> None:
-        """The root is anchored: find the transaction that did it and finish the batch from it."""
-        if on_chain.issuer != issuer:
-            self._fail(batch_id, f"its root was anchored by another account, {on_chain.issuer}")
-            return
-        event = self.registry.find_anchoring(root, from_block=self.start_block, page_blocks=self.page_blocks)
+        """This partner's batch `root` is anchored: find the transaction that did it (this partner's BatchAnchored
+        event, not another account's anchoring of the same root) and finish the batch from it."""
+        event = self.registry.find_anchoring(issuer, root, from_block=self.start_block, page_blocks=self.page_blocks)
+        if event is not None and (event.issuer != issuer or event.root != root):
+            raise ChainUnavailable(f"batch {batch_id}: the node answered with another batch's event", batch_id=batch_id)
         if event is None:
             raise ChainUnavailable(f"batch {batch_id} is anchored, but the node returns no BatchAnchored event "
                                    "for it yet; it is retried", batch_id=batch_id)
@@ -290,7 +317,10 @@ class AnchoringWorker(BackgroundWorker):
         if int(self.registry.w3.eth.block_number) - event.block_number < self.relayer.confirmations:
             raise ChainUnavailable(f"batch {batch_id} is anchored in block {event.block_number}, not yet "
                                    f"{self.relayer.confirmations} blocks deep", batch_id=batch_id)
-        signed = self.registry.signed_anchor_of(event)
+        if on_chain.mode == AnchorMode.RELAYED:
+            signed: SignedAnchor | None = self.registry.relayed_anchor(on_chain, self.signers.for_address(issuer).key)
+        else:
+            signed = self.registry.signed_anchor_of(event)
         self._finish(batch_id, issuer, event.transaction_hash, signed, event.block_number,
                      HexBytes(block["hash"]).to_0x_hex(), on_chain.anchored_at)
 

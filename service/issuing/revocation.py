@@ -64,7 +64,7 @@ def revoke(hub: Hub, credential_id: str, reason: int) -> Revoked:
     same transaction is followed, not a second one sent.
 
     :raises Conflict: it was revoked already (the time and reason say when and why).
-    :raises ChainRejected: the registry refuses (e.g. RegistryUnauthorizedRevoker).
+    :raises ChainRejected: the registry refuses (e.g. RegistryBatchNotAnchored).
     :raises ChainUnavailable: the chain does not answer, or the transaction is not mined within the wait (it
         goes on: asking again follows it).
     """
@@ -91,11 +91,11 @@ def revoke(hub: Hub, credential_id: str, reason: int) -> Revoked:
         receipt = hub.relayer.send(call, timeout=hub.settings.request_wait)
     except ChainRejected as exc:
         if exc.revert.name == "RegistryAlreadyRevoked":
-            raise _revoked_on_chain(hub, credential_id, root, digest) from exc
+            raise _revoked_on_chain(hub, credential_id, issuer, root, digest) from exc
         raise
     except TransactionReverted as exc:  # mined but reverted: revoked meanwhile by another request
-        if registry.revocation(root, digest).revoked:
-            raise _revoked_on_chain(hub, credential_id, root, digest) from exc
+        if registry.revocation(issuer, root, digest).revoked:
+            raise _revoked_on_chain(hub, credential_id, issuer, root, digest) from exc
         raise Conflict(f"the revocation transaction failed: {exc}; try again", tx_hash=exc.sent.tx_hash) from exc
     except RelayerError as exc:
         raise ChainUnavailable(f"the revocation is on its way but not recorded yet ({exc}); ask again to follow "
@@ -106,8 +106,8 @@ def revoke(hub: Hub, credential_id: str, reason: int) -> Revoked:
     return Revoked(credential_id, moment, reason, "0x" + bytes(receipt["transactionHash"]).hex())
 
 
-def _revoked_on_chain(hub: Hub, credential_id: str, root: bytes, digest: bytes) -> Conflict:
-    on_chain = hub.registry.revocation(root, digest)
+def _revoked_on_chain(hub: Hub, credential_id: str, issuer: str, root: bytes, digest: bytes) -> Conflict:
+    on_chain = hub.registry.revocation(issuer, root, digest)
     moment = datetime.fromtimestamp(on_chain.revoked_at, UTC)
     _record(hub, credential_id, moment, on_chain.reason)
     return already_revoked(moment, on_chain.reason)

@@ -124,9 +124,9 @@ class _Recorded:
         self.registry = self.cache.registry
         self.failed = False
 
-    def __call__(self, root: bytes, digest: bytes, path: Sequence[bytes]) -> ChainSnapshot:
+    def __call__(self, issuer: str, root: bytes, digest: bytes, path: Sequence[bytes]) -> ChainSnapshot:
         try:
-            return self.cache(root, digest, path)
+            return self.cache(issuer, root, digest, path)
         except ChainUnavailable:
             self.failed = True
             raise

@@ -105,12 +105,14 @@ class FakeChain:
     unavailable: str | None = None
     calls: int = 0
 
-    def __call__(self, root: bytes, digest: bytes, path: Sequence[bytes]) -> ChainSnapshot:
+    def __call__(self, issuer: str, root: bytes, digest: bytes, path: Sequence[bytes]) -> ChainSnapshot:
         self.calls += 1
         if self.unavailable:
             raise ChainUnavailable(self.unavailable)
         batch = self.batches.get(root)
-        revoked_at, reason = self.revocations.get((root, digest), (0, 0))
+        if batch is not None and batch.issuer.lower() != issuer.lower():  # batches are keyed by (issuer, root)
+            batch = None
+        revoked_at, reason = self.revocations.get((root, digest), (0, 0)) if batch else (0, 0)
         status = CredentialStatus(
             included=verify_inclusion(root, digest, path),
             anchored=batch is not None,

@@ -15,6 +15,7 @@ from web3 import Web3
 
 from service.chain.devchain import DevChain
 from service.chain.registry import RegistryChainFacts, RegistryClient
+from service.credentials.facts import AnchorMode
 from service.credentials import RegistryTrust, Status, select_disclosures, verify_credential
 from service.credentials.canonical import from_hex32
 from service.credentials.merkle import leaf_hash, verify_inclusion
@@ -70,7 +71,8 @@ def test_a_relayed_cohort_carries_a_signature_that_verifies(registry: RegistryCl
         report = verify_credential(document, registry.chain_facts())
         assert report.valid, report.to_json_text()
         assert report.check("issuer_signature").passed
-    assert registry.batch(issued.batch.root).issuer == issuer.address
+    batch = registry.batch(issuer.address, issued.batch.root)
+    assert batch.anchored and batch.mode == AnchorMode.SIGNED  # the registry checked the signature itself
 
 
 def test_selective_disclosure_on_chain(registry: RegistryClient, issuer: LocalAccount) -> None:
@@ -94,7 +96,7 @@ def test_revoked_with_reason_and_time(registry: RegistryClient, issuer: LocalAcc
     when = datetime.fromtimestamp(revoked_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert report.check("not_revoked").reason == f"revoked at {when}: issued in error"
     assert report.anchor is not None and report.anchor.revoked_at == revoked_at
-    assert registry.revocation(root, digest).reason == REASON_ERROR
+    assert registry.revocation(issuer.address, root, digest).reason == REASON_ERROR
     assert verify_credential(issued.credentials[0], registry.chain_facts()).valid  # the others stay valid
 
 
@@ -130,8 +132,9 @@ def test_a_credential_naming_an_issuer_that_did_not_anchor_it(registry: Registry
                                                                other_issuer: LocalAccount) -> None:
     issued = issue_on_chain(registry, issuer, 2, anchor_as=other_issuer)
     report = verify_credential(issued.credentials[0], registry.chain_facts())
-    assert report.first_failure == "issuer_binding"
-    assert other_issuer.address in report.check("issuer_binding").reason
+    # batches are keyed by (issuer, root): another account's anchoring of the root is not the named issuer's
+    assert report.first_failure == "anchored"
+    assert f"not anchored by {issuer.address}" in report.check("anchored").reason
 
 
 def test_an_issuer_suspended_before_anchoring_is_refused(registry: RegistryClient, deployer: LocalAccount,
@@ -225,7 +228,7 @@ def test_python_proofs_verify_in_the_contract_and_answers_match(registry: Regist
     issued = issue_on_chain(registry, issuer, size)
     for document in issued.credentials:
         root, digest, path = parts(document)
-        status = registry.verify(root, digest, path)
+        status = registry.verify(issuer.address, root, digest, path)
         assert status.included and status.anchored and status.issuer == issuer.address
         assert registry.leaf_of(digest) == leaf_hash(digest)
         assert verify_credential(document, registry.chain_facts()).valid
@@ -241,7 +244,7 @@ def test_python_proofs_verify_in_the_contract_and_answers_match(registry: Regist
         if candidate_digest == digest and candidate_path == path:
             continue
         expected = verify_inclusion(root, candidate_digest, candidate_path)
-        assert registry.verify(root, candidate_digest, candidate_path).included == expected
+        assert registry.verify(issuer.address, root, candidate_digest, candidate_path).included == expected
 
 
 # ---------------------------------------------------------------- the client
@@ -257,11 +260,13 @@ def test_client_views(registry: RegistryClient, deployer: LocalAccount, issuer: 
     assert (domain.name, domain.version) == ("IT Hub Hoogeveen CredentialRegistry", "1")
     assert domain.chain_id == registry.chain_id and domain.verifying_contract == registry.address
     issued = issue_on_chain(registry, issuer, 3)
-    batch = registry.batch(issued.batch.root)
+    batch = registry.batch(issuer.address, issued.batch.root)
     assert batch.anchored and batch.count == 3 and batch.anchored_at == issued.anchored_at
-    assert not registry.batch(b"\x01" * 32).anchored
+    assert batch.mode == AnchorMode.DIRECT
+    assert not registry.batch(issuer.address, b"\x01" * 32).anchored
+    assert not registry.batch(outsider.address, issued.batch.root).anchored  # batches are the issuer's own
     root, digest, _ = parts(issued.credentials[0])
-    assert not registry.revocation(root, digest).revoked
+    assert not registry.revocation(issuer.address, root, digest).revoked
 
 
 def test_client_errors_are_decoded(registry: RegistryClient, issuer: LocalAccount,
@@ -270,7 +275,7 @@ def test_client_errors_are_decoded(registry: RegistryClient, issuer: LocalAccoun
     root, digest, path = parts(issued.credentials[0])
     cases = [
         (lambda: registry.anchor(root, 2, sender=issuer), "RegistryBatchAlreadyAnchored"),
-        (lambda: registry.revoke(root, digest, path, 1, sender=other_issuer), "RegistryUnauthorizedRevoker"),
+        (lambda: registry.revoke(root, digest, path, 1, sender=other_issuer), "RegistryBatchNotAnchored"),
         (lambda: registry.revoke(root, digest, [bytes(32)] * len(path), 1, sender=issuer), "RegistryInvalidProof"),
         (lambda: registry.revoke(root, digest, path, 0, sender=issuer), "RegistryInvalidReason"),
         (lambda: registry.accredit_issuer(other_issuer.address, "x", sender=issuer), "RegistryUnauthorizedGovernor"),

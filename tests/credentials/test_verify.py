@@ -27,6 +27,7 @@ from service.credentials.facts import ChainUnavailable, RegistryTrust
 from service.credentials.verify import Verification
 from tests.credentials.factory import (
     CHAIN_ID,
+    ISSUER,
     NOW,
     OTHER_ISSUER,
     OTHER_REGISTRY,
@@ -236,7 +237,7 @@ PROOF_EXPECTATIONS = {
     "merklePath": "merkle_inclusion",
     "chainId": "network",
     "registry": "network",
-    "issuerAddress": "issuer_binding",
+    "issuerAddress": "anchored",  # the registry is asked about that issuer's batch: it has none
     "anchorSignature": "issuer_signature",
     "disclosures": "disclosures",
 }
@@ -400,8 +401,9 @@ def test_anchored_by_another_account(cohort: Issued) -> None:
     chain = FakeChain()
     chain.anchor(cohort.batch.root, OTHER_ISSUER.address)
     report = verify_credential(credential(cohort), chain)
-    assert report.first_failure == "issuer_binding"
-    assert OTHER_ISSUER.address in report.check("issuer_binding").reason
+    # batches are keyed by (issuer, root): the root anchored by another account is not the issuer's batch
+    assert report.first_failure == "anchored"
+    assert f"not anchored by {ISSUER.address}" in report.check("anchored").reason
 
 
 def test_issuer_in_proof_and_document_must_agree() -> None:
@@ -514,7 +516,7 @@ def test_in_two_steps_the_verifier_asks_its_one_question_and_reports_alike(cohor
     document = credential(cohort, 1)
     verification = Verification(json.dumps(document), chain)
     batch = cohort.batch
-    assert verification.question == (batch.root, batch.digests[1], tuple(batch.tree.proof(1)))
+    assert verification.question == (ISSUER.address, batch.root, batch.digests[1], tuple(batch.tree.proof(1)))
     with pytest.raises(TypeError, match="answer"):
         verification.finish()
     answer = chain(*verification.question)
