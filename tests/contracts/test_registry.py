@@ -17,7 +17,7 @@ from web3.contract import Contract
 from web3.types import TxReceipt
 
 from service.chain.deployment import deploy_contract
-from tests.chain import advance_time, latest_timestamp, reverts
+from tests.chain import advance_time, latest_timestamp, reverts, rpc
 
 ZERO_ADDRESS = "0x" + "00" * 20
 ZERO32 = b"\x00" * 32
@@ -27,6 +27,7 @@ ISSUER_NAME = "Hanzehogeschool Groningen"
 OTHER_ISSUER_NAME = "Drenthe College"
 REASON_FRAUD = 1
 REASON_ERROR = 2
+DIRECT, SIGNED, RELAYED = 1, 2, 3  # ICredentialRegistry.AnchorMode
 
 # The EIP-712 request types, written here from the contract's type strings rather than imported from
 # service.credentials.signature / service.chain.registry, which hold the same lists: these tests pin the
@@ -142,20 +143,20 @@ def as_dict(contract: Contract, function: str, value: tuple[Any, ...]) -> dict[s
     return dict(zip(names, value, strict=True))
 
 
-def verify(registry: Contract, root: bytes, digest: bytes, proof: list[bytes]) -> dict[str, Any]:
-    return as_dict(registry, "verify", registry.functions.verify(root, digest, proof).call())
+def verify(registry: Contract, issuer: str, root: bytes, digest: bytes, proof: list[bytes]) -> dict[str, Any]:
+    return as_dict(registry, "verify", registry.functions.verify(issuer, root, digest, proof).call())
 
 
-def batch_of(registry: Contract, root: bytes) -> dict[str, Any]:
-    return as_dict(registry, "batch", registry.functions.batch(root).call())
+def batch_of(registry: Contract, issuer: str, root: bytes) -> dict[str, Any]:
+    return as_dict(registry, "batch", registry.functions.batch(issuer, root).call())
 
 
 def issuer_of(registry: Contract, account: str) -> dict[str, Any]:
     return as_dict(registry, "issuer", registry.functions.issuer(account).call())
 
 
-def revocation_of(registry: Contract, root: bytes, digest: bytes) -> dict[str, Any]:
-    return as_dict(registry, "revocation", registry.functions.revocation(root, digest).call())
+def revocation_of(registry: Contract, issuer: str, root: bytes, digest: bytes) -> dict[str, Any]:
+    return as_dict(registry, "revocation", registry.functions.revocation(issuer, root, digest).call())
 
 
 def domain(registry: Contract, *, chain_id: int | None = None) -> dict[str, Any]:
@@ -297,7 +298,7 @@ def test_accredit_issuer_by_governor_records_name_status_and_event(
     receipt = send(registry.functions.accreditIssuer(newcomer.address, "Alfa-college"), deployer)
     t = block_time(w3, receipt)
     assert one_event(registry, "IssuerAccredited", receipt) == {"issuer": newcomer.address, "name": "Alfa-college"}
-    assert issuer_of(registry, newcomer.address) == {"name": "Alfa-college", "accredited": True, "since": t}
+    assert issuer_of(registry, newcomer.address) == {"name": "Alfa-college", "accredited": True, "since": t, "relayer": ZERO_ADDRESS}
     assert registry.functions.wasAccreditedAt(newcomer.address, t).call() is True
 
 
@@ -335,7 +336,7 @@ def test_suspend_issuer_by_governor_records_status_and_event(
     receipt = send(registry.functions.suspendIssuer(issuer.address), deployer)
     t = block_time(w3, receipt)
     assert one_event(registry, "IssuerSuspended", receipt) == {"issuer": issuer.address}
-    assert issuer_of(registry, issuer.address) == {"name": ISSUER_NAME, "accredited": False, "since": t}
+    assert issuer_of(registry, issuer.address) == {"name": ISSUER_NAME, "accredited": False, "since": t, "relayer": ZERO_ADDRESS}
 
 
 def test_suspend_issuer_by_outsider_reverts(registry: Contract, outsider: LocalAccount,
@@ -358,7 +359,7 @@ def test_suspend_already_suspended_issuer_reverts(registry: Contract, deployer: 
 
 
 def test_never_accredited_account_has_empty_record(registry: Contract, newcomer: LocalAccount, w3: Web3) -> None:
-    assert issuer_of(registry, newcomer.address) == {"name": "", "accredited": False, "since": 0}
+    assert issuer_of(registry, newcomer.address) == {"name": "", "accredited": False, "since": 0, "relayer": ZERO_ADDRESS}
     assert registry.functions.wasAccreditedAt(newcomer.address, latest_timestamp(w3)).call() is False
 
 
@@ -390,7 +391,7 @@ def test_reaccreditation_after_suspension_updates_name_and_keeps_history(
     receipt = send(registry.functions.accreditIssuer(newcomer.address, "Alfa-college Hoogeveen"), deployer)
     t3 = block_time(w3, receipt)
     assert one_event(registry, "IssuerAccredited", receipt)["name"] == "Alfa-college Hoogeveen"
-    assert issuer_of(registry, newcomer.address) == {"name": "Alfa-college Hoogeveen", "accredited": True, "since": t3}
+    assert issuer_of(registry, newcomer.address) == {"name": "Alfa-college Hoogeveen", "accredited": True, "since": t3, "relayer": ZERO_ADDRESS}
     was = registry.functions.wasAccreditedAt
     assert [was(newcomer.address, t).call() for t in (t1, t2, t3 - 1, t3)] == [True, False, False, True]
 
@@ -404,25 +405,22 @@ def test_anchor_by_accredited_issuer_records_batch_and_event(
     metadata = keccak(b"cohort metadata")
     receipt = send(registry.functions.anchor(cohort.root, cohort.count, metadata), issuer)
     t = block_time(w3, receipt)
-    assert one_event(registry, "BatchAnchored", receipt) == {
-        "root": cohort.root, "issuer": issuer.address, "count": 30, "metadataHash": metadata,
-        "relayer": issuer.address,
-    }
-    assert batch_of(registry, cohort.root) == {
-        "issuer": issuer.address, "anchoredAt": t, "count": 30, "metadataHash": metadata,
+    assert one_event(registry, "BatchAnchored", receipt) == {"root": cohort.root, "issuer": issuer.address}
+    assert batch_of(registry, issuer.address, cohort.root) == {
+        "anchoredAt": t, "count": 30, "mode": DIRECT, "metadataHash": metadata,
     }
 
 
 def test_anchor_without_metadata_records_zero_metadata_hash(registry: Contract, issuer: LocalAccount,
                                                              cohort: Cohort) -> None:
     send(registry.functions.anchor(cohort.root, cohort.count, ZERO32), issuer)
-    record = batch_of(registry, cohort.root)
-    assert (record["issuer"], record["count"], record["metadataHash"]) == (issuer.address, 30, ZERO32)
+    record = batch_of(registry, issuer.address, cohort.root)
+    assert (record["mode"], record["count"], record["metadataHash"]) == (DIRECT, 30, ZERO32)
 
 
-def test_batch_of_unknown_root_is_empty(registry: Contract, cohort: Cohort) -> None:
-    assert batch_of(registry, cohort.root) == {"issuer": ZERO_ADDRESS, "anchoredAt": 0, "count": 0,
-                                               "metadataHash": ZERO32}
+def test_batch_of_unknown_root_is_empty(registry: Contract, issuer: LocalAccount, cohort: Cohort) -> None:
+    assert batch_of(registry, issuer.address, cohort.root) == {"anchoredAt": 0, "count": 0, "mode": 0,
+                                                               "metadataHash": ZERO32}
 
 
 def test_anchor_by_never_accredited_account_reverts(registry: Contract, newcomer: LocalAccount,
@@ -437,7 +435,7 @@ def test_anchor_by_issuer_suspended_before_anchoring_reverts(
     send(registry.functions.suspendIssuer(issuer.address), deployer)
     with reverts(registry, "RegistryIssuerNotAccredited", issuer=issuer.address):
         registry.functions.anchor(cohort.root, cohort.count, ZERO32).transact({"from": issuer.address})
-    assert batch_of(registry, cohort.root)["issuer"] == ZERO_ADDRESS
+    assert batch_of(registry, issuer.address, cohort.root)["anchoredAt"] == 0
 
 
 def test_anchor_zero_root_reverts(registry: Contract, issuer: LocalAccount) -> None:
@@ -456,12 +454,17 @@ def test_anchor_same_root_twice_by_same_issuer_reverts(registry: Contract, issue
         registry.functions.anchor(anchored.root, anchored.count, ZERO32).transact({"from": issuer.address})
 
 
-def test_anchor_root_already_anchored_by_other_issuer_reverts(
+def test_anchor_root_already_anchored_by_other_issuer_is_the_other_issuers_own_batch(
     registry: Contract, issuer: LocalAccount, other_issuer: LocalAccount, anchored: Cohort
 ) -> None:
-    with reverts(registry, "RegistryBatchAlreadyAnchored", root=anchored.root, issuer=issuer.address):
-        registry.functions.anchor(anchored.root, 1, ZERO32).transact({"from": other_issuer.address})
-    assert batch_of(registry, anchored.root)["issuer"] == issuer.address
+    """Batches are keyed by (issuer, root): anchoring another issuer's root neither fails nor takes it over."""
+    send(registry.functions.anchor(anchored.root, 1, ZERO32), other_issuer)
+    mine, theirs = batch_of(registry, issuer.address, anchored.root), batch_of(registry, other_issuer.address,
+                                                                                anchored.root)
+    assert (mine["count"], theirs["count"]) == (anchored.count, 1)
+    digest = anchored.digests[0]
+    status = verify(registry, issuer.address, anchored.root, digest, anchored.proof(digest))
+    assert (status["anchored"], status["issuer"], status["issuerName"]) == (True, issuer.address, ISSUER_NAME)
 
 
 # ---------------------------------------------------------------- anchoring by signature
@@ -476,11 +479,9 @@ def test_anchor_by_sig_relayed_records_issuer_and_relayer(
     relayer_balance = w3.eth.get_balance(relayer.address)
     issuer_balance = w3.eth.get_balance(issuer.address)
     receipt = send(call, relayer)
-    assert one_event(registry, "BatchAnchored", receipt) == {
-        "root": cohort.root, "issuer": issuer.address, "count": 30, "metadataHash": metadata,
-        "relayer": relayer.address,
-    }
-    assert batch_of(registry, cohort.root)["issuer"] == issuer.address
+    assert one_event(registry, "BatchAnchored", receipt) == {"root": cohort.root, "issuer": issuer.address}
+    assert batch_of(registry, issuer.address, cohort.root)["mode"] == SIGNED
+    assert batch_of(registry, issuer.address, cohort.root)["anchoredAt"] != 0
     assert registry.functions.nonces(issuer.address).call() == 1
     assert w3.eth.get_balance(issuer.address) == issuer_balance  # the issuer paid nothing
     assert w3.eth.get_balance(relayer.address) < relayer_balance
@@ -528,7 +529,7 @@ def test_anchor_by_sig_signed_for_other_registry_reverts(
     for_second = sign_anchor(second, issuer, root=cohort.root, count=cohort.count, deadline=deadline)
     send(second.functions.anchorBySig(cohort.root, cohort.count, ZERO32, issuer.address, deadline, for_second),
          relayer)
-    assert batch_of(second, cohort.root)["issuer"] == issuer.address
+    assert batch_of(second, issuer.address, cohort.root)["anchoredAt"] != 0
 
 
 def test_anchor_by_sig_after_deadline_reverts(
@@ -577,7 +578,7 @@ def test_anchor_by_sig_of_erc1271_wallet_issuer(
     receipt = send(anchor_by_sig(registry, wallet_owner, cohort, issuer=wallet.address,
                                  deadline=deadline_from_now(w3)), relayer)
     event = one_event(registry, "BatchAnchored", receipt)
-    assert (event["issuer"], event["relayer"]) == (wallet.address, relayer.address)
+    assert (event["issuer"], receipt["from"]) == (wallet.address, relayer.address)
     assert registry.functions.nonces(wallet.address).call() == 1
 
 
@@ -601,9 +602,9 @@ def test_revoke_by_batch_issuer_records_revocation_and_event(
     assert one_event(registry, "CredentialRevoked", receipt) == {
         "root": anchored.root, "credentialDigest": digest, "issuer": issuer.address, "reason": REASON_FRAUD,
     }
-    assert revocation_of(registry, anchored.root, digest) == {"revokedAt": t, "reason": REASON_FRAUD}
+    assert revocation_of(registry, issuer.address, anchored.root, digest) == {"revokedAt": t, "reason": REASON_FRAUD}
     other = anchored.digests[8]
-    assert revocation_of(registry, anchored.root, other) == {"revokedAt": 0, "reason": 0}
+    assert revocation_of(registry, issuer.address, anchored.root, other) == {"revokedAt": 0, "reason": 0}
 
 
 @pytest.mark.parametrize("revoker", ["other_issuer", "outsider"])
@@ -611,8 +612,7 @@ def test_revoke_by_other_than_batch_issuer_reverts(request: pytest.FixtureReques
                                                    issuer: LocalAccount, anchored: Cohort, revoker: str) -> None:
     """Neither another accredited issuer nor an outsider may revoke `issuer`'s credentials."""
     caller: LocalAccount = request.getfixturevalue(revoker)
-    with reverts(registry, "RegistryUnauthorizedRevoker", root=anchored.root, issuer=issuer.address,
-                 caller=caller.address):
+    with reverts(registry, "RegistryBatchNotAnchored", root=anchored.root, issuer=caller.address):
         revoke(registry, anchored, anchored.digests[0], REASON_FRAUD).transact({"from": caller.address})
 
 
@@ -623,7 +623,7 @@ def test_revoke_digest_of_other_issuers_batch_through_own_batch_leaves_it_unrevo
     own = Cohort.of([victim, keccak(b"filler")])  # other_issuer puts the victim's digest into its own batch
     send(registry.functions.anchor(own.root, own.count, ZERO32), other_issuer)
     send(revoke(registry, own, victim, REASON_FRAUD), other_issuer)
-    status = verify(registry, anchored.root, victim, anchored.proof(victim))
+    status = verify(registry, issuer.address, anchored.root, victim, anchored.proof(victim))
     assert (status["included"], status["issuer"], status["revoked"]) == (True, issuer.address, False)
 
 
@@ -654,11 +654,11 @@ def test_revoke_twice_reverts_with_first_revocation_time(
     advance_time(w3, 60)
     with reverts(registry, "RegistryAlreadyRevoked", root=anchored.root, credentialDigest=digest, revokedAt=t):
         revoke(registry, anchored, digest, REASON_ERROR).transact({"from": issuer.address})
-    assert revocation_of(registry, anchored.root, digest) == {"revokedAt": t, "reason": REASON_FRAUD}
+    assert revocation_of(registry, issuer.address, anchored.root, digest) == {"revokedAt": t, "reason": REASON_FRAUD}
 
 
 def test_revoke_in_unknown_root_reverts(registry: Contract, issuer: LocalAccount, cohort: Cohort) -> None:
-    with reverts(registry, "RegistryBatchNotAnchored", root=cohort.root):
+    with reverts(registry, "RegistryBatchNotAnchored", root=cohort.root, issuer=issuer.address):
         revoke(registry, cohort, cohort.digests[0], REASON_FRAUD).transact({"from": issuer.address})
 
 
@@ -669,7 +669,7 @@ def test_revoke_by_suspended_issuer_succeeds(
     digest = anchored.digests[5]
     receipt = send(revoke(registry, anchored, digest, REASON_ERROR), issuer)
     assert one_event(registry, "CredentialRevoked", receipt)["issuer"] == issuer.address
-    assert revocation_of(registry, anchored.root, digest)["reason"] == REASON_ERROR
+    assert revocation_of(registry, issuer.address, anchored.root, digest)["reason"] == REASON_ERROR
 
 
 # ---------------------------------------------------------------- revocation by signature
@@ -683,7 +683,7 @@ def test_revoke_by_sig_relayed_records_revocation(
     assert one_event(registry, "CredentialRevoked", receipt) == {
         "root": anchored.root, "credentialDigest": digest, "issuer": issuer.address, "reason": REASON_FRAUD,
     }
-    assert revocation_of(registry, anchored.root, digest) == {"revokedAt": block_time(w3, receipt),
+    assert revocation_of(registry, issuer.address, anchored.root, digest) == {"revokedAt": block_time(w3, receipt),
                                                               "reason": REASON_FRAUD}
     assert registry.functions.nonces(issuer.address).call() == 1
 
@@ -712,8 +712,7 @@ def test_revoke_by_sig_of_other_issuer_for_foreign_batch_reverts(
     anchored: Cohort
 ) -> None:
     call = revoke_by_sig(registry, other_issuer, anchored, anchored.digests[2], deadline=deadline_from_now(w3))
-    with reverts(registry, "RegistryUnauthorizedRevoker", root=anchored.root, issuer=issuer.address,
-                 caller=other_issuer.address):
+    with reverts(registry, "RegistryBatchNotAnchored", root=anchored.root, issuer=other_issuer.address):
         call.transact({"from": relayer.address})
 
 
@@ -749,12 +748,12 @@ def test_verify_every_credential_of_anchored_cohort(
     head = w3.eth.get_block("latest")
     expected = {
         "included": True, "anchored": True, "issuer": issuer.address, "issuerName": ISSUER_NAME, "anchoredAt": t,
-        "issuerAccreditedAtAnchor": True, "issuerAccreditedNow": True,
+        "anchorMode": DIRECT, "issuerAccreditedAtAnchor": True, "issuerAccreditedNow": True,
         "revoked": False, "revokedAt": 0, "revocationReason": 0,
         "blockNumber": head["number"], "blockTimestamp": head["timestamp"],
     }
     for digest in cohort.digests:
-        assert verify(registry, cohort.root, digest, cohort.proof(digest)) == expected
+        assert verify(registry, issuer.address, cohort.root, digest, cohort.proof(digest)) == expected
 
 
 def test_verify_after_later_suspension_keeps_accredited_at_anchor(
@@ -764,7 +763,7 @@ def test_verify_after_later_suspension_keeps_accredited_at_anchor(
     advance_time(w3, 3600)
     send(registry.functions.suspendIssuer(issuer.address), deployer)
     for digest in cohort.digests:
-        status = verify(registry, cohort.root, digest, cohort.proof(digest))
+        status = verify(registry, issuer.address, cohort.root, digest, cohort.proof(digest))
         assert (status["included"], status["anchored"], status["anchoredAt"]) == (True, True, t)
         assert (status["issuerAccreditedAtAnchor"], status["issuerAccreditedNow"]) == (True, False)
 
@@ -774,39 +773,41 @@ def test_verify_revoked_credential_shows_time_and_reason(
 ) -> None:
     digest = anchored.digests[4]
     t = block_time(w3, send(revoke(registry, anchored, digest, REASON_ERROR), issuer))
-    status = verify(registry, anchored.root, digest, anchored.proof(digest))
+    status = verify(registry, issuer.address, anchored.root, digest, anchored.proof(digest))
     assert (status["included"], status["anchored"], status["issuer"]) == (True, True, issuer.address)
     assert (status["revoked"], status["revokedAt"], status["revocationReason"]) == (True, t, REASON_ERROR)
     sibling = anchored.digests[5]
-    assert verify(registry, anchored.root, sibling, anchored.proof(sibling))["revoked"] is False
+    assert verify(registry, issuer.address, anchored.root, sibling, anchored.proof(sibling))["revoked"] is False
 
 
-def test_verify_non_anchored_root_reports_not_anchored(w3: Web3, registry: Contract, cohort: Cohort) -> None:
+def test_verify_non_anchored_root_reports_not_anchored(w3: Web3, registry: Contract, issuer: LocalAccount,
+                                                       cohort: Cohort) -> None:
     digest = cohort.digests[0]
     head = w3.eth.get_block("latest")
-    assert verify(registry, cohort.root, digest, cohort.proof(digest)) == {
+    assert verify(registry, issuer.address, cohort.root, digest, cohort.proof(digest)) == {
         "included": True, "anchored": False, "issuer": ZERO_ADDRESS, "issuerName": "", "anchoredAt": 0,
-        "issuerAccreditedAtAnchor": False, "issuerAccreditedNow": False,
+        "anchorMode": 0, "issuerAccreditedAtAnchor": False, "issuerAccreditedNow": False,
         "revoked": False, "revokedAt": 0, "revocationReason": 0,
         "blockNumber": head["number"], "blockTimestamp": head["timestamp"],
     }
 
 
-def test_verify_zero_root_and_empty_proof_does_not_revert(registry: Contract) -> None:
-    status = verify(registry, ZERO32, ZERO32, [])
+def test_verify_zero_root_and_empty_proof_does_not_revert(registry: Contract, issuer: LocalAccount) -> None:
+    status = verify(registry, issuer.address, ZERO32, ZERO32, [])
     assert (status["included"], status["anchored"], status["revoked"]) == (False, False, False)
 
 
 def test_verify_wrong_proof_reports_not_included(registry: Contract, issuer: LocalAccount,
                                                  anchored: Cohort) -> None:
     digest = anchored.digests[0]
-    status = verify(registry, anchored.root, digest, anchored.proof(anchored.digests[1]))
+    status = verify(registry, issuer.address, anchored.root, digest, anchored.proof(anchored.digests[1]))
     assert (status["included"], status["anchored"], status["issuer"]) == (False, True, issuer.address)
 
 
-def test_verify_digest_outside_cohort_reports_not_included(registry: Contract, anchored: Cohort) -> None:
+def test_verify_digest_outside_cohort_reports_not_included(registry: Contract, issuer: LocalAccount,
+                                                           anchored: Cohort) -> None:
     outside = keccak(b"forged credential")
-    status = verify(registry, anchored.root, outside, anchored.proof(anchored.digests[0]))
+    status = verify(registry, issuer.address, anchored.root, outside, anchored.proof(anchored.digests[0]))
     assert (status["included"], status["anchored"]) == (False, True)
 
 
@@ -814,5 +815,134 @@ def test_verify_cohort_of_one_with_empty_proof(registry: Contract, issuer: Local
     single = Cohort.of([keccak(b"the only credential")])
     assert single.root == leaf_of(single.digests[0]) and single.proof(single.digests[0]) == []
     send(registry.functions.anchor(single.root, 1, ZERO32), issuer)
-    status = verify(registry, single.root, single.digests[0], [])
+    status = verify(registry, issuer.address, single.root, single.digests[0], [])
     assert (status["included"], status["anchored"], status["issuer"]) == (True, True, issuer.address)
+
+
+# ---------------------------------------------------------------- the issuer's relayer (anchorFor)
+
+
+def sign_set_relayer(registry: Contract, signer: LocalAccount, relayer: str, *, deadline: int,
+                     nonce: int | None = None) -> bytes:
+    _, name, version, chain_id, contract, _, _ = registry.functions.eip712Domain().call()
+    types = {"SetRelayer": [{"name": "issuer", "type": "address"}, {"name": "relayer", "type": "address"},
+                            {"name": "nonce", "type": "uint256"}, {"name": "deadline", "type": "uint256"}]}
+    message = {"issuer": signer.address, "relayer": relayer, "deadline": deadline,
+               "nonce": registry.functions.nonces(signer.address).call() if nonce is None else nonce}
+    domain = {"name": name, "version": version, "chainId": chain_id, "verifyingContract": contract}
+    return bytes(signer.sign_typed_data(domain_data=domain, message_types=types, message_data=message).signature)
+
+
+def test_anchor_for_by_the_authorised_relayer_records_a_relayed_batch(
+    w3: Web3, registry: Contract, issuer: LocalAccount, relayer: LocalAccount, cohort: Cohort
+) -> None:
+    deadline = deadline_from_now(w3)
+    receipt = send(registry.functions.setRelayerBySig(issuer.address, relayer.address, deadline,
+                                                      sign_set_relayer(registry, issuer, relayer.address,
+                                                                       deadline=deadline)), relayer)
+    assert one_event(registry, "RelayerSet", receipt) == {"issuer": issuer.address, "relayer": relayer.address}
+    assert issuer_of(registry, issuer.address)["relayer"] == relayer.address
+    nonce = registry.functions.nonces(issuer.address).call()
+    receipt = send(registry.functions.anchorFor(issuer.address, cohort.root, cohort.count), relayer)
+    t = block_time(w3, receipt)
+    assert one_event(registry, "BatchAnchored", receipt) == {"root": cohort.root, "issuer": issuer.address}
+    assert batch_of(registry, issuer.address, cohort.root) == {"anchoredAt": t, "count": 30, "mode": RELAYED,
+                                                               "metadataHash": ZERO32}
+    assert registry.functions.nonces(issuer.address).call() == nonce  # no nonce: a root anchors once per issuer
+    digest = cohort.digests[0]
+    status = verify(registry, issuer.address, cohort.root, digest, cohort.proof(digest))
+    assert (status["anchored"], status["anchorMode"], status["issuerAccreditedAtAnchor"]) == (True, RELAYED, True)
+    with reverts(registry, "RegistryBatchAlreadyAnchored", root=cohort.root, issuer=issuer.address):
+        registry.functions.anchorFor(issuer.address, cohort.root, cohort.count).transact({"from": relayer.address})
+
+
+@pytest.mark.parametrize("caller", ["outsider", "other_issuer", "issuer"])
+def test_anchor_for_by_anyone_but_the_authorised_relayer_reverts(
+    request: pytest.FixtureRequest, registry: Contract, issuer: LocalAccount, relayer: LocalAccount, cohort: Cohort,
+    caller: str
+) -> None:
+    sender: LocalAccount = request.getfixturevalue(caller)
+    for authorised in (None, relayer):  # before any authorisation, and with the relayer authorised
+        if authorised is not None:
+            send(registry.functions.setRelayer(authorised.address), issuer)
+        with reverts(registry, "RegistryUnauthorizedRelayer", issuer=issuer.address, caller=sender.address):
+            registry.functions.anchorFor(issuer.address, cohort.root, cohort.count).transact({"from": sender.address})
+    assert batch_of(registry, issuer.address, cohort.root)["anchoredAt"] == 0
+
+
+def test_anchor_for_a_suspended_issuer_reverts_and_a_withdrawn_relayer_is_refused(
+    registry: Contract, deployer: LocalAccount, issuer: LocalAccount, relayer: LocalAccount, cohort: Cohort
+) -> None:
+    send(registry.functions.setRelayer(relayer.address), issuer)
+    send(registry.functions.suspendIssuer(issuer.address), deployer)
+    with reverts(registry, "RegistryIssuerNotAccredited", issuer=issuer.address):
+        registry.functions.anchorFor(issuer.address, cohort.root, cohort.count).transact({"from": relayer.address})
+    send(registry.functions.accreditIssuer(issuer.address, ISSUER_NAME), deployer)
+    assert issuer_of(registry, issuer.address)["relayer"] == relayer.address  # accreditation keeps the relayer
+    send(registry.functions.setRelayer(ZERO_ADDRESS), issuer)
+    with reverts(registry, "RegistryUnauthorizedRelayer", issuer=issuer.address, caller=relayer.address):
+        registry.functions.anchorFor(issuer.address, cohort.root, cohort.count).transact({"from": relayer.address})
+
+
+def test_set_relayer_by_sig_signed_by_another_key_or_replayed_reverts(
+    w3: Web3, registry: Contract, issuer: LocalAccount, outsider: LocalAccount, relayer: LocalAccount
+) -> None:
+    deadline = deadline_from_now(w3)
+    forged = sign_set_relayer(registry, outsider, outsider.address, deadline=deadline)
+    with reverts(registry, "RegistryInvalidSignature", signer=issuer.address):
+        registry.functions.setRelayerBySig(issuer.address, outsider.address, deadline, forged).transact(
+            {"from": outsider.address})
+    signature = sign_set_relayer(registry, issuer, relayer.address, deadline=deadline)
+    send(registry.functions.setRelayerBySig(issuer.address, relayer.address, deadline, signature), relayer)
+    with reverts(registry, "RegistryInvalidSignature", signer=issuer.address):  # its nonce was used
+        registry.functions.setRelayerBySig(issuer.address, relayer.address, deadline, signature).transact(
+            {"from": relayer.address})
+
+
+# ---------------------------------------------------------------- front-running (a chain that does not mine at once)
+
+
+def test_a_front_runner_anchoring_the_same_root_first_neither_blocks_nor_takes_the_issuers_cohort(
+    w3: Web3, chain: Any, registry: Contract, issuer: LocalAccount, other_issuer: LocalAccount,
+    relayer: LocalAccount, cohort: Cohort
+) -> None:
+    """Partner B sees partner A's relayed anchoring in the mempool and sends anchor(root) itself at a higher fee:
+    B's transaction is mined first, in the same block, and A's still anchors A's batch."""
+    if chain.kind != "anvil":
+        pytest.skip("needs anvil's mempool ordering by fee (evm_setAutomine)")
+    send(registry.functions.setRelayer(relayer.address), issuer)
+    rpc(w3, "evm_setAutomine", False)
+    try:
+        def signed(call: Any, account: LocalAccount, tip: int) -> bytes:
+            tx = call.build_transaction({"from": account.address, "gas": 200_000, "maxFeePerGas": 100 * 10**9,
+                                         "maxPriorityFeePerGas": tip,
+                                         "nonce": w3.eth.get_transaction_count(account.address, "pending")})
+            return bytes(account.sign_transaction(tx).raw_transaction)
+
+        honest_raw = signed(registry.functions.anchorFor(issuer.address, cohort.root, cohort.count), relayer, 10**9)
+        honest = w3.eth.send_raw_transaction(honest_raw)
+        assert w3.eth.get_transaction(honest)["blockNumber"] is None  # pending: B sees it in the mempool
+        squat = w3.eth.send_raw_transaction(signed(registry.functions.anchor(cohort.root, 1, ZERO32), other_issuer,
+                                                   50 * 10**9))
+        # B's transaction lands first: a block holding only it (A's waits in the mempool, as behind a full block)
+        rpc(w3, "anvil_dropTransaction", honest.to_0x_hex())
+        rpc(w3, "evm_mine")
+        assert w3.eth.get_transaction_receipt(squat)["status"] == 1
+        w3.eth.send_raw_transaction(honest_raw)  # the relayer's same transaction, broadcast again
+        rpc(w3, "evm_mine")
+    finally:
+        rpc(w3, "evm_setAutomine", True)
+    first, second = w3.eth.get_transaction_receipt(squat), w3.eth.get_transaction_receipt(honest)
+    assert first["blockNumber"] < second["blockNumber"]
+    assert (first["status"], second["status"]) == (1, 1)  # the squatter did not block A
+    assert batch_of(registry, issuer.address, cohort.root)["mode"] == RELAYED
+    for digest in cohort.digests[:3]:
+        status = verify(registry, issuer.address, cohort.root, digest, cohort.proof(digest))
+        assert (status["anchored"], status["issuer"], status["issuerName"], status["anchoredAt"]) == (
+            True, issuer.address, ISSUER_NAME, block_time(w3, second))
+        theirs = verify(registry, other_issuer.address, cohort.root, digest, cohort.proof(digest))
+        assert (theirs["issuer"], theirs["issuerName"]) == (other_issuer.address, OTHER_ISSUER_NAME)
+    # B cannot revoke A's credentials through its own batch of the same root
+    send(revoke(registry, cohort, cohort.digests[0], REASON_FRAUD), other_issuer)
+    assert verify(registry, issuer.address, cohort.root, cohort.digests[0], cohort.proof(cohort.digests[0]))[
+        "revoked"] is False
