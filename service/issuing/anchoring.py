@@ -187,7 +187,11 @@ class AnchoringWorker(BackgroundWorker):
 
     def _submit(self, batch_id: str, issuer: str, root: bytes, count: int, deadline: int) -> None:
         key = self.signers.for_address(issuer)
-        if self.registry.issuer(issuer).relayer != self.relayer.address:
+        state = self.registry.issuer(issuer)
+        if not state.accredited:  # as the registry would refuse it: nothing is sent
+            self._fail(batch_id, f"RegistryIssuerNotAccredited: {issuer} is not an accredited issuer now")
+            return
+        if state.relayer != self.relayer.address:
             self._authorise_relayer(issuer, key.key, deadline)
             self._note(batch_id, "waiting for the partner's authorisation of the hub's relayer to be mined")
             self._wakeup.set()

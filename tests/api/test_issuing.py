@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from service.chain.registry import RegistryClient
+from service.credentials.facts import AnchorMode
 from service.credentials.canonical import from_hex32
 from service.credentials.document import recipient_matches
 from service.credentials.verify import verify_credential
@@ -169,11 +170,12 @@ def test_partner_issues_one_credential_that_verifies(client: TestClient, keys: A
     report = verifies(hub, document, email="jan.devries@example.org")
     assert report.valid, explain(report)
     assert report.check("issuer_signature").passed
-    status = registry(hub).verify(from_hex32(proof["merkleRoot"]), from_hex32(proof["credentialDigest"]),
+    status = registry(hub).verify(hanze, from_hex32(proof["merkleRoot"]), from_hex32(proof["credentialDigest"]),
                                   [from_hex32(node) for node in proof["merklePath"]])
     assert status.anchored and status.issuer == hanze and status.issuer_accredited_at_anchor and not status.revoked
     receipt = hub.w3.eth.get_transaction_receipt(proof["transactionHash"])
     assert receipt["from"] == hub.relayer.address  # partners need no ether
+    assert status.anchor_mode == AnchorMode.RELAYED  # anchorFor: the signature above is the one verifiers check
 
     with hub.sessions() as session:
         row = session.get(models.Credential, issued["id"])

@@ -202,7 +202,7 @@ def test_killed_mid_batch_completes_exactly_once_after_restart(own_chain: tuple[
         first.stop()
 
     batches = {"A": a.json(), "B": b.json()}
-    assert registry.batch(bytes.fromhex(batches["A"]["root"][2:])).anchored is False
+    assert registry.batch(batches["A"]["issuer_address"], bytes.fromhex(batches["A"]["root"][2:])).anchored is False
     relayer_nonce = w3.eth.get_transaction_count(dev_accounts()[DEPLOYER_ACCOUNT].address)
     if mined_while_down:
         rpc(w3, "evm_mine")  # both transactions are mined while the service is down

@@ -192,13 +192,13 @@ def test_the_lean_view_answers_as_the_registry_client(hub: Hub, cohort: ChainIss
     block = hub.w3.eth.block_number
     batch = cohort.batch
     for index in range(batch.count):
-        question = (batch.root, batch.digests[index], batch.tree.proof(index))
+        question = (issuer.address, batch.root, batch.digests[index], batch.tree.proof(index))
         assert view.verify(*question, block=block) == registry.verify(*question, block=block)
     registry.revoke(batch.root, batch.digests[0], batch.tree.proof(0), 3, sender=issuer)
-    revoked = (batch.root, batch.digests[0], batch.tree.proof(0))
+    revoked = (issuer.address, batch.root, batch.digests[0], batch.tree.proof(0))
     assert view.verify(*revoked) == registry.verify(*revoked)
     assert view.verify(*revoked).revoked
-    unknown = (b"\x07" * 32, batch.digests[0], [])
+    unknown = (issuer.address, b"\x07" * 32, batch.digests[0], [])
     assert view.verify(*unknown) == registry.verify(*unknown)
     assert not view.verify(*unknown).anchored
     with pytest.raises(ChainUnavailable, match="no CredentialRegistry"):  # an account without code
