@@ -183,9 +183,14 @@ def seed_demo(w3: Web3, deployment: Deployment, database_url: str, keys_file: Pa
         migrate(engine)
         sessions = make_sessionmaker(engine)
 
-        # 1. accreditations, each an executed board decision
+        # 1. accreditations, each an executed board decision, and each partner's authorisation of the relayer
         for name in SEEDED_ISSUERS:
-            address = accounts[organisation(name).issuer_account].address  # type: ignore[index]
+            partner = accounts[organisation(name).issuer_account]  # type: ignore[index]
+            address = partner.address
+            if registry.issuer(address).relayer != relayer.address:  # its batches then go by anchorFor
+                request = registry.set_relayer_request(address, relayer.address,
+                                                       int(w3.eth.get_block("latest")["timestamp"]) + 3_600)
+                registry.set_relayer_by_sig(request, request.sign(partner.key), sender=relayer)
             if registry.issuer(address).accredited:
                 report.already_accredited.append(name)
                 continue

@@ -55,7 +55,8 @@ class FakeNode:
             raise ChainUnavailable("the chain node does not answer: connection refused")
         return self.number, bytes([self.fork]) + self.number.to_bytes(31, "big"), 1_700_000_000 + self.number
 
-    def verify(self, root: bytes, digest: bytes, path: Sequence[bytes], *, block: int) -> CredentialStatus:
+    def verify(self, issuer: str, root: bytes, digest: bytes, path: Sequence[bytes], *, block: int
+               ) -> CredentialStatus:
         if self.down:
             raise ChainUnavailable("the node could not answer verify: connection refused")
         self.calls.append(block)
@@ -74,10 +75,11 @@ class FakeNode:
     async def afetch(self) -> tuple[int, bytes, int]:
         return self.fetch()
 
-    async def averify(self, root: bytes, digest: bytes, path: Sequence[bytes], *, block: int) -> CredentialStatus:
+    async def averify(self, issuer: str, root: bytes, digest: bytes, path: Sequence[bytes], *, block: int
+                      ) -> CredentialStatus:
         self.waiting += 1
         await asyncio.sleep(0)  # on the wire: other requests run meanwhile
-        return self.verify(root, digest, path, block=block)
+        return self.verify(issuer, root, digest, path, block=block)
 
     def mine(self) -> None:
         self.number += 1
@@ -121,8 +123,8 @@ def test_it_is_the_verifiers_chain_facts_for_the_configured_chain_and_registry(c
 def test_answers_are_cached_for_the_block_they_were_read_at(cache: VerificationCache, head: BlockHead,
                                                             node: FakeNode) -> None:
     head.poll()
-    first = cache(ROOT, DIGEST, PATH)
-    second = cache(ROOT, DIGEST, PATH)
+    first = cache(ISSUER, ROOT, DIGEST, PATH)
+    second = cache(ISSUER, ROOT, DIGEST, PATH)
     assert second is first
     assert node.calls == [10]  # one eth_call, pinned to the head's block
     assert (first.block_number, first.block_timestamp, first.chain_id, first.registry) == (
@@ -132,21 +134,21 @@ def test_answers_are_cached_for_the_block_they_were_read_at(cache: VerificationC
 
 def test_each_credential_has_its_own_answer(cache: VerificationCache, head: BlockHead, node: FakeNode) -> None:
     head.poll()
-    cache(ROOT, DIGEST, PATH)
-    cache(ROOT, b"\x04" * 32, PATH)
-    cache(ROOT, DIGEST, [b"\x05" * 32])
+    cache(ISSUER, ROOT, DIGEST, PATH)
+    cache(ISSUER, ROOT, b"\x04" * 32, PATH)
+    cache(ISSUER, ROOT, DIGEST, [b"\x05" * 32])
     assert len(node.calls) == 3 and len(cache) == 3
 
 
 def test_a_new_block_empties_the_cache(cache: VerificationCache, head: BlockHead, node: FakeNode,
                                        clock: Clock) -> None:
     head.poll()
-    assert not cache(ROOT, DIGEST, PATH).status.revoked
+    assert not cache(ISSUER, ROOT, DIGEST, PATH).status.revoked
     node.revoke()
     clock.now += 0.05
     head.poll()  # the watcher sees block 11
     assert len(cache) == 0
-    answer = cache(ROOT, DIGEST, PATH)
+    answer = cache(ISSUER, ROOT, DIGEST, PATH)
     assert answer.status.revoked and answer.block_number == 11
     assert node.calls == [10, 11]
 
@@ -154,30 +156,30 @@ def test_a_new_block_empties_the_cache(cache: VerificationCache, head: BlockHead
 def test_the_same_height_with_another_hash_empties_the_cache(cache: VerificationCache, head: BlockHead,
                                                              node: FakeNode, clock: Clock) -> None:
     head.poll()
-    cache(ROOT, DIGEST, PATH)
+    cache(ISSUER, ROOT, DIGEST, PATH)
     node.fork, node.revoked_in = 1, 10  # evm_revert and a new block 10 that revokes
     clock.now += 0.05
     head.poll()
-    assert cache(ROOT, DIGEST, PATH).status.revoked
+    assert cache(ISSUER, ROOT, DIGEST, PATH).status.revoked
 
 
 def test_a_stale_head_falls_back_to_a_live_read(cache: VerificationCache, head: BlockHead, node: FakeNode,
                                                 clock: Clock) -> None:
     head.poll()
-    cache(ROOT, DIGEST, PATH)
+    cache(ISSUER, ROOT, DIGEST, PATH)
     node.revoke()
     clock.now += 0.3  # the watcher has not confirmed the head for longer than max_age
     asked = node.heads_asked
-    answer = cache(ROOT, DIGEST, PATH)
+    answer = cache(ISSUER, ROOT, DIGEST, PATH)
     assert answer.status.revoked and answer.block_number == 11  # never the cached block-10 answer
     assert node.heads_asked == asked + 1 and cache.stats.live == 1
     # the live read's sighting of the head refreshes it: the next request is answered from the cache
-    assert cache(ROOT, DIGEST, PATH) is answer
+    assert cache(ISSUER, ROOT, DIGEST, PATH) is answer
     assert head.fresh() is not None and head.fresh().number == 11
 
 
 def test_without_any_head_the_first_request_reads_live(cache: VerificationCache, node: FakeNode) -> None:
-    answer = cache(ROOT, DIGEST, PATH)
+    answer = cache(ISSUER, ROOT, DIGEST, PATH)
     assert answer.block_number == 10 and cache.stats.live == 1 and node.calls == [10]
 
 
@@ -196,11 +198,11 @@ def test_not_anchored_is_never_answered_from_a_sighting_nor_cached(cache: Verifi
                                                                    node: FakeNode, clock: Clock) -> None:
     node.anchored_in = None
     head.poll()
-    assert not cache(ROOT, DIGEST, PATH).status.anchored
+    assert not cache(ISSUER, ROOT, DIGEST, PATH).status.anchored
     assert len(cache) == 0
     node.anchor()  # the cohort is anchored in block 11; the watcher has not seen it yet
     clock.now += 0.05
-    answer = cache(ROOT, DIGEST, PATH)
+    answer = cache(ISSUER, ROOT, DIGEST, PATH)
     assert answer.status.anchored and answer.block_number == 11  # read at the node's latest block
     assert node.calls == [10, 10, 10, 11]  # pinned read, then live read; twice
 
@@ -208,11 +210,11 @@ def test_not_anchored_is_never_answered_from_a_sighting_nor_cached(cache: Verifi
 def test_clear_forgets_the_answers_and_every_head_seen_before(cache: VerificationCache, head: BlockHead,
                                                               node: FakeNode, clock: Clock) -> None:
     head.poll()
-    cache(ROOT, DIGEST, PATH)
+    cache(ISSUER, ROOT, DIGEST, PATH)
     node.revoke()  # through the API; the watcher has not polled since
     clock.now += 0.01
     cache.clear()
-    answer = cache(ROOT, DIGEST, PATH)
+    answer = cache(ISSUER, ROOT, DIGEST, PATH)
     assert answer.status.revoked and answer.block_number == 11
     assert cache.stats.clears == 1 and cache.stats.live == 1
 
@@ -221,7 +223,7 @@ def test_an_answer_read_while_clear_runs_is_not_kept(cache: VerificationCache, h
                                                      node: FakeNode) -> None:
     head.poll()
     node.during_call.append(cache.clear)  # a revocation lands while the eth_call is on the wire
-    cache(ROOT, DIGEST, PATH)
+    cache(ISSUER, ROOT, DIGEST, PATH)
     node.during_call.clear()
     assert len(cache) == 0
 
@@ -236,7 +238,7 @@ def test_an_answer_read_at_a_head_that_moved_on_is_not_kept(cache: VerificationC
         head.poll()
 
     node.during_call.append(new_block)
-    answer = cache(ROOT, DIGEST, PATH)
+    answer = cache(ISSUER, ROOT, DIGEST, PATH)
     node.during_call.clear()
     assert answer.block_number == 10 and len(cache) == 0
 
@@ -245,9 +247,9 @@ def test_the_cache_keeps_at_most_max_entries(node: FakeNode, head: BlockHead) ->
     small = VerificationCache(node, head, chain_id=31337, max_entries=2)  # type: ignore[arg-type]
     head.poll()
     for index in range(4):
-        small(ROOT, bytes([index]) * 32, PATH)
+        small(ISSUER, ROOT, bytes([index]) * 32, PATH)
     assert len(small) == 2
-    assert small(ROOT, bytes([3]) * 32, PATH).block_number == 10  # still answered, just not kept
+    assert small(ISSUER, ROOT, bytes([3]) * 32, PATH).block_number == 10  # still answered, just not kept
 
 
 def test_a_programming_error_is_not_mistaken_for_a_down_chain(cache: VerificationCache, node: FakeNode) -> None:
@@ -256,13 +258,13 @@ def test_a_programming_error_is_not_mistaken_for_a_down_chain(cache: Verificatio
 
     node.during_call.append(broken)
     with pytest.raises(TypeError, match="a bug"):
-        cache(ROOT, DIGEST, PATH)
+        cache(ISSUER, ROOT, DIGEST, PATH)
 
 
 def test_a_down_node_raises_chain_unavailable(cache: VerificationCache, node: FakeNode) -> None:
     node.down = True
     with pytest.raises(ChainUnavailable, match="does not answer"):
-        cache(ROOT, DIGEST, PATH)
+        cache(ISSUER, ROOT, DIGEST, PATH)
 
 
 def test_an_older_sighting_does_not_replace_a_newer_one(head: BlockHead, node: FakeNode, clock: Clock) -> None:
@@ -316,7 +318,7 @@ def test_concurrent_requests_get_consistent_answers(cache: VerificationCache, he
     def ask() -> None:
         try:
             for _ in range(200):
-                answer = cache(ROOT, DIGEST, PATH)
+                answer = cache(ISSUER, ROOT, DIGEST, PATH)
                 assert answer.block_number in (10, 11)
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
@@ -337,10 +339,10 @@ def test_concurrent_requests_get_consistent_answers(cache: VerificationCache, he
 def test_ask_answers_as_the_blocking_call_and_shares_the_cache(cache: VerificationCache, head: BlockHead,
                                                               node: FakeNode) -> None:
     head.poll()
-    first = asyncio.run(cache.ask(ROOT, DIGEST, PATH))
+    first = asyncio.run(cache.ask(ISSUER, ROOT, DIGEST, PATH))
     assert first.block_number == 10 and node.calls == [10]
-    assert cache(ROOT, DIGEST, PATH) is first  # kept for the blocking path too
-    assert asyncio.run(cache.ask(ROOT, DIGEST, PATH)) is first
+    assert cache(ISSUER, ROOT, DIGEST, PATH) is first  # kept for the blocking path too
+    assert asyncio.run(cache.ask(ISSUER, ROOT, DIGEST, PATH)) is first
     assert (cache.stats.hits, cache.stats.misses) == (2, 1)
 
 
@@ -349,8 +351,8 @@ def test_concurrent_asks_for_the_same_answer_share_one_eth_call(cache: Verificat
     head.poll()
 
     async def many() -> list:
-        return await asyncio.gather(*(cache.ask(ROOT, DIGEST, PATH) for _ in range(20)),
-                                    cache.ask(ROOT, b"\x09" * 32, PATH))
+        return await asyncio.gather(*(cache.ask(ISSUER, ROOT, DIGEST, PATH) for _ in range(20)),
+                                    cache.ask(ISSUER, ROOT, b"\x09" * 32, PATH))
 
     answers = asyncio.run(many())
     assert node.calls == [10, 10]  # one per distinct question
@@ -362,7 +364,7 @@ def test_ask_with_a_stale_head_reads_live_without_blocking(cache: VerificationCa
     head.poll()
     node.revoke()
     clock.now += 1
-    answer = asyncio.run(cache.ask(ROOT, DIGEST, PATH))
+    answer = asyncio.run(cache.ask(ISSUER, ROOT, DIGEST, PATH))
     assert answer.status.revoked and answer.block_number == 11 and cache.stats.live == 1
 
 
@@ -372,7 +374,7 @@ def test_ask_never_answers_not_anchored_from_a_sighting(cache: VerificationCache
     head.poll()
     node.anchor()
     clock.now += 0.05
-    answer = asyncio.run(cache.ask(ROOT, DIGEST, PATH))
+    answer = asyncio.run(cache.ask(ISSUER, ROOT, DIGEST, PATH))
     assert answer.status.anchored and answer.block_number == 11
 
 
@@ -381,7 +383,7 @@ def test_ask_on_a_down_node_raises_chain_unavailable_to_every_waiter(cache: Veri
     node.down = True
 
     async def two() -> list:
-        return await asyncio.gather(cache.ask(ROOT, DIGEST, PATH), cache.ask(ROOT, DIGEST, PATH),
+        return await asyncio.gather(cache.ask(ISSUER, ROOT, DIGEST, PATH), cache.ask(ISSUER, ROOT, DIGEST, PATH),
                                     return_exceptions=True)
 
     assert all(isinstance(answer, ChainUnavailable) for answer in asyncio.run(two()))

@@ -311,6 +311,13 @@ class RegistryClient:
                                  relayer=to_checksum_address(relayer),
                                  nonce=self.nonce(issuer) if nonce is None else nonce, deadline=int(deadline))
 
+    def set_relayer_by_sig(self, request: SetRelayerRequest, signature: bytes, *, sender: LocalAccount) -> TxReceipt:
+        """Send the issuer's signed authorisation `request` from `sender` (who pays).
+
+        :raises ChainRejected: RegistryExpiredSignature or RegistryInvalidSignature.
+        """
+        return self._transact(sender, "setRelayerBySig", request.issuer, request.relayer, request.deadline, signature)
+
     def set_relayer_by_sig_tx(self, request: SetRelayerRequest, signature: bytes) -> dict[str, Any]:
         """setRelayerBySig for a relayer to send; refusals: RegistryExpiredSignature, RegistryInvalidSignature."""
         return self._tx("setRelayerBySig", request.issuer, request.relayer, request.deadline, signature)

@@ -1,8 +1,9 @@
 """Stage 3, anchoring: one relayed transaction per batch, exactly once, driven by the leader's worker.
 
-Partners need no ether: each authorises the hub's relayer once (an EIP-712 `SetRelayer` signed with its own key,
-service.chain.keys.Signers, sent by the relayer with setRelayerBySig before its first batch), and from then on the
-relayer (service.chain.relayer.Relayer) anchors its batches with `anchorFor`, the registry's cheapest path. The
+Partners need no ether. A partner's first batch goes as `anchorBySig` (its EIP-712 `Anchor` request signed with its
+own key, service.chain.keys.Signers, checked on chain), followed by its authorisation of the hub's relayer (an
+EIP-712 `SetRelayer`, sent with setRelayerBySig); from then on the relayer (service.chain.relayer.Relayer) anchors
+its batches with `anchorFor`, the registry's cheapest path. The
 partner's EIP-712 `Anchor` signature goes into every credential's proof (`relayed_anchor`), where verifiers check
 it. A batch is this partner's only when the registry holds the root under this partner's address: batches are
 keyed by (issuer, root), so another account anchoring the same root neither finishes nor blocks ours. The batch follows its
@@ -37,7 +38,7 @@ from service.background import BackgroundWorker
 from service.chain.keys import Signers
 from service.chain.registry import Batch as ChainBatch
 from service.chain.registry import RegistryClient
-from service.chain.relayer import Call, Relayer, Sent, TxState
+from service.chain.relayer import Call, Relayer, Sent, TransactionPending, TxState
 from service.credentials.batch import Anchoring
 from service.credentials.canonical import from_hex32
 from service.credentials.facts import AnchorMode
@@ -191,14 +192,14 @@ class AnchoringWorker(BackgroundWorker):
         if not state.accredited:  # as the registry would refuse it: nothing is sent
             self._fail(batch_id, f"RegistryIssuerNotAccredited: {issuer} is not an accredited issuer now")
             return
-        if state.relayer != self.relayer.address:
-            self._authorise_relayer(issuer, key.key, deadline)
-            self._note(batch_id, "waiting for the partner's authorisation of the hub's relayer to be mined")
-            self._wakeup.set()
-            return
+        authorised = state.relayer == self.relayer.address
 
-        def build(_nonce: int | None) -> dict[str, object]:
+        def relayed(_nonce: int | None) -> dict[str, object]:  # the hub's path: no signature or nonce on chain
             return self.registry.anchor_for_tx(issuer, root, count)
+
+        def signed(nonce: int | None) -> dict[str, object]:  # before the authorisation: checked on chain
+            request = self.registry.anchor_request(root, count, issuer, deadline, nonce=nonce)
+            return self.registry.anchor_by_sig_tx(SignedAnchor(request, request.sign(key.key)))
 
         def stored(session: Session, row: models.RelayerTransaction) -> None:
             # in the transaction that takes the nonce: a batch that is no longer pending (another thread or
@@ -209,7 +210,10 @@ class AnchoringWorker(BackgroundWorker):
             if moved != 1:
                 raise NotPending(batch_id)
 
-        call = Call("anchor", build, batch_id=batch_id, scope=self.registry.address, reference=f"anchor:{batch_id}")
+        call = (Call("anchor", relayed, batch_id=batch_id, scope=self.registry.address, reference=f"anchor:{batch_id}")
+                if authorised else
+                Call("anchor", signed, signer=issuer, signer_nonce=lambda: self.registry.nonce(issuer),
+                     batch_id=batch_id, scope=self.registry.address, reference=f"anchor:{batch_id}"))
         try:
             sent = self.relayer.submit(call, stored=stored)
         except NotPending:
@@ -218,8 +222,27 @@ class AnchoringWorker(BackgroundWorker):
         self._next_try.pop(batch_id, None)
         if sent.error:  # stored and signed, but the node refused it (e.g. no funds): the relayer retries
             self._note(batch_id, sent.error)
+        if not authorised:
+            try:
+                self._authorise_relayer(issuer, key.key, deadline)
+            except Exception:  # noqa: BLE001 - the batch is on its way; the next batch tries again
+                log.warning("anchoring: the relayer's authorisation for %s could not be sent", issuer, exc_info=True)
 
-    def _authorise_relayer(self, issuer: str, key: object, deadline: int) -> None:
+    def authorise_relayer(self, issuer: str, *, timeout: float) -> bool:
+        """Onboarding a partner: have it authorise the hub's relayer now (signed with its key, sent and paid by the
+        relayer, waited for up to `timeout` s), so that even its first batch goes by anchorFor. False when it
+        had authorised it already.
+
+        :raises Forbidden: no key signs for `issuer`.
+        :raises ChainRejected, RelayerError: the registry refused, or the transaction was not mined in time.
+        """
+        if self.registry.issuer(issuer).relayer == self.relayer.address:
+            return False
+        key = self.signers.for_address(issuer)
+        self._authorise_relayer(issuer, key.key, self._chain_time() + self.signature_ttl, wait=timeout)
+        return True
+
+    def _authorise_relayer(self, issuer: str, key: object, deadline: int, *, wait: float | None = None) -> None:
         """Send the partner's signed authorisation of the hub's relayer (once: while it is open or mined, asking
         again returns the same transaction)."""
         relayer = self.relayer.address
@@ -228,8 +251,19 @@ class AnchoringWorker(BackgroundWorker):
             request = self.registry.set_relayer_request(issuer, relayer, deadline, nonce=nonce)
             return self.registry.set_relayer_by_sig_tx(request, request.sign(key))
 
-        self.relayer.submit(Call("authorise", build, signer=issuer, signer_nonce=lambda: self.registry.nonce(issuer),
-                                 scope=self.registry.address, reference=f"relayer:{issuer}:{relayer}"))
+        call = Call("authorise", build, signer=issuer, signer_nonce=lambda: self.registry.nonce(issuer),
+                    scope=self.registry.address, reference=f"relayer:{issuer}:{relayer}")
+        sent = self.relayer.submit(call)
+        if wait is not None:  # mined is enough: anchorFor can be estimated and sent from the next block on
+            deadline = time.monotonic() + wait
+            while True:  # advanced here too: onboarding may run before (or without) the worker
+                self.relayer.step()
+                try:
+                    self.relayer.wait(sent, timeout=0.1, until=frozenset({TxState.INCLUDED, TxState.CONFIRMED}))
+                    return
+                except TransactionPending:
+                    if time.monotonic() >= deadline:
+                        raise
 
     # ---------------------------------------------------------------- 3. follow submitted batches
 

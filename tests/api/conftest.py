@@ -135,6 +135,8 @@ class Accreditations:
                              f"Het bestuur accrediteert {name} als uitgever van microcredentials van de IT Hub "
                              "Hoogeveen.")
                 assert self.registry.issuer(address).accredited, f"{name} was not accredited"
+            # onboarding: the partner authorises the hub's relayer, so its batches go by anchorFor
+            self.hub.anchoring.authorise_relayer(address, timeout=30)
         return addresses
 
     def suspend(self, name: str) -> str:

@@ -173,13 +173,14 @@ def test_the_route_asks_the_cache_the_verifiers_one_question(client: TestClient,
     asked: list[tuple[Any, ...]] = []
     real_ask = cache.ask
 
-    async def ask(root: bytes, digest: bytes, path: Any) -> Any:
-        asked.append((root, digest, tuple(path)))
-        return await real_ask(root, digest, path)
+    async def ask(issuer: str, root: bytes, digest: bytes, path: Any) -> Any:
+        asked.append((issuer, root, digest, tuple(path)))
+        return await real_ask(issuer, root, digest, path)
 
     monkeypatch.setattr(cache, "ask", ask)
     assert post(client, cohort.credentials[2]).json()["valid"] is True
-    assert asked == [(cohort.batch.root, cohort.batch.digests[2], tuple(cohort.batch.tree.proof(2)))]
+    issuer = cohort.credentials[2]["proof"]["issuerAddress"]
+    assert asked == [(issuer, cohort.batch.root, cohort.batch.digests[2], tuple(cohort.batch.tree.proof(2)))]
     elsewhere = json.loads(json.dumps(cohort.credentials[2]))
     elsewhere["proof"]["chainId"] = 1  # anchored elsewhere: the network check fails, nothing is asked
     assert post(client, elsewhere).json()["valid"] is False
@@ -329,9 +330,11 @@ def test_the_lean_view_decodes_as_eth_abi(hub: Hub, cohort: ChainIssued) -> None
 
     view = RegistryView(JsonRpc(hub.settings.rpc_url), hub.registry_address)
     batch = cohort.batch
-    params = view._params(batch.root, batch.digests[1], batch.tree.proof(1), "latest")
+    issuer = cohort.credentials[1]["proof"]["issuerAddress"]
+    params = view._params(issuer, batch.root, batch.digests[1], batch.tree.proof(1), "latest")
     assert params[0]["data"] == "0x" + (view._selector + eth_abi.encode(
-        ["bytes32", "bytes32", "bytes32[]"], [batch.root, batch.digests[1], batch.tree.proof(1)])).hex()
+        ["address", "bytes32", "bytes32", "bytes32[]"], [issuer, batch.root, batch.digests[1], batch.tree.proof(1)])
+    ).hex()
     raw = bytes.fromhex(view.rpc.call("eth_call", params)[2:])
     assert view._decode_fast(raw) == eth_abi.decode([view._output], raw)[0]
     with pytest.raises(ValueError):
