@@ -66,7 +66,8 @@ def test_import_the_sample_cohort_anchors_it_in_one_transaction(hub: LiveHub, tm
     batch = httpx.get(f"{hub.url}/batches/{batch_id}", headers=hub.auth("issuer", HANZE), timeout=30).json()
     assert batch["status"] == "anchored" and batch["count"] == 6
     assert f"Merkle root  {batch['root']}" in out and batch["transaction_hash"] in out
-    on_chain = RegistryClient(hub.chain.node.w3, hub.chain.deployment.registry.address).batch(from_hex32(batch["root"]))
+    on_chain = RegistryClient(hub.chain.node.w3, hub.chain.deployment.registry.address).batch(batch["issuer_address"],
+                                                                                          from_hex32(batch["root"]))
     assert on_chain.anchored and on_chain.count == 6
     held = httpx.get(f"{hub.url}/credentials/{rows[0]['credential_id']}", timeout=30,
                      headers={"X-Holder-Token": rows[0]["holder_token"]})
