@@ -564,3 +564,72 @@ def test_openapi_documents_the_issuing_routes(client: TestClient) -> None:
                                  ("/batches/{batch_id}", "get", "200"), ("/programmes", "post", "201"),
                                  ("/credentials/{credential_id}/revoke", "post", "200")):
         assert status in spec["paths"][path][method]["responses"]
+
+
+# ---------------------------------------------------------------- another account's anchoring of the same root
+
+
+def _stored_batch(hub: Hub, hanze: str) -> tuple[str, bytes, int]:
+    """A batch of Hanze's stored while nothing anchors it, marked as sent once before (so that the worker first
+    asks the chain whether it is anchored already): its id, root and count."""
+    from service.issuing import pipeline
+    from service.issuing.requests import CredentialCreate, Row
+
+    hub.stop_background()
+    with hub.sessions() as db:
+        cohort = pipeline.prepare(db, hub.registry, hub.signers, hanze,
+                                  [Row(1, None, CredentialCreate.model_validate(graduate()))])
+    batch_id = pipeline.persist(hub.sessions, cohort)
+    with hub.sessions.begin() as db:
+        row = db.get(models.Batch, batch_id)
+        assert row is not None
+        row.attempts, root, count = 1, from_hex32(row.root), row.count
+    return batch_id, root, count
+
+
+def _run_until_anchored(client: TestClient, keys: Any, hub: Hub, batch_id: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 30
+    while True:
+        hub.anchoring.run_once()
+        batch = client.get(f"/batches/{batch_id}", headers=keys.issuer(HANZE)).json()
+        if batch["status"] in ("anchored", "failed"):
+            return batch
+        assert time.monotonic() < deadline, batch
+        time.sleep(0.05)
+
+
+def test_a_root_another_partner_anchored_first_is_not_taken_as_ours(
+        client: TestClient, keys: Any, hub: Hub, hanze: str, accredited: Any) -> None:
+    """Partner B anchors the root of Hanze's stored batch first (front-running it): the worker does not finish
+    Hanze's batch from B's anchoring, it anchors Hanze's own, and the credentials verify as Hanze's."""
+    (nhl,) = accredited(NHL)
+    batch_id, root, count = _stored_batch(hub, hanze)
+    squatted = registry(hub).anchor(root, count, sender=hub.signers.for_address(nhl))
+    batch = _run_until_anchored(client, keys, hub, batch_id)
+    assert batch["status"] == "anchored", batch
+    assert batch["transaction_hash"] != "0x" + bytes(squatted["transactionHash"]).hex()
+    ours = hub.w3.eth.get_transaction_receipt(batch["transaction_hash"])
+    assert ours["from"] == hub.relayer.address and ours["status"] == 1
+    assert registry(hub).batch(hanze, root).mode == AnchorMode.RELAYED
+    credential = client.get(f"/credentials/{batch['credentials'][0]['id']}", headers=keys.issuer(HANZE)).json()
+    document = credential["document"]
+    assert document["proof"]["transactionHash"] == batch["transaction_hash"]
+    report = verifies(hub, document)
+    assert report.valid, explain(report)
+    assert report.check("issuer_signature").passed
+
+
+def test_a_later_anchoring_of_our_root_by_another_partner_is_not_taken_for_our_transaction(
+        client: TestClient, keys: Any, hub: Hub, hanze: str, accredited: Any) -> None:
+    """Hanze's root is on chain (its relayer's anchorFor, e.g. sent before a crash) and partner B anchored the same
+    root after it: finishing from the chain, the worker takes Hanze's own BatchAnchored event, not B's."""
+    (nhl,) = accredited(NHL)
+    batch_id, root, count = _stored_batch(hub, hanze)
+    own = registry(hub).anchor_for(hanze, root, count, sender=hub.relayer.account)
+    registry(hub).anchor(root, count, sender=hub.signers.for_address(nhl))
+    batch = _run_until_anchored(client, keys, hub, batch_id)
+    assert batch["status"] == "anchored", batch
+    assert batch["transaction_hash"] == "0x" + bytes(own["transactionHash"]).hex()
+    credential = client.get(f"/credentials/{batch['credentials'][0]['id']}", headers=keys.issuer(HANZE)).json()
+    assert credential["document"]["proof"]["transactionHash"] == batch["transaction_hash"]
+    assert verifies(hub, credential["document"]).valid
