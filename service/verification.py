@@ -509,7 +509,7 @@ class VerificationCache:
         self.max_entries = max_entries
         self.stats = CacheStats()
         self._lock = threading.Lock()
-        self._entries: dict[tuple[bytes, bytes, tuple[bytes, ...]], ChainSnapshot] = {}
+        self._entries: dict[Key, ChainSnapshot] = {}
         self._block_hash: bytes | None = None
         self._generation = 0  # bumped by clear(): an answer read before it is never kept
         self._cleared_at = float("-inf")  # heads seen before this moment are not trusted

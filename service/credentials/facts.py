@@ -44,7 +44,8 @@ class AnchorMode(IntEnum):
 
 @dataclass(frozen=True)
 class CredentialStatus:
-    """The registry's answer to `verify(issuer, root, credentialDigest, proof)` (ICredentialRegistry.CredentialStatus)."""
+    """The registry's answer to `verify(issuer, root, credentialDigest, proof)`
+    (ICredentialRegistry.CredentialStatus)."""
 
     included: bool
     anchored: bool

@@ -1,13 +1,13 @@
 """Stage 3, anchoring: one relayed transaction per batch, exactly once, driven by the leader's worker.
 
-Partners need no ether. A partner's first batch goes as `anchorBySig` (its EIP-712 `Anchor` request signed with its
-own key, service.chain.keys.Signers, checked on chain), followed by its authorisation of the hub's relayer (an
-EIP-712 `SetRelayer`, sent with setRelayerBySig); from then on the relayer (service.chain.relayer.Relayer) anchors
-its batches with `anchorFor`, the registry's cheapest path. The
+Partners need no ether. Onboarding, a partner authorises the hub's relayer once (an EIP-712 `SetRelayer` signed
+with its own key, service.chain.keys.Signers, sent with setRelayerBySig: `authorise_relayer`); from then on the
+relayer (service.chain.relayer.Relayer) anchors its batches with `anchorFor`, the registry's cheapest path, and the
 partner's EIP-712 `Anchor` signature goes into every credential's proof (`relayed_anchor`), where verifiers check
-it. A batch is this partner's only when the registry holds the root under this partner's address: batches are
-keyed by (issuer, root), so another account anchoring the same root neither finishes nor blocks ours. The batch follows its
-transaction (service.issuing.states.BatchStatus): each round of the worker
+it. A partner not onboarded yet gets its first batch anchored with `anchorBySig` (its signature checked on chain)
+and the authorisation sent right after. A batch is this partner's only when the registry holds the root under this
+partner's address: batches are keyed by (issuer, root), so another account anchoring the same root neither finishes
+nor blocks ours. The batch follows its transaction (service.issuing.states.BatchStatus): each round of the worker
 
 1. sends the pending batches: one whose root the registry already holds (anchored by this partner) is finished
    from the chain; the others are signed and handed to the relayer (the batch is `submitted` in the same
@@ -255,14 +255,14 @@ class AnchoringWorker(BackgroundWorker):
                     scope=self.registry.address, reference=f"relayer:{issuer}:{relayer}")
         sent = self.relayer.submit(call)
         if wait is not None:  # mined is enough: anchorFor can be estimated and sent from the next block on
-            deadline = time.monotonic() + wait
+            give_up = time.monotonic() + wait
             while True:  # advanced here too: onboarding may run before (or without) the worker
                 self.relayer.step()
                 try:
                     self.relayer.wait(sent, timeout=0.1, until=frozenset({TxState.INCLUDED, TxState.CONFIRMED}))
                     return
                 except TransactionPending:
-                    if time.monotonic() >= deadline:
+                    if time.monotonic() >= give_up:
                         raise
 
     # ---------------------------------------------------------------- 3. follow submitted batches

@@ -298,7 +298,8 @@ def test_accredit_issuer_by_governor_records_name_status_and_event(
     receipt = send(registry.functions.accreditIssuer(newcomer.address, "Alfa-college"), deployer)
     t = block_time(w3, receipt)
     assert one_event(registry, "IssuerAccredited", receipt) == {"issuer": newcomer.address, "name": "Alfa-college"}
-    assert issuer_of(registry, newcomer.address) == {"name": "Alfa-college", "accredited": True, "since": t, "relayer": ZERO_ADDRESS}
+    assert issuer_of(registry, newcomer.address) == {"name": "Alfa-college", "accredited": True, "since": t,
+                                                     "relayer": ZERO_ADDRESS}
     assert registry.functions.wasAccreditedAt(newcomer.address, t).call() is True
 
 
@@ -336,7 +337,8 @@ def test_suspend_issuer_by_governor_records_status_and_event(
     receipt = send(registry.functions.suspendIssuer(issuer.address), deployer)
     t = block_time(w3, receipt)
     assert one_event(registry, "IssuerSuspended", receipt) == {"issuer": issuer.address}
-    assert issuer_of(registry, issuer.address) == {"name": ISSUER_NAME, "accredited": False, "since": t, "relayer": ZERO_ADDRESS}
+    assert issuer_of(registry, issuer.address) == {"name": ISSUER_NAME, "accredited": False, "since": t,
+                                                   "relayer": ZERO_ADDRESS}
 
 
 def test_suspend_issuer_by_outsider_reverts(registry: Contract, outsider: LocalAccount,
@@ -359,7 +361,8 @@ def test_suspend_already_suspended_issuer_reverts(registry: Contract, deployer: 
 
 
 def test_never_accredited_account_has_empty_record(registry: Contract, newcomer: LocalAccount, w3: Web3) -> None:
-    assert issuer_of(registry, newcomer.address) == {"name": "", "accredited": False, "since": 0, "relayer": ZERO_ADDRESS}
+    assert issuer_of(registry, newcomer.address) == {"name": "", "accredited": False, "since": 0,
+                                                     "relayer": ZERO_ADDRESS}
     assert registry.functions.wasAccreditedAt(newcomer.address, latest_timestamp(w3)).call() is False
 
 
@@ -391,7 +394,8 @@ def test_reaccreditation_after_suspension_updates_name_and_keeps_history(
     receipt = send(registry.functions.accreditIssuer(newcomer.address, "Alfa-college Hoogeveen"), deployer)
     t3 = block_time(w3, receipt)
     assert one_event(registry, "IssuerAccredited", receipt)["name"] == "Alfa-college Hoogeveen"
-    assert issuer_of(registry, newcomer.address) == {"name": "Alfa-college Hoogeveen", "accredited": True, "since": t3, "relayer": ZERO_ADDRESS}
+    assert issuer_of(registry, newcomer.address) == {"name": "Alfa-college Hoogeveen", "accredited": True, "since": t3,
+                                                     "relayer": ZERO_ADDRESS}
     was = registry.functions.wasAccreditedAt
     assert [was(newcomer.address, t).call() for t in (t1, t2, t3 - 1, t3)] == [True, False, False, True]
 

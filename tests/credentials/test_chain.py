@@ -15,9 +15,9 @@ from web3 import Web3
 
 from service.chain.devchain import DevChain
 from service.chain.registry import RegistryChainFacts, RegistryClient
-from service.credentials.facts import AnchorMode
 from service.credentials import RegistryTrust, Status, select_disclosures, verify_credential
 from service.credentials.canonical import from_hex32
+from service.credentials.facts import AnchorMode
 from service.credentials.merkle import leaf_hash, verify_inclusion
 from service.errors import ChainRejected
 from tests.chain import advance_time, latest_timestamp
