@@ -33,6 +33,7 @@ import argparse
 import datetime as dt
 import importlib.util
 import json
+import re
 import sys
 import tempfile
 import time
@@ -67,6 +68,22 @@ from service.credentials.signature import SignedAnchor  # noqa: E402
 DEFAULT_OUT = ROOT / "bench" / "results" / "gas.md"
 EAS_DIR = "@ethereum-attestation-service/eas-contracts"
 OZ_DIR = "@openzeppelin/contracts"
+SAFE_DIR = "@safe-global/safe-contracts"
+DOCUMENT_STORE_DIR = "@govtechsg/document-store"
+# OpenAttestation's DocumentStore: the npm package (2.6.1, the last with `issue(bytes32)` on an Ownable store)
+# ships no Solidity sources, only its build: the bytecode of its typechain factory is deployed as it is.
+DOCUMENT_STORE_FACTORY = (ROOT / "node_modules" / DOCUMENT_STORE_DIR / "src" / "contracts" / "factories"
+                          / "DocumentStore__factory.ts")
+DOCUMENT_STORE_ABI = [
+    {"type": "constructor", "stateMutability": "nonpayable",
+     "inputs": [{"name": "_name", "type": "string"}, {"name": "owner", "type": "address"}]},
+    {"type": "function", "name": "issue", "stateMutability": "nonpayable", "outputs": [],
+     "inputs": [{"name": "document", "type": "bytes32"}]},
+    {"type": "function", "name": "isIssued", "stateMutability": "view", "outputs": [{"name": "", "type": "bool"}],
+     "inputs": [{"name": "document", "type": "bytes32"}]},
+]
+SAFE_OWNERS = 7
+SAFE_THRESHOLD = 4
 
 # The peers are compiled with the settings scripts/compile.py uses for our contracts (shanghai: EAS
 # 1.9.0 and OpenZeppelin 5.3 need nothing newer, and ganache 7.9 runs nothing newer).
@@ -76,6 +93,9 @@ PEER_UNITS = {
     "bench/contracts/BenchSeats.sol": ROOT / "bench" / "contracts" / "BenchSeats.sol",
     "bench/contracts/BenchGovernor.sol": ROOT / "bench" / "contracts" / "BenchGovernor.sol",
     "bench/contracts/BenchBatch.sol": ROOT / "bench" / "contracts" / "BenchBatch.sol",
+    f"{SAFE_DIR}/contracts/Safe.sol": ROOT / "node_modules" / SAFE_DIR / "contracts" / "Safe.sol",
+    f"{SAFE_DIR}/contracts/proxies/SafeProxyFactory.sol":
+        ROOT / "node_modules" / SAFE_DIR / "contracts" / "proxies" / "SafeProxyFactory.sol",
 }
 
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -118,6 +138,8 @@ REVOCATION_REASON = 1
 
 TARGET_CREDENTIAL_RATIO = 1_000  # (a) EAS attest / ours per credential
 TARGET_DECISION_RATIO = 0.5  # (b) ours / Governor
+TARGET_ANCHOR_RATIO = 1.0  # (c) the service's anchoring transaction / DocumentStore issue(root)
+TARGET_SAFE_RATIO = 1.5  # (d) our recorded 7-member meeting / a Safe 4-of-7 execTransaction
 INTRINSIC_GAS = 21_000
 
 
@@ -467,7 +489,7 @@ def bench_registry(w3: Web3, roles: Roles, registry_contract: Contract, results:
     digest, proof = large.digests[index], large.proof(index)
     assert verify_inclusion(large.root, digest, proof)
     assert registry.leaf_of(digest) == leaf_hash(digest), "the service's leaf format differs from the registry's"
-    status = registry_contract.functions.verify(large.root, digest, proof).call()
+    status = registry_contract.functions.verify(issuer.address, large.root, digest, proof).call()
     assert status[0] and status[1], f"the registry does not verify the proof: {status}"
     receipt = transact(w3, registry_contract, "revoke", large.root, digest, proof, REVOCATION_REASON, account=issuer)
     results.add("ours.revoke", Row(system, f"revoke (proof of {len(proof)} hashes, cohort of {LARGE_COHORT:,})",
@@ -479,6 +501,71 @@ def bench_registry(w3: Web3, roles: Roles, registry_contract: Contract, results:
     tx = registry.revoke_by_sig_tx(revocation, revocation.sign(issuer.key), large.proof(index))
     receipt = send_tx(w3, tx, relayer, abi)
     results.add("ours.revoke_by_sig", Row(system, "revokeBySig (relayed, same cohort)", gas_of([receipt])))
+
+
+def bench_service_anchoring(w3: Web3, roles: Roles, registry_contract: Contract, results: Results) -> None:
+    """The service's real path, with the calldata its RegistryClient builds: the partner's one-time authorisation
+    of the hub's relayer (setRelayerBySig), then each cohort by anchorFor from the relayer."""
+    system, issuer, relayer = "Registry", roles.issuer, roles.relayer
+    registry = RegistryClient(w3, registry_contract.address)
+    request = registry.set_relayer_request(issuer.address, relayer.address, latest_timestamp(w3) + 3_600)
+    receipt = send_tx(w3, registry.set_relayer_by_sig_tx(request, request.sign(issuer.key)), relayer,
+                      registry_contract.abi)
+    results.add("ours.authorise", Row(system, "setRelayerBySig (once per partner, relayed)", gas_of([receipt]),
+                                      note="onboarding: the partner authorises the hub's relayer"))
+    for count in COHORTS:
+        tree = CohortTree(tuple(credential_digests(f"service cohort {count}", count)))
+        receipt = send_tx(w3, registry.anchor_for_tx(issuer.address, tree.root, count), relayer,
+                          registry_contract.abi)
+        assert registry.batch(issuer.address, tree.root).anchored
+        results.add(f"ours.service.{count}", Row(
+            system, f"the service's anchoring: anchorFor, cohort of {count:,} (relayed)", gas_of([receipt]),
+            credentials=count, note="as service.chain.registry builds it"))
+
+
+def load_document_store() -> dict[str, Any]:
+    source = DOCUMENT_STORE_FACTORY.read_text(encoding="utf-8")
+    match = re.search(r'const _bytecode =\s*"(0x[0-9a-fA-F]+)"', source)
+    assert match, f"no bytecode in {DOCUMENT_STORE_FACTORY}"
+    return {"abi": DOCUMENT_STORE_ABI, "bytecode": match.group(1)}
+
+
+def bench_document_store(w3: Web3, roles: Roles, results: Results) -> None:
+    """OpenAttestation's DocumentStore: its owner issues one Merkle root per batch (`issue(bytes32)`)."""
+    store = deploy_compiled(w3, load_document_store(), "IT Hub Hoogeveen", roles.issuer.address,
+                            account=roles.issuer)
+    for count in COHORTS:
+        root = CohortTree(tuple(credential_digests(f"document store cohort {count}", count))).root
+        receipt = transact(w3, store, "issue", root, account=roles.issuer)
+        assert store.functions.isIssued(root).call()
+        results.add(f"ds.issue.{count}", Row("DocumentStore", f"issue(root), cohort of {count:,}",
+                                             gas_of([receipt]), credentials=count, note="by its owner"))
+
+
+def bench_safe(w3: Web3, roles: Roles, compiled: dict[str, dict[str, Any]], results: Results) -> None:
+    """A Safe 1.4.1 of the seven members, threshold 4 (a proxy of the singleton, as the Safe app deploys it),
+    governing a fresh CredentialRegistry: execTransaction of accreditIssuer with four owners' signatures, the
+    same call our board's decisions execute."""
+    deployer = roles.deployer
+    singleton = deploy_compiled(w3, compiled["Safe"], account=deployer)
+    factory = deploy_compiled(w3, compiled["SafeProxyFactory"], account=deployer)
+    owners = sorted(roles.members[:SAFE_OWNERS], key=lambda account: int(account.address, 16))
+    setup = singleton.encode_abi("setup", args=[[o.address for o in owners], SAFE_THRESHOLD, ZERO_ADDRESS, b"",
+                                                ZERO_ADDRESS, ZERO_ADDRESS, 0, ZERO_ADDRESS])
+    receipt = transact(w3, factory, "createProxyWithNonce", singleton.address, setup, 0, account=deployer)
+    (created,) = factory.events.ProxyCreation().process_receipt(receipt, errors=DISCARD)
+    safe = w3.eth.contract(address=created["args"]["proxy"], abi=compiled["Safe"]["abi"])
+    registry = deploy_contract(w3, "CredentialRegistry", safe.address, account=deployer)
+    data = registry.encode_abi("accreditIssuer", args=[roles.issuer.address, ISSUER_NAME])
+    call = (registry.address, 0, data, 0, 0, 0, 0, ZERO_ADDRESS, ZERO_ADDRESS)
+    safe_hash = bytes(safe.functions.getTransactionHash(*call, safe.functions.nonce().call()).call())
+    signatures = b"".join(  # four owners, ascending addresses, as Safe's checkSignatures requires
+        bytes(owner.unsafe_sign_hash(safe_hash).signature) for owner in owners[:SAFE_THRESHOLD])
+    receipt = transact(w3, safe, "execTransaction", *call, signatures, account=owners[0])
+    assert safe.events.ExecutionSuccess().process_receipt(receipt, errors=DISCARD), "the Safe's call failed"
+    check_accredited(registry, roles.issuer)
+    results.add("safe.exec", Row("Safe", f"execTransaction {SAFE_THRESHOLD}-of-{SAFE_OWNERS} (accreditIssuer)",
+                                 gas_of([receipt]), note=f"{SAFE_THRESHOLD} owner signatures, sent by an owner"))
 
 
 def bench_registry_alone(w3: Web3, roles: Roles, results: Results) -> None:
@@ -697,6 +784,18 @@ def ratios(results: Results) -> list[Ratio]:
                          multi / per_credential, "context", None))
         out.append(Ratio("EAS revoke / our revoke (with Merkle proof)",
                          results["eas.revoke"].gas / results["ours.revoke"].gas, "context", None))
+    service, store = f"ours.service.{LARGE_COHORT}", f"ds.issue.{LARGE_COHORT}"
+    if service in results and store in results:
+        value = results[service].gas / results[store].gas
+        out.append(Ratio(f"(c) the service's anchoring transaction (anchorFor, {LARGE_COHORT:,} cohort) / "
+                         "DocumentStore issue(root)", value, f"<= {TARGET_ANCHOR_RATIO}",
+                         value <= TARGET_ANCHOR_RATIO))
+        out.append(Ratio("anchorBySig (a partner's first batch, before it authorised the relayer) / DocumentStore "
+                         "issue(root)", results["ours.anchor_by_sig"].gas / results[store].gas, "context", None))
+    if "board.decision.meeting" in results and "safe.exec" in results:
+        value = results["board.decision.meeting"].gas / results["safe.exec"].gas
+        out.append(Ratio("(d) our recorded 7-member meeting (recordMeeting, 7 For) / Safe 4-of-7 execTransaction",
+                         value, f"<= {TARGET_SAFE_RATIO}", value <= TARGET_SAFE_RATIO))
     if "board.decision.direct" in results and "gov.decision.direct" in results:
         reference = results["gov.decision.direct"].gas
         for key, _, label in OUR_DECISIONS:
@@ -722,7 +821,7 @@ def verdict(ratio: Ratio) -> str:
     return "context" if ratio.met is None else ("**met**" if ratio.met else "**NOT met**")
 
 
-SYSTEM_ORDER = ("Registry", "EAS", "HubBoard", "OZ Governor")
+SYSTEM_ORDER = ("Registry", "DocumentStore", "EAS", "HubBoard", "OZ Governor", "Safe")
 
 
 def ordered(rows: list[Row]) -> list[Row]:
@@ -825,14 +924,15 @@ class CrossCheck:
 def versions() -> dict[str, str]:
     def version(package: str) -> str:
         return json.loads((ROOT / "node_modules" / package / "package.json").read_text())["version"]
-    return {"EAS": version(EAS_DIR), "OpenZeppelin": version(OZ_DIR)}
+    return {"EAS": version(EAS_DIR), "OpenZeppelin": version(OZ_DIR), "Safe": version(SAFE_DIR),
+            "DocumentStore": version(DOCUMENT_STORE_DIR)}
 
 
 def markdown(results: Results, info: RunInfo, cross_check: CrossCheck | None) -> str:
     v = versions()
     optimizer = info.project_settings["optimizer"]
     lines = [
-        "# Gas benchmark: credential registry and board vs. EAS and OpenZeppelin Governor",
+        "# Gas benchmark: credential registry and board vs. DocumentStore, EAS, OpenZeppelin Governor and Safe",
         "",
         f"Generated by `bench/gas.py --chain {info.chain}"
         + (f" --cross-check {cross_check.chain}" if cross_check else "")
@@ -853,6 +953,15 @@ def markdown(results: Results, info: RunInfo, cross_check: CrossCheck | None) ->
         "one-vote ERC721Votes seats (`bench/contracts/BenchSeats.sol`), self-delegated; "
         "`bench/contracts/BenchBatch.sol` relays its signed ballots in one transaction. Deployed sizes: "
         + ", ".join(f"{n} {s:,} B" for n, s in info.peer_sizes.items()) + ".",
+        f"- Also: OpenAttestation DocumentStore {v['DocumentStore']} (`issue(bytes32)` by its owner; the npm package "
+        "ships no Solidity sources, so its own build is deployed: the bytecode of its typechain factory); Safe "
+        f"{v['Safe']} (`Safe` singleton + `SafeProxyFactory`, compiled here from the npm sources with the settings "
+        f"above: the npm build is unoptimised), a proxy with the seven members as owners, threshold "
+        f"{SAFE_THRESHOLD}, governing a fresh CredentialRegistry: one `execTransaction` of `accreditIssuer` with "
+        f"{SAFE_THRESHOLD} owners' signatures.",
+        "- The service's anchoring transaction is `anchorFor` from the hub's relayer, built by "
+        "`service.chain.registry.RegistryClient.anchor_for_tx` (the partner authorised the relayer once, "
+        "`setRelayerBySig`, measured apart); `anchor`/`anchorBySig` are the registry's other paths.",
         f"- Board: {BOARD_SIZE} members, rules quorum {BOARD_RULES[0]} bps, majority {BOARD_RULES[1]} bps, "
         f"two-thirds {BOARD_RULES[2]} bps, voting {BOARD_RULES[3] // 86_400} d, "
         f"execution {BOARD_RULES[4] // 86_400} d. "
@@ -942,6 +1051,7 @@ def measure(w3: Web3, roles: Roles, compiled: dict[str, dict[str, Any]], missing
     def ours() -> None:
         direct = BoardBench(w3, roles, results).run()  # the direct decision accredited the issuer in its registry
         bench_registry(w3, roles, direct.registry, results)
+        bench_service_anchoring(w3, roles, direct.registry, results)
         bench_registry_alone(w3, roles, results)
 
     def governor() -> None:
@@ -954,6 +1064,8 @@ def measure(w3: Web3, roles: Roles, compiled: dict[str, dict[str, Any]], missing
         run_step("CredentialRegistry + HubBoard", ours)
     if "CredentialRegistry" not in missing:  # the Governor's decision needs a registry to govern
         run_step("OpenZeppelin Governor", governor)
+        run_step("Safe 1.4.1", lambda: bench_safe(w3, roles, compiled, results))
+    run_step("OpenAttestation DocumentStore", lambda: bench_document_store(w3, roles, results))
 
 
 def run_on(kind: str, roles: Roles, compiled: dict[str, dict[str, Any]], missing: list[str],
@@ -995,7 +1107,8 @@ def main(argv: list[str] | None = None) -> int:
     info = RunInfo(
         started=started, chain=args.chain, client=chain["client"], chain_id=chain["chain_id"],
         gas_limit=chain["gas_limit"], solc=compiler.SOLC_VERSION, project_settings=compiler.SETTINGS,
-        peer_sizes={n: compiled[n]["size"] for n in ("EAS", "SchemaRegistry", "BenchGovernor", "BenchSeats")},
+        peer_sizes={n: compiled[n]["size"] for n in ("EAS", "SchemaRegistry", "BenchGovernor", "BenchSeats", "Safe",
+                                                     "SafeProxyFactory")},
         artifact_hashes={n: load_artifact(n).sha256 for n in ("CredentialRegistry", "HubBoard") if n not in missing},
     )
     info = replace(info, chain_seconds=time.monotonic() - clock)

@@ -17,10 +17,11 @@ import {ICredentialRegistry} from "./ICredentialRegistry.sol";
  * @dev Storage is laid out for cheap anchoring on the hub's path ({anchorFor}), which reads one cold slot
  * and writes one new slot, as a bare document store's `issue(root)` does:
  * - `_issuers[issuer]` packs the issuer's current accreditation (status and since) with the relayer it
- *   authorised, so checking "accredited now" and "is this its relayer" is one cold read. The full
- *   accreditation history is also kept as a {Checkpoints-Trace208} per issuer keyed by block timestamp
- *   (1 accredited, 0 suspended), written only by the (rare) governor's decisions and read by the views.
- *   A status change and an anchoring in the same second are judged by the status at the end of that second.
+ *   authorised, so checking "accredited now" and "is this its relayer" is one cold read. The statuses
+ *   before the current one are kept as a {Checkpoints-Trace208} per issuer keyed by block timestamp
+ *   (1 accredited, 0 suspended): a status change pushes the status it ends, so a first accreditation
+ *   writes the packed slot only. A status change and an anchoring in the same second are judged by the
+ *   status at the end of that second.
  * - `_batches[issuer][root]` packs time, count and mode in one slot; the metadata hash takes a second
  *   slot only when nonzero. Keying by issuer means no account can take, squat or block another's root.
  * - {anchorFor} neither checks a signature nor writes a nonce: the relayer is authenticated by the
@@ -104,10 +105,7 @@ contract CredentialRegistry is ICredentialRegistry, EIP712, Nonces {
         if (state.accredited) revert RegistryIssuerAlreadyAccredited(account);
 
         if (keccak256(bytes(_issuerNames[account])) != keccak256(bytes(name))) _issuerNames[account] = name;
-        // slither-disable-next-line unused-return
-        _accreditationHistory[account].push(uint48(block.timestamp), 1);
-        state.since = uint48(block.timestamp);
-        state.accredited = true;
+        _changeStatus(account, state, true);
         emit IssuerAccredited(account, name);
     }
 
@@ -117,10 +115,7 @@ contract CredentialRegistry is ICredentialRegistry, EIP712, Nonces {
         IssuerState storage state = _issuers[account];
         if (!state.accredited) revert RegistryIssuerNotAccredited(account);
 
-        // slither-disable-next-line unused-return
-        _accreditationHistory[account].push(uint48(block.timestamp), 0);
-        state.since = uint48(block.timestamp);
-        state.accredited = false;
+        _changeStatus(account, state, false);
         emit IssuerSuspended(account);
     }
 
@@ -297,6 +292,16 @@ contract CredentialRegistry is ICredentialRegistry, EIP712, Nonces {
         emit BatchAnchored(account, root);
     }
 
+    /// @dev Make `accredited` the status of `account` from now on. The status it ends goes into the history
+    /// first (none the first time), so a first accreditation writes one slot, as the history alone did before.
+    function _changeStatus(address account, IssuerState storage state, bool accredited) private {
+        uint48 since = state.since;
+        // slither-disable-next-line unused-return
+        if (since != 0) _accreditationHistory[account].push(since, state.accredited ? 1 : 0);
+        state.since = uint48(block.timestamp);
+        state.accredited = accredited;
+    }
+
     /// @dev Authorise `relayer` for `account` (zero: withdraw), keeping its accreditation in the same slot.
     function _setRelayer(address account, address relayer) private {
         _issuers[account].relayer = relayer;
@@ -345,8 +350,11 @@ contract CredentialRegistry is ICredentialRegistry, EIP712, Nonces {
         anchored.mode = AnchorMode(uint8(packed >> MODE_SHIFT));
     }
 
-    /// @dev The status of `account` at the end of second `timestamp`.
+    /// @dev The status of `account` at the end of second `timestamp`: the current one from its `since` on,
+    /// before that the history's.
     function _wasAccreditedAt(address account, uint48 timestamp) private view returns (bool) {
+        IssuerState memory state = _issuers[account];
+        if (state.since != 0 && timestamp >= state.since) return state.accredited;
         return _accreditationHistory[account].upperLookup(timestamp) == 1;
     }
 }
