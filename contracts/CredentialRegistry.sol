@@ -317,6 +317,7 @@ contract CredentialRegistry is ICredentialRegistry, EIP712, Nonces {
         uint16 reason
     ) private {
         // Ensure the revoker anchored the batch (another issuer's batch of the same root is not its batch)
+        // slither-disable-next-line incorrect-equality
         if (_batches[account][root] == 0) revert RegistryBatchNotAnchored(root, account);
         // Ensure the credential is a leaf of the batch
         if (!MerkleProof.verifyCalldata(proof, root, leafOf(credentialDigest))) {
@@ -355,6 +356,7 @@ contract CredentialRegistry is ICredentialRegistry, EIP712, Nonces {
     function _wasAccreditedAt(address account, uint48 timestamp) private view returns (bool) {
         IssuerState memory state = _issuers[account];
         if (state.since != 0 && timestamp >= state.since) return state.accredited;
+        // slither-disable-next-line incorrect-equality
         return _accreditationHistory[account].upperLookup(timestamp) == 1;
     }
 }
