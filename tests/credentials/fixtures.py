@@ -59,9 +59,10 @@ def issue_on_chain(registry: RegistryClient, account: LocalAccount, count: int =
                    relayer: LocalAccount | None = None, name: str = ISSUER_NAME,
                    programme: Programme = DATA_ANALYTICS, valid_from: datetime | None = None,
                    valid_until: datetime | None = None, profile_chain_id: int | None = None,
-                   anchor_as: LocalAccount | None = None) -> ChainIssued:
+                   anchor_as: LocalAccount | None = None, authorised: bool = False) -> ChainIssued:
     """Build a cohort issued by `account`, anchor it (directly, or through `relayer` with the issuer's
-    signature) and attach the proofs. Validity defaults to a year around the chain's clock."""
+    signature: anchorBySig, or anchorFor when `authorised`, as the service does) and attach the proofs.
+    Validity defaults to a year around the chain's clock."""
     chain_now = datetime.fromtimestamp(latest_timestamp(registry.w3), UTC)
     chain_id = registry.chain_id
     issuer_profile = IssuerProfile(account.address, profile_chain_id or chain_id, name)
@@ -69,7 +70,12 @@ def issue_on_chain(registry: RegistryClient, account: LocalAccount, count: int =
                                  valid_from=valid_from or chain_now - timedelta(days=1),
                                  valid_until=valid_until or chain_now + timedelta(days=365)))
     signed = None
-    if relayer is not None:
+    if relayer is not None and authorised:
+        if registry.issuer(account.address).relayer != relayer.address:
+            registry.set_relayer(relayer.address, sender=account)
+        receipt = registry.anchor_for(account.address, batch.root, batch.count, sender=relayer)
+        signed = registry.relayed_anchor(registry.batch(account.address, batch.root), account.key)
+    elif relayer is not None:
         request = registry.anchor_request(batch.root, batch.count, account.address,
                                           deadline=int(chain_now.timestamp()) + 3600)
         signed = SignedAnchor(request, request.sign(account.key))

@@ -4,6 +4,7 @@ registry's own `verify` view, plus the RegistryClient itself."""
 from __future__ import annotations
 
 import copy
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -284,3 +285,28 @@ def test_client_errors_are_decoded(registry: RegistryClient, issuer: LocalAccoun
         with pytest.raises(ChainRejected) as info:
             action()
         assert info.value.revert.name == name, str(info.value)
+
+
+def test_a_batch_anchored_by_the_issuers_relayer_needs_the_issuers_signature_in_the_proof(
+        registry: RegistryClient, issuer: LocalAccount, outsider: LocalAccount, relayer: LocalAccount) -> None:
+    """anchorFor checks no signature on chain: the proof's anchorSignature is what shows the issuer asked."""
+    issued = issue_on_chain(registry, issuer, 3, relayer=relayer, authorised=True)
+    assert registry.batch(issuer.address, issued.batch.root).mode == AnchorMode.RELAYED
+    document = issued.credentials[0]
+    report = verify_credential(document, registry.chain_facts())
+    assert report.valid, report.to_json_text()
+    assert report.check("issuer_signature").passed
+    assert document["proof"]["anchorSignature"]["nonce"] == 0  # no nonce is used on this path
+    assert document["proof"]["anchorSignature"]["deadline"] == issued.anchored_at
+
+    stripped = json.loads(json.dumps(document))
+    del stripped["proof"]["anchorSignature"]
+    report = verify_credential(stripped, registry.chain_facts())
+    assert not report.valid and report.check("issuer_signature").status == Status.FAILED
+    assert "no anchorSignature" in report.check("issuer_signature").reason
+
+    forged = json.loads(json.dumps(document))  # signed by another key (e.g. the relayer acting alone)
+    request = registry.relayed_anchor(registry.batch(issuer.address, issued.batch.root), outsider.key)
+    forged["proof"]["anchorSignature"]["signature"] = "0x" + request.signature.hex()
+    report = verify_credential(forged, registry.chain_facts())
+    assert not report.valid and report.check("issuer_signature").status == Status.FAILED
