@@ -166,7 +166,7 @@ def test_member_flow_accredits_nhl_stenden_as_issuer(client: TestClient, keys: A
     assert register == [decision]
 
     registry = hub.w3.eth.contract(address=hub.registry_address, abi=load_artifact("CredentialRegistry").abi)
-    name, accredited, _since = registry.functions.issuer(issuer).call()
+    name, accredited, _since, _relayer = registry.functions.issuer(issuer).call()
     assert (name, accredited) == (NHL, True)
 
     detail = client.get("/board/proposals/1").json()

@@ -1173,7 +1173,7 @@ def test_multicall_meeting_decision_in_one_transaction(board: Board, relayer: Lo
     assert one_event(board.contract, "ProposalExecuted", receipt) == {
         "proposalId": proposal_id, "kind": ACCREDIT_ISSUER, "subject": issuer.address}
     assert one_event(board.registry, "IssuerAccredited", receipt) == {"issuer": issuer.address, "name": ISSUER_NAME}
-    name, accredited, _since = board.registry.functions.issuer(issuer.address).call()
+    name, accredited, _since, _relayer = board.registry.functions.issuer(issuer.address).call()
     assert (name, accredited) == (ISSUER_NAME, True)
     assert board.state(proposal_id) == EXECUTED
     assert board.tally(proposal_id) == (7, 0, 0, 0)
@@ -1246,7 +1246,7 @@ def test_record_meeting_decides_and_executes_in_one_transaction(board: Board, re
         ("IssuerAccredited", "IssuerAccredited(address,string)")]}
     assert [board_topics[bytes(log["topics"][0])] for log in receipt["logs"]] == [
         "ProposalCreated", *["VoteCast"] * 7, "ProposalExecuted", "IssuerAccredited"]
-    name, accredited, _since = board.registry.functions.issuer(issuer.address).call()
+    name, accredited, _since, _relayer = board.registry.functions.issuer(issuer.address).call()
     assert (name, accredited) == (ISSUER_NAME, True)
     assert board.state(1) == EXECUTED and board.tally(1) == (7, 0, 0, 0)
     assert all(board.receipt(1, m.address) == {"eligible": True, "hasVoted": True, "recused": False, "support": FOR}
@@ -1547,7 +1547,7 @@ def test_execute_remove_member(board: Board) -> None:
 def test_execute_accredit_and_suspend_issuer_in_the_registry(board: Board, issuer: LocalAccount) -> None:
     receipt = board.decide(accredit(issuer.address))
     assert one_event(board.registry, "IssuerAccredited", receipt) == {"issuer": issuer.address, "name": ISSUER_NAME}
-    name, accredited, _since = board.registry.functions.issuer(issuer.address).call()
+    name, accredited, _since, _relayer = board.registry.functions.issuer(issuer.address).call()
     assert (name, accredited) == (ISSUER_NAME, True)
     receipt = board.decide(suspend(issuer.address))
     assert one_event(board.registry, "IssuerSuspended", receipt) == {"issuer": issuer.address}
