@@ -637,15 +637,26 @@ def cohort_export(
     out: Annotated[Path, typer.Option("--out", "-o", help="The folder to write to (made if missing).")],
     url: ApiUrl = "http://127.0.0.1:8000",
     key: ApiKey = "",
+    claims: Annotated[str, typer.Option(
+        "--claims", help="The claims each certificate prints, comma separated: name, result (the grade), or none. "
+                         "Each certificate's QR code opens a share link made for it that discloses exactly what "
+                         "it prints, so the page behind it confirms the printed name and grade.")] = "name,result",
 ) -> None:
     """Export an anchored cohort: per credential <id>.json (the full credential, all its disclosures; verify
-    it with 'hub verify') and <id>.pdf (the certificate with the QR code of its share link). Exit 0 done,
-    1 refused (e.g. not this partner's batch, not anchored yet), 2 unusable input."""
+    it with 'hub verify') and <id>.pdf (the certificate, with the QR code of a share link made for it that
+    discloses exactly the claims it prints). Exit 0 done, 1 refused (e.g. not this partner's batch, not
+    anchored yet), 2 unusable input."""
     from service.documents import render_certificate
+    from service.documents.certificate import PRINTED_CLAIMS, disclosed_claims
 
     console = Console(highlight=False, soft_wrap=True)
     errors = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
+        wanted = [] if claims.strip().lower() == "none" else [n.strip() for n in claims.split(",") if n.strip()]
+        unknown = [name for name in wanted if name not in PRINTED_CLAIMS]
+        if unknown:
+            raise UsageProblem(f"--claims: a certificate cannot print {', '.join(unknown)}; choose from "
+                               f"{', '.join(PRINTED_CLAIMS)}, or none")
         client = _api_client(url, key, 60)
         try:
             out.mkdir(parents=True, exist_ok=True)
@@ -675,10 +686,21 @@ def cohort_export(
                 if credential.get("revoked"):
                     revoked += 1
                     status = f"Revoked ({(credential.get('revocation_reason') or '').replace('-', ' ')})"
+                # The certificate's own share link: it discloses exactly what the certificate prints.
+                has = disclosed_claims(document)
+                try:
+                    link = _api_call(client, "POST", f"/credentials/{item['id']}/certificate-links",
+                                     json={"disclose": [name for name in wanted if name in has]}).json()
+                except (ApiRefused, UsageProblem) as exc:
+                    progress.stop()
+                    errors.print(Text(f"error: cannot make the certificate link of credential {item['id']}: {exc}",
+                                      style="red"))
+                    raise typer.Exit(EXIT_INVALID) from None
+                printed = select_disclosures(document, link["shared_claims"])
                 try:
                     (out / f"{item['id']}.json").write_text(
                         json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-                    (out / f"{item['id']}.pdf").write_bytes(render_certificate(document, item["share_url"],
+                    (out / f"{item['id']}.pdf").write_bytes(render_certificate(printed, link["share_url"],
                                                                                status=status))
                 except OSError as exc:
                     progress.stop()
@@ -688,6 +710,8 @@ def cohort_export(
     _summary(console, [
         ("Exported", f"{len(batch['credentials'])} credentials of batch {batch_id} ({revoked} revoked)"),
         ("Folder", f"{out}: <id>.json (the full credential) and <id>.pdf (the certificate)"),
+        ("Certificates", f"print {', '.join(wanted) or 'no personal claim'}; each QR code opens a share link made "
+                         "for it that shows exactly that"),
         ("Anchored", f"root {batch['root']}, transaction {batch['transaction_hash']}"),
     ])
     console.print(f"Check one with: hub verify {out}/<id>.json --rpc <node> --registry <address>", style="dim")
