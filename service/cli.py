@@ -710,8 +710,8 @@ def cohort_export(
     _summary(console, [
         ("Exported", f"{len(batch['credentials'])} credentials of batch {batch_id} ({revoked} revoked)"),
         ("Folder", f"{out}: <id>.json (the full credential) and <id>.pdf (the certificate)"),
-        ("Certificates", f"print {', '.join(wanted) or 'no personal claim'}; each QR code opens a share link made "
-                         "for it that shows exactly that"),
+        ("PDFs", f"print {', '.join(wanted) or 'no personal claim'} (when the credential has it); each QR code "
+                 "opens a share link made for its PDF that shows exactly that"),
         ("Anchored", f"root {batch['root']}, transaction {batch['transaction_hash']}"),
     ])
     console.print(f"Check one with: hub verify {out}/<id>.json --rpc <node> --registry <address>", style="dim")
