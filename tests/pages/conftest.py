@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -46,7 +47,8 @@ def issue_with(post: Any, keys: Keys, **overrides: Any) -> dict[str, Any]:  # no
 def ending_soon() -> tuple[str, str]:
     """A valid_until two days from now (the API refuses one that has passed) and its words on a page."""
     end = (datetime.now(UTC) + timedelta(days=2)).date()
-    return end.isoformat(), f"{end.day} {end:%B} {end.year}"
+    midnight = datetime(end.year, end.month, end.day, tzinfo=UTC).astimezone(ZoneInfo("Europe/Amsterdam"))
+    return end.isoformat(), f"{midnight.day} {midnight:%B} {midnight.year} ({midnight.tzname()})"
 
 
 def pass_the_end(running: Any, valid_until: str) -> None:

@@ -179,7 +179,8 @@ def test_share_page_in_a_browser(desktop: Any, server: Server, issued: dict[str,
     assert desktop.get_by_role("heading", level=1).inner_text() == "Make IT Work: Data Analytics"
     verdict = desktop.locator(".verdict")
     assert verdict.get_by_role("heading", name="Valid").is_visible()
-    assert "This credential is valid: issued by Hanzehogeschool Groningen on 1 July 2026." in verdict.inner_text()
+    assert ("This credential is valid: issued by Hanzehogeschool Groningen on 1 July 2026 (CEST)."
+            in verdict.inner_text())
     assert desktop.locator(".check--passed").count() == 11
     assert desktop.get_by_role("link", name="Certificate (PDF)").is_visible()
     assert desktop.get_by_role("link", name="Credential file (JSON)").is_visible()
@@ -242,7 +243,7 @@ def test_verify_with_the_keyboard_only(desktop: Any, server: Server, issued: dic
     assert desktop.title() == "Valid credential – Verify a credential – IT Hub Hoogeveen"
     verdict = desktop.locator(".verdict").inner_text()
     assert "valid" in verdict.lower()
-    assert "This credential is valid: issued by Hanzehogeschool Groningen on 1 July 2026." in verdict
+    assert "This credential is valid: issued by Hanzehogeschool Groningen on 1 July 2026 (CEST)." in verdict
     assert "Awarded to Jan de Vries" in desktop.locator(".certificate").inner_text()  # his full copy discloses it
     screenshot(desktop, "verify-valid-desktop")
 

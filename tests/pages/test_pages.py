@@ -77,10 +77,11 @@ def test_share_page_of_a_valid_credential_reads_as_a_certificate(client: TestCli
     issued = issue()
     response = client.get(share_path(issued))
     text = assert_page(response)
-    assert "This credential is valid: issued by Hanzehogeschool Groningen on 1 July 2026." in text
+    assert "This credential is valid: issued by Hanzehogeschool Groningen on 1 July 2026 (CEST)." in text
     assert 'class="verdict verdict--valid"' in response.text
-    for fact in ("Make IT Work: Data Analytics", "Issued by Hanzehogeschool Groningen", "Date of issue 1 July 2026",
-                 "Valid until 1 July 2031", "Study load 30 ECTS (about 840 hours of study)",
+    for fact in ("Make IT Work: Data Analytics", "Issued by Hanzehogeschool Groningen",
+                 "Date of issue 1 July 2026 (CEST)", "Valid until 1 July 2031 (CEST)",
+                 "Study load 30 ECTS (about 840 hours of study)",
                  "Level EQF level 6 (bachelor level)", "Theme Data analytics", issued["id"]):
         assert fact in text, fact
     # every check, with its title, its mark and its reason
@@ -119,8 +120,9 @@ def test_share_page_of_a_revoked_credential_says_when_and_why(client: TestClient
     text = assert_page(response)
     assert 'class="verdict verdict--revoked"' in response.text and "verdict--valid" not in response.text
     assert re.search(r"REVOKED|Revoked", text)
-    assert re.search(r"Not valid: it was revoked on \d{1,2} \w+ \d{4} because it was issued in error\.", text), text
-    assert "It was issued by Hanzehogeschool Groningen on 1 July 2026." in text
+    assert re.search(r"Not valid: it was revoked on \d{1,2} \w+ \d{4} \(CES?T\) because it was issued in error\.",
+                     text), text
+    assert "It was issued by Hanzehogeschool Groningen on 1 July 2026 (CEST)." in text
     assert checks_on(response)["Not revoked"] == "failed"
     assert "Do not rely on what follows: this credential is not valid." in text
 
@@ -145,7 +147,7 @@ def test_share_page_turns_expired_when_the_chain_time_passes_valid_until(client:
     # the verifier's cache answers from a head seen at most 0.25 s ago: wait until it has seen this one
     assert hub.verification_cache.head.wait_for(hub.w3.eth.block_number) is not None
     response = client.get(share_path(issued))
-    assert "Not valid: it expired on 1 January 2027." in assert_page(response)
+    assert "Not valid: it expired on 1 January 2027 (CET)." in assert_page(response)
 
 
 def test_valid_revoked_and_expired_look_different_without_colour(client: TestClient, hub: Hub, keys: Any,
@@ -191,7 +193,7 @@ def test_pdf_download_is_the_certificate_with_the_live_status(client: TestClient
     assert response.content.startswith(b"%PDF")
     text = " ".join(PdfReader(io.BytesIO(response.content)).pages[0].extract_text().split())
     assert "Make IT Work: Data Analytics" in text
-    assert re.search(r"Checked \d{1,2} \w+ \d{4}: valid", text), text
+    assert re.search(r"Checked \d{1,2} \w+ \d{4} \(CES?T\): valid", text), text
     assert "http://testserver" + share_path(issued) in "".join(text.split())  # the link under the QR code
     assert "Jan de Vries" not in text and "the holder of this credential" in text
 
@@ -252,7 +254,7 @@ def test_verify_a_pasted_credential_that_discloses_the_name_and_grade(client: Te
     issued = issue()
     response = verify_form(client, json.dumps(issued["document"], indent=2))
     text = assert_page(response)
-    assert "This credential is valid: issued by Hanzehogeschool Groningen on 1 July 2026." in text
+    assert "This credential is valid: issued by Hanzehogeschool Groningen on 1 July 2026 (CEST)." in text
     assert "<title>Valid credential – Verify a credential – IT Hub Hoogeveen</title>" in response.text
     assert "Awarded to Jan de Vries" in text
     assert "Final grade 8.5 on a scale of 1.0 to 10.0" in text
