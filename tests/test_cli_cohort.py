@@ -284,8 +284,8 @@ def _export(hub: LiveHub, tmp_path: Path, name: str, *options: str) -> tuple[Pat
     the first import's batch, which other tests revoke in) and export it with `options`."""
     lines = SAMPLE.read_text(encoding="utf-8").splitlines()
     cohort = tmp_path / f"{name}-cohort.csv"
-    cohort.write_text("\n".join([lines[0], *(line.replace("@example.org", f"@{name}.example.org") for line in lines[1:])])
-                      + "\n", encoding="utf-8")
+    rows = [line.replace("@example.org", f"@{name}.example.org") for line in lines[1:]]
+    cohort.write_text("\n".join([lines[0], *rows]) + "\n", encoding="utf-8")
     links = tmp_path / f"{name}.csv"
     imported = _import(hub, cohort, links)
     assert imported.exit_code == 0, imported.output
