@@ -50,7 +50,7 @@ SCHEMA = schemathesis.openapi.from_dict(create_app().openapi())
 NEEDS: dict[str, str] = {
     "createProgramme": "admin",
     "issueCredential": "issuer", "issueCohort": "issuer", "getBatch": "issuer", "getCredential": "issuer",
-    "revokeCredential": "issuer",
+    "revokeCredential": "issuer", "createCertificateLink": "issuer",
     "createProposal": "member", "castVote": "member", "recuse": "member", "executeProposal": "member",
 }
 
@@ -123,7 +123,7 @@ def test_fuzz_with_keys(case: schemathesis.Case, client: TestClient, keys: Any, 
         for name in case.path_parameters or {}:
             if name in world.path_parameters:
                 case.path_parameters[name] = str(world.path_parameters[name])
-        if "X-Holder-Token" in (case.headers or {}) or case.operation.path.endswith("/sharing"):
+        if "X-Holder-Token" in (case.headers or {}) or case.operation.path.endswith(("/sharing", "/certificate-links")):
             headers["X-Holder-Token"] = world.holder_token
     response = send(client, case, headers)
     case.validate_response(response, checks=CHECKS)
