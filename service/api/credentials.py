@@ -11,7 +11,10 @@ The graduate reads the full credential (all disclosures) with `X-Holder-Token: <
 not a query parameter, so that it stays out of links, browser histories and access logs. The share URL
 (public_url/share/<share_token>) is what the graduate passes on to employers. It shows no personal claim
 until the graduate chooses which to show there (PUT /credentials/{id}/sharing, holder token only: the
-issuer may not choose for them).
+issuer may not choose for them). A printed certificate gets a share link of its own (POST
+/credentials/{id}/certificate-links, issuer or holder), which discloses exactly the claims the certificate
+prints, so that the page behind its QR code confirms each of them; it is as private as the paper it is
+printed on.
 """
 
 from __future__ import annotations
