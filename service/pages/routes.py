@@ -164,7 +164,7 @@ def anchoring_record(hub: Hub, report: VerificationReport) -> present.Anchoring 
         return None
     root, issuer = report.anchor.merkle_root.lower(), report.anchor.issuer
     with hub.sessions() as db:
-        batches = db.scalars(select(models.Batch).where(func.lower(models.Batch.root) == root,
+        batches = db.scalars(select(models.Batch).where(models.Batch.root == root,  # stored lowercase (to_hex32)
                                                         models.Batch.status == "anchored"))
         for batch in batches:
             if batch.issuer_address.lower() == issuer.lower() and batch.block_number is not None and batch.tx_hash:

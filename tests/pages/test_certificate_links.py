@@ -63,6 +63,9 @@ def test_the_issuer_makes_a_link_that_discloses_exactly_the_printed_claims(clien
     assert link["credential_id"] == issued["id"] and link["shared_claims"] == ["name", "result"]
     assert link["share_url"].startswith("http://testserver/share/") and link["share_url"] != issued["share_url"]
     assert shown(client, link["share_url"]) == (NAME, GRADE)
+    page = assert_page(client.get(link["share_url"].removeprefix("http://testserver")))
+    assert "Micro-credential: the page of its printed certificate" in page
+    assert "shared by its holder" not in page
     copy = client.get(link["share_url"].removeprefix("http://testserver") + "/credential.json").json()
     assert sorted(disclosed_claims(copy)) == ["name", "result"]
     assert client.post("/verify", json=copy).json()["valid"] is True
