@@ -195,8 +195,8 @@ def _anchored_reason(report: VerificationReport, anchoring: Anchoring | None) ->
     if anchor is None:
         return local_times(report.check("anchored").reason)
     record = anchoring_of(report, anchoring)
-    when = anchor.anchored_at or (int(record.anchored_at.timestamp()) if record and record.anchored_at else None)
-    text = "anchored" + (f" {moment_text(when)}" if when else "")
+    when: datetime | int | None = anchor.anchored_at or (record.anchored_at if record else None)
+    text = "anchored" + (f" {moment_text(when)}" if when else "")  # a naive time from the database is UTC
     if record is not None:
         text += f" in block {record.block_number} (transaction {record.transaction_hash})"
     text += f", in registry {anchor.registry} on chain {anchor.chain_id}"

@@ -126,3 +126,18 @@ def test_a_share_links_pdf_prints_what_the_page_behind_its_qr_code_verifies(clie
     name, grade = shown(client, qr_link(pdf))
     assert (name, grade) == (NAME, GRADE)
     assert name in pdf_text(pdf) and f"{grade} (scale 1.0\u201310.0)" in pdf_text(pdf)
+
+
+def test_no_certificate_link_before_the_credential_is_anchored(client: TestClient, keys: Any, hub: Any,
+                                                                issue: Any) -> None:
+    from service.db import models
+    from service.db.session import transaction
+
+    issued = issue(name=NAME, grade=GRADE)
+    with transaction(hub.sessions) as db:
+        batch = db.get(models.Batch, issued["batch_id"])
+        assert batch is not None
+        batch.status = "submitted"  # its transaction sent, not mined yet
+    assert_problem(make_link(client, issued, ["name"], **keys.issuer(HANZE)), 409, contains="not anchored yet")
+    with transaction(hub.sessions) as db:
+        assert db.query(models.ShareLink).count() == 0  # nothing made
