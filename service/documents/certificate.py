@@ -206,6 +206,15 @@ class _Content:
         return texts
 
 
+def disclosure_items(credential: Mapping[str, Any]) -> list[Any]:
+    """The items of the copy's `proof.disclosures`, as they are (not checked): of its proof, or of each proof
+    when `proof` is an array (VC 2.0 allows both)."""
+    proof = credential.get("proof")
+    proofs = proof if isinstance(proof, list) else [proof]
+    return [item for one in proofs if isinstance(one, Mapping) and isinstance(one.get("disclosures"), list)
+            for item in one["disclosures"]]
+
+
 def disclosed_claims(credential: Mapping[str, Any]) -> dict[str, Any]:
     """The claims a copy discloses: each item of `proof.disclosures` that is a well formed disclosure
     whose digest the body lists, and that neither replaces a member of `credentialSubject` nor is
@@ -213,10 +222,7 @@ def disclosed_claims(credential: Mapping[str, Any]) -> dict[str, Any]:
     subject = credential.get("credentialSubject")
     subject = subject if isinstance(subject, Mapping) else {}
     digests = set(subject.get("disclosureDigests") or ())
-    proof = credential.get("proof")
-    proofs = proof if isinstance(proof, list) else [proof]  # one proof, or an array of them (VC 2.0)
-    items = [item for one in proofs if isinstance(one, Mapping) and isinstance(one.get("disclosures"), list)
-             for item in one["disclosures"]]
+    items = disclosure_items(credential)
     claims: dict[str, Any] = {}
     repeated: set[str] = set()
     for item in items:
@@ -584,4 +590,4 @@ def _draw_status(page: _Page, status: str) -> None:
     page.text(x + 12, y + 7.5, text, fonts.bold, 9, ACCENT)
 
 
-__all__ = ["MONTHS", "PRINTED_CLAIMS", "disclosed_claims", "format_date", "render_certificate"]
+__all__ = ["MONTHS", "PRINTED_CLAIMS", "disclosed_claims", "disclosure_items", "format_date", "render_certificate"]

@@ -55,7 +55,7 @@ from service.credentials.disclosure import select_disclosures
 from service.credentials.facts import ChainSnapshot, RegistryTrust
 from service.credentials.verify import VerificationReport, verify_credential
 from service.db import models
-from service.documents.certificate import render_certificate
+from service.documents.certificate import disclosure_items, render_certificate
 from service.errors import ChainUnavailable
 from service.hub import Hub
 from service.pages import present
@@ -198,9 +198,7 @@ class Shared:
 def shared_copy(document: Mapping[str, Any], claims: Sequence[str] = ()) -> dict[str, Any]:
     """The copy a share link shows and serves: the holder's copy with only `claims` (the holder's choice,
     `Credential.shared_claims`) disclosed; a chosen claim the copy has no disclosure for stays withheld."""
-    proof = document.get("proof")
-    items = proof.get("disclosures", []) if isinstance(proof, Mapping) else []
-    available = {item[1] for item in items if isinstance(item, list) and len(item) == 3}
+    available = {item[1] for item in disclosure_items(document) if isinstance(item, list) and len(item) == 3}
     return select_disclosures(document, [name for name in claims if name in available])
 
 
