@@ -22,7 +22,7 @@ from web3.utils.address import get_create_address
 from service.chain.board import Action as ClientAction
 from service.chain.board import BoardClient, VoteType, eip712_types
 from service.chain.deployment import deploy_contract
-from tests.chain import advance_time, latest_timestamp, reverts
+from tests.chain import advance_time, latest_timestamp, reverts, rpc
 
 ZERO_ADDRESS = "0x" + "00" * 20
 DOMAIN_NAME = "IT Hub Hoogeveen Board"
@@ -806,6 +806,67 @@ def test_succeeded_but_not_executed_in_time_expires(board: Board) -> None:
     with reverts(board.contract, "BoardUnexpectedProposalState", proposalId=proposal_id, current=EXPIRED,
                  expected=SUCCEEDED):
         board.fn.execute(proposal_id, resolution(), DOCUMENT).transact({"from": board.members[0].address})
+
+
+
+def test_quorum_reached_at_exactly_the_quorum_share(w3: Web3, board: Board, deployer: LocalAccount) -> None:
+    """The quorum is `>=`: on a board of six, three taking part is exactly 50% and reaches it; two do not."""
+    six = [(member.address, name) for member, name in zip(board.members[:6], MEMBER_NAMES, strict=False)]
+    contract, _ = deploy_board(w3, deployer, six)
+    small = Board(contract, board.registry, board.members[:6])
+    exactly_half = small.propose(resolution())
+    small.votes(exactly_half, FOR, FOR, AGAINST)  # 3 of 6 take part: 30000 >= 5000 * 6
+    below = small.propose(resolution())
+    small.votes(below, FOR, FOR)  # 2 of 6: 20000 < 30000
+    # Open until voteEnd either way: three members may still vote (2-1 can still become 2-4).
+    assert small.state(exactly_half) == ACTIVE and small.state(below) == ACTIVE
+    advance_time(w3, VOTING_PERIOD + 1)
+    assert small.state(exactly_half) == SUCCEEDED  # quorum, and 2 For against 1 Against is a majority
+    assert small.state(below) == EXPIRED  # no quorum
+    # The same boundary on the board of seven through a recusal: 3 of the 6 left take part.
+    recused = board.propose(resolution())
+    send(board.fn.recuse(recused, ""), board.members[6])
+    board.votes(recused, FOR, FOR, AGAINST)
+    assert board.state(recused) == ACTIVE
+    advance_time(w3, VOTING_PERIOD + 1)
+    assert board.state(recused) == SUCCEEDED
+
+
+def set_next_block_timestamp(w3: Web3, timestamp: int) -> None:
+    """The next block's timestamp, to the second (anvil only: ganache 7 has no evm_setNextBlockTimestamp)."""
+    if "anvil" not in w3.client_version.lower():
+        pytest.skip("needs evm_setNextBlockTimestamp (anvil)")
+    rpc(w3, "evm_setNextBlockTimestamp", timestamp)
+
+
+def send_at(w3: Web3, timestamp: int, fn: Any, sender: LocalAccount) -> TxReceipt:
+    """Send `fn` from `sender` in a block of `timestamp` (gas given: no estimate at another time), whatever its
+    status."""
+    set_next_block_timestamp(w3, timestamp)
+    tx_hash = fn.transact({"from": sender.address, "gas": 500_000})
+    receipt = w3.eth.wait_for_transaction_receipt(tx_hash)
+    assert block_time(w3, receipt) == timestamp
+    return receipt
+
+
+@pytest.mark.parametrize("after_deadline, executed", [pytest.param(0, True, id="at-the-deadline-second"),
+                                                      pytest.param(1, False, id="one-second-after")])
+def test_execution_window_ends_at_executable_until_inclusive(w3: Web3, board: Board, after_deadline: int,
+                                                             executed: bool) -> None:
+    """`executableUntil` is the last second a succeeded proposal can be executed (`<=`), on chain time."""
+    proposal_id = board.propose(resolution())
+    board.votes(proposal_id, FOR, FOR, FOR, FOR)
+    deadline = board.view(proposal_id)["executableUntil"]
+    receipt = send_at(w3, deadline + after_deadline, board.fn.execute(proposal_id, resolution(), DOCUMENT),
+                      board.members[0])
+    assert receipt["status"] == int(executed)
+    assert len(events(board.contract, "ProposalExecuted", receipt)) == int(executed)
+    assert board.state(proposal_id) == (EXECUTED if executed else EXPIRED)
+    if not executed:
+        with reverts(board.contract, "BoardUnexpectedProposalState", proposalId=proposal_id, current=EXPIRED,
+                     expected=SUCCEEDED):
+            board.fn.execute(proposal_id, resolution(), DOCUMENT).call({"from": board.members[0].address},
+                                                                        block_identifier=receipt["blockNumber"])
 
 
 # ---------------------------------------------------------------- signed ballots
