@@ -31,9 +31,9 @@ import {IHubBoard} from "./IHubBoard.sol";
  *    proposal when it is a member now and was added at or before the proposal's epoch, so a member
  *    added later (even in a seat freed since) cannot vote, and a removed member casts no more votes.
  *
- * A meeting's decision is one {recordMeeting}: the signed proposal, the signed ballots and the execution
- * go through the same cores as {proposeBySig}, {castVoteBySig} and {execute} (`_propose`, `_castVote`,
- * `_execute`), in one call. Every entry point can also be batched with {Multicall-multicall} (a
+ * A meeting's decision is one {recordMeeting}: the signed proposal and the execution go through the same
+ * cores as {proposeBySig} and {execute} (`_propose`, `_execute`); its ballots are counted in memory and
+ * stored once (one slot write for all of them), with one {VoteCast} each. Every entry point can also be batched with {Multicall-multicall} (a
  * delegatecall to itself per call, so `msg.sender` is the batch's sender), e.g. several {castVoteBySig}
  * on an existing proposal, or a member's own votes and recusals.
  */
@@ -66,9 +66,9 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
 
     /// @notice The EIP-712 type of a ballot signed for {recordMeeting} (with the types it references).
     bytes32 public constant MEETING_BALLOT_TYPEHASH = keccak256(
-        "MeetingBallot(Action action,bytes32 documentHash,uint8 support,string reason,address voter,uint256 nonce,"
-        "uint256 deadline)"
+        "MeetingBallot(Propose proposal,uint8 support,string reason,address voter)"
         "Action(uint8 kind,address subject,string name,Rules rules)"
+        "Propose(Action action,string title,bytes32 documentHash,address proposer,uint256 nonce,uint256 deadline)"
         "Rules(uint16 quorumBps,uint16 majorityBps,uint16 supermajorityBps,uint32 votingPeriod,uint32 executionPeriod)"
     );
 
@@ -243,10 +243,10 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
         bytes calldata signature,
         MeetingBallot[] calldata ballots
     ) external returns (uint256 proposalId, ProposalState outcome) {
-        bytes32 actionHash;
+        bytes32 proposeHash;
         // The proposal first: its eligibility snapshot is the board before any ballot is counted.
-        (proposalId, actionHash) = _proposeBySig(action, title, documentHash, proposer, deadline, signature);
-        _castMeetingBallots(proposalId, actionHash, documentHash, ballots);
+        (proposalId, proposeHash) = _proposeBySig(action, title, documentHash, proposer, deadline, signature);
+        _countMeetingBallots(proposalId, proposeHash, ballots);
         // Executed when the ballots decide it, with the action just proposed.
         outcome = _executeIfSucceeded(proposalId, action);
     }
@@ -413,8 +413,8 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
         );
     }
 
-    /// @dev A signed proposal ({proposeBySig}, {recordMeeting}); returns the new id and the action's EIP-712 struct
-    /// hash.
+    /// @dev A signed proposal ({proposeBySig}, {recordMeeting}); returns the new id and the EIP-712 struct hash of
+    /// the signed `Propose` (which meeting ballots name).
     function _proposeBySig(
         Action calldata action,
         string calldata title,
@@ -422,41 +422,61 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
         address proposer,
         uint256 deadline,
         bytes calldata signature
-    ) private returns (uint256 proposalId, bytes32 actionHash) {
-        actionHash = _hashAction(action);
-        bytes32 structHash = _hashPropose(actionHash, title, documentHash, proposer, deadline);
-        _checkSignature(proposer, deadline, structHash, signature);
+    ) private returns (uint256 proposalId, bytes32 proposeHash) {
+        proposeHash = _hashPropose(_hashAction(action), title, documentHash, proposer, deadline);
+        _checkSignature(proposer, deadline, proposeHash, signature);
         proposalId = _propose(proposer, action, title, documentHash);
     }
 
-    /// @dev Count a meeting's ballots on `proposalId`, just created for the action with struct hash `actionHash`
-    /// and `documentHash`; each ballot as {castVoteBySig} takes one, with the MeetingBallot signature.
-    function _castMeetingBallots(
-        uint256 proposalId,
-        bytes32 actionHash,
-        bytes32 documentHash,
-        MeetingBallot[] calldata ballots
-    ) private {
+    /// @dev Count a meeting's ballots on `proposalId`, created in this call from the signed `Propose` with struct
+    /// hash `proposeHash`, which each ballot names. The checks of {castVoteBySig} and {castVote}, less those a
+    /// proposal created in this call passes by construction: it exists, is open, and its eligible members are
+    /// the members now (no ballot can change the board). The ballots are counted in memory and stored once.
+    function _countMeetingBallots(uint256 proposalId, bytes32 proposeHash, MeetingBallot[] calldata ballots)
+        private
+    {
+        Ballots memory counted; // a new proposal has no ballots yet
+        uint64 voted;
         for (uint256 i = 0; i < ballots.length; ++i) {
-            MeetingBallot calldata ballot = ballots[i];
-            // Each field read once: a member of a calldata struct with dynamic members is bounds-checked at every read
-            (uint8 support, string calldata reason, address voter, uint256 deadline) =
-                (ballot.support, ballot.reason, ballot.voter, ballot.deadline);
-            bytes32 structHash = keccak256(
-                abi.encode(
-                    MEETING_BALLOT_TYPEHASH,
-                    actionHash,
-                    documentHash,
-                    support,
-                    keccak256(bytes(reason)),
-                    voter,
-                    _useNonce(voter),
-                    deadline
-                )
-            );
-            _checkSignature(voter, deadline, structHash, ballot.signature);
-            _castVote(proposalId, voter, support, reason);
+            (uint64 bit, uint8 support) = _takeMeetingBallot(proposalId, proposeHash, voted, ballots[i]);
+            voted |= bit;
+            if (support == uint8(VoteType.For)) {
+                counted.forMask |= bit;
+            } else if (support == uint8(VoteType.Against)) {
+                counted.againstMask |= bit;
+            } else {
+                counted.abstainMask |= bit;
+            }
         }
+        if (voted != 0) _ballots[proposalId] = counted;
+    }
+
+    /// @dev One ballot of {_countMeetingBallots}, `voted` the seats counted before it: checks it and emits its
+    /// {VoteCast}; returns the voter's seat bit and the choice.
+    function _takeMeetingBallot(uint256 proposalId, bytes32 proposeHash, uint64 voted, MeetingBallot calldata ballot)
+        private
+        returns (uint64 bit, uint8 support)
+    {
+        // Each field read once: a member of a calldata struct with dynamic members is bounds-checked at every read
+        string calldata reason;
+        address voter;
+        (support, reason, voter) = (ballot.support, ballot.reason, ballot.voter);
+        // No nonce: the ballot names the signed proposal, nonce included, which is accepted once.
+        _checkSignature(
+            voter,
+            keccak256(abi.encode(MEETING_BALLOT_TYPEHASH, proposeHash, support, keccak256(bytes(reason)), voter)),
+            ballot.signature
+        );
+        // Ensure the choice is a VoteType
+        if (support > uint8(VoteType.Abstain)) revert BoardInvalidVoteType(support);
+        MemberInfo storage info = _members[voter];
+        (uint8 seat, bool active) = (info.seat, info.active);
+        // Ensure the voter is a member (and so was one when the proposal was created, in this call)
+        if (!active) revert BoardNotEligible(proposalId, voter);
+        bit = uint64(1) << seat;
+        // Ensure the member did not vote yet
+        if (voted & bit != 0) revert BoardAlreadyVoted(proposalId, voter);
+        emit VoteCast(proposalId, voter, VoteType(support), reason);
     }
 
     /// @dev Execute `proposalId`, whose action is `action`, if it has Succeeded; return its state after.
@@ -565,16 +585,34 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
     {
         // Ensure the signature is still valid
         if (block.timestamp > deadline) revert BoardExpiredSignature(deadline);
+        _checkSignature(signer, structHash, signature);
+    }
+
+    /// @dev Check that `signer` signed the EIP-712 message `structHash`.
+    function _checkSignature(address signer, bytes32 structHash, bytes calldata signature) private view {
         bytes32 digest = _hashTypedDataV4(structHash);
-        // Ensure the signer signed this message, on this chain, for this contract, with its current nonce: by
-        // its key, else (a contract wallet) by ERC-1271. The key is tried first, as OpenZeppelin 4.x did: 5.x
-        // reads the signer's code first, a cold account access (2,600 gas) for every ballot of a batch.
-        // slither-disable-next-line unused-return
-        (address recovered, ECDSA.RecoverError error,) = ECDSA.tryRecover(digest, signature);
-        if (
-            (error != ECDSA.RecoverError.NoError || recovered != signer)
-                && !SignatureChecker.isValidERC1271SignatureNow(signer, digest, signature)
-        ) revert BoardInvalidSignature(signer);
+        // Ensure the signer signed this message (which makes itself single-use: it holds the signer's nonce, or
+        // for a meeting ballot the signed proposal), on this chain, for this contract: by its key, else (a
+        // contract wallet) by ERC-1271. The key is tried first, as OpenZeppelin 4.x did: 5.x reads the signer's
+        // code first, a cold account access (2,600 gas) for every ballot of a batch. A key's signature is 65
+        // bytes (r, s, v), read from calldata in place rather than copied to memory as ECDSA.tryRecover(bytes) does.
+        if (signature.length == 65) {
+            bytes32 r;
+            bytes32 s;
+            uint8 v;
+            // The length is checked above; the layout is ECDSA.tryRecover(bytes)'s.
+            assembly ("memory-safe") {
+                r := calldataload(signature.offset)
+                s := calldataload(add(signature.offset, 0x20))
+                v := byte(0, calldataload(add(signature.offset, 0x40)))
+            }
+            // slither-disable-next-line unused-return
+            (address recovered, ECDSA.RecoverError error,) = ECDSA.tryRecover(digest, v, r, s);
+            if (error == ECDSA.RecoverError.NoError && recovered == signer) return;
+        }
+        if (!SignatureChecker.isValidERC1271SignatureNow(signer, digest, signature)) {
+            revert BoardInvalidSignature(signer);
+        }
     }
 
     /// @dev The EIP-712 struct hash of a signed proposal of the action with struct hash `actionHash`; consumes

@@ -59,8 +59,9 @@ PROPOSE_TYPE = ("Propose(Action action,string title,bytes32 documentHash,address
                 "uint256 deadline)Action(uint8 kind,address subject,string name,Rules rules)Rules(uint16 quorumBps,"
                 "uint16 majorityBps,uint16 supermajorityBps,uint32 votingPeriod,uint32 executionPeriod)")
 RECUSAL_TYPE = "Recusal(uint256 proposalId,string reason,address member,uint256 nonce,uint256 deadline)"
-MEETING_BALLOT_TYPE = ("MeetingBallot(Action action,bytes32 documentHash,uint8 support,string reason,address voter,"
-                       "uint256 nonce,uint256 deadline)" + PROPOSE_TYPE[PROPOSE_TYPE.index("Action("):])
+MEETING_BALLOT_TYPE = ("MeetingBallot(Propose proposal,uint8 support,string reason,address voter)"
+                       "Action(uint8 kind,address subject,string name,Rules rules)"
+                       + PROPOSE_TYPE[:PROPOSE_TYPE.index("Action(")] + PROPOSE_TYPE[PROPOSE_TYPE.index("Rules("):])
 BALLOT_TYPES = eip712_types(BALLOT_TYPE)
 PROPOSE_TYPES = eip712_types(PROPOSE_TYPE)
 RECUSAL_TYPES = eip712_types(RECUSAL_TYPE)
@@ -259,27 +260,28 @@ class Board:
         deadline, signature = self._sign(key, RECUSAL_TYPES, message, member, nonce, deadline, chain_id, contract)
         return (proposal_id, reason, member, deadline, signature)
 
-    def sign_meeting_ballot(self, key: LocalAccount, action: tuple[Any, ...], support: int, *,
-                            document: bytes = DOCUMENT, reason: str = "", voter: str | None = None,
-                            nonce: int | None = None, deadline: int | None = None, chain_id: int | None = None,
-                            contract: str | None = None) -> tuple[Any, ...]:
-        """`key`'s ballot on the proposal of `action` and `document` (not on an id), as a MeetingBallot."""
+    def sign_meeting_ballot(self, key: LocalAccount, proposal: tuple[Any, ...], support: int, *, reason: str = "",
+                            voter: str | None = None, proposal_nonce: int | None = None,
+                            chain_id: int | None = None, contract: str | None = None) -> tuple[Any, ...]:
+        """`key`'s ballot on the signed `proposal` (proposeBySig's arguments, signed with `proposal_nonce`, by
+        default its proposer's current nonce), as a MeetingBallot."""
         voter = voter or key.address
-        message = {"action": action_message(action), "documentHash": document, "support": support, "reason": reason,
-                   "voter": voter}
-        deadline, signature = self._sign(key, MEETING_BALLOT_TYPES, message, voter, nonce, deadline, chain_id,
-                                         contract)
-        return (support, reason, voter, deadline, signature)
+        action, title, document, proposer, deadline, _signature = proposal
+        nonce = self.fn.nonces(proposer).call() if proposal_nonce is None else proposal_nonce
+        message = {"proposal": {"action": action_message(action), "title": title, "documentHash": document,
+                                "proposer": proposer, "nonce": nonce, "deadline": deadline},
+                   "support": support, "reason": reason, "voter": voter}
+        signed = Account.sign_typed_data(key.key, domain_data=self.domain(chain_id=chain_id, contract=contract),
+                                         message_types=MEETING_BALLOT_TYPES, message_data=message)
+        return (support, reason, voter, bytes(signed.signature))
 
     def meeting(self, action: tuple[Any, ...], supports: list[int], *, document: bytes = DOCUMENT,
                 chair: LocalAccount | None = None) -> tuple[Any, ...]:
         """recordMeeting's arguments: `chair` (default: the first member) signs the proposal, member i signs a
-        ballot supports[i] (reason "Akkoord" when For), the chair with the nonce after its proposal's."""
+        ballot supports[i] on it (reason "Akkoord" when For)."""
         chair = chair or self.members[0]
         proposal = self.sign_proposal(chair, action, document=document)
-        ballots = [self.sign_meeting_ballot(member, action, support, document=document,
-                                            reason="Akkoord" if support == FOR else "",
-                                            nonce=self.fn.nonces(member.address).call() + (member is chair))
+        ballots = [self.sign_meeting_ballot(member, proposal, support, reason="Akkoord" if support == FOR else "")
                    for member, support in zip(self.members, supports, strict=False)]
         return (*proposal, ballots)
 
@@ -1036,15 +1038,14 @@ def test_signed_types_are_the_documented_eip712_types(board: Board) -> None:
                    "nonce": nonce, "deadline": deadline}
         signable = encode_typed_data(domain_data=board.domain(), message_types=PROPOSE_TYPES, message_data=message)
         assert (signable.header, signable.body) == (domain_separator, struct_hash)
-        # A meeting ballot nests the same Action struct hash.
-        ballot = {"action": action_message(action), "documentHash": DOCUMENT, "support": FOR, "reason": "Akkoord",
-                  "voter": proposer, "nonce": nonce, "deadline": deadline}
+        # A meeting ballot nests the same Propose struct hash, nonce and deadline included.
+        ballot = {"proposal": message, "support": FOR, "reason": "Akkoord", "voter": board.members[4].address}
         signable = encode_typed_data(domain_data=board.domain(), message_types=MEETING_BALLOT_TYPES,
                                      message_data=ballot)
         assert signable.body == Web3.keccak(encode(
-            ["bytes32", "bytes32", "bytes32", "uint8", "bytes32", "address", "uint256", "uint256"],
-            [Web3.keccak(text=MEETING_BALLOT_TYPE), action_hash, DOCUMENT, FOR, Web3.keccak(text="Akkoord"), proposer,
-             nonce, deadline]))
+            ["bytes32", "bytes32", "uint8", "bytes32", "address"],
+            [Web3.keccak(text=MEETING_BALLOT_TYPE), struct_hash, FOR, Web3.keccak(text="Akkoord"),
+             board.members[4].address]))
     recusal = {"proposalId": 7, "reason": "Belang", "member": proposer, "nonce": nonce, "deadline": deadline}
     signable = encode_typed_data(domain_data=board.domain(), message_types=RECUSAL_TYPES, message_data=recusal)
     assert signable.body == Web3.keccak(encode(["bytes32", "uint256", "bytes32", "address", "uint256", "uint256"], [
@@ -1312,7 +1313,8 @@ def test_record_meeting_decides_and_executes_in_one_transaction(board: Board, re
     assert board.state(1) == EXECUTED and board.tally(1) == (7, 0, 0, 0)
     assert all(board.receipt(1, m.address) == {"eligible": True, "hasVoted": True, "recused": False, "support": FOR}
                for m in board.members)
-    assert [board.fn.nonces(m.address).call() for m in board.members] == [2, 1, 1, 1, 1, 1, 1]
+    # Only the proposal consumed a nonce: the ballots name it and consume none.
+    assert [board.fn.nonces(m.address).call() for m in board.members] == [1, 0, 0, 0, 0, 0, 0]
     assert [board.w3.eth.get_balance(m.address) for m in board.members] == balances  # the relayer paid
 
 
@@ -1372,34 +1374,48 @@ def test_record_meeting_without_ballots_is_a_signed_proposal(board: Board, relay
     assert board.state(1) == ACTIVE and board.tally(1) == (0, 0, 0, 0)
 
 
-def test_record_meeting_ballot_signed_for_other_content_refused(board: Board, relayer: LocalAccount,
-                                                                issuer: LocalAccount,
-                                                                other_issuer: LocalAccount) -> None:
-    """A meeting ballot names the proposal's action and document: it counts on no other proposal."""
+def test_record_meeting_ballot_signed_for_another_proposal_refused(board: Board, relayer: LocalAccount,
+                                                                   issuer: LocalAccount,
+                                                                   other_issuer: LocalAccount) -> None:
+    """A meeting ballot names the signed proposal (content, title, proposer, nonce, deadline): it counts on no
+    other proposal, not even one of the same content."""
     action = accredit(issuer.address)
     *proposal, ballots = board.meeting(action, [FOR] * 7)
-    voter = board.members[3]
-    other_content = [
-        board.sign_meeting_ballot(voter, accredit(other_issuer.address), FOR),  # another issuer
-        board.sign_meeting_ballot(voter, accredit(issuer.address, "Andere naam"), FOR),
-        board.sign_meeting_ballot(voter, suspend(issuer.address), FOR),
-        board.sign_meeting_ballot(voter, action, FOR, document=b"\x01" * 32),  # another document
+    chair, voter = board.members[0], board.members[3]
+    others = [  # (a signed proposal, its nonce)
+        (board.sign_proposal(chair, accredit(other_issuer.address)), 0),  # another issuer
+        (board.sign_proposal(chair, accredit(issuer.address, "Andere naam")), 0),
+        (board.sign_proposal(chair, suspend(issuer.address)), 0),
+        (board.sign_proposal(chair, action, document=b"\x01" * 32), 0),  # another document
+        (board.sign_proposal(chair, action, title="Andere titel"), 0),
+        (board.sign_proposal(board.members[1], action), 0),  # another proposer
+        (board.sign_proposal(chair, action, nonce=1), 1),  # the chair's next proposal
+        (board.sign_proposal(chair, action, deadline=proposal[4] + 1), 0),
     ]
+    other_ballots = [board.sign_meeting_ballot(voter, other, FOR, reason="Akkoord", proposal_nonce=nonce)
+                     for other, nonce in others]
     tampered = list(ballots[3])
     tampered[0] = AGAINST  # the relayer flips the choice
-    by_other_key = board.sign_meeting_ballot(board.members[4], action, FOR, voter=voter.address)
-    for ballot in [*other_content, tuple(tampered), by_other_key]:
+    tampered_reason = list(ballots[3])
+    tampered_reason[1] = "Niet akkoord"
+    by_other_key = board.sign_meeting_ballot(board.members[4], tuple(proposal), FOR, reason="Akkoord",
+                                             voter=voter.address)
+    for ballot in [*other_ballots, tuple(tampered), tuple(tampered_reason), by_other_key]:
         with reverts(board.contract, "BoardInvalidSignature", signer=voter.address):
             board.fn.recordMeeting(*proposal, [*ballots[:3], ballot, *ballots[4:]]).transact(
                 {"from": relayer.address})
     # A ballot signed for the id the proposal is expected to get (castVoteBySig's Ballot) does not count here ...
     by_id = board.sign_ballot(voter, 1, FOR)
+    by_id_struct = (by_id[1], by_id[2], by_id[3], by_id[5])
     with reverts(board.contract, "BoardInvalidSignature", signer=voter.address):
-        board.fn.recordMeeting(*proposal, [*ballots[:3], by_id[1:], *ballots[4:]]).transact({"from": relayer.address})
+        board.fn.recordMeeting(*proposal, [*ballots[:3], by_id_struct, *ballots[4:]]).transact(
+            {"from": relayer.address})
     # ... and a meeting ballot does not count on an existing proposal.
     board.propose(action)
+    support, reason, _voter, signature = ballots[3]
     with reverts(board.contract, "BoardInvalidSignature", signer=voter.address):
-        board.fn.castVoteBySig(1, *ballots[3]).transact({"from": relayer.address})
+        board.fn.castVoteBySig(1, support, reason, voter.address, proposal[4], signature).transact(
+            {"from": relayer.address})
     assert board.fn.proposalCount().call() == 1 and board.tally(1) == (0, 0, 0, 0)
 
 
@@ -1408,7 +1424,7 @@ def test_record_meeting_ballot_of_a_non_member_refused(board: Board, relayer: Lo
     action = accredit(issuer.address)
     *proposal, ballots = board.meeting(action, [FOR] * 6)
     with reverts(board.contract, "BoardNotEligible", proposalId=1, account=outsider.address):
-        board.fn.recordMeeting(*proposal, [*ballots, board.sign_meeting_ballot(outsider, action, FOR)]).transact(
+        board.fn.recordMeeting(*proposal, [*ballots, board.sign_meeting_ballot(outsider, tuple(proposal), FOR)]).transact(
             {"from": relayer.address})
     # Nor may a non-member propose: checked before any ballot.
     with reverts(board.contract, "BoardUnauthorizedMember", account=outsider.address):
@@ -1434,29 +1450,29 @@ def test_record_meeting_duplicate_voter_refused(board: Board, relayer: LocalAcco
     action = accredit(issuer.address)
     *proposal, ballots = board.meeting(action, [FOR] * 4)
     voter = board.members[2]
-    # The same ballot twice: its nonce is spent by the first, so the copy's signature no longer matches.
-    with reverts(board.contract, "BoardInvalidSignature", signer=voter.address):
-        board.fn.recordMeeting(*proposal, [*ballots, ballots[2]]).transact({"from": relayer.address})
-    # Two ballots of one voter, signed with consecutive nonces: the second is a second vote.
-    second = board.sign_meeting_ballot(voter, action, AGAINST, nonce=1)
-    with reverts(board.contract, "BoardAlreadyVoted", proposalId=1, voter=voter.address):
-        board.fn.recordMeeting(*proposal, [*ballots, second]).transact({"from": relayer.address})
+    # The same ballot twice, or two ballots of one voter: the second is a second vote.
+    second = board.sign_meeting_ballot(voter, tuple(proposal), AGAINST)
+    for again in (ballots[2], second):
+        with reverts(board.contract, "BoardAlreadyVoted", proposalId=1, voter=voter.address):
+            board.fn.recordMeeting(*proposal, [*ballots, again]).transact({"from": relayer.address})
     assert board.fn.proposalCount().call() == 0
     assert all(board.fn.nonces(m.address).call() == 0 for m in board.members)
 
 
-def test_record_meeting_expired_signatures_refused(board: Board, relayer: LocalAccount, issuer: LocalAccount) -> None:
+def test_record_meeting_after_the_proposal_deadline_refused(board: Board, relayer: LocalAccount,
+                                                            issuer: LocalAccount) -> None:
+    """The signed proposal's deadline bounds its ballots too: they are valid with that proposal only."""
     action = accredit(issuer.address)
     deadline = latest_timestamp(board.w3) + 60
-    *proposal, ballots = board.meeting(action, [FOR] * 7)
-    late_ballot = board.sign_meeting_ballot(board.members[5], action, FOR, deadline=deadline)
     late_proposal = board.sign_proposal(board.members[0], action, deadline=deadline)
+    late_ballots = [board.sign_meeting_ballot(member, late_proposal, FOR) for member in board.members]
     advance_time(board.w3, 120)
     with reverts(board.contract, "BoardExpiredSignature", deadline=deadline):
-        board.fn.recordMeeting(*proposal, [*ballots[:5], late_ballot, ballots[6]]).transact(
-            {"from": relayer.address})
-    with reverts(board.contract, "BoardExpiredSignature", deadline=deadline):
-        board.fn.recordMeeting(*late_proposal, ballots).transact({"from": relayer.address})
+        board.fn.recordMeeting(*late_proposal, late_ballots).transact({"from": relayer.address})
+    # Under a fresh proposal of the same content (the same nonce: the late one was never accepted), they fail.
+    fresh = board.sign_proposal(board.members[0], action)
+    with reverts(board.contract, "BoardInvalidSignature", signer=board.members[0].address):
+        board.fn.recordMeeting(*fresh, late_ballots).transact({"from": relayer.address})
     assert board.fn.proposalCount().call() == 0
 
 
@@ -1467,12 +1483,14 @@ def test_record_meeting_replay_refused(board: Board, relayer: LocalAccount, issu
     # The whole meeting again: the proposal's nonce is spent.
     with reverts(board.contract, "BoardInvalidSignature", signer=board.members[0].address):
         board.fn.recordMeeting(*meeting).transact({"from": relayer.address})
-    # The same ballots under a fresh proposal of the same content: their nonces are spent too.
-    fresh = board.sign_proposal(board.members[1], action)
-    with reverts(board.contract, "BoardInvalidSignature", signer=board.members[0].address):
-        board.fn.recordMeeting(*fresh, meeting[-1]).transact({"from": relayer.address})
-    with reverts(board.contract, "BoardInvalidSignature", signer=board.members[2].address):
-        board.fn.recordMeeting(*fresh, [meeting[-1][2]]).transact({"from": relayer.address})
+    # The same ballots under a fresh proposal of the same content, by the same chair or another member: they
+    # name the spent proposal.
+    for chair in (board.members[0], board.members[1]):
+        fresh = board.sign_proposal(chair, action, deadline=meeting[4])
+        with reverts(board.contract, "BoardInvalidSignature", signer=board.members[0].address):
+            board.fn.recordMeeting(*fresh, meeting[-1]).transact({"from": relayer.address})
+        with reverts(board.contract, "BoardInvalidSignature", signer=board.members[2].address):
+            board.fn.recordMeeting(*fresh, [meeting[-1][2]]).transact({"from": relayer.address})
     # A signed proposal is accepted once, by either proposeBySig or recordMeeting.
     signed = board.sign_proposal(board.members[3], action)
     send(board.fn.proposeBySig(*signed), relayer)
@@ -1488,7 +1506,7 @@ def test_record_meeting_signatures_for_another_chain_or_contract_refused(board: 
     voter, chair = board.members[4], board.members[0]
     wheres: list[dict[str, Any]] = [{"chain_id": board.w3.eth.chain_id + 1}, {"contract": board.registry.address}]
     for where in wheres:
-        ballot = board.sign_meeting_ballot(voter, action, FOR, **where)
+        ballot = board.sign_meeting_ballot(voter, tuple(proposal), FOR, **where)
         with reverts(board.contract, "BoardInvalidSignature", signer=voter.address):
             board.fn.recordMeeting(*proposal, [*ballots[:4], ballot, *ballots[5:]]).transact(
                 {"from": relayer.address})
@@ -1520,11 +1538,12 @@ def test_record_meeting_built_by_the_service_client(board: Board, relayer: Local
     deadline = latest_timestamp(board.w3) + 600
     chair = board.members[0]
     proposal = client.sign_proposal(chair, action, TITLE, DOCUMENT, deadline=deadline)
-    ballots = [client.sign_meeting_ballot(member, action, DOCUMENT, VoteType(FOR), "Akkoord", deadline=deadline,
-                                          nonce=1 if member is chair else None)
-               for member in board.members[:4]]
-    assert ballots[1].signature == board.sign_meeting_ballot(board.members[1], accredit(issuer.address), FOR,
-                                                             reason="Akkoord", deadline=deadline)[4]
+    assert proposal.nonce == 0
+    ballots = [client.sign_meeting_ballot(member, proposal, VoteType(FOR), "Akkoord") for member in board.members[:4]]
+    proposal_args = (accredit(issuer.address), TITLE, DOCUMENT, chair.address, deadline, proposal.signature)
+    assert proposal.signature == board.sign_proposal(chair, accredit(issuer.address), deadline=deadline)[5]
+    assert ballots[1].signature == board.sign_meeting_ballot(board.members[1], proposal_args, FOR,
+                                                             reason="Akkoord")[3]
     tx = client.record_meeting(proposal, ballots)
     receipt = send_raw(board.w3, tx, relayer)
     assert client.created_proposal_id(receipt) == 1
@@ -1538,13 +1557,13 @@ def test_record_meeting_with_an_erc1271_wallet_member(w3: Web3, board: Board, de
     small = other.contract
     action = resolution()
     proposal = other.sign_proposal(wallet_owner, action, proposer=wallet.address)
-    ballots = [other.sign_meeting_ballot(wallet_owner, action, FOR, voter=wallet.address, nonce=1),
-               other.sign_meeting_ballot(deployer, action, FOR)]
+    ballots = [other.sign_meeting_ballot(wallet_owner, proposal, FOR, voter=wallet.address),
+               other.sign_meeting_ballot(deployer, proposal, FOR)]
     receipt = send(small.functions.recordMeeting(*proposal, ballots), relayer)
     assert one_event(small, "ProposalCreated", receipt)["proposer"] == wallet.address
     assert [e["voter"] for e in events(small, "VoteCast", receipt)] == [wallet.address, deployer.address]
     assert other.state(1) == EXECUTED
-    assert small.functions.nonces(wallet.address).call() == 2
+    assert small.functions.nonces(wallet.address).call() == 1
 
 
 # ---------------------------------------------------------------- execution
