@@ -340,7 +340,7 @@ def test_constructor_sets_members_rules_registry_and_domain(w3: Web3, board: Boa
     assert board.fn.rules().call() == RULES
     assert board.fn.registry().call() == board.registry.address
     assert board.registry.functions.governor().call() == board.contract.address
-    assert board.fn.MAX_MEMBERS().call() == 64
+    assert board.fn.MAX_MEMBERS().call() == 32
     assert board.fn.proposalCount().call() == 0
     fields, name, version, chain_id, contract, _salt, _extensions = board.fn.eip712Domain().call()
     assert (fields, name, version, chain_id, contract) == (b"\x0f", DOMAIN_NAME, DOMAIN_VERSION,
@@ -383,18 +383,30 @@ def test_constructor_refuses_invalid_rules(w3: Web3, board: Board, deployer: Loc
                         account=deployer)
 
 
-def test_board_of_64_members_refuses_more(w3: Web3, board: Board, deployer: LocalAccount,
-                                          newcomer: LocalAccount) -> None:
+def test_board_of_32_members_refuses_more_and_its_last_seat_votes(w3: Web3, board: Board, deployer: LocalAccount,
+                                                                  newcomer: LocalAccount) -> None:
+    last = board.members[1]  # a real key in the last seat (31), the top bit of the uint32 masks
     seats = [(deployer.address, "Member 0")] + [
-        (Web3.to_checksum_address(f"0x{i:040x}"), f"Member {i}") for i in range(1, 65)
-    ]
-    with reverts(board.contract, "BoardTooManyMembers", max=64):
+        (Web3.to_checksum_address(f"0x{i:040x}"), f"Member {i}") for i in range(1, 31)
+    ] + [(last.address, "Member 31"), (Web3.to_checksum_address(f"0x{32:040x}"), "Member 32")]
+    with reverts(board.contract, "BoardTooManyMembers", max=32):
         deploy_contract(w3, "HubBoard", board.registry.address, seats, RULES, account=deployer)
-    full = deploy_contract(w3, "HubBoard", board.registry.address, seats[:64], RULES, account=deployer)
-    assert [tuple(m) for m in full.functions.members().call()] == seats[:64]
-    with reverts(full, "BoardTooManyMembers", max=64):
+    full = deploy_contract(w3, "HubBoard", board.registry.address, seats[:32], RULES, account=deployer)
+    assert full.functions.MAX_MEMBERS().call() == 32
+    assert [tuple(m) for m in full.functions.members().call()] == seats[:32]
+    with reverts(full, "BoardTooManyMembers", max=32):
         full.functions.propose(add_member(newcomer.address, "One too many"), TITLE, DOCUMENT).call(
             {"from": deployer.address})
+    on_full = Board(full, board.registry, [deployer])
+    proposal_id = on_full.propose(resolution(), proposer=deployer)
+    send(full.functions.castVote(proposal_id, FOR, ""), last)
+    send(full.functions.recuse(proposal_id, ""), deployer)
+    assert on_full.view(proposal_id)["eligible"] == 32
+    assert on_full.tally(proposal_id) == (1, 0, 0, 1)
+    assert on_full.receipt(proposal_id, last.address) == {"eligible": True, "hasVoted": True, "recused": False,
+                                                          "support": FOR}
+    with reverts(full, "BoardAlreadyVoted", proposalId=proposal_id, voter=last.address):
+        full.functions.castVote(proposal_id, AGAINST, "").transact({"from": last.address})
 
 
 # ---------------------------------------------------------------- proposing
