@@ -421,7 +421,7 @@ class BoardBench:
             note="relayed; ballots name the predicted proposal id"))
         meeting = self.decide_in_meeting(UNANIMOUS)
         add("board.decision.meeting", Row(system, "full decision, 7 For: recordMeeting", gas_of([meeting]),
-                                          note="relayed; ballots name the proposal's content"))
+                                          note="relayed; ballots name the signed proposal"))
         _, split = self.decide_directly(SPLIT)
         add("board.split.direct", Row(system, "4-3 decision: propose + 7 castVote + execute", split.gas,
                                       txs=len(split.receipts), note=split.ballot_note()))

@@ -83,6 +83,9 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
     uint16 private constant _MAX_THRESHOLD_BPS = 9_999;
     uint32 private constant _MIN_PERIOD = 60;
     uint32 private constant _MAX_PERIOD = 365 days;
+    /// @dev The kinds decided by the supermajority, one bit per {ActionKind}.
+    uint256 private constant _SUPERMAJORITY_KINDS = (1 << uint8(ActionKind.AddMember))
+        | (1 << uint8(ActionKind.RemoveMember)) | (1 << uint8(ActionKind.ChangeRules));
 
     /// @dev A member's record. Kept after removal (inactive) so that receipts of older proposals stay readable.
     struct MemberInfo {
@@ -594,25 +597,32 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
         // Ensure the signer signed this message (which makes itself single-use: it holds the signer's nonce, or
         // for a meeting ballot the signed proposal), on this chain, for this contract: by its key, else (a
         // contract wallet) by ERC-1271. The key is tried first, as OpenZeppelin 4.x did: 5.x reads the signer's
-        // code first, a cold account access (2,600 gas) for every ballot of a batch. A key's signature is 65
-        // bytes (r, s, v), read from calldata in place rather than copied to memory as ECDSA.tryRecover(bytes) does.
-        if (signature.length == 65) {
-            bytes32 r;
-            bytes32 s;
-            uint8 v;
-            // The length is checked above; the layout is ECDSA.tryRecover(bytes)'s.
-            assembly ("memory-safe") {
-                r := calldataload(signature.offset)
-                s := calldataload(add(signature.offset, 0x20))
-                v := byte(0, calldataload(add(signature.offset, 0x40)))
-            }
-            // slither-disable-next-line unused-return
-            (address recovered, ECDSA.RecoverError error,) = ECDSA.tryRecover(digest, v, r, s);
-            if (error == ECDSA.RecoverError.NoError && recovered == signer) return;
+        // code first, a cold account access (2,600 gas) for every ballot of a batch.
+        (address recovered, ECDSA.RecoverError error) = _tryRecover(digest, signature);
+        if (
+            (error != ECDSA.RecoverError.NoError || recovered != signer)
+                && !SignatureChecker.isValidERC1271SignatureNow(signer, digest, signature)
+        ) revert BoardInvalidSignature(signer);
+    }
+
+    /// @dev ECDSA.tryRecover(bytes32, bytes) for a signature in calldata, read in place rather than copied to
+    /// memory: a key's signature is 65 bytes (r, s, v); any other length is no key's.
+    function _tryRecover(bytes32 digest, bytes calldata signature)
+        private
+        pure
+        returns (address recovered, ECDSA.RecoverError error)
+    {
+        if (signature.length != 65) return (address(0), ECDSA.RecoverError.InvalidSignatureLength);
+        bytes32 r;
+        bytes32 s;
+        uint8 v;
+        assembly ("memory-safe") {
+            r := calldataload(signature.offset)
+            s := calldataload(add(signature.offset, 0x20))
+            v := byte(0, calldataload(add(signature.offset, 0x40)))
         }
-        if (!SignatureChecker.isValidERC1271SignatureNow(signer, digest, signature)) {
-            revert BoardInvalidSignature(signer);
-        }
+        // slither-disable-next-line unused-return
+        (recovered, error,) = ECDSA.tryRecover(digest, v, r, s);
     }
 
     /// @dev The EIP-712 struct hash of a signed proposal of the action with struct hash `actionHash`; consumes
@@ -701,16 +711,14 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
     /// @dev The rules kept under `rulesId`: those in force from the board's slot, older ones from `_rulesById`.
     function _rulesOf(uint24 rulesId) private view returns (Rules memory) {
         Board memory board = _board;
-        if (board.rulesId == rulesId) {
-            return Rules({
-                quorumBps: board.quorumBps,
-                majorityBps: board.majorityBps,
-                supermajorityBps: board.supermajorityBps,
-                votingPeriod: board.votingPeriod,
-                executionPeriod: board.executionPeriod
-            });
-        }
-        return _rulesById[rulesId];
+        if (board.rulesId != rulesId) return _rulesById[rulesId];
+        return Rules({
+            quorumBps: board.quorumBps,
+            majorityBps: board.majorityBps,
+            supermajorityBps: board.supermajorityBps,
+            votingPeriod: board.votingPeriod,
+            executionPeriod: board.executionPeriod
+        });
     }
 
     function _existingProposal(uint256 proposalId) private view returns (ProposalRecord memory record) {
@@ -829,7 +837,7 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
 
     /// @dev Membership and rule changes need the supermajority; the other decisions a majority.
     function _needsSupermajority(ActionKind kind) private pure returns (bool) {
-        return kind == ActionKind.AddMember || kind == ActionKind.RemoveMember || kind == ActionKind.ChangeRules;
+        return _SUPERMAJORITY_KINDS & (uint256(1) << uint8(kind)) != 0;
     }
 
     /// @dev The number of set bits of `x` (SWAR popcount).

@@ -22,8 +22,8 @@ import {ICredentialRegistry} from "./ICredentialRegistry.sol";
  * Members need no ether: a proposal, a ballot and a recusal can each be made directly or signed
  * (EIP-712, readable in a wallet) and relayed by anyone ({proposeBySig}, {castVoteBySig},
  * {recuseBySig}). A decision taken in a meeting is put on chain in one transaction paid by the
- * relayer, {recordMeeting}: the proposer's signed proposal and the members' ballots, signed for the
- * proposal's content (it has no id yet), then its execution when the ballots decide it. The board
+ * relayer, {recordMeeting}: the proposer's signed proposal and the members' ballots, each signed for
+ * that signed proposal (it has no id yet), then its execution when the ballots decide it. The board
  * contract also batches any of its calls in one transaction with
  * `multicall(bytes[] data) returns (bytes[] results)` (OpenZeppelin Multicall, not declared here: each
  * call is made as if sent directly, with the same `msg.sender`; all succeed or the batch reverts with
@@ -240,7 +240,7 @@ interface IHubBoard {
      * the {ActionKind} as uint8). Supports ERC-1271 contract wallets.
      *
      * To vote on the proposal in the same transaction, use {recordMeeting} with the same signed proposal:
-     * its ballots name the proposal's content. A {castVoteBySig} ballot names a proposal id, which a
+     * its ballots name this signed proposal. A {castVoteBySig} ballot names a proposal id, which a
      * proposal relayed in the same `multicall` does not have yet when the ballot is signed; a ballot
      * signed for the id it is expected to get would count on whichever proposal takes that id.
      * @return proposalId sequential, from 1
@@ -403,6 +403,7 @@ interface IHubBoard {
 
     /// @notice The next nonce of `owner` for its signatures, from 0, one up per accepted signature. Proposals,
     /// ballots and recusals share the sequence: one signer's signatures in one batch carry consecutive
-    /// nonces, in batch order. It survives the account's removal and return to the board.
+    /// nonces, in batch order. A {recordMeeting} ballot takes none (it names a signed proposal, nonce
+    /// included). It survives the account's removal and return to the board.
     function nonces(address owner) external view returns (uint256);
 }

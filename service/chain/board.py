@@ -598,8 +598,8 @@ class BoardClient:
         BoardInvalidVoteType, BoardNotEligible or BoardAlreadyVoted, then as `execute`.
         """
         return self._tx("recordMeeting", *self._proposal_args(proposal),
-                        [(int(ballot.support), ballot.reason, to_checksum_address(ballot.voter), bytes(ballot.signature))
-                         for ballot in ballots])
+                        [(int(ballot.support), ballot.reason, to_checksum_address(ballot.voter),
+                          bytes(ballot.signature)) for ballot in ballots])
 
     def recuse(self, proposal_id: int, reason: str) -> dict[str, Any]:
         """recuse as the sender.

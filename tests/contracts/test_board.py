@@ -1435,9 +1435,9 @@ def test_record_meeting_ballot_of_a_non_member_refused(board: Board, relayer: Lo
                                                        outsider: LocalAccount) -> None:
     action = accredit(issuer.address)
     *proposal, ballots = board.meeting(action, [FOR] * 6)
+    outsider_ballot = board.sign_meeting_ballot(outsider, tuple(proposal), FOR)
     with reverts(board.contract, "BoardNotEligible", proposalId=1, account=outsider.address):
-        board.fn.recordMeeting(*proposal, [*ballots, board.sign_meeting_ballot(outsider, tuple(proposal), FOR)]).transact(
-            {"from": relayer.address})
+        board.fn.recordMeeting(*proposal, [*ballots, outsider_ballot]).transact({"from": relayer.address})
     # Nor may a non-member propose: checked before any ballot.
     with reverts(board.contract, "BoardUnauthorizedMember", account=outsider.address):
         board.fn.recordMeeting(*board.sign_proposal(outsider, action), ballots[1:]).transact({"from": relayer.address})
