@@ -83,7 +83,7 @@ from service.credentials import (  # noqa: E402
     select_disclosures,
     verify_credential,
 )
-from service.credentials.canonical import from_hex32  # noqa: E402
+from service.credentials.canonical import from_hex32, proof_of  # noqa: E402
 from service.credentials.facts import ChainSnapshot, RegistryTrust  # noqa: E402
 from service.credentials.merkle import CohortTree, verify_inclusion  # noqa: E402
 from service.demo import DEPLOYER_ACCOUNT, ORGANISATIONS, dev_board  # noqa: E402
@@ -392,7 +392,8 @@ def median_time(action: Callable[[], Any], repeat: int) -> float:
 
 def cohort_row(registry: RegistryClient, rpc_url: str, server_url: str, credential: dict[str, Any],
                leaves: int) -> CohortRow:
-    proof = credential["proof"]
+    proof = proof_of(credential)
+    assert proof is not None
     root, digest = from_hex32(proof["merkleRoot"]), from_hex32(proof["credentialDigest"])
     path = [from_hex32(node) for node in proof["merklePath"]]
     raw = json.dumps(credential).encode()

@@ -110,11 +110,11 @@ def test_present_keeps_only_the_chosen_disclosures(tmp_path: Path, offline_crede
     result = runner.invoke(app, ["present", source, "--disclose", "name", "-o", str(out)])
     assert result.exit_code == 0, result.output
     shared = json.loads(out.read_text())
-    assert [item[1] for item in shared["proof"]["disclosures"]] == ["name"]
+    assert [item[1] for item in shared["proof"][0]["disclosures"]] == ["name"]
     assert {k: v for k, v in shared.items() if k != "proof"} == {
         k: v for k, v in offline_credential.items() if k != "proof"}
     result = runner.invoke(app, ["present", source])
-    assert json.loads(result.output)["proof"]["disclosures"] == []
+    assert json.loads(result.output)["proof"][0]["disclosures"] == []
     result = runner.invoke(app, ["present", source, "-d", "email"])
     assert result.exit_code == 2 and "no disclosure for email" in result.output
 
@@ -144,7 +144,7 @@ def test_a_valid_credential_exits_0(tmp_path: Path, chain: DevChain, registry: R
 def test_a_revoked_credential_exits_1(tmp_path: Path, chain: DevChain, registry: RegistryClient,
                                       issuer: LocalAccount) -> None:
     document = issue_on_chain(registry, issuer, 2).credentials[0]
-    proof = document["proof"]
+    proof = document["proof"][0]
     registry.revoke(from_hex32(proof["merkleRoot"]), from_hex32(proof["credentialDigest"]),
                     [from_hex32(node) for node in proof["merklePath"]], 1, sender=issuer)
     result = runner.invoke(app, ["verify", write(tmp_path, document), "--rpc", chain.url,

@@ -33,7 +33,7 @@ from service.api import problems
 from service.api.deps import DbSession, HubDep, Issuer, _bearer
 from service.api.idempotency import IdempotentRoute, idempotent
 from service.auth import Principal, Role, authenticate, require_role
-from service.credentials.canonical import to_hex32
+from service.credentials.canonical import proof_of, to_hex32
 from service.credentials.facts import revocation_reason
 from service.db import models
 from service.errors import (
@@ -206,8 +206,8 @@ def credential_public(hub: Hub, row: models.Credential, batch: models.Batch) -> 
 
 def available_claims(row: models.Credential) -> list[str]:
     """The claims the credential has disclosures for (in its proof once anchored; stored until then)."""
-    proof = row.document.get("proof") if isinstance(row.document, dict) else None
-    items = list(proof.get("disclosures", [])) if isinstance(proof, dict) else []
+    proof = proof_of(row.document) if isinstance(row.document, dict) else None
+    items = list(proof.get("disclosures", [])) if proof is not None else []
     items += list(row.disclosures or [])
     return sorted({item[1] for item in items if isinstance(item, list | tuple) and len(item) == 3})
 

@@ -47,6 +47,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from service.credentials.canonical import proof_of
 from service.credentials.disclosure import Disclosure
 from service.credentials.document import EQF_FRAMEWORK, parse_datetime, validate_credential
 
@@ -204,8 +205,8 @@ def disclosed_claims(credential: Mapping[str, Any]) -> dict[str, Any]:
     subject = credential.get("credentialSubject")
     subject = subject if isinstance(subject, Mapping) else {}
     digests = set(subject.get("disclosureDigests") or ())
-    proof = credential.get("proof")
-    items = proof.get("disclosures") if isinstance(proof, Mapping) else None
+    proof = proof_of(credential)
+    items = proof.get("disclosures") if proof is not None else None
     claims: dict[str, Any] = {}
     repeated: set[str] = set()
     for item in items if isinstance(items, list) else []:
@@ -306,7 +307,7 @@ def _content(credential: Mapping[str, Any], share_url: str, status: str | None) 
         narrative=model.credentialSubject.achievement.criteria.narrative,
         details=tuple(details),
         credential_id=model.id,
-        chain_id=model.proof.chainId,
+        chain_id=model.anchor_proof.chainId,
         share_url=share_url,
         status=status if status and _drop_invisible(status) else None,
     )

@@ -45,7 +45,7 @@ from web3.exceptions import ProviderConnectionError, TimeExhausted
 
 from service.api import board as board_api
 from service.api.deps import HubDep, get_hub
-from service.credentials.canonical import MAX_CREDENTIAL_BYTES
+from service.credentials.canonical import MAX_CREDENTIAL_BYTES, proof_of
 from service.credentials.disclosure import select_disclosures
 from service.credentials.facts import ChainSnapshot, RegistryTrust
 from service.credentials.verify import VerificationReport, verify_credential
@@ -175,8 +175,8 @@ class Shared:
 def shared_copy(document: Mapping[str, Any], claims: Sequence[str] = ()) -> dict[str, Any]:
     """The copy a share link shows and serves: the holder's copy with only `claims` (the holder's choice,
     `Credential.shared_claims`) disclosed; a chosen claim the copy has no disclosure for stays withheld."""
-    proof = document.get("proof")
-    items = proof.get("disclosures", []) if isinstance(proof, Mapping) else []
+    proof = proof_of(document)
+    items = proof.get("disclosures", []) if proof is not None else []
     available = {item[1] for item in items if isinstance(item, list) and len(item) == 3}
     return select_disclosures(document, [name for name in claims if name in available])
 
@@ -188,7 +188,7 @@ def find_shared(hub: Hub, token: str) -> Shared | None:
         row = db.scalar(select(models.Credential).where(models.Credential.share_token == token))
         if row is None:
             return None
-        anchored = row.batch.status == "anchored" and isinstance(row.document.get("proof"), dict)
+        anchored = row.batch.status == "anchored" and proof_of(row.document) is not None
         return Shared(credential_id=row.id, batch_status=row.batch.status,
                       document=shared_copy(row.document, row.shared_claims or ()) if anchored else None,
                       share_url=f"{hub.settings.public_url}/share/{row.share_token}")

@@ -60,7 +60,7 @@ def test_by_default_the_share_link_shows_nothing_personal(client: TestClient, is
     text = page_text(client, issued)
     assert NAME not in text and GRADE not in text
     assert "Awarded to the holder of this credential" in text
-    assert shared_json(client, issued)["proof"]["disclosures"] == []
+    assert shared_json(client, issued)["proof"][0]["disclosures"] == []
     assert NAME not in pdf_text(client, issued)
     holder = client.get(f"/credentials/{issued['id']}", headers={"X-Holder-Token": issued["holder_token"]})
     assert holder.json()["shared_claims"] == []
@@ -76,7 +76,7 @@ def test_the_holder_shares_the_name_and_withdraws_it(client: TestClient, issued:
     assert f"Awarded to {NAME}" in text
     assert GRADE not in text and "Final grade Not included in this copy" in text
     shared = shared_json(client, issued)
-    assert [item[1] for item in shared["proof"]["disclosures"]] == ["name"]
+    assert [item[1] for item in shared["proof"][0]["disclosures"]] == ["name"]
     holder_body = {key: value for key, value in issued["document"].items() if key != "proof"}
     assert {key: value for key, value in shared.items() if key != "proof"} == holder_body
     report = client.post("/verify", json=shared).json()
@@ -94,7 +94,7 @@ def test_the_holder_shares_the_name_and_withdraws_it(client: TestClient, issued:
     assert withdrawn.status_code == 200 and withdrawn.json()["shared_claims"] == []
     text = page_text(client, issued)
     assert NAME not in text and GRADE not in text
-    assert shared_json(client, issued)["proof"]["disclosures"] == []
+    assert shared_json(client, issued)["proof"][0]["disclosures"] == []
 
 
 def test_only_the_holder_token_chooses(client: TestClient, keys: Any, issued: dict[str, Any]) -> None:

@@ -181,7 +181,7 @@ def test_the_route_asks_the_cache_the_verifiers_one_question(client: TestClient,
     assert post(client, cohort.credentials[2]).json()["valid"] is True
     assert asked == [(cohort.batch.root, cohort.batch.digests[2], tuple(cohort.batch.tree.proof(2)))]
     elsewhere = json.loads(json.dumps(cohort.credentials[2]))
-    elsewhere["proof"]["chainId"] = 1  # anchored elsewhere: the network check fails, nothing is asked
+    elsewhere["proof"][0]["chainId"] = 1  # anchored elsewhere: the network check fails, nothing is asked
     assert post(client, elsewhere).json()["valid"] is False
     assert len(asked) == 1
 
@@ -295,7 +295,7 @@ def test_a_down_chain_is_503_with_retry_after(client: TestClient, hub: Hub, coho
         assert response.headers["retry-after"] == "2"
         # a credential the chain would not be asked about is still answered
         other_chain = json.loads(json.dumps(cohort.credentials[1]))
-        other_chain["proof"]["chainId"] = 1
+        other_chain["proof"][0]["chainId"] = 1
         assert post(client, other_chain).status_code == 200
         assert client.get("/health/live").json() == {"status": "ok"}
     finally:

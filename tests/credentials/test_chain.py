@@ -28,7 +28,7 @@ REASON_ERROR = 2
 
 
 def parts(document: dict[str, Any]) -> tuple[bytes, bytes, list[bytes]]:
-    proof = document["proof"]
+    proof = document["proof"][0]
     return (from_hex32(proof["merkleRoot"]), from_hex32(proof["credentialDigest"]),
             [from_hex32(node) for node in proof["merklePath"]])
 
@@ -159,8 +159,8 @@ def test_suspension_after_anchoring_keeps_credentials_valid(registry: RegistryCl
 def test_a_never_anchored_root(registry: RegistryClient, issuer: LocalAccount) -> None:
     document = copy.deepcopy(issue_on_chain(registry, issuer, 2).credentials[0])
     # same body, but the proof claims a one-leaf cohort that was never anchored
-    document["proof"]["merkleRoot"] = "0x" + leaf_hash(from_hex32(document["proof"]["credentialDigest"])).hex()
-    document["proof"]["merklePath"] = []
+    document["proof"][0]["merkleRoot"] = "0x" + leaf_hash(from_hex32(document["proof"][0]["credentialDigest"])).hex()
+    document["proof"][0]["merklePath"] = []
     report = verify_credential(document, registry.chain_facts())
     assert report.failed == ("anchored",)
 
@@ -199,7 +199,7 @@ def test_no_registry_at_the_address_is_reported(registry: RegistryClient, issuer
     report = verify_credential(document, nowhere.chain_facts(RegistryTrust.DOCUMENT_ACCEPTED))
     assert report.failed == ("network",)  # the document names the real registry, the verifier another
     document = copy.deepcopy(document)
-    document["proof"]["registry"] = outsider.address
+    document["proof"][0]["registry"] = outsider.address
     report = verify_credential(document, nowhere.chain_facts())
     assert report.check("anchored").status is Status.NOT_RUN
     assert "no CredentialRegistry at" in report.check("anchored").reason
@@ -232,7 +232,7 @@ def test_python_proofs_verify_in_the_contract_and_answers_match(registry: Regist
     # a wrong path or a digest of another cohort member: contract and Python agree it is not included
     index = pick % size  # (the cohort's salts are random: draw nothing that depends on its shape)
     root, digest, path = parts(issued.credentials[index])
-    other = from_hex32(issued.credentials[(index + 1) % size]["proof"]["credentialDigest"])
+    other = from_hex32(issued.credentials[(index + 1) % size]["proof"][0]["credentialDigest"])
     candidates = [(other, path)]
     if path:
         at = position % len(path)
