@@ -124,13 +124,13 @@ def _example_report(valid: bool) -> dict[str, Any]:
         ("network", "Chain and registry", "passed",
          "chain 31337, registry 0x5FbDB2315678afecb367f032d93F642f64180aa3 (configured)"),
         ("anchored", "Anchored on chain", "passed", f"anchored at 2026-07-01T09:30:12Z in {where}"),
+        ("issuer_binding", "Anchored by the issuer", "passed",
+         "anchored by 0x70997970C51812dc3A010C7d01b50e0d17dc79C8, the issuer 'Hanzehogeschool Groningen' of "
+         "the document"),
         ("anchor_transaction", "Anchoring transaction", "passed",
          "transaction 0x8c1d7b4a2f3e5d6c7b8a9f0e1d2c3b4a5f6e7d8c9b0a1f2e3d4c5b6a7f8e9d0c in block 5 anchored this "
          "root for 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 (through relayer "
          "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC)"),
-        ("issuer_binding", "Anchored by the issuer", "passed",
-         "anchored by 0x70997970C51812dc3A010C7d01b50e0d17dc79C8, the issuer 'Hanzehogeschool Groningen' of "
-         "the document"),
         ("issuer_signature", "Issuer's anchoring signature", "passed",
          f"0x70997970C51812dc3A010C7d01b50e0d17dc79C8 signed the request to anchor root {root}"),
         ("issuer_accredited", "Issuer accredited", "passed",

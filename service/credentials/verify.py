@@ -12,11 +12,11 @@ Checks, in report order (a check that does not apply is left out of the report):
     merkle_inclusion   proof.merklePath leads from the digest's leaf to proof.merkleRoot
     network            proof.chainId/registry are the verifier's configured chain and registry
     anchored           the registry has proof.merkleRoot as an anchored batch
+    issuer_binding     the account that anchored it is proof.issuerAddress and the document's issuer,
+                       and the document's issuer name is the name the board accredited that account under
     anchor_transaction proof.transactionHash (a hint, not anchored) is a transaction of this chain whose
                        receipt holds the registry's BatchAnchored event for this root and issuer; and an
                        anchoring the chain records as relayed carries the issuer's anchorSignature
-    issuer_binding     the account that anchored it is proof.issuerAddress and the document's issuer,
-                       and the document's issuer name is the name the board accredited that account under
     issuer_signature   (only when proof.anchorSignature is present) the issuer signed the anchoring
     issuer_accredited  the issuer was accredited at the moment of anchoring
     not_revoked        the issuer has not revoked this credential
@@ -84,8 +84,8 @@ CHECK_TITLES: dict[str, str] = {
     "merkle_inclusion": "Merkle inclusion",
     "network": "Chain and registry",
     "anchored": "Anchored on chain",
-    "anchor_transaction": "Anchoring transaction",
     "issuer_binding": "Anchored by the issuer",
+    "anchor_transaction": "Anchoring transaction",
     "issuer_signature": "Issuer's anchoring signature",
     "issuer_accredited": "Issuer accredited",
     "not_revoked": "Not revoked",
@@ -454,7 +454,7 @@ def _check_disclosures(report: _Report, document: dict[str, Any], model: Credent
     return disclosed
 
 
-CHAIN_CHECKS = ("anchored", "anchor_transaction", "issuer_binding", "issuer_accredited", "not_revoked")
+CHAIN_CHECKS = ("anchored", "issuer_binding", "anchor_transaction", "issuer_accredited", "not_revoked")
 
 
 def _check_network(report: _Report, model: CredentialModel, chain: ChainFacts | None) -> bool:

@@ -53,12 +53,17 @@ def test_a_directly_anchored_cohort_verifies_with_one_eth_call(chain: DevChain, 
         report = verify_credential(document, facts)
         assert report.valid, report.to_json_text()
         assert "issuer_signature" not in [check.name for check in report.checks]
-        assert report.clock == "chain"
+        assert report.clock == "local"
         assert report.anchor is not None and report.anchor.anchored_at == issued.anchored_at
-    # one question per credential: the verify view, whose answer names its block and timestamp
-    # (web3's own validation middleware also asks eth_chainId, which is no chain fact)
+        assert report.anchor.transaction_hash == "0x" + issued.transaction_hash.hex()
+        assert report.anchor.anchored_in_block == registry.w3.eth.get_transaction_receipt(
+            issued.transaction_hash)["blockNumber"]
+        assert report.check("anchor_transaction").passed and "directly" in report.check("anchor_transaction").reason
+    # per credential: the verify view, whose answer names its block and timestamp, and the receipt of the
+    # proof's transactionHash (web3's own validation middleware also asks eth_chainId, which is no chain fact)
     assert methods.count("eth_call") == len(issued.credentials)
-    assert set(methods) <= {"eth_call", "eth_chainId"}
+    assert methods.count("eth_getTransactionReceipt") == len(issued.credentials)
+    assert set(methods) <= {"eth_call", "eth_chainId", "eth_getTransactionReceipt"}
 
 
 def test_a_relayed_cohort_carries_a_signature_that_verifies(registry: RegistryClient, issuer: LocalAccount,
@@ -98,26 +103,58 @@ def test_revoked_with_reason_and_time(registry: RegistryClient, issuer: LocalAcc
     assert verify_credential(issued.credentials[0], registry.chain_facts()).valid  # the others stay valid
 
 
-def test_expired_by_chain_time(registry: RegistryClient, issuer: LocalAccount) -> None:
-    now = datetime.fromtimestamp(latest_timestamp(registry.w3), UTC)
-    issued = issue_on_chain(registry, issuer, 1, valid_from=now - timedelta(days=10),
-                            valid_until=now + timedelta(hours=1))
-    assert verify_credential(issued.credentials[0], registry.chain_facts()).valid
-    advance_time(registry.w3, 2 * 3600)
+class _Clock:
+    """The verifier's wall clock, set by a test (the module's `datetime`, with `now` replaced)."""
+
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        import service.credentials.verify as verifier
+
+        moment = self.moment
+
+        class Clock(datetime):
+            @classmethod
+            def now(cls, tz: Any = None) -> Any:
+                return moment
+
+        monkeypatch.setattr(verifier, "datetime", Clock)
+
+
+def test_expired_by_the_verifiers_clock_while_the_latest_block_is_hours_old(
+        registry: RegistryClient, issuer: LocalAccount, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A chain that mines only on transactions: the latest block is six hours old when the verifier
+    asks; validUntil passed an hour after that block. Chain time says valid; the verifier's clock says
+    expired, and the clock decides."""
+    block_time = datetime.fromtimestamp(latest_timestamp(registry.w3), UTC)
+    issued = issue_on_chain(registry, issuer, 1, valid_from=block_time - timedelta(days=10),
+                            valid_until=block_time + timedelta(hours=1))
+    anchored_block = datetime.fromtimestamp(latest_timestamp(registry.w3), UTC)
+    _Clock(anchored_block + timedelta(hours=6)).install(monkeypatch)  # no block since: chain time stands still
     report = verify_credential(issued.credentials[0], registry.chain_facts())
-    assert report.failed == ("validity_window",)
+    assert report.failed == ("validity_window",), report.to_json_text()
     assert report.check("validity_window").reason.startswith("expired")
+    assert "by this verifier's clock" in report.check("validity_window").reason
+    assert report.clock == "local" and report.anchor is not None
+    assert report.anchor.block_timestamp is not None and report.anchor.block_timestamp < int(
+        (anchored_block + timedelta(hours=1)).timestamp())  # the chain's latest block is before validUntil
+    # a moment given (--at) still decides when there is one
+    at = verify_credential(issued.credentials[0], registry.chain_facts(), now=anchored_block)
+    assert at.valid and at.clock == "given"
 
 
-def test_not_yet_valid_by_chain_time(registry: RegistryClient, issuer: LocalAccount) -> None:
-    now = datetime.fromtimestamp(latest_timestamp(registry.w3), UTC)
-    issued = issue_on_chain(registry, issuer, 1, valid_from=now + timedelta(days=2),
-                            valid_until=now + timedelta(days=400))
+def test_not_yet_valid_by_the_verifiers_clock_though_chain_time_is_ahead(registry: RegistryClient,
+                                                                         issuer: LocalAccount) -> None:
+    wall = datetime.now(UTC)
+    advance_time(registry.w3, 3 * 86_400)  # the chain runs days ahead of the wall clock
+    issued = issue_on_chain(registry, issuer, 1, valid_from=wall + timedelta(days=2),
+                            valid_until=wall + timedelta(days=400))
     report = verify_credential(issued.credentials[0], registry.chain_facts())
     assert report.failed == ("validity_window",)
     assert report.check("validity_window").reason.startswith("not yet valid")
-    advance_time(registry.w3, 3 * 86_400)
-    assert verify_credential(issued.credentials[0], registry.chain_facts()).valid
+    assert verify_credential(issued.credentials[0], registry.chain_facts(),
+                             now=wall + timedelta(days=3)).valid
 
 
 def test_an_unaccredited_issuer_cannot_anchor(registry: RegistryClient, outsider: LocalAccount) -> None:
@@ -279,3 +316,32 @@ def test_client_errors_are_decoded(registry: RegistryClient, issuer: LocalAccoun
         with pytest.raises(ChainRejected) as info:
             action()
         assert info.value.revert.name == name, str(info.value)
+
+
+# ---------------------------------------------------------------- the proof's transactionHash, checked on chain
+
+
+def test_a_forged_transaction_hash_or_a_removed_signature_fails_on_chain(registry: RegistryClient,
+                                                                         issuer: LocalAccount,
+                                                                         relayer: LocalAccount) -> None:
+    relayed = issue_on_chain(registry, issuer, 2, relayer=relayer)
+    other = issue_on_chain(registry, issuer, 1)  # another cohort of the same issuer, in its own transaction
+    good = relayed.credentials[0]
+    report = verify_credential(good, registry.chain_facts())
+    assert report.valid and report.anchor is not None and report.anchor.relayed
+    assert f"through relayer {relayer.address}" in report.check("anchor_transaction").reason
+    for forged, words in (("0x" + "cd" * 32, "does not know"),  # no such transaction
+                          ("0x" + other.transaction_hash.hex(), "did not anchor root")):  # anchored another root
+        document = copy.deepcopy(good)
+        document["proof"][0]["transactionHash"] = forged
+        report = verify_credential(document, registry.chain_facts())
+        assert report.failed == ("anchor_transaction",), report.to_json_text()
+        assert words in report.check("anchor_transaction").reason
+        assert report.anchor is not None and report.anchor.transaction_hash is None
+        assert report.anchor.claimed_transaction_hash == forged
+    unsigned = copy.deepcopy(good)
+    del unsigned["proof"][0]["anchorSignature"]
+    report = verify_credential(unsigned, registry.chain_facts())
+    assert report.failed == ("anchor_transaction",)
+    assert f"relayer {relayer.address}" in report.check("anchor_transaction").reason
+    assert verify_credential(other.credentials[0], registry.chain_facts()).valid  # direct: no signature needed
