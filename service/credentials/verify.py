@@ -199,6 +199,11 @@ class VerificationReport:
         return json.dumps(self.to_json(), indent=2, ensure_ascii=False, sort_keys=False)
 
 
+def _now() -> datetime:
+    """This verifier's clock: what the validity window is judged by (a seam tests move, as they move chain time)."""
+    return datetime.now(UTC)
+
+
 @lru_cache(maxsize=1024)  # a pure function; the verifier writes the same anchoring times again and again
 def _when(seconds: int) -> str:
     return format_datetime(datetime.fromtimestamp(seconds, UTC))
@@ -362,7 +367,7 @@ class Verification:
             for name in CHECK_ORDER[1:]:
                 if name not in ("issuer_signature", "recipient") or (name == "recipient" and self.recipient_email):
                     report.not_run(name, "the input is not a credential in this format")
-            clock_now = self.now or datetime.now(UTC)
+            clock_now = self.now or _now()
             return VerificationReport(valid=False, checks=report.ordered(), checked_at=format_datetime(clock_now),
                                       clock="given" if self.now else "local")
         snapshot: ChainSnapshot | None = None
@@ -385,7 +390,7 @@ class Verification:
         if self.now is not None:
             moment, clock = self.now, "given"
         else:
-            moment, clock = datetime.now(UTC), "local"
+            moment, clock = _now(), "local"
         _check_validity(report, model, moment, clock)
 
         if self.recipient_email is not None:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from service.credentials.document import EQF_FRAMEWORK, parse_datetime, validate_credential
+from service.credentials.document import EQF_FRAMEWORK, IDENTIFIER_CLAIM, parse_datetime, validate_credential
 from service.credentials.facts import REVOCATION_REASONS
 from service.credentials.verify import Status, VerificationReport
 from service.documents.certificate import MONTHS, disclosed_claims, format_date
@@ -51,10 +51,11 @@ CHECK_MEANINGS: dict[str, str] = {
     "network": "It is recorded in the IT Hub Hoogeveen's own public register.",
     "anchored": "The issuer recorded it in the public register.",
     "issuer_binding": "The organisation that recorded it is the issuer named on it.",
+    "anchor_transaction": "The recording it points to is the one the public register holds.",
     "issuer_signature": "The issuer signed the request to record it.",
     "issuer_accredited": "The hub's board had approved the issuer when it was issued.",
     "not_revoked": "The issuer has not withdrawn it.",
-    "validity_window": "It is within its period of validity.",
+    "validity_window": "It is within its period of validity today (by this server's clock).",
     "recipient": "It was issued to the email address you gave.",
 }
 
@@ -66,6 +67,7 @@ FAILURE_REASONS: dict[str, str] = {
     "network": "it is not recorded in the IT Hub Hoogeveen's register",
     "anchored": "it was never recorded in the hub's public register",
     "issuer_binding": "the issuer named in the file is not the organisation that recorded it",
+    "anchor_transaction": "the recording it points to is not the one the public register holds",
     "issuer_signature": "the issuer's signature does not match",
     "issuer_accredited": "its issuer was not approved by the hub's board when it was issued",
     "recipient": "it was not issued to the email address you gave",
@@ -260,6 +262,11 @@ def certificate(document: Mapping[str, Any]) -> CertificateView:
     details += [Detail(label, value) for label, value in results]
     if not results and raw_achievement.get("resultDescription"):  # graded, but the grade is withheld
         details.append(Detail("Final grade", "Not included in this copy"))
+    # the recipient's email address is never shown: at most its salted hash, which an address can be checked
+    # against (docs/credential-format.md section 2)
+    email = ("Included as a salted hash: it can be checked against an address" if IDENTIFIER_CLAIM in claims
+             else "Not included in this copy")
+    details.append(Detail("Recipient's email address", email))
     kind = achievement.achievementType.removeprefix("ext:")
     return CertificateView(
         kind=ACHIEVEMENT_KINDS.get(kind, kind),

@@ -48,6 +48,7 @@ from service.api.deps import HubDep, get_hub
 from service.credentials.canonical import MAX_CREDENTIAL_BYTES, proof_of
 from service.credentials.disclosure import select_disclosures
 from service.credentials.facts import ChainSnapshot, RegistryTrust
+from service.credentials.receipt import AnchorReceipt
 from service.credentials.verify import VerificationReport, verify_credential
 from service.db import models
 from service.documents.certificate import render_certificate
@@ -127,6 +128,13 @@ class _Recorded:
     def __call__(self, root: bytes, digest: bytes, path: Sequence[bytes]) -> ChainSnapshot:
         try:
             return self.cache(root, digest, path)
+        except ChainUnavailable:
+            self.failed = True
+            raise
+
+    def anchor_receipt(self, transaction_hash: str) -> AnchorReceipt:
+        try:
+            return self.cache.anchor_receipt(transaction_hash)
         except ChainUnavailable:
             self.failed = True
             raise

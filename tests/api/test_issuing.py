@@ -22,6 +22,7 @@ from service.db import models
 from service.demo import DEMO_PROGRAMMES, ORGANISATIONS
 from service.hub import Hub
 from service.issuing.pipeline import hash_token
+from tests.credentials.ob3 import assert_ob3
 
 TVM, UNIGARANT, HANZE, RUG, NHL, ALFA = (org.name for org in ORGANISATIONS)
 COHORT_CSV = Path(__file__).resolve().parents[2] / "docs" / "examples" / "cohort.csv"
@@ -159,12 +160,14 @@ def test_partner_issues_one_credential_that_verifies(client: TestClient, keys: A
     assert document["issuer"]["id"] == f"did:pkh:eip155:{hub.chain_id}:{hanze}"
     assert document["credentialSubject"]["achievement"]["humanCode"] == "miw-data-analytics"
     assert document["validFrom"] == "2026-07-01T00:00:00Z" and document["validUntil"] == "2031-07-01T00:00:00Z"
-    assert "jan.devries@example.org" not in str(document["credentialSubject"])  # only its salted hash
+    assert "jan.devries@example.org" not in str(document)  # only its salted hash, in a disclosure
+    assert "identifier" not in document["credentialSubject"]  # nothing personal in the anchored body
+    assert_ob3(document)  # the official Open Badges 3.0 schema
     assert recipient_matches(document, "Jan.DeVries@example.org ")
     proof = document["proof"][0]
     assert proof["transactionHash"] == issued["transaction_hash"]
     assert proof["anchorSignature"]["nonce"] == 0  # the partner signed; the relayer paid
-    assert sorted(name for _salt, name, _value in proof["disclosures"]) == ["name", "result"]
+    assert sorted(name for _salt, name, _value in proof["disclosures"]) == ["identifier", "name", "result"]
 
     report = verifies(hub, document, email="jan.devries@example.org")
     assert report.valid, explain(report)
@@ -223,8 +226,8 @@ def test_ungraded_programme_and_defaults(client: TestClient, keys: Any, hub: Hub
                    name="  Sanne   Jansen ")
     document = issued["document"]
     assert "validUntil" not in document
-    assert [name for _salt, name, _value in document["proof"][0]["disclosures"]] == ["name"]
-    assert document["proof"][0]["disclosures"][0][2] == "Sanne Jansen"
+    assert [name for _salt, name, _value in document["proof"][0]["disclosures"]] == ["identifier", "name"]
+    assert document["proof"][0]["disclosures"][1][2] == "Sanne Jansen"
     report = verifies(hub, document)
     assert report.valid, explain(report)
     graded = client.post("/credentials", headers=keys.issuer(ALFA), json=graduate(programme_id="iot-technician"))
