@@ -141,6 +141,33 @@ def test_a_valid_credential_exits_0(tmp_path: Path, chain: DevChain, registry: R
     assert result.exit_code == 0
 
 
+def test_present_shares_nothing_personal_by_default_and_the_identifier_on_request(
+        tmp_path: Path, chain: DevChain, registry: RegistryClient, issuer: LocalAccount) -> None:
+    full = issue_on_chain(registry, issuer, 2).credentials[1]
+    source = write(tmp_path, full)
+    options = ["--rpc", chain.url, "--registry", registry.address]
+    default = runner.invoke(app, ["present", source, "-o", str(tmp_path / "default.json")])
+    assert default.exit_code == 0, default.output
+    text = (tmp_path / "default.json").read_text()
+    identity = next(value[0] for _salt, name, value in full["proof"][0]["disclosures"] if name == "identifier")
+    for personal in ("graduate1@example.org", "Graduate 1 de Vries", identity["identityHash"], identity["salt"]):
+        assert personal not in text
+    result = runner.invoke(app, ["verify", str(tmp_path / "default.json"), *options])
+    assert result.exit_code == 0, result.output  # valid, and says nothing about its holder
+    result = runner.invoke(app, ["verify", str(tmp_path / "default.json"), *options, "--json",
+                                 "--email", "graduate1@example.org"])
+    assert result.exit_code == 1
+    recipient = json.loads(result.output)["checks"][-1]
+    assert recipient["name"] == "recipient" and recipient["status"] == "not_run"
+    assert "does not disclose the recipient identifier" in recipient["reason"]
+    shared = runner.invoke(app, ["present", source, "-d", "identifier", "-o", str(tmp_path / "id.json")])
+    assert shared.exit_code == 0, shared.output
+    result = runner.invoke(app, ["verify", str(tmp_path / "id.json"), *options, "--email", "Graduate1@example.org"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["verify", str(tmp_path / "id.json"), *options, "--email", "graduate0@example.org"])
+    assert result.exit_code == 1
+
+
 def test_a_revoked_credential_exits_1(tmp_path: Path, chain: DevChain, registry: RegistryClient,
                                       issuer: LocalAccount) -> None:
     document = issue_on_chain(registry, issuer, 2).credentials[0]
