@@ -510,7 +510,14 @@ class VerificationCache:
         self._cleared_at = float("-inf")  # heads seen before this moment are not trusted
         self._in_flight: dict[Any, asyncio.Future[ChainSnapshot]] = {}  # reads under way (event loop only)
         head.on_change(self._head_changed)
-        self.receipts = ReceiptCache(registry.rpc)  # the verifier's anchor_transaction check
+        self._receipts: ReceiptCache | None = None
+
+    @property
+    def receipts(self) -> ReceiptCache:
+        """Receipts of credentials' transactionHash, for the verifier's anchor_transaction check."""
+        if self._receipts is None:
+            self._receipts = ReceiptCache(self.client.rpc)
+        return self._receipts
 
     def anchor_receipt(self, transaction_hash: str) -> AnchorReceipt:
         """The receipt of a credential's transactionHash, for the verifier (blocking)."""
