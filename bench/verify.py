@@ -85,8 +85,8 @@ from service.credentials import (  # noqa: E402
 )
 from service.credentials.canonical import from_hex32, proof_of  # noqa: E402
 from service.credentials.facts import ChainSnapshot, RegistryTrust  # noqa: E402
-from service.credentials.receipt import AnchorReceipt  # noqa: E402
 from service.credentials.merkle import CohortTree, verify_inclusion  # noqa: E402
+from service.credentials.receipt import AnchorReceipt  # noqa: E402
 from service.demo import DEPLOYER_ACCOUNT, ORGANISATIONS, dev_board  # noqa: E402
 from service.settings import Settings  # noqa: E402
 from service.verification import JsonRpc, RegistryView  # noqa: E402
