@@ -202,6 +202,13 @@ def verdict(report: VerificationReport) -> Verdict:
         detail = (f"{more} more check{'s' if more > 1 else ''} failed; see the list below." if more else
                   "See the list of checks below.")
         return Verdict("invalid", STATE_LABELS["invalid"], f"Not valid: {reason}.", detail)
+    not_run = [item.name for item in report.checks if item.status is Status.NOT_RUN]
+    if not_run == ["recipient"]:  # everything else passed; the copy withholds the recipient's identifier
+        return Verdict("unchecked", STATE_LABELS["unchecked"],
+                       "The email address could not be checked: this copy does not include the recipient's "
+                       "(hashed) email address.",
+                       f"Everything else checks out: it was {issued}. Ask the graduate for a copy that includes "
+                       "it, or check it without an email address.")
     return Verdict("unchecked", STATE_LABELS["unchecked"],
                    "This credential could not be checked right now: the hub's public register did not answer.",
                    "Nothing is known to be wrong with it. Please try again in a minute.")

@@ -255,6 +255,23 @@ def test_verify_page_has_a_labelled_form_posting_to_its_own_path(client: TestCli
     assert (again.status_code, again.headers["location"]) == (303, "/verify")
 
 
+def test_verify_page_checks_the_email_only_when_the_copy_discloses_the_identifier(client: TestClient,
+                                                                                 issue: Any) -> None:
+    issued = issue()
+    full = issued["document"]
+    response = verify_form(client, json.dumps(full), email="Jan.DeVries@example.org")
+    assert "This credential is valid" in assert_page(response)
+    assert checks_on(response)["Recipient"] == "passed"
+    withheld = copy.deepcopy(full)
+    withheld["proof"][0]["disclosures"] = [item for item in full["proof"][0]["disclosures"] if item[1] != "identifier"]
+    response = verify_form(client, json.dumps(withheld), email="jan.devries@example.org")
+    text = assert_page(response)
+    assert response.status_code == 200
+    assert checks_on(response)["Recipient"] == "not_run"
+    assert "this copy does not include the recipient's (hashed) email address" in text
+    assert "did not answer" not in text
+
+
 def test_verify_a_pasted_credential_that_discloses_the_name_and_grade(client: TestClient, issue: Any) -> None:
     issued = issue()
     response = verify_form(client, json.dumps(issued["document"], indent=2))
