@@ -345,3 +345,34 @@ def test_a_forged_transaction_hash_or_a_removed_signature_fails_on_chain(registr
     assert report.failed == ("anchor_transaction",)
     assert f"relayer {relayer.address}" in report.check("anchor_transaction").reason
     assert verify_credential(other.credentials[0], registry.chain_facts()).valid  # direct: no signature needed
+
+
+def test_on_a_fresh_anvil_a_credential_expires_while_no_block_is_mined(tmp_path: Any) -> None:
+    """The real case, no clock seam: anvil mines only on transactions (automine). The credential's
+    validUntil passes seconds after its anchoring block, and no block follows; the latest block's time
+    is still before validUntil, but the verifier's clock is past it, so it is expired."""
+    import time
+
+    from service.chain.devchain import dev_accounts, start_chain
+
+    node = start_chain("anvil", log_dir=tmp_path)
+    try:
+        w3 = node.w3
+        deployer, issuer = dev_accounts(2)
+        registry = deploy_registry(w3, deployer, (issuer, ISSUER_NAME))
+        wall = datetime.now(UTC)
+        assert latest_timestamp(w3) <= wall.timestamp() + 1  # a fresh node keeps the wall clock's time
+        valid_until = wall.replace(microsecond=0) + timedelta(seconds=4)
+        issued = issue_on_chain(registry, issuer, 1, valid_from=wall - timedelta(days=1), valid_until=valid_until)
+        assert verify_credential(issued.credentials[0], registry.chain_facts()).valid
+        head = w3.eth.block_number
+        time.sleep(max(0.0, valid_until.timestamp() - time.time()) + 1.5)
+        report = verify_credential(issued.credentials[0], registry.chain_facts())
+        assert w3.eth.block_number == head  # no block since the anchoring: chain time stood still
+        assert report.anchor is not None and report.anchor.block_timestamp is not None
+        assert report.anchor.block_timestamp < valid_until.timestamp()  # chain time would say valid
+        assert report.failed == ("validity_window",), report.to_json_text()
+        assert report.check("validity_window").reason.startswith("expired")
+        assert "by this verifier's clock" in report.check("validity_window").reason
+    finally:
+        node.stop()
