@@ -35,7 +35,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import lru_cache
-from typing import Annotated, Any, NamedTuple, Protocol
+from typing import Annotated, Any, NamedTuple, Protocol, runtime_checkable
 
 from pydantic import Field, TypeAdapter, ValidationError
 
@@ -246,6 +246,7 @@ def _load(source: bytes | str | Mapping[str, Any], max_bytes: int) -> Any:
 Question = tuple[bytes, bytes, tuple[bytes, ...]]  # (root, credential digest, Merkle path): the registry's view
 
 
+@runtime_checkable
 class ReceiptLookup(Protocol):
     """What gives the verifier a transaction's receipt (RegistryChainFacts has this method)."""
 
@@ -279,12 +280,13 @@ def verify_credential(
             answer = chain(*verification.question)
         except ChainUnavailable as exc:
             answer = exc
-        lookup = getattr(chain, "anchor_receipt", None)
-        if lookup is None:
+        if isinstance(answer, ChainUnavailable):
+            receipt = answer  # the chain checks are not run: no need to ask again
+        elif not isinstance(chain, ReceiptLookup):
             receipt = ChainUnavailable("this chain provider cannot look up transaction receipts")
         else:
             try:
-                receipt = lookup(verification.transaction_hash)
+                receipt = chain.anchor_receipt(verification.transaction_hash)
             except ChainUnavailable as exc:
                 receipt = exc
     return verification.finish(answer, receipt)
