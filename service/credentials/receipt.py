@@ -9,7 +9,7 @@ who submitted the transaction, so a relayed anchoring is seen even when `anchorS
 This module reads a receipt as plain JSON-RPC data (`eth_getTransactionReceipt`'s answer), so that the
 synchronous CLI and the asyncio API can fetch it their own way. The event's layout comes from the
 registry's ABI (artifacts/CredentialRegistry.json): its indexed `root` and `issuer`, and the submitting
-account (`relayer`).
+account (`relayer`; the transaction's sender when the event does not name it).
 """
 
 from __future__ import annotations
@@ -58,15 +58,17 @@ class AnchorReceipt:
 
 
 @cache
-def _layout() -> tuple[bytes, tuple[str, ...], tuple[str, ...], int, int, int]:
-    """topic0, the types of the data words, their names, and where root, issuer, submitter are."""
+def _layout() -> tuple[bytes, tuple[str, ...], tuple[str, ...], int, int, int | None]:
+    """topic0, the types of the data words, their names, and where root, issuer and the submitter are
+    (None: the event does not name the submitter, and the transaction's sender is taken)."""
     abi = load_artifact("CredentialRegistry").abi
     event = next(item for item in abi if item.get("type") == "event" and item.get("name") == EVENT_NAME)
     inputs = event["inputs"]
     signature = f"{EVENT_NAME}({','.join(item['type'] for item in inputs)})"
     indexed = [item["name"] for item in inputs if item.get("indexed")]
     data = [item for item in inputs if not item.get("indexed")]
-    submitter = next(index for index, item in enumerate(data) if item["name"] in ("relayer", "submitter", "sender"))
+    submitter = next((index for index, item in enumerate(data) if item["name"] in ("relayer", "submitter", "sender")),
+                     None)
     return (keccak(text=signature), tuple(item["type"] for item in data), tuple(item["name"] for item in data),
             indexed.index("root") + 1, indexed.index("issuer") + 1, submitter)
 
@@ -105,7 +107,7 @@ def read_receipt(transaction_hash: str, receipt: Mapping[str, Any] | None) -> An
                 registry=to_checksum_address(log["address"]),
                 root=topics[root_at],
                 issuer=to_checksum_address(topics[issuer_at][-20:]),
-                submitter=to_checksum_address(words[submitter_at]),
+                submitter=to_checksum_address(words[submitter_at] if submitter_at is not None else receipt["from"]),
                 block_number=_int(log.get("blockNumber", receipt.get("blockNumber"))),
                 transaction_hash=transaction_hash,
             ))
