@@ -133,8 +133,8 @@ class SharingUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"disclose": ["name", "result"]}]})
 
     disclose: list[str] = Field(max_length=16, description="the claims the share link shows from now on, of "
-                                                           "those the credential has (name, result); [] shows "
-                                                           "none again")
+                                                           "those the credential has (identifier: the salted "
+                                                           "email hash, name, result); [] shows none again")
 
 
 class SharingPublic(BaseModel):
@@ -424,7 +424,8 @@ def set_sharing(credential_id: CredentialId, body: SharingUpdate, hub: HubDep, d
     """Choose which claims the share link shows (the graduate, with the holder token in X-Holder-Token).
 
     By default a share link shows no personal claim. `{"disclose": ["name"]}` puts the graduate's name on the
-    share page, its credential.json and certificate.pdf; `["name", "result"]` the grade too; `[]` hides them
+    share page, its credential.json and certificate.pdf; `["name", "result"]` the grade too; `"identifier"` the
+    salted hash of the email address (so a verifier who knows the address can check it); `[]` hides them
     again. Only claims this credential has can be chosen (422 naming the others). It is the graduate's
     choice: an API key, even the issuer's, is refused (403)."""
     if not holder_token:
