@@ -171,6 +171,14 @@ def test_a_credential_naming_an_issuer_that_did_not_anchor_it(registry: Registry
     assert other_issuer.address in report.check("issuer_binding").reason
 
 
+def test_an_accredited_partner_cannot_issue_under_another_partners_name(registry: RegistryClient,
+                                                                        other_issuer: LocalAccount) -> None:
+    issued = issue_on_chain(registry, other_issuer, 1, name=ISSUER_NAME)  # accredited as NHL Stenden
+    report = verify_credential(issued.credentials[0], registry.chain_facts())
+    assert report.failed == ("issuer_binding",), report.to_json_text()
+    assert "accredited as 'NHL Stenden'" in report.check("issuer_binding").reason
+
+
 def test_an_issuer_suspended_before_anchoring_is_refused(registry: RegistryClient, deployer: LocalAccount,
                                                          issuer: LocalAccount, relayer: LocalAccount) -> None:
     registry.suspend_issuer(issuer.address, sender=deployer)
