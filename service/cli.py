@@ -46,7 +46,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from service.credentials.canonical import MAX_CREDENTIAL_BYTES, InputError, parse_json
+from service.credentials.canonical import MAX_CREDENTIAL_BYTES, InputError, parse_json, proof_of
 from service.credentials.disclosure import select_disclosures
 from service.credentials.document import parse_datetime
 from service.credentials.facts import ChainFacts, ChainUnavailable, RegistryTrust
@@ -131,7 +131,7 @@ def _chain_facts(rpc: str | None, registry: str | None, chain_id: int | None, tr
 
 def _document_registry(data: bytes) -> str | None:
     try:
-        registry = parse_json(data)["proof"]["registry"]
+        registry = (proof_of(parse_json(data)) or {})["registry"]
     except (InputError, KeyError, TypeError):
         return None
     return to_checksum_address(registry) if isinstance(registry, str) and is_address(registry) else None
@@ -181,8 +181,13 @@ def _print_report(console: Console, report: VerificationReport, source: str) -> 
         anchor = report.anchor
         facts.add_row("Anchored", f"chain {anchor.chain_id}, registry {anchor.registry}")
         facts.add_row("Root", anchor.merkle_root)
-        facts.add_row("Transaction", anchor.transaction_hash + (" (relayed)" if anchor.relayed else ""))
-    facts.add_row("Checked at", f"{report.checked_at} ({report.clock} time)")
+        if anchor.transaction_hash is not None:  # only what the chain confirmed is shown as the transaction
+            facts.add_row("Transaction", f"{anchor.transaction_hash} in block {anchor.anchored_in_block}"
+                          + (" (relayed)" if anchor.relayed else ""))
+        else:
+            facts.add_row("Transaction", f"not confirmed (the document claims {anchor.claimed_transaction_hash})")
+    clock = "this computer's clock" if report.clock == "local" else "the moment given with --at"
+    facts.add_row("Checked at", f"{report.checked_at} ({clock})")
     console.print(facts)
 
 
@@ -202,10 +207,12 @@ def verify(
         "--trust-document", help="Without --registry, rely on the registry the credential names.",
     )] = False,
     email: Annotated[str | None, typer.Option(
-        "--email", help="Also check that the credential was issued to this email address.",
+        "--email", help="Also check that the credential was issued to this email address (the copy must "
+        "disclose its identifier: present -d identifier).",
     )] = None,
     at: Annotated[str | None, typer.Option(
-        "--at", help="Judge the validity period at this moment (e.g. 2027-01-01T00:00:00Z) instead of chain time.",
+        "--at", help="Judge the validity period at this moment (e.g. 2027-01-01T00:00:00Z) instead of this "
+        "computer's clock.",
     )] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
@@ -243,7 +250,8 @@ def _usage_problem(message: str, as_json: bool) -> NoReturn:
 def present(
     file: Annotated[str, typer.Argument(help="The holder's full credential (JSON); - reads standard input.")],
     disclose: Annotated[list[str] | None, typer.Option(
-        "--disclose", "-d", help="A claim to disclose (repeat for more); the others are withheld.",
+        "--disclose", "-d", help="A claim to disclose (repeat for more): name, identifier (the hashed email), "
+        "result, ...; the others are withheld. None by default: the copy then holds nothing personal.",
     )] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of standard output.")]
     = None,

@@ -39,7 +39,7 @@ from service.api import problems
 from service.api.deps import DbSession, HubDep, Issuer, _bearer
 from service.api.idempotency import IdempotentRoute, idempotent
 from service.auth import Principal, Role, authenticate, require_role
-from service.credentials.canonical import to_hex32
+from service.credentials.canonical import proof_of, to_hex32
 from service.credentials.facts import revocation_reason
 from service.db import models
 from service.documents.certificate import PRINTED_CLAIMS
@@ -140,8 +140,8 @@ class SharingUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"disclose": ["name", "result"]}]})
 
     disclose: list[str] = Field(max_length=16, description="the claims the share link shows from now on, of "
-                                                           "those the credential has (name, result); [] shows "
-                                                           "none again")
+                                                           "those the credential has (identifier: the salted "
+                                                           "email hash, name, result); [] shows none again")
 
 
 class SharingPublic(BaseModel):
@@ -231,8 +231,8 @@ def credential_public(hub: Hub, row: models.Credential, batch: models.Batch) -> 
 
 def available_claims(row: models.Credential) -> list[str]:
     """The claims the credential has disclosures for (in its proof once anchored; stored until then)."""
-    proof = row.document.get("proof") if isinstance(row.document, dict) else None
-    items = list(proof.get("disclosures", [])) if isinstance(proof, dict) else []
+    proof = proof_of(row.document) if isinstance(row.document, dict) else None
+    items = list(proof.get("disclosures", [])) if proof is not None else []
     items += list(row.disclosures or [])
     return sorted({item[1] for item in items if isinstance(item, list | tuple) and len(item) == 3})
 
@@ -449,7 +449,8 @@ def set_sharing(credential_id: CredentialId, body: SharingUpdate, hub: HubDep, d
     """Choose which claims the share link shows (the graduate, with the holder token in X-Holder-Token).
 
     By default a share link shows no personal claim. `{"disclose": ["name"]}` puts the graduate's name on the
-    share page, its credential.json and certificate.pdf; `["name", "result"]` the grade too; `[]` hides them
+    share page, its credential.json and certificate.pdf; `["name", "result"]` the grade too; `"identifier"` the
+    salted hash of the email address (so a verifier who knows the address can check it); `[]` hides them
     again. Only claims this credential has can be chosen (422 naming the others). It is the graduate's
     choice: an API key, even the issuer's, is refused (403)."""
     if not holder_token:

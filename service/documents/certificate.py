@@ -54,6 +54,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from service.credentials.canonical import proof_of
 from service.credentials.disclosure import Disclosure
 from service.credentials.document import EQF_FRAMEWORK, validate_credential
 from service.documents.dates import MONTHS, date_text
@@ -207,12 +208,10 @@ class _Content:
 
 
 def disclosure_items(credential: Mapping[str, Any]) -> list[Any]:
-    """The items of the copy's `proof.disclosures`, as they are (not checked): of its proof, or of each proof
-    when `proof` is an array (VC 2.0 allows both)."""
-    proof = credential.get("proof")
-    proofs = proof if isinstance(proof, list) else [proof]
-    return [item for one in proofs if isinstance(one, Mapping) and isinstance(one.get("disclosures"), list)
-            for item in one["disclosures"]]
+    """The items of the copy's `proof.disclosures`, as they are (not checked)."""
+    proof = proof_of(credential)
+    items = proof.get("disclosures") if proof is not None else None
+    return items if isinstance(items, list) else []
 
 
 def disclosed_claims(credential: Mapping[str, Any]) -> dict[str, Any]:
@@ -323,7 +322,7 @@ def _content(credential: Mapping[str, Any], share_url: str, status: str | None) 
         narrative=model.credentialSubject.achievement.criteria.narrative,
         details=tuple(details),
         credential_id=model.id,
-        chain_id=model.proof.chainId,
+        chain_id=model.anchor_proof.chainId,
         share_url=share_url,
         status=status if status and _drop_invisible(status) else None,
     )

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from service.credentials.document import EQF_FRAMEWORK, parse_datetime, validate_credential
+from service.credentials.document import EQF_FRAMEWORK, IDENTIFIER_CLAIM, parse_datetime, validate_credential
 from service.credentials.facts import REVOCATION_REASONS
 from service.credentials.verify import Status, VerificationReport
 from service.documents.certificate import disclosed_claims, format_date
@@ -49,10 +49,11 @@ CHECK_MEANINGS: dict[str, str] = {
     "network": "It is recorded in the IT Hub Hoogeveen's own public register.",
     "anchored": "The issuer recorded it in the public register.",
     "issuer_binding": "The organisation that recorded it is the issuer named on it.",
+    "anchor_transaction": "The recording it points to is the one the public register holds.",
     "issuer_signature": "The issuer signed the request to record it.",
     "issuer_accredited": "The hub's board had approved the issuer when it was issued.",
     "not_revoked": "The issuer has not withdrawn it.",
-    "validity_window": "It is within its period of validity.",
+    "validity_window": "It is within its period of validity today (by this server's clock).",
     "recipient": "It was issued to the email address you gave.",
 }
 
@@ -64,6 +65,7 @@ FAILURE_REASONS: dict[str, str] = {
     "network": "it is not recorded in the IT Hub Hoogeveen's register",
     "anchored": "it was never recorded in the hub's public register",
     "issuer_binding": "the issuer named in the file is not the organisation that recorded it",
+    "anchor_transaction": "the recording it points to is not the one the public register holds",
     "issuer_signature": "the issuer's signature does not match",
     "issuer_accredited": "its issuer was not approved by the hub's board when it was issued",
     "recipient": "it was not issued to the email address you gave",
@@ -247,6 +249,13 @@ def verdict(report: VerificationReport) -> Verdict:
         detail = (f"{more} more check{'s' if more > 1 else ''} failed; see the list below." if more else
                   "See the list of checks below.")
         return Verdict("invalid", STATE_LABELS["invalid"], f"Not valid: {reason}.", detail)
+    not_run = [item.name for item in report.checks if item.status is Status.NOT_RUN]
+    if not_run == ["recipient"]:  # everything else passed; the copy withholds the recipient's identifier
+        return Verdict("unchecked", STATE_LABELS["unchecked"],
+                       "The email address could not be checked: this copy does not include the recipient's "
+                       "(hashed) email address.",
+                       f"Everything else checks out: it was {issued}. Ask the graduate for a copy that includes "
+                       "it, or check it without an email address.")
     return Verdict("unchecked", STATE_LABELS["unchecked"],
                    "This credential could not be checked right now: the hub's public register did not answer.",
                    "Nothing is known to be wrong with it. Please try again in a minute.")
@@ -306,6 +315,11 @@ def certificate(document: Mapping[str, Any]) -> CertificateView:
     details += [Detail(label, value) for label, value in results]
     if not results and raw_achievement.get("resultDescription"):  # graded, but the grade is withheld
         details.append(Detail("Final grade", "Not included in this copy"))
+    # the recipient's email address is never shown: at most its salted hash, which an address can be checked
+    # against (docs/credential-format.md section 2)
+    email = ("Included as a salted hash: it can be checked against an address" if IDENTIFIER_CLAIM in claims
+             else "Not included in this copy")
+    details.append(Detail("Recipient's email address", email))
     kind = achievement.achievementType.removeprefix("ext:")
     return CertificateView(
         kind=ACHIEVEMENT_KINDS.get(kind, kind),

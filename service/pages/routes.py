@@ -50,9 +50,10 @@ from web3.exceptions import ProviderConnectionError, TimeExhausted
 
 from service.api import board as board_api
 from service.api.deps import HubDep, get_hub
-from service.credentials.canonical import MAX_CREDENTIAL_BYTES
+from service.credentials.canonical import MAX_CREDENTIAL_BYTES, proof_of
 from service.credentials.disclosure import select_disclosures
 from service.credentials.facts import ChainSnapshot, RegistryTrust
+from service.credentials.receipt import AnchorReceipt
 from service.credentials.verify import VerificationReport, verify_credential
 from service.db import models
 from service.documents.certificate import disclosure_items, render_certificate
@@ -136,6 +137,13 @@ class _Recorded:
             self.failed = True
             raise
 
+    def anchor_receipt(self, transaction_hash: str) -> AnchorReceipt:
+        try:
+            return self.cache.anchor_receipt(transaction_hash)
+        except ChainUnavailable:
+            self.failed = True
+            raise
+
 
 @dataclass(frozen=True)
 class Verified:
@@ -214,7 +222,7 @@ def find_shared(hub: Hub, token: str) -> Shared | None:
             if link is None:
                 return None
             row, claims = link.credential, link.claims
-        anchored = row.batch.status == "anchored" and isinstance(row.document.get("proof"), dict)
+        anchored = row.batch.status == "anchored" and proof_of(row.document) is not None
         return Shared(credential_id=row.id, batch_status=row.batch.status,
                       document=shared_copy(row.document, claims) if anchored else None,
                       share_url=f"{hub.settings.public_url}/share/{token}", certificate_link=link is not None)

@@ -207,7 +207,7 @@ def test_a_reorg_that_removes_the_anchoring_is_noticed_and_the_batch_anchored_ag
     answer = client.post("/credentials", headers=keys.issuer(HANZE), json=graduate())
     assert answer.status_code == 201, answer.text
     issued = answer.json()
-    root = bytes.fromhex(issued["document"]["proof"]["merkleRoot"][2:])
+    root = bytes.fromhex(issued["document"]["proof"][0]["merkleRoot"][2:])
     registry = RegistryClient(w3, hub.registry_address)
     anchored_in = batch(client, keys, issued["batch_id"])["block_number"]
     rpc(w3, "evm_mine")
@@ -228,7 +228,7 @@ def test_a_reorg_that_removes_the_anchoring_is_noticed_and_the_batch_anchored_ag
     wait_for(lambda: batch(client, keys, issued["batch_id"])["status"] == "anchored", 20, "anchored again")
     assert registry.batch(root).anchored
     body = assert_holder_gets_it(client, issued, hub)
-    assert body["document"]["proof"]["merkleRoot"] == issued["document"]["proof"]["merkleRoot"]
+    assert body["document"]["proof"][0]["merkleRoot"] == issued["document"]["proof"][0]["merkleRoot"]
     (row,) = relayer_rows(hub)  # the same transaction, sent again: no second nonce
     assert row.state == TxState.CONFIRMED
 

@@ -181,7 +181,7 @@ def test_share_page_in_a_browser(desktop: Any, server: Server, issued: dict[str,
     assert verdict.get_by_role("heading", name="Valid").is_visible()
     assert ("This credential is valid: issued by Hanzehogeschool Groningen on 1 July 2026 (CEST)."
             in verdict.inner_text())
-    assert desktop.locator(".check--passed").count() == 11
+    assert desktop.locator(".check--passed").count() == 12
     assert desktop.get_by_role("link", name="Certificate (PDF)").is_visible()
     assert desktop.get_by_role("link", name="Credential file (JSON)").is_visible()
     assert desktop.evaluate("document.documentElement.lang") == "en"
@@ -191,7 +191,8 @@ def test_share_page_in_a_browser(desktop: Any, server: Server, issued: dict[str,
 
 
 def test_share_page_of_a_revoked_and_an_expired_credential(desktop: Any, server: Server, api: httpx.Client,
-                                                           hub: Hub, keys: Any, issued: dict[str, Any]) -> None:
+                                                           hub: Hub, keys: Any, issued: dict[str, Any],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     revoked = api.post(f"/credentials/{issued['id']}/revoke", headers=keys.issuer(HANZE),
                        json={"reason": "issued-in-error"})
     assert revoked.status_code == 200, revoked.text
@@ -202,7 +203,7 @@ def test_share_page_of_a_revoked_and_an_expired_credential(desktop: Any, server:
     valid_until, in_words = ending_soon()
     expired = issue_with(api.post, keys, email="fatima.elamrani@example.org", name="Fatima El Amrani",
                          valid_until=valid_until)
-    pass_the_end(hub, valid_until)
+    pass_the_end(hub, valid_until, monkeypatch)
     desktop.goto(server.url + share_path(expired))
     assert desktop.locator(".verdict").get_by_role("heading", name="Expired").is_visible()
     assert f"Not valid: it expired on {in_words}." in desktop.locator(".verdict").inner_text()
