@@ -208,14 +208,3 @@ def test_an_issue_date_and_a_moment_a_minute_later_read_the_same_day(credential:
     late = graduate_credential("Zo\u00eb Bakker", valid_from=datetime(2026, 12, 3, 23, 59, 30, tzinfo=UTC))
     assert "4 December 2026 (CET)" in pdf_text(render_certificate(late, SHARE_URL))
 
-
-def test_disclosed_claims_are_read_from_a_proof_array_too(credential: dict[str, Any]) -> None:
-    """VC 2.0 allows `proof` as an array: the claims a copy discloses are read from it alike (and a copy that
-    withholds them discloses none)."""
-    from service.documents.certificate import disclosed_claims
-
-    as_array = {**credential, "proof": [credential["proof"]]}
-    assert disclosed_claims(as_array) == disclosed_claims(credential)
-    assert {"name", "result"} <= set(disclosed_claims(credential))
-    withheld = select_disclosures(credential, [])
-    assert disclosed_claims({**withheld, "proof": [withheld["proof"]]}) == {}
