@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from pydantic import ValidationError
 
+from service.chain.deployment import ensure_deployed
 from service.chain.devchain import DEV_MNEMONIC, dev_accounts
 from service.chain.keys import (
     WELL_KNOWN_INDEXES,
@@ -22,10 +28,12 @@ from service.chain.keys import (
     well_known_account,
 )
 from service.errors import Forbidden
+from service.hub import Hub, StartupError
 from service.settings import Settings
-from tests.public_chain import GANACHE_DETERMINISTIC
+from tests.public_chain import GANACHE_DETERMINISTIC, PublicLikeChain, public_like_chain
 
 MAINNET, SEPOLIA, ANVIL, GANACHE = 1, 11155111, 31337, 1337
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_the_relayer_defaults_to_the_first_development_account_on_a_development_chain() -> None:
@@ -180,3 +188,70 @@ def test_a_keystore_under_another_accounts_name_is_refused(tmp_path: Path) -> No
     _keystore(tmp_path, other, partner.address)
     with pytest.raises(KeyConfigurationError, match=f"the keystore for {partner.address} holds the key of"):
         Signers(SEPOLIA, tmp_path, "geheim").for_address(partner.address)
+
+
+# ---------------------------------------------------------------- the service on anvil saying it is chain 11155111
+
+
+@pytest.fixture(scope="module")
+def deployed_sepolia_like(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PublicLikeChain, Path]]:
+    """anvil (30 funded development accounts) as chain 11155111, the hub deployed by a key and board of its own."""
+    with public_like_chain("anvil", tmp_path_factory.mktemp("anvil-sepolia-keys")) as node:
+        directory = tmp_path_factory.mktemp("deployments-sepolia")
+        board = [(Account.create().address, f"Partner {number}") for number in range(6)]
+        ensure_deployed(node.w3, node.fund(), board, directory=directory)
+        yield node, directory
+
+
+def _hub_settings(node: PublicLikeChain, deployments: Path, tmp_path: Path, relayer: str, **more: Any) -> Settings:
+    return Settings(rpc_url=node.url, deployments_dir=deployments, database_url=f"sqlite:///{tmp_path / 'hub.db'}",
+                    relayer_private_key=relayer, _env_file=None, **more)
+
+
+def test_the_service_does_not_start_with_a_published_relayer_key_on_a_real_chain(
+        deployed_sepolia_like: tuple[PublicLikeChain, Path], tmp_path: Path) -> None:
+    node, deployments = deployed_sepolia_like
+    published = _published_key(DEV_MNEMONIC, 20)  # funded there: only the refusal stops it
+    with pytest.raises(StartupError, match=f"the relayer key \\(HUB_RELAYER_PRIVATE_KEY\\): {published.address} "
+                                           "is a well-known development account, account 20 .* chain 11155111"):
+        Hub.start(_hub_settings(node, deployments, tmp_path, published.key.hex()))
+    own = node.fund()
+    hub = Hub.start(_hub_settings(node, deployments, tmp_path, own.key.hex()))  # the same, with a key of its own
+    try:
+        assert hub.relayer.address == own.address and hub.chain_id == SEPOLIA
+    finally:
+        hub.close()
+
+
+def test_the_service_does_not_start_with_a_published_key_in_its_keystores_on_a_real_chain(
+        deployed_sepolia_like: tuple[PublicLikeChain, Path], tmp_path: Path) -> None:
+    node, deployments = deployed_sepolia_like
+    keystores = tmp_path / "keystores"
+    keystores.mkdir()
+    published = _published_key(GANACHE_DETERMINISTIC, 1)
+    _keystore(keystores, published)
+    settings = _hub_settings(node, deployments, tmp_path, node.fund().key.hex(), keystore_dir=keystores,
+                             keystore_password="geheim")
+    with pytest.raises(StartupError, match=f"the keystore {published.address}.json: {published.address} is a "
+                                           "well-known development account, account 1 .* of ganache's"):
+        Hub.start(settings)
+
+
+def test_hub_worker_refuses_a_published_relayer_key_on_a_real_chain(
+        deployed_sepolia_like: tuple[PublicLikeChain, Path], tmp_path: Path) -> None:
+    node, deployments = deployed_sepolia_like
+    published = _published_key(DEV_MNEMONIC, 21)
+    environment = {**os.environ, "HUB_RPC_URL": node.url, "HUB_DEPLOYMENTS_DIR": str(deployments),
+                   "HUB_DATABASE_URL": f"sqlite:///{tmp_path / 'hub.db'}", "HUB_RELAYER_PRIVATE_KEY": published.key.hex(),
+                   "COLUMNS": "400", "PYTHONPATH": str(ROOT)}  # this checkout's code, whatever the venv points at
+    result = subprocess.run([sys.executable, "-m", "service.cli", "worker"], cwd=tmp_path, env=environment,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"The worker cannot start: the relayer key (HUB_RELAYER_PRIVATE_KEY): {published.address} is a " \
+           "well-known development account, account 21 " in " ".join(result.stderr.split())
+    assert published.key.hex().removeprefix("0x") not in result.stdout + result.stderr
+    # with HUB_CHAIN_ID the settings refuse it before the chain is asked
+    result = subprocess.run([sys.executable, "-m", "service.cli", "worker"], cwd=tmp_path, timeout=60,
+                            env={**environment, "HUB_CHAIN_ID": str(SEPOLIA)}, capture_output=True, text=True)
+    assert result.returncode != 0 and "is a well-known development account, account 21 " in result.stderr
+    assert published.key.hex().removeprefix("0x") not in result.stdout + result.stderr
