@@ -282,21 +282,28 @@ class KeyRole(StrEnum):
     member = "member"
 
 
+def _settings() -> Any:
+    """The HUB_* settings. :raises UsageProblem: they are not valid (the message shows no secret)."""
+    from pydantic import ValidationError
+
+    from service.settings import Settings
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise UsageProblem(f"the HUB_* settings are not valid: {exc.errors()[0]['msg']}") from exc
+
+
 @contextmanager
 def _key_store() -> Iterator[Session]:
     """A session on the hub's database (Settings().database_url), migrated to the newest schema first;
     committed at the end. Any failure to open it is a UsageProblem."""
-    from pydantic import ValidationError
     from sqlalchemy.exc import SQLAlchemyError
 
     from service.db.migrate import migrate
     from service.db.session import make_engine, make_sessionmaker, transaction
-    from service.settings import Settings
 
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        raise UsageProblem(f"the HUB_* settings are not valid: {exc.errors()[0]['msg']}") from exc
+    settings = _settings()
     try:
         engine = make_engine(settings.database_url)
     except (SQLAlchemyError, ValueError, OSError) as exc:
@@ -331,15 +338,22 @@ def keys_create(
     )] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print the key only.")] = False,
 ) -> None:
-    """Create an API key and print it once: the hub keeps only its hash."""
+    """Create an API key and print it once: the hub keeps only its hash.
+
+    With HUB_CHAIN_ID naming a chain that is not a local development chain, an account whose private key
+    development tools publish is refused (anyone could sign as that partner or member)."""
     from service.auth import create_key
+    from service.chain.keys import KeyConfigurationError, refuse_well_known
     from service.errors import HubError
 
     try:
+        chain_id = _settings().chain_id
+        if address and chain_id is not None and role != KeyRole.admin and is_address(address):
+            refuse_well_known(address, chain_id, f"the {role.value}'s account")
         with _key_store() as session:
             token, record = create_key(session, role.value, name, address)
             key_id, holder, account = record.id, record.name, record.address
-    except (UsageProblem, HubError) as exc:
+    except (UsageProblem, HubError, KeyConfigurationError) as exc:
         _key_error(str(exc))
     if quiet:
         typer.echo(token)
@@ -739,10 +753,7 @@ def _database() -> Iterator[Engine]:
     from service.db.session import make_engine
     from service.settings import Settings
 
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        raise UsageProblem(f"the HUB_* settings are not valid: {exc.errors()[0]['msg']}") from exc
+    settings = _settings()
     try:
         engine = make_engine(settings.database_url)
     except (SQLAlchemyError, ValueError, OSError) as exc:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from eth_account import Account
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -135,3 +137,62 @@ def test_an_unusable_database_is_a_readable_error(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "error: cannot open the database" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_create_refuses_a_published_account_when_the_chain_is_a_real_one(runner: CliRunner, database: str,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    published = "0x90F8bf6A479f320ead074411a4B0e7944Ea8c9C1"  # ganache --deterministic's account 0
+    monkeypatch.setenv("HUB_CHAIN_ID", "11155111")
+    code, out, err = keys(runner, "create", "--role", "issuer", "--name", HANZE, "--address", published)
+    assert code == 2
+    assert (f"error: the issuer's account: {published} is a well-known development account, account 0 "
+            "(m/44'/60'/0'/0/0) of ganache's --deterministic mnemonic") in readable(out + err)
+    assert stored(database) == []
+    own = Account.create().address
+    code, _, err = keys(runner, "create", "--role", "issuer", "--name", HANZE, "--address", own)
+    assert code == 0, err  # an account of its own
+    monkeypatch.setenv("HUB_CHAIN_ID", "31337")  # a development chain: its accounts are what it has
+    code, _, _ = keys(runner, "create", "--role", "member", "--name", "TVM verzekeringen", "--address", published)
+    assert code == 0 and [record.address for record in stored(database)] == [own, published]
+
+
+# ---------------------------------------------------------------- the Authorization header (RFC 6750, RFC 7235)
+
+
+@pytest.fixture
+def token(runner: CliRunner) -> str:
+    _, out, _ = keys(runner, "create", "--role", "admin", "--name", "Stichting IT Hub Hoogeveen")
+    return next(line for line in out.splitlines() if line.startswith("hub_"))
+
+
+def _authenticate(database: str, header: str | None) -> Any:
+    engine = make_engine(database)
+    try:
+        with make_sessionmaker(engine)() as session:
+            return authenticate(session, header)
+    finally:
+        engine.dispose()
+
+
+# RFC 7235 2.1: the auth-scheme is case-insensitive, and 1*SP separates it from the credentials (RFC 6750 2.1)
+@pytest.mark.parametrize("header", ["Bearer {token}", "bearer {token}", "BEARER {token}", "Bearer   {token}",
+                                    "Bearer {token}  "])
+def test_the_bearer_scheme_is_case_insensitive_as_rfc_7235_says(database: str, token: str, header: str) -> None:
+    assert _authenticate(database, header.format(token=token)).role == Role.ADMIN
+
+
+@pytest.mark.parametrize(("header", "message"), [
+    ("Basic {token}", "must be 'Bearer <key>'"),
+    ("Token {token}", "must be 'Bearer <key>'"),
+    ("Bearerx {token}", "must be 'Bearer <key>'"),
+    ("{token}", "must be 'Bearer <key>'"),  # no scheme
+    ("Bearer{token}", "must be 'Bearer <key>'"),  # no space
+    ("Bearer", "must be 'Bearer <key>'"),
+    ("Bearer    ", "must be 'Bearer <key>'"),
+    ("Bearer {token} {token}", "this API key is not known"),
+    ("", "send your API key as 'Authorization: Bearer <key>'"),
+])
+def test_any_other_scheme_or_shape_is_refused_with_a_valid_key(database: str, token: str, header: str,
+                                                               message: str) -> None:
+    with pytest.raises(Unauthenticated, match=message):
+        _authenticate(database, header.format(token=token))
