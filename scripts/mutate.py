@@ -108,6 +108,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("keys-relayer", "service/chain/keys.py",
            'refuse_dev_key(account, chain_id, "the relayer key (HUB_RELAYER_PRIVATE_KEY)")', "None",
            ("tests/test_keys.py",), "a published relayer key stops the service"),
+    Mutant("cli-keystore-import", "service/cli.py", 'refuse_dev_key(account, chain_id, "the key")', "None",
+           ("tests/test_cli_keys.py", "-k", "keystore"), "hub keystore import refuses a published key"),
     # ---- issuing/anchoring
     Mutant("anchoring-backoff-uncapped", "service/issuing/anchoring.py",
            "delay = min(self.retry_interval * 2 ** failures, self.max_backoff) * random.uniform(0.8, 1.2)",

@@ -10,6 +10,10 @@ API keys of the hub service (the database of HUB_DATABASE_URL, migrated first):
     python -m service.cli keys list
     python -m service.cli keys revoke 3
 
+Keystores of the partners and members the service signs for (HUB_KEYSTORE_DIR, HUB_KEYSTORE_PASSWORD):
+
+    python -m service.cli keystore import --chain-id 11155111 < key.txt   # writes <address>.json, encrypted
+
 Cohorts, over the hub service's HTTP API with an issuing partner's key (--url/HUB_API_URL, --key/HUB_API_KEY):
 
     python -m service.cli cohort import docs/examples/cohort.csv --key hub_...   # one batch, one transaction
@@ -706,6 +710,55 @@ def cohort_export(
     ])
     console.print(f"Check one with: hub verify {out}/<id>.json --rpc <node> --registry <address>", style="dim")
 
+
+
+# ---------------------------------------------------------------- hub keystore (keys the service signs with)
+
+
+keystore_app = typer.Typer(
+    name="keystore",
+    help="Encrypted keys of the partners and members the service signs for: HUB_KEYSTORE_DIR, unlocked with "
+         "HUB_KEYSTORE_PASSWORD.",
+    no_args_is_help=True,
+)
+app.add_typer(keystore_app)
+
+
+@keystore_app.command("import")
+def keystore_import(
+    chain_id: Annotated[int, typer.Option(
+        "--chain-id", envvar="HUB_CHAIN_ID",
+        help="The chain the key will sign on: a key development tools publish is refused unless it is a local "
+             "development chain (anvil 31337, ganache 1337).")],
+) -> None:
+    """Read a private key (hex) from standard input or a hidden prompt and write it, encrypted with
+    HUB_KEYSTORE_PASSWORD, to HUB_KEYSTORE_DIR/<address>.json (readable by its owner only)."""
+    import json as json_module
+
+    from eth_account import Account
+
+    from service.chain.keys import KeyConfigurationError, account_from_key, refuse_dev_key
+
+    console = Console(highlight=False)
+    try:
+        settings = _settings()
+        if settings.keystore_dir is None or settings.keystore_password is None:
+            raise UsageProblem("set HUB_KEYSTORE_DIR and HUB_KEYSTORE_PASSWORD: where the keystore goes and what "
+                               "encrypts it")
+        text = typer.prompt("Private key (hex)", hide_input=True, err=True) if sys.stdin.isatty() \
+            else sys.stdin.readline()
+        account = account_from_key(text, "the input")
+        refuse_dev_key(account, chain_id, "the key")
+        directory = Path(settings.keystore_dir)
+        path = directory / f"{account.address}.json"
+        if path.exists() or (directory / f"{account.address.lower()}.json").exists():
+            raise UsageProblem(f"there is a keystore for {account.address} already: {path}")
+        keystore = Account.encrypt(account.key, settings.keystore_password.get_secret_value())
+        directory.mkdir(parents=True, exist_ok=True)
+        _write_private(path, json_module.dumps(keystore))
+    except (UsageProblem, KeyConfigurationError, OSError) as exc:
+        _key_error(str(exc))
+    console.print(f"Imported the key of {account.address} into {path}: the service signs for it.")
 
 
 # ---------------------------------------------------------------- hub worker (the background work)

@@ -1,4 +1,5 @@
-"""`hub keys create|list|revoke` through typer's CliRunner, on a temporary SQLite database (HUB_DATABASE_URL)."""
+"""`hub keys create|list|revoke` through typer's CliRunner, on a temporary SQLite database (HUB_DATABASE_URL);
+the Authorization header's scheme; `hub keystore import`."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from service.auth import Role, authenticate
+from service.chain.keys import Signers
 from service.cli import app
 from service.db.migrate import migrate
 from service.db.models import ApiKey
@@ -196,3 +198,48 @@ def test_any_other_scheme_or_shape_is_refused_with_a_valid_key(database: str, to
                                                                message: str) -> None:
     with pytest.raises(Unauthenticated, match=message):
         _authenticate(database, header.format(token=token))
+
+
+# ---------------------------------------------------------------- hub keystore import
+
+
+def _import(runner: CliRunner, key: str, chain_id: str, keystores: Path) -> tuple[int, str]:
+    result = runner.invoke(app, ["keystore", "import", "--chain-id", chain_id], input=key + "\n",
+                           env={"HUB_KEYSTORE_DIR": str(keystores), "HUB_KEYSTORE_PASSWORD": "geheim"})
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, readable(result.stdout + result.stderr)
+
+
+def test_keystore_import_refuses_a_published_key_for_a_real_chain(runner: CliRunner, tmp_path: Path) -> None:
+    keystores = tmp_path / "keystores"
+    published = Account.from_mnemonic("test test test test test test test test test test test junk",
+                                      account_path="m/44'/60'/0'/0/20")
+    code, text = _import(runner, published.key.hex(), "11155111", keystores)
+    assert code == 2
+    assert f"error: the key: {published.address} is a well-known development account, account 20 " in text
+    assert "Refused on chain 11155111" in text and published.key.hex().removeprefix("0x") not in text
+    assert not keystores.exists() or list(keystores.iterdir()) == []
+    code, text = _import(runner, published.key.hex(), "31337", keystores)  # anvil's own chain: it is its account
+    assert code == 0, text
+
+
+def test_keystore_import_writes_a_keystore_the_service_signs_with(runner: CliRunner, tmp_path: Path) -> None:
+    keystores = tmp_path / "keystores"
+    own = Account.create()
+    code, text = _import(runner, own.key.hex(), "11155111", keystores)
+    assert code == 0, text
+    assert f"Imported the key of {own.address} into {keystores / own.address}.json" in text
+    path = keystores / f"{own.address}.json"
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert own.key.hex().removeprefix("0x") not in path.read_text()
+    assert Signers(11155111, keystores, "geheim").for_address(own.address).key == own.key
+    code, text = _import(runner, own.key.hex(), "11155111", keystores)
+    assert code == 2 and f"there is a keystore for {own.address} already" in text
+    code, text = _import(runner, "0xnot-a-key", "11155111", keystores)
+    assert code == 2 and "error: the input is not a private key (32 bytes in hex)" in text
+
+
+def test_keystore_import_needs_the_keystore_settings(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["keystore", "import", "--chain-id", "11155111"], input="0x" + "11" * 32 + "\n")
+    assert result.exit_code == 2
+    assert "set HUB_KEYSTORE_DIR and HUB_KEYSTORE_PASSWORD" in readable(result.stdout + result.stderr)
