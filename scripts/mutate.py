@@ -62,8 +62,9 @@ BOARD_TESTS = ("tests/contracts/test_board.py",)
 
 MUTANTS: tuple[Mutant, ...] = (
     # ---- HubBoard: the outcome rules
-    Mutant("board-quorum-boundary", BOARD, "participation * _BPS >= core.quorumBps", "participation * _BPS > core.quorumBps",
-           BOARD_TESTS, "a board of six with three taking part is exactly the 50% quorum"),
+    Mutant("board-quorum-boundary", BOARD, "participation * _BPS >= core.quorumBps",
+           "participation * _BPS > core.quorumBps", BOARD_TESTS,
+           "a board of six with three taking part is exactly the 50% quorum"),
     Mutant("board-execution-window", BOARD, "return block.timestamp <= uint256(core.voteEnd) + core.executionPeriod",
            "return block.timestamp < uint256(core.voteEnd) + core.executionPeriod", BOARD_TESTS,
            "a decision may be executed up to and including the last second of its execution period"),
@@ -103,8 +104,9 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("keys-dev-chain-only", "service/chain/keys.py", "    if is_dev_chain_id(chain_id):\n        return\n",
            "    if chain_id > 0:\n        return\n", ("tests/test_keys.py",),
            "only development chains accept published keys"),
-    Mutant("keys-keystore-scan", "service/chain/keys.py", 'refuse_well_known(address, chain_id, f"the keystore {name}")',
-           "None", ("tests/test_keys.py",), "a keystore holding a published key stops the service"),
+    Mutant("keys-keystore-scan", "service/chain/keys.py",
+           'refuse_well_known(address, chain_id, f"the keystore {name}")', "None", ("tests/test_keys.py",),
+           "a keystore holding a published key stops the service"),
     Mutant("keys-relayer", "service/chain/keys.py",
            'refuse_dev_key(account, chain_id, "the relayer key (HUB_RELAYER_PRIVATE_KEY)")', "None",
            ("tests/test_keys.py",), "a published relayer key stops the service"),
@@ -122,8 +124,9 @@ MUTANTS: tuple[Mutant, ...] = (
            "if False:", ("tests/api/test_issuing.py",),
            "a root anchored by another account does not finish this partner's batch"),
     # ---- fees, Merkle trees, requests, the body limit
-    Mutant("fees-bump", "service/chain/fees.py", "return max(value + 1, -(-value * BUMP_NUMERATOR // BUMP_DENOMINATOR))",
-           "return value + 1", ("tests/test_fees.py",), "a replacement offers 12.5% more (what nodes accept)"),
+    Mutant("fees-bump", "service/chain/fees.py",
+           "return max(value + 1, -(-value * BUMP_NUMERATOR // BUMP_DENOMINATOR))", "return value + 1",
+           ("tests/test_fees.py",), "a replacement offers 12.5% more (what nodes accept)"),
     Mutant("merkle-sorted-pairs", "service/credentials/merkle.py",
            "node = keccak(node + sibling if node < sibling else sibling + node)", "node = keccak(node + sibling)",
            ("tests/credentials/test_merkle.py",), "proofs hash sorted pairs, as OpenZeppelin's MerkleProof"),

@@ -800,11 +800,9 @@ app.add_typer(db_app)
 def _database() -> Iterator[Engine]:
     """An engine on the hub's database (Settings().database_url), disposed at the end; an unusable setting is a
     UsageProblem."""
-    from pydantic import ValidationError
     from sqlalchemy.exc import SQLAlchemyError
 
     from service.db.session import make_engine
-    from service.settings import Settings
 
     settings = _settings()
     try:

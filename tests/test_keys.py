@@ -42,7 +42,8 @@ def test_the_relayer_defaults_to_the_first_development_account_on_a_development_
 
 @pytest.mark.parametrize("chain_id", [MAINNET, SEPOLIA])
 def test_a_development_relayer_key_is_refused_on_a_real_chain(chain_id: int) -> None:
-    with pytest.raises(KeyConfigurationError, match="is a well-known development account, account 0 .* Refused on chain"):
+    with pytest.raises(KeyConfigurationError,
+                       match="is a well-known development account, account 0 .* Refused on chain"):
         relayer_account(dev_accounts()[0].key.hex(), chain_id)
 
 
@@ -242,7 +243,8 @@ def test_hub_worker_refuses_a_published_relayer_key_on_a_real_chain(
     node, deployments = deployed_sepolia_like
     published = _published_key(DEV_MNEMONIC, 21)
     environment = {**os.environ, "HUB_RPC_URL": node.url, "HUB_DEPLOYMENTS_DIR": str(deployments),
-                   "HUB_DATABASE_URL": f"sqlite:///{tmp_path / 'hub.db'}", "HUB_RELAYER_PRIVATE_KEY": published.key.hex(),
+                   "HUB_DATABASE_URL": f"sqlite:///{tmp_path / 'hub.db'}",
+                   "HUB_RELAYER_PRIVATE_KEY": published.key.hex(),
                    "COLUMNS": "400", "PYTHONPATH": str(ROOT)}  # this checkout's code, whatever the venv points at
     result = subprocess.run([sys.executable, "-m", "service.cli", "worker"], cwd=tmp_path, env=environment,
                             capture_output=True, text=True, timeout=60)

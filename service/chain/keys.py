@@ -13,6 +13,7 @@ a local development chain (anvil 31337, ganache 1337).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from dataclasses import dataclass
@@ -63,7 +64,7 @@ def derive_addresses(mnemonic: str, count: int) -> list[str]:
         key, chain_code = derive_child_key(key, chain_code, node)
     parent_point = eth_keys.PrivateKey(key).public_key.to_compressed_bytes()
     parent = int.from_bytes(key, "big")
-    addresses = []
+    addresses: list[str] = []
     for index in range(count):
         child = hmac_sha512(chain_code, parent_point + index.to_bytes(4, "big"))
         tweak = int.from_bytes(child[:32], "big")
@@ -177,13 +178,11 @@ class Signers:
 def keystore_addresses(directory: Path) -> list[tuple[str, str]]:
     """(address, file name) of each keystore in `directory`, read from the name and from the keystore's own
     `address` field (both, when they differ), without decrypting anything."""
-    found = []
+    found: list[tuple[str, str]] = []
     for path in sorted(directory.glob("*.json")):
         candidates = {path.stem}
-        try:
+        with contextlib.suppress(OSError, ValueError, AttributeError):  # unreadable: for_address says so later
             candidates.add(str(json.loads(path.read_text()).get("address", "")))
-        except (OSError, ValueError, AttributeError):
-            pass  # not a keystore we can read: for_address says so when it is needed
         for candidate in candidates:
             text = candidate if candidate.startswith(("0x", "0X")) else f"0x{candidate}"
             if is_address(text):

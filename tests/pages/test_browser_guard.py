@@ -16,7 +16,8 @@ def _collect(tmp_path: Path, ci: bool) -> subprocess.CompletedProcess[str]:
     """Collect tests/pages/test_browser.py with a `playwright` that cannot be imported."""
     stub = tmp_path / "stub" / "playwright"
     stub.mkdir(parents=True, exist_ok=True)
-    (stub / "__init__.py").write_text('raise ModuleNotFoundError("no playwright here (a test stub)", name="playwright")\n')
+    stub.joinpath("__init__.py").write_text(
+        'raise ModuleNotFoundError("no playwright here (a test stub)", name="playwright")\n')
     environment = {key: value for key, value in os.environ.items() if key != "CI"}
     environment["PYTHONPATH"] = os.pathsep.join([str(stub.parent), str(ROOT)])
     if ci:
