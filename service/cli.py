@@ -10,6 +10,10 @@ API keys of the hub service (the database of HUB_DATABASE_URL, migrated first):
     python -m service.cli keys list
     python -m service.cli keys revoke 3
 
+Keystores of the partners and members the service signs for (HUB_KEYSTORE_DIR, HUB_KEYSTORE_PASSWORD):
+
+    python -m service.cli keystore import --chain-id 11155111 < key.txt   # writes <address>.json, encrypted
+
 Cohorts, over the hub service's HTTP API with an issuing partner's key (--url/HUB_API_URL, --key/HUB_API_KEY):
 
     python -m service.cli cohort import docs/examples/cohort.csv --key hub_...   # one batch, one transaction
@@ -290,21 +294,28 @@ class KeyRole(StrEnum):
     member = "member"
 
 
+def _settings() -> Any:
+    """The HUB_* settings. :raises UsageProblem: they are not valid (the message shows no secret)."""
+    from pydantic import ValidationError
+
+    from service.settings import Settings
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise UsageProblem(f"the HUB_* settings are not valid: {exc.errors()[0]['msg']}") from exc
+
+
 @contextmanager
 def _key_store() -> Iterator[Session]:
     """A session on the hub's database (Settings().database_url), migrated to the newest schema first;
     committed at the end. Any failure to open it is a UsageProblem."""
-    from pydantic import ValidationError
     from sqlalchemy.exc import SQLAlchemyError
 
     from service.db.migrate import migrate
     from service.db.session import make_engine, make_sessionmaker, transaction
-    from service.settings import Settings
 
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        raise UsageProblem(f"the HUB_* settings are not valid: {exc.errors()[0]['msg']}") from exc
+    settings = _settings()
     try:
         engine = make_engine(settings.database_url)
     except (SQLAlchemyError, ValueError, OSError) as exc:
@@ -339,15 +350,22 @@ def keys_create(
     )] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print the key only.")] = False,
 ) -> None:
-    """Create an API key and print it once: the hub keeps only its hash."""
+    """Create an API key and print it once: the hub keeps only its hash.
+
+    With HUB_CHAIN_ID naming a chain that is not a local development chain, an account whose private key
+    development tools publish is refused (anyone could sign as that partner or member)."""
     from service.auth import create_key
+    from service.chain.keys import KeyConfigurationError, refuse_well_known
     from service.errors import HubError
 
     try:
+        chain_id = _settings().chain_id
+        if address and chain_id is not None and role != KeyRole.admin and is_address(address):
+            refuse_well_known(address, chain_id, f"the {role.value}'s account")
         with _key_store() as session:
             token, record = create_key(session, role.value, name, address)
             key_id, holder, account = record.id, record.name, record.address
-    except (UsageProblem, HubError) as exc:
+    except (UsageProblem, HubError, KeyConfigurationError) as exc:
         _key_error(str(exc))
     if quiet:
         typer.echo(token)
@@ -726,6 +744,55 @@ def cohort_export(
 
 
 
+# ---------------------------------------------------------------- hub keystore (keys the service signs with)
+
+
+keystore_app = typer.Typer(
+    name="keystore",
+    help="Encrypted keys of the partners and members the service signs for: HUB_KEYSTORE_DIR, unlocked with "
+         "HUB_KEYSTORE_PASSWORD.",
+    no_args_is_help=True,
+)
+app.add_typer(keystore_app)
+
+
+@keystore_app.command("import")
+def keystore_import(
+    chain_id: Annotated[int, typer.Option(
+        "--chain-id", envvar="HUB_CHAIN_ID",
+        help="The chain the key will sign on: a key development tools publish is refused unless it is a local "
+             "development chain (anvil 31337, ganache 1337).")],
+) -> None:
+    """Read a private key (hex) from standard input or a hidden prompt and write it, encrypted with
+    HUB_KEYSTORE_PASSWORD, to HUB_KEYSTORE_DIR/<address>.json (readable by its owner only)."""
+    import json as json_module
+
+    from eth_account import Account
+
+    from service.chain.keys import KeyConfigurationError, account_from_key, refuse_dev_key
+
+    console = Console(highlight=False)
+    try:
+        settings = _settings()
+        if settings.keystore_dir is None or settings.keystore_password is None:
+            raise UsageProblem("set HUB_KEYSTORE_DIR and HUB_KEYSTORE_PASSWORD: where the keystore goes and what "
+                               "encrypts it")
+        text = typer.prompt("Private key (hex)", hide_input=True, err=True) if sys.stdin.isatty() \
+            else sys.stdin.readline()
+        account = account_from_key(text, "the input")
+        refuse_dev_key(account, chain_id, "the key")
+        directory = Path(settings.keystore_dir)
+        path = directory / f"{account.address}.json"
+        if path.exists() or (directory / f"{account.address.lower()}.json").exists():
+            raise UsageProblem(f"there is a keystore for {account.address} already: {path}")
+        keystore = Account.encrypt(account.key, settings.keystore_password.get_secret_value())
+        directory.mkdir(parents=True, exist_ok=True)
+        _write_private(path, json_module.dumps(keystore))
+    except (UsageProblem, KeyConfigurationError, OSError) as exc:
+        _key_error(str(exc))
+    console.print(f"Imported the key of {account.address} into {path}: the service signs for it.")
+
+
 # ---------------------------------------------------------------- hub worker (the background work)
 
 
@@ -765,16 +832,11 @@ app.add_typer(db_app)
 def _database() -> Iterator[Engine]:
     """An engine on the hub's database (Settings().database_url), disposed at the end; an unusable setting is a
     UsageProblem."""
-    from pydantic import ValidationError
     from sqlalchemy.exc import SQLAlchemyError
 
     from service.db.session import make_engine
-    from service.settings import Settings
 
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        raise UsageProblem(f"the HUB_* settings are not valid: {exc.errors()[0]['msg']}") from exc
+    settings = _settings()
     try:
         engine = make_engine(settings.database_url)
     except (SQLAlchemyError, ValueError, OSError) as exc:
