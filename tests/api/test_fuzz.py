@@ -143,6 +143,7 @@ VALID_BODIES: dict[str, Any] = {
     "issueCohort": {"credentials": [{"programme_id": "miw-data-analytics", "email": "a.b@example.org",
                                      "name": "A B", "grade": "8"}]},
     "revokeCredential": {"reason": "issued-in-error"},
+    "createCertificateLink": {"disclose": ["name"]},
     "createProposal": {"kind": "resolution", "title": "Jaarrekening", "document": "Het bestuur stelt vast."},
     "castVote": {"support": "for", "reason": "akkoord"},
     "recuse": {"reason": "belang"},
