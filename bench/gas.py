@@ -397,9 +397,7 @@ class BoardBench:
         ours = Ours.deploy(self.w3, self.roles)
         board, members, deadline = ours.board, self.roles.members, self.deadline()
         proposal = board.sign_proposal(members[0], self.action, TITLE, DOCUMENT_HASH, deadline=deadline)
-        ballots = [board.sign_meeting_ballot(member, self.action, DOCUMENT_HASH, VoteType(support), "",
-                                             deadline=deadline,
-                                             nonce=board.nonce(member.address) + (member is members[0]))
+        ballots = [board.sign_meeting_ballot(member, proposal, VoteType(support), "")
                    for member, support in zip(members, order, strict=True)]
         receipt = self.send(ours, board.record_meeting(proposal, ballots), self.roles.relayer)
         self.executed(ours, board.created_proposal_id(receipt))
@@ -445,7 +443,7 @@ class BoardBench:
             note="relayed; ballots name the predicted proposal id"))
         meeting = self.decide_in_meeting(UNANIMOUS)
         add("board.decision.meeting", Row(system, "full decision, 7 For: recordMeeting", gas_of([meeting]),
-                                          note="relayed; ballots name the proposal's content"))
+                                          note="relayed; ballots name the signed proposal"))
         _, split = self.decide_directly(SPLIT)
         add("board.split.direct", Row(system, "4-3 decision: propose + 7 castVote + execute", split.gas,
                                       txs=len(split.receipts), note=split.ballot_note()))

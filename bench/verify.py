@@ -83,9 +83,10 @@ from service.credentials import (  # noqa: E402
     select_disclosures,
     verify_credential,
 )
-from service.credentials.canonical import from_hex32  # noqa: E402
+from service.credentials.canonical import from_hex32, proof_of  # noqa: E402
 from service.credentials.facts import ChainSnapshot, RegistryTrust  # noqa: E402
 from service.credentials.merkle import CohortTree, verify_inclusion  # noqa: E402
+from service.credentials.receipt import AnchorReceipt  # noqa: E402
 from service.demo import DEPLOYER_ACCOUNT, ORGANISATIONS, dev_board  # noqa: E402
 from service.settings import Settings  # noqa: E402
 from service.verification import JsonRpc, RegistryView  # noqa: E402
@@ -372,13 +373,17 @@ class _Given:
 
     trust = RegistryTrust.CONFIGURED
 
-    def __init__(self, snapshot: ChainSnapshot) -> None:
+    def __init__(self, snapshot: ChainSnapshot, receipt: AnchorReceipt) -> None:
         self.snapshot = snapshot
+        self.receipt = receipt
         self.chain_id = snapshot.chain_id
         self.registry = snapshot.registry
 
     def __call__(self, issuer: str, root: bytes, digest: bytes, path: Sequence[bytes]) -> ChainSnapshot:
         return self.snapshot
+
+    def anchor_receipt(self, transaction_hash: str) -> AnchorReceipt:
+        return self.receipt
 
 
 def median_time(action: Callable[[], Any], repeat: int) -> float:
@@ -392,14 +397,15 @@ def median_time(action: Callable[[], Any], repeat: int) -> float:
 
 def cohort_row(registry: RegistryClient, rpc_url: str, server_url: str, credential: dict[str, Any],
                leaves: int) -> CohortRow:
-    proof = credential["proof"]
+    proof = proof_of(credential)
+    assert proof is not None
     root, digest = from_hex32(proof["merkleRoot"]), from_hex32(proof["credentialDigest"])
     path = [from_hex32(node) for node in proof["merklePath"]]
     issuer = proof["issuerAddress"]
     raw = json.dumps(credential).encode()
     facts = registry.chain_facts()
     snapshot = facts(issuer, root, digest, path)
-    given = _Given(snapshot)
+    given = _Given(snapshot, facts.anchor_receipt(proof["transactionHash"]))
     report = verify_credential(raw, given)
     assert report.valid, report.to_json_text()
     merkle = median_time(lambda: verify_inclusion(root, digest, path), 500)

@@ -14,32 +14,34 @@ import {IHubBoard} from "./IHubBoard.sol";
  * @notice The board of the stichting that runs the IT Hub Hoogeveen, and governor of its
  * {ICredentialRegistry}. See {IHubBoard} for the rules.
  *
- * Storage is packed for gas (a vote reads three slots and writes one; a signed one writes two):
- *  - Each member holds a seat 0..63, one bit of a `uint64` member mask. The board's mask, membership
- *    epoch, proposal count and rules share one slot.
+ * Storage is packed for gas (a vote reads two slots and writes one; a signed one writes two):
+ *  - Each member holds a seat 0..31, one bit of a `uint32` member mask. The board's mask, membership
+ *    epoch, proposal count and rules (with the id under which they are kept) share one slot.
  *  - An account's signature nonce is kept in its member record, in the slot a vote reads anyway, rather
  *    than in OpenZeppelin's `Nonces` mapping: a signed vote reads no extra slot (2,100 gas less) and a
  *    member's first signature fills no fresh slot (another 17,100 less). The nonce stays with the
  *    account when it is removed and added again, so its old signatures stay spent.
- *  - A proposal is three slots: its core (the members eligible as a mask, the membership epoch, the
- *    deadlines and the rules that apply), its ballots (one `uint64` mask per choice and one for
- *    recusals; tallies are popcounts) and the commitment `hashProposal(action, documentHash)`. The
- *    action and title are only in {ProposalCreated}; {execute} is given the action again and checks it
- *    against the commitment, as OpenZeppelin's Governor does with calldata. {recordMeeting} executes
- *    with the action it was given to create the proposal in the same call: it is given once.
+ *  - A proposal is two slots: its record (the number of members eligible, the membership epoch, the
+ *    voting deadline, the id of the rules that apply, and its ballots: one `uint32` mask per choice and
+ *    one for recusals, tallies being popcounts), so that a vote reads and writes one slot and the first
+ *    vote fills no fresh one; and the commitment `hashProposal(action, documentHash)`. Every set of rules
+ *    ever in force is kept once under its id (a rule change writes one slot), not copied into each
+ *    proposal. The action and title are only in {ProposalCreated}; {execute} is given the action again
+ *    and checks it against the commitment, as OpenZeppelin's Governor does with calldata. {recordMeeting}
+ *    executes with the action it was given to create the proposal in the same call: it is given once.
  *  - Eligibility: the membership epoch grows at every addition and removal. A member may vote on a
  *    proposal when it is a member now and was added at or before the proposal's epoch, so a member
  *    added later (even in a seat freed since) cannot vote, and a removed member casts no more votes.
  *
- * A meeting's decision is one {recordMeeting}: the signed proposal, the signed ballots and the execution
- * go through the same cores as {proposeBySig}, {castVoteBySig} and {execute} (`_propose`, `_castVote`,
- * `_execute`), in one call. Every entry point can also be batched with {Multicall-multicall} (a
+ * A meeting's decision is one {recordMeeting}: the signed proposal and the execution go through the same
+ * cores as {proposeBySig} and {execute} (`_propose`, `_execute`); its ballots are counted in memory and
+ * stored once (one slot write for all of them), with one {VoteCast} each. Every entry point can also be batched with {Multicall-multicall} (a
  * delegatecall to itself per call, so `msg.sender` is the batch's sender), e.g. several {castVoteBySig}
  * on an existing proposal, or a member's own votes and recusals.
  */
 contract HubBoard is IHubBoard, EIP712, Multicall {
     /// @inheritdoc IHubBoard
-    uint256 public constant MAX_MEMBERS = 64;
+    uint256 public constant MAX_MEMBERS = 32;
 
     /// @notice The EIP-712 type of a signed proposal (with the types it references, as EIP-712 encodes them).
     bytes32 public constant PROPOSE_TYPEHASH = keccak256(
@@ -66,9 +68,9 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
 
     /// @notice The EIP-712 type of a ballot signed for {recordMeeting} (with the types it references).
     bytes32 public constant MEETING_BALLOT_TYPEHASH = keccak256(
-        "MeetingBallot(Action action,bytes32 documentHash,uint8 support,string reason,address voter,uint256 nonce,"
-        "uint256 deadline)"
+        "MeetingBallot(Propose proposal,uint8 support,string reason,address voter)"
         "Action(uint8 kind,address subject,string name,Rules rules)"
+        "Propose(Action action,string title,bytes32 documentHash,address proposer,uint256 nonce,uint256 deadline)"
         "Rules(uint16 quorumBps,uint16 majorityBps,uint16 supermajorityBps,uint32 votingPeriod,uint32 executionPeriod)"
     );
 
@@ -81,6 +83,9 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
     uint16 private constant _MAX_THRESHOLD_BPS = 9_999;
     uint32 private constant _MIN_PERIOD = 60;
     uint32 private constant _MAX_PERIOD = 365 days;
+    /// @dev The kinds decided by the supermajority, one bit per {ActionKind}.
+    uint256 private constant _SUPERMAJORITY_KINDS = (1 << uint8(ActionKind.AddMember))
+        | (1 << uint8(ActionKind.RemoveMember)) | (1 << uint8(ActionKind.ChangeRules));
 
     /// @dev A member's record. Kept after removal (inactive) so that receipts of older proposals stay readable.
     struct MemberInfo {
@@ -94,9 +99,11 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
 
     /// @dev The board in one slot: members, membership epoch, proposal count and the rules in force.
     struct Board {
-        uint64 memberMask;
+        uint32 memberMask;
+        uint8 memberCount; // the bits set in memberMask, kept so that a proposal need not count them
         uint32 epoch;
         uint48 proposalCount;
+        uint24 rulesId; // the id of the rules in force in `_rulesById`, from 1
         uint16 quorumBps;
         uint16 majorityBps;
         uint16 supermajorityBps;
@@ -104,27 +111,21 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
         uint32 executionPeriod;
     }
 
-    /// @dev A proposal's fixed part, one slot.
-    struct ProposalCore {
-        uint64 eligibleMask; // the member mask at creation
+    /// @dev A proposal, but for its commitment, in one slot: a seat's bit is set in at most one of the masks.
+    struct ProposalRecord {
+        uint32 forMask;
+        uint32 againstMask;
+        uint32 abstainMask;
+        uint32 recusedMask;
         uint32 snapshotEpoch; // the membership epoch at creation
-        uint48 voteEnd; // last second of voting; zero for an unknown proposal
-        uint32 executionPeriod;
-        uint16 quorumBps;
-        uint16 thresholdBps;
+        uint40 voteEnd; // last second of voting; zero for an unknown proposal
+        uint24 rulesId; // the rules in force at creation
+        uint8 eligible; // the number of members at creation
         ActionKind kind;
         bool executed;
     }
 
-    /// @dev A proposal's ballots, one slot: a seat's bit is set in at most one mask.
-    struct Ballots {
-        uint64 forMask;
-        uint64 againstMask;
-        uint64 abstainMask;
-        uint64 recusedMask;
-    }
-
-    /// @dev A proposal's counts, derived from its core and ballots.
+    /// @dev A proposal's counts, derived from its record.
     struct Tally {
         uint256 eligible;
         uint256 forVotes;
@@ -137,9 +138,9 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
 
     Board private _board;
     mapping(address account => MemberInfo) private _members;
-    address[64] private _seatHolder;
-    mapping(uint256 proposalId => ProposalCore) private _proposals;
-    mapping(uint256 proposalId => Ballots) private _ballots;
+    address[32] private _seatHolder;
+    mapping(uint24 rulesId => Rules) private _rulesById;
+    mapping(uint256 proposalId => ProposalRecord) private _proposals;
     mapping(uint256 proposalId => bytes32) private _proposalHashes;
 
     /**
@@ -243,21 +244,22 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
         bytes calldata signature,
         MeetingBallot[] calldata ballots
     ) external returns (uint256 proposalId, ProposalState outcome) {
-        bytes32 actionHash;
+        bytes32 proposeHash;
         // The proposal first: its eligibility snapshot is the board before any ballot is counted.
-        (proposalId, actionHash) = _proposeBySig(action, title, documentHash, proposer, deadline, signature);
-        _castMeetingBallots(proposalId, actionHash, documentHash, ballots);
+        (proposalId, proposeHash) = _proposeBySig(action, title, documentHash, proposer, deadline, signature);
+        _countMeetingBallots(proposalId, proposeHash, ballots);
         // Executed when the ballots decide it, with the action just proposed.
         outcome = _executeIfSucceeded(proposalId, action);
     }
 
     /// @inheritdoc IHubBoard
     function execute(uint256 proposalId, Action calldata action, bytes32 documentHash) external {
-        ProposalCore storage core = _proposals[proposalId];
+        ProposalRecord storage record = _proposals[proposalId];
+        ProposalRecord memory read = record;
         // Ensure the proposal exists
-        if (core.voteEnd == 0) revert BoardUnknownProposal(proposalId);
+        if (read.voteEnd == 0) revert BoardUnknownProposal(proposalId);
         // Ensure it passed and can still be executed
-        ProposalState current = _state(core, _ballots[proposalId]);
+        ProposalState current = _state(read, _rulesOf(read.rulesId));
         if (current != ProposalState.Succeeded) {
             revert BoardUnexpectedProposalState(proposalId, current, ProposalState.Succeeded);
         }
@@ -265,7 +267,7 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
         bytes32 expected = _proposalHashes[proposalId];
         bytes32 given = hashProposal(action, documentHash);
         if (given != expected) revert BoardActionMismatch(proposalId, expected, given);
-        _execute(proposalId, core, action);
+        _execute(proposalId, record, action);
     }
 
     // ---------------------------------------------------------------- views
@@ -289,7 +291,7 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
 
     /// @inheritdoc IHubBoard
     function members() external view returns (Member[] memory list) {
-        uint64 mask = _board.memberMask;
+        uint32 mask = _board.memberMask;
         list = new Member[](_popcount(mask));
         uint256 next = 0;
         for (uint256 seat = 0; mask != 0; ++seat) {
@@ -313,22 +315,23 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
 
     /// @inheritdoc IHubBoard
     function state(uint256 proposalId) external view returns (ProposalState) {
-        return _state(_existingProposal(proposalId), _ballots[proposalId]);
+        ProposalRecord memory record = _existingProposal(proposalId);
+        return _state(record, _rulesOf(record.rulesId));
     }
 
     /// @inheritdoc IHubBoard
     function proposal(uint256 proposalId) external view returns (ProposalView memory) {
-        ProposalCore memory core = _existingProposal(proposalId);
-        Ballots memory ballots = _ballots[proposalId];
-        Tally memory tally = _tally(core, ballots);
+        ProposalRecord memory record = _existingProposal(proposalId);
+        Rules memory ruled = _rulesOf(record.rulesId);
+        Tally memory tally = _tally(record);
         return ProposalView({
-            kind: core.kind,
-            state: _state(core, ballots),
+            kind: record.kind,
+            state: _state(record, ruled),
             proposalHash: _proposalHashes[proposalId],
-            voteEnd: core.voteEnd,
-            executableUntil: core.voteEnd + core.executionPeriod,
-            quorumBps: core.quorumBps,
-            thresholdBps: core.thresholdBps,
+            voteEnd: record.voteEnd,
+            executableUntil: record.voteEnd + ruled.executionPeriod,
+            quorumBps: ruled.quorumBps,
+            thresholdBps: _thresholdBps(record.kind, ruled),
             eligible: uint8(tally.eligible),
             forVotes: uint8(tally.forVotes),
             againstVotes: uint8(tally.againstVotes),
@@ -339,22 +342,22 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
 
     /// @inheritdoc IHubBoard
     function receipt(uint256 proposalId, address account) external view returns (Receipt memory result) {
-        ProposalCore memory core = _existingProposal(proposalId);
+        ProposalRecord memory record = _existingProposal(proposalId);
         MemberInfo storage info = _members[account];
-        uint64 bit = uint64(1) << info.seat;
-        // A member when the proposal was created: added before, and not removed before.
-        result.eligible = info.addedEpoch != 0 && info.addedEpoch <= core.snapshotEpoch
-            && (info.active || info.removedEpoch > core.snapshotEpoch) && core.eligibleMask & bit != 0;
+        uint32 bit = uint32(1) << info.seat;
+        // A member when the proposal was created: added before, and not removed before (in the seat it has
+        // kept since: a seat changes only when its account is added again, after the proposal then).
+        result.eligible = info.addedEpoch != 0 && info.addedEpoch <= record.snapshotEpoch
+            && (info.active || info.removedEpoch > record.snapshotEpoch);
         if (!result.eligible) return result;
-        Ballots memory ballots = _ballots[proposalId];
-        result.recused = ballots.recusedMask & bit != 0;
-        if (ballots.forMask & bit != 0) {
+        result.recused = record.recusedMask & bit != 0;
+        if (record.forMask & bit != 0) {
             result.hasVoted = true;
             result.support = VoteType.For;
-        } else if (ballots.againstMask & bit != 0) {
+        } else if (record.againstMask & bit != 0) {
             result.hasVoted = true;
             result.support = VoteType.Against;
-        } else if (ballots.abstainMask & bit != 0) {
+        } else if (record.abstainMask & bit != 0) {
             result.hasVoted = true;
             result.support = VoteType.Abstain;
         }
@@ -385,16 +388,19 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
 
         Board memory board = _board;
         uint16 thresholdBps = _needsSupermajority(action.kind) ? board.supermajorityBps : board.majorityBps;
-        uint48 voteEnd = uint48(block.timestamp) + board.votingPeriod;
+        uint40 voteEnd = uint40(block.timestamp) + board.votingPeriod;
+        uint8 eligible = board.memberCount;
         proposalId = uint256(board.proposalCount) + 1;
         _board.proposalCount = uint48(proposalId);
-        _proposals[proposalId] = ProposalCore({
-            eligibleMask: board.memberMask,
+        _proposals[proposalId] = ProposalRecord({
+            forMask: 0,
+            againstMask: 0,
+            abstainMask: 0,
+            recusedMask: 0,
             snapshotEpoch: board.epoch,
             voteEnd: voteEnd,
-            executionPeriod: board.executionPeriod,
-            quorumBps: board.quorumBps,
-            thresholdBps: thresholdBps,
+            rulesId: board.rulesId,
+            eligible: eligible,
             kind: action.kind,
             executed: false
         });
@@ -406,15 +412,15 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
             title,
             documentHash,
             voteEnd,
-            voteEnd + board.executionPeriod,
+            uint48(voteEnd) + board.executionPeriod,
             board.quorumBps,
             thresholdBps,
-            uint8(_popcount(board.memberMask))
+            eligible
         );
     }
 
-    /// @dev A signed proposal ({proposeBySig}, {recordMeeting}); returns the new id and the action's EIP-712 struct
-    /// hash.
+    /// @dev A signed proposal ({proposeBySig}, {recordMeeting}); returns the new id and the EIP-712 struct hash of
+    /// the signed `Propose` (which meeting ballots name).
     function _proposeBySig(
         Action calldata action,
         string calldata title,
@@ -422,49 +428,70 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
         address proposer,
         uint256 deadline,
         bytes calldata signature
-    ) private returns (uint256 proposalId, bytes32 actionHash) {
-        actionHash = _hashAction(action);
-        bytes32 structHash = _hashPropose(actionHash, title, documentHash, proposer, deadline);
-        _checkSignature(proposer, deadline, structHash, signature);
+    ) private returns (uint256 proposalId, bytes32 proposeHash) {
+        proposeHash = _hashPropose(_hashAction(action), title, documentHash, proposer, deadline);
+        _checkSignature(proposer, deadline, proposeHash, signature);
         proposalId = _propose(proposer, action, title, documentHash);
     }
 
-    /// @dev Count a meeting's ballots on `proposalId`, just created for the action with struct hash `actionHash`
-    /// and `documentHash`; each ballot as {castVoteBySig} takes one, with the MeetingBallot signature.
-    function _castMeetingBallots(
-        uint256 proposalId,
-        bytes32 actionHash,
-        bytes32 documentHash,
-        MeetingBallot[] calldata ballots
-    ) private {
+    /// @dev Count a meeting's ballots on `proposalId`, created in this call from the signed `Propose` with struct
+    /// hash `proposeHash`, which each ballot names. The checks of {castVoteBySig} and {castVote}, less those a
+    /// proposal created in this call passes by construction: it exists, is open, and its eligible members are
+    /// the members now (no ballot can change the board). The ballots are counted in memory and stored once.
+    function _countMeetingBallots(uint256 proposalId, bytes32 proposeHash, MeetingBallot[] calldata ballots)
+        private
+    {
+        (uint32 forMask, uint32 againstMask, uint32 abstainMask) = (0, 0, 0); // a new proposal has no ballots yet
         for (uint256 i = 0; i < ballots.length; ++i) {
-            MeetingBallot calldata ballot = ballots[i];
-            // Each field read once: a member of a calldata struct with dynamic members is bounds-checked at every read
-            (uint8 support, string calldata reason, address voter, uint256 deadline) =
-                (ballot.support, ballot.reason, ballot.voter, ballot.deadline);
-            bytes32 structHash = keccak256(
-                abi.encode(
-                    MEETING_BALLOT_TYPEHASH,
-                    actionHash,
-                    documentHash,
-                    support,
-                    keccak256(bytes(reason)),
-                    voter,
-                    _useNonce(voter),
-                    deadline
-                )
-            );
-            _checkSignature(voter, deadline, structHash, ballot.signature);
-            _castVote(proposalId, voter, support, reason);
+            (uint32 bit, uint8 support) =
+                _takeMeetingBallot(proposalId, proposeHash, forMask | againstMask | abstainMask, ballots[i]);
+            if (support == uint8(VoteType.For)) {
+                forMask |= bit;
+            } else if (support == uint8(VoteType.Against)) {
+                againstMask |= bit;
+            } else {
+                abstainMask |= bit;
+            }
         }
+        ProposalRecord storage record = _proposals[proposalId];
+        (record.forMask, record.againstMask, record.abstainMask) = (forMask, againstMask, abstainMask);
+    }
+
+    /// @dev One ballot of {_countMeetingBallots}, `voted` the seats counted before it: checks it and emits its
+    /// {VoteCast}; returns the voter's seat bit and the choice.
+    function _takeMeetingBallot(uint256 proposalId, bytes32 proposeHash, uint32 voted, MeetingBallot calldata ballot)
+        private
+        returns (uint32 bit, uint8 support)
+    {
+        // Each field read once: a member of a calldata struct with dynamic members is bounds-checked at every read
+        string calldata reason;
+        address voter;
+        (support, reason, voter) = (ballot.support, ballot.reason, ballot.voter);
+        // No nonce: the ballot names the signed proposal, nonce included, which is accepted once.
+        _checkSignature(
+            voter,
+            keccak256(abi.encode(MEETING_BALLOT_TYPEHASH, proposeHash, support, keccak256(bytes(reason)), voter)),
+            ballot.signature
+        );
+        // Ensure the choice is a VoteType
+        if (support > uint8(VoteType.Abstain)) revert BoardInvalidVoteType(support);
+        MemberInfo storage info = _members[voter];
+        (uint8 seat, bool active) = (info.seat, info.active);
+        // Ensure the voter is a member (and so was one when the proposal was created, in this call)
+        if (!active) revert BoardNotEligible(proposalId, voter);
+        bit = uint32(1) << seat;
+        // Ensure the member did not vote yet
+        if (voted & bit != 0) revert BoardAlreadyVoted(proposalId, voter);
+        emit VoteCast(proposalId, voter, VoteType(support), reason);
     }
 
     /// @dev Execute `proposalId`, whose action is `action`, if it has Succeeded; return its state after.
     function _executeIfSucceeded(uint256 proposalId, Action calldata action) private returns (ProposalState) {
-        ProposalCore storage core = _proposals[proposalId];
-        ProposalState current = _state(core, _ballots[proposalId]);
+        ProposalRecord storage record = _proposals[proposalId];
+        ProposalRecord memory read = record;
+        ProposalState current = _state(read, _rulesOf(read.rulesId));
         if (current != ProposalState.Succeeded) return current;
-        _execute(proposalId, core, action);
+        _execute(proposalId, record, action);
         return ProposalState.Executed;
     }
 
@@ -472,66 +499,62 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
     function _castVote(uint256 proposalId, address voter, uint8 support, string calldata reason) private {
         // Ensure the choice is a VoteType
         if (support > uint8(VoteType.Abstain)) revert BoardInvalidVoteType(support);
-        (uint64 bit, Ballots storage ballots) = _checkCanTakePart(proposalId, voter);
+        (uint32 bit, ProposalRecord storage record) = _checkCanTakePart(proposalId, voter);
         if (support == uint8(VoteType.For)) {
-            ballots.forMask |= bit;
+            record.forMask |= bit;
         } else if (support == uint8(VoteType.Against)) {
-            ballots.againstMask |= bit;
+            record.againstMask |= bit;
         } else {
-            ballots.abstainMask |= bit;
+            record.abstainMask |= bit;
         }
         emit VoteCast(proposalId, voter, VoteType(support), reason);
     }
 
     /// @dev Every recusal, direct or signed, ends here.
     function _recuse(uint256 proposalId, address member, string calldata reason) private {
-        (uint64 bit, Ballots storage ballots) = _checkCanTakePart(proposalId, member);
-        ballots.recusedMask |= bit;
+        (uint32 bit, ProposalRecord storage record) = _checkCanTakePart(proposalId, member);
+        record.recusedMask |= bit;
         emit Recused(proposalId, member, reason);
     }
 
-    /// @dev The checks of a vote or recusal by `account`; returns its seat bit and the proposal's ballots.
+    /// @dev The checks of a vote or recusal by `account`; returns its seat bit and the proposal's record.
     function _checkCanTakePart(uint256 proposalId, address account)
         private
         view
-        returns (uint64 bit, Ballots storage ballots)
+        returns (uint32 bit, ProposalRecord storage record)
     {
-        // The fields needed, read together (one SLOAD per slot, no copy of the whole struct to memory)
-        ProposalCore storage core = _proposals[proposalId];
-        (uint48 voteEnd, bool executed, uint32 snapshotEpoch, uint64 eligibleMask) =
-            (core.voteEnd, core.executed, core.snapshotEpoch, core.eligibleMask);
+        record = _proposals[proposalId];
+        ProposalRecord memory read = record; // one SLOAD
         // Ensure the proposal exists
-        if (voteEnd == 0) revert BoardUnknownProposal(proposalId);
-        ballots = _ballots[proposalId];
+        if (read.voteEnd == 0) revert BoardUnknownProposal(proposalId);
         // Ensure voting is open: not executed and not after voteEnd. A proposal that closed early still
         // takes votes and recusals for the record: they cannot change its outcome (see {IHubBoard}).
-        if (executed || block.timestamp > voteEnd) {
-            revert BoardUnexpectedProposalState(proposalId, _state(core, ballots), ProposalState.Active);
+        if (read.executed || block.timestamp > read.voteEnd) {
+            revert BoardUnexpectedProposalState(proposalId, _state(read, _rulesOf(read.rulesId)), ProposalState.Active);
         }
         MemberInfo storage info = _members[account];
         (uint8 seat, bool active, uint32 addedEpoch) = (info.seat, info.active, info.addedEpoch);
-        bit = uint64(1) << seat;
-        // Ensure the account is a member now, and was one (in this seat) when the proposal was created
-        if (!active || addedEpoch > snapshotEpoch || eligibleMask & bit == 0) {
-            revert BoardNotEligible(proposalId, account);
-        }
-        (uint64 recused, uint64 voted) =
-            (ballots.recusedMask, ballots.forMask | ballots.againstMask | ballots.abstainMask);
+        bit = uint32(1) << seat;
+        // Ensure the account is a member now, and was one when the proposal was created: added at or before
+        // its epoch (and so, never removed since, in the seat it holds now)
+        if (!active || addedEpoch > read.snapshotEpoch) revert BoardNotEligible(proposalId, account);
         // Ensure the member did not recuse itself
-        if (recused & bit != 0) revert BoardAlreadyRecused(proposalId, account);
+        if (read.recusedMask & bit != 0) revert BoardAlreadyRecused(proposalId, account);
         // Ensure the member did not vote yet
-        if (voted & bit != 0) revert BoardAlreadyVoted(proposalId, account);
+        if ((read.forMask | read.againstMask | read.abstainMask) & bit != 0) {
+            revert BoardAlreadyVoted(proposalId, account);
+        }
     }
 
     /// @dev Every execution, by {execute} or in a meeting, ends here: `proposalId` has Succeeded and `action` is
     /// the one proposed.
-    function _execute(uint256 proposalId, ProposalCore storage core, Action calldata action) private {
+    function _execute(uint256 proposalId, ProposalRecord storage record, Action calldata action) private {
         // Ensure the action still applies (the board may have changed since the proposal was made)
         _checkAction(action);
 
         // Checks-effects-interactions: the proposal is executed before the action is applied and the
         // registry is called, so it can never be executed twice.
-        core.executed = true;
+        record.executed = true;
         emit ProposalExecuted(proposalId, action.kind, action.subject);
 
         ActionKind kind = action.kind;
@@ -565,16 +588,41 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
     {
         // Ensure the signature is still valid
         if (block.timestamp > deadline) revert BoardExpiredSignature(deadline);
+        _checkSignature(signer, structHash, signature);
+    }
+
+    /// @dev Check that `signer` signed the EIP-712 message `structHash`.
+    function _checkSignature(address signer, bytes32 structHash, bytes calldata signature) private view {
         bytes32 digest = _hashTypedDataV4(structHash);
-        // Ensure the signer signed this message, on this chain, for this contract, with its current nonce: by
-        // its key, else (a contract wallet) by ERC-1271. The key is tried first, as OpenZeppelin 4.x did: 5.x
-        // reads the signer's code first, a cold account access (2,600 gas) for every ballot of a batch.
-        // slither-disable-next-line unused-return
-        (address recovered, ECDSA.RecoverError error,) = ECDSA.tryRecover(digest, signature);
+        // Ensure the signer signed this message (which makes itself single-use: it holds the signer's nonce, or
+        // for a meeting ballot the signed proposal), on this chain, for this contract: by its key, else (a
+        // contract wallet) by ERC-1271. The key is tried first, as OpenZeppelin 4.x did: 5.x reads the signer's
+        // code first, a cold account access (2,600 gas) for every ballot of a batch.
+        (address recovered, ECDSA.RecoverError error) = _tryRecover(digest, signature);
         if (
             (error != ECDSA.RecoverError.NoError || recovered != signer)
                 && !SignatureChecker.isValidERC1271SignatureNow(signer, digest, signature)
         ) revert BoardInvalidSignature(signer);
+    }
+
+    /// @dev ECDSA.tryRecover(bytes32, bytes) for a signature in calldata, read in place rather than copied to
+    /// memory: a key's signature is 65 bytes (r, s, v); any other length is no key's.
+    function _tryRecover(bytes32 digest, bytes calldata signature)
+        private
+        pure
+        returns (address recovered, ECDSA.RecoverError error)
+    {
+        if (signature.length != 65) return (address(0), ECDSA.RecoverError.InvalidSignatureLength);
+        bytes32 r;
+        bytes32 s;
+        uint8 v;
+        assembly ("memory-safe") {
+            r := calldataload(signature.offset)
+            s := calldataload(add(signature.offset, 0x20))
+            v := byte(0, calldataload(add(signature.offset, 0x40)))
+        }
+        // slither-disable-next-line unused-return
+        (recovered, error,) = ECDSA.tryRecover(digest, v, r, s);
     }
 
     /// @dev The EIP-712 struct hash of a signed proposal of the action with struct hash `actionHash`; consumes
@@ -612,39 +660,41 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
         );
     }
 
-    /// @dev The state of an existing proposal (see the outcome rules of {IHubBoard}).
-    function _state(ProposalCore memory core, Ballots memory ballots) private view returns (ProposalState) {
-        if (core.executed) return ProposalState.Executed;
-        Tally memory tally = _tally(core, ballots);
+    /// @dev The state of an existing proposal under the rules `ruled` it was created with (see the outcome rules of
+    /// {IHubBoard}).
+    function _state(ProposalRecord memory record, Rules memory ruled) private view returns (ProposalState) {
+        if (record.executed) return ProposalState.Executed;
+        Tally memory tally = _tally(record);
+        uint256 thresholdBps = _thresholdBps(record.kind, ruled);
         uint256 participation = tally.forVotes + tally.againstVotes + tally.abstainVotes;
-        bool quorum = participation != 0 && participation * _BPS >= core.quorumBps * (tally.eligible - tally.recusals);
-        if (block.timestamp <= core.voteEnd) {
+        bool quorum = participation != 0 && participation * _BPS >= ruled.quorumBps * (tally.eligible - tally.recusals);
+        if (block.timestamp <= record.voteEnd) {
             if (!quorum) return ProposalState.Active;
             uint256 remaining = tally.eligible - tally.recusals - participation;
             // Passes even if all the remaining members vote Against: decided.
-            if (_passes(tally.forVotes, tally.againstVotes + remaining, core.thresholdBps)) {
+            if (_passes(tally.forVotes, tally.againstVotes + remaining, thresholdBps)) {
                 return ProposalState.Succeeded;
             }
             // Fails even if all the remaining members vote For: decided.
-            if (!_passes(tally.forVotes + remaining, tally.againstVotes, core.thresholdBps)) {
+            if (!_passes(tally.forVotes + remaining, tally.againstVotes, thresholdBps)) {
                 return ProposalState.Defeated;
             }
             return ProposalState.Active;
         }
         if (!quorum) return ProposalState.Expired;
-        if (!_passes(tally.forVotes, tally.againstVotes, core.thresholdBps)) return ProposalState.Defeated;
-        return block.timestamp <= uint256(core.voteEnd) + core.executionPeriod
+        if (!_passes(tally.forVotes, tally.againstVotes, thresholdBps)) return ProposalState.Defeated;
+        return block.timestamp <= uint256(record.voteEnd) + ruled.executionPeriod
             ? ProposalState.Succeeded
             : ProposalState.Expired;
     }
 
-    function _tally(ProposalCore memory core, Ballots memory ballots) private pure returns (Tally memory) {
+    function _tally(ProposalRecord memory record) private pure returns (Tally memory) {
         return Tally({
-            eligible: _popcount(core.eligibleMask),
-            forVotes: _popcount(ballots.forMask),
-            againstVotes: _popcount(ballots.againstMask),
-            abstainVotes: _popcount(ballots.abstainMask),
-            recusals: _popcount(ballots.recusedMask)
+            eligible: record.eligible,
+            forVotes: _popcount(record.forMask),
+            againstVotes: _popcount(record.againstMask),
+            abstainVotes: _popcount(record.abstainMask),
+            recusals: _popcount(record.recusedMask)
         });
     }
 
@@ -653,11 +703,29 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
         return forVotes * _BPS > thresholdBps * (forVotes + againstVotes);
     }
 
-    function _existingProposal(uint256 proposalId) private view returns (ProposalCore memory core) {
-        core = _proposals[proposalId];
+    /// @dev The threshold that `ruled` sets for a proposal of `kind`.
+    function _thresholdBps(ActionKind kind, Rules memory ruled) private pure returns (uint16) {
+        return _needsSupermajority(kind) ? ruled.supermajorityBps : ruled.majorityBps;
+    }
+
+    /// @dev The rules kept under `rulesId`: those in force from the board's slot, older ones from `_rulesById`.
+    function _rulesOf(uint24 rulesId) private view returns (Rules memory) {
+        Board memory board = _board;
+        if (board.rulesId != rulesId) return _rulesById[rulesId];
+        return Rules({
+            quorumBps: board.quorumBps,
+            majorityBps: board.majorityBps,
+            supermajorityBps: board.supermajorityBps,
+            votingPeriod: board.votingPeriod,
+            executionPeriod: board.executionPeriod
+        });
+    }
+
+    function _existingProposal(uint256 proposalId) private view returns (ProposalRecord memory record) {
+        record = _proposals[proposalId];
         // Ensure the proposal exists
         // slither-disable-next-line incorrect-equality
-        if (core.voteEnd == 0) revert BoardUnknownProposal(proposalId);
+        if (record.voteEnd == 0) revert BoardUnknownProposal(proposalId);
     }
 
     // ---------------------------------------------------------------- internals: actions
@@ -677,7 +745,7 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
             // Ensure it is not a member yet
             if (_members[action.subject].active) revert BoardAlreadyMember(action.subject);
             // Ensure there is a free seat
-            if (_board.memberMask == type(uint64).max) revert BoardTooManyMembers(MAX_MEMBERS);
+            if (_board.memberMask == type(uint32).max) revert BoardTooManyMembers(MAX_MEMBERS);
         } else if (kind == ActionKind.RemoveMember) {
             // Ensure only the member to remove is given
             if (!hasSubject || hasName || hasRules) revert BoardInvalidAction(kind);
@@ -685,7 +753,7 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
             // Ensure it is a member
             if (!info.active) revert BoardNotMember(action.subject);
             // Ensure the board keeps at least one member
-            if (_board.memberMask == uint64(1) << info.seat) revert BoardLastMember(action.subject);
+            if (_board.memberMask == uint32(1) << info.seat) revert BoardLastMember(action.subject);
         } else if (kind == ActionKind.AccreditIssuer) {
             // Ensure the issuer is an account with a name, and nothing else is given
             if (!hasSubject || !hasName || hasRules) revert BoardInvalidAction(kind);
@@ -701,15 +769,16 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
 
     function _addMember(address account, string memory name) private {
         Board storage board = _board;
-        uint64 mask = board.memberMask;
-        uint64 free = ~mask;
+        uint32 mask = board.memberMask;
+        uint32 free = ~mask;
         uint8 seat;
         unchecked {
             // The lowest free seat: the number of ones below the lowest set bit of `free` (nonzero: checked before).
             seat = uint8(_popcount((free & (0 - free)) - 1));
         }
         uint32 epoch = board.epoch + 1;
-        board.memberMask = mask | (uint64(1) << seat);
+        board.memberMask = mask | (uint32(1) << seat);
+        ++board.memberCount;
         board.epoch = epoch;
         // Field by field: an account added again keeps its nonce.
         MemberInfo storage info = _members[account];
@@ -727,7 +796,8 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
         MemberInfo storage info = _members[account];
         uint8 seat = info.seat;
         uint32 epoch = board.epoch + 1;
-        board.memberMask &= ~(uint64(1) << seat);
+        board.memberMask &= ~(uint32(1) << seat);
+        --board.memberCount;
         board.epoch = epoch;
         info.active = false;
         info.removedEpoch = epoch;
@@ -738,6 +808,9 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
     function _setRules(Rules memory newRules) private {
         _checkRules(newRules);
         Board storage board = _board;
+        uint24 rulesId = board.rulesId + 1;
+        board.rulesId = rulesId;
+        _rulesById[rulesId] = newRules;
         board.quorumBps = newRules.quorumBps;
         board.majorityBps = newRules.majorityBps;
         board.supermajorityBps = newRules.supermajorityBps;
@@ -764,7 +837,7 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
 
     /// @dev Membership and rule changes need the supermajority; the other decisions a majority.
     function _needsSupermajority(ActionKind kind) private pure returns (bool) {
-        return kind == ActionKind.AddMember || kind == ActionKind.RemoveMember || kind == ActionKind.ChangeRules;
+        return _SUPERMAJORITY_KINDS & (uint256(1) << uint8(kind)) != 0;
     }
 
     /// @dev The number of set bits of `x` (SWAR popcount).

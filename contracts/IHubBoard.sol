@@ -22,8 +22,8 @@ import {ICredentialRegistry} from "./ICredentialRegistry.sol";
  * Members need no ether: a proposal, a ballot and a recusal can each be made directly or signed
  * (EIP-712, readable in a wallet) and relayed by anyone ({proposeBySig}, {castVoteBySig},
  * {recuseBySig}). A decision taken in a meeting is put on chain in one transaction paid by the
- * relayer, {recordMeeting}: the proposer's signed proposal and the members' ballots, signed for the
- * proposal's content (it has no id yet), then its execution when the ballots decide it. The board
+ * relayer, {recordMeeting}: the proposer's signed proposal and the members' ballots, each signed for
+ * that signed proposal (it has no id yet), then its execution when the ballots decide it. The board
  * contract also batches any of its calls in one transaction with
  * `multicall(bytes[] data) returns (bytes[] results)` (OpenZeppelin Multicall, not declared here: each
  * call is made as if sent directly, with the same `msg.sender`; all succeed or the batch reverts with
@@ -112,12 +112,12 @@ interface IHubBoard {
         string name;
     }
 
-    /// @notice A member's ballot in a meeting, signed for {recordMeeting} (EIP-712 `MeetingBallot`, see there).
+    /// @notice A member's ballot in a meeting, signed for {recordMeeting} (EIP-712 `MeetingBallot`, see there). It
+    /// has no nonce and no deadline of its own: it names the signed proposal, which holds both.
     struct MeetingBallot {
         uint8 support; // a {VoteType}
         string reason; // may be empty
         address voter;
-        uint256 deadline; // last second (block timestamp) the signature is valid
         bytes signature; // the voter's signature: 65 bytes (r, s, v) of its key, or what its ERC-1271 wallet accepts
     }
 
@@ -240,7 +240,7 @@ interface IHubBoard {
      * the {ActionKind} as uint8). Supports ERC-1271 contract wallets.
      *
      * To vote on the proposal in the same transaction, use {recordMeeting} with the same signed proposal:
-     * its ballots name the proposal's content. A {castVoteBySig} ballot names a proposal id, which a
+     * its ballots name this signed proposal. A {castVoteBySig} ballot names a proposal id, which a
      * proposal relayed in the same `multicall` does not have yet when the ballot is signed; a ballot
      * signed for the id it is expected to get would count on whichever proposal takes that id.
      * @return proposalId sequential, from 1
@@ -327,26 +327,25 @@ interface IHubBoard {
      * action given here: a failing action (e.g. the registry's `RegistryIssuerAlreadyAccredited`)
      * reverts the whole meeting, and no nonce is consumed.
      *
-     * A ballot is signed before the proposal exists and names its content, not an id: EIP-712 domain as
-     * {proposeBySig}; type
-     * `MeetingBallot(Action action,bytes32 documentHash,uint8 support,string reason,address voter,uint256 nonce,uint256 deadline)Action(uint8 kind,address subject,string name,Rules rules)Rules(uint16 quorumBps,uint16 majorityBps,uint16 supermajorityBps,uint32 votingPeriod,uint32 executionPeriod)`
-     * (`action` and `documentHash` as in the `Propose` and {hashProposal}, encoded as there; `reason`
-     * hashed as keccak256(bytes(reason))), so a wallet shows the decision voted on. Such a ballot counts
-     * only on a proposal of that very action and document, created in the same call: not on a proposal
-     * of other content, and never on an existing proposal (only this function accepts it). It is not
-     * bound to the proposer, the title or the `Propose` signature: it is its voter's vote on that
-     * decision, whoever proposes it. Supports ERC-1271 contract wallets.
+     * A ballot is signed before the proposal exists and names the signed proposal, not an id: EIP-712 domain
+     * as {proposeBySig}; type
+     * `MeetingBallot(Propose proposal,uint8 support,string reason,address voter)Action(uint8 kind,address subject,string name,Rules rules)Propose(Action action,string title,bytes32 documentHash,address proposer,uint256 nonce,uint256 deadline)Rules(uint16 quorumBps,uint16 majorityBps,uint16 supermajorityBps,uint32 votingPeriod,uint32 executionPeriod)`
+     * (`proposal` the proposer's `Propose` message exactly as signed, nonce and deadline included, encoded as
+     * there; `reason` hashed as keccak256(bytes(reason))), so a wallet shows the decision voted on, its title
+     * and document, and who proposes it. Such a ballot counts only on the proposal created from that very
+     * signed proposal, in this function: a signed proposal is accepted once (its nonce), so the ballot counts
+     * once, and never on an existing proposal or one of other content. It needs no nonce and no deadline of
+     * its own (the proposal's deadline bounds it) and consumes none of the voter's nonces. Supports ERC-1271
+     * contract wallets.
      *
-     * Nonces: the proposal consumes the proposer's current nonce, then each ballot its voter's next one,
-     * in the order given (a proposer that also votes signs its ballot with the nonce after its proposal's).
-     * Replaying a meeting, or any of its signatures, is refused ({BoardInvalidSignature}).
+     * Nonces: the proposal consumes the proposer's current nonce; the ballots consume none. Replaying a
+     * meeting, or any of its signatures, is refused ({BoardInvalidSignature}).
      * @param ballots the members' ballots, in the order they are counted (may be empty: then as {proposeBySig})
      * @return proposalId the new proposal, sequential from 1
      * @return outcome the proposal's state after the call: Executed, Defeated or Active
-     * @dev Reverts as {proposeBySig} for the proposal; then, per ballot, with {BoardExpiredSignature} or
-     * {BoardInvalidSignature}, then {BoardInvalidVoteType}, {BoardNotEligible} or {BoardAlreadyVoted} (a
-     * voter with two ballots, signed with consecutive nonces) as {castVote}; then as {execute} for the
-     * action itself. Emits {ProposalCreated}, one {VoteCast} per ballot, and when executed
+     * @dev Reverts as {proposeBySig} for the proposal; then, per ballot, with {BoardInvalidSignature}, then
+     * {BoardInvalidVoteType}, {BoardNotEligible} or {BoardAlreadyVoted} (a voter with two ballots) as
+     * {castVote}; then as {execute} for the action itself. Emits {ProposalCreated}, one {VoteCast} per ballot, and when executed
      * {ProposalExecuted} and the action's own event: the events of the separate calls, in the same order.
      */
     function recordMeeting(
@@ -404,6 +403,7 @@ interface IHubBoard {
 
     /// @notice The next nonce of `owner` for its signatures, from 0, one up per accepted signature. Proposals,
     /// ballots and recusals share the sequence: one signer's signatures in one batch carry consecutive
-    /// nonces, in batch order. It survives the account's removal and return to the board.
+    /// nonces, in batch order. A {recordMeeting} ballot takes none (it names a signed proposal, nonce
+    /// included). It survives the account's removal and return to the board.
     function nonces(address owner) external view returns (uint256);
 }

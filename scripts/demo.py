@@ -35,6 +35,7 @@ import httpx  # noqa: E402
 from rich.console import Console  # noqa: E402
 
 from service.chain.devchain import dev_accounts  # noqa: E402
+from service.credentials.canonical import proof_of  # noqa: E402
 from service.credentials.disclosure import select_disclosures  # noqa: E402
 from service.seed import DemoKey, SeedError, load_keys  # noqa: E402
 
@@ -167,7 +168,7 @@ class Story:
         document = full["document"]
         if document is None:
             raise StepFailed(f"the holder's credential {credential['id']} has no document although it is anchored")
-        disclosed = [d[1] for d in document["proof"].get("disclosures", [])]
+        disclosed = [d[1] for d in (proof_of(document) or {}).get("disclosures", [])]
         self.say(f"With her holder token she downloads her full credential (claims she may disclose: "
                  f"{', '.join(disclosed)}).")
         shared = select_disclosures(document, [name for name in ("name", "result") if name in disclosed])

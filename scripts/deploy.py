@@ -5,8 +5,9 @@
         --member 0xAbc...=TVM\\ verzekeringen --member 0xDef...=Unigarant
 
 Running it again against the same chain reuses the deployment when it is live and built from the
-committed artifacts. The well-known development keys are refused on any chain that is not a local
-development chain (anvil 31337, ganache 1337).
+committed artifacts. On any chain that is not a local development chain (anvil 31337, ganache 1337) it refuses
+a deployer key or a board member whose private key development tools publish (service.chain.keys: anvil's,
+hardhat's, ganache's --deterministic and truffle's mnemonics, the first 1000 accounts of each).
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from eth_account import Account  # noqa: E402
 from eth_utils import is_address  # noqa: E402
 from web3 import Web3  # noqa: E402
 
 from service.chain.deployment import DEPLOYMENTS_DIR, DeploymentError, ensure_deployed  # noqa: E402
 from service.chain.devchain import dev_accounts, is_dev_chain_id  # noqa: E402
+from service.chain.keys import KeyConfigurationError, account_from_key, refuse_dev_key, refuse_well_known  # noqa: E402
 from service.demo import DEPLOYER_ACCOUNT, dev_board  # noqa: E402
 
 
@@ -51,14 +52,20 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     dev = is_dev_chain_id(chain_id)
     key = os.environ.get("DEPLOYER_PRIVATE_KEY")
-    deployer = Account.from_key(key) if key else (dev_accounts()[DEPLOYER_ACCOUNT] if dev else None)
-    if deployer is None:
-        print(f"chain {chain_id} is not a local development chain: set DEPLOYER_PRIVATE_KEY", file=sys.stderr)
-        return 1
-    if not dev and deployer.address in {a.address for a in dev_accounts()}:
-        print(f"refusing a well-known development key on chain {chain_id}", file=sys.stderr)
-        return 1
     members = args.member or (dev_board() if dev else [])
+    try:
+        deployer = account_from_key(key, "DEPLOYER_PRIVATE_KEY") if key else \
+            (dev_accounts()[DEPLOYER_ACCOUNT] if dev else None)
+        if deployer is None:
+            print(f"chain {chain_id} is not a local development chain: set DEPLOYER_PRIVATE_KEY", file=sys.stderr)
+            return 1
+        # keys that development tools publish: anyone could deploy, or vote as a member, with them
+        refuse_dev_key(deployer, chain_id, "the deployer key (DEPLOYER_PRIVATE_KEY)")
+        for address, name in members:
+            refuse_well_known(address, chain_id, f"board member {name}")
+    except KeyConfigurationError as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 1
     if not members:
         print("give the initial board with --member ADDRESS=NAME", file=sys.stderr)
         return 1

@@ -10,6 +10,10 @@ API keys of the hub service (the database of HUB_DATABASE_URL, migrated first):
     python -m service.cli keys list
     python -m service.cli keys revoke 3
 
+Keystores of the partners and members the service signs for (HUB_KEYSTORE_DIR, HUB_KEYSTORE_PASSWORD):
+
+    python -m service.cli keystore import --chain-id 11155111 < key.txt   # writes <address>.json, encrypted
+
 Cohorts, over the hub service's HTTP API with an issuing partner's key (--url/HUB_API_URL, --key/HUB_API_KEY):
 
     python -m service.cli cohort import docs/examples/cohort.csv --key hub_...   # one batch, one transaction
@@ -46,7 +50,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from service.credentials.canonical import MAX_CREDENTIAL_BYTES, InputError, parse_json
+from service.credentials.canonical import MAX_CREDENTIAL_BYTES, InputError, parse_json, proof_of
 from service.credentials.disclosure import select_disclosures
 from service.credentials.document import parse_datetime
 from service.credentials.facts import ChainFacts, ChainUnavailable, RegistryTrust
@@ -131,7 +135,7 @@ def _chain_facts(rpc: str | None, registry: str | None, chain_id: int | None, tr
 
 def _document_registry(data: bytes) -> str | None:
     try:
-        registry = parse_json(data)["proof"]["registry"]
+        registry = (proof_of(parse_json(data)) or {})["registry"]
     except (InputError, KeyError, TypeError):
         return None
     return to_checksum_address(registry) if isinstance(registry, str) and is_address(registry) else None
@@ -181,8 +185,13 @@ def _print_report(console: Console, report: VerificationReport, source: str) -> 
         anchor = report.anchor
         facts.add_row("Anchored", f"chain {anchor.chain_id}, registry {anchor.registry}")
         facts.add_row("Root", anchor.merkle_root)
-        facts.add_row("Transaction", anchor.transaction_hash + (" (relayed)" if anchor.relayed else ""))
-    facts.add_row("Checked at", f"{report.checked_at} ({report.clock} time)")
+        if anchor.transaction_hash is not None:  # only what the chain confirmed is shown as the transaction
+            facts.add_row("Transaction", f"{anchor.transaction_hash} in block {anchor.anchored_in_block}"
+                          + (" (relayed)" if anchor.relayed else ""))
+        else:
+            facts.add_row("Transaction", f"not confirmed (the document claims {anchor.claimed_transaction_hash})")
+    clock = "this computer's clock" if report.clock == "local" else "the moment given with --at"
+    facts.add_row("Checked at", f"{report.checked_at} ({clock})")
     console.print(facts)
 
 
@@ -202,10 +211,12 @@ def verify(
         "--trust-document", help="Without --registry, rely on the registry the credential names.",
     )] = False,
     email: Annotated[str | None, typer.Option(
-        "--email", help="Also check that the credential was issued to this email address.",
+        "--email", help="Also check that the credential was issued to this email address (the copy must "
+        "disclose its identifier: present -d identifier).",
     )] = None,
     at: Annotated[str | None, typer.Option(
-        "--at", help="Judge the validity period at this moment (e.g. 2027-01-01T00:00:00Z) instead of chain time.",
+        "--at", help="Judge the validity period at this moment (e.g. 2027-01-01T00:00:00Z) instead of this "
+        "computer's clock.",
     )] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
@@ -243,7 +254,8 @@ def _usage_problem(message: str, as_json: bool) -> NoReturn:
 def present(
     file: Annotated[str, typer.Argument(help="The holder's full credential (JSON); - reads standard input.")],
     disclose: Annotated[list[str] | None, typer.Option(
-        "--disclose", "-d", help="A claim to disclose (repeat for more); the others are withheld.",
+        "--disclose", "-d", help="A claim to disclose (repeat for more): name, identifier (the hashed email), "
+        "result, ...; the others are withheld. None by default: the copy then holds nothing personal.",
     )] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of standard output.")]
     = None,
@@ -282,21 +294,28 @@ class KeyRole(StrEnum):
     member = "member"
 
 
+def _settings() -> Any:
+    """The HUB_* settings. :raises UsageProblem: they are not valid (the message shows no secret)."""
+    from pydantic import ValidationError
+
+    from service.settings import Settings
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise UsageProblem(f"the HUB_* settings are not valid: {exc.errors()[0]['msg']}") from exc
+
+
 @contextmanager
 def _key_store() -> Iterator[Session]:
     """A session on the hub's database (Settings().database_url), migrated to the newest schema first;
     committed at the end. Any failure to open it is a UsageProblem."""
-    from pydantic import ValidationError
     from sqlalchemy.exc import SQLAlchemyError
 
     from service.db.migrate import migrate
     from service.db.session import make_engine, make_sessionmaker, transaction
-    from service.settings import Settings
 
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        raise UsageProblem(f"the HUB_* settings are not valid: {exc.errors()[0]['msg']}") from exc
+    settings = _settings()
     try:
         engine = make_engine(settings.database_url)
     except (SQLAlchemyError, ValueError, OSError) as exc:
@@ -331,15 +350,22 @@ def keys_create(
     )] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print the key only.")] = False,
 ) -> None:
-    """Create an API key and print it once: the hub keeps only its hash."""
+    """Create an API key and print it once: the hub keeps only its hash.
+
+    With HUB_CHAIN_ID naming a chain that is not a local development chain, an account whose private key
+    development tools publish is refused (anyone could sign as that partner or member)."""
     from service.auth import create_key
+    from service.chain.keys import KeyConfigurationError, refuse_well_known
     from service.errors import HubError
 
     try:
+        chain_id = _settings().chain_id
+        if address and chain_id is not None and role != KeyRole.admin and is_address(address):
+            refuse_well_known(address, chain_id, f"the {role.value}'s account")
         with _key_store() as session:
             token, record = create_key(session, role.value, name, address)
             key_id, holder, account = record.id, record.name, record.address
-    except (UsageProblem, HubError) as exc:
+    except (UsageProblem, HubError, KeyConfigurationError) as exc:
         _key_error(str(exc))
     if quiet:
         typer.echo(token)
@@ -637,15 +663,26 @@ def cohort_export(
     out: Annotated[Path, typer.Option("--out", "-o", help="The folder to write to (made if missing).")],
     url: ApiUrl = "http://127.0.0.1:8000",
     key: ApiKey = "",
+    claims: Annotated[str, typer.Option(
+        "--claims", help="The claims each certificate prints, comma separated: name, result (the grade), or none. "
+                         "Each certificate's QR code opens a share link made for it that discloses exactly what "
+                         "it prints, so the page behind it confirms the printed name and grade.")] = "name,result",
 ) -> None:
     """Export an anchored cohort: per credential <id>.json (the full credential, all its disclosures; verify
-    it with 'hub verify') and <id>.pdf (the certificate with the QR code of its share link). Exit 0 done,
-    1 refused (e.g. not this partner's batch, not anchored yet), 2 unusable input."""
+    it with 'hub verify') and <id>.pdf (the certificate, with the QR code of a share link made for it that
+    discloses exactly the claims it prints). Exit 0 done, 1 refused (e.g. not this partner's batch, not
+    anchored yet), 2 unusable input."""
     from service.documents import render_certificate
+    from service.documents.certificate import PRINTED_CLAIMS, disclosed_claims
 
     console = Console(highlight=False, soft_wrap=True)
     errors = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
+        wanted = [] if claims.strip().lower() == "none" else [n.strip() for n in claims.split(",") if n.strip()]
+        unknown = [name for name in wanted if name not in PRINTED_CLAIMS]
+        if unknown:
+            raise UsageProblem(f"--claims: a certificate cannot print {', '.join(unknown)}; choose from "
+                               f"{', '.join(PRINTED_CLAIMS)}, or none")
         client = _api_client(url, key, 60)
         try:
             out.mkdir(parents=True, exist_ok=True)
@@ -675,10 +712,21 @@ def cohort_export(
                 if credential.get("revoked"):
                     revoked += 1
                     status = f"Revoked ({(credential.get('revocation_reason') or '').replace('-', ' ')})"
+                # The certificate's own share link: it discloses exactly what the certificate prints.
+                has = disclosed_claims(document)
+                try:
+                    link = _api_call(client, "POST", f"/credentials/{item['id']}/certificate-links",
+                                     json={"disclose": [name for name in wanted if name in has]}).json()
+                except (ApiRefused, UsageProblem) as exc:
+                    progress.stop()
+                    errors.print(Text(f"error: cannot make the certificate link of credential {item['id']}: {exc}",
+                                      style="red"))
+                    raise typer.Exit(EXIT_INVALID) from None
+                printed = select_disclosures(document, link["shared_claims"])
                 try:
                     (out / f"{item['id']}.json").write_text(
                         json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-                    (out / f"{item['id']}.pdf").write_bytes(render_certificate(document, item["share_url"],
+                    (out / f"{item['id']}.pdf").write_bytes(render_certificate(printed, link["share_url"],
                                                                                status=status))
                 except OSError as exc:
                     progress.stop()
@@ -688,10 +736,61 @@ def cohort_export(
     _summary(console, [
         ("Exported", f"{len(batch['credentials'])} credentials of batch {batch_id} ({revoked} revoked)"),
         ("Folder", f"{out}: <id>.json (the full credential) and <id>.pdf (the certificate)"),
+        ("PDFs", f"print {', '.join(wanted) or 'no personal claim'} (when the credential has it); each QR code "
+                 "opens a share link made for its PDF that shows exactly that"),
         ("Anchored", f"root {batch['root']}, transaction {batch['transaction_hash']}"),
     ])
     console.print(f"Check one with: hub verify {out}/<id>.json --rpc <node> --registry <address>", style="dim")
 
+
+
+# ---------------------------------------------------------------- hub keystore (keys the service signs with)
+
+
+keystore_app = typer.Typer(
+    name="keystore",
+    help="Encrypted keys of the partners and members the service signs for: HUB_KEYSTORE_DIR, unlocked with "
+         "HUB_KEYSTORE_PASSWORD.",
+    no_args_is_help=True,
+)
+app.add_typer(keystore_app)
+
+
+@keystore_app.command("import")
+def keystore_import(
+    chain_id: Annotated[int, typer.Option(
+        "--chain-id", envvar="HUB_CHAIN_ID",
+        help="The chain the key will sign on: a key development tools publish is refused unless it is a local "
+             "development chain (anvil 31337, ganache 1337).")],
+) -> None:
+    """Read a private key (hex) from standard input or a hidden prompt and write it, encrypted with
+    HUB_KEYSTORE_PASSWORD, to HUB_KEYSTORE_DIR/<address>.json (readable by its owner only)."""
+    import json as json_module
+
+    from eth_account import Account
+
+    from service.chain.keys import KeyConfigurationError, account_from_key, refuse_dev_key
+
+    console = Console(highlight=False)
+    try:
+        settings = _settings()
+        if settings.keystore_dir is None or settings.keystore_password is None:
+            raise UsageProblem("set HUB_KEYSTORE_DIR and HUB_KEYSTORE_PASSWORD: where the keystore goes and what "
+                               "encrypts it")
+        text = typer.prompt("Private key (hex)", hide_input=True, err=True) if sys.stdin.isatty() \
+            else sys.stdin.readline()
+        account = account_from_key(text, "the input")
+        refuse_dev_key(account, chain_id, "the key")
+        directory = Path(settings.keystore_dir)
+        path = directory / f"{account.address}.json"
+        if path.exists() or (directory / f"{account.address.lower()}.json").exists():
+            raise UsageProblem(f"there is a keystore for {account.address} already: {path}")
+        keystore = Account.encrypt(account.key, settings.keystore_password.get_secret_value())
+        directory.mkdir(parents=True, exist_ok=True)
+        _write_private(path, json_module.dumps(keystore))
+    except (UsageProblem, KeyConfigurationError, OSError) as exc:
+        _key_error(str(exc))
+    console.print(f"Imported the key of {account.address} into {path}: the service signs for it.")
 
 
 # ---------------------------------------------------------------- hub worker (the background work)
@@ -733,16 +832,11 @@ app.add_typer(db_app)
 def _database() -> Iterator[Engine]:
     """An engine on the hub's database (Settings().database_url), disposed at the end; an unusable setting is a
     UsageProblem."""
-    from pydantic import ValidationError
     from sqlalchemy.exc import SQLAlchemyError
 
     from service.db.session import make_engine
-    from service.settings import Settings
 
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        raise UsageProblem(f"the HUB_* settings are not valid: {exc.errors()[0]['msg']}") from exc
+    settings = _settings()
     try:
         engine = make_engine(settings.database_url)
     except (SQLAlchemyError, ValueError, OSError) as exc:

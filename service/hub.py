@@ -21,7 +21,7 @@ from service.chain.artifacts import load_artifact
 from service.chain.deployment import Deployment, deployment_path
 from service.chain.fees import GWEI, FeeCap, FeeOracle
 from service.chain.indexer import Indexer
-from service.chain.keys import Signers, relayer_account
+from service.chain.keys import KeyConfigurationError, Signers, relayer_account
 from service.chain.registry import RegistryClient
 from service.chain.relayer import Relayer
 from service.chain.rpc import RetryingHTTPProvider
@@ -77,11 +77,14 @@ class Hub:
         for name, address in (("CredentialRegistry", registry_address), ("HubBoard", board)):
             if not w3.eth.get_code(address):
                 raise StartupError(f"no {name} contract at {address} on chain {chain_id}: run scripts/deploy.py")
-        account = relayer_account(
-            settings.relayer_private_key.get_secret_value() if settings.relayer_private_key else None, chain_id)
+        try:  # a well-known development key (or none) on a chain that is not a development chain: refused
+            account = relayer_account(
+                settings.relayer_private_key.get_secret_value() if settings.relayer_private_key else None, chain_id)
+            signers = Signers(chain_id, settings.keystore_dir,
+                              settings.keystore_password.get_secret_value() if settings.keystore_password else None)
+        except KeyConfigurationError as exc:
+            raise StartupError(str(exc)) from None
         error_abis = load_artifact("CredentialRegistry").error_abis() + load_artifact("HubBoard").error_abis()
-        signers = Signers(chain_id, settings.keystore_dir,
-                          settings.keystore_password.get_secret_value() if settings.keystore_password else None)
         engine = make_engine(settings.database_url)
         try:
             claim = claim_sqlite(engine)

@@ -152,10 +152,8 @@ def accredit_by_meeting(w3: Web3, board: BoardClient, relayer: LocalAccount, nam
     for org, account in members:
         if org.name == name:
             continue  # a partner does not vote on its own accreditation
-        nonce = board.nonce(account.address) + (1 if account.address == chair.address else 0)
-        ballots.append(board.sign_meeting_ballot(account, action, doc_hash, VoteType.FOR,
-                                                 "voldoet aan de kwaliteitseisen van de hub", deadline=deadline,
-                                                 nonce=nonce))
+        ballots.append(board.sign_meeting_ballot(account, proposal, VoteType.FOR,
+                                                 "voldoet aan de kwaliteitseisen van de hub"))
     receipt = send(w3, {**board.record_meeting(proposal, ballots), "gasPrice": w3.eth.gas_price}, relayer)
     return board.created_proposal_id(receipt), receipt["transactionHash"].to_0x_hex()
 

@@ -1,7 +1,8 @@
 """Service settings, from the environment (prefix HUB_) and an optional .env file, validated at start.
 
-The well-known development keys (anvil's and ganache's default accounts) are accepted only on a
-local development chain; the check that needs the chain's answer runs in service.main at start-up.
+The well-known development keys (service.chain.keys: anvil's, hardhat's, ganache's and truffle's published
+accounts) are accepted only on a local development chain: here when HUB_CHAIN_ID is given, and in any case
+when the service meets the chain (service.hub.Hub.start).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="HUB_", env_file=".env", extra="ignore")
+    # hide_input_in_errors: a refused setting's message must not repeat a private key or a password
+    model_config = SettingsConfigDict(env_prefix="HUB_", env_file=".env", extra="ignore", hide_input_in_errors=True)
 
     rpc_url: str = Field("http://127.0.0.1:8545", description="JSON-RPC URL of the chain")
     chain_id: int | None = Field(None, description="expected chain id; the service refuses to start on another")
@@ -76,6 +78,19 @@ class Settings(BaseSettings):
                              f"({self.head_interval} s): the cache would never be fresh")
         if self.max_priority_fee_gwei > self.max_fee_gwei:
             raise ValueError("max_priority_fee_gwei cannot be higher than max_fee_gwei")
+        return self
+
+    @model_validator(mode="after")
+    def _no_published_relayer_key(self) -> Settings:
+        """With HUB_CHAIN_ID given, a well-known development relayer key is refused here already (else when the
+        service meets the chain, service.hub.Hub.start)."""
+        if self.chain_id is not None and self.relayer_private_key is not None:
+            from service.chain.keys import KeyConfigurationError, relayer_account  # web3 only when needed
+
+            try:
+                relayer_account(self.relayer_private_key.get_secret_value(), self.chain_id)
+            except KeyConfigurationError as exc:
+                raise ValueError(str(exc)) from None
         return self
 
     @field_validator("public_url")

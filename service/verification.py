@@ -53,6 +53,7 @@ from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 from service.background import BackgroundWorker
 from service.chain.artifacts import load_artifact
 from service.credentials.facts import AnchorMode, ChainSnapshot, CredentialStatus, RegistryTrust
+from service.credentials.receipt import AnchorReceipt, ReceiptCache
 from service.errors import ChainRejected, ChainUnavailable
 
 log = logging.getLogger(__name__)
@@ -515,6 +516,18 @@ class VerificationCache:
         self._cleared_at = float("-inf")  # heads seen before this moment are not trusted
         self._in_flight: dict[Any, asyncio.Future[ChainSnapshot]] = {}  # reads under way (event loop only)
         head.on_change(self._head_changed)
+        self._receipts: ReceiptCache | None = None
+
+    @property
+    def receipts(self) -> ReceiptCache:
+        """Receipts of credentials' transactionHash, for the verifier's anchor_transaction check."""
+        if self._receipts is None:
+            self._receipts = ReceiptCache(self.client.rpc)
+        return self._receipts
+
+    def anchor_receipt(self, transaction_hash: str) -> AnchorReceipt:
+        """The receipt of a credential's transactionHash, for the verifier (blocking)."""
+        return self.receipts(transaction_hash)
 
     @classmethod
     def for_hub(cls, rpc_url: str, registry_address: str, chain_id: int, *, interval: float = DEFAULT_INTERVAL,

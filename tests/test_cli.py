@@ -110,11 +110,11 @@ def test_present_keeps_only_the_chosen_disclosures(tmp_path: Path, offline_crede
     result = runner.invoke(app, ["present", source, "--disclose", "name", "-o", str(out)])
     assert result.exit_code == 0, result.output
     shared = json.loads(out.read_text())
-    assert [item[1] for item in shared["proof"]["disclosures"]] == ["name"]
+    assert [item[1] for item in shared["proof"][0]["disclosures"]] == ["name"]
     assert {k: v for k, v in shared.items() if k != "proof"} == {
         k: v for k, v in offline_credential.items() if k != "proof"}
     result = runner.invoke(app, ["present", source])
-    assert json.loads(result.output)["proof"]["disclosures"] == []
+    assert json.loads(result.output)["proof"][0]["disclosures"] == []
     result = runner.invoke(app, ["present", source, "-d", "email"])
     assert result.exit_code == 2 and "no disclosure for email" in result.output
 
@@ -141,10 +141,37 @@ def test_a_valid_credential_exits_0(tmp_path: Path, chain: DevChain, registry: R
     assert result.exit_code == 0
 
 
+def test_present_shares_nothing_personal_by_default_and_the_identifier_on_request(
+        tmp_path: Path, chain: DevChain, registry: RegistryClient, issuer: LocalAccount) -> None:
+    full = issue_on_chain(registry, issuer, 2).credentials[1]
+    source = write(tmp_path, full)
+    options = ["--rpc", chain.url, "--registry", registry.address]
+    default = runner.invoke(app, ["present", source, "-o", str(tmp_path / "default.json")])
+    assert default.exit_code == 0, default.output
+    text = (tmp_path / "default.json").read_text()
+    identity = next(value[0] for _salt, name, value in full["proof"][0]["disclosures"] if name == "identifier")
+    for personal in ("graduate1@example.org", "Graduate 1 de Vries", identity["identityHash"], identity["salt"]):
+        assert personal not in text
+    result = runner.invoke(app, ["verify", str(tmp_path / "default.json"), *options])
+    assert result.exit_code == 0, result.output  # valid, and says nothing about its holder
+    result = runner.invoke(app, ["verify", str(tmp_path / "default.json"), *options, "--json",
+                                 "--email", "graduate1@example.org"])
+    assert result.exit_code == 1
+    recipient = json.loads(result.output)["checks"][-1]
+    assert recipient["name"] == "recipient" and recipient["status"] == "not_run"
+    assert "does not disclose the recipient identifier" in recipient["reason"]
+    shared = runner.invoke(app, ["present", source, "-d", "identifier", "-o", str(tmp_path / "id.json")])
+    assert shared.exit_code == 0, shared.output
+    result = runner.invoke(app, ["verify", str(tmp_path / "id.json"), *options, "--email", "Graduate1@example.org"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["verify", str(tmp_path / "id.json"), *options, "--email", "graduate0@example.org"])
+    assert result.exit_code == 1
+
+
 def test_a_revoked_credential_exits_1(tmp_path: Path, chain: DevChain, registry: RegistryClient,
                                       issuer: LocalAccount) -> None:
     document = issue_on_chain(registry, issuer, 2).credentials[0]
-    proof = document["proof"]
+    proof = document["proof"][0]
     registry.revoke(from_hex32(proof["merkleRoot"]), from_hex32(proof["credentialDigest"]),
                     [from_hex32(node) for node in proof["merklePath"]], 1, sender=issuer)
     result = runner.invoke(app, ["verify", write(tmp_path, document), "--rpc", chain.url,

@@ -1,16 +1,22 @@
 """`hub cohort import` and `hub cohort export` against a real server (the app on uvicorn, a real anvil node,
 the demo seeded): a cohort from CSV anchored in one transaction, a bad row refusing the whole import with
-its line, the export as JSON + PDF files that verify."""
+its line, the export as JSON + PDF files that verify, and PDFs that print exactly what the page behind
+their QR code shows as verified (the QR code decoded from the rendered page with zxing-cpp, the page
+fetched over HTTP from the live server, the PDF's text read with pypdf)."""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
+from html import unescape
 from pathlib import Path
 
 import httpx
+import pypdfium2
 import pytest
+import zxingcpp
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
@@ -20,6 +26,7 @@ from service.cli import _import_key, app
 from service.credentials import verify_credential
 from service.credentials.canonical import from_hex32
 from service.credentials.facts import RegistryTrust
+from service.documents import certificate
 from tests.live import LiveHub, live_hub
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -235,3 +242,122 @@ def test_export_errors_are_readable(hub: LiveHub, tmp_path: Path) -> None:
                                  "--key", hub.key("issuer", "Rijksuniversiteit Groningen")])
     assert result.exit_code == 1 and "403" in result.stderr and "another partner" in result.stderr
     assert "Traceback" not in result.output
+
+
+# ---------------------------------------------------------------- the printed certificate and its QR code
+
+
+def _qr_link(pdf: bytes) -> str:
+    """The one QR code on the rendered page (pypdfium2 at 144 dpi, decoded with zxing-cpp)."""
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        image = document[0].render(scale=2).to_pil().convert("RGB")
+    finally:
+        document.close()
+    codes = [item.text for item in zxingcpp.read_barcodes(image) if item.format == zxingcpp.BarcodeFormat.QRCode]
+    assert len(codes) == 1, codes
+    return codes[0]
+
+
+def _pdf_text(pdf: bytes) -> str:
+    return " ".join(PdfReader(io.BytesIO(pdf)).pages[0].extract_text().split())
+
+
+def _verified_claims(link: str) -> dict[str, str | None]:
+    """What the page behind `link` shows as verified: its verdict, the name it was awarded to and the grade
+    (None when the page says the copy does not include them). Fetched from the live server."""
+    response = httpx.get(link, timeout=60)
+    assert response.status_code == 200, response.text[:500]
+    assert 'class="verdict verdict--valid"' in response.text  # the page vouches for what it shows
+    text = " ".join(unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<(style|svg)\b.*?</\1>", " ", response.text,
+                                                                  flags=re.S))).split())
+    name = re.search(r"Awarded to (.+?) (?:The graduate's name|Issued by)", text)
+    grade = re.search(r"Final grade (\S+) on a scale of (\S+) to (\S+)", text)
+    assert name is not None, text
+    return {"name": None if name.group(1) == "the holder of this credential" else name.group(1),
+            "grade": None if grade is None else grade.group(1),
+            "scale": None if grade is None else f"{grade.group(2)}\u2013{grade.group(3)}",
+            "grade_withheld": "Final grade Not included in this copy" in text or None}
+
+
+def _export(hub: LiveHub, tmp_path: Path, name: str, *options: str) -> tuple[Path, list[dict[str, str]]]:
+    """Import the sample cohort under e-mail addresses of its own (a new batch: an import of the same file is
+    the first import's batch, which other tests revoke in) and export it with `options`."""
+    lines = SAMPLE.read_text(encoding="utf-8").splitlines()
+    cohort = tmp_path / f"{name}-cohort.csv"
+    rows = [line.replace("@example.org", f"@{name}.example.org") for line in lines[1:]]
+    cohort.write_text("\n".join([lines[0], *rows]) + "\n", encoding="utf-8")
+    links = tmp_path / f"{name}.csv"
+    imported = _import(hub, cohort, links)
+    assert imported.exit_code == 0, imported.output
+    out = tmp_path / name
+    result = runner.invoke(app, ["cohort", "export", _batch_id(imported.stdout), "--out", str(out), "--url", hub.url,
+                                 "--key", hub.key("issuer", HANZE), *options])
+    assert result.exit_code == 0, result.output
+    return out, _links(links)
+
+
+def test_a_certificate_prints_exactly_what_the_page_behind_its_qr_code_verifies(hub: LiveHub,
+                                                                                tmp_path: Path) -> None:
+    out, rows = _export(hub, tmp_path, "printed")
+    sample = {row["email"].replace("@example.org", "@printed.example.org"): row for row in _links(SAMPLE)}
+    for row in rows:
+        pdf = (out / f"{row['credential_id']}.pdf").read_bytes()
+        printed = _pdf_text(pdf)
+        link = _qr_link(pdf)
+        assert link.startswith(f"{hub.url}/share/") and link != row["share_url"]  # a link made for this PDF
+        shown = _verified_claims(link)
+        # the page confirms the name and the grade printed, as the CSV gave them
+        expected_name = sample[row["email"]]["name"]
+        assert shown["name"] == expected_name
+        assert certificate._fonts_for([expected_name]).clean(expected_name) in printed  # "Yılmaz": DejaVu's ı
+        grade = sample[row["email"]]["grade"].replace(",", ".")
+        if grade:
+            assert shown["grade"] is not None and float(shown["grade"]) == float(grade)
+            assert f"{shown['grade']} (scale {shown['scale']})" in printed
+        else:  # an ungraded credential (Anouk Meijer): no grade anywhere
+            assert shown["grade"] is None and "scale" not in printed
+        # the copy behind the link discloses exactly the printed claims, and nothing else personal
+        copy = httpx.get(f"{link}/credential.json", timeout=30).json()
+        assert sorted(certificate.disclosed_claims(copy)) == (["name", "result"] if grade else ["name"])
+
+    # the graduate's own share link is untouched: still nothing personal until they choose
+    own = _verified_claims(rows[0]["share_url"])
+    assert own["name"] is None and own["grade"] is None
+
+    # exporting again gives each certificate the same link (one per credential and set of claims)
+    again = tmp_path / "again"
+    batch = httpx.get(f"{hub.url}/credentials/{rows[0]['credential_id']}", headers=hub.auth("issuer", HANZE),
+                      timeout=30).json()["batch_id"]
+    result = runner.invoke(app, ["cohort", "export", batch, "--out", str(again), "--url", hub.url,
+                                 "--key", hub.key("issuer", HANZE)])
+    assert result.exit_code == 0, result.output
+    first = rows[0]["credential_id"]
+    assert _qr_link((again / f"{first}.pdf").read_bytes()) == _qr_link((out / f"{first}.pdf").read_bytes())
+
+
+def test_a_certificate_that_prints_no_personal_claim_links_to_a_page_without_them(hub: LiveHub,
+                                                                                   tmp_path: Path) -> None:
+    out, rows = _export(hub, tmp_path, "anonymous", "--claims", "none")
+    for row in rows:
+        pdf = (out / f"{row['credential_id']}.pdf").read_bytes()
+        printed = _pdf_text(pdf)
+        name = next(r["name"] for r in _links(SAMPLE) if r["email"] == row["email"].replace("@anonymous.", "@"))
+        assert name.split()[-1] not in printed and "the holder of this credential" in printed
+        assert "scale" not in printed and "Final grade" not in printed.title()
+        shown = _verified_claims(_qr_link(pdf))
+        assert shown["name"] is None and shown["grade"] is None and shown["grade_withheld"]
+
+    # the name only: the page shows the name, withholds the grade; so does the PDF
+    out, rows = _export(hub, tmp_path, "name-only", "--claims", "name")
+    pdf = (out / f"{rows[0]['credential_id']}.pdf").read_bytes()
+    shown = _verified_claims(_qr_link(pdf))
+    assert shown["name"] is not None and shown["name"] in _pdf_text(pdf)
+    assert shown["grade"] is None and "scale" not in _pdf_text(pdf)
+
+
+def test_export_refuses_a_claim_a_certificate_does_not_print(hub: LiveHub, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["cohort", "export", "any-batch", "--out", str(tmp_path / "x"), "--url", hub.url,
+                                 "--key", hub.key("issuer", HANZE), "--claims", "name,email"])
+    assert result.exit_code == 2, result.output
+    assert "--claims: a certificate cannot print email" in result.stderr

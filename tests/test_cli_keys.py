@@ -1,14 +1,18 @@
-"""`hub keys create|list|revoke` through typer's CliRunner, on a temporary SQLite database (HUB_DATABASE_URL)."""
+"""`hub keys create|list|revoke` through typer's CliRunner, on a temporary SQLite database (HUB_DATABASE_URL);
+the Authorization header's scheme; `hub keystore import`."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from eth_account import Account
 from sqlalchemy import select
 from typer.testing import CliRunner
 
 from service.auth import Role, authenticate
+from service.chain.keys import Signers
 from service.cli import app
 from service.db.migrate import migrate
 from service.db.models import ApiKey
@@ -135,3 +139,107 @@ def test_an_unusable_database_is_a_readable_error(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "error: cannot open the database" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_create_refuses_a_published_account_when_the_chain_is_a_real_one(runner: CliRunner, database: str,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    published = "0x90F8bf6A479f320ead074411a4B0e7944Ea8c9C1"  # ganache --deterministic's account 0
+    monkeypatch.setenv("HUB_CHAIN_ID", "11155111")
+    code, out, err = keys(runner, "create", "--role", "issuer", "--name", HANZE, "--address", published)
+    assert code == 2
+    assert (f"error: the issuer's account: {published} is a well-known development account, account 0 "
+            "(m/44'/60'/0'/0/0) of ganache's --deterministic mnemonic") in readable(out + err)
+    assert stored(database) == []
+    own = Account.create().address
+    code, _, err = keys(runner, "create", "--role", "issuer", "--name", HANZE, "--address", own)
+    assert code == 0, err  # an account of its own
+    monkeypatch.setenv("HUB_CHAIN_ID", "31337")  # a development chain: its accounts are what it has
+    code, _, _ = keys(runner, "create", "--role", "member", "--name", "TVM verzekeringen", "--address", published)
+    assert code == 0 and [record.address for record in stored(database)] == [own, published]
+
+
+# ---------------------------------------------------------------- the Authorization header (RFC 6750, RFC 7235)
+
+
+@pytest.fixture
+def token(runner: CliRunner) -> str:
+    _, out, _ = keys(runner, "create", "--role", "admin", "--name", "Stichting IT Hub Hoogeveen")
+    return next(line for line in out.splitlines() if line.startswith("hub_"))
+
+
+def _authenticate(database: str, header: str | None) -> Any:
+    engine = make_engine(database)
+    try:
+        with make_sessionmaker(engine)() as session:
+            return authenticate(session, header)
+    finally:
+        engine.dispose()
+
+
+# RFC 7235 2.1: the auth-scheme is case-insensitive, and 1*SP separates it from the credentials (RFC 6750 2.1)
+@pytest.mark.parametrize("header", ["Bearer {token}", "bearer {token}", "BEARER {token}", "Bearer   {token}",
+                                    "Bearer {token}  "])
+def test_the_bearer_scheme_is_case_insensitive_as_rfc_7235_says(database: str, token: str, header: str) -> None:
+    assert _authenticate(database, header.format(token=token)).role == Role.ADMIN
+
+
+@pytest.mark.parametrize(("header", "message"), [
+    ("Basic {token}", "must be 'Bearer <key>'"),
+    ("Token {token}", "must be 'Bearer <key>'"),
+    ("Bearerx {token}", "must be 'Bearer <key>'"),
+    ("{token}", "must be 'Bearer <key>'"),  # no scheme
+    ("Bearer{token}", "must be 'Bearer <key>'"),  # no space
+    ("Bearer", "must be 'Bearer <key>'"),
+    ("Bearer    ", "must be 'Bearer <key>'"),
+    ("Bearer {token} {token}", "this API key is not known"),
+    ("", "send your API key as 'Authorization: Bearer <key>'"),
+])
+def test_any_other_scheme_or_shape_is_refused_with_a_valid_key(database: str, token: str, header: str,
+                                                               message: str) -> None:
+    with pytest.raises(Unauthenticated, match=message):
+        _authenticate(database, header.format(token=token))
+
+
+# ---------------------------------------------------------------- hub keystore import
+
+
+def _import(runner: CliRunner, key: str, chain_id: str, keystores: Path) -> tuple[int, str]:
+    result = runner.invoke(app, ["keystore", "import", "--chain-id", chain_id], input=key + "\n",
+                           env={"HUB_KEYSTORE_DIR": str(keystores), "HUB_KEYSTORE_PASSWORD": "geheim"})
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, readable(result.stdout + result.stderr)
+
+
+def test_keystore_import_refuses_a_published_key_for_a_real_chain(runner: CliRunner, tmp_path: Path) -> None:
+    keystores = tmp_path / "keystores"
+    published = Account.from_mnemonic("test test test test test test test test test test test junk",
+                                      account_path="m/44'/60'/0'/0/20")
+    code, text = _import(runner, published.key.hex(), "11155111", keystores)
+    assert code == 2
+    assert f"error: the key: {published.address} is a well-known development account, account 20 " in text
+    assert "Refused on chain 11155111" in text and published.key.hex().removeprefix("0x") not in text
+    assert not keystores.exists() or list(keystores.iterdir()) == []
+    code, text = _import(runner, published.key.hex(), "31337", keystores)  # anvil's own chain: it is its account
+    assert code == 0, text
+
+
+def test_keystore_import_writes_a_keystore_the_service_signs_with(runner: CliRunner, tmp_path: Path) -> None:
+    keystores = tmp_path / "keystores"
+    own = Account.create()
+    code, text = _import(runner, own.key.hex(), "11155111", keystores)
+    assert code == 0, text
+    assert f"Imported the key of {own.address} into {keystores / own.address}.json" in text
+    path = keystores / f"{own.address}.json"
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert own.key.hex().removeprefix("0x") not in path.read_text()
+    assert Signers(11155111, keystores, "geheim").for_address(own.address).key == own.key
+    code, text = _import(runner, own.key.hex(), "11155111", keystores)
+    assert code == 2 and f"there is a keystore for {own.address} already" in text
+    code, text = _import(runner, "0xnot-a-key", "11155111", keystores)
+    assert code == 2 and "error: the input is not a private key (32 bytes in hex)" in text
+
+
+def test_keystore_import_needs_the_keystore_settings(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["keystore", "import", "--chain-id", "11155111"], input="0x" + "11" * 32 + "\n")
+    assert result.exit_code == 2
+    assert "set HUB_KEYSTORE_DIR and HUB_KEYSTORE_PASSWORD" in readable(result.stdout + result.stderr)

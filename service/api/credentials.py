@@ -11,13 +11,17 @@ The graduate reads the full credential (all disclosures) with `X-Holder-Token: <
 not a query parameter, so that it stays out of links, browser histories and access logs. The share URL
 (public_url/share/<share_token>) is what the graduate passes on to employers. It shows no personal claim
 until the graduate chooses which to show there (PUT /credentials/{id}/sharing, holder token only: the
-issuer may not choose for them).
+issuer may not choose for them). A printed certificate gets a share link of its own (POST
+/credentials/{id}/certificate-links, issuer or holder), which discloses exactly the claims the certificate
+prints, so that the page behind its QR code confirms each of them; it is as private as the paper it is
+printed on.
 """
 
 from __future__ import annotations
 
 import hmac
 import logging
+import secrets
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -26,6 +30,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials
 from hexbytes import HexBytes
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from web3.exceptions import BlockNotFound
 
@@ -33,9 +39,10 @@ from service.api import problems
 from service.api.deps import DbSession, HubDep, Issuer, _bearer
 from service.api.idempotency import IdempotentRoute, idempotent
 from service.auth import Principal, Role, authenticate, require_role
-from service.credentials.canonical import to_hex32
+from service.credentials.canonical import proof_of, to_hex32
 from service.credentials.facts import revocation_reason
 from service.db import models
+from service.documents.certificate import PRINTED_CLAIMS
 from service.errors import (
     Conflict,
     Forbidden,
@@ -133,8 +140,8 @@ class SharingUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"disclose": ["name", "result"]}]})
 
     disclose: list[str] = Field(max_length=16, description="the claims the share link shows from now on, of "
-                                                           "those the credential has (name, result); [] shows "
-                                                           "none again")
+                                                           "those the credential has (identifier: the salted "
+                                                           "email hash, name, result); [] shows none again")
 
 
 class SharingPublic(BaseModel):
@@ -146,6 +153,24 @@ class SharingPublic(BaseModel):
     share_url: str = Field(description="the page (and its credential.json and certificate.pdf) that shows them")
     shared_claims: list[str] = Field(description="the claims the share link now shows")
     available_claims: list[str] = Field(description="the claims this credential can disclose")
+
+
+class CertificateLinkCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"disclose": ["name", "result"]}]})
+
+    disclose: list[str] = Field(max_length=16, description="the claims the certificate prints, and so its link "
+                                                           "discloses: of name and result, those the "
+                                                           "credential has; [] for a certificate without them")
+
+
+class CertificateLinkPublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "credential_id": EXAMPLE_ID, "share_url": "https://hub.example.org/share/k2Vb8nQ4sT0yW6pR1mXc3H",
+        "shared_claims": ["name", "result"]}]})
+
+    credential_id: str
+    share_url: str = Field(description="the page the certificate's QR code opens: it shows exactly these claims")
+    shared_claims: list[str] = Field(description="the claims the link discloses (print exactly these)")
 
 
 class RevocationPublic(BaseModel):
@@ -206,8 +231,8 @@ def credential_public(hub: Hub, row: models.Credential, batch: models.Batch) -> 
 
 def available_claims(row: models.Credential) -> list[str]:
     """The claims the credential has disclosures for (in its proof once anchored; stored until then)."""
-    proof = row.document.get("proof") if isinstance(row.document, dict) else None
-    items = list(proof.get("disclosures", [])) if isinstance(proof, dict) else []
+    proof = proof_of(row.document) if isinstance(row.document, dict) else None
+    items = list(proof.get("disclosures", [])) if proof is not None else []
     items += list(row.disclosures or [])
     return sorted({item[1] for item in items if isinstance(item, list | tuple) and len(item) == 3})
 
@@ -424,7 +449,8 @@ def set_sharing(credential_id: CredentialId, body: SharingUpdate, hub: HubDep, d
     """Choose which claims the share link shows (the graduate, with the holder token in X-Holder-Token).
 
     By default a share link shows no personal claim. `{"disclose": ["name"]}` puts the graduate's name on the
-    share page, its credential.json and certificate.pdf; `["name", "result"]` the grade too; `[]` hides them
+    share page, its credential.json and certificate.pdf; `["name", "result"]` the grade too; `"identifier"` the
+    salted hash of the email address (so a verifier who knows the address can check it); `[]` hides them
     again. Only claims this credential has can be chosen (422 naming the others). It is the graduate's
     choice: an API key, even the issuer's, is refused (403)."""
     if not holder_token:
@@ -446,6 +472,67 @@ def set_sharing(credential_id: CredentialId, body: SharingUpdate, hub: HubDep, d
     db.commit()
     return SharingPublic(credential_id=row.id, share_url=share_url(hub, row.share_token), shared_claims=chosen,
                          available_claims=available)
+
+
+@router.post("/{credential_id}/certificate-links", response_model=CertificateLinkPublic, status_code=201,
+             operation_id="createCertificateLink",
+             responses={200: {"model": CertificateLinkPublic, "description": "The link made earlier for the same "
+                              "claims"}, **problems.responses(401, 403, 404, 409, 413, 415, 422)})
+def create_certificate_link(credential_id: CredentialId, body: CertificateLinkCreate, hub: HubDep, db: DbSession,
+                            request: Request, response: Response, holder_token: HolderToken = None,
+                            _scheme: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None,
+                            ) -> CertificateLinkPublic:
+    """A share link made for one printed certificate (`hub cohort export`): it discloses exactly the claims the
+    certificate prints (`disclose`, of name and result), so that the page behind the certificate's QR code
+    confirms everything printed on it, and nothing else.
+
+    For the issuing partner (its issuer key) or the graduate (the holder token). The link is as private as the
+    paper: only whoever sees the certificate (and so its printed name) learns it. It leaves the graduate's own
+    share link and its choice (PUT /credentials/{id}/sharing) as they are. One link per set of claims: asking
+    again answers the same link (200). 409 while the credential is not anchored; 422 for a claim the
+    credential does not have or a certificate does not print."""
+    row, batch = _load(db, credential_id)
+    if _holder_opens(row, holder_token):
+        created_by = "holder"
+    else:
+        authorization = request.headers.get("authorization")
+        if not authorization:
+            if holder_token:
+                raise Forbidden("this holder token does not open this credential: use the token returned with it "
+                                "when it was issued")
+            raise Unauthenticated(f"send the holder token as '{HOLDER_TOKEN_HEADER}: <token>', or the issuing "
+                                  "partner's API key as 'Authorization: Bearer <key>'")
+        _own(require_role(authenticate(db, authorization), Role.ISSUER), row, "make certificate links for")
+        created_by = "issuer"
+    available = [name for name in available_claims(row) if name in PRINTED_CLAIMS]
+    unknown = [name for name in dict.fromkeys(body.disclose) if name not in available]
+    if unknown:
+        raise InvalidInput(f"disclose: a certificate of this credential cannot print "
+                           f"{', '.join(repr(n) for n in unknown)}; it can print {', '.join(available) or 'no claim'}")
+    if reported_status(hub, batch) != BatchState.ANCHORED:
+        raise Conflict(f"credential {credential_id} is not anchored yet: a certificate link is made for an anchored "
+                       "credential")
+    chosen = sorted(set(body.disclose))
+    key = ",".join(chosen)
+    link = db.scalar(select(models.ShareLink).where(models.ShareLink.credential_id == row.id,
+                                                    models.ShareLink.claims_key == key))
+    if link is None:
+        link = models.ShareLink(credential_id=row.id, token=secrets.token_urlsafe(24), claims=chosen, claims_key=key,
+                                purpose="certificate", created_by=created_by)
+        db.add(link)
+        try:
+            db.commit()
+        except IntegrityError:  # made at the same moment by another request: that one stands
+            db.rollback()
+            link = db.scalar(select(models.ShareLink).where(models.ShareLink.credential_id == row.id,
+                                                            models.ShareLink.claims_key == key))
+            if link is None:
+                raise
+            response.status_code = 200
+    else:
+        response.status_code = 200
+    return CertificateLinkPublic(credential_id=row.id, share_url=share_url(hub, link.token),
+                                 shared_claims=list(link.claims))
 
 
 # ---------------------------------------------------------------- revoking

@@ -36,6 +36,7 @@ from service.api.deps import get_hub
 from service.credentials.canonical import MAX_CREDENTIAL_BYTES, InputError, credential_digest, parse_json
 from service.credentials.document import FormatError, validate_credential
 from service.credentials.facts import ChainSnapshot
+from service.credentials.receipt import AnchorReceipt
 from service.credentials.verify import CHECK_ORDER, Verification, VerificationReport
 from service.errors import ChainUnavailable, HubError, InvalidInput, NotJson, PayloadTooLarge, UnsupportedMediaType
 from service.verification import VerificationCache
@@ -84,9 +85,13 @@ class AnchorSummaryPublic(BaseModel):
     registry: str
     merkle_root: str
     credential_digest: str
-    transaction_hash: str
+    transaction_hash: str | None = Field(description="the anchoring transaction as the chain confirmed it (its "
+                                                     "receipt holds the registry's BatchAnchored event); null "
+                                                     "when not confirmed")
+    claimed_transaction_hash: str = Field(description="proof.transactionHash as the document says (unchecked)")
     issuer: str
     relayed: bool = Field(description="anchored by a relayer with the issuer's EIP-712 signature")
+    anchored_in_block: int | None = Field(description="the block of the anchoring transaction (confirmed)")
     block_number: int | None = Field(description="the block the registry was read at")
     block_timestamp: int | None
     anchored_at: int | None
@@ -101,7 +106,8 @@ class VerificationReportPublic(BaseModel):
     valid: bool
     checks: list[CheckPublic] = Field(description="in the order of docs/credential-format.md section 8")
     checked_at: str = Field(description="the moment the validity period was judged at")
-    clock: Literal["chain", "given", "local"] = Field(description="whose clock checked_at is: the block's")
+    clock: Literal["given", "local"] = Field(description="whose clock checked_at is: the verifier's own "
+                                                         "(local) or a moment the caller gave")
     credential: CredentialSummaryPublic | None
     anchor: AnchorSummaryPublic | None
 
@@ -121,22 +127,27 @@ def _example_report(valid: bool) -> dict[str, Any]:
         ("issuer_binding", "Anchored by the issuer", "passed",
          "anchored by 0x70997970C51812dc3A010C7d01b50e0d17dc79C8, the issuer 'Hanzehogeschool Groningen' of "
          "the document"),
+        ("anchor_transaction", "Anchoring transaction", "passed",
+         "transaction 0x8c1d7b4a2f3e5d6c7b8a9f0e1d2c3b4a5f6e7d8c9b0a1f2e3d4c5b6a7f8e9d0c in block 5 anchored this "
+         "root for 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 (through relayer "
+         "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC)"),
         ("issuer_signature", "Issuer's anchoring signature", "passed",
          f"0x70997970C51812dc3A010C7d01b50e0d17dc79C8 signed the request to anchor root {root}"),
         ("issuer_accredited", "Issuer accredited", "passed",
          "0x70997970C51812dc3A010C7d01b50e0d17dc79C8 was accredited when it anchored (still accredited)"),
         ("not_revoked", "Not revoked", "passed", "not revoked"),
         ("validity_window", "Validity period", "passed",
-         "valid at 2026-11-23T14:02:11Z (chain time): from 2026-07-01T00:00:00Z until 2031-07-01T00:00:00Z"),
+         "valid at 2026-11-23T14:02:11Z (by this verifier's clock): from 2026-07-01T00:00:00Z until "
+         "2031-07-01T00:00:00Z"),
     ]
     if not valid:
-        checks[9] = ("not_revoked", "Not revoked", "failed",
+        checks[10] = ("not_revoked", "Not revoked", "failed",
                      "revoked at 2026-09-14T11:20:05Z: issued in error")
     return {
         "valid": valid,
         "checks": [{"name": n, "title": t, "status": s, "reason": r} for n, t, s, r in checks],
         "checked_at": "2026-11-23T14:02:11Z",
-        "clock": "chain",
+        "clock": "local",
         "credential": {
             "id": "urn:uuid:3f0c2a6e-8d1b-4c5e-9a7f-2b6d4e8f1a30", "name": "Make IT Work: Data Analytics",
             "issuer_name": "Hanzehogeschool Groningen",
@@ -150,6 +161,8 @@ def _example_report(valid: bool) -> dict[str, Any]:
             "chain_id": 31337, "registry": "0x5FbDB2315678afecb367f032d93F642f64180aa3", "merkle_root": root,
             "credential_digest": "0x2c3287913f5872bd586ce4d21773dd77c9d0121cbf7f61db8956e628ae3cd696",
             "transaction_hash": "0x8c1d7b4a2f3e5d6c7b8a9f0e1d2c3b4a5f6e7d8c9b0a1f2e3d4c5b6a7f8e9d0c",
+            "claimed_transaction_hash": "0x8c1d7b4a2f3e5d6c7b8a9f0e1d2c3b4a5f6e7d8c9b0a1f2e3d4c5b6a7f8e9d0c",
+            "anchored_in_block": 5,
             "issuer": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "relayed": True, "block_number": 7,
             "block_timestamp": 1795442531, "anchored_at": 1782898212, "issuer_accredited_now": True,
             "revoked_at": None if valid else 1789384805, "revocation_reason": None if valid else 2,
@@ -200,12 +213,14 @@ async def verify(request: Request) -> Response:
     cache: VerificationCache = get_hub(request).verification_cache
     verification = Verification(raw, cache)  # the offline checks; the cache is not asked here
     answer: ChainSnapshot | None = None
+    receipt: AnchorReceipt | None = None
     if verification.question is not None:
         try:
             answer = await cache.ask(*verification.question)  # a cache hit, or one eth_call with asyncio I/O
+            receipt = await cache.receipts.ask(verification.transaction_hash)  # kept once it confirms
         except ChainUnavailable as exc:
             return _chain_down(request, exc)
-    report = verification.finish(answer)
+    report = verification.finish(answer, receipt)
     if not report.usable:
         raise _not_a_credential(raw)
     return Response(report_json(report), media_type="application/json")
@@ -304,7 +319,9 @@ def report_json(report: VerificationReport) -> bytes:
         "anchor": None if anchor is None else {
             "chain_id": anchor.chain_id, "registry": anchor.registry, "merkle_root": anchor.merkle_root,
             "credential_digest": anchor.credential_digest, "transaction_hash": anchor.transaction_hash,
-            "issuer": anchor.issuer, "relayed": anchor.relayed, "block_number": anchor.block_number,
+            "claimed_transaction_hash": anchor.claimed_transaction_hash, "issuer": anchor.issuer,
+            "relayed": anchor.relayed, "anchored_in_block": anchor.anchored_in_block,
+            "block_number": anchor.block_number,
             "block_timestamp": anchor.block_timestamp, "anchored_at": anchor.anchored_at,
             "issuer_accredited_now": anchor.issuer_accredited_now, "revoked_at": anchor.revoked_at,
             "revocation_reason": anchor.revocation_reason,

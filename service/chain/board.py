@@ -246,7 +246,8 @@ class SignedBallot:
 
 @dataclass(frozen=True)
 class SignedProposal:
-    """A proposal `proposer` signed (EIP-712 Propose) for anyone to relay with proposeBySig."""
+    """A proposal `proposer` signed (EIP-712 Propose) for anyone to relay with proposeBySig or recordMeeting;
+    `nonce` is the one it was signed with (meeting ballots name it)."""
 
     action: Action
     title: str
@@ -254,17 +255,23 @@ class SignedProposal:
     proposer: str
     deadline: int
     signature: bytes
+    nonce: int
+
+    def as_struct(self) -> dict[str, Any]:
+        """The signed EIP-712 Propose message, as a MeetingBallot names it."""
+        return {"action": self.action.as_struct(), "title": self.title, "documentHash": bytes(self.document_hash),
+                "proposer": to_checksum_address(self.proposer), "nonce": int(self.nonce),
+                "deadline": int(self.deadline)}
 
 
 @dataclass(frozen=True)
 class SignedMeetingBallot:
-    """A ballot `voter` signed (EIP-712 MeetingBallot) on the content of a proposal that does not exist yet
-    (its action and documentHash), for recordMeeting."""
+    """A ballot `voter` signed (EIP-712 MeetingBallot) on a signed proposal that is not on chain yet, for the
+    recordMeeting that relays that proposal. It has no nonce nor deadline of its own: the proposal's hold."""
 
     support: VoteType
     reason: str
     voter: str
-    deadline: int
     signature: bytes
 
 
@@ -310,8 +317,10 @@ PROPOSE_TYPES = eip712_types(
     "Propose(Action action,string title,bytes32 documentHash,address proposer,uint256 nonce,uint256 deadline)"
     + ACTION_TYPE)
 MEETING_BALLOT_TYPES = eip712_types(
-    "MeetingBallot(Action action,bytes32 documentHash,uint8 support,string reason,address voter,uint256 nonce,"
-    "uint256 deadline)" + ACTION_TYPE)
+    "MeetingBallot(Propose proposal,uint8 support,string reason,address voter)Action(uint8 kind,address subject,"
+    "string name,Rules rules)Propose(Action action,string title,bytes32 documentHash,address proposer,uint256 nonce,"
+    "uint256 deadline)Rules(uint16 quorumBps,uint16 majorityBps,uint16 supermajorityBps,uint32 votingPeriod,"
+    "uint32 executionPeriod)")
 RECUSAL_TYPES = eip712_types("Recusal(uint256 proposalId,string reason,address member,uint256 nonce,uint256 deadline)")
 
 
@@ -484,14 +493,15 @@ class BoardClient:
                                                 "proposer": to_checksum_address(proposer)},
                                 nonce=nonce, deadline=deadline)
 
-    def meeting_ballot_typed_data(self, action: Action, document_hash: bytes, support: VoteType, reason: str,
-                                  voter: str, *, nonce: int, deadline: int) -> dict[str, Any]:
-        """The EIP-712 MeetingBallot `voter` signs to vote `support` on the proposal of `action` and
-        `document_hash`, before it exists (for record_meeting)."""
-        return self._typed_data(MEETING_BALLOT_TYPES, {"action": action.as_struct(),
-                                                       "documentHash": bytes(document_hash), "support": int(support),
-                                                       "reason": reason, "voter": to_checksum_address(voter)},
-                                nonce=nonce, deadline=deadline)
+    def meeting_ballot_typed_data(self, proposal: SignedProposal, support: VoteType, reason: str,
+                                  voter: str) -> dict[str, Any]:
+        """The EIP-712 MeetingBallot `voter` signs to vote `support` on the signed `proposal`, before it is on
+        chain (for record_meeting). No nonce and no deadline: those of the proposal it names."""
+        return eip712_typed_data(MEETING_BALLOT_TYPES, "MeetingBallot",
+                                 {"proposal": proposal.as_struct(), "support": int(support), "reason": reason,
+                                  "voter": to_checksum_address(voter)},
+                                 name=DOMAIN_NAME, version=DOMAIN_VERSION, chain_id=self.chain_id,
+                                 verifying_contract=self.address)
 
     def recusal_typed_data(self, proposal_id: int, reason: str, member: str, *, nonce: int,
                            deadline: int) -> dict[str, Any]:
@@ -516,20 +526,19 @@ class BoardClient:
 
         :raises ChainUnavailable: reading the nonce failed.
         """
-        signature = self._sign(account, self.propose_typed_data, action, title, document_hash, nonce=nonce,
-                               deadline=deadline)
-        return SignedProposal(action, title, bytes(document_hash), account.address, int(deadline), signature)
+        nonce = self.nonce(account.address) if nonce is None else nonce
+        signature = sign_typed_data(account.key, self.propose_typed_data(action, title, document_hash, account.address,
+                                                                         nonce=nonce, deadline=deadline))
+        return SignedProposal(action, title, bytes(document_hash), account.address, int(deadline), signature,
+                              int(nonce))
 
-    def sign_meeting_ballot(self, account: LocalAccount, action: Action, document_hash: bytes, support: VoteType,
-                            reason: str, *, deadline: int, nonce: int | None = None) -> SignedMeetingBallot:
-        """`account`'s meeting ballot, with its current nonce unless `nonce` is given (a member that signs the
-        meeting's proposal too signs its ballot with the nonce after the proposal's).
-
-        :raises ChainUnavailable: reading the nonce failed.
-        """
-        signature = self._sign(account, self.meeting_ballot_typed_data, action, document_hash, support, reason,
-                               nonce=nonce, deadline=deadline)
-        return SignedMeetingBallot(VoteType(support), reason, account.address, int(deadline), signature)
+    def sign_meeting_ballot(self, account: LocalAccount, proposal: SignedProposal, support: VoteType,
+                            reason: str) -> SignedMeetingBallot:
+        """`account`'s meeting ballot on the signed `proposal` (valid only in the recordMeeting that relays that
+        very proposal; it consumes none of the account's nonces)."""
+        signature = sign_typed_data(account.key, self.meeting_ballot_typed_data(proposal, support, reason,
+                                                                                account.address))
+        return SignedMeetingBallot(VoteType(support), reason, account.address, signature)
 
     def sign_recusal(self, account: LocalAccount, proposal_id: int, reason: str, *, deadline: int,
                      nonce: int | None = None) -> SignedRecusal:
@@ -585,11 +594,12 @@ class BoardClient:
         """recordMeeting: a meeting's decision in one transaction (anyone may send it): create `proposal`, count
         the `ballots` in order, and execute it if they decide it. All or nothing.
 
-        The contract refuses as `propose_by_sig`, then per ballot with BoardExpiredSignature,
-        BoardInvalidSignature, BoardInvalidVoteType, BoardNotEligible or BoardAlreadyVoted, then as `execute`.
+        The contract refuses as `propose_by_sig`, then per ballot with BoardInvalidSignature,
+        BoardInvalidVoteType, BoardNotEligible or BoardAlreadyVoted, then as `execute`.
         """
         return self._tx("recordMeeting", *self._proposal_args(proposal),
-                        [self._vote_args(ballot) for ballot in ballots])
+                        [(int(ballot.support), ballot.reason, to_checksum_address(ballot.voter),
+                          bytes(ballot.signature)) for ballot in ballots])
 
     def recuse(self, proposal_id: int, reason: str) -> dict[str, Any]:
         """recuse as the sender.
@@ -659,9 +669,9 @@ class BoardClient:
                 signed.deadline, signed.signature]
 
     @staticmethod
-    def _vote_args(signed: SignedBallot | SignedMeetingBallot) -> tuple[Any, ...]:
-        """A ballot's (support, reason, voter, deadline, signature): a MeetingBallot struct, and castVoteBySig's
-        arguments after the proposal id."""
+    def _vote_args(signed: SignedBallot) -> tuple[Any, ...]:
+        """A ballot's (support, reason, voter, deadline, signature): castVoteBySig's arguments after the proposal
+        id."""
         return (int(signed.support), signed.reason, to_checksum_address(signed.voter), int(signed.deadline),
                 bytes(signed.signature))
 

@@ -23,12 +23,13 @@ from eth_utils import to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import BadFunctionCallOutput, ContractLogicError, Web3Exception
-from web3.types import BlockIdentifier, TxReceipt
+from web3.types import BlockIdentifier, RPCEndpoint, TxReceipt
 
 from service.chain.artifacts import load_artifact
 from service.chain.errors import decode_revert
 from service.chain.transactions import send
 from service.credentials.facts import AnchorMode, ChainSnapshot, CredentialStatus, RegistryTrust
+from service.credentials.receipt import AnchorReceipt, read_receipt
 from service.credentials.signature import AnchorRequest, SignedAnchor, eip712_typed_data, sign_typed_data
 from service.errors import ChainRejected, ChainUnavailable
 
@@ -530,3 +531,16 @@ class RegistryChainFacts:
             raise ChainUnavailable(f"{self.client.address} is not a CredentialRegistry: {exc}") from exc
         return ChainSnapshot(chain_id=self.chain_id, registry=self.client.address, block_number=status.block_number,
                              block_timestamp=status.block_timestamp, status=status)
+
+    def anchor_receipt(self, transaction_hash: str) -> AnchorReceipt:
+        """The receipt of `transaction_hash` read for the verifier (service.credentials.receipt).
+
+        :raises ChainUnavailable: when the node does not answer.
+        """
+        try:
+            answer = self.client.w3.provider.make_request(RPCEndpoint("eth_getTransactionReceipt"), [transaction_hash])
+        except (OSError, Web3Exception, ValueError) as exc:
+            raise ChainUnavailable.no_answer(exc, "eth_getTransactionReceipt") from exc
+        if "error" in answer:
+            raise ChainUnavailable(f"the node refused eth_getTransactionReceipt: {answer['error']}")
+        return read_receipt(transaction_hash, answer.get("result"))

@@ -21,7 +21,7 @@ try:
 except ImportError:  # pragma: no cover - copy.deepcopy does the same, slower
     orjson = None  # type: ignore[assignment]
 
-from service.credentials.canonical import credential_digest, to_hex32
+from service.credentials.canonical import credential_digest, proof_of, to_hex32, with_proof
 from service.credentials.disclosure import Disclosure
 from service.credentials.document import (
     PROOF_TYPE,
@@ -139,7 +139,7 @@ def attach_proofs(batch: PreparedBatch, anchoring: Anchoring, *, copy_bodies: bo
         if signature is not None:
             proof["anchorSignature"] = dict(signature)
         proof["disclosures"] = [disclosure.to_json() for disclosure in draft.disclosures]
-        credentials.append({**(_copy(draft.body) if copy_bodies else draft.body), "proof": proof})
+        credentials.append(with_proof(_copy(draft.body) if copy_bodies else draft.body, proof))
     return credentials
 
 
@@ -153,6 +153,6 @@ def _copy(body: dict[str, Any]) -> dict[str, Any]:
 
 def disclosures_of(credential: Mapping[str, Any]) -> list[Disclosure]:
     """The disclosures a credential carries (unchecked; the verifier checks them)."""
-    proof = credential.get("proof")
-    items = proof.get("disclosures", []) if isinstance(proof, Mapping) else []
+    proof = proof_of(credential)
+    items = proof.get("disclosures", []) if proof is not None else []
     return [Disclosure.from_json(item) for item in items]

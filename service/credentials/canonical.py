@@ -215,6 +215,29 @@ def canonical_json(value: Any) -> bytes:
         raise InputError(f"cannot canonicalise: {exc}") from exc
 
 
+PROOF_TYPE = "MerkleAnchor2026"
+
+
+def proof_of(credential: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The credential's MerkleAnchor2026 proof object, or None when it has none.
+
+    The one place that knows where the proof sits: `proof` is an array holding one proof object
+    (Open Badges 3.0's JSON schema requires an array). A bare object, as credentials issued before
+    that change carried, is read too, so the service can still read what it stored; the verifier's
+    format check accepts only the array.
+    """
+    proof = credential.get("proof")
+    if isinstance(proof, list):
+        proofs = [item for item in proof if isinstance(item, dict) and item.get("type") == PROOF_TYPE]
+        return proofs[0] if len(proofs) == 1 else None
+    return proof if isinstance(proof, dict) else None
+
+
+def with_proof(body: Mapping[str, Any], proof: dict[str, Any]) -> dict[str, Any]:
+    """The credential: `body` with `proof` as its one proof (the inverse of proof_of)."""
+    return {**body, "proof": [proof]}
+
+
 def credential_body(credential: Mapping[str, Any]) -> dict[str, Any]:
     """The anchored body: the credential without its `proof` member."""
     return {key: value for key, value in credential.items() if key != "proof"}

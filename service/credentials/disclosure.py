@@ -23,10 +23,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from service.credentials.canonical import canonical_json
+from service.credentials.canonical import canonical_json, proof_of
 
 # Members of credentialSubject that the anchored body itself holds: never a disclosure's claim name.
-RESERVED_CLAIMS = frozenset({"id", "type", "identifier", "achievement", "disclosureDigests", "@context"})
+# (`identifier`, the recipient's hashed email, is a disclosure like the name: section 2 of the spec.)
+RESERVED_CLAIMS = frozenset({"id", "type", "achievement", "disclosureDigests", "@context"})
 DIGEST_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")  # base64url of 32 bytes, no padding
 SALT_PATTERN = re.compile(r"[A-Za-z0-9_-]{22,64}")  # base64url, at least 128 bits
 CLAIM_NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
@@ -99,13 +100,13 @@ def select_disclosures(credential: Mapping[str, Any], names: Iterable[str]) -> d
     """
     wanted = set(names)
     shared = copy.deepcopy(dict(credential))
-    proof = shared.get("proof")
-    disclosures = proof.get("disclosures", []) if isinstance(proof, dict) else []
+    proof = proof_of(shared)
+    disclosures = proof.get("disclosures", []) if proof is not None else []
     available = {item[1] for item in disclosures if isinstance(item, list) and len(item) == 3}
     missing = wanted - available
     if missing:
         raise KeyError(f"no disclosure for {', '.join(sorted(missing))}; the credential discloses "
                        f"{', '.join(sorted(available)) or 'nothing'}")
-    if isinstance(proof, dict):
+    if proof is not None:
         proof["disclosures"] = [item for item in disclosures if item[1] in wanted]
     return shared

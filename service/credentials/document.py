@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 from eth_utils import is_checksum_address, to_checksum_address
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from service.credentials.canonical import HEX32
+from service.credentials.canonical import HEX32, PROOF_TYPE, proof_of, with_proof  # noqa: F401 - re-exported
 from service.credentials.disclosure import (
     DIGEST_PATTERN,
     Disclosure,
@@ -39,12 +39,12 @@ OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 HUB_CONTEXT = "https://ithubhoogeveen.nl/ns/credentials/v1"
 CONTEXTS = (VC_CONTEXT, OB_CONTEXT, HUB_CONTEXT)
 CREDENTIAL_TYPES = ("VerifiableCredential", "OpenBadgeCredential")
-PROOF_TYPE = "MerkleAnchor2026"
 ANCHOR_SIGNATURE_TYPE = "EIP712AnchorSignature"
 PROGRAMME_URN = "urn:ithub-hoogeveen:programme:"
 EQF_FRAMEWORK = "European Qualifications Framework"
 EQF_URL = "https://europass.europa.eu/en/description-eight-eqf-levels"
 MAX_MERKLE_DEPTH = 64
+GRADE_SCALE = ("1.0", "10.0")  # the one grade scale: Dutch grades, ScaledScore
 
 # Open Badges 3.0 AchievementType enumeration (an `ext:` prefixed value extends it).
 ACHIEVEMENT_TYPES = frozenset({
@@ -66,7 +66,10 @@ HUB_THEMES = (
 )
 
 DID_PKH = re.compile(r"did:pkh:eip155:([1-9][0-9]{0,17}):(0x[0-9a-fA-F]{40})")
-DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})")
+# XML Schema dateTimeStamp (VC 2.0): a time zone is required; any number of fraction digits (compared to the
+# microsecond: further digits are ignored).
+DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,64})?(Z|[+-]\d{2}:\d{2})")
+URN_UUID = re.compile(r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S+")
 IDENTITY_HASH = re.compile(r"sha256\$[0-9a-f]{64}")
 SIGNATURE = re.compile(r"0x[0-9a-f]{130}")
@@ -129,15 +132,27 @@ def identity_object(email: str, salt: str | None = None) -> dict[str, Any]:
     }
 
 
-def recipient_matches(credential: Mapping[str, Any], email: str) -> bool:
-    """Whether one of the credential subject's email IdentityObjects is `email`."""
-    subject = credential.get("credentialSubject")
-    identifiers = subject.get("identifier", []) if isinstance(subject, Mapping) else []
+IDENTIFIER_CLAIM = "identifier"  # the disclosure holding the recipient's IdentityObjects (never in the body)
+
+
+def identifier_matches(identifiers: Any, email: str) -> bool:
+    """Whether one of `identifiers` (the disclosed `identifier` claim: a list of IdentityObjects) is
+    the hashed, salted `email`."""
     for item in identifiers if isinstance(identifiers, list) else []:
         if (isinstance(item, Mapping) and item.get("identityType") == "emailAddress"
                 and isinstance(item.get("salt"), str)
                 and identity_hash(email, item["salt"]) == item.get("identityHash")):
             return True
+    return False
+
+
+def recipient_matches(credential: Mapping[str, Any], email: str) -> bool:
+    """Whether the credential's `identifier` disclosure (unchecked: the verifier checks disclosures)
+    names `email`; False when the copy does not disclose the identifier."""
+    proof = proof_of(credential)
+    for item in proof.get("disclosures", []) if proof is not None else []:
+        if isinstance(item, list) and len(item) == 3 and item[1] == IDENTIFIER_CLAIM:
+            return identifier_matches(item[2], email)
     return False
 
 
@@ -191,6 +206,12 @@ def _datetime(text: str) -> str:
     return text
 
 
+def _urn_uuid(text: str) -> str:
+    if not URN_UUID.fullmatch(text):
+        raise ValueError("must be urn:uuid: and a UUID in lowercase hex")
+    return text
+
+
 def _checksum_address(text: str) -> str:
     if not re.fullmatch(r"0x[0-9a-fA-F]{40}", text) or not _is_checksum(text):
         raise ValueError("must be an EIP-55 checksum address")
@@ -220,6 +241,7 @@ Text = Annotated[str, Field(max_length=10_000), AfterValidator(_nonempty)]
 Uri = Annotated[str, Field(max_length=2_000), AfterValidator(_uri)]
 DateTimeText = Annotated[str, AfterValidator(_datetime)]
 Hex32 = Annotated[str, Field(pattern=_whole(HEX32))]
+UrnUuid = Annotated[str, Field(max_length=100), AfterValidator(_urn_uuid)]
 ChecksumAddress = Annotated[str, AfterValidator(_checksum_address)]
 
 
@@ -239,6 +261,7 @@ class ProfileModel(_Strict):
     id: str
     type: Annotated[list[str], _types_including("Profile")]
     name: Text
+    url: Uri | None = None
 
     @model_validator(mode="after")
     def _did(self) -> ProfileModel:
@@ -266,6 +289,15 @@ class AlignmentModel(_Strict):
     targetCode: str | None = None
 
 
+class ResultDescriptionModel(_Strict):
+    id: Uri
+    type: Annotated[list[str], _types_including("ResultDescription")]
+    name: Text
+    resultType: Literal["ScaledScore"]
+    valueMin: Literal["1.0"]
+    valueMax: Literal["10.0"]
+
+
 class AchievementModel(_Strict):
     id: Uri
     type: Annotated[list[str], _types_including("Achievement")]
@@ -277,9 +309,14 @@ class AchievementModel(_Strict):
     fieldOfStudy: Text
     humanCode: Text
     alignment: list[AlignmentModel]
+    resultDescription: Annotated[list[ResultDescriptionModel], Field(min_length=1, max_length=1)] | None = None
 
     @model_validator(mode="after")
     def _shape(self) -> AchievementModel:
+        if self.id != PROGRAMME_URN + self.humanCode:
+            raise ValueError(f"id must be {PROGRAMME_URN}<humanCode>: {PROGRAMME_URN}{self.humanCode}")
+        if self.fieldOfStudy not in HUB_THEMES:
+            raise ValueError(f"fieldOfStudy must be one of the hub's themes: {', '.join(HUB_THEMES)}")
         if self.achievementType not in ACHIEVEMENT_TYPES and not self.achievementType.startswith("ext:"):
             raise ValueError(f"achievementType {self.achievementType!r} is not an Open Badges AchievementType")
         eqf = [item for item in self.alignment if item.targetFramework == EQF_FRAMEWORK]
@@ -291,13 +328,15 @@ class AchievementModel(_Strict):
 
 
 class AchievementSubjectModel(_Strict):
+    id: UrnUuid  # random per credential: names nobody (OB 3.0 wants an id or an identifier)
     type: Annotated[list[str], _types_including("AchievementSubject")]
-    identifier: Annotated[list[IdentityObjectModel], Field(min_length=1)]
     achievement: AchievementModel
     disclosureDigests: list[Annotated[str, Field(pattern=_whole(DIGEST_PATTERN))]] = Field(max_length=256)
 
     @model_validator(mode="after")
     def _sorted(self) -> AchievementSubjectModel:
+        if self.model_extra and IDENTIFIER_CLAIM in self.model_extra:
+            raise ValueError("identifier must not be in the anchored body: it is a disclosure (section 2)")
         if self.disclosureDigests != sorted(set(self.disclosureDigests)):
             raise ValueError("disclosureDigests must be sorted and without repeats")
         return self
@@ -319,6 +358,8 @@ class AnchorSignatureModel(_Closed):
 
 
 class ProofModel(_Closed):
+    """The MerkleAnchor2026 proof object (the one item of the credential's `proof` array)."""
+
     type: Literal["MerkleAnchor2026"]
     credentialDigest: Hex32
     merkleRoot: Hex32
@@ -335,7 +376,7 @@ class CredentialBodyModel(_Strict):
     """The anchored body: everything but `proof`."""
 
     context: Annotated[list[str], Field(alias="@context")]
-    id: Uri
+    id: UrnUuid
     type: Annotated[list[str], _types_including(*CREDENTIAL_TYPES)]
     issuer: ProfileModel
     validFrom: DateTimeText
@@ -356,9 +397,14 @@ class CredentialBodyModel(_Strict):
 
 
 class CredentialModel(CredentialBodyModel):
-    """A whole credential: the anchored body and its `proof`."""
+    """A whole credential: the anchored body and its `proof`, an array of one MerkleAnchor2026 proof."""
 
-    proof: ProofModel
+    proof: Annotated[list[ProofModel], Field(min_length=1, max_length=1)]
+
+    @property
+    def anchor_proof(self) -> ProofModel:
+        """The MerkleAnchor2026 proof (the model's side of proof_of)."""
+        return self.proof[0]
 
 
 class FormatError(ValueError):
@@ -428,6 +474,10 @@ class IssuerProfile:
     name: str  # e.g. "Hanzehogeschool Groningen"
     url: str | None = None
 
+    def __post_init__(self) -> None:
+        if self.url is not None and not (isinstance(self.url, str) and URI.fullmatch(self.url)):
+            raise ValueError(f"the issuer's url {self.url!r:.80} is not a URI")
+
     def to_json(self) -> dict[str, Any]:
         profile: dict[str, Any] = {"id": issuer_did(self.chain_id, self.address), "type": ["Profile"],
                                    "name": self.name}
@@ -448,7 +498,7 @@ class Programme:
     ects: float  # creditsAvailable
     eqf_level: int  # 1..8
     achievement_type: str = "MicroCredential"
-    grade_scale: tuple[str, str] | None = ("1.0", "10.0")  # Dutch grades; None when there is no result
+    grade_scale: tuple[str, str] | None = GRADE_SCALE  # Dutch grades; None when there is no result
 
     def __post_init__(self) -> None:
         if self.theme not in HUB_THEMES:
@@ -457,6 +507,8 @@ class Programme:
             raise ValueError("eqf_level must be 1 to 8")
         if self.ects < 0:
             raise ValueError("ects must not be negative")
+        if self.grade_scale not in (None, GRADE_SCALE):
+            raise ValueError(f"the grade scale is Dutch grades {GRADE_SCALE[0]} to {GRADE_SCALE[1]}, or none")
 
     @property
     def achievement_id(self) -> str:
@@ -500,7 +552,8 @@ class Programme:
 
 @dataclass(frozen=True)
 class Graduate:
-    """The recipient. Only the salted email hash goes into the body; the rest become disclosures."""
+    """The recipient. Nothing about them goes into the body: the salted email hash (`identifier`), the
+    name, the grade and further claims become disclosures the holder shares or withholds."""
 
     email: str
     name: str | None = None
@@ -531,7 +584,7 @@ def build_credential(
 
     :raises ValueError: on a grade without a grade scale, or a claim name that is not allowed.
     """
-    disclosures: list[Disclosure] = []
+    disclosures: list[Disclosure] = [make_disclosure(IDENTIFIER_CLAIM, [identity_object(graduate.email)])]
     if graduate.name is not None:
         disclosures.append(make_disclosure("name", graduate.name))
     if graduate.grade is not None:
@@ -557,8 +610,8 @@ def build_credential(
         body["validUntil"] = format_datetime(valid_until)
     body["name"] = programme.name
     body["credentialSubject"] = {
+        "id": f"urn:uuid:{uuid.uuid4()}",
         "type": ["AchievementSubject"],
-        "identifier": [identity_object(graduate.email)],
         "achievement": programme.to_json(),
         "disclosureDigests": digests,
     }

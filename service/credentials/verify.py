@@ -14,11 +14,14 @@ Checks, in report order (a check that does not apply is left out of the report):
     anchored           the registry has proof.merkleRoot as an anchored batch
     issuer_binding     the account that anchored it is proof.issuerAddress and the document's issuer,
                        and the document's issuer name is the name the board accredited that account under
+    anchor_transaction proof.transactionHash (a hint, not anchored) is a transaction of this chain whose
+                       receipt holds the registry's BatchAnchored event for this root and issuer; and an
+                       anchoring the chain records as relayed carries the issuer's anchorSignature
     issuer_signature   (only when proof.anchorSignature is present) the issuer signed the anchoring
     issuer_accredited  the issuer was accredited at the moment of anchoring
     not_revoked        the issuer has not revoked this credential
-    validity_window    validFrom <= now < validUntil (chain time when a chain was asked)
-    recipient          (only when an email is given) the credential was issued to that email
+    validity_window    validFrom <= now < validUntil, now by this verifier's clock (or a moment given)
+    recipient          (only when an email is given) the disclosed identifier is that email
 
 `valid` is true only when every check in the report passed.
 """
@@ -32,7 +35,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Annotated, Any, NamedTuple, Protocol, runtime_checkable
+
+from pydantic import Field, TypeAdapter, ValidationError
 
 from service.credentials.canonical import (
     MAX_CREDENTIAL_BYTES,
@@ -44,12 +49,14 @@ from service.credentials.canonical import (
 )
 from service.credentials.disclosure import Disclosure
 from service.credentials.document import (
+    IDENTIFIER_CLAIM,
     CredentialModel,
     FormatError,
+    IdentityObjectModel,
     format_datetime,
+    identifier_matches,
     parse_datetime,
     parse_issuer_did,
-    recipient_matches,
     validate_credential,
 )
 from service.credentials.facts import (
@@ -61,6 +68,7 @@ from service.credentials.facts import (
     revocation_reason,
 )
 from service.credentials.merkle import verify_inclusion
+from service.credentials.receipt import AnchorReceipt
 from service.credentials.signature import AnchorRequest
 
 
@@ -78,6 +86,7 @@ CHECK_TITLES: dict[str, str] = {
     "network": "Chain and registry",
     "anchored": "Anchored on chain",
     "issuer_binding": "Anchored by the issuer",
+    "anchor_transaction": "Anchoring transaction",
     "issuer_signature": "Issuer's anchoring signature",
     "issuer_accredited": "Issuer accredited",
     "not_revoked": "Not revoked",
@@ -123,15 +132,22 @@ class CredentialSummary:
 
 @dataclass(frozen=True)
 class AnchorSummary:
-    """Where the credential says it is anchored, and what the chain answered (when it was asked)."""
+    """Where the credential says it is anchored, and what the chain answered (when it was asked).
+
+    `transaction_hash` and `anchored_in_block` are what the chain confirmed (the receipt of the proof's
+    transactionHash holds the registry's BatchAnchored event for this root and issuer); both are None
+    when that was not confirmed. `claimed_transaction_hash` is what the document says, unchecked.
+    """
 
     chain_id: int
     registry: str
     merkle_root: str
     credential_digest: str
-    transaction_hash: str
+    transaction_hash: str | None
+    claimed_transaction_hash: str
     issuer: str
     relayed: bool
+    anchored_in_block: int | None = None
     block_number: int | None = None
     block_timestamp: int | None = None
     anchored_at: int | None = None
@@ -147,7 +163,7 @@ class VerificationReport:
     valid: bool
     checks: tuple[Check, ...]
     checked_at: str  # the moment the validity window was judged at
-    clock: str  # "chain" (block timestamp), "given" (by the caller) or "local" (this machine)
+    clock: str  # "local" (this verifier's clock) or "given" (by the caller); chain time is in anchor
     credential: CredentialSummary | None = None
     anchor: AnchorSummary | None = None
 
@@ -182,6 +198,11 @@ class VerificationReport:
 
     def to_json_text(self) -> str:
         return json.dumps(self.to_json(), indent=2, ensure_ascii=False, sort_keys=False)
+
+
+def _now() -> datetime:
+    """This verifier's clock: what the validity window is judged by (a seam tests move, as they move chain time)."""
+    return datetime.now(UTC)
 
 
 @lru_cache(maxsize=1024)  # a pure function; the verifier writes the same anchoring times again and again
@@ -227,6 +248,15 @@ def _load(source: bytes | str | Mapping[str, Any], max_bytes: int) -> Any:
 Question = tuple[str, bytes, bytes, tuple[bytes, ...]]
 
 
+@runtime_checkable
+class ReceiptLookup(Protocol):
+    """What gives the verifier a transaction's receipt (RegistryChainFacts has this method)."""
+
+    def anchor_receipt(self, transaction_hash: str) -> AnchorReceipt:
+        """:raises ChainUnavailable: when the chain cannot be asked."""
+        ...
+
+
 def verify_credential(
     source: bytes | str | Mapping[str, Any],
     chain: ChainFacts | None = None,
@@ -239,19 +269,29 @@ def verify_credential(
 
     :param chain: the chain facts provider; without one the chain checks are not run (so the
         credential is not shown valid).
-    :param now: the moment to judge the validity window at; by default the block timestamp the chain
-        answered at, or this machine's clock when no chain was asked.
+    :param now: the moment to judge the validity window at; by default this machine's clock (never the
+        chain's latest block, which on a chain that mines only on transactions can be hours old).
     :param recipient_email: when given, adds the `recipient` check.
     :returns: the report; this function does not raise on bad input, it reports it.
     """
     verification = Verification(source, chain, now=now, recipient_email=recipient_email, max_bytes=max_bytes)
     answer: ChainSnapshot | ChainUnavailable | None = None
+    receipt: AnchorReceipt | ChainUnavailable | None = None
     if verification.question is not None and chain is not None:
         try:
             answer = chain(*verification.question)
         except ChainUnavailable as exc:
             answer = exc
-    return verification.finish(answer)
+        if isinstance(answer, ChainUnavailable):
+            receipt = answer  # the chain checks are not run: no need to ask again
+        elif not isinstance(chain, ReceiptLookup):
+            receipt = ChainUnavailable("this chain provider cannot look up transaction receipts")
+        else:
+            try:
+                receipt = chain.anchor_receipt(verification.transaction_hash)
+            except ChainUnavailable as exc:
+                receipt = exc
+    return verification.finish(answer, receipt)
 
 
 class Verification:
@@ -260,7 +300,8 @@ class Verification:
 
     Constructing it runs every offline check; `question` is then what the registry's `verify` view must
     be asked, or None when nothing is to be asked (not a credential, no chain, anchored elsewhere, a
-    changed document). `finish(answer)` runs the chain checks with the answer and returns the report.
+    changed document); with a question, the receipt of `transaction_hash` is to be looked up too.
+    `finish(answer, receipt)` runs the chain checks with the answers and returns the report.
     `chain` is only read for its chain id, registry and trust here, never called.
     """
 
@@ -276,6 +317,7 @@ class Verification:
         self.now = now
         self.recipient_email = recipient_email
         self.question: Question | None = None
+        self.transaction_hash = ""
         self._report = report = _Report()
         self._document: dict[str, Any] = {}
         self._model: CredentialModel | None = None
@@ -289,7 +331,8 @@ class Verification:
             return
         report.passed("format", "an OpenBadgeCredential with a MerkleAnchor2026 proof")
         self._document, self._model = document, model
-        proof = model.proof
+        proof = model.anchor_proof
+        self.transaction_hash = proof.transactionHash
         root = _bytes32(proof.merkleRoot)
         path = tuple(_bytes32(node) for node in proof.merklePath)
 
@@ -316,23 +359,26 @@ class Verification:
         if _check_network(report, model, chain):
             self.question = (proof.issuerAddress, root, digest, path)
 
-    def finish(self, answer: ChainSnapshot | ChainUnavailable | None = None) -> VerificationReport:
-        """The report, with `answer` (the registry's answer to `question`, or why it could not be had).
+    def finish(self, answer: ChainSnapshot | ChainUnavailable | None = None,
+               receipt: AnchorReceipt | ChainUnavailable | None = None) -> VerificationReport:
+        """The report, with `answer` (the registry's answer to `question`, or why it could not be had) and
+        `receipt` (the chain's receipt of `transaction_hash`, or why it could not be had).
 
-        :raises TypeError: when there is a question and no answer.
+        :raises TypeError: when there is a question and no answer or no receipt.
         """
         report, model = self._report, self._model
         if model is None:  # not a credential of this format
             for name in CHECK_ORDER[1:]:
                 if name not in ("issuer_signature", "recipient") or (name == "recipient" and self.recipient_email):
                     report.not_run(name, "the input is not a credential in this format")
-            clock_now = self.now or datetime.now(UTC)
+            clock_now = self.now or _now()
             return VerificationReport(valid=False, checks=report.ordered(), checked_at=format_datetime(clock_now),
                                       clock="given" if self.now else "local")
         snapshot: ChainSnapshot | None = None
+        confirmed: AnchorReceipt | None = None
         if self.question is not None:
-            if answer is None:
-                raise TypeError("Verification.finish needs the registry's answer to its question")
+            if answer is None or receipt is None:
+                raise TypeError("Verification.finish needs the registry's answer and the receipt")
             if isinstance(answer, ChainUnavailable):
                 for name in CHAIN_CHECKS:
                     report.not_run(name, f"the chain could not be asked: {answer}")
@@ -341,23 +387,25 @@ class Verification:
                 if report.ok("merkle_inclusion") and not snapshot.status.included:
                     report.failed("merkle_inclusion", "the registry's verify view finds the credential not included")
                 _check_chain(report, model, snapshot)
+                confirmed = _check_transaction(report, model, snapshot, receipt)
         _check_signature(report, model)
         if (snapshot is not None and snapshot.status.anchor_mode == AnchorMode.RELAYED
-                and model.proof.anchorSignature is None):
+                and model.anchor_proof.anchorSignature is None):
             report.failed("issuer_signature", "the issuer's relayer anchored this batch without an on-chain "
                                               "signature check, and the proof carries no anchorSignature")
 
-        # validity window
+        # validity window: by this verifier's clock (chain time says when things happened on chain, not now)
         if self.now is not None:
             moment, clock = self.now, "given"
-        elif snapshot is not None:
-            moment, clock = datetime.fromtimestamp(snapshot.block_timestamp, UTC), "chain"
         else:
-            moment, clock = datetime.now(UTC), "local"
+            moment, clock = _now(), "local"
         _check_validity(report, model, moment, clock)
 
         if self.recipient_email is not None:
-            if recipient_matches(self._document, self.recipient_email):
+            if IDENTIFIER_CLAIM not in self._disclosed:
+                report.not_run("recipient", "this copy does not disclose the recipient identifier (the holder "
+                                            "withheld it), so no email address can be checked")
+            elif identifier_matches(self._disclosed[IDENTIFIER_CLAIM], self.recipient_email):
                 report.passed("recipient", "issued to the email address given")
             else:
                 report.failed("recipient", "not issued to the email address given")
@@ -369,7 +417,7 @@ class Verification:
             checked_at=format_datetime(moment),
             clock=clock,
             credential=_summary(model, self._disclosed),
-            anchor=_anchor_summary(model, snapshot),
+            anchor=_anchor_summary(model, snapshot, confirmed),
         )
 
 
@@ -378,11 +426,15 @@ def _bytes32(text: str) -> bytes:
     return bytes.fromhex(text[2:])
 
 
+_IDENTIFIERS: TypeAdapter[list[IdentityObjectModel]] = TypeAdapter(
+    Annotated[list[IdentityObjectModel], Field(min_length=1)])
+
+
 def _check_disclosures(report: _Report, document: dict[str, Any], model: CredentialModel) -> dict[str, Any]:
     digests = set(model.credentialSubject.disclosureDigests)
     subject = document["credentialSubject"]
     disclosed: dict[str, Any] = {}
-    for index, item in enumerate(model.proof.disclosures):
+    for index, item in enumerate(model.anchor_proof.disclosures):
         try:
             disclosure = Disclosure.from_json(item)
         except ValueError as exc:
@@ -399,6 +451,13 @@ def _check_disclosures(report: _Report, document: dict[str, Any], model: Credent
             report.failed("disclosures", f"disclosure {index + 1} ({disclosure.name}) matches no digest in the "
                                          "credential: it was changed or does not belong to it")
             return {}
+        if disclosure.name == IDENTIFIER_CLAIM:
+            try:
+                _IDENTIFIERS.validate_python(disclosure.value, strict=True)
+            except ValidationError:
+                report.failed("disclosures", f"disclosure {index + 1} (identifier) is not a list of hashed email "
+                                             "IdentityObjects (section 2)")
+                return {}
         disclosed[disclosure.name] = disclosure.value
     if disclosed:
         report.passed("disclosures", f"{len(disclosed)} disclosed, each matching its digest: "
@@ -408,12 +467,12 @@ def _check_disclosures(report: _Report, document: dict[str, Any], model: Credent
     return disclosed
 
 
-CHAIN_CHECKS = ("anchored", "issuer_binding", "issuer_accredited", "not_revoked")
+CHAIN_CHECKS = ("anchored", "issuer_binding", "anchor_transaction", "issuer_accredited", "not_revoked")
 
 
 def _check_network(report: _Report, model: CredentialModel, chain: ChainFacts | None) -> bool:
     """The `network` check; whether the registry is to be asked (the chain checks are left out otherwise)."""
-    proof = model.proof
+    proof = model.anchor_proof
     did_chain, _ = parse_issuer_did(model.issuer.id)
     if chain is None:
         report.not_run("network", "no chain configured: no registry was asked")
@@ -454,7 +513,7 @@ def _check_network(report: _Report, model: CredentialModel, chain: ChainFacts | 
 
 def _check_chain(report: _Report, model: CredentialModel, snapshot: ChainSnapshot) -> None:
     status = snapshot.status
-    proof = model.proof
+    proof = model.anchor_proof
     _, did_address = parse_issuer_did(model.issuer.id)
     where = f"registry {snapshot.registry} on chain {snapshot.chain_id} (block {snapshot.block_number})"
     if not status.anchored:
@@ -489,8 +548,42 @@ def _check_chain(report: _Report, model: CredentialModel, snapshot: ChainSnapsho
         report.passed("not_revoked", "not revoked")
 
 
+def _check_transaction(report: _Report, model: CredentialModel, snapshot: ChainSnapshot,
+                       receipt: AnchorReceipt | ChainUnavailable) -> AnchorReceipt | None:
+    """The `anchor_transaction` check: the receipt of the proof's transactionHash (a hint outside the
+    anchored body) must hold the registry's BatchAnchored event for this root and issuer; when the
+    event shows a relayer submitted it, the proof must carry the issuer's anchorSignature. Returns the
+    receipt when it confirmed the anchoring."""
+    proof = model.anchor_proof
+    claimed = proof.transactionHash
+    if not snapshot.status.anchored:
+        report.not_run("anchor_transaction", "the root is not anchored")
+        return None
+    if isinstance(receipt, ChainUnavailable):
+        report.not_run("anchor_transaction", f"the receipt of {claimed} could not be had: {receipt}")
+        return None
+    if not receipt.found:
+        report.failed("anchor_transaction", f"the proof names transaction {claimed}, which chain "
+                                            f"{snapshot.chain_id} does not know")
+        return None
+    event = receipt.event_for(snapshot.registry, _bytes32(proof.merkleRoot), proof.issuerAddress)
+    if not receipt.succeeded or event is None:
+        report.failed("anchor_transaction", f"transaction {claimed} did not anchor root {proof.merkleRoot} for "
+                                            f"{proof.issuerAddress} in registry {snapshot.registry}: the proof's "
+                                            "transactionHash is wrong")
+        return None
+    if event.submitter != event.issuer and proof.anchorSignature is None:
+        report.failed("anchor_transaction", f"relayer {event.submitter} anchored for {event.issuer} (block "
+                                            f"{event.block_number}), but the proof carries no anchorSignature")
+        return None
+    how = "directly" if event.submitter == event.issuer else f"through relayer {event.submitter}"
+    report.passed("anchor_transaction", f"transaction {claimed} in block {event.block_number} anchored this root "
+                                        f"for {event.issuer} ({how})")
+    return receipt
+
+
 def _check_signature(report: _Report, model: CredentialModel) -> None:
-    proof = model.proof
+    proof = model.anchor_proof
     signed = proof.anchorSignature
     if signed is None:
         return
@@ -518,10 +611,13 @@ def _check_signature(report: _Report, model: CredentialModel) -> None:
                                           f"{proof.issuerAddress}")
 
 
+CLOCK_WORDS = {"local": "by this verifier's clock", "given": "at the moment given to the verifier"}
+
+
 def _check_validity(report: _Report, model: CredentialModel, moment: datetime, clock: str) -> None:
     valid_from = parse_datetime(model.validFrom)
     valid_until = parse_datetime(model.validUntil) if model.validUntil else None
-    at = f"at {format_datetime(moment)} ({clock} time)"
+    at = f"at {format_datetime(moment)} ({CLOCK_WORDS[clock]})"
     if moment < valid_from:
         report.failed("validity_window", f"not yet valid {at}: valid from {model.validFrom}")
     elif valid_until is not None and moment >= valid_until:
@@ -551,17 +647,21 @@ def _summary(model: CredentialModel, disclosed: dict[str, Any]) -> CredentialSum
     )
 
 
-def _anchor_summary(model: CredentialModel, snapshot: ChainSnapshot | None) -> AnchorSummary:
-    proof = model.proof
+def _anchor_summary(model: CredentialModel, snapshot: ChainSnapshot | None,
+                    confirmed: AnchorReceipt | None) -> AnchorSummary:
+    proof = model.anchor_proof
     status = snapshot.status if snapshot else None
+    event = confirmed.event_for(proof.registry, _bytes32(proof.merkleRoot), proof.issuerAddress) if confirmed else None
     return AnchorSummary(
         chain_id=proof.chainId,
         registry=proof.registry,
         merkle_root=proof.merkleRoot,
         credential_digest=proof.credentialDigest,
-        transaction_hash=proof.transactionHash,
+        transaction_hash=event.transaction_hash if event else None,
+        claimed_transaction_hash=proof.transactionHash,
         issuer=proof.issuerAddress,
-        relayed=proof.anchorSignature is not None,
+        relayed=event.submitter != event.issuer if event else proof.anchorSignature is not None,
+        anchored_in_block=event.block_number if event else None,
         block_number=snapshot.block_number if snapshot else None,
         block_timestamp=snapshot.block_timestamp if snapshot else None,
         anchored_at=status.anchored_at if status and status.anchored else None,

@@ -106,6 +106,27 @@ class Credential(Base):
     batch: Mapped[Batch] = relationship(back_populates="credentials")
 
 
+class ShareLink(Base):
+    """A share link made for one printed certificate (`hub cohort export`): it discloses exactly the claims
+    that certificate prints, so that the page behind its QR code confirms every one of them. Made by the
+    issuer or the holder (POST /credentials/{id}/certificate-links); one per credential and set of claims.
+    The credential's own share link (`Credential.share_token`) stays the holder's choice."""
+
+    __tablename__ = "share_links"
+    __table_args__ = (UniqueConstraint("credential_id", "claims_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    credential_id: Mapped[str] = mapped_column(ForeignKey("credentials.id"), index=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    claims: Mapped[list[str]] = mapped_column(JSON)  # the claims it discloses, sorted
+    claims_key: Mapped[str] = mapped_column(String(200))  # the claims joined with ",": one link per set
+    purpose: Mapped[str] = mapped_column(String(16), default="certificate")
+    created_by: Mapped[str] = mapped_column(String(16))  # issuer | holder
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    credential: Mapped[Credential] = relationship()
+
+
 class ProposalDocument(Base):
     """The text of a board proposal; only its sha256 is on chain."""
 

@@ -7,7 +7,14 @@ it, and how to verify. It prints only what the given copy discloses: a holder's 
 withholds the name says "awarded to the holder of this credential", and a grade appears only when
 the `result` claim is disclosed. A disclosure counts only when its digest is listed in the body (read
 with `service.credentials.disclosure.Disclosure`, as the verifier does); anything else in
-`proof.disclosures` is ignored, never printed.
+`proof.disclosures` is ignored, never printed. Dates are the days in Dutch time, labelled with the zone
+("1 July 2026 (CEST)"), as the share page shows them.
+
+A certificate prints exactly what the page behind its QR code shows as verified: `credential` must be
+the copy that `share_url` serves. The share page's own PDF is rendered from the copy of that link;
+`hub cohort export` asks the service for a share link made for the certificate
+(POST /credentials/{id}/certificate-links), which discloses exactly the claims printed
+(`PRINTED_CLAIMS` that the copy discloses), and renders the copy with only those disclosures.
 
 The certificate is a rendering, not a proof: the credential (its JSON file) is what verifies, and the
 QR code leads to the share page, which verifies it. The PDF is deterministic for the same input
@@ -47,8 +54,10 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from service.credentials.canonical import proof_of
 from service.credentials.disclosure import Disclosure
-from service.credentials.document import EQF_FRAMEWORK, parse_datetime, validate_credential
+from service.credentials.document import EQF_FRAMEWORK, validate_credential
+from service.documents.dates import MONTHS, date_text
 
 HUB_NAME = "IT Hub Hoogeveen"
 VERIFY_HINT = ("Scan the code or open the link, or upload the credential's JSON file at {verify_page}; "
@@ -81,8 +90,9 @@ MUTED = HexColor("#4F5B66")  # ~7:1
 ACCENT = HexColor("#0A5A69")  # the hub's teal, ~7.5:1
 RULE = HexColor("#C5D1D6")  # lines only, never text
 
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December")
+# The claims a certificate can print; a certificate prints those its copy discloses, and the share link made
+# for it (POST /credentials/{id}/certificate-links) discloses exactly those.
+PRINTED_CLAIMS = ("name", "result")
 ACHIEVEMENT_TYPE_LABELS = {"MicroCredential": "Micro-credential", "CoCurricular": "Co-curricular"}
 # Letters that have no Unicode decomposition but an obvious base letter.
 BASE_LETTERS = str.maketrans({"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Ħ": "H", "ħ": "h", "ı": "i", "Ŧ": "T",
@@ -197,6 +207,13 @@ class _Content:
         return texts
 
 
+def disclosure_items(credential: Mapping[str, Any]) -> list[Any]:
+    """The items of the copy's `proof.disclosures`, as they are (not checked)."""
+    proof = proof_of(credential)
+    items = proof.get("disclosures") if proof is not None else None
+    return items if isinstance(items, list) else []
+
+
 def disclosed_claims(credential: Mapping[str, Any]) -> dict[str, Any]:
     """The claims a copy discloses: each item of `proof.disclosures` that is a well formed disclosure
     whose digest the body lists, and that neither replaces a member of `credentialSubject` nor is
@@ -204,11 +221,10 @@ def disclosed_claims(credential: Mapping[str, Any]) -> dict[str, Any]:
     subject = credential.get("credentialSubject")
     subject = subject if isinstance(subject, Mapping) else {}
     digests = set(subject.get("disclosureDigests") or ())
-    proof = credential.get("proof")
-    items = proof.get("disclosures") if isinstance(proof, Mapping) else None
+    items = disclosure_items(credential)
     claims: dict[str, Any] = {}
     repeated: set[str] = set()
-    for item in items if isinstance(items, list) else []:
+    for item in items:
         try:
             disclosure = Disclosure.from_json(item)
             digest = disclosure.digest
@@ -225,9 +241,9 @@ def disclosed_claims(credential: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def format_date(text: str) -> str:
-    """The calendar date of a credential date-time as written, day month year: "1 July 2026"."""
-    moment = parse_datetime(text)
-    return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}"
+    """The calendar day of a credential date-time in Dutch time, labelled with its zone, as the pages show it:
+    "1 July 2026 (CEST)" (service.documents.dates)."""
+    return date_text(text)
 
 
 def _number(value: float) -> str:
@@ -306,7 +322,7 @@ def _content(credential: Mapping[str, Any], share_url: str, status: str | None) 
         narrative=model.credentialSubject.achievement.criteria.narrative,
         details=tuple(details),
         credential_id=model.id,
-        chain_id=model.proof.chainId,
+        chain_id=model.anchor_proof.chainId,
         share_url=share_url,
         status=status if status and _drop_invisible(status) else None,
     )
@@ -573,4 +589,4 @@ def _draw_status(page: _Page, status: str) -> None:
     page.text(x + 12, y + 7.5, text, fonts.bold, 9, ACCENT)
 
 
-__all__ = ["disclosed_claims", "format_date", "render_certificate"]
+__all__ = ["MONTHS", "PRINTED_CLAIMS", "disclosed_claims", "disclosure_items", "format_date", "render_certificate"]

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from service.chain.relayer import Call, RelayerError, TransactionReverted
-from service.credentials.canonical import from_hex32
+from service.credentials.canonical import from_hex32, proof_of
 from service.credentials.document import format_datetime
 from service.credentials.facts import revocation_reason
 from service.db import models
@@ -72,7 +72,8 @@ def revoke(hub: Hub, credential_id: str, reason: int) -> Revoked:
         row = session.get(models.Credential, credential_id)
         assert row is not None
         issuer, digest = row.issuer_address, from_hex32(row.digest)
-        proof = row.document["proof"]
+        proof = proof_of(row.document)
+        assert proof is not None  # an anchored credential has its proof
         root, path = from_hex32(proof["merkleRoot"]), [from_hex32(node) for node in proof["merklePath"]]
     registry = hub.registry
     key = hub.signers.for_address(issuer)

@@ -3,29 +3,27 @@
 Nothing here talks to the chain or the database: each function turns what the verifier, the credential
 or the board API answered into the words and marks a person reads. The templates only lay them out.
 
-Dates a credential carries (validFrom, validUntil) are shown as written ("1 July 2026", as on the PDF
-certificate); moments the chain recorded (a revocation, a vote, a check) in Dutch time.
+Every date and time is shown in one zone, Dutch time, labelled (service.documents.dates): the dates a
+credential carries (validFrom, validUntil: "1 July 2026 (CEST)", as on the PDF certificate), the moments
+the chain recorded (an anchoring, a revocation, a vote, a check: "4 December 2026, 00:30 CET"), and the
+instants in the verifier's technical details, which it writes in UTC.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from service.credentials.document import EQF_FRAMEWORK, parse_datetime, validate_credential
+from service.credentials.document import EQF_FRAMEWORK, IDENTIFIER_CLAIM, parse_datetime, validate_credential
 from service.credentials.facts import REVOCATION_REASONS
 from service.credentials.verify import Status, VerificationReport
-from service.documents.certificate import MONTHS, disclosed_claims, format_date
+from service.documents.certificate import disclosed_claims, format_date
+from service.documents.dates import date_text, moment_text
 
 HUB_NAME = "IT Hub Hoogeveen"
-
-try:
-    LOCAL_ZONE: ZoneInfo | None = ZoneInfo("Europe/Amsterdam")
-except ZoneInfoNotFoundError:  # no time zone database on the system: show UTC and say so
-    LOCAL_ZONE = None
 
 State = Literal["valid", "revoked", "expired", "not-yet-valid", "invalid", "unchecked", "not-a-credential"]
 
@@ -51,10 +49,11 @@ CHECK_MEANINGS: dict[str, str] = {
     "network": "It is recorded in the IT Hub Hoogeveen's own public register.",
     "anchored": "The issuer recorded it in the public register.",
     "issuer_binding": "The organisation that recorded it is the issuer named on it.",
+    "anchor_transaction": "The recording it points to is the one the public register holds.",
     "issuer_signature": "The issuer signed the request to record it.",
     "issuer_accredited": "The hub's board had approved the issuer when it was issued.",
     "not_revoked": "The issuer has not withdrawn it.",
-    "validity_window": "It is within its period of validity.",
+    "validity_window": "It is within its period of validity today (by this server's clock).",
     "recipient": "It was issued to the email address you gave.",
 }
 
@@ -66,6 +65,7 @@ FAILURE_REASONS: dict[str, str] = {
     "network": "it is not recorded in the IT Hub Hoogeveen's register",
     "anchored": "it was never recorded in the hub's public register",
     "issuer_binding": "the issuer named in the file is not the organisation that recorded it",
+    "anchor_transaction": "the recording it points to is not the one the public register holds",
     "issuer_signature": "the issuer's signature does not match",
     "issuer_accredited": "its issuer was not approved by the hub's board when it was issued",
     "recipient": "it was not issued to the email address you gave",
@@ -101,28 +101,46 @@ ACHIEVEMENT_KINDS = {"MicroCredential": "Micro-credential", "CoCurricular": "Co-
 # ---------------------------------------------------------------- dates and times
 
 
-def day(moment: datetime) -> str:
-    """ "1 July 2026", in Dutch time."""
-    local = moment.astimezone(LOCAL_ZONE or UTC)
-    return f"{local.day} {MONTHS[local.month - 1]} {local.year}"
+def day(moment: datetime | int | str) -> str:
+    """ "1 July 2026 (CEST)": the day in Dutch time, labelled."""
+    return date_text(moment)
 
 
 def moment(value: datetime | int | str) -> str:
-    """ "14 September 2026, 13:20 (Dutch time)" of a datetime, unix seconds or a credential date-time."""
-    if isinstance(value, int):
-        value = datetime.fromtimestamp(value, UTC)
-    elif isinstance(value, str):
-        value = parse_datetime(value)
-    elif value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    local = value.astimezone(LOCAL_ZONE or UTC)
-    zone = "Dutch time" if LOCAL_ZONE is not None else "UTC"
-    return f"{day(local)}, {local:%H:%M} ({zone})"
+    """ "14 September 2026, 13:20 CEST" of a datetime, unix seconds or a credential date-time, in Dutch time."""
+    return moment_text(value)
 
 
 def credential_date(text: str | None) -> str | None:
-    """A date the credential carries, as written (as on the certificate): "1 July 2026"."""
+    """A date the credential carries, in Dutch time (as on the certificate): "1 July 2026 (CEST)"."""
     return format_date(text) if text else None
+
+
+# An instant as the verifier writes it in its reasons (UTC, RFC 3339): shown in Dutch time on the pages.
+_INSTANT = re.compile(r"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})")
+
+
+def local_times(text: str) -> str:
+    """`text` with each RFC 3339 instant in it written in Dutch time: "at 2026-12-03T23:30:00Z" -> "at 4 December
+    2026, 00:30 CET"."""
+    def local(match: re.Match[str]) -> str:
+        try:
+            return moment_text(match.group())
+        except ValueError:
+            return match.group()
+    return _INSTANT.sub(local, text)
+
+
+@dataclass(frozen=True)
+class Anchoring:
+    """Where the hub's own record says a cohort was anchored: the block and transaction of its anchoring (the
+    verifier's report has the block it read the registry at, which is the chain's head, not this one)."""
+
+    root: str
+    issuer: str
+    block_number: int
+    transaction_hash: str
+    anchored_at: datetime | None
 
 
 # ---------------------------------------------------------------- the verdict
@@ -153,9 +171,40 @@ class Verdict:
         return self.state == "valid"
 
 
-def checks(report: VerificationReport) -> list[CheckView]:
+def checks(report: VerificationReport, anchoring: Anchoring | None = None) -> list[CheckView]:
+    """The report's checks as the page lists them, times in Dutch time. The `anchored` check says in which block
+    the credential was anchored (from `anchoring`, the hub's record of that root and issuer, when it has one) and
+    at which block the registry was read, instead of the verifier's "(block N)" of the block it read."""
     return [CheckView(name=item.name, title=item.title, status=item.status.value, mark=MARKS[item.status],
-                      meaning=CHECK_MEANINGS.get(item.name, ""), reason=item.reason) for item in report.checks]
+                      meaning=CHECK_MEANINGS.get(item.name, ""),
+                      reason=_anchored_reason(report, anchoring) if item.name == "anchored" and item.passed
+                      else local_times(item.reason))
+            for item in report.checks]
+
+
+def anchoring_of(report: VerificationReport, anchoring: Anchoring | None) -> Anchoring | None:
+    """`anchoring` when it is the anchoring of the root and issuer the report checked, else None."""
+    anchor = report.anchor
+    if anchoring is None or anchor is None:
+        return None
+    if anchoring.root.lower() != anchor.merkle_root.lower() or anchoring.issuer.lower() != anchor.issuer.lower():
+        return None
+    return anchoring
+
+
+def _anchored_reason(report: VerificationReport, anchoring: Anchoring | None) -> str:
+    anchor = report.anchor
+    if anchor is None:
+        return local_times(report.check("anchored").reason)
+    record = anchoring_of(report, anchoring)
+    when: datetime | int | None = anchor.anchored_at or (record.anchored_at if record else None)
+    text = "anchored" + (f" {moment_text(when)}" if when else "")  # a naive time from the database is UTC
+    if record is not None:
+        text += f" in block {record.block_number} (transaction {record.transaction_hash})"
+    text += f", in registry {anchor.registry} on chain {anchor.chain_id}"
+    if anchor.block_number is not None:
+        text += f"; the registry was read at block {anchor.block_number}"
+    return text
 
 
 def verdict(report: VerificationReport) -> Verdict:
@@ -200,6 +249,13 @@ def verdict(report: VerificationReport) -> Verdict:
         detail = (f"{more} more check{'s' if more > 1 else ''} failed; see the list below." if more else
                   "See the list of checks below.")
         return Verdict("invalid", STATE_LABELS["invalid"], f"Not valid: {reason}.", detail)
+    not_run = [item.name for item in report.checks if item.status is Status.NOT_RUN]
+    if not_run == ["recipient"]:  # everything else passed; the copy withholds the recipient's identifier
+        return Verdict("unchecked", STATE_LABELS["unchecked"],
+                       "The email address could not be checked: this copy does not include the recipient's "
+                       "(hashed) email address.",
+                       f"Everything else checks out: it was {issued}. Ask the graduate for a copy that includes "
+                       "it, or check it without an email address.")
     return Verdict("unchecked", STATE_LABELS["unchecked"],
                    "This credential could not be checked right now: the hub's public register did not answer.",
                    "Nothing is known to be wrong with it. Please try again in a minute.")
@@ -207,8 +263,7 @@ def verdict(report: VerificationReport) -> Verdict:
 
 def status_line(verdict: Verdict, report: VerificationReport) -> str:
     """The short status printed on the PDF certificate, e.g. "Checked 1 July 2026: valid"."""
-    when = day(parse_datetime(report.checked_at))
-    return f"Checked {when}: {verdict.label.lower()}"
+    return f"Checked {day(report.checked_at)}: {verdict.label.lower()}"
 
 
 # ---------------------------------------------------------------- the credential, as a certificate reads
@@ -260,6 +315,11 @@ def certificate(document: Mapping[str, Any]) -> CertificateView:
     details += [Detail(label, value) for label, value in results]
     if not results and raw_achievement.get("resultDescription"):  # graded, but the grade is withheld
         details.append(Detail("Final grade", "Not included in this copy"))
+    # the recipient's email address is never shown: at most its salted hash, which an address can be checked
+    # against (docs/credential-format.md section 2)
+    email = ("Included as a salted hash: it can be checked against an address" if IDENTIFIER_CLAIM in claims
+             else "Not included in this copy")
+    details.append(Detail("Recipient's email address", email))
     kind = achievement.achievementType.removeprefix("ext:")
     return CertificateView(
         kind=ACHIEVEMENT_KINDS.get(kind, kind),

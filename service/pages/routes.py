@@ -13,8 +13,13 @@ so the name and the grade) and the holder's choice of what to share (`Credential
 with PUT /credentials/{id}/sharing and the holder token; empty by default). A share link is public,
 so the page, the JSON and the PDF behind it use the full copy with only the chosen disclosures
 (`shared_copy`): the anchored body is unchanged, so it verifies the same, and the graduate's name or
-grade appear only once the holder chose to show them. Verification is live: the hub's
-VerificationCache asks the registry, as POST /verify.
+grade appear only once the holder chose to show them. A printed certificate has a share link of its
+own (`ShareLink`, made by `hub cohort export` with POST /credentials/{id}/certificate-links): it
+discloses exactly the claims that certificate prints, so the page behind its QR code confirms each of
+them. Verification is live: the hub's VerificationCache asks the registry, as POST /verify.
+
+The check list says in which block and transaction a credential was anchored from the hub's own record
+of the cohort (the batch it anchored, matched by root and issuer), and every time in Dutch time.
 
 Pages are HTML even when they fail (an unknown share link is a 404 page, a chain that does not answer
 a 503 page); they load nothing from elsewhere (a Content-Security-Policy says so) and need no script.
@@ -45,12 +50,13 @@ from web3.exceptions import ProviderConnectionError, TimeExhausted
 
 from service.api import board as board_api
 from service.api.deps import HubDep, get_hub
-from service.credentials.canonical import MAX_CREDENTIAL_BYTES
+from service.credentials.canonical import MAX_CREDENTIAL_BYTES, proof_of
 from service.credentials.disclosure import select_disclosures
 from service.credentials.facts import ChainSnapshot, RegistryTrust
+from service.credentials.receipt import AnchorReceipt
 from service.credentials.verify import VerificationReport, verify_credential
 from service.db import models
-from service.documents.certificate import render_certificate
+from service.documents.certificate import disclosure_items, render_certificate
 from service.errors import ChainUnavailable
 from service.hub import Hub
 from service.pages import present
@@ -131,6 +137,13 @@ class _Recorded:
             self.failed = True
             raise
 
+    def anchor_receipt(self, transaction_hash: str) -> AnchorReceipt:
+        try:
+            return self.cache.anchor_receipt(transaction_hash)
+        except ChainUnavailable:
+            self.failed = True
+            raise
+
 
 @dataclass(frozen=True)
 class Verified:
@@ -148,7 +161,24 @@ def verify_for_page(hub: Hub, source: bytes | str | Mapping[str, Any], email: st
     """Verify `source` live against the hub's registry (blocking: call it from a thread)."""
     chain = _Recorded(hub)
     report = verify_credential(source, chain, recipient_email=email or None)
-    return Verified(report, present.verdict(report), present.checks(report), chain.failed)
+    return Verified(report, present.verdict(report), present.checks(report, anchoring_record(hub, report)),
+                    chain.failed)
+
+
+def anchoring_record(hub: Hub, report: VerificationReport) -> present.Anchoring | None:
+    """The hub's record of the anchoring the report checked (the batch it anchored with that root, for that
+    issuer): its block and transaction. None for a root the hub did not anchor, or not (yet) anchored."""
+    if report.anchor is None:
+        return None
+    root, issuer = report.anchor.merkle_root.lower(), report.anchor.issuer
+    with hub.sessions() as db:
+        batches = db.scalars(select(models.Batch).where(models.Batch.root == root,  # stored lowercase (to_hex32)
+                                                        models.Batch.status == "anchored"))
+        for batch in batches:
+            if batch.issuer_address.lower() == issuer.lower() and batch.block_number is not None and batch.tx_hash:
+                return present.Anchoring(root=batch.root, issuer=batch.issuer_address, block_number=batch.block_number,
+                                         transaction_hash=batch.tx_hash, anchored_at=batch.anchored_at)
+    return None
 
 
 # ---------------------------------------------------------------- home
@@ -170,14 +200,13 @@ class Shared:
     batch_status: str  # pending | anchored | failed
     document: dict[str, Any] | None  # the shared copy; None until anchored
     share_url: str
+    certificate_link: bool = False  # a link made for a printed certificate (ShareLink), not the holder's own
 
 
 def shared_copy(document: Mapping[str, Any], claims: Sequence[str] = ()) -> dict[str, Any]:
     """The copy a share link shows and serves: the holder's copy with only `claims` (the holder's choice,
     `Credential.shared_claims`) disclosed; a chosen claim the copy has no disclosure for stays withheld."""
-    proof = document.get("proof")
-    items = proof.get("disclosures", []) if isinstance(proof, Mapping) else []
-    available = {item[1] for item in items if isinstance(item, list) and len(item) == 3}
+    available = {item[1] for item in disclosure_items(document) if isinstance(item, list) and len(item) == 3}
     return select_disclosures(document, [name for name in claims if name in available])
 
 
@@ -186,12 +215,17 @@ def find_shared(hub: Hub, token: str) -> Shared | None:
         return None
     with hub.sessions() as db:
         row = db.scalar(select(models.Credential).where(models.Credential.share_token == token))
+        claims: Sequence[str] = (row.shared_claims or ()) if row is not None else ()
+        link = None
         if row is None:
-            return None
-        anchored = row.batch.status == "anchored" and isinstance(row.document.get("proof"), dict)
+            link = db.scalar(select(models.ShareLink).where(models.ShareLink.token == token))
+            if link is None:
+                return None
+            row, claims = link.credential, link.claims
+        anchored = row.batch.status == "anchored" and proof_of(row.document) is not None
         return Shared(credential_id=row.id, batch_status=row.batch.status,
-                      document=shared_copy(row.document, row.shared_claims or ()) if anchored else None,
-                      share_url=f"{hub.settings.public_url}/share/{row.share_token}")
+                      document=shared_copy(row.document, claims) if anchored else None,
+                      share_url=f"{hub.settings.public_url}/share/{token}", certificate_link=link is not None)
 
 
 def _nothing_to_show(request: Request, shared: Shared | None) -> HTMLResponse:
@@ -216,7 +250,7 @@ def share_page(token: str, request: Request, hub: HubDep) -> HTMLResponse:
         return _nothing_to_show(request, shared)
     verified = verify_for_page(hub, shared.document)
     context = {"verified": verified, "certificate": present.certificate(shared.document), "token": token,
-               "share_url": shared.share_url}
+               "share_url": shared.share_url, "certificate_link": shared.certificate_link}
     return page(request, "share.html", context, status=verified.status, private=True)
 
 

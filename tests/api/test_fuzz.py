@@ -12,8 +12,9 @@ prepares them (headers and body bytes exactly as generated) and sent as they are
   admin; none for public ones), in a small world (the catalogue, an accredited partner, one credential,
   one proposal); half the cases have their path parameters and holder token replaced by that world's, so
   fuzzing reaches past 404 into issuing, sharing, revoking, voting and executing.
-* test_fuzz_without_keys: the operations that need a key, without one, with an unknown one, or with the
-  key of a principal of another role.
+* test_fuzz_without_keys: the operations that need a key, without one, with an unknown one, with the right
+  key under another scheme than Bearer, or with the key of a principal of either other role: exactly 401
+  `unauthenticated` or 403 `forbidden` (test_each_operation_answers_each_wrong_key_exactly: every pair).
 
 Bounded for CI (about a minute on 2 cores): few examples per operation, no deadline, derandomized, so every
 run sends the same requests. FUZZ_EXAMPLES=200 fuzzes deeper (and slower), as a one-off.
@@ -50,7 +51,7 @@ SCHEMA = schemathesis.openapi.from_dict(create_app().openapi())
 NEEDS: dict[str, str] = {
     "createProgramme": "admin",
     "issueCredential": "issuer", "issueCohort": "issuer", "getBatch": "issuer", "getCredential": "issuer",
-    "revokeCredential": "issuer",
+    "revokeCredential": "issuer", "createCertificateLink": "issuer",
     "createProposal": "member", "castVote": "member", "recuse": "member", "executeProposal": "member",
 }
 
@@ -123,29 +124,82 @@ def test_fuzz_with_keys(case: schemathesis.Case, client: TestClient, keys: Any, 
         for name in case.path_parameters or {}:
             if name in world.path_parameters:
                 case.path_parameters[name] = str(world.path_parameters[name])
-        if "X-Holder-Token" in (case.headers or {}) or case.operation.path.endswith("/sharing"):
+        if "X-Holder-Token" in (case.headers or {}) or case.operation.path.endswith(("/sharing", "/certificate-links")):
             headers["X-Holder-Token"] = world.holder_token
     response = send(client, case, headers)
     case.validate_response(response, checks=CHECKS)
+
+
+# The ways of calling without the right key, and the exact answer each gets (status, problem type).
+WRONG_KEYS = ("none", "unknown", "basic-scheme", "other-role-1", "other-role-2")
+OTHER_ROLES = {"admin": ("issuer", "member"), "issuer": ("admin", "member"), "member": ("admin", "issuer")}
+UNAUTHENTICATED = (401, "https://ithub-hoogeveen.nl/problems/unauthenticated")
+FORBIDDEN = (403, "https://ithub-hoogeveen.nl/problems/forbidden")
+SHAPE_REFUSALS = {400, 404, 413, 415, 422}
+# A valid request of each operation (its ids from the World), so that only the key can be what is wrong.
+VALID_BODIES: dict[str, Any] = {
+    "createProgramme": DEMO_PROGRAMMES[0].as_create(),
+    "issueCredential": {"programme_id": "miw-data-analytics", "email": "a.b@example.org", "name": "A B", "grade": "8"},
+    "issueCohort": {"credentials": [{"programme_id": "miw-data-analytics", "email": "a.b@example.org",
+                                     "name": "A B", "grade": "8"}]},
+    "revokeCredential": {"reason": "issued-in-error"},
+    "createCertificateLink": {"disclose": ["name"]},
+    "createProposal": {"kind": "resolution", "title": "Jaarrekening", "document": "Het bestuur stelt vast."},
+    "castVote": {"support": "for", "reason": "akkoord"},
+    "recuse": {"reason": "belang"},
+    "executeProposal": {},
+}
+
+
+def wrong_key(keys: Any, role: str, way: str) -> tuple[dict[str, str], tuple[int, str]]:
+    """The Authorization header of `way` for an operation that needs `role`, and the answer it must get."""
+    if way == "none":
+        return {}, UNAUTHENTICATED
+    if way == "unknown":
+        return {"Authorization": "Bearer hub_0000000000000000000000000000000000000000000"}, UNAUTHENTICATED
+    if way == "basic-scheme":  # the right principal's valid key, under another scheme
+        return {"Authorization": "Basic " + key_for(keys, role)["Authorization"].split(" ", 1)[1]}, UNAUTHENTICATED
+    other = OTHER_ROLES[role][int(way[-1]) - 1]
+    return key_for(keys, other), FORBIDDEN
 
 
 @SCHEMA.include(operation_id=list(NEEDS)).parametrize()
 @_settings(max_examples=max(EXAMPLES // 2, 1))
 def test_fuzz_without_keys(case: schemathesis.Case, client: TestClient, keys: Any, tries: list[int]) -> None:
     tries.append(1)
-    auth = ("none", "unknown", "other-role")[len(tries) % 3]
+    way = WRONG_KEYS[len(tries) % len(WRONG_KEYS)]
     role = NEEDS[case.operation.definition.raw["operationId"]]
     headers = {k: v for k, v in (case.headers or {}).items() if k.lower() != "authorization"}
     case.headers = headers
-    if auth == "unknown":
-        extra = {"Authorization": "Bearer ithub_0000000000000000000000000000000000000000"}
-    elif auth == "other-role":
-        extra = key_for(keys, {"admin": "issuer", "issuer": "member", "member": "issuer"}[role])
-    else:
-        extra = {}
+    extra, (status, problem) = wrong_key(keys, role, way)
     response = send(client, case, extra)
     case.validate_response(response, checks=CHECKS)
-    assert response.status_code >= 400, f"{case.operation.label} answered {response.status_code} with {auth} key"
+    answer = (response.status_code, response.json().get("type"))
+    if response.status_code in (401, 403):  # about the key: exactly the refusal this way of calling must get
+        assert answer == (status, problem), f"{case.operation.label} answered {answer} with a {way} key"
+    elif response.status_code == 405:  # schemathesis also sends other methods than the operation's
+        assert case.method.upper() != case.operation.method.upper(), f"{case.operation.label} answered 405"
+    else:  # a generated request some routes refuse for its shape before they look at the key (castVote's body
+        # says whether it needs one; getCredential takes a holder token too); the pairs: the test below
+        assert response.status_code in SHAPE_REFUSALS, f"{case.operation.label} answered {answer} with a {way} key"
+
+
+@pytest.mark.parametrize("way", WRONG_KEYS)
+@pytest.mark.parametrize("operation", sorted(NEEDS))
+def test_each_operation_answers_each_wrong_key_exactly(operation: str, way: str, client: TestClient,
+                                                       keys: Any, world: World) -> None:
+    """Every role/operation pair, deterministically: no key, an unknown key or another scheme 401; the key of
+    another role 403 naming the role needed."""
+    found = SCHEMA.find_operation_by_id(operation)
+    role = NEEDS[operation]
+    extra, (status, problem) = wrong_key(keys, role, way)
+    ids = world.path_parameters if "{" in found.path else {}
+    body = {"json": VALID_BODIES[operation]} if found.method.upper() != "GET" else {}
+    response = client.request(found.method.upper(), found.path.format(**ids), headers=extra, **body)
+    assert (response.status_code, response.json()["type"]) == (status, problem), response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    if status == 403:
+        assert f"this needs {'a' if role == 'member' else 'an'} {role} key" in response.json()["detail"]
 
 
 def test_every_operation_that_takes_a_key_is_fuzzed_with_one() -> None:

@@ -23,6 +23,7 @@ from service.db import models
 from service.demo import DEMO_PROGRAMMES, ORGANISATIONS
 from service.hub import Hub
 from service.issuing.pipeline import hash_token
+from tests.credentials.ob3 import assert_ob3
 
 TVM, UNIGARANT, HANZE, RUG, NHL, ALFA = (org.name for org in ORGANISATIONS)
 COHORT_CSV = Path(__file__).resolve().parents[2] / "docs" / "examples" / "cohort.csv"
@@ -160,12 +161,14 @@ def test_partner_issues_one_credential_that_verifies(client: TestClient, keys: A
     assert document["issuer"]["id"] == f"did:pkh:eip155:{hub.chain_id}:{hanze}"
     assert document["credentialSubject"]["achievement"]["humanCode"] == "miw-data-analytics"
     assert document["validFrom"] == "2026-07-01T00:00:00Z" and document["validUntil"] == "2031-07-01T00:00:00Z"
-    assert "jan.devries@example.org" not in str(document["credentialSubject"])  # only its salted hash
+    assert "jan.devries@example.org" not in str(document)  # only its salted hash, in a disclosure
+    assert "identifier" not in document["credentialSubject"]  # nothing personal in the anchored body
+    assert_ob3(document)  # the official Open Badges 3.0 schema
     assert recipient_matches(document, "Jan.DeVries@example.org ")
-    proof = document["proof"]
+    proof = document["proof"][0]
     assert proof["transactionHash"] == issued["transaction_hash"]
     assert proof["anchorSignature"]["nonce"] == 0  # the partner signed; the relayer paid
-    assert sorted(name for _salt, name, _value in proof["disclosures"]) == ["name", "result"]
+    assert sorted(name for _salt, name, _value in proof["disclosures"]) == ["identifier", "name", "result"]
 
     report = verifies(hub, document, email="jan.devries@example.org")
     assert report.valid, explain(report)
@@ -225,8 +228,8 @@ def test_ungraded_programme_and_defaults(client: TestClient, keys: Any, hub: Hub
                    name="  Sanne   Jansen ")
     document = issued["document"]
     assert "validUntil" not in document
-    assert [name for _salt, name, _value in document["proof"]["disclosures"]] == ["name"]
-    assert document["proof"]["disclosures"][0][2] == "Sanne Jansen"
+    assert [name for _salt, name, _value in document["proof"][0]["disclosures"]] == ["identifier", "name"]
+    assert document["proof"][0]["disclosures"][1][2] == "Sanne Jansen"
     report = verifies(hub, document)
     assert report.valid, explain(report)
     graded = client.post("/credentials", headers=keys.issuer(ALFA), json=graduate(programme_id="iot-technician"))
@@ -344,9 +347,9 @@ def test_cohort_as_json_is_anchored_in_one_transaction(client: TestClient, keys:
         credential = client.get(f"/credentials/{item['id']}", headers={"X-Holder-Token": item["holder_token"]})
         assert credential.status_code == 200, credential.text
         document = credential.json()["document"]
-        assert document["proof"]["merkleRoot"] == accepted["root"]
-        assert 1 <= len(document["proof"]["merklePath"]) <= 2
-        disclosed = {claim: value for _salt, claim, value in document["proof"]["disclosures"]}
+        assert document["proof"][0]["merkleRoot"] == accepted["root"]
+        assert 1 <= len(document["proof"][0]["merklePath"]) <= 2
+        disclosed = {claim: value for _salt, claim, value in document["proof"][0]["disclosures"]}
         assert disclosed["name"] == name
         assert disclosed["result"][0]["value"] == {"8.5": "8.5", "7,9": "7.9", 7: "7.0"}[grade]
         report = verifies(hub, document, email=email)
@@ -374,7 +377,7 @@ def test_cohort_as_csv_upload_and_as_text_csv(client: TestClient, keys: Any, hub
         for item, name in zip(accepted["credentials"], names, strict=True):
             document = client.get(f"/credentials/{item['id']}", headers={"X-Holder-Token": item["holder_token"]}
                                   ).json()["document"]
-            assert {claim: value for _s, claim, value in document["proof"]["disclosures"]}["name"] == name
+            assert {claim: value for _s, claim, value in document["proof"][0]["disclosures"]}["name"] == name
             assert verifies(hub, document, email=item["email"]).valid
     assert sorted(anchored_roots(hub)) == sorted([upload.json()["root"], text.json()["root"]])
 
@@ -542,7 +545,7 @@ def test_revoking_needs_a_known_reason(client: TestClient, keys: Any, hanze: str
 def test_revocation_made_on_chain_meanwhile_is_409_and_recorded(client: TestClient, keys: Any, hub: Hub,
                                                                 hanze: str) -> None:
     issued = issue(client, keys)
-    proof = issued["document"]["proof"]
+    proof = issued["document"]["proof"][0]
     registry(hub).revoke(from_hex32(proof["merkleRoot"]), from_hex32(proof["credentialDigest"]),
                          [from_hex32(node) for node in proof["merklePath"]], 4,
                          sender=hub.signers.for_address(hanze))
@@ -613,7 +616,7 @@ def test_a_root_another_partner_anchored_first_is_not_taken_as_ours(
     assert registry(hub).batch(hanze, root).mode == AnchorMode.RELAYED
     credential = client.get(f"/credentials/{batch['credentials'][0]['id']}", headers=keys.issuer(HANZE)).json()
     document = credential["document"]
-    assert document["proof"]["transactionHash"] == batch["transaction_hash"]
+    assert document["proof"][0]["transactionHash"] == batch["transaction_hash"]
     report = verifies(hub, document)
     assert report.valid, explain(report)
     assert report.check("issuer_signature").passed
@@ -631,5 +634,5 @@ def test_a_later_anchoring_of_our_root_by_another_partner_is_not_taken_for_our_t
     assert batch["status"] == "anchored", batch
     assert batch["transaction_hash"] == "0x" + bytes(own["transactionHash"]).hex()
     credential = client.get(f"/credentials/{batch['credentials'][0]['id']}", headers=keys.issuer(HANZE)).json()
-    assert credential["document"]["proof"]["transactionHash"] == batch["transaction_hash"]
+    assert credential["document"]["proof"][0]["transactionHash"] == batch["transaction_hash"]
     assert verifies(hub, credential["document"]).valid

@@ -210,14 +210,14 @@ def test_a_reorg_that_removes_the_anchoring_is_noticed_and_the_batch_anchored_ag
     answer = client.post("/credentials", headers=keys.issuer(HANZE), json=graduate())
     assert answer.status_code == 201, answer.text
     issued = answer.json()
-    root = bytes.fromhex(issued["document"]["proof"]["merkleRoot"][2:])
+    root = bytes.fromhex(issued["document"]["proof"][0]["merkleRoot"][2:])
     registry = RegistryClient(w3, hub.registry_address)
     anchored_in = batch(client, keys, issued["batch_id"])["block_number"]
     rpc(w3, "evm_mine")
     wait_for(lambda: (hub.indexer.cursor(hub.registry_address) or 0) >= anchored_in, 10, "the index")
     rpc(w3, "evm_setAutomine", False)  # the re-sent transaction waits, so the gap can be seen
     rpc(w3, "anvil_reorg", 2, [])  # the last two blocks are replaced by empty ones
-    assert registry.batch(issued["document"]["proof"]["issuerAddress"], root).anchored is False
+    assert registry.batch(issued["document"]["proof"][0]["issuerAddress"], root).anchored is False
 
     def not_reported_anchored() -> bool:
         state = batch(client, keys, issued["batch_id"])
@@ -229,9 +229,9 @@ def test_a_reorg_that_removes_the_anchoring_is_noticed_and_the_batch_anchored_ag
     rpc(w3, "evm_setAutomine", True)
     rpc(w3, "evm_mine")
     wait_for(lambda: batch(client, keys, issued["batch_id"])["status"] == "anchored", 20, "anchored again")
-    assert registry.batch(issued["document"]["proof"]["issuerAddress"], root).anchored
+    assert registry.batch(issued["document"]["proof"][0]["issuerAddress"], root).anchored
     body = assert_holder_gets_it(client, issued, hub)
-    assert body["document"]["proof"]["merkleRoot"] == issued["document"]["proof"]["merkleRoot"]
+    assert body["document"]["proof"][0]["merkleRoot"] == issued["document"]["proof"][0]["merkleRoot"]
     (row,) = relayer_rows(hub)  # the same transaction, sent again: no second nonce
     assert row.state == TxState.CONFIRMED
 

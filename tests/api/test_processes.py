@@ -274,7 +274,7 @@ def test_api_replicas_only_store_and_a_hub_worker_anchors(deployment: Shared, tm
         credential = wait_for(lambda: (c := httpx.get(f"{api.url}/credentials/{issued['id']}", headers=holder,
                                                       timeout=10).json())["status"] == "anchored" and c,
                               60, "the worker to anchor the stored credential")
-        assert credential["document"]["proof"]["merkleRoot"]
+        assert credential["document"]["proof"][0]["merkleRoot"]
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(30) == 0  # a clean stop
         assert "leads the background work" in (tmp_path / "worker.log").read_text()

@@ -135,14 +135,14 @@ def test_200_concurrent_requests_from_four_partners_all_anchored_once_and_valid(
     issued = [(partner, r.json()) for partner, r in responses]
     assert len({c["id"] for _, c in issued}) == CONCURRENT  # no duplicate
     assert len({c["digest"] for _, c in issued}) == CONCURRENT
-    assert len({c["document"]["proof"]["merkleRoot"] for _, c in issued}) == CONCURRENT
+    assert len({c["document"]["proof"][0]["merkleRoot"] for _, c in issued}) == CONCURRENT
     registry = RegistryClient(hub.w3, hub.registry_address)
     for partner, address in addresses.items():
         # one anchoring per request, each by the partner's authorised relayer (anchorFor: no nonce used)
         theirs = [c for name, c in issued if name == partner]
         assert all(c["issuer_address"] == address for c in theirs)
         assert len(issuer_anchorings(registry, address)) == len(theirs) == CONCURRENT // len(PARTNERS)
-        assert {c["document"]["proof"]["anchorSignature"]["nonce"] for c in theirs} == {0}
+        assert {c["document"]["proof"][0]["anchorSignature"]["nonce"] for c in theirs} == {0}
     anchorings = registry.contract.events.BatchAnchored().get_logs(from_block=0, to_block="latest")
     assert len(anchorings) == CONCURRENT  # each root anchored exactly once
     facts = registry.chain_facts()
@@ -242,7 +242,7 @@ def test_killed_mid_batch_completes_exactly_once_after_restart(own_chain: tuple[
                     credential = http.get(f"/credentials/{item['id']}",
                                           headers={"X-Holder-Token": item["holder_token"]}).json()
                     document = credential["document"]
-                    assert document is not None and document["proof"]["merkleRoot"] == accepted["root"]
+                    assert document is not None and document["proof"][0]["merkleRoot"] == accepted["root"]
                     report = verify_credential(document, facts, recipient_email=item["email"])
                     assert report.valid, (item, report.failed)
                     assert report.check("issuer_signature").passed

@@ -13,10 +13,13 @@ import pytest
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
+from service.credentials import Status, select_disclosures, verify_credential
 from service.demo import DEMO_PROGRAMMES
+from service.hub import Hub
 from tests.api.test_issuing import HANZE, assert_problem, issue
+from tests.credentials.ob3 import assert_ob3
 
-NAME, GRADE = "Jan de Vries", "8.5"
+NAME, GRADE, EMAIL = "Jan de Vries", "8.5", "jan.devries@example.org"
 
 
 @pytest.fixture
@@ -60,23 +63,30 @@ def test_by_default_the_share_link_shows_nothing_personal(client: TestClient, is
     text = page_text(client, issued)
     assert NAME not in text and GRADE not in text
     assert "Awarded to the holder of this credential" in text
-    assert shared_json(client, issued)["proof"]["disclosures"] == []
+    shared = shared_json(client, issued)
+    assert shared["proof"][0]["disclosures"] == []
+    assert_ob3(shared)
+    identity = next(value[0] for _salt, name, value in issued["document"]["proof"][0]["disclosures"]
+                    if name == "identifier")
+    for personal in (EMAIL, NAME, GRADE, identity["identityHash"], identity["salt"], "identityHash"):
+        assert personal not in str(shared) and personal not in text
     assert NAME not in pdf_text(client, issued)
     holder = client.get(f"/credentials/{issued['id']}", headers={"X-Holder-Token": issued["holder_token"]})
     assert holder.json()["shared_claims"] == []
 
 
-def test_the_holder_shares_the_name_and_withdraws_it(client: TestClient, issued: dict[str, Any]) -> None:
+def test_the_holder_shares_the_name_and_withdraws_it(client: TestClient, hub: Hub, issued: dict[str, Any]) -> None:
     response = share(client, issued, ["name"])
     assert response.status_code == 200, response.text
     assert response.json() == {"credential_id": issued["id"], "share_url": issued["share_url"],
-                               "shared_claims": ["name"], "available_claims": ["name", "result"]}
+                               "shared_claims": ["name"], "available_claims": ["identifier", "name", "result"]}
 
     text = page_text(client, issued)
     assert f"Awarded to {NAME}" in text
     assert GRADE not in text and "Final grade Not included in this copy" in text
     shared = shared_json(client, issued)
-    assert [item[1] for item in shared["proof"]["disclosures"]] == ["name"]
+    assert [item[1] for item in shared["proof"][0]["disclosures"]] == ["name"]
+    assert_ob3(shared)
     holder_body = {key: value for key, value in issued["document"].items() if key != "proof"}
     assert {key: value for key, value in shared.items() if key != "proof"} == holder_body
     report = client.post("/verify", json=shared).json()
@@ -89,12 +99,25 @@ def test_the_holder_shares_the_name_and_withdraws_it(client: TestClient, issued:
     both = share(client, issued, ["result", "name"])
     assert both.json()["shared_claims"] == ["name", "result"]
     assert f"Final grade {GRADE}" in page_text(client, issued)
+    assert_ob3(shared_json(client, issued))
+
+    # disclosing the identifier lets a verifier who knows the email address check it
+    everything = share(client, issued, ["identifier", "name", "result"])
+    assert everything.json()["shared_claims"] == ["identifier", "name", "result"]
+    shared = shared_json(client, issued)
+    assert_ob3(shared)
+    assert verify_credential(shared, hub.verification_cache, recipient_email=EMAIL).check("recipient").passed
+    assert not verify_credential(shared, hub.verification_cache,
+                                 recipient_email="piet@example.org").check("recipient").passed
+    without = select_disclosures(shared, ["name"])
+    assert verify_credential(without, hub.verification_cache,
+                             recipient_email=EMAIL).check("recipient").status is Status.NOT_RUN
 
     withdrawn = share(client, issued, [])
     assert withdrawn.status_code == 200 and withdrawn.json()["shared_claims"] == []
     text = page_text(client, issued)
     assert NAME not in text and GRADE not in text
-    assert shared_json(client, issued)["proof"]["disclosures"] == []
+    assert shared_json(client, issued)["proof"][0]["disclosures"] == []
 
 
 def test_only_the_holder_token_chooses(client: TestClient, keys: Any, issued: dict[str, Any]) -> None:

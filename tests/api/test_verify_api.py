@@ -77,12 +77,31 @@ def test_a_valid_credential_is_valid_with_every_check_passed(client: TestClient,
     assert [check["name"] for check in report["checks"]] == [
         name for name in CHECK_ORDER if name not in ("issuer_signature", "recipient")]
     assert set(statuses(report).values()) == {"passed"}
-    assert report["clock"] == "chain"
+    assert report["clock"] == "local"  # validity by the verifier's clock, not the latest block's
+    assert "by this verifier's clock" in next(c["reason"] for c in report["checks"] if c["name"] == "validity_window")
     assert report["anchor"]["block_number"] == hub.w3.eth.block_number
+    assert report["anchor"]["transaction_hash"] == "0x" + cohort.transaction_hash.hex()
+    assert report["anchor"]["anchored_in_block"] == hub.w3.eth.get_transaction_receipt(
+        cohort.transaction_hash)["blockNumber"]
     assert report["credential"]["issuer_name"] == HANZE.name
-    # the same report the library gives with a live registry read
-    direct = verify_credential(json.dumps(credential), registry.chain_facts())
-    assert report == direct.to_json()
+    # the same report the library gives with a live registry read (the clock's reading aside)
+    direct = verify_credential(json.dumps(credential), registry.chain_facts()).to_json()
+
+    def without_clock(data: dict[str, Any]) -> dict[str, Any]:
+        checks = [c for c in data["checks"] if c["name"] != "validity_window"]
+        return {**{k: v for k, v in data.items() if k != "checked_at"}, "checks": checks}
+
+    assert without_clock(report) == without_clock(direct)
+
+
+def test_a_forged_transaction_hash_is_not_reported_as_the_anchoring(client: TestClient,
+                                                                     cohort: ChainIssued) -> None:
+    forged = json.loads(json.dumps(cohort.credentials[1]))
+    forged["proof"][0]["transactionHash"] = "0x" + "cd" * 32
+    report = post(client, forged).json()
+    assert report["valid"] is False and statuses(report)["anchor_transaction"] == "failed"
+    assert report["anchor"]["transaction_hash"] is None
+    assert report["anchor"]["claimed_transaction_hash"] == "0x" + "cd" * 32
 
 
 def test_disclosed_claims_are_reported(client: TestClient, cohort: ChainIssued) -> None:
@@ -179,10 +198,10 @@ def test_the_route_asks_the_cache_the_verifiers_one_question(client: TestClient,
 
     monkeypatch.setattr(cache, "ask", ask)
     assert post(client, cohort.credentials[2]).json()["valid"] is True
-    issuer = cohort.credentials[2]["proof"]["issuerAddress"]
+    issuer = cohort.credentials[2]["proof"][0]["issuerAddress"]
     assert asked == [(issuer, cohort.batch.root, cohort.batch.digests[2], tuple(cohort.batch.tree.proof(2)))]
     elsewhere = json.loads(json.dumps(cohort.credentials[2]))
-    elsewhere["proof"]["chainId"] = 1  # anchored elsewhere: the network check fails, nothing is asked
+    elsewhere["proof"][0]["chainId"] = 1  # anchored elsewhere: the network check fails, nothing is asked
     assert post(client, elsewhere).json()["valid"] is False
     assert len(asked) == 1
 
@@ -296,7 +315,7 @@ def test_a_down_chain_is_503_with_retry_after(client: TestClient, hub: Hub, coho
         assert response.headers["retry-after"] == "2"
         # a credential the chain would not be asked about is still answered
         other_chain = json.loads(json.dumps(cohort.credentials[1]))
-        other_chain["proof"]["chainId"] = 1
+        other_chain["proof"][0]["chainId"] = 1
         assert post(client, other_chain).status_code == 200
         assert client.get("/health/live").json() == {"status": "ok"}
     finally:
@@ -330,7 +349,7 @@ def test_the_lean_view_decodes_as_eth_abi(hub: Hub, cohort: ChainIssued) -> None
 
     view = RegistryView(JsonRpc(hub.settings.rpc_url), hub.registry_address)
     batch = cohort.batch
-    issuer = cohort.credentials[1]["proof"]["issuerAddress"]
+    issuer = cohort.credentials[1]["proof"][0]["issuerAddress"]
     params = view._params(issuer, batch.root, batch.digests[1], batch.tree.proof(1), "latest")
     assert params[0]["data"] == "0x" + (view._selector + eth_abi.encode(
         ["address", "bytes32", "bytes32", "bytes32[]"], [issuer, batch.root, batch.digests[1], batch.tree.proof(1)])

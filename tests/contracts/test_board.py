@@ -22,7 +22,7 @@ from web3.utils.address import get_create_address
 from service.chain.board import Action as ClientAction
 from service.chain.board import BoardClient, VoteType, eip712_types
 from service.chain.deployment import deploy_contract
-from tests.chain import advance_time, latest_timestamp, reverts
+from tests.chain import advance_time, latest_timestamp, reverts, rpc
 
 ZERO_ADDRESS = "0x" + "00" * 20
 DOMAIN_NAME = "IT Hub Hoogeveen Board"
@@ -59,8 +59,9 @@ PROPOSE_TYPE = ("Propose(Action action,string title,bytes32 documentHash,address
                 "uint256 deadline)Action(uint8 kind,address subject,string name,Rules rules)Rules(uint16 quorumBps,"
                 "uint16 majorityBps,uint16 supermajorityBps,uint32 votingPeriod,uint32 executionPeriod)")
 RECUSAL_TYPE = "Recusal(uint256 proposalId,string reason,address member,uint256 nonce,uint256 deadline)"
-MEETING_BALLOT_TYPE = ("MeetingBallot(Action action,bytes32 documentHash,uint8 support,string reason,address voter,"
-                       "uint256 nonce,uint256 deadline)" + PROPOSE_TYPE[PROPOSE_TYPE.index("Action("):])
+MEETING_BALLOT_TYPE = ("MeetingBallot(Propose proposal,uint8 support,string reason,address voter)"
+                       "Action(uint8 kind,address subject,string name,Rules rules)"
+                       + PROPOSE_TYPE[:PROPOSE_TYPE.index("Action(")] + PROPOSE_TYPE[PROPOSE_TYPE.index("Rules("):])
 BALLOT_TYPES = eip712_types(BALLOT_TYPE)
 PROPOSE_TYPES = eip712_types(PROPOSE_TYPE)
 RECUSAL_TYPES = eip712_types(RECUSAL_TYPE)
@@ -259,27 +260,28 @@ class Board:
         deadline, signature = self._sign(key, RECUSAL_TYPES, message, member, nonce, deadline, chain_id, contract)
         return (proposal_id, reason, member, deadline, signature)
 
-    def sign_meeting_ballot(self, key: LocalAccount, action: tuple[Any, ...], support: int, *,
-                            document: bytes = DOCUMENT, reason: str = "", voter: str | None = None,
-                            nonce: int | None = None, deadline: int | None = None, chain_id: int | None = None,
-                            contract: str | None = None) -> tuple[Any, ...]:
-        """`key`'s ballot on the proposal of `action` and `document` (not on an id), as a MeetingBallot."""
+    def sign_meeting_ballot(self, key: LocalAccount, proposal: tuple[Any, ...], support: int, *, reason: str = "",
+                            voter: str | None = None, proposal_nonce: int | None = None,
+                            chain_id: int | None = None, contract: str | None = None) -> tuple[Any, ...]:
+        """`key`'s ballot on the signed `proposal` (proposeBySig's arguments, signed with `proposal_nonce`, by
+        default its proposer's current nonce), as a MeetingBallot."""
         voter = voter or key.address
-        message = {"action": action_message(action), "documentHash": document, "support": support, "reason": reason,
-                   "voter": voter}
-        deadline, signature = self._sign(key, MEETING_BALLOT_TYPES, message, voter, nonce, deadline, chain_id,
-                                         contract)
-        return (support, reason, voter, deadline, signature)
+        action, title, document, proposer, deadline, _signature = proposal
+        nonce = self.fn.nonces(proposer).call() if proposal_nonce is None else proposal_nonce
+        message = {"proposal": {"action": action_message(action), "title": title, "documentHash": document,
+                                "proposer": proposer, "nonce": nonce, "deadline": deadline},
+                   "support": support, "reason": reason, "voter": voter}
+        signed = Account.sign_typed_data(key.key, domain_data=self.domain(chain_id=chain_id, contract=contract),
+                                         message_types=MEETING_BALLOT_TYPES, message_data=message)
+        return (support, reason, voter, bytes(signed.signature))
 
     def meeting(self, action: tuple[Any, ...], supports: list[int], *, document: bytes = DOCUMENT,
                 chair: LocalAccount | None = None) -> tuple[Any, ...]:
         """recordMeeting's arguments: `chair` (default: the first member) signs the proposal, member i signs a
-        ballot supports[i] (reason "Akkoord" when For), the chair with the nonce after its proposal's."""
+        ballot supports[i] on it (reason "Akkoord" when For)."""
         chair = chair or self.members[0]
         proposal = self.sign_proposal(chair, action, document=document)
-        ballots = [self.sign_meeting_ballot(member, action, support, document=document,
-                                            reason="Akkoord" if support == FOR else "",
-                                            nonce=self.fn.nonces(member.address).call() + (member is chair))
+        ballots = [self.sign_meeting_ballot(member, proposal, support, reason="Akkoord" if support == FOR else "")
                    for member, support in zip(self.members, supports, strict=False)]
         return (*proposal, ballots)
 
@@ -338,7 +340,7 @@ def test_constructor_sets_members_rules_registry_and_domain(w3: Web3, board: Boa
     assert board.fn.rules().call() == RULES
     assert board.fn.registry().call() == board.registry.address
     assert board.registry.functions.governor().call() == board.contract.address
-    assert board.fn.MAX_MEMBERS().call() == 64
+    assert board.fn.MAX_MEMBERS().call() == 32
     assert board.fn.proposalCount().call() == 0
     fields, name, version, chain_id, contract, _salt, _extensions = board.fn.eip712Domain().call()
     assert (fields, name, version, chain_id, contract) == (b"\x0f", DOMAIN_NAME, DOMAIN_VERSION,
@@ -381,18 +383,30 @@ def test_constructor_refuses_invalid_rules(w3: Web3, board: Board, deployer: Loc
                         account=deployer)
 
 
-def test_board_of_64_members_refuses_more(w3: Web3, board: Board, deployer: LocalAccount,
-                                          newcomer: LocalAccount) -> None:
+def test_board_of_32_members_refuses_more_and_its_last_seat_votes(w3: Web3, board: Board, deployer: LocalAccount,
+                                                                  newcomer: LocalAccount) -> None:
+    last = board.members[1]  # a real key in the last seat (31), the top bit of the uint32 masks
     seats = [(deployer.address, "Member 0")] + [
-        (Web3.to_checksum_address(f"0x{i:040x}"), f"Member {i}") for i in range(1, 65)
-    ]
-    with reverts(board.contract, "BoardTooManyMembers", max=64):
+        (Web3.to_checksum_address(f"0x{i:040x}"), f"Member {i}") for i in range(1, 31)
+    ] + [(last.address, "Member 31"), (Web3.to_checksum_address(f"0x{32:040x}"), "Member 32")]
+    with reverts(board.contract, "BoardTooManyMembers", max=32):
         deploy_contract(w3, "HubBoard", board.registry.address, seats, RULES, account=deployer)
-    full = deploy_contract(w3, "HubBoard", board.registry.address, seats[:64], RULES, account=deployer)
-    assert [tuple(m) for m in full.functions.members().call()] == seats[:64]
-    with reverts(full, "BoardTooManyMembers", max=64):
+    full = deploy_contract(w3, "HubBoard", board.registry.address, seats[:32], RULES, account=deployer)
+    assert full.functions.MAX_MEMBERS().call() == 32
+    assert [tuple(m) for m in full.functions.members().call()] == seats[:32]
+    with reverts(full, "BoardTooManyMembers", max=32):
         full.functions.propose(add_member(newcomer.address, "One too many"), TITLE, DOCUMENT).call(
             {"from": deployer.address})
+    on_full = Board(full, board.registry, [deployer])
+    proposal_id = on_full.propose(resolution(), proposer=deployer)
+    send(full.functions.castVote(proposal_id, FOR, ""), last)
+    send(full.functions.recuse(proposal_id, ""), deployer)
+    assert on_full.view(proposal_id)["eligible"] == 32
+    assert on_full.tally(proposal_id) == (1, 0, 0, 1)
+    assert on_full.receipt(proposal_id, last.address) == {"eligible": True, "hasVoted": True, "recused": False,
+                                                          "support": FOR}
+    with reverts(full, "BoardAlreadyVoted", proposalId=proposal_id, voter=last.address):
+        full.functions.castVote(proposal_id, AGAINST, "").transact({"from": last.address})
 
 
 # ---------------------------------------------------------------- proposing
@@ -808,6 +822,67 @@ def test_succeeded_but_not_executed_in_time_expires(board: Board) -> None:
         board.fn.execute(proposal_id, resolution(), DOCUMENT).transact({"from": board.members[0].address})
 
 
+
+def test_quorum_reached_at_exactly_the_quorum_share(w3: Web3, board: Board, deployer: LocalAccount) -> None:
+    """The quorum is `>=`: on a board of six, three taking part is exactly 50% and reaches it; two do not."""
+    six = [(member.address, name) for member, name in zip(board.members[:6], MEMBER_NAMES, strict=False)]
+    contract, _ = deploy_board(w3, deployer, six)
+    small = Board(contract, board.registry, board.members[:6])
+    exactly_half = small.propose(resolution())
+    small.votes(exactly_half, FOR, FOR, AGAINST)  # 3 of 6 take part: 30000 >= 5000 * 6
+    below = small.propose(resolution())
+    small.votes(below, FOR, FOR)  # 2 of 6: 20000 < 30000
+    # Open until voteEnd either way: three members may still vote (2-1 can still become 2-4).
+    assert small.state(exactly_half) == ACTIVE and small.state(below) == ACTIVE
+    advance_time(w3, VOTING_PERIOD + 1)
+    assert small.state(exactly_half) == SUCCEEDED  # quorum, and 2 For against 1 Against is a majority
+    assert small.state(below) == EXPIRED  # no quorum
+    # The same boundary on the board of seven through a recusal: 3 of the 6 left take part.
+    recused = board.propose(resolution())
+    send(board.fn.recuse(recused, ""), board.members[6])
+    board.votes(recused, FOR, FOR, AGAINST)
+    assert board.state(recused) == ACTIVE
+    advance_time(w3, VOTING_PERIOD + 1)
+    assert board.state(recused) == SUCCEEDED
+
+
+def set_next_block_timestamp(w3: Web3, timestamp: int) -> None:
+    """The next block's timestamp, to the second (anvil only: ganache 7 has no evm_setNextBlockTimestamp)."""
+    if "anvil" not in w3.client_version.lower():
+        pytest.skip("needs evm_setNextBlockTimestamp (anvil)")
+    rpc(w3, "evm_setNextBlockTimestamp", timestamp)
+
+
+def send_at(w3: Web3, timestamp: int, fn: Any, sender: LocalAccount) -> TxReceipt:
+    """Send `fn` from `sender` in a block of `timestamp` (gas given: no estimate at another time), whatever its
+    status."""
+    set_next_block_timestamp(w3, timestamp)
+    tx_hash = fn.transact({"from": sender.address, "gas": 500_000})
+    receipt = w3.eth.wait_for_transaction_receipt(tx_hash)
+    assert block_time(w3, receipt) == timestamp
+    return receipt
+
+
+@pytest.mark.parametrize("after_deadline, executed", [pytest.param(0, True, id="at-the-deadline-second"),
+                                                      pytest.param(1, False, id="one-second-after")])
+def test_execution_window_ends_at_executable_until_inclusive(w3: Web3, board: Board, after_deadline: int,
+                                                             executed: bool) -> None:
+    """`executableUntil` is the last second a succeeded proposal can be executed (`<=`), on chain time."""
+    proposal_id = board.propose(resolution())
+    board.votes(proposal_id, FOR, FOR, FOR, FOR)
+    deadline = board.view(proposal_id)["executableUntil"]
+    receipt = send_at(w3, deadline + after_deadline, board.fn.execute(proposal_id, resolution(), DOCUMENT),
+                      board.members[0])
+    assert receipt["status"] == int(executed)
+    assert len(events(board.contract, "ProposalExecuted", receipt)) == int(executed)
+    assert board.state(proposal_id) == (EXECUTED if executed else EXPIRED)
+    if not executed:
+        with reverts(board.contract, "BoardUnexpectedProposalState", proposalId=proposal_id, current=EXPIRED,
+                     expected=SUCCEEDED):
+            board.fn.execute(proposal_id, resolution(), DOCUMENT).call({"from": board.members[0].address},
+                                                                        block_identifier=receipt["blockNumber"])
+
+
 # ---------------------------------------------------------------- signed ballots
 
 
@@ -975,15 +1050,14 @@ def test_signed_types_are_the_documented_eip712_types(board: Board) -> None:
                    "nonce": nonce, "deadline": deadline}
         signable = encode_typed_data(domain_data=board.domain(), message_types=PROPOSE_TYPES, message_data=message)
         assert (signable.header, signable.body) == (domain_separator, struct_hash)
-        # A meeting ballot nests the same Action struct hash.
-        ballot = {"action": action_message(action), "documentHash": DOCUMENT, "support": FOR, "reason": "Akkoord",
-                  "voter": proposer, "nonce": nonce, "deadline": deadline}
+        # A meeting ballot nests the same Propose struct hash, nonce and deadline included.
+        ballot = {"proposal": message, "support": FOR, "reason": "Akkoord", "voter": board.members[4].address}
         signable = encode_typed_data(domain_data=board.domain(), message_types=MEETING_BALLOT_TYPES,
                                      message_data=ballot)
         assert signable.body == Web3.keccak(encode(
-            ["bytes32", "bytes32", "bytes32", "uint8", "bytes32", "address", "uint256", "uint256"],
-            [Web3.keccak(text=MEETING_BALLOT_TYPE), action_hash, DOCUMENT, FOR, Web3.keccak(text="Akkoord"), proposer,
-             nonce, deadline]))
+            ["bytes32", "bytes32", "uint8", "bytes32", "address"],
+            [Web3.keccak(text=MEETING_BALLOT_TYPE), struct_hash, FOR, Web3.keccak(text="Akkoord"),
+             board.members[4].address]))
     recusal = {"proposalId": 7, "reason": "Belang", "member": proposer, "nonce": nonce, "deadline": deadline}
     signable = encode_typed_data(domain_data=board.domain(), message_types=RECUSAL_TYPES, message_data=recusal)
     assert signable.body == Web3.keccak(encode(["bytes32", "uint256", "bytes32", "address", "uint256", "uint256"], [
@@ -1251,7 +1325,8 @@ def test_record_meeting_decides_and_executes_in_one_transaction(board: Board, re
     assert board.state(1) == EXECUTED and board.tally(1) == (7, 0, 0, 0)
     assert all(board.receipt(1, m.address) == {"eligible": True, "hasVoted": True, "recused": False, "support": FOR}
                for m in board.members)
-    assert [board.fn.nonces(m.address).call() for m in board.members] == [2, 1, 1, 1, 1, 1, 1]
+    # Only the proposal consumed a nonce: the ballots name it and consume none.
+    assert [board.fn.nonces(m.address).call() for m in board.members] == [1, 0, 0, 0, 0, 0, 0]
     assert [board.w3.eth.get_balance(m.address) for m in board.members] == balances  # the relayer paid
 
 
@@ -1311,34 +1386,48 @@ def test_record_meeting_without_ballots_is_a_signed_proposal(board: Board, relay
     assert board.state(1) == ACTIVE and board.tally(1) == (0, 0, 0, 0)
 
 
-def test_record_meeting_ballot_signed_for_other_content_refused(board: Board, relayer: LocalAccount,
-                                                                issuer: LocalAccount,
-                                                                other_issuer: LocalAccount) -> None:
-    """A meeting ballot names the proposal's action and document: it counts on no other proposal."""
+def test_record_meeting_ballot_signed_for_another_proposal_refused(board: Board, relayer: LocalAccount,
+                                                                   issuer: LocalAccount,
+                                                                   other_issuer: LocalAccount) -> None:
+    """A meeting ballot names the signed proposal (content, title, proposer, nonce, deadline): it counts on no
+    other proposal, not even one of the same content."""
     action = accredit(issuer.address)
     *proposal, ballots = board.meeting(action, [FOR] * 7)
-    voter = board.members[3]
-    other_content = [
-        board.sign_meeting_ballot(voter, accredit(other_issuer.address), FOR),  # another issuer
-        board.sign_meeting_ballot(voter, accredit(issuer.address, "Andere naam"), FOR),
-        board.sign_meeting_ballot(voter, suspend(issuer.address), FOR),
-        board.sign_meeting_ballot(voter, action, FOR, document=b"\x01" * 32),  # another document
+    chair, voter = board.members[0], board.members[3]
+    others = [  # (a signed proposal, its nonce)
+        (board.sign_proposal(chair, accredit(other_issuer.address)), 0),  # another issuer
+        (board.sign_proposal(chair, accredit(issuer.address, "Andere naam")), 0),
+        (board.sign_proposal(chair, suspend(issuer.address)), 0),
+        (board.sign_proposal(chair, action, document=b"\x01" * 32), 0),  # another document
+        (board.sign_proposal(chair, action, title="Andere titel"), 0),
+        (board.sign_proposal(board.members[1], action), 0),  # another proposer
+        (board.sign_proposal(chair, action, nonce=1), 1),  # the chair's next proposal
+        (board.sign_proposal(chair, action, deadline=proposal[4] + 1), 0),
     ]
+    other_ballots = [board.sign_meeting_ballot(voter, other, FOR, reason="Akkoord", proposal_nonce=nonce)
+                     for other, nonce in others]
     tampered = list(ballots[3])
     tampered[0] = AGAINST  # the relayer flips the choice
-    by_other_key = board.sign_meeting_ballot(board.members[4], action, FOR, voter=voter.address)
-    for ballot in [*other_content, tuple(tampered), by_other_key]:
+    tampered_reason = list(ballots[3])
+    tampered_reason[1] = "Niet akkoord"
+    by_other_key = board.sign_meeting_ballot(board.members[4], tuple(proposal), FOR, reason="Akkoord",
+                                             voter=voter.address)
+    for ballot in [*other_ballots, tuple(tampered), tuple(tampered_reason), by_other_key]:
         with reverts(board.contract, "BoardInvalidSignature", signer=voter.address):
             board.fn.recordMeeting(*proposal, [*ballots[:3], ballot, *ballots[4:]]).transact(
                 {"from": relayer.address})
     # A ballot signed for the id the proposal is expected to get (castVoteBySig's Ballot) does not count here ...
     by_id = board.sign_ballot(voter, 1, FOR)
+    by_id_struct = (by_id[1], by_id[2], by_id[3], by_id[5])
     with reverts(board.contract, "BoardInvalidSignature", signer=voter.address):
-        board.fn.recordMeeting(*proposal, [*ballots[:3], by_id[1:], *ballots[4:]]).transact({"from": relayer.address})
+        board.fn.recordMeeting(*proposal, [*ballots[:3], by_id_struct, *ballots[4:]]).transact(
+            {"from": relayer.address})
     # ... and a meeting ballot does not count on an existing proposal.
     board.propose(action)
+    support, reason, _voter, signature = ballots[3]
     with reverts(board.contract, "BoardInvalidSignature", signer=voter.address):
-        board.fn.castVoteBySig(1, *ballots[3]).transact({"from": relayer.address})
+        board.fn.castVoteBySig(1, support, reason, voter.address, proposal[4], signature).transact(
+            {"from": relayer.address})
     assert board.fn.proposalCount().call() == 1 and board.tally(1) == (0, 0, 0, 0)
 
 
@@ -1346,9 +1435,9 @@ def test_record_meeting_ballot_of_a_non_member_refused(board: Board, relayer: Lo
                                                        outsider: LocalAccount) -> None:
     action = accredit(issuer.address)
     *proposal, ballots = board.meeting(action, [FOR] * 6)
+    outsider_ballot = board.sign_meeting_ballot(outsider, tuple(proposal), FOR)
     with reverts(board.contract, "BoardNotEligible", proposalId=1, account=outsider.address):
-        board.fn.recordMeeting(*proposal, [*ballots, board.sign_meeting_ballot(outsider, action, FOR)]).transact(
-            {"from": relayer.address})
+        board.fn.recordMeeting(*proposal, [*ballots, outsider_ballot]).transact({"from": relayer.address})
     # Nor may a non-member propose: checked before any ballot.
     with reverts(board.contract, "BoardUnauthorizedMember", account=outsider.address):
         board.fn.recordMeeting(*board.sign_proposal(outsider, action), ballots[1:]).transact({"from": relayer.address})
@@ -1373,29 +1462,29 @@ def test_record_meeting_duplicate_voter_refused(board: Board, relayer: LocalAcco
     action = accredit(issuer.address)
     *proposal, ballots = board.meeting(action, [FOR] * 4)
     voter = board.members[2]
-    # The same ballot twice: its nonce is spent by the first, so the copy's signature no longer matches.
-    with reverts(board.contract, "BoardInvalidSignature", signer=voter.address):
-        board.fn.recordMeeting(*proposal, [*ballots, ballots[2]]).transact({"from": relayer.address})
-    # Two ballots of one voter, signed with consecutive nonces: the second is a second vote.
-    second = board.sign_meeting_ballot(voter, action, AGAINST, nonce=1)
-    with reverts(board.contract, "BoardAlreadyVoted", proposalId=1, voter=voter.address):
-        board.fn.recordMeeting(*proposal, [*ballots, second]).transact({"from": relayer.address})
+    # The same ballot twice, or two ballots of one voter: the second is a second vote.
+    second = board.sign_meeting_ballot(voter, tuple(proposal), AGAINST)
+    for again in (ballots[2], second):
+        with reverts(board.contract, "BoardAlreadyVoted", proposalId=1, voter=voter.address):
+            board.fn.recordMeeting(*proposal, [*ballots, again]).transact({"from": relayer.address})
     assert board.fn.proposalCount().call() == 0
     assert all(board.fn.nonces(m.address).call() == 0 for m in board.members)
 
 
-def test_record_meeting_expired_signatures_refused(board: Board, relayer: LocalAccount, issuer: LocalAccount) -> None:
+def test_record_meeting_after_the_proposal_deadline_refused(board: Board, relayer: LocalAccount,
+                                                            issuer: LocalAccount) -> None:
+    """The signed proposal's deadline bounds its ballots too: they are valid with that proposal only."""
     action = accredit(issuer.address)
     deadline = latest_timestamp(board.w3) + 60
-    *proposal, ballots = board.meeting(action, [FOR] * 7)
-    late_ballot = board.sign_meeting_ballot(board.members[5], action, FOR, deadline=deadline)
     late_proposal = board.sign_proposal(board.members[0], action, deadline=deadline)
+    late_ballots = [board.sign_meeting_ballot(member, late_proposal, FOR) for member in board.members]
     advance_time(board.w3, 120)
     with reverts(board.contract, "BoardExpiredSignature", deadline=deadline):
-        board.fn.recordMeeting(*proposal, [*ballots[:5], late_ballot, ballots[6]]).transact(
-            {"from": relayer.address})
-    with reverts(board.contract, "BoardExpiredSignature", deadline=deadline):
-        board.fn.recordMeeting(*late_proposal, ballots).transact({"from": relayer.address})
+        board.fn.recordMeeting(*late_proposal, late_ballots).transact({"from": relayer.address})
+    # Under a fresh proposal of the same content (the same nonce: the late one was never accepted), they fail.
+    fresh = board.sign_proposal(board.members[0], action)
+    with reverts(board.contract, "BoardInvalidSignature", signer=board.members[0].address):
+        board.fn.recordMeeting(*fresh, late_ballots).transact({"from": relayer.address})
     assert board.fn.proposalCount().call() == 0
 
 
@@ -1406,12 +1495,14 @@ def test_record_meeting_replay_refused(board: Board, relayer: LocalAccount, issu
     # The whole meeting again: the proposal's nonce is spent.
     with reverts(board.contract, "BoardInvalidSignature", signer=board.members[0].address):
         board.fn.recordMeeting(*meeting).transact({"from": relayer.address})
-    # The same ballots under a fresh proposal of the same content: their nonces are spent too.
-    fresh = board.sign_proposal(board.members[1], action)
-    with reverts(board.contract, "BoardInvalidSignature", signer=board.members[0].address):
-        board.fn.recordMeeting(*fresh, meeting[-1]).transact({"from": relayer.address})
-    with reverts(board.contract, "BoardInvalidSignature", signer=board.members[2].address):
-        board.fn.recordMeeting(*fresh, [meeting[-1][2]]).transact({"from": relayer.address})
+    # The same ballots under a fresh proposal of the same content, by the same chair or another member: they
+    # name the spent proposal.
+    for chair in (board.members[0], board.members[1]):
+        fresh = board.sign_proposal(chair, action, deadline=meeting[4])
+        with reverts(board.contract, "BoardInvalidSignature", signer=board.members[0].address):
+            board.fn.recordMeeting(*fresh, meeting[-1]).transact({"from": relayer.address})
+        with reverts(board.contract, "BoardInvalidSignature", signer=board.members[2].address):
+            board.fn.recordMeeting(*fresh, [meeting[-1][2]]).transact({"from": relayer.address})
     # A signed proposal is accepted once, by either proposeBySig or recordMeeting.
     signed = board.sign_proposal(board.members[3], action)
     send(board.fn.proposeBySig(*signed), relayer)
@@ -1427,7 +1518,7 @@ def test_record_meeting_signatures_for_another_chain_or_contract_refused(board: 
     voter, chair = board.members[4], board.members[0]
     wheres: list[dict[str, Any]] = [{"chain_id": board.w3.eth.chain_id + 1}, {"contract": board.registry.address}]
     for where in wheres:
-        ballot = board.sign_meeting_ballot(voter, action, FOR, **where)
+        ballot = board.sign_meeting_ballot(voter, tuple(proposal), FOR, **where)
         with reverts(board.contract, "BoardInvalidSignature", signer=voter.address):
             board.fn.recordMeeting(*proposal, [*ballots[:4], ballot, *ballots[5:]]).transact(
                 {"from": relayer.address})
@@ -1459,11 +1550,12 @@ def test_record_meeting_built_by_the_service_client(board: Board, relayer: Local
     deadline = latest_timestamp(board.w3) + 600
     chair = board.members[0]
     proposal = client.sign_proposal(chair, action, TITLE, DOCUMENT, deadline=deadline)
-    ballots = [client.sign_meeting_ballot(member, action, DOCUMENT, VoteType(FOR), "Akkoord", deadline=deadline,
-                                          nonce=1 if member is chair else None)
-               for member in board.members[:4]]
-    assert ballots[1].signature == board.sign_meeting_ballot(board.members[1], accredit(issuer.address), FOR,
-                                                             reason="Akkoord", deadline=deadline)[4]
+    assert proposal.nonce == 0
+    ballots = [client.sign_meeting_ballot(member, proposal, VoteType(FOR), "Akkoord") for member in board.members[:4]]
+    proposal_args = (accredit(issuer.address), TITLE, DOCUMENT, chair.address, deadline, proposal.signature)
+    assert proposal.signature == board.sign_proposal(chair, accredit(issuer.address), deadline=deadline)[5]
+    assert ballots[1].signature == board.sign_meeting_ballot(board.members[1], proposal_args, FOR,
+                                                             reason="Akkoord")[3]
     tx = client.record_meeting(proposal, ballots)
     receipt = send_raw(board.w3, tx, relayer)
     assert client.created_proposal_id(receipt) == 1
@@ -1477,13 +1569,13 @@ def test_record_meeting_with_an_erc1271_wallet_member(w3: Web3, board: Board, de
     small = other.contract
     action = resolution()
     proposal = other.sign_proposal(wallet_owner, action, proposer=wallet.address)
-    ballots = [other.sign_meeting_ballot(wallet_owner, action, FOR, voter=wallet.address, nonce=1),
-               other.sign_meeting_ballot(deployer, action, FOR)]
+    ballots = [other.sign_meeting_ballot(wallet_owner, proposal, FOR, voter=wallet.address),
+               other.sign_meeting_ballot(deployer, proposal, FOR)]
     receipt = send(small.functions.recordMeeting(*proposal, ballots), relayer)
     assert one_event(small, "ProposalCreated", receipt)["proposer"] == wallet.address
     assert [e["voter"] for e in events(small, "VoteCast", receipt)] == [wallet.address, deployer.address]
     assert other.state(1) == EXECUTED
-    assert small.functions.nonces(wallet.address).call() == 2
+    assert small.functions.nonces(wallet.address).call() == 1
 
 
 # ---------------------------------------------------------------- execution

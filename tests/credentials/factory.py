@@ -19,11 +19,13 @@ from service.credentials.batch import Anchoring, PreparedBatch, attach_proofs, p
 from service.credentials.document import DraftCredential, Graduate, IssuerProfile, Programme, build_credential
 from service.credentials.facts import ZERO_ADDRESS, ChainSnapshot, ChainUnavailable, CredentialStatus, RegistryTrust
 from service.credentials.merkle import verify_inclusion
+from service.credentials.receipt import AnchorEvent, AnchorReceipt
 from service.credentials.signature import AnchorRequest, SignedAnchor
 
 ACCOUNTS = dev_accounts(4)
 ISSUER: LocalAccount = ACCOUNTS[1]
 OTHER_ISSUER: LocalAccount = ACCOUNTS[2]
+RELAYER: LocalAccount = ACCOUNTS[3]
 CHAIN_ID = 31337
 REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 OTHER_REGISTRY = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"
@@ -104,6 +106,7 @@ class FakeChain:
     revocations: dict[tuple[bytes, bytes], tuple[int, int]] = field(default_factory=dict)
     unavailable: str | None = None
     calls: int = 0
+    receipts: dict[str, AnchorReceipt] = field(default_factory=dict)
 
     def __call__(self, issuer: str, root: bytes, digest: bytes, path: Sequence[bytes]) -> ChainSnapshot:
         self.calls += 1
@@ -129,8 +132,19 @@ class FakeChain:
         )
         return ChainSnapshot(self.chain_id, self.registry, 100, self.block_timestamp, status)
 
-    def anchor(self, root: bytes, issuer: str, at: int | None = None, **fields: Any) -> None:
+    def anchor(self, root: bytes, issuer: str, at: int | None = None, *, tx_hash: bytes = TX_HASH,
+               submitter: str | None = None, **fields: Any) -> None:
+        """Anchor `root`, with the receipt of `tx_hash` holding its BatchAnchored event (sent by
+        `submitter`: the issuer itself unless a relayer)."""
         self.batches[root] = FakeBatch(issuer, at if at is not None else self.block_timestamp - 86_400, **fields)
+        hex_hash = "0x" + tx_hash.hex()
+        event = AnchorEvent(self.registry, root, issuer, submitter or issuer, 42, hex_hash)
+        self.receipts[hex_hash] = AnchorReceipt(hex_hash, found=True, succeeded=True, events=(event,))
+
+    def anchor_receipt(self, transaction_hash: str) -> AnchorReceipt:
+        if self.unavailable:
+            raise ChainUnavailable(self.unavailable)
+        return self.receipts.get(transaction_hash, AnchorReceipt(transaction_hash, found=False))
 
     def revoke(self, root: bytes, digest: bytes, reason: int, at: int | None = None) -> None:
         self.revocations[(root, digest)] = (at if at is not None else self.block_timestamp - 3_600, reason)
@@ -159,5 +173,5 @@ def issue(count: int = 3, *, relayed: bool = True, chain: FakeChain | None = Non
     signed = signed_anchor(batch) if relayed else None
     credentials = attach_proofs(batch, Anchoring(CHAIN_ID, REGISTRY, batch.issuer, TX_HASH, signed))
     if anchor:
-        chain.anchor(batch.root, batch.issuer)
+        chain.anchor(batch.root, batch.issuer, submitter=RELAYER.address if relayed else None)
     return Issued(credentials, batch, chain)

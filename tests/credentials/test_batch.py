@@ -23,7 +23,7 @@ def test_prepare_and_attach() -> None:
     assert batch.count == 4 and batch.issuer == profile().address and batch.issuer_chain_id == CHAIN_ID
     credentials = attach_proofs(batch, Anchoring(CHAIN_ID, REGISTRY, batch.issuer, TX_HASH))
     for draft, digest, document in zip(batch.drafts, batch.digests, credentials, strict=True):
-        proof = document["proof"]
+        proof = document["proof"][0]
         assert credential_digest(document) == digest == bytes.fromhex(proof["credentialDigest"][2:])
         assert verify_inclusion(batch.root, digest, [bytes.fromhex(p[2:]) for p in proof["merklePath"]])
         assert proof["merkleRoot"] == "0x" + batch.root.hex()
@@ -43,8 +43,8 @@ def test_a_relayed_anchoring_carries_the_signature() -> None:
     batch = prepare_batch(drafts(2))
     signed = signed_anchor(batch)
     document = attach_proofs(batch, Anchoring(CHAIN_ID, REGISTRY, batch.issuer, TX_HASH, signed))[1]
-    assert document["proof"]["anchorSignature"]["signature"] == "0x" + signed.signature.hex()
-    assert document["proof"]["anchorSignature"]["count"] == 2
+    assert document["proof"][0]["anchorSignature"]["signature"] == "0x" + signed.signature.hex()
+    assert document["proof"][0]["anchorSignature"]["count"] == 2
 
 
 def test_cohorts_are_checked() -> None:

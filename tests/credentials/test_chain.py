@@ -30,7 +30,7 @@ REASON_ERROR = 2
 
 
 def parts(document: dict[str, Any]) -> tuple[bytes, bytes, list[bytes]]:
-    proof = document["proof"]
+    proof = document["proof"][0]
     return (from_hex32(proof["merkleRoot"]), from_hex32(proof["credentialDigest"]),
             [from_hex32(node) for node in proof["merklePath"]])
 
@@ -55,12 +55,17 @@ def test_a_directly_anchored_cohort_verifies_with_one_eth_call(chain: DevChain, 
         report = verify_credential(document, facts)
         assert report.valid, report.to_json_text()
         assert "issuer_signature" not in [check.name for check in report.checks]
-        assert report.clock == "chain"
+        assert report.clock == "local"
         assert report.anchor is not None and report.anchor.anchored_at == issued.anchored_at
-    # one question per credential: the verify view, whose answer names its block and timestamp
-    # (web3's own validation middleware also asks eth_chainId, which is no chain fact)
+        assert report.anchor.transaction_hash == "0x" + issued.transaction_hash.hex()
+        assert report.anchor.anchored_in_block == registry.w3.eth.get_transaction_receipt(
+            issued.transaction_hash)["blockNumber"]
+        assert report.check("anchor_transaction").passed and "directly" in report.check("anchor_transaction").reason
+    # per credential: the verify view, whose answer names its block and timestamp, and the receipt of the
+    # proof's transactionHash (web3's own validation middleware also asks eth_chainId, which is no chain fact)
     assert methods.count("eth_call") == len(issued.credentials)
-    assert set(methods) <= {"eth_call", "eth_chainId"}
+    assert methods.count("eth_getTransactionReceipt") == len(issued.credentials)
+    assert set(methods) <= {"eth_call", "eth_chainId", "eth_getTransactionReceipt"}
 
 
 def test_a_relayed_cohort_carries_a_signature_that_verifies(registry: RegistryClient, issuer: LocalAccount,
@@ -101,26 +106,58 @@ def test_revoked_with_reason_and_time(registry: RegistryClient, issuer: LocalAcc
     assert verify_credential(issued.credentials[0], registry.chain_facts()).valid  # the others stay valid
 
 
-def test_expired_by_chain_time(registry: RegistryClient, issuer: LocalAccount) -> None:
-    now = datetime.fromtimestamp(latest_timestamp(registry.w3), UTC)
-    issued = issue_on_chain(registry, issuer, 1, valid_from=now - timedelta(days=10),
-                            valid_until=now + timedelta(hours=1))
-    assert verify_credential(issued.credentials[0], registry.chain_facts()).valid
-    advance_time(registry.w3, 2 * 3600)
+class _Clock:
+    """The verifier's wall clock, set by a test (the module's `datetime`, with `now` replaced)."""
+
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        import service.credentials.verify as verifier
+
+        moment = self.moment
+
+        class Clock(datetime):
+            @classmethod
+            def now(cls, tz: Any = None) -> Any:
+                return moment
+
+        monkeypatch.setattr(verifier, "datetime", Clock)
+
+
+def test_expired_by_the_verifiers_clock_while_the_latest_block_is_hours_old(
+        registry: RegistryClient, issuer: LocalAccount, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A chain that mines only on transactions: the latest block is six hours old when the verifier
+    asks; validUntil passed an hour after that block. Chain time says valid; the verifier's clock says
+    expired, and the clock decides."""
+    block_time = datetime.fromtimestamp(latest_timestamp(registry.w3), UTC)
+    issued = issue_on_chain(registry, issuer, 1, valid_from=block_time - timedelta(days=10),
+                            valid_until=block_time + timedelta(hours=1))
+    anchored_block = datetime.fromtimestamp(latest_timestamp(registry.w3), UTC)
+    _Clock(anchored_block + timedelta(hours=6)).install(monkeypatch)  # no block since: chain time stands still
     report = verify_credential(issued.credentials[0], registry.chain_facts())
-    assert report.failed == ("validity_window",)
+    assert report.failed == ("validity_window",), report.to_json_text()
     assert report.check("validity_window").reason.startswith("expired")
+    assert "by this verifier's clock" in report.check("validity_window").reason
+    assert report.clock == "local" and report.anchor is not None
+    assert report.anchor.block_timestamp is not None and report.anchor.block_timestamp < int(
+        (anchored_block + timedelta(hours=1)).timestamp())  # the chain's latest block is before validUntil
+    # a moment given (--at) still decides when there is one
+    at = verify_credential(issued.credentials[0], registry.chain_facts(), now=anchored_block)
+    assert at.valid and at.clock == "given"
 
 
-def test_not_yet_valid_by_chain_time(registry: RegistryClient, issuer: LocalAccount) -> None:
-    now = datetime.fromtimestamp(latest_timestamp(registry.w3), UTC)
-    issued = issue_on_chain(registry, issuer, 1, valid_from=now + timedelta(days=2),
-                            valid_until=now + timedelta(days=400))
+def test_not_yet_valid_by_the_verifiers_clock_though_chain_time_is_ahead(registry: RegistryClient,
+                                                                         issuer: LocalAccount) -> None:
+    wall = datetime.now(UTC)
+    advance_time(registry.w3, 3 * 86_400)  # the chain runs days ahead of the wall clock
+    issued = issue_on_chain(registry, issuer, 1, valid_from=wall + timedelta(days=2),
+                            valid_until=wall + timedelta(days=400))
     report = verify_credential(issued.credentials[0], registry.chain_facts())
     assert report.failed == ("validity_window",)
     assert report.check("validity_window").reason.startswith("not yet valid")
-    advance_time(registry.w3, 3 * 86_400)
-    assert verify_credential(issued.credentials[0], registry.chain_facts()).valid
+    assert verify_credential(issued.credentials[0], registry.chain_facts(),
+                             now=wall + timedelta(days=3)).valid
 
 
 def test_an_unaccredited_issuer_cannot_anchor(registry: RegistryClient, outsider: LocalAccount) -> None:
@@ -136,6 +173,14 @@ def test_a_credential_naming_an_issuer_that_did_not_anchor_it(registry: Registry
     # batches are keyed by (issuer, root): another account's anchoring of the root is not the named issuer's
     assert report.first_failure == "anchored"
     assert f"not anchored by {issuer.address}" in report.check("anchored").reason
+
+
+def test_an_accredited_partner_cannot_issue_under_another_partners_name(registry: RegistryClient,
+                                                                        other_issuer: LocalAccount) -> None:
+    issued = issue_on_chain(registry, other_issuer, 1, name=ISSUER_NAME)  # accredited as NHL Stenden
+    report = verify_credential(issued.credentials[0], registry.chain_facts())
+    assert report.failed == ("issuer_binding",), report.to_json_text()
+    assert "accredited as 'NHL Stenden'" in report.check("issuer_binding").reason
 
 
 def test_an_issuer_suspended_before_anchoring_is_refused(registry: RegistryClient, deployer: LocalAccount,
@@ -163,8 +208,8 @@ def test_suspension_after_anchoring_keeps_credentials_valid(registry: RegistryCl
 def test_a_never_anchored_root(registry: RegistryClient, issuer: LocalAccount) -> None:
     document = copy.deepcopy(issue_on_chain(registry, issuer, 2).credentials[0])
     # same body, but the proof claims a one-leaf cohort that was never anchored
-    document["proof"]["merkleRoot"] = "0x" + leaf_hash(from_hex32(document["proof"]["credentialDigest"])).hex()
-    document["proof"]["merklePath"] = []
+    document["proof"][0]["merkleRoot"] = "0x" + leaf_hash(from_hex32(document["proof"][0]["credentialDigest"])).hex()
+    document["proof"][0]["merklePath"] = []
     report = verify_credential(document, registry.chain_facts())
     assert report.failed == ("anchored",)
 
@@ -203,7 +248,7 @@ def test_no_registry_at_the_address_is_reported(registry: RegistryClient, issuer
     report = verify_credential(document, nowhere.chain_facts(RegistryTrust.DOCUMENT_ACCEPTED))
     assert report.failed == ("network",)  # the document names the real registry, the verifier another
     document = copy.deepcopy(document)
-    document["proof"]["registry"] = outsider.address
+    document["proof"][0]["registry"] = outsider.address
     report = verify_credential(document, nowhere.chain_facts())
     assert report.check("anchored").status is Status.NOT_RUN
     assert "no CredentialRegistry at" in report.check("anchored").reason
@@ -236,7 +281,7 @@ def test_python_proofs_verify_in_the_contract_and_answers_match(registry: Regist
     # a wrong path or a digest of another cohort member: contract and Python agree it is not included
     index = pick % size  # (the cohort's salts are random: draw nothing that depends on its shape)
     root, digest, path = parts(issued.credentials[index])
-    other = from_hex32(issued.credentials[(index + 1) % size]["proof"]["credentialDigest"])
+    other = from_hex32(issued.credentials[(index + 1) % size]["proof"][0]["credentialDigest"])
     candidates = [(other, path)]
     if path:
         at = position % len(path)
@@ -296,17 +341,77 @@ def test_a_batch_anchored_by_the_issuers_relayer_needs_the_issuers_signature_in_
     report = verify_credential(document, registry.chain_facts())
     assert report.valid, report.to_json_text()
     assert report.check("issuer_signature").passed
-    assert document["proof"]["anchorSignature"]["nonce"] == 0  # no nonce is used on this path
-    assert document["proof"]["anchorSignature"]["deadline"] == issued.anchored_at
+    assert document["proof"][0]["anchorSignature"]["nonce"] == 0  # no nonce is used on this path
+    assert document["proof"][0]["anchorSignature"]["deadline"] == issued.anchored_at
 
     stripped = json.loads(json.dumps(document))
-    del stripped["proof"]["anchorSignature"]
+    del stripped["proof"][0]["anchorSignature"]
     report = verify_credential(stripped, registry.chain_facts())
     assert not report.valid and report.check("issuer_signature").status == Status.FAILED
     assert "no anchorSignature" in report.check("issuer_signature").reason
 
     forged = json.loads(json.dumps(document))  # signed by another key (e.g. the relayer acting alone)
     request = registry.relayed_anchor(registry.batch(issuer.address, issued.batch.root), outsider.key)
-    forged["proof"]["anchorSignature"]["signature"] = "0x" + request.signature.hex()
+    forged["proof"][0]["anchorSignature"]["signature"] = "0x" + request.signature.hex()
     report = verify_credential(forged, registry.chain_facts())
     assert not report.valid and report.check("issuer_signature").status == Status.FAILED
+
+
+# ---------------------------------------------------------------- the proof's transactionHash, checked on chain
+
+
+def test_a_forged_transaction_hash_or_a_removed_signature_fails_on_chain(registry: RegistryClient,
+                                                                         issuer: LocalAccount,
+                                                                         relayer: LocalAccount) -> None:
+    relayed = issue_on_chain(registry, issuer, 2, relayer=relayer)
+    other = issue_on_chain(registry, issuer, 1)  # another cohort of the same issuer, in its own transaction
+    good = relayed.credentials[0]
+    report = verify_credential(good, registry.chain_facts())
+    assert report.valid and report.anchor is not None and report.anchor.relayed
+    assert f"through relayer {relayer.address}" in report.check("anchor_transaction").reason
+    for forged, words in (("0x" + "cd" * 32, "does not know"),  # no such transaction
+                          ("0x" + other.transaction_hash.hex(), "did not anchor root")):  # anchored another root
+        document = copy.deepcopy(good)
+        document["proof"][0]["transactionHash"] = forged
+        report = verify_credential(document, registry.chain_facts())
+        assert report.failed == ("anchor_transaction",), report.to_json_text()
+        assert words in report.check("anchor_transaction").reason
+        assert report.anchor is not None and report.anchor.transaction_hash is None
+        assert report.anchor.claimed_transaction_hash == forged
+    unsigned = copy.deepcopy(good)
+    del unsigned["proof"][0]["anchorSignature"]
+    report = verify_credential(unsigned, registry.chain_facts())
+    assert report.failed == ("anchor_transaction",)
+    assert f"relayer {relayer.address}" in report.check("anchor_transaction").reason
+    assert verify_credential(other.credentials[0], registry.chain_facts()).valid  # direct: no signature needed
+
+
+def test_on_a_fresh_anvil_a_credential_expires_while_no_block_is_mined(tmp_path: Any) -> None:
+    """The real case, no clock seam: anvil mines only on transactions (automine). The credential's
+    validUntil passes seconds after its anchoring block, and no block follows; the latest block's time
+    is still before validUntil, but the verifier's clock is past it, so it is expired."""
+    import time
+
+    from service.chain.devchain import dev_accounts, start_chain
+
+    node = start_chain("anvil", log_dir=tmp_path)
+    try:
+        w3 = node.w3
+        deployer, issuer = dev_accounts(2)
+        registry = deploy_registry(w3, deployer, (issuer, ISSUER_NAME))
+        wall = datetime.now(UTC)
+        assert latest_timestamp(w3) <= wall.timestamp() + 1  # a fresh node keeps the wall clock's time
+        valid_until = wall.replace(microsecond=0) + timedelta(seconds=4)
+        issued = issue_on_chain(registry, issuer, 1, valid_from=wall - timedelta(days=1), valid_until=valid_until)
+        assert verify_credential(issued.credentials[0], registry.chain_facts()).valid
+        head = w3.eth.block_number
+        time.sleep(max(0.0, valid_until.timestamp() - time.time()) + 1.5)
+        report = verify_credential(issued.credentials[0], registry.chain_facts())
+        assert w3.eth.block_number == head  # no block since the anchoring: chain time stood still
+        assert report.anchor is not None and report.anchor.block_timestamp is not None
+        assert report.anchor.block_timestamp < valid_until.timestamp()  # chain time would say valid
+        assert report.failed == ("validity_window",), report.to_json_text()
+        assert report.check("validity_window").reason.startswith("expired")
+        assert "by this verifier's clock" in report.check("validity_window").reason
+    finally:
+        node.stop()

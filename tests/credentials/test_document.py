@@ -43,9 +43,11 @@ def test_a_built_body_is_an_open_badges_credential() -> None:
     assert achievement["fieldOfStudy"] == "Data analytics"
     assert achievement["alignment"][0]["targetCode"] == "6"
     assert achievement["alignment"][0]["targetFramework"] == "European Qualifications Framework"
-    assert [item.name for item in draft.disclosures] == ["name", "result"]
+    assert [item.name for item in draft.disclosures] == ["identifier", "name", "result"]
     assert sorted(item.digest for item in draft.disclosures) == body["credentialSubject"]["disclosureDigests"]
-    result = draft.disclosures[1].value
+    assert "identifier" not in body["credentialSubject"]  # personal: a disclosure, not in the anchored body
+    assert body["credentialSubject"]["id"].startswith("urn:uuid:")
+    result = draft.disclosures[2].value
     assert result == [{"type": ["Result"], "resultDescription": achievement["resultDescription"][0]["id"],
                        "value": "8.0"}]
 
@@ -53,8 +55,8 @@ def test_a_built_body_is_an_open_badges_credential() -> None:
 def test_a_programme_without_grades_has_no_result() -> None:
     draft = build_credential(issuer=profile(), programme=CYBERSECURITY, graduate=Graduate("a@b.nl"), valid_from=NOW)
     assert "resultDescription" not in draft.body["credentialSubject"]["achievement"]
-    assert draft.disclosures == ()
-    assert draft.body["credentialSubject"]["disclosureDigests"] == []
+    assert [item.name for item in draft.disclosures] == ["identifier"]
+    assert draft.body["credentialSubject"]["disclosureDigests"] == [draft.disclosures[0].digest]
     assert "validUntil" not in draft.body
     with pytest.raises(ValueError, match="no grade scale"):
         build_credential(issuer=profile(), programme=CYBERSECURITY, graduate=Graduate("a@b.nl", grade="7"),
@@ -75,12 +77,15 @@ def test_programmes_are_checked(changes: dict[str, object], message: str) -> Non
 def test_the_recipient_is_an_open_badges_identity_hash() -> None:
     draft = build_credential(issuer=profile(), programme=DATA_ANALYTICS, graduate=Graduate(" Jan@Example.org"),
                              valid_from=NOW)
-    identity = draft.body["credentialSubject"]["identifier"][0]
+    (disclosure,) = [item for item in draft.disclosures if item.name == "identifier"]
+    identity = disclosure.value[0]
     expected = "sha256$" + hashlib.sha256(("jan@example.org" + identity["salt"]).encode()).hexdigest()
     assert identity["identityHash"] == expected == identity_hash("JAN@example.org", identity["salt"])
     assert identity["hashed"] is True and identity["identityType"] == "emailAddress"
-    assert recipient_matches(draft.body, "jan@example.org")
-    assert not recipient_matches(draft.body, "piet@example.org")
+    holder_copy = {**draft.body, "proof": [{"type": "MerkleAnchor2026", "disclosures": [disclosure.to_json()]}]}
+    assert recipient_matches(holder_copy, "jan@example.org")
+    assert not recipient_matches(holder_copy, "piet@example.org")
+    assert not recipient_matches(draft.body, "jan@example.org")  # the body alone names nobody
     assert not recipient_matches({"credentialSubject": "nonsense"}, "jan@example.org")
 
 
@@ -129,7 +134,7 @@ def test_disclosure_digest_is_sha256_of_the_canonical_array() -> None:
     (["_26bc4LT-ac6q2KI6cBW5es", "name"], "JSON array"),
     (["salt", "name", "x"], "salt"),
     (["_26bc4LT-ac6q2KI6cBW5es", "1name", "x"], "claim name"),
-    (["_26bc4LT-ac6q2KI6cBW5es", "identifier", "x"], "anchored body"),
+    (["_26bc4LT-ac6q2KI6cBW5es", "achievement", "x"], "anchored body"),
     ([123, "name", "x"], "salt"),
 ])
 def test_bad_disclosures(item: object, message: str) -> None:

@@ -22,12 +22,13 @@ def load(name: str) -> dict[str, object]:
 def test_the_examples_verify_and_match_the_worked_example() -> None:
     spec = (DOCS / "credential-format.md").read_text(encoding="utf-8")
     full, shared = load("credential.json"), load("credential-shared.json")
-    proof = full["proof"]
+    proof = full["proof"][0]
     assert isinstance(proof, dict)
     root, digest = from_hex32(proof["merkleRoot"]), credential_digest(full)
     chain = FakeChain(block_timestamp=int(parse_datetime("2027-01-01T00:00:00Z").timestamp()))
-    chain.anchor(root, proof["issuerAddress"])
-    for document, disclosed in ((full, {"name", "result"}), (shared, {"name"})):
+    chain.anchor(root, proof["issuerAddress"], tx_hash=from_hex32(proof["transactionHash"]),
+                 submitter="0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC")  # a relayer
+    for document, disclosed in ((full, {"identifier", "name", "result"}), (shared, {"name"})):
         report = verify_credential(json.dumps(document), chain)
         assert report.valid, report.to_json_text()
         assert report.credential is not None and set(report.credential.disclosed) == disclosed
@@ -35,3 +36,4 @@ def test_the_examples_verify_and_match_the_worked_example() -> None:
     for value in (digest.hex(), leaf_hash(digest).hex(), root.hex(), *[p[2:] for p in proof["merklePath"]]):
         assert value in spec
     assert recipient_matches(full, "jan.devries@example.org")
+    assert not recipient_matches(shared, "jan.devries@example.org") and "identityHash" not in json.dumps(shared)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import combinations
 from typing import Any
 
@@ -22,6 +22,7 @@ from service.credentials import (
     verify_credential,
 )
 from service.credentials.canonical import from_hex32
+from service.credentials.disclosure import make_disclosure
 from service.credentials.document import FormatError, format_datetime, validate_credential
 from service.credentials.facts import ChainUnavailable, RegistryTrust
 from service.credentials.verify import Verification
@@ -32,6 +33,7 @@ from tests.credentials.factory import (
     OTHER_ISSUER,
     OTHER_REGISTRY,
     REGISTRY,
+    RELAYER,
     TX_HASH,
     FakeChain,
     Issued,
@@ -45,7 +47,7 @@ from tests.credentials.factory import (
 pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisWarning")
 
 ALL_CHECKS = ["format", "integrity", "disclosures", "merkle_inclusion", "network", "anchored", "issuer_binding",
-              "issuer_signature", "issuer_accredited", "not_revoked", "validity_window"]
+              "anchor_transaction", "issuer_signature", "issuer_accredited", "not_revoked", "validity_window"]
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +58,7 @@ def cohort() -> Issued:
 @pytest.fixture
 def chain(cohort: Issued) -> FakeChain:
     fake = FakeChain()
-    fake.anchor(cohort.batch.root, cohort.batch.issuer)
+    fake.anchor(cohort.batch.root, cohort.batch.issuer, submitter=RELAYER.address)  # the cohort was relayed
     return fake
 
 
@@ -65,7 +67,7 @@ def credential(cohort: Issued, index: int = 0) -> dict[str, Any]:
 
 
 def digest_and_root(document: dict[str, Any]) -> tuple[bytes, bytes]:
-    return from_hex32(document["proof"]["credentialDigest"]), from_hex32(document["proof"]["merkleRoot"])
+    return from_hex32(document["proof"][0]["credentialDigest"]), from_hex32(document["proof"][0]["merkleRoot"])
 
 
 # ---------------------------------------------------------------- the valid case
@@ -92,7 +94,9 @@ def test_the_report_is_json_and_says_what_was_verified(cohort: Issued, chain: Fa
     assert data["credential"]["eqf_level"] == "6"
     assert data["credential"]["disclosed"]["name"] == "Graduate 0 de Vries"
     assert data["anchor"]["relayed"] is True
-    assert data["clock"] == "chain"
+    assert data["clock"] == "local"
+    assert data["anchor"]["transaction_hash"] == data["anchor"]["claimed_transaction_hash"] == "0x" + "ab" * 32
+    assert data["anchor"]["anchored_in_block"] == 42
 
 
 def test_a_directly_anchored_credential_has_no_signature_check() -> None:
@@ -104,7 +108,7 @@ def test_a_directly_anchored_credential_has_no_signature_check() -> None:
 
 def test_a_single_credential_cohort_has_an_empty_path() -> None:
     issued = issue(1)
-    assert issued.credentials[0]["proof"]["merklePath"] == []
+    assert issued.credentials[0]["proof"][0]["merklePath"] == []
     assert verify_credential(issued.credentials[0], issued.chain).valid
 
 
@@ -125,25 +129,25 @@ def test_disclosing_any_subset_keeps_the_credential_valid(cohort: Issued, chain:
                                                           ) -> None:
     index = data.draw(st.integers(0, len(cohort.credentials) - 1))
     full = credential(cohort, index)
-    names = [item[1] for item in full["proof"]["disclosures"]]
+    names = [item[1] for item in full["proof"][0]["disclosures"]]
     chosen = data.draw(st.lists(st.sampled_from(names), unique=True))
     shared = select_disclosures(full, chosen)
-    order = data.draw(st.permutations(shared["proof"]["disclosures"]))
-    shared["proof"]["disclosures"] = list(order)
+    order = data.draw(st.permutations(shared["proof"][0]["disclosures"]))
+    shared["proof"][0]["disclosures"] = list(order)
     report = verify_credential(shared, chain)
     assert report.valid, report.to_json_text()
     assert report.credential is not None and set(report.credential.disclosed) == set(chosen)
-    assert shared["proof"]["credentialDigest"] == full["proof"]["credentialDigest"]
+    assert shared["proof"][0]["credentialDigest"] == full["proof"][0]["credentialDigest"]
 
 
 def test_every_subset_of_disclosures_has_the_same_digest(cohort: Issued, chain: FakeChain) -> None:
     full = credential(cohort)
-    names = [item[1] for item in full["proof"]["disclosures"]]
+    names = [item[1] for item in full["proof"][0]["disclosures"]]
     for size in range(len(names) + 1):
         for chosen in combinations(names, size):
             report = verify_credential(select_disclosures(full, chosen), chain)
             assert report.valid and report.anchor is not None
-            assert report.anchor.credential_digest == full["proof"]["credentialDigest"]
+            assert report.anchor.credential_digest == full["proof"][0]["credentialDigest"]
 
 
 def test_select_disclosures_refuses_a_claim_it_does_not_have(cohort: Issued) -> None:
@@ -154,18 +158,18 @@ def test_select_disclosures_refuses_a_claim_it_does_not_have(cohort: Issued) -> 
 def test_decoy_digests_hide_the_number_of_claims() -> None:
     issued = issue(1, decoys=4)
     document = issued.credentials[0]
-    assert len(document["credentialSubject"]["disclosureDigests"]) == len(document["proof"]["disclosures"]) + 4
+    assert len(document["credentialSubject"]["disclosureDigests"]) == len(document["proof"][0]["disclosures"]) + 4
     assert verify_credential(document, issued.chain).valid
 
 
 @pytest.mark.parametrize(("change", "reason"), [
-    (lambda d: d["proof"]["disclosures"][0].__setitem__(2, "Someone Else"), "matches no digest"),
-    (lambda d: d["proof"]["disclosures"][0].__setitem__(0, "A" * 22), "matches no digest"),
-    (lambda d: d["proof"]["disclosures"][0].__setitem__(0, "short"), "salt"),
-    (lambda d: d["proof"]["disclosures"][0].__setitem__(1, "achievement"), "anchored body"),
-    (lambda d: d["proof"]["disclosures"].append(list(d["proof"]["disclosures"][0])), "twice"),
-    (lambda d: d["proof"]["disclosures"].append(["x"]), "disclosure 4"),
-    (lambda d: d["proof"]["disclosures"].append(["A" * 22, "nickname", "Grad"]), "matches no digest"),
+    (lambda d: d["proof"][0]["disclosures"][0].__setitem__(2, "Someone Else"), "matches no digest"),
+    (lambda d: d["proof"][0]["disclosures"][0].__setitem__(0, "A" * 22), "matches no digest"),
+    (lambda d: d["proof"][0]["disclosures"][0].__setitem__(0, "short"), "salt"),
+    (lambda d: d["proof"][0]["disclosures"][0].__setitem__(1, "achievement"), "anchored body"),
+    (lambda d: d["proof"][0]["disclosures"].append(list(d["proof"][0]["disclosures"][0])), "twice"),
+    (lambda d: d["proof"][0]["disclosures"].append(["x"]), "disclosure 5"),
+    (lambda d: d["proof"][0]["disclosures"].append(["A" * 22, "nickname", "Grad"]), "matches no digest"),
 ])
 def test_a_changed_or_foreign_disclosure_fails_the_disclosures_check(cohort: Issued, chain: FakeChain, change: Any,
                                                                       reason: str) -> None:
@@ -179,7 +183,7 @@ def test_a_changed_or_foreign_disclosure_fails_the_disclosures_check(cohort: Iss
 
 def test_a_disclosure_from_another_credential_does_not_fit(cohort: Issued, chain: FakeChain) -> None:
     document = credential(cohort, 0)
-    document["proof"]["disclosures"] = credential(cohort, 1)["proof"]["disclosures"][:1]
+    document["proof"][0]["disclosures"] = credential(cohort, 1)["proof"][0]["disclosures"][:1]
     report = verify_credential(document, chain)
     assert report.failed == ("disclosures",)
 
@@ -228,9 +232,10 @@ def _changed(value: Any, salt: int) -> Any:
     return {"x": 1}
 
 
-# The proof members and the check a change of each must fail. transactionHash is informational: it
-# points humans and explorers at the anchoring, and is not relied on (see docs/credential-format.md).
+# The proof members and the check a change of each must fail. transactionHash is a hint the verifier
+# checks against the chain's receipt (see docs/credential-format.md section 5).
 PROOF_EXPECTATIONS = {
+    "transactionHash": "anchor_transaction",
     "type": "format",
     "credentialDigest": "integrity",
     "merkleRoot": "merkle_inclusion",
@@ -266,7 +271,8 @@ def test_changing_any_single_body_field_makes_it_invalid_with_the_right_check(
 @pytest.mark.parametrize("path", [
     ("name",), ("issuer", "name"), ("credentialSubject", "achievement", "creditsAvailable"),
     ("credentialSubject", "achievement", "name"), ("credentialSubject", "achievement", "criteria", "narrative"),
-    ("credentialSubject", "identifier", 0, "salt"), ("credentialSubject", "achievement", "alignment", 0, "targetName"),
+    ("credentialSubject", "achievement", "description"),
+    ("credentialSubject", "achievement", "alignment", 0, "targetName"),
 ])
 def test_a_well_formed_change_of_the_body_fails_integrity(cohort: Issued, chain: FakeChain,
                                                           path: tuple[Any, ...]) -> None:
@@ -304,12 +310,12 @@ def test_structural_changes_of_the_body_fail(cohort: Issued, chain: FakeChain, c
 def test_changing_any_single_proof_element_makes_it_invalid_with_the_right_check(
         cohort: Issued, chain: FakeChain, data: st.DataObject) -> None:
     document = credential(cohort, data.draw(st.integers(0, 4)))
-    proof_paths = [path for path in _leaves(document) if path[0] == "proof" and path[1] in PROOF_EXPECTATIONS]
+    proof_paths = [path for path in _leaves(document) if path[0] == "proof" and path[2] in PROOF_EXPECTATIONS]
     path = data.draw(st.sampled_from(proof_paths))
     _set(document, path, _changed(_get(document, path), data.draw(st.integers(0, 1000))))
     report = verify_credential(document, chain)
     assert not report.valid
-    expected = "format" if path[1:] == ("anchorSignature", "type") else PROOF_EXPECTATIONS[path[1]]
+    expected = "format" if path[2:] == ("anchorSignature", "type") else PROOF_EXPECTATIONS[path[2]]
     assert report.first_failure == expected, (path, report.to_json_text())
 
 
@@ -318,9 +324,9 @@ def test_changing_any_single_proof_element_makes_it_invalid_with_the_right_check
 def test_changing_any_signature_byte_fails_the_signature_check(cohort: Issued, chain: FakeChain, position: int,
                                                                delta: int) -> None:
     document = credential(cohort)
-    signature = bytearray.fromhex(document["proof"]["anchorSignature"]["signature"][2:])
+    signature = bytearray.fromhex(document["proof"][0]["anchorSignature"]["signature"][2:])
     signature[position] = (signature[position] + delta) % 256
-    document["proof"]["anchorSignature"]["signature"] = "0x" + signature.hex()
+    document["proof"][0]["anchorSignature"]["signature"] = "0x" + signature.hex()
     report = verify_credential(document, chain)
     assert report.failed == ("issuer_signature",)
 
@@ -328,18 +334,60 @@ def test_changing_any_signature_byte_fails_the_signature_check(cohort: Issued, c
 def test_a_signature_by_another_key_is_refused(cohort: Issued, chain: FakeChain) -> None:
     document = credential(cohort)
     request = signed_anchor(cohort.batch).request  # the issuer's request, signed with another key
-    document["proof"]["anchorSignature"]["signature"] = "0x" + request.sign(OTHER_ISSUER.key).hex()
+    document["proof"][0]["anchorSignature"]["signature"] = "0x" + request.sign(OTHER_ISSUER.key).hex()
     report = verify_credential(document, chain)
     assert report.failed == ("issuer_signature",)
     assert OTHER_ISSUER.address in report.check("issuer_signature").reason
 
 
-def test_the_transaction_hash_is_informational(cohort: Issued, chain: FakeChain) -> None:
+def test_a_changed_transaction_hash_fails_and_is_not_reported_as_the_anchoring(cohort: Issued,
+                                                                              chain: FakeChain) -> None:
     document = credential(cohort)
-    document["proof"]["transactionHash"] = "0x" + "cd" * 32
-    assert verify_credential(document, chain).valid
-    document["proof"]["transactionHash"] = "0xnothex"
+    forged = "0x" + "cd" * 32
+    document["proof"][0]["transactionHash"] = forged
+    report = verify_credential(document, chain)
+    assert report.failed == ("anchor_transaction",)
+    assert "does not know" in report.check("anchor_transaction").reason
+    assert report.anchor is not None and report.anchor.transaction_hash is None
+    assert report.anchor.claimed_transaction_hash == forged
+    document["proof"][0]["transactionHash"] = "0xnothex"
     assert verify_credential(document, chain).first_failure == "format"
+
+
+def test_a_transaction_that_anchored_something_else_fails(cohort: Issued, chain: FakeChain) -> None:
+    other = issue(2)  # another cohort, anchored in its own transaction on this chain
+    other_hash = bytes.fromhex("cd" * 32)
+    chain.anchor(other.batch.root, other.batch.issuer, tx_hash=other_hash)
+    document = credential(cohort)
+    document["proof"][0]["transactionHash"] = "0x" + other_hash.hex()
+    report = verify_credential(document, chain)
+    assert report.failed == ("anchor_transaction",)
+    assert "did not anchor root" in report.check("anchor_transaction").reason
+    chain.receipts.pop("0x" + other_hash.hex())
+    chain.batches.pop(other.batch.root)
+
+
+def test_a_removed_anchor_signature_fails_when_the_chain_says_a_relayer_anchored(cohort: Issued,
+                                                                                 chain: FakeChain) -> None:
+    document = credential(cohort)
+    del document["proof"][0]["anchorSignature"]
+    report = verify_credential(document, chain)
+    assert report.failed == ("anchor_transaction",)
+    assert "no anchorSignature" in report.check("anchor_transaction").reason
+    # directly anchored: no signature is needed, and the chain says so
+    direct = issue(1, relayed=False)
+    assert verify_credential(direct.credentials[0], direct.chain).valid
+
+
+def test_a_receipt_that_cannot_be_had_leaves_the_check_not_run(cohort: Issued, chain: FakeChain) -> None:
+    class NoReceipts:
+        chain_id, registry, trust = chain.chain_id, chain.registry, chain.trust
+
+        def __call__(self, *question: Any) -> Any:
+            return chain(*question)
+
+    report = verify_credential(credential(cohort), NoReceipts())
+    assert not report.valid and report.check("anchor_transaction").status is Status.NOT_RUN
 
 
 # ---------------------------------------------------------------- chain facts
@@ -409,7 +457,7 @@ def test_anchored_by_another_account(cohort: Issued) -> None:
 def test_issuer_in_proof_and_document_must_agree() -> None:
     issued = issue(2, relayed=False)
     document = copy.deepcopy(issued.credentials[0])
-    document["proof"]["issuerAddress"] = OTHER_ISSUER.address
+    document["proof"][0]["issuerAddress"] = OTHER_ISSUER.address
     issued.chain.anchor(issued.batch.root, OTHER_ISSUER.address)
     report = verify_credential(document, issued.chain)
     assert report.failed == ("issuer_binding",)
@@ -427,12 +475,17 @@ def test_validity_window_by_given_time(cohort: Issued, chain: FakeChain, moment:
     assert report.clock == "given"
 
 
-def test_validity_window_by_chain_time(cohort: Issued) -> None:
-    chain = FakeChain(block_timestamp=int((NOW + timedelta(days=400)).timestamp()))
-    chain.anchor(cohort.batch.root, cohort.batch.issuer)
-    report = verify_credential(credential(cohort), chain)
+def test_validity_window_by_the_verifiers_clock_not_chain_time() -> None:
+    """The latest block can be hours old on a chain that mines only on transactions: the window is
+    judged by this machine's clock, whatever the block's timestamp."""
+    expired = issue(1, valid_from=NOW - timedelta(days=30), valid_until=datetime.now(UTC) - timedelta(seconds=5),
+                    chain=FakeChain(block_timestamp=int((NOW - timedelta(hours=6)).timestamp())))
+    report = verify_credential(expired.credentials[0], expired.chain)
     assert report.failed == ("validity_window",)
-    assert report.clock == "chain"
+    assert report.clock == "local" and "by this verifier's clock" in report.check("validity_window").reason
+    future_chain = FakeChain(block_timestamp=int((NOW + timedelta(days=400)).timestamp()))
+    valid = issue(1, chain=future_chain)
+    assert verify_credential(valid.credentials[0], future_chain).valid
 
 
 def test_without_valid_until_it_never_expires() -> None:
@@ -469,7 +522,7 @@ def test_another_registry(cohort: Issued) -> None:
 def test_issuer_id_naming_another_chain_than_the_proof() -> None:
     batch = prepare_batch(drafts(1, issuer=profile(chain_id=5)))
     document = attach_proofs(batch, Anchoring(5, REGISTRY, batch.issuer, TX_HASH))[0]
-    document["proof"]["chainId"] = CHAIN_ID  # the proof is not digested: it can claim another chain
+    document["proof"][0]["chainId"] = CHAIN_ID  # the proof is not digested: it can claim another chain
     chain = FakeChain()
     chain.anchor(batch.root, batch.issuer)
     report = verify_credential(document, chain)
@@ -520,8 +573,12 @@ def test_in_two_steps_the_verifier_asks_its_one_question_and_reports_alike(cohor
     with pytest.raises(TypeError, match="answer"):
         verification.finish()
     answer = chain(*verification.question)
-    assert verification.finish(answer) == verify_credential(json.dumps(document), chain, now=None)
-    down = Verification(json.dumps(document), chain).finish(ChainUnavailable("connection refused"))
+    receipt = chain.anchor_receipt(verification.transaction_hash)
+    first = verification.finish(answer, receipt)
+    second = verify_credential(json.dumps(document), chain, now=None)
+    assert first.checks == second.checks and first.anchor == second.anchor
+    down = Verification(json.dumps(document), chain).finish(ChainUnavailable("connection refused"),
+                                                            ChainUnavailable("connection refused"))
     assert down.check("anchored").status is Status.NOT_RUN and "connection refused" in down.check("anchored").reason
 
 
@@ -529,7 +586,7 @@ def test_in_two_steps_nothing_is_asked_when_nothing_can_be_relied_on(cohort: Iss
     changed = credential(cohort)
     changed["name"] = "Something else"
     elsewhere = credential(cohort)
-    elsewhere["proof"]["chainId"] = 1
+    elsewhere["proof"][0]["chainId"] = 1
     for source, chain_facts in ((b"[]", chain), (changed, chain), (elsewhere, chain), (credential(cohort), None)):
         verification = Verification(source, chain_facts)
         assert verification.question is None
@@ -547,10 +604,37 @@ def test_the_registry_view_disagreeing_on_inclusion_fails_it(cohort: Issued, cha
 
 
 def test_recipient_check(cohort: Issued, chain: FakeChain) -> None:
-    document = credential(cohort, 2)
+    document = select_disclosures(credential(cohort, 2), ["identifier"])
     assert verify_credential(document, chain, recipient_email="  Graduate2@Example.org ").valid
     report = verify_credential(document, chain, recipient_email="graduate1@example.org")
     assert report.failed == ("recipient",)
+
+
+def test_a_default_shared_copy_holds_nothing_personal(cohort: Issued, chain: FakeChain) -> None:
+    """The holder shares nothing about themselves unless they choose to: no name, no email hash, no salt
+    that would let anyone test guessed addresses against it."""
+    full = credential(cohort, 2)
+    shared = select_disclosures(full, [])
+    text = json.dumps(shared)
+    identity = next(item[2][0] for item in full["proof"][0]["disclosures"] if item[1] == "identifier")
+    for personal in ("graduate2@example.org", "Graduate 2 de Vries", identity["identityHash"], identity["salt"],
+                     "identityHash", "IdentityObject"):
+        assert personal not in text
+    assert verify_credential(shared, chain).valid
+    report = verify_credential(shared, chain, recipient_email="graduate2@example.org")
+    assert report.check("recipient").status is Status.NOT_RUN and not report.valid
+    assert "does not disclose the recipient identifier" in report.check("recipient").reason
+
+
+def test_an_identifier_disclosure_must_hold_identity_objects(chain: FakeChain) -> None:
+    issued = issue(1, chain=chain)
+    document = copy.deepcopy(issued.credentials[0])
+    bad = make_disclosure("identifier", ["jan@example.org"])
+    document["credentialSubject"]["disclosureDigests"] = sorted(
+        [*document["credentialSubject"]["disclosureDigests"], bad.digest])
+    document["proof"][0]["disclosures"] = [bad.to_json()]
+    report = verify_credential(document, chain)
+    assert "IdentityObjects" in report.check("disclosures").reason
 
 
 # ---------------------------------------------------------------- unusable input
@@ -607,24 +691,23 @@ def test_the_size_limit_is_configurable(cohort: Issued, chain: FakeChain) -> Non
     (("credentialSubject", "achievement", "achievementType"), "Trophy", "AchievementType"),
     (("credentialSubject", "achievement", "alignment"), [], "European Qualifications Framework"),
     (("credentialSubject", "achievement", "alignment", 0, "targetCode"), "9", "level from 1 to 8"),
-    (("credentialSubject", "identifier", 0, "hashed"), False, "identifier"),
-    (("credentialSubject", "identifier", 0, "identityHash"), "graduate0@example.org", "identityHash"),
-    # pydantic's pattern= searches: these hold a valid value inside, and must still fail as a whole
-    (("credentialSubject", "identifier", 0, "identityHash"), "x sha256$" + "0" * 64 + " y", "identityHash"),
+    # the recipient's identifier is a disclosure, never in the anchored body (section 2)
+    (("credentialSubject", "identifier"), [], "identifier must not be in the anchored body"),
+    (("credentialSubject", "id"), "did:example:graduate", "urn:uuid"),
     (("credentialSubject", "disclosureDigests"), ["A" * 44], "disclosureDigests"),
-    (("proof", "anchorSignature", "signature"), "0x" + "ab" * 65 + "ff", "signature"),
-    (("credentialSubject", "identifier"), [], "identifier"),
+    (("proof", 0, "anchorSignature", "signature"), "0x" + "ab" * 65 + "ff", "signature"),
     (("credentialSubject", "disclosureDigests"), ["not a digest"], "disclosureDigests"),
     (("proof",), [], "proof"),
-    (("proof", "type"), "DataIntegrityProof", "proof.type"),
-    (("proof", "chainId"), "31337", "proof.chainId"),
-    (("proof", "chainId"), 0, "proof.chainId"),
-    (("proof", "registry"), REGISTRY.lower(), "checksum"),
-    (("proof", "merkleRoot"), "0x" + "AB" * 32, "lowercase"),
-    (("proof", "merklePath"), ["0x" + "00" * 32] * 65, "proof.merklePath"),
-    (("proof", "anchorSignature", "signature"), "0x1234", "signature"),
-    (("proof", "anchorSignature", "count"), 0, "count"),
-    (("proof", "surprise"), 1, "is not a known field"),
+    (("proof",), {}, "proof"),
+    (("proof", 0, "type"), "DataIntegrityProof", "proof.0.type"),
+    (("proof", 0, "chainId"), "31337", "proof.0.chainId"),
+    (("proof", 0, "chainId"), 0, "proof.0.chainId"),
+    (("proof", 0, "registry"), REGISTRY.lower(), "checksum"),
+    (("proof", 0, "merkleRoot"), "0x" + "AB" * 32, "lowercase"),
+    (("proof", 0, "merklePath"), ["0x" + "00" * 32] * 65, "proof.0.merklePath"),
+    (("proof", 0, "anchorSignature", "signature"), "0x1234", "signature"),
+    (("proof", 0, "anchorSignature", "count"), 0, "count"),
+    (("proof", 0, "surprise"), 1, "is not a known field"),
 ])
 def test_wrong_types_and_values_fail_format(cohort: Issued, chain: FakeChain, path: tuple[Any, ...], value: Any,
                                             reason: str) -> None:

@@ -112,8 +112,8 @@ def test_the_app_issues_reads_and_verifies_on_postgresql(client: TestClient, key
         read = client.get(f"/credentials/{item['id']}", headers={"X-Holder-Token": item["holder_token"]})
         assert read.status_code == 200, read.text
         document = read.json()["document"]
-        assert document["proof"]["merkleRoot"] == accepted["root"]
-        assert {claim: value for _salt, claim, value in document["proof"]["disclosures"]}["name"] == name
+        assert document["proof"][0]["merkleRoot"] == accepted["root"]
+        assert {claim: value for _salt, claim, value in document["proof"][0]["disclosures"]}["name"] == name
         documents.append(document)
 
     # verified by the service

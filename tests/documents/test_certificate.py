@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,16 +24,17 @@ from service.credentials.batch import Anchoring, attach_proofs, prepare_batch
 from service.credentials.document import FormatError
 from service.documents import certificate
 from service.documents.certificate import format_date, render_certificate, verify_page
+from service.documents.dates import moment_text
 from tests.credentials.factory import CHAIN_ID, DATA_ANALYTICS, NOW, REGISTRY, TX_HASH, issue, profile, signed_anchor
 
 RESULTS = Path(__file__).resolve().parents[2] / "test-results" / "certificates"
 SHARE_URL = "https://credentials.ithubhoogeveen.nl/share/q8Yb3xVvN0kTz1sR5mWc7PaLdE2gHjUf"
 
 
-def graduate_credential(name: str, *, grade: str | None = "8.5") -> dict[str, Any]:
+def graduate_credential(name: str, *, grade: str | None = "8.5", valid_from: datetime = NOW) -> dict[str, Any]:
     """One anchored credential for a graduate called `name`, issued like factory.issue does."""
     draft = build_credential(issuer=profile(), programme=DATA_ANALYTICS,
-                             graduate=Graduate("zoe@example.org", name=name, grade=grade), valid_from=NOW)
+                             graduate=Graduate("zoe@example.org", name=name, grade=grade), valid_from=valid_from)
     batch = prepare_batch([draft])
     return attach_proofs(batch, Anchoring(CHAIN_ID, REGISTRY, batch.issuer, TX_HASH, signed_anchor(batch)))[0]
 
@@ -122,7 +124,7 @@ def test_a_copy_that_withholds_the_name_never_prints_it(credential: dict[str, An
 
 def test_a_disclosure_the_body_does_not_list_is_not_printed(credential: dict[str, Any]) -> None:
     forged = select_disclosures(credential, [])
-    forged["proof"]["disclosures"] = [["c2FsdHNhbHRzYWx0c2FsdHNhbHQ", "name", "Mallory Forger"]]
+    forged["proof"][0]["disclosures"] = [["c2FsdHNhbHRzYWx0c2FsdHNhbHQ", "name", "Mallory Forger"]]
     text = pdf_text(render_certificate(forged, SHARE_URL))
     assert "Mallory" not in text and "the holder of this credential" in text
 
@@ -174,9 +176,35 @@ def test_rendering_is_deterministic_and_checks_its_input(credential: dict[str, A
 
 
 @pytest.mark.parametrize(("moment", "expected"), [
-    ("2026-07-01T00:00:00Z", "1 July 2026"),
-    ("2026-12-31T23:30:00-01:00", "31 December 2026"),  # the date as written, not moved to UTC
-    ("2027-02-09T10:00:00.5+01:00", "9 February 2027"),
+    ("2026-07-01T00:00:00Z", "1 July 2026 (CEST)"),
+    ("2026-12-03T23:30:00Z", "4 December 2026 (CET)"),  # half past midnight in the Netherlands: the 4th
+    ("2026-12-03T22:59:59Z", "3 December 2026 (CET)"),
+    ("2026-06-30T22:00:00Z", "1 July 2026 (CEST)"),  # midnight in summer: UTC+2
+    ("2026-12-31T23:30:00-01:00", "1 January 2027 (CET)"),  # an instant in any zone: its day in Dutch time
+    ("2027-02-09T10:00:00.5+01:00", "9 February 2027 (CET)"),
 ])
-def test_dates_read_day_month_year(moment: str, expected: str) -> None:
+def test_dates_read_day_month_year_in_dutch_time(moment: str, expected: str) -> None:
     assert format_date(moment) == expected
+
+
+@pytest.mark.parametrize(("moment", "expected"), [
+    ("2026-12-03T23:30:00Z", "4 December 2026, 00:30 CET"),
+    ("2026-12-03T22:59:00Z", "3 December 2026, 23:59 CET"),
+    (1_782_863_999, "1 July 2026, 01:59 CEST"),  # 2026-06-30T23:59:59Z as unix seconds
+    (datetime(2026, 12, 3, 23, 30), "4 December 2026, 00:30 CET"),  # naive: taken as UTC (the database's)
+    ("2026-03-29T01:00:00Z", "29 March 2026, 03:00 CEST"),  # the change to summer time
+    ("2026-10-25T00:59:00Z", "25 October 2026, 02:59 CEST"),  # the hour that happens twice, first
+    ("2026-10-25T01:00:00Z", "25 October 2026, 02:00 CET"),  # ... and again
+])
+def test_times_read_in_dutch_time_with_their_zone(moment: Any, expected: str) -> None:
+    assert moment_text(moment) == expected
+
+
+def test_an_issue_date_and_a_moment_a_minute_later_read_the_same_day(credential: dict[str, Any]) -> None:
+    """The review's case: issued at 23:59:30 UTC, revoked a minute later: both on the same Dutch day."""
+    issued, revoked = "2026-12-03T23:59:30Z", datetime(2026, 12, 4, 0, 0, 30, tzinfo=UTC)
+    assert format_date(issued) == "4 December 2026 (CET)"
+    assert moment_text(revoked).startswith("4 December 2026, ")
+    late = graduate_credential("Zo\u00eb Bakker", valid_from=datetime(2026, 12, 3, 23, 59, 30, tzinfo=UTC))
+    assert "4 December 2026 (CET)" in pdf_text(render_certificate(late, SHARE_URL))
+

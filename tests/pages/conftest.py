@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -46,13 +47,23 @@ def issue_with(post: Any, keys: Keys, **overrides: Any) -> dict[str, Any]:  # no
 def ending_soon() -> tuple[str, str]:
     """A valid_until two days from now (the API refuses one that has passed) and its words on a page."""
     end = (datetime.now(UTC) + timedelta(days=2)).date()
-    return end.isoformat(), f"{end.day} {end:%B} {end.year}"
+    midnight = datetime(end.year, end.month, end.day, tzinfo=UTC).astimezone(ZoneInfo("Europe/Amsterdam"))
+    return end.isoformat(), f"{midnight.day} {midnight:%B} {midnight.year} ({midnight.tzname()})"
 
 
-def pass_the_end(running: Any, valid_until: str) -> None:
-    """Move the chain's clock a day past `valid_until` and wait until the verifier has seen that block."""
-    end = datetime.fromisoformat(valid_until).replace(tzinfo=UTC).timestamp()
-    advance_time(running.w3, max(0, int(end - latest_timestamp(running.w3))) + 86_400)
+def set_verifier_clock(monkeypatch: pytest.MonkeyPatch, moment: datetime) -> None:
+    """Set the verifier's own clock (it judges the validity period; chain time does not) for this test."""
+    import service.credentials.verify as verifier
+
+    monkeypatch.setattr(verifier, "_now", lambda: moment)
+
+
+def pass_the_end(running: Any, valid_until: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Move the verifier's clock and the chain's a day past `valid_until`, and wait until the verifier has
+    seen that block."""
+    end = datetime.fromisoformat(valid_until).replace(tzinfo=UTC)
+    set_verifier_clock(monkeypatch, end + timedelta(days=1))
+    advance_time(running.w3, max(0, int(end.timestamp() - latest_timestamp(running.w3))) + 86_400)
     # the verifier's cache answers from a head seen at most a moment ago: wait until it has seen this one
     assert running.verification_cache.head.wait_for(running.w3.eth.block_number) is not None
 

@@ -12,6 +12,7 @@ import copy
 import io
 import json
 import re
+from datetime import UTC, datetime
 from html import unescape
 from typing import Any
 
@@ -26,7 +27,7 @@ from service.errors import ChainUnavailable
 from service.hub import Hub
 from service.verification import VerificationCache
 from tests.chain import advance_time
-from tests.pages.conftest import ending_soon, pass_the_end, share_path
+from tests.pages.conftest import ending_soon, pass_the_end, set_verifier_clock, share_path
 
 HTML = "text/html; charset=utf-8"
 
@@ -77,20 +78,21 @@ def test_share_page_of_a_valid_credential_reads_as_a_certificate(client: TestCli
     issued = issue()
     response = client.get(share_path(issued))
     text = assert_page(response)
-    assert "This credential is valid: issued by Hanzehogeschool Groningen on 1 July 2026." in text
+    assert "This credential is valid: issued by Hanzehogeschool Groningen on 1 July 2026 (CEST)." in text
     assert 'class="verdict verdict--valid"' in response.text
-    for fact in ("Make IT Work: Data Analytics", "Issued by Hanzehogeschool Groningen", "Date of issue 1 July 2026",
-                 "Valid until 1 July 2031", "Study load 30 ECTS (about 840 hours of study)",
+    for fact in ("Make IT Work: Data Analytics", "Issued by Hanzehogeschool Groningen",
+                 "Date of issue 1 July 2026 (CEST)", "Valid until 1 July 2031 (CEST)",
+                 "Study load 30 ECTS (about 840 hours of study)",
                  "Level EQF level 6 (bachelor level)", "Theme Data analytics", issued["id"]):
         assert fact in text, fact
     # every check, with its title, its mark and its reason
     marks = checks_on(response)
     assert set(marks) == {CHECK_TITLES[name] for name in ("format", "integrity", "disclosures", "merkle_inclusion",
                                                           "network", "anchored", "issuer_binding",
-                                                          "issuer_signature", "issuer_accredited", "not_revoked",
-                                                          "validity_window")}
+                                                          "anchor_transaction", "issuer_signature",
+                                                          "issuer_accredited", "not_revoked", "validity_window")}
     assert set(marks.values()) == {"passed"}
-    assert "11 of 11 checks passed." in text
+    assert "12 of 12 checks passed." in text
     assert "Technical detail: no claims disclosed" in text
     assert f'href="{share_path(issued)}/certificate.pdf"' in response.text
     assert f'href="{share_path(issued)}/credential.json"' in response.text
@@ -101,13 +103,15 @@ def test_share_page_of_a_valid_credential_reads_as_a_certificate(client: TestCli
 
 def test_share_page_withholds_the_name_and_the_grade(client: TestClient, issue: Any) -> None:
     issued = issue(name="Jan de Vries", grade="8.5")
-    full = {item[1] for item in issued["document"]["proof"]["disclosures"]}
-    assert full == {"name", "result"}  # the holder's copy has both; the share link shows neither
+    full = {item[1] for item in issued["document"]["proof"][0]["disclosures"]}
+    assert full == {"identifier", "name", "result"}  # the holder's copy has all; the share link shows none
     text = assert_page(client.get(share_path(issued)))
     assert "Jan de Vries" not in text and "8.5" not in text
     assert "Awarded to the holder of this credential" in text
     assert "The graduate's name is not part of this copy of the credential." in text
     assert "Final grade Not included in this copy" in text
+    assert "Recipient's email address Not included in this copy" in text
+    assert "identityHash" not in text and "jan" not in text.lower().replace("january", "")
 
 
 def test_share_page_of_a_revoked_credential_says_when_and_why(client: TestClient, keys: Any, issue: Any) -> None:
@@ -119,16 +123,18 @@ def test_share_page_of_a_revoked_credential_says_when_and_why(client: TestClient
     text = assert_page(response)
     assert 'class="verdict verdict--revoked"' in response.text and "verdict--valid" not in response.text
     assert re.search(r"REVOKED|Revoked", text)
-    assert re.search(r"Not valid: it was revoked on \d{1,2} \w+ \d{4} because it was issued in error\.", text), text
-    assert "It was issued by Hanzehogeschool Groningen on 1 July 2026." in text
+    assert re.search(r"Not valid: it was revoked on \d{1,2} \w+ \d{4} \(CES?T\) because it was issued in error\.",
+                     text), text
+    assert "It was issued by Hanzehogeschool Groningen on 1 July 2026 (CEST)." in text
     assert checks_on(response)["Not revoked"] == "failed"
     assert "Do not rely on what follows: this credential is not valid." in text
 
 
-def test_share_page_of_an_expired_credential(client: TestClient, hub: Hub, issue: Any) -> None:
+def test_share_page_of_an_expired_credential(client: TestClient, hub: Hub, issue: Any,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
     valid_until, in_words = ending_soon()
     issued = issue(valid_until=valid_until)
-    pass_the_end(hub, valid_until)
+    pass_the_end(hub, valid_until, monkeypatch)
     response = client.get(share_path(issued))
     text = assert_page(response)
     assert 'class="verdict verdict--expired"' in response.text
@@ -137,24 +143,27 @@ def test_share_page_of_an_expired_credential(client: TestClient, hub: Hub, issue
     assert checks_on(response)["Not revoked"] == "passed"
 
 
-def test_share_page_turns_expired_when_the_chain_time_passes_valid_until(client: TestClient, hub: Hub,
-                                                                         issue: Any) -> None:
+def test_share_page_turns_expired_when_the_clock_passes_valid_until_without_a_new_block(
+        client: TestClient, hub: Hub, issue: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The chain mines only on transactions: no block after 1 January 2027, yet the page says expired
+    once the verifier's clock is past it (chain time would say valid until the next transaction)."""
     issued = issue(valid_from="2026-07-01", valid_until="2027-01-01")
     assert "verdict--valid" in client.get(share_path(issued)).text
-    advance_time(hub.w3, 60 * 86_400)  # two months on: past 1 January 2027 in chain time
-    # the verifier's cache answers from a head seen at most 0.25 s ago: wait until it has seen this one
-    assert hub.verification_cache.head.wait_for(hub.w3.eth.block_number) is not None
+    head = hub.w3.eth.block_number
+    assert hub.w3.eth.get_block(head)["timestamp"] < datetime(2027, 1, 1, tzinfo=UTC).timestamp()
+    set_verifier_clock(monkeypatch, datetime(2027, 1, 2, tzinfo=UTC))
     response = client.get(share_path(issued))
-    assert "Not valid: it expired on 1 January 2027." in assert_page(response)
+    assert "Not valid: it expired on 1 January 2027 (CET)." in assert_page(response)
+    assert hub.w3.eth.block_number == head  # no block was mined: chain time stood still
 
 
 def test_valid_revoked_and_expired_look_different_without_colour(client: TestClient, hub: Hub, keys: Any,
-                                                                  issue: Any) -> None:
+                                                                  issue: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """The badge's word and icon differ for each state, not only its colour."""
     valid_until, _ = ending_soon()
     valid, revoked, expired = issue(), issue(email="a@example.org"), issue(email="b@example.org",
                                                                            valid_until=valid_until)
-    pass_the_end(hub, valid_until)
+    pass_the_end(hub, valid_until, monkeypatch)
     client.post(f"/credentials/{revoked['id']}/revoke", headers=keys.issuer("Hanzehogeschool Groningen"),
                 json={"reason": "superseded"})
     badges = {}
@@ -175,7 +184,7 @@ def test_json_download_is_the_shared_copy_and_verifies(client: TestClient, issue
     assert response.headers["content-type"] == "application/json"
     assert response.headers["content-disposition"] == f'attachment; filename="credential-{issued["id"]}.json"'
     shared = response.json()
-    assert shared["proof"]["disclosures"] == []
+    assert shared["proof"][0]["disclosures"] == []
     assert "Jan de Vries" not in response.text
     holder = {key: value for key, value in issued["document"].items() if key != "proof"}
     assert {key: value for key, value in shared.items() if key != "proof"} == holder  # the same anchored body
@@ -191,7 +200,7 @@ def test_pdf_download_is_the_certificate_with_the_live_status(client: TestClient
     assert response.content.startswith(b"%PDF")
     text = " ".join(PdfReader(io.BytesIO(response.content)).pages[0].extract_text().split())
     assert "Make IT Work: Data Analytics" in text
-    assert re.search(r"Checked \d{1,2} \w+ \d{4}: valid", text), text
+    assert re.search(r"Checked \d{1,2} \w+ \d{4} \(CES?T\): valid", text), text
     assert "http://testserver" + share_path(issued) in "".join(text.split())  # the link under the QR code
     assert "Jan de Vries" not in text and "the holder of this credential" in text
 
@@ -248,16 +257,35 @@ def test_verify_page_has_a_labelled_form_posting_to_its_own_path(client: TestCli
     assert (again.status_code, again.headers["location"]) == (303, "/verify")
 
 
+def test_verify_page_checks_the_email_only_when_the_copy_discloses_the_identifier(client: TestClient,
+                                                                                 issue: Any) -> None:
+    issued = issue()
+    full = issued["document"]
+    response = verify_form(client, json.dumps(full), email="Jan.DeVries@example.org")
+    assert "This credential is valid" in assert_page(response)
+    assert checks_on(response)["Recipient"] == "passed"
+    withheld = copy.deepcopy(full)
+    withheld["proof"][0]["disclosures"] = [item for item in full["proof"][0]["disclosures"] if item[1] != "identifier"]
+    response = verify_form(client, json.dumps(withheld), email="jan.devries@example.org")
+    text = assert_page(response)
+    assert response.status_code == 200
+    assert checks_on(response)["Recipient"] == "not_run"
+    assert "this copy does not include the recipient's (hashed) email address" in text
+    assert "did not answer" not in text
+
+
 def test_verify_a_pasted_credential_that_discloses_the_name_and_grade(client: TestClient, issue: Any) -> None:
     issued = issue()
     response = verify_form(client, json.dumps(issued["document"], indent=2))
     text = assert_page(response)
-    assert "This credential is valid: issued by Hanzehogeschool Groningen on 1 July 2026." in text
+    assert "This credential is valid: issued by Hanzehogeschool Groningen on 1 July 2026 (CEST)." in text
     assert "<title>Valid credential – Verify a credential – IT Hub Hoogeveen</title>" in response.text
     assert "Awarded to Jan de Vries" in text
     assert "Final grade 8.5 on a scale of 1.0 to 10.0" in text
     assert set(checks_on(response).values()) == {"passed"}
-    assert "Technical detail: 2 disclosed, each matching its digest: name, result" in text
+    assert "Technical detail: 3 disclosed, each matching its digest: identifier, name, result" in text
+    assert "Recipient's email address Included as a salted hash" in text
+    assert "jan.devries@example.org" not in text  # the address itself is never shown
     assert re.search(r'<textarea id="credential"[^>]*></textarea>', response.text)  # empty, for the next one
 
 
