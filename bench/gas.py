@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Gas benchmark: our CredentialRegistry and HubBoard against EAS and an OpenZeppelin Governor.
+"""Gas benchmark: our CredentialRegistry and HubBoard against DocumentStore, EAS, an OpenZeppelin Governor and a Safe.
 
     .venv/bin/python bench/gas.py [--chain anvil|ganache] [--out bench/results/gas.md]
 
@@ -11,7 +11,11 @@ from the receipts. The script prints a table and writes it, with the ratios, to 
 
 Targets:
   (a) EAS `attest` / our gas per credential at a 1,000-credential cohort >= 1,000;
-  (b) our full decision of a 7-member board (propose + 7 votes + execute) <= 0.5x the Governor's.
+  (b) our full decision of a 7-member board (propose + 7 votes + execute) <= 0.5x the Governor's;
+  (c) the service's anchoring transaction (anchorFor, as RegistryClient builds it) <= 1.0x OpenAttestation's
+      DocumentStore `issue(root)` (2.6.1, its npm build);
+  (d) our recorded 7-member meeting (recordMeeting) <= 1.5x a Safe 1.4.1 4-of-7 execTransaction of the same
+      accreditIssuer call (Safe compiled here from its npm sources with our settings).
 
 The decision comparison is like for like: every decision flow, ours and the Governor's, runs on a
 fresh deployment of its system (the same starting state), accredits the same issuer under the same

@@ -170,7 +170,7 @@ def run_round(hub: Hub, size: int, number: int, poll: float, sample: int | None)
             raise RuntimeError(f"{hub.kind}: the batch {state['status']}: {state.get('error')}")
 
     # Checked, not timed: on chain, in the store, through the verifier.
-    on_chain = hub.registry.batch(from_hex32(state["root"]))
+    on_chain = hub.registry.batch(state["issuer_address"], from_hex32(state["root"]))
     if on_chain.count != size:
         raise RuntimeError(f"{hub.kind}: the registry holds {on_chain.count} for the root, not {size}")
     receipt = hub.node.w3.eth.get_transaction_receipt(state["transaction_hash"])
@@ -251,7 +251,8 @@ class Results:
             f"- Timed: from sending POST /credentials/batch to the first GET /batches/{{id}}?credentials=false "
             f"(every {poll:g} s) "
             "that reports it anchored: rows checked, credentials built and stored, the partner's EIP-712 "
-            "request signed and relayed (anchorBySig), mined, every credential's Merkle proof written. "
+            "request signed, the root relayed (anchorFor; anchorBySig before the partner authorised the relayer), "
+            "mined, every credential's Merkle proof written. "
             "The chains take turns round by round.",
             "- Checked after each round (not timed): the registry holds the root with the cohort's count, the "
             "database file holds every credential with its proof, and the stored credentials verify through "
