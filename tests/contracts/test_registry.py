@@ -906,14 +906,14 @@ def test_set_relayer_by_sig_signed_by_another_key_or_replayed_reverts(
 # ---------------------------------------------------------------- front-running (a chain that does not mine at once)
 
 
+@pytest.mark.anvil_only("orders its mempool by fee with automine off (evm_setAutomine)")
 def test_a_front_runner_anchoring_the_same_root_first_neither_blocks_nor_takes_the_issuers_cohort(
     w3: Web3, chain: Any, registry: Contract, issuer: LocalAccount, other_issuer: LocalAccount,
     relayer: LocalAccount, cohort: Cohort
 ) -> None:
     """Partner B sees partner A's relayed anchoring in the mempool and sends anchor(root) itself at a higher fee:
     B's transaction is mined first, in the same block, and A's still anchors A's batch."""
-    if chain.kind != "anvil":
-        pytest.skip("needs anvil's mempool ordering by fee (evm_setAutomine)")
+    assert chain.kind == "anvil", "anvil_only: collected on anvil alone"
     send(registry.functions.setRelayer(relayer.address), issuer)
     rpc(w3, "evm_setAutomine", False)
     try:
