@@ -68,7 +68,9 @@ from bench.server import Server, machine, packages, process_cpu_seconds, start_s
 from service.chain.board import Action, BoardClient, VoteType, document_hash  # noqa: E402
 from service.chain.deployment import ensure_deployed  # noqa: E402
 from service.chain.devchain import dev_accounts, start_chain  # noqa: E402
+from service.chain.jsonrpc import JsonRpc  # noqa: E402
 from service.chain.registry import RegistryClient  # noqa: E402
+from service.chain.registry_view import RegistryView  # noqa: E402
 from service.chain.transactions import send  # noqa: E402
 from service.credentials import (  # noqa: E402
     Anchoring,
@@ -89,7 +91,6 @@ from service.credentials.merkle import CohortTree, verify_inclusion  # noqa: E40
 from service.credentials.receipt import AnchorReceipt  # noqa: E402
 from service.demo import DEPLOYER_ACCOUNT, ORGANISATIONS, dev_board  # noqa: E402
 from service.settings import Settings  # noqa: E402
-from service.verification import JsonRpc, RegistryView  # noqa: E402
 
 DEFAULT_OUT = ROOT / "bench" / "results" / "verify.md"
 DEFAULTS = Settings.model_construct()  # the service's default settings, which the bench runs it with
@@ -482,7 +483,7 @@ class Results:
             f"- Load: {self.loadgen}, on loopback. hello and verify-same alternate for {self.rounds} rounds of "
             f"{self.duration:g} s each (so a burst of other work on the machine hits both alike), after a 2 s "
             f"warm-up of each; then verify-fresh once. The chain node (anvil) shares the machine.",
-            "- Cache: the registry's answer per credential per block (service.verification); the head watcher "
+            "- Cache: the registry's answer per credential per block (service.chain.facts_cache); the head watcher "
             f"polls every {DEFAULTS.head_interval:g} s (HUB_HEAD_INTERVAL) and answers come from the cache only "
             f"while the head was seen within {DEFAULTS.head_max_age:g} s (HUB_HEAD_MAX_AGE).",
             "",

@@ -54,7 +54,7 @@ from service.credentials.canonical import MAX_CREDENTIAL_BYTES, InputError, pars
 from service.credentials.disclosure import select_disclosures
 from service.credentials.document import parse_datetime
 from service.credentials.facts import ChainFacts, ChainUnavailable, RegistryTrust
-from service.credentials.verify import Status, VerificationReport, verify_credential
+from service.credentials.verifier import Status, VerificationReport, verify_credential
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine

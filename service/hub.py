@@ -19,6 +19,7 @@ from web3.types import RPCEndpoint
 
 from service.chain.artifacts import load_artifact
 from service.chain.deployment import Deployment, deployment_path
+from service.chain.facts_cache import VerificationCache
 from service.chain.fees import GWEI, FeeCap, FeeOracle
 from service.chain.indexer import Indexer
 from service.chain.keys import KeyConfigurationError, Signers, relayer_account
@@ -31,7 +32,6 @@ from service.issuing.anchoring import AnchoringWorker
 from service.issuing.waiter import BatchWaiter
 from service.leader import LeaderWorker, leadership_for
 from service.settings import Settings
-from service.verification import VerificationCache
 
 log = logging.getLogger(__name__)
 

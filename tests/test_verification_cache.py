@@ -1,4 +1,4 @@
-"""The per-block cache of the verifier's chain facts (service.verification), with a fake node and clock."""
+"""The per-block cache of the verifier's chain facts (service.chain.facts_cache), with a fake node and clock."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from service.chain.facts_cache import VerificationCache
+from service.chain.head import BlockHead
 from service.credentials.facts import ZERO_ADDRESS, CredentialStatus, RegistryTrust
 from service.errors import ChainUnavailable
-from service.verification import BlockHead, VerificationCache
 
 REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 ISSUER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
@@ -268,7 +269,7 @@ def test_a_down_node_raises_chain_unavailable(cache: VerificationCache, node: Fa
 
 
 def test_an_older_sighting_does_not_replace_a_newer_one(head: BlockHead, node: FakeNode, clock: Clock) -> None:
-    from service.verification import Head
+    from service.chain.head import Head
 
     head.poll()
     head.observe(Head(9, b"\x09" * 32, 0, seen_at=clock.now - 1))

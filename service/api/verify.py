@@ -10,8 +10,8 @@ is not a credential of this format (the detail says what is wrong). When the cha
 does not answer: 503 with Retry-After, since a report would show the credential not valid only
 because the node was down.
 
-The chain facts come from the hub's VerificationCache (service.verification), one answer per
-credential per block. The route verifies in two steps on the event loop (service.credentials.verify.
+The chain facts come from the hub's VerificationCache (service.chain.facts_cache), one answer per
+credential per block. The route verifies in two steps on the event loop (service.credentials.verifier.
 Verification): the offline checks, which say what the registry is to be asked; then that answer, from
 the cache or with one asyncio eth_call (concurrent requests for the same answer share it); then the
 chain checks. The node is never waited for on the loop; verification itself is pure computation (a
@@ -33,13 +33,13 @@ from pydantic import BaseModel, Field
 
 from service.api import problems
 from service.api.deps import get_hub
+from service.chain.facts_cache import VerificationCache
 from service.credentials.canonical import MAX_CREDENTIAL_BYTES, InputError, credential_digest, parse_json
 from service.credentials.document import FormatError, validate_credential
 from service.credentials.facts import ChainSnapshot
 from service.credentials.receipt import AnchorReceipt
-from service.credentials.verify import CHECK_ORDER, Verification, VerificationReport
+from service.credentials.verifier import CHECK_ORDER, Verification, VerificationReport
 from service.errors import ChainUnavailable, HubError, InvalidInput, NotJson, PayloadTooLarge, UnsupportedMediaType
-from service.verification import VerificationCache
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["verify"], route_class=problems.JsonRoute)

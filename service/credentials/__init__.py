@@ -21,7 +21,7 @@ from service.credentials.document import (
 from service.credentials.facts import ChainFacts, ChainSnapshot, ChainUnavailable, CredentialStatus, RegistryTrust
 from service.credentials.merkle import CohortTree, leaf_hash, verify_inclusion
 from service.credentials.signature import AnchorRequest, SignedAnchor
-from service.credentials.verify import Check, Status, VerificationReport, verify_credential
+from service.credentials.verifier import Check, Status, VerificationReport, verify_credential
 
 __all__ = [
     "MAX_CREDENTIAL_BYTES",

@@ -117,7 +117,7 @@ def read_receipt(transaction_hash: str, receipt: Mapping[str, Any] | None) -> An
 
 
 class JsonRpcCaller(Protocol):
-    """A JSON-RPC client (service.verification.JsonRpc): `result` of a method, blocking or on the loop."""
+    """A JSON-RPC client (service.chain.jsonrpc.JsonRpc): `result` of a method, blocking or on the loop."""
 
     def call(self, method: str, params: list[Any]) -> Any: ...
 

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from service.credentials.document import EQF_FRAMEWORK, IDENTIFIER_CLAIM, parse_datetime, validate_credential
 from service.credentials.facts import REVOCATION_REASONS
-from service.credentials.verify import Status, VerificationReport
+from service.credentials.verifier import Status, VerificationReport
 from service.documents.certificate import disclosed_claims, format_date
 from service.documents.dates import date_text, moment_text
 

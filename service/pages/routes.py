@@ -54,7 +54,7 @@ from service.credentials.canonical import MAX_CREDENTIAL_BYTES, proof_of
 from service.credentials.disclosure import select_disclosures
 from service.credentials.facts import ChainSnapshot, RegistryTrust
 from service.credentials.receipt import AnchorReceipt
-from service.credentials.verify import VerificationReport, verify_credential
+from service.credentials.verifier import VerificationReport, verify_credential
 from service.db import models
 from service.documents.certificate import disclosure_items, render_certificate
 from service.errors import ChainUnavailable

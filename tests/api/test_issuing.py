@@ -18,7 +18,7 @@ from service.chain.registry import RegistryClient
 from service.credentials.canonical import from_hex32
 from service.credentials.document import recipient_matches
 from service.credentials.facts import AnchorMode
-from service.credentials.verify import verify_credential
+from service.credentials.verifier import verify_credential
 from service.db import models
 from service.demo import DEMO_PROGRAMMES, ORGANISATIONS
 from service.hub import Hub

@@ -23,7 +23,7 @@ from service.chain.devchain import DevChain, dev_accounts, start_chain
 from service.chain.fees import GWEI
 from service.chain.registry import RegistryClient
 from service.chain.relayer import TxState
-from service.credentials.verify import verify_credential
+from service.credentials.verifier import verify_credential
 from service.db import models
 from service.demo import DEMO_PROGRAMMES, DEPLOYER_ACCOUNT, dev_board
 from service.hub import Hub

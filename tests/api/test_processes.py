@@ -32,7 +32,7 @@ from service.chain.deployment import deployment_path, ensure_deployed
 from service.chain.devchain import DevChain, dev_accounts, start_chain
 from service.chain.registry import RegistryClient
 from service.chain.relayer import TxState
-from service.credentials.verify import verify_credential
+from service.credentials.verifier import verify_credential
 from service.db import models
 from service.db.session import make_engine, make_sessionmaker, transaction
 from service.demo import DEMO_PROGRAMMES, DEPLOYER_ACCOUNT, dev_board

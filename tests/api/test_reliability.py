@@ -27,7 +27,7 @@ from service.auth import Role, create_key
 from service.chain.deployment import ensure_deployed
 from service.chain.devchain import DevChain, dev_accounts, free_port, start_chain
 from service.chain.registry import RegistryClient
-from service.credentials.verify import verify_credential
+from service.credentials.verifier import verify_credential
 from service.db import models
 from service.db.session import make_engine, make_sessionmaker, transaction
 from service.demo import DEMO_PROGRAMMES, DEPLOYER_ACCOUNT, ORGANISATIONS, dev_board

@@ -15,13 +15,15 @@ from eth_account.signers.local import LocalAccount
 from fastapi.testclient import TestClient
 
 from service.chain.devchain import dev_accounts
+from service.chain.facts_cache import VerificationCache
+from service.chain.jsonrpc import JsonRpc
 from service.chain.registry import RegistryClient
+from service.chain.registry_view import RegistryView
 from service.credentials.canonical import MAX_CREDENTIAL_BYTES
-from service.credentials.verify import CHECK_ORDER, verify_credential
+from service.credentials.verifier import CHECK_ORDER, verify_credential
 from service.demo import DEPLOYER_ACCOUNT, ORGANISATIONS
 from service.errors import ChainUnavailable
 from service.hub import Hub
-from service.verification import JsonRpc, RegistryView, VerificationCache
 from tests.credentials.fixtures import ChainIssued, deploy_registry, issue_on_chain
 
 HANZE = next(org for org in ORGANISATIONS if org.name == "Hanzehogeschool Groningen")

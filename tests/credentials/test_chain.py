@@ -113,7 +113,7 @@ class _Clock:
         self.moment = moment
 
     def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        import service.credentials.verify as verifier
+        import service.credentials.verifier as verifier
 
         moment = self.moment
 

@@ -25,7 +25,7 @@ from service.credentials.canonical import from_hex32
 from service.credentials.disclosure import make_disclosure
 from service.credentials.document import FormatError, format_datetime, validate_credential
 from service.credentials.facts import ChainUnavailable, RegistryTrust
-from service.credentials.verify import Verification
+from service.credentials.verifier import Verification
 from tests.credentials.factory import (
     CHAIN_ID,
     ISSUER,

@@ -53,7 +53,7 @@ def ending_soon() -> tuple[str, str]:
 
 def set_verifier_clock(monkeypatch: pytest.MonkeyPatch, moment: datetime) -> None:
     """Set the verifier's own clock (it judges the validity period; chain time does not) for this test."""
-    import service.credentials.verify as verifier
+    import service.credentials.verifier as verifier
 
     monkeypatch.setattr(verifier, "_now", lambda: moment)
 

@@ -20,12 +20,12 @@ import pytest
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
-from service.credentials.verify import CHECK_TITLES
+from service.chain.facts_cache import VerificationCache
+from service.credentials.verifier import CHECK_TITLES
 from service.db import models
 from service.db.session import transaction
 from service.errors import ChainUnavailable
 from service.hub import Hub
-from service.verification import VerificationCache
 from tests.chain import advance_time
 from tests.pages.conftest import ending_soon, pass_the_end, set_verifier_clock, share_path
 
