@@ -1,7 +1,7 @@
-"""Domain errors, in one place, each with its HTTP status; service.api.problems renders them (RFC 9457).
+"""Domain errors, in one place, each with its problem type (slug) and title; they know nothing of HTTP.
+service.api.problems gives each its HTTP status (STATUS, REVERT_STATUS) and renders it (RFC 9457).
 
-A reverted transaction's custom error becomes a ChainRejected with the error's name and arguments;
-REVERT_STATUS says which HTTP status each contract error maps to.
+A reverted transaction's custom error becomes a ChainRejected with the error's name and arguments.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ PROBLEM_BASE = "https://ithub-hoogeveen.nl/problems/"
 class HubError(Exception):
     """Base of the errors a client can be told about."""
 
-    status: int = 400
     slug: str = "bad-request"
     title: str = "Bad request"
 
@@ -34,35 +33,35 @@ class HubError(Exception):
 
 
 class InvalidInput(HubError):
-    status, slug, title = 422, "invalid-input", "The request is not valid"
+    slug, title = "invalid-input", "The request is not valid"
 
 
 class PayloadTooLarge(HubError):
-    status, slug, title = 413, "payload-too-large", "The request body is too large"
+    slug, title = "payload-too-large", "The request body is too large"
 
 
 class NotJson(HubError):
-    status, slug, title = 400, "not-json", "The body is not JSON"
+    slug, title = "not-json", "The body is not JSON"
 
 
 class UnsupportedMediaType(HubError):
-    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
+    slug, title = "unsupported-media-type", "Unsupported media type"
 
 
 class Unauthenticated(HubError):
-    status, slug, title = 401, "unauthenticated", "An API key is needed"
+    slug, title = "unauthenticated", "An API key is needed"
 
 
 class Forbidden(HubError):
-    status, slug, title = 403, "forbidden", "Not allowed for this key"
+    slug, title = "forbidden", "Not allowed for this key"
 
 
 class NotFound(HubError):
-    status, slug, title = 404, "not-found", "Not found"
+    slug, title = "not-found", "Not found"
 
 
 class Conflict(HubError):
-    status, slug, title = 409, "conflict", "The request conflicts with the current state"
+    slug, title = "conflict", "The request conflicts with the current state"
 
 
 class IdempotencyKeyInUse(Conflict):
@@ -78,7 +77,7 @@ class IdempotencyKeyReused(InvalidInput):
 
 
 class ChainUnavailable(HubError):
-    status, slug, title = 503, "chain-unavailable", "The chain is not reachable"
+    slug, title = "chain-unavailable", "The chain is not reachable"
 
     @classmethod
     def no_answer(cls, exc: BaseException, asked: str = "") -> ChainUnavailable:
@@ -107,45 +106,7 @@ class ChainRejected(HubError):
     def __init__(self, revert: DecodedRevert, detail: str | None = None) -> None:
         super().__init__(detail or explain(revert), error=revert.name, arguments=_jsonable(revert.args))
         self.revert = revert
-        self.status = REVERT_STATUS.get(revert.name, 409)
 
-
-# Contract errors by the HTTP status they deserve: 403 the caller may not, 404 no such thing,
-# 409 the state does not allow it (now), 422 the input cannot ever work.
-REVERT_STATUS: dict[str, int] = {
-    "RegistryUnauthorizedGovernor": 403,
-    "RegistryIssuerNotAccredited": 403,
-    "RegistryUnauthorizedRevoker": 403,
-    "RegistryInvalidSignature": 403,
-    "RegistryBatchNotAnchored": 404,
-    "RegistryBatchAlreadyAnchored": 409,
-    "RegistryAlreadyRevoked": 409,
-    "RegistryIssuerAlreadyAccredited": 409,
-    "RegistryExpiredSignature": 422,
-    "RegistryInvalidProof": 422,
-    "RegistryInvalidReason": 422,
-    "RegistryInvalidRoot": 422,
-    "RegistryEmptyBatch": 422,
-    "RegistryEmptyIssuerName": 422,
-    "RegistryInvalidAddress": 422,
-    "BoardUnauthorizedMember": 403,
-    "BoardNotEligible": 403,
-    "BoardInvalidSignature": 403,
-    "BoardUnknownProposal": 404,
-    "BoardAlreadyVoted": 409,
-    "BoardAlreadyRecused": 409,
-    "BoardUnexpectedProposalState": 409,
-    "BoardAlreadyMember": 409,
-    "BoardNotMember": 409,
-    "BoardTooManyMembers": 409,
-    "BoardLastMember": 409,
-    "BoardActionMismatch": 422,
-    "BoardInvalidVoteType": 422,
-    "BoardEmptyTitle": 422,
-    "BoardInvalidAction": 422,
-    "BoardInvalidRules": 422,
-    "BoardExpiredSignature": 422,
-}
 
 _PROPOSAL_STATES = ["Active", "Defeated", "Succeeded", "Executed", "Expired"]
 

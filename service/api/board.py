@@ -8,7 +8,7 @@ which is relayed as is. Reading is public.
 Lists come from the event index (service.chain.indexer), which also holds what was done on chain
 directly; states and tallies come from the contract at the time of the request. Every write waits for
 its transaction and catches the index up before answering, so the answer already shows it. A refusal by
-the contract is problem+json with its decoded reason (service.errors.REVERT_STATUS).
+the contract is problem+json with its decoded reason (service.api.problems.REVERT_STATUS).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ one (its issuer, or its holder with the holder token), revoke one (its issuer).
 Issuing runs the pipeline of service.issuing: prepare (everything is checked; a cohort with one bad row
 is refused whole, nothing stored) -> persist (one database transaction) -> anchor (the partner's key
 signs, the hub's relayer sends anchorBySig: partners need no ether) -> finish (each credential gets its
-proof). A refusal by the registry is problem+json with its decoded reason (service.errors.REVERT_STATUS).
+proof). A refusal by the registry is problem+json with its decoded reason (service.api.problems.REVERT_STATUS).
 
 The holder token: issuing returns it once per credential, for the graduate; only its sha256 is kept.
 The graduate reads the full credential (all disclosures) with `X-Holder-Token: <token>`. It is a header,

@@ -258,7 +258,8 @@ def _path(scope: Scope) -> str:
 
 
 def _problem(request: Request, error: HubError) -> Response:
-    return problems.problem_response(request, error.status, error.slug, error.title, error.detail, **error.extra)
+    return problems.problem_response(request, problems.status_of(error), error.slug, error.title, error.detail,
+                                     **error.extra)
 
 
 def _replaying(body: bytes, receive: Receive) -> Receive:

@@ -22,11 +22,78 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from web3.exceptions import ContractLogicError, ProviderConnectionError, TimeExhausted
 
 from service.credentials.canonical import nested_deeper
-from service.errors import PROBLEM_BASE, ChainUnavailable, HubError, InvalidInput, NotJson, validation_message
+from service.errors import (
+    PROBLEM_BASE,
+    ChainRejected,
+    ChainUnavailable,
+    Conflict,
+    Forbidden,
+    HubError,
+    InvalidInput,
+    NotFound,
+    NotJson,
+    PayloadTooLarge,
+    Unauthenticated,
+    UnsupportedMediaType,
+    validation_message,
+)
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_SECONDS = 5
+
+
+
+# The HTTP status of each domain error (the errors themselves know nothing of HTTP): the nearest class in
+# its MRO decides; a contract's refusal by the custom error it reverted with (REVERT_STATUS).
+STATUS: dict[type[HubError], int] = {
+    HubError: 400, NotJson: 400, Unauthenticated: 401, Forbidden: 403, NotFound: 404, Conflict: 409,
+    PayloadTooLarge: 413, UnsupportedMediaType: 415, InvalidInput: 422, ChainUnavailable: 503,
+}
+
+# Contract errors by the HTTP status they deserve: 403 the caller may not, 404 no such thing,
+# 409 the state does not allow it (now), 422 the input cannot ever work.
+REVERT_STATUS: dict[str, int] = {
+    "RegistryUnauthorizedGovernor": 403,
+    "RegistryIssuerNotAccredited": 403,
+    "RegistryUnauthorizedRevoker": 403,
+    "RegistryInvalidSignature": 403,
+    "RegistryBatchNotAnchored": 404,
+    "RegistryBatchAlreadyAnchored": 409,
+    "RegistryAlreadyRevoked": 409,
+    "RegistryIssuerAlreadyAccredited": 409,
+    "RegistryExpiredSignature": 422,
+    "RegistryInvalidProof": 422,
+    "RegistryInvalidReason": 422,
+    "RegistryInvalidRoot": 422,
+    "RegistryEmptyBatch": 422,
+    "RegistryEmptyIssuerName": 422,
+    "RegistryInvalidAddress": 422,
+    "BoardUnauthorizedMember": 403,
+    "BoardNotEligible": 403,
+    "BoardInvalidSignature": 403,
+    "BoardUnknownProposal": 404,
+    "BoardAlreadyVoted": 409,
+    "BoardAlreadyRecused": 409,
+    "BoardUnexpectedProposalState": 409,
+    "BoardAlreadyMember": 409,
+    "BoardNotMember": 409,
+    "BoardTooManyMembers": 409,
+    "BoardLastMember": 409,
+    "BoardActionMismatch": 422,
+    "BoardInvalidVoteType": 422,
+    "BoardEmptyTitle": 422,
+    "BoardInvalidAction": 422,
+    "BoardInvalidRules": 422,
+    "BoardExpiredSignature": 422,
+}
+
+
+def status_of(error: HubError) -> int:
+    """The HTTP status `error` is answered with."""
+    if isinstance(error, ChainRejected):
+        return REVERT_STATUS.get(error.revert.name, 409)
+    return next(STATUS[cls] for cls in type(error).__mro__ if cls in STATUS)
 
 
 class Problem(BaseModel):
@@ -97,8 +164,8 @@ def _document_problems(app: FastAPI) -> None:
         for item in schema.get("paths", {}).values():
             for operation in item.values():
                 answers = operation.setdefault("responses", {})
-                if _takes_json(operation) and str(NotJson.status) not in answers:
-                    answers[str(NotJson.status)] = {"description": DESCRIBED[NotJson.status],
+                if _takes_json(operation) and str(STATUS[NotJson]) not in answers:
+                    answers[str(STATUS[NotJson])] = {"description": DESCRIBED[STATUS[NotJson]],
                                                     "content": {PROBLEM_JSON: {"schema": problem}}}
                     operation["responses"] = answers = dict(sorted(answers.items()))
                 for status, response in answers.items():
@@ -293,7 +360,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HubError)
     async def _hub_error(request: Request, exc: HubError) -> JSONResponse:
-        return problem_response(request, exc.status, exc.slug, exc.title, exc.detail, **exc.extra)
+        return problem_response(request, status_of(exc), exc.slug, exc.title, exc.detail, **exc.extra)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -328,7 +395,7 @@ def install(app: FastAPI) -> None:
 
     async def _chain_down(request: Request, exc: Exception) -> JSONResponse:
         error = ChainUnavailable.no_answer(exc)
-        return problem_response(request, error.status, error.slug, error.title, error.detail)
+        return problem_response(request, status_of(error), error.slug, error.title, error.detail)
 
     for kind in (ProviderConnectionError, RequestsConnectionError, RequestsTimeout, TimeExhausted, ConnectionError):
         app.add_exception_handler(kind, _chain_down)

@@ -280,7 +280,7 @@ def _not_a_credential(raw: bytes) -> HubError:
 def _chain_down(request: Request, failure: ChainUnavailable) -> JSONResponse:
     log.warning("POST /verify: the chain does not answer: %s", failure.detail)
     response = problems.problem_response(
-        request, failure.status, failure.slug, failure.title,
+        request, problems.status_of(failure), failure.slug, failure.title,
         "the hub's chain node does not answer, so the credential cannot be checked now; try again shortly")
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
