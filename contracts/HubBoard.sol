@@ -35,7 +35,7 @@ import {IHubBoard} from "./IHubBoard.sol";
  *
  * A meeting's decision is one {recordMeeting}: the signed proposal and the execution go through the same
  * cores as {proposeBySig} and {execute} (`_propose`, `_execute`); its ballots are counted in memory and
- * stored once (one slot write for all of them), with one {VoteCast} each. Every entry point can also be batched with {Multicall-multicall} (a
+ * stored once (one slot write for all of them), with one {MeetingRecorded} for all of them. Every entry point can also be batched with {Multicall-multicall} (a
  * delegatecall to itself per call, so `msg.sender` is the batch's sender), e.g. several {castVoteBySig}
  * on an existing proposal, or a member's own votes and recusals.
  */
@@ -441,32 +441,47 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
     function _countMeetingBallots(uint256 proposalId, bytes32 proposeHash, MeetingBallot[] calldata ballots)
         private
     {
-        (uint32 forMask, uint32 againstMask, uint32 abstainMask) = (0, 0, 0); // a new proposal has no ballots yet
-        for (uint256 i = 0; i < ballots.length; ++i) {
-            (uint32 bit, uint8 support) =
-                _takeMeetingBallot(proposalId, proposeHash, forMask | againstMask | abstainMask, ballots[i]);
-            if (support == uint8(VoteType.For)) {
-                forMask |= bit;
-            } else if (support == uint8(VoteType.Against)) {
-                againstMask |= bit;
-            } else {
-                abstainMask |= bit;
-            }
+        uint256 count = ballots.length;
+        if (count == 0) return; // a signed proposal only
+        // The seats voting each choice, 32 bits per VoteType (Against, For, Abstain from the lowest bits up): a new
+        // proposal has no ballots yet.
+        uint96 masks = 0;
+        address[] memory voters = new address[](count);
+        bytes memory choices = new bytes(count);
+        bool anyReason = false;
+        for (uint256 i = 0; i < count; ++i) {
+            (uint32 bit, uint8 support, address voter, bool hasReason) = _takeMeetingBallot(
+                proposalId, proposeHash, uint32(masks | (masks >> 32) | (masks >> 64)), ballots[i]
+            );
+            masks |= uint96(bit) << (32 * support);
+            voters[i] = voter;
+            choices[i] = bytes1(support);
+            anyReason = anyReason || hasReason;
         }
         ProposalRecord storage record = _proposals[proposalId];
-        (record.forMask, record.againstMask, record.abstainMask) = (forMask, againstMask, abstainMask);
+        (record.againstMask, record.forMask, record.abstainMask) =
+            (uint32(masks), uint32(masks >> 32), uint32(masks >> 64));
+        // One event for all the ballots; the reasons only when any was given (else every reason is empty).
+        string[] memory reasons = new string[](anyReason ? count : 0);
+        if (anyReason) {
+            for (uint256 i = 0; i < count; ++i) {
+                reasons[i] = ballots[i].reason;
+            }
+        }
+        emit MeetingRecorded(proposalId, voters, choices, reasons);
     }
 
-    /// @dev One ballot of {_countMeetingBallots}, `voted` the seats counted before it: checks it and emits its
-    /// {VoteCast}; returns the voter's seat bit and the choice.
+    /// @dev One ballot of {_countMeetingBallots}, `voted` the seats counted before it: checks it; returns the
+    /// voter's seat bit, the choice, the voter and whether it gave a reason.
     function _takeMeetingBallot(uint256 proposalId, bytes32 proposeHash, uint32 voted, MeetingBallot calldata ballot)
         private
-        returns (uint32 bit, uint8 support)
+        view
+        returns (uint32 bit, uint8 support, address voter, bool hasReason)
     {
         // Each field read once: a member of a calldata struct with dynamic members is bounds-checked at every read
         string calldata reason;
-        address voter;
         (support, reason, voter) = (ballot.support, ballot.reason, ballot.voter);
+        hasReason = bytes(reason).length != 0;
         // No nonce: the ballot names the signed proposal, nonce included, which is accepted once.
         _checkSignature(
             voter,
@@ -482,7 +497,6 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
         bit = uint32(1) << seat;
         // Ensure the member did not vote yet
         if (voted & bit != 0) revert BoardAlreadyVoted(proposalId, voter);
-        emit VoteCast(proposalId, voter, VoteType(support), reason);
     }
 
     /// @dev Execute `proposalId`, whose action is `action`, if it has Succeeded; return its state after.

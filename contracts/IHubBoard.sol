@@ -169,6 +169,10 @@ interface IHubBoard {
     );
     /// @notice `voter` voted on `proposalId`.
     event VoteCast(uint256 indexed proposalId, address indexed voter, VoteType support, string reason);
+    /// @notice The ballots of a meeting on `proposalId` ({recordMeeting}), in the order counted: `voters[i]` voted
+    /// `uint8(choices[i])` (a {VoteType}) with reason `reasons[i]`; `reasons` is empty when every reason was empty.
+    /// One event for all the ballots of a meeting, in place of one {VoteCast} each.
+    event MeetingRecorded(uint256 indexed proposalId, address[] voters, bytes choices, string[] reasons);
     /// @notice `member` declared a conflict of interest on `proposalId` and does not take part.
     event Recused(uint256 indexed proposalId, address indexed member, string reason);
     /// @notice The decision of `proposalId` was applied.
@@ -345,8 +349,8 @@ interface IHubBoard {
      * @return outcome the proposal's state after the call: Executed, Defeated or Active
      * @dev Reverts as {proposeBySig} for the proposal; then, per ballot, with {BoardInvalidSignature}, then
      * {BoardInvalidVoteType}, {BoardNotEligible} or {BoardAlreadyVoted} (a voter with two ballots) as
-     * {castVote}; then as {execute} for the action itself. Emits {ProposalCreated}, one {VoteCast} per ballot, and when executed
-     * {ProposalExecuted} and the action's own event: the events of the separate calls, in the same order.
+     * {castVote}; then as {execute} for the action itself. Emits {ProposalCreated}, one {MeetingRecorded} with every ballot (when there
+     * are any), and when executed {ProposalExecuted} and the action's own event.
      */
     function recordMeeting(
         Action calldata action,
