@@ -21,7 +21,7 @@ import {IHubBoard} from "./IHubBoard.sol";
  *    than in OpenZeppelin's `Nonces` mapping: a signed vote reads no extra slot (2,100 gas less) and a
  *    member's first signature fills no fresh slot (another 17,100 less). The nonce stays with the
  *    account when it is removed and added again, so its old signatures stay spent.
- *  - A proposal is two slots: its record (the number of members eligible, the membership epoch, the
+ *  - A proposal is two slots (one when {recordMeeting} executes it: see there): its record (the number of members eligible, the membership epoch, the
  *    voting deadline, the id of the rules that apply, and its ballots: one `uint32` mask per choice and
  *    one for recusals, tallies being popcounts), so that a vote reads and writes one slot and the first
  *    vote fills no fresh one; and the commitment `hashProposal(action, documentHash)`. Every set of rules
@@ -178,7 +178,8 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
         external
         returns (uint256 proposalId)
     {
-        return _propose(msg.sender, action, title, documentHash);
+        proposalId = _propose(msg.sender, action, title, documentHash);
+        _proposalHashes[proposalId] = hashProposal(action, documentHash);
     }
 
     /// @inheritdoc IHubBoard
@@ -191,6 +192,7 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
         bytes calldata signature
     ) external returns (uint256 proposalId) {
         (proposalId,) = _proposeBySig(action, title, documentHash, proposer, deadline, signature);
+        _proposalHashes[proposalId] = hashProposal(action, documentHash);
     }
 
     /// @inheritdoc IHubBoard
@@ -246,10 +248,13 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
     ) external returns (uint256 proposalId, ProposalState outcome) {
         bytes32 proposeHash;
         // The proposal first: its eligibility snapshot is the board before any ballot is counted.
+        // Its commitment is stored only when it is not executed here: executed with the action it was created from,
+        // in this call, it is never executed again, so the commitment would serve no check (22,100 gas less).
         (proposalId, proposeHash) = _proposeBySig(action, title, documentHash, proposer, deadline, signature);
         _countMeetingBallots(proposalId, proposeHash, ballots);
         // Executed when the ballots decide it, with the action just proposed.
         outcome = _executeIfSucceeded(proposalId, action);
+        if (outcome != ProposalState.Executed) _proposalHashes[proposalId] = hashProposal(action, documentHash);
     }
 
     /// @inheritdoc IHubBoard
@@ -375,7 +380,8 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
 
     // ---------------------------------------------------------------- internals: proposals and voting
 
-    /// @dev Every proposal, direct or signed, ends here.
+    /// @dev Every proposal, direct or signed, ends here; its caller stores its commitment (in {recordMeeting}, only
+    /// when it is not executed there).
     function _propose(address proposer, Action calldata action, string calldata title, bytes32 documentHash)
         private
         returns (uint256 proposalId)
@@ -404,7 +410,6 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
             kind: action.kind,
             executed: false
         });
-        _proposalHashes[proposalId] = hashProposal(action, documentHash);
         emit ProposalCreated(
             proposalId,
             proposer,

@@ -125,7 +125,7 @@ interface IHubBoard {
     struct ProposalView {
         ActionKind kind;
         ProposalState state;
-        bytes32 proposalHash; // hashProposal(action, documentHash)
+        bytes32 proposalHash; // hashProposal(action, documentHash); zero if executed in its {recordMeeting}
         uint48 voteEnd;
         uint48 executableUntil;
         uint16 quorumBps; // rules snapshot at creation
@@ -341,6 +341,10 @@ interface IHubBoard {
      * once, and never on an existing proposal or one of other content. It needs no nonce and no deadline of
      * its own (the proposal's deadline bounds it) and consumes none of the voter's nonces. Supports ERC-1271
      * contract wallets.
+     *
+     * A proposal executed here keeps no commitment: {proposal} shows a zero `proposalHash` for it. It was
+     * executed with the action and document of its {ProposalCreated}, logged in the same transaction as its
+     * {ProposalExecuted}, and is never executed again. A proposal left Active or Defeated keeps its commitment.
      *
      * Nonces: the proposal consumes the proposer's current nonce; the ballots consume none. Replaying a
      * meeting, or any of its signatures, is refused ({BoardInvalidSignature}).

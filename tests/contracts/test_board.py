@@ -1333,6 +1333,11 @@ def test_record_meeting_decides_and_executes_in_one_transaction(board: Board, re
     name, accredited, _since = board.registry.functions.issuer(issuer.address).call()
     assert (name, accredited) == (ISSUER_NAME, True)
     assert board.state(1) == EXECUTED and board.tally(1) == (7, 0, 0, 0)
+    # Executed with the action it was created from, in this call: no commitment is stored, and it is never
+    # executed again.
+    assert board.view(1)["proposalHash"] == bytes(32)
+    with reverts(board.contract, "BoardUnexpectedProposalState", proposalId=1, current=EXECUTED, expected=SUCCEEDED):
+        board.fn.execute(1, action, DOCUMENT).transact({"from": relayer.address})
     assert all(board.receipt(1, m.address) == {"eligible": True, "hasVoted": True, "recused": False, "support": FOR}
                for m in board.members)
     # Only the proposal consumed a nonce: the ballots name it and consume none.
@@ -1356,11 +1361,15 @@ def test_record_meeting_that_does_not_decide_leaves_the_proposal_open(board: Boa
     assert events(board.registry, "IssuerAccredited", receipt) == []
     assert board.state(1) == ACTIVE and board.tally(1) == (*tally, 0)
     assert board.registry.functions.issuer(issuer.address).call()[1] is False
+    # Left open: its commitment is stored, as for any proposal, and checked at execution.
+    assert board.view(1)["proposalHash"] == board.fn.hashProposal(action, DOCUMENT).call()
     # The members that were not there vote later, directly or signed; then anyone executes.
     absent = board.members[len(supports):]
     board.vote(1, absent[0], FOR)
     send(board.fn.castVoteBySig(*board.sign_ballot(absent[1], 1, FOR)), relayer)
     assert board.state(1) == SUCCEEDED
+    with reverts(board.contract, "BoardActionMismatch", proposalId=1):
+        board.fn.execute(1, action, b"\x01" * 32).transact({"from": relayer.address})
     send(board.fn.execute(1, action, DOCUMENT), relayer)
     assert board.state(1) == EXECUTED
     assert board.registry.functions.issuer(issuer.address).call()[1] is True
@@ -1383,6 +1392,8 @@ def test_record_meeting_with_mixed_ballots(board: Board, relayer: LocalAccount, 
     assert (one_event(board.contract, "MeetingRecorded", receipt)["reasons"] == ()) is (FOR not in supports)
     assert board.tally(1) == (*tally, 0)
     assert board.state(1) == outcome
+    assert board.view(1)["proposalHash"] == (bytes(32) if outcome == EXECUTED
+                                             else board.fn.hashProposal(action, DOCUMENT).call())
     assert len(events(board.contract, "ProposalExecuted", receipt)) == (outcome == EXECUTED)
     assert board.registry.functions.issuer(issuer.address).call()[1] is (outcome == EXECUTED)
     if outcome == DEFEATED:
