@@ -21,10 +21,11 @@ import {IHubBoard} from "./IHubBoard.sol";
  *    than in OpenZeppelin's `Nonces` mapping: a signed vote reads no extra slot (2,100 gas less) and a
  *    member's first signature fills no fresh slot (another 17,100 less). The nonce stays with the
  *    account when it is removed and added again, so its old signatures stay spent.
- *  - A proposal is two slots (one when {recordMeeting} executes it: see there): its record (the number of members eligible, the membership epoch, the
+ *  - A proposal is two slots: its record (the number of members eligible, the membership epoch, the
  *    voting deadline, the id of the rules that apply, and its ballots: one `uint32` mask per choice and
  *    one for recusals, tallies being popcounts), so that a vote reads and writes one slot and the first
- *    vote fills no fresh one; and the commitment `hashProposal(action, documentHash)`. Every set of rules
+ *    vote fills no fresh one; and the commitment `hashProposal(action, documentHash)`, which a proposal
+ *    executed in its {recordMeeting} does not need and does not get (one slot then). Every set of rules
  *    ever in force is kept once under its id (a rule change writes one slot), not copied into each
  *    proposal. The action and title are only in {ProposalCreated}; {execute} is given the action again
  *    and checks it against the commitment, as OpenZeppelin's Governor does with calldata. {recordMeeting}
@@ -35,9 +36,10 @@ import {IHubBoard} from "./IHubBoard.sol";
  *
  * A meeting's decision is one {recordMeeting}: the signed proposal and the execution go through the same
  * cores as {proposeBySig} and {execute} (`_propose`, `_execute`); its ballots are counted in memory and
- * stored once (one slot write for all of them), with one {MeetingRecorded} for all of them. Every entry point can also be batched with {Multicall-multicall} (a
- * delegatecall to itself per call, so `msg.sender` is the batch's sender), e.g. several {castVoteBySig}
- * on an existing proposal, or a member's own votes and recusals.
+ * stored once (one slot write for all of them), and logged in one {MeetingRecorded}. Every entry point can
+ * also be batched with {Multicall-multicall} (a delegatecall to itself per call, so `msg.sender` is the
+ * batch's sender), e.g. several {castVoteBySig} on an existing proposal, or a member's own votes and
+ * recusals.
  */
 contract HubBoard is IHubBoard, EIP712, Multicall {
     /// @inheritdoc IHubBoard
