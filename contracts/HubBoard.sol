@@ -24,7 +24,8 @@ import {IHubBoard} from "./IHubBoard.sol";
  *  - A proposal is two slots: its record (the number of members eligible, the membership epoch, the
  *    voting deadline, the id of the rules that apply, and its ballots: one `uint32` mask per choice and
  *    one for recusals, tallies being popcounts), so that a vote reads and writes one slot and the first
- *    vote fills no fresh one; and the commitment `hashProposal(action, documentHash)`. Every set of rules
+ *    vote fills no fresh one; and the commitment `hashProposal(action, documentHash)`, which a proposal
+ *    executed in its {recordMeeting} does not need and does not get (one slot then). Every set of rules
  *    ever in force is kept once under its id (a rule change writes one slot), not copied into each
  *    proposal. The action and title are only in {ProposalCreated}; {execute} is given the action again
  *    and checks it against the commitment, as OpenZeppelin's Governor does with calldata. {recordMeeting}
@@ -35,9 +36,10 @@ import {IHubBoard} from "./IHubBoard.sol";
  *
  * A meeting's decision is one {recordMeeting}: the signed proposal and the execution go through the same
  * cores as {proposeBySig} and {execute} (`_propose`, `_execute`); its ballots are counted in memory and
- * stored once (one slot write for all of them), with one {VoteCast} each. Every entry point can also be batched with {Multicall-multicall} (a
- * delegatecall to itself per call, so `msg.sender` is the batch's sender), e.g. several {castVoteBySig}
- * on an existing proposal, or a member's own votes and recusals.
+ * stored once (one slot write for all of them), and logged in one {MeetingRecorded}. Every entry point can
+ * also be batched with {Multicall-multicall} (a delegatecall to itself per call, so `msg.sender` is the
+ * batch's sender), e.g. several {castVoteBySig} on an existing proposal, or a member's own votes and
+ * recusals.
  */
 contract HubBoard is IHubBoard, EIP712, Multicall {
     /// @inheritdoc IHubBoard
@@ -178,7 +180,8 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
         external
         returns (uint256 proposalId)
     {
-        return _propose(msg.sender, action, title, documentHash);
+        proposalId = _propose(msg.sender, action, title, documentHash);
+        _proposalHashes[proposalId] = hashProposal(action, documentHash);
     }
 
     /// @inheritdoc IHubBoard
@@ -191,6 +194,7 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
         bytes calldata signature
     ) external returns (uint256 proposalId) {
         (proposalId,) = _proposeBySig(action, title, documentHash, proposer, deadline, signature);
+        _proposalHashes[proposalId] = hashProposal(action, documentHash);
     }
 
     /// @inheritdoc IHubBoard
@@ -246,10 +250,13 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
     ) external returns (uint256 proposalId, ProposalState outcome) {
         bytes32 proposeHash;
         // The proposal first: its eligibility snapshot is the board before any ballot is counted.
+        // Its commitment is stored only when it is not executed here: executed with the action it was created from,
+        // in this call, it is never executed again, so the commitment would serve no check (22,100 gas less).
         (proposalId, proposeHash) = _proposeBySig(action, title, documentHash, proposer, deadline, signature);
         _countMeetingBallots(proposalId, proposeHash, ballots);
         // Executed when the ballots decide it, with the action just proposed.
         outcome = _executeIfSucceeded(proposalId, action);
+        if (outcome != ProposalState.Executed) _proposalHashes[proposalId] = hashProposal(action, documentHash);
     }
 
     /// @inheritdoc IHubBoard
@@ -375,7 +382,8 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
 
     // ---------------------------------------------------------------- internals: proposals and voting
 
-    /// @dev Every proposal, direct or signed, ends here.
+    /// @dev Every proposal, direct or signed, ends here; its caller stores its commitment (in {recordMeeting}, only
+    /// when it is not executed there).
     function _propose(address proposer, Action calldata action, string calldata title, bytes32 documentHash)
         private
         returns (uint256 proposalId)
@@ -404,7 +412,6 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
             kind: action.kind,
             executed: false
         });
-        _proposalHashes[proposalId] = hashProposal(action, documentHash);
         emit ProposalCreated(
             proposalId,
             proposer,
@@ -441,32 +448,47 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
     function _countMeetingBallots(uint256 proposalId, bytes32 proposeHash, MeetingBallot[] calldata ballots)
         private
     {
-        (uint32 forMask, uint32 againstMask, uint32 abstainMask) = (0, 0, 0); // a new proposal has no ballots yet
-        for (uint256 i = 0; i < ballots.length; ++i) {
-            (uint32 bit, uint8 support) =
-                _takeMeetingBallot(proposalId, proposeHash, forMask | againstMask | abstainMask, ballots[i]);
-            if (support == uint8(VoteType.For)) {
-                forMask |= bit;
-            } else if (support == uint8(VoteType.Against)) {
-                againstMask |= bit;
-            } else {
-                abstainMask |= bit;
-            }
+        uint256 count = ballots.length;
+        if (count == 0) return; // a signed proposal only
+        // The seats voting each choice, 32 bits per VoteType (Against, For, Abstain from the lowest bits up): a new
+        // proposal has no ballots yet.
+        uint96 masks = 0;
+        address[] memory voters = new address[](count);
+        bytes memory choices = new bytes(count);
+        bool anyReason = false;
+        for (uint256 i = 0; i < count; ++i) {
+            (uint32 bit, uint8 support, address voter, bool hasReason) = _takeMeetingBallot(
+                proposalId, proposeHash, uint32(masks | (masks >> 32) | (masks >> 64)), ballots[i]
+            );
+            masks |= uint96(bit) << (32 * support);
+            voters[i] = voter;
+            choices[i] = bytes1(support);
+            anyReason = anyReason || hasReason;
         }
         ProposalRecord storage record = _proposals[proposalId];
-        (record.forMask, record.againstMask, record.abstainMask) = (forMask, againstMask, abstainMask);
+        (record.againstMask, record.forMask, record.abstainMask) =
+            (uint32(masks), uint32(masks >> 32), uint32(masks >> 64));
+        // One event for all the ballots; the reasons only when any was given (else every reason is empty).
+        string[] memory reasons = new string[](anyReason ? count : 0);
+        if (anyReason) {
+            for (uint256 i = 0; i < count; ++i) {
+                reasons[i] = ballots[i].reason;
+            }
+        }
+        emit MeetingRecorded(proposalId, voters, choices, reasons);
     }
 
-    /// @dev One ballot of {_countMeetingBallots}, `voted` the seats counted before it: checks it and emits its
-    /// {VoteCast}; returns the voter's seat bit and the choice.
+    /// @dev One ballot of {_countMeetingBallots}, `voted` the seats counted before it: checks it; returns the
+    /// voter's seat bit, the choice, the voter and whether it gave a reason.
     function _takeMeetingBallot(uint256 proposalId, bytes32 proposeHash, uint32 voted, MeetingBallot calldata ballot)
         private
-        returns (uint32 bit, uint8 support)
+        view
+        returns (uint32 bit, uint8 support, address voter, bool hasReason)
     {
         // Each field read once: a member of a calldata struct with dynamic members is bounds-checked at every read
         string calldata reason;
-        address voter;
         (support, reason, voter) = (ballot.support, ballot.reason, ballot.voter);
+        hasReason = bytes(reason).length != 0;
         // No nonce: the ballot names the signed proposal, nonce included, which is accepted once.
         _checkSignature(
             voter,
@@ -482,7 +504,6 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
         bit = uint32(1) << seat;
         // Ensure the member did not vote yet
         if (voted & bit != 0) revert BoardAlreadyVoted(proposalId, voter);
-        emit VoteCast(proposalId, voter, VoteType(support), reason);
     }
 
     /// @dev Execute `proposalId`, whose action is `action`, if it has Succeeded; return its state after.

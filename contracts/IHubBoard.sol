@@ -125,7 +125,7 @@ interface IHubBoard {
     struct ProposalView {
         ActionKind kind;
         ProposalState state;
-        bytes32 proposalHash; // hashProposal(action, documentHash)
+        bytes32 proposalHash; // hashProposal(action, documentHash); zero if executed in its {recordMeeting}
         uint48 voteEnd;
         uint48 executableUntil;
         uint16 quorumBps; // rules snapshot at creation
@@ -169,6 +169,10 @@ interface IHubBoard {
     );
     /// @notice `voter` voted on `proposalId`.
     event VoteCast(uint256 indexed proposalId, address indexed voter, VoteType support, string reason);
+    /// @notice The ballots of a meeting on `proposalId` ({recordMeeting}), in the order counted: `voters[i]` voted
+    /// `uint8(choices[i])` (a {VoteType}) with reason `reasons[i]`; `reasons` is empty when every reason was empty.
+    /// One event for all the ballots of a meeting, in place of one {VoteCast} each.
+    event MeetingRecorded(uint256 indexed proposalId, address[] voters, bytes choices, string[] reasons);
     /// @notice `member` declared a conflict of interest on `proposalId` and does not take part.
     event Recused(uint256 indexed proposalId, address indexed member, string reason);
     /// @notice The decision of `proposalId` was applied.
@@ -338,6 +342,10 @@ interface IHubBoard {
      * its own (the proposal's deadline bounds it) and consumes none of the voter's nonces. Supports ERC-1271
      * contract wallets.
      *
+     * A proposal executed here keeps no commitment: {proposal} shows a zero `proposalHash` for it. It was
+     * executed with the action and document of its {ProposalCreated}, logged in the same transaction as its
+     * {ProposalExecuted}, and is never executed again. A proposal left Active or Defeated keeps its commitment.
+     *
      * Nonces: the proposal consumes the proposer's current nonce; the ballots consume none. Replaying a
      * meeting, or any of its signatures, is refused ({BoardInvalidSignature}).
      * @param ballots the members' ballots, in the order they are counted (may be empty: then as {proposeBySig})
@@ -345,8 +353,8 @@ interface IHubBoard {
      * @return outcome the proposal's state after the call: Executed, Defeated or Active
      * @dev Reverts as {proposeBySig} for the proposal; then, per ballot, with {BoardInvalidSignature}, then
      * {BoardInvalidVoteType}, {BoardNotEligible} or {BoardAlreadyVoted} (a voter with two ballots) as
-     * {castVote}; then as {execute} for the action itself. Emits {ProposalCreated}, one {VoteCast} per ballot, and when executed
-     * {ProposalExecuted} and the action's own event: the events of the separate calls, in the same order.
+     * {castVote}; then as {execute} for the action itself. Emits {ProposalCreated}, one {MeetingRecorded} with every ballot (when there
+     * are any), and when executed {ProposalExecuted} and the action's own event.
      */
     function recordMeeting(
         Action calldata action,

@@ -265,6 +265,36 @@ def test_ballots_relayed_in_one_multicall_are_each_indexed(chain: DevChain, sess
     assert {b.tx_hash for b in indexed} == {receipt["transactionHash"].to_0x_hex()}
 
 
+@pytest.mark.parametrize("reasons", [
+    pytest.param(["akkoord", "", "tegen de kosten", "", ""], id="some-reasons"),
+    pytest.param([""] * 5, id="no-reasons"),
+])
+def test_a_recorded_meeting_is_indexed_as_one_ballot_per_member(chain: DevChain, sessions: sessionmaker[Session],
+                                                                deployment: Deployment, on_chain: OnChain,
+                                                                reasons: list[str]) -> None:
+    """recordMeeting logs its ballots in one MeetingRecorded (its reasons only when any is given); the indexer
+    makes of it the same BoardBallot rows as one VoteCast per ballot would have."""
+    board = on_chain.board
+    title = "Vergadering van 4 december"
+    proposal = board.sign_proposal(on_chain.member(0), Action.resolution(), title, document_hash(title),
+                                   deadline=board.chain_time() + 600)
+    supports = [VoteType.FOR, VoteType.ABSTAIN, VoteType.AGAINST, VoteType.FOR, VoteType.FOR]
+    ballots = [board.sign_meeting_ballot(on_chain.member(seat), proposal, support, reason)
+               for seat, (support, reason) in enumerate(zip(supports, reasons, strict=True))]
+    receipt = on_chain.send(18, board.record_meeting(proposal, ballots))
+    assert board.events(receipt, "VoteCast") == []
+    proposal_id = board.created_proposal_id(receipt)
+
+    make_indexer(chain, sessions, deployment).catch_up()
+    with sessions() as session:
+        indexed = session.scalars(select(BoardBallot).order_by(BoardBallot.id)).all()
+    assert [(b.proposal_id, b.member, b.choice, b.reason) for b in indexed] == [
+        (proposal_id, on_chain.member(seat).address, support.slug, reason)
+        for seat, (support, reason) in enumerate(zip(supports, reasons, strict=True))]
+    assert {b.tx_hash for b in indexed} == {receipt["transactionHash"].to_0x_hex()}
+    assert event_names(sessions)["MeetingRecorded"] == 1
+
+
 # ---------------------------------------------------------------- cursors, restarts, pages
 
 

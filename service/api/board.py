@@ -279,7 +279,9 @@ class RecusalPublic(BaseModel):
 
 class ProposalPublic(ProposalSummary):
     rules: RulesPublic | None = Field(None, description="the new rules (change-rules only)")
-    proposal_hash: str = Field(description="the commitment stored on chain: hashProposal(action, documentHash)")
+    proposal_hash: str = Field(description="the commitment stored on chain: hashProposal(action, documentHash); "
+                               "for a decision executed in its board meeting (recordMeeting stores none), that "
+                               "of the action and document its ProposalCreated logged in that transaction")
     commitment_verified: bool = Field(description="the indexed action and documentHash hash to the commitment")
     document: DocumentPublic
     eligible_members: list[EligibleMemberPublic]
@@ -462,7 +464,10 @@ def _detail(hub: Hub, db: Session, board: BoardClient, row: BoardProposal) -> Pr
     names = _names(db)
     action = _action(row)
     chain_hash = bytes(HexBytes(row.document_hash))
-    commitment_verified = board.hash_proposal(action, chain_hash) == view.proposal_hash
+    commitment = view.proposal_hash
+    if commitment == bytes(32):  # executed in its recordMeeting, which stores no commitment: the one it logged
+        commitment = board.meeting_commitment(row.id, row.created_tx) or commitment
+    commitment_verified = board.hash_proposal(action, chain_hash) == commitment
     stored = db.get(ProposalDocument, row.document_hash)
     text_hash = document_hash(stored.text) if stored is not None else None
     document = DocumentPublic(
@@ -489,7 +494,7 @@ def _detail(hub: Hub, db: Session, board: BoardClient, row: BoardProposal) -> Pr
     return ProposalPublic(
         **_summary(row, view, names).model_dump(),
         rules=RulesPublic(**row.rules) if action.kind.uses_rules else None,
-        proposal_hash="0x" + view.proposal_hash.hex(), commitment_verified=commitment_verified,
+        proposal_hash="0x" + commitment.hex(), commitment_verified=commitment_verified,
         document=document, eligible_members=eligible, votes=votes, recusals=recusals)
 
 

@@ -452,6 +452,24 @@ class BoardClient:
         """
         return bytes(self._view("hashProposal", action.as_tuple(), bytes(document_hash)))
 
+    def meeting_commitment(self, proposal_id: int, created_tx: str) -> bytes | None:
+        """The commitment of a proposal executed in its recordMeeting, which stores none (its `proposal_hash` is
+        zero): hashProposal of the action and document its ProposalCreated logged, in `created_tx`, the
+        transaction that also logged its ProposalExecuted. None when `created_tx` holds no such pair.
+
+        :raises ChainUnavailable: as `members`.
+        """
+        try:
+            receipt = self.w3.eth.get_transaction_receipt(HexBytes(created_tx))
+        except (OSError, Web3Exception, ValueError) as exc:
+            raise ChainUnavailable.no_answer(exc, "eth_getTransactionReceipt") from exc
+        created = [e for e in self.events(receipt, "ProposalCreated") if int(e.args["proposalId"]) == proposal_id]
+        executed = [e for e in self.events(receipt, "ProposalExecuted") if int(e.args["proposalId"]) == proposal_id]
+        if receipt["status"] != 1 or len(created) != 1 or len(executed) != 1:
+            return None
+        action = Action.from_struct(created[0].args["action"])
+        return self.hash_proposal(action, bytes(created[0].args["documentHash"]))
+
     def nonce(self, account: str) -> int:
         """The next nonce of `account` for its signatures (proposals, ballots and recusals share it).
 

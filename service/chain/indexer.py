@@ -2,8 +2,9 @@
 
 Every event of both contracts becomes a ChainEvent row (decoded with the contracts' ABIs). The board's events
 also maintain its projections: BoardMember (MemberAdded/MemberRemoved), BoardProposal (ProposalCreated,
-ProposalExecuted) and BoardBallot (VoteCast, Recused). The chain stays the source of truth; the projections
-make lists cheap and survive restarts, and they include what was done on chain directly, not through the API.
+ProposalExecuted) and BoardBallot (VoteCast, Recused, and MeetingRecorded: one row per ballot of a meeting).
+The chain stays the source of truth; the projections make lists cheap and survive restarts, and they include
+what was done on chain directly, not through the API.
 
 Reading. Logs of both contracts are read with one eth_getLogs per page of `page_blocks` blocks, up to the
 latest block less `confirmations`. Both contracts' cursors (IndexCursor.last_block) move together. Each page
@@ -605,6 +606,16 @@ def project_board_event(session: Session, name: str, args: dict[str, Any], *, bl
             proposal_id=int(args["proposalId"]), member=voter, choice=choice, reason=args["reason"],
             block_number=block, tx_hash=tx_hash, cast_at=at)
             .on_conflict_do_nothing(index_elements=[BoardBallot.proposal_id, BoardBallot.member]))
+    elif name == "MeetingRecorded":
+        # A meeting's ballots in one event: one BoardBallot row each, as VoteCast would have made.
+        voters, reasons = list(args["voters"]), list(args["reasons"])
+        choices = HexBytes(args["choices"])
+        for i, voter in enumerate(voters):
+            session.execute(insert(BoardBallot).values(
+                proposal_id=int(args["proposalId"]), member=to_checksum_address(voter),
+                choice=VoteType(choices[i]).slug, reason=reasons[i] if reasons else "", block_number=block,
+                tx_hash=tx_hash, cast_at=at)
+                .on_conflict_do_nothing(index_elements=[BoardBallot.proposal_id, BoardBallot.member]))
     elif name == "ProposalExecuted":
         session.execute(update(BoardProposal).where(BoardProposal.id == int(args["proposalId"])).values(
             executed_block=block, executed_log_index=log_index, executed_tx=tx_hash, executed_at=at))

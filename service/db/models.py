@@ -306,7 +306,7 @@ class BoardProposal(Base):
 
 
 class BoardBallot(Base):
-    """A vote or a recusal on a proposal (VoteCast / Recused)."""
+    """A vote or a recusal on a proposal (VoteCast, MeetingRecorded / Recused)."""
 
     __tablename__ = "board_ballots"
     __table_args__ = (UniqueConstraint("proposal_id", "member"),)

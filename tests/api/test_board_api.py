@@ -17,9 +17,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from service.chain.artifacts import load_artifact
+from service.chain.board import Action, ActionKind, BoardClient, VoteType, document_hash
 from service.chain.devchain import dev_accounts
 from service.chain.transactions import send
-from service.db.models import ProposalDocument
+from service.db.models import BoardProposal, ProposalDocument
 from service.db.session import transaction
 from service.demo import ORGANISATIONS
 from service.hub import Hub
@@ -235,6 +236,33 @@ def test_proposal_made_on_chain_directly_is_listed_without_its_text(client: Test
     assert body["commitment_verified"] is True
     assert body["document"] == {"text": None, "sha256": None, "chain_document_hash": "0x" + "42" * 32,
                                 "matches_chain": False}
+
+
+def test_a_meeting_executed_on_chain_reads_as_every_decision(client: TestClient, keys: Any, hub: Hub) -> None:
+    """recordMeeting stores no commitment for the proposal it executes, and logs its ballots in one event: the
+    decision still shows the commitment (from its ProposalCreated, in the same transaction as its execution),
+    verified, and one vote per ballot."""
+    board = BoardClient(hub.w3, hub.board_address)
+    action = Action(ActionKind.ACCREDIT_ISSUER, keys.addresses[("issuer", NHL)], NHL)
+    proposal = board.sign_proposal(board_account(TVM), action, TITLE, document_hash(DOCUMENT),
+                                   deadline=board.chain_time() + 600)
+    voters = [(TVM, VoteType.FOR, "Akkoord"), (UNIGARANT, VoteType.AGAINST, ""), (HANZE, VoteType.FOR, ""),
+              (RUG, VoteType.ABSTAIN, ""), (NHL, VoteType.FOR, "Met belang, toch gestemd"), (ALFA, VoteType.FOR, "")]
+    ballots = [board.sign_meeting_ballot(board_account(name), proposal, support, reason)
+               for name, support, reason in voters]
+    send(hub.w3, {**board.record_meeting(proposal, ballots), "gasPrice": hub.w3.eth.gas_price}, outsider())
+    assert board.proposal(1).proposal_hash == bytes(32)  # nothing stored: it was executed
+    hub.indexer.catch_up()
+    body = client.get("/board/proposals/1").json()
+    assert body["state"] == "executed"
+    assert body["proposal_hash"] == "0x" + board.hash_proposal(action, document_hash(DOCUMENT)).hex()
+    assert body["commitment_verified"] is True
+    assert [(v["name"], v["support"], v["reason"]) for v in body["votes"]] == [
+        (name, support.slug, reason) for name, support, reason in voters]
+
+    with transaction(hub.sessions) as session:  # the indexed action no longer what the meeting executed
+        session.execute(update(BoardProposal).values(name="Alfa-college"))
+    assert client.get("/board/proposals/1").json()["commitment_verified"] is False
 
 
 def test_a_proposal_titled_in_invalid_utf8_on_chain_does_not_stop_the_board(client: TestClient, keys: Any,

@@ -140,6 +140,15 @@ def one_event(contract: Contract, name: str, receipt: TxReceipt) -> dict[str, An
     return found[0]
 
 
+def meeting_ballots(contract: Contract, receipt: TxReceipt) -> list[dict[str, Any]]:
+    """The ballots of the one MeetingRecorded of `receipt`, in the order counted, as VoteCast arguments."""
+    recorded = one_event(contract, "MeetingRecorded", receipt)
+    reasons = recorded["reasons"] or [""] * len(recorded["voters"])
+    assert len(recorded["voters"]) == len(recorded["choices"]) == len(reasons)
+    return [{"proposalId": recorded["proposalId"], "voter": voter, "support": choice, "reason": reason}
+            for voter, choice, reason in zip(recorded["voters"], recorded["choices"], reasons, strict=True)]
+
+
 def struct(contract: Contract, function: str, value: tuple[Any, ...]) -> dict[str, Any]:
     """A returned struct as a dict keyed by the ABI's component names."""
     abi = next(item for item in contract.abi if item.get("name") == function and item["type"] == "function")
@@ -1304,9 +1313,10 @@ def test_record_meeting_decides_and_executes_in_one_transaction(board: Board, re
     created = one_event(board.contract, "ProposalCreated", receipt)
     assert (created["proposalId"], created["proposer"], created["action"], created["title"],
             created["documentHash"], created["eligible"]) == (1, board.members[0].address, action, TITLE, DOCUMENT, 7)
-    # Every member's vote is on record, also those after the fourth For had decided it.
+    # Every member's vote is on record, also those after the fourth For had decided it: in one event.
+    assert events(board.contract, "VoteCast", receipt) == []
     assert [(e["proposalId"], e["voter"], e["support"], e["reason"])
-            for e in events(board.contract, "VoteCast", receipt)] == [
+            for e in meeting_ballots(board.contract, receipt)] == [
         (1, m.address, FOR, "Akkoord") for m in board.members]
     assert one_event(board.contract, "ProposalExecuted", receipt) == {
         "proposalId": 1, "kind": ACCREDIT_ISSUER, "subject": issuer.address}
@@ -1315,14 +1325,19 @@ def test_record_meeting_decides_and_executes_in_one_transaction(board: Board, re
     board_topics = {bytes(Web3.keccak(text=signature)): name for name, signature in [
         ("ProposalCreated", "ProposalCreated(uint256,address,(uint8,address,string,(uint16,uint16,uint16,uint32,"
                             "uint32)),string,bytes32,uint48,uint48,uint16,uint16,uint8)"),
-        ("VoteCast", "VoteCast(uint256,address,uint8,string)"),
+        ("MeetingRecorded", "MeetingRecorded(uint256,address[],bytes,string[])"),
         ("ProposalExecuted", "ProposalExecuted(uint256,uint8,address)"),
         ("IssuerAccredited", "IssuerAccredited(address,string)")]}
     assert [board_topics[bytes(log["topics"][0])] for log in receipt["logs"]] == [
-        "ProposalCreated", *["VoteCast"] * 7, "ProposalExecuted", "IssuerAccredited"]
+        "ProposalCreated", "MeetingRecorded", "ProposalExecuted", "IssuerAccredited"]
     name, accredited, _since, _relayer = board.registry.functions.issuer(issuer.address).call()
     assert (name, accredited) == (ISSUER_NAME, True)
     assert board.state(1) == EXECUTED and board.tally(1) == (7, 0, 0, 0)
+    # Executed with the action it was created from, in this call: no commitment is stored, and it is never
+    # executed again.
+    assert board.view(1)["proposalHash"] == bytes(32)
+    with reverts(board.contract, "BoardUnexpectedProposalState", proposalId=1, current=EXECUTED, expected=SUCCEEDED):
+        board.fn.execute(1, action, DOCUMENT).transact({"from": relayer.address})
     assert all(board.receipt(1, m.address) == {"eligible": True, "hasVoted": True, "recused": False, "support": FOR}
                for m in board.members)
     # Only the proposal consumed a nonce: the ballots name it and consume none.
@@ -1341,16 +1356,20 @@ def test_record_meeting_that_does_not_decide_leaves_the_proposal_open(board: Boa
     meeting = board.meeting(action, supports)
     assert board.fn.recordMeeting(*meeting).call({"from": relayer.address}) == [1, ACTIVE]
     receipt = send(board.fn.recordMeeting(*meeting), relayer)
-    assert len(events(board.contract, "VoteCast", receipt)) == len(supports)
+    assert [e["support"] for e in meeting_ballots(board.contract, receipt)] == supports
     assert events(board.contract, "ProposalExecuted", receipt) == []
     assert events(board.registry, "IssuerAccredited", receipt) == []
     assert board.state(1) == ACTIVE and board.tally(1) == (*tally, 0)
     assert board.registry.functions.issuer(issuer.address).call()[1] is False
+    # Left open: its commitment is stored, as for any proposal, and checked at execution.
+    assert board.view(1)["proposalHash"] == board.fn.hashProposal(action, DOCUMENT).call()
     # The members that were not there vote later, directly or signed; then anyone executes.
     absent = board.members[len(supports):]
     board.vote(1, absent[0], FOR)
     send(board.fn.castVoteBySig(*board.sign_ballot(absent[1], 1, FOR)), relayer)
     assert board.state(1) == SUCCEEDED
+    with reverts(board.contract, "BoardActionMismatch", proposalId=1):
+        board.fn.execute(1, action, b"\x01" * 32).transact({"from": relayer.address})
     send(board.fn.execute(1, action, DOCUMENT), relayer)
     assert board.state(1) == EXECUTED
     assert board.registry.functions.issuer(issuer.address).call()[1] is True
@@ -1367,9 +1386,14 @@ def test_record_meeting_with_mixed_ballots(board: Board, relayer: LocalAccount, 
     meeting = board.meeting(action, supports)
     assert board.fn.recordMeeting(*meeting).call({"from": relayer.address}) == [1, outcome]
     receipt = send(board.fn.recordMeeting(*meeting), relayer)
-    assert [e["support"] for e in events(board.contract, "VoteCast", receipt)] == supports
+    assert [(e["support"], e["reason"]) for e in meeting_ballots(board.contract, receipt)] == [
+        (support, "Akkoord" if support == FOR else "") for support in supports]
+    # The reasons are in the event only when any was given (here with the For ballots).
+    assert (one_event(board.contract, "MeetingRecorded", receipt)["reasons"] == ()) is (FOR not in supports)
     assert board.tally(1) == (*tally, 0)
     assert board.state(1) == outcome
+    assert board.view(1)["proposalHash"] == (bytes(32) if outcome == EXECUTED
+                                             else board.fn.hashProposal(action, DOCUMENT).call())
     assert len(events(board.contract, "ProposalExecuted", receipt)) == (outcome == EXECUTED)
     assert board.registry.functions.issuer(issuer.address).call()[1] is (outcome == EXECUTED)
     if outcome == DEFEATED:
@@ -1383,6 +1407,7 @@ def test_record_meeting_with_mixed_ballots(board: Board, relayer: LocalAccount, 
 def test_record_meeting_without_ballots_is_a_signed_proposal(board: Board, relayer: LocalAccount) -> None:
     receipt = send(board.fn.recordMeeting(*board.meeting(resolution(), [])), relayer)
     assert one_event(board.contract, "ProposalCreated", receipt)["proposer"] == board.members[0].address
+    assert events(board.contract, "MeetingRecorded", receipt) == []
     assert board.state(1) == ACTIVE and board.tally(1) == (0, 0, 0, 0)
 
 
@@ -1559,7 +1584,7 @@ def test_record_meeting_built_by_the_service_client(board: Board, relayer: Local
     tx = client.record_meeting(proposal, ballots)
     receipt = send_raw(board.w3, tx, relayer)
     assert client.created_proposal_id(receipt) == 1
-    assert [e.args["voter"] for e in client.events(receipt, "VoteCast")] == [m.address for m in board.members[:4]]
+    assert [e["voter"] for e in meeting_ballots(board.contract, receipt)] == [m.address for m in board.members[:4]]
     assert board.state(1) == EXECUTED
 
 
@@ -1573,7 +1598,7 @@ def test_record_meeting_with_an_erc1271_wallet_member(w3: Web3, board: Board, de
                other.sign_meeting_ballot(deployer, proposal, FOR)]
     receipt = send(small.functions.recordMeeting(*proposal, ballots), relayer)
     assert one_event(small, "ProposalCreated", receipt)["proposer"] == wallet.address
-    assert [e["voter"] for e in events(small, "VoteCast", receipt)] == [wallet.address, deployer.address]
+    assert [e["voter"] for e in meeting_ballots(small, receipt)] == [wallet.address, deployer.address]
     assert other.state(1) == EXECUTED
     assert small.functions.nonces(wallet.address).call() == 1
 
