@@ -62,17 +62,17 @@ BOARD_TESTS = ("tests/contracts/test_board.py",)
 
 MUTANTS: tuple[Mutant, ...] = (
     # ---- HubBoard: the outcome rules
-    Mutant("board-quorum-boundary", BOARD, "participation * _BPS >= core.quorumBps",
-           "participation * _BPS > core.quorumBps", BOARD_TESTS,
+    Mutant("board-quorum-boundary", BOARD, "participation * _BPS >= ruled.quorumBps",
+           "participation * _BPS > ruled.quorumBps", BOARD_TESTS,
            "a board of six with three taking part is exactly the 50% quorum"),
-    Mutant("board-execution-window", BOARD, "return block.timestamp <= uint256(core.voteEnd) + core.executionPeriod",
-           "return block.timestamp < uint256(core.voteEnd) + core.executionPeriod", BOARD_TESTS,
+    Mutant("board-execution-window", BOARD, "return block.timestamp <= uint256(record.voteEnd) + ruled.executionPeriod",
+           "return block.timestamp < uint256(record.voteEnd) + ruled.executionPeriod", BOARD_TESTS,
            "a decision may be executed up to and including the last second of its execution period"),
     Mutant("board-threshold-strict", BOARD, "return forVotes * _BPS > thresholdBps * (forVotes + againstVotes);",
            "return forVotes * _BPS >= thresholdBps * (forVotes + againstVotes);", BOARD_TESTS,
            "a tie (For exactly at the threshold) does not pass"),
-    Mutant("board-voting-closes-after-end", BOARD, "if (executed || block.timestamp > voteEnd) {",
-           "if (executed || block.timestamp > voteEnd + 1 days) {", BOARD_TESTS,
+    Mutant("board-voting-closes-after-end", BOARD, "if (read.executed || block.timestamp > read.voteEnd) {",
+           "if (read.executed || block.timestamp > read.voteEnd + 1 days) {", BOARD_TESTS,
            "no vote is taken after the voting period"),
     Mutant("board-signature-deadline", BOARD, "if (block.timestamp > deadline) revert BoardExpiredSignature(deadline);",
            "if (block.timestamp > deadline + 365 days) revert BoardExpiredSignature(deadline);", BOARD_TESTS,

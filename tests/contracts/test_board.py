@@ -857,8 +857,7 @@ def test_quorum_reached_at_exactly_the_quorum_share(w3: Web3, board: Board, depl
 
 def set_next_block_timestamp(w3: Web3, timestamp: int) -> None:
     """The next block's timestamp, to the second (anvil only: ganache 7 has no evm_setNextBlockTimestamp)."""
-    if "anvil" not in w3.client_version.lower():
-        pytest.skip("needs evm_setNextBlockTimestamp (anvil)")
+    assert "anvil" in w3.client_version.lower(), "anvil_only: ganache 7 has no evm_setNextBlockTimestamp"
     rpc(w3, "evm_setNextBlockTimestamp", timestamp)
 
 
@@ -874,6 +873,7 @@ def send_at(w3: Web3, timestamp: int, fn: Any, sender: LocalAccount) -> TxReceip
 
 @pytest.mark.parametrize("after_deadline, executed", [pytest.param(0, True, id="at-the-deadline-second"),
                                                       pytest.param(1, False, id="one-second-after")])
+@pytest.mark.anvil_only("sets the next block's timestamp to the second (evm_setNextBlockTimestamp)")
 def test_execution_window_ends_at_executable_until_inclusive(w3: Web3, board: Board, after_deadline: int,
                                                              executed: bool) -> None:
     """`executableUntil` is the last second a succeeded proposal can be executed (`<=`), on chain time."""
