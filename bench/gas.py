@@ -76,15 +76,29 @@ SAFE_DIR = "@safe-global/safe-contracts"
 DOCUMENT_STORE_DIR = "@govtechsg/document-store"
 # OpenAttestation's DocumentStore: the npm package (2.6.1, the last with `issue(bytes32)` on an Ownable store)
 # ships no Solidity sources, only its build: the bytecode of its typechain factory is deployed as it is.
-DOCUMENT_STORE_FACTORY = (ROOT / "node_modules" / DOCUMENT_STORE_DIR / "src" / "contracts" / "factories"
-                          / "DocumentStore__factory.ts")
+DOCUMENT_STORE_FACTORY = (
+    ROOT / "node_modules" / DOCUMENT_STORE_DIR / "src" / "contracts" / "factories" / "DocumentStore__factory.ts"
+)
 DOCUMENT_STORE_ABI = [
-    {"type": "constructor", "stateMutability": "nonpayable",
-     "inputs": [{"name": "_name", "type": "string"}, {"name": "owner", "type": "address"}]},
-    {"type": "function", "name": "issue", "stateMutability": "nonpayable", "outputs": [],
-     "inputs": [{"name": "document", "type": "bytes32"}]},
-    {"type": "function", "name": "isIssued", "stateMutability": "view", "outputs": [{"name": "", "type": "bool"}],
-     "inputs": [{"name": "document", "type": "bytes32"}]},
+    {
+        "type": "constructor",
+        "stateMutability": "nonpayable",
+        "inputs": [{"name": "_name", "type": "string"}, {"name": "owner", "type": "address"}],
+    },
+    {
+        "type": "function",
+        "name": "issue",
+        "stateMutability": "nonpayable",
+        "outputs": [],
+        "inputs": [{"name": "document", "type": "bytes32"}],
+    },
+    {
+        "type": "function",
+        "name": "isIssued",
+        "stateMutability": "view",
+        "outputs": [{"name": "", "type": "bool"}],
+        "inputs": [{"name": "document", "type": "bytes32"}],
+    },
 ]
 SAFE_OWNERS = 7
 SAFE_THRESHOLD = 4
@@ -98,8 +112,12 @@ PEER_UNITS = {
     "bench/contracts/BenchGovernor.sol": ROOT / "bench" / "contracts" / "BenchGovernor.sol",
     "bench/contracts/BenchBatch.sol": ROOT / "bench" / "contracts" / "BenchBatch.sol",
     f"{SAFE_DIR}/contracts/Safe.sol": ROOT / "node_modules" / SAFE_DIR / "contracts" / "Safe.sol",
-    f"{SAFE_DIR}/contracts/proxies/SafeProxyFactory.sol":
-        ROOT / "node_modules" / SAFE_DIR / "contracts" / "proxies" / "SafeProxyFactory.sol",
+    f"{SAFE_DIR}/contracts/proxies/SafeProxyFactory.sol": ROOT
+    / "node_modules"
+    / SAFE_DIR
+    / "contracts"
+    / "proxies"
+    / "SafeProxyFactory.sol",
 }
 
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -175,8 +193,11 @@ class Results:
     def add(self, key: str, row: Row) -> Row:
         self.rows.append(row)
         self.by_key[key] = row
-        print(f"  {row.system:<12} {row.operation:<78} {row.gas:>11,}" + (
-            f"  ({row.per_credential:,.1f}/credential)" if row.per_credential is not None else ""), flush=True)
+        print(
+            f"  {row.system:<12} {row.operation:<78} {row.gas:>11,}"
+            + (f"  ({row.per_credential:,.1f}/credential)" if row.per_credential is not None else ""),
+            flush=True,
+        )
         return row
 
     def __getitem__(self, key: str) -> Row:
@@ -256,8 +277,9 @@ def deploy_compiled(w3: Web3, compiled: dict[str, Any], *args: Any, account: Loc
     return w3.eth.contract(address=Web3.to_checksum_address(str(receipt["contractAddress"])), abi=compiled["abi"])
 
 
-def sign_typed(account: LocalAccount, contract: Contract, primary: str, fields: list[tuple[str, str]],
-               message: dict[str, Any]) -> bytes:
+def sign_typed(
+    account: LocalAccount, contract: Contract, primary: str, fields: list[tuple[str, str]], message: dict[str, Any]
+) -> bytes:
     """`account`'s EIP-712 signature of `message` for `contract`, whose domain it reads (ERC-5267)."""
     _, name, version, chain_id, verifying_contract, _, _ = contract.functions.eip712Domain().call()
     domain = {"name": name, "version": version, "chainId": chain_id, "verifyingContract": verifying_contract}
@@ -318,8 +340,9 @@ class Roles:
     @classmethod
     def from_dev_accounts(cls) -> Roles:
         accounts = dev_accounts()
-        return cls(deployer=accounts[0], members=accounts[1:1 + BOARD_SIZE], issuer=accounts[11],
-                   relayer=accounts[19])
+        return cls(
+            deployer=accounts[0], members=accounts[1 : 1 + BOARD_SIZE], issuer=accounts[11], relayer=accounts[19]
+        )
 
 
 def check_accredited(registry: Contract, issuer: LocalAccount) -> None:
@@ -341,8 +364,9 @@ class Ours:
     def deploy(cls, w3: Web3, roles: Roles) -> Ours:
         members: list[tuple[str, str]] = [(m.address, n) for m, n in zip(roles.members, MEMBER_NAMES, strict=True)]
         deployment = deploy_hub(w3, roles.deployer, members, BOARD_RULES)
-        registry = w3.eth.contract(address=Web3.to_checksum_address(deployment.registry.address),
-                                   abi=load_artifact("CredentialRegistry").abi)
+        registry = w3.eth.contract(
+            address=Web3.to_checksum_address(deployment.registry.address), abi=load_artifact("CredentialRegistry").abi
+        )
         return cls(BoardClient(w3, deployment.board.address), registry)
 
 
@@ -370,8 +394,10 @@ class BoardBench:
         board, members = ours.board, self.roles.members
         proposed = self.send(ours, board.propose(self.action, TITLE, DOCUMENT_HASH), members[0])
         proposal_id = board.created_proposal_id(proposed)
-        ballots = [self.send(ours, board.cast_vote(proposal_id, VoteType(support)), member)
-                   for member, support in zip(members, order, strict=True)]
+        ballots = [
+            self.send(ours, board.cast_vote(proposal_id, VoteType(support)), member)
+            for member, support in zip(members, order, strict=True)
+        ]
         state = board.state(proposal_id)
         assert state is ProposalState.SUCCEEDED, f"after the ballots the proposal is {state.label}, not Succeeded"
         executed = self.send(ours, board.execute(proposal_id, self.action, DOCUMENT_HASH), self.roles.relayer)
@@ -401,8 +427,10 @@ class BoardBench:
         ours = Ours.deploy(self.w3, self.roles)
         board, members, deadline = ours.board, self.roles.members, self.deadline()
         proposal = board.sign_proposal(members[0], self.action, TITLE, DOCUMENT_HASH, deadline=deadline)
-        ballots = [board.sign_meeting_ballot(member, proposal, VoteType(support), "")
-                   for member, support in zip(members, order, strict=True)]
+        ballots = [
+            board.sign_meeting_ballot(member, proposal, VoteType(support), "")
+            for member, support in zip(members, order, strict=True)
+        ]
         receipt = self.send(ours, board.record_meeting(proposal, ballots), self.roles.relayer)
         self.executed(ours, board.created_proposal_id(receipt))
         return receipt
@@ -433,27 +461,66 @@ class BoardBench:
         add("board.vote.first", Row(system, "castVote (first ballot)", gas_of(direct.ballots[:1])))
         add("board.vote.later", Row(system, "castVote (later ballot, For after For)", gas_of(direct.ballots[1:2])))
         add("board.vote_by_sig", Row(system, "castVoteBySig (later ballot, relayed)", gas_of([steps["vote_by_sig"]])))
-        add("board.recuse", Row(system, "recuse", gas_of([steps["recuse"]]),
-                                note=f"{len(RECUSAL_REASON)}-character reason"))
-        add("board.recuse_by_sig", Row(system, "recuseBySig (relayed)", gas_of([steps["recuse_by_sig"]]),
-                                       note="same reason"))
-        add("board.execute", Row(system, "execute (accreditation via the board)", gas_of([direct.executed]),
-                                 note="calls registry.accreditIssuer"))
-        add("board.decision.direct", Row(system, "full decision, 7 For: propose + 7 castVote + execute", direct.gas,
-                                         txs=len(direct.receipts), note=direct.ballot_note()))
+        add(
+            "board.recuse",
+            Row(system, "recuse", gas_of([steps["recuse"]]), note=f"{len(RECUSAL_REASON)}-character reason"),
+        )
+        add(
+            "board.recuse_by_sig",
+            Row(system, "recuseBySig (relayed)", gas_of([steps["recuse_by_sig"]]), note="same reason"),
+        )
+        add(
+            "board.execute",
+            Row(
+                system,
+                "execute (accreditation via the board)",
+                gas_of([direct.executed]),
+                note="calls registry.accreditIssuer",
+            ),
+        )
+        add(
+            "board.decision.direct",
+            Row(
+                system,
+                "full decision, 7 For: propose + 7 castVote + execute",
+                direct.gas,
+                txs=len(direct.receipts),
+                note=direct.ballot_note(),
+            ),
+        )
         multicall = self.decide_by_multicall(UNANIMOUS)
-        add("board.decision.multicall", Row(
-            system, "full decision, 7 For: multicall(proposeBySig + 7 castVoteBySig + execute)", gas_of([multicall]),
-            note="relayed; ballots name the predicted proposal id"))
+        add(
+            "board.decision.multicall",
+            Row(
+                system,
+                "full decision, 7 For: multicall(proposeBySig + 7 castVoteBySig + execute)",
+                gas_of([multicall]),
+                note="relayed; ballots name the predicted proposal id",
+            ),
+        )
         meeting = self.decide_in_meeting(UNANIMOUS)
-        add("board.decision.meeting", Row(system, "full decision, 7 For: recordMeeting", gas_of([meeting]),
-                                          note="relayed; ballots name the signed proposal"))
+        add(
+            "board.decision.meeting",
+            Row(
+                system,
+                "full decision, 7 For: recordMeeting",
+                gas_of([meeting]),
+                note="relayed; ballots name the signed proposal",
+            ),
+        )
         _, split = self.decide_directly(SPLIT)
-        add("board.split.direct", Row(system, "4-3 decision: propose + 7 castVote + execute", split.gas,
-                                      txs=len(split.receipts), note=split.ballot_note()))
+        add(
+            "board.split.direct",
+            Row(
+                system,
+                "4-3 decision: propose + 7 castVote + execute",
+                split.gas,
+                txs=len(split.receipts),
+                note=split.ballot_note(),
+            ),
+        )
         split_meeting = self.decide_in_meeting(SPLIT)
-        add("board.split.meeting", Row(system, "4-3 decision: recordMeeting", gas_of([split_meeting]),
-                                       note="relayed"))
+        add("board.split.meeting", Row(system, "4-3 decision: recordMeeting", gas_of([split_meeting]), note="relayed"))
         return ours
 
 
@@ -469,23 +536,44 @@ def bench_registry(w3: Web3, roles: Roles, registry_contract: Contract, results:
         tree = CohortTree(tuple(credential_digests(f"cohort {count}", count)))
         metadata_hash = keccak(text=f"cohort {count} metadata")
         receipt = transact(w3, registry_contract, "anchor", tree.root, count, metadata_hash, account=issuer)
-        results.add(f"ours.anchor.{count}", Row(system, f"anchor, cohort of {count:,}", gas_of([receipt]),
-                                                credentials=count, note="with a metadata hash"))
+        results.add(
+            f"ours.anchor.{count}",
+            Row(
+                system,
+                f"anchor, cohort of {count:,}",
+                gas_of([receipt]),
+                credentials=count,
+                note="with a metadata hash",
+            ),
+        )
         if count == LARGE_COHORT:
             large = tree
 
     tree = CohortTree(tuple(credential_digests("cohort without metadata", LARGE_COHORT)))
     receipt = transact(w3, registry_contract, "anchor", tree.root, LARGE_COHORT, ZERO_BYTES32, account=issuer)
-    results.add("ours.anchor.nometa", Row(system, f"anchor, cohort of {LARGE_COHORT:,}, no metadata hash",
-                                          gas_of([receipt]), credentials=LARGE_COHORT))
+    results.add(
+        "ours.anchor.nometa",
+        Row(
+            system, f"anchor, cohort of {LARGE_COHORT:,}, no metadata hash", gas_of([receipt]), credentials=LARGE_COHORT
+        ),
+    )
 
     tree = CohortTree(tuple(credential_digests("relayed cohort", LARGE_COHORT)))
-    anchoring = registry.anchor_request(tree.root, LARGE_COHORT, issuer.address, latest_timestamp(w3) + 3_600,
-                                        keccak(text="relayed metadata"))
+    anchoring = registry.anchor_request(
+        tree.root, LARGE_COHORT, issuer.address, latest_timestamp(w3) + 3_600, keccak(text="relayed metadata")
+    )
     signed = SignedAnchor(anchoring, anchoring.sign(issuer.key))
     receipt = send_tx(w3, registry.anchor_by_sig_tx(signed), relayer, abi)
-    results.add("ours.anchor_by_sig", Row(system, f"anchorBySig, cohort of {LARGE_COHORT:,} (relayed)",
-                                          gas_of([receipt]), credentials=LARGE_COHORT, note="with a metadata hash"))
+    results.add(
+        "ours.anchor_by_sig",
+        Row(
+            system,
+            f"anchorBySig, cohort of {LARGE_COHORT:,} (relayed)",
+            gas_of([receipt]),
+            credentials=LARGE_COHORT,
+            note="with a metadata hash",
+        ),
+    )
 
     index = LARGE_COHORT // 2
     digest, proof = large.digests[index], large.proof(index)
@@ -494,12 +582,15 @@ def bench_registry(w3: Web3, roles: Roles, registry_contract: Contract, results:
     status = registry_contract.functions.verify(issuer.address, large.root, digest, proof).call()
     assert status[0] and status[1], f"the registry does not verify the proof: {status}"
     receipt = transact(w3, registry_contract, "revoke", large.root, digest, proof, REVOCATION_REASON, account=issuer)
-    results.add("ours.revoke", Row(system, f"revoke (proof of {len(proof)} hashes, cohort of {LARGE_COHORT:,})",
-                                   gas_of([receipt])))
+    results.add(
+        "ours.revoke",
+        Row(system, f"revoke (proof of {len(proof)} hashes, cohort of {LARGE_COHORT:,})", gas_of([receipt])),
+    )
 
     index = LARGE_COHORT // 3
-    revocation = registry.revoke_request(large.root, large.digests[index], REVOCATION_REASON, issuer.address,
-                                         latest_timestamp(w3) + 3_600)
+    revocation = registry.revoke_request(
+        large.root, large.digests[index], REVOCATION_REASON, issuer.address, latest_timestamp(w3) + 3_600
+    )
     tx = registry.revoke_by_sig_tx(revocation, revocation.sign(issuer.key), large.proof(index))
     receipt = send_tx(w3, tx, relayer, abi)
     results.add("ours.revoke_by_sig", Row(system, "revokeBySig (relayed, same cohort)", gas_of([receipt])))
@@ -511,18 +602,32 @@ def bench_service_anchoring(w3: Web3, roles: Roles, registry_contract: Contract,
     system, issuer, relayer = "Registry", roles.issuer, roles.relayer
     registry = RegistryClient(w3, registry_contract.address)
     request = registry.set_relayer_request(issuer.address, relayer.address, latest_timestamp(w3) + 3_600)
-    receipt = send_tx(w3, registry.set_relayer_by_sig_tx(request, request.sign(issuer.key)), relayer,
-                      registry_contract.abi)
-    results.add("ours.authorise", Row(system, "setRelayerBySig (once per partner, relayed)", gas_of([receipt]),
-                                      note="onboarding: the partner authorises the hub's relayer"))
+    receipt = send_tx(
+        w3, registry.set_relayer_by_sig_tx(request, request.sign(issuer.key)), relayer, registry_contract.abi
+    )
+    results.add(
+        "ours.authorise",
+        Row(
+            system,
+            "setRelayerBySig (once per partner, relayed)",
+            gas_of([receipt]),
+            note="onboarding: the partner authorises the hub's relayer",
+        ),
+    )
     for count in COHORTS:
         tree = CohortTree(tuple(credential_digests(f"service cohort {count}", count)))
-        receipt = send_tx(w3, registry.anchor_for_tx(issuer.address, tree.root, count), relayer,
-                          registry_contract.abi)
+        receipt = send_tx(w3, registry.anchor_for_tx(issuer.address, tree.root, count), relayer, registry_contract.abi)
         assert registry.batch(issuer.address, tree.root).anchored
-        results.add(f"ours.service.{count}", Row(
-            system, f"the service's anchoring: anchorFor, cohort of {count:,} (relayed)", gas_of([receipt]),
-            credentials=count, note="as service.chain.registry builds it"))
+        results.add(
+            f"ours.service.{count}",
+            Row(
+                system,
+                f"the service's anchoring: anchorFor, cohort of {count:,} (relayed)",
+                gas_of([receipt]),
+                credentials=count,
+                note="as service.chain.registry builds it",
+            ),
+        )
 
 
 def load_document_store() -> dict[str, Any]:
@@ -534,14 +639,21 @@ def load_document_store() -> dict[str, Any]:
 
 def bench_document_store(w3: Web3, roles: Roles, results: Results) -> None:
     """OpenAttestation's DocumentStore: its owner issues one Merkle root per batch (`issue(bytes32)`)."""
-    store = deploy_compiled(w3, load_document_store(), "IT Hub Hoogeveen", roles.issuer.address,
-                            account=roles.issuer)
+    store = deploy_compiled(w3, load_document_store(), "IT Hub Hoogeveen", roles.issuer.address, account=roles.issuer)
     for count in COHORTS:
         root = CohortTree(tuple(credential_digests(f"document store cohort {count}", count))).root
         receipt = transact(w3, store, "issue", root, account=roles.issuer)
         assert store.functions.isIssued(root).call()
-        results.add(f"ds.issue.{count}", Row("DocumentStore", f"issue(root), cohort of {count:,}",
-                                             gas_of([receipt]), credentials=count, note="by its owner"))
+        results.add(
+            f"ds.issue.{count}",
+            Row(
+                "DocumentStore",
+                f"issue(root), cohort of {count:,}",
+                gas_of([receipt]),
+                credentials=count,
+                note="by its owner",
+            ),
+        )
 
 
 def bench_safe(w3: Web3, roles: Roles, compiled: dict[str, dict[str, Any]], results: Results) -> None:
@@ -552,8 +664,19 @@ def bench_safe(w3: Web3, roles: Roles, compiled: dict[str, dict[str, Any]], resu
     singleton = deploy_compiled(w3, compiled["Safe"], account=deployer)
     factory = deploy_compiled(w3, compiled["SafeProxyFactory"], account=deployer)
     owners = sorted(roles.members[:SAFE_OWNERS], key=lambda account: int(account.address, 16))
-    setup = singleton.encode_abi("setup", args=[[o.address for o in owners], SAFE_THRESHOLD, ZERO_ADDRESS, b"",
-                                                ZERO_ADDRESS, ZERO_ADDRESS, 0, ZERO_ADDRESS])
+    setup = singleton.encode_abi(
+        "setup",
+        args=[
+            [o.address for o in owners],
+            SAFE_THRESHOLD,
+            ZERO_ADDRESS,
+            b"",
+            ZERO_ADDRESS,
+            ZERO_ADDRESS,
+            0,
+            ZERO_ADDRESS,
+        ],
+    )
     receipt = transact(w3, factory, "createProxyWithNonce", singleton.address, setup, 0, account=deployer)
     (created,) = factory.events.ProxyCreation().process_receipt(receipt, errors=DISCARD)
     safe = w3.eth.contract(address=created["args"]["proxy"], abi=compiled["Safe"]["abi"])
@@ -562,20 +685,35 @@ def bench_safe(w3: Web3, roles: Roles, compiled: dict[str, dict[str, Any]], resu
     call = (registry.address, 0, data, 0, 0, 0, 0, ZERO_ADDRESS, ZERO_ADDRESS)
     safe_hash = bytes(safe.functions.getTransactionHash(*call, safe.functions.nonce().call()).call())
     signatures = b"".join(  # four owners, ascending addresses, as Safe's checkSignatures requires
-        bytes(owner.unsafe_sign_hash(safe_hash).signature) for owner in owners[:SAFE_THRESHOLD])
+        bytes(owner.unsafe_sign_hash(safe_hash).signature) for owner in owners[:SAFE_THRESHOLD]
+    )
     receipt = transact(w3, safe, "execTransaction", *call, signatures, account=owners[0])
     assert safe.events.ExecutionSuccess().process_receipt(receipt, errors=DISCARD), "the Safe's call failed"
     check_accredited(registry, roles.issuer)
-    results.add("safe.exec", Row("Safe", f"execTransaction {SAFE_THRESHOLD}-of-{SAFE_OWNERS} (accreditIssuer)",
-                                 gas_of([receipt]), note=f"{SAFE_THRESHOLD} owner signatures, sent by an owner"))
+    results.add(
+        "safe.exec",
+        Row(
+            "Safe",
+            f"execTransaction {SAFE_THRESHOLD}-of-{SAFE_OWNERS} (accreditIssuer)",
+            gas_of([receipt]),
+            note=f"{SAFE_THRESHOLD} owner signatures, sent by an owner",
+        ),
+    )
 
 
 def bench_registry_alone(w3: Web3, roles: Roles, results: Results) -> None:
     """Context: accreditIssuer called by an EOA governor, i.e. the registry's share of any governor's execution."""
     registry = deploy_contract(w3, "CredentialRegistry", roles.deployer.address, account=roles.deployer)
     receipt = transact(w3, registry, "accreditIssuer", roles.issuer.address, ISSUER_NAME, account=roles.deployer)
-    results.add("ours.accredit_eoa", Row("Registry", "accreditIssuer by an EOA governor (context)",
-                                         gas_of([receipt]), note="the registry's share of every decision"))
+    results.add(
+        "ours.accredit_eoa",
+        Row(
+            "Registry",
+            "accreditIssuer by an EOA governor (context)",
+            gas_of([receipt]),
+            note="the registry's share of every decision",
+        ),
+    )
 
 
 # ---------------------------------------------------------------- peer: Ethereum Attestation Service
@@ -586,18 +724,20 @@ def eas_request(recipient: str, digest: bytes) -> tuple[Any, ...]:
     return (recipient, 0, True, ZERO_BYTES32, abi_encode(["bytes32"], [digest]), 0)
 
 
-def eas_attest(w3: Web3, eas: Contract, schema: bytes, digest: bytes,
-               attester: LocalAccount) -> tuple[bytes, TxReceipt]:
+def eas_attest(
+    w3: Web3, eas: Contract, schema: bytes, digest: bytes, attester: LocalAccount
+) -> tuple[bytes, TxReceipt]:
     receipt = transact(w3, eas, "attest", (schema, eas_request(ZERO_ADDRESS, digest)), account=attester)
     (event,) = eas.events.Attested().process_receipt(receipt, errors=DISCARD)
     return bytes(event["args"]["uid"]), receipt
 
 
-def eas_multi_attest(w3: Web3, eas: Contract, schema: bytes, digests: Sequence[bytes], chunk: int,
-                     attester: LocalAccount) -> list[TxReceipt]:
+def eas_multi_attest(
+    w3: Web3, eas: Contract, schema: bytes, digests: Sequence[bytes], chunk: int, attester: LocalAccount
+) -> list[TxReceipt]:
     receipts = []
     for start in range(0, len(digests), chunk):
-        requests = [eas_request(ZERO_ADDRESS, d) for d in digests[start:start + chunk]]
+        requests = [eas_request(ZERO_ADDRESS, d) for d in digests[start : start + chunk]]
         receipts.append(transact(w3, eas, "multiAttest", [(schema, requests)], account=attester))
     return receipts
 
@@ -611,12 +751,15 @@ def bench_eas(w3: Web3, roles: Roles, compiled: dict[str, dict[str, Any]], resul
     schema = bytes(registered["args"]["uid"])
 
     uid, attested = eas_attest(w3, eas, schema, keccak(text="EAS single credential"), attester)
-    results.add("eas.attest", Row(system, "attest (one credential)", gas_of([attested]), credentials=1,
-                                  note="no recipient, no resolver"))
+    results.add(
+        "eas.attest",
+        Row(system, "attest (one credential)", gas_of([attested]), credentials=1, note="no recipient, no resolver"),
+    )
 
     receipts = eas_multi_attest(w3, eas, schema, credential_digests("EAS cohort 30", 30), 30, attester)
-    thirty = results.add("eas.multi.30", Row(system, "multiAttest, 30 credentials", gas_of(receipts),
-                                             txs=len(receipts), credentials=30))
+    thirty = results.add(
+        "eas.multi.30", Row(system, "multiAttest, 30 credentials", gas_of(receipts), txs=len(receipts), credentials=30)
+    )
 
     limit = block_gas_limit(w3)
     needed = thirty.gas / 30 * LARGE_COHORT
@@ -624,13 +767,26 @@ def bench_eas(w3: Web3, roles: Roles, compiled: dict[str, dict[str, Any]], resul
     receipts = eas_multi_attest(w3, eas, schema, credential_digests("EAS cohort 1000", LARGE_COHORT), chunk, attester)
     note = ""
     if len(receipts) > 1:
-        note = (f"{len(receipts)} txs of <= {chunk}: ~{needed / 1e6:.0f}M gas exceeds the {limit / 1e6:.0f}M block "
-                "gas limit")
-        results.notes.append(f"EAS multiAttest of {LARGE_COHORT:,}: one transaction would need ~{needed:,.0f} gas, "
-                             f"over the block gas limit of {limit:,}; chunked into {len(receipts)} transactions "
-                             f"of at most {chunk} attestations.")
-    results.add("eas.multi.1000", Row(system, f"multiAttest, {LARGE_COHORT:,} credentials", gas_of(receipts),
-                                      txs=len(receipts), credentials=LARGE_COHORT, note=note))
+        note = (
+            f"{len(receipts)} txs of <= {chunk}: ~{needed / 1e6:.0f}M gas exceeds the {limit / 1e6:.0f}M block "
+            "gas limit"
+        )
+        results.notes.append(
+            f"EAS multiAttest of {LARGE_COHORT:,}: one transaction would need ~{needed:,.0f} gas, "
+            f"over the block gas limit of {limit:,}; chunked into {len(receipts)} transactions "
+            f"of at most {chunk} attestations."
+        )
+    results.add(
+        "eas.multi.1000",
+        Row(
+            system,
+            f"multiAttest, {LARGE_COHORT:,} credentials",
+            gas_of(receipts),
+            txs=len(receipts),
+            credentials=LARGE_COHORT,
+            note=note,
+        ),
+    )
 
     receipt = transact(w3, eas, "revoke", (schema, (uid, 0)), account=attester)
     results.add("eas.revoke", Row(system, "revoke (one attestation)", gas_of([receipt])))
@@ -653,8 +809,16 @@ def bench_eas_prebuilt(w3: Web3, roles: Roles, results: Results) -> None:
     receipt = transact(w3, schema_registry, "register", EAS_SCHEMA, ZERO_ADDRESS, True, account=roles.deployer)
     (registered,) = schema_registry.events.Registered().process_receipt(receipt, errors=DISCARD)
     _, attested = eas_attest(w3, eas, bytes(registered["args"]["uid"]), keccak(text="EAS prebuilt"), roles.issuer)
-    results.add("eas.attest.prebuilt", Row("EAS", "attest (one credential), EAS's own npm build", gas_of([attested]),
-                                           credentials=1, note="context: cross-check of the compiler settings"))
+    results.add(
+        "eas.attest.prebuilt",
+        Row(
+            "EAS",
+            "attest (one credential), EAS's own npm build",
+            gas_of([attested]),
+            credentials=1,
+            note="context: cross-check of the compiler settings",
+        ),
+    )
 
 
 # ---------------------------------------------------------------- peer: OpenZeppelin Governor 5.3
@@ -670,9 +834,16 @@ class GovernorSystem:
     @classmethod
     def deploy(cls, w3: Web3, roles: Roles, compiled: dict[str, dict[str, Any]]) -> GovernorSystem:
         seats = deploy_compiled(w3, compiled["BenchSeats"], [m.address for m in roles.members], account=roles.deployer)
-        governor = deploy_compiled(w3, compiled["BenchGovernor"], seats.address, GOVERNOR_VOTING_DELAY,
-                                   GOVERNOR_VOTING_PERIOD, GOVERNOR_PROPOSAL_THRESHOLD, GOVERNOR_QUORUM_PERCENT,
-                                   account=roles.deployer)
+        governor = deploy_compiled(
+            w3,
+            compiled["BenchGovernor"],
+            seats.address,
+            GOVERNOR_VOTING_DELAY,
+            GOVERNOR_VOTING_PERIOD,
+            GOVERNOR_PROPOSAL_THRESHOLD,
+            GOVERNOR_QUORUM_PERCENT,
+            account=roles.deployer,
+        )
         registry = deploy_contract(w3, "CredentialRegistry", governor.address, account=roles.deployer)
         mine_blocks(w3, 1)  # the seats' checkpoints lie in the past for the proposal threshold
         assert all(seats.functions.getVotes(m.address).call() == 1 for m in roles.members)
@@ -711,24 +882,36 @@ class GovernorBench:
         # latest block's number, so mine one block more than the delay.
         mine_blocks(self.w3, GOVERNOR_VOTING_DELAY + 1)
         if ballots == "direct":
-            cast = [transact(self.w3, governor, "castVote", proposal_id, support, account=member)
-                    for member, support in zip(members, order, strict=True)]
+            cast = [
+                transact(self.w3, governor, "castVote", proposal_id, support, account=member)
+                for member, support in zip(members, order, strict=True)
+            ]
         else:
-            signed = [governor_ballot(governor, member, proposal_id, support)
-                      for member, support in zip(members, order, strict=True)]
+            signed = [
+                governor_ballot(governor, member, proposal_id, support)
+                for member, support in zip(members, order, strict=True)
+            ]
             if ballots == "relayed":
                 cast = [transact(self.w3, governor, "castVoteBySig", *ballot, account=relayer) for ballot in signed]
             else:
                 batch = deploy_compiled(self.w3, self.compiled["BenchBatch"], account=self.roles.deployer)
                 calls = [bytes.fromhex(governor.encode_abi("castVoteBySig", args=list(b))[2:]) for b in signed]
-                cast = [send_tx(self.w3, {"to": batch.address, "data": batch.encode_abi(
-                    "forward", args=[governor.address, calls])}, relayer, batch.abi, governor.abi)]
+                cast = [
+                    send_tx(
+                        self.w3,
+                        {"to": batch.address, "data": batch.encode_abi("forward", args=[governor.address, calls])},
+                        relayer,
+                        batch.abi,
+                        governor.abi,
+                    )
+                ]
         deadline = governor.functions.proposalDeadline(proposal_id).call()
         mine_blocks(self.w3, max(0, deadline - self.w3.eth.block_number + 1))  # voting ends after the deadline block
         state = governor.functions.state(proposal_id).call()
         assert state == self.SUCCEEDED, f"Governor proposal is in state {state}, not Succeeded"
-        executed = transact(self.w3, governor, "execute", targets, values, calldatas, keccak(text=description),
-                            account=relayer)
+        executed = transact(
+            self.w3, governor, "execute", targets, values, calldatas, keccak(text=description), account=relayer
+        )
         check_accredited(system.registry, self.roles.issuer)
         return Decision(proposed, cast, executed)
 
@@ -740,19 +923,57 @@ class GovernorBench:
         add("gov.vote.later", Row(system, "castVote (later ballot, For after For)", gas_of(direct.ballots[1:2])))
         relayed = self.decide(UNANIMOUS, "relayed")
         add("gov.vote_by_sig", Row(system, "castVoteBySig (later ballot, relayed)", gas_of(relayed.ballots[1:2])))
-        add("gov.execute", Row(system, "execute (accreditation via the Governor)", gas_of([direct.executed]),
-                               note="calls registry.accreditIssuer"))
-        add("gov.decision.direct", Row(system, "full decision, 7 For: propose + 7 castVote + execute", direct.gas,
-                                       txs=len(direct.receipts), note="the reference; " + direct.ballot_note()))
-        add("gov.decision.relayed", Row(system, "full decision, 7 For: propose + 7 castVoteBySig + execute",
-                                        relayed.gas, txs=len(relayed.receipts), note="relayed, one tx per ballot"))
+        add(
+            "gov.execute",
+            Row(
+                system,
+                "execute (accreditation via the Governor)",
+                gas_of([direct.executed]),
+                note="calls registry.accreditIssuer",
+            ),
+        )
+        add(
+            "gov.decision.direct",
+            Row(
+                system,
+                "full decision, 7 For: propose + 7 castVote + execute",
+                direct.gas,
+                txs=len(direct.receipts),
+                note="the reference; " + direct.ballot_note(),
+            ),
+        )
+        add(
+            "gov.decision.relayed",
+            Row(
+                system,
+                "full decision, 7 For: propose + 7 castVoteBySig + execute",
+                relayed.gas,
+                txs=len(relayed.receipts),
+                note="relayed, one tx per ballot",
+            ),
+        )
         batched = self.decide(UNANIMOUS, "batched")
-        add("gov.decision.batched", Row(
-            system, "full decision, 7 For: propose + batch(7 castVoteBySig) + execute", batched.gas,
-            txs=len(batched.receipts), note="fewest transactions possible; ballots relayed by BenchBatch"))
+        add(
+            "gov.decision.batched",
+            Row(
+                system,
+                "full decision, 7 For: propose + batch(7 castVoteBySig) + execute",
+                batched.gas,
+                txs=len(batched.receipts),
+                note="fewest transactions possible; ballots relayed by BenchBatch",
+            ),
+        )
         split = self.decide(SPLIT, "direct")
-        add("gov.split.direct", Row(system, "4-3 decision: propose + 7 castVote + execute", split.gas,
-                                    txs=len(split.receipts), note=split.ballot_note()))
+        add(
+            "gov.split.direct",
+            Row(
+                system,
+                "4-3 decision: propose + 7 castVote + execute",
+                split.gas,
+                txs=len(split.receipts),
+                note=split.ballot_note(),
+            ),
+        )
 
 
 # ---------------------------------------------------------------- report
@@ -779,38 +1000,87 @@ def ratios(results: Results) -> list[Ratio]:
     if large in results and "eas.attest" in results:
         per_credential = results[large].per_credential or 0
         value = results["eas.attest"].gas / per_credential
-        out.append(Ratio(f"(a) EAS attest / our anchor per credential ({LARGE_COHORT:,} cohort)", value,
-                         f">= {TARGET_CREDENTIAL_RATIO:,}", value >= TARGET_CREDENTIAL_RATIO))
+        out.append(
+            Ratio(
+                f"(a) EAS attest / our anchor per credential ({LARGE_COHORT:,} cohort)",
+                value,
+                f">= {TARGET_CREDENTIAL_RATIO:,}",
+                value >= TARGET_CREDENTIAL_RATIO,
+            )
+        )
         multi = results[f"eas.multi.{LARGE_COHORT}"].per_credential or 0
-        out.append(Ratio(f"EAS multiAttest per credential / ours per credential ({LARGE_COHORT:,} cohort)",
-                         multi / per_credential, "context", None))
-        out.append(Ratio("EAS revoke / our revoke (with Merkle proof)",
-                         results["eas.revoke"].gas / results["ours.revoke"].gas, "context", None))
+        out.append(
+            Ratio(
+                f"EAS multiAttest per credential / ours per credential ({LARGE_COHORT:,} cohort)",
+                multi / per_credential,
+                "context",
+                None,
+            )
+        )
+        out.append(
+            Ratio(
+                "EAS revoke / our revoke (with Merkle proof)",
+                results["eas.revoke"].gas / results["ours.revoke"].gas,
+                "context",
+                None,
+            )
+        )
     service, store = f"ours.service.{LARGE_COHORT}", f"ds.issue.{LARGE_COHORT}"
     if service in results and store in results:
         value = results[service].gas / results[store].gas
-        out.append(Ratio(f"(c) the service's anchoring transaction (anchorFor, {LARGE_COHORT:,} cohort) / "
-                         "DocumentStore issue(root)", value, f"<= {TARGET_ANCHOR_RATIO}",
-                         value <= TARGET_ANCHOR_RATIO))
-        out.append(Ratio("anchorBySig (a partner's first batch, before it authorised the relayer) / DocumentStore "
-                         "issue(root)", results["ours.anchor_by_sig"].gas / results[store].gas, "context", None))
+        out.append(
+            Ratio(
+                f"(c) the service's anchoring transaction (anchorFor, {LARGE_COHORT:,} cohort) / "
+                "DocumentStore issue(root)",
+                value,
+                f"<= {TARGET_ANCHOR_RATIO}",
+                value <= TARGET_ANCHOR_RATIO,
+            )
+        )
+        out.append(
+            Ratio(
+                "anchorBySig (a partner's first batch, before it authorised the relayer) / DocumentStore issue(root)",
+                results["ours.anchor_by_sig"].gas / results[store].gas,
+                "context",
+                None,
+            )
+        )
     if "board.decision.meeting" in results and "safe.exec" in results:
         value = results["board.decision.meeting"].gas / results["safe.exec"].gas
-        out.append(Ratio("(d) our recorded 7-member meeting (recordMeeting, 7 For) / Safe 4-of-7 execTransaction",
-                         value, f"<= {TARGET_SAFE_RATIO}", value <= TARGET_SAFE_RATIO))
+        out.append(
+            Ratio(
+                "(d) our recorded 7-member meeting (recordMeeting, 7 For) / Safe 4-of-7 execTransaction",
+                value,
+                f"<= {TARGET_SAFE_RATIO}",
+                value <= TARGET_SAFE_RATIO,
+            )
+        )
     if "board.decision.direct" in results and "gov.decision.direct" in results:
         reference = results["gov.decision.direct"].gas
         for key, _, label in OUR_DECISIONS:
             value = results[key].gas / reference
-            out.append(Ratio(f"(b) our full 7-member decision, {label} / Governor's 9 txs (7 For)", value,
-                             f"<= {TARGET_DECISION_RATIO}", value <= TARGET_DECISION_RATIO))
+            out.append(
+                Ratio(
+                    f"(b) our full 7-member decision, {label} / Governor's 9 txs (7 For)",
+                    value,
+                    f"<= {TARGET_DECISION_RATIO}",
+                    value <= TARGET_DECISION_RATIO,
+                )
+            )
         for ours, theirs, label in (
-                ("board.split.direct", "gov.split.direct", "4-3, 9 txs / Governor's 4-3, 9 txs"),
-                ("board.split.meeting", "gov.split.direct", "4-3, recordMeeting / Governor's 4-3, 9 txs"),
-                ("board.decision.meeting", "gov.decision.relayed",
-                 "7 For, recordMeeting / Governor's relayed 9 txs (members without ether on both sides)"),
-                ("board.decision.meeting", "gov.decision.batched",
-                 "7 For, recordMeeting / Governor's fewest txs (3: propose, batched ballots, execute)")):
+            ("board.split.direct", "gov.split.direct", "4-3, 9 txs / Governor's 4-3, 9 txs"),
+            ("board.split.meeting", "gov.split.direct", "4-3, recordMeeting / Governor's 4-3, 9 txs"),
+            (
+                "board.decision.meeting",
+                "gov.decision.relayed",
+                "7 For, recordMeeting / Governor's relayed 9 txs (members without ether on both sides)",
+            ),
+            (
+                "board.decision.meeting",
+                "gov.decision.batched",
+                "7 For, recordMeeting / Governor's fewest txs (3: propose, batched ballots, execute)",
+            ),
+        ):
             out.append(Ratio(f"our decision, {label}", results[ours].gas / results[theirs].gas, "context", None))
     return out
 
@@ -832,8 +1102,7 @@ def ordered(rows: list[Row]) -> list[Row]:
 
 
 def table(results: Results) -> list[str]:
-    lines = ["| System | Operation | Txs | Gas used | Gas per credential | Notes |",
-             "|---|---|---:|---:|---:|---|"]
+    lines = ["| System | Operation | Txs | Gas used | Gas per credential | Notes |", "|---|---|---:|---:|---:|---|"]
     for row in ordered(results.rows):
         per = f"{row.per_credential:,.1f}" if row.per_credential is not None else ""
         lines.append(f"| {row.system} | {row.operation} | {row.txs} | {row.gas:,} | {per} | {row.note} |")
@@ -842,8 +1111,13 @@ def table(results: Results) -> list[str]:
 
 def decision_breakdown(results: Results) -> list[str]:
     """Where the decision gas goes, against the budget of target (b); computed from the rows."""
-    needed = ("gov.decision.direct", "ours.accredit_eoa", "board.decision.direct", "board.decision.multicall",
-              "board.decision.meeting")
+    needed = (
+        "gov.decision.direct",
+        "ours.accredit_eoa",
+        "board.decision.direct",
+        "board.decision.multicall",
+        "board.decision.meeting",
+    )
     if not all(key in results for key in needed):
         return []
     budget = TARGET_DECISION_RATIO * results["gov.decision.direct"].gas
@@ -911,23 +1185,35 @@ class CrossCheck:
     def lines(self, results: Results) -> list[str]:
         differing = {key: diff for key, diff in self.differences.items() if diff}
         largest = max((abs(diff) for diff in self.differences.values()), default=0)
-        lines = [f"Every row was measured again on {self.chain} ({self.client}): {len(self.differences)} rows, "
-                 f"{len(self.differences) - len(differing)} identical, largest difference {largest:,} gas"
-                 + (":" if differing else ".")]
+        lines = [
+            f"Every row was measured again on {self.chain} ({self.client}): {len(self.differences)} rows, "
+            f"{len(self.differences) - len(differing)} identical, largest difference {largest:,} gas"
+            + (":" if differing else ".")
+        ]
         if differing:
             lines += ["", "| Operation | Gas here | Difference there |", "|---|---:|---:|"]
-            lines += [f"| {results[key].system}: {results[key].operation} | {results[key].gas:,} | {diff:+,} |"
-                      for key, diff in differing.items()]
-            lines += ["", "Signed operations differ by the bytes of their signatures and deadlines (calldata: 16 "
-                          "gas per nonzero byte, 4 per zero byte), which change with the key's nonce and the clock."]
+            lines += [
+                f"| {results[key].system}: {results[key].operation} | {results[key].gas:,} | {diff:+,} |"
+                for key, diff in differing.items()
+            ]
+            lines += [
+                "",
+                "Signed operations differ by the bytes of their signatures and deadlines (calldata: 16 "
+                "gas per nonzero byte, 4 per zero byte), which change with the key's nonce and the clock.",
+            ]
         return lines
 
 
 def versions() -> dict[str, str]:
     def version(package: str) -> str:
         return json.loads((ROOT / "node_modules" / package / "package.json").read_text())["version"]
-    return {"EAS": version(EAS_DIR), "OpenZeppelin": version(OZ_DIR), "Safe": version(SAFE_DIR),
-            "DocumentStore": version(DOCUMENT_STORE_DIR)}
+
+    return {
+        "EAS": version(EAS_DIR),
+        "OpenZeppelin": version(OZ_DIR),
+        "Safe": version(SAFE_DIR),
+        "DocumentStore": version(DOCUMENT_STORE_DIR),
+    }
 
 
 def markdown(results: Results, info: RunInfo, cross_check: CrossCheck | None) -> str:
@@ -954,7 +1240,8 @@ def markdown(results: Results, info: RunInfo, cross_check: CrossCheck | None) ->
         f"block, period {GOVERNOR_VOTING_PERIOD} blocks, proposal threshold {GOVERNOR_PROPOSAL_THRESHOLD}) over seven "
         "one-vote ERC721Votes seats (`bench/contracts/BenchSeats.sol`), self-delegated; "
         "`bench/contracts/BenchBatch.sol` relays its signed ballots in one transaction. Deployed sizes: "
-        + ", ".join(f"{n} {s:,} B" for n, s in info.peer_sizes.items()) + ".",
+        + ", ".join(f"{n} {s:,} B" for n, s in info.peer_sizes.items())
+        + ".",
         f"- Also: OpenAttestation DocumentStore {v['DocumentStore']} (`issue(bytes32)` by its owner; the npm package "
         "ships no Solidity sources, so its own build is deployed: the bytecode of its typechain factory); Safe "
         f"{v['Safe']} (`Safe` singleton + `SafeProxyFactory`, compiled here from the npm sources with the settings "
@@ -970,7 +1257,7 @@ def markdown(results: Results, info: RunInfo, cross_check: CrossCheck | None) ->
         "The registry's governor is the board (deployed by `service.chain.deployment.deploy_hub`). Our proposals, "
         "ballots and transactions are built by the service's `BoardClient`.",
         "- Like for like: each decision flow, ours and the Governor's, runs on a fresh deployment of its system and "
-        f"accredits the same issuer under the same {len(ISSUER_NAME)}-character name (\"{ISSUER_NAME}\") in a fresh "
+        f'accredits the same issuer under the same {len(ISSUER_NAME)}-character name ("{ISSUER_NAME}") in a fresh '
         "CredentialRegistry of the current artifact that the system governs (so the registry's work is the same "
         "on both sides), under the same title/description, with empty reasons and the ballots in the same order. "
         "The reference decision of target (b) is unanimous (7 For), the same on both sides; a 4-3 decision (For, "
@@ -998,8 +1285,10 @@ def markdown(results: Results, info: RunInfo, cross_check: CrossCheck | None) ->
         verdicts = [(name, results[key].gas / reference) for key, name, _ in OUR_DECISIONS]
         met = [f"{name} ({value:.3f})" for name, value in verdicts if value <= TARGET_DECISION_RATIO]
         missed = [f"{name} ({value:.3f})" for name, value in verdicts if value > TARGET_DECISION_RATIO]
-        lines += [f"Target (b): met by {', '.join(met) or 'none of our flows'}; not met by "
-                  f"{', '.join(missed) or 'any'}.", ""]
+        lines += [
+            f"Target (b): met by {', '.join(met) or 'none of our flows'}; not met by {', '.join(missed) or 'any'}.",
+            "",
+        ]
     breakdown = decision_breakdown(results)
     if breakdown:
         lines += ["## Where the decision gas goes (target b)", "", *[f"- {line}" for line in breakdown], ""]
@@ -1043,9 +1332,9 @@ def run_step(label: str, step: Callable[[], None]) -> None:
     print(f"  ({time.monotonic() - started:.1f} s)", flush=True)
 
 
-def measure(w3: Web3, roles: Roles, compiled: dict[str, dict[str, Any]], missing: list[str],
-            results: Results) -> None:
+def measure(w3: Web3, roles: Roles, compiled: dict[str, dict[str, Any]], missing: list[str], results: Results) -> None:
     """Every measurement of the run, on one chain."""
+
     def eas() -> None:
         bench_eas(w3, roles, compiled, results)
         bench_eas_prebuilt(w3, roles, results)
@@ -1070,16 +1359,20 @@ def measure(w3: Web3, roles: Roles, compiled: dict[str, dict[str, Any]], missing
     run_step("OpenAttestation DocumentStore", lambda: bench_document_store(w3, roles, results))
 
 
-def run_on(kind: str, roles: Roles, compiled: dict[str, dict[str, Any]], missing: list[str],
-           results: Results) -> dict[str, Any]:
+def run_on(
+    kind: str, roles: Roles, compiled: dict[str, dict[str, Any]], missing: list[str], results: Results
+) -> dict[str, Any]:
     """Start a `kind` chain, measure everything on it, stop it; return what the report says of the chain."""
     with tempfile.TemporaryDirectory(prefix="gas-bench-") as logs:
         chain: DevChain = start_chain(kind, log_dir=Path(logs))
         try:
             w3 = chain.w3
             measure(w3, roles, compiled, missing, results)
-            return {"client": str(w3.client_version), "chain_id": int(w3.eth.chain_id),
-                    "gas_limit": block_gas_limit(w3)}
+            return {
+                "client": str(w3.client_version),
+                "chain_id": int(w3.eth.chain_id),
+                "gas_limit": block_gas_limit(w3),
+            }
         finally:
             chain.stop()
 
@@ -1087,18 +1380,25 @@ def run_on(kind: str, roles: Roles, compiled: dict[str, dict[str, Any]], missing
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chain", choices=("anvil", "ganache"), default="anvil")
-    parser.add_argument("--cross-check", choices=("anvil", "ganache"), metavar="CHAIN",
-                        help="measure everything again on this chain and report the differences")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
-                        help=f"Markdown report (default {DEFAULT_OUT.relative_to(ROOT)})")
+    parser.add_argument(
+        "--cross-check",
+        choices=("anvil", "ganache"),
+        metavar="CHAIN",
+        help="measure everything again on this chain and report the differences",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help=f"Markdown report (default {DEFAULT_OUT.relative_to(ROOT)})"
+    )
     args = parser.parse_args(argv)
     started, clock = dt.datetime.now(dt.UTC), time.monotonic()
 
     compiler = load_project_compile()
     settings = peer_settings(compiler.SETTINGS)
     compiled: dict[str, dict[str, Any]] = {}
-    run_step(f"compiling EAS + OpenZeppelin Governor peers (solc {compiler.SOLC_VERSION}, {settings['evmVersion']})",
-             lambda: compiled.update(compile_peers(compiler, settings)))
+    run_step(
+        f"compiling EAS + OpenZeppelin Governor peers (solc {compiler.SOLC_VERSION}, {settings['evmVersion']})",
+        lambda: compiled.update(compile_peers(compiler, settings)),
+    )
 
     missing = missing_artifacts()
     if missing:
@@ -1107,10 +1407,17 @@ def main(argv: list[str] | None = None) -> int:
     results, roles = Results(), Roles.from_dev_accounts()
     chain = run_on(args.chain, roles, compiled, missing, results)
     info = RunInfo(
-        started=started, chain=args.chain, client=chain["client"], chain_id=chain["chain_id"],
-        gas_limit=chain["gas_limit"], solc=compiler.SOLC_VERSION, project_settings=compiler.SETTINGS,
-        peer_sizes={n: compiled[n]["size"] for n in ("EAS", "SchemaRegistry", "BenchGovernor", "BenchSeats", "Safe",
-                                                     "SafeProxyFactory")},
+        started=started,
+        chain=args.chain,
+        client=chain["client"],
+        chain_id=chain["chain_id"],
+        gas_limit=chain["gas_limit"],
+        solc=compiler.SOLC_VERSION,
+        project_settings=compiler.SETTINGS,
+        peer_sizes={
+            n: compiled[n]["size"]
+            for n in ("EAS", "SchemaRegistry", "BenchGovernor", "BenchSeats", "Safe", "SafeProxyFactory")
+        },
         artifact_hashes={n: load_artifact(n).sha256 for n in ("CredentialRegistry", "HubBoard") if n not in missing},
     )
     info = replace(info, chain_seconds=time.monotonic() - clock)
@@ -1119,8 +1426,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\ncross-check on {args.cross_check}:")
         there = Results()
         other = run_on(args.cross_check, roles, compiled, missing, there)
-        cross_check = CrossCheck(args.cross_check, other["client"], {
-            key: there[key].gas - row.gas for key, row in results.by_key.items() if key in there})
+        cross_check = CrossCheck(
+            args.cross_check,
+            other["client"],
+            {key: there[key].gas - row.gas for key, row in results.by_key.items() if key in there},
+        )
 
     info = replace(info, seconds=time.monotonic() - clock)
     print_summary(results, cross_check)

@@ -104,16 +104,23 @@ def start_hub(kind: str, work: Path) -> Hub:
     directory.mkdir(parents=True)
     node = start_chain(kind, log_dir=directory)
     try:
-        deployment, _ = ensure_deployed(node.w3, dev_accounts()[DEPLOYER_ACCOUNT], dev_board(),
-                                        directory=directory / "deployments")
+        deployment, _ = ensure_deployed(
+            node.w3, dev_accounts()[DEPLOYER_ACCOUNT], dev_board(), directory=directory / "deployments"
+        )
         database = directory / "hub.db"
         report = seed_demo(node.w3, deployment, f"sqlite:///{database}", directory / "demo-keys.json")
         server = start_server(node.url, node.chain_id, directory / "deployments", directory, database=database)
     except BaseException:
         node.stop()
         raise
-    return Hub(kind, node, server, database, RegistryClient(node.w3, deployment.registry.address),
-               report.key("issuer", ISSUER).key)
+    return Hub(
+        kind,
+        node,
+        server,
+        database,
+        RegistryClient(node.w3, deployment.registry.address),
+        report.key("issuer", ISSUER).key,
+    )
 
 
 # ---------------------------------------------------------------- one round
@@ -149,8 +156,9 @@ def run_round(hub: Hub, size: int, number: int, poll: float, sample: int | None)
         response = client.post("/credentials/batch", content=body, headers={"Content-Type": "text/csv"})
         accepted = time.perf_counter() - started
         if response.status_code != 202:
-            raise RuntimeError(f"{hub.kind}: POST /credentials/batch answered {response.status_code}: "
-                               f"{response.text[:500]}")
+            raise RuntimeError(
+                f"{hub.kind}: POST /credentials/batch answered {response.status_code}: {response.text[:500]}"
+            )
         batch = response.json()
         if batch["count"] != size or len(batch["credentials"]) != size:
             raise RuntimeError(f"{hub.kind}: {batch['count']} credentials accepted, not {size}")
@@ -183,11 +191,22 @@ def run_round(hub: Hub, size: int, number: int, poll: float, sample: int | None)
     verify_s = time.perf_counter() - verify_started
     if verified != len(checked):
         raise RuntimeError(f"{hub.kind}: only {verified} of {len(checked)} stored credentials verify")
-    return Round(chain=hub.kind, round=number, size=size, csv_bytes=len(body), accepted_s=accepted,
-                 anchored_s=anchored, polls=len(poll_times), poll_ms=statistics.median(poll_times) * 1000,
-                 server_cpu_s=None if cpu_before is None or cpu_after is None else cpu_after - cpu_before,
-                 gas=int(receipt["gasUsed"]), block=int(receipt["blockNumber"]), verified=verified,
-                 checked=len(checked), verify_s=verify_s)
+    return Round(
+        chain=hub.kind,
+        round=number,
+        size=size,
+        csv_bytes=len(body),
+        accepted_s=accepted,
+        anchored_s=anchored,
+        polls=len(poll_times),
+        poll_ms=statistics.median(poll_times) * 1000,
+        server_cpu_s=None if cpu_before is None or cpu_after is None else cpu_after - cpu_before,
+        gas=int(receipt["gasUsed"]),
+        block=int(receipt["blockNumber"]),
+        verified=verified,
+        checked=len(checked),
+        verify_s=verify_s,
+    )
 
 
 def stored_documents(database: Path, batch_id: str) -> list[bytes]:
@@ -195,7 +214,9 @@ def stored_documents(database: Path, batch_id: str) -> list[bytes]:
     with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as connection:
         rows = connection.execute(
             "SELECT document FROM credentials WHERE batch_id = ? AND json_extract(document, '$.proof') IS NOT NULL "
-            "ORDER BY position", (batch_id,)).fetchall()
+            "ORDER BY position",
+            (batch_id,),
+        ).fetchall()
     return [row[0].encode() if isinstance(row[0], str) else row[0] for row in rows]
 
 
@@ -241,9 +262,10 @@ class Results:
             "",
             f"- Machine: {m['nproc']} cores ({m['cpu']}), {m['os']}, Python {m['python']}.",
             f"- Packages: {packages(PACKAGES)}.",
-            "- Chains: " + "; ".join(f"{kind} ({version})" for kind, version in self.chains.items())
+            "- Chains: "
+            + "; ".join(f"{kind} ({version})" for kind, version in self.chains.items())
             + ". Each with the hub deployed and the demo seeded (Hanzehogeschool Groningen accredited by a "
-              "recorded board meeting).",
+            "recorded board meeting).",
             "- Server: `uvicorn service.main:app --workers 1` on 127.0.0.1 per chain, SQLite file; the chain node "
             "and the client share the 2 cores.",
             f"- Cohort: {self.size:,} graduates of `{PROGRAMME}` as a CSV file of {first.csv_bytes / 1e6:.2f} MB "
@@ -267,34 +289,56 @@ class Results:
         ]
         for item in self.rounds:
             cpu = f"{item.server_cpu_s:.1f}" if item.server_cpu_s is not None else "n/a"
-            lines.append(f"| {item.chain} | {item.round} | {item.accepted_s:.2f} | {item.anchored_s:.2f} | "
-                         f"{item.rate:,.0f} | {item.poll_ms:.0f} | {cpu} | {item.gas:,} | "
-                         f"{item.verified:,}/{item.checked:,}{'' if item.checked == item.size else ' (sample)'} "
-                         f"in {item.verify_s:.1f} s |")
-        lines += ["", "## Side by side (median of rounds)", "",
-                  "| Chain | Accepted s | Anchored s | Credentials/s | Target |", "|---|---:|---:|---:|---|"]
+            lines.append(
+                f"| {item.chain} | {item.round} | {item.accepted_s:.2f} | {item.anchored_s:.2f} | "
+                f"{item.rate:,.0f} | {item.poll_ms:.0f} | {cpu} | {item.gas:,} | "
+                f"{item.verified:,}/{item.checked:,}{'' if item.checked == item.size else ' (sample)'} "
+                f"in {item.verify_s:.1f} s |"
+            )
+        lines += [
+            "",
+            "## Side by side (median of rounds)",
+            "",
+            "| Chain | Accepted s | Anchored s | Credentials/s | Target |",
+            "|---|---:|---:|---:|---|",
+        ]
         for chain in self.chains:
             anchored = self.median(chain, "anchored_s")
-            target = (f"<= {TARGET_SECONDS:g} s: {'met' if anchored <= TARGET_SECONDS else 'NOT met'}"
-                      if chain == "anvil" else "")
-            lines.append(f"| {chain} | {self.median(chain, 'accepted_s'):.2f} | {anchored:.2f} | "
-                         f"{self.size / anchored:,.0f} | {target} |")
+            target = (
+                f"<= {TARGET_SECONDS:g} s: {'met' if anchored <= TARGET_SECONDS else 'NOT met'}"
+                if chain == "anvil"
+                else ""
+            )
+            lines.append(
+                f"| {chain} | {self.median(chain, 'accepted_s'):.2f} | {anchored:.2f} | "
+                f"{self.size / anchored:,.0f} | {target} |"
+            )
         if "anvil" in self.chains:
             worst = max(item.anchored_s for item in self.of("anvil"))
-            lines += ["", f"**{self.size:,} graduates, CSV to anchored and verifiable, on anvil: "
-                          f"{self.median('anvil', 'anchored_s'):.1f} s** (median; slowest round {worst:.1f} s); "
-                          f"target <= {TARGET_SECONDS:g} s: "
-                          f"{'met' if self.median('anvil', 'anchored_s') <= TARGET_SECONDS else 'NOT met'}."]
+            lines += [
+                "",
+                f"**{self.size:,} graduates, CSV to anchored and verifiable, on anvil: "
+                f"{self.median('anvil', 'anchored_s'):.1f} s** (median; slowest round {worst:.1f} s); "
+                f"target <= {TARGET_SECONDS:g} s: "
+                f"{'met' if self.median('anvil', 'anchored_s') <= TARGET_SECONDS else 'NOT met'}.",
+            ]
         if "anvil" in self.chains and "ganache" in self.chains:
             ratio = self.median("ganache", "anchored_s") / self.median("anvil", "anchored_s")
-            lines += ["", f"ganache / anvil, anchored time: {ratio:.2f}. The chain does one transaction per cohort "
-                          "(the anchoring costs the same gas on both); the rest is the service's work, the same "
-                          "on both."]
-        lines += ["", "Accepted: the 202 answer (every row checked, every credential built, the batch and its "
-                      "credentials stored in one database transaction, the Merkle root computed). The rest, to "
-                      "anchored, is signing, relaying and mining one transaction and writing every credential's "
-                      "proof. GET /batches ms is one poll of the cohort's status (without the list of "
-                      "credentials).", ""]
+            lines += [
+                "",
+                f"ganache / anvil, anchored time: {ratio:.2f}. The chain does one transaction per cohort "
+                "(the anchoring costs the same gas on both); the rest is the service's work, the same "
+                "on both.",
+            ]
+        lines += [
+            "",
+            "Accepted: the 202 answer (every row checked, every credential built, the batch and its "
+            "credentials stored in one database transaction, the Merkle root computed). The rest, to "
+            "anchored, is signing, relaying and mining one transaction and writing every credential's "
+            "proof. GET /batches ms is one poll of the cohort's status (without the list of "
+            "credentials).",
+            "",
+        ]
         return "\n".join(lines)
 
 
@@ -304,16 +348,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=2, help="rounds per chain (default 2)")
     parser.add_argument("--chains", default="anvil,ganache", help="comma-separated: anvil, ganache")
     parser.add_argument("--poll", type=float, default=0.2, help="seconds between GET /batches/{id} (default 0.2)")
-    parser.add_argument("--ganache-sample", type=int, default=1_000,
-                        help="stored credentials verified per round on ganache (default 1000; 0: all)")
+    parser.add_argument(
+        "--ganache-sample",
+        type=int,
+        default=1_000,
+        help="stored credentials verified per round on ganache (default 1000; 0: all)",
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
     chains = [name.strip() for name in args.chains.split(",") if name.strip()]
     if not set(chains) <= {"anvil", "ganache"} or not chains:
         parser.error("--chains takes anvil and/or ganache")
     if not 1 <= args.size <= 20_000 or not 1 <= args.rounds <= 5 or not 0.05 <= args.poll <= 5:
-        parser.error("keep it bounded: --size 1 to 20000 (the service's max_batch_size), --rounds 1 to 5, "
-                     "--poll 0.05 to 5 s")
+        parser.error(
+            "keep it bounded: --size 1 to 20000 (the service's max_batch_size), --rounds 1 to 5, --poll 0.05 to 5 s"
+        )
 
     results = Results(datetime.now(UTC), args.size)
     with tempfile.TemporaryDirectory(prefix="bench-issuance-") as tmp:
@@ -328,10 +377,12 @@ def main(argv: list[str] | None = None) -> int:
                     sample = args.ganache_sample or None if hub.kind == "ganache" else None
                     item = run_round(hub, args.size, number, args.poll, sample)
                     results.rounds.append(item)
-                    print(f"{hub.kind} round {number}: accepted {item.accepted_s:.2f} s, "
-                          f"anchored {item.anchored_s:.2f} s ({item.rate:,.0f} credentials/s), "
-                          f"{item.verified:,}/{item.checked:,} stored credentials verified in {item.verify_s:.1f} s",
-                          flush=True)
+                    print(
+                        f"{hub.kind} round {number}: accepted {item.accepted_s:.2f} s, "
+                        f"anchored {item.anchored_s:.2f} s ({item.rate:,.0f} credentials/s), "
+                        f"{item.verified:,}/{item.checked:,} stored credentials verified in {item.verify_s:.1f} s",
+                        flush=True,
+                    )
         finally:
             for hub in hubs:
                 hub.stop()

@@ -91,13 +91,23 @@ from tests.postgres import Postgres, cluster  # noqa: E402
 DEFAULT_OUT = ROOT / "bench" / "results" / "network.md"
 IDLE_TARGET = 1.0  # JSON-RPC calls per second per process, with nothing to do
 PACKAGES = ("fastapi", "uvicorn", "pydantic", "SQLAlchemy", "psycopg", "web3")
-PARTNERS = {"Hanzehogeschool Groningen": ("miw-data-analytics", "7.5"),
-            "Rijksuniversiteit Groningen": ("blockchain-foundations", "8.0"),
-            "NHL Stenden": ("robotics-automation", "6.5"),
-            "Alfa-college": ("iot-technician", None)}
+PARTNERS = {
+    "Hanzehogeschool Groningen": ("miw-data-analytics", "7.5"),
+    "Rijksuniversiteit Groningen": ("blockchain-foundations", "8.0"),
+    "NHL Stenden": ("robotics-automation", "6.5"),
+    "Alfa-college": ("iot-technician", None),
+}
 # the settings that set how often a process asks anything of the chain or the database: their defaults
-INTERVALS = ("head_interval", "head_max_age", "index_interval", "worker_interval", "leader_interval",
-             "request_wait", "replace_after", "confirmations")
+INTERVALS = (
+    "head_interval",
+    "head_max_age",
+    "index_interval",
+    "worker_interval",
+    "leader_interval",
+    "request_wait",
+    "replace_after",
+    "confirmations",
+)
 POLL = 0.25  # seconds between the bench's reads of the waited-for batches' states (AnchorWatch)
 LIMIT = 600.0  # seconds: a load that takes longer is not measured
 
@@ -186,8 +196,9 @@ class ProxyProcess:
 
     def __init__(self, upstream: str) -> None:
         self.port = free_port()
-        self.process = subprocess.Popen([sys.executable, __file__, "--serve-proxy", upstream, "--port", str(self.port)],
-                                        stdin=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "--serve-proxy", upstream, "--port", str(self.port)], stdin=subprocess.DEVNULL
+        )
         wait_for(lambda: self._answers(), 20, "the RPC proxy", interval=0.1)
         self.take()
 
@@ -265,11 +276,15 @@ def set_up(postgres: Postgres, processes: int, work: Path) -> Deployment:
         # the fourth partner, accredited the way the seed accredits the other three
         nhl = report.key("issuer", "NHL Stenden").address
         assert nhl is not None
-        accredit_by_meeting(node.w3, BoardClient(node.w3, record.board.address), dev_accounts()[DEPLOYER_ACCOUNT],
-                            "NHL Stenden", nhl)
+        accredit_by_meeting(
+            node.w3, BoardClient(node.w3, record.board.address), dev_accounts()[DEPLOYER_ACCOUNT], "NHL Stenden", nhl
+        )
         registry = RegistryClient(node.w3, record.registry.address)
-        if not all(registry.issuer(key.address).accredited for key in report.keys
-                   if key.role == "issuer" and key.name in PARTNERS and key.address):
+        if not all(
+            registry.issuer(key.address).accredited
+            for key in report.keys
+            if key.role == "issuer" and key.name in PARTNERS and key.address
+        ):
             raise RuntimeError("not every partner is accredited after the set-up")
         keys = {name: f"Bearer {report.key('issuer', name).key}" for name in PARTNERS}
         rpc(node, "evm_setAutomine", False)
@@ -279,8 +294,9 @@ def set_up(postgres: Postgres, processes: int, work: Path) -> Deployment:
         for index in range(processes):
             proxy = ProxyProcess(node.url)
             deployment.proxies.append(proxy)
-            deployment.servers.append(launch_server(proxy.url, node.chain_id, deployments, work, env=env,
-                                                    log=work / f"service-{index}.log"))
+            deployment.servers.append(
+                launch_server(proxy.url, node.chain_id, deployments, work, env=env, log=work / f"service-{index}.log")
+            )
         for server in deployment.servers:
             server.wait_ready("/health", 120)
         wait_for(lambda: leader_index(deployment) is not None, 30, "a leader", interval=0.2)
@@ -349,8 +365,12 @@ class Load:
 
 def credential_body(partner: str, index: int) -> dict[str, Any]:
     programme, grade = PARTNERS[partner]
-    return {"programme_id": programme, "email": f"graduate{index}@example.org", "name": f"Graduate {index}",
-            **({"grade": grade} if grade else {})}
+    return {
+        "programme_id": programme,
+        "email": f"graduate{index}@example.org",
+        "name": f"Graduate {index}",
+        **({"grade": grade} if grade else {}),
+    }
 
 
 class AnchorWatch(threading.Thread):
@@ -379,8 +399,9 @@ class AnchorWatch(threading.Thread):
             if not waiting:
                 continue
             with self.store() as session:
-                rows = session.execute(select(models.Batch.id, models.Batch.status, models.Batch.error)
-                                       .where(models.Batch.id.in_(waiting))).all()
+                rows = session.execute(
+                    select(models.Batch.id, models.Batch.status, models.Batch.error).where(models.Batch.id.in_(waiting))
+                ).all()
             seen = time.perf_counter()
             with self._lock:
                 for batch_id, status, error in rows:
@@ -406,8 +427,10 @@ class AnchorWatch(threading.Thread):
 
 def run_load(deployment: Deployment, issues: int, cohorts: int, cohort_size: int) -> Load:
     servers, names = deployment.servers, list(PARTNERS)
-    clients = [httpx.Client(base_url=server.url, timeout=LIMIT, limits=httpx.Limits(max_connections=issues + cohorts))
-               for server in servers]
+    clients = [
+        httpx.Client(base_url=server.url, timeout=LIMIT, limits=httpx.Limits(max_connections=issues + cohorts))
+        for server in servers
+    ]
     errors: list[str] = []
     watch = AnchorWatch(deployment.database_url)
 
@@ -444,8 +467,9 @@ def run_load(deployment: Deployment, issues: int, cohorts: int, cohort_size: int
         """(sent, batch id, the partner's Authorization)"""
         partner = names[index % len(names)]
         client, auth = clients[index % len(servers)], {"Authorization": deployment.keys[partner]}
-        body = {"credentials": [credential_body(partner, 100_000 + 1_000 * index + number)
-                                for number in range(cohort_size)]}
+        body = {
+            "credentials": [credential_body(partner, 100_000 + 1_000 * index + number) for number in range(cohort_size)]
+        }
         started = time.perf_counter()
         response = post(client, "/credentials/batch", body, auth)
         if response is None:
@@ -463,8 +487,9 @@ def run_load(deployment: Deployment, issues: int, cohorts: int, cohort_size: int
 
     def nothing_unfinished() -> bool:
         with store() as session:
-            return not session.scalar(select(func.count()).select_from(models.Batch)
-                                      .where(models.Batch.status.in_(list(UNFINISHED))))
+            return not session.scalar(
+                select(func.count()).select_from(models.Batch).where(models.Batch.status.in_(list(UNFINISHED)))
+            )
 
     try:
         for proxy in deployment.proxies:
@@ -481,11 +506,17 @@ def run_load(deployment: Deployment, issues: int, cohorts: int, cohort_size: int
         last_seen = time.perf_counter()
         rpc_calls = [proxy.take() for proxy in deployment.proxies]
         # a single issue: its request when it answered 201; else until its batch was seen anchored
-        single_s = [(answered if status == 201 else watch.anchored[batch_id]) - sent
-                    for sent, answered, status, batch_id, _ in singles if answered is not None and batch_id]
+        single_s = [
+            (answered if status == 201 else watch.anchored[batch_id]) - sent
+            for sent, answered, status, batch_id, _ in singles
+            if answered is not None and batch_id
+        ]
         cohort_s = [watch.anchored[batch_id] - sent for sent, batch_id, _ in groups if batch_id]
-        ends = [(answered if status == 201 else watch.anchored[batch_id])
-                for _, answered, status, batch_id, _ in singles if answered is not None and batch_id]
+        ends = [
+            (answered if status == 201 else watch.anchored[batch_id])
+            for _, answered, status, batch_id, _ in singles
+            if answered is not None and batch_id
+        ]
         ends += [watch.anchored[batch_id] for _, batch_id, _ in groups if batch_id]
         finished = max(ends + ([last_seen] if errors else []))
         answered_batches = [(batch_id, auth) for *_, batch_id, auth in singles if batch_id]
@@ -504,8 +535,13 @@ def run_load(deployment: Deployment, issues: int, cohorts: int, cohort_size: int
             statuses = Counter(session.scalars(select(models.Batch.status)).all())
             credentials = int(session.scalar(select(func.count()).select_from(models.Credential)) or 0)
             rows = list(session.scalars(select(models.RelayerTransaction)))
-            attempts = dict(session.execute(select(models.RelayerAttempt.transaction_id, func.count())
-                                            .group_by(models.RelayerAttempt.transaction_id)).all())
+            attempts = dict(
+                session.execute(
+                    select(models.RelayerAttempt.transaction_id, func.count()).group_by(
+                        models.RelayerAttempt.transaction_id
+                    )
+                ).all()
+            )
     finally:
         watch.stop()
         engine.dispose()
@@ -516,24 +552,41 @@ def run_load(deployment: Deployment, issues: int, cohorts: int, cohort_size: int
         raise RuntimeError(f"{credentials} credentials stored for {issues + cohorts * cohort_size} asked")
     per_batch = Counter(row.batch_id for row in rows)
     w3 = deployment.node.w3
-    failed_receipts = sum(1 for row in rows if row.tx_hash is None
-                          or int(w3.eth.get_transaction_receipt(row.tx_hash)["status"]) != 1)
+    failed_receipts = sum(
+        1 for row in rows if row.tx_hash is None or int(w3.eth.get_transaction_receipt(row.tx_hash)["status"]) != 1
+    )
     registry = RegistryClient(w3, deployment.registry)
     events = registry.contract.events.BatchAnchored().get_logs(from_block=0, to_block="latest")
-    return Load(processes=len(servers), issues=issues, cohorts=cohorts, cohort_size=cohort_size,
-                credentials=credentials, wall_s=finished - started,
-                single_s=single_s, answered_201=sum(item[2] == 201 for item in singles),
-                answered_202=sum(item[2] == 202 for item in singles), cohort_s=cohort_s, batches=batches,
-                transactions=len(rows), most_per_batch=max(per_batch.values(), default=0),
-                reverted_rows=sum(row.state == TxState.REVERTED for row in rows), failed_receipts=failed_receipts,
-                replaced=sum(attempts.get(row.id, 1) > 1 for row in rows), anchored_events=len(events),
-                rpc_calls=rpc_calls, leader=leader, errors=errors)
+    return Load(
+        processes=len(servers),
+        issues=issues,
+        cohorts=cohorts,
+        cohort_size=cohort_size,
+        credentials=credentials,
+        wall_s=finished - started,
+        single_s=single_s,
+        answered_201=sum(item[2] == 201 for item in singles),
+        answered_202=sum(item[2] == 202 for item in singles),
+        cohort_s=cohort_s,
+        batches=batches,
+        transactions=len(rows),
+        most_per_batch=max(per_batch.values(), default=0),
+        reverted_rows=sum(row.state == TxState.REVERTED for row in rows),
+        failed_receipts=failed_receipts,
+        replaced=sum(attempts.get(row.id, 1) > 1 for row in rows),
+        anchored_events=len(events),
+        rpc_calls=rpc_calls,
+        leader=leader,
+        errors=errors,
+    )
 
 
 def measure_idle(deployment: Deployment, load: Load, seconds: float) -> None:
     """Nothing pending, a settling pause, then `seconds` of counting what each process asks of the node."""
-    settle = 2 * max(float(Settings.model_fields[name].default)
-                     for name in ("index_interval", "head_interval", "worker_interval", "leader_interval"))
+    settle = 2 * max(
+        float(Settings.model_fields[name].default)
+        for name in ("index_interval", "head_interval", "worker_interval", "leader_interval")
+    )
     leader = leader_index(deployment)  # before the window: its GET /health calls the node
     load.leader = load.leader if leader is None else leader
     time.sleep(settle)
@@ -572,10 +625,17 @@ def methods(counts: Counter[str], seconds: float) -> str:
 def revision() -> str:
     """The commit measured, and whether the work tree had changes (git; "unknown" without it)."""
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                                timeout=10, check=True).stdout.strip()
-        changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "service"], cwd=ROOT,
-                                 capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", "service"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return f"{commit}{' with uncommitted changes in service/' if changed else ''}"
@@ -609,7 +669,8 @@ class Results:
             "- Service: `uvicorn service.main:app --workers 1` per process on 127.0.0.1, each reaching the chain "
             "through its own counting JSON-RPC proxy (HUB_RPC_URL); one process leads the background work (indexer, "
             "relayer, anchoring), every process takes requests. Default settings: "
-            + ", ".join(f"`{name}={value}`" for name, value in defaults.items()) + ".",
+            + ", ".join(f"`{name}={value}`" for name, value in defaults.items())
+            + ".",
             f"- Load: {first.issues} concurrent POST /credentials from four partners and {first.cohorts} concurrent "
             f"POST /credentials/batch of {first.cohort_size}, round robin over the processes. A single issue's time: "
             "its request when it answered 201 (anchored within HUB_REQUEST_WAIT); after a 202, until its batch "
@@ -637,38 +698,62 @@ class Results:
                 f"{max(load.single_s):.1f} | {statistics.median(load.cohort_s) if load.cohort_s else 0:.1f} | "
                 f"{load.transactions / load.batches:.2f} ({load.transactions} / {load.batches}; at most "
                 f"{load.most_per_batch}) | {load.reverted_rows} / {load.failed_receipts} | {load.replaced} | "
-                f"{load.anchored_events} |")
+                f"{load.anchored_events} |"
+            )
         for load in self.loads:
             if load.errors:
                 kinds = Counter(error.split(":", 1)[0] for error in load.errors)
-                lines += ["", f"{plural(load.processes)}: {len(load.errors)} requests failed ("
-                          + ", ".join(f"{count} x {kind}" for kind, count in kinds.most_common())
-                          + f"); the first: `{load.errors[0][:300]}`"]
-        lines += ["", "JSON-RPC calls during the load, per process (the leader marked):", "",
-                  "| Processes | Process | Calls | Per credential | Most called |", "|---:|---|---:|---:|---|"]
+                lines += [
+                    "",
+                    f"{plural(load.processes)}: {len(load.errors)} requests failed ("
+                    + ", ".join(f"{count} x {kind}" for kind, count in kinds.most_common())
+                    + f"); the first: `{load.errors[0][:300]}`",
+                ]
+        lines += [
+            "",
+            "JSON-RPC calls during the load, per process (the leader marked):",
+            "",
+            "| Processes | Process | Calls | Per credential | Most called |",
+            "|---:|---|---:|---:|---|",
+        ]
         for load in self.loads:
             for index, counts in enumerate(load.rpc_calls):
                 total = sum(counts.values())
                 top = ", ".join(f"{name} {count}" for name, count in counts.most_common(5))
-                lines.append(f"| {load.processes} | {index + 1}{' (leader)' if index == load.leader else ''} | "
-                             f"{total:,} | {total / load.credentials:.1f} | {top} |")
-        lines += ["", "Each single issue is a batch of its own, anchored by its own transaction, and the leader sends "
-                      "every transaction (" + ", ".join(f"{load.transactions / load.wall_s:.1f} transactions/s with "
-                                                        f"{plural(load.processes)}" for load in self.loads)
-                  + " here): concurrent single issues queue behind each other, while a cohort of any size costs one "
-                    "transaction. The time of a request that answered 201 includes any wait before the service "
-                    "took it up."]
-        lines += ["", "## Idle RPC calls", "",
-                  f"Target: at most {IDLE_TARGET:g} call/s per process with the default settings.", "",
-                  "| Processes | Process | Calls/s | Target | By method (calls/s) | Index lag at start (blocks) |",
-                  "|---:|---|---:|---|---|---:|"]
+                lines.append(
+                    f"| {load.processes} | {index + 1}{' (leader)' if index == load.leader else ''} | "
+                    f"{total:,} | {total / load.credentials:.1f} | {top} |"
+                )
+        lines += [
+            "",
+            "Each single issue is a batch of its own, anchored by its own transaction, and the leader sends "
+            "every transaction ("
+            + ", ".join(
+                f"{load.transactions / load.wall_s:.1f} transactions/s with {plural(load.processes)}"
+                for load in self.loads
+            )
+            + " here): concurrent single issues queue behind each other, while a cohort of any size costs one "
+            "transaction. The time of a request that answered 201 includes any wait before the service "
+            "took it up.",
+        ]
+        lines += [
+            "",
+            "## Idle RPC calls",
+            "",
+            f"Target: at most {IDLE_TARGET:g} call/s per process with the default settings.",
+            "",
+            "| Processes | Process | Calls/s | Target | By method (calls/s) | Index lag at start (blocks) |",
+            "|---:|---|---:|---|---|---:|",
+        ]
         for load in self.loads:
             for index, counts in enumerate(load.idle):
                 rate = load.idle_rate(index)
-                lines.append(f"| {load.processes} | {index + 1}{' (leader)' if index == load.leader else ''} | "
-                             f"{rate:.2f} | {'met' if rate <= IDLE_TARGET else 'NOT met'} | "
-                             f"{methods(counts, load.idle_s)} | "
-                             f"{'' if load.index_lag is None else load.index_lag} |")
+                lines.append(
+                    f"| {load.processes} | {index + 1}{' (leader)' if index == load.leader else ''} | "
+                    f"{rate:.2f} | {'met' if rate <= IDLE_TARGET else 'NOT met'} | "
+                    f"{methods(counts, load.idle_s)} | "
+                    f"{'' if load.index_lag is None else load.index_lag} |"
+                )
         lines += ["", self.summary(), ""]
         return "\n".join(lines)
 
@@ -677,11 +762,13 @@ class Results:
         for load in self.loads:
             worst = max(range(load.processes), key=load.idle_rate)
             failed = f" ({len(load.errors)} requests failed)" if load.errors else ""
-            parts.append(f"{plural(load.processes)}: {load.rate:.1f} "
-                         f"credentials/s{failed}, p50 {percentile(load.single_s, 0.5):.1f} s / p95 "
-                         f"{percentile(load.single_s, 0.95):.1f} s to anchored, "
-                         f"{load.transactions / load.batches:.2f} transactions per batch, {load.reverted_rows} "
-                         f"reverted; idle at most {load.idle_rate(worst):.2f} RPC calls/s per process")
+            parts.append(
+                f"{plural(load.processes)}: {load.rate:.1f} "
+                f"credentials/s{failed}, p50 {percentile(load.single_s, 0.5):.1f} s / p95 "
+                f"{percentile(load.single_s, 0.95):.1f} s to anchored, "
+                f"{load.transactions / load.batches:.2f} transactions per batch, {load.reverted_rows} "
+                f"reverted; idle at most {load.idle_rate(worst):.2f} RPC calls/s per process"
+            )
         return "**" + "; ".join(parts) + ".**"
 
 
@@ -696,8 +783,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help=f"results file (default {os.path.relpath(DEFAULT_OUT, ROOT)})")
     parser.add_argument("--serve-proxy", metavar="UPSTREAM", help=argparse.SUPPRESS)  # a ProxyProcess
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
-    parser.add_argument("--work", type=Path, help="keep the nodes' and services' logs in this new directory "
-                                                  "(default: a temporary one, removed)")
+    parser.add_argument(
+        "--work",
+        type=Path,
+        help="keep the nodes' and services' logs in this new directory (default: a temporary one, removed)",
+    )
     args = parser.parse_args(argv)
     if args.serve_proxy:
         return serve_proxy(args.serve_proxy, args.port)
@@ -710,10 +800,18 @@ def main(argv: list[str] | None = None) -> int:
         counts = [int(part) for part in args.processes.split(",") if part.strip()]
     except ValueError:
         parser.error("--processes takes comma-separated numbers, e.g. 1,3")
-    if (not counts or not all(1 <= count <= 4 for count in counts) or not 1 <= issues <= 400
-            or not 0 <= cohorts <= 8 or not 1 <= cohort_size <= 1_000 or not 5 <= idle <= 300):
-        parser.error("keep it bounded: --processes 1 to 4 each, --issues 1 to 400, --cohorts 0 to 8, "
-                     "--cohort-size 1 to 1000, --idle 5 to 300 s")
+    if (
+        not counts
+        or not all(1 <= count <= 4 for count in counts)
+        or not 1 <= issues <= 400
+        or not 0 <= cohorts <= 8
+        or not 1 <= cohort_size <= 1_000
+        or not 5 <= idle <= 300
+    ):
+        parser.error(
+            "keep it bounded: --processes 1 to 4 each, --issues 1 to 400, --cohorts 0 to 8, "
+            "--cohort-size 1 to 1000, --idle 5 to 300 s"
+        )
 
     results = Results(datetime.now(UTC))
     if args.work is not None and args.work.exists():
@@ -726,24 +824,29 @@ def main(argv: list[str] | None = None) -> int:
             row = connection.execute("SHOW server_version").fetchone()
             results.postgres = str(row[0]) if row else "?"
         for processes in counts:
-            print(f"{plural(processes)}: a fresh anvil and database, deploying, accrediting, starting ...",
-                  flush=True)
+            print(f"{plural(processes)}: a fresh anvil and database, deploying, accrediting, starting ...", flush=True)
             deployment = set_up(postgres, processes, work / f"processes-{processes}")
             try:
                 results.chain = deployment.node.w3.client_version
                 load = run_load(deployment, issues, cohorts, cohort_size)
                 for error in load.errors[:5]:
                     print(f"  FAILED: {error}", flush=True)
-                print(f"  load: {load.credentials} credentials anchored in {load.wall_s:.1f} s ({load.rate:.1f}/s); "
-                      f"singles p50 {percentile(load.single_s, 0.5):.1f} s, p95 {percentile(load.single_s, 0.95):.1f} "
-                      f"s ({load.answered_201} x 201, {load.answered_202} x 202); {load.transactions} transactions for "
-                      f"{load.batches} batches, {load.reverted_rows} reverted", flush=True)
+                print(
+                    f"  load: {load.credentials} credentials anchored in {load.wall_s:.1f} s ({load.rate:.1f}/s); "
+                    f"singles p50 {percentile(load.single_s, 0.5):.1f} s, p95 {percentile(load.single_s, 0.95):.1f} "
+                    f"s ({load.answered_201} x 201, {load.answered_202} x 202); {load.transactions} transactions for "
+                    f"{load.batches} batches, {load.reverted_rows} reverted",
+                    flush=True,
+                )
                 print(f"  idle: counting JSON-RPC calls for {idle:g} s ...", flush=True)
                 measure_idle(deployment, load, idle)
                 for index, calls in enumerate(load.idle):
                     role = "leader" if index == load.leader else "follower"
-                    print(f"  process {index + 1} ({role}): {load.idle_rate(index):.2f} calls/s "
-                          f"({methods(calls, load.idle_s)})", flush=True)
+                    print(
+                        f"  process {index + 1} ({role}): {load.idle_rate(index):.2f} calls/s "
+                        f"({methods(calls, load.idle_s)})",
+                        flush=True,
+                    )
                 results.loads.append(load)
             finally:
                 deployment.stop()

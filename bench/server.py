@@ -62,9 +62,18 @@ class Server:
                 self.process.wait()
 
 
-def start_server(rpc_url: str, chain_id: int, deployments: Path, work: Path, *, database: Path | None = None,
-                 env: Mapping[str, str] | None = None, log: Path | None = None, ready: str = "/health/live",
-                 timeout: float = 60) -> Server:
+def start_server(
+    rpc_url: str,
+    chain_id: int,
+    deployments: Path,
+    work: Path,
+    *,
+    database: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    log: Path | None = None,
+    ready: str = "/health/live",
+    timeout: float = 60,
+) -> Server:
     """`uvicorn service.main:app --workers 1` on a free loopback port, configured by HUB_* variables (a
     SQLite file in `work` unless `database` is given; `env` added last, so it may override them); its output
     appended to `log` (default `work`/uvicorn-<port>.log); returns once GET `ready` answers 200."""
@@ -73,23 +82,54 @@ def start_server(rpc_url: str, chain_id: int, deployments: Path, work: Path, *, 
     return server
 
 
-def launch_server(rpc_url: str, chain_id: int, deployments: Path, work: Path, *, database: Path | None = None,
-                  env: Mapping[str, str] | None = None, log: Path | None = None) -> Server:
+def launch_server(
+    rpc_url: str,
+    chain_id: int,
+    deployments: Path,
+    work: Path,
+    *,
+    database: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    log: Path | None = None,
+) -> Server:
     """`start_server` without the wait: returns as soon as the process is started (to start several at
     once, then `wait_ready` each)."""
     port = free_port()
-    environment = {**os.environ, "HUB_RPC_URL": rpc_url, "HUB_CHAIN_ID": str(chain_id),
-                   "HUB_DEPLOYMENTS_DIR": str(deployments),
-                   "HUB_DATABASE_URL": f"sqlite:///{database or work / 'hub.db'}",
-                   "HUB_PUBLIC_URL": f"http://127.0.0.1:{port}", "PYTHONPATH": str(ROOT)}
+    environment = {
+        **os.environ,
+        "HUB_RPC_URL": rpc_url,
+        "HUB_CHAIN_ID": str(chain_id),
+        "HUB_DEPLOYMENTS_DIR": str(deployments),
+        "HUB_DATABASE_URL": f"sqlite:///{database or work / 'hub.db'}",
+        "HUB_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "PYTHONPATH": str(ROOT),
+    }
     for name in ("HUB_REGISTRY_ADDRESS", "HUB_BOARD_ADDRESS", "HUB_RELAYER_PRIVATE_KEY", "HUB_KEYSTORE_DIR"):
         environment.pop(name, None)
     environment.update(env or {})
     log = log or work / f"uvicorn-{port}.log"
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "service.main:app", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "1", "--no-access-log", "--log-level", "warning"],
-        cwd=work, env=environment, stdin=subprocess.DEVNULL, stdout=log.open("ab"), stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "service.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        cwd=work,
+        env=environment,
+        stdin=subprocess.DEVNULL,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
     return Server(process, port, log)
 
 
@@ -105,12 +145,19 @@ def process_cpu_seconds(pid: int) -> float | None:
 def machine() -> dict[str, str]:
     cpu = ""
     try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
     except (OSError, StopIteration):
         cpu = platform.processor()
-    return {"nproc": str(os.cpu_count()), "cpu": cpu, "python": platform.python_version(),
-            "os": f"{platform.system()} {platform.release()}"}
+    return {
+        "nproc": str(os.cpu_count()),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "os": f"{platform.system()} {platform.release()}",
+    }
 
 
 def packages(names: Iterable[str]) -> str:
@@ -122,8 +169,9 @@ def packages(names: Iterable[str]) -> str:
         except Exception:  # noqa: BLE001 - not installed
             found.append(f"{name} (not installed)")
     extras = [name for name in ("uvloop", "httptools") if _installed(name)]
-    return ", ".join(found) + (f"; uvicorn extras: {', '.join(extras)}" if extras else
-                               "; uvicorn without uvloop/httptools (asyncio loop, h11)")
+    return ", ".join(found) + (
+        f"; uvicorn extras: {', '.join(extras)}" if extras else "; uvicorn without uvloop/httptools (asyncio loop, h11)"
+    )
 
 
 def _installed(name: str) -> bool:

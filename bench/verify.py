@@ -98,11 +98,15 @@ TARGET_RATIO = 0.4
 COHORT_SIZES = (1, 1_000, 100_000)
 ISSUER = next(org for org in ORGANISATIONS if org.name == "Hanzehogeschool Groningen")
 PROGRAMME = Programme(
-    id="miw-data-analytics", name="Make IT Work: Data Analytics", theme="Data analytics", ects=30, eqf_level=6,
+    id="miw-data-analytics",
+    name="Make IT Work: Data Analytics",
+    theme="Data analytics",
+    ects=30,
+    eqf_level=6,
     description="Reskilling track of Hanzehogeschool Groningen at the IT Hub Hoogeveen for career changers: data "
-                "pipelines, statistics, SQL and dashboards for employers in Drenthe.",
+    "pipelines, statistics, SQL and dashboards for employers in Drenthe.",
     criteria="Completed the twenty-week track with its work placement, passed the final assessment and delivered "
-             "a data analytics case for a hub partner.",
+    "a data analytics case for a hub partner.",
 )
 SHARED = ("name", "result")  # what the graduate discloses to the employer
 
@@ -127,8 +131,9 @@ def accredit_by_board(w3: Web3, board_address: str, issuer: str, name: str) -> N
     members = [_Member(w3, accounts[org.board_account]) for org in ORGANISATIONS if org.board_account is not None]
     text = f"Het bestuur accrediteert {name} als uitgever van microcredentials van de IT Hub Hoogeveen."
     action = Action.accredit_issuer(issuer, name)
-    proposal_id = board.created_proposal_id(members[0].send(board.propose(action, f"Accreditatie {name}",
-                                                                          document_hash(text))))
+    proposal_id = board.created_proposal_id(
+        members[0].send(board.propose(action, f"Accreditatie {name}", document_hash(text)))
+    )
     for member in members[:4]:
         member.send(board.cast_vote(proposal_id, VoteType.FOR, "akkoord"))
     members[0].send(board.execute(proposal_id, action, document_hash(text)))
@@ -137,30 +142,45 @@ def accredit_by_board(w3: Web3, board_address: str, issuer: str, name: str) -> N
 
 def drafts(issuer: LocalAccount, chain_id: int, count: int, now: datetime) -> list[Any]:
     profile = IssuerProfile(issuer.address, chain_id, ISSUER.name, "https://www.hanze.nl")
-    return [build_credential(issuer=profile, programme=PROGRAMME,
-                             graduate=Graduate(email=f"graduate{index}@example.org", name=f"Graduate {index} de Vries",
-                                               grade=f"{6 + index % 4}.5"),
-                             valid_from=now - timedelta(days=1), valid_until=now + timedelta(days=5 * 365), decoys=1)
-            for index in range(count)]
+    return [
+        build_credential(
+            issuer=profile,
+            programme=PROGRAMME,
+            graduate=Graduate(
+                email=f"graduate{index}@example.org", name=f"Graduate {index} de Vries", grade=f"{6 + index % 4}.5"
+            ),
+            valid_from=now - timedelta(days=1),
+            valid_until=now + timedelta(days=5 * 365),
+            decoys=1,
+        )
+        for index in range(count)
+    ]
 
 
-def anchor_relayed(registry: RegistryClient, batch: PreparedBatch, count: int, issuer: LocalAccount,
-                   relayer: LocalAccount) -> list[dict[str, Any]]:
+def anchor_relayed(
+    registry: RegistryClient, batch: PreparedBatch, count: int, issuer: LocalAccount, relayer: LocalAccount
+) -> list[dict[str, Any]]:
     """Anchor `batch` as the hub does (the partner signs, the relayer sends anchorBySig); the shared copies."""
     chain_now = int(registry.w3.eth.get_block("latest")["timestamp"])
     request = registry.anchor_request(batch.root, count, issuer.address, deadline=chain_now + 3600)
     signed = SignedAnchor(request, request.sign(issuer.key))
     receipt = registry.anchor_by_sig(signed, sender=relayer)
-    credentials = attach_proofs(batch, Anchoring(registry.chain_id, registry.address, issuer.address,
-                                                 bytes(receipt["transactionHash"]), signed))
+    credentials = attach_proofs(
+        batch, Anchoring(registry.chain_id, registry.address, issuer.address, bytes(receipt["transactionHash"]), signed)
+    )
     return [select_disclosures(credential, SHARED) for credential in credentials]
 
 
 def padded_batch(batch: PreparedBatch, leaves: int) -> PreparedBatch:
     """`batch` in a tree of `leaves` leaves: its own digests first, then random ones for the rest of a cohort."""
     padding = tuple(secrets.token_bytes(32) for _ in range(leaves - len(batch.digests)))
-    return PreparedBatch(drafts=batch.drafts, digests=batch.digests, tree=CohortTree(batch.digests + padding),
-                         issuer_chain_id=batch.issuer_chain_id, issuer=batch.issuer)
+    return PreparedBatch(
+        drafts=batch.drafts,
+        digests=batch.digests,
+        tree=CohortTree(batch.digests + padding),
+        issuer_chain_id=batch.issuer_chain_id,
+        issuer=batch.issuer,
+    )
 
 
 # ---------------------------------------------------------------- the server
@@ -177,8 +197,9 @@ def measured(server: Server, run: Callable[[], Load]) -> Load:
 
 
 def post_verify(url: str, body: bytes) -> tuple[int, dict[str, Any]]:
-    request = urllib.request.Request(url + "/verify", data=body, method="POST",
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url + "/verify", data=body, method="POST", headers={"Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, json.loads(response.read())
@@ -256,8 +277,11 @@ class Wrk:
         self.binary = shutil.which("wrk") or "wrk"
         self.connections = connections
         self.work = work
-        for name, text in (("get.lua", WRK_DONE), ("post.lua", WRK_STATIC_POST + WRK_DONE),
-                           ("each.lua", WRK_EACH_POST + WRK_DONE)):
+        for name, text in (
+            ("get.lua", WRK_DONE),
+            ("post.lua", WRK_STATIC_POST + WRK_DONE),
+            ("each.lua", WRK_EACH_POST + WRK_DONE),
+        ):
             (work / name).write_text(text, encoding="utf-8")
 
     @property
@@ -267,8 +291,9 @@ class Wrk:
         first = text.splitlines()[0].split(" [")[0] if text else "wrk"
         return f"{first} (Debian package), 1 thread, {self.connections} keep-alive connections"
 
-    def run(self, name: str, url: str, seconds: float, *, body: bytes | None = None,
-            bodies: Path | None = None) -> Load:
+    def run(
+        self, name: str, url: str, seconds: float, *, body: bytes | None = None, bodies: Path | None = None
+    ) -> Load:
         env = dict(os.environ)
         if body is not None:
             (self.work / "body.json").write_bytes(body)
@@ -279,15 +304,31 @@ class Wrk:
             script, target = "each.lua", url + "/verify"
         else:
             script, target = "get.lua", url + "/health/live"
-        command = [self.binary, "-t1", f"-c{self.connections}", f"-d{seconds:g}s", "--timeout", "10s",
-                   "-s", str(self.work / script), target]
+        command = [
+            self.binary,
+            "-t1",
+            f"-c{self.connections}",
+            f"-d{seconds:g}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(self.work / script),
+            target,
+        ]
         out = subprocess.run(command, capture_output=True, text=True, env=env, timeout=seconds + 60)
         match = re.search(r"^BENCH (\{.*\})$", out.stdout, re.M)
         if not match:
             raise RuntimeError(f"wrk failed: {out.stdout}\n{out.stderr}")
         data = json.loads(match.group(1))
-        return Load(name, data["requests"], data["duration_us"] / 1e6, data["p50"] / 1000, data["p95"] / 1000,
-                    data["p99"] / 1000, data["errors"])
+        return Load(
+            name,
+            data["requests"],
+            data["duration_us"] / 1e6,
+            data["p50"] / 1000,
+            data["p95"] / 1000,
+            data["p99"] / 1000,
+            data["errors"],
+        )
 
 
 class PythonLoad:
@@ -301,23 +342,29 @@ class PythonLoad:
 
     @property
     def description(self) -> str:
-        return f"asyncio client in bench/verify.py (Python {platform.python_version()}), " \
-               f"{self.connections} connections (keep-alive)"
+        return (
+            f"asyncio client in bench/verify.py (Python {platform.python_version()}), "
+            f"{self.connections} connections (keep-alive)"
+        )
 
-    def run(self, name: str, url: str, seconds: float, *, body: bytes | None = None,
-            bodies: Path | None = None) -> Load:
+    def run(
+        self, name: str, url: str, seconds: float, *, body: bytes | None = None, bodies: Path | None = None
+    ) -> Load:
         host, port = url.removeprefix("http://").split(":")
         if body is None and bodies is None:
             payloads = [b"GET /health/live HTTP/1.1\r\nHost: bench\r\n\r\n"]
         else:
             items = [body] if body is not None else [line.encode() for line in bodies.read_text().splitlines()]
-            payloads = [b"POST /verify HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
-                        + f"Content-Length: {len(item)}\r\n\r\n".encode() + item for item in items]
+            payloads = [
+                b"POST /verify HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+                + f"Content-Length: {len(item)}\r\n\r\n".encode()
+                + item
+                for item in items
+            ]
         cycle = body is not None or bodies is None
         return asyncio.run(self._run(name, host, int(port), payloads, cycle, seconds))
 
-    async def _run(self, name: str, host: str, port: int, payloads: list[bytes], cycle: bool,
-                   seconds: float) -> Load:
+    async def _run(self, name: str, host: str, port: int, payloads: list[bytes], cycle: bool, seconds: float) -> Load:
         latencies: list[float] = []
         errors = 0
         next_index = 0
@@ -396,8 +443,9 @@ def median_time(action: Callable[[], Any], repeat: int) -> float:
     return statistics.median(times)
 
 
-def cohort_row(registry: RegistryClient, rpc_url: str, server_url: str, credential: dict[str, Any],
-               leaves: int) -> CohortRow:
+def cohort_row(
+    registry: RegistryClient, rpc_url: str, server_url: str, credential: dict[str, Any], leaves: int
+) -> CohortRow:
     proof = proof_of(credential)
     assert proof is not None
     root, digest = from_hex32(proof["merkleRoot"]), from_hex32(proof["credentialDigest"])
@@ -418,15 +466,25 @@ def cohort_row(registry: RegistryClient, rpc_url: str, server_url: str, credenti
     status, answer = post_verify(server_url, raw)
     assert status == 200 and answer["valid"], answer
     http = median_time(lambda: post_verify(server_url, raw), 100)
-    return CohortRow(leaves, len(path), merkle * 1e6, python * 1e6, eth_call * 1e3, gas, http * 1e3,
-                     report.valid)
+    return CohortRow(leaves, len(path), merkle * 1e6, python * 1e6, eth_call * 1e3, gas, http * 1e3, report.valid)
 
 
 # ---------------------------------------------------------------- report
 
 
-PACKAGES = ("fastapi", "starlette", "uvicorn", "pydantic", "web3", "eth-keys", "coincurve", "safe-pysha3", "orjson",
-            "aiohttp", "rfc8785")
+PACKAGES = (
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "pydantic",
+    "web3",
+    "eth-keys",
+    "coincurve",
+    "safe-pysha3",
+    "orjson",
+    "aiohttp",
+    "rfc8785",
+)
 
 
 @dataclass
@@ -494,9 +552,11 @@ class Results:
         ]
         for item in self.loads:
             cpu = f"{item.cpu_per_request_ms:.3f}" if item.cpu_per_request_ms is not None else ""
-            lines.append(f"| {item.name}{' (' + item.note + ')' if item.note else ''} | {item.round or ''} | "
-                         f"{item.requests:,} | {item.rps:,.0f} | {item.p50_ms:.2f} | {item.p95_ms:.2f} | "
-                         f"{item.p99_ms:.2f} | {item.errors} | {cpu} |")
+            lines.append(
+                f"| {item.name}{' (' + item.note + ')' if item.note else ''} | {item.round or ''} | "
+                f"{item.requests:,} | {item.rps:,.0f} | {item.p50_ms:.2f} | {item.p95_ms:.2f} | "
+                f"{item.p99_ms:.2f} | {item.errors} | {cpu} |"
+            )
         lines += [
             "",
             "| Summary | RPS (all rounds) | p50 ms (median of rounds) | p95 ms (median of rounds) | vs hello |",
@@ -505,14 +565,20 @@ class Results:
         for name in ("hello", "verify-same", "verify-fresh"):
             runs = self.runs(name)
             ratio = "1" if name == "hello" else f"{self.ratio(name):.2f}"
-            lines.append(f"| {name} | {self.rps(name):,.0f} | {statistics.median(r.p50_ms for r in runs):.2f} | "
-                         f"{statistics.median(r.p95_ms for r in runs):.2f} | {ratio} |")
+            lines.append(
+                f"| {name} | {self.rps(name):,.0f} | {statistics.median(r.p50_ms for r in runs):.2f} | "
+                f"{statistics.median(r.p95_ms for r in runs):.2f} | {ratio} |"
+            )
         same = self.ratio("verify-same")
         per_round = ", ".join(f"{value:.2f}" for value in self.round_ratios())
         cpu = self.cpu_ratio("verify-same")
-        cpu_text = (f" By server CPU per request, which other work on the machine disturbs less: hello "
-                    f"{self.cpu_ms('hello'):.3f} ms, verify-same {self.cpu_ms('verify-same'):.3f} ms, so a CPU-bound "
-                    f"worker serves verify at {cpu:.2f} of the hello rate." if cpu is not None else "")
+        cpu_text = (
+            f" By server CPU per request, which other work on the machine disturbs less: hello "
+            f"{self.cpu_ms('hello'):.3f} ms, verify-same {self.cpu_ms('verify-same'):.3f} ms, so a CPU-bound "
+            f"worker serves verify at {cpu:.2f} of the hello rate."
+            if cpu is not None
+            else ""
+        )
         lines += [
             "",
             f"**POST /verify (cache warm) / GET /health/live = {same:.2f}** over all rounds (per round: {per_round}); "
@@ -526,8 +592,10 @@ class Results:
             "|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for row in self.cohorts:
-            lines.append(f"| {row.leaves:,} | {row.path} | {row.merkle_us:.0f} | {row.python_us:.0f} | "
-                         f"{row.eth_call_ms:.2f} | {row.gas:,} | {row.http_ms:.2f} |")
+            lines.append(
+                f"| {row.leaves:,} | {row.path} | {row.merkle_us:.0f} | {row.python_us:.0f} | "
+                f"{row.eth_call_ms:.2f} | {row.gas:,} | {row.http_ms:.2f} |"
+            )
         if len(self.cohorts) >= 2:
             small, large = self.cohorts[1] if len(self.cohorts) > 2 else self.cohorts[0], self.cohorts[-1]
             per_level = (large.gas - small.gas) / max(1, large.path - small.path)
@@ -552,8 +620,11 @@ def _load(values: tuple[float, float, float]) -> str:
 def print_load(item: Load, hello: float | None) -> None:
     ratio = f"  ratio {item.rps / hello:.2f}" if hello else ""
     cpu = f"  cpu {item.cpu_per_request_ms:.3f} ms/req" if item.cpu_per_request_ms is not None else ""
-    print(f"  {item.name:<14} {item.requests:>8,} req  {item.rps:>8,.0f} rps  p50 {item.p50_ms:6.2f} ms  "
-          f"p95 {item.p95_ms:6.2f} ms  errors {item.errors}{cpu}{ratio}", flush=True)
+    print(
+        f"  {item.name:<14} {item.requests:>8,} req  {item.rps:>8,.0f} rps  p50 {item.p50_ms:6.2f} ms  "
+        f"p95 {item.p95_ms:6.2f} ms  errors {item.errors}{cpu}{ratio}",
+        flush=True,
+    )
 
 
 # ---------------------------------------------------------------- main
@@ -594,8 +665,9 @@ def main(argv: list[str] | None = None) -> int:
             credentials = anchor_relayed(registry, batch, batch.count, issuer, relayer)
             same = json.dumps(credentials[0], ensure_ascii=False).encode()
             fresh_file = work / "fresh.jsonl"
-            fresh_file.write_text("\n".join(json.dumps(c, ensure_ascii=False) for c in credentials[1:]) + "\n",
-                                  encoding="utf-8")
+            fresh_file.write_text(
+                "\n".join(json.dumps(c, ensure_ascii=False) for c in credentials[1:]) + "\n", encoding="utf-8"
+            )
 
             server = start_server(chain.url, chain.chain_id, work / "deployments", work)
             for body in (same, json.dumps(credentials[-1]).encode()):
@@ -606,8 +678,13 @@ def main(argv: list[str] | None = None) -> int:
             if args.loadgen == "wrk" and not shutil.which("wrk"):
                 parser.error("wrk is not installed (apt-get install wrk), use --loadgen python")
             loadgen: Wrk | PythonLoad = Wrk(work, args.connections) if use_wrk else PythonLoad(args.connections)
-            results = Results(started, f"anvil ({w3.client_version}), chain id {chain.chain_id}",
-                              loadgen.description, args.duration, args.rounds)
+            results = Results(
+                started,
+                f"anvil ({w3.client_version}), chain id {chain.chain_id}",
+                loadgen.description,
+                args.duration,
+                args.rounds,
+            )
 
             print(f"load: {loadgen.description}; {args.rounds} rounds of {args.duration:g} s", flush=True)
             loadgen.run("warm-up", server.url, 2)
@@ -615,14 +692,14 @@ def main(argv: list[str] | None = None) -> int:
             for round_ in range(1, args.rounds + 1):
                 hello = measured(server, lambda: loadgen.run("hello", server.url, args.duration))
                 hello.round = round_
-                verify_same = measured(server, lambda: loadgen.run("verify-same", server.url, args.duration,
-                                                                   body=same))
+                verify_same = measured(server, lambda: loadgen.run("verify-same", server.url, args.duration, body=same))
                 verify_same.round = round_
                 results.loads += [hello, verify_same]
                 print_load(hello, None)
                 print_load(verify_same, hello.rps)
-            verify_fresh = measured(server, lambda: loadgen.run("verify-fresh", server.url, args.duration,
-                                                               bodies=fresh_file))
+            verify_fresh = measured(
+                server, lambda: loadgen.run("verify-fresh", server.url, args.duration, bodies=fresh_file)
+            )
             if verify_fresh.requests >= args.fresh:
                 verify_fresh.note = f"stopped when its {args.fresh:,} credentials ran out"
             results.loads.append(verify_fresh)
@@ -636,9 +713,12 @@ def main(argv: list[str] | None = None) -> int:
                     shared = anchor_relayed(registry, padded, leaves, issuer, relayer)[0]
                     row = cohort_row(registry, chain.url, server.url, shared, leaves)
                     results.cohorts.append(row)
-                    print(f"  {leaves:>7,} leaves: path {row.path:>2}, merkle {row.merkle_us:6.0f} µs, verifier "
-                          f"{row.python_us:6.0f} µs, eth_call {row.eth_call_ms:5.2f} ms, gas {row.gas:,}, "
-                          f"POST /verify {row.http_ms:5.2f} ms", flush=True)
+                    print(
+                        f"  {leaves:>7,} leaves: path {row.path:>2}, merkle {row.merkle_us:6.0f} µs, verifier "
+                        f"{row.python_us:6.0f} µs, eth_call {row.eth_call_ms:5.2f} ms, gas {row.gas:,}, "
+                        f"POST /verify {row.http_ms:5.2f} ms",
+                        flush=True,
+                    )
 
             results.notes += [
                 "verify-same posts one credential over and over: after the first request its chain facts come "
@@ -658,9 +738,11 @@ def main(argv: list[str] | None = None) -> int:
             text = results.markdown()
             args.out.parent.mkdir(parents=True, exist_ok=True)
             args.out.write_text(text, encoding="utf-8")
-            print(f"\nratio verify-same/hello {results.ratio('verify-same'):.2f} (target {TARGET_RATIO}; by server "
-                  f"CPU per request {results.cpu_ratio('verify-same') or 0:.2f}), verify-fresh/hello "
-                  f"{results.ratio('verify-fresh'):.2f}; written to {args.out}")
+            print(
+                f"\nratio verify-same/hello {results.ratio('verify-same'):.2f} (target {TARGET_RATIO}; by server "
+                f"CPU per request {results.cpu_ratio('verify-same') or 0:.2f}), verify-fresh/hello "
+                f"{results.ratio('verify-fresh'):.2f}; written to {args.out}"
+            )
         finally:
             if server is not None:
                 server.stop()

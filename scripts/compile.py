@@ -30,9 +30,7 @@ SETTINGS: dict[str, Any] = {
     "evmVersion": "shanghai",  # ganache 7.9 runs up to shanghai; anvil runs it too
     "optimizer": {"enabled": True, "runs": 1000},
     "metadata": {"bytecodeHash": "ipfs"},
-    "outputSelection": {
-        "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "devdoc", "userdoc"]}
-    },
+    "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "devdoc", "userdoc"]}},
 }
 
 
@@ -48,8 +46,12 @@ def source_units(root: Path = CONTRACTS) -> dict[str, dict[str, str]]:
     }
 
 
-def compile_units(sources: dict[str, dict[str, str]], settings: dict[str, Any] | None = None,
-                  solc_binary: Path = SOLC, expect_version: str = SOLC_VERSION) -> dict[str, Any]:
+def compile_units(
+    sources: dict[str, dict[str, str]],
+    settings: dict[str, Any] | None = None,
+    solc_binary: Path = SOLC,
+    expect_version: str = SOLC_VERSION,
+) -> dict[str, Any]:
     """Run the compiler on standard-JSON `sources`; raise CompileError on any error diagnostic."""
     version = str(get_solc_version(solc_binary))
     if version != expect_version:
@@ -102,8 +104,9 @@ def build_info(sources: dict[str, dict[str, str]]) -> dict[str, Any]:
 
 def render(artifacts: dict[str, dict[str, Any]], info: dict[str, Any]) -> dict[str, str]:
     """The files of artifacts/ as text, keyed by file name."""
-    files = {f"{name}.json": json.dumps(artifact, indent=2, sort_keys=True) + "\n"
-             for name, artifact in artifacts.items()}
+    files = {
+        f"{name}.json": json.dumps(artifact, indent=2, sort_keys=True) + "\n" for name, artifact in artifacts.items()
+    }
     files["build-info.json"] = json.dumps(info, indent=2, sort_keys=True) + "\n"
     return files
 
@@ -139,8 +142,13 @@ def compile_only(files: list[Path]) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="compare artifacts/ with a fresh build, write nothing")
-    parser.add_argument("--only", nargs="+", type=Path, metavar="FILE",
-                        help="compile just these files (and their imports) and update only their artifacts")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        type=Path,
+        metavar="FILE",
+        help="compile just these files (and their imports) and update only their artifacts",
+    )
     args = parser.parse_args(argv)
     if args.only:
         return compile_only(args.only)
@@ -163,8 +171,10 @@ def main(argv: list[str] | None = None) -> int:
             stale.unlink()
     for name, text in files.items():
         (ARTIFACTS / name).write_text(text, encoding="utf-8")
-    print(f"wrote {len(files) - 1} artifacts to {ARTIFACTS.relative_to(ROOT)}/ "
-          f"(solc {SOLC_VERSION}, {SETTINGS['evmVersion']})")
+    print(
+        f"wrote {len(files) - 1} artifacts to {ARTIFACTS.relative_to(ROOT)}/ "
+        f"(solc {SOLC_VERSION}, {SETTINGS['evmVersion']})"
+    )
     return 0
 
 

@@ -46,14 +46,22 @@ ANCHOR_TIMEOUT = 120.0
 
 # New TVM employees who followed a Make IT Work track
 COHORT = [
-    {"programme_id": "miw-data-analytics", "name": "Lotte Hoekstra", "email": "lotte.hoekstra@example.org",
-     "grade": "8.2"},
+    {
+        "programme_id": "miw-data-analytics",
+        "name": "Lotte Hoekstra",
+        "email": "lotte.hoekstra@example.org",
+        "grade": "8.2",
+    },
     {"programme_id": "miw-data-analytics", "name": "Daan Mulder", "email": "daan.mulder@example.org", "grade": "7.4"},
     {"programme_id": "miw-ai", "name": "Yusuf Demir", "email": "yusuf.demir@example.org", "grade": "8.8"},
     {"programme_id": "miw-cybersecurity", "name": "Emma de Boer", "email": "emma.deboer@example.org", "grade": "7.9"},
 ]
-NHL_GRADUATE = {"programme_id": "robotics-automation", "name": "Sven Kuipers", "email": "sven.kuipers@example.org",
-                "grade": "8.0"}
+NHL_GRADUATE = {
+    "programme_id": "robotics-automation",
+    "name": "Sven Kuipers",
+    "email": "sven.kuipers@example.org",
+    "grade": "8.0",
+}
 
 
 class StepFailed(Exception):
@@ -92,8 +100,9 @@ class Story:
         try:
             response = self.http.request(method, path, **kwargs)
         except httpx.TransportError as exc:
-            raise StepFailed(f"the service at {self.http.base_url} does not answer ({exc}): is ./scripts/run "
-                             "running?") from exc
+            raise StepFailed(
+                f"the service at {self.http.base_url} does not answer ({exc}): is ./scripts/run running?"
+            ) from exc
         if response.status_code not in tuple(expect):
             raise StepFailed(f"{method} {path} answered {response.status_code}: {problem_text(response)}")
         return response
@@ -110,8 +119,10 @@ class Story:
             if batch["status"] == "failed":
                 raise StepFailed(f"batch {batch_id} failed to anchor: {batch.get('error')}")
             if time.monotonic() > deadline:
-                raise StepFailed(f"batch {batch_id} is still {batch['status']} after {ANCHOR_TIMEOUT:.0f} s: "
-                                 f"{batch.get('error') or 'no error reported'}")
+                raise StepFailed(
+                    f"batch {batch_id} is still {batch['status']} after {ANCHOR_TIMEOUT:.0f} s: "
+                    f"{batch.get('error') or 'no error reported'}"
+                )
             time.sleep(0.5)
 
     def signed_vote(self, proposal_id: int, member: str, support: str, reason: str) -> dict[str, Any]:
@@ -119,20 +130,34 @@ class Story:
         key, and anyone may post the signed ballot."""
         key = self.key("member", member)
         account = _dev_account(key.address or "")
-        ballot = self.call("GET", f"/board/proposals/{proposal_id}/ballot-typed-data",
-                           params={"voter": key.address, "support": support, "reason": reason}).json()
+        ballot = self.call(
+            "GET",
+            f"/board/proposals/{proposal_id}/ballot-typed-data",
+            params={"voter": key.address, "support": support, "reason": reason},
+        ).json()
         signature = account.sign_typed_data(full_message=ballot["typed_data"]).signature
-        return self.call("POST", f"/board/proposals/{proposal_id}/votes", expect=(201,), json={
-            "support": support, "reason": reason, "voter": key.address, "deadline": ballot["deadline"],
-            "signature": signature.to_0x_hex()}).json()
+        return self.call(
+            "POST",
+            f"/board/proposals/{proposal_id}/votes",
+            expect=(201,),
+            json={
+                "support": support,
+                "reason": reason,
+                "voter": key.address,
+                "deadline": ballot["deadline"],
+                "signature": signature.to_0x_hex(),
+            },
+        ).json()
 
     # ---------------------------------------------------------------- the story
 
     def run(self) -> None:
         health = self.call("GET", "/health").json()
-        self.console.print(f"[bold]IT Hub Hoogeveen demo[/bold] against {self.http.base_url}: chain "
-                           f"{health['chain_id']}, block {health['latest_block']}, registry {health['registry']}, "
-                           f"board {health['board']}")
+        self.console.print(
+            f"[bold]IT Hub Hoogeveen demo[/bold] against {self.http.base_url}: chain "
+            f"{health['chain_id']}, block {health['latest_block']}, registry {health['registry']}, "
+            f"board {health['board']}"
+        )
         cohort = self.issue_cohort()
         shared = self.graduate_shares(cohort[0])
         self.employer_verifies(shared)
@@ -143,13 +168,22 @@ class Story:
 
     def issue_cohort(self) -> list[dict[str, Any]]:
         self.title(f"{HANZE} issues a Make IT Work cohort to new TVM employees")
-        accepted = self.call("POST", "/credentials/batch", expect=(202,), headers=self.auth("issuer", HANZE),
-                             json={"credentials": COHORT}).json()
-        self.say(f"The cohort of {accepted['count']} is accepted as batch {accepted['id']}, Merkle root "
-                 f"{accepted['root']}; it is anchored in the background.")
+        accepted = self.call(
+            "POST",
+            "/credentials/batch",
+            expect=(202,),
+            headers=self.auth("issuer", HANZE),
+            json={"credentials": COHORT},
+        ).json()
+        self.say(
+            f"The cohort of {accepted['count']} is accepted as batch {accepted['id']}, Merkle root "
+            f"{accepted['root']}; it is anchored in the background."
+        )
         batch = self.wait_anchored(accepted["id"], HANZE)
-        self.ok(f"Anchored on chain in ONE transaction {batch['transaction_hash']} (block {batch['block_number']}) "
-                f"for all {batch['count']} credentials.")
+        self.ok(
+            f"Anchored on chain in ONE transaction {batch['transaction_hash']} (block {batch['block_number']}) "
+            f"for all {batch['count']} credentials."
+        )
         people = {row["email"]: row for row in COHORT}
         for credential in accepted["credentials"]:
             row = people[credential["email"]]
@@ -162,15 +196,18 @@ class Story:
         page = self.call("GET", path)
         match = re.search(r"<title>(.*?)</title>", page.text, re.S)
         shown = html.unescape(" ".join(match.group(1).split())) if match else "(no title)"
-        self.ok(f"The share page {path} opens: \"{shown}\".")
-        full = self.call("GET", f"/credentials/{credential['id']}",
-                         headers={"X-Holder-Token": credential["holder_token"]}).json()
+        self.ok(f'The share page {path} opens: "{shown}".')
+        full = self.call(
+            "GET", f"/credentials/{credential['id']}", headers={"X-Holder-Token": credential["holder_token"]}
+        ).json()
         document = full["document"]
         if document is None:
             raise StepFailed(f"the holder's credential {credential['id']} has no document although it is anchored")
         disclosed = [d[1] for d in (proof_of(document) or {}).get("disclosures", [])]
-        self.say(f"With her holder token she downloads her full credential (claims she may disclose: "
-                 f"{', '.join(disclosed)}).")
+        self.say(
+            f"With her holder token she downloads her full credential (claims she may disclose: "
+            f"{', '.join(disclosed)})."
+        )
         shared = select_disclosures(document, [name for name in ("name", "result") if name in disclosed])
         self.ok("She shares a copy that discloses her name and grade with an employer.")
         return shared
@@ -182,24 +219,34 @@ class Story:
             raise StepFailed("the graduate's credential does not verify: " + failed_checks(report))
         credential = report["credential"]
         disclosed = credential["disclosed"]
-        self.ok(f"VALID: all {len(report['checks'])} checks passed. {credential['programme']} by "
-                f"{credential['issuer_name']}, {credential['ects']:g} ECTS, EQF {credential['eqf_level']}; "
-                f"awarded to {disclosed.get('name', '(name withheld)')}.")
+        self.ok(
+            f"VALID: all {len(report['checks'])} checks passed. {credential['programme']} by "
+            f"{credential['issuer_name']}, {credential['ects']:g} ECTS, EQF {credential['eqf_level']}; "
+            f"awarded to {disclosed.get('name', '(name withheld)')}."
+        )
         tampered = _tamper(shared)
         report = self.verify(tampered)
         if report["valid"]:
             raise StepFailed("a copy with its credits doubled verified as valid")
-        self.ok(f"The tampered copy (its credits raised from {credential['ects']:g} to "
-                f"{tampered['credentialSubject']['achievement']['creditsAvailable']:g} ECTS) is REJECTED: "
-                + failed_checks(report))
+        self.ok(
+            f"The tampered copy (its credits raised from {credential['ects']:g} to "
+            f"{tampered['credentialSubject']['achievement']['creditsAvailable']:g} ECTS) is REJECTED: "
+            + failed_checks(report)
+        )
 
     def partner_revokes(self, credential: dict[str, Any]) -> None:
         self.title(f"{HANZE} revokes one credential")
         full = self.call("GET", f"/credentials/{credential['id']}", headers=self.auth("issuer", HANZE)).json()
-        revoked = self.call("POST", f"/credentials/{credential['id']}/revoke", headers=self.auth("issuer", HANZE),
-                            json={"reason": "issued-in-error"}).json()
-        self.ok(f"Credential {credential['id']} ({credential['email']}) is revoked on chain: "
-                f"{revoked['reason_text']} (code {revoked['reason_code']}), transaction {revoked['transaction_hash']}.")
+        revoked = self.call(
+            "POST",
+            f"/credentials/{credential['id']}/revoke",
+            headers=self.auth("issuer", HANZE),
+            json={"reason": "issued-in-error"},
+        ).json()
+        self.ok(
+            f"Credential {credential['id']} ({credential['email']}) is revoked on chain: "
+            f"{revoked['reason_text']} (code {revoked['reason_code']}), transaction {revoked['transaction_hash']}."
+        )
         report = self.verify(full["document"])
         checks = {check["name"]: check for check in report["checks"]}
         if report["valid"] or checks.get("not_revoked", {}).get("status") != "failed":
@@ -210,42 +257,76 @@ class Story:
         self.title(f"The board accredits {NHL} as an issuer")
         nhl = self.key("issuer", NHL)
         decisions = self.call("GET", "/board/decisions", params={"limit": 500}).json()
-        accredited = [d for d in decisions if d["subject"] == nhl.address and d["kind"] in ("accredit-issuer",
-                                                                                            "suspend-issuer")]
+        accredited = [
+            d for d in decisions if d["subject"] == nhl.address and d["kind"] in ("accredit-issuer", "suspend-issuer")
+        ]
         if accredited and accredited[-1]["kind"] == "accredit-issuer":
-            self.ok(f"{NHL} was already accredited by decision #{accredited[-1]['proposal_id']} (the demo ran "
-                    "before on this service): nothing to decide.")
+            self.ok(
+                f"{NHL} was already accredited by decision #{accredited[-1]['proposal_id']} (the demo ran "
+                "before on this service): nothing to decide."
+            )
             return
-        refused = self.call("POST", "/credentials", expect=(403,), headers=self.auth("issuer", NHL),
-                            json=NHL_GRADUATE)
+        refused = self.call("POST", "/credentials", expect=(403,), headers=self.auth("issuer", NHL), json=NHL_GRADUATE)
         self.say(f"Before the decision, {NHL} cannot issue: {problem_text(refused)}")
-        text = (f"Het bestuur accrediteert {NHL} als uitgever van microcredentials van de IT Hub Hoogeveen, met "
-                "ingang van de uitvoering van dit besluit.")
-        proposal = self.call("POST", "/board/proposals", expect=(201,), headers=self.auth("member", TVM), json={
-            "kind": "accredit-issuer", "subject": nhl.address, "name": NHL,
-            "title": f"Accreditatie {NHL} als uitgever van microcredentials", "document": text}).json()
+        text = (
+            f"Het bestuur accrediteert {NHL} als uitgever van microcredentials van de IT Hub Hoogeveen, met "
+            "ingang van de uitvoering van dit besluit."
+        )
+        proposal = self.call(
+            "POST",
+            "/board/proposals",
+            expect=(201,),
+            headers=self.auth("member", TVM),
+            json={
+                "kind": "accredit-issuer",
+                "subject": nhl.address,
+                "name": NHL,
+                "title": f"Accreditatie {NHL} als uitgever van microcredentials",
+                "document": text,
+            },
+        ).json()
         pid = proposal["id"]
-        self.ok(f"{TVM} proposes decision #{pid} \"{proposal['title']}\" ({proposal['tally']['eligible']} members "
-                f"eligible; the text's sha256 {proposal['document_hash']} is on chain).")
-        vote = self.call("POST", f"/board/proposals/{pid}/votes", expect=(201,), headers=self.auth("member", TVM),
-                         json={"support": "for", "reason": "NHL Stenden voldoet aan de kwaliteitseisen."}).json()
+        self.ok(
+            f'{TVM} proposes decision #{pid} "{proposal["title"]}" ({proposal["tally"]["eligible"]} members '
+            f"eligible; the text's sha256 {proposal['document_hash']} is on chain)."
+        )
+        vote = self.call(
+            "POST",
+            f"/board/proposals/{pid}/votes",
+            expect=(201,),
+            headers=self.auth("member", TVM),
+            json={"support": "for", "reason": "NHL Stenden voldoet aan de kwaliteitseisen."},
+        ).json()
         self.ok(f"{TVM} votes for (with its member key): {tally(vote['proposal'])}.")
         vote = self.signed_vote(pid, UNIGARANT, "for", "Akkoord: de robotica-opleiding past bij de hub.")
         self.ok(f"{UNIGARANT} signs its ballot itself (EIP-712) and posts it without a key: {tally(vote['proposal'])}.")
-        recusal = self.call("POST", f"/board/proposals/{pid}/recusals", expect=(201,), headers=self.auth("member", NHL),
-                            json={"reason": "Belangenverstrengeling: het besluit gaat over onze eigen accreditatie."}
-                            ).json()
-        self.ok(f"{NHL} recuses itself (conflict of interest) and leaves the quorum base: "
-                f"{tally(recusal['proposal'])}.")
-        vote = self.call("POST", f"/board/proposals/{pid}/votes", expect=(201,), headers=self.auth("member", HANZE),
-                         json={"support": "for", "reason": "Een sterke partner voor de techniekthema's."}).json()
+        recusal = self.call(
+            "POST",
+            f"/board/proposals/{pid}/recusals",
+            expect=(201,),
+            headers=self.auth("member", NHL),
+            json={"reason": "Belangenverstrengeling: het besluit gaat over onze eigen accreditatie."},
+        ).json()
+        self.ok(
+            f"{NHL} recuses itself (conflict of interest) and leaves the quorum base: {tally(recusal['proposal'])}."
+        )
+        vote = self.call(
+            "POST",
+            f"/board/proposals/{pid}/votes",
+            expect=(201,),
+            headers=self.auth("member", HANZE),
+            json={"support": "for", "reason": "Een sterke partner voor de techniekthema's."},
+        ).json()
         self.ok(f"{HANZE} votes for: {tally(vote['proposal'])}.")
         if vote["proposal"]["state"] != "succeeded":
-            raise StepFailed(f"decision #{pid} is {vote['proposal']['state']} after three votes for and one recusal, "
-                             "not succeeded")
+            raise StepFailed(
+                f"decision #{pid} is {vote['proposal']['state']} after three votes for and one recusal, not succeeded"
+            )
         decision = self.call("POST", f"/board/proposals/{pid}/execute", headers=self.auth("member", UNIGARANT)).json()
-        self.ok(f"Decision #{pid} is executed (transaction {decision['executed_tx']}, block "
-                f"{decision['executed_block']}): {NHL} is accredited.")
+        self.ok(
+            f"Decision #{pid} is executed (transaction {decision['executed_tx']}, block "
+            f"{decision['executed_block']}): {NHL} is accredited."
+        )
         register = self.call("GET", "/board/decisions", params={"limit": 500}).json()
         if not any(d["proposal_id"] == pid for d in register):
             raise StepFailed(f"decision #{pid} is not in the decision register")
@@ -253,10 +334,13 @@ class Story:
 
     def nhl_issues(self) -> None:
         self.title(f"{NHL} issues its first credential")
-        issued = self.call("POST", "/credentials", expect=(201,), headers=self.auth("issuer", NHL),
-                           json=NHL_GRADUATE).json()
-        self.ok(f"Issued and anchored: {issued['id']} for {NHL_GRADUATE['name']} (robotics-automation), transaction "
-                f"{issued['transaction_hash']}, share link {issued['share_url']}.")
+        issued = self.call(
+            "POST", "/credentials", expect=(201,), headers=self.auth("issuer", NHL), json=NHL_GRADUATE
+        ).json()
+        self.ok(
+            f"Issued and anchored: {issued['id']} for {NHL_GRADUATE['name']} (robotics-automation), transaction "
+            f"{issued['transaction_hash']}, share link {issued['share_url']}."
+        )
         report = self.verify(issued["document"])
         if not report["valid"]:
             raise StepFailed(f"{NHL}'s first credential does not verify: " + failed_checks(report))
@@ -293,8 +377,10 @@ def failed_checks(report: dict[str, Any]) -> str:
 
 def tally(proposal: dict[str, Any]) -> str:
     t = proposal["tally"]
-    return (f"{t['for_votes']} for, {t['against_votes']} against, {t['abstain_votes']} abstain, {t['recusals']} "
-            f"recused of {t['eligible']}: {proposal['state']}")
+    return (
+        f"{t['for_votes']} for, {t['against_votes']} against, {t['abstain_votes']} abstain, {t['recusals']} "
+        f"recused of {t['eligible']}: {proposal['state']}"
+    )
 
 
 def _dev_account(address: str) -> Any:
@@ -307,14 +393,20 @@ def _dev_account(address: str) -> Any:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Walk the IT Hub Hoogeveen demo story over the HTTP API.")
     parser.add_argument("--url", default="http://127.0.0.1:8000", help="the running service (./scripts/run)")
-    parser.add_argument("--keys", type=Path, default=DEFAULT_KEYS,
-                        help="the demo keys file that ./scripts/run writes (default: data/demo-keys.json)")
+    parser.add_argument(
+        "--keys",
+        type=Path,
+        default=DEFAULT_KEYS,
+        help="the demo keys file that ./scripts/run writes (default: data/demo-keys.json)",
+    )
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for one HTTP answer")
     args = parser.parse_args(argv)
     console = Console(highlight=False, soft_wrap=True)
     if not args.keys.exists():
-        console.print(f"[red]error:[/red] no demo keys at {args.keys}: start the service with ./scripts/run (it "
-                      "seeds the demo and writes them), or pass --keys FILE")
+        console.print(
+            f"[red]error:[/red] no demo keys at {args.keys}: start the service with ./scripts/run (it "
+            "seeds the demo and writes them), or pass --keys FILE"
+        )
         return 2
     try:
         keys = load_keys(args.keys)

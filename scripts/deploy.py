@@ -38,9 +38,13 @@ def parse_member(text: str) -> tuple[str, str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Deploy the hub's contracts and write deployments/<chainId>.json.")
     parser.add_argument("--rpc", default=os.environ.get("RPC_URL", "http://127.0.0.1:8545"))
-    parser.add_argument("--member", type=parse_member, action="append", default=[],
-                        help="an initial board member as ADDRESS=NAME (repeat); "
-                             "default on a local chain: the demo board")
+    parser.add_argument(
+        "--member",
+        type=parse_member,
+        action="append",
+        default=[],
+        help="an initial board member as ADDRESS=NAME (repeat); default on a local chain: the demo board",
+    )
     parser.add_argument("--out", type=Path, default=DEPLOYMENTS_DIR, help="directory for <chainId>.json")
     args = parser.parse_args(argv)
 
@@ -54,8 +58,11 @@ def main(argv: list[str] | None = None) -> int:
     key = os.environ.get("DEPLOYER_PRIVATE_KEY")
     members = args.member or (dev_board() if dev else [])
     try:
-        deployer = account_from_key(key, "DEPLOYER_PRIVATE_KEY") if key else \
-            (dev_accounts()[DEPLOYER_ACCOUNT] if dev else None)
+        deployer = (
+            account_from_key(key, "DEPLOYER_PRIVATE_KEY")
+            if key
+            else (dev_accounts()[DEPLOYER_ACCOUNT] if dev else None)
+        )
         if deployer is None:
             print(f"chain {chain_id} is not a local development chain: set DEPLOYER_PRIVATE_KEY", file=sys.stderr)
             return 1
@@ -75,8 +82,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"deployment failed: {exc}", file=sys.stderr)
         return 1
     verb = "deployed" if fresh else "reused"
-    print(f"{verb} on chain {chain_id}: CredentialRegistry {deployment.registry.address}, "
-          f"HubBoard {deployment.board.address} -> {args.out / f'{chain_id}.json'}")
+    print(
+        f"{verb} on chain {chain_id}: CredentialRegistry {deployment.registry.address}, "
+        f"HubBoard {deployment.board.address} -> {args.out / f'{chain_id}.json'}"
+    )
     return 0
 
 

@@ -47,13 +47,15 @@ class Mutant:
     def apply(self, text: str) -> str:
         """`text` with the mutation. :raises ValueError: the fragment does not occur exactly once."""
         if text.count(self.original) != 1:
-            raise ValueError(f"{self.name}: {self.original!r} occurs {text.count(self.original)} times in "
-                             f"{self.path}, not exactly once")
+            raise ValueError(
+                f"{self.name}: {self.original!r} occurs {text.count(self.original)} times in "
+                f"{self.path}, not exactly once"
+            )
         return text.replace(self.original, self.mutated)
 
     def line(self, text: str) -> int:
         """The line the fragment starts on."""
-        return text[:text.index(self.original)].count("\n") + 1 + (1 if self.original.startswith("\n") else 0)
+        return text[: text.index(self.original)].count("\n") + 1 + (1 if self.original.startswith("\n") else 0)
 
 
 BOARD = "contracts/HubBoard.sol"
@@ -62,93 +64,235 @@ BOARD_TESTS = ("tests/contracts/test_board.py",)
 
 MUTANTS: tuple[Mutant, ...] = (
     # ---- HubBoard: the outcome rules
-    Mutant("board-quorum-boundary", BOARD, "participation * _BPS >= ruled.quorumBps",
-           "participation * _BPS > ruled.quorumBps", BOARD_TESTS,
-           "a board of six with three taking part is exactly the 50% quorum"),
-    Mutant("board-execution-window", BOARD, "return block.timestamp <= uint256(record.voteEnd) + ruled.executionPeriod",
-           "return block.timestamp < uint256(record.voteEnd) + ruled.executionPeriod", BOARD_TESTS,
-           "a decision may be executed up to and including the last second of its execution period"),
-    Mutant("board-threshold-strict", BOARD, "return forVotes * _BPS > thresholdBps * (forVotes + againstVotes);",
-           "return forVotes * _BPS >= thresholdBps * (forVotes + againstVotes);", BOARD_TESTS,
-           "a tie (For exactly at the threshold) does not pass"),
-    Mutant("board-voting-closes-after-end", BOARD, "if (read.executed || block.timestamp > read.voteEnd) {",
-           "if (read.executed || block.timestamp > read.voteEnd + 1 days) {", BOARD_TESTS,
-           "no vote is taken after the voting period"),
-    Mutant("board-signature-deadline", BOARD, "if (block.timestamp > deadline) revert BoardExpiredSignature(deadline);",
-           "if (block.timestamp > deadline + 365 days) revert BoardExpiredSignature(deadline);", BOARD_TESTS,
-           "a member's signature after its deadline is refused"),
+    Mutant(
+        "board-quorum-boundary",
+        BOARD,
+        "participation * _BPS >= ruled.quorumBps",
+        "participation * _BPS > ruled.quorumBps",
+        BOARD_TESTS,
+        "a board of six with three taking part is exactly the 50% quorum",
+    ),
+    Mutant(
+        "board-execution-window",
+        BOARD,
+        "return block.timestamp <= uint256(record.voteEnd) + ruled.executionPeriod",
+        "return block.timestamp < uint256(record.voteEnd) + ruled.executionPeriod",
+        BOARD_TESTS,
+        "a decision may be executed up to and including the last second of its execution period",
+    ),
+    Mutant(
+        "board-threshold-strict",
+        BOARD,
+        "return forVotes * _BPS > thresholdBps * (forVotes + againstVotes);",
+        "return forVotes * _BPS >= thresholdBps * (forVotes + againstVotes);",
+        BOARD_TESTS,
+        "a tie (For exactly at the threshold) does not pass",
+    ),
+    Mutant(
+        "board-voting-closes-after-end",
+        BOARD,
+        "if (read.executed || block.timestamp > read.voteEnd) {",
+        "if (read.executed || block.timestamp > read.voteEnd + 1 days) {",
+        BOARD_TESTS,
+        "no vote is taken after the voting period",
+    ),
+    Mutant(
+        "board-signature-deadline",
+        BOARD,
+        "if (block.timestamp > deadline) revert BoardExpiredSignature(deadline);",
+        "if (block.timestamp > deadline + 365 days) revert BoardExpiredSignature(deadline);",
+        BOARD_TESTS,
+        "a member's signature after its deadline is refused",
+    ),
     # ---- CredentialRegistry
-    Mutant("registry-revoker-is-issuer", REGISTRY,
-           "if (_batches[account][root] == 0) revert RegistryBatchNotAnchored(root, account);",
-           "if (false) revert RegistryBatchNotAnchored(root, account);",
-           ("tests/contracts/test_registry.py", "-k", "revok"), "only the partner that anchored a batch revokes in it"),
+    Mutant(
+        "registry-revoker-is-issuer",
+        REGISTRY,
+        "if (_batches[account][root] == 0) revert RegistryBatchNotAnchored(root, account);",
+        "if (false) revert RegistryBatchNotAnchored(root, account);",
+        ("tests/contracts/test_registry.py", "-k", "revok"),
+        "only the partner that anchored a batch revokes in it",
+    ),
     # ---- service/auth.py
-    Mutant("auth-any-scheme", "service/auth.py", 'if scheme.lower() != "bearer" or not token.strip():',
-           "if not token.strip():", ("tests/test_cli_keys.py",), "only the Bearer scheme carries a key"),
-    Mutant("auth-revoked-key", "service/auth.py", "if record.revoked_at is not None:", "if False:",
-           ("tests/test_cli_keys.py",), "a revoked key is refused"),
-    Mutant("auth-role", "service/auth.py", "if principal.role not in roles:", "if False:",
-           ("tests/api/test_fuzz.py", "-k", "exactly"), "a key of another role gets 403"),
+    Mutant(
+        "auth-any-scheme",
+        "service/auth.py",
+        'if scheme.lower() != "bearer" or not token.strip():',
+        "if not token.strip():",
+        ("tests/test_cli_keys.py",),
+        "only the Bearer scheme carries a key",
+    ),
+    Mutant(
+        "auth-revoked-key",
+        "service/auth.py",
+        "if record.revoked_at is not None:",
+        "if False:",
+        ("tests/test_cli_keys.py",),
+        "a revoked key is refused",
+    ),
+    Mutant(
+        "auth-role",
+        "service/auth.py",
+        "if principal.role not in roles:",
+        "if False:",
+        ("tests/api/test_fuzz.py", "-k", "exactly"),
+        "a key of another role gets 403",
+    ),
     # ---- development keys (service/chain/keys.py, scripts/deploy.py)
-    Mutant("deploy-dev-key", "scripts/deploy.py",
-           'refuse_dev_key(deployer, chain_id, "the deployer key (DEPLOYER_PRIVATE_KEY)")', "None",
-           ("tests/test_deploy.py", "-k", "published_deployer"),
-           "a published deployer key is refused on a chain that is not a development chain"),
-    Mutant("deploy-dev-member", "scripts/deploy.py", 'refuse_well_known(address, chain_id, f"board member {name}")',
-           "None", ("tests/test_deploy.py", "-k", "published_board_member"),
-           "a board member whose key is published is refused on such a chain"),
-    Mutant("keys-lookup", "service/chain/keys.py", "known = well_known_account(address)", "known = None",
-           ("tests/test_keys.py",), "every entry point refuses a published key"),
-    Mutant("keys-only-first-twenty", "service/chain/keys.py", "WELL_KNOWN_INDEXES = 1000", "WELL_KNOWN_INDEXES = 20",
-           ("tests/test_keys.py",), "anvil's account 20 and beyond are published too"),
-    Mutant("keys-dev-chain-only", "service/chain/keys.py", "    if is_dev_chain_id(chain_id):\n        return\n",
-           "    if chain_id > 0:\n        return\n", ("tests/test_keys.py",),
-           "only development chains accept published keys"),
-    Mutant("keys-keystore-scan", "service/chain/keys.py",
-           'refuse_well_known(address, chain_id, f"the keystore {name}")', "None", ("tests/test_keys.py",),
-           "a keystore holding a published key stops the service"),
-    Mutant("keys-relayer", "service/chain/keys.py",
-           'refuse_dev_key(account, chain_id, "the relayer key (HUB_RELAYER_PRIVATE_KEY)")', "None",
-           ("tests/test_keys.py",), "a published relayer key stops the service"),
-    Mutant("cli-keystore-import", "service/cli.py", 'refuse_dev_key(account, chain_id, "the key")', "None",
-           ("tests/test_cli_keys.py", "-k", "keystore"), "hub keystore import refuses a published key"),
+    Mutant(
+        "deploy-dev-key",
+        "scripts/deploy.py",
+        'refuse_dev_key(deployer, chain_id, "the deployer key (DEPLOYER_PRIVATE_KEY)")',
+        "None",
+        ("tests/test_deploy.py", "-k", "published_deployer"),
+        "a published deployer key is refused on a chain that is not a development chain",
+    ),
+    Mutant(
+        "deploy-dev-member",
+        "scripts/deploy.py",
+        'refuse_well_known(address, chain_id, f"board member {name}")',
+        "None",
+        ("tests/test_deploy.py", "-k", "published_board_member"),
+        "a board member whose key is published is refused on such a chain",
+    ),
+    Mutant(
+        "keys-lookup",
+        "service/chain/keys.py",
+        "known = well_known_account(address)",
+        "known = None",
+        ("tests/test_keys.py",),
+        "every entry point refuses a published key",
+    ),
+    Mutant(
+        "keys-only-first-twenty",
+        "service/chain/keys.py",
+        "WELL_KNOWN_INDEXES = 1000",
+        "WELL_KNOWN_INDEXES = 20",
+        ("tests/test_keys.py",),
+        "anvil's account 20 and beyond are published too",
+    ),
+    Mutant(
+        "keys-dev-chain-only",
+        "service/chain/keys.py",
+        "    if is_dev_chain_id(chain_id):\n        return\n",
+        "    if chain_id > 0:\n        return\n",
+        ("tests/test_keys.py",),
+        "only development chains accept published keys",
+    ),
+    Mutant(
+        "keys-keystore-scan",
+        "service/chain/keys.py",
+        'refuse_well_known(address, chain_id, f"the keystore {name}")',
+        "None",
+        ("tests/test_keys.py",),
+        "a keystore holding a published key stops the service",
+    ),
+    Mutant(
+        "keys-relayer",
+        "service/chain/keys.py",
+        'refuse_dev_key(account, chain_id, "the relayer key (HUB_RELAYER_PRIVATE_KEY)")',
+        "None",
+        ("tests/test_keys.py",),
+        "a published relayer key stops the service",
+    ),
+    Mutant(
+        "cli-keystore-import",
+        "service/cli.py",
+        'refuse_dev_key(account, chain_id, "the key")',
+        "None",
+        ("tests/test_cli_keys.py", "-k", "keystore"),
+        "hub keystore import refuses a published key",
+    ),
     # ---- issuing/anchoring
-    Mutant("anchoring-backoff-uncapped", "service/issuing/anchoring.py",
-           "delay = min(self.retry_interval * 2 ** failures, self.max_backoff) * random.uniform(0.8, 1.2)",
-           "delay = self.retry_interval * 2 ** failures * random.uniform(0.8, 1.2)",
-           ("tests/api/test_anchoring_retries.py",), "the wait between tries stops growing at HUB_MAX_BACKOFF"),
-    Mutant("anchoring-gives-up", "service/issuing/anchoring.py", "self._back_off(batch_id, exc.detail)",
-           "self._fail(batch_id, exc.detail)", ("tests/api/test_anchoring_retries.py",),
-           "a batch that cannot be sent now is tried again, never failed for it"),
-    Mutant("anchoring-root-of-another-account", "service/chain/registry.py",
-           'argument_filters={"issuer": to_checksum_address(issuer),', "argument_filters={",
-           ("tests/api/test_issuing.py", "-k", "another_partner"),
-           "a root anchored by another account does not finish this partner's batch (its event is looked up "
-           "by issuer and root)"),
+    Mutant(
+        "anchoring-backoff-uncapped",
+        "service/issuing/anchoring.py",
+        "delay = min(self.retry_interval * 2 ** failures, self.max_backoff) * random.uniform(0.8, 1.2)",
+        "delay = self.retry_interval * 2 ** failures * random.uniform(0.8, 1.2)",
+        ("tests/api/test_anchoring_retries.py",),
+        "the wait between tries stops growing at HUB_MAX_BACKOFF",
+    ),
+    Mutant(
+        "anchoring-gives-up",
+        "service/issuing/anchoring.py",
+        "self._back_off(batch_id, exc.detail)",
+        "self._fail(batch_id, exc.detail)",
+        ("tests/api/test_anchoring_retries.py",),
+        "a batch that cannot be sent now is tried again, never failed for it",
+    ),
+    Mutant(
+        "anchoring-root-of-another-account",
+        "service/chain/registry.py",
+        'argument_filters={"issuer": to_checksum_address(issuer),',
+        "argument_filters={",
+        ("tests/api/test_issuing.py", "-k", "another_partner"),
+        "a root anchored by another account does not finish this partner's batch (its event is looked up "
+        "by issuer and root)",
+    ),
     # ---- fees, Merkle trees, requests, the body limit
-    Mutant("fees-bump", "service/chain/fees.py",
-           "return max(value + 1, -(-value * BUMP_NUMERATOR // BUMP_DENOMINATOR))", "return value + 1",
-           ("tests/test_fees.py",), "a replacement offers 12.5% more (what nodes accept)"),
-    Mutant("merkle-sorted-pairs", "service/credentials/merkle.py",
-           "node = keccak(node + sibling if node < sibling else sibling + node)", "node = keccak(node + sibling)",
-           ("tests/credentials/test_merkle.py",), "proofs hash sorted pairs, as OpenZeppelin's MerkleProof"),
-    Mutant("csv-formula-cell", "service/issuing/requests.py",
-           "return \"'\" + text if text[:1] in FORMULA_STARTS else text", "return text",
-           ("tests/test_cli_cohort.py", "-k", "formula"), "a cell a spreadsheet would run is neutralised (OWASP)"),
-    Mutant("csv-formula-address", "service/issuing/requests.py", "if value[:1] in FORMULA_STARTS:", "if False:",
-           ("tests/test_cli_cohort.py", "-k", "formula"), "an e-mail address starting a formula is refused"),
-    Mutant("request-valid-until-passed", "service/issuing/requests.py", "if self.valid_until <= datetime.now(UTC):",
-           "if False:", ("tests/api/test_issuing.py", "-k", "malformed_json_is_400"),
-           "a credential whose end has passed is not issued"),
-    Mutant("body-limit-streamed", "service/api/problems.py", "if seen > self.limit:", "if seen > self.limit * 2:",
-           ("tests/api/test_bad_input.py", "-k", "too-large"), "a streamed body over the limit is 413"),
+    Mutant(
+        "fees-bump",
+        "service/chain/fees.py",
+        "return max(value + 1, -(-value * BUMP_NUMERATOR // BUMP_DENOMINATOR))",
+        "return value + 1",
+        ("tests/test_fees.py",),
+        "a replacement offers 12.5% more (what nodes accept)",
+    ),
+    Mutant(
+        "merkle-sorted-pairs",
+        "service/credentials/merkle.py",
+        "node = keccak(node + sibling if node < sibling else sibling + node)",
+        "node = keccak(node + sibling)",
+        ("tests/credentials/test_merkle.py",),
+        "proofs hash sorted pairs, as OpenZeppelin's MerkleProof",
+    ),
+    Mutant(
+        "csv-formula-cell",
+        "service/issuing/requests.py",
+        'return "\'" + text if text[:1] in FORMULA_STARTS else text',
+        "return text",
+        ("tests/test_cli_cohort.py", "-k", "formula"),
+        "a cell a spreadsheet would run is neutralised (OWASP)",
+    ),
+    Mutant(
+        "csv-formula-address",
+        "service/issuing/requests.py",
+        "if value[:1] in FORMULA_STARTS:",
+        "if False:",
+        ("tests/test_cli_cohort.py", "-k", "formula"),
+        "an e-mail address starting a formula is refused",
+    ),
+    Mutant(
+        "request-valid-until-passed",
+        "service/issuing/requests.py",
+        "if self.valid_until <= datetime.now(UTC):",
+        "if False:",
+        ("tests/api/test_issuing.py", "-k", "malformed_json_is_400"),
+        "a credential whose end has passed is not issued",
+    ),
+    Mutant(
+        "body-limit-streamed",
+        "service/api/problems.py",
+        "if seen > self.limit:",
+        "if seen > self.limit * 2:",
+        ("tests/api/test_bad_input.py", "-k", "too-large"),
+        "a streamed body over the limit is 413",
+    ),
 )
 
 
 def _copy_checkout(target: Path) -> None:
     """The checkout's tracked and new (not ignored) files into `target`; node_modules linked, not copied."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                            check=True, capture_output=True).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, listed):
         source = ROOT / name
         if source.is_symlink() or not source.is_file():
@@ -166,9 +310,14 @@ def _pytest(copy: Path, tests: tuple[str, ...], log: Path) -> tuple[str, float]:
     started = time.monotonic()
     with log.open("w") as out:
         try:
-            code = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests],
-                                  cwd=copy, env=environment, stdout=out, stderr=subprocess.STDOUT,
-                                  timeout=TIMEOUT).returncode
+            code = subprocess.run(
+                [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests],
+                cwd=copy,
+                env=environment,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                timeout=TIMEOUT,
+            ).returncode
         except subprocess.TimeoutExpired:
             return "timeout", time.monotonic() - started
     seconds = time.monotonic() - started
@@ -177,8 +326,12 @@ def _pytest(copy: Path, tests: tuple[str, ...], log: Path) -> tuple[str, float]:
 
 def _compile(copy: Path, log: Path) -> bool:
     with log.open("a") as out:
-        return subprocess.run([sys.executable, "scripts/compile.py"], cwd=copy, stdout=out,
-                              stderr=subprocess.STDOUT, timeout=600).returncode == 0
+        return (
+            subprocess.run(
+                [sys.executable, "scripts/compile.py"], cwd=copy, stdout=out, stderr=subprocess.STDOUT, timeout=600
+            ).returncode
+            == 0
+        )
 
 
 def run(mutants: list[Mutant], baseline: bool, logs: Path) -> list[tuple[Mutant, int, str, float]]:
@@ -218,10 +371,12 @@ def run(mutants: list[Mutant], baseline: bool, logs: Path) -> list[tuple[Mutant,
 def report(results: list[tuple[Mutant, int, str, float]]) -> str:
     counted = [r for r in results if r[2].startswith(("killed", "SURVIVED"))]
     killed = sum(1 for r in counted if r[2].startswith("killed"))
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                            text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True,
-                           text=True).stdout.strip()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
     lines = [
         "# Mutation testing",
         "",
@@ -237,8 +392,10 @@ def report(results: list[tuple[Mutant, int, str, float]]) -> str:
     ]
     for mutant, line, result, seconds in results:
         change = f"`{_cell(mutant.original)}` → `{_cell(mutant.mutated)}`"
-        lines.append(f"| {mutant.name} | {mutant.path}:{line} | {change} | {result} | {seconds:.0f} | "
-                     f"{_cell(' '.join(mutant.tests))} | {mutant.why} |")
+        lines.append(
+            f"| {mutant.name} | {mutant.path}:{line} | {change} | {result} | {seconds:.0f} | "
+            f"{_cell(' '.join(mutant.tests))} | {mutant.why} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -252,8 +409,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="list the mutants and exit")
     parser.add_argument("--no-baseline", action="store_true", help="skip the unchanged runs of each selection")
     parser.add_argument("--out", type=Path, default=RESULTS, help="the results file (markdown)")
-    parser.add_argument("--logs", type=Path, default=ROOT / "test-results" / "mutation",
-                        help="a pytest log per mutant")
+    parser.add_argument("--logs", type=Path, default=ROOT / "test-results" / "mutation", help="a pytest log per mutant")
     args = parser.parse_args(argv)
     chosen = [m for m in MUTANTS if not args.only or any(word in m.name for word in args.only)]
     if args.list:

@@ -29,11 +29,16 @@ def main(argv: list[str] | None = None) -> int:
     source.add_argument("--rpc", help="use this JSON-RPC URL instead of starting a chain")
     parser.add_argument("--chain-port", type=int, default=8545)
     parser.add_argument("--port", type=int, default=8000, help="port of the API")
-    parser.add_argument("--data-dir", type=Path, default=None,
-                        help="where the chain state, the database, the demo keys and the logs are kept (default: "
-                             "data/); with it, the deployment record is kept there too, not in deployments/")
-    parser.add_argument("--no-seed", action="store_true",
-                        help="do not seed the demo (accredited partners, programmes, API keys)")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="where the chain state, the database, the demo keys and the logs are kept (default: "
+        "data/); with it, the deployment record is kept there too, not in deployments/",
+    )
+    parser.add_argument(
+        "--no-seed", action="store_true", help="do not seed the demo (accredited partners, programmes, API keys)"
+    )
     args = parser.parse_args(argv)
     data = (args.data_dir or DATA).resolve()
 
@@ -56,12 +61,16 @@ def main(argv: list[str] | None = None) -> int:
         overrides: dict[str, object] = {}
         if args.data_dir is not None:  # everything under the given directory
             overrides = {"database_url": f"sqlite:///{data / 'hub.db'}", "deployments_dir": data / "deployments"}
-        settings = Settings(rpc_url=node.url if node else args.rpc, chain_id=w3.eth.chain_id, public_url=public_url,
-                            **overrides)
-        deployment, fresh = ensure_deployed(w3, dev_accounts()[DEPLOYER_ACCOUNT], dev_board(),
-                                            directory=settings.deployments_dir)
-        print(("deployed" if fresh else "reusing") + f": CredentialRegistry {deployment.registry.address}, "
-              f"HubBoard {deployment.board.address}")
+        settings = Settings(
+            rpc_url=node.url if node else args.rpc, chain_id=w3.eth.chain_id, public_url=public_url, **overrides
+        )
+        deployment, fresh = ensure_deployed(
+            w3, dev_accounts()[DEPLOYER_ACCOUNT], dev_board(), directory=settings.deployments_dir
+        )
+        print(
+            ("deployed" if fresh else "reusing") + f": CredentialRegistry {deployment.registry.address}, "
+            f"HubBoard {deployment.board.address}"
+        )
         keys_file = data / "demo-keys.json"
         report = None
         if not args.no_seed:

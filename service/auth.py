@@ -95,8 +95,10 @@ def authenticate(session: Session, authorization: str | None) -> Principal:
 def require_role(principal: Principal, *roles: Role) -> Principal:
     if principal.role not in roles:
         allowed = " or ".join(f"{_article(role.value)} {role.value}" for role in roles)
-        raise Forbidden(f"this needs {allowed} key; yours is {_article(principal.role.value)} "
-                        f"{principal.role.value} key ({principal.name})")
+        raise Forbidden(
+            f"this needs {allowed} key; yours is {_article(principal.role.value)} "
+            f"{principal.role.value} key ({principal.name})"
+        )
     return principal
 
 

@@ -101,8 +101,9 @@ def _read(file: str) -> bytes:
         raise UsageProblem(f"cannot read {file}: {exc.strerror or exc}") from exc
 
 
-def _chain_facts(rpc: str | None, registry: str | None, chain_id: int | None, trust_document: bool,
-                 data: bytes) -> ChainFacts | None:
+def _chain_facts(
+    rpc: str | None, registry: str | None, chain_id: int | None, trust_document: bool, data: bytes
+) -> ChainFacts | None:
     if rpc is None:
         if registry is not None or chain_id is not None:
             raise UsageProblem("--registry and --chain-id need --rpc: the node to ask")
@@ -177,8 +178,9 @@ def _print_report(console: Console, report: VerificationReport, source: str) -> 
         facts.add_row("Programme", f"{summary.programme} ({summary.achievement_id})")
         facts.add_row("Issuer", f"{summary.issuer_name} ({summary.issuer_id})")
         facts.add_row("Credits", f"{summary.ects:g} ECTS, EQF level {summary.eqf_level}, {summary.theme}")
-        facts.add_row("Valid", f"from {summary.valid_from}" + (f" until {summary.valid_until}"
-                                                               if summary.valid_until else ""))
+        facts.add_row(
+            "Valid", f"from {summary.valid_from}" + (f" until {summary.valid_until}" if summary.valid_until else "")
+        )
         for name, value in summary.disclosed.items():
             facts.add_row(f"Disclosed {name}", _show_value(value))
     if report.anchor is not None:
@@ -186,8 +188,11 @@ def _print_report(console: Console, report: VerificationReport, source: str) -> 
         facts.add_row("Anchored", f"chain {anchor.chain_id}, registry {anchor.registry}")
         facts.add_row("Root", anchor.merkle_root)
         if anchor.transaction_hash is not None:  # only what the chain confirmed is shown as the transaction
-            facts.add_row("Transaction", f"{anchor.transaction_hash} in block {anchor.anchored_in_block}"
-                          + (" (relayed)" if anchor.relayed else ""))
+            facts.add_row(
+                "Transaction",
+                f"{anchor.transaction_hash} in block {anchor.anchored_in_block}"
+                + (" (relayed)" if anchor.relayed else ""),
+            )
         else:
             facts.add_row("Transaction", f"not confirmed (the document claims {anchor.claimed_transaction_hash})")
     clock = "this computer's clock" if report.clock == "local" else "the moment given with --at"
@@ -198,26 +203,53 @@ def _print_report(console: Console, report: VerificationReport, source: str) -> 
 @app.command()
 def verify(
     file: Annotated[str, typer.Argument(help="The credential (JSON); - reads standard input.")],
-    rpc: Annotated[str | None, typer.Option(
-        "--rpc", envvar="HUB_RPC_URL", help="JSON-RPC URL of any node of the chain the credential is anchored on.",
-    )] = None,
-    registry: Annotated[str | None, typer.Option(
-        "--registry", envvar="HUB_REGISTRY_ADDRESS", help="The hub's CredentialRegistry address to trust.",
-    )] = None,
-    chain_id: Annotated[int | None, typer.Option(
-        "--chain-id", envvar="HUB_CHAIN_ID", help="Refuse to run unless the node is this chain.",
-    )] = None,
-    trust_document: Annotated[bool, typer.Option(
-        "--trust-document", help="Without --registry, rely on the registry the credential names.",
-    )] = False,
-    email: Annotated[str | None, typer.Option(
-        "--email", help="Also check that the credential was issued to this email address (the copy must "
-        "disclose its identifier: present -d identifier).",
-    )] = None,
-    at: Annotated[str | None, typer.Option(
-        "--at", help="Judge the validity period at this moment (e.g. 2027-01-01T00:00:00Z) instead of this "
-        "computer's clock.",
-    )] = None,
+    rpc: Annotated[
+        str | None,
+        typer.Option(
+            "--rpc",
+            envvar="HUB_RPC_URL",
+            help="JSON-RPC URL of any node of the chain the credential is anchored on.",
+        ),
+    ] = None,
+    registry: Annotated[
+        str | None,
+        typer.Option(
+            "--registry",
+            envvar="HUB_REGISTRY_ADDRESS",
+            help="The hub's CredentialRegistry address to trust.",
+        ),
+    ] = None,
+    chain_id: Annotated[
+        int | None,
+        typer.Option(
+            "--chain-id",
+            envvar="HUB_CHAIN_ID",
+            help="Refuse to run unless the node is this chain.",
+        ),
+    ] = None,
+    trust_document: Annotated[
+        bool,
+        typer.Option(
+            "--trust-document",
+            help="Without --registry, rely on the registry the credential names.",
+        ),
+    ] = False,
+    email: Annotated[
+        str | None,
+        typer.Option(
+            "--email",
+            help="Also check that the credential was issued to this email address (the copy must "
+            "disclose its identifier: present -d identifier).",
+        ),
+    ] = None,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at",
+            help="Judge the validity period at this moment (e.g. 2027-01-01T00:00:00Z) instead of this "
+            "computer's clock.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Verify a credential: print the report; exit 0 valid, 1 not valid, 2 unusable input."""
@@ -237,8 +269,10 @@ def verify(
     else:
         _print_report(console, report, "<stdin>" if file == "-" else file)
         if facts is None and report.usable:
-            console.print("No chain asked: pass --rpc URL and --registry ADDRESS to check anchoring and revocation.",
-                          style="yellow")
+            console.print(
+                "No chain asked: pass --rpc URL and --registry ADDRESS to check anchoring and revocation.",
+                style="yellow",
+            )
     raise typer.Exit(_exit_code(report))
 
 
@@ -253,12 +287,18 @@ def _usage_problem(message: str, as_json: bool) -> NoReturn:
 @app.command()
 def present(
     file: Annotated[str, typer.Argument(help="The holder's full credential (JSON); - reads standard input.")],
-    disclose: Annotated[list[str] | None, typer.Option(
-        "--disclose", "-d", help="A claim to disclose (repeat for more): name, identifier (the hashed email), "
-        "result, ...; the others are withheld. None by default: the copy then holds nothing personal.",
-    )] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of standard output.")]
-    = None,
+    disclose: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--disclose",
+            "-d",
+            help="A claim to disclose (repeat for more): name, identifier (the hashed email), "
+            "result, ...; the others are withheld. None by default: the copy then holds nothing personal.",
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of standard output.")
+    ] = None,
 ) -> None:
     """Make the copy to share: keep only the chosen disclosures (the anchored body is unchanged)."""
     try:
@@ -342,12 +382,18 @@ def _when_text(moment: Any) -> str:
 
 @keys_app.command("create")
 def keys_create(
-    role: Annotated[KeyRole, typer.Option("--role", help="admin, issuer (an issuing partner) or member (board).",
-                                          case_sensitive=False)],
+    role: Annotated[
+        KeyRole,
+        typer.Option("--role", help="admin, issuer (an issuing partner) or member (board).", case_sensitive=False),
+    ],
     name: Annotated[str, typer.Option("--name", help='The holder, e.g. "Hanzehogeschool Groningen".')],
-    address: Annotated[str | None, typer.Option(
-        "--address", help="The issuer's issuing account or the member's board account (0x...); not for admin.",
-    )] = None,
+    address: Annotated[
+        str | None,
+        typer.Option(
+            "--address",
+            help="The issuer's issuing account or the member's board account (0x...); not for admin.",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print the key only.")] = False,
 ) -> None:
     """Create an API key and print it once: the hub keeps only its hash.
@@ -395,11 +441,21 @@ def keys_list() -> None:
         return
     table = Table(show_header=True, header_style="bold")
     for column in ("id", "role", "name", "address", "prefix", "created", "revoked"):
-        table.add_column(column, justify="right" if column == "id" else "left",
-                         no_wrap=column in ("id", "address", "prefix", "created", "revoked"))
+        table.add_column(
+            column,
+            justify="right" if column == "id" else "left",
+            no_wrap=column in ("id", "address", "prefix", "created", "revoked"),
+        )
     for record in records:
-        table.add_row(str(record.id), record.role, record.name, record.address or "", record.prefix + "…",
-                      _when_text(record.created_at), Text(_when_text(record.revoked_at), style="red"))
+        table.add_row(
+            str(record.id),
+            record.role,
+            record.name,
+            record.address or "",
+            record.prefix + "…",
+            _when_text(record.created_at),
+            Text(_when_text(record.revoked_at), style="red"),
+        )
     console.print(table)
 
 
@@ -422,8 +478,9 @@ def keys_revoke(key_id: Annotated[int, typer.Argument(help="The key's id (see 'h
     if already is not None:
         console.print(f"API key {key_id} ({role}, {holder}) was already revoked on {_when_text(already)}.")
     else:
-        console.print(f"Revoked API key {key_id} ({role}, {holder}) at {_when_text(revoked_at)}: "
-                      "requests with it now get 401.")
+        console.print(
+            f"Revoked API key {key_id} ({role}, {holder}) at {_when_text(revoked_at)}: requests with it now get 401."
+        )
 
 
 # ---------------------------------------------------------------- hub cohort (over the service's HTTP API)
@@ -432,18 +489,23 @@ def keys_revoke(key_id: Annotated[int, typer.Argument(help="The key's id (see 'h
 cohort_app = typer.Typer(
     name="cohort",
     help="Issue a cohort from a CSV file and export a cohort's credentials (JSON + PDF), over the hub "
-         "service's HTTP API with an issuing partner's key (HUB_API_URL, HUB_API_KEY).",
+    "service's HTTP API with an issuing partner's key (HUB_API_URL, HUB_API_KEY).",
     no_args_is_help=True,
 )
 app.add_typer(cohort_app)
 
 COHORT_CSV_HELP = (
     "The cohort as CSV: a header row, then one row per graduate. Columns: programme_id, email, name "
-    "(required), grade (Dutch scale 1.0-10.0, e.g. 8.5 or \"8,5\"), valid_from, valid_until (ISO dates); "
-    "',' or ';' separated, UTF-8. Sample: docs/examples/cohort.csv.")
+    '(required), grade (Dutch scale 1.0-10.0, e.g. 8.5 or "8,5"), valid_from, valid_until (ISO dates); '
+    "',' or ';' separated, UTF-8. Sample: docs/examples/cohort.csv."
+)
 ApiUrl = Annotated[str, typer.Option("--url", envvar="HUB_API_URL", help="The hub service's URL.")]
-ApiKey = Annotated[str, typer.Option("--key", envvar="HUB_API_KEY",
-                                     help="The issuing partner's API key (shown once by 'hub keys create').")]
+ApiKey = Annotated[
+    str,
+    typer.Option(
+        "--key", envvar="HUB_API_KEY", help="The issuing partner's API key (shown once by 'hub keys create')."
+    ),
+]
 
 
 class ApiRefused(Exception):
@@ -468,8 +530,7 @@ def _api_client(url: str, key: str, timeout: float) -> Any:
         raise UsageProblem(f"--url {url!r} is not an http(s) URL")
     if not key.strip():
         raise UsageProblem("an API key is needed: --key or HUB_API_KEY")
-    return httpx.Client(base_url=url.rstrip("/"), timeout=timeout,
-                        headers={"Authorization": f"Bearer {key.strip()}"})
+    return httpx.Client(base_url=url.rstrip("/"), timeout=timeout, headers={"Authorization": f"Bearer {key.strip()}"})
 
 
 def _api_call(client: Any, method: str, path: str, **kwargs: Any) -> Any:
@@ -480,8 +541,7 @@ def _api_call(client: Any, method: str, path: str, **kwargs: Any) -> Any:
     try:
         response = client.request(method, path, **kwargs)
     except httpx.TransportError as exc:
-        raise UsageProblem(f"cannot reach the hub service at {client.base_url}: {exc or type(exc).__name__}") \
-            from exc
+        raise UsageProblem(f"cannot reach the hub service at {client.base_url}: {exc or type(exc).__name__}") from exc
     if response.status_code >= 400:
         raise ApiRefused(response)
     return response
@@ -507,8 +567,15 @@ def _get_or_exit(client: Any, path: str, progress: Any, console: Console, what: 
 def _progress(console: Console) -> Any:
     from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
-                    TimeElapsedColumn(), console=console, transient=False)
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
 
 
 def _row_count(data: bytes) -> int:
@@ -531,9 +598,14 @@ def cohort_import(
     file: Annotated[Path, typer.Argument(help=COHORT_CSV_HELP)],
     url: ApiUrl = "http://127.0.0.1:8000",
     key: ApiKey = "",
-    links: Annotated[Path | None, typer.Option(
-        "--links", help="Where to write each graduate's share URL and holder token (CSV, new file; default "
-                        "<FILE stem>-issued-<batch>.csv in the current folder).")] = None,
+    links: Annotated[
+        Path | None,
+        typer.Option(
+            "--links",
+            help="Where to write each graduate's share URL and holder token (CSV, new file; default "
+            "<FILE stem>-issued-<batch>.csv in the current folder).",
+        ),
+    ] = None,
     timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds to wait for the anchoring.")] = 120,
 ) -> None:
     """Issue a cohort from CSV: one batch, anchored on chain in one transaction. A bad row refuses the whole
@@ -554,8 +626,14 @@ def cohort_import(
         except OSError as exc:
             raise UsageProblem(f"cannot read {file}: {exc.strerror or exc}") from exc
         if links is not None and (links.exists() or not links.parent.is_dir()):
-            raise UsageProblem(f"--links {links}: " + ("the file exists (it would lose the holder tokens it holds)"
-                                                       if links.exists() else "its folder does not exist"))
+            raise UsageProblem(
+                f"--links {links}: "
+                + (
+                    "the file exists (it would lose the holder tokens it holds)"
+                    if links.exists()
+                    else "its folder does not exist"
+                )
+            )
         client = _api_client(url, key, 60)
     except UsageProblem as exc:
         _usage_problem(str(exc), False)
@@ -563,8 +641,13 @@ def cohort_import(
     with client, _progress(errors) as progress:
         try:
             upload = progress.add_task(f"Checking and storing {rows} rows", total=rows or 1)
-            answer = _api_call(client, "POST", "/credentials/batch", content=data,
-                               headers={"Content-Type": "text/csv", "Idempotency-Key": _import_key(key, data)})
+            answer = _api_call(
+                client,
+                "POST",
+                "/credentials/batch",
+                content=data,
+                headers={"Content-Type": "text/csv", "Idempotency-Key": _import_key(key, data)},
+            )
             accepted = answer.json()
             progress.update(upload, completed=rows or 1)
         except ApiRefused as exc:
@@ -580,15 +663,31 @@ def cohort_import(
         writer = csv.writer(table, lineterminator="\n")
         writer.writerow(["row", "line", "email", "credential_id", "share_url", "holder_token"])
         for item in accepted["credentials"]:
-            writer.writerow([csv_cell(value) for value in (item["row"], item["row"] + 1, item["email"], item["id"],
-                                                           item["share_url"], item["holder_token"])])
+            writer.writerow(
+                [
+                    csv_cell(value)
+                    for value in (
+                        item["row"],
+                        item["row"] + 1,
+                        item["email"],
+                        item["id"],
+                        item["share_url"],
+                        item["holder_token"],
+                    )
+                ]
+            )
         try:
             if not (replayed and path.exists() and path.read_text(encoding="utf-8") == table.getvalue()):
                 _write_private(path, table.getvalue())
         except OSError as exc:
             progress.stop()
-            errors.print(Text(f"error: cannot write {path}: {exc.strerror or exc}; the batch {batch_id} was "
-                              "accepted: its share URLs and holder tokens follow (shown only now)", style="red"))
+            errors.print(
+                Text(
+                    f"error: cannot write {path}: {exc.strerror or exc}; the batch {batch_id} was "
+                    "accepted: its share URLs and holder tokens follow (shown only now)",
+                    style="red",
+                )
+            )
             typer.echo(table.getvalue(), err=True)
             raise typer.Exit(EXIT_INVALID) from None
         anchoring = progress.add_task("Anchoring on chain (one transaction)", total=1)
@@ -602,21 +701,37 @@ def cohort_import(
             progress.update(anchoring, completed=1)
     if batch["status"] != "anchored":
         why = batch.get("error") or ("no error reported" if batch["status"] != "failed" else "unknown")
-        errors.print(Text(f"error: batch {batch_id} is {batch['status']} after {timeout:g} s ({why}). Its "
-                          f"{batch['count']} credentials are stored; share URLs and holder tokens are in {path}. "
-                          f"Follow it with GET /batches/{batch_id}.", style="red"))
+        errors.print(
+            Text(
+                f"error: batch {batch_id} is {batch['status']} after {timeout:g} s ({why}). Its "
+                f"{batch['count']} credentials are stored; share URLs and holder tokens are in {path}. "
+                f"Follow it with GET /batches/{batch_id}.",
+                style="red",
+            )
+        )
         raise typer.Exit(EXIT_INVALID)
     if replayed:
-        console.print(Text(f"{file} was already imported as batch {batch_id}: nothing was issued again; its share "
-                           "links are written again", style="yellow"))
-    _summary(console, [
-        ("Issued", f"{batch['count']} credentials, anchored in one transaction"),
-        ("Batch", batch_id),
-        ("Merkle root", batch["root"]),
-        ("Transaction", f"{batch['transaction_hash']} (block {batch['block_number']})"),
-        ("Share links", f"{path} (share URL and holder token per graduate; the tokens are shown only now: give "
-                        "each graduate theirs)"),
-    ])
+        console.print(
+            Text(
+                f"{file} was already imported as batch {batch_id}: nothing was issued again; its share "
+                "links are written again",
+                style="yellow",
+            )
+        )
+    _summary(
+        console,
+        [
+            ("Issued", f"{batch['count']} credentials, anchored in one transaction"),
+            ("Batch", batch_id),
+            ("Merkle root", batch["root"]),
+            ("Transaction", f"{batch['transaction_hash']} (block {batch['block_number']})"),
+            (
+                "Share links",
+                f"{path} (share URL and holder token per graduate; the tokens are shown only now: give "
+                "each graduate theirs)",
+            ),
+        ],
+    )
     console.print(f"Export the credentials with: hub cohort export {batch_id} --out DIR", style="dim")
 
 
@@ -642,8 +757,14 @@ def _cohort_refused(console: Console, exc: ApiRefused, file: Path) -> NoReturn:
     problems: list[Any] = listed if isinstance(listed, list) else []
     rowed = [p for p in problems if isinstance(p, dict) and "row" in p]
     if not rowed and "row" in exc.body:
-        rowed = [{"row": exc.body["row"], "line": exc.body.get("line"), "field": exc.body.get("field"),
-                  "message": exc.detail}]
+        rowed = [
+            {
+                "row": exc.body["row"],
+                "line": exc.body.get("line"),
+                "field": exc.body.get("field"),
+                "message": exc.detail,
+            }
+        ]
     if not rowed and exc.status not in (400, 413, 422):
         _refused(console, exc, f"the import of {file} was refused")
     console.print(Text(f"error: the import of {file} was refused; nothing was issued.", style="red"))
@@ -652,8 +773,7 @@ def _cohort_refused(console: Console, exc: ApiRefused, file: Path) -> NoReturn:
     for problem in rowed:
         line = problem.get("line") or problem["row"] + 1
         field = f" {problem['field']}:" if problem.get("field") else ""
-        console.print(Text(f"  line {line} (row {problem['row']}):{field} {problem.get('message', '')}",
-                           style="red"))
+        console.print(Text(f"  line {line} (row {problem['row']}):{field} {problem.get('message', '')}", style="red"))
     raise typer.Exit(EXIT_UNUSABLE)
 
 
@@ -663,10 +783,15 @@ def cohort_export(
     out: Annotated[Path, typer.Option("--out", "-o", help="The folder to write to (made if missing).")],
     url: ApiUrl = "http://127.0.0.1:8000",
     key: ApiKey = "",
-    claims: Annotated[str, typer.Option(
-        "--claims", help="The claims each certificate prints, comma separated: name, result (the grade), or none. "
-                         "Each certificate's QR code opens a share link made for it that discloses exactly what "
-                         "it prints, so the page behind it confirms the printed name and grade.")] = "name,result",
+    claims: Annotated[
+        str,
+        typer.Option(
+            "--claims",
+            help="The claims each certificate prints, comma separated: name, result (the grade), or none. "
+            "Each certificate's QR code opens a share link made for it that discloses exactly what "
+            "it prints, so the page behind it confirms the printed name and grade.",
+        ),
+    ] = "name,result",
 ) -> None:
     """Export an anchored cohort: per credential <id>.json (the full credential, all its disclosures; verify
     it with 'hub verify') and <id>.pdf (the certificate, with the QR code of a share link made for it that
@@ -681,8 +806,10 @@ def cohort_export(
         wanted = [] if claims.strip().lower() == "none" else [n.strip() for n in claims.split(",") if n.strip()]
         unknown = [name for name in wanted if name not in PRINTED_CLAIMS]
         if unknown:
-            raise UsageProblem(f"--claims: a certificate cannot print {', '.join(unknown)}; choose from "
-                               f"{', '.join(PRINTED_CLAIMS)}, or none")
+            raise UsageProblem(
+                f"--claims: a certificate cannot print {', '.join(unknown)}; choose from "
+                f"{', '.join(PRINTED_CLAIMS)}, or none"
+            )
         client = _api_client(url, key, 60)
         try:
             out.mkdir(parents=True, exist_ok=True)
@@ -699,14 +826,20 @@ def cohort_export(
         except UsageProblem as exc:
             _usage_problem(str(exc), False)
         if batch["status"] != "anchored":
-            errors.print(Text(f"error: batch {batch_id} is {batch['status']}, not anchored: nothing to export"
-                              + (f" ({batch.get('error')})" if batch["status"] == "failed" else " yet"), style="red"))
+            errors.print(
+                Text(
+                    f"error: batch {batch_id} is {batch['status']}, not anchored: nothing to export"
+                    + (f" ({batch.get('error')})" if batch["status"] == "failed" else " yet"),
+                    style="red",
+                )
+            )
             raise typer.Exit(EXIT_INVALID)
         with _progress(errors) as progress:
             task = progress.add_task(f"Exporting {batch['count']} credentials", total=len(batch["credentials"]))
             for item in batch["credentials"]:
-                credential = _get_or_exit(client, f"/credentials/{item['id']}", progress, errors,
-                                          f"cannot read credential {item['id']}")
+                credential = _get_or_exit(
+                    client, f"/credentials/{item['id']}", progress, errors, f"cannot read credential {item['id']}"
+                )
                 document = credential["document"]
                 status = None
                 if credential.get("revoked"):
@@ -715,33 +848,45 @@ def cohort_export(
                 # The certificate's own share link: it discloses exactly what the certificate prints.
                 has = disclosed_claims(document)
                 try:
-                    link = _api_call(client, "POST", f"/credentials/{item['id']}/certificate-links",
-                                     json={"disclose": [name for name in wanted if name in has]}).json()
+                    link = _api_call(
+                        client,
+                        "POST",
+                        f"/credentials/{item['id']}/certificate-links",
+                        json={"disclose": [name for name in wanted if name in has]},
+                    ).json()
                 except (ApiRefused, UsageProblem) as exc:
                     progress.stop()
-                    errors.print(Text(f"error: cannot make the certificate link of credential {item['id']}: {exc}",
-                                      style="red"))
+                    errors.print(
+                        Text(f"error: cannot make the certificate link of credential {item['id']}: {exc}", style="red")
+                    )
                     raise typer.Exit(EXIT_INVALID) from None
                 printed = select_disclosures(document, link["shared_claims"])
                 try:
                     (out / f"{item['id']}.json").write_text(
-                        json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-                    (out / f"{item['id']}.pdf").write_bytes(render_certificate(printed, link["share_url"],
-                                                                               status=status))
+                        json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+                    )
+                    (out / f"{item['id']}.pdf").write_bytes(
+                        render_certificate(printed, link["share_url"], status=status)
+                    )
                 except OSError as exc:
                     progress.stop()
                     errors.print(Text(f"error: cannot write to {out}: {exc.strerror or exc}", style="red"))
                     raise typer.Exit(EXIT_UNUSABLE) from None
                 progress.advance(task)
-    _summary(console, [
-        ("Exported", f"{len(batch['credentials'])} credentials of batch {batch_id} ({revoked} revoked)"),
-        ("Folder", f"{out}: <id>.json (the full credential) and <id>.pdf (the certificate)"),
-        ("PDFs", f"print {', '.join(wanted) or 'no personal claim'} (when the credential has it); each QR code "
-                 "opens a share link made for its PDF that shows exactly that"),
-        ("Anchored", f"root {batch['root']}, transaction {batch['transaction_hash']}"),
-    ])
+    _summary(
+        console,
+        [
+            ("Exported", f"{len(batch['credentials'])} credentials of batch {batch_id} ({revoked} revoked)"),
+            ("Folder", f"{out}: <id>.json (the full credential) and <id>.pdf (the certificate)"),
+            (
+                "PDFs",
+                f"print {', '.join(wanted) or 'no personal claim'} (when the credential has it); each QR code "
+                "opens a share link made for its PDF that shows exactly that",
+            ),
+            ("Anchored", f"root {batch['root']}, transaction {batch['transaction_hash']}"),
+        ],
+    )
     console.print(f"Check one with: hub verify {out}/<id>.json --rpc <node> --registry <address>", style="dim")
-
 
 
 # ---------------------------------------------------------------- hub keystore (keys the service signs with)
@@ -750,7 +895,7 @@ def cohort_export(
 keystore_app = typer.Typer(
     name="keystore",
     help="Encrypted keys of the partners and members the service signs for: HUB_KEYSTORE_DIR, unlocked with "
-         "HUB_KEYSTORE_PASSWORD.",
+    "HUB_KEYSTORE_PASSWORD.",
     no_args_is_help=True,
 )
 app.add_typer(keystore_app)
@@ -758,10 +903,15 @@ app.add_typer(keystore_app)
 
 @keystore_app.command("import")
 def keystore_import(
-    chain_id: Annotated[int, typer.Option(
-        "--chain-id", envvar="HUB_CHAIN_ID",
-        help="The chain the key will sign on: a key development tools publish is refused unless it is a local "
-             "development chain (anvil 31337, ganache 1337).")],
+    chain_id: Annotated[
+        int,
+        typer.Option(
+            "--chain-id",
+            envvar="HUB_CHAIN_ID",
+            help="The chain the key will sign on: a key development tools publish is refused unless it is a local "
+            "development chain (anvil 31337, ganache 1337).",
+        ),
+    ],
 ) -> None:
     """Read a private key (hex) from standard input or a hidden prompt and write it, encrypted with
     HUB_KEYSTORE_PASSWORD, to HUB_KEYSTORE_DIR/<address>.json (readable by its owner only)."""
@@ -775,10 +925,12 @@ def keystore_import(
     try:
         settings = _settings()
         if settings.keystore_dir is None or settings.keystore_password is None:
-            raise UsageProblem("set HUB_KEYSTORE_DIR and HUB_KEYSTORE_PASSWORD: where the keystore goes and what "
-                               "encrypts it")
-        text = typer.prompt("Private key (hex)", hide_input=True, err=True) if sys.stdin.isatty() \
-            else sys.stdin.readline()
+            raise UsageProblem(
+                "set HUB_KEYSTORE_DIR and HUB_KEYSTORE_PASSWORD: where the keystore goes and what encrypts it"
+            )
+        text = (
+            typer.prompt("Private key (hex)", hide_input=True, err=True) if sys.stdin.isatty() else sys.stdin.readline()
+        )
         account = account_from_key(text, "the input")
         refuse_dev_key(account, chain_id, "the key")
         directory = Path(settings.keystore_dir)
@@ -876,8 +1028,14 @@ def db_upgrade() -> None:
     except UsageProblem as exc:
         _usage_problem(str(exc), False)
     console = Console(highlight=False, soft_wrap=True)
-    _summary(console, [("Database", where), ("Before", _revision_text(before, head)),
-                       ("After", _revision_text(after, head) + (": nothing to do" if before == after else ""))])
+    _summary(
+        console,
+        [
+            ("Database", where),
+            ("Before", _revision_text(before, head)),
+            ("After", _revision_text(after, head) + (": nothing to do" if before == after else "")),
+        ],
+    )
 
 
 @db_app.command("current")

@@ -65,49 +65,91 @@ class DemoProgramme:
 
     def as_create(self) -> dict[str, object]:
         """The body of POST /programmes for this programme (on a development chain)."""
-        return {"id": self.id, "name": self.name, "theme": self.theme, "description": self.description,
-                "criteria": self.criteria, "achievement_type": self.achievement_type, "ects": self.ects,
-                "eqf_level": self.eqf_level, "graded": self.graded, "issuer_address": self.issuer_address()}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "theme": self.theme,
+            "description": self.description,
+            "criteria": self.criteria,
+            "achievement_type": self.achievement_type,
+            "ects": self.ects,
+            "eqf_level": self.eqf_level,
+            "graded": self.graded,
+            "issuer_address": self.issuer_address(),
+        }
 
 
 DEMO_PROGRAMMES = (
     DemoProgramme(
-        id="miw-data-analytics", name="Make IT Work: Data Analytics", theme="Data analytics",
+        id="miw-data-analytics",
+        name="Make IT Work: Data Analytics",
+        theme="Data analytics",
         description="Reskilling track of Hanzehogeschool Groningen at the IT Hub Hoogeveen for career changers: "
-                    "data pipelines, statistics, SQL and dashboards for employers in Drenthe.",
+        "data pipelines, statistics, SQL and dashboards for employers in Drenthe.",
         criteria="Completed the twenty-week track with its work placement, passed the final assessment and "
-                 "delivered a data analytics case for a hub partner.",
-        ects=30, eqf_level=6, issuer="Hanzehogeschool Groningen"),
+        "delivered a data analytics case for a hub partner.",
+        ects=30,
+        eqf_level=6,
+        issuer="Hanzehogeschool Groningen",
+    ),
     DemoProgramme(
-        id="miw-ai", name="Make IT Work: Applied Artificial Intelligence", theme="Artificial intelligence",
+        id="miw-ai",
+        name="Make IT Work: Applied Artificial Intelligence",
+        theme="Artificial intelligence",
         description="Reskilling track of Hanzehogeschool Groningen: machine learning, language models and "
-                     "responsible use of AI in regional companies.",
+        "responsible use of AI in regional companies.",
         criteria="Completed the track, passed the machine learning assessment and built an AI prototype with "
-                 "a hub partner.",
-        ects=30, eqf_level=6, issuer="Hanzehogeschool Groningen"),
+        "a hub partner.",
+        ects=30,
+        eqf_level=6,
+        issuer="Hanzehogeschool Groningen",
+    ),
     DemoProgramme(
-        id="miw-cybersecurity", name="Make IT Work: Cybersecurity", theme="Cybersecurity",
+        id="miw-cybersecurity",
+        name="Make IT Work: Cybersecurity",
+        theme="Cybersecurity",
         description="Reskilling track of Hanzehogeschool Groningen: network and application security, "
-                    "incident response and security awareness for SMEs.",
+        "incident response and security awareness for SMEs.",
         criteria="Completed the track, passed the practical security assessment and carried out a security "
-                 "scan for a hub partner.",
-        ects=30, eqf_level=6, issuer="Hanzehogeschool Groningen"),
+        "scan for a hub partner.",
+        ects=30,
+        eqf_level=6,
+        issuer="Hanzehogeschool Groningen",
+    ),
     DemoProgramme(
-        id="blockchain-foundations", name="Blockchain Foundations", theme="Blockchain",
+        id="blockchain-foundations",
+        name="Blockchain Foundations",
+        theme="Blockchain",
         description="Course of the Rijksuniversiteit Groningen at the IT Hub Hoogeveen: distributed ledgers, "
-                    "smart contracts and verifiable credentials.",
+        "smart contracts and verifiable credentials.",
         criteria="Passed the written exam and wrote and tested a smart contract.",
-        ects=5, eqf_level=7, issuer="Rijksuniversiteit Groningen", achievement_type="Course"),
+        ects=5,
+        eqf_level=7,
+        issuer="Rijksuniversiteit Groningen",
+        achievement_type="Course",
+    ),
     DemoProgramme(
-        id="robotics-automation", name="Robotics and Automation", theme="Robotics",
+        id="robotics-automation",
+        name="Robotics and Automation",
+        theme="Robotics",
         description="NHL Stenden's programme at the IT Hub Hoogeveen: industrial robots, PLCs and "
-                    "automation of production lines.",
+        "automation of production lines.",
         criteria="Completed the lab modules and programmed a robot cell for a practical assignment.",
-        ects=15, eqf_level=6, issuer="NHL Stenden"),
+        ects=15,
+        eqf_level=6,
+        issuer="NHL Stenden",
+    ),
     DemoProgramme(
-        id="iot-technician", name="IoT Technician", theme="Internet of Things",
+        id="iot-technician",
+        name="IoT Technician",
+        theme="Internet of Things",
         description="Alfa-college's vocational course: sensors, microcontrollers, networks and installing "
-                    "IoT systems in buildings and agriculture.",
+        "IoT systems in buildings and agriculture.",
         criteria="Passed the practical exam: installed and configured an IoT monitoring system.",
-        ects=0, eqf_level=4, issuer="Alfa-college", achievement_type="Certificate", graded=False),
+        ects=0,
+        eqf_level=4,
+        issuer="Alfa-college",
+        achievement_type="Certificate",
+        graded=False,
+    ),
 )

@@ -84,15 +84,23 @@ class ChainUnavailable(HubError):
         """The node did not answer a call (`asked`, e.g. "issuer()"): a detail a partner can act on, the
         network error in short (the full one is chained, for the log)."""
         what = f" to {asked}" if asked else ""
-        return cls(f"the blockchain node does not answer{what} ({_network_reason(exc)}): try again when "
-                   "GET /health reports the chain ok")
+        return cls(
+            f"the blockchain node does not answer{what} ({_network_reason(exc)}): try again when "
+            "GET /health reports the chain ok"
+        )
 
 
 def _network_reason(exc: BaseException) -> str:
     text = str(exc).lower()
-    for marker, reason in (("refused", "connection refused"), ("timed out", "timed out"), ("timeout", "timed out"),
-                           ("name or service not known", "unknown host"), ("reset by peer", "connection reset"),
-                           ("remote end closed", "connection closed"), ("aborted", "connection aborted")):
+    for marker, reason in (
+        ("refused", "connection refused"),
+        ("timed out", "timed out"),
+        ("timeout", "timed out"),
+        ("name or service not known", "unknown host"),
+        ("reset by peer", "connection reset"),
+        ("remote end closed", "connection closed"),
+        ("aborted", "connection aborted"),
+    ):
         if marker in text:
             return reason
     return type(exc).__name__
@@ -119,8 +127,9 @@ _EXPLANATIONS: dict[str, str] = {
     "RegistryInvalidSignature": "the signature is not {signer}'s for this request, chain and contract",
     "RegistryExpiredSignature": "the signature's deadline has passed",
     "BoardUnauthorizedMember": "{account} is not a member of the board",
-    "BoardNotEligible": ("{account} may not vote on proposal {proposalId}: "
-                         "not a member when it was created, or no longer"),
+    "BoardNotEligible": (
+        "{account} may not vote on proposal {proposalId}: not a member when it was created, or no longer"
+    ),
     "BoardAlreadyVoted": "{voter} already voted on proposal {proposalId}",
     "BoardAlreadyRecused": "{member} recused itself from proposal {proposalId}",
     "BoardUnknownProposal": "there is no proposal {proposalId}",

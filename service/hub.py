@@ -64,9 +64,16 @@ class Hub:
     def start(cls, settings: Settings) -> Hub:
         # eth_chainId is cached: web3 asks it before every call and transaction, and a node's chain never changes.
         # Connection errors, timeouts and HTTP 429/5xx are retried with exponential backoff and jitter.
-        w3 = Web3(RetryingHTTPProvider(settings.rpc_url, retries=settings.rpc_retries, backoff=settings.rpc_backoff,
-                                       request_kwargs={"timeout": 30}, cache_allowed_requests=True,
-                                       cacheable_requests={RPCEndpoint("eth_chainId")}))
+        w3 = Web3(
+            RetryingHTTPProvider(
+                settings.rpc_url,
+                retries=settings.rpc_retries,
+                backoff=settings.rpc_backoff,
+                request_kwargs={"timeout": 30},
+                cache_allowed_requests=True,
+                cacheable_requests={RPCEndpoint("eth_chainId")},
+            )
+        )
         try:
             chain_id = int(w3.eth.chain_id)
         except Exception as exc:  # noqa: BLE001 - any failure means the node is not there
@@ -79,9 +86,13 @@ class Hub:
                 raise StartupError(f"no {name} contract at {address} on chain {chain_id}: run scripts/deploy.py")
         try:  # a well-known development key (or none) on a chain that is not a development chain: refused
             account = relayer_account(
-                settings.relayer_private_key.get_secret_value() if settings.relayer_private_key else None, chain_id)
-            signers = Signers(chain_id, settings.keystore_dir,
-                              settings.keystore_password.get_secret_value() if settings.keystore_password else None)
+                settings.relayer_private_key.get_secret_value() if settings.relayer_private_key else None, chain_id
+            )
+            signers = Signers(
+                chain_id,
+                settings.keystore_dir,
+                settings.keystore_password.get_secret_value() if settings.keystore_password else None,
+            )
         except KeyConfigurationError as exc:
             raise StartupError(str(exc)) from None
         error_abis = load_artifact("CredentialRegistry").error_abis() + load_artifact("HubBoard").error_abis()
@@ -100,20 +111,47 @@ class Hub:
                 engine.dispose()
                 raise StartupError(str(exc)) from exc
         sessions = make_sessionmaker(engine)
-        fees = FeeOracle(w3, FeeCap(max_fee=int(settings.max_fee_gwei * GWEI),
-                                    priority_fee=int(settings.max_priority_fee_gwei * GWEI)))
-        relayer = Relayer(w3, account, sessions, fees, error_abis=error_abis, confirmations=settings.confirmations,
-                          replace_after=settings.replace_after, poll_interval=min(settings.worker_interval, 0.5))
+        fees = FeeOracle(
+            w3,
+            FeeCap(max_fee=int(settings.max_fee_gwei * GWEI), priority_fee=int(settings.max_priority_fee_gwei * GWEI)),
+        )
+        relayer = Relayer(
+            w3,
+            account,
+            sessions,
+            fees,
+            error_abis=error_abis,
+            confirmations=settings.confirmations,
+            replace_after=settings.replace_after,
+            poll_interval=min(settings.worker_interval, 0.5),
+        )
         registry = RegistryClient(w3, registry_address)
-        cache = VerificationCache.for_hub(settings.rpc_url, registry_address, chain_id,
-                                          interval=settings.head_interval, max_age=settings.head_max_age)
-        indexer = Indexer(w3, sessions, registry=registry_address, board=board, start_block=deployed_at,
-                          page_blocks=settings.index_page_blocks, interval=settings.index_interval,
-                          confirmations=settings.confirmations, latest=lambda: _seen(cache))
-        anchoring = AnchoringWorker(sessions, registry, relayer, signers, start_block=deployed_at,
-                                    page_blocks=settings.index_page_blocks, interval=settings.worker_interval,
-                                    signature_ttl=settings.signature_ttl, retry_interval=settings.retry_interval,
-                                    max_backoff=settings.max_backoff)
+        cache = VerificationCache.for_hub(
+            settings.rpc_url, registry_address, chain_id, interval=settings.head_interval, max_age=settings.head_max_age
+        )
+        indexer = Indexer(
+            w3,
+            sessions,
+            registry=registry_address,
+            board=board,
+            start_block=deployed_at,
+            page_blocks=settings.index_page_blocks,
+            interval=settings.index_interval,
+            confirmations=settings.confirmations,
+            latest=lambda: _seen(cache),
+        )
+        anchoring = AnchoringWorker(
+            sessions,
+            registry,
+            relayer,
+            signers,
+            start_block=deployed_at,
+            page_blocks=settings.index_page_blocks,
+            interval=settings.worker_interval,
+            signature_ttl=settings.signature_ttl,
+            retry_interval=settings.retry_interval,
+            max_backoff=settings.max_backoff,
+        )
         relayer.on_submit = anchoring.wake  # a transaction sent here is followed at once when this process leads
         indexer.add_reorg_listener(anchoring.reorged)
 
@@ -125,12 +163,25 @@ class Hub:
             anchoring.stop()
             indexer.stop()
 
-        leader = LeaderWorker(leadership_for(engine), on_gain=lead, on_loss=follow,
-                              interval=settings.leader_interval)
-        return cls(settings=settings, engine=engine, sessions=sessions, w3=w3, chain_id=chain_id,
-                   registry_address=registry_address, board_address=board, registry=registry, relayer=relayer,
-                   signers=signers, indexer=indexer, anchoring=anchoring, leader=leader, verification_cache=cache,
-                   batch_waiter=BatchWaiter(sessions), sqlite_claim=claim)
+        leader = LeaderWorker(leadership_for(engine), on_gain=lead, on_loss=follow, interval=settings.leader_interval)
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=sessions,
+            w3=w3,
+            chain_id=chain_id,
+            registry_address=registry_address,
+            board_address=board,
+            registry=registry,
+            relayer=relayer,
+            signers=signers,
+            indexer=indexer,
+            anchoring=anchoring,
+            leader=leader,
+            verification_cache=cache,
+            batch_waiter=BatchWaiter(sessions),
+            sqlite_claim=claim,
+        )
 
     def start_background(self) -> None:
         """Start this process's background work: the head watcher, and (when it may) the bid for the lead."""
@@ -170,14 +221,20 @@ def _addresses(settings: Settings, chain_id: int) -> tuple[ChecksumAddress, Chec
         registry = Web3.to_checksum_address(settings.registry_address)
         board = Web3.to_checksum_address(settings.board_address)
     elif deployment is None:
-        raise StartupError(f"no deployment for chain {chain_id} ({path}): run scripts/deploy.py, "
-                           "or set HUB_REGISTRY_ADDRESS and HUB_BOARD_ADDRESS")
+        raise StartupError(
+            f"no deployment for chain {chain_id} ({path}): run scripts/deploy.py, "
+            "or set HUB_REGISTRY_ADDRESS and HUB_BOARD_ADDRESS"
+        )
     else:
         registry = Web3.to_checksum_address(settings.registry_address or deployment.registry.address)
         board = Web3.to_checksum_address(settings.board_address or deployment.board.address)
-    if (deployment is not None and Web3.to_checksum_address(deployment.registry.address) == registry
-            and Web3.to_checksum_address(deployment.board.address) == board):
+    if (
+        deployment is not None
+        and Web3.to_checksum_address(deployment.registry.address) == registry
+        and Web3.to_checksum_address(deployment.board.address) == board
+    ):
         return registry, board, min(deployment.registry.block, deployment.board.block)
-    log.warning("no deployment record for %s and %s: the indexer reads chain %s from block 0", registry, board,
-                chain_id)
+    log.warning(
+        "no deployment record for %s and %s: the indexer reads chain %s from block 0", registry, board, chain_id
+    )
     return registry, board, 0

@@ -140,8 +140,9 @@ class LeaderWorker(BackgroundWorker):
     """Tries to lead every `interval` seconds; calls `on_gain()` when it becomes the leader, `on_loss()` when it
     stops being one (and at stop)."""
 
-    def __init__(self, leadership: Leadership, *, on_gain: Callable[[], None], on_loss: Callable[[], None],
-                 interval: float = 1.0) -> None:
+    def __init__(
+        self, leadership: Leadership, *, on_gain: Callable[[], None], on_loss: Callable[[], None], interval: float = 1.0
+    ) -> None:
         super().__init__("hub-leader")
         self.leadership = leadership
         self.on_gain = on_gain

@@ -44,18 +44,27 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Fast
             if hub is None:
                 started.close()
 
-    app = FastAPI(title="IT Hub Hoogeveen credentials", version="0.1.0", description=DESCRIPTION,
-                  lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="IT Hub Hoogeveen credentials",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
         """Swagger UI from the service's own static files: the docs load nothing from the internet (a CSP says
         so, like the pages'; Swagger UI starts with an inline script, allowed by its hash), and no site frames
         them."""
-        page = get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} - API",
-                                   swagger_js_url=f"{SWAGGER}/swagger-ui-bundle.js",
-                                   swagger_css_url=f"{SWAGGER}/swagger-ui.css",
-                                   swagger_favicon_url=f"{SWAGGER}/favicon-32x32.png")
+        page = get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} - API",
+            swagger_js_url=f"{SWAGGER}/swagger-ui-bundle.js",
+            swagger_css_url=f"{SWAGGER}/swagger-ui.css",
+            swagger_favicon_url=f"{SWAGGER}/favicon-32x32.png",
+        )
         page.headers.update(pages.docs_headers(bytes(page.body)))
         return page
 

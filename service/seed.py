@@ -45,8 +45,10 @@ ADMIN_NAME = "Stichting IT Hub Hoogeveen"
 SEEDED_ISSUERS = ("Hanzehogeschool Groningen", "Rijksuniversiteit Groningen", "Alfa-college")
 CHAIR = "TVM verzekeringen"  # proposes the seeded decisions
 SIGNATURE_TTL = 10 * 60
-KEYS_FILE_NOTE = ("Demo API keys of the IT Hub Hoogeveen on a local development chain (scripts/run.py). "
-                  "Secret: send one as 'Authorization: Bearer <key>'. The service keeps only their hashes.")
+KEYS_FILE_NOTE = (
+    "Demo API keys of the IT Hub Hoogeveen on a local development chain (scripts/run.py). "
+    "Secret: send one as 'Authorization: Bearer <key>'. The service keeps only their hashes."
+)
 
 
 class SeedError(RuntimeError):
@@ -92,10 +94,10 @@ def wanted_principals() -> list[tuple[str, str, str | None]]:
     """(role, name, address) of every demo key: the admin, each issuing partner, each board member."""
     accounts = dev_accounts()
     out: list[tuple[str, str, str | None]] = [("admin", ADMIN_NAME, None)]
-    out += [("issuer", o.name, accounts[o.issuer_account].address) for o in ORGANISATIONS
-            if o.issuer_account is not None]
-    out += [("member", o.name, accounts[o.board_account].address) for o in ORGANISATIONS
-            if o.board_account is not None]
+    out += [
+        ("issuer", o.name, accounts[o.issuer_account].address) for o in ORGANISATIONS if o.issuer_account is not None
+    ]
+    out += [("member", o.name, accounts[o.board_account].address) for o in ORGANISATIONS if o.board_account is not None]
     return out
 
 
@@ -108,8 +110,10 @@ def load_keys(keys_file: Path) -> list[DemoKey]:
         return []
     try:
         data = json.loads(keys_file.read_text(encoding="utf-8"))
-        return [DemoKey(role=str(k["role"]), name=str(k["name"]), address=k.get("address"), key=str(k["key"]))
-                for k in data["keys"]]
+        return [
+            DemoKey(role=str(k["role"]), name=str(k["name"]), address=k.get("address"), key=str(k["key"]))
+            for k in data["keys"]
+        ]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise SeedError(f"{keys_file} is not a demo keys file ({exc}): move it away to make new keys") from exc
 
@@ -128,12 +132,15 @@ def _write_keys(keys_file: Path, keys: list[DemoKey]) -> None:
 
 
 def accreditation_text(name: str) -> str:
-    return (f"Het bestuur van de Stichting IT Hub Hoogeveen accrediteert {name} als uitgever van "
-            "microcredentials van de IT Hub Hoogeveen, met ingang van de uitvoering van dit besluit.")
+    return (
+        f"Het bestuur van de Stichting IT Hub Hoogeveen accrediteert {name} als uitgever van "
+        "microcredentials van de IT Hub Hoogeveen, met ingang van de uitvoering van dit besluit."
+    )
 
 
-def accredit_by_meeting(w3: Web3, board: BoardClient, relayer: LocalAccount, name: str,
-                        address: str) -> tuple[int, str]:
+def accredit_by_meeting(
+    w3: Web3, board: BoardClient, relayer: LocalAccount, name: str, address: str
+) -> tuple[int, str]:
     """Accredit `address` as `name` by a board meeting in one transaction: the chair proposes, every other
     member except the partner concerned votes for, and the decision executes at once.
 
@@ -146,14 +153,16 @@ def accredit_by_meeting(w3: Web3, board: BoardClient, relayer: LocalAccount, nam
     action = Action.accredit_issuer(address, name)
     doc_hash = document_hash(text)
     deadline = board.chain_time() + SIGNATURE_TTL
-    proposal = board.sign_proposal(chair, action, f"Accreditatie {name} als uitgever van microcredentials",
-                                   doc_hash, deadline=deadline)
+    proposal = board.sign_proposal(
+        chair, action, f"Accreditatie {name} als uitgever van microcredentials", doc_hash, deadline=deadline
+    )
     ballots = []
     for org, account in members:
         if org.name == name:
             continue  # a partner does not vote on its own accreditation
-        ballots.append(board.sign_meeting_ballot(account, proposal, VoteType.FOR,
-                                                 "voldoet aan de kwaliteitseisen van de hub"))
+        ballots.append(
+            board.sign_meeting_ballot(account, proposal, VoteType.FOR, "voldoet aan de kwaliteitseisen van de hub")
+        )
     receipt = send(w3, {**board.record_meeting(proposal, ballots), "gasPrice": w3.eth.gas_price}, relayer)
     return board.created_proposal_id(receipt), receipt["transactionHash"].to_0x_hex()
 
@@ -186,15 +195,20 @@ def seed_demo(w3: Web3, deployment: Deployment, database_url: str, keys_file: Pa
             partner = accounts[organisation(name).issuer_account]  # type: ignore[index]
             address = partner.address
             if registry.issuer(address).relayer != relayer.address:  # its batches then go by anchorFor
-                request = registry.set_relayer_request(address, relayer.address,
-                                                       int(w3.eth.get_block("latest")["timestamp"]) + 3_600)
+                request = registry.set_relayer_request(
+                    address, relayer.address, int(w3.eth.get_block("latest")["timestamp"]) + 3_600
+                )
                 registry.set_relayer_by_sig(request, request.sign(partner.key), sender=relayer)
             if registry.issuer(address).accredited:
                 report.already_accredited.append(name)
                 continue
             with transaction(sessions) as db:  # the text first, so the register never lacks it
-                db.merge(models.ProposalDocument(document_hash="0x" + document_hash(accreditation_text(name)).hex(),
-                                                 text=accreditation_text(name)))
+                db.merge(
+                    models.ProposalDocument(
+                        document_hash="0x" + document_hash(accreditation_text(name)).hex(),
+                        text=accreditation_text(name),
+                    )
+                )
             proposal_id, tx_hash = accredit_by_meeting(w3, board, relayer, name, address)
             if not registry.issuer(address).accredited:
                 raise SeedError(f"the board meeting {tx_hash} (proposal {proposal_id}) did not accredit {name}")
@@ -217,8 +231,15 @@ def seed_demo(w3: Web3, deployment: Deployment, database_url: str, keys_file: Pa
                 if known is not None and known.address == account:
                     record = db.scalar(select(models.ApiKey).where(models.ApiKey.key_hash == hash_key(known.key)))
                     if record is None:
-                        db.add(models.ApiKey(role=role, name=name, address=account, key_hash=hash_key(known.key),
-                                             prefix=known.key[:10]))
+                        db.add(
+                            models.ApiKey(
+                                role=role,
+                                name=name,
+                                address=account,
+                                key_hash=hash_key(known.key),
+                                prefix=known.key[:10],
+                            )
+                        )
                         report.keys_restored.append(known)
                         keys.append(known)
                         continue
@@ -261,4 +282,3 @@ def describe(report: SeedReport) -> list[str]:
     if not report.changed:
         lines.append("the demo was seeded before: nothing changed")
     return lines
-

@@ -24,14 +24,19 @@ def run(settings: Settings, stop: threading.Event | None = None) -> None:
     stop = stop or threading.Event()
     hub = Hub.start(settings.model_copy(update={"run_worker": True}))
     if threading.current_thread() is threading.main_thread():
+
         def _stop(signum: int, _frame: FrameType | None) -> None:
             log.info("worker: %s received, stopping", signal.Signals(signum).name)
             stop.set()
 
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
-    log.info("worker: relayer %s on chain %s, database %s", hub.relayer.address, hub.chain_id,
-             hub.engine.url.render_as_string(hide_password=True))
+    log.info(
+        "worker: relayer %s on chain %s, database %s",
+        hub.relayer.address,
+        hub.chain_id,
+        hub.engine.url.render_as_string(hide_password=True),
+    )
     try:
         hub.start_background()
         stop.wait()

@@ -75,6 +75,8 @@ def propose_calldata(title: bytes, *, kind: int = 0, subject: str = "0x" + "00" 
     from eth_abi import encode
     from eth_utils import keccak
 
-    arguments = encode(["(uint8,address,bytes,(uint16,uint16,uint16,uint32,uint32))", "bytes", "bytes32"],
-                       [(kind, subject, name, (0, 0, 0, 0, 0)), title, keccak(title)])
+    arguments = encode(
+        ["(uint8,address,bytes,(uint16,uint16,uint16,uint32,uint32))", "bytes", "bytes32"],
+        [(kind, subject, name, (0, 0, 0, 0, 0)), title, keccak(title)],
+    )
     return "0x" + (keccak(text=PROPOSE_SIGNATURE)[:4] + arguments).hex()

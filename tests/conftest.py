@@ -24,9 +24,13 @@ CHAIN_KINDS = [kind.strip() for kind in os.environ.get("CHAINS", "anvil,ganache"
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A test marked anvil_only(reason) runs on anvil alone: its ganache variant is deselected (and counted as
     such), not skipped, since it needs a control ganache 7 does not have (the reason says which)."""
-    ganache_only_variants = [item for item in items if item.get_closest_marker("anvil_only") is not None
-                             and getattr(item, "callspec", None) is not None
-                             and item.callspec.params.get("chain") == "ganache"]
+    ganache_only_variants = [
+        item
+        for item in items
+        if item.get_closest_marker("anvil_only") is not None
+        and getattr(item, "callspec", None) is not None
+        and item.callspec.params.get("chain") == "ganache"
+    ]
     if ganache_only_variants:
         config.hook.pytest_deselected(items=ganache_only_variants)
         items[:] = [item for item in items if item not in ganache_only_variants]

@@ -48,8 +48,14 @@ class SeededChain:
         return seed_demo(self.node.w3, self.deployment, self.database_url, self.keys_file)
 
     def settings(self, public_url: str) -> Settings:
-        return Settings(rpc_url=self.node.url, chain_id=self.node.chain_id, deployments_dir=self.deployments_dir,
-                        database_url=self.database_url, public_url=public_url, _env_file=None)
+        return Settings(
+            rpc_url=self.node.url,
+            chain_id=self.node.chain_id,
+            deployments_dir=self.deployments_dir,
+            database_url=self.database_url,
+            public_url=public_url,
+            _env_file=None,
+        )
 
 
 @contextmanager
@@ -59,8 +65,13 @@ def seeded_chain(directory: Path) -> Iterator[SeededChain]:
     try:
         deployments = directory / "deployments"
         deployment, _ = ensure_deployed(node.w3, dev_accounts()[DEPLOYER_ACCOUNT], dev_board(), directory=deployments)
-        yield SeededChain(node=node, deployment=deployment, database_url=f"sqlite:///{directory / 'hub.db'}",
-                          keys_file=directory / "demo-keys.json", deployments_dir=deployments)
+        yield SeededChain(
+            node=node,
+            deployment=deployment,
+            database_url=f"sqlite:///{directory / 'hub.db'}",
+            keys_file=directory / "demo-keys.json",
+            deployments_dir=deployments,
+        )
     finally:
         node.stop()
 

@@ -62,8 +62,11 @@ def _unavailable(reason: str) -> NoReturn:
 
 def _bin_dir() -> Path | None:
     """The newest /usr/lib/postgresql/<version>/bin with initdb and pg_ctl."""
-    found = [Path(d) for d in glob.glob("/usr/lib/postgresql/*/bin")
-             if (Path(d) / "initdb").exists() and (Path(d) / "pg_ctl").exists()]
+    found = [
+        Path(d)
+        for d in glob.glob("/usr/lib/postgresql/*/bin")
+        if (Path(d) / "initdb").exists() and (Path(d) / "pg_ctl").exists()
+    ]
     found.sort(key=lambda d: int(d.parent.name) if d.parent.name.isdigit() else 0)
     return found[-1] if found else None
 
@@ -109,10 +112,21 @@ def cluster() -> Iterator[Postgres]:
         shutil.chown(sockets, "postgres", "postgres")
     port = _free_port()
     try:
-        _run(bin_dir / "initdb", "-D", data, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--no-locale",
-             "--no-sync")
-        options = (f"-c listen_addresses=127.0.0.1 -p {port} -k {sockets} -c fsync=off -c full_page_writes=off "
-                   f"-c max_connections={MAX_CONNECTIONS}")
+        _run(
+            bin_dir / "initdb",
+            "-D",
+            data,
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--no-locale",
+            "--no-sync",
+        )
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {port} -k {sockets} -c fsync=off -c full_page_writes=off "
+            f"-c max_connections={MAX_CONNECTIONS}"
+        )
         _run(bin_dir / "pg_ctl", "-D", data, "-l", log, "-o", options, "-w", "-t", "60", "start")
     except BaseException:
         if log.exists():

@@ -43,22 +43,52 @@ class PublicLikeChain:
 
 
 @contextmanager
-def public_like_chain(kind: str, log_dir: Path, *, accounts: int = 30,
-                      chain_id: int = SEPOLIA) -> Iterator[PublicLikeChain]:
+def public_like_chain(
+    kind: str, log_dir: Path, *, accounts: int = 30, chain_id: int = SEPOLIA
+) -> Iterator[PublicLikeChain]:
     """anvil with the default mnemonic and `accounts` funded accounts (so its account 20+ exist), or ganache
     with `--wallet.deterministic` (its published list), on chain `chain_id`."""
     port = free_port()
     if kind == "anvil":
-        cmd = [_binary("anvil"), "--host", "127.0.0.1", "--port", str(port), "--hardfork", HARDFORK,
-               "--mnemonic", DEV_MNEMONIC, "--accounts", str(accounts), "--chain-id", str(chain_id), "--silent"]
+        cmd = [
+            _binary("anvil"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--hardfork",
+            HARDFORK,
+            "--mnemonic",
+            DEV_MNEMONIC,
+            "--accounts",
+            str(accounts),
+            "--chain-id",
+            str(chain_id),
+            "--silent",
+        ]
     else:
-        cmd = [_binary("ganache"), "--server.host", "127.0.0.1", "--server.port", str(port),
-               "--chain.hardfork", HARDFORK, "--chain.chainId", str(chain_id), "--wallet.deterministic",
-               "--wallet.totalAccounts", str(accounts), "--miner.blockGasLimit", "30000000", "--logging.quiet"]
+        cmd = [
+            _binary("ganache"),
+            "--server.host",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--chain.hardfork",
+            HARDFORK,
+            "--chain.chainId",
+            str(chain_id),
+            "--wallet.deterministic",
+            "--wallet.totalAccounts",
+            str(accounts),
+            "--miner.blockGasLimit",
+            "30000000",
+            "--logging.quiet",
+        ]
     log_dir.mkdir(parents=True, exist_ok=True)
     with (log_dir / f"{kind}-{chain_id}-{port}.log").open("wb") as log:
-        process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   env={**os.environ, "NO_COLOR": "1"})
+        process = subprocess.Popen(
+            cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env={**os.environ, "NO_COLOR": "1"}
+        )
     try:
         assert wait_until_answers(f"http://127.0.0.1:{port}", 60, process) == chain_id
         yield PublicLikeChain(f"http://127.0.0.1:{port}", process)

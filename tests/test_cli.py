@@ -42,8 +42,9 @@ def offline_credential() -> dict[str, Any]:
 # ---------------------------------------------------------------- offline
 
 
-def test_without_a_node_the_table_shows_what_was_not_checked(tmp_path: Path,
-                                                             offline_credential: dict[str, Any]) -> None:
+def test_without_a_node_the_table_shows_what_was_not_checked(
+    tmp_path: Path, offline_credential: dict[str, Any]
+) -> None:
     result = runner.invoke(app, ["verify", write(tmp_path, offline_credential)])
     assert result.exit_code == 1, result.output
     assert "NOT VALID" in result.output
@@ -67,12 +68,15 @@ def test_standard_input(offline_credential: dict[str, Any]) -> None:
     assert json.loads(result.output)["checks"][1]["status"] == "passed"
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    ("{not json", "not JSON"),
-    ("[1, 2]", "JSON object"),
-    ('{"type": ["VerifiableCredential"]}', "is required"),
-    ('{"padding": "' + "x" * (MAX_CREDENTIAL_BYTES + 10) + '"}', f"limit of {MAX_CREDENTIAL_BYTES} bytes"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ("{not json", "not JSON"),
+        ("[1, 2]", "JSON object"),
+        ('{"type": ["VerifiableCredential"]}', "is required"),
+        ('{"padding": "' + "x" * (MAX_CREDENTIAL_BYTES + 10) + '"}', f"limit of {MAX_CREDENTIAL_BYTES} bytes"),
+    ],
+)
 def test_unusable_input_exits_2(data: str, message: str) -> None:
     result = runner.invoke(app, ["verify", "-"], input=data)
     assert result.exit_code == 2, result.output
@@ -89,12 +93,15 @@ def test_a_malformed_credential_with_a_node_but_no_registry_is_unusable() -> Non
     assert result.exit_code == 2 and "UNUSABLE INPUT" in result.output
 
 
-@pytest.mark.parametrize(("arguments", "message"), [
-    (["verify", "/nonexistent/credential.json"], "cannot read"),
-    (["verify", "-", "--registry", "0x5FbDB2315678afecb367f032d93F642f64180aa3"], "need --rpc"),
-    (["verify", "-", "--at", "tomorrow"], "date-time"),
-    (["verify", "-", "--rpc", "http://127.0.0.1:9"], "does not answer"),
-])
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["verify", "/nonexistent/credential.json"], "cannot read"),
+        (["verify", "-", "--registry", "0x5FbDB2315678afecb367f032d93F642f64180aa3"], "need --rpc"),
+        (["verify", "-", "--at", "tomorrow"], "date-time"),
+        (["verify", "-", "--rpc", "http://127.0.0.1:9"], "does not answer"),
+    ],
+)
 def test_unusable_options_exit_2(arguments: list[str], message: str, offline_credential: dict[str, Any]) -> None:
     result = runner.invoke(app, arguments, input=json.dumps(offline_credential))
     assert result.exit_code == 2
@@ -112,7 +119,8 @@ def test_present_keeps_only_the_chosen_disclosures(tmp_path: Path, offline_crede
     shared = json.loads(out.read_text())
     assert [item[1] for item in shared["proof"][0]["disclosures"]] == ["name"]
     assert {k: v for k, v in shared.items() if k != "proof"} == {
-        k: v for k, v in offline_credential.items() if k != "proof"}
+        k: v for k, v in offline_credential.items() if k != "proof"
+    }
     result = runner.invoke(app, ["present", source])
     assert json.loads(result.output)["proof"][0]["disclosures"] == []
     result = runner.invoke(app, ["present", source, "-d", "email"])
@@ -122,27 +130,31 @@ def test_present_keeps_only_the_chosen_disclosures(tmp_path: Path, offline_crede
 # ---------------------------------------------------------------- against a node (anvil and ganache)
 
 
-def test_a_valid_credential_exits_0(tmp_path: Path, chain: DevChain, registry: RegistryClient,
-                                    issuer: LocalAccount) -> None:
+def test_a_valid_credential_exits_0(
+    tmp_path: Path, chain: DevChain, registry: RegistryClient, issuer: LocalAccount
+) -> None:
     path = write(tmp_path, issue_on_chain(registry, issuer, 2).credentials[1])
     options = ["--rpc", chain.url, "--registry", registry.address]
     result = runner.invoke(app, ["verify", path, *options])
     assert result.exit_code == 0, result.output
     assert "VALID" in result.output and "NOT VALID" not in result.output
-    result = runner.invoke(app, ["verify", path, *options, "--json", "--chain-id", str(chain.chain_id),
-                                 "--email", "graduate1@example.org"])
+    result = runner.invoke(
+        app, ["verify", path, *options, "--json", "--chain-id", str(chain.chain_id), "--email", "graduate1@example.org"]
+    )
     assert result.exit_code == 0
     report = json.loads(result.output)
     assert report["valid"] is True and report["checks"][-1]["name"] == "recipient"
     result = runner.invoke(app, ["verify", path, *options], env={"HUB_CHAIN_ID": "1"})
     assert result.exit_code == 2 and "not --chain-id 1" in result.output
-    result = runner.invoke(app, ["verify", path],
-                           env={"HUB_RPC_URL": chain.url, "HUB_REGISTRY_ADDRESS": registry.address})
+    result = runner.invoke(
+        app, ["verify", path], env={"HUB_RPC_URL": chain.url, "HUB_REGISTRY_ADDRESS": registry.address}
+    )
     assert result.exit_code == 0
 
 
 def test_present_shares_nothing_personal_by_default_and_the_identifier_on_request(
-        tmp_path: Path, chain: DevChain, registry: RegistryClient, issuer: LocalAccount) -> None:
+    tmp_path: Path, chain: DevChain, registry: RegistryClient, issuer: LocalAccount
+) -> None:
     full = issue_on_chain(registry, issuer, 2).credentials[1]
     source = write(tmp_path, full)
     options = ["--rpc", chain.url, "--registry", registry.address]
@@ -154,8 +166,9 @@ def test_present_shares_nothing_personal_by_default_and_the_identifier_on_reques
         assert personal not in text
     result = runner.invoke(app, ["verify", str(tmp_path / "default.json"), *options])
     assert result.exit_code == 0, result.output  # valid, and says nothing about its holder
-    result = runner.invoke(app, ["verify", str(tmp_path / "default.json"), *options, "--json",
-                                 "--email", "graduate1@example.org"])
+    result = runner.invoke(
+        app, ["verify", str(tmp_path / "default.json"), *options, "--json", "--email", "graduate1@example.org"]
+    )
     assert result.exit_code == 1
     recipient = json.loads(result.output)["checks"][-1]
     assert recipient["name"] == "recipient" and recipient["status"] == "not_run"
@@ -168,21 +181,28 @@ def test_present_shares_nothing_personal_by_default_and_the_identifier_on_reques
     assert result.exit_code == 1
 
 
-def test_a_revoked_credential_exits_1(tmp_path: Path, chain: DevChain, registry: RegistryClient,
-                                      issuer: LocalAccount) -> None:
+def test_a_revoked_credential_exits_1(
+    tmp_path: Path, chain: DevChain, registry: RegistryClient, issuer: LocalAccount
+) -> None:
     document = issue_on_chain(registry, issuer, 2).credentials[0]
     proof = document["proof"][0]
-    registry.revoke(from_hex32(proof["merkleRoot"]), from_hex32(proof["credentialDigest"]),
-                    [from_hex32(node) for node in proof["merklePath"]], 1, sender=issuer)
-    result = runner.invoke(app, ["verify", write(tmp_path, document), "--rpc", chain.url,
-                                 "--registry", registry.address])
+    registry.revoke(
+        from_hex32(proof["merkleRoot"]),
+        from_hex32(proof["credentialDigest"]),
+        [from_hex32(node) for node in proof["merklePath"]],
+        1,
+        sender=issuer,
+    )
+    result = runner.invoke(
+        app, ["verify", write(tmp_path, document), "--rpc", chain.url, "--registry", registry.address]
+    )
     assert result.exit_code == 1
     assert "fraud or misconduct" in result.output
 
 
-def test_without_registry_the_documents_is_asked_but_not_relied_on(tmp_path: Path, chain: DevChain,
-                                                                   registry: RegistryClient,
-                                                                   issuer: LocalAccount) -> None:
+def test_without_registry_the_documents_is_asked_but_not_relied_on(
+    tmp_path: Path, chain: DevChain, registry: RegistryClient, issuer: LocalAccount
+) -> None:
     path = write(tmp_path, issue_on_chain(registry, issuer, 1).credentials[0])
     result = runner.invoke(app, ["verify", path, "--rpc", chain.url, "--json"])
     assert result.exit_code == 1
@@ -198,21 +218,35 @@ def test_without_registry_the_documents_is_asked_but_not_relied_on(tmp_path: Pat
 # ---------------------------------------------------------------- a real process, a real node
 
 
-def test_the_module_runs_as_a_program_against_a_real_node(tmp_path: Path, chain: DevChain, registry: RegistryClient,
-                                                          issuer: LocalAccount) -> None:
+def test_the_module_runs_as_a_program_against_a_real_node(
+    tmp_path: Path, chain: DevChain, registry: RegistryClient, issuer: LocalAccount
+) -> None:
     issued = issue_on_chain(registry, issuer, 3)
     path = write(tmp_path, issued.credentials[2])
-    command = [sys.executable, "-m", "service.cli", "verify", path, "--rpc", chain.url, "--registry",
-               registry.address]
+    command = [sys.executable, "-m", "service.cli", "verify", path, "--rpc", chain.url, "--registry", registry.address]
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "COLUMNS": "120"}
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "VALID" in done.stdout and "Hanzehogeschool Groningen" in done.stdout
-    done = subprocess.run([*command[:4], "-", *command[5:], "--json"], input=Path(path).read_text(),
-                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+    done = subprocess.run(
+        [*command[:4], "-", *command[5:], "--json"],
+        input=Path(path).read_text(),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
     assert done.returncode == 0 and json.loads(done.stdout)["valid"] is True
     tampered = json.loads(Path(path).read_text())
     tampered["credentialSubject"]["achievement"]["creditsAvailable"] = 30
-    done = subprocess.run([*command[:4], "-", *command[5:]], input=json.dumps(tampered), capture_output=True,
-                          text=True, cwd=ROOT, env=env, timeout=120)
+    done = subprocess.run(
+        [*command[:4], "-", *command[5:]],
+        input=json.dumps(tampered),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
     assert done.returncode == 1 and "changed after issuing" in done.stdout

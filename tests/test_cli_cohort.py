@@ -42,8 +42,20 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
 
 
 def _import(hub: LiveHub, file: Path, links: Path, key: str | None = None) -> object:
-    return runner.invoke(app, ["cohort", "import", str(file), "--url", hub.url, "--key",
-                               key or hub.key("issuer", HANZE), "--links", str(links)])
+    return runner.invoke(
+        app,
+        [
+            "cohort",
+            "import",
+            str(file),
+            "--url",
+            hub.url,
+            "--key",
+            key or hub.key("issuer", HANZE),
+            "--links",
+            str(links),
+        ],
+    )
 
 
 def _links(path: Path) -> list[dict[str, str]]:
@@ -73,11 +85,15 @@ def test_import_the_sample_cohort_anchors_it_in_one_transaction(hub: LiveHub, tm
     batch = httpx.get(f"{hub.url}/batches/{batch_id}", headers=hub.auth("issuer", HANZE), timeout=30).json()
     assert batch["status"] == "anchored" and batch["count"] == 6
     assert f"Merkle root  {batch['root']}" in out and batch["transaction_hash"] in out
-    on_chain = RegistryClient(hub.chain.node.w3, hub.chain.deployment.registry.address).batch(batch["issuer_address"],
-                                                                                          from_hex32(batch["root"]))
+    on_chain = RegistryClient(hub.chain.node.w3, hub.chain.deployment.registry.address).batch(
+        batch["issuer_address"], from_hex32(batch["root"])
+    )
     assert on_chain.anchored and on_chain.count == 6
-    held = httpx.get(f"{hub.url}/credentials/{rows[0]['credential_id']}", timeout=30,
-                     headers={"X-Holder-Token": rows[0]["holder_token"]})
+    held = httpx.get(
+        f"{hub.url}/credentials/{rows[0]['credential_id']}",
+        timeout=30,
+        headers={"X-Holder-Token": rows[0]["holder_token"]},
+    )
     assert held.status_code == 200 and held.json()["document"] is not None
 
 
@@ -129,7 +145,14 @@ def test_csv_cells_that_would_start_a_formula_are_neutralised() -> None:
     from service.issuing.requests import csv_cell
 
     assert [csv_cell(v) for v in ("=1+1", "+31", "-2", "@SUM(A1)", "\tx", "jan@example.org", 3)] == [
-        "'=1+1", "'+31", "'-2", "'@SUM(A1)", "'\tx", "jan@example.org", "3"]
+        "'=1+1",
+        "'+31",
+        "'-2",
+        "'@SUM(A1)",
+        "'\tx",
+        "jan@example.org",
+        "3",
+    ]
 
 
 def test_importing_a_file_twice_issues_it_once(hub: LiveHub, tmp_path: Path) -> None:
@@ -137,8 +160,10 @@ def test_importing_a_file_twice_issues_it_once(hub: LiveHub, tmp_path: Path) -> 
     service's replayed answer, so nothing is issued or anchored again, and the links file is written again."""
     lines = SAMPLE.read_text(encoding="utf-8").splitlines()
     cohort = tmp_path / "twice.csv"  # not the sample: the other tests of this module import that one
-    cohort.write_text("\n".join([lines[0], *(line.replace("@example.org", "@twice.example.org") for line in lines[1:])])
-                      + "\n", encoding="utf-8")
+    cohort.write_text(
+        "\n".join([lines[0], *(line.replace("@example.org", "@twice.example.org") for line in lines[1:])]) + "\n",
+        encoding="utf-8",
+    )
     w3 = hub.chain.node.w3
 
     first = _import(hub, cohort, tmp_path / "first.csv")
@@ -173,8 +198,20 @@ def test_import_errors_are_readable(hub: LiveHub, tmp_path: Path) -> None:
     result = _import(hub, SAMPLE, links, key=hub.key("member", "Unigarant"))
     assert result.exit_code == 1 and "403" in result.stderr and "issuer" in result.stderr
 
-    result = runner.invoke(app, ["cohort", "import", str(SAMPLE), "--url", f"http://127.0.0.1:{free_port()}",
-                                 "--key", "hub_x", "--links", str(links)])
+    result = runner.invoke(
+        app,
+        [
+            "cohort",
+            "import",
+            str(SAMPLE),
+            "--url",
+            f"http://127.0.0.1:{free_port()}",
+            "--key",
+            "hub_x",
+            "--links",
+            str(links),
+        ],
+    )
     assert result.exit_code == 2 and "cannot reach the hub service" in result.stderr
     assert "Traceback" not in result.output and not links.exists()
 
@@ -191,20 +228,27 @@ def test_export_writes_json_and_pdf_that_verify(hub: LiveHub, tmp_path: Path) ->
     batch_id = _batch_id(result.stdout)
     rows = _links(links)
     revoked_id = rows[1]["credential_id"]
-    revoked = httpx.post(f"{hub.url}/credentials/{revoked_id}/revoke", headers=hub.auth("issuer", HANZE),
-                         json={"reason": "issued-in-error"}, timeout=60)
+    revoked = httpx.post(
+        f"{hub.url}/credentials/{revoked_id}/revoke",
+        headers=hub.auth("issuer", HANZE),
+        json={"reason": "issued-in-error"},
+        timeout=60,
+    )
     assert revoked.status_code == 200, revoked.text
 
     out = tmp_path / "export"
-    result = runner.invoke(app, ["cohort", "export", batch_id, "--out", str(out), "--url", hub.url,
-                                 "--key", hub.key("issuer", HANZE)])
+    result = runner.invoke(
+        app, ["cohort", "export", batch_id, "--out", str(out), "--url", hub.url, "--key", hub.key("issuer", HANZE)]
+    )
     assert result.exit_code == 0, result.output
     assert f"Exported  6 credentials of batch {batch_id} (1 revoked)" in result.stdout
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        f"{row['credential_id']}.{ext}" for row in rows for ext in ("json", "pdf"))
+        f"{row['credential_id']}.{ext}" for row in rows for ext in ("json", "pdf")
+    )
 
     facts = RegistryClient(hub.chain.node.w3, hub.chain.deployment.registry.address).chain_facts(
-        RegistryTrust.CONFIGURED)
+        RegistryTrust.CONFIGURED
+    )
     for row in rows:
         data = (out / f"{row['credential_id']}.json").read_bytes()
         report = verify_credential(data, facts, recipient_email=row["email"])
@@ -223,23 +267,38 @@ def test_export_writes_json_and_pdf_that_verify(hub: LiveHub, tmp_path: Path) ->
 
     # `hub verify` agrees
     first = out / f"{rows[0]['credential_id']}.json"
-    result = runner.invoke(app, ["verify", str(first), "--rpc", hub.chain.node.url, "--registry",
-                                 hub.chain.deployment.registry.address])
+    result = runner.invoke(
+        app, ["verify", str(first), "--rpc", hub.chain.node.url, "--registry", hub.chain.deployment.registry.address]
+    )
     assert result.exit_code == 0, result.output
 
 
 def test_export_errors_are_readable(hub: LiveHub, tmp_path: Path) -> None:
     out = tmp_path / "export"
-    result = runner.invoke(app, ["cohort", "export", "no-such-batch", "--out", str(out), "--url", hub.url,
-                                 "--key", hub.key("issuer", HANZE)])
+    result = runner.invoke(
+        app,
+        ["cohort", "export", "no-such-batch", "--out", str(out), "--url", hub.url, "--key", hub.key("issuer", HANZE)],
+    )
     assert result.exit_code == 1 and "404" in result.stderr and "there is no batch" in result.stderr
 
     links = tmp_path / "issued.csv"
     imported = _import(hub, SAMPLE, links)
     assert imported.exit_code == 0, imported.output
     batch_id = _batch_id(imported.stdout)
-    result = runner.invoke(app, ["cohort", "export", batch_id, "--out", str(out), "--url", hub.url,
-                                 "--key", hub.key("issuer", "Rijksuniversiteit Groningen")])
+    result = runner.invoke(
+        app,
+        [
+            "cohort",
+            "export",
+            batch_id,
+            "--out",
+            str(out),
+            "--url",
+            hub.url,
+            "--key",
+            hub.key("issuer", "Rijksuniversiteit Groningen"),
+        ],
+    )
     assert result.exit_code == 1 and "403" in result.stderr and "another partner" in result.stderr
     assert "Traceback" not in result.output
 
@@ -269,15 +328,18 @@ def _verified_claims(link: str) -> dict[str, str | None]:
     response = httpx.get(link, timeout=60)
     assert response.status_code == 200, response.text[:500]
     assert 'class="verdict verdict--valid"' in response.text  # the page vouches for what it shows
-    text = " ".join(unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<(style|svg)\b.*?</\1>", " ", response.text,
-                                                                  flags=re.S))).split())
+    text = " ".join(
+        unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<(style|svg)\b.*?</\1>", " ", response.text, flags=re.S))).split()
+    )
     name = re.search(r"Awarded to (.+?) (?:The graduate's name|Issued by)", text)
     grade = re.search(r"Final grade (\S+) on a scale of (\S+) to (\S+)", text)
     assert name is not None, text
-    return {"name": None if name.group(1) == "the holder of this credential" else name.group(1),
-            "grade": None if grade is None else grade.group(1),
-            "scale": None if grade is None else f"{grade.group(2)}\u2013{grade.group(3)}",
-            "grade_withheld": "Final grade Not included in this copy" in text or None}
+    return {
+        "name": None if name.group(1) == "the holder of this credential" else name.group(1),
+        "grade": None if grade is None else grade.group(1),
+        "scale": None if grade is None else f"{grade.group(2)}\u2013{grade.group(3)}",
+        "grade_withheld": "Final grade Not included in this copy" in text or None,
+    }
 
 
 def _export(hub: LiveHub, tmp_path: Path, name: str, *options: str) -> tuple[Path, list[dict[str, str]]]:
@@ -291,14 +353,26 @@ def _export(hub: LiveHub, tmp_path: Path, name: str, *options: str) -> tuple[Pat
     imported = _import(hub, cohort, links)
     assert imported.exit_code == 0, imported.output
     out = tmp_path / name
-    result = runner.invoke(app, ["cohort", "export", _batch_id(imported.stdout), "--out", str(out), "--url", hub.url,
-                                 "--key", hub.key("issuer", HANZE), *options])
+    result = runner.invoke(
+        app,
+        [
+            "cohort",
+            "export",
+            _batch_id(imported.stdout),
+            "--out",
+            str(out),
+            "--url",
+            hub.url,
+            "--key",
+            hub.key("issuer", HANZE),
+            *options,
+        ],
+    )
     assert result.exit_code == 0, result.output
     return out, _links(links)
 
 
-def test_a_certificate_prints_exactly_what_the_page_behind_its_qr_code_verifies(hub: LiveHub,
-                                                                                tmp_path: Path) -> None:
+def test_a_certificate_prints_exactly_what_the_page_behind_its_qr_code_verifies(hub: LiveHub, tmp_path: Path) -> None:
     out, rows = _export(hub, tmp_path, "printed")
     sample = {row["email"].replace("@example.org", "@printed.example.org"): row for row in _links(SAMPLE)}
     for row in rows:
@@ -327,17 +401,18 @@ def test_a_certificate_prints_exactly_what_the_page_behind_its_qr_code_verifies(
 
     # exporting again gives each certificate the same link (one per credential and set of claims)
     again = tmp_path / "again"
-    batch = httpx.get(f"{hub.url}/credentials/{rows[0]['credential_id']}", headers=hub.auth("issuer", HANZE),
-                      timeout=30).json()["batch_id"]
-    result = runner.invoke(app, ["cohort", "export", batch, "--out", str(again), "--url", hub.url,
-                                 "--key", hub.key("issuer", HANZE)])
+    batch = httpx.get(
+        f"{hub.url}/credentials/{rows[0]['credential_id']}", headers=hub.auth("issuer", HANZE), timeout=30
+    ).json()["batch_id"]
+    result = runner.invoke(
+        app, ["cohort", "export", batch, "--out", str(again), "--url", hub.url, "--key", hub.key("issuer", HANZE)]
+    )
     assert result.exit_code == 0, result.output
     first = rows[0]["credential_id"]
     assert _qr_link((again / f"{first}.pdf").read_bytes()) == _qr_link((out / f"{first}.pdf").read_bytes())
 
 
-def test_a_certificate_that_prints_no_personal_claim_links_to_a_page_without_them(hub: LiveHub,
-                                                                                   tmp_path: Path) -> None:
+def test_a_certificate_that_prints_no_personal_claim_links_to_a_page_without_them(hub: LiveHub, tmp_path: Path) -> None:
     out, rows = _export(hub, tmp_path, "anonymous", "--claims", "none")
     for row in rows:
         pdf = (out / f"{row['credential_id']}.pdf").read_bytes()
@@ -357,7 +432,21 @@ def test_a_certificate_that_prints_no_personal_claim_links_to_a_page_without_the
 
 
 def test_export_refuses_a_claim_a_certificate_does_not_print(hub: LiveHub, tmp_path: Path) -> None:
-    result = runner.invoke(app, ["cohort", "export", "any-batch", "--out", str(tmp_path / "x"), "--url", hub.url,
-                                 "--key", hub.key("issuer", HANZE), "--claims", "name,email"])
+    result = runner.invoke(
+        app,
+        [
+            "cohort",
+            "export",
+            "any-batch",
+            "--out",
+            str(tmp_path / "x"),
+            "--url",
+            hub.url,
+            "--key",
+            hub.key("issuer", HANZE),
+            "--claims",
+            "name,email",
+        ],
+    )
     assert result.exit_code == 2, result.output
     assert "--claims: a certificate cannot print email" in result.stderr

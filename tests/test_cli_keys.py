@@ -109,21 +109,34 @@ def test_revoke_makes_the_key_unusable(runner: CliRunner, database: str) -> None
     assert code == 0 and "was already revoked" in out
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    pytest.param(["create", "--role", "boss", "--name", "X"], "'boss' is not one of", id="bad-role"),
-    pytest.param(["create", "--role", "issuer", "--name", HANZE], "needs the issuer's account address",
-                 id="issuer-without-address"),
-    pytest.param(["create", "--role", "member", "--name", "TVM", "--address", "0x1234"],
-                 "needs the member's account address", id="invalid-address"),
-    pytest.param(["create", "--role", "admin", "--name", "Admin", "--address", TVM_MEMBER],
-                 "an admin key has no address", id="admin-with-address"),
-    pytest.param(["create", "--role", "admin", "--name", "  "], "needs the name of its holder", id="blank-name"),
-    pytest.param(["create", "--role", "admin"], "Missing option '--name'", id="missing-name"),
-    pytest.param(["revoke", "7"], "no API key 7", id="unknown-id"),
-    pytest.param(["revoke", "seven"], "Input should be a valid integer", id="id-not-a-number"),
-])
-def test_bad_input_is_a_readable_error_with_exit_2(runner: CliRunner, database: str, args: list[str],
-                                                   message: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(["create", "--role", "boss", "--name", "X"], "'boss' is not one of", id="bad-role"),
+        pytest.param(
+            ["create", "--role", "issuer", "--name", HANZE],
+            "needs the issuer's account address",
+            id="issuer-without-address",
+        ),
+        pytest.param(
+            ["create", "--role", "member", "--name", "TVM", "--address", "0x1234"],
+            "needs the member's account address",
+            id="invalid-address",
+        ),
+        pytest.param(
+            ["create", "--role", "admin", "--name", "Admin", "--address", TVM_MEMBER],
+            "an admin key has no address",
+            id="admin-with-address",
+        ),
+        pytest.param(["create", "--role", "admin", "--name", "  "], "needs the name of its holder", id="blank-name"),
+        pytest.param(["create", "--role", "admin"], "Missing option '--name'", id="missing-name"),
+        pytest.param(["revoke", "7"], "no API key 7", id="unknown-id"),
+        pytest.param(["revoke", "seven"], "Input should be a valid integer", id="id-not-a-number"),
+    ],
+)
+def test_bad_input_is_a_readable_error_with_exit_2(
+    runner: CliRunner, database: str, args: list[str], message: str
+) -> None:
     code, out, err = keys(runner, *args)
     assert code == 2
     assert message in readable(out + err)
@@ -141,14 +154,17 @@ def test_an_unusable_database_is_a_readable_error(tmp_path: Path) -> None:
     assert "Traceback" not in result.output
 
 
-def test_create_refuses_a_published_account_when_the_chain_is_a_real_one(runner: CliRunner, database: str,
-                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_create_refuses_a_published_account_when_the_chain_is_a_real_one(
+    runner: CliRunner, database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     published = "0x90F8bf6A479f320ead074411a4B0e7944Ea8c9C1"  # ganache --deterministic's account 0
     monkeypatch.setenv("HUB_CHAIN_ID", "11155111")
     code, out, err = keys(runner, "create", "--role", "issuer", "--name", HANZE, "--address", published)
     assert code == 2
-    assert (f"error: the issuer's account: {published} is a well-known development account, account 0 "
-            "(m/44'/60'/0'/0/0) of ganache's --deterministic mnemonic") in readable(out + err)
+    assert (
+        f"error: the issuer's account: {published} is a well-known development account, account 0 "
+        "(m/44'/60'/0'/0/0) of ganache's --deterministic mnemonic"
+    ) in readable(out + err)
     assert stored(database) == []
     own = Account.create().address
     code, _, err = keys(runner, "create", "--role", "issuer", "--name", HANZE, "--address", own)
@@ -177,25 +193,30 @@ def _authenticate(database: str, header: str | None) -> Any:
 
 
 # RFC 7235 2.1: the auth-scheme is case-insensitive, and 1*SP separates it from the credentials (RFC 6750 2.1)
-@pytest.mark.parametrize("header", ["Bearer {token}", "bearer {token}", "BEARER {token}", "Bearer   {token}",
-                                    "Bearer {token}  "])
+@pytest.mark.parametrize(
+    "header", ["Bearer {token}", "bearer {token}", "BEARER {token}", "Bearer   {token}", "Bearer {token}  "]
+)
 def test_the_bearer_scheme_is_case_insensitive_as_rfc_7235_says(database: str, token: str, header: str) -> None:
     assert _authenticate(database, header.format(token=token)).role == Role.ADMIN
 
 
-@pytest.mark.parametrize(("header", "message"), [
-    ("Basic {token}", "must be 'Bearer <key>'"),
-    ("Token {token}", "must be 'Bearer <key>'"),
-    ("Bearerx {token}", "must be 'Bearer <key>'"),
-    ("{token}", "must be 'Bearer <key>'"),  # no scheme
-    ("Bearer{token}", "must be 'Bearer <key>'"),  # no space
-    ("Bearer", "must be 'Bearer <key>'"),
-    ("Bearer    ", "must be 'Bearer <key>'"),
-    ("Bearer {token} {token}", "this API key is not known"),
-    ("", "send your API key as 'Authorization: Bearer <key>'"),
-])
-def test_any_other_scheme_or_shape_is_refused_with_a_valid_key(database: str, token: str, header: str,
-                                                               message: str) -> None:
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        ("Basic {token}", "must be 'Bearer <key>'"),
+        ("Token {token}", "must be 'Bearer <key>'"),
+        ("Bearerx {token}", "must be 'Bearer <key>'"),
+        ("{token}", "must be 'Bearer <key>'"),  # no scheme
+        ("Bearer{token}", "must be 'Bearer <key>'"),  # no space
+        ("Bearer", "must be 'Bearer <key>'"),
+        ("Bearer    ", "must be 'Bearer <key>'"),
+        ("Bearer {token} {token}", "this API key is not known"),
+        ("", "send your API key as 'Authorization: Bearer <key>'"),
+    ],
+)
+def test_any_other_scheme_or_shape_is_refused_with_a_valid_key(
+    database: str, token: str, header: str, message: str
+) -> None:
     with pytest.raises(Unauthenticated, match=message):
         _authenticate(database, header.format(token=token))
 
@@ -204,16 +225,21 @@ def test_any_other_scheme_or_shape_is_refused_with_a_valid_key(database: str, to
 
 
 def _import(runner: CliRunner, key: str, chain_id: str, keystores: Path) -> tuple[int, str]:
-    result = runner.invoke(app, ["keystore", "import", "--chain-id", chain_id], input=key + "\n",
-                           env={"HUB_KEYSTORE_DIR": str(keystores), "HUB_KEYSTORE_PASSWORD": "geheim"})
+    result = runner.invoke(
+        app,
+        ["keystore", "import", "--chain-id", chain_id],
+        input=key + "\n",
+        env={"HUB_KEYSTORE_DIR": str(keystores), "HUB_KEYSTORE_PASSWORD": "geheim"},
+    )
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     return result.exit_code, readable(result.stdout + result.stderr)
 
 
 def test_keystore_import_refuses_a_published_key_for_a_real_chain(runner: CliRunner, tmp_path: Path) -> None:
     keystores = tmp_path / "keystores"
-    published = Account.from_mnemonic("test test test test test test test test test test test junk",
-                                      account_path="m/44'/60'/0'/0/20")
+    published = Account.from_mnemonic(
+        "test test test test test test test test test test test junk", account_path="m/44'/60'/0'/0/20"
+    )
     code, text = _import(runner, published.key.hex(), "11155111", keystores)
     assert code == 2
     assert f"error: the key: {published.address} is a well-known development account, account 20 " in text

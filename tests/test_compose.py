@@ -68,7 +68,7 @@ def test_every_hub_process_uses_the_one_postgresql_database_and_waits_for_it_and
 
 
 def test_exactly_one_worker_it_deploys_and_runs_the_background_work() -> None:
-    (name, worker), = workers().items()
+    ((name, worker),) = workers().items()
     assert name == "worker"
     assert worker["environment"].get("HUB_RUN_WORKER", "true") != "false"
     assert "hub-data:/data" in worker["volumes"]  # it writes the deployment record there

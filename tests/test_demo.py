@@ -109,8 +109,9 @@ def test_seeding_twice_changes_nothing_the_second_time(chain: SeededChain) -> No
 # ---------------------------------------------------------------- the demo story
 
 
-def test_demo_story_completes_every_step_against_a_real_server(chain: SeededChain,
-                                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_story_completes_every_step_against_a_real_server(
+    chain: SeededChain, capsys: pytest.CaptureFixture[str]
+) -> None:
     chain.seed()  # idempotent: whatever ran before in this module
     with serve(chain.settings) as url:
         code = demo.main(["--url", url, "--keys", str(chain.keys_file), "--timeout", "60"])
@@ -151,8 +152,9 @@ def test_demo_story_completes_every_step_against_a_real_server(chain: SeededChai
         assert "NHL Stenden was already accredited by decision #4" in out
 
 
-def test_demo_says_clearly_when_it_cannot_run(chain: SeededChain, tmp_path: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_says_clearly_when_it_cannot_run(
+    chain: SeededChain, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert demo.main(["--keys", str(tmp_path / "missing.json")]) == 2
     assert "no demo keys at" in capsys.readouterr().out
     chain.seed()
@@ -171,9 +173,23 @@ class RunCommand:
     def __init__(self, data_dir: Path, chain_port: int, port: int) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
         self.process = subprocess.Popen(
-            [sys.executable, "-u", str(ROOT / "scripts" / "run.py"), "--chain-port", str(chain_port),
-             "--port", str(port), "--data-dir", str(data_dir)],
-            cwd=data_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            [
+                sys.executable,
+                "-u",
+                str(ROOT / "scripts" / "run.py"),
+                "--chain-port",
+                str(chain_port),
+                "--port",
+                str(port),
+                "--data-dir",
+                str(data_dir),
+            ],
+            cwd=data_dir,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         self.lines: list[str] = []
         self.url = f"http://127.0.0.1:{port}"
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -248,8 +264,11 @@ def test_run_command_seeds_serves_stops_on_sigint_and_keeps_everything(tmp_path:
             programmes = http.get("/programmes").json()
             assert {p["id"] for p in programmes} == {p.id for p in DEMO_PROGRAMMES}
             hanze = {"Authorization": f"Bearer {keys[('issuer', 'Hanzehogeschool Groningen')]}"}
-            issued = http.post("/credentials", headers=hanze, json={
-                "programme_id": "miw-ai", "email": "kept@example.org", "name": "Kept Across Runs", "grade": "8"})
+            issued = http.post(
+                "/credentials",
+                headers=hanze,
+                json={"programme_id": "miw-ai", "email": "kept@example.org", "name": "Kept Across Runs", "grade": "8"},
+            )
             assert issued.status_code == 201, issued.text
             credential = issued.json()
             admin = {"Authorization": f"Bearer {keys[('admin', 'Stichting IT Hub Hoogeveen')]}"}

@@ -68,15 +68,25 @@ def test_deploy_script_writes_the_deployment_file(chain: DevChain, tmp_path) -> 
 
 
 def test_deploy_script_refuses_an_unreachable_node(tmp_path) -> None:
-    result = subprocess.run([sys.executable, "scripts/deploy.py", "--rpc", "http://127.0.0.1:9",
-                             "--out", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "scripts/deploy.py", "--rpc", "http://127.0.0.1:9", "--out", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 1
     assert "no JSON-RPC node answers at http://127.0.0.1:9" in result.stderr
 
 
 def test_deploy_script_refuses_a_bad_member_argument(chain: DevChain, tmp_path) -> None:
-    result = subprocess.run([sys.executable, "scripts/deploy.py", "--rpc", chain.url, "--member", "TVM"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "scripts/deploy.py", "--rpc", chain.url, "--member", "TVM"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2
     assert "expected ADDRESS=NAME" in result.stderr
 
@@ -93,47 +103,61 @@ def sepolia_like(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PublicLik
 
 def _deploy(node: PublicLikeChain, out: Path, key: str, *members: str) -> subprocess.CompletedProcess[str]:
     arguments = [argument for member in members for argument in ("--member", member)]
-    return subprocess.run([sys.executable, "scripts/deploy.py", "--rpc", node.url, "--out", str(out), *arguments],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "DEPLOYER_PRIVATE_KEY": key})
+    return subprocess.run(
+        [sys.executable, "scripts/deploy.py", "--rpc", node.url, "--out", str(out), *arguments],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "DEPLOYER_PRIVATE_KEY": key},
+    )
 
 
 def _own_board() -> list[str]:
     return [f"{Account.create().address}=Partner {number}" for number in range(6)]
 
 
-@pytest.mark.parametrize(("mnemonic", "index", "source"), [
-    (DEV_MNEMONIC, 0, "anvil's and hardhat's default mnemonic"),
-    (DEV_MNEMONIC, 20, "anvil's and hardhat's default mnemonic"),  # funded: anvil runs with 30 accounts
-    (GANACHE_DETERMINISTIC, 0, "ganache's --deterministic mnemonic"),
-])
+@pytest.mark.parametrize(
+    ("mnemonic", "index", "source"),
+    [
+        (DEV_MNEMONIC, 0, "anvil's and hardhat's default mnemonic"),
+        (DEV_MNEMONIC, 20, "anvil's and hardhat's default mnemonic"),  # funded: anvil runs with 30 accounts
+        (GANACHE_DETERMINISTIC, 0, "ganache's --deterministic mnemonic"),
+    ],
+)
 def test_deploy_script_refuses_a_published_deployer_key_on_a_real_chain(
-        sepolia_like: PublicLikeChain, tmp_path: Path, mnemonic: str, index: int, source: str) -> None:
+    sepolia_like: PublicLikeChain, tmp_path: Path, mnemonic: str, index: int, source: str
+) -> None:
     published = Account.from_mnemonic(mnemonic, account_path=f"m/44'/60'/0'/0/{index}")
     sepolia_like.fund(published)
     result = _deploy(sepolia_like, tmp_path, published.key.hex(), *_own_board())
     assert result.returncode == 1, result.stdout + result.stderr
-    assert result.stderr.startswith(f"refused: the deployer key (DEPLOYER_PRIVATE_KEY): {published.address} is a "
-                                    f"well-known development account, account {index} ")
+    assert result.stderr.startswith(
+        f"refused: the deployer key (DEPLOYER_PRIVATE_KEY): {published.address} is a "
+        f"well-known development account, account {index} "
+    )
     assert source in result.stderr and "Refused on chain 11155111" in result.stderr
     assert published.key.hex().removeprefix("0x") not in result.stdout + result.stderr
     assert sepolia_like.w3.eth.get_transaction_count(published.address) == 0  # nothing was sent
     assert list(tmp_path.iterdir()) == []
 
 
-def test_deploy_script_refuses_a_published_board_member_on_a_real_chain(sepolia_like: PublicLikeChain,
-                                                                       tmp_path: Path) -> None:
+def test_deploy_script_refuses_a_published_board_member_on_a_real_chain(
+    sepolia_like: PublicLikeChain, tmp_path: Path
+) -> None:
     own = sepolia_like.fund()
     member = Account.from_mnemonic(DEV_MNEMONIC, account_path="m/44'/60'/0'/0/3").address
     result = _deploy(sepolia_like, tmp_path, own.key.hex(), *_own_board()[:5], f"{member}=TVM verzekeringen")
     assert result.returncode == 1
-    assert result.stderr.startswith(f"refused: board member TVM verzekeringen: {member} is a well-known "
-                                    "development account, account 3 ")
+    assert result.stderr.startswith(
+        f"refused: board member TVM verzekeringen: {member} is a well-known development account, account 3 "
+    )
     assert sepolia_like.w3.eth.get_transaction_count(own.address) == 0
 
 
-def test_deploy_script_deploys_with_keys_of_its_own_on_a_real_chain(sepolia_like: PublicLikeChain,
-                                                                   tmp_path: Path) -> None:
+def test_deploy_script_deploys_with_keys_of_its_own_on_a_real_chain(
+    sepolia_like: PublicLikeChain, tmp_path: Path
+) -> None:
     own = sepolia_like.fund()
     result = _deploy(sepolia_like, tmp_path, own.key.hex(), *_own_board())
     assert result.returncode == 0, result.stderr
@@ -155,7 +179,8 @@ def test_ganache_deterministic_accounts_are_all_refused_there(tmp_path: Path) ->
         assert len(handed_out) == 12
         for index, address in enumerate(handed_out):
             assert well_known_account(address) == WellKnownAccount(
-                Web3.to_checksum_address(address), "ganache's --deterministic mnemonic", index)
+                Web3.to_checksum_address(address), "ganache's --deterministic mnemonic", index
+            )
         first = Account.from_mnemonic(GANACHE_DETERMINISTIC, account_path="m/44'/60'/0'/0/0")
         assert node.w3.eth.get_balance(first.address) > 0
         result = _deploy(node, tmp_path / "out", first.key.hex(), *_own_board())

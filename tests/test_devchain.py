@@ -49,8 +49,13 @@ def test_chain_script_starts_waits_and_stops_cleanly(kind: str, tmp_path) -> Non
 
     root = Path(__file__).resolve().parent.parent
     port = free_port()
-    process = subprocess.Popen([sys.executable, "scripts/chain.py", kind, "--port", str(port), "--fresh"],
-                               cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "scripts/chain.py", kind, "--port", str(port), "--fresh"],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         first_line = process.stdout.readline()  # printed only once the node answers
         assert f"answers at http://127.0.0.1:{port}" in first_line

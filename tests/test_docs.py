@@ -58,8 +58,10 @@ def settings_table() -> str:
     """The table of every setting: variable, default, allowed range, description."""
     lines = [TABLE_START, "", "| variable | default | range | meaning |", "| --- | --- | --- | --- |"]
     for name, field in Settings.model_fields.items():
-        lines.append(f"| `{variable(name)}` | `{default_text(field)}` | {range_text(field)} | "
-                     f"{(field.description or '').replace('|', '&#124;')} |")
+        lines.append(
+            f"| `{variable(name)}` | `{default_text(field)}` | {range_text(field)} | "
+            f"{(field.description or '').replace('|', '&#124;')} |"
+        )
     lines += ["", TABLE_END]
     return "\n".join(lines)
 
@@ -87,8 +89,9 @@ def test_docs_operations_md_settings_table_is_generated_from_the_settings() -> N
     text = OPERATIONS.read_text(encoding="utf-8")
     assert TABLE_START in text and TABLE_END in text, "docs/operations.md lost its settings table markers"
     current = TABLE_START + text.split(TABLE_START, 1)[1].split(TABLE_END, 1)[0] + TABLE_END
-    assert current == settings_table(), ("docs/operations.md's settings table is not service/settings.py's: run "
-                                         ".venv/bin/python tests/test_docs.py")
+    assert current == settings_table(), (
+        "docs/operations.md's settings table is not service/settings.py's: run .venv/bin/python tests/test_docs.py"
+    )
 
 
 def test_every_setting_is_in_the_readme_settings_table() -> None:

@@ -74,8 +74,14 @@ def other_process(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
 
 
 def make_indexer(chain: DevChain, sessions: sessionmaker[Session], deployment: Deployment, **options: Any) -> Indexer:
-    return Indexer(chain.w3, sessions, registry=deployment.registry.address, board=deployment.board.address,
-                   start_block=deployment.registry.block, **options)
+    return Indexer(
+        chain.w3,
+        sessions,
+        registry=deployment.registry.address,
+        board=deployment.board.address,
+        start_block=deployment.registry.block,
+        **options,
+    )
 
 
 class OnChain:
@@ -85,8 +91,9 @@ class OnChain:
         self.w3 = w3
         self.accounts = accounts
         self.board = BoardClient(w3, deployment.board.address)
-        self.registry = w3.eth.contract(address=deployment.registry.address,
-                                        abi=load_artifact("CredentialRegistry").abi)
+        self.registry = w3.eth.contract(
+            address=deployment.registry.address, abi=load_artifact("CredentialRegistry").abi
+        )
 
     def send(self, index: int, tx: dict[str, Any]) -> Any:
         return send(self.w3, {**tx, "gasPrice": self.w3.eth.gas_price}, self.accounts[index])
@@ -114,13 +121,16 @@ class OnChain:
         self.execute(proposal_id, action, title)
         return proposal_id
 
-    def propose_raw(self, seat: int, title: bytes, kind: int = 0, subject: str = "0x" + "00" * 20,
-                    name: bytes = b"") -> int:
+    def propose_raw(
+        self, seat: int, title: bytes, kind: int = 0, subject: str = "0x" + "00" * 20, name: bytes = b""
+    ) -> int:
         """propose() with calldata encoded by hand: `title` and the action's `name` are any bytes, UTF-8 or
         not (web3's contract functions only take text). The proposal id comes from the log's first topic,
         which needs no decoding."""
-        receipt = self.send(MEMBER_INDEXES[seat], {"to": self.board.address, "data": propose_calldata(
-            title, kind=kind, subject=subject, name=name)})
+        receipt = self.send(
+            MEMBER_INDEXES[seat],
+            {"to": self.board.address, "data": propose_calldata(title, kind=kind, subject=subject, name=name)},
+        )
         created = self.board.contract.events.ProposalCreated().topic
         [entry] = [entry for entry in receipt["logs"] if HexBytes(entry["topics"][0]) == HexBytes(created)]
         return int.from_bytes(entry["topics"][1], "big")
@@ -128,17 +138,23 @@ class OnChain:
     def vote_raw(self, seat: int, proposal_id: int, reason: bytes) -> None:
         """castVote(proposal_id, For, reason) with `reason` any bytes."""
         arguments = abi_encode(["uint256", "uint8", "bytes"], [proposal_id, int(VoteType.FOR), reason])
-        self.send(MEMBER_INDEXES[seat], {"to": self.board.address,
-                                         "data": "0x" + (keccak(text=CAST_VOTE)[:4] + arguments).hex()})
+        self.send(
+            MEMBER_INDEXES[seat],
+            {"to": self.board.address, "data": "0x" + (keccak(text=CAST_VOTE)[:4] + arguments).hex()},
+        )
 
     def anchor_and_revoke(self, digest: bytes) -> bytes:
         """Anchor a one-credential cohort as NHL Stenden's issuing key, then revoke that credential."""
         root = keccak(keccak(digest))  # a single leaf is the root (abi.encode of one bytes32 is itself)
         issuer = ISSUER_INDEX
-        self.send(issuer, {"to": self.registry.address,
-                           "data": self.registry.encode_abi("anchor", args=[root, 1, b"\x00" * 32])})
-        self.send(issuer, {"to": self.registry.address,
-                           "data": self.registry.encode_abi("revoke", args=[root, digest, [], 7])})
+        self.send(
+            issuer,
+            {"to": self.registry.address, "data": self.registry.encode_abi("anchor", args=[root, 1, b"\x00" * 32])},
+        )
+        self.send(
+            issuer,
+            {"to": self.registry.address, "data": self.registry.encode_abi("revoke", args=[root, digest, [], 7])},
+        )
         return root
 
 
@@ -161,21 +177,26 @@ def snapshot_of_index(sessions: sessionmaker[Session]) -> dict[str, Any]:
     """Everything the indexer wrote, without database ids, to compare two indexes."""
     with sessions() as session:
         return {
-            "events": sorted((e.contract, e.name, e.block_number, e.tx_hash, e.log_index, str(e.args))
-                             for e in session.scalars(select(ChainEvent))),
-            "members": sorted((m.address, m.name, m.added_block, m.removed_block)
-                              for m in session.scalars(select(BoardMember))),
+            "events": sorted(
+                (e.contract, e.name, e.block_number, e.tx_hash, e.log_index, str(e.args))
+                for e in session.scalars(select(ChainEvent))
+            ),
+            "members": sorted(
+                (m.address, m.name, m.added_block, m.removed_block) for m in session.scalars(select(BoardMember))
+            ),
             "proposals": sorted((p.id, p.title, p.executed_tx) for p in session.scalars(select(BoardProposal))),
-            "ballots": sorted((b.proposal_id, b.member, b.choice, b.reason)
-                              for b in session.scalars(select(BoardBallot))),
+            "ballots": sorted(
+                (b.proposal_id, b.member, b.choice, b.reason) for b in session.scalars(select(BoardBallot))
+            ),
         }
 
 
 # ---------------------------------------------------------------- what is indexed
 
 
-def test_changes_made_on_chain_directly_are_indexed(chain: DevChain, sessions: sessionmaker[Session],
-                                                    deployment: Deployment, on_chain: OnChain) -> None:
+def test_changes_made_on_chain_directly_are_indexed(
+    chain: DevChain, sessions: sessionmaker[Session], deployment: Deployment, on_chain: OnChain
+) -> None:
     issuer = on_chain.accounts[ISSUER_INDEX].address
     accredit = Action.accredit_issuer(issuer, "NHL Stenden")
     first = on_chain.propose(0, accredit, "Accreditatie NHL Stenden")
@@ -209,36 +230,55 @@ def test_changes_made_on_chain_directly_are_indexed(chain: DevChain, sessions: s
 
         proposal = session.get(BoardProposal, first)
         assert (proposal.kind, proposal.subject, proposal.name, proposal.title) == (
-            3, issuer, "NHL Stenden", "Accreditatie NHL Stenden")
+            3,
+            issuer,
+            "NHL Stenden",
+            "Accreditatie NHL Stenden",
+        )
         assert proposal.document_hash == "0x" + document_hash("Accreditatie NHL Stenden").hex()
         assert (proposal.eligible, proposal.quorum_bps, proposal.threshold_bps) == (6, 5000, 5000)
         assert proposal.executed_tx is not None and proposal.executed_block > proposal.created_block
         assert session.get(BoardProposal, removed).executed_tx is not None
 
-        ballots = {(b.member, b.choice, b.reason) for b in
-                   session.scalars(select(BoardBallot).where(BoardBallot.proposal_id == first))}
-        assert ballots == {(on_chain.member(0).address, "for", "voldoet"), (on_chain.member(1).address, "for", ""),
-                           (on_chain.member(2).address, "against", "te vroeg"),
-                           (on_chain.member(3).address, "recused", "partner in het programma"),
-                           (on_chain.member(4).address, "for", "")}
+        ballots = {
+            (b.member, b.choice, b.reason)
+            for b in session.scalars(select(BoardBallot).where(BoardBallot.proposal_id == first))
+        }
+        assert ballots == {
+            (on_chain.member(0).address, "for", "voldoet"),
+            (on_chain.member(1).address, "for", ""),
+            (on_chain.member(2).address, "against", "te vroeg"),
+            (on_chain.member(3).address, "recused", "partner in het programma"),
+            (on_chain.member(4).address, "for", ""),
+        }
 
-        registry_events = {e.name: e for e in session.scalars(
-            select(ChainEvent).where(ChainEvent.contract == deployment.registry.address))}
+        registry_events = {
+            e.name: e
+            for e in session.scalars(select(ChainEvent).where(ChainEvent.contract == deployment.registry.address))
+        }
         assert registry_events["IssuerAccredited"].args == {"issuer": issuer, "name": "NHL Stenden"}
         assert registry_events["BatchAnchored"].args == {"root": "0x" + root.hex(), "issuer": issuer}
         assert registry_events["CredentialRevoked"].args == {
-            "root": "0x" + root.hex(), "credentialDigest": "0x" + "11" * 32, "issuer": issuer, "reason": 7}
+            "root": "0x" + root.hex(),
+            "credentialDigest": "0x" + "11" * 32,
+            "issuer": issuer,
+            "reason": 7,
+        }
         revoked = registry_events["CredentialRevoked"]
         assert revoked.tx_hash == chain.w3.eth.get_block(revoked.block_number)["transactions"][0].to_0x_hex()
 
         created = session.scalar(select(ChainEvent).where(ChainEvent.name == "ProposalCreated"))
-        assert created.args["action"] == {"kind": 3, "subject": issuer, "name": "NHL Stenden",
-                                          "rules": {"quorumBps": 0, "majorityBps": 0, "supermajorityBps": 0,
-                                                    "votingPeriod": 0, "executionPeriod": 0}}
+        assert created.args["action"] == {
+            "kind": 3,
+            "subject": issuer,
+            "name": "NHL Stenden",
+            "rules": {"quorumBps": 0, "majorityBps": 0, "supermajorityBps": 0, "votingPeriod": 0, "executionPeriod": 0},
+        }
 
 
-def test_block_times_are_the_blocks_timestamps(chain: DevChain, sessions: sessionmaker[Session],
-                                               deployment: Deployment, on_chain: OnChain) -> None:
+def test_block_times_are_the_blocks_timestamps(
+    chain: DevChain, sessions: sessionmaker[Session], deployment: Deployment, on_chain: OnChain
+) -> None:
     on_chain.propose(0, Action.resolution(), "Tijd")
     make_indexer(chain, sessions, deployment).catch_up()
     with sessions() as session:
@@ -248,12 +288,17 @@ def test_block_times_are_the_blocks_timestamps(chain: DevChain, sessions: sessio
             assert int(utc.timestamp()) == stamp
 
 
-def test_ballots_relayed_in_one_multicall_are_each_indexed(chain: DevChain, sessions: sessionmaker[Session],
-                                                          deployment: Deployment, on_chain: OnChain) -> None:
+def test_ballots_relayed_in_one_multicall_are_each_indexed(
+    chain: DevChain, sessions: sessionmaker[Session], deployment: Deployment, on_chain: OnChain
+) -> None:
     proposal_id = on_chain.propose(0, Action.resolution(), "Vergadering van 1 december")
     deadline = on_chain.board.chain_time() + 600
-    ballots = [on_chain.board.sign_ballot(on_chain.member(seat), proposal_id, VoteType.FOR, f"ter vergadering {seat}",
-                                          deadline=deadline) for seat in range(4)]
+    ballots = [
+        on_chain.board.sign_ballot(
+            on_chain.member(seat), proposal_id, VoteType.FOR, f"ter vergadering {seat}", deadline=deadline
+        )
+        for seat in range(4)
+    ]
     receipt = on_chain.send(18, on_chain.board.cast_votes_by_sig(ballots))  # any account may relay them
     assert len(on_chain.board.events(receipt, "VoteCast")) == 4
 
@@ -261,26 +306,33 @@ def test_ballots_relayed_in_one_multicall_are_each_indexed(chain: DevChain, sess
     with sessions() as session:
         indexed = session.scalars(select(BoardBallot).order_by(BoardBallot.id)).all()
     assert [(b.member, b.reason) for b in indexed] == [
-        (on_chain.member(seat).address, f"ter vergadering {seat}") for seat in range(4)]
+        (on_chain.member(seat).address, f"ter vergadering {seat}") for seat in range(4)
+    ]
     assert {b.tx_hash for b in indexed} == {receipt["transactionHash"].to_0x_hex()}
 
 
-@pytest.mark.parametrize("reasons", [
-    pytest.param(["akkoord", "", "tegen de kosten", "", ""], id="some-reasons"),
-    pytest.param([""] * 5, id="no-reasons"),
-])
-def test_a_recorded_meeting_is_indexed_as_one_ballot_per_member(chain: DevChain, sessions: sessionmaker[Session],
-                                                                deployment: Deployment, on_chain: OnChain,
-                                                                reasons: list[str]) -> None:
+@pytest.mark.parametrize(
+    "reasons",
+    [
+        pytest.param(["akkoord", "", "tegen de kosten", "", ""], id="some-reasons"),
+        pytest.param([""] * 5, id="no-reasons"),
+    ],
+)
+def test_a_recorded_meeting_is_indexed_as_one_ballot_per_member(
+    chain: DevChain, sessions: sessionmaker[Session], deployment: Deployment, on_chain: OnChain, reasons: list[str]
+) -> None:
     """recordMeeting logs its ballots in one MeetingRecorded (its reasons only when any is given); the indexer
     makes of it the same BoardBallot rows as one VoteCast per ballot would have."""
     board = on_chain.board
     title = "Vergadering van 4 december"
-    proposal = board.sign_proposal(on_chain.member(0), Action.resolution(), title, document_hash(title),
-                                   deadline=board.chain_time() + 600)
+    proposal = board.sign_proposal(
+        on_chain.member(0), Action.resolution(), title, document_hash(title), deadline=board.chain_time() + 600
+    )
     supports = [VoteType.FOR, VoteType.ABSTAIN, VoteType.AGAINST, VoteType.FOR, VoteType.FOR]
-    ballots = [board.sign_meeting_ballot(on_chain.member(seat), proposal, support, reason)
-               for seat, (support, reason) in enumerate(zip(supports, reasons, strict=True))]
+    ballots = [
+        board.sign_meeting_ballot(on_chain.member(seat), proposal, support, reason)
+        for seat, (support, reason) in enumerate(zip(supports, reasons, strict=True))
+    ]
     receipt = on_chain.send(18, board.record_meeting(proposal, ballots))
     assert board.events(receipt, "VoteCast") == []
     proposal_id = board.created_proposal_id(receipt)
@@ -290,7 +342,8 @@ def test_a_recorded_meeting_is_indexed_as_one_ballot_per_member(chain: DevChain,
         indexed = session.scalars(select(BoardBallot).order_by(BoardBallot.id)).all()
     assert [(b.proposal_id, b.member, b.choice, b.reason) for b in indexed] == [
         (proposal_id, on_chain.member(seat).address, support.slug, reason)
-        for seat, (support, reason) in enumerate(zip(supports, reasons, strict=True))]
+        for seat, (support, reason) in enumerate(zip(supports, reasons, strict=True))
+    ]
     assert {b.tx_hash for b in indexed} == {receipt["transactionHash"].to_0x_hex()}
     assert event_names(sessions)["MeetingRecorded"] == 1
 
@@ -298,8 +351,13 @@ def test_a_recorded_meeting_is_indexed_as_one_ballot_per_member(chain: DevChain,
 # ---------------------------------------------------------------- cursors, restarts, pages
 
 
-def test_restart_resumes_from_the_cursor(chain: DevChain, sessions: sessionmaker[Session], deployment: Deployment,
-                                         on_chain: OnChain, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_restart_resumes_from_the_cursor(
+    chain: DevChain,
+    sessions: sessionmaker[Session],
+    deployment: Deployment,
+    on_chain: OnChain,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     proposal_id = on_chain.propose(0, Action.resolution(), "Voor de herstart")
     first = make_indexer(chain, sessions, deployment)
     cursor = first.catch_up()
@@ -327,9 +385,14 @@ def test_restart_resumes_from_the_cursor(chain: DevChain, sessions: sessionmaker
         assert (ballot.proposal_id, ballot.choice, ballot.reason) == (proposal_id, "abstain", "na de herstart")
 
 
-def test_small_pages_cover_every_block_once(chain: DevChain, sessions: sessionmaker[Session], tmp_path: Path,
-                                           deployment: Deployment, on_chain: OnChain,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_small_pages_cover_every_block_once(
+    chain: DevChain,
+    sessions: sessionmaker[Session],
+    tmp_path: Path,
+    deployment: Deployment,
+    on_chain: OnChain,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     proposal_id = on_chain.propose(0, Action.resolution(), "Veel blokken")
     for seat in range(1, 5):
         on_chain.vote(seat, proposal_id, VoteType.FOR, f"stem {seat}")
@@ -360,8 +423,12 @@ def test_small_pages_cover_every_block_once(chain: DevChain, sessions: sessionma
 
 
 def test_a_failed_page_keeps_what_came_before_and_the_next_run_completes(
-        chain: DevChain, sessions: sessionmaker[Session], deployment: Deployment, on_chain: OnChain,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    chain: DevChain,
+    sessions: sessionmaker[Session],
+    deployment: Deployment,
+    on_chain: OnChain,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     proposal_id = on_chain.propose(0, Action.resolution(), "Storing")
     for seat in range(1, 4):
         on_chain.vote(seat, proposal_id)
@@ -388,8 +455,9 @@ def test_a_failed_page_keeps_what_came_before_and_the_next_run_completes(
     assert count(sessions, BoardBallot) == 3
 
 
-def test_reading_a_range_again_changes_nothing(chain: DevChain, sessions: sessionmaker[Session],
-                                               deployment: Deployment, on_chain: OnChain) -> None:
+def test_reading_a_range_again_changes_nothing(
+    chain: DevChain, sessions: sessionmaker[Session], deployment: Deployment, on_chain: OnChain
+) -> None:
     proposal_id = on_chain.propose(0, Action.resolution(), "Twee keer gelezen")
     on_chain.vote(1, proposal_id, VoteType.AGAINST, "nee")
     indexer = make_indexer(chain, sessions, deployment)
@@ -401,8 +469,9 @@ def test_reading_a_range_again_changes_nothing(chain: DevChain, sessions: sessio
     assert snapshot_of_index(sessions) == once
 
 
-def test_confirmations_hold_back_the_newest_blocks(chain: DevChain, sessions: sessionmaker[Session],
-                                                   deployment: Deployment, on_chain: OnChain) -> None:
+def test_confirmations_hold_back_the_newest_blocks(
+    chain: DevChain, sessions: sessionmaker[Session], deployment: Deployment, on_chain: OnChain
+) -> None:
     proposal_id = on_chain.propose(0, Action.resolution(), "Bevestigd")
     on_chain.vote(1, proposal_id)  # the newest block
     indexer = make_indexer(chain, sessions, deployment, confirmations=1)
@@ -412,8 +481,9 @@ def test_confirmations_hold_back_the_newest_blocks(chain: DevChain, sessions: se
     assert indexer.last_indexed == chain.w3.eth.block_number - 1 and indexer.head_lag() == 1
 
 
-def test_background_thread_follows_the_chain_until_stopped(chain: DevChain, sessions: sessionmaker[Session],
-                                                           deployment: Deployment, on_chain: OnChain) -> None:
+def test_background_thread_follows_the_chain_until_stopped(
+    chain: DevChain, sessions: sessionmaker[Session], deployment: Deployment, on_chain: OnChain
+) -> None:
     indexer = make_indexer(chain, sessions, deployment, interval=0.05)
     indexer.start()
     try:
@@ -463,16 +533,18 @@ def reference_index(chain: DevChain, deployment: Deployment, tmp_path: Path, nam
 
 
 @BOTH_DATABASES
-def test_two_indexers_on_one_database_store_each_event_once(chain: DevChain, sessions: sessionmaker[Session],
-                                                           tmp_path: Path, deployment: Deployment,
-                                                           on_chain: OnChain) -> None:
+def test_two_indexers_on_one_database_store_each_event_once(
+    chain: DevChain, sessions: sessionmaker[Session], tmp_path: Path, deployment: Deployment, on_chain: OnChain
+) -> None:
     proposal_id = on_chain.propose(0, Action.resolution(), "Twee processen")
     for seat in range(1, 4):
         on_chain.vote(seat, proposal_id, VoteType.FOR, f"stem {seat}")
     on_chain.decide(Action.remove_member(on_chain.member(5).address), "Alfa-college treedt terug", voters=5)
     second = other_process(sessions)
-    indexers = [make_indexer(chain, sessions, deployment, page_blocks=1),
-                make_indexer(chain, second, deployment, page_blocks=1)]
+    indexers = [
+        make_indexer(chain, sessions, deployment, page_blocks=1),
+        make_indexer(chain, second, deployment, page_blocks=1),
+    ]
 
     assert index_in_threads(indexers) == []
 
@@ -485,8 +557,13 @@ def test_two_indexers_on_one_database_store_each_event_once(chain: DevChain, ses
 
 
 def test_an_indexer_behind_another_neither_repeats_nor_moves_the_cursor_back(
-        chain: DevChain, sessions: sessionmaker[Session], tmp_path: Path, deployment: Deployment,
-        on_chain: OnChain, monkeypatch: pytest.MonkeyPatch) -> None:
+    chain: DevChain,
+    sessions: sessionmaker[Session],
+    tmp_path: Path,
+    deployment: Deployment,
+    on_chain: OnChain,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     proposal_id = on_chain.propose(0, Action.resolution(), "Ingehaald")
     for seat in range(1, 5):
         on_chain.vote(seat, proposal_id, VoteType.AGAINST, f"stem {seat}")
@@ -525,16 +602,22 @@ def test_an_indexer_behind_another_neither_repeats_nor_moves_the_cursor_back(
 
 @BOTH_DATABASES
 def test_events_that_cannot_be_stored_as_they_are_are_kept_readable_and_raw(
-        chain: DevChain, sessions: sessionmaker[Session], deployment: Deployment, on_chain: OnChain,
-        caplog: pytest.LogCaptureFixture) -> None:
+    chain: DevChain,
+    sessions: sessionmaker[Session],
+    deployment: Deployment,
+    on_chain: OnChain,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     accredit = 3  # ActionKind.ACCREDIT_ISSUER
     not_utf8 = on_chain.propose_raw(0, b"\xff\xfe Besluit")
     with_nul = on_chain.propose_raw(1, b"Nul\x00teken")
     long_name = "Hogeschool " + "x" * 239  # 250 characters; board_proposals.name holds 200
-    too_long = on_chain.propose_raw(2, b"Lange naam", kind=accredit, subject=on_chain.accounts[ISSUER_INDEX].address,
-                                    name=long_name.encode())
-    bad_name = on_chain.propose_raw(3, b"Naam", kind=accredit, subject=on_chain.accounts[14].address,
-                                    name=b"NHL \xc3\x28")
+    too_long = on_chain.propose_raw(
+        2, b"Lange naam", kind=accredit, subject=on_chain.accounts[ISSUER_INDEX].address, name=long_name.encode()
+    )
+    bad_name = on_chain.propose_raw(
+        3, b"Naam", kind=accredit, subject=on_chain.accounts[14].address, name=b"NHL \xc3\x28"
+    )
     on_chain.vote_raw(4, not_utf8, b"ja \xff")
     normal = on_chain.propose(0, Action.resolution(), "Gewoon besluit")  # the next one is indexed as ever
     on_chain.vote(1, normal, VoteType.FOR, "gewoon")
@@ -554,8 +637,11 @@ def test_events_that_cannot_be_stored_as_they_are_are_kept_readable_and_raw(
         ballots = {(b.proposal_id, b.reason) for b in session.scalars(select(BoardBallot))}
         assert ballots == {(not_utf8, "ja \ufffd"), (normal, "gewoon")}
 
-        events = {(e.name, e.args["proposalId"]): e for e in session.scalars(select(ChainEvent))
-                  if e.name in ("ProposalCreated", "VoteCast")}
+        events = {
+            (e.name, e.args["proposalId"]): e
+            for e in session.scalars(select(ChainEvent))
+            if e.name in ("ProposalCreated", "VoteCast")
+        }
         created = {proposal: event for (name, proposal), event in events.items() if name == "ProposalCreated"}
         assert "does not decode" in created[not_utf8].problem and "U+FFFD" in created[not_utf8].problem
         assert "NUL characters in title" in created[with_nul].problem
@@ -566,14 +652,25 @@ def test_events_that_cannot_be_stored_as_they_are_are_kept_readable_and_raw(
         assert events[("VoteCast", not_utf8)].args["reason"] == "ja \ufffd"
         for proposal in (not_utf8, with_nul, too_long, bad_name):  # the raw log: exactly what the chain holds
             raw = created[proposal].raw_log
-            log = next(item for item in chain.w3.eth.get_logs({"address": deployment.board.address,
-                                                               "fromBlock": created[proposal].block_number,
-                                                               "toBlock": created[proposal].block_number})
-                       if int(item["logIndex"]) == created[proposal].log_index)
-            assert raw == {"topics": [HexBytes(topic).to_0x_hex() for topic in log["topics"]],
-                           "data": HexBytes(log["data"]).to_0x_hex()}
-        title = abi_decode(["(uint8,address,bytes,(uint16,uint16,uint16,uint32,uint32))", "bytes"],
-                           HexBytes(created[not_utf8].raw_log["data"]))[1]
+            log = next(
+                item
+                for item in chain.w3.eth.get_logs(
+                    {
+                        "address": deployment.board.address,
+                        "fromBlock": created[proposal].block_number,
+                        "toBlock": created[proposal].block_number,
+                    }
+                )
+                if int(item["logIndex"]) == created[proposal].log_index
+            )
+            assert raw == {
+                "topics": [HexBytes(topic).to_0x_hex() for topic in log["topics"]],
+                "data": HexBytes(log["data"]).to_0x_hex(),
+            }
+        title = abi_decode(
+            ["(uint8,address,bytes,(uint16,uint16,uint16,uint32,uint32))", "bytes"],
+            HexBytes(created[not_utf8].raw_log["data"]),
+        )[1]
         assert title == b"\xff\xfe Besluit"
         assert created[normal].problem is None and created[normal].raw_log is None
         assert events[("VoteCast", normal)].problem is None
@@ -584,14 +681,16 @@ def test_events_that_cannot_be_stored_as_they_are_are_kept_readable_and_raw(
 
 @BOTH_DATABASES
 def test_an_event_the_database_refuses_is_kept_unprojected_and_the_index_moves_on(
-        chain: DevChain, sessions: sessionmaker[Session], deployment: Deployment, on_chain: OnChain) -> None:
+    chain: DevChain, sessions: sessionmaker[Session], deployment: Deployment, on_chain: OnChain
+) -> None:
     before = on_chain.propose(0, Action.resolution(), "Voor de start")
     start = chain.w3.eth.block_number + 1
     on_chain.vote(1, before, VoteType.FOR, "na de start")  # its proposal is not in the index: no ballot row
     later = on_chain.propose(2, Action.resolution(), "Na de start")
     on_chain.vote(3, later, VoteType.FOR, "ook na de start")
-    indexer = Indexer(chain.w3, sessions, registry=deployment.registry.address, board=deployment.board.address,
-                      start_block=start)
+    indexer = Indexer(
+        chain.w3, sessions, registry=deployment.registry.address, board=deployment.board.address, start_block=start
+    )
 
     assert indexer.catch_up() == chain.w3.eth.block_number
     with sessions() as session:
@@ -600,15 +699,16 @@ def test_an_event_the_database_refuses_is_kept_unprojected_and_the_index_moves_o
         assert orphan.problem.startswith("could not be stored: IntegrityError") and orphan.raw_log is not None
         assert [p.id for p in session.scalars(select(BoardProposal))] == [later]
         assert [(b.proposal_id, b.member) for b in session.scalars(select(BoardBallot))] == [
-            (later, on_chain.member(3).address)]
+            (later, on_chain.member(3).address)
+        ]
 
 
 # ---------------------------------------------------------------- reorgs
 
 
 def test_a_reorg_removes_what_the_lost_blocks_held_and_reads_the_new_ones(
-        chain: DevChain, sessions: sessionmaker[Session], tmp_path: Path, deployment: Deployment,
-        on_chain: OnChain) -> None:
+    chain: DevChain, sessions: sessionmaker[Session], tmp_path: Path, deployment: Deployment, on_chain: OnChain
+) -> None:
     alfa = on_chain.member(5).address
     removal = Action.remove_member(alfa)
     removal_id = on_chain.propose(0, removal, "Alfa-college treedt terug")
@@ -645,8 +745,9 @@ def test_a_reorg_removes_what_the_lost_blocks_held_and_reads_the_new_ones(
 
 
 @pytest.mark.parametrize("chain", ["anvil"], indirect=True)  # anvil_reorg is anvil's
-def test_anvil_reorg_replaces_two_blocks(chain: DevChain, sessions: sessionmaker[Session], tmp_path: Path,
-                                         deployment: Deployment, on_chain: OnChain) -> None:
+def test_anvil_reorg_replaces_two_blocks(
+    chain: DevChain, sessions: sessionmaker[Session], tmp_path: Path, deployment: Deployment, on_chain: OnChain
+) -> None:
     proposal_id = on_chain.propose(0, Action.resolution(), "Blijft")
     on_chain.vote(1, proposal_id, VoteType.FOR, "blijft ook")
     on_chain.vote(2, proposal_id, VoteType.AGAINST, "verdwijnt")  # block head - 1
@@ -657,8 +758,12 @@ def test_anvil_reorg_replaces_two_blocks(chain: DevChain, sessions: sessionmaker
     head = indexer.catch_up()
     assert count(sessions, BoardProposal) == 2
 
-    abstain = {"from": on_chain.member(4).address, "to": deployment.board.address, "gas": hex(500_000),
-               "data": on_chain.board.cast_vote(proposal_id, VoteType.ABSTAIN, "in de plaats")["data"]}
+    abstain = {
+        "from": on_chain.member(4).address,
+        "to": deployment.board.address,
+        "gas": hex(500_000),
+        "data": on_chain.board.cast_vote(proposal_id, VoteType.ABSTAIN, "in de plaats")["data"],
+    }
     rpc(chain.w3, "anvil_reorg", 2, [[abstain, 0]])  # blocks head-1 and head replaced, the vote in the first
     assert chain.w3.eth.block_number == head
     assert indexer.catch_up() == head
@@ -668,7 +773,9 @@ def test_anvil_reorg_replaces_two_blocks(chain: DevChain, sessions: sessionmaker
     with sessions() as session:
         assert [p.id for p in session.scalars(select(BoardProposal))] == [proposal_id]
         assert {(b.member, b.choice) for b in session.scalars(select(BoardBallot))} == {
-            (on_chain.member(1).address, "for"), (on_chain.member(4).address, "abstain")}
+            (on_chain.member(1).address, "for"),
+            (on_chain.member(4).address, "abstain"),
+        }
     assert snapshot_of_index(sessions) == reference_index(chain, deployment, tmp_path)
 
     on_chain.vote(2, proposal_id, VoteType.AGAINST, "alsnog")  # and the index goes on
@@ -677,8 +784,13 @@ def test_anvil_reorg_replaces_two_blocks(chain: DevChain, sessions: sessionmaker
 
 
 def test_a_reorg_deeper_than_the_kept_hashes_rewinds_a_whole_window(
-        chain: DevChain, sessions: sessionmaker[Session], tmp_path: Path, deployment: Deployment,
-        on_chain: OnChain, caplog: pytest.LogCaptureFixture) -> None:
+    chain: DevChain,
+    sessions: sessionmaker[Session],
+    tmp_path: Path,
+    deployment: Deployment,
+    on_chain: OnChain,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     proposal_id = on_chain.propose(0, Action.resolution(), "Diep")
     base = chain.w3.eth.block_number
     fork_point = snapshot(chain.w3)
@@ -705,14 +817,15 @@ def test_a_reorg_deeper_than_the_kept_hashes_rewinds_a_whole_window(
     new_blocks = [event for event in snapshot_of_index(sessions)["events"] if event[2] >= base + 3]
     assert new_blocks == [event for event in reference["events"] if event[2] >= base + 3]
     with sessions() as session:
-        assert {(b.member, b.reason) for b in session.scalars(
-            select(BoardBallot).where(BoardBallot.block_number >= base + 3))} == {
-            (on_chain.member(5).address, "nieuw"), (on_chain.member(0).address, "nieuw")}
+        assert {
+            (b.member, b.reason)
+            for b in session.scalars(select(BoardBallot).where(BoardBallot.block_number >= base + 3))
+        } == {(on_chain.member(5).address, "nieuw"), (on_chain.member(0).address, "nieuw")}
 
 
 def test_a_chain_that_got_shorter_is_judged_once_it_has_grown_back(
-        chain: DevChain, sessions: sessionmaker[Session], tmp_path: Path, deployment: Deployment,
-        on_chain: OnChain) -> None:
+    chain: DevChain, sessions: sessionmaker[Session], tmp_path: Path, deployment: Deployment, on_chain: OnChain
+) -> None:
     proposal_id = on_chain.propose(0, Action.resolution(), "Korter")
     fork_point = snapshot(chain.w3)
     on_chain.vote(1, proposal_id, VoteType.FOR, "oud")

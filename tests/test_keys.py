@@ -42,8 +42,9 @@ def test_the_relayer_defaults_to_the_first_development_account_on_a_development_
 
 @pytest.mark.parametrize("chain_id", [MAINNET, SEPOLIA])
 def test_a_development_relayer_key_is_refused_on_a_real_chain(chain_id: int) -> None:
-    with pytest.raises(KeyConfigurationError,
-                       match="is a well-known development account, account 0 .* Refused on chain"):
+    with pytest.raises(
+        KeyConfigurationError, match="is a well-known development account, account 0 .* Refused on chain"
+    ):
         relayer_account(dev_accounts()[0].key.hex(), chain_id)
 
 
@@ -88,16 +89,22 @@ def test_a_wrong_keystore_password_is_a_clear_error(tmp_path) -> None:
 
 # ---------------------------------------------------------------- every published development key, everywhere
 
-WELL_KNOWN_SAMPLE = [(source, mnemonic, index) for source, mnemonic in WELL_KNOWN_MNEMONICS
-                     for index in (0, 1, 19, 20, 21, 57, 500, WELL_KNOWN_INDEXES - 1)]
+WELL_KNOWN_SAMPLE = [
+    (source, mnemonic, index)
+    for source, mnemonic in WELL_KNOWN_MNEMONICS
+    for index in (0, 1, 19, 20, 21, 57, 500, WELL_KNOWN_INDEXES - 1)
+]
 
 
 def _published_key(mnemonic: str, index: int) -> LocalAccount:
     return Account.from_mnemonic(mnemonic, account_path=f"m/44'/60'/0'/0/{index}")
 
 
-@pytest.mark.parametrize(("source", "mnemonic", "index"), WELL_KNOWN_SAMPLE,
-                         ids=[f"{source.split()[0]}-{index}" for source, _, index in WELL_KNOWN_SAMPLE])
+@pytest.mark.parametrize(
+    ("source", "mnemonic", "index"),
+    WELL_KNOWN_SAMPLE,
+    ids=[f"{source.split()[0]}-{index}" for source, _, index in WELL_KNOWN_SAMPLE],
+)
 def test_the_fast_derivation_gives_what_eth_account_derives(source: str, mnemonic: str, index: int) -> None:
     account = _published_key(mnemonic, index)  # the slow, general BIP-32 path of eth-account
     known = well_known_account(account.address.lower())
@@ -105,25 +112,31 @@ def test_the_fast_derivation_gives_what_eth_account_derives(source: str, mnemoni
 
 
 def test_the_published_lists_are_the_tools_own() -> None:
-    assert well_known_account("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266") == \
-        WellKnownAccount("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266", "anvil's and hardhat's default mnemonic", 0)
-    assert well_known_account("0x90F8bf6A479f320ead074411a4B0e7944Ea8c9C1") == \
-        WellKnownAccount("0x90F8bf6A479f320ead074411a4B0e7944Ea8c9C1", "ganache's --deterministic mnemonic", 0)
+    assert well_known_account("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266") == WellKnownAccount(
+        "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266", "anvil's and hardhat's default mnemonic", 0
+    )
+    assert well_known_account("0x90F8bf6A479f320ead074411a4B0e7944Ea8c9C1") == WellKnownAccount(
+        "0x90F8bf6A479f320ead074411a4B0e7944Ea8c9C1", "ganache's --deterministic mnemonic", 0
+    )
     assert len(derive_addresses(GANACHE_DETERMINISTIC, 3)) == 3
     assert well_known_account(Account.create().address) is None
     beyond = _published_key(GANACHE_DETERMINISTIC, WELL_KNOWN_INDEXES)
     assert well_known_account(beyond.address) is None  # the range is what the module says
 
 
-@pytest.mark.parametrize(("mnemonic", "index", "source"), [
-    (DEV_MNEMONIC, 20, "anvil's and hardhat's default mnemonic"),
-    (DEV_MNEMONIC, 999, "anvil's and hardhat's default mnemonic"),
-    (GANACHE_DETERMINISTIC, 0, "ganache's --deterministic mnemonic"),
-    (GANACHE_DETERMINISTIC, 9, "ganache's --deterministic mnemonic"),
-    ("candy maple cake sugar pudding cream honey rich smooth crumble sweet treat", 3, "truffle develop's mnemonic"),
-])
-def test_a_published_relayer_key_is_refused_off_development_chains_and_named(mnemonic: str, index: int,
-                                                                            source: str) -> None:
+@pytest.mark.parametrize(
+    ("mnemonic", "index", "source"),
+    [
+        (DEV_MNEMONIC, 20, "anvil's and hardhat's default mnemonic"),
+        (DEV_MNEMONIC, 999, "anvil's and hardhat's default mnemonic"),
+        (GANACHE_DETERMINISTIC, 0, "ganache's --deterministic mnemonic"),
+        (GANACHE_DETERMINISTIC, 9, "ganache's --deterministic mnemonic"),
+        ("candy maple cake sugar pudding cream honey rich smooth crumble sweet treat", 3, "truffle develop's mnemonic"),
+    ],
+)
+def test_a_published_relayer_key_is_refused_off_development_chains_and_named(
+    mnemonic: str, index: int, source: str
+) -> None:
     published = _published_key(mnemonic, index)
     for chain_id in (MAINNET, SEPOLIA):
         with pytest.raises(KeyConfigurationError) as refused:
@@ -162,13 +175,14 @@ def _keystore(directory: Path, account: LocalAccount, name: str | None = None) -
 
 
 @pytest.mark.parametrize("name", [None, "partner-a"], ids=["named-by-address", "named-otherwise"])
-def test_a_keystore_holding_a_published_key_stops_the_signers_on_a_real_chain(tmp_path: Path,
-                                                                              name: str | None) -> None:
+def test_a_keystore_holding_a_published_key_stops_the_signers_on_a_real_chain(tmp_path: Path, name: str | None) -> None:
     published = _published_key(DEV_MNEMONIC, 25)  # anvil's account 25: beyond the 20 it funds by default
     _keystore(tmp_path, Account.create())
     path = _keystore(tmp_path, published, name)
-    with pytest.raises(KeyConfigurationError, match=f"the keystore {path.name}: {published.address} is a "
-                                                    "well-known development account, account 25 "):
+    with pytest.raises(
+        KeyConfigurationError,
+        match=f"the keystore {path.name}: {published.address} is a well-known development account, account 25 ",
+    ):
         Signers(SEPOLIA, tmp_path, "geheim")
     on_anvil = Signers(ANVIL, tmp_path, "geheim")  # a development chain: no refusal
     if name is None:
@@ -178,8 +192,9 @@ def test_a_keystore_holding_a_published_key_stops_the_signers_on_a_real_chain(tm
 def test_a_published_account_gets_no_signature_on_a_real_chain(tmp_path: Path) -> None:
     published = _published_key(GANACHE_DETERMINISTIC, 4)
     for signers in (Signers(SEPOLIA), Signers(SEPOLIA, tmp_path, "geheim")):
-        with pytest.raises(Forbidden, match=f"the signing account: {published.address} is a well-known "
-                                            "development account, account 4 ") as refused:
+        with pytest.raises(
+            Forbidden, match=f"the signing account: {published.address} is a well-known development account, account 4 "
+        ) as refused:
             signers.for_address(published.address)
         assert str(tmp_path) not in refused.value.detail
 
@@ -205,16 +220,26 @@ def deployed_sepolia_like(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
 
 def _hub_settings(node: PublicLikeChain, deployments: Path, tmp_path: Path, relayer: str, **more: Any) -> Settings:
-    return Settings(rpc_url=node.url, deployments_dir=deployments, database_url=f"sqlite:///{tmp_path / 'hub.db'}",
-                    relayer_private_key=relayer, _env_file=None, **more)
+    return Settings(
+        rpc_url=node.url,
+        deployments_dir=deployments,
+        database_url=f"sqlite:///{tmp_path / 'hub.db'}",
+        relayer_private_key=relayer,
+        _env_file=None,
+        **more,
+    )
 
 
 def test_the_service_does_not_start_with_a_published_relayer_key_on_a_real_chain(
-        deployed_sepolia_like: tuple[PublicLikeChain, Path], tmp_path: Path) -> None:
+    deployed_sepolia_like: tuple[PublicLikeChain, Path], tmp_path: Path
+) -> None:
     node, deployments = deployed_sepolia_like
     published = _published_key(DEV_MNEMONIC, 20)  # funded there: only the refusal stops it
-    with pytest.raises(StartupError, match=f"the relayer key \\(HUB_RELAYER_PRIVATE_KEY\\): {published.address} "
-                                           "is a well-known development account, account 20 .* chain 11155111"):
+    with pytest.raises(
+        StartupError,
+        match=f"the relayer key \\(HUB_RELAYER_PRIVATE_KEY\\): {published.address} "
+        "is a well-known development account, account 20 .* chain 11155111",
+    ):
         Hub.start(_hub_settings(node, deployments, tmp_path, published.key.hex()))
     own = node.fund()
     hub = Hub.start(_hub_settings(node, deployments, tmp_path, own.key.hex()))  # the same, with a key of its own
@@ -225,35 +250,60 @@ def test_the_service_does_not_start_with_a_published_relayer_key_on_a_real_chain
 
 
 def test_the_service_does_not_start_with_a_published_key_in_its_keystores_on_a_real_chain(
-        deployed_sepolia_like: tuple[PublicLikeChain, Path], tmp_path: Path) -> None:
+    deployed_sepolia_like: tuple[PublicLikeChain, Path], tmp_path: Path
+) -> None:
     node, deployments = deployed_sepolia_like
     keystores = tmp_path / "keystores"
     keystores.mkdir()
     published = _published_key(GANACHE_DETERMINISTIC, 1)
     _keystore(keystores, published)
-    settings = _hub_settings(node, deployments, tmp_path, node.fund().key.hex(), keystore_dir=keystores,
-                             keystore_password="geheim")
-    with pytest.raises(StartupError, match=f"the keystore {published.address}.json: {published.address} is a "
-                                           "well-known development account, account 1 .* of ganache's"):
+    settings = _hub_settings(
+        node, deployments, tmp_path, node.fund().key.hex(), keystore_dir=keystores, keystore_password="geheim"
+    )
+    with pytest.raises(
+        StartupError,
+        match=f"the keystore {published.address}.json: {published.address} is a "
+        "well-known development account, account 1 .* of ganache's",
+    ):
         Hub.start(settings)
 
 
 def test_hub_worker_refuses_a_published_relayer_key_on_a_real_chain(
-        deployed_sepolia_like: tuple[PublicLikeChain, Path], tmp_path: Path) -> None:
+    deployed_sepolia_like: tuple[PublicLikeChain, Path], tmp_path: Path
+) -> None:
     node, deployments = deployed_sepolia_like
     published = _published_key(DEV_MNEMONIC, 21)
-    environment = {**os.environ, "HUB_RPC_URL": node.url, "HUB_DEPLOYMENTS_DIR": str(deployments),
-                   "HUB_DATABASE_URL": f"sqlite:///{tmp_path / 'hub.db'}",
-                   "HUB_RELAYER_PRIVATE_KEY": published.key.hex(),
-                   "COLUMNS": "400", "PYTHONPATH": str(ROOT)}  # this checkout's code, whatever the venv points at
-    result = subprocess.run([sys.executable, "-m", "service.cli", "worker"], cwd=tmp_path, env=environment,
-                            capture_output=True, text=True, timeout=60)
+    environment = {
+        **os.environ,
+        "HUB_RPC_URL": node.url,
+        "HUB_DEPLOYMENTS_DIR": str(deployments),
+        "HUB_DATABASE_URL": f"sqlite:///{tmp_path / 'hub.db'}",
+        "HUB_RELAYER_PRIVATE_KEY": published.key.hex(),
+        "COLUMNS": "400",
+        "PYTHONPATH": str(ROOT),
+    }  # this checkout's code, whatever the venv points at
+    result = subprocess.run(
+        [sys.executable, "-m", "service.cli", "worker"],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 1, result.stdout + result.stderr
-    assert f"The worker cannot start: the relayer key (HUB_RELAYER_PRIVATE_KEY): {published.address} is a " \
-           "well-known development account, account 21 " in " ".join(result.stderr.split())
+    assert (
+        f"The worker cannot start: the relayer key (HUB_RELAYER_PRIVATE_KEY): {published.address} is a "
+        "well-known development account, account 21 " in " ".join(result.stderr.split())
+    )
     assert published.key.hex().removeprefix("0x") not in result.stdout + result.stderr
     # with HUB_CHAIN_ID the settings refuse it before the chain is asked
-    result = subprocess.run([sys.executable, "-m", "service.cli", "worker"], cwd=tmp_path, timeout=60,
-                            env={**environment, "HUB_CHAIN_ID": str(SEPOLIA)}, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "service.cli", "worker"],
+        cwd=tmp_path,
+        timeout=60,
+        env={**environment, "HUB_CHAIN_ID": str(SEPOLIA)},
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode != 0 and "is a well-known development account, account 21 " in result.stderr
     assert published.key.hex().removeprefix("0x") not in result.stdout + result.stderr

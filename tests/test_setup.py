@@ -23,8 +23,7 @@ SETUP = ROOT / "scripts" / "setup"
 
 def npm_command() -> list[str]:
     """The npm command scripts/setup runs to install node_modules (one line starting with `npm`)."""
-    lines = [line.strip() for line in SETUP.read_text(encoding="utf-8").splitlines()
-             if re.match(r"\s*npm\s", line)]
+    lines = [line.strip() for line in SETUP.read_text(encoding="utf-8").splitlines() if re.match(r"\s*npm\s", line)]
     assert len(lines) == 1, lines
     return shlex.split(lines[0])
 
@@ -34,7 +33,7 @@ def test_setup_installs_node_modules_with_npm_ci() -> None:
     command = npm_command()
     assert command[:2] == ["npm", "ci"], command
     text = SETUP.read_text(encoding="utf-8")
-    assert 'lock_before=$(sha256sum package.json package-lock.json)' in text  # and checks it after
+    assert "lock_before=$(sha256sum package.json package-lock.json)" in text  # and checks it after
 
 
 @pytest.mark.slow

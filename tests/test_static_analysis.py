@@ -31,8 +31,11 @@ BLOCKING = {"High", "Medium"}
 
 # slither-analyzer declares web3<8, so scripts/setup installs it into its own virtualenv, .venv-tools
 TOOLS = Path(__file__).resolve().parent.parent / ".venv-tools" / "bin"
-SLITHER = (shutil.which("slither", path=str(TOOLS)) or shutil.which("slither", path=str(Path(sys.executable).parent))
-           or shutil.which("slither"))
+SLITHER = (
+    shutil.which("slither", path=str(TOOLS))
+    or shutil.which("slither", path=str(Path(sys.executable).parent))
+    or shutil.which("slither")
+)
 if SLITHER is None:
     if os.environ.get("CI"):
         raise RuntimeError(f"no slither: pip install slither-analyzer=={SLITHER_VERSION}")
@@ -51,7 +54,10 @@ def test_slither_finds_no_high_or_medium(tmp_path: Path) -> None:
     target.write_text(json.dumps(standard_json_input()), encoding="utf-8")
     run = subprocess.run(
         [SLITHER, str(target), "--config-file", str(ROOT / "slither.config.json"), "--json", "-"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     try:
         report = json.loads(run.stdout)

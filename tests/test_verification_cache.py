@@ -56,8 +56,7 @@ class FakeNode:
             raise ChainUnavailable("the chain node does not answer: connection refused")
         return self.number, bytes([self.fork]) + self.number.to_bytes(31, "big"), 1_700_000_000 + self.number
 
-    def verify(self, issuer: str, root: bytes, digest: bytes, path: Sequence[bytes], *, block: int
-               ) -> CredentialStatus:
+    def verify(self, issuer: str, root: bytes, digest: bytes, path: Sequence[bytes], *, block: int) -> CredentialStatus:
         if self.down:
             raise ChainUnavailable("the node could not answer verify: connection refused")
         self.calls.append(block)
@@ -65,19 +64,27 @@ class FakeNode:
             action()
         anchored = self.anchored_in is not None and block >= self.anchored_in
         revoked = self.revoked_in is not None and block >= self.revoked_in
-        return CredentialStatus(included=True, anchored=anchored, issuer=ISSUER if anchored else ZERO_ADDRESS,
-                                issuer_name="Hanzehogeschool Groningen" if anchored else "",
-                                anchored_at=1_690_000_000 if anchored else 0,
-                                issuer_accredited_at_anchor=anchored, issuer_accredited_now=anchored,
-                                revoked=revoked, revoked_at=1_700_000_000 if revoked else 0,
-                                revocation_reason=2 if revoked else 0, block_number=block,
-                                block_timestamp=1_700_000_000 + block)
+        return CredentialStatus(
+            included=True,
+            anchored=anchored,
+            issuer=ISSUER if anchored else ZERO_ADDRESS,
+            issuer_name="Hanzehogeschool Groningen" if anchored else "",
+            anchored_at=1_690_000_000 if anchored else 0,
+            issuer_accredited_at_anchor=anchored,
+            issuer_accredited_now=anchored,
+            revoked=revoked,
+            revoked_at=1_700_000_000 if revoked else 0,
+            revocation_reason=2 if revoked else 0,
+            block_number=block,
+            block_timestamp=1_700_000_000 + block,
+        )
 
     async def afetch(self) -> tuple[int, bytes, int]:
         return self.fetch()
 
-    async def averify(self, issuer: str, root: bytes, digest: bytes, path: Sequence[bytes], *, block: int
-                      ) -> CredentialStatus:
+    async def averify(
+        self, issuer: str, root: bytes, digest: bytes, path: Sequence[bytes], *, block: int
+    ) -> CredentialStatus:
         self.waiting += 1
         await asyncio.sleep(0)  # on the wire: other requests run meanwhile
         return self.verify(issuer, root, digest, path, block=block)
@@ -115,21 +122,27 @@ def cache(node: FakeNode, head: BlockHead) -> VerificationCache:
     return VerificationCache(node, head, chain_id=31337)  # type: ignore[arg-type]
 
 
-def test_it_is_the_verifiers_chain_facts_for_the_configured_chain_and_registry(cache: VerificationCache,
-                                                                                 node: FakeNode) -> None:
+def test_it_is_the_verifiers_chain_facts_for_the_configured_chain_and_registry(
+    cache: VerificationCache, node: FakeNode
+) -> None:
     assert (cache.chain_id, cache.registry, cache.trust) == (31337, REGISTRY, RegistryTrust.CONFIGURED)
     assert node.heads_asked == 0  # nothing is asked to know the configuration
 
 
-def test_answers_are_cached_for_the_block_they_were_read_at(cache: VerificationCache, head: BlockHead,
-                                                            node: FakeNode) -> None:
+def test_answers_are_cached_for_the_block_they_were_read_at(
+    cache: VerificationCache, head: BlockHead, node: FakeNode
+) -> None:
     head.poll()
     first = cache(ISSUER, ROOT, DIGEST, PATH)
     second = cache(ISSUER, ROOT, DIGEST, PATH)
     assert second is first
     assert node.calls == [10]  # one eth_call, pinned to the head's block
     assert (first.block_number, first.block_timestamp, first.chain_id, first.registry) == (
-        10, 1_700_000_010, 31337, REGISTRY)
+        10,
+        1_700_000_010,
+        31337,
+        REGISTRY,
+    )
     assert (cache.stats.hits, cache.stats.misses, cache.stats.live) == (1, 1, 0)
 
 
@@ -141,8 +154,7 @@ def test_each_credential_has_its_own_answer(cache: VerificationCache, head: Bloc
     assert len(node.calls) == 3 and len(cache) == 3
 
 
-def test_a_new_block_empties_the_cache(cache: VerificationCache, head: BlockHead, node: FakeNode,
-                                       clock: Clock) -> None:
+def test_a_new_block_empties_the_cache(cache: VerificationCache, head: BlockHead, node: FakeNode, clock: Clock) -> None:
     head.poll()
     assert not cache(ISSUER, ROOT, DIGEST, PATH).status.revoked
     node.revoke()
@@ -154,8 +166,9 @@ def test_a_new_block_empties_the_cache(cache: VerificationCache, head: BlockHead
     assert node.calls == [10, 11]
 
 
-def test_the_same_height_with_another_hash_empties_the_cache(cache: VerificationCache, head: BlockHead,
-                                                             node: FakeNode, clock: Clock) -> None:
+def test_the_same_height_with_another_hash_empties_the_cache(
+    cache: VerificationCache, head: BlockHead, node: FakeNode, clock: Clock
+) -> None:
     head.poll()
     cache(ISSUER, ROOT, DIGEST, PATH)
     node.fork, node.revoked_in = 1, 10  # evm_revert and a new block 10 that revokes
@@ -164,8 +177,9 @@ def test_the_same_height_with_another_hash_empties_the_cache(cache: Verification
     assert cache(ISSUER, ROOT, DIGEST, PATH).status.revoked
 
 
-def test_a_stale_head_falls_back_to_a_live_read(cache: VerificationCache, head: BlockHead, node: FakeNode,
-                                                clock: Clock) -> None:
+def test_a_stale_head_falls_back_to_a_live_read(
+    cache: VerificationCache, head: BlockHead, node: FakeNode, clock: Clock
+) -> None:
     head.poll()
     cache(ISSUER, ROOT, DIGEST, PATH)
     node.revoke()
@@ -195,8 +209,9 @@ def test_the_freshness_counts_from_when_the_head_was_asked_for(node: FakeNode, c
     assert head.fresh() is None
 
 
-def test_not_anchored_is_never_answered_from_a_sighting_nor_cached(cache: VerificationCache, head: BlockHead,
-                                                                   node: FakeNode, clock: Clock) -> None:
+def test_not_anchored_is_never_answered_from_a_sighting_nor_cached(
+    cache: VerificationCache, head: BlockHead, node: FakeNode, clock: Clock
+) -> None:
     node.anchored_in = None
     head.poll()
     assert not cache(ISSUER, ROOT, DIGEST, PATH).status.anchored
@@ -208,8 +223,9 @@ def test_not_anchored_is_never_answered_from_a_sighting_nor_cached(cache: Verifi
     assert node.calls == [10, 10, 10, 11]  # pinned read, then live read; twice
 
 
-def test_clear_forgets_the_answers_and_every_head_seen_before(cache: VerificationCache, head: BlockHead,
-                                                              node: FakeNode, clock: Clock) -> None:
+def test_clear_forgets_the_answers_and_every_head_seen_before(
+    cache: VerificationCache, head: BlockHead, node: FakeNode, clock: Clock
+) -> None:
     head.poll()
     cache(ISSUER, ROOT, DIGEST, PATH)
     node.revoke()  # through the API; the watcher has not polled since
@@ -220,8 +236,7 @@ def test_clear_forgets_the_answers_and_every_head_seen_before(cache: Verificatio
     assert cache.stats.clears == 1 and cache.stats.live == 1
 
 
-def test_an_answer_read_while_clear_runs_is_not_kept(cache: VerificationCache, head: BlockHead,
-                                                     node: FakeNode) -> None:
+def test_an_answer_read_while_clear_runs_is_not_kept(cache: VerificationCache, head: BlockHead, node: FakeNode) -> None:
     head.poll()
     node.during_call.append(cache.clear)  # a revocation lands while the eth_call is on the wire
     cache(ISSUER, ROOT, DIGEST, PATH)
@@ -229,8 +244,9 @@ def test_an_answer_read_while_clear_runs_is_not_kept(cache: VerificationCache, h
     assert len(cache) == 0
 
 
-def test_an_answer_read_at_a_head_that_moved_on_is_not_kept(cache: VerificationCache, head: BlockHead,
-                                                            node: FakeNode, clock: Clock) -> None:
+def test_an_answer_read_at_a_head_that_moved_on_is_not_kept(
+    cache: VerificationCache, head: BlockHead, node: FakeNode, clock: Clock
+) -> None:
     head.poll()
 
     def new_block() -> None:
@@ -311,8 +327,9 @@ def test_the_watcher_survives_a_down_node(node: FakeNode) -> None:
         watcher.stop()
 
 
-def test_concurrent_requests_get_consistent_answers(cache: VerificationCache, head: BlockHead, node: FakeNode,
-                                                    clock: Clock) -> None:
+def test_concurrent_requests_get_consistent_answers(
+    cache: VerificationCache, head: BlockHead, node: FakeNode, clock: Clock
+) -> None:
     head.poll()
     errors: list[BaseException] = []
 
@@ -337,8 +354,9 @@ def test_concurrent_requests_get_consistent_answers(cache: VerificationCache, he
 # ---------------------------------------------------------------- on the event loop (what the route uses)
 
 
-def test_ask_answers_as_the_blocking_call_and_shares_the_cache(cache: VerificationCache, head: BlockHead,
-                                                              node: FakeNode) -> None:
+def test_ask_answers_as_the_blocking_call_and_shares_the_cache(
+    cache: VerificationCache, head: BlockHead, node: FakeNode
+) -> None:
     head.poll()
     first = asyncio.run(cache.ask(ISSUER, ROOT, DIGEST, PATH))
     assert first.block_number == 10 and node.calls == [10]
@@ -347,21 +365,24 @@ def test_ask_answers_as_the_blocking_call_and_shares_the_cache(cache: Verificati
     assert (cache.stats.hits, cache.stats.misses) == (2, 1)
 
 
-def test_concurrent_asks_for_the_same_answer_share_one_eth_call(cache: VerificationCache, head: BlockHead,
-                                                                node: FakeNode) -> None:
+def test_concurrent_asks_for_the_same_answer_share_one_eth_call(
+    cache: VerificationCache, head: BlockHead, node: FakeNode
+) -> None:
     head.poll()
 
     async def many() -> list:
-        return await asyncio.gather(*(cache.ask(ISSUER, ROOT, DIGEST, PATH) for _ in range(20)),
-                                    cache.ask(ISSUER, ROOT, b"\x09" * 32, PATH))
+        return await asyncio.gather(
+            *(cache.ask(ISSUER, ROOT, DIGEST, PATH) for _ in range(20)), cache.ask(ISSUER, ROOT, b"\x09" * 32, PATH)
+        )
 
     answers = asyncio.run(many())
     assert node.calls == [10, 10]  # one per distinct question
     assert all(answer is answers[0] for answer in answers[:20])
 
 
-def test_ask_with_a_stale_head_reads_live_without_blocking(cache: VerificationCache, head: BlockHead,
-                                                           node: FakeNode, clock: Clock) -> None:
+def test_ask_with_a_stale_head_reads_live_without_blocking(
+    cache: VerificationCache, head: BlockHead, node: FakeNode, clock: Clock
+) -> None:
     head.poll()
     node.revoke()
     clock.now += 1
@@ -369,8 +390,9 @@ def test_ask_with_a_stale_head_reads_live_without_blocking(cache: VerificationCa
     assert answer.status.revoked and answer.block_number == 11 and cache.stats.live == 1
 
 
-def test_ask_never_answers_not_anchored_from_a_sighting(cache: VerificationCache, head: BlockHead,
-                                                        node: FakeNode, clock: Clock) -> None:
+def test_ask_never_answers_not_anchored_from_a_sighting(
+    cache: VerificationCache, head: BlockHead, node: FakeNode, clock: Clock
+) -> None:
     node.anchored_in = None
     head.poll()
     node.anchor()
@@ -379,12 +401,12 @@ def test_ask_never_answers_not_anchored_from_a_sighting(cache: VerificationCache
     assert answer.status.anchored and answer.block_number == 11
 
 
-def test_ask_on_a_down_node_raises_chain_unavailable_to_every_waiter(cache: VerificationCache,
-                                                                     node: FakeNode) -> None:
+def test_ask_on_a_down_node_raises_chain_unavailable_to_every_waiter(cache: VerificationCache, node: FakeNode) -> None:
     node.down = True
 
     async def two() -> list:
-        return await asyncio.gather(cache.ask(ISSUER, ROOT, DIGEST, PATH), cache.ask(ISSUER, ROOT, DIGEST, PATH),
-                                    return_exceptions=True)
+        return await asyncio.gather(
+            cache.ask(ISSUER, ROOT, DIGEST, PATH), cache.ask(ISSUER, ROOT, DIGEST, PATH), return_exceptions=True
+        )
 
     assert all(isinstance(answer, ChainUnavailable) for answer in asyncio.run(two()))

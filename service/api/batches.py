@@ -29,8 +29,7 @@ class BatchTransaction(BaseModel):
     """The relayer's newest transaction for the batch (service.chain.relayer.TxState)."""
 
     hash: str = Field(examples=[EXAMPLE_TX])
-    state: str = Field(examples=["submitted"], description="signed, submitted, included, confirmed, reverted or "
-                                                           "failed")
+    state: str = Field(examples=["submitted"], description="signed, submitted, included, confirmed, reverted or failed")
     nonce: int = Field(description="the relayer's nonce: a replacement keeps it")
     attempts: int = Field(description="1, or more when it was replaced with higher fees")
     max_fee_gwei: float = Field(description="what it offers per gas at most (EIP-1559 max fee, or the gas price)")
@@ -39,30 +38,46 @@ class BatchTransaction(BaseModel):
 
 class BatchPublic(BaseModel):
     id: str
-    status: BatchStatus = Field(description="pending (stored, not sent yet), submitted (its transaction is sent: "
-                                            "see transaction), included (mined: see confirmations), anchored (final, "
-                                            "every credential has its proof), or failed (see error)")
+    status: BatchStatus = Field(
+        description="pending (stored, not sent yet), submitted (its transaction is sent: "
+        "see transaction), included (mined: see confirmations), anchored (final, "
+        "every credential has its proof), or failed (see error)"
+    )
     count: int
     root: str = Field(examples=[EXAMPLE_ROOT], description="the Merkle root anchored for the cohort")
     issuer_address: str
     transaction_hash: str | None = Field(None, examples=[EXAMPLE_TX], description="the anchoring transaction")
     block_number: int | None = None
     anchored_at: datetime | None = None
-    confirmations: int | None = Field(None, description="blocks on top of its block (0: in the latest block), as "
-                                                        "the service last saw the head; final at the hub's setting")
+    confirmations: int | None = Field(
+        None,
+        description="blocks on top of its block (0: in the latest block), as "
+        "the service last saw the head; final at the hub's setting",
+    )
     transaction: BatchTransaction | None = Field(None, description="the relayer's transaction for it, once sent")
     error: str | None = Field(None, description="why it failed, or what delays it while pending")
     created_at: datetime
-    credentials: list[BatchCredential] = Field(description="in the order they were given (CSV rows, JSON list); "
-                                                           "empty with ?credentials=false")
+    credentials: list[BatchCredential] = Field(
+        description="in the order they were given (CSV rows, JSON list); empty with ?credentials=false"
+    )
 
 
-@router.get("/{batch_id}", response_model=BatchPublic, operation_id="getBatch",
-            responses=problems.responses(401, 403, 404))
-def get_batch(batch_id: Annotated[str, Path(max_length=36)], hub: HubDep, db: DbSession, principal: Issuer,
-              credentials: Annotated[bool, Query(description="false: leave the list of credentials out (e.g. "
-                                                             "when polling a large cohort until it is anchored)")]
-              = True) -> BatchPublic:
+@router.get(
+    "/{batch_id}", response_model=BatchPublic, operation_id="getBatch", responses=problems.responses(401, 403, 404)
+)
+def get_batch(
+    batch_id: Annotated[str, Path(max_length=36)],
+    hub: HubDep,
+    db: DbSession,
+    principal: Issuer,
+    credentials: Annotated[
+        bool,
+        Query(
+            description="false: leave the list of credentials out (e.g. "
+            "when polling a large cohort until it is anchored)"
+        ),
+    ] = True,
+) -> BatchPublic:
     """A batch's status, root and anchoring transaction, with its credentials (the issuing partner's key).
 
     Poll it until the status is anchored (or failed, with the reason in `error`); with `?credentials=false`
@@ -71,31 +86,55 @@ def get_batch(batch_id: Annotated[str, Path(max_length=36)], hub: HubDep, db: Db
     if batch is None:
         raise NotFound(f"there is no batch {batch_id}")
     if batch.issuer_address != principal.address:
-        raise Forbidden(f"this batch was issued by another partner ({batch.issuer_address}): only that partner "
-                        "may read it")
+        raise Forbidden(
+            f"this batch was issued by another partner ({batch.issuer_address}): only that partner may read it"
+        )
     listed = []
     if credentials:  # only the columns listed: a cohort's documents are megabytes
-        rows = db.execute(select(models.Credential.id, models.Credential.share_token, models.Credential.revoked_at)
-                          .where(models.Credential.batch_id == batch.id).order_by(models.Credential.position))
-        listed = [BatchCredential(id=row.id, share_url=share_url(hub, row.share_token),
-                                  revoked=row.revoked_at is not None) for row in rows]
-    sent = db.scalars(select(models.RelayerTransaction).where(models.RelayerTransaction.batch_id == batch.id)
-                      .order_by(models.RelayerTransaction.id.desc()).limit(1)).first()
+        rows = db.execute(
+            select(models.Credential.id, models.Credential.share_token, models.Credential.revoked_at)
+            .where(models.Credential.batch_id == batch.id)
+            .order_by(models.Credential.position)
+        )
+        listed = [
+            BatchCredential(id=row.id, share_url=share_url(hub, row.share_token), revoked=row.revoked_at is not None)
+            for row in rows
+        ]
+    sent = db.scalars(
+        select(models.RelayerTransaction)
+        .where(models.RelayerTransaction.batch_id == batch.id)
+        .order_by(models.RelayerTransaction.id.desc())
+        .limit(1)
+    ).first()
     transaction = None
     if sent is not None and sent.attempts:
         newest = sent.attempts[-1]
         transaction = BatchTransaction(
-            hash=sent.tx_hash or newest.tx_hash, state=sent.state, nonce=sent.nonce, attempts=len(sent.attempts),
+            hash=sent.tx_hash or newest.tx_hash,
+            state=sent.state,
+            nonce=sent.nonce,
+            attempts=len(sent.attempts),
             max_fee_gwei=int(newest.max_fee) / GWEI,
-            priority_fee_gwei=None if newest.priority_fee is None else int(newest.priority_fee) / GWEI)
+            priority_fee_gwei=None if newest.priority_fee is None else int(newest.priority_fee) / GWEI,
+        )
     head = hub.verification_cache.head.head
-    confirmations = (max(0, head.number - batch.block_number)
-                     if head is not None and batch.block_number is not None else None)
+    confirmations = (
+        max(0, head.number - batch.block_number) if head is not None and batch.block_number is not None else None
+    )
     status = reported_status(hub, batch)
     error = batch.error if status == batch.status else "its block left the chain (a reorg): it is anchored again"
     return BatchPublic(
-        id=batch.id, status=cast(BatchStatus, str(status)), count=batch.count, root=batch.root,
+        id=batch.id,
+        status=cast(BatchStatus, str(status)),
+        count=batch.count,
+        root=batch.root,
         issuer_address=batch.issuer_address,
-        transaction_hash=batch.tx_hash, block_number=batch.block_number, anchored_at=utc(batch.anchored_at),
-        confirmations=confirmations, transaction=transaction, error=error,
-        created_at=cast(datetime, utc(batch.created_at)), credentials=listed)
+        transaction_hash=batch.tx_hash,
+        block_number=batch.block_number,
+        anchored_at=utc(batch.anchored_at),
+        confirmations=confirmations,
+        transaction=transaction,
+        error=error,
+        created_at=cast(datetime, utc(batch.created_at)),
+        credentials=listed,
+    )

@@ -127,29 +127,47 @@ class ProposalCreate(BaseModel):
     name: str | None = Field(None, min_length=1, max_length=200, description="the new member's or issuer's name")
     rules: RulesCreate | None = Field(None, description="the new rules (change-rules only)")
     title: str = Field(min_length=1, max_length=200)
-    document: str = Field(min_length=1, max_length=200_000,
-                          description="the decision text; its sha256 is recorded on chain as the documentHash")
+    document: str = Field(
+        min_length=1,
+        max_length=200_000,
+        description="the decision text; its sha256 is recorded on chain as the documentHash",
+    )
 
 
 PROPOSAL_EXAMPLES: dict[str, dict[str, Any]] = {
     "accredit-issuer": {
         "summary": "Accredit NHL Stenden's issuing key",
-        "value": {"kind": "accredit-issuer", "subject": NHL_ISSUER, "name": "NHL Stenden",
-                  "title": "Accreditatie NHL Stenden als uitgever van microcredentials",
-                  "document": "Het bestuur accrediteert NHL Stenden als uitgever van microcredentials van de "
-                              "IT Hub Hoogeveen, met ingang van de uitvoering van dit besluit."},
+        "value": {
+            "kind": "accredit-issuer",
+            "subject": NHL_ISSUER,
+            "name": "NHL Stenden",
+            "title": "Accreditatie NHL Stenden als uitgever van microcredentials",
+            "document": "Het bestuur accrediteert NHL Stenden als uitgever van microcredentials van de "
+            "IT Hub Hoogeveen, met ingang van de uitvoering van dit besluit.",
+        },
     },
     "resolution": {
         "summary": "A text-only resolution",
-        "value": {"kind": "resolution", "title": "Jaarrekening 2025",
-                  "document": "Het bestuur stelt de jaarrekening 2025 van de stichting vast."},
+        "value": {
+            "kind": "resolution",
+            "title": "Jaarrekening 2025",
+            "document": "Het bestuur stelt de jaarrekening 2025 van de stichting vast.",
+        },
     },
     "change-rules": {
         "summary": "Change the rules",
-        "value": {"kind": "change-rules", "title": "Stemtermijn naar 14 dagen",
-                  "rules": {"quorum_bps": 5000, "majority_bps": 5000, "supermajority_bps": 6666,
-                            "voting_period": 1209600, "execution_period": 604800},
-                  "document": "De stemtermijn wordt 14 dagen; de overige regels blijven gelijk."},
+        "value": {
+            "kind": "change-rules",
+            "title": "Stemtermijn naar 14 dagen",
+            "rules": {
+                "quorum_bps": 5000,
+                "majority_bps": 5000,
+                "supermajority_bps": 6666,
+                "voting_period": 1209600,
+                "execution_period": 604800,
+            },
+            "document": "De stemtermijn wordt 14 dagen; de overige regels blijven gelijk.",
+        },
     },
 }
 
@@ -164,8 +182,9 @@ class VoteCreate(BaseModel):
     support: Support
     reason: str = Field("", max_length=1000)
     voter: Address | None = Field(None, description="the member that signed the ballot (client-side ballots)")
-    deadline: int | None = Field(None, ge=0, le=UINT256_MAX,
-                                 description="the signed deadline, unix seconds (client-side ballots)")
+    deadline: int | None = Field(
+        None, ge=0, le=UINT256_MAX, description="the signed deadline, unix seconds (client-side ballots)"
+    )
     signature: HexData | None = Field(None, description="the EIP-712 signature, 0x-hex (client-side ballots)")
 
     @model_validator(mode="after")
@@ -187,9 +206,13 @@ VOTE_EXAMPLES: dict[str, dict[str, Any]] = {
     },
     "signed-ballot": {
         "summary": "Without a key: a ballot signed client-side",
-        "value": {"support": "against", "reason": "Eerst de audit afronden.", "voter": TVM,
-                  "deadline": 1798765432,
-                  "signature": "0x" + "5e" * 32 + "1f" * 32 + "1b"},
+        "value": {
+            "support": "against",
+            "reason": "Eerst de audit afronden.",
+            "voter": TVM,
+            "deadline": 1798765432,
+            "signature": "0x" + "5e" * 32 + "1f" * 32 + "1b",
+        },
     },
 }
 
@@ -197,8 +220,13 @@ VOTE_EXAMPLES: dict[str, dict[str, Any]] = {
 class RecusalCreate(BaseModel):
     """A recusal: the calling member declares a conflict of interest and does not take part."""
 
-    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid", json_schema_extra={
-        "examples": [{"reason": "Wij werken in dit programma samen met de partner waarover besloten wordt."}]})
+    model_config = ConfigDict(
+        str_strip_whitespace=True,
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"reason": "Wij werken in dit programma samen met de partner waarover besloten wordt."}]
+        },
+    )
 
     reason: str = Field(min_length=1, max_length=1000, description="the conflict of interest")
 
@@ -279,9 +307,11 @@ class RecusalPublic(BaseModel):
 
 class ProposalPublic(ProposalSummary):
     rules: RulesPublic | None = Field(None, description="the new rules (change-rules only)")
-    proposal_hash: str = Field(description="the commitment stored on chain: hashProposal(action, documentHash); "
-                               "for a decision executed in its board meeting (recordMeeting stores none), that "
-                               "of the action and document its ProposalCreated logged in that transaction")
+    proposal_hash: str = Field(
+        description="the commitment stored on chain: hashProposal(action, documentHash); "
+        "for a decision executed in its board meeting (recordMeeting stores none), that "
+        "of the action and document its ProposalCreated logged in that transaction"
+    )
     commitment_verified: bool = Field(description="the indexed action and documentHash hash to the commitment")
     document: DocumentPublic
     eligible_members: list[EligibleMemberPublic]
@@ -321,8 +351,9 @@ class BallotTypedData(BaseModel):
     nonce: int
     deadline: int
     digest: str = Field(description="the EIP-712 digest the signature is over")
-    typed_data: dict[str, Any] = Field(description="sign with eth_signTypedData_v4 (or eth_account's "
-                                                   "sign_typed_data(full_message=...))")
+    typed_data: dict[str, Any] = Field(
+        description="sign with eth_signTypedData_v4 (or eth_account's sign_typed_data(full_message=...))"
+    )
     submit: str = Field(description="how to send the signed ballot")
 
 
@@ -338,6 +369,7 @@ Board = Annotated[BoardClient, Depends(get_board)]
 
 ProposalId = Annotated[int, Path(ge=1, le=DB_INT_MAX, description="the proposal's id (sequential from 1)")]
 
+
 def _member_address(principal: Principal) -> str:
     """The account of a member key (create_key gives every member key one): the key the service signs with."""
     if principal.address is None:
@@ -345,20 +377,30 @@ def _member_address(principal: Principal) -> str:
     return principal.address
 
 
-def _relay(hub: Hub, build: Callable[[int | None], dict[str, Any]], *, signer: str | None = None,
-           board: BoardClient | None = None, reference: str | None = None) -> TxReceipt:
+def _relay(
+    hub: Hub,
+    build: Callable[[int | None], dict[str, Any]],
+    *,
+    signer: str | None = None,
+    board: BoardClient | None = None,
+    reference: str | None = None,
+) -> TxReceipt:
     """Send the call `build(nonce)` from the relayer and wait until it is final. With a `signer` (a member whose
     EIP-712 message the call carries), `nonce` is the member's next one, taken with the relayer's nonce from the
     chain and the database (so two requests of one member, in any processes, never sign the same nonce).
     A transaction that reverts once mined (a race) becomes 409, one not final within the wait 503 (it goes on)."""
     member_nonce = None if signer is None or board is None else (lambda: board.nonce(signer))
     try:
-        return hub.relayer.send(Call("board", build, signer=signer, signer_nonce=member_nonce,
-                                     scope=hub.board_address, reference=reference),
-                                timeout=hub.settings.request_wait)
+        return hub.relayer.send(
+            Call(
+                "board", build, signer=signer, signer_nonce=member_nonce, scope=hub.board_address, reference=reference
+            ),
+            timeout=hub.settings.request_wait,
+        )
     except (TransactionReverted, TransactionFailed) as exc:
-        raise Conflict(f"{exc}: the board's state changed while it was sent; look again and retry",
-                       tx_hash=exc.sent.tx_hash) from exc
+        raise Conflict(
+            f"{exc}: the board's state changed while it was sent; look again and retry", tx_hash=exc.sent.tx_hash
+        ) from exc
     except TransactionPending as exc:
         raise ChainUnavailable(f"{exc}; GET /board/proposals shows it once mined", tx_hash=exc.sent.tx_hash) from exc
 
@@ -423,32 +465,56 @@ def _action(row: BoardProposal) -> Action:
 
 def _action_fields(row: BoardProposal) -> dict[str, Any]:
     kind = ActionKind(row.kind)
-    return {"kind": kind.slug, "subject": row.subject if kind.uses_subject else None,
-            "name": row.name if kind.uses_name else None}
+    return {
+        "kind": kind.slug,
+        "subject": row.subject if kind.uses_subject else None,
+        "name": row.name if kind.uses_name else None,
+    }
 
 
 def _tally(view: Proposal) -> TallyPublic:
-    return TallyPublic(for_votes=view.for_votes, against_votes=view.against_votes,
-                       abstain_votes=view.abstain_votes, recusals=view.recusals, eligible=view.eligible,
-                       remaining=view.remaining, quorum_bps=view.quorum_bps, threshold_bps=view.threshold_bps)
+    return TallyPublic(
+        for_votes=view.for_votes,
+        against_votes=view.against_votes,
+        abstain_votes=view.abstain_votes,
+        recusals=view.recusals,
+        eligible=view.eligible,
+        remaining=view.remaining,
+        quorum_bps=view.quorum_bps,
+        threshold_bps=view.threshold_bps,
+    )
 
 
 def _summary(row: BoardProposal, view: Proposal, names: dict[str, str]) -> ProposalSummary:
     return ProposalSummary(
-        id=row.id, **_action_fields(row), title=row.title, proposer=row.proposer,
-        proposer_name=names.get(row.proposer), state=view.state.slug, tally=_tally(view),
-        document_hash=row.document_hash, vote_end=_at(row.vote_end), executable_until=_at(row.executable_until),
-        created_at=_utc(row.created_at), created_tx=row.created_tx, executed_at=_utc(row.executed_at),
-        executed_tx=row.executed_tx)
+        id=row.id,
+        **_action_fields(row),
+        title=row.title,
+        proposer=row.proposer,
+        proposer_name=names.get(row.proposer),
+        state=view.state.slug,
+        tally=_tally(view),
+        document_hash=row.document_hash,
+        vote_end=_at(row.vote_end),
+        executable_until=_at(row.executable_until),
+        created_at=_utc(row.created_at),
+        created_tx=row.created_tx,
+        executed_at=_utc(row.executed_at),
+        executed_tx=row.executed_tx,
+    )
 
 
 def _members_at_creation(db: Session, hub: Hub, row: BoardProposal) -> dict[str, str]:
     """The members when `row` was proposed (address -> name), replayed from the indexed membership events."""
     events = db.scalars(
         select(ChainEvent)
-        .where(ChainEvent.contract == hub.board_address, ChainEvent.name.in_(("MemberAdded", "MemberRemoved")),
-               tuple_(ChainEvent.block_number, ChainEvent.log_index) < (row.created_block, row.created_log_index))
-        .order_by(ChainEvent.block_number, ChainEvent.log_index))
+        .where(
+            ChainEvent.contract == hub.board_address,
+            ChainEvent.name.in_(("MemberAdded", "MemberRemoved")),
+            tuple_(ChainEvent.block_number, ChainEvent.log_index) < (row.created_block, row.created_log_index),
+        )
+        .order_by(ChainEvent.block_number, ChainEvent.log_index)
+    )
     members: dict[str, str] = {}
     for event in events:
         address = to_checksum_address(event.args["member"])
@@ -474,28 +540,63 @@ def _detail(hub: Hub, db: Session, board: BoardClient, row: BoardProposal) -> Pr
         text=stored.text if stored is not None else None,
         sha256="0x" + text_hash.hex() if text_hash is not None else None,
         chain_document_hash=row.document_hash,
-        matches_chain=text_hash == chain_hash and commitment_verified)
-    ballots = list(db.scalars(select(BoardBallot).where(BoardBallot.proposal_id == row.id)
-                              .order_by(BoardBallot.block_number, BoardBallot.id)))
+        matches_chain=text_hash == chain_hash and commitment_verified,
+    )
+    ballots = list(
+        db.scalars(
+            select(BoardBallot)
+            .where(BoardBallot.proposal_id == row.id)
+            .order_by(BoardBallot.block_number, BoardBallot.id)
+        )
+    )
     status = {ballot.member: ballot.choice for ballot in ballots}
     members_now = {m.address: m for m in db.scalars(select(BoardMember))}
     eligible = []
     for address, name in _members_at_creation(db, hub, row).items():
         now = members_now.get(address)
         still = now is not None and now.removed_block is None and now.added_block <= row.created_block
-        eligible.append(EligibleMemberPublic(address=address, name=name, status=status.get(address, "not-voted"),
-                                             still_eligible=still))
-    votes = [VotePublic(proposal_id=row.id, voter=b.member, name=names.get(b.member), support=b.choice,
-                        reason=b.reason, tx_hash=b.tx_hash, block_number=b.block_number, cast_at=_utc(b.cast_at))
-             for b in ballots if b.choice != "recused"]
-    recusals = [RecusalPublic(proposal_id=row.id, member=b.member, name=names.get(b.member), reason=b.reason,
-                              tx_hash=b.tx_hash, block_number=b.block_number, recused_at=_utc(b.cast_at))
-                for b in ballots if b.choice == "recused"]
+        eligible.append(
+            EligibleMemberPublic(
+                address=address, name=name, status=status.get(address, "not-voted"), still_eligible=still
+            )
+        )
+    votes = [
+        VotePublic(
+            proposal_id=row.id,
+            voter=b.member,
+            name=names.get(b.member),
+            support=b.choice,
+            reason=b.reason,
+            tx_hash=b.tx_hash,
+            block_number=b.block_number,
+            cast_at=_utc(b.cast_at),
+        )
+        for b in ballots
+        if b.choice != "recused"
+    ]
+    recusals = [
+        RecusalPublic(
+            proposal_id=row.id,
+            member=b.member,
+            name=names.get(b.member),
+            reason=b.reason,
+            tx_hash=b.tx_hash,
+            block_number=b.block_number,
+            recused_at=_utc(b.cast_at),
+        )
+        for b in ballots
+        if b.choice == "recused"
+    ]
     return ProposalPublic(
         **_summary(row, view, names).model_dump(),
         rules=RulesPublic(**row.rules) if action.kind.uses_rules else None,
-        proposal_hash="0x" + commitment.hex(), commitment_verified=commitment_verified,
-        document=document, eligible_members=eligible, votes=votes, recusals=recusals)
+        proposal_hash="0x" + commitment.hex(),
+        commitment_verified=commitment_verified,
+        document=document,
+        eligible_members=eligible,
+        votes=votes,
+        recusals=recusals,
+    )
 
 
 def _action_from_body(body: ProposalCreate) -> Action:
@@ -503,12 +604,15 @@ def _action_from_body(body: ProposalCreate) -> Action:
     kind = ActionKind.from_slug(body.kind)
 
     def refuse(field: str, message: str) -> InvalidInput:
-        return InvalidInput(f"{field}: {message}",
-                            errors=[{"location": ["body", field], "message": message, "type": "value_error"}])
+        return InvalidInput(
+            f"{field}: {message}", errors=[{"location": ["body", field], "message": message, "type": "value_error"}]
+        )
 
-    for field, used, what in (("subject", kind.uses_subject, "the account it is about"),
-                              ("name", kind.uses_name, "the organisation's name"),
-                              ("rules", kind.uses_rules, "the new rules")):
+    for field, used, what in (
+        ("subject", kind.uses_subject, "the account it is about"),
+        ("name", kind.uses_name, "the organisation's name"),
+        ("rules", kind.uses_rules, "the new rules"),
+    ):
         given = getattr(body, field) is not None
         article = "an" if kind.slug[0] in "aeiou" else "a"
         if used and not given:
@@ -522,9 +626,11 @@ def _action_from_body(body: ProposalCreate) -> Action:
 def _counts(db: Session, proposal_ids: list[int]) -> dict[int, Counter[str]]:
     counts: dict[int, Counter[str]] = defaultdict(Counter)
     if proposal_ids:
-        rows = db.execute(select(BoardBallot.proposal_id, BoardBallot.choice, func.count())
-                          .where(BoardBallot.proposal_id.in_(proposal_ids))
-                          .group_by(BoardBallot.proposal_id, BoardBallot.choice))
+        rows = db.execute(
+            select(BoardBallot.proposal_id, BoardBallot.choice, func.count())
+            .where(BoardBallot.proposal_id.in_(proposal_ids))
+            .group_by(BoardBallot.proposal_id, BoardBallot.choice)
+        )
         for proposal_id, choice, count in rows:
             counts[proposal_id][choice] = count
     return counts
@@ -533,51 +639,96 @@ def _counts(db: Session, proposal_ids: list[int]) -> dict[int, Counter[str]]:
 def _decision(row: BoardProposal, counts: Counter[str]) -> DecisionPublic:
     votes = counts["for"] + counts["against"] + counts["abstain"]
     return DecisionPublic(
-        proposal_id=row.id, **_action_fields(row),
+        proposal_id=row.id,
+        **_action_fields(row),
         rules=RulesPublic(**row.rules) if ActionKind(row.kind).uses_rules else None,
-        title=row.title, document_hash=row.document_hash, proposer=row.proposer, proposed_at=_utc(row.created_at),
-        tally=TallyPublic(for_votes=counts["for"], against_votes=counts["against"], abstain_votes=counts["abstain"],
-                          recusals=counts["recused"], eligible=row.eligible,
-                          remaining=row.eligible - votes - counts["recused"], quorum_bps=row.quorum_bps,
-                          threshold_bps=row.threshold_bps),
-        executed_tx=row.executed_tx, executed_block=row.executed_block, executed_at=_utc(row.executed_at))
+        title=row.title,
+        document_hash=row.document_hash,
+        proposer=row.proposer,
+        proposed_at=_utc(row.created_at),
+        tally=TallyPublic(
+            for_votes=counts["for"],
+            against_votes=counts["against"],
+            abstain_votes=counts["abstain"],
+            recusals=counts["recused"],
+            eligible=row.eligible,
+            remaining=row.eligible - votes - counts["recused"],
+            quorum_bps=row.quorum_bps,
+            threshold_bps=row.threshold_bps,
+        ),
+        executed_tx=row.executed_tx,
+        executed_block=row.executed_block,
+        executed_at=_utc(row.executed_at),
+    )
 
 
 # ---------------------------------------------------------------- routes
 
 
-@router.get("/members", response_model=list[MemberPublic], operation_id="listBoardMembers",
-            responses=problems.responses(503))
-def list_members(hub: HubDep, db: DbSession, board: Board,
-                 include_former: Annotated[bool, Query(description="also list former members")] = False,
-                 ) -> list[MemberPublic]:
+@router.get(
+    "/members", response_model=list[MemberPublic], operation_id="listBoardMembers", responses=problems.responses(503)
+)
+def list_members(
+    hub: HubDep,
+    db: DbSession,
+    board: Board,
+    include_former: Annotated[bool, Query(description="also list former members")] = False,
+) -> list[MemberPublic]:
     """The board's members now, in seat order (from the contract), with when they joined (from the index)."""
     indexed = {member.address: member for member in db.scalars(select(BoardMember))}
     joined: dict[str, datetime] = {
         to_checksum_address(e.args["member"]): e.block_time
-        for e in db.scalars(select(ChainEvent).where(ChainEvent.contract == hub.board_address,
-                                                     ChainEvent.name == "MemberAdded")
-                            .order_by(ChainEvent.block_number, ChainEvent.log_index))}
+        for e in db.scalars(
+            select(ChainEvent)
+            .where(ChainEvent.contract == hub.board_address, ChainEvent.name == "MemberAdded")
+            .order_by(ChainEvent.block_number, ChainEvent.log_index)
+        )
+    }
     out = []
     for member in board.members():
         row = indexed.get(member.account)
-        out.append(MemberPublic(address=member.account, name=member.name, member=True,
-                                added_block=row.added_block if row else None, since=_utc(joined.get(member.account))))
+        out.append(
+            MemberPublic(
+                address=member.account,
+                name=member.name,
+                member=True,
+                added_block=row.added_block if row else None,
+                since=_utc(joined.get(member.account)),
+            )
+        )
     if include_former:
         current = {m.address for m in out}
         for row in sorted(indexed.values(), key=lambda m: (m.removed_block or 0, m.address)):
             if row.address not in current and row.removed_block is not None:
-                out.append(MemberPublic(address=row.address, name=row.name, member=False,
-                                        added_block=row.added_block, since=_utc(joined.get(row.address)),
-                                        removed_block=row.removed_block))
+                out.append(
+                    MemberPublic(
+                        address=row.address,
+                        name=row.name,
+                        member=False,
+                        added_block=row.added_block,
+                        since=_utc(joined.get(row.address)),
+                        removed_block=row.removed_block,
+                    )
+                )
     return out
 
 
-@router.post("/proposals", response_model=ProposalPublic, status_code=201, operation_id="createProposal",
-             responses=problems.responses(401, 403, 409, 413, 415, 422, 503))
+@router.post(
+    "/proposals",
+    response_model=ProposalPublic,
+    status_code=201,
+    operation_id="createProposal",
+    responses=problems.responses(401, 403, 409, 413, 415, 422, 503),
+)
 @idempotent
-def create_proposal(hub: HubDep, db: DbSession, board: Board, principal: Member, response: Response,
-                    body: Annotated[ProposalCreate, Body(openapi_examples=PROPOSAL_EXAMPLES)]) -> ProposalPublic:
+def create_proposal(
+    hub: HubDep,
+    db: DbSession,
+    board: Board,
+    principal: Member,
+    response: Response,
+    body: Annotated[ProposalCreate, Body(openapi_examples=PROPOSAL_EXAMPLES)],
+) -> ProposalPublic:
     """Propose a decision as the calling member: the service signs the proposal with the member's key and
     the relayer submits it (proposeBySig). The document's sha256 goes on chain; its text is kept here."""
     action = _action_from_body(body)
@@ -591,9 +742,14 @@ def create_proposal(hub: HubDep, db: DbSession, board: Board, principal: Member,
     db.commit()
     try:
         deadline = board.chain_time() + SIGNATURE_TTL
-        receipt = _relay(hub, lambda nonce: board.propose_by_sig(
-            board.sign_proposal(account, action, body.title, doc_hash, deadline=deadline, nonce=nonce)),
-            signer=account.address, board=board)
+        receipt = _relay(
+            hub,
+            lambda nonce: board.propose_by_sig(
+                board.sign_proposal(account, action, body.title, doc_hash, deadline=deadline, nonce=nonce)
+            ),
+            signer=account.address,
+            board=board,
+        )
     except (ChainRejected, ChainUnavailable) as exc:
         if new_text and not (isinstance(exc, ChainUnavailable) and exc.extra.get("tx_hash")):  # none on its way
             _forget_text(db, key)
@@ -604,11 +760,18 @@ def create_proposal(hub: HubDep, db: DbSession, board: Board, principal: Member,
     return _detail(hub, db, board, _proposal_row(hub, db, board, proposal_id))
 
 
-@router.get("/proposals", response_model=list[ProposalSummary], operation_id="listProposals",
-            responses=problems.responses(422, 503))
-def list_proposals(db: DbSession, board: Board,
-                   limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                   offset: Annotated[int, Query(ge=0, le=DB_INT_MAX)] = 0) -> list[ProposalSummary]:
+@router.get(
+    "/proposals",
+    response_model=list[ProposalSummary],
+    operation_id="listProposals",
+    responses=problems.responses(422, 503),
+)
+def list_proposals(
+    db: DbSession,
+    board: Board,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=DB_INT_MAX)] = 0,
+) -> list[ProposalSummary]:
     """Proposals, newest first, with their state and tally now."""
     rows = list(db.scalars(select(BoardProposal).order_by(BoardProposal.id.desc()).limit(limit).offset(offset)))
     views = board.proposals([row.id for row in rows])
@@ -616,23 +779,36 @@ def list_proposals(db: DbSession, board: Board,
     return [_summary(row, view, names) for row, view in zip(rows, views, strict=True)]
 
 
-@router.get("/proposals/{proposal_id}", response_model=ProposalPublic, operation_id="getProposal",
-            responses=problems.responses(404, 422, 503))
+@router.get(
+    "/proposals/{proposal_id}",
+    response_model=ProposalPublic,
+    operation_id="getProposal",
+    responses=problems.responses(404, 422, 503),
+)
 def get_proposal(hub: HubDep, db: DbSession, board: Board, proposal_id: ProposalId) -> ProposalPublic:
     """One proposal: state and tally, eligible members, votes with reasons, recusals, and the decision text
     with whether its sha256 is the one the chain records."""
     return _detail(hub, db, board, _proposal_row(hub, db, board, proposal_id))
 
 
-@router.get("/proposals/{proposal_id}/ballot-typed-data", response_model=BallotTypedData,
-            operation_id="getBallotTypedData", responses=problems.responses(404, 422, 503))
-def ballot_typed_data(hub: HubDep, db: DbSession, board: Board, proposal_id: ProposalId,
-                      voter: Annotated[str, Query(description="the member that will sign", examples=[TVM])],
-                      support: Annotated[Support, Query()] = "for",
-                      reason: Annotated[str, Query(max_length=1000)] = "",
-                      deadline: Annotated[int | None, Query(ge=0, le=UINT256_MAX, description="unix seconds; default: "
-                                                            "an hour from the chain's time")] = None,
-                      ) -> BallotTypedData:
+@router.get(
+    "/proposals/{proposal_id}/ballot-typed-data",
+    response_model=BallotTypedData,
+    operation_id="getBallotTypedData",
+    responses=problems.responses(404, 422, 503),
+)
+def ballot_typed_data(
+    hub: HubDep,
+    db: DbSession,
+    board: Board,
+    proposal_id: ProposalId,
+    voter: Annotated[str, Query(description="the member that will sign", examples=[TVM])],
+    support: Annotated[Support, Query()] = "for",
+    reason: Annotated[str, Query(max_length=1000)] = "",
+    deadline: Annotated[
+        int | None, Query(ge=0, le=UINT256_MAX, description="unix seconds; default: an hour from the chain's time")
+    ] = None,
+) -> BallotTypedData:
     """The EIP-712 Ballot a member signs client-side (eth_signTypedData_v4), with its current nonce.
     POST it to /board/proposals/{id}/votes as {support, reason, voter, deadline, signature}; no key needed."""
     try:
@@ -642,84 +818,142 @@ def ballot_typed_data(hub: HubDep, db: DbSession, board: Board, proposal_id: Pro
     _proposal_row(hub, db, board, proposal_id)
     deadline = board.chain_time() + CLIENT_BALLOT_TTL if deadline is None else deadline
     nonce = board.nonce(voter)
-    message = board.ballot_typed_data(proposal_id, VoteType.from_slug(support), reason, voter, nonce=nonce,
-                                      deadline=deadline)
+    message = board.ballot_typed_data(
+        proposal_id, VoteType.from_slug(support), reason, voter, nonce=nonce, deadline=deadline
+    )
     return BallotTypedData(
-        proposal_id=proposal_id, voter=voter, support=support, reason=reason, nonce=nonce, deadline=deadline,
-        digest="0x" + typed_data_digest(message).hex(), typed_data=message,
+        proposal_id=proposal_id,
+        voter=voter,
+        support=support,
+        reason=reason,
+        nonce=nonce,
+        deadline=deadline,
+        digest="0x" + typed_data_digest(message).hex(),
+        typed_data=message,
         submit=f"POST /board/proposals/{proposal_id}/votes with {{support, reason, voter, deadline, signature}}; "
-               "the signature is valid until the deadline or the voter's next signature")
+        "the signature is valid until the deadline or the voter's next signature",
+    )
 
 
-@router.post("/proposals/{proposal_id}/votes", response_model=VoteResult, status_code=201, operation_id="castVote",
-             responses=problems.responses(401, 403, 404, 409, 413, 415, 422, 503))
+@router.post(
+    "/proposals/{proposal_id}/votes",
+    response_model=VoteResult,
+    status_code=201,
+    operation_id="castVote",
+    responses=problems.responses(401, 403, 404, 409, 413, 415, 422, 503),
+)
 @idempotent
-def cast_vote(hub: HubDep, db: DbSession, board: Board, principal: MaybePrincipal, proposal_id: ProposalId,
-              body: Annotated[VoteCreate, Body(openapi_examples=VOTE_EXAMPLES)]) -> VoteResult:
+def cast_vote(
+    hub: HubDep,
+    db: DbSession,
+    board: Board,
+    principal: MaybePrincipal,
+    proposal_id: ProposalId,
+    body: Annotated[VoteCreate, Body(openapi_examples=VOTE_EXAMPLES)],
+) -> VoteResult:
     """Vote for, against or abstain. With a member key the service signs the member's ballot; a ballot
     signed client-side (voter, deadline, signature) needs no key and is relayed as is (castVoteBySig)."""
     support = VoteType.from_slug(body.support)
     member: Principal | None = None  # None: a ballot signed client-side
     if not body.signed:
         if principal is None:
-            raise Unauthenticated("a vote needs a member key ('Authorization: Bearer <key>'), or a ballot signed "
-                                  f"client-side: see GET /board/proposals/{proposal_id}/ballot-typed-data")
+            raise Unauthenticated(
+                "a vote needs a member key ('Authorization: Bearer <key>'), or a ballot signed "
+                f"client-side: see GET /board/proposals/{proposal_id}/ballot-typed-data"
+            )
         member = require_role(principal, Role.MEMBER)
     row = _proposal_row(hub, db, board, proposal_id)
     if member is None:
         if body.voter is None or body.deadline is None or body.signature is None:  # VoteCreate refuses these
             raise InvalidInput("a signed ballot needs voter, deadline and signature together")
-        signed = SignedBallot(proposal_id, support, body.reason, body.voter, body.deadline,
-                              bytes(HexBytes(body.signature)))
-        receipt = _relay(hub, lambda _nonce: board.cast_vote_by_sig(signed),
-                         reference=f"vote:{proposal_id}:{body.signature[:66]}")
+        signed = SignedBallot(
+            proposal_id, support, body.reason, body.voter, body.deadline, bytes(HexBytes(body.signature))
+        )
+        receipt = _relay(
+            hub, lambda _nonce: board.cast_vote_by_sig(signed), reference=f"vote:{proposal_id}:{body.signature[:66]}"
+        )
     else:
         account = hub.signers.for_address(_member_address(member))
         deadline = board.chain_time() + SIGNATURE_TTL
-        receipt = _relay(hub, lambda nonce: board.cast_vote_by_sig(
-            board.sign_ballot(account, proposal_id, support, body.reason, deadline=deadline, nonce=nonce)),
-            signer=account.address, board=board)
+        receipt = _relay(
+            hub,
+            lambda nonce: board.cast_vote_by_sig(
+                board.sign_ballot(account, proposal_id, support, body.reason, deadline=deadline, nonce=nonce)
+            ),
+            signer=account.address,
+            board=board,
+        )
     event = board.events(receipt, "VoteCast")[0]
     _catch_up_index(hub, db)
     names = _names(db)
     voter = to_checksum_address(event.args["voter"])
-    return VoteResult(proposal_id=proposal_id, voter=voter, name=names.get(voter),
-                      support=VoteType(int(event.args["support"])).slug, reason=event.args["reason"],
-                      tx_hash=receipt["transactionHash"].to_0x_hex(), block_number=receipt["blockNumber"],
-                      cast_at=_block_time(hub, receipt["blockNumber"]),
-                      proposal=_summary(row, board.proposal(proposal_id), names))
+    return VoteResult(
+        proposal_id=proposal_id,
+        voter=voter,
+        name=names.get(voter),
+        support=VoteType(int(event.args["support"])).slug,
+        reason=event.args["reason"],
+        tx_hash=receipt["transactionHash"].to_0x_hex(),
+        block_number=receipt["blockNumber"],
+        cast_at=_block_time(hub, receipt["blockNumber"]),
+        proposal=_summary(row, board.proposal(proposal_id), names),
+    )
 
 
-@router.post("/proposals/{proposal_id}/recusals", response_model=RecusalResult, status_code=201,
-             operation_id="recuse", responses=problems.responses(401, 403, 404, 409, 413, 415, 422, 503))
+@router.post(
+    "/proposals/{proposal_id}/recusals",
+    response_model=RecusalResult,
+    status_code=201,
+    operation_id="recuse",
+    responses=problems.responses(401, 403, 404, 409, 413, 415, 422, 503),
+)
 @idempotent
-def recuse(hub: HubDep, db: DbSession, board: Board, principal: Member, proposal_id: ProposalId,
-           body: RecusalCreate) -> RecusalResult:
+def recuse(
+    hub: HubDep, db: DbSession, board: Board, principal: Member, proposal_id: ProposalId, body: RecusalCreate
+) -> RecusalResult:
     """Declare a conflict of interest as the calling member: it does not vote and leaves the quorum base.
     The service signs the recusal with the member's key; the relayer submits it (recuseBySig)."""
     row = _proposal_row(hub, db, board, proposal_id)
     account = hub.signers.for_address(_member_address(principal))
     deadline = board.chain_time() + SIGNATURE_TTL
-    receipt = _relay(hub, lambda nonce: board.recuse_by_sig(
-        board.sign_recusal(account, proposal_id, body.reason, deadline=deadline, nonce=nonce)),
-        signer=account.address, board=board)
+    receipt = _relay(
+        hub,
+        lambda nonce: board.recuse_by_sig(
+            board.sign_recusal(account, proposal_id, body.reason, deadline=deadline, nonce=nonce)
+        ),
+        signer=account.address,
+        board=board,
+    )
     _catch_up_index(hub, db)
     names = _names(db)
-    return RecusalResult(proposal_id=proposal_id, member=account.address, name=names.get(account.address),
-                         reason=body.reason, tx_hash=receipt["transactionHash"].to_0x_hex(),
-                         block_number=receipt["blockNumber"], recused_at=_block_time(hub, receipt["blockNumber"]),
-                         proposal=_summary(row, board.proposal(proposal_id), names))
+    return RecusalResult(
+        proposal_id=proposal_id,
+        member=account.address,
+        name=names.get(account.address),
+        reason=body.reason,
+        tx_hash=receipt["transactionHash"].to_0x_hex(),
+        block_number=receipt["blockNumber"],
+        recused_at=_block_time(hub, receipt["blockNumber"]),
+        proposal=_summary(row, board.proposal(proposal_id), names),
+    )
 
 
-@router.post("/proposals/{proposal_id}/execute", response_model=DecisionPublic, operation_id="executeProposal",
-             responses=problems.responses(401, 403, 404, 409, 422, 503))
+@router.post(
+    "/proposals/{proposal_id}/execute",
+    response_model=DecisionPublic,
+    operation_id="executeProposal",
+    responses=problems.responses(401, 403, 404, 409, 422, 503),
+)
 @idempotent
 def execute(hub: HubDep, db: DbSession, board: Board, principal: Member, proposal_id: ProposalId) -> DecisionPublic:
     """Apply a succeeded decision (any member may ask; the relayer submits it). The service supplies the
     action and document hash as proposed (from the indexed ProposalCreated event)."""
     row = _proposal_row(hub, db, board, proposal_id)
-    receipt = _relay(hub, lambda _nonce: board.execute(proposal_id, _action(row), bytes(HexBytes(row.document_hash))),
-                     reference=f"execute:{proposal_id}")
+    receipt = _relay(
+        hub,
+        lambda _nonce: board.execute(proposal_id, _action(row), bytes(HexBytes(row.document_hash))),
+        reference=f"execute:{proposal_id}",
+    )
     _catch_up_index(hub, db)
     db.refresh(row)
     if row.executed_tx is None:  # the index could not catch up: answer from the receipt, store nothing
@@ -730,13 +964,26 @@ def execute(hub: HubDep, db: DbSession, board: Board, principal: Member, proposa
     return _decision(row, _counts(db, [row.id])[row.id])
 
 
-@router.get("/decisions", response_model=list[DecisionPublic], operation_id="listDecisions",
-            responses=problems.responses(422, 503))
-def list_decisions(db: DbSession, limit: Annotated[int, Query(ge=1, le=500)] = 100,
-                   offset: Annotated[int, Query(ge=0, le=DB_INT_MAX)] = 0) -> list[DecisionPublic]:
+@router.get(
+    "/decisions",
+    response_model=list[DecisionPublic],
+    operation_id="listDecisions",
+    responses=problems.responses(422, 503),
+)
+def list_decisions(
+    db: DbSession,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=DB_INT_MAX)] = 0,
+) -> list[DecisionPublic]:
     """The decision register: executed decisions in the order they were executed, with their tallies."""
-    rows = list(db.scalars(select(BoardProposal).where(BoardProposal.executed_tx.is_not(None))
-                           .order_by(BoardProposal.executed_block, BoardProposal.executed_log_index)
-                           .limit(limit).offset(offset)))
+    rows = list(
+        db.scalars(
+            select(BoardProposal)
+            .where(BoardProposal.executed_tx.is_not(None))
+            .order_by(BoardProposal.executed_block, BoardProposal.executed_log_index)
+            .limit(limit)
+            .offset(offset)
+        )
+    )
     counts = _counts(db, [row.id for row in rows])
     return [_decision(row, counts[row.id]) for row in rows]

@@ -85,8 +85,10 @@ class CredentialPublic(BaseModel):
     once anchored; null while its batch is pending or when anchoring failed."""
 
     id: str = Field(examples=[EXAMPLE_ID], description="also the document's id, urn:uuid:<id>")
-    status: BatchStatus = Field(description="its batch's anchoring: pending (stored), submitted (its transaction "
-                                            "sent), included (mined, not yet final), anchored, or failed")
+    status: BatchStatus = Field(
+        description="its batch's anchoring: pending (stored), submitted (its transaction "
+        "sent), included (mined, not yet final), anchored, or failed"
+    )
     batch_id: str
     programme_id: str = Field(examples=["miw-data-analytics"])
     issuer_address: str
@@ -98,15 +100,20 @@ class CredentialPublic(BaseModel):
     revoked_at: datetime | None = None
     revocation_reason: str | None = Field(None, examples=["issued-in-error"])
     created_at: datetime
-    shared_claims: list[str] = Field(default_factory=list, examples=[["name"]],
-                                     description="the claims the share link shows, as the graduate chose "
-                                                 "(PUT /credentials/{id}/sharing); none by default")
+    shared_claims: list[str] = Field(
+        default_factory=list,
+        examples=[["name"]],
+        description="the claims the share link shows, as the graduate chose "
+        "(PUT /credentials/{id}/sharing); none by default",
+    )
     document: dict[str, Any] | None = Field(None, description="the OpenBadgeCredential with its proof")
 
 
 class CredentialIssued(CredentialPublic):
-    holder_token: str = Field(description=f"for the graduate, shown only now: it opens GET /credentials/{{id}} "
-                                          f"with the header {HOLDER_TOKEN_HEADER}")
+    holder_token: str = Field(
+        description=f"for the graduate, shown only now: it opens GET /credentials/{{id}} "
+        f"with the header {HOLDER_TOKEN_HEADER}"
+    )
 
 
 class CohortCredential(BaseModel):
@@ -131,23 +138,37 @@ class BatchAccepted(BaseModel):
 class RevocationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"reason": "issued-in-error"}]})
 
-    reason: ReasonName = Field(description="fraud-or-misconduct (1), issued-in-error (2), superseded (3, by a "
-                                           "corrected credential), withdrawn-at-graduates-request (4), "
-                                           "requirements-not-met (5): the codes of docs/credential-format.md")
+    reason: ReasonName = Field(
+        description="fraud-or-misconduct (1), issued-in-error (2), superseded (3, by a "
+        "corrected credential), withdrawn-at-graduates-request (4), "
+        "requirements-not-met (5): the codes of docs/credential-format.md"
+    )
 
 
 class SharingUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"disclose": ["name", "result"]}]})
 
-    disclose: list[str] = Field(max_length=16, description="the claims the share link shows from now on, of "
-                                                           "those the credential has (identifier: the salted "
-                                                           "email hash, name, result); [] shows none again")
+    disclose: list[str] = Field(
+        max_length=16,
+        description="the claims the share link shows from now on, of "
+        "those the credential has (identifier: the salted "
+        "email hash, name, result); [] shows none again",
+    )
 
 
 class SharingPublic(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "credential_id": EXAMPLE_ID, "share_url": "https://hub.example.org/share/Zq3v9Xh2bT1kR8mW4pYc6N",
-        "shared_claims": ["name"], "available_claims": ["name", "result"]}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "credential_id": EXAMPLE_ID,
+                    "share_url": "https://hub.example.org/share/Zq3v9Xh2bT1kR8mW4pYc6N",
+                    "shared_claims": ["name"],
+                    "available_claims": ["name", "result"],
+                }
+            ]
+        }
+    )
 
     credential_id: str
     share_url: str = Field(description="the page (and its credential.json and certificate.pdf) that shows them")
@@ -158,15 +179,26 @@ class SharingPublic(BaseModel):
 class CertificateLinkCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"disclose": ["name", "result"]}]})
 
-    disclose: list[str] = Field(max_length=16, description="the claims the certificate prints, and so its link "
-                                                           "discloses: of name and result, those the "
-                                                           "credential has; [] for a certificate without them")
+    disclose: list[str] = Field(
+        max_length=16,
+        description="the claims the certificate prints, and so its link "
+        "discloses: of name and result, those the "
+        "credential has; [] for a certificate without them",
+    )
 
 
 class CertificateLinkPublic(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "credential_id": EXAMPLE_ID, "share_url": "https://hub.example.org/share/k2Vb8nQ4sT0yW6pR1mXc3H",
-        "shared_claims": ["name", "result"]}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "credential_id": EXAMPLE_ID,
+                    "share_url": "https://hub.example.org/share/k2Vb8nQ4sT0yW6pR1mXc3H",
+                    "shared_claims": ["name", "result"],
+                }
+            ]
+        }
+    )
 
     credential_id: str
     share_url: str = Field(description="the page the certificate's QR code opens: it shows exactly these claims")
@@ -221,12 +253,22 @@ def credential_public(hub: Hub, row: models.Credential, batch: models.Batch) -> 
     status = reported_status(hub, batch)
     anchored = status == BatchState.ANCHORED
     return dict(
-        id=row.id, status=status, batch_id=batch.id, programme_id=row.programme_id,
-        issuer_address=row.issuer_address, digest=row.digest, share_url=share_url(hub, row.share_token),
-        transaction_hash=batch.tx_hash if anchored else None, anchored_at=utc(batch.anchored_at) if anchored else None,
-        revoked=row.revoked_at is not None, revoked_at=utc(row.revoked_at),
-        revocation_reason=revocation.reason_name(row.revocation_reason), created_at=utc(row.created_at),
-        shared_claims=list(row.shared_claims or []), document=row.document if anchored else None)
+        id=row.id,
+        status=status,
+        batch_id=batch.id,
+        programme_id=row.programme_id,
+        issuer_address=row.issuer_address,
+        digest=row.digest,
+        share_url=share_url(hub, row.share_token),
+        transaction_hash=batch.tx_hash if anchored else None,
+        anchored_at=utc(batch.anchored_at) if anchored else None,
+        revoked=row.revoked_at is not None,
+        revoked_at=utc(row.revoked_at),
+        revocation_reason=revocation.reason_name(row.revocation_reason),
+        created_at=utc(row.created_at),
+        shared_claims=list(row.shared_claims or []),
+        document=row.document if anchored else None,
+    )
 
 
 def available_claims(row: models.Credential) -> list[str]:
@@ -246,8 +288,9 @@ def _load(db: Session, credential_id: str) -> tuple[models.Credential, models.Ba
 
 def _own(principal: Principal, row: models.Credential, what: str) -> None:
     if principal.address != row.issuer_address:
-        raise Forbidden(f"this credential was issued by another partner ({row.issuer_address}): only that partner "
-                        f"may {what} it")
+        raise Forbidden(
+            f"this credential was issued by another partner ({row.issuer_address}): only that partner may {what} it"
+        )
 
 
 def _holder_opens(row: models.Credential, holder_token: str | None) -> bool:
@@ -256,8 +299,12 @@ def _holder_opens(row: models.Credential, holder_token: str | None) -> bool:
     return hmac.compare_digest(pipeline.hash_token(holder_token.strip()), row.holder_token_hash)
 
 
-HolderToken = Annotated[str | None, Header(
-    alias=HOLDER_TOKEN_HEADER, description="the graduate's holder token, returned when the credential was issued")]
+HolderToken = Annotated[
+    str | None,
+    Header(
+        alias=HOLDER_TOKEN_HEADER, description="the graduate's holder token, returned when the credential was issued"
+    ),
+]
 
 
 CredentialId = Annotated[str, Path(max_length=36, description="the credential's id", examples=[EXAMPLE_ID])]
@@ -266,13 +313,25 @@ CredentialId = Annotated[str, Path(max_length=36, description="the credential's 
 # ---------------------------------------------------------------- issuing
 
 
-@router.post("", response_model=CredentialIssued, status_code=201, operation_id="issueCredential",
-             responses={202: {"model": CredentialIssued, "description": "Stored and on its way to the chain, not "
-                              "anchored yet: keep the holder token; GET /credentials/{id} gives the credential "
-                              "once anchored"}, **problems.responses(401, 403, 409, 413, 415, 422, 503)})
+@router.post(
+    "",
+    response_model=CredentialIssued,
+    status_code=201,
+    operation_id="issueCredential",
+    responses={
+        202: {
+            "model": CredentialIssued,
+            "description": "Stored and on its way to the chain, not "
+            "anchored yet: keep the holder token; GET /credentials/{id} gives the credential "
+            "once anchored",
+        },
+        **problems.responses(401, 403, 409, 413, 415, 422, 503),
+    },
+)
 @idempotent
-async def issue_credential(body: CredentialCreate, hub: HubDep, principal: Issuer,
-                           response: Response) -> CredentialIssued:
+async def issue_credential(
+    body: CredentialCreate, hub: HubDep, principal: Issuer, response: Response
+) -> CredentialIssued:
     """Issue one credential to one graduate (issuer key): 201 once it is anchored on chain, or 202 when its
     transaction is not final within the service's wait (HUB_REQUEST_WAIT).
 
@@ -288,10 +347,16 @@ async def issue_credential(body: CredentialCreate, hub: HubDep, principal: Issue
     except Exception:  # stored, so its holder token must reach the partner whatever failed since (the database)
         log.warning("credential %s is stored; its state could not be read back", issued.id, exc_info=True)
         result = CredentialIssued(
-            id=issued.id, status="pending", batch_id=batch_id, programme_id=issued.programme_id,
-            issuer_address=principal.address, digest=to_hex32(issued.digest),
-            share_url=share_url(hub, issued.share_token), created_at=datetime.now(UTC),
-            holder_token=issued.holder_token)
+            id=issued.id,
+            status="pending",
+            batch_id=batch_id,
+            programme_id=issued.programme_id,
+            issuer_address=principal.address,
+            digest=to_hex32(issued.digest),
+            share_url=share_url(hub, issued.share_token),
+            created_at=datetime.now(UTC),
+            holder_token=issued.holder_token,
+        )
     response.headers["Location"] = f"/credentials/{issued.id}"
     if result.status != BatchState.ANCHORED:
         response.status_code = 202  # follow Location (GET, not this POST again: that would issue another)
@@ -312,28 +377,39 @@ def _issued(hub: Hub, issued: pipeline.PreparedCredential, batch_id: str, status
     with hub.sessions() as session:
         row, batch = _load(session, issued.id)
         if status == BatchState.FAILED:
-            raise Conflict(f"the credential {issued.id} could not be anchored: {batch.error}",
-                           credential_id=issued.id, batch_id=batch_id)
+            raise Conflict(
+                f"the credential {issued.id} could not be anchored: {batch.error}",
+                credential_id=issued.id,
+                batch_id=batch_id,
+            )
         return CredentialIssued(**credential_public(hub, row, batch), holder_token=issued.holder_token)
 
 
-_CSV_EXAMPLE = ("programme_id,email,name,grade,valid_from,valid_until\n"
-                "miw-data-analytics,jan.devries@example.org,Jan de Vries,8.5,2026-07-01,2031-07-01\n"
-                "miw-data-analytics,fatima.elamrani@example.org,Fatima El Amrani,\"7,9\",2026-07-01,\n")
+_CSV_EXAMPLE = (
+    "programme_id,email,name,grade,valid_from,valid_until\n"
+    "miw-data-analytics,jan.devries@example.org,Jan de Vries,8.5,2026-07-01,2031-07-01\n"
+    'miw-data-analytics,fatima.elamrani@example.org,Fatima El Amrani,"7,9",2026-07-01,\n'
+)
 _cohort_schema = CohortCreate.model_json_schema(ref_template="#/components/schemas/{model}")
 _cohort_schema.pop("$defs", None)  # CredentialCreate is in the components already (POST /credentials)
 _COHORT_BODY = {
     "required": True,
     "description": (
-        "The cohort, as JSON (`{\"credentials\": [...]}`, each as for POST /credentials), as CSV (`text/csv`), "
+        'The cohort, as JSON (`{"credentials": [...]}`, each as for POST /credentials), as CSV (`text/csv`), '
         "or as a CSV file upload (`multipart/form-data`, field `file`). CSV: a header row, then one row per "
         f"graduate; columns {', '.join(CSV_COLUMNS)} (the first three required; `,` or `;` separated; UTF-8). "
-        "See docs/examples/cohort.csv."),
+        "See docs/examples/cohort.csv."
+    ),
     "content": {
         "application/json": {"schema": _cohort_schema},
         "text/csv": {"schema": {"type": "string"}, "example": _CSV_EXAMPLE},
-        "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
-                                           "properties": {"file": {"type": "string", "format": "binary"}}}},
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {"file": {"type": "string", "format": "binary"}},
+            }
+        },
     },
 }
 
@@ -355,12 +431,22 @@ async def _read_cohort_json(request: Request) -> Any:
     return await problems.read_json_body(body) if body else _EMPTY
 
 
-@router.post("/batch", response_model=BatchAccepted, status_code=202, operation_id="issueCohort",
-             openapi_extra={"requestBody": _COHORT_BODY},
-             responses=problems.responses(401, 403, 409, 413, 415, 422, 503))
+@router.post(
+    "/batch",
+    response_model=BatchAccepted,
+    status_code=202,
+    operation_id="issueCohort",
+    openapi_extra={"requestBody": _COHORT_BODY},
+    responses=problems.responses(401, 403, 409, 413, 415, 422, 503),
+)
 @idempotent
-async def issue_cohort(request: Request, hub: HubDep, cohort_json: Annotated[Any, Depends(_read_cohort_json)],
-                       principal: Issuer, response: Response) -> BatchAccepted:
+async def issue_cohort(
+    request: Request,
+    hub: HubDep,
+    cohort_json: Annotated[Any, Depends(_read_cohort_json)],
+    principal: Issuer,
+    response: Response,
+) -> BatchAccepted:
     """Issue a whole cohort (issuer key), anchored by one transaction in the background: 202 with the batch id.
 
     Every row is checked first; one bad row refuses the whole cohort (422 naming the row and the reason) and
@@ -378,9 +464,11 @@ async def issue_cohort(request: Request, hub: HubDep, cohort_json: Annotated[Any
         data = csv_from_multipart(await request.body(), request.headers["content-type"])
         rows = await run_in_threadpool(parse_cohort_csv, data, limit)
     else:
-        raise UnsupportedMediaType(f"{f'the body is {media}' if media else 'the request has no Content-Type'}: send "
-                                   "the cohort as application/json, text/csv or multipart/form-data (a CSV file in "
-                                   "the field 'file')")
+        raise UnsupportedMediaType(
+            f"{f'the body is {media}' if media else 'the request has no Content-Type'}: send "
+            "the cohort as application/json, text/csv or multipart/form-data (a CSV file in "
+            "the field 'file')"
+        )
     accepted = await run_in_threadpool(_accept_cohort, hub, principal.address, rows)
     response.headers["Location"] = f"/batches/{accepted.id}"
     return accepted
@@ -392,8 +480,7 @@ def _cohort_from_json(value: Any, limit: int) -> list[Row]:
     if value is _EMPTY:
         raise NotJson('the body is empty: send the cohort as a JSON object {"credentials": [...]}')
     if not isinstance(value, dict):
-        raise InvalidInput(f'the body must be a JSON object {{"credentials": [...]}}, not '
-                           f"{problems.json_type(value)}")
+        raise InvalidInput(f'the body must be a JSON object {{"credentials": [...]}}, not {problems.json_type(value)}')
     return cohort_from_json(value, limit)
 
 
@@ -404,36 +491,62 @@ def _accept_cohort(hub: Hub, issuer: str, rows: list[Row]) -> BatchAccepted:
     hub.anchoring.remember(batch_id, cohort)
     hub.anchoring.wake()
     return BatchAccepted(
-        id=batch_id, status="pending", count=cohort.batch.count, root="0x" + cohort.root.hex(), issuer_address=issuer,
-        credentials=[CohortCredential(row=item.row.number, email=item.row.request.email, id=item.id,
-                                      share_url=share_url(hub, item.share_token),
-                                      holder_token=item.holder_token) for item in cohort.credentials])
+        id=batch_id,
+        status="pending",
+        count=cohort.batch.count,
+        root="0x" + cohort.root.hex(),
+        issuer_address=issuer,
+        credentials=[
+            CohortCredential(
+                row=item.row.number,
+                email=item.row.request.email,
+                id=item.id,
+                share_url=share_url(hub, item.share_token),
+                holder_token=item.holder_token,
+            )
+            for item in cohort.credentials
+        ],
+    )
 
 
 # ---------------------------------------------------------------- reading
 
 
-@router.get("/{credential_id}", response_model=CredentialPublic, operation_id="getCredential",
-            responses=problems.responses(401, 403, 404))
+@router.get(
+    "/{credential_id}",
+    response_model=CredentialPublic,
+    operation_id="getCredential",
+    responses=problems.responses(401, 403, 404),
+)
 def get_credential(
-    credential_id: CredentialId, hub: HubDep, db: DbSession, request: Request,
-    holder_token: Annotated[str | None, Header(
-        alias=HOLDER_TOKEN_HEADER, description="the graduate's holder token, returned when the credential was "
-                                               "issued (instead of an API key)")] = None,
+    credential_id: CredentialId,
+    hub: HubDep,
+    db: DbSession,
+    request: Request,
+    holder_token: Annotated[
+        str | None,
+        Header(
+            alias=HOLDER_TOKEN_HEADER,
+            description="the graduate's holder token, returned when the credential was issued (instead of an API key)",
+        ),
+    ] = None,
     _scheme: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None,
 ) -> CredentialPublic:
     """The full credential: for the partner that issued it (its issuer key), or for its graduate (the holder
     token in the X-Holder-Token header)."""
     authorization = request.headers.get("authorization")
     if not authorization and not holder_token:
-        raise Unauthenticated(f"send the holder token as '{HOLDER_TOKEN_HEADER}: <token>', or the issuing "
-                              "partner's API key as 'Authorization: Bearer <key>'")
+        raise Unauthenticated(
+            f"send the holder token as '{HOLDER_TOKEN_HEADER}: <token>', or the issuing "
+            "partner's API key as 'Authorization: Bearer <key>'"
+        )
     row, batch = _load(db, credential_id)
     if _holder_opens(row, holder_token):
         return CredentialPublic(**credential_public(hub, row, batch))
     if not authorization:
-        raise Forbidden("this holder token does not open this credential: use the token returned with it when "
-                        "it was issued")
+        raise Forbidden(
+            "this holder token does not open this credential: use the token returned with it when it was issued"
+        )
     principal = require_role(authenticate(db, authorization), Role.ISSUER)
     _own(principal, row, "read")
     return CredentialPublic(**credential_public(hub, row, batch))
@@ -442,10 +555,20 @@ def get_credential(
 # ---------------------------------------------------------------- sharing
 
 
-@router.put("/{credential_id}/sharing", response_model=SharingPublic, operation_id="setSharing",
-            responses=problems.responses(401, 403, 404, 413, 415, 422))
-def set_sharing(credential_id: CredentialId, body: SharingUpdate, hub: HubDep, db: DbSession, request: Request,
-                holder_token: HolderToken = None) -> SharingPublic:
+@router.put(
+    "/{credential_id}/sharing",
+    response_model=SharingPublic,
+    operation_id="setSharing",
+    responses=problems.responses(401, 403, 404, 413, 415, 422),
+)
+def set_sharing(
+    credential_id: CredentialId,
+    body: SharingUpdate,
+    hub: HubDep,
+    db: DbSession,
+    request: Request,
+    holder_token: HolderToken = None,
+) -> SharingPublic:
     """Choose which claims the share link shows (the graduate, with the holder token in X-Holder-Token).
 
     By default a share link shows no personal claim. `{"disclose": ["name"]}` puts the graduate's name on the
@@ -455,33 +578,54 @@ def set_sharing(credential_id: CredentialId, body: SharingUpdate, hub: HubDep, d
     choice: an API key, even the issuer's, is refused (403)."""
     if not holder_token:
         if request.headers.get("authorization"):
-            raise Forbidden("only the graduate chooses what their share link shows: send the holder token as "
-                            f"'{HOLDER_TOKEN_HEADER}: <token>', not an API key")
+            raise Forbidden(
+                "only the graduate chooses what their share link shows: send the holder token as "
+                f"'{HOLDER_TOKEN_HEADER}: <token>', not an API key"
+            )
         raise Unauthenticated(f"send the holder token as '{HOLDER_TOKEN_HEADER}: <token>'")
     row, _batch = _load(db, credential_id)
     if not _holder_opens(row, holder_token):
-        raise Forbidden("this holder token does not open this credential: use the token returned with it when "
-                        "it was issued")
+        raise Forbidden(
+            "this holder token does not open this credential: use the token returned with it when it was issued"
+        )
     available = available_claims(row)
     unknown = [name for name in dict.fromkeys(body.disclose) if name not in available]
     if unknown:
-        raise InvalidInput(f"disclose: this credential has no claim {', '.join(repr(n) for n in unknown)}; it "
-                           f"can disclose {', '.join(available) or 'nothing'}")
+        raise InvalidInput(
+            f"disclose: this credential has no claim {', '.join(repr(n) for n in unknown)}; it "
+            f"can disclose {', '.join(available) or 'nothing'}"
+        )
     chosen = [name for name in available if name in set(body.disclose)]
     row.shared_claims = chosen
     db.commit()
-    return SharingPublic(credential_id=row.id, share_url=share_url(hub, row.share_token), shared_claims=chosen,
-                         available_claims=available)
+    return SharingPublic(
+        credential_id=row.id,
+        share_url=share_url(hub, row.share_token),
+        shared_claims=chosen,
+        available_claims=available,
+    )
 
 
-@router.post("/{credential_id}/certificate-links", response_model=CertificateLinkPublic, status_code=201,
-             operation_id="createCertificateLink",
-             responses={200: {"model": CertificateLinkPublic, "description": "The link made earlier for the same "
-                              "claims"}, **problems.responses(401, 403, 404, 409, 413, 415, 422)})
-def create_certificate_link(credential_id: CredentialId, body: CertificateLinkCreate, hub: HubDep, db: DbSession,
-                            request: Request, response: Response, holder_token: HolderToken = None,
-                            _scheme: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None,
-                            ) -> CertificateLinkPublic:
+@router.post(
+    "/{credential_id}/certificate-links",
+    response_model=CertificateLinkPublic,
+    status_code=201,
+    operation_id="createCertificateLink",
+    responses={
+        200: {"model": CertificateLinkPublic, "description": "The link made earlier for the same claims"},
+        **problems.responses(401, 403, 404, 409, 413, 415, 422),
+    },
+)
+def create_certificate_link(
+    credential_id: CredentialId,
+    body: CertificateLinkCreate,
+    hub: HubDep,
+    db: DbSession,
+    request: Request,
+    response: Response,
+    holder_token: HolderToken = None,
+    _scheme: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None,
+) -> CertificateLinkPublic:
     """A share link made for one printed certificate (`hub cohort export`): it discloses exactly the claims the
     certificate prints (`disclose`, of name and result), so that the page behind the certificate's QR code
     confirms everything printed on it, and nothing else.
@@ -498,51 +642,73 @@ def create_certificate_link(credential_id: CredentialId, body: CertificateLinkCr
         authorization = request.headers.get("authorization")
         if not authorization:
             if holder_token:
-                raise Forbidden("this holder token does not open this credential: use the token returned with it "
-                                "when it was issued")
-            raise Unauthenticated(f"send the holder token as '{HOLDER_TOKEN_HEADER}: <token>', or the issuing "
-                                  "partner's API key as 'Authorization: Bearer <key>'")
+                raise Forbidden(
+                    "this holder token does not open this credential: use the token returned with it when it was issued"
+                )
+            raise Unauthenticated(
+                f"send the holder token as '{HOLDER_TOKEN_HEADER}: <token>', or the issuing "
+                "partner's API key as 'Authorization: Bearer <key>'"
+            )
         _own(require_role(authenticate(db, authorization), Role.ISSUER), row, "make certificate links for")
         created_by = "issuer"
     available = [name for name in available_claims(row) if name in PRINTED_CLAIMS]
     unknown = [name for name in dict.fromkeys(body.disclose) if name not in available]
     if unknown:
-        raise InvalidInput(f"disclose: a certificate of this credential cannot print "
-                           f"{', '.join(repr(n) for n in unknown)}; it can print {', '.join(available) or 'no claim'}")
+        raise InvalidInput(
+            f"disclose: a certificate of this credential cannot print "
+            f"{', '.join(repr(n) for n in unknown)}; it can print {', '.join(available) or 'no claim'}"
+        )
     if reported_status(hub, batch) != BatchState.ANCHORED:
-        raise Conflict(f"credential {credential_id} is not anchored yet: a certificate link is made for an anchored "
-                       "credential")
+        raise Conflict(
+            f"credential {credential_id} is not anchored yet: a certificate link is made for an anchored credential"
+        )
     chosen = sorted(set(body.disclose))
     key = ",".join(chosen)
-    link = db.scalar(select(models.ShareLink).where(models.ShareLink.credential_id == row.id,
-                                                    models.ShareLink.claims_key == key))
+    link = db.scalar(
+        select(models.ShareLink).where(models.ShareLink.credential_id == row.id, models.ShareLink.claims_key == key)
+    )
     if link is None:
-        link = models.ShareLink(credential_id=row.id, token=secrets.token_urlsafe(24), claims=chosen, claims_key=key,
-                                purpose="certificate", created_by=created_by)
+        link = models.ShareLink(
+            credential_id=row.id,
+            token=secrets.token_urlsafe(24),
+            claims=chosen,
+            claims_key=key,
+            purpose="certificate",
+            created_by=created_by,
+        )
         db.add(link)
         try:
             db.commit()
         except IntegrityError:  # made at the same moment by another request: that one stands
             db.rollback()
-            link = db.scalar(select(models.ShareLink).where(models.ShareLink.credential_id == row.id,
-                                                            models.ShareLink.claims_key == key))
+            link = db.scalar(
+                select(models.ShareLink).where(
+                    models.ShareLink.credential_id == row.id, models.ShareLink.claims_key == key
+                )
+            )
             if link is None:
                 raise
             response.status_code = 200
     else:
         response.status_code = 200
-    return CertificateLinkPublic(credential_id=row.id, share_url=share_url(hub, link.token),
-                                 shared_claims=list(link.claims))
+    return CertificateLinkPublic(
+        credential_id=row.id, share_url=share_url(hub, link.token), shared_claims=list(link.claims)
+    )
 
 
 # ---------------------------------------------------------------- revoking
 
 
-@router.post("/{credential_id}/revoke", response_model=RevocationPublic, operation_id="revokeCredential",
-             responses=problems.responses(401, 403, 404, 409, 413, 415, 422, 503))
+@router.post(
+    "/{credential_id}/revoke",
+    response_model=RevocationPublic,
+    operation_id="revokeCredential",
+    responses=problems.responses(401, 403, 404, 409, 413, 415, 422, 503),
+)
 @idempotent
-def revoke_credential(credential_id: CredentialId, body: RevocationCreate, hub: HubDep, db: DbSession,
-                      principal: Issuer) -> RevocationPublic:
+def revoke_credential(
+    credential_id: CredentialId, body: RevocationCreate, hub: HubDep, db: DbSession, principal: Issuer
+) -> RevocationPublic:
     """Revoke a credential (the issuing partner's key), with a reason: recorded on chain with revokeBySig,
     signed with the partner's key and relayed by the hub (partners need no ether)."""
     row, batch = _load(db, credential_id)
@@ -550,13 +716,19 @@ def revoke_credential(credential_id: CredentialId, body: RevocationCreate, hub: 
     if row.revoked_at is not None:
         raise revocation.already_revoked(row.revoked_at, row.revocation_reason)
     if batch.status != "anchored":
-        raise Conflict(f"this credential is not anchored (its batch is {batch.status}), so there is nothing to "
-                       "revoke on chain" + ("" if batch.status == "failed" else "; try again once it is anchored"),
-                       batch_id=batch.id)
+        raise Conflict(
+            f"this credential is not anchored (its batch is {batch.status}), so there is nothing to "
+            "revoke on chain" + ("" if batch.status == "failed" else "; try again once it is anchored"),
+            batch_id=batch.id,
+        )
     db.rollback()
     code = REASON_CODES[body.reason]
     done = revocation.revoke(hub, credential_id, code)
-    return RevocationPublic(credential_id=credential_id, reason=body.reason, reason_code=code,
-                            reason_text=revocation_reason(code), revoked_at=done.revoked_at,
-                            transaction_hash=done.tx_hash)
-
+    return RevocationPublic(
+        credential_id=credential_id,
+        reason=body.reason,
+        reason_code=code,
+        reason_text=revocation_reason(code),
+        revoked_at=done.revoked_at,
+        transaction_hash=done.tx_hash,
+    )

@@ -26,12 +26,16 @@ HubDep = Annotated[Hub, Depends(get_hub)]
 DbSession = Annotated[Session, Depends(get_session)]
 
 
-_bearer = HTTPBearer(auto_error=False, scheme_name="ApiKey",
-                     description="An API key created with `hub keys create` (admin, issuer or member)")
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="An API key created with `hub keys create` (admin, issuer or member)",
+)
 
 
-def get_principal(session: DbSession, request: Request,
-                  _scheme: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]) -> Principal:
+def get_principal(
+    session: DbSession, request: Request, _scheme: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]
+) -> Principal:
     try:
         return authenticate(session, request.headers.get("authorization"))
     finally:
@@ -47,8 +51,9 @@ def _role(*roles: Role):  # type: ignore[no-untyped-def]
     return dependency
 
 
-def optional_principal(session: DbSession, request: Request,
-                       _scheme: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]) -> Principal | None:
+def optional_principal(
+    session: DbSession, request: Request, _scheme: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]
+) -> Principal | None:
     """The caller's principal when it sends a key (a wrong key is still 401), else None."""
     header = request.headers.get("authorization")
     return authenticate(session, header) if header else None

@@ -76,12 +76,16 @@ REPLAYED_HEADERS = ("content-type", "location", "retry-after", "link")  # of the
 ANONYMOUS = "anonymous"
 
 PARAMETER = {
-    "name": HEADER, "in": "header", "required": False,
-    "description": (f"Makes this write safe to retry: the same key with the same request replays the first answer "
-                    f"(with `{REPLAYED}: true`), also while it is being processed (the retry waits for it, or gets "
-                    f"409 with Retry-After); the same key with another request is 422. Kept 24 hours per API key. "
-                    f"An RFC 8941 string (quoted) or the bare value, 1-{MAX_KEY_LENGTH} visible ASCII characters; "
-                    "use a random value such as a UUID."),
+    "name": HEADER,
+    "in": "header",
+    "required": False,
+    "description": (
+        f"Makes this write safe to retry: the same key with the same request replays the first answer "
+        f"(with `{REPLAYED}: true`), also while it is being processed (the retry waits for it, or gets "
+        f"409 with Retry-After); the same key with another request is 422. Kept 24 hours per API key. "
+        f"An RFC 8941 string (quoted) or the bare value, 1-{MAX_KEY_LENGTH} visible ASCII characters; "
+        "use a random value such as a UUID."
+    ),
     "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH + 2},
     "example": '"8e03978e-40d5-43e8-bc93-6894a57f9324"',
 }
@@ -113,10 +117,16 @@ class IdempotentRoute(problems.JsonRoute):
         if self.idempotent:
             kwargs["openapi_extra"] = _documented(kwargs.get("openapi_extra"), kwargs.get("status_code") or 200)
             responses = {**problems.responses(409, 422), **(kwargs.get("responses") or {})}
-            responses[409] = {**responses[409], "description": responses[409]["description"] + (
-                f"; or a request with this {HEADER} is still being processed (retry after Retry-After seconds)")}
-            responses[422] = {**responses[422], "description": responses[422]["description"] + (
-                f"; or the {HEADER} is malformed, or was used for another request")}
+            responses[409] = {
+                **responses[409],
+                "description": responses[409]["description"]
+                + (f"; or a request with this {HEADER} is still being processed (retry after Retry-After seconds)"),
+            }
+            responses[422] = {
+                **responses[422],
+                "description": responses[422]["description"]
+                + (f"; or the {HEADER} is malformed, or was used for another request"),
+            }
             kwargs["responses"] = responses
         super().__init__(path, endpoint, **kwargs)
 
@@ -124,8 +134,9 @@ class IdempotentRoute(problems.JsonRoute):
         if not self.idempotent or scope["type"] != "http" or scope["method"] not in (self.methods or ()):
             await super().handle(scope, receive, send)
             return
-        await _serve(lambda receive_, send_: super(IdempotentRoute, self).handle(scope, receive_, send_),
-                     scope, receive, send)
+        await _serve(
+            lambda receive_, send_: super(IdempotentRoute, self).handle(scope, receive_, send_), scope, receive, send
+        )
 
 
 def _documented(extra: dict[str, Any] | None, status: int) -> dict[str, Any]:
@@ -134,8 +145,12 @@ def _documented(extra: dict[str, Any] | None, status: int) -> dict[str, Any]:
     if PARAMETER_REF not in parameters:
         parameters.append(PARAMETER_REF)
     extra["parameters"] = parameters
-    replayed = {REPLAYED: {"description": f"true when this is the stored answer to an earlier request with the "
-                                          f"same {HEADER}", "schema": {"type": "string", "enum": ["true"]}}}
+    replayed = {
+        REPLAYED: {
+            "description": f"true when this is the stored answer to an earlier request with the same {HEADER}",
+            "schema": {"type": "string", "enum": ["true"]},
+        }
+    }
     extra.setdefault("responses", {}).setdefault(str(status), {}).setdefault("headers", {}).update(replayed)
     return extra
 
@@ -155,8 +170,9 @@ def install(app: FastAPI) -> None:
 # ---------------------------------------------------------------- one request
 
 
-async def _serve(handle: Callable[[Receive, Send], Awaitable[None]], scope: Scope, receive: Receive,
-                 send: Send) -> None:
+async def _serve(
+    handle: Callable[[Receive, Send], Awaitable[None]], scope: Scope, receive: Receive, send: Send
+) -> None:
     request = Request(scope, receive)
     values = [value for name, value in scope["headers"] if name == b"idempotency-key"]
     if not values:
@@ -188,12 +204,14 @@ async def _serve(handle: Callable[[Receive, Send], Awaitable[None]], scope: Scop
         error: HubError = IdempotencyKeyReused(
             f"this {HEADER} was used for another request ({outcome.method} {outcome.path}, another body or "
             f"content type) in the last {KEEP.total_seconds() / 3600:g} hours: use a new key for a new request, "
-            "and the same request to retry")
+            "and the same request to retry"
+        )
         await _problem(request, error)(scope, receive, send)
         return
     if isinstance(outcome, Running):
-        error = IdempotencyKeyInUse(f"a request with this {HEADER} is still being processed: ask again in a "
-                                    f"moment for its answer (Retry-After)")
+        error = IdempotencyKeyInUse(
+            f"a request with this {HEADER} is still being processed: ask again in a moment for its answer (Retry-After)"
+        )
         response = _problem(request, error)
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         await response(scope, receive, send)
@@ -223,9 +241,11 @@ def parse_key(values: list[bytes]) -> str:
 
     :raises InvalidInput: more than one header, empty, too long, or not visible ASCII.
     """
+
     def refuse(message: str) -> InvalidInput:
-        return InvalidInput(f"{HEADER}: {message}",
-                            errors=[{"location": ["header", HEADER], "message": message, "type": "value_error"}])
+        return InvalidInput(
+            f"{HEADER}: {message}", errors=[{"location": ["header", HEADER], "message": message, "type": "value_error"}]
+        )
 
     if len(values) > 1:
         raise refuse(f"send one {HEADER} header, not {len(values)}")
@@ -258,8 +278,9 @@ def _path(scope: Scope) -> str:
 
 
 def _problem(request: Request, error: HubError) -> Response:
-    return problems.problem_response(request, problems.status_of(error), error.slug, error.title, error.detail,
-                                     **error.extra)
+    return problems.problem_response(
+        request, problems.status_of(error), error.slug, error.title, error.detail, **error.extra
+    )
 
 
 def _replaying(body: bytes, receive: Receive) -> Receive:
@@ -287,8 +308,11 @@ class _Captured:
 
     def answer(self) -> Answer:
         start = next(m for m in self.messages if m["type"] == "http.response.start")
-        headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in start.get("headers", [])
-                   if name.decode("latin-1").lower() in REPLAYED_HEADERS}
+        headers = {
+            name.decode("latin-1").lower(): value.decode("latin-1")
+            for name, value in start.get("headers", [])
+            if name.decode("latin-1").lower() in REPLAYED_HEADERS
+        }
         body = b"".join(m.get("body", b"") for m in self.messages if m["type"] == "http.response.body")
         return Answer(int(start["status"]), headers, body)
 
@@ -315,14 +339,22 @@ class KeyedRequest:
     body_key: bytes  # encrypts the answer's body; never stored
 
     @classmethod
-    def of(cls, principal: str, key: str, method: str, path: str, content_type: str | None,
-           body: bytes) -> KeyedRequest:
+    def of(
+        cls, principal: str, key: str, method: str, path: str, content_type: str | None, body: bytes
+    ) -> KeyedRequest:
         media = (content_type or "").split(";")[0].strip().lower()
-        request = b"\n".join([part.encode("utf-8", "surrogatepass") for part in (method, path, media)]
-                             + [hashlib.sha256(body).digest()])
+        request = b"\n".join(
+            [part.encode("utf-8", "surrogatepass") for part in (method, path, media)] + [hashlib.sha256(body).digest()]
+        )
         fingerprint = hmac.new(_derive(key, principal, b"fingerprint"), request, hashlib.sha256).hexdigest()
-        return cls(principal=principal, key_hash=_derive(key, principal, b"lookup").hex(), fingerprint=fingerprint,
-                   method=method, path=path, body_key=_derive(key, principal, b"answer"))
+        return cls(
+            principal=principal,
+            key_hash=_derive(key, principal, b"lookup").hex(),
+            fingerprint=fingerprint,
+            method=method,
+            path=path,
+            body_key=_derive(key, principal, b"answer"),
+        )
 
 
 def _derive(key: str, principal: str, purpose: bytes) -> bytes:
@@ -371,8 +403,11 @@ class Reused:
     path: str
 
 
-def claim(sessions: sessionmaker[Session], request: KeyedRequest, now: datetime | None = None,
-          ) -> Claimed | Stored | Running | Reused:
+def claim(
+    sessions: sessionmaker[Session],
+    request: KeyedRequest,
+    now: datetime | None = None,
+) -> Claimed | Stored | Running | Reused:
     """Claim the request's key (insert its record), or say what holds it: a stored answer, a running request,
     another request. An expired record counts as none; a claim abandoned for LEASE is taken over."""
     now = now or datetime.now(UTC)
@@ -380,17 +415,27 @@ def claim(sessions: sessionmaker[Session], request: KeyedRequest, now: datetime 
     for _ in range(3):
         try:
             with transaction(sessions) as session:
-                claimed = IdempotencyRecord(principal=request.principal, key_hash=request.key_hash,
-                                           fingerprint=request.fingerprint, method=request.method, path=request.path,
-                                           locked_until=now + LEASE, created_at=now, expires_at=now + KEEP)
+                claimed = IdempotencyRecord(
+                    principal=request.principal,
+                    key_hash=request.key_hash,
+                    fingerprint=request.fingerprint,
+                    method=request.method,
+                    path=request.path,
+                    locked_until=now + LEASE,
+                    created_at=now,
+                    expires_at=now + KEEP,
+                )
                 session.add(claimed)
                 session.flush()
                 return Claimed(claimed.id)
         except IntegrityError:
             pass  # held: see by what
         with transaction(sessions) as session:
-            record = session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.principal == request.principal,
-                                                                    IdempotencyRecord.key_hash == request.key_hash))
+            record = session.scalar(
+                select(IdempotencyRecord).where(
+                    IdempotencyRecord.principal == request.principal, IdempotencyRecord.key_hash == request.key_hash
+                )
+            )
             if record is None:  # released meanwhile
                 continue
             if _aware(record.expires_at) <= now:
@@ -404,10 +449,14 @@ def claim(sessions: sessionmaker[Session], request: KeyedRequest, now: datetime 
             if _aware(record.locked_until) <= now:
                 taken = session.execute(
                     update(IdempotencyRecord)
-                    .where(IdempotencyRecord.id == record.id, IdempotencyRecord.status.is_(None),
-                           IdempotencyRecord.locked_until <= now)
+                    .where(
+                        IdempotencyRecord.id == record.id,
+                        IdempotencyRecord.status.is_(None),
+                        IdempotencyRecord.locked_until <= now,
+                    )
                     .values(locked_until=now + LEASE)
-                    .execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
+                    .execution_options(synchronize_session=False)
+                ).rowcount  # type: ignore[attr-defined]
                 if taken:
                     log.warning("taking over an %s claimed at %s and not answered since", HEADER, record.created_at)
                     return Claimed(record.id)
@@ -418,16 +467,24 @@ def claim(sessions: sessionmaker[Session], request: KeyedRequest, now: datetime 
 def finish(sessions: sessionmaker[Session], record_id: int, request: KeyedRequest, answer: Answer) -> None:
     """Store the answer of a claimed key (its body encrypted)."""
     with transaction(sessions) as session:
-        session.execute(update(IdempotencyRecord).where(IdempotencyRecord.id == record_id).values(
-            status=answer.status, headers=answer.headers, body=seal(request, answer.status, answer.body),
-            completed_at=datetime.now(UTC)))
+        session.execute(
+            update(IdempotencyRecord)
+            .where(IdempotencyRecord.id == record_id)
+            .values(
+                status=answer.status,
+                headers=answer.headers,
+                body=seal(request, answer.status, answer.body),
+                completed_at=datetime.now(UTC),
+            )
+        )
 
 
 def release(sessions: sessionmaker[Session], record_id: int) -> None:
     """Give a claimed key up without an answer (5xx, a failure): the next request with it does the work."""
     with transaction(sessions) as session:
-        session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id,
-                                                        IdempotencyRecord.status.is_(None)))
+        session.execute(
+            delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id, IdempotencyRecord.status.is_(None))
+        )
 
 
 def purge_expired(sessions: sessionmaker[Session], now: datetime | None = None) -> int:

@@ -43,12 +43,19 @@ PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_SECONDS = 5
 
 
-
 # The HTTP status of each domain error (the errors themselves know nothing of HTTP): the nearest class in
 # its MRO decides; a contract's refusal by the custom error it reverted with (REVERT_STATUS).
 STATUS: dict[type[HubError], int] = {
-    HubError: 400, NotJson: 400, Unauthenticated: 401, Forbidden: 403, NotFound: 404, Conflict: 409,
-    PayloadTooLarge: 413, UnsupportedMediaType: 415, InvalidInput: 422, ChainUnavailable: 503,
+    HubError: 400,
+    NotJson: 400,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    PayloadTooLarge: 413,
+    UnsupportedMediaType: 415,
+    InvalidInput: 422,
+    ChainUnavailable: 503,
 }
 
 # Contract errors by the HTTP status they deserve: 403 the caller may not, 404 no such thing,
@@ -108,8 +115,9 @@ class Problem(BaseModel):
     model_config = {"extra": "allow"}
 
 
-def problem_response(request: Request | None, status: int, slug: str, title: str, detail: str,
-                     **extra: Any) -> JSONResponse:
+def problem_response(
+    request: Request | None, status: int, slug: str, title: str, detail: str, **extra: Any
+) -> JSONResponse:
     body: dict[str, Any] = {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail}
     if request is not None:
         body["instance"] = request.url.path
@@ -136,8 +144,7 @@ DESCRIBED = {
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI documentation of the problem responses a route can give."""
     return {
-        status: {"model": Problem, "description": DESCRIBED.get(status, "Error"),
-                 "content": {PROBLEM_JSON: {}}}
+        status: {"model": Problem, "description": DESCRIBED.get(status, "Error"), "content": {PROBLEM_JSON: {}}}
         for status in statuses
     }
 
@@ -145,8 +152,10 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 def _takes_json(operation: dict[str, Any]) -> bool:
     """The operation has a request body that may come as JSON (application/json or application/...+json)."""
     media_types = operation.get("requestBody", {}).get("content", {})
-    return any(media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
-               for media in media_types)
+    return any(
+        media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+        for media in media_types
+    )
 
 
 def _document_problems(app: FastAPI) -> None:
@@ -165,8 +174,10 @@ def _document_problems(app: FastAPI) -> None:
             for operation in item.values():
                 answers = operation.setdefault("responses", {})
                 if _takes_json(operation) and str(STATUS[NotJson]) not in answers:
-                    answers[str(STATUS[NotJson])] = {"description": DESCRIBED[STATUS[NotJson]],
-                                                    "content": {PROBLEM_JSON: {"schema": problem}}}
+                    answers[str(STATUS[NotJson])] = {
+                        "description": DESCRIBED[STATUS[NotJson]],
+                        "content": {PROBLEM_JSON: {"schema": problem}},
+                    }
                     operation["responses"] = answers = dict(sorted(answers.items()))
                 for status, response in answers.items():
                     content = response.get("content", {})
@@ -195,17 +206,20 @@ def _document_problems(app: FastAPI) -> None:
 # read_json is the rule; every APIRouter of the API has route_class=JsonRoute, so FastAPI reads body models
 # with it, and POST /credentials/batch reads its JSON cohort with it. A route without a body reads none.
 MAX_JSON_DEPTH = 64  # the API's bodies nest 4 levels at most; POST /verify's credentials 32 (its own check)
-NESTED_TOO_DEEPLY = (f"the body is JSON nested deeper than {MAX_JSON_DEPTH} levels, more than the service reads; "
-                     "send a JSON object as in the examples at /docs")
-STARTS_WITH_BOM = ("the body is not valid JSON: it starts with a byte order mark (U+FEFF); send UTF-8 JSON "
-                   "without one")
+NESTED_TOO_DEEPLY = (
+    f"the body is JSON nested deeper than {MAX_JSON_DEPTH} levels, more than the service reads; "
+    "send a JSON object as in the examples at /docs"
+)
+STARTS_WITH_BOM = "the body is not valid JSON: it starts with a byte order mark (U+FEFF); send UTF-8 JSON without one"
 LARGE_BODY = 64 * 1024  # a JSON body this large is read in a worker thread, not on the event loop
 
 
 def not_utf8(exc: UnicodeDecodeError) -> str:
     """Why a body is not JSON when it is not UTF-8, for people."""
-    return (f"the body is not valid JSON: it is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at position "
-            f"{exc.start}); send JSON encoded as UTF-8")
+    return (
+        f"the body is not valid JSON: it is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at position "
+        f"{exc.start}); send JSON encoded as UTF-8"
+    )
 
 
 def not_valid_json(reason: str, line: int, column: int) -> str:
@@ -216,8 +230,15 @@ def not_valid_json(reason: str, line: int, column: int) -> str:
 
 def json_type(value: Any) -> str:
     """The JSON type of a parsed value, as people say it."""
-    names = {dict: "an object", list: "an array", str: "a string", bool: "true or false", int: "a number",
-             float: "a number", type(None): "null"}
+    names = {
+        dict: "an object",
+        list: "an array",
+        str: "a string",
+        bool: "true or false",
+        int: "a number",
+        float: "a number",
+        type(None): "null",
+    }
     return names.get(type(value), type(value).__name__)
 
 
@@ -239,8 +260,9 @@ def _integer(text: str) -> int:
     digits = len(text.lstrip("-"))
     limit = sys.get_int_max_str_digits()
     if limit and digits > limit:
-        raise _Refused(InvalidInput(f"the body has an integer of {digits} digits, more than the service reads "
-                                    f"({limit})"))
+        raise _Refused(
+            InvalidInput(f"the body has an integer of {digits} digits, more than the service reads ({limit})")
+        )
     return int(text)
 
 
@@ -349,8 +371,13 @@ def _unreadable_body(exc: StarletteHTTPException) -> HubError | None:
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     out = []
     for error in exc.errors():
-        out.append({"location": [str(part) for part in error.get("loc", ())], "message": validation_message(error),
-                    "type": error.get("type", "")})
+        out.append(
+            {
+                "location": [str(part) for part in error.get("loc", ())],
+                "message": validation_message(error),
+                "type": error.get("type", ""),
+            }
+        )
     return out
 
 
@@ -369,27 +396,47 @@ def install(app: FastAPI) -> None:
         if tuple(first_error.get("loc", ())) == ("body",) and isinstance(first_error.get("input"), bytes):
             # FastAPI reads a body as JSON only when its Content-Type says JSON; else the model got the raw bytes
             media = request.headers.get("content-type", "").split(";")[0].strip()
-            return problem_response(request, 415, "unsupported-media-type", "Unsupported media type",
-                                    f"{f'the body is {media}' if media else 'the request has no Content-Type'}: "
-                                    "send it as JSON with 'Content-Type: application/json'")
+            return problem_response(
+                request,
+                415,
+                "unsupported-media-type",
+                "Unsupported media type",
+                f"{f'the body is {media}' if media else 'the request has no Content-Type'}: "
+                "send it as JSON with 'Content-Type: application/json'",
+            )
         body_error = _body_error(first_error, exc.body)
         if isinstance(body_error, NotJson):  # not JSON: no field errors to list
             return await _hub_error(request, body_error)
         first = errors[0] if errors else {"location": [], "message": "invalid"}
         where = ".".join(part for part in first["location"] if part != "body") or "body"
-        return problem_response(request, 422, InvalidInput.slug, InvalidInput.title,
-                                body_error.detail if body_error else f"{where}: {first['message']}", errors=errors)
+        return problem_response(
+            request,
+            422,
+            InvalidInput.slug,
+            InvalidInput.title,
+            body_error.detail if body_error else f"{where}: {first['message']}",
+            errors=errors,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         unreadable = _unreadable_body(exc)
         if unreadable is not None:
             return await _hub_error(request, unreadable)
-        titles = {404: "Not found", 405: "Method not allowed", 413: "The request body is too large",
-                  415: "Unsupported media type"}
+        titles = {
+            404: "Not found",
+            405: "Method not allowed",
+            413: "The request body is too large",
+            415: "Unsupported media type",
+        }
         slugs = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large", 415: "unsupported-media-type"}
-        response = problem_response(request, exc.status_code, slugs.get(exc.status_code, "http-error"),
-                                    titles.get(exc.status_code, "Request failed"), str(exc.detail))
+        response = problem_response(
+            request,
+            exc.status_code,
+            slugs.get(exc.status_code, "http-error"),
+            titles.get(exc.status_code, "Request failed"),
+            str(exc.detail),
+        )
         response.headers.update(exc.headers or {})  # 405: Allow
         return response
 
@@ -402,14 +449,20 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ContractLogicError)
     async def _undecoded_revert(request: Request, exc: ContractLogicError) -> JSONResponse:
-        return problem_response(request, 409, "chain-rejected", "The contract refused the transaction",
-                                f"the contract reverted: {exc.message or exc}")
+        return problem_response(
+            request,
+            409,
+            "chain-rejected",
+            "The contract refused the transaction",
+            f"the contract reverted: {exc.message or exc}",
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem_response(request, 500, "internal-error", "Internal error",
-                                "the service failed unexpectedly; the error was logged")
+        return problem_response(
+            request, 500, "internal-error", "Internal error", "the service failed unexpectedly; the error was logged"
+        )
 
 
 class BodyLimit:
@@ -444,8 +497,14 @@ class BodyLimit:
             await self._refuse(scope, send)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
-        response = problem_response(None, 413, "payload-too-large", "The request body is too large",
-                                    f"the body exceeds {self.limit} bytes", instance=scope.get("path"))
+        response = problem_response(
+            None,
+            413,
+            "payload-too-large",
+            "The request body is too large",
+            f"the body exceeds {self.limit} bytes",
+            instance=scope.get("path"),
+        )
         await response(scope, _noop_receive, send)
 
 

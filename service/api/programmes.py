@@ -25,8 +25,9 @@ from service.issuing.requests import PROGRAMME_ID
 
 router = APIRouter(prefix="/programmes", tags=["programmes"], route_class=problems.JsonRoute)
 
-Theme = Literal["Data analytics", "Artificial intelligence", "Robotics", "Internet of Things", "Blockchain",
-                "Cybersecurity"]
+Theme = Literal[
+    "Data analytics", "Artificial intelligence", "Robotics", "Internet of Things", "Blockchain", "Cybersecurity"
+]
 assert set(Theme.__args__) == set(HUB_THEMES)  # type: ignore[attr-defined]
 HANZE_ISSUER = "0x71bE63f3384f5fb98995898A86B02Fb2426c5788"
 
@@ -43,12 +44,28 @@ Address = Annotated[str, BeforeValidator(_address), Field(examples=[HANZE_ISSUER
 class ProgrammeCreate(BaseModel):
     """A hub programme. `id` is its permanent slug: it goes into every credential issued for it."""
 
-    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid", json_schema_extra={"examples": [{
-        "id": "miw-data-analytics", "name": "Make IT Work: Data Analytics", "theme": "Data analytics",
-        "description": "Reskilling track of Hanzehogeschool Groningen at the IT Hub Hoogeveen for career changers.",
-        "criteria": "Completed the track with its work placement and passed the final assessment.",
-        "achievement_type": "MicroCredential", "ects": 30, "eqf_level": 6, "graded": True,
-        "issuer_address": HANZE_ISSUER}]})
+    model_config = ConfigDict(
+        str_strip_whitespace=True,
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "miw-data-analytics",
+                    "name": "Make IT Work: Data Analytics",
+                    "theme": "Data analytics",
+                    "description": (
+                        "Reskilling track of Hanzehogeschool Groningen at the IT Hub Hoogeveen for career changers."
+                    ),
+                    "criteria": "Completed the track with its work placement and passed the final assessment.",
+                    "achievement_type": "MicroCredential",
+                    "ects": 30,
+                    "eqf_level": 6,
+                    "graded": True,
+                    "issuer_address": HANZE_ISSUER,
+                }
+            ]
+        },
+    )
 
     id: str = Field(pattern=f"^{PROGRAMME_ID.pattern}$", description="lowercase letters, digits and hyphens, 3-64")
     name: str = Field(min_length=1, max_length=200)
@@ -65,8 +82,10 @@ class ProgrammeCreate(BaseModel):
     @classmethod
     def _achievement_type(cls, value: str) -> str:
         if value not in ACHIEVEMENT_TYPES and not (value.startswith("ext:") and len(value) > 4):
-            raise ValueError(f"{value!r} is not an Open Badges AchievementType (e.g. MicroCredential, Course, "
-                             "Certificate) nor ext:<name>")
+            raise ValueError(
+                f"{value!r} is not an Open Badges AchievementType (e.g. MicroCredential, Course, "
+                "Certificate) nor ext:<name>"
+            )
         return value
 
 
@@ -81,8 +100,9 @@ class ProgrammePublic(BaseModel):
     eqf_level: int = Field(examples=[6])
     graded: bool
     issuer_address: str = Field(examples=[HANZE_ISSUER])
-    issuer_name: str | None = Field(None, description="the partner, as the hub knows its issuing account",
-                                    examples=["Hanzehogeschool Groningen"])
+    issuer_name: str | None = Field(
+        None, description="the partner, as the hub knows its issuing account", examples=["Hanzehogeschool Groningen"]
+    )
     created_at: datetime
 
 
@@ -92,21 +112,37 @@ def utc(moment: datetime) -> datetime:
 
 
 def _issuer_names(db: Session) -> dict[str, str]:
-    return {address: name for address, name in db.execute(
-        select(ApiKey.address, ApiKey.name).where(ApiKey.role == "issuer", ApiKey.address.is_not(None)))
-        if address is not None}
+    return {
+        address: name
+        for address, name in db.execute(
+            select(ApiKey.address, ApiKey.name).where(ApiKey.role == "issuer", ApiKey.address.is_not(None))
+        )
+        if address is not None
+    }
 
 
 def public(row: ProgrammeRow, names: dict[str, str]) -> ProgrammePublic:
-    return ProgrammePublic(id=row.id, name=row.name, theme=cast(Theme, row.theme), description=row.description,
-                           criteria=row.criteria, achievement_type=row.achievement_type, ects=row.ects,
-                           eqf_level=row.eqf_level, graded=row.graded, issuer_address=row.issuer_address,
-                           issuer_name=names.get(row.issuer_address), created_at=utc(row.created_at))
+    return ProgrammePublic(
+        id=row.id,
+        name=row.name,
+        theme=cast(Theme, row.theme),
+        description=row.description,
+        criteria=row.criteria,
+        achievement_type=row.achievement_type,
+        ects=row.ects,
+        eqf_level=row.eqf_level,
+        graded=row.graded,
+        issuer_address=row.issuer_address,
+        issuer_name=names.get(row.issuer_address),
+        created_at=utc(row.created_at),
+    )
 
 
 @router.get("", response_model=list[ProgrammePublic], operation_id="listProgrammes")
-def list_programmes(db: DbSession, issuer: Annotated[Address | None, Query(
-        description="only the programmes of this issuing account")] = None) -> list[ProgrammePublic]:
+def list_programmes(
+    db: DbSession,
+    issuer: Annotated[Address | None, Query(description="only the programmes of this issuing account")] = None,
+) -> list[ProgrammePublic]:
     """The catalogue, by id."""
     query = select(ProgrammeRow).order_by(ProgrammeRow.id)
     if issuer is not None:
@@ -115,8 +151,9 @@ def list_programmes(db: DbSession, issuer: Annotated[Address | None, Query(
     return [public(row, names) for row in db.scalars(query)]
 
 
-@router.get("/{programme_id}", response_model=ProgrammePublic, operation_id="getProgramme",
-            responses=problems.responses(404))
+@router.get(
+    "/{programme_id}", response_model=ProgrammePublic, operation_id="getProgramme", responses=problems.responses(404)
+)
 def get_programme(programme_id: Annotated[str, Path(max_length=64)], db: DbSession) -> ProgrammePublic:
     row = db.get(ProgrammeRow, programme_id)
     if row is None:
@@ -124,8 +161,13 @@ def get_programme(programme_id: Annotated[str, Path(max_length=64)], db: DbSessi
     return public(row, _issuer_names(db))
 
 
-@router.post("", response_model=ProgrammePublic, status_code=201, operation_id="createProgramme",
-             responses=problems.responses(401, 403, 409, 413, 415, 422))
+@router.post(
+    "",
+    response_model=ProgrammePublic,
+    status_code=201,
+    operation_id="createProgramme",
+    responses=problems.responses(401, 403, 409, 413, 415, 422),
+)
 def create_programme(body: ProgrammeCreate, db: DbSession, _admin: Admin, response: Response) -> ProgrammePublic:
     """Add a programme to the catalogue (admin key)."""
     if db.get(ProgrammeRow, body.id) is not None:

@@ -85,9 +85,11 @@ class AnchorSummaryPublic(BaseModel):
     registry: str
     merkle_root: str
     credential_digest: str
-    transaction_hash: str | None = Field(description="the anchoring transaction as the chain confirmed it (its "
-                                                     "receipt holds the registry's BatchAnchored event); null "
-                                                     "when not confirmed")
+    transaction_hash: str | None = Field(
+        description="the anchoring transaction as the chain confirmed it (its "
+        "receipt holds the registry's BatchAnchored event); null "
+        "when not confirmed"
+    )
     claimed_transaction_hash: str = Field(description="proof.transactionHash as the document says (unchecked)")
     issuer: str
     relayed: bool = Field(description="anchored by a relayer with the issuer's EIP-712 signature")
@@ -106,8 +108,9 @@ class VerificationReportPublic(BaseModel):
     valid: bool
     checks: list[CheckPublic] = Field(description="in the order of docs/credential-format.md section 8")
     checked_at: str = Field(description="the moment the validity period was judged at")
-    clock: Literal["given", "local"] = Field(description="whose clock checked_at is: the verifier's own "
-                                                         "(local) or a moment the caller gave")
+    clock: Literal["given", "local"] = Field(
+        description="whose clock checked_at is: the verifier's own (local) or a moment the caller gave"
+    )
     credential: CredentialSummaryPublic | None
     anchor: AnchorSummaryPublic | None
 
@@ -117,55 +120,94 @@ def _example_report(valid: bool) -> dict[str, Any]:
     where = "registry 0x5FbDB2315678afecb367f032d93F642f64180aa3 on chain 31337 (block 7)"
     checks = [
         ("format", "Format", "passed", "an OpenBadgeCredential with a MerkleAnchor2026 proof"),
-        ("integrity", "Integrity", "passed",
-         "the body's digest is 0x2c3287913f5872bd586ce4d21773dd77c9d0121cbf7f61db8956e628ae3cd696"),
+        (
+            "integrity",
+            "Integrity",
+            "passed",
+            "the body's digest is 0x2c3287913f5872bd586ce4d21773dd77c9d0121cbf7f61db8956e628ae3cd696",
+        ),
         ("disclosures", "Disclosures", "passed", "1 disclosed, each matching its digest: name"),
         ("merkle_inclusion", "Merkle inclusion", "passed", f"a path of 2 hashes leads to root {root}"),
-        ("network", "Chain and registry", "passed",
-         "chain 31337, registry 0x5FbDB2315678afecb367f032d93F642f64180aa3 (configured)"),
+        (
+            "network",
+            "Chain and registry",
+            "passed",
+            "chain 31337, registry 0x5FbDB2315678afecb367f032d93F642f64180aa3 (configured)",
+        ),
         ("anchored", "Anchored on chain", "passed", f"anchored at 2026-07-01T09:30:12Z in {where}"),
-        ("issuer_binding", "Anchored by the issuer", "passed",
-         "anchored by 0x70997970C51812dc3A010C7d01b50e0d17dc79C8, the issuer 'Hanzehogeschool Groningen' of "
-         "the document"),
-        ("anchor_transaction", "Anchoring transaction", "passed",
-         "transaction 0x8c1d7b4a2f3e5d6c7b8a9f0e1d2c3b4a5f6e7d8c9b0a1f2e3d4c5b6a7f8e9d0c in block 5 anchored this "
-         "root for 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 (through relayer "
-         "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC)"),
-        ("issuer_signature", "Issuer's anchoring signature", "passed",
-         f"0x70997970C51812dc3A010C7d01b50e0d17dc79C8 signed the request to anchor root {root}"),
-        ("issuer_accredited", "Issuer accredited", "passed",
-         "0x70997970C51812dc3A010C7d01b50e0d17dc79C8 was accredited when it anchored (still accredited)"),
+        (
+            "issuer_binding",
+            "Anchored by the issuer",
+            "passed",
+            "anchored by 0x70997970C51812dc3A010C7d01b50e0d17dc79C8, the issuer 'Hanzehogeschool Groningen' of "
+            "the document",
+        ),
+        (
+            "anchor_transaction",
+            "Anchoring transaction",
+            "passed",
+            "transaction 0x8c1d7b4a2f3e5d6c7b8a9f0e1d2c3b4a5f6e7d8c9b0a1f2e3d4c5b6a7f8e9d0c in block 5 anchored this "
+            "root for 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 (through relayer "
+            "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC)",
+        ),
+        (
+            "issuer_signature",
+            "Issuer's anchoring signature",
+            "passed",
+            f"0x70997970C51812dc3A010C7d01b50e0d17dc79C8 signed the request to anchor root {root}",
+        ),
+        (
+            "issuer_accredited",
+            "Issuer accredited",
+            "passed",
+            "0x70997970C51812dc3A010C7d01b50e0d17dc79C8 was accredited when it anchored (still accredited)",
+        ),
         ("not_revoked", "Not revoked", "passed", "not revoked"),
-        ("validity_window", "Validity period", "passed",
-         "valid at 2026-11-23T14:02:11Z (by this verifier's clock): from 2026-07-01T00:00:00Z until "
-         "2031-07-01T00:00:00Z"),
+        (
+            "validity_window",
+            "Validity period",
+            "passed",
+            "valid at 2026-11-23T14:02:11Z (by this verifier's clock): from 2026-07-01T00:00:00Z until "
+            "2031-07-01T00:00:00Z",
+        ),
     ]
     if not valid:
-        checks[10] = ("not_revoked", "Not revoked", "failed",
-                     "revoked at 2026-09-14T11:20:05Z: issued in error")
+        checks[10] = ("not_revoked", "Not revoked", "failed", "revoked at 2026-09-14T11:20:05Z: issued in error")
     return {
         "valid": valid,
         "checks": [{"name": n, "title": t, "status": s, "reason": r} for n, t, s, r in checks],
         "checked_at": "2026-11-23T14:02:11Z",
         "clock": "local",
         "credential": {
-            "id": "urn:uuid:3f0c2a6e-8d1b-4c5e-9a7f-2b6d4e8f1a30", "name": "Make IT Work: Data Analytics",
+            "id": "urn:uuid:3f0c2a6e-8d1b-4c5e-9a7f-2b6d4e8f1a30",
+            "name": "Make IT Work: Data Analytics",
             "issuer_name": "Hanzehogeschool Groningen",
             "issuer_id": "did:pkh:eip155:31337:0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
             "achievement_id": "urn:ithub-hoogeveen:programme:miw-data-analytics",
-            "programme": "Make IT Work: Data Analytics", "ects": 15.0, "eqf_level": "6", "theme": "Data analytics",
-            "valid_from": "2026-07-01T00:00:00Z", "valid_until": "2031-07-01T00:00:00Z",
+            "programme": "Make IT Work: Data Analytics",
+            "ects": 15.0,
+            "eqf_level": "6",
+            "theme": "Data analytics",
+            "valid_from": "2026-07-01T00:00:00Z",
+            "valid_until": "2031-07-01T00:00:00Z",
             "disclosed": {"name": "Jan de Vries"},
         },
         "anchor": {
-            "chain_id": 31337, "registry": "0x5FbDB2315678afecb367f032d93F642f64180aa3", "merkle_root": root,
+            "chain_id": 31337,
+            "registry": "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+            "merkle_root": root,
             "credential_digest": "0x2c3287913f5872bd586ce4d21773dd77c9d0121cbf7f61db8956e628ae3cd696",
             "transaction_hash": "0x8c1d7b4a2f3e5d6c7b8a9f0e1d2c3b4a5f6e7d8c9b0a1f2e3d4c5b6a7f8e9d0c",
             "claimed_transaction_hash": "0x8c1d7b4a2f3e5d6c7b8a9f0e1d2c3b4a5f6e7d8c9b0a1f2e3d4c5b6a7f8e9d0c",
             "anchored_in_block": 5,
-            "issuer": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "relayed": True, "block_number": 7,
-            "block_timestamp": 1795442531, "anchored_at": 1782898212, "issuer_accredited_now": True,
-            "revoked_at": None if valid else 1789384805, "revocation_reason": None if valid else 2,
+            "issuer": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+            "relayed": True,
+            "block_number": 7,
+            "block_timestamp": 1795442531,
+            "anchored_at": 1782898212,
+            "issuer_accredited_now": True,
+            "revoked_at": None if valid else 1789384805,
+            "revocation_reason": None if valid else 2,
         },
     }
 
@@ -179,29 +221,44 @@ def _example_credential() -> dict[str, Any]:
 
 
 def _openapi_extra() -> dict[str, Any]:
-    return {"requestBody": {
-        "required": True,
-        "description": "The credential as the graduate shared it: an OpenBadgeCredential with a MerkleAnchor2026 "
-                       f"proof (docs/credential-format.md), at most {MAX_CREDENTIAL_BYTES} bytes of UTF-8 JSON.",
-        "content": {media: {"schema": {"type": "object"}, "example": _example_credential()}
-                    for media in ("application/json", "application/ld+json")},
-    }}
+    return {
+        "requestBody": {
+            "required": True,
+            "description": "The credential as the graduate shared it: an OpenBadgeCredential with a MerkleAnchor2026 "
+            f"proof (docs/credential-format.md), at most {MAX_CREDENTIAL_BYTES} bytes of UTF-8 JSON.",
+            "content": {
+                media: {"schema": {"type": "object"}, "example": _example_credential()}
+                for media in ("application/json", "application/ld+json")
+            },
+        }
+    }
 
 
 VERIFY_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"description": "The report: `valid` true or false, with every check",
-          "content": {"application/json": {"examples": {
-              "valid": {"summary": "A valid credential", "value": _example_report(True)},
-              "revoked": {"summary": "A revoked credential: valid is false", "value": _example_report(False)},
-          }}}},
+    200: {
+        "description": "The report: `valid` true or false, with every check",
+        "content": {
+            "application/json": {
+                "examples": {
+                    "valid": {"summary": "A valid credential", "value": _example_report(True)},
+                    "revoked": {"summary": "A revoked credential: valid is false", "value": _example_report(False)},
+                }
+            }
+        },
+    },
     **problems.responses(400, 413, 415, 422, 503),
 }
 
 # ---------------------------------------------------------------- the route
 
 
-@router.post("/verify", response_model=VerificationReportPublic, operation_id="verifyCredential",
-             responses=VERIFY_RESPONSES, openapi_extra=_openapi_extra())
+@router.post(
+    "/verify",
+    response_model=VerificationReportPublic,
+    operation_id="verifyCredential",
+    responses=VERIFY_RESPONSES,
+    openapi_extra=_openapi_extra(),
+)
 async def verify(request: Request) -> Response:
     """Verify a credential against the hub's own chain and registry; no key needed.
 
@@ -263,8 +320,11 @@ def _not_a_credential(raw: bytes) -> HubError:
     except InputError as exc:
         cause = exc.__cause__
         message = str(exc)
-        if (isinstance(cause, UnicodeDecodeError | json.JSONDecodeError) or message.endswith("is not JSON")
-                or "byte order mark" in message):
+        if (
+            isinstance(cause, UnicodeDecodeError | json.JSONDecodeError)
+            or message.endswith("is not JSON")
+            or "byte order mark" in message
+        ):
             return NotJson(message)
         return InvalidInput(f"not a credential of this format: {message}")  # depth, duplicates, integer range
     try:
@@ -280,8 +340,12 @@ def _not_a_credential(raw: bytes) -> HubError:
 def _chain_down(request: Request, failure: ChainUnavailable) -> JSONResponse:
     log.warning("POST /verify: the chain does not answer: %s", failure.detail)
     response = problems.problem_response(
-        request, problems.status_of(failure), failure.slug, failure.title,
-        "the hub's chain node does not answer, so the credential cannot be checked now; try again shortly")
+        request,
+        problems.status_of(failure),
+        failure.slug,
+        failure.title,
+        "the hub's chain node does not answer, so the credential cannot be checked now; try again shortly",
+    )
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
@@ -305,25 +369,45 @@ def report_json(report: VerificationReport) -> bytes:
     anchor = report.anchor
     body = {
         "valid": report.valid,
-        "checks": [{"name": c.name, "title": c.title, "status": c.status, "reason": c.reason}  # a StrEnum: its value
-                   for c in report.checks],
+        "checks": [
+            {"name": c.name, "title": c.title, "status": c.status, "reason": c.reason}  # a StrEnum: its value
+            for c in report.checks
+        ],
         "checked_at": report.checked_at,
         "clock": report.clock,
-        "credential": None if credential is None else {
-            "id": credential.id, "name": credential.name, "issuer_name": credential.issuer_name,
-            "issuer_id": credential.issuer_id, "achievement_id": credential.achievement_id,
-            "programme": credential.programme, "ects": credential.ects, "eqf_level": credential.eqf_level,
-            "theme": credential.theme, "valid_from": credential.valid_from, "valid_until": credential.valid_until,
+        "credential": None
+        if credential is None
+        else {
+            "id": credential.id,
+            "name": credential.name,
+            "issuer_name": credential.issuer_name,
+            "issuer_id": credential.issuer_id,
+            "achievement_id": credential.achievement_id,
+            "programme": credential.programme,
+            "ects": credential.ects,
+            "eqf_level": credential.eqf_level,
+            "theme": credential.theme,
+            "valid_from": credential.valid_from,
+            "valid_until": credential.valid_until,
             "disclosed": credential.disclosed,
         },
-        "anchor": None if anchor is None else {
-            "chain_id": anchor.chain_id, "registry": anchor.registry, "merkle_root": anchor.merkle_root,
-            "credential_digest": anchor.credential_digest, "transaction_hash": anchor.transaction_hash,
-            "claimed_transaction_hash": anchor.claimed_transaction_hash, "issuer": anchor.issuer,
-            "relayed": anchor.relayed, "anchored_in_block": anchor.anchored_in_block,
+        "anchor": None
+        if anchor is None
+        else {
+            "chain_id": anchor.chain_id,
+            "registry": anchor.registry,
+            "merkle_root": anchor.merkle_root,
+            "credential_digest": anchor.credential_digest,
+            "transaction_hash": anchor.transaction_hash,
+            "claimed_transaction_hash": anchor.claimed_transaction_hash,
+            "issuer": anchor.issuer,
+            "relayed": anchor.relayed,
+            "anchored_in_block": anchor.anchored_in_block,
             "block_number": anchor.block_number,
-            "block_timestamp": anchor.block_timestamp, "anchored_at": anchor.anchored_at,
-            "issuer_accredited_now": anchor.issuer_accredited_now, "revoked_at": anchor.revoked_at,
+            "block_timestamp": anchor.block_timestamp,
+            "anchored_at": anchor.anchored_at,
+            "issuer_accredited_now": anchor.issuer_accredited_now,
+            "revoked_at": anchor.revoked_at,
             "revocation_reason": anchor.revocation_reason,
         },
     }

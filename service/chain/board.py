@@ -68,8 +68,12 @@ class ActionKind(_Slugged):
 
     @property
     def uses_subject(self) -> bool:
-        return self in (ActionKind.ADD_MEMBER, ActionKind.REMOVE_MEMBER, ActionKind.ACCREDIT_ISSUER,
-                        ActionKind.SUSPEND_ISSUER)
+        return self in (
+            ActionKind.ADD_MEMBER,
+            ActionKind.REMOVE_MEMBER,
+            ActionKind.ACCREDIT_ISSUER,
+            ActionKind.SUSPEND_ISSUER,
+        )
 
     @property
     def uses_name(self) -> bool:
@@ -113,21 +117,29 @@ class Rules:
     execution_period: int = 0
 
     def as_tuple(self) -> tuple[int, int, int, int, int]:
-        return (self.quorum_bps, self.majority_bps, self.supermajority_bps, self.voting_period,
-                self.execution_period)
+        return (self.quorum_bps, self.majority_bps, self.supermajority_bps, self.voting_period, self.execution_period)
 
     def as_struct(self) -> dict[str, int]:
         """The struct with the contract's field names (EIP-712 message, event arguments)."""
-        return {"quorumBps": self.quorum_bps, "majorityBps": self.majority_bps,
-                "supermajorityBps": self.supermajority_bps, "votingPeriod": self.voting_period,
-                "executionPeriod": self.execution_period}
+        return {
+            "quorumBps": self.quorum_bps,
+            "majorityBps": self.majority_bps,
+            "supermajorityBps": self.supermajority_bps,
+            "votingPeriod": self.voting_period,
+            "executionPeriod": self.execution_period,
+        }
 
     @classmethod
     def from_struct(cls, value: Any) -> Rules:
         """From a decoded struct: a mapping with the contract's field names, or a tuple in ABI order."""
         if hasattr(value, "keys"):
-            return cls(int(value["quorumBps"]), int(value["majorityBps"]), int(value["supermajorityBps"]),
-                       int(value["votingPeriod"]), int(value["executionPeriod"]))
+            return cls(
+                int(value["quorumBps"]),
+                int(value["majorityBps"]),
+                int(value["supermajorityBps"]),
+                int(value["votingPeriod"]),
+                int(value["executionPeriod"]),
+            )
         return cls(*(int(item) for item in value))
 
 
@@ -173,15 +185,23 @@ class Action:
 
     def as_struct(self) -> dict[str, Any]:
         """The struct with the contract's field names (the EIP-712 message)."""
-        return {"kind": int(self.kind), "subject": to_checksum_address(self.subject), "name": self.name,
-                "rules": self.rules.as_struct()}
+        return {
+            "kind": int(self.kind),
+            "subject": to_checksum_address(self.subject),
+            "name": self.name,
+            "rules": self.rules.as_struct(),
+        }
 
     @classmethod
     def from_struct(cls, value: Any) -> Action:
         """From a decoded struct (ProposalCreated's `action`): a mapping or a tuple in ABI order."""
         if hasattr(value, "keys"):
-            return cls(ActionKind(int(value["kind"])), to_checksum_address(value["subject"]), str(value["name"]),
-                       Rules.from_struct(value["rules"]))
+            return cls(
+                ActionKind(int(value["kind"])),
+                to_checksum_address(value["subject"]),
+                str(value["name"]),
+                Rules.from_struct(value["rules"]),
+            )
         kind, subject, name, rules = value
         return cls(ActionKind(int(kind)), to_checksum_address(subject), str(name), Rules.from_struct(rules))
 
@@ -259,9 +279,14 @@ class SignedProposal:
 
     def as_struct(self) -> dict[str, Any]:
         """The signed EIP-712 Propose message, as a MeetingBallot names it."""
-        return {"action": self.action.as_struct(), "title": self.title, "documentHash": bytes(self.document_hash),
-                "proposer": to_checksum_address(self.proposer), "nonce": int(self.nonce),
-                "deadline": int(self.deadline)}
+        return {
+            "action": self.action.as_struct(),
+            "title": self.title,
+            "documentHash": bytes(self.document_hash),
+            "proposer": to_checksum_address(self.proposer),
+            "nonce": int(self.nonce),
+            "deadline": int(self.deadline),
+        }
 
 
 @dataclass(frozen=True)
@@ -297,30 +322,38 @@ class BoardEvent:
 
 # ---------------------------------------------------------------- EIP-712
 
+
 def eip712_types(encoded: str) -> dict[str, list[dict[str, str]]]:
     """The struct types of an EIP-712 type string (the primary type first), as typed data lists them:
     "Recusal(uint256 proposalId,...)" -> {"Recusal": [{"name": "proposalId", "type": "uint256"}, ...]}."""
     types = {}
     for struct in encoded.removesuffix(")").split(")"):
         name, members = struct.split("(")
-        types[name] = [{"name": member, "type": kind}
-                       for kind, member in (declaration.split(" ") for declaration in members.split(","))]
+        types[name] = [
+            {"name": member, "type": kind}
+            for kind, member in (declaration.split(" ") for declaration in members.split(","))
+        ]
     return types
 
 
 # The signed types, as IHubBoard's NatSpec and HubBoard's type hashes spell them.
-ACTION_TYPE = ("Action(uint8 kind,address subject,string name,Rules rules)Rules(uint16 quorumBps,uint16 majorityBps,"
-               "uint16 supermajorityBps,uint32 votingPeriod,uint32 executionPeriod)")
+ACTION_TYPE = (
+    "Action(uint8 kind,address subject,string name,Rules rules)Rules(uint16 quorumBps,uint16 majorityBps,"
+    "uint16 supermajorityBps,uint32 votingPeriod,uint32 executionPeriod)"
+)
 BALLOT_TYPES = eip712_types(
-    "Ballot(uint256 proposalId,uint8 support,string reason,address voter,uint256 nonce,uint256 deadline)")
+    "Ballot(uint256 proposalId,uint8 support,string reason,address voter,uint256 nonce,uint256 deadline)"
+)
 PROPOSE_TYPES = eip712_types(
     "Propose(Action action,string title,bytes32 documentHash,address proposer,uint256 nonce,uint256 deadline)"
-    + ACTION_TYPE)
+    + ACTION_TYPE
+)
 MEETING_BALLOT_TYPES = eip712_types(
     "MeetingBallot(Propose proposal,uint8 support,string reason,address voter)Action(uint8 kind,address subject,"
     "string name,Rules rules)Propose(Action action,string title,bytes32 documentHash,address proposer,uint256 nonce,"
     "uint256 deadline)Rules(uint16 quorumBps,uint16 majorityBps,uint16 supermajorityBps,uint32 votingPeriod,"
-    "uint32 executionPeriod)")
+    "uint32 executionPeriod)"
+)
 RECUSAL_TYPES = eip712_types("Recusal(uint256 proposalId,string reason,address member,uint256 nonce,uint256 deadline)")
 
 
@@ -331,8 +364,7 @@ def typed_data_digest(message: dict[str, Any]) -> bytes:
 
 def recover_typed_data_signer(message: dict[str, Any], signature: bytes) -> str:
     """The address whose key made `signature` of `message` (EOA signatures only)."""
-    return to_checksum_address(Account.recover_message(encode_typed_data(full_message=message),
-                                                       signature=signature))
+    return to_checksum_address(Account.recover_message(encode_typed_data(full_message=message), signature=signature))
 
 
 def document_hash(text: str) -> bytes:
@@ -442,8 +474,12 @@ class BoardClient:
         :raises ChainUnavailable: as `members`.
         """
         eligible, has_voted, recused, support = self._view("receipt", proposal_id, to_checksum_address(account))
-        return Receipt(eligible=bool(eligible), has_voted=bool(has_voted), recused=bool(recused),
-                       support=VoteType(int(support)) if has_voted else None)
+        return Receipt(
+            eligible=bool(eligible),
+            has_voted=bool(has_voted),
+            recused=bool(recused),
+            support=VoteType(int(support)) if has_voted else None,
+        )
 
     def hash_proposal(self, action: Action, document_hash: bytes) -> bytes:
         """The commitment the contract stores for a proposal: keccak256(abi.encode(action, documentHash)).
@@ -496,70 +532,124 @@ class BoardClient:
 
     # ---------------------------------------------------------------- EIP-712 typed data and signing
 
-    def ballot_typed_data(self, proposal_id: int, support: VoteType, reason: str, voter: str, *, nonce: int,
-                          deadline: int) -> dict[str, Any]:
+    def ballot_typed_data(
+        self, proposal_id: int, support: VoteType, reason: str, voter: str, *, nonce: int, deadline: int
+    ) -> dict[str, Any]:
         """The EIP-712 Ballot `voter` signs to vote `support` on `proposal_id` (for castVoteBySig)."""
-        return self._typed_data(BALLOT_TYPES, {"proposalId": int(proposal_id), "support": int(support),
-                                               "reason": reason, "voter": to_checksum_address(voter)},
-                                nonce=nonce, deadline=deadline)
+        return self._typed_data(
+            BALLOT_TYPES,
+            {
+                "proposalId": int(proposal_id),
+                "support": int(support),
+                "reason": reason,
+                "voter": to_checksum_address(voter),
+            },
+            nonce=nonce,
+            deadline=deadline,
+        )
 
-    def propose_typed_data(self, action: Action, title: str, document_hash: bytes, proposer: str, *, nonce: int,
-                           deadline: int) -> dict[str, Any]:
+    def propose_typed_data(
+        self, action: Action, title: str, document_hash: bytes, proposer: str, *, nonce: int, deadline: int
+    ) -> dict[str, Any]:
         """The EIP-712 Propose `proposer` signs to propose `action` (for proposeBySig)."""
-        return self._typed_data(PROPOSE_TYPES, {"action": action.as_struct(), "title": title,
-                                                "documentHash": bytes(document_hash),
-                                                "proposer": to_checksum_address(proposer)},
-                                nonce=nonce, deadline=deadline)
+        return self._typed_data(
+            PROPOSE_TYPES,
+            {
+                "action": action.as_struct(),
+                "title": title,
+                "documentHash": bytes(document_hash),
+                "proposer": to_checksum_address(proposer),
+            },
+            nonce=nonce,
+            deadline=deadline,
+        )
 
-    def meeting_ballot_typed_data(self, proposal: SignedProposal, support: VoteType, reason: str,
-                                  voter: str) -> dict[str, Any]:
+    def meeting_ballot_typed_data(
+        self, proposal: SignedProposal, support: VoteType, reason: str, voter: str
+    ) -> dict[str, Any]:
         """The EIP-712 MeetingBallot `voter` signs to vote `support` on the signed `proposal`, before it is on
         chain (for record_meeting). No nonce and no deadline: those of the proposal it names."""
-        return eip712_typed_data(MEETING_BALLOT_TYPES, "MeetingBallot",
-                                 {"proposal": proposal.as_struct(), "support": int(support), "reason": reason,
-                                  "voter": to_checksum_address(voter)},
-                                 name=DOMAIN_NAME, version=DOMAIN_VERSION, chain_id=self.chain_id,
-                                 verifying_contract=self.address)
+        return eip712_typed_data(
+            MEETING_BALLOT_TYPES,
+            "MeetingBallot",
+            {
+                "proposal": proposal.as_struct(),
+                "support": int(support),
+                "reason": reason,
+                "voter": to_checksum_address(voter),
+            },
+            name=DOMAIN_NAME,
+            version=DOMAIN_VERSION,
+            chain_id=self.chain_id,
+            verifying_contract=self.address,
+        )
 
-    def recusal_typed_data(self, proposal_id: int, reason: str, member: str, *, nonce: int,
-                           deadline: int) -> dict[str, Any]:
+    def recusal_typed_data(
+        self, proposal_id: int, reason: str, member: str, *, nonce: int, deadline: int
+    ) -> dict[str, Any]:
         """The EIP-712 Recusal `member` signs to recuse itself from `proposal_id` (for recuseBySig)."""
-        return self._typed_data(RECUSAL_TYPES, {"proposalId": int(proposal_id), "reason": reason,
-                                                "member": to_checksum_address(member)},
-                                nonce=nonce, deadline=deadline)
+        return self._typed_data(
+            RECUSAL_TYPES,
+            {"proposalId": int(proposal_id), "reason": reason, "member": to_checksum_address(member)},
+            nonce=nonce,
+            deadline=deadline,
+        )
 
-    def sign_ballot(self, account: LocalAccount, proposal_id: int, support: VoteType, reason: str, *,
-                    deadline: int, nonce: int | None = None) -> SignedBallot:
+    def sign_ballot(
+        self,
+        account: LocalAccount,
+        proposal_id: int,
+        support: VoteType,
+        reason: str,
+        *,
+        deadline: int,
+        nonce: int | None = None,
+    ) -> SignedBallot:
         """`account`'s signed ballot, with its current nonce unless `nonce` is given.
 
         :raises ChainUnavailable: reading the nonce failed.
         """
-        signature = self._sign(account, self.ballot_typed_data, proposal_id, support, reason, nonce=nonce,
-                               deadline=deadline)
+        signature = self._sign(
+            account, self.ballot_typed_data, proposal_id, support, reason, nonce=nonce, deadline=deadline
+        )
         return SignedBallot(int(proposal_id), VoteType(support), reason, account.address, int(deadline), signature)
 
-    def sign_proposal(self, account: LocalAccount, action: Action, title: str, document_hash: bytes, *,
-                      deadline: int, nonce: int | None = None) -> SignedProposal:
+    def sign_proposal(
+        self,
+        account: LocalAccount,
+        action: Action,
+        title: str,
+        document_hash: bytes,
+        *,
+        deadline: int,
+        nonce: int | None = None,
+    ) -> SignedProposal:
         """`account`'s signed proposal, with its current nonce unless `nonce` is given.
 
         :raises ChainUnavailable: reading the nonce failed.
         """
         nonce = self.nonce(account.address) if nonce is None else nonce
-        signature = sign_typed_data(account.key, self.propose_typed_data(action, title, document_hash, account.address,
-                                                                         nonce=nonce, deadline=deadline))
-        return SignedProposal(action, title, bytes(document_hash), account.address, int(deadline), signature,
-                              int(nonce))
+        signature = sign_typed_data(
+            account.key,
+            self.propose_typed_data(action, title, document_hash, account.address, nonce=nonce, deadline=deadline),
+        )
+        return SignedProposal(
+            action, title, bytes(document_hash), account.address, int(deadline), signature, int(nonce)
+        )
 
-    def sign_meeting_ballot(self, account: LocalAccount, proposal: SignedProposal, support: VoteType,
-                            reason: str) -> SignedMeetingBallot:
+    def sign_meeting_ballot(
+        self, account: LocalAccount, proposal: SignedProposal, support: VoteType, reason: str
+    ) -> SignedMeetingBallot:
         """`account`'s meeting ballot on the signed `proposal` (valid only in the recordMeeting that relays that
         very proposal; it consumes none of the account's nonces)."""
-        signature = sign_typed_data(account.key, self.meeting_ballot_typed_data(proposal, support, reason,
-                                                                                account.address))
+        signature = sign_typed_data(
+            account.key, self.meeting_ballot_typed_data(proposal, support, reason, account.address)
+        )
         return SignedMeetingBallot(VoteType(support), reason, account.address, signature)
 
-    def sign_recusal(self, account: LocalAccount, proposal_id: int, reason: str, *, deadline: int,
-                     nonce: int | None = None) -> SignedRecusal:
+    def sign_recusal(
+        self, account: LocalAccount, proposal_id: int, reason: str, *, deadline: int, nonce: int | None = None
+    ) -> SignedRecusal:
         """`account`'s signed recusal, with its current nonce unless `nonce` is given.
 
         :raises ChainUnavailable: reading the nonce failed.
@@ -604,8 +694,9 @@ class BoardClient:
 
         The contract refuses with the first failing ballot's error, as `cast_vote_by_sig`.
         """
-        calls = [HexBytes(self.contract.encode_abi("castVoteBySig", args=self._ballot_args(ballot)))
-                 for ballot in ballots]
+        calls = [
+            HexBytes(self.contract.encode_abi("castVoteBySig", args=self._ballot_args(ballot))) for ballot in ballots
+        ]
         return self._tx("multicall", calls)
 
     def record_meeting(self, proposal: SignedProposal, ballots: Iterable[SignedMeetingBallot]) -> dict[str, Any]:
@@ -615,9 +706,14 @@ class BoardClient:
         The contract refuses as `propose_by_sig`, then per ballot with BoardInvalidSignature,
         BoardInvalidVoteType, BoardNotEligible or BoardAlreadyVoted, then as `execute`.
         """
-        return self._tx("recordMeeting", *self._proposal_args(proposal),
-                        [(int(ballot.support), ballot.reason, to_checksum_address(ballot.voter),
-                          bytes(ballot.signature)) for ballot in ballots])
+        return self._tx(
+            "recordMeeting",
+            *self._proposal_args(proposal),
+            [
+                (int(ballot.support), ballot.reason, to_checksum_address(ballot.voter), bytes(ballot.signature))
+                for ballot in ballots
+            ],
+        )
 
     def recuse(self, proposal_id: int, reason: str) -> dict[str, Any]:
         """recuse as the sender.
@@ -632,8 +728,14 @@ class BoardClient:
 
         The contract refuses with BoardExpiredSignature or BoardInvalidSignature, then as `recuse`.
         """
-        return self._tx("recuseBySig", signed.proposal_id, signed.reason, to_checksum_address(signed.member),
-                        signed.deadline, signed.signature)
+        return self._tx(
+            "recuseBySig",
+            signed.proposal_id,
+            signed.reason,
+            to_checksum_address(signed.member),
+            signed.deadline,
+            signed.signature,
+        )
 
     def execute(self, proposal_id: int, action: Action, document_hash: bytes) -> dict[str, Any]:
         """execute: apply succeeded proposal `proposal_id` (anyone may send it).
@@ -649,8 +751,11 @@ class BoardClient:
     def events(self, receipt: TxReceipt, name: str) -> list[BoardEvent]:
         """The board's `name` events in `receipt` (other contracts' logs are skipped)."""
         event = getattr(self.contract.events, name)()
-        return [BoardEvent(name, dict(item["args"]), int(item["logIndex"]))
-                for item in event.process_receipt(receipt, errors=DISCARD) if item["address"] == self.address]
+        return [
+            BoardEvent(name, dict(item["args"]), int(item["logIndex"]))
+            for item in event.process_receipt(receipt, errors=DISCARD)
+            if item["address"] == self.address
+        ]
 
     def created_proposal_id(self, receipt: TxReceipt) -> int:
         """The id of the proposal a propose/proposeBySig transaction created.
@@ -664,17 +769,30 @@ class BoardClient:
 
     # ---------------------------------------------------------------- plumbing
 
-    def _typed_data(self, types: dict[str, list[dict[str, str]]], message: dict[str, Any], *, nonce: int,
-                    deadline: int) -> dict[str, Any]:
+    def _typed_data(
+        self, types: dict[str, list[dict[str, str]]], message: dict[str, Any], *, nonce: int, deadline: int
+    ) -> dict[str, Any]:
         """`message` of the first of `types`, completed with its signer's `nonce` and `deadline`, in this board's
         domain."""
         primary_type = next(iter(types))
-        return eip712_typed_data(types, primary_type, {**message, "nonce": int(nonce), "deadline": int(deadline)},
-                                 name=DOMAIN_NAME, version=DOMAIN_VERSION, chain_id=self.chain_id,
-                                 verifying_contract=self.address)
+        return eip712_typed_data(
+            types,
+            primary_type,
+            {**message, "nonce": int(nonce), "deadline": int(deadline)},
+            name=DOMAIN_NAME,
+            version=DOMAIN_VERSION,
+            chain_id=self.chain_id,
+            verifying_contract=self.address,
+        )
 
-    def _sign(self, account: LocalAccount, typed_data_of: Callable[..., dict[str, Any]], *args: Any,
-              nonce: int | None, deadline: int) -> bytes:
+    def _sign(
+        self,
+        account: LocalAccount,
+        typed_data_of: Callable[..., dict[str, Any]],
+        *args: Any,
+        nonce: int | None,
+        deadline: int,
+    ) -> bytes:
         """`account`'s signature of `typed_data_of(*args, account.address, nonce=..., deadline=...)` (one of the
         *_typed_data builders above), with its current nonce unless `nonce` is given."""
         nonce = self.nonce(account.address) if nonce is None else nonce
@@ -683,15 +801,26 @@ class BoardClient:
     @staticmethod
     def _proposal_args(signed: SignedProposal) -> list[Any]:
         """proposeBySig's arguments, which recordMeeting's start with."""
-        return [signed.action.as_tuple(), signed.title, signed.document_hash, to_checksum_address(signed.proposer),
-                signed.deadline, signed.signature]
+        return [
+            signed.action.as_tuple(),
+            signed.title,
+            signed.document_hash,
+            to_checksum_address(signed.proposer),
+            signed.deadline,
+            signed.signature,
+        ]
 
     @staticmethod
     def _vote_args(signed: SignedBallot) -> tuple[Any, ...]:
         """A ballot's (support, reason, voter, deadline, signature): castVoteBySig's arguments after the proposal
         id."""
-        return (int(signed.support), signed.reason, to_checksum_address(signed.voter), int(signed.deadline),
-                bytes(signed.signature))
+        return (
+            int(signed.support),
+            signed.reason,
+            to_checksum_address(signed.voter),
+            int(signed.deadline),
+            bytes(signed.signature),
+        )
 
     @classmethod
     def _ballot_args(cls, signed: SignedBallot) -> list[Any]:
@@ -718,10 +847,32 @@ class BoardClient:
 
 
 def _proposal(proposal_id: int, raw: Sequence[Any]) -> Proposal:
-    (kind, state, proposal_hash, vote_end, executable_until, quorum_bps, threshold_bps, eligible, for_votes,
-     against_votes, abstain_votes, recusals) = raw
-    return Proposal(id=int(proposal_id), kind=ActionKind(int(kind)), state=ProposalState(int(state)),
-                    proposal_hash=bytes(proposal_hash), vote_end=int(vote_end),
-                    executable_until=int(executable_until), quorum_bps=int(quorum_bps),
-                    threshold_bps=int(threshold_bps), eligible=int(eligible), for_votes=int(for_votes),
-                    against_votes=int(against_votes), abstain_votes=int(abstain_votes), recusals=int(recusals))
+    (
+        kind,
+        state,
+        proposal_hash,
+        vote_end,
+        executable_until,
+        quorum_bps,
+        threshold_bps,
+        eligible,
+        for_votes,
+        against_votes,
+        abstain_votes,
+        recusals,
+    ) = raw
+    return Proposal(
+        id=int(proposal_id),
+        kind=ActionKind(int(kind)),
+        state=ProposalState(int(state)),
+        proposal_hash=bytes(proposal_hash),
+        vote_end=int(vote_end),
+        executable_until=int(executable_until),
+        quorum_bps=int(quorum_bps),
+        threshold_bps=int(threshold_bps),
+        eligible=int(eligible),
+        for_votes=int(for_votes),
+        against_votes=int(against_votes),
+        abstain_votes=int(abstain_votes),
+        recusals=int(recusals),
+    )

@@ -122,12 +122,18 @@ def deploy_hub(
     nonce = w3.eth.get_transaction_count(deployer.address, "pending")
     predicted_board = get_create_address(deployer.address, Nonce(nonce + 1))
     registry = _deploy_at(w3, "CredentialRegistry", [predicted_board], deployer, nonce)
-    board = _deploy_at(w3, "HubBoard", [registry.address, [(to_checksum_address(a), n) for a, n in members], rules],
-                       deployer, nonce + 1)
+    board = _deploy_at(
+        w3,
+        "HubBoard",
+        [registry.address, [(to_checksum_address(a), n) for a, n in members], rules],
+        deployer,
+        nonce + 1,
+    )
     if board.address != predicted_board:
         raise DeploymentError(f"board deployed at {board.address}, registry expects {predicted_board}")
-    governor = w3.eth.contract(address=Web3.to_checksum_address(registry.address),
-                               abi=load_artifact("CredentialRegistry").abi)
+    governor = w3.eth.contract(
+        address=Web3.to_checksum_address(registry.address), abi=load_artifact("CredentialRegistry").abi
+    )
     if governor.functions.governor().call() != board.address:
         raise DeploymentError("the registry's governor is not the board")
     return Deployment(
@@ -145,8 +151,9 @@ def _deploy_at(w3: Web3, name: str, args: list[Any], account: LocalAccount, nonc
     tx = factory.constructor(*args).build_transaction({"from": account.address, "nonce": nonce})
     del tx["gas"]  # let send() add its margin to the estimate
     receipt = send(w3, tx, account)
-    return DeployedContract(address=_created_address(receipt), block=receipt["blockNumber"],
-                            artifact_sha256=artifact.sha256)
+    return DeployedContract(
+        address=_created_address(receipt), block=receipt["blockNumber"], artifact_sha256=artifact.sha256
+    )
 
 
 def ensure_deployed(

@@ -70,19 +70,47 @@ def _binary(name: str) -> str:
 def node_command(kind: str, port: int, state: Path | None) -> list[str]:
     """The command line that starts a `kind` node on 127.0.0.1:`port`, persisting to `state` if given."""
     if kind == "anvil":
-        cmd = [_binary("anvil"), "--host", "127.0.0.1", "--port", str(port), "--hardfork", HARDFORK,
-               "--mnemonic", DEV_MNEMONIC, "--accounts", str(DEV_ACCOUNT_COUNT),
-               "--chain-id", str(DEV_CHAIN_IDS["anvil"]), "--silent"]
+        cmd = [
+            _binary("anvil"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--hardfork",
+            HARDFORK,
+            "--mnemonic",
+            DEV_MNEMONIC,
+            "--accounts",
+            str(DEV_ACCOUNT_COUNT),
+            "--chain-id",
+            str(DEV_CHAIN_IDS["anvil"]),
+            "--silent",
+        ]
         if state is not None:
             state.parent.mkdir(parents=True, exist_ok=True)
             cmd += ["--state", str(state), "--state-interval", "1"]
         return cmd
     if kind == "ganache":
-        cmd = [_binary("ganache"), "--server.host", "127.0.0.1", "--server.port", str(port),
-               "--chain.hardfork", HARDFORK, "--chain.chainId", str(DEV_CHAIN_IDS["ganache"]),
-               "--wallet.mnemonic", DEV_MNEMONIC, "--wallet.totalAccounts", str(DEV_ACCOUNT_COUNT),
-               "--wallet.defaultBalance", "10000", "--miner.blockGasLimit", "30000000",
-               "--logging.quiet"]
+        cmd = [
+            _binary("ganache"),
+            "--server.host",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--chain.hardfork",
+            HARDFORK,
+            "--chain.chainId",
+            str(DEV_CHAIN_IDS["ganache"]),
+            "--wallet.mnemonic",
+            DEV_MNEMONIC,
+            "--wallet.totalAccounts",
+            str(DEV_ACCOUNT_COUNT),
+            "--wallet.defaultBalance",
+            "10000",
+            "--miner.blockGasLimit",
+            "30000000",
+            "--logging.quiet",
+        ]
         if state is not None:
             state.mkdir(parents=True, exist_ok=True)
             cmd += ["--database.dbPath", str(state)]
@@ -140,16 +168,22 @@ def wait_until_answers(url: str, timeout: float = 60, process: subprocess.Popen[
             time.sleep(0.2)
 
 
-def start_chain(kind: str, *, port: int | None = None, state: Path | None = None,
-                log_dir: Path | None = None, timeout: float = 60) -> DevChain:
+def start_chain(
+    kind: str, *, port: int | None = None, state: Path | None = None, log_dir: Path | None = None, timeout: float = 60
+) -> DevChain:
     """Start a local `kind` node (anvil or ganache) and wait until it answers JSON-RPC."""
     port = port or free_port()
     log_dir = log_dir or ROOT / "data" / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{kind}-{port}.log"
     log = log_path.open("wb")
-    process = subprocess.Popen(node_command(kind, port, state), stdout=log, stderr=subprocess.STDOUT,
-                               stdin=subprocess.DEVNULL, env={**os.environ, "NO_COLOR": "1"})
+    process = subprocess.Popen(
+        node_command(kind, port, state),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
     chain = DevChain(kind=kind, port=port, process=process, log_path=log_path, state=state)
     try:
         chain_id = wait_until_answers(chain.url, timeout, process)

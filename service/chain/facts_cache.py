@@ -32,7 +32,6 @@ share one eth_call. Both reach the node through `JsonRpc` (service.chain.jsonrpc
 0.3 ms of CPU, web3's contract call about 6. The head comes from service.chain.head's watcher.
 """
 
-
 from __future__ import annotations
 
 import asyncio
@@ -75,8 +74,9 @@ class VerificationCache:
 
     trust = RegistryTrust.CONFIGURED
 
-    def __init__(self, registry: RegistryView, head: BlockHead, *, chain_id: int,
-                 max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
+    def __init__(
+        self, registry: RegistryView, head: BlockHead, *, chain_id: int, max_entries: int = DEFAULT_MAX_ENTRIES
+    ) -> None:
         self.client = registry
         self.head = head
         self.chain_id = chain_id  # the hub's configured chain: no question to the node
@@ -104,13 +104,23 @@ class VerificationCache:
         return self.receipts(transaction_hash)
 
     @classmethod
-    def for_hub(cls, rpc_url: str, registry_address: str, chain_id: int, *, interval: float = DEFAULT_INTERVAL,
-                max_age: float = DEFAULT_MAX_AGE) -> VerificationCache:
+    def for_hub(
+        cls,
+        rpc_url: str,
+        registry_address: str,
+        chain_id: int,
+        *,
+        interval: float = DEFAULT_INTERVAL,
+        max_age: float = DEFAULT_MAX_AGE,
+    ) -> VerificationCache:
         """The cache of a hub: its registry on its chain (the node at `rpc_url`), with a head watcher
         (not started)."""
         rpc = JsonRpc(rpc_url)
-        return cls(RegistryView(rpc, registry_address), BlockHead.of(rpc, interval=interval, max_age=max_age),
-                   chain_id=chain_id)
+        return cls(
+            RegistryView(rpc, registry_address),
+            BlockHead.of(rpc, interval=interval, max_age=max_age),
+            chain_id=chain_id,
+        )
 
     def start(self) -> None:
         """Start watching the head (in the app's lifespan)."""
@@ -187,8 +197,9 @@ class VerificationCache:
         snapshot = await self._shared_read(head, key)
         return self._keep(generation, head, key, snapshot) if snapshot.status.anchored else snapshot
 
-    def _lookup(self, issuer: str, root: bytes, digest: bytes, path: Sequence[bytes]
-                ) -> tuple[Key, Head | None, int, ChainSnapshot | None]:
+    def _lookup(
+        self, issuer: str, root: bytes, digest: bytes, path: Sequence[bytes]
+    ) -> tuple[Key, Head | None, int, ChainSnapshot | None]:
         """The key, the fresh head (None when stale), the cache generation and the cached answer (a hit or
         None; a miss at a fresh head is counted), for __call__ and ask."""
         key = (checksummed(issuer), bytes(root), bytes(digest), tuple(bytes(node) for node in path))
@@ -219,12 +230,14 @@ class VerificationCache:
             self._block_hash = block_hash
             self.stats.blocks += 1
 
-    def _keep(self, generation: int, head: Head, key: Key,
-              snapshot: ChainSnapshot) -> ChainSnapshot:
+    def _keep(self, generation: int, head: Head, key: Key, snapshot: ChainSnapshot) -> ChainSnapshot:
         """Cache `snapshot`, read at `head`, unless the head moved on or clear() ran since `generation`."""
         with self._lock:
-            if (generation == self._generation and self._block_hash == head.hash
-                    and len(self._entries) < self.max_entries):
+            if (
+                generation == self._generation
+                and self._block_hash == head.hash
+                and len(self._entries) < self.max_entries
+            ):
                 self._entries[key] = snapshot
         return snapshot
 
@@ -257,8 +270,13 @@ class VerificationCache:
             status = await self.client.averify(issuer, root, digest, path, block=head.number)
         except ChainRejected as exc:  # the view never reverts: this is not a CredentialRegistry
             raise ChainUnavailable(f"{self.registry} is not a CredentialRegistry: {exc}") from exc
-        return ChainSnapshot(chain_id=self.chain_id, registry=self.registry, block_number=head.number,
-                             block_timestamp=head.timestamp, status=status)
+        return ChainSnapshot(
+            chain_id=self.chain_id,
+            registry=self.registry,
+            block_number=head.number,
+            block_timestamp=head.timestamp,
+            status=status,
+        )
 
     def _read(self, head: Head, key: Key) -> ChainSnapshot:
         issuer, root, digest, path = key
@@ -266,5 +284,10 @@ class VerificationCache:
             status = self.client.verify(issuer, root, digest, path, block=head.number)
         except ChainRejected as exc:  # the view never reverts: this is not a CredentialRegistry
             raise ChainUnavailable(f"{self.registry} is not a CredentialRegistry: {exc}") from exc
-        return ChainSnapshot(chain_id=self.chain_id, registry=self.registry, block_number=head.number,
-                             block_timestamp=head.timestamp, status=status)
+        return ChainSnapshot(
+            chain_id=self.chain_id,
+            registry=self.registry,
+            block_number=head.number,
+            block_timestamp=head.timestamp,
+            status=status,
+        )

@@ -99,10 +99,13 @@ class FeeOracle:
             wanted = Fees(max(bumped(previous.max_fee), now.max_fee, priority), priority)
         capped = self.cap.clamp(wanted)
         if capped.max_fee < bumped(previous.max_fee) or (
-                capped.priority_fee is not None and previous.priority_fee is not None
-                and capped.priority_fee < bumped(previous.priority_fee)):
-            log.warning("fees: a replacement would exceed the cap (%s); the transaction waits at %s",
-                        self.cap_text(), previous)
+            capped.priority_fee is not None
+            and previous.priority_fee is not None
+            and capped.priority_fee < bumped(previous.priority_fee)
+        ):
+            log.warning(
+                "fees: a replacement would exceed the cap (%s); the transaction waits at %s", self.cap_text(), previous
+            )
             return None
         return capped
 

@@ -59,9 +59,15 @@ class BlockHead(BackgroundWorker):
     with `on_change` are called (in the observing thread) when the head's hash changes.
     """
 
-    def __init__(self, fetch: Callable[[], tuple[int, bytes, int]], *, interval: float = DEFAULT_INTERVAL,
-                 max_age: float = DEFAULT_MAX_AGE, clock: Clock = time.monotonic,
-                 afetch: Callable[[], Awaitable[tuple[int, bytes, int]]] | None = None) -> None:
+    def __init__(
+        self,
+        fetch: Callable[[], tuple[int, bytes, int]],
+        *,
+        interval: float = DEFAULT_INTERVAL,
+        max_age: float = DEFAULT_MAX_AGE,
+        clock: Clock = time.monotonic,
+        afetch: Callable[[], Awaitable[tuple[int, bytes, int]]] | None = None,
+    ) -> None:
         if interval <= 0 or max_age <= 0:
             raise ValueError("interval and max_age must be positive")
         super().__init__("hub-block-head", stop_timeout=5)
@@ -118,8 +124,11 @@ class BlockHead(BackgroundWorker):
     def _check_round_trip(self, sent_at: float) -> None:
         if self._clock() - sent_at > self.max_age and not self._slow_warned:
             self._slow_warned = True
-            log.warning("the node took longer than max_age (%.2f s) to give its head: answers will rarely come "
-                        "from the cache; raise HUB_HEAD_MAX_AGE above the node's round trip", self.max_age)
+            log.warning(
+                "the node took longer than max_age (%.2f s) to give its head: answers will rarely come "
+                "from the cache; raise HUB_HEAD_MAX_AGE above the node's round trip",
+                self.max_age,
+            )
 
     async def apoll(self) -> Head:
         """`poll`, on the event loop.

@@ -134,18 +134,29 @@ class Record:
 class Indexer(BackgroundWorker):
     """Follows `registry` and `board` from `start_block` on; see the module docstring."""
 
-    def __init__(self, w3: Web3, sessions: sessionmaker[Session], *, registry: str, board: str,
-                 start_block: int = 0, page_blocks: int = 2_000, interval: float = 1.0,
-                 confirmations: int = 0, reorg_window: int = 128,
-                 latest: Callable[[], tuple[int, bytes, int] | None] | None = None) -> None:
+    def __init__(
+        self,
+        w3: Web3,
+        sessions: sessionmaker[Session],
+        *,
+        registry: str,
+        board: str,
+        start_block: int = 0,
+        page_blocks: int = 2_000,
+        interval: float = 1.0,
+        confirmations: int = 0,
+        reorg_window: int = 128,
+        latest: Callable[[], tuple[int, bytes, int] | None] | None = None,
+    ) -> None:
         if page_blocks < 1:
             raise ValueError("page_blocks must be at least 1")
         if reorg_window < 1:
             raise ValueError("reorg_window must be at least 1")
         bind = sessions.kw.get("bind")
         if bind is not None and bind.dialect.name not in DIALECTS:
-            raise ValueError(f"the indexer writes with INSERT ... ON CONFLICT: {' or '.join(DIALECTS)}, "
-                             f"not {bind.dialect.name}")
+            raise ValueError(
+                f"the indexer writes with INSERT ... ON CONFLICT: {' or '.join(DIALECTS)}, not {bind.dialect.name}"
+            )
         super().__init__("hub-indexer")
         self.w3 = w3
         self.sessions = sessions
@@ -255,14 +266,20 @@ class Indexer(BackgroundWorker):
     def _header(self, block: int | str) -> BlockHeader:
         """:raises BlockNotFound: no such block (any more)."""
         found = self.w3.eth.get_block(cast(Any, block))
-        return BlockHeader(int(found["number"]), HexBytes(found["hash"]).to_0x_hex(),
-                           HexBytes(found["parentHash"]).to_0x_hex(),
-                           datetime.fromtimestamp(int(found["timestamp"]), UTC))
+        return BlockHeader(
+            int(found["number"]),
+            HexBytes(found["hash"]).to_0x_hex(),
+            HexBytes(found["parentHash"]).to_0x_hex(),
+            datetime.fromtimestamp(int(found["timestamp"]), UTC),
+        )
 
     def _cursor(self, session: Session) -> int:
         """The last block indexed: the lower of the contracts' cursors (they move together)."""
-        rows = dict(session.execute(select(IndexCursor.contract, IndexCursor.last_block)
-                                    .where(IndexCursor.contract.in_(self._addresses))).all())
+        rows = dict(
+            session.execute(
+                select(IndexCursor.contract, IndexCursor.last_block).where(IndexCursor.contract.in_(self._addresses))
+            ).all()
+        )
         return min(rows.get(address, self.start_block - 1) for address in self._addresses)
 
     # ---------------------------------------------------------------- reorgs
@@ -275,9 +292,11 @@ class Indexer(BackgroundWorker):
         """
         with self.sessions() as session:
             cursor = self._cursor(session)
-            kept = session.execute(select(IndexedBlock.number, IndexedBlock.hash)
-                                   .where(IndexedBlock.number <= min(cursor, latest.number))
-                                   .order_by(IndexedBlock.number.desc())).all()
+            kept = session.execute(
+                select(IndexedBlock.number, IndexedBlock.hash)
+                .where(IndexedBlock.number <= min(cursor, latest.number))
+                .order_by(IndexedBlock.number.desc())
+            ).all()
         if not kept:
             return cursor  # nothing to compare (a first run, or an index that stopped far below the head)
         newest, newest_hash = kept[0]
@@ -297,9 +316,16 @@ class Indexer(BackgroundWorker):
                 break
         else:
             fork = max(self.start_block, min(cursor, head) - self.reorg_window + 1)
-            log.error("indexer: none of the %d block hashes kept (blocks %d-%d) is the chain's any more: a reorg "
-                      "deeper than reorg_window=%d; rewinding to block %d and reading again from there (blocks "
-                      "below it are not checked)", len(kept), kept[-1][0], kept[0][0], self.reorg_window, fork - 1)
+            log.error(
+                "indexer: none of the %d block hashes kept (blocks %d-%d) is the chain's any more: a reorg "
+                "deeper than reorg_window=%d; rewinding to block %d and reading again from there (blocks "
+                "below it are not checked)",
+                len(kept),
+                kept[-1][0],
+                kept[0][0],
+                self.reorg_window,
+                fork - 1,
+            )
         self._rewind(fork, cursor)
         return fork - 1
 
@@ -313,8 +339,14 @@ class Indexer(BackgroundWorker):
         with transaction(self.sessions) as session:
             self._lock_index(session)
             removed = self._remove_from(session, fork)
-        log.warning("indexer: the chain was reorganised from block %d on (the index stood at %d): %d events "
-                    "removed, reading again from block %d", fork, cursor, removed, fork)
+        log.warning(
+            "indexer: the chain was reorganised from block %d on (the index stood at %d): %d events "
+            "removed, reading again from block %d",
+            fork,
+            cursor,
+            removed,
+            fork,
+        )
         for listener in list(self._reorg_listeners):
             try:
                 listener(fork)
@@ -324,31 +356,55 @@ class Indexer(BackgroundWorker):
     def _remove_from(self, session: Session, fork: int) -> int:
         """Remove what the index holds from blocks >= `fork`; return the number of events removed."""
         board_events = (ChainEvent.contract == self.board_address, ChainEvent.block_number >= fork)
-        touched = {str(args["member"]) for args in session.scalars(
-            select(ChainEvent.args).where(*board_events, ChainEvent.name.in_(MEMBERSHIP_EVENTS))) if "member" in args}
-        removed = cast(CursorResult[Any], session.execute(delete(ChainEvent).where(
-            ChainEvent.contract.in_(self._addresses), ChainEvent.block_number >= fork))).rowcount
+        touched = {
+            str(args["member"])
+            for args in session.scalars(
+                select(ChainEvent.args).where(*board_events, ChainEvent.name.in_(MEMBERSHIP_EVENTS))
+            )
+            if "member" in args
+        }
+        removed = cast(
+            CursorResult[Any],
+            session.execute(
+                delete(ChainEvent).where(ChainEvent.contract.in_(self._addresses), ChainEvent.block_number >= fork)
+            ),
+        ).rowcount
         # every projected row or field comes from one event, except a member's (replayed below)
         session.execute(delete(BoardBallot).where(BoardBallot.block_number >= fork))
         session.execute(delete(BoardProposal).where(BoardProposal.created_block >= fork))
-        session.execute(update(BoardProposal).where(BoardProposal.executed_block >= fork).values(
-            executed_block=None, executed_log_index=None, executed_tx=None, executed_at=None))
+        session.execute(
+            update(BoardProposal)
+            .where(BoardProposal.executed_block >= fork)
+            .values(executed_block=None, executed_log_index=None, executed_tx=None, executed_at=None)
+        )
         for address in sorted(touched):
             self._replay_member(session, address)
         session.execute(delete(IndexedBlock).where(IndexedBlock.number >= fork))
-        session.execute(update(IndexCursor).where(IndexCursor.contract.in_(self._addresses),
-                                                  IndexCursor.last_block >= fork).values(last_block=fork - 1))
+        session.execute(
+            update(IndexCursor)
+            .where(IndexCursor.contract.in_(self._addresses), IndexCursor.last_block >= fork)
+            .values(last_block=fork - 1)
+        )
         return int(removed)
 
     def _replay_member(self, session: Session, address: str) -> None:
         session.execute(delete(BoardMember).where(BoardMember.address == address))
-        events = session.scalars(select(ChainEvent).where(ChainEvent.contract == self.board_address,
-                                                          ChainEvent.name.in_(MEMBERSHIP_EVENTS))
-                                 .order_by(ChainEvent.block_number, ChainEvent.log_index))
+        events = session.scalars(
+            select(ChainEvent)
+            .where(ChainEvent.contract == self.board_address, ChainEvent.name.in_(MEMBERSHIP_EVENTS))
+            .order_by(ChainEvent.block_number, ChainEvent.log_index)
+        )
         for event in events:
             if event.args.get("member") == address:
-                project_board_event(session, event.name, event.args, block=event.block_number,
-                                    log_index=event.log_index, tx_hash=event.tx_hash, at=event.block_time)
+                project_board_event(
+                    session,
+                    event.name,
+                    event.args,
+                    block=event.block_number,
+                    log_index=event.log_index,
+                    tx_hash=event.tx_hash,
+                    at=event.block_time,
+                )
 
     # ---------------------------------------------------------------- reading a page
 
@@ -368,8 +424,10 @@ class Indexer(BackgroundWorker):
             parent = headers[number].parent_hash
             if previous is not None and parent is not None and parent != previous.hash:
                 raise ChainMoved(f"block {number} no longer follows block {number - 1}")
-        ordered = sorted((entry for entry in logs if not entry.get("removed")),
-                         key=lambda entry: (int(entry["blockNumber"]), int(entry["logIndex"])))
+        ordered = sorted(
+            (entry for entry in logs if not entry.get("removed")),
+            key=lambda entry: (int(entry["blockNumber"]), int(entry["logIndex"])),
+        )
         times: dict[int, datetime] = {}
         for entry in ordered:
             number = int(entry["blockNumber"])
@@ -401,8 +459,14 @@ class Indexer(BackgroundWorker):
         except (*_OUTAGES, ChainMoved):
             raise
         except Exception as exc:  # one event the database (or a projection) refuses: store them one by one
-            log.warning("indexer: blocks %d-%d could not be stored in one transaction (%s: %s); storing their "
-                        "events one by one", page.first, page.last, type(exc).__name__, exc)
+            log.warning(
+                "indexer: blocks %d-%d could not be stored in one transaction (%s: %s); storing their "
+                "events one by one",
+                page.first,
+                page.last,
+                type(exc).__name__,
+                exc,
+            )
             self._write_page_by_event(page)
             return
         for warning in warnings:
@@ -417,8 +481,7 @@ class Indexer(BackgroundWorker):
                     with transaction(self.sessions) as session:
                         self._lock_index(session)
                         self._check_page(session, page)
-                        self._write_entry(session, page, entry, warnings, failure=failure,
-                                          keep_args=attempt != "raw")
+                        self._write_entry(session, page, entry, warnings, failure=failure, keep_args=attempt != "raw")
                 except (*_OUTAGES, ChainMoved):
                     raise
                 except Exception as exc:  # try the next, plainer form
@@ -440,16 +503,25 @@ class Indexer(BackgroundWorker):
         if session.get_bind().dialect.name == "postgresql":
             session.execute(select(func.pg_advisory_xact_lock(ADVISORY_LOCK_KEY)))
         else:  # a write as the first statement takes SQLite's write lock now, before anything is read
-            session.execute(update(IndexCursor).where(false()).values(last_block=IndexCursor.last_block)
-                            .execution_options(synchronize_session=False))
+            session.execute(
+                update(IndexCursor)
+                .where(false())
+                .values(last_block=IndexCursor.last_block)
+                .execution_options(synchronize_session=False)
+            )
 
     def _check_page(self, session: Session, page: Page) -> None:
         """Ensure the page continues the index as it is stored now: no rewind since, the same blocks kept."""
         cursor = self._cursor(session)
         if cursor < page.first - 1:
             raise ChainMoved(f"the index was rewound to block {cursor} (a reorg, seen by another process)")
-        kept = dict(session.execute(select(IndexedBlock.number, IndexedBlock.hash)
-                                    .where(IndexedBlock.number.between(page.first - 1, page.last))).all())
+        kept = dict(
+            session.execute(
+                select(IndexedBlock.number, IndexedBlock.hash).where(
+                    IndexedBlock.number.between(page.first - 1, page.last)
+                )
+            ).all()
+        )
         for number, header in page.headers.items():
             if kept.get(number, header.hash) != header.hash:
                 raise ChainMoved(f"block {number} is not the one indexed before")
@@ -458,23 +530,41 @@ class Indexer(BackgroundWorker):
 
     def _finish_page(self, session: Session, page: Page) -> None:
         insert = dialect_insert(session)
-        kept = {int(entry["blockNumber"]): HexBytes(entry["blockHash"]).to_0x_hex() for entry in page.logs
-                if int(entry["blockNumber"]) > page.last - self.reorg_window}
+        kept = {
+            int(entry["blockNumber"]): HexBytes(entry["blockHash"]).to_0x_hex()
+            for entry in page.logs
+            if int(entry["blockNumber"]) > page.last - self.reorg_window
+        }
         kept.update({number: header.hash for number, header in page.headers.items()})
         if kept:
-            session.execute(insert(IndexedBlock).values(
-                [{"number": number, "hash": block_hash} for number, block_hash in sorted(kept.items())])
-                .on_conflict_do_nothing(index_elements=[IndexedBlock.number]))
+            session.execute(
+                insert(IndexedBlock)
+                .values([{"number": number, "hash": block_hash} for number, block_hash in sorted(kept.items())])
+                .on_conflict_do_nothing(index_elements=[IndexedBlock.number])
+            )
         session.execute(delete(IndexedBlock).where(IndexedBlock.number <= page.last - self.reorg_window))
-        session.execute(insert(IndexCursor).values(
-            [{"contract": address, "last_block": page.last} for address in self._addresses])
-            .on_conflict_do_nothing(index_elements=[IndexCursor.contract]))
+        session.execute(
+            insert(IndexCursor)
+            .values([{"contract": address, "last_block": page.last} for address in self._addresses])
+            .on_conflict_do_nothing(index_elements=[IndexCursor.contract])
+        )
         # forward only: another process may have indexed further already
-        session.execute(update(IndexCursor).where(IndexCursor.contract.in_(self._addresses),
-                                                  IndexCursor.last_block < page.last).values(last_block=page.last))
+        session.execute(
+            update(IndexCursor)
+            .where(IndexCursor.contract.in_(self._addresses), IndexCursor.last_block < page.last)
+            .values(last_block=page.last)
+        )
 
-    def _write_entry(self, session: Session, page: Page, entry: LogReceipt, warnings: list[str], *,
-                     failure: Exception | None = None, keep_args: bool = True) -> None:
+    def _write_entry(
+        self,
+        session: Session,
+        page: Page,
+        entry: LogReceipt,
+        warnings: list[str],
+        *,
+        failure: Exception | None = None,
+        keep_args: bool = True,
+    ) -> None:
         """Store one log (and project it) unless stored before. After a `failure` to store it: unprojected."""
         followed = self._by_address.get(to_checksum_address(entry["address"]))
         record = None if followed is None else self._record(followed, entry)
@@ -490,18 +580,30 @@ class Indexer(BackgroundWorker):
         at = page.times[block]
         args = record.args if keep_args else {}
         statement = dialect_insert(session)(ChainEvent).values(
-            contract=followed.address, name=record.name, block_number=block, block_time=at, tx_hash=tx_hash,
-            log_index=log_index, args=args, problem=problem, raw_log=record.raw_log if problem else null())
-        inserted = session.scalar(statement.on_conflict_do_nothing(
-            index_elements=[ChainEvent.tx_hash, ChainEvent.log_index]).returning(ChainEvent.id))
+            contract=followed.address,
+            name=record.name,
+            block_number=block,
+            block_time=at,
+            tx_hash=tx_hash,
+            log_index=log_index,
+            args=args,
+            problem=problem,
+            raw_log=record.raw_log if problem else null(),
+        )
+        inserted = session.scalar(
+            statement.on_conflict_do_nothing(index_elements=[ChainEvent.tx_hash, ChainEvent.log_index]).returning(
+                ChainEvent.id
+            )
+        )
         if inserted is None:
             return  # stored before (a re-read range, or another process): the projections have it too
         if problem:
-            warnings.append(f"indexer: {record.name} of {followed.name} in block {block} (tx {tx_hash}, log "
-                            f"{log_index}) is not stored as is: {problem}")
+            warnings.append(
+                f"indexer: {record.name} of {followed.name} in block {block} (tx {tx_hash}, log "
+                f"{log_index}) is not stored as is: {problem}"
+            )
         if followed.address == self.board_address and record.decoded and failure is None:
-            project_board_event(session, record.name, args, block=block, log_index=log_index, tx_hash=tx_hash,
-                                at=at)
+            project_board_event(session, record.name, args, block=block, log_index=log_index, tx_hash=tx_hash, at=at)
 
     # ---------------------------------------------------------------- decoding
 
@@ -512,8 +614,10 @@ class Indexer(BackgroundWorker):
         if event is None:
             return None
         name = str(event.abi["name"])
-        raw_log = {"topics": [HexBytes(topic).to_0x_hex() for topic in topics],
-                   "data": HexBytes(entry["data"]).to_0x_hex()}
+        raw_log = {
+            "topics": [HexBytes(topic).to_0x_hex() for topic in topics],
+            "data": HexBytes(entry["data"]).to_0x_hex(),
+        }
         problems: list[str] = []
         try:
             args = jsonable(dict(event.process_log(entry)["args"]))
@@ -556,7 +660,7 @@ PROPOSAL_NAME_LENGTH = _column_length(BoardProposal, "name")
 
 def _fit(text: str, length: int) -> str:
     """`text` cut to `length` characters, the last of them an ellipsis when it was longer."""
-    return text if len(text) <= length else text[:length - 1] + "…"
+    return text if len(text) <= length else text[: length - 1] + "…"
 
 
 def _oversized(name: str, args: dict[str, Any]) -> list[str]:
@@ -564,8 +668,12 @@ def _oversized(name: str, args: dict[str, Any]) -> list[str]:
     if name == "MemberAdded":
         path, value, length, column = "name", args.get("name"), MEMBER_NAME_LENGTH, "board_members.name"
     elif name == "ProposalCreated" and isinstance(args.get("action"), dict):
-        path, value, length, column = ("action.name", args["action"].get("name"), PROPOSAL_NAME_LENGTH,
-                                       "board_proposals.name")
+        path, value, length, column = (
+            "action.name",
+            args["action"].get("name"),
+            PROPOSAL_NAME_LENGTH,
+            "board_proposals.name",
+        )
     else:
         return []
     if isinstance(value, str) and len(value) > length:
@@ -573,59 +681,108 @@ def _oversized(name: str, args: dict[str, Any]) -> list[str]:
     return []
 
 
-def project_board_event(session: Session, name: str, args: dict[str, Any], *, block: int, log_index: int,
-                        tx_hash: str, at: datetime) -> None:
+def project_board_event(
+    session: Session, name: str, args: dict[str, Any], *, block: int, log_index: int, tx_hash: str, at: datetime
+) -> None:
     """Apply one HubBoard event, as stored in ChainEvent.args, to the board projections (members, proposals,
     ballots, executions). Call it once per event, in chain order: the indexer does so for the event rows it
     inserts."""
     insert = dialect_insert(session)
     if name == "MemberAdded":
-        added = insert(BoardMember).values(address=to_checksum_address(args["member"]),
-                                           name=_fit(args["name"], MEMBER_NAME_LENGTH), added_block=block,
-                                           removed_block=None)
-        session.execute(added.on_conflict_do_update(  # a former member added again
-            index_elements=[BoardMember.address],
-            set_={"name": added.excluded.name, "added_block": added.excluded.added_block, "removed_block": None}))
+        added = insert(BoardMember).values(
+            address=to_checksum_address(args["member"]),
+            name=_fit(args["name"], MEMBER_NAME_LENGTH),
+            added_block=block,
+            removed_block=None,
+        )
+        session.execute(
+            added.on_conflict_do_update(  # a former member added again
+                index_elements=[BoardMember.address],
+                set_={"name": added.excluded.name, "added_block": added.excluded.added_block, "removed_block": None},
+            )
+        )
     elif name == "MemberRemoved":
-        session.execute(update(BoardMember).where(BoardMember.address == to_checksum_address(args["member"]))
-                        .values(removed_block=block))
+        session.execute(
+            update(BoardMember)
+            .where(BoardMember.address == to_checksum_address(args["member"]))
+            .values(removed_block=block)
+        )
     elif name == "ProposalCreated":
         action = Action.from_struct(args["action"])
-        session.execute(insert(BoardProposal).values(
-            id=int(args["proposalId"]), proposer=to_checksum_address(args["proposer"]), kind=int(action.kind),
-            subject=action.subject, name=_fit(action.name, PROPOSAL_NAME_LENGTH), rules=_rules_json(action),
-            title=args["title"], document_hash=HexBytes(args["documentHash"]).to_0x_hex(),
-            vote_end=int(args["voteEnd"]), executable_until=int(args["executableUntil"]),
-            quorum_bps=int(args["quorumBps"]), threshold_bps=int(args["thresholdBps"]),
-            eligible=int(args["eligible"]), created_block=block, created_log_index=log_index, created_tx=tx_hash,
-            created_at=at).on_conflict_do_nothing(index_elements=[BoardProposal.id]))
+        session.execute(
+            insert(BoardProposal)
+            .values(
+                id=int(args["proposalId"]),
+                proposer=to_checksum_address(args["proposer"]),
+                kind=int(action.kind),
+                subject=action.subject,
+                name=_fit(action.name, PROPOSAL_NAME_LENGTH),
+                rules=_rules_json(action),
+                title=args["title"],
+                document_hash=HexBytes(args["documentHash"]).to_0x_hex(),
+                vote_end=int(args["voteEnd"]),
+                executable_until=int(args["executableUntil"]),
+                quorum_bps=int(args["quorumBps"]),
+                threshold_bps=int(args["thresholdBps"]),
+                eligible=int(args["eligible"]),
+                created_block=block,
+                created_log_index=log_index,
+                created_tx=tx_hash,
+                created_at=at,
+            )
+            .on_conflict_do_nothing(index_elements=[BoardProposal.id])
+        )
     elif name in ("VoteCast", "Recused"):
         voter = to_checksum_address(args["voter"] if name == "VoteCast" else args["member"])
         choice = VoteType(int(args["support"])).slug if name == "VoteCast" else "recused"
-        session.execute(insert(BoardBallot).values(
-            proposal_id=int(args["proposalId"]), member=voter, choice=choice, reason=args["reason"],
-            block_number=block, tx_hash=tx_hash, cast_at=at)
-            .on_conflict_do_nothing(index_elements=[BoardBallot.proposal_id, BoardBallot.member]))
+        session.execute(
+            insert(BoardBallot)
+            .values(
+                proposal_id=int(args["proposalId"]),
+                member=voter,
+                choice=choice,
+                reason=args["reason"],
+                block_number=block,
+                tx_hash=tx_hash,
+                cast_at=at,
+            )
+            .on_conflict_do_nothing(index_elements=[BoardBallot.proposal_id, BoardBallot.member])
+        )
     elif name == "MeetingRecorded":
         # A meeting's ballots in one event: one BoardBallot row each, as VoteCast would have made.
         voters, reasons = list(args["voters"]), list(args["reasons"])
         choices = HexBytes(args["choices"])
         for i, voter in enumerate(voters):
-            session.execute(insert(BoardBallot).values(
-                proposal_id=int(args["proposalId"]), member=to_checksum_address(voter),
-                choice=VoteType(choices[i]).slug, reason=reasons[i] if reasons else "", block_number=block,
-                tx_hash=tx_hash, cast_at=at)
-                .on_conflict_do_nothing(index_elements=[BoardBallot.proposal_id, BoardBallot.member]))
+            session.execute(
+                insert(BoardBallot)
+                .values(
+                    proposal_id=int(args["proposalId"]),
+                    member=to_checksum_address(voter),
+                    choice=VoteType(choices[i]).slug,
+                    reason=reasons[i] if reasons else "",
+                    block_number=block,
+                    tx_hash=tx_hash,
+                    cast_at=at,
+                )
+                .on_conflict_do_nothing(index_elements=[BoardBallot.proposal_id, BoardBallot.member])
+            )
     elif name == "ProposalExecuted":
-        session.execute(update(BoardProposal).where(BoardProposal.id == int(args["proposalId"])).values(
-            executed_block=block, executed_log_index=log_index, executed_tx=tx_hash, executed_at=at))
+        session.execute(
+            update(BoardProposal)
+            .where(BoardProposal.id == int(args["proposalId"]))
+            .values(executed_block=block, executed_log_index=log_index, executed_tx=tx_hash, executed_at=at)
+        )
 
 
 def _rules_json(action: Action) -> dict[str, int]:
     rules = action.rules
-    return {"quorum_bps": rules.quorum_bps, "majority_bps": rules.majority_bps,
-            "supermajority_bps": rules.supermajority_bps, "voting_period": rules.voting_period,
-            "execution_period": rules.execution_period}
+    return {
+        "quorum_bps": rules.quorum_bps,
+        "majority_bps": rules.majority_bps,
+        "supermajority_bps": rules.supermajority_bps,
+        "voting_period": rules.voting_period,
+        "execution_period": rules.execution_period,
+    }
 
 
 # ---------------------------------------------------------------- arguments as JSON
@@ -665,8 +822,9 @@ def _decode_leniently(w3: Web3, event_abi: dict[str, Any], entry: LogReceipt) ->
     inputs = event_abi.get("inputs", [])
     topics = iter(entry["topics"][1:])
     data_inputs = [item for item in inputs if not item.get("indexed")]
-    data = iter(w3.codec.decode([collapse_if_tuple(_strings_as_bytes(item)) for item in data_inputs],
-                                HexBytes(entry["data"])))
+    data = iter(
+        w3.codec.decode([collapse_if_tuple(_strings_as_bytes(item)) for item in data_inputs], HexBytes(entry["data"]))
+    )
     args: dict[str, Any] = {}
     for item in inputs:
         if not item.get("indexed"):
@@ -689,15 +847,17 @@ def _readable(value: Any, item: dict[str, Any]) -> Any:
     """A value decoded with `string` as `bytes`, as web3 gives it: text, checksum addresses, named structs."""
     kind = item["type"]
     if kind.endswith("]"):
-        inner = {**item, "type": kind[:kind.rindex("[")]}
+        inner = {**item, "type": kind[: kind.rindex("[")]}
         return [_readable(element, inner) for element in cast(Iterable[Any], value)]
     if kind == "string":
         return bytes(value).decode("utf-8", errors="replace")
     if kind == "address":
         return to_checksum_address(value)
     if kind == "tuple":
-        return {component["name"]: _readable(element, component)
-                for component, element in zip(item["components"], value, strict=True)}
+        return {
+            component["name"]: _readable(element, component)
+            for component, element in zip(item["components"], value, strict=True)
+        }
     return value
 
 

@@ -16,6 +16,7 @@ from service.errors import ChainUnavailable
 
 RPC_TIMEOUT = 10.0  # seconds for one JSON-RPC request of the verifier
 
+
 class JsonRpc:
     """A lean JSON-RPC client over HTTP(S) keep-alive: one `http.client` connection per thread, and an
     aiohttp pool for the event loop (`acall`).
@@ -96,8 +97,9 @@ class JsonRpc:
         loop = asyncio.get_running_loop()
         session = self._async_session
         if session is None or session.closed or self._async_loop is not loop:
-            session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout),
-                                            connector=aiohttp.TCPConnector(limit=64))
+            session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.timeout), connector=aiohttp.TCPConnector(limit=64)
+            )
             self._async_session, self._async_loop = session, loop
         return session
 

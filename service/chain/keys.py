@@ -33,8 +33,10 @@ from service.errors import Forbidden
 # Mnemonics published by development tools, with who publishes them (never a key of value).
 WELL_KNOWN_MNEMONICS: tuple[tuple[str, str], ...] = (
     ("anvil's and hardhat's default mnemonic", DEV_MNEMONIC),
-    ("ganache's --deterministic mnemonic", "myth like bonus scare over problem client lizard pioneer submit female "
-                                           "collect"),
+    (
+        "ganache's --deterministic mnemonic",
+        "myth like bonus scare over problem client lizard pioneer submit female collect",
+    ),
     ("truffle develop's mnemonic", "candy maple cake sugar pudding cream honey rich smooth crumble sweet treat"),
 )
 WELL_KNOWN_INDEXES = 1000  # m/44'/60'/0'/0/0 .. /999 of each: far more than any tool hands out by default
@@ -109,7 +111,8 @@ def refuse_well_known(address: str, chain_id: int, what: str) -> None:
         raise KeyConfigurationError(
             f"{what}: {known.address} is a well-known development account, {known.describe()}, whose private "
             f"key is published (anyone can sign with it). Refused on chain {chain_id}, which is not a local "
-            f"development chain ({dev_chains}): use a key of your own")
+            f"development chain ({dev_chains}): use a key of your own"
+        )
 
 
 def refuse_dev_key(account: LocalAccount, chain_id: int, what: str) -> None:
@@ -163,15 +166,18 @@ class Signers:
         if not path.exists():
             path = Path(self.keystore_dir) / f"{address.lower()}.json"
         if not path.exists():
-            raise Forbidden(f"the service holds no key for {address} (no keystore for it): an operator must add "
-                            "its keystore, or sign the request client-side")
+            raise Forbidden(
+                f"the service holds no key for {address} (no keystore for it): an operator must add "
+                "its keystore, or sign the request client-side"
+            )
         if self._password is None:
             raise KeyConfigurationError("HUB_KEYSTORE_PASSWORD is not set")
         try:
             key = Account.decrypt(json.loads(path.read_text()), self._password)
         except ValueError as exc:  # eth-keyfile says "MAC mismatch" for a wrong password
             raise KeyConfigurationError(
-                f"cannot unlock the keystore {path}: is HUB_KEYSTORE_PASSWORD right? ({exc})") from exc
+                f"cannot unlock the keystore {path}: is HUB_KEYSTORE_PASSWORD right? ({exc})"
+            ) from exc
         return Account.from_key(key)
 
 

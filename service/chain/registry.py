@@ -113,10 +113,23 @@ class RevokeRequest:
 
     def typed_data(self) -> dict[str, Any]:
         """The full EIP-712 message (eth_signTypedData_v4 form)."""
-        message = {"root": self.root, "credentialDigest": self.digest, "reason": self.reason,
-                   "issuer": to_checksum_address(self.issuer), "nonce": self.nonce, "deadline": self.deadline}
-        return eip712_typed_data(REVOKE_TYPES, "Revoke", message, name=self.domain.name, version=self.domain.version,
-                                 chain_id=self.domain.chain_id, verifying_contract=self.domain.verifying_contract)
+        message = {
+            "root": self.root,
+            "credentialDigest": self.digest,
+            "reason": self.reason,
+            "issuer": to_checksum_address(self.issuer),
+            "nonce": self.nonce,
+            "deadline": self.deadline,
+        }
+        return eip712_typed_data(
+            REVOKE_TYPES,
+            "Revoke",
+            message,
+            name=self.domain.name,
+            version=self.domain.version,
+            chain_id=self.domain.chain_id,
+            verifying_contract=self.domain.verifying_contract,
+        )
 
     def sign(self, private_key: Any) -> bytes:
         """The 65-byte signature r || s || v by `private_key` (a key or a LocalAccount's key)."""
@@ -145,11 +158,21 @@ class SetRelayerRequest:
     deadline: int
 
     def typed_data(self) -> dict[str, Any]:
-        message = {"issuer": to_checksum_address(self.issuer), "relayer": to_checksum_address(self.relayer),
-                   "nonce": self.nonce, "deadline": self.deadline}
-        return eip712_typed_data(SET_RELAYER_TYPES, "SetRelayer", message, name=self.domain.name,
-                                 version=self.domain.version, chain_id=self.domain.chain_id,
-                                 verifying_contract=self.domain.verifying_contract)
+        message = {
+            "issuer": to_checksum_address(self.issuer),
+            "relayer": to_checksum_address(self.relayer),
+            "nonce": self.nonce,
+            "deadline": self.deadline,
+        }
+        return eip712_typed_data(
+            SET_RELAYER_TYPES,
+            "SetRelayer",
+            message,
+            name=self.domain.name,
+            version=self.domain.version,
+            chain_id=self.domain.chain_id,
+            verifying_contract=self.domain.verifying_contract,
+        )
 
     def sign(self, private_key: Any) -> bytes:
         return sign_typed_data(private_key, self.typed_data())
@@ -192,21 +215,43 @@ class RegistryClient:
 
     # ---------------------------------------------------------------- views
 
-    def verify(self, issuer: str, root: bytes, digest: bytes, proof: Sequence[bytes], *,
-               block: BlockIdentifier = "latest") -> CredentialStatus:
+    def verify(
+        self, issuer: str, root: bytes, digest: bytes, proof: Sequence[bytes], *, block: BlockIdentifier = "latest"
+    ) -> CredentialStatus:
         """The registry's answer for one credential: `verify(issuer, root, credentialDigest, proof)`, one eth_call.
 
         :raises ChainUnavailable: when the node does not answer or there is no registry at the address.
         """
         raw = self._view("verify", to_checksum_address(issuer), root, digest, list(proof), block=block)
-        (included, anchored, anchored_by, issuer_name, anchored_at, mode, accredited_then, accredited_now, revoked,
-         revoked_at, reason, block_number, block_timestamp) = raw
+        (
+            included,
+            anchored,
+            anchored_by,
+            issuer_name,
+            anchored_at,
+            mode,
+            accredited_then,
+            accredited_now,
+            revoked,
+            revoked_at,
+            reason,
+            block_number,
+            block_timestamp,
+        ) = raw
         return CredentialStatus(
-            included=bool(included), anchored=bool(anchored), issuer=to_checksum_address(anchored_by),
-            issuer_name=str(issuer_name), anchored_at=int(anchored_at), anchor_mode=AnchorMode(int(mode)),
-            issuer_accredited_at_anchor=bool(accredited_then), issuer_accredited_now=bool(accredited_now),
-            revoked=bool(revoked), revoked_at=int(revoked_at), revocation_reason=int(reason),
-            block_number=int(block_number), block_timestamp=int(block_timestamp),
+            included=bool(included),
+            anchored=bool(anchored),
+            issuer=to_checksum_address(anchored_by),
+            issuer_name=str(issuer_name),
+            anchored_at=int(anchored_at),
+            anchor_mode=AnchorMode(int(mode)),
+            issuer_accredited_at_anchor=bool(accredited_then),
+            issuer_accredited_now=bool(accredited_now),
+            revoked=bool(revoked),
+            revoked_at=int(revoked_at),
+            revocation_reason=int(reason),
+            block_number=int(block_number),
+            block_timestamp=int(block_timestamp),
         )
 
     def batch(self, issuer: str, root: bytes) -> Batch:
@@ -216,8 +261,14 @@ class RegistryClient:
         :raises ChainUnavailable: when the node does not answer or there is no registry at the address.
         """
         anchored_at, count, mode, metadata_hash = self._view("batch", to_checksum_address(issuer), root)
-        return Batch(issuer=to_checksum_address(issuer), root=bytes(root), anchored_at=int(anchored_at),
-                     count=int(count), mode=AnchorMode(int(mode)), metadata_hash=bytes(metadata_hash))
+        return Batch(
+            issuer=to_checksum_address(issuer),
+            root=bytes(root),
+            anchored_at=int(anchored_at),
+            count=int(count),
+            mode=AnchorMode(int(mode)),
+            metadata_hash=bytes(metadata_hash),
+        )
 
     def issuer(self, account: str) -> Issuer:
         """The partner `account`: its name, current accreditation and the relayer it authorised.
@@ -225,8 +276,13 @@ class RegistryClient:
         :raises ChainUnavailable: when the node does not answer or there is no registry at the address.
         """
         name, accredited, since, relayer = self._view("issuer", to_checksum_address(account))
-        return Issuer(address=to_checksum_address(account), name=str(name), accredited=bool(accredited),
-                      since=int(since), relayer=to_checksum_address(relayer))
+        return Issuer(
+            address=to_checksum_address(account),
+            name=str(name),
+            accredited=bool(accredited),
+            since=int(since),
+            relayer=to_checksum_address(relayer),
+        )
 
     def was_accredited_at(self, account: str, timestamp: int) -> bool:
         """Whether `account` was accredited at the end of second `timestamp`.
@@ -262,18 +318,38 @@ class RegistryClient:
 
     def _read_domain(self) -> Eip712Domain:
         _fields, name, version, chain_id, verifying_contract, _salt, _extensions = self._view("eip712Domain")
-        return Eip712Domain(name=str(name), version=str(version), chain_id=int(chain_id),
-                            verifying_contract=to_checksum_address(verifying_contract))
+        return Eip712Domain(
+            name=str(name),
+            version=str(version),
+            chain_id=int(chain_id),
+            verifying_contract=to_checksum_address(verifying_contract),
+        )
 
-    def anchor_request(self, root: bytes, count: int, issuer: str, deadline: int,
-                       metadata_hash: bytes = ZERO32, *, nonce: int | None = None) -> AnchorRequest:
+    def anchor_request(
+        self,
+        root: bytes,
+        count: int,
+        issuer: str,
+        deadline: int,
+        metadata_hash: bytes = ZERO32,
+        *,
+        nonce: int | None = None,
+    ) -> AnchorRequest:
         """The request `issuer` signs so a relayer can anchor `root` for it (with `nonce`, by default its current
         one)."""
         domain = self.eip712_domain()
-        return AnchorRequest(domain_name=domain.name, domain_version=domain.version, chain_id=domain.chain_id,
-                             registry=domain.verifying_contract, root=bytes(root), count=count,
-                             metadata_hash=bytes(metadata_hash), issuer=to_checksum_address(issuer),
-                             nonce=self.nonce(issuer) if nonce is None else nonce, deadline=deadline)
+        return AnchorRequest(
+            domain_name=domain.name,
+            domain_version=domain.version,
+            chain_id=domain.chain_id,
+            registry=domain.verifying_contract,
+            root=bytes(root),
+            count=count,
+            metadata_hash=bytes(metadata_hash),
+            issuer=to_checksum_address(issuer),
+            nonce=self.nonce(issuer) if nonce is None else nonce,
+            deadline=deadline,
+        )
 
     # ---------------------------------------------------------------- transactions
 
@@ -304,13 +380,18 @@ class RegistryClient:
         """Authorise `relayer` to anchor for `sender` with anchorFor (the zero address withdraws it)."""
         return self._transact(sender, "setRelayer", to_checksum_address(relayer))
 
-    def set_relayer_request(self, issuer: str, relayer: str, deadline: int, *,
-                            nonce: int | None = None) -> SetRelayerRequest:
+    def set_relayer_request(
+        self, issuer: str, relayer: str, deadline: int, *, nonce: int | None = None
+    ) -> SetRelayerRequest:
         """The request `issuer` signs once so that `relayer` may anchor for it (with `nonce`, by default its current
         one)."""
-        return SetRelayerRequest(domain=self.eip712_domain(), issuer=to_checksum_address(issuer),
-                                 relayer=to_checksum_address(relayer),
-                                 nonce=self.nonce(issuer) if nonce is None else nonce, deadline=int(deadline))
+        return SetRelayerRequest(
+            domain=self.eip712_domain(),
+            issuer=to_checksum_address(issuer),
+            relayer=to_checksum_address(relayer),
+            nonce=self.nonce(issuer) if nonce is None else nonce,
+            deadline=int(deadline),
+        )
 
     def set_relayer_by_sig(self, request: SetRelayerRequest, signature: bytes, *, sender: LocalAccount) -> TxReceipt:
         """Send the issuer's signed authorisation `request` from `sender` (who pays).
@@ -340,8 +421,9 @@ class RegistryClient:
         """The issuer's `Anchor` signature for a batch its relayer anchored (mode Relayed), for the proofs: the
         chain did not check it, verifiers do. It is deterministic, so any process can make it again: nonce 0 (no
         nonce is used) and deadline = the batch's `anchoredAt`, the moment the issuer vouches for."""
-        request = self.anchor_request(batch.root, batch.count, batch.issuer, batch.anchored_at, batch.metadata_hash,
-                                      nonce=0)
+        request = self.anchor_request(
+            batch.root, batch.count, batch.issuer, batch.anchored_at, batch.metadata_hash, nonce=0
+        )
         return SignedAnchor(request, request.sign(private_key))
 
     def anchor_by_sig(self, signed: SignedAnchor, *, sender: LocalAccount) -> TxReceipt:
@@ -350,11 +432,20 @@ class RegistryClient:
         :raises ChainRejected: as `anchor`, and RegistryExpiredSignature or RegistryInvalidSignature.
         """
         request = signed.request
-        return self._transact(sender, "anchorBySig", request.root, request.count, request.metadata_hash,
-                              to_checksum_address(request.issuer), request.deadline, signed.signature)
+        return self._transact(
+            sender,
+            "anchorBySig",
+            request.root,
+            request.count,
+            request.metadata_hash,
+            to_checksum_address(request.issuer),
+            request.deadline,
+            signed.signature,
+        )
 
-    def revoke(self, root: bytes, digest: bytes, proof: Sequence[bytes], reason: int, *,
-               sender: LocalAccount) -> TxReceipt:
+    def revoke(
+        self, root: bytes, digest: bytes, proof: Sequence[bytes], reason: int, *, sender: LocalAccount
+    ) -> TxReceipt:
         """Revoke credential `digest` of `sender`'s batch `root` with a nonzero `reason`.
 
         :raises ChainRejected: RegistryBatchNotAnchored (`sender` did not anchor `root`), RegistryInvalidProof,
@@ -369,16 +460,30 @@ class RegistryClient:
         decodes a refusal: RegistryIssuerNotAccredited, RegistryBatchAlreadyAnchored, RegistryExpiredSignature,
         RegistryInvalidSignature, ...)."""
         request = signed.request
-        return self._tx("anchorBySig", request.root, request.count, request.metadata_hash,
-                        to_checksum_address(request.issuer), request.deadline, signed.signature)
+        return self._tx(
+            "anchorBySig",
+            request.root,
+            request.count,
+            request.metadata_hash,
+            to_checksum_address(request.issuer),
+            request.deadline,
+            signed.signature,
+        )
 
-    def revoke_request(self, root: bytes, digest: bytes, reason: int, issuer: str, deadline: int, *,
-                       nonce: int | None = None) -> RevokeRequest:
+    def revoke_request(
+        self, root: bytes, digest: bytes, reason: int, issuer: str, deadline: int, *, nonce: int | None = None
+    ) -> RevokeRequest:
         """The request `issuer` signs so a relayer can revoke `digest` of `root` for it (with `nonce`, by default
         its current one)."""
-        return RevokeRequest(domain=self.eip712_domain(), root=bytes(root), digest=bytes(digest), reason=int(reason),
-                             issuer=to_checksum_address(issuer), nonce=self.nonce(issuer) if nonce is None else nonce,
-                             deadline=int(deadline))
+        return RevokeRequest(
+            domain=self.eip712_domain(),
+            root=bytes(root),
+            digest=bytes(digest),
+            reason=int(reason),
+            issuer=to_checksum_address(issuer),
+            nonce=self.nonce(issuer) if nonce is None else nonce,
+            deadline=int(deadline),
+        )
 
     def signed_anchor_from_call(self, data: str | bytes, nonce: int) -> SignedAnchor | None:
         """The signed request in anchorBySig calldata `data` the relayer sent with the issuer's `nonce`; None when
@@ -390,21 +495,30 @@ class RegistryClient:
         if function.abi["name"] != "anchorBySig":
             return None
         root, count, metadata_hash, issuer, deadline, signature = (
-            arguments[item["name"]] for item in function.abi["inputs"])
-        request = self.anchor_request(bytes(root), int(count), issuer, int(deadline), bytes(metadata_hash),
-                                      nonce=nonce)
+            arguments[item["name"]] for item in function.abi["inputs"]
+        )
+        request = self.anchor_request(bytes(root), int(count), issuer, int(deadline), bytes(metadata_hash), nonce=nonce)
         return SignedAnchor(request, bytes(signature))
 
     def revoke_by_sig_tx(self, request: RevokeRequest, signature: bytes, proof: Sequence[bytes]) -> dict[str, Any]:
         """revokeBySig for a relayer to send; refusals as `revoke`, and RegistryExpiredSignature or
         RegistryInvalidSignature."""
-        return self._tx("revokeBySig", request.root, request.digest, list(proof), request.reason,
-                        to_checksum_address(request.issuer), request.deadline, signature)
+        return self._tx(
+            "revokeBySig",
+            request.root,
+            request.digest,
+            list(proof),
+            request.reason,
+            to_checksum_address(request.issuer),
+            request.deadline,
+            signature,
+        )
 
     # ---------------------------------------------------------------- events
 
-    def find_anchoring(self, issuer: str, root: bytes, *, from_block: int = 0,
-                       page_blocks: int = 2_000) -> AnchoringEvent | None:
+    def find_anchoring(
+        self, issuer: str, root: bytes, *, from_block: int = 0, page_blocks: int = 2_000
+    ) -> AnchoringEvent | None:
         """The BatchAnchored event of `issuer`'s batch `root` (a topic filter on both: another account's anchoring
         of the same root is not this batch's), searched from the latest block back to `from_block` in pages; None
         when there is none.
@@ -416,16 +530,23 @@ class RegistryClient:
             to_block = int(self.w3.eth.block_number)
             while to_block >= from_block:
                 start = max(from_block, to_block - page_blocks + 1)
-                logs = list(event.get_logs(argument_filters={"issuer": to_checksum_address(issuer),
-                                                             "root": bytes(root)},
-                                           from_block=start, to_block=to_block))
+                logs = list(
+                    event.get_logs(
+                        argument_filters={"issuer": to_checksum_address(issuer), "root": bytes(root)},
+                        from_block=start,
+                        to_block=to_block,
+                    )
+                )
                 if logs:
                     item = logs[-1]
                     args = item["args"]
                     return AnchoringEvent(
-                        root=bytes(args["root"]), issuer=to_checksum_address(args["issuer"]),
+                        root=bytes(args["root"]),
+                        issuer=to_checksum_address(args["issuer"]),
                         transaction_hash=bytes(item["transactionHash"]),
-                        block_number=int(item["blockNumber"]), log_index=int(item["logIndex"]))
+                        block_number=int(item["blockNumber"]),
+                        log_index=int(item["logIndex"]),
+                    )
                 to_block = start - 1
         except (OSError, Web3Exception, ValueError) as exc:
             raise ChainUnavailable.no_answer(exc, "eth_getLogs") from exc
@@ -446,24 +567,34 @@ class RegistryClient:
                 return None
             function, arguments = self.contract.decode_function_input(tx["input"])
         except (OSError, Web3Exception) as exc:
-            raise ChainUnavailable.no_answer(exc, f"eth_getTransactionByHash(0x{anchoring.transaction_hash.hex()})"
-                                             ) from exc
+            raise ChainUnavailable.no_answer(
+                exc, f"eth_getTransactionByHash(0x{anchoring.transaction_hash.hex()})"
+            ) from exc
         except ValueError:  # not a call of this contract's ABI
             return None
         if function.abi["name"] != "anchorBySig":
             return None
         root, count, metadata_hash, issuer, deadline, signature = (
-            arguments[item["name"]] for item in function.abi["inputs"])
+            arguments[item["name"]] for item in function.abi["inputs"]
+        )
         if bytes(root) != anchoring.root or to_checksum_address(issuer) != anchoring.issuer:
             return None
         domain = self.eip712_domain()
         before = self.nonce(issuer, block=max(anchoring.block_number - 1, 0))
         after = self.nonce(issuer, block=anchoring.block_number)
         for nonce in range(before, max(after, before + 1)):
-            request = AnchorRequest(domain_name=domain.name, domain_version=domain.version, chain_id=domain.chain_id,
-                                    registry=domain.verifying_contract, root=bytes(root), count=int(count),
-                                    metadata_hash=bytes(metadata_hash), issuer=to_checksum_address(issuer),
-                                    nonce=nonce, deadline=int(deadline))
+            request = AnchorRequest(
+                domain_name=domain.name,
+                domain_version=domain.version,
+                chain_id=domain.chain_id,
+                registry=domain.verifying_contract,
+                root=bytes(root),
+                count=int(count),
+                metadata_hash=bytes(metadata_hash),
+                issuer=to_checksum_address(issuer),
+                nonce=nonce,
+                deadline=int(deadline),
+            )
             try:
                 if request.signer(bytes(signature)) == request.issuer:
                     return SignedAnchor(request, bytes(signature))
@@ -529,8 +660,13 @@ class RegistryChainFacts:
             status = self.client.verify(issuer, root, digest, path)
         except ChainRejected as exc:  # the view never reverts: this is not a CredentialRegistry
             raise ChainUnavailable(f"{self.client.address} is not a CredentialRegistry: {exc}") from exc
-        return ChainSnapshot(chain_id=self.chain_id, registry=self.client.address, block_number=status.block_number,
-                             block_timestamp=status.block_timestamp, status=status)
+        return ChainSnapshot(
+            chain_id=self.chain_id,
+            registry=self.client.address,
+            block_number=status.block_number,
+            block_timestamp=status.block_timestamp,
+            status=status,
+        )
 
     def anchor_receipt(self, transaction_hash: str) -> AnchorReceipt:
         """The receipt of `transaction_hash` read for the verifier (service.credentials.receipt).

@@ -41,8 +41,11 @@ class RegistryView:
     def __init__(self, rpc: JsonRpc, address: str) -> None:
         self.rpc = rpc
         self.address = to_checksum_address(address)
-        function = next(item for item in load_artifact("CredentialRegistry").abi
-                        if item.get("type") == "function" and item.get("name") == "verify")
+        function = next(
+            item
+            for item in load_artifact("CredentialRegistry").abi
+            if item.get("type") == "function" and item.get("name") == "verify"
+        )
         self._inputs = [item["type"] for item in function["inputs"]]
         self._selector = function_signature_to_4byte_selector(f"verify({','.join(self._inputs)})")
         (output,) = function["outputs"]
@@ -54,8 +57,9 @@ class RegistryView:
         if missing:
             raise ValueError(f"the ABI's verify() answer lacks {sorted(missing)}")
 
-    def verify(self, issuer: str, root: bytes, digest: bytes, proof: Sequence[bytes], *,
-               block: int | str = "latest") -> CredentialStatus:
+    def verify(
+        self, issuer: str, root: bytes, digest: bytes, proof: Sequence[bytes], *, block: int | str = "latest"
+    ) -> CredentialStatus:
         """The registry's answer for one credential at `block` (a number, or "latest").
 
         :raises ChainUnavailable: when the node does not answer, or there is no registry at the address.
@@ -71,15 +75,17 @@ class RegistryView:
         """The answer tuple decoded by hand when it holds only bool, address, uintN and one string (as
         CredentialStatus does), with the checks eth_abi's strict decoder makes; None for other shapes."""
         types = self._components
-        if not all(kind in ("bool", "address", "string") or re.fullmatch(r"uint(8|16|32|48|64|128|256)", kind)
-                   for kind in types) or len(raw) < 32 * (1 + len(types)):
+        if not all(
+            kind in ("bool", "address", "string") or re.fullmatch(r"uint(8|16|32|48|64|128|256)", kind)
+            for kind in types
+        ) or len(raw) < 32 * (1 + len(types)):
             return None
         if int.from_bytes(raw[:32], "big") != 32:  # the tuple is dynamic: its offset comes first
             raise ValueError("unexpected offset of the answer")
         head = raw[32:]
         values: list[Any] = []
         for index, kind in enumerate(types):
-            word = head[32 * index:32 * index + 32]
+            word = head[32 * index : 32 * index + 32]
             number = int.from_bytes(word, "big")
             if kind == "bool":
                 if number > 1:
@@ -92,18 +98,19 @@ class RegistryView:
             elif kind == "string":
                 if number % 32 or number + 32 > len(head):
                     raise ValueError("bad string offset")
-                length = int.from_bytes(head[number:number + 32], "big")
+                length = int.from_bytes(head[number : number + 32], "big")
                 if number + 32 + length > len(head):
                     raise ValueError("string runs past the answer")
-                values.append(head[number + 32:number + 32 + length].decode("utf-8"))
+                values.append(head[number + 32 : number + 32 + length].decode("utf-8"))
             else:
                 if number >> int(kind[4:]):
                     raise ValueError(f"not a {kind}")
                 values.append(number)
         return tuple(values)
 
-    async def averify(self, issuer: str, root: bytes, digest: bytes, proof: Sequence[bytes], *,
-                      block: int | str = "latest") -> CredentialStatus:
+    async def averify(
+        self, issuer: str, root: bytes, digest: bytes, proof: Sequence[bytes], *, block: int | str = "latest"
+    ) -> CredentialStatus:
         """The same, on the event loop.
 
         :raises ChainUnavailable: as `verify`.
@@ -115,14 +122,25 @@ class RegistryView:
             raise ChainUnavailable(f"{self.address} is not a CredentialRegistry ({exc})") from exc
         return self._decode(result)
 
-    def _params(self, issuer: str, root: bytes, digest: bytes, proof: Sequence[bytes], block: int | str
-                ) -> list[Any]:
+    def _params(self, issuer: str, root: bytes, digest: bytes, proof: Sequence[bytes], block: int | str) -> list[Any]:
         address = bytes.fromhex(issuer[2:]) if issuer.startswith("0x") and len(issuer) == 42 else b""
-        if self._inputs == ["address", "bytes32", "bytes32", "bytes32[]"] and len(address) == 20 and all(
-                len(item) == 32 for item in (root, digest, *proof)):
+        if (
+            self._inputs == ["address", "bytes32", "bytes32", "bytes32[]"]
+            and len(address) == 20
+            and all(len(item) == 32 for item in (root, digest, *proof))
+        ):
             # the ABI encoding written out: three words, the array's offset (4 words) and length, its words
-            data = b"".join((self._selector, address.rjust(32, b"\x00"), root, digest, (128).to_bytes(32, "big"),
-                             len(proof).to_bytes(32, "big"), *proof))
+            data = b"".join(
+                (
+                    self._selector,
+                    address.rjust(32, b"\x00"),
+                    root,
+                    digest,
+                    (128).to_bytes(32, "big"),
+                    len(proof).to_bytes(32, "big"),
+                    *proof,
+                )
+            )
         else:
             data = self._selector + eth_abi.encode(self._inputs, [issuer, root, digest, list(proof)])
         return [{"to": self.address, "data": "0x" + data.hex()}, hex(block) if isinstance(block, int) else block]

@@ -80,8 +80,9 @@ class TxState(StrEnum):
 
 OPEN = frozenset({TxState.SIGNED, TxState.SUBMITTED, TxState.INCLUDED})
 TRANSITIONS: dict[TxState, frozenset[TxState]] = {
-    TxState.SIGNED: frozenset({TxState.SUBMITTED, TxState.INCLUDED, TxState.CONFIRMED, TxState.REVERTED,
-                               TxState.FAILED}),
+    TxState.SIGNED: frozenset(
+        {TxState.SUBMITTED, TxState.INCLUDED, TxState.CONFIRMED, TxState.REVERTED, TxState.FAILED}
+    ),
     TxState.SUBMITTED: frozenset({TxState.INCLUDED, TxState.CONFIRMED, TxState.REVERTED, TxState.FAILED}),
     TxState.INCLUDED: frozenset({TxState.CONFIRMED, TxState.SUBMITTED, TxState.REVERTED}),
     TxState.CONFIRMED: frozenset({TxState.SUBMITTED}),
@@ -155,13 +156,24 @@ class Sent:
     def of(cls, row: RelayerTransaction) -> Sent:
         newest = row.attempts[-1] if row.attempts else None
         since = (newest.sent_at or newest.created_at) if newest else None
-        return cls(id=row.id, nonce=row.nonce, purpose=row.purpose, state=TxState(row.state),
-                   tx_hash=row.tx_hash or (newest.tx_hash if newest else None), block_number=row.block_number,
-                   block_hash=row.block_hash,
-                   fees=Fees(int(newest.max_fee), None if newest.priority_fee is None else int(newest.priority_fee))
-                   if newest else None, attempts=len(row.attempts), error=row.error, batch_id=row.batch_id,
-                   signer_nonce=row.signer_nonce, data=row.data,
-                   since=since if since is None or since.tzinfo else since.replace(tzinfo=UTC))
+        return cls(
+            id=row.id,
+            nonce=row.nonce,
+            purpose=row.purpose,
+            state=TxState(row.state),
+            tx_hash=row.tx_hash or (newest.tx_hash if newest else None),
+            block_number=row.block_number,
+            block_hash=row.block_hash,
+            fees=Fees(int(newest.max_fee), None if newest.priority_fee is None else int(newest.priority_fee))
+            if newest
+            else None,
+            attempts=len(row.attempts),
+            error=row.error,
+            batch_id=row.batch_id,
+            signer_nonce=row.signer_nonce,
+            data=row.data,
+            since=since if since is None or since.tzinfo else since.replace(tzinfo=UTC),
+        )
 
     @property
     def final(self) -> bool:
@@ -171,9 +183,18 @@ class Sent:
 class Relayer:
     """Sends from `account`; see the module docstring."""
 
-    def __init__(self, w3: Web3, account: LocalAccount, sessions: sessionmaker[Session], fees: FeeOracle, *,
-                 error_abis: list[dict[str, Any]] | None = None, confirmations: int = 0,
-                 replace_after: float = 30.0, poll_interval: float = 0.5) -> None:
+    def __init__(
+        self,
+        w3: Web3,
+        account: LocalAccount,
+        sessions: sessionmaker[Session],
+        fees: FeeOracle,
+        *,
+        error_abis: list[dict[str, Any]] | None = None,
+        confirmations: int = 0,
+        replace_after: float = 30.0,
+        poll_interval: float = 0.5,
+    ) -> None:
         self.w3 = w3
         self.account = account
         self.sessions = sessions
@@ -228,8 +249,9 @@ class Relayer:
         assert sent.tx_hash is not None
         return self.w3.eth.get_transaction_receipt(HexBytes(sent.tx_hash))
 
-    def _sign_and_store(self, call: Call, stored: Callable[[Session, RelayerTransaction], None] | None
-                        ) -> tuple[int, bool]:
+    def _sign_and_store(
+        self, call: Call, stored: Callable[[Session, RelayerTransaction], None] | None
+    ) -> tuple[int, bool]:
         # What asks the node happens before the lock (that every process's sends wait for): fees, the chain's
         # nonces, and the gas estimate of the call signed with the signer's nonce as it looks now. Under the lock
         # only the database is read; a signer nonce taken meanwhile means signing again (the estimate holds).
@@ -238,38 +260,68 @@ class Relayer:
         with self.sessions() as session:
             provisional, behind = self._signer_nonce(session, call)
         draft = call.build(provisional)
-        gas = FALLBACK_GAS if behind else self._gas({**draft, "from": self.address, "value": 0,
-                                                     "chainId": self.chain_id})
+        gas = (
+            FALLBACK_GAS if behind else self._gas({**draft, "from": self.address, "value": 0, "chainId": self.chain_id})
+        )
         with self._local, transaction(self.sessions) as session:
             if self._postgres:
                 session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_MS}ms'"))
                 session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": NONCE_LOCK_KEY})
             if call.reference is not None:
-                earlier = session.scalar(select(RelayerTransaction.id).where(
-                    RelayerTransaction.reference == call.reference,
-                    RelayerTransaction.state.not_in([TxState.REVERTED, TxState.FAILED]))
-                    .order_by(RelayerTransaction.id.desc()).limit(1))
+                earlier = session.scalar(
+                    select(RelayerTransaction.id)
+                    .where(
+                        RelayerTransaction.reference == call.reference,
+                        RelayerTransaction.state.not_in([TxState.REVERTED, TxState.FAILED]),
+                    )
+                    .order_by(RelayerTransaction.id.desc())
+                    .limit(1)
+                )
                 if earlier is not None:
                     return int(earlier), False
-            nonce = max(mined, (session.scalar(select(func.max(RelayerTransaction.nonce))
-                                               .where(RelayerTransaction.sender == self.address)) or -1) + 1)
+            nonce = max(
+                mined,
+                (
+                    session.scalar(
+                        select(func.max(RelayerTransaction.nonce)).where(RelayerTransaction.sender == self.address)
+                    )
+                    or -1
+                )
+                + 1,
+            )
             signer_nonce, _behind = self._signer_nonce(session, call)
             body = draft if signer_nonce == provisional else call.build(signer_nonce)
             tx = {**body, "from": self.address, "value": 0, "chainId": self.chain_id, "nonce": nonce, "gas": gas}
             signed = self.account.sign_transaction({**tx, **fees.fields()})
-            row = RelayerTransaction(sender=self.address, nonce=nonce, purpose=call.purpose, batch_id=call.batch_id,
-                                     reference=call.reference,
-                                     signer=call.signer, signer_nonce=signer_nonce, to=tx["to"],
-                                     data=HexBytes(tx["data"]).to_0x_hex(), gas=tx["gas"], state=TxState.SIGNED)
-            row.attempts.append(RelayerAttempt(attempt=0, tx_hash=HexBytes(signed.hash).to_0x_hex(),
-                                               raw=HexBytes(signed.raw_transaction).to_0x_hex(),
-                                               max_fee=fees.max_fee, priority_fee=fees.priority_fee))
+            row = RelayerTransaction(
+                sender=self.address,
+                nonce=nonce,
+                purpose=call.purpose,
+                batch_id=call.batch_id,
+                reference=call.reference,
+                signer=call.signer,
+                signer_nonce=signer_nonce,
+                to=tx["to"],
+                data=HexBytes(tx["data"]).to_0x_hex(),
+                gas=tx["gas"],
+                state=TxState.SIGNED,
+            )
+            row.attempts.append(
+                RelayerAttempt(
+                    attempt=0,
+                    tx_hash=HexBytes(signed.hash).to_0x_hex(),
+                    raw=HexBytes(signed.raw_transaction).to_0x_hex(),
+                    max_fee=fees.max_fee,
+                    priority_fee=fees.priority_fee,
+                )
+            )
             session.add(row)
             session.flush()
             if stored is not None:
                 stored(session, row)
-            log.info("relayer: %s transaction %s signed at nonce %s (%s)", call.purpose, row.attempts[0].tx_hash,
-                     nonce, fees)
+            log.info(
+                "relayer: %s transaction %s signed at nonce %s (%s)", call.purpose, row.attempts[0].tx_hash, nonce, fees
+            )
             return row.id, True
 
     def _signer_nonce(self, session: Session, call: Call) -> tuple[int | None, int]:
@@ -286,12 +338,16 @@ class Relayer:
         mine: list[ColumnElement[bool]] = [
             RelayerTransaction.signer == call.signer,
             RelayerTransaction.state.not_in([TxState.REVERTED, TxState.FAILED]),
-            RelayerTransaction.signer_nonce >= on_chain]
+            RelayerTransaction.signer_nonce >= on_chain,
+        ]
         if call.scope is not None:
             mine.append(RelayerTransaction.to == call.scope)
         highest = session.scalar(select(func.max(RelayerTransaction.signer_nonce)).where(*mine))
-        behind = session.scalar(select(func.count()).select_from(RelayerTransaction).where(
-            *mine, RelayerTransaction.state.in_([TxState.SIGNED, TxState.SUBMITTED])))
+        behind = session.scalar(
+            select(func.count())
+            .select_from(RelayerTransaction)
+            .where(*mine, RelayerTransaction.state.in_([TxState.SIGNED, TxState.SUBMITTED]))
+        )
         return (on_chain if highest is None else max(on_chain, int(highest) + 1)), int(behind or 0)
 
     def _chain_count(self, key: tuple[str, ...], read: Callable[[], int]) -> int:
@@ -339,7 +395,9 @@ class Relayer:
             if time.monotonic() >= deadline:
                 raise TransactionPending(
                     f"transaction {current.tx_hash} is {current.state} (nonce {current.nonce}"
-                    f"{', ' + current.error if current.error else ''}); the relayer keeps following it", current)
+                    f"{', ' + current.error if current.error else ''}); the relayer keeps following it",
+                    current,
+                )
             time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
             delay = min(delay * 2, self.poll_interval)
 
@@ -353,14 +411,23 @@ class Relayer:
     def get_many(self, tx_ids: list[int]) -> dict[int, Sent]:
         """The stored transactions `tx_ids`, read in one go (with their attempts)."""
         with self.sessions() as session:
-            rows = session.scalars(select(RelayerTransaction).options(selectinload(RelayerTransaction.attempts))
-                                   .where(RelayerTransaction.id.in_(tx_ids)))
+            rows = session.scalars(
+                select(RelayerTransaction)
+                .options(selectinload(RelayerTransaction.attempts))
+                .where(RelayerTransaction.id.in_(tx_ids))
+            )
             return {row.id: Sent.of(row) for row in rows}
 
     def open_count(self) -> int:
         with self.sessions() as session:
-            return int(session.scalar(select(func.count()).select_from(RelayerTransaction).where(
-                RelayerTransaction.sender == self.address, RelayerTransaction.state.in_(list(OPEN)))) or 0)
+            return int(
+                session.scalar(
+                    select(func.count())
+                    .select_from(RelayerTransaction)
+                    .where(RelayerTransaction.sender == self.address, RelayerTransaction.state.in_(list(OPEN)))
+                )
+                or 0
+            )
 
     def step(self) -> list[Sent]:
         """Advance every open transaction one step (the worker calls this); return those whose state changed.
@@ -368,13 +435,21 @@ class Relayer:
         :raises OSError, Web3RPCError: the node does not answer (nothing is half-written)."""
         watch_since = datetime.now(UTC) - timedelta(seconds=REORG_WATCH)
         with self.sessions() as session:
-            ids = list(session.scalars(select(RelayerTransaction.id).where(
-                RelayerTransaction.sender == self.address, RelayerTransaction.state.in_(list(OPEN)))
-                .order_by(RelayerTransaction.nonce)))
+            ids = list(
+                session.scalars(
+                    select(RelayerTransaction.id)
+                    .where(RelayerTransaction.sender == self.address, RelayerTransaction.state.in_(list(OPEN)))
+                    .order_by(RelayerTransaction.nonce)
+                )
+            )
             # mined lately: a reorg may still undo them (an idle relayer with nothing recent asks the node nothing)
-            recent = session.scalar(select(func.max(RelayerTransaction.nonce)).where(
-                RelayerTransaction.sender == self.address, RelayerTransaction.updated_at >= watch_since,
-                RelayerTransaction.state.in_([TxState.CONFIRMED, TxState.REVERTED])))
+            recent = session.scalar(
+                select(func.max(RelayerTransaction.nonce)).where(
+                    RelayerTransaction.sender == self.address,
+                    RelayerTransaction.updated_at >= watch_since,
+                    RelayerTransaction.state.in_([TxState.CONFIRMED, TxState.REVERTED]),
+                )
+            )
         if not ids and (recent is None or time.monotonic() - self._reorg_checked < REORG_CHECK_EVERY):
             return []
         self._reorg_checked = time.monotonic()
@@ -382,9 +457,15 @@ class Relayer:
         self._chain_counts[("relayer",)] = (time.monotonic(), mined_count)
         if recent is not None and mined_count <= recent:  # seen mined, its nonce unused again: a reorg
             with self.sessions() as session:
-                ids += list(session.scalars(select(RelayerTransaction.id).where(
-                    RelayerTransaction.sender == self.address, RelayerTransaction.nonce >= mined_count,
-                    RelayerTransaction.state.in_([TxState.CONFIRMED, TxState.REVERTED]))))
+                ids += list(
+                    session.scalars(
+                        select(RelayerTransaction.id).where(
+                            RelayerTransaction.sender == self.address,
+                            RelayerTransaction.nonce >= mined_count,
+                            RelayerTransaction.state.in_([TxState.CONFIRMED, TxState.REVERTED]),
+                        )
+                    )
+                )
         if not ids:
             return []
         head = int(self.w3.eth.block_number)
@@ -405,9 +486,15 @@ class Relayer:
         """Blocks from `fork_block` on are no longer canonical (the indexer found a reorg): every transaction
         mined there is followed again from `submitted`. Returns how many."""
         with transaction(self.sessions) as session:
-            rows = list(session.scalars(select(RelayerTransaction).where(
-                RelayerTransaction.sender == self.address, RelayerTransaction.block_number >= fork_block,
-                RelayerTransaction.state.in_([TxState.INCLUDED, TxState.CONFIRMED, TxState.REVERTED]))))
+            rows = list(
+                session.scalars(
+                    select(RelayerTransaction).where(
+                        RelayerTransaction.sender == self.address,
+                        RelayerTransaction.block_number >= fork_block,
+                        RelayerTransaction.state.in_([TxState.INCLUDED, TxState.CONFIRMED, TxState.REVERTED]),
+                    )
+                )
+            )
             for row in rows:
                 self._move(row, TxState.SUBMITTED, f"its block {row.block_number} left the chain (reorg)")
                 row.block_number = row.block_hash = row.tx_hash = None
@@ -418,8 +505,10 @@ class Relayer:
         if sent.block_number is None:
             return None
         try:
-            self.w3.eth.call(cast(TxParams, {"from": self.address, "to": self._to(sent), "data": sent.data}),
-                             block_identifier=max(sent.block_number - 1, 0))
+            self.w3.eth.call(
+                cast(TxParams, {"from": self.address, "to": self._to(sent), "data": sent.data}),
+                block_identifier=max(sent.block_number - 1, 0),
+            )
         except ContractLogicError as exc:
             return decode_revert(exc, self.error_abis)
         except (OSError, Web3RPCError, ValueError):
@@ -450,18 +539,24 @@ class Relayer:
             if receipt is None:
                 # not found although its nonce is used: a node behind its peers, or another transaction took it.
                 # Only a second look in a later step (and never for one seen mined) makes it failed.
-                if row.state in (TxState.INCLUDED, TxState.CONFIRMED, TxState.REVERTED) or \
-                        row.id not in self._missing:
+                if row.state in (TxState.INCLUDED, TxState.CONFIRMED, TxState.REVERTED) or row.id not in self._missing:
                     self._missing.add(row.id)
                     return Sent.of(row)
                 self._missing.discard(row.id)
-                self._move(row, TxState.FAILED, f"nonce {row.nonce} was used by another transaction of "
-                                                f"{self.address}; none of its {len(row.attempts)} attempts was mined")
+                self._move(
+                    row,
+                    TxState.FAILED,
+                    f"nonce {row.nonce} was used by another transaction of "
+                    f"{self.address}; none of its {len(row.attempts)} attempts was mined",
+                )
                 return Sent.of(row)
             self._missing.discard(row.id)
             block, block_hash = int(receipt["blockNumber"]), HexBytes(receipt["blockHash"]).to_0x_hex()
-            row.tx_hash, row.block_number, row.block_hash = HexBytes(receipt["transactionHash"]).to_0x_hex(), block, \
-                block_hash
+            row.tx_hash, row.block_number, row.block_hash = (
+                HexBytes(receipt["transactionHash"]).to_0x_hex(),
+                block,
+                block_hash,
+            )
             if receipt["status"] != 1:
                 if row.state != TxState.REVERTED:
                     self._move(row, TxState.REVERTED, f"reverted in block {block}")
@@ -498,24 +593,44 @@ class Relayer:
             newest = row.attempts[-1]
             previous = Fees(int(newest.max_fee), None if newest.priority_fee is None else int(newest.priority_fee))
             number = newest.attempt
-        held_by_fees = sent.nonce == mined_count or _fee_refusal(sent.error) or \
-            previous.max_fee < self.fees.suggest().max_fee
+        held_by_fees = (
+            sent.nonce == mined_count or _fee_refusal(sent.error) or previous.max_fee < self.fees.suggest().max_fee
+        )
         higher = self.fees.replacement(previous) if held_by_fees and not _funds_refusal(sent.error) else None
         if higher is None:  # not its fees, or at the cap: the same bytes again
             return self._broadcast(sent.id)
-        tx: dict[str, Any] = {"to": self._to(sent), "data": sent.data, "value": 0, "gas": self._row_gas(sent.id),
-                              "nonce": sent.nonce, "chainId": self.chain_id, **higher.fields()}
+        tx: dict[str, Any] = {
+            "to": self._to(sent),
+            "data": sent.data,
+            "value": 0,
+            "gas": self._row_gas(sent.id),
+            "nonce": sent.nonce,
+            "chainId": self.chain_id,
+            **higher.fields(),
+        }
         signed = self.account.sign_transaction(tx)
         try:
             with transaction(self.sessions) as session:
                 row = self._row(session, sent.id)
-                row.attempts.append(RelayerAttempt(attempt=number + 1, tx_hash=HexBytes(signed.hash).to_0x_hex(),
-                                                   raw=HexBytes(signed.raw_transaction).to_0x_hex(),
-                                                   max_fee=higher.max_fee, priority_fee=higher.priority_fee))
+                row.attempts.append(
+                    RelayerAttempt(
+                        attempt=number + 1,
+                        tx_hash=HexBytes(signed.hash).to_0x_hex(),
+                        raw=HexBytes(signed.raw_transaction).to_0x_hex(),
+                        max_fee=higher.max_fee,
+                        priority_fee=higher.priority_fee,
+                    )
+                )
         except IntegrityError:  # another worker replaced it just now
             return self.get(sent.id)
-        log.warning("relayer: transaction at nonce %s not mined after %.0f s: replaced by %s (%s, was %s)",
-                    sent.nonce, self.replace_after, HexBytes(signed.hash).to_0x_hex(), higher, previous)
+        log.warning(
+            "relayer: transaction at nonce %s not mined after %.0f s: replaced by %s (%s, was %s)",
+            sent.nonce,
+            self.replace_after,
+            HexBytes(signed.hash).to_0x_hex(),
+            higher,
+            previous,
+        )
         return self._broadcast(sent.id)
 
     def _broadcast(self, tx_id: int) -> Sent:
@@ -573,9 +688,16 @@ class Relayer:
 
 
 # A node's answers that mean "it has these bytes (or this nonce) already": not an error when sending again.
-_KNOWN = ("already known", "already imported", "nonce too low", "replacement transaction underpriced",
-          "known transaction", "nonce has already been used", "the tx doesn't have the correct nonce",
-          "transaction already imported")
+_KNOWN = (
+    "already known",
+    "already imported",
+    "nonce too low",
+    "replacement transaction underpriced",
+    "known transaction",
+    "nonce has already been used",
+    "the tx doesn't have the correct nonce",
+    "transaction already imported",
+)
 
 
 def _fee_refusal(error: str | None) -> bool:

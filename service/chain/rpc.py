@@ -25,8 +25,9 @@ RETRIED_STATUSES = frozenset({429, 502, 503, 504})
 
 
 class RetryingHTTPProvider(HTTPProvider):
-    def __init__(self, endpoint_uri: str, *, retries: int = 3, backoff: float = 0.1, max_wait: float = 10.0,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, endpoint_uri: str, *, retries: int = 3, backoff: float = 0.1, max_wait: float = 10.0, **kwargs: Any
+    ) -> None:
         super().__init__(endpoint_uri, exception_retry_configuration=None, **kwargs)
         self.retries = retries
         self.backoff = backoff
@@ -37,13 +38,18 @@ class RetryingHTTPProvider(HTTPProvider):
             try:
                 return super()._make_request(method, request_data)
             except (RequestsConnectionError, Timeout, HTTPError) as exc:
-                status = exc.response.status_code if isinstance(exc, HTTPError) and exc.response is not None \
-                    else None
+                status = exc.response.status_code if isinstance(exc, HTTPError) and exc.response is not None else None
                 if attempt == self.retries or (isinstance(exc, HTTPError) and status not in RETRIED_STATUSES):
                     raise
                 wait = self._wait(attempt, exc)
-                log.info("rpc: %s failed (%s); retry %d of %d in %.2f s", method,
-                         status or type(exc).__name__, attempt + 1, self.retries, wait)
+                log.info(
+                    "rpc: %s failed (%s); retry %d of %d in %.2f s",
+                    method,
+                    status or type(exc).__name__,
+                    attempt + 1,
+                    self.retries,
+                    wait,
+                )
                 time.sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -95,10 +95,11 @@ def prepare_batch(drafts: Sequence[DraftCredential | Mapping[str, Any]], *, chec
         issuers.add(parse_issuer_did(model.issuer.id))
     if len(issuers) != 1:
         raise ValueError("all credentials of a cohort must name the same issuer (one account anchors it)")
-    (chain_id, issuer), = issuers
+    ((chain_id, issuer),) = issuers
     digests_ = tuple(credential_digest(item.body) for item in items)
-    return PreparedBatch(drafts=items, digests=digests_, tree=CohortTree(digests_), issuer_chain_id=chain_id,
-                         issuer=issuer)
+    return PreparedBatch(
+        drafts=items, digests=digests_, tree=CohortTree(digests_), issuer_chain_id=chain_id, issuer=issuer
+    )
 
 
 def attach_proofs(batch: PreparedBatch, anchoring: Anchoring, *, copy_bodies: bool = True) -> list[dict[str, Any]]:
@@ -110,16 +111,21 @@ def attach_proofs(batch: PreparedBatch, anchoring: Anchoring, *, copy_bodies: bo
     """
     issuer = to_checksum_address(anchoring.issuer)
     if issuer != batch.issuer or anchoring.chain_id != batch.issuer_chain_id:
-        raise ValueError(f"the bodies name issuer {batch.issuer} on chain {batch.issuer_chain_id}; "
-                         f"the anchoring was by {issuer} on chain {anchoring.chain_id}")
+        raise ValueError(
+            f"the bodies name issuer {batch.issuer} on chain {batch.issuer_chain_id}; "
+            f"the anchoring was by {issuer} on chain {anchoring.chain_id}"
+        )
     if len(anchoring.transaction_hash) != 32:
         raise ValueError("a transaction hash is 32 bytes")
     signature = None
     if anchoring.signed is not None:
         request = anchoring.signed.request
-        if (request.root != batch.root or request.chain_id != anchoring.chain_id
-                or to_checksum_address(request.registry) != to_checksum_address(anchoring.registry)
-                or to_checksum_address(request.issuer) != issuer):
+        if (
+            request.root != batch.root
+            or request.chain_id != anchoring.chain_id
+            or to_checksum_address(request.registry) != to_checksum_address(anchoring.registry)
+            or to_checksum_address(request.issuer) != issuer
+        ):
             raise ValueError("the signed anchoring request is not for this batch, chain, registry and issuer")
         signature = anchoring.signed.to_proof_json()
     root, registry = to_hex32(batch.root), to_checksum_address(anchoring.registry)

@@ -35,6 +35,7 @@ except ImportError:  # pragma: no cover - eth-hash's backend (pycryptodome): the
         """keccak256 of `data`."""
         return bytes(_eth_keccak(data))
 
+
 # A credential is a few kilobytes; 256 KiB leaves room for generous disclosures and refuses abuse.
 MAX_CREDENTIAL_BYTES = 256 * 1024
 # Objects and arrays nested deeper than this are refused (an OpenBadgeCredential needs about 6).
@@ -116,8 +117,9 @@ def _parse_float(text: str) -> float:
 
 def _parse_int(text: str) -> int:
     if len(text) > 17:  # beyond 2**53 - 1 (16 digits) whatever it is; and int() refuses over 4,300 digits
-        raise InputError(f"integer {text[:20]}... ({len(text.lstrip('-'))} digits) is outside the I-JSON range "
-                         "(+-2**53 - 1)")
+        raise InputError(
+            f"integer {text[:20]}... ({len(text.lstrip('-'))} digits) is outside the I-JSON range (+-2**53 - 1)"
+        )
     value = int(text)
     if abs(value) > MAX_SAFE_INTEGER:
         raise InputError(f"integer {value} is outside the I-JSON range (+-2**53 - 1)")
@@ -186,8 +188,13 @@ def parse_json(data: bytes | str, *, max_bytes: int = MAX_CREDENTIAL_BYTES) -> A
         raise InputError("input starts with a byte order mark; JSON text must not")
     _check_nesting(text)
     try:
-        value = json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant,
-                           parse_int=_parse_int, parse_float=_parse_float)
+        value = json.loads(
+            text,
+            object_pairs_hook=_reject_duplicates,
+            parse_constant=_reject_constant,
+            parse_int=_parse_int,
+            parse_float=_parse_float,
+        )
     except InputError:
         raise
     except RecursionError as exc:

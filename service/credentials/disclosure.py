@@ -105,8 +105,10 @@ def select_disclosures(credential: Mapping[str, Any], names: Iterable[str]) -> d
     available = {item[1] for item in disclosures if isinstance(item, list) and len(item) == 3}
     missing = wanted - available
     if missing:
-        raise KeyError(f"no disclosure for {', '.join(sorted(missing))}; the credential discloses "
-                       f"{', '.join(sorted(available)) or 'nothing'}")
+        raise KeyError(
+            f"no disclosure for {', '.join(sorted(missing))}; the credential discloses "
+            f"{', '.join(sorted(available)) or 'nothing'}"
+        )
     if proof is not None:
         proof["disclosures"] = [item for item in disclosures if item[1] in wanted]
     return shared

@@ -47,14 +47,41 @@ MAX_MERKLE_DEPTH = 64
 GRADE_SCALE = ("1.0", "10.0")  # the one grade scale: Dutch grades, ScaledScore
 
 # Open Badges 3.0 AchievementType enumeration (an `ext:` prefixed value extends it).
-ACHIEVEMENT_TYPES = frozenset({
-    "Achievement", "ApprenticeshipCertificate", "Assessment", "Assignment", "AssociateDegree", "Award", "Badge",
-    "BachelorDegree", "Certificate", "CertificateOfCompletion", "Certification", "CommunityService", "Competency",
-    "Course", "CoCurricular", "Degree", "Diploma", "DoctoralDegree", "Fieldwork", "GeneralEducationDevelopment",
-    "JourneymanCertificate", "LearningProgram", "License", "Membership", "ProfessionalDoctorate",
-    "QualityAssuranceCredential", "MasterCertificate", "MasterDegree", "MicroCredential", "ResearchDoctorate",
-    "SecondarySchoolDiploma",
-})
+ACHIEVEMENT_TYPES = frozenset(
+    {
+        "Achievement",
+        "ApprenticeshipCertificate",
+        "Assessment",
+        "Assignment",
+        "AssociateDegree",
+        "Award",
+        "Badge",
+        "BachelorDegree",
+        "Certificate",
+        "CertificateOfCompletion",
+        "Certification",
+        "CommunityService",
+        "Competency",
+        "Course",
+        "CoCurricular",
+        "Degree",
+        "Diploma",
+        "DoctoralDegree",
+        "Fieldwork",
+        "GeneralEducationDevelopment",
+        "JourneymanCertificate",
+        "LearningProgram",
+        "License",
+        "Membership",
+        "ProfessionalDoctorate",
+        "QualityAssuranceCredential",
+        "MasterCertificate",
+        "MasterDegree",
+        "MicroCredential",
+        "ResearchDoctorate",
+        "SecondarySchoolDiploma",
+    }
+)
 # The hub's themes (the Achievement's `fieldOfStudy`); build_credential accepts only these.
 HUB_THEMES = (
     "Data analytics",
@@ -139,9 +166,12 @@ def identifier_matches(identifiers: Any, email: str) -> bool:
     """Whether one of `identifiers` (the disclosed `identifier` claim: a list of IdentityObjects) is
     the hashed, salted `email`."""
     for item in identifiers if isinstance(identifiers, list) else []:
-        if (isinstance(item, Mapping) and item.get("identityType") == "emailAddress"
-                and isinstance(item.get("salt"), str)
-                and identity_hash(email, item["salt"]) == item.get("identityHash")):
+        if (
+            isinstance(item, Mapping)
+            and item.get("identityType") == "emailAddress"
+            and isinstance(item.get("salt"), str)
+            and identity_hash(email, item["salt"]) == item.get("identityHash")
+        ):
             return True
     return False
 
@@ -428,8 +458,11 @@ PATTERN_WORDS = {
 def _problem(error: Mapping[str, Any]) -> str:
     """`path: message` for one pydantic error, in the format's words."""
     where = ".".join(str(part) for part in error["loc"]) or "(document)"
-    words = PATTERN_WORDS.get(error.get("ctx", {}).get("pattern", "")) if error["type"] == "string_pattern_mismatch" \
+    words = (
+        PATTERN_WORDS.get(error.get("ctx", {}).get("pattern", ""))
+        if error["type"] == "string_pattern_mismatch"
         else None
+    )
     return f"{where}: {words or validation_message(error)}"
 
 
@@ -479,8 +512,11 @@ class IssuerProfile:
             raise ValueError(f"the issuer's url {self.url!r:.80} is not a URI")
 
     def to_json(self) -> dict[str, Any]:
-        profile: dict[str, Any] = {"id": issuer_did(self.chain_id, self.address), "type": ["Profile"],
-                                   "name": self.name}
+        profile: dict[str, Any] = {
+            "id": issuer_did(self.chain_id, self.address),
+            "type": ["Profile"],
+            "name": self.name,
+        }
         if self.url:
             profile["url"] = self.url
         return profile
@@ -530,23 +566,27 @@ class Programme:
             "creditsAvailable": int(self.ects) if float(self.ects).is_integer() else self.ects,
             "fieldOfStudy": self.theme,
             "humanCode": self.id,
-            "alignment": [{
-                "type": ["Alignment"],
-                "targetName": f"EQF level {self.eqf_level}",
-                "targetUrl": EQF_URL,
-                "targetFramework": EQF_FRAMEWORK,
-                "targetCode": str(self.eqf_level),
-            }],
+            "alignment": [
+                {
+                    "type": ["Alignment"],
+                    "targetName": f"EQF level {self.eqf_level}",
+                    "targetUrl": EQF_URL,
+                    "targetFramework": EQF_FRAMEWORK,
+                    "targetCode": str(self.eqf_level),
+                }
+            ],
         }
         if self.grade_scale is not None:
-            achievement["resultDescription"] = [{
-                "id": self.result_description_id,
-                "type": ["ResultDescription"],
-                "name": "Final grade",
-                "resultType": "ScaledScore",
-                "valueMin": self.grade_scale[0],
-                "valueMax": self.grade_scale[1],
-            }]
+            achievement["resultDescription"] = [
+                {
+                    "id": self.result_description_id,
+                    "type": ["ResultDescription"],
+                    "name": "Final grade",
+                    "resultType": "ScaledScore",
+                    "valueMin": self.grade_scale[0],
+                    "valueMax": self.grade_scale[1],
+                }
+            ]
         return achievement
 
 
@@ -590,9 +630,18 @@ def build_credential(
     if graduate.grade is not None:
         if programme.grade_scale is None:
             raise ValueError(f"programme {programme.id} has no grade scale, so no grade")
-        disclosures.append(make_disclosure("result", [{
-            "type": ["Result"], "resultDescription": programme.result_description_id, "value": graduate.grade,
-        }]))
+        disclosures.append(
+            make_disclosure(
+                "result",
+                [
+                    {
+                        "type": ["Result"],
+                        "resultDescription": programme.result_description_id,
+                        "value": graduate.grade,
+                    }
+                ],
+            )
+        )
     for name, value in graduate.claims.items():
         disclosures.append(make_disclosure(name, value))
     names = [item.name for item in disclosures]

@@ -67,10 +67,17 @@ def _layout() -> tuple[bytes, tuple[str, ...], tuple[str, ...], int, int, int | 
     signature = f"{EVENT_NAME}({','.join(item['type'] for item in inputs)})"
     indexed = [item["name"] for item in inputs if item.get("indexed")]
     data = [item for item in inputs if not item.get("indexed")]
-    submitter = next((index for index, item in enumerate(data) if item["name"] in ("relayer", "submitter", "sender")),
-                     None)
-    return (keccak(text=signature), tuple(item["type"] for item in data), tuple(item["name"] for item in data),
-            indexed.index("root") + 1, indexed.index("issuer") + 1, submitter)
+    submitter = next(
+        (index for index, item in enumerate(data) if item["name"] in ("relayer", "submitter", "sender")), None
+    )
+    return (
+        keccak(text=signature),
+        tuple(item["type"] for item in data),
+        tuple(item["name"] for item in data),
+        indexed.index("root") + 1,
+        indexed.index("issuer") + 1,
+        submitter,
+    )
 
 
 def _bytes(text: Any) -> bytes:
@@ -103,14 +110,16 @@ def read_receipt(transaction_hash: str, receipt: Mapping[str, Any] | None) -> An
             if not topics or topics[0] != topic0 or len(topics) <= max(root_at, issuer_at):
                 continue
             words = decode(list(types), _bytes(log.get("data", "0x")))
-            events.append(AnchorEvent(
-                registry=to_checksum_address(log["address"]),
-                root=topics[root_at],
-                issuer=to_checksum_address(topics[issuer_at][-20:]),
-                submitter=to_checksum_address(words[submitter_at] if submitter_at is not None else receipt["from"]),
-                block_number=_int(log.get("blockNumber", receipt.get("blockNumber"))),
-                transaction_hash=transaction_hash,
-            ))
+            events.append(
+                AnchorEvent(
+                    registry=to_checksum_address(log["address"]),
+                    root=topics[root_at],
+                    issuer=to_checksum_address(topics[issuer_at][-20:]),
+                    submitter=to_checksum_address(words[submitter_at] if submitter_at is not None else receipt["from"]),
+                    block_number=_int(log.get("blockNumber", receipt.get("blockNumber"))),
+                    transaction_hash=transaction_hash,
+                )
+            )
     except (KeyError, ValueError, TypeError, AttributeError) as exc:
         raise ChainUnavailable(f"the node's receipt of {transaction_hash} cannot be read: {exc}") from exc
     return AnchorReceipt(transaction_hash, found=True, succeeded=status == 1, events=tuple(events))

@@ -41,8 +41,16 @@ EIP712_DOMAIN_TYPE = [
 ]
 
 
-def eip712_typed_data(types: dict[str, list[dict[str, str]]], primary_type: str, message: dict[str, Any], *,
-                      name: str, version: str, chain_id: int, verifying_contract: str) -> dict[str, Any]:
+def eip712_typed_data(
+    types: dict[str, list[dict[str, str]]],
+    primary_type: str,
+    message: dict[str, Any],
+    *,
+    name: str,
+    version: str,
+    chain_id: int,
+    verifying_contract: str,
+) -> dict[str, Any]:
     """The full EIP-712 message (eth_signTypedData_v4 form) of `message`, a `primary_type` of `types`, in the
     domain {name, version, chainId, verifyingContract} of one of the hub's contracts (the registry's
     `Anchor` and `Revoke` requests)."""
@@ -93,8 +101,15 @@ class AnchorRequest:
             "nonce": self.nonce,
             "deadline": self.deadline,
         }
-        return eip712_typed_data(ANCHOR_TYPES, "Anchor", message, name=self.domain_name, version=self.domain_version,
-                                 chain_id=self.chain_id, verifying_contract=self.registry)
+        return eip712_typed_data(
+            ANCHOR_TYPES,
+            "Anchor",
+            message,
+            name=self.domain_name,
+            version=self.domain_version,
+            chain_id=self.chain_id,
+            verifying_contract=self.registry,
+        )
 
     def sign(self, private_key: Any) -> bytes:
         """The 65-byte signature r || s || v by `private_key` (a key or a LocalAccount's key)."""
@@ -121,8 +136,7 @@ def _recover(request: AnchorRequest, signature: bytes) -> str:
     """ECDSA recovery of the EIP-712 `request`'s signer, memoised: every credential of a cohort carries the
     same anchoring signature, and the verifier checks it for each (a pure function of its arguments)."""
     try:
-        return str(Account.recover_message(encode_typed_data(full_message=request.typed_data()),
-                                           signature=signature))
+        return str(Account.recover_message(encode_typed_data(full_message=request.typed_data()), signature=signature))
     except Exception as exc:  # eth_keys raises several types for malformed signatures
         raise ValueError(f"not a valid signature: {exc}") from exc
 

@@ -192,8 +192,10 @@ class VerificationReport:
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
-        data["checks"] = [{"name": item.name, "title": item.title, "status": item.status.value,
-                           "reason": item.reason} for item in self.checks]
+        data["checks"] = [
+            {"name": item.name, "title": item.title, "status": item.status.value, "reason": item.reason}
+            for item in self.checks
+        ]
         return data
 
     def to_json_text(self) -> str:
@@ -341,8 +343,11 @@ class Verification:
         if digest_hex == proof.credentialDigest:
             report.passed("integrity", f"the body's digest is {digest_hex}")
         else:
-            report.failed("integrity", f"the body's digest is {digest_hex}, but the proof names "
-                                       f"{proof.credentialDigest}: the document was changed after issuing")
+            report.failed(
+                "integrity",
+                f"the body's digest is {digest_hex}, but the proof names "
+                f"{proof.credentialDigest}: the document was changed after issuing",
+            )
 
         self._disclosed = _check_disclosures(report, document, model)
 
@@ -353,14 +358,18 @@ class Verification:
             hashes = "1 hash" if len(path) == 1 else f"{len(path)} hashes"
             report.passed("merkle_inclusion", f"a path of {hashes} leads to root {proof.merkleRoot}")
         else:
-            report.failed("merkle_inclusion", f"the Merkle path does not lead from the credential to root "
-                                              f"{proof.merkleRoot}")
+            report.failed(
+                "merkle_inclusion", f"the Merkle path does not lead from the credential to root {proof.merkleRoot}"
+            )
 
         if _check_network(report, model, chain):
             self.question = (proof.issuerAddress, root, digest, path)
 
-    def finish(self, answer: ChainSnapshot | ChainUnavailable | None = None,
-               receipt: AnchorReceipt | ChainUnavailable | None = None) -> VerificationReport:
+    def finish(
+        self,
+        answer: ChainSnapshot | ChainUnavailable | None = None,
+        receipt: AnchorReceipt | ChainUnavailable | None = None,
+    ) -> VerificationReport:
         """The report, with `answer` (the registry's answer to `question`, or why it could not be had) and
         `receipt` (the chain's receipt of `transaction_hash`, or why it could not be had).
 
@@ -372,8 +381,12 @@ class Verification:
                 if name not in ("issuer_signature", "recipient") or (name == "recipient" and self.recipient_email):
                     report.not_run(name, "the input is not a credential in this format")
             clock_now = self.now or _now()
-            return VerificationReport(valid=False, checks=report.ordered(), checked_at=format_datetime(clock_now),
-                                      clock="given" if self.now else "local")
+            return VerificationReport(
+                valid=False,
+                checks=report.ordered(),
+                checked_at=format_datetime(clock_now),
+                clock="given" if self.now else "local",
+            )
         snapshot: ChainSnapshot | None = None
         confirmed: AnchorReceipt | None = None
         if self.question is not None:
@@ -389,10 +402,16 @@ class Verification:
                 _check_chain(report, model, snapshot)
                 confirmed = _check_transaction(report, model, snapshot, receipt)
         _check_signature(report, model)
-        if (snapshot is not None and snapshot.status.anchor_mode == AnchorMode.RELAYED
-                and model.anchor_proof.anchorSignature is None):
-            report.failed("issuer_signature", "the issuer's relayer anchored this batch without an on-chain "
-                                              "signature check, and the proof carries no anchorSignature")
+        if (
+            snapshot is not None
+            and snapshot.status.anchor_mode == AnchorMode.RELAYED
+            and model.anchor_proof.anchorSignature is None
+        ):
+            report.failed(
+                "issuer_signature",
+                "the issuer's relayer anchored this batch without an on-chain "
+                "signature check, and the proof carries no anchorSignature",
+            )
 
         # validity window: by this verifier's clock (chain time says when things happened on chain, not now)
         if self.now is not None:
@@ -403,8 +422,11 @@ class Verification:
 
         if self.recipient_email is not None:
             if IDENTIFIER_CLAIM not in self._disclosed:
-                report.not_run("recipient", "this copy does not disclose the recipient identifier (the holder "
-                                            "withheld it), so no email address can be checked")
+                report.not_run(
+                    "recipient",
+                    "this copy does not disclose the recipient identifier (the holder "
+                    "withheld it), so no email address can be checked",
+                )
             elif identifier_matches(self._disclosed[IDENTIFIER_CLAIM], self.recipient_email):
                 report.passed("recipient", "issued to the email address given")
             else:
@@ -427,7 +449,8 @@ def _bytes32(text: str) -> bytes:
 
 
 _IDENTIFIERS: TypeAdapter[list[IdentityObjectModel]] = TypeAdapter(
-    Annotated[list[IdentityObjectModel], Field(min_length=1)])
+    Annotated[list[IdentityObjectModel], Field(min_length=1)]
+)
 
 
 def _check_disclosures(report: _Report, document: dict[str, Any], model: CredentialModel) -> dict[str, Any]:
@@ -441,27 +464,32 @@ def _check_disclosures(report: _Report, document: dict[str, Any], model: Credent
             report.failed("disclosures", f"disclosure {index + 1}: {exc}")
             return {}
         if disclosure.name in subject:
-            report.failed("disclosures", f"disclosure {index + 1} ({disclosure.name}) would replace a claim "
-                                         "of the anchored body")
+            report.failed(
+                "disclosures", f"disclosure {index + 1} ({disclosure.name}) would replace a claim of the anchored body"
+            )
             return {}
         if disclosure.name in disclosed:
             report.failed("disclosures", f"disclosure {index + 1} ({disclosure.name}) discloses a claim twice")
             return {}
         if disclosure.digest not in digests:
-            report.failed("disclosures", f"disclosure {index + 1} ({disclosure.name}) matches no digest in the "
-                                         "credential: it was changed or does not belong to it")
+            report.failed(
+                "disclosures",
+                f"disclosure {index + 1} ({disclosure.name}) matches no digest in the "
+                "credential: it was changed or does not belong to it",
+            )
             return {}
         if disclosure.name == IDENTIFIER_CLAIM:
             try:
                 _IDENTIFIERS.validate_python(disclosure.value, strict=True)
             except ValidationError:
-                report.failed("disclosures", f"disclosure {index + 1} (identifier) is not a list of hashed email "
-                                             "IdentityObjects (section 2)")
+                report.failed(
+                    "disclosures",
+                    f"disclosure {index + 1} (identifier) is not a list of hashed email IdentityObjects (section 2)",
+                )
                 return {}
         disclosed[disclosure.name] = disclosure.value
     if disclosed:
-        report.passed("disclosures", f"{len(disclosed)} disclosed, each matching its digest: "
-                                     f"{', '.join(disclosed)}")
+        report.passed("disclosures", f"{len(disclosed)} disclosed, each matching its digest: {', '.join(disclosed)}")
     else:
         report.passed("disclosures", "no claims disclosed")
     return disclosed
@@ -492,12 +520,18 @@ def _check_network(report: _Report, model: CredentialModel, chain: ChainFacts | 
     elif proof.registry != registry:
         report.failed("network", f"anchored in registry {proof.registry}; this verifier trusts registry {registry}")
     elif chain.trust is RegistryTrust.DOCUMENT:
-        report.not_run("network", f"no registry configured: the document's own registry {proof.registry} on "
-                                  f"chain {proof.chainId} was asked; anyone can deploy a registry, so name the "
-                                  "hub's registry to rely on the answer")
+        report.not_run(
+            "network",
+            f"no registry configured: the document's own registry {proof.registry} on "
+            f"chain {proof.chainId} was asked; anyone can deploy a registry, so name the "
+            "hub's registry to rely on the answer",
+        )
     elif chain.trust is RegistryTrust.DOCUMENT_ACCEPTED:
-        report.passed("network", f"chain {chain_id}; registry {registry} taken from the document "
-                                 "and accepted by the caller, not from configuration")
+        report.passed(
+            "network",
+            f"chain {chain_id}; registry {registry} taken from the document "
+            "and accepted by the caller, not from configuration",
+        )
     else:
         report.passed("network", f"chain {chain_id}, registry {registry} (configured)")
     if report.checks["network"].status is Status.FAILED:
@@ -523,33 +557,44 @@ def _check_chain(report: _Report, model: CredentialModel, snapshot: ChainSnapsho
     else:
         report.passed("anchored", f"anchored at {_when(status.anchored_at)} in {where}")
         if status.issuer != proof.issuerAddress:
-            report.failed("issuer_binding", f"anchored by {status.issuer}, but the proof names "
-                                            f"{proof.issuerAddress}")
+            report.failed("issuer_binding", f"anchored by {status.issuer}, but the proof names {proof.issuerAddress}")
         elif status.issuer != did_address:
-            report.failed("issuer_binding", f"anchored by {status.issuer}, but the document's issuer is "
-                                            f"{model.issuer.id}")
+            report.failed(
+                "issuer_binding", f"anchored by {status.issuer}, but the document's issuer is {model.issuer.id}"
+            )
         elif status.issuer_name != model.issuer.name:
-            report.failed("issuer_binding", f"anchored by {status.issuer}, accredited as {status.issuer_name!r}, "
-                                            f"but the document names the issuer {model.issuer.name!r}")
+            report.failed(
+                "issuer_binding",
+                f"anchored by {status.issuer}, accredited as {status.issuer_name!r}, "
+                f"but the document names the issuer {model.issuer.name!r}",
+            )
         else:
-            report.passed("issuer_binding", f"anchored by {status.issuer}, the issuer {model.issuer.name!r} of "
-                                            "the document")
+            report.passed(
+                "issuer_binding", f"anchored by {status.issuer}, the issuer {model.issuer.name!r} of the document"
+            )
         if status.issuer_accredited_at_anchor:
-            now_text = ("still accredited" if status.issuer_accredited_now
-                        else "suspended since; what it anchored before stays valid")
+            now_text = (
+                "still accredited"
+                if status.issuer_accredited_now
+                else "suspended since; what it anchored before stays valid"
+            )
             report.passed("issuer_accredited", f"{status.issuer} was accredited when it anchored ({now_text})")
         else:
-            report.failed("issuer_accredited", f"{status.issuer} was not accredited when it anchored at "
-                                               f"{_when(status.anchored_at)}")
+            report.failed(
+                "issuer_accredited",
+                f"{status.issuer} was not accredited when it anchored at {_when(status.anchored_at)}",
+            )
     if status.revoked:
-        report.failed("not_revoked", f"revoked at {_when(status.revoked_at)}: "
-                                     f"{revocation_reason(status.revocation_reason)}")
+        report.failed(
+            "not_revoked", f"revoked at {_when(status.revoked_at)}: {revocation_reason(status.revocation_reason)}"
+        )
     else:
         report.passed("not_revoked", "not revoked")
 
 
-def _check_transaction(report: _Report, model: CredentialModel, snapshot: ChainSnapshot,
-                       receipt: AnchorReceipt | ChainUnavailable) -> AnchorReceipt | None:
+def _check_transaction(
+    report: _Report, model: CredentialModel, snapshot: ChainSnapshot, receipt: AnchorReceipt | ChainUnavailable
+) -> AnchorReceipt | None:
     """The `anchor_transaction` check: the receipt of the proof's transactionHash (a hint outside the
     anchored body) must hold the registry's BatchAnchored event for this root and issuer; when the
     event shows a relayer submitted it, the proof must carry the issuer's anchorSignature. Returns the
@@ -563,22 +608,32 @@ def _check_transaction(report: _Report, model: CredentialModel, snapshot: ChainS
         report.not_run("anchor_transaction", f"the receipt of {claimed} could not be had: {receipt}")
         return None
     if not receipt.found:
-        report.failed("anchor_transaction", f"the proof names transaction {claimed}, which chain "
-                                            f"{snapshot.chain_id} does not know")
+        report.failed(
+            "anchor_transaction",
+            f"the proof names transaction {claimed}, which chain {snapshot.chain_id} does not know",
+        )
         return None
     event = receipt.event_for(snapshot.registry, _bytes32(proof.merkleRoot), proof.issuerAddress)
     if not receipt.succeeded or event is None:
-        report.failed("anchor_transaction", f"transaction {claimed} did not anchor root {proof.merkleRoot} for "
-                                            f"{proof.issuerAddress} in registry {snapshot.registry}: the proof's "
-                                            "transactionHash is wrong")
+        report.failed(
+            "anchor_transaction",
+            f"transaction {claimed} did not anchor root {proof.merkleRoot} for "
+            f"{proof.issuerAddress} in registry {snapshot.registry}: the proof's "
+            "transactionHash is wrong",
+        )
         return None
     if event.submitter != event.issuer and proof.anchorSignature is None:
-        report.failed("anchor_transaction", f"relayer {event.submitter} anchored for {event.issuer} (block "
-                                            f"{event.block_number}), but the proof carries no anchorSignature")
+        report.failed(
+            "anchor_transaction",
+            f"relayer {event.submitter} anchored for {event.issuer} (block "
+            f"{event.block_number}), but the proof carries no anchorSignature",
+        )
         return None
     how = "directly" if event.submitter == event.issuer else f"through relayer {event.submitter}"
-    report.passed("anchor_transaction", f"transaction {claimed} in block {event.block_number} anchored this root "
-                                        f"for {event.issuer} ({how})")
+    report.passed(
+        "anchor_transaction",
+        f"transaction {claimed} in block {event.block_number} anchored this root for {event.issuer} ({how})",
+    )
     return receipt
 
 
@@ -607,8 +662,9 @@ def _check_signature(report: _Report, model: CredentialModel) -> None:
     if signer == proof.issuerAddress:
         report.passed("issuer_signature", f"{signer} signed the request to anchor root {proof.merkleRoot}")
     else:
-        report.failed("issuer_signature", f"the anchoring request was signed by {signer}, not by the issuer "
-                                          f"{proof.issuerAddress}")
+        report.failed(
+            "issuer_signature", f"the anchoring request was signed by {signer}, not by the issuer {proof.issuerAddress}"
+        )
 
 
 CLOCK_WORDS = {"local": "by this verifier's clock", "given": "at the moment given to the verifier"}
@@ -629,8 +685,11 @@ def _check_validity(report: _Report, model: CredentialModel, moment: datetime, c
 
 def _summary(model: CredentialModel, disclosed: dict[str, Any]) -> CredentialSummary:
     achievement = model.credentialSubject.achievement
-    eqf = next(item.targetCode for item in achievement.alignment if item.targetCode and item.targetFramework
-               == "European Qualifications Framework")
+    eqf = next(
+        item.targetCode
+        for item in achievement.alignment
+        if item.targetCode and item.targetFramework == "European Qualifications Framework"
+    )
     return CredentialSummary(
         id=model.id,
         name=model.name,
@@ -647,8 +706,9 @@ def _summary(model: CredentialModel, disclosed: dict[str, Any]) -> CredentialSum
     )
 
 
-def _anchor_summary(model: CredentialModel, snapshot: ChainSnapshot | None,
-                    confirmed: AnchorReceipt | None) -> AnchorSummary:
+def _anchor_summary(
+    model: CredentialModel, snapshot: ChainSnapshot | None, confirmed: AnchorReceipt | None
+) -> AnchorSummary:
     proof = model.anchor_proof
     status = snapshot.status if snapshot else None
     event = confirmed.event_for(proof.registry, _bytes32(proof.merkleRoot), proof.issuerAddress) if confirmed else None

@@ -38,11 +38,15 @@ class SchemaNotAtHead(RuntimeError):
         self.current = current
         self.head = head
         if known:
-            message = (f"the database schema is at revision {current or 'none (an empty database)'}, the service "
-                       f"needs {head}: run `hub db upgrade` (or start with HUB_MIGRATE_AT_START=true)")
+            message = (
+                f"the database schema is at revision {current or 'none (an empty database)'}, the service "
+                f"needs {head}: run `hub db upgrade` (or start with HUB_MIGRATE_AT_START=true)"
+            )
         else:
-            message = (f"the database schema is at revision {current}, which this version of the service does not "
-                       f"know (it needs {head}): a newer version migrated it")
+            message = (
+                f"the database schema is at revision {current}, which this version of the service does not "
+                f"know (it needs {head}): a newer version migrated it"
+            )
         super().__init__(message)
 
 

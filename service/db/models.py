@@ -197,8 +197,9 @@ class RelayerTransaction(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    attempts: Mapped[list[RelayerAttempt]] = relationship(back_populates="transaction",
-                                                          order_by="RelayerAttempt.attempt")
+    attempts: Mapped[list[RelayerAttempt]] = relationship(
+        back_populates="transaction", order_by="RelayerAttempt.attempt"
+    )
 
 
 class RelayerAttempt(Base):

@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 # JSON columns (credential documents) written and read by orjson: the same JSON, a 10,000 cohort's
 # documents in a fraction of the standard library's time.
-_JSON: dict[str, Any] = {"json_serializer": lambda value: orjson.dumps(value).decode(),
-                         "json_deserializer": orjson.loads}
+_JSON: dict[str, Any] = {
+    "json_serializer": lambda value: orjson.dumps(value).decode(),
+    "json_deserializer": orjson.loads,
+}
 
 
 def make_engine(url: str) -> Engine:
@@ -39,8 +41,13 @@ def make_engine(url: str) -> Engine:
     # (its session settings, passed as options) a process gone in a network partition within about a minute: its
     # session ends and the leader's advisory lock with it, instead of after hours of the system's TCP timeout.
     # A pool of 10 (+10 in bursts) per process: several processes stay under PostgreSQL's 100 connections.
-    keepalive = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3,
-                 "options": "-c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3"}
+    keepalive = {
+        "keepalives": 1,
+        "keepalives_idle": 30,
+        "keepalives_interval": 10,
+        "keepalives_count": 3,
+        "options": "-c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3",
+    }
     if url.startswith("postgresql"):
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, connect_args=keepalive, **_JSON)
     return create_engine(url, pool_pre_ping=True, **_JSON)
@@ -69,7 +76,8 @@ def claim_sqlite(engine: Engine) -> IO[str] | None:
         raise DatabaseInUse(
             f"the SQLite database {database} is served by process {holder} already: SQLite serves one service "
             "process; to run several (API replicas, `hub worker`), use PostgreSQL (HUB_DATABASE_URL="
-            "postgresql+psycopg://...)") from exc
+            "postgresql+psycopg://...)"
+        ) from exc
     handle.seek(0)
     handle.truncate()
     handle.write(f"{os.getpid()}\n")

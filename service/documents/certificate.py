@@ -60,8 +60,10 @@ from service.credentials.document import EQF_FRAMEWORK, validate_credential
 from service.documents.dates import MONTHS, date_text
 
 HUB_NAME = "IT Hub Hoogeveen"
-VERIFY_HINT = ("Scan the code or open the link, or upload the credential's JSON file at {verify_page}; "
-               "anyone can also check it on Ethereum without the hub.")
+VERIFY_HINT = (
+    "Scan the code or open the link, or upload the credential's JSON file at {verify_page}; "
+    "anyone can also check it on Ethereum without the hub."
+)
 WITHHELD_RECIPIENT = "the holder of this credential"
 MAX_SHARE_URL = 2_000  # a QR code holds ~2 300 bytes at level M; longer links would not scan well anyway
 
@@ -95,8 +97,23 @@ RULE = HexColor("#C5D1D6")  # lines only, never text
 PRINTED_CLAIMS = ("name", "result")
 ACHIEVEMENT_TYPE_LABELS = {"MicroCredential": "Micro-credential", "CoCurricular": "Co-curricular"}
 # Letters that have no Unicode decomposition but an obvious base letter.
-BASE_LETTERS = str.maketrans({"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Ħ": "H", "ħ": "h", "ı": "i", "Ŧ": "T",
-                              "ŧ": "t", "Ŀ": "L", "ŀ": "l", "ẞ": "SS", "ĸ": "k"})
+BASE_LETTERS = str.maketrans(
+    {
+        "Ł": "L",
+        "ł": "l",
+        "Đ": "D",
+        "đ": "d",
+        "Ħ": "H",
+        "ħ": "h",
+        "ı": "i",
+        "Ŧ": "T",
+        "ŧ": "t",
+        "Ŀ": "L",
+        "ŀ": "l",
+        "ẞ": "SS",
+        "ĸ": "k",
+    }
+)
 
 
 # ---------------------------------------------------------------- fonts
@@ -147,8 +164,10 @@ def _dejavu(directories: tuple[str, ...]) -> _Fonts | None:
     """DejaVu Sans (regular, bold, oblique) from the first directory that has it, registered with
     reportlab; None when no directory has a readable copy."""
     for directory in directories:
-        files = {style: Path(directory) / f"DejaVuSans{suffix}.ttf"
-                 for style, suffix in (("regular", ""), ("bold", "-Bold"), ("italic", "-Oblique"))}
+        files = {
+            style: Path(directory) / f"DejaVuSans{suffix}.ttf"
+            for style, suffix in (("regular", ""), ("bold", "-Bold"), ("italic", "-Oblique"))
+        }
         if not (files["regular"].is_file() and files["bold"].is_file()):
             continue
         if not files["italic"].is_file():
@@ -260,8 +279,9 @@ def _kind(achievement_type: str) -> str:
 
 def _results(value: Any, achievement: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(label, text) of each disclosed OB Result with a value: "Final grade", "8.5 (scale 1.0–10.0)"."""
-    descriptions = {item.get("id"): item for item in achievement.get("resultDescription") or ()
-                    if isinstance(item, Mapping)}
+    descriptions = {
+        item.get("id"): item for item in achievement.get("resultDescription") or () if isinstance(item, Mapping)
+    }
     results: list[tuple[str, str]] = []
     for result in value if isinstance(value, list) else []:
         if not isinstance(result, Mapping) or not isinstance(result.get("value"), str) or not result["value"].strip():
@@ -281,8 +301,11 @@ def _check_share_url(share_url: str) -> str:
     if not isinstance(share_url, str) or len(share_url) > MAX_SHARE_URL:
         raise ValueError(f"the share URL must be a string of at most {MAX_SHARE_URL} characters")
     parts = urlsplit(share_url)
-    if parts.scheme not in {"http", "https"} or not parts.netloc or any(
-            char.isspace() or unicodedata.category(char) == "Cc" for char in share_url):
+    if (
+        parts.scheme not in {"http", "https"}
+        or not parts.netloc
+        or any(char.isspace() or unicodedata.category(char) == "Cc" for char in share_url)
+    ):
         raise ValueError(f"the share URL must be an http(s) URL without spaces, not {share_url!r:.80}")
     return share_url
 
@@ -300,8 +323,7 @@ def _content(credential: Mapping[str, Any], share_url: str, status: str | None) 
     claims = disclosed_claims(credential)
     name = claims.get("name")
     recipient = name if isinstance(name, str) and _drop_invisible(name) else None
-    eqf = next(item for item in model.credentialSubject.achievement.alignment
-               if item.targetFramework == EQF_FRAMEWORK)
+    eqf = next(item for item in model.credentialSubject.achievement.alignment if item.targetFramework == EQF_FRAMEWORK)
     details: list[tuple[str, str]] = [
         ("Issued by", model.issuer.name),
         ("Date of issue", format_date(model.validFrom)),
@@ -339,8 +361,18 @@ class _Page:
     def width(self, text: str, font: str, size: float, spacing: float = 0.0) -> float:
         return float(pdfmetrics.stringWidth(text, font, size)) + spacing * max(len(text) - 1, 0)
 
-    def text(self, x: float, y: float, text: str, font: str, size: float, color: Color = INK, *,
-             spacing: float = 0.0, align: str = "left") -> None:
+    def text(
+        self,
+        x: float,
+        y: float,
+        text: str,
+        font: str,
+        size: float,
+        color: Color = INK,
+        *,
+        spacing: float = 0.0,
+        align: str = "left",
+    ) -> None:
         if align != "left":
             shift = self.width(text, font, size, spacing)
             x -= shift if align == "right" else shift / 2
@@ -412,7 +444,7 @@ class _Page:
     def _prefix(self, text: str, font: str, size: float, width: float) -> int:
         """The number of leading characters of `text` that fit in `width` (at least one)."""
         count = 1
-        while count < len(text) and self.width(text[:count + 1], font, size) <= width:
+        while count < len(text) and self.width(text[: count + 1], font, size) <= width:
             count += 1
         return count
 
@@ -498,8 +530,9 @@ def _draw(page: _Page, content: _Content) -> None:
     canvas.setFillColor(ACCENT)
     canvas.rect(LEFT, PAGE_HEIGHT - 62, 44, 4, stroke=0, fill=1)
     page.text(LEFT, PAGE_HEIGHT - 88, HUB_NAME, fonts.bold, 22, ACCENT)
-    page.text(LEFT, PAGE_HEIGHT - 106, clean(f"{content.kind} certificate").upper(), fonts.bold, 8.5, MUTED,
-              spacing=1.2)
+    page.text(
+        LEFT, PAGE_HEIGHT - 106, clean(f"{content.kind} certificate").upper(), fonts.bold, 8.5, MUTED, spacing=1.2
+    )
     if content.status:
         _draw_status(page, clean(content.status))
 
@@ -531,8 +564,10 @@ def _draw(page: _Page, content: _Content) -> None:
     column_width = TEXT_WIDTH / 3
     rows = []
     for start in range(0, len(content.details), 3):
-        cells = [(clean(label).upper(), *_cell(page, clean(value), column_width - 16))
-                 for label, value in content.details[start:start + 3]]
+        cells = [
+            (clean(label).upper(), *_cell(page, clean(value), column_width - 16))
+            for label, value in content.details[start : start + 3]
+        ]
         rows.append((cells, 42 + max((len(lines) - 1) * size * 1.2 for _, lines, size in cells)))
     room = y - 22 - sum(height for _, height in rows) - (FOOTER_TOP - 16)
     narrative = page.wrap(clean(content.narrative), fonts.regular, 10.5, TEXT_WIDTH, max(0, min(2, int(room // 14.5))))
@@ -543,8 +578,15 @@ def _draw(page: _Page, content: _Content) -> None:
     for cells, height in rows:
         for column, (label, lines, size) in enumerate(cells):
             x = LEFT + column * column_width
-            page.text(x, y, page.ellipsize(label, fonts.bold, 7.5, column_width - 16, 0.9), fonts.bold, 7.5, MUTED,
-                      spacing=0.9)
+            page.text(
+                x,
+                y,
+                page.ellipsize(label, fonts.bold, 7.5, column_width - 16, 0.9),
+                fonts.bold,
+                7.5,
+                MUTED,
+                spacing=0.9,
+            )
             for number, line in enumerate(lines):
                 page.text(x, y - 16 - number * size * 1.2, line, fonts.regular, size, INK)
         y -= height

@@ -21,8 +21,20 @@ from zoneinfo import ZoneInfo
 from service.credentials.document import parse_datetime
 
 LOCAL_ZONE = ZoneInfo("Europe/Amsterdam")
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December")
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 Instant = datetime | int | str
 

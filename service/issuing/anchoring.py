@@ -51,6 +51,7 @@ from service.issuing.states import BatchStatus
 
 log = logging.getLogger(__name__)
 
+
 class NotPending(RuntimeError):
     """The batch was sent meanwhile (by another thread or process): nothing is signed for it again."""
 
@@ -64,9 +65,20 @@ FINAL_REVERTS = frozenset({"RegistryIssuerNotAccredited", "RegistryEmptyBatch", 
 class AnchoringWorker(BackgroundWorker):
     """Anchors stored batches; `run_once` is one round (see the module docstring), the thread repeats it."""
 
-    def __init__(self, sessions: sessionmaker[Session], registry: RegistryClient, relayer: Relayer,
-                 signers: Signers, *, start_block: int = 0, page_blocks: int = 2_000, interval: float = 0.5,
-                 signature_ttl: int = 86_400, retry_interval: float = 5.0, max_backoff: float = 300.0) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        registry: RegistryClient,
+        relayer: Relayer,
+        signers: Signers,
+        *,
+        start_block: int = 0,
+        page_blocks: int = 2_000,
+        interval: float = 0.5,
+        signature_ttl: int = 86_400,
+        retry_interval: float = 5.0,
+        max_backoff: float = 300.0,
+    ) -> None:
         super().__init__("hub-anchoring")
         self.sessions = sessions
         self.registry = registry
@@ -121,11 +133,17 @@ class AnchoringWorker(BackgroundWorker):
         again, and the worker is woken to do it (only the worker moves batches)."""
         self.relayer.reorged(fork_block)
         with transaction(self.sessions) as session:
-            session.execute(update(models.Batch).where(
-                models.Batch.status == BatchStatus.ANCHORED, models.Batch.block_number >= fork_block,
-                ~select(models.RelayerTransaction.id).where(
-                    models.RelayerTransaction.batch_id == models.Batch.id).exists())
-                .values(status=BatchStatus.PENDING, error=f"its block left the chain (reorg from block {fork_block})"))
+            session.execute(
+                update(models.Batch)
+                .where(
+                    models.Batch.status == BatchStatus.ANCHORED,
+                    models.Batch.block_number >= fork_block,
+                    ~select(models.RelayerTransaction.id)
+                    .where(models.RelayerTransaction.batch_id == models.Batch.id)
+                    .exists(),
+                )
+                .values(status=BatchStatus.PENDING, error=f"its block left the chain (reorg from block {fork_block})")
+            )
         self.wake()
 
     def _run(self) -> None:
@@ -150,10 +168,18 @@ class AnchoringWorker(BackgroundWorker):
 
     def _send_pending(self) -> None:
         with self.sessions() as session:
-            rows = session.execute(select(models.Batch.id, models.Batch.issuer_address, models.Batch.root,
-                                          models.Batch.count, models.Batch.attempts, models.Batch.error)
-                                   .where(models.Batch.status == BatchStatus.PENDING)
-                                   .order_by(models.Batch.created_at)).all()
+            rows = session.execute(
+                select(
+                    models.Batch.id,
+                    models.Batch.issuer_address,
+                    models.Batch.root,
+                    models.Batch.count,
+                    models.Batch.attempts,
+                    models.Batch.error,
+                )
+                .where(models.Batch.status == BatchStatus.PENDING)
+                .order_by(models.Batch.created_at)
+            ).all()
         deadline: int | None = None
         started = time.monotonic()
         for batch_id, issuer, root_hex, count, attempts, error in rows:
@@ -204,16 +230,30 @@ class AnchoringWorker(BackgroundWorker):
         def stored(session: Session, row: models.RelayerTransaction) -> None:
             # in the transaction that takes the nonce: a batch that is no longer pending (another thread or
             # process sent it) refuses, and the nonce is not taken
-            moved = cast(CursorResult[Any], session.execute(update(models.Batch).where(
-                models.Batch.id == batch_id, models.Batch.status == BatchStatus.PENDING).values(
-                status=BatchStatus.SUBMITTED, error=None, attempts=models.Batch.attempts + 1))).rowcount
+            moved = cast(
+                CursorResult[Any],
+                session.execute(
+                    update(models.Batch)
+                    .where(models.Batch.id == batch_id, models.Batch.status == BatchStatus.PENDING)
+                    .values(status=BatchStatus.SUBMITTED, error=None, attempts=models.Batch.attempts + 1)
+                ),
+            ).rowcount
             if moved != 1:
                 raise NotPending(batch_id)
 
-        call = (Call("anchor", relayed, batch_id=batch_id, scope=self.registry.address, reference=f"anchor:{batch_id}")
-                if authorised else
-                Call("anchor", signed, signer=issuer, signer_nonce=lambda: self.registry.nonce(issuer),
-                     batch_id=batch_id, scope=self.registry.address, reference=f"anchor:{batch_id}"))
+        call = (
+            Call("anchor", relayed, batch_id=batch_id, scope=self.registry.address, reference=f"anchor:{batch_id}")
+            if authorised
+            else Call(
+                "anchor",
+                signed,
+                signer=issuer,
+                signer_nonce=lambda: self.registry.nonce(issuer),
+                batch_id=batch_id,
+                scope=self.registry.address,
+                reference=f"anchor:{batch_id}",
+            )
+        )
         try:
             sent = self.relayer.submit(call, stored=stored)
         except NotPending:
@@ -251,8 +291,14 @@ class AnchoringWorker(BackgroundWorker):
             request = self.registry.set_relayer_request(issuer, relayer, deadline, nonce=nonce)
             return self.registry.set_relayer_by_sig_tx(request, request.sign(key))
 
-        call = Call("authorise", build, signer=issuer, signer_nonce=lambda: self.registry.nonce(issuer),
-                    scope=self.registry.address, reference=f"relayer:{issuer}:{relayer}")
+        call = Call(
+            "authorise",
+            build,
+            signer=issuer,
+            signer_nonce=lambda: self.registry.nonce(issuer),
+            scope=self.registry.address,
+            reference=f"relayer:{issuer}:{relayer}",
+        )
         sent = self.relayer.submit(call)
         if wait is not None:  # mined is enough: anchorFor can be estimated and sent from the next block on
             give_up = time.monotonic() + wait
@@ -268,18 +314,23 @@ class AnchoringWorker(BackgroundWorker):
     # ---------------------------------------------------------------- 3. follow submitted batches
 
     def _follow(self) -> None:
-        newest = (select(models.RelayerTransaction.batch_id, func.max(models.RelayerTransaction.id).label("tx_id"))
-                  .where(models.RelayerTransaction.batch_id.is_not(None))
-                  .group_by(models.RelayerTransaction.batch_id).subquery())
+        newest = (
+            select(models.RelayerTransaction.batch_id, func.max(models.RelayerTransaction.id).label("tx_id"))
+            .where(models.RelayerTransaction.batch_id.is_not(None))
+            .group_by(models.RelayerTransaction.batch_id)
+            .subquery()
+        )
         followed = [TxState.SIGNED, TxState.SUBMITTED, TxState.INCLUDED]  # an anchored batch: only after a reorg
         with self.sessions() as session:
             rows = session.execute(
                 select(models.Batch.id, models.Batch.status, newest.c.tx_id)
                 .join(newest, newest.c.batch_id == models.Batch.id)
                 .join(models.RelayerTransaction, models.RelayerTransaction.id == newest.c.tx_id)
-                .where(models.Batch.status.in_([BatchStatus.SUBMITTED, BatchStatus.INCLUDED, BatchStatus.ANCHORED]),
-                       (models.Batch.status != BatchStatus.ANCHORED)
-                       | models.RelayerTransaction.state.in_(followed))).all()
+                .where(
+                    models.Batch.status.in_([BatchStatus.SUBMITTED, BatchStatus.INCLUDED, BatchStatus.ANCHORED]),
+                    (models.Batch.status != BatchStatus.ANCHORED) | models.RelayerTransaction.state.in_(followed),
+                )
+            ).all()
         stored = self.relayer.get_many([tx_id for _, _, tx_id in rows]) if rows else {}
         for batch_id, status, tx_id in rows:
             try:
@@ -291,14 +342,16 @@ class AnchoringWorker(BackgroundWorker):
         state = sent.state
         if state in (TxState.SIGNED, TxState.SUBMITTED):
             if status != BatchStatus.SUBMITTED:
-                self._set(batch_id, BatchStatus.SUBMITTED, sent.error or "its transaction is being mined again "
-                                                                     "(its block left the chain)")
+                self._set(
+                    batch_id,
+                    BatchStatus.SUBMITTED,
+                    sent.error or "its transaction is being mined again (its block left the chain)",
+                )
             elif sent.error:
                 self._note(batch_id, sent.error)
         elif state == TxState.INCLUDED:
             if status != BatchStatus.INCLUDED:
-                self._set(batch_id, BatchStatus.INCLUDED, None, block_number=sent.block_number,
-                          tx_hash=sent.tx_hash)
+                self._set(batch_id, BatchStatus.INCLUDED, None, block_number=sent.block_number, tx_hash=sent.tx_hash)
         elif state == TxState.CONFIRMED:
             self._finish_from_transaction(batch_id, sent)
         else:  # reverted, or its nonce was used by another transaction: what does the chain hold?
@@ -336,11 +389,21 @@ class AnchoringWorker(BackgroundWorker):
         else:
             on_chain = self.registry.batch(issuer, root)
             if not on_chain.anchored:  # its block was reorged away meanwhile: the next round looks again
-                raise ChainUnavailable(f"batch {batch_id}: its transaction is final but the registry does not "
-                                       "hold the root; looked at again", batch_id=batch_id)
+                raise ChainUnavailable(
+                    f"batch {batch_id}: its transaction is final but the registry does not "
+                    "hold the root; looked at again",
+                    batch_id=batch_id,
+                )
             signed = self.registry.relayed_anchor(on_chain, self.signers.for_address(issuer).key)
-        self._finish(batch_id, issuer, from_hex32(sent.tx_hash), signed, sent.block_number, sent.block_hash,
-                     self._block_time(sent.block_number))
+        self._finish(
+            batch_id,
+            issuer,
+            from_hex32(sent.tx_hash),
+            signed,
+            sent.block_number,
+            sent.block_hash,
+            self._block_time(sent.block_number),
+        )
 
     def _finish_from_chain(self, batch_id: str, issuer: str, root: bytes, on_chain: ChainBatch) -> None:
         """This partner's batch `root` is anchored: find the transaction that did it (this partner's BatchAnchored
@@ -349,27 +412,59 @@ class AnchoringWorker(BackgroundWorker):
         if event is not None and (event.issuer != issuer or event.root != root):
             raise ChainUnavailable(f"batch {batch_id}: the node answered with another batch's event", batch_id=batch_id)
         if event is None:
-            raise ChainUnavailable(f"batch {batch_id} is anchored, but the node returns no BatchAnchored event "
-                                   "for it yet; it is retried", batch_id=batch_id)
+            raise ChainUnavailable(
+                f"batch {batch_id} is anchored, but the node returns no BatchAnchored event for it yet; it is retried",
+                batch_id=batch_id,
+            )
         block = self.registry.w3.eth.get_block(event.block_number)
         if int(self.registry.w3.eth.block_number) - event.block_number < self.relayer.confirmations:
-            raise ChainUnavailable(f"batch {batch_id} is anchored in block {event.block_number}, not yet "
-                                   f"{self.relayer.confirmations} blocks deep", batch_id=batch_id)
+            raise ChainUnavailable(
+                f"batch {batch_id} is anchored in block {event.block_number}, not yet "
+                f"{self.relayer.confirmations} blocks deep",
+                batch_id=batch_id,
+            )
         if on_chain.mode == AnchorMode.RELAYED:
             signed: SignedAnchor | None = self.registry.relayed_anchor(on_chain, self.signers.for_address(issuer).key)
         else:
             signed = self.registry.signed_anchor_of(event)
-        self._finish(batch_id, issuer, event.transaction_hash, signed, event.block_number,
-                     HexBytes(block["hash"]).to_0x_hex(), on_chain.anchored_at)
+        self._finish(
+            batch_id,
+            issuer,
+            event.transaction_hash,
+            signed,
+            event.block_number,
+            HexBytes(block["hash"]).to_0x_hex(),
+            on_chain.anchored_at,
+        )
 
-    def _finish(self, batch_id: str, issuer: str, tx_hash: bytes, signed: SignedAnchor | None, block_number: int,
-                block_hash: str | None, anchored_at: int) -> None:
-        anchoring = Anchoring(chain_id=self.registry.chain_id, registry=self.registry.address, issuer=issuer,
-                              transaction_hash=tx_hash, signed=signed)
+    def _finish(
+        self,
+        batch_id: str,
+        issuer: str,
+        tx_hash: bytes,
+        signed: SignedAnchor | None,
+        block_number: int,
+        block_hash: str | None,
+        anchored_at: int,
+    ) -> None:
+        anchoring = Anchoring(
+            chain_id=self.registry.chain_id,
+            registry=self.registry.address,
+            issuer=issuer,
+            transaction_hash=tx_hash,
+            signed=signed,
+        )
         with self._guard:
             cohort = self._cohorts.get(batch_id)
-        if pipeline.finish(self.sessions, batch_id, anchoring, block_number=block_number, block_hash=block_hash,
-                           anchored_at=anchored_at, cohort=cohort):
+        if pipeline.finish(
+            self.sessions,
+            batch_id,
+            anchoring,
+            block_number=block_number,
+            block_hash=block_hash,
+            anchored_at=anchored_at,
+            cohort=cohort,
+        ):
             log.info("anchoring: batch %s anchored in block %s (0x%s)", batch_id, block_number, tx_hash.hex())
         with self._guard:
             self._cohorts.pop(batch_id, None)
@@ -394,8 +489,15 @@ class AnchoringWorker(BackgroundWorker):
         except (OSError, ValueError) as exc:
             raise ChainUnavailable.no_answer(exc, "the latest block") from exc
 
-    def _set(self, batch_id: str, status: BatchStatus, error: str | None, *, block_number: int | None = None,
-             tx_hash: str | None = None) -> None:
+    def _set(
+        self,
+        batch_id: str,
+        status: BatchStatus,
+        error: str | None,
+        *,
+        block_number: int | None = None,
+        tx_hash: str | None = None,
+    ) -> None:
         with transaction(self.sessions) as session:
             batch = session.get(models.Batch, batch_id)
             if batch is None or batch.status == BatchStatus.FAILED:
@@ -426,7 +528,7 @@ class AnchoringWorker(BackgroundWorker):
 
     def _back_off(self, batch_id: str, reason: str) -> None:
         _due, failures = self._next_try.get(batch_id, (0.0, 0))
-        delay = min(self.retry_interval * 2 ** failures, self.max_backoff) * random.uniform(0.8, 1.2)  # noqa: S311
+        delay = min(self.retry_interval * 2**failures, self.max_backoff) * random.uniform(0.8, 1.2)  # noqa: S311
         self._next_try[batch_id] = (time.monotonic() + delay, failures + 1)
         log.warning("anchoring: batch %s stays pending (%s); next try in %.0f s", batch_id, reason, delay)
         pipeline.record_error(self.sessions, batch_id, reason)

@@ -88,8 +88,16 @@ class PreparedCohort:
 # ---------------------------------------------------------------- stage 1: prepare
 
 
-def prepare(db: Session, registry: RegistryClient, signers: Signers, issuer: str, rows: Sequence[Row], *,
-            single: bool = False, now: datetime | None = None) -> PreparedCohort:
+def prepare(
+    db: Session,
+    registry: RegistryClient,
+    signers: Signers,
+    issuer: str,
+    rows: Sequence[Row],
+    *,
+    single: bool = False,
+    now: datetime | None = None,
+) -> PreparedCohort:
     """Validate a cohort for `issuer` and build its credentials and Merkle root. Writes nothing.
 
     :raises InvalidInput: a row names an unknown programme, repeats another row, or does not fit its
@@ -120,15 +128,20 @@ def prepare(db: Session, registry: RegistryClient, signers: Signers, issuer: str
             problem(row, "grade", f"programme {programme.id!r} is not graded: leave the grade out")
         key = (normalise_email(request.email), programme.id)
         if key in seen:
-            problem(row, "email", f"repeats row {seen[key]}: {request.email} already gets {programme.id!r} "
-                                  "in this cohort")
+            problem(
+                row, "email", f"repeats row {seen[key]}: {request.email} already gets {programme.id!r} in this cohort"
+            )
         else:
             seen[key] = row.number
     if foreign:
         row, programme = foreign[0]
         where = "" if single else f"{row.where()}: "
-        raise Forbidden(f"{where}programme {programme.id!r} is issued by another partner ({programme.issuer_address}), "
-                        f"not by {issuer}", row=None if single else row.number, field="programme_id")
+        raise Forbidden(
+            f"{where}programme {programme.id!r} is issued by another partner ({programme.issuer_address}), "
+            f"not by {issuer}",
+            row=None if single else row.number,
+            field="programme_id",
+        )
     if problems:
         raise refuse(problems)
 
@@ -139,7 +152,8 @@ def prepare(db: Session, registry: RegistryClient, signers: Signers, issuer: str
         raise IssuerNotAccredited(
             f"{issuer}{f' ({status.name})' if status.name else ''} is not an accredited issuer now: the "
             "stichting's board accredits partners before they can issue, so nothing was issued",
-            error="RegistryIssuerNotAccredited")
+            error="RegistryIssuerNotAccredited",
+        )
     profile = IssuerProfile(address=issuer, chain_id=registry.chain_id, name=status.name)
 
     # "Now" is chain time: verifiers judge the validity window by the block time, which may lag this clock.
@@ -152,10 +166,13 @@ def prepare(db: Session, registry: RegistryClient, signers: Signers, issuer: str
         credential_id = str(uuid.uuid4())
         try:
             draft = build_credential(
-                issuer=profile, programme=definition,
+                issuer=profile,
+                programme=definition,
                 graduate=Graduate(email=request.email, name=request.name, grade=request.grade),
-                valid_from=request.valid_from or now, valid_until=request.valid_until,
-                credential_id=f"urn:uuid:{credential_id}")
+                valid_from=request.valid_from or now,
+                valid_until=request.valid_until,
+                credential_id=f"urn:uuid:{credential_id}",
+            )
         except ValueError as exc:
             problem(row, None, str(exc))
             continue
@@ -168,11 +185,22 @@ def prepare(db: Session, registry: RegistryClient, signers: Signers, issuer: str
     except ValueError as exc:  # the bodies are built here: a failure is a bug, not the partner's input
         raise InvalidInput(f"the credentials could not be prepared: {exc}") from exc
     return PreparedCohort(
-        issuer=issuer, issuer_name=status.name, batch=batch,
+        issuer=issuer,
+        issuer_name=status.name,
+        batch=batch,
         credentials=tuple(
-            PreparedCredential(id=credential_id, row=row, programme_id=programme_id, draft=draft, digest=digest,
-                               holder_token=new_holder_token(), share_token=secrets.token_urlsafe(24))
-            for (credential_id, row, programme_id, draft), digest in zip(credentials, batch.digests, strict=True)))
+            PreparedCredential(
+                id=credential_id,
+                row=row,
+                programme_id=programme_id,
+                draft=draft,
+                digest=digest,
+                holder_token=new_holder_token(),
+                share_token=secrets.token_urlsafe(24),
+            )
+            for (credential_id, row, programme_id, draft), digest in zip(credentials, batch.digests, strict=True)
+        ),
+    )
 
 
 def _chain_now(registry: RegistryClient) -> datetime:
@@ -183,9 +211,17 @@ def _chain_now(registry: RegistryClient) -> datetime:
 
 
 def _programme(row: models.Programme) -> Programme:
-    return Programme(id=row.id, name=row.name, description=row.description, criteria=row.criteria, theme=row.theme,
-                     ects=row.ects, eqf_level=row.eqf_level, achievement_type=row.achievement_type,
-                     grade_scale=("1.0", "10.0") if row.graded else None)
+    return Programme(
+        id=row.id,
+        name=row.name,
+        description=row.description,
+        criteria=row.criteria,
+        theme=row.theme,
+        ects=row.ects,
+        eqf_level=row.eqf_level,
+        achievement_type=row.achievement_type,
+        grade_scale=("1.0", "10.0") if row.graded else None,
+    )
 
 
 # ---------------------------------------------------------------- stage 2: persist
@@ -199,19 +235,40 @@ def persist(sessions: sessionmaker[Session], cohort: PreparedCohort) -> str:
     """
     batch_id = str(uuid.uuid4())
     with transaction(sessions) as session:
-        session.add(models.Batch(id=batch_id, issuer_address=cohort.issuer, status=BatchStatus.PENDING,
-                                 count=cohort.batch.count, root=to_hex32(cohort.root), attempts=0))
+        session.add(
+            models.Batch(
+                id=batch_id,
+                issuer_address=cohort.issuer,
+                status=BatchStatus.PENDING,
+                count=cohort.batch.count,
+                root=to_hex32(cohort.root),
+                attempts=0,
+            )
+        )
         session.flush()
         created_at = datetime.now(UTC)
         # One executemany INSERT (an ORM bulk insert): a 10,000 cohort in well under a second, where adding
         # 10,000 ORM objects takes seconds.
-        session.execute(insert(models.Credential), [
-            {"id": item.id, "batch_id": batch_id, "position": position, "programme_id": item.programme_id,
-             "issuer_address": cohort.issuer, "digest": to_hex32(item.digest), "document": item.draft.body,
-             "disclosures": [disclosure.to_json() for disclosure in item.draft.disclosures],
-             "holder_token_hash": hash_token(item.holder_token), "share_token": item.share_token,
-             "shared_claims": [], "created_at": created_at}
-            for position, item in enumerate(cohort.credentials)])
+        session.execute(
+            insert(models.Credential),
+            [
+                {
+                    "id": item.id,
+                    "batch_id": batch_id,
+                    "position": position,
+                    "programme_id": item.programme_id,
+                    "issuer_address": cohort.issuer,
+                    "digest": to_hex32(item.digest),
+                    "document": item.draft.body,
+                    "disclosures": [disclosure.to_json() for disclosure in item.draft.disclosures],
+                    "holder_token_hash": hash_token(item.holder_token),
+                    "share_token": item.share_token,
+                    "shared_claims": [],
+                    "created_at": created_at,
+                }
+                for position, item in enumerate(cohort.credentials)
+            ],
+        )
     return batch_id
 
 
@@ -223,19 +280,36 @@ def stored_batch(session: Session, batch: models.Batch) -> tuple[PreparedBatch, 
 
     :raises RuntimeError: the rebuilt root is not the stored one (the stored documents were changed).
     """
-    rows = list(session.scalars(select(models.Credential).where(models.Credential.batch_id == batch.id)
-                                .order_by(models.Credential.position)))
-    drafts = [DraftCredential({k: v for k, v in row.document.items() if k != "proof"},
-                              tuple(Disclosure.from_json(item) for item in row.disclosures)) for row in rows]
+    rows = list(
+        session.scalars(
+            select(models.Credential).where(models.Credential.batch_id == batch.id).order_by(models.Credential.position)
+        )
+    )
+    drafts = [
+        DraftCredential(
+            {k: v for k, v in row.document.items() if k != "proof"},
+            tuple(Disclosure.from_json(item) for item in row.disclosures),
+        )
+        for row in rows
+    ]
     prepared = prepare_batch(drafts, check=False)  # checked when prepared; the root check below catches changes
     if prepared.root != from_hex32(batch.root):
-        raise RuntimeError(f"batch {batch.id}: the stored credentials give root {to_hex32(prepared.root)}, "
-                           f"not the stored {batch.root}")
+        raise RuntimeError(
+            f"batch {batch.id}: the stored credentials give root {to_hex32(prepared.root)}, not the stored {batch.root}"
+        )
     return prepared, rows
 
 
-def finish(sessions: sessionmaker[Session], batch_id: str, anchoring: Anchoring, *, block_number: int,
-           anchored_at: int, block_hash: str | None = None, cohort: PreparedCohort | None = None) -> bool:
+def finish(
+    sessions: sessionmaker[Session],
+    batch_id: str,
+    anchoring: Anchoring,
+    *,
+    block_number: int,
+    anchored_at: int,
+    block_hash: str | None = None,
+    cohort: PreparedCohort | None = None,
+) -> bool:
     """Write each credential's proof and mark the batch anchored, in one transaction.
 
     `cohort` is the prepared cohort the batch was persisted from, when still in memory; without it (after
@@ -256,9 +330,13 @@ def finish(sessions: sessionmaker[Session], batch_id: str, anchoring: Anchoring,
             ids = [row.id for row in rows]
         documents = attach_proofs(prepared, anchoring, copy_bodies=False)
         # An ORM bulk UPDATE by primary key (executemany), not 10,000 dirty objects to flush.
-        session.execute(update(models.Credential), [
-            {"id": credential_id, "document": document}
-            for credential_id, document in zip(ids, documents, strict=True)])
+        session.execute(
+            update(models.Credential),
+            [
+                {"id": credential_id, "document": document}
+                for credential_id, document in zip(ids, documents, strict=True)
+            ],
+        )
         batch.status = BatchStatus.ANCHORED
         batch.tx_hash = to_hex32(anchoring.transaction_hash)
         batch.block_number = block_number

@@ -36,8 +36,10 @@ MAX_REPORTED_PROBLEMS = 50
 
 # Pragmatic: one @, no spaces, a dot in the domain, no dot at either end of a part. Deliverability is
 # the partner's business; this catches typing errors.
-_EMAIL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
+_EMAIL = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
+)
 _GRADE = re.compile(r"(10|[1-9])(?:[.,]([0-9]))?")
 PROGRAMME_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,62}[a-z0-9]")
 
@@ -57,11 +59,11 @@ def _email(value: Any) -> Any:
         return value  # the str type reports it
     value = value.strip()
     if value[:1] in FORMULA_STARTS:
-        raise ValueError(f"{value!r:.80} starts with {value[0]!r}: not an email address (a spreadsheet would read "
-                         "it as a formula)")
+        raise ValueError(
+            f"{value!r:.80} starts with {value[0]!r}: not an email address (a spreadsheet would read it as a formula)"
+        )
     local, _, _domain = value.partition("@")
-    if (len(value) > 254 or not _EMAIL.fullmatch(value) or local.startswith(".") or local.endswith(".")
-            or ".." in value):
+    if len(value) > 254 or not _EMAIL.fullmatch(value) or local.startswith(".") or local.endswith(".") or ".." in value:
         raise ValueError(f"{value!r:.80} is not a valid email address")
     return value
 
@@ -98,8 +100,9 @@ def _moment(value: Any) -> Any:
         try:
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
-            raise ValueError(f"{text!r:.40} is not a date (2026-07-01) or date-time (2026-07-01T09:00:00+02:00)"
-                             ) from None
+            raise ValueError(
+                f"{text!r:.40} is not a date (2026-07-01) or date-time (2026-07-01T09:00:00+02:00)"
+            ) from None
         if parsed.tzinfo is None:
             raise ValueError("a date-time needs a time zone, e.g. 2026-07-01T09:00:00+02:00 or ...Z")
         return _in_range(parsed)
@@ -114,34 +117,60 @@ def _in_range(moment: datetime) -> datetime:
     except OverflowError:  # e.g. 9999-12-31T23:59:59-12:00 has no UTC time
         year = 0
     if not 1000 <= year <= 9999:
-        raise ValueError(f"{moment.isoformat()} is out of range: give a moment between the years 1000 and 9999 "
-                         "in UTC")
+        raise ValueError(f"{moment.isoformat()} is out of range: give a moment between the years 1000 and 9999 in UTC")
     return moment
 
 
-Email = Annotated[str, BeforeValidator(_email), Field(max_length=254, examples=["jan.devries@example.org"],
-                                                      description="the graduate's email address")]
-Grade = Annotated[str, BeforeValidator(_grade), Field(examples=["8.5"], description=(
-    "the final grade, Dutch scale 1.0-10.0 (a number, or text like \"8,5\"); only for graded programmes"))]
-PersonName = Annotated[str, BeforeValidator(_person_name), Field(min_length=1, max_length=200,
-                                                                 examples=["Jan de Vries"])]
+Email = Annotated[
+    str,
+    BeforeValidator(_email),
+    Field(max_length=254, examples=["jan.devries@example.org"], description="the graduate's email address"),
+]
+Grade = Annotated[
+    str,
+    BeforeValidator(_grade),
+    Field(
+        examples=["8.5"],
+        description=(
+            'the final grade, Dutch scale 1.0-10.0 (a number, or text like "8,5"); only for graded programmes'
+        ),
+    ),
+]
+PersonName = Annotated[
+    str, BeforeValidator(_person_name), Field(min_length=1, max_length=200, examples=["Jan de Vries"])
+]
 Moment = Annotated[datetime, BeforeValidator(_moment)]
 
 
 class CredentialCreate(BaseModel):
     """One graduate's credential for one programme of the calling partner."""
 
-    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid", json_schema_extra={"examples": [{
-        "programme_id": "miw-data-analytics", "email": "jan.devries@example.org", "name": "Jan de Vries",
-        "grade": "8.5", "valid_from": "2026-07-01", "valid_until": "2031-07-01"}]})
+    model_config = ConfigDict(
+        str_strip_whitespace=True,
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "programme_id": "miw-data-analytics",
+                    "email": "jan.devries@example.org",
+                    "name": "Jan de Vries",
+                    "grade": "8.5",
+                    "valid_from": "2026-07-01",
+                    "valid_until": "2031-07-01",
+                }
+            ]
+        },
+    )
 
-    programme_id: str = Field(min_length=1, max_length=64, description="the programme's id (GET /programmes)",
-                              examples=["miw-data-analytics"])
+    programme_id: str = Field(
+        min_length=1, max_length=64, description="the programme's id (GET /programmes)", examples=["miw-data-analytics"]
+    )
     email: Email
     name: PersonName = Field(description="the graduate's full name; the graduate may withhold it when sharing")
     grade: Grade | None = None
-    valid_from: Moment | None = Field(None, description="from when it is valid: a date (00:00 UTC) or a "
-                                                        "date-time with time zone; default now")
+    valid_from: Moment | None = Field(
+        None, description="from when it is valid: a date (00:00 UTC) or a date-time with time zone; default now"
+    )
     valid_until: Moment | None = Field(None, description="until when it is valid (exclusive); default no end")
 
     @model_validator(mode="after")
@@ -155,19 +184,39 @@ class CredentialCreate(BaseModel):
             if self.valid_until <= start:
                 raise ValueError("valid_until must be later than valid_from (or than now)")
             if self.valid_until <= datetime.now(UTC):
-                raise ValueError(f"valid_until {self.valid_until.isoformat()} has passed: the credential would be "
-                                 "expired when issued")
+                raise ValueError(
+                    f"valid_until {self.valid_until.isoformat()} has passed: the credential would be "
+                    "expired when issued"
+                )
         return self
 
 
 class CohortCreate(BaseModel):
     """A cohort: credentials anchored together in one transaction (the rows of a CSV, as JSON)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"credentials": [
-        {"programme_id": "miw-data-analytics", "email": "jan.devries@example.org", "name": "Jan de Vries",
-         "grade": "8.5"},
-        {"programme_id": "miw-data-analytics", "email": "fatima.elamrani@example.org", "name": "Fatima El Amrani",
-         "grade": "7.9"}]}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "credentials": [
+                        {
+                            "programme_id": "miw-data-analytics",
+                            "email": "jan.devries@example.org",
+                            "name": "Jan de Vries",
+                            "grade": "8.5",
+                        },
+                        {
+                            "programme_id": "miw-data-analytics",
+                            "email": "fatima.elamrani@example.org",
+                            "name": "Fatima El Amrani",
+                            "grade": "7.9",
+                        },
+                    ]
+                }
+            ]
+        },
+    )
 
     credentials: list[CredentialCreate] = Field(min_length=1, description="one entry per graduate")
 
@@ -216,10 +265,18 @@ def refuse(problems: Sequence[RowProblem], *, what: str = "the cohort") -> Inval
     more = len(problems) - 1
     detail = first.sentence()
     if first.row is not None:
-        detail += f" ({more} more problem{'s' if more != 1 else ''} listed in errors; nothing was issued)" if more \
+        detail += (
+            f" ({more} more problem{'s' if more != 1 else ''} listed in errors; nothing was issued)"
+            if more
             else " (nothing was issued)"
-    return InvalidInput(detail, row=first.row, line=first.line, field=first.field,
-                        errors=[item.to_json() for item in problems[:MAX_REPORTED_PROBLEMS]])
+        )
+    return InvalidInput(
+        detail,
+        row=first.row,
+        line=first.line,
+        field=first.field,
+        errors=[item.to_json() for item in problems[:MAX_REPORTED_PROBLEMS]],
+    )
 
 
 def _validation_problems(exc: ValidationError, row: int | None, line: int | None) -> list[RowProblem]:
@@ -233,8 +290,11 @@ def _validation_problems(exc: ValidationError, row: int | None, line: int | None
 def check_size(count: int, max_rows: int) -> None:
     """:raises PayloadTooLarge: a cohort of more than `max_rows` credentials."""
     if count > max_rows:
-        raise PayloadTooLarge(f"the cohort has {count} credentials; at most {max_rows} are accepted in one batch: "
-                              "split it into several batches", limit=max_rows)
+        raise PayloadTooLarge(
+            f"the cohort has {count} credentials; at most {max_rows} are accepted in one batch: "
+            "split it into several batches",
+            limit=max_rows,
+        )
 
 
 def cohort_rows(cohort: CohortCreate) -> list[Row]:
@@ -285,18 +345,26 @@ def parse_cohort_csv(data: bytes, max_rows: int) -> list[Row]:
         while header is not None and not any(cell.strip() for cell in header):
             header = next(reader, None)
         if header is None:
-            raise InvalidInput("the CSV is empty: it needs a header row with the columns "
-                               f"{', '.join(REQUIRED_CSV_COLUMNS)} and one row per graduate")
+            raise InvalidInput(
+                "the CSV is empty: it needs a header row with the columns "
+                f"{', '.join(REQUIRED_CSV_COLUMNS)} and one row per graduate"
+            )
         columns = [cell.strip().lower().replace(" ", "_") for cell in header]
         unknown = [name for name in columns if name not in CSV_COLUMNS]
         if unknown:
-            raise InvalidInput(f"the CSV has unknown column{'s' if len(unknown) > 1 else ''} "
-                               f"{', '.join(repr(name) for name in unknown)}; the columns are "
-                               f"{', '.join(CSV_COLUMNS)}", line=reader.line_num)
+            raise InvalidInput(
+                f"the CSV has unknown column{'s' if len(unknown) > 1 else ''} "
+                f"{', '.join(repr(name) for name in unknown)}; the columns are "
+                f"{', '.join(CSV_COLUMNS)}",
+                line=reader.line_num,
+            )
         missing = [name for name in REQUIRED_CSV_COLUMNS if name not in columns]
         if missing:
-            raise InvalidInput(f"the CSV has no column {', '.join(missing)}; the header must name at least "
-                               f"{', '.join(REQUIRED_CSV_COLUMNS)}", line=reader.line_num)
+            raise InvalidInput(
+                f"the CSV has no column {', '.join(missing)}; the header must name at least "
+                f"{', '.join(REQUIRED_CSV_COLUMNS)}",
+                line=reader.line_num,
+            )
         if len(set(columns)) != len(columns):
             raise InvalidInput("the CSV header names a column twice", line=reader.line_num)
         rows: list[Row] = []
@@ -309,8 +377,9 @@ def parse_cohort_csv(data: bytes, max_rows: int) -> list[Row]:
             line = reader.line_num
             check_size(number, max_rows)
             if len(cells) != len(columns):
-                problems.append(RowProblem(number, line, None, f"has {len(cells)} cells, the header has "
-                                                               f"{len(columns)} columns"))
+                problems.append(
+                    RowProblem(number, line, None, f"has {len(cells)} cells, the header has {len(columns)} columns")
+                )
                 continue
             values = {name: cell.strip() for name, cell in zip(columns, cells, strict=True) if cell.strip()}
             try:
@@ -318,8 +387,7 @@ def parse_cohort_csv(data: bytes, max_rows: int) -> list[Row]:
             except ValidationError as exc:
                 problems.extend(_validation_problems(exc, number, line))
     except csv.Error as exc:
-        raise InvalidInput(f"the CSV cannot be read at line {reader.line_num}: {exc}", line=reader.line_num
-                           ) from None
+        raise InvalidInput(f"the CSV cannot be read at line {reader.line_num}: {exc}", line=reader.line_num) from None
     if problems:
         raise refuse(problems)
     if not rows:
@@ -333,12 +401,14 @@ def csv_from_multipart(body: bytes, content_type: str) -> bytes:
     :raises InvalidInput: the body is not multipart form data or has no `file` part.
     """
     message = BytesParser(policy=email.policy.HTTP).parsebytes(
-        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body)
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body
+    )
     if not message.is_multipart():
         raise InvalidInput("the form data cannot be read: send the CSV as a multipart/form-data field named 'file'")
     for part in message.iter_parts():
         if part.get_param("name", header="content-disposition") == "file":
             payload = part.get_payload(decode=True)
             return payload if isinstance(payload, bytes) else b""
-    raise InvalidInput("the form has no field 'file': send the CSV as a multipart/form-data field named 'file'",
-                       field="file")
+    raise InvalidInput(
+        "the form has no field 'file': send the CSV as a multipart/form-data field named 'file'", field="file"
+    )

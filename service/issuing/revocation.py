@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 
 REVOKE_TTL = 600  # seconds of chain time a signed revocation request stays valid
 
-ReasonName = Literal["fraud-or-misconduct", "issued-in-error", "superseded", "withdrawn-at-graduates-request",
-                     "requirements-not-met"]
+ReasonName = Literal[
+    "fraud-or-misconduct", "issued-in-error", "superseded", "withdrawn-at-graduates-request", "requirements-not-met"
+]
 REASON_CODES: dict[str, int] = {
     "fraud-or-misconduct": 1,
     "issued-in-error": 2,
@@ -52,8 +53,7 @@ class Revoked:
 def already_revoked(revoked_at: datetime, reason: int | None) -> Conflict:
     when = format_datetime(revoked_at if revoked_at.tzinfo else revoked_at.replace(tzinfo=UTC))
     why = f" ({revocation_reason(reason)})" if reason else ""
-    return Conflict(f"this credential was already revoked on {when}{why}", revoked_at=when,
-                    reason=reason_name(reason))
+    return Conflict(f"this credential was already revoked on {when}{why}", revoked_at=when, reason=reason_name(reason))
 
 
 def revoke(hub: Hub, credential_id: str, reason: int) -> Revoked:
@@ -86,8 +86,14 @@ def revoke(hub: Hub, credential_id: str, reason: int) -> Revoked:
         request = registry.revoke_request(root, digest, reason, issuer, deadline=deadline, nonce=nonce)
         return registry.revoke_by_sig_tx(request, request.sign(key.key), path)
 
-    call = Call("revoke", build, signer=issuer, signer_nonce=lambda: registry.nonce(issuer),
-                reference=f"revoke:{credential_id}", scope=registry.address)
+    call = Call(
+        "revoke",
+        build,
+        signer=issuer,
+        signer_nonce=lambda: registry.nonce(issuer),
+        reference=f"revoke:{credential_id}",
+        scope=registry.address,
+    )
     try:
         receipt = hub.relayer.send(call, timeout=hub.settings.request_wait)
     except ChainRejected as exc:
@@ -99,8 +105,11 @@ def revoke(hub: Hub, credential_id: str, reason: int) -> Revoked:
             raise _revoked_on_chain(hub, credential_id, issuer, root, digest) from exc
         raise Conflict(f"the revocation transaction failed: {exc}; try again", tx_hash=exc.sent.tx_hash) from exc
     except RelayerError as exc:
-        raise ChainUnavailable(f"the revocation is on its way but not recorded yet ({exc}); ask again to follow "
-                               "it: no second transaction is sent", tx_hash=exc.sent.tx_hash) from exc
+        raise ChainUnavailable(
+            f"the revocation is on its way but not recorded yet ({exc}); ask again to follow "
+            "it: no second transaction is sent",
+            tx_hash=exc.sent.tx_hash,
+        ) from exc
     hub.verification_cache.clear()  # POST /verify must not answer from before the revocation
     moment = datetime.fromtimestamp(int(hub.w3.eth.get_block(receipt["blockNumber"])["timestamp"]), UTC)
     _record(hub, credential_id, moment, reason)

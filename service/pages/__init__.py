@@ -1,7 +1,7 @@
 """The server-rendered pages (Jinja2 templates, one stylesheet): home, share, verify, the board's register.
 
-    app.include_router(pages.router)
-    app.mount("/static", pages.static_files(), name="static")
+app.include_router(pages.router)
+app.mount("/static", pages.static_files(), name="static")
 """
 
 from service.pages.routes import docs_headers, router, static_files

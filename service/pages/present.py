@@ -94,8 +94,13 @@ EQF_LEVELS: dict[str, str] = {
 }
 ECTS_HOURS = 28  # study hours per ECTS credit in the Netherlands (WHW art. 7.4)
 
-ACHIEVEMENT_KINDS = {"MicroCredential": "Micro-credential", "CoCurricular": "Co-curricular activity",
-                     "Certificate": "Certificate", "Course": "Course", "Badge": "Badge"}
+ACHIEVEMENT_KINDS = {
+    "MicroCredential": "Micro-credential",
+    "CoCurricular": "Co-curricular activity",
+    "Certificate": "Certificate",
+    "Course": "Course",
+    "Badge": "Badge",
+}
 
 
 # ---------------------------------------------------------------- dates and times
@@ -123,11 +128,13 @@ _INSTANT = re.compile(r"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]
 def local_times(text: str) -> str:
     """`text` with each RFC 3339 instant in it written in Dutch time: "at 2026-12-03T23:30:00Z" -> "at 4 December
     2026, 00:30 CET"."""
+
     def local(match: re.Match[str]) -> str:
         try:
             return moment_text(match.group())
         except ValueError:
             return match.group()
+
     return _INSTANT.sub(local, text)
 
 
@@ -175,11 +182,19 @@ def checks(report: VerificationReport, anchoring: Anchoring | None = None) -> li
     """The report's checks as the page lists them, times in Dutch time. The `anchored` check says in which block
     the credential was anchored (from `anchoring`, the hub's record of that root and issuer, when it has one) and
     at which block the registry was read, instead of the verifier's "(block N)" of the block it read."""
-    return [CheckView(name=item.name, title=item.title, status=item.status.value, mark=MARKS[item.status],
-                      meaning=CHECK_MEANINGS.get(item.name, ""),
-                      reason=_anchored_reason(report, anchoring) if item.name == "anchored" and item.passed
-                      else local_times(item.reason))
-            for item in report.checks]
+    return [
+        CheckView(
+            name=item.name,
+            title=item.title,
+            status=item.status.value,
+            mark=MARKS[item.status],
+            meaning=CHECK_MEANINGS.get(item.name, ""),
+            reason=_anchored_reason(report, anchoring)
+            if item.name == "anchored" and item.passed
+            else local_times(item.reason),
+        )
+        for item in report.checks
+    ]
 
 
 def anchoring_of(report: VerificationReport, anchoring: Anchoring | None) -> Anchoring | None:
@@ -212,16 +227,27 @@ def verdict(report: VerificationReport) -> Verdict:
     if not report.usable:
         reason = report.check("format").reason
         if "byte order mark" in reason:
-            detail = ("The file starts with an invisible mark that some text editors add; a credential file must "
-                      "not. Use the file exactly as the graduate sent it.")
+            detail = (
+                "The file starts with an invisible mark that some text editors add; a credential file must "
+                "not. Use the file exactly as the graduate sent it."
+            )
         elif reason.startswith("not JSON") or "is not JSON" in reason or "not UTF-8" in reason:
-            detail = ("Its text is not JSON, the format a credential file is written in. Check that you chose the "
-                      "file ending in .json, or pasted all of its text, from the first { to the last }.")
+            detail = (
+                "Its text is not JSON, the format a credential file is written in. Check that you chose the "
+                "file ending in .json, or pasted all of its text, from the first { to the last }."
+            )
         else:
-            detail = ("It is JSON, but not a credential issued through the IT Hub Hoogeveen (an Open Badge with "
-                      "the hub's proof).")
-        return Verdict("not-a-credential", STATE_LABELS["not-a-credential"], "This is not a credential file.",
-                       detail, technical=reason)
+            detail = (
+                "It is JSON, but not a credential issued through the IT Hub Hoogeveen (an Open Badge with "
+                "the hub's proof)."
+            )
+        return Verdict(
+            "not-a-credential",
+            STATE_LABELS["not-a-credential"],
+            "This is not a credential file.",
+            detail,
+            technical=reason,
+        )
     summary = report.credential
     assert summary is not None  # a usable report has one
     issued = f"issued by {summary.issuer_name} on {format_date(summary.valid_from)}"
@@ -237,28 +263,40 @@ def verdict(report: VerificationReport) -> Verdict:
         return Verdict("revoked", STATE_LABELS["revoked"], headline, f"It was {issued}.")
     if failed == ("validity_window",):
         if parse_datetime(summary.valid_from) > parse_datetime(report.checked_at):
-            return Verdict("not-yet-valid", STATE_LABELS["not-yet-valid"],
-                           f"Not valid yet: it becomes valid on {format_date(summary.valid_from)}.",
-                           f"It was {issued}.")
+            return Verdict(
+                "not-yet-valid",
+                STATE_LABELS["not-yet-valid"],
+                f"Not valid yet: it becomes valid on {format_date(summary.valid_from)}.",
+                f"It was {issued}.",
+            )
         until = format_date(summary.valid_until) if summary.valid_until else "its end date"
         return Verdict("expired", STATE_LABELS["expired"], f"Not valid: it expired on {until}.", f"It was {issued}.")
     if failed:
         first = failed[0]
         reason = FAILURE_REASONS.get(first, report.check(first).reason)
         more = len(failed) - 1
-        detail = (f"{more} more check{'s' if more > 1 else ''} failed; see the list below." if more else
-                  "See the list of checks below.")
+        detail = (
+            f"{more} more check{'s' if more > 1 else ''} failed; see the list below."
+            if more
+            else "See the list of checks below."
+        )
         return Verdict("invalid", STATE_LABELS["invalid"], f"Not valid: {reason}.", detail)
     not_run = [item.name for item in report.checks if item.status is Status.NOT_RUN]
     if not_run == ["recipient"]:  # everything else passed; the copy withholds the recipient's identifier
-        return Verdict("unchecked", STATE_LABELS["unchecked"],
-                       "The email address could not be checked: this copy does not include the recipient's "
-                       "(hashed) email address.",
-                       f"Everything else checks out: it was {issued}. Ask the graduate for a copy that includes "
-                       "it, or check it without an email address.")
-    return Verdict("unchecked", STATE_LABELS["unchecked"],
-                   "This credential could not be checked right now: the hub's public register did not answer.",
-                   "Nothing is known to be wrong with it. Please try again in a minute.")
+        return Verdict(
+            "unchecked",
+            STATE_LABELS["unchecked"],
+            "The email address could not be checked: this copy does not include the recipient's "
+            "(hashed) email address.",
+            f"Everything else checks out: it was {issued}. Ask the graduate for a copy that includes "
+            "it, or check it without an email address.",
+        )
+    return Verdict(
+        "unchecked",
+        STATE_LABELS["unchecked"],
+        "This credential could not be checked right now: the hub's public register did not answer.",
+        "Nothing is known to be wrong with it. Please try again in a minute.",
+    )
 
 
 def status_line(verdict: Verdict, report: VerificationReport) -> str:
@@ -317,8 +355,11 @@ def certificate(document: Mapping[str, Any]) -> CertificateView:
         details.append(Detail("Final grade", "Not included in this copy"))
     # the recipient's email address is never shown: at most its salted hash, which an address can be checked
     # against (docs/credential-format.md section 2)
-    email = ("Included as a salted hash: it can be checked against an address" if IDENTIFIER_CLAIM in claims
-             else "Not included in this copy")
+    email = (
+        "Included as a salted hash: it can be checked against an address"
+        if IDENTIFIER_CLAIM in claims
+        else "Not included in this copy"
+    )
     details.append(Detail("Recipient's email address", email))
     kind = achievement.achievementType.removeprefix("ext:")
     return CertificateView(
@@ -335,8 +376,9 @@ def certificate(document: Mapping[str, Any]) -> CertificateView:
 
 def _results(value: Any, achievement: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(label, text) of each disclosed result: ("Final grade", "8.5 on a scale of 1.0 to 10.0")."""
-    descriptions = {item.get("id"): item for item in achievement.get("resultDescription") or ()
-                    if isinstance(item, Mapping)}
+    descriptions = {
+        item.get("id"): item for item in achievement.get("resultDescription") or () if isinstance(item, Mapping)
+    }
     out = []
     for result in value if isinstance(value, list) else []:
         if not isinstance(result, Mapping) or not isinstance(result.get("value"), str) or not result["value"].strip():
@@ -382,9 +424,11 @@ def percent(bps: int) -> str:
 
 def rules_text(tally: Any) -> str:
     """How the proposal is decided, from its tally's rules snapshot."""
-    return (f"At least {percent(tally.quorum_bps)} of the members who may vote must take part; it is adopted "
-            f"when more than {percent(tally.threshold_bps)} of the for and against votes are for it. "
-            "Abstentions count only for taking part.")
+    return (
+        f"At least {percent(tally.quorum_bps)} of the members who may vote must take part; it is adopted "
+        f"when more than {percent(tally.threshold_bps)} of the for and against votes are for it. "
+        "Abstentions count only for taking part."
+    )
 
 
 def short_address(address: str | None) -> str:

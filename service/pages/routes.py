@@ -67,21 +67,30 @@ HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.globals.update(hub_name=present.HUB_NAME, state_labels=present.STATE_LABELS)
-templates.env.filters.update(moment=present.moment, day=present.day, short_address=present.short_address,
-                             percent=present.percent)
+templates.env.filters.update(
+    moment=present.moment, day=present.day, short_address=present.short_address, percent=present.percent
+)
 
 router = APIRouter(include_in_schema=False)
 
 SHARE_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 REGISTER_PAGE_SIZE = 20
 MAX_FORM_PART = 2 * MAX_CREDENTIAL_BYTES  # larger parts are refused by the form parser, smaller ones by us
-CHAIN_ERRORS = (ChainUnavailable, ProviderConnectionError, RequestsConnectionError, RequestsTimeout, TimeExhausted,
-                ConnectionError)
+CHAIN_ERRORS = (
+    ChainUnavailable,
+    ProviderConnectionError,
+    RequestsConnectionError,
+    RequestsTimeout,
+    TimeExhausted,
+    ConnectionError,
+)
 
 # Everything a page loads comes from here; forms post here; no frames, no plugins.
 SECURITY_HEADERS = {
-    "Content-Security-Policy": ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-                                "base-uri 'none'; frame-ancestors 'none'"),
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+        "base-uri 'none'; frame-ancestors 'none'"
+    ),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
@@ -90,11 +99,17 @@ SECURITY_HEADERS = {
 def docs_headers(html: bytes) -> dict[str, str]:
     """The pages' headers for the API docs (Swagger UI, served from /static): its inline start-up script is
     allowed by its hash, its own style attributes by 'unsafe-inline' (styles only), its fetches to this origin."""
-    hashes = " ".join("'sha256-" + base64.b64encode(hashlib.sha256(script).digest()).decode() + "'"
-                      for script in re.findall(rb"<script>(.*?)</script>", html, re.S))
-    return {**SECURITY_HEADERS, "Content-Security-Policy": (
-        f"default-src 'none'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-        "connect-src 'self'; font-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")}
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(script).digest()).decode() + "'"
+        for script in re.findall(rb"<script>(.*?)</script>", html, re.S)
+    )
+    return {
+        **SECURITY_HEADERS,
+        "Content-Security-Policy": (
+            f"default-src 'none'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            "connect-src 'self'; font-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+        ),
+    }
 
 
 # A share page is for the people the graduate gives the link to: not for search engines or caches.
@@ -106,8 +121,14 @@ def static_files() -> StaticFiles:
     return StaticFiles(directory=STATIC_DIR)
 
 
-def page(request: Request, template: str, context: Mapping[str, Any] | None = None, *, status: int = 200,
-         private: bool = False) -> HTMLResponse:
+def page(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    status: int = 200,
+    private: bool = False,
+) -> HTMLResponse:
     headers = {**SECURITY_HEADERS, **(PRIVATE_HEADERS if private else {})}
     return templates.TemplateResponse(request, template, dict(context or {}), status_code=status, headers=headers)
 
@@ -161,8 +182,9 @@ def verify_for_page(hub: Hub, source: bytes | str | Mapping[str, Any], email: st
     """Verify `source` live against the hub's registry (blocking: call it from a thread)."""
     chain = _Recorded(hub)
     report = verify_credential(source, chain, recipient_email=email or None)
-    return Verified(report, present.verdict(report), present.checks(report, anchoring_record(hub, report)),
-                    chain.failed)
+    return Verified(
+        report, present.verdict(report), present.checks(report, anchoring_record(hub, report)), chain.failed
+    )
 
 
 def anchoring_record(hub: Hub, report: VerificationReport) -> present.Anchoring | None:
@@ -172,12 +194,21 @@ def anchoring_record(hub: Hub, report: VerificationReport) -> present.Anchoring 
         return None
     root, issuer = report.anchor.merkle_root.lower(), report.anchor.issuer
     with hub.sessions() as db:
-        batches = db.scalars(select(models.Batch).where(models.Batch.root == root,  # stored lowercase (to_hex32)
-                                                        models.Batch.status == "anchored"))
+        batches = db.scalars(
+            select(models.Batch).where(
+                models.Batch.root == root,  # stored lowercase (to_hex32)
+                models.Batch.status == "anchored",
+            )
+        )
         for batch in batches:
             if batch.issuer_address.lower() == issuer.lower() and batch.block_number is not None and batch.tx_hash:
-                return present.Anchoring(root=batch.root, issuer=batch.issuer_address, block_number=batch.block_number,
-                                         transaction_hash=batch.tx_hash, anchored_at=batch.anchored_at)
+                return present.Anchoring(
+                    root=batch.root,
+                    issuer=batch.issuer_address,
+                    block_number=batch.block_number,
+                    transaction_hash=batch.tx_hash,
+                    anchored_at=batch.anchored_at,
+                )
     return None
 
 
@@ -223,24 +254,39 @@ def find_shared(hub: Hub, token: str) -> Shared | None:
                 return None
             row, claims = link.credential, link.claims
         anchored = row.batch.status == "anchored" and proof_of(row.document) is not None
-        return Shared(credential_id=row.id, batch_status=row.batch.status,
-                      document=shared_copy(row.document, claims) if anchored else None,
-                      share_url=f"{hub.settings.public_url}/share/{token}", certificate_link=link is not None)
+        return Shared(
+            credential_id=row.id,
+            batch_status=row.batch.status,
+            document=shared_copy(row.document, claims) if anchored else None,
+            share_url=f"{hub.settings.public_url}/share/{token}",
+            certificate_link=link is not None,
+        )
 
 
 def _nothing_to_show(request: Request, shared: Shared | None) -> HTMLResponse:
     """The page for a share link without a shared copy: unknown (404), or its credential not anchored (409)."""
     if shared is None:
-        return not_found(request, "This share link does not work",
-                         "There is no credential behind this link. Check that you copied the whole link; if it "
-                         "still does not work, ask the graduate for a new one.")
+        return not_found(
+            request,
+            "This share link does not work",
+            "There is no credential behind this link. Check that you copied the whole link; if it "
+            "still does not work, ask the graduate for a new one.",
+        )
     if shared.batch_status == "failed":
-        return not_found(request, "This credential was not issued",
-                         "The issuer could not record this credential in the hub's public register, so it is "
-                         "not valid. The graduate can ask the issuer to issue it again.", status=409)
-    return not_found(request, "This credential is still being issued",
-                     "The issuer is recording it in the hub's public register. That usually takes a minute or "
-                     "two: reload this page shortly.", status=409)
+        return not_found(
+            request,
+            "This credential was not issued",
+            "The issuer could not record this credential in the hub's public register, so it is "
+            "not valid. The graduate can ask the issuer to issue it again.",
+            status=409,
+        )
+    return not_found(
+        request,
+        "This credential is still being issued",
+        "The issuer is recording it in the hub's public register. That usually takes a minute or "
+        "two: reload this page shortly.",
+        status=409,
+    )
 
 
 @router.get("/share/{token}", response_class=HTMLResponse)
@@ -249,8 +295,13 @@ def share_page(token: str, request: Request, hub: HubDep) -> HTMLResponse:
     if shared is None or shared.document is None:
         return _nothing_to_show(request, shared)
     verified = verify_for_page(hub, shared.document)
-    context = {"verified": verified, "certificate": present.certificate(shared.document), "token": token,
-               "share_url": shared.share_url, "certificate_link": shared.certificate_link}
+    context = {
+        "verified": verified,
+        "certificate": present.certificate(shared.document),
+        "token": token,
+        "share_url": shared.share_url,
+        "certificate_link": shared.certificate_link,
+    }
     return page(request, "share.html", context, status=verified.status, private=True)
 
 
@@ -260,8 +311,9 @@ def share_json(token: str, request: Request, hub: HubDep) -> Response:
     if shared is None or shared.document is None:
         return _nothing_to_show(request, shared)
     body = json.dumps(shared.document, indent=2, ensure_ascii=False) + "\n"
-    return _share_file(body.encode("utf-8"), "application/json",
-                       f'attachment; filename="credential-{shared.credential_id}.json"')
+    return _share_file(
+        body.encode("utf-8"), "application/json", f'attachment; filename="credential-{shared.credential_id}.json"'
+    )
 
 
 @router.get("/share/{token}/certificate.pdf")
@@ -303,8 +355,12 @@ async def verify_check(request: Request) -> HTMLResponse:
     try:
         form = await request.form(max_files=1, max_fields=10, max_part_size=MAX_FORM_PART)
     except Exception:  # noqa: BLE001 - starlette's parser raises several types for a body it cannot read
-        return _form_problem(request, context, "The form could not be read. If you pasted a very large text, "
-                                              f"note that a credential is at most {MAX_CREDENTIAL_BYTES // 1024} KB.")
+        return _form_problem(
+            request,
+            context,
+            "The form could not be read. If you pasted a very large text, "
+            f"note that a credential is at most {MAX_CREDENTIAL_BYTES // 1024} KB.",
+        )
     pasted = form.get("credential")
     upload = form.get("file")
     email = form.get("email")
@@ -320,8 +376,11 @@ async def verify_check(request: Request) -> HTMLResponse:
         return _form_problem(request, context, "Paste the credential's text (JSON) into the box, or choose its file.")
     size = len(source.encode("utf-8")) if isinstance(source, str) else len(source)
     if size > MAX_CREDENTIAL_BYTES:
-        return _form_problem(request, context, f"This is too large to be a credential: a credential file is at most "
-                                               f"{MAX_CREDENTIAL_BYTES // 1024} KB.")
+        return _form_problem(
+            request,
+            context,
+            f"This is too large to be a credential: a credential file is at most {MAX_CREDENTIAL_BYTES // 1024} KB.",
+        )
     verified = await run_in_threadpool(verify_for_page, hub, source, context["email"])
     context["verified"] = verified
     if verified.report.usable:
@@ -345,18 +404,35 @@ def register(request: Request, hub: HubDep) -> HTMLResponse:
     try:
         with hub.sessions() as db:
             total = int(db.scalar(select(func.count()).select_from(models.BoardProposal)) or 0)
-            ids = list(db.scalars(select(models.BoardProposal.id).order_by(models.BoardProposal.id.desc())
-                                  .limit(REGISTER_PAGE_SIZE).offset((current - 1) * REGISTER_PAGE_SIZE)))
+            ids = list(
+                db.scalars(
+                    select(models.BoardProposal.id)
+                    .order_by(models.BoardProposal.id.desc())
+                    .limit(REGISTER_PAGE_SIZE)
+                    .offset((current - 1) * REGISTER_PAGE_SIZE)
+                )
+            )
             board = board_api.get_board(hub)
             proposals = [board_api.get_proposal(hub, db, board, proposal_id) for proposal_id in ids]
             chain_time = board.chain_time() if proposals else 0
     except CHAIN_ERRORS:
         log.warning("the register page cannot read the chain", exc_info=True)
-        return not_found(request, "The register cannot be read right now",
-                         "The hub's public register on the blockchain did not answer. Please try again in a "
-                         "minute.", status=503)
+        return not_found(
+            request,
+            "The register cannot be read right now",
+            "The hub's public register on the blockchain did not answer. Please try again in a minute.",
+            status=503,
+        )
     pages = max(1, -(-total // REGISTER_PAGE_SIZE))
-    context = {"proposals": proposals, "total": total, "current": current, "pages": pages,
-               "kinds": present.PROPOSAL_KINDS, "states": present.PROPOSAL_STATES,
-               "supports": present.SUPPORT_LABELS, "rules_text": present.rules_text, "chain_time": chain_time}
+    context = {
+        "proposals": proposals,
+        "total": total,
+        "current": current,
+        "pages": pages,
+        "kinds": present.PROPOSAL_KINDS,
+        "states": present.PROPOSAL_STATES,
+        "supports": present.SUPPORT_LABELS,
+        "rules_text": present.rules_text,
+        "chain_time": chain_time,
+    }
     return page(request, "register.html", context)

@@ -36,9 +36,14 @@ def deployments_dir(anvil: DevChain, tmp_path_factory: pytest.TempPathFactory) -
 
 @pytest.fixture
 def settings(anvil: DevChain, deployments_dir: Path, tmp_path: Path) -> Settings:
-    return Settings(rpc_url=anvil.url, chain_id=anvil.chain_id, deployments_dir=deployments_dir,
-                    database_url=f"sqlite:///{tmp_path / 'hub.db'}", public_url="http://testserver",
-                    _env_file=None)
+    return Settings(
+        rpc_url=anvil.url,
+        chain_id=anvil.chain_id,
+        deployments_dir=deployments_dir,
+        database_url=f"sqlite:///{tmp_path / 'hub.db'}",
+        public_url="http://testserver",
+        _env_file=None,
+    )
 
 
 @pytest.fixture
@@ -131,9 +136,10 @@ class Accreditations:
             address = self.address(name)
             addresses.append(address)
             if not self.registry.issuer(address).accredited:
-                self._decide(Action.accredit_issuer(address, name),
-                             f"Het bestuur accrediteert {name} als uitgever van microcredentials van de IT Hub "
-                             "Hoogeveen.")
+                self._decide(
+                    Action.accredit_issuer(address, name),
+                    f"Het bestuur accrediteert {name} als uitgever van microcredentials van de IT Hub Hoogeveen.",
+                )
                 assert self.registry.issuer(address).accredited, f"{name} was not accredited"
             # onboarding: the partner authorises the hub's relayer, so its batches go by anchorFor
             self.hub.anchoring.authorise_relayer(address, timeout=30)

@@ -28,8 +28,11 @@ FAILURES = 12  # uncapped, the 12th wait alone would be 0.02 s * 2**11 = 41 s; c
 
 @pytest.fixture
 def retrying(settings: Settings, chain_state: None) -> Iterator[tuple[Hub, TestClient]]:
-    hub = Hub.start(settings.model_copy(update={"retry_interval": 0.02, "max_backoff": 0.1, "worker_interval": 0.05,
-                                                "request_wait": 0.0}))
+    hub = Hub.start(
+        settings.model_copy(
+            update={"retry_interval": 0.02, "max_backoff": 0.1, "worker_interval": 0.05, "request_wait": 0.0}
+        )
+    )
     try:
         with TestClient(create_app(hub=hub)) as client:
             yield hub, client
@@ -38,7 +41,8 @@ def retrying(settings: Settings, chain_state: None) -> Iterator[tuple[Hub, TestC
 
 
 def test_a_batch_that_cannot_be_sent_a_dozen_times_is_still_anchored_and_never_failed(
-        retrying: tuple[Hub, TestClient], monkeypatch: pytest.MonkeyPatch) -> None:
+    retrying: tuple[Hub, TestClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
     hub, client = retrying
     with hub.sessions.begin() as session:
         for programme in DEMO_PROGRAMMES:
@@ -55,9 +59,16 @@ def test_a_batch_that_cannot_be_sent_a_dozen_times_is_still_anchored_and_never_f
         return submit(*args, **kwargs)
 
     monkeypatch.setattr(hub.anchoring.relayer, "submit", flaky_submit)
-    answer = client.post("/credentials", headers=keys.issuer(HANZE), json={
-        "programme_id": "miw-data-analytics", "email": "jan.devries@example.org", "name": "Jan de Vries",
-        "grade": "8.5"})
+    answer = client.post(
+        "/credentials",
+        headers=keys.issuer(HANZE),
+        json={
+            "programme_id": "miw-data-analytics",
+            "email": "jan.devries@example.org",
+            "name": "Jan de Vries",
+            "grade": "8.5",
+        },
+    )
     assert answer.status_code == 202, answer.text
     batch_id = answer.json()["batch_id"]
     seen: set[str] = set()

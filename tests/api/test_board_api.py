@@ -28,8 +28,10 @@ from tests.chain import advance_time, propose_calldata
 
 TVM, UNIGARANT, HANZE, RUG, NHL, ALFA = (org.name for org in ORGANISATIONS)
 WEEK = 7 * 24 * 3600
-DOCUMENT = ("Het bestuur accrediteert NHL Stenden als uitgever van microcredentials van de IT Hub Hoogeveen, "
-            "met ingang van de uitvoering van dit besluit.")
+DOCUMENT = (
+    "Het bestuur accrediteert NHL Stenden als uitgever van microcredentials van de IT Hub Hoogeveen, "
+    "met ingang van de uitvoering van dit besluit."
+)
 TITLE = "Accreditatie NHL Stenden"
 
 
@@ -48,8 +50,13 @@ def outsider() -> LocalAccount:
 
 
 def accredit_nhl(keys: Any, **overrides: Any) -> dict[str, Any]:
-    body = {"kind": "accredit-issuer", "subject": keys.addresses[("issuer", NHL)], "name": NHL, "title": TITLE,
-            "document": DOCUMENT}
+    body = {
+        "kind": "accredit-issuer",
+        "subject": keys.addresses[("issuer", NHL)],
+        "name": NHL,
+        "title": TITLE,
+        "document": DOCUMENT,
+    }
     return {**body, **overrides}
 
 
@@ -59,25 +66,45 @@ def propose(client: TestClient, keys: Any, by: str = TVM, **overrides: Any) -> d
     return response.json()
 
 
-def vote(client: TestClient, keys: Any, proposal_id: int, by: str, support: str = "for", reason: str = "",
-         ) -> dict[str, Any]:
-    response = client.post(f"/board/proposals/{proposal_id}/votes", headers=keys.member(by),
-                           json={"support": support, "reason": reason})
+def vote(
+    client: TestClient,
+    keys: Any,
+    proposal_id: int,
+    by: str,
+    support: str = "for",
+    reason: str = "",
+) -> dict[str, Any]:
+    response = client.post(
+        f"/board/proposals/{proposal_id}/votes", headers=keys.member(by), json={"support": support, "reason": reason}
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
 
-def signed_ballot(client: TestClient, proposal_id: int, signer: LocalAccount, support: str = "for",
-                  reason: str = "", voter: str | None = None) -> dict[str, Any]:
+def signed_ballot(
+    client: TestClient,
+    proposal_id: int,
+    signer: LocalAccount,
+    support: str = "for",
+    reason: str = "",
+    voter: str | None = None,
+) -> dict[str, Any]:
     """A ballot signed client-side from the service's typed data, as a wallet would."""
     voter = voter or signer.address
-    typed = client.get(f"/board/proposals/{proposal_id}/ballot-typed-data",
-                       params={"voter": voter, "support": support, "reason": reason})
+    typed = client.get(
+        f"/board/proposals/{proposal_id}/ballot-typed-data",
+        params={"voter": voter, "support": support, "reason": reason},
+    )
     assert typed.status_code == 200, typed.text
     data = typed.json()
     signature = Account.sign_typed_data(signer.key, full_message=data["typed_data"]).signature
-    return {"support": support, "reason": reason, "voter": voter, "deadline": data["deadline"],
-            "signature": "0x" + bytes(signature).hex()}
+    return {
+        "support": support,
+        "reason": reason,
+        "voter": voter,
+        "deadline": data["deadline"],
+        "signature": "0x" + bytes(signature).hex(),
+    }
 
 
 def assert_problem(response: Any, status: int, detail: str | None = None, error: str | None = None) -> dict:
@@ -131,8 +158,16 @@ def test_member_flow_accredits_nhl_stenden_as_issuer(client: TestClient, keys: A
     assert (proposal["kind"], proposal["subject"], proposal["name"]) == ("accredit-issuer", issuer, NHL)
     assert proposal["proposer"] == board_account(TVM).address and proposal["proposer_name"] == TVM
     assert proposal["state"] == "active"
-    assert proposal["tally"] == {"for_votes": 0, "against_votes": 0, "abstain_votes": 0, "recusals": 0,
-                                 "eligible": 6, "remaining": 6, "quorum_bps": 5000, "threshold_bps": 5000}
+    assert proposal["tally"] == {
+        "for_votes": 0,
+        "against_votes": 0,
+        "abstain_votes": 0,
+        "recusals": 0,
+        "eligible": 6,
+        "remaining": 6,
+        "quorum_bps": 5000,
+        "threshold_bps": 5000,
+    }
     assert proposal["document"]["matches_chain"] is True
     assert [m["status"] for m in proposal["eligible_members"]] == ["not-voted"] * 6
 
@@ -148,8 +183,11 @@ def test_member_flow_accredits_nhl_stenden_as_issuer(client: TestClient, keys: A
     assert relayed.json()["voter"] == board_account(HANZE).address
     assert relayed.json()["proposal"]["state"] == "active"  # 3 of 6 for: the rest could still block it
 
-    recusal = client.post("/board/proposals/1/recusals", headers=keys.member(RUG),
-                          json={"reason": "RUG werkt samen met NHL Stenden in dit programma"})
+    recusal = client.post(
+        "/board/proposals/1/recusals",
+        headers=keys.member(RUG),
+        json={"reason": "RUG werkt samen met NHL Stenden in dit programma"},
+    )
     assert recusal.status_code == 201, recusal.text
     assert recusal.json()["member"] == board_account(RUG).address
     assert recusal.json()["proposal"]["state"] == "succeeded"  # 3 for of 5: passes whatever the other two vote
@@ -158,7 +196,11 @@ def test_member_flow_accredits_nhl_stenden_as_issuer(client: TestClient, keys: A
     assert executed.status_code == 200, executed.text
     decision = executed.json()
     assert (decision["proposal_id"], decision["kind"], decision["subject"], decision["title"]) == (
-        1, "accredit-issuer", issuer, TITLE)
+        1,
+        "accredit-issuer",
+        issuer,
+        TITLE,
+    )
     assert decision["document_hash"] == "0x" + hashlib.sha256(DOCUMENT.encode()).hexdigest()
     assert decision["tally"]["for_votes"] == 3 and decision["tally"]["recusals"] == 1
     assert decision["executed_tx"].startswith("0x") and decision["executed_at"]
@@ -173,11 +215,21 @@ def test_member_flow_accredits_nhl_stenden_as_issuer(client: TestClient, keys: A
     detail = client.get("/board/proposals/1").json()
     assert detail["state"] == "executed" and detail["executed_tx"] == decision["executed_tx"]
     assert [(v["name"], v["support"], v["reason"]) for v in detail["votes"]] == [
-        (TVM, "for", "Voldoet aan de eisen"), (UNIGARANT, "for", ""), (HANZE, "for", "Goede samenwerking")]
+        (TVM, "for", "Voldoet aan de eisen"),
+        (UNIGARANT, "for", ""),
+        (HANZE, "for", "Goede samenwerking"),
+    ]
     assert [(r["name"], r["reason"]) for r in detail["recusals"]] == [
-        (RUG, "RUG werkt samen met NHL Stenden in dit programma")]
+        (RUG, "RUG werkt samen met NHL Stenden in dit programma")
+    ]
     assert {m["name"]: m["status"] for m in detail["eligible_members"]} == {
-        TVM: "for", UNIGARANT: "for", HANZE: "for", RUG: "recused", NHL: "not-voted", ALFA: "not-voted"}
+        TVM: "for",
+        UNIGARANT: "for",
+        HANZE: "for",
+        RUG: "recused",
+        NHL: "not-voted",
+        ALFA: "not-voted",
+    }
 
     listed = client.get("/board/proposals").json()
     assert [(p["id"], p["state"], p["tally"]["for_votes"]) for p in listed] == [(1, "executed", 3)]
@@ -185,22 +237,45 @@ def test_member_flow_accredits_nhl_stenden_as_issuer(client: TestClient, keys: A
 
 def test_proposals_are_listed_newest_first_with_state_and_tally(client: TestClient, keys: Any) -> None:
     propose(client, keys)
-    propose(client, keys, by=UNIGARANT, kind="resolution", subject=None, name=None, title="Jaarrekening 2025",
-            document="Het bestuur stelt de jaarrekening 2025 vast.")
+    propose(
+        client,
+        keys,
+        by=UNIGARANT,
+        kind="resolution",
+        subject=None,
+        name=None,
+        title="Jaarrekening 2025",
+        document="Het bestuur stelt de jaarrekening 2025 vast.",
+    )
     vote(client, keys, 2, TVM, "against")
     listed = client.get("/board/proposals").json()
-    assert [(p["id"], p["kind"], p["state"]) for p in listed] == [(2, "resolution", "active"),
-                                                                  (1, "accredit-issuer", "active")]
+    assert [(p["id"], p["kind"], p["state"]) for p in listed] == [
+        (2, "resolution", "active"),
+        (1, "accredit-issuer", "active"),
+    ]
     assert listed[0]["tally"]["against_votes"] == 1 and listed[0]["proposer_name"] == UNIGARANT
     assert listed[0]["subject"] is None and listed[0]["name"] is None
     assert [p["id"] for p in client.get("/board/proposals", params={"limit": 1, "offset": 1}).json()] == [1]
 
 
 def test_change_rules_proposal_carries_its_rules(client: TestClient, keys: Any) -> None:
-    rules = {"quorum_bps": 6000, "majority_bps": 5000, "supermajority_bps": 7500, "voting_period": 3600,
-             "execution_period": 3600}
-    created = propose(client, keys, kind="change-rules", subject=None, name=None, rules=rules,
-                      title="Strengere regels", document="Quorum 60%, tweederde wordt driekwart.")
+    rules = {
+        "quorum_bps": 6000,
+        "majority_bps": 5000,
+        "supermajority_bps": 7500,
+        "voting_period": 3600,
+        "execution_period": 3600,
+    }
+    created = propose(
+        client,
+        keys,
+        kind="change-rules",
+        subject=None,
+        name=None,
+        rules=rules,
+        title="Strengere regels",
+        document="Quorum 60%, tweederde wordt driekwart.",
+    )
     assert created["rules"] == rules
     assert created["tally"]["threshold_bps"] == 6666  # membership and rule changes need two-thirds
 
@@ -231,11 +306,14 @@ def test_proposal_made_on_chain_directly_is_listed_without_its_text(client: Test
     detail = client.get("/board/proposals/1")
     assert detail.status_code == 200, detail.text
     body = detail.json()
-    assert (body["kind"], body["title"], body["proposer_name"]) == ("resolution", "Rechtstreeks voorgesteld",
-                                                                    UNIGARANT)
+    assert (body["kind"], body["title"], body["proposer_name"]) == ("resolution", "Rechtstreeks voorgesteld", UNIGARANT)
     assert body["commitment_verified"] is True
-    assert body["document"] == {"text": None, "sha256": None, "chain_document_hash": "0x" + "42" * 32,
-                                "matches_chain": False}
+    assert body["document"] == {
+        "text": None,
+        "sha256": None,
+        "chain_document_hash": "0x" + "42" * 32,
+        "matches_chain": False,
+    }
 
 
 def test_a_meeting_executed_on_chain_reads_as_every_decision(client: TestClient, keys: Any, hub: Hub) -> None:
@@ -244,12 +322,20 @@ def test_a_meeting_executed_on_chain_reads_as_every_decision(client: TestClient,
     verified, and one vote per ballot."""
     board = BoardClient(hub.w3, hub.board_address)
     action = Action(ActionKind.ACCREDIT_ISSUER, keys.addresses[("issuer", NHL)], NHL)
-    proposal = board.sign_proposal(board_account(TVM), action, TITLE, document_hash(DOCUMENT),
-                                   deadline=board.chain_time() + 600)
-    voters = [(TVM, VoteType.FOR, "Akkoord"), (UNIGARANT, VoteType.AGAINST, ""), (HANZE, VoteType.FOR, ""),
-              (RUG, VoteType.ABSTAIN, ""), (NHL, VoteType.FOR, "Met belang, toch gestemd"), (ALFA, VoteType.FOR, "")]
-    ballots = [board.sign_meeting_ballot(board_account(name), proposal, support, reason)
-               for name, support, reason in voters]
+    proposal = board.sign_proposal(
+        board_account(TVM), action, TITLE, document_hash(DOCUMENT), deadline=board.chain_time() + 600
+    )
+    voters = [
+        (TVM, VoteType.FOR, "Akkoord"),
+        (UNIGARANT, VoteType.AGAINST, ""),
+        (HANZE, VoteType.FOR, ""),
+        (RUG, VoteType.ABSTAIN, ""),
+        (NHL, VoteType.FOR, "Met belang, toch gestemd"),
+        (ALFA, VoteType.FOR, ""),
+    ]
+    ballots = [
+        board.sign_meeting_ballot(board_account(name), proposal, support, reason) for name, support, reason in voters
+    ]
     send(hub.w3, {**board.record_meeting(proposal, ballots), "gasPrice": hub.w3.eth.gas_price}, outsider())
     assert board.proposal(1).proposal_hash == bytes(32)  # nothing stored: it was executed
     hub.indexer.catch_up()
@@ -258,20 +344,29 @@ def test_a_meeting_executed_on_chain_reads_as_every_decision(client: TestClient,
     assert body["proposal_hash"] == "0x" + board.hash_proposal(action, document_hash(DOCUMENT)).hex()
     assert body["commitment_verified"] is True
     assert [(v["name"], v["support"], v["reason"]) for v in body["votes"]] == [
-        (name, support.slug, reason) for name, support, reason in voters]
+        (name, support.slug, reason) for name, support, reason in voters
+    ]
 
     with transaction(hub.sessions) as session:  # the indexed action no longer what the meeting executed
         session.execute(update(BoardProposal).values(name="Alfa-college"))
     assert client.get("/board/proposals/1").json()["commitment_verified"] is False
 
 
-def test_a_proposal_titled_in_invalid_utf8_on_chain_does_not_stop_the_board(client: TestClient, keys: Any,
-                                                                            hub: Hub) -> None:
+def test_a_proposal_titled_in_invalid_utf8_on_chain_does_not_stop_the_board(
+    client: TestClient, keys: Any, hub: Hub
+) -> None:
     """A member calls HubBoard.propose directly with a title that is not UTF-8 (and holds a NUL): the index keeps
     it readable and moves on, and proposals through the API go on working (after a restart too)."""
     member = board_account(UNIGARANT)
-    send(hub.w3, {"to": hub.board_address, "data": propose_calldata(b"\xff\xfe Besluit\x00 ok"),
-                  "gasPrice": hub.w3.eth.gas_price}, member)
+    send(
+        hub.w3,
+        {
+            "to": hub.board_address,
+            "data": propose_calldata(b"\xff\xfe Besluit\x00 ok"),
+            "gasPrice": hub.w3.eth.gas_price,
+        },
+        member,
+    )
     hub.indexer.catch_up()
     odd = client.get("/board/proposals/1")
     assert odd.status_code == 200, odd.text
@@ -286,8 +381,9 @@ def test_a_proposal_titled_in_invalid_utf8_on_chain_does_not_stop_the_board(clie
     assert [item["id"] for item in client.get("/board/proposals").json()] == [2, 1]
 
 
-def test_vote_cast_on_chain_directly_appears_once_the_indexer_catches_up(client: TestClient, keys: Any,
-                                                                         hub: Hub) -> None:
+def test_vote_cast_on_chain_directly_appears_once_the_indexer_catches_up(
+    client: TestClient, keys: Any, hub: Hub
+) -> None:
     propose(client, keys)
     transact(hub, board_contract(hub).functions.castVote(1, 0, "Zelf gestemd, zonder de API"), board_account(TVM))
     deadline = time.monotonic() + 15  # the lifespan's background indexer polls every index_interval
@@ -296,7 +392,8 @@ def test_vote_cast_on_chain_directly_appears_once_the_indexer_catches_up(client:
         votes = client.get("/board/proposals/1").json()["votes"]
         time.sleep(0.1)
     assert [(v["voter"], v["name"], v["support"], v["reason"]) for v in votes] == [
-        (board_account(TVM).address, TVM, "against", "Zelf gestemd, zonder de API")]
+        (board_account(TVM).address, TVM, "against", "Zelf gestemd, zonder de API")
+    ]
     detail = client.get("/board/proposals/1").json()
     assert detail["tally"]["against_votes"] == 1
     assert {m["name"]: m["status"] for m in detail["eligible_members"]}[TVM] == "against"
@@ -347,9 +444,12 @@ def test_signed_ballot_of_a_non_member_is_403(client: TestClient, keys: Any) -> 
     propose(client, keys)
     stranger = outsider()
     response = client.post("/board/proposals/1/votes", json=signed_ballot(client, 1, stranger))
-    assert_problem(response, 403, error="BoardNotEligible",
-                   detail=f"{stranger.address} may not vote on proposal 1: not a member when it was created, "
-                          "or no longer")
+    assert_problem(
+        response,
+        403,
+        error="BoardNotEligible",
+        detail=f"{stranger.address} may not vote on proposal 1: not a member when it was created, or no longer",
+    )
 
 
 def test_ballot_signed_by_another_key_than_the_voter_is_403(client: TestClient, keys: Any) -> None:
@@ -366,8 +466,9 @@ def test_member_whose_key_the_service_does_not_hold_is_403(client: TestClient, h
     propose(client, keys)
     with transaction(hub.sessions) as session:
         token, _ = create_key(session, Role.MEMBER, "Gemeente Hoogeveen", Account.create().address)
-    response = client.post("/board/proposals/1/votes", headers={"Authorization": f"Bearer {token}"},
-                           json={"support": "for"})
+    response = client.post(
+        "/board/proposals/1/votes", headers={"Authorization": f"Bearer {token}"}, json={"support": "for"}
+    )
     body = assert_problem(response, 403)
     assert "sign the request client-side" in body["detail"]
 
@@ -376,25 +477,35 @@ def test_double_vote_is_409(client: TestClient, keys: Any) -> None:
     propose(client, keys)
     vote(client, keys, 1, TVM)
     response = client.post("/board/proposals/1/votes", headers=keys.member(TVM), json={"support": "against"})
-    assert_problem(response, 409, error="BoardAlreadyVoted",
-                   detail=f"{board_account(TVM).address} already voted on proposal 1")
+    assert_problem(
+        response, 409, error="BoardAlreadyVoted", detail=f"{board_account(TVM).address} already voted on proposal 1"
+    )
 
 
 def test_vote_after_recusal_is_409(client: TestClient, keys: Any) -> None:
     propose(client, keys)
-    assert client.post("/board/proposals/1/recusals", headers=keys.member(NHL),
-                       json={"reason": "Wij zijn het onderwerp"}).status_code == 201
+    assert (
+        client.post(
+            "/board/proposals/1/recusals", headers=keys.member(NHL), json={"reason": "Wij zijn het onderwerp"}
+        ).status_code
+        == 201
+    )
     response = client.post("/board/proposals/1/votes", headers=keys.member(NHL), json={"support": "for"})
-    assert_problem(response, 409, error="BoardAlreadyRecused",
-                   detail=f"{board_account(NHL).address} recused itself from proposal 1")
+    assert_problem(
+        response,
+        409,
+        error="BoardAlreadyRecused",
+        detail=f"{board_account(NHL).address} recused itself from proposal 1",
+    )
 
 
 def test_vote_after_expiry_is_409(client: TestClient, keys: Any, anvil: Any) -> None:
     propose(client, keys)
     advance_time(anvil.w3, WEEK + 1)
     response = client.post("/board/proposals/1/votes", headers=keys.member(UNIGARANT), json={"support": "for"})
-    assert_problem(response, 409, error="BoardUnexpectedProposalState",
-                   detail="proposal 1 is Expired, it must be Active")
+    assert_problem(
+        response, 409, error="BoardUnexpectedProposalState", detail="proposal 1 is Expired, it must be Active"
+    )
     assert client.get("/board/proposals/1").json()["state"] == "expired"
 
 
@@ -410,8 +521,9 @@ def test_execute_before_success_is_409(client: TestClient, keys: Any) -> None:
     propose(client, keys)
     vote(client, keys, 1, TVM)
     response = client.post("/board/proposals/1/execute", headers=keys.member(TVM))
-    assert_problem(response, 409, error="BoardUnexpectedProposalState",
-                   detail="proposal 1 is Active, it must be Succeeded")
+    assert_problem(
+        response, 409, error="BoardUnexpectedProposalState", detail="proposal 1 is Active, it must be Succeeded"
+    )
 
 
 def test_execute_without_a_member_key_is_refused(client: TestClient, keys: Any) -> None:
@@ -423,27 +535,43 @@ def test_execute_without_a_member_key_is_refused(client: TestClient, keys: Any) 
 def test_malformed_bodies_are_422_with_the_field_named(client: TestClient, keys: Any) -> None:
     propose(client, keys)
     member = keys.member(TVM)
-    bad_support = assert_problem(client.post("/board/proposals/1/votes", headers=member, json={"support": "yes"}),
-                                 422)
+    bad_support = assert_problem(client.post("/board/proposals/1/votes", headers=member, json={"support": "yes"}), 422)
     assert bad_support["detail"].startswith("support: ")
     no_title = accredit_nhl(keys)
     del no_title["title"]
-    assert assert_problem(client.post("/board/proposals", headers=member, json=no_title),
-                          422)["detail"] == "title: is required"
+    assert (
+        assert_problem(client.post("/board/proposals", headers=member, json=no_title), 422)["detail"]
+        == "title: is required"
+    )
     bad_subject = client.post("/board/proposals", headers=member, json=accredit_nhl(keys, subject="0x1234"))
     assert assert_problem(bad_subject, 422)["detail"].startswith("subject: ")
     no_subject = client.post("/board/proposals", headers=member, json=accredit_nhl(keys, subject=None))
     assert assert_problem(no_subject, 422)["detail"] == (
-        "subject: an accredit-issuer proposal needs the account it is about")
-    resolution_with_name = client.post("/board/proposals", headers=member,
-                                       json=accredit_nhl(keys, kind="resolution", subject=None))
+        "subject: an accredit-issuer proposal needs the account it is about"
+    )
+    resolution_with_name = client.post(
+        "/board/proposals", headers=member, json=accredit_nhl(keys, kind="resolution", subject=None)
+    )
     assert assert_problem(resolution_with_name, 422)["detail"] == "name: a resolution proposal has no name"
     bad_kind = client.post("/board/proposals", headers=member, json=accredit_nhl(keys, kind="abolish-board"))
     assert assert_problem(bad_kind, 422)["detail"].startswith("kind: ")
-    bad_rules = client.post("/board/proposals", headers=member, json=accredit_nhl(
-        keys, kind="change-rules", subject=None, name=None,
-        rules={"quorum_bps": 0, "majority_bps": 5000, "supermajority_bps": 6666, "voting_period": 3600,
-               "execution_period": 3600}))
+    bad_rules = client.post(
+        "/board/proposals",
+        headers=member,
+        json=accredit_nhl(
+            keys,
+            kind="change-rules",
+            subject=None,
+            name=None,
+            rules={
+                "quorum_bps": 0,
+                "majority_bps": 5000,
+                "supermajority_bps": 6666,
+                "voting_period": 3600,
+                "execution_period": 3600,
+            },
+        ),
+    )
     assert assert_problem(bad_rules, 422)["detail"].startswith("rules.quorum_bps: ")
     half_signed = client.post("/board/proposals/1/votes", json={"support": "for", "voter": board_account(TVM).address})
     assert "voter, deadline and signature together" in assert_problem(half_signed, 422)["detail"]
@@ -455,13 +583,18 @@ def test_unknown_proposal_is_404(client: TestClient, keys: Any) -> None:
     member = keys.member(TVM)
     detail = "there is no proposal 99"
     assert_problem(client.get("/board/proposals/99"), 404, detail=detail)
-    assert_problem(client.post("/board/proposals/99/votes", headers=member, json={"support": "for"}), 404,
-                   detail=detail)
-    assert_problem(client.post("/board/proposals/99/recusals", headers=member, json={"reason": "x"}), 404,
-                   detail=detail)
+    assert_problem(
+        client.post("/board/proposals/99/votes", headers=member, json={"support": "for"}), 404, detail=detail
+    )
+    assert_problem(
+        client.post("/board/proposals/99/recusals", headers=member, json={"reason": "x"}), 404, detail=detail
+    )
     assert_problem(client.post("/board/proposals/99/execute", headers=member), 404, detail=detail)
-    assert_problem(client.get("/board/proposals/99/ballot-typed-data",
-                              params={"voter": board_account(TVM).address}), 404, detail=detail)
+    assert_problem(
+        client.get("/board/proposals/99/ballot-typed-data", params={"voter": board_account(TVM).address}),
+        404,
+        detail=detail,
+    )
 
 
 # ---------------------------------------------------------------- the signed-ballot path and the docs
@@ -470,23 +603,39 @@ def test_unknown_proposal_is_404(client: TestClient, keys: Any) -> None:
 def test_ballot_typed_data_is_an_eip712_ballot_for_the_voter(client: TestClient, keys: Any, hub: Hub) -> None:
     propose(client, keys)
     voter = board_account(HANZE).address
-    response = client.get("/board/proposals/1/ballot-typed-data",
-                          params={"voter": voter.lower(), "support": "abstain", "reason": "Geen mening"})
+    response = client.get(
+        "/board/proposals/1/ballot-typed-data",
+        params={"voter": voter.lower(), "support": "abstain", "reason": "Geen mening"},
+    )
     assert response.status_code == 200, response.text
     data = response.json()
     typed = data["typed_data"]
     assert typed["primaryType"] == "Ballot"
-    assert typed["domain"] == {"name": "IT Hub Hoogeveen Board", "version": "1", "chainId": hub.chain_id,
-                               "verifyingContract": hub.board_address}
-    assert typed["message"] == {"proposalId": 1, "support": 2, "reason": "Geen mening", "voter": voter,
-                                "nonce": data["nonce"], "deadline": data["deadline"]}
+    assert typed["domain"] == {
+        "name": "IT Hub Hoogeveen Board",
+        "version": "1",
+        "chainId": hub.chain_id,
+        "verifyingContract": hub.board_address,
+    }
+    assert typed["message"] == {
+        "proposalId": 1,
+        "support": 2,
+        "reason": "Geen mening",
+        "voter": voter,
+        "nonce": data["nonce"],
+        "deadline": data["deadline"],
+    }
     assert_problem(client.get("/board/proposals/1/ballot-typed-data", params={"voter": "nobody"}), 422)
 
 
 def test_openapi_shows_an_example_for_every_request_body(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
-    board_ops = {(path, method): op for path, ops in spec["paths"].items() if path.startswith("/board")
-                 for method, op in ops.items()}
+    board_ops = {
+        (path, method): op
+        for path, ops in spec["paths"].items()
+        if path.startswith("/board")
+        for method, op in ops.items()
+    }
     assert len(board_ops) == 9
     for (path, method), op in board_ops.items():
         assert "200" in op["responses"] or "201" in op["responses"], (path, method)

@@ -50,16 +50,29 @@ SCHEMA = schemathesis.openapi.from_dict(create_app().openapi())
 # Which principal's key each operation needs; the others are public.
 NEEDS: dict[str, str] = {
     "createProgramme": "admin",
-    "issueCredential": "issuer", "issueCohort": "issuer", "getBatch": "issuer", "getCredential": "issuer",
-    "revokeCredential": "issuer", "createCertificateLink": "issuer",
-    "createProposal": "member", "castVote": "member", "recuse": "member", "executeProposal": "member",
+    "issueCredential": "issuer",
+    "issueCohort": "issuer",
+    "getBatch": "issuer",
+    "getCredential": "issuer",
+    "revokeCredential": "issuer",
+    "createCertificateLink": "issuer",
+    "createProposal": "member",
+    "castVote": "member",
+    "recuse": "member",
+    "executeProposal": "member",
 }
 
 
 def _settings(max_examples: int) -> hypothesis.settings:
-    return hypothesis.settings(max_examples=max_examples, deadline=None, derandomize=True, database=None,
-                               phases=[Phase.explicit, Phase.generate], print_blob=False,
-                               suppress_health_check=list(HealthCheck))
+    return hypothesis.settings(
+        max_examples=max_examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        print_blob=False,
+        suppress_health_check=list(HealthCheck),
+    )
 
 
 class World:
@@ -70,16 +83,35 @@ class World:
         for programme in DEMO_PROGRAMMES:
             assert client.post("/programmes", headers=keys.admin(), json=programme.as_create()).status_code == 201
         accredited(HANZE)
-        issued = client.post("/credentials", headers=keys.issuer(HANZE), json={
-            "programme_id": "miw-data-analytics", "email": "jan.devries@example.org", "name": "Jan de Vries",
-            "grade": "8.5", "valid_from": "2026-07-01"})
+        issued = client.post(
+            "/credentials",
+            headers=keys.issuer(HANZE),
+            json={
+                "programme_id": "miw-data-analytics",
+                "email": "jan.devries@example.org",
+                "name": "Jan de Vries",
+                "grade": "8.5",
+                "valid_from": "2026-07-01",
+            },
+        )
         assert issued.status_code == 201, issued.text
         credential = issued.json()
-        proposal = client.post("/board/proposals", headers=keys.member(TVM), json={
-            "kind": "resolution", "title": "Jaarrekening 2025", "document": "Het bestuur stelt de jaarrekening vast."})
+        proposal = client.post(
+            "/board/proposals",
+            headers=keys.member(TVM),
+            json={
+                "kind": "resolution",
+                "title": "Jaarrekening 2025",
+                "document": "Het bestuur stelt de jaarrekening vast.",
+            },
+        )
         assert proposal.status_code == 201, proposal.text
-        self.path_parameters = {"credential_id": credential["id"], "batch_id": credential["batch_id"],
-                                "proposal_id": proposal.json()["id"], "programme_id": "miw-data-analytics"}
+        self.path_parameters = {
+            "credential_id": credential["id"],
+            "batch_id": credential["batch_id"],
+            "proposal_id": proposal.json()["id"],
+            "programme_id": "miw-data-analytics",
+        }
         self.holder_token = credential["holder_token"]
         self.cases = 0
 
@@ -107,8 +139,7 @@ def send(client: TestClient, case: schemathesis.Case, headers: dict[str, str] | 
     merged = {**kwargs.pop("headers", {}), **(headers or {})}
     prepared = requests.Request(headers=merged, **kwargs).prepare()
     body = prepared.body.encode("utf-8") if isinstance(prepared.body, str) else prepared.body
-    return client.request(prepared.method or "GET", prepared.url or "/", headers=dict(prepared.headers),
-                          content=body)
+    return client.request(prepared.method or "GET", prepared.url or "/", headers=dict(prepared.headers), content=body)
 
 
 @SCHEMA.parametrize()
@@ -140,8 +171,9 @@ SHAPE_REFUSALS = {400, 404, 413, 415, 422}
 VALID_BODIES: dict[str, Any] = {
     "createProgramme": DEMO_PROGRAMMES[0].as_create(),
     "issueCredential": {"programme_id": "miw-data-analytics", "email": "a.b@example.org", "name": "A B", "grade": "8"},
-    "issueCohort": {"credentials": [{"programme_id": "miw-data-analytics", "email": "a.b@example.org",
-                                     "name": "A B", "grade": "8"}]},
+    "issueCohort": {
+        "credentials": [{"programme_id": "miw-data-analytics", "email": "a.b@example.org", "name": "A B", "grade": "8"}]
+    },
     "revokeCredential": {"reason": "issued-in-error"},
     "createCertificateLink": {"disclose": ["name"]},
     "createProposal": {"kind": "resolution", "title": "Jaarrekening", "document": "Het bestuur stelt vast."},
@@ -186,8 +218,9 @@ def test_fuzz_without_keys(case: schemathesis.Case, client: TestClient, keys: An
 
 @pytest.mark.parametrize("way", WRONG_KEYS)
 @pytest.mark.parametrize("operation", sorted(NEEDS))
-def test_each_operation_answers_each_wrong_key_exactly(operation: str, way: str, client: TestClient,
-                                                       keys: Any, world: World) -> None:
+def test_each_operation_answers_each_wrong_key_exactly(
+    operation: str, way: str, client: TestClient, keys: Any, world: World
+) -> None:
     """Every role/operation pair, deterministically: no key, an unknown key or another scheme 401; the key of
     another role 403 naming the role needed."""
     found = SCHEMA.find_operation_by_id(operation)
@@ -204,6 +237,9 @@ def test_each_operation_answers_each_wrong_key_exactly(operation: str, way: str,
 
 def test_every_operation_that_takes_a_key_is_fuzzed_with_one() -> None:
     """NEEDS follows the schema: an operation documented with the API key scheme is fuzzed with its key."""
-    with_key = {op.definition.raw["operationId"] for op in (result.ok() for result in SCHEMA.get_all_operations())
-                if op.definition.raw.get("security")}
+    with_key = {
+        op.definition.raw["operationId"]
+        for op in (result.ok() for result in SCHEMA.get_all_operations())
+        if op.definition.raw.get("security")
+    }
     assert with_key == set(NEEDS)

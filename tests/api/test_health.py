@@ -34,11 +34,20 @@ def test_health_says_degraded_with_the_reasons_past_their_settings(client: TestC
 
     hub.stop_background()  # nothing moves the index or the batch meanwhile
     with transaction(hub.sessions) as session:  # a batch that has waited long, and an index far behind
-        session.add(models.Batch(id="b" * 36, issuer_address=hub.relayer.address, status="submitted", count=1,
-                                 root="0x" + "11" * 32, created_at=datetime.now(UTC) - timedelta(hours=1)))
+        session.add(
+            models.Batch(
+                id="b" * 36,
+                issuer_address=hub.relayer.address,
+                status="submitted",
+                count=1,
+                root="0x" + "11" * 32,
+                created_at=datetime.now(UTC) - timedelta(hours=1),
+            )
+        )
         session.merge(models.IndexCursor(contract=hub.registry_address, last_block=0))
-    hub.settings = hub.settings.model_copy(update={"pending_alert_after": 60.0, "index_lag_alert": 1,
-                                                   "low_balance_eth": 10**9})
+    hub.settings = hub.settings.model_copy(
+        update={"pending_alert_after": 60.0, "index_lag_alert": 1, "low_balance_eth": 10**9}
+    )
     response = client.get("/health")
     assert response.status_code == 200  # degraded: still serving
     body = response.json()

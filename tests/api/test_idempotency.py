@@ -36,8 +36,15 @@ from tests.api.test_issuing import HANZE, RUG, TVM, UNIGARANT, assert_problem, c
 from tests.live import wait_for
 
 KEY = '"8e03978e-40d5-43e8-bc93-6894a57f9324"'  # an RFC 8941 string, as the draft writes it
-IDEMPOTENT = {"issueCredential", "issueCohort", "revokeCredential", "createProposal", "castVote", "recuse",
-              "executeProposal"}
+IDEMPOTENT = {
+    "issueCredential",
+    "issueCohort",
+    "revokeCredential",
+    "createProposal",
+    "castVote",
+    "recuse",
+    "executeProposal",
+}
 
 
 @pytest.fixture
@@ -69,8 +76,9 @@ def replayed(response: Any) -> bool:
 # ---------------------------------------------------------------- issuing
 
 
-def test_the_same_key_twice_issues_one_credential_and_replays_the_first_answer(client: TestClient, keys: Any,
-                                                                                hub: Hub, hanze: str) -> None:
+def test_the_same_key_twice_issues_one_credential_and_replays_the_first_answer(
+    client: TestClient, keys: Any, hub: Hub, hanze: str
+) -> None:
     first = client.post("/credentials", headers=with_key(keys.issuer(HANZE)), json=graduate())
     assert first.status_code in (201, 202), first.text
     assert not replayed(first)
@@ -104,19 +112,24 @@ def test_the_same_key_with_another_body_or_path_is_422(client: TestClient, keys:
     other = client.post("/credentials", headers=with_key(keys.issuer(HANZE)), json=graduate(name="Piet Jansen"))
     body = assert_problem(other, 422, contains="this Idempotency-Key was used for another request (POST /credentials")
     assert body["type"].endswith("/idempotency-key-reused")
-    elsewhere = client.post(f"/credentials/{first.json()['id']}/revoke", headers=with_key(keys.issuer(HANZE)),
-                            json={"reason": "issued-in-error"})
+    elsewhere = client.post(
+        f"/credentials/{first.json()['id']}/revoke",
+        headers=with_key(keys.issuer(HANZE)),
+        json={"reason": "issued-in-error"},
+    )
     assert_problem(elsewhere, 422, contains="used for another request")
     assert count(hub, models.Credential) == 1
     assert client.get(f"/credentials/{first.json()['id']}", headers=keys.issuer(HANZE)).json()["revoked"] is False
 
 
-def test_another_principal_with_the_same_key_is_independent(client: TestClient, keys: Any, hub: Hub, hanze: str,
-                                                            accredited: Any) -> None:
+def test_another_principal_with_the_same_key_is_independent(
+    client: TestClient, keys: Any, hub: Hub, hanze: str, accredited: Any
+) -> None:
     accredited(RUG)
     hanzes = client.post("/credentials", headers=with_key(keys.issuer(HANZE)), json=graduate())
-    rugs = client.post("/credentials", headers=with_key(keys.issuer(RUG)),
-                       json=graduate(programme_id="blockchain-foundations"))
+    rugs = client.post(
+        "/credentials", headers=with_key(keys.issuer(RUG)), json=graduate(programme_id="blockchain-foundations")
+    )
     assert rugs.status_code == hanzes.status_code, rugs.text
     assert not replayed(rugs) and rugs.json()["id"] != hanzes.json()["id"]
     assert rugs.json()["issuer_address"] == keys.addresses[("issuer", RUG)]
@@ -127,22 +140,31 @@ def test_another_principal_with_the_same_key_is_independent(client: TestClient, 
 
 
 def test_a_malformed_key_is_422_and_nothing_is_done(client: TestClient, keys: Any, hub: Hub, hanze: str) -> None:
-    for key, says in (("", "Idempotency-Key: is empty"), ('""', "Idempotency-Key: is empty"),
-                      ("k" * 256, "Idempotency-Key: is 256 characters long; at most 255")):
+    for key, says in (
+        ("", "Idempotency-Key: is empty"),
+        ('""', "Idempotency-Key: is empty"),
+        ("k" * 256, "Idempotency-Key: is 256 characters long; at most 255"),
+    ):
         response = client.post("/credentials", headers=with_key(keys.issuer(HANZE), key), json=graduate())
         body = assert_problem(response, 422, contains=says)
         assert body["errors"][0]["location"] == ["header", "Idempotency-Key"]
-    twice = client.post("/credentials", json=graduate(),
-                        headers=[*keys.issuer(HANZE).items(), ("Idempotency-Key", "a"), ("Idempotency-Key", "b")])
+    twice = client.post(
+        "/credentials",
+        json=graduate(),
+        headers=[*keys.issuer(HANZE).items(), ("Idempotency-Key", "a"), ("Idempotency-Key", "b")],
+    )
     assert_problem(twice, 422, contains="send one Idempotency-Key header, not 2")
-    assert client.post("/credentials", headers=with_key(keys.issuer(HANZE), "k" * 255),
-                       json=graduate()).status_code in (201, 202)
+    assert client.post(
+        "/credentials", headers=with_key(keys.issuer(HANZE), "k" * 255), json=graduate()
+    ).status_code in (201, 202)
     assert count(hub, models.Credential) == 1 and len(records(hub)) == 1
 
 
 def test_a_cohort_sent_twice_with_one_key_is_one_batch(client: TestClient, keys: Any, hub: Hub, hanze: str) -> None:
-    csv = (b"programme_id,email,name,grade\nmiw-data-analytics,jan@example.org,Jan de Vries,8.5\n"
-           b"miw-ai,anna@example.org,Anna Jansen,7\n")
+    csv = (
+        b"programme_id,email,name,grade\nmiw-data-analytics,jan@example.org,Jan de Vries,8.5\n"
+        b"miw-ai,anna@example.org,Anna Jansen,7\n"
+    )
     headers = with_key({**keys.issuer(HANZE), "Content-Type": "text/csv"})
     first = client.post("/credentials/batch", headers=headers, content=csv)
     assert first.status_code == 202, first.text
@@ -185,19 +207,20 @@ def test_requests_racing_with_one_key_issue_one_credential(server: str, keys: An
     assert count(hub, models.Credential) == 1
 
 
-def test_a_retry_waits_for_the_running_request_and_replays_its_answer(client: TestClient, keys: Any,
-                                                                      hub: Hub) -> None:
+def test_a_retry_waits_for_the_running_request_and_replays_its_answer(client: TestClient, keys: Any, hub: Hub) -> None:
     body = json.dumps(graduate()).encode()
-    running = KeyedRequest.of(principal_of(hub, keys.issuer(HANZE)), KEY.strip('"'), "POST", "/credentials",
-                              "application/json", body)
+    running = KeyedRequest.of(
+        principal_of(hub, keys.issuer(HANZE)), KEY.strip('"'), "POST", "/credentials", "application/json", body
+    )
     claimed = idempotency.claim(hub.sessions, running)
     assert isinstance(claimed, Claimed)
     answer = Answer(201, {"content-type": "application/json", "location": "/credentials/x"}, b'{"id": "x"}')
     finisher = threading.Timer(0.5, idempotency.finish, (hub.sessions, claimed.record_id, running, answer))
     finisher.start()
     started = time.monotonic()
-    retry = client.post("/credentials", headers=with_key({**keys.issuer(HANZE), "Content-Type": "application/json"}),
-                        content=body)
+    retry = client.post(
+        "/credentials", headers=with_key({**keys.issuer(HANZE), "Content-Type": "application/json"}), content=body
+    )
     finisher.join()
     assert time.monotonic() - started >= 0.4  # it waited for the first request
     assert (retry.status_code, retry.json(), retry.headers["location"]) == (201, {"id": "x"}, "/credentials/x")
@@ -206,12 +229,14 @@ def test_a_retry_waits_for_the_running_request_and_replays_its_answer(client: Te
 
 
 def test_a_request_still_processed_after_the_wait_is_409_with_retry_after(
-        client: TestClient, keys: Any, hub: Hub, hanze: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    client: TestClient, keys: Any, hub: Hub, hanze: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(idempotency, "WAIT_SECONDS", 0.3)
     body = json.dumps(graduate()).encode()
     headers = with_key({**keys.issuer(HANZE), "Content-Type": "application/json"})
-    running = KeyedRequest.of(principal_of(hub, keys.issuer(HANZE)), KEY.strip('"'), "POST", "/credentials",
-                              "application/json", body)
+    running = KeyedRequest.of(
+        principal_of(hub, keys.issuer(HANZE)), KEY.strip('"'), "POST", "/credentials", "application/json", body
+    )
     claimed = idempotency.claim(hub.sessions, running)
     assert isinstance(claimed, Claimed)
     busy = client.post("/credentials", headers=headers, content=body)
@@ -249,8 +274,11 @@ def test_a_refusal_is_replayed_too(client: TestClient, keys: Any, hub: Hub, hanz
 
 
 def test_board_writes_are_replayed(client: TestClient, keys: Any, hub: Hub) -> None:
-    proposal = {"kind": "resolution", "title": "Jaarrekening 2025",
-                "document": "Het bestuur stelt de jaarrekening vast."}
+    proposal = {
+        "kind": "resolution",
+        "title": "Jaarrekening 2025",
+        "document": "Het bestuur stelt de jaarrekening vast.",
+    }
     first = client.post("/board/proposals", headers=with_key(keys.member(TVM)), json=proposal)
     assert first.status_code == 201, first.text
     again = client.post("/board/proposals", headers=with_key(keys.member(TVM)), json=proposal)
@@ -265,8 +293,9 @@ def test_board_writes_are_replayed(client: TestClient, keys: Any, hub: Hub) -> N
     assert (revote.status_code, revote.json()) == (201, vote.json()) and replayed(revote)  # not 409 already voted
 
 
-def test_a_503_is_not_stored_and_the_retry_does_the_work(client: TestClient, keys: Any, hub: Hub, hanze: str,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_503_is_not_stored_and_the_retry_does_the_work(
+    client: TestClient, keys: Any, hub: Hub, hanze: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     issued = client.post("/credentials", headers=keys.issuer(HANZE), json=graduate()).json()
     real_revoke = revocation.revoke
     calls: list[int] = []
@@ -290,8 +319,9 @@ def test_a_503_is_not_stored_and_the_retry_does_the_work(client: TestClient, key
     assert len(calls) == 2
 
 
-def test_expired_keys_are_purged_and_not_replayed(client: TestClient, keys: Any, hub: Hub, hanze: str,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_expired_keys_are_purged_and_not_replayed(
+    client: TestClient, keys: Any, hub: Hub, hanze: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(idempotency, "PURGE_EVERY", 0)
     first = client.post("/credentials", headers=with_key(keys.issuer(HANZE)), json=graduate())
     assert first.status_code in (201, 202), first.text
@@ -299,12 +329,18 @@ def test_expired_keys_are_purged_and_not_replayed(client: TestClient, keys: Any,
     assert kept.status_code in (201, 202), kept.text
     yesterday = datetime.now(UTC) - timedelta(hours=25)
     with hub.sessions() as session, session.begin():
-        session.execute(update(models.IdempotencyRecord).where(models.IdempotencyRecord.path == "/credentials")
-                        .values(created_at=yesterday, expires_at=yesterday + idempotency.KEEP))
+        session.execute(
+            update(models.IdempotencyRecord)
+            .where(models.IdempotencyRecord.path == "/credentials")
+            .values(created_at=yesterday, expires_at=yesterday + idempotency.KEEP)
+        )
 
     # any use of a key purges what has expired
-    other = client.post(f"/credentials/{first.json()['id']}/revoke", headers=with_key(keys.issuer(HANZE), "revoke"),
-                        json={"reason": "issued-in-error"})
+    other = client.post(
+        f"/credentials/{first.json()['id']}/revoke",
+        headers=with_key(keys.issuer(HANZE), "revoke"),
+        json={"reason": "issued-in-error"},
+    )
     assert other.status_code == 200, other.text
     assert [r.path for r in records(hub)] == [f"/credentials/{first.json()['id']}/revoke"]
     # an expired key is a new key: the request is done again

@@ -44,8 +44,14 @@ def assert_problem(response: Any, status: int, detail: str | None = None, contai
 
 
 def graduate(**overrides: Any) -> dict[str, Any]:
-    body = {"programme_id": "miw-data-analytics", "email": "jan.devries@example.org", "name": "Jan de Vries",
-            "grade": "8.5", "valid_from": "2026-07-01", "valid_until": "2031-07-01"}
+    body = {
+        "programme_id": "miw-data-analytics",
+        "email": "jan.devries@example.org",
+        "name": "Jan de Vries",
+        "grade": "8.5",
+        "valid_from": "2026-07-01",
+        "valid_until": "2031-07-01",
+    }
     body.update(overrides)
     return {key: value for key, value in body.items() if value is not None}
 
@@ -119,7 +125,11 @@ def test_catalogue_is_public_and_the_admin_adds_programmes(client: TestClient, k
     assert created.headers["location"] == "/programmes/miw-data-analytics"
     programme = created.json()
     assert (programme["name"], programme["theme"], programme["ects"], programme["eqf_level"]) == (
-        "Make IT Work: Data Analytics", "Data analytics", 30, 6)
+        "Make IT Work: Data Analytics",
+        "Data analytics",
+        30,
+        6,
+    )
     assert programme["issuer_address"] == keys.addresses[("issuer", HANZE)]
     assert programme["issuer_name"] == HANZE
     assert client.get("/programmes").json() == [programme]
@@ -134,11 +144,14 @@ def test_only_the_admin_adds_programmes_and_ids_are_permanent(client: TestClient
     assert_problem(client.post("/programmes", headers=keys.issuer(HANZE), json=body), 403, contains="admin key")
     assert client.post("/programmes", headers=keys.admin(), json=body).status_code == 201
     assert_problem(client.post("/programmes", headers=keys.admin(), json=body), 409, contains="already a programme")
-    bad_theme = assert_problem(client.post("/programmes", headers=keys.admin(),
-                                           json={**body, "id": "x-programme", "theme": "Gardening"}), 422)
+    bad_theme = assert_problem(
+        client.post("/programmes", headers=keys.admin(), json={**body, "id": "x-programme", "theme": "Gardening"}), 422
+    )
     assert bad_theme["detail"].startswith("theme: ")
-    bad_issuer = assert_problem(client.post("/programmes", headers=keys.admin(),
-                                            json={**body, "id": "x-programme", "issuer_address": "0x12"}), 422)
+    bad_issuer = assert_problem(
+        client.post("/programmes", headers=keys.admin(), json={**body, "id": "x-programme", "issuer_address": "0x12"}),
+        422,
+    )
     assert bad_issuer["detail"].startswith("issuer_address: not an Ethereum address")
     bad_id = assert_problem(client.post("/programmes", headers=keys.admin(), json={**body, "id": "Not A Slug"}), 422)
     assert bad_id["detail"].startswith("id: ")
@@ -173,8 +186,12 @@ def test_partner_issues_one_credential_that_verifies(client: TestClient, keys: A
     report = verifies(hub, document, email="jan.devries@example.org")
     assert report.valid, explain(report)
     assert report.check("issuer_signature").passed
-    status = registry(hub).verify(hanze, from_hex32(proof["merkleRoot"]), from_hex32(proof["credentialDigest"]),
-                                  [from_hex32(node) for node in proof["merklePath"]])
+    status = registry(hub).verify(
+        hanze,
+        from_hex32(proof["merkleRoot"]),
+        from_hex32(proof["credentialDigest"]),
+        [from_hex32(node) for node in proof["merklePath"]],
+    )
     assert status.anchored and status.issuer == hanze and status.issuer_accredited_at_anchor and not status.revoked
     receipt = hub.w3.eth.get_transaction_receipt(proof["transactionHash"])
     assert receipt["from"] == hub.relayer.address  # partners need no ether
@@ -187,7 +204,8 @@ def test_partner_issues_one_credential_that_verifies(client: TestClient, keys: A
 
 
 def test_the_holder_token_is_not_lost_when_reading_back_fails_after_storing(
-        client: TestClient, keys: Any, hub: Hub, hanze: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    client: TestClient, keys: Any, hub: Hub, hanze: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from sqlalchemy.exc import OperationalError
 
     from service.api import credentials as route
@@ -214,18 +232,33 @@ def test_holder_reads_the_credential_with_the_holder_token(client: TestClient, k
     assert by_issuer.json() == issued
 
     assert_problem(client.get(f"/credentials/{issued['id']}"), 401, contains="X-Holder-Token")
-    assert_problem(client.get(f"/credentials/{issued['id']}", headers={"X-Holder-Token": "hold_wrong"}), 403,
-                   contains="does not open this credential")
-    assert_problem(client.get("/credentials/4f1c0000-0000-4000-8000-000000000000", headers={"X-Holder-Token": token}),
-                   404, "there is no credential 4f1c0000-0000-4000-8000-000000000000")
+    assert_problem(
+        client.get(f"/credentials/{issued['id']}", headers={"X-Holder-Token": "hold_wrong"}),
+        403,
+        contains="does not open this credential",
+    )
+    assert_problem(
+        client.get("/credentials/4f1c0000-0000-4000-8000-000000000000", headers={"X-Holder-Token": token}),
+        404,
+        "there is no credential 4f1c0000-0000-4000-8000-000000000000",
+    )
     assert_problem(client.get(f"/credentials/{issued['id']}", headers={"Authorization": "Bearer hub_unknown"}), 401)
 
 
-def test_ungraded_programme_and_defaults(client: TestClient, keys: Any, hub: Hub, accredited: Any,
-                                        catalogue: Any) -> None:
+def test_ungraded_programme_and_defaults(
+    client: TestClient, keys: Any, hub: Hub, accredited: Any, catalogue: Any
+) -> None:
     accredited(ALFA)
-    issued = issue(client, keys, ALFA, programme_id="iot-technician", grade=None, valid_from=None, valid_until=None,
-                   name="  Sanne   Jansen ")
+    issued = issue(
+        client,
+        keys,
+        ALFA,
+        programme_id="iot-technician",
+        grade=None,
+        valid_from=None,
+        valid_until=None,
+        name="  Sanne   Jansen ",
+    )
     document = issued["document"]
     assert "validUntil" not in document
     assert [name for _salt, name, _value in document["proof"][0]["disclosures"]] == ["identifier", "name"]
@@ -242,16 +275,18 @@ def test_ungraded_programme_and_defaults(client: TestClient, keys: Any, hub: Hub
 def test_issuing_needs_an_issuer_key(client: TestClient, keys: Any, hanze: str) -> None:
     assert_problem(client.post("/credentials", json=graduate()), 401)
     for headers in (keys.member(TVM), keys.admin()):
-        assert_problem(client.post("/credentials", headers=headers, json=graduate()), 403,
-                       contains="this needs an issuer key")
+        assert_problem(
+            client.post("/credentials", headers=headers, json=graduate()), 403, contains="this needs an issuer key"
+        )
         assert_problem(client.post("/credentials/batch", headers=headers, json={"credentials": [graduate()]}), 403)
     assert count(hub=client.app.state.hub, model=models.Credential) == 0
 
 
 def test_unknown_programme_is_422_naming_the_field(client: TestClient, keys: Any, hanze: str) -> None:
     response = client.post("/credentials", headers=keys.issuer(HANZE), json=graduate(programme_id="miw-gardening"))
-    body = assert_problem(response, 422, "programme_id: there is no programme 'miw-gardening' (GET /programmes "
-                                         "lists them)")
+    body = assert_problem(
+        response, 422, "programme_id: there is no programme 'miw-gardening' (GET /programmes lists them)"
+    )
     assert body["field"] == "programme_id"
 
 
@@ -263,35 +298,65 @@ def test_another_partners_programme_is_403(client: TestClient, keys: Any, hanze:
 
 def test_malformed_json_is_400_and_wrong_types_are_422(client: TestClient, keys: Any, hanze: str) -> None:
     headers = {**keys.issuer(HANZE), "content-type": "application/json"}
-    malformed = assert_problem(client.post("/credentials", headers=headers, content=b'{"programme_id": "miw-'), 400,
-                               contains="the body is not valid JSON: unterminated string")
+    malformed = assert_problem(
+        client.post("/credentials", headers=headers, content=b'{"programme_id": "miw-'),
+        400,
+        contains="the body is not valid JSON: unterminated string",
+    )
     assert malformed["type"].endswith("/not-json")
-    assert_problem(client.post("/credentials", headers=keys.issuer(HANZE), json=graduate(name=123)), 422,
-                   "name: Input should be a valid string")
-    assert_problem(client.post("/credentials", headers=keys.issuer(HANZE), json=graduate(email="jan@")), 422,
-                   "email: 'jan@' is not a valid email address")
-    assert_problem(client.post("/credentials", headers=keys.issuer(HANZE), json=graduate(grade=True)), 422,
-                   "grade: a grade is a number from 1.0 to 10.0")
-    assert_problem(client.post("/credentials", headers=keys.issuer(HANZE), json=graduate(grade="11")), 422,
-                   contains="is not a grade from 1.0 to 10.0")
-    assert_problem(client.post("/credentials", headers=keys.issuer(HANZE), json=graduate(valid_from=1782864000)),
-                   422, contains="valid_from: give a date")
-    assert_problem(client.post("/credentials", headers=keys.issuer(HANZE),
-                               json=graduate(valid_until="2026-01-01")), 422, contains="valid_until must be later")
-    expired = assert_problem(client.post("/credentials", headers=keys.issuer(HANZE), json=graduate(
-        valid_from="2020-01-01", valid_until="2021-01-01")), 422, contains="has passed: the credential would be")
+    assert_problem(
+        client.post("/credentials", headers=keys.issuer(HANZE), json=graduate(name=123)),
+        422,
+        "name: Input should be a valid string",
+    )
+    assert_problem(
+        client.post("/credentials", headers=keys.issuer(HANZE), json=graduate(email="jan@")),
+        422,
+        "email: 'jan@' is not a valid email address",
+    )
+    assert_problem(
+        client.post("/credentials", headers=keys.issuer(HANZE), json=graduate(grade=True)),
+        422,
+        "grade: a grade is a number from 1.0 to 10.0",
+    )
+    assert_problem(
+        client.post("/credentials", headers=keys.issuer(HANZE), json=graduate(grade="11")),
+        422,
+        contains="is not a grade from 1.0 to 10.0",
+    )
+    assert_problem(
+        client.post("/credentials", headers=keys.issuer(HANZE), json=graduate(valid_from=1782864000)),
+        422,
+        contains="valid_from: give a date",
+    )
+    assert_problem(
+        client.post("/credentials", headers=keys.issuer(HANZE), json=graduate(valid_until="2026-01-01")),
+        422,
+        contains="valid_until must be later",
+    )
+    expired = assert_problem(
+        client.post(
+            "/credentials", headers=keys.issuer(HANZE), json=graduate(valid_from="2020-01-01", valid_until="2021-01-01")
+        ),
+        422,
+        contains="has passed: the credential would be",
+    )
     assert "valid_until 2021-01-01T00:00:00+00:00 has passed" in expired["detail"]  # the field named
     assert_problem(client.post("/credentials", headers=keys.issuer(HANZE), json=[graduate()]), 422)
-    assert_problem(client.post("/credentials", headers=keys.issuer(HANZE), json={**graduate(), "programme": "x"}),
-                   422, "programme: is not a known field")
+    assert_problem(
+        client.post("/credentials", headers=keys.issuer(HANZE), json={**graduate(), "programme": "x"}),
+        422,
+        "programme: is not a known field",
+    )
     missing = graduate()
     del missing["email"]
     assert_problem(client.post("/credentials", headers=keys.issuer(HANZE), json=missing), 422, "email: is required")
     assert count(client.app.state.hub, models.Batch) == 0
 
 
-def test_an_unaccredited_partner_is_refused_and_nothing_is_stored(client: TestClient, keys: Any, hub: Hub,
-                                                                   catalogue: Any) -> None:
+def test_an_unaccredited_partner_is_refused_and_nothing_is_stored(
+    client: TestClient, keys: Any, hub: Hub, catalogue: Any
+) -> None:
     response = client.post("/credentials", headers=keys.issuer(HANZE), json=graduate())
     body = assert_problem(response, 403, contains="is not an accredited issuer now")
     assert body["error"] == "RegistryIssuerNotAccredited"
@@ -300,20 +365,25 @@ def test_an_unaccredited_partner_is_refused_and_nothing_is_stored(client: TestCl
 
 
 def test_a_partner_suspended_after_the_batch_was_stored_gets_the_decoded_revert(
-        client: TestClient, keys: Any, hub: Hub, hanze: str, accredited: Any) -> None:
+    client: TestClient, keys: Any, hub: Hub, hanze: str, accredited: Any
+) -> None:
     from service.issuing import pipeline
     from service.issuing.requests import CredentialCreate, Row
 
     hub.stop_background()  # the batch is stored while nothing anchors it; then the partner is suspended
     with hub.sessions() as db:
-        cohort = pipeline.prepare(db, hub.registry, hub.signers, hanze,
-                                  [Row(1, None, CredentialCreate.model_validate(graduate()))])
+        cohort = pipeline.prepare(
+            db, hub.registry, hub.signers, hanze, [Row(1, None, CredentialCreate.model_validate(graduate()))]
+        )
     batch_id = pipeline.persist(hub.sessions, cohort)
     accredited.suspend(HANZE)
     hub.anchoring.run_once()  # the registry refuses for good: no transaction is sent, the batch fails
     batch = client.get(f"/batches/{batch_id}", headers=keys.issuer(HANZE)).json()
     assert (batch["status"], batch["error"], batch["transaction"]) == (
-        "failed", f"RegistryIssuerNotAccredited: {hanze} is not an accredited issuer now", None)
+        "failed",
+        f"RegistryIssuerNotAccredited: {hanze} is not an accredited issuer now",
+        None,
+    )
     credential = client.get(f"/credentials/{batch['credentials'][0]['id']}", headers=keys.issuer(HANZE)).json()
     assert (credential["status"], credential["document"]) == ("failed", None)
     assert anchored_roots(hub) == []
@@ -323,17 +393,22 @@ def test_a_partner_suspended_after_the_batch_was_stored_gets_the_decoded_revert(
 
 
 def test_cohort_as_json_is_anchored_in_one_transaction(client: TestClient, keys: Any, hub: Hub, hanze: str) -> None:
-    people = [("Jan de Vries", "jan@example.org", "8.5"), ("Fatima El Amrani", "fatima@example.org", "7,9"),
-              ("Pieter Bakker", "pieter@example.org", 7)]
+    people = [
+        ("Jan de Vries", "jan@example.org", "8.5"),
+        ("Fatima El Amrani", "fatima@example.org", "7,9"),
+        ("Pieter Bakker", "pieter@example.org", 7),
+    ]
     body = {"credentials": [graduate(name=name, email=email, grade=grade) for name, email, grade in people]}
     response = client.post("/credentials/batch", headers=keys.issuer(HANZE), json=body)
     assert response.status_code == 202, response.text
     accepted = response.json()
     assert response.headers["location"] == f"/batches/{accepted['id']}"
     assert (accepted["status"], accepted["count"], accepted["issuer_address"]) == ("pending", 3, hanze)
-    assert [(c["row"], c["email"]) for c in accepted["credentials"]] == [(1, "jan@example.org"),
-                                                                         (2, "fatima@example.org"),
-                                                                         (3, "pieter@example.org")]
+    assert [(c["row"], c["email"]) for c in accepted["credentials"]] == [
+        (1, "jan@example.org"),
+        (2, "fatima@example.org"),
+        (3, "pieter@example.org"),
+    ]
     batch = wait_anchored(client, keys.issuer(HANZE), accepted["id"])
     assert batch["status"] == "anchored" and batch["root"] == accepted["root"] and batch["error"] is None
     assert [c["id"] for c in batch["credentials"]] == [c["id"] for c in accepted["credentials"]]
@@ -359,8 +434,9 @@ def test_cohort_as_json_is_anchored_in_one_transaction(client: TestClient, keys:
 def test_cohort_as_csv_upload_and_as_text_csv(client: TestClient, keys: Any, hub: Hub, hanze: str) -> None:
     data = COHORT_CSV.read_bytes()
     rows = len(data.decode().strip().splitlines()) - 1
-    upload = client.post("/credentials/batch", headers=keys.issuer(HANZE),
-                         files={"file": ("cohort.csv", data, "text/csv")})
+    upload = client.post(
+        "/credentials/batch", headers=keys.issuer(HANZE), files={"file": ("cohort.csv", data, "text/csv")}
+    )
     assert upload.status_code == 202, upload.text
     assert upload.json()["count"] == rows
     names = [line.split(",")[2] for line in data.decode().strip().splitlines()[1:]]
@@ -368,76 +444,114 @@ def test_cohort_as_csv_upload_and_as_text_csv(client: TestClient, keys: Any, hub
 
     # the same file again as text/csv, semicolon separated as Dutch spreadsheets save it, with a BOM
     semicolons = data.decode().replace(",", ";").replace('"7;9"', "7,9").encode("utf-8-sig")
-    text = client.post("/credentials/batch", headers={**keys.issuer(HANZE), "content-type": "text/csv"},
-                       content=semicolons)
+    text = client.post(
+        "/credentials/batch", headers={**keys.issuer(HANZE), "content-type": "text/csv"}, content=semicolons
+    )
     assert text.status_code == 202, text.text
     for accepted in (upload.json(), text.json()):
         batch = wait_anchored(client, keys.issuer(HANZE), accepted["id"])
         assert batch["status"] == "anchored", batch
         for item, name in zip(accepted["credentials"], names, strict=True):
-            document = client.get(f"/credentials/{item['id']}", headers={"X-Holder-Token": item["holder_token"]}
-                                  ).json()["document"]
+            document = client.get(
+                f"/credentials/{item['id']}", headers={"X-Holder-Token": item["holder_token"]}
+            ).json()["document"]
             assert {claim: value for _s, claim, value in document["proof"][0]["disclosures"]}["name"] == name
             assert verifies(hub, document, email=item["email"]).valid
     assert sorted(anchored_roots(hub)) == sorted([upload.json()["root"], text.json()["root"]])
 
 
 def test_csv_with_a_bad_row_is_refused_whole_and_nothing_is_stored_or_anchored(
-        client: TestClient, keys: Any, hub: Hub, hanze: str) -> None:
+    client: TestClient, keys: Any, hub: Hub, hanze: str
+) -> None:
     lines = COHORT_CSV.read_text().splitlines()
     lines[3] = lines[3].replace("pieter.bakker@example.org", "pieter.bakker@example")  # row 3, line 4
-    response = client.post("/credentials/batch", headers={**keys.issuer(HANZE), "content-type": "text/csv"},
-                           content="\n".join(lines).encode())
-    body = assert_problem(response, 422, "row 3 (line 4): email: 'pieter.bakker@example' is not a valid email "
-                                         "address (nothing was issued)")
+    response = client.post(
+        "/credentials/batch",
+        headers={**keys.issuer(HANZE), "content-type": "text/csv"},
+        content="\n".join(lines).encode(),
+    )
+    body = assert_problem(
+        response,
+        422,
+        "row 3 (line 4): email: 'pieter.bakker@example' is not a valid email address (nothing was issued)",
+    )
     assert (body["row"], body["line"], body["field"]) == (3, 4, "email")
     assert count(hub, models.Batch) == 0 and count(hub, models.Credential) == 0
     assert anchored_roots(hub) == []
 
 
 def test_csv_problems_name_every_bad_row(client: TestClient, keys: Any, hub: Hub, hanze: str) -> None:
-    csv = ("programme_id;email;name;grade\n"
-           "miw-data-analytics;a@example.org;Anna;8\n"
-           "\n"
-           "miw-gardening;b@example.org;Bram;7\n"
-           "miw-data-analytics;a@example.org;Anna again;6\n"
-           "miw-ai;c@example.org;;12\n")
-    response = client.post("/credentials/batch", headers={**keys.issuer(HANZE), "content-type": "text/csv"},
-                           content=csv.encode())
+    csv = (
+        "programme_id;email;name;grade\n"
+        "miw-data-analytics;a@example.org;Anna;8\n"
+        "\n"
+        "miw-gardening;b@example.org;Bram;7\n"
+        "miw-data-analytics;a@example.org;Anna again;6\n"
+        "miw-ai;c@example.org;;12\n"
+    )
+    response = client.post(
+        "/credentials/batch", headers={**keys.issuer(HANZE), "content-type": "text/csv"}, content=csv.encode()
+    )
     body = assert_problem(response, 422)
     assert [(e["row"], e["line"], e.get("field")) for e in body["errors"]] == [
-        (4, 6, "name"), (4, 6, "grade")]  # the rows that do not parse, first
+        (4, 6, "name"),
+        (4, 6, "grade"),
+    ]  # the rows that do not parse, first
     fixed = csv.replace("miw-ai;c@example.org;;12", "miw-ai;c@example.org;Cas;9")
-    response = client.post("/credentials/batch", headers={**keys.issuer(HANZE), "content-type": "text/csv"},
-                           content=fixed.encode())
-    body = assert_problem(response, 422, "row 2 (line 4): programme_id: there is no programme 'miw-gardening' "
-                                         "(GET /programmes lists them) (1 more problem listed in errors; nothing "
-                                         "was issued)")
+    response = client.post(
+        "/credentials/batch", headers={**keys.issuer(HANZE), "content-type": "text/csv"}, content=fixed.encode()
+    )
+    body = assert_problem(
+        response,
+        422,
+        "row 2 (line 4): programme_id: there is no programme 'miw-gardening' "
+        "(GET /programmes lists them) (1 more problem listed in errors; nothing "
+        "was issued)",
+    )
     assert [(e["row"], e["field"]) for e in body["errors"]] == [(2, "programme_id"), (3, "email")]
-    assert body["errors"][1]["message"] == ("repeats row 1: a@example.org already gets 'miw-data-analytics' in "
-                                            "this cohort")
+    assert body["errors"][1]["message"] == (
+        "repeats row 1: a@example.org already gets 'miw-data-analytics' in this cohort"
+    )
     assert count(hub, models.Batch) == 0
 
 
 def test_csv_columns_are_checked(client: TestClient, keys: Any, hanze: str) -> None:
     def post(text: str) -> Any:
-        return client.post("/credentials/batch", headers={**keys.issuer(HANZE), "content-type": "text/csv"},
-                           content=text.encode())
+        return client.post(
+            "/credentials/batch", headers={**keys.issuer(HANZE), "content-type": "text/csv"}, content=text.encode()
+        )
 
-    assert_problem(post("programme_id,email,naam\nmiw-ai,a@example.org,Anna\n"), 422,
-                   contains="unknown column 'naam'; the columns are programme_id, email, name, grade")
+    assert_problem(
+        post("programme_id,email,naam\nmiw-ai,a@example.org,Anna\n"),
+        422,
+        contains="unknown column 'naam'; the columns are programme_id, email, name, grade",
+    )
     assert_problem(post("programme_id,email\nmiw-ai,a@example.org\n"), 422, contains="no column name")
     assert_problem(post(""), 422, contains="the CSV is empty")
     assert_problem(post("programme_id,email,name\n"), 422, contains="no graduates")
-    assert_problem(post("programme_id,email,name\nmiw-ai,a@example.org\n"), 422,
-                   contains="row 1 (line 2): has 2 cells, the header has 3 columns")
-    latin1 = client.post("/credentials/batch", headers={**keys.issuer(HANZE), "content-type": "text/csv"},
-                         content="programme_id,email,name\nmiw-ai,a@example.org,Yılmaz\n".encode("utf-16"))
+    assert_problem(
+        post("programme_id,email,name\nmiw-ai,a@example.org\n"),
+        422,
+        contains="row 1 (line 2): has 2 cells, the header has 3 columns",
+    )
+    latin1 = client.post(
+        "/credentials/batch",
+        headers={**keys.issuer(HANZE), "content-type": "text/csv"},
+        content="programme_id,email,name\nmiw-ai,a@example.org,Yılmaz\n".encode("utf-16"),
+    )
     assert_problem(latin1, 422, contains="not UTF-8")
-    assert_problem(client.post("/credentials/batch", headers=keys.issuer(HANZE), files={"other": ("x.csv", b"a")}),
-                   422, contains="no field 'file'")
-    assert_problem(client.post("/credentials/batch", headers={**keys.issuer(HANZE), "content-type": "text/plain"},
-                               content=b"hello"), 415, contains="application/json, text/csv or multipart/form-data")
+    assert_problem(
+        client.post("/credentials/batch", headers=keys.issuer(HANZE), files={"other": ("x.csv", b"a")}),
+        422,
+        contains="no field 'file'",
+    )
+    assert_problem(
+        client.post(
+            "/credentials/batch", headers={**keys.issuer(HANZE), "content-type": "text/plain"}, content=b"hello"
+        ),
+        415,
+        contains="application/json, text/csv or multipart/form-data",
+    )
 
 
 def test_json_cohort_problems_name_the_row(client: TestClient, keys: Any, hub: Hub, hanze: str) -> None:
@@ -445,8 +559,9 @@ def test_json_cohort_problems_name_the_row(client: TestClient, keys: Any, hub: H
     response = client.post("/credentials/batch", headers=keys.issuer(HANZE), json=body)
     assert_problem(response, 422, contains="row 2: grade: 'zeven' is not a grade")
     assert_problem(client.post("/credentials/batch", headers=keys.issuer(HANZE), json={"credentials": []}), 422)
-    malformed = client.post("/credentials/batch", headers={**keys.issuer(HANZE), "content-type": "application/json"},
-                            content=b"{")
+    malformed = client.post(
+        "/credentials/batch", headers={**keys.issuer(HANZE), "content-type": "application/json"}, content=b"{"
+    )
     assert assert_problem(malformed, 400, contains="the body is not valid JSON")["type"].endswith("/not-json")
     assert count(hub, models.Batch) == 0
 
@@ -455,22 +570,28 @@ def test_oversized_cohorts_are_413_with_the_limit(client: TestClient, keys: Any,
     limit = hub.settings.max_body_bytes
     line = b"miw-data-analytics,someone@example.org,Some One,7.5\n"
     big = b"programme_id,email,name,grade\n" + line * (limit // len(line) + 1)
-    response = client.post("/credentials/batch", headers={**keys.issuer(HANZE), "content-type": "text/csv"},
-                           content=big)
+    response = client.post(
+        "/credentials/batch", headers={**keys.issuer(HANZE), "content-type": "text/csv"}, content=big
+    )
     assert_problem(response, 413, f"the body exceeds {limit} bytes")
     upload = client.post("/credentials/batch", headers=keys.issuer(HANZE), files={"file": ("big.csv", big)})
     assert_problem(upload, 413, f"the body exceeds {limit} bytes")
 
     hub.settings.max_batch_size = 3
     rows = b"programme_id,email,name\n" + b"".join(b"miw-ai,p%d@example.org,P %d\n" % (i, i) for i in range(4))
-    too_many = client.post("/credentials/batch", headers={**keys.issuer(HANZE), "content-type": "text/csv"},
-                           content=rows)
+    too_many = client.post(
+        "/credentials/batch", headers={**keys.issuer(HANZE), "content-type": "text/csv"}, content=rows
+    )
     body = assert_problem(too_many, 413, contains="at most 3 are accepted in one batch")
     assert body["limit"] == 3
-    as_json = client.post("/credentials/batch", headers=keys.issuer(HANZE),
-                          json={"credentials": [graduate(email=f"p{i}@example.org") for i in range(4)]})
-    assert_problem(as_json, 413, "the cohort has 4 credentials; at most 3 are accepted in one batch: split it into "
-                                 "several batches")
+    as_json = client.post(
+        "/credentials/batch",
+        headers=keys.issuer(HANZE),
+        json={"credentials": [graduate(email=f"p{i}@example.org") for i in range(4)]},
+    )
+    assert_problem(
+        as_json, 413, "the cohort has 4 credentials; at most 3 are accepted in one batch: split it into several batches"
+    )
     assert count(hub, models.Batch) == 0
 
 
@@ -480,41 +601,45 @@ def test_batches_are_for_their_issuer(client: TestClient, keys: Any, hanze: str,
     wait_anchored(client, keys.issuer(HANZE), batch_id)
     assert_problem(client.get(f"/batches/{batch_id}"), 401)
     assert_problem(client.get(f"/batches/{batch_id}", headers=keys.member(TVM)), 403)
-    assert_problem(client.get(f"/batches/{batch_id}", headers=keys.issuer(RUG)), 403,
-                   contains="issued by another partner")
+    assert_problem(
+        client.get(f"/batches/{batch_id}", headers=keys.issuer(RUG)), 403, contains="issued by another partner"
+    )
     assert_problem(client.get("/batches/nope", headers=keys.issuer(HANZE)), 404, "there is no batch nope")
 
 
 # ---------------------------------------------------------------- other partners and revocation
 
 
-def test_another_partner_can_neither_read_nor_revoke(client: TestClient, keys: Any, hanze: str,
-                                                     accredited: Any) -> None:
+def test_another_partner_can_neither_read_nor_revoke(
+    client: TestClient, keys: Any, hanze: str, accredited: Any
+) -> None:
     accredited(RUG)
     issued = issue(client, keys)
     read = client.get(f"/credentials/{issued['id']}", headers=keys.issuer(RUG))
-    assert_problem(read, 403, f"this credential was issued by another partner ({hanze}): only that partner may "
-                              "read it")
-    revoke = client.post(f"/credentials/{issued['id']}/revoke", headers=keys.issuer(RUG),
-                         json={"reason": "issued-in-error"})
-    assert_problem(revoke, 403, f"this credential was issued by another partner ({hanze}): only that partner may "
-                                "revoke it")
+    assert_problem(read, 403, f"this credential was issued by another partner ({hanze}): only that partner may read it")
+    revoke = client.post(
+        f"/credentials/{issued['id']}/revoke", headers=keys.issuer(RUG), json={"reason": "issued-in-error"}
+    )
+    assert_problem(
+        revoke, 403, f"this credential was issued by another partner ({hanze}): only that partner may revoke it"
+    )
     for headers in (keys.member(TVM), keys.admin()):
         assert_problem(client.get(f"/credentials/{issued['id']}", headers=headers), 403)
-        assert_problem(client.post(f"/credentials/{issued['id']}/revoke", headers=headers,
-                                   json={"reason": "issued-in-error"}), 403)
+        assert_problem(
+            client.post(f"/credentials/{issued['id']}/revoke", headers=headers, json={"reason": "issued-in-error"}), 403
+        )
     assert_problem(client.post(f"/credentials/{issued['id']}/revoke", json={"reason": "issued-in-error"}), 401)
 
 
 def test_partner_revokes_and_revoking_twice_is_409(client: TestClient, keys: Any, hub: Hub, hanze: str) -> None:
     issued = issue(client, keys)
     assert client.post("/verify", json=issued["document"]).json()["valid"] is True  # cached for this block
-    revoked = client.post(f"/credentials/{issued['id']}/revoke", headers=keys.issuer(HANZE),
-                          json={"reason": "issued-in-error"})
+    revoked = client.post(
+        f"/credentials/{issued['id']}/revoke", headers=keys.issuer(HANZE), json={"reason": "issued-in-error"}
+    )
     assert revoked.status_code == 200, revoked.text
     result = revoked.json()
-    assert (result["reason"], result["reason_code"], result["reason_text"]) == ("issued-in-error", 2,
-                                                                                 "issued in error")
+    assert (result["reason"], result["reason_code"], result["reason_text"]) == ("issued-in-error", 2, "issued in error")
     receipt = hub.w3.eth.get_transaction_receipt(result["transaction_hash"])
     assert receipt["from"] == hub.relayer.address  # revokeBySig: the partner signed, the relayer sent it
 
@@ -525,8 +650,9 @@ def test_partner_revokes_and_revoking_twice_is_409(client: TestClient, keys: Any
     credential = client.get(f"/credentials/{issued['id']}", headers=keys.issuer(HANZE)).json()
     assert (credential["revoked"], credential["revocation_reason"]) == (True, "issued-in-error")
 
-    again = client.post(f"/credentials/{issued['id']}/revoke", headers=keys.issuer(HANZE),
-                        json={"reason": "fraud-or-misconduct"})
+    again = client.post(
+        f"/credentials/{issued['id']}/revoke", headers=keys.issuer(HANZE), json={"reason": "fraud-or-misconduct"}
+    )
     when = result["revoked_at"].replace("+00:00", "Z")
     body = assert_problem(again, 409, f"this credential was already revoked on {when} (issued in error)")
     assert body["revoked_at"] == when and body["reason"] == "issued-in-error"
@@ -536,21 +662,34 @@ def test_revoking_needs_a_known_reason(client: TestClient, keys: Any, hanze: str
     issued = issue(client, keys)
     bad = client.post(f"/credentials/{issued['id']}/revoke", headers=keys.issuer(HANZE), json={"reason": "boredom"})
     assert_problem(bad, 422, contains="reason: Input should be 'fraud-or-misconduct', 'issued-in-error'")
-    assert_problem(client.post(f"/credentials/{issued['id']}/revoke", headers=keys.issuer(HANZE), json={"reason": 2}),
-                   422)
-    assert_problem(client.post("/credentials/4f1c0000-0000-4000-8000-000000000000/revoke", headers=keys.issuer(HANZE),
-                               json={"reason": "superseded"}), 404)
+    assert_problem(
+        client.post(f"/credentials/{issued['id']}/revoke", headers=keys.issuer(HANZE), json={"reason": 2}), 422
+    )
+    assert_problem(
+        client.post(
+            "/credentials/4f1c0000-0000-4000-8000-000000000000/revoke",
+            headers=keys.issuer(HANZE),
+            json={"reason": "superseded"},
+        ),
+        404,
+    )
 
 
-def test_revocation_made_on_chain_meanwhile_is_409_and_recorded(client: TestClient, keys: Any, hub: Hub,
-                                                                hanze: str) -> None:
+def test_revocation_made_on_chain_meanwhile_is_409_and_recorded(
+    client: TestClient, keys: Any, hub: Hub, hanze: str
+) -> None:
     issued = issue(client, keys)
     proof = issued["document"]["proof"][0]
-    registry(hub).revoke(from_hex32(proof["merkleRoot"]), from_hex32(proof["credentialDigest"]),
-                         [from_hex32(node) for node in proof["merklePath"]], 4,
-                         sender=hub.signers.for_address(hanze))
-    again = client.post(f"/credentials/{issued['id']}/revoke", headers=keys.issuer(HANZE),
-                        json={"reason": "issued-in-error"})
+    registry(hub).revoke(
+        from_hex32(proof["merkleRoot"]),
+        from_hex32(proof["credentialDigest"]),
+        [from_hex32(node) for node in proof["merklePath"]],
+        4,
+        sender=hub.signers.for_address(hanze),
+    )
+    again = client.post(
+        f"/credentials/{issued['id']}/revoke", headers=keys.issuer(HANZE), json={"reason": "issued-in-error"}
+    )
     assert assert_problem(again, 409, contains="already revoked on")["reason"] == "withdrawn-at-graduates-request"
     credential = client.get(f"/credentials/{issued['id']}", headers=keys.issuer(HANZE)).json()
     assert credential["revocation_reason"] == "withdrawn-at-graduates-request"
@@ -563,9 +702,13 @@ def test_openapi_documents_the_issuing_routes(client: TestClient) -> None:
     assert "programme_id, email, name, grade, valid_from, valid_until" in cohort["requestBody"]["description"]
     read = spec["paths"]["/credentials/{credential_id}"]["get"]
     assert any(p["name"] == "X-Holder-Token" and p["in"] == "header" for p in read["parameters"])
-    for path, method, status in (("/credentials", "post", "201"), ("/credentials/batch", "post", "202"),
-                                 ("/batches/{batch_id}", "get", "200"), ("/programmes", "post", "201"),
-                                 ("/credentials/{credential_id}/revoke", "post", "200")):
+    for path, method, status in (
+        ("/credentials", "post", "201"),
+        ("/credentials/batch", "post", "202"),
+        ("/batches/{batch_id}", "get", "200"),
+        ("/programmes", "post", "201"),
+        ("/credentials/{credential_id}/revoke", "post", "200"),
+    ):
         assert status in spec["paths"][path][method]["responses"]
 
 
@@ -580,8 +723,9 @@ def _stored_batch(hub: Hub, hanze: str) -> tuple[str, bytes, int]:
 
     hub.stop_background()
     with hub.sessions() as db:
-        cohort = pipeline.prepare(db, hub.registry, hub.signers, hanze,
-                                  [Row(1, None, CredentialCreate.model_validate(graduate()))])
+        cohort = pipeline.prepare(
+            db, hub.registry, hub.signers, hanze, [Row(1, None, CredentialCreate.model_validate(graduate()))]
+        )
     batch_id = pipeline.persist(hub.sessions, cohort)
     with hub.sessions.begin() as db:
         row = db.get(models.Batch, batch_id)
@@ -602,7 +746,8 @@ def _run_until_anchored(client: TestClient, keys: Any, hub: Hub, batch_id: str) 
 
 
 def test_a_root_another_partner_anchored_first_is_not_taken_as_ours(
-        client: TestClient, keys: Any, hub: Hub, hanze: str, accredited: Any) -> None:
+    client: TestClient, keys: Any, hub: Hub, hanze: str, accredited: Any
+) -> None:
     """Partner B anchors the root of Hanze's stored batch first (front-running it): the worker does not finish
     Hanze's batch from B's anchoring, it anchors Hanze's own, and the credentials verify as Hanze's."""
     (nhl,) = accredited(NHL)
@@ -623,7 +768,8 @@ def test_a_root_another_partner_anchored_first_is_not_taken_as_ours(
 
 
 def test_a_later_anchoring_of_our_root_by_another_partner_is_not_taken_for_our_transaction(
-        client: TestClient, keys: Any, hub: Hub, hanze: str, accredited: Any) -> None:
+    client: TestClient, keys: Any, hub: Hub, hanze: str, accredited: Any
+) -> None:
     """Hanze's root is on chain (its relayer's anchorFor, e.g. sent before a crash) and partner B anchored the same
     root after it: finishing from the chain, the worker takes Hanze's own BatchAnchored event, not B's."""
     (nhl,) = accredited(NHL)

@@ -49,10 +49,21 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DevChain, P
 def network(node: tuple[DevChain, Path], tmp_path: Path) -> Iterator[tuple[DevChain, Settings]]:
     chain, deployments = node
     taken = snapshot(chain.w3)
-    settings = Settings(rpc_url=chain.url, chain_id=chain.chain_id, deployments_dir=deployments,
-                        database_url=f"sqlite:///{tmp_path / 'hub.db'}", public_url="http://testserver",
-                        replace_after=1.0, request_wait=1.5, worker_interval=0.1, retry_interval=0.5,
-                        index_interval=0.2, head_interval=0.2, head_max_age=0.5, _env_file=None)
+    settings = Settings(
+        rpc_url=chain.url,
+        chain_id=chain.chain_id,
+        deployments_dir=deployments,
+        database_url=f"sqlite:///{tmp_path / 'hub.db'}",
+        public_url="http://testserver",
+        replace_after=1.0,
+        request_wait=1.5,
+        worker_interval=0.1,
+        retry_interval=0.5,
+        index_interval=0.2,
+        head_interval=0.2,
+        head_max_age=0.5,
+        _env_file=None,
+    )
     yield chain, settings
     rpc(chain.w3, "evm_setAutomine", True)
     rpc(chain.w3, "anvil_setNextBlockBaseFeePerGas", hex(GWEI))
@@ -80,16 +91,24 @@ def service(network: tuple[DevChain, Settings]) -> Iterator[tuple[Hub, TestClien
 
 
 def graduate(number: int = 1) -> dict[str, Any]:
-    return {"programme_id": "miw-data-analytics", "email": f"graduate{number}@example.org",
-            "name": f"Graduate {number}", "grade": "8.0"}
+    return {
+        "programme_id": "miw-data-analytics",
+        "email": f"graduate{number}@example.org",
+        "name": f"Graduate {number}",
+        "grade": "8.0",
+    }
 
 
 def relayer_rows(hub: Hub) -> list[models.RelayerTransaction]:
     with hub.sessions() as session:
         # the anchoring transactions (a partner's one-time authorisation of the relayer is left out)
-        rows = list(session.scalars(select(models.RelayerTransaction)
-                                    .where(models.RelayerTransaction.purpose != "authorise")
-                                    .order_by(models.RelayerTransaction.nonce)))
+        rows = list(
+            session.scalars(
+                select(models.RelayerTransaction)
+                .where(models.RelayerTransaction.purpose != "authorise")
+                .order_by(models.RelayerTransaction.nonce)
+            )
+        )
         for row in rows:
             _ = row.attempts  # loaded before the session closes
         return rows
@@ -113,7 +132,8 @@ def assert_holder_gets_it(client: TestClient, issued: dict[str, Any], hub: Hub) 
 
 
 def test_mining_paused_and_a_base_fee_spike_replace_the_transaction_at_the_same_nonce(
-        service: tuple[Hub, TestClient, Keys, str]) -> None:
+    service: tuple[Hub, TestClient, Keys, str],
+) -> None:
     hub, client, keys, _ = service
     w3 = hub.w3
     nonce_before = w3.eth.get_transaction_count(hub.relayer.address)
@@ -129,8 +149,11 @@ def test_mining_paused_and_a_base_fee_spike_replace_the_transaction_at_the_same_
 
     rpc(w3, "anvil_setNextBlockBaseFeePerGas", hex(40 * GWEI))  # the base fee jumps above what it offers
     assert first_fees.max_fee < 40 * GWEI
-    replaced = wait_for(lambda: (rows := relayer_rows(hub)) and rows[0].attempts[-1].max_fee >= 80 * GWEI and rows,
-                        20, "the stuck transaction to be replaced with fees for the new base fee")
+    replaced = wait_for(
+        lambda: (rows := relayer_rows(hub)) and rows[0].attempts[-1].max_fee >= 80 * GWEI and rows,
+        20,
+        "the stuck transaction to be replaced with fees for the new base fee",
+    )
     (row,) = replaced  # one transaction: each replacement is another attempt at the same nonce
     assert row.nonce == nonce_before and len(row.attempts) >= 2
     for earlier, later in zip(row.attempts, row.attempts[1:], strict=False):  # both fields up by 12.5% at least
@@ -158,8 +181,9 @@ def test_a_stall_beyond_every_wait_never_fails_the_batch(service: tuple[Hub, Tes
     hub.relayer.fees.cap = type(hub.relayer.fees.cap)(max_fee=3 * GWEI, priority_fee=2 * GWEI)  # a low cap
     rpc(w3, "evm_setAutomine", False)
     rpc(w3, "anvil_setNextBlockBaseFeePerGas", hex(10 * GWEI))  # above the cap: nothing it sends can be mined
-    answer = client.post("/credentials/batch", headers=keys.issuer(HANZE),
-                         json={"credentials": [graduate(1), graduate(2), graduate(3)]})
+    answer = client.post(
+        "/credentials/batch", headers=keys.issuer(HANZE), json={"credentials": [graduate(1), graduate(2), graduate(3)]}
+    )
     assert answer.status_code == 202, answer.text
     accepted = answer.json()
     # many replacement intervals and request waits pass; the batch stays on its way, never failed
@@ -180,7 +204,8 @@ def test_a_stall_beyond_every_wait_never_fails_the_batch(service: tuple[Hub, Tes
 
 
 def test_a_relayer_without_funds_loses_no_holder_token_and_health_says_degraded(
-        service: tuple[Hub, TestClient, Keys, str]) -> None:
+    service: tuple[Hub, TestClient, Keys, str],
+) -> None:
     hub, client, keys, _ = service
     w3 = hub.w3
     balance = w3.eth.get_balance(hub.relayer.address)
@@ -204,7 +229,8 @@ def test_a_relayer_without_funds_loses_no_holder_token_and_health_says_degraded(
 
 
 def test_a_reorg_that_removes_the_anchoring_is_noticed_and_the_batch_anchored_again(
-        service: tuple[Hub, TestClient, Keys, str]) -> None:
+    service: tuple[Hub, TestClient, Keys, str],
+) -> None:
     hub, client, keys, _ = service
     w3 = hub.w3
     answer = client.post("/credentials", headers=keys.issuer(HANZE), json=graduate())
@@ -243,7 +269,8 @@ def deep_service(network: tuple[DevChain, Settings]) -> Iterator[tuple[Hub, Test
 
 
 def test_a_batch_is_included_with_its_confirmations_then_anchored_at_the_depth_asked(
-        deep_service: tuple[Hub, TestClient, Keys, str]) -> None:
+    deep_service: tuple[Hub, TestClient, Keys, str],
+) -> None:
     hub, client, keys, _ = deep_service
     w3 = hub.w3
     answer = client.post("/credentials", headers=keys.issuer(HANZE), json=graduate())
@@ -301,12 +328,16 @@ class RateLimitingProxy:
 
 
 def test_a_rate_limited_node_429_is_retried_and_nothing_is_lost_or_done_twice(
-        network: tuple[DevChain, Settings]) -> None:
+    network: tuple[DevChain, Settings],
+) -> None:
     chain, settings = network
     limiter = RateLimitingProxy(chain.url, every=4)
     # the request waits long enough for the retried calls: this test is about retries, not about the 202
-    hub = Hub.start(settings.model_copy(update={"rpc_url": limiter.url, "rpc_retries": 6, "rpc_backoff": 0.05,
-                                                "request_wait": 30.0}))
+    hub = Hub.start(
+        settings.model_copy(
+            update={"rpc_url": limiter.url, "rpc_retries": 6, "rpc_backoff": 0.05, "request_wait": 30.0}
+        )
+    )
     try:
         keys = Keys(hub)
         with hub.sessions.begin() as session:
@@ -314,11 +345,15 @@ def test_a_rate_limited_node_429_is_retried_and_nothing_is_lost_or_done_twice(
                 session.add(models.Programme(**programme.as_create()))
         Accreditations(hub)(HANZE)
         with TestClient(create_app(hub=hub)) as client:
-            issued = [client.post("/credentials", headers=keys.issuer(HANZE), json=graduate(number))
-                      for number in range(4)]
+            issued = [
+                client.post("/credentials", headers=keys.issuer(HANZE), json=graduate(number)) for number in range(4)
+            ]
             assert [answer.status_code for answer in issued] == [201] * 4, [answer.text for answer in issued]
-            revoked = client.post(f"/credentials/{issued[0].json()['id']}/revoke", headers=keys.issuer(HANZE),
-                                  json={"reason": "issued-in-error"})
+            revoked = client.post(
+                f"/credentials/{issued[0].json()['id']}/revoke",
+                headers=keys.issuer(HANZE),
+                json={"reason": "issued-in-error"},
+            )
             assert revoked.status_code == 200, revoked.text
             for answer in issued[1:]:
                 assert_holder_gets_it(client, answer.json(), hub)

@@ -54,16 +54,27 @@ def test_every_operation_documents_its_error_responses_as_problem_json() -> None
 
 def _takes_json(op: dict[str, Any]) -> bool:
     media_types = op.get("requestBody", {}).get("content", {})
-    return any(media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
-               for media in media_types)
+    return any(
+        media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+        for media in media_types
+    )
 
 
 def test_every_operation_with_a_json_body_documents_400_for_a_body_that_is_not_json() -> None:
     """One rule (service/api/problems.py): 400 not-json when the body is not JSON, 422 when it is JSON the
     operation does not accept; both documented wherever a JSON body is taken, POST /verify's as the others'."""
     with_json = {op["operationId"]: op for _, _, op in _operations() if _takes_json(op)}
-    assert {"verifyCredential", "issueCredential", "issueCohort", "setSharing", "revokeCredential", "createProgramme",
-            "createProposal", "castVote", "recuse"} <= set(with_json)
+    assert {
+        "verifyCredential",
+        "issueCredential",
+        "issueCohort",
+        "setSharing",
+        "revokeCredential",
+        "createProgramme",
+        "createProposal",
+        "castVote",
+        "recuse",
+    } <= set(with_json)
     problem = {"$ref": "#/components/schemas/Problem"}
     for op_id, op in with_json.items():
         for status in ("400", "422"):

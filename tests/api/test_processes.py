@@ -43,16 +43,25 @@ from tests.chain import rpc
 from tests.live import wait_for
 from tests.postgres import Postgres
 
-PARTNERS = {"Hanzehogeschool Groningen": ("miw-data-analytics", "7.5"),
-            "Rijksuniversiteit Groningen": ("blockchain-foundations", "8.0"),
-            "NHL Stenden": ("robotics-automation", "6.5"),
-            "Alfa-college": ("iot-technician", None)}
+PARTNERS = {
+    "Hanzehogeschool Groningen": ("miw-data-analytics", "7.5"),
+    "Rijksuniversiteit Groningen": ("blockchain-foundations", "8.0"),
+    "NHL Stenden": ("robotics-automation", "6.5"),
+    "Alfa-college": ("iot-technician", None),
+}
 CONCURRENT = 200
 PROCESSES = 3
 NONCE_TROUBLE = ("nonce too low", "replacement transaction underpriced", "already known", "nonce has already")
-SERVICE_ENV = {"HUB_REQUEST_WAIT": "60", "HUB_REPLACE_AFTER": "20", "HUB_INDEX_INTERVAL": "1",
-               "HUB_HEAD_INTERVAL": "1", "HUB_HEAD_MAX_AGE": "2.5", "HUB_WORKER_INTERVAL": "0.2",
-               "HUB_LEADER_INTERVAL": "0.5", "HUB_PUBLIC_URL": "http://hub.test"}
+SERVICE_ENV = {
+    "HUB_REQUEST_WAIT": "60",
+    "HUB_REPLACE_AFTER": "20",
+    "HUB_INDEX_INTERVAL": "1",
+    "HUB_HEAD_INTERVAL": "1",
+    "HUB_HEAD_MAX_AGE": "2.5",
+    "HUB_WORKER_INTERVAL": "0.2",
+    "HUB_LEADER_INTERVAL": "0.5",
+    "HUB_PUBLIC_URL": "http://hub.test",
+}
 
 
 class Shared:
@@ -64,9 +73,17 @@ class Shared:
 
     def start(self, work: Path, count: int) -> list[Server]:
         """`count` service processes, started together."""
-        servers = [launch_server(self.node.url, self.node.chain_id, self.deployments, work,
-                                 env={**SERVICE_ENV, "HUB_DATABASE_URL": self.database_url},
-                                 log=work / f"service-{index}.log") for index in range(count)]
+        servers = [
+            launch_server(
+                self.node.url,
+                self.node.chain_id,
+                self.deployments,
+                work,
+                env={**SERVICE_ENV, "HUB_DATABASE_URL": self.database_url},
+                log=work / f"service-{index}.log",
+            )
+            for index in range(count)
+        ]
         for server in servers:
             server.wait_ready("/health", 90)
         return servers
@@ -80,8 +97,14 @@ def deployment(postgres: Postgres, tmp_path_factory: pytest.TempPathFactory) -> 
         deployments = work / "deployments"
         ensure_deployed(node.w3, dev_accounts()[DEPLOYER_ACCOUNT], dev_board(), directory=deployments)
         database_url = postgres.new_database()
-        settings = Settings(rpc_url=node.url, chain_id=node.chain_id, deployments_dir=deployments,
-                            database_url=database_url, public_url="http://hub.test", _env_file=None)
+        settings = Settings(
+            rpc_url=node.url,
+            chain_id=node.chain_id,
+            deployments_dir=deployments,
+            database_url=database_url,
+            public_url="http://hub.test",
+            _env_file=None,
+        )
         hub = Hub.start(settings)
         try:
             keys = {"admin": ""}
@@ -104,8 +127,12 @@ def deployment(postgres: Postgres, tmp_path_factory: pytest.TempPathFactory) -> 
 
 def credential_body(partner: str, index: int) -> dict[str, Any]:
     programme, grade = PARTNERS[partner]
-    return {"programme_id": programme, "email": f"graduate{index}@example.org", "name": f"Graduate {index}",
-            **({"grade": grade} if grade else {})}
+    return {
+        "programme_id": programme,
+        "email": f"graduate{index}@example.org",
+        "name": f"Graduate {index}",
+        **({"grade": grade} if grade else {}),
+    }
 
 
 def cohort_body(partner: str, start: int, size: int) -> dict[str, Any]:
@@ -128,10 +155,14 @@ def assert_relayed_once_none_reverted(deployment: Shared, batch_ids: list[str]) 
     w3 = deployment.node.w3
     with deployment.store() as session:
         rows = list(session.scalars(select(models.RelayerTransaction)))
-        statuses = dict(session.execute(select(models.Batch.id, models.Batch.status)
-                                        .where(models.Batch.id.in_(batch_ids))).all())
-        per_batch = dict(session.execute(select(models.RelayerTransaction.batch_id, func.count())
-                                         .group_by(models.RelayerTransaction.batch_id)).all())
+        statuses = dict(
+            session.execute(select(models.Batch.id, models.Batch.status).where(models.Batch.id.in_(batch_ids))).all()
+        )
+        per_batch = dict(
+            session.execute(
+                select(models.RelayerTransaction.batch_id, func.count()).group_by(models.RelayerTransaction.batch_id)
+            ).all()
+        )
     assert set(statuses.values()) == {"anchored"}, statuses
     assert all(per_batch.get(batch_id) == 1 for batch_id in batch_ids), "a batch with more than one transaction"
     assert {row.state for row in rows} == {TxState.CONFIRMED}
@@ -149,24 +180,32 @@ def assert_no_nonce_trouble(logs: list[Path]) -> None:
 
 
 def test_three_processes_200_issues_and_4_cohorts_each_anchored_once_none_reverted(
-        deployment: Shared, tmp_path: Path) -> None:
+    deployment: Shared, tmp_path: Path
+) -> None:
     servers = deployment.start(tmp_path, PROCESSES)
     try:
         wait_for(lambda: leader_of(servers), 15, "a leader")
         names = list(PARTNERS)
-        clients = [httpx.Client(base_url=server.url, timeout=120,
-                                limits=httpx.Limits(max_connections=CONCURRENT)) for server in servers]
+        clients = [
+            httpx.Client(base_url=server.url, timeout=120, limits=httpx.Limits(max_connections=CONCURRENT))
+            for server in servers
+        ]
 
         def issue(index: int) -> httpx.Response:
             partner = names[index % len(names)]
-            return clients[index % PROCESSES].post("/credentials", json=credential_body(partner, index),
-                                                  headers={"Authorization": deployment.keys[partner]})
+            return clients[index % PROCESSES].post(
+                "/credentials",
+                json=credential_body(partner, index),
+                headers={"Authorization": deployment.keys[partner]},
+            )
 
         def cohort(index: int) -> httpx.Response:
             partner = names[index % len(names)]
-            return clients[index % PROCESSES].post("/credentials/batch",
-                                                  json=cohort_body(partner, 10_000 + 100 * index, 25),
-                                                  headers={"Authorization": deployment.keys[partner]})
+            return clients[index % PROCESSES].post(
+                "/credentials/batch",
+                json=cohort_body(partner, 10_000 + 100 * index, 25),
+                headers={"Authorization": deployment.keys[partner]},
+            )
 
         started = time.monotonic()
         with ThreadPoolExecutor(max_workers=CONCURRENT + 4) as pool:
@@ -174,20 +213,28 @@ def test_three_processes_200_issues_and_4_cohorts_each_anchored_once_none_revert
             issued = list(pool.map(issue, range(CONCURRENT)))
             accepted = [future.result() for future in cohorts]
         elapsed = time.monotonic() - started
-        assert [r.status_code for r in issued if r.status_code != 201] == [], [r.text for r in issued
-                                                                               if r.status_code != 201][:3]
+        assert [r.status_code for r in issued if r.status_code != 201] == [], [
+            r.text for r in issued if r.status_code != 201
+        ][:3]
         assert [r.status_code for r in accepted] == [202] * 4, [r.text for r in accepted]
         for number, response in enumerate(accepted):
             client = clients[number % PROCESSES]
             auth = {"Authorization": deployment.keys[names[number % len(names)]]}
-            wait_for(lambda response=response, client=client, auth=auth: client.get(
-                f"/batches/{response.json()['id']}?credentials=false", headers=auth).json()["status"] == "anchored",
-                60, "a cohort to be anchored")
+            wait_for(
+                lambda response=response, client=client, auth=auth: (
+                    client.get(f"/batches/{response.json()['id']}?credentials=false", headers=auth).json()["status"]
+                    == "anchored"
+                ),
+                60,
+                "a cohort to be anchored",
+            )
         batch_ids = [r.json()["batch_id"] for r in issued] + [r.json()["id"] for r in accepted]
         assert len(set(batch_ids)) == CONCURRENT + 4
         assert_relayed_once_none_reverted(deployment, batch_ids)
-        registry = RegistryClient(deployment.node.w3, DeploymentRecord.load(
-            deployment_path(deployment.node.chain_id, deployment.deployments)).registry.address)
+        registry = RegistryClient(
+            deployment.node.w3,
+            DeploymentRecord.load(deployment_path(deployment.node.chain_id, deployment.deployments)).registry.address,
+        )
         events = registry.contract.events.BatchAnchored().get_logs(from_block=0, to_block="latest")
         roots = [bytes(event["args"]["root"]).hex() for event in events]
         assert len(roots) == len(set(roots))  # no root anchored twice
@@ -204,8 +251,7 @@ def test_three_processes_200_issues_and_4_cohorts_each_anchored_once_none_revert
     assert_no_nonce_trouble([server.log for server in servers])
 
 
-def test_the_leader_killed_mid_cohort_another_takes_over_once_none_reverted(
-        deployment: Shared, tmp_path: Path) -> None:
+def test_the_leader_killed_mid_cohort_another_takes_over_once_none_reverted(deployment: Shared, tmp_path: Path) -> None:
     servers = deployment.start(tmp_path, PROCESSES)
     try:
         leader = wait_for(lambda: leader_of(servers), 15, "a leader")
@@ -213,15 +259,22 @@ def test_the_leader_killed_mid_cohort_another_takes_over_once_none_reverted(
         partner = "Hanzehogeschool Groningen"
         auth = {"Authorization": deployment.keys[partner]}
         # a cohort through a follower; the leader picks it up and sends it; it is killed before it is final
-        response = httpx.post(others[0].url + "/credentials/batch", json=cohort_body(partner, 50_000, 40),
-                              headers=auth, timeout=60)
+        response = httpx.post(
+            others[0].url + "/credentials/batch", json=cohort_body(partner, 50_000, 40), headers=auth, timeout=60
+        )
         assert response.status_code == 202, response.text
         batch_id = response.json()["id"]
 
         def sent() -> bool:
             with deployment.store() as session:
-                return session.scalar(select(func.count()).select_from(models.RelayerTransaction)
-                                      .where(models.RelayerTransaction.batch_id == batch_id)) == 1
+                return (
+                    session.scalar(
+                        select(func.count())
+                        .select_from(models.RelayerTransaction)
+                        .where(models.RelayerTransaction.batch_id == batch_id)
+                    )
+                    == 1
+                )
 
         wait_for(sent, 20, "the leader to send the cohort's transaction")
         leader.kill()
@@ -229,11 +282,20 @@ def test_the_leader_killed_mid_cohort_another_takes_over_once_none_reverted(
         successor = wait_for(lambda: leader_of(others), 15, "another process to take the lead")
         took_over = time.monotonic() - killed_at
         assert took_over < 10, took_over
-        wait_for(lambda: httpx.get(f"{successor.url}/batches/{batch_id}?credentials=false", headers=auth,
-                                   timeout=10).json()["status"] == "anchored", 60, "the cohort to be anchored")
+        wait_for(
+            lambda: (
+                httpx.get(f"{successor.url}/batches/{batch_id}?credentials=false", headers=auth, timeout=10).json()[
+                    "status"
+                ]
+                == "anchored"
+            ),
+            60,
+            "the cohort to be anchored",
+        )
         # and a new credential through the successor
-        fresh = httpx.post(successor.url + "/credentials", json=credential_body(partner, 60_000), headers=auth,
-                           timeout=90)
+        fresh = httpx.post(
+            successor.url + "/credentials", json=credential_body(partner, 60_000), headers=auth, timeout=90
+        )
         assert fresh.status_code == 201, fresh.text
         assert_relayed_once_none_reverted(deployment, [batch_id, fresh.json()["batch_id"]])
         print(f"the lead taken over in {took_over:.1f} s")
@@ -250,9 +312,19 @@ def test_api_replicas_only_store_and_a_hub_worker_anchors(deployment: Shared, tm
     import subprocess
     import sys
 
-    api = launch_server(deployment.node.url, deployment.node.chain_id, deployment.deployments, tmp_path,
-                        env={**SERVICE_ENV, "HUB_DATABASE_URL": deployment.database_url, "HUB_RUN_WORKER": "false",
-                             "HUB_REQUEST_WAIT": "2"}, log=tmp_path / "api.log")
+    api = launch_server(
+        deployment.node.url,
+        deployment.node.chain_id,
+        deployment.deployments,
+        tmp_path,
+        env={
+            **SERVICE_ENV,
+            "HUB_DATABASE_URL": deployment.database_url,
+            "HUB_RUN_WORKER": "false",
+            "HUB_REQUEST_WAIT": "2",
+        },
+        log=tmp_path / "api.log",
+    )
     worker = None
     try:
         api.wait_ready("/health", 90)
@@ -264,16 +336,32 @@ def test_api_replicas_only_store_and_a_hub_worker_anchors(deployment: Shared, tm
         issued = answer.json()
         assert issued["status"] == "pending" and issued["holder_token"]
 
-        environment = {**os.environ, **SERVICE_ENV, "HUB_RPC_URL": deployment.node.url,
-                       "HUB_CHAIN_ID": str(deployment.node.chain_id),
-                       "HUB_DEPLOYMENTS_DIR": str(deployment.deployments), "HUB_DATABASE_URL": deployment.database_url}
+        environment = {
+            **os.environ,
+            **SERVICE_ENV,
+            "HUB_RPC_URL": deployment.node.url,
+            "HUB_CHAIN_ID": str(deployment.node.chain_id),
+            "HUB_DEPLOYMENTS_DIR": str(deployment.deployments),
+            "HUB_DATABASE_URL": deployment.database_url,
+        }
         log = (tmp_path / "worker.log").open("wb")
-        worker = subprocess.Popen([sys.executable, "-m", "service.cli", "worker"], env=environment, stdout=log,
-                                  stderr=subprocess.STDOUT, cwd=tmp_path)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "worker"],
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=tmp_path,
+        )
         holder = {"X-Holder-Token": issued["holder_token"]}
-        credential = wait_for(lambda: (c := httpx.get(f"{api.url}/credentials/{issued['id']}", headers=holder,
-                                                      timeout=10).json())["status"] == "anchored" and c,
-                              60, "the worker to anchor the stored credential")
+        credential = wait_for(
+            lambda: (
+                (c := httpx.get(f"{api.url}/credentials/{issued['id']}", headers=holder, timeout=10).json())["status"]
+                == "anchored"
+                and c
+            ),
+            60,
+            "the worker to anchor the stored credential",
+        )
         assert credential["document"]["proof"][0]["merkleRoot"]
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(30) == 0  # a clean stop

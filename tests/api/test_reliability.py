@@ -41,22 +41,33 @@ from tests.live import wait_for
 
 def issuer_anchorings(registry: RegistryClient, issuer: str) -> list[Any]:
     """The registry's BatchAnchored events of `issuer`."""
-    return list(registry.contract.events.BatchAnchored().get_logs(argument_filters={"issuer": issuer},
-                                                                    from_block=0, to_block="latest"))
+    return list(
+        registry.contract.events.BatchAnchored().get_logs(
+            argument_filters={"issuer": issuer}, from_block=0, to_block="latest"
+        )
+    )
 
 
 HANZE = ORGANISATIONS[2].name
-COHORT = [("miw-data-analytics", "jan.devries@example.org", "Jan de Vries", "8.5"),
-          ("miw-data-analytics", "fatima.elamrani@example.org", "Fatima El Amrani", "7.9"),
-          ("miw-ai", "sanne.jansen@example.org", "Sanne Jansen", "9.1")]
-SECOND_COHORT = [("miw-cybersecurity", "mohammed.yilmaz@example.org", "Mohammed Yılmaz", "6.8"),
-                 ("miw-cybersecurity", "anouk.meijer@example.org", "Anouk Meijer", None)]
+COHORT = [
+    ("miw-data-analytics", "jan.devries@example.org", "Jan de Vries", "8.5"),
+    ("miw-data-analytics", "fatima.elamrani@example.org", "Fatima El Amrani", "7.9"),
+    ("miw-ai", "sanne.jansen@example.org", "Sanne Jansen", "9.1"),
+]
+SECOND_COHORT = [
+    ("miw-cybersecurity", "mohammed.yilmaz@example.org", "Mohammed Yılmaz", "6.8"),
+    ("miw-cybersecurity", "anouk.meijer@example.org", "Anouk Meijer", None),
+]
 THIRD_COHORT = [("miw-ai", "daan.visser@example.org", "Daan Visser", "7.0")]
 
 
 def cohort_body(rows: list[tuple[str, str, str, str | None]]) -> dict[str, Any]:
-    return {"credentials": [{"programme_id": programme, "email": email, "name": name,
-                             **({"grade": grade} if grade else {})} for programme, email, name, grade in rows]}
+    return {
+        "credentials": [
+            {"programme_id": programme, "email": email, "name": name, **({"grade": grade} if grade else {})}
+            for programme, email, name, grade in rows
+        ]
+    }
 
 
 def anchored_events(w3: Any, registry: str, root: str) -> list[Any]:
@@ -91,8 +102,9 @@ def setup_service_state(settings: Settings) -> tuple[dict[str, str], str]:
 def server(hub: Hub) -> Iterator[str]:
     """The app on a real uvicorn server in a thread, on a free loopback port."""
     port = free_port()
-    config = uvicorn.Config(create_app(hub=hub), host="127.0.0.1", port=port, log_level="warning",
-                            limit_concurrency=2 * CONCURRENT)
+    config = uvicorn.Config(
+        create_app(hub=hub), host="127.0.0.1", port=port, log_level="warning", limit_concurrency=2 * CONCURRENT
+    )
     instance = uvicorn.Server(config)
     thread = threading.Thread(target=instance.run, name="uvicorn-test", daemon=True)
     thread.start()
@@ -103,15 +115,18 @@ def server(hub: Hub) -> Iterator[str]:
 
 
 # Four partners, each with a programme of its own (Alfa-college's is not graded).
-PARTNERS = {"Hanzehogeschool Groningen": ("miw-data-analytics", "7.5"),
-            "Rijksuniversiteit Groningen": ("blockchain-foundations", "8.0"),
-            "NHL Stenden": ("robotics-automation", "6.5"),
-            "Alfa-college": ("iot-technician", None)}
+PARTNERS = {
+    "Hanzehogeschool Groningen": ("miw-data-analytics", "7.5"),
+    "Rijksuniversiteit Groningen": ("blockchain-foundations", "8.0"),
+    "NHL Stenden": ("robotics-automation", "6.5"),
+    "Alfa-college": ("iot-technician", None),
+}
 CONCURRENT = 200
 
 
 def test_200_concurrent_requests_from_four_partners_all_anchored_once_and_valid(
-        hub: Hub, server: str, keys: Any, accredited: Any, caplog: pytest.LogCaptureFixture) -> None:
+    hub: Hub, server: str, keys: Any, accredited: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     addresses = dict(zip(PARTNERS, accredited(*PARTNERS), strict=True))
     names = list(PARTNERS)
     with httpx.Client(base_url=server, timeout=180, limits=httpx.Limits(max_connections=CONCURRENT)) as http:
@@ -121,9 +136,16 @@ def test_200_concurrent_requests_from_four_partners_all_anchored_once_and_valid(
         def issue(index: int) -> tuple[str, httpx.Response]:
             partner = names[index % len(names)]
             programme, grade = PARTNERS[partner]
-            return partner, http.post("/credentials", headers=keys.issuer(partner), json={
-                "programme_id": programme, "email": f"graduate{index}@example.org", "name": f"Graduate {index}",
-                **({"grade": grade} if grade else {})})
+            return partner, http.post(
+                "/credentials",
+                headers=keys.issuer(partner),
+                json={
+                    "programme_id": programme,
+                    "email": f"graduate{index}@example.org",
+                    "name": f"Graduate {index}",
+                    **({"grade": grade} if grade else {}),
+                },
+            )
 
         started = time.monotonic()
         with caplog.at_level("WARNING"), ThreadPoolExecutor(max_workers=CONCURRENT) as pool:
@@ -174,19 +196,32 @@ def start_service(node: DevChain, deployments: Path, work: Path) -> Server:
     """`python -m uvicorn service.main:app` in a subprocess (bench.server's, on a free port), configured by
     HUB_* variables for `node` and the SQLite file work/hub.db, its output appended to work/service.log (one
     log across restarts); returns once GET /health answers 200."""
-    return start_server(node.url, node.chain_id, deployments, work, log=work / "service.log", ready="/health",
-                        env={"HUB_PUBLIC_URL": "http://hub.test", "HUB_INDEX_INTERVAL": "0.5",
-                             "HUB_REPLACE_AFTER": "3"})
+    return start_server(
+        node.url,
+        node.chain_id,
+        deployments,
+        work,
+        log=work / "service.log",
+        ready="/health",
+        env={"HUB_PUBLIC_URL": "http://hub.test", "HUB_INDEX_INTERVAL": "0.5", "HUB_REPLACE_AFTER": "3"},
+    )
 
 
 @pytest.mark.parametrize("mined_while_down", [False, True], ids=["still-in-mempool", "mined-while-down"])
-def test_killed_mid_batch_completes_exactly_once_after_restart(own_chain: tuple[DevChain, Path], tmp_path: Path,
-                                                              mined_while_down: bool) -> None:
+def test_killed_mid_batch_completes_exactly_once_after_restart(
+    own_chain: tuple[DevChain, Path], tmp_path: Path, mined_while_down: bool
+) -> None:
     node, deployments = own_chain
     w3 = node.w3
     database = tmp_path / "hub.db"
-    settings = Settings(rpc_url=node.url, chain_id=node.chain_id, deployments_dir=deployments,
-                        database_url=f"sqlite:///{database}", public_url="http://hub.test", _env_file=None)
+    settings = Settings(
+        rpc_url=node.url,
+        chain_id=node.chain_id,
+        deployments_dir=deployments,
+        database_url=f"sqlite:///{database}",
+        public_url="http://hub.test",
+        _env_file=None,
+    )
     auth, hanze = setup_service_state(settings)
     registry = RegistryClient(w3, _registry_address(deployments, node.chain_id))
     anchorings_before = len(issuer_anchorings(registry, hanze))
@@ -231,16 +266,20 @@ def test_killed_mid_batch_completes_exactly_once_after_restart(own_chain: tuple[
         rpc(w3, "evm_mine")
         with httpx.Client(base_url=second.url, timeout=30, headers={"Authorization": auth["issuer"]}) as http:
             for accepted in batches.values():
-                state = wait_for(lambda accepted=accepted: _anchored(http, accepted["id"]), 60,
-                                 f"batch {accepted['id']} to be anchored")
+                state = wait_for(
+                    lambda accepted=accepted: _anchored(http, accepted["id"]),
+                    60,
+                    f"batch {accepted['id']} to be anchored",
+                )
                 events = anchored_events(w3, registry.address, accepted["root"])
                 assert len(events) == 1, events  # exactly once
                 assert state["transaction_hash"] == "0x" + bytes(events[0]["transactionHash"]).hex()
                 assert state["block_number"] == events[0]["blockNumber"]
                 facts = registry.chain_facts()
                 for item in accepted["credentials"]:
-                    credential = http.get(f"/credentials/{item['id']}",
-                                          headers={"X-Holder-Token": item["holder_token"]}).json()
+                    credential = http.get(
+                        f"/credentials/{item['id']}", headers={"X-Holder-Token": item["holder_token"]}
+                    ).json()
                     document = credential["document"]
                     assert document is not None and document["proof"][0]["merkleRoot"] == accepted["root"]
                     report = verify_credential(document, facts, recipient_email=item["email"])
@@ -292,9 +331,14 @@ def store_cohort(settings: Settings, issuer: str, rows: list[tuple[str, str, str
         batch_id = pipeline.persist(hub.sessions, cohort)
     finally:
         hub.close()
-    return {"id": batch_id, "root": "0x" + cohort.root.hex(),
-            "credentials": [{"id": item.id, "email": item.row.request.email, "holder_token": item.holder_token}
-                            for item in cohort.credentials]}
+    return {
+        "id": batch_id,
+        "root": "0x" + cohort.root.hex(),
+        "credentials": [
+            {"id": item.id, "email": item.row.request.email, "holder_token": item.holder_token}
+            for item in cohort.credentials
+        ],
+    }
 
 
 def _registry_address(deployments: Path, chain_id: int) -> str:
@@ -315,9 +359,14 @@ def test_chain_restart_health_503_then_recovers_by_itself_nothing_lost(tmp_path:
     service: Server | None = None
     try:
         ensure_deployed(node.w3, dev_accounts()[DEPLOYER_ACCOUNT], dev_board(), directory=deployments)
-        settings = Settings(rpc_url=node.url, chain_id=node.chain_id, deployments_dir=deployments,
-                            database_url=f"sqlite:///{tmp_path / 'hub.db'}", public_url="http://hub.test",
-                            _env_file=None)
+        settings = Settings(
+            rpc_url=node.url,
+            chain_id=node.chain_id,
+            deployments_dir=deployments,
+            database_url=f"sqlite:///{tmp_path / 'hub.db'}",
+            public_url="http://hub.test",
+            _env_file=None,
+        )
         auth, hanze = setup_service_state(settings)
         registry = RegistryClient(node.w3, _registry_address(deployments, node.chain_id))
         service = start_service(node, deployments, tmp_path)
@@ -340,8 +389,11 @@ def test_chain_restart_health_503_then_recovers_by_itself_nothing_lost(tmp_path:
 
         # while it is down: /health says so with 503, issuing is refused with a problem that says why and
         # stores nothing, what the database holds is still served
-        down = wait_for(lambda: (r := httpx.get(service.url + "/health", timeout=10)).status_code == 503 and r, 10,
-                        "/health to report the chain down")
+        down = wait_for(
+            lambda: (r := httpx.get(service.url + "/health", timeout=10)).status_code == 503 and r,
+            10,
+            "/health to report the chain down",
+        )
         assert down.json()["chain"] == "unreachable" and down.json()["database"] == "ok"
         assert httpx.get(service.url + "/health/live").status_code == 200
         refused = http.post("/credentials/batch", json=cohort_body(SECOND_COHORT))
@@ -351,8 +403,11 @@ def test_chain_restart_health_503_then_recovers_by_itself_nothing_lost(tmp_path:
         assert "the blockchain node does not answer" in refused.json()["detail"]
         assert "GET /health" in refused.json()["detail"] and "HTTPConnectionPool" not in refused.text
         # (within HUB_HEAD_MAX_AGE of the last head seen, 0.25 s, the answer may still come from the cache)
-        unverifiable = wait_for(lambda: (r := http.post("/verify", json=shared)).status_code == 503 and r, 5,
-                                "POST /verify to say it cannot check now")
+        unverifiable = wait_for(
+            lambda: (r := http.post("/verify", json=shared)).status_code == 503 and r,
+            5,
+            "POST /verify to say it cannot check now",
+        )
         assert unverifiable.headers["content-type"] == "application/problem+json"
         assert http.get(f"/credentials/{a['credentials'][0]['id']}", headers=holder).status_code == 200
         store = make_sessionmaker(make_engine(settings.database_url))
@@ -363,8 +418,11 @@ def test_chain_restart_health_503_then_recovers_by_itself_nothing_lost(tmp_path:
         node = start_chain("anvil", port=port, state=state, log_dir=tmp_path / "logs")
         # nothing lost on the chain either (anvil may mine a transaction its state file kept from the mempool)
         assert node.w3.eth.block_number in (block_before, block_before + 1)
-        wait_for(lambda: httpx.get(service.url + "/health", timeout=10).status_code == 200, 30,
-                 "/health to report the chain back")
+        wait_for(
+            lambda: httpx.get(service.url + "/health", timeout=10).status_code == 200,
+            30,
+            "/health to report the chain back",
+        )
         assert http.post("/verify", json=shared).json()["valid"] is True
         b = http.post("/credentials/batch", json=cohort_body(SECOND_COHORT))
         assert b.status_code == 202, b.text
@@ -374,9 +432,11 @@ def test_chain_restart_health_503_then_recovers_by_itself_nothing_lost(tmp_path:
         for accepted in (a, b.json(), c):
             assert len(anchored_events(node.w3, registry.address, accepted["root"])) == 1
             for item in accepted["credentials"]:
-                document = http.get(f"/credentials/{item['id']}",
-                                    headers={"X-Holder-Token": item["holder_token"]}).json()["document"]
+                document = http.get(
+                    f"/credentials/{item['id']}", headers={"X-Holder-Token": item["holder_token"]}
+                ).json()["document"]
                 assert http.post("/verify", json=document).json()["valid"] is True
+
         # the indexer caught up over the gap: the three batches in its index
         def indexed() -> bool:
             with store() as session:

@@ -66,8 +66,9 @@ def test_by_default_the_share_link_shows_nothing_personal(client: TestClient, is
     shared = shared_json(client, issued)
     assert shared["proof"][0]["disclosures"] == []
     assert_ob3(shared)
-    identity = next(value[0] for _salt, name, value in issued["document"]["proof"][0]["disclosures"]
-                    if name == "identifier")
+    identity = next(
+        value[0] for _salt, name, value in issued["document"]["proof"][0]["disclosures"] if name == "identifier"
+    )
     for personal in (EMAIL, NAME, GRADE, identity["identityHash"], identity["salt"], "identityHash"):
         assert personal not in str(shared) and personal not in text
     assert NAME not in pdf_text(client, issued)
@@ -78,8 +79,12 @@ def test_by_default_the_share_link_shows_nothing_personal(client: TestClient, is
 def test_the_holder_shares_the_name_and_withdraws_it(client: TestClient, hub: Hub, issued: dict[str, Any]) -> None:
     response = share(client, issued, ["name"])
     assert response.status_code == 200, response.text
-    assert response.json() == {"credential_id": issued["id"], "share_url": issued["share_url"],
-                               "shared_claims": ["name"], "available_claims": ["identifier", "name", "result"]}
+    assert response.json() == {
+        "credential_id": issued["id"],
+        "share_url": issued["share_url"],
+        "shared_claims": ["name"],
+        "available_claims": ["identifier", "name", "result"],
+    }
 
     text = page_text(client, issued)
     assert f"Awarded to {NAME}" in text
@@ -107,11 +112,16 @@ def test_the_holder_shares_the_name_and_withdraws_it(client: TestClient, hub: Hu
     shared = shared_json(client, issued)
     assert_ob3(shared)
     assert verify_credential(shared, hub.verification_cache, recipient_email=EMAIL).check("recipient").passed
-    assert not verify_credential(shared, hub.verification_cache,
-                                 recipient_email="piet@example.org").check("recipient").passed
+    assert (
+        not verify_credential(shared, hub.verification_cache, recipient_email="piet@example.org")
+        .check("recipient")
+        .passed
+    )
     without = select_disclosures(shared, ["name"])
-    assert verify_credential(without, hub.verification_cache,
-                             recipient_email=EMAIL).check("recipient").status is Status.NOT_RUN
+    assert (
+        verify_credential(without, hub.verification_cache, recipient_email=EMAIL).check("recipient").status
+        is Status.NOT_RUN
+    )
 
     withdrawn = share(client, issued, [])
     assert withdrawn.status_code == 200 and withdrawn.json()["shared_claims"] == []
@@ -121,20 +131,36 @@ def test_the_holder_shares_the_name_and_withdraws_it(client: TestClient, hub: Hu
 
 
 def test_only_the_holder_token_chooses(client: TestClient, keys: Any, issued: dict[str, Any]) -> None:
-    assert_problem(client.put(f"/credentials/{issued['id']}/sharing", json={"disclose": ["name"]}), 401,
-                   contains="X-Holder-Token")
-    assert_problem(share(client, issued, ["name"], **{"X-Holder-Token": "hold_wrong"}), 403,
-                   contains="does not open this credential")
+    assert_problem(
+        client.put(f"/credentials/{issued['id']}/sharing", json={"disclose": ["name"]}), 401, contains="X-Holder-Token"
+    )
+    assert_problem(
+        share(client, issued, ["name"], **{"X-Holder-Token": "hold_wrong"}),
+        403,
+        contains="does not open this credential",
+    )
     assert_problem(share(client, issued, ["name"], **keys.issuer(HANZE)), 403, contains="only the graduate")
     assert_problem(share(client, issued, ["name"], **keys.admin()), 403, contains="only the graduate")
-    assert_problem(client.put("/credentials/4f1c0000-0000-4000-8000-000000000000/sharing",
-                              headers={"X-Holder-Token": issued["holder_token"]}, json={"disclose": []}), 404)
+    assert_problem(
+        client.put(
+            "/credentials/4f1c0000-0000-4000-8000-000000000000/sharing",
+            headers={"X-Holder-Token": issued["holder_token"]},
+            json={"disclose": []},
+        ),
+        404,
+    )
     assert NAME not in page_text(client, issued)
 
 
 def test_an_unknown_claim_is_refused_by_name(client: TestClient, issued: dict[str, Any]) -> None:
     body = assert_problem(share(client, issued, ["name", "email"]), 422, contains="'email'")
     assert "name, result" in body["detail"]
-    assert_problem(client.put(f"/credentials/{issued['id']}/sharing",
-                              headers={"X-Holder-Token": issued["holder_token"]}, json={"show": ["name"]}), 422)
+    assert_problem(
+        client.put(
+            f"/credentials/{issued['id']}/sharing",
+            headers={"X-Holder-Token": issued["holder_token"]},
+            json={"show": ["name"]},
+        ),
+        422,
+    )
     assert NAME not in page_text(client, issued)  # nothing changed

@@ -68,8 +68,9 @@ def assert_problem(response: Any, status: int, slug: str) -> dict[str, Any]:
 # ---------------------------------------------------------------- reports
 
 
-def test_a_valid_credential_is_valid_with_every_check_passed(client: TestClient, hub: Hub, cohort: ChainIssued,
-                                                              registry: RegistryClient) -> None:
+def test_a_valid_credential_is_valid_with_every_check_passed(
+    client: TestClient, hub: Hub, cohort: ChainIssued, registry: RegistryClient
+) -> None:
     credential = cohort.credentials[1]
     response = post(client, credential)
     assert response.status_code == 200, response.text
@@ -77,14 +78,17 @@ def test_a_valid_credential_is_valid_with_every_check_passed(client: TestClient,
     report = response.json()
     assert report["valid"] is True
     assert [check["name"] for check in report["checks"]] == [
-        name for name in CHECK_ORDER if name not in ("issuer_signature", "recipient")]
+        name for name in CHECK_ORDER if name not in ("issuer_signature", "recipient")
+    ]
     assert set(statuses(report).values()) == {"passed"}
     assert report["clock"] == "local"  # validity by the verifier's clock, not the latest block's
     assert "by this verifier's clock" in next(c["reason"] for c in report["checks"] if c["name"] == "validity_window")
     assert report["anchor"]["block_number"] == hub.w3.eth.block_number
     assert report["anchor"]["transaction_hash"] == "0x" + cohort.transaction_hash.hex()
-    assert report["anchor"]["anchored_in_block"] == hub.w3.eth.get_transaction_receipt(
-        cohort.transaction_hash)["blockNumber"]
+    assert (
+        report["anchor"]["anchored_in_block"]
+        == hub.w3.eth.get_transaction_receipt(cohort.transaction_hash)["blockNumber"]
+    )
     assert report["credential"]["issuer_name"] == HANZE.name
     # the same report the library gives with a live registry read (the clock's reading aside)
     direct = verify_credential(json.dumps(credential), registry.chain_facts()).to_json()
@@ -96,8 +100,7 @@ def test_a_valid_credential_is_valid_with_every_check_passed(client: TestClient,
     assert without_clock(report) == without_clock(direct)
 
 
-def test_a_forged_transaction_hash_is_not_reported_as_the_anchoring(client: TestClient,
-                                                                     cohort: ChainIssued) -> None:
+def test_a_forged_transaction_hash_is_not_reported_as_the_anchoring(client: TestClient, cohort: ChainIssued) -> None:
     forged = json.loads(json.dumps(cohort.credentials[1]))
     forged["proof"][0]["transactionHash"] = "0x" + "cd" * 32
     report = post(client, forged).json()
@@ -126,7 +129,8 @@ def test_a_tampered_credential_fails_integrity(client: TestClient, cohort: Chain
 
 
 def test_a_revocation_on_chain_shows_at_the_next_block_although_the_answer_was_cached(
-        client: TestClient, hub: Hub, cohort: ChainIssued, registry: RegistryClient, issuer: LocalAccount) -> None:
+    client: TestClient, hub: Hub, cohort: ChainIssued, registry: RegistryClient, issuer: LocalAccount
+) -> None:
     credential = cohort.credentials[2]
     cache = hub.verification_cache
     assert post(client, credential).json()["valid"] is True
@@ -135,8 +139,9 @@ def test_a_revocation_on_chain_shows_at_the_next_block_although_the_answer_was_c
     assert cache.stats.hits == hits + 1  # answered from the cache
 
     index = 2
-    receipt = registry.revoke(cohort.batch.root, cohort.batch.digests[index], cohort.batch.tree.proof(index), 2,
-                              sender=issuer)  # directly on chain, not through the API
+    receipt = registry.revoke(
+        cohort.batch.root, cohort.batch.digests[index], cohort.batch.tree.proof(index), 2, sender=issuer
+    )  # directly on chain, not through the API
     assert cache.head.wait_for(receipt["blockNumber"], timeout=5) is not None  # the watcher saw the new block
     report = post(client, credential).json()
     assert report["valid"] is False
@@ -146,9 +151,9 @@ def test_a_revocation_on_chain_shows_at_the_next_block_although_the_answer_was_c
     assert report["anchor"]["revocation_reason"] == 2
 
 
-def test_clear_makes_a_revocation_show_on_the_very_next_request(client: TestClient, hub: Hub, cohort: ChainIssued,
-                                                                registry: RegistryClient,
-                                                                issuer: LocalAccount) -> None:
+def test_clear_makes_a_revocation_show_on_the_very_next_request(
+    client: TestClient, hub: Hub, cohort: ChainIssued, registry: RegistryClient, issuer: LocalAccount
+) -> None:
     credential = cohort.credentials[0]
     cache = hub.verification_cache
     assert post(client, credential).json()["valid"] is True
@@ -159,8 +164,9 @@ def test_clear_makes_a_revocation_show_on_the_very_next_request(client: TestClie
     assert report["valid"] is False and statuses(report)["not_revoked"] == "failed"
 
 
-def test_a_credential_of_another_registry_fails_the_network_check(client: TestClient, hub: Hub,
-                                                                  issuer: LocalAccount) -> None:
+def test_a_credential_of_another_registry_fails_the_network_check(
+    client: TestClient, hub: Hub, issuer: LocalAccount
+) -> None:
     deployer = dev_accounts()[DEPLOYER_ACCOUNT]
     elsewhere = deploy_registry(hub.w3, deployer, (issuer, HANZE.name))  # a look-alike, governed by anyone
     issued = issue_on_chain(elsewhere, issuer, 2, name=HANZE.name)
@@ -174,8 +180,9 @@ def test_a_credential_of_another_registry_fails_the_network_check(client: TestCl
     assert {statuses(report)[name] for name in ("anchored", "issuer_accredited", "not_revoked")} == {"not_run"}
 
 
-def test_a_credential_of_another_chain_fails_the_network_check(client: TestClient, registry: RegistryClient,
-                                                               issuer: LocalAccount) -> None:
+def test_a_credential_of_another_chain_fails_the_network_check(
+    client: TestClient, registry: RegistryClient, issuer: LocalAccount
+) -> None:
     issued = issue_on_chain(registry, issuer, 1, name=HANZE.name, profile_chain_id=1)
     report = post(client, issued.credentials[0]).json()
     assert report["valid"] is False
@@ -188,8 +195,9 @@ def test_json_ld_and_vc_media_types_are_accepted(client: TestClient, cohort: Cha
         assert response.status_code == 200 and response.json()["valid"] is True, media
 
 
-def test_the_route_asks_the_cache_the_verifiers_one_question(client: TestClient, hub: Hub, cohort: ChainIssued,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_route_asks_the_cache_the_verifiers_one_question(
+    client: TestClient, hub: Hub, cohort: ChainIssued, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cache = hub.verification_cache
     asked: list[tuple[Any, ...]] = []
     real_ask = cache.ask
@@ -208,8 +216,9 @@ def test_the_route_asks_the_cache_the_verifiers_one_question(client: TestClient,
     assert len(asked) == 1
 
 
-def test_the_lean_view_answers_as_the_registry_client(hub: Hub, cohort: ChainIssued, registry: RegistryClient,
-                                                       issuer: LocalAccount) -> None:
+def test_the_lean_view_answers_as_the_registry_client(
+    hub: Hub, cohort: ChainIssued, registry: RegistryClient, issuer: LocalAccount
+) -> None:
     view = RegistryView(JsonRpc(hub.settings.rpc_url), hub.registry_address)
     block = hub.w3.eth.block_number
     batch = cohort.batch
@@ -249,8 +258,11 @@ def test_nan_and_a_byte_order_mark_are_not_json(client: TestClient) -> None:
 
 def test_a_wrong_or_missing_content_type_is_415(client: TestClient, cohort: ChainIssued) -> None:
     text = json.dumps(cohort.credentials[0])
-    for headers in ({"Content-Type": "text/plain"}, {"Content-Type": "application/x-www-form-urlencoded"},
-                    {"Content-Type": "application/json; charset=latin-1"}):
+    for headers in (
+        {"Content-Type": "text/plain"},
+        {"Content-Type": "application/x-www-form-urlencoded"},
+        {"Content-Type": "application/json; charset=latin-1"},
+    ):
         assert_problem(client.post("/verify", content=text, headers=headers), 415, "unsupported-media-type")
     missing = client.post("/verify", content=text.encode())
     body = assert_problem(missing, 415, "unsupported-media-type")
@@ -290,8 +302,7 @@ def test_deeply_nested_json_is_422(client: TestClient) -> None:
     assert "nested deeper than 32 levels" in body["detail"]
 
 
-def test_json_that_is_not_a_credential_is_422_naming_what_is_wrong(client: TestClient,
-                                                                    cohort: ChainIssued) -> None:
+def test_json_that_is_not_a_credential_is_422_naming_what_is_wrong(client: TestClient, cohort: ChainIssued) -> None:
     assert "must be a JSON object" in assert_problem(post(client, "[1, 2]"), 422, "invalid-input")["detail"]
     empty = assert_problem(post(client, "{}"), 422, "invalid-input")
     assert "@context: is required" in empty["detail"] and "@context: is required" in empty["errors"]
@@ -353,9 +364,17 @@ def test_the_lean_view_decodes_as_eth_abi(hub: Hub, cohort: ChainIssued) -> None
     batch = cohort.batch
     issuer = cohort.credentials[1]["proof"][0]["issuerAddress"]
     params = view._params(issuer, batch.root, batch.digests[1], batch.tree.proof(1), "latest")
-    assert params[0]["data"] == "0x" + (view._selector + eth_abi.encode(
-        ["address", "bytes32", "bytes32", "bytes32[]"], [issuer, batch.root, batch.digests[1], batch.tree.proof(1)])
-    ).hex()
+    assert (
+        params[0]["data"]
+        == "0x"
+        + (
+            view._selector
+            + eth_abi.encode(
+                ["address", "bytes32", "bytes32", "bytes32[]"],
+                [issuer, batch.root, batch.digests[1], batch.tree.proof(1)],
+            )
+        ).hex()
+    )
     raw = bytes.fromhex(view.rpc.call("eth_call", params)[2:])
     assert view._decode_fast(raw) == eth_abi.decode([view._output], raw)[0]
     with pytest.raises(ValueError):

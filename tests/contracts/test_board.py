@@ -55,13 +55,18 @@ NO_RULES = (0, 0, 0, 0, 0)
 # The EIP-712 type strings of IHubBoard's NatSpec, as a wallet shows and hashes them. The tests sign with the
 # types read from these, not with BoardClient's own tables, so that their signatures cross-check the client's.
 BALLOT_TYPE = "Ballot(uint256 proposalId,uint8 support,string reason,address voter,uint256 nonce,uint256 deadline)"
-PROPOSE_TYPE = ("Propose(Action action,string title,bytes32 documentHash,address proposer,uint256 nonce,"
-                "uint256 deadline)Action(uint8 kind,address subject,string name,Rules rules)Rules(uint16 quorumBps,"
-                "uint16 majorityBps,uint16 supermajorityBps,uint32 votingPeriod,uint32 executionPeriod)")
+PROPOSE_TYPE = (
+    "Propose(Action action,string title,bytes32 documentHash,address proposer,uint256 nonce,"
+    "uint256 deadline)Action(uint8 kind,address subject,string name,Rules rules)Rules(uint16 quorumBps,"
+    "uint16 majorityBps,uint16 supermajorityBps,uint32 votingPeriod,uint32 executionPeriod)"
+)
 RECUSAL_TYPE = "Recusal(uint256 proposalId,string reason,address member,uint256 nonce,uint256 deadline)"
-MEETING_BALLOT_TYPE = ("MeetingBallot(Propose proposal,uint8 support,string reason,address voter)"
-                       "Action(uint8 kind,address subject,string name,Rules rules)"
-                       + PROPOSE_TYPE[:PROPOSE_TYPE.index("Action(")] + PROPOSE_TYPE[PROPOSE_TYPE.index("Rules("):])
+MEETING_BALLOT_TYPE = (
+    "MeetingBallot(Propose proposal,uint8 support,string reason,address voter)"
+    "Action(uint8 kind,address subject,string name,Rules rules)"
+    + PROPOSE_TYPE[: PROPOSE_TYPE.index("Action(")]
+    + PROPOSE_TYPE[PROPOSE_TYPE.index("Rules(") :]
+)
 BALLOT_TYPES = eip712_types(BALLOT_TYPE)
 PROPOSE_TYPES = eip712_types(PROPOSE_TYPE)
 RECUSAL_TYPES = eip712_types(RECUSAL_TYPE)
@@ -130,8 +135,10 @@ def plain(value: Any) -> Any:
 
 
 def events(contract: Contract, name: str, receipt: TxReceipt) -> list[dict[str, Any]]:
-    return [{key: plain(value) for key, value in event["args"].items()}
-            for event in getattr(contract.events, name)().process_receipt(receipt, errors=DISCARD)]
+    return [
+        {key: plain(value) for key, value in event["args"].items()}
+        for event in getattr(contract.events, name)().process_receipt(receipt, errors=DISCARD)
+    ]
 
 
 def one_event(contract: Contract, name: str, receipt: TxReceipt) -> dict[str, Any]:
@@ -145,8 +152,10 @@ def meeting_ballots(contract: Contract, receipt: TxReceipt) -> list[dict[str, An
     recorded = one_event(contract, "MeetingRecorded", receipt)
     reasons = recorded["reasons"] or [""] * len(recorded["voters"])
     assert len(recorded["voters"]) == len(recorded["choices"]) == len(reasons)
-    return [{"proposalId": recorded["proposalId"], "voter": voter, "support": choice, "reason": reason}
-            for voter, choice, reason in zip(recorded["voters"], recorded["choices"], reasons, strict=True)]
+    return [
+        {"proposalId": recorded["proposalId"], "voter": voter, "support": choice, "reason": reason}
+        for voter, choice, reason in zip(recorded["voters"], recorded["choices"], reasons, strict=True)
+    ]
 
 
 def struct(contract: Contract, function: str, value: tuple[Any, ...]) -> dict[str, Any]:
@@ -176,12 +185,22 @@ class Board:
     def fn(self) -> Any:
         return self.contract.functions
 
-    def propose(self, action: tuple[Any, ...], proposer: LocalAccount | None = None, title: str = TITLE,
-                document: bytes = DOCUMENT) -> int:
+    def propose(
+        self,
+        action: tuple[Any, ...],
+        proposer: LocalAccount | None = None,
+        title: str = TITLE,
+        document: bytes = DOCUMENT,
+    ) -> int:
         return self.propose_receipt(action, proposer, title, document)[0]
 
-    def propose_receipt(self, action: tuple[Any, ...], proposer: LocalAccount | None = None, title: str = TITLE,
-                        document: bytes = DOCUMENT) -> tuple[int, TxReceipt]:
+    def propose_receipt(
+        self,
+        action: tuple[Any, ...],
+        proposer: LocalAccount | None = None,
+        title: str = TITLE,
+        document: bytes = DOCUMENT,
+    ) -> tuple[int, TxReceipt]:
         receipt = send(self.fn.propose(action, title, document), proposer or self.members[0])
         return one_event(self.contract, "ProposalCreated", receipt)["proposalId"], receipt
 
@@ -228,8 +247,17 @@ class Board:
             "verifyingContract": contract or self.contract.address,
         }
 
-    def _sign(self, key: LocalAccount, types: dict[str, Any], message: dict[str, Any], signer: str,
-              nonce: int | None, deadline: int | None, chain_id: int | None, contract: str | None) -> tuple[int, bytes]:
+    def _sign(
+        self,
+        key: LocalAccount,
+        types: dict[str, Any],
+        message: dict[str, Any],
+        signer: str,
+        nonce: int | None,
+        deadline: int | None,
+        chain_id: int | None,
+        contract: str | None,
+    ) -> tuple[int, bytes]:
         """Sign `message` with `signer`'s nonce (default: its current one) and `deadline` (default: in an hour).
 
         Built apart from BoardClient on purpose (its own domain, message and eth-account entry point), so that
@@ -237,61 +265,124 @@ class Board:
         the client will not: for another signer, chain or contract."""
         deadline = latest_timestamp(self.w3) + 3600 if deadline is None else deadline
         message = {**message, "nonce": self.fn.nonces(signer).call() if nonce is None else nonce, "deadline": deadline}
-        signed = Account.sign_typed_data(key.key, domain_data=self.domain(chain_id=chain_id, contract=contract),
-                                         message_types=types, message_data=message)
+        signed = Account.sign_typed_data(
+            key.key,
+            domain_data=self.domain(chain_id=chain_id, contract=contract),
+            message_types=types,
+            message_data=message,
+        )
         return deadline, bytes(signed.signature)
 
-    def sign_ballot(self, key: LocalAccount, proposal_id: int, support: int, *, reason: str = "",
-                    voter: str | None = None, nonce: int | None = None, deadline: int | None = None,
-                    chain_id: int | None = None, contract: str | None = None) -> tuple[Any, ...]:
+    def sign_ballot(
+        self,
+        key: LocalAccount,
+        proposal_id: int,
+        support: int,
+        *,
+        reason: str = "",
+        voter: str | None = None,
+        nonce: int | None = None,
+        deadline: int | None = None,
+        chain_id: int | None = None,
+        contract: str | None = None,
+    ) -> tuple[Any, ...]:
         """`key`'s signed ballot for `voter` (default: the key's own address), as castVoteBySig's arguments."""
         voter = voter or key.address
         message = {"proposalId": proposal_id, "support": support, "reason": reason, "voter": voter}
         deadline, signature = self._sign(key, BALLOT_TYPES, message, voter, nonce, deadline, chain_id, contract)
         return (proposal_id, support, reason, voter, deadline, signature)
 
-    def sign_proposal(self, key: LocalAccount, action: tuple[Any, ...], *, title: str = TITLE,
-                      document: bytes = DOCUMENT, proposer: str | None = None, nonce: int | None = None,
-                      deadline: int | None = None, chain_id: int | None = None,
-                      contract: str | None = None) -> tuple[Any, ...]:
+    def sign_proposal(
+        self,
+        key: LocalAccount,
+        action: tuple[Any, ...],
+        *,
+        title: str = TITLE,
+        document: bytes = DOCUMENT,
+        proposer: str | None = None,
+        nonce: int | None = None,
+        deadline: int | None = None,
+        chain_id: int | None = None,
+        contract: str | None = None,
+    ) -> tuple[Any, ...]:
         """`key`'s signed proposal for `proposer` (default: the key's own address), as proposeBySig's arguments."""
         proposer = proposer or key.address
         message = {"action": action_message(action), "title": title, "documentHash": document, "proposer": proposer}
         deadline, signature = self._sign(key, PROPOSE_TYPES, message, proposer, nonce, deadline, chain_id, contract)
         return (action, title, document, proposer, deadline, signature)
 
-    def sign_recusal(self, key: LocalAccount, proposal_id: int, *, reason: str = "", member: str | None = None,
-                     nonce: int | None = None, deadline: int | None = None, chain_id: int | None = None,
-                     contract: str | None = None) -> tuple[Any, ...]:
+    def sign_recusal(
+        self,
+        key: LocalAccount,
+        proposal_id: int,
+        *,
+        reason: str = "",
+        member: str | None = None,
+        nonce: int | None = None,
+        deadline: int | None = None,
+        chain_id: int | None = None,
+        contract: str | None = None,
+    ) -> tuple[Any, ...]:
         """`key`'s signed recusal for `member` (default: the key's own address), as recuseBySig's arguments."""
         member = member or key.address
         message = {"proposalId": proposal_id, "reason": reason, "member": member}
         deadline, signature = self._sign(key, RECUSAL_TYPES, message, member, nonce, deadline, chain_id, contract)
         return (proposal_id, reason, member, deadline, signature)
 
-    def sign_meeting_ballot(self, key: LocalAccount, proposal: tuple[Any, ...], support: int, *, reason: str = "",
-                            voter: str | None = None, proposal_nonce: int | None = None,
-                            chain_id: int | None = None, contract: str | None = None) -> tuple[Any, ...]:
+    def sign_meeting_ballot(
+        self,
+        key: LocalAccount,
+        proposal: tuple[Any, ...],
+        support: int,
+        *,
+        reason: str = "",
+        voter: str | None = None,
+        proposal_nonce: int | None = None,
+        chain_id: int | None = None,
+        contract: str | None = None,
+    ) -> tuple[Any, ...]:
         """`key`'s ballot on the signed `proposal` (proposeBySig's arguments, signed with `proposal_nonce`, by
         default its proposer's current nonce), as a MeetingBallot."""
         voter = voter or key.address
         action, title, document, proposer, deadline, _signature = proposal
         nonce = self.fn.nonces(proposer).call() if proposal_nonce is None else proposal_nonce
-        message = {"proposal": {"action": action_message(action), "title": title, "documentHash": document,
-                                "proposer": proposer, "nonce": nonce, "deadline": deadline},
-                   "support": support, "reason": reason, "voter": voter}
-        signed = Account.sign_typed_data(key.key, domain_data=self.domain(chain_id=chain_id, contract=contract),
-                                         message_types=MEETING_BALLOT_TYPES, message_data=message)
+        message = {
+            "proposal": {
+                "action": action_message(action),
+                "title": title,
+                "documentHash": document,
+                "proposer": proposer,
+                "nonce": nonce,
+                "deadline": deadline,
+            },
+            "support": support,
+            "reason": reason,
+            "voter": voter,
+        }
+        signed = Account.sign_typed_data(
+            key.key,
+            domain_data=self.domain(chain_id=chain_id, contract=contract),
+            message_types=MEETING_BALLOT_TYPES,
+            message_data=message,
+        )
         return (support, reason, voter, bytes(signed.signature))
 
-    def meeting(self, action: tuple[Any, ...], supports: list[int], *, document: bytes = DOCUMENT,
-                chair: LocalAccount | None = None) -> tuple[Any, ...]:
+    def meeting(
+        self,
+        action: tuple[Any, ...],
+        supports: list[int],
+        *,
+        document: bytes = DOCUMENT,
+        chair: LocalAccount | None = None,
+    ) -> tuple[Any, ...]:
         """recordMeeting's arguments: `chair` (default: the first member) signs the proposal, member i signs a
         ballot supports[i] on it (reason "Akkoord" when For)."""
         chair = chair or self.members[0]
         proposal = self.sign_proposal(chair, action, document=document)
-        ballots = [self.sign_meeting_ballot(member, proposal, support, reason="Akkoord" if support == FOR else "")
-                   for member, support in zip(self.members, supports, strict=False)]
+        ballots = [
+            self.sign_meeting_ballot(member, proposal, support, reason="Akkoord" if support == FOR else "")
+            for member, support in zip(self.members, supports, strict=False)
+        ]
         return (*proposal, ballots)
 
     def call(self, function: str, *args: Any) -> bytes:
@@ -299,19 +390,24 @@ class Board:
         return bytes.fromhex(self.contract.encode_abi(function, args=list(args))[2:])
 
 
-def wallet_board(w3: Web3, board: Board, deployer: LocalAccount,
-                 wallet_owner: LocalAccount) -> tuple[Contract, Board]:
+def wallet_board(w3: Web3, board: Board, deployer: LocalAccount, wallet_owner: LocalAccount) -> tuple[Contract, Board]:
     """An ERC-1271 contract wallet of `wallet_owner`, and a board of two governing the same registry: `deployer`
     and the wallet (the returned Board's `members` hold the deployer only)."""
     wallet = deploy_contract(w3, "ERC1271WalletMock", wallet_owner.address, account=deployer)
-    contract = deploy_contract(w3, "HubBoard", board.registry.address,
-                               [(deployer.address, "Gemeente Hoogeveen"), (wallet.address, "Multisig Drenthe College")],
-                               RULES, account=deployer)
+    contract = deploy_contract(
+        w3,
+        "HubBoard",
+        board.registry.address,
+        [(deployer.address, "Gemeente Hoogeveen"), (wallet.address, "Multisig Drenthe College")],
+        RULES,
+        account=deployer,
+    )
     return wallet, Board(contract, board.registry, [deployer])
 
 
-def deploy_board(w3: Web3, deployer: LocalAccount, members: list[tuple[str, str]],
-                 rules: tuple[int, ...] = RULES) -> tuple[Contract, Contract]:
+def deploy_board(
+    w3: Web3, deployer: LocalAccount, members: list[tuple[str, str]], rules: tuple[int, ...] = RULES
+) -> tuple[Contract, Contract]:
     """A registry governed by a board of `members`: the registry is deployed first, for the board's address."""
     nonce = w3.eth.get_transaction_count(deployer.address, "pending")
     board_address = get_create_address(deployer.address, nonce + 1)
@@ -338,8 +434,6 @@ def board(deployed: Board, isolate: None) -> Board:
     return deployed
 
 
-
-
 # ---------------------------------------------------------------- deployment
 
 
@@ -352,8 +446,13 @@ def test_constructor_sets_members_rules_registry_and_domain(w3: Web3, board: Boa
     assert board.fn.MAX_MEMBERS().call() == 32
     assert board.fn.proposalCount().call() == 0
     fields, name, version, chain_id, contract, _salt, _extensions = board.fn.eip712Domain().call()
-    assert (fields, name, version, chain_id, contract) == (b"\x0f", DOMAIN_NAME, DOMAIN_VERSION,
-                                                           w3.eth.chain_id, board.contract.address)
+    assert (fields, name, version, chain_id, contract) == (
+        b"\x0f",
+        DOMAIN_NAME,
+        DOMAIN_VERSION,
+        w3.eth.chain_id,
+        board.contract.address,
+    )
     added = board.contract.events.MemberAdded().get_logs(from_block=0)
     assert [(e["args"]["member"], e["args"]["name"]) for e in added] == board.member_list()
     (rules_changed,) = board.contract.events.RulesChanged().get_logs(from_block=0)
@@ -371,8 +470,9 @@ def test_constructor_refuses_empty_board(w3: Web3, board: Board, deployer: Local
 
 
 @pytest.mark.parametrize("account, name", [(ZERO_ADDRESS, "Gemeente"), ("0x" + "11" * 20, "")])
-def test_constructor_refuses_member_without_account_or_name(w3: Web3, board: Board, deployer: LocalAccount,
-                                                            account: str, name: str) -> None:
+def test_constructor_refuses_member_without_account_or_name(
+    w3: Web3, board: Board, deployer: LocalAccount, account: str, name: str
+) -> None:
     members = [(deployer.address, "Gemeente"), (Web3.to_checksum_address(account), name)]
     with reverts(board.contract, "BoardInvalidMember", account=account) as caught:
         deploy_contract(w3, "HubBoard", board.registry.address, members, RULES, account=deployer)
@@ -388,16 +488,18 @@ def test_constructor_refuses_duplicate_member(w3: Web3, board: Board, deployer: 
 def test_constructor_refuses_invalid_rules(w3: Web3, board: Board, deployer: LocalAccount) -> None:
     bad = (5000, 4999, 6666, VOTING_PERIOD, EXECUTION_PERIOD)
     with reverts(board.contract, "BoardInvalidRules", rules=bad):
-        deploy_contract(w3, "HubBoard", board.registry.address, [(deployer.address, "Gemeente")], bad,
-                        account=deployer)
+        deploy_contract(w3, "HubBoard", board.registry.address, [(deployer.address, "Gemeente")], bad, account=deployer)
 
 
-def test_board_of_32_members_refuses_more_and_its_last_seat_votes(w3: Web3, board: Board, deployer: LocalAccount,
-                                                                  newcomer: LocalAccount) -> None:
+def test_board_of_32_members_refuses_more_and_its_last_seat_votes(
+    w3: Web3, board: Board, deployer: LocalAccount, newcomer: LocalAccount
+) -> None:
     last = board.members[1]  # a real key in the last seat (31), the top bit of the uint32 masks
-    seats = [(deployer.address, "Member 0")] + [
-        (Web3.to_checksum_address(f"0x{i:040x}"), f"Member {i}") for i in range(1, 31)
-    ] + [(last.address, "Member 31"), (Web3.to_checksum_address(f"0x{32:040x}"), "Member 32")]
+    seats = (
+        [(deployer.address, "Member 0")]
+        + [(Web3.to_checksum_address(f"0x{i:040x}"), f"Member {i}") for i in range(1, 31)]
+        + [(last.address, "Member 31"), (Web3.to_checksum_address(f"0x{32:040x}"), "Member 32")]
+    )
     with reverts(board.contract, "BoardTooManyMembers", max=32):
         deploy_contract(w3, "HubBoard", board.registry.address, seats, RULES, account=deployer)
     full = deploy_contract(w3, "HubBoard", board.registry.address, seats[:32], RULES, account=deployer)
@@ -405,15 +507,20 @@ def test_board_of_32_members_refuses_more_and_its_last_seat_votes(w3: Web3, boar
     assert [tuple(m) for m in full.functions.members().call()] == seats[:32]
     with reverts(full, "BoardTooManyMembers", max=32):
         full.functions.propose(add_member(newcomer.address, "One too many"), TITLE, DOCUMENT).call(
-            {"from": deployer.address})
+            {"from": deployer.address}
+        )
     on_full = Board(full, board.registry, [deployer])
     proposal_id = on_full.propose(resolution(), proposer=deployer)
     send(full.functions.castVote(proposal_id, FOR, ""), last)
     send(full.functions.recuse(proposal_id, ""), deployer)
     assert on_full.view(proposal_id)["eligible"] == 32
     assert on_full.tally(proposal_id) == (1, 0, 0, 1)
-    assert on_full.receipt(proposal_id, last.address) == {"eligible": True, "hasVoted": True, "recused": False,
-                                                          "support": FOR}
+    assert on_full.receipt(proposal_id, last.address) == {
+        "eligible": True,
+        "hasVoted": True,
+        "recused": False,
+        "support": FOR,
+    }
     with reverts(full, "BoardAlreadyVoted", proposalId=proposal_id, voter=last.address):
         full.functions.castVote(proposal_id, AGAINST, "").transact({"from": last.address})
 
@@ -434,21 +541,39 @@ def test_propose_records_the_proposal_and_emits_everything(w3: Web3, board: Boar
     assert event["executableUntil"] == created_at + VOTING_PERIOD + EXECUTION_PERIOD
     assert (event["quorumBps"], event["thresholdBps"], event["eligible"]) == (5000, 5000, 7)
     assert board.view(proposal_id) == {
-        "kind": ACCREDIT_ISSUER, "state": ACTIVE, "proposalHash": board.fn.hashProposal(action, DOCUMENT).call(),
-        "voteEnd": event["voteEnd"], "executableUntil": event["executableUntil"], "quorumBps": 5000,
-        "thresholdBps": 5000, "eligible": 7, "forVotes": 0, "againstVotes": 0, "abstainVotes": 0, "recusals": 0,
+        "kind": ACCREDIT_ISSUER,
+        "state": ACTIVE,
+        "proposalHash": board.fn.hashProposal(action, DOCUMENT).call(),
+        "voteEnd": event["voteEnd"],
+        "executableUntil": event["executableUntil"],
+        "quorumBps": 5000,
+        "thresholdBps": 5000,
+        "eligible": 7,
+        "forVotes": 0,
+        "againstVotes": 0,
+        "abstainVotes": 0,
+        "recusals": 0,
     }
-    expected_hash = Web3.keccak(board.w3.codec.encode(
-        ["(uint8,address,string,(uint16,uint16,uint16,uint32,uint32))", "bytes32"], [action, DOCUMENT]))
+    expected_hash = Web3.keccak(
+        board.w3.codec.encode(
+            ["(uint8,address,string,(uint16,uint16,uint16,uint32,uint32))", "bytes32"], [action, DOCUMENT]
+        )
+    )
     assert board.view(proposal_id)["proposalHash"] == expected_hash
     assert board.propose(resolution()) == 2
 
 
-def test_threshold_is_majority_for_decisions_and_supermajority_for_the_board(board: Board,
-                                                                            newcomer: LocalAccount) -> None:
-    cases = [(resolution(), 5000), (add_member(newcomer.address, "Nieuw lid"), 6666),
-             (remove_member(board.members[6].address), 6666), (accredit(newcomer.address), 5000),
-             (suspend(newcomer.address), 5000), (change_rules(RULES), 6666)]
+def test_threshold_is_majority_for_decisions_and_supermajority_for_the_board(
+    board: Board, newcomer: LocalAccount
+) -> None:
+    cases = [
+        (resolution(), 5000),
+        (add_member(newcomer.address, "Nieuw lid"), 6666),
+        (remove_member(board.members[6].address), 6666),
+        (accredit(newcomer.address), 5000),
+        (suspend(newcomer.address), 5000),
+        (change_rules(RULES), 6666),
+    ]
     for action, threshold in cases:
         assert board.view(board.propose(action))["thresholdBps"] == threshold
 
@@ -466,23 +591,28 @@ def test_propose_without_title_refused(board: Board) -> None:
 SUBJECT = "0x" + "ab" * 20
 
 
-@pytest.mark.parametrize("action", [
-    pytest.param((RESOLUTION, Web3.to_checksum_address(SUBJECT), "", NO_RULES), id="resolution-with-subject"),
-    pytest.param((RESOLUTION, ZERO_ADDRESS, "Naam", NO_RULES), id="resolution-with-name"),
-    pytest.param((RESOLUTION, ZERO_ADDRESS, "", RULES), id="resolution-with-rules"),
-    pytest.param((ADD_MEMBER, ZERO_ADDRESS, "Naam", NO_RULES), id="add-member-zero-subject"),
-    pytest.param((ADD_MEMBER, Web3.to_checksum_address(SUBJECT), "", NO_RULES), id="add-member-without-name"),
-    pytest.param((ADD_MEMBER, Web3.to_checksum_address(SUBJECT), "Naam", RULES), id="add-member-with-rules"),
-    pytest.param((REMOVE_MEMBER, ZERO_ADDRESS, "", NO_RULES), id="remove-member-zero-subject"),
-    pytest.param((ACCREDIT_ISSUER, ZERO_ADDRESS, ISSUER_NAME, NO_RULES), id="accredit-zero-subject"),
-    pytest.param((ACCREDIT_ISSUER, Web3.to_checksum_address(SUBJECT), "", NO_RULES), id="accredit-without-name"),
-    pytest.param((ACCREDIT_ISSUER, Web3.to_checksum_address(SUBJECT), ISSUER_NAME, RULES), id="accredit-with-rules"),
-    pytest.param((SUSPEND_ISSUER, ZERO_ADDRESS, "", NO_RULES), id="suspend-zero-subject"),
-    pytest.param((SUSPEND_ISSUER, Web3.to_checksum_address(SUBJECT), "Naam", NO_RULES), id="suspend-with-name"),
-    pytest.param((SUSPEND_ISSUER, Web3.to_checksum_address(SUBJECT), "", RULES), id="suspend-with-rules"),
-    pytest.param((CHANGE_RULES, Web3.to_checksum_address(SUBJECT), "", RULES), id="change-rules-with-subject"),
-    pytest.param((CHANGE_RULES, ZERO_ADDRESS, "Naam", RULES), id="change-rules-with-name"),
-])
+@pytest.mark.parametrize(
+    "action",
+    [
+        pytest.param((RESOLUTION, Web3.to_checksum_address(SUBJECT), "", NO_RULES), id="resolution-with-subject"),
+        pytest.param((RESOLUTION, ZERO_ADDRESS, "Naam", NO_RULES), id="resolution-with-name"),
+        pytest.param((RESOLUTION, ZERO_ADDRESS, "", RULES), id="resolution-with-rules"),
+        pytest.param((ADD_MEMBER, ZERO_ADDRESS, "Naam", NO_RULES), id="add-member-zero-subject"),
+        pytest.param((ADD_MEMBER, Web3.to_checksum_address(SUBJECT), "", NO_RULES), id="add-member-without-name"),
+        pytest.param((ADD_MEMBER, Web3.to_checksum_address(SUBJECT), "Naam", RULES), id="add-member-with-rules"),
+        pytest.param((REMOVE_MEMBER, ZERO_ADDRESS, "", NO_RULES), id="remove-member-zero-subject"),
+        pytest.param((ACCREDIT_ISSUER, ZERO_ADDRESS, ISSUER_NAME, NO_RULES), id="accredit-zero-subject"),
+        pytest.param((ACCREDIT_ISSUER, Web3.to_checksum_address(SUBJECT), "", NO_RULES), id="accredit-without-name"),
+        pytest.param(
+            (ACCREDIT_ISSUER, Web3.to_checksum_address(SUBJECT), ISSUER_NAME, RULES), id="accredit-with-rules"
+        ),
+        pytest.param((SUSPEND_ISSUER, ZERO_ADDRESS, "", NO_RULES), id="suspend-zero-subject"),
+        pytest.param((SUSPEND_ISSUER, Web3.to_checksum_address(SUBJECT), "Naam", NO_RULES), id="suspend-with-name"),
+        pytest.param((SUSPEND_ISSUER, Web3.to_checksum_address(SUBJECT), "", RULES), id="suspend-with-rules"),
+        pytest.param((CHANGE_RULES, Web3.to_checksum_address(SUBJECT), "", RULES), id="change-rules-with-subject"),
+        pytest.param((CHANGE_RULES, ZERO_ADDRESS, "Naam", RULES), id="change-rules-with-name"),
+    ],
+)
 def test_propose_refuses_action_that_does_not_fit_its_kind(board: Board, action: tuple[Any, ...]) -> None:
     with reverts(board.contract, "BoardInvalidAction", kind=action[0]):
         board.fn.propose(action, TITLE, DOCUMENT).call({"from": board.members[0].address})
@@ -505,18 +635,21 @@ def test_propose_removing_a_non_member_refused(board: Board, outsider: LocalAcco
         board.fn.propose(remove_member(outsider.address), TITLE, DOCUMENT).call({"from": board.members[0].address})
 
 
-@pytest.mark.parametrize("rules", [
-    pytest.param((0, 5000, 6666, DAY, DAY), id="quorum-zero"),
-    pytest.param((10001, 5000, 6666, DAY, DAY), id="quorum-above-100%"),
-    pytest.param((5000, 4999, 6666, DAY, DAY), id="majority-below-50%"),
-    pytest.param((5000, 10000, 10000, DAY, DAY), id="majority-100%-cannot-pass"),
-    pytest.param((5000, 6000, 5999, DAY, DAY), id="supermajority-below-majority"),
-    pytest.param((5000, 5000, 10000, DAY, DAY), id="supermajority-100%-cannot-pass"),
-    pytest.param((5000, 5000, 6666, 59, DAY), id="voting-period-too-short"),
-    pytest.param((5000, 5000, 6666, 365 * DAY + 1, DAY), id="voting-period-too-long"),
-    pytest.param((5000, 5000, 6666, DAY, 59), id="execution-period-too-short"),
-    pytest.param((5000, 5000, 6666, DAY, 365 * DAY + 1), id="execution-period-too-long"),
-])
+@pytest.mark.parametrize(
+    "rules",
+    [
+        pytest.param((0, 5000, 6666, DAY, DAY), id="quorum-zero"),
+        pytest.param((10001, 5000, 6666, DAY, DAY), id="quorum-above-100%"),
+        pytest.param((5000, 4999, 6666, DAY, DAY), id="majority-below-50%"),
+        pytest.param((5000, 10000, 10000, DAY, DAY), id="majority-100%-cannot-pass"),
+        pytest.param((5000, 6000, 5999, DAY, DAY), id="supermajority-below-majority"),
+        pytest.param((5000, 5000, 10000, DAY, DAY), id="supermajority-100%-cannot-pass"),
+        pytest.param((5000, 5000, 6666, 59, DAY), id="voting-period-too-short"),
+        pytest.param((5000, 5000, 6666, 365 * DAY + 1, DAY), id="voting-period-too-long"),
+        pytest.param((5000, 5000, 6666, DAY, 59), id="execution-period-too-short"),
+        pytest.param((5000, 5000, 6666, DAY, 365 * DAY + 1), id="execution-period-too-long"),
+    ],
+)
 def test_propose_refuses_rules_out_of_range(board: Board, rules: tuple[int, ...]) -> None:
     with reverts(board.contract, "BoardInvalidRules", rules=rules):
         board.fn.propose(change_rules(rules), TITLE, DOCUMENT).call({"from": board.members[0].address})
@@ -529,8 +662,14 @@ def test_propose_accepts_rules_at_the_limits(board: Board) -> None:
 
 def test_unknown_proposal_refused_everywhere(board: Board) -> None:
     member = board.members[0].address
-    for call in [board.fn.state(1), board.fn.proposal(1), board.fn.receipt(1, member),
-                 board.fn.castVote(1, FOR, ""), board.fn.recuse(1, ""), board.fn.execute(1, resolution(), DOCUMENT)]:
+    for call in [
+        board.fn.state(1),
+        board.fn.proposal(1),
+        board.fn.receipt(1, member),
+        board.fn.castVote(1, FOR, ""),
+        board.fn.recuse(1, ""),
+        board.fn.execute(1, resolution(), DOCUMENT),
+    ]:
         with reverts(board.contract, "BoardUnknownProposal", proposalId=1):
             call.call({"from": member})
     board.propose(resolution())
@@ -545,16 +684,28 @@ def test_cast_vote_counts_and_emits(board: Board) -> None:
     proposal_id = board.propose(resolution())
     receipt = board.vote(proposal_id, board.members[1], FOR, "Goed voor de regio")
     assert one_event(board.contract, "VoteCast", receipt) == {
-        "proposalId": proposal_id, "voter": board.members[1].address, "support": FOR, "reason": "Goed voor de regio"}
+        "proposalId": proposal_id,
+        "voter": board.members[1].address,
+        "support": FOR,
+        "reason": "Goed voor de regio",
+    }
     board.vote(proposal_id, board.members[2], AGAINST)
     board.vote(proposal_id, board.members[3], ABSTAIN)
     assert board.tally(proposal_id) == (1, 1, 1, 0)
     assert board.receipt(proposal_id, board.members[1].address) == {
-        "eligible": True, "hasVoted": True, "recused": False, "support": FOR}
+        "eligible": True,
+        "hasVoted": True,
+        "recused": False,
+        "support": FOR,
+    }
     assert board.receipt(proposal_id, board.members[2].address)["support"] == AGAINST
     assert board.receipt(proposal_id, board.members[3].address)["support"] == ABSTAIN
     assert board.receipt(proposal_id, board.members[4].address) == {
-        "eligible": True, "hasVoted": False, "recused": False, "support": AGAINST}
+        "eligible": True,
+        "hasVoted": False,
+        "recused": False,
+        "support": AGAINST,
+    }
     assert board.state(proposal_id) == ACTIVE
 
 
@@ -592,8 +743,12 @@ def test_eligibility_is_fixed_at_creation_even_when_a_seat_is_reused(board: Boar
 
     # The removed member's vote stays counted, but it casts no more.
     assert board.tally(earlier) == (1, 0, 0, 0)
-    assert board.receipt(earlier, leaving.address) == {"eligible": True, "hasVoted": True, "recused": False,
-                                                       "support": FOR}
+    assert board.receipt(earlier, leaving.address) == {
+        "eligible": True,
+        "hasVoted": True,
+        "recused": False,
+        "support": FOR,
+    }
     with reverts(board.contract, "BoardNotEligible", proposalId=unvoted, account=leaving.address):
         board.fn.castVote(unvoted, FOR, "").transact({"from": leaving.address})
     # The newcomer holds seat 2, which is eligible on the earlier proposals, but joined after them.
@@ -628,7 +783,10 @@ def test_recusal_lowers_the_quorum_base(board: Board) -> None:
     with_recusals = board.propose(resolution())
     receipt = send(board.fn.recuse(with_recusals, "Bestuurder is ook docent"), board.members[5])
     assert one_event(board.contract, "Recused", receipt) == {
-        "proposalId": with_recusals, "member": board.members[5].address, "reason": "Bestuurder is ook docent"}
+        "proposalId": with_recusals,
+        "member": board.members[5].address,
+        "reason": "Bestuurder is ook docent",
+    }
     send(board.fn.recuse(with_recusals, ""), board.members[6])
     board.votes(with_recusals, FOR, FOR)
     assert board.state(with_recusals) == ACTIVE  # 2 votes of 5: no quorum yet
@@ -636,7 +794,11 @@ def test_recusal_lowers_the_quorum_base(board: Board) -> None:
     assert board.state(with_recusals) == SUCCEEDED
     assert board.tally(with_recusals) == (3, 0, 0, 2)
     assert board.receipt(with_recusals, board.members[5].address) == {
-        "eligible": True, "hasVoted": False, "recused": True, "support": AGAINST}
+        "eligible": True,
+        "hasVoted": False,
+        "recused": True,
+        "support": AGAINST,
+    }
     assert board.state(without) == ACTIVE
     advance_time(board.w3, VOTING_PERIOD + 1)
     assert board.state(without) == EXPIRED
@@ -683,22 +845,33 @@ def test_succeeds_early_once_the_majority_is_certain_then_records_later_votes(bo
     # Closed early: the outcome is final, but later votes and recusals still go on record.
     receipt = board.vote(proposal_id, board.members[4], AGAINST, "Te duur")
     assert one_event(board.contract, "VoteCast", receipt) == {
-        "proposalId": proposal_id, "voter": board.members[4].address, "support": AGAINST, "reason": "Te duur"}
+        "proposalId": proposal_id,
+        "voter": board.members[4].address,
+        "support": AGAINST,
+        "reason": "Te duur",
+    }
     send(board.fn.recuse(proposal_id, "Belang"), board.members[5])
     assert board.tally(proposal_id) == (4, 1, 0, 1)
     assert board.receipt(proposal_id, board.members[4].address) == {
-        "eligible": True, "hasVoted": True, "recused": False, "support": AGAINST}
+        "eligible": True,
+        "hasVoted": True,
+        "recused": False,
+        "support": AGAINST,
+    }
     assert board.state(proposal_id) == SUCCEEDED
     # Once executed, the proposal takes no more votes or recusals.
     send(board.fn.execute(proposal_id, resolution(), DOCUMENT), board.members[0])
     late = board.members[6].address
-    with reverts(board.contract, "BoardUnexpectedProposalState", proposalId=proposal_id, current=EXECUTED,
-                 expected=ACTIVE):
+    with reverts(
+        board.contract, "BoardUnexpectedProposalState", proposalId=proposal_id, current=EXECUTED, expected=ACTIVE
+    ):
         board.fn.castVote(proposal_id, AGAINST, "").transact({"from": late})
-    with reverts(board.contract, "BoardUnexpectedProposalState", proposalId=proposal_id, current=EXECUTED,
-                 expected=ACTIVE):
+    with reverts(
+        board.contract, "BoardUnexpectedProposalState", proposalId=proposal_id, current=EXECUTED, expected=ACTIVE
+    ):
         board.fn.recuse(proposal_id, "").transact({"from": late})
     assert board.tally(proposal_id) == (4, 1, 0, 1)
+
 
 def test_defeated_early_once_the_majority_is_impossible_then_records_later_votes(board: Board) -> None:
     proposal_id = board.propose(resolution())
@@ -706,8 +879,9 @@ def test_defeated_early_once_the_majority_is_impossible_then_records_later_votes
     assert board.state(proposal_id) == ACTIVE
     board.vote(proposal_id, board.members[3], AGAINST)  # at most 3 For against 4 Against
     assert board.state(proposal_id) == DEFEATED
-    with reverts(board.contract, "BoardUnexpectedProposalState", proposalId=proposal_id, current=DEFEATED,
-                 expected=SUCCEEDED):
+    with reverts(
+        board.contract, "BoardUnexpectedProposalState", proposalId=proposal_id, current=DEFEATED, expected=SUCCEEDED
+    ):
         board.fn.execute(proposal_id, resolution(), DOCUMENT).transact({"from": board.members[0].address})
     # Later votes and recusals are recorded and counted, and the outcome stays.
     board.vote(proposal_id, board.members[4], FOR, "Toch voor")
@@ -718,6 +892,7 @@ def test_defeated_early_once_the_majority_is_impossible_then_records_later_votes
     assert board.state(proposal_id) == DEFEATED
     advance_time(board.w3, VOTING_PERIOD + 1)
     assert board.state(proposal_id) == DEFEATED
+
 
 def test_late_recusals_never_change_a_decided_outcome(board: Board, newcomer: LocalAccount) -> None:
     """A recusal lowers the quorum base (quorum stays reached) and the number of members left to vote (the
@@ -799,12 +974,15 @@ def test_vote_and_recusal_after_vote_end_refused(board: Board) -> None:
     advance_time(board.w3, VOTING_PERIOD + 1)
     assert board.state(expired) == EXPIRED
     for proposal_id, current in ((expired, EXPIRED), (passed, SUCCEEDED)):
-        with reverts(board.contract, "BoardUnexpectedProposalState", proposalId=proposal_id, current=current,
-                     expected=ACTIVE):
+        with reverts(
+            board.contract, "BoardUnexpectedProposalState", proposalId=proposal_id, current=current, expected=ACTIVE
+        ):
             board.fn.castVote(proposal_id, FOR, "").transact({"from": board.members[4].address})
-        with reverts(board.contract, "BoardUnexpectedProposalState", proposalId=proposal_id, current=current,
-                     expected=ACTIVE):
+        with reverts(
+            board.contract, "BoardUnexpectedProposalState", proposalId=proposal_id, current=current, expected=ACTIVE
+        ):
             board.fn.recuse(proposal_id, "").transact({"from": board.members[5].address})
+
 
 def test_decided_at_vote_end_by_the_votes_cast(board: Board) -> None:
     passed = board.propose(resolution())
@@ -826,10 +1004,10 @@ def test_succeeded_but_not_executed_in_time_expires(board: Board) -> None:
     advance_time(board.w3, 1200)
     assert board.state(proposal_id) == EXPIRED
     assert board.view(proposal_id)["state"] == EXPIRED
-    with reverts(board.contract, "BoardUnexpectedProposalState", proposalId=proposal_id, current=EXPIRED,
-                 expected=SUCCEEDED):
+    with reverts(
+        board.contract, "BoardUnexpectedProposalState", proposalId=proposal_id, current=EXPIRED, expected=SUCCEEDED
+    ):
         board.fn.execute(proposal_id, resolution(), DOCUMENT).transact({"from": board.members[0].address})
-
 
 
 def test_quorum_reached_at_exactly_the_quorum_share(w3: Web3, board: Board, deployer: LocalAccount) -> None:
@@ -871,25 +1049,31 @@ def send_at(w3: Web3, timestamp: int, fn: Any, sender: LocalAccount) -> TxReceip
     return receipt
 
 
-@pytest.mark.parametrize("after_deadline, executed", [pytest.param(0, True, id="at-the-deadline-second"),
-                                                      pytest.param(1, False, id="one-second-after")])
+@pytest.mark.parametrize(
+    "after_deadline, executed",
+    [pytest.param(0, True, id="at-the-deadline-second"), pytest.param(1, False, id="one-second-after")],
+)
 @pytest.mark.anvil_only("sets the next block's timestamp to the second (evm_setNextBlockTimestamp)")
-def test_execution_window_ends_at_executable_until_inclusive(w3: Web3, board: Board, after_deadline: int,
-                                                             executed: bool) -> None:
+def test_execution_window_ends_at_executable_until_inclusive(
+    w3: Web3, board: Board, after_deadline: int, executed: bool
+) -> None:
     """`executableUntil` is the last second a succeeded proposal can be executed (`<=`), on chain time."""
     proposal_id = board.propose(resolution())
     board.votes(proposal_id, FOR, FOR, FOR, FOR)
     deadline = board.view(proposal_id)["executableUntil"]
-    receipt = send_at(w3, deadline + after_deadline, board.fn.execute(proposal_id, resolution(), DOCUMENT),
-                      board.members[0])
+    receipt = send_at(
+        w3, deadline + after_deadline, board.fn.execute(proposal_id, resolution(), DOCUMENT), board.members[0]
+    )
     assert receipt["status"] == int(executed)
     assert len(events(board.contract, "ProposalExecuted", receipt)) == int(executed)
     assert board.state(proposal_id) == (EXECUTED if executed else EXPIRED)
     if not executed:
-        with reverts(board.contract, "BoardUnexpectedProposalState", proposalId=proposal_id, current=EXPIRED,
-                     expected=SUCCEEDED):
-            board.fn.execute(proposal_id, resolution(), DOCUMENT).call({"from": board.members[0].address},
-                                                                        block_identifier=receipt["blockNumber"])
+        with reverts(
+            board.contract, "BoardUnexpectedProposalState", proposalId=proposal_id, current=EXPIRED, expected=SUCCEEDED
+        ):
+            board.fn.execute(proposal_id, resolution(), DOCUMENT).call(
+                {"from": board.members[0].address}, block_identifier=receipt["blockNumber"]
+            )
 
 
 # ---------------------------------------------------------------- signed ballots
@@ -902,7 +1086,11 @@ def test_cast_vote_by_sig_relayed(board: Board, relayer: LocalAccount) -> None:
     receipt = send(board.fn.castVoteBySig(*ballot), relayer)
     assert receipt["from"] == relayer.address
     assert one_event(board.contract, "VoteCast", receipt) == {
-        "proposalId": proposal_id, "voter": voter.address, "support": FOR, "reason": "Akkoord"}
+        "proposalId": proposal_id,
+        "voter": voter.address,
+        "support": FOR,
+        "reason": "Akkoord",
+    }
     assert board.fn.nonces(voter.address).call() == 1
     assert board.receipt(proposal_id, voter.address)["hasVoted"] is True
 
@@ -925,8 +1113,10 @@ def test_same_signature_twice_refused(board: Board, relayer: LocalAccount) -> No
 def test_signature_for_another_chain_or_contract_refused(board: Board, relayer: LocalAccount) -> None:
     proposal_id = board.propose(resolution())
     voter = board.members[4]
-    for ballot in [board.sign_ballot(voter, proposal_id, FOR, chain_id=board.w3.eth.chain_id + 1),
-                   board.sign_ballot(voter, proposal_id, FOR, contract=board.registry.address)]:
+    for ballot in [
+        board.sign_ballot(voter, proposal_id, FOR, chain_id=board.w3.eth.chain_id + 1),
+        board.sign_ballot(voter, proposal_id, FOR, contract=board.registry.address),
+    ]:
         with reverts(board.contract, "BoardInvalidSignature", signer=voter.address):
             board.fn.castVoteBySig(*ballot).transact({"from": relayer.address})
 
@@ -957,12 +1147,12 @@ def test_signed_ballot_obeys_the_voting_rules(board: Board, relayer: LocalAccoun
     with reverts(board.contract, "BoardNotEligible", proposalId=proposal_id, account=outsider.address):
         board.fn.castVoteBySig(*board.sign_ballot(outsider, proposal_id, FOR)).transact({"from": relayer.address})
     with reverts(board.contract, "BoardInvalidVoteType", support=3):
-        board.fn.castVoteBySig(*board.sign_ballot(board.members[1], proposal_id, 3)).transact(
-            {"from": relayer.address})
+        board.fn.castVoteBySig(*board.sign_ballot(board.members[1], proposal_id, 3)).transact({"from": relayer.address})
 
 
-def test_signatures_from_an_erc1271_wallet_member(w3: Web3, board: Board, deployer: LocalAccount,
-                                                  wallet_owner: LocalAccount, relayer: LocalAccount) -> None:
+def test_signatures_from_an_erc1271_wallet_member(
+    w3: Web3, board: Board, deployer: LocalAccount, wallet_owner: LocalAccount, relayer: LocalAccount
+) -> None:
     wallet, other = wallet_board(w3, board, deployer, wallet_owner)
     small = other.contract
     proposal_id = other.propose(resolution())
@@ -971,32 +1161,42 @@ def test_signatures_from_an_erc1271_wallet_member(w3: Web3, board: Board, deploy
     assert other.receipt(proposal_id, wallet.address)["hasVoted"] is True
     assert other.tally(proposal_id) == (0, 1, 0, 0)
     # The wallet proposes and recuses itself by signature too.
-    receipt = send(small.functions.proposeBySig(*other.sign_proposal(wallet_owner, resolution(),
-                                                                     proposer=wallet.address)), relayer)
+    receipt = send(
+        small.functions.proposeBySig(*other.sign_proposal(wallet_owner, resolution(), proposer=wallet.address)), relayer
+    )
     created = one_event(small, "ProposalCreated", receipt)
     assert created["proposer"] == wallet.address
-    send(small.functions.recuseBySig(*other.sign_recusal(wallet_owner, created["proposalId"], member=wallet.address)),
-         relayer)
+    send(
+        small.functions.recuseBySig(*other.sign_recusal(wallet_owner, created["proposalId"], member=wallet.address)),
+        relayer,
+    )
     assert other.receipt(created["proposalId"], wallet.address)["recused"] is True
     assert small.functions.nonces(wallet.address).call() == 3
+
 
 def test_multicall_counts_seven_signed_ballots_in_one_transaction(board: Board, relayer: LocalAccount) -> None:
     proposal_id = board.propose(resolution())
     supports = [FOR, AGAINST, FOR, AGAINST, FOR, ABSTAIN, FOR]  # decided by the last ballot only
-    ballots = [board.sign_ballot(m, proposal_id, s, reason=f"stem {i}")
-               for i, (m, s) in enumerate(zip(board.members, supports, strict=True))]
+    ballots = [
+        board.sign_ballot(m, proposal_id, s, reason=f"stem {i}")
+        for i, (m, s) in enumerate(zip(board.members, supports, strict=True))
+    ]
     receipt = send(board.fn.multicall([board.call("castVoteBySig", *ballot) for ballot in ballots]), relayer)
     cast = events(board.contract, "VoteCast", receipt)
     assert [(e["voter"], e["support"], e["reason"]) for e in cast] == [
-        (m.address, s, f"stem {i}") for i, (m, s) in enumerate(zip(board.members, supports, strict=True))]
+        (m.address, s, f"stem {i}") for i, (m, s) in enumerate(zip(board.members, supports, strict=True))
+    ]
     assert board.tally(proposal_id) == (4, 2, 1, 0)
     assert board.state(proposal_id) == SUCCEEDED
+
 
 def test_multicall_is_all_or_nothing(board: Board, relayer: LocalAccount, outsider: LocalAccount) -> None:
     proposal_id = board.propose(resolution())
     supports = [FOR, AGAINST, FOR, AGAINST, FOR, ABSTAIN]
-    calls = [board.call("castVoteBySig", *board.sign_ballot(m, proposal_id, s))
-             for m, s in zip(board.members, supports, strict=False)]
+    calls = [
+        board.call("castVoteBySig", *board.sign_ballot(m, proposal_id, s))
+        for m, s in zip(board.members, supports, strict=False)
+    ]
     bad_voter = board.members[6].address
     bad = board.call("castVoteBySig", *board.sign_ballot(board.members[0], proposal_id, FOR, voter=bad_voter))
     # The batch reverts with the failing call's own error, bubbled up unchanged.
@@ -1015,16 +1215,29 @@ def test_multicall_is_all_or_nothing(board: Board, relayer: LocalAccount, outsid
 def test_multicall_calls_as_its_sender(board: Board, relayer: LocalAccount) -> None:
     first, second, third = (board.propose(resolution()) for _ in range(3))
     member = board.members[2]
-    receipt = send(board.fn.multicall([board.call("castVote", first, FOR, ""),
-                                       board.call("castVote", second, AGAINST, "Nee"),
-                                       board.call("recuse", third, "Belang")]), member)
+    receipt = send(
+        board.fn.multicall(
+            [
+                board.call("castVote", first, FOR, ""),
+                board.call("castVote", second, AGAINST, "Nee"),
+                board.call("recuse", third, "Belang"),
+            ]
+        ),
+        member,
+    )
     assert [(e["proposalId"], e["voter"], e["support"]) for e in events(board.contract, "VoteCast", receipt)] == [
-        (first, member.address, FOR), (second, member.address, AGAINST)]
+        (first, member.address, FOR),
+        (second, member.address, AGAINST),
+    ]
     assert one_event(board.contract, "Recused", receipt) == {
-        "proposalId": third, "member": member.address, "reason": "Belang"}
+        "proposalId": third,
+        "member": member.address,
+        "reason": "Belang",
+    }
     # A direct call in the relayer's batch is the relayer's own, and it is no member.
     with reverts(board.contract, "BoardNotEligible", proposalId=first, account=relayer.address):
         board.fn.multicall([board.call("castVote", first, FOR, "")]).transact({"from": relayer.address})
+
 
 # ---------------------------------------------------------------- signed proposals and recusals
 
@@ -1033,7 +1246,10 @@ def test_signed_types_are_the_documented_eip712_types(board: Board) -> None:
     """The contract's type hashes are those of IHubBoard's type strings, and eth-account (as a wallet) encodes a
     proposal and a meeting ballot as EIP-712 nests structs: the Action's struct hash, holding the Rules' struct
     hash."""
-    action_type, rules_type = PROPOSE_TYPE[PROPOSE_TYPE.index("Action("):], PROPOSE_TYPE[PROPOSE_TYPE.index("Rules("):]
+    action_type, rules_type = (
+        PROPOSE_TYPE[PROPOSE_TYPE.index("Action(") :],
+        PROPOSE_TYPE[PROPOSE_TYPE.index("Rules(") :],
+    )
     assert board.fn.BALLOT_TYPEHASH().call() == Web3.keccak(text=BALLOT_TYPE)
     assert board.fn.PROPOSE_TYPEHASH().call() == Web3.keccak(text=PROPOSE_TYPE)
     assert board.fn.ACTION_TYPEHASH().call() == Web3.keccak(text=action_type)
@@ -1041,42 +1257,86 @@ def test_signed_types_are_the_documented_eip712_types(board: Board) -> None:
     assert board.fn.RECUSAL_TYPEHASH().call() == Web3.keccak(text=RECUSAL_TYPE)
     assert board.fn.MEETING_BALLOT_TYPEHASH().call() == Web3.keccak(text=MEETING_BALLOT_TYPE)
     encode = board.w3.codec.encode
-    domain_separator = Web3.keccak(encode(["bytes32", "bytes32", "bytes32", "uint256", "address"], [
-        Web3.keccak(text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
-        Web3.keccak(text=DOMAIN_NAME), Web3.keccak(text=DOMAIN_VERSION), board.w3.eth.chain_id,
-        board.contract.address]))
+    domain_separator = Web3.keccak(
+        encode(
+            ["bytes32", "bytes32", "bytes32", "uint256", "address"],
+            [
+                Web3.keccak(text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                Web3.keccak(text=DOMAIN_NAME),
+                Web3.keccak(text=DOMAIN_VERSION),
+                board.w3.eth.chain_id,
+                board.contract.address,
+            ],
+        )
+    )
     proposer, nonce, deadline = board.members[3].address, 5, 2**40
     for action in (accredit(Web3.to_checksum_address(SUBJECT)), change_rules((7500, 6000, 7500, 2 * DAY, DAY))):
         kind, subject, name, rules = action
         rules_hash = Web3.keccak(encode(["bytes32"] + ["uint256"] * 5, [Web3.keccak(text=rules_type), *rules]))
-        action_hash = Web3.keccak(encode(["bytes32", "uint8", "address", "bytes32", "bytes32"], [
-            Web3.keccak(text=action_type), kind, subject, Web3.keccak(text=name), rules_hash]))
-        struct_hash = Web3.keccak(encode(
-            ["bytes32", "bytes32", "bytes32", "bytes32", "address", "uint256", "uint256"],
-            [Web3.keccak(text=PROPOSE_TYPE), action_hash, Web3.keccak(text=TITLE), DOCUMENT, proposer, nonce,
-             deadline]))
-        message = {"action": action_message(action), "title": TITLE, "documentHash": DOCUMENT, "proposer": proposer,
-                   "nonce": nonce, "deadline": deadline}
+        action_hash = Web3.keccak(
+            encode(
+                ["bytes32", "uint8", "address", "bytes32", "bytes32"],
+                [Web3.keccak(text=action_type), kind, subject, Web3.keccak(text=name), rules_hash],
+            )
+        )
+        struct_hash = Web3.keccak(
+            encode(
+                ["bytes32", "bytes32", "bytes32", "bytes32", "address", "uint256", "uint256"],
+                [
+                    Web3.keccak(text=PROPOSE_TYPE),
+                    action_hash,
+                    Web3.keccak(text=TITLE),
+                    DOCUMENT,
+                    proposer,
+                    nonce,
+                    deadline,
+                ],
+            )
+        )
+        message = {
+            "action": action_message(action),
+            "title": TITLE,
+            "documentHash": DOCUMENT,
+            "proposer": proposer,
+            "nonce": nonce,
+            "deadline": deadline,
+        }
         signable = encode_typed_data(domain_data=board.domain(), message_types=PROPOSE_TYPES, message_data=message)
         assert (signable.header, signable.body) == (domain_separator, struct_hash)
         # A meeting ballot nests the same Propose struct hash, nonce and deadline included.
         ballot = {"proposal": message, "support": FOR, "reason": "Akkoord", "voter": board.members[4].address}
-        signable = encode_typed_data(domain_data=board.domain(), message_types=MEETING_BALLOT_TYPES,
-                                     message_data=ballot)
-        assert signable.body == Web3.keccak(encode(
-            ["bytes32", "bytes32", "uint8", "bytes32", "address"],
-            [Web3.keccak(text=MEETING_BALLOT_TYPE), struct_hash, FOR, Web3.keccak(text="Akkoord"),
-             board.members[4].address]))
+        signable = encode_typed_data(
+            domain_data=board.domain(), message_types=MEETING_BALLOT_TYPES, message_data=ballot
+        )
+        assert signable.body == Web3.keccak(
+            encode(
+                ["bytes32", "bytes32", "uint8", "bytes32", "address"],
+                [
+                    Web3.keccak(text=MEETING_BALLOT_TYPE),
+                    struct_hash,
+                    FOR,
+                    Web3.keccak(text="Akkoord"),
+                    board.members[4].address,
+                ],
+            )
+        )
     recusal = {"proposalId": 7, "reason": "Belang", "member": proposer, "nonce": nonce, "deadline": deadline}
     signable = encode_typed_data(domain_data=board.domain(), message_types=RECUSAL_TYPES, message_data=recusal)
-    assert signable.body == Web3.keccak(encode(["bytes32", "uint256", "bytes32", "address", "uint256", "uint256"], [
-        Web3.keccak(text=RECUSAL_TYPE), 7, Web3.keccak(text="Belang"), proposer, nonce, deadline]))
+    assert signable.body == Web3.keccak(
+        encode(
+            ["bytes32", "uint256", "bytes32", "address", "uint256", "uint256"],
+            [Web3.keccak(text=RECUSAL_TYPE), 7, Web3.keccak(text="Belang"), proposer, nonce, deadline],
+        )
+    )
 
 
-@pytest.mark.parametrize("action", [
-    pytest.param(accredit(Web3.to_checksum_address(SUBJECT)), id="accredit-issuer"),
-    pytest.param(change_rules((7500, 6000, 7500, 2 * DAY, DAY)), id="change-rules"),
-])
+@pytest.mark.parametrize(
+    "action",
+    [
+        pytest.param(accredit(Web3.to_checksum_address(SUBJECT)), id="accredit-issuer"),
+        pytest.param(change_rules((7500, 6000, 7500, 2 * DAY, DAY)), id="change-rules"),
+    ],
+)
 def test_propose_by_sig_relayed(board: Board, relayer: LocalAccount, action: tuple[Any, ...]) -> None:
     proposer = board.members[2]
     assert board.fn.isMember(relayer.address).call() is False
@@ -1086,12 +1346,20 @@ def test_propose_by_sig_relayed(board: Board, relayer: LocalAccount, action: tup
     assert receipt["from"] == relayer.address
     event = one_event(board.contract, "ProposalCreated", receipt)
     assert (event["proposalId"], event["proposer"], event["action"], event["title"], event["documentHash"]) == (
-        1, proposer.address, action, "Besluit via de relayer", DOCUMENT)
+        1,
+        proposer.address,
+        action,
+        "Besluit via de relayer",
+        DOCUMENT,
+    )
     assert event["voteEnd"] == block_time(board.w3, receipt) + VOTING_PERIOD
     view = board.view(1)
     assert view["proposalHash"] == board.fn.hashProposal(action, DOCUMENT).call()
     assert (view["state"], view["eligible"], view["thresholdBps"]) == (
-        ACTIVE, 7, 6666 if action[0] == CHANGE_RULES else 5000)
+        ACTIVE,
+        7,
+        6666 if action[0] == CHANGE_RULES else 5000,
+    )
     assert board.fn.nonces(proposer.address).call() == 1
 
 
@@ -1110,8 +1378,10 @@ def test_propose_by_sig_same_signature_twice_refused(board: Board, relayer: Loca
 
 def test_propose_by_sig_for_another_chain_or_contract_refused(board: Board, relayer: LocalAccount) -> None:
     proposer = board.members[1]
-    for signed in [board.sign_proposal(proposer, resolution(), chain_id=board.w3.eth.chain_id + 1),
-                   board.sign_proposal(proposer, resolution(), contract=board.registry.address)]:
+    for signed in [
+        board.sign_proposal(proposer, resolution(), chain_id=board.w3.eth.chain_id + 1),
+        board.sign_proposal(proposer, resolution(), contract=board.registry.address),
+    ]:
         with reverts(board.contract, "BoardInvalidSignature", signer=proposer.address):
             board.fn.proposeBySig(*signed).transact({"from": relayer.address})
     assert board.fn.proposalCount().call() == 0
@@ -1125,9 +1395,9 @@ def test_propose_by_sig_after_deadline_refused(board: Board, relayer: LocalAccou
         board.fn.proposeBySig(*signed).transact({"from": relayer.address})
 
 
-def test_propose_by_sig_by_the_wrong_key_or_changed_since_signing_refused(board: Board, relayer: LocalAccount,
-                                                                         newcomer: LocalAccount,
-                                                                         outsider: LocalAccount) -> None:
+def test_propose_by_sig_by_the_wrong_key_or_changed_since_signing_refused(
+    board: Board, relayer: LocalAccount, newcomer: LocalAccount, outsider: LocalAccount
+) -> None:
     proposer = board.members[1].address
     by_other_key = board.sign_proposal(board.members[2], resolution(), proposer=proposer)
     action, title, document, _, deadline, signature = board.sign_proposal(board.members[1], accredit(newcomer.address))
@@ -1148,7 +1418,8 @@ def test_propose_by_sig_obeys_the_proposal_rules(board: Board, relayer: LocalAcc
         board.fn.proposeBySig(*board.sign_proposal(outsider, resolution())).transact({"from": relayer.address})
     with reverts(board.contract, "BoardEmptyTitle"):
         board.fn.proposeBySig(*board.sign_proposal(board.members[1], resolution(), title="")).transact(
-            {"from": relayer.address})
+            {"from": relayer.address}
+        )
 
 
 def test_nonce_survives_removal_and_return(board: Board, relayer: LocalAccount) -> None:
@@ -1172,13 +1443,21 @@ def test_nonce_survives_removal_and_return(board: Board, relayer: LocalAccount) 
 def test_recuse_by_sig_relayed(board: Board, relayer: LocalAccount) -> None:
     proposal_id = board.propose(resolution())
     member = board.members[5]
-    receipt = send(board.fn.recuseBySig(*board.sign_recusal(member, proposal_id, reason="Bestuurder is ook docent")),
-                   relayer)
+    receipt = send(
+        board.fn.recuseBySig(*board.sign_recusal(member, proposal_id, reason="Bestuurder is ook docent")), relayer
+    )
     assert receipt["from"] == relayer.address
     assert one_event(board.contract, "Recused", receipt) == {
-        "proposalId": proposal_id, "member": member.address, "reason": "Bestuurder is ook docent"}
+        "proposalId": proposal_id,
+        "member": member.address,
+        "reason": "Bestuurder is ook docent",
+    }
     assert board.receipt(proposal_id, member.address) == {
-        "eligible": True, "hasVoted": False, "recused": True, "support": AGAINST}
+        "eligible": True,
+        "hasVoted": False,
+        "recused": True,
+        "support": AGAINST,
+    }
     assert board.tally(proposal_id) == (0, 0, 0, 1)
     assert board.fn.nonces(member.address).call() == 1
     # The recusal rules hold as for a direct recusal: no ballot afterwards.
@@ -1218,8 +1497,9 @@ def test_recuse_by_sig_replay_refused(board: Board, relayer: LocalAccount, outsi
 # ---------------------------------------------------------------- a meeting's decision as a multicall (ballots by id)
 
 
-def meeting_batch(board: Board, action: tuple[Any, ...], supports: list[int],
-                  execute_action: tuple[Any, ...] | None = None) -> tuple[int, list[bytes]]:
+def meeting_batch(
+    board: Board, action: tuple[Any, ...], supports: list[int], execute_action: tuple[Any, ...] | None = None
+) -> tuple[int, list[bytes]]:
     """The chair's signed proposal, every member's signed ballot and the execution, as multicall's calls.
 
     The ballots are signed before the proposal exists, for the id it will get: proposalCount() + 1. The chair
@@ -1227,16 +1507,24 @@ def meeting_batch(board: Board, action: tuple[Any, ...], supports: list[int],
     proposal_id = board.fn.proposalCount().call() + 1
     chair = board.members[0]
     proposal = board.sign_proposal(chair, action)
-    ballots = [board.sign_ballot(member, proposal_id, support, reason="Akkoord" if support == FOR else "",
-                                 nonce=board.fn.nonces(member.address).call() + (member is chair))
-               for member, support in zip(board.members, supports, strict=True)]
+    ballots = [
+        board.sign_ballot(
+            member,
+            proposal_id,
+            support,
+            reason="Akkoord" if support == FOR else "",
+            nonce=board.fn.nonces(member.address).call() + (member is chair),
+        )
+        for member, support in zip(board.members, supports, strict=True)
+    ]
     calls = [board.call("proposeBySig", *proposal)] + [board.call("castVoteBySig", *ballot) for ballot in ballots]
     calls.append(board.call("execute", proposal_id, execute_action or action, DOCUMENT))
     return proposal_id, calls
 
 
-def test_multicall_meeting_decision_in_one_transaction(board: Board, relayer: LocalAccount,
-                                                        issuer: LocalAccount) -> None:
+def test_multicall_meeting_decision_in_one_transaction(
+    board: Board, relayer: LocalAccount, issuer: LocalAccount
+) -> None:
     action = accredit(issuer.address)
     assert board.fn.isMember(relayer.address).call() is False
     balances = [board.w3.eth.get_balance(m.address) for m in board.members]
@@ -1249,12 +1537,19 @@ def test_multicall_meeting_decision_in_one_transaction(board: Board, relayer: Lo
     assert receipt["from"] == relayer.address
     created = one_event(board.contract, "ProposalCreated", receipt)
     assert (created["proposalId"], created["proposer"], created["action"]) == (
-        proposal_id, board.members[0].address, action)
+        proposal_id,
+        board.members[0].address,
+        action,
+    )
     # Every member's vote is recorded, also those cast after the proposal had succeeded (the fourth For).
     assert [(e["proposalId"], e["voter"], e["support"]) for e in events(board.contract, "VoteCast", receipt)] == [
-        (proposal_id, m.address, FOR) for m in board.members]
+        (proposal_id, m.address, FOR) for m in board.members
+    ]
     assert one_event(board.contract, "ProposalExecuted", receipt) == {
-        "proposalId": proposal_id, "kind": ACCREDIT_ISSUER, "subject": issuer.address}
+        "proposalId": proposal_id,
+        "kind": ACCREDIT_ISSUER,
+        "subject": issuer.address,
+    }
     assert one_event(board.registry, "IssuerAccredited", receipt) == {"issuer": issuer.address, "name": ISSUER_NAME}
     name, accredited, _since, _relayer = board.registry.functions.issuer(issuer.address).call()
     assert (name, accredited) == (ISSUER_NAME, True)
@@ -1264,9 +1559,9 @@ def test_multicall_meeting_decision_in_one_transaction(board: Board, relayer: Lo
     assert [board.w3.eth.get_balance(m.address) for m in board.members] == balances  # the relayer paid
 
 
-def test_multicall_ballots_for_a_predicted_id_count_on_whichever_proposal_takes_it(board: Board,
-                                                                                relayer: LocalAccount,
-                                                                                issuer: LocalAccount) -> None:
+def test_multicall_ballots_for_a_predicted_id_count_on_whichever_proposal_takes_it(
+    board: Board, relayer: LocalAccount, issuer: LocalAccount
+) -> None:
     """Why a meeting goes through recordMeeting: a castVoteBySig ballot names an id, not a content. Ballots signed
     for the id a batch expects are counted on another proposal that takes the id first."""
     action = accredit(issuer.address)
@@ -1280,14 +1575,19 @@ def test_multicall_ballots_for_a_predicted_id_count_on_whichever_proposal_takes_
     assert board.tally(other) == (6, 0, 0, 0) and board.state(other) == SUCCEEDED
 
 
-def test_multicall_meeting_with_a_failing_step_changes_nothing(board: Board, relayer: LocalAccount,
-                                                               issuer: LocalAccount) -> None:
+def test_multicall_meeting_with_a_failing_step_changes_nothing(
+    board: Board, relayer: LocalAccount, issuer: LocalAccount
+) -> None:
     action = accredit(issuer.address)
     wrong = accredit(issuer.address, "Andere naam")
     proposal_id, calls = meeting_batch(board, action, [FOR] * 7, execute_action=wrong)
-    with reverts(board.contract, "BoardActionMismatch", proposalId=proposal_id,
-                 expected=board.fn.hashProposal(action, DOCUMENT).call(),
-                 given=board.fn.hashProposal(wrong, DOCUMENT).call()):
+    with reverts(
+        board.contract,
+        "BoardActionMismatch",
+        proposalId=proposal_id,
+        expected=board.fn.hashProposal(action, DOCUMENT).call(),
+        given=board.fn.hashProposal(wrong, DOCUMENT).call(),
+    ):
         board.fn.multicall(calls).transact({"from": relayer.address})
     assert board.fn.proposalCount().call() == 0
     assert all(board.fn.nonces(m.address).call() == 0 for m in board.members)
@@ -1300,8 +1600,9 @@ def test_multicall_meeting_with_a_failing_step_changes_nothing(board: Board, rel
 # ---------------------------------------------------------------- a meeting's decision: recordMeeting
 
 
-def test_record_meeting_decides_and_executes_in_one_transaction(board: Board, relayer: LocalAccount,
-                                                                issuer: LocalAccount) -> None:
+def test_record_meeting_decides_and_executes_in_one_transaction(
+    board: Board, relayer: LocalAccount, issuer: LocalAccount
+) -> None:
     action = accredit(issuer.address)
     assert board.fn.isMember(relayer.address).call() is False
     balances = [board.w3.eth.get_balance(m.address) for m in board.members]
@@ -1311,25 +1612,45 @@ def test_record_meeting_decides_and_executes_in_one_transaction(board: Board, re
     receipt = send(board.fn.recordMeeting(*meeting), relayer)
     assert receipt["from"] == relayer.address
     created = one_event(board.contract, "ProposalCreated", receipt)
-    assert (created["proposalId"], created["proposer"], created["action"], created["title"],
-            created["documentHash"], created["eligible"]) == (1, board.members[0].address, action, TITLE, DOCUMENT, 7)
+    assert (
+        created["proposalId"],
+        created["proposer"],
+        created["action"],
+        created["title"],
+        created["documentHash"],
+        created["eligible"],
+    ) == (1, board.members[0].address, action, TITLE, DOCUMENT, 7)
     # Every member's vote is on record, also those after the fourth For had decided it: in one event.
     assert events(board.contract, "VoteCast", receipt) == []
-    assert [(e["proposalId"], e["voter"], e["support"], e["reason"])
-            for e in meeting_ballots(board.contract, receipt)] == [
-        (1, m.address, FOR, "Akkoord") for m in board.members]
+    assert [
+        (e["proposalId"], e["voter"], e["support"], e["reason"]) for e in meeting_ballots(board.contract, receipt)
+    ] == [(1, m.address, FOR, "Akkoord") for m in board.members]
     assert one_event(board.contract, "ProposalExecuted", receipt) == {
-        "proposalId": 1, "kind": ACCREDIT_ISSUER, "subject": issuer.address}
+        "proposalId": 1,
+        "kind": ACCREDIT_ISSUER,
+        "subject": issuer.address,
+    }
     assert one_event(board.registry, "IssuerAccredited", receipt) == {"issuer": issuer.address, "name": ISSUER_NAME}
     # The events of the separate calls, in their order: proposal, ballots, execution, then the registry's.
-    board_topics = {bytes(Web3.keccak(text=signature)): name for name, signature in [
-        ("ProposalCreated", "ProposalCreated(uint256,address,(uint8,address,string,(uint16,uint16,uint16,uint32,"
-                            "uint32)),string,bytes32,uint48,uint48,uint16,uint16,uint8)"),
-        ("MeetingRecorded", "MeetingRecorded(uint256,address[],bytes,string[])"),
-        ("ProposalExecuted", "ProposalExecuted(uint256,uint8,address)"),
-        ("IssuerAccredited", "IssuerAccredited(address,string)")]}
+    board_topics = {
+        bytes(Web3.keccak(text=signature)): name
+        for name, signature in [
+            (
+                "ProposalCreated",
+                "ProposalCreated(uint256,address,(uint8,address,string,(uint16,uint16,uint16,uint32,"
+                "uint32)),string,bytes32,uint48,uint48,uint16,uint16,uint8)",
+            ),
+            ("MeetingRecorded", "MeetingRecorded(uint256,address[],bytes,string[])"),
+            ("ProposalExecuted", "ProposalExecuted(uint256,uint8,address)"),
+            ("IssuerAccredited", "IssuerAccredited(address,string)"),
+        ]
+    }
     assert [board_topics[bytes(log["topics"][0])] for log in receipt["logs"]] == [
-        "ProposalCreated", "MeetingRecorded", "ProposalExecuted", "IssuerAccredited"]
+        "ProposalCreated",
+        "MeetingRecorded",
+        "ProposalExecuted",
+        "IssuerAccredited",
+    ]
     name, accredited, _since, _relayer = board.registry.functions.issuer(issuer.address).call()
     assert (name, accredited) == (ISSUER_NAME, True)
     assert board.state(1) == EXECUTED and board.tally(1) == (7, 0, 0, 0)
@@ -1338,20 +1659,25 @@ def test_record_meeting_decides_and_executes_in_one_transaction(board: Board, re
     assert board.view(1)["proposalHash"] == bytes(32)
     with reverts(board.contract, "BoardUnexpectedProposalState", proposalId=1, current=EXECUTED, expected=SUCCEEDED):
         board.fn.execute(1, action, DOCUMENT).transact({"from": relayer.address})
-    assert all(board.receipt(1, m.address) == {"eligible": True, "hasVoted": True, "recused": False, "support": FOR}
-               for m in board.members)
+    assert all(
+        board.receipt(1, m.address) == {"eligible": True, "hasVoted": True, "recused": False, "support": FOR}
+        for m in board.members
+    )
     # Only the proposal consumed a nonce: the ballots name it and consume none.
     assert [board.fn.nonces(m.address).call() for m in board.members] == [1, 0, 0, 0, 0, 0, 0]
     assert [board.w3.eth.get_balance(m.address) for m in board.members] == balances  # the relayer paid
 
 
-@pytest.mark.parametrize("supports, tally", [
-    pytest.param([FOR, FOR, FOR], (3, 0, 0), id="no-quorum"),
-    pytest.param([FOR, FOR, AGAINST, AGAINST, ABSTAIN], (2, 2, 1), id="quorum-but-open"),
-])
-def test_record_meeting_that_does_not_decide_leaves_the_proposal_open(board: Board, relayer: LocalAccount,
-                                                                      issuer: LocalAccount, supports: list[int],
-                                                                      tally: tuple[int, int, int]) -> None:
+@pytest.mark.parametrize(
+    "supports, tally",
+    [
+        pytest.param([FOR, FOR, FOR], (3, 0, 0), id="no-quorum"),
+        pytest.param([FOR, FOR, AGAINST, AGAINST, ABSTAIN], (2, 2, 1), id="quorum-but-open"),
+    ],
+)
+def test_record_meeting_that_does_not_decide_leaves_the_proposal_open(
+    board: Board, relayer: LocalAccount, issuer: LocalAccount, supports: list[int], tally: tuple[int, int, int]
+) -> None:
     action = accredit(issuer.address)
     meeting = board.meeting(action, supports)
     assert board.fn.recordMeeting(*meeting).call({"from": relayer.address}) == [1, ACTIVE]
@@ -1364,7 +1690,7 @@ def test_record_meeting_that_does_not_decide_leaves_the_proposal_open(board: Boa
     # Left open: its commitment is stored, as for any proposal, and checked at execution.
     assert board.view(1)["proposalHash"] == board.fn.hashProposal(action, DOCUMENT).call()
     # The members that were not there vote later, directly or signed; then anyone executes.
-    absent = board.members[len(supports):]
+    absent = board.members[len(supports) :]
     board.vote(1, absent[0], FOR)
     send(board.fn.castVoteBySig(*board.sign_ballot(absent[1], 1, FOR)), relayer)
     assert board.state(1) == SUCCEEDED
@@ -1375,30 +1701,42 @@ def test_record_meeting_that_does_not_decide_leaves_the_proposal_open(board: Boa
     assert board.registry.functions.issuer(issuer.address).call()[1] is True
 
 
-@pytest.mark.parametrize("supports, tally, outcome", [
-    pytest.param([FOR, AGAINST, ABSTAIN, AGAINST, FOR, AGAINST, AGAINST], (2, 4, 1), DEFEATED, id="defeated"),
-    pytest.param([ABSTAIN] * 7, (0, 0, 7), DEFEATED, id="all-abstain"),
-    pytest.param([FOR, AGAINST, FOR, ABSTAIN, AGAINST, FOR, FOR], (4, 2, 1), EXECUTED, id="passed-4-2-1"),
-])
-def test_record_meeting_with_mixed_ballots(board: Board, relayer: LocalAccount, issuer: LocalAccount,
-                                           supports: list[int], tally: tuple[int, int, int], outcome: int) -> None:
+@pytest.mark.parametrize(
+    "supports, tally, outcome",
+    [
+        pytest.param([FOR, AGAINST, ABSTAIN, AGAINST, FOR, AGAINST, AGAINST], (2, 4, 1), DEFEATED, id="defeated"),
+        pytest.param([ABSTAIN] * 7, (0, 0, 7), DEFEATED, id="all-abstain"),
+        pytest.param([FOR, AGAINST, FOR, ABSTAIN, AGAINST, FOR, FOR], (4, 2, 1), EXECUTED, id="passed-4-2-1"),
+    ],
+)
+def test_record_meeting_with_mixed_ballots(
+    board: Board,
+    relayer: LocalAccount,
+    issuer: LocalAccount,
+    supports: list[int],
+    tally: tuple[int, int, int],
+    outcome: int,
+) -> None:
     action = accredit(issuer.address)
     meeting = board.meeting(action, supports)
     assert board.fn.recordMeeting(*meeting).call({"from": relayer.address}) == [1, outcome]
     receipt = send(board.fn.recordMeeting(*meeting), relayer)
     assert [(e["support"], e["reason"]) for e in meeting_ballots(board.contract, receipt)] == [
-        (support, "Akkoord" if support == FOR else "") for support in supports]
+        (support, "Akkoord" if support == FOR else "") for support in supports
+    ]
     # The reasons are in the event only when any was given (here with the For ballots).
     assert (one_event(board.contract, "MeetingRecorded", receipt)["reasons"] == ()) is (FOR not in supports)
     assert board.tally(1) == (*tally, 0)
     assert board.state(1) == outcome
-    assert board.view(1)["proposalHash"] == (bytes(32) if outcome == EXECUTED
-                                             else board.fn.hashProposal(action, DOCUMENT).call())
+    assert board.view(1)["proposalHash"] == (
+        bytes(32) if outcome == EXECUTED else board.fn.hashProposal(action, DOCUMENT).call()
+    )
     assert len(events(board.contract, "ProposalExecuted", receipt)) == (outcome == EXECUTED)
     assert board.registry.functions.issuer(issuer.address).call()[1] is (outcome == EXECUTED)
     if outcome == DEFEATED:
-        with reverts(board.contract, "BoardUnexpectedProposalState", proposalId=1, current=DEFEATED,
-                     expected=SUCCEEDED):
+        with reverts(
+            board.contract, "BoardUnexpectedProposalState", proposalId=1, current=DEFEATED, expected=SUCCEEDED
+        ):
             board.fn.execute(1, action, DOCUMENT).transact({"from": relayer.address})
         advance_time(board.w3, VOTING_PERIOD + 1)
         assert board.state(1) == DEFEATED
@@ -1411,9 +1749,9 @@ def test_record_meeting_without_ballots_is_a_signed_proposal(board: Board, relay
     assert board.state(1) == ACTIVE and board.tally(1) == (0, 0, 0, 0)
 
 
-def test_record_meeting_ballot_signed_for_another_proposal_refused(board: Board, relayer: LocalAccount,
-                                                                   issuer: LocalAccount,
-                                                                   other_issuer: LocalAccount) -> None:
+def test_record_meeting_ballot_signed_for_another_proposal_refused(
+    board: Board, relayer: LocalAccount, issuer: LocalAccount, other_issuer: LocalAccount
+) -> None:
     """A meeting ballot names the signed proposal (content, title, proposer, nonce, deadline): it counts on no
     other proposal, not even one of the same content."""
     action = accredit(issuer.address)
@@ -1429,35 +1767,39 @@ def test_record_meeting_ballot_signed_for_another_proposal_refused(board: Board,
         (board.sign_proposal(chair, action, nonce=1), 1),  # the chair's next proposal
         (board.sign_proposal(chair, action, deadline=proposal[4] + 1), 0),
     ]
-    other_ballots = [board.sign_meeting_ballot(voter, other, FOR, reason="Akkoord", proposal_nonce=nonce)
-                     for other, nonce in others]
+    other_ballots = [
+        board.sign_meeting_ballot(voter, other, FOR, reason="Akkoord", proposal_nonce=nonce) for other, nonce in others
+    ]
     tampered = list(ballots[3])
     tampered[0] = AGAINST  # the relayer flips the choice
     tampered_reason = list(ballots[3])
     tampered_reason[1] = "Niet akkoord"
-    by_other_key = board.sign_meeting_ballot(board.members[4], tuple(proposal), FOR, reason="Akkoord",
-                                             voter=voter.address)
+    by_other_key = board.sign_meeting_ballot(
+        board.members[4], tuple(proposal), FOR, reason="Akkoord", voter=voter.address
+    )
     for ballot in [*other_ballots, tuple(tampered), tuple(tampered_reason), by_other_key]:
         with reverts(board.contract, "BoardInvalidSignature", signer=voter.address):
-            board.fn.recordMeeting(*proposal, [*ballots[:3], ballot, *ballots[4:]]).transact(
-                {"from": relayer.address})
+            board.fn.recordMeeting(*proposal, [*ballots[:3], ballot, *ballots[4:]]).transact({"from": relayer.address})
     # A ballot signed for the id the proposal is expected to get (castVoteBySig's Ballot) does not count here ...
     by_id = board.sign_ballot(voter, 1, FOR)
     by_id_struct = (by_id[1], by_id[2], by_id[3], by_id[5])
     with reverts(board.contract, "BoardInvalidSignature", signer=voter.address):
         board.fn.recordMeeting(*proposal, [*ballots[:3], by_id_struct, *ballots[4:]]).transact(
-            {"from": relayer.address})
+            {"from": relayer.address}
+        )
     # ... and a meeting ballot does not count on an existing proposal.
     board.propose(action)
     support, reason, _voter, signature = ballots[3]
     with reverts(board.contract, "BoardInvalidSignature", signer=voter.address):
         board.fn.castVoteBySig(1, support, reason, voter.address, proposal[4], signature).transact(
-            {"from": relayer.address})
+            {"from": relayer.address}
+        )
     assert board.fn.proposalCount().call() == 1 and board.tally(1) == (0, 0, 0, 0)
 
 
-def test_record_meeting_ballot_of_a_non_member_refused(board: Board, relayer: LocalAccount, issuer: LocalAccount,
-                                                       outsider: LocalAccount) -> None:
+def test_record_meeting_ballot_of_a_non_member_refused(
+    board: Board, relayer: LocalAccount, issuer: LocalAccount, outsider: LocalAccount
+) -> None:
     action = accredit(issuer.address)
     *proposal, ballots = board.meeting(action, [FOR] * 6)
     outsider_ballot = board.sign_meeting_ballot(outsider, tuple(proposal), FOR)
@@ -1469,8 +1811,9 @@ def test_record_meeting_ballot_of_a_non_member_refused(board: Board, relayer: Lo
     assert board.fn.proposalCount().call() == 0
 
 
-def test_record_meeting_eligibility_is_the_board_at_creation(board: Board, relayer: LocalAccount,
-                                                             issuer: LocalAccount) -> None:
+def test_record_meeting_eligibility_is_the_board_at_creation(
+    board: Board, relayer: LocalAccount, issuer: LocalAccount
+) -> None:
     """A member removed before the meeting is recorded cannot vote in it, although it signed its ballot in time."""
     leaving = board.members[6]
     action = accredit(issuer.address)
@@ -1496,8 +1839,9 @@ def test_record_meeting_duplicate_voter_refused(board: Board, relayer: LocalAcco
     assert all(board.fn.nonces(m.address).call() == 0 for m in board.members)
 
 
-def test_record_meeting_after_the_proposal_deadline_refused(board: Board, relayer: LocalAccount,
-                                                            issuer: LocalAccount) -> None:
+def test_record_meeting_after_the_proposal_deadline_refused(
+    board: Board, relayer: LocalAccount, issuer: LocalAccount
+) -> None:
     """The signed proposal's deadline bounds its ballots too: they are valid with that proposal only."""
     action = accredit(issuer.address)
     deadline = latest_timestamp(board.w3) + 60
@@ -1536,8 +1880,9 @@ def test_record_meeting_replay_refused(board: Board, relayer: LocalAccount, issu
     assert board.fn.proposalCount().call() == 2
 
 
-def test_record_meeting_signatures_for_another_chain_or_contract_refused(board: Board, relayer: LocalAccount,
-                                                                         issuer: LocalAccount) -> None:
+def test_record_meeting_signatures_for_another_chain_or_contract_refused(
+    board: Board, relayer: LocalAccount, issuer: LocalAccount
+) -> None:
     action = accredit(issuer.address)
     *proposal, ballots = board.meeting(action, [FOR] * 7)
     voter, chair = board.members[4], board.members[0]
@@ -1545,16 +1890,17 @@ def test_record_meeting_signatures_for_another_chain_or_contract_refused(board: 
     for where in wheres:
         ballot = board.sign_meeting_ballot(voter, tuple(proposal), FOR, **where)
         with reverts(board.contract, "BoardInvalidSignature", signer=voter.address):
-            board.fn.recordMeeting(*proposal, [*ballots[:4], ballot, *ballots[5:]]).transact(
-                {"from": relayer.address})
+            board.fn.recordMeeting(*proposal, [*ballots[:4], ballot, *ballots[5:]]).transact({"from": relayer.address})
         with reverts(board.contract, "BoardInvalidSignature", signer=chair.address):
             board.fn.recordMeeting(*board.sign_proposal(chair, action, **where), ballots).transact(
-                {"from": relayer.address})
+                {"from": relayer.address}
+            )
     assert board.fn.proposalCount().call() == 0
 
 
-def test_record_meeting_is_all_or_nothing_when_the_execution_fails(board: Board, relayer: LocalAccount,
-                                                                   issuer: LocalAccount) -> None:
+def test_record_meeting_is_all_or_nothing_when_the_execution_fails(
+    board: Board, relayer: LocalAccount, issuer: LocalAccount
+) -> None:
     action = accredit(issuer.address)
     board.decide(action)  # accredited already: the meeting's execution will fail in the registry
     count, nonces = board.fn.proposalCount().call(), [board.fn.nonces(m.address).call() for m in board.members]
@@ -1579,8 +1925,7 @@ def test_record_meeting_built_by_the_service_client(board: Board, relayer: Local
     ballots = [client.sign_meeting_ballot(member, proposal, VoteType(FOR), "Akkoord") for member in board.members[:4]]
     proposal_args = (accredit(issuer.address), TITLE, DOCUMENT, chair.address, deadline, proposal.signature)
     assert proposal.signature == board.sign_proposal(chair, accredit(issuer.address), deadline=deadline)[5]
-    assert ballots[1].signature == board.sign_meeting_ballot(board.members[1], proposal_args, FOR,
-                                                             reason="Akkoord")[3]
+    assert ballots[1].signature == board.sign_meeting_ballot(board.members[1], proposal_args, FOR, reason="Akkoord")[3]
     tx = client.record_meeting(proposal, ballots)
     receipt = send_raw(board.w3, tx, relayer)
     assert client.created_proposal_id(receipt) == 1
@@ -1588,14 +1933,17 @@ def test_record_meeting_built_by_the_service_client(board: Board, relayer: Local
     assert board.state(1) == EXECUTED
 
 
-def test_record_meeting_with_an_erc1271_wallet_member(w3: Web3, board: Board, deployer: LocalAccount,
-                                                      wallet_owner: LocalAccount, relayer: LocalAccount) -> None:
+def test_record_meeting_with_an_erc1271_wallet_member(
+    w3: Web3, board: Board, deployer: LocalAccount, wallet_owner: LocalAccount, relayer: LocalAccount
+) -> None:
     wallet, other = wallet_board(w3, board, deployer, wallet_owner)
     small = other.contract
     action = resolution()
     proposal = other.sign_proposal(wallet_owner, action, proposer=wallet.address)
-    ballots = [other.sign_meeting_ballot(wallet_owner, proposal, FOR, voter=wallet.address),
-               other.sign_meeting_ballot(deployer, proposal, FOR)]
+    ballots = [
+        other.sign_meeting_ballot(wallet_owner, proposal, FOR, voter=wallet.address),
+        other.sign_meeting_ballot(deployer, proposal, FOR),
+    ]
     receipt = send(small.functions.recordMeeting(*proposal, ballots), relayer)
     assert one_event(small, "ProposalCreated", receipt)["proposer"] == wallet.address
     assert [e["voter"] for e in meeting_ballots(small, receipt)] == [wallet.address, deployer.address]
@@ -1606,14 +1954,18 @@ def test_record_meeting_with_an_erc1271_wallet_member(w3: Web3, board: Board, de
 # ---------------------------------------------------------------- execution
 
 
-def test_execute_with_another_action_or_document_refused(board: Board, newcomer: LocalAccount,
-                                                         outsider: LocalAccount) -> None:
+def test_execute_with_another_action_or_document_refused(
+    board: Board, newcomer: LocalAccount, outsider: LocalAccount
+) -> None:
     action = accredit(newcomer.address)
     proposal_id = board.propose(action)
     board.votes(proposal_id, FOR, FOR, FOR, FOR)
     expected = board.view(proposal_id)["proposalHash"]
-    for given_action, document in [(accredit(outsider.address), DOCUMENT), (accredit(newcomer.address, "Ander"),
-                                   DOCUMENT), (action, b"\x01" * 32)]:
+    for given_action, document in [
+        (accredit(outsider.address), DOCUMENT),
+        (accredit(newcomer.address, "Ander"), DOCUMENT),
+        (action, b"\x01" * 32),
+    ]:
         given = board.fn.hashProposal(given_action, document).call()
         with reverts(board.contract, "BoardActionMismatch", proposalId=proposal_id, expected=expected, given=given):
             board.fn.execute(proposal_id, given_action, document).transact({"from": board.members[0].address})
@@ -1621,8 +1973,9 @@ def test_execute_with_another_action_or_document_refused(board: Board, newcomer:
 
 def test_execute_before_success_refused(board: Board) -> None:
     proposal_id = board.propose(resolution())
-    with reverts(board.contract, "BoardUnexpectedProposalState", proposalId=proposal_id, current=ACTIVE,
-                 expected=SUCCEEDED):
+    with reverts(
+        board.contract, "BoardUnexpectedProposalState", proposalId=proposal_id, current=ACTIVE, expected=SUCCEEDED
+    ):
         board.fn.execute(proposal_id, resolution(), DOCUMENT).transact({"from": board.members[0].address})
 
 
@@ -1631,10 +1984,14 @@ def test_execute_resolution_by_anyone_and_only_once(board: Board, outsider: Loca
     board.votes(proposal_id, FOR, FOR, FOR, FOR)
     receipt = send(board.fn.execute(proposal_id, resolution(), DOCUMENT), outsider)
     assert one_event(board.contract, "ProposalExecuted", receipt) == {
-        "proposalId": proposal_id, "kind": RESOLUTION, "subject": ZERO_ADDRESS}
+        "proposalId": proposal_id,
+        "kind": RESOLUTION,
+        "subject": ZERO_ADDRESS,
+    }
     assert board.state(proposal_id) == EXECUTED
-    with reverts(board.contract, "BoardUnexpectedProposalState", proposalId=proposal_id, current=EXECUTED,
-                 expected=SUCCEEDED):
+    with reverts(
+        board.contract, "BoardUnexpectedProposalState", proposalId=proposal_id, current=EXECUTED, expected=SUCCEEDED
+    ):
         board.fn.execute(proposal_id, resolution(), DOCUMENT).transact({"from": outsider.address})
     advance_time(board.w3, VOTING_PERIOD + EXECUTION_PERIOD + 1)
     assert board.state(proposal_id) == EXECUTED
@@ -1669,7 +2026,10 @@ def test_execute_accredit_and_suspend_issuer_in_the_registry(board: Board, issue
     receipt = board.decide(suspend(issuer.address))
     assert one_event(board.registry, "IssuerSuspended", receipt) == {"issuer": issuer.address}
     assert one_event(board.contract, "ProposalExecuted", receipt) == {
-        "proposalId": 2, "kind": SUSPEND_ISSUER, "subject": issuer.address}
+        "proposalId": 2,
+        "kind": SUSPEND_ISSUER,
+        "subject": issuer.address,
+    }
     assert board.registry.functions.issuer(issuer.address).call()[1] is False
 
 
@@ -1711,9 +2071,14 @@ def test_execute_bubbles_up_registry_errors(board: Board, issuer: LocalAccount) 
 
 def test_last_member_cannot_be_removed(w3: Web3, board: Board, deployer: LocalAccount, outsider: LocalAccount) -> None:
     pair = [deployer, outsider]
-    contract = deploy_contract(w3, "HubBoard", board.registry.address,
-                               [(deployer.address, "Gemeente Hoogeveen"), (outsider.address, "Drenthe College")],
-                               RULES, account=deployer)
+    contract = deploy_contract(
+        w3,
+        "HubBoard",
+        board.registry.address,
+        [(deployer.address, "Gemeente Hoogeveen"), (outsider.address, "Drenthe College")],
+        RULES,
+        account=deployer,
+    )
     small = Board(contract, board.registry, pair)
     remove_first, remove_second = remove_member(deployer.address), remove_member(outsider.address)
     first, second = small.propose(remove_first), small.propose(remove_second)

@@ -168,56 +168,97 @@ def domain(registry: Contract, *, chain_id: int | None = None) -> dict[str, Any]
     }
 
 
-def sign_request(registry: Contract, key: LocalAccount, types: dict[str, Any], request: dict[str, Any], *,
-                 issuer: str | None = None, nonce: int | None = None, deadline: int,
-                 chain_id: int | None = None) -> bytes:
+def sign_request(
+    registry: Contract,
+    key: LocalAccount,
+    types: dict[str, Any],
+    request: dict[str, Any],
+    *,
+    issuer: str | None = None,
+    nonce: int | None = None,
+    deadline: int,
+    chain_id: int | None = None,
+) -> bytes:
     """`key`'s EIP-712 signature of the `types` request with fields `request` for `issuer` (default: the key's
     own address), with `nonce` (default: the issuer's next nonce) and `deadline`, in `registry`'s domain (or
     one naming `chain_id`)."""
     issuer = issuer or key.address
     message = {
-        **request, "issuer": issuer,
-        "nonce": registry.functions.nonces(issuer).call() if nonce is None else nonce, "deadline": deadline,
+        **request,
+        "issuer": issuer,
+        "nonce": registry.functions.nonces(issuer).call() if nonce is None else nonce,
+        "deadline": deadline,
     }
-    signed = Account.sign_typed_data(key.key, domain_data=domain(registry, chain_id=chain_id),
-                                     message_types=types, message_data=message)
+    signed = Account.sign_typed_data(
+        key.key, domain_data=domain(registry, chain_id=chain_id), message_types=types, message_data=message
+    )
     return bytes(signed.signature)
 
 
-def sign_anchor(registry: Contract, key: LocalAccount, *, root: bytes, count: int, metadata: bytes = ZERO32,
-                **signing: Any) -> bytes:
+def sign_anchor(
+    registry: Contract, key: LocalAccount, *, root: bytes, count: int, metadata: bytes = ZERO32, **signing: Any
+) -> bytes:
     """`key`'s EIP-712 signature of an Anchor request (`signing`: issuer, nonce, deadline, chain_id of
     `sign_request`)."""
-    return sign_request(registry, key, ANCHOR_TYPES, {"root": root, "count": count, "metadataHash": metadata},
-                        **signing)
+    return sign_request(
+        registry, key, ANCHOR_TYPES, {"root": root, "count": count, "metadataHash": metadata}, **signing
+    )
 
 
-def sign_revoke(registry: Contract, key: LocalAccount, *, root: bytes, digest: bytes, reason: int,
-                **signing: Any) -> bytes:
+def sign_revoke(
+    registry: Contract, key: LocalAccount, *, root: bytes, digest: bytes, reason: int, **signing: Any
+) -> bytes:
     """`key`'s EIP-712 signature of a Revoke request (`signing`: as `sign_anchor`)."""
-    return sign_request(registry, key, REVOKE_TYPES, {"root": root, "credentialDigest": digest, "reason": reason},
-                        **signing)
+    return sign_request(
+        registry, key, REVOKE_TYPES, {"root": root, "credentialDigest": digest, "reason": reason}, **signing
+    )
 
 
-def anchor_by_sig(registry: Contract, signer: LocalAccount, cohort: Cohort, *, deadline: int,
-                  issuer: str | None = None, metadata: bytes = ZERO32, **signing: Any) -> Any:
+def anchor_by_sig(
+    registry: Contract,
+    signer: LocalAccount,
+    cohort: Cohort,
+    *,
+    deadline: int,
+    issuer: str | None = None,
+    metadata: bytes = ZERO32,
+    **signing: Any,
+) -> Any:
     """The anchorBySig call of `cohort` for `issuer` (default: the signer's address), as `signer` signed it
     (`signing`: nonce, chain_id of `sign_request`); for a relayer to send."""
     issuer = issuer or signer.address
-    signature = sign_anchor(registry, signer, root=cohort.root, count=cohort.count, metadata=metadata,
-                            issuer=issuer, deadline=deadline, **signing)
+    signature = sign_anchor(
+        registry,
+        signer,
+        root=cohort.root,
+        count=cohort.count,
+        metadata=metadata,
+        issuer=issuer,
+        deadline=deadline,
+        **signing,
+    )
     return registry.functions.anchorBySig(cohort.root, cohort.count, metadata, issuer, deadline, signature)
 
 
-def revoke_by_sig(registry: Contract, signer: LocalAccount, cohort: Cohort, digest: bytes, *, deadline: int,
-                  issuer: str | None = None, reason: int = REASON_FRAUD) -> Any:
+def revoke_by_sig(
+    registry: Contract,
+    signer: LocalAccount,
+    cohort: Cohort,
+    digest: bytes,
+    *,
+    deadline: int,
+    issuer: str | None = None,
+    reason: int = REASON_FRAUD,
+) -> Any:
     """The revokeBySig call of credential `digest` of `cohort` (with its proof) for `issuer` (default: the
     signer's address), as `signer` signed it; for a relayer to send."""
     issuer = issuer or signer.address
-    signature = sign_revoke(registry, signer, root=cohort.root, digest=digest, reason=reason, issuer=issuer,
-                            deadline=deadline)
-    return registry.functions.revokeBySig(cohort.root, digest, cohort.proof(digest), reason, issuer, deadline,
-                                          signature)
+    signature = sign_revoke(
+        registry, signer, root=cohort.root, digest=digest, reason=reason, issuer=issuer, deadline=deadline
+    )
+    return registry.functions.revokeBySig(
+        cohort.root, digest, cohort.proof(digest), reason, issuer, deadline, signature
+    )
 
 
 def revoke(registry: Contract, cohort: Cohort, digest: bytes, reason: int) -> Any:
@@ -241,8 +282,6 @@ def deployed(w3: Web3, deployer: LocalAccount, issuer: LocalAccount, other_issue
 def registry(deployed: Contract, isolate: None) -> Contract:
     """The deployed registry, with every change of the test undone afterwards."""
     return deployed
-
-
 
 
 @pytest.fixture
@@ -298,13 +337,18 @@ def test_accredit_issuer_by_governor_records_name_status_and_event(
     receipt = send(registry.functions.accreditIssuer(newcomer.address, "Alfa-college"), deployer)
     t = block_time(w3, receipt)
     assert one_event(registry, "IssuerAccredited", receipt) == {"issuer": newcomer.address, "name": "Alfa-college"}
-    assert issuer_of(registry, newcomer.address) == {"name": "Alfa-college", "accredited": True, "since": t,
-                                                     "relayer": ZERO_ADDRESS}
+    assert issuer_of(registry, newcomer.address) == {
+        "name": "Alfa-college",
+        "accredited": True,
+        "since": t,
+        "relayer": ZERO_ADDRESS,
+    }
     assert registry.functions.wasAccreditedAt(newcomer.address, t).call() is True
 
 
-def test_accredit_issuer_by_outsider_reverts(registry: Contract, outsider: LocalAccount,
-                                             newcomer: LocalAccount) -> None:
+def test_accredit_issuer_by_outsider_reverts(
+    registry: Contract, outsider: LocalAccount, newcomer: LocalAccount
+) -> None:
     with reverts(registry, "RegistryUnauthorizedGovernor", caller=outsider.address):
         registry.functions.accreditIssuer(newcomer.address, "Alfa-college").transact({"from": outsider.address})
 
@@ -319,14 +363,14 @@ def test_accredit_zero_address_reverts(registry: Contract, deployer: LocalAccoun
         registry.functions.accreditIssuer(ZERO_ADDRESS, "Nobody").transact({"from": deployer.address})
 
 
-def test_accredit_with_empty_name_reverts(registry: Contract, deployer: LocalAccount,
-                                          newcomer: LocalAccount) -> None:
+def test_accredit_with_empty_name_reverts(registry: Contract, deployer: LocalAccount, newcomer: LocalAccount) -> None:
     with reverts(registry, "RegistryEmptyIssuerName"):
         registry.functions.accreditIssuer(newcomer.address, "").transact({"from": deployer.address})
 
 
-def test_accredit_already_accredited_issuer_reverts(registry: Contract, deployer: LocalAccount,
-                                                    issuer: LocalAccount) -> None:
+def test_accredit_already_accredited_issuer_reverts(
+    registry: Contract, deployer: LocalAccount, issuer: LocalAccount
+) -> None:
     with reverts(registry, "RegistryIssuerAlreadyAccredited", issuer=issuer.address):
         registry.functions.accreditIssuer(issuer.address, "Again").transact({"from": deployer.address})
 
@@ -337,32 +381,41 @@ def test_suspend_issuer_by_governor_records_status_and_event(
     receipt = send(registry.functions.suspendIssuer(issuer.address), deployer)
     t = block_time(w3, receipt)
     assert one_event(registry, "IssuerSuspended", receipt) == {"issuer": issuer.address}
-    assert issuer_of(registry, issuer.address) == {"name": ISSUER_NAME, "accredited": False, "since": t,
-                                                   "relayer": ZERO_ADDRESS}
+    assert issuer_of(registry, issuer.address) == {
+        "name": ISSUER_NAME,
+        "accredited": False,
+        "since": t,
+        "relayer": ZERO_ADDRESS,
+    }
 
 
-def test_suspend_issuer_by_outsider_reverts(registry: Contract, outsider: LocalAccount,
-                                            issuer: LocalAccount) -> None:
+def test_suspend_issuer_by_outsider_reverts(registry: Contract, outsider: LocalAccount, issuer: LocalAccount) -> None:
     with reverts(registry, "RegistryUnauthorizedGovernor", caller=outsider.address):
         registry.functions.suspendIssuer(issuer.address).transact({"from": outsider.address})
 
 
-def test_suspend_never_accredited_account_reverts(registry: Contract, deployer: LocalAccount,
-                                                  newcomer: LocalAccount) -> None:
+def test_suspend_never_accredited_account_reverts(
+    registry: Contract, deployer: LocalAccount, newcomer: LocalAccount
+) -> None:
     with reverts(registry, "RegistryIssuerNotAccredited", issuer=newcomer.address):
         registry.functions.suspendIssuer(newcomer.address).transact({"from": deployer.address})
 
 
-def test_suspend_already_suspended_issuer_reverts(registry: Contract, deployer: LocalAccount,
-                                                  issuer: LocalAccount) -> None:
+def test_suspend_already_suspended_issuer_reverts(
+    registry: Contract, deployer: LocalAccount, issuer: LocalAccount
+) -> None:
     send(registry.functions.suspendIssuer(issuer.address), deployer)
     with reverts(registry, "RegistryIssuerNotAccredited", issuer=issuer.address):
         registry.functions.suspendIssuer(issuer.address).transact({"from": deployer.address})
 
 
 def test_never_accredited_account_has_empty_record(registry: Contract, newcomer: LocalAccount, w3: Web3) -> None:
-    assert issuer_of(registry, newcomer.address) == {"name": "", "accredited": False, "since": 0,
-                                                     "relayer": ZERO_ADDRESS}
+    assert issuer_of(registry, newcomer.address) == {
+        "name": "",
+        "accredited": False,
+        "since": 0,
+        "relayer": ZERO_ADDRESS,
+    }
     assert registry.functions.wasAccreditedAt(newcomer.address, latest_timestamp(w3)).call() is False
 
 
@@ -394,8 +447,12 @@ def test_reaccreditation_after_suspension_updates_name_and_keeps_history(
     receipt = send(registry.functions.accreditIssuer(newcomer.address, "Alfa-college Hoogeveen"), deployer)
     t3 = block_time(w3, receipt)
     assert one_event(registry, "IssuerAccredited", receipt)["name"] == "Alfa-college Hoogeveen"
-    assert issuer_of(registry, newcomer.address) == {"name": "Alfa-college Hoogeveen", "accredited": True, "since": t3,
-                                                     "relayer": ZERO_ADDRESS}
+    assert issuer_of(registry, newcomer.address) == {
+        "name": "Alfa-college Hoogeveen",
+        "accredited": True,
+        "since": t3,
+        "relayer": ZERO_ADDRESS,
+    }
     was = registry.functions.wasAccreditedAt
     assert [was(newcomer.address, t).call() for t in (t1, t2, t3 - 1, t3)] == [True, False, False, True]
 
@@ -411,24 +468,31 @@ def test_anchor_by_accredited_issuer_records_batch_and_event(
     t = block_time(w3, receipt)
     assert one_event(registry, "BatchAnchored", receipt) == {"root": cohort.root, "issuer": issuer.address}
     assert batch_of(registry, issuer.address, cohort.root) == {
-        "anchoredAt": t, "count": 30, "mode": DIRECT, "metadataHash": metadata,
+        "anchoredAt": t,
+        "count": 30,
+        "mode": DIRECT,
+        "metadataHash": metadata,
     }
 
 
-def test_anchor_without_metadata_records_zero_metadata_hash(registry: Contract, issuer: LocalAccount,
-                                                             cohort: Cohort) -> None:
+def test_anchor_without_metadata_records_zero_metadata_hash(
+    registry: Contract, issuer: LocalAccount, cohort: Cohort
+) -> None:
     send(registry.functions.anchor(cohort.root, cohort.count, ZERO32), issuer)
     record = batch_of(registry, issuer.address, cohort.root)
     assert (record["mode"], record["count"], record["metadataHash"]) == (DIRECT, 30, ZERO32)
 
 
 def test_batch_of_unknown_root_is_empty(registry: Contract, issuer: LocalAccount, cohort: Cohort) -> None:
-    assert batch_of(registry, issuer.address, cohort.root) == {"anchoredAt": 0, "count": 0, "mode": 0,
-                                                               "metadataHash": ZERO32}
+    assert batch_of(registry, issuer.address, cohort.root) == {
+        "anchoredAt": 0,
+        "count": 0,
+        "mode": 0,
+        "metadataHash": ZERO32,
+    }
 
 
-def test_anchor_by_never_accredited_account_reverts(registry: Contract, newcomer: LocalAccount,
-                                                    cohort: Cohort) -> None:
+def test_anchor_by_never_accredited_account_reverts(registry: Contract, newcomer: LocalAccount, cohort: Cohort) -> None:
     with reverts(registry, "RegistryIssuerNotAccredited", issuer=newcomer.address):
         registry.functions.anchor(cohort.root, cohort.count, ZERO32).transact({"from": newcomer.address})
 
@@ -452,8 +516,9 @@ def test_anchor_zero_count_reverts(registry: Contract, issuer: LocalAccount, coh
         registry.functions.anchor(cohort.root, 0, ZERO32).transact({"from": issuer.address})
 
 
-def test_anchor_same_root_twice_by_same_issuer_reverts(registry: Contract, issuer: LocalAccount,
-                                                       anchored: Cohort) -> None:
+def test_anchor_same_root_twice_by_same_issuer_reverts(
+    registry: Contract, issuer: LocalAccount, anchored: Cohort
+) -> None:
     with reverts(registry, "RegistryBatchAlreadyAnchored", root=anchored.root, issuer=issuer.address):
         registry.functions.anchor(anchored.root, anchored.count, ZERO32).transact({"from": issuer.address})
 
@@ -463,8 +528,10 @@ def test_anchor_root_already_anchored_by_other_issuer_is_the_other_issuers_own_b
 ) -> None:
     """Batches are keyed by (issuer, root): anchoring another issuer's root neither fails nor takes it over."""
     send(registry.functions.anchor(anchored.root, 1, ZERO32), other_issuer)
-    mine, theirs = batch_of(registry, issuer.address, anchored.root), batch_of(registry, other_issuer.address,
-                                                                                anchored.root)
+    mine, theirs = (
+        batch_of(registry, issuer.address, anchored.root),
+        batch_of(registry, other_issuer.address, anchored.root),
+    )
     assert (mine["count"], theirs["count"]) == (anchored.count, 1)
     digest = anchored.digests[0]
     status = verify(registry, issuer.address, anchored.root, digest, anchored.proof(digest))
@@ -519,20 +586,19 @@ def test_anchor_by_sig_signed_for_other_chain_id_reverts(
 
 
 def test_anchor_by_sig_signed_for_other_registry_reverts(
-    w3: Web3, registry: Contract, deployer: LocalAccount, issuer: LocalAccount, relayer: LocalAccount,
-    cohort: Cohort
+    w3: Web3, registry: Contract, deployer: LocalAccount, issuer: LocalAccount, relayer: LocalAccount, cohort: Cohort
 ) -> None:
     second = deploy_contract(w3, "CredentialRegistry", deployer.address, account=deployer)
     send(second.functions.accreditIssuer(issuer.address, ISSUER_NAME), deployer)
     deadline = deadline_from_now(w3)
     for_first = sign_anchor(registry, issuer, root=cohort.root, count=cohort.count, deadline=deadline)
     with reverts(second, "RegistryInvalidSignature", signer=issuer.address):
-        second.functions.anchorBySig(cohort.root, cohort.count, ZERO32, issuer.address, deadline,
-                                     for_first).transact({"from": relayer.address})
+        second.functions.anchorBySig(cohort.root, cohort.count, ZERO32, issuer.address, deadline, for_first).transact(
+            {"from": relayer.address}
+        )
     # the same request signed for the second registry is accepted there
     for_second = sign_anchor(second, issuer, root=cohort.root, count=cohort.count, deadline=deadline)
-    send(second.functions.anchorBySig(cohort.root, cohort.count, ZERO32, issuer.address, deadline, for_second),
-         relayer)
+    send(second.functions.anchorBySig(cohort.root, cohort.count, ZERO32, issuer.address, deadline, for_second), relayer)
     assert batch_of(second, issuer.address, cohort.root)["anchoredAt"] != 0
 
 
@@ -547,8 +613,12 @@ def test_anchor_by_sig_after_deadline_reverts(
 
 
 def test_anchor_by_sig_signed_by_wrong_key_reverts(
-    w3: Web3, registry: Contract, issuer: LocalAccount, other_issuer: LocalAccount, relayer: LocalAccount,
-    cohort: Cohort
+    w3: Web3,
+    registry: Contract,
+    issuer: LocalAccount,
+    other_issuer: LocalAccount,
+    relayer: LocalAccount,
+    cohort: Cohort,
 ) -> None:
     call = anchor_by_sig(registry, other_issuer, cohort, issuer=issuer.address, deadline=deadline_from_now(w3))
     with reverts(registry, "RegistryInvalidSignature", signer=issuer.address):
@@ -561,13 +631,13 @@ def test_anchor_by_sig_with_altered_count_reverts(
     deadline = deadline_from_now(w3)
     signature = sign_anchor(registry, issuer, root=cohort.root, count=cohort.count, deadline=deadline)
     with reverts(registry, "RegistryInvalidSignature", signer=issuer.address):
-        registry.functions.anchorBySig(cohort.root, cohort.count + 1, ZERO32, issuer.address, deadline,
-                                       signature).transact({"from": relayer.address})
+        registry.functions.anchorBySig(
+            cohort.root, cohort.count + 1, ZERO32, issuer.address, deadline, signature
+        ).transact({"from": relayer.address})
 
 
 def test_anchor_by_sig_of_suspended_issuer_reverts(
-    w3: Web3, registry: Contract, deployer: LocalAccount, issuer: LocalAccount, relayer: LocalAccount,
-    cohort: Cohort
+    w3: Web3, registry: Contract, deployer: LocalAccount, issuer: LocalAccount, relayer: LocalAccount, cohort: Cohort
 ) -> None:
     call = anchor_by_sig(registry, issuer, cohort, deadline=deadline_from_now(w3))
     send(registry.functions.suspendIssuer(issuer.address), deployer)
@@ -576,11 +646,11 @@ def test_anchor_by_sig_of_suspended_issuer_reverts(
 
 
 def test_anchor_by_sig_of_erc1271_wallet_issuer(
-    w3: Web3, registry: Contract, wallet: Contract, wallet_owner: LocalAccount, relayer: LocalAccount,
-    cohort: Cohort
+    w3: Web3, registry: Contract, wallet: Contract, wallet_owner: LocalAccount, relayer: LocalAccount, cohort: Cohort
 ) -> None:
-    receipt = send(anchor_by_sig(registry, wallet_owner, cohort, issuer=wallet.address,
-                                 deadline=deadline_from_now(w3)), relayer)
+    receipt = send(
+        anchor_by_sig(registry, wallet_owner, cohort, issuer=wallet.address, deadline=deadline_from_now(w3)), relayer
+    )
     event = one_event(registry, "BatchAnchored", receipt)
     assert (event["issuer"], receipt["from"]) == (wallet.address, relayer.address)
     assert registry.functions.nonces(wallet.address).call() == 1
@@ -604,7 +674,10 @@ def test_revoke_by_batch_issuer_records_revocation_and_event(
     receipt = send(revoke(registry, anchored, digest, REASON_FRAUD), issuer)
     t = block_time(w3, receipt)
     assert one_event(registry, "CredentialRevoked", receipt) == {
-        "root": anchored.root, "credentialDigest": digest, "issuer": issuer.address, "reason": REASON_FRAUD,
+        "root": anchored.root,
+        "credentialDigest": digest,
+        "issuer": issuer.address,
+        "reason": REASON_FRAUD,
     }
     assert revocation_of(registry, issuer.address, anchored.root, digest) == {"revokedAt": t, "reason": REASON_FRAUD}
     other = anchored.digests[8]
@@ -612,8 +685,9 @@ def test_revoke_by_batch_issuer_records_revocation_and_event(
 
 
 @pytest.mark.parametrize("revoker", ["other_issuer", "outsider"])
-def test_revoke_by_other_than_batch_issuer_reverts(request: pytest.FixtureRequest, registry: Contract,
-                                                   issuer: LocalAccount, anchored: Cohort, revoker: str) -> None:
+def test_revoke_by_other_than_batch_issuer_reverts(
+    request: pytest.FixtureRequest, registry: Contract, issuer: LocalAccount, anchored: Cohort, revoker: str
+) -> None:
     """Neither another accredited issuer nor an outsider may revoke `issuer`'s credentials."""
     caller: LocalAccount = request.getfixturevalue(revoker)
     with reverts(registry, "RegistryBatchNotAnchored", root=anchored.root, issuer=caller.address):
@@ -635,8 +709,7 @@ def test_revoke_with_bad_proof_reverts(registry: Contract, issuer: LocalAccount,
     digest = anchored.digests[0]
     wrong_proof = anchored.proof(anchored.digests[1])
     with reverts(registry, "RegistryInvalidProof", root=anchored.root, credentialDigest=digest):
-        registry.functions.revoke(anchored.root, digest, wrong_proof, REASON_FRAUD).transact(
-            {"from": issuer.address})
+        registry.functions.revoke(anchored.root, digest, wrong_proof, REASON_FRAUD).transact({"from": issuer.address})
 
 
 def test_revoke_digest_not_in_batch_reverts(registry: Contract, issuer: LocalAccount, anchored: Cohort) -> None:
@@ -685,10 +758,15 @@ def test_revoke_by_sig_relayed_records_revocation(
     digest = anchored.digests[11]
     receipt = send(revoke_by_sig(registry, issuer, anchored, digest, deadline=deadline_from_now(w3)), relayer)
     assert one_event(registry, "CredentialRevoked", receipt) == {
-        "root": anchored.root, "credentialDigest": digest, "issuer": issuer.address, "reason": REASON_FRAUD,
+        "root": anchored.root,
+        "credentialDigest": digest,
+        "issuer": issuer.address,
+        "reason": REASON_FRAUD,
     }
-    assert revocation_of(registry, issuer.address, anchored.root, digest) == {"revokedAt": block_time(w3, receipt),
-                                                              "reason": REASON_FRAUD}
+    assert revocation_of(registry, issuer.address, anchored.root, digest) == {
+        "revokedAt": block_time(w3, receipt),
+        "reason": REASON_FRAUD,
+    }
     assert registry.functions.nonces(issuer.address).call() == 1
 
 
@@ -702,18 +780,27 @@ def test_revoke_by_sig_replayed_signature_reverts(
 
 
 def test_revoke_by_sig_signed_by_other_issuer_reverts(
-    w3: Web3, registry: Contract, issuer: LocalAccount, other_issuer: LocalAccount, relayer: LocalAccount,
-    anchored: Cohort
+    w3: Web3,
+    registry: Contract,
+    issuer: LocalAccount,
+    other_issuer: LocalAccount,
+    relayer: LocalAccount,
+    anchored: Cohort,
 ) -> None:
-    call = revoke_by_sig(registry, other_issuer, anchored, anchored.digests[2], issuer=issuer.address,
-                         deadline=deadline_from_now(w3))
+    call = revoke_by_sig(
+        registry, other_issuer, anchored, anchored.digests[2], issuer=issuer.address, deadline=deadline_from_now(w3)
+    )
     with reverts(registry, "RegistryInvalidSignature", signer=issuer.address):
         call.transact({"from": relayer.address})
 
 
 def test_revoke_by_sig_of_other_issuer_for_foreign_batch_reverts(
-    w3: Web3, registry: Contract, issuer: LocalAccount, other_issuer: LocalAccount, relayer: LocalAccount,
-    anchored: Cohort
+    w3: Web3,
+    registry: Contract,
+    issuer: LocalAccount,
+    other_issuer: LocalAccount,
+    relayer: LocalAccount,
+    anchored: Cohort,
 ) -> None:
     call = revoke_by_sig(registry, other_issuer, anchored, anchored.digests[2], deadline=deadline_from_now(w3))
     with reverts(registry, "RegistryBatchNotAnchored", root=anchored.root, issuer=other_issuer.address):
@@ -735,11 +822,11 @@ def test_revoke_by_sig_with_altered_reason_reverts(
 ) -> None:
     digest = anchored.digests[2]
     deadline = deadline_from_now(w3)
-    signature = sign_revoke(registry, issuer, root=anchored.root, digest=digest, reason=REASON_FRAUD,
-                            deadline=deadline)
+    signature = sign_revoke(registry, issuer, root=anchored.root, digest=digest, reason=REASON_FRAUD, deadline=deadline)
     with reverts(registry, "RegistryInvalidSignature", signer=issuer.address):
-        registry.functions.revokeBySig(anchored.root, digest, anchored.proof(digest), REASON_ERROR,
-                                       issuer.address, deadline, signature).transact({"from": relayer.address})
+        registry.functions.revokeBySig(
+            anchored.root, digest, anchored.proof(digest), REASON_ERROR, issuer.address, deadline, signature
+        ).transact({"from": relayer.address})
 
 
 # ---------------------------------------------------------------- verify
@@ -751,10 +838,19 @@ def test_verify_every_credential_of_anchored_cohort(
     t = block_time(w3, send(registry.functions.anchor(cohort.root, cohort.count, ZERO32), issuer))
     head = w3.eth.get_block("latest")
     expected = {
-        "included": True, "anchored": True, "issuer": issuer.address, "issuerName": ISSUER_NAME, "anchoredAt": t,
-        "anchorMode": DIRECT, "issuerAccreditedAtAnchor": True, "issuerAccreditedNow": True,
-        "revoked": False, "revokedAt": 0, "revocationReason": 0,
-        "blockNumber": head["number"], "blockTimestamp": head["timestamp"],
+        "included": True,
+        "anchored": True,
+        "issuer": issuer.address,
+        "issuerName": ISSUER_NAME,
+        "anchoredAt": t,
+        "anchorMode": DIRECT,
+        "issuerAccreditedAtAnchor": True,
+        "issuerAccreditedNow": True,
+        "revoked": False,
+        "revokedAt": 0,
+        "revocationReason": 0,
+        "blockNumber": head["number"],
+        "blockTimestamp": head["timestamp"],
     }
     for digest in cohort.digests:
         assert verify(registry, issuer.address, cohort.root, digest, cohort.proof(digest)) == expected
@@ -784,15 +880,25 @@ def test_verify_revoked_credential_shows_time_and_reason(
     assert verify(registry, issuer.address, anchored.root, sibling, anchored.proof(sibling))["revoked"] is False
 
 
-def test_verify_non_anchored_root_reports_not_anchored(w3: Web3, registry: Contract, issuer: LocalAccount,
-                                                       cohort: Cohort) -> None:
+def test_verify_non_anchored_root_reports_not_anchored(
+    w3: Web3, registry: Contract, issuer: LocalAccount, cohort: Cohort
+) -> None:
     digest = cohort.digests[0]
     head = w3.eth.get_block("latest")
     assert verify(registry, issuer.address, cohort.root, digest, cohort.proof(digest)) == {
-        "included": True, "anchored": False, "issuer": ZERO_ADDRESS, "issuerName": "", "anchoredAt": 0,
-        "anchorMode": 0, "issuerAccreditedAtAnchor": False, "issuerAccreditedNow": False,
-        "revoked": False, "revokedAt": 0, "revocationReason": 0,
-        "blockNumber": head["number"], "blockTimestamp": head["timestamp"],
+        "included": True,
+        "anchored": False,
+        "issuer": ZERO_ADDRESS,
+        "issuerName": "",
+        "anchoredAt": 0,
+        "anchorMode": 0,
+        "issuerAccreditedAtAnchor": False,
+        "issuerAccreditedNow": False,
+        "revoked": False,
+        "revokedAt": 0,
+        "revocationReason": 0,
+        "blockNumber": head["number"],
+        "blockTimestamp": head["timestamp"],
     }
 
 
@@ -801,15 +907,15 @@ def test_verify_zero_root_and_empty_proof_does_not_revert(registry: Contract, is
     assert (status["included"], status["anchored"], status["revoked"]) == (False, False, False)
 
 
-def test_verify_wrong_proof_reports_not_included(registry: Contract, issuer: LocalAccount,
-                                                 anchored: Cohort) -> None:
+def test_verify_wrong_proof_reports_not_included(registry: Contract, issuer: LocalAccount, anchored: Cohort) -> None:
     digest = anchored.digests[0]
     status = verify(registry, issuer.address, anchored.root, digest, anchored.proof(anchored.digests[1]))
     assert (status["included"], status["anchored"], status["issuer"]) == (False, True, issuer.address)
 
 
-def test_verify_digest_outside_cohort_reports_not_included(registry: Contract, issuer: LocalAccount,
-                                                           anchored: Cohort) -> None:
+def test_verify_digest_outside_cohort_reports_not_included(
+    registry: Contract, issuer: LocalAccount, anchored: Cohort
+) -> None:
     outside = keccak(b"forged credential")
     status = verify(registry, issuer.address, anchored.root, outside, anchored.proof(anchored.digests[0]))
     assert (status["included"], status["anchored"]) == (False, True)
@@ -826,13 +932,24 @@ def test_verify_cohort_of_one_with_empty_proof(registry: Contract, issuer: Local
 # ---------------------------------------------------------------- the issuer's relayer (anchorFor)
 
 
-def sign_set_relayer(registry: Contract, signer: LocalAccount, relayer: str, *, deadline: int,
-                     nonce: int | None = None) -> bytes:
+def sign_set_relayer(
+    registry: Contract, signer: LocalAccount, relayer: str, *, deadline: int, nonce: int | None = None
+) -> bytes:
     _, name, version, chain_id, contract, _, _ = registry.functions.eip712Domain().call()
-    types = {"SetRelayer": [{"name": "issuer", "type": "address"}, {"name": "relayer", "type": "address"},
-                            {"name": "nonce", "type": "uint256"}, {"name": "deadline", "type": "uint256"}]}
-    message = {"issuer": signer.address, "relayer": relayer, "deadline": deadline,
-               "nonce": registry.functions.nonces(signer.address).call() if nonce is None else nonce}
+    types = {
+        "SetRelayer": [
+            {"name": "issuer", "type": "address"},
+            {"name": "relayer", "type": "address"},
+            {"name": "nonce", "type": "uint256"},
+            {"name": "deadline", "type": "uint256"},
+        ]
+    }
+    message = {
+        "issuer": signer.address,
+        "relayer": relayer,
+        "deadline": deadline,
+        "nonce": registry.functions.nonces(signer.address).call() if nonce is None else nonce,
+    }
     domain = {"name": name, "version": version, "chainId": chain_id, "verifyingContract": contract}
     return bytes(signer.sign_typed_data(domain_data=domain, message_types=types, message_data=message).signature)
 
@@ -841,17 +958,27 @@ def test_anchor_for_by_the_authorised_relayer_records_a_relayed_batch(
     w3: Web3, registry: Contract, issuer: LocalAccount, relayer: LocalAccount, cohort: Cohort
 ) -> None:
     deadline = deadline_from_now(w3)
-    receipt = send(registry.functions.setRelayerBySig(issuer.address, relayer.address, deadline,
-                                                      sign_set_relayer(registry, issuer, relayer.address,
-                                                                       deadline=deadline)), relayer)
+    receipt = send(
+        registry.functions.setRelayerBySig(
+            issuer.address,
+            relayer.address,
+            deadline,
+            sign_set_relayer(registry, issuer, relayer.address, deadline=deadline),
+        ),
+        relayer,
+    )
     assert one_event(registry, "RelayerSet", receipt) == {"issuer": issuer.address, "relayer": relayer.address}
     assert issuer_of(registry, issuer.address)["relayer"] == relayer.address
     nonce = registry.functions.nonces(issuer.address).call()
     receipt = send(registry.functions.anchorFor(issuer.address, cohort.root, cohort.count), relayer)
     t = block_time(w3, receipt)
     assert one_event(registry, "BatchAnchored", receipt) == {"root": cohort.root, "issuer": issuer.address}
-    assert batch_of(registry, issuer.address, cohort.root) == {"anchoredAt": t, "count": 30, "mode": RELAYED,
-                                                               "metadataHash": ZERO32}
+    assert batch_of(registry, issuer.address, cohort.root) == {
+        "anchoredAt": t,
+        "count": 30,
+        "mode": RELAYED,
+        "metadataHash": ZERO32,
+    }
     assert registry.functions.nonces(issuer.address).call() == nonce  # no nonce: a root anchors once per issuer
     digest = cohort.digests[0]
     status = verify(registry, issuer.address, cohort.root, digest, cohort.proof(digest))
@@ -862,8 +989,12 @@ def test_anchor_for_by_the_authorised_relayer_records_a_relayed_batch(
 
 @pytest.mark.parametrize("caller", ["outsider", "other_issuer", "issuer"])
 def test_anchor_for_by_anyone_but_the_authorised_relayer_reverts(
-    request: pytest.FixtureRequest, registry: Contract, issuer: LocalAccount, relayer: LocalAccount, cohort: Cohort,
-    caller: str
+    request: pytest.FixtureRequest,
+    registry: Contract,
+    issuer: LocalAccount,
+    relayer: LocalAccount,
+    cohort: Cohort,
+    caller: str,
 ) -> None:
     sender: LocalAccount = request.getfixturevalue(caller)
     for authorised in (None, relayer):  # before any authorisation, and with the relayer authorised
@@ -895,12 +1026,14 @@ def test_set_relayer_by_sig_signed_by_another_key_or_replayed_reverts(
     forged = sign_set_relayer(registry, outsider, outsider.address, deadline=deadline)
     with reverts(registry, "RegistryInvalidSignature", signer=issuer.address):
         registry.functions.setRelayerBySig(issuer.address, outsider.address, deadline, forged).transact(
-            {"from": outsider.address})
+            {"from": outsider.address}
+        )
     signature = sign_set_relayer(registry, issuer, relayer.address, deadline=deadline)
     send(registry.functions.setRelayerBySig(issuer.address, relayer.address, deadline, signature), relayer)
     with reverts(registry, "RegistryInvalidSignature", signer=issuer.address):  # its nonce was used
         registry.functions.setRelayerBySig(issuer.address, relayer.address, deadline, signature).transact(
-            {"from": relayer.address})
+            {"from": relayer.address}
+        )
 
 
 # ---------------------------------------------------------------- front-running (a chain that does not mine at once)
@@ -908,8 +1041,13 @@ def test_set_relayer_by_sig_signed_by_another_key_or_replayed_reverts(
 
 @pytest.mark.anvil_only("orders its mempool by fee with automine off (evm_setAutomine)")
 def test_a_front_runner_anchoring_the_same_root_first_neither_blocks_nor_takes_the_issuers_cohort(
-    w3: Web3, chain: Any, registry: Contract, issuer: LocalAccount, other_issuer: LocalAccount,
-    relayer: LocalAccount, cohort: Cohort
+    w3: Web3,
+    chain: Any,
+    registry: Contract,
+    issuer: LocalAccount,
+    other_issuer: LocalAccount,
+    relayer: LocalAccount,
+    cohort: Cohort,
 ) -> None:
     """Partner B sees partner A's relayed anchoring in the mempool and sends anchor(root) itself at a higher fee:
     B's transaction is mined first, in the same block, and A's still anchors A's batch."""
@@ -917,17 +1055,25 @@ def test_a_front_runner_anchoring_the_same_root_first_neither_blocks_nor_takes_t
     send(registry.functions.setRelayer(relayer.address), issuer)
     rpc(w3, "evm_setAutomine", False)
     try:
+
         def signed(call: Any, account: LocalAccount, tip: int) -> bytes:
-            tx = call.build_transaction({"from": account.address, "gas": 200_000, "maxFeePerGas": 100 * 10**9,
-                                         "maxPriorityFeePerGas": tip,
-                                         "nonce": w3.eth.get_transaction_count(account.address, "pending")})
+            tx = call.build_transaction(
+                {
+                    "from": account.address,
+                    "gas": 200_000,
+                    "maxFeePerGas": 100 * 10**9,
+                    "maxPriorityFeePerGas": tip,
+                    "nonce": w3.eth.get_transaction_count(account.address, "pending"),
+                }
+            )
             return bytes(account.sign_transaction(tx).raw_transaction)
 
         honest_raw = signed(registry.functions.anchorFor(issuer.address, cohort.root, cohort.count), relayer, 10**9)
         honest = w3.eth.send_raw_transaction(honest_raw)
         assert w3.eth.get_transaction(honest)["blockNumber"] is None  # pending: B sees it in the mempool
-        squat = w3.eth.send_raw_transaction(signed(registry.functions.anchor(cohort.root, 1, ZERO32), other_issuer,
-                                                   50 * 10**9))
+        squat = w3.eth.send_raw_transaction(
+            signed(registry.functions.anchor(cohort.root, 1, ZERO32), other_issuer, 50 * 10**9)
+        )
         # B's transaction lands first: a block holding only it (A's waits in the mempool, as behind a full block)
         rpc(w3, "anvil_dropTransaction", honest.to_0x_hex())
         rpc(w3, "evm_mine")
@@ -943,10 +1089,16 @@ def test_a_front_runner_anchoring_the_same_root_first_neither_blocks_nor_takes_t
     for digest in cohort.digests[:3]:
         status = verify(registry, issuer.address, cohort.root, digest, cohort.proof(digest))
         assert (status["anchored"], status["issuer"], status["issuerName"], status["anchoredAt"]) == (
-            True, issuer.address, ISSUER_NAME, block_time(w3, second))
+            True,
+            issuer.address,
+            ISSUER_NAME,
+            block_time(w3, second),
+        )
         theirs = verify(registry, other_issuer.address, cohort.root, digest, cohort.proof(digest))
         assert (theirs["issuer"], theirs["issuerName"]) == (other_issuer.address, OTHER_ISSUER_NAME)
     # B cannot revoke A's credentials through its own batch of the same root
     send(revoke(registry, cohort, cohort.digests[0], REASON_FRAUD), other_issuer)
-    assert verify(registry, issuer.address, cohort.root, cohort.digests[0], cohort.proof(cohort.digests[0]))[
-        "revoked"] is False
+    assert (
+        verify(registry, issuer.address, cohort.root, cohort.digests[0], cohort.proof(cohort.digests[0]))["revoked"]
+        is False
+    )

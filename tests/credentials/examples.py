@@ -32,9 +32,17 @@ IDENTITY_SALT = "i_WS2bWeIP3fIyJU0YdKGQ"
 DISCLOSURES = (
     Disclosure("pQ3vN8kZr1TyH6bW0sLm4g", IDENTIFIER_CLAIM, [identity_object(EMAIL, IDENTITY_SALT)]),
     Disclosure("R-34TNtCDerrNDPcnFjI9g", "name", "Jan de Vries"),
-    Disclosure("G2dlEWJo8qelOR66JfyDbg", "result", [{
-        "type": ["Result"], "resultDescription": "urn:ithub-hoogeveen:programme:miw-data-analytics:grade",
-        "value": "8.0"}]),
+    Disclosure(
+        "G2dlEWJo8qelOR66JfyDbg",
+        "result",
+        [
+            {
+                "type": ["Result"],
+                "resultDescription": "urn:ithub-hoogeveen:programme:miw-data-analytics:grade",
+                "value": "8.0",
+            }
+        ],
+    ),
 )
 DECOY = "LQr8A7rT_grQZQF45fN_P7M66HREAHLg5Oew2hM60kw"
 SUBJECT_ID = "urn:uuid:9b2e4f61-7c3a-4d85-b1e0-5a6f8c2d7e94"  # random, per credential: names nobody
@@ -75,9 +83,18 @@ def build() -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
     leaf = leaf_hash(digest)
     root = _fold(leaf, SIBLINGS)
     issuer = dev_accounts(2)[1]
-    request = AnchorRequest(domain_name=DOMAIN[0], domain_version=DOMAIN[1], chain_id=31337, registry=REGISTRY,
-                            root=root, count=3, metadata_hash=b"\x00" * 32, issuer=issuer.address, nonce=0,
-                            deadline=DEADLINE)
+    request = AnchorRequest(
+        domain_name=DOMAIN[0],
+        domain_version=DOMAIN[1],
+        chain_id=31337,
+        registry=REGISTRY,
+        root=root,
+        count=3,
+        metadata_hash=b"\x00" * 32,
+        issuer=issuer.address,
+        nonce=0,
+        deadline=DEADLINE,
+    )
     signed = SignedAnchor(request, request.sign(issuer.key))
     proof = {
         "type": PROOF_TYPE,

@@ -38,9 +38,9 @@ DATA_ANALYTICS = Programme(
     id="miw-data-analytics",
     name="Make IT Work: Data Analytics",
     description="Reskilling track of Hanzehogeschool Groningen at the IT Hub Hoogeveen: data pipelines, "
-                "statistics and dashboards for Drenthe's employers.",
+    "statistics and dashboards for Drenthe's employers.",
     criteria="Completed the twelve-week track, passed the final assessment and delivered a data analytics "
-             "case for a hub partner.",
+    "case for a hub partner.",
     theme="Data analytics",
     ects=15,
     eqf_level=6,
@@ -58,14 +58,21 @@ CYBERSECURITY = Programme(
 )
 
 
-def profile(account: LocalAccount = ISSUER, name: str = "Hanzehogeschool Groningen",
-            chain_id: int = CHAIN_ID) -> IssuerProfile:
+def profile(
+    account: LocalAccount = ISSUER, name: str = "Hanzehogeschool Groningen", chain_id: int = CHAIN_ID
+) -> IssuerProfile:
     return IssuerProfile(account.address, chain_id, name, "https://www.hanze.nl")
 
 
-def drafts(count: int = 3, *, issuer: IssuerProfile | None = None, programme: Programme = DATA_ANALYTICS,
-           valid_from: datetime = NOW - timedelta(days=30), valid_until: datetime | None = NOW + timedelta(days=365),
-           decoys: int = 0) -> list[DraftCredential]:
+def drafts(
+    count: int = 3,
+    *,
+    issuer: IssuerProfile | None = None,
+    programme: Programme = DATA_ANALYTICS,
+    valid_from: datetime = NOW - timedelta(days=30),
+    valid_until: datetime | None = NOW + timedelta(days=365),
+    decoys: int = 0,
+) -> list[DraftCredential]:
     issuer = issuer or profile()
     return [
         build_credential(
@@ -132,8 +139,16 @@ class FakeChain:
         )
         return ChainSnapshot(self.chain_id, self.registry, 100, self.block_timestamp, status)
 
-    def anchor(self, root: bytes, issuer: str, at: int | None = None, *, tx_hash: bytes = TX_HASH,
-               submitter: str | None = None, **fields: Any) -> None:
+    def anchor(
+        self,
+        root: bytes,
+        issuer: str,
+        at: int | None = None,
+        *,
+        tx_hash: bytes = TX_HASH,
+        submitter: str | None = None,
+        **fields: Any,
+    ) -> None:
         """Anchor `root`, with the receipt of `tx_hash` holding its BatchAnchored event (sent by
         `submitter`: the issuer itself unless a relayer)."""
         self.batches[root] = FakeBatch(issuer, at if at is not None else self.block_timestamp - 86_400, **fields)
@@ -150,11 +165,26 @@ class FakeChain:
         self.revocations[(root, digest)] = (at if at is not None else self.block_timestamp - 3_600, reason)
 
 
-def signed_anchor(batch: PreparedBatch, account: LocalAccount = ISSUER, *, nonce: int = 0,
-                  registry: str = REGISTRY, chain_id: int = CHAIN_ID) -> SignedAnchor:
-    request = AnchorRequest(domain_name=DOMAIN[0], domain_version=DOMAIN[1], chain_id=chain_id, registry=registry,
-                            root=batch.root, count=batch.count, metadata_hash=b"\x00" * 32,
-                            issuer=account.address, nonce=nonce, deadline=int(NOW.timestamp()) + 10 * 86_400)
+def signed_anchor(
+    batch: PreparedBatch,
+    account: LocalAccount = ISSUER,
+    *,
+    nonce: int = 0,
+    registry: str = REGISTRY,
+    chain_id: int = CHAIN_ID,
+) -> SignedAnchor:
+    request = AnchorRequest(
+        domain_name=DOMAIN[0],
+        domain_version=DOMAIN[1],
+        chain_id=chain_id,
+        registry=registry,
+        root=batch.root,
+        count=batch.count,
+        metadata_hash=b"\x00" * 32,
+        issuer=account.address,
+        nonce=nonce,
+        deadline=int(NOW.timestamp()) + 10 * 86_400,
+    )
     return SignedAnchor(request, request.sign(account.key))
 
 
@@ -165,8 +195,9 @@ class Issued:
     chain: FakeChain
 
 
-def issue(count: int = 3, *, relayed: bool = True, chain: FakeChain | None = None, anchor: bool = True,
-          **draft_options: Any) -> Issued:
+def issue(
+    count: int = 3, *, relayed: bool = True, chain: FakeChain | None = None, anchor: bool = True, **draft_options: Any
+) -> Issued:
     """A cohort issued by ISSUER and (unless anchor=False) anchored on a FakeChain."""
     chain = chain or FakeChain()
     batch = prepare_batch(drafts(count, **draft_options))

@@ -37,8 +37,9 @@ def deploy_registry(w3: Web3, deployer: LocalAccount, *accredit: tuple[LocalAcco
 
 
 @pytest.fixture(scope="session")
-def deployed_registry(w3: Web3, deployer: LocalAccount, issuer: LocalAccount,
-                      other_issuer: LocalAccount) -> RegistryClient:
+def deployed_registry(
+    w3: Web3, deployer: LocalAccount, issuer: LocalAccount, other_issuer: LocalAccount
+) -> RegistryClient:
     return deploy_registry(w3, deployer, (issuer, ISSUER_NAME), (other_issuer, OTHER_ISSUER_NAME))
 
 
@@ -55,11 +56,20 @@ class ChainIssued:
     anchored_at: int
 
 
-def issue_on_chain(registry: RegistryClient, account: LocalAccount, count: int = 3, *,
-                   relayer: LocalAccount | None = None, name: str = ISSUER_NAME,
-                   programme: Programme = DATA_ANALYTICS, valid_from: datetime | None = None,
-                   valid_until: datetime | None = None, profile_chain_id: int | None = None,
-                   anchor_as: LocalAccount | None = None, authorised: bool = False) -> ChainIssued:
+def issue_on_chain(
+    registry: RegistryClient,
+    account: LocalAccount,
+    count: int = 3,
+    *,
+    relayer: LocalAccount | None = None,
+    name: str = ISSUER_NAME,
+    programme: Programme = DATA_ANALYTICS,
+    valid_from: datetime | None = None,
+    valid_until: datetime | None = None,
+    profile_chain_id: int | None = None,
+    anchor_as: LocalAccount | None = None,
+    authorised: bool = False,
+) -> ChainIssued:
     """Build a cohort issued by `account`, anchor it (directly, or through `relayer` with the issuer's
     signature: anchorBySig, or anchorFor when `authorised`, as the service does) and attach the proofs.
     Validity defaults to a year around the chain's clock and this machine's."""
@@ -67,9 +77,15 @@ def issue_on_chain(registry: RegistryClient, account: LocalAccount, count: int =
     wall_now = datetime.now(UTC)  # the verifier judges validity by its own clock; tests move chain time
     chain_id = registry.chain_id
     issuer_profile = IssuerProfile(account.address, profile_chain_id or chain_id, name)
-    batch = prepare_batch(drafts(count, issuer=issuer_profile, programme=programme,
-                                 valid_from=valid_from or min(chain_now, wall_now) - timedelta(days=1),
-                                 valid_until=valid_until or max(chain_now, wall_now) + timedelta(days=365)))
+    batch = prepare_batch(
+        drafts(
+            count,
+            issuer=issuer_profile,
+            programme=programme,
+            valid_from=valid_from or min(chain_now, wall_now) - timedelta(days=1),
+            valid_until=valid_until or max(chain_now, wall_now) + timedelta(days=365),
+        )
+    )
     signed = None
     if relayer is not None and authorised:
         if registry.issuer(account.address).relayer != relayer.address:
@@ -77,14 +93,16 @@ def issue_on_chain(registry: RegistryClient, account: LocalAccount, count: int =
         receipt = registry.anchor_for(account.address, batch.root, batch.count, sender=relayer)
         signed = registry.relayed_anchor(registry.batch(account.address, batch.root), account.key)
     elif relayer is not None:
-        request = registry.anchor_request(batch.root, batch.count, account.address,
-                                          deadline=int(chain_now.timestamp()) + 3600)
+        request = registry.anchor_request(
+            batch.root, batch.count, account.address, deadline=int(chain_now.timestamp()) + 3600
+        )
         signed = SignedAnchor(request, request.sign(account.key))
         receipt = registry.anchor_by_sig(signed, sender=relayer)
     else:
         receipt = registry.anchor(batch.root, batch.count, sender=anchor_as or account)
     anchored_at = int(registry.w3.eth.get_block(receipt["blockNumber"])["timestamp"])
     tx_hash = bytes(receipt["transactionHash"])
-    credentials = attach_proofs(batch, Anchoring(profile_chain_id or chain_id, registry.address, account.address,
-                                                 tx_hash, signed))
+    credentials = attach_proofs(
+        batch, Anchoring(profile_chain_id or chain_id, registry.address, account.address, tx_hash, signed)
+    )
     return ChainIssued(credentials, batch, tx_hash, anchored_at)

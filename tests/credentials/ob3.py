@@ -25,14 +25,19 @@ def validator() -> Draft201909Validator:
     assert hashlib.sha256(raw).hexdigest() == SCHEMA_SHA256, "the vendored schema was modified"
     schema = json.loads(raw)
     Draft201909Validator.check_schema(schema)
-    return Draft201909Validator(schema, registry=Registry(retrieve=_no_network),  # type: ignore[call-arg]
-                                format_checker=Draft201909Validator.FORMAT_CHECKER)
+    return Draft201909Validator(
+        schema,
+        registry=Registry(retrieve=_no_network),  # type: ignore[call-arg]
+        format_checker=Draft201909Validator.FORMAT_CHECKER,
+    )
 
 
 def ob3_errors(document: Any) -> list[str]:
     """What the official schema says is wrong with `document` (empty when it conforms)."""
-    return [f"{'/'.join(str(part) for part in error.absolute_path) or '(document)'}: {error.message[:300]}"
-            for error in validator().iter_errors(document)]
+    return [
+        f"{'/'.join(str(part) for part in error.absolute_path) or '(document)'}: {error.message[:300]}"
+        for error in validator().iter_errors(document)
+    ]
 
 
 def assert_ob3(document: Any) -> None:

@@ -24,8 +24,11 @@ from service.credentials.canonical import (
 )
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1)
-    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53) + 1, 2**53 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
     max_leaves=20,
 )
@@ -55,8 +58,20 @@ def test_member_order_and_whitespace_do_not_change_the_digest() -> None:
     assert credential_digest(one) == credential_digest(two)
 
 
-@pytest.mark.parametrize("text", ['{"a":1,"a":1}', '{"x":{"a":1,"a":2}}', "[NaN]", "[Infinity]", "[-Infinity]",
-                                  "[9007199254740992]", "", "{'a': 1}", "[1,]"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a":1,"a":1}',
+        '{"x":{"a":1,"a":2}}',
+        "[NaN]",
+        "[Infinity]",
+        "[-Infinity]",
+        "[9007199254740992]",
+        "",
+        "{'a': 1}",
+        "[1,]",
+    ],
+)
 def test_strict_parsing_refuses(text: str) -> None:
     with pytest.raises(InputError):
         parse_json(text)
@@ -73,7 +88,7 @@ def test_nesting_is_limited_even_with_a_high_recursion_limit() -> None:
     finally:
         sys.setrecursionlimit(old)
     assert parse_json("[" * MAX_DEPTH + "]" * MAX_DEPTH) is not None
-    assert parse_json('["[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\"[[["]') == ['[' * 41 + '"[[[']
+    assert parse_json('["[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\"[[["]') == ["[" * 41 + '"[[[']
 
 
 def test_size_is_limited() -> None:
@@ -125,9 +140,13 @@ def test_hex32_is_strict() -> None:
 
 # The fast path of canonical_json (the standard library's encoder) must write exactly what rfc8785 writes.
 jcs_strings = st.text(alphabet=st.characters(codec="utf-8"), max_size=12) | st.sampled_from(
-    ["", "\x00\x1f\x7f", '"\\/', "\b\f\n\r\t", "\u2028\u2029", "é€", "\ud7ff\ue000\uffff", "\U0001f600", "😀\uff01"])
+    ["", "\x00\x1f\x7f", '"\\/', "\b\f\n\r\t", "\u2028\u2029", "é€", "\ud7ff\ue000\uffff", "\U0001f600", "😀\uff01"]
+)
 jcs_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | jcs_strings
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53) + 1, 2**53 - 1)
+    | jcs_strings
     | st.floats(allow_nan=False, allow_infinity=False),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(jcs_strings, children, max_size=5),
     max_leaves=25,
@@ -165,8 +184,13 @@ def test_non_json_values_take_the_careful_path() -> None:
 
 
 @settings(max_examples=300)
-@given(st.recursive(st.just(0) | jcs_strings, lambda c: st.lists(c, max_size=3) | st.dictionaries(
-    st.text(max_size=3), c, max_size=3), max_leaves=60))
+@given(
+    st.recursive(
+        st.just(0) | jcs_strings,
+        lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=3), c, max_size=3),
+        max_leaves=60,
+    )
+)
 def test_the_nesting_check_measures_the_depth_outside_strings(value: object) -> None:
     text = json.dumps(value, ensure_ascii=False)
 

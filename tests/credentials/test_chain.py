@@ -31,15 +31,19 @@ REASON_ERROR = 2
 
 def parts(document: dict[str, Any]) -> tuple[bytes, bytes, list[bytes]]:
     proof = document["proof"][0]
-    return (from_hex32(proof["merkleRoot"]), from_hex32(proof["credentialDigest"]),
-            [from_hex32(node) for node in proof["merklePath"]])
+    return (
+        from_hex32(proof["merkleRoot"]),
+        from_hex32(proof["credentialDigest"]),
+        [from_hex32(node) for node in proof["merklePath"]],
+    )
 
 
 # ---------------------------------------------------------------- valid credentials
 
 
-def test_a_directly_anchored_cohort_verifies_with_one_eth_call(chain: DevChain, registry: RegistryClient,
-                                                               issuer: LocalAccount) -> None:
+def test_a_directly_anchored_cohort_verifies_with_one_eth_call(
+    chain: DevChain, registry: RegistryClient, issuer: LocalAccount
+) -> None:
     issued = issue_on_chain(registry, issuer, 4)
     methods: list[str] = []
     w3 = Web3(Web3.HTTPProvider(chain.url))
@@ -58,8 +62,10 @@ def test_a_directly_anchored_cohort_verifies_with_one_eth_call(chain: DevChain, 
         assert report.clock == "local"
         assert report.anchor is not None and report.anchor.anchored_at == issued.anchored_at
         assert report.anchor.transaction_hash == "0x" + issued.transaction_hash.hex()
-        assert report.anchor.anchored_in_block == registry.w3.eth.get_transaction_receipt(
-            issued.transaction_hash)["blockNumber"]
+        assert (
+            report.anchor.anchored_in_block
+            == registry.w3.eth.get_transaction_receipt(issued.transaction_hash)["blockNumber"]
+        )
         assert report.check("anchor_transaction").passed and "directly" in report.check("anchor_transaction").reason
     # per credential: the verify view, whose answer names its block and timestamp, and the receipt of the
     # proof's transactionHash (web3's own validation middleware also asks eth_chainId, which is no chain fact)
@@ -68,8 +74,9 @@ def test_a_directly_anchored_cohort_verifies_with_one_eth_call(chain: DevChain, 
     assert set(methods) <= {"eth_call", "eth_chainId", "eth_getTransactionReceipt"}
 
 
-def test_a_relayed_cohort_carries_a_signature_that_verifies(registry: RegistryClient, issuer: LocalAccount,
-                                                            relayer: LocalAccount) -> None:
+def test_a_relayed_cohort_carries_a_signature_that_verifies(
+    registry: RegistryClient, issuer: LocalAccount, relayer: LocalAccount
+) -> None:
     nonce = registry.nonce(issuer.address)
     issued = issue_on_chain(registry, issuer, 3, relayer=relayer)
     assert registry.nonce(issuer.address) == nonce + 1
@@ -126,13 +133,15 @@ class _Clock:
 
 
 def test_expired_by_the_verifiers_clock_while_the_latest_block_is_hours_old(
-        registry: RegistryClient, issuer: LocalAccount, monkeypatch: pytest.MonkeyPatch) -> None:
+    registry: RegistryClient, issuer: LocalAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A chain that mines only on transactions: the latest block is six hours old when the verifier
     asks; validUntil passed an hour after that block. Chain time says valid; the verifier's clock says
     expired, and the clock decides."""
     block_time = datetime.fromtimestamp(latest_timestamp(registry.w3), UTC)
-    issued = issue_on_chain(registry, issuer, 1, valid_from=block_time - timedelta(days=10),
-                            valid_until=block_time + timedelta(hours=1))
+    issued = issue_on_chain(
+        registry, issuer, 1, valid_from=block_time - timedelta(days=10), valid_until=block_time + timedelta(hours=1)
+    )
     anchored_block = datetime.fromtimestamp(latest_timestamp(registry.w3), UTC)
     _Clock(anchored_block + timedelta(hours=6)).install(monkeypatch)  # no block since: chain time stands still
     report = verify_credential(issued.credentials[0], registry.chain_facts())
@@ -141,23 +150,25 @@ def test_expired_by_the_verifiers_clock_while_the_latest_block_is_hours_old(
     assert "by this verifier's clock" in report.check("validity_window").reason
     assert report.clock == "local" and report.anchor is not None
     assert report.anchor.block_timestamp is not None and report.anchor.block_timestamp < int(
-        (anchored_block + timedelta(hours=1)).timestamp())  # the chain's latest block is before validUntil
+        (anchored_block + timedelta(hours=1)).timestamp()
+    )  # the chain's latest block is before validUntil
     # a moment given (--at) still decides when there is one
     at = verify_credential(issued.credentials[0], registry.chain_facts(), now=anchored_block)
     assert at.valid and at.clock == "given"
 
 
-def test_not_yet_valid_by_the_verifiers_clock_though_chain_time_is_ahead(registry: RegistryClient,
-                                                                         issuer: LocalAccount) -> None:
+def test_not_yet_valid_by_the_verifiers_clock_though_chain_time_is_ahead(
+    registry: RegistryClient, issuer: LocalAccount
+) -> None:
     wall = datetime.now(UTC)
     advance_time(registry.w3, 3 * 86_400)  # the chain runs days ahead of the wall clock
-    issued = issue_on_chain(registry, issuer, 1, valid_from=wall + timedelta(days=2),
-                            valid_until=wall + timedelta(days=400))
+    issued = issue_on_chain(
+        registry, issuer, 1, valid_from=wall + timedelta(days=2), valid_until=wall + timedelta(days=400)
+    )
     report = verify_credential(issued.credentials[0], registry.chain_facts())
     assert report.failed == ("validity_window",)
     assert report.check("validity_window").reason.startswith("not yet valid")
-    assert verify_credential(issued.credentials[0], registry.chain_facts(),
-                             now=wall + timedelta(days=3)).valid
+    assert verify_credential(issued.credentials[0], registry.chain_facts(), now=wall + timedelta(days=3)).valid
 
 
 def test_an_unaccredited_issuer_cannot_anchor(registry: RegistryClient, outsider: LocalAccount) -> None:
@@ -166,8 +177,9 @@ def test_an_unaccredited_issuer_cannot_anchor(registry: RegistryClient, outsider
     assert info.value.revert.name == "RegistryIssuerNotAccredited"
 
 
-def test_a_credential_naming_an_issuer_that_did_not_anchor_it(registry: RegistryClient, issuer: LocalAccount,
-                                                               other_issuer: LocalAccount) -> None:
+def test_a_credential_naming_an_issuer_that_did_not_anchor_it(
+    registry: RegistryClient, issuer: LocalAccount, other_issuer: LocalAccount
+) -> None:
     issued = issue_on_chain(registry, issuer, 2, anchor_as=other_issuer)
     report = verify_credential(issued.credentials[0], registry.chain_facts())
     # batches are keyed by (issuer, root): another account's anchoring of the root is not the named issuer's
@@ -175,16 +187,18 @@ def test_a_credential_naming_an_issuer_that_did_not_anchor_it(registry: Registry
     assert f"not anchored by {issuer.address}" in report.check("anchored").reason
 
 
-def test_an_accredited_partner_cannot_issue_under_another_partners_name(registry: RegistryClient,
-                                                                        other_issuer: LocalAccount) -> None:
+def test_an_accredited_partner_cannot_issue_under_another_partners_name(
+    registry: RegistryClient, other_issuer: LocalAccount
+) -> None:
     issued = issue_on_chain(registry, other_issuer, 1, name=ISSUER_NAME)  # accredited as NHL Stenden
     report = verify_credential(issued.credentials[0], registry.chain_facts())
     assert report.failed == ("issuer_binding",), report.to_json_text()
     assert "accredited as 'NHL Stenden'" in report.check("issuer_binding").reason
 
 
-def test_an_issuer_suspended_before_anchoring_is_refused(registry: RegistryClient, deployer: LocalAccount,
-                                                         issuer: LocalAccount, relayer: LocalAccount) -> None:
+def test_an_issuer_suspended_before_anchoring_is_refused(
+    registry: RegistryClient, deployer: LocalAccount, issuer: LocalAccount, relayer: LocalAccount
+) -> None:
     registry.suspend_issuer(issuer.address, sender=deployer)
     for relayed_by in (None, relayer):
         with pytest.raises(ChainRejected) as info:
@@ -193,8 +207,9 @@ def test_an_issuer_suspended_before_anchoring_is_refused(registry: RegistryClien
     assert not registry.issuer(issuer.address).accredited
 
 
-def test_suspension_after_anchoring_keeps_credentials_valid(registry: RegistryClient, deployer: LocalAccount,
-                                                            issuer: LocalAccount) -> None:
+def test_suspension_after_anchoring_keeps_credentials_valid(
+    registry: RegistryClient, deployer: LocalAccount, issuer: LocalAccount
+) -> None:
     issued = issue_on_chain(registry, issuer, 2)
     advance_time(registry.w3, 60)
     registry.suspend_issuer(issuer.address, sender=deployer)
@@ -221,8 +236,9 @@ def test_anchored_on_another_chain(registry: RegistryClient, issuer: LocalAccoun
     assert f"anchored on chain 1; this verifier checks chain {registry.chain_id}" in report.check("network").reason
 
 
-def test_another_registry_is_not_the_hubs(w3: Web3, registry: RegistryClient, deployer: LocalAccount,
-                                          issuer: LocalAccount, outsider: LocalAccount) -> None:
+def test_another_registry_is_not_the_hubs(
+    w3: Web3, registry: RegistryClient, deployer: LocalAccount, issuer: LocalAccount, outsider: LocalAccount
+) -> None:
     # An outsider deploys its own registry, makes itself governor and "accredits" the hub partner's name.
     forged_registry = deploy_registry(w3, outsider, (outsider, ISSUER_NAME))
     forged = issue_on_chain(forged_registry, outsider, 1)
@@ -240,8 +256,9 @@ def test_another_registry_is_not_the_hubs(w3: Web3, registry: RegistryClient, de
     assert report.failed == ("network",)
 
 
-def test_no_registry_at_the_address_is_reported(registry: RegistryClient, issuer: LocalAccount,
-                                                outsider: LocalAccount) -> None:
+def test_no_registry_at_the_address_is_reported(
+    registry: RegistryClient, issuer: LocalAccount, outsider: LocalAccount
+) -> None:
     issued = issue_on_chain(registry, issuer, 1)
     document = issued.credentials[0]
     nowhere = RegistryClient(registry.w3, outsider.address)
@@ -269,8 +286,9 @@ def test_an_unreachable_node_is_reported(registry: RegistryClient, issuer: Local
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(size=st.integers(1, 12), pick=st.integers(0, 2**16), position=st.integers(0, 2**16))
-def test_python_proofs_verify_in_the_contract_and_answers_match(registry: RegistryClient, issuer: LocalAccount,
-                                                                size: int, pick: int, position: int) -> None:
+def test_python_proofs_verify_in_the_contract_and_answers_match(
+    registry: RegistryClient, issuer: LocalAccount, size: int, pick: int, position: int
+) -> None:
     issued = issue_on_chain(registry, issuer, size)
     for document in issued.credentials:
         root, digest, path = parts(document)
@@ -285,7 +303,7 @@ def test_python_proofs_verify_in_the_contract_and_answers_match(registry: Regist
     candidates = [(other, path)]
     if path:
         at = position % len(path)
-        candidates.append((digest, [*path[:at], bytes(32), *path[at + 1:]]))
+        candidates.append((digest, [*path[:at], bytes(32), *path[at + 1 :]]))
     for candidate_digest, candidate_path in candidates:
         if candidate_digest == digest and candidate_path == path:
             continue
@@ -296,8 +314,9 @@ def test_python_proofs_verify_in_the_contract_and_answers_match(registry: Regist
 # ---------------------------------------------------------------- the client
 
 
-def test_client_views(registry: RegistryClient, deployer: LocalAccount, issuer: LocalAccount,
-                      outsider: LocalAccount) -> None:
+def test_client_views(
+    registry: RegistryClient, deployer: LocalAccount, issuer: LocalAccount, outsider: LocalAccount
+) -> None:
     assert registry.governor() == deployer.address
     hanze = registry.issuer(issuer.address)
     assert hanze.name == ISSUER_NAME and hanze.accredited and hanze.since > 0
@@ -315,8 +334,7 @@ def test_client_views(registry: RegistryClient, deployer: LocalAccount, issuer: 
     assert not registry.revocation(issuer.address, root, digest).revoked
 
 
-def test_client_errors_are_decoded(registry: RegistryClient, issuer: LocalAccount,
-                                   other_issuer: LocalAccount) -> None:
+def test_client_errors_are_decoded(registry: RegistryClient, issuer: LocalAccount, other_issuer: LocalAccount) -> None:
     issued = issue_on_chain(registry, issuer, 2)
     root, digest, path = parts(issued.credentials[0])
     cases = [
@@ -333,7 +351,8 @@ def test_client_errors_are_decoded(registry: RegistryClient, issuer: LocalAccoun
 
 
 def test_a_batch_anchored_by_the_issuers_relayer_needs_the_issuers_signature_in_the_proof(
-        registry: RegistryClient, issuer: LocalAccount, outsider: LocalAccount, relayer: LocalAccount) -> None:
+    registry: RegistryClient, issuer: LocalAccount, outsider: LocalAccount, relayer: LocalAccount
+) -> None:
     """anchorFor checks no signature on chain: the proof's anchorSignature is what shows the issuer asked."""
     issued = issue_on_chain(registry, issuer, 3, relayer=relayer, authorised=True)
     assert registry.batch(issuer.address, issued.batch.root).mode == AnchorMode.RELAYED
@@ -360,17 +379,19 @@ def test_a_batch_anchored_by_the_issuers_relayer_needs_the_issuers_signature_in_
 # ---------------------------------------------------------------- the proof's transactionHash, checked on chain
 
 
-def test_a_forged_transaction_hash_or_a_removed_signature_fails_on_chain(registry: RegistryClient,
-                                                                         issuer: LocalAccount,
-                                                                         relayer: LocalAccount) -> None:
+def test_a_forged_transaction_hash_or_a_removed_signature_fails_on_chain(
+    registry: RegistryClient, issuer: LocalAccount, relayer: LocalAccount
+) -> None:
     relayed = issue_on_chain(registry, issuer, 2, relayer=relayer)
     other = issue_on_chain(registry, issuer, 1)  # another cohort of the same issuer, in its own transaction
     good = relayed.credentials[0]
     report = verify_credential(good, registry.chain_facts())
     assert report.valid and report.anchor is not None and report.anchor.relayed
     assert f"through relayer {relayer.address}" in report.check("anchor_transaction").reason
-    for forged, words in (("0x" + "cd" * 32, "does not know"),  # no such transaction
-                          ("0x" + other.transaction_hash.hex(), "did not anchor root")):  # anchored another root
+    for forged, words in (
+        ("0x" + "cd" * 32, "does not know"),  # no such transaction
+        ("0x" + other.transaction_hash.hex(), "did not anchor root"),
+    ):  # anchored another root
         document = copy.deepcopy(good)
         document["proof"][0]["transactionHash"] = forged
         report = verify_credential(document, registry.chain_facts())

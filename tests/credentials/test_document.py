@@ -26,9 +26,13 @@ from tests.credentials.factory import CYBERSECURITY, DATA_ANALYTICS, ISSUER, NOW
 
 
 def test_a_built_body_is_an_open_badges_credential() -> None:
-    draft = build_credential(issuer=profile(), programme=DATA_ANALYTICS,
-                             graduate=Graduate("Jan@Example.org", name="Jan de Vries", grade="8.0"),
-                             valid_from=NOW, valid_until=datetime(2031, 7, 1, tzinfo=UTC))
+    draft = build_credential(
+        issuer=profile(),
+        programme=DATA_ANALYTICS,
+        graduate=Graduate("Jan@Example.org", name="Jan de Vries", grade="8.0"),
+        valid_from=NOW,
+        valid_until=datetime(2031, 7, 1, tzinfo=UTC),
+    )
     body = draft.body
     validate_body(body)
     assert body["@context"] == list(CONTEXTS)
@@ -48,8 +52,9 @@ def test_a_built_body_is_an_open_badges_credential() -> None:
     assert "identifier" not in body["credentialSubject"]  # personal: a disclosure, not in the anchored body
     assert body["credentialSubject"]["id"].startswith("urn:uuid:")
     result = draft.disclosures[2].value
-    assert result == [{"type": ["Result"], "resultDescription": achievement["resultDescription"][0]["id"],
-                       "value": "8.0"}]
+    assert result == [
+        {"type": ["Result"], "resultDescription": achievement["resultDescription"][0]["id"], "value": "8.0"}
+    ]
 
 
 def test_a_programme_without_grades_has_no_result() -> None:
@@ -59,15 +64,19 @@ def test_a_programme_without_grades_has_no_result() -> None:
     assert draft.body["credentialSubject"]["disclosureDigests"] == [draft.disclosures[0].digest]
     assert "validUntil" not in draft.body
     with pytest.raises(ValueError, match="no grade scale"):
-        build_credential(issuer=profile(), programme=CYBERSECURITY, graduate=Graduate("a@b.nl", grade="7"),
-                         valid_from=NOW)
+        build_credential(
+            issuer=profile(), programme=CYBERSECURITY, graduate=Graduate("a@b.nl", grade="7"), valid_from=NOW
+        )
 
 
-@pytest.mark.parametrize(("changes", "message"), [
-    ({"theme": "Gardening"}, "not one of the hub's themes"),
-    ({"eqf_level": 9}, "eqf_level"),
-    ({"ects": -1}, "ects"),
-])
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"theme": "Gardening"}, "not one of the hub's themes"),
+        ({"eqf_level": 9}, "eqf_level"),
+        ({"ects": -1}, "ects"),
+    ],
+)
 def test_programmes_are_checked(changes: dict[str, object], message: str) -> None:
     fields = {**DATA_ANALYTICS.__dict__, **changes}
     with pytest.raises(ValueError, match=message):
@@ -75,8 +84,9 @@ def test_programmes_are_checked(changes: dict[str, object], message: str) -> Non
 
 
 def test_the_recipient_is_an_open_badges_identity_hash() -> None:
-    draft = build_credential(issuer=profile(), programme=DATA_ANALYTICS, graduate=Graduate(" Jan@Example.org"),
-                             valid_from=NOW)
+    draft = build_credential(
+        issuer=profile(), programme=DATA_ANALYTICS, graduate=Graduate(" Jan@Example.org"), valid_from=NOW
+    )
     (disclosure,) = [item for item in draft.disclosures if item.name == "identifier"]
     identity = disclosure.value[0]
     expected = "sha256$" + hashlib.sha256(("jan@example.org" + identity["salt"]).encode()).hexdigest()
@@ -93,22 +103,33 @@ def test_issuer_did_round_trip() -> None:
     did = issuer_did(31337, ISSUER.address.lower())
     assert did == f"did:pkh:eip155:31337:{ISSUER.address}"
     assert parse_issuer_did(did) == (31337, ISSUER.address)
-    for bad in ["did:pkh:eip155:0:" + ISSUER.address, "did:pkh:eip155:1:" + ISSUER.address.lower(),
-                "did:pkh:solana:1:abc", "did:web:hanze.nl", 42]:
+    for bad in [
+        "did:pkh:eip155:0:" + ISSUER.address,
+        "did:pkh:eip155:1:" + ISSUER.address.lower(),
+        "did:pkh:solana:1:abc",
+        "did:web:hanze.nl",
+        42,
+    ]:
         with pytest.raises(ValueError):
             parse_issuer_did(bad)  # type: ignore[arg-type]
 
 
 def test_issuer_profile_json() -> None:
     assert IssuerProfile(ISSUER.address, 1, "NHL Stenden").to_json() == {
-        "id": f"did:pkh:eip155:1:{ISSUER.address}", "type": ["Profile"], "name": "NHL Stenden"}
+        "id": f"did:pkh:eip155:1:{ISSUER.address}",
+        "type": ["Profile"],
+        "name": "NHL Stenden",
+    }
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("2026-07-01T00:00:00Z", datetime(2026, 7, 1, tzinfo=UTC)),
-    ("2026-07-01T02:00:00+02:00", datetime(2026, 7, 1, tzinfo=UTC)),
-    ("2026-07-01T00:00:00.123456789Z", datetime(2026, 7, 1, 0, 0, 0, 123456, tzinfo=UTC)),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-07-01T00:00:00Z", datetime(2026, 7, 1, tzinfo=UTC)),
+        ("2026-07-01T02:00:00+02:00", datetime(2026, 7, 1, tzinfo=UTC)),
+        ("2026-07-01T00:00:00.123456789Z", datetime(2026, 7, 1, 0, 0, 0, 123456, tzinfo=UTC)),
+    ],
+)
 def test_datetimes(text: str, expected: datetime) -> None:
     assert parse_datetime(text) == expected
 
@@ -129,14 +150,17 @@ def test_disclosure_digest_is_sha256_of_the_canonical_array() -> None:
     assert Disclosure.from_json(disclosure.to_json()) == disclosure
 
 
-@pytest.mark.parametrize(("item", "message"), [
-    ("name", "JSON array"),
-    (["_26bc4LT-ac6q2KI6cBW5es", "name"], "JSON array"),
-    (["salt", "name", "x"], "salt"),
-    (["_26bc4LT-ac6q2KI6cBW5es", "1name", "x"], "claim name"),
-    (["_26bc4LT-ac6q2KI6cBW5es", "achievement", "x"], "anchored body"),
-    ([123, "name", "x"], "salt"),
-])
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        ("name", "JSON array"),
+        (["_26bc4LT-ac6q2KI6cBW5es", "name"], "JSON array"),
+        (["salt", "name", "x"], "salt"),
+        (["_26bc4LT-ac6q2KI6cBW5es", "1name", "x"], "claim name"),
+        (["_26bc4LT-ac6q2KI6cBW5es", "achievement", "x"], "anchored body"),
+        ([123, "name", "x"], "salt"),
+    ],
+)
 def test_bad_disclosures(item: object, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         Disclosure.from_json(item)

@@ -26,8 +26,12 @@ def test_the_examples_verify_and_match_the_worked_example() -> None:
     assert isinstance(proof, dict)
     root, digest = from_hex32(proof["merkleRoot"]), credential_digest(full)
     chain = FakeChain(block_timestamp=int(parse_datetime("2027-01-01T00:00:00Z").timestamp()))
-    chain.anchor(root, proof["issuerAddress"], tx_hash=from_hex32(proof["transactionHash"]),
-                 submitter="0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC")  # a relayer
+    chain.anchor(
+        root,
+        proof["issuerAddress"],
+        tx_hash=from_hex32(proof["transactionHash"]),
+        submitter="0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",
+    )  # a relayer
     for document, disclosed in ((full, {"identifier", "name", "result"}), (shared, {"name"})):
         report = verify_credential(json.dumps(document), chain)
         assert report.valid, report.to_json_text()

@@ -36,8 +36,13 @@ def openzeppelin(cohorts: list[list[bytes]]) -> list[dict[str, object]]:
     if not OZ_PACKAGE.exists() or shutil.which("node") is None:
         pytest.fail("node and @openzeppelin/merkle-tree are needed: run `npm ci`")
     result = subprocess.run(
-        ["node", "-e", OZ_SCRIPT], input=json.dumps([["0x" + d.hex() for d in c] for c in cohorts]),
-        capture_output=True, text=True, cwd=ROOT, timeout=60, check=True,
+        ["node", "-e", OZ_SCRIPT],
+        input=json.dumps([["0x" + d.hex() for d in c] for c in cohorts]),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=True,
     )
     answer: list[dict[str, object]] = json.loads(result.stdout)
     return answer
@@ -101,11 +106,14 @@ def test_a_single_credential_is_its_own_root() -> None:
     assert tree.proof(0) == []
 
 
-@pytest.mark.parametrize(("digests", "message"), [
-    ((), "at least one"),
-    ((b"\x01" * 32, b"\x01" * 32), "same digest"),
-    ((b"\x01" * 31,), "32 bytes"),
-])
+@pytest.mark.parametrize(
+    ("digests", "message"),
+    [
+        ((), "at least one"),
+        ((b"\x01" * 32, b"\x01" * 32), "same digest"),
+        ((b"\x01" * 31,), "32 bytes"),
+    ],
+)
 def test_bad_cohorts_are_refused(digests: tuple[bytes, ...], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         CohortTree(digests)

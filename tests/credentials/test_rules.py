@@ -24,7 +24,9 @@ def _set(*path: Any) -> Callable[[Any], Change]:
             for key in path[:-1]:
                 target = target[key]
             target[path[-1]] = new
+
         return change
+
     return value
 
 
@@ -32,8 +34,11 @@ achievement = ("credentialSubject", "achievement")
 # (case, change of the body, accepted by both sides)
 CASES: list[tuple[str, Change, bool]] = [
     ("fieldOfStudy outside the hub's themes", _set(*achievement, "fieldOfStudy")("Gardening"), False),
-    ("achievement.id naming another programme than humanCode",
-     _set(*achievement, "id")("urn:ithub-hoogeveen:programme:cyber-basics"), False),
+    (
+        "achievement.id naming another programme than humanCode",
+        _set(*achievement, "id")("urn:ithub-hoogeveen:programme:cyber-basics"),
+        False,
+    ),
     ("an id that is not urn:uuid", _set("id")("https://example.org/credentials/1"), False),
     ("an urn:uuid in uppercase", _set("id")("urn:uuid:3F0C2A6E-8D1B-4C5E-9A7F-2B6D4E8F1A30"), False),
     ("a grade scale up to 5.0", _set(*achievement, "resultDescription", 0, "valueMax")("5.0"), False),
@@ -43,16 +48,30 @@ CASES: list[tuple[str, Change, bool]] = [
     ("type as a string", _set("type")("OpenBadgeCredential"), False),
     ("achievement type as a string", _set(*achievement, "type")("Achievement"), False),
     ("a repeated type", _set("type")(["VerifiableCredential", "OpenBadgeCredential", "OpenBadgeCredential"]), False),
-    ("the recipient identifier in the body",
-     _set("credentialSubject", "identifier")([{"type": "IdentityObject", "identityHash": "sha256$" + "0" * 64,
-                                               "identityType": "emailAddress", "hashed": True, "salt": "s" * 16}]),
-     False),
+    (
+        "the recipient identifier in the body",
+        _set("credentialSubject", "identifier")(
+            [
+                {
+                    "type": "IdentityObject",
+                    "identityHash": "sha256$" + "0" * 64,
+                    "identityType": "emailAddress",
+                    "hashed": True,
+                    "salt": "s" * 16,
+                }
+            ]
+        ),
+        False,
+    ),
     ("a subject id that is not urn:uuid", _set("credentialSubject", "id")("mailto:jan@example.org"), False),
     ("a timestamp with 10 fraction digits", _set("validFrom")("2026-07-01T00:00:00.0000000001Z"), True),
     ("a timestamp with an offset", _set("validFrom")("2026-07-01T02:00:00+02:00"), True),
     ("a timestamp without a zone", _set("validFrom")("2026-07-01T00:00:00"), False),
-    ("a type beside the required ones", _set("type")(["VerifiableCredential", "OpenBadgeCredential",
-                                                      "AchievementCredential"]), True),
+    (
+        "a type beside the required ones",
+        _set("type")(["VerifiableCredential", "OpenBadgeCredential", "AchievementCredential"]),
+        True,
+    ),
     ("an extra member (covered by the digest)", _set("description")("A twelve-week track"), True),
 ]
 
@@ -89,20 +108,33 @@ def _proof(document: dict[str, Any]) -> dict[str, Any]:
 # Rules of the proof (the verifier's alone: the issuer writes the proof itself), as text: the JSON as sent.
 PROOF_CASES: list[tuple[str, Callable[[str], str], bool]] = [
     ("chainId 31337.0 is not an integer", lambda text: text.replace('"chainId": 31337', '"chainId": 31337.0'), False),
-    ("chainId 3.1337e4 is not an integer", lambda text: text.replace('"chainId": 31337', '"chainId": 3.1337e4'),
-     False),
-    ("signature hex in uppercase", lambda text: text.replace(
-        json.loads(text)["proof"][0]["anchorSignature"]["signature"][2:],
-        json.loads(text)["proof"][0]["anchorSignature"]["signature"][2:].upper()), False),
-    ("an extra member of anchorSignature.domain",
-     lambda text: text.replace('"version": "1"', '"version": "1", "chainId": 31337'), False),
+    ("chainId 3.1337e4 is not an integer", lambda text: text.replace('"chainId": 31337', '"chainId": 3.1337e4'), False),
+    (
+        "signature hex in uppercase",
+        lambda text: text.replace(
+            json.loads(text)["proof"][0]["anchorSignature"]["signature"][2:],
+            json.loads(text)["proof"][0]["anchorSignature"]["signature"][2:].upper(),
+        ),
+        False,
+    ),
+    (
+        "an extra member of anchorSignature.domain",
+        lambda text: text.replace('"version": "1"', '"version": "1", "chainId": 31337'),
+        False,
+    ),
     ("count as a string", lambda text: text.replace('"count": 1,', '"count": "1",'), False),
     ("nonce with a fraction", lambda text: text.replace('"nonce": 0,', '"nonce": 0.0,'), False),
     ("deadline as hex", lambda text: text.replace(f'"deadline": {_deadline()}', '"deadline": "0x70c8c100"'), False),
-    ("metadataHash in uppercase hex", lambda text: text.replace('"metadataHash": "0x' + "0" * 64,
-                                                                '"metadataHash": "0X' + "0" * 64), False),
-    ("the proof as an object (not the array OB 3.0 asks for)",
-     lambda text: json.dumps({**json.loads(text), "proof": json.loads(text)["proof"][0]}), False),
+    (
+        "metadataHash in uppercase hex",
+        lambda text: text.replace('"metadataHash": "0x' + "0" * 64, '"metadataHash": "0X' + "0" * 64),
+        False,
+    ),
+    (
+        "the proof as an object (not the array OB 3.0 asks for)",
+        lambda text: json.dumps({**json.loads(text), "proof": json.loads(text)["proof"][0]}),
+        False,
+    ),
     ("two proofs", lambda text: json.dumps({**json.loads(text), "proof": json.loads(text)["proof"] * 2}), False),
     ("as issued", lambda text: text, True),
 ]

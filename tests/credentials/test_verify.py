@@ -46,8 +46,20 @@ from tests.credentials.factory import (
 # The fixtures' reprs are large; hypothesis warns when it prints them for a failing example.
 pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisWarning")
 
-ALL_CHECKS = ["format", "integrity", "disclosures", "merkle_inclusion", "network", "anchored", "issuer_binding",
-              "anchor_transaction", "issuer_signature", "issuer_accredited", "not_revoked", "validity_window"]
+ALL_CHECKS = [
+    "format",
+    "integrity",
+    "disclosures",
+    "merkle_inclusion",
+    "network",
+    "anchored",
+    "issuer_binding",
+    "anchor_transaction",
+    "issuer_signature",
+    "issuer_accredited",
+    "not_revoked",
+    "validity_window",
+]
 
 
 @pytest.fixture(scope="module")
@@ -125,8 +137,9 @@ def test_the_anchored_body_holds_no_personal_data_in_clear(cohort: Issued) -> No
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_disclosing_any_subset_keeps_the_credential_valid(cohort: Issued, chain: FakeChain, data: st.DataObject
-                                                          ) -> None:
+def test_disclosing_any_subset_keeps_the_credential_valid(
+    cohort: Issued, chain: FakeChain, data: st.DataObject
+) -> None:
     index = data.draw(st.integers(0, len(cohort.credentials) - 1))
     full = credential(cohort, index)
     names = [item[1] for item in full["proof"][0]["disclosures"]]
@@ -162,17 +175,21 @@ def test_decoy_digests_hide_the_number_of_claims() -> None:
     assert verify_credential(document, issued.chain).valid
 
 
-@pytest.mark.parametrize(("change", "reason"), [
-    (lambda d: d["proof"][0]["disclosures"][0].__setitem__(2, "Someone Else"), "matches no digest"),
-    (lambda d: d["proof"][0]["disclosures"][0].__setitem__(0, "A" * 22), "matches no digest"),
-    (lambda d: d["proof"][0]["disclosures"][0].__setitem__(0, "short"), "salt"),
-    (lambda d: d["proof"][0]["disclosures"][0].__setitem__(1, "achievement"), "anchored body"),
-    (lambda d: d["proof"][0]["disclosures"].append(list(d["proof"][0]["disclosures"][0])), "twice"),
-    (lambda d: d["proof"][0]["disclosures"].append(["x"]), "disclosure 5"),
-    (lambda d: d["proof"][0]["disclosures"].append(["A" * 22, "nickname", "Grad"]), "matches no digest"),
-])
-def test_a_changed_or_foreign_disclosure_fails_the_disclosures_check(cohort: Issued, chain: FakeChain, change: Any,
-                                                                      reason: str) -> None:
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (lambda d: d["proof"][0]["disclosures"][0].__setitem__(2, "Someone Else"), "matches no digest"),
+        (lambda d: d["proof"][0]["disclosures"][0].__setitem__(0, "A" * 22), "matches no digest"),
+        (lambda d: d["proof"][0]["disclosures"][0].__setitem__(0, "short"), "salt"),
+        (lambda d: d["proof"][0]["disclosures"][0].__setitem__(1, "achievement"), "anchored body"),
+        (lambda d: d["proof"][0]["disclosures"].append(list(d["proof"][0]["disclosures"][0])), "twice"),
+        (lambda d: d["proof"][0]["disclosures"].append(["x"]), "disclosure 5"),
+        (lambda d: d["proof"][0]["disclosures"].append(["A" * 22, "nickname", "Grad"]), "matches no digest"),
+    ],
+)
+def test_a_changed_or_foreign_disclosure_fails_the_disclosures_check(
+    cohort: Issued, chain: FakeChain, change: Any, reason: str
+) -> None:
     document = credential(cohort)
     change(document)
     report = verify_credential(document, chain)
@@ -221,9 +238,10 @@ def _changed(value: Any, salt: int) -> Any:
         if value.startswith("0x") and len(value) in (42, 66, 132):  # hex: change one digit, keep the form
             position = 2 + salt % (len(value) - 2)
             digit = "0" if value[position] != "0" else "1"
-            changed = value[:position] + digit + value[position + 1:]
+            changed = value[:position] + digit + value[position + 1 :]
             if len(value) == 42:  # keep addresses checksummed so the change is not a mere format error
                 from eth_utils import to_checksum_address
+
                 changed = to_checksum_address(changed.lower())
             return changed
         return value + "x"
@@ -251,7 +269,8 @@ PROOF_EXPECTATIONS = {
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_changing_any_single_body_field_makes_it_invalid_with_the_right_check(
-        cohort: Issued, chain: FakeChain, data: st.DataObject) -> None:
+    cohort: Issued, chain: FakeChain, data: st.DataObject
+) -> None:
     document = credential(cohort, data.draw(st.integers(0, 4)))
     body_paths = [path for path in _leaves(document) if path[0] != "proof"]
     path = data.draw(st.sampled_from(body_paths))
@@ -268,14 +287,21 @@ def test_changing_any_single_body_field_makes_it_invalid_with_the_right_check(
         assert set(report.failed) <= {"integrity", "disclosures"}  # orphan a disclosure
 
 
-@pytest.mark.parametrize("path", [
-    ("name",), ("issuer", "name"), ("credentialSubject", "achievement", "creditsAvailable"),
-    ("credentialSubject", "achievement", "name"), ("credentialSubject", "achievement", "criteria", "narrative"),
-    ("credentialSubject", "achievement", "description"),
-    ("credentialSubject", "achievement", "alignment", 0, "targetName"),
-])
-def test_a_well_formed_change_of_the_body_fails_integrity(cohort: Issued, chain: FakeChain,
-                                                          path: tuple[Any, ...]) -> None:
+@pytest.mark.parametrize(
+    "path",
+    [
+        ("name",),
+        ("issuer", "name"),
+        ("credentialSubject", "achievement", "creditsAvailable"),
+        ("credentialSubject", "achievement", "name"),
+        ("credentialSubject", "achievement", "criteria", "narrative"),
+        ("credentialSubject", "achievement", "description"),
+        ("credentialSubject", "achievement", "alignment", 0, "targetName"),
+    ],
+)
+def test_a_well_formed_change_of_the_body_fails_integrity(
+    cohort: Issued, chain: FakeChain, path: tuple[Any, ...]
+) -> None:
     document = credential(cohort)
     _set(document, path, _changed(_get(document, path), 0))
     report = verify_credential(document, chain)
@@ -283,8 +309,9 @@ def test_a_well_formed_change_of_the_body_fails_integrity(cohort: Issued, chain:
     assert report.check("merkle_inclusion").status is Status.NOT_RUN
 
 
-@pytest.mark.parametrize("change", ["add member", "remove validUntil", "reorder digests",
-                                    "add digest", "remove digest", "extend validity"])
+@pytest.mark.parametrize(
+    "change", ["add member", "remove validUntil", "reorder digests", "add digest", "remove digest", "extend validity"]
+)
 def test_structural_changes_of_the_body_fail(cohort: Issued, chain: FakeChain, change: str) -> None:
     document = credential(cohort)
     subject = document["credentialSubject"]
@@ -308,7 +335,8 @@ def test_structural_changes_of_the_body_fail(cohort: Issued, chain: FakeChain, c
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_changing_any_single_proof_element_makes_it_invalid_with_the_right_check(
-        cohort: Issued, chain: FakeChain, data: st.DataObject) -> None:
+    cohort: Issued, chain: FakeChain, data: st.DataObject
+) -> None:
     document = credential(cohort, data.draw(st.integers(0, 4)))
     proof_paths = [path for path in _leaves(document) if path[0] == "proof" and path[2] in PROOF_EXPECTATIONS]
     path = data.draw(st.sampled_from(proof_paths))
@@ -321,8 +349,9 @@ def test_changing_any_single_proof_element_makes_it_invalid_with_the_right_check
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(position=st.integers(0, 64), delta=st.integers(1, 255))
-def test_changing_any_signature_byte_fails_the_signature_check(cohort: Issued, chain: FakeChain, position: int,
-                                                               delta: int) -> None:
+def test_changing_any_signature_byte_fails_the_signature_check(
+    cohort: Issued, chain: FakeChain, position: int, delta: int
+) -> None:
     document = credential(cohort)
     signature = bytearray.fromhex(document["proof"][0]["anchorSignature"]["signature"][2:])
     signature[position] = (signature[position] + delta) % 256
@@ -340,8 +369,9 @@ def test_a_signature_by_another_key_is_refused(cohort: Issued, chain: FakeChain)
     assert OTHER_ISSUER.address in report.check("issuer_signature").reason
 
 
-def test_a_changed_transaction_hash_fails_and_is_not_reported_as_the_anchoring(cohort: Issued,
-                                                                              chain: FakeChain) -> None:
+def test_a_changed_transaction_hash_fails_and_is_not_reported_as_the_anchoring(
+    cohort: Issued, chain: FakeChain
+) -> None:
     document = credential(cohort)
     forged = "0x" + "cd" * 32
     document["proof"][0]["transactionHash"] = forged
@@ -367,8 +397,9 @@ def test_a_transaction_that_anchored_something_else_fails(cohort: Issued, chain:
     chain.batches.pop(other.batch.root)
 
 
-def test_a_removed_anchor_signature_fails_when_the_chain_says_a_relayer_anchored(cohort: Issued,
-                                                                                 chain: FakeChain) -> None:
+def test_a_removed_anchor_signature_fails_when_the_chain_says_a_relayer_anchored(
+    cohort: Issued, chain: FakeChain
+) -> None:
     document = credential(cohort)
     del document["proof"][0]["anchorSignature"]
     report = verify_credential(document, chain)
@@ -464,10 +495,13 @@ def test_issuer_in_proof_and_document_must_agree() -> None:
     assert "document's issuer" in report.check("issuer_binding").reason
 
 
-@pytest.mark.parametrize(("moment", "expected"), [
-    (NOW - timedelta(days=31), "not yet valid"),
-    (NOW + timedelta(days=366), "expired"),
-])
+@pytest.mark.parametrize(
+    ("moment", "expected"),
+    [
+        (NOW - timedelta(days=31), "not yet valid"),
+        (NOW + timedelta(days=366), "expired"),
+    ],
+)
 def test_validity_window_by_given_time(cohort: Issued, chain: FakeChain, moment: Any, expected: str) -> None:
     report = verify_credential(credential(cohort), chain, now=moment)
     assert report.failed == ("validity_window",)
@@ -478,8 +512,12 @@ def test_validity_window_by_given_time(cohort: Issued, chain: FakeChain, moment:
 def test_validity_window_by_the_verifiers_clock_not_chain_time() -> None:
     """The latest block can be hours old on a chain that mines only on transactions: the window is
     judged by this machine's clock, whatever the block's timestamp."""
-    expired = issue(1, valid_from=NOW - timedelta(days=30), valid_until=datetime.now(UTC) - timedelta(seconds=5),
-                    chain=FakeChain(block_timestamp=int((NOW - timedelta(hours=6)).timestamp())))
+    expired = issue(
+        1,
+        valid_from=NOW - timedelta(days=30),
+        valid_until=datetime.now(UTC) - timedelta(seconds=5),
+        chain=FakeChain(block_timestamp=int((NOW - timedelta(hours=6)).timestamp())),
+    )
     report = verify_credential(expired.credentials[0], expired.chain)
     assert report.failed == ("validity_window",)
     assert report.clock == "local" and "by this verifier's clock" in report.check("validity_window").reason
@@ -577,8 +615,9 @@ def test_in_two_steps_the_verifier_asks_its_one_question_and_reports_alike(cohor
     first = verification.finish(answer, receipt)
     second = verify_credential(json.dumps(document), chain, now=None)
     assert first.checks == second.checks and first.anchor == second.anchor
-    down = Verification(json.dumps(document), chain).finish(ChainUnavailable("connection refused"),
-                                                            ChainUnavailable("connection refused"))
+    down = Verification(json.dumps(document), chain).finish(
+        ChainUnavailable("connection refused"), ChainUnavailable("connection refused")
+    )
     assert down.check("anchored").status is Status.NOT_RUN and "connection refused" in down.check("anchored").reason
 
 
@@ -593,8 +632,9 @@ def test_in_two_steps_nothing_is_asked_when_nothing_can_be_relied_on(cohort: Iss
         assert not verification.finish().valid
 
 
-def test_the_registry_view_disagreeing_on_inclusion_fails_it(cohort: Issued, chain: FakeChain,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_registry_view_disagreeing_on_inclusion_fails_it(
+    cohort: Issued, chain: FakeChain, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import tests.credentials.factory as factory
 
     monkeypatch.setattr(factory, "verify_inclusion", lambda *args: False)
@@ -617,8 +657,14 @@ def test_a_default_shared_copy_holds_nothing_personal(cohort: Issued, chain: Fak
     shared = select_disclosures(full, [])
     text = json.dumps(shared)
     identity = next(item[2][0] for item in full["proof"][0]["disclosures"] if item[1] == "identifier")
-    for personal in ("graduate2@example.org", "Graduate 2 de Vries", identity["identityHash"], identity["salt"],
-                     "identityHash", "IdentityObject"):
+    for personal in (
+        "graduate2@example.org",
+        "Graduate 2 de Vries",
+        identity["identityHash"],
+        identity["salt"],
+        "identityHash",
+        "IdentityObject",
+    ):
         assert personal not in text
     assert verify_credential(shared, chain).valid
     report = verify_credential(shared, chain, recipient_email="graduate2@example.org")
@@ -631,7 +677,8 @@ def test_an_identifier_disclosure_must_hold_identity_objects(chain: FakeChain) -
     document = copy.deepcopy(issued.credentials[0])
     bad = make_disclosure("identifier", ["jan@example.org"])
     document["credentialSubject"]["disclosureDigests"] = sorted(
-        [*document["credentialSubject"]["disclosureDigests"], bad.digest])
+        [*document["credentialSubject"]["disclosureDigests"], bad.digest]
+    )
     document["proof"][0]["disclosures"] = [bad.to_json()]
     report = verify_credential(document, chain)
     assert "IdentityObjects" in report.check("disclosures").reason
@@ -640,20 +687,23 @@ def test_an_identifier_disclosure_must_hold_identity_objects(chain: FakeChain) -
 # ---------------------------------------------------------------- unusable input
 
 
-@pytest.mark.parametrize(("data", "reason"), [
-    (b"", "not JSON"),
-    (b"{", "not JSON"),
-    (b"{\"a\": 1,}", "not JSON"),
-    (b"[]", "JSON object"),
-    (b"\"a credential\"", "JSON object"),
-    (b"{\"a\": 1, \"a\": 2}", "duplicate member name 'a'"),
-    (b"{\"a\": NaN}", "NaN is not JSON"),
-    (b"{\"a\": 9007199254740993}", "I-JSON"),
-    (b"\xff\xfe{}", "not UTF-8"),
-    (b"\xef\xbb\xbf{}", "byte order mark"),
-    (b"[" * 100_000 + b"]" * 100_000, "nested deeper"),
-    (b"{}", "is required"),
-])
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", "not JSON"),
+        (b"{", "not JSON"),
+        (b'{"a": 1,}', "not JSON"),
+        (b"[]", "JSON object"),
+        (b'"a credential"', "JSON object"),
+        (b'{"a": 1, "a": 2}', "duplicate member name 'a'"),
+        (b'{"a": NaN}', "NaN is not JSON"),
+        (b'{"a": 9007199254740993}', "I-JSON"),
+        (b"\xff\xfe{}", "not UTF-8"),
+        (b"\xef\xbb\xbf{}", "byte order mark"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested deeper"),
+        (b"{}", "is required"),
+    ],
+)
 def test_malformed_input_fails_format_and_nothing_else_runs(data: bytes, reason: str) -> None:
     report = verify_credential(data, FakeChain())
     assert not report.valid and not report.usable
@@ -676,41 +726,45 @@ def test_the_size_limit_is_configurable(cohort: Issued, chain: FakeChain) -> Non
     assert verify_credential(credential(cohort), chain, max_bytes=1000).failed == ("format",)
 
 
-@pytest.mark.parametrize(("path", "value", "reason"), [
-    (("type",), ["VerifiableCredential"], "OpenBadgeCredential"),
-    (("@context",), ["https://www.w3.org/ns/credentials/v2"], "@context must include"),
-    (("@context",), "https://www.w3.org/ns/credentials/v2", "valid list"),
-    (("issuer",), "did:pkh:eip155:31337:0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "issuer"),
-    (("issuer", "id"), "did:web:hanze.nl", "did:pkh"),
-    (("issuer", "id"), "did:pkh:eip155:31337:0x70997970c51812dc3a010c7d01b50e0d17dc79c8", "checksum"),
-    (("validFrom",), "1 July 2026", "date-time"),
-    (("validFrom",), "2026-07-01T00:00:00", "date-time"),
-    (("validUntil",), "2020-01-01T00:00:00Z", "later than validFrom"),
-    (("credentialSubject", "achievement", "creditsAvailable"), "15", "valid number"),
-    (("credentialSubject", "achievement", "creditsAvailable"), True, "valid number"),
-    (("credentialSubject", "achievement", "achievementType"), "Trophy", "AchievementType"),
-    (("credentialSubject", "achievement", "alignment"), [], "European Qualifications Framework"),
-    (("credentialSubject", "achievement", "alignment", 0, "targetCode"), "9", "level from 1 to 8"),
-    # the recipient's identifier is a disclosure, never in the anchored body (section 2)
-    (("credentialSubject", "identifier"), [], "identifier must not be in the anchored body"),
-    (("credentialSubject", "id"), "did:example:graduate", "urn:uuid"),
-    (("credentialSubject", "disclosureDigests"), ["A" * 44], "disclosureDigests"),
-    (("proof", 0, "anchorSignature", "signature"), "0x" + "ab" * 65 + "ff", "signature"),
-    (("credentialSubject", "disclosureDigests"), ["not a digest"], "disclosureDigests"),
-    (("proof",), [], "proof"),
-    (("proof",), {}, "proof"),
-    (("proof", 0, "type"), "DataIntegrityProof", "proof.0.type"),
-    (("proof", 0, "chainId"), "31337", "proof.0.chainId"),
-    (("proof", 0, "chainId"), 0, "proof.0.chainId"),
-    (("proof", 0, "registry"), REGISTRY.lower(), "checksum"),
-    (("proof", 0, "merkleRoot"), "0x" + "AB" * 32, "lowercase"),
-    (("proof", 0, "merklePath"), ["0x" + "00" * 32] * 65, "proof.0.merklePath"),
-    (("proof", 0, "anchorSignature", "signature"), "0x1234", "signature"),
-    (("proof", 0, "anchorSignature", "count"), 0, "count"),
-    (("proof", 0, "surprise"), 1, "is not a known field"),
-])
-def test_wrong_types_and_values_fail_format(cohort: Issued, chain: FakeChain, path: tuple[Any, ...], value: Any,
-                                            reason: str) -> None:
+@pytest.mark.parametrize(
+    ("path", "value", "reason"),
+    [
+        (("type",), ["VerifiableCredential"], "OpenBadgeCredential"),
+        (("@context",), ["https://www.w3.org/ns/credentials/v2"], "@context must include"),
+        (("@context",), "https://www.w3.org/ns/credentials/v2", "valid list"),
+        (("issuer",), "did:pkh:eip155:31337:0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "issuer"),
+        (("issuer", "id"), "did:web:hanze.nl", "did:pkh"),
+        (("issuer", "id"), "did:pkh:eip155:31337:0x70997970c51812dc3a010c7d01b50e0d17dc79c8", "checksum"),
+        (("validFrom",), "1 July 2026", "date-time"),
+        (("validFrom",), "2026-07-01T00:00:00", "date-time"),
+        (("validUntil",), "2020-01-01T00:00:00Z", "later than validFrom"),
+        (("credentialSubject", "achievement", "creditsAvailable"), "15", "valid number"),
+        (("credentialSubject", "achievement", "creditsAvailable"), True, "valid number"),
+        (("credentialSubject", "achievement", "achievementType"), "Trophy", "AchievementType"),
+        (("credentialSubject", "achievement", "alignment"), [], "European Qualifications Framework"),
+        (("credentialSubject", "achievement", "alignment", 0, "targetCode"), "9", "level from 1 to 8"),
+        # the recipient's identifier is a disclosure, never in the anchored body (section 2)
+        (("credentialSubject", "identifier"), [], "identifier must not be in the anchored body"),
+        (("credentialSubject", "id"), "did:example:graduate", "urn:uuid"),
+        (("credentialSubject", "disclosureDigests"), ["A" * 44], "disclosureDigests"),
+        (("proof", 0, "anchorSignature", "signature"), "0x" + "ab" * 65 + "ff", "signature"),
+        (("credentialSubject", "disclosureDigests"), ["not a digest"], "disclosureDigests"),
+        (("proof",), [], "proof"),
+        (("proof",), {}, "proof"),
+        (("proof", 0, "type"), "DataIntegrityProof", "proof.0.type"),
+        (("proof", 0, "chainId"), "31337", "proof.0.chainId"),
+        (("proof", 0, "chainId"), 0, "proof.0.chainId"),
+        (("proof", 0, "registry"), REGISTRY.lower(), "checksum"),
+        (("proof", 0, "merkleRoot"), "0x" + "AB" * 32, "lowercase"),
+        (("proof", 0, "merklePath"), ["0x" + "00" * 32] * 65, "proof.0.merklePath"),
+        (("proof", 0, "anchorSignature", "signature"), "0x1234", "signature"),
+        (("proof", 0, "anchorSignature", "count"), 0, "count"),
+        (("proof", 0, "surprise"), 1, "is not a known field"),
+    ],
+)
+def test_wrong_types_and_values_fail_format(
+    cohort: Issued, chain: FakeChain, path: tuple[Any, ...], value: Any, reason: str
+) -> None:
     document = credential(cohort)
     _set(document, path, value)
     report = verify_credential(document, chain)
@@ -719,10 +773,10 @@ def test_wrong_types_and_values_fail_format(cohort: Issued, chain: FakeChain, pa
     assert chain.calls == 0
 
 
-@pytest.mark.parametrize(("extra", "words"), [("1e999", "outside the range of a double"),
-                                              ('"\\ud800"', "cannot canonicalise")])
-def test_json_the_canonical_form_cannot_write_fails_format_not_raises(cohort: Issued, extra: str,
-                                                                     words: str) -> None:
+@pytest.mark.parametrize(
+    ("extra", "words"), [("1e999", "outside the range of a double"), ('"\\ud800"', "cannot canonicalise")]
+)
+def test_json_the_canonical_form_cannot_write_fails_format_not_raises(cohort: Issued, extra: str, words: str) -> None:
     text = json.dumps(credential(cohort))[:-1] + f', "extra": {extra}}}'
     report = verify_credential(text)
     assert report.first_failure == "format" and words in report.check("format").reason

@@ -72,17 +72,23 @@ while not (gate / "go").exists():
 
 
 def test_three_services_started_at_once_on_an_empty_postgresql_database_all_start(
-        anvil: Any, deployments_dir: Path, postgres: Postgres, tmp_path: Path) -> None:  # noqa: F811
+    anvil: Any, deployments_dir: Path, postgres: Postgres, tmp_path: Path
+) -> None:  # noqa: F811
     url = postgres.new_database()
     gate = tmp_path / "gate"
     gate.mkdir()
     (gate / "sitecustomize.py").write_text(GATE)
     env = {"HUB_DATABASE_URL": url, "HUB_TEST_GATE": str(gate), "PYTHONPATH": f"{gate}{os.pathsep}{ROOT}"}
-    servers = [launch_server(anvil.url, anvil.chain_id, deployments_dir, tmp_path, log=tmp_path / f"service-{n}.log",
-                             env=env) for n in range(3)]
+    servers = [
+        launch_server(anvil.url, anvil.chain_id, deployments_dir, tmp_path, log=tmp_path / f"service-{n}.log", env=env)
+        for n in range(3)
+    ]
     try:
-        wait_for(lambda: len(list(gate.glob("ready-*"))) == 3 or any(s.process.poll() is not None for s in servers),
-                 60, "the three services to load")
+        wait_for(
+            lambda: len(list(gate.glob("ready-*"))) == 3 or any(s.process.poll() is not None for s in servers),
+            60,
+            "the three services to load",
+        )
         (gate / "go").touch()
         for server in servers:
             server.wait_ready("/health", timeout=90)
@@ -112,14 +118,26 @@ migrate(engine)
 
 
 def test_three_processes_migrating_at_the_same_instant_one_empty_database_all_succeed(
-        empty_database: str, tmp_path: Path) -> None:
+    empty_database: str, tmp_path: Path
+) -> None:
     go = tmp_path / "go"
     ready = [tmp_path / f"ready-{n}" for n in range(3)]
-    processes = [subprocess.Popen([sys.executable, "-c", MIGRATE, empty_database, str(flag), str(go)], cwd=ROOT,
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for flag in ready]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", MIGRATE, empty_database, str(flag), str(go)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for flag in ready
+    ]
     try:
-        wait_for(lambda: all(flag.exists() for flag in ready) or any(p.poll() is not None for p in processes), 60,
-                 "the three processes to load")
+        wait_for(
+            lambda: all(flag.exists() for flag in ready) or any(p.poll() is not None for p in processes),
+            60,
+            "the three processes to load",
+        )
         go.touch()  # released together, within a millisecond
         outputs = [process.communicate(timeout=60)[0] for process in processes]
     finally:
@@ -139,8 +157,9 @@ def hub_cli(empty_database: str) -> CliRunner:
     return CliRunner(env={"HUB_DATABASE_URL": empty_database, "COLUMNS": "200"})
 
 
-def test_hub_db_upgrade_on_an_empty_database_reaches_head_and_again_is_a_no_op(hub_cli: CliRunner,
-                                                                                 empty_database: str) -> None:
+def test_hub_db_upgrade_on_an_empty_database_reaches_head_and_again_is_a_no_op(
+    hub_cli: CliRunner, empty_database: str
+) -> None:
     current = hub_cli.invoke(app, ["db", "current"])
     assert current.exit_code == 1, current.output
     assert "none (an empty database)" in current.output and "run 'hub db upgrade'" in current.output
@@ -165,8 +184,7 @@ def test_hub_db_upgrade_on_an_empty_database_reaches_head_and_again_is_a_no_op(h
 
 
 def test_hub_db_upgrade_hides_the_password_and_exits_2_when_the_database_is_unreachable() -> None:
-    runner = CliRunner(env={"HUB_DATABASE_URL": "postgresql+psycopg://hub:s3cret@127.0.0.1:1/hub",
-                            "COLUMNS": "200"})
+    runner = CliRunner(env={"HUB_DATABASE_URL": "postgresql+psycopg://hub:s3cret@127.0.0.1:1/hub", "COLUMNS": "200"})
     result = runner.invoke(app, ["db", "upgrade"])
     assert result.exit_code == 2, result.output
     assert "cannot upgrade the database postgresql+psycopg://hub:***@127.0.0.1:1/hub" in result.output
@@ -177,7 +195,8 @@ def test_hub_db_upgrade_hides_the_password_and_exits_2_when_the_database_is_unre
 
 
 def test_without_migration_at_start_the_service_refuses_an_empty_database_until_hub_db_upgrade(
-        anvil: Any, deployments_dir: Path, tmp_path: Path) -> None:  # noqa: F811
+    anvil: Any, deployments_dir: Path, tmp_path: Path
+) -> None:  # noqa: F811
     url = f"sqlite:///{tmp_path / 'hub.db'}"
     env = {"HUB_DATABASE_URL": url, "HUB_MIGRATE_AT_START": "false"}
     refused = launch_server(anvil.url, anvil.chain_id, deployments_dir, tmp_path, env=env, log=tmp_path / "1.log")
@@ -185,8 +204,9 @@ def test_without_migration_at_start_the_service_refuses_an_empty_database_until_
         assert refused.process.wait(60) != 0
     finally:
         refused.stop()
-    assert (f"the database schema is at revision none (an empty database), the service needs {HEAD}: "
-            "run `hub db upgrade`") in refused.log.read_text()
+    assert (
+        f"the database schema is at revision none (an empty database), the service needs {HEAD}: run `hub db upgrade`"
+    ) in refused.log.read_text()
     assert inspect(make_engine(url)).get_table_names() == []  # it did not migrate
 
     upgrade = CliRunner(env={"HUB_DATABASE_URL": url}).invoke(app, ["db", "upgrade"])
@@ -206,15 +226,17 @@ def test_check_at_head_names_a_revision_this_version_does_not_know(tmp_path: Pat
         with engine.begin() as connection:
             connection.execute(text("UPDATE alembic_version SET version_num = 'f00d'"))
         assert current_revision(engine) == "f00d"
-        with pytest.raises(SchemaNotAtHead, match=f"at revision f00d, which this version of the service does not "
-                                                  f"know \\(it needs {HEAD}\\): a newer version migrated it"):
+        with pytest.raises(
+            SchemaNotAtHead,
+            match=f"at revision f00d, which this version of the service does not "
+            f"know \\(it needs {HEAD}\\): a newer version migrated it",
+        ):
             check_at_head(engine)
     finally:
         engine.dispose()
 
 
-def test_migrate_needs_no_lock_file_for_an_in_memory_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-                                                               ) -> None:
+def test_migrate_needs_no_lock_file_for_an_in_memory_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     engine = make_engine("sqlite://")
     try:

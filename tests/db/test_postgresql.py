@@ -57,9 +57,17 @@ def test_migrate_creates_the_schema_on_an_empty_database_and_again_is_a_no_op(po
 
         def schema() -> str:  # repr: SQLAlchemy's type objects compare by identity
             current = inspect(engine)
-            return repr({table: (current.get_columns(table), current.get_indexes(table),
-                                 current.get_unique_constraints(table), current.get_foreign_keys(table))
-                         for table in sorted(current.get_table_names())})
+            return repr(
+                {
+                    table: (
+                        current.get_columns(table),
+                        current.get_indexes(table),
+                        current.get_unique_constraints(table),
+                        current.get_foreign_keys(table),
+                    )
+                    for table in sorted(current.get_table_names())
+                }
+            )
 
         before = schema()
         migrate(engine)  # at head already: nothing to do
@@ -75,12 +83,22 @@ def test_migrate_creates_the_schema_on_an_empty_database_and_again_is_a_no_op(po
 
 @pytest.fixture
 def settings(anvil: Any, deployments_dir: Path, postgres: Postgres) -> Settings:  # noqa: F811 - overrides the API's
-    return Settings(rpc_url=anvil.url, chain_id=anvil.chain_id, deployments_dir=deployments_dir,
-                    database_url=postgres.new_database(), public_url="http://testserver", _env_file=None)
+    return Settings(
+        rpc_url=anvil.url,
+        chain_id=anvil.chain_id,
+        deployments_dir=deployments_dir,
+        database_url=postgres.new_database(),
+        public_url="http://testserver",
+        _env_file=None,
+    )
 
 
-def test_the_app_issues_reads_and_verifies_on_postgresql(client: TestClient, keys: Any, hub: Hub,  # noqa: F811
-                                                          accredited: Any) -> None:  # noqa: F811
+def test_the_app_issues_reads_and_verifies_on_postgresql(
+    client: TestClient,
+    keys: Any,
+    hub: Hub,  # noqa: F811
+    accredited: Any,
+) -> None:  # noqa: F811
     assert hub.engine.dialect.name == "postgresql"
     hanze = accredited(HANZE)[0]
     for programme in DEMO_PROGRAMMES:
@@ -98,8 +116,11 @@ def test_the_app_issues_reads_and_verifies_on_postgresql(client: TestClient, key
     assert read.json()["document"] == single["document"]
 
     # a small cohort
-    people = [("Fatima El Amrani", "fatima@example.org", "7,9"), ("Pieter Bakker", "pieter@example.org", 7),
-              ("Anna Jansen", "anna@example.org", "9.0")]
+    people = [
+        ("Fatima El Amrani", "fatima@example.org", "7,9"),
+        ("Pieter Bakker", "pieter@example.org", 7),
+        ("Anna Jansen", "anna@example.org", "9.0"),
+    ]
     body = {"credentials": [graduate(name=name, email=email, grade=grade) for name, email, grade in people]}
     response = client.post("/credentials/batch", headers=keys.issuer(HANZE), json=body)
     assert response.status_code == 202, response.text

@@ -33,8 +33,12 @@ SHARE_URL = "https://credentials.ithubhoogeveen.nl/share/q8Yb3xVvN0kTz1sR5mWc7Pa
 
 def graduate_credential(name: str, *, grade: str | None = "8.5", valid_from: datetime = NOW) -> dict[str, Any]:
     """One anchored credential for a graduate called `name`, issued like factory.issue does."""
-    draft = build_credential(issuer=profile(), programme=DATA_ANALYTICS,
-                             graduate=Graduate("zoe@example.org", name=name, grade=grade), valid_from=valid_from)
+    draft = build_credential(
+        issuer=profile(),
+        programme=DATA_ANALYTICS,
+        graduate=Graduate("zoe@example.org", name=name, grade=grade),
+        valid_from=valid_from,
+    )
     batch = prepare_batch([draft])
     return attach_proofs(batch, Anchoring(CHAIN_ID, REGISTRY, batch.issuer, TX_HASH, signed_anchor(batch)))[0]
 
@@ -88,10 +92,22 @@ def test_the_full_copy_prints_as_a_certificate(credential: dict[str, Any]) -> No
     page = pypdf.PdfReader(_stream(pdf)).pages[0]
     assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (842, 595)  # A4 landscape
     text = pdf_text(pdf)
-    for expected in ("IT Hub Hoogeveen", "Make IT Work: Data Analytics", "Hanzehogeschool Groningen", "15 ECTS",
-                     "EQF level 6", "Data analytics", "Graduate 0 de Vries", "awarded to", "6.5",
-                     format_date(credential["validFrom"]), credential["id"], "Verified on chain: valid",
-                     "Scan the code or open the link", "https://credentials.ithubhoogeveen.nl/verify"):
+    for expected in (
+        "IT Hub Hoogeveen",
+        "Make IT Work: Data Analytics",
+        "Hanzehogeschool Groningen",
+        "15 ECTS",
+        "EQF level 6",
+        "Data analytics",
+        "Graduate 0 de Vries",
+        "awarded to",
+        "6.5",
+        format_date(credential["validFrom"]),
+        credential["id"],
+        "Verified on chain: valid",
+        "Scan the code or open the link",
+        "https://credentials.ithubhoogeveen.nl/verify",
+    ):
         assert expected in text, expected
     assert SHARE_URL in flat(text)
     assert "the holder of this credential" not in text
@@ -175,27 +191,33 @@ def test_rendering_is_deterministic_and_checks_its_input(credential: dict[str, A
         render_certificate(broken, SHARE_URL)
 
 
-@pytest.mark.parametrize(("moment", "expected"), [
-    ("2026-07-01T00:00:00Z", "1 July 2026 (CEST)"),
-    ("2026-12-03T23:30:00Z", "4 December 2026 (CET)"),  # half past midnight in the Netherlands: the 4th
-    ("2026-12-03T22:59:59Z", "3 December 2026 (CET)"),
-    ("2026-06-30T22:00:00Z", "1 July 2026 (CEST)"),  # midnight in summer: UTC+2
-    ("2026-12-31T23:30:00-01:00", "1 January 2027 (CET)"),  # an instant in any zone: its day in Dutch time
-    ("2027-02-09T10:00:00.5+01:00", "9 February 2027 (CET)"),
-])
+@pytest.mark.parametrize(
+    ("moment", "expected"),
+    [
+        ("2026-07-01T00:00:00Z", "1 July 2026 (CEST)"),
+        ("2026-12-03T23:30:00Z", "4 December 2026 (CET)"),  # half past midnight in the Netherlands: the 4th
+        ("2026-12-03T22:59:59Z", "3 December 2026 (CET)"),
+        ("2026-06-30T22:00:00Z", "1 July 2026 (CEST)"),  # midnight in summer: UTC+2
+        ("2026-12-31T23:30:00-01:00", "1 January 2027 (CET)"),  # an instant in any zone: its day in Dutch time
+        ("2027-02-09T10:00:00.5+01:00", "9 February 2027 (CET)"),
+    ],
+)
 def test_dates_read_day_month_year_in_dutch_time(moment: str, expected: str) -> None:
     assert format_date(moment) == expected
 
 
-@pytest.mark.parametrize(("moment", "expected"), [
-    ("2026-12-03T23:30:00Z", "4 December 2026, 00:30 CET"),
-    ("2026-12-03T22:59:00Z", "3 December 2026, 23:59 CET"),
-    (1_782_863_999, "1 July 2026, 01:59 CEST"),  # 2026-06-30T23:59:59Z as unix seconds
-    (datetime(2026, 12, 3, 23, 30), "4 December 2026, 00:30 CET"),  # naive: taken as UTC (the database's)
-    ("2026-03-29T01:00:00Z", "29 March 2026, 03:00 CEST"),  # the change to summer time
-    ("2026-10-25T00:59:00Z", "25 October 2026, 02:59 CEST"),  # the hour that happens twice, first
-    ("2026-10-25T01:00:00Z", "25 October 2026, 02:00 CET"),  # ... and again
-])
+@pytest.mark.parametrize(
+    ("moment", "expected"),
+    [
+        ("2026-12-03T23:30:00Z", "4 December 2026, 00:30 CET"),
+        ("2026-12-03T22:59:00Z", "3 December 2026, 23:59 CET"),
+        (1_782_863_999, "1 July 2026, 01:59 CEST"),  # 2026-06-30T23:59:59Z as unix seconds
+        (datetime(2026, 12, 3, 23, 30), "4 December 2026, 00:30 CET"),  # naive: taken as UTC (the database's)
+        ("2026-03-29T01:00:00Z", "29 March 2026, 03:00 CEST"),  # the change to summer time
+        ("2026-10-25T00:59:00Z", "25 October 2026, 02:59 CEST"),  # the hour that happens twice, first
+        ("2026-10-25T01:00:00Z", "25 October 2026, 02:00 CET"),  # ... and again
+    ],
+)
 def test_times_read_in_dutch_time_with_their_zone(moment: Any, expected: str) -> None:
     assert moment_text(moment) == expected
 
@@ -207,4 +229,3 @@ def test_an_issue_date_and_a_moment_a_minute_later_read_the_same_day(credential:
     assert moment_text(revoked).startswith("4 December 2026, ")
     late = graduate_credential("Zo\u00eb Bakker", valid_from=datetime(2026, 12, 3, 23, 59, 30, tzinfo=UTC))
     assert "4 December 2026 (CET)" in pdf_text(render_certificate(late, SHARE_URL))
-

@@ -25,8 +25,14 @@ from tests.api.conftest import (  # noqa: F401 - fixtures, registered by importi
 from tests.chain import advance_time, latest_timestamp
 
 HANZE = ORGANISATIONS[2].name  # Hanzehogeschool Groningen
-GRADUATE = {"programme_id": "miw-data-analytics", "email": "jan.devries@example.org", "name": "Jan de Vries",
-            "grade": "8.5", "valid_from": "2026-07-01", "valid_until": "2031-07-01"}
+GRADUATE = {
+    "programme_id": "miw-data-analytics",
+    "email": "jan.devries@example.org",
+    "name": "Jan de Vries",
+    "grade": "8.5",
+    "valid_from": "2026-07-01",
+    "valid_until": "2031-07-01",
+}
 
 
 def add_catalogue(post: Any, keys: Keys) -> None:  # noqa: F811 - a Keys, not the fixture

@@ -42,8 +42,16 @@ def _playwright() -> Any:
 playwright_sync = _playwright()
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -68,8 +76,9 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(create_app(hub=hub), host="127.0.0.1", port=self.port, log_level="warning")
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]},
-                                       name="uvicorn-pages", daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.socket]}, name="uvicorn-pages", daemon=True
+        )
 
     def start(self) -> None:
         self.thread.start()
@@ -110,8 +119,11 @@ class Requests:
         self.urls: list[str] = []
 
     def outside(self) -> list[str]:
-        return [url for url in self.urls if urlsplit(url).scheme not in ("data", "blob")
-                and urlsplit(url).netloc != f"127.0.0.1:{self.server.port}"]
+        return [
+            url
+            for url in self.urls
+            if urlsplit(url).scheme not in ("data", "blob") and urlsplit(url).netloc != f"127.0.0.1:{self.server.port}"
+        ]
 
 
 @pytest.fixture
@@ -192,8 +204,9 @@ def test_share_page_in_a_browser(desktop: Any, server: Server, issued: dict[str,
     assert desktop.get_by_role("heading", level=1).inner_text() == "Make IT Work: Data Analytics"
     verdict = desktop.locator(".verdict")
     assert verdict.get_by_role("heading", name="Valid").is_visible()
-    assert ("This credential is valid: issued by Hanzehogeschool Groningen on 1 July 2026 (CEST)."
-            in verdict.inner_text())
+    assert (
+        "This credential is valid: issued by Hanzehogeschool Groningen on 1 July 2026 (CEST)." in verdict.inner_text()
+    )
     assert desktop.locator(".check--passed").count() == 12
     assert desktop.get_by_role("link", name="Certificate (PDF)").is_visible()
     assert desktop.get_by_role("link", name="Credential file (JSON)").is_visible()
@@ -203,19 +216,27 @@ def test_share_page_in_a_browser(desktop: Any, server: Server, issued: dict[str,
     screenshot(desktop, "share-valid-desktop")
 
 
-def test_share_page_of_a_revoked_and_an_expired_credential(desktop: Any, server: Server, api: httpx.Client,
-                                                           hub: Hub, keys: Any, issued: dict[str, Any],
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    revoked = api.post(f"/credentials/{issued['id']}/revoke", headers=keys.issuer(HANZE),
-                       json={"reason": "issued-in-error"})
+def test_share_page_of_a_revoked_and_an_expired_credential(
+    desktop: Any,
+    server: Server,
+    api: httpx.Client,
+    hub: Hub,
+    keys: Any,
+    issued: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    revoked = api.post(
+        f"/credentials/{issued['id']}/revoke", headers=keys.issuer(HANZE), json={"reason": "issued-in-error"}
+    )
     assert revoked.status_code == 200, revoked.text
     desktop.goto(server.url + share_path(issued))
     assert desktop.locator(".verdict").get_by_role("heading", name="Revoked").is_visible()
     screenshot(desktop, "share-revoked-desktop")
 
     valid_until, in_words = ending_soon()
-    expired = issue_with(api.post, keys, email="fatima.elamrani@example.org", name="Fatima El Amrani",
-                         valid_until=valid_until)
+    expired = issue_with(
+        api.post, keys, email="fatima.elamrani@example.org", name="Fatima El Amrani", valid_until=valid_until
+    )
     pass_the_end(hub, valid_until, monkeypatch)
     desktop.goto(server.url + share_path(expired))
     assert desktop.locator(".verdict").get_by_role("heading", name="Expired").is_visible()
@@ -228,8 +249,9 @@ def test_share_page_on_a_phone_has_no_horizontal_scroll(phone: Any, server: Serv
     width, viewport = horizontal_overflow(phone)
     assert viewport == PHONE["width"]
     assert width <= viewport, f"the share page is {width}px wide on a {viewport}px phone"
-    assert phone.evaluate("document.querySelector('meta[name=viewport]').content") == \
-        "width=device-width, initial-scale=1"
+    assert (
+        phone.evaluate("document.querySelector('meta[name=viewport]').content") == "width=device-width, initial-scale=1"
+    )
     screenshot(phone, "share-valid-phone")
 
 
@@ -305,8 +327,10 @@ def test_the_api_docs_work_under_their_content_security_policy(desktop: Any, ser
     """/docs has the pages' headers (a CSP that loads nothing from elsewhere, no framing), and Swagger UI still
     renders under it: the CSP allows its inline start-up script by hash, nothing more."""
     violations: list[str] = []
-    desktop.on("console", lambda message: violations.append(message.text)
-               if "Content Security Policy" in message.text else None)
+    desktop.on(
+        "console",
+        lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None,
+    )
     response = desktop.goto(server.url + "/docs")
     assert response.status == 200
     policy = response.headers["content-security-policy"]

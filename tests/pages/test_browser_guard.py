@@ -17,14 +17,29 @@ def _collect(tmp_path: Path, ci: bool) -> subprocess.CompletedProcess[str]:
     stub = tmp_path / "stub" / "playwright"
     stub.mkdir(parents=True, exist_ok=True)
     stub.joinpath("__init__.py").write_text(
-        'raise ModuleNotFoundError("no playwright here (a test stub)", name="playwright")\n')
+        'raise ModuleNotFoundError("no playwright here (a test stub)", name="playwright")\n'
+    )
     environment = {key: value for key, value in os.environ.items() if key != "CI"}
     environment["PYTHONPATH"] = os.pathsep.join([str(stub.parent), str(ROOT)])
     if ci:
         environment["CI"] = "true"
-    return subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
-                           "tests/pages/test_browser.py"], cwd=ROOT, env=environment, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--collect-only",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/pages/test_browser.py",
+        ],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.mark.parametrize("ci", [False, True], ids=["workstation", "ci"])

@@ -23,8 +23,7 @@ NAME, GRADE = "Jan de Vries", "8.5"
 
 
 def make_link(client: TestClient, issued: dict[str, Any], claims: list[str], **headers: str) -> Any:
-    return client.post(f"/credentials/{issued['id']}/certificate-links", json={"disclose": claims},
-                       headers=headers)
+    return client.post(f"/credentials/{issued['id']}/certificate-links", json={"disclose": claims}, headers=headers)
 
 
 def qr_link(pdf: bytes) -> str:
@@ -50,12 +49,15 @@ def shown(client: TestClient, link: str) -> tuple[str | None, str | None]:
     name = re.search(r"Awarded to (.+?) (?:The graduate's name|Issued by)", text)
     grade = re.search(r"Final grade (\S+) on a scale of", text)
     assert name is not None, text
-    return (None if name.group(1) == "the holder of this credential" else name.group(1),
-            grade.group(1) if grade else None)
+    return (
+        None if name.group(1) == "the holder of this credential" else name.group(1),
+        grade.group(1) if grade else None,
+    )
 
 
-def test_the_issuer_makes_a_link_that_discloses_exactly_the_printed_claims(client: TestClient, keys: Any,
-                                                                             issue: Any) -> None:
+def test_the_issuer_makes_a_link_that_discloses_exactly_the_printed_claims(
+    client: TestClient, keys: Any, issue: Any
+) -> None:
     issued = issue(name=NAME, grade=GRADE)
     made = make_link(client, issued, ["result", "name"], **keys.issuer(HANZE))
     assert made.status_code == 201, made.text
@@ -91,25 +93,42 @@ def test_the_holder_may_make_one_too(client: TestClient, issue: Any) -> None:
 def test_who_may_not_make_a_certificate_link(client: TestClient, keys: Any, accredited: Any, issue: Any) -> None:
     issued = issue(name=NAME, grade=GRADE)
     assert_problem(make_link(client, issued, ["name"]), 401, contains="X-Holder-Token")
-    assert_problem(make_link(client, issued, ["name"], **{"X-Holder-Token": "hold_wrong"}), 403,
-                   contains="does not open this credential")
+    assert_problem(
+        make_link(client, issued, ["name"], **{"X-Holder-Token": "hold_wrong"}),
+        403,
+        contains="does not open this credential",
+    )
     accredited("Rijksuniversiteit Groningen")
-    assert_problem(make_link(client, issued, ["name"], **keys.issuer("Rijksuniversiteit Groningen")), 403,
-                   contains="issued by another partner")
+    assert_problem(
+        make_link(client, issued, ["name"], **keys.issuer("Rijksuniversiteit Groningen")),
+        403,
+        contains="issued by another partner",
+    )
     assert_problem(make_link(client, issued, ["name"], **keys.member("Unigarant")), 403)
-    assert_problem(client.post("/credentials/4f1c0000-0000-4000-8000-000000000000/certificate-links",
-                               headers=keys.issuer(HANZE), json={"disclose": []}), 404)
+    assert_problem(
+        client.post(
+            "/credentials/4f1c0000-0000-4000-8000-000000000000/certificate-links",
+            headers=keys.issuer(HANZE),
+            json={"disclose": []},
+        ),
+        404,
+    )
     # a claim a certificate does not print, or one the credential lacks: 422 naming it; nothing made
     body = assert_problem(make_link(client, issued, ["name", "email"], **keys.issuer(HANZE)), 422, contains="'email'")
     assert "it can print name, result" in body["detail"]
     ungraded = issue(email="anouk@example.org", grade=None, programme_id="miw-cybersecurity")
     assert_problem(make_link(client, ungraded, ["result"], **keys.issuer(HANZE)), 422, contains="'result'")
-    assert_problem(client.post(f"/credentials/{issued['id']}/certificate-links", headers=keys.issuer(HANZE),
-                               json={"show": ["name"]}), 422)
+    assert_problem(
+        client.post(
+            f"/credentials/{issued['id']}/certificate-links", headers=keys.issuer(HANZE), json={"show": ["name"]}
+        ),
+        422,
+    )
 
 
-def test_a_share_links_pdf_prints_what_the_page_behind_its_qr_code_verifies(client: TestClient, keys: Any,
-                                                                               issue: Any) -> None:
+def test_a_share_links_pdf_prints_what_the_page_behind_its_qr_code_verifies(
+    client: TestClient, keys: Any, issue: Any
+) -> None:
     """The holder disclosed nothing: the PDF of their share link prints no name or grade, and its QR code opens
     the page that shows neither. A certificate link's PDF prints and its page shows both."""
     issued = issue(name=NAME, grade=GRADE)
@@ -128,8 +147,9 @@ def test_a_share_links_pdf_prints_what_the_page_behind_its_qr_code_verifies(clie
     assert name in pdf_text(pdf) and f"{grade} (scale 1.0\u201310.0)" in pdf_text(pdf)
 
 
-def test_no_certificate_link_before_the_credential_is_anchored(client: TestClient, keys: Any, hub: Any,
-                                                                issue: Any) -> None:
+def test_no_certificate_link_before_the_credential_is_anchored(
+    client: TestClient, keys: Any, hub: Any, issue: Any
+) -> None:
     from service.db import models
     from service.db.session import transaction
 

@@ -41,8 +41,9 @@ def text_of(response: Any) -> str:
 
 def checks_on(response: Any) -> dict[str, str]:
     """{check title: its mark} as the page lists them."""
-    found = re.findall(r'<li class="check check--(\w+)">.*?<h3 class="check__title">([^<]+)</h3>', response.text,
-                       flags=re.S)
+    found = re.findall(
+        r'<li class="check check--(\w+)">.*?<h3 class="check__title">([^<]+)</h3>', response.text, flags=re.S
+    )
     return {unescape(title): status for status, title in found}
 
 
@@ -80,17 +81,36 @@ def test_share_page_of_a_valid_credential_reads_as_a_certificate(client: TestCli
     text = assert_page(response)
     assert "This credential is valid: issued by Hanzehogeschool Groningen on 1 July 2026 (CEST)." in text
     assert 'class="verdict verdict--valid"' in response.text
-    for fact in ("Make IT Work: Data Analytics", "Issued by Hanzehogeschool Groningen",
-                 "Date of issue 1 July 2026 (CEST)", "Valid until 1 July 2031 (CEST)",
-                 "Study load 30 ECTS (about 840 hours of study)",
-                 "Level EQF level 6 (bachelor level)", "Theme Data analytics", issued["id"]):
+    for fact in (
+        "Make IT Work: Data Analytics",
+        "Issued by Hanzehogeschool Groningen",
+        "Date of issue 1 July 2026 (CEST)",
+        "Valid until 1 July 2031 (CEST)",
+        "Study load 30 ECTS (about 840 hours of study)",
+        "Level EQF level 6 (bachelor level)",
+        "Theme Data analytics",
+        issued["id"],
+    ):
         assert fact in text, fact
     # every check, with its title, its mark and its reason
     marks = checks_on(response)
-    assert set(marks) == {CHECK_TITLES[name] for name in ("format", "integrity", "disclosures", "merkle_inclusion",
-                                                          "network", "anchored", "issuer_binding",
-                                                          "anchor_transaction", "issuer_signature",
-                                                          "issuer_accredited", "not_revoked", "validity_window")}
+    assert set(marks) == {
+        CHECK_TITLES[name]
+        for name in (
+            "format",
+            "integrity",
+            "disclosures",
+            "merkle_inclusion",
+            "network",
+            "anchored",
+            "issuer_binding",
+            "anchor_transaction",
+            "issuer_signature",
+            "issuer_accredited",
+            "not_revoked",
+            "validity_window",
+        )
+    }
     assert set(marks.values()) == {"passed"}
     assert "12 of 12 checks passed." in text
     assert "Technical detail: no claims disclosed" in text
@@ -116,22 +136,27 @@ def test_share_page_withholds_the_name_and_the_grade(client: TestClient, issue: 
 
 def test_share_page_of_a_revoked_credential_says_when_and_why(client: TestClient, keys: Any, issue: Any) -> None:
     issued = issue()
-    revoked = client.post(f"/credentials/{issued['id']}/revoke", headers=keys.issuer("Hanzehogeschool Groningen"),
-                          json={"reason": "issued-in-error"})
+    revoked = client.post(
+        f"/credentials/{issued['id']}/revoke",
+        headers=keys.issuer("Hanzehogeschool Groningen"),
+        json={"reason": "issued-in-error"},
+    )
     assert revoked.status_code == 200, revoked.text
     response = client.get(share_path(issued))
     text = assert_page(response)
     assert 'class="verdict verdict--revoked"' in response.text and "verdict--valid" not in response.text
     assert re.search(r"REVOKED|Revoked", text)
-    assert re.search(r"Not valid: it was revoked on \d{1,2} \w+ \d{4} \(CES?T\) because it was issued in error\.",
-                     text), text
+    assert re.search(
+        r"Not valid: it was revoked on \d{1,2} \w+ \d{4} \(CES?T\) because it was issued in error\.", text
+    ), text
     assert "It was issued by Hanzehogeschool Groningen on 1 July 2026 (CEST)." in text
     assert checks_on(response)["Not revoked"] == "failed"
     assert "Do not rely on what follows: this credential is not valid." in text
 
 
-def test_share_page_of_an_expired_credential(client: TestClient, hub: Hub, issue: Any,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_share_page_of_an_expired_credential(
+    client: TestClient, hub: Hub, issue: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     valid_until, in_words = ending_soon()
     issued = issue(valid_until=valid_until)
     pass_the_end(hub, valid_until, monkeypatch)
@@ -144,7 +169,8 @@ def test_share_page_of_an_expired_credential(client: TestClient, hub: Hub, issue
 
 
 def test_share_page_turns_expired_when_the_clock_passes_valid_until_without_a_new_block(
-        client: TestClient, hub: Hub, issue: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    client: TestClient, hub: Hub, issue: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The chain mines only on transactions: no block after 1 January 2027, yet the page says expired
     once the verifier's clock is past it (chain time would say valid until the next transaction)."""
     issued = issue(valid_from="2026-07-01", valid_until="2027-01-01")
@@ -157,24 +183,38 @@ def test_share_page_turns_expired_when_the_clock_passes_valid_until_without_a_ne
     assert hub.w3.eth.block_number == head  # no block was mined: chain time stood still
 
 
-def test_valid_revoked_and_expired_look_different_without_colour(client: TestClient, hub: Hub, keys: Any,
-                                                                  issue: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_valid_revoked_and_expired_look_different_without_colour(
+    client: TestClient, hub: Hub, keys: Any, issue: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The badge's word and icon differ for each state, not only its colour."""
     valid_until, _ = ending_soon()
-    valid, revoked, expired = issue(), issue(email="a@example.org"), issue(email="b@example.org",
-                                                                           valid_until=valid_until)
+    valid, revoked, expired = (
+        issue(),
+        issue(email="a@example.org"),
+        issue(email="b@example.org", valid_until=valid_until),
+    )
     pass_the_end(hub, valid_until, monkeypatch)
-    client.post(f"/credentials/{revoked['id']}/revoke", headers=keys.issuer("Hanzehogeschool Groningen"),
-                json={"reason": "superseded"})
+    client.post(
+        f"/credentials/{revoked['id']}/revoke",
+        headers=keys.issuer("Hanzehogeschool Groningen"),
+        json={"reason": "superseded"},
+    )
     badges = {}
     for name, issued in (("valid", valid), ("revoked", revoked), ("expired", expired)):
         html = client.get(share_path(issued)).text
-        label = re.search(r'<h2 class="verdict__label" id="verdict-label">(<svg class="icon icon--([\w-]+)".*?</svg>)'
-                          r"<span>([^<]+)</span>", html, flags=re.S)
+        label = re.search(
+            r'<h2 class="verdict__label" id="verdict-label">(<svg class="icon icon--([\w-]+)".*?</svg>)'
+            r"<span>([^<]+)</span>",
+            html,
+            flags=re.S,
+        )
         assert label is not None, name
         badges[name] = (label.group(2), label.group(3))
-    assert badges == {"valid": ("check-circle", "Valid"), "revoked": ("block", "Revoked"),
-                      "expired": ("hourglass", "Expired")}
+    assert badges == {
+        "valid": ("check-circle", "Valid"),
+        "revoked": ("block", "Revoked"),
+        "expired": ("hourglass", "Expired"),
+    }
 
 
 def test_json_download_is_the_shared_copy_and_verifies(client: TestClient, issue: Any) -> None:
@@ -206,17 +246,25 @@ def test_pdf_download_is_the_certificate_with_the_live_status(client: TestClient
 
 
 def test_an_unknown_share_link_is_a_friendly_404_page(client: TestClient, hub: Hub) -> None:
-    for path in ("/share/nosuchtokennosuchtoken", "/share/nosuchtokennosuchtoken/credential.json",
-                 "/share/nosuchtokennosuchtoken/certificate.pdf", "/share/%3Cscript%3E", "/share/" + "x" * 300):
+    for path in (
+        "/share/nosuchtokennosuchtoken",
+        "/share/nosuchtokennosuchtoken/credential.json",
+        "/share/nosuchtokennosuchtoken/certificate.pdf",
+        "/share/%3Cscript%3E",
+        "/share/" + "x" * 300,
+    ):
         text = assert_page(client.get(path), 404)
         assert "This share link does not work" in text
         assert "ask the graduate for a new one" in text
 
 
-@pytest.mark.parametrize(("status", "title"), [("pending", "This credential is still being issued"),
-                                               ("failed", "This credential was not issued")])
-def test_share_page_of_a_credential_not_anchored(client: TestClient, hub: Hub, issue: Any, status: str,
-                                                 title: str) -> None:
+@pytest.mark.parametrize(
+    ("status", "title"),
+    [("pending", "This credential is still being issued"), ("failed", "This credential was not issued")],
+)
+def test_share_page_of_a_credential_not_anchored(
+    client: TestClient, hub: Hub, issue: Any, status: str, title: str
+) -> None:
     issued = issue()
     with transaction(hub.sessions) as session:
         session.get(models.Batch, issued["batch_id"]).status = status
@@ -225,8 +273,9 @@ def test_share_page_of_a_credential_not_anchored(client: TestClient, hub: Hub, i
         assert title in text
 
 
-def test_share_page_when_the_chain_does_not_answer(client: TestClient, issue: Any,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_share_page_when_the_chain_does_not_answer(
+    client: TestClient, issue: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     issued = issue()
 
     def down(self: VerificationCache, *args: Any) -> Any:
@@ -257,8 +306,9 @@ def test_verify_page_has_a_labelled_form_posting_to_its_own_path(client: TestCli
     assert (again.status_code, again.headers["location"]) == (303, "/verify")
 
 
-def test_verify_page_checks_the_email_only_when_the_copy_discloses_the_identifier(client: TestClient,
-                                                                                 issue: Any) -> None:
+def test_verify_page_checks_the_email_only_when_the_copy_discloses_the_identifier(
+    client: TestClient, issue: Any
+) -> None:
     issued = issue()
     full = issued["document"]
     response = verify_form(client, json.dumps(full), email="Jan.DeVries@example.org")
@@ -319,7 +369,7 @@ def test_verify_a_credential_with_the_graduates_email(client: TestClient, issue:
     assert checks_on(wrong)["Recipient"] == "failed"
 
 
-@pytest.mark.parametrize("garbage", ["hello", "{\"name\": \"Jan\"}", "[1, 2, 3]", "%PDF-1.7 \x00\x01"])
+@pytest.mark.parametrize("garbage", ["hello", '{"name": "Jan"}', "[1, 2, 3]", "%PDF-1.7 \x00\x01"])
 def test_verify_garbage_is_not_a_credential_file(client: TestClient, garbage: str) -> None:
     response = verify_form(client, garbage)
     text = assert_page(response, 422)
@@ -356,13 +406,28 @@ def test_verify_something_too_large_to_be_a_credential(client: TestClient) -> No
 def test_register_after_a_board_decision(client: TestClient, hub: Hub, keys: Any, accredited: Any) -> None:
     accredited("Hanzehogeschool Groningen")  # proposal 1: proposed, four votes for, executed on chain directly
     document = "Het bestuur stelt de jaarrekening 2025 van de stichting vast."
-    proposed = client.post("/board/proposals", headers=keys.member("TVM verzekeringen"),
-                           json={"kind": "resolution", "title": "Jaarrekening 2025", "document": document})
+    proposed = client.post(
+        "/board/proposals",
+        headers=keys.member("TVM verzekeringen"),
+        json={"kind": "resolution", "title": "Jaarrekening 2025", "document": document},
+    )
     assert proposed.status_code == 201, proposed.text
-    assert client.post("/board/proposals/2/votes", headers=keys.member("Unigarant"),
-                       json={"support": "against", "reason": "Eerst de accountantsverklaring."}).status_code == 201
-    assert client.post("/board/proposals/2/recusals", headers=keys.member("NHL Stenden"),
-                       json={"reason": "Onze penningmeester stelde de jaarrekening op."}).status_code == 201
+    assert (
+        client.post(
+            "/board/proposals/2/votes",
+            headers=keys.member("Unigarant"),
+            json={"support": "against", "reason": "Eerst de accountantsverklaring."},
+        ).status_code
+        == 201
+    )
+    assert (
+        client.post(
+            "/board/proposals/2/recusals",
+            headers=keys.member("NHL Stenden"),
+            json={"reason": "Onze penningmeester stelde de jaarrekening op."},
+        ).status_code
+        == 201
+    )
     hub.indexer.catch_up()
 
     response = client.get("/board/register")
@@ -370,7 +435,7 @@ def test_register_after_a_board_decision(client: TestClient, hub: Hub, keys: Any
     assert "Board decision register" in text and "2 proposals in total." in text
     assert text.index("Proposal 2 · Resolution") < text.index("Proposal 1 · Approve an issuing partner")  # newest first
 
-    newest = text[text.index("Proposal 2 · Resolution"):text.index("Proposal 1 ·")]
+    newest = text[text.index("Proposal 2 · Resolution") : text.index("Proposal 1 ·")]
     assert "Jaarrekening 2025" in newest and "Voting open" in newest
     assert "0 for 1 against 0 abstained 1 stepped aside 4 have not voted yet" in newest
     assert "Unigarant voted against: “Eerst de accountantsverklaring.”" in newest
@@ -379,18 +444,23 @@ def test_register_after_a_board_decision(client: TestClient, hub: Hub, keys: Any
     assert document in newest
 
     decision = client.get("/board/proposals/1").json()
-    oldest = text[text.index("Proposal 1 ·"):]
+    oldest = text[text.index("Proposal 1 ·") :]
     assert "Decided" in oldest and "4 for 0 against" in oldest
     assert "TVM verzekeringen voted for: “akkoord”" in oldest
-    for value in (decision["executed_tx"], decision["created_tx"], decision["document_hash"],
-                  decision["votes"][0]["tx_hash"], decision["subject"]):
+    for value in (
+        decision["executed_tx"],
+        decision["created_tx"],
+        decision["document_hash"],
+        decision["votes"][0]["tx_hash"],
+        decision["subject"],
+    ):
         assert value in oldest, value
     assert "The hub does not hold the text of this proposal." in oldest  # proposed on chain, not through the hub
     assert 'href="/board/proposals/1"' in response.text
 
     advance_time(hub.w3, 8 * 86_400)  # past the week of voting: too few took part in proposal 2
     text = text_of(client.get("/board/register"))
-    newest = text[text.index("Proposal 2 · Resolution"):text.index("Proposal 1 ·")]
+    newest = text[text.index("Proposal 2 · Resolution") : text.index("Proposal 1 ·")]
     assert "Lapsed Not decided: too few members voted, or it was not carried out in time." in newest
     assert "Voting closed" in newest and "4 did not vote" in newest
 
@@ -404,7 +474,7 @@ def test_api_docs_load_nothing_from_the_internet(client) -> None:
     page = client.get("/docs")
     assert page.status_code == 200
     assert "cdn" not in page.text.lower() and "https://" not in page.text
-    assert '/static/vendor/swagger-ui/swagger-ui-bundle.js' in page.text
+    assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in page.text
     script = client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js")
     assert script.status_code == 200 and len(script.content) > 1_000_000
     assert client.get("/static/vendor/swagger-ui/swagger-ui.css").status_code == 200

@@ -33,15 +33,17 @@ def anchored_reason(text: str) -> str:
 
 
 def test_an_issuing_just_before_midnight_utc_and_a_revocation_just_after_read_the_same_dutch_day(
-        client: TestClient, hub: Hub, keys: Any, issue: Any) -> None:
+    client: TestClient, hub: Hub, keys: Any, issue: Any
+) -> None:
     now = max(latest_timestamp(hub.w3), int(datetime.now(UTC).timestamp()))
     midnight = (now // 86_400 + 1) * 86_400  # the next midnight UTC
     advance_time(hub.w3, midnight - 90 - latest_timestamp(hub.w3))
     issued_at = datetime.fromtimestamp(midnight - 60, UTC)  # 23:59 UTC, 00:59 or 01:59 in the Netherlands
     issued = issue(valid_from=issued_at.isoformat().replace("+00:00", "Z"), valid_until=None)
     advance_time(hub.w3, 90)  # past midnight UTC
-    revoked = client.post(f"/credentials/{issued['id']}/revoke", headers=keys.issuer(HANZE),
-                          json={"reason": "issued-in-error"})
+    revoked = client.post(
+        f"/credentials/{issued['id']}/revoke", headers=keys.issuer(HANZE), json={"reason": "issued-in-error"}
+    )
     assert revoked.status_code == 200, revoked.text
     revoked_at = datetime.fromisoformat(revoked.json()["revoked_at"])
     assert revoked_at.astimezone(UTC).date() != issued_at.date()  # two days in UTC ...
@@ -59,8 +61,9 @@ def test_an_issuing_just_before_midnight_utc_and_a_revocation_just_after_read_th
     assert f"revoked at {day.split(' (')[0]}, {local_revocation:%H:%M} {local_revocation.tzname()}" in text
 
 
-def test_the_anchored_check_names_the_anchoring_block_not_the_head(client: TestClient, hub: Hub, keys: Any,
-                                                                     issue: Any) -> None:
+def test_the_anchored_check_names_the_anchoring_block_not_the_head(
+    client: TestClient, hub: Hub, keys: Any, issue: Any
+) -> None:
     issued = issue()
     receipt = hub.w3.eth.get_transaction_receipt(issued["transaction_hash"])
     for _ in range(3):  # blocks after the anchoring: the head moves on
@@ -72,8 +75,10 @@ def test_the_anchored_check_names_the_anchoring_block_not_the_head(client: TestC
     reason = anchored_reason(assert_page(client.get(share_path(issued))))
     block_time = datetime.fromtimestamp(hub.w3.eth.get_block(receipt["blockNumber"])["timestamp"], UTC)
     local = block_time.astimezone(AMSTERDAM)
-    assert reason.startswith(f"anchored {local.day} {local:%B} {local.year}, {local:%H:%M} {local.tzname()} "
-                             f"in block {receipt['blockNumber']} (transaction {issued['transaction_hash']})"), reason
+    assert reason.startswith(
+        f"anchored {local.day} {local:%B} {local.year}, {local:%H:%M} {local.tzname()} "
+        f"in block {receipt['blockNumber']} (transaction {issued['transaction_hash']})"
+    ), reason
     assert reason.endswith(f"the registry was read at block {head}"), reason
     assert f"(block {head})" not in reason
 
@@ -83,8 +88,7 @@ def test_the_anchored_check_names_the_anchoring_block_not_the_head(client: TestC
     assert f"in block {receipt['blockNumber']} (transaction {issued['transaction_hash']})" in reason
 
 
-def test_a_root_the_hub_did_not_anchor_gets_no_block_from_its_records(client: TestClient, hub: Hub,
-                                                                       issue: Any) -> None:
+def test_a_root_the_hub_did_not_anchor_gets_no_block_from_its_records(client: TestClient, hub: Hub, issue: Any) -> None:
     """The hub's record is matched by root and issuer: a batch row of another issuer is not shown as the anchoring."""
     from service.db import models
     from service.db.session import transaction
