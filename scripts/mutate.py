@@ -207,8 +207,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "anchoring-backoff-uncapped",
         "service/issuing/anchoring.py",
-        "delay = min(self.retry_interval * 2 ** failures, self.max_backoff) * random.uniform(0.8, 1.2)",
-        "delay = self.retry_interval * 2 ** failures * random.uniform(0.8, 1.2)",
+        "delay = min(self.retry_interval * 2**failures, self.max_backoff) * random.uniform(0.8, 1.2)",
+        "delay = self.retry_interval * 2**failures * random.uniform(0.8, 1.2)",
         ("tests/api/test_anchoring_retries.py",),
         "the wait between tries stops growing at HUB_MAX_BACKOFF",
     ),
