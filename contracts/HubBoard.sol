@@ -81,6 +81,8 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
         keccak256("Recusal(uint256 proposalId,string reason,address member,uint256 nonce,uint256 deadline)");
 
     uint256 private constant _BPS = 10_000;
+    /// @dev In {_countMeetingBallots}: a ballot gave a reason.
+    uint256 private constant _ANY_REASON = 1 << 255;
     uint16 private constant _MIN_THRESHOLD_BPS = 5_000;
     uint16 private constant _MAX_THRESHOLD_BPS = 9_999;
     uint32 private constant _MIN_PERIOD = 60;
@@ -141,6 +143,9 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
     Board private _board;
     mapping(address account => MemberInfo) private _members;
     address[32] private _seatHolder;
+    /// @dev keccak256 of the member table ({memberTable}, abi.encodePacked), kept at every addition and removal:
+    /// {recordMeeting} checks the table it is given against it, one storage read for all its voters.
+    bytes32 private _memberTableHash;
     mapping(uint24 rulesId => Rules) private _rulesById;
     mapping(uint256 proposalId => ProposalRecord) private _proposals;
     mapping(uint256 proposalId => bytes32) private _proposalHashes;
@@ -246,14 +251,17 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
         address proposer,
         uint256 deadline,
         bytes calldata signature,
+        address[] calldata memberTable_,
         MeetingBallot[] calldata ballots
     ) external returns (uint256 proposalId, ProposalState outcome) {
-        bytes32 proposeHash;
         // The proposal first: its eligibility snapshot is the board before any ballot is counted.
         // Its commitment is stored only when it is not executed here: executed with the action it was created from,
         // in this call, it is never executed again, so the commitment would serve no check (22,100 gas less).
-        (proposalId, proposeHash) = _proposeBySig(action, title, documentHash, proposer, deadline, signature);
-        _countMeetingBallots(proposalId, proposeHash, ballots);
+        {
+            bytes32 proposeHash;
+            (proposalId, proposeHash) = _proposeBySig(action, title, documentHash, proposer, deadline, signature);
+            _countMeetingBallots(proposalId, proposeHash, memberTable_, ballots);
+        }
         // Executed when the ballots decide it, with the action just proposed.
         outcome = _executeIfSucceeded(proposalId, action);
         if (outcome != ProposalState.Executed) _proposalHashes[proposalId] = hashProposal(action, documentHash);
@@ -308,6 +316,11 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
             }
             mask >>= 1;
         }
+    }
+
+    /// @inheritdoc IHubBoard
+    function memberTable() external view returns (address[] memory) {
+        return _memberTable(_board.memberMask);
     }
 
     /// @inheritdoc IHubBoard
@@ -445,50 +458,65 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
     /// hash `proposeHash`, which each ballot names. The checks of {castVoteBySig} and {castVote}, less those a
     /// proposal created in this call passes by construction: it exists, is open, and its eligible members are
     /// the members now (no ballot can change the board). The ballots are counted in memory and stored once.
-    function _countMeetingBallots(uint256 proposalId, bytes32 proposeHash, MeetingBallot[] calldata ballots)
-        private
-    {
-        uint256 count = ballots.length;
-        if (count == 0) return; // a signed proposal only
-        // The seats voting each choice, 32 bits per VoteType (Against, For, Abstain from the lowest bits up): a new
-        // proposal has no ballots yet.
-        uint96 masks = 0;
-        address[] memory voters = new address[](count);
-        bytes memory choices = new bytes(count);
-        bool anyReason = false;
-        for (uint256 i = 0; i < count; ++i) {
+    function _countMeetingBallots(
+        uint256 proposalId,
+        bytes32 proposeHash,
+        address[] calldata table,
+        MeetingBallot[] calldata ballots
+    ) private {
+        if (ballots.length == 0) return; // a signed proposal only
+        // Ensure the member table is the board's now (and so, for a proposal created in this call, at its creation):
+        // the voters are read from it rather than from their member records
+        {
+            bytes32 expected = _memberTableHash;
+            bytes32 given = keccak256(abi.encodePacked(table));
+            if (given != expected) revert BoardMemberTableMismatch(expected, given);
+        }
+        // The seats voting each choice, 32 bits per VoteType (Against, For, Abstain from the lowest bits up), and
+        // the top bit set when any ballot gave a reason: a new proposal has no ballots yet.
+        uint256 masks = 0;
+        address[] memory voters = new address[](ballots.length);
+        bytes memory choices = new bytes(ballots.length);
+        for (uint256 i = 0; i < voters.length; ++i) {
             (uint32 bit, uint8 support, address voter, bool hasReason) = _takeMeetingBallot(
-                proposalId, proposeHash, uint32(masks | (masks >> 32) | (masks >> 64)), ballots[i]
+                proposalId, proposeHash, table, uint32(masks | (masks >> 32) | (masks >> 64)), ballots[i]
             );
-            masks |= uint96(bit) << (32 * support);
+            masks |= (uint256(bit) << (32 * support)) | (hasReason ? _ANY_REASON : 0);
             voters[i] = voter;
             choices[i] = bytes1(support);
-            anyReason = anyReason || hasReason;
         }
+        bool anyReason = masks & _ANY_REASON != 0;
         ProposalRecord storage record = _proposals[proposalId];
         (record.againstMask, record.forMask, record.abstainMask) =
             (uint32(masks), uint32(masks >> 32), uint32(masks >> 64));
         // One event for all the ballots; the reasons only when any was given (else every reason is empty).
-        string[] memory reasons = new string[](anyReason ? count : 0);
+        string[] memory reasons = new string[](anyReason ? voters.length : 0);
         if (anyReason) {
-            for (uint256 i = 0; i < count; ++i) {
+            for (uint256 i = 0; i < reasons.length; ++i) {
                 reasons[i] = ballots[i].reason;
             }
         }
         emit MeetingRecorded(proposalId, voters, choices, reasons);
     }
 
-    /// @dev One ballot of {_countMeetingBallots}, `voted` the seats counted before it: checks it; returns the
-    /// voter's seat bit, the choice, the voter and whether it gave a reason.
-    function _takeMeetingBallot(uint256 proposalId, bytes32 proposeHash, uint32 voted, MeetingBallot calldata ballot)
-        private
-        view
-        returns (uint32 bit, uint8 support, address voter, bool hasReason)
-    {
+    /// @dev One ballot of {_countMeetingBallots}, `table` the board's member table, `voted` the seats counted before
+    /// it: checks it; returns the voter's seat bit, the choice, the voter and whether it gave a reason.
+    function _takeMeetingBallot(
+        uint256 proposalId,
+        bytes32 proposeHash,
+        address[] calldata table,
+        uint32 voted,
+        MeetingBallot calldata ballot
+    ) private view returns (uint32 bit, uint8 support, address voter, bool hasReason) {
         // Each field read once: a member of a calldata struct with dynamic members is bounds-checked at every read
         string calldata reason;
-        (support, reason, voter) = (ballot.support, ballot.reason, ballot.voter);
+        uint8 seat;
+        (support, reason, seat) = (ballot.support, ballot.reason, ballot.seat);
         hasReason = bytes(reason).length != 0;
+        // Ensure the voter is a member: it holds the seat in the board's table (and so was a member when the
+        // proposal was created, in this call)
+        if (seat < table.length) voter = table[seat];
+        if (voter == address(0)) revert BoardNotEligible(proposalId, voter);
         // No nonce: the ballot names the signed proposal, nonce included, which is accepted once.
         _checkSignature(
             voter,
@@ -497,10 +525,6 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
         );
         // Ensure the choice is a VoteType
         if (support > uint8(VoteType.Abstain)) revert BoardInvalidVoteType(support);
-        MemberInfo storage info = _members[voter];
-        (uint8 seat, bool active) = (info.seat, info.active);
-        // Ensure the voter is a member (and so was one when the proposal was created, in this call)
-        if (!active) revert BoardNotEligible(proposalId, voter);
         bit = uint32(1) << seat;
         // Ensure the member did not vote yet
         if (voted & bit != 0) revert BoardAlreadyVoted(proposalId, voter);
@@ -809,6 +833,7 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
         info.active = true;
         info.name = name;
         _seatHolder[seat] = account;
+        _memberTableHash = keccak256(abi.encodePacked(_memberTable(mask | (uint32(1) << seat))));
         emit MemberAdded(account, name);
     }
 
@@ -823,7 +848,20 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
         info.active = false;
         info.removedEpoch = epoch;
         delete _seatHolder[seat];
+        _memberTableHash = keccak256(abi.encodePacked(_memberTable(board.memberMask)));
         emit MemberRemoved(account);
+    }
+
+    /// @dev The member table of a board with member mask `mask`: the holder of each seat up to the highest one held.
+    function _memberTable(uint32 mask) private view returns (address[] memory table) {
+        uint256 length = 0;
+        for (uint32 rest = mask; rest != 0; rest >>= 1) {
+            ++length;
+        }
+        table = new address[](length);
+        for (uint256 seat = 0; seat < length; ++seat) {
+            table[seat] = _seatHolder[seat];
+        }
     }
 
     function _setRules(Rules memory newRules) private {

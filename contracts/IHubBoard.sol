@@ -113,11 +113,12 @@ interface IHubBoard {
     }
 
     /// @notice A member's ballot in a meeting, signed for {recordMeeting} (EIP-712 `MeetingBallot`, see there). It
-    /// has no nonce and no deadline of its own: it names the signed proposal, which holds both.
+    /// has no nonce and no deadline of its own: it names the signed proposal, which holds both. The voter is named
+    /// by its seat in the member table given to {recordMeeting} (the signed message names its address).
     struct MeetingBallot {
         uint8 support; // a {VoteType}
         string reason; // may be empty
-        address voter;
+        uint8 seat; // the voter's seat: its address is `memberTable[seat]`
         bytes signature; // the voter's signature: 65 bytes (r, s, v) of its key, or what its ERC-1271 wallet accepts
     }
 
@@ -196,6 +197,8 @@ interface IHubBoard {
     error BoardInvalidVoteType(uint8 support);
     /// @notice The action given to {execute} is not the one proposed.
     error BoardActionMismatch(uint256 proposalId, bytes32 expected, bytes32 given);
+    /// @notice The member table given to {recordMeeting} is not the board's ({memberTable}): its hash is `given`.
+    error BoardMemberTableMismatch(bytes32 expected, bytes32 given);
     /// @notice A proposal needs a title.
     error BoardEmptyTitle();
     /// @notice The action's fields do not fit its kind (e.g. a zero subject, an empty name, fields a
@@ -348,11 +351,17 @@ interface IHubBoard {
      *
      * Nonces: the proposal consumes the proposer's current nonce; the ballots consume none. Replaying a
      * meeting, or any of its signatures, is refused ({BoardInvalidSignature}).
+     * The voters are named by seat: `memberTable` is the board's {memberTable} (checked against the one hash the
+     * board keeps of it, so that no member record is read per ballot), and a ballot's voter is
+     * `memberTable[seat]`; a seat out of the table or free is no member's ({BoardNotEligible} with the zero
+     * address).
+     * @param memberTable the board's member table now, as {memberTable} returns it (may be empty without ballots)
      * @param ballots the members' ballots, in the order they are counted (may be empty: then as {proposeBySig})
      * @return proposalId the new proposal, sequential from 1
      * @return outcome the proposal's state after the call: Executed, Defeated or Active
-     * @dev Reverts as {proposeBySig} for the proposal; then, per ballot, with {BoardInvalidSignature}, then
-     * {BoardInvalidVoteType}, {BoardNotEligible} or {BoardAlreadyVoted} (a voter with two ballots) as
+     * @dev Reverts as {proposeBySig} for the proposal; then with {BoardMemberTableMismatch} when there are ballots
+     * and `memberTable` is not the board's; then, per ballot, with {BoardNotEligible} (a seat no member holds),
+     * {BoardInvalidSignature}, then {BoardInvalidVoteType} or {BoardAlreadyVoted} (a voter with two ballots) as
      * {castVote}; then as {execute} for the action itself. Emits {ProposalCreated}, one {MeetingRecorded} with every ballot (when there
      * are any), and when executed {ProposalExecuted} and the action's own event.
      */
@@ -363,6 +372,7 @@ interface IHubBoard {
         address proposer,
         uint256 deadline,
         bytes calldata signature,
+        address[] calldata memberTable,
         MeetingBallot[] calldata ballots
     ) external returns (uint256 proposalId, ProposalState outcome);
 
@@ -390,6 +400,10 @@ interface IHubBoard {
 
     /// @notice The current members, in seat order (a member takes the lowest free seat).
     function members() external view returns (Member[] memory);
+
+    /// @notice The member table {recordMeeting} takes: the account holding each seat from 0 to the highest seat
+    /// held, the zero address for a free seat.
+    function memberTable() external view returns (address[] memory);
 
     /// @notice Whether `account` is a member now.
     function isMember(address account) external view returns (bool);

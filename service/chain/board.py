@@ -703,17 +703,32 @@ class BoardClient:
         """recordMeeting: a meeting's decision in one transaction (anyone may send it): create `proposal`, count
         the `ballots` in order, and execute it if they decide it. All or nothing.
 
-        The contract refuses as `propose_by_sig`, then per ballot with BoardInvalidSignature,
-        BoardInvalidVoteType, BoardNotEligible or BoardAlreadyVoted, then as `execute`.
+        The voters are named by their seat in the board's member table (read from the chain now, and sent with
+        the ballots): a ballot of an account that holds no seat raises ValueError before anything is sent. The
+        contract refuses as `propose_by_sig`, then with BoardMemberTableMismatch (the board changed since the
+        table was read), then per ballot with BoardNotEligible, BoardInvalidSignature, BoardInvalidVoteType or
+        BoardAlreadyVoted, then as `execute`.
         """
+        table = self.member_table()
+        seats = {account: seat for seat, account in enumerate(table) if int(account, 16) != 0}
+        ballots = list(ballots)
+        for ballot in ballots:
+            if to_checksum_address(ballot.voter) not in seats:
+                raise ValueError(f"{to_checksum_address(ballot.voter)} holds no seat on the board: not a member")
         return self._tx(
             "recordMeeting",
             *self._proposal_args(proposal),
+            table if ballots else [],
             [
-                (int(ballot.support), ballot.reason, to_checksum_address(ballot.voter), bytes(ballot.signature))
+                (int(ballot.support), ballot.reason, seats[to_checksum_address(ballot.voter)], bytes(ballot.signature))
                 for ballot in ballots
             ],
         )
+
+    def member_table(self) -> list[str]:
+        """The board's member table as recordMeeting takes it: the account holding each seat from 0 to the highest
+        seat held, the zero address for a free seat."""
+        return [to_checksum_address(account) for account in self.contract.functions.memberTable().call()]
 
     def recuse(self, proposal_id: int, reason: str) -> dict[str, Any]:
         """recuse as the sender.
