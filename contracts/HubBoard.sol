@@ -30,6 +30,9 @@ import {IHubBoard} from "./IHubBoard.sol";
  *    proposal. The action and title are only in {ProposalCreated}; {execute} is given the action again
  *    and checks it against the commitment, as OpenZeppelin's Governor does with calldata. {recordMeeting}
  *    executes with the action it was given to create the proposal in the same call: it is given once.
+ *  - The member table (the account in each seat, up to the highest seat held) is kept as one hash, rewritten at
+ *    every addition and removal: {recordMeeting} is given the table in calldata, checks it against that hash
+ *    and reads its voters from it, one storage read for all of them rather than a member record each.
  *  - Eligibility: the membership epoch grows at every addition and removal. A member may vote on a
  *    proposal when it is a member now and was added at or before the proposal's epoch, so a member
  *    added later (even in a seat freed since) cannot vote, and a removed member casts no more votes.
@@ -81,8 +84,8 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
         keccak256("Recusal(uint256 proposalId,string reason,address member,uint256 nonce,uint256 deadline)");
 
     uint256 private constant _BPS = 10_000;
-    /// @dev In {_countMeetingBallots}: a ballot gave a reason.
-    uint256 private constant _ANY_REASON = 1 << 255;
+    /// @dev keccak256 of the empty string: the reason of a meeting ballot given without reasons.
+    bytes32 private constant _EMPTY_STRING_HASH = keccak256("");
     uint16 private constant _MIN_THRESHOLD_BPS = 5_000;
     uint16 private constant _MAX_THRESHOLD_BPS = 9_999;
     uint32 private constant _MIN_PERIOD = 60;
@@ -129,6 +132,14 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
         bool executed;
     }
 
+    /// @dev A meeting's ballots as they are counted: the seats voting each choice, 32 bits per VoteType (Against,
+    /// For, Abstain from the lowest bits up), and the voters and choices in ballot order, for {MeetingRecorded}.
+    struct MeetingTally {
+        uint256 masks;
+        address[] voters;
+        bytes choices;
+    }
+
     /// @dev A proposal's counts, derived from its record.
     struct Tally {
         uint256 eligible;
@@ -143,7 +154,7 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
     Board private _board;
     mapping(address account => MemberInfo) private _members;
     address[32] private _seatHolder;
-    /// @dev keccak256 of the member table ({memberTable}, abi.encodePacked), kept at every addition and removal:
+    /// @dev keccak256 of the member table ({memberTable}, 20 bytes an account), kept at every addition and removal:
     /// {recordMeeting} checks the table it is given against it, one storage read for all its voters.
     bytes32 private _memberTableHash;
     mapping(uint24 rulesId => Rules) private _rulesById;
@@ -251,8 +262,8 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
         address proposer,
         uint256 deadline,
         bytes calldata signature,
-        address[] calldata memberTable_,
-        MeetingBallot[] calldata ballots
+        bytes calldata votes,
+        string[] calldata reasons
     ) external returns (uint256 proposalId, ProposalState outcome) {
         // The proposal first: its eligibility snapshot is the board before any ballot is counted.
         // Its commitment is stored only when it is not executed here: executed with the action it was created from,
@@ -260,7 +271,7 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
         {
             bytes32 proposeHash;
             (proposalId, proposeHash) = _proposeBySig(action, title, documentHash, proposer, deadline, signature);
-            _countMeetingBallots(proposalId, proposeHash, memberTable_, ballots);
+            _countMeetingBallots(proposalId, proposeHash, votes, reasons);
         }
         // Executed when the ballots decide it, with the action just proposed.
         outcome = _executeIfSucceeded(proposalId, action);
@@ -455,79 +466,95 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
     }
 
     /// @dev Count a meeting's ballots on `proposalId`, created in this call from the signed `Propose` with struct
-    /// hash `proposeHash`, which each ballot names. The checks of {castVoteBySig} and {castVote}, less those a
-    /// proposal created in this call passes by construction: it exists, is open, and its eligible members are
-    /// the members now (no ballot can change the board). The ballots are counted in memory and stored once.
+    /// hash `proposeHash`, which each ballot names; `votes` packs the member table and the ballots (see
+    /// {IHubBoard-recordMeeting}), `reasons` holds one reason per ballot or none. The checks of {castVoteBySig} and
+    /// {castVote}, less those a proposal created in this call passes by construction: it exists, is open, and its
+    /// eligible members are the members now (no ballot can change the board), whom the member table names. The
+    /// ballots are counted in memory and stored once.
     function _countMeetingBallots(
         uint256 proposalId,
         bytes32 proposeHash,
-        address[] calldata table,
-        MeetingBallot[] calldata ballots
+        bytes calldata votes,
+        string[] calldata reasons
     ) private {
-        if (ballots.length == 0) return; // a signed proposal only
-        // Ensure the member table is the board's now (and so, for a proposal created in this call, at its creation):
-        // the voters are read from it rather than from their member records
-        {
-            bytes32 expected = _memberTableHash;
-            bytes32 given = keccak256(abi.encodePacked(table));
-            if (given != expected) revert BoardMemberTableMismatch(expected, given);
+        if (votes.length == 0) {
+            // Ensure no reason comes without its ballot
+            if (reasons.length != 0) revert BoardInvalidMeetingVotes();
+            return; // a signed proposal only
         }
-        // The seats voting each choice, 32 bits per VoteType (Against, For, Abstain from the lowest bits up), and
-        // the top bit set when any ballot gave a reason: a new proposal has no ballots yet.
-        uint256 masks = 0;
-        address[] memory voters = new address[](ballots.length);
-        bytes memory choices = new bytes(ballots.length);
-        for (uint256 i = 0; i < voters.length; ++i) {
-            (uint32 bit, uint8 support, address voter, bool hasReason) = _takeMeetingBallot(
-                proposalId, proposeHash, table, uint32(masks | (masks >> 32) | (masks >> 64)), ballots[i]
-            );
-            masks |= (uint256(bit) << (32 * support)) | (hasReason ? _ANY_REASON : 0);
-            voters[i] = voter;
-            choices[i] = bytes1(support);
+        uint256 at = _checkMemberTable(votes);
+        uint256 count = uint8(votes[1]);
+        MeetingTally memory tally =
+            MeetingTally({masks: 0, voters: new address[](count), choices: new bytes(count)});
+        // Ensure there is one reason per ballot, or none
+        if (reasons.length != 0 && reasons.length != count) revert BoardInvalidMeetingVotes();
+        for (uint256 i = 0; i < count; ++i) {
+            bytes32 reasonHash = reasons.length == 0 ? _EMPTY_STRING_HASH : keccak256(bytes(reasons[i]));
+            at = _takeMeetingBallot(proposeHash, votes, at, reasonHash, tally, i);
         }
-        bool anyReason = masks & _ANY_REASON != 0;
+        // Ensure nothing follows the last ballot
+        if (at != votes.length) revert BoardInvalidMeetingVotes();
+        uint256 masks = tally.masks;
         ProposalRecord storage record = _proposals[proposalId];
         (record.againstMask, record.forMask, record.abstainMask) =
             (uint32(masks), uint32(masks >> 32), uint32(masks >> 64));
-        // One event for all the ballots; the reasons only when any was given (else every reason is empty).
-        string[] memory reasons = new string[](anyReason ? voters.length : 0);
-        if (anyReason) {
-            for (uint256 i = 0; i < reasons.length; ++i) {
-                reasons[i] = ballots[i].reason;
-            }
-        }
-        emit MeetingRecorded(proposalId, voters, choices, reasons);
+        // One event for all the ballots (their reasons as given: none, or one per ballot).
+        emit MeetingRecorded(proposalId, tally.voters, tally.choices, reasons);
     }
 
-    /// @dev One ballot of {_countMeetingBallots}, `table` the board's member table, `voted` the seats counted before
-    /// it: checks it; returns the voter's seat bit, the choice, the voter and whether it gave a reason.
+    /// @dev Check the member table at the head of a meeting's `votes` against the board's; returns where the
+    /// ballots start.
+    function _checkMemberTable(bytes calldata votes) private view returns (uint256 ballotsAt) {
+        // Ensure the header and the table are there
+        if (votes.length < 2) revert BoardInvalidMeetingVotes();
+        ballotsAt = 2 + 20 * uint256(uint8(votes[0]));
+        if (votes.length < ballotsAt) revert BoardInvalidMeetingVotes();
+        // Ensure the member table is the board's now (and so, for a proposal created in this call, at its creation):
+        // the voters are read from it rather than from their member records
+        bytes32 expected = _memberTableHash;
+        bytes32 given = keccak256(votes[2:ballotsAt]);
+        if (given != expected) revert BoardMemberTableMismatch(expected, given);
+    }
+
+    /// @dev The meeting ballot at `at` in `votes` (the member table checked), `reasonHash` the hash of its reason:
+    /// checks it and counts it in `tally` as the `i`th; returns where the next ballot starts. The proposal is the
+    /// last one created (in this call), so its id is the proposal count.
     function _takeMeetingBallot(
-        uint256 proposalId,
         bytes32 proposeHash,
-        address[] calldata table,
-        uint32 voted,
-        MeetingBallot calldata ballot
-    ) private view returns (uint32 bit, uint8 support, address voter, bool hasReason) {
-        // Each field read once: a member of a calldata struct with dynamic members is bounds-checked at every read
-        string calldata reason;
-        uint8 seat;
-        (support, reason, seat) = (ballot.support, ballot.reason, ballot.seat);
-        hasReason = bytes(reason).length != 0;
+        bytes calldata votes,
+        uint256 at,
+        bytes32 reasonHash,
+        MeetingTally memory tally,
+        uint256 i
+    ) private view returns (uint256 next) {
+        // Ensure the ballot is all there: seat, choice, signature length (2 bytes), signature
+        if (votes.length < at + 4) revert BoardInvalidMeetingVotes();
+        next = at + 4 + uint16(bytes2(votes[at + 2:at + 4]));
+        if (votes.length < next) revert BoardInvalidMeetingVotes();
+        uint256 seat = uint8(votes[at]);
+        uint8 support = uint8(votes[at + 1]);
+        address voter = address(0);
         // Ensure the voter is a member: it holds the seat in the board's table (and so was a member when the
         // proposal was created, in this call)
-        if (seat < table.length) voter = table[seat];
-        if (voter == address(0)) revert BoardNotEligible(proposalId, voter);
+        if (seat < uint8(votes[0])) voter = address(bytes20(votes[2 + 20 * seat:22 + 20 * seat]));
+        if (voter == address(0)) revert BoardNotEligible(_board.proposalCount, voter);
         // No nonce: the ballot names the signed proposal, nonce included, which is accepted once.
         _checkSignature(
             voter,
-            keccak256(abi.encode(MEETING_BALLOT_TYPEHASH, proposeHash, support, keccak256(bytes(reason)), voter)),
-            ballot.signature
+            keccak256(abi.encode(MEETING_BALLOT_TYPEHASH, proposeHash, support, reasonHash, voter)),
+            votes[at + 4:next]
         );
         // Ensure the choice is a VoteType
         if (support > uint8(VoteType.Abstain)) revert BoardInvalidVoteType(support);
-        bit = uint32(1) << seat;
+        uint32 bit = uint32(1) << seat; // a seat of the table: below 32
+        uint256 masks = tally.masks;
         // Ensure the member did not vote yet
-        if (voted & bit != 0) revert BoardAlreadyVoted(proposalId, voter);
+        if (uint32(masks | (masks >> 32) | (masks >> 64)) & bit != 0) {
+            revert BoardAlreadyVoted(_board.proposalCount, voter);
+        }
+        tally.masks = masks | (uint256(bit) << (32 * support));
+        tally.voters[i] = voter;
+        tally.choices[i] = bytes1(support);
     }
 
     /// @dev Execute `proposalId`, whose action is `action`, if it has Succeeded; return its state after.
@@ -833,7 +860,7 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
         info.active = true;
         info.name = name;
         _seatHolder[seat] = account;
-        _memberTableHash = keccak256(abi.encodePacked(_memberTable(mask | (uint32(1) << seat))));
+        _memberTableHash = _hashMemberTable(mask | (uint32(1) << seat));
         emit MemberAdded(account, name);
     }
 
@@ -848,7 +875,7 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
         info.active = false;
         info.removedEpoch = epoch;
         delete _seatHolder[seat];
-        _memberTableHash = keccak256(abi.encodePacked(_memberTable(board.memberMask)));
+        _memberTableHash = _hashMemberTable(board.memberMask);
         emit MemberRemoved(account);
     }
 
@@ -862,6 +889,17 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
         for (uint256 seat = 0; seat < length; ++seat) {
             table[seat] = _seatHolder[seat];
         }
+    }
+
+    /// @dev keccak256 of the member table of a board with member mask `mask`, its accounts packed (20 bytes each),
+    /// as {recordMeeting} takes it.
+    function _hashMemberTable(uint32 mask) private view returns (bytes32) {
+        address[] memory table = _memberTable(mask);
+        bytes memory packed = "";
+        for (uint256 seat = 0; seat < table.length; ++seat) {
+            packed = abi.encodePacked(packed, table[seat]);
+        }
+        return keccak256(packed);
     }
 
     function _setRules(Rules memory newRules) private {

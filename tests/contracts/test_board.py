@@ -20,7 +20,7 @@ from web3.types import TxReceipt
 from web3.utils.address import get_create_address
 
 from service.chain.board import Action as ClientAction
-from service.chain.board import BoardClient, VoteType, eip712_types
+from service.chain.board import BoardClient, VoteType, eip712_types, pack_meeting_votes
 from service.chain.deployment import deploy_contract
 from tests.chain import advance_time, latest_timestamp, reverts, rpc
 
@@ -369,16 +369,23 @@ class Board:
 
     def seated(self, *args: Any) -> tuple[Any, ...]:
         """recordMeeting's arguments from proposeBySig's and a list of ballots as `sign_meeting_ballot` returns them
-        (naming the voter): the board's member table now, and each ballot naming its voter's seat in it (255, no
-        seat, for an account that holds none)."""
+        (naming the voter): the board's member table now and the ballots packed with it, each naming its voter's
+        seat (255, no seat, for an account that holds none), and their reasons."""
         *proposal, ballots = args
         table = self.fn.memberTable().call()
         seats = {account: seat for seat, account in enumerate(table) if int(account, 16) != 0}
-        return (
-            *proposal,
-            table,
-            [(support, reason, seats.get(voter, 255), signature) for support, reason, voter, signature in ballots],
-        )
+        seated = [(support, reason, seats.get(voter, 255), signature) for support, reason, voter, signature in ballots]
+        return (*proposal, *self.packed(table, seated))
+
+    @staticmethod
+    def packed(table: list[str], ballots: list[tuple[Any, ...]]) -> tuple[bytes, list[str]]:
+        """recordMeeting's `votes` and `reasons` from a member `table` and (support, reason, seat, signature) ballots
+        (no reasons when all are empty)."""
+        reasons = [ballot[1] for ballot in ballots] if any(ballot[1] for ballot in ballots) else []
+        if not ballots:
+            return b"", reasons
+        packed = pack_meeting_votes(table, [(seat, support, signature) for support, _r, seat, signature in ballots])
+        return packed, reasons
 
     def meeting(
         self,
@@ -1825,12 +1832,19 @@ def test_record_meeting_ballot_of_a_non_member_refused(
     for seat in (255, 7):
         with reverts(board.contract, "BoardNotEligible", proposalId=1, account=ZERO_ADDRESS):
             board.fn.recordMeeting(
-                *proposal, table, [*board.seated(*proposal, ballots)[-1], (FOR, "", seat, outsider_ballot[3])]
+                *proposal,
+                *board.packed(
+                    table,
+                    [
+                        *[(s, r, i, sig) for i, (s, r, _v, sig) in enumerate(ballots)],
+                        (FOR, "", seat, outsider_ballot[3]),
+                    ],
+                ),
             ).transact({"from": relayer.address})
     # Nor does its ballot count in a member's seat: it is that member's signature that is checked.
     for seat in (0, 6):
         with reverts(board.contract, "BoardInvalidSignature", signer=table[seat]):
-            board.fn.recordMeeting(*proposal, table, [(FOR, "", seat, outsider_ballot[3])]).transact(
+            board.fn.recordMeeting(*proposal, *board.packed(table, [(FOR, "", seat, outsider_ballot[3])])).transact(
                 {"from": relayer.address}
             )
     # The service client refuses to name a seat for it.
@@ -1870,7 +1884,7 @@ def test_record_meeting_eligibility_is_the_board_at_creation(
         board.fn.recordMeeting(*board.seated(*proposal, [ballots[6]])).transact({"from": relayer.address})
     # ... and the table from before the removal, naming it, is not the board's any more.
     with reverts(board.contract, "BoardMemberTableMismatch"):
-        board.fn.recordMeeting(*proposal, stale, [(FOR, "Akkoord", 6, ballots[6][3])]).transact(
+        board.fn.recordMeeting(*proposal, *board.packed(stale, [(FOR, "Akkoord", 6, ballots[6][3])])).transact(
             {"from": relayer.address}
         )
     receipt = send(board.fn.recordMeeting(*board.seated(*proposal, ballots[1:6])), relayer)  # 5 For of 6: decided
@@ -1892,7 +1906,7 @@ def test_record_meeting_member_table_is_the_boards(
     forged = [*table[:3], outsider.address, *table[4:]]
     for given in (forged, table[:6], [*table, outsider.address], []):
         with reverts(board.contract, "BoardMemberTableMismatch"):
-            board.fn.recordMeeting(*proposal, given, [(FOR, "", 3, outsider_ballot[3])]).transact(
+            board.fn.recordMeeting(*proposal, *board.packed(given, [(FOR, "", 3, outsider_ballot[3])])).transact(
                 {"from": relayer.address}
             )
     # A member removed frees its seat (zero in the table); a member added takes the lowest free one.
@@ -1906,6 +1920,29 @@ def test_record_meeting_member_table_is_the_boards(
     receipt = send(board.fn.recordMeeting(*board.seated(*meeting, new_ballots)), relayer)
     assert [e["voter"] for e in meeting_ballots(board.contract, receipt)] == [v.address for v in voters]
     assert board.state(3) == EXECUTED
+
+
+def test_record_meeting_votes_packed_as_documented(board: Board, relayer: LocalAccount, issuer: LocalAccount) -> None:
+    """recordMeeting's packed `votes` are read exactly: a truncated table or ballot, bytes after the last ballot,
+    a ballot count that is not the ballots', and reasons that are neither one per ballot nor none are refused."""
+    action = accredit(issuer.address)
+    *proposal, ballots = board.meeting(action, [FOR] * 4)
+    votes, reasons = board.seated(*proposal, ballots)[-2:]
+    assert reasons == ["Akkoord"] * 4 and votes[:2] == bytes([7, 4]) and len(votes) == 2 + 7 * 20 + 4 * (4 + 65)
+    more, fewer = bytes([7, 5]) + votes[2:], bytes([7, 3]) + votes[2:]
+    for bad in (votes[:1], votes[:100], votes[:-1], votes + b"\x00", more, fewer):
+        with reverts(board.contract, "BoardInvalidMeetingVotes"):
+            board.fn.recordMeeting(*proposal, bad, reasons).transact({"from": relayer.address})
+    for bad_reasons in (reasons[:3], [*reasons, ""], []):
+        with reverts(board.contract, "BoardInvalidMeetingVotes" if bad_reasons else "BoardInvalidSignature"):
+            board.fn.recordMeeting(*proposal, votes, bad_reasons).transact({"from": relayer.address})
+    with reverts(board.contract, "BoardInvalidMeetingVotes"):
+        board.fn.recordMeeting(*proposal, b"", reasons).transact({"from": relayer.address})
+    assert board.fn.proposalCount().call() == 0
+    receipt = send(board.fn.recordMeeting(*proposal, votes, reasons), relayer)
+    assert [(e["voter"], e["reason"]) for e in meeting_ballots(board.contract, receipt)] == [
+        (m.address, "Akkoord") for m in board.members[:4]
+    ]
 
 
 def test_record_meeting_duplicate_voter_refused(board: Board, relayer: LocalAccount, issuer: LocalAccount) -> None:
