@@ -30,6 +30,9 @@ import {IHubBoard} from "./IHubBoard.sol";
  *    proposal. The action and title are only in {ProposalCreated}; {execute} is given the action again
  *    and checks it against the commitment, as OpenZeppelin's Governor does with calldata. {recordMeeting}
  *    executes with the action it was given to create the proposal in the same call: it is given once.
+ *  - The member table (the account in each seat, up to the highest seat held) is kept as one hash, rewritten at
+ *    every addition and removal: {recordMeeting} is given the table in calldata, checks it against that hash
+ *    and reads its voters from it, one storage read for all of them rather than a member record each.
  *  - Eligibility: the membership epoch grows at every addition and removal. A member may vote on a
  *    proposal when it is a member now and was added at or before the proposal's epoch, so a member
  *    added later (even in a seat freed since) cannot vote, and a removed member casts no more votes.
@@ -81,6 +84,8 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
         keccak256("Recusal(uint256 proposalId,string reason,address member,uint256 nonce,uint256 deadline)");
 
     uint256 private constant _BPS = 10_000;
+    /// @dev keccak256 of the empty string: the reason of a meeting ballot given without reasons.
+    bytes32 private constant _EMPTY_STRING_HASH = keccak256("");
     uint16 private constant _MIN_THRESHOLD_BPS = 5_000;
     uint16 private constant _MAX_THRESHOLD_BPS = 9_999;
     uint32 private constant _MIN_PERIOD = 60;
@@ -127,6 +132,14 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
         bool executed;
     }
 
+    /// @dev A meeting's ballots as they are counted: the seats voting each choice, 32 bits per VoteType (Against,
+    /// For, Abstain from the lowest bits up), and the voters and choices in ballot order, for {MeetingRecorded}.
+    struct MeetingTally {
+        uint256 masks;
+        address[] voters;
+        bytes choices;
+    }
+
     /// @dev A proposal's counts, derived from its record.
     struct Tally {
         uint256 eligible;
@@ -141,6 +154,9 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
     Board private _board;
     mapping(address account => MemberInfo) private _members;
     address[32] private _seatHolder;
+    /// @dev keccak256 of the member table ({memberTable}, 20 bytes an account), kept at every addition and removal:
+    /// {recordMeeting} checks the table it is given against it, one storage read for all its voters.
+    bytes32 private _memberTableHash;
     mapping(uint24 rulesId => Rules) private _rulesById;
     mapping(uint256 proposalId => ProposalRecord) private _proposals;
     mapping(uint256 proposalId => bytes32) private _proposalHashes;
@@ -246,14 +262,17 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
         address proposer,
         uint256 deadline,
         bytes calldata signature,
-        MeetingBallot[] calldata ballots
+        bytes calldata votes,
+        string[] calldata reasons
     ) external returns (uint256 proposalId, ProposalState outcome) {
-        bytes32 proposeHash;
         // The proposal first: its eligibility snapshot is the board before any ballot is counted.
         // Its commitment is stored only when it is not executed here: executed with the action it was created from,
         // in this call, it is never executed again, so the commitment would serve no check (22,100 gas less).
-        (proposalId, proposeHash) = _proposeBySig(action, title, documentHash, proposer, deadline, signature);
-        _countMeetingBallots(proposalId, proposeHash, ballots);
+        {
+            bytes32 proposeHash;
+            (proposalId, proposeHash) = _proposeBySig(action, title, documentHash, proposer, deadline, signature);
+            _countMeetingBallots(proposalId, proposeHash, votes, reasons);
+        }
         // Executed when the ballots decide it, with the action just proposed.
         outcome = _executeIfSucceeded(proposalId, action);
         if (outcome != ProposalState.Executed) _proposalHashes[proposalId] = hashProposal(action, documentHash);
@@ -308,6 +327,11 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
             }
             mask >>= 1;
         }
+    }
+
+    /// @inheritdoc IHubBoard
+    function memberTable() external view returns (address[] memory) {
+        return _memberTable(_board.memberMask);
     }
 
     /// @inheritdoc IHubBoard
@@ -442,68 +466,95 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
     }
 
     /// @dev Count a meeting's ballots on `proposalId`, created in this call from the signed `Propose` with struct
-    /// hash `proposeHash`, which each ballot names. The checks of {castVoteBySig} and {castVote}, less those a
-    /// proposal created in this call passes by construction: it exists, is open, and its eligible members are
-    /// the members now (no ballot can change the board). The ballots are counted in memory and stored once.
-    function _countMeetingBallots(uint256 proposalId, bytes32 proposeHash, MeetingBallot[] calldata ballots)
-        private
-    {
-        uint256 count = ballots.length;
-        if (count == 0) return; // a signed proposal only
-        // The seats voting each choice, 32 bits per VoteType (Against, For, Abstain from the lowest bits up): a new
-        // proposal has no ballots yet.
-        uint96 masks = 0;
-        address[] memory voters = new address[](count);
-        bytes memory choices = new bytes(count);
-        bool anyReason = false;
-        for (uint256 i = 0; i < count; ++i) {
-            (uint32 bit, uint8 support, address voter, bool hasReason) = _takeMeetingBallot(
-                proposalId, proposeHash, uint32(masks | (masks >> 32) | (masks >> 64)), ballots[i]
-            );
-            masks |= uint96(bit) << (32 * support);
-            voters[i] = voter;
-            choices[i] = bytes1(support);
-            anyReason = anyReason || hasReason;
+    /// hash `proposeHash`, which each ballot names; `votes` packs the member table and the ballots (see
+    /// {IHubBoard-recordMeeting}), `reasons` holds one reason per ballot or none. The checks of {castVoteBySig} and
+    /// {castVote}, less those a proposal created in this call passes by construction: it exists, is open, and its
+    /// eligible members are the members now (no ballot can change the board), whom the member table names. The
+    /// ballots are counted in memory and stored once.
+    function _countMeetingBallots(
+        uint256 proposalId,
+        bytes32 proposeHash,
+        bytes calldata votes,
+        string[] calldata reasons
+    ) private {
+        if (votes.length == 0) {
+            // Ensure no reason comes without its ballot
+            if (reasons.length != 0) revert BoardInvalidMeetingVotes();
+            return; // a signed proposal only
         }
+        uint256 at = _checkMemberTable(votes);
+        uint256 count = uint8(votes[1]);
+        MeetingTally memory tally =
+            MeetingTally({masks: 0, voters: new address[](count), choices: new bytes(count)});
+        // Ensure there is one reason per ballot, or none
+        if (reasons.length != 0 && reasons.length != count) revert BoardInvalidMeetingVotes();
+        for (uint256 i = 0; i < count; ++i) {
+            bytes32 reasonHash = reasons.length == 0 ? _EMPTY_STRING_HASH : keccak256(bytes(reasons[i]));
+            at = _takeMeetingBallot(proposeHash, votes, at, reasonHash, tally, i);
+        }
+        // Ensure nothing follows the last ballot
+        if (at != votes.length) revert BoardInvalidMeetingVotes();
+        uint256 masks = tally.masks;
         ProposalRecord storage record = _proposals[proposalId];
         (record.againstMask, record.forMask, record.abstainMask) =
             (uint32(masks), uint32(masks >> 32), uint32(masks >> 64));
-        // One event for all the ballots; the reasons only when any was given (else every reason is empty).
-        string[] memory reasons = new string[](anyReason ? count : 0);
-        if (anyReason) {
-            for (uint256 i = 0; i < count; ++i) {
-                reasons[i] = ballots[i].reason;
-            }
-        }
-        emit MeetingRecorded(proposalId, voters, choices, reasons);
+        // One event for all the ballots (their reasons as given: none, or one per ballot).
+        emit MeetingRecorded(proposalId, tally.voters, tally.choices, reasons);
     }
 
-    /// @dev One ballot of {_countMeetingBallots}, `voted` the seats counted before it: checks it; returns the
-    /// voter's seat bit, the choice, the voter and whether it gave a reason.
-    function _takeMeetingBallot(uint256 proposalId, bytes32 proposeHash, uint32 voted, MeetingBallot calldata ballot)
-        private
-        view
-        returns (uint32 bit, uint8 support, address voter, bool hasReason)
-    {
-        // Each field read once: a member of a calldata struct with dynamic members is bounds-checked at every read
-        string calldata reason;
-        (support, reason, voter) = (ballot.support, ballot.reason, ballot.voter);
-        hasReason = bytes(reason).length != 0;
+    /// @dev Check the member table at the head of a meeting's `votes` against the board's; returns where the
+    /// ballots start.
+    function _checkMemberTable(bytes calldata votes) private view returns (uint256 ballotsAt) {
+        // Ensure the header and the table are there
+        if (votes.length < 2) revert BoardInvalidMeetingVotes();
+        ballotsAt = 2 + 20 * uint256(uint8(votes[0]));
+        if (votes.length < ballotsAt) revert BoardInvalidMeetingVotes();
+        // Ensure the member table is the board's now (and so, for a proposal created in this call, at its creation):
+        // the voters are read from it rather than from their member records
+        bytes32 expected = _memberTableHash;
+        bytes32 given = keccak256(votes[2:ballotsAt]);
+        if (given != expected) revert BoardMemberTableMismatch(expected, given);
+    }
+
+    /// @dev The meeting ballot at `at` in `votes` (the member table checked), `reasonHash` the hash of its reason:
+    /// checks it and counts it in `tally` as the `i`th; returns where the next ballot starts. The proposal is the
+    /// last one created (in this call), so its id is the proposal count.
+    function _takeMeetingBallot(
+        bytes32 proposeHash,
+        bytes calldata votes,
+        uint256 at,
+        bytes32 reasonHash,
+        MeetingTally memory tally,
+        uint256 i
+    ) private view returns (uint256 next) {
+        // Ensure the ballot is all there: seat, choice, signature length (2 bytes), signature
+        if (votes.length < at + 4) revert BoardInvalidMeetingVotes();
+        next = at + 4 + uint16(bytes2(votes[at + 2:at + 4]));
+        if (votes.length < next) revert BoardInvalidMeetingVotes();
+        uint256 seat = uint8(votes[at]);
+        uint8 support = uint8(votes[at + 1]);
+        address voter = address(0);
+        // Ensure the voter is a member: it holds the seat in the board's table (and so was a member when the
+        // proposal was created, in this call)
+        if (seat < uint8(votes[0])) voter = address(bytes20(votes[2 + 20 * seat:22 + 20 * seat]));
+        if (voter == address(0)) revert BoardNotEligible(_board.proposalCount, voter);
         // No nonce: the ballot names the signed proposal, nonce included, which is accepted once.
         _checkSignature(
             voter,
-            keccak256(abi.encode(MEETING_BALLOT_TYPEHASH, proposeHash, support, keccak256(bytes(reason)), voter)),
-            ballot.signature
+            keccak256(abi.encode(MEETING_BALLOT_TYPEHASH, proposeHash, support, reasonHash, voter)),
+            votes[at + 4:next]
         );
         // Ensure the choice is a VoteType
         if (support > uint8(VoteType.Abstain)) revert BoardInvalidVoteType(support);
-        MemberInfo storage info = _members[voter];
-        (uint8 seat, bool active) = (info.seat, info.active);
-        // Ensure the voter is a member (and so was one when the proposal was created, in this call)
-        if (!active) revert BoardNotEligible(proposalId, voter);
-        bit = uint32(1) << seat;
+        uint32 bit = uint32(1) << seat; // a seat of the table: below 32
+        uint256 masks = tally.masks;
         // Ensure the member did not vote yet
-        if (voted & bit != 0) revert BoardAlreadyVoted(proposalId, voter);
+        if (uint32(masks | (masks >> 32) | (masks >> 64)) & bit != 0) {
+            revert BoardAlreadyVoted(_board.proposalCount, voter);
+        }
+        tally.masks = masks | (uint256(bit) << (32 * support));
+        tally.voters[i] = voter;
+        tally.choices[i] = bytes1(support);
     }
 
     /// @dev Execute `proposalId`, whose action is `action`, if it has Succeeded; return its state after.
@@ -809,6 +860,7 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
         info.active = true;
         info.name = name;
         _seatHolder[seat] = account;
+        _memberTableHash = _hashMemberTable(mask | (uint32(1) << seat));
         emit MemberAdded(account, name);
     }
 
@@ -823,7 +875,31 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
         info.active = false;
         info.removedEpoch = epoch;
         delete _seatHolder[seat];
+        _memberTableHash = _hashMemberTable(board.memberMask);
         emit MemberRemoved(account);
+    }
+
+    /// @dev The member table of a board with member mask `mask`: the holder of each seat up to the highest one held.
+    function _memberTable(uint32 mask) private view returns (address[] memory table) {
+        uint256 length = 0;
+        for (uint32 rest = mask; rest != 0; rest >>= 1) {
+            ++length;
+        }
+        table = new address[](length);
+        for (uint256 seat = 0; seat < length; ++seat) {
+            table[seat] = _seatHolder[seat];
+        }
+    }
+
+    /// @dev keccak256 of the member table of a board with member mask `mask`, its accounts packed (20 bytes each),
+    /// as {recordMeeting} takes it.
+    function _hashMemberTable(uint32 mask) private view returns (bytes32) {
+        address[] memory table = _memberTable(mask);
+        bytes memory packed = "";
+        for (uint256 seat = 0; seat < table.length; ++seat) {
+            packed = abi.encodePacked(packed, table[seat]);
+        }
+        return keccak256(packed);
     }
 
     function _setRules(Rules memory newRules) private {

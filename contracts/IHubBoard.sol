@@ -112,15 +112,6 @@ interface IHubBoard {
         string name;
     }
 
-    /// @notice A member's ballot in a meeting, signed for {recordMeeting} (EIP-712 `MeetingBallot`, see there). It
-    /// has no nonce and no deadline of its own: it names the signed proposal, which holds both.
-    struct MeetingBallot {
-        uint8 support; // a {VoteType}
-        string reason; // may be empty
-        address voter;
-        bytes signature; // the voter's signature: 65 bytes (r, s, v) of its key, or what its ERC-1271 wallet accepts
-    }
-
     /// @notice A proposal as stored, with its tally.
     struct ProposalView {
         ActionKind kind;
@@ -196,6 +187,10 @@ interface IHubBoard {
     error BoardInvalidVoteType(uint8 support);
     /// @notice The action given to {execute} is not the one proposed.
     error BoardActionMismatch(uint256 proposalId, bytes32 expected, bytes32 given);
+    /// @notice The member table given to {recordMeeting} is not the board's ({memberTable}): its hash is `given`.
+    error BoardMemberTableMismatch(bytes32 expected, bytes32 given);
+    /// @notice The `votes` given to {recordMeeting} are not packed as it takes them, or the reasons do not match.
+    error BoardInvalidMeetingVotes();
     /// @notice A proposal needs a title.
     error BoardEmptyTitle();
     /// @notice The action's fields do not fit its kind (e.g. a zero subject, an empty name, fields a
@@ -348,11 +343,23 @@ interface IHubBoard {
      *
      * Nonces: the proposal consumes the proposer's current nonce; the ballots consume none. Replaying a
      * meeting, or any of its signatures, is refused ({BoardInvalidSignature}).
-     * @param ballots the members' ballots, in the order they are counted (may be empty: then as {proposeBySig})
+     * The ballots are packed, for the calldata's sake, in `votes`: one byte, the number of seats in the member
+     * table; one byte, the number of ballots; the member table, the board's {memberTable} now, 20 bytes an account
+     * (checked against the one hash the board keeps of it, so that no member record is read per ballot); then
+     * each ballot: its voter's seat (1 byte; the voter is the table's account in that seat), its `support` (1
+     * byte), the length of its signature (2 bytes, big-endian) and the signature (65 bytes r, s, v of a key, or
+     * what an ERC-1271 wallet accepts). A seat out of the table or free is no member's ({BoardNotEligible} with
+     * the zero address). The reasons come apart, one per ballot in ballot order, or none when every reason is
+     * empty; {MeetingRecorded} logs them as given.
+     * @param votes the member table and the ballots, packed as above, in the order the ballots are counted
+     * (empty: no ballots, then as {proposeBySig})
+     * @param reasons the ballots' reasons, one per ballot, or none (every reason empty)
      * @return proposalId the new proposal, sequential from 1
      * @return outcome the proposal's state after the call: Executed, Defeated or Active
-     * @dev Reverts as {proposeBySig} for the proposal; then, per ballot, with {BoardInvalidSignature}, then
-     * {BoardInvalidVoteType}, {BoardNotEligible} or {BoardAlreadyVoted} (a voter with two ballots) as
+     * @dev Reverts as {proposeBySig} for the proposal; then with {BoardInvalidMeetingVotes} (`votes` not packed as
+     * above, or the reasons neither one per ballot nor none) or {BoardMemberTableMismatch} when the table is not
+     * the board's; then, per ballot, with {BoardNotEligible} (a seat no member holds),
+     * {BoardInvalidSignature}, then {BoardInvalidVoteType} or {BoardAlreadyVoted} (a voter with two ballots) as
      * {castVote}; then as {execute} for the action itself. Emits {ProposalCreated}, one {MeetingRecorded} with every ballot (when there
      * are any), and when executed {ProposalExecuted} and the action's own event.
      */
@@ -363,7 +370,8 @@ interface IHubBoard {
         address proposer,
         uint256 deadline,
         bytes calldata signature,
-        MeetingBallot[] calldata ballots
+        bytes calldata votes,
+        string[] calldata reasons
     ) external returns (uint256 proposalId, ProposalState outcome);
 
     /**
@@ -390,6 +398,10 @@ interface IHubBoard {
 
     /// @notice The current members, in seat order (a member takes the lowest free seat).
     function members() external view returns (Member[] memory);
+
+    /// @notice The member table {recordMeeting} takes: the account holding each seat from 0 to the highest seat
+    /// held, the zero address for a free seat.
+    function memberTable() external view returns (address[] memory);
 
     /// @notice Whether `account` is a member now.
     function isMember(address account) external view returns (bool);

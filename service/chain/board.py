@@ -289,6 +289,19 @@ class SignedProposal:
         }
 
 
+def pack_meeting_votes(table: Sequence[str], ballots: Iterable[tuple[int, int, bytes]]) -> bytes:
+    """recordMeeting's `votes`: the number of seats in the member `table` and the number of ballots (one byte
+    each), the table (20 bytes an account, the zero address for a free seat), then each ballot (seat, support)
+    as one byte each, its signature's length as two bytes (big-endian) and the signature."""
+    ballots = list(ballots)
+    packed = bytearray([len(table), len(ballots)])
+    for account in table:
+        packed += bytes.fromhex(account[2:])
+    for seat, support, signature in ballots:
+        packed += bytes([seat, support]) + len(signature).to_bytes(2, "big") + bytes(signature)
+    return bytes(packed)
+
+
 @dataclass(frozen=True)
 class SignedMeetingBallot:
     """A ballot `voter` signed (EIP-712 MeetingBallot) on a signed proposal that is not on chain yet, for the
@@ -703,17 +716,26 @@ class BoardClient:
         """recordMeeting: a meeting's decision in one transaction (anyone may send it): create `proposal`, count
         the `ballots` in order, and execute it if they decide it. All or nothing.
 
-        The contract refuses as `propose_by_sig`, then per ballot with BoardInvalidSignature,
-        BoardInvalidVoteType, BoardNotEligible or BoardAlreadyVoted, then as `execute`.
+        The ballots are packed with the board's member table (read from the chain now) as `pack_meeting_votes`
+        does, each voter named by its seat: a ballot of an account that holds no seat raises ValueError before
+        anything is sent. The contract refuses as `propose_by_sig`, then with BoardMemberTableMismatch (the board
+        changed since the table was read), then per ballot with BoardNotEligible, BoardInvalidSignature,
+        BoardInvalidVoteType or BoardAlreadyVoted, then as `execute`.
         """
-        return self._tx(
-            "recordMeeting",
-            *self._proposal_args(proposal),
-            [
-                (int(ballot.support), ballot.reason, to_checksum_address(ballot.voter), bytes(ballot.signature))
-                for ballot in ballots
-            ],
-        )
+        table = self.member_table()
+        seats = {account: seat for seat, account in enumerate(table) if int(account, 16) != 0}
+        ballots = list(ballots)
+        for ballot in ballots:
+            if to_checksum_address(ballot.voter) not in seats:
+                raise ValueError(f"{to_checksum_address(ballot.voter)} holds no seat on the board: not a member")
+        seated = [(seats[to_checksum_address(b.voter)], int(b.support), bytes(b.signature)) for b in ballots]
+        reasons = [ballot.reason for ballot in ballots] if any(ballot.reason for ballot in ballots) else []
+        return self._tx("recordMeeting", *self._proposal_args(proposal), pack_meeting_votes(table, seated), reasons)
+
+    def member_table(self) -> list[str]:
+        """The board's member table as recordMeeting takes it: the account holding each seat from 0 to the highest
+        seat held, the zero address for a free seat."""
+        return [to_checksum_address(account) for account in self.contract.functions.memberTable().call()]
 
     def recuse(self, proposal_id: int, reason: str) -> dict[str, Any]:
         """recuse as the sender.

@@ -20,7 +20,7 @@ from web3.types import TxReceipt
 from web3.utils.address import get_create_address
 
 from service.chain.board import Action as ClientAction
-from service.chain.board import BoardClient, VoteType, eip712_types
+from service.chain.board import BoardClient, VoteType, eip712_types, pack_meeting_votes
 from service.chain.deployment import deploy_contract
 from tests.chain import advance_time, latest_timestamp, reverts, rpc
 
@@ -366,6 +366,26 @@ class Board:
             message_data=message,
         )
         return (support, reason, voter, bytes(signed.signature))
+
+    def seated(self, *args: Any) -> tuple[Any, ...]:
+        """recordMeeting's arguments from proposeBySig's and a list of ballots as `sign_meeting_ballot` returns them
+        (naming the voter): the board's member table now and the ballots packed with it, each naming its voter's
+        seat (255, no seat, for an account that holds none), and their reasons."""
+        *proposal, ballots = args
+        table = self.fn.memberTable().call()
+        seats = {account: seat for seat, account in enumerate(table) if int(account, 16) != 0}
+        seated = [(support, reason, seats.get(voter, 255), signature) for support, reason, voter, signature in ballots]
+        return (*proposal, *self.packed(table, seated))
+
+    @staticmethod
+    def packed(table: list[str], ballots: list[tuple[Any, ...]]) -> tuple[bytes, list[str]]:
+        """recordMeeting's `votes` and `reasons` from a member `table` and (support, reason, seat, signature) ballots
+        (no reasons when all are empty)."""
+        reasons = [ballot[1] for ballot in ballots] if any(ballot[1] for ballot in ballots) else []
+        if not ballots:
+            return b"", reasons
+        packed = pack_meeting_votes(table, [(seat, support, signature) for support, _r, seat, signature in ballots])
+        return packed, reasons
 
     def meeting(
         self,
@@ -1607,9 +1627,9 @@ def test_record_meeting_decides_and_executes_in_one_transaction(
     assert board.fn.isMember(relayer.address).call() is False
     balances = [board.w3.eth.get_balance(m.address) for m in board.members]
     meeting = board.meeting(action, [FOR] * 7)
-    assert board.fn.recordMeeting(*meeting).call({"from": relayer.address}) == [1, EXECUTED]
+    assert board.fn.recordMeeting(*board.seated(*meeting)).call({"from": relayer.address}) == [1, EXECUTED]
 
-    receipt = send(board.fn.recordMeeting(*meeting), relayer)
+    receipt = send(board.fn.recordMeeting(*board.seated(*meeting)), relayer)
     assert receipt["from"] == relayer.address
     created = one_event(board.contract, "ProposalCreated", receipt)
     assert (
@@ -1680,8 +1700,8 @@ def test_record_meeting_that_does_not_decide_leaves_the_proposal_open(
 ) -> None:
     action = accredit(issuer.address)
     meeting = board.meeting(action, supports)
-    assert board.fn.recordMeeting(*meeting).call({"from": relayer.address}) == [1, ACTIVE]
-    receipt = send(board.fn.recordMeeting(*meeting), relayer)
+    assert board.fn.recordMeeting(*board.seated(*meeting)).call({"from": relayer.address}) == [1, ACTIVE]
+    receipt = send(board.fn.recordMeeting(*board.seated(*meeting)), relayer)
     assert [e["support"] for e in meeting_ballots(board.contract, receipt)] == supports
     assert events(board.contract, "ProposalExecuted", receipt) == []
     assert events(board.registry, "IssuerAccredited", receipt) == []
@@ -1719,8 +1739,8 @@ def test_record_meeting_with_mixed_ballots(
 ) -> None:
     action = accredit(issuer.address)
     meeting = board.meeting(action, supports)
-    assert board.fn.recordMeeting(*meeting).call({"from": relayer.address}) == [1, outcome]
-    receipt = send(board.fn.recordMeeting(*meeting), relayer)
+    assert board.fn.recordMeeting(*board.seated(*meeting)).call({"from": relayer.address}) == [1, outcome]
+    receipt = send(board.fn.recordMeeting(*board.seated(*meeting)), relayer)
     assert [(e["support"], e["reason"]) for e in meeting_ballots(board.contract, receipt)] == [
         (support, "Akkoord" if support == FOR else "") for support in supports
     ]
@@ -1743,7 +1763,7 @@ def test_record_meeting_with_mixed_ballots(
 
 
 def test_record_meeting_without_ballots_is_a_signed_proposal(board: Board, relayer: LocalAccount) -> None:
-    receipt = send(board.fn.recordMeeting(*board.meeting(resolution(), [])), relayer)
+    receipt = send(board.fn.recordMeeting(*board.seated(*board.meeting(resolution(), []))), relayer)
     assert one_event(board.contract, "ProposalCreated", receipt)["proposer"] == board.members[0].address
     assert events(board.contract, "MeetingRecorded", receipt) == []
     assert board.state(1) == ACTIVE and board.tally(1) == (0, 0, 0, 0)
@@ -1779,12 +1799,14 @@ def test_record_meeting_ballot_signed_for_another_proposal_refused(
     )
     for ballot in [*other_ballots, tuple(tampered), tuple(tampered_reason), by_other_key]:
         with reverts(board.contract, "BoardInvalidSignature", signer=voter.address):
-            board.fn.recordMeeting(*proposal, [*ballots[:3], ballot, *ballots[4:]]).transact({"from": relayer.address})
+            board.fn.recordMeeting(*board.seated(*proposal, [*ballots[:3], ballot, *ballots[4:]])).transact(
+                {"from": relayer.address}
+            )
     # A ballot signed for the id the proposal is expected to get (castVoteBySig's Ballot) does not count here ...
     by_id = board.sign_ballot(voter, 1, FOR)
     by_id_struct = (by_id[1], by_id[2], by_id[3], by_id[5])
     with reverts(board.contract, "BoardInvalidSignature", signer=voter.address):
-        board.fn.recordMeeting(*proposal, [*ballots[:3], by_id_struct, *ballots[4:]]).transact(
+        board.fn.recordMeeting(*board.seated(*proposal, [*ballots[:3], by_id_struct, *ballots[4:]])).transact(
             {"from": relayer.address}
         )
     # ... and a meeting ballot does not count on an existing proposal.
@@ -1803,11 +1825,46 @@ def test_record_meeting_ballot_of_a_non_member_refused(
     action = accredit(issuer.address)
     *proposal, ballots = board.meeting(action, [FOR] * 6)
     outsider_ballot = board.sign_meeting_ballot(outsider, tuple(proposal), FOR)
-    with reverts(board.contract, "BoardNotEligible", proposalId=1, account=outsider.address):
-        board.fn.recordMeeting(*proposal, [*ballots, outsider_ballot]).transact({"from": relayer.address})
+    # A ballot names its voter by seat: an outsider holds none (255), and the seventh seat is free on a board of six
+    # voters ... the table has seven seats: the seat past its end is no member's either.
+    table = board.fn.memberTable().call()
+    assert len(table) == 7
+    for seat in (255, 7):
+        with reverts(board.contract, "BoardNotEligible", proposalId=1, account=ZERO_ADDRESS):
+            board.fn.recordMeeting(
+                *proposal,
+                *board.packed(
+                    table,
+                    [
+                        *[(s, r, i, sig) for i, (s, r, _v, sig) in enumerate(ballots)],
+                        (FOR, "", seat, outsider_ballot[3]),
+                    ],
+                ),
+            ).transact({"from": relayer.address})
+    # Nor does its ballot count in a member's seat: it is that member's signature that is checked.
+    for seat in (0, 6):
+        with reverts(board.contract, "BoardInvalidSignature", signer=table[seat]):
+            board.fn.recordMeeting(*proposal, *board.packed(table, [(FOR, "", seat, outsider_ballot[3])])).transact(
+                {"from": relayer.address}
+            )
+    # The service client refuses to name a seat for it.
+    client = BoardClient(board.w3, board.contract.address)
+    proposal_client = client.sign_proposal(
+        board.members[0],
+        ClientAction.accredit_issuer(issuer.address, ISSUER_NAME),
+        TITLE,
+        DOCUMENT,
+        deadline=latest_timestamp(board.w3) + 600,
+    )
+    with pytest.raises(ValueError, match=f"{outsider.address} holds no seat"):
+        client.record_meeting(
+            proposal_client, [client.sign_meeting_ballot(outsider, proposal_client, VoteType(FOR), "")]
+        )
     # Nor may a non-member propose: checked before any ballot.
     with reverts(board.contract, "BoardUnauthorizedMember", account=outsider.address):
-        board.fn.recordMeeting(*board.sign_proposal(outsider, action), ballots[1:]).transact({"from": relayer.address})
+        board.fn.recordMeeting(*board.seated(*board.sign_proposal(outsider, action), ballots[1:])).transact(
+            {"from": relayer.address}
+        )
     assert board.fn.proposalCount().call() == 0
 
 
@@ -1818,12 +1875,74 @@ def test_record_meeting_eligibility_is_the_board_at_creation(
     leaving = board.members[6]
     action = accredit(issuer.address)
     *proposal, ballots = board.meeting(action, [FOR] * 7)
+    stale = board.fn.memberTable().call()
     board.decide(remove_member(leaving.address))  # proposal 1, decided directly: no nonce is used
-    with reverts(board.contract, "BoardNotEligible", proposalId=2, account=leaving.address):
-        board.fn.recordMeeting(*proposal, [ballots[6]]).transact({"from": relayer.address})
-    receipt = send(board.fn.recordMeeting(*proposal, ballots[1:6]), relayer)  # 5 For of 6: decided
+    # Its seat is free now: a ballot naming it is no member's (the table the board keeps says so) ...
+    table = board.fn.memberTable().call()
+    assert table == stale[:6] and len(stale) == 7
+    with reverts(board.contract, "BoardNotEligible", proposalId=2, account=ZERO_ADDRESS):
+        board.fn.recordMeeting(*board.seated(*proposal, [ballots[6]])).transact({"from": relayer.address})
+    # ... and the table from before the removal, naming it, is not the board's any more.
+    with reverts(board.contract, "BoardMemberTableMismatch"):
+        board.fn.recordMeeting(*proposal, *board.packed(stale, [(FOR, "Akkoord", 6, ballots[6][3])])).transact(
+            {"from": relayer.address}
+        )
+    receipt = send(board.fn.recordMeeting(*board.seated(*proposal, ballots[1:6])), relayer)  # 5 For of 6: decided
     assert one_event(board.contract, "ProposalExecuted", receipt)["proposalId"] == 2
     assert board.view(2)["eligible"] == 6
+
+
+def test_record_meeting_member_table_is_the_boards(
+    board: Board, relayer: LocalAccount, issuer: LocalAccount, newcomer: LocalAccount, outsider: LocalAccount
+) -> None:
+    """recordMeeting reads its voters from the member table it is given, checked against the one the board keeps
+    at every addition and removal: a forged table (an outsider in a member's seat) is refused, and a member added
+    since takes the lowest free seat and votes in the next meeting."""
+    action = accredit(issuer.address)
+    *proposal, ballots = board.meeting(action, [FOR] * 7)
+    table = board.fn.memberTable().call()
+    assert table == [m.address for m in board.members]
+    outsider_ballot = board.sign_meeting_ballot(outsider, tuple(proposal), FOR)
+    forged = [*table[:3], outsider.address, *table[4:]]
+    for given in (forged, table[:6], [*table, outsider.address], []):
+        with reverts(board.contract, "BoardMemberTableMismatch"):
+            board.fn.recordMeeting(*proposal, *board.packed(given, [(FOR, "", 3, outsider_ballot[3])])).transact(
+                {"from": relayer.address}
+            )
+    # A member removed frees its seat (zero in the table); a member added takes the lowest free one.
+    board.decide(remove_member(board.members[2].address))
+    assert board.fn.memberTable().call() == [*table[:2], ZERO_ADDRESS, *table[3:]]
+    board.decide(add_member(newcomer.address, "Nieuw lid"))
+    assert board.fn.memberTable().call() == [*table[:2], newcomer.address, *table[3:]]
+    meeting = board.sign_proposal(board.members[0], action)
+    voters = [*board.members[:2], newcomer, *board.members[3:]]
+    new_ballots = [board.sign_meeting_ballot(voter, meeting, FOR) for voter in voters]
+    receipt = send(board.fn.recordMeeting(*board.seated(*meeting, new_ballots)), relayer)
+    assert [e["voter"] for e in meeting_ballots(board.contract, receipt)] == [v.address for v in voters]
+    assert board.state(3) == EXECUTED
+
+
+def test_record_meeting_votes_packed_as_documented(board: Board, relayer: LocalAccount, issuer: LocalAccount) -> None:
+    """recordMeeting's packed `votes` are read exactly: a truncated table or ballot, bytes after the last ballot,
+    a ballot count that is not the ballots', and reasons that are neither one per ballot nor none are refused."""
+    action = accredit(issuer.address)
+    *proposal, ballots = board.meeting(action, [FOR] * 4)
+    votes, reasons = board.seated(*proposal, ballots)[-2:]
+    assert reasons == ["Akkoord"] * 4 and votes[:2] == bytes([7, 4]) and len(votes) == 2 + 7 * 20 + 4 * (4 + 65)
+    more, fewer = bytes([7, 5]) + votes[2:], bytes([7, 3]) + votes[2:]
+    for bad in (votes[:1], votes[:100], votes[:-1], votes + b"\x00", more, fewer):
+        with reverts(board.contract, "BoardInvalidMeetingVotes"):
+            board.fn.recordMeeting(*proposal, bad, reasons).transact({"from": relayer.address})
+    for bad_reasons in (reasons[:3], [*reasons, ""], []):
+        with reverts(board.contract, "BoardInvalidMeetingVotes" if bad_reasons else "BoardInvalidSignature"):
+            board.fn.recordMeeting(*proposal, votes, bad_reasons).transact({"from": relayer.address})
+    with reverts(board.contract, "BoardInvalidMeetingVotes"):
+        board.fn.recordMeeting(*proposal, b"", reasons).transact({"from": relayer.address})
+    assert board.fn.proposalCount().call() == 0
+    receipt = send(board.fn.recordMeeting(*proposal, votes, reasons), relayer)
+    assert [(e["voter"], e["reason"]) for e in meeting_ballots(board.contract, receipt)] == [
+        (m.address, "Akkoord") for m in board.members[:4]
+    ]
 
 
 def test_record_meeting_duplicate_voter_refused(board: Board, relayer: LocalAccount, issuer: LocalAccount) -> None:
@@ -1834,7 +1953,7 @@ def test_record_meeting_duplicate_voter_refused(board: Board, relayer: LocalAcco
     second = board.sign_meeting_ballot(voter, tuple(proposal), AGAINST)
     for again in (ballots[2], second):
         with reverts(board.contract, "BoardAlreadyVoted", proposalId=1, voter=voter.address):
-            board.fn.recordMeeting(*proposal, [*ballots, again]).transact({"from": relayer.address})
+            board.fn.recordMeeting(*board.seated(*proposal, [*ballots, again])).transact({"from": relayer.address})
     assert board.fn.proposalCount().call() == 0
     assert all(board.fn.nonces(m.address).call() == 0 for m in board.members)
 
@@ -1849,34 +1968,34 @@ def test_record_meeting_after_the_proposal_deadline_refused(
     late_ballots = [board.sign_meeting_ballot(member, late_proposal, FOR) for member in board.members]
     advance_time(board.w3, 120)
     with reverts(board.contract, "BoardExpiredSignature", deadline=deadline):
-        board.fn.recordMeeting(*late_proposal, late_ballots).transact({"from": relayer.address})
+        board.fn.recordMeeting(*board.seated(*late_proposal, late_ballots)).transact({"from": relayer.address})
     # Under a fresh proposal of the same content (the same nonce: the late one was never accepted), they fail.
     fresh = board.sign_proposal(board.members[0], action)
     with reverts(board.contract, "BoardInvalidSignature", signer=board.members[0].address):
-        board.fn.recordMeeting(*fresh, late_ballots).transact({"from": relayer.address})
+        board.fn.recordMeeting(*board.seated(*fresh, late_ballots)).transact({"from": relayer.address})
     assert board.fn.proposalCount().call() == 0
 
 
 def test_record_meeting_replay_refused(board: Board, relayer: LocalAccount, issuer: LocalAccount) -> None:
     action = resolution()
     meeting = board.meeting(action, [FOR] * 7)
-    send(board.fn.recordMeeting(*meeting), relayer)
+    send(board.fn.recordMeeting(*board.seated(*meeting)), relayer)
     # The whole meeting again: the proposal's nonce is spent.
     with reverts(board.contract, "BoardInvalidSignature", signer=board.members[0].address):
-        board.fn.recordMeeting(*meeting).transact({"from": relayer.address})
+        board.fn.recordMeeting(*board.seated(*meeting)).transact({"from": relayer.address})
     # The same ballots under a fresh proposal of the same content, by the same chair or another member: they
     # name the spent proposal.
     for chair in (board.members[0], board.members[1]):
         fresh = board.sign_proposal(chair, action, deadline=meeting[4])
         with reverts(board.contract, "BoardInvalidSignature", signer=board.members[0].address):
-            board.fn.recordMeeting(*fresh, meeting[-1]).transact({"from": relayer.address})
+            board.fn.recordMeeting(*board.seated(*fresh, meeting[-1])).transact({"from": relayer.address})
         with reverts(board.contract, "BoardInvalidSignature", signer=board.members[2].address):
-            board.fn.recordMeeting(*fresh, [meeting[-1][2]]).transact({"from": relayer.address})
+            board.fn.recordMeeting(*board.seated(*fresh, [meeting[-1][2]])).transact({"from": relayer.address})
     # A signed proposal is accepted once, by either proposeBySig or recordMeeting.
     signed = board.sign_proposal(board.members[3], action)
     send(board.fn.proposeBySig(*signed), relayer)
     with reverts(board.contract, "BoardInvalidSignature", signer=board.members[3].address):
-        board.fn.recordMeeting(*signed, []).transact({"from": relayer.address})
+        board.fn.recordMeeting(*board.seated(*signed, [])).transact({"from": relayer.address})
     assert board.fn.proposalCount().call() == 2
 
 
@@ -1890,9 +2009,11 @@ def test_record_meeting_signatures_for_another_chain_or_contract_refused(
     for where in wheres:
         ballot = board.sign_meeting_ballot(voter, tuple(proposal), FOR, **where)
         with reverts(board.contract, "BoardInvalidSignature", signer=voter.address):
-            board.fn.recordMeeting(*proposal, [*ballots[:4], ballot, *ballots[5:]]).transact({"from": relayer.address})
+            board.fn.recordMeeting(*board.seated(*proposal, [*ballots[:4], ballot, *ballots[5:]])).transact(
+                {"from": relayer.address}
+            )
         with reverts(board.contract, "BoardInvalidSignature", signer=chair.address):
-            board.fn.recordMeeting(*board.sign_proposal(chair, action, **where), ballots).transact(
+            board.fn.recordMeeting(*board.seated(*board.sign_proposal(chair, action, **where), ballots)).transact(
                 {"from": relayer.address}
             )
     assert board.fn.proposalCount().call() == 0
@@ -1906,11 +2027,14 @@ def test_record_meeting_is_all_or_nothing_when_the_execution_fails(
     count, nonces = board.fn.proposalCount().call(), [board.fn.nonces(m.address).call() for m in board.members]
     meeting = board.meeting(action, [FOR] * 7)
     with reverts(board.registry, "RegistryIssuerAlreadyAccredited", issuer=issuer.address):
-        board.fn.recordMeeting(*meeting).transact({"from": relayer.address})
+        board.fn.recordMeeting(*board.seated(*meeting)).transact({"from": relayer.address})
     assert board.fn.proposalCount().call() == count
     assert [board.fn.nonces(m.address).call() for m in board.members] == nonces
     # The same ballots, fewer of them, do not decide it: the meeting is recorded, the proposal stays open.
-    assert board.fn.recordMeeting(*meeting[:-1], meeting[-1][:3]).call({"from": relayer.address}) == [count + 1, ACTIVE]
+    assert board.fn.recordMeeting(*board.seated(*meeting[:-1], meeting[-1][:3])).call({"from": relayer.address}) == [
+        count + 1,
+        ACTIVE,
+    ]
 
 
 def test_record_meeting_built_by_the_service_client(board: Board, relayer: LocalAccount, issuer: LocalAccount) -> None:
@@ -1944,7 +2068,7 @@ def test_record_meeting_with_an_erc1271_wallet_member(
         other.sign_meeting_ballot(wallet_owner, proposal, FOR, voter=wallet.address),
         other.sign_meeting_ballot(deployer, proposal, FOR),
     ]
-    receipt = send(small.functions.recordMeeting(*proposal, ballots), relayer)
+    receipt = send(small.functions.recordMeeting(*other.seated(*proposal, ballots)), relayer)
     assert one_event(small, "ProposalCreated", receipt)["proposer"] == wallet.address
     assert [e["voter"] for e in meeting_ballots(small, receipt)] == [wallet.address, deployer.address]
     assert other.state(1) == EXECUTED
