@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.background import BackgroundWorker
 from service.chain.keys import Signers
 from service.chain.registry import Batch as ChainBatch
-from service.chain.registry import RegistryClient
+from service.chain.registry import Issuer, RegistryClient
 from service.chain.relayer import Call, Relayer, Sent, TransactionPending, TxState
 from service.credentials.batch import Anchoring
 from service.credentials.canonical import from_hex32
@@ -56,6 +56,9 @@ class NotPending(RuntimeError):
     """The batch was sent meanwhile (by another thread or process): nothing is signed for it again."""
 
 
+# seconds a partner's "accredited, relayer authorised" is taken as read: a burst of its batches asks the
+# registry once; a suspension meanwhile is still refused when the transaction is estimated, before sending
+ISSUER_TTL = 10.0
 SEND_SECONDS = 1.0  # of sending per round: a burst is followed (and finished) while it is being sent
 
 # Refusals that cannot pass by signing again: the batch fails with the registry's reason.
@@ -93,6 +96,7 @@ class AnchoringWorker(BackgroundWorker):
         self._wakeup = threading.Event()
         self._guard = threading.Lock()
         self._next_try: dict[str, tuple[float, int]] = {}  # batch id -> (monotonic due time, failures)
+        self._ready: dict[str, tuple[float, Issuer]] = {}  # partner -> (monotonic time read, accredited+authorised)
         # batch id -> the cohort it was persisted from, until finished: finishing then needs no rebuild from the
         # store (seconds for a large cohort). Only in the process that stored it; others rebuild.
         self._cohorts: dict[str, pipeline.PreparedCohort] = {}
@@ -200,6 +204,7 @@ class AnchoringWorker(BackgroundWorker):
                     deadline = self._chain_time() + self.signature_ttl
                 self._submit(batch_id, issuer, root, count, deadline)
             except ChainRejected as exc:
+                self._ready.pop(issuer, None)  # ask the registry again about this partner
                 if exc.revert.name in FINAL_REVERTS:
                     self._fail(batch_id, f"{exc.revert.name}: {exc.detail}")
                 else:  # e.g. anchored meanwhile: the next round finishes it from the chain
@@ -214,7 +219,7 @@ class AnchoringWorker(BackgroundWorker):
 
     def _submit(self, batch_id: str, issuer: str, root: bytes, count: int, deadline: int) -> None:
         key = self.signers.for_address(issuer)
-        state = self.registry.issuer(issuer)
+        state = self._issuer(issuer)
         if not state.accredited:  # as the registry would refuse it: nothing is sent
             self._fail(batch_id, f"RegistryIssuerNotAccredited: {issuer} is not an accredited issuer now")
             return
@@ -267,6 +272,19 @@ class AnchoringWorker(BackgroundWorker):
                 self._authorise_relayer(issuer, key.key, deadline)
             except Exception:  # noqa: BLE001 - the batch is on its way; the next batch tries again
                 log.warning("anchoring: the relayer's authorisation for %s could not be sent", issuer, exc_info=True)
+
+    def _issuer(self, issuer: str) -> Issuer:
+        """The partner as the registry has it; only "accredited, our relayer authorised" is kept (ISSUER_TTL)."""
+        now = time.monotonic()
+        ready = self._ready.get(issuer)
+        if ready is not None and now - ready[0] <= ISSUER_TTL:
+            return ready[1]
+        state = self.registry.issuer(issuer)
+        if state.accredited and state.relayer == self.relayer.address:
+            self._ready[issuer] = (now, state)
+        else:
+            self._ready.pop(issuer, None)
+        return state
 
     def authorise_relayer(self, issuer: str, *, timeout: float) -> bool:
         """Onboarding a partner: have it authorise the hub's relayer now (signed with its key, sent and paid by the

@@ -389,6 +389,40 @@ def test_a_partner_suspended_after_the_batch_was_stored_gets_the_decoded_revert(
     assert anchored_roots(hub) == []
 
 
+def test_a_burst_of_one_partners_batches_asks_the_registry_about_the_partner_once(
+    client: TestClient, keys: Any, hub: Hub, hanze: str, accredited: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker keeps "accredited, relayer authorised" for ISSUER_TTL: three batches, one issuer() call. A
+    suspension meanwhile still fails the next batch with the registry's decoded refusal, and nothing is sent."""
+    from service.issuing import pipeline
+    from service.issuing.requests import CredentialCreate, Row
+
+    hub.stop_background()
+
+    def store(email: str) -> str:
+        with hub.sessions() as db:
+            row = Row(1, None, CredentialCreate.model_validate(graduate(email=email)))
+            return pipeline.persist(hub.sessions, pipeline.prepare(db, hub.registry, hub.signers, hanze, [row]))
+
+    first = [store(f"burst{number}@example.org") for number in range(3)]
+    asked: list[str] = []
+    issuer = hub.anchoring.registry.issuer
+    monkeypatch.setattr(hub.anchoring.registry, "issuer", lambda account: asked.append(account) or issuer(account))
+    hub.anchoring.run_once()
+    assert asked == [hanze]
+    assert all(client.get(f"/batches/{b}", headers=keys.issuer(HANZE)).json()["status"] != "failed" for b in first)
+
+    later = store("after.suspension@example.org")
+    accredited.suspend(HANZE)
+    hub.anchoring.run_once()  # from the kept state: the estimate is refused, so nothing is sent
+    batch = client.get(f"/batches/{later}", headers=keys.issuer(HANZE)).json()
+    assert (batch["status"], batch["error"], batch["transaction"]) == (
+        "failed",
+        f"RegistryIssuerNotAccredited: {hanze} is not an accredited issuer now",
+        None,
+    )
+
+
 # ---------------------------------------------------------------- cohorts
 
 
