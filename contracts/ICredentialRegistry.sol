@@ -29,12 +29,19 @@ pragma solidity ^0.8.24;
  * - `Signed`: anyone relays the issuer's EIP-712 `Anchor` signature ({anchorBySig}), checked on chain, bound
  *   to the chain id and this contract (EIP-712 domain), with a deadline and the issuer's nonce;
  * - `Relayed`: the account the issuer authorised as its relayer ({setRelayer}, {setRelayerBySig}, one
- *   authorisation stored in the issuer's own slot) sends {anchorFor}. No signature is checked on chain;
+ *   authorisation stored in the issuer's own slot) sends {anchorFor_oC8da}. No signature is checked on chain;
  *   the issuer's `Anchor` signature travels in each credential's proof and a verifier checks it offline.
  *   A verifier must require that signature for a `Relayed` batch: the relayer is trusted to pay and to
  *   submit, not to speak for the issuer.
  * This is the hub's path: partners need no ether and the anchoring transaction costs no more than a
  * bare document store's `issue(root)`.
+ *
+ * Every anchoring (all three modes) logs BatchAnchored, a log without topics (LOG0, so an anonymous event
+ * that Solidity cannot declare) whose data is 52 bytes: the issuer's address (20 bytes) followed by the
+ * root (32 bytes). It is the registry's only log without topics (every other event has its signature as
+ * first topic), so an indexer reads the registry's logs and takes those with no topics as anchorings; it
+ * filters by issuer or root on the data, not with a topic filter. Topics were given up for gas: the log
+ * costs 791 gas, where two indexed topics cost 1,500.
  */
 interface ICredentialRegistry {
     /// @notice How a batch was anchored (`None`: not anchored).
@@ -50,7 +57,7 @@ interface ICredentialRegistry {
         string name; // the partner organisation, e.g. "Hanzehogeschool Groningen"
         bool accredited; // current status
         uint48 since; // when the current status began (block timestamp)
-        address relayer; // the account it authorised to anchor for it with {anchorFor} (zero: none)
+        address relayer; // the account it authorised to anchor for it with {anchorFor_oC8da} (zero: none)
     }
 
     /// @notice One cohort anchored by one issuer (all zero when not anchored).
@@ -92,12 +99,11 @@ interface ICredentialRegistry {
     /// @notice The governor suspended `issuer`; what it anchored before stays valid.
     event IssuerSuspended(address indexed issuer);
 
-    /// @notice `issuer` authorised `relayer` to anchor for it with {anchorFor} (zero: withdrew it).
+    /// @notice `issuer` authorised `relayer` to anchor for it with {anchorFor_oC8da} (zero: withdrew it).
     event RelayerSet(address indexed issuer, address indexed relayer);
 
-    /// @notice `issuer` anchored the cohort `root`; its count, mode and metadata are in {batch}.
-    /// @dev Kept small (two topics, no data): it is paid for by every anchoring.
-    event BatchAnchored(address indexed issuer, bytes32 indexed root);
+    // BatchAnchored: `issuer` anchored the cohort `root` (its count, mode and metadata are in {batch}). Not
+    // declared: a log without topics, data = issuer (20 bytes) ‖ root (32 bytes); see above.
 
     /// @notice `issuer` revoked the credential `credentialDigest` of its cohort `root`.
     event CredentialRevoked(
@@ -123,6 +129,8 @@ interface ICredentialRegistry {
     error RegistryInvalidRoot();
     /// @notice A batch must hold at least one credential.
     error RegistryEmptyBatch();
+    /// @notice A batch's count must fit 32 bits.
+    error RegistryBatchTooLarge(uint256 count);
     /// @notice `issuer` already anchored `root`.
     error RegistryBatchAlreadyAnchored(bytes32 root, address issuer);
     /// @notice `issuer` never anchored `root` (another issuer's batch of the same root is not its batch).
@@ -163,7 +171,7 @@ interface ICredentialRegistry {
     /**
      * @notice Anchor the cohort `root` of `count` credentials as the caller, an accredited issuer.
      * @dev Reverts with {RegistryIssuerNotAccredited}, {RegistryInvalidRoot}, {RegistryEmptyBatch} or
-     * {RegistryBatchAlreadyAnchored}. Emits {BatchAnchored}.
+     * {RegistryBatchAlreadyAnchored}. Logs BatchAnchored.
      */
     function anchor(bytes32 root, uint32 count, bytes32 metadataHash) external;
 
@@ -184,16 +192,19 @@ interface ICredentialRegistry {
     ) external;
 
     /**
-     * @notice Anchor the cohort `root` of `count` credentials for `issuer`, as the relayer it authorised.
-     * The issuer's EIP-712 `Anchor` signature is not checked here: it travels in the credentials' proofs,
-     * and the batch is recorded as {AnchorMode-Relayed} so that verifiers require it. No nonce is used: a
-     * root can be anchored once per issuer, so nothing can be replayed.
-     * @dev Reverts with {RegistryUnauthorizedRelayer}, and as {anchor}. Emits {BatchAnchored}.
+     * @notice Anchor the cohort `root` of `count` credentials for `issuer`, as the relayer it authorised:
+     * `issuerAndCount = uint256(count) << 160 | uint160(issuer)`, the issuer in the low 160 bits and the
+     * count above (it must fit 32 bits). The issuer's EIP-712 `Anchor` signature is not checked here: it
+     * travels in the credentials' proofs, and the batch is recorded as {AnchorMode-Relayed} so that verifiers
+     * require it. No nonce is used: a root can be anchored once per issuer, so nothing can be replayed.
+     * The name is mined for its selector, 0x0000003f (see {CredentialRegistry}); it is "anchorFor".
+     * @dev Reverts with {RegistryUnauthorizedRelayer}, {RegistryBatchTooLarge}, and as {anchor}. Logs
+     * BatchAnchored.
      */
-    function anchorFor(address issuer, bytes32 root, uint32 count) external;
+    function anchorFor_oC8da(uint256 issuerAndCount, bytes32 root) external;
 
     /**
-     * @notice Authorise `relayer` to anchor for the caller with {anchorFor}; the zero address withdraws it.
+     * @notice Authorise `relayer` to anchor for the caller with {anchorFor_oC8da}; the zero address withdraws it.
      * Any account may do this (it is accredited or not); only one relayer at a time.
      * @dev Emits {RelayerSet}.
      */

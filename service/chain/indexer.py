@@ -1,6 +1,7 @@
 """The event indexer: follows the CredentialRegistry and the HubBoard into the database.
 
-Every event of both contracts becomes a ChainEvent row (decoded with the contracts' ABIs). The board's events
+Every event of both contracts becomes a ChainEvent row (decoded with the contracts' ABIs; the registry's
+BatchAnchored, a log without topics that is not in the ABI, by service.chain.anchor_log). The board's events
 also maintain its projections: BoardMember (MemberAdded/MemberRemoved), BoardProposal (ProposalCreated,
 ProposalExecuted) and BoardBallot (VoteCast, Recused, and MeetingRecorded: one row per ballot of a meeting).
 The chain stays the source of truth; the projections make lists cheap and survive restarts, and they include
@@ -69,6 +70,7 @@ from web3.exceptions import BlockNotFound
 from web3.types import LogReceipt
 
 from service.background import BackgroundWorker
+from service.chain.anchor_log import EVENT_NAME, decode_batch_anchored
 from service.chain.artifacts import load_artifact
 from service.chain.board import Action, VoteType
 from service.db.models import Base, BoardBallot, BoardMember, BoardProposal, ChainEvent, IndexCursor, IndexedBlock
@@ -167,6 +169,7 @@ class Indexer(BackgroundWorker):
         self.reorg_window = reorg_window
         self._latest_seen = latest  # the head watcher's fresh head (number, hash, timestamp): no call of our own
         self.contracts = [self._follow("CredentialRegistry", registry), self._follow("HubBoard", board)]
+        self.registry_address = self.contracts[0].address
         self.board_address = self.contracts[1].address
         self._addresses = [followed.address for followed in self.contracts]
         self._by_address = {followed.address: followed for followed in self.contracts}
@@ -610,14 +613,20 @@ class Indexer(BackgroundWorker):
     def _record(self, followed: FollowedContract, entry: LogReceipt) -> Record | None:
         """The log as it is stored, or None for a log that is none of the contract's events."""
         topics = entry["topics"]
-        event = followed.events.get(bytes(HexBytes(topics[0]))) if topics else None
-        if event is None:
-            return None
-        name = str(event.abi["name"])
         raw_log = {
             "topics": [HexBytes(topic).to_0x_hex() for topic in topics],
             "data": HexBytes(entry["data"]).to_0x_hex(),
         }
+        if not topics and followed.address == self.registry_address:
+            # the registry's BatchAnchored: no topics, issuer and root as data (service.chain.anchor_log)
+            anchored = decode_batch_anchored([], bytes(HexBytes(entry["data"])))
+            if anchored is None:
+                return None
+            return Record(EVENT_NAME, {"issuer": anchored[0], "root": "0x" + anchored[1].hex()}, None, raw_log, True)
+        event = followed.events.get(bytes(HexBytes(topics[0]))) if topics else None
+        if event is None:
+            return None
+        name = str(event.abi["name"])
         problems: list[str] = []
         try:
             args = jsonable(dict(event.process_log(entry)["args"]))

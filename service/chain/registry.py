@@ -25,6 +25,7 @@ from web3.contract import Contract
 from web3.exceptions import BadFunctionCallOutput, ContractLogicError, Web3Exception
 from web3.types import BlockIdentifier, RPCEndpoint, TxReceipt
 
+from service.chain.anchor_log import ANCHOR_FOR, decode_batch_anchored, issuer_and_count
 from service.chain.artifacts import load_artifact
 from service.chain.errors import decode_revert
 from service.chain.transactions import send
@@ -180,7 +181,8 @@ class SetRelayerRequest:
 
 @dataclass(frozen=True)
 class AnchoringEvent:
-    """A BatchAnchored event: where an issuer anchored a root (who sent it is the transaction's `from`)."""
+    """A BatchAnchored log (service.chain.anchor_log): where an issuer anchored a root (who sent it is the
+    transaction's `from`)."""
 
     root: bytes
     issuer: str
@@ -405,17 +407,18 @@ class RegistryClient:
         return self._tx("setRelayerBySig", request.issuer, request.relayer, request.deadline, signature)
 
     def anchor_for(self, issuer: str, root: bytes, count: int, *, sender: LocalAccount) -> TxReceipt:
-        """Anchor `issuer`'s cohort `root` as the relayer it authorised (`sender`).
+        """Anchor `issuer`'s cohort `root` as the relayer it authorised (`sender`), with anchorFor_oC8da.
 
-        :raises ChainRejected: RegistryUnauthorizedRelayer, and as `anchor`.
+        :raises ChainRejected: RegistryUnauthorizedRelayer, RegistryBatchTooLarge, and as `anchor`.
         """
-        return self._transact(sender, "anchorFor", to_checksum_address(issuer), root, count)
+        return self._transact(sender, ANCHOR_FOR, issuer_and_count(issuer, int(count)), bytes(root))
 
     def anchor_for_tx(self, issuer: str, root: bytes, count: int) -> dict[str, Any]:
-        """anchorFor as the service's relayer sends it: the issuer's authorised relayer anchors `root`; the issuer's
-        signature is not sent (it goes into the credentials' proofs, see `relayed_anchor`). Refusals:
-        RegistryUnauthorizedRelayer, RegistryIssuerNotAccredited, RegistryBatchAlreadyAnchored, ..."""
-        return self._tx("anchorFor", to_checksum_address(issuer), bytes(root), int(count))
+        """anchorFor_oC8da as the service's relayer sends it: the issuer's authorised relayer anchors `root`, the
+        issuer and the count in one word (service.chain.anchor_log); the issuer's signature is not sent (it goes
+        into the credentials' proofs, see `relayed_anchor`). Refusals: RegistryUnauthorizedRelayer,
+        RegistryIssuerNotAccredited, RegistryBatchAlreadyAnchored, RegistryBatchTooLarge, ..."""
+        return self._tx(ANCHOR_FOR, issuer_and_count(issuer, int(count)), bytes(root))
 
     def relayed_anchor(self, batch: Batch, private_key: Any) -> SignedAnchor:
         """The issuer's `Anchor` signature for a batch its relayer anchored (mode Relayed), for the proofs: the
@@ -516,40 +519,55 @@ class RegistryClient:
 
     # ---------------------------------------------------------------- events
 
-    def find_anchoring(
-        self, issuer: str, root: bytes, *, from_block: int = 0, page_blocks: int = 2_000
-    ) -> AnchoringEvent | None:
-        """The BatchAnchored event of `issuer`'s batch `root` (a topic filter on both: another account's anchoring
-        of the same root is not this batch's), searched from the latest block back to `from_block` in pages; None
-        when there is none.
+    def anchorings(self, from_block: int = 0, to_block: BlockIdentifier = "latest") -> list[AnchoringEvent]:
+        """The BatchAnchored logs of this registry in blocks `from_block` to `to_block`, in chain order (the
+        registry's logs without topics, service.chain.anchor_log).
 
         :raises ChainUnavailable: when the node does not answer.
         """
-        event = self.contract.events.BatchAnchored()
         try:
-            to_block = int(self.w3.eth.block_number)
-            while to_block >= from_block:
-                start = max(from_block, to_block - page_blocks + 1)
-                logs = list(
-                    event.get_logs(
-                        argument_filters={"issuer": to_checksum_address(issuer), "root": bytes(root)},
-                        from_block=start,
-                        to_block=to_block,
-                    )
-                )
-                if logs:
-                    item = logs[-1]
-                    args = item["args"]
-                    return AnchoringEvent(
-                        root=bytes(args["root"]),
-                        issuer=to_checksum_address(args["issuer"]),
+            logs = self.w3.eth.get_logs({"address": self.address, "fromBlock": from_block, "toBlock": to_block})
+        except (OSError, Web3Exception, ValueError) as exc:
+            raise ChainUnavailable.no_answer(exc, "eth_getLogs") from exc
+        found = []
+        for item in logs:
+            decoded = decode_batch_anchored([bytes(topic) for topic in item["topics"]], bytes(item["data"]))
+            if decoded is not None:
+                found.append(
+                    AnchoringEvent(
+                        root=decoded[1],
+                        issuer=decoded[0],
                         transaction_hash=bytes(item["transactionHash"]),
                         block_number=int(item["blockNumber"]),
                         log_index=int(item["logIndex"]),
                     )
-                to_block = start - 1
+                )
+        return found
+
+    def find_anchoring(
+        self, issuer: str, root: bytes, *, from_block: int = 0, page_blocks: int = 2_000
+    ) -> AnchoringEvent | None:
+        """The BatchAnchored log of `issuer`'s batch `root` (matched on both: another account's anchoring of the
+        same root is not this batch's), searched from the latest block back to `from_block` in pages of the
+        registry's logs (the log has no topics to filter on); None when there is none.
+
+        :raises ChainUnavailable: when the node does not answer.
+        """
+        issuer = to_checksum_address(issuer)
+        try:
+            to_block = int(self.w3.eth.block_number)
         except (OSError, Web3Exception, ValueError) as exc:
-            raise ChainUnavailable.no_answer(exc, "eth_getLogs") from exc
+            raise ChainUnavailable.no_answer(exc, "eth_blockNumber") from exc
+        while to_block >= from_block:
+            start = max(from_block, to_block - page_blocks + 1)
+            mine = [
+                event
+                for event in self.anchorings(start, to_block)
+                if event.issuer == issuer and event.root == bytes(root)
+            ]
+            if mine:
+                return mine[-1]
+            to_block = start - 1
         return None
 
     def signed_anchor_of(self, anchoring: AnchoringEvent) -> SignedAnchor | None:

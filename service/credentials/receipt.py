@@ -7,25 +7,23 @@ chain must hold the registry's `BatchAnchored` event for the proof's root and is
 who submitted the transaction, so a relayed anchoring is seen even when `anchorSignature` was removed.
 
 This module reads a receipt as plain JSON-RPC data (`eth_getTransactionReceipt`'s answer), so that the
-synchronous CLI and the asyncio API can fetch it their own way. The event's layout comes from the
-registry's ABI (artifacts/CredentialRegistry.json): its indexed `root` and `issuer`, and the submitting
-account (`relayer`; the transaction's sender when the event does not name it).
+synchronous CLI and the asyncio API can fetch it their own way. The event is a log without topics whose
+52 bytes of data are the issuer and the root (service.chain.anchor_log); the submitting account is the
+transaction's sender.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 from typing import Any, Protocol
 
-from eth_abi import decode
-from eth_utils import keccak, to_checksum_address
+from eth_utils import to_checksum_address
 
-from service.chain.artifacts import load_artifact
+from service.chain.anchor_log import EVENT_NAME, decode_batch_anchored
 from service.errors import ChainUnavailable
 
-EVENT_NAME = "BatchAnchored"
+__all__ = ["EVENT_NAME", "AnchorEvent", "AnchorReceipt", "ReceiptCache", "read_receipt"]
 
 
 @dataclass(frozen=True)
@@ -57,29 +55,6 @@ class AnchorReceipt:
         return None
 
 
-@cache
-def _layout() -> tuple[bytes, tuple[str, ...], tuple[str, ...], int, int, int | None]:
-    """topic0, the types of the data words, their names, and where root, issuer and the submitter are
-    (None: the event does not name the submitter, and the transaction's sender is taken)."""
-    abi = load_artifact("CredentialRegistry").abi
-    event = next(item for item in abi if item.get("type") == "event" and item.get("name") == EVENT_NAME)
-    inputs = event["inputs"]
-    signature = f"{EVENT_NAME}({','.join(item['type'] for item in inputs)})"
-    indexed = [item["name"] for item in inputs if item.get("indexed")]
-    data = [item for item in inputs if not item.get("indexed")]
-    submitter = next(
-        (index for index, item in enumerate(data) if item["name"] in ("relayer", "submitter", "sender")), None
-    )
-    return (
-        keccak(text=signature),
-        tuple(item["type"] for item in data),
-        tuple(item["name"] for item in data),
-        indexed.index("root") + 1,
-        indexed.index("issuer") + 1,
-        submitter,
-    )
-
-
 def _bytes(text: Any) -> bytes:
     if not isinstance(text, str) or not text.startswith("0x"):
         raise ValueError(f"not hex: {text!r:.80}")
@@ -101,21 +76,19 @@ def read_receipt(transaction_hash: str, receipt: Mapping[str, Any] | None) -> An
     """
     if receipt is None:
         return AnchorReceipt(transaction_hash, found=False)
-    topic0, types, _names, root_at, issuer_at, submitter_at = _layout()
     try:
         status = _int(receipt.get("status", "0x1"))
         events = []
         for log in receipt.get("logs") or ():
-            topics = [_bytes(topic) for topic in log.get("topics") or ()]
-            if not topics or topics[0] != topic0 or len(topics) <= max(root_at, issuer_at):
+            decoded = decode_batch_anchored([_bytes(topic) for topic in log.get("topics") or ()], _bytes(log.get("data", "0x")))
+            if decoded is None:
                 continue
-            words = decode(list(types), _bytes(log.get("data", "0x")))
             events.append(
                 AnchorEvent(
                     registry=to_checksum_address(log["address"]),
-                    root=topics[root_at],
-                    issuer=to_checksum_address(topics[issuer_at][-20:]),
-                    submitter=to_checksum_address(words[submitter_at] if submitter_at is not None else receipt["from"]),
+                    root=decoded[1],
+                    issuer=decoded[0],
+                    submitter=to_checksum_address(receipt["from"]),
                     block_number=_int(log.get("blockNumber", receipt.get("blockNumber"))),
                     transaction_hash=transaction_hash,
                 )

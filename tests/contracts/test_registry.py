@@ -16,6 +16,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.types import TxReceipt
 
+from service.chain.anchor_log import ANCHOR_FOR, decode_batch_anchored, issuer_and_count
 from service.chain.deployment import deploy_contract
 from tests.chain import advance_time, latest_timestamp, reverts, rpc
 
@@ -131,9 +132,26 @@ def block_time(w3: Web3, receipt: TxReceipt) -> int:
 
 
 def one_event(contract: Contract, name: str, receipt: TxReceipt) -> dict[str, Any]:
+    if name == "BatchAnchored":  # a log without topics, not in the ABI (service.chain.anchor_log)
+        return one_anchoring(contract, receipt)
     events = getattr(contract.events, name)().process_receipt(receipt)
     assert len(events) == 1, f"expected one {name}, got {events}"
     return dict(events[0]["args"])
+
+
+def one_anchoring(contract: Contract, receipt: TxReceipt) -> dict[str, Any]:
+    """The one BatchAnchored log of `receipt`: the registry's log with no topics and 52 bytes of data."""
+    logs = [log for log in receipt["logs"] if log["address"] == contract.address and not log["topics"]]
+    assert len(logs) == 1, f"expected one BatchAnchored, got {logs}"
+    assert len(logs[0]["data"]) == 52, logs[0]
+    decoded = decode_batch_anchored([], bytes(logs[0]["data"]))
+    assert decoded is not None
+    return {"root": decoded[1], "issuer": decoded[0]}
+
+
+def anchor_for(registry: Contract, issuer: str, root: bytes, count: int) -> Any:
+    """The hub's path, anchorFor_oC8da(count << 160 | issuer, root), as a contract call."""
+    return getattr(registry.functions, ANCHOR_FOR)(issuer_and_count(issuer, count), root)
 
 
 def as_dict(contract: Contract, function: str, value: tuple[Any, ...]) -> dict[str, Any]:
@@ -970,7 +988,7 @@ def test_anchor_for_by_the_authorised_relayer_records_a_relayed_batch(
     assert one_event(registry, "RelayerSet", receipt) == {"issuer": issuer.address, "relayer": relayer.address}
     assert issuer_of(registry, issuer.address)["relayer"] == relayer.address
     nonce = registry.functions.nonces(issuer.address).call()
-    receipt = send(registry.functions.anchorFor(issuer.address, cohort.root, cohort.count), relayer)
+    receipt = send(anchor_for(registry, issuer.address, cohort.root, cohort.count), relayer)
     t = block_time(w3, receipt)
     assert one_event(registry, "BatchAnchored", receipt) == {"root": cohort.root, "issuer": issuer.address}
     assert batch_of(registry, issuer.address, cohort.root) == {
@@ -984,7 +1002,7 @@ def test_anchor_for_by_the_authorised_relayer_records_a_relayed_batch(
     status = verify(registry, issuer.address, cohort.root, digest, cohort.proof(digest))
     assert (status["anchored"], status["anchorMode"], status["issuerAccreditedAtAnchor"]) == (True, RELAYED, True)
     with reverts(registry, "RegistryBatchAlreadyAnchored", root=cohort.root, issuer=issuer.address):
-        registry.functions.anchorFor(issuer.address, cohort.root, cohort.count).transact({"from": relayer.address})
+        anchor_for(registry, issuer.address, cohort.root, cohort.count).transact({"from": relayer.address})
 
 
 @pytest.mark.parametrize("caller", ["outsider", "other_issuer", "issuer"])
@@ -1001,7 +1019,7 @@ def test_anchor_for_by_anyone_but_the_authorised_relayer_reverts(
         if authorised is not None:
             send(registry.functions.setRelayer(authorised.address), issuer)
         with reverts(registry, "RegistryUnauthorizedRelayer", issuer=issuer.address, caller=sender.address):
-            registry.functions.anchorFor(issuer.address, cohort.root, cohort.count).transact({"from": sender.address})
+            anchor_for(registry, issuer.address, cohort.root, cohort.count).transact({"from": sender.address})
     assert batch_of(registry, issuer.address, cohort.root)["anchoredAt"] == 0
 
 
@@ -1011,12 +1029,102 @@ def test_anchor_for_a_suspended_issuer_reverts_and_a_withdrawn_relayer_is_refuse
     send(registry.functions.setRelayer(relayer.address), issuer)
     send(registry.functions.suspendIssuer(issuer.address), deployer)
     with reverts(registry, "RegistryIssuerNotAccredited", issuer=issuer.address):
-        registry.functions.anchorFor(issuer.address, cohort.root, cohort.count).transact({"from": relayer.address})
+        anchor_for(registry, issuer.address, cohort.root, cohort.count).transact({"from": relayer.address})
     send(registry.functions.accreditIssuer(issuer.address, ISSUER_NAME), deployer)
     assert issuer_of(registry, issuer.address)["relayer"] == relayer.address  # accreditation keeps the relayer
     send(registry.functions.setRelayer(ZERO_ADDRESS), issuer)
     with reverts(registry, "RegistryUnauthorizedRelayer", issuer=issuer.address, caller=relayer.address):
-        registry.functions.anchorFor(issuer.address, cohort.root, cohort.count).transact({"from": relayer.address})
+        anchor_for(registry, issuer.address, cohort.root, cohort.count).transact({"from": relayer.address})
+
+
+def test_anchor_for_refuses_a_zero_root_an_empty_batch_and_a_count_above_32_bits(
+    registry: Contract, issuer: LocalAccount, relayer: LocalAccount, cohort: Cohort
+) -> None:
+    """The count shares its word with the issuer: whatever lies above the issuer must be a 32-bit count."""
+    send(registry.functions.setRelayer(relayer.address), issuer)
+    function = getattr(registry.functions, ANCHOR_FOR)
+    word = int(issuer.address, 16)
+    with reverts(registry, "RegistryInvalidRoot"):
+        function(word | 1 << 160, ZERO32).transact({"from": relayer.address})
+    with reverts(registry, "RegistryEmptyBatch"):
+        function(word, cohort.root).transact({"from": relayer.address})
+    for count in (2**32, 2**95, 2**32 + cohort.count):  # a bit just above 32, the top bit, a count with a high bit
+        with reverts(registry, "RegistryBatchTooLarge", count=count):
+            function(word | count << 160, cohort.root).transact({"from": relayer.address})
+    assert batch_of(registry, issuer.address, cohort.root)["anchoredAt"] == 0
+    send(function(word | (2**32 - 1) << 160, cohort.root), relayer)  # the largest count passes and is kept whole
+    assert batch_of(registry, issuer.address, cohort.root)["count"] == 2**32 - 1
+
+
+def test_every_anchoring_logs_batch_anchored_without_topics_and_no_other_log_lacks_topics(
+    w3: Web3,
+    registry: Contract,
+    deployer: LocalAccount,
+    issuer: LocalAccount,
+    other_issuer: LocalAccount,
+    relayer: LocalAccount,
+    newcomer: LocalAccount,
+) -> None:
+    """BatchAnchored is a log without topics, issuer (20 bytes) ‖ root (32 bytes), on all three paths; every
+    event the registry declares has its signature as first topic, so no other log of it can be taken for one."""
+    assert all(not item["anonymous"] for item in registry.abi if item["type"] == "event")
+    assert not [item for item in registry.abi if item.get("name") == "BatchAnchored"]
+    send(registry.functions.setRelayer(relayer.address), issuer)
+    direct, signed, relayed = (make_cohort(f"log {mode}", 3) for mode in ("direct", "signed", "relayed"))
+    receipts = [
+        send(registry.functions.anchor(direct.root, direct.count, keccak(b"meta")), other_issuer),
+        send(anchor_by_sig(registry, other_issuer, signed, deadline=deadline_from_now(w3)), relayer),
+        send(anchor_for(registry, issuer.address, relayed.root, relayed.count), relayer),
+    ]
+    expected = [(other_issuer.address, direct.root), (other_issuer.address, signed.root), (issuer.address, relayed.root)]
+    for receipt, (account, root) in zip(receipts, expected, strict=True):
+        (log,) = receipt["logs"]
+        assert (log["address"], log["topics"], bytes(log["data"])) == (
+            registry.address,
+            [],
+            bytes.fromhex(account[2:]) + root,
+        )
+        assert one_event(registry, "BatchAnchored", receipt) == {"root": root, "issuer": account}
+    # every other log the registry writes carries topics (accreditation, suspension, relayer, revocation)
+    others = [
+        send(registry.functions.accreditIssuer(newcomer.address, "Drenthe College"), deployer),
+        send(registry.functions.setRelayer(relayer.address), newcomer),
+        send(registry.functions.suspendIssuer(newcomer.address), deployer),
+        send(registry.functions.revoke(direct.root, direct.digests[0], direct.proof(direct.digests[0]), 1), other_issuer),
+    ]
+    assert all(log["topics"] for receipt in others for log in receipt["logs"])
+
+
+def test_the_hubs_anchoring_costs_no_more_than_a_document_store_issue(
+    w3: Web3, registry: Contract, deployer: LocalAccount, issuer: LocalAccount, relayer: LocalAccount
+) -> None:
+    """Issue 12's target (c): the service's anchoring transaction, as RegistryClient builds it, costs at most what
+    OpenAttestation's DocumentStore 2.6.1 `issue(root)` costs (its npm build, deployed here), with the relayer
+    and accreditation checks kept. The issuer's address has no zero byte (the dearest calldata)."""
+    from bench.gas import load_document_store
+    from service.chain.anchor_log import ANCHOR_FOR_SELECTOR
+    from service.chain.registry import RegistryClient
+
+    assert 0 not in bytes.fromhex(issuer.address[2:])
+    selectors = sorted(
+        bytes(w3.keccak(text=f"{item['name']}({','.join(i['type'] for i in item['inputs'])})")[:4])
+        for item in registry.abi
+        if item["type"] == "function"
+    )
+    assert selectors[0] == ANCHOR_FOR_SELECTOR == bytes.fromhex("0000003f")  # lowest: dispatched first
+    compiled = load_document_store()
+    factory = w3.eth.contract(abi=compiled["abi"], bytecode=compiled["bytecode"])
+    store_address = send(factory.constructor("IT Hub Hoogeveen", deployer.address), deployer)["contractAddress"]
+    store = w3.eth.contract(address=store_address, abi=compiled["abi"])
+    client = RegistryClient(w3, registry.address)
+    send(registry.functions.setRelayer(relayer.address), issuer)
+    for count in (1, 30, 1_000, 65_535):
+        root = keccak(f"gas cohort {count}".encode())
+        issue = send(store.functions.issue(root), deployer)["gasUsed"]
+        tx = client.anchor_for_tx(issuer.address, root, count)
+        ours = w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction({**tx, "from": relayer.address}))
+        assert ours["status"] == 1 and batch_of(registry, issuer.address, root)["mode"] == RELAYED
+        assert ours["gasUsed"] <= issue, f"cohort of {count}: anchorFor {ours['gasUsed']:,} > issue {issue:,}"
 
 
 def test_set_relayer_by_sig_signed_by_another_key_or_replayed_reverts(
@@ -1068,7 +1176,7 @@ def test_a_front_runner_anchoring_the_same_root_first_neither_blocks_nor_takes_t
             )
             return bytes(account.sign_transaction(tx).raw_transaction)
 
-        honest_raw = signed(registry.functions.anchorFor(issuer.address, cohort.root, cohort.count), relayer, 10**9)
+        honest_raw = signed(anchor_for(registry, issuer.address, cohort.root, cohort.count), relayer, 10**9)
         honest = w3.eth.send_raw_transaction(honest_raw)
         assert w3.eth.get_transaction(honest)["blockNumber"] is None  # pending: B sees it in the mempool
         squat = w3.eth.send_raw_transaction(
