@@ -12,7 +12,7 @@ from the receipts. The script prints a table and writes it, with the ratios, to 
 Targets:
   (a) EAS `attest` / our gas per credential at a 1,000-credential cohort >= 1,000;
   (b) our full decision of a 7-member board (propose + 7 votes + execute) <= 0.5x the Governor's;
-  (c) the service's anchoring transaction (anchorFor, as RegistryClient builds it) <= 1.0x OpenAttestation's
+  (c) the service's anchoring transaction (anchorFor_oC8da, as RegistryClient builds it) <= 1.0x OpenAttestation's
       DocumentStore `issue(root)` (2.6.1, its npm build);
   (d) our recorded 7-member meeting (recordMeeting) <= 1.5x a Safe 1.4.1 4-of-7 execTransaction of the same
       accreditIssuer call (Safe compiled here from its npm sources with our settings).
@@ -1248,9 +1248,11 @@ def markdown(results: Results, info: RunInfo, cross_check: CrossCheck | None) ->
         f"above: the npm build is unoptimised), a proxy with the seven members as owners, threshold "
         f"{SAFE_THRESHOLD}, governing a fresh CredentialRegistry: one `execTransaction` of `accreditIssuer` with "
         f"{SAFE_THRESHOLD} owners' signatures.",
-        "- The service's anchoring transaction is `anchorFor` from the hub's relayer, built by "
+        "- The service's anchoring transaction is `anchorFor_oC8da(issuerAndCount, root)` (\"anchorFor\", its name "
+        "mined for the selector 0x0000003f) from the hub's relayer, built by "
         "`service.chain.registry.RegistryClient.anchor_for_tx` (the partner authorised the relayer once, "
-        "`setRelayerBySig`, measured apart); `anchor`/`anchorBySig` are the registry's other paths.",
+        "`setRelayerBySig`, measured apart); `anchor`/`anchorBySig` are the registry's other paths. Every anchoring "
+        "logs BatchAnchored without topics (data: issuer and root, 52 bytes).",
         f"- Board: {BOARD_SIZE} members, rules quorum {BOARD_RULES[0]} bps, majority {BOARD_RULES[1]} bps, "
         f"two-thirds {BOARD_RULES[2]} bps, voting {BOARD_RULES[3] // 86_400} d, "
         f"execution {BOARD_RULES[4] // 86_400} d. "

@@ -556,7 +556,7 @@ def run_load(deployment: Deployment, issues: int, cohorts: int, cohort_size: int
         1 for row in rows if row.tx_hash is None or int(w3.eth.get_transaction_receipt(row.tx_hash)["status"]) != 1
     )
     registry = RegistryClient(w3, deployment.registry)
-    events = registry.contract.events.BatchAnchored().get_logs(from_block=0, to_block="latest")
+    events = registry.anchorings()
     return Load(
         processes=len(servers),
         issues=issues,

@@ -79,9 +79,8 @@ def registry(hub: Hub) -> RegistryClient:
 
 
 def anchored_roots(hub: Hub) -> list[str]:
-    """Every root the registry has anchored (its BatchAnchored events)."""
-    event = registry(hub).contract.events.BatchAnchored()
-    return ["0x" + bytes(log["args"]["root"]).hex() for log in event.get_logs(from_block=0, to_block="latest")]
+    """Every root the registry has anchored (its BatchAnchored logs)."""
+    return ["0x" + event.root.hex() for event in registry(hub).anchorings()]
 
 
 def verifies(hub: Hub, document: dict[str, Any], email: str | None = None) -> Any:

@@ -24,6 +24,7 @@ import uvicorn
 
 from bench.server import Server, start_server
 from service.auth import Role, create_key
+from service.chain.anchor_log import ANCHOR_FOR
 from service.chain.deployment import ensure_deployed
 from service.chain.devchain import DevChain, dev_accounts, free_port, start_chain
 from service.chain.registry import RegistryClient
@@ -40,12 +41,8 @@ from tests.live import wait_for
 
 
 def issuer_anchorings(registry: RegistryClient, issuer: str) -> list[Any]:
-    """The registry's BatchAnchored events of `issuer`."""
-    return list(
-        registry.contract.events.BatchAnchored().get_logs(
-            argument_filters={"issuer": issuer}, from_block=0, to_block="latest"
-        )
-    )
+    """The registry's BatchAnchored logs of `issuer`."""
+    return [event for event in registry.anchorings() if event.issuer == issuer]
 
 
 HANZE = ORGANISATIONS[2].name
@@ -71,8 +68,7 @@ def cohort_body(rows: list[tuple[str, str, str, str | None]]) -> dict[str, Any]:
 
 
 def anchored_events(w3: Any, registry: str, root: str) -> list[Any]:
-    event = RegistryClient(w3, registry).contract.events.BatchAnchored()
-    return list(event.get_logs(argument_filters={"root": bytes.fromhex(root[2:])}, from_block=0, to_block="latest"))
+    return [event for event in RegistryClient(w3, registry).anchorings() if event.root == bytes.fromhex(root[2:])]
 
 
 def pending_transactions(w3: Any) -> int:
@@ -165,7 +161,7 @@ def test_200_concurrent_requests_from_four_partners_all_anchored_once_and_valid(
         assert all(c["issuer_address"] == address for c in theirs)
         assert len(issuer_anchorings(registry, address)) == len(theirs) == CONCURRENT // len(PARTNERS)
         assert {c["document"]["proof"][0]["anchorSignature"]["nonce"] for c in theirs} == {0}
-    anchorings = registry.contract.events.BatchAnchored().get_logs(from_block=0, to_block="latest")
+    anchorings = registry.anchorings()
     assert len(anchorings) == CONCURRENT  # each root anchored exactly once
     facts = registry.chain_facts()
     for _, credential in issued:
@@ -273,8 +269,8 @@ def test_killed_mid_batch_completes_exactly_once_after_restart(
                 )
                 events = anchored_events(w3, registry.address, accepted["root"])
                 assert len(events) == 1, events  # exactly once
-                assert state["transaction_hash"] == "0x" + bytes(events[0]["transactionHash"]).hex()
-                assert state["block_number"] == events[0]["blockNumber"]
+                assert state["transaction_hash"] == "0x" + events[0].transaction_hash.hex()
+                assert state["block_number"] == events[0].block_number
                 facts = registry.chain_facts()
                 for item in accepted["credentials"]:
                     credential = http.get(
@@ -307,7 +303,7 @@ def anchoring_transactions(w3: Any, registry: RegistryClient, since: int) -> dic
             if tx["to"] != registry.address:
                 continue
             function, arguments = registry.contract.decode_function_input(tx["input"])
-            if function.abi["name"] in ("anchorFor", "anchorBySig"):
+            if function.abi["name"] in (ANCHOR_FOR, "anchorBySig"):
                 root = "0x" + bytes(arguments["root"]).hex()
                 sent.setdefault(root, []).append(int(w3.eth.get_transaction_receipt(tx["hash"])["status"]))
     return sent

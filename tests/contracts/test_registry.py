@@ -1095,6 +1095,32 @@ def test_every_anchoring_logs_batch_anchored_without_topics_and_no_other_log_lac
     assert all(log["topics"] for receipt in others for log in receipt["logs"])
 
 
+def test_the_receipt_check_reads_the_topicless_log_and_nothing_that_only_resembles_it(
+    w3: Web3, registry: Contract, issuer: LocalAccount, relayer: LocalAccount, cohort: Cohort
+) -> None:
+    """service.credentials.receipt on the node's own JSON receipt: the anchoring is found with the relayer as
+    submitter; the same bytes with a topic, with other data lengths, or from another contract are not it."""
+    from service.credentials.receipt import read_receipt
+
+    send(registry.functions.setRelayer(relayer.address), issuer)
+    tx_hash = send(anchor_for(registry, issuer.address, cohort.root, cohort.count), relayer)["transactionHash"]
+    raw = rpc(w3, "eth_getTransactionReceipt", tx_hash.to_0x_hex())
+    read = read_receipt(tx_hash.to_0x_hex(), raw)
+    event = read.event_for(registry.address, cohort.root, issuer.address)
+    assert read.succeeded and event is not None
+    assert (event.submitter, event.block_number) == (relayer.address, int(raw["blockNumber"], 16))
+    assert read.event_for(registry.address, cohort.root, relayer.address) is None  # another issuer: not its batch
+    (log,) = raw["logs"]
+    for changed in (
+        {**log, "topics": ["0x" + "00" * 12 + issuer.address[2:].lower()]},  # a topic: some other event
+        {**log, "data": log["data"] + "00"},  # 53 bytes
+        {**log, "data": log["data"][:-2]},  # 51 bytes
+    ):
+        assert read_receipt(tx_hash.to_0x_hex(), {**raw, "logs": [changed]}).events == ()
+    elsewhere = read_receipt(tx_hash.to_0x_hex(), {**raw, "logs": [{**log, "address": issuer.address}]})
+    assert elsewhere.event_for(registry.address, cohort.root, issuer.address) is None  # another contract's log
+
+
 def test_the_hubs_anchoring_costs_no_more_than_a_document_store_issue(
     w3: Web3, registry: Contract, deployer: LocalAccount, issuer: LocalAccount, relayer: LocalAccount
 ) -> None:
