@@ -1248,7 +1248,7 @@ def markdown(results: Results, info: RunInfo, cross_check: CrossCheck | None) ->
         f"above: the npm build is unoptimised), a proxy with the seven members as owners, threshold "
         f"{SAFE_THRESHOLD}, governing a fresh CredentialRegistry: one `execTransaction` of `accreditIssuer` with "
         f"{SAFE_THRESHOLD} owners' signatures.",
-        "- The service's anchoring transaction is `anchorFor_oC8da(issuerAndCount, root)` (\"anchorFor\", its name "
+        '- The service\'s anchoring transaction is `anchorFor_oC8da(issuerAndCount, root)` ("anchorFor", its name '
         "mined for the selector 0x0000003f) from the hub's relayer, built by "
         "`service.chain.registry.RegistryClient.anchor_for_tx` (the partner authorised the relayer once, "
         "`setRelayerBySig`, measured apart); `anchor`/`anchorBySig` are the registry's other paths. Every anchoring "

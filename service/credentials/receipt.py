@@ -80,7 +80,9 @@ def read_receipt(transaction_hash: str, receipt: Mapping[str, Any] | None) -> An
         status = _int(receipt.get("status", "0x1"))
         events = []
         for log in receipt.get("logs") or ():
-            decoded = decode_batch_anchored([_bytes(topic) for topic in log.get("topics") or ()], _bytes(log.get("data", "0x")))
+            decoded = decode_batch_anchored(
+                [_bytes(topic) for topic in log.get("topics") or ()], _bytes(log.get("data", "0x"))
+            )
             if decoded is None:
                 continue
             events.append(

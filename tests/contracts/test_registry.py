@@ -1076,7 +1076,11 @@ def test_every_anchoring_logs_batch_anchored_without_topics_and_no_other_log_lac
         send(anchor_by_sig(registry, other_issuer, signed, deadline=deadline_from_now(w3)), relayer),
         send(anchor_for(registry, issuer.address, relayed.root, relayed.count), relayer),
     ]
-    expected = [(other_issuer.address, direct.root), (other_issuer.address, signed.root), (issuer.address, relayed.root)]
+    expected = [
+        (other_issuer.address, direct.root),
+        (other_issuer.address, signed.root),
+        (issuer.address, relayed.root),
+    ]
     for receipt, (account, root) in zip(receipts, expected, strict=True):
         (log,) = receipt["logs"]
         assert (log["address"], log["topics"], bytes(log["data"])) == (
@@ -1090,7 +1094,9 @@ def test_every_anchoring_logs_batch_anchored_without_topics_and_no_other_log_lac
         send(registry.functions.accreditIssuer(newcomer.address, "Drenthe College"), deployer),
         send(registry.functions.setRelayer(relayer.address), newcomer),
         send(registry.functions.suspendIssuer(newcomer.address), deployer),
-        send(registry.functions.revoke(direct.root, direct.digests[0], direct.proof(direct.digests[0]), 1), other_issuer),
+        send(
+            registry.functions.revoke(direct.root, direct.digests[0], direct.proof(direct.digests[0]), 1), other_issuer
+        ),
     ]
     assert all(log["topics"] for receipt in others for log in receipt["logs"])
 
