@@ -113,6 +113,22 @@ MUTANTS: tuple[Mutant, ...] = (
         ("tests/contracts/test_registry.py", "-k", "revok"),
         "only the partner that anchored a batch revokes in it",
     ),
+    Mutant(
+        "registry-anchor-for-accredited-bit",
+        REGISTRY,
+        "uint256 private constant ACCREDITED_BIT = 1 << 208;",
+        "uint256 private constant ACCREDITED_BIT = 1 << 207;",
+        ("tests/contracts/test_registry.py", "-k", "anchor_for"),
+        "the hub's path reads the issuer's accreditation from the right bit of its one-word slot",
+    ),
+    Mutant(
+        "registry-anchor-for-count-bound",
+        REGISTRY,
+        "if (count > type(uint32).max) revert RegistryBatchTooLarge(count);",
+        "if (false) revert RegistryBatchTooLarge(count);",
+        ("tests/contracts/test_registry.py", "-k", "anchor_for"),
+        "the count sharing anchorFor's word with the issuer fits the batch's 32 bits",
+    ),
     # ---- service/auth.py
     Mutant(
         "auth-any-scheme",
