@@ -22,13 +22,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.chain.keys import KeyConfigurationError
 from service.chain.registry import RegistryClient
 from service.credentials import multikey
 from service.db import models
 from service.db.session import transaction
-from service.errors import NotFound
+from service.errors import Forbidden, NotFound
 from service.issuing.identity import IssuerIdentity, did_web
-from service.issuing.signing_keys import SigningKeys, public_multibase
+from service.issuing.signing_keys import SigningKeys, key_hash, public_multibase
 
 SLUG_LENGTH = 48
 DID_CONTEXTS = ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"]
@@ -131,6 +132,17 @@ class IssuerDirectory:
             remember_key(session, address, public_multibase(key))
         return IssuerIdentity(address=address, slug=slug, did=did_web(self.public_url, slug), signing_key=key)
 
+    def _remember_held_key(self, address: str, accredited: set[bytes]) -> None:
+        """Record the public key of the signing key the hub holds for `address`, when the board accredited it
+        (a partner accredited on chain directly, whose key the hub never proposed)."""
+        try:
+            key = self.signing_keys.for_address(address)
+        except (Forbidden, KeyConfigurationError):
+            return
+        if key_hash(key) in accredited:
+            with transaction(self.sessions) as session:
+                remember_key(session, address, public_multibase(key))
+
     def by_slug(self, slug: str) -> models.Issuer | None:
         with self.sessions() as session:
             return session.scalar(select(models.Issuer).where(models.Issuer.slug == slug))
@@ -145,9 +157,10 @@ class IssuerDirectory:
         """
         row = self.by_slug(slug)
         if row is None:
-            raise NotFound(f"no issuer {slug!r} at this hub", slug=slug)
+            raise NotFound(f"no issuer {slug!r} at this hub", issuer_slug=slug)
         did = did_web(self.public_url, row.slug)
         accredited = self.registry.signing_keys(row.address)
+        self._remember_held_key(row.address, {key.key_hash for key in accredited})
         with self.sessions() as session:
             public = known_keys(session, [key.key_hash for key in accredited])
         methods: list[dict[str, Any]] = []
