@@ -65,7 +65,9 @@ def remember_key(session: Session, address: str, public_key_multibase: str) -> b
 def known_keys(session: Session, key_hashes: list[bytes]) -> dict[bytes, str]:
     """The public keys (publicKeyMultibase) the hub knows behind `key_hashes`."""
     wanted = ["0x" + key_hash.hex() for key_hash in key_hashes]
-    rows = session.scalars(select(models.SigningKey).where(models.SigningKey.key_hash.in_(wanted))) if wanted else []
+    if not wanted:
+        return {}
+    rows = session.scalars(select(models.SigningKey).where(models.SigningKey.key_hash.in_(wanted)))
     return {bytes.fromhex(row.key_hash[2:]): row.public_key_multibase for row in rows}
 
 
