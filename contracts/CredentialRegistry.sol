@@ -260,23 +260,14 @@ contract CredentialRegistry is ICredentialRegistry, EIP712, Nonces {
                 name: _issuerNames[account],
                 accredited: state.accredited,
                 since: state.since,
-                relayer: state.relayer
+                relayer: state.relayer,
+                signingKeys: _signingKeys[account]
             });
     }
 
     /// @inheritdoc ICredentialRegistry
     function wasAccreditedAt(address account, uint48 timestamp) external view returns (bool) {
         return _wasAccreditedAt(account, timestamp);
-    }
-
-    /// @inheritdoc ICredentialRegistry
-    function signingKeyAt(address account, uint48 timestamp) external view returns (bytes32) {
-        return _signingKeyAt(account, timestamp);
-    }
-
-    /// @inheritdoc ICredentialRegistry
-    function signingKeys(address account) external view returns (SigningKey[] memory) {
-        return _signingKeys[account];
     }
 
     /// @inheritdoc ICredentialRegistry

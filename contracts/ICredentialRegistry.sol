@@ -22,8 +22,8 @@ pragma solidity ^0.8.24;
  * The governor also accredits each issuer's credential signing key: the `keyHash` of its Ed25519 key,
  * keccak256(0xed01 ‖ the 32-byte public key), i.e. of the key's Multikey bytes (docs/credential-format.md).
  * Accrediting names the key; only the governor replaces it ({rotateIssuerKey}). The key history is kept
- * too, so a verifier can ask which key was accredited when a batch was anchored ({signingKeyAt}, and
- * {verify}): a credential signed with a key rotated out later stays valid, one signed with a key the
+ * too ({issuer} lists every key with the second it began), and {verify} answers the key accredited when
+ * the batch was anchored: a credential signed with a key rotated out later stays valid, one signed with a key the
  * issuer did not hold at anchoring does not.
  *
  * Batches are keyed by (issuer, root): a root anchored by one issuer says nothing about, and cannot block,
@@ -52,12 +52,19 @@ interface ICredentialRegistry {
         Relayed // the issuer's authorised relayer sent it; the issuer's signature is in the proof, checked offline
     }
 
+    /// @notice An issuer's signing key, accredited by the governor from `since` on.
+    struct SigningKey {
+        bytes32 keyHash; // keccak256(0xed01 ‖ Ed25519 public key), the key's Multikey bytes hashed
+        uint48 since; // block timestamp from which it is the issuer's key
+    }
+
     /// @notice A partner organisation that may be (or has been) accredited to issue.
     struct Issuer {
         string name; // the partner organisation, e.g. "Hanzehogeschool Groningen"
         bool accredited; // current status
         uint48 since; // when the current status began (block timestamp)
         address relayer; // the account it authorised to anchor for it with {anchorFor} (zero: none)
+        SigningKey[] signingKeys; // every signing key the governor accredited, oldest first (the last is current)
     }
 
     /// @notice One cohort anchored by one issuer (all zero when not anchored).
@@ -66,12 +73,6 @@ interface ICredentialRegistry {
         uint32 count; // number of credentials in the cohort (informational)
         AnchorMode mode; // how it was anchored
         bytes32 metadataHash; // optional hash of off-chain batch metadata (zero when absent)
-    }
-
-    /// @notice An issuer's signing key, accredited by the governor from `since` on.
-    struct SigningKey {
-        bytes32 keyHash; // keccak256(0xed01 ‖ Ed25519 public key), the key's Multikey bytes hashed
-        uint48 since; // block timestamp from which it is the issuer's key
     }
 
     /// @notice The revocation of one credential of one batch.
@@ -276,18 +277,16 @@ interface ICredentialRegistry {
     /// @notice The leaf that commits to `credentialDigest` (StandardMerkleTree, value type bytes32).
     function leafOf(bytes32 credentialDigest) external pure returns (bytes32);
 
-    /// @notice The issuer's name and current status (empty name when never accredited).
+    /// @notice The issuer's name, current status, relayer and every signing key the governor accredited for it,
+    /// oldest first (empty name when never accredited). The key at a past moment is the last one whose `since`
+    /// is at or before it; {verify} answers it for a batch's `anchoredAt`.
+    /// @dev The key history is here rather than in views of its own: one more external function would add a
+    /// selector comparison to every {anchorFor} (the dispatcher's binary search, 19 functions at most to keep
+    /// anchorFor two comparisons deep).
     function issuer(address account) external view returns (Issuer memory);
 
     /// @notice Whether `account` was accredited at `timestamp` (its status at the end of that second).
     function wasAccreditedAt(address account, uint48 timestamp) external view returns (bool);
-
-    /// @notice `account`'s signing key accredited at `timestamp` (at the end of that second; zero when none).
-    /// A key stays the issuer's key while it is suspended: {wasAccreditedAt} says whether it could issue.
-    function signingKeyAt(address account, uint48 timestamp) external view returns (bytes32);
-
-    /// @notice Every signing key the governor accredited for `account`, oldest first (the last is the current).
-    function signingKeys(address account) external view returns (SigningKey[] memory);
 
     /// @notice The batch `root` anchored by `issuer` (zero `anchoredAt` when it did not anchor it).
     function batch(address issuer, bytes32 root) external view returns (Batch memory);

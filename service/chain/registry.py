@@ -38,6 +38,14 @@ ZERO_ADDRESS = "0x" + "00" * 20
 
 
 @dataclass(frozen=True)
+class SigningKey:
+    """An issuer's signing key accredited by the board from `since` on (ICredentialRegistry.SigningKey)."""
+
+    key_hash: bytes  # multikey.key_hash of the Ed25519 public key
+    since: int  # unix seconds
+
+
+@dataclass(frozen=True)
 class Issuer:
     """A partner organisation that is, or was, accredited (ICredentialRegistry.Issuer)."""
 
@@ -46,14 +54,17 @@ class Issuer:
     accredited: bool
     since: int  # unix seconds when the current status began
     relayer: str = ZERO_ADDRESS  # the account it authorised to anchor for it (anchorFor); zero when none
+    signing_keys: tuple[SigningKey, ...] = ()  # every signing key the board accredited, oldest first
 
-
-@dataclass(frozen=True)
-class SigningKey:
-    """An issuer's signing key accredited by the board from `since` on (ICredentialRegistry.SigningKey)."""
-
-    key_hash: bytes  # multikey.key_hash of the Ed25519 public key
-    since: int  # unix seconds
+    def signing_key_at(self, timestamp: int) -> bytes:
+        """The hash of the signing key accredited at the end of second `timestamp` (zero bytes when none), as the
+        registry's `verify` answers it for a batch anchored then."""
+        current = ZERO32
+        for key in self.signing_keys:  # sorted by `since`
+            if key.since > timestamp:
+                break
+            current = key.key_hash
+        return current
 
 
 @dataclass(frozen=True)
@@ -281,17 +292,19 @@ class RegistryClient:
         )
 
     def issuer(self, account: str) -> Issuer:
-        """The partner `account`: its name, current accreditation and the relayer it authorised.
+        """The partner `account`: its name, current accreditation, the relayer it authorised and the signing keys
+        the board accredited for it.
 
         :raises ChainUnavailable: when the node does not answer or there is no registry at the address.
         """
-        name, accredited, since, relayer = self._view("issuer", to_checksum_address(account))
+        name, accredited, since, relayer, keys = self._view("issuer", to_checksum_address(account))
         return Issuer(
             address=to_checksum_address(account),
             name=str(name),
             accredited=bool(accredited),
             since=int(since),
             relayer=to_checksum_address(relayer),
+            signing_keys=tuple(SigningKey(key_hash=bytes(key_hash), since=int(start)) for key_hash, start in keys),
         )
 
     def signing_key_at(self, account: str, timestamp: int) -> bytes:
@@ -300,17 +313,14 @@ class RegistryClient:
 
         :raises ChainUnavailable: when the node does not answer or there is no registry at the address.
         """
-        return bytes(self._view("signingKeyAt", to_checksum_address(account), timestamp))
+        return self.issuer(account).signing_key_at(timestamp)
 
     def signing_keys(self, account: str) -> list[SigningKey]:
         """Every signing key the board accredited for `account`, oldest first (the last is the current one).
 
         :raises ChainUnavailable: when the node does not answer or there is no registry at the address.
         """
-        return [
-            SigningKey(key_hash=bytes(key_hash), since=int(since))
-            for key_hash, since in self._view("signingKeys", to_checksum_address(account))
-        ]
+        return list(self.issuer(account).signing_keys)
 
     def was_accredited_at(self, account: str, timestamp: int) -> bool:
         """Whether `account` was accredited at the end of second `timestamp`.

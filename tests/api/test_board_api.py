@@ -223,9 +223,9 @@ def test_member_flow_accredits_nhl_stenden_as_issuer(client: TestClient, keys: A
     assert register == [decision]
 
     registry = hub.w3.eth.contract(address=hub.registry_address, abi=load_artifact("CredentialRegistry").abi)
-    name, accredited, _since, _relayer = registry.functions.issuer(issuer).call()
+    name, accredited, _since, _relayer, _keys = registry.functions.issuer(issuer).call()
     assert (name, accredited) == (NHL, True)
-    assert [k[0] for k in registry.functions.signingKeys(issuer).call()] == [multikey.key_hash_of(key)]
+    assert [k[0] for k in registry.functions.issuer(issuer).call()[4]] == [multikey.key_hash_of(key)]
     assert (decision["public_key_multibase"], decision["key_hash"]) == (key, proposal["key_hash"])
 
     detail = client.get("/board/proposals/1").json()

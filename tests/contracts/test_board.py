@@ -1626,7 +1626,7 @@ def test_multicall_meeting_decision_in_one_transaction(
         "name": ISSUER_NAME,
         "keyHash": ISSUER_KEY,
     }
-    name, accredited, _since, _relayer = board.registry.functions.issuer(issuer.address).call()
+    name, accredited, _since, _relayer, _keys = board.registry.functions.issuer(issuer.address).call()
     assert (name, accredited) == (ISSUER_NAME, True)
     assert board.state(proposal_id) == EXECUTED
     assert board.tally(proposal_id) == (7, 0, 0, 0)
@@ -1730,7 +1730,7 @@ def test_record_meeting_decides_and_executes_in_one_transaction(
         "ProposalExecuted",
         "IssuerAccredited",
     ]
-    name, accredited, _since, _relayer = board.registry.functions.issuer(issuer.address).call()
+    name, accredited, _since, _relayer, _keys = board.registry.functions.issuer(issuer.address).call()
     assert (name, accredited) == (ISSUER_NAME, True)
     assert board.state(1) == EXECUTED and board.tally(1) == (7, 0, 0, 0)
     # Executed with the action it was created from, in this call: no commitment is stored, and it is never
@@ -2208,7 +2208,7 @@ def test_execute_accredit_and_suspend_issuer_in_the_registry(board: Board, issue
         "name": ISSUER_NAME,
         "keyHash": ISSUER_KEY,
     }
-    name, accredited, _since, _relayer = board.registry.functions.issuer(issuer.address).call()
+    name, accredited, _since, _relayer, _keys = board.registry.functions.issuer(issuer.address).call()
     assert (name, accredited) == (ISSUER_NAME, True)
     receipt = board.decide(suspend(issuer.address))
     assert one_event(board.registry, "IssuerSuspended", receipt) == {"issuer": issuer.address}
@@ -2235,7 +2235,7 @@ def test_execute_rotate_issuer_key_in_the_registry_keeps_the_history(board: Boar
         "kind": ROTATE_ISSUER_KEY,
         "subject": issuer.address,
     }
-    assert board.registry.functions.signingKeys(issuer.address).call() == [
+    assert board.registry.functions.issuer(issuer.address).call()[4] == [
         (ISSUER_KEY, accredited_at),
         (ROTATED_KEY, rotated_at),
     ]
@@ -2250,7 +2250,7 @@ def test_rotate_issuer_key_outside_a_board_decision_refused(
     for sender in (board.members[0], issuer, outsider):
         with reverts(board.registry, "RegistryUnauthorizedGovernor", caller=sender.address):
             board.registry.functions.rotateIssuerKey(issuer.address, ROTATED_KEY).transact({"from": sender.address})
-    assert [key for key, _ in board.registry.functions.signingKeys(issuer.address).call()] == [ISSUER_KEY]
+    assert [key for key, _ in board.registry.functions.issuer(issuer.address).call()[4]] == [ISSUER_KEY]
 
 
 def test_execute_rotate_key_of_a_suspended_issuer_bubbles_up_the_registry_error(

@@ -356,14 +356,12 @@ def test_accredit_issuer_by_governor_records_name_status_and_event(
         "name": "Alfa-college",
         "keyHash": NEWCOMER_KEY,
     }
-    assert registry.functions.signingKeys(newcomer.address).call() == [(NEWCOMER_KEY, t)]
-    assert registry.functions.signingKeyAt(newcomer.address, t).call() == NEWCOMER_KEY
-    assert registry.functions.signingKeyAt(newcomer.address, t - 1).call() == ZERO32
     assert issuer_of(registry, newcomer.address) == {
         "name": "Alfa-college",
         "accredited": True,
         "since": t,
         "relayer": ZERO_ADDRESS,
+        "signingKeys": [(NEWCOMER_KEY, t)],
     }
     assert registry.functions.wasAccreditedAt(newcomer.address, t).call() is True
 
@@ -404,6 +402,7 @@ def test_accredit_already_accredited_issuer_reverts(
 def test_suspend_issuer_by_governor_records_status_and_event(
     w3: Web3, registry: Contract, deployer: LocalAccount, issuer: LocalAccount
 ) -> None:
+    keys = issuer_of(registry, issuer.address)["signingKeys"]
     receipt = send(registry.functions.suspendIssuer(issuer.address), deployer)
     t = block_time(w3, receipt)
     assert one_event(registry, "IssuerSuspended", receipt) == {"issuer": issuer.address}
@@ -412,7 +411,9 @@ def test_suspend_issuer_by_governor_records_status_and_event(
         "accredited": False,
         "since": t,
         "relayer": ZERO_ADDRESS,
+        "signingKeys": keys,  # a suspension keeps the key history
     }
+    assert [key for key, _ in keys] == [ISSUER_KEY]
 
 
 def test_suspend_issuer_by_outsider_reverts(registry: Contract, outsider: LocalAccount, issuer: LocalAccount) -> None:
@@ -441,6 +442,7 @@ def test_never_accredited_account_has_empty_record(registry: Contract, newcomer:
         "accredited": False,
         "since": 0,
         "relayer": ZERO_ADDRESS,
+        "signingKeys": [],
     }
     assert registry.functions.wasAccreditedAt(newcomer.address, latest_timestamp(w3)).call() is False
 
@@ -484,6 +486,7 @@ def test_reaccreditation_after_suspension_updates_name_and_keeps_history(
         "accredited": True,
         "since": t3,
         "relayer": ZERO_ADDRESS,
+        "signingKeys": [(NEWCOMER_KEY, t1)],  # accredited again with the same key: its entry is kept
     }
     was = registry.functions.wasAccreditedAt
     assert [was(newcomer.address, t).call() for t in (t1, t2, t3 - 1, t3)] == [True, False, False, True]
@@ -502,7 +505,7 @@ def test_accredit_with_zero_key_hash_reverts(
 def test_rotate_issuer_key_by_governor_records_history_and_event(
     w3: Web3, registry: Contract, deployer: LocalAccount, issuer: LocalAccount
 ) -> None:
-    (first,) = registry.functions.signingKeys(issuer.address).call()
+    (first,) = issuer_of(registry, issuer.address)["signingKeys"]
     assert first[0] == ISSUER_KEY
     advance_time(w3, 100)
     receipt = send(registry.functions.rotateIssuerKey(issuer.address, ROTATED_KEY), deployer)
@@ -512,10 +515,7 @@ def test_rotate_issuer_key_by_governor_records_history_and_event(
         "previousKeyHash": ISSUER_KEY,
         "keyHash": ROTATED_KEY,
     }
-    assert registry.functions.signingKeys(issuer.address).call() == [first, (ROTATED_KEY, t)]
-    key_at = registry.functions.signingKeyAt
-    assert key_at(issuer.address, t - 1).call() == ISSUER_KEY
-    assert key_at(issuer.address, t).call() == ROTATED_KEY
+    assert issuer_of(registry, issuer.address)["signingKeys"] == [first, (ROTATED_KEY, t)]
     assert issuer_of(registry, issuer.address)["accredited"] is True  # a rotation leaves the status alone
 
 
@@ -526,7 +526,7 @@ def test_rotate_issuer_key_by_anyone_but_the_governor_reverts(
     sender: LocalAccount = request.getfixturevalue(caller)
     with reverts(registry, "RegistryUnauthorizedGovernor", caller=sender.address):
         registry.functions.rotateIssuerKey(issuer.address, ROTATED_KEY).transact({"from": sender.address})
-    assert [k[0] for k in registry.functions.signingKeys(issuer.address).call()] == [ISSUER_KEY]
+    assert [k[0] for k in issuer_of(registry, issuer.address)["signingKeys"]] == [ISSUER_KEY]
 
 
 def test_rotate_issuer_key_to_zero_or_the_same_key_reverts(
@@ -548,44 +548,49 @@ def test_rotate_key_of_suspended_or_unknown_issuer_reverts(
         registry.functions.rotateIssuerKey(issuer.address, ROTATED_KEY).transact({"from": deployer.address})
 
 
-def test_signing_key_history_answers_key_at_each_moment(
+def test_signing_key_history_answers_the_key_of_each_batch_at_each_moment(
     w3: Web3, registry: Contract, deployer: LocalAccount, newcomer: LocalAccount
 ) -> None:
+    """Four keys in turn; a batch anchored right after each change, and one 50 s later, is answered its key by
+    verify (the registry's binary search over the history); one anchored before is answered the key before."""
     keys = [NEWCOMER_KEY, ROTATED_KEY, signing_key_hash("third"), signing_key_hash("fourth")]
     advance_time(w3, 100)
-    times = [
-        block_time(w3, send(registry.functions.accreditIssuer(newcomer.address, "Alfa-college", keys[0]), deployer))
-    ]
-    for key in keys[1:]:
-        advance_time(w3, 100)
-        times.append(block_time(w3, send(registry.functions.rotateIssuerKey(newcomer.address, key), deployer)))
-    key_at = registry.functions.signingKeyAt
-    assert key_at(newcomer.address, times[0] - 1).call() == ZERO32
-    for i, (t, key) in enumerate(zip(times, keys, strict=True)):
-        assert key_at(newcomer.address, t).call() == key
-        assert key_at(newcomer.address, t + 50).call() == key
+    accredit = registry.functions.accreditIssuer(newcomer.address, "Alfa-college", keys[0])
+    times = [block_time(w3, send(accredit, deployer))]
+    batches: list[tuple[Cohort, bytes]] = []
+    for i, key in enumerate(keys):
         if i:
-            assert key_at(newcomer.address, t - 1).call() == keys[i - 1]
-    assert key_at(newcomer.address, latest_timestamp(w3) + 10**6).call() == keys[-1]
-    assert registry.functions.signingKeys(newcomer.address).call() == list(zip(keys, times, strict=True))
+            advance_time(w3, 100)
+            times.append(block_time(w3, send(registry.functions.rotateIssuerKey(newcomer.address, key), deployer)))
+        right_after = make_cohort(f"key-{i}-at-once", 2)
+        send(registry.functions.anchor(right_after.root, right_after.count, ZERO32), newcomer)
+        advance_time(w3, 50)
+        later = make_cohort(f"key-{i}-later", 2)
+        send(registry.functions.anchor(later.root, later.count, ZERO32), newcomer)
+        batches += [(right_after, key), (later, key)]
+    for cohort, key in batches:
+        digest = cohort.digests[1]
+        status = verify(registry, newcomer.address, cohort.root, digest, cohort.proof(digest))
+        assert (status["anchored"], status["signingKeyHash"]) == (True, key)
+    assert issuer_of(registry, newcomer.address)["signingKeys"] == list(zip(keys, times, strict=True))
 
 
 def test_reaccreditation_names_the_key_again_and_keeps_the_history(
     w3: Web3, registry: Contract, deployer: LocalAccount, issuer: LocalAccount, other_issuer: LocalAccount
 ) -> None:
-    (before,) = registry.functions.signingKeys(issuer.address).call()
+    (before,) = issuer_of(registry, issuer.address)["signingKeys"]
     send(registry.functions.suspendIssuer(issuer.address), deployer)
     advance_time(w3, 100)
     receipt = send(registry.functions.accreditIssuer(issuer.address, ISSUER_NAME, ROTATED_KEY), deployer)
     t = block_time(w3, receipt)
     assert one_event(registry, "IssuerAccredited", receipt)["keyHash"] == ROTATED_KEY
-    assert registry.functions.signingKeys(issuer.address).call() == [before, (ROTATED_KEY, t)]
+    assert issuer_of(registry, issuer.address)["signingKeys"] == [before, (ROTATED_KEY, t)]
     # the same key again: its entry and its `since` stay as they were
-    (other_before,) = registry.functions.signingKeys(other_issuer.address).call()
+    (other_before,) = issuer_of(registry, other_issuer.address)["signingKeys"]
     send(registry.functions.suspendIssuer(other_issuer.address), deployer)
     advance_time(w3, 100)
     send(registry.functions.accreditIssuer(other_issuer.address, OTHER_ISSUER_NAME, OTHER_ISSUER_KEY), deployer)
-    assert registry.functions.signingKeys(other_issuer.address).call() == [other_before]
+    assert issuer_of(registry, other_issuer.address)["signingKeys"] == [other_before]
 
 
 def test_verify_answers_each_batch_the_key_accredited_at_its_anchoring(
