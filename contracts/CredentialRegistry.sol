@@ -396,13 +396,13 @@ contract CredentialRegistry is ICredentialRegistry, EIP712, Nonces {
     /// @dev Make `keyHash` `account`'s signing key from now on. A second change within the same second
     /// replaces the first: a key is accredited "at the end of a second", as the accreditation status is.
     function _setSigningKey(address account, bytes32 keyHash) private {
-        SigningKey[] storage keys = _signingKeys[account];
-        uint256 length = keys.length;
+        uint256 length = _signingKeys[account].length;
         uint48 now_ = uint48(block.timestamp);
-        if (length != 0 && keys[length - 1].since == now_) {
-            keys[length - 1].keyHash = keyHash;
+        // `since` is never later than now: "at or after now" is the same second
+        if (length != 0 && _signingKeys[account][length - 1].since >= now_) {
+            _signingKeys[account][length - 1].keyHash = keyHash;
         } else {
-            keys.push(SigningKey({keyHash: keyHash, since: now_}));
+            _signingKeys[account].push(SigningKey({keyHash: keyHash, since: now_}));
         }
     }
 
