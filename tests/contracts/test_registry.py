@@ -575,6 +575,45 @@ def test_signing_key_history_answers_the_key_of_each_batch_at_each_moment(
     assert issuer_of(registry, newcomer.address)["signingKeys"] == list(zip(keys, times, strict=True))
 
 
+def _set_automine(w3: Web3, on: bool) -> Any:
+    """Switch automining (anvil: evm_setAutomine; ganache: miner_stop / miner_start); returns the switch."""
+    try:
+        rpc(w3, "evm_setAutomine", on)
+        return lambda value: rpc(w3, "evm_setAutomine", value)
+    except RuntimeError:
+        rpc(w3, "miner_start" if on else "miner_stop")
+        return lambda value: rpc(w3, "miner_start" if value else "miner_stop")
+
+
+def test_two_key_changes_in_one_second_leave_the_second_and_a_batch_of_that_second_answers_it(
+    w3: Web3, registry: Contract, deployer: LocalAccount, issuer: LocalAccount
+) -> None:
+    """A key is accredited at the end of its second, as the accreditation status is: a batch anchored in the
+    same block as a rotation (before it) answers the new key, and two rotations in one block leave one entry."""
+    (before,) = issuer_of(registry, issuer.address)["signingKeys"]
+    advance_time(w3, 10)  # past the second the fixture accredited it in
+    cohort = make_cohort("same-second", 2)
+    third = signing_key_hash("third")
+    automine = _set_automine(w3, False)  # queue the transactions, mine them in one block
+    try:
+        hashes = [
+            registry.functions.anchor(cohort.root, cohort.count, ZERO32).transact({"from": issuer.address}),
+            registry.functions.rotateIssuerKey(issuer.address, ROTATED_KEY).transact({"from": deployer.address}),
+            registry.functions.rotateIssuerKey(issuer.address, third).transact({"from": deployer.address}),
+        ]
+    finally:
+        automine(True)
+    rpc(w3, "evm_mine")
+    receipts = [w3.eth.wait_for_transaction_receipt(h) for h in hashes]
+    assert [r["status"] for r in receipts] == [1, 1, 1]
+    assert len({r["blockNumber"] for r in receipts}) == 1
+    t = block_time(w3, receipts[0])
+    assert issuer_of(registry, issuer.address)["signingKeys"] == [before, (third, t)]
+    assert one_event(registry, "IssuerKeyRotated", receipts[2])["previousKeyHash"] == ROTATED_KEY
+    digest = cohort.digests[0]
+    assert verify(registry, issuer.address, cohort.root, digest, cohort.proof(digest))["signingKeyHash"] == third
+
+
 def test_reaccreditation_names_the_key_again_and_keeps_the_history(
     w3: Web3, registry: Contract, deployer: LocalAccount, issuer: LocalAccount, other_issuer: LocalAccount
 ) -> None:
