@@ -151,7 +151,8 @@ def test_import_refuses_a_dev_key_for_a_real_chain_and_a_malformed_key(runner: C
     assert "development key that anyone can derive" in text and "Refused on chain 11155111" in text
     assert dev not in text
     assert not signing_keystore_path(keystores, address).exists()
-    code, text = _cli(runner, keystores, "import", "--address", address, "--chain-id", str(ANVIL), stdin=dev + "\n")
+    local = tmp_path / "local-keystores"  # for the local chain: a real chain's hub would refuse to start with it
+    code, text = _cli(runner, local, "import", "--address", address, "--chain-id", str(ANVIL), stdin=dev + "\n")
     assert code == 0, text
     own = Ed25519PrivateKey.generate()
     partner = Account.create().address
@@ -171,3 +172,16 @@ def test_signing_key_commands_need_the_keystore_settings(runner: CliRunner) -> N
     )
     assert result.exit_code == 2
     assert "set HUB_KEYSTORE_DIR and HUB_KEYSTORE_PASSWORD" in " ".join((result.stdout + result.stderr).split())
+
+
+def test_a_dev_key_in_the_keystore_directory_is_refused_at_start_outside_development(tmp_path: Path) -> None:
+    """At construction (the hub's start), by the public key the file states: no password needed."""
+    address = Account.create().address
+    write_signing_keystore(tmp_path, address, dev_signing_key(address), PASSWORD)
+    with pytest.raises(KeyConfigurationError, match=f"the signing keystore {address}.json: the signing key of"):
+        SigningKeys(SEPOLIA, tmp_path, None)
+    SigningKeys(ANVIL, tmp_path, None)  # on a local chain it is fine
+    own = Account.create().address
+    other_dir = tmp_path / "own"
+    write_signing_keystore(other_dir, own, Ed25519PrivateKey.generate(), PASSWORD)
+    SigningKeys(SEPOLIA, other_dir, None)  # a key of its own: accepted

@@ -103,6 +103,25 @@ def refuse_dev_signing_key(key: Ed25519PrivateKey, address: str, chain_id: int, 
         )
 
 
+def refuse_dev_public_key(stored: StoredSigningKey, chain_id: int) -> None:
+    """`refuse_dev_signing_key` by the public key a keystore states (nothing decrypted).
+
+    :raises KeyConfigurationError: a development key on a chain that is not a development chain."""
+    if is_dev_chain_id(chain_id):
+        return
+    try:
+        raw = multikey.decode_public(stored.public_key_multibase)
+    except multikey.MultikeyError:
+        return  # not readable: loading the key says what is wrong with it
+    if raw == public_raw(dev_signing_key(stored.address)) or raw in _dev_public_keys():
+        dev_chains = ", ".join(f"{kind} {number}" for kind, number in DEV_CHAIN_IDS.items())
+        raise KeyConfigurationError(
+            f"the signing keystore {stored.path.name}: the signing key of {stored.address} is a development key "
+            f"that anyone can derive (service.issuing.signing_keys). Refused on chain {chain_id}, which is not a "
+            f"local development chain ({dev_chains}): use a key of your own"
+        )
+
+
 def signing_keystore_path(keystore_dir: Path, address: str) -> Path:
     return Path(keystore_dir) / SIGNING_DIR / f"{to_checksum_address(address)}.json"
 
@@ -175,7 +194,12 @@ def signing_keystores(keystore_dir: Path) -> list[StoredSigningKey]:
 
 class SigningKeys:
     """Finds the credential signing key of an issuer address: its keystore, or on a local development chain
-    its development key."""
+    its development key.
+
+    :raises KeyConfigurationError: (at construction) a signing keystore in `keystore_dir` holds a published
+        development key (by the public key it states, nothing is decrypted) and the chain is not a
+        development chain.
+    """
 
     def __init__(self, chain_id: int, keystore_dir: Path | None = None, password: str | None = None) -> None:
         self.chain_id = chain_id
@@ -183,6 +207,9 @@ class SigningKeys:
         self._password = password
         self._cache: dict[str, Ed25519PrivateKey] = {}
         self._lock = threading.Lock()
+        if keystore_dir is not None and not is_dev_chain_id(chain_id):
+            for stored in signing_keystores(Path(keystore_dir)):
+                refuse_dev_public_key(stored, chain_id)
 
     def for_address(self, address: str) -> Ed25519PrivateKey:
         """The signing key of `address`.
