@@ -184,8 +184,8 @@ class IssuerDirectory:
             }
         out: list[Partner] = []
         for address in accounts:
-            record = self.registry.issuer(address)
-            keys = self.registry.signing_keys(address)
+            record = self.registry.issuer(address)  # one call: status and key history
+            keys = record.signing_keys
             current = keys[-1].key_hash if keys else None
             public = None
             if current is not None:
