@@ -13,6 +13,8 @@ API keys of the hub service (the database of HUB_DATABASE_URL, migrated first):
 Keystores of the partners and members the service signs for (HUB_KEYSTORE_DIR, HUB_KEYSTORE_PASSWORD):
 
     python -m service.cli keystore import --chain-id 11155111 < key.txt   # writes <address>.json, encrypted
+    python -m service.cli keystore signing-key create --address 0x... --chain-id 11155111   # Ed25519, signing/
+    python -m service.cli keystore signing-key import --address 0x... --chain-id 11155111 < ed25519.hex
 
 Cohorts, over the hub service's HTTP API with an issuing partner's key (--url/HUB_API_URL, --key/HUB_API_KEY):
 
