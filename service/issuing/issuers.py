@@ -101,6 +101,8 @@ class IssuerDirectory:
         self.signing_keys = signing_keys
         self.public_url = public_url
         self.chain_id = chain_id
+        self._slugs: dict[str, str] = {}  # address -> slug: a slug never changes once made
+        self._remembered: set[str] = set()  # public keys recorded by this process
 
     def slug_for(self, address: str) -> str:
         """The slug of partner `address`, made (from its accredited name) the first time.
@@ -109,9 +111,12 @@ class IssuerDirectory:
         :raises ChainUnavailable: the registry cannot be asked.
         """
         address = to_checksum_address(address)
+        if address in self._slugs:
+            return self._slugs[address]
         with self.sessions() as session:
             row = session.get(models.Issuer, address)
             if row is not None:
+                self._slugs[address] = row.slug
                 return row.slug
         name = self.registry.issuer(address).name
         if not name:
@@ -144,8 +149,11 @@ class IssuerDirectory:
         address = to_checksum_address(address)
         slug = self.slug_for(address)
         key = self.signing_keys.for_address(address)
-        with transaction(self.sessions) as session:
-            remember_key(session, address, public_multibase(key))
+        multibase = public_multibase(key)
+        if multibase not in self._remembered:
+            with transaction(self.sessions) as session:
+                remember_key(session, address, multibase)
+            self._remembered.add(multibase)
         return IssuerIdentity(address=address, slug=slug, did=did_web(self.public_url, slug), signing_key=key)
 
     def _remember_held_key(self, address: str, accredited: set[bytes]) -> None:
