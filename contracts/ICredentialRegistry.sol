@@ -19,6 +19,13 @@ pragma solidity ^0.8.24;
  * whether an issuer was accredited at the moment a batch was anchored: credentials anchored while a
  * partner was accredited stay valid after a later suspension; anchoring while suspended is refused.
  *
+ * The governor also accredits each issuer's credential signing key: the `keyHash` of its Ed25519 key,
+ * keccak256(0xed01 ‖ the 32-byte public key), i.e. of the key's Multikey bytes (docs/credential-format.md).
+ * Accrediting names the key; only the governor replaces it ({rotateIssuerKey}). The key history is kept
+ * too ({issuer} lists every key with the second it began), and {verify} answers the key accredited when
+ * the batch was anchored: a credential signed with a key rotated out later stays valid, one signed with a key the
+ * issuer did not hold at anchoring does not.
+ *
  * Batches are keyed by (issuer, root): a root anchored by one issuer says nothing about, and cannot block,
  * the same root anchored by another. Nobody can take or squat a partner's cohort by anchoring its root first
  * (e.g. after seeing it in the mempool): the partner's own anchoring still succeeds, and a verifier asks
@@ -52,12 +59,19 @@ interface ICredentialRegistry {
         Relayed // the issuer's authorised relayer sent it; the issuer's signature is in the proof, checked offline
     }
 
+    /// @notice An issuer's signing key, accredited by the governor from `since` on.
+    struct SigningKey {
+        bytes32 keyHash; // keccak256(0xed01 ‖ Ed25519 public key), the key's Multikey bytes hashed
+        uint48 since; // block timestamp from which it is the issuer's key
+    }
+
     /// @notice A partner organisation that may be (or has been) accredited to issue.
     struct Issuer {
         string name; // the partner organisation, e.g. "Hanzehogeschool Groningen"
         bool accredited; // current status
         uint48 since; // when the current status began (block timestamp)
         address relayer; // the account it authorised to anchor for it with {anchorFor_oC8da} (zero: none)
+        SigningKey[] signingKeys; // every signing key the governor accredited, oldest first (the last is current)
     }
 
     /// @notice One cohort anchored by one issuer (all zero when not anchored).
@@ -89,12 +103,17 @@ interface ICredentialRegistry {
         uint16 revocationReason; // the issuer's reason code (zero when not revoked)
         uint64 blockNumber; // the block this answer was read at
         uint48 blockTimestamp; // its timestamp: the verifier's "now" for validity windows
+        bytes32 signingKeyHash; // the signing key accredited for `issuer` at `anchoredAt` (zero: none, or not anchored)
     }
 
     // ---------------------------------------------------------------- events
 
-    /// @notice The governor accredited `issuer` under `name`.
-    event IssuerAccredited(address indexed issuer, string name);
+    /// @notice The governor accredited `issuer` under `name`, with the signing key `keyHash`.
+    event IssuerAccredited(address indexed issuer, string name, bytes32 keyHash);
+
+    /// @notice The governor replaced `issuer`'s signing key `previousKeyHash` by `keyHash`; credentials of
+    /// batches anchored before stay bound to the previous key.
+    event IssuerKeyRotated(address indexed issuer, bytes32 previousKeyHash, bytes32 keyHash);
 
     /// @notice The governor suspended `issuer`; what it anchored before stays valid.
     event IssuerSuspended(address indexed issuer);
@@ -121,6 +140,10 @@ interface ICredentialRegistry {
     error RegistryInvalidAddress();
     /// @notice An issuer's name must not be empty.
     error RegistryEmptyIssuerName();
+    /// @notice A signing key hash must not be zero.
+    error RegistryInvalidKeyHash();
+    /// @notice `keyHash` is already `issuer`'s signing key (a rotation must change it).
+    error RegistrySigningKeyUnchanged(address issuer, bytes32 keyHash);
     /// @notice `issuer` is already accredited.
     error RegistryIssuerAlreadyAccredited(address issuer);
     /// @notice `issuer` is not accredited now.
@@ -154,11 +177,21 @@ interface ICredentialRegistry {
     function governor() external view returns (address);
 
     /**
-     * @notice Accredit `issuer` under `name` from now on. Only the governor.
+     * @notice Accredit `issuer` under `name`, with the signing key `keyHash`, from now on. Only the governor.
+     * Re-accrediting a suspended issuer names its key again (the same or a new one).
      * @dev Reverts with {RegistryUnauthorizedGovernor}, {RegistryInvalidAddress},
-     * {RegistryEmptyIssuerName} or {RegistryIssuerAlreadyAccredited}. Emits {IssuerAccredited}.
+     * {RegistryEmptyIssuerName}, {RegistryInvalidKeyHash} or {RegistryIssuerAlreadyAccredited}.
+     * Emits {IssuerAccredited}.
      */
-    function accreditIssuer(address issuer, string calldata name) external;
+    function accreditIssuer(address issuer, string calldata name, bytes32 keyHash) external;
+
+    /**
+     * @notice Make `keyHash` the signing key of the accredited `issuer` from now on. Only the governor.
+     * Batches anchored before stay bound to the key accredited when they were anchored.
+     * @dev Reverts with {RegistryUnauthorizedGovernor}, {RegistryInvalidKeyHash},
+     * {RegistryIssuerNotAccredited} or {RegistrySigningKeyUnchanged}. Emits {IssuerKeyRotated}.
+     */
+    function rotateIssuerKey(address issuer, bytes32 keyHash) external;
 
     /**
      * @notice Suspend `issuer` from now on. Only the governor. Batches it anchored before stay valid.
@@ -243,7 +276,8 @@ interface ICredentialRegistry {
     // ---------------------------------------------------------------- views
 
     /// @notice The verifier's question in one call: did `issuer` anchor `root`, when and how, was it
-    /// accredited then, is the credential a leaf of `root`, and did `issuer` revoke it? Never reverts.
+    /// accredited then and with which signing key, is the credential a leaf of `root`, and did `issuer`
+    /// revoke it? Never reverts.
     function verify(
         address issuer,
         bytes32 root,
@@ -254,7 +288,12 @@ interface ICredentialRegistry {
     /// @notice The leaf that commits to `credentialDigest` (StandardMerkleTree, value type bytes32).
     function leafOf(bytes32 credentialDigest) external pure returns (bytes32);
 
-    /// @notice The issuer's name and current status (empty name when never accredited).
+    /// @notice The issuer's name, current status, relayer and every signing key the governor accredited for it,
+    /// oldest first (empty name when never accredited). The key at a past moment is the last one whose `since`
+    /// is at or before it; {verify} answers it for a batch's `anchoredAt`.
+    /// @dev The key history is here rather than in views of its own: one more external function would add a
+    /// selector comparison to every {anchorFor} (the dispatcher's binary search, 19 functions at most to keep
+    /// anchorFor two comparisons deep).
     function issuer(address account) external view returns (Issuer memory);
 
     /// @notice Whether `account` was accredited at `timestamp` (its status at the end of that second).

@@ -106,6 +106,24 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     # ---- CredentialRegistry
     Mutant(
+        "registry-key-at-end-of-second",
+        REGISTRY,
+        "if (keys[middle].since > timestamp) {",
+        "if (keys[middle].since >= timestamp) {",
+        (
+            "tests/contracts/test_registry.py::test_two_key_changes_in_one_second_leave_the_second_and_a_batch_of_that_second_answers_it",
+        ),
+        "a batch anchored in the second of a key rotation answers the new key (the key at the end of that second)",
+    ),
+    Mutant(
+        "registry-rotation-by-governor-only",
+        REGISTRY,
+        "function rotateIssuerKey(address account, bytes32 keyHash) external onlyGovernor {",
+        "function rotateIssuerKey(address account, bytes32 keyHash) external {",
+        ("tests/contracts/test_registry.py", "-k", "rotate"),
+        "only an executed board decision replaces an issuer's signing key",
+    ),
+    Mutant(
         "registry-revoker-is-issuer",
         REGISTRY,
         "if (_batches[account][root] == 0) revert RegistryBatchNotAnchored(root, account);",
@@ -218,6 +236,23 @@ MUTANTS: tuple[Mutant, ...] = (
         "None",
         ("tests/test_cli_keys.py", "-k", "keystore"),
         "hub keystore import refuses a published key",
+    ),
+    # ---- issuers' signing keys (service/issuing)
+    Mutant(
+        "did-document-lists-every-accredited-key",
+        "service/issuing/issuers.py",
+        "        for key in accredited:\n            multibase = public.get(key.key_hash)",
+        "        for key in accredited[-1:]:\n            multibase = public.get(key.key_hash)",
+        ("tests/api/test_issuers.py",),
+        "a partner's DID document keeps the keys rotated out, so credentials signed before stay verifiable",
+    ),
+    Mutant(
+        "dev-signing-key-refused-outside-development",
+        "service/issuing/signing_keys.py",
+        "    if is_dev_signing_key(key, address):",
+        "    if False:",
+        ("tests/test_signing_keys.py",),
+        "a development signing key, derivable by anyone, never signs on a real chain",
     ),
     # ---- issuing/anchoring
     Mutant(

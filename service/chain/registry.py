@@ -39,6 +39,14 @@ ZERO_ADDRESS = "0x" + "00" * 20
 
 
 @dataclass(frozen=True)
+class SigningKey:
+    """An issuer's signing key accredited by the board from `since` on (ICredentialRegistry.SigningKey)."""
+
+    key_hash: bytes  # multikey.key_hash of the Ed25519 public key
+    since: int  # unix seconds
+
+
+@dataclass(frozen=True)
 class Issuer:
     """A partner organisation that is, or was, accredited (ICredentialRegistry.Issuer)."""
 
@@ -47,6 +55,17 @@ class Issuer:
     accredited: bool
     since: int  # unix seconds when the current status began
     relayer: str = ZERO_ADDRESS  # the account it authorised to anchor for it (anchorFor); zero when none
+    signing_keys: tuple[SigningKey, ...] = ()  # every signing key the board accredited, oldest first
+
+    def signing_key_at(self, timestamp: int) -> bytes:
+        """The hash of the signing key accredited at the end of second `timestamp` (zero bytes when none), as the
+        registry's `verify` answers it for a batch anchored then."""
+        current = ZERO32
+        for key in self.signing_keys:  # sorted by `since`
+            if key.since > timestamp:
+                break
+            current = key.key_hash
+        return current
 
 
 @dataclass(frozen=True)
@@ -239,6 +258,7 @@ class RegistryClient:
             reason,
             block_number,
             block_timestamp,
+            signing_key_hash,
         ) = raw
         return CredentialStatus(
             included=bool(included),
@@ -254,6 +274,7 @@ class RegistryClient:
             revocation_reason=int(reason),
             block_number=int(block_number),
             block_timestamp=int(block_timestamp),
+            signing_key_hash=bytes(signing_key_hash),
         )
 
     def batch(self, issuer: str, root: bytes) -> Batch:
@@ -273,18 +294,35 @@ class RegistryClient:
         )
 
     def issuer(self, account: str) -> Issuer:
-        """The partner `account`: its name, current accreditation and the relayer it authorised.
+        """The partner `account`: its name, current accreditation, the relayer it authorised and the signing keys
+        the board accredited for it.
 
         :raises ChainUnavailable: when the node does not answer or there is no registry at the address.
         """
-        name, accredited, since, relayer = self._view("issuer", to_checksum_address(account))
+        name, accredited, since, relayer, keys = self._view("issuer", to_checksum_address(account))
         return Issuer(
             address=to_checksum_address(account),
             name=str(name),
             accredited=bool(accredited),
             since=int(since),
             relayer=to_checksum_address(relayer),
+            signing_keys=tuple(SigningKey(key_hash=bytes(key_hash), since=int(start)) for key_hash, start in keys),
         )
+
+    def signing_key_at(self, account: str, timestamp: int) -> bytes:
+        """The `multikey.key_hash` of `account`'s signing key accredited at the end of second `timestamp` (zero
+        bytes when none).
+
+        :raises ChainUnavailable: when the node does not answer or there is no registry at the address.
+        """
+        return self.issuer(account).signing_key_at(timestamp)
+
+    def signing_keys(self, account: str) -> list[SigningKey]:
+        """Every signing key the board accredited for `account`, oldest first (the last is the current one).
+
+        :raises ChainUnavailable: when the node does not answer or there is no registry at the address.
+        """
+        return list(self.issuer(account).signing_keys)
 
     def was_accredited_at(self, account: str, timestamp: int) -> bool:
         """Whether `account` was accredited at the end of second `timestamp`.
@@ -355,13 +393,21 @@ class RegistryClient:
 
     # ---------------------------------------------------------------- transactions
 
-    def accredit_issuer(self, account: str, name: str, *, sender: LocalAccount) -> TxReceipt:
-        """Accredit `account` under `name` (the governor only).
+    def accredit_issuer(self, account: str, name: str, key_hash: bytes, *, sender: LocalAccount) -> TxReceipt:
+        """Accredit `account` under `name` with the signing key `key_hash` (`multikey.key_hash`; the governor only).
 
-        :raises ChainRejected: RegistryUnauthorizedGovernor, RegistryInvalidAddress, RegistryEmptyIssuerName
-            or RegistryIssuerAlreadyAccredited.
+        :raises ChainRejected: RegistryUnauthorizedGovernor, RegistryInvalidAddress, RegistryEmptyIssuerName,
+            RegistryInvalidKeyHash or RegistryIssuerAlreadyAccredited.
         """
-        return self._transact(sender, "accreditIssuer", to_checksum_address(account), name)
+        return self._transact(sender, "accreditIssuer", to_checksum_address(account), name, bytes(key_hash))
+
+    def rotate_issuer_key(self, account: str, key_hash: bytes, *, sender: LocalAccount) -> TxReceipt:
+        """Make `key_hash` the signing key of the accredited `account` (the governor only).
+
+        :raises ChainRejected: RegistryUnauthorizedGovernor, RegistryInvalidKeyHash, RegistryIssuerNotAccredited
+            or RegistrySigningKeyUnchanged.
+        """
+        return self._transact(sender, "rotateIssuerKey", to_checksum_address(account), bytes(key_hash))
 
     def suspend_issuer(self, account: str, *, sender: LocalAccount) -> TxReceipt:
         """Suspend `account` (the governor only).

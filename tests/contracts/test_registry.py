@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
@@ -18,6 +20,7 @@ from web3.types import TxReceipt
 
 from service.chain.anchor_log import ANCHOR_FOR, decode_batch_anchored, issuer_and_count
 from service.chain.deployment import deploy_contract
+from service.credentials import multikey
 from tests.chain import advance_time, latest_timestamp, reverts, rpc
 
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -26,6 +29,18 @@ DOMAIN_NAME = "IT Hub Hoogeveen CredentialRegistry"
 DOMAIN_VERSION = "1"
 ISSUER_NAME = "Hanzehogeschool Groningen"
 OTHER_ISSUER_NAME = "Drenthe College"
+
+
+def signing_key_hash(label: str) -> bytes:
+    """The registry's hash of a deterministic Ed25519 signing key named `label`."""
+    private = Ed25519PrivateKey.from_private_bytes(Web3.keccak(text=label))
+    return multikey.key_hash(private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
+
+
+ISSUER_KEY = signing_key_hash("issuer")
+OTHER_ISSUER_KEY = signing_key_hash("other issuer")
+NEWCOMER_KEY = signing_key_hash("newcomer")
+ROTATED_KEY = signing_key_hash("rotated")
 REASON_FRAUD = 1
 REASON_ERROR = 2
 DIRECT, SIGNED, RELAYED = 1, 2, 3  # ICredentialRegistry.AnchorMode
@@ -291,8 +306,8 @@ def revoke(registry: Contract, cohort: Cohort, digest: bytes, reason: int) -> An
 def deployed(w3: Web3, deployer: LocalAccount, issuer: LocalAccount, other_issuer: LocalAccount) -> Contract:
     """Deployed once per chain, before any snapshot: governor `deployer`, two accredited issuers."""
     registry = deploy_contract(w3, "CredentialRegistry", deployer.address, account=deployer)
-    send(registry.functions.accreditIssuer(issuer.address, ISSUER_NAME), deployer)
-    send(registry.functions.accreditIssuer(other_issuer.address, OTHER_ISSUER_NAME), deployer)
+    send(registry.functions.accreditIssuer(issuer.address, ISSUER_NAME, ISSUER_KEY), deployer)
+    send(registry.functions.accreditIssuer(other_issuer.address, OTHER_ISSUER_NAME, OTHER_ISSUER_KEY), deployer)
     return registry
 
 
@@ -306,7 +321,7 @@ def registry(deployed: Contract, isolate: None) -> Contract:
 def wallet(w3: Web3, registry: Contract, deployer: LocalAccount, wallet_owner: LocalAccount) -> Contract:
     """An ERC-1271 contract wallet of `wallet_owner`, accredited as an issuer."""
     wallet = deploy_contract(w3, "ERC1271WalletMock", wallet_owner.address, account=deployer)
-    send(registry.functions.accreditIssuer(wallet.address, "Partner with a multisig"), deployer)
+    send(registry.functions.accreditIssuer(wallet.address, "Partner with a multisig", NEWCOMER_KEY), deployer)
     return wallet
 
 
@@ -352,14 +367,19 @@ def test_leaf_of_matches_standard_merkle_tree_leaf(registry: Contract, cohort: C
 def test_accredit_issuer_by_governor_records_name_status_and_event(
     w3: Web3, registry: Contract, deployer: LocalAccount, newcomer: LocalAccount
 ) -> None:
-    receipt = send(registry.functions.accreditIssuer(newcomer.address, "Alfa-college"), deployer)
+    receipt = send(registry.functions.accreditIssuer(newcomer.address, "Alfa-college", NEWCOMER_KEY), deployer)
     t = block_time(w3, receipt)
-    assert one_event(registry, "IssuerAccredited", receipt) == {"issuer": newcomer.address, "name": "Alfa-college"}
+    assert one_event(registry, "IssuerAccredited", receipt) == {
+        "issuer": newcomer.address,
+        "name": "Alfa-college",
+        "keyHash": NEWCOMER_KEY,
+    }
     assert issuer_of(registry, newcomer.address) == {
         "name": "Alfa-college",
         "accredited": True,
         "since": t,
         "relayer": ZERO_ADDRESS,
+        "signingKeys": [(NEWCOMER_KEY, t)],
     }
     assert registry.functions.wasAccreditedAt(newcomer.address, t).call() is True
 
@@ -368,34 +388,39 @@ def test_accredit_issuer_by_outsider_reverts(
     registry: Contract, outsider: LocalAccount, newcomer: LocalAccount
 ) -> None:
     with reverts(registry, "RegistryUnauthorizedGovernor", caller=outsider.address):
-        registry.functions.accreditIssuer(newcomer.address, "Alfa-college").transact({"from": outsider.address})
+        registry.functions.accreditIssuer(newcomer.address, "Alfa-college", NEWCOMER_KEY).transact(
+            {"from": outsider.address}
+        )
 
 
 def test_accredit_issuer_by_issuer_reverts(registry: Contract, issuer: LocalAccount, newcomer: LocalAccount) -> None:
     with reverts(registry, "RegistryUnauthorizedGovernor", caller=issuer.address):
-        registry.functions.accreditIssuer(newcomer.address, "Alfa-college").transact({"from": issuer.address})
+        registry.functions.accreditIssuer(newcomer.address, "Alfa-college", NEWCOMER_KEY).transact(
+            {"from": issuer.address}
+        )
 
 
 def test_accredit_zero_address_reverts(registry: Contract, deployer: LocalAccount) -> None:
     with reverts(registry, "RegistryInvalidAddress"):
-        registry.functions.accreditIssuer(ZERO_ADDRESS, "Nobody").transact({"from": deployer.address})
+        registry.functions.accreditIssuer(ZERO_ADDRESS, "Nobody", NEWCOMER_KEY).transact({"from": deployer.address})
 
 
 def test_accredit_with_empty_name_reverts(registry: Contract, deployer: LocalAccount, newcomer: LocalAccount) -> None:
     with reverts(registry, "RegistryEmptyIssuerName"):
-        registry.functions.accreditIssuer(newcomer.address, "").transact({"from": deployer.address})
+        registry.functions.accreditIssuer(newcomer.address, "", NEWCOMER_KEY).transact({"from": deployer.address})
 
 
 def test_accredit_already_accredited_issuer_reverts(
     registry: Contract, deployer: LocalAccount, issuer: LocalAccount
 ) -> None:
     with reverts(registry, "RegistryIssuerAlreadyAccredited", issuer=issuer.address):
-        registry.functions.accreditIssuer(issuer.address, "Again").transact({"from": deployer.address})
+        registry.functions.accreditIssuer(issuer.address, "Again", ISSUER_KEY).transact({"from": deployer.address})
 
 
 def test_suspend_issuer_by_governor_records_status_and_event(
     w3: Web3, registry: Contract, deployer: LocalAccount, issuer: LocalAccount
 ) -> None:
+    keys = issuer_of(registry, issuer.address)["signingKeys"]
     receipt = send(registry.functions.suspendIssuer(issuer.address), deployer)
     t = block_time(w3, receipt)
     assert one_event(registry, "IssuerSuspended", receipt) == {"issuer": issuer.address}
@@ -404,7 +429,9 @@ def test_suspend_issuer_by_governor_records_status_and_event(
         "accredited": False,
         "since": t,
         "relayer": ZERO_ADDRESS,
+        "signingKeys": keys,  # a suspension keeps the key history
     }
+    assert [key for key, _ in keys] == [ISSUER_KEY]
 
 
 def test_suspend_issuer_by_outsider_reverts(registry: Contract, outsider: LocalAccount, issuer: LocalAccount) -> None:
@@ -433,6 +460,7 @@ def test_never_accredited_account_has_empty_record(registry: Contract, newcomer:
         "accredited": False,
         "since": 0,
         "relayer": ZERO_ADDRESS,
+        "signingKeys": [],
     }
     assert registry.functions.wasAccreditedAt(newcomer.address, latest_timestamp(w3)).call() is False
 
@@ -441,7 +469,9 @@ def test_accreditation_history_answers_status_at_each_moment(
     w3: Web3, registry: Contract, deployer: LocalAccount, newcomer: LocalAccount
 ) -> None:
     advance_time(w3, 100)
-    t1 = block_time(w3, send(registry.functions.accreditIssuer(newcomer.address, "Alfa-college"), deployer))
+    t1 = block_time(
+        w3, send(registry.functions.accreditIssuer(newcomer.address, "Alfa-college", NEWCOMER_KEY), deployer)
+    )
     advance_time(w3, 100)
     t2 = block_time(w3, send(registry.functions.suspendIssuer(newcomer.address), deployer))
     advance_time(w3, 100)
@@ -458,11 +488,15 @@ def test_accreditation_history_answers_status_at_each_moment(
 def test_reaccreditation_after_suspension_updates_name_and_keeps_history(
     w3: Web3, registry: Contract, deployer: LocalAccount, newcomer: LocalAccount
 ) -> None:
-    t1 = block_time(w3, send(registry.functions.accreditIssuer(newcomer.address, "Alfa-college"), deployer))
+    t1 = block_time(
+        w3, send(registry.functions.accreditIssuer(newcomer.address, "Alfa-college", NEWCOMER_KEY), deployer)
+    )
     advance_time(w3, 100)
     t2 = block_time(w3, send(registry.functions.suspendIssuer(newcomer.address), deployer))
     advance_time(w3, 100)
-    receipt = send(registry.functions.accreditIssuer(newcomer.address, "Alfa-college Hoogeveen"), deployer)
+    receipt = send(
+        registry.functions.accreditIssuer(newcomer.address, "Alfa-college Hoogeveen", NEWCOMER_KEY), deployer
+    )
     t3 = block_time(w3, receipt)
     assert one_event(registry, "IssuerAccredited", receipt)["name"] == "Alfa-college Hoogeveen"
     assert issuer_of(registry, newcomer.address) == {
@@ -470,9 +504,166 @@ def test_reaccreditation_after_suspension_updates_name_and_keeps_history(
         "accredited": True,
         "since": t3,
         "relayer": ZERO_ADDRESS,
+        "signingKeys": [(NEWCOMER_KEY, t1)],  # accredited again with the same key: its entry is kept
     }
     was = registry.functions.wasAccreditedAt
     assert [was(newcomer.address, t).call() for t in (t1, t2, t3 - 1, t3)] == [True, False, False, True]
+
+
+def test_accredit_with_zero_key_hash_reverts(
+    registry: Contract, deployer: LocalAccount, newcomer: LocalAccount
+) -> None:
+    with reverts(registry, "RegistryInvalidKeyHash"):
+        registry.functions.accreditIssuer(newcomer.address, "Alfa-college", ZERO32).transact({"from": deployer.address})
+
+
+# ---------------------------------------------------------------- signing keys
+
+
+def test_rotate_issuer_key_by_governor_records_history_and_event(
+    w3: Web3, registry: Contract, deployer: LocalAccount, issuer: LocalAccount
+) -> None:
+    (first,) = issuer_of(registry, issuer.address)["signingKeys"]
+    assert first[0] == ISSUER_KEY
+    advance_time(w3, 100)
+    receipt = send(registry.functions.rotateIssuerKey(issuer.address, ROTATED_KEY), deployer)
+    t = block_time(w3, receipt)
+    assert one_event(registry, "IssuerKeyRotated", receipt) == {
+        "issuer": issuer.address,
+        "previousKeyHash": ISSUER_KEY,
+        "keyHash": ROTATED_KEY,
+    }
+    assert issuer_of(registry, issuer.address)["signingKeys"] == [first, (ROTATED_KEY, t)]
+    assert issuer_of(registry, issuer.address)["accredited"] is True  # a rotation leaves the status alone
+
+
+@pytest.mark.parametrize("caller", ["outsider", "issuer", "other_issuer"])
+def test_rotate_issuer_key_by_anyone_but_the_governor_reverts(
+    request: pytest.FixtureRequest, registry: Contract, issuer: LocalAccount, caller: str
+) -> None:
+    sender: LocalAccount = request.getfixturevalue(caller)
+    with reverts(registry, "RegistryUnauthorizedGovernor", caller=sender.address):
+        registry.functions.rotateIssuerKey(issuer.address, ROTATED_KEY).transact({"from": sender.address})
+    assert [k[0] for k in issuer_of(registry, issuer.address)["signingKeys"]] == [ISSUER_KEY]
+
+
+def test_rotate_issuer_key_to_zero_or_the_same_key_reverts(
+    registry: Contract, deployer: LocalAccount, issuer: LocalAccount
+) -> None:
+    with reverts(registry, "RegistryInvalidKeyHash"):
+        registry.functions.rotateIssuerKey(issuer.address, ZERO32).transact({"from": deployer.address})
+    with reverts(registry, "RegistrySigningKeyUnchanged", issuer=issuer.address, keyHash=ISSUER_KEY):
+        registry.functions.rotateIssuerKey(issuer.address, ISSUER_KEY).transact({"from": deployer.address})
+
+
+def test_rotate_key_of_suspended_or_unknown_issuer_reverts(
+    registry: Contract, deployer: LocalAccount, issuer: LocalAccount, newcomer: LocalAccount
+) -> None:
+    with reverts(registry, "RegistryIssuerNotAccredited", issuer=newcomer.address):
+        registry.functions.rotateIssuerKey(newcomer.address, ROTATED_KEY).transact({"from": deployer.address})
+    send(registry.functions.suspendIssuer(issuer.address), deployer)
+    with reverts(registry, "RegistryIssuerNotAccredited", issuer=issuer.address):
+        registry.functions.rotateIssuerKey(issuer.address, ROTATED_KEY).transact({"from": deployer.address})
+
+
+def test_signing_key_history_answers_the_key_of_each_batch_at_each_moment(
+    w3: Web3, registry: Contract, deployer: LocalAccount, newcomer: LocalAccount
+) -> None:
+    """Four keys in turn; a batch anchored right after each change, and one 50 s later, is answered its key by
+    verify (the registry's binary search over the history); one anchored before is answered the key before."""
+    keys = [NEWCOMER_KEY, ROTATED_KEY, signing_key_hash("third"), signing_key_hash("fourth")]
+    advance_time(w3, 100)
+    accredit = registry.functions.accreditIssuer(newcomer.address, "Alfa-college", keys[0])
+    times = [block_time(w3, send(accredit, deployer))]
+    batches: list[tuple[Cohort, bytes]] = []
+    for i, key in enumerate(keys):
+        if i:
+            advance_time(w3, 100)
+            times.append(block_time(w3, send(registry.functions.rotateIssuerKey(newcomer.address, key), deployer)))
+        right_after = make_cohort(f"key-{i}-at-once", 2)
+        send(registry.functions.anchor(right_after.root, right_after.count, ZERO32), newcomer)
+        advance_time(w3, 50)
+        later = make_cohort(f"key-{i}-later", 2)
+        send(registry.functions.anchor(later.root, later.count, ZERO32), newcomer)
+        batches += [(right_after, key), (later, key)]
+    for cohort, key in batches:
+        digest = cohort.digests[1]
+        status = verify(registry, newcomer.address, cohort.root, digest, cohort.proof(digest))
+        assert (status["anchored"], status["signingKeyHash"]) == (True, key)
+    assert issuer_of(registry, newcomer.address)["signingKeys"] == list(zip(keys, times, strict=True))
+
+
+def _set_automine(w3: Web3, on: bool) -> Any:
+    """Switch automining (anvil: evm_setAutomine; ganache: miner_stop / miner_start); returns the switch."""
+    try:
+        rpc(w3, "evm_setAutomine", on)
+        return lambda value: rpc(w3, "evm_setAutomine", value)
+    except RuntimeError:
+        rpc(w3, "miner_start" if on else "miner_stop")
+        return lambda value: rpc(w3, "miner_start" if value else "miner_stop")
+
+
+def test_two_key_changes_in_one_second_leave_the_second_and_a_batch_of_that_second_answers_it(
+    w3: Web3, registry: Contract, deployer: LocalAccount, issuer: LocalAccount
+) -> None:
+    """A key is accredited at the end of its second, as the accreditation status is: a batch anchored in the
+    same block as a rotation (before it) answers the new key, and two rotations in one block leave one entry."""
+    (before,) = issuer_of(registry, issuer.address)["signingKeys"]
+    advance_time(w3, 10)  # past the second the fixture accredited it in
+    cohort = make_cohort("same-second", 2)
+    third = signing_key_hash("third")
+    automine = _set_automine(w3, False)  # queue the transactions, mine them in one block
+    try:
+        hashes = [
+            registry.functions.anchor(cohort.root, cohort.count, ZERO32).transact({"from": issuer.address}),
+            registry.functions.rotateIssuerKey(issuer.address, ROTATED_KEY).transact({"from": deployer.address}),
+            registry.functions.rotateIssuerKey(issuer.address, third).transact({"from": deployer.address}),
+        ]
+    finally:
+        automine(True)
+    rpc(w3, "evm_mine")
+    receipts = [w3.eth.wait_for_transaction_receipt(h) for h in hashes]
+    assert [r["status"] for r in receipts] == [1, 1, 1]
+    assert len({r["blockNumber"] for r in receipts}) == 1
+    t = block_time(w3, receipts[0])
+    assert issuer_of(registry, issuer.address)["signingKeys"] == [before, (third, t)]
+    assert one_event(registry, "IssuerKeyRotated", receipts[2])["previousKeyHash"] == ROTATED_KEY
+    digest = cohort.digests[0]
+    assert verify(registry, issuer.address, cohort.root, digest, cohort.proof(digest))["signingKeyHash"] == third
+
+
+def test_reaccreditation_names_the_key_again_and_keeps_the_history(
+    w3: Web3, registry: Contract, deployer: LocalAccount, issuer: LocalAccount, other_issuer: LocalAccount
+) -> None:
+    (before,) = issuer_of(registry, issuer.address)["signingKeys"]
+    send(registry.functions.suspendIssuer(issuer.address), deployer)
+    advance_time(w3, 100)
+    receipt = send(registry.functions.accreditIssuer(issuer.address, ISSUER_NAME, ROTATED_KEY), deployer)
+    t = block_time(w3, receipt)
+    assert one_event(registry, "IssuerAccredited", receipt)["keyHash"] == ROTATED_KEY
+    assert issuer_of(registry, issuer.address)["signingKeys"] == [before, (ROTATED_KEY, t)]
+    # the same key again: its entry and its `since` stay as they were
+    (other_before,) = issuer_of(registry, other_issuer.address)["signingKeys"]
+    send(registry.functions.suspendIssuer(other_issuer.address), deployer)
+    advance_time(w3, 100)
+    send(registry.functions.accreditIssuer(other_issuer.address, OTHER_ISSUER_NAME, OTHER_ISSUER_KEY), deployer)
+    assert issuer_of(registry, other_issuer.address)["signingKeys"] == [other_before]
+
+
+def test_verify_answers_each_batch_the_key_accredited_at_its_anchoring(
+    w3: Web3, registry: Contract, deployer: LocalAccount, issuer: LocalAccount
+) -> None:
+    before = make_cohort("before-rotation", 3)
+    after = make_cohort("after-rotation", 3)
+    send(registry.functions.anchor(before.root, before.count, ZERO32), issuer)
+    advance_time(w3, 100)
+    send(registry.functions.rotateIssuerKey(issuer.address, ROTATED_KEY), deployer)
+    advance_time(w3, 100)
+    send(registry.functions.anchor(after.root, after.count, ZERO32), issuer)
+    for cohort, key in ((before, ISSUER_KEY), (after, ROTATED_KEY)):
+        for digest in cohort.digests:
+            status = verify(registry, issuer.address, cohort.root, digest, cohort.proof(digest))
+            assert (status["anchored"], status["included"], status["signingKeyHash"]) == (True, True, key)
 
 
 # ---------------------------------------------------------------- anchoring
@@ -607,7 +798,7 @@ def test_anchor_by_sig_signed_for_other_registry_reverts(
     w3: Web3, registry: Contract, deployer: LocalAccount, issuer: LocalAccount, relayer: LocalAccount, cohort: Cohort
 ) -> None:
     second = deploy_contract(w3, "CredentialRegistry", deployer.address, account=deployer)
-    send(second.functions.accreditIssuer(issuer.address, ISSUER_NAME), deployer)
+    send(second.functions.accreditIssuer(issuer.address, ISSUER_NAME, ISSUER_KEY), deployer)
     deadline = deadline_from_now(w3)
     for_first = sign_anchor(registry, issuer, root=cohort.root, count=cohort.count, deadline=deadline)
     with reverts(second, "RegistryInvalidSignature", signer=issuer.address):
@@ -869,6 +1060,7 @@ def test_verify_every_credential_of_anchored_cohort(
         "revocationReason": 0,
         "blockNumber": head["number"],
         "blockTimestamp": head["timestamp"],
+        "signingKeyHash": ISSUER_KEY,
     }
     for digest in cohort.digests:
         assert verify(registry, issuer.address, cohort.root, digest, cohort.proof(digest)) == expected
@@ -917,6 +1109,7 @@ def test_verify_non_anchored_root_reports_not_anchored(
         "revocationReason": 0,
         "blockNumber": head["number"],
         "blockTimestamp": head["timestamp"],
+        "signingKeyHash": ZERO32,
     }
 
 
@@ -1030,7 +1223,7 @@ def test_anchor_for_a_suspended_issuer_reverts_and_a_withdrawn_relayer_is_refuse
     send(registry.functions.suspendIssuer(issuer.address), deployer)
     with reverts(registry, "RegistryIssuerNotAccredited", issuer=issuer.address):
         anchor_for(registry, issuer.address, cohort.root, cohort.count).transact({"from": relayer.address})
-    send(registry.functions.accreditIssuer(issuer.address, ISSUER_NAME), deployer)
+    send(registry.functions.accreditIssuer(issuer.address, ISSUER_NAME, ISSUER_KEY), deployer)
     assert issuer_of(registry, issuer.address)["relayer"] == relayer.address  # accreditation keeps the relayer
     send(registry.functions.setRelayer(ZERO_ADDRESS), issuer)
     with reverts(registry, "RegistryUnauthorizedRelayer", issuer=issuer.address, caller=relayer.address):
@@ -1091,7 +1284,7 @@ def test_every_anchoring_logs_batch_anchored_without_topics_and_no_other_log_lac
         assert one_event(registry, "BatchAnchored", receipt) == {"root": root, "issuer": account}
     # every other log the registry writes carries topics (accreditation, suspension, relayer, revocation)
     others = [
-        send(registry.functions.accreditIssuer(newcomer.address, "Drenthe College"), deployer),
+        send(registry.functions.accreditIssuer(newcomer.address, "Drenthe College", NEWCOMER_KEY), deployer),
         send(registry.functions.setRelayer(relayer.address), newcomer),
         send(registry.functions.suspendIssuer(newcomer.address), deployer),
         send(
