@@ -618,9 +618,11 @@ def build_credential(
     valid_until: datetime | None = None,
     credential_id: str | None = None,
     decoys: int = 0,
+    credential_status: dict[str, Any] | None = None,
 ) -> DraftCredential:
     """Write the anchored body of a new credential; the graduate's name, grade and further claims
-    become salted disclosures whose digests (with `decoys` random ones) the body lists.
+    become salted disclosures whose digests (with `decoys` random ones) the body lists. `credential_status`
+    (a BitstringStatusListEntry, service.credentials.status_list.status_entry) becomes its `credentialStatus`.
 
     :raises ValueError: on a grade without a grade scale, or a claim name that is not allowed.
     """
@@ -664,6 +666,8 @@ def build_credential(
         "achievement": programme.to_json(),
         "disclosureDigests": digests,
     }
+    if credential_status is not None:
+        body["credentialStatus"] = dict(credential_status)
     return DraftCredential(body=body, disclosures=tuple(disclosures))
 
 

@@ -42,6 +42,7 @@ from service.db.session import transaction
 from service.errors import ChainUnavailable, Forbidden, InvalidInput
 from service.issuing.requests import Row, RowProblem, refuse
 from service.issuing.states import UNFINISHED, BatchStatus
+from service.issuing.status_lists import Allocation, StatusLists
 
 HOLDER_TOKEN_PREFIX = "hold_"
 
@@ -79,6 +80,7 @@ class PreparedCohort:
     issuer_name: str
     batch: PreparedBatch
     credentials: tuple[PreparedCredential, ...]
+    status: Allocation | None = None  # the credentials' status list indexes, in order
 
     @property
     def root(self) -> bytes:
@@ -97,8 +99,11 @@ def prepare(
     *,
     single: bool = False,
     now: datetime | None = None,
+    status_lists: StatusLists | None = None,
 ) -> PreparedCohort:
-    """Validate a cohort for `issuer` and build its credentials and Merkle root. Writes nothing.
+    """Validate a cohort for `issuer` and build its credentials and Merkle root. Writes nothing but, with
+    `status_lists`, the allocation of the credentials' status list indexes (once the cohort is found valid and
+    the partner accredited; a cohort refused after that leaves them unused).
 
     :raises InvalidInput: a row names an unknown programme, repeats another row, or does not fit its
         programme (all problems listed, each with its row; `single` leaves row numbers out).
@@ -158,9 +163,10 @@ def prepare(
 
     # "Now" is chain time: verifiers judge the validity window by the block time, which may lag this clock.
     now = (now or _chain_now(registry)).replace(microsecond=0)
+    allocation = status_lists.allocate(issuer, len(rows)) if status_lists is not None else None
     credentials = []
     drafts = []
-    for row in rows:
+    for position, row in enumerate(rows):
         request = row.request
         definition = _programme(programmes[request.programme_id])
         credential_id = str(uuid.uuid4())
@@ -172,6 +178,7 @@ def prepare(
                 valid_from=request.valid_from or now,
                 valid_until=request.valid_until,
                 credential_id=f"urn:uuid:{credential_id}",
+                credential_status=allocation.entry(position) if allocation is not None else None,
             )
         except ValueError as exc:
             problem(row, None, str(exc))
@@ -200,6 +207,7 @@ def prepare(
             )
             for (credential_id, row, programme_id, draft), digest in zip(credentials, batch.digests, strict=True)
         ),
+        status=allocation,
     )
 
 
@@ -269,6 +277,8 @@ def persist(sessions: sessionmaker[Session], cohort: PreparedCohort) -> str:
                 for position, item in enumerate(cohort.credentials)
             ],
         )
+        if cohort.status is not None:
+            StatusLists.record(session, cohort.status, [(item.id, to_hex32(item.digest)) for item in cohort.credentials])
     return batch_id
 
 

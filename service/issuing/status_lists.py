@@ -1,0 +1,304 @@
+"""Each partner's W3C Bitstring Status Lists: handing out indexes at issuance, rebuilding the signed list
+credentials from the chain's revocation events.
+
+Allocation. A partner's lists are numbered 1, 2, ...; each has LIST_BITS bits. `allocate(issuer, count)` takes
+`count` consecutive positions of the partner's newest list with one atomic `UPDATE ... SET allocated = allocated
++ count WHERE allocated + count <= size RETURNING allocated` (PostgreSQL's row lock orders concurrent processes;
+SQLite has one writer), in its own committed transaction, and maps each position to its index with the list's
+keyed permutation (`status_list.scatter`): no two positions, so no two credentials, get one index, and
+neighbouring credentials get unrelated indexes (herd privacy). A cohort that does not fit the rest of the newest
+list opens the next one (INSERT ... ON CONFLICT DO NOTHING: two processes opening it at once share it). The
+index is in the anchored body, so it is taken before the body is built; a cohort refused after that leaves its
+indexes unused (bits that stay 0). `record()` writes each credential's StatusEntry with the credential itself
+(pipeline.persist): the primary key (partner, list, index) refuses a collision at the database as well.
+
+Rebuilding. The chain is the source of truth: `refresh(block)` runs after each indexer catch-up (the indexer's
+listener) and computes every list's bits from the CredentialRevoked events in the index (ChainEvent rows, joined
+to StatusEntry on the credential digest and the issuer), so a reorg that removes a revocation event removes the
+bit with it. A list whose bits changed, or whose credential has used half its validity (or was never built), is
+signed again by its partner's Ed25519 key (Data Integrity, eddsa-rdfc-2022) with `validFrom` now, `validUntil`
+now + `validity`, and `statusListBlock` = the block indexed; the stored document is what `GET
+/status/{slug}/{n}` serves. A revocation is therefore in the served list one indexer interval after its block
+is indexed. A stored list is only replaced by one built at a block no lower (several processes may refresh).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from eth_utils import to_checksum_address
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.chain.indexer import dialect_insert
+from service.credentials.status_list import (
+    LIST_BITS,
+    encode_list,
+    list_credential,
+    list_url,
+    scatter,
+    status_entry,
+)
+from service.db.models import ChainEvent, StatusEntry, StatusList
+from service.db.session import transaction
+from service.issuing.identity import IssuerIdentity
+
+log = logging.getLogger(__name__)
+
+REVOKED_EVENT = "CredentialRevoked"
+MAX_OPEN_ATTEMPTS = 8  # lists opened in one allocation before giving up (only a crowd of racing processes loops)
+
+
+class Sign(Protocol):
+    """service.credentials.integrity.sign: the DataIntegrityProof of `document` (without its proof)."""
+
+    def __call__(
+        self,
+        document: dict[str, Any],
+        key: Ed25519PrivateKey,
+        verification_method: str,
+        created: datetime | None = None,
+    ) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """Indexes handed out to one cohort: all in one list of the partner."""
+
+    issuer: str
+    list_number: int
+    url: str  # the status list credential's URL
+    indexes: tuple[int, ...]
+
+    def entry(self, position: int) -> dict[str, Any]:
+        """The `credentialStatus` of the cohort's `position`-th credential."""
+        return status_entry(self.url, self.indexes[position])
+
+
+@dataclass(frozen=True)
+class Served:
+    """A stored status list credential, as GET /status/{slug}/{n} serves it."""
+
+    document: dict[str, Any] | None  # None: not built yet
+    block: int | None
+    valid_until: datetime | None
+    built_at: datetime | None
+
+
+class StatusLists:
+    """The partners' status lists in the database; see the module docstring."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        public_url: str,
+        registry_address: str,
+        identities: Callable[[str], IssuerIdentity],
+        sign: Sign,
+        validity: float = 3600.0,
+        ttl: float = 5.0,
+        size: int = LIST_BITS,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        if validity <= 0 or ttl <= 0:
+            raise ValueError("validity and ttl must be positive")
+        self.sessions = sessions
+        self.public_url = public_url
+        self.registry_address = to_checksum_address(registry_address)
+        self.identities = identities
+        self.sign = sign
+        self.validity = timedelta(seconds=validity)
+        self.ttl = ttl
+        self.size = size
+        self._clock = clock or (lambda: datetime.now(UTC))
+
+    # ---------------------------------------------------------------- issuing
+
+    def allocate(self, issuer: str, count: int) -> Allocation:
+        """`count` distinct indexes of one of `issuer`'s lists, taken for good (committed at once).
+
+        :raises ValueError: a cohort larger than a list.
+        :raises Exception: the identity lookup's error when the partner has no identity (no slug).
+        """
+        if not 1 <= count <= self.size:
+            raise ValueError(f"a cohort takes 1 to {self.size} status indexes, not {count}")
+        issuer = to_checksum_address(issuer)
+        for _ in range(MAX_OPEN_ATTEMPTS):
+            with transaction(self.sessions) as session:
+                newest = session.scalar(
+                    select(func.max(StatusList.number)).where(StatusList.issuer_address == issuer)
+                )
+                if newest is not None:
+                    taken = session.execute(
+                        update(StatusList)
+                        .where(
+                            StatusList.issuer_address == issuer,
+                            StatusList.number == newest,
+                            StatusList.allocated + count <= StatusList.size,
+                        )
+                        .values(allocated=StatusList.allocated + count)
+                        .returning(StatusList.allocated, StatusList.scatter_key, StatusList.slug, StatusList.size)
+                    ).first()
+                    if taken is not None:
+                        end, key, slug, size = taken
+                        indexes = tuple(scatter(position, bytes.fromhex(key), size) for position in range(end - count, end))
+                        return Allocation(issuer, newest, list_url(self.public_url, slug, newest), indexes)
+            self._open(issuer, (newest or 0) + 1)
+        raise RuntimeError(f"could not open a status list for {issuer} ({MAX_OPEN_ATTEMPTS} attempts)")
+
+    def _open(self, issuer: str, number: int) -> None:
+        slug = self.identities(issuer).slug
+        with transaction(self.sessions) as session:
+            session.execute(
+                dialect_insert(session)(StatusList)
+                .values(
+                    issuer_address=issuer,
+                    number=number,
+                    slug=slug,
+                    size=self.size,
+                    allocated=0,
+                    scatter_key=secrets.token_bytes(32).hex(),
+                    created_at=self._clock(),
+                )
+                .on_conflict_do_nothing(index_elements=[StatusList.issuer_address, StatusList.number])
+            )
+
+    @staticmethod
+    def record(session: Session, allocation: Allocation, credentials: Sequence[tuple[str, str]]) -> None:
+        """Write the StatusEntry of each (credential id, digest) of a cohort, in the caller's transaction (with
+        the credentials themselves)."""
+        if not credentials:
+            return
+        session.execute(
+            dialect_insert(session)(StatusEntry).values(
+                [
+                    {
+                        "issuer_address": allocation.issuer,
+                        "list_number": allocation.list_number,
+                        "status_index": allocation.indexes[position],
+                        "credential_id": credential_id,
+                        "digest": digest,
+                    }
+                    for position, (credential_id, digest) in enumerate(credentials)
+                ]
+            )
+        )
+
+    # ---------------------------------------------------------------- rebuilding
+
+    def revoked(self, session: Session) -> dict[tuple[str, int], set[int]]:
+        """The revoked indexes of every list, from the registry's CredentialRevoked events in the index."""
+        rows = session.execute(
+            select(StatusEntry.issuer_address, StatusEntry.list_number, StatusEntry.status_index).join(
+                ChainEvent,
+                and_(
+                    ChainEvent.contract == self.registry_address,
+                    ChainEvent.name == REVOKED_EVENT,
+                    ChainEvent.args["credentialDigest"].as_string() == StatusEntry.digest,
+                    ChainEvent.args["issuer"].as_string() == StatusEntry.issuer_address,
+                ),
+            )
+        ).all()
+        result: dict[tuple[str, int], set[int]] = {}
+        for issuer, number, index in rows:
+            result.setdefault((issuer, number), set()).add(index)
+        return result
+
+    def refresh(self, block: int) -> int:
+        """Rebuild and sign the lists whose bits changed or that age, as of indexed block `block`; return how
+        many were stored. A list whose partner has no usable identity (key) is logged and left as it was."""
+        now = self._clock().replace(microsecond=0)
+        with self.sessions() as session:
+            lists = session.execute(
+                select(
+                    StatusList.issuer_address,
+                    StatusList.number,
+                    StatusList.slug,
+                    StatusList.size,
+                    StatusList.encoded_list,
+                    StatusList.valid_until,
+                    StatusList.block,
+                )
+            ).all()
+            revoked = self.revoked(session)
+        stored = 0
+        for issuer, number, slug, size, encoded, valid_until, built_block in lists:
+            fresh = encode_list(sorted(revoked.get((issuer, number), ())), size)
+            aging = valid_until is None or _aware(valid_until) - now < self.validity / 2
+            if fresh == encoded and not aging:
+                continue
+            if built_block is not None and built_block > block:
+                continue  # another process built it from a later block
+            try:
+                document = self._signed(issuer, slug, number, fresh, block, now)
+            except Exception:  # one partner's missing key must not stop the others' lists
+                log.exception("status list %s/%d of %s could not be signed", slug, number, issuer)
+                continue
+            with transaction(self.sessions) as session:
+                written = session.execute(
+                    update(StatusList)
+                    .where(
+                        StatusList.issuer_address == issuer,
+                        StatusList.number == number,
+                        or_(StatusList.block.is_(None), StatusList.block <= block),
+                    )
+                    .values(
+                        document=document,
+                        encoded_list=fresh,
+                        block=block,
+                        valid_until=now + self.validity,
+                        built_at=now,
+                    )
+                )
+                stored += 1 if getattr(written, "rowcount", 0) else 0
+        return stored
+
+    def _signed(self, issuer: str, slug: str, number: int, encoded: str, block: int, now: datetime) -> dict[str, Any]:
+        identity = self.identities(issuer)
+        document = list_credential(
+            url=list_url(self.public_url, slug, number),
+            issuer=identity.did,
+            encoded_list=encoded,
+            block=block,
+            valid_from=now,
+            valid_until=now + self.validity,
+            ttl_ms=int(self.ttl * 1000),
+        )
+        document["proof"] = self.sign(document, identity.signing_key, identity.verification_method, now)
+        return document
+
+    def on_caught_up(self, block: int) -> None:
+        """The indexer's catch-up listener: refresh as of the block it indexed."""
+        self.refresh(block)
+
+    # ---------------------------------------------------------------- serving
+
+    def served(self, slug: str, number: int) -> Served | None:
+        """The stored list `number` of the partner `slug`; None when there is no such list."""
+        with self.sessions() as session:
+            row = session.execute(
+                select(StatusList.document, StatusList.block, StatusList.valid_until, StatusList.built_at).where(
+                    StatusList.slug == slug, StatusList.number == number
+                )
+            ).first()
+        if row is None:
+            return None
+        document, block, valid_until, built_at = row
+        return Served(
+            document,
+            block,
+            None if valid_until is None else _aware(valid_until),
+            None if built_at is None else _aware(built_at),
+        )
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives back naive datetimes (stored as UTC)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
