@@ -34,7 +34,7 @@ from service.errors import validation_message
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
-# The hub's extension context (docs/examples/context-v1.jsonld): defines `disclosureDigests`,
+# The hub's extension context (service/credentials/contexts/hub-v1.jsonld): defines `disclosureDigests`,
 # `MerkleAnchor2026` and the members of that proof. An identifier only: nothing is fetched.
 HUB_CONTEXT = "https://ithubhoogeveen.nl/ns/credentials/v1"
 CONTEXTS = (VC_CONTEXT, OB_CONTEXT, HUB_CONTEXT)
