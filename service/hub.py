@@ -26,9 +26,11 @@ from service.chain.keys import KeyConfigurationError, Signers, relayer_account
 from service.chain.registry import RegistryClient
 from service.chain.relayer import Relayer
 from service.chain.rpc import RetryingHTTPProvider
+from service.credentials import integrity
 from service.db.migrate import SchemaNotAtHead, check_at_head, migrate
 from service.db.session import DatabaseInUse, claim_sqlite, make_engine, make_sessionmaker
 from service.issuing.anchoring import AnchoringWorker
+from service.issuing.status_lists import StatusLists, provisional_identities
 from service.issuing.waiter import BatchWaiter
 from service.leader import LeaderWorker, leadership_for
 from service.settings import Settings
@@ -58,6 +60,7 @@ class Hub:
     # POST /verify's chain facts, cached per block; call verification_cache.clear() after a revocation
     verification_cache: VerificationCache
     batch_waiter: BatchWaiter  # requests waiting for their batch to be anchored: one query for all of them
+    status_lists: StatusLists  # the partners' Bitstring Status Lists: indexes at issuance, rebuilt by the indexer
     sqlite_claim: IO[str] | None = None  # a SQLite file is this process's alone (service.db.session.claim_sqlite)
 
     @classmethod
@@ -154,6 +157,16 @@ class Hub:
         )
         relayer.on_submit = anchoring.wake  # a transaction sent here is followed at once when this process leads
         indexer.add_reorg_listener(anchoring.reorged)
+        status_lists = StatusLists(
+            sessions,
+            public_url=settings.public_url,
+            registry_address=registry_address,
+            identities=provisional_identities(settings.public_url, chain_id),
+            sign=integrity.sign,
+            validity=settings.status_list_validity,
+            ttl=settings.index_interval,
+        )
+        indexer.add_catch_up_listener(status_lists.on_caught_up)
 
         def lead() -> None:
             indexer.start()
@@ -180,6 +193,7 @@ class Hub:
             leader=leader,
             verification_cache=cache,
             batch_waiter=BatchWaiter(sessions),
+            status_lists=status_lists,
             sqlite_claim=claim,
         )
 

@@ -47,7 +47,7 @@ Number = Annotated[int, Path(ge=1, le=1_000_000, description="the list's number:
 async def get_status_list(hub: HubDep, slug: Slug, number: Number, request: Request) -> Response:
     served = await run_in_threadpool(hub.status_lists.served, slug, number)
     if served is None:
-        raise NotFound(f"there is no status list {number} of a partner {slug!r}", slug=slug, number=number)
+        raise NotFound(f"there is no status list {number} of a partner {slug!r}", partner=slug, number=number)
     if served.document is None or served.valid_until is None:
         raise NotReady(
             f"status list {number} of {slug!r} is built at the indexer's next catch-up: try again in a few seconds"

@@ -120,9 +120,7 @@ def _feistel(value: int, key: bytes) -> int:
     mask = (1 << _HALF_BITS) - 1
     left, right = value >> _HALF_BITS, value & mask
     for round_number in range(_ROUNDS):
-        digest = hashlib.blake2b(
-            right.to_bytes(2, "big") + bytes([round_number]), key=key[:64], digest_size=4
-        ).digest()
+        digest = hashlib.blake2b(right.to_bytes(2, "big") + bytes([round_number]), key=key[:64], digest_size=4).digest()
         left, right = right, left ^ (int.from_bytes(digest, "big") & mask)
     return (left << _HALF_BITS) | right
 

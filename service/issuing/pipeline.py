@@ -278,7 +278,9 @@ def persist(sessions: sessionmaker[Session], cohort: PreparedCohort) -> str:
             ],
         )
         if cohort.status is not None:
-            StatusLists.record(session, cohort.status, [(item.id, to_hex32(item.digest)) for item in cohort.credentials])
+            StatusLists.record(
+                session, cohort.status, [(item.id, to_hex32(item.digest)) for item in cohort.credentials]
+            )
     return batch_id
 
 

@@ -24,6 +24,7 @@ is indexed. A stored list is only replaced by one built at a block no lower (sev
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 from collections.abc import Callable, Sequence
@@ -36,6 +37,7 @@ from eth_utils import to_checksum_address
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.chain.devchain import is_dev_chain_id
 from service.chain.indexer import dialect_insert
 from service.credentials.status_list import (
     LIST_BITS,
@@ -47,7 +49,7 @@ from service.credentials.status_list import (
 )
 from service.db.models import ChainEvent, StatusEntry, StatusList
 from service.db.session import transaction
-from service.issuing.identity import IssuerIdentity
+from service.issuing.identity import IssuerIdentity, did_web
 
 log = logging.getLogger(__name__)
 
@@ -132,9 +134,7 @@ class StatusLists:
         issuer = to_checksum_address(issuer)
         for _ in range(MAX_OPEN_ATTEMPTS):
             with transaction(self.sessions) as session:
-                newest = session.scalar(
-                    select(func.max(StatusList.number)).where(StatusList.issuer_address == issuer)
-                )
+                newest = session.scalar(select(func.max(StatusList.number)).where(StatusList.issuer_address == issuer))
                 if newest is not None:
                     taken = session.execute(
                         update(StatusList)
@@ -148,7 +148,9 @@ class StatusLists:
                     ).first()
                     if taken is not None:
                         end, key, slug, size = taken
-                        indexes = tuple(scatter(position, bytes.fromhex(key), size) for position in range(end - count, end))
+                        indexes = tuple(
+                            scatter(position, bytes.fromhex(key), size) for position in range(end - count, end)
+                        )
                         return Allocation(issuer, newest, list_url(self.public_url, slug, newest), indexes)
             self._open(issuer, (newest or 0) + 1)
         raise RuntimeError(f"could not open a status list for {issuer} ({MAX_OPEN_ATTEMPTS} attempts)")
@@ -302,3 +304,26 @@ class StatusLists:
 def _aware(moment: datetime) -> datetime:
     """SQLite gives back naive datetimes (stored as UTC)."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def provisional_identities(public_url: str, chain_id: int) -> Callable[[str], IssuerIdentity]:
+    """A partner's identity until the keystore's Ed25519 keys and the slugs table (engineer "keys", issue 13)
+    are merged: slug = its address in lowercase hex, key derived from the address. Development chains only.
+
+    Replace with the Hub's `identity_for(address)` at merge.
+    """
+
+    def identity(address: str) -> IssuerIdentity:
+        if not is_dev_chain_id(chain_id):
+            raise RuntimeError(f"no Ed25519 signing key for {address}: provisional identities are for development")
+        checksum = to_checksum_address(address)
+        slug = checksum[2:].lower()
+        seed = hashlib.sha256(b"ithub-hoogeveen provisional vc key:" + bytes.fromhex(slug)).digest()
+        return IssuerIdentity(
+            address=checksum,
+            slug=slug,
+            did=did_web(public_url, slug),
+            signing_key=Ed25519PrivateKey.from_private_bytes(seed),
+        )
+
+    return identity

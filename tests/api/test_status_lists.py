@@ -1,0 +1,216 @@
+"""The partners' W3C Bitstring Status Lists on a real anvil: every credential points into its partner's list, the
+served list follows the chain's revocation events (after the indexer's catch-up), and a reorg takes a bit back.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from service.credentials import integrity
+from service.credentials.canonical import from_hex32
+from service.credentials.status_list import LIST_BITS, bit, decode_list, parse_entry
+from service.db import models
+from service.demo import DEMO_PROGRAMMES
+from service.hub import Hub
+from tests.api.test_issuing import HANZE, RUG, assert_problem, graduate, issue, registry
+from tests.chain import revert_to, snapshot
+
+BASE = "http://testserver"
+
+
+@pytest.fixture
+def partners(client: TestClient, keys: Any, accredited: Any) -> dict[str, str]:
+    """Hanzehogeschool and the RUG accredited, the demo programmes in the catalogue."""
+    for programme in DEMO_PROGRAMMES:
+        response = client.post("/programmes", headers=keys.admin(), json=programme.as_create())
+        assert response.status_code == 201, response.text
+    hanze, rug = accredited(HANZE, RUG)
+    return {HANZE: hanze, RUG: rug}
+
+
+def served(client: TestClient, entry: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+    """The status list credential an entry points to, fetched as a verifier would, and its HTTP response."""
+    url, _ = parse_entry(entry)
+    assert url.startswith(BASE + "/status/")
+    response = client.get(url.removeprefix(BASE))
+    assert response.status_code == 200, response.text
+    return response.json(), response
+
+
+def status_bit(client: TestClient, document: dict[str, Any]) -> int:
+    entry = document["credentialStatus"]
+    credential, _ = served(client, entry)
+    return bit(decode_list(credential["credentialSubject"]["encodedList"]), parse_entry(entry)[1])
+
+
+def revoke_on_chain(hub: Hub, document: dict[str, Any], issuer: str, reason: int = 2) -> int:
+    """Revoke directly on the registry (not through the API): the block it is in."""
+    proof = document["proof"][0]
+    receipt = registry(hub).revoke(
+        from_hex32(proof["merkleRoot"]),
+        from_hex32(proof["credentialDigest"]),
+        [from_hex32(node) for node in proof["merklePath"]],
+        reason,
+        sender=hub.signers.for_address(issuer),
+    )
+    return int(receipt["blockNumber"])
+
+
+def test_each_credential_points_into_its_partners_signed_list_with_bit_0(
+    client: TestClient, keys: Any, hub: Hub, partners: dict[str, str]
+) -> None:
+    first = issue(client, keys, HANZE)["document"]
+    second = issue(client, keys, HANZE, email="fatima@example.org")["document"]
+    other = issue(client, keys, RUG, programme_id="blockchain-foundations")["document"]
+    identity = hub.status_lists.identities(partners[HANZE])
+    url, index = parse_entry(first["credentialStatus"])
+    assert first["credentialStatus"]["id"] == f"{url}#{index}"
+    assert url == f"{BASE}/status/{identity.slug}/1" and 0 <= index < LIST_BITS
+    assert parse_entry(second["credentialStatus"])[0] == url and parse_entry(second["credentialStatus"])[1] != index
+    assert parse_entry(other["credentialStatus"])[0] != url  # each partner its own list
+    # the anchored digest covers credentialStatus: the credential still verifies with our verifier
+    assert client.post("/verify", json=first).json()["valid"] is True
+
+    last = hub.indexer.catch_up()
+    credential, response = served(client, first["credentialStatus"])
+    assert credential["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
+    assert credential["id"] == url and credential["issuer"] == identity.did
+    subject = credential["credentialSubject"]
+    assert subject["type"] == "BitstringStatusList" and subject["statusPurpose"] == "revocation"
+    assert subject["ttl"] == int(hub.settings.index_interval * 1000)
+    assert credential["statusListBlock"] == last
+    bits = decode_list(subject["encodedList"])
+    assert len(bits) * 8 == LIST_BITS and not any(bits)
+    assert bit(bits, index) == 0
+    valid_from = datetime.fromisoformat(credential["validFrom"])
+    valid_until = datetime.fromisoformat(credential["validUntil"])
+    assert valid_until - valid_from == timedelta(seconds=hub.settings.status_list_validity)
+    assert valid_from <= datetime.now(UTC) < valid_until
+    # signed by the partner's key (Data Integrity, eddsa-rdfc-2022)
+    proof = credential["proof"]
+    assert proof["cryptosuite"] == "eddsa-rdfc-2022" and proof["verificationMethod"] == identity.verification_method
+    public = identity.signing_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    assert integrity.verify(credential, proof, public)
+    # public and cacheable
+    assert response.headers["content-type"] == "application/ld+json"
+    assert response.headers["cache-control"] == f"public, max-age={int(hub.settings.index_interval)}"
+    assert parsedate_to_datetime(response.headers["expires"]) == valid_until
+    again = client.get(url.removeprefix(BASE), headers={"If-None-Match": response.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+    as_vc = client.get(url.removeprefix(BASE), headers={"Accept": "application/vc"})
+    assert as_vc.headers["content-type"] == "application/vc" and as_vc.json() == credential
+
+
+def test_a_revocation_on_chain_is_in_the_served_list_after_the_indexer_runs(
+    client: TestClient, keys: Any, hub: Hub, partners: dict[str, str]
+) -> None:
+    hub.indexer.stop()  # this test runs the catch-ups itself
+    revoked = issue(client, keys, HANZE)["document"]
+    kept = issue(client, keys, HANZE, email="fatima@example.org")["document"]
+    hub.indexer.catch_up()
+    assert status_bit(client, revoked) == 0
+    block = revoke_on_chain(hub, revoked, partners[HANZE])
+    assert status_bit(client, revoked) == 0  # not indexed yet: the list states the block it reflects
+    hub.indexer.catch_up()
+    assert status_bit(client, revoked) == 1 and status_bit(client, kept) == 0
+    credential, _ = served(client, revoked["credentialStatus"])
+    assert credential["statusListBlock"] >= block
+    bits = decode_list(credential["credentialSubject"]["encodedList"])
+    assert sum(bin(byte).count("1") for byte in bits) == 1  # exactly the revoked credential's bit
+    # revoking through the API ends in the same list
+    response = client.post(
+        f"/credentials/{kept['id'].removeprefix('urn:uuid:')}/revoke",
+        headers=keys.issuer(HANZE),
+        json={"reason": "superseded"},
+    )
+    assert response.status_code == 200, response.text
+    hub.indexer.catch_up()
+    assert status_bit(client, kept) == 1 and status_bit(client, revoked) == 1
+
+
+def test_a_reorg_that_drops_the_revocation_clears_its_bit(
+    client: TestClient, keys: Any, hub: Hub, partners: dict[str, str]
+) -> None:
+    hub.indexer.stop()
+    document = issue(client, keys, HANZE)["document"]
+    hub.indexer.catch_up()
+    before = snapshot(hub.w3)
+    revoke_on_chain(hub, document, partners[HANZE])
+    hub.indexer.catch_up()
+    assert status_bit(client, document) == 1
+    revert_to(hub.w3, before)  # the block with the revocation is gone
+    for _ in range(3):
+        hub.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    hub.indexer.catch_up()
+    assert status_bit(client, document) == 0
+
+
+def test_status_indexes_are_recorded_with_the_credentials_and_never_shared(
+    client: TestClient, keys: Any, hub: Hub, partners: dict[str, str]
+) -> None:
+    body = {"credentials": [graduate(email=f"graduate{n}@example.org") for n in range(12)]}
+    response = client.post("/credentials/batch", headers=keys.issuer(HANZE), json=body)
+    assert response.status_code == 202, response.text
+    single = issue(client, keys, HANZE, email="late@example.org")
+    with hub.sessions() as session:
+        rows = session.execute(
+            select(models.StatusEntry.status_index, models.Credential.document, models.Credential.digest).join(
+                models.Credential, models.Credential.id == models.StatusEntry.credential_id
+            )
+        ).all()
+        lists = session.scalars(select(models.StatusList)).all()
+    assert len(rows) == 13 and len({index for index, _, _ in rows}) == 13
+    for index, document, _digest in rows:
+        assert parse_entry(document["credentialStatus"])[1] == index
+    assert [(item.number, item.allocated) for item in lists] == [(1, 13)]
+    assert single["document"]["credentialStatus"]["statusListIndex"] in {str(index) for index, _, _ in rows}
+
+
+def test_a_cohort_that_does_not_fit_opens_the_partners_next_list(hub: Hub, partners: dict[str, str]) -> None:
+    lists = hub.status_lists
+    first = lists.allocate(partners[HANZE], LIST_BITS - 5)
+    second = lists.allocate(partners[HANZE], 10)
+    assert (first.list_number, second.list_number) == (1, 2)
+    assert second.url.endswith("/2") and len(set(second.indexes)) == 10
+    assert lists.allocate(partners[HANZE], 5).list_number == 2  # the newest list's room
+    with pytest.raises(ValueError, match="1 to"):
+        lists.allocate(partners[HANZE], LIST_BITS + 1)
+
+
+def test_unknown_list_is_404_and_a_list_not_built_yet_is_503(
+    client: TestClient, hub: Hub, partners: dict[str, str]
+) -> None:
+    hub.indexer.stop()
+    allocation = hub.status_lists.allocate(partners[HANZE], 1)
+    path = allocation.url.removeprefix(BASE)
+    response = client.get(path)
+    assert_problem(response, 503, contains="built at the indexer's next catch-up")
+    assert response.headers["retry-after"]
+    assert_problem(client.get(path[:-1] + "9"), 404, contains="no status list 9")
+    assert_problem(client.get("/status/nobody/1"), 404)
+    assert_problem(client.get(path[:-1] + "0"), 422)
+    hub.indexer.catch_up()
+    assert client.get(path).status_code == 200
+
+
+def test_the_list_is_signed_again_when_half_its_validity_has_passed(
+    client: TestClient, keys: Any, hub: Hub, partners: dict[str, str]
+) -> None:
+    hub.indexer.stop()
+    document = issue(client, keys, HANZE)["document"]
+    last = hub.indexer.catch_up()
+    first, _ = served(client, document["credentialStatus"])
+    assert hub.status_lists.refresh(last) == 0  # nothing changed, still fresh: not signed again
+    later = datetime.now(UTC) + timedelta(seconds=hub.settings.status_list_validity / 2 + 1)
+    hub.status_lists._clock = lambda: later  # noqa: SLF001 - time travel
+    assert hub.status_lists.refresh(last) == 1
+    second, _ = served(client, document["credentialStatus"])
+    assert datetime.fromisoformat(second["validUntil"]) > datetime.fromisoformat(first["validUntil"])
+    assert second["credentialSubject"]["encodedList"] == first["credentialSubject"]["encodedList"]
