@@ -302,8 +302,8 @@ class StatusLists:
 
 
 def _aware(moment: datetime) -> datetime:
-    """SQLite gives back naive datetimes (stored as UTC)."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    """A stored time in UTC: SQLite gives back naive datetimes (stored as UTC), PostgreSQL the session's zone."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def provisional_identities(public_url: str, chain_id: int) -> Callable[[str], IssuerIdentity]:
