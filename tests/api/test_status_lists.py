@@ -121,6 +121,11 @@ def test_a_revocation_on_chain_is_in_the_served_list_after_the_indexer_runs(
     assert status_bit(client, revoked) == 0
     block = revoke_on_chain(hub, revoked, partners[HANZE])
     assert status_bit(client, revoked) == 0  # not indexed yet: the list states the block it reflects
+    # our verifier asks the chain, not the list: it sees the revocation already
+    report = client.post("/verify", json=revoked).json()
+    assert report["valid"] is False and [c["name"] for c in report["checks"] if c["status"] == "failed"] == [
+        "not_revoked"
+    ]
     hub.indexer.catch_up()
     assert status_bit(client, revoked) == 1 and status_bit(client, kept) == 0
     credential, _ = served(client, revoked["credentialStatus"])
