@@ -17,15 +17,17 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.chain.keys import Signers
 from service.chain.registry import RegistryClient
+from service.credentials import integrity
 from service.credentials.batch import Anchoring, PreparedBatch, attach_proofs, prepare_batch
 from service.credentials.canonical import from_hex32, to_hex32
 from service.credentials.disclosure import Disclosure
@@ -40,10 +42,13 @@ from service.credentials.document import (
 from service.db import models
 from service.db.session import transaction
 from service.errors import ChainUnavailable, Forbidden, InvalidInput
+from service.issuing.identity import IssuerIdentity
+from service.issuing.interim_identity import interim_identities
 from service.issuing.requests import Row, RowProblem, refuse
 from service.issuing.states import UNFINISHED, BatchStatus
 
 HOLDER_TOKEN_PREFIX = "hold_"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"  # service.settings' default, for callers that name no identities
 
 
 def hash_token(token: str) -> str:
@@ -97,8 +102,10 @@ def prepare(
     *,
     single: bool = False,
     now: datetime | None = None,
+    identities: Callable[[str], IssuerIdentity] | None = None,
 ) -> PreparedCohort:
-    """Validate a cohort for `issuer` and build its credentials and Merkle root. Writes nothing.
+    """Validate a cohort for `issuer` and build its credentials (signed with the partner's Ed25519 key:
+    `identities(issuer)`, its did:web and key) and Merkle root. Writes nothing.
 
     :raises InvalidInput: a row names an unknown programme, repeats another row, or does not fit its
         programme (all problems listed, each with its row; `single` leaves row numbers out).
@@ -154,7 +161,14 @@ def prepare(
             "stichting's board accredits partners before they can issue, so nothing was issued",
             error="RegistryIssuerNotAccredited",
         )
-    profile = IssuerProfile(address=issuer, chain_id=registry.chain_id, name=status.name)
+    identity = (identities or interim_identities(DEFAULT_PUBLIC_URL, registry.chain_id))(issuer)
+    profile = IssuerProfile(
+        address=issuer,
+        chain_id=registry.chain_id,
+        name=status.name,
+        did=identity.did,
+        signing_key=identity.signing_key,
+    )
 
     # "Now" is chain time: verifiers judge the validity window by the block time, which may lag this clock.
     now = (now or _chain_now(registry)).replace(microsecond=0)
@@ -172,6 +186,7 @@ def prepare(
                 valid_from=request.valid_from or now,
                 valid_until=request.valid_until,
                 credential_id=f"urn:uuid:{credential_id}",
+                signed_at=now,
             )
         except ValueError as exc:
             problem(row, None, str(exc))
@@ -259,7 +274,8 @@ def persist(sessions: sessionmaker[Session], cohort: PreparedCohort) -> str:
                     "programme_id": item.programme_id,
                     "issuer_address": cohort.issuer,
                     "digest": to_hex32(item.digest),
-                    "document": item.draft.body,
+                    # the body and the issuer's DataIntegrityProof; finish adds the MerkleAnchor2026 proof
+                    "document": _pending_document(item.draft),
                     "disclosures": [disclosure.to_json() for disclosure in item.draft.disclosures],
                     "holder_token_hash": hash_token(item.holder_token),
                     "share_token": item.share_token,
@@ -270,6 +286,24 @@ def persist(sessions: sessionmaker[Session], cohort: PreparedCohort) -> str:
             ],
         )
     return batch_id
+
+
+def _pending_document(draft: DraftCredential) -> dict[str, Any]:
+    """What is stored before anchoring: the body and, as its one proof so far, the issuer's DataIntegrityProof."""
+    if draft.integrity_proof is None:
+        return draft.body
+    return {**draft.body, "proof": [draft.integrity_proof]}
+
+
+def _stored_integrity_proof(document: dict[str, Any]) -> dict[str, Any] | None:
+    """The DataIntegrityProof a stored document carries (beside the anchor proof once finished)."""
+    proofs = document.get("proof")
+    found = [
+        item
+        for item in (proofs if isinstance(proofs, list) else [])
+        if isinstance(item, dict) and item.get("type") == integrity.PROOF_TYPE
+    ]
+    return found[0] if found else None
 
 
 # ---------------------------------------------------------------- stage 4: finish
@@ -289,6 +323,7 @@ def stored_batch(session: Session, batch: models.Batch) -> tuple[PreparedBatch, 
         DraftCredential(
             {k: v for k, v in row.document.items() if k != "proof"},
             tuple(Disclosure.from_json(item) for item in row.disclosures),
+            _stored_integrity_proof(row.document),
         )
         for row in rows
     ]
