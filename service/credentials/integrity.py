@@ -95,6 +95,15 @@ def bundled_context(url: str) -> dict[str, Any]:
     return result
 
 
+def bundled_context_bytes(url: str) -> bytes:
+    """The bundled file of the context at `url`, as it is stored (what the hub serves at the URL's path).
+
+    :raises ContextNotAllowed: when `url` is not on the allowlist.
+    """
+    bundled_context(url)
+    return _bundled(BUNDLED_CONTEXTS[url]).encode("utf-8")
+
+
 DocumentLoader = Callable[..., dict[str, Any]]
 
 
