@@ -30,7 +30,8 @@ from service.credentials import integrity
 from service.db.migrate import SchemaNotAtHead, check_at_head, migrate
 from service.db.session import DatabaseInUse, claim_sqlite, make_engine, make_sessionmaker
 from service.issuing.anchoring import AnchoringWorker
-from service.issuing.status_lists import StatusLists, provisional_identities
+from service.issuing.interim_identity import interim_identities
+from service.issuing.status_lists import StatusLists
 from service.issuing.waiter import BatchWaiter
 from service.leader import LeaderWorker, leadership_for
 from service.settings import Settings
@@ -161,7 +162,7 @@ class Hub:
             sessions,
             public_url=settings.public_url,
             registry_address=registry_address,
-            identities=provisional_identities(settings.public_url, chain_id),
+            identities=interim_identities(settings.public_url, chain_id),  # keys' identity_for at merge
             sign=integrity.sign,
             validity=settings.status_list_validity,
             ttl=settings.index_interval,

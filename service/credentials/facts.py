@@ -60,6 +60,8 @@ class CredentialStatus:
     block_number: int = 0  # the block the answer was read at
     block_timestamp: int = 0  # its timestamp
     anchor_mode: AnchorMode = AnchorMode.NONE  # how it was anchored; RELAYED: the proof's signature is required
+    # multikey.key_hash of the VC signing key the board had accredited for the issuer at anchoredAt (zero: none)
+    signing_key_hash: bytes = b"\0" * 32
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +93,15 @@ def bundled_context(url: str) -> dict[str, Any]:
         )
     result: dict[str, Any] = json.loads(_bundled(filename))
     return result
+
+
+def bundled_context_bytes(url: str) -> bytes:
+    """The bundled file of the context at `url`, as it is stored (what the hub serves at the URL's path).
+
+    :raises ContextNotAllowed: when `url` is not on the allowlist.
+    """
+    bundled_context(url)
+    return _bundled(BUNDLED_CONTEXTS[url]).encode("utf-8")
 
 
 DocumentLoader = Callable[..., dict[str, Any]]
@@ -238,10 +247,18 @@ def proof_config(document: Mapping[str, Any], proof: Mapping[str, Any]) -> dict[
     return config
 
 
+@lru_cache(maxsize=256)
+def _config_hash(config_json: str) -> bytes:
+    return hashlib.sha256(canonicalize(json.loads(config_json)).encode("utf-8")).digest()
+
+
 def hash_data(document: Mapping[str, Any], proof: Mapping[str, Any], loader: DocumentLoader | None = None) -> bytes:
     """SHA-256(canonical proof configuration) ‖ SHA-256(canonical document without proof): the signed bytes."""
     config = proof_config(document, proof)
-    proof_hash = hashlib.sha256(canonicalize(config, loader).encode("utf-8")).digest()
+    if loader is None:  # a cohort's proofs share their configuration: canonicalize it once
+        proof_hash = _config_hash(json.dumps(config, sort_keys=True, ensure_ascii=False))
+    else:
+        proof_hash = hashlib.sha256(canonicalize(config, loader).encode("utf-8")).digest()
     document_hash = hashlib.sha256(canonicalize(unsecured(document), loader).encode("utf-8")).digest()
     return proof_hash + document_hash
 

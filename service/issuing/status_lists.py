@@ -24,7 +24,6 @@ is indexed. A stored list is only replaced by one built at a block no lower (sev
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 from collections.abc import Callable, Sequence
@@ -37,7 +36,6 @@ from eth_utils import to_checksum_address
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.chain.devchain import is_dev_chain_id
 from service.chain.indexer import dialect_insert
 from service.credentials.status_list import (
     LIST_BITS,
@@ -49,7 +47,7 @@ from service.credentials.status_list import (
 )
 from service.db.models import ChainEvent, StatusEntry, StatusList
 from service.db.session import transaction
-from service.issuing.identity import IssuerIdentity, did_web
+from service.issuing.identity import IssuerIdentity
 
 log = logging.getLogger(__name__)
 
@@ -304,26 +302,3 @@ class StatusLists:
 def _aware(moment: datetime) -> datetime:
     """A stored time in UTC: SQLite gives back naive datetimes (stored as UTC), PostgreSQL the session's zone."""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def provisional_identities(public_url: str, chain_id: int) -> Callable[[str], IssuerIdentity]:
-    """A partner's identity until the keystore's Ed25519 keys and the slugs table (engineer "keys", issue 13)
-    are merged: slug = its address in lowercase hex, key derived from the address. Development chains only.
-
-    Replace with the Hub's `identity_for(address)` at merge.
-    """
-
-    def identity(address: str) -> IssuerIdentity:
-        if not is_dev_chain_id(chain_id):
-            raise RuntimeError(f"no Ed25519 signing key for {address}: provisional identities are for development")
-        checksum = to_checksum_address(address)
-        slug = checksum[2:].lower()
-        seed = hashlib.sha256(b"ithub-hoogeveen provisional vc key:" + bytes.fromhex(slug)).digest()
-        return IssuerIdentity(
-            address=checksum,
-            slug=slug,
-            did=did_web(public_url, slug),
-            signing_key=Ed25519PrivateKey.from_private_bytes(seed),
-        )
-
-    return identity

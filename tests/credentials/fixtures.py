@@ -19,10 +19,10 @@ from web3 import Web3
 from service.chain.deployment import deploy_contract
 from service.chain.registry import RegistryClient
 from service.credentials.batch import Anchoring, PreparedBatch, attach_proofs, prepare_batch
-from service.credentials.document import IssuerProfile, Programme
+from service.credentials.document import Programme
 from service.credentials.signature import SignedAnchor
 from tests.chain import latest_timestamp
-from tests.credentials.factory import DATA_ANALYTICS, drafts
+from tests.credentials.factory import DATA_ANALYTICS, drafts, profile
 
 ISSUER_NAME = "Hanzehogeschool Groningen"
 OTHER_ISSUER_NAME = "NHL Stenden"
@@ -76,7 +76,7 @@ def issue_on_chain(
     chain_now = datetime.fromtimestamp(latest_timestamp(registry.w3), UTC)
     wall_now = datetime.now(UTC)  # the verifier judges validity by its own clock; tests move chain time
     chain_id = registry.chain_id
-    issuer_profile = IssuerProfile(account.address, profile_chain_id or chain_id, name)
+    issuer_profile = profile(account, name, profile_chain_id or chain_id)
     batch = prepare_batch(
         drafts(
             count,

@@ -17,7 +17,8 @@ from service.credentials.status_list import LIST_BITS
 from service.db.migrate import migrate
 from service.db.models import StatusList
 from service.db.session import make_engine, make_sessionmaker
-from service.issuing.status_lists import StatusLists, provisional_identities
+from service.issuing.interim_identity import interim_identities
+from service.issuing.status_lists import StatusLists
 from tests.postgres import Postgres
 
 ISSUER = "0x70997970C51812dc3A010C7d01b50e20d4dc79C8"
@@ -32,7 +33,7 @@ def _lists(url: str) -> StatusLists:
         sessions,
         public_url="http://hub.example",
         registry_address="0x5FbDB2315678afecb367f032d93F642f64180aa3",
-        identities=provisional_identities("http://hub.example", 31337),
+        identities=interim_identities("http://hub.example", 31337),
         sign=lambda *args, **kwargs: {},
     )
 
