@@ -33,7 +33,7 @@ from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eth_utils import to_checksum_address
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.chain.indexer import dialect_insert
@@ -176,19 +176,20 @@ class StatusLists:
         the credentials themselves)."""
         if not credentials:
             return
+        # executemany: one multi-row VALUES would pass 5 parameters per credential, past SQLite's 32,766 and
+        # PostgreSQL's 65,535 for a large cohort
         session.execute(
-            dialect_insert(session)(StatusEntry).values(
-                [
-                    {
-                        "issuer_address": allocation.issuer,
-                        "list_number": allocation.list_number,
-                        "status_index": allocation.indexes[position],
-                        "credential_id": credential_id,
-                        "digest": digest,
-                    }
-                    for position, (credential_id, digest) in enumerate(credentials)
-                ]
-            )
+            insert(StatusEntry),
+            [
+                {
+                    "issuer_address": allocation.issuer,
+                    "list_number": allocation.list_number,
+                    "status_index": allocation.indexes[position],
+                    "credential_id": credential_id,
+                    "digest": digest,
+                }
+                for position, (credential_id, digest) in enumerate(credentials)
+            ],
         )
 
     # ---------------------------------------------------------------- rebuilding

@@ -68,3 +68,59 @@ def test_processes_allocating_at_once_get_distinct_indexes(postgres: Postgres) -
     assert stored == dict(per_list) and set(stored) == {1, 2}
     assert LIST_BITS - COHORT < stored[1] <= LIST_BITS
     engine.dispose()
+
+
+def test_the_largest_cohort_records_its_status_entries(postgres: Postgres) -> None:
+    """HUB_MAX_BATCH_SIZE (20,000) credentials: five parameters each would overflow one multi-row VALUES
+    (PostgreSQL's protocol allows 65,535 parameters, SQLite's default build 32,766); as executemany they fit."""
+    from sqlalchemy import func, insert
+
+    from service.db.models import Batch, Credential, Programme, StatusEntry
+    from service.db.session import transaction
+    from service.settings import Settings
+
+    count = Settings(_env_file=None).max_batch_size
+    url = postgres.new_database()
+    engine = make_engine(url)
+    migrate(engine)
+    lists = _lists(url)
+    allocation = lists.allocate(ISSUER, count)
+    ids = [f"00000000-0000-4000-8000-{n:012x}" for n in range(count)]
+    with transaction(lists.sessions) as session:
+        session.add(
+            Programme(
+                id="p",
+                name="p",
+                theme="Blockchain",
+                description="d",
+                criteria="c",
+                achievement_type="Course",
+                ects=1,
+                eqf_level=5,
+                issuer_address=ISSUER,
+            )
+        )
+        session.add(Batch(id="b", issuer_address=ISSUER, status="pending", count=count, root="0x" + "00" * 32))
+        session.flush()
+        session.execute(
+            insert(Credential),
+            [
+                {
+                    "id": credential_id,
+                    "batch_id": "b",
+                    "position": n,
+                    "programme_id": "p",
+                    "issuer_address": ISSUER,
+                    "digest": f"0x{n:064x}",
+                    "document": {},
+                    "disclosures": [],
+                    "holder_token_hash": f"{n:064x}",
+                    "share_token": f"s{n}",
+                }
+                for n, credential_id in enumerate(ids)
+            ],
+        )
+        StatusLists.record(session, allocation, [(credential_id, f"0x{n:064x}") for n, credential_id in enumerate(ids)])
+    with lists.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(StatusEntry)) == count
+    engine.dispose()
