@@ -177,7 +177,12 @@ def prepare(
 
     # "Now" is chain time: verifiers judge the validity window by the block time, which may lag this clock.
     now = (now or _chain_now(registry)).replace(microsecond=0)
-    allocation = status_lists.allocate(issuer, len(rows)) if status_lists is not None else None
+    allocation = None
+    if status_lists is not None:
+        # End this read-only transaction first: its connection goes back to the pool before the allocation
+        # takes one (under load, requests holding one connection while waiting for a second exhaust the pool).
+        db.commit()
+        allocation = status_lists.allocate(issuer, len(rows))
     credentials = []
     drafts = []
     for position, row in enumerate(rows):

@@ -20,6 +20,7 @@ from service.credentials import integrity
 from service.credentials.canonical import from_hex32
 from service.credentials.status_list import LIST_BITS, bit, decode_list, encode_list, parse_entry
 from service.db import models
+from service.db.session import make_sessionmaker
 from service.demo import DEMO_PROGRAMMES
 from service.hub import Hub
 from tests.api.test_issuing import HANZE, RUG, assert_problem, graduate, issue, registry
@@ -296,3 +297,33 @@ def test_the_independent_verifier_sees_the_revocation_within_one_catch_up(
     other = {**unsigned, "proof": integrity.sign(unsigned, rug.signing_key, rug.verification_method)}
     refused = independent_status_check(client, hub, document, list=other)
     assert refused["verified"] is False and "not verified" in refused["error"]
+
+
+def test_issuing_never_holds_two_pooled_connections_at_once(hub: Hub, partners: dict[str, str]) -> None:
+    """prepare's read transaction ends before the allocation takes a connection: with a pool of one (the state of
+    a busy pool) a cohort is still prepared, where a nested checkout would wait for itself until the pool's
+    timeout (200 concurrent requests on three processes got 500s that way)."""
+    from sqlalchemy import create_engine
+
+    from service.issuing import pipeline
+    from service.issuing.interim_identity import interim_identities
+    from service.issuing.requests import cohort_from_json
+    from service.issuing.status_lists import StatusLists
+
+    engine = create_engine(hub.settings.database_url, pool_size=1, max_overflow=0, pool_timeout=2)
+    sessions = make_sessionmaker(engine)
+    lists = StatusLists(
+        sessions,
+        public_url=hub.settings.public_url,
+        registry_address=hub.registry_address,
+        identities=interim_identities(hub.settings.public_url, hub.chain_id),
+        sign=integrity.sign,
+    )
+    rows = cohort_from_json({"credentials": [graduate(email=f"g{n}@example.org") for n in range(3)]}, 10)
+    identities = interim_identities(hub.settings.public_url, hub.chain_id)
+    with sessions() as db:
+        cohort = pipeline.prepare(
+            db, hub.registry, hub.signers, partners[HANZE], rows, identities=identities, status_lists=lists
+        )
+    assert cohort.status is not None and len(set(cohort.status.indexes)) == 3
+    engine.dispose()
