@@ -25,6 +25,7 @@ from service.demo import DEMO_PROGRAMMES
 from service.hub import Hub
 from tests.api.test_issuing import HANZE, RUG, assert_problem, graduate, issue, registry
 from tests.chain import revert_to, snapshot
+from tests.credentials.ob3 import assert_ob3
 
 BASE = "http://testserver"
 
@@ -80,6 +81,7 @@ def test_each_credential_points_into_its_partners_signed_list_with_bit_0(
     assert parse_entry(second["credentialStatus"])[0] == url and parse_entry(second["credentialStatus"])[1] != index
     assert parse_entry(other["credentialStatus"])[0] != url  # each partner its own list
     # the anchored digest covers credentialStatus: the credential still verifies with our verifier
+    assert_ob3(first)  # the official 1EdTech OB 3.0 schema accepts the credential with its credentialStatus
     report = client.post("/verify", json=first).json()
     checks = {check["name"]: check["status"] for check in report["checks"]}
     assert checks["integrity"] == checks["merkle_inclusion"] == checks["anchored"] == "passed", report
