@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from service.credentials import integrity
 from service.credentials.canonical import from_hex32
-from service.credentials.status_list import LIST_BITS, bit, decode_list, encode_list, parse_entry
+from service.credentials.status_list import LIST_BITS, bit, decode_list, encode_list, list_credential, parse_entry
 from service.db import models
 from service.db.session import make_sessionmaker
 from service.demo import DEMO_PROGRAMMES
@@ -299,6 +299,21 @@ def test_the_independent_verifier_sees_the_revocation_within_one_catch_up(
     other = {**unsigned, "proof": integrity.sign(unsigned, rug.signing_key, rug.verification_method)}
     refused = independent_status_check(client, hub, document, list=other)
     assert refused["verified"] is False and "not verified" in refused["error"]
+    # a list signed by the right key but past its validUntil (the hub stopped following the chain) is refused too
+    hanze = hub.status_lists.identities(partners[HANZE])
+    past = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+    expired = list_credential(
+        url=listed["id"],
+        issuer=hanze.did,
+        encoded_list=encode_list([]),
+        block=listed["statusListBlock"],
+        valid_from=past,
+        valid_until=past + timedelta(hours=1),
+        ttl_ms=5000,
+    )
+    expired["proof"] = integrity.sign(expired, hanze.signing_key, hanze.verification_method, past)
+    refused = independent_status_check(client, hub, document, list=expired)
+    assert refused["verified"] is False and 'is after "validUntil"' in refused["error"], refused
 
 
 def test_issuing_never_holds_two_pooled_connections_at_once(hub: Hub, partners: dict[str, str]) -> None:
