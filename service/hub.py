@@ -29,6 +29,9 @@ from service.chain.rpc import RetryingHTTPProvider
 from service.db.migrate import SchemaNotAtHead, check_at_head, migrate
 from service.db.session import DatabaseInUse, claim_sqlite, make_engine, make_sessionmaker
 from service.issuing.anchoring import AnchoringWorker
+from service.issuing.identity import IssuerIdentity
+from service.issuing.issuers import IssuerDirectory
+from service.issuing.signing_keys import SigningKeys
 from service.issuing.waiter import BatchWaiter
 from service.leader import LeaderWorker, leadership_for
 from service.settings import Settings
@@ -58,6 +61,8 @@ class Hub:
     # POST /verify's chain facts, cached per block; call verification_cache.clear() after a revocation
     verification_cache: VerificationCache
     batch_waiter: BatchWaiter  # requests waiting for their batch to be anchored: one query for all of them
+    signing_keys: SigningKeys  # the partners' Ed25519 credential signing keys (keystore; dev keys on dev chains)
+    issuers: IssuerDirectory  # the partners' slugs, DIDs and DID documents
     sqlite_claim: IO[str] | None = None  # a SQLite file is this process's alone (service.db.session.claim_sqlite)
 
     @classmethod
@@ -88,11 +93,9 @@ class Hub:
             account = relayer_account(
                 settings.relayer_private_key.get_secret_value() if settings.relayer_private_key else None, chain_id
             )
-            signers = Signers(
-                chain_id,
-                settings.keystore_dir,
-                settings.keystore_password.get_secret_value() if settings.keystore_password else None,
-            )
+            password = settings.keystore_password.get_secret_value() if settings.keystore_password else None
+            signers = Signers(chain_id, settings.keystore_dir, password)
+            signing_keys = SigningKeys(chain_id, settings.keystore_dir, password)
         except KeyConfigurationError as exc:
             raise StartupError(str(exc)) from None
         error_abis = load_artifact("CredentialRegistry").error_abis() + load_artifact("HubBoard").error_abis()
@@ -180,8 +183,20 @@ class Hub:
             leader=leader,
             verification_cache=cache,
             batch_waiter=BatchWaiter(sessions),
+            signing_keys=signing_keys,
+            issuers=IssuerDirectory(sessions, registry, signing_keys, settings.public_url, chain_id),
             sqlite_claim=claim,
         )
+
+    def identity_for(self, address: str) -> IssuerIdentity:
+        """The identity (DID, slug) of partner `address` and the Ed25519 key that signs its credentials.
+
+        :raises NotFound: the board never accredited `address`.
+        :raises Forbidden: the hub holds no signing key for it.
+        :raises KeyConfigurationError: its signing keystore cannot be used.
+        :raises ChainUnavailable: the registry cannot be asked.
+        """
+        return self.issuers.identity_for(address)
 
     def start_background(self) -> None:
         """Start this process's background work: the head watcher, and (when it may) the bid for the lead."""

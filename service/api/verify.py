@@ -120,7 +120,7 @@ class VerificationReportPublic(BaseModel):
     anchor: AnchorSummaryPublic | None
 
 
-EXAMPLE_KEY = "z6Mkvsf2zE77pPyTBgYcD26KzETtoqHBqWTMZ8xsQbyDZebv"
+EXAMPLE_KEY = "z6MkoGd3sdR5Erb5Yg7QibDSWHztXcWkg49hJr2Sd1JL12As"
 EXAMPLE_DID = "did:web:ithubhoogeveen.nl:issuers:hanze"
 
 
@@ -181,7 +181,7 @@ def _example_report(valid: bool) -> dict[str, Any]:
             "issuer_key_accredited",
             "Key accredited by the board at anchoring",
             "passed",
-            "key z6Mkvsf2…yDZebv was the key the board had accredited for 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 "
+            "key z6MkoGd3…JL12As was the key the board had accredited for 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 "
             "when it anchored at 2026-07-01T09:30:12Z",
         ),
         ("not_revoked", "Not revoked", "passed", "not revoked"),

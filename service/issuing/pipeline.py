@@ -1,6 +1,6 @@
 """The issuing pipeline, in stages (after Blockcerts' cert-issuer: prepare -> anchor -> finish):
 
-    prepared = prepare(db, registry, signers, issuer, rows)   # validate, build bodies, Merkle root; no writes
+    prepared = prepare(db, registry, signers, issuer, rows, identities=hub.identity_for)  # build, sign, root
     batch_id = persist(sessions, prepared)                    # ONE database transaction, before any transaction
     ... anchor: the leader's service.issuing.anchoring.AnchoringWorker signs and relays anchorBySig
     finish(sessions, batch_id, anchoring, ...)                # proofs into the stored documents, batch anchored
@@ -43,12 +43,10 @@ from service.db import models
 from service.db.session import transaction
 from service.errors import ChainUnavailable, Forbidden, InvalidInput
 from service.issuing.identity import IssuerIdentity
-from service.issuing.interim_identity import interim_identities
 from service.issuing.requests import Row, RowProblem, refuse
 from service.issuing.states import UNFINISHED, BatchStatus
 
 HOLDER_TOKEN_PREFIX = "hold_"
-DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"  # service.settings' default, for callers that name no identities
 
 
 def hash_token(token: str) -> str:
@@ -102,10 +100,10 @@ def prepare(
     *,
     single: bool = False,
     now: datetime | None = None,
-    identities: Callable[[str], IssuerIdentity] | None = None,
+    identities: Callable[[str], IssuerIdentity],
 ) -> PreparedCohort:
     """Validate a cohort for `issuer` and build its credentials (signed with the partner's Ed25519 key:
-    `identities(issuer)`, its did:web and key) and Merkle root. Writes nothing.
+    `identities(issuer)`, its did:web and key: Hub.identity_for) and Merkle root. Writes nothing.
 
     :raises InvalidInput: a row names an unknown programme, repeats another row, or does not fit its
         programme (all problems listed, each with its row; `single` leaves row numbers out).
@@ -161,7 +159,7 @@ def prepare(
             "stichting's board accredits partners before they can issue, so nothing was issued",
             error="RegistryIssuerNotAccredited",
         )
-    identity = (identities or interim_identities(DEFAULT_PUBLIC_URL, registry.chain_id))(issuer)
+    identity = identities(issuer)
     profile = IssuerProfile(
         address=issuer,
         chain_id=registry.chain_id,

@@ -445,6 +445,7 @@ def register(request: Request, hub: HubDep) -> HTMLResponse:
         "states": present.PROPOSAL_STATES,
         "supports": present.SUPPORT_LABELS,
         "rules_text": present.rules_text,
+        "key_fingerprint": present.key_fingerprint,
         "chain_time": chain_time,
     }
     return page(request, "register.html", context)

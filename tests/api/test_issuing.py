@@ -373,7 +373,12 @@ def test_a_partner_suspended_after_the_batch_was_stored_gets_the_decoded_revert(
     hub.stop_background()  # the batch is stored while nothing anchors it; then the partner is suspended
     with hub.sessions() as db:
         cohort = pipeline.prepare(
-            db, hub.registry, hub.signers, hanze, [Row(1, None, CredentialCreate.model_validate(graduate()))]
+            db,
+            hub.registry,
+            hub.signers,
+            hanze,
+            [Row(1, None, CredentialCreate.model_validate(graduate()))],
+            identities=hub.identity_for,
         )
     batch_id = pipeline.persist(hub.sessions, cohort)
     accredited.suspend(HANZE)
@@ -402,7 +407,9 @@ def test_a_burst_of_one_partners_batches_asks_the_registry_about_the_partner_onc
     def store(email: str) -> str:
         with hub.sessions() as db:
             row = Row(1, None, CredentialCreate.model_validate(graduate(email=email)))
-            return pipeline.persist(hub.sessions, pipeline.prepare(db, hub.registry, hub.signers, hanze, [row]))
+            return pipeline.persist(
+                hub.sessions, pipeline.prepare(db, hub.registry, hub.signers, hanze, [row], identities=hub.identity_for)
+            )
 
     first = [store(f"burst{number}@example.org") for number in range(3)]
     asked: list[str] = []
@@ -758,7 +765,12 @@ def _stored_batch(hub: Hub, hanze: str) -> tuple[str, bytes, int]:
     hub.stop_background()
     with hub.sessions() as db:
         cohort = pipeline.prepare(
-            db, hub.registry, hub.signers, hanze, [Row(1, None, CredentialCreate.model_validate(graduate()))]
+            db,
+            hub.registry,
+            hub.signers,
+            hanze,
+            [Row(1, None, CredentialCreate.model_validate(graduate()))],
+            identities=hub.identity_for,
         )
     batch_id = pipeline.persist(hub.sessions, cohort)
     with hub.sessions.begin() as db:

@@ -21,6 +21,7 @@ from service.chain.registry import RegistryClient
 from service.credentials.batch import Anchoring, PreparedBatch, attach_proofs, prepare_batch
 from service.credentials.document import Programme
 from service.credentials.signature import SignedAnchor
+from service.issuing.signing_keys import dev_signing_key, key_hash
 from tests.chain import latest_timestamp
 from tests.credentials.factory import DATA_ANALYTICS, drafts, profile
 
@@ -32,7 +33,7 @@ def deploy_registry(w3: Web3, deployer: LocalAccount, *accredit: tuple[LocalAcco
     contract = deploy_contract(w3, "CredentialRegistry", deployer.address, account=deployer)
     client = RegistryClient(w3, contract.address)
     for account, name in accredit:
-        client.accredit_issuer(account.address, name, sender=deployer)
+        client.accredit_issuer(account.address, name, key_hash(dev_signing_key(account.address)), sender=deployer)
     return client
 
 

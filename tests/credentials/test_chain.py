@@ -342,7 +342,10 @@ def test_client_errors_are_decoded(registry: RegistryClient, issuer: LocalAccoun
         (lambda: registry.revoke(root, digest, path, 1, sender=other_issuer), "RegistryBatchNotAnchored"),
         (lambda: registry.revoke(root, digest, [bytes(32)] * len(path), 1, sender=issuer), "RegistryInvalidProof"),
         (lambda: registry.revoke(root, digest, path, 0, sender=issuer), "RegistryInvalidReason"),
-        (lambda: registry.accredit_issuer(other_issuer.address, "x", sender=issuer), "RegistryUnauthorizedGovernor"),
+        (
+            lambda: registry.accredit_issuer(other_issuer.address, "x", b"\x01" * 32, sender=issuer),
+            "RegistryUnauthorizedGovernor",
+        ),
     ]
     for action, name in cases:
         with pytest.raises(ChainRejected) as info:

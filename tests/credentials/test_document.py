@@ -25,7 +25,7 @@ from service.credentials.document import (
     recipient_matches,
     validate_body,
 )
-from service.issuing.interim_identity import dev_signing_key
+from service.issuing.signing_keys import dev_signing_key
 from tests.credentials.factory import CYBERSECURITY, DATA_ANALYTICS, ISSUER, NOW, issuer_did_web, profile
 
 

@@ -30,7 +30,7 @@ from service.credentials.disclosure import make_disclosure
 from service.credentials.document import FormatError, format_datetime, validate_credential
 from service.credentials.facts import ChainUnavailable, RegistryTrust
 from service.credentials.verifier import Verification
-from service.issuing.interim_identity import dev_signing_key
+from service.issuing.signing_keys import dev_signing_key
 from tests.credentials.factory import (
     CHAIN_ID,
     ISSUER,
@@ -575,7 +575,7 @@ def test_issuer_id_naming_another_chain_than_the_proof() -> None:
     chain.anchor(batch.root, batch.issuer)
     report = verify_credential(document, chain)
     assert report.failed == ("network",)
-    assert "issuer id names chain 5" in report.check("network").reason
+    assert "the issuer's account names chain 5" in report.check("network").reason
 
 
 def test_the_documents_own_registry_is_not_relied_on(cohort: Issued) -> None:
@@ -812,7 +812,13 @@ def test_a_credential_without_proof_is_not_one(cohort: Issued) -> None:
 
 def test_chain_id_in_did_uses_the_proof_chain(cohort: Issued) -> None:
     document = credential(cohort)
-    assert document["issuer"]["id"].startswith(f"did:pkh:eip155:{CHAIN_ID}:")
+    assert document["issuer"]["id"] == issuer_did_web(ISSUER.address)
+    (account,) = document["issuer"]["otherIdentifier"]
+    assert account == {
+        "type": "IdentifierEntry",
+        "identifier": f"did:pkh:eip155:{CHAIN_ID}:{ISSUER.address}",
+        "identifierType": "accountId",
+    }
 
 
 # ---------------------------------------------------------------- the issuer's Data Integrity proof

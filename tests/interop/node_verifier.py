@@ -15,7 +15,7 @@ from typing import Any
 from service.credentials import integrity
 from service.credentials.document import issuer_did
 from service.issuing.identity import public_multibase
-from service.issuing.interim_identity import dev_signing_key
+from service.issuing.signing_keys import dev_signing_key
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "tests" / "interop" / "verify.mjs"

@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
 from service.chain.facts_cache import VerificationCache
+from service.credentials import multikey
 from service.credentials.verifier import CHECK_TITLES
 from service.db import models
 from service.db.session import transaction
@@ -463,6 +464,26 @@ def test_register_after_a_board_decision(client: TestClient, hub: Hub, keys: Any
     newest = text[text.index("Proposal 2 · Resolution") : text.index("Proposal 1 ·")]
     assert "Lapsed Not decided: too few members voted, or it was not carried out in time." in newest
     assert "Voting closed" in newest and "4 did not vote" in newest
+
+
+def test_register_shows_the_signing_key_each_decision_accredits(client: TestClient, hub: Hub, accredited: Any) -> None:
+    """The fingerprint of the key (its Multikey, full value in the title and a detail) once the hub knows the key;
+    the hash the board recorded before that (a partner accredited on chain directly)."""
+    (address,) = accredited("Hanzehogeschool Groningen")
+    hub.indexer.catch_up()
+    key_hash_hex = "0x" + hub.registry.signing_keys(address)[0].key_hash.hex()
+    response = client.get("/board/register")
+    text = assert_page(response)
+    assert f"Signing key hash {key_hash_hex[:10]}…{key_hash_hex[-6:]} Full key {key_hash_hex}" in text
+    assert f'title="{key_hash_hex}"' in response.text
+
+    identity = hub.identity_for(address)  # the hub signs with the key: now it knows the public key
+    multibase = identity.public_key_multibase
+    response = client.get("/board/register")
+    text = assert_page(response)
+    assert f"Signing key {multikey.short_fingerprint(multibase)} Full key {multibase}" in text
+    assert f'title="{multibase}"' in response.text
+    assert multikey.key_hash_of(multibase).hex() == key_hash_hex[2:]
 
 
 def test_register_before_any_proposal(client: TestClient) -> None:
