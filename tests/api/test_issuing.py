@@ -171,7 +171,15 @@ def test_partner_issues_one_credential_that_verifies(client: TestClient, keys: A
     document = issued["document"]
     assert document["id"] == f"urn:uuid:{issued['id']}"
     assert document["issuer"]["name"] == HANZE  # the name the board accredited
-    assert document["issuer"]["id"] == f"did:pkh:eip155:{hub.chain_id}:{hanze}"
+    # the partner's did:web at this hub, its account beside it; signed with its board-accredited key
+    assert (
+        document["issuer"]["id"]
+        == hub.identity_for(hanze).did
+        == "did:web:testserver:issuers:hanzehogeschool-groningen"
+    )
+    assert document["issuer"]["otherIdentifier"][0]["identifier"] == f"did:pkh:eip155:{hub.chain_id}:{hanze}"
+    (signature,) = [item for item in document["proof"] if item["type"] == "DataIntegrityProof"]
+    assert signature["verificationMethod"] == hub.identity_for(hanze).verification_method
     assert document["credentialSubject"]["achievement"]["humanCode"] == "miw-data-analytics"
     assert document["validFrom"] == "2026-07-01T00:00:00Z" and document["validUntil"] == "2031-07-01T00:00:00Z"
     assert "jan.devries@example.org" not in str(document)  # only its salted hash, in a disclosure
@@ -186,6 +194,7 @@ def test_partner_issues_one_credential_that_verifies(client: TestClient, keys: A
     report = verifies(hub, document, email="jan.devries@example.org")
     assert report.valid, explain(report)
     assert report.check("issuer_signature").passed
+    assert report.check("issuer_signature_di").passed and report.check("issuer_key_accredited").passed
     status = registry(hub).verify(
         hanze,
         from_hex32(proof["merkleRoot"]),

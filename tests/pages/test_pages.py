@@ -101,6 +101,7 @@ def test_share_page_of_a_valid_credential_reads_as_a_certificate(client: TestCli
             "format",
             "integrity",
             "disclosures",
+            "issuer_signature_di",
             "merkle_inclusion",
             "network",
             "anchored",
@@ -108,12 +109,13 @@ def test_share_page_of_a_valid_credential_reads_as_a_certificate(client: TestCli
             "anchor_transaction",
             "issuer_signature",
             "issuer_accredited",
+            "issuer_key_accredited",
             "not_revoked",
             "validity_window",
         )
     }
     assert set(marks.values()) == {"passed"}
-    assert "12 of 12 checks passed." in text
+    assert "14 of 14 checks passed." in text
     assert "Technical detail: no claims disclosed" in text
     assert f'href="{share_path(issued)}/certificate.pdf"' in response.text
     assert f'href="{share_path(issued)}/credential.json"' in response.text
