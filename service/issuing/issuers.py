@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from typing import Any
 
 from eth_utils import to_checksum_address
@@ -65,8 +66,23 @@ def remember_key(session: Session, address: str, public_key_multibase: str) -> b
 def known_keys(session: Session, key_hashes: list[bytes]) -> dict[bytes, str]:
     """The public keys (publicKeyMultibase) the hub knows behind `key_hashes`."""
     wanted = ["0x" + key_hash.hex() for key_hash in key_hashes]
-    rows = session.scalars(select(models.SigningKey).where(models.SigningKey.key_hash.in_(wanted))) if wanted else []
+    if not wanted:
+        return {}
+    rows = session.scalars(select(models.SigningKey).where(models.SigningKey.key_hash.in_(wanted)))
     return {bytes.fromhex(row.key_hash[2:]): row.public_key_multibase for row in rows}
+
+
+@dataclass(frozen=True)
+class Partner:
+    """A partner the board accredited (now or before), as the accredited-partners view shows it."""
+
+    address: str
+    name: str
+    accredited: bool  # now
+    since: int  # when its current status began (unix seconds)
+    key_hash: str | None  # its current signing key's hash, 0x-hex (None when it has none)
+    public_key_multibase: str | None  # that key, when the hub knows it
+    slug: str | None  # its DID document's slug, once the hub made one
 
 
 class IssuerDirectory:
@@ -142,6 +158,51 @@ class IssuerDirectory:
         if key_hash(key) in accredited:
             with transaction(self.sessions) as session:
                 remember_key(session, address, public_multibase(key))
+
+    def partners(self) -> list[Partner]:
+        """Every partner the board accredited (from the indexed IssuerAccredited events), by name, with its status
+        and current signing key read from the registry now.
+
+        :raises ChainUnavailable: the registry cannot be asked.
+        """
+        with self.sessions() as session:
+            accounts = {
+                to_checksum_address(str(args["issuer"]))
+                for args in session.scalars(
+                    select(models.ChainEvent.args).where(
+                        models.ChainEvent.contract == self.registry.address,
+                        models.ChainEvent.name == "IssuerAccredited",
+                    )
+                )
+                if isinstance(args, dict) and "issuer" in args
+            }
+            slugs = {
+                address: slug
+                for address, slug in session.execute(
+                    select(models.Issuer.address, models.Issuer.slug).where(models.Issuer.address.in_(accounts))
+                )
+            }
+        out: list[Partner] = []
+        for address in accounts:
+            record = self.registry.issuer(address)
+            keys = self.registry.signing_keys(address)
+            current = keys[-1].key_hash if keys else None
+            public = None
+            if current is not None:
+                with self.sessions() as session:
+                    public = known_keys(session, [current]).get(current)
+            out.append(
+                Partner(
+                    address=address,
+                    name=record.name,
+                    accredited=record.accredited,
+                    since=record.since,
+                    key_hash=None if current is None else "0x" + current.hex(),
+                    public_key_multibase=public,
+                    slug=slugs.get(address),
+                )
+            )
+        return sorted(out, key=lambda partner: (not partner.accredited, partner.name.lower(), partner.address))
 
     def by_slug(self, slug: str) -> models.Issuer | None:
         with self.sessions() as session:

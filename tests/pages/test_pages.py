@@ -488,6 +488,30 @@ def test_register_shows_the_signing_key_each_decision_accredits(client: TestClie
     assert multikey.key_hash_of(multibase).hex() == key_hash_hex[2:]
 
 
+def test_register_lists_the_accredited_partners_with_their_key_fingerprint_and_did(
+    client: TestClient, hub: Hub, accredited: Any
+) -> None:
+    hanze, alfa = accredited("Hanzehogeschool Groningen", "Alfa-college")
+    accredited.suspend("Alfa-college")
+    identity = hub.identity_for(hanze)  # the hub knows Hanze's key and made its DID
+    hub.indexer.catch_up()
+    response = client.get("/board/register")
+    text = assert_page(response)
+    partners = text[text.index("Accredited partners") : text.index("Proposals")]
+    hanze_entry = partners[partners.index("Hanzehogeschool Groningen") : partners.index("Alfa-college")]
+    alfa_entry = partners[partners.index("Alfa-college") :]
+    assert "approved since" in hanze_entry and f"Account {hanze}" in hanze_entry
+    assert f"Signing key {multikey.short_fingerprint(identity.public_key_multibase)}" in hanze_entry
+    assert f'href="/issuers/{identity.slug}/did.json"' in response.text
+    assert "suspended since" in alfa_entry and f"Account {alfa}" in alfa_entry
+    alfa_hash = "0x" + hub.registry.signing_keys(alfa)[0].key_hash.hex()
+    assert f"Signing key hash {alfa_hash[:10]}…{alfa_hash[-6:]}" in alfa_entry  # its key was never seen by the hub
+    assert "Identity (DID)" not in alfa_entry  # no DID made for it yet
+    assert client.get(f"/issuers/{identity.slug}/did.json").json()["verificationMethod"][0]["publicKeyMultibase"] == (
+        identity.public_key_multibase
+    )
+
+
 def test_register_before_any_proposal(client: TestClient) -> None:
     assert "The board has not made any proposals yet." in assert_page(client.get("/board/register"))
     assert "The board has not made any proposals yet." in assert_page(client.get("/board/register?page=x"))
