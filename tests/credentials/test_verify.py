@@ -943,3 +943,38 @@ def _multibase(key: Ed25519PrivateKey) -> str:
 
 def _hash(key: Ed25519PrivateKey) -> bytes:
     return multikey.key_hash(key.public_key().public_bytes_raw())
+
+
+def test_a_signature_verified_once_is_not_canonicalized_again(
+    cohort: Issued, chain: FakeChain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The verifier remembers the outcome by body, proof and key: a shared copy verified again costs no RDF
+    canonicalization, and any change to the body (even 15 -> 15.0, the same JCS bytes but another RDF literal)
+    is verified afresh."""
+    from service.credentials import verifier
+
+    calls: list[int] = []
+    original = integrity.verify
+
+    def counting(*args: Any, **kwargs: Any) -> bool:
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(verifier, "SIGNATURES", verifier._SignatureCache(size=2))
+    monkeypatch.setattr(integrity, "verify", counting)
+    shared = select_disclosures(credential(cohort), [])
+    for _ in range(3):
+        assert verify_credential(shared, chain).valid
+    assert len(calls) == 1
+    as_float = copy.deepcopy(shared)
+    as_float["credentialSubject"]["achievement"]["creditsAvailable"] = 15.0
+    report = verify_credential(as_float, chain)
+    assert len(calls) == 2  # another JSON body: verified afresh (its RDF literal is still "15", so it holds)
+    assert report.valid
+    renamed = copy.deepcopy(shared)
+    renamed["name"] = "Make IT Work: Data Analytics (honours)"
+    assert "issuer_signature_di" in verify_credential(renamed, chain).failed and len(calls) == 3
+    for index in (1, 2):  # the cache is bounded: the oldest outcome goes first
+        verify_credential(credential(cohort, index), chain)
+    verify_credential(shared, chain)
+    assert len(calls) == 6
