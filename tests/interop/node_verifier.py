@@ -28,6 +28,7 @@ class NodeResult:
     name: str
     verified: bool
     errors: tuple[str, ...]
+    status: dict[str, Any] | None = None  # checkStatus's result, for a credential with a credentialStatus
 
 
 def node_available() -> bool:
@@ -54,6 +55,7 @@ def run(
     *,
     dids: Mapping[str, Mapping[str, Any]] | None = None,
     did_server: str | None = None,
+    documents: Mapping[str, Mapping[str, Any]] | None = None,
     now: str | None = None,
 ) -> dict[str, NodeResult]:
     """Verify each credential (name -> document) with the independent verifier; its result by name."""
@@ -61,6 +63,7 @@ def run(
         "contexts": {url: str(integrity.CONTEXTS_DIR / name) for url, name in integrity.BUNDLED_CONTEXTS.items()},
         "dids": dict(dids or {}),
         "didServer": did_server,
+        "documents": dict(documents or {}),
         "now": now,
         "credentials": [{"name": name, "credential": document} for name, document in credentials.items()],
     }
@@ -73,6 +76,6 @@ def run(
     results = {}
     for line in completed.stdout.splitlines():
         item = json.loads(line)
-        results[item["name"]] = NodeResult(item["name"], item["verified"], tuple(item["errors"]))
+        results[item["name"]] = NodeResult(item["name"], item["verified"], tuple(item["errors"]), item.get("status"))
     assert set(results) == set(credentials), completed.stdout + completed.stderr
     return results

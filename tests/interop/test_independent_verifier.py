@@ -4,8 +4,11 @@ full and shared with claims withheld, and rejects tampered and forged ones."""
 
 from __future__ import annotations
 
+import base64
 import copy
+import gzip
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +17,17 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from service.credentials import integrity, multikey, select_disclosures
+from service.credentials.document import Graduate, build_credential
 from service.issuing.identity import did_web, public_multibase
-from tests.credentials.factory import CHAIN_ID, ISSUER, OTHER_ISSUER, issue, issuer_did_web
+from tests.credentials.factory import (
+    CHAIN_ID,
+    DATA_ANALYTICS,
+    ISSUER,
+    OTHER_ISSUER,
+    issue,
+    issuer_did_web,
+    profile,
+)
 from tests.interop import node_verifier
 from tests.interop.node_verifier import did_document
 from tests.live import LiveHub, live_hub, wait_for
@@ -161,3 +173,72 @@ def test_the_independent_verifier_accepts_what_the_service_issues(hub: LiveHub, 
     assert report["valid"] is True, report
     bad = httpx.post(f"{hub.url}/verify", json=tampered, timeout=60).json()
     assert {item["name"]: item["status"] for item in bad["checks"]}["issuer_signature_di"] == "failed"
+
+
+# ---------------------------------------------------------------- a status list signed the same way
+
+
+def _status_list(url: str, did: str, revoked: set[int], key: Ed25519PrivateKey) -> dict[str, Any]:
+    """A W3C BitstringStatusListCredential (131,072 bits; bit i = the i-th from the left) signed with `key`."""
+    bits = bytearray(131_072 // 8)
+    for index in revoked:
+        bits[index // 8] |= 0x80 >> (index % 8)
+    encoded = "u" + base64.urlsafe_b64encode(gzip.compress(bytes(bits))).decode().rstrip("=")
+    document: dict[str, Any] = {
+        "@context": [integrity.VC_CONTEXT],
+        "id": url,
+        "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+        "issuer": did,
+        "validFrom": "2026-01-01T00:00:00Z",
+        "credentialSubject": {
+            "id": f"{url}#list",
+            "type": "BitstringStatusList",
+            "statusPurpose": "revocation",
+            "encodedList": encoded,
+        },
+    }
+    document["proof"] = integrity.sign(document, key, f"{did}#{public_multibase(key)}")
+    return document
+
+
+def test_a_credential_status_entry_is_signed_and_checked_by_the_independent_verifier(tmp_path: Path) -> None:
+    """The credential's BitstringStatusListEntry is in the signed body, and a status list credential signed by
+    integrity.sign is accepted by @digitalbazaar/vc-bitstring-status-list: bit 42 set reads revoked."""
+    key = _dev(ISSUER.address)
+    did = issuer_did_web(ISSUER.address)
+    url = "http://127.0.0.1:8000/status/hanze/1"
+    entry = {
+        "id": f"{url}#42",
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": "revocation",
+        "statusListIndex": "42",
+        "statusListCredential": url,
+    }
+    now = datetime.now(UTC)
+    draft = build_credential(
+        issuer=profile(),
+        programme=DATA_ANALYTICS,
+        graduate=Graduate("jan@example.org", name="Jan"),
+        valid_from=now - timedelta(days=1),
+        credential_status=entry,
+    )
+    assert draft.integrity_proof is not None
+    credential = {**draft.body, "proof": [draft.integrity_proof]}
+    dids = {did: did_document(did, ISSUER.address, CHAIN_ID)}
+    active = node_verifier.run(
+        tmp_path, {"c": credential}, dids=dids, documents={url: _status_list(url, did, {7, 43}, key)}
+    )["c"]
+    assert active.verified and active.status is not None, active
+    assert active.status["verified"] and active.status["results"][0]["status"] is False  # bit 42 clear
+    revoked = node_verifier.run(
+        tmp_path, {"c": credential}, dids=dids, documents={url: _status_list(url, did, {42}, key)}
+    )["c"]
+    assert revoked.status is not None and revoked.status["results"][0]["status"] is True, revoked
+    # a status list signed by another key is not trusted
+    forged = node_verifier.run(
+        tmp_path,
+        {"c": credential},
+        dids=dids,
+        documents={url: _status_list(url, did, set(), Ed25519PrivateKey.generate())},
+    )["c"]
+    assert not forged.verified, forged
