@@ -139,6 +139,7 @@ MEMBER_NAMES = (
 )
 # Every decision accredits the same issuer under this name (25 characters: one storage slot), on both systems.
 ISSUER_NAME = "Hanzehogeschool Groningen"
+ISSUER_KEY = bytes(Web3.keccak(text="the issuer's credential signing key"))  # a key hash: opaque to the contracts
 TITLE = f"Accredit {ISSUER_NAME} as credential issuer"  # our title, the Governor's description
 DOCUMENT_HASH = keccak(text=f"minutes: {TITLE}")  # the sha256 of the decision text in production
 RECUSAL_REASON = "conflict of interest: partner of the issuer"
@@ -375,7 +376,7 @@ class BoardBench:
 
     def __init__(self, w3: Web3, roles: Roles, results: Results):
         self.w3, self.roles, self.results = w3, roles, results
-        self.action = Action.accredit_issuer(roles.issuer.address, ISSUER_NAME)
+        self.action = Action.accredit_issuer(roles.issuer.address, ISSUER_NAME, ISSUER_KEY)
 
     def send(self, ours: Ours, tx: dict[str, Any], account: LocalAccount) -> TxReceipt:
         return send_tx(self.w3, tx, account, ours.board.contract.abi, ours.registry.abi)
@@ -681,7 +682,7 @@ def bench_safe(w3: Web3, roles: Roles, compiled: dict[str, dict[str, Any]], resu
     (created,) = factory.events.ProxyCreation().process_receipt(receipt, errors=DISCARD)
     safe = w3.eth.contract(address=created["args"]["proxy"], abi=compiled["Safe"]["abi"])
     registry = deploy_contract(w3, "CredentialRegistry", safe.address, account=deployer)
-    data = registry.encode_abi("accreditIssuer", args=[roles.issuer.address, ISSUER_NAME])
+    data = registry.encode_abi("accreditIssuer", args=[roles.issuer.address, ISSUER_NAME, ISSUER_KEY])
     call = (registry.address, 0, data, 0, 0, 0, 0, ZERO_ADDRESS, ZERO_ADDRESS)
     safe_hash = bytes(safe.functions.getTransactionHash(*call, safe.functions.nonce().call()).call())
     signatures = b"".join(  # four owners, ascending addresses, as Safe's checkSignatures requires
@@ -704,7 +705,9 @@ def bench_safe(w3: Web3, roles: Roles, compiled: dict[str, dict[str, Any]], resu
 def bench_registry_alone(w3: Web3, roles: Roles, results: Results) -> None:
     """Context: accreditIssuer called by an EOA governor, i.e. the registry's share of any governor's execution."""
     registry = deploy_contract(w3, "CredentialRegistry", roles.deployer.address, account=roles.deployer)
-    receipt = transact(w3, registry, "accreditIssuer", roles.issuer.address, ISSUER_NAME, account=roles.deployer)
+    receipt = transact(
+        w3, registry, "accreditIssuer", roles.issuer.address, ISSUER_NAME, ISSUER_KEY, account=roles.deployer
+    )
     results.add(
         "ours.accredit_eoa",
         Row(
@@ -851,7 +854,9 @@ class GovernorSystem:
 
     def proposal(self, issuer: LocalAccount) -> tuple[list[str], list[int], list[bytes], str]:
         """The Governor's proposal of the accreditation: targets, values, calldatas, description."""
-        calldata = bytes.fromhex(self.registry.encode_abi("accreditIssuer", args=[issuer.address, ISSUER_NAME])[2:])
+        calldata = bytes.fromhex(
+            self.registry.encode_abi("accreditIssuer", args=[issuer.address, ISSUER_NAME, ISSUER_KEY])[2:]
+        )
         return [self.registry.address], [0], [calldata], TITLE
 
 

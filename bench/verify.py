@@ -91,7 +91,7 @@ from service.credentials.merkle import CohortTree, verify_inclusion  # noqa: E40
 from service.credentials.receipt import AnchorReceipt  # noqa: E402
 from service.demo import DEPLOYER_ACCOUNT, ORGANISATIONS, dev_board  # noqa: E402
 from service.issuing.identity import did_web  # noqa: E402
-from service.issuing.interim_identity import dev_signing_key  # noqa: E402
+from service.issuing.signing_keys import dev_signing_key, key_hash  # noqa: E402
 from service.settings import Settings  # noqa: E402
 
 DEFAULT_OUT = ROOT / "bench" / "results" / "verify.md"
@@ -132,7 +132,7 @@ def accredit_by_board(w3: Web3, board_address: str, issuer: str, name: str) -> N
     board = BoardClient(w3, board_address)
     members = [_Member(w3, accounts[org.board_account]) for org in ORGANISATIONS if org.board_account is not None]
     text = f"Het bestuur accrediteert {name} als uitgever van microcredentials van de IT Hub Hoogeveen."
-    action = Action.accredit_issuer(issuer, name)
+    action = Action.accredit_issuer(issuer, name, key_hash(dev_signing_key(issuer)))
     proposal_id = board.created_proposal_id(
         members[0].send(board.propose(action, f"Accreditatie {name}", document_hash(text)))
     )

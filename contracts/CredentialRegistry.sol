@@ -29,6 +29,8 @@ import {ICredentialRegistry} from "./ICredentialRegistry.sol";
  *   EIP-712 signature, carried in the credentials' proofs, is checked by verifiers offline (the batch's
  *   mode tells them it is required). {anchorBySig} keeps the on-chain check for issuers without a relayer.
  * - {BatchAnchored} has two topics and no data.
+ * - `_signingKeys[issuer]` holds the accredited signing keys with the second each began, written by the
+ *   governor only and read by views only: anchoring never touches it, so it costs anchoring nothing.
  * Measured (bench/results/gas.md), {anchorFor} costs what a document store's `issue(root)` costs plus what
  * keying by issuer costs: the issuer's address in calldata and as an event topic (about 750 gas).
  * The name is written only when it is new or changed. There are no external calls apart from the
@@ -74,6 +76,8 @@ contract CredentialRegistry is ICredentialRegistry, EIP712, Nonces {
     mapping(address issuer => mapping(bytes32 root => bytes32 metadataHash)) private _batchMetadata;
     mapping(address issuer => mapping(bytes32 root => mapping(bytes32 credentialDigest => Revocation)))
         private _revocations;
+    /// @dev The signing keys the governor accredited, oldest first; read by views only, never by anchoring.
+    mapping(address account => SigningKey[]) private _signingKeys;
 
     /// @dev Only the governor may pass.
     modifier onlyGovernor() {
@@ -97,18 +101,36 @@ contract CredentialRegistry is ICredentialRegistry, EIP712, Nonces {
     }
 
     /// @inheritdoc ICredentialRegistry
-    function accreditIssuer(address account, string calldata name) external onlyGovernor {
+    function accreditIssuer(address account, string calldata name, bytes32 keyHash) external onlyGovernor {
         // Ensure the issuer is an account
         if (account == address(0)) revert RegistryInvalidAddress();
         // Ensure the issuer has a name
         if (bytes(name).length == 0) revert RegistryEmptyIssuerName();
+        // Ensure a key is named
+        if (keyHash == bytes32(0)) revert RegistryInvalidKeyHash();
         // Ensure the issuer is not accredited already
         IssuerState storage state = _issuers[account];
         if (state.accredited) revert RegistryIssuerAlreadyAccredited(account);
 
         if (keccak256(bytes(_issuerNames[account])) != keccak256(bytes(name))) _issuerNames[account] = name;
         _changeStatus(account, state, true);
-        emit IssuerAccredited(account, name);
+        // Re-accrediting with the key it had keeps that key's entry (and its `since`)
+        if (_currentSigningKey(account) != keyHash) _setSigningKey(account, keyHash);
+        emit IssuerAccredited(account, name, keyHash);
+    }
+
+    /// @inheritdoc ICredentialRegistry
+    function rotateIssuerKey(address account, bytes32 keyHash) external onlyGovernor {
+        // Ensure a key is named
+        if (keyHash == bytes32(0)) revert RegistryInvalidKeyHash();
+        // Ensure the issuer is accredited now (a suspended one is given its key when it is accredited again)
+        if (!_issuers[account].accredited) revert RegistryIssuerNotAccredited(account);
+        bytes32 previous = _currentSigningKey(account);
+        // Ensure the key changes
+        if (previous == keyHash) revert RegistrySigningKeyUnchanged(account, keyHash);
+
+        _setSigningKey(account, keyHash);
+        emit IssuerKeyRotated(account, previous, keyHash);
     }
 
     /// @inheritdoc ICredentialRegistry
@@ -215,6 +237,7 @@ contract CredentialRegistry is ICredentialRegistry, EIP712, Nonces {
             status.anchorMode = anchored.mode;
             status.issuerAccreditedAtAnchor = _wasAccreditedAt(account, anchored.anchoredAt);
             status.issuerAccreditedNow = _issuers[account].accredited;
+            status.signingKeyHash = _signingKeyAt(account, anchored.anchoredAt);
         }
         Revocation memory revoked = _revocations[account][root][credentialDigest];
         if (revoked.revokedAt != 0) {
@@ -244,6 +267,16 @@ contract CredentialRegistry is ICredentialRegistry, EIP712, Nonces {
     /// @inheritdoc ICredentialRegistry
     function wasAccreditedAt(address account, uint48 timestamp) external view returns (bool) {
         return _wasAccreditedAt(account, timestamp);
+    }
+
+    /// @inheritdoc ICredentialRegistry
+    function signingKeyAt(address account, uint48 timestamp) external view returns (bytes32) {
+        return _signingKeyAt(account, timestamp);
+    }
+
+    /// @inheritdoc ICredentialRegistry
+    function signingKeys(address account) external view returns (SigningKey[] memory) {
+        return _signingKeys[account];
     }
 
     /// @inheritdoc ICredentialRegistry
@@ -360,5 +393,43 @@ contract CredentialRegistry is ICredentialRegistry, EIP712, Nonces {
         if (state.since != 0 && timestamp >= state.since) return state.accredited;
         // slither-disable-next-line incorrect-equality
         return _accreditationHistory[account].upperLookup(timestamp) == 1;
+    }
+
+    /// @dev `account`'s latest signing key (zero when it never had one).
+    function _currentSigningKey(address account) private view returns (bytes32) {
+        SigningKey[] storage keys = _signingKeys[account];
+        uint256 length = keys.length;
+        return length == 0 ? bytes32(0) : keys[length - 1].keyHash;
+    }
+
+    /// @dev Make `keyHash` `account`'s signing key from now on. A second change within the same second
+    /// replaces the first: a key is accredited "at the end of a second", as the accreditation status is.
+    function _setSigningKey(address account, bytes32 keyHash) private {
+        SigningKey[] storage keys = _signingKeys[account];
+        uint256 length = keys.length;
+        uint48 now_ = uint48(block.timestamp);
+        if (length != 0 && keys[length - 1].since == now_) {
+            keys[length - 1].keyHash = keyHash;
+        } else {
+            keys.push(SigningKey({keyHash: keyHash, since: now_}));
+        }
+    }
+
+    /// @dev `account`'s signing key at the end of second `timestamp`: the latest accredited at or before it
+    /// (binary search over the history, which is sorted by `since`); zero when none.
+    function _signingKeyAt(address account, uint48 timestamp) private view returns (bytes32) {
+        SigningKey[] storage keys = _signingKeys[account];
+        uint256 low = 0;
+        uint256 high = keys.length;
+        // invariant: keys[i].since <= timestamp for i < low, and > timestamp for i >= high
+        while (low < high) {
+            uint256 middle = (low + high) / 2;
+            if (keys[middle].since > timestamp) {
+                high = middle;
+            } else {
+                low = middle + 1;
+            }
+        }
+        return low == 0 ? bytes32(0) : keys[low - 1].keyHash;
     }
 }

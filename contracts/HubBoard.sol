@@ -51,13 +51,13 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
     /// @notice The EIP-712 type of a signed proposal (with the types it references, as EIP-712 encodes them).
     bytes32 public constant PROPOSE_TYPEHASH = keccak256(
         "Propose(Action action,string title,bytes32 documentHash,address proposer,uint256 nonce,uint256 deadline)"
-        "Action(uint8 kind,address subject,string name,Rules rules)"
+        "Action(uint8 kind,address subject,string name,bytes32 keyHash,Rules rules)"
         "Rules(uint16 quorumBps,uint16 majorityBps,uint16 supermajorityBps,uint32 votingPeriod,uint32 executionPeriod)"
     );
 
     /// @notice The EIP-712 type of an {Action}, part of a signed proposal.
     bytes32 public constant ACTION_TYPEHASH = keccak256(
-        "Action(uint8 kind,address subject,string name,Rules rules)"
+        "Action(uint8 kind,address subject,string name,bytes32 keyHash,Rules rules)"
         "Rules(uint16 quorumBps,uint16 majorityBps,uint16 supermajorityBps,uint32 votingPeriod,uint32 executionPeriod)"
     );
 
@@ -74,7 +74,7 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
     /// @notice The EIP-712 type of a ballot signed for {recordMeeting} (with the types it references).
     bytes32 public constant MEETING_BALLOT_TYPEHASH = keccak256(
         "MeetingBallot(Propose proposal,uint8 support,string reason,address voter)"
-        "Action(uint8 kind,address subject,string name,Rules rules)"
+        "Action(uint8 kind,address subject,string name,bytes32 keyHash,Rules rules)"
         "Propose(Action action,string title,bytes32 documentHash,address proposer,uint256 nonce,uint256 deadline)"
         "Rules(uint16 quorumBps,uint16 majorityBps,uint16 supermajorityBps,uint32 votingPeriod,uint32 executionPeriod)"
     );
@@ -635,11 +635,13 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
         } else if (kind == ActionKind.RemoveMember) {
             _removeMember(action.subject);
         } else if (kind == ActionKind.AccreditIssuer) {
-            _registry.accreditIssuer(action.subject, action.name);
+            _registry.accreditIssuer(action.subject, action.name, action.keyHash);
         } else if (kind == ActionKind.SuspendIssuer) {
             _registry.suspendIssuer(action.subject);
         } else if (kind == ActionKind.ChangeRules) {
             _setRules(action.rules);
+        } else if (kind == ActionKind.RotateIssuerKey) {
+            _registry.rotateIssuerKey(action.subject, action.keyHash);
         }
         // A Resolution is the document itself: executing it only records the decision.
     }
@@ -727,6 +729,7 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
                 action.kind,
                 action.subject,
                 keccak256(bytes(action.name)),
+                action.keyHash,
                 keccak256(abi.encode(RULES_TYPEHASH, action.rules))
             )
         );
@@ -808,6 +811,19 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
         bool hasSubject = action.subject != address(0);
         bool hasName = bytes(action.name).length != 0;
         bool hasRules = _hasRules(action.rules);
+        bool hasKey = action.keyHash != bytes32(0);
+        if (kind == ActionKind.AccreditIssuer) {
+            // Ensure the issuer is an account with a name and a signing key, and nothing else is given
+            if (!hasSubject || !hasName || !hasKey || hasRules) revert BoardInvalidAction(kind);
+            return;
+        }
+        if (kind == ActionKind.RotateIssuerKey) {
+            // Ensure only the issuer and its new key are given
+            if (!hasSubject || hasName || !hasKey || hasRules) revert BoardInvalidAction(kind);
+            return;
+        }
+        // Ensure the other kinds carry no key
+        if (hasKey) revert BoardInvalidAction(kind);
         if (kind == ActionKind.Resolution) {
             // Ensure a resolution carries nothing but its document
             if (hasSubject || hasName || hasRules) revert BoardInvalidAction(kind);
@@ -826,9 +842,6 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
             if (!info.active) revert BoardNotMember(action.subject);
             // Ensure the board keeps at least one member
             if (_board.memberMask == uint32(1) << info.seat) revert BoardLastMember(action.subject);
-        } else if (kind == ActionKind.AccreditIssuer) {
-            // Ensure the issuer is an account with a name, and nothing else is given
-            if (!hasSubject || !hasName || hasRules) revert BoardInvalidAction(kind);
         } else if (kind == ActionKind.SuspendIssuer) {
             // Ensure only the issuer to suspend is given
             if (!hasSubject || hasName || hasRules) revert BoardInvalidAction(kind);

@@ -19,6 +19,13 @@ pragma solidity ^0.8.24;
  * whether an issuer was accredited at the moment a batch was anchored: credentials anchored while a
  * partner was accredited stay valid after a later suspension; anchoring while suspended is refused.
  *
+ * The governor also accredits each issuer's credential signing key: the `keyHash` of its Ed25519 key,
+ * keccak256(0xed01 ‖ the 32-byte public key), i.e. of the key's Multikey bytes (docs/credential-format.md).
+ * Accrediting names the key; only the governor replaces it ({rotateIssuerKey}). The key history is kept
+ * too, so a verifier can ask which key was accredited when a batch was anchored ({signingKeyAt}, and
+ * {verify}): a credential signed with a key rotated out later stays valid, one signed with a key the
+ * issuer did not hold at anchoring does not.
+ *
  * Batches are keyed by (issuer, root): a root anchored by one issuer says nothing about, and cannot block,
  * the same root anchored by another. Nobody can take or squat a partner's cohort by anchoring its root first
  * (e.g. after seeing it in the mempool): the partner's own anchoring still succeeds, and a verifier asks
@@ -61,6 +68,12 @@ interface ICredentialRegistry {
         bytes32 metadataHash; // optional hash of off-chain batch metadata (zero when absent)
     }
 
+    /// @notice An issuer's signing key, accredited by the governor from `since` on.
+    struct SigningKey {
+        bytes32 keyHash; // keccak256(0xed01 ‖ Ed25519 public key), the key's Multikey bytes hashed
+        uint48 since; // block timestamp from which it is the issuer's key
+    }
+
     /// @notice The revocation of one credential of one batch.
     struct Revocation {
         uint48 revokedAt; // block timestamp, zero when not revoked
@@ -82,12 +95,17 @@ interface ICredentialRegistry {
         uint16 revocationReason; // the issuer's reason code (zero when not revoked)
         uint64 blockNumber; // the block this answer was read at
         uint48 blockTimestamp; // its timestamp: the verifier's "now" for validity windows
+        bytes32 signingKeyHash; // the signing key accredited for `issuer` at `anchoredAt` (zero: none, or not anchored)
     }
 
     // ---------------------------------------------------------------- events
 
-    /// @notice The governor accredited `issuer` under `name`.
-    event IssuerAccredited(address indexed issuer, string name);
+    /// @notice The governor accredited `issuer` under `name`, with the signing key `keyHash`.
+    event IssuerAccredited(address indexed issuer, string name, bytes32 keyHash);
+
+    /// @notice The governor replaced `issuer`'s signing key `previousKeyHash` by `keyHash`; credentials of
+    /// batches anchored before stay bound to the previous key.
+    event IssuerKeyRotated(address indexed issuer, bytes32 previousKeyHash, bytes32 keyHash);
 
     /// @notice The governor suspended `issuer`; what it anchored before stays valid.
     event IssuerSuspended(address indexed issuer);
@@ -115,6 +133,10 @@ interface ICredentialRegistry {
     error RegistryInvalidAddress();
     /// @notice An issuer's name must not be empty.
     error RegistryEmptyIssuerName();
+    /// @notice A signing key hash must not be zero.
+    error RegistryInvalidKeyHash();
+    /// @notice `keyHash` is already `issuer`'s signing key (a rotation must change it).
+    error RegistrySigningKeyUnchanged(address issuer, bytes32 keyHash);
     /// @notice `issuer` is already accredited.
     error RegistryIssuerAlreadyAccredited(address issuer);
     /// @notice `issuer` is not accredited now.
@@ -146,11 +168,21 @@ interface ICredentialRegistry {
     function governor() external view returns (address);
 
     /**
-     * @notice Accredit `issuer` under `name` from now on. Only the governor.
+     * @notice Accredit `issuer` under `name`, with the signing key `keyHash`, from now on. Only the governor.
+     * Re-accrediting a suspended issuer names its key again (the same or a new one).
      * @dev Reverts with {RegistryUnauthorizedGovernor}, {RegistryInvalidAddress},
-     * {RegistryEmptyIssuerName} or {RegistryIssuerAlreadyAccredited}. Emits {IssuerAccredited}.
+     * {RegistryEmptyIssuerName}, {RegistryInvalidKeyHash} or {RegistryIssuerAlreadyAccredited}.
+     * Emits {IssuerAccredited}.
      */
-    function accreditIssuer(address issuer, string calldata name) external;
+    function accreditIssuer(address issuer, string calldata name, bytes32 keyHash) external;
+
+    /**
+     * @notice Make `keyHash` the signing key of the accredited `issuer` from now on. Only the governor.
+     * Batches anchored before stay bound to the key accredited when they were anchored.
+     * @dev Reverts with {RegistryUnauthorizedGovernor}, {RegistryInvalidKeyHash},
+     * {RegistryIssuerNotAccredited} or {RegistrySigningKeyUnchanged}. Emits {IssuerKeyRotated}.
+     */
+    function rotateIssuerKey(address issuer, bytes32 keyHash) external;
 
     /**
      * @notice Suspend `issuer` from now on. Only the governor. Batches it anchored before stay valid.
@@ -232,7 +264,8 @@ interface ICredentialRegistry {
     // ---------------------------------------------------------------- views
 
     /// @notice The verifier's question in one call: did `issuer` anchor `root`, when and how, was it
-    /// accredited then, is the credential a leaf of `root`, and did `issuer` revoke it? Never reverts.
+    /// accredited then and with which signing key, is the credential a leaf of `root`, and did `issuer`
+    /// revoke it? Never reverts.
     function verify(
         address issuer,
         bytes32 root,
@@ -248,6 +281,13 @@ interface ICredentialRegistry {
 
     /// @notice Whether `account` was accredited at `timestamp` (its status at the end of that second).
     function wasAccreditedAt(address account, uint48 timestamp) external view returns (bool);
+
+    /// @notice `account`'s signing key accredited at `timestamp` (at the end of that second; zero when none).
+    /// A key stays the issuer's key while it is suspended: {wasAccreditedAt} says whether it could issue.
+    function signingKeyAt(address account, uint48 timestamp) external view returns (bytes32);
+
+    /// @notice Every signing key the governor accredited for `account`, oldest first (the last is the current).
+    function signingKeys(address account) external view returns (SigningKey[] memory);
 
     /// @notice The batch `root` anchored by `issuer` (zero `anchoredAt` when it did not anchor it).
     function batch(address issuer, bytes32 root) external view returns (Batch memory);

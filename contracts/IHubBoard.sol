@@ -7,12 +7,12 @@ import {ICredentialRegistry} from "./ICredentialRegistry.sol";
  * @title IHubBoard
  * @notice The board of the stichting that runs the IT Hub Hoogeveen: its members, proposals, votes and
  * decisions. The board is the only governor of the {ICredentialRegistry}: its executed decisions
- * accredit and suspend the partners that may issue credentials.
+ * accredit and suspend the partners that may issue credentials, and accredit their signing keys.
  *
  * Members are organisations (an address with a name), at most {MAX_MEMBERS} at once; the initial
  * board is set at deployment. Any member may propose a text-only resolution (a title and the sha256
  * of the decision text) or an executable decision (add or remove a member, accredit or suspend an
- * issuer, change the rules).
+ * issuer, rotate an issuer's signing key, change the rules).
  *
  * Voting is one member, one vote: For, Against or Abstain, with an optional reason. Who may vote is
  * fixed when the proposal is created: a member added later cannot vote on it, and a member removed
@@ -64,9 +64,10 @@ interface IHubBoard {
         Resolution, // text only: the decision is the document whose sha256 is the proposal's documentHash
         AddMember, // add `subject` as a member named `name` (two-thirds)
         RemoveMember, // remove the member `subject` (two-thirds)
-        AccreditIssuer, // accredit `subject` as issuer `name` in the registry (majority)
+        AccreditIssuer, // accredit `subject` as issuer `name` with signing key `keyHash` in the registry (majority)
         SuspendIssuer, // suspend the issuer `subject` in the registry (majority)
-        ChangeRules // replace the rules by `rules` (two-thirds)
+        ChangeRules, // replace the rules by `rules` (two-thirds)
+        RotateIssuerKey // make `keyHash` the signing key of the accredited issuer `subject` (majority)
     }
 
     /// @notice The lifecycle of a proposal, as {state} reports it.
@@ -95,14 +96,16 @@ interface IHubBoard {
         uint32 executionPeriod; // seconds after voteEnd to execute a succeeded proposal (60 s .. 365 days)
     }
 
-    /// @notice The decision a proposal carries. `subject`, `name` and `rules` are used by the kinds that
-    /// name them and must be zero or empty otherwise: Resolution uses none; AddMember `subject` and
-    /// `name`; RemoveMember `subject`; AccreditIssuer `subject` and `name`; SuspendIssuer `subject`;
-    /// ChangeRules `rules`. A used `subject` must be nonzero and a used `name` non-empty.
+    /// @notice The decision a proposal carries. `subject`, `name`, `keyHash` and `rules` are used by the kinds
+    /// that name them and must be zero or empty otherwise: Resolution uses none; AddMember `subject` and
+    /// `name`; RemoveMember `subject`; AccreditIssuer `subject`, `name` and `keyHash`; SuspendIssuer
+    /// `subject`; ChangeRules `rules`; RotateIssuerKey `subject` and `keyHash`. A used `subject` must be
+    /// nonzero, a used `name` non-empty and a used `keyHash` nonzero.
     struct Action {
         ActionKind kind;
         address subject;
         string name;
+        bytes32 keyHash; // an issuer's signing key: keccak256(0xed01 ‖ Ed25519 public key) (ICredentialRegistry)
         Rules rules;
     }
 
@@ -234,7 +237,7 @@ interface IHubBoard {
      * @notice Propose on behalf of `proposer`, which signed the proposal with its current nonce. Anyone
      * may relay it; the proposal is `proposer`'s, as if it had called {propose}. EIP-712 domain: name
      * "IT Hub Hoogeveen Board", version "1", this chain and contract; type
-     * `Propose(Action action,string title,bytes32 documentHash,address proposer,uint256 nonce,uint256 deadline)Action(uint8 kind,address subject,string name,Rules rules)Rules(uint16 quorumBps,uint16 majorityBps,uint16 supermajorityBps,uint32 votingPeriod,uint32 executionPeriod)`
+     * `Propose(Action action,string title,bytes32 documentHash,address proposer,uint256 nonce,uint256 deadline)Action(uint8 kind,address subject,string name,bytes32 keyHash,Rules rules)Rules(uint16 quorumBps,uint16 majorityBps,uint16 supermajorityBps,uint32 votingPeriod,uint32 executionPeriod)`
      * (nested structs encoded as EIP-712 prescribes; strings hashed as keccak256(bytes(s)); `kind` is
      * the {ActionKind} as uint8). Supports ERC-1271 contract wallets.
      *
@@ -328,7 +331,7 @@ interface IHubBoard {
      *
      * A ballot is signed before the proposal exists and names the signed proposal, not an id: EIP-712 domain
      * as {proposeBySig}; type
-     * `MeetingBallot(Propose proposal,uint8 support,string reason,address voter)Action(uint8 kind,address subject,string name,Rules rules)Propose(Action action,string title,bytes32 documentHash,address proposer,uint256 nonce,uint256 deadline)Rules(uint16 quorumBps,uint16 majorityBps,uint16 supermajorityBps,uint32 votingPeriod,uint32 executionPeriod)`
+     * `MeetingBallot(Propose proposal,uint8 support,string reason,address voter)Action(uint8 kind,address subject,string name,bytes32 keyHash,Rules rules)Propose(Action action,string title,bytes32 documentHash,address proposer,uint256 nonce,uint256 deadline)Rules(uint16 quorumBps,uint16 majorityBps,uint16 supermajorityBps,uint32 votingPeriod,uint32 executionPeriod)`
      * (`proposal` the proposer's `Propose` message exactly as signed, nonce and deadline included, encoded as
      * there; `reason` hashed as keccak256(bytes(reason))), so a wallet shows the decision voted on, its title
      * and document, and who proposes it. Such a ballot counts only on the proposal created from that very

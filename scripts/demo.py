@@ -37,6 +37,7 @@ from rich.console import Console  # noqa: E402
 from service.chain.devchain import dev_accounts  # noqa: E402
 from service.credentials.canonical import proof_of  # noqa: E402
 from service.credentials.disclosure import select_disclosures  # noqa: E402
+from service.issuing.signing_keys import dev_signing_key, public_multibase  # noqa: E402
 from service.seed import DemoKey, SeedError, load_keys  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -281,6 +282,7 @@ class Story:
                 "kind": "accredit-issuer",
                 "subject": nhl.address,
                 "name": NHL,
+                "public_key_multibase": public_multibase(dev_signing_key(nhl.address)),
                 "title": f"Accreditatie {NHL} als uitgever van microcredentials",
                 "document": text,
             },

@@ -127,6 +127,8 @@ _PROPOSAL_STATES = ["Active", "Defeated", "Succeeded", "Executed", "Expired"]
 
 _EXPLANATIONS: dict[str, str] = {
     "RegistryIssuerNotAccredited": "{issuer} is not an accredited issuer now",
+    "RegistrySigningKeyUnchanged": "this key is already the signing key of {issuer}",
+    "RegistryInvalidKeyHash": "a signing key is needed",
     "RegistryUnauthorizedRevoker": "only the issuer that anchored this credential ({issuer}) may revoke it",
     "RegistryAlreadyRevoked": "this credential was already revoked",
     "RegistryBatchAlreadyAnchored": "this batch root was already anchored by {issuer}",

@@ -30,7 +30,9 @@ from service.credentials import integrity
 from service.db.migrate import SchemaNotAtHead, check_at_head, migrate
 from service.db.session import DatabaseInUse, claim_sqlite, make_engine, make_sessionmaker
 from service.issuing.anchoring import AnchoringWorker
-from service.issuing.interim_identity import interim_identities
+from service.issuing.identity import IssuerIdentity
+from service.issuing.issuers import IssuerDirectory
+from service.issuing.signing_keys import SigningKeys
 from service.issuing.status_lists import StatusLists
 from service.issuing.waiter import BatchWaiter
 from service.leader import LeaderWorker, leadership_for
@@ -61,6 +63,8 @@ class Hub:
     # POST /verify's chain facts, cached per block; call verification_cache.clear() after a revocation
     verification_cache: VerificationCache
     batch_waiter: BatchWaiter  # requests waiting for their batch to be anchored: one query for all of them
+    signing_keys: SigningKeys  # the partners' Ed25519 credential signing keys (keystore; dev keys on dev chains)
+    issuers: IssuerDirectory  # the partners' slugs, DIDs and DID documents
     status_lists: StatusLists  # the partners' Bitstring Status Lists: indexes at issuance, rebuilt by the indexer
     sqlite_claim: IO[str] | None = None  # a SQLite file is this process's alone (service.db.session.claim_sqlite)
 
@@ -92,11 +96,9 @@ class Hub:
             account = relayer_account(
                 settings.relayer_private_key.get_secret_value() if settings.relayer_private_key else None, chain_id
             )
-            signers = Signers(
-                chain_id,
-                settings.keystore_dir,
-                settings.keystore_password.get_secret_value() if settings.keystore_password else None,
-            )
+            password = settings.keystore_password.get_secret_value() if settings.keystore_password else None
+            signers = Signers(chain_id, settings.keystore_dir, password)
+            signing_keys = SigningKeys(chain_id, settings.keystore_dir, password)
         except KeyConfigurationError as exc:
             raise StartupError(str(exc)) from None
         error_abis = load_artifact("CredentialRegistry").error_abis() + load_artifact("HubBoard").error_abis()
@@ -158,11 +160,12 @@ class Hub:
         )
         relayer.on_submit = anchoring.wake  # a transaction sent here is followed at once when this process leads
         indexer.add_reorg_listener(anchoring.reorged)
+        issuers = IssuerDirectory(sessions, registry, signing_keys, settings.public_url, chain_id)
         status_lists = StatusLists(
             sessions,
             public_url=settings.public_url,
             registry_address=registry_address,
-            identities=interim_identities(settings.public_url, chain_id),  # keys' identity_for at merge
+            identities=issuers.identity_for,  # the credentials' own: the list's issuer and key are theirs
             sign=integrity.sign,
             validity=settings.status_list_validity,
             ttl=settings.index_interval,
@@ -194,9 +197,21 @@ class Hub:
             leader=leader,
             verification_cache=cache,
             batch_waiter=BatchWaiter(sessions),
+            signing_keys=signing_keys,
+            issuers=issuers,
             status_lists=status_lists,
             sqlite_claim=claim,
         )
+
+    def identity_for(self, address: str) -> IssuerIdentity:
+        """The identity (DID, slug) of partner `address` and the Ed25519 key that signs its credentials.
+
+        :raises NotFound: the board never accredited `address`.
+        :raises Forbidden: the hub holds no signing key for it.
+        :raises KeyConfigurationError: its signing keystore cannot be used.
+        :raises ChainUnavailable: the registry cannot be asked.
+        """
+        return self.issuers.identity_for(address)
 
     def start_background(self) -> None:
         """Start this process's background work: the head watcher, and (when it may) the bid for the lead."""

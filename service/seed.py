@@ -4,9 +4,10 @@
 
 What it makes, each only when it is not there yet:
 
-1. **Accreditations** of Hanzehogeschool Groningen, Rijksuniversiteit Groningen and Alfa-college, each by
-   an executed board decision: one board meeting recorded in one transaction (HubBoard.recordMeeting:
-   TVM's signed proposal and the signed ballots of the other members; executed at once when decided).
+1. **Accreditations** of Hanzehogeschool Groningen, Rijksuniversiteit Groningen and Alfa-college, each with
+   its development credential signing key (service.issuing.signing_keys), each by an executed board
+   decision: one board meeting recorded in one transaction (HubBoard.recordMeeting: TVM's signed proposal
+   and the signed ballots of the other members; executed at once when decided).
    The partner concerned does not vote on its own accreditation. NHL Stenden is left out: the demo story
    (scripts/demo.py) accredits it live. The decision texts are stored, so the register shows them.
 2. **The programme catalogue** of service.demo.DEMO_PROGRAMMES.
@@ -40,6 +41,8 @@ from service.db import models
 from service.db.migrate import migrate
 from service.db.session import make_engine, make_sessionmaker, transaction
 from service.demo import DEMO_PROGRAMMES, DEPLOYER_ACCOUNT, ORGANISATIONS, Organisation
+from service.issuing.issuers import remember_key
+from service.issuing.signing_keys import dev_signing_key, key_hash, public_multibase
 
 ADMIN_NAME = "Stichting IT Hub Hoogeveen"
 SEEDED_ISSUERS = ("Hanzehogeschool Groningen", "Rijksuniversiteit Groningen", "Alfa-college")
@@ -150,7 +153,7 @@ def accredit_by_meeting(
     members = [(o, accounts[o.board_account]) for o in ORGANISATIONS if o.board_account is not None]
     chair = accounts[organisation(CHAIR).board_account]  # type: ignore[index]
     text = accreditation_text(name)
-    action = Action.accredit_issuer(address, name)
+    action = Action.accredit_issuer(address, name, key_hash(dev_signing_key(address)))
     doc_hash = document_hash(text)
     deadline = board.chain_time() + SIGNATURE_TTL
     proposal = board.sign_proposal(
@@ -202,13 +205,14 @@ def seed_demo(w3: Web3, deployment: Deployment, database_url: str, keys_file: Pa
             if registry.issuer(address).accredited:
                 report.already_accredited.append(name)
                 continue
-            with transaction(sessions) as db:  # the text first, so the register never lacks it
+            with transaction(sessions) as db:  # the text and the key first, so the register never lacks them
                 db.merge(
                     models.ProposalDocument(
                         document_hash="0x" + document_hash(accreditation_text(name)).hex(),
                         text=accreditation_text(name),
                     )
                 )
+                remember_key(db, address, public_multibase(dev_signing_key(address)))
             proposal_id, tx_hash = accredit_by_meeting(w3, board, relayer, name, address)
             if not registry.issuer(address).accredited:
                 raise SeedError(f"the board meeting {tx_hash} (proposal {proposal_id}) did not accredit {name}")

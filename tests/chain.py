@@ -66,17 +66,24 @@ def reverts(contract: Contract, name: str, **expected_args: Any) -> Iterator[Rev
     capture.decoded = decoded
 
 
-PROPOSE_SIGNATURE = "propose((uint8,address,string,(uint16,uint16,uint16,uint32,uint32)),string,bytes32)"
+PROPOSE_SIGNATURE = "propose((uint8,address,string,bytes32,(uint16,uint16,uint16,uint32,uint32)),string,bytes32)"
 
 
-def propose_calldata(title: bytes, *, kind: int = 0, subject: str = "0x" + "00" * 20, name: bytes = b"") -> str:
+def propose_calldata(
+    title: bytes,
+    *,
+    kind: int = 0,
+    subject: str = "0x" + "00" * 20,
+    name: bytes = b"",
+    key_hash: bytes = b"\x00" * 32,
+) -> str:
     """HubBoard.propose calldata encoded by hand: `title` and the action's `name` are any bytes, UTF-8 or not
     (web3's contract functions only take text), the document hash keccak(title)."""
     from eth_abi import encode
     from eth_utils import keccak
 
     arguments = encode(
-        ["(uint8,address,bytes,(uint16,uint16,uint16,uint32,uint32))", "bytes", "bytes32"],
-        [(kind, subject, name, (0, 0, 0, 0, 0)), title, keccak(title)],
+        ["(uint8,address,bytes,bytes32,(uint16,uint16,uint16,uint32,uint32))", "bytes", "bytes32"],
+        [(kind, subject, name, key_hash, (0, 0, 0, 0, 0)), title, keccak(title)],
     )
     return "0x" + (keccak(text=PROPOSE_SIGNATURE)[:4] + arguments).hex()

@@ -39,6 +39,7 @@ from service.db.migrate import migrate
 from service.db.models import BoardBallot, BoardMember, BoardProposal, ChainEvent, IndexCursor, IndexedBlock
 from service.db.session import make_engine, make_sessionmaker, transaction
 from service.demo import ORGANISATIONS, dev_board
+from service.issuing.signing_keys import dev_signing_key, key_hash
 from tests.chain import propose_calldata, revert_to, rpc, snapshot
 
 ISSUER_INDEX = 13  # NHL Stenden's issuing key in service.demo
@@ -122,14 +123,23 @@ class OnChain:
         return proposal_id
 
     def propose_raw(
-        self, seat: int, title: bytes, kind: int = 0, subject: str = "0x" + "00" * 20, name: bytes = b""
+        self,
+        seat: int,
+        title: bytes,
+        kind: int = 0,
+        subject: str = "0x" + "00" * 20,
+        name: bytes = b"",
+        key_hash: bytes = b"\x00" * 32,
     ) -> int:
         """propose() with calldata encoded by hand: `title` and the action's `name` are any bytes, UTF-8 or
         not (web3's contract functions only take text). The proposal id comes from the log's first topic,
         which needs no decoding."""
         receipt = self.send(
             MEMBER_INDEXES[seat],
-            {"to": self.board.address, "data": propose_calldata(title, kind=kind, subject=subject, name=name)},
+            {
+                "to": self.board.address,
+                "data": propose_calldata(title, kind=kind, subject=subject, name=name, key_hash=key_hash),
+            },
         )
         created = self.board.contract.events.ProposalCreated().topic
         [entry] = [entry for entry in receipt["logs"] if HexBytes(entry["topics"][0]) == HexBytes(created)]
@@ -198,7 +208,7 @@ def test_changes_made_on_chain_directly_are_indexed(
     chain: DevChain, sessions: sessionmaker[Session], deployment: Deployment, on_chain: OnChain
 ) -> None:
     issuer = on_chain.accounts[ISSUER_INDEX].address
-    accredit = Action.accredit_issuer(issuer, "NHL Stenden")
+    accredit = Action.accredit_issuer(issuer, "NHL Stenden", key_hash(dev_signing_key(issuer)))
     first = on_chain.propose(0, accredit, "Accreditatie NHL Stenden")
     on_chain.vote(0, first, VoteType.FOR, "voldoet")
     on_chain.vote(1, first, VoteType.FOR)
@@ -256,7 +266,13 @@ def test_changes_made_on_chain_directly_are_indexed(
             e.name: e
             for e in session.scalars(select(ChainEvent).where(ChainEvent.contract == deployment.registry.address))
         }
-        assert registry_events["IssuerAccredited"].args == {"issuer": issuer, "name": "NHL Stenden"}
+        signing_key = "0x" + key_hash(dev_signing_key(issuer)).hex()
+        assert registry_events["IssuerAccredited"].args == {
+            "issuer": issuer,
+            "name": "NHL Stenden",
+            "keyHash": signing_key,
+        }
+        assert proposal.key_hash == signing_key
         assert registry_events["BatchAnchored"].args == {"root": "0x" + root.hex(), "issuer": issuer}
         assert registry_events["CredentialRevoked"].args == {
             "root": "0x" + root.hex(),
@@ -272,6 +288,7 @@ def test_changes_made_on_chain_directly_are_indexed(
             "kind": 3,
             "subject": issuer,
             "name": "NHL Stenden",
+            "keyHash": signing_key,
             "rules": {"quorumBps": 0, "majorityBps": 0, "supermajorityBps": 0, "votingPeriod": 0, "executionPeriod": 0},
         }
 
@@ -613,10 +630,20 @@ def test_events_that_cannot_be_stored_as_they_are_are_kept_readable_and_raw(
     with_nul = on_chain.propose_raw(1, b"Nul\x00teken")
     long_name = "Hogeschool " + "x" * 239  # 250 characters; board_proposals.name holds 200
     too_long = on_chain.propose_raw(
-        2, b"Lange naam", kind=accredit, subject=on_chain.accounts[ISSUER_INDEX].address, name=long_name.encode()
+        2,
+        b"Lange naam",
+        kind=accredit,
+        subject=on_chain.accounts[ISSUER_INDEX].address,
+        name=long_name.encode(),
+        key_hash=key_hash(dev_signing_key(on_chain.accounts[ISSUER_INDEX].address)),
     )
     bad_name = on_chain.propose_raw(
-        3, b"Naam", kind=accredit, subject=on_chain.accounts[14].address, name=b"NHL \xc3\x28"
+        3,
+        b"Naam",
+        kind=accredit,
+        subject=on_chain.accounts[14].address,
+        name=b"NHL \xc3\x28",
+        key_hash=key_hash(dev_signing_key(on_chain.accounts[14].address)),
     )
     on_chain.vote_raw(4, not_utf8, b"ja \xff")
     normal = on_chain.propose(0, Action.resolution(), "Gewoon besluit")  # the next one is indexed as ever

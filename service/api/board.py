@@ -24,7 +24,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Response
 from hexbytes import HexBytes
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from sqlalchemy import delete, func, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 from web3.types import TxReceipt
 
 from service.api import problems
@@ -32,6 +32,7 @@ from service.api.deps import DbSession, HubDep, MaybePrincipal, Member
 from service.api.idempotency import IdempotentRoute, idempotent
 from service.auth import Principal, Role, require_role
 from service.chain.board import (
+    NO_KEY,
     ZERO_ADDRESS,
     Action,
     ActionKind,
@@ -44,9 +45,11 @@ from service.chain.board import (
     typed_data_digest,
 )
 from service.chain.relayer import Call, TransactionFailed, TransactionPending, TransactionReverted
-from service.db.models import BoardBallot, BoardMember, BoardProposal, ChainEvent, ProposalDocument
+from service.credentials import multikey
+from service.db.models import BoardBallot, BoardMember, BoardProposal, ChainEvent, ProposalDocument, SigningKey
 from service.errors import ChainRejected, ChainUnavailable, Conflict, InvalidInput, NotFound, Unauthenticated
 from service.hub import Hub
+from service.issuing.issuers import remember_key
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/board", tags=["board"], route_class=IdempotentRoute)
@@ -58,13 +61,22 @@ DB_INT_MAX = 2**63 - 1  # the largest integer the database compares (SQLite INTE
 
 # ---------------------------------------------------------------- schemas
 
-Kind = Literal["resolution", "add-member", "remove-member", "accredit-issuer", "suspend-issuer", "change-rules"]
+Kind = Literal[
+    "resolution",
+    "add-member",
+    "remove-member",
+    "accredit-issuer",
+    "suspend-issuer",
+    "change-rules",
+    "rotate-issuer-key",
+]
 Support = Literal["for", "against", "abstain"]
 StateName = Literal["active", "defeated", "succeeded", "executed", "expired"]
 BallotStatus = Literal["for", "against", "abstain", "recused", "not-voted"]
 
 TVM = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 NHL_ISSUER = "0x1CBd3b2770909D4e10f157cABC84C7264073C9Ec"
+NHL_KEY = "z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
 EXAMPLE_HASH = "0x3f0c3a1e5c6d4b5a29e8a2f1f3b0c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5"
 EXAMPLE_TX = "0x8c1d7b4a2f3e5d6c7b8a9f0e1d2c3b4a5f6e7d8c9b0a1f2e3d4c5b6a7f8e9d0c"
 
@@ -116,15 +128,24 @@ class RulesPublic(BaseModel):
 
 
 class ProposalCreate(BaseModel):
-    """A proposal. `subject`, `name` and `rules` are given exactly when the kind uses them: add-member
-    (subject, name), remove-member (subject), accredit-issuer (subject, name), suspend-issuer (subject),
-    change-rules (rules); a resolution uses none."""
+    """A proposal. `subject`, `name`, `public_key_multibase` and `rules` are given exactly when the kind uses
+    them: add-member (subject, name), remove-member (subject), accredit-issuer (subject, name,
+    public_key_multibase), suspend-issuer (subject), change-rules (rules), rotate-issuer-key (subject,
+    public_key_multibase); a resolution uses none."""
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
     kind: Kind
     subject: Address | None = Field(None, description="the member or issuer account the decision is about")
     name: str | None = Field(None, min_length=1, max_length=200, description="the new member's or issuer's name")
+    public_key_multibase: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        description="the issuer's Ed25519 credential signing key as a Multikey (z6Mk…); the board records its "
+        "hash (accredit-issuer, rotate-issuer-key)",
+        examples=[NHL_KEY],
+    )
     rules: RulesCreate | None = Field(None, description="the new rules (change-rules only)")
     title: str = Field(min_length=1, max_length=200)
     document: str = Field(
@@ -141,6 +162,7 @@ PROPOSAL_EXAMPLES: dict[str, dict[str, Any]] = {
             "kind": "accredit-issuer",
             "subject": NHL_ISSUER,
             "name": "NHL Stenden",
+            "public_key_multibase": NHL_KEY,
             "title": "Accreditatie NHL Stenden als uitgever van microcredentials",
             "document": "Het bestuur accrediteert NHL Stenden als uitgever van microcredentials van de "
             "IT Hub Hoogeveen, met ingang van de uitvoering van dit besluit.",
@@ -259,6 +281,8 @@ class ProposalSummary(BaseModel):
     proposer_name: str | None = Field(None, examples=["TVM verzekeringen"])
     subject: str | None = Field(None, examples=[NHL_ISSUER])
     name: str | None = Field(None, examples=["NHL Stenden"])
+    key_hash: str | None = Field(None, description="the signing key's hash the decision records on chain")
+    public_key_multibase: str | None = Field(None, description="the signing key, when the hub knows it")
     state: StateName
     tally: TallyPublic
     document_hash: str = Field(examples=[EXAMPLE_HASH])
@@ -332,6 +356,8 @@ class DecisionPublic(BaseModel):
     kind: Kind
     subject: str | None = Field(None, examples=[NHL_ISSUER])
     name: str | None = Field(None, examples=["NHL Stenden"])
+    key_hash: str | None = Field(None, description="the signing key's hash the decision records on chain")
+    public_key_multibase: str | None = Field(None, description="the signing key, when the hub knows it")
     rules: RulesPublic | None = None
     title: str
     document_hash: str = Field(examples=[EXAMPLE_HASH])
@@ -460,15 +486,23 @@ def _names(db: Session) -> dict[str, str]:
 
 
 def _action(row: BoardProposal) -> Action:
-    return Action(ActionKind(row.kind), row.subject, row.name, Rules(**row.rules))
+    key_hash = bytes(HexBytes(row.key_hash)) if row.key_hash else NO_KEY
+    return Action(ActionKind(row.kind), row.subject, row.name, key_hash, Rules(**row.rules))
 
 
 def _action_fields(row: BoardProposal) -> dict[str, Any]:
     kind = ActionKind(row.kind)
+    key = None
+    if kind.uses_key and row.key_hash:
+        session = object_session(row)
+        known = session.get(SigningKey, row.key_hash) if session is not None else None
+        key = known.public_key_multibase if known is not None else None
     return {
         "kind": kind.slug,
         "subject": row.subject if kind.uses_subject else None,
         "name": row.name if kind.uses_name else None,
+        "key_hash": row.key_hash if kind.uses_key else None,
+        "public_key_multibase": key,
     }
 
 
@@ -611,6 +645,7 @@ def _action_from_body(body: ProposalCreate) -> Action:
     for field, used, what in (
         ("subject", kind.uses_subject, "the account it is about"),
         ("name", kind.uses_name, "the organisation's name"),
+        ("public_key_multibase", kind.uses_key, "the issuer's signing key"),
         ("rules", kind.uses_rules, "the new rules"),
     ):
         given = getattr(body, field) is not None
@@ -620,7 +655,13 @@ def _action_from_body(body: ProposalCreate) -> Action:
         if given and not used:
             raise refuse(field, f"{article} {kind.slug} proposal has no {field}")
     rules = Rules(**body.rules.model_dump()) if body.rules is not None else Rules()
-    return Action(kind, body.subject or ZERO_ADDRESS, body.name or "", rules)
+    key_hash = NO_KEY
+    if body.public_key_multibase is not None:
+        try:
+            key_hash = multikey.key_hash_of(body.public_key_multibase)
+        except multikey.MultikeyError as exc:
+            raise refuse("public_key_multibase", f"not an Ed25519 Multikey: {exc}") from None
+    return Action(kind, body.subject or ZERO_ADDRESS, body.name or "", key_hash, rules)
 
 
 def _counts(db: Session, proposal_ids: list[int]) -> dict[int, Counter[str]]:
@@ -733,6 +774,8 @@ def create_proposal(
     the relayer submits it (proposeBySig). The document's sha256 goes on chain; its text is kept here."""
     action = _action_from_body(body)
     account = hub.signers.for_address(_member_address(principal))
+    if body.public_key_multibase is not None:  # the public key behind the hash, for the register and DID documents
+        remember_key(db, action.subject, body.public_key_multibase)
     doc_hash = document_hash(body.document)
     # the text is stored before the transaction, so a proposal on chain never lacks its text here; a proposal
     # the chain refuses (or that is never sent) takes it away again: nothing is stored from a refused request

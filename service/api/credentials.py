@@ -22,7 +22,6 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -56,8 +55,6 @@ from service.errors import (
 )
 from service.hub import Hub
 from service.issuing import pipeline, revocation
-from service.issuing.identity import IssuerIdentity
-from service.issuing.interim_identity import interim_identities
 from service.issuing.requests import (
     CSV_COLUMNS,
     CohortCreate,
@@ -366,11 +363,6 @@ async def issue_credential(
     return result
 
 
-def identities(hub: Hub) -> Callable[[str], IssuerIdentity]:
-    """The partners' signing identities (INTERIM: service.issuing.interim_identity until keys' identity_for)."""
-    return interim_identities(hub.settings.public_url, hub.registry.chain_id)
-
-
 def _store_one(hub: Hub, issuer: str, body: CredentialCreate) -> tuple[pipeline.PreparedCredential, str]:
     """Prepare and store one credential; wake this process's anchoring worker (when it leads)."""
     with hub.sessions() as db:
@@ -381,7 +373,7 @@ def _store_one(hub: Hub, issuer: str, body: CredentialCreate) -> tuple[pipeline.
             issuer,
             [Row(1, None, body)],
             single=True,
-            identities=identities(hub),
+            identities=hub.identity_for,
             status_lists=hub.status_lists,
         )
     batch_id = pipeline.persist(hub.sessions, cohort)
@@ -504,7 +496,7 @@ def _cohort_from_json(value: Any, limit: int) -> list[Row]:
 def _accept_cohort(hub: Hub, issuer: str, rows: list[Row]) -> BatchAccepted:
     with hub.sessions() as db:
         cohort = pipeline.prepare(
-            db, hub.registry, hub.signers, issuer, rows, identities=identities(hub), status_lists=hub.status_lists
+            db, hub.registry, hub.signers, issuer, rows, identities=hub.identity_for, status_lists=hub.status_lists
         )
     batch_id = pipeline.persist(hub.sessions, cohort)
     hub.anchoring.remember(batch_id, cohort)

@@ -71,6 +71,8 @@ REVERT_STATUS: dict[str, int] = {
     "RegistryBatchAlreadyAnchored": 409,
     "RegistryAlreadyRevoked": 409,
     "RegistryIssuerAlreadyAccredited": 409,
+    "RegistrySigningKeyUnchanged": 409,
+    "RegistryInvalidKeyHash": 422,
     "RegistryExpiredSignature": 422,
     "RegistryInvalidProof": 422,
     "RegistryInvalidReason": 422,

@@ -67,7 +67,7 @@ class CredentialSummaryPublic(BaseModel):
     id: str
     name: str
     issuer_name: str
-    issuer_id: str = Field(description="did:pkh of the issuing account")
+    issuer_id: str = Field(description="the issuer's DID (did:web; its Ethereum account is in the anchor summary)")
     achievement_id: str
     programme: str
     ects: float
@@ -76,6 +76,11 @@ class CredentialSummaryPublic(BaseModel):
     valid_from: str
     valid_until: str | None
     disclosed: dict[str, Any] = Field(description="the claims the holder chose to disclose, by name")
+    signing_key: str | None = Field(
+        None,
+        description="publicKeyMultibase (Ed25519 Multikey) of the key whose Data Integrity proof verified; null "
+        "when none did",
+    )
 
 
 class AnchorSummaryPublic(BaseModel):
@@ -115,6 +120,10 @@ class VerificationReportPublic(BaseModel):
     anchor: AnchorSummaryPublic | None
 
 
+EXAMPLE_KEY = "z6MkoGd3sdR5Erb5Yg7QibDSWHztXcWkg49hJr2Sd1JL12As"
+EXAMPLE_DID = "did:web:ithubhoogeveen.nl:issuers:hanze"
+
+
 def _example_report(valid: bool) -> dict[str, Any]:
     root = "0x84b6e8c05be78eb800b4ec7445f9602f5a9f0dbe151c1ce5040c3e0466e18593"
     where = "registry 0x5FbDB2315678afecb367f032d93F642f64180aa3 on chain 31337 (block 7)"
@@ -127,6 +136,12 @@ def _example_report(valid: bool) -> dict[str, Any]:
             "the body's digest is 0x2c3287913f5872bd586ce4d21773dd77c9d0121cbf7f61db8956e628ae3cd696",
         ),
         ("disclosures", "Disclosures", "passed", "1 disclosed, each matching its digest: name"),
+        (
+            "issuer_signature_di",
+            "Signed by the issuer's key",
+            "passed",
+            f"signed by key {EXAMPLE_KEY} of {EXAMPLE_DID} (eddsa-rdfc-2022, created 2026-07-01T09:29:58Z)",
+        ),
         ("merkle_inclusion", "Merkle inclusion", "passed", f"a path of 2 hashes leads to root {root}"),
         (
             "network",
@@ -162,6 +177,13 @@ def _example_report(valid: bool) -> dict[str, Any]:
             "passed",
             "0x70997970C51812dc3A010C7d01b50e0d17dc79C8 was accredited when it anchored (still accredited)",
         ),
+        (
+            "issuer_key_accredited",
+            "Key accredited by the board at anchoring",
+            "passed",
+            "key z6MkoGd3…JL12As was the key the board had accredited for 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 "
+            "when it anchored at 2026-07-01T09:30:12Z",
+        ),
         ("not_revoked", "Not revoked", "passed", "not revoked"),
         (
             "validity_window",
@@ -172,7 +194,12 @@ def _example_report(valid: bool) -> dict[str, Any]:
         ),
     ]
     if not valid:
-        checks[10] = ("not_revoked", "Not revoked", "failed", "revoked at 2026-09-14T11:20:05Z: issued in error")
+        checks[next(i for i, item in enumerate(checks) if item[0] == "not_revoked")] = (
+            "not_revoked",
+            "Not revoked",
+            "failed",
+            "revoked at 2026-09-14T11:20:05Z: issued in error",
+        )
     return {
         "valid": valid,
         "checks": [{"name": n, "title": t, "status": s, "reason": r} for n, t, s, r in checks],
@@ -182,7 +209,7 @@ def _example_report(valid: bool) -> dict[str, Any]:
             "id": "urn:uuid:3f0c2a6e-8d1b-4c5e-9a7f-2b6d4e8f1a30",
             "name": "Make IT Work: Data Analytics",
             "issuer_name": "Hanzehogeschool Groningen",
-            "issuer_id": "did:pkh:eip155:31337:0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+            "issuer_id": EXAMPLE_DID,
             "achievement_id": "urn:ithub-hoogeveen:programme:miw-data-analytics",
             "programme": "Make IT Work: Data Analytics",
             "ects": 15.0,
@@ -191,6 +218,7 @@ def _example_report(valid: bool) -> dict[str, Any]:
             "valid_from": "2026-07-01T00:00:00Z",
             "valid_until": "2031-07-01T00:00:00Z",
             "disclosed": {"name": "Jan de Vries"},
+            "signing_key": EXAMPLE_KEY,
         },
         "anchor": {
             "chain_id": 31337,
@@ -390,6 +418,7 @@ def report_json(report: VerificationReport) -> bytes:
             "valid_from": credential.valid_from,
             "valid_until": credential.valid_until,
             "disclosed": credential.disclosed,
+            "signing_key": credential.signing_key,
         },
         "anchor": None
         if anchor is None

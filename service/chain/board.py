@@ -65,6 +65,7 @@ class ActionKind(_Slugged):
     ACCREDIT_ISSUER = 3
     SUSPEND_ISSUER = 4
     CHANGE_RULES = 5
+    ROTATE_ISSUER_KEY = 6
 
     @property
     def uses_subject(self) -> bool:
@@ -73,11 +74,17 @@ class ActionKind(_Slugged):
             ActionKind.REMOVE_MEMBER,
             ActionKind.ACCREDIT_ISSUER,
             ActionKind.SUSPEND_ISSUER,
+            ActionKind.ROTATE_ISSUER_KEY,
         )
 
     @property
     def uses_name(self) -> bool:
         return self in (ActionKind.ADD_MEMBER, ActionKind.ACCREDIT_ISSUER)
+
+    @property
+    def uses_key(self) -> bool:
+        """The kinds that name an issuer's signing key (`keyHash`)."""
+        return self in (ActionKind.ACCREDIT_ISSUER, ActionKind.ROTATE_ISSUER_KEY)
 
     @property
     def uses_rules(self) -> bool:
@@ -144,6 +151,7 @@ class Rules:
 
 
 NO_RULES = Rules()
+NO_KEY = b"\0" * 32
 
 
 @dataclass(frozen=True)
@@ -153,6 +161,7 @@ class Action:
     kind: ActionKind
     subject: str = ZERO_ADDRESS
     name: str = ""
+    key_hash: bytes = NO_KEY  # an issuer's signing key, multikey.key_hash (AccreditIssuer, RotateIssuerKey)
     rules: Rules = NO_RULES
 
     @classmethod
@@ -168,8 +177,14 @@ class Action:
         return cls(ActionKind.REMOVE_MEMBER, to_checksum_address(account))
 
     @classmethod
-    def accredit_issuer(cls, account: str, name: str) -> Action:
-        return cls(ActionKind.ACCREDIT_ISSUER, to_checksum_address(account), name)
+    def accredit_issuer(cls, account: str, name: str, key_hash: bytes) -> Action:
+        """Accredit `account` as issuer `name`, with the signing key whose `multikey.key_hash` is `key_hash`."""
+        return cls(ActionKind.ACCREDIT_ISSUER, to_checksum_address(account), name, bytes(key_hash))
+
+    @classmethod
+    def rotate_issuer_key(cls, account: str, key_hash: bytes) -> Action:
+        """Make the key whose `multikey.key_hash` is `key_hash` the signing key of the issuer `account`."""
+        return cls(ActionKind.ROTATE_ISSUER_KEY, to_checksum_address(account), key_hash=bytes(key_hash))
 
     @classmethod
     def suspend_issuer(cls, account: str) -> Action:
@@ -181,7 +196,13 @@ class Action:
 
     def as_tuple(self) -> tuple[Any, ...]:
         """The struct as a contract call takes it."""
-        return (int(self.kind), to_checksum_address(self.subject), self.name, self.rules.as_tuple())
+        return (
+            int(self.kind),
+            to_checksum_address(self.subject),
+            self.name,
+            bytes(self.key_hash),
+            self.rules.as_tuple(),
+        )
 
     def as_struct(self) -> dict[str, Any]:
         """The struct with the contract's field names (the EIP-712 message)."""
@@ -189,6 +210,7 @@ class Action:
             "kind": int(self.kind),
             "subject": to_checksum_address(self.subject),
             "name": self.name,
+            "keyHash": bytes(self.key_hash),
             "rules": self.rules.as_struct(),
         }
 
@@ -200,10 +222,17 @@ class Action:
                 ActionKind(int(value["kind"])),
                 to_checksum_address(value["subject"]),
                 str(value["name"]),
+                bytes(HexBytes(value.get("keyHash") or NO_KEY)),  # JSON (ChainEvent.args) holds 0x-hex
                 Rules.from_struct(value["rules"]),
             )
-        kind, subject, name, rules = value
-        return cls(ActionKind(int(kind)), to_checksum_address(subject), str(name), Rules.from_struct(rules))
+        kind, subject, name, key_hash, rules = value
+        return cls(
+            ActionKind(int(kind)),
+            to_checksum_address(subject),
+            str(name),
+            bytes(HexBytes(key_hash)),
+            Rules.from_struct(rules),
+        )
 
 
 @dataclass(frozen=True)
@@ -351,8 +380,8 @@ def eip712_types(encoded: str) -> dict[str, list[dict[str, str]]]:
 
 # The signed types, as IHubBoard's NatSpec and HubBoard's type hashes spell them.
 ACTION_TYPE = (
-    "Action(uint8 kind,address subject,string name,Rules rules)Rules(uint16 quorumBps,uint16 majorityBps,"
-    "uint16 supermajorityBps,uint32 votingPeriod,uint32 executionPeriod)"
+    "Action(uint8 kind,address subject,string name,bytes32 keyHash,Rules rules)"
+    "Rules(uint16 quorumBps,uint16 majorityBps,uint16 supermajorityBps,uint32 votingPeriod,uint32 executionPeriod)"
 )
 BALLOT_TYPES = eip712_types(
     "Ballot(uint256 proposalId,uint8 support,string reason,address voter,uint256 nonce,uint256 deadline)"
@@ -362,10 +391,10 @@ PROPOSE_TYPES = eip712_types(
     + ACTION_TYPE
 )
 MEETING_BALLOT_TYPES = eip712_types(
-    "MeetingBallot(Propose proposal,uint8 support,string reason,address voter)Action(uint8 kind,address subject,"
-    "string name,Rules rules)Propose(Action action,string title,bytes32 documentHash,address proposer,uint256 nonce,"
-    "uint256 deadline)Rules(uint16 quorumBps,uint16 majorityBps,uint16 supermajorityBps,uint32 votingPeriod,"
-    "uint32 executionPeriod)"
+    "MeetingBallot(Propose proposal,uint8 support,string reason,address voter)"
+    "Action(uint8 kind,address subject,string name,bytes32 keyHash,Rules rules)"
+    "Propose(Action action,string title,bytes32 documentHash,address proposer,uint256 nonce,uint256 deadline)"
+    "Rules(uint16 quorumBps,uint16 majorityBps,uint16 supermajorityBps,uint32 votingPeriod,uint32 executionPeriod)"
 )
 RECUSAL_TYPES = eip712_types("Recusal(uint256 proposalId,string reason,address member,uint256 nonce,uint256 deadline)")
 

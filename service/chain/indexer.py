@@ -737,6 +737,7 @@ def project_board_event(
                 kind=int(action.kind),
                 subject=action.subject,
                 name=_fit(action.name, PROPOSAL_NAME_LENGTH),
+                key_hash=HexBytes(action.key_hash).to_0x_hex() if action.kind.uses_key else None,
                 rules=_rules_json(action),
                 title=args["title"],
                 document_hash=HexBytes(args["documentHash"]).to_0x_hex(),

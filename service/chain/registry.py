@@ -49,6 +49,14 @@ class Issuer:
 
 
 @dataclass(frozen=True)
+class SigningKey:
+    """An issuer's signing key accredited by the board from `since` on (ICredentialRegistry.SigningKey)."""
+
+    key_hash: bytes  # multikey.key_hash of the Ed25519 public key
+    since: int  # unix seconds
+
+
+@dataclass(frozen=True)
 class Batch:
     """The cohort `root` as anchored by `issuer` (ICredentialRegistry.Batch); `anchored_at` is 0 when that issuer did
     not anchor it (whatever other accounts did with the same root)."""
@@ -237,6 +245,7 @@ class RegistryClient:
             reason,
             block_number,
             block_timestamp,
+            signing_key_hash,
         ) = raw
         return CredentialStatus(
             included=bool(included),
@@ -252,6 +261,7 @@ class RegistryClient:
             revocation_reason=int(reason),
             block_number=int(block_number),
             block_timestamp=int(block_timestamp),
+            signing_key_hash=bytes(signing_key_hash),
         )
 
     def batch(self, issuer: str, root: bytes) -> Batch:
@@ -283,6 +293,24 @@ class RegistryClient:
             since=int(since),
             relayer=to_checksum_address(relayer),
         )
+
+    def signing_key_at(self, account: str, timestamp: int) -> bytes:
+        """The `multikey.key_hash` of `account`'s signing key accredited at the end of second `timestamp` (zero
+        bytes when none).
+
+        :raises ChainUnavailable: when the node does not answer or there is no registry at the address.
+        """
+        return bytes(self._view("signingKeyAt", to_checksum_address(account), timestamp))
+
+    def signing_keys(self, account: str) -> list[SigningKey]:
+        """Every signing key the board accredited for `account`, oldest first (the last is the current one).
+
+        :raises ChainUnavailable: when the node does not answer or there is no registry at the address.
+        """
+        return [
+            SigningKey(key_hash=bytes(key_hash), since=int(since))
+            for key_hash, since in self._view("signingKeys", to_checksum_address(account))
+        ]
 
     def was_accredited_at(self, account: str, timestamp: int) -> bool:
         """Whether `account` was accredited at the end of second `timestamp`.
@@ -353,13 +381,21 @@ class RegistryClient:
 
     # ---------------------------------------------------------------- transactions
 
-    def accredit_issuer(self, account: str, name: str, *, sender: LocalAccount) -> TxReceipt:
-        """Accredit `account` under `name` (the governor only).
+    def accredit_issuer(self, account: str, name: str, key_hash: bytes, *, sender: LocalAccount) -> TxReceipt:
+        """Accredit `account` under `name` with the signing key `key_hash` (`multikey.key_hash`; the governor only).
 
-        :raises ChainRejected: RegistryUnauthorizedGovernor, RegistryInvalidAddress, RegistryEmptyIssuerName
-            or RegistryIssuerAlreadyAccredited.
+        :raises ChainRejected: RegistryUnauthorizedGovernor, RegistryInvalidAddress, RegistryEmptyIssuerName,
+            RegistryInvalidKeyHash or RegistryIssuerAlreadyAccredited.
         """
-        return self._transact(sender, "accreditIssuer", to_checksum_address(account), name)
+        return self._transact(sender, "accreditIssuer", to_checksum_address(account), name, bytes(key_hash))
+
+    def rotate_issuer_key(self, account: str, key_hash: bytes, *, sender: LocalAccount) -> TxReceipt:
+        """Make `key_hash` the signing key of the accredited `account` (the governor only).
+
+        :raises ChainRejected: RegistryUnauthorizedGovernor, RegistryInvalidKeyHash, RegistryIssuerNotAccredited
+            or RegistrySigningKeyUnchanged.
+        """
+        return self._transact(sender, "rotateIssuerKey", to_checksum_address(account), bytes(key_hash))
 
     def suspend_issuer(self, account: str, *, sender: LocalAccount) -> TxReceipt:
         """Suspend `account` (the governor only).

@@ -53,8 +53,7 @@ class RegistryView:
         self._output = "(" + ",".join(self._components) + ")"
         known = {item.name for item in fields(CredentialStatus)}
         self._names = [_snake(item["name"]) for item in output["components"]]
-        # signing_key_hash: a registry before issue 13's key accreditation lacks it (the verifier then reads zero)
-        missing = known - set(self._names) - {"signing_key_hash"}
+        missing = known - set(self._names)
         if missing:
             raise ValueError(f"the ABI's verify() answer lacks {sorted(missing)}")
 
@@ -73,11 +72,11 @@ class RegistryView:
         return self._decode(result)
 
     def _decode_fast(self, raw: bytes) -> tuple[Any, ...] | None:
-        """The answer tuple decoded by hand when it holds only bool, address, uintN and one string (as
+        """The answer tuple decoded by hand when it holds only bool, address, uintN, bytes32 and one string (as
         CredentialStatus does), with the checks eth_abi's strict decoder makes; None for other shapes."""
         types = self._components
         if not all(
-            kind in ("bool", "address", "string") or re.fullmatch(r"uint(8|16|32|48|64|128|256)", kind)
+            kind in ("bool", "address", "string", "bytes32") or re.fullmatch(r"uint(8|16|32|48|64|128|256)", kind)
             for kind in types
         ) or len(raw) < 32 * (1 + len(types)):
             return None
@@ -96,6 +95,8 @@ class RegistryView:
                 if number >> 160:
                     raise ValueError("not an address")
                 values.append("0x" + word[12:].hex())
+            elif kind == "bytes32":
+                values.append(bytes(word))
             elif kind == "string":
                 if number % 32 or number + 32 > len(head):
                     raise ValueError("bad string offset")
@@ -159,6 +160,4 @@ class RegistryView:
         answer = dict(zip(self._names, values, strict=True))
         answer["issuer"] = checksummed(answer["issuer"])
         answer["anchor_mode"] = AnchorMode(answer["anchor_mode"])
-        return CredentialStatus(
-            **{item.name: answer[item.name] for item in fields(CredentialStatus) if item.name in answer}
-        )
+        return CredentialStatus(**{item.name: answer[item.name] for item in fields(CredentialStatus)})

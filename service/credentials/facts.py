@@ -60,7 +60,8 @@ class CredentialStatus:
     block_number: int = 0  # the block the answer was read at
     block_timestamp: int = 0  # its timestamp
     anchor_mode: AnchorMode = AnchorMode.NONE  # how it was anchored; RELAYED: the proof's signature is required
-    # multikey.key_hash of the VC signing key the board had accredited for the issuer at anchoredAt (zero: none)
+    # multikey.key_hash of the signing key the board accredited for `issuer` at `anchored_at`; zero when none
+    # (or not anchored). The key of a credential's Data Integrity proof must hash to it.
     signing_key_hash: bytes = b"\0" * 32
 
 

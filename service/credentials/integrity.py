@@ -176,6 +176,18 @@ def _check_expanded(value: Any) -> None:
             _check_text(item)
 
 
+class _SafeProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]
+    """PyLD's processor with the safe-mode checks on its one expansion (normalize expands once, in to_rdf)."""
+
+    def __init__(self) -> None:
+        super().__init__(on_property_dropped=_dropped)
+
+    def expand(self, input_: Any, options: Any) -> Any:
+        expanded = super().expand(input_, options)
+        _check_expanded(expanded)
+        return expanded
+
+
 def canonicalize(document: Mapping[str, Any], loader: DocumentLoader | None = None) -> str:
     """The RDFC-1.0 canonical N-Quads of a JSON-LD document.
 
@@ -184,11 +196,14 @@ def canonicalize(document: Mapping[str, Any], loader: DocumentLoader | None = No
     :raises IntegrityError: any other JSON-LD error (the message is PyLD's).
     """
     # base None: a relative IRI stays relative (and is refused) instead of resolving against PyLD's default base
-    options: dict[str, Any] = {"documentLoader": loader or DEFAULT_LOADER, "base": None}
+    options: dict[str, Any] = {
+        "documentLoader": loader or DEFAULT_LOADER,
+        "base": None,
+        "algorithm": "URDNA2015",
+        "format": "application/n-quads",
+    }
     try:
-        expanded = jsonld.expand(copy.deepcopy(dict(document)), options, on_property_dropped=_dropped)
-        _check_expanded(expanded)
-        result = jsonld.normalize(expanded, {**options, "algorithm": "URDNA2015", "format": "application/n-quads"})
+        result = _SafeProcessor().normalize(copy.deepcopy(dict(document)), options)
     except IntegrityError:
         raise
     except jsonld.JsonLdError as exc:

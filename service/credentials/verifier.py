@@ -33,7 +33,10 @@ Checks, in report order (a check that does not apply is left out of the report):
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -515,6 +518,43 @@ CHAIN_CHECKS = (
 )
 
 
+class _SignatureCache:
+    """The outcome of verifying a Data Integrity proof, by (SHA-256 of the body's JSON, the proof, the key).
+
+    The body's JSON (sorted keys; 15 and 15.0 differ, though JCS writes both "15") fixes what the proof was
+    verified over, so an outcome holds for every copy with the same body, proof and key: a shared credential verified
+    again and again canonicalizes its RDF once (PyLD costs milliseconds per credential). Bounded, least
+    recently used first out; thread-safe.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[bytes, str, bytes], bool | str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def outcome(self, document: dict[str, Any], proof: dict[str, Any], public: bytes) -> bool | str:
+        """True/False: the signature verifies or not; a string: why it cannot be checked."""
+        body = json.dumps(integrity.unsecured(document), sort_keys=True, ensure_ascii=False)
+        digest = hashlib.sha256(body.encode("utf-8")).digest()
+        key = (digest, json.dumps(proof, sort_keys=True), public)
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        try:
+            result: bool | str = integrity.verify(document, proof, public)
+        except integrity.IntegrityError as exc:
+            result = str(exc)
+        with self._lock:
+            self._items[key] = result
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return result
+
+
+SIGNATURES = _SignatureCache()
+
+
 def _check_integrity_proof(report: _Report, document: dict[str, Any], model: CredentialModel) -> bytes | None:
     """The `issuer_signature_di` check; the raw public key that signed, when the proof verified."""
     proof = model.integrity_proof
@@ -535,10 +575,9 @@ def _check_integrity_proof(report: _Report, document: dict[str, Any], model: Cre
         report.failed("issuer_signature_di", f"the verificationMethod's fragment is not an Ed25519 Multikey: {exc}")
         return None
     raw_proof = next(item for item in document["proof"] if item.get("type") == integrity.PROOF_TYPE)
-    try:
-        verified = integrity.verify(document, raw_proof, public)
-    except integrity.IntegrityError as exc:
-        report.failed("issuer_signature_di", f"the DataIntegrityProof cannot be checked: {exc}")
+    verified = SIGNATURES.outcome(document, raw_proof, public)
+    if isinstance(verified, str):
+        report.failed("issuer_signature_di", f"the DataIntegrityProof cannot be checked: {verified}")
         return None
     fingerprint = multikey.short_fingerprint(fragment)
     if not verified:

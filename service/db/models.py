@@ -137,6 +137,31 @@ class ProposalDocument(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class Issuer(Base):
+    """A partner as the outside world names it: the slug of its DID (`did:web:<host>:issuers:<slug>`). Made
+    from the name the board accredited it under, the first time the hub needs it; never changed after, so its
+    DID stays put."""
+
+    __tablename__ = "issuers"
+
+    address: Mapped[str] = mapped_column(String(42), primary_key=True)  # checksum address of its Ethereum account
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))  # the name it had when the slug was made
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SigningKey(Base):
+    """The public key behind a key hash the board accredits (only the hash is on chain): recorded when the hub
+    proposes or signs with the key, so DID documents and pages can show it."""
+
+    __tablename__ = "signing_keys"
+
+    key_hash: Mapped[str] = mapped_column(String(66), primary_key=True)  # 0x-hex multikey.key_hash
+    public_key_multibase: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(42), index=True)  # the partner it was named for
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class IdempotencyRecord(Base):
     """An Idempotency-Key claimed by a principal, and the answer it got (service.api.idempotency).
 
@@ -288,6 +313,7 @@ class BoardProposal(Base):
     kind: Mapped[int]
     subject: Mapped[str] = mapped_column(String(42))
     name: Mapped[str] = mapped_column(String(200))
+    key_hash: Mapped[str | None] = mapped_column(String(66))  # the signing key named (AccreditIssuer, RotateIssuerKey)
     rules: Mapped[dict[str, Any]]
     title: Mapped[str] = mapped_column(Text)
     document_hash: Mapped[str] = mapped_column(String(66))

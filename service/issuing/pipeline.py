@@ -1,6 +1,6 @@
 """The issuing pipeline, in stages (after Blockcerts' cert-issuer: prepare -> anchor -> finish):
 
-    prepared = prepare(db, registry, signers, issuer, rows)   # validate, build bodies, Merkle root; no writes
+    prepared = prepare(db, registry, signers, issuer, rows, identities=hub.identity_for)  # build, sign, root
     batch_id = persist(sessions, prepared)                    # ONE database transaction, before any transaction
     ... anchor: the leader's service.issuing.anchoring.AnchoringWorker signs and relays anchorBySig
     finish(sessions, batch_id, anchoring, ...)                # proofs into the stored documents, batch anchored
@@ -43,13 +43,11 @@ from service.db import models
 from service.db.session import transaction
 from service.errors import ChainUnavailable, Forbidden, InvalidInput
 from service.issuing.identity import IssuerIdentity
-from service.issuing.interim_identity import interim_identities
 from service.issuing.requests import Row, RowProblem, refuse
 from service.issuing.states import UNFINISHED, BatchStatus
 from service.issuing.status_lists import Allocation, StatusLists
 
 HOLDER_TOKEN_PREFIX = "hold_"
-DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"  # service.settings' default, for callers that name no identities
 
 
 def hash_token(token: str) -> str:
@@ -104,13 +102,13 @@ def prepare(
     *,
     single: bool = False,
     now: datetime | None = None,
-    identities: Callable[[str], IssuerIdentity] | None = None,
+    identities: Callable[[str], IssuerIdentity],
     status_lists: StatusLists | None = None,
 ) -> PreparedCohort:
     """Validate a cohort for `issuer` and build its credentials (signed with the partner's Ed25519 key:
-    `identities(issuer)`, its did:web and key) and Merkle root. Writes nothing but, with `status_lists`, the
-    allocation of the credentials' status list indexes (once the cohort is found valid and the partner
-    accredited; a cohort refused after that leaves them unused).
+    `identities(issuer)`, its did:web and key: Hub.identity_for) and Merkle root. Writes nothing but, with
+    `status_lists`, the allocation of the credentials' status list indexes (once the cohort is found valid and
+    the partner accredited; a cohort refused after that leaves them unused).
 
     :raises InvalidInput: a row names an unknown programme, repeats another row, or does not fit its
         programme (all problems listed, each with its row; `single` leaves row numbers out).
@@ -157,6 +155,11 @@ def prepare(
     if problems:
         raise refuse(problems)
 
+    # The reading is done: end this read-only transaction, so that its connection goes back to the pool before
+    # the identity lookup and the status allocation below take one (requests holding one connection while
+    # waiting for a second exhaust the pool under load: 500s from pool timeouts).
+    db.commit()
+
     # The partner's key (to sign the anchoring) and its accreditation, before anything is stored.
     signers.for_address(issuer)
     status = registry.issuer(issuer)
@@ -166,7 +169,7 @@ def prepare(
             "stichting's board accredits partners before they can issue, so nothing was issued",
             error="RegistryIssuerNotAccredited",
         )
-    identity = (identities or interim_identities(DEFAULT_PUBLIC_URL, registry.chain_id))(issuer)
+    identity = identities(issuer)
     profile = IssuerProfile(
         address=issuer,
         chain_id=registry.chain_id,
@@ -177,12 +180,7 @@ def prepare(
 
     # "Now" is chain time: verifiers judge the validity window by the block time, which may lag this clock.
     now = (now or _chain_now(registry)).replace(microsecond=0)
-    allocation = None
-    if status_lists is not None:
-        # End this read-only transaction first: its connection goes back to the pool before the allocation
-        # takes one (under load, requests holding one connection while waiting for a second exhaust the pool).
-        db.commit()
-        allocation = status_lists.allocate(issuer, len(rows))
+    allocation = status_lists.allocate(issuer, len(rows)) if status_lists is not None else None
     credentials = []
     drafts = []
     for position, row in enumerate(rows):

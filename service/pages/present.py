@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from service.credentials import multikey
 from service.credentials.document import EQF_FRAMEWORK, IDENTIFIER_CLAIM, parse_datetime, validate_credential
 from service.credentials.facts import REVOCATION_REASONS
 from service.credentials.verifier import Status, VerificationReport
@@ -403,6 +404,7 @@ PROPOSAL_KINDS: dict[str, str] = {
     "accredit-issuer": "Approve an issuing partner",
     "suspend-issuer": "Suspend an issuing partner",
     "change-rules": "Change the voting rules",
+    "rotate-issuer-key": "Replace a partner's signing key",
 }
 
 # state -> (badge word, icon, what it means)
@@ -429,6 +431,16 @@ def rules_text(tally: Any) -> str:
         f"when more than {percent(tally.threshold_bps)} of the for and against votes are for it. "
         "Abstentions count only for taking part."
     )
+
+
+def key_fingerprint(public_key_multibase: str | None, key_hash: str | None) -> tuple[str, str]:
+    """(short form, full value) of an issuer's signing key for a page: its Multikey ("z6MkhaXg…2doK") when the
+    hub knows it, else the hash the board recorded on chain."""
+    if public_key_multibase:
+        return multikey.short_fingerprint(public_key_multibase), public_key_multibase
+    if key_hash:
+        return f"hash {key_hash[:10]}…{key_hash[-6:]}", key_hash
+    return "", ""
 
 
 def short_address(address: str | None) -> str:

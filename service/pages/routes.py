@@ -427,6 +427,7 @@ def register(request: Request, hub: HubDep) -> HTMLResponse:
             board = board_api.get_board(hub)
             proposals = [board_api.get_proposal(hub, db, board, proposal_id) for proposal_id in ids]
             chain_time = board.chain_time() if proposals else 0
+        partners = hub.issuers.partners() if current == 1 else []
     except CHAIN_ERRORS:
         log.warning("the register page cannot read the chain", exc_info=True)
         return not_found(
@@ -445,6 +446,8 @@ def register(request: Request, hub: HubDep) -> HTMLResponse:
         "states": present.PROPOSAL_STATES,
         "supports": present.SUPPORT_LABELS,
         "rules_text": present.rules_text,
+        "key_fingerprint": present.key_fingerprint,
+        "partners": partners,
         "chain_time": chain_time,
     }
     return page(request, "register.html", context)

@@ -15,6 +15,7 @@ from service.chain.deployment import ensure_deployed
 from service.chain.devchain import DevChain, dev_accounts, start_chain
 from service.demo import DEPLOYER_ACCOUNT, dev_board
 from service.hub import Hub
+from service.issuing.signing_keys import dev_signing_key, key_hash
 from service.main import create_app
 from service.settings import Settings
 from tests.chain import revert_to, snapshot
@@ -137,7 +138,7 @@ class Accreditations:
             addresses.append(address)
             if not self.registry.issuer(address).accredited:
                 self._decide(
-                    Action.accredit_issuer(address, name),
+                    Action.accredit_issuer(address, name, key_hash(dev_signing_key(address))),
                     f"Het bestuur accrediteert {name} als uitgever van microcredentials van de IT Hub Hoogeveen.",
                 )
                 assert self.registry.issuer(address).accredited, f"{name} was not accredited"

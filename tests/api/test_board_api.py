@@ -11,19 +11,22 @@ import time
 from functools import cache
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from service.chain.artifacts import load_artifact
-from service.chain.board import Action, ActionKind, BoardClient, VoteType, document_hash
+from service.chain.board import Action, BoardClient, VoteType, document_hash
 from service.chain.devchain import dev_accounts
 from service.chain.transactions import send
-from service.db.models import BoardProposal, ProposalDocument
+from service.credentials import multikey
+from service.db.models import BoardProposal, ChainEvent, ProposalDocument
 from service.db.session import transaction
 from service.demo import ORGANISATIONS
 from service.hub import Hub
+from service.issuing.signing_keys import dev_signing_key, public_multibase
 from tests.chain import advance_time, propose_calldata
 
 TVM, UNIGARANT, HANZE, RUG, NHL, ALFA = (org.name for org in ORGANISATIONS)
@@ -49,14 +52,22 @@ def outsider() -> LocalAccount:
     return accounts()[19]
 
 
+def nhl_key(keys: Any) -> str:
+    """NHL Stenden's credential signing key (its development key), as a Multikey."""
+    return public_multibase(dev_signing_key(keys.addresses[("issuer", NHL)]))
+
+
 def accredit_nhl(keys: Any, **overrides: Any) -> dict[str, Any]:
     body = {
         "kind": "accredit-issuer",
         "subject": keys.addresses[("issuer", NHL)],
         "name": NHL,
+        "public_key_multibase": nhl_key(keys),
         "title": TITLE,
         "document": DOCUMENT,
     }
+    if overrides.get("kind", "accredit-issuer") not in ("accredit-issuer", "rotate-issuer-key"):
+        body.pop("public_key_multibase")  # the other kinds name no key (unless a test gives one)
     return {**body, **overrides}
 
 
@@ -156,6 +167,9 @@ def test_member_flow_accredits_nhl_stenden_as_issuer(client: TestClient, keys: A
     assert created.headers["location"] == f"/board/proposals/{proposal['id']}"
     assert proposal["id"] == 1
     assert (proposal["kind"], proposal["subject"], proposal["name"]) == ("accredit-issuer", issuer, NHL)
+    key = nhl_key(keys)
+    assert proposal["public_key_multibase"] == key
+    assert proposal["key_hash"] == "0x" + multikey.key_hash_of(key).hex()
     assert proposal["proposer"] == board_account(TVM).address and proposal["proposer_name"] == TVM
     assert proposal["state"] == "active"
     assert proposal["tally"] == {
@@ -211,6 +225,8 @@ def test_member_flow_accredits_nhl_stenden_as_issuer(client: TestClient, keys: A
     registry = hub.w3.eth.contract(address=hub.registry_address, abi=load_artifact("CredentialRegistry").abi)
     name, accredited, _since, _relayer = registry.functions.issuer(issuer).call()
     assert (name, accredited) == (NHL, True)
+    assert [k[0] for k in registry.functions.signingKeys(issuer).call()] == [multikey.key_hash_of(key)]
+    assert (decision["public_key_multibase"], decision["key_hash"]) == (key, proposal["key_hash"])
 
     detail = client.get("/board/proposals/1").json()
     assert detail["state"] == "executed" and detail["executed_tx"] == decision["executed_tx"]
@@ -300,7 +316,7 @@ def test_document_text_is_checked_against_the_chain(client: TestClient, keys: An
 
 def test_proposal_made_on_chain_directly_is_listed_without_its_text(client: TestClient, hub: Hub) -> None:
     board = board_contract(hub)
-    action = (0, "0x" + "00" * 20, "", (0, 0, 0, 0, 0))
+    action = (0, "0x" + "00" * 20, "", b"\x00" * 32, (0, 0, 0, 0, 0))
     transact(hub, board.functions.propose(action, "Rechtstreeks voorgesteld", b"\x42" * 32), board_account(UNIGARANT))
     hub.indexer.catch_up()
     detail = client.get("/board/proposals/1")
@@ -321,7 +337,7 @@ def test_a_meeting_executed_on_chain_reads_as_every_decision(client: TestClient,
     decision still shows the commitment (from its ProposalCreated, in the same transaction as its execution),
     verified, and one vote per ballot."""
     board = BoardClient(hub.w3, hub.board_address)
-    action = Action(ActionKind.ACCREDIT_ISSUER, keys.addresses[("issuer", NHL)], NHL)
+    action = Action.accredit_issuer(keys.addresses[("issuer", NHL)], NHL, multikey.key_hash_of(nhl_key(keys)))
     proposal = board.sign_proposal(
         board_account(TVM), action, TITLE, document_hash(DOCUMENT), deadline=board.chain_time() + 600
     )
@@ -550,7 +566,9 @@ def test_malformed_bodies_are_422_with_the_field_named(client: TestClient, keys:
         "subject: an accredit-issuer proposal needs the account it is about"
     )
     resolution_with_name = client.post(
-        "/board/proposals", headers=member, json=accredit_nhl(keys, kind="resolution", subject=None)
+        "/board/proposals",
+        headers=member,
+        json=accredit_nhl(keys, kind="resolution", subject=None, public_key_multibase=None),
     )
     assert assert_problem(resolution_with_name, 422)["detail"] == "name: a resolution proposal has no name"
     bad_kind = client.post("/board/proposals", headers=member, json=accredit_nhl(keys, kind="abolish-board"))
@@ -563,6 +581,7 @@ def test_malformed_bodies_are_422_with_the_field_named(client: TestClient, keys:
             kind="change-rules",
             subject=None,
             name=None,
+            public_key_multibase=None,
             rules={
                 "quorum_bps": 0,
                 "majority_bps": 5000,
@@ -648,3 +667,106 @@ def test_openapi_shows_an_example_for_every_request_body(client: TestClient) -> 
     votes = board_ops[("/board/proposals/{proposal_id}/votes", "post")]
     assert set(votes["requestBody"]["content"]["application/json"]["examples"]) == {"member-key", "signed-ballot"}
     assert {"401", "403", "404", "409", "422"} <= set(votes["responses"])
+
+
+# ---------------------------------------------------------------- signing keys
+
+
+def test_accrediting_without_a_signing_key_or_with_a_bad_one_is_422(client: TestClient, keys: Any) -> None:
+    member = keys.member(TVM)
+    without = client.post("/board/proposals", headers=member, json=accredit_nhl(keys, public_key_multibase=None))
+    assert assert_problem(without, 422)["detail"] == (
+        "public_key_multibase: an accredit-issuer proposal needs the issuer's signing key"
+    )
+    for bad in ("z6MkNOTAKEY", "u" + nhl_key(keys)[1:], "zQ3shokFTS3brHcDQrn82RUDfCZESWL1ZdCEJwekUDPQiYBme"):
+        refused = client.post("/board/proposals", headers=member, json=accredit_nhl(keys, public_key_multibase=bad))
+        assert assert_problem(refused, 422)["detail"].startswith("public_key_multibase: not an Ed25519 Multikey")
+    suspend_with_key = client.post(
+        "/board/proposals",
+        headers=member,
+        json=accredit_nhl(keys, kind="suspend-issuer", name=None, public_key_multibase=nhl_key(keys)),
+    )
+    assert assert_problem(suspend_with_key, 422)["detail"] == (
+        "public_key_multibase: a suspend-issuer proposal has no public_key_multibase"
+    )
+    assert client.get("/board/proposals").json() == []  # nothing was proposed
+
+
+def decide(client: TestClient, keys: Any, body: dict[str, Any]) -> dict[str, Any]:
+    """Propose `body` as TVM, have three more members vote for, execute it: the decision."""
+    created = client.post("/board/proposals", headers=keys.member(TVM), json=body)
+    assert created.status_code == 201, created.text
+    proposal_id = created.json()["id"]
+    for member in (TVM, UNIGARANT, HANZE, ALFA):
+        vote(client, keys, proposal_id, member)
+    executed = client.post(f"/board/proposals/{proposal_id}/execute", headers=keys.member(TVM))
+    assert executed.status_code == 200, executed.text
+    return dict(executed.json())
+
+
+def test_rotating_an_issuers_key_is_a_board_decision_and_keeps_the_history(
+    client: TestClient, keys: Any, hub: Hub
+) -> None:
+    issuer = keys.addresses[("issuer", NHL)]
+    decide(client, keys, accredit_nhl(keys))
+    advance_time(hub.w3, 60)
+    new_key = public_multibase(Ed25519PrivateKey.generate())
+    rotation = decide(
+        client,
+        keys,
+        {
+            "kind": "rotate-issuer-key",
+            "subject": issuer,
+            "public_key_multibase": new_key,
+            "title": "Nieuwe ondertekeningssleutel NHL Stenden",
+            "document": "Het bestuur accrediteert de nieuwe sleutel van NHL Stenden.",
+        },
+    )
+    assert (rotation["kind"], rotation["subject"], rotation["name"]) == ("rotate-issuer-key", issuer, None)
+    assert rotation["public_key_multibase"] == new_key
+    history = hub.registry.signing_keys(issuer)
+    assert [k.key_hash for k in history] == [multikey.key_hash_of(nhl_key(keys)), multikey.key_hash_of(new_key)]
+    assert history[0].since < history[1].since
+    assert hub.registry.signing_key_at(issuer, history[1].since - 1) == multikey.key_hash_of(nhl_key(keys))
+    register = client.get("/board/decisions").json()
+    assert [(d["kind"], d["public_key_multibase"]) for d in register] == [
+        ("accredit-issuer", nhl_key(keys)),
+        ("rotate-issuer-key", new_key),
+    ]
+    # the indexer recorded both key events
+    with hub.sessions() as session:
+        events = session.scalars(
+            select(ChainEvent)
+            .where(ChainEvent.name.in_(("IssuerAccredited", "IssuerKeyRotated")))
+            .order_by(ChainEvent.block_number)
+        ).all()
+    assert [(e.name, e.args["keyHash"]) for e in events] == [
+        ("IssuerAccredited", rotation_hex(nhl_key(keys))),
+        ("IssuerKeyRotated", rotation_hex(new_key)),
+    ]
+    assert events[1].args["previousKeyHash"] == rotation_hex(nhl_key(keys))
+
+
+def rotation_hex(multibase: str) -> str:
+    return "0x" + multikey.key_hash_of(multibase).hex()
+
+
+def test_rotating_the_key_of_an_issuer_that_is_not_accredited_is_refused_at_execution(
+    client: TestClient, keys: Any
+) -> None:
+    body = {
+        "kind": "rotate-issuer-key",
+        "subject": keys.addresses[("issuer", NHL)],
+        "public_key_multibase": nhl_key(keys),
+        "title": "Sleutel",
+        "document": "Nieuwe sleutel.",
+    }
+    created = client.post("/board/proposals", headers=keys.member(TVM), json=body)
+    assert created.status_code == 201, created.text
+    for member in (TVM, UNIGARANT, HANZE, ALFA):
+        vote(client, keys, created.json()["id"], member)
+    refused = client.post(f"/board/proposals/{created.json()['id']}/execute", headers=keys.member(TVM))
+    issuer = keys.addresses[("issuer", NHL)]
+    assert_problem(
+        refused, 403, error="RegistryIssuerNotAccredited", detail=f"{issuer} is not an accredited issuer now"
+    )

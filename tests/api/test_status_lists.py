@@ -317,30 +317,30 @@ def test_the_independent_verifier_sees_the_revocation_within_one_catch_up(
 
 
 def test_issuing_never_holds_two_pooled_connections_at_once(hub: Hub, partners: dict[str, str]) -> None:
-    """prepare's read transaction ends before the allocation takes a connection: with a pool of one (the state of
-    a busy pool) a cohort is still prepared, where a nested checkout would wait for itself until the pool's
-    timeout (200 concurrent requests on three processes got 500s that way)."""
+    """prepare's read transaction ends before the identity lookup and the allocation take a connection: with a
+    pool of one (the state of a busy pool) a cohort is still prepared, where a nested checkout would wait for
+    itself until the pool's timeout (200 concurrent requests on three processes got 500s that way)."""
     from sqlalchemy import create_engine
 
     from service.issuing import pipeline
-    from service.issuing.interim_identity import interim_identities
+    from service.issuing.issuers import IssuerDirectory
     from service.issuing.requests import cohort_from_json
     from service.issuing.status_lists import StatusLists
 
     engine = create_engine(hub.settings.database_url, pool_size=1, max_overflow=0, pool_timeout=2)
     sessions = make_sessionmaker(engine)
+    directory = IssuerDirectory(sessions, hub.registry, hub.signing_keys, hub.settings.public_url, hub.chain_id)
     lists = StatusLists(
         sessions,
         public_url=hub.settings.public_url,
         registry_address=hub.registry_address,
-        identities=interim_identities(hub.settings.public_url, hub.chain_id),
+        identities=directory.identity_for,
         sign=integrity.sign,
     )
     rows = cohort_from_json({"credentials": [graduate(email=f"g{n}@example.org") for n in range(3)]}, 10)
-    identities = interim_identities(hub.settings.public_url, hub.chain_id)
     with sessions() as db:
         cohort = pipeline.prepare(
-            db, hub.registry, hub.signers, partners[HANZE], rows, identities=identities, status_lists=lists
+            db, hub.registry, hub.signers, partners[HANZE], rows, identities=directory.identity_for, status_lists=lists
         )
     assert cohort.status is not None and len(set(cohort.status.indexes)) == 3
     engine.dispose()

@@ -30,6 +30,10 @@ DOMAIN_VERSION = "1"
 DOCUMENT = bytes.fromhex("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")  # sha256("test")
 TITLE = "Accreditatie Hanzehogeschool 2025"
 ISSUER_NAME = "Hanzehogeschool Groningen"
+# Signing key hashes (ICredentialRegistry: keccak256(0xed01 ‖ Ed25519 key)); the board passes them on as given.
+ISSUER_KEY = Web3.keccak(text="issuer signing key")
+ROTATED_KEY = Web3.keccak(text="rotated signing key")
+NO_KEY = b"\x00" * 32
 MEMBER_NAMES = [
     "Gemeente Hoogeveen",
     "Drenthe College",
@@ -41,7 +45,7 @@ MEMBER_NAMES = [
 ]
 
 # ActionKind, ProposalState, VoteType
-RESOLUTION, ADD_MEMBER, REMOVE_MEMBER, ACCREDIT_ISSUER, SUSPEND_ISSUER, CHANGE_RULES = range(6)
+RESOLUTION, ADD_MEMBER, REMOVE_MEMBER, ACCREDIT_ISSUER, SUSPEND_ISSUER, CHANGE_RULES, ROTATE_ISSUER_KEY = range(7)
 ACTIVE, DEFEATED, SUCCEEDED, EXECUTED, EXPIRED = range(5)
 AGAINST, FOR, ABSTAIN = range(3)
 
@@ -57,13 +61,13 @@ NO_RULES = (0, 0, 0, 0, 0)
 BALLOT_TYPE = "Ballot(uint256 proposalId,uint8 support,string reason,address voter,uint256 nonce,uint256 deadline)"
 PROPOSE_TYPE = (
     "Propose(Action action,string title,bytes32 documentHash,address proposer,uint256 nonce,"
-    "uint256 deadline)Action(uint8 kind,address subject,string name,Rules rules)Rules(uint16 quorumBps,"
+    "uint256 deadline)Action(uint8 kind,address subject,string name,bytes32 keyHash,Rules rules)Rules(uint16 quorumBps,"
     "uint16 majorityBps,uint16 supermajorityBps,uint32 votingPeriod,uint32 executionPeriod)"
 )
 RECUSAL_TYPE = "Recusal(uint256 proposalId,string reason,address member,uint256 nonce,uint256 deadline)"
 MEETING_BALLOT_TYPE = (
     "MeetingBallot(Propose proposal,uint8 support,string reason,address voter)"
-    "Action(uint8 kind,address subject,string name,Rules rules)"
+    "Action(uint8 kind,address subject,string name,bytes32 keyHash,Rules rules)"
     + PROPOSE_TYPE[: PROPOSE_TYPE.index("Action(")]
     + PROPOSE_TYPE[PROPOSE_TYPE.index("Rules(") :]
 )
@@ -78,33 +82,43 @@ RULES_FIELDS = [field["name"] for field in PROPOSE_TYPES["Rules"]]
 
 
 def resolution() -> tuple[Any, ...]:
-    return (RESOLUTION, ZERO_ADDRESS, "", NO_RULES)
+    return (RESOLUTION, ZERO_ADDRESS, "", NO_KEY, NO_RULES)
 
 
 def add_member(account: str, name: str) -> tuple[Any, ...]:
-    return (ADD_MEMBER, account, name, NO_RULES)
+    return (ADD_MEMBER, account, name, NO_KEY, NO_RULES)
 
 
 def remove_member(account: str) -> tuple[Any, ...]:
-    return (REMOVE_MEMBER, account, "", NO_RULES)
+    return (REMOVE_MEMBER, account, "", NO_KEY, NO_RULES)
 
 
-def accredit(account: str, name: str = ISSUER_NAME) -> tuple[Any, ...]:
-    return (ACCREDIT_ISSUER, account, name, NO_RULES)
+def accredit(account: str, name: str = ISSUER_NAME, key: bytes = ISSUER_KEY) -> tuple[Any, ...]:
+    return (ACCREDIT_ISSUER, account, name, key, NO_RULES)
+
+
+def rotate_key(account: str, key: bytes = ROTATED_KEY) -> tuple[Any, ...]:
+    return (ROTATE_ISSUER_KEY, account, "", key, NO_RULES)
 
 
 def suspend(account: str) -> tuple[Any, ...]:
-    return (SUSPEND_ISSUER, account, "", NO_RULES)
+    return (SUSPEND_ISSUER, account, "", NO_KEY, NO_RULES)
 
 
 def change_rules(rules: tuple[int, ...]) -> tuple[Any, ...]:
-    return (CHANGE_RULES, ZERO_ADDRESS, "", rules)
+    return (CHANGE_RULES, ZERO_ADDRESS, "", NO_KEY, rules)
 
 
 def action_message(action: tuple[Any, ...]) -> dict[str, Any]:
     """An action as the EIP-712 message of a signed proposal."""
-    kind, subject, name, rules = action
-    return {"kind": kind, "subject": subject, "name": name, "rules": dict(zip(RULES_FIELDS, rules, strict=True))}
+    kind, subject, name, key, rules = action
+    return {
+        "kind": kind,
+        "subject": subject,
+        "name": name,
+        "keyHash": key,
+        "rules": dict(zip(RULES_FIELDS, rules, strict=True)),
+    }
 
 
 # ---------------------------------------------------------------- chain helpers
@@ -576,7 +590,7 @@ def test_propose_records_the_proposal_and_emits_everything(w3: Web3, board: Boar
     }
     expected_hash = Web3.keccak(
         board.w3.codec.encode(
-            ["(uint8,address,string,(uint16,uint16,uint16,uint32,uint32))", "bytes32"], [action, DOCUMENT]
+            ["(uint8,address,string,bytes32,(uint16,uint16,uint16,uint32,uint32))", "bytes32"], [action, DOCUMENT]
         )
     )
     assert board.view(proposal_id)["proposalHash"] == expected_hash
@@ -593,6 +607,7 @@ def test_threshold_is_majority_for_decisions_and_supermajority_for_the_board(
         (accredit(newcomer.address), 5000),
         (suspend(newcomer.address), 5000),
         (change_rules(RULES), 6666),
+        (rotate_key(newcomer.address), 5000),
     ]
     for action, threshold in cases:
         assert board.view(board.propose(action))["thresholdBps"] == threshold
@@ -614,23 +629,59 @@ SUBJECT = "0x" + "ab" * 20
 @pytest.mark.parametrize(
     "action",
     [
-        pytest.param((RESOLUTION, Web3.to_checksum_address(SUBJECT), "", NO_RULES), id="resolution-with-subject"),
-        pytest.param((RESOLUTION, ZERO_ADDRESS, "Naam", NO_RULES), id="resolution-with-name"),
-        pytest.param((RESOLUTION, ZERO_ADDRESS, "", RULES), id="resolution-with-rules"),
-        pytest.param((ADD_MEMBER, ZERO_ADDRESS, "Naam", NO_RULES), id="add-member-zero-subject"),
-        pytest.param((ADD_MEMBER, Web3.to_checksum_address(SUBJECT), "", NO_RULES), id="add-member-without-name"),
-        pytest.param((ADD_MEMBER, Web3.to_checksum_address(SUBJECT), "Naam", RULES), id="add-member-with-rules"),
-        pytest.param((REMOVE_MEMBER, ZERO_ADDRESS, "", NO_RULES), id="remove-member-zero-subject"),
-        pytest.param((ACCREDIT_ISSUER, ZERO_ADDRESS, ISSUER_NAME, NO_RULES), id="accredit-zero-subject"),
-        pytest.param((ACCREDIT_ISSUER, Web3.to_checksum_address(SUBJECT), "", NO_RULES), id="accredit-without-name"),
         pytest.param(
-            (ACCREDIT_ISSUER, Web3.to_checksum_address(SUBJECT), ISSUER_NAME, RULES), id="accredit-with-rules"
+            (RESOLUTION, Web3.to_checksum_address(SUBJECT), "", NO_KEY, NO_RULES), id="resolution-with-subject"
         ),
-        pytest.param((SUSPEND_ISSUER, ZERO_ADDRESS, "", NO_RULES), id="suspend-zero-subject"),
-        pytest.param((SUSPEND_ISSUER, Web3.to_checksum_address(SUBJECT), "Naam", NO_RULES), id="suspend-with-name"),
-        pytest.param((SUSPEND_ISSUER, Web3.to_checksum_address(SUBJECT), "", RULES), id="suspend-with-rules"),
-        pytest.param((CHANGE_RULES, Web3.to_checksum_address(SUBJECT), "", RULES), id="change-rules-with-subject"),
-        pytest.param((CHANGE_RULES, ZERO_ADDRESS, "Naam", RULES), id="change-rules-with-name"),
+        pytest.param((RESOLUTION, ZERO_ADDRESS, "Naam", NO_KEY, NO_RULES), id="resolution-with-name"),
+        pytest.param((RESOLUTION, ZERO_ADDRESS, "", NO_KEY, RULES), id="resolution-with-rules"),
+        pytest.param((ADD_MEMBER, ZERO_ADDRESS, "Naam", NO_KEY, NO_RULES), id="add-member-zero-subject"),
+        pytest.param(
+            (ADD_MEMBER, Web3.to_checksum_address(SUBJECT), "", NO_KEY, NO_RULES), id="add-member-without-name"
+        ),
+        pytest.param(
+            (ADD_MEMBER, Web3.to_checksum_address(SUBJECT), "Naam", NO_KEY, RULES), id="add-member-with-rules"
+        ),
+        pytest.param((REMOVE_MEMBER, ZERO_ADDRESS, "", NO_KEY, NO_RULES), id="remove-member-zero-subject"),
+        pytest.param((ACCREDIT_ISSUER, ZERO_ADDRESS, ISSUER_NAME, ISSUER_KEY, NO_RULES), id="accredit-zero-subject"),
+        pytest.param(
+            (ACCREDIT_ISSUER, Web3.to_checksum_address(SUBJECT), "", ISSUER_KEY, NO_RULES), id="accredit-without-name"
+        ),
+        pytest.param(
+            (ACCREDIT_ISSUER, Web3.to_checksum_address(SUBJECT), ISSUER_NAME, ISSUER_KEY, RULES),
+            id="accredit-with-rules",
+        ),
+        pytest.param((SUSPEND_ISSUER, ZERO_ADDRESS, "", NO_KEY, NO_RULES), id="suspend-zero-subject"),
+        pytest.param(
+            (SUSPEND_ISSUER, Web3.to_checksum_address(SUBJECT), "Naam", NO_KEY, NO_RULES), id="suspend-with-name"
+        ),
+        pytest.param((SUSPEND_ISSUER, Web3.to_checksum_address(SUBJECT), "", NO_KEY, RULES), id="suspend-with-rules"),
+        pytest.param(
+            (CHANGE_RULES, Web3.to_checksum_address(SUBJECT), "", NO_KEY, RULES), id="change-rules-with-subject"
+        ),
+        pytest.param((CHANGE_RULES, ZERO_ADDRESS, "Naam", NO_KEY, RULES), id="change-rules-with-name"),
+        pytest.param(
+            (ACCREDIT_ISSUER, Web3.to_checksum_address(SUBJECT), ISSUER_NAME, NO_KEY, NO_RULES),
+            id="accredit-without-key",
+        ),
+        pytest.param((RESOLUTION, ZERO_ADDRESS, "", ISSUER_KEY, NO_RULES), id="resolution-with-key"),
+        pytest.param(
+            (ADD_MEMBER, Web3.to_checksum_address(SUBJECT), "Naam", ISSUER_KEY, NO_RULES), id="add-member-with-key"
+        ),
+        pytest.param(
+            (SUSPEND_ISSUER, Web3.to_checksum_address(SUBJECT), "", ISSUER_KEY, NO_RULES), id="suspend-with-key"
+        ),
+        pytest.param((CHANGE_RULES, ZERO_ADDRESS, "", ISSUER_KEY, RULES), id="change-rules-with-key"),
+        pytest.param((ROTATE_ISSUER_KEY, ZERO_ADDRESS, "", ROTATED_KEY, NO_RULES), id="rotate-key-zero-subject"),
+        pytest.param(
+            (ROTATE_ISSUER_KEY, Web3.to_checksum_address(SUBJECT), "", NO_KEY, NO_RULES), id="rotate-key-without-key"
+        ),
+        pytest.param(
+            (ROTATE_ISSUER_KEY, Web3.to_checksum_address(SUBJECT), "Naam", ROTATED_KEY, NO_RULES),
+            id="rotate-key-with-name",
+        ),
+        pytest.param(
+            (ROTATE_ISSUER_KEY, Web3.to_checksum_address(SUBJECT), "", ROTATED_KEY, RULES), id="rotate-key-with-rules"
+        ),
     ],
 )
 def test_propose_refuses_action_that_does_not_fit_its_kind(board: Board, action: tuple[Any, ...]) -> None:
@@ -639,7 +690,7 @@ def test_propose_refuses_action_that_does_not_fit_its_kind(board: Board, action:
 
 
 def test_propose_remove_member_with_name_refused(board: Board) -> None:
-    action = (REMOVE_MEMBER, board.members[1].address, "Naam", NO_RULES)
+    action = (REMOVE_MEMBER, board.members[1].address, "Naam", NO_KEY, NO_RULES)
     with reverts(board.contract, "BoardInvalidAction", kind=REMOVE_MEMBER):
         board.fn.propose(action, TITLE, DOCUMENT).call({"from": board.members[0].address})
 
@@ -1291,12 +1342,12 @@ def test_signed_types_are_the_documented_eip712_types(board: Board) -> None:
     )
     proposer, nonce, deadline = board.members[3].address, 5, 2**40
     for action in (accredit(Web3.to_checksum_address(SUBJECT)), change_rules((7500, 6000, 7500, 2 * DAY, DAY))):
-        kind, subject, name, rules = action
+        kind, subject, name, key, rules = action
         rules_hash = Web3.keccak(encode(["bytes32"] + ["uint256"] * 5, [Web3.keccak(text=rules_type), *rules]))
         action_hash = Web3.keccak(
             encode(
-                ["bytes32", "uint8", "address", "bytes32", "bytes32"],
-                [Web3.keccak(text=action_type), kind, subject, Web3.keccak(text=name), rules_hash],
+                ["bytes32", "uint8", "address", "bytes32", "bytes32", "bytes32"],
+                [Web3.keccak(text=action_type), kind, subject, Web3.keccak(text=name), key, rules_hash],
             )
         )
         struct_hash = Web3.keccak(
@@ -1570,7 +1621,11 @@ def test_multicall_meeting_decision_in_one_transaction(
         "kind": ACCREDIT_ISSUER,
         "subject": issuer.address,
     }
-    assert one_event(board.registry, "IssuerAccredited", receipt) == {"issuer": issuer.address, "name": ISSUER_NAME}
+    assert one_event(board.registry, "IssuerAccredited", receipt) == {
+        "issuer": issuer.address,
+        "name": ISSUER_NAME,
+        "keyHash": ISSUER_KEY,
+    }
     name, accredited, _since, _relayer = board.registry.functions.issuer(issuer.address).call()
     assert (name, accredited) == (ISSUER_NAME, True)
     assert board.state(proposal_id) == EXECUTED
@@ -1650,19 +1705,23 @@ def test_record_meeting_decides_and_executes_in_one_transaction(
         "kind": ACCREDIT_ISSUER,
         "subject": issuer.address,
     }
-    assert one_event(board.registry, "IssuerAccredited", receipt) == {"issuer": issuer.address, "name": ISSUER_NAME}
+    assert one_event(board.registry, "IssuerAccredited", receipt) == {
+        "issuer": issuer.address,
+        "name": ISSUER_NAME,
+        "keyHash": ISSUER_KEY,
+    }
     # The events of the separate calls, in their order: proposal, ballots, execution, then the registry's.
     board_topics = {
         bytes(Web3.keccak(text=signature)): name
         for name, signature in [
             (
                 "ProposalCreated",
-                "ProposalCreated(uint256,address,(uint8,address,string,(uint16,uint16,uint16,uint32,"
+                "ProposalCreated(uint256,address,(uint8,address,string,bytes32,(uint16,uint16,uint16,uint32,"
                 "uint32)),string,bytes32,uint48,uint48,uint16,uint16,uint8)",
             ),
             ("MeetingRecorded", "MeetingRecorded(uint256,address[],bytes,string[])"),
             ("ProposalExecuted", "ProposalExecuted(uint256,uint8,address)"),
-            ("IssuerAccredited", "IssuerAccredited(address,string)"),
+            ("IssuerAccredited", "IssuerAccredited(address,string,bytes32)"),
         ]
     }
     assert [board_topics[bytes(log["topics"][0])] for log in receipt["logs"]] == [
@@ -1851,7 +1910,7 @@ def test_record_meeting_ballot_of_a_non_member_refused(
     client = BoardClient(board.w3, board.contract.address)
     proposal_client = client.sign_proposal(
         board.members[0],
-        ClientAction.accredit_issuer(issuer.address, ISSUER_NAME),
+        ClientAction.accredit_issuer(issuer.address, ISSUER_NAME, ISSUER_KEY),
         TITLE,
         DOCUMENT,
         deadline=latest_timestamp(board.w3) + 600,
@@ -2040,7 +2099,7 @@ def test_record_meeting_is_all_or_nothing_when_the_execution_fails(
 def test_record_meeting_built_by_the_service_client(board: Board, relayer: LocalAccount, issuer: LocalAccount) -> None:
     """service.chain.board signs the same MeetingBallot and builds the same recordMeeting call."""
     client = BoardClient(board.w3, board.contract.address)
-    action = ClientAction.accredit_issuer(issuer.address, ISSUER_NAME)
+    action = ClientAction.accredit_issuer(issuer.address, ISSUER_NAME, ISSUER_KEY)
     assert action.as_tuple() == accredit(issuer.address)
     deadline = latest_timestamp(board.w3) + 600
     chair = board.members[0]
@@ -2144,7 +2203,11 @@ def test_execute_remove_member(board: Board) -> None:
 
 def test_execute_accredit_and_suspend_issuer_in_the_registry(board: Board, issuer: LocalAccount) -> None:
     receipt = board.decide(accredit(issuer.address))
-    assert one_event(board.registry, "IssuerAccredited", receipt) == {"issuer": issuer.address, "name": ISSUER_NAME}
+    assert one_event(board.registry, "IssuerAccredited", receipt) == {
+        "issuer": issuer.address,
+        "name": ISSUER_NAME,
+        "keyHash": ISSUER_KEY,
+    }
     name, accredited, _since, _relayer = board.registry.functions.issuer(issuer.address).call()
     assert (name, accredited) == (ISSUER_NAME, True)
     receipt = board.decide(suspend(issuer.address))
@@ -2155,6 +2218,50 @@ def test_execute_accredit_and_suspend_issuer_in_the_registry(board: Board, issue
         "subject": issuer.address,
     }
     assert board.registry.functions.issuer(issuer.address).call()[1] is False
+
+
+def test_execute_rotate_issuer_key_in_the_registry_keeps_the_history(board: Board, issuer: LocalAccount) -> None:
+    accredited_at = block_time(board.w3, board.decide(accredit(issuer.address)))
+    advance_time(board.w3, 60)
+    receipt = board.decide(rotate_key(issuer.address))
+    rotated_at = block_time(board.w3, receipt)
+    assert one_event(board.registry, "IssuerKeyRotated", receipt) == {
+        "issuer": issuer.address,
+        "previousKeyHash": ISSUER_KEY,
+        "keyHash": ROTATED_KEY,
+    }
+    assert one_event(board.contract, "ProposalExecuted", receipt) == {
+        "proposalId": 2,
+        "kind": ROTATE_ISSUER_KEY,
+        "subject": issuer.address,
+    }
+    assert board.registry.functions.signingKeys(issuer.address).call() == [
+        (ISSUER_KEY, accredited_at),
+        (ROTATED_KEY, rotated_at),
+    ]
+    assert board.registry.functions.issuer(issuer.address).call()[1] is True
+
+
+def test_rotate_issuer_key_outside_a_board_decision_refused(
+    board: Board, issuer: LocalAccount, outsider: LocalAccount
+) -> None:
+    board.decide(accredit(issuer.address))
+    # not even a board member (nor the issuer) may change the registry's key directly: only the board contract
+    for sender in (board.members[0], issuer, outsider):
+        with reverts(board.registry, "RegistryUnauthorizedGovernor", caller=sender.address):
+            board.registry.functions.rotateIssuerKey(issuer.address, ROTATED_KEY).transact({"from": sender.address})
+    assert [key for key, _ in board.registry.functions.signingKeys(issuer.address).call()] == [ISSUER_KEY]
+
+
+def test_execute_rotate_key_of_a_suspended_issuer_bubbles_up_the_registry_error(
+    board: Board, issuer: LocalAccount
+) -> None:
+    action = rotate_key(issuer.address)
+    proposal_id = board.propose(action)
+    board.votes(proposal_id, *[FOR] * 4)
+    with reverts(board.registry, "RegistryIssuerNotAccredited", issuer=issuer.address):
+        board.fn.execute(proposal_id, action, DOCUMENT).transact({"from": board.members[0].address})
+    assert board.state(proposal_id) == SUCCEEDED
 
 
 def test_execute_change_rules_applies_to_new_proposals_only(board: Board, newcomer: LocalAccount) -> None:

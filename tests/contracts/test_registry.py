@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
@@ -17,6 +19,7 @@ from web3.contract import Contract
 from web3.types import TxReceipt
 
 from service.chain.deployment import deploy_contract
+from service.credentials import multikey
 from tests.chain import advance_time, latest_timestamp, reverts, rpc
 
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -25,6 +28,18 @@ DOMAIN_NAME = "IT Hub Hoogeveen CredentialRegistry"
 DOMAIN_VERSION = "1"
 ISSUER_NAME = "Hanzehogeschool Groningen"
 OTHER_ISSUER_NAME = "Drenthe College"
+
+
+def signing_key_hash(label: str) -> bytes:
+    """The registry's hash of a deterministic Ed25519 signing key named `label`."""
+    private = Ed25519PrivateKey.from_private_bytes(Web3.keccak(text=label))
+    return multikey.key_hash(private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
+
+
+ISSUER_KEY = signing_key_hash("issuer")
+OTHER_ISSUER_KEY = signing_key_hash("other issuer")
+NEWCOMER_KEY = signing_key_hash("newcomer")
+ROTATED_KEY = signing_key_hash("rotated")
 REASON_FRAUD = 1
 REASON_ERROR = 2
 DIRECT, SIGNED, RELAYED = 1, 2, 3  # ICredentialRegistry.AnchorMode
@@ -273,8 +288,8 @@ def revoke(registry: Contract, cohort: Cohort, digest: bytes, reason: int) -> An
 def deployed(w3: Web3, deployer: LocalAccount, issuer: LocalAccount, other_issuer: LocalAccount) -> Contract:
     """Deployed once per chain, before any snapshot: governor `deployer`, two accredited issuers."""
     registry = deploy_contract(w3, "CredentialRegistry", deployer.address, account=deployer)
-    send(registry.functions.accreditIssuer(issuer.address, ISSUER_NAME), deployer)
-    send(registry.functions.accreditIssuer(other_issuer.address, OTHER_ISSUER_NAME), deployer)
+    send(registry.functions.accreditIssuer(issuer.address, ISSUER_NAME, ISSUER_KEY), deployer)
+    send(registry.functions.accreditIssuer(other_issuer.address, OTHER_ISSUER_NAME, OTHER_ISSUER_KEY), deployer)
     return registry
 
 
@@ -288,7 +303,7 @@ def registry(deployed: Contract, isolate: None) -> Contract:
 def wallet(w3: Web3, registry: Contract, deployer: LocalAccount, wallet_owner: LocalAccount) -> Contract:
     """An ERC-1271 contract wallet of `wallet_owner`, accredited as an issuer."""
     wallet = deploy_contract(w3, "ERC1271WalletMock", wallet_owner.address, account=deployer)
-    send(registry.functions.accreditIssuer(wallet.address, "Partner with a multisig"), deployer)
+    send(registry.functions.accreditIssuer(wallet.address, "Partner with a multisig", NEWCOMER_KEY), deployer)
     return wallet
 
 
@@ -334,9 +349,16 @@ def test_leaf_of_matches_standard_merkle_tree_leaf(registry: Contract, cohort: C
 def test_accredit_issuer_by_governor_records_name_status_and_event(
     w3: Web3, registry: Contract, deployer: LocalAccount, newcomer: LocalAccount
 ) -> None:
-    receipt = send(registry.functions.accreditIssuer(newcomer.address, "Alfa-college"), deployer)
+    receipt = send(registry.functions.accreditIssuer(newcomer.address, "Alfa-college", NEWCOMER_KEY), deployer)
     t = block_time(w3, receipt)
-    assert one_event(registry, "IssuerAccredited", receipt) == {"issuer": newcomer.address, "name": "Alfa-college"}
+    assert one_event(registry, "IssuerAccredited", receipt) == {
+        "issuer": newcomer.address,
+        "name": "Alfa-college",
+        "keyHash": NEWCOMER_KEY,
+    }
+    assert registry.functions.signingKeys(newcomer.address).call() == [(NEWCOMER_KEY, t)]
+    assert registry.functions.signingKeyAt(newcomer.address, t).call() == NEWCOMER_KEY
+    assert registry.functions.signingKeyAt(newcomer.address, t - 1).call() == ZERO32
     assert issuer_of(registry, newcomer.address) == {
         "name": "Alfa-college",
         "accredited": True,
@@ -350,29 +372,33 @@ def test_accredit_issuer_by_outsider_reverts(
     registry: Contract, outsider: LocalAccount, newcomer: LocalAccount
 ) -> None:
     with reverts(registry, "RegistryUnauthorizedGovernor", caller=outsider.address):
-        registry.functions.accreditIssuer(newcomer.address, "Alfa-college").transact({"from": outsider.address})
+        registry.functions.accreditIssuer(newcomer.address, "Alfa-college", NEWCOMER_KEY).transact(
+            {"from": outsider.address}
+        )
 
 
 def test_accredit_issuer_by_issuer_reverts(registry: Contract, issuer: LocalAccount, newcomer: LocalAccount) -> None:
     with reverts(registry, "RegistryUnauthorizedGovernor", caller=issuer.address):
-        registry.functions.accreditIssuer(newcomer.address, "Alfa-college").transact({"from": issuer.address})
+        registry.functions.accreditIssuer(newcomer.address, "Alfa-college", NEWCOMER_KEY).transact(
+            {"from": issuer.address}
+        )
 
 
 def test_accredit_zero_address_reverts(registry: Contract, deployer: LocalAccount) -> None:
     with reverts(registry, "RegistryInvalidAddress"):
-        registry.functions.accreditIssuer(ZERO_ADDRESS, "Nobody").transact({"from": deployer.address})
+        registry.functions.accreditIssuer(ZERO_ADDRESS, "Nobody", NEWCOMER_KEY).transact({"from": deployer.address})
 
 
 def test_accredit_with_empty_name_reverts(registry: Contract, deployer: LocalAccount, newcomer: LocalAccount) -> None:
     with reverts(registry, "RegistryEmptyIssuerName"):
-        registry.functions.accreditIssuer(newcomer.address, "").transact({"from": deployer.address})
+        registry.functions.accreditIssuer(newcomer.address, "", NEWCOMER_KEY).transact({"from": deployer.address})
 
 
 def test_accredit_already_accredited_issuer_reverts(
     registry: Contract, deployer: LocalAccount, issuer: LocalAccount
 ) -> None:
     with reverts(registry, "RegistryIssuerAlreadyAccredited", issuer=issuer.address):
-        registry.functions.accreditIssuer(issuer.address, "Again").transact({"from": deployer.address})
+        registry.functions.accreditIssuer(issuer.address, "Again", ISSUER_KEY).transact({"from": deployer.address})
 
 
 def test_suspend_issuer_by_governor_records_status_and_event(
@@ -423,7 +449,9 @@ def test_accreditation_history_answers_status_at_each_moment(
     w3: Web3, registry: Contract, deployer: LocalAccount, newcomer: LocalAccount
 ) -> None:
     advance_time(w3, 100)
-    t1 = block_time(w3, send(registry.functions.accreditIssuer(newcomer.address, "Alfa-college"), deployer))
+    t1 = block_time(
+        w3, send(registry.functions.accreditIssuer(newcomer.address, "Alfa-college", NEWCOMER_KEY), deployer)
+    )
     advance_time(w3, 100)
     t2 = block_time(w3, send(registry.functions.suspendIssuer(newcomer.address), deployer))
     advance_time(w3, 100)
@@ -440,11 +468,15 @@ def test_accreditation_history_answers_status_at_each_moment(
 def test_reaccreditation_after_suspension_updates_name_and_keeps_history(
     w3: Web3, registry: Contract, deployer: LocalAccount, newcomer: LocalAccount
 ) -> None:
-    t1 = block_time(w3, send(registry.functions.accreditIssuer(newcomer.address, "Alfa-college"), deployer))
+    t1 = block_time(
+        w3, send(registry.functions.accreditIssuer(newcomer.address, "Alfa-college", NEWCOMER_KEY), deployer)
+    )
     advance_time(w3, 100)
     t2 = block_time(w3, send(registry.functions.suspendIssuer(newcomer.address), deployer))
     advance_time(w3, 100)
-    receipt = send(registry.functions.accreditIssuer(newcomer.address, "Alfa-college Hoogeveen"), deployer)
+    receipt = send(
+        registry.functions.accreditIssuer(newcomer.address, "Alfa-college Hoogeveen", NEWCOMER_KEY), deployer
+    )
     t3 = block_time(w3, receipt)
     assert one_event(registry, "IssuerAccredited", receipt)["name"] == "Alfa-college Hoogeveen"
     assert issuer_of(registry, newcomer.address) == {
@@ -455,6 +487,121 @@ def test_reaccreditation_after_suspension_updates_name_and_keeps_history(
     }
     was = registry.functions.wasAccreditedAt
     assert [was(newcomer.address, t).call() for t in (t1, t2, t3 - 1, t3)] == [True, False, False, True]
+
+
+def test_accredit_with_zero_key_hash_reverts(
+    registry: Contract, deployer: LocalAccount, newcomer: LocalAccount
+) -> None:
+    with reverts(registry, "RegistryInvalidKeyHash"):
+        registry.functions.accreditIssuer(newcomer.address, "Alfa-college", ZERO32).transact({"from": deployer.address})
+
+
+# ---------------------------------------------------------------- signing keys
+
+
+def test_rotate_issuer_key_by_governor_records_history_and_event(
+    w3: Web3, registry: Contract, deployer: LocalAccount, issuer: LocalAccount
+) -> None:
+    (first,) = registry.functions.signingKeys(issuer.address).call()
+    assert first[0] == ISSUER_KEY
+    advance_time(w3, 100)
+    receipt = send(registry.functions.rotateIssuerKey(issuer.address, ROTATED_KEY), deployer)
+    t = block_time(w3, receipt)
+    assert one_event(registry, "IssuerKeyRotated", receipt) == {
+        "issuer": issuer.address,
+        "previousKeyHash": ISSUER_KEY,
+        "keyHash": ROTATED_KEY,
+    }
+    assert registry.functions.signingKeys(issuer.address).call() == [first, (ROTATED_KEY, t)]
+    key_at = registry.functions.signingKeyAt
+    assert key_at(issuer.address, t - 1).call() == ISSUER_KEY
+    assert key_at(issuer.address, t).call() == ROTATED_KEY
+    assert issuer_of(registry, issuer.address)["accredited"] is True  # a rotation leaves the status alone
+
+
+@pytest.mark.parametrize("caller", ["outsider", "issuer", "other_issuer"])
+def test_rotate_issuer_key_by_anyone_but_the_governor_reverts(
+    request: pytest.FixtureRequest, registry: Contract, issuer: LocalAccount, caller: str
+) -> None:
+    sender: LocalAccount = request.getfixturevalue(caller)
+    with reverts(registry, "RegistryUnauthorizedGovernor", caller=sender.address):
+        registry.functions.rotateIssuerKey(issuer.address, ROTATED_KEY).transact({"from": sender.address})
+    assert [k[0] for k in registry.functions.signingKeys(issuer.address).call()] == [ISSUER_KEY]
+
+
+def test_rotate_issuer_key_to_zero_or_the_same_key_reverts(
+    registry: Contract, deployer: LocalAccount, issuer: LocalAccount
+) -> None:
+    with reverts(registry, "RegistryInvalidKeyHash"):
+        registry.functions.rotateIssuerKey(issuer.address, ZERO32).transact({"from": deployer.address})
+    with reverts(registry, "RegistrySigningKeyUnchanged", issuer=issuer.address, keyHash=ISSUER_KEY):
+        registry.functions.rotateIssuerKey(issuer.address, ISSUER_KEY).transact({"from": deployer.address})
+
+
+def test_rotate_key_of_suspended_or_unknown_issuer_reverts(
+    registry: Contract, deployer: LocalAccount, issuer: LocalAccount, newcomer: LocalAccount
+) -> None:
+    with reverts(registry, "RegistryIssuerNotAccredited", issuer=newcomer.address):
+        registry.functions.rotateIssuerKey(newcomer.address, ROTATED_KEY).transact({"from": deployer.address})
+    send(registry.functions.suspendIssuer(issuer.address), deployer)
+    with reverts(registry, "RegistryIssuerNotAccredited", issuer=issuer.address):
+        registry.functions.rotateIssuerKey(issuer.address, ROTATED_KEY).transact({"from": deployer.address})
+
+
+def test_signing_key_history_answers_key_at_each_moment(
+    w3: Web3, registry: Contract, deployer: LocalAccount, newcomer: LocalAccount
+) -> None:
+    keys = [NEWCOMER_KEY, ROTATED_KEY, signing_key_hash("third"), signing_key_hash("fourth")]
+    advance_time(w3, 100)
+    times = [
+        block_time(w3, send(registry.functions.accreditIssuer(newcomer.address, "Alfa-college", keys[0]), deployer))
+    ]
+    for key in keys[1:]:
+        advance_time(w3, 100)
+        times.append(block_time(w3, send(registry.functions.rotateIssuerKey(newcomer.address, key), deployer)))
+    key_at = registry.functions.signingKeyAt
+    assert key_at(newcomer.address, times[0] - 1).call() == ZERO32
+    for i, (t, key) in enumerate(zip(times, keys, strict=True)):
+        assert key_at(newcomer.address, t).call() == key
+        assert key_at(newcomer.address, t + 50).call() == key
+        if i:
+            assert key_at(newcomer.address, t - 1).call() == keys[i - 1]
+    assert key_at(newcomer.address, latest_timestamp(w3) + 10**6).call() == keys[-1]
+    assert registry.functions.signingKeys(newcomer.address).call() == list(zip(keys, times, strict=True))
+
+
+def test_reaccreditation_names_the_key_again_and_keeps_the_history(
+    w3: Web3, registry: Contract, deployer: LocalAccount, issuer: LocalAccount, other_issuer: LocalAccount
+) -> None:
+    (before,) = registry.functions.signingKeys(issuer.address).call()
+    send(registry.functions.suspendIssuer(issuer.address), deployer)
+    advance_time(w3, 100)
+    receipt = send(registry.functions.accreditIssuer(issuer.address, ISSUER_NAME, ROTATED_KEY), deployer)
+    t = block_time(w3, receipt)
+    assert one_event(registry, "IssuerAccredited", receipt)["keyHash"] == ROTATED_KEY
+    assert registry.functions.signingKeys(issuer.address).call() == [before, (ROTATED_KEY, t)]
+    # the same key again: its entry and its `since` stay as they were
+    (other_before,) = registry.functions.signingKeys(other_issuer.address).call()
+    send(registry.functions.suspendIssuer(other_issuer.address), deployer)
+    advance_time(w3, 100)
+    send(registry.functions.accreditIssuer(other_issuer.address, OTHER_ISSUER_NAME, OTHER_ISSUER_KEY), deployer)
+    assert registry.functions.signingKeys(other_issuer.address).call() == [other_before]
+
+
+def test_verify_answers_each_batch_the_key_accredited_at_its_anchoring(
+    w3: Web3, registry: Contract, deployer: LocalAccount, issuer: LocalAccount
+) -> None:
+    before = make_cohort("before-rotation", 3)
+    after = make_cohort("after-rotation", 3)
+    send(registry.functions.anchor(before.root, before.count, ZERO32), issuer)
+    advance_time(w3, 100)
+    send(registry.functions.rotateIssuerKey(issuer.address, ROTATED_KEY), deployer)
+    advance_time(w3, 100)
+    send(registry.functions.anchor(after.root, after.count, ZERO32), issuer)
+    for cohort, key in ((before, ISSUER_KEY), (after, ROTATED_KEY)):
+        for digest in cohort.digests:
+            status = verify(registry, issuer.address, cohort.root, digest, cohort.proof(digest))
+            assert (status["anchored"], status["included"], status["signingKeyHash"]) == (True, True, key)
 
 
 # ---------------------------------------------------------------- anchoring
@@ -589,7 +736,7 @@ def test_anchor_by_sig_signed_for_other_registry_reverts(
     w3: Web3, registry: Contract, deployer: LocalAccount, issuer: LocalAccount, relayer: LocalAccount, cohort: Cohort
 ) -> None:
     second = deploy_contract(w3, "CredentialRegistry", deployer.address, account=deployer)
-    send(second.functions.accreditIssuer(issuer.address, ISSUER_NAME), deployer)
+    send(second.functions.accreditIssuer(issuer.address, ISSUER_NAME, ISSUER_KEY), deployer)
     deadline = deadline_from_now(w3)
     for_first = sign_anchor(registry, issuer, root=cohort.root, count=cohort.count, deadline=deadline)
     with reverts(second, "RegistryInvalidSignature", signer=issuer.address):
@@ -851,6 +998,7 @@ def test_verify_every_credential_of_anchored_cohort(
         "revocationReason": 0,
         "blockNumber": head["number"],
         "blockTimestamp": head["timestamp"],
+        "signingKeyHash": ISSUER_KEY,
     }
     for digest in cohort.digests:
         assert verify(registry, issuer.address, cohort.root, digest, cohort.proof(digest)) == expected
@@ -899,6 +1047,7 @@ def test_verify_non_anchored_root_reports_not_anchored(
         "revocationReason": 0,
         "blockNumber": head["number"],
         "blockTimestamp": head["timestamp"],
+        "signingKeyHash": ZERO32,
     }
 
 
@@ -1012,7 +1161,7 @@ def test_anchor_for_a_suspended_issuer_reverts_and_a_withdrawn_relayer_is_refuse
     send(registry.functions.suspendIssuer(issuer.address), deployer)
     with reverts(registry, "RegistryIssuerNotAccredited", issuer=issuer.address):
         registry.functions.anchorFor(issuer.address, cohort.root, cohort.count).transact({"from": relayer.address})
-    send(registry.functions.accreditIssuer(issuer.address, ISSUER_NAME), deployer)
+    send(registry.functions.accreditIssuer(issuer.address, ISSUER_NAME, ISSUER_KEY), deployer)
     assert issuer_of(registry, issuer.address)["relayer"] == relayer.address  # accreditation keeps the relayer
     send(registry.functions.setRelayer(ZERO_ADDRESS), issuer)
     with reverts(registry, "RegistryUnauthorizedRelayer", issuer=issuer.address, caller=relayer.address):

@@ -28,7 +28,7 @@ from service.credentials.document import IDENTIFIER_CLAIM, PROOF_TYPE, IssuerPro
 from service.credentials.merkle import leaf_hash
 from service.credentials.signature import AnchorRequest, SignedAnchor
 from service.issuing.identity import did_web
-from service.issuing.interim_identity import dev_signing_key
+from service.issuing.signing_keys import dev_signing_key
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
 EMAIL = "jan.devries@example.org"

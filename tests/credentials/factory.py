@@ -24,7 +24,7 @@ from service.credentials.multikey import key_hash
 from service.credentials.receipt import AnchorEvent, AnchorReceipt
 from service.credentials.signature import AnchorRequest, SignedAnchor
 from service.issuing.identity import did_web
-from service.issuing.interim_identity import dev_signing_key
+from service.issuing.signing_keys import dev_signing_key
 
 ACCOUNTS = dev_accounts(4)
 ISSUER: LocalAccount = ACCOUNTS[1]
@@ -66,7 +66,7 @@ HUB_URL = "http://127.0.0.1:8000"
 
 
 def issuer_did_web(address: str) -> str:
-    """The did:web the interim identity adapter gives `address` at HUB_URL."""
+    """A did:web for `address` at HUB_URL (offline tests: no issuers table gives the slug here)."""
     return did_web(HUB_URL, address[2:].lower())
 
 

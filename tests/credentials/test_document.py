@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from datetime import UTC, datetime
 
@@ -25,8 +26,8 @@ from service.credentials.document import (
     recipient_matches,
     validate_body,
 )
-from service.issuing.interim_identity import dev_signing_key
-from tests.credentials.factory import CYBERSECURITY, DATA_ANALYTICS, ISSUER, NOW, issuer_did_web, profile
+from service.issuing.signing_keys import dev_signing_key
+from tests.credentials.factory import CYBERSECURITY, DATA_ANALYTICS, ISSUER, NOW, issue, issuer_did_web, profile
 
 
 def test_a_built_body_is_an_open_badges_credential() -> None:
@@ -218,3 +219,22 @@ def test_the_credential_status_given_is_in_the_signed_body() -> None:
     assert integrity.verify(draft.body, draft.integrity_proof, public)
     changed = {**draft.body, "credentialStatus": {**entry, "statusListIndex": "43", "id": entry["id"][:-2] + "43"}}
     assert not integrity.verify(changed, draft.integrity_proof, public)
+
+
+def test_every_member_of_an_issued_credential_is_defined_by_the_bundled_contexts() -> None:
+    """The whole credential, both proofs included, expands without dropping anything (safe mode): the hub's
+    context defines MerkleAnchor2026 and each of its members, the VC context the DataIntegrityProof's."""
+    full = issue(2).credentials[0]
+    quads = integrity.canonicalize(full)
+    hub = "https://ithubhoogeveen.nl/ns/credentials#"
+    anchor = full["proof"][0]
+    for member in anchor:
+        if member != "type":
+            assert f"<{hub}{member}>" in quads, member
+    assert f"<{hub}MerkleAnchor2026>" in quads and f"<{hub}disclosureDigests>" in quads
+    assert "<https://w3id.org/security#proofValue>" in quads
+    assert "<https://purl.imsglobal.org/spec/vc/ob/vocab.html#otherIdentifier>" in quads
+    unknown = copy.deepcopy(full)
+    unknown["proof"][0]["batchLabel"] = "cohort 7"
+    with pytest.raises(integrity.UndefinedTerm, match="not defined"):
+        integrity.canonicalize(unknown)

@@ -12,7 +12,7 @@ import pytest
 
 from service.credentials import Status, prepare_batch, verify_credential
 from service.credentials.document import DraftCredential, FormatError, IssuerProfile, Programme
-from service.issuing.interim_identity import dev_signing_key
+from service.issuing.signing_keys import dev_signing_key
 from tests.credentials.factory import DATA_ANALYTICS, ISSUER, drafts, issue
 
 KEY = dev_signing_key(ISSUER.address)

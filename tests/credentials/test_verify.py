@@ -30,7 +30,7 @@ from service.credentials.disclosure import make_disclosure
 from service.credentials.document import FormatError, format_datetime, validate_credential
 from service.credentials.facts import ChainUnavailable, RegistryTrust
 from service.credentials.verifier import Verification
-from service.issuing.interim_identity import dev_signing_key
+from service.issuing.signing_keys import dev_signing_key
 from tests.credentials.factory import (
     CHAIN_ID,
     ISSUER,
@@ -575,7 +575,7 @@ def test_issuer_id_naming_another_chain_than_the_proof() -> None:
     chain.anchor(batch.root, batch.issuer)
     report = verify_credential(document, chain)
     assert report.failed == ("network",)
-    assert "issuer id names chain 5" in report.check("network").reason
+    assert "the issuer's account names chain 5" in report.check("network").reason
 
 
 def test_the_documents_own_registry_is_not_relied_on(cohort: Issued) -> None:
@@ -812,7 +812,13 @@ def test_a_credential_without_proof_is_not_one(cohort: Issued) -> None:
 
 def test_chain_id_in_did_uses_the_proof_chain(cohort: Issued) -> None:
     document = credential(cohort)
-    assert document["issuer"]["id"].startswith(f"did:pkh:eip155:{CHAIN_ID}:")
+    assert document["issuer"]["id"] == issuer_did_web(ISSUER.address)
+    (account,) = document["issuer"]["otherIdentifier"]
+    assert account == {
+        "type": "IdentifierEntry",
+        "identifier": f"did:pkh:eip155:{CHAIN_ID}:{ISSUER.address}",
+        "identifierType": "accountId",
+    }
 
 
 # ---------------------------------------------------------------- the issuer's Data Integrity proof
@@ -937,3 +943,38 @@ def _multibase(key: Ed25519PrivateKey) -> str:
 
 def _hash(key: Ed25519PrivateKey) -> bytes:
     return multikey.key_hash(key.public_key().public_bytes_raw())
+
+
+def test_a_signature_verified_once_is_not_canonicalized_again(
+    cohort: Issued, chain: FakeChain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The verifier remembers the outcome by body, proof and key: a shared copy verified again costs no RDF
+    canonicalization, and any change to the body (even 15 -> 15.0, the same JCS bytes but another RDF literal)
+    is verified afresh."""
+    from service.credentials import verifier
+
+    calls: list[int] = []
+    original = integrity.verify
+
+    def counting(*args: Any, **kwargs: Any) -> bool:
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(verifier, "SIGNATURES", verifier._SignatureCache(size=2))
+    monkeypatch.setattr(integrity, "verify", counting)
+    shared = select_disclosures(credential(cohort), [])
+    for _ in range(3):
+        assert verify_credential(shared, chain).valid
+    assert len(calls) == 1
+    as_float = copy.deepcopy(shared)
+    as_float["credentialSubject"]["achievement"]["creditsAvailable"] = 15.0
+    report = verify_credential(as_float, chain)
+    assert len(calls) == 2  # another JSON body: verified afresh (its RDF literal is still "15", so it holds)
+    assert report.valid
+    renamed = copy.deepcopy(shared)
+    renamed["name"] = "Make IT Work: Data Analytics (honours)"
+    assert "issuer_signature_di" in verify_credential(renamed, chain).failed and len(calls) == 3
+    for index in (1, 2):  # the cache is bounded: the oldest outcome goes first
+        verify_credential(credential(cohort, index), chain)
+    verify_credential(shared, chain)
+    assert len(calls) == 6

@@ -17,7 +17,8 @@ from service.credentials.status_list import LIST_BITS
 from service.db.migrate import migrate
 from service.db.models import StatusList
 from service.db.session import make_engine, make_sessionmaker
-from service.issuing.interim_identity import interim_identities
+from service.issuing.identity import IssuerIdentity, did_web
+from service.issuing.signing_keys import dev_signing_key
 from service.issuing.status_lists import StatusLists
 from tests.postgres import Postgres
 
@@ -27,13 +28,19 @@ ROUNDS = 12
 COHORT = 3_000  # 4 x 12 x 3,000 = 144,000 > 131,072: the processes also race to open list 2
 
 
+def _identity(address: str) -> IssuerIdentity:
+    """A partner's identity as the hub's directory gives it (development key; the slug from the address)."""
+    slug = address[2:].lower()
+    return IssuerIdentity(address, slug, did_web("http://hub.example", slug), dev_signing_key(address))
+
+
 def _lists(url: str) -> StatusLists:
     sessions = make_sessionmaker(make_engine(url))
     return StatusLists(
         sessions,
         public_url="http://hub.example",
         registry_address="0x5FbDB2315678afecb367f032d93F642f64180aa3",
-        identities=interim_identities("http://hub.example", 31337),
+        identities=_identity,
         sign=lambda *args, **kwargs: {},
     )
 

@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
 from service.chain.facts_cache import VerificationCache
+from service.credentials import multikey
 from service.credentials.verifier import CHECK_TITLES
 from service.db import models
 from service.db.session import transaction
@@ -100,6 +101,7 @@ def test_share_page_of_a_valid_credential_reads_as_a_certificate(client: TestCli
             "format",
             "integrity",
             "disclosures",
+            "issuer_signature_di",
             "merkle_inclusion",
             "network",
             "anchored",
@@ -107,12 +109,13 @@ def test_share_page_of_a_valid_credential_reads_as_a_certificate(client: TestCli
             "anchor_transaction",
             "issuer_signature",
             "issuer_accredited",
+            "issuer_key_accredited",
             "not_revoked",
             "validity_window",
         )
     }
     assert set(marks.values()) == {"passed"}
-    assert "12 of 12 checks passed." in text
+    assert "14 of 14 checks passed." in text
     assert "Technical detail: no claims disclosed" in text
     assert f'href="{share_path(issued)}/certificate.pdf"' in response.text
     assert f'href="{share_path(issued)}/credential.json"' in response.text
@@ -463,6 +466,50 @@ def test_register_after_a_board_decision(client: TestClient, hub: Hub, keys: Any
     newest = text[text.index("Proposal 2 · Resolution") : text.index("Proposal 1 ·")]
     assert "Lapsed Not decided: too few members voted, or it was not carried out in time." in newest
     assert "Voting closed" in newest and "4 did not vote" in newest
+
+
+def test_register_shows_the_signing_key_each_decision_accredits(client: TestClient, hub: Hub, accredited: Any) -> None:
+    """The fingerprint of the key (its Multikey, full value in the title and a detail) once the hub knows the key;
+    the hash the board recorded before that (a partner accredited on chain directly)."""
+    (address,) = accredited("Hanzehogeschool Groningen")
+    hub.indexer.catch_up()
+    key_hash_hex = "0x" + hub.registry.signing_keys(address)[0].key_hash.hex()
+    response = client.get("/board/register")
+    text = assert_page(response)
+    assert f"Signing key hash {key_hash_hex[:10]}…{key_hash_hex[-6:]} Full key {key_hash_hex}" in text
+    assert f'title="{key_hash_hex}"' in response.text
+
+    identity = hub.identity_for(address)  # the hub signs with the key: now it knows the public key
+    multibase = identity.public_key_multibase
+    response = client.get("/board/register")
+    text = assert_page(response)
+    assert f"Signing key {multikey.short_fingerprint(multibase)} Full key {multibase}" in text
+    assert f'title="{multibase}"' in response.text
+    assert multikey.key_hash_of(multibase).hex() == key_hash_hex[2:]
+
+
+def test_register_lists_the_accredited_partners_with_their_key_fingerprint_and_did(
+    client: TestClient, hub: Hub, accredited: Any
+) -> None:
+    hanze, alfa = accredited("Hanzehogeschool Groningen", "Alfa-college")
+    accredited.suspend("Alfa-college")
+    identity = hub.identity_for(hanze)  # the hub knows Hanze's key and made its DID
+    hub.indexer.catch_up()
+    response = client.get("/board/register")
+    text = assert_page(response)
+    partners = text[text.index("Accredited partners") : text.index("Proposals")]
+    hanze_entry = partners[partners.index("Hanzehogeschool Groningen") : partners.index("Alfa-college")]
+    alfa_entry = partners[partners.index("Alfa-college") :]
+    assert "approved since" in hanze_entry and f"Account {hanze}" in hanze_entry
+    assert f"Signing key {multikey.short_fingerprint(identity.public_key_multibase)}" in hanze_entry
+    assert f'href="/issuers/{identity.slug}/did.json"' in response.text
+    assert "suspended since" in alfa_entry and f"Account {alfa}" in alfa_entry
+    alfa_hash = "0x" + hub.registry.signing_keys(alfa)[0].key_hash.hex()
+    assert f"Signing key hash {alfa_hash[:10]}…{alfa_hash[-6:]}" in alfa_entry  # its key was never seen by the hub
+    assert "Identity (DID)" not in alfa_entry  # no DID made for it yet
+    assert client.get(f"/issuers/{identity.slug}/did.json").json()["verificationMethod"][0]["publicKeyMultibase"] == (
+        identity.public_key_multibase
+    )
 
 
 def test_register_before_any_proposal(client: TestClient) -> None:
