@@ -82,9 +82,7 @@ def test_each_credential_points_into_its_partners_signed_list_with_bit_0(
     assert parse_entry(other["credentialStatus"])[0] != url  # each partner its own list
     # the anchored digest covers credentialStatus: the credential still verifies with our verifier
     assert_ob3(first)  # the official 1EdTech OB 3.0 schema accepts the credential with its credentialStatus
-    report = client.post("/verify", json=first).json()
-    checks = {check["name"]: check["status"] for check in report["checks"]}
-    assert checks["integrity"] == checks["merkle_inclusion"] == checks["anchored"] == "passed", report
+    assert client.post("/verify", json=first).json()["valid"] is True
 
     last = hub.indexer.catch_up()
     credential, response = served(client, first["credentialStatus"])
@@ -128,8 +126,7 @@ def test_a_revocation_on_chain_is_in_the_served_list_after_the_indexer_runs(
     assert status_bit(client, revoked) == 0  # not indexed yet: the list states the block it reflects
     # our verifier asks the chain, not the list: it sees the revocation already
     report = client.post("/verify", json=revoked).json()
-    assert report["valid"] is False
-    assert {check["name"]: check["status"] for check in report["checks"]}["not_revoked"] == "failed"
+    assert [check["name"] for check in report["checks"] if check["status"] == "failed"] == ["not_revoked"]
     hub.indexer.catch_up()
     assert status_bit(client, revoked) == 1 and status_bit(client, kept) == 0
     credential, _ = served(client, revoked["credentialStatus"])
