@@ -49,7 +49,7 @@ class Settings(BaseSettings):
         ge=60,
         le=30 * 86400,
         description="seconds a signed status list credential is valid (validUntil); the indexer signs it again "
-        "when its bits change or half of this has passed",
+        "after each catch-up that indexed new blocks, and when half of this has passed",
     )
     head_interval: float = Field(
         2.0,

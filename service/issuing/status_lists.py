@@ -15,11 +15,13 @@ indexes unused (bits that stay 0). `record()` writes each credential's StatusEnt
 Rebuilding. The chain is the source of truth: `refresh(block)` runs after each indexer catch-up (the indexer's
 listener) and computes every list's bits from the CredentialRevoked events in the index (ChainEvent rows, joined
 to StatusEntry on the credential digest and the issuer), so a reorg that removes a revocation event removes the
-bit with it. A list whose bits changed, or whose credential has used half its validity (or was never built), is
-signed again by its partner's Ed25519 key (Data Integrity, eddsa-rdfc-2022) with `validFrom` now, `validUntil`
-now + `validity`, and `statusListBlock` = the block indexed; the stored document is what `GET
-/status/{slug}/{n}` serves. A revocation is therefore in the served list one indexer interval after its block
-is indexed. A stored list is only replaced by one built at a block no lower (several processes may refresh).
+bit with it. Each list is signed again by its partner's Ed25519 key (Data Integrity, eddsa-rdfc-2022) when the
+index has moved past the block it states (or half its validity is used), with `validFrom` now, `validUntil`
+now + `validity` and `statusListBlock` = the block indexed: a few milliseconds per list and catch-up. The
+stored document is what `GET /status/{slug}/{n}` serves: a revocation is in the served list one indexer
+interval after its block is indexed, and the block it states is at most one interval old while the indexer
+runs. A stored list is only replaced by one built at a block no lower (several processes may refresh). A list
+is signed as soon as it is opened (all bits 0), so it is served before any credential points to it.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from service.credentials.status_list import (
     scatter,
     status_entry,
 )
-from service.db.models import ChainEvent, StatusEntry, StatusList
+from service.db.models import ChainEvent, IndexCursor, StatusEntry, StatusList
 from service.db.session import transaction
 from service.issuing.identity import IssuerIdentity
 
@@ -154,9 +156,12 @@ class StatusLists:
         raise RuntimeError(f"could not open a status list for {issuer} ({MAX_OPEN_ATTEMPTS} attempts)")
 
     def _open(self, issuer: str, number: int) -> None:
+        """Open list `number` of `issuer` (unless another process just did) and sign it at once, all bits 0: it
+        is served before the first credential that points to it is (the indexer keeps it from then on)."""
         slug = self.identities(issuer).slug
         with transaction(self.sessions) as session:
-            session.execute(
+            block = session.scalar(select(func.min(IndexCursor.last_block)))
+            opened = session.execute(
                 dialect_insert(session)(StatusList)
                 .values(
                     issuer_address=issuer,
@@ -168,7 +173,15 @@ class StatusLists:
                     created_at=self._clock(),
                 )
                 .on_conflict_do_nothing(index_elements=[StatusList.issuer_address, StatusList.number])
-            )
+                .returning(StatusList.slug)
+            ).first()
+        if opened is None:
+            return  # another process opened it (and builds it)
+        try:  # nothing can be revoked in a list no credential points to yet: as of any indexed block
+            now = self._clock().replace(microsecond=0)
+            self._store(issuer, number, opened.slug, encode_list([], self.size), block or 0, now)
+        except Exception:  # the indexer's next catch-up builds it; GET answers 503 until then
+            log.exception("status list %s/%d of %s could not be signed when opened", opened.slug, number, issuer)
 
     @staticmethod
     def record(session: Session, allocation: Allocation, credentials: Sequence[tuple[str, str]]) -> None:
@@ -213,8 +226,9 @@ class StatusLists:
         return result
 
     def refresh(self, block: int) -> int:
-        """Rebuild and sign the lists whose bits changed or that age, as of indexed block `block`; return how
-        many were stored. A list whose partner has no usable identity (key) is logged and left as it was."""
+        """Rebuild and sign every list as of indexed block `block` when that block is newer than the list's (or
+        its validity is half used); return how many were stored. A list whose partner has no usable identity
+        (key) is logged and left as it was."""
         now = self._clock().replace(microsecond=0)
         with self.sessions() as session:
             lists = session.execute(
@@ -231,35 +245,39 @@ class StatusLists:
             revoked = self.revoked(session)
         stored = 0
         for issuer, number, slug, size, encoded, valid_until, built_block in lists:
-            fresh = encode_list(sorted(revoked.get((issuer, number), ())), size)
-            aging = valid_until is None or _aware(valid_until) - now < self.validity / 2
-            if fresh == encoded and not aging:
-                continue
             if built_block is not None and built_block > block:
                 continue  # another process built it from a later block
+            fresh = encode_list(sorted(revoked.get((issuer, number), ())), size)
+            aging = valid_until is None or _aware(valid_until) - now < self.validity / 2
+            if fresh == encoded and built_block == block and not aging:
+                continue  # nothing new indexed since it was signed
             try:
-                document = self._signed(issuer, slug, number, fresh, block, now)
+                stored += self._store(issuer, number, slug, fresh, block, now)
             except Exception:  # one partner's missing key must not stop the others' lists
                 log.exception("status list %s/%d of %s could not be signed", slug, number, issuer)
-                continue
-            with transaction(self.sessions) as session:
-                written = session.execute(
-                    update(StatusList)
-                    .where(
-                        StatusList.issuer_address == issuer,
-                        StatusList.number == number,
-                        or_(StatusList.block.is_(None), StatusList.block <= block),
-                    )
-                    .values(
-                        document=document,
-                        encoded_list=fresh,
-                        block=block,
-                        valid_until=now + self.validity,
-                        built_at=now,
-                    )
-                )
-                stored += 1 if getattr(written, "rowcount", 0) else 0
         return stored
+
+    def _store(self, issuer: str, number: int, slug: str, encoded: str, block: int, now: datetime) -> bool:
+        """Sign list `number` of `issuer` with bits `encoded` as of `block` and store it, unless a list built at a
+        later block is stored already; whether it was stored."""
+        document = self._signed(issuer, slug, number, encoded, block, now)
+        with transaction(self.sessions) as session:
+            written = session.execute(
+                update(StatusList)
+                .where(
+                    StatusList.issuer_address == issuer,
+                    StatusList.number == number,
+                    or_(StatusList.block.is_(None), StatusList.block <= block),
+                )
+                .values(
+                    document=document,
+                    encoded_list=encoded,
+                    block=block,
+                    valid_until=now + self.validity,
+                    built_at=now,
+                )
+            )
+            return bool(getattr(written, "rowcount", 0))
 
     def _signed(self, issuer: str, slug: str, number: int, encoded: str, block: int, now: datetime) -> dict[str, Any]:
         identity = self.identities(issuer)

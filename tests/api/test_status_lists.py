@@ -14,15 +14,24 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from service.credentials import integrity
 from service.credentials.canonical import from_hex32
-from service.credentials.status_list import LIST_BITS, bit, decode_list, encode_list, list_credential, parse_entry
+from service.credentials.status_list import (
+    LIST_BITS,
+    bit,
+    decode_list,
+    encode_list,
+    list_credential,
+    parse_entry,
+    status_entry,
+)
 from service.db import models
 from service.db.session import make_sessionmaker
 from service.demo import DEMO_PROGRAMMES
 from service.hub import Hub
+from service.issuing.status_lists import StatusLists
 from tests.api.test_issuing import HANZE, RUG, assert_problem, graduate, issue, registry
 from tests.chain import revert_to, snapshot
 from tests.credentials.ob3 import assert_ob3
@@ -193,11 +202,35 @@ def test_a_cohort_that_does_not_fit_opens_the_partners_next_list(hub: Hub, partn
         lists.allocate(partners[HANZE], LIST_BITS + 1)
 
 
-def test_unknown_list_is_404_and_a_list_not_built_yet_is_503(
+def test_a_new_list_is_served_before_its_first_credential(
+    hub: Hub, client: TestClient, partners: dict[str, str]
+) -> None:
+    hub.indexer.stop()  # no catch-up: opening the list signs it
+    allocation = hub.status_lists.allocate(partners[HANZE], 1)
+    credential, response = served(client, status_entry(allocation.url, allocation.indexes[0]))
+    assert not any(decode_list(credential["credentialSubject"]["encodedList"]))
+    with hub.sessions() as session:
+        indexed = session.scalar(select(func.min(models.IndexCursor.last_block)))
+    assert credential["statusListBlock"] == (indexed or 0)
+
+
+def test_unknown_list_is_404_and_a_list_not_signed_yet_is_503(
     client: TestClient, hub: Hub, partners: dict[str, str]
 ) -> None:
     hub.indexer.stop()
-    allocation = hub.status_lists.allocate(partners[HANZE], 1)
+
+    def unavailable(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        raise RuntimeError("the signing key is not available")
+
+    # a process that could not sign the list it opened (its key unavailable): the indexer's catch-up will
+    failing = StatusLists(
+        hub.sessions,
+        public_url=hub.settings.public_url,
+        registry_address=hub.registry_address,
+        identities=hub.identity_for,
+        sign=unavailable,
+    )
+    allocation = failing.allocate(partners[HANZE], 1)
     path = allocation.url.removeprefix(BASE)
     response = client.get(path)
     assert_problem(response, 503, contains="built at the indexer's next catch-up")
