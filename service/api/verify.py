@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -35,7 +36,7 @@ from service.api import problems
 from service.api.deps import get_hub
 from service.chain.facts_cache import VerificationCache
 from service.credentials.canonical import MAX_CREDENTIAL_BYTES, InputError, credential_digest, parse_json
-from service.credentials.document import FormatError, validate_credential
+from service.credentials.document import FormatError, format_datetime, validate_credential
 from service.credentials.facts import ChainSnapshot
 from service.credentials.receipt import AnchorReceipt
 from service.credentials.verifier import CHECK_ORDER, Verification, VerificationReport
@@ -107,6 +108,20 @@ class AnchorSummaryPublic(BaseModel):
     revocation_reason: int | None
 
 
+class StatusListPublic(BaseModel):
+    """The credential's bit in the hub's status list (W3C Bitstring Status List), as extra information: the
+    chain decides revocation (the `not_revoked` check); the list follows it within one indexer interval."""
+
+    url: str = Field(description="the status list credential (credentialStatus.statusListCredential)")
+    index: int = Field(description="credentialStatus.statusListIndex")
+    revoked: bool = Field(description="the list's bit: 1 = revoked")
+    block: int = Field(description="the block whose revocations the list reflects (statusListBlock)")
+    valid_until: str = Field(description="the list's validUntil")
+    agrees_with_chain: bool | None = Field(
+        description="whether the bit says what the chain says; null when the chain was not asked"
+    )
+
+
 class VerificationReportPublic(BaseModel):
     """The verifier's report: `valid` only when every check in it passed."""
 
@@ -118,6 +133,10 @@ class VerificationReportPublic(BaseModel):
     )
     credential: CredentialSummaryPublic | None
     anchor: AnchorSummaryPublic | None
+    status_list: StatusListPublic | None = Field(
+        None,
+        description="the credential's bit in this hub's status list; null when it points to none of this hub's",
+    )
 
 
 EXAMPLE_KEY = "z6MkoGd3sdR5Erb5Yg7QibDSWHztXcWkg49hJr2Sd1JL12As"
@@ -308,7 +327,36 @@ async def verify(request: Request) -> Response:
     report = verification.finish(answer, receipt)
     if not report.usable:
         raise _not_a_credential(raw)
-    return Response(report_json(report), media_type="application/json")
+    return Response(report_json(report, await _status_list(request, raw, report)), media_type="application/json")
+
+
+async def _status_list(request: Request, raw: bytes, report: VerificationReport) -> dict[str, Any] | None:
+    """The credential's bit in this hub's status list (read from the database at most once per list and ttl)."""
+    if b'"credentialStatus"' not in raw or report.credential is None:
+        return None
+    lists = get_hub(request).status_lists
+    try:
+        entry = json.loads(raw).get("credentialStatus")
+    except (ValueError, AttributeError):
+        return None
+    where = lists.locate(entry)
+    if where is None:
+        return None
+    if lists.stale(where):
+        await run_in_threadpool(lists.load, where)
+    found = lists.bit_at(where)
+    if found is None:
+        return None
+    anchor = report.anchor
+    on_chain = None if anchor is None or anchor.block_number is None else anchor.revoked_at is not None
+    return {
+        "url": found.url,
+        "index": found.index,
+        "revoked": found.revoked,
+        "block": found.block,
+        "valid_until": format_datetime(found.valid_until),
+        "agrees_with_chain": None if on_chain is None else on_chain == found.revoked,
+    }
 
 
 def _require_json(content_type: str | None) -> None:
@@ -391,8 +439,9 @@ except ImportError:  # pragma: no cover - the same JSON, slower
     _dumps = _json_dumps
 
 
-def report_json(report: VerificationReport) -> bytes:
-    """The report as JSON bytes, as VerificationReport.to_json() gives it (without its deep copies)."""
+def report_json(report: VerificationReport, status_list: dict[str, Any] | None = None) -> bytes:
+    """The report as JSON bytes, as VerificationReport.to_json() gives it (without its deep copies), with the
+    status list's bit (`_status_list`) when the route found one."""
     credential = report.credential
     anchor = report.anchor
     body = {
@@ -439,5 +488,6 @@ def report_json(report: VerificationReport) -> bytes:
             "revoked_at": anchor.revoked_at,
             "revocation_reason": anchor.revocation_reason,
         },
+        "status_list": status_list,
     }
     return _dumps(body)

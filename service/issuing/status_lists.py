@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -41,9 +42,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.chain.indexer import dialect_insert
 from service.credentials.status_list import (
     LIST_BITS,
+    StatusListError,
+    bit,
+    decode_list,
     encode_list,
     list_credential,
     list_url,
+    parse_entry,
     scatter,
     status_entry,
 )
@@ -93,6 +98,27 @@ class Served:
     built_at: datetime | None
 
 
+@dataclass(frozen=True)
+class Where:
+    """A credentialStatus entry that points into one of this hub's lists."""
+
+    url: str
+    slug: str
+    number: int
+    index: int
+
+
+@dataclass(frozen=True)
+class ListBit:
+    """A credential's bit in this hub's status list, as the served list states it (for our verifier's report)."""
+
+    url: str
+    index: int
+    revoked: bool
+    block: int  # the list's statusListBlock
+    valid_until: datetime
+
+
 class StatusLists:
     """The partners' status lists in the database; see the module docstring."""
 
@@ -120,6 +146,7 @@ class StatusLists:
         self.ttl = ttl
         self.size = size
         self._clock = clock or (lambda: datetime.now(UTC))
+        self._bits: dict[str, tuple[float, Served | None, bytes | None]] = {}  # url -> (read at, list, its bits)
 
     # ---------------------------------------------------------------- issuing
 
@@ -299,6 +326,50 @@ class StatusLists:
 
     # ---------------------------------------------------------------- serving
 
+    def locate(self, entry: Any) -> Where | None:
+        """Where a `credentialStatus` entry points when that is one of this hub's lists; None otherwise (another
+        hub's list, an entry of another shape)."""
+        try:
+            url, index = parse_entry(entry)
+        except StatusListError:
+            return None
+        prefix = self.public_url.rstrip("/") + "/status/"
+        slug, _, number = url.removeprefix(prefix).partition("/")
+        if not url.startswith(prefix) or not slug or not number.isdigit() or not 1 <= int(number) <= 1_000_000:
+            return None
+        return Where(url, slug, int(number), index)
+
+    def stale(self, where: Where) -> bool:
+        """Whether `bit_at(where)` needs `load(where)` first (a list is read at most once per `ttl` seconds:
+        what the list allows any verifier to cache it)."""
+        cached = self._bits.get(where.url)
+        return cached is None or _monotonic() - cached[0] >= self.ttl
+
+    def load(self, where: Where) -> None:
+        """Read the list `where` points into from the database (blocking: call it off the event loop)."""
+        found = self.served(where.slug, where.number)
+        bits = None
+        if found is not None and found.document is not None:
+            bits = decode_list(found.document["credentialSubject"]["encodedList"])
+        if len(self._bits) >= 1024:  # bounded: forget the oldest reads
+            for url in sorted(self._bits, key=lambda key: self._bits[key][0])[:512]:
+                self._bits.pop(url, None)
+        self._bits[where.url] = (_monotonic(), found, bits)
+
+    def bit_at(self, where: Where) -> ListBit | None:
+        """The bit as the last `load` read it; None when the list is unknown or not built, or the index outside."""
+        cached = self._bits.get(where.url)
+        if cached is None:
+            return None
+        _, found, bits = cached
+        if found is None or bits is None or found.block is None or found.valid_until is None:
+            return None
+        try:
+            revoked = bit(bits, where.index) == 1
+        except StatusListError:
+            return None
+        return ListBit(where.url, where.index, revoked, found.block, found.valid_until)
+
     def served(self, slug: str, number: int) -> Served | None:
         """The stored list `number` of the partner `slug`; None when there is no such list."""
         with self.sessions() as session:
@@ -316,6 +387,10 @@ class StatusLists:
             None if valid_until is None else _aware(valid_until),
             None if built_at is None else _aware(built_at),
         )
+
+
+def _monotonic() -> float:
+    return time.monotonic()
 
 
 def _aware(moment: datetime) -> datetime:

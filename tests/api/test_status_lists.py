@@ -374,3 +374,44 @@ def test_issuing_never_holds_two_pooled_connections_at_once(hub: Hub, partners: 
         )
     assert cohort.status is not None and len(set(cohort.status.indexes)) == 3
     engine.dispose()
+
+
+def test_our_verifier_reports_the_list_beside_the_chain_which_decides(
+    client: TestClient, keys: Any, hub: Hub, partners: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service.issuing import status_lists as module
+
+    hub.indexer.stop()
+    document = issue(client, keys, HANZE)["document"]
+    last = hub.indexer.catch_up()
+    url, index = parse_entry(document["credentialStatus"])
+    report = client.post("/verify", json=document).json()
+    assert report["valid"] is True
+    listed = report["status_list"]
+    assert (listed["url"], listed["index"], listed["revoked"], listed["agrees_with_chain"]) == (url, index, False, True)
+    assert (
+        listed["block"] == last
+        and listed["valid_until"] == served(client, document["credentialStatus"])[0]["validUntil"]
+    )
+
+    revoke_on_chain(hub, document, partners[HANZE])
+    hub.verification_cache.clear()  # as the revoke route does: POST /verify's chain answers are cached per block
+    hub.indexer.catch_up()
+    report = client.post("/verify", json=document).json()
+    # the chain decides at once; the list as this process last read it (at most ttl seconds ago) is behind
+    assert [check["name"] for check in report["checks"] if check["status"] == "failed"] == ["not_revoked"]
+    assert report["status_list"]["revoked"] is False and report["status_list"]["agrees_with_chain"] is False
+    later = module._monotonic() + hub.status_lists.ttl  # noqa: SLF001 - the list's ttl has passed
+    monkeypatch.setattr(module, "_monotonic", lambda: later)
+    report = client.post("/verify", json=document).json()
+    assert report["status_list"]["revoked"] is True and report["status_list"]["agrees_with_chain"] is True
+
+    # a credential pointing to another hub's list, or to none, gets no status_list
+    elsewhere = {
+        **document,
+        "credentialStatus": {
+            **document["credentialStatus"],
+            "statusListCredential": "https://other.example/status/x/1",
+        },
+    }
+    assert client.post("/verify", json=elsewhere).json()["status_list"] is None
