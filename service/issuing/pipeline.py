@@ -1,7 +1,9 @@
 """The issuing pipeline, in stages (after Blockcerts' cert-issuer: prepare -> anchor -> finish):
 
-    prepared = prepare(db, registry, signers, issuer, rows, identities=hub.identity_for)  # build, sign, root
+    prepared = prepare(db, registry, signers, issuer, rows, identities=hub.identity_for,
+                       status_lists=hub.status_lists)  # status indexes taken, bodies built and signed, root
     batch_id = persist(sessions, prepared)                    # ONE database transaction, before any transaction
+                                                              # (the credentials and their status entries)
     ... anchor: the leader's service.issuing.anchoring.AnchoringWorker signs and relays anchorBySig
     finish(sessions, batch_id, anchoring, ...)                # proofs into the stored documents, batch anchored
 
