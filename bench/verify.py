@@ -90,6 +90,7 @@ from service.credentials.facts import ChainSnapshot, RegistryTrust  # noqa: E402
 from service.credentials.merkle import CohortTree, verify_inclusion  # noqa: E402
 from service.credentials.receipt import AnchorReceipt  # noqa: E402
 from service.demo import DEPLOYER_ACCOUNT, ORGANISATIONS, dev_board  # noqa: E402
+from service.issuing.identity import did_web  # noqa: E402
 from service.issuing.signing_keys import dev_signing_key, key_hash  # noqa: E402
 from service.settings import Settings  # noqa: E402
 
@@ -142,7 +143,14 @@ def accredit_by_board(w3: Web3, board_address: str, issuer: str, name: str) -> N
 
 
 def drafts(issuer: LocalAccount, chain_id: int, count: int, now: datetime) -> list[Any]:
-    profile = IssuerProfile(issuer.address, chain_id, ISSUER.name, "https://www.hanze.nl")
+    profile = IssuerProfile(
+        issuer.address,
+        chain_id,
+        ISSUER.name,
+        "https://www.hanze.nl",
+        did=did_web("http://127.0.0.1:8000", issuer.address[2:].lower()),
+        signing_key=dev_signing_key(issuer.address),
+    )
     return [
         build_credential(
             issuer=profile,

@@ -179,6 +179,8 @@ def _print_report(console: Console, report: VerificationReport, source: str) -> 
         summary = report.credential
         facts.add_row("Programme", f"{summary.programme} ({summary.achievement_id})")
         facts.add_row("Issuer", f"{summary.issuer_name} ({summary.issuer_id})")
+        if summary.signing_key is not None:
+            facts.add_row("Signed by", f"{summary.signing_key} (Ed25519, Data Integrity eddsa-rdfc-2022)")
         facts.add_row("Credits", f"{summary.ects:g} ECTS, EQF level {summary.eqf_level}, {summary.theme}")
         facts.add_row(
             "Valid", f"from {summary.valid_from}" + (f" until {summary.valid_until}" if summary.valid_until else "")

@@ -106,6 +106,13 @@ def _network_reason(exc: BaseException) -> str:
     return type(exc).__name__
 
 
+class NotReady(HubError):
+    """What is asked for exists but is not built yet (e.g. a new status list before the indexer's next
+    catch-up): try again shortly (503 with Retry-After)."""
+
+    slug, title = "not-ready", "Not built yet"
+
+
 class ChainRejected(HubError):
     """The contract refused the transaction; `revert` is its decoded custom error."""
 

@@ -26,12 +26,14 @@ from service.chain.keys import KeyConfigurationError, Signers, relayer_account
 from service.chain.registry import RegistryClient
 from service.chain.relayer import Relayer
 from service.chain.rpc import RetryingHTTPProvider
+from service.credentials import integrity
 from service.db.migrate import SchemaNotAtHead, check_at_head, migrate
 from service.db.session import DatabaseInUse, claim_sqlite, make_engine, make_sessionmaker
 from service.issuing.anchoring import AnchoringWorker
 from service.issuing.identity import IssuerIdentity
 from service.issuing.issuers import IssuerDirectory
 from service.issuing.signing_keys import SigningKeys
+from service.issuing.status_lists import StatusLists
 from service.issuing.waiter import BatchWaiter
 from service.leader import LeaderWorker, leadership_for
 from service.settings import Settings
@@ -63,6 +65,7 @@ class Hub:
     batch_waiter: BatchWaiter  # requests waiting for their batch to be anchored: one query for all of them
     signing_keys: SigningKeys  # the partners' Ed25519 credential signing keys (keystore; dev keys on dev chains)
     issuers: IssuerDirectory  # the partners' slugs, DIDs and DID documents
+    status_lists: StatusLists  # the partners' Bitstring Status Lists: indexes at issuance, rebuilt by the indexer
     sqlite_claim: IO[str] | None = None  # a SQLite file is this process's alone (service.db.session.claim_sqlite)
 
     @classmethod
@@ -157,6 +160,17 @@ class Hub:
         )
         relayer.on_submit = anchoring.wake  # a transaction sent here is followed at once when this process leads
         indexer.add_reorg_listener(anchoring.reorged)
+        issuers = IssuerDirectory(sessions, registry, signing_keys, settings.public_url, chain_id)
+        status_lists = StatusLists(
+            sessions,
+            public_url=settings.public_url,
+            registry_address=registry_address,
+            identities=issuers.identity_for,  # the credentials' own: the list's issuer and key are theirs
+            sign=integrity.sign,
+            validity=settings.status_list_validity,
+            ttl=settings.index_interval,
+        )
+        indexer.add_catch_up_listener(status_lists.on_caught_up)
 
         def lead() -> None:
             indexer.start()
@@ -184,7 +198,8 @@ class Hub:
             verification_cache=cache,
             batch_waiter=BatchWaiter(sessions),
             signing_keys=signing_keys,
-            issuers=IssuerDirectory(sessions, registry, signing_keys, settings.public_url, chain_id),
+            issuers=issuers,
+            status_lists=status_lists,
             sqlite_claim=claim,
         )
 

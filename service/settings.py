@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     max_batch_size: int = Field(20_000, ge=1, description="most credentials in one cohort")
     index_interval: float = Field(5.0, gt=0, le=600, description="seconds between indexer polls")
     index_page_blocks: int = Field(2_000, ge=1, description="blocks per eth_getLogs page")
+    status_list_validity: float = Field(
+        3600.0,
+        ge=60,
+        le=30 * 86400,
+        description="seconds a signed status list credential is valid (validUntil); the indexer signs it again "
+        "after each catch-up that indexed new blocks, and when half of this has passed",
+    )
     head_interval: float = Field(
         2.0,
         gt=0,

@@ -52,6 +52,11 @@ def test_without_a_node_the_table_shows_what_was_not_checked(
     assert "Make IT Work: Data Analytics" in result.output
     assert "Graduate 0 de Vries" in result.output
     assert "pass --rpc URL" in result.output
+    # the issuer's signature is checked offline, and the key that signed is named
+    (signature,) = [item for item in offline_credential["proof"] if item["type"] == "DataIntegrityProof"]
+    key = signature["verificationMethod"].partition("#")[2]
+    flat = result.output.replace("\n", "").replace("│", "").replace(" ", "")
+    assert "Signedbytheissuer'skey" in flat and f"Signedby{key}" in flat
 
 
 def test_json_output(tmp_path: Path, offline_credential: dict[str, Any]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service.api import batches, board, credentials, health, issuers, problems, programmes, verify
+from service.api import batches, board, credentials, health, issuers, problems, programmes, status, verify
 
 api_router = APIRouter(route_class=problems.JsonRoute)  # each router below has it too: its routes keep theirs
 api_router.include_router(health.router)
@@ -14,3 +14,4 @@ api_router.include_router(programmes.router)
 api_router.include_router(credentials.router)
 api_router.include_router(batches.router)
 api_router.include_router(issuers.router)
+api_router.include_router(status.router)

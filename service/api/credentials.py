@@ -366,7 +366,16 @@ async def issue_credential(
 def _store_one(hub: Hub, issuer: str, body: CredentialCreate) -> tuple[pipeline.PreparedCredential, str]:
     """Prepare and store one credential; wake this process's anchoring worker (when it leads)."""
     with hub.sessions() as db:
-        cohort = pipeline.prepare(db, hub.registry, hub.signers, issuer, [Row(1, None, body)], single=True)
+        cohort = pipeline.prepare(
+            db,
+            hub.registry,
+            hub.signers,
+            issuer,
+            [Row(1, None, body)],
+            single=True,
+            identities=hub.identity_for,
+            status_lists=hub.status_lists,
+        )
     batch_id = pipeline.persist(hub.sessions, cohort)
     hub.anchoring.remember(batch_id, cohort)
     hub.anchoring.wake()
@@ -486,7 +495,9 @@ def _cohort_from_json(value: Any, limit: int) -> list[Row]:
 
 def _accept_cohort(hub: Hub, issuer: str, rows: list[Row]) -> BatchAccepted:
     with hub.sessions() as db:
-        cohort = pipeline.prepare(db, hub.registry, hub.signers, issuer, rows)
+        cohort = pipeline.prepare(
+            db, hub.registry, hub.signers, issuer, rows, identities=hub.identity_for, status_lists=hub.status_lists
+        )
     batch_id = pipeline.persist(hub.sessions, cohort)
     hub.anchoring.remember(batch_id, cohort)
     hub.anchoring.wake()

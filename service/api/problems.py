@@ -32,6 +32,7 @@ from service.errors import (
     InvalidInput,
     NotFound,
     NotJson,
+    NotReady,
     PayloadTooLarge,
     Unauthenticated,
     UnsupportedMediaType,
@@ -56,6 +57,7 @@ STATUS: dict[type[HubError], int] = {
     UnsupportedMediaType: 415,
     InvalidInput: 422,
     ChainUnavailable: 503,
+    NotReady: 503,
 }
 
 # Contract errors by the HTTP status they deserve: 403 the caller may not, 404 no such thing,

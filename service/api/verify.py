@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -35,7 +36,7 @@ from service.api import problems
 from service.api.deps import get_hub
 from service.chain.facts_cache import VerificationCache
 from service.credentials.canonical import MAX_CREDENTIAL_BYTES, InputError, credential_digest, parse_json
-from service.credentials.document import FormatError, validate_credential
+from service.credentials.document import FormatError, format_datetime, validate_credential
 from service.credentials.facts import ChainSnapshot
 from service.credentials.receipt import AnchorReceipt
 from service.credentials.verifier import CHECK_ORDER, Verification, VerificationReport
@@ -67,7 +68,7 @@ class CredentialSummaryPublic(BaseModel):
     id: str
     name: str
     issuer_name: str
-    issuer_id: str = Field(description="did:pkh of the issuing account")
+    issuer_id: str = Field(description="the issuer's DID (did:web; its Ethereum account is in the anchor summary)")
     achievement_id: str
     programme: str
     ects: float
@@ -76,6 +77,11 @@ class CredentialSummaryPublic(BaseModel):
     valid_from: str
     valid_until: str | None
     disclosed: dict[str, Any] = Field(description="the claims the holder chose to disclose, by name")
+    signing_key: str | None = Field(
+        None,
+        description="publicKeyMultibase (Ed25519 Multikey) of the key whose Data Integrity proof verified; null "
+        "when none did",
+    )
 
 
 class AnchorSummaryPublic(BaseModel):
@@ -102,6 +108,20 @@ class AnchorSummaryPublic(BaseModel):
     revocation_reason: int | None
 
 
+class StatusListPublic(BaseModel):
+    """The credential's bit in the hub's status list (W3C Bitstring Status List), as extra information: the
+    chain decides revocation (the `not_revoked` check); the list follows it within one indexer interval."""
+
+    url: str = Field(description="the status list credential (credentialStatus.statusListCredential)")
+    index: int = Field(description="credentialStatus.statusListIndex")
+    revoked: bool = Field(description="the list's bit: 1 = revoked")
+    block: int = Field(description="the block whose revocations the list reflects (statusListBlock)")
+    valid_until: str = Field(description="the list's validUntil")
+    agrees_with_chain: bool | None = Field(
+        description="whether the bit says what the chain says; null when the chain was not asked"
+    )
+
+
 class VerificationReportPublic(BaseModel):
     """The verifier's report: `valid` only when every check in it passed."""
 
@@ -113,6 +133,14 @@ class VerificationReportPublic(BaseModel):
     )
     credential: CredentialSummaryPublic | None
     anchor: AnchorSummaryPublic | None
+    status_list: StatusListPublic | None = Field(
+        None,
+        description="the credential's bit in this hub's status list; null when it points to none of this hub's",
+    )
+
+
+EXAMPLE_KEY = "z6MkoGd3sdR5Erb5Yg7QibDSWHztXcWkg49hJr2Sd1JL12As"
+EXAMPLE_DID = "did:web:ithubhoogeveen.nl:issuers:hanze"
 
 
 def _example_report(valid: bool) -> dict[str, Any]:
@@ -127,6 +155,12 @@ def _example_report(valid: bool) -> dict[str, Any]:
             "the body's digest is 0x2c3287913f5872bd586ce4d21773dd77c9d0121cbf7f61db8956e628ae3cd696",
         ),
         ("disclosures", "Disclosures", "passed", "1 disclosed, each matching its digest: name"),
+        (
+            "issuer_signature_di",
+            "Signed by the issuer's key",
+            "passed",
+            f"signed by key {EXAMPLE_KEY} of {EXAMPLE_DID} (eddsa-rdfc-2022, created 2026-07-01T09:29:58Z)",
+        ),
         ("merkle_inclusion", "Merkle inclusion", "passed", f"a path of 2 hashes leads to root {root}"),
         (
             "network",
@@ -162,6 +196,13 @@ def _example_report(valid: bool) -> dict[str, Any]:
             "passed",
             "0x70997970C51812dc3A010C7d01b50e0d17dc79C8 was accredited when it anchored (still accredited)",
         ),
+        (
+            "issuer_key_accredited",
+            "Key accredited by the board at anchoring",
+            "passed",
+            "key z6MkoGd3…JL12As was the key the board had accredited for 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 "
+            "when it anchored at 2026-07-01T09:30:12Z",
+        ),
         ("not_revoked", "Not revoked", "passed", "not revoked"),
         (
             "validity_window",
@@ -172,7 +213,12 @@ def _example_report(valid: bool) -> dict[str, Any]:
         ),
     ]
     if not valid:
-        checks[10] = ("not_revoked", "Not revoked", "failed", "revoked at 2026-09-14T11:20:05Z: issued in error")
+        checks[next(i for i, item in enumerate(checks) if item[0] == "not_revoked")] = (
+            "not_revoked",
+            "Not revoked",
+            "failed",
+            "revoked at 2026-09-14T11:20:05Z: issued in error",
+        )
     return {
         "valid": valid,
         "checks": [{"name": n, "title": t, "status": s, "reason": r} for n, t, s, r in checks],
@@ -182,7 +228,7 @@ def _example_report(valid: bool) -> dict[str, Any]:
             "id": "urn:uuid:3f0c2a6e-8d1b-4c5e-9a7f-2b6d4e8f1a30",
             "name": "Make IT Work: Data Analytics",
             "issuer_name": "Hanzehogeschool Groningen",
-            "issuer_id": "did:pkh:eip155:31337:0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+            "issuer_id": EXAMPLE_DID,
             "achievement_id": "urn:ithub-hoogeveen:programme:miw-data-analytics",
             "programme": "Make IT Work: Data Analytics",
             "ects": 15.0,
@@ -191,6 +237,7 @@ def _example_report(valid: bool) -> dict[str, Any]:
             "valid_from": "2026-07-01T00:00:00Z",
             "valid_until": "2031-07-01T00:00:00Z",
             "disclosed": {"name": "Jan de Vries"},
+            "signing_key": EXAMPLE_KEY,
         },
         "anchor": {
             "chain_id": 31337,
@@ -280,7 +327,36 @@ async def verify(request: Request) -> Response:
     report = verification.finish(answer, receipt)
     if not report.usable:
         raise _not_a_credential(raw)
-    return Response(report_json(report), media_type="application/json")
+    return Response(report_json(report, await _status_list(request, raw, report)), media_type="application/json")
+
+
+async def _status_list(request: Request, raw: bytes, report: VerificationReport) -> dict[str, Any] | None:
+    """The credential's bit in this hub's status list (read from the database at most once per list and ttl)."""
+    if b'"credentialStatus"' not in raw or report.credential is None:
+        return None
+    lists = get_hub(request).status_lists
+    try:
+        entry = json.loads(raw).get("credentialStatus")
+    except (ValueError, AttributeError):
+        return None
+    where = lists.locate(entry)
+    if where is None:
+        return None
+    if lists.stale(where):
+        await run_in_threadpool(lists.load, where)
+    found = lists.bit_at(where)
+    if found is None:
+        return None
+    anchor = report.anchor
+    on_chain = None if anchor is None or anchor.block_number is None else anchor.revoked_at is not None
+    return {
+        "url": found.url,
+        "index": found.index,
+        "revoked": found.revoked,
+        "block": found.block,
+        "valid_until": format_datetime(found.valid_until),
+        "agrees_with_chain": None if on_chain is None else on_chain == found.revoked,
+    }
 
 
 def _require_json(content_type: str | None) -> None:
@@ -363,8 +439,9 @@ except ImportError:  # pragma: no cover - the same JSON, slower
     _dumps = _json_dumps
 
 
-def report_json(report: VerificationReport) -> bytes:
-    """The report as JSON bytes, as VerificationReport.to_json() gives it (without its deep copies)."""
+def report_json(report: VerificationReport, status_list: dict[str, Any] | None = None) -> bytes:
+    """The report as JSON bytes, as VerificationReport.to_json() gives it (without its deep copies), with the
+    status list's bit (`_status_list`) when the route found one."""
     credential = report.credential
     anchor = report.anchor
     body = {
@@ -390,6 +467,7 @@ def report_json(report: VerificationReport) -> bytes:
             "valid_from": credential.valid_from,
             "valid_until": credential.valid_until,
             "disclosed": credential.disclosed,
+            "signing_key": credential.signing_key,
         },
         "anchor": None
         if anchor is None
@@ -410,5 +488,6 @@ def report_json(report: VerificationReport) -> bytes:
             "revoked_at": anchor.revoked_at,
             "revocation_reason": anchor.revocation_reason,
         },
+        "status_list": status_list,
     }
     return _dumps(body)

@@ -44,6 +44,10 @@ window (to min(cursor, head) - reorg_window) and read again from there; blocks b
 `catch_up()` indexes everything there is now, synchronously, under a lock: a route calls it after its
 own transaction so that its answer already shows it. `start()` runs catch_up every `interval` seconds
 in a background thread until `stop()`. `last_indexed` and `head_lag()` tell how far the index is.
+
+After each catch-up (the loop's or a caller's), the listeners added with `add_catch_up_listener(callback)`
+are called with the last block indexed, outside the index's lock: what is built from the index (the status
+lists, service.issuing.status_lists) follows it within one interval. What a listener raises is logged.
 """
 
 from __future__ import annotations
@@ -175,6 +179,7 @@ class Indexer(BackgroundWorker):
         self._by_address = {followed.address: followed for followed in self.contracts}
         self._lock = threading.Lock()
         self._reorg_listeners: list[Callable[[int], None]] = []
+        self._catch_up_listeners: list[Callable[[int], None]] = []
         self._last_indexed: int | None = None
         self._last_head: int | None = None
         self._verified: tuple[str, int, str] | None = None  # (latest block's hash, block number, hash) checked
@@ -196,13 +201,27 @@ class Indexer(BackgroundWorker):
             one transaction with the cursors, or event by event before them, each write idempotent).
         """
         with self._lock:
-            return self._catch_up(lambda: False, ask=True)  # the caller's own write must be in what is read
+            last = self._catch_up(lambda: False, ask=True)  # the caller's own write must be in what is read
+        self._caught_up(last)
+        return last
 
     def cursor(self, address: str) -> int | None:
         """The last block indexed for the contract at `address` (None before the first page)."""
         with self.sessions() as session:
             row = session.get(IndexCursor, to_checksum_address(address))
             return None if row is None else row.last_block
+
+    def add_catch_up_listener(self, callback: Callable[[int], None]) -> None:
+        """Call `callback(last_block)` after each catch-up, outside the index's lock (it may read the index,
+        not call `catch_up()`); what it raises is logged."""
+        self._catch_up_listeners.append(callback)
+
+    def _caught_up(self, last: int) -> None:
+        for listener in list(self._catch_up_listeners):
+            try:
+                listener(last)
+            except Exception:  # one listener's failure must stop neither the others nor the index
+                log.exception("indexer: catch-up listener %r failed", listener)
 
     def add_reorg_listener(self, callback: Callable[[int], None]) -> None:
         """Call `callback(fork_block)` after each rewind for a reorg, before the blocks from `fork_block` on are
@@ -228,7 +247,8 @@ class Indexer(BackgroundWorker):
         while not self._stopping.is_set():
             try:
                 with self._lock:
-                    self._catch_up(self._stopping.is_set)
+                    last = self._catch_up(self._stopping.is_set)
+                self._caught_up(last)
                 if failing:
                     log.info("indexer: caught up again")
                 failing = False

@@ -27,7 +27,7 @@ from service.credentials.document import (
     PROOF_TYPE,
     DraftCredential,
     FormatError,
-    parse_issuer_did,
+    issuer_account,
     validate_body,
 )
 from service.credentials.merkle import CohortTree
@@ -82,7 +82,7 @@ def prepare_batch(drafts: Sequence[DraftCredential | Mapping[str, Any]], *, chec
     issuers = set()
     for index, item in enumerate(items):
         if not check:
-            issuers.add(parse_issuer_did(item.body["issuer"]["id"]))
+            issuers.add(issuer_account(item.body["issuer"]))
             continue
         try:
             model = validate_body(item.body)
@@ -92,7 +92,7 @@ def prepare_batch(drafts: Sequence[DraftCredential | Mapping[str, Any]], *, chec
         for disclosure in item.disclosures:
             if disclosure.digest not in digests:
                 raise ValueError(f"credential {index + 1}: disclosure {disclosure.name!r} has no digest in the body")
-        issuers.add(parse_issuer_did(model.issuer.id))
+        issuers.add(model.issuer.account)
     if len(issuers) != 1:
         raise ValueError("all credentials of a cohort must name the same issuer (one account anchors it)")
     ((chain_id, issuer),) = issuers
@@ -103,8 +103,9 @@ def prepare_batch(drafts: Sequence[DraftCredential | Mapping[str, Any]], *, chec
 
 
 def attach_proofs(batch: PreparedBatch, anchoring: Anchoring, *, copy_bodies: bool = True) -> list[dict[str, Any]]:
-    """The issued credentials: each body with its `proof`, carrying all its disclosures (the holder's
-    full copy; `select_disclosures` makes the copies to share). With `copy_bodies=False` they share the
+    """The issued credentials: each body with its `proof`: the MerkleAnchor2026 proof carrying all its
+    disclosures (the holder's full copy; `select_disclosures` makes the copies to share), then the draft's
+    DataIntegrityProof. With `copy_bodies=False` they share the
     batch's body objects (for a batch made only to be written out, e.g. rebuilt from the store).
 
     :raises ValueError: when `anchoring` does not fit the batch (another issuer, chain or root).
@@ -145,7 +146,8 @@ def attach_proofs(batch: PreparedBatch, anchoring: Anchoring, *, copy_bodies: bo
         if signature is not None:
             proof["anchorSignature"] = dict(signature)
         proof["disclosures"] = [disclosure.to_json() for disclosure in draft.disclosures]
-        credentials.append(with_proof(_copy(draft.body) if copy_bodies else draft.body, proof))
+        body = _copy(draft.body) if copy_bodies else draft.body
+        credentials.append(with_proof(body, proof, draft.integrity_proof))
     return credentials
 
 

@@ -240,9 +240,10 @@ def proof_of(credential: Mapping[str, Any]) -> dict[str, Any] | None:
     return proof if isinstance(proof, dict) else None
 
 
-def with_proof(body: Mapping[str, Any], proof: dict[str, Any]) -> dict[str, Any]:
-    """The credential: `body` with `proof` as its one proof (the inverse of proof_of)."""
-    return {**body, "proof": [proof]}
+def with_proof(body: Mapping[str, Any], proof: dict[str, Any], *others: dict[str, Any] | None) -> dict[str, Any]:
+    """The credential: `body` with `proof` (the MerkleAnchor2026 proof, first) and the `others` given (the
+    issuer's DataIntegrityProof; None is left out) as its proofs (the inverse of proof_of)."""
+    return {**body, "proof": [proof, *(item for item in others if item is not None)]}
 
 
 def credential_body(credential: Mapping[str, Any]) -> dict[str, Any]:

@@ -19,9 +19,11 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eth_utils import is_checksum_address, to_checksum_address
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from service.credentials import integrity, multikey
 from service.credentials.canonical import HEX32, PROOF_TYPE, proof_of, with_proof  # noqa: F401 - re-exported
 from service.credentials.disclosure import (
     DIGEST_PATTERN,
@@ -34,7 +36,7 @@ from service.errors import validation_message
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
-# The hub's extension context (docs/examples/context-v1.jsonld): defines `disclosureDigests`,
+# The hub's extension context (service/credentials/contexts/hub-v1.jsonld): defines `disclosureDigests`,
 # `MerkleAnchor2026` and the members of that proof. An identifier only: nothing is fetched.
 HUB_CONTEXT = "https://ithubhoogeveen.nl/ns/credentials/v1"
 CONTEXTS = (VC_CONTEXT, OB_CONTEXT, HUB_CONTEXT)
@@ -93,6 +95,11 @@ HUB_THEMES = (
 )
 
 DID_PKH = re.compile(r"did:pkh:eip155:([1-9][0-9]{0,17}):(0x[0-9a-fA-F]{40})")
+# did:web (did:web method 2.0): the host (a port as %3A) and path segments, e.g. did:web:hub.example:issuers:hanze
+DID_WEB = re.compile(r"did:web:[A-Za-z0-9._%-]+(:[A-Za-z0-9._%-]+)*")
+# The issuer's Ethereum account in the issuer profile: an OB 3.0 IdentifierEntry of this type holding its did:pkh.
+ACCOUNT_IDENTIFIER_TYPE = "accountId"
+MULTIBASE_BASE58 = re.compile(r"z[1-9A-HJ-NP-Za-km-z]{40,120}")
 # XML Schema dateTimeStamp (VC 2.0): a time zone is required; any number of fraction digits (compared to the
 # microsecond: further digits are ignored).
 DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,64})?(Z|[+-]\d{2}:\d{2})")
@@ -135,6 +142,23 @@ def _is_checksum(address: str) -> bool:
     """eth_utils.is_checksum_address, memoised: a keccak per call, and the verifier sees the same few
     issuer and registry addresses in every credential."""
     return bool(is_checksum_address(address))
+
+
+def issuer_account(profile: Mapping[str, Any]) -> tuple[int, str]:
+    """The chain id and checksum address of the Ethereum account an issuer profile states (the did:pkh of
+    its `otherIdentifier` entry of type accountId).
+
+    :raises ValueError: when there is not exactly one such entry, or it is not a did:pkh:eip155 id.
+    """
+    entries = profile.get("otherIdentifier") if isinstance(profile, Mapping) else None
+    accounts = [
+        item
+        for item in (entries if isinstance(entries, list) else [])
+        if isinstance(item, Mapping) and item.get("identifierType") == ACCOUNT_IDENTIFIER_TYPE
+    ]
+    if len(accounts) != 1:
+        raise ValueError(f"the issuer must state exactly one {ACCOUNT_IDENTIFIER_TYPE} (its Ethereum account)")
+    return parse_issuer_did(accounts[0].get("identifier"))  # type: ignore[arg-type]
 
 
 def normalise_email(email: str) -> str:
@@ -287,16 +311,39 @@ class _Closed(_Strict):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
 
+class IdentifierEntryModel(_Closed):
+    type: Literal["IdentifierEntry"]
+    identifier: Annotated[str, Field(max_length=200)]
+    identifierType: Annotated[str, Field(max_length=100)]
+
+
 class ProfileModel(_Strict):
+    """The issuer: its did:web (the DID document the hub serves lists its signing key) and, as an
+    `otherIdentifier` of type accountId, the did:pkh of its Ethereum account (the account that anchors)."""
+
     id: str
     type: Annotated[list[str], _types_including("Profile")]
     name: Text
     url: Uri | None = None
+    otherIdentifier: Annotated[list[IdentifierEntryModel], Field(min_length=1, max_length=16)]
 
     @model_validator(mode="after")
     def _did(self) -> ProfileModel:
-        parse_issuer_did(self.id)
+        if not DID_WEB.fullmatch(self.id):
+            raise ValueError(f"id {self.id!r:.80} must be the issuer's did:web (did:web:<host>:issuers:<slug>)")
+        accounts = [item for item in self.otherIdentifier if item.identifierType == ACCOUNT_IDENTIFIER_TYPE]
+        if len(accounts) != 1:
+            raise ValueError(
+                f"otherIdentifier must hold exactly one {ACCOUNT_IDENTIFIER_TYPE} entry: the issuer's Ethereum "
+                "account as did:pkh:eip155:<chainId>:<address>"
+            )
+        parse_issuer_did(accounts[0].identifier)
         return self
+
+    @property
+    def account(self) -> tuple[int, str]:
+        """The chain id and checksum address of the issuer's Ethereum account (its did:pkh)."""
+        return issuer_account(self.model_dump())
 
 
 class IdentityObjectModel(_Closed):
@@ -387,8 +434,19 @@ class AnchorSignatureModel(_Closed):
     signature: Annotated[str, Field(pattern=_whole(SIGNATURE))]
 
 
+class DataIntegrityProofModel(_Closed):
+    """The issuer's W3C Data Integrity proof (eddsa-rdfc-2022) over the body (service.credentials.integrity)."""
+
+    type: Literal["DataIntegrityProof"]
+    cryptosuite: Literal["eddsa-rdfc-2022"]
+    created: DateTimeText
+    verificationMethod: Annotated[str, Field(max_length=500)]
+    proofPurpose: Literal["assertionMethod"]
+    proofValue: Annotated[str, Field(pattern=_whole(MULTIBASE_BASE58))]
+
+
 class ProofModel(_Closed):
-    """The MerkleAnchor2026 proof object (the one item of the credential's `proof` array)."""
+    """The MerkleAnchor2026 proof object (one item of the credential's `proof` array)."""
 
     type: Literal["MerkleAnchor2026"]
     credentialDigest: Hex32
@@ -426,15 +484,31 @@ class CredentialBodyModel(_Strict):
         return self
 
 
-class CredentialModel(CredentialBodyModel):
-    """A whole credential: the anchored body and its `proof`, an array of one MerkleAnchor2026 proof."""
+AnyProof = Annotated[ProofModel | DataIntegrityProofModel, Field(discriminator="type")]
 
-    proof: Annotated[list[ProofModel], Field(min_length=1, max_length=1)]
+
+class CredentialModel(CredentialBodyModel):
+    """A whole credential: the anchored body and its `proof`, an array of the MerkleAnchor2026 proof and
+    the issuer's DataIntegrityProof (the verifier's issuer_signature_di check fails when that one is missing)."""
+
+    proof: Annotated[list[AnyProof], Field(min_length=1, max_length=2)]
+
+    @model_validator(mode="after")
+    def _proofs(self) -> CredentialModel:
+        kinds: list[str] = [item.type for item in self.proof]
+        if kinds.count(PROOF_TYPE) != 1 or len(set(kinds)) != len(kinds):
+            raise ValueError(f"proof must hold one {PROOF_TYPE} proof and at most one DataIntegrityProof")
+        return self
 
     @property
     def anchor_proof(self) -> ProofModel:
         """The MerkleAnchor2026 proof (the model's side of proof_of)."""
-        return self.proof[0]
+        return next(item for item in self.proof if isinstance(item, ProofModel))
+
+    @property
+    def integrity_proof(self) -> DataIntegrityProofModel | None:
+        """The issuer's DataIntegrityProof, when the credential carries one."""
+        return next((item for item in self.proof if isinstance(item, DataIntegrityProofModel)), None)
 
 
 class FormatError(ValueError):
@@ -455,9 +529,13 @@ PATTERN_WORDS = {
 }
 
 
+PROOF_TAGS = frozenset({PROOF_TYPE, integrity.PROOF_TYPE})
+
+
 def _problem(error: Mapping[str, Any]) -> str:
     """`path: message` for one pydantic error, in the format's words."""
-    where = ".".join(str(part) for part in error["loc"]) or "(document)"
+    # the proof union's tag (pydantic names the member it tried) is not a member of the document
+    where = ".".join(str(part) for part in error["loc"] if part not in PROOF_TAGS) or "(document)"
     words = (
         PATTERN_WORDS.get(error.get("ctx", {}).get("pattern", ""))
         if error["type"] == "string_pattern_mismatch"
@@ -500,25 +578,39 @@ def validate_body(body: Any) -> CredentialBodyModel:
 
 @dataclass(frozen=True)
 class IssuerProfile:
-    """The education partner that issues (its account anchors the cohort)."""
+    """The education partner that issues: its account anchors the cohort, its Ed25519 key signs each
+    credential's Data Integrity proof, its did:web (`did`) is the credential's issuer id."""
 
     address: str
     chain_id: int
     name: str  # e.g. "Hanzehogeschool Groningen"
     url: str | None = None
+    did: str = field(kw_only=True)  # did:web:<host>:issuers:<slug> (service.issuing.identity.did_web)
+    signing_key: Ed25519PrivateKey = field(kw_only=True, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.url is not None and not (isinstance(self.url, str) and URI.fullmatch(self.url)):
             raise ValueError(f"the issuer's url {self.url!r:.80} is not a URI")
+        if not (isinstance(self.did, str) and DID_WEB.fullmatch(self.did)):
+            raise ValueError(f"the issuer's DID {self.did!r:.80} is not a did:web")
+
+    @property
+    def verification_method(self) -> str:
+        """The signing key's id in the issuer's DID document: `<did>#<publicKeyMultibase>`."""
+        public = self.signing_key.public_key().public_bytes_raw()
+        return f"{self.did}#{multikey.encode_public(public)}"
 
     def to_json(self) -> dict[str, Any]:
-        profile: dict[str, Any] = {
-            "id": issuer_did(self.chain_id, self.address),
-            "type": ["Profile"],
-            "name": self.name,
-        }
+        profile: dict[str, Any] = {"id": self.did, "type": ["Profile"], "name": self.name}
         if self.url:
             profile["url"] = self.url
+        profile["otherIdentifier"] = [
+            {
+                "type": "IdentifierEntry",
+                "identifier": issuer_did(self.chain_id, self.address),
+                "identifierType": ACCOUNT_IDENTIFIER_TYPE,
+            }
+        ]
         return profile
 
 
@@ -603,10 +695,12 @@ class Graduate:
 
 @dataclass(frozen=True)
 class DraftCredential:
-    """A credential before anchoring: the anchored body and the disclosures that go with it."""
+    """A credential before anchoring: the anchored body, the disclosures that go with it and the issuer's
+    Data Integrity proof over the body (None for a body built elsewhere, e.g. by a test)."""
 
     body: dict[str, Any]
     disclosures: tuple[Disclosure, ...]
+    integrity_proof: dict[str, Any] | None = None
 
 
 def build_credential(
@@ -618,10 +712,14 @@ def build_credential(
     valid_until: datetime | None = None,
     credential_id: str | None = None,
     decoys: int = 0,
+    credential_status: Mapping[str, Any] | None = None,
+    signed_at: datetime | None = None,
 ) -> DraftCredential:
-    """Write the anchored body of a new credential; the graduate's name, grade and further claims
-    become salted disclosures whose digests (with `decoys` random ones) the body lists.
+    """Write the anchored body of a new credential and sign it: the graduate's name, grade and further
+    claims become salted disclosures whose digests (with `decoys` random ones) the body lists; the issuer's
+    key signs the body with a Data Integrity proof (eddsa-rdfc-2022, `created` = `signed_at`, by default now).
 
+    :param credential_status: the body's `credentialStatus` (a BitstringStatusListEntry), when given.
     :raises ValueError: on a grade without a grade scale, or a claim name that is not allowed.
     """
     disclosures: list[Disclosure] = [make_disclosure(IDENTIFIER_CLAIM, [identity_object(graduate.email)])]
@@ -657,6 +755,8 @@ def build_credential(
     }
     if valid_until is not None:
         body["validUntil"] = format_datetime(valid_until)
+    if credential_status is not None:
+        body["credentialStatus"] = dict(credential_status)
     body["name"] = programme.name
     body["credentialSubject"] = {
         "id": f"urn:uuid:{uuid.uuid4()}",
@@ -664,7 +764,8 @@ def build_credential(
         "achievement": programme.to_json(),
         "disclosureDigests": digests,
     }
-    return DraftCredential(body=body, disclosures=tuple(disclosures))
+    proof = integrity.sign(body, issuer.signing_key, issuer.verification_method, signed_at)
+    return DraftCredential(body=body, disclosures=tuple(disclosures), integrity_proof=proof)
 
 
 def disclosures_json(disclosures: Sequence[Disclosure]) -> list[list[Any]]:

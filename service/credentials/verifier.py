@@ -9,6 +9,8 @@ Checks, in report order (a check that does not apply is left out of the report):
     format             the input is a JSON credential of this format, within the size limit
     integrity          keccak256(JCS(body without proof)) equals proof.credentialDigest
     disclosures        every disclosure in proof.disclosures matches a digest in the body
+    issuer_signature_di the issuer's DataIntegrityProof (eddsa-rdfc-2022) verifies over the body with the key
+                       its verificationMethod names (`<issuer.id>#<publicKeyMultibase>`: offline, no DID fetch)
     merkle_inclusion   proof.merklePath leads from the digest's leaf to proof.merkleRoot
     network            proof.chainId/registry are the verifier's configured chain and registry
     anchored           the registry has proof.merkleRoot as an anchored batch
@@ -19,6 +21,8 @@ Checks, in report order (a check that does not apply is left out of the report):
                        anchoring the chain records as relayed carries the issuer's anchorSignature
     issuer_signature   (only when proof.anchorSignature is present) the issuer signed the anchoring
     issuer_accredited  the issuer was accredited at the moment of anchoring
+    issuer_key_accredited the key that signed the DataIntegrityProof is the key the board had accredited for the
+                       anchoring issuer when the cohort was anchored (its multikey.key_hash, from the registry)
     not_revoked        the issuer has not revoked this credential
     validity_window    validFrom <= now < validUntil, now by this verifier's clock (or a moment given)
     recipient          (only when an email is given) the disclosed identifier is that email
@@ -29,7 +33,10 @@ Checks, in report order (a check that does not apply is left out of the report):
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -39,6 +46,7 @@ from typing import Annotated, Any, NamedTuple, Protocol, runtime_checkable
 
 from pydantic import Field, TypeAdapter, ValidationError
 
+from service.credentials import integrity, multikey
 from service.credentials.canonical import (
     MAX_CREDENTIAL_BYTES,
     InputError,
@@ -56,7 +64,6 @@ from service.credentials.document import (
     format_datetime,
     identifier_matches,
     parse_datetime,
-    parse_issuer_did,
     validate_credential,
 )
 from service.credentials.facts import (
@@ -82,6 +89,7 @@ CHECK_TITLES: dict[str, str] = {
     "format": "Format",
     "integrity": "Integrity",
     "disclosures": "Disclosures",
+    "issuer_signature_di": "Signed by the issuer's key",
     "merkle_inclusion": "Merkle inclusion",
     "network": "Chain and registry",
     "anchored": "Anchored on chain",
@@ -89,6 +97,7 @@ CHECK_TITLES: dict[str, str] = {
     "anchor_transaction": "Anchoring transaction",
     "issuer_signature": "Issuer's anchoring signature",
     "issuer_accredited": "Issuer accredited",
+    "issuer_key_accredited": "Key accredited by the board at anchoring",
     "not_revoked": "Not revoked",
     "validity_window": "Validity period",
     "recipient": "Recipient",
@@ -128,6 +137,7 @@ class CredentialSummary:
     valid_from: str
     valid_until: str | None
     disclosed: dict[str, Any] = field(default_factory=dict)
+    signing_key: str | None = None  # publicKeyMultibase of the key whose DataIntegrityProof verified
 
 
 @dataclass(frozen=True)
@@ -324,6 +334,7 @@ class Verification:
         self._document: dict[str, Any] = {}
         self._model: CredentialModel | None = None
         self._disclosed: dict[str, Any] = {}
+        self._signing_key: bytes | None = None
         try:
             document = _load(source, max_bytes)
             model = validate_credential(document)
@@ -332,6 +343,7 @@ class Verification:
             report.failed("format", str(exc))
             return
         report.passed("format", "an OpenBadgeCredential with a MerkleAnchor2026 proof")
+        self._signing_key = _check_integrity_proof(report, document, model)
         self._document, self._model = document, model
         proof = model.anchor_proof
         self.transaction_hash = proof.transactionHash
@@ -400,6 +412,7 @@ class Verification:
                 if report.ok("merkle_inclusion") and not snapshot.status.included:
                     report.failed("merkle_inclusion", "the registry's verify view finds the credential not included")
                 _check_chain(report, model, snapshot)
+                _check_key_accredited(report, snapshot, self._signing_key)
                 confirmed = _check_transaction(report, model, snapshot, receipt)
         _check_signature(report, model)
         if (
@@ -438,7 +451,7 @@ class Verification:
             checks=checks,
             checked_at=format_datetime(moment),
             clock=clock,
-            credential=_summary(model, self._disclosed),
+            credential=_summary(model, self._disclosed, self._signing_key),
             anchor=_anchor_summary(model, snapshot, confirmed),
         )
 
@@ -495,13 +508,124 @@ def _check_disclosures(report: _Report, document: dict[str, Any], model: Credent
     return disclosed
 
 
-CHAIN_CHECKS = ("anchored", "issuer_binding", "anchor_transaction", "issuer_accredited", "not_revoked")
+CHAIN_CHECKS = (
+    "anchored",
+    "issuer_binding",
+    "anchor_transaction",
+    "issuer_accredited",
+    "issuer_key_accredited",
+    "not_revoked",
+)
+
+
+class _SignatureCache:
+    """The outcome of verifying a Data Integrity proof, by (SHA-256 of the body's JSON, the proof, the key).
+
+    The body's JSON (sorted keys; 15 and 15.0 differ, though JCS writes both "15") fixes what the proof was
+    verified over, so an outcome holds for every copy with the same body, proof and key: a shared credential verified
+    again and again canonicalizes its RDF once (PyLD costs milliseconds per credential). Bounded, least
+    recently used first out; thread-safe.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[bytes, str, bytes], bool | str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def outcome(self, document: dict[str, Any], proof: dict[str, Any], public: bytes) -> bool | str:
+        """True/False: the signature verifies or not; a string: why it cannot be checked."""
+        body = json.dumps(integrity.unsecured(document), sort_keys=True, ensure_ascii=False)
+        digest = hashlib.sha256(body.encode("utf-8")).digest()
+        key = (digest, json.dumps(proof, sort_keys=True), public)
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        try:
+            result: bool | str = integrity.verify(document, proof, public)
+        except integrity.IntegrityError as exc:
+            result = str(exc)
+        with self._lock:
+            self._items[key] = result
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return result
+
+
+SIGNATURES = _SignatureCache()
+
+
+def _check_integrity_proof(report: _Report, document: dict[str, Any], model: CredentialModel) -> bytes | None:
+    """The `issuer_signature_di` check; the raw public key that signed, when the proof verified."""
+    proof = model.integrity_proof
+    if proof is None:
+        report.failed("issuer_signature_di", "the credential carries no DataIntegrityProof of its issuer")
+        return None
+    did, hash_sign, fragment = proof.verificationMethod.partition("#")
+    if did != model.issuer.id or not hash_sign:
+        report.failed(
+            "issuer_signature_di",
+            f"the proof's verificationMethod {proof.verificationMethod!r:.200} is not a key of the issuer "
+            f"{model.issuer.id} (<issuer id>#<publicKeyMultibase>)",
+        )
+        return None
+    try:
+        public = multikey.decode_public(fragment)
+    except multikey.MultikeyError as exc:
+        report.failed("issuer_signature_di", f"the verificationMethod's fragment is not an Ed25519 Multikey: {exc}")
+        return None
+    raw_proof = next(item for item in document["proof"] if item.get("type") == integrity.PROOF_TYPE)
+    verified = SIGNATURES.outcome(document, raw_proof, public)
+    if isinstance(verified, str):
+        report.failed("issuer_signature_di", f"the DataIntegrityProof cannot be checked: {verified}")
+        return None
+    fingerprint = multikey.short_fingerprint(fragment)
+    if not verified:
+        report.failed(
+            "issuer_signature_di",
+            f"the DataIntegrityProof (eddsa-rdfc-2022) does not verify with key {fingerprint}: the document "
+            "was changed after signing, or another key signed it",
+        )
+        return None
+    report.passed(
+        "issuer_signature_di",
+        f"signed by key {fragment} of {model.issuer.id} (eddsa-rdfc-2022, created {proof.created})",
+    )
+    return public
+
+
+def _check_key_accredited(report: _Report, snapshot: ChainSnapshot, public: bytes | None) -> None:
+    status = snapshot.status
+    if not status.anchored:
+        report.not_run("issuer_key_accredited", "the root is not anchored")
+        return
+    if public is None:
+        report.not_run("issuer_key_accredited", "no issuer signature verified, so no key to compare")
+        return
+    fingerprint = multikey.short_fingerprint(multikey.encode_public(public))
+    when = _when(status.anchored_at)
+    if status.signing_key_hash == b"\0" * 32:
+        report.failed(
+            "issuer_key_accredited",
+            f"the board had accredited no signing key for {status.issuer} when it anchored at {when}",
+        )
+    elif multikey.key_hash(public) != status.signing_key_hash:
+        report.failed(
+            "issuer_key_accredited",
+            f"signed by key {fingerprint}, which is not the key the board had accredited for {status.issuer} "
+            f"when it anchored at {when} (key hash {to_hex32(status.signing_key_hash)})",
+        )
+    else:
+        report.passed(
+            "issuer_key_accredited",
+            f"key {fingerprint} was the key the board had accredited for {status.issuer} when it anchored at {when}",
+        )
 
 
 def _check_network(report: _Report, model: CredentialModel, chain: ChainFacts | None) -> bool:
     """The `network` check; whether the registry is to be asked (the chain checks are left out otherwise)."""
     proof = model.anchor_proof
-    did_chain, _ = parse_issuer_did(model.issuer.id)
+    did_chain, _ = model.issuer.account
     if chain is None:
         report.not_run("network", "no chain configured: no registry was asked")
         for name in CHAIN_CHECKS:
@@ -514,7 +638,7 @@ def _check_network(report: _Report, model: CredentialModel, chain: ChainFacts | 
             report.not_run(name, f"the chain could not be asked: {exc}")
         return False
     if did_chain != proof.chainId:
-        report.failed("network", f"the issuer id names chain {did_chain}, the proof chain {proof.chainId}")
+        report.failed("network", f"the issuer's account names chain {did_chain}, the proof chain {proof.chainId}")
     elif proof.chainId != chain_id:
         report.failed("network", f"anchored on chain {proof.chainId}; this verifier checks chain {chain_id}")
     elif proof.registry != registry:
@@ -548,7 +672,7 @@ def _check_network(report: _Report, model: CredentialModel, chain: ChainFacts | 
 def _check_chain(report: _Report, model: CredentialModel, snapshot: ChainSnapshot) -> None:
     status = snapshot.status
     proof = model.anchor_proof
-    _, did_address = parse_issuer_did(model.issuer.id)
+    _, did_address = model.issuer.account
     where = f"registry {snapshot.registry} on chain {snapshot.chain_id} (block {snapshot.block_number})"
     if not status.anchored:
         report.failed("anchored", f"root {proof.merkleRoot} is not anchored by {proof.issuerAddress} in {where}")
@@ -560,7 +684,7 @@ def _check_chain(report: _Report, model: CredentialModel, snapshot: ChainSnapsho
             report.failed("issuer_binding", f"anchored by {status.issuer}, but the proof names {proof.issuerAddress}")
         elif status.issuer != did_address:
             report.failed(
-                "issuer_binding", f"anchored by {status.issuer}, but the document's issuer is {model.issuer.id}"
+                "issuer_binding", f"anchored by {status.issuer}, but the document's issuer account is {did_address}"
             )
         elif status.issuer_name != model.issuer.name:
             report.failed(
@@ -683,7 +807,7 @@ def _check_validity(report: _Report, model: CredentialModel, moment: datetime, c
         report.passed("validity_window", f"valid {at}: from {model.validFrom}{until}")
 
 
-def _summary(model: CredentialModel, disclosed: dict[str, Any]) -> CredentialSummary:
+def _summary(model: CredentialModel, disclosed: dict[str, Any], signing_key: bytes | None) -> CredentialSummary:
     achievement = model.credentialSubject.achievement
     eqf = next(
         item.targetCode
@@ -703,6 +827,7 @@ def _summary(model: CredentialModel, disclosed: dict[str, Any]) -> CredentialSum
         valid_from=model.validFrom,
         valid_until=model.validUntil,
         disclosed=disclosed,
+        signing_key=multikey.encode_public(signing_key) if signing_key is not None else None,
     )
 
 

@@ -346,3 +346,41 @@ class BoardBallot(Base):
     block_number: Mapped[int] = mapped_column(BigInteger)
     tx_hash: Mapped[str] = mapped_column(String(66))
     cast_at: Mapped[datetime]
+
+
+# ------------------------------------------------------------------ status lists (W3C Bitstring Status List)
+
+
+class StatusList(Base):
+    """A partner's status list number `number` (service.issuing.status_lists): its size, how many of its
+    indexes are handed out (in the keyed order of `scatter_key`), and the signed status list credential the
+    indexer last built from the chain's revocation events."""
+
+    __tablename__ = "status_lists"
+    __table_args__ = (UniqueConstraint("slug", "number"),)
+
+    issuer_address: Mapped[str] = mapped_column(String(42), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # 1, 2, ...
+    slug: Mapped[str] = mapped_column(String(64))  # the partner's path segment: /status/<slug>/<number>
+    size: Mapped[int]  # bits
+    allocated: Mapped[int] = mapped_column(default=0)  # positions handed out (0..allocated-1)
+    scatter_key: Mapped[str] = mapped_column(String(64))  # hex; keys the order positions become indexes
+    document: Mapped[dict[str, Any] | None]  # the signed BitstringStatusListCredential served; None until built
+    encoded_list: Mapped[str | None] = mapped_column(Text)  # its encodedList (to tell whether the bits changed)
+    block: Mapped[int | None] = mapped_column(BigInteger)  # the block whose revocations it reflects
+    valid_until: Mapped[datetime | None]
+    built_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StatusEntry(Base):
+    """A credential's place in its partner's status list (its `credentialStatus`). The primary key makes two
+    credentials with one index impossible, whichever process issued them."""
+
+    __tablename__ = "status_entries"
+
+    issuer_address: Mapped[str] = mapped_column(String(42), primary_key=True)
+    list_number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    status_index: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    credential_id: Mapped[str] = mapped_column(ForeignKey("credentials.id"), unique=True)
+    digest: Mapped[str] = mapped_column(String(66), index=True)  # the credential's, as CredentialRevoked names it

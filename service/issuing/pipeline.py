@@ -1,7 +1,9 @@
 """The issuing pipeline, in stages (after Blockcerts' cert-issuer: prepare -> anchor -> finish):
 
-    prepared = prepare(db, registry, signers, issuer, rows)   # validate, build bodies, Merkle root; no writes
+    prepared = prepare(db, registry, signers, issuer, rows, identities=hub.identity_for,
+                       status_lists=hub.status_lists)  # status indexes taken, bodies built and signed, root
     batch_id = persist(sessions, prepared)                    # ONE database transaction, before any transaction
+                                                              # (the credentials and their status entries)
     ... anchor: the leader's service.issuing.anchoring.AnchoringWorker signs and relays anchorBySig
     finish(sessions, batch_id, anchoring, ...)                # proofs into the stored documents, batch anchored
 
@@ -17,15 +19,17 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.chain.keys import Signers
 from service.chain.registry import RegistryClient
+from service.credentials import integrity
 from service.credentials.batch import Anchoring, PreparedBatch, attach_proofs, prepare_batch
 from service.credentials.canonical import from_hex32, to_hex32
 from service.credentials.disclosure import Disclosure
@@ -40,8 +44,10 @@ from service.credentials.document import (
 from service.db import models
 from service.db.session import transaction
 from service.errors import ChainUnavailable, Forbidden, InvalidInput
+from service.issuing.identity import IssuerIdentity
 from service.issuing.requests import Row, RowProblem, refuse
 from service.issuing.states import UNFINISHED, BatchStatus
+from service.issuing.status_lists import Allocation, StatusLists
 
 HOLDER_TOKEN_PREFIX = "hold_"
 
@@ -79,6 +85,7 @@ class PreparedCohort:
     issuer_name: str
     batch: PreparedBatch
     credentials: tuple[PreparedCredential, ...]
+    status: Allocation | None = None  # the credentials' status list indexes, in order
 
     @property
     def root(self) -> bytes:
@@ -97,8 +104,13 @@ def prepare(
     *,
     single: bool = False,
     now: datetime | None = None,
+    identities: Callable[[str], IssuerIdentity],
+    status_lists: StatusLists | None = None,
 ) -> PreparedCohort:
-    """Validate a cohort for `issuer` and build its credentials and Merkle root. Writes nothing.
+    """Validate a cohort for `issuer` and build its credentials (signed with the partner's Ed25519 key:
+    `identities(issuer)`, its did:web and key: Hub.identity_for) and Merkle root. Writes nothing but, with
+    `status_lists`, the allocation of the credentials' status list indexes (once the cohort is found valid and
+    the partner accredited; a cohort refused after that leaves them unused).
 
     :raises InvalidInput: a row names an unknown programme, repeats another row, or does not fit its
         programme (all problems listed, each with its row; `single` leaves row numbers out).
@@ -145,6 +157,11 @@ def prepare(
     if problems:
         raise refuse(problems)
 
+    # The reading is done: end this read-only transaction, so that its connection goes back to the pool before
+    # the identity lookup and the status allocation below take one (requests holding one connection while
+    # waiting for a second exhaust the pool under load: 500s from pool timeouts).
+    db.commit()
+
     # The partner's key (to sign the anchoring) and its accreditation, before anything is stored.
     signers.for_address(issuer)
     status = registry.issuer(issuer)
@@ -154,13 +171,21 @@ def prepare(
             "stichting's board accredits partners before they can issue, so nothing was issued",
             error="RegistryIssuerNotAccredited",
         )
-    profile = IssuerProfile(address=issuer, chain_id=registry.chain_id, name=status.name)
+    identity = identities(issuer)
+    profile = IssuerProfile(
+        address=issuer,
+        chain_id=registry.chain_id,
+        name=status.name,
+        did=identity.did,
+        signing_key=identity.signing_key,
+    )
 
     # "Now" is chain time: verifiers judge the validity window by the block time, which may lag this clock.
     now = (now or _chain_now(registry)).replace(microsecond=0)
+    allocation = status_lists.allocate(issuer, len(rows)) if status_lists is not None else None
     credentials = []
     drafts = []
-    for row in rows:
+    for position, row in enumerate(rows):
         request = row.request
         definition = _programme(programmes[request.programme_id])
         credential_id = str(uuid.uuid4())
@@ -172,6 +197,8 @@ def prepare(
                 valid_from=request.valid_from or now,
                 valid_until=request.valid_until,
                 credential_id=f"urn:uuid:{credential_id}",
+                credential_status=allocation.entry(position) if allocation is not None else None,
+                signed_at=now,
             )
         except ValueError as exc:
             problem(row, None, str(exc))
@@ -200,6 +227,7 @@ def prepare(
             )
             for (credential_id, row, programme_id, draft), digest in zip(credentials, batch.digests, strict=True)
         ),
+        status=allocation,
     )
 
 
@@ -259,7 +287,8 @@ def persist(sessions: sessionmaker[Session], cohort: PreparedCohort) -> str:
                     "programme_id": item.programme_id,
                     "issuer_address": cohort.issuer,
                     "digest": to_hex32(item.digest),
-                    "document": item.draft.body,
+                    # the body and the issuer's DataIntegrityProof; finish adds the MerkleAnchor2026 proof
+                    "document": _pending_document(item.draft),
                     "disclosures": [disclosure.to_json() for disclosure in item.draft.disclosures],
                     "holder_token_hash": hash_token(item.holder_token),
                     "share_token": item.share_token,
@@ -269,7 +298,29 @@ def persist(sessions: sessionmaker[Session], cohort: PreparedCohort) -> str:
                 for position, item in enumerate(cohort.credentials)
             ],
         )
+        if cohort.status is not None:
+            StatusLists.record(
+                session, cohort.status, [(item.id, to_hex32(item.digest)) for item in cohort.credentials]
+            )
     return batch_id
+
+
+def _pending_document(draft: DraftCredential) -> dict[str, Any]:
+    """What is stored before anchoring: the body and, as its one proof so far, the issuer's DataIntegrityProof."""
+    if draft.integrity_proof is None:
+        return draft.body
+    return {**draft.body, "proof": [draft.integrity_proof]}
+
+
+def _stored_integrity_proof(document: dict[str, Any]) -> dict[str, Any] | None:
+    """The DataIntegrityProof a stored document carries (beside the anchor proof once finished)."""
+    proofs = document.get("proof")
+    found = [
+        item
+        for item in (proofs if isinstance(proofs, list) else [])
+        if isinstance(item, dict) and item.get("type") == integrity.PROOF_TYPE
+    ]
+    return found[0] if found else None
 
 
 # ---------------------------------------------------------------- stage 4: finish
@@ -289,6 +340,7 @@ def stored_batch(session: Session, batch: models.Batch) -> tuple[PreparedBatch, 
         DraftCredential(
             {k: v for k, v in row.document.items() if k != "proof"},
             tuple(Disclosure.from_json(item) for item in row.disclosures),
+            _stored_integrity_proof(row.document),
         )
         for row in rows
     ]

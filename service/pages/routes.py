@@ -50,6 +50,7 @@ from web3.exceptions import ProviderConnectionError, TimeExhausted
 
 from service.api import board as board_api
 from service.api.deps import HubDep, get_hub
+from service.credentials import integrity
 from service.credentials.canonical import MAX_CREDENTIAL_BYTES, proof_of
 from service.credentials.disclosure import select_disclosures
 from service.credentials.facts import ChainSnapshot, RegistryTrust
@@ -303,6 +304,17 @@ def share_page(token: str, request: Request, hub: HubDep) -> HTMLResponse:
         "certificate_link": shared.certificate_link,
     }
     return page(request, "share.html", context, status=verified.status, private=True)
+
+
+@router.get("/ns/credentials/v1", include_in_schema=False)
+def hub_context() -> Response:
+    """The hub's JSON-LD context, served at the path of its URL (https://ithubhoogeveen.nl/ns/credentials/v1):
+    the bundled copy the Data Integrity proofs are made with, byte for byte."""
+    return Response(
+        integrity.bundled_context_bytes(integrity.HUB_CONTEXT),
+        media_type="application/ld+json",
+        headers={"Cache-Control": "public, max-age=86400", "Access-Control-Allow-Origin": "*"},
+    )
 
 
 @router.get("/share/{token}/credential.json")

@@ -170,7 +170,15 @@ def test_partner_issues_one_credential_that_verifies(client: TestClient, keys: A
     document = issued["document"]
     assert document["id"] == f"urn:uuid:{issued['id']}"
     assert document["issuer"]["name"] == HANZE  # the name the board accredited
-    assert document["issuer"]["id"] == f"did:pkh:eip155:{hub.chain_id}:{hanze}"
+    # the partner's did:web at this hub, its account beside it; signed with its board-accredited key
+    assert (
+        document["issuer"]["id"]
+        == hub.identity_for(hanze).did
+        == "did:web:testserver:issuers:hanzehogeschool-groningen"
+    )
+    assert document["issuer"]["otherIdentifier"][0]["identifier"] == f"did:pkh:eip155:{hub.chain_id}:{hanze}"
+    (signature,) = [item for item in document["proof"] if item["type"] == "DataIntegrityProof"]
+    assert signature["verificationMethod"] == hub.identity_for(hanze).verification_method
     assert document["credentialSubject"]["achievement"]["humanCode"] == "miw-data-analytics"
     assert document["validFrom"] == "2026-07-01T00:00:00Z" and document["validUntil"] == "2031-07-01T00:00:00Z"
     assert "jan.devries@example.org" not in str(document)  # only its salted hash, in a disclosure
@@ -185,6 +193,7 @@ def test_partner_issues_one_credential_that_verifies(client: TestClient, keys: A
     report = verifies(hub, document, email="jan.devries@example.org")
     assert report.valid, explain(report)
     assert report.check("issuer_signature").passed
+    assert report.check("issuer_signature_di").passed and report.check("issuer_key_accredited").passed
     status = registry(hub).verify(
         hanze,
         from_hex32(proof["merkleRoot"]),
@@ -372,7 +381,12 @@ def test_a_partner_suspended_after_the_batch_was_stored_gets_the_decoded_revert(
     hub.stop_background()  # the batch is stored while nothing anchors it; then the partner is suspended
     with hub.sessions() as db:
         cohort = pipeline.prepare(
-            db, hub.registry, hub.signers, hanze, [Row(1, None, CredentialCreate.model_validate(graduate()))]
+            db,
+            hub.registry,
+            hub.signers,
+            hanze,
+            [Row(1, None, CredentialCreate.model_validate(graduate()))],
+            identities=hub.identity_for,
         )
     batch_id = pipeline.persist(hub.sessions, cohort)
     accredited.suspend(HANZE)
@@ -401,7 +415,9 @@ def test_a_burst_of_one_partners_batches_asks_the_registry_about_the_partner_onc
     def store(email: str) -> str:
         with hub.sessions() as db:
             row = Row(1, None, CredentialCreate.model_validate(graduate(email=email)))
-            return pipeline.persist(hub.sessions, pipeline.prepare(db, hub.registry, hub.signers, hanze, [row]))
+            return pipeline.persist(
+                hub.sessions, pipeline.prepare(db, hub.registry, hub.signers, hanze, [row], identities=hub.identity_for)
+            )
 
     first = [store(f"burst{number}@example.org") for number in range(3)]
     asked: list[str] = []
@@ -757,7 +773,12 @@ def _stored_batch(hub: Hub, hanze: str) -> tuple[str, bytes, int]:
     hub.stop_background()
     with hub.sessions() as db:
         cohort = pipeline.prepare(
-            db, hub.registry, hub.signers, hanze, [Row(1, None, CredentialCreate.model_validate(graduate()))]
+            db,
+            hub.registry,
+            hub.signers,
+            hanze,
+            [Row(1, None, CredentialCreate.model_validate(graduate()))],
+            identities=hub.identity_for,
         )
     batch_id = pipeline.persist(hub.sessions, cohort)
     with hub.sessions.begin() as db:

@@ -323,7 +323,14 @@ def store_cohort(settings: Settings, issuer: str, rows: list[tuple[str, str, str
     hub = Hub.start(settings)
     try:
         with hub.sessions() as db:
-            cohort = pipeline.prepare(db, hub.registry, hub.signers, issuer, cohort_from_json(cohort_body(rows), 100))
+            cohort = pipeline.prepare(
+                db,
+                hub.registry,
+                hub.signers,
+                issuer,
+                cohort_from_json(cohort_body(rows), 100),
+                identities=hub.identity_for,
+            )
         batch_id = pipeline.persist(hub.sessions, cohort)
     finally:
         hub.close()

@@ -97,6 +97,8 @@ def test_a_valid_credential_is_valid_with_every_check_passed(
         checks = [c for c in data["checks"] if c["name"] != "validity_window"]
         return {**{k: v for k, v in data.items() if k != "checked_at"}, "checks": checks}
 
+    # the route adds the credential's bit in this hub's status list (none here: the cohort was built without one)
+    assert report.pop("status_list") is None
     assert without_clock(report) == without_clock(direct)
 
 
@@ -124,7 +126,7 @@ def test_a_tampered_credential_fails_integrity(client: TestClient, cohort: Chain
     report = response.json()
     assert report["valid"] is False
     assert statuses(report)["integrity"] == "failed"
-    assert "the document was changed after issuing" in report["checks"][1]["reason"]
+    assert "the document was changed after issuing" in statuses_reasons(report)["integrity"]
     assert statuses(report)["anchored"] == "not_run"
 
 
@@ -180,13 +182,17 @@ def test_a_credential_of_another_registry_fails_the_network_check(
     assert {statuses(report)[name] for name in ("anchored", "issuer_accredited", "not_revoked")} == {"not_run"}
 
 
+def statuses_reasons(report: dict[str, Any]) -> dict[str, str]:
+    return {item["name"]: item["reason"] for item in report["checks"]}
+
+
 def test_a_credential_of_another_chain_fails_the_network_check(
     client: TestClient, registry: RegistryClient, issuer: LocalAccount
 ) -> None:
     issued = issue_on_chain(registry, issuer, 1, name=HANZE.name, profile_chain_id=1)
     report = post(client, issued.credentials[0]).json()
     assert report["valid"] is False
-    assert "anchored on chain 1; this verifier checks chain 31337" in report["checks"][4]["reason"]
+    assert "anchored on chain 1; this verifier checks chain 31337" in statuses_reasons(report)["network"]
 
 
 def test_json_ld_and_vc_media_types_are_accepted(client: TestClient, cohort: ChainIssued) -> None:

@@ -12,6 +12,7 @@ the same on every run; the anchoring signature is made with the development key 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +20,15 @@ from eth_account.messages import encode_typed_data
 from eth_utils import keccak
 
 from service.chain.devchain import dev_accounts
+from service.credentials import integrity, multikey
 from service.credentials.batch import disclosures_of
 from service.credentials.canonical import canonical_json, credential_body, credential_digest, to_hex32, with_proof
 from service.credentials.disclosure import Disclosure, select_disclosures
-from service.credentials.document import IDENTIFIER_CLAIM, PROOF_TYPE, identity_object
+from service.credentials.document import IDENTIFIER_CLAIM, PROOF_TYPE, IssuerProfile, identity_object
 from service.credentials.merkle import leaf_hash
 from service.credentials.signature import AnchorRequest, SignedAnchor
+from service.issuing.identity import did_web
+from service.issuing.signing_keys import dev_signing_key
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
 EMAIL = "jan.devries@example.org"
@@ -56,6 +60,17 @@ TRANSACTION = "0x504900a57099575340687615802ecb3309dcf252b856557fcb01f0c95d7b7e1
 DEADLINE = 1893456000
 DOMAIN = ("IT Hub Hoogeveen CredentialRegistry", "1")
 SHARED_CLAIMS = ("name",)
+HUB_URL = "https://ithubhoogeveen.nl"
+SIGNED_AT = datetime(2026, 7, 1, tzinfo=UTC)  # the Data Integrity proof's `created`
+ISSUER_ACCOUNT = dev_accounts(2)[1]
+ISSUER_PROFILE = IssuerProfile(
+    ISSUER_ACCOUNT.address,
+    31337,
+    "Hanzehogeschool Groningen",
+    "https://www.hanze.nl",
+    did=did_web(HUB_URL, "hanze"),
+    signing_key=dev_signing_key(ISSUER_ACCOUNT.address),
+)
 
 
 def _body(previous: dict[str, Any]) -> dict[str, Any]:
@@ -65,6 +80,9 @@ def _body(previous: dict[str, Any]) -> dict[str, Any]:
     subject.pop("id", None)
     digests = sorted([item.digest for item in DISCLOSURES] + [DECOY])
     body["credentialSubject"] = {"id": SUBJECT_ID, **subject, "disclosureDigests": digests}
+    issuer = dict(body["issuer"])
+    issuer.pop("otherIdentifier", None)
+    body["issuer"] = {**issuer, **ISSUER_PROFILE.to_json()}
     return body
 
 
@@ -82,7 +100,7 @@ def build() -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
     digest = credential_digest(body)
     leaf = leaf_hash(digest)
     root = _fold(leaf, SIBLINGS)
-    issuer = dev_accounts(2)[1]
+    issuer = ISSUER_ACCOUNT
     request = AnchorRequest(
         domain_name=DOMAIN[0],
         domain_version=DOMAIN[1],
@@ -109,7 +127,8 @@ def build() -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
         "disclosures": [item.to_json() for item in DISCLOSURES],
     }
     message = encode_typed_data(full_message=request.typed_data())
-    full = with_proof(body, proof)
+    signature = integrity.sign(body, ISSUER_PROFILE.signing_key, ISSUER_PROFILE.verification_method, SIGNED_AT)
+    full = with_proof(body, proof, signature)
     shared = select_disclosures(full, SHARED_CLAIMS)
     assert [item.name for item in disclosures_of(shared)] == list(SHARED_CLAIMS)
     values = {
@@ -125,6 +144,9 @@ def build() -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
         "domain separator": "0x" + bytes(message.header).hex(),
         "struct hash": "0x" + bytes(message.body).hex(),
         "signed digest": "0x" + keccak(b"\x19\x01" + bytes(message.header) + bytes(message.body)).hex(),
+        "issuer key": ISSUER_PROFILE.verification_method.partition("#")[2],
+        "issuer key hash": to_hex32(multikey.key_hash_of(ISSUER_PROFILE.verification_method.partition("#")[2])),
+        "proofValue": signature["proofValue"],
     }
     return full, shared, values
 

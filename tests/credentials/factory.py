@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eth_account.signers.local import LocalAccount
 
 from service.chain.devchain import dev_accounts
@@ -19,8 +20,11 @@ from service.credentials.batch import Anchoring, PreparedBatch, attach_proofs, p
 from service.credentials.document import DraftCredential, Graduate, IssuerProfile, Programme, build_credential
 from service.credentials.facts import ZERO_ADDRESS, ChainSnapshot, ChainUnavailable, CredentialStatus, RegistryTrust
 from service.credentials.merkle import verify_inclusion
+from service.credentials.multikey import key_hash
 from service.credentials.receipt import AnchorEvent, AnchorReceipt
 from service.credentials.signature import AnchorRequest, SignedAnchor
+from service.issuing.identity import did_web
+from service.issuing.signing_keys import dev_signing_key
 
 ACCOUNTS = dev_accounts(4)
 ISSUER: LocalAccount = ACCOUNTS[1]
@@ -58,10 +62,31 @@ CYBERSECURITY = Programme(
 )
 
 
+HUB_URL = "http://127.0.0.1:8000"
+
+
+def issuer_did_web(address: str) -> str:
+    """A did:web for `address` at HUB_URL (offline tests: no issuers table gives the slug here)."""
+    return did_web(HUB_URL, address[2:].lower())
+
+
 def profile(
-    account: LocalAccount = ISSUER, name: str = "Hanzehogeschool Groningen", chain_id: int = CHAIN_ID
+    account: LocalAccount = ISSUER,
+    name: str = "Hanzehogeschool Groningen",
+    chain_id: int = CHAIN_ID,
+    *,
+    signing_key: Ed25519PrivateKey | None = None,
+    did: str | None = None,
 ) -> IssuerProfile:
-    return IssuerProfile(account.address, chain_id, name, "https://www.hanze.nl")
+    """The issuer profile of `account`: its did:web and (by default) its development Ed25519 key."""
+    return IssuerProfile(
+        account.address,
+        chain_id,
+        name,
+        "https://www.hanze.nl",
+        did=did or issuer_did_web(account.address),
+        signing_key=signing_key or dev_signing_key(account.address),
+    )
 
 
 def drafts(
@@ -99,6 +124,11 @@ class FakeBatch:
     issuer_name: str = "Hanzehogeschool Groningen"
     accredited_at_anchor: bool = True
     accredited_now: bool = True
+    signing_key_hash: bytes | None = None  # the key the board had accredited at anchoring; None: the dev key
+
+
+def dev_key_hash(address: str) -> bytes:
+    return key_hash(dev_signing_key(address).public_key().public_bytes_raw())
 
 
 @dataclass
@@ -136,6 +166,11 @@ class FakeChain:
             revocation_reason=reason,
             block_number=100,
             block_timestamp=self.block_timestamp,
+            signing_key_hash=(
+                (batch.signing_key_hash if batch.signing_key_hash is not None else dev_key_hash(batch.issuer))
+                if batch
+                else b"\0" * 32
+            ),
         )
         return ChainSnapshot(self.chain_id, self.registry, 100, self.block_timestamp, status)
 

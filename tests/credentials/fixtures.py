@@ -13,17 +13,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from service.chain.deployment import deploy_contract
 from service.chain.registry import RegistryClient
 from service.credentials.batch import Anchoring, PreparedBatch, attach_proofs, prepare_batch
-from service.credentials.document import IssuerProfile, Programme
+from service.credentials.document import Programme
 from service.credentials.signature import SignedAnchor
 from service.issuing.signing_keys import dev_signing_key, key_hash
 from tests.chain import latest_timestamp
-from tests.credentials.factory import DATA_ANALYTICS, drafts
+from tests.credentials.factory import DATA_ANALYTICS, drafts, profile
 
 ISSUER_NAME = "Hanzehogeschool Groningen"
 OTHER_ISSUER_NAME = "NHL Stenden"
@@ -70,6 +71,7 @@ def issue_on_chain(
     profile_chain_id: int | None = None,
     anchor_as: LocalAccount | None = None,
     authorised: bool = False,
+    signing_key: Ed25519PrivateKey | None = None,
 ) -> ChainIssued:
     """Build a cohort issued by `account`, anchor it (directly, or through `relayer` with the issuer's
     signature: anchorBySig, or anchorFor when `authorised`, as the service does) and attach the proofs.
@@ -77,7 +79,7 @@ def issue_on_chain(
     chain_now = datetime.fromtimestamp(latest_timestamp(registry.w3), UTC)
     wall_now = datetime.now(UTC)  # the verifier judges validity by its own clock; tests move chain time
     chain_id = registry.chain_id
-    issuer_profile = IssuerProfile(account.address, profile_chain_id or chain_id, name)
+    issuer_profile = profile(account, name, profile_chain_id or chain_id, signing_key=signing_key)
     batch = prepare_batch(
         drafts(
             count,

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eth_account.signers.local import LocalAccount
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -16,11 +17,12 @@ from web3 import Web3
 
 from service.chain.devchain import DevChain
 from service.chain.registry import RegistryChainFacts, RegistryClient
-from service.credentials import RegistryTrust, Status, select_disclosures, verify_credential
+from service.credentials import RegistryTrust, Status, multikey, select_disclosures, verify_credential
 from service.credentials.canonical import from_hex32
 from service.credentials.facts import AnchorMode
 from service.credentials.merkle import leaf_hash, verify_inclusion
 from service.errors import ChainRejected
+from service.issuing.signing_keys import dev_signing_key, key_hash, public_multibase
 from tests.chain import advance_time, latest_timestamp
 from tests.credentials.fixtures import ISSUER_NAME, deploy_registry, issue_on_chain
 
@@ -439,3 +441,45 @@ def test_on_a_fresh_anvil_a_credential_expires_while_no_block_is_mined(tmp_path:
         assert "by this verifier's clock" in report.check("validity_window").reason
     finally:
         node.stop()
+
+
+# ---------------------------------------------------------------- the board-accredited signing key
+
+
+def test_the_key_accredited_at_anchoring_decides_and_a_rotation_keeps_older_credentials_valid(
+    registry: RegistryClient, issuer: LocalAccount, deployer: LocalAccount
+) -> None:
+    """Each cohort's Data Integrity proof must be by the key the board had accredited for its issuer when the
+    cohort was anchored (the registry's verify answer): a rotation by the governor keeps what was signed and
+    anchored before valid, and from then on only the new key is accepted."""
+    facts = registry.chain_facts()
+    old_key, new_key, stranger = (
+        dev_signing_key(issuer.address),
+        Ed25519PrivateKey.generate(),
+        Ed25519PrivateKey.generate(),
+    )
+    before = issue_on_chain(registry, issuer, 2)  # the accredited (development) key
+    by_stranger = issue_on_chain(registry, issuer, 2, signing_key=stranger)
+    advance_time(registry.w3, 60)
+    registry.rotate_issuer_key(issuer.address, key_hash(new_key), sender=deployer)
+    advance_time(registry.w3, 60)
+    after = issue_on_chain(registry, issuer, 2, signing_key=new_key)
+    old_after = issue_on_chain(registry, issuer, 2, signing_key=old_key)
+
+    for document in (*before.credentials, *after.credentials):
+        report = verify_credential(document, facts)
+        assert report.valid, report.to_json_text()
+        assert report.check("issuer_key_accredited").passed
+    assert multikey.short_fingerprint(public_multibase(new_key)) in report.check("issuer_key_accredited").reason
+    for issued, key in ((by_stranger, stranger), (old_after, old_key)):
+        report = verify_credential(issued.credentials[0], facts)
+        assert report.failed == ("issuer_key_accredited",), report.to_json_text()
+        assert report.check("issuer_signature_di").passed  # the signature is sound: the key is not the board's
+        reason = report.check("issuer_key_accredited").reason
+        assert multikey.short_fingerprint(public_multibase(key)) in reason and "not the key the board" in reason
+    # the chain's answer for an old cohort still names the key of its anchoring time
+    digest, root = from_hex32(before.credentials[0]["proof"][0]["credentialDigest"]), before.batch.root
+    status = registry.verify(
+        issuer.address, root, digest, [from_hex32(n) for n in before.credentials[0]["proof"][0]["merklePath"]]
+    )
+    assert status.signing_key_hash == key_hash(old_key)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from datetime import UTC, datetime
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from service.credentials import integrity, multikey
 from service.credentials.disclosure import Disclosure, disclosure_digest, make_disclosure
 from service.credentials.document import (
     CONTEXTS,
@@ -16,13 +19,15 @@ from service.credentials.document import (
     Programme,
     build_credential,
     identity_hash,
+    issuer_account,
     issuer_did,
     parse_datetime,
     parse_issuer_did,
     recipient_matches,
     validate_body,
 )
-from tests.credentials.factory import CYBERSECURITY, DATA_ANALYTICS, ISSUER, NOW, profile
+from service.issuing.signing_keys import dev_signing_key
+from tests.credentials.factory import CYBERSECURITY, DATA_ANALYTICS, ISSUER, NOW, issue, issuer_did_web, profile
 
 
 def test_a_built_body_is_an_open_badges_credential() -> None:
@@ -37,7 +42,14 @@ def test_a_built_body_is_an_open_badges_credential() -> None:
     validate_body(body)
     assert body["@context"] == list(CONTEXTS)
     assert body["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
-    assert body["issuer"]["id"] == f"did:pkh:eip155:31337:{ISSUER.address}"
+    assert body["issuer"]["id"] == issuer_did_web(ISSUER.address)
+    assert issuer_account(body["issuer"]) == (31337, ISSUER.address)
+    # the issuer's Data Integrity proof over the body, by its key
+    proof = draft.integrity_proof
+    assert proof is not None and proof["verificationMethod"] == profile().verification_method
+    public = dev_signing_key(ISSUER.address).public_key().public_bytes_raw()
+    assert integrity.verify(body, proof, public)
+    assert not integrity.verify({**body, "name": "Another programme"}, proof, public)
     assert body["issuer"]["name"] == "Hanzehogeschool Groningen"
     assert body["validUntil"] == "2031-07-01T00:00:00Z"
     achievement = body["credentialSubject"]["achievement"]
@@ -63,6 +75,7 @@ def test_a_programme_without_grades_has_no_result() -> None:
     assert [item.name for item in draft.disclosures] == ["identifier"]
     assert draft.body["credentialSubject"]["disclosureDigests"] == [draft.disclosures[0].digest]
     assert "validUntil" not in draft.body
+    assert "credentialStatus" not in draft.body
     with pytest.raises(ValueError, match="no grade scale"):
         build_credential(
             issuer=profile(), programme=CYBERSECURITY, graduate=Graduate("a@b.nl", grade="7"), valid_from=NOW
@@ -115,11 +128,28 @@ def test_issuer_did_round_trip() -> None:
 
 
 def test_issuer_profile_json() -> None:
-    assert IssuerProfile(ISSUER.address, 1, "NHL Stenden").to_json() == {
-        "id": f"did:pkh:eip155:1:{ISSUER.address}",
+    """issuer.id is the partner's did:web; its Ethereum account is an OB 3.0 IdentifierEntry (did:pkh)."""
+    key = Ed25519PrivateKey.generate()
+    profile = IssuerProfile(ISSUER.address, 1, "NHL Stenden", did="did:web:hub.example:issuers:nhl", signing_key=key)
+    assert profile.to_json() == {
+        "id": "did:web:hub.example:issuers:nhl",
         "type": ["Profile"],
         "name": "NHL Stenden",
+        "otherIdentifier": [
+            {
+                "type": "IdentifierEntry",
+                "identifier": f"did:pkh:eip155:1:{ISSUER.address}",
+                "identifierType": "accountId",
+            }
+        ],
     }
+    assert issuer_account(profile.to_json()) == (1, ISSUER.address)
+    assert profile.verification_method == "did:web:hub.example:issuers:nhl#" + multikey.encode_public(
+        key.public_key().public_bytes_raw()
+    )
+    for bad in [{}, {"otherIdentifier": []}, {"otherIdentifier": profile.to_json()["otherIdentifier"] * 2}]:
+        with pytest.raises(ValueError, match="exactly one accountId"):
+            issuer_account(bad)
 
 
 @pytest.mark.parametrize(
@@ -168,3 +198,43 @@ def test_bad_disclosures(item: object, message: str) -> None:
 
 def test_salts_are_fresh() -> None:
     assert make_disclosure("name", "A").salt != make_disclosure("name", "A").salt
+
+
+def test_the_credential_status_given_is_in_the_signed_body() -> None:
+    entry = {
+        "id": "http://127.0.0.1:8000/status/hanze/1#42",
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": "revocation",
+        "statusListIndex": "42",
+        "statusListCredential": "http://127.0.0.1:8000/status/hanze/1",
+    }
+    draft = build_credential(
+        issuer=profile(), programme=CYBERSECURITY, graduate=Graduate("a@b.nl"), valid_from=NOW, credential_status=entry
+    )
+    assert draft.body["credentialStatus"] == entry
+    assert list(draft.body).index("credentialStatus") < list(draft.body).index("credentialSubject")
+    validate_body(draft.body)
+    public = dev_signing_key(ISSUER.address).public_key().public_bytes_raw()
+    assert draft.integrity_proof is not None
+    assert integrity.verify(draft.body, draft.integrity_proof, public)
+    changed = {**draft.body, "credentialStatus": {**entry, "statusListIndex": "43", "id": entry["id"][:-2] + "43"}}
+    assert not integrity.verify(changed, draft.integrity_proof, public)
+
+
+def test_every_member_of_an_issued_credential_is_defined_by_the_bundled_contexts() -> None:
+    """The whole credential, both proofs included, expands without dropping anything (safe mode): the hub's
+    context defines MerkleAnchor2026 and each of its members, the VC context the DataIntegrityProof's."""
+    full = issue(2).credentials[0]
+    quads = integrity.canonicalize(full)
+    hub = "https://ithubhoogeveen.nl/ns/credentials#"
+    anchor = full["proof"][0]
+    for member in anchor:
+        if member != "type":
+            assert f"<{hub}{member}>" in quads, member
+    assert f"<{hub}MerkleAnchor2026>" in quads and f"<{hub}disclosureDigests>" in quads
+    assert "<https://w3id.org/security#proofValue>" in quads
+    assert "<https://purl.imsglobal.org/spec/vc/ob/vocab.html#otherIdentifier>" in quads
+    unknown = copy.deepcopy(full)
+    unknown["proof"][0]["batchLabel"] = "cohort 7"
+    with pytest.raises(integrity.UndefinedTerm, match="not defined"):
+        integrity.canonicalize(unknown)

@@ -12,7 +12,10 @@ import pytest
 
 from service.credentials import Status, prepare_batch, verify_credential
 from service.credentials.document import DraftCredential, FormatError, IssuerProfile, Programme
+from service.issuing.signing_keys import dev_signing_key
 from tests.credentials.factory import DATA_ANALYTICS, ISSUER, drafts, issue
+
+KEY = dev_signing_key(ISSUER.address)
 
 Change = Callable[[dict[str, Any]], None]
 
@@ -158,7 +161,9 @@ def test_proof_types(case: str, change: Callable[[str], str], accepted: bool) ->
 
 def test_the_issuers_own_inputs_follow_the_rules() -> None:
     with pytest.raises(ValueError, match="not a URI"):
-        IssuerProfile(ISSUER.address, 31337, "Hanzehogeschool Groningen", 42)  # type: ignore[arg-type]
+        IssuerProfile(ISSUER.address, 31337, "Hanze", 42, did="did:web:x", signing_key=KEY)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="not a did:web"):
+        IssuerProfile(ISSUER.address, 31337, "Hanze", did=f"did:pkh:eip155:31337:{ISSUER.address}", signing_key=KEY)
     with pytest.raises(ValueError, match="grade scale"):
         Programme(**{**DATA_ANALYTICS.__dict__, "grade_scale": ("1.0", "5.0")})
     with pytest.raises(ValueError, match="hub's themes"):

@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 from itertools import combinations
 from typing import Any
 
+import base58
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,6 +19,8 @@ from service.credentials import (
     Anchoring,
     Status,
     attach_proofs,
+    integrity,
+    multikey,
     prepare_batch,
     select_disclosures,
     verify_credential,
@@ -26,6 +30,7 @@ from service.credentials.disclosure import make_disclosure
 from service.credentials.document import FormatError, format_datetime, validate_credential
 from service.credentials.facts import ChainUnavailable, RegistryTrust
 from service.credentials.verifier import Verification
+from service.issuing.signing_keys import dev_signing_key
 from tests.credentials.factory import (
     CHAIN_ID,
     ISSUER,
@@ -39,6 +44,7 @@ from tests.credentials.factory import (
     Issued,
     drafts,
     issue,
+    issuer_did_web,
     profile,
     signed_anchor,
 )
@@ -50,6 +56,7 @@ ALL_CHECKS = [
     "format",
     "integrity",
     "disclosures",
+    "issuer_signature_di",
     "merkle_inclusion",
     "network",
     "anchored",
@@ -57,6 +64,7 @@ ALL_CHECKS = [
     "anchor_transaction",
     "issuer_signature",
     "issuer_accredited",
+    "issuer_key_accredited",
     "not_revoked",
     "validity_window",
 ]
@@ -284,7 +292,8 @@ def test_changing_any_single_body_field_makes_it_invalid_with_the_right_check(
         expected = "format"
     assert report.first_failure == expected, (path, report.to_json_text())
     if expected == "integrity":  # what depends on the digest is not run; a changed digest list can also
-        assert set(report.failed) <= {"integrity", "disclosures"}  # orphan a disclosure
+        # the DataIntegrityProof signs the body too; an orphaned disclosure fails too
+        assert set(report.failed) <= {"integrity", "disclosures", "issuer_signature_di"}
 
 
 @pytest.mark.parametrize(
@@ -305,7 +314,7 @@ def test_a_well_formed_change_of_the_body_fails_integrity(
     document = credential(cohort)
     _set(document, path, _changed(_get(document, path), 0))
     report = verify_credential(document, chain)
-    assert report.failed == ("integrity",)
+    assert report.failed == ("integrity", "issuer_signature_di")
     assert report.check("merkle_inclusion").status is Status.NOT_RUN
 
 
@@ -491,7 +500,8 @@ def test_issuer_in_proof_and_document_must_agree() -> None:
     document["proof"][0]["issuerAddress"] = OTHER_ISSUER.address
     issued.chain.anchor(issued.batch.root, OTHER_ISSUER.address)
     report = verify_credential(document, issued.chain)
-    assert report.failed == ("issuer_binding",)
+    # and the other account's accredited key is not the key that signed
+    assert report.failed == ("issuer_binding", "issuer_key_accredited")
     assert "document's issuer" in report.check("issuer_binding").reason
 
 
@@ -565,7 +575,7 @@ def test_issuer_id_naming_another_chain_than_the_proof() -> None:
     chain.anchor(batch.root, batch.issuer)
     report = verify_credential(document, chain)
     assert report.failed == ("network",)
-    assert "issuer id names chain 5" in report.check("network").reason
+    assert "the issuer's account names chain 5" in report.check("network").reason
 
 
 def test_the_documents_own_registry_is_not_relied_on(cohort: Issued) -> None:
@@ -733,8 +743,14 @@ def test_the_size_limit_is_configurable(cohort: Issued, chain: FakeChain) -> Non
         (("@context",), ["https://www.w3.org/ns/credentials/v2"], "@context must include"),
         (("@context",), "https://www.w3.org/ns/credentials/v2", "valid list"),
         (("issuer",), "did:pkh:eip155:31337:0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "issuer"),
-        (("issuer", "id"), "did:web:hanze.nl", "did:pkh"),
-        (("issuer", "id"), "did:pkh:eip155:31337:0x70997970c51812dc3a010c7d01b50e0d17dc79c8", "checksum"),
+        (("issuer", "id"), "did:pkh:eip155:31337:0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "did:web"),
+        (
+            ("issuer", "otherIdentifier", 0, "identifier"),
+            "did:pkh:eip155:31337:0x70997970c51812dc3a010c7d01b50e0d17dc79c8",
+            "checksum",
+        ),
+        (("issuer", "otherIdentifier", 0, "identifier"), "did:web:hanze.nl", "did:pkh"),
+        (("issuer", "otherIdentifier"), [], "otherIdentifier"),
         (("validFrom",), "1 July 2026", "date-time"),
         (("validFrom",), "2026-07-01T00:00:00", "date-time"),
         (("validUntil",), "2020-01-01T00:00:00Z", "later than validFrom"),
@@ -751,7 +767,12 @@ def test_the_size_limit_is_configurable(cohort: Issued, chain: FakeChain) -> Non
         (("credentialSubject", "disclosureDigests"), ["not a digest"], "disclosureDigests"),
         (("proof",), [], "proof"),
         (("proof",), {}, "proof"),
-        (("proof", 0, "type"), "DataIntegrityProof", "proof.0.type"),
+        (("proof", 0, "type"), "DataIntegrityProof", "proof.0.cryptosuite: is required"),
+        (("proof", 0, "type"), "Ed25519Signature2020", "proof.0"),
+        (("proof", 1, "type"), "MerkleAnchor2026", "proof.1.credentialDigest: is required"),
+        (("proof", 1, "cryptosuite"), "eddsa-jcs-2022", "proof.1.cryptosuite"),
+        (("proof", 1, "proofPurpose"), "authentication", "proof.1.proofPurpose"),
+        (("proof", 1, "proofValue"), "uAAAA", "proof.1.proofValue"),
         (("proof", 0, "chainId"), "31337", "proof.0.chainId"),
         (("proof", 0, "chainId"), 0, "proof.0.chainId"),
         (("proof", 0, "registry"), REGISTRY.lower(), "checksum"),
@@ -791,4 +812,169 @@ def test_a_credential_without_proof_is_not_one(cohort: Issued) -> None:
 
 def test_chain_id_in_did_uses_the_proof_chain(cohort: Issued) -> None:
     document = credential(cohort)
-    assert document["issuer"]["id"].startswith(f"did:pkh:eip155:{CHAIN_ID}:")
+    assert document["issuer"]["id"] == issuer_did_web(ISSUER.address)
+    (account,) = document["issuer"]["otherIdentifier"]
+    assert account == {
+        "type": "IdentifierEntry",
+        "identifier": f"did:pkh:eip155:{CHAIN_ID}:{ISSUER.address}",
+        "identifierType": "accountId",
+    }
+
+
+# ---------------------------------------------------------------- the issuer's Data Integrity proof
+
+
+def _integrity_proof(document: dict[str, Any]) -> dict[str, Any]:
+    (proof,) = [item for item in document["proof"] if item["type"] == "DataIntegrityProof"]
+    return proof
+
+
+def _resign(document: dict[str, Any], key: Ed25519PrivateKey, verification_method: str) -> dict[str, Any]:
+    """`document` with its DataIntegrityProof replaced by one `key` makes over the same body."""
+    proof = integrity.sign(integrity.unsecured(document), key, verification_method)
+    document["proof"] = [item if item["type"] != "DataIntegrityProof" else proof for item in document["proof"]]
+    return document
+
+
+def test_the_report_names_the_key_that_signed(cohort: Issued, chain: FakeChain) -> None:
+    report = verify_credential(credential(cohort), chain)
+    key = multikey.encode_public(dev_signing_key(ISSUER.address).public_key().public_bytes_raw())
+    assert report.credential is not None and report.credential.signing_key == key
+    assert key in report.check("issuer_signature_di").reason
+    assert issuer_did_web(ISSUER.address) in report.check("issuer_signature_di").reason
+    assert multikey.short_fingerprint(key) in report.check("issuer_key_accredited").reason
+    assert report.to_json()["credential"]["signing_key"] == key
+
+
+def test_a_key_the_board_did_not_accredit_for_the_issuer_fails(cohort: Issued) -> None:
+    """Self-consistent: a fresh key signs and the proof names it; the signature verifies, but the board had
+    accredited another key for the anchoring issuer."""
+    other = Ed25519PrivateKey.generate()
+    document = _resign(credential(cohort), other, f"{issuer_did_web(ISSUER.address)}#{_multibase(other)}")
+    chain = FakeChain()
+    chain.anchor(cohort.batch.root, cohort.batch.issuer, submitter=RELAYER.address)
+    report = verify_credential(document, chain)
+    assert report.failed == ("issuer_key_accredited",)
+    assert report.check("issuer_signature_di").passed
+    reason = report.check("issuer_key_accredited").reason
+    assert multikey.short_fingerprint(_multibase(other)) in reason and "not the key the board had accredited" in reason
+    # the same credential verifies where the board accredited that key at anchoring (a rotated key, say)
+    rotated = FakeChain()
+    rotated.anchor(cohort.batch.root, cohort.batch.issuer, submitter=RELAYER.address, signing_key_hash=_hash(other))
+    assert verify_credential(document, rotated).valid
+
+
+def test_an_issuer_without_an_accredited_key_fails(cohort: Issued) -> None:
+    chain = FakeChain()
+    chain.anchor(cohort.batch.root, cohort.batch.issuer, submitter=RELAYER.address, signing_key_hash=b"\0" * 32)
+    report = verify_credential(credential(cohort), chain)
+    assert report.failed == ("issuer_key_accredited",)
+    assert "accredited no signing key" in report.check("issuer_key_accredited").reason
+
+
+def test_a_forged_signature_fails(cohort: Issued, chain: FakeChain) -> None:
+    """Another key signs but the proof names the issuer's key; or the signature is flipped."""
+    issuer_method = _integrity_proof(credential(cohort))["verificationMethod"]
+    forged = _resign(credential(cohort), Ed25519PrivateKey.generate(), issuer_method)
+    report = verify_credential(forged, chain)
+    assert report.failed == ("issuer_signature_di",)
+    assert "does not verify" in report.check("issuer_signature_di").reason
+    assert report.check("issuer_key_accredited").status is Status.NOT_RUN
+
+    flipped = credential(cohort)
+    signature = bytearray(integrity.decode_proof_value(_integrity_proof(flipped)["proofValue"]))
+    signature[10] ^= 0x40
+    _integrity_proof(flipped)["proofValue"] = "z" + base58.b58encode(bytes(signature)).decode()
+    assert verify_credential(flipped, chain).failed == ("issuer_signature_di",)
+
+    later = credential(cohort)
+    _integrity_proof(later)["created"] = "2030-01-01T00:00:00Z"  # the proof's own members are signed too
+    assert verify_credential(later, chain).failed == ("issuer_signature_di",)
+
+
+def test_a_proof_by_another_did_fails(cohort: Issued, chain: FakeChain) -> None:
+    key = dev_signing_key(ISSUER.address)
+    other_did = issuer_did_web(OTHER_ISSUER.address)
+    document = _resign(credential(cohort), key, f"{other_did}#{_multibase(key)}")
+    report = verify_credential(document, chain)
+    assert report.failed == ("issuer_signature_di",)
+    assert "is not a key of the issuer" in report.check("issuer_signature_di").reason
+
+    # the issuer's DID, but a fragment that is not a Multikey
+    odd = _resign(credential(cohort), key, f"{issuer_did_web(ISSUER.address)}#key-1")
+    assert "not an Ed25519 Multikey" in verify_credential(odd, chain).check("issuer_signature_di").reason
+
+
+def test_a_credential_without_its_issuers_signature_fails(cohort: Issued, chain: FakeChain) -> None:
+    document = credential(cohort)
+    document["proof"] = [item for item in document["proof"] if item["type"] != "DataIntegrityProof"]
+    report = verify_credential(document, chain)
+    assert report.failed == ("issuer_signature_di",)
+    assert "no DataIntegrityProof" in report.check("issuer_signature_di").reason
+    assert report.check("issuer_key_accredited").status is Status.NOT_RUN
+
+
+def test_a_term_no_context_defines_fails_the_signature_check(cohort: Issued, chain: FakeChain) -> None:
+    """A member outside the contexts would be dropped from what is signed: the issuer cannot have signed it."""
+    document = credential(cohort)
+    document["credentialSubject"]["favouriteColour"] = "blue"
+    report = verify_credential(document, chain)
+    assert "issuer_signature_di" in report.failed
+    assert "not defined" in report.check("issuer_signature_di").reason
+
+
+@given(data=st.data())
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_a_shared_copy_keeps_the_issuers_signature(cohort: Issued, chain: FakeChain, data: st.DataObject) -> None:
+    """The holder withholds any claims: the disclosures sit in the anchor proof, so the DI proof verifies."""
+    full = credential(cohort)
+    names = [item[1] for item in full["proof"][0]["disclosures"]]
+    kept = data.draw(st.lists(st.sampled_from(names), unique=True))
+    shared = select_disclosures(full, kept)
+    report = verify_credential(shared, chain)
+    assert report.valid, report.to_json_text()
+    assert report.check("issuer_signature_di").passed and report.check("issuer_key_accredited").passed
+    assert _integrity_proof(shared) == _integrity_proof(full)
+
+
+def _multibase(key: Ed25519PrivateKey) -> str:
+    return multikey.encode_public(key.public_key().public_bytes_raw())
+
+
+def _hash(key: Ed25519PrivateKey) -> bytes:
+    return multikey.key_hash(key.public_key().public_bytes_raw())
+
+
+def test_a_signature_verified_once_is_not_canonicalized_again(
+    cohort: Issued, chain: FakeChain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The verifier remembers the outcome by body, proof and key: a shared copy verified again costs no RDF
+    canonicalization, and any change to the body (even 15 -> 15.0, the same JCS bytes but another RDF literal)
+    is verified afresh."""
+    from service.credentials import verifier
+
+    calls: list[int] = []
+    original = integrity.verify
+
+    def counting(*args: Any, **kwargs: Any) -> bool:
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(verifier, "SIGNATURES", verifier._SignatureCache(size=2))
+    monkeypatch.setattr(integrity, "verify", counting)
+    shared = select_disclosures(credential(cohort), [])
+    for _ in range(3):
+        assert verify_credential(shared, chain).valid
+    assert len(calls) == 1
+    as_float = copy.deepcopy(shared)
+    as_float["credentialSubject"]["achievement"]["creditsAvailable"] = 15.0
+    report = verify_credential(as_float, chain)
+    assert len(calls) == 2  # another JSON body: verified afresh (its RDF literal is still "15", so it holds)
+    assert report.valid
+    renamed = copy.deepcopy(shared)
+    renamed["name"] = "Make IT Work: Data Analytics (honours)"
+    assert "issuer_signature_di" in verify_credential(renamed, chain).failed and len(calls) == 3
+    for index in (1, 2):  # the cache is bounded: the oldest outcome goes first
+        verify_credential(credential(cohort, index), chain)
+    verify_credential(shared, chain)
+    assert len(calls) == 6

@@ -152,3 +152,37 @@ def test_the_app_issues_reads_and_verifies_on_postgresql(
         assert names.count("BatchAnchored") == 2 and "VoteCast" in names, names
         assert session.scalar(text("SELECT count(*) FROM board_proposals WHERE executed_block IS NOT NULL")) == 1
         assert session.scalar(text("SELECT count(*) FROM board_ballots")) == 4
+
+
+def test_the_status_list_follows_a_revocation_on_postgresql(
+    client: TestClient,
+    keys: Any,
+    hub: Hub,  # noqa: F811
+    accredited: Any,
+) -> None:  # noqa: F811
+    """The rebuild joins the indexed events' JSON arguments to the status entries: PostgreSQL's JSON operators."""
+    from service.credentials.status_list import bit, decode_list, parse_entry
+
+    hub.indexer.stop()
+    accredited(HANZE)
+    for programme in DEMO_PROGRAMMES:
+        assert client.post("/programmes", headers=keys.admin(), json=programme.as_create()).status_code == 201
+    issued = [
+        client.post("/credentials", headers=keys.issuer(HANZE), json=graduate(email=f"g{n}@example.org"))
+        for n in range(2)
+    ]
+    assert all(response.status_code == 201 for response in issued), [response.text for response in issued]
+    revoked, kept = (response.json() for response in issued)
+    response = client.post(
+        f"/credentials/{revoked['id']}/revoke", headers=keys.issuer(HANZE), json={"reason": "superseded"}
+    )
+    assert response.status_code == 200, response.text
+    hub.indexer.catch_up()
+
+    def status(document: dict[str, Any]) -> int:
+        url, index = parse_entry(document["credentialStatus"])
+        served = client.get(url.removeprefix("http://testserver"))
+        assert served.status_code == 200, served.text
+        return bit(decode_list(served.json()["credentialSubject"]["encodedList"]), index)
+
+    assert (status(revoked["document"]), status(kept["document"])) == (1, 0)

@@ -101,6 +101,7 @@ def test_share_page_of_a_valid_credential_reads_as_a_certificate(client: TestCli
             "format",
             "integrity",
             "disclosures",
+            "issuer_signature_di",
             "merkle_inclusion",
             "network",
             "anchored",
@@ -108,12 +109,13 @@ def test_share_page_of_a_valid_credential_reads_as_a_certificate(client: TestCli
             "anchor_transaction",
             "issuer_signature",
             "issuer_accredited",
+            "issuer_key_accredited",
             "not_revoked",
             "validity_window",
         )
     }
     assert set(marks.values()) == {"passed"}
-    assert "12 of 12 checks passed." in text
+    assert "14 of 14 checks passed." in text
     assert "Technical detail: no claims disclosed" in text
     assert f'href="{share_path(issued)}/certificate.pdf"' in response.text
     assert f'href="{share_path(issued)}/credential.json"' in response.text
@@ -524,3 +526,21 @@ def test_api_docs_load_nothing_from_the_internet(client) -> None:
     assert script.status_code == 200 and len(script.content) > 1_000_000
     assert client.get("/static/vendor/swagger-ui/swagger-ui.css").status_code == 200
     assert client.get("/redoc").status_code == 404
+
+
+def test_the_hub_serves_its_json_ld_context_at_its_urls_path(client: TestClient) -> None:
+    """The context the credentials name (https://ithubhoogeveen.nl/ns/credentials/v1) is the bundled copy the
+    Data Integrity proofs are made with, and it defines every hub term (MerkleAnchor2026 and its members)."""
+    from service.credentials import integrity
+
+    response = client.get("/ns/credentials/v1")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/ld+json")
+    assert response.headers["access-control-allow-origin"] == "*"
+    served = response.json()
+    assert served == integrity.bundled_context(integrity.HUB_CONTEXT)
+    terms = served["@context"]
+    assert {"disclosureDigests", "MerkleAnchor2026"} <= set(terms)
+    anchor_terms = set(terms["MerkleAnchor2026"]["@context"])
+    assert {"credentialDigest", "merkleRoot", "merklePath", "chainId", "registry", "issuerAddress"} <= anchor_terms
+    assert {"transactionHash", "anchorSignature", "disclosures"} <= anchor_terms
