@@ -42,6 +42,7 @@ import unicodedata
 import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,7 @@ from reportlab.pdfgen.canvas import Canvas
 from service.credentials.canonical import proof_of
 from service.credentials.disclosure import Disclosure
 from service.credentials.document import EQF_FRAMEWORK, validate_credential
+from service.documents.carrier import embed_credential
 from service.documents.dates import MONTHS, date_text
 
 HUB_NAME = "IT Hub Hoogeveen"
@@ -350,6 +352,46 @@ def _content(credential: Mapping[str, Any], share_url: str, status: str | None) 
     )
 
 
+@dataclass(frozen=True)
+class PrintedFacts:
+    """What the certificate of a credential prints, each fact with the spellings it may be printed in (as
+    written, and as each font set draws it), for comparing a PDF's print with its credential
+    (service.documents.carrier.compare_print)."""
+
+    programme: tuple[str, ...]
+    recipient: tuple[str, ...]
+    details: tuple[tuple[str, tuple[str, ...]], ...]  # (label, spellings) in print order
+    possible_labels: tuple[str, ...]  # every label a certificate of this achievement could print
+    credential_id: tuple[str, ...]
+
+
+def printed_facts(credential: Mapping[str, Any]) -> PrintedFacts:
+    """The facts the certificate of `credential` prints (see PrintedFacts).
+
+    :raises FormatError: when `credential` is not a credential of this format."""
+    content = _content(credential, "https://hub.invalid/share/x", None)
+    font_sets = [STANDARD_FONTS] + [fonts for fonts in (_dejavu(tuple(FONT_DIRECTORIES)),) if fonts is not None]
+
+    def spellings(text: str) -> tuple[str, ...]:
+        variants = [_drop_invisible(text)] + [fonts.clean(text) for fonts in font_sets]
+        return tuple(dict.fromkeys(variants))
+
+    achievement = credential["credentialSubject"]["achievement"]
+    result_labels = [
+        item.get("name")
+        for item in achievement.get("resultDescription") or ()
+        if isinstance(item, Mapping) and isinstance(item.get("name"), str)
+    ]
+    labels = ["Issued by", "Date of issue", "Valid until", "Study load", "Level", "Theme", "Result", *result_labels]
+    return PrintedFacts(
+        programme=spellings(content.programme),
+        recipient=spellings(content.recipient) if content.recipient is not None else (WITHHELD_RECIPIENT,),
+        details=tuple((label, spellings(value)) for label, value in content.details),
+        possible_labels=tuple(labels),
+        credential_id=spellings(content.credential_id),
+    )
+
+
 # ---------------------------------------------------------------- layout helpers
 
 
@@ -498,7 +540,8 @@ def render_certificate(credential: dict[str, Any], share_url: str, *, status: st
     :param status: an optional short line about the credential's state as the caller knows it (e.g.
         "Verified 1 July 2026: valid"), printed as given at the top right; the certificate itself
         claims nothing about validity.
-    :returns: the PDF bytes (deterministic for the same arguments).
+    :returns: the PDF bytes (deterministic for the same arguments), with `credential` embedded as its
+        `/Source` associated file (service.documents.carrier), byte for byte the file its share link serves.
     :raises FormatError: when `credential` is not a credential of this format.
     :raises ValueError: when `share_url` is not an http(s) URL.
 
@@ -517,7 +560,8 @@ def render_certificate(credential: dict[str, Any], share_url: str, *, status: st
     _draw(_Page(canvas, fonts), content)
     canvas.showPage()
     canvas.save()
-    return buffer.getvalue()
+    issued = datetime.fromisoformat(str(credential.get("validFrom", "")).replace("Z", "+00:00"))
+    return embed_credential(buffer.getvalue(), credential, modified=issued)
 
 
 def _draw(page: _Page, content: _Content) -> None:
@@ -631,4 +675,9 @@ def _draw_status(page: _Page, status: str) -> None:
     page.text(x + 12, y + 7.5, text, fonts.bold, 9, ACCENT)
 
 
-__all__ = ["MONTHS", "PRINTED_CLAIMS", "disclosed_claims", "disclosure_items", "format_date", "render_certificate"]
+__all__ = [
+    "MONTHS",
+    "PRINTED_CLAIMS",
+    "PrintedFacts",
+    "printed_facts",
+    "disclosed_claims", "disclosure_items", "format_date", "render_certificate"]

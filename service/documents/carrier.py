@@ -1,0 +1,300 @@
+"""The certificate PDF as a carrier of its credential: embed the credential file, read it back, and compare
+what the PDF prints with the credential it carries.
+
+Embedding follows PDF/A-3 (ISO 19005-3) associated files, as Factur-X/ZUGFeRD invoices carry their XML: the
+credential file is an embedded file stream (`/Type /EmbeddedFile`, `/Subtype /application#2Fld+json`, `/Params`
+with its size and date) in a file specification (`/F` and `/UF` the file name, `/Desc`,
+`/AFRelationship /Source`: the document the page was rendered from), listed in the catalog's `/AF` array and in
+its `/Names /EmbeddedFiles` name tree, so that any PDF reader shows it as an attachment and any PDF library
+(pypdf, pikepdf, PDFBox) extracts it. The bytes embedded are exactly the credential file the share link serves
+(`credential_file`).
+
+Reading (`extract_credential`) takes a PDF from anyone, so it is strict and bounded: the PDF must parse
+(pypdf, non-strict, its own decompression limits), and the credential is the one embedded file whose
+relationship is `/Source` and whose media type is JSON (any other attachments are ignored); none, or more
+than one, is refused, as is one larger than a credential may be (MAX_CREDENTIAL_BYTES).
+
+What the PDF prints (`compare_print`): a certificate is a picture of its credential, and a picture can be
+edited while the attachment stays genuine. The page's text is read back (pypdf's text extraction) and each
+fact a reader relies on — the programme, to whom it was awarded, the issuer, the dates, the study load,
+the level, the theme, a grade, the credential id — is compared with what the embedded credential says
+(through the same wording the certificate uses, `certificate.printed_facts`). A fact the renderer cut short
+with an ellipsis matches when the printed part is the beginning of the credential's; whitespace is not
+compared (line breaks fall where the layout puts them); a letter the fonts replaced (e.g. "Ł" printed as
+"L" on a system without DejaVu) matches its replacement. A fact printed that the credential does not
+support (e.g. a grade the copy withholds) is a mismatch too.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pypdf
+from pypdf.errors import PdfReadError, PyPdfError
+from pypdf.generic import (
+    ArrayObject,
+    DictionaryObject,
+    NameObject,
+    NumberObject,
+    TextStringObject,
+)
+
+from service.credentials.canonical import MAX_CREDENTIAL_BYTES
+
+log = logging.getLogger(__name__)
+
+MEDIA_TYPE = "application/ld+json"  # the credential is JSON-LD (VC 2.0, OB 3.0); PDF names escape the "/"
+JSON_MEDIA_TYPES = frozenset({"application/ld+json", "application/json", "application/vc", "application/vc+ld+json"})
+RELATIONSHIP = "/Source"
+DESCRIPTION = "The verifiable credential (Open Badges 3.0) this certificate was printed from"
+MAX_PDF_BYTES = 2 * MAX_CREDENTIAL_BYTES  # a certificate is ~10-60 KB with its credential; this leaves room
+PDF_MEDIA_TYPE = "application/pdf"
+ELLIPSIS = "\u2026"
+
+
+class CarrierError(ValueError):
+    """A PDF that cannot give a credential."""
+
+
+class BrokenPdf(CarrierError):
+    """Not a PDF, or one that cannot be read."""
+
+
+class NoEmbeddedCredential(CarrierError):
+    """A readable PDF without (exactly one) embedded credential."""
+
+
+def credential_file(credential: Mapping[str, Any]) -> bytes:
+    """The credential as a file: the bytes the share link serves (`/share/{token}/credential.json`) and the
+    certificate embeds (indented UTF-8 JSON with a final newline)."""
+    return (json.dumps(credential, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def file_name(credential: Mapping[str, Any]) -> str:
+    identifier = str(credential.get("id", "")).rsplit(":", 1)[-1]
+    safe = re.sub(r"[^A-Za-z0-9._-]", "", identifier)[:64]
+    return f"credential-{safe}.json" if safe else "credential.json"
+
+
+# ---------------------------------------------------------------- writing
+
+
+def embed_credential(pdf: bytes, credential: Mapping[str, Any], *, modified: datetime | None = None) -> bytes:
+    """`pdf` with `credential` embedded as its `/Source` associated file (see the module's docstring).
+
+    :param modified: the file's date in `/Params /ModDate` (deterministic output: the caller passes a date
+        of the credential, not the clock).
+    """
+    writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(io.BytesIO(pdf)))
+    data = credential_file(credential)
+    name = file_name(credential)
+    attachment = writer.add_attachment(name, data)
+    attachment.subtype = NameObject("/" + MEDIA_TYPE)  # pypdf writes it escaped: /application#2Fld+json
+    attachment.associated_file_relationship = NameObject(RELATIONSHIP)
+    attachment.description = TextStringObject(DESCRIPTION)
+    attachment.alternative_name = TextStringObject(name)  # /UF, the Unicode file name (PDF/A-3 wants both)
+    attachment.size = NumberObject(len(data))
+    if modified is not None:
+        attachment.modification_date = modified
+    filespec = attachment.pdf_object
+    reference = next(  # the indirect reference the name tree holds: /AF must point at the same object
+        item for item in (attachment._parent or ()) if hasattr(item, "get_object") and item.get_object() is filespec
+    )
+    writer.root_object[NameObject("/AF")] = ArrayObject([reference])
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True)
+class Carried:
+    """A PDF's embedded credential and the text of its pages."""
+
+    credential: bytes
+    file_name: str
+    text: str
+
+
+def _read(pdf: bytes) -> pypdf.PdfReader:
+    if not pdf.lstrip()[:5].startswith(b"%PDF-"):
+        raise BrokenPdf("this is not a PDF (it does not start with %PDF-)")
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(pdf), strict=False)
+        if reader.is_encrypted:
+            raise BrokenPdf("the PDF is encrypted; a certificate is not")
+        reader.root_object  # noqa: B018 - parse the catalog now, so a broken one fails here
+        return reader
+    except BrokenPdf:
+        raise
+    except (PyPdfError, PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError) as exc:
+        raise BrokenPdf(f"the PDF cannot be read: {exc}") from exc
+    except RecursionError as exc:
+        raise BrokenPdf("the PDF cannot be read: its objects nest too deep") from exc
+
+
+def _media_type(filespec: Mapping[str, Any]) -> str | None:
+    try:
+        stream = filespec["/EF"].get_object()["/F"].get_object()
+        subtype = stream.get("/Subtype")
+    except (KeyError, AttributeError, TypeError):
+        return None
+    return str(subtype).lstrip("/").lower() if subtype is not None else None
+
+
+def extract_credential(pdf: bytes) -> Carried:
+    """The credential a certificate PDF carries, and the text of its pages.
+
+    :raises BrokenPdf: not a PDF, encrypted, or unreadable.
+    :raises NoEmbeddedCredential: no embedded JSON file with relationship /Source, more than one, or one
+        larger than a credential may be.
+    """
+    if len(pdf) > MAX_PDF_BYTES:
+        raise BrokenPdf(f"a certificate PDF is at most {MAX_PDF_BYTES} bytes")
+    reader = _read(pdf)
+    try:
+        candidates = list(reader.attachment_list)
+        sources = [
+            item
+            for item in candidates
+            if str(item.associated_file_relationship) == RELATIONSHIP
+            and (_media_type(item.pdf_object) or "") in JSON_MEDIA_TYPES
+        ]
+        if not sources:
+            others = f" (it has {len(candidates)} other attachment(s))" if candidates else ""
+            raise NoEmbeddedCredential(
+                "this PDF carries no credential: a certificate of the hub embeds its credential as a JSON "
+                f"attachment with relationship /Source{others}"
+            )
+        if len(sources) > 1:
+            raise NoEmbeddedCredential(f"this PDF embeds {len(sources)} credentials; a certificate carries one")
+        source = sources[0]
+        declared = source.size
+        if isinstance(declared, int) and declared > MAX_CREDENTIAL_BYTES:
+            raise NoEmbeddedCredential(f"the embedded credential is larger than {MAX_CREDENTIAL_BYTES} bytes")
+        data = source.content
+        if len(data) > MAX_CREDENTIAL_BYTES:
+            raise NoEmbeddedCredential(f"the embedded credential is larger than {MAX_CREDENTIAL_BYTES} bytes")
+        text = "\n".join(page.extract_text() or "" for page in reader.pages[:2])
+    except CarrierError:
+        raise
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError, RecursionError) as exc:
+        raise BrokenPdf(f"the PDF cannot be read: {exc}") from exc
+    return Carried(credential=bytes(data), file_name=source.name, text=text)
+
+
+# ---------------------------------------------------------------- what the PDF prints
+
+
+@dataclass(frozen=True)
+class PrintedFact:
+    """One fact of the certificate: as the PDF prints it (None: not found on the page) and as the embedded
+    credential says it."""
+
+    label: str
+    printed: str | None
+    credential: str | None  # None: the credential does not state it (printed without support)
+    matches: bool
+
+
+@dataclass(frozen=True)
+class PrintComparison:
+    facts: tuple[PrintedFact, ...]
+
+    @property
+    def matches(self) -> bool:
+        return all(fact.matches for fact in self.facts)
+
+    @property
+    def differences(self) -> list[PrintedFact]:
+        return [fact for fact in self.facts if not fact.matches]
+
+
+def _flat(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def _same(printed: str, expected: Sequence[str]) -> bool:
+    """Whether `printed` shows one of the `expected` spellings, whitespace aside, maybe cut short with "…"."""
+    shown = _flat(printed)
+    for spelling in expected:
+        want = _flat(spelling)
+        if shown == want:
+            return True
+        if shown.endswith(ELLIPSIS) and len(shown) > 1 and want.startswith(shown[:-1]):
+            return True
+    return False
+
+
+def compare_print(text: str, credential: Mapping[str, Any]) -> PrintComparison:
+    """Compare the certificate's page `text` (as extracted) with what `credential` says it prints.
+
+    The page is read by its layout's landmarks: the programme stands above "awarded to", the holder's name
+    right under it, each fact under its upper-case label, the credential id after "CREDENTIAL ID".
+    """
+    from service.documents.certificate import printed_facts
+
+    expected = printed_facts(credential)  # (label, spellings) in print order; raises FormatError
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    upper_labels = {label.upper(): label for label, _ in expected.details}
+    known_labels = set(upper_labels) | {label.upper() for label in expected.possible_labels}
+    facts: list[PrintedFact] = []
+
+    awarded = next((i for i, line in enumerate(lines) if line == "awarded to"), None)
+    header = next((i for i, line in enumerate(lines) if line.endswith("CERTIFICATE")), None)
+
+    # The programme: the lines between the header (and the optional status line) and "awarded to".
+    printed_programme: str | None = None
+    if awarded is not None and header is not None and header < awarded:
+        block = lines[header + 1 : awarded]
+        for start in range(min(2, len(block))):
+            if _same(" ".join(block[start:]), expected.programme):
+                printed_programme = " ".join(block[start:])
+                break
+        else:
+            printed_programme = " ".join(block[1:] if len(block) > 1 else block) or None
+    facts.append(_fact("Programme", printed_programme, expected.programme))
+
+    printed_name = lines[awarded + 1] if awarded is not None and awarded + 1 < len(lines) else None
+    facts.append(_fact("Awarded to", printed_name, expected.recipient))
+
+    # The facts under their labels; a label's value runs until the next label or the QR code's heading.
+    stops = known_labels | {"SCAN TO VERIFY"}
+    found: dict[str, str] = {}
+    for i, line in enumerate(lines):
+        if line in known_labels and line not in found:
+            value: list[str] = []
+            for following in lines[i + 1 :]:
+                if following in stops or following.startswith(("CREDENTIAL ID", "HOW TO VERIFY")):
+                    break
+                value.append(following)
+            found[line] = " ".join(value)
+    for label, spellings in expected.details:
+        facts.append(_fact(label, found.get(label.upper()), spellings))
+    for upper, value in found.items():
+        if upper not in upper_labels:  # printed, but the credential does not say it (e.g. a withheld grade)
+            facts.append(PrintedFact(upper.capitalize(), value, None, False))
+
+    identity = next((line for line in lines if line.startswith("CREDENTIAL ID")), None)
+    printed_id = identity.removeprefix("CREDENTIAL ID").split("\u00b7")[0].strip() if identity else None
+    facts.append(_fact("Credential ID", printed_id, expected.credential_id))
+    return PrintComparison(tuple(facts))
+
+
+def _fact(label: str, printed: str | None, spellings: Sequence[str]) -> PrintedFact:
+    shown = spellings[0] if spellings else None
+    return PrintedFact(label, printed, shown, printed is not None and _same(printed, spellings))
+
+
+def pdf_date(moment: datetime) -> datetime:
+    """`moment` in UTC (pypdf writes a PDF date from it)."""
+    return moment.astimezone(UTC)
