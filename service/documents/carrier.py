@@ -33,14 +33,13 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import pypdf
 from pypdf.errors import PdfReadError, PyPdfError
 from pypdf.generic import (
     ArrayObject,
-    DictionaryObject,
     NameObject,
     NumberObject,
     TextStringObject,
@@ -57,6 +56,7 @@ DESCRIPTION = "The verifiable credential (Open Badges 3.0) this certificate was 
 MAX_PDF_BYTES = 2 * MAX_CREDENTIAL_BYTES  # a certificate is ~10-60 KB with its credential; this leaves room
 PDF_MEDIA_TYPE = "application/pdf"
 ELLIPSIS = "\u2026"
+PRINT_CHECK = "certificate_print"  # the check a PDF adds to a report: it prints what its credential says
 
 
 class CarrierError(ValueError):
@@ -272,17 +272,17 @@ def compare_print(text: str, credential: Mapping[str, Any]) -> PrintComparison:
     found: dict[str, str] = {}
     for i, line in enumerate(lines):
         if line in known_labels and line not in found:
-            value: list[str] = []
+            parts: list[str] = []
             for following in lines[i + 1 :]:
                 if following in stops or following.startswith(("CREDENTIAL ID", "HOW TO VERIFY")):
                     break
-                value.append(following)
-            found[line] = " ".join(value)
+                parts.append(following)
+            found[line] = " ".join(parts)
     for label, spellings in expected.details:
         facts.append(_fact(label, found.get(label.upper()), spellings))
-    for upper, value in found.items():
+    for upper, shown in found.items():
         if upper not in upper_labels:  # printed, but the credential does not say it (e.g. a withheld grade)
-            facts.append(PrintedFact(upper.capitalize(), value, None, False))
+            facts.append(PrintedFact(upper.capitalize(), shown, None, False))
 
     identity = next((line for line in lines if line.startswith("CREDENTIAL ID")), None)
     printed_id = identity.removeprefix("CREDENTIAL ID").split("\u00b7")[0].strip() if identity else None
@@ -295,6 +295,17 @@ def _fact(label: str, printed: str | None, spellings: Sequence[str]) -> PrintedF
     return PrintedFact(label, printed, shown, printed is not None and _same(printed, spellings))
 
 
-def pdf_date(moment: datetime) -> datetime:
-    """`moment` in UTC (pypdf writes a PDF date from it)."""
-    return moment.astimezone(UTC)
+def print_check(printed: PrintComparison) -> dict[str, str]:
+    """The `certificate_print` check: whether the PDF prints what its embedded credential says."""
+    if printed.matches:
+        reason = f"the PDF prints what its credential says ({len(printed.facts)} facts compared)"
+        return {"name": PRINT_CHECK, "title": "Printed certificate", "status": "passed", "reason": reason}
+    differences = "; ".join(
+        f"{fact.label}: printed {fact.printed!r}"
+        + (f", the credential says {fact.credential!r}" if fact.credential is not None else ", not in the credential")
+        if fact.printed is not None
+        else f"{fact.label}: not printed (the credential says {fact.credential!r})"
+        for fact in printed.differences
+    )
+    reason = f"the PDF prints something else than its credential: {differences}"
+    return {"name": PRINT_CHECK, "title": "Printed certificate", "status": "failed", "reason": reason}

@@ -378,7 +378,7 @@ def printed_facts(credential: Mapping[str, Any]) -> PrintedFacts:
 
     achievement = credential["credentialSubject"]["achievement"]
     result_labels = [
-        item.get("name")
+        str(item["name"])
         for item in achievement.get("resultDescription") or ()
         if isinstance(item, Mapping) and isinstance(item.get("name"), str)
     ]
@@ -680,4 +680,8 @@ __all__ = [
     "PRINTED_CLAIMS",
     "PrintedFacts",
     "printed_facts",
-    "disclosed_claims", "disclosure_items", "format_date", "render_certificate"]
+    "disclosed_claims",
+    "disclosure_items",
+    "format_date",
+    "render_certificate",
+]
