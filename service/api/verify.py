@@ -328,7 +328,11 @@ async def verify(request: Request) -> Response:
         raw = carried.credential
     elif media in LINK_MEDIA_TYPES:
         source = "share_link"
-        text = await _read_body(request, 4 * MAX_LINK_CHARS, f"a share link is at most {MAX_LINK_CHARS} characters")
+        text = await _read_body(request, MAX_CREDENTIAL_BYTES)
+        if text.lstrip()[:1] in (b"{", b"["):  # a credential sent as text: say how to send it
+            raise UnsupportedMediaType(f"{media} is for a share link: send the credential as application/json")
+        if len(text) > 4 * MAX_LINK_CHARS:
+            raise PayloadTooLarge(f"a share link is at most {MAX_LINK_CHARS} characters")
         link = _link_text(text)
         shared = await run_in_threadpool(resolve_link, hub, link)
         raw = credential_file(shared.document or {})

@@ -226,3 +226,16 @@ def test_an_unsupported_media_type_names_the_three_accepted(client: TestClient) 
     response = client.post("/verify", content=b"<x/>", headers={"Content-Type": "application/xml"})
     body = problem(response, 415, "unsupported-media-type")
     assert "application/pdf" in body["detail"] and "text/uri-list" in body["detail"]
+
+
+def test_a_credential_sent_as_text_is_told_to_use_json(
+    client: TestClient,
+    issued: dict[str, Any],  # noqa: F811
+) -> None:
+    body = problem(post_link(client, json.dumps(issued["document"]), "text/plain"), 415, "unsupported-media-type")
+    assert "application/json" in body["detail"]
+
+
+def test_a_long_text_is_not_a_link(client: TestClient) -> None:
+    body = problem(post_link(client, "http://testserver/share/" + "a" * 9000), 413, "payload-too-large")
+    assert "share link" in body["detail"]
