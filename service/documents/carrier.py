@@ -33,15 +33,19 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
+from xml.sax.saxutils import escape
 
 import pypdf
 from pypdf.errors import PdfReadError, PyPdfError
 from pypdf.generic import (
     ArrayObject,
+    DictionaryObject,
     NameObject,
     NumberObject,
+    StreamObject,
     TextStringObject,
 )
 
@@ -86,11 +90,14 @@ def file_name(credential: Mapping[str, Any]) -> str:
 # ---------------------------------------------------------------- writing
 
 
-def embed_credential(pdf: bytes, credential: Mapping[str, Any], *, modified: datetime | None = None) -> bytes:
+def embed_credential(
+    pdf: bytes, credential: Mapping[str, Any], *, modified: datetime | None = None, archival: bool = False
+) -> bytes:
     """`pdf` with `credential` embedded as its `/Source` associated file (see the module's docstring).
 
-    :param modified: the file's date in `/Params /ModDate` (deterministic output: the caller passes a date
-        of the credential, not the clock).
+    :param modified: the file's date in `/Params /ModDate`, and with `archival` the document's dates
+        (deterministic output: the caller passes a date of the credential, not the clock).
+    :param archival: also mark the file PDF/A-3b (`mark_pdfa3`); only for a PDF whose fonts are all embedded.
     """
     writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(io.BytesIO(pdf)))
     data = credential_file(credential)
@@ -108,9 +115,90 @@ def embed_credential(pdf: bytes, credential: Mapping[str, Any], *, modified: dat
         item for item in (attachment._parent or ()) if hasattr(item, "get_object") and item.get_object() is filespec
     )
     writer.root_object[NameObject("/AF")] = ArrayObject([reference])
+    if archival:
+        mark_pdfa3(writer, modified or datetime(2000, 1, 1, tzinfo=UTC))
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+PDFA_PART, PDFA_CONFORMANCE = 3, "B"
+SRGB = "sRGB IEC61966-2.1"
+
+
+@lru_cache(maxsize=1)
+def srgb_profile() -> bytes:
+    """An sRGB ICC profile (LittleCMS's built-in, through Pillow, which reportlab already requires): the
+    output intent PDF/A asks of a file that paints in DeviceRGB."""
+    from PIL import ImageCms
+
+    return bytes(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+
+
+def mark_pdfa3(writer: pypdf.PdfWriter, moment: datetime) -> None:
+    """Make the document say what PDF/A-3b (ISO 19005-3, level B) asks beyond embedded fonts, which the
+    renderer provides: XMP metadata with `pdfaid:part` 3 and `pdfaid:conformance` B that agrees with the
+    document information dictionary (both dated `moment`), an sRGB output intent, the print flag on every
+    annotation, and the PDF 1.7 header (associated files are a PDF/A-3 feature). Not checked here by a
+    validator: see docs/credential-format.md for what was and was not validated."""
+    stamp = moment.astimezone(UTC)
+    pdf_date = stamp.strftime("D:%Y%m%d%H%M%S+00'00'")
+    writer.add_metadata({"/CreationDate": pdf_date, "/ModDate": pdf_date})
+    info = {str(key): str(value) for key, value in (writer.metadata or {}).items()}
+    writer.pdf_header = b"%PDF-1.7"
+
+    xmp = _xmp(info, stamp.strftime("%Y-%m-%dT%H:%M:%S+00:00"))
+    metadata = StreamObject()  # unfiltered, as PDF/A wants the XMP readable without decoding
+    metadata.set_data(xmp)
+    metadata.update({NameObject("/Type"): NameObject("/Metadata"), NameObject("/Subtype"): NameObject("/XML")})
+    writer.root_object[NameObject("/Metadata")] = writer._add_object(metadata)
+
+    profile = StreamObject()
+    profile.set_data(srgb_profile())
+    profile[NameObject("/N")] = NumberObject(3)
+    intent = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/OutputIntent"),
+            NameObject("/S"): NameObject("/GTS_PDFA1"),
+            NameObject("/OutputConditionIdentifier"): TextStringObject(SRGB),
+            NameObject("/Info"): TextStringObject(SRGB),
+            NameObject("/DestOutputProfile"): writer._add_object(profile.flate_encode()),
+        }
+    )
+    writer.root_object[NameObject("/OutputIntents")] = ArrayObject([writer._add_object(intent)])
+    for page in writer.pages:
+        for annotation in page.get("/Annots") or ():
+            annotation.get_object()[NameObject("/F")] = NumberObject(4)  # Print; not hidden, not invisible
+
+
+def _xmp(info: Mapping[str, str], date: str) -> bytes:
+    def text(key: str) -> str:
+        return escape(info.get(key, ""))
+
+    return f"""<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
+<x:xmpmeta xmlns:x="adobe:ns:meta/">
+ <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+  <rdf:Description rdf:about=""
+    xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/"
+    xmlns:dc="http://purl.org/dc/elements/1.1/"
+    xmlns:xmp="http://ns.adobe.com/xap/1.0/"
+    xmlns:pdf="http://ns.adobe.com/pdf/1.3/">
+   <pdfaid:part>{PDFA_PART}</pdfaid:part>
+   <pdfaid:conformance>{PDFA_CONFORMANCE}</pdfaid:conformance>
+   <dc:format>application/pdf</dc:format>
+   <dc:title><rdf:Alt><rdf:li xml:lang="x-default">{text("/Title")}</rdf:li></rdf:Alt></dc:title>
+   <dc:creator><rdf:Seq><rdf:li>{text("/Author")}</rdf:li></rdf:Seq></dc:creator>
+   <dc:description><rdf:Alt><rdf:li xml:lang="x-default">{text("/Subject")}</rdf:li></rdf:Alt></dc:description>
+   <xmp:CreatorTool>{text("/Creator")}</xmp:CreatorTool>
+   <xmp:CreateDate>{date}</xmp:CreateDate>
+   <xmp:ModifyDate>{date}</xmp:ModifyDate>
+   <pdf:Producer>{text("/Producer")}</pdf:Producer>
+   <pdf:Keywords>{text("/Keywords")}</pdf:Keywords>
+   <pdf:Trapped>False</pdf:Trapped>
+  </rdf:Description>
+ </rdf:RDF>
+</x:xmpmeta>
+<?xpacket end="w"?>""".encode()
 
 
 # ---------------------------------------------------------------- reading

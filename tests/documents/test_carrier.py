@@ -230,3 +230,77 @@ def test_an_encrypted_pdf_is_refused(credential: dict[str, Any]) -> None:
 def test_a_pdf_larger_than_the_limit_is_refused() -> None:
     with pytest.raises(BrokenPdf, match=re.escape(str(carrier.MAX_PDF_BYTES))):
         extract_credential(b"%PDF-1.7\n" + b" " * carrier.MAX_PDF_BYTES)
+
+
+# ---------------------------------------------------------------- PDF/A-3b (what can be checked without a validator)
+
+RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
+XMP_NAMES = {
+    "pdfaid": "http://www.aiim.org/pdfa/ns/id/",
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "xmp": "http://ns.adobe.com/xap/1.0/",
+    "pdf": "http://ns.adobe.com/pdf/1.3/",
+}
+
+
+def xmp_value(root: Any, name: str) -> str:
+    prefix, local = name.split(":")
+    element = root.find(f".//{{{XMP_NAMES[prefix]}}}{local}")
+    assert element is not None, name
+    item = element.find(f".//{RDF}li")
+    return (item if item is not None else element).text or ""
+
+
+def pdf_date_as_xmp(value: str) -> str:
+    match = re.fullmatch(r"D:(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)\+00'00'", value)
+    assert match, value
+    y, mo, d, h, mi, s = match.groups()
+    return f"{y}-{mo}-{d}T{h}:{mi}:{s}+00:00"
+
+
+def test_the_certificate_says_pdfa3b_and_keeps_what_that_asks(credential: dict[str, Any]) -> None:
+    from xml.etree import ElementTree
+
+    pdf = render_certificate(credential, SHARE_URL)
+    assert pdf.startswith(b"%PDF-1.7\n")  # associated files are PDF/A-3 (PDF 1.7 based)
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    assert not reader.is_encrypted and len(reader.trailer["/ID"]) == 2
+    catalog = reader.trailer["/Root"]
+    metadata = catalog["/Metadata"].get_object()
+    assert metadata["/Type"] == "/Metadata" and metadata["/Subtype"] == "/XML" and "/Filter" not in metadata
+    root = ElementTree.fromstring(metadata.get_data())
+    assert xmp_value(root, "pdfaid:part") == "3" and xmp_value(root, "pdfaid:conformance") == "B"
+    info = reader.metadata
+    assert info is not None
+    # the XMP and the document information dictionary agree, as PDF/A requires
+    assert xmp_value(root, "dc:title") == info["/Title"]
+    assert xmp_value(root, "dc:creator") == info["/Author"]
+    assert xmp_value(root, "dc:description") == info["/Subject"]
+    assert xmp_value(root, "xmp:CreatorTool") == info["/Creator"]
+    assert xmp_value(root, "pdf:Producer") == info["/Producer"]
+    assert xmp_value(root, "xmp:CreateDate") == pdf_date_as_xmp(info["/CreationDate"])
+    assert xmp_value(root, "xmp:ModifyDate") == pdf_date_as_xmp(info["/ModDate"])
+    assert info["/CreationDate"].startswith("D:" + credential["validFrom"][:10].replace("-", ""))
+    (intent,) = catalog["/OutputIntents"]
+    intent = intent.get_object()
+    assert intent["/S"] == "/GTS_PDFA1" and intent["/OutputConditionIdentifier"] == "sRGB IEC61966-2.1"
+    profile = intent["/DestOutputProfile"].get_object()
+    icc = profile.get_data()
+    assert profile["/N"] == 3 and icc[36:40] == b"acsp" and icc[16:20] == b"RGB "
+    # every font embedded, every annotation printable
+    from tests.documents.test_certificate import all_fonts_embedded
+
+    assert all_fonts_embedded(pdf)
+    for annotation in reader.pages[0]["/Annots"]:
+        assert annotation.get_object()["/F"] == 4
+
+
+def test_without_an_embeddable_font_the_pdf_does_not_claim_pdfa(
+    credential: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(certificate, "_latin_fonts", lambda: certificate.STANDARD_FONTS)
+    monkeypatch.setattr(certificate, "FONT_DIRECTORIES", ())
+    pdf = render_certificate(credential, SHARE_URL)
+    catalog = pypdf.PdfReader(io.BytesIO(pdf)).trailer["/Root"]
+    assert "/Metadata" not in catalog and "/OutputIntents" not in catalog
+    assert extract_credential(pdf).credential == credential_file(credential)  # it still carries its credential
