@@ -56,6 +56,7 @@ from service.credentials.facts import ChainSnapshot, RegistryTrust
 from service.credentials.receipt import AnchorReceipt
 from service.credentials.verifier import VerificationReport, verify_credential
 from service.db import models
+from service.documents.badge import badge_png, badge_svg
 from service.documents.carrier import (
     MAX_PDF_BYTES,
     BrokenPdf,
@@ -296,6 +297,30 @@ def share_pdf(token: str, request: Request, hub: HubDep) -> Response:
     status = None if verified.verdict.state == "unchecked" else present.status_line(verified.verdict, verified.report)
     pdf = render_certificate(shared.document, shared.share_url, status=status)
     return _share_file(pdf, "application/pdf", f'inline; filename="certificate-{shared.credential_id}.pdf"')
+
+
+@router.get("/share/{token}/badge.png")
+def share_badge_png(token: str, request: Request, hub: HubDep) -> Response:
+    """The Open Badges 3.0 baked badge (PNG, iTXt `openbadgecredential`) of the shared copy."""
+    shared = find_shared(hub, token)
+    if shared is None or shared.document is None:
+        return _nothing_to_show(request, shared)
+    return _share_file(
+        badge_png(shared.document), "image/png", f'attachment; filename="badge-{shared.credential_id}.png"'
+    )
+
+
+@router.get("/share/{token}/badge.svg")
+def share_badge_svg(token: str, request: Request, hub: HubDep) -> Response:
+    """The Open Badges 3.0 baked badge (SVG, `openbadges:credential`) of the shared copy."""
+    shared = find_shared(hub, token)
+    if shared is None or shared.document is None:
+        return _nothing_to_show(request, shared)
+    response = _share_file(
+        badge_svg(shared.document), "image/svg+xml", f'attachment; filename="badge-{shared.credential_id}.svg"'
+    )
+    response.headers["Content-Security-Policy"] = "default-src 'none'"  # an SVG opened alone runs nothing
+    return response
 
 
 def _share_file(content: bytes, media_type: str, disposition: str) -> Response:

@@ -239,3 +239,30 @@ def test_a_credential_sent_as_text_is_told_to_use_json(
 def test_a_long_text_is_not_a_link(client: TestClient) -> None:
     body = problem(post_link(client, "http://testserver/share/" + "a" * 9000), 413, "payload-too-large")
     assert "share link" in body["detail"]
+
+
+# ---------------------------------------------------------------- baked badges behind a share link
+
+
+def test_the_share_links_baked_badges_carry_its_credential_which_verifies(
+    client: TestClient,
+    hub: Hub,
+    issued: dict[str, Any],  # noqa: F811
+) -> None:
+    from service.documents.badge import unbake
+
+    assert share(client, issued, ["name"]).status_code == 200
+    served = client.get(share_path(issued) + "/credential.json")
+    for suffix, media in (("/badge.png", "image/png"), ("/badge.svg", "image/svg+xml")):
+        response = client.get(share_path(issued) + suffix)
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith(media)
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["content-disposition"].startswith("attachment;")
+        baked = unbake(response.content)
+        assert json.loads(baked) == served.json()
+        report = client.post("/verify", content=baked, headers={"Content-Type": "application/json"}).json()
+        assert report["valid"] is True and report["credential"]["disclosed"] == {"name": NAME}
+    svg = client.get(share_path(issued) + "/badge.svg")
+    assert svg.headers["content-security-policy"] == "default-src 'none'"
+    assert client.get("/share/q8Yb3xVvN0kTz1sR5mWc7PaLdE2gHjUf/badge.png").status_code == 404
