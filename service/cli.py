@@ -204,8 +204,8 @@ def verify(
     file: Annotated[
         str,
         typer.Argument(
-            help="The credential (JSON), or a certificate PDF of the hub (its embedded credential is verified "
-            "and what it prints compared with it); - reads standard input."
+            help="The credential (JSON), a certificate PDF of the hub (its embedded credential is verified "
+            "and what it prints compared with it) or a baked badge (PNG, SVG); - reads standard input."
         ),
     ],
     rpc: Annotated[
@@ -263,6 +263,7 @@ def verify(
         moment = parse_datetime(at) if at is not None else None
     except ValueError as exc:
         _usage_problem(str(exc), as_json)
+    from service.documents.badge import NotBaked, looks_baked, unbake
     from service.documents.carrier import MAX_PDF_BYTES, CarrierError, compare_print, extract_credential, print_check
 
     carried = None
@@ -274,6 +275,11 @@ def verify(
             except CarrierError as exc:
                 raise UsageProblem(f"{file}: {exc}") from exc
             data = carried.credential
+        elif looks_baked(data):
+            try:
+                data = unbake(data)
+            except NotBaked as exc:
+                raise UsageProblem(f"{file}: this image carries no credential: {exc}") from exc
         facts = _chain_facts(rpc, registry, chain_id, trust_document, data)
     except UsageProblem as exc:
         _usage_problem(str(exc), as_json)

@@ -55,9 +55,9 @@ class UnreadablePdf(HubError):
 
 
 class NoEmbeddedCredential(InvalidInput):
-    """A readable PDF that carries no credential (a certificate of the hub embeds its credential)."""
+    """A readable PDF or badge image that carries no credential (the hub's certificates and badges do)."""
 
-    slug, title = "no-embedded-credential", "The PDF carries no credential"
+    slug, title = "no-embedded-credential", "The file carries no credential"
 
 
 class ForeignLink(InvalidInput):

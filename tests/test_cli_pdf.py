@@ -87,3 +87,20 @@ def test_a_pdf_without_a_credential_or_broken_is_a_readable_error(tmp_path: Path
     result = runner.invoke(app, ["verify", str(broken), "--json"])
     assert result.exit_code == 2
     assert json.loads(result.output)["valid"] is False and "cannot be read" in json.loads(result.output)["error"]
+
+
+def test_a_baked_badge_is_read_too(tmp_path: Path) -> None:
+    from service.documents.badge import badge_png, badge_svg
+    from tests.credentials.factory import issue
+
+    credential = issue(2).credentials[1]
+    for name, image in (("badge.png", badge_png(credential)), ("badge.svg", badge_svg(credential))):
+        path = tmp_path / name
+        path.write_bytes(image)
+        result = runner.invoke(app, ["verify", str(path), "--json"])
+        assert result.exit_code == 1  # no chain asked: not valid, but read
+        assert json.loads(result.output)["credential"]["id"] == credential["id"]
+    empty = tmp_path / "empty.svg"
+    empty.write_bytes(b'<svg xmlns="http://www.w3.org/2000/svg"/>')
+    result = runner.invoke(app, ["verify", str(empty)])
+    assert result.exit_code == 2 and "carries no credential" in result.output

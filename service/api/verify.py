@@ -40,6 +40,7 @@ from service.credentials.document import FormatError, validate_credential
 from service.credentials.facts import ChainSnapshot
 from service.credentials.receipt import AnchorReceipt
 from service.credentials.verifier import CHECK_ORDER, Verification, VerificationReport
+from service.documents.badge import NotBaked, unbake
 from service.documents.carrier import (
     MAX_PDF_BYTES,
     PRINT_CHECK,
@@ -70,6 +71,7 @@ RETRY_AFTER_SECONDS = 2
 # JSON media types a credential may come as: JSON, JSON-LD, the VC 2.0 media types, any +json type.
 JSON_MEDIA_TYPES = frozenset({"application/json", "application/ld+json", "application/vc", "application/vc+ld+json"})
 LINK_MEDIA_TYPES = frozenset({"text/uri-list", "text/plain"})
+BADGE_MEDIA_TYPES = frozenset({"image/png", "image/svg+xml"})
 EXAMPLE_CREDENTIAL = Path(__file__).resolve().parents[2] / "docs" / "examples" / "credential-shared.json"
 
 # ---------------------------------------------------------------- schemas (the report as JSON)
@@ -138,11 +140,11 @@ class VerificationReportPublic(BaseModel):
     """The verifier's report: `valid` only when every check in it passed."""
 
     valid: bool
-    source: Literal["credential", "pdf", "share_link"] = Field(
+    source: Literal["credential", "pdf", "share_link", "badge"] = Field(
         "credential",
         description="what was posted: the credential JSON, a certificate PDF (its embedded credential was "
         "verified, and the `certificate_print` check compares what the PDF prints with it), or a share link "
-        "of this hub (its shared copy was verified)",
+        "of this hub (its shared copy was verified), or a baked badge image (the credential baked into it)",
     )
     printed: list[PrintedFactPublic] | None = Field(
         None, description="for a PDF: each fact the certificate prints beside what the credential says"
@@ -268,13 +270,16 @@ def _openapi_extra() -> dict[str, Any]:
             "description": "The credential as the graduate shared it: an OpenBadgeCredential with a MerkleAnchor2026 "
             f"proof (docs/credential-format.md), at most {MAX_CREDENTIAL_BYTES} bytes of UTF-8 JSON; or its "
             f"certificate PDF (at most {MAX_PDF_BYTES} bytes; the credential it embeds is verified); or a share "
-            "link of this hub (one line of text/uri-list or text/plain; looked up, never fetched).",
+            "link of this hub (one line of text/uri-list or text/plain; looked up, never fetched); or a baked "
+            "badge (image/png or image/svg+xml, Open Badges 3.0 baking).",
             "content": {
                 **{
                     media: {"schema": {"type": "object"}, "example": _example_credential()}
                     for media in ("application/json", "application/ld+json")
                 },
                 "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+                "image/png": {"schema": {"type": "string", "format": "binary"}},
+                "image/svg+xml": {"schema": {"type": "string"}},
                 "text/uri-list": {
                     "schema": {"type": "string"},
                     "example": "http://127.0.0.1:8000/share/q8Yb3xVvN0kTz1sR5mWc7PaLdE2gHjUf",
@@ -320,12 +325,16 @@ async def verify(request: Request) -> Response:
     media = _media_type(request.headers.get("content-type"))
     hub = get_hub(request)
     carried: Carried | None = None
-    source: Literal["credential", "pdf", "share_link"] = "credential"
+    source: Literal["credential", "pdf", "share_link", "badge"] = "credential"
     if media == "application/pdf":
         source = "pdf"
         pdf = await _read_body(request, MAX_PDF_BYTES, f"a certificate PDF is at most {MAX_PDF_BYTES} bytes")
         carried = await run_in_threadpool(_extract, pdf)  # parsing a PDF is CPU work: off the event loop
         raw = carried.credential
+    elif media in BADGE_MEDIA_TYPES:
+        source = "badge"
+        image = await _read_body(request, MAX_PDF_BYTES, f"a badge image is at most {MAX_PDF_BYTES} bytes")
+        raw = await run_in_threadpool(_unbake, image)
     elif media in LINK_MEDIA_TYPES:
         source = "share_link"
         text = await _read_body(request, MAX_CREDENTIAL_BYTES)
@@ -375,6 +384,13 @@ def _extract(pdf: bytes) -> Carried:
         raise NoEmbeddedCredential(str(exc)) from exc
 
 
+def _unbake(image: bytes) -> bytes:
+    try:
+        return unbake(image)
+    except NotBaked as exc:
+        raise NoEmbeddedCredential(f"this image carries no credential: {exc}") from exc
+
+
 def _link_text(body: bytes) -> str:
     """The one link of a text/uri-list or text/plain body (comment lines of a URI list are skipped)."""
     try:
@@ -398,7 +414,7 @@ def _require_json(content_type: str | None) -> None:
     if media not in JSON_MEDIA_TYPES and not (media.startswith("application/") and media.endswith("+json")):
         raise UnsupportedMediaType(
             f"{media} is not accepted: send the credential as application/json, a certificate PDF as "
-            "application/pdf or a share link of this hub as text/uri-list"
+            "application/pdf, a baked badge as image/png or image/svg+xml, or a share link of this hub as text/uri-list"
         )
     for param in params.split(";"):
         name, _, value = param.partition("=")
@@ -478,7 +494,7 @@ except ImportError:  # pragma: no cover - the same JSON, slower
 def report_json(
     report: VerificationReport,
     *,
-    source: Literal["credential", "pdf", "share_link"] = "credential",
+    source: Literal["credential", "pdf", "share_link", "badge"] = "credential",
     printed: PrintComparison | None = None,
 ) -> bytes:
     """The report as JSON bytes, as VerificationReport.to_json() gives it (without its deep copies); for a

@@ -114,13 +114,22 @@ def badge_svg(credential: Mapping[str, Any]) -> bytes:
 """.encode()
 
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+SVG_START = re.compile(rb"\s*(<\?xml[^>]*>\s*)?<svg\b")
+
+
+def looks_baked(data: bytes) -> bool:
+    """Whether `data` is a PNG or an SVG (so a badge image, not a credential file or a PDF)."""
+    return data.startswith(PNG_SIGNATURE) or SVG_START.match(data) is not None
+
+
 def unbake(image: bytes) -> bytes:
     """The credential baked into a PNG or SVG badge (its JSON bytes).
 
     :raises NotBaked: not a PNG or SVG, or without exactly one baked credential."""
-    if image.startswith(b"\x89PNG\r\n\x1a\n"):
+    if image.startswith(PNG_SIGNATURE):
         return _unbake_png(image)
-    if re.match(rb"\s*(<\?xml[^>]*>\s*)?<svg\b", image):
+    if SVG_START.match(image):
         return _unbake_svg(image)
     raise NotBaked("not a PNG or SVG image")
 

@@ -56,7 +56,7 @@ from service.credentials.facts import ChainSnapshot, RegistryTrust
 from service.credentials.receipt import AnchorReceipt
 from service.credentials.verifier import VerificationReport, verify_credential
 from service.db import models
-from service.documents.badge import badge_png, badge_svg
+from service.documents.badge import NotBaked, badge_png, badge_svg, looks_baked, unbake
 from service.documents.carrier import (
     MAX_PDF_BYTES,
     BrokenPdf,
@@ -388,6 +388,16 @@ async def verify_check(request: Request) -> HTMLResponse:
                 "ask the graduate for the certificate as the hub made it, the credential file or the share link.",
             )
         source = carried.credential
+    elif isinstance(source, bytes) and looks_baked(source):
+        try:
+            source = await run_in_threadpool(unbake, source)
+        except NotBaked as exc:
+            return _form_problem(
+                request,
+                context,
+                f"This image does not carry a credential ({exc}). A badge image of the hub has its credential "
+                "baked in; ask the graduate for the badge as the hub made it, the credential file or the share link.",
+            )
     elif isinstance(source, str) and re.match(r"(?i)https?://", source):
         try:
             shared = await run_in_threadpool(resolve_link, hub, source)

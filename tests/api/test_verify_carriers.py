@@ -266,3 +266,30 @@ def test_the_share_links_baked_badges_carry_its_credential_which_verifies(
     svg = client.get(share_path(issued) + "/badge.svg")
     assert svg.headers["content-security-policy"] == "default-src 'none'"
     assert client.get("/share/q8Yb3xVvN0kTz1sR5mWc7PaLdE2gHjUf/badge.png").status_code == 404
+
+
+def test_a_baked_badge_is_verified_by_the_credential_baked_into_it(
+    client: TestClient,
+    issued: dict[str, Any],  # noqa: F811
+) -> None:
+    assert share(client, issued, ["name"]).status_code == 200
+    for suffix, media in (("/badge.png", "image/png"), ("/badge.svg", "image/svg+xml")):
+        image = client.get(share_path(issued) + suffix).content
+        response = client.post("/verify", content=image, headers={"Content-Type": media})
+        assert response.status_code == 200, response.text
+        report = response.json()
+        assert report["valid"] is True and report["source"] == "badge" and report["printed"] is None
+        assert report["credential"]["disclosed"] == {"name": NAME}
+
+
+def test_a_badge_image_without_a_credential_is_refused(client: TestClient) -> None:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(out, format="PNG")
+    response = client.post("/verify", content=out.getvalue(), headers={"Content-Type": "image/png"})
+    body = problem(response, 422, "no-embedded-credential")
+    assert "this image carries no credential" in body["detail"]
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg"><text>badge</text></svg>'
+    response = client.post("/verify", content=svg, headers={"Content-Type": "image/svg+xml"})
+    problem(response, 422, "no-embedded-credential")

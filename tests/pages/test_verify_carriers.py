@@ -108,3 +108,16 @@ def test_a_foreign_link_is_refused_in_words(client: TestClient) -> None:
     response = paste(client, "http://testserver/share/q8Yb3xVvN0kTz1sR5mWc7PaLdE2gHjUf")
     text = assert_page(response, 422)
     assert "This share link does not lead to a credential" in text
+
+
+def test_an_uploaded_badge_image_is_verified(client: TestClient, issue: Any) -> None:
+    issued = issue()
+    shared_with_name(client, issued)
+    badge = client.get(share_path(issued) + "/badge.png").content
+    files = {"file": ("badge.png", badge, "image/png")}
+    response = client.post("/verify/check", data={"credential": "", "email": ""}, files=files)
+    text = assert_page(response)
+    assert "This credential is valid" in text and f"Awarded to {NAME}" in text
+    files = {"file": ("badge.svg", b'<svg xmlns="http://www.w3.org/2000/svg"/>', "image/svg+xml")}
+    response = client.post("/verify/check", data={"credential": "", "email": ""}, files=files)
+    assert "This image does not carry a credential" in assert_page(response, 422)
