@@ -327,44 +327,64 @@ def compare_print(text: str, credential: Mapping[str, Any]) -> PrintComparison:
     """Compare the certificate's page `text` (as extracted) with what `credential` says it prints.
 
     The page is read by its layout's landmarks: the programme stands above "awarded to", the holder's name
-    right under it, each fact under its upper-case label, the credential id after "CREDENTIAL ID".
+    right under it, the criteria under the name, each fact under its upper-case label, the link after "SCAN
+    TO VERIFY", the credential id after "CREDENTIAL ID". Every line of the page must be accounted for: text
+    added anywhere else (e.g. a new name drawn over a covered one) is a difference of its own, "Other text".
     """
-    from service.documents.certificate import printed_facts
+    from service.documents.certificate import HUB_NAME, printed_facts
 
     expected = printed_facts(credential)  # (label, spellings) in print order; raises FormatError
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     upper_labels = {label.upper(): label for label, _ in expected.details}
     known_labels = set(upper_labels) | {label.upper() for label in expected.possible_labels}
     facts: list[PrintedFact] = []
+    used: set[int] = set()
 
-    awarded = next((i for i, line in enumerate(lines) if line == "awarded to"), None)
-    header = next((i for i, line in enumerate(lines) if line.endswith("CERTIFICATE")), None)
+    def index(test: Any, after: int = -1) -> int | None:
+        return next((i for i, line in enumerate(lines) if i > after and test(line)), None)
+
+    header = index(lambda line: line.endswith("CERTIFICATE"))
+    awarded = index(lambda line: line == "awarded to", header if header is not None else -1)
+    if header is not None:
+        used.add(header)
+        if header > 0 and lines[header - 1] == HUB_NAME:
+            used.add(header - 1)
 
     # The programme: the lines between the header (and the optional status line) and "awarded to".
     printed_programme: str | None = None
-    if awarded is not None and header is not None and header < awarded:
+    if awarded is not None and header is not None:
         block = lines[header + 1 : awarded]
-        for start in range(min(2, len(block))):
-            if _same(" ".join(block[start:]), expected.programme):
-                printed_programme = " ".join(block[start:])
+        used.update(range(header + 1, awarded))
+        for skip in range(min(2, len(block))):
+            if _same(" ".join(block[skip:]), expected.programme):
+                printed_programme = " ".join(block[skip:])
                 break
         else:
             printed_programme = " ".join(block[1:] if len(block) > 1 else block) or None
     facts.append(_fact("Programme", printed_programme, expected.programme))
 
-    printed_name = lines[awarded + 1] if awarded is not None and awarded + 1 < len(lines) else None
+    printed_name = None
+    if awarded is not None and awarded + 1 < len(lines):
+        printed_name = lines[awarded + 1]
+        used.update((awarded, awarded + 1))
     facts.append(_fact("Awarded to", printed_name, expected.recipient))
 
     # The facts under their labels; a label's value runs until the next label or the QR code's heading.
+    scan = index(lambda line: line == "SCAN TO VERIFY")
+    identity = index(lambda line: line.startswith("CREDENTIAL ID"))
     stops = known_labels | {"SCAN TO VERIFY"}
     found: dict[str, str] = {}
+    first_label: int | None = None
     for i, line in enumerate(lines):
-        if line in known_labels and line not in found:
+        if line in known_labels and line not in found and (awarded is None or i > awarded + 1):
+            first_label = i if first_label is None else first_label
+            used.add(i)
             parts: list[str] = []
-            for following in lines[i + 1 :]:
-                if following in stops or following.startswith(("CREDENTIAL ID", "HOW TO VERIFY")):
+            for j in range(i + 1, len(lines)):
+                if lines[j] in stops or lines[j].startswith(("CREDENTIAL ID", "HOW TO VERIFY")):
                     break
-                parts.append(following)
+                parts.append(lines[j])
+                used.add(j)
             found[line] = " ".join(parts)
     for label, spellings in expected.details:
         facts.append(_fact(label, found.get(label.upper()), spellings))
@@ -372,9 +392,41 @@ def compare_print(text: str, credential: Mapping[str, Any]) -> PrintComparison:
         if upper not in upper_labels:  # printed, but the credential does not say it (e.g. a withheld grade)
             facts.append(PrintedFact(upper.capitalize(), shown, None, False))
 
-    identity = next((line for line in lines if line.startswith("CREDENTIAL ID")), None)
-    printed_id = identity.removeprefix("CREDENTIAL ID").split("\u00b7")[0].strip() if identity else None
+    # The criteria under the name, as much of them as the layout had room for (maybe none).
+    if awarded is not None:
+        end = first_label if first_label is not None else (scan if scan is not None else len(lines))
+        criteria = list(range(awarded + 2, end))
+        if criteria:
+            shown = " ".join(lines[i] for i in criteria)
+            if _same(shown, expected.narrative) or _same(shown + ELLIPSIS, expected.narrative):
+                used.update(criteria)
+            else:
+                facts.append(PrintedFact("Awarded for", shown, expected.narrative[0], False))
+                used.update(criteria)
+
+    # The link written under the QR code: a URL, whatever it is (the QR code leads to the page that verifies).
+    if scan is not None:
+        used.add(scan)
+        end = identity if identity is not None and identity > scan else len(lines)
+        link = "".join(lines[scan + 1 : end])
+        if re.fullmatch(r"https?://\S+", link):
+            used.update(range(scan + 1, end))
+
+    printed_id = None
+    if identity is not None:
+        used.add(identity)
+        printed_id = lines[identity].removeprefix("CREDENTIAL ID").split("\u00b7")[0].strip()
     facts.append(_fact("Credential ID", printed_id, expected.credential_id))
+    hint = index(lambda line: line.startswith("HOW TO VERIFY"))
+    if hint is not None:
+        used.add(hint)
+    footer = index(lambda line: line == f"{HUB_NAME} \u00b7 Drenthe")
+    if footer is not None:
+        used.add(footer)
+
+    extra = [line for i, line in enumerate(lines) if i not in used]
+    if extra:
+        facts.append(PrintedFact("Other text", " / ".join(extra), None, False))
     return PrintComparison(tuple(facts))
 
 

@@ -410,6 +410,7 @@ class PrintedFacts:
     details: tuple[tuple[str, tuple[str, ...]], ...]  # (label, spellings) in print order
     possible_labels: tuple[str, ...]  # every label a certificate of this achievement could print
     credential_id: tuple[str, ...]
+    narrative: tuple[str, ...]  # the criteria, printed under the name as far as there is room
 
 
 def printed_facts(credential: Mapping[str, Any]) -> PrintedFacts:
@@ -436,6 +437,7 @@ def printed_facts(credential: Mapping[str, Any]) -> PrintedFacts:
         details=tuple((label, spellings(value)) for label, value in content.details),
         possible_labels=tuple(labels),
         credential_id=spellings(content.credential_id),
+        narrative=spellings(content.narrative),
     )
 
 

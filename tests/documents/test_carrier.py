@@ -167,7 +167,42 @@ def test_a_pdf_that_is_not_a_certificate_does_not_match(credential: dict[str, An
     pdf = embed_credential(buffer.getvalue(), credential)
     comparison = compare_print(extract_credential(pdf).text, credential)
     assert not comparison.matches
-    assert all(fact.printed is None for fact in comparison.differences)
+    *missing, other = comparison.differences
+    assert [fact.label for fact in missing] == [fact.label for fact in comparison.facts[:-1]]
+    assert all(fact.printed is None for fact in missing)
+    assert other.label == "Other text" and other.printed == "Jan de Vries is a very good data analyst"
+
+
+def overlay(pdf: bytes, operators: bytes) -> bytes:
+    """`pdf` with `operators` drawn after everything else on its page (what a PDF editor's "add text" does),
+    using the page's first font."""
+    writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(io.BytesIO(pdf)))
+    page = writer.pages[0]
+    font = next(iter(page["/Resources"]["/Font"]))
+    content = page.get_contents()
+    assert content is not None
+    content.set_data(content.get_data() + b"\n" + operators.replace(b"/F", font.encode()))
+    page.replace_contents(content)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_a_name_covered_and_drawn_anew_is_caught(credential: dict[str, Any]) -> None:
+    """The cover-up: a white box over the printed name, another name drawn on top. The original text is still
+    in the page (under the box), so each fact reads right; the added text is what gives it away."""
+    pdf = render_certificate(credential, SHARE_URL)
+    forged = overlay(pdf, b"q 1 1 1 rg 60 300 300 40 re f Q BT /F 26 Tf 64 318 Td (Piet Jansen) Tj ET")
+    comparison = compare_print(extract_credential(forged).text, credential)
+    assert [fact.label for fact in comparison.differences] == ["Other text"]
+    assert "Piet Jansen" in (comparison.differences[0].printed or "")
+    assert carrier.print_check(comparison)["status"] == "failed"
+
+
+def test_an_edited_criteria_text_is_caught(credential: dict[str, Any]) -> None:
+    pdf = edit_print(render_certificate(credential, SHARE_URL), b"(Completed the twelve-week", b"(Completed a two-day")
+    (fact,) = compare_print(extract_credential(pdf).text, credential).differences
+    assert fact.label == "Awarded for" and fact.printed is not None and "two-day" in fact.printed
 
 
 # ---------------------------------------------------------------- refusals
@@ -304,3 +339,15 @@ def test_without_an_embeddable_font_the_pdf_does_not_claim_pdfa(
     catalog = pypdf.PdfReader(io.BytesIO(pdf)).trailer["/Root"]
     assert "/Metadata" not in catalog and "/OutputIntents" not in catalog
     assert extract_credential(pdf).credential == credential_file(credential)  # it still carries its credential
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["\u0141ukasz Wa\u0142\u0119sa \u738b\u5c0f\u660e", "Ng\u00f4 B\u1ea3o Ch\u00e2u", "Zo\u00eb\u202e Bakker"],
+    ids=["replaced letters", "vietnamese", "a bidi override"],
+)
+def test_names_the_fonts_cannot_draw_as_written_still_match(name: str) -> None:
+    """A letter a font replaced ("?", a base letter) or an invisible character dropped is not an edit."""
+    credential = select_disclosures(graduate_credential(name), ["name"])
+    comparison = compare_print(extract_credential(render_certificate(credential, SHARE_URL)).text, credential)
+    assert comparison.matches, comparison.differences
