@@ -351,3 +351,40 @@ def test_names_the_fonts_cannot_draw_as_written_still_match(name: str) -> None:
     credential = select_disclosures(graduate_credential(name), ["name"])
     comparison = compare_print(extract_credential(render_certificate(credential, SHARE_URL)).text, credential)
     assert comparison.matches, comparison.differences
+
+
+# ---------------------------------------------------------------- another PDF library reads it (qpdf, C++)
+
+
+def _qpdf() -> str:
+    import os
+    import shutil
+
+    path = shutil.which("qpdf")
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("qpdf is not installed (scripts/setup installs it): the PDF interoperability test must run")
+        pytest.skip("qpdf is not installed (apt-get install qpdf)")
+    return path
+
+
+def test_qpdf_finds_the_certificate_sound_and_extracts_the_same_credential(
+    credential: dict[str, Any], tmp_path: Any
+) -> None:
+    import subprocess
+
+    qpdf = _qpdf()
+    path = tmp_path / "certificate.pdf"
+    path.write_bytes(render_certificate(credential, SHARE_URL))
+    check = subprocess.run([qpdf, "--check", str(path)], capture_output=True, text=True, timeout=60)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "No syntax or stream encoding errors found" in check.stdout and "PDF Version: 1.7" in check.stdout
+    listing = subprocess.run(
+        [qpdf, "--list-attachments", "--verbose", str(path)], capture_output=True, text=True, timeout=60
+    ).stdout
+    name = f"credential-{credential['id'].rsplit(':', 1)[-1]}.json"
+    assert listing.startswith(name) and "mime type: application/ld+json" in listing
+    shown = subprocess.run(
+        [qpdf, f"--show-attachment={name}", str(path)], capture_output=True, timeout=60, check=True
+    ).stdout
+    assert shown == credential_file(credential)
