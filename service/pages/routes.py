@@ -374,6 +374,10 @@ async def verify_check(request: Request) -> HTMLResponse:
             request, context, "Paste the credential's text (JSON) or its share link into the box, or choose its file."
         )
     if isinstance(source, bytes) and source.lstrip()[:5] == b"%PDF-":
+        if len(source) > MAX_PDF_BYTES:
+            return _form_problem(
+                request, context, f"This PDF is too large: a certificate PDF is at most {MAX_PDF_BYTES // 1024} KB."
+            )
         try:
             carried = await run_in_threadpool(extract_credential, source)
         except BrokenPdf as exc:

@@ -121,3 +121,10 @@ def test_an_uploaded_badge_image_is_verified(client: TestClient, issue: Any) -> 
     files = {"file": ("badge.svg", b'<svg xmlns="http://www.w3.org/2000/svg"/>', "image/svg+xml")}
     response = client.post("/verify/check", data={"credential": "", "email": ""}, files=files)
     assert "This image does not carry a credential" in assert_page(response, 422)
+
+
+def test_an_oversized_pdf_upload_is_refused_in_words(client: TestClient) -> None:
+    from service.documents.carrier import MAX_PDF_BYTES
+
+    text = assert_page(upload(client, b"%PDF-1.7\n" + b"0" * MAX_PDF_BYTES), 422)
+    assert f"This PDF is too large: a certificate PDF is at most {MAX_PDF_BYTES // 1024} KB." in text
