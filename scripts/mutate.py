@@ -254,6 +254,39 @@ MUTANTS: tuple[Mutant, ...] = (
         ("tests/test_signing_keys.py",),
         "a development signing key, derivable by anyone, never signs on a real chain",
     ),
+    # ---- the certificate PDF and share links as carriers of a credential (POST /verify)
+    Mutant(
+        "verify-pdf-print-ignored",
+        "service/api/verify.py",
+        '"valid": report.valid and (printed is None or printed.matches),',
+        '"valid": report.valid,',
+        ("tests/api/test_verify_carriers.py", "-k", "edited or grade_printed"),
+        "a PDF whose print differs from its embedded credential is not valid",
+    ),
+    Mutant(
+        "carrier-source-relationship",
+        "service/documents/carrier.py",
+        "if str(item.associated_file_relationship) == RELATIONSHIP",
+        "if True",
+        ("tests/documents/test_carrier.py", "-k", "not_the_source"),
+        "only the embedded file with relationship /Source is taken as the credential",
+    ),
+    Mutant(
+        "carrier-other-text",
+        "service/documents/carrier.py",
+        "    if extra:",
+        "    if False:",
+        ("tests/documents/test_carrier.py", "-k", "covered or not_a_certificate"),
+        "text drawn over a covered fact is a difference",
+    ),
+    Mutant(
+        "sharing-foreign-host",
+        "service/sharing.py",
+        "if (parts.scheme.lower(), parts.netloc.lower()) != (hub.scheme.lower(), hub.netloc.lower()):",
+        "if parts.scheme.lower() != hub.scheme.lower():",
+        ("tests/api/test_verify_carriers.py", "-k", "foreign"),
+        "a link of another host or port is refused, never looked up",
+    ),
     # ---- issuing/anchoring
     Mutant(
         "anchoring-backoff-uncapped",

@@ -90,10 +90,9 @@ def main() -> None:
     """IT Hub Hoogeveen credentials: verify them with public tools alone."""
 
 
-def _read(file: str) -> bytes:
-    """At most MAX_CREDENTIAL_BYTES + 1 bytes of `file` (or stdin for "-"), so a huge input is never
-    read whole; the verifier refuses the surplus."""
-    limit = MAX_CREDENTIAL_BYTES + 1
+def _read(file: str, limit: int = MAX_CREDENTIAL_BYTES + 1) -> bytes:
+    """At most `limit` bytes of `file` (or stdin for "-"), so a huge input is never read whole; the
+    verifier (or the PDF reader) refuses the surplus."""
     try:
         if file == "-":
             return sys.stdin.buffer.read(limit)
@@ -206,7 +205,13 @@ def _print_report(console: Console, report: VerificationReport, source: str) -> 
 
 @app.command()
 def verify(
-    file: Annotated[str, typer.Argument(help="The credential (JSON); - reads standard input.")],
+    file: Annotated[
+        str,
+        typer.Argument(
+            help="The credential (JSON), a certificate PDF of the hub (its embedded credential is verified "
+            "and what it prints compared with it) or a baked badge (PNG, SVG); - reads standard input."
+        ),
+    ],
     rpc: Annotated[
         str | None,
         typer.Option(
@@ -262,22 +267,71 @@ def verify(
         moment = parse_datetime(at) if at is not None else None
     except ValueError as exc:
         _usage_problem(str(exc), as_json)
+    from service.documents.badge import NotBaked, looks_baked, unbake
+    from service.documents.carrier import MAX_PDF_BYTES, CarrierError, compare_print, extract_credential, print_check
+
+    carried = None
     try:
-        data = _read(file)
+        data = _read(file, MAX_PDF_BYTES + 1)
+        if data.lstrip()[:5] == b"%PDF-":
+            try:
+                carried = extract_credential(data)
+            except CarrierError as exc:
+                raise UsageProblem(f"{file}: {exc}") from exc
+            data = carried.credential
+        elif looks_baked(data):
+            try:
+                data = unbake(data)
+            except NotBaked as exc:
+                raise UsageProblem(f"{file}: this image carries no credential: {exc}") from exc
         facts = _chain_facts(rpc, registry, chain_id, trust_document, data)
     except UsageProblem as exc:
         _usage_problem(str(exc), as_json)
     report = verify_credential(data, facts, now=moment, recipient_email=email)
+    printed = compare_print(carried.text, json.loads(data)) if carried is not None and report.usable else None
     if as_json:
-        typer.echo(report.to_json_text())
+        body = json.loads(report.to_json_text())
+        if printed is not None:
+            body["valid"] = body["valid"] and printed.matches
+            body["checks"].append(print_check(printed))
+            body["printed"] = [
+                {"label": f.label, "printed": f.printed, "credential": f.credential, "matches": f.matches}
+                for f in printed.facts
+            ]
+        typer.echo(json.dumps(body, ensure_ascii=False))
     else:
         _print_report(console, report, "<stdin>" if file == "-" else file)
+        if printed is not None:
+            _print_comparison(console, printed)
         if facts is None and report.usable:
             console.print(
                 "No chain asked: pass --rpc URL and --registry ADDRESS to check anchoring and revocation.",
                 style="yellow",
             )
-    raise typer.Exit(_exit_code(report))
+    code = _exit_code(report)
+    raise typer.Exit(EXIT_INVALID if code == EXIT_VALID and printed is not None and not printed.matches else code)
+
+
+def _print_comparison(console: Console, printed: Any) -> None:
+    """What a certificate PDF prints beside what its embedded credential says."""
+    table = Table(show_header=True, header_style="bold", expand=False, title="The PDF beside its credential")
+    table.add_column("Fact")
+    table.add_column("Printed on the PDF", overflow="fold")
+    table.add_column("In the credential", overflow="fold")
+    table.add_column("Match")
+    for fact in printed.facts:
+        table.add_row(
+            fact.label,
+            fact.printed if fact.printed is not None else "(not printed)",
+            fact.credential if fact.credential is not None else "(not in the credential)",
+            Text("same", style="green") if fact.matches else Text("DIFFERS", style="bold red"),
+        )
+    console.print(table)
+    if not printed.matches:
+        console.print(
+            "The PDF was changed: what it prints is not what its credential says. Rely only on the credential.",
+            style="bold red",
+        )
 
 
 def _usage_problem(message: str, as_json: bool) -> NoReturn:

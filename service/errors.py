@@ -48,6 +48,24 @@ class UnsupportedMediaType(HubError):
     slug, title = "unsupported-media-type", "Unsupported media type"
 
 
+class UnreadablePdf(HubError):
+    """A body sent as application/pdf that is not a PDF, or one that cannot be read."""
+
+    slug, title = "unreadable-pdf", "The PDF cannot be read"
+
+
+class NoEmbeddedCredential(InvalidInput):
+    """A readable PDF or badge image that carries no credential (the hub's certificates and badges do)."""
+
+    slug, title = "no-embedded-credential", "The file carries no credential"
+
+
+class ForeignLink(InvalidInput):
+    """A link that is not a share link of this hub: the hub never opens other links."""
+
+    slug, title = "foreign-link", "Not a share link of this hub"
+
+
 class Unauthenticated(HubError):
     slug, title = "unauthenticated", "An API key is needed"
 

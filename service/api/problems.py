@@ -35,6 +35,7 @@ from service.errors import (
     NotReady,
     PayloadTooLarge,
     Unauthenticated,
+    UnreadablePdf,
     UnsupportedMediaType,
     validation_message,
 )
@@ -49,6 +50,7 @@ RETRY_AFTER_SECONDS = 5
 STATUS: dict[type[HubError], int] = {
     HubError: 400,
     NotJson: 400,
+    UnreadablePdf: 400,
     Unauthenticated: 401,
     Forbidden: 403,
     NotFound: 404,

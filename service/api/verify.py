@@ -40,7 +40,29 @@ from service.credentials.document import FormatError, format_datetime, validate_
 from service.credentials.facts import ChainSnapshot
 from service.credentials.receipt import AnchorReceipt
 from service.credentials.verifier import CHECK_ORDER, Verification, VerificationReport
-from service.errors import ChainUnavailable, HubError, InvalidInput, NotJson, PayloadTooLarge, UnsupportedMediaType
+from service.documents.badge import NotBaked, unbake
+from service.documents.carrier import (
+    MAX_PDF_BYTES,
+    PRINT_CHECK,
+    BrokenPdf,
+    Carried,
+    PrintComparison,
+    compare_print,
+    credential_file,
+    extract_credential,
+    print_check,
+)
+from service.errors import (
+    ChainUnavailable,
+    HubError,
+    InvalidInput,
+    NoEmbeddedCredential,
+    NotJson,
+    PayloadTooLarge,
+    UnreadablePdf,
+    UnsupportedMediaType,
+)
+from service.sharing import MAX_LINK_CHARS, resolve_link
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["verify"], route_class=problems.JsonRoute)
@@ -48,11 +70,13 @@ router = APIRouter(tags=["verify"], route_class=problems.JsonRoute)
 RETRY_AFTER_SECONDS = 2
 # JSON media types a credential may come as: JSON, JSON-LD, the VC 2.0 media types, any +json type.
 JSON_MEDIA_TYPES = frozenset({"application/json", "application/ld+json", "application/vc", "application/vc+ld+json"})
+LINK_MEDIA_TYPES = frozenset({"text/uri-list", "text/plain"})
+BADGE_MEDIA_TYPES = frozenset({"image/png", "image/svg+xml"})
 EXAMPLE_CREDENTIAL = Path(__file__).resolve().parents[2] / "docs" / "examples" / "credential-shared.json"
 
 # ---------------------------------------------------------------- schemas (the report as JSON)
 
-CheckName = Literal[CHECK_ORDER]  # type: ignore[valid-type]
+CheckName = Literal[(*CHECK_ORDER, PRINT_CHECK)]  # type: ignore[valid-type]
 
 
 class CheckPublic(BaseModel):
@@ -122,10 +146,28 @@ class StatusListPublic(BaseModel):
     )
 
 
+class PrintedFactPublic(BaseModel):
+    """One fact of a certificate PDF: as the PDF prints it and as its embedded credential says it."""
+
+    label: str = Field(examples=["Awarded to"])
+    printed: str | None = Field(description="as the PDF prints it; null when the page does not show it")
+    credential: str | None = Field(description="as the verified credential says it; null when it does not")
+    matches: bool
+
+
 class VerificationReportPublic(BaseModel):
     """The verifier's report: `valid` only when every check in it passed."""
 
     valid: bool
+    source: Literal["credential", "pdf", "share_link", "badge"] = Field(
+        "credential",
+        description="what was posted: the credential JSON, a certificate PDF (its embedded credential was "
+        "verified, and the `certificate_print` check compares what the PDF prints with it), or a share link "
+        "of this hub (its shared copy was verified), or a baked badge image (the credential baked into it)",
+    )
+    printed: list[PrintedFactPublic] | None = Field(
+        None, description="for a PDF: each fact the certificate prints beside what the credential says"
+    )
     checks: list[CheckPublic] = Field(description="in the order of docs/credential-format.md section 8")
     checked_at: str = Field(description="the moment the validity period was judged at")
     clock: Literal["given", "local"] = Field(
@@ -272,10 +314,22 @@ def _openapi_extra() -> dict[str, Any]:
         "requestBody": {
             "required": True,
             "description": "The credential as the graduate shared it: an OpenBadgeCredential with a MerkleAnchor2026 "
-            f"proof (docs/credential-format.md), at most {MAX_CREDENTIAL_BYTES} bytes of UTF-8 JSON.",
+            f"proof (docs/credential-format.md), at most {MAX_CREDENTIAL_BYTES} bytes of UTF-8 JSON; or its "
+            f"certificate PDF (at most {MAX_PDF_BYTES} bytes; the credential it embeds is verified); or a share "
+            "link of this hub (one line of text/uri-list or text/plain; looked up, never fetched); or a baked "
+            "badge (image/png or image/svg+xml, Open Badges 3.0 baking).",
             "content": {
-                media: {"schema": {"type": "object"}, "example": _example_credential()}
-                for media in ("application/json", "application/ld+json")
+                **{
+                    media: {"schema": {"type": "object"}, "example": _example_credential()}
+                    for media in ("application/json", "application/ld+json")
+                },
+                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+                "image/png": {"schema": {"type": "string", "format": "binary"}},
+                "image/svg+xml": {"schema": {"type": "string"}},
+                "text/uri-list": {
+                    "schema": {"type": "string"},
+                    "example": "http://127.0.0.1:8000/share/q8Yb3xVvN0kTz1sR5mWc7PaLdE2gHjUf",
+                },
             },
         }
     }
@@ -293,7 +347,7 @@ VERIFY_RESPONSES: dict[int | str, dict[str, Any]] = {
             }
         },
     },
-    **problems.responses(400, 413, 415, 422, 503),
+    **problems.responses(400, 404, 409, 413, 415, 422, 503),
 }
 
 # ---------------------------------------------------------------- the route
@@ -309,12 +363,39 @@ VERIFY_RESPONSES: dict[int | str, dict[str, Any]] = {
 async def verify(request: Request) -> Response:
     """Verify a credential against the hub's own chain and registry; no key needed.
 
-    Post the credential JSON as shared (`Content-Type: application/json`). The answer is the report,
-    also when the credential is not valid. Chain facts are read once per block and credential."""
-    _require_json(request.headers.get("content-type"))
-    raw = await _read_body(request, MAX_CREDENTIAL_BYTES)
+    Post the credential JSON as shared (`Content-Type: application/json`), a certificate PDF of the hub
+    (`application/pdf`: its embedded credential is verified, and what it prints is compared with it), or a
+    share link of this hub (`text/uri-list` or `text/plain`: resolved from the hub's database, never
+    fetched). The answer is the report, also when the credential is not valid. Chain facts are read once
+    per block and credential."""
+    media = _media_type(request.headers.get("content-type"))
+    hub = get_hub(request)
+    carried: Carried | None = None
+    source: Literal["credential", "pdf", "share_link", "badge"] = "credential"
+    if media == "application/pdf":
+        source = "pdf"
+        pdf = await _read_body(request, MAX_PDF_BYTES, f"a certificate PDF is at most {MAX_PDF_BYTES} bytes")
+        carried = await run_in_threadpool(_extract, pdf)  # parsing a PDF is CPU work: off the event loop
+        raw = carried.credential
+    elif media in BADGE_MEDIA_TYPES:
+        source = "badge"
+        image = await _read_body(request, MAX_PDF_BYTES, f"a badge image is at most {MAX_PDF_BYTES} bytes")
+        raw = await run_in_threadpool(_unbake, image)
+    elif media in LINK_MEDIA_TYPES:
+        source = "share_link"
+        text = await _read_body(request, MAX_CREDENTIAL_BYTES)
+        if text.lstrip()[:1] in (b"{", b"["):  # a credential sent as text: say how to send it
+            raise UnsupportedMediaType(f"{media} is for a share link: send the credential as application/json")
+        if len(text) > 4 * MAX_LINK_CHARS:
+            raise PayloadTooLarge(f"a share link is at most {MAX_LINK_CHARS} characters")
+        link = _link_text(text)
+        shared = await run_in_threadpool(resolve_link, hub, link)
+        raw = credential_file(shared.document or {})
+    else:
+        _require_json(request.headers.get("content-type"))
+        raw = await _read_body(request, MAX_CREDENTIAL_BYTES)
     # the hub from the app's state, not through HubDep: a sync dependency costs a thread-pool hop
-    cache: VerificationCache = get_hub(request).verification_cache
+    cache: VerificationCache = hub.verification_cache
     verification = Verification(raw, cache)  # the offline checks; the cache is not asked here
     answer: ChainSnapshot | None = None
     receipt: AnchorReceipt | None = None
@@ -326,8 +407,49 @@ async def verify(request: Request) -> Response:
             return _chain_down(request, exc)
     report = verification.finish(answer, receipt)
     if not report.usable:
-        raise _not_a_credential(raw)
-    return Response(report_json(report, await _status_list(request, raw, report)), media_type="application/json")
+        problem = _not_a_credential(raw)
+        if carried is not None:  # the PDF's attachment is not a credential of this format
+            raise NoEmbeddedCredential(f"the PDF's embedded file {carried.file_name!r}: {problem.detail}")
+        raise problem
+    printed = compare_print(carried.text, json.loads(raw)) if carried is not None else None
+    status_list = await _status_list(request, raw, report)
+    return Response(
+        report_json(report, status_list=status_list, source=source, printed=printed), media_type="application/json"
+    )
+
+
+def _media_type(content_type: str | None) -> str:
+    return (content_type or "").partition(";")[0].strip().lower()
+
+
+def _extract(pdf: bytes) -> Carried:
+    if not pdf.strip():
+        raise UnreadablePdf("the body is empty: post the certificate PDF")
+    try:
+        return extract_credential(pdf)
+    except BrokenPdf as exc:
+        raise UnreadablePdf(str(exc)) from exc
+    except ValueError as exc:  # carrier.NoEmbeddedCredential
+        raise NoEmbeddedCredential(str(exc)) from exc
+
+
+def _unbake(image: bytes) -> bytes:
+    try:
+        return unbake(image)
+    except NotBaked as exc:
+        raise NoEmbeddedCredential(f"this image carries no credential: {exc}") from exc
+
+
+def _link_text(body: bytes) -> str:
+    """The one link of a text/uri-list or text/plain body (comment lines of a URI list are skipped)."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput("the link is not UTF-8 text") from exc
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    if len(lines) != 1:
+        raise InvalidInput(f"post exactly one share link of this hub ({len(lines)} lines were sent)")
+    return lines[0]
 
 
 async def _status_list(request: Request, raw: bytes, report: VerificationReport) -> dict[str, Any] | None:
@@ -363,18 +485,26 @@ def _require_json(content_type: str | None) -> None:
     media, _, params = (content_type or "").partition(";")
     media = media.strip().lower()
     if not media:
-        raise UnsupportedMediaType("send the credential with 'Content-Type: application/json'")
+        raise UnsupportedMediaType(
+            "send the credential with 'Content-Type: application/json' (a certificate PDF as application/pdf, "
+            "a share link as text/uri-list)"
+        )
     if media not in JSON_MEDIA_TYPES and not (media.startswith("application/") and media.endswith("+json")):
-        raise UnsupportedMediaType(f"{media} is not accepted: send the credential as application/json")
+        raise UnsupportedMediaType(
+            f"{media} is not accepted: send the credential as application/json, a certificate PDF as "
+            "application/pdf, a baked badge as image/png or image/svg+xml, or a share link of this hub as text/uri-list"
+        )
     for param in params.split(";"):
         name, _, value = param.partition("=")
         if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
             raise UnsupportedMediaType(f"charset {value.strip()} is not accepted: JSON is UTF-8")
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
+async def _read_body(request: Request, limit: int, message: str | None = None) -> bytes:
     declared = request.headers.get("content-length")
-    too_large = PayloadTooLarge(f"a credential is at most {limit} bytes (docs/credential-format.md section 10)")
+    too_large = PayloadTooLarge(
+        message or f"a credential is at most {limit} bytes (docs/credential-format.md section 10)"
+    )
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise too_large
     chunks: list[bytes] = []
@@ -439,17 +569,34 @@ except ImportError:  # pragma: no cover - the same JSON, slower
     _dumps = _json_dumps
 
 
-def report_json(report: VerificationReport, status_list: dict[str, Any] | None = None) -> bytes:
+def report_json(
+    report: VerificationReport,
+    *,
+    status_list: dict[str, Any] | None = None,
+    source: Literal["credential", "pdf", "share_link", "badge"] = "credential",
+    printed: PrintComparison | None = None,
+) -> bytes:
     """The report as JSON bytes, as VerificationReport.to_json() gives it (without its deep copies), with the
-    status list's bit (`_status_list`) when the route found one."""
+    status list's bit (`_status_list`) when the route found one; for a certificate PDF (`printed`) with one more
+    check, `certificate_print`, which `valid` includes."""
     credential = report.credential
     anchor = report.anchor
+    checks = [
+        {"name": c.name, "title": c.title, "status": c.status, "reason": c.reason}  # a StrEnum: its value
+        for c in report.checks
+    ]
+    if printed is not None:
+        checks.append(print_check(printed))
     body = {
-        "valid": report.valid,
-        "checks": [
-            {"name": c.name, "title": c.title, "status": c.status, "reason": c.reason}  # a StrEnum: its value
-            for c in report.checks
+        "valid": report.valid and (printed is None or printed.matches),
+        "source": source,
+        "printed": None
+        if printed is None
+        else [
+            {"label": f.label, "printed": f.printed, "credential": f.credential, "matches": f.matches}
+            for f in printed.facts
         ],
+        "checks": checks,
         "checked_at": report.checked_at,
         "clock": report.clock,
         "credential": None

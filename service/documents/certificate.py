@@ -23,12 +23,14 @@ QR code leads to the share page, which verifies it. The PDF is deterministic for
 Libraries: segno draws the QR code (drawn as vector squares, so it stays sharp in print), reportlab
 writes the PDF.
 
-Fonts: the PDF standard fonts (Helvetica family; every PDF reader has them, so they are not embedded)
-cover Windows-1252, which includes all of Latin-1 and so the Dutch names met in practice
-("Siebe de Vries-Ångström", "Zoë Bakker"). When some text needs a character they lack ("Łukasz",
-"Ngô Bảo Châu", Greek, Cyrillic), the whole page uses DejaVu Sans instead, embedded as a subset, if
-its TTF files are on the system (Debian's `fonts-dejavu-core`; see `FONT_DIRECTORIES`). It is not a
-requirement: without DejaVu, and for characters DejaVu lacks too (e.g. Chinese, Japanese), each
+Fonts: every font is embedded (as a subset), as PDF/A requires. Latin text is set in Liberation Sans
+(Debian's `fonts-liberation`; metrically compatible with Helvetica, so the layout is Helvetica's; see
+`LATIN_FONT_DIRECTORIES`), or, on a system without it, in Bitstream Vera, which ships inside reportlab;
+either covers the Dutch names met in practice ("Siebe de Vries-Ångström", "Zoë Bakker"). When some text
+needs a character the Latin font lacks ("Ngô Bảo Châu", and for Vera also "Łukasz", Greek, Cyrillic), the
+whole page uses DejaVu Sans instead, if its TTF files are on the system (Debian's `fonts-dejavu-core`;
+see `FONT_DIRECTORIES`). It is not a requirement: without DejaVu, and for characters DejaVu lacks too
+(e.g. Chinese, Japanese), each
 unsupported character is replaced, by its base letter when it has one ("Ł" → "L", "ả" → "a"),
 otherwise by "?". Right-to-left scripts are drawn as stored, without bidirectional reordering or
 shaping. Control and invisible format characters (e.g. bidi overrides) are always dropped.
@@ -42,11 +44,13 @@ import unicodedata
 import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import reportlab
 import segno
 from reportlab.lib.colors import Color, HexColor
 from reportlab.lib.pagesizes import A4, landscape
@@ -57,16 +61,25 @@ from reportlab.pdfgen.canvas import Canvas
 from service.credentials.canonical import proof_of
 from service.credentials.disclosure import Disclosure
 from service.credentials.document import EQF_FRAMEWORK, validate_credential
+from service.documents.carrier import embed_credential
 from service.documents.dates import MONTHS, date_text
 
 HUB_NAME = "IT Hub Hoogeveen"
 VERIFY_HINT = (
-    "Scan the code or open the link, or upload the credential's JSON file at {verify_page}; "
+    "Scan the code or open the link, or upload this PDF (it carries the credential) or its JSON file at {verify_page}; "
     "anyone can also check it on Ethereum without the hub."
 )
 WITHHELD_RECIPIENT = "the holder of this credential"
 MAX_SHARE_URL = 2_000  # a QR code holds ~2 300 bytes at level M; longer links would not scan well anyway
 
+# Where Liberation Sans is looked for (Debian's fonts-liberation, Fedora, Alpine, Arch). Tests may replace this.
+LATIN_FONT_DIRECTORIES: tuple[str, ...] = (
+    "/usr/share/fonts/truetype/liberation",
+    "/usr/share/fonts/truetype/liberation2",
+    "/usr/share/fonts/liberation-sans",
+    "/usr/share/fonts/liberation",
+    "/usr/share/fonts/TTF",
+)
 # Where DejaVu Sans is looked for (Debian/Ubuntu, Fedora, Alpine, Arch). Tests may replace this.
 FONT_DIRECTORIES: tuple[str, ...] = (
     "/usr/share/fonts/truetype/dejavu",
@@ -159,15 +172,20 @@ def _in_winansi(char: str) -> bool:
 STANDARD_FONTS = _Fonts("Helvetica", "Helvetica-Bold", "Helvetica-Oblique", _in_winansi)
 
 
-@lru_cache(maxsize=8)
-def _dejavu(directories: tuple[str, ...]) -> _Fonts | None:
-    """DejaVu Sans (regular, bold, oblique) from the first directory that has it, registered with
-    reportlab; None when no directory has a readable copy."""
+# (family, file name stem, regular/bold/italic suffixes) of the TrueType families the certificate embeds.
+DEJAVU = ("DejaVuSans", "DejaVuSans", ("", "-Bold", "-Oblique"))
+LIBERATION = ("LiberationSans", "LiberationSans", ("-Regular", "-Bold", "-Italic"))
+VERA = ("Vera", "Vera", ("", "Bd", "It"))
+REPORTLAB_FONTS = str(Path(reportlab.__file__).resolve().parent / "fonts")  # Bitstream Vera ships with reportlab
+
+
+@lru_cache(maxsize=16)
+def _ttf_family(directories: tuple[str, ...], family: tuple[str, str, tuple[str, str, str]]) -> _Fonts | None:
+    """A TrueType family (regular, bold, italic) from the first directory that has it, registered with
+    reportlab (embedded as subsets); None when no directory has a readable copy."""
+    label, stem, suffixes = family
     for directory in directories:
-        files = {
-            style: Path(directory) / f"DejaVuSans{suffix}.ttf"
-            for style, suffix in (("regular", ""), ("bold", "-Bold"), ("italic", "-Oblique"))
-        }
+        files = {style: Path(directory) / f"{stem}{suffix}.ttf" for style, suffix in zip(STYLES, suffixes, strict=True)}
         if not (files["regular"].is_file() and files["bold"].is_file()):
             continue
         if not files["italic"].is_file():
@@ -177,7 +195,7 @@ def _dejavu(directories: tuple[str, ...]) -> _Fonts | None:
         glyphs: set[int] | None = None
         try:
             for style, path in files.items():
-                font = TTFont(f"HubDejaVuSans-{style}-{tag}", str(path))
+                font = TTFont(f"Hub{label}-{style}-{tag}", str(path))
                 pdfmetrics.registerFont(font)
                 names[style] = font.fontName
                 covered = set(font.face.charToGlyph)
@@ -188,15 +206,46 @@ def _dejavu(directories: tuple[str, ...]) -> _Fonts | None:
     return None
 
 
+STYLES = ("regular", "bold", "italic")
+
+
+def _dejavu(directories: tuple[str, ...]) -> _Fonts | None:
+    """DejaVu Sans from the first of `directories` that has it (None when none has)."""
+    return _ttf_family(directories, DEJAVU)
+
+
+def _latin_fonts() -> _Fonts:
+    """The fonts for Latin text, embedded: Liberation Sans (metrically Helvetica's twin, so the layout is
+    Helvetica's) if the system has it, else Bitstream Vera from reportlab's own package; the PDF standard
+    fonts (not embedded, so the PDF is not PDF/A) only if neither can be read."""
+    return (
+        _ttf_family(tuple(LATIN_FONT_DIRECTORIES), LIBERATION)
+        or _ttf_family((REPORTLAB_FONTS,), VERA)
+        or STANDARD_FONTS
+    )
+
+
 def _has_glyph(code_points: frozenset[int]) -> Callable[[str], bool]:
     return lambda char: ord(char) in code_points
 
 
 def _fonts_for(texts: Iterable[str]) -> _Fonts:
-    """The standard fonts when they can draw every character of `texts`, else DejaVu Sans if present."""
-    if all(STANDARD_FONTS.clean(text) == _drop_invisible(text) for text in texts):
-        return STANDARD_FONTS
-    return _dejavu(tuple(FONT_DIRECTORIES)) or STANDARD_FONTS
+    """The Latin fonts when they can draw every character of `texts`, else DejaVu Sans if present."""
+    latin = _latin_fonts()
+    if all(latin.clean(text) == _drop_invisible(text) for text in texts):
+        return latin
+    return _dejavu(tuple(FONT_DIRECTORIES)) or latin
+
+
+def _font_sets() -> list[_Fonts]:
+    """Every font set a certificate may have been printed with, on this system or another."""
+    candidates = [
+        _latin_fonts(),
+        _dejavu(tuple(FONT_DIRECTORIES)),
+        _ttf_family((REPORTLAB_FONTS,), VERA),
+        STANDARD_FONTS,
+    ]
+    return list(dict.fromkeys(fonts for fonts in candidates if fonts is not None))
 
 
 def _drop_invisible(text: str) -> str:
@@ -350,6 +399,48 @@ def _content(credential: Mapping[str, Any], share_url: str, status: str | None) 
     )
 
 
+@dataclass(frozen=True)
+class PrintedFacts:
+    """What the certificate of a credential prints, each fact with the spellings it may be printed in (as
+    written, and as each font set draws it), for comparing a PDF's print with its credential
+    (service.documents.carrier.compare_print)."""
+
+    programme: tuple[str, ...]
+    recipient: tuple[str, ...]
+    details: tuple[tuple[str, tuple[str, ...]], ...]  # (label, spellings) in print order
+    possible_labels: tuple[str, ...]  # every label a certificate of this achievement could print
+    credential_id: tuple[str, ...]
+    narrative: tuple[str, ...]  # the criteria, printed under the name as far as there is room
+
+
+def printed_facts(credential: Mapping[str, Any]) -> PrintedFacts:
+    """The facts the certificate of `credential` prints (see PrintedFacts).
+
+    :raises FormatError: when `credential` is not a credential of this format."""
+    content = _content(credential, "https://hub.invalid/share/x", None)
+    font_sets = _font_sets()
+
+    def spellings(text: str) -> tuple[str, ...]:
+        variants = [_drop_invisible(text)] + [fonts.clean(text) for fonts in font_sets]
+        return tuple(dict.fromkeys(variants))
+
+    achievement = credential["credentialSubject"]["achievement"]
+    result_labels = [
+        str(item["name"])
+        for item in achievement.get("resultDescription") or ()
+        if isinstance(item, Mapping) and isinstance(item.get("name"), str)
+    ]
+    labels = ["Issued by", "Date of issue", "Valid until", "Study load", "Level", "Theme", "Result", *result_labels]
+    return PrintedFacts(
+        programme=spellings(content.programme),
+        recipient=spellings(content.recipient) if content.recipient is not None else (WITHHELD_RECIPIENT,),
+        details=tuple((label, spellings(value)) for label, value in content.details),
+        possible_labels=tuple(labels),
+        credential_id=spellings(content.credential_id),
+        narrative=spellings(content.narrative),
+    )
+
+
 # ---------------------------------------------------------------- layout helpers
 
 
@@ -498,7 +589,8 @@ def render_certificate(credential: dict[str, Any], share_url: str, *, status: st
     :param status: an optional short line about the credential's state as the caller knows it (e.g.
         "Verified 1 July 2026: valid"), printed as given at the top right; the certificate itself
         claims nothing about validity.
-    :returns: the PDF bytes (deterministic for the same arguments).
+    :returns: the PDF bytes (deterministic for the same arguments), with `credential` embedded as its
+        `/Source` associated file (service.documents.carrier), byte for byte the file its share link serves.
     :raises FormatError: when `credential` is not a credential of this format.
     :raises ValueError: when `share_url` is not an http(s) URL.
 
@@ -509,7 +601,14 @@ def render_certificate(credential: dict[str, Any], share_url: str, *, status: st
     content = _content(credential, _check_share_url(share_url), status)
     fonts = _fonts_for(content.texts())
     buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), invariant=True, pageCompression=1, lang="en")
+    canvas = Canvas(
+        buffer,
+        pagesize=(PAGE_WIDTH, PAGE_HEIGHT),
+        invariant=True,
+        pageCompression=1,
+        lang="en",
+        initialFontName=fonts.regular,  # not Helvetica: a font the page names is a font it embeds
+    )
     canvas.setTitle(f"{fonts.clean(content.programme)} \u2013 certificate")
     canvas.setAuthor(HUB_NAME)
     canvas.setSubject(f"{content.kind} certificate, credential {content.credential_id}")
@@ -517,7 +616,10 @@ def render_certificate(credential: dict[str, Any], share_url: str, *, status: st
     _draw(_Page(canvas, fonts), content)
     canvas.showPage()
     canvas.save()
-    return buffer.getvalue()
+    issued = datetime.fromisoformat(str(credential.get("validFrom", "")).replace("Z", "+00:00"))
+    # PDF/A-3b when every font is embedded (always, unless neither Liberation nor reportlab's Vera could be read)
+    archival = fonts is not STANDARD_FONTS
+    return embed_credential(buffer.getvalue(), credential, modified=issued, archival=archival)
 
 
 def _draw(page: _Page, content: _Content) -> None:
@@ -631,4 +733,13 @@ def _draw_status(page: _Page, status: str) -> None:
     page.text(x + 12, y + 7.5, text, fonts.bold, 9, ACCENT)
 
 
-__all__ = ["MONTHS", "PRINTED_CLAIMS", "disclosed_claims", "disclosure_items", "format_date", "render_certificate"]
+__all__ = [
+    "MONTHS",
+    "PRINTED_CLAIMS",
+    "PrintedFacts",
+    "printed_facts",
+    "disclosed_claims",
+    "disclosure_items",
+    "format_date",
+    "render_certificate",
+]

@@ -21,6 +21,7 @@ from service.credentials import multikey
 from service.credentials.document import EQF_FRAMEWORK, IDENTIFIER_CLAIM, parse_datetime, validate_credential
 from service.credentials.facts import REVOCATION_REASONS
 from service.credentials.verifier import Status, VerificationReport
+from service.documents.carrier import PrintComparison
 from service.documents.certificate import disclosed_claims, format_date
 from service.documents.dates import date_text, moment_text
 
@@ -447,3 +448,62 @@ def short_address(address: str | None) -> str:
     if not address:
         return ""
     return f"{address[:6]}…{address[-4:]}"
+
+
+# ---------------------------------------------------------------- a certificate PDF: its print beside its credential
+
+
+@dataclass(frozen=True)
+class PrintedRow:
+    label: str
+    printed: str  # as the PDF prints it
+    credential: str  # as the verified credential says it
+    matches: bool
+    mark: str  # "Same" | "Differs": the state in words, never by colour alone
+
+
+def printed_rows(comparison: PrintComparison) -> list[PrintedRow]:
+    """Each fact a certificate PDF prints beside what its embedded (verified) credential says."""
+    return [
+        PrintedRow(
+            label=fact.label,
+            printed=fact.printed if fact.printed is not None else "(not printed)",
+            credential=fact.credential if fact.credential is not None else "(not in the credential)",
+            matches=fact.matches,
+            mark="Same" if fact.matches else "Differs",
+        )
+        for fact in comparison.facts
+    ]
+
+
+def print_check(comparison: PrintComparison) -> CheckView:
+    """The check a certificate PDF adds to the list: whether it prints what its credential says."""
+    differing = [fact.label for fact in comparison.differences]
+    status = Status.PASSED if comparison.matches else Status.FAILED
+    reason = (
+        f"the PDF prints what its embedded credential says ({len(comparison.facts)} facts compared)"
+        if comparison.matches
+        else "the PDF prints something else than its embedded credential: " + ", ".join(differing)
+    )
+    return CheckView(
+        name="certificate_print",
+        title="Printed certificate",
+        status=status.value,
+        mark=MARKS[status],
+        meaning="What the PDF shows on its page is what the credential inside it says.",
+        reason=reason,
+    )
+
+
+def edited_print(report_verdict: Verdict, comparison: PrintComparison) -> Verdict:
+    """The verdict on a certificate PDF whose print differs from its credential: not valid, whatever the
+    credential inside is (an employer reads the page, so the page must not be trusted)."""
+    inner = "valid" if report_verdict.ok else STATE_LABELS[report_verdict.state].lower()
+    return Verdict(
+        "invalid",
+        STATE_LABELS["invalid"],
+        "This PDF was changed: what it prints is not what its credential says.",
+        f"The credential embedded in the PDF is {inner}, but the printed certificate differs from it in: "
+        + ", ".join(fact.label for fact in comparison.differences)
+        + ". Rely only on what the credential says (below), or ask the graduate for the share link.",
+    )

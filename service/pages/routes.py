@@ -28,6 +28,7 @@ a 503 page); they load nothing from elsewhere (a Content-Security-Policy says so
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import json
 import logging
@@ -57,10 +58,21 @@ from service.credentials.facts import ChainSnapshot, RegistryTrust
 from service.credentials.receipt import AnchorReceipt
 from service.credentials.verifier import VerificationReport, verify_credential
 from service.db import models
-from service.documents.certificate import disclosure_items, render_certificate
-from service.errors import ChainUnavailable
+from service.documents.badge import NotBaked, badge_png, badge_svg, looks_baked, unbake
+from service.documents.carrier import (
+    MAX_PDF_BYTES,
+    BrokenPdf,
+    Carried,
+    CarrierError,
+    compare_print,
+    credential_file,
+    extract_credential,
+)
+from service.documents.certificate import render_certificate
+from service.errors import ChainUnavailable, Conflict, ForeignLink, NotFound
 from service.hub import Hub
 from service.pages import present
+from service.sharing import Shared, find_shared, resolve_link
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +86,9 @@ templates.env.filters.update(
 
 router = APIRouter(include_in_schema=False)
 
-SHARE_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 REGISTER_PAGE_SIZE = 20
-MAX_FORM_PART = 2 * MAX_CREDENTIAL_BYTES  # larger parts are refused by the form parser, smaller ones by us
+# a certificate PDF, or twice a credential: larger parts are refused by the form parser, smaller ones by us
+MAX_FORM_PART = MAX_PDF_BYTES
 CHAIN_ERRORS = (
     ChainUnavailable,
     ProviderConnectionError,
@@ -224,46 +236,6 @@ def home(request: Request) -> HTMLResponse:
 # ---------------------------------------------------------------- share pages
 
 
-@dataclass(frozen=True)
-class Shared:
-    """A credential behind a share link, read from the database."""
-
-    credential_id: str
-    batch_status: str  # pending | anchored | failed
-    document: dict[str, Any] | None  # the shared copy; None until anchored
-    share_url: str
-    certificate_link: bool = False  # a link made for a printed certificate (ShareLink), not the holder's own
-
-
-def shared_copy(document: Mapping[str, Any], claims: Sequence[str] = ()) -> dict[str, Any]:
-    """The copy a share link shows and serves: the holder's copy with only `claims` (the holder's choice,
-    `Credential.shared_claims`) disclosed; a chosen claim the copy has no disclosure for stays withheld."""
-    available = {item[1] for item in disclosure_items(document) if isinstance(item, list) and len(item) == 3}
-    return select_disclosures(document, [name for name in claims if name in available])
-
-
-def find_shared(hub: Hub, token: str) -> Shared | None:
-    if not SHARE_TOKEN.fullmatch(token):
-        return None
-    with hub.sessions() as db:
-        row = db.scalar(select(models.Credential).where(models.Credential.share_token == token))
-        claims: Sequence[str] = (row.shared_claims or ()) if row is not None else ()
-        link = None
-        if row is None:
-            link = db.scalar(select(models.ShareLink).where(models.ShareLink.token == token))
-            if link is None:
-                return None
-            row, claims = link.credential, link.claims
-        anchored = row.batch.status == "anchored" and proof_of(row.document) is not None
-        return Shared(
-            credential_id=row.id,
-            batch_status=row.batch.status,
-            document=shared_copy(row.document, claims) if anchored else None,
-            share_url=f"{hub.settings.public_url}/share/{token}",
-            certificate_link=link is not None,
-        )
-
-
 def _nothing_to_show(request: Request, shared: Shared | None) -> HTMLResponse:
     """The page for a share link without a shared copy: unknown (404), or its credential not anchored (409)."""
     if shared is None:
@@ -322,9 +294,10 @@ def share_json(token: str, request: Request, hub: HubDep) -> Response:
     shared = find_shared(hub, token)
     if shared is None or shared.document is None:
         return _nothing_to_show(request, shared)
-    body = json.dumps(shared.document, indent=2, ensure_ascii=False) + "\n"
     return _share_file(
-        body.encode("utf-8"), "application/json", f'attachment; filename="credential-{shared.credential_id}.json"'
+        credential_file(shared.document),  # the bytes its certificate PDF embeds
+        "application/json",
+        f'attachment; filename="credential-{shared.credential_id}.json"',
     )
 
 
@@ -337,6 +310,30 @@ def share_pdf(token: str, request: Request, hub: HubDep) -> Response:
     status = None if verified.verdict.state == "unchecked" else present.status_line(verified.verdict, verified.report)
     pdf = render_certificate(shared.document, shared.share_url, status=status)
     return _share_file(pdf, "application/pdf", f'inline; filename="certificate-{shared.credential_id}.pdf"')
+
+
+@router.get("/share/{token}/badge.png")
+def share_badge_png(token: str, request: Request, hub: HubDep) -> Response:
+    """The Open Badges 3.0 baked badge (PNG, iTXt `openbadgecredential`) of the shared copy."""
+    shared = find_shared(hub, token)
+    if shared is None or shared.document is None:
+        return _nothing_to_show(request, shared)
+    return _share_file(
+        badge_png(shared.document), "image/png", f'attachment; filename="badge-{shared.credential_id}.png"'
+    )
+
+
+@router.get("/share/{token}/badge.svg")
+def share_badge_svg(token: str, request: Request, hub: HubDep) -> Response:
+    """The Open Badges 3.0 baked badge (SVG, `openbadges:credential`) of the shared copy."""
+    shared = find_shared(hub, token)
+    if shared is None or shared.document is None:
+        return _nothing_to_show(request, shared)
+    response = _share_file(
+        badge_svg(shared.document), "image/svg+xml", f'attachment; filename="badge-{shared.credential_id}.svg"'
+    )
+    response.headers["Content-Security-Policy"] = "default-src 'none'"  # an SVG opened alone runs nothing
+    return response
 
 
 def _share_file(content: bytes, media_type: str, disposition: str) -> Response:
@@ -379,25 +376,81 @@ async def verify_check(request: Request) -> HTMLResponse:
     context["pasted"] = pasted if isinstance(pasted, str) else ""
     context["email"] = email.strip() if isinstance(email, str) else ""
     source: bytes | str = context["pasted"].strip()
+    carried: Carried | None = None
     if isinstance(upload, UploadFile) and upload.filename:
-        data = await upload.read(MAX_CREDENTIAL_BYTES + 1)
+        data = await upload.read(MAX_PDF_BYTES + 1)
         if data:
             source = data
             context["uploaded"] = upload.filename
     if not source:
-        return _form_problem(request, context, "Paste the credential's text (JSON) into the box, or choose its file.")
+        return _form_problem(
+            request, context, "Paste the credential's text (JSON) or its share link into the box, or choose its file."
+        )
+    if isinstance(source, bytes) and source.lstrip()[:5] == b"%PDF-":
+        if len(source) > MAX_PDF_BYTES:
+            return _form_problem(
+                request, context, f"This PDF is too large: a certificate PDF is at most {MAX_PDF_BYTES // 1024} KB."
+            )
+        try:
+            carried = await run_in_threadpool(extract_credential, source)
+        except BrokenPdf as exc:
+            return _form_problem(
+                request, context, f"This PDF cannot be read ({exc}). Choose the PDF as you received it."
+            )
+        except CarrierError:
+            return _form_problem(
+                request,
+                context,
+                "This PDF does not carry a credential. A certificate of the hub has its credential file inside it; "
+                "ask the graduate for the certificate as the hub made it, the credential file or the share link.",
+            )
+        source = carried.credential
+    elif isinstance(source, bytes) and looks_baked(source):
+        try:
+            source = await run_in_threadpool(unbake, source)
+        except NotBaked as exc:
+            return _form_problem(
+                request,
+                context,
+                f"This image does not carry a credential ({exc}). A badge image of the hub has its credential "
+                "baked in; ask the graduate for the badge as the hub made it, the credential file or the share link.",
+            )
+    elif isinstance(source, str) and re.match(r"(?i)https?://", source):
+        try:
+            shared = await run_in_threadpool(resolve_link, hub, source)
+        except ForeignLink as exc:
+            return _form_problem(request, context, f"This link cannot be checked here: {exc.detail}.")
+        except (NotFound, Conflict) as exc:
+            return _form_problem(request, context, f"This share link does not lead to a credential: {exc.detail}.")
+        source = credential_file(shared.document or {})
+        context["link"] = shared.share_url
     size = len(source.encode("utf-8")) if isinstance(source, str) else len(source)
     if size > MAX_CREDENTIAL_BYTES:
         return _form_problem(
             request,
             context,
-            f"This is too large to be a credential: a credential file is at most {MAX_CREDENTIAL_BYTES // 1024} KB.",
+            f"This is too large to be a credential: a credential file is at most {MAX_CREDENTIAL_BYTES // 1024} KB"
+            f" (a certificate PDF at most {MAX_PDF_BYTES // 1024} KB).",
         )
     verified = await run_in_threadpool(verify_for_page, hub, source, context["email"])
     context["verified"] = verified
     if verified.report.usable:
-        context["certificate"] = present.certificate(json.loads(source))
+        document = json.loads(source)
+        context["certificate"] = present.certificate(document)
         context["pasted"] = ""  # the form is for the next credential; a text that was not one stays, to correct
+        if carried is not None:
+            comparison = compare_print(carried.text, document)
+            context["printed"] = present.printed_rows(comparison)
+            checks = [*verified.checks, present.print_check(comparison)]
+            verdict = verified.verdict if comparison.matches else present.edited_print(verified.verdict, comparison)
+            context["verified"] = verified = dataclasses.replace(verified, checks=checks, verdict=verdict)
+    elif carried is not None:
+        return _form_problem(
+            request,
+            context,
+            f"The file inside this PDF ({carried.file_name}) is not a credential of the hub: "
+            f"{verified.report.check('format').reason}.",
+        )
     status = 422 if not verified.report.usable else verified.status
     return page(request, "verify.html", context, status=status)
 

@@ -54,6 +54,20 @@ def flat(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
+LATIN_FAMILIES = {"LiberationSans", "LiberationSans-Bold", "LiberationSans-Italic"} | {
+    "BitstreamVeraSans-Roman",
+    "BitstreamVeraSans-Bold",
+    "BitstreamVeraSans-Oblique",
+}
+
+
+def all_fonts_embedded(pdf: bytes) -> bool:
+    """Every font of the page has its font program in the file (PDF/A: no font left to the reader)."""
+    fonts = pypdf.PdfReader(_stream(pdf)).pages[0]["/Resources"]["/Font"]
+    descriptors = [font.get_object().get("/FontDescriptor") for font in fonts.values()]
+    return all(d is not None and "/FontFile2" in d.get_object() for d in descriptors)
+
+
 def font_names(pdf: bytes) -> set[str]:
     resources: Any = pypdf.PdfReader(_stream(pdf)).pages[0]["/Resources"]
     fonts = resources["/Font"]
@@ -156,10 +170,13 @@ def test_the_qr_code_decodes_to_the_share_url(credential: dict[str, Any]) -> Non
 
 
 @pytest.mark.parametrize("name", ["Siebe de Vries-\u00c5ngstr\u00f6m", "Zo\u00eb Bakker", "Ren\u00e9e van \u2019t Hof"])
-def test_dutch_names_print_with_the_standard_fonts(name: str) -> None:
+def test_dutch_names_print_with_the_embedded_latin_fonts(name: str) -> None:
     pdf = render_certificate(graduate_credential(name), SHARE_URL)
     assert name in pdf_text(pdf)
-    assert font_names(pdf) <= {"Helvetica", "Helvetica-Bold", "Helvetica-Oblique"}
+    latin = certificate._latin_fonts()
+    assert latin is not certificate.STANDARD_FONTS  # reportlab's own Vera at least
+    assert font_names(pdf) <= LATIN_FAMILIES
+    assert all_fonts_embedded(pdf)
 
 
 def test_a_name_outside_latin1_does_not_break_the_certificate(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -174,10 +191,13 @@ def test_a_name_outside_latin1_does_not_break_the_certificate(monkeypatch: pytes
         assert "DejaVuSans" in font_names(pdf)
         rasterise(pdf, "certificate-dejavu")
 
-    monkeypatch.setattr(certificate, "FONT_DIRECTORIES", ())  # a system without DejaVu
+    monkeypatch.setattr(certificate, "FONT_DIRECTORIES", ())  # a system without DejaVu ...
+    monkeypatch.setattr(certificate, "LATIN_FONT_DIRECTORIES", ())  # ... nor Liberation: reportlab's Vera
     pdf = render_certificate(credential, SHARE_URL)
-    assert "Lukasz Walesa ???" in pdf_text(pdf)
-    assert font_names(pdf) <= {"Helvetica", "Helvetica-Bold", "Helvetica-Oblique"}
+    # Vera has Latin-1 and a few more (Ł, ł, not ę): each letter it lacks becomes its base letter
+    assert re.search(r"[\u0141L]ukasz Wa[\u0142l]esa \?\?\?", pdf_text(pdf))
+    assert font_names(pdf) == {"BitstreamVeraSans-Roman", "BitstreamVeraSans-Bold"}
+    assert all_fonts_embedded(pdf)
     assert qr_codes(rasterise(pdf, "certificate-without-dejavu")) == [SHARE_URL]
 
 

@@ -347,3 +347,43 @@ def test_the_api_docs_work_under_their_content_security_policy(desktop: Any, ser
     assert "IT Hub Hoogeveen credentials" in desktop.locator(".swagger-ui .info .title").inner_text()
     assert desktop.locator(".opblock").count() > 10  # the operations came from /openapi.json
     assert violations == []
+
+
+def test_verify_a_certificate_pdf_and_a_share_link_in_a_browser(
+    desktop: Any, phone: Any, server: Server, api: httpx.Client, issued: dict[str, Any], tmp_path: Path
+) -> None:
+    """The upload form takes the hub's certificate PDF: the verdict, the print beside the credential; then a
+    share link pasted into the text box."""
+    shared = api.put(
+        f"/credentials/{issued['id']}/sharing",
+        headers={"X-Holder-Token": issued["holder_token"]},
+        json={"disclose": ["name"]},
+    )
+    assert shared.status_code == 200, shared.text
+    pdf = tmp_path / "certificate.pdf"
+    pdf.write_bytes(api.get(share_path(issued) + "/certificate.pdf").content)
+    for page in (desktop, phone):
+        page.goto(server.url + "/verify")
+        page.locator("#file").set_input_files(str(pdf))
+        with page.expect_navigation():
+            page.get_by_role("button", name="Check the credential").click()
+        assert "This credential is valid" in page.locator(".verdict").inner_text()
+        table = page.locator(".printed__table")
+        assert table.is_visible()
+        awarded = table.locator("tr", has_text="Awarded to").inner_text()
+        assert awarded.count("Jan de Vries") == 2 and "Same" in awarded
+        width, viewport = horizontal_overflow(page)
+        assert width <= viewport
+    screenshot(desktop, "verify-pdf-desktop")
+    screenshot(phone, "verify-pdf-phone")
+    desktop.goto(server.url + "/verify")
+    desktop.locator("#credential").fill(issued["share_url"])
+    with desktop.expect_navigation():
+        desktop.get_by_role("button", name="Check the credential").click()
+    assert "This credential is valid" in desktop.locator(".verdict").inner_text()
+    assert "Awarded to Jan de Vries" in desktop.locator(".certificate").inner_text()
+    desktop.goto(server.url + "/verify")
+    desktop.locator("#credential").fill("https://evil.example/share/q8Yb3xVvN0kTz1sR5mWc7PaLdE2gHjUf")
+    with desktop.expect_navigation():
+        desktop.get_by_role("button", name="Check the credential").click()
+    assert "never opens other links" in desktop.locator("#form-error").inner_text()

@@ -394,7 +394,7 @@ def test_verify_without_input_asks_for_it(client: TestClient) -> None:
     response = verify_form(client, "   ")
     text = assert_page(response, 422)
     assert "There is a problem" in text
-    assert "Paste the credential's text (JSON) into the box, or choose its file." in text
+    assert "Paste the credential's text (JSON) or its share link into the box, or choose its file." in text
     assert 'aria-invalid="true"' in response.text
 
 

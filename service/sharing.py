@@ -1,0 +1,121 @@
+"""Share links: the copy a link shows, found in the database, and a pasted link of this hub resolved to it.
+
+A share link is `<HUB_PUBLIC_URL>/share/<token>`: the holder's own link (`Credential.share_token`, showing the
+claims the holder chose, `Credential.shared_claims`) or a link made for a printed certificate
+(`ShareLink`, showing the claims printed). Its copy is the holder's copy with only those disclosures
+(`shared_copy`): the anchored body is unchanged, so it verifies the same.
+
+`resolve_link` is how the verify page and POST /verify take a link instead of a file: it reads the token
+from a link of THIS hub (the origin and path of HUB_PUBLIC_URL; the page, its credential.json or its
+certificate.pdf) and looks it up in the database. It never opens a URL: any other link is refused
+(ForeignLink), whatever it points at.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+
+from service.credentials.canonical import proof_of
+from service.credentials.disclosure import select_disclosures
+from service.db import models
+from service.documents.certificate import disclosure_items
+from service.errors import Conflict, ForeignLink, NotFound
+
+if TYPE_CHECKING:
+    from service.hub import Hub
+
+SHARE_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+MAX_LINK_CHARS = 2_000
+# What may follow the token in a link of this hub: the page itself, or one of its files.
+LINK_TAILS = ("", "/", "/credential.json", "/certificate.pdf")
+
+
+@dataclass(frozen=True)
+class Shared:
+    """A credential behind a share link, read from the database."""
+
+    credential_id: str
+    batch_status: str  # pending | anchored | failed
+    document: dict[str, Any] | None  # the shared copy; None until anchored
+    share_url: str
+    certificate_link: bool = False  # a link made for a printed certificate (ShareLink), not the holder's own
+
+
+def shared_copy(document: Mapping[str, Any], claims: Sequence[str] = ()) -> dict[str, Any]:
+    """The copy a share link shows and serves: the holder's copy with only `claims` (the holder's choice,
+    `Credential.shared_claims`) disclosed; a chosen claim the copy has no disclosure for stays withheld."""
+    available = {item[1] for item in disclosure_items(document) if isinstance(item, list) and len(item) == 3}
+    return select_disclosures(document, [name for name in claims if name in available])
+
+
+def find_shared(hub: Hub, token: str) -> Shared | None:
+    if not SHARE_TOKEN.fullmatch(token):
+        return None
+    with hub.sessions() as db:
+        row = db.scalar(select(models.Credential).where(models.Credential.share_token == token))
+        claims: Sequence[str] = (row.shared_claims or ()) if row is not None else ()
+        link = None
+        if row is None:
+            link = db.scalar(select(models.ShareLink).where(models.ShareLink.token == token))
+            if link is None:
+                return None
+            row, claims = link.credential, link.claims
+        anchored = row.batch.status == "anchored" and proof_of(row.document) is not None
+        return Shared(
+            credential_id=row.id,
+            batch_status=row.batch.status,
+            document=shared_copy(row.document, claims) if anchored else None,
+            share_url=f"{hub.settings.public_url}/share/{token}",
+            certificate_link=link is not None,
+        )
+
+
+def link_token(link: str, public_url: str) -> str:
+    """The token of `link` when it is a share link of the hub at `public_url`.
+
+    :raises ForeignLink: any other text or link (another host, scheme, port or path)."""
+    text = link.strip()
+    hub = urlsplit(public_url)
+    example = f"{public_url}/share/…"
+    if len(text) > MAX_LINK_CHARS or any(char.isspace() for char in text):
+        raise ForeignLink(f"this is not a share link of this hub: its links look like {example}")
+    parts = urlsplit(text)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise ForeignLink(f"this is not a link: a share link of this hub looks like {example}")
+    if (parts.scheme.lower(), parts.netloc.lower()) != (hub.scheme.lower(), hub.netloc.lower()):
+        raise ForeignLink(
+            f"{parts.scheme}://{parts.netloc} is not this hub: only share links of {public_url} are accepted, "
+            "and the hub never opens other links (download the credential file or the PDF and upload it instead)"
+        )
+    prefix = hub.path.rstrip("/") + "/share/"
+    if not parts.path.startswith(prefix):
+        raise ForeignLink(f"this link of the hub is not a share link: a share link looks like {example}")
+    rest = parts.path.removeprefix(prefix)
+    token = rest.partition("/")[0]
+    if not SHARE_TOKEN.fullmatch(token) or rest.removeprefix(token) not in LINK_TAILS:
+        raise ForeignLink(f"this link of the hub is not a share link: a share link looks like {example}")
+    return token
+
+
+def resolve_link(hub: Hub, link: str) -> Shared:
+    """The shared copy behind `link`, a share link of this hub, from the database (nothing is fetched).
+
+    :raises ForeignLink: not a share link of this hub.
+    :raises NotFound: a share link of this hub that shares nothing (unknown or mistyped).
+    :raises Conflict: its credential is not anchored (yet), or its cohort failed.
+    """
+    token = link_token(link, hub.settings.public_url)
+    shared = find_shared(hub, token)
+    if shared is None:
+        raise NotFound("no credential is shared under this link: check that it was copied whole")
+    if shared.document is None:
+        if shared.batch_status == "failed":
+            raise Conflict("the credential behind this link was not issued: its cohort could not be anchored")
+        raise Conflict("the credential behind this link is not anchored yet: try again in a minute")
+    return shared
