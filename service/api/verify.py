@@ -182,7 +182,7 @@ class VerificationReportPublic(BaseModel):
 
 
 EXAMPLE_KEY = "z6MkoGd3sdR5Erb5Yg7QibDSWHztXcWkg49hJr2Sd1JL12As"
-EXAMPLE_DID = "did:web:ithubhoogeveen.nl:issuers:hanze"
+EXAMPLE_DID = "did:web:ithubhoogeveen.nl:issuers:hanzehogeschool-groningen"
 
 
 def _example_report(valid: bool) -> dict[str, Any]:

@@ -64,7 +64,6 @@ from eth_utils import to_checksum_address
 from eth_utils.abi import collapse_if_tuple
 from hexbytes import HexBytes
 from sqlalchemy import CursorResult, String, delete, false, func, null, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import InterfaceError, InternalError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
@@ -78,7 +77,7 @@ from service.chain.anchor_log import EVENT_NAME, decode_batch_anchored
 from service.chain.artifacts import load_artifact
 from service.chain.board import Action, VoteType
 from service.db.models import Base, BoardBallot, BoardMember, BoardProposal, ChainEvent, IndexCursor, IndexedBlock
-from service.db.session import transaction
+from service.db.session import dialect_insert, transaction
 
 log = logging.getLogger(__name__)
 
@@ -665,16 +664,6 @@ class Indexer(BackgroundWorker):
 
 
 # ---------------------------------------------------------------- the board's projections
-
-
-def dialect_insert(session: Session) -> Callable[[Any], Any]:
-    """The INSERT with ON CONFLICT of the session's database (PostgreSQL's or SQLite's)."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert
-    if dialect == "sqlite":
-        return sqlite.insert
-    raise NotImplementedError(f"no INSERT ... ON CONFLICT for {dialect}")
 
 
 def _column_length(model: type[Base], column: str) -> int:

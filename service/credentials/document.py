@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -97,6 +98,19 @@ HUB_THEMES = (
 DID_PKH = re.compile(r"did:pkh:eip155:([1-9][0-9]{0,17}):(0x[0-9a-fA-F]{40})")
 # did:web (did:web method 2.0): the host (a port as %3A) and path segments, e.g. did:web:hub.example:issuers:hanze
 DID_WEB = re.compile(r"did:web:[A-Za-z0-9._%-]+(:[A-Za-z0-9._%-]+)*")
+SLUG_LENGTH = 48
+
+
+def issuer_slug(name: str) -> str:
+    """The path segment of a partner's DID (`did:web:<host>:issuers:<slug>`), made from the name the board
+    accredited it under: lower-case ASCII letters and digits joined by "-" ("issuer" when none). The verifier
+    requires a credential's DID to end in the slug of its anchoring issuer's accredited name, so a partner
+    cannot sign as another's DID."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:SLUG_LENGTH].strip("-")
+    return slug or "issuer"
+
+
 # The issuer's Ethereum account in the issuer profile: an OB 3.0 IdentifierEntry of this type holding its did:pkh.
 ACCOUNT_IDENTIFIER_TYPE = "accountId"
 MULTIBASE_BASE58 = re.compile(r"z[1-9A-HJ-NP-Za-km-z]{40,120}")

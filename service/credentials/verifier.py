@@ -15,7 +15,8 @@ Checks, in report order (a check that does not apply is left out of the report):
     network            proof.chainId/registry are the verifier's configured chain and registry
     anchored           the registry has proof.merkleRoot as an anchored batch
     issuer_binding     the account that anchored it is proof.issuerAddress and the document's issuer,
-                       and the document's issuer name is the name the board accredited that account under
+                       and the document's issuer name is the name the board accredited that account under, its
+                       DID ending in :issuers:<slug of that name>
     anchor_transaction proof.transactionHash (a hint, not anchored) is a transaction of this chain whose
                        receipt holds the registry's BatchAnchored event for this root and issuer; and an
                        anchoring the chain records as relayed carries the issuer's anchorSignature
@@ -63,6 +64,7 @@ from service.credentials.document import (
     IdentityObjectModel,
     format_datetime,
     identifier_matches,
+    issuer_slug,
     parse_datetime,
     validate_credential,
 )
@@ -691,6 +693,12 @@ def _check_chain(report: _Report, model: CredentialModel, snapshot: ChainSnapsho
                 "issuer_binding",
                 f"anchored by {status.issuer}, accredited as {status.issuer_name!r}, "
                 f"but the document names the issuer {model.issuer.name!r}",
+            )
+        elif not model.issuer.id.endswith(":issuers:" + issuer_slug(status.issuer_name)):
+            report.failed(
+                "issuer_binding",
+                f"anchored by {status.issuer}, accredited as {status.issuer_name!r}, whose DID ends in "
+                f":issuers:{issuer_slug(status.issuer_name)}, but the document's issuer is {model.issuer.id}",
             )
         else:
             report.passed(

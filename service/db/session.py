@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
 import orjson
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 # JSON columns (credential documents) written and read by orjson: the same JSON, a 10,000 cohort's
@@ -103,3 +104,13 @@ def database_ok(engine: Engine) -> bool:
         return True
     except Exception:  # noqa: BLE001 - health reports any failure as "not ok"
         return False
+
+
+def dialect_insert(session: Session) -> Callable[[Any], Any]:
+    """The INSERT with ON CONFLICT of the session's database (PostgreSQL's or SQLite's)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert
+    if dialect == "sqlite":
+        return sqlite.insert
+    raise NotImplementedError(f"no INSERT ... ON CONFLICT for {dialect}")

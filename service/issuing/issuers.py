@@ -13,8 +13,6 @@ from then on, so the partner's DID never moves. Its signing keys are those the b
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,21 +24,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.chain.keys import KeyConfigurationError
 from service.chain.registry import RegistryClient
 from service.credentials import multikey
+from service.credentials.document import issuer_slug
 from service.db import models
-from service.db.session import transaction
-from service.errors import Forbidden, NotFound
+from service.db.session import dialect_insert, transaction
+from service.errors import Conflict, Forbidden, NotFound
 from service.issuing.identity import IssuerIdentity, did_web
 from service.issuing.signing_keys import SigningKeys, key_hash, public_multibase
 
-SLUG_LENGTH = 48
 DID_CONTEXTS = ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"]
-
-
-def slugify(name: str) -> str:
-    """A DID path segment for `name`: lower-case ASCII letters and digits joined by "-" ("issuer" when none)."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:SLUG_LENGTH].strip("-")
-    return slug or "issuer"
 
 
 def did_pkh(chain_id: int, address: str) -> str:
@@ -54,12 +45,12 @@ def remember_key(session: Session, address: str, public_key_multibase: str) -> b
     :raises multikey.MultikeyError: not an Ed25519 Multikey."""
     key_hash = multikey.key_hash_of(public_key_multibase)
     hex_hash = "0x" + key_hash.hex()
-    if session.get(models.SigningKey, hex_hash) is None:
-        session.add(
-            models.SigningKey(
-                key_hash=hex_hash, public_key_multibase=public_key_multibase, address=to_checksum_address(address)
-            )
-        )
+    # INSERT ... ON CONFLICT DO NOTHING: processes issuing at once may record the same key together
+    session.execute(
+        dialect_insert(session)(models.SigningKey)
+        .values(key_hash=hex_hash, public_key_multibase=public_key_multibase, address=to_checksum_address(address))
+        .on_conflict_do_nothing(index_elements=[models.SigningKey.key_hash])
+    )
     return key_hash
 
 
@@ -121,21 +112,25 @@ class IssuerDirectory:
         name = self.registry.issuer(address).name
         if not name:
             raise NotFound(f"{address} is not a partner the board accredited", address=address)
-        base = slugify(name)
-        for attempt in range(1, 100):
-            slug = base if attempt == 1 else f"{base[: SLUG_LENGTH - 3]}-{attempt}"
+        slug = issuer_slug(name)  # the verifier checks a credential's DID against it: no other slug will do
+        for _ in range(2):
             try:
                 with transaction(self.sessions) as session:
                     existing = session.get(models.Issuer, address)
                     if existing is not None:  # another process made it meanwhile
                         return existing.slug
-                    if session.scalar(select(models.Issuer).where(models.Issuer.slug == slug)) is not None:
-                        continue
+                    holder = session.scalar(select(models.Issuer).where(models.Issuer.slug == slug))
+                    if holder is not None:
+                        raise Conflict(
+                            f"the board accredited {address} as {name!r}, whose DID name {slug!r} partner "
+                            f"{holder.address} ({holder.name}) already has: the board must accredit a distinct name",
+                            address=address,
+                        )
                     session.add(models.Issuer(address=address, slug=slug, name=name))
                 return slug
             except IntegrityError:  # a concurrent insert of the same address or slug: look again
                 continue
-        raise RuntimeError(f"no free slug for {name}")
+        raise Conflict(f"the DID name {slug!r} of {name!r} could not be recorded", address=address)
 
     def identity_for(self, address: str) -> IssuerIdentity:
         """The identity the credentials of partner `address` carry, with the key that signs them. The key's

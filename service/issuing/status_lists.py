@@ -39,7 +39,6 @@ from eth_utils import to_checksum_address
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.chain.indexer import dialect_insert
 from service.credentials.status_list import (
     LIST_BITS,
     StatusListError,
@@ -53,7 +52,7 @@ from service.credentials.status_list import (
     status_entry,
 )
 from service.db.models import ChainEvent, IndexCursor, StatusEntry, StatusList
-from service.db.session import transaction
+from service.db.session import dialect_insert, transaction
 from service.issuing.identity import IssuerIdentity
 
 log = logging.getLogger(__name__)

@@ -52,8 +52,7 @@ from web3.exceptions import ProviderConnectionError, TimeExhausted
 from service.api import board as board_api
 from service.api.deps import HubDep, get_hub
 from service.credentials import integrity
-from service.credentials.canonical import MAX_CREDENTIAL_BYTES, proof_of
-from service.credentials.disclosure import select_disclosures
+from service.credentials.canonical import MAX_CREDENTIAL_BYTES
 from service.credentials.facts import ChainSnapshot, RegistryTrust
 from service.credentials.receipt import AnchorReceipt
 from service.credentials.verifier import VerificationReport, verify_credential

@@ -24,7 +24,7 @@ from service.credentials import integrity, multikey
 from service.credentials.batch import disclosures_of
 from service.credentials.canonical import canonical_json, credential_body, credential_digest, to_hex32, with_proof
 from service.credentials.disclosure import Disclosure, select_disclosures
-from service.credentials.document import IDENTIFIER_CLAIM, PROOF_TYPE, IssuerProfile, identity_object
+from service.credentials.document import IDENTIFIER_CLAIM, PROOF_TYPE, IssuerProfile, identity_object, issuer_slug
 from service.credentials.merkle import leaf_hash
 from service.credentials.signature import AnchorRequest, SignedAnchor
 from service.issuing.identity import did_web
@@ -68,7 +68,7 @@ ISSUER_PROFILE = IssuerProfile(
     31337,
     "Hanzehogeschool Groningen",
     "https://www.hanze.nl",
-    did=did_web(HUB_URL, "hanze"),
+    did=did_web(HUB_URL, issuer_slug("Hanzehogeschool Groningen")),
     signing_key=dev_signing_key(ISSUER_ACCOUNT.address),
 )
 

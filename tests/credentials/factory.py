@@ -17,7 +17,14 @@ from eth_account.signers.local import LocalAccount
 
 from service.chain.devchain import dev_accounts
 from service.credentials.batch import Anchoring, PreparedBatch, attach_proofs, prepare_batch
-from service.credentials.document import DraftCredential, Graduate, IssuerProfile, Programme, build_credential
+from service.credentials.document import (
+    DraftCredential,
+    Graduate,
+    IssuerProfile,
+    Programme,
+    build_credential,
+    issuer_slug,
+)
 from service.credentials.facts import ZERO_ADDRESS, ChainSnapshot, ChainUnavailable, CredentialStatus, RegistryTrust
 from service.credentials.merkle import verify_inclusion
 from service.credentials.multikey import key_hash
@@ -65,9 +72,11 @@ CYBERSECURITY = Programme(
 HUB_URL = "http://127.0.0.1:8000"
 
 
-def issuer_did_web(address: str) -> str:
-    """A did:web for `address` at HUB_URL (offline tests: no issuers table gives the slug here)."""
-    return did_web(HUB_URL, address[2:].lower())
+def issuer_did_web(address: str, name: str = "Hanzehogeschool Groningen") -> str:
+    """The did:web of the partner the board accredited as `name`, at HUB_URL (`address` names no part of it:
+    the slug is the accredited name's, as the hub makes it and the verifier requires)."""
+    del address  # kept so that call sites say whose DID they mean
+    return did_web(HUB_URL, issuer_slug(name))
 
 
 def profile(
@@ -84,7 +93,7 @@ def profile(
         chain_id,
         name,
         "https://www.hanze.nl",
-        did=did or issuer_did_web(account.address),
+        did=did or issuer_did_web(account.address, name),
         signing_key=signing_key or dev_signing_key(account.address),
     )
 

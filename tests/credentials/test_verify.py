@@ -469,6 +469,23 @@ def test_an_accredited_partner_using_another_partners_name_fails_the_issuer_bind
     assert "'Hanzehogeschool Groningen'" in report.check("issuer_binding").reason
 
 
+def test_an_accredited_partner_signing_as_another_partners_did_fails_the_issuer_binding() -> None:
+    """Partner "Drenthe College" names itself truthfully, signs with its own accredited key, anchors itself, but
+    writes Hanzehogeschool's did:web as issuer.id: the DID must be that of the anchoring issuer's accredited name."""
+    squatter = profile(name="Drenthe College", did=issuer_did_web(ISSUER.address, "Hanzehogeschool Groningen"))
+    issued = issue(2, anchor=False, issuer=squatter)
+    chain = FakeChain()
+    chain.anchor(issued.batch.root, issued.batch.issuer, submitter=RELAYER.address, issuer_name="Drenthe College")
+    report = verify_credential(copy.deepcopy(issued.credentials[0]), chain)
+    assert report.failed == ("issuer_binding",)
+    reason = report.check("issuer_binding").reason
+    assert ":issuers:drenthe-college" in reason and "issuers:hanzehogeschool-groningen" in reason
+    # the same partner under its own DID passes
+    honest = issue(2, anchor=False, issuer=profile(name="Drenthe College"))
+    chain.anchor(honest.batch.root, honest.batch.issuer, submitter=RELAYER.address, issuer_name="Drenthe College")
+    assert verify_credential(copy.deepcopy(honest.credentials[0]), chain).valid
+
+
 def test_issuer_not_accredited_at_anchor_time(cohort: Issued) -> None:
     chain = FakeChain()
     chain.anchor(cohort.batch.root, cohort.batch.issuer, accredited_at_anchor=False, accredited_now=False)
@@ -894,7 +911,7 @@ def test_a_forged_signature_fails(cohort: Issued, chain: FakeChain) -> None:
 
 def test_a_proof_by_another_did_fails(cohort: Issued, chain: FakeChain) -> None:
     key = dev_signing_key(ISSUER.address)
-    other_did = issuer_did_web(OTHER_ISSUER.address)
+    other_did = issuer_did_web(OTHER_ISSUER.address, "Drenthe College")
     document = _resign(credential(cohort), key, f"{other_did}#{_multibase(key)}")
     report = verify_credential(document, chain)
     assert report.failed == ("issuer_signature_di",)
