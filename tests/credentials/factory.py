@@ -72,10 +72,9 @@ CYBERSECURITY = Programme(
 HUB_URL = "http://127.0.0.1:8000"
 
 
-def issuer_did_web(address: str, name: str = "Hanzehogeschool Groningen") -> str:
-    """The did:web of the partner the board accredited as `name`, at HUB_URL (`address` names no part of it:
-    the slug is the accredited name's, as the hub makes it and the verifier requires)."""
-    del address  # kept so that call sites say whose DID they mean
+def issuer_did_web(name: str = "Hanzehogeschool Groningen") -> str:
+    """The did:web of the partner the board accredited as `name`, at HUB_URL (the slug is the accredited name's,
+    as the hub makes it and the verifier requires)."""
     return did_web(HUB_URL, issuer_slug(name))
 
 
@@ -93,7 +92,7 @@ def profile(
         chain_id,
         name,
         "https://www.hanze.nl",
-        did=did or issuer_did_web(account.address, name),
+        did=did or issuer_did_web(name),
         signing_key=signing_key or dev_signing_key(account.address),
     )
 

@@ -42,7 +42,7 @@ def test_a_built_body_is_an_open_badges_credential() -> None:
     validate_body(body)
     assert body["@context"] == list(CONTEXTS)
     assert body["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
-    assert body["issuer"]["id"] == issuer_did_web(ISSUER.address)
+    assert body["issuer"]["id"] == issuer_did_web()
     assert issuer_account(body["issuer"]) == (31337, ISSUER.address)
     # the issuer's Data Integrity proof over the body, by its key
     proof = draft.integrity_proof

@@ -51,7 +51,7 @@ def _resigned(document: dict[str, Any], key: Ed25519PrivateKey, method: str) -> 
 def test_the_independent_verifier_accepts_full_and_shared_copies_and_rejects_tampering(tmp_path: Path) -> None:
     issued = issue(2)
     full = issued.credentials[0]
-    did = issuer_did_web(ISSUER.address)
+    did = issuer_did_web()
     dids = {did: did_document(did, ISSUER.address, CHAIN_ID)}
 
     tampered = copy.deepcopy(full)
@@ -63,7 +63,7 @@ def test_the_independent_verifier_accepts_full_and_shared_copies_and_rejects_tam
     # a key the issuer's DID document does not list, named honestly
     unlisted = _resigned(full, stranger, f"{did}#{public_multibase(stranger)}")
     # the issuer's key, but the proof claims another issuer's DID (whose document lists the same key)
-    other_did = issuer_did_web(OTHER_ISSUER.address)
+    other_did = issuer_did_web("Drenthe College")
     dids[other_did] = did_document(other_did, OTHER_ISSUER.address, CHAIN_ID, public_multibase(_dev(ISSUER.address)))
     elsewhere = _resigned(full, _dev(ISSUER.address), f"{other_did}#{public_multibase(_dev(ISSUER.address))}")
 
@@ -205,7 +205,7 @@ def test_a_credential_status_entry_is_signed_and_checked_by_the_independent_veri
     """The credential's BitstringStatusListEntry is in the signed body, and a status list credential signed by
     integrity.sign is accepted by @digitalbazaar/vc-bitstring-status-list: bit 42 set reads revoked."""
     key = _dev(ISSUER.address)
-    did = issuer_did_web(ISSUER.address)
+    did = issuer_did_web()
     url = "http://127.0.0.1:8000/status/hanze/1"
     entry = {
         "id": f"{url}#42",
