@@ -254,6 +254,23 @@ MUTANTS: tuple[Mutant, ...] = (
         ("tests/test_signing_keys.py",),
         "a development signing key, derivable by anyone, never signs on a real chain",
     ),
+    # ---- the signer's fast path (service/credentials/canon_template.py)
+    Mutant(
+        "canon-template-unsorted",
+        "service/credentials/canon_template.py",
+        'return "".join(sorted(lines))',
+        'return "".join(lines)',
+        ("tests/credentials/test_canon_template.py",),
+        "a credential's N-Quads from the cohort template are sorted again, as RDFC-1.0 writes them",
+    ),
+    Mutant(
+        "canon-template-blank-node-guard",
+        "service/credentials/canon_template.py",
+        'if any("_:" in line and any(p in line for p in first) for line in lines):',
+        "if False:",
+        ("tests/credentials/test_canon_template.py",),
+        "no template where a credential's own value sits beside a blank node",
+    ),
     # ---- the certificate PDF and share links as carriers of a credential (POST /verify)
     Mutant(
         "verify-pdf-print-ignored",

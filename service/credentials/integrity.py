@@ -36,6 +36,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pyld import jsonld
 
+from service.credentials import canon_template
+
 PROOF_TYPE = "DataIntegrityProof"
 CRYPTOSUITE = "eddsa-rdfc-2022"
 PROOF_PURPOSE = "assertionMethod"
@@ -271,14 +273,29 @@ def _config_hash(config_json: str) -> bytes:
     return hashlib.sha256(canonicalize(json.loads(config_json)).encode("utf-8")).digest()
 
 
-def hash_data(document: Mapping[str, Any], proof: Mapping[str, Any], loader: DocumentLoader | None = None) -> bytes:
-    """SHA-256(canonical proof configuration) ‖ SHA-256(canonical document without proof): the signed bytes."""
+def hash_data(
+    document: Mapping[str, Any],
+    proof: Mapping[str, Any],
+    loader: DocumentLoader | None = None,
+    *,
+    from_template: bool = False,
+) -> bytes:
+    """SHA-256(canonical proof configuration) ‖ SHA-256(canonical document without proof): the signed bytes.
+
+    :param from_template: the signer's fast path for a cohort's credentials (`canon_template`; default loader
+        only); verifiers canonicalize in full.
+    """
     config = proof_config(document, proof)
     if loader is None:  # a cohort's proofs share their configuration: canonicalize it once
         proof_hash = _config_hash(json.dumps(config, sort_keys=True, ensure_ascii=False))
     else:
         proof_hash = hashlib.sha256(canonicalize(config, loader).encode("utf-8")).digest()
-    document_hash = hashlib.sha256(canonicalize(unsecured(document), loader).encode("utf-8")).digest()
+    body = unsecured(document)
+    if from_template and loader is None:
+        nquads = canon_template.canonical_nquads(body, canonicalize)
+    else:
+        nquads = canonicalize(body, loader)
+    document_hash = hashlib.sha256(nquads.encode("utf-8")).digest()
     return proof_hash + document_hash
 
 
@@ -303,7 +320,7 @@ def sign(
         "verificationMethod": verification_method,
         "proofPurpose": PROOF_PURPOSE,
     }
-    signature = key.sign(hash_data(document, proof, loader))
+    signature = key.sign(hash_data(document, proof, loader, from_template=True))
     proof["proofValue"] = "z" + base58.b58encode(signature).decode("ascii")
     return proof
 
