@@ -86,6 +86,7 @@ from service.credentials import (  # noqa: E402
     verify_credential,
 )
 from service.credentials.canonical import from_hex32, proof_of  # noqa: E402
+from service.credentials.document import issuer_slug  # noqa: E402
 from service.credentials.facts import ChainSnapshot, RegistryTrust  # noqa: E402
 from service.credentials.merkle import CohortTree, verify_inclusion  # noqa: E402
 from service.credentials.receipt import AnchorReceipt  # noqa: E402
@@ -148,7 +149,7 @@ def drafts(issuer: LocalAccount, chain_id: int, count: int, now: datetime) -> li
         chain_id,
         ISSUER.name,
         "https://www.hanze.nl",
-        did=did_web("http://127.0.0.1:8000", issuer.address[2:].lower()),
+        did=did_web("http://127.0.0.1:8000", issuer_slug(ISSUER.name)),
         signing_key=dev_signing_key(issuer.address),
     )
     return [

@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import base58
 from eth_utils import keccak
 
@@ -20,6 +22,7 @@ class MultikeyError(ValueError):
     """A string that is not an Ed25519 public key in Multikey form."""
 
 
+@lru_cache(maxsize=1024)  # pure; a verifier meets the same few keys again and again (base58 is slow)
 def encode_public(raw: bytes) -> str:
     """The Multikey `publicKeyMultibase` of a raw 32-byte Ed25519 public key."""
     if len(raw) != 32:
@@ -27,6 +30,7 @@ def encode_public(raw: bytes) -> str:
     return "z" + base58.b58encode(ED25519_PUB_PREFIX + raw).decode("ascii")
 
 
+@lru_cache(maxsize=1024)
 def decode_public(multibase: str) -> bytes:
     """The raw 32-byte Ed25519 public key of a Multikey `publicKeyMultibase` ("z6Mk…")."""
     if not isinstance(multibase, str) or not multibase.startswith("z"):

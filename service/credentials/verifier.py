@@ -45,6 +45,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Annotated, Any, NamedTuple, Protocol, runtime_checkable
 
+import orjson
 from pydantic import Field, TypeAdapter, ValidationError
 
 from service.credentials import integrity, multikey
@@ -536,9 +537,9 @@ class _SignatureCache:
 
     def outcome(self, document: dict[str, Any], proof: dict[str, Any], public: bytes) -> bool | str:
         """True/False: the signature verifies or not; a string: why it cannot be checked."""
-        body = json.dumps(integrity.unsecured(document), sort_keys=True, ensure_ascii=False)
-        digest = hashlib.sha256(body.encode("utf-8")).digest()
-        key = (digest, json.dumps(proof, sort_keys=True), public)
+        # orjson keeps 15 and 15.0 apart as json does, at a fraction of its cost
+        digest = hashlib.sha256(orjson.dumps(integrity.unsecured(document), option=orjson.OPT_SORT_KEYS)).digest()
+        key = (digest, orjson.dumps(proof, option=orjson.OPT_SORT_KEYS).decode("utf-8"), public)
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
