@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Annotated, Any, Literal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -354,9 +354,10 @@ class ProfileModel(_Strict):
         parse_issuer_did(accounts[0].identifier)
         return self
 
-    @property
+    @cached_property
     def account(self) -> tuple[int, str]:
-        """The chain id and checksum address of the issuer's Ethereum account (its did:pkh)."""
+        """The chain id and checksum address of the issuer's Ethereum account (its did:pkh); read once per model
+        (several checks ask, and dumping the profile is not free)."""
         return issuer_account(self.model_dump())
 
 

@@ -44,6 +44,7 @@ def decode_public(multibase: str) -> bytes:
     return data[2:]
 
 
+@lru_cache(maxsize=1024)
 def key_hash(raw: bytes) -> bytes:
     """The 32-byte hash the registry records for an accredited signing key."""
     if len(raw) != 32:
