@@ -18,7 +18,6 @@ from typing import Any
 
 from eth_utils import to_checksum_address
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.chain.keys import KeyConfigurationError
@@ -113,24 +112,24 @@ class IssuerDirectory:
         if not name:
             raise NotFound(f"{address} is not a partner the board accredited", address=address)
         slug = issuer_slug(name)  # the verifier checks a credential's DID against it: no other slug will do
-        for _ in range(2):
-            try:
-                with transaction(self.sessions) as session:
-                    existing = session.get(models.Issuer, address)
-                    if existing is not None:  # another process made it meanwhile
-                        return existing.slug
-                    holder = session.scalar(select(models.Issuer).where(models.Issuer.slug == slug))
-                    if holder is not None:
-                        raise Conflict(
-                            f"the board accredited {address} as {name!r}, whose DID name {slug!r} partner "
-                            f"{holder.address} ({holder.name}) already has: the board must accredit a distinct name",
-                            address=address,
-                        )
-                    session.add(models.Issuer(address=address, slug=slug, name=name))
-                return slug
-            except IntegrityError:  # a concurrent insert of the same address or slug: look again
-                continue
-        raise Conflict(f"the DID name {slug!r} of {name!r} could not be recorded", address=address)
+        with transaction(self.sessions) as session:
+            # several processes may record a partner at once: the first insert wins, the others do nothing
+            session.execute(
+                dialect_insert(session)(models.Issuer)
+                .values(address=address, slug=slug, name=name)
+                .on_conflict_do_nothing()
+            )
+            recorded = session.scalar(select(models.Issuer.slug).where(models.Issuer.address == address))
+            if recorded is None:  # the slug belongs to another partner
+                holder = session.scalar(select(models.Issuer).where(models.Issuer.slug == slug))
+                raise Conflict(
+                    f"the board accredited {address} as {name!r}, whose DID name {slug!r} partner "
+                    f"{holder.address if holder else 'another'} ({holder.name if holder else '?'}) already has: "
+                    "the board must accredit a distinct name",
+                    address=address,
+                )
+        self._slugs[address] = recorded
+        return recorded
 
     def identity_for(self, address: str) -> IssuerIdentity:
         """The identity the credentials of partner `address` carry, with the key that signs them. The key's

@@ -9,12 +9,13 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 
+from service.chain.board import Action
 from service.chain.devchain import dev_accounts
 from service.credentials import multikey
-from service.errors import NotFound
+from service.errors import Conflict, NotFound
 from service.hub import Hub
 from service.issuing.identity import did_web
-from service.issuing.signing_keys import dev_signing_key, public_multibase
+from service.issuing.signing_keys import dev_signing_key, key_hash, public_multibase
 from tests.chain import advance_time
 
 HANZE = "Hanzehogeschool Groningen"
@@ -98,3 +99,18 @@ def test_did_document_of_a_malformed_slug_is_a_422_problem(client: TestClient) -
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["detail"].startswith("path.slug: ")
+
+
+def test_a_partner_whose_accredited_name_gives_anothers_did_name_is_refused(hub: Hub, accredited: Any) -> None:
+    """The slug is the accredited name's (the verifier requires it), so two names that write the same slug cannot
+    both issue: the second is refused with a clear Conflict, and the first keeps its DID."""
+    (hanze,) = accredited(HANZE)
+    assert hub.identity_for(hanze).slug == "hanzehogeschool-groningen"
+    lookalike = dev_accounts()[19].address
+    accredited._decide(
+        Action.accredit_issuer(lookalike, "Hanzehogeschool  Groningen!", key_hash(dev_signing_key(lookalike))),
+        "Het bestuur accrediteert een partner met bijna dezelfde naam.",
+    )
+    with pytest.raises(Conflict, match="already has: the board must accredit a distinct name"):
+        hub.identity_for(lookalike)
+    assert hub.identity_for(hanze).slug == "hanzehogeschool-groningen"
