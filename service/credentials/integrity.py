@@ -25,6 +25,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import cache, lru_cache
@@ -194,6 +195,12 @@ class _SafeProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]
         return expanded
 
 
+# PyLD keeps its processed contexts in process-wide caches (cachetools LRUs) that are not thread-safe: two threads
+# canonicalizing at once corrupted them (KeyError / "OrderedDict mutated during iteration" under three processes'
+# load). Its work is pure Python under the GIL, so one lock costs no parallelism.
+_PYLD_LOCK = threading.Lock()
+
+
 def canonicalize(document: Mapping[str, Any], loader: DocumentLoader | None = None) -> str:
     """The RDFC-1.0 canonical N-Quads of a JSON-LD document.
 
@@ -209,7 +216,8 @@ def canonicalize(document: Mapping[str, Any], loader: DocumentLoader | None = No
         "format": "application/n-quads",
     }
     try:
-        result = _SafeProcessor().normalize(copy.deepcopy(dict(document)), options)
+        with _PYLD_LOCK:
+            result = _SafeProcessor().normalize(copy.deepcopy(dict(document)), options)
     except IntegrityError:
         raise
     except jsonld.JsonLdError as exc:

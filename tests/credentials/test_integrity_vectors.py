@@ -7,6 +7,8 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import sys
+import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -169,3 +171,33 @@ def test_malformed_proofs_are_refused() -> None:
     ]:
         with pytest.raises(integrity.ProofFormatError, match=message):
             integrity.verify(document, bad, public)
+
+
+def test_canonicalization_is_safe_from_many_threads_at_once() -> None:
+    """PyLD's process-wide context caches are not thread-safe; the API canonicalizes in a thread pool. Without
+    the module's lock this failed with KeyError / "OrderedDict mutated during iteration" (three processes' load)."""
+    document = json.loads((Path(__file__).parents[2] / "docs" / "examples" / "credential.json").read_text())
+    body = integrity.unsecured(document)
+    expected = integrity.canonicalize(body)
+    errors: list[BaseException] = []
+    results: list[str] = []
+
+    def work() -> None:
+        try:
+            for _ in range(60):
+                results.append(integrity.canonicalize(body))
+        except BaseException as exc:  # noqa: BLE001 - collected and reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible: the race shows within a few documents
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert errors == []
+    assert len(results) == 480 and set(results) == {expected}
