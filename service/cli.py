@@ -669,7 +669,8 @@ def cohort_import(
     """Issue a cohort from CSV: one batch, anchored on chain in one transaction. A bad row refuses the whole
     import (nothing is issued) and is named with its line. Importing the same file again with the same key
     issues nothing: it says which batch it was imported as, and writes the links file again. Exit 0 anchored,
-    1 refused or not anchored, 2 unusable input."""
+    1 refused (e.g. the key may not issue) or not anchored in time, 2 unusable input: an unreadable file, an
+    unreachable service, or rows the service refuses (each named with its line; nothing is issued)."""
     import csv
     import io
     import time
@@ -833,6 +834,54 @@ def _cohort_refused(console: Console, exc: ApiRefused, file: Path) -> NoReturn:
         field = f" {problem['field']}:" if problem.get("field") else ""
         console.print(Text(f"  line {line} (row {problem['row']}):{field} {problem.get('message', '')}", style="red"))
     raise typer.Exit(EXIT_UNUSABLE)
+
+
+@cohort_app.command("list")
+def cohort_list(
+    url: ApiUrl = "http://127.0.0.1:8000",
+    key: ApiKey = "",
+    limit: Annotated[int, typer.Option("--limit", min=1, help="How many batches at most, newest first.")] = 20,
+) -> None:
+    """The issuing partner's batches, newest first: id, programme, count, status, created. Exit 0 listed,
+    1 refused (e.g. not an issuer's key), 2 unusable input (an unreachable service)."""
+    console = Console(highlight=False)
+    errors = Console(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        client = _api_client(url, key, 60)
+    except UsageProblem as exc:
+        _usage_problem(str(exc), False)
+    batches: list[dict[str, Any]] = []
+    with client:
+        path: str | None = f"/batches?limit={min(limit, 100)}"
+        try:
+            while path is not None and len(batches) < limit:
+                page = _api_call(client, "GET", path).json()
+                batches.extend(page["batches"])
+                path = page.get("next")
+        except ApiRefused as exc:
+            _refused(errors, exc, "cannot list the batches")
+        except UsageProblem as exc:
+            _usage_problem(str(exc), False)
+    if not batches:
+        console.print("No batches yet: issue a cohort with 'hub cohort import FILE.csv'.")
+        return
+    shown = batches[:limit]
+    names = [", ".join(batch["programmes"]) or "-" for batch in shown]
+    # id, count, status and created never wrap (69 columns with the gaps); the programme goes beside them when
+    # it fits, else under the id
+    beside = 69 + 1 + max(len(name) for name in names) <= console.width
+    table = Table(box=None, pad_edge=False, padding=(0, 1))
+    table.add_column("Batch id" if beside else "Batch id / programme", no_wrap=beside, min_width=36, overflow="fold")
+    if beside:
+        table.add_column("Programme", no_wrap=True)
+    table.add_column("Count", justify="right", no_wrap=True)
+    table.add_column("Status", no_wrap=True, min_width=9)
+    table.add_column("Created (UTC)", no_wrap=True)
+    for batch, name in zip(shown, names, strict=True):
+        first = [batch["id"], name] if beside else [f"{batch['id']}\n  {name}"]
+        table.add_row(*first, str(batch["count"]), batch["status"], str(batch["created_at"])[:16].replace("T", " "))
+    console.print(table)
+    console.print("Export one with: hub cohort export BATCH_ID --out DIR", style="dim")
 
 
 @cohort_app.command("export")
