@@ -405,15 +405,36 @@ def _settings() -> Any:
 
 
 @contextmanager
-def _key_store() -> Iterator[Session]:
+def _key_store(existing: bool = False) -> Iterator[Session]:
     """A session on the hub's database (Settings().database_url), migrated to the newest schema first;
-    committed at the end. Any failure to open it is a UsageProblem."""
-    from sqlalchemy.exc import SQLAlchemyError
+    committed at the end. Any failure to open it is a UsageProblem; so is, with `existing`, a SQLite file that
+    is not there (listing or revoking keys in a database this command would create is a wrong setting)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
     from service.db.migrate import migrate
     from service.db.session import make_engine, make_sessionmaker, transaction
 
     settings = _settings()
+    if existing:
+        try:
+            url = make_url(settings.database_url)
+        except ArgumentError as exc:
+            raise UsageProblem(f"HUB_DATABASE_URL is not a database URL: {exc}") from exc
+        file = url.database
+        if (
+            url.get_backend_name() == "sqlite"
+            and file
+            and file != ":memory:"
+            and not Path(file).exists()
+            and Path(file).parent.is_dir()
+        ):
+            raise UsageProblem(
+                f"there is no hub database at {Path(file).resolve()} (HUB_DATABASE_URL="
+                f"{url.render_as_string(hide_password=True)}, run from {Path.cwd()}): point HUB_DATABASE_URL at "
+                "the hub's database (with docker compose: 'docker compose exec api-1 hub keys ...'), or create "
+                "this one with 'hub db upgrade' or 'hub keys create --role admin --name ...'"
+            )
     try:
         engine = make_engine(settings.database_url)
     except (SQLAlchemyError, ValueError, OSError) as exc:
@@ -489,7 +510,7 @@ def keys_list() -> None:
     from service.auth import list_keys
 
     try:
-        with _key_store() as session:
+        with _key_store(existing=True) as session:
             records = list_keys(session)
     except UsageProblem as exc:
         _key_error(str(exc))
@@ -497,23 +518,36 @@ def keys_list() -> None:
     if not records:
         console.print("No API keys yet: create one with 'hub keys create --role admin --name ...'.")
         return
-    table = Table(show_header=True, header_style="bold")
-    for column in ("id", "role", "name", "address", "prefix", "created", "revoked"):
-        table.add_column(
-            column,
-            justify="right" if column == "id" else "left",
-            no_wrap=column in ("id", "address", "prefix", "created", "revoked"),
-        )
-    for record in records:
-        table.add_row(
+    rows = [
+        (
             str(record.id),
             record.role,
             record.name,
             record.address or "",
             record.prefix + "…",
             _when_text(record.created_at),
-            Text(_when_text(record.revoked_at), style="red"),
+            _when_text(record.revoked_at),
         )
+        for record in records
+    ]
+    headers = ("id", "role", "name", "address", "prefix", "created", "revoked")
+    widths = [max(len(header), *(len(row[i]) for row in rows)) for i, header in enumerate(headers)]
+    table = Table(show_header=True, header_style="bold")
+    if sum(widths) + 3 * len(widths) + 1 <= console.width:
+        for column in headers:
+            table.add_column(column, justify="right" if column == "id" else "left", no_wrap=True)
+        for row in rows:
+            table.add_row(*row[:6], Text(row[6], style="red"))
+    else:  # narrow: id, role and name first and whole; the account, prefix and times stacked beside them
+        table.add_column("id", justify="right", no_wrap=True)
+        table.add_column("role", no_wrap=True)
+        table.add_column("name / address", overflow="fold", ratio=3)
+        table.add_column("prefix / created / revoked", overflow="fold", ratio=2)
+        for key_id, role, name, address, prefix, created, revoked in rows:
+            when = Text(f"{prefix}\n{created}")
+            if revoked:
+                when.append(f"\nrevoked {revoked}", style="red")
+            table.add_row(key_id, role, name + (f"\n{address}" if address else ""), when)
     console.print(table)
 
 
@@ -525,7 +559,7 @@ def keys_revoke(key_id: Annotated[int, typer.Argument(help="The key's id (see 'h
     from service.errors import HubError
 
     try:
-        with _key_store() as session:
+        with _key_store(existing=True) as session:
             existing = session.get(ApiKey, key_id)
             already = existing.revoked_at if existing is not None else None
             record = revoke_key(session, key_id)

@@ -528,3 +528,12 @@ def test_batches_are_listed_newest_first_paged_and_only_the_callers_own(hub: Liv
     assert limited.exit_code == 0 and issued[-1] in limited.stdout and issued[0] not in limited.stdout
     refused = runner.invoke(app, ["cohort", "list", "--url", hub.url, "--key", "hub_nonsense"])
     assert refused.exit_code == 1 and "cannot list the batches: 401" in refused.stderr
+
+
+def test_the_import_help_states_the_exit_code_a_refused_row_gets() -> None:
+    """The bad-row test above exits 2: the help says 2 for refused rows, 1 for other refusals."""
+    shown = " ".join(
+        runner.invoke(app, ["cohort", "import", "--help"]).stdout.translate({ord(c): " " for c in "│╭╮╰╯─"}).split()
+    )
+    assert "2 unusable input: an unreadable file, an unreachable service, or rows the service refuses" in shown
+    assert "1 refused (e.g. the key may not issue) or not anchored in time" in shown
