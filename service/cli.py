@@ -53,7 +53,7 @@ from rich.table import Table
 from rich.text import Text
 
 from service.credentials.canonical import MAX_CREDENTIAL_BYTES, InputError, parse_json, proof_of
-from service.credentials.disclosure import select_disclosures
+from service.credentials.disclosure import claim_name, select_disclosures
 from service.credentials.document import parse_datetime
 from service.credentials.facts import ChainFacts, ChainUnavailable, RegistryTrust
 from service.credentials.verifier import Status, VerificationReport, verify_credential
@@ -351,7 +351,8 @@ def present(
             "--disclose",
             "-d",
             help="A claim to disclose (repeat for more): name, identifier (the hashed email), "
-            "result, ...; the others are withheld. None by default: the copy then holds nothing personal.",
+            "result (the grade; grade is accepted for it), ...; the others are withheld. None by default: "
+            "the copy then holds nothing personal.",
         ),
     ] = None,
     output: Annotated[
@@ -588,7 +589,8 @@ app.add_typer(cohort_app)
 
 COHORT_CSV_HELP = (
     "The cohort as CSV: a header row, then one row per graduate. Columns: programme_id, email, name "
-    '(required), grade (Dutch scale 1.0-10.0, e.g. 8.5 or "8,5"), valid_from, valid_until (ISO dates); '
+    '(required), result (the grade, Dutch scale 1.0-10.0, e.g. 8.5 or "8,5"; disclosed as result; a column '
+    "named grade is accepted for it), valid_from, valid_until (ISO dates); "
     "',' or ';' separated, UTF-8. Sample: docs/examples/cohort.csv."
 )
 ApiUrl = Annotated[str, typer.Option("--url", envvar="HUB_API_URL", help="The hub service's URL.")]
@@ -928,7 +930,8 @@ def cohort_export(
         str,
         typer.Option(
             "--claims",
-            help="The claims each certificate prints, comma separated: name, result (the grade), or none. "
+            help="The claims each certificate prints, comma separated: name, result (the grade; grade is accepted "
+            "for it), or none. "
             "Each certificate's QR code opens a share link made for it that discloses exactly what "
             "it prints, so the page behind it confirms the printed name and grade.",
         ),
@@ -944,7 +947,11 @@ def cohort_export(
     console = Console(highlight=False, soft_wrap=True)
     errors = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
-        wanted = [] if claims.strip().lower() == "none" else [n.strip() for n in claims.split(",") if n.strip()]
+        wanted = (
+            []
+            if claims.strip().lower() == "none"
+            else list(dict.fromkeys(claim_name(n.strip()) for n in claims.split(",") if n.strip()))
+        )
         unknown = [name for name in wanted if name not in PRINTED_CLAIMS]
         if unknown:
             raise UsageProblem(

@@ -109,7 +109,7 @@ def test_a_bad_row_refuses_the_whole_import_with_its_line(hub: LiveHub, tmp_path
     result = _import(hub, bad, links)
     assert result.exit_code == 2, result.output
     assert "refused; nothing was issued" in result.stderr
-    assert "line 4 (row 3): grade: '11' is not a grade" in result.stderr
+    assert "line 4 (row 3): result: '11' is not a grade" in result.stderr
     assert "Traceback" not in result.output
     assert w3.eth.block_number == block  # nothing anchored
     assert not links.exists()
@@ -385,7 +385,7 @@ def test_a_certificate_prints_exactly_what_the_page_behind_its_qr_code_verifies(
         expected_name = sample[row["email"]]["name"]
         assert shown["name"] == expected_name
         assert certificate._fonts_for([expected_name]).clean(expected_name) in printed  # "Yılmaz": DejaVu's ı
-        grade = sample[row["email"]]["grade"].replace(",", ".")
+        grade = sample[row["email"]]["result"].replace(",", ".")
         if grade:
             assert shown["grade"] is not None and float(shown["grade"]) == float(grade)
             assert f"{shown['grade']} (scale {shown['scale']})" in printed
