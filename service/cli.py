@@ -53,7 +53,7 @@ from rich.table import Table
 from rich.text import Text
 
 from service.credentials.canonical import MAX_CREDENTIAL_BYTES, InputError, parse_json, proof_of
-from service.credentials.disclosure import select_disclosures
+from service.credentials.disclosure import claim_name, select_disclosures
 from service.credentials.document import parse_datetime
 from service.credentials.facts import ChainFacts, ChainUnavailable, RegistryTrust
 from service.credentials.verifier import Status, VerificationReport, verify_credential
@@ -351,7 +351,8 @@ def present(
             "--disclose",
             "-d",
             help="A claim to disclose (repeat for more): name, identifier (the hashed email), "
-            "result, ...; the others are withheld. None by default: the copy then holds nothing personal.",
+            "result (the grade; grade is accepted for it), ...; the others are withheld. None by default: "
+            "the copy then holds nothing personal.",
         ),
     ] = None,
     output: Annotated[
@@ -405,15 +406,36 @@ def _settings() -> Any:
 
 
 @contextmanager
-def _key_store() -> Iterator[Session]:
+def _key_store(existing: bool = False) -> Iterator[Session]:
     """A session on the hub's database (Settings().database_url), migrated to the newest schema first;
-    committed at the end. Any failure to open it is a UsageProblem."""
-    from sqlalchemy.exc import SQLAlchemyError
+    committed at the end. Any failure to open it is a UsageProblem; so is, with `existing`, a SQLite file that
+    is not there (listing or revoking keys in a database this command would create is a wrong setting)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
     from service.db.migrate import migrate
     from service.db.session import make_engine, make_sessionmaker, transaction
 
     settings = _settings()
+    if existing:
+        try:
+            url = make_url(settings.database_url)
+        except ArgumentError as exc:
+            raise UsageProblem(f"HUB_DATABASE_URL is not a database URL: {exc}") from exc
+        file = url.database
+        if (
+            url.get_backend_name() == "sqlite"
+            and file
+            and file != ":memory:"
+            and not Path(file).exists()
+            and Path(file).parent.is_dir()
+        ):
+            raise UsageProblem(
+                f"there is no hub database at {Path(file).resolve()} (HUB_DATABASE_URL="
+                f"{url.render_as_string(hide_password=True)}, run from {Path.cwd()}): point HUB_DATABASE_URL at "
+                "the hub's database (with docker compose: 'docker compose exec api-1 hub keys ...'), or create "
+                "this one with 'hub db upgrade' or 'hub keys create --role admin --name ...'"
+            )
     try:
         engine = make_engine(settings.database_url)
     except (SQLAlchemyError, ValueError, OSError) as exc:
@@ -489,7 +511,7 @@ def keys_list() -> None:
     from service.auth import list_keys
 
     try:
-        with _key_store() as session:
+        with _key_store(existing=True) as session:
             records = list_keys(session)
     except UsageProblem as exc:
         _key_error(str(exc))
@@ -497,23 +519,36 @@ def keys_list() -> None:
     if not records:
         console.print("No API keys yet: create one with 'hub keys create --role admin --name ...'.")
         return
-    table = Table(show_header=True, header_style="bold")
-    for column in ("id", "role", "name", "address", "prefix", "created", "revoked"):
-        table.add_column(
-            column,
-            justify="right" if column == "id" else "left",
-            no_wrap=column in ("id", "address", "prefix", "created", "revoked"),
-        )
-    for record in records:
-        table.add_row(
+    rows = [
+        (
             str(record.id),
             record.role,
             record.name,
             record.address or "",
             record.prefix + "…",
             _when_text(record.created_at),
-            Text(_when_text(record.revoked_at), style="red"),
+            _when_text(record.revoked_at),
         )
+        for record in records
+    ]
+    headers = ("id", "role", "name", "address", "prefix", "created", "revoked")
+    widths = [max(len(header), *(len(row[i]) for row in rows)) for i, header in enumerate(headers)]
+    table = Table(show_header=True, header_style="bold")
+    if sum(widths) + 3 * len(widths) + 1 <= console.width:
+        for column in headers:
+            table.add_column(column, justify="right" if column == "id" else "left", no_wrap=True)
+        for row in rows:
+            table.add_row(*row[:6], Text(row[6], style="red"))
+    else:  # narrow: id, role and name first and whole; the account, prefix and times stacked beside them
+        table.add_column("id", justify="right", no_wrap=True)
+        table.add_column("role", no_wrap=True)
+        table.add_column("name / address", overflow="fold", ratio=3)
+        table.add_column("prefix / created / revoked", overflow="fold", ratio=2)
+        for key_id, role, name, address, prefix, created, revoked in rows:
+            when = Text(f"{prefix}\n{created}")
+            if revoked:
+                when.append(f"\nrevoked {revoked}", style="red")
+            table.add_row(key_id, role, name + (f"\n{address}" if address else ""), when)
     console.print(table)
 
 
@@ -525,7 +560,7 @@ def keys_revoke(key_id: Annotated[int, typer.Argument(help="The key's id (see 'h
     from service.errors import HubError
 
     try:
-        with _key_store() as session:
+        with _key_store(existing=True) as session:
             existing = session.get(ApiKey, key_id)
             already = existing.revoked_at if existing is not None else None
             record = revoke_key(session, key_id)
@@ -554,7 +589,8 @@ app.add_typer(cohort_app)
 
 COHORT_CSV_HELP = (
     "The cohort as CSV: a header row, then one row per graduate. Columns: programme_id, email, name "
-    '(required), grade (Dutch scale 1.0-10.0, e.g. 8.5 or "8,5"), valid_from, valid_until (ISO dates); '
+    '(required), result (the grade, Dutch scale 1.0-10.0, e.g. 8.5 or "8,5"; disclosed as result; a column '
+    "named grade is accepted for it), valid_from, valid_until (ISO dates); "
     "',' or ';' separated, UTF-8. Sample: docs/examples/cohort.csv."
 )
 ApiUrl = Annotated[str, typer.Option("--url", envvar="HUB_API_URL", help="The hub service's URL.")]
@@ -669,7 +705,8 @@ def cohort_import(
     """Issue a cohort from CSV: one batch, anchored on chain in one transaction. A bad row refuses the whole
     import (nothing is issued) and is named with its line. Importing the same file again with the same key
     issues nothing: it says which batch it was imported as, and writes the links file again. Exit 0 anchored,
-    1 refused or not anchored, 2 unusable input."""
+    1 refused (e.g. the key may not issue) or not anchored in time, 2 unusable input: an unreadable file, an
+    unreachable service, or rows the service refuses (each named with its line; nothing is issued)."""
     import csv
     import io
     import time
@@ -835,6 +872,54 @@ def _cohort_refused(console: Console, exc: ApiRefused, file: Path) -> NoReturn:
     raise typer.Exit(EXIT_UNUSABLE)
 
 
+@cohort_app.command("list")
+def cohort_list(
+    url: ApiUrl = "http://127.0.0.1:8000",
+    key: ApiKey = "",
+    limit: Annotated[int, typer.Option("--limit", min=1, help="How many batches at most, newest first.")] = 20,
+) -> None:
+    """The issuing partner's batches, newest first: id, programme, count, status, created. Exit 0 listed,
+    1 refused (e.g. not an issuer's key), 2 unusable input (an unreachable service)."""
+    console = Console(highlight=False)
+    errors = Console(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        client = _api_client(url, key, 60)
+    except UsageProblem as exc:
+        _usage_problem(str(exc), False)
+    batches: list[dict[str, Any]] = []
+    with client:
+        path: str | None = f"/batches?limit={min(limit, 100)}"
+        try:
+            while path is not None and len(batches) < limit:
+                page = _api_call(client, "GET", path).json()
+                batches.extend(page["batches"])
+                path = page.get("next")
+        except ApiRefused as exc:
+            _refused(errors, exc, "cannot list the batches")
+        except UsageProblem as exc:
+            _usage_problem(str(exc), False)
+    if not batches:
+        console.print("No batches yet: issue a cohort with 'hub cohort import FILE.csv'.")
+        return
+    shown = batches[:limit]
+    names = [", ".join(batch["programmes"]) or "-" for batch in shown]
+    # id, count, status and created never wrap (69 columns with the gaps); the programme goes beside them when
+    # it fits, else under the id
+    beside = 69 + 1 + max(len(name) for name in names) <= console.width
+    table = Table(box=None, pad_edge=False, padding=(0, 1))
+    table.add_column("Batch id" if beside else "Batch id / programme", no_wrap=beside, min_width=36, overflow="fold")
+    if beside:
+        table.add_column("Programme", no_wrap=True)
+    table.add_column("Count", justify="right", no_wrap=True)
+    table.add_column("Status", no_wrap=True, min_width=9)
+    table.add_column("Created (UTC)", no_wrap=True)
+    for batch, name in zip(shown, names, strict=True):
+        first = [batch["id"], name] if beside else [f"{batch['id']}\n  {name}"]
+        table.add_row(*first, str(batch["count"]), batch["status"], str(batch["created_at"])[:16].replace("T", " "))
+    console.print(table)
+    console.print("Export one with: hub cohort export BATCH_ID --out DIR", style="dim")
+
+
 @cohort_app.command("export")
 def cohort_export(
     batch_id: Annotated[str, typer.Argument(help="The batch id (printed by 'hub cohort import').")],
@@ -845,7 +930,8 @@ def cohort_export(
         str,
         typer.Option(
             "--claims",
-            help="The claims each certificate prints, comma separated: name, result (the grade), or none. "
+            help="The claims each certificate prints, comma separated: name, result (the grade; grade is accepted "
+            "for it), or none. "
             "Each certificate's QR code opens a share link made for it that discloses exactly what "
             "it prints, so the page behind it confirms the printed name and grade.",
         ),
@@ -861,7 +947,11 @@ def cohort_export(
     console = Console(highlight=False, soft_wrap=True)
     errors = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
-        wanted = [] if claims.strip().lower() == "none" else [n.strip() for n in claims.split(",") if n.strip()]
+        wanted = (
+            []
+            if claims.strip().lower() == "none"
+            else list(dict.fromkeys(claim_name(n.strip()) for n in claims.split(",") if n.strip()))
+        )
         unknown = [name for name in wanted if name not in PRINTED_CLAIMS]
         if unknown:
             raise UsageProblem(

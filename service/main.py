@@ -24,6 +24,18 @@ Verifiable micro-credentials and board governance for the **IT Hub Hoogeveen**.
 * The stichting board proposes, votes and decides; its decisions govern which partners may issue.
 
 Errors are RFC 9457 problem details (`application/problem+json`). Keys: `Authorization: Bearer <key>`.
+
+**Getting started** (a partner issuing its first credential; the hub starts without keys):
+
+1. **Key**: the hub's operator creates one for the partner's accredited account:
+   `hub keys create --role issuer --name "…" --address 0x…` (shown once; in Docker:
+   `docker compose exec api-1 hub keys create …`). Send it as `Authorization: Bearer <key>`.
+2. **Programme**: `POST /programmes` describes what the credential is for (or pick one of `GET /programmes`).
+3. **Issue**: `POST /credentials` for one graduate, or `POST /credentials/batch` for a cohort (JSON or CSV);
+   follow `GET /batches/{batch_id}` until it is `anchored` (`GET /batches` lists your batches).
+4. **Share**: the graduate chooses the claims its share link shows: `PUT /credentials/{credential_id}/sharing`
+   with `X-Holder-Token: <token>` and `{"disclose": ["name"]}`; the answer has the `share_url`.
+5. **Verify**: anyone `POST /verify`s the credential JSON (or opens the share URL); no key needed.
 """
 
 

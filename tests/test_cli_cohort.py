@@ -109,7 +109,7 @@ def test_a_bad_row_refuses_the_whole_import_with_its_line(hub: LiveHub, tmp_path
     result = _import(hub, bad, links)
     assert result.exit_code == 2, result.output
     assert "refused; nothing was issued" in result.stderr
-    assert "line 4 (row 3): grade: '11' is not a grade" in result.stderr
+    assert "line 4 (row 3): result: '11' is not a grade" in result.stderr
     assert "Traceback" not in result.output
     assert w3.eth.block_number == block  # nothing anchored
     assert not links.exists()
@@ -385,7 +385,7 @@ def test_a_certificate_prints_exactly_what_the_page_behind_its_qr_code_verifies(
         expected_name = sample[row["email"]]["name"]
         assert shown["name"] == expected_name
         assert certificate._fonts_for([expected_name]).clean(expected_name) in printed  # "Yılmaz": DejaVu's ı
-        grade = sample[row["email"]]["grade"].replace(",", ".")
+        grade = sample[row["email"]]["result"].replace(",", ".")
         if grade:
             assert shown["grade"] is not None and float(shown["grade"]) == float(grade)
             assert f"{shown['grade']} (scale {shown['scale']})" in printed
@@ -450,3 +450,90 @@ def test_export_refuses_a_claim_a_certificate_does_not_print(hub: LiveHub, tmp_p
     )
     assert result.exit_code == 2, result.output
     assert "--claims: a certificate cannot print email" in result.stderr
+
+
+def _rows(hub: LiveHub, name: str, tmp_path: Path, count: int) -> Path:
+    """A small cohort of `count` graduates of the first programme of partner `name`."""
+    own = [p for p in httpx.get(f"{hub.url}/programmes").json() if p["issuer_name"] == name]
+    assert own, name
+    grade = "7" if own[0]["graded"] else ""
+    file = tmp_path / f"{name[:4]}-{count}.csv"
+    lines = ["programme_id,email,name,grade,valid_from,valid_until"]
+    lines += [f"{own[0]['id']},p{i}.{count}@example.org,Persoon {i},{grade},," for i in range(count)]
+    file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return file
+
+
+def test_batches_are_listed_newest_first_paged_and_only_the_callers_own(hub: LiveHub, tmp_path: Path) -> None:
+    rug = "Rijksuniversiteit Groningen"
+    issued = []
+    for count in (1, 2, 3):
+        result = _import(hub, _rows(hub, rug, tmp_path, count), tmp_path / f"links-{count}.csv", hub.key("issuer", rug))
+        assert result.exit_code == 0, result.output
+        issued.append(_batch_id(result.stdout))
+    other = _import(
+        hub, _rows(hub, "Alfa-college", tmp_path, 1), tmp_path / "alfa.csv", hub.key("issuer", "Alfa-college")
+    )
+    assert other.exit_code == 0, other.output
+    alfa_batch = _batch_id(other.stdout)
+
+    # all at once: newest first, the caller's own only
+    answer = httpx.get(f"{hub.url}/batches", headers=hub.auth("issuer", rug))
+    assert answer.status_code == 200, answer.text
+    listed = answer.json()["batches"]
+    assert [b["id"] for b in listed] == issued[::-1]
+    assert [b["count"] for b in listed] == [3, 2, 1]
+    assert all(b["status"] == "anchored" and len(b["programmes"]) == 1 for b in listed)
+    assert answer.json()["next"] is None and "link" not in answer.headers
+    alfa = httpx.get(f"{hub.url}/batches", headers=hub.auth("issuer", "Alfa-college")).json()["batches"]
+    assert [b["id"] for b in alfa] == [alfa_batch]
+
+    # a page at a time, by the next URL and the Link header
+    seen, url = [], f"{hub.url}/batches?limit=2"
+    while url:
+        page = httpx.get(url, headers=hub.auth("issuer", rug))
+        assert page.status_code == 200, page.text
+        seen.append([b["id"] for b in page.json()["batches"]])
+        url = page.json()["next"]
+        if url:
+            assert page.headers["link"] == f'<{url}>; rel="next"'
+    assert seen == [issued[:0:-1], issued[:1]]
+
+    # bad paging is 422 problem+json; another role is 403; no key 401
+    for query in ("limit=0", "limit=101", "limit=x", "cursor=not-a-cursor", "cursor=" + "a" * 201):
+        bad = httpx.get(f"{hub.url}/batches?{query}", headers=hub.auth("issuer", rug))
+        assert bad.status_code == 422, (query, bad.text)
+        assert bad.headers["content-type"].startswith("application/problem+json")
+        assert bad.json()["status"] == 422 and bad.json()["detail"]
+    assert "cursor" in httpx.get(f"{hub.url}/batches?cursor=zz", headers=hub.auth("issuer", rug)).json()["detail"]
+    assert httpx.get(f"{hub.url}/batches").status_code == 401
+    admin = httpx.get(f"{hub.url}/batches", headers=hub.auth("admin", "Stichting IT Hub Hoogeveen"))
+    assert admin.status_code == 403 and admin.headers["content-type"].startswith("application/problem+json")
+
+    # the CLI prints them readable at 80 columns: ids whole, newest first
+    for columns in ("80", "100"):
+        result = CliRunner(env={"HUB_API_URL": None, "HUB_API_KEY": None, "COLUMNS": columns}).invoke(
+            app, ["cohort", "list", "--url", hub.url, "--key", hub.key("issuer", rug)]
+        )
+        assert result.exit_code == 0, result.output
+        lines = result.stdout.splitlines()
+        assert max(len(line) for line in lines) <= int(columns), result.stdout
+        assert lines[0].split()[:2] == ["Batch", "id"] and "Status" in lines[0] and "Created" in lines[0]
+        found = [line.split()[0] for line in lines if line.split() and line.split()[0] in issued]
+        assert found == issued[::-1]
+        assert alfa_batch not in result.stdout
+        first = next(line for line in lines if line.startswith(issued[-1]))
+        assert " 3 " in first and "anchored" in first
+    limited = runner.invoke(app, ["cohort", "list", "--url", hub.url, "--key", hub.key("issuer", rug), "--limit", "1"])
+    assert limited.exit_code == 0 and issued[-1] in limited.stdout and issued[0] not in limited.stdout
+    refused = runner.invoke(app, ["cohort", "list", "--url", hub.url, "--key", "hub_nonsense"])
+    assert refused.exit_code == 1 and "cannot list the batches: 401" in refused.stderr
+
+
+def test_the_import_help_states_the_exit_code_a_refused_row_gets() -> None:
+    """The bad-row test above exits 2: the help says 2 for refused rows, 1 for other refusals."""
+    shown = " ".join(
+        runner.invoke(app, ["cohort", "import", "--help"]).stdout.translate({ord(c): " " for c in "│╭╮╰╯─"}).split()
+    )
+    assert "2 unusable input: an unreadable file, an unreachable service, or rows the service refuses" in shown
+    assert "1 refused (e.g. the key may not issue) or not anchored in time" in shown

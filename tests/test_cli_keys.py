@@ -78,6 +78,7 @@ def test_create_quiet_prints_only_the_key(runner: CliRunner) -> None:
 
 
 def test_list_shows_every_key_without_the_keys(runner: CliRunner) -> None:
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
     code, out, _ = keys(runner, "list")
     assert code == 0 and "No API keys yet" in out
     _, admin_out, _ = keys(runner, "create", "--role", "admin", "--name", "Stichting IT Hub Hoogeveen")
@@ -137,11 +138,49 @@ def test_revoke_makes_the_key_unusable(runner: CliRunner, database: str) -> None
 def test_bad_input_is_a_readable_error_with_exit_2(
     runner: CliRunner, database: str, args: list[str], message: str
 ) -> None:
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0  # an existing database, without keys
     code, out, err = keys(runner, *args)
     assert code == 2
     assert message in readable(out + err)
     assert "Traceback" not in out + err
     assert stored(database) == []
+
+
+def test_listing_or_revoking_in_a_missing_database_warns_and_creates_nothing(
+    runner: CliRunner, database: str, tmp_path: Path
+) -> None:
+    missing = tmp_path / "keys.db"
+    for args in (["list"], ["revoke", "1"]):
+        code, out, err = keys(runner, *args)
+        assert code == 2, out + err
+        said = readable(err)
+        assert f"there is no hub database at {missing}" in said and "HUB_DATABASE_URL" in said
+        assert "hub db upgrade" in said and "hub keys create" in said
+        assert "No API keys yet" not in out and "Traceback" not in out + err
+        assert not missing.exists()
+    keys(runner, "create", "--role", "admin", "--name", "Stichting IT Hub Hoogeveen")
+    assert missing.exists() and keys(runner, "list")[0] == 0
+
+
+@pytest.mark.parametrize("columns", [80, 100])
+def test_list_keeps_id_role_and_name_whole_at_80_and_100_columns(tmp_path: Path, columns: int) -> None:
+    narrow = CliRunner(env={"HUB_DATABASE_URL": f"sqlite:///{tmp_path / 'keys.db'}", "COLUMNS": str(columns)})
+    names = {"1": ("admin", "Stichting IT Hub Hoogeveen"), "2": ("member", "TVM verzekeringen")}
+    assert keys(narrow, "create", "--role", "admin", "--name", names["1"][1])[0] == 0
+    assert keys(narrow, "create", "--role", "member", "--name", names["2"][1], "--address", TVM_MEMBER)[0] == 0
+    assert keys(narrow, "revoke", "1")[0] == 0
+    code, out, _ = keys(narrow, "list")
+    assert code == 0
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= columns, out
+    assert "…" not in out.replace("…  ", "").replace("… ", "").split("hub_")[0]  # the header is not cut
+    rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in lines if line.startswith("│")]
+    firsts = {row[0]: row for row in rows if row[0]}
+    for key_id, (role, name) in names.items():
+        assert firsts[key_id][1] == role and firsts[key_id][2] == name, out
+    # the address is shown whole (folded at most), the times and the revocation too
+    assert TVM_MEMBER in "".join(row[2] for row in rows if not row[0] or row[0] == "2").replace(names["2"][1], "")
+    assert out.count("UTC") == 3 and "revoked" in out
 
 
 def test_an_unusable_database_is_a_readable_error(tmp_path: Path) -> None:

@@ -150,6 +150,12 @@ def test_demo_story_completes_every_step_against_a_real_server(
         out = capsys.readouterr().out
         assert code == 0, out
         assert "NHL Stenden was already accredited by decision #4" in out
+        assert "Step 6. NHL Stenden issues a credential again" in out
+        assert "NHL Stenden issued its first credential in an earlier run (batch " in out
+        step_6 = [line for line in out.splitlines() if line.startswith("Step 6.")]  # out holds run 1's print too
+        assert step_6[-1] == "Step 6. NHL Stenden issues a credential again", step_6
+        assert re.search(r"It verifies: VALID \(Issuer accredited: 0x[0-9a-fA-F]{40} was accredited", out)
+        assert "The demo story is complete" in out and "✗" not in out
 
 
 def test_demo_says_clearly_when_it_cannot_run(

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import datetime
 from typing import Annotated, cast
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from service.api import problems
 from service.api.credentials import EXAMPLE_ROOT, EXAMPLE_TX, BatchStatus, reported_status, share_url, utc
 from service.api.deps import DbSession, HubDep, Issuer
 from service.chain.fees import GWEI
 from service.db import models
-from service.errors import Forbidden, NotFound
+from service.errors import Forbidden, InvalidInput, NotFound
 
 router = APIRouter(prefix="/batches", tags=["credentials"], route_class=problems.JsonRoute)
 
@@ -59,6 +61,101 @@ class BatchPublic(BaseModel):
     created_at: datetime
     credentials: list[BatchCredential] = Field(
         description="in the order they were given (CSV rows, JSON list); empty with ?credentials=false"
+    )
+
+
+class BatchSummary(BaseModel):
+    id: str
+    status: BatchStatus
+    count: int
+    programmes: list[str] = Field(description="the programmes its credentials are for (mostly one)")
+    transaction_hash: str | None = Field(None, examples=[EXAMPLE_TX])
+    created_at: datetime
+
+
+class BatchPage(BaseModel):
+    batches: list[BatchSummary] = Field(description="the caller's own batches, newest first")
+    next: str | None = Field(
+        None, description="the URL of the next page (also in the Link header, rel=next); null on the last page"
+    )
+
+
+MAX_PAGE = 100
+
+
+def _cursor(batch: models.Batch) -> str:
+    """An opaque position after `batch` in the newest-first order: its creation time and id."""
+    return base64.urlsafe_b64encode(f"{batch.created_at.isoformat()}|{batch.id}".encode()).decode().rstrip("=")
+
+
+def _after(cursor: str) -> tuple[datetime, str]:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        moment, batch_id = text.split("|", 1)
+        return datetime.fromisoformat(moment), batch_id
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidInput(
+            "the cursor is not one this service gave: pass the `next` URL of the previous page as it is, "
+            "or leave cursor out for the first page"
+        ) from None
+
+
+@router.get(
+    "",
+    response_model=BatchPage,
+    operation_id="listBatches",
+    responses=problems.responses(401, 403, 422),
+)
+def list_batches(
+    request: Request,
+    response: Response,
+    hub: HubDep,
+    db: DbSession,
+    principal: Issuer,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"batches per page, 1 to {MAX_PAGE}")] = 20,
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="where the page starts: from the previous page's `next`")
+    ] = None,
+) -> BatchPage:
+    """The issuing partner's own batches, newest first, a page at a time (another partner's are never listed).
+
+    Follow `next` (or the Link header, rel=next) until it is null to see them all."""
+    query = select(models.Batch).where(models.Batch.issuer_address == principal.address)
+    if cursor is not None:
+        moment, batch_id = _after(cursor)
+        query = query.where(
+            or_(
+                models.Batch.created_at < moment,
+                and_(models.Batch.created_at == moment, models.Batch.id < batch_id),
+            )
+        )
+    rows = list(db.scalars(query.order_by(models.Batch.created_at.desc(), models.Batch.id.desc()).limit(limit + 1)))
+    page, more = rows[:limit], len(rows) > limit
+    programmes: dict[str, set[str]] = {batch.id: set() for batch in page}
+    if page:
+        for batch_id, programme_id in db.execute(
+            select(models.Credential.batch_id, models.Credential.programme_id)
+            .where(models.Credential.batch_id.in_(list(programmes)))
+            .distinct()
+        ):
+            programmes[batch_id].add(programme_id)
+    following = None
+    if more:
+        following = str(request.url.include_query_params(limit=limit, cursor=_cursor(page[-1])))
+        response.headers["Link"] = f'<{following}>; rel="next"'
+    return BatchPage(
+        batches=[
+            BatchSummary(
+                id=batch.id,
+                status=cast(BatchStatus, str(reported_status(hub, batch))),
+                count=batch.count,
+                programmes=sorted(programmes[batch.id]),
+                transaction_hash=batch.tx_hash,
+                created_at=cast(datetime, utc(batch.created_at)),
+            )
+            for batch in page
+        ],
+        next=following,
     )
 
 

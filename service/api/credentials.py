@@ -29,7 +29,7 @@ from fastapi import APIRouter, Depends, Header, Path, Request, Response, Securit
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials
 from hexbytes import HexBytes
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -40,6 +40,7 @@ from service.api.deps import DbSession, HubDep, Issuer, _bearer
 from service.api.idempotency import IdempotentRoute, idempotent
 from service.auth import Principal, Role, authenticate, require_role
 from service.credentials.canonical import proof_of, to_hex32
+from service.credentials.disclosure import claim_name
 from service.credentials.facts import revocation_reason
 from service.db import models
 from service.documents.certificate import PRINTED_CLAIMS
@@ -152,8 +153,13 @@ class SharingUpdate(BaseModel):
         max_length=16,
         description="the claims the share link shows from now on, of "
         "those the credential has (identifier: the salted "
-        "email hash, name, result); [] shows none again",
+        "email hash, name, result: the grade; grade is accepted for result); [] shows none again",
     )
+
+    @field_validator("disclose")
+    @classmethod
+    def _aliases(cls, names: list[str]) -> list[str]:
+        return [claim_name(name) for name in names]
 
 
 class SharingPublic(BaseModel):
@@ -182,9 +188,14 @@ class CertificateLinkCreate(BaseModel):
     disclose: list[str] = Field(
         max_length=16,
         description="the claims the certificate prints, and so its link "
-        "discloses: of name and result, those the "
+        "discloses: of name and result (the grade; grade is accepted for it), those the "
         "credential has; [] for a certificate without them",
     )
+
+    @field_validator("disclose")
+    @classmethod
+    def _aliases(cls, names: list[str]) -> list[str]:
+        return [claim_name(name) for name in names]
 
 
 class CertificateLinkPublic(BaseModel):

@@ -147,6 +147,74 @@ DESCRIBED = {
 }
 
 
+# One worked example per problem status, in the shape the API answers with (the /docs page shows it under each status).
+EXAMPLES: dict[int, dict[str, Any]] = {
+    400: {
+        "type": PROBLEM_BASE + "not-json",
+        "title": "The body is not JSON",
+        "status": 400,
+        "detail": "the body is not valid JSON: Expecting ',' delimiter at line 1, column 27",
+        "instance": "/credentials",
+    },
+    401: {
+        "type": PROBLEM_BASE + "unauthenticated",
+        "title": "An API key is needed",
+        "status": 401,
+        "detail": "send your API key as 'Authorization: Bearer <key>'",
+        "instance": "/batches",
+    },
+    403: {
+        "type": PROBLEM_BASE + "forbidden",
+        "title": "Not allowed for this key",
+        "status": 403,
+        "detail": "only the issuer that anchored this credential may revoke it",
+        "instance": "/credentials/3f0c2a6e-8d1b-4c5e-9a7f-2b6d4e8f1a30/revoke",
+    },
+    404: {
+        "type": PROBLEM_BASE + "not-found",
+        "title": "Not found",
+        "status": 404,
+        "detail": "there is no batch 3f0c2a6e-8d1b-4c5e-9a7f-2b6d4e8f1a30",
+        "instance": "/batches/3f0c2a6e-8d1b-4c5e-9a7f-2b6d4e8f1a30",
+    },
+    409: {
+        "type": PROBLEM_BASE + "conflict",
+        "title": "The request conflicts with the current state",
+        "status": 409,
+        "detail": "this credential was already revoked",
+        "instance": "/credentials/3f0c2a6e-8d1b-4c5e-9a7f-2b6d4e8f1a30/revoke",
+    },
+    413: {
+        "type": PROBLEM_BASE + "payload-too-large",
+        "title": "The request body is too large",
+        "status": 413,
+        "detail": "the body exceeds 262144 bytes",
+        "instance": "/verify",
+    },
+    415: {
+        "type": PROBLEM_BASE + "unsupported-media-type",
+        "title": "Unsupported media type",
+        "status": 415,
+        "detail": "send the cohort as application/json, text/csv or multipart/form-data",
+        "instance": "/credentials/batch",
+    },
+    422: {
+        "type": PROBLEM_BASE + "invalid-input",
+        "title": "The request is not valid",
+        "status": 422,
+        "detail": "limit: Input should be less than or equal to 100",
+        "instance": "/batches",
+    },
+    503: {
+        "type": PROBLEM_BASE + "chain-unavailable",
+        "title": "The chain is not reachable",
+        "status": 503,
+        "detail": "the chain node does not answer; try again shortly",
+        "instance": "/credentials",
+    },
+}
+
+
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI documentation of the problem responses a route can give."""
     return {
@@ -192,6 +260,8 @@ def _document_problems(app: FastAPI) -> None:
                         if invalid.endswith(("/Problem", "/HTTPValidationError")):
                             content.pop("application/json")
                         content[PROBLEM_JSON] = {**content.get(PROBLEM_JSON, {}), "schema": problem}
+                        if status.isdigit() and int(status) in EXAMPLES:
+                            content[PROBLEM_JSON]["example"] = EXAMPLES[int(status)]
                         if status == "422" and response.get("description") == "Validation Error":
                             response["description"] = "The body or parameters are not valid"
         components = schema.setdefault("components", {}).setdefault("schemas", {})

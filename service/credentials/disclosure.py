@@ -91,6 +91,16 @@ def decoy_digest() -> str:
     return _b64url(hashlib.sha256(secrets.token_bytes(32)).digest())
 
 
+# The claims' one public name is the credential's own (`result`: the grade, an OB Result); `grade` is accepted
+# for it wherever claims are chosen (the name the issuing CSV and JSON used first, and what people say).
+CLAIM_ALIASES = {"grade": "result"}
+
+
+def claim_name(name: str) -> str:
+    """The claim `name` means: its alias resolved ("grade" -> "result"), anything else as it is."""
+    return CLAIM_ALIASES.get(name, name)
+
+
 def select_disclosures(credential: Mapping[str, Any], names: Iterable[str]) -> dict[str, Any]:
     """The holder's copy to share: `credential` with only the disclosures of claims in `names`.
 
@@ -98,7 +108,7 @@ def select_disclosures(credential: Mapping[str, Any], names: Iterable[str]) -> d
 
     :raises KeyError: when a name in `names` has no disclosure in `credential`.
     """
-    wanted = set(names)
+    wanted = {claim_name(name) for name in names}
     shared = copy.deepcopy(dict(credential))
     proof = proof_of(shared)
     disclosures = proof.get("disclosures", []) if proof is not None else []

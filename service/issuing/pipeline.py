@@ -137,7 +137,7 @@ def prepare(
             foreign.append((row, programme))
             continue
         if request.grade is not None and not programme.graded:
-            problem(row, "grade", f"programme {programme.id!r} is not graded: leave the grade out")
+            problem(row, "result", f"programme {programme.id!r} is not graded: leave the result (grade) out")
         key = (normalise_email(request.email), programme.id)
         if key in seen:
             problem(

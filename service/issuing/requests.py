@@ -6,7 +6,8 @@ order, `,` or `;` as separator, UTF-8 with or without BOM, empty lines skipped):
     programme_id   required  the hub's programme id, e.g. miw-data-analytics (GET /programmes)
     email          required  the graduate's email address (only its salted hash goes into the credential)
     name           required  the graduate's full name (a claim the graduate may withhold when sharing)
-    grade          optional  the final grade on the Dutch scale 1.0-10.0 ("8", "8.5" or "8,5")
+    result         optional  the final grade on the Dutch scale 1.0-10.0 ("8", "8.5" or "8,5"); the claim the
+                             credential discloses under the same name. `grade` is accepted for it.
     valid_from     optional  ISO 8601 date or date-time (default: now); a date means 00:00 UTC
     valid_until    optional  ISO 8601 date or date-time, later than valid_from (default: no end)
 
@@ -26,11 +27,13 @@ from datetime import UTC, date, datetime
 from email.parser import BytesParser
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from service.errors import InvalidInput, PayloadTooLarge, validation_message
 
-CSV_COLUMNS = ("programme_id", "email", "name", "grade", "valid_from", "valid_until")
+CSV_COLUMNS = ("programme_id", "email", "name", "result", "valid_from", "valid_until")
+# another name accepted for a column: `grade` is the `result` column (files made before the names agreed)
+CSV_COLUMN_ALIASES = {"grade": "result"}
 REQUIRED_CSV_COLUMNS = ("programme_id", "email", "name")
 MAX_REPORTED_PROBLEMS = 50
 
@@ -132,7 +135,8 @@ Grade = Annotated[
     Field(
         examples=["8.5"],
         description=(
-            'the final grade, Dutch scale 1.0-10.0 (a number, or text like "8,5"); only for graded programmes'
+            'the final grade, Dutch scale 1.0-10.0 (a number, or text like "8,5"); only for graded programmes; '
+            "the credential discloses it as `result` (`grade` is accepted for this field)"
         ),
     ),
 ]
@@ -154,7 +158,7 @@ class CredentialCreate(BaseModel):
                     "programme_id": "miw-data-analytics",
                     "email": "jan.devries@example.org",
                     "name": "Jan de Vries",
-                    "grade": "8.5",
+                    "result": "8.5",
                     "valid_from": "2026-07-01",
                     "valid_until": "2031-07-01",
                 }
@@ -167,7 +171,7 @@ class CredentialCreate(BaseModel):
     )
     email: Email
     name: PersonName = Field(description="the graduate's full name; the graduate may withhold it when sharing")
-    grade: Grade | None = None
+    grade: Grade | None = Field(None, validation_alias=AliasChoices("result", "grade"))
     valid_from: Moment | None = Field(
         None, description="from when it is valid: a date (00:00 UTC) or a date-time with time zone; default now"
     )
@@ -204,13 +208,13 @@ class CohortCreate(BaseModel):
                             "programme_id": "miw-data-analytics",
                             "email": "jan.devries@example.org",
                             "name": "Jan de Vries",
-                            "grade": "8.5",
+                            "result": "8.5",
                         },
                         {
                             "programme_id": "miw-data-analytics",
                             "email": "fatima.elamrani@example.org",
                             "name": "Fatima El Amrani",
-                            "grade": "7.9",
+                            "result": "7.9",
                         },
                     ]
                 }
@@ -350,12 +354,13 @@ def parse_cohort_csv(data: bytes, max_rows: int) -> list[Row]:
                 f"{', '.join(REQUIRED_CSV_COLUMNS)} and one row per graduate"
             )
         columns = [cell.strip().lower().replace(" ", "_") for cell in header]
+        columns = [CSV_COLUMN_ALIASES.get(name, name) for name in columns]
         unknown = [name for name in columns if name not in CSV_COLUMNS]
         if unknown:
             raise InvalidInput(
                 f"the CSV has unknown column{'s' if len(unknown) > 1 else ''} "
                 f"{', '.join(repr(name) for name in unknown)}; the columns are "
-                f"{', '.join(CSV_COLUMNS)}",
+                f"{', '.join(CSV_COLUMNS)} (grade is accepted for result)",
                 line=reader.line_num,
             )
         missing = [name for name in REQUIRED_CSV_COLUMNS if name not in columns]
@@ -366,7 +371,10 @@ def parse_cohort_csv(data: bytes, max_rows: int) -> list[Row]:
                 line=reader.line_num,
             )
         if len(set(columns)) != len(columns):
-            raise InvalidInput("the CSV header names a column twice", line=reader.line_num)
+            raise InvalidInput(
+                "the CSV header names a column twice (grade and result are one column: the result)",
+                line=reader.line_num,
+            )
         rows: list[Row] = []
         problems: list[RowProblem] = []
         number = 0

@@ -53,6 +53,7 @@ NEEDS: dict[str, str] = {
     "issueCredential": "issuer",
     "issueCohort": "issuer",
     "getBatch": "issuer",
+    "listBatches": "issuer",
     "getCredential": "issuer",
     "revokeCredential": "issuer",
     "createCertificateLink": "issuer",

@@ -274,7 +274,7 @@ def test_ungraded_programme_and_defaults(
     report = verifies(hub, document)
     assert report.valid, explain(report)
     graded = client.post("/credentials", headers=keys.issuer(ALFA), json=graduate(programme_id="iot-technician"))
-    assert_problem(graded, 422, "grade: programme 'iot-technician' is not graded: leave the grade out")
+    assert_problem(graded, 422, "result: programme 'iot-technician' is not graded: leave the result (grade) out")
 
 
 # ---------------------------------------------------------------- refusals of a single credential
@@ -544,7 +544,7 @@ def test_csv_problems_name_every_bad_row(client: TestClient, keys: Any, hub: Hub
     body = assert_problem(response, 422)
     assert [(e["row"], e["line"], e.get("field")) for e in body["errors"]] == [
         (4, 6, "name"),
-        (4, 6, "grade"),
+        (4, 6, "result"),
     ]  # the rows that do not parse, first
     fixed = csv.replace("miw-ai;c@example.org;;12", "miw-ai;c@example.org;Cas;9")
     response = client.post(
@@ -573,7 +573,7 @@ def test_csv_columns_are_checked(client: TestClient, keys: Any, hanze: str) -> N
     assert_problem(
         post("programme_id,email,naam\nmiw-ai,a@example.org,Anna\n"),
         422,
-        contains="unknown column 'naam'; the columns are programme_id, email, name, grade",
+        contains="unknown column 'naam'; the columns are programme_id, email, name, result",
     )
     assert_problem(post("programme_id,email\nmiw-ai,a@example.org\n"), 422, contains="no column name")
     assert_problem(post(""), 422, contains="the CSV is empty")
@@ -748,7 +748,7 @@ def test_openapi_documents_the_issuing_routes(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     cohort = spec["paths"]["/credentials/batch"]["post"]
     assert set(cohort["requestBody"]["content"]) == {"application/json", "text/csv", "multipart/form-data"}
-    assert "programme_id, email, name, grade, valid_from, valid_until" in cohort["requestBody"]["description"]
+    assert "programme_id, email, name, result, valid_from, valid_until" in cohort["requestBody"]["description"]
     read = spec["paths"]["/credentials/{credential_id}"]["get"]
     assert any(p["name"] == "X-Holder-Token" and p["in"] == "header" for p in read["parameters"])
     for path, method, status in (

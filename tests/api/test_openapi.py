@@ -80,7 +80,8 @@ def test_every_operation_with_a_json_body_documents_400_for_a_body_that_is_not_j
         for status in ("400", "422"):
             documented = op["responses"].get(status)
             assert documented is not None, f"{op_id} does not document {status}"
-            assert documented["content"] == {"application/problem+json": {"schema": problem}}, (op_id, status)
+            assert list(documented["content"]) == ["application/problem+json"], (op_id, status)
+            assert documented["content"]["application/problem+json"]["schema"] == problem, (op_id, status)
         assert "not JSON" in op["responses"]["400"]["description"], op_id
     descriptions = {op["responses"]["400"]["description"] for op in with_json.values()}
     assert len(descriptions) == 1, descriptions
@@ -93,3 +94,36 @@ def test_operation_ids_are_unique_camel_case_and_stable() -> None:
     assert len(ids) == len(set(ids))
     assert all(re.fullmatch(r"[a-z]+(?:[A-Z][a-z]*)*", op_id) for op_id in ids), ids
     assert {"health", "verifyCredential", "issueCredential", "issueCohort", "castVote", "listDecisions"} <= set(ids)
+
+
+def test_each_problem_status_has_its_own_example() -> None:
+    """/docs shows, under each error status, a problem of that status (not one 403 for all)."""
+    seen: dict[str, set[str]] = {}
+    for method, path, op in _operations():
+        for code, spec in op.get("responses", {}).items():
+            if code[0] not in "45" or (method, path) == ("get", "/health"):  # /health's 503 is its Health report
+                continue
+            media = spec["content"]["application/problem+json"]
+            example = media.get("example")
+            assert example is not None, f"{method.upper()} {path} {code}: no example"
+            assert example["status"] == int(code), f"{method.upper()} {path} {code}: example of {example['status']}"
+            assert example["type"].startswith("https://") and example["title"] and example["detail"]
+            seen.setdefault(code, set()).add(example["type"])
+    assert {"400", "401", "403", "404", "409", "413", "415", "422", "503"} <= set(seen), sorted(seen)
+    assert len({next(iter(types)) for types in seen.values()}) == len(seen)  # a different problem per status
+
+
+def test_the_description_has_a_getting_started_sequence() -> None:
+    text = SCHEMA["info"]["description"]
+    start = text.index("Getting started")
+    steps = [
+        "hub keys create",
+        "POST /programmes",
+        "POST /credentials",
+        "PUT /credentials/{credential_id}/sharing",
+        "POST /verify",
+    ]
+    places = [text.index(step, start) for step in steps]
+    assert places == sorted(places), places  # key -> programme -> issue -> share -> verify, in that order
+    documented = {f"{m.upper()} {p}" for m, p, _ in _operations()}
+    assert set(steps[1:]) <= documented  # each step names an operation the API has

@@ -164,3 +164,63 @@ def test_an_unknown_claim_is_refused_by_name(client: TestClient, issued: dict[st
         422,
     )
     assert NAME not in page_text(client, issued)  # nothing changed
+
+
+def test_the_grade_is_result_everywhere_and_grade_is_accepted_for_it(
+    client: TestClient, keys: Any, hub: Hub, issued: dict[str, Any], tmp_path: Any
+) -> None:
+    """One public name: the CSV column, the JSON field, the claim shared, printed and presented is `result`;
+    `grade` (the name first used for the column) is accepted for it wherever a name is given."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from service.cli import app
+    from service.documents.certificate import disclosed_claims
+    from service.issuing.requests import CSV_COLUMNS, parse_cohort_csv
+    from tests.api.test_issuing import graduate
+
+    assert "result" in CSV_COLUMNS and "grade" not in CSV_COLUMNS
+    by_result = parse_cohort_csv(b"programme_id,email,name,result\nmiw-ai,a@example.org,Anna,8\n", 10)
+    by_grade = parse_cohort_csv(b"programme_id,email,name,grade\nmiw-ai,a@example.org,Anna,8\n", 10)
+    assert by_result[0].request.grade == by_grade[0].request.grade == "8.0"
+    both = client.post(
+        "/credentials/batch",
+        headers={**keys.issuer(HANZE), "content-type": "text/csv"},
+        content=b"programme_id,email,name,grade,result\nmiw-ai,a@example.org,Anna,8,8\n",
+    )
+    assert_problem(both, 422, contains="grade and result are one column")
+    # the JSON field by its name, and by the alias; a bad value is named result
+    by_name = issue(client, keys, email="r@example.org", grade=None, result="7,5")
+    assert "result" in disclosed_claims(by_name["document"])
+    bad = client.post("/credentials", headers=keys.issuer(HANZE), json={**graduate(grade=None), "result": "11"})
+    assert_problem(bad, 422, contains="result")
+
+    # the credential discloses it as result: sharing "grade" shares result
+    shared = share(client, issued, ["name", "grade"])
+    assert shared.status_code == 200, shared.text
+    assert shared.json()["shared_claims"] == ["name", "result"] and "result" in shared.json()["available_claims"]
+    assert set(disclosed_claims(shared_json(client, issued))) == {"name", "result"}
+    link = client.post(
+        f"/credentials/{issued['id']}/certificate-links",
+        headers={"X-Holder-Token": issued["holder_token"]},
+        json={"disclose": ["grade"]},
+    )
+    assert link.status_code in (200, 201), link.text
+    assert link.json()["shared_claims"] == ["result"]
+    # an unknown name is refused naming the public one
+    body = assert_problem(share(client, issued, ["cijfer"]), 422, contains="'cijfer'")
+    assert "result" in body["detail"] and "grade" not in body["detail"].split("can disclose")[-1]
+
+    # hub present -d grade keeps the result disclosure, as -d result does
+    full = client.get(f"/credentials/{issued['id']}", headers={"X-Holder-Token": issued["holder_token"]}).json()
+    source = tmp_path / "credential.json"
+    source.write_text(json.dumps(full["document"]), encoding="utf-8")
+    outputs = {}
+    for name in ("grade", "result"):
+        result = CliRunner().invoke(app, ["present", str(source), "-d", name, "-o", str(tmp_path / f"{name}.json")])
+        assert result.exit_code == 0, result.output
+        outputs[name] = list(disclosed_claims(json.loads((tmp_path / f"{name}.json").read_text(encoding="utf-8"))))
+    assert outputs["grade"] == outputs["result"] == ["result"]
+    unknown = CliRunner().invoke(app, ["present", str(source), "-d", "cijfer"])
+    assert unknown.exit_code == 2 and "result" in unknown.output
