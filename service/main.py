@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from service import pages
 from service.api import api_router, idempotency, problems
 from service.hub import Hub
+from service.i18n.middleware import LocaleMiddleware
 from service.settings import Settings
 
 SWAGGER = "/static/vendor/swagger-ui"  # Swagger UI 5 (swagger-ui-dist), vendored in service/pages/static
@@ -85,9 +86,11 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Fast
     app.include_router(api_router)
     app.include_router(pages.router)  # HTML pages (GET /verify; POST /verify stays the JSON API)
     app.mount("/static", pages.static_files(), name="static")
-    limit = (settings or Settings()).max_body_bytes if hub is None else hub.settings.max_body_bytes
+    configured = (settings or Settings()) if hub is None else hub.settings
     # JSON bodies are read by the routes (problems.JsonRoute; POST /verify its own way), within this limit
-    app.add_middleware(problems.BodyLimit, limit=limit)
+    app.add_middleware(problems.BodyLimit, limit=configured.max_body_bytes)
+    # the reader's language (Dutch or English) for the pages, the certificate and the report's sentences
+    app.add_middleware(LocaleMiddleware, secure_cookie=configured.public_url.startswith("https://"))
     return app
 
 

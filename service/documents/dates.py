@@ -18,6 +18,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
+
+from service import i18n
 from service.credentials.document import parse_datetime
 
 LOCAL_ZONE = ZoneInfo("Europe/Amsterdam")
@@ -61,21 +64,22 @@ def zone(moment: datetime) -> str:
     return moment.tzname() or "Dutch time"
 
 
-def day_text(value: Instant) -> str:
-    """The calendar day in Dutch time, without its label: "4 December 2026" (for use beside a labelled time)."""
+def day_text(value: Instant, locale: str | None = None) -> str:
+    """The calendar day in Dutch time, without its label, in the reader's language (service.i18n): "4 December
+    2026", "4 december 2026" (for use beside a labelled time)."""
     moment = local(value)
-    return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}"
+    return format_date(moment.date(), "d MMMM y", locale=locale or i18n.current())
 
 
-def date_text(value: Instant) -> str:
-    """The calendar day in Dutch time, labelled: "4 December 2026 (CET)"."""
-    return f"{day_text(value)} ({zone(local(value))})"
+def date_text(value: Instant, locale: str | None = None) -> str:
+    """The calendar day in Dutch time, labelled: "4 December 2026 (CET)", "4 december 2026 (CET)"."""
+    return f"{day_text(value, locale)} ({zone(local(value))})"
 
 
-def moment_text(value: Instant) -> str:
-    """The day and minute in Dutch time, labelled: "4 December 2026, 00:30 CET"."""
+def moment_text(value: Instant, locale: str | None = None) -> str:
+    """The day and minute in Dutch time, labelled: "4 December 2026, 00:30 CET", "4 december 2026, 00:30 CET"."""
     moment = local(value)
-    return f"{day_text(moment)}, {moment:%H:%M} {zone(moment)}"
+    return f"{day_text(moment, locale)}, {moment:%H:%M} {zone(moment)}"
 
 
 __all__ = ["LOCAL_ZONE", "date_text", "day_text", "local", "moment_text", "zone"]

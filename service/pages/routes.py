@@ -42,7 +42,6 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from requests.exceptions import ConnectionError as RequestsConnectionError
 from requests.exceptions import Timeout as RequestsTimeout
 from sqlalchemy import func, select
@@ -71,13 +70,14 @@ from service.documents.certificate import render_certificate
 from service.errors import ChainUnavailable, Conflict, ForeignLink, NotFound
 from service.hub import Hub
 from service.pages import present
+from service.pages.templating import make_templates
 from service.sharing import Shared, find_shared, resolve_link
 
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
-templates = Jinja2Templates(directory=HERE / "templates")
+templates = make_templates()
 templates.env.globals.update(hub_name=present.HUB_NAME, state_labels=present.STATE_LABELS)
 templates.env.filters.update(
     moment=present.moment, day=present.day, short_address=present.short_address, percent=present.percent

@@ -64,7 +64,9 @@ def hub(settings: Settings, chain_state: None) -> Iterator[Hub]:
 
 @pytest.fixture
 def client(hub: Hub) -> Iterator[TestClient]:
-    with TestClient(create_app(hub=hub)) as test_client:
+    # The tests read the English pages unless they ask for Dutch (a browser that states no language gets Dutch:
+    # tests/test_i18n.py).
+    with TestClient(create_app(hub=hub), headers={"Accept-Language": "en"}) as test_client:
         yield test_client
 
 
