@@ -69,7 +69,7 @@ from service.documents.carrier import (
 from service.documents.certificate import render_certificate
 from service.errors import ChainUnavailable, Conflict, ForeignLink, NotFound
 from service.hub import Hub
-from service.pages import present
+from service.pages import present, present_board
 from service.pages.templating import make_templates
 from service.sharing import Shared, find_shared, resolve_link
 
@@ -80,7 +80,10 @@ STATIC_DIR = HERE / "static"
 templates = make_templates()
 templates.env.globals.update(hub_name=present.HUB_NAME, state_labels=present.STATE_LABELS)
 templates.env.filters.update(
-    moment=present.moment, day=present.day, short_address=present.short_address, percent=present.percent
+    moment=present.moment,
+    day=present.day,
+    short_address=present_board.short_address,
+    percent=present_board.percent,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -494,11 +497,11 @@ def register(request: Request, hub: HubDep) -> HTMLResponse:
         "total": total,
         "current": current,
         "pages": pages,
-        "kinds": present.PROPOSAL_KINDS,
-        "states": present.PROPOSAL_STATES,
-        "supports": present.SUPPORT_LABELS,
-        "rules_text": present.rules_text,
-        "key_fingerprint": present.key_fingerprint,
+        "kinds": present_board.PROPOSAL_KINDS,
+        "states": present_board.PROPOSAL_STATES,
+        "supports": present_board.SUPPORT_LABELS,
+        "rules_text": present_board.rules_text,
+        "key_fingerprint": present_board.key_fingerprint,
         "partners": partners,
         "chain_time": chain_time,
     }
