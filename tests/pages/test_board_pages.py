@@ -375,3 +375,25 @@ def test_the_accreditation_of_an_issued_credential_leads_to_the_decision(
     decision = client.get("/board/decisions").json()[0]
     assert decision["kind"] == "accredit-issuer" and decision["name"] == HANZE
     assert response.headers["location"] == f"/board/register/proposals/{decision['proposal_id']}"
+
+
+# ---------------------------------------------------------------- a chain that does not answer
+
+
+def test_board_pages_say_so_when_the_chain_does_not_answer(
+    client: TestClient, hub: Hub, accredited: Any, monkeypatch: Any
+) -> None:
+    accredited(HANZE)
+    hub.indexer.catch_up()
+    monkeypatch.setattr(hub.w3.provider, "endpoint_uri", "http://127.0.0.1:9")  # nothing listens there
+    for path in (
+        "/board/register",
+        "/board/register/proposals/1",
+        "/partners",
+        "/partners/hanzehogeschool-groningen",
+        "/partners/hanzehogeschool-groningen/accreditation?at=1",
+    ):
+        text = assert_page(client.get(path), 503)
+        assert "The register cannot be read right now" in text, path
+    nl = dutch(client, "/partners", 503)
+    assert "Het register kan nu niet worden gelezen" in nl and "Probeer het over een minuut opnieuw." in nl
