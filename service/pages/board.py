@@ -24,7 +24,7 @@ import logging
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, datetime
 
 from eth_utils import to_checksum_address
 from fastapi import APIRouter, Request
@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from service.api import board as board_api
 from service.api.deps import HubDep
-from service.chain.board import ActionKind
+from service.chain.board import ActionKind, BoardClient
 from service.credentials.document import issuer_slug
 from service.db import models
 from service.errors import NotFound
@@ -95,6 +95,11 @@ class PartnerView:
         return f"/partners/{self.slug}"
 
 
+def _utc(moment: datetime) -> datetime:
+    """A time from the database (SQLite keeps no zone; the index writes UTC) as an aware datetime."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def partner_decisions(db: Session) -> dict[str, list[PartnerDecision]]:
     """The board's executed decisions that accredited, suspended or re-keyed a partner, by the partner's account,
     each partner's in the order they were executed."""
@@ -114,7 +119,7 @@ def partner_decisions(db: Session) -> dict[str, list[PartnerDecision]]:
                 proposal_id=row.id,
                 kind=ActionKind(row.kind).slug,
                 title=row.title,
-                executed_at=board_api._utc(row.executed_at) or row.executed_at,
+                executed_at=_utc(row.executed_at),
                 executed_tx=row.executed_tx,
             )
         )
@@ -233,10 +238,10 @@ class Seat:
     number: int  # from 1, as people count (the contract counts from 0)
     address: str | None  # None: a free seat
     name: str | None
-    since: Any  # datetime | None: when the member (last) joined, when indexed
+    since: datetime | None  # when the member (last) joined, when indexed
 
 
-def seats(hub: Hub, db: Session, board: Any) -> list[Seat]:
+def seats(hub: Hub, db: Session, board: BoardClient) -> list[Seat]:
     """The board's seats in order, with the member holding each (free seats too).
 
     :raises ChainUnavailable: the board cannot be asked.
@@ -271,11 +276,8 @@ def register(request: Request, hub: HubDep) -> HTMLResponse:
             )
             chain_time = board.chain_time() if proposals else 0
             board_seats = seats(hub, db, board) if current == 1 else []
-            slugs = {
-                p.subject: partner_slug(hub, db, p.subject)
-                for p in proposals
-                if p.subject and p.kind in present_board.PARTNER_DECISIONS
-            }
+            subjects = {p.subject for p in proposals if p.subject and p.kind in present_board.PARTNER_DECISIONS}
+            slugs = {subject: partner_slug(hub, db, subject) for subject in subjects}
     except CHAIN_ERRORS:
         return _unreadable(request, "register")
     pages = max(1, -(-total // REGISTER_PAGE_SIZE))
