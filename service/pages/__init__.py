@@ -1,9 +1,17 @@
-"""The server-rendered pages (Jinja2 templates, one stylesheet): home, share, verify, the board's register.
+"""The server-rendered pages (Jinja2 templates, one stylesheet): home, share, verify (service.pages.routes), the
+board's register and the accredited partners (service.pages.board).
 
 app.include_router(pages.router)
 app.mount("/static", pages.static_files(), name="static")
 """
 
-from service.pages.routes import docs_headers, router, static_files
+from fastapi import APIRouter
+
+from service.pages import board, routes
+from service.pages.routes import docs_headers, static_files
+
+router = APIRouter(include_in_schema=False)
+router.include_router(routes.router)
+router.include_router(board.router)
 
 __all__ = ["docs_headers", "router", "static_files"]
