@@ -679,7 +679,7 @@ def _row_count(data: bytes) -> int:
 
 
 def _write_private(path: Path, text: str) -> None:
-    """Write `text` to a new file only its owner may read (it holds the graduates' holder tokens)."""
+    """Write `text` to a new file only its owner may read (it holds the graduates' personal links)."""
     import os
 
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -696,7 +696,7 @@ def cohort_import(
         Path | None,
         typer.Option(
             "--links",
-            help="Where to write each graduate's share URL and holder token (CSV, new file; default "
+            help="Where to write each graduate's share URL and personal link to her own page (CSV, new file; default "
             "<FILE stem>-issued-<batch>.csv in the current folder).",
         ),
     ] = None,
@@ -724,7 +724,7 @@ def cohort_import(
             raise UsageProblem(
                 f"--links {links}: "
                 + (
-                    "the file exists (it would lose the holder tokens it holds)"
+                    "the file exists (it would lose the personal links it holds)"
                     if links.exists()
                     else "its folder does not exist"
                 )
@@ -756,7 +756,7 @@ def cohort_import(
         path = links or Path(f"{file.stem}-issued-{batch_id[:8]}.csv")
         table = io.StringIO()
         writer = csv.writer(table, lineterminator="\n")
-        writer.writerow(["row", "line", "email", "credential_id", "share_url", "holder_token"])
+        writer.writerow(["row", "line", "email", "credential_id", "share_url", "holder_url"])
         for item in accepted["credentials"]:
             writer.writerow(
                 [
@@ -767,7 +767,7 @@ def cohort_import(
                         item["email"],
                         item["id"],
                         item["share_url"],
-                        item["holder_token"],
+                        item["holder_url"],
                     )
                 ]
             )
@@ -779,7 +779,7 @@ def cohort_import(
             errors.print(
                 Text(
                     f"error: cannot write {path}: {exc.strerror or exc}; the batch {batch_id} was "
-                    "accepted: its share URLs and holder tokens follow (shown only now)",
+                    "accepted: its share URLs and the graduates' personal links follow (shown only now)",
                     style="red",
                 )
             )
@@ -799,7 +799,7 @@ def cohort_import(
         errors.print(
             Text(
                 f"error: batch {batch_id} is {batch['status']} after {timeout:g} s ({why}). Its "
-                f"{batch['count']} credentials are stored; share URLs and holder tokens are in {path}. "
+                f"{batch['count']} credentials are stored; share URLs and personal links are in {path}. "
                 f"Follow it with GET /batches/{batch_id}.",
                 style="red",
             )
@@ -822,8 +822,8 @@ def cohort_import(
             ("Transaction", f"{batch['transaction_hash']} (block {batch['block_number']})"),
             (
                 "Share links",
-                f"{path} (share URL and holder token per graduate; the tokens are shown only now: give "
-                "each graduate theirs)",
+                f"{path} (share URL and personal link per graduate; the personal links are shown only now: "
+                "give each graduate theirs, it opens her own page)",
             ),
         ],
     )

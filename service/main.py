@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from service import pages
 from service.api import api_router, idempotency, problems
 from service.hub import Hub
+from service.pages import holder
 from service.i18n.middleware import LocaleMiddleware
 from service.settings import Settings
 
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Fast
     app.include_router(api_router)
     app.include_router(pages.router)  # HTML pages (GET /verify; POST /verify stays the JSON API)
     app.mount("/static", pages.static_files(), name="static")
+    holder.install_log_redaction()  # the access log writes a holder link as /holder/…, never its token
     configured = (settings or Settings()) if hub is None else hub.settings
     # JSON bodies are read by the routes (problems.JsonRoute; POST /verify its own way), within this limit
     app.add_middleware(problems.BodyLimit, limit=configured.max_body_bytes)

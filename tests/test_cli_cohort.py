@@ -79,7 +79,10 @@ def test_import_the_sample_cohort_anchors_it_in_one_transaction(hub: LiveHub, tm
     rows = _links(links)
     assert [row["email"] for row in rows] == [row["email"] for row in _links(SAMPLE)]
     assert [row["line"] for row in rows] == ["2", "3", "4", "5", "6", "7"]
-    assert all(row["share_url"].startswith(f"{hub.url}/share/") and row["holder_token"] for row in rows)
+    assert all(row["share_url"].startswith(f"{hub.url}/share/") for row in rows)
+    # each graduate gets her personal link (not a raw token): it opens her own page
+    assert all(row["holder_url"].startswith(f"{hub.url}/holder/hold_") for row in rows)
+    assert "holder_token" not in rows[0]
     assert oct(links.stat().st_mode & 0o777) == "0o600"
 
     batch = httpx.get(f"{hub.url}/batches/{batch_id}", headers=hub.auth("issuer", HANZE), timeout=30).json()
@@ -92,9 +95,15 @@ def test_import_the_sample_cohort_anchors_it_in_one_transaction(hub: LiveHub, tm
     held = httpx.get(
         f"{hub.url}/credentials/{rows[0]['credential_id']}",
         timeout=30,
-        headers={"X-Holder-Token": rows[0]["holder_token"]},
+        headers={"X-Holder-Token": rows[0]["holder_url"].rsplit("/", 1)[1]},
     )
     assert held.status_code == 200 and held.json()["document"] is not None
+    with httpx.Client(timeout=30, headers={"Accept-Language": "en"}) as browser:
+        opened = browser.get(rows[0]["holder_url"])
+        assert opened.status_code == 303 and opened.headers["location"] == "/holder"
+        own = browser.get(f"{hub.url}/holder")
+        assert own.status_code == 200, own.text
+        assert "Your share links" in own.text and rows[0]["credential_id"] in own.text
 
 
 def test_a_bad_row_refuses_the_whole_import_with_its_line(hub: LiveHub, tmp_path: Path) -> None:
