@@ -14,6 +14,7 @@ Catalogs are written sorted, without source locations, so that two branches addi
 from __future__ import annotations
 
 import argparse
+import copy
 import io
 import json
 import sys
@@ -104,7 +105,9 @@ def _steady_header(catalog: Catalog) -> None:
 def update(template: Catalog, dutch: dict[str, str]) -> None:
     for locale in LOCALES:
         catalog = read_catalog(locale)
-        catalog.update(template, no_fuzzy_matching=True)
+        # a copy per catalog: Catalog.update inserts the template's own Message objects, so a Dutch string set
+        # on one would land in the English catalog too
+        catalog.update(copy.deepcopy(template), no_fuzzy_matching=True)
         if locale == "nl":
             for message in catalog:
                 if isinstance(message.id, str) and message.id in dutch:

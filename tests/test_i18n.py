@@ -40,6 +40,23 @@ def test_the_check_fails_for_a_message_without_a_dutch_translation(tmp_path: Pat
     assert "en: missing 'A sentence nobody translated'" in found
 
 
+def test_a_dutch_translation_stays_out_of_the_english_catalog(tmp_path: Path, monkeypatch) -> None:
+    """`--dutch` fills the Dutch catalog only: the English one keeps each new message as itself (Babel's
+    Catalog.update shares the template's messages between catalogs unless each gets its own copy)."""
+    script = _script()
+    for locale in script.LOCALES:
+        target = tmp_path / locale / "LC_MESSAGES" / "messages.po"
+        target.parent.mkdir(parents=True)
+        target.write_bytes(script.catalog_path(locale).read_bytes())
+    monkeypatch.setattr(script, "LOCALE_DIR", tmp_path)
+    template = script.extract()
+    template.add("Sign out of the page")
+    script.update(template, {"Sign out of the page": "Uitloggen van de pagina"})
+    assert script.read_catalog("nl").get("Sign out of the page").string == "Uitloggen van de pagina"
+    assert script.read_catalog("en").get("Sign out of the page").string == "Sign out of the page"
+    assert script.problems(template) == []
+
+
 @pytest.mark.parametrize(
     ("query", "cookie", "header", "expected"),
     [
