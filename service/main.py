@@ -12,8 +12,8 @@ from fastapi.responses import HTMLResponse
 from service import pages
 from service.api import api_router, idempotency, problems
 from service.hub import Hub
-from service.pages import holder
 from service.i18n.middleware import LocaleMiddleware
+from service.pages import holder
 from service.settings import Settings
 
 SWAGGER = "/static/vendor/swagger-ui"  # Swagger UI 5 (swagger-ui-dist), vendored in service/pages/static

@@ -208,7 +208,9 @@ def test_she_withdraws_a_link_and_it_answers_410(client: TestClient, issued: dic
     assert 'method="post"' in confirm.text and 'name="csrf"' in confirm.text
     assert client.post(f"/holder/links/{link_id}/withdraw", data={}).status_code == 403
     assert client.get(path).status_code == 200  # a refused form changed nothing
-    done = client.post(f"/holder/links/{link_id}/withdraw", data={"csrf": csrf_of(confirm.text)}, follow_redirects=False)
+    done = client.post(
+        f"/holder/links/{link_id}/withdraw", data={"csrf": csrf_of(confirm.text)}, follow_redirects=False
+    )
     assert done.status_code == 303
     for gone in (path, path + "/credential.json", path + "/certificate.pdf"):
         response = client.get(gone)

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from pypdf import PdfReader
 
+from tests.pages.conftest import HANZE
 from tests.pages.test_browser import (  # noqa: F401 - fixtures, registered by importing them here
     DESKTOP,
     PHONE,
@@ -27,7 +28,6 @@ from tests.pages.test_browser import (  # noqa: F401 - fixtures, registered by i
     screenshot,
     server,
 )
-from tests.pages.conftest import HANZE
 
 WORDS = {
     "en": {
