@@ -35,8 +35,9 @@ Errors are RFC 9457 problem details (`application/problem+json`). Keys: `Authori
 2. **Programme**: `POST /programmes` describes what the credential is for (or pick one of `GET /programmes`).
 3. **Issue**: `POST /credentials` for one graduate, or `POST /credentials/batch` for a cohort (JSON or CSV);
    follow `GET /batches/{batch_id}` until it is `anchored` (`GET /batches` lists your batches).
-4. **Share**: the graduate chooses the claims its share link shows: `PUT /credentials/{credential_id}/sharing`
-   with `X-Holder-Token: <token>` and `{"disclose": ["name"]}`; the answer has the `share_url`.
+4. **Share**: give the graduate her `holder_url` (in the issuing answer): it opens her own page, where she makes
+   share links with the claims she chooses. Over the API: `PUT /credentials/{credential_id}/sharing` with
+   `X-Holder-Token: <token>` and `{"disclose": ["name"]}`; the answer has the `share_url`.
 5. **Verify**: anyone `POST /verify`s the credential JSON (or opens the share URL); no key needed.
 """
 

@@ -222,6 +222,8 @@ def test_she_withdraws_a_link_and_it_answers_410(client: TestClient, issued: dic
     # POST /verify with the withdrawn link: refused, in words
     verify = client.post("/verify/check", data={"credential": f"http://testserver{path}"})
     assert verify.status_code == 422 and "withdrew this share link" in text_of(verify.text)
+    api = client.post("/verify", content=f"http://testserver{path}", headers={"Content-Type": "text/uri-list"})
+    assert api.status_code == 404 and "the graduate withdrew this share link" in api.json()["detail"]
     page = text_of(client.get("/holder").text)
     assert "Withdrawn links" in page and "Old employer: withdrawn on" in page
     assert client.get(other_path).status_code == 200  # the other link still works
