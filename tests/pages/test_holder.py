@@ -12,6 +12,7 @@ import re
 import socket
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from html import unescape
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -262,7 +263,9 @@ def test_her_page_in_dutch(client: TestClient, issued: dict[str, Any]) -> None:
         assert dutch in words, dutch
     confirm = client.get("/holder/links/1/withdraw", headers={"Accept-Language": "nl"})
     assert "Ja, deze link intrekken" in text_of(confirm.text)
-    gone = client.get("/holder", headers={"Accept-Language": "nl"}, cookies={"hub_session": "nothing"})
+    client.cookies.clear()
+    client.cookies.set("hub_session", "nothing")
+    gone = client.get("/holder", headers={"Accept-Language": "nl"})
     assert gone.status_code == 401 and "persoonlijke link" in text_of(gone.text)
 
 
@@ -324,3 +327,33 @@ def test_the_access_log_never_writes_the_holder_token(hub: Hub, issued: dict[str
     written = "\n".join(lines)
     assert '"GET /holder/… HTTP/1.1" 303' in written and '"GET /holder HTTP/1.1" 200' in written, written
     assert issued["holder_token"] not in written and "y" * 43 not in written
+
+
+def test_over_https_the_cookie_is_host_bound_and_secure(client: TestClient, hub: Hub, issued: dict[str, Any]) -> None:
+    hub.settings.public_url = "https://hub.example.org"
+    opened = client.get(holder_path(issued), follow_redirects=False)
+    assert opened.status_code == 303
+    cookie = opened.headers["set-cookie"]
+    assert cookie.startswith("__Host-hub_session=")
+    assert "Secure" in cookie and "HttpOnly" in cookie and "Path=/" in cookie and "Domain" not in cookie
+    session_id = cookie.split(";", 1)[0].split("=", 1)[1]
+    # the plain name opens nothing there; the __Host- one does
+    client.cookies.clear()
+    client.cookies.set("hub_session", session_id)
+    assert client.get("/holder").status_code == 401
+    client.cookies.clear()
+    client.cookies.set("__Host-hub_session", session_id)
+    page = client.get("/holder")
+    assert page.status_code == 200 and "Jan de Vries" in page.text
+
+
+def test_an_expired_session_opens_nothing(client: TestClient, hub: Hub, issued: dict[str, Any]) -> None:
+    signed_in(client, issued)
+    with hub.sessions() as db:
+        row = db.scalar(select(models.WebSession))
+        assert row is not None
+        assert row.expires_at.replace(tzinfo=UTC) - datetime.now(UTC) > timedelta(hours=7)  # a working day
+        row.expires_at = datetime.now(UTC) - timedelta(seconds=1)
+        db.commit()
+    page = client.get("/holder")
+    assert page.status_code == 401 and "Open your credential with your personal link" in text_of(page.text)
