@@ -60,6 +60,20 @@ WORDS = {
     },
 }
 VIEWPORTS = {"desktop": DESKTOP, "phone": PHONE}
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def serious_violations(page: Any) -> list[str]:
+    """axe-core's serious and critical violations on the page, readable (the context bypasses the page's CSP
+    for this script only: the page itself loads none)."""
+    page.add_script_tag(path=str(AXE))
+    results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    assert len(results["passes"]) > 10, "axe-core checked (almost) nothing"
+    return [
+        f"{item['id']} ({item['impact']}): {item['help']} at {[node['target'] for node in item['nodes']]}"
+        for item in results["violations"]
+        if item["impact"] in ("serious", "critical")
+    ]
 
 
 @pytest.fixture(params=["nl", "en"])
@@ -80,6 +94,7 @@ def tab(browser: Any, requests_seen: Requests, language: str, width: str) -> Ite
         locale="nl-NL" if language == "nl" else "en-GB",
         timezone_id="Europe/Amsterdam",
         accept_downloads=True,
+        bypass_csp=True,  # for axe-core's script only (serious_violations)
     )
     context.on("request", lambda request: requests_seen.urls.append(request.url))
     yield context.new_page()
@@ -118,6 +133,7 @@ def test_the_holder_flow(
     tab.wait_for_load_state("load")  # the QR code is an image of the page: loaded with it, from the server
     assert card.locator("img.share-link__qr").evaluate("img => img.complete && img.naturalWidth > 0")
     screenshot(tab, f"holder-{language}-{width}")
+    assert serious_violations(tab) == []
     if width == "phone":
         scrolled, viewport = horizontal_overflow(tab)
         assert scrolled <= viewport, f"the holder page is {scrolled}px wide on a {viewport}px phone"
@@ -146,6 +162,7 @@ def test_the_holder_flow(
     # withdraw it, with a confirmation; the link then says it was withdrawn (410)
     tab.goto(server.url + "/holder")
     tab.locator(".share-link").first.get_by_role("link", name=words["withdraw"]).click()
+    assert serious_violations(tab) == []
     tab.get_by_role("button", name=words["confirm"]).click()
     assert tab.url.startswith(server.url + "/holder?withdrawn=")
     assert words["withdrawn"] in tab.get_by_role("status").inner_text()
@@ -154,3 +171,4 @@ def test_the_holder_flow(
     assert gone.status == 410
     assert tab.get_by_role("heading", level=1).inner_text() == words["gone"]
     assert "Jan de Vries" not in tab.locator("main").inner_text()
+    assert serious_violations(tab) == []
