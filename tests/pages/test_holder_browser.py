@@ -172,3 +172,39 @@ def test_the_holder_flow(
     assert tab.get_by_role("heading", level=1).inner_text() == words["gone"]
     assert "Jan de Vries" not in tab.locator("main").inner_text()
     assert serious_violations(tab) == []
+
+
+@pytest.mark.parametrize(("language", "width"), [("en", "desktop")])
+def test_a_link_is_made_and_withdrawn_by_keyboard_alone(
+    tab: Any,
+    server: Server,  # noqa: F811
+    issued: dict[str, Any],  # noqa: F811
+    language: str,
+    width: str,
+) -> None:
+    tab.goto(server.url + urlsplit(issued["holder_url"]).path)
+
+    def tab_to(selector: str, limit: int = 60) -> None:
+        for _ in range(limit):
+            tab.keyboard.press("Tab")
+            if tab.evaluate(f"document.activeElement === document.querySelector({selector!r})"):
+                outline = tab.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+                assert outline != "none", f"{selector} has no visible focus"
+                return
+        raise AssertionError(f"{selector} cannot be reached with Tab")
+
+    tab_to("#label")
+    tab.keyboard.type("By keyboard")
+    tab_to("#claim-name")
+    tab.keyboard.press("Space")
+    tab_to(".holder-form button[type=submit]")
+    tab.keyboard.press("Enter")
+    tab.wait_for_url("**/holder?made=*")
+    assert tab.locator(".share-link").first.get_by_role("heading", name="By keyboard").is_visible()
+    tab_to(".share-link a[href$='/withdraw']")
+    tab.keyboard.press("Enter")
+    tab.wait_for_url("**/withdraw")
+    tab_to("button.button--danger")
+    tab.keyboard.press("Enter")
+    tab.wait_for_url("**/holder?withdrawn=*")
+    assert tab.locator(".share-link").count() == 0
