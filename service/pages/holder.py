@@ -120,8 +120,7 @@ def _session(request: Request, hub: Hub) -> web_sessions.WebSession | None:
 
 
 def _message(request: Request, title: str, message: str, status: int) -> HTMLResponse:
-    response = page(request, "holder_message.html", {"title": title, "message": message}, status=status, private=True)
-    return response
+    return page(request, "holder_message.html", {"title": title, "message": message}, status=status, private=True)
 
 
 def _signed_out(request: Request) -> HTMLResponse:
@@ -235,7 +234,8 @@ def _holder_page(
     if anchored:
         verified = verify_for_page(hub, document)
         context.update(verified=verified, certificate=present.certificate(document))
-        status = max(status, verified.status) if status == 200 else status
+        if status == 200:
+            status = verified.status  # 503 when the chain did not answer
     return page(request, "holder.html", context, status=status, private=True)
 
 

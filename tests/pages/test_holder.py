@@ -357,3 +357,19 @@ def test_an_expired_session_opens_nothing(client: TestClient, hub: Hub, issued: 
         db.commit()
     page = client.get("/holder")
     assert page.status_code == 401 and "Open your credential with your personal link" in text_of(page.text)
+
+
+def test_the_number_of_open_links_is_bounded(
+    client: TestClient, issued: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import service.pages.holder as holder
+
+    monkeypatch.setattr(holder, "MAX_LINKS", 2)
+    html = signed_in(client, issued)
+    first, _first_path = make_link(client, html, "One", [])
+    make_link(client, html, "Two", [])
+    refused = client.post("/holder/links", data={"csrf": csrf_of(html), "label": "Three", "claims": []})
+    assert refused.status_code == 409 and "You have 2 share links" in text_of(refused.text)
+    # withdrawing one makes room again
+    client.post(f"/holder/links/{first}/withdraw", data={"csrf": csrf_of(html)})
+    make_link(client, html, "Three", [])
