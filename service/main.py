@@ -13,8 +13,8 @@ from service import pages
 from service.api import api_router, idempotency, problems
 from service.hub import Hub
 from service.i18n.middleware import LocaleMiddleware
-from service.pages import holder
 from service.settings import Settings
+from service.web.logs import install_log_redaction
 
 SWAGGER = "/static/vendor/swagger-ui"  # Swagger UI 5 (swagger-ui-dist), vendored in service/pages/static
 
@@ -88,7 +88,7 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Fast
     app.include_router(api_router)
     app.include_router(pages.router)  # HTML pages (GET /verify; POST /verify stays the JSON API)
     app.mount("/static", pages.static_files(), name="static")
-    holder.install_log_redaction()  # the access log writes a holder link as /holder/…, never its token
+    install_log_redaction()  # the access log writes a holder link as /holder/…, never its token
     configured = (settings or Settings()) if hub is None else hub.settings
     # JSON bodies are read by the routes (problems.JsonRoute; POST /verify its own way), within this limit
     app.add_middleware(problems.BodyLimit, limit=configured.max_body_bytes)

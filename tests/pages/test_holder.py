@@ -28,7 +28,7 @@ from service.db import models
 from service.documents.certificate import disclosed_claims
 from service.hub import Hub
 from service.main import create_app
-from service.pages.holder import redact_holder_paths
+from service.web.logs import redact_holder_paths
 from tests.pages.conftest import HANZE, issue_with
 
 NAME, GRADE = "Jan de Vries", "8.5"
@@ -373,3 +373,19 @@ def test_the_number_of_open_links_is_bounded(
     # withdrawing one makes room again
     client.post(f"/holder/links/{first}/withdraw", data={"csrf": csrf_of(html)})
     make_link(client, html, "Three", [])
+
+
+def test_an_unexpected_error_on_a_holder_link_logs_no_token(
+    hub: Hub, issued: dict[str, Any], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import service.pages.holder as holder
+
+    def broken(_hub: Hub) -> None:
+        raise RuntimeError("the session store failed")
+
+    monkeypatch.setattr(holder, "_store", broken)
+    with TestClient(create_app(hub=hub), raise_server_exceptions=False) as client, caplog.at_level(logging.ERROR):
+        response = client.get(holder_path(issued), follow_redirects=False)
+    assert response.status_code == 500
+    written = "\n".join(record.getMessage() for record in caplog.records)
+    assert "unhandled error on GET /holder/…" in written and issued["holder_token"] not in caplog.text
