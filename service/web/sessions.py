@@ -20,6 +20,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response
@@ -30,6 +31,7 @@ COOKIE = "hub_session"
 SECURE_COOKIE = "__Host-hub_session"  # https: the __Host- prefix binds it to this host, Secure and Path=/
 CSRF_FIELD = "csrf"
 LIFETIME = timedelta(hours=8)
+KEEP_ENDED = timedelta(days=1)  # an expired session's row is deleted this long after its end
 
 
 def cookie_name(secure: bool) -> str:
@@ -74,6 +76,8 @@ class SessionStore:
             expires_at=now + self.lifetime,
         )
         with self.sessions() as db:
+            # housekeeping: sessions a day past their end (expired or signed out) are of no use to anyone
+            db.execute(delete(models.WebSession).where(models.WebSession.expires_at < now - KEEP_ENDED))
             db.add(row)
             db.commit()
             return session_id, WebSession(kind, subject, row.csrf_secret, row.expires_at)

@@ -389,3 +389,19 @@ def test_an_unexpected_error_on_a_holder_link_logs_no_token(
     assert response.status_code == 500
     written = "\n".join(record.getMessage() for record in caplog.records)
     assert "unhandled error on GET /holder/…" in written and issued["holder_token"] not in caplog.text
+
+
+def test_sessions_a_day_past_their_end_are_deleted(client: TestClient, hub: Hub, issued: dict[str, Any]) -> None:
+    signed_in(client, issued)
+    signed_in(client, issued)
+    with hub.sessions() as db:
+        rows = db.scalars(select(models.WebSession).order_by(models.WebSession.created_at)).all()
+        assert len(rows) == 2
+        rows[0].expires_at = datetime.now(UTC) - timedelta(days=1, minutes=1)  # long gone
+        rows[1].expires_at = datetime.now(UTC) - timedelta(hours=23)  # ended, kept a little longer
+        kept = rows[1].id_hash
+        db.commit()
+    signed_in(client, issued)
+    with hub.sessions() as db:
+        hashes = db.scalars(select(models.WebSession.id_hash)).all()
+    assert len(hashes) == 2 and kept in hashes
