@@ -86,6 +86,9 @@ def problems(template: Catalog) -> list[str]:
             if not translated(entry):
                 found.append(f"{locale}: untranslated {label!r}")
                 continue
+            if locale == "en" and entry.string != message.id:  # the English catalog is the source, as written
+                found.append(f"en: {label!r} is not the message itself: {entry.string!r}")
+                continue
             try:
                 python_format(catalog, entry)
             except Exception as exc:  # noqa: BLE001 - babel's TranslationError, reported with the message

@@ -55,6 +55,14 @@ def test_a_dutch_translation_stays_out_of_the_english_catalog(tmp_path: Path, mo
     assert script.read_catalog("nl").get("Sign out of the page").string == "Uitloggen van de pagina"
     assert script.read_catalog("en").get("Sign out of the page").string == "Sign out of the page"
     assert script.problems(template) == []
+    # and a Dutch string that did land there (a catalog written by the old script) is reported
+    english = script.read_catalog("en")
+    english.get("Sign out of the page").string = "Uitloggen van de pagina"
+    with script.catalog_path("en").open("wb") as po:
+        script.write_po(po, english, width=100, no_location=True, sort_output=True)
+    assert "en: 'Sign out of the page' is not the message itself: 'Uitloggen van de pagina'" in script.problems(
+        template
+    )
 
 
 @pytest.mark.parametrize(
