@@ -679,7 +679,7 @@ def _row_count(data: bytes) -> int:
 
 
 def _write_private(path: Path, text: str) -> None:
-    """Write `text` to a new file only its owner may read (it holds the graduates' holder tokens)."""
+    """Write `text` to a new file only its owner may read (it holds the graduates' personal links)."""
     import os
 
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -696,7 +696,7 @@ def cohort_import(
         Path | None,
         typer.Option(
             "--links",
-            help="Where to write each graduate's share URL and holder token (CSV, new file; default "
+            help="Where to write each graduate's share URL and personal link to her own page (CSV, new file; default "
             "<FILE stem>-issued-<batch>.csv in the current folder).",
         ),
     ] = None,
@@ -724,7 +724,7 @@ def cohort_import(
             raise UsageProblem(
                 f"--links {links}: "
                 + (
-                    "the file exists (it would lose the holder tokens it holds)"
+                    "the file exists (it would lose the personal links it holds)"
                     if links.exists()
                     else "its folder does not exist"
                 )
@@ -756,7 +756,7 @@ def cohort_import(
         path = links or Path(f"{file.stem}-issued-{batch_id[:8]}.csv")
         table = io.StringIO()
         writer = csv.writer(table, lineterminator="\n")
-        writer.writerow(["row", "line", "email", "credential_id", "share_url", "holder_token"])
+        writer.writerow(["row", "line", "email", "credential_id", "share_url", "holder_url"])
         for item in accepted["credentials"]:
             writer.writerow(
                 [
@@ -767,7 +767,7 @@ def cohort_import(
                         item["email"],
                         item["id"],
                         item["share_url"],
-                        item["holder_token"],
+                        item["holder_url"],
                     )
                 ]
             )
@@ -779,7 +779,7 @@ def cohort_import(
             errors.print(
                 Text(
                     f"error: cannot write {path}: {exc.strerror or exc}; the batch {batch_id} was "
-                    "accepted: its share URLs and holder tokens follow (shown only now)",
+                    "accepted: its share URLs and the graduates' personal links follow (shown only now)",
                     style="red",
                 )
             )
@@ -799,7 +799,7 @@ def cohort_import(
         errors.print(
             Text(
                 f"error: batch {batch_id} is {batch['status']} after {timeout:g} s ({why}). Its "
-                f"{batch['count']} credentials are stored; share URLs and holder tokens are in {path}. "
+                f"{batch['count']} credentials are stored; share URLs and personal links are in {path}. "
                 f"Follow it with GET /batches/{batch_id}.",
                 style="red",
             )
@@ -822,8 +822,8 @@ def cohort_import(
             ("Transaction", f"{batch['transaction_hash']} (block {batch['block_number']})"),
             (
                 "Share links",
-                f"{path} (share URL and holder token per graduate; the tokens are shown only now: give "
-                "each graduate theirs)",
+                f"{path} (share URL and personal link per graduate; the personal links are shown only now: "
+                "give each graduate theirs, it opens her own page)",
             ),
         ],
     )
@@ -936,11 +936,25 @@ def cohort_export(
             "it prints, so the page behind it confirms the printed name and grade.",
         ),
     ] = "name,result",
+    links: Annotated[
+        Path | None,
+        typer.Option(
+            "--links",
+            help="The links file 'hub cohort import' wrote for this batch: with it, each graduate also gets "
+            "<id>-letter.txt, a short letter with her personal link (to her own page, where she shares her "
+            "credential).",
+        ),
+    ] = None,
+    lang: Annotated[
+        str, typer.Option("--lang", help="The language of the certificates and the letters: nl (Dutch) or en.")
+    ] = "nl",
 ) -> None:
     """Export an anchored cohort: per credential <id>.json (the full credential, all its disclosures; verify
     it with 'hub verify') and <id>.pdf (the certificate, with the QR code of a share link made for it that
-    discloses exactly the claims it prints). Exit 0 done, 1 refused (e.g. not this partner's batch, not
-    anchored yet), 2 unusable input."""
+    discloses exactly the claims it prints), in Dutch or English (--lang); with --links also <id>-letter.txt,
+    the letter that gives the graduate her personal link. Exit 0 done, 1 refused (e.g. not this partner's
+    batch, not anchored yet), 2 unusable input."""
+    from service import i18n
     from service.documents import render_certificate
     from service.documents.certificate import PRINTED_CLAIMS, disclosed_claims
 
@@ -958,6 +972,9 @@ def cohort_export(
                 f"--claims: a certificate cannot print {', '.join(unknown)}; choose from "
                 f"{', '.join(PRINTED_CLAIMS)}, or none"
             )
+        if lang not in i18n.LOCALES:
+            raise UsageProblem(f"--lang {lang}: the certificates and letters are in {' or '.join(i18n.LOCALES)}")
+        personal = _personal_links(links) if links is not None else None
         client = _api_client(url, key, 60)
         try:
             out.mkdir(parents=True, exist_ok=True)
@@ -982,6 +999,15 @@ def cohort_export(
                 )
             )
             raise typer.Exit(EXIT_INVALID)
+        missing = [item["id"] for item in batch["credentials"] if personal is not None and item["id"] not in personal]
+        if missing:
+            _usage_problem(
+                f"--links {links}: it has no personal link for credential {missing[0]}"
+                + (f" and {len(missing) - 1} more" if len(missing) > 1 else "")
+                + f": give the links file 'hub cohort import' wrote for batch {batch_id}",
+                False,
+            )
+        letters = 0
         with _progress(errors) as progress:
             task = progress.add_task(f"Exporting {batch['count']} credentials", total=len(batch["credentials"]))
             for item in batch["credentials"]:
@@ -1013,9 +1039,15 @@ def cohort_export(
                     (out / f"{item['id']}.json").write_text(
                         json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
                     )
-                    (out / f"{item['id']}.pdf").write_bytes(
-                        render_certificate(printed, link["share_url"], status=status)
-                    )
+                    with i18n.use(lang):
+                        (out / f"{item['id']}.pdf").write_bytes(
+                            render_certificate(printed, link["share_url"], status=status)
+                        )
+                        if personal is not None:
+                            (out / f"{item['id']}-letter.txt").write_text(
+                                graduate_letter(document, personal[item["id"]]), encoding="utf-8"
+                            )
+                            letters += 1
                 except OSError as exc:
                     progress.stop()
                     errors.print(Text(f"error: cannot write to {out}: {exc.strerror or exc}", style="red"))
@@ -1025,7 +1057,12 @@ def cohort_export(
         console,
         [
             ("Exported", f"{len(batch['credentials'])} credentials of batch {batch_id} ({revoked} revoked)"),
-            ("Folder", f"{out}: <id>.json (the full credential) and <id>.pdf (the certificate)"),
+            (
+                "Folder",
+                f"{out}: <id>.json (the full credential) and <id>.pdf (the certificate, "
+                f"{i18n.LANGUAGE_NAMES[lang]})"
+                + (f"; {letters} <id>-letter.txt with the graduate's personal link" if personal is not None else ""),
+            ),
             (
                 "PDFs",
                 f"print {', '.join(wanted) or 'no personal claim'} (when the credential has it); each QR code "
@@ -1035,6 +1072,62 @@ def cohort_export(
         ],
     )
     console.print(f"Check one with: hub verify {out}/<id>.json --rpc <node> --registry <address>", style="dim")
+
+
+def _personal_links(path: Path) -> dict[str, str]:
+    """credential id -> the graduate's personal link, from a links file of 'hub cohort import' (the column
+    holder_url; an older file's holder_token is made into the link on the share URL's host)."""
+    import csv
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageProblem(f"--links: cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from exc
+    rows = list(csv.DictReader(text.splitlines()))
+    found: dict[str, str] = {}
+    for row in rows:
+        credential_id, link = row.get("credential_id"), row.get("holder_url")
+        if not link and row.get("holder_token") and row.get("share_url") and "/share/" in row["share_url"]:
+            link = row["share_url"].rsplit("/share/", 1)[0] + "/holder/" + row["holder_token"]
+        if credential_id and link:
+            found[credential_id] = link
+    if not found:
+        raise UsageProblem(
+            f"--links: {path} is not a links file of 'hub cohort import' (columns credential_id and holder_url)"
+        )
+    return found
+
+
+def graduate_letter(document: dict[str, Any], personal_link: str) -> str:
+    """The short letter that gives a graduate her personal link, in the language of the moment (i18n.use)."""
+    from service.documents.certificate import disclosed_claims
+    from service.i18n import _
+
+    achievement = document.get("credentialSubject", {}).get("achievement", {})
+    programme = str(achievement.get("name", ""))
+    issuer = str(document.get("issuer", {}).get("name", ""))
+    name = disclosed_claims(document).get("name")
+    greeting = _("Dear %(name)s,", name=name) if isinstance(name, str) and name.strip() else _("Dear graduate,")
+    paragraphs = [
+        _("Subject: your credential %(programme)s", programme=programme),
+        greeting,
+        _(
+            "%(issuer)s has issued your credential %(programme)s. It is recorded in the public register of the "
+            "IT Hub Hoogeveen, so anyone can check that it is genuine.",
+            issuer=issuer,
+            programme=programme,
+        ),
+        _("Your personal link (keep it to yourself: it opens your own page):"),
+        personal_link,
+        _(
+            "On that page you see your whole credential and make links to share it with employers: you choose "
+            "what each link shows, and you can withdraw a link at any time. There you also download your "
+            "certificate in Dutch or English and add your credential to LinkedIn."
+        ),
+        _("Kind regards,"),
+        issuer,
+    ]
+    return "\n\n".join(paragraphs) + "\n"
 
 
 # ---------------------------------------------------------------- hub keystore (keys the service signs with)

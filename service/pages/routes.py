@@ -69,6 +69,7 @@ from service.documents.carrier import (
 from service.documents.certificate import render_certificate
 from service.errors import ChainUnavailable, Conflict, ForeignLink, NotFound
 from service.hub import Hub
+from service.i18n import _
 from service.pages import present
 from service.pages.templating import make_templates
 from service.sharing import Shared, find_shared, resolve_link
@@ -233,13 +234,24 @@ def home(request: Request) -> HTMLResponse:
 
 
 def _nothing_to_show(request: Request, shared: Shared | None) -> HTMLResponse:
-    """The page for a share link without a shared copy: unknown (404), or its credential not anchored (409)."""
+    """The page for a share link without a shared copy: unknown (404), withdrawn by the graduate (410), or its
+    credential not anchored (409)."""
     if shared is None:
         return not_found(
             request,
             "This share link does not work",
             "There is no credential behind this link. Check that you copied the whole link; if it "
             "still does not work, ask the graduate for a new one.",
+        )
+    if shared.withdrawn:
+        return not_found(
+            request,
+            _("This share link was withdrawn"),
+            _(
+                "The graduate withdrew this link, so it no longer shows their credential. If you still need it, "
+                "ask the graduate for a new link."
+            ),
+            status=410,
         )
     if shared.batch_status == "failed":
         return not_found(
