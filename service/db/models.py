@@ -150,6 +150,30 @@ class WebSession(Base):
     revoked_at: Mapped[datetime | None]
 
 
+class StaffAccount(Base):
+    """A person who signs in to a console (service.web.staff): partner staff (bound to its issuer's account),
+    a board member (bound to its member account) or an admin. Made by an admin with an invitation; the
+    password (argon2id) is set by the person through the invitation link; board members and admins add a
+    second factor (TOTP). Never deleted: disabled, so that what it did keeps a name."""
+
+    __tablename__ = "staff_accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lowercased
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))  # partner | board | admin (service.web.staff.StaffRole)
+    address: Mapped[str | None] = mapped_column(String(42), index=True)  # the issuer (partner) or member (board)
+    password_hash: Mapped[str | None] = mapped_column(Text)  # argon2id; None until the invitation is taken
+    totp_secret: Mapped[str | None] = mapped_column(Text)  # the second factor's secret, once enrolled
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)  # a TOTP code is accepted once
+    invitation_hash: Mapped[str | None] = mapped_column(String(64), unique=True)  # sha256 of the invitation token
+    invitation_expires_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    password_changed_at: Mapped[datetime | None]
+    disabled_at: Mapped[datetime | None]
+
+
 class ProposalDocument(Base):
     """The text of a board proposal; only its sha256 is on chain."""
 
