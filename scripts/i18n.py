@@ -5,6 +5,7 @@
     .venv/bin/python scripts/i18n.py --check   only say what is missing or untranslated (exit 1 if anything is)
     .venv/bin/python scripts/i18n.py --dutch nl.json   also take Dutch translations from a JSON object
                                                   {"English message": "Nederlandse vertaling", ...}
+                                                  (a plural message by its singular: ["enkelvoud", "meervoud"])
 
 The English catalog is filled with the messages themselves (the source strings are English); new Dutch entries
 are left empty for a translator, and --check (and tests/test_i18n.py) fails until each has its translation.
@@ -101,14 +102,17 @@ def _steady_header(catalog: Catalog) -> None:
     catalog.fuzzy = False
 
 
-def update(template: Catalog, dutch: dict[str, str]) -> None:
+def update(template: Catalog, dutch: dict[str, str | list[str]]) -> None:
     for locale in LOCALES:
         catalog = read_catalog(locale)
         catalog.update(template, no_fuzzy_matching=True)
         if locale == "nl":
             for message in catalog:
-                if isinstance(message.id, str) and message.id in dutch:
+                if isinstance(message.id, str) and isinstance(dutch.get(message.id), str):
                     message.string = dutch[message.id]
+                    message.flags.discard("fuzzy")
+                elif isinstance(message.id, tuple | list) and isinstance(dutch.get(message.id[0]), list):
+                    message.string = tuple(dutch[message.id[0]])  # a plural: [singular, plural] by its singular
                     message.flags.discard("fuzzy")
         catalog.obsolete.clear()
         _steady_header(catalog)
