@@ -636,9 +636,7 @@ def render_certificate(credential: dict[str, Any], share_url: str, *, status: st
     )
     canvas.setTitle(_("%(programme)s – certificate", programme=fonts.clean(content.programme)))
     canvas.setAuthor(HUB_NAME)
-    canvas.setSubject(
-        _("%(kind)s certificate, credential %(id)s", kind=content.kind, id=content.credential_id)
-    )
+    canvas.setSubject(_("%(kind)s certificate, credential %(id)s", kind=content.kind, id=content.credential_id))
     canvas.setCreator(_("%(hub)s credential service", hub=HUB_NAME))
     _draw(_Page(canvas, fonts), content)
     canvas.showPage()

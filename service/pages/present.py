@@ -50,7 +50,11 @@ STATE_LABELS: dict[str, Label] = {
     "not-a-credential": N_("Not a credential"),
 }
 
-MARKS: dict[Status, Label] = {Status.PASSED: N_("Passed"), Status.FAILED: N_("Failed"), Status.NOT_RUN: N_("Not checked")}
+MARKS: dict[Status, Label] = {
+    Status.PASSED: N_("Passed"),
+    Status.FAILED: N_("Failed"),
+    Status.NOT_RUN: N_("Not checked"),
+}
 
 # Each check's name on a page (the API keeps the verifier's English titles).
 TITLES: dict[str, Label] = {
@@ -363,8 +367,10 @@ def verdict(report: VerificationReport) -> Verdict:
     if failed == ("not_revoked",) or ("not_revoked" in failed and set(failed) <= {"not_revoked", "validity_window"}):
         code = anchor.revocation_reason if anchor else None
         because = (
-            str(REVOCATION_BECAUSE[code]) if code in REVOCATION_BECAUSE else _("of reason code %(code)s", code=code)
-        ) if code is not None else None
+            (str(REVOCATION_BECAUSE[code]) if code in REVOCATION_BECAUSE else _("of reason code %(code)s", code=code))
+            if code is not None
+            else None
+        )
         revoked_at = anchor.revoked_at if anchor else None
         when = day(datetime.fromtimestamp(revoked_at, UTC)) if revoked_at else None
         if when and because:
@@ -401,7 +407,9 @@ def verdict(report: VerificationReport) -> Verdict:
         more = len(failed) - 1
         detail = (
             ngettext(
-                "%(num)s more check failed; see the list below.", "%(num)s more checks failed; see the list below.", more
+                "%(num)s more check failed; see the list below.",
+                "%(num)s more checks failed; see the list below.",
+                more,
             )
             if more
             else _("See the list of checks below.")
@@ -545,7 +553,9 @@ def _results(value: Any, achievement: Mapping[str, Any]) -> list[tuple[str, str]
         text = i18n.grade(result["value"].strip())
         low, high = description.get("valueMin"), description.get("valueMax")
         if isinstance(low, str) and isinstance(high, str):
-            text = _("%(grade)s on a scale of %(low)s to %(high)s", grade=text, low=i18n.grade(low), high=i18n.grade(high))
+            text = _(
+                "%(grade)s on a scale of %(low)s to %(high)s", grade=text, low=i18n.grade(low), high=i18n.grade(high)
+            )
         out.append((label or _("Result"), text))
     return out
 

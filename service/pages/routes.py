@@ -395,7 +395,9 @@ async def verify_check(request: Request) -> HTMLResponse:
             context["uploaded"] = upload.filename
     if not source:
         return _form_problem(
-            request, context, _("Paste the credential's text (JSON) or its share link into the box, or choose its file.")
+            request,
+            context,
+            _("Paste the credential's text (JSON) or its share link into the box, or choose its file."),
         )
     if isinstance(source, bytes) and source.lstrip()[:5] == b"%PDF-":
         if len(source) > MAX_PDF_BYTES:
@@ -408,7 +410,9 @@ async def verify_check(request: Request) -> HTMLResponse:
             carried = await run_in_threadpool(extract_credential, source)
         except BrokenPdf as exc:
             return _form_problem(
-                request, context, _("This PDF cannot be read (%(error)s). Choose the PDF as you received it.", error=exc)
+                request,
+                context,
+                _("This PDF cannot be read (%(error)s). Choose the PDF as you received it.", error=exc),
             )
         except CarrierError:
             return _form_problem(
