@@ -31,7 +31,7 @@ import io
 import json
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -338,12 +338,24 @@ def print_language(text: str) -> str:
 def compare_print(text: str, credential: Mapping[str, Any]) -> PrintComparison:
     """Compare the certificate's page `text` (as extracted) with what `credential` says it prints, in the
     language the page is printed in (`print_language`: a Dutch certificate is read by its Dutch landmarks and
-    compared with the Dutch print of the credential); the facts' labels are in that language too."""
+    compared with the Dutch print of the credential). The facts' labels are in the language of the moment (the
+    reader's), whatever the print's."""
+    from service.documents.certificate import printed_facts
+
+    reader = i18n.current()
+    labels = [label for label, _spellings in printed_facts(credential).details]  # the reader's words, print order
+
+    def label(message: str) -> str:  # named `gettext` below, so that the messages are extracted
+        with i18n.use(reader):
+            return i18n.gettext(message)
+
     with i18n.use(print_language(text)):
-        return _compare_print(text, credential)
+        return _compare_print(text, credential, label, labels)
 
 
-def _compare_print(text: str, credential: Mapping[str, Any]) -> PrintComparison:
+def _compare_print(
+    text: str, credential: Mapping[str, Any], gettext: Callable[[str], str], detail_labels: Sequence[str]
+) -> PrintComparison:
     """Compare the certificate's page `text` (as extracted) with what `credential` says it prints.
 
     The page is read by its layout's landmarks: the programme stands above "awarded to", the holder's name
@@ -383,13 +395,13 @@ def _compare_print(text: str, credential: Mapping[str, Any]) -> PrintComparison:
                 break
         else:
             printed_programme = " ".join(block[1:] if len(block) > 1 else block) or None
-    facts.append(_fact(_("Programme"), printed_programme, expected.programme))
+    facts.append(_fact(gettext("Programme"), printed_programme, expected.programme))
 
     printed_name = None
     if awarded is not None and awarded + 1 < len(lines):
         printed_name = lines[awarded + 1]
         used.update((awarded, awarded + 1))
-    facts.append(_fact(_("Awarded to"), printed_name, expected.recipient))
+    facts.append(_fact(gettext("Awarded to"), printed_name, expected.recipient))
 
     # The facts under their labels; a label's value runs until the next label or the QR code's heading.
     scan = index(lambda line: line == scan_label)
@@ -408,8 +420,8 @@ def _compare_print(text: str, credential: Mapping[str, Any]) -> PrintComparison:
                 parts.append(lines[j])
                 used.add(j)
             found[line] = " ".join(parts)
-    for label, spellings in expected.details:
-        facts.append(_fact(label, found.get(label.upper()), spellings))
+    for (label, spellings), shown_label in zip(expected.details, detail_labels, strict=True):
+        facts.append(_fact(shown_label, found.get(label.upper()), spellings))
     for upper, shown in found.items():
         if upper not in upper_labels:  # printed, but the credential does not say it (e.g. a withheld grade)
             facts.append(PrintedFact(upper.capitalize(), shown, None, False))
@@ -423,7 +435,7 @@ def _compare_print(text: str, credential: Mapping[str, Any]) -> PrintComparison:
             if _same(shown, expected.narrative) or _same(shown + ELLIPSIS, expected.narrative):
                 used.update(criteria)
             else:
-                facts.append(PrintedFact(_("Awarded for"), shown, expected.narrative[0], False))
+                facts.append(PrintedFact(gettext("Awarded for"), shown, expected.narrative[0], False))
                 used.update(criteria)
 
     # The link written under the QR code: a URL, whatever it is (the QR code leads to the page that verifies).
@@ -438,7 +450,7 @@ def _compare_print(text: str, credential: Mapping[str, Any]) -> PrintComparison:
     if identity is not None:
         used.add(identity)
         printed_id = lines[identity].removeprefix(id_label).split("\u00b7")[0].strip()
-    facts.append(_fact(_("Credential ID"), printed_id, expected.credential_id))
+    facts.append(_fact(gettext("Credential ID"), printed_id, expected.credential_id))
     hint = index(lambda line: line.startswith(hint_label))
     if hint is not None:
         used.add(hint)
@@ -448,7 +460,7 @@ def _compare_print(text: str, credential: Mapping[str, Any]) -> PrintComparison:
 
     extra = [line for i, line in enumerate(lines) if i not in used]
     if extra:
-        facts.append(PrintedFact(_("Other text"), " / ".join(extra), None, False))
+        facts.append(PrintedFact(gettext("Other text"), " / ".join(extra), None, False))
     return PrintComparison(tuple(facts))
 
 

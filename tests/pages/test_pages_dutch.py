@@ -27,6 +27,7 @@ from service.pages import present
 from tests.api.test_verify_carriers import edit_print
 from tests.pages.conftest import share_path
 from tests.pages.test_pages import checks_on, text_of, verify_form
+from tests.pages.test_verify_carriers import printed_rows
 
 NL = {"Accept-Language": "nl-NL,nl;q=0.9,en;q=0.5"}
 NAME = "Jan de Vries"
@@ -346,6 +347,8 @@ def test_a_dutch_certificate_verifies_and_an_edited_one_is_caught(client: TestCl
     assert response.status_code == 200
     assert "This credential is valid" in text_of(response)
     assert checks_on(response)["Printed certificate"] == "passed"
+    # the facts are labelled in the reader's language, whatever the print's
+    assert printed_rows(response.text)["Awarded to"] == (NAME, NAME, "Same")
     report = client.post("/verify", content=dutch, headers={"Content-Type": "application/pdf", **NL}).json()
     assert report["valid"] is True and report["printed"] and all(fact["matches"] for fact in report["printed"])
     assert report["summary"].startswith("Deze credential is geldig")
