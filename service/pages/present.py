@@ -147,6 +147,10 @@ ACHIEVEMENT_KINDS: dict[str, Label] = {
     "Badge": N_("Badge"),
 }
 
+# Checks whose failure leaves the file's claims confirmed: it is what its issuer issued, but revoked, outside its
+# validity period, or not issued to the email address given.
+GENUINE_DESPITE = frozenset({"not_revoked", "validity_window", "recipient"})
+
 # Where the "issuer accredited" check links to: the board's decision that accredited the issuer and was in
 # force when the credential was anchored (service/pages/partners: a 303 to the decision's page).
 ACCREDITATION_PATH = "/partners/{slug}/accreditation?at={at}"
@@ -356,6 +360,8 @@ def verdict(report: VerificationReport) -> Verdict:
     assert summary is not None  # a usable report has one
     issued = _("issued by %(issuer)s on %(day)s", issuer=summary.issuer_name, day=format_date(summary.valid_from))
     failed = report.failed
+    # the file is what its issuer issued and recorded (whether still valid, and for whom, aside)
+    genuine = all(item.passed for item in report.checks if item.name not in GENUINE_DESPITE)
     if not failed and all(item.passed for item in report.checks):
         return Verdict(
             "valid",
@@ -414,7 +420,13 @@ def verdict(report: VerificationReport) -> Verdict:
             if more
             else _("See the list of checks below.")
         )
-        return Verdict("invalid", state_label("invalid"), _("Not valid: %(reason)s.", reason=reason), detail)
+        return Verdict(
+            "invalid",
+            state_label("invalid"),
+            _("Not valid: %(reason)s.", reason=reason),
+            detail,
+            claims_confirmed=genuine,
+        )
     not_run = [item.name for item in report.checks if item.status is Status.NOT_RUN]
     if not_run == ["recipient"]:  # everything else passed; the copy withholds the recipient's identifier
         return Verdict(

@@ -292,6 +292,13 @@ def test_a_tampered_credential_does_not_show_its_forged_claims_as_a_certificate(
     # a genuine credential keeps its certificate card
     genuine = verify_form(client, json.dumps(shared))
     assert 'class="certificate certificate--valid"' in genuine.text and "claims-unconfirmed" not in genuine.text
+    # and so does one that is genuine but not issued to the email address given: not valid, not forged
+    full = issued["document"]
+    other = verify_form(client, json.dumps(full), email="someone.else@example.org")
+    assert 'class="verdict verdict--invalid"' in other.text
+    assert "Not valid: it was not issued to the email address you gave." in text_of(other)
+    assert 'class="certificate certificate--invalid"' in other.text and "claims-unconfirmed" not in other.text
+    assert f"Awarded to <strong>{NAME}</strong>" in other.text
 
 
 # ---------------------------------------------------------------- the certificate PDF
