@@ -20,11 +20,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, Literal
 from urllib.parse import quote
 
 from babel.support import LazyProxy
 
+from service import i18n
 from service.credentials import multikey
 from service.credentials.document import EQF_FRAMEWORK, IDENTIFIER_CLAIM, parse_datetime, validate_credential
 from service.credentials.facts import REVOCATION_REASONS
@@ -177,6 +179,17 @@ def moment(value: datetime | int | str) -> str:
     return moment_text(value)
 
 
+@lru_cache(maxsize=1024)
+def _cached_day(language: str, text: str) -> str:
+    with i18n.use(language):
+        return format_date(text)
+
+
+def _credential_day(text: str) -> str:
+    """format_date of a credential's date-time, remembered (POST /verify writes one or two per request)."""
+    return _cached_day(i18n.current(), text)
+
+
 def credential_date(text: str | None) -> str | None:
     """A date the credential carries, in Dutch time (as on the certificate): "1 July 2026 (CEST)"."""
     return format_date(text) if text else None
@@ -247,7 +260,16 @@ class Verdict:
 
 def explanation(name: str, status: Status | str) -> str:
     """One plain sentence on what a check's outcome means (POST /verify's `explanation`, beside `reason`)."""
-    status = Status(status)
+    return _explanation(i18n.current(), name, status)
+
+
+@lru_cache(maxsize=256)
+def _explanation(language: str, name: str, status: Status | str) -> str:  # POST /verify: ~15 a request
+    with i18n.use(language):
+        return _explain(name, Status(status))
+
+
+def _explain(name: str, status: Status) -> str:
     if status is Status.PASSED:
         return str(CHECK_MEANINGS.get(name, "")) or _("This check passed.")
     if status is Status.FAILED:
@@ -358,7 +380,7 @@ def verdict(report: VerificationReport) -> Verdict:
         )
     summary = report.credential
     assert summary is not None  # a usable report has one
-    issued = _("issued by %(issuer)s on %(day)s", issuer=summary.issuer_name, day=format_date(summary.valid_from))
+    issued = _("issued by %(issuer)s on %(day)s", issuer=summary.issuer_name, day=_credential_day(summary.valid_from))
     failed = report.failed
     # the file is what its issuer issued and recorded (whether still valid, and for whom, aside)
     genuine = all(item.passed for item in report.checks if item.name not in GENUINE_DESPITE)
@@ -395,11 +417,11 @@ def verdict(report: VerificationReport) -> Verdict:
             return Verdict(
                 "not-yet-valid",
                 state_label("not-yet-valid"),
-                _("Not valid yet: it becomes valid on %(day)s.", day=format_date(summary.valid_from)),
+                _("Not valid yet: it becomes valid on %(day)s.", day=_credential_day(summary.valid_from)),
                 _("It was %(issued)s.", issued=issued),
                 claims_confirmed=True,
             )
-        until = format_date(summary.valid_until) if summary.valid_until else _("its end date")
+        until = _credential_day(summary.valid_until) if summary.valid_until else _("its end date")
         return Verdict(
             "expired",
             state_label("expired"),
@@ -543,16 +565,12 @@ def certificate(document: Mapping[str, Any]) -> CertificateView:
 
 def number(value: float) -> str:
     """A number as the reader writes it ("7,5" in Dutch), without trailing zeros."""
-    from service import i18n
-
     return i18n.number(value)
 
 
 def _results(value: Any, achievement: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(label, text) of each disclosed result: ("Final grade", "8.5 on a scale of 1.0 to 10.0"); the grade's
     decimal point as the reader writes it ("8,5" in Dutch). The label is the issuer's own name for the result."""
-    from service import i18n
-
     descriptions = {
         item.get("id"): item for item in achievement.get("resultDescription") or () if isinstance(item, Mapping)
     }
