@@ -52,6 +52,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from service import i18n
 from service.credentials.canonical import MAX_CREDENTIAL_BYTES, InputError, parse_json, proof_of
 from service.credentials.disclosure import claim_name, select_disclosures
 from service.credentials.document import parse_datetime
@@ -288,7 +289,8 @@ def verify(
     except UsageProblem as exc:
         _usage_problem(str(exc), as_json)
     report = verify_credential(data, facts, now=moment, recipient_email=email)
-    printed = compare_print(carried.text, json.loads(data)) if carried is not None and report.usable else None
+    with i18n.use("en"):  # `hub verify` speaks English: the facts' labels too
+        printed = compare_print(carried.text, json.loads(data)) if carried is not None and report.usable else None
     if as_json:
         body = json.loads(report.to_json_text())
         if printed is not None:

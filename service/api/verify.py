@@ -444,10 +444,15 @@ async def verify(request: Request) -> Response:
         if carried is not None:  # the PDF's attachment is not a credential of this format
             raise NoEmbeddedCredential(f"the PDF's embedded file {carried.file_name!r}: {problem.detail}")
         raise problem
-    printed = compare_print(carried.text, json.loads(raw)) if carried is not None else None
+    printed = words = None
+    if carried is not None:  # the report's fields in English (for developers), the summary in the reader's words
+        with i18n.use("en"):
+            printed = compare_print(carried.text, json.loads(raw))
+        words = printed if i18n.current() == "en" else compare_print(carried.text, json.loads(raw))
     status_list = await _status_list(request, raw, report)
     return Response(
-        report_json(report, status_list=status_list, source=source, printed=printed), media_type="application/json"
+        report_json(report, status_list=status_list, source=source, printed=printed, printed_words=words),
+        media_type="application/json",
     )
 
 
@@ -608,10 +613,12 @@ def report_json(
     status_list: dict[str, Any] | None = None,
     source: Literal["credential", "pdf", "share_link", "badge"] = "credential",
     printed: PrintComparison | None = None,
+    printed_words: PrintComparison | None = None,
 ) -> bytes:
     """The report as JSON bytes, as VerificationReport.to_json() gives it (without its deep copies), with the
     status list's bit (`_status_list`) when the route found one; for a certificate PDF (`printed`) with one more
-    check, `certificate_print`, which `valid` includes."""
+    check, `certificate_print`, which `valid` includes. `printed` names the facts in English (as every field but
+    the plain words); `printed_words` is the same comparison in the reader's language, for `summary`."""
     credential = report.credential
     anchor = report.anchor
     from service.pages import present  # the plain words of the pages (imported late: the pages import the API)
@@ -631,7 +638,7 @@ def report_json(
         check = print_check(printed)
         checks.append({**check, "explanation": present.explanation(check["name"], check["status"])})
         if not printed.matches:
-            answer = present.edited_print(answer, printed)
+            answer = present.edited_print(answer, printed_words or printed)
     body = {
         "valid": report.valid and (printed is None or printed.matches),
         "summary": present.summary(answer),

@@ -364,8 +364,12 @@ def test_a_dutch_certificate_verifies_and_an_edited_one_is_caught(client: TestCl
     report = client.post("/verify", content=forged, headers={"Content-Type": "application/pdf", **NL}).json()
     assert report["valid"] is False
     assert report["summary"] == "Deze pdf is veranderd: wat erop staat is niet wat de credential zegt."
+    # the report's fields stay English for developers: the facts are named in English
     differing = [fact for fact in report["printed"] if not fact["matches"]]
-    assert [fact["label"] for fact in differing] == ["Uitgereikt aan"] and differing[0]["printed"] == "Piet Jansen"
+    assert [fact["label"] for fact in differing] == ["Awarded to"] and differing[0]["printed"] == "Piet Jansen"
+    assert (
+        "Awarded to: printed 'Piet Jansen'" in {c["name"]: c["reason"] for c in report["checks"]}["certificate_print"]
+    )
     page = client.post(
         "/verify/check",
         data={"credential": "", "email": ""},
