@@ -122,6 +122,8 @@ ACHIEVEMENT_TYPE_LABELS = {
     "Course": N_("Course"),
     "Badge": N_("Badge"),
 }
+# The result names the hub itself writes into credentials (service.credentials.document), shown translated.
+HUB_RESULT_NAMES = {"Final grade": N_("Final grade")}
 # The printed labels, in the language of the moment (upper-cased where printed).
 PRINTED_LABELS = {
     "issued_by": N_("Issued by"),
@@ -361,13 +363,19 @@ def _results(value: Any, achievement: Mapping[str, Any]) -> list[tuple[str, str]
             continue
         description = descriptions.get(result.get("resultDescription"), {})
         name = description.get("name")
-        label = name if isinstance(name, str) and name.strip() else str(PRINTED_LABELS["result"])
+        label = result_label(name) if isinstance(name, str) and name.strip() else str(PRINTED_LABELS["result"])
         text = i18n.grade(result["value"].strip())
         low, high = description.get("valueMin"), description.get("valueMax")
         if isinstance(low, str) and isinstance(high, str):
             text = _("%(grade)s (scale %(low)s–%(high)s)", grade=text, low=i18n.grade(low), high=i18n.grade(high))
         results.append((label, text))
     return results
+
+
+def result_label(name: str) -> str:
+    """A result's name as printed: the hub's own name for a programme's grade ("Final grade", which the hub writes
+    into every graded credential) in the reader's language; any other name as the issuer wrote it."""
+    return str(HUB_RESULT_NAMES[name]) if name in HUB_RESULT_NAMES else name
 
 
 def _check_share_url(share_url: str) -> str:
@@ -451,7 +459,7 @@ def printed_facts(credential: Mapping[str, Any]) -> PrintedFacts:
 
     achievement = credential["credentialSubject"]["achievement"]
     result_labels = [
-        str(item["name"])
+        result_label(str(item["name"]))
         for item in achievement.get("resultDescription") or ()
         if isinstance(item, Mapping) and isinstance(item.get("name"), str)
     ]

@@ -32,7 +32,7 @@ from service.credentials.document import EQF_FRAMEWORK, IDENTIFIER_CLAIM, parse_
 from service.credentials.facts import REVOCATION_REASONS
 from service.credentials.verifier import CHECK_TITLES, Status, VerificationReport
 from service.documents.carrier import PrintComparison
-from service.documents.certificate import disclosed_claims, format_date
+from service.documents.certificate import disclosed_claims, format_date, result_label
 from service.documents.dates import date_text, moment_text
 from service.i18n import N_, _, ngettext
 
@@ -579,7 +579,7 @@ def _results(value: Any, achievement: Mapping[str, Any]) -> list[tuple[str, str]
         if not isinstance(result, Mapping) or not isinstance(result.get("value"), str) or not result["value"].strip():
             continue
         description = descriptions.get(result.get("resultDescription"), {})
-        label = description.get("name") if isinstance(description.get("name"), str) else None
+        label = result_label(description["name"]) if isinstance(description.get("name"), str) else None
         text = i18n.grade(result["value"].strip())
         low, high = description.get("valueMin"), description.get("valueMax")
         if isinstance(low, str) and isinstance(high, str):

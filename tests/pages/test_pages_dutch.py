@@ -97,7 +97,7 @@ def test_share_page_in_dutch_reads_as_a_dutch_certificate(client: TestClient, is
         "Studielast 30 ECTS (ongeveer 840 uur studie)",
         "Niveau EQF-niveau 6 (bachelorniveau)",
         "Microcredential · Make IT Work: Data Analytics",
-        "8,5",  # the grade with a decimal comma
+        "Eindcijfer 8,5 op een schaal van 1,0 tot 10,0",  # the hub's name of the grade, and a decimal comma
         "14 van de 14 controles zijn goed.",
         "Wat is gecontroleerd",
     ):
@@ -327,6 +327,7 @@ def test_the_certificate_pdf_in_the_language_asked_for(
             "uitgereikt aan",
             "UITGEGEVEN DOOR",
             "1 juli 2026 (CEST)",
+            "EINDCIJFER",
             "8,5 (schaal 1,0–10,0)",
             "SCAN OM TE CONTROLEREN",
             "ZO CONTROLEER JE HET",
