@@ -154,7 +154,7 @@ ACHIEVEMENT_KINDS: dict[str, Label] = {
 GENUINE_DESPITE = frozenset({"not_revoked", "validity_window", "recipient"})
 
 # Where the "issuer accredited" check links to: the board's decision that accredited the issuer and was in
-# force when the credential was anchored (service/pages/partners: a 303 to the decision's page).
+# force when the credential was anchored (the partners pages answer it with a 303 to the decision's page).
 ACCREDITATION_PATH = "/partners/{slug}/accreditation?at={at}"
 
 
