@@ -383,6 +383,8 @@ def _export(hub: LiveHub, tmp_path: Path, name: str, *options: str) -> tuple[Pat
             hub.url,
             "--key",
             hub.key("issuer", HANZE),
+            "--lang",
+            "en",  # these tests read the certificates in English (the export's default is Dutch)
             *options,
         ],
     )
