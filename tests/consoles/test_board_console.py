@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from functools import cache
 from typing import Any
 
 import argon2
 import pytest
+from eth_account import Account
 from fastapi.testclient import TestClient
 
 from service.chain.devchain import dev_accounts
@@ -413,3 +415,28 @@ def test_a_proposal_form_with_a_mistake_says_what_is_wrong_and_proposes_nothing(
     text = assert_refused(response, 413 if sentence.startswith("The file") else 422, sentence)
     assert "There is a problem" in text
     assert client.get("/board/proposals").json() == []
+
+
+def test_a_member_whose_key_the_hub_does_not_hold_is_told_so(board: Board, client: TestClient, hub: Hub) -> None:
+    board.as_member(TVM)
+    proposal_id = resolution(board)
+    stranger = make_account(hub, "board", "gemeente@example.org", "Gemeente", Account.create().address, password_hash())
+    board.csrf = sign_in(client, hub, stranger)
+    response = board.act(proposal_id, "vote", support="for")
+    assert_refused(response, 403, "The hub holds no key for your seat, so it cannot sign for you.")
+    page = assert_refused(client.get(f"/console/board/proposals/{proposal_id}"), 200, "Your part")
+    assert "you were not a member when it was made" in page and "Cast my vote" not in page
+    assert api_proposal(client, proposal_id)["votes"] == []
+
+
+def test_the_password_that_unlocks_a_key_is_never_logged(
+    board: Board, client: TestClient, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    board.as_member(TVM)
+    proposal_id = resolution(board)
+    assert board.act(proposal_id, "vote", support="for", reason="akkoord").status_code == 303
+    board.act(proposal_id, "vote", support="for", password=PASSWORD + "x")  # refused: a wrong one neither
+    logged = caplog.text + "".join(capfd.readouterr())
+    assert f"proposal {proposal_id}" in logged  # the acts are logged, by account id
+    assert PASSWORD not in logged
