@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import argon2
+from eth_utils import is_hex_address, to_checksum_address
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
@@ -283,6 +284,11 @@ def _confirm(hub: Hub, staff: Staff, form: FormData) -> None:
         raise Refused(_("That is not your password. Nothing was signed; try again."), 403)
 
 
+def _seat_account(staff: Staff) -> str | None:
+    """The member's account as the chain writes it (an account may have been stored in lower case)."""
+    return to_checksum_address(staff.address) if staff.address and is_hex_address(staff.address) else None
+
+
 def _proposal_id(proposal_id: str) -> int | None:
     return int(proposal_id) if proposal_id.isdigit() and 0 < int(proposal_id) <= DB_INT_MAX else None
 
@@ -303,7 +309,7 @@ def home(request: Request, hub: HubDep) -> Response:
             rules = board.rules()
     except CHAIN_ERRORS:
         return _unreadable(request, staff)
-    context = {"seats": board_seats, "proposals": proposals, "rules": rules, "me": staff.address, **_LABELS}
+    context = {"seats": board_seats, "proposals": proposals, "rules": rules, "me": _seat_account(staff), **_LABELS}
     return console_page(request, "board_console_home.html", staff, context)
 
 
@@ -382,7 +388,7 @@ def _proposal_page(
         )
     except CHAIN_ERRORS:
         return _unreadable(request, staff)
-    mine = next((m for m in proposal.eligible_members if m.address == staff.address), None)
+    mine = next((m for m in proposal.eligible_members if m.address == _seat_account(staff)), None)
     context = {
         "p": proposal,
         "chain_time": chain_time,

@@ -135,7 +135,12 @@ def test_the_console_asks_to_sign_in_and_is_only_for_board_members(client: TestC
     assert client.get("/board/proposals").json() == []
 
 
-def test_the_home_page_shows_the_members_their_seats_and_the_proposals(board: Board, client: TestClient) -> None:
+def test_the_home_page_shows_the_members_their_seats_and_the_proposals(
+    board: Board, client: TestClient, hub: Hub
+) -> None:
+    # an account stored with its address in lower case still finds its seat
+    lower = make_account(hub, "board", "tvm@example.org", "TVM", address_of(TVM).lower(), password_hash())
+    board.accounts[TVM] = lower
     board.as_member(TVM)
     proposal_id = resolution(board, "Begroting 2026")
     response = client.get("/console/board")
@@ -347,6 +352,11 @@ def test_acts_on_a_closed_proposal_are_refused(board: Board, client: TestClient,
             {"kind": "resolution", "title": "T", "document": ""},
             {"document_file": ("scan.pdf", b"%PDF-1.7\xff\xfe\x00", "application/pdf")},
             "The document must be a text file (UTF-8)",
+        ),
+        (
+            {"kind": "resolution", "title": "T", "document": ""},
+            {"document_file": ("groot.txt", b"a" * 200_001, "text/plain")},
+            "The file is too large: at most 200 kB.",
         ),
         (
             {"kind": "suspend-issuer", "title": "T", "document": "x", "subject": "0x1234"},
