@@ -1,6 +1,7 @@
 """The server-rendered pages (Jinja2 templates, one stylesheet): home, share, verify (service.pages.routes), the
 board's register and the accredited partners (service.pages.board), and the graduate's own page
-(service.pages.holder); staff sign-in (service.pages.signin).
+(service.pages.holder); staff sign-in (service.pages.signin) and
+the admin console (service.pages.admin_console).
 
 app.include_router(pages.router)
 app.mount("/static", pages.static_files(), name="static")
@@ -8,7 +9,7 @@ app.mount("/static", pages.static_files(), name="static")
 
 from fastapi import APIRouter
 
-from service.pages import board, holder, routes, signin
+from service.pages import admin_console, board, holder, routes, signin
 from service.pages.routes import docs_headers, static_files
 
 router = APIRouter(include_in_schema=False)
@@ -16,5 +17,6 @@ router.include_router(routes.router)
 router.include_router(board.router)
 router.include_router(holder.router)
 router.include_router(signin.router)
+router.include_router(admin_console.router)
 
 __all__ = ["docs_headers", "router", "static_files"]
