@@ -57,8 +57,18 @@ def opens(database: str, link: str) -> str | None:
 
 
 def test_create_list_reset_disable(runner: CliRunner, database: str) -> None:
-    code, out, _err = users(runner, "create", "--role", "board", "--email", "Els@Example.org", "--name", "Els Mulder",
-                            "--address", MEMBER.lower())
+    code, out, _err = users(
+        runner,
+        "create",
+        "--role",
+        "board",
+        "--email",
+        "Els@Example.org",
+        "--name",
+        "Els Mulder",
+        "--address",
+        MEMBER.lower(),
+    )
     assert code == 0, out
     assert "Created account 1 (board) for Els Mulder <els@example.org>" in out and "only time" in out
     first = link_in(out)

@@ -43,7 +43,9 @@ def users_create(
     name: Annotated[str, typer.Option("--name", help='The person\'s name, e.g. "Sanne Bakker".')],
     role: Annotated[
         UserRole,
-        typer.Option("--role", help="partner (a partner's staff), board (a board member) or admin.", case_sensitive=False),
+        typer.Option(
+            "--role", help="partner (a partner's staff), board (a board member) or admin.", case_sensitive=False
+        ),
     ],
     address: Annotated[
         str | None,
@@ -62,7 +64,9 @@ def users_create(
     except (UsageProblem, signin.AccountProblem) as exc:
         fail_unusable(str(exc))
     console = Console(highlight=False)
-    console.print(f"Created account [bold]{account.id}[/bold] ({account.role.value}) for {account.name} <{account.email}>.")
+    console.print(
+        f"Created account [bold]{account.id}[/bold] ({account.role.value}) for {account.name} <{account.email}>."
+    )
     _print_link(console, signin.invitation_url(public_url, token), signin.INVITATION_LIFETIME.days)
 
 

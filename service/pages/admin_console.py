@@ -87,7 +87,12 @@ def _text(form: FormData, name: str) -> str:
 
 
 def _accounts_page(
-    request: Request, hub: Hub, staff: Staff, *, error: str | None = None, form: dict[str, str] | None = None,
+    request: Request,
+    hub: Hub,
+    staff: Staff,
+    *,
+    error: str | None = None,
+    form: dict[str, str] | None = None,
     status: int = 200,
 ) -> Response:
     with hub.sessions() as db:
@@ -117,7 +122,9 @@ def accounts(request: Request, hub: HubDep) -> Response:
     return _accounts_page(request, hub, staff)
 
 
-def _link_page(request: Request, staff: Staff, hub: Hub, account: signin.AccountView, token: str, made: bool) -> Response:
+def _link_page(
+    request: Request, staff: Staff, hub: Hub, account: signin.AccountView, token: str, made: bool
+) -> Response:
     return console_page(
         request,
         "admin_invitation.html",
@@ -191,7 +198,12 @@ async def disable_account(account_id: int, request: Request, hub: HubDep) -> Res
 
 
 def _keys_page(
-    request: Request, hub: Hub, staff: Staff, *, error: str | None = None, form: dict[str, str] | None = None,
+    request: Request,
+    hub: Hub,
+    staff: Staff,
+    *,
+    error: str | None = None,
+    form: dict[str, str] | None = None,
     status: int = 200,
 ) -> Response:
     with hub.sessions() as db:
@@ -283,7 +295,12 @@ async def revoke_key(key_id: int, request: Request, hub: HubDep) -> Response:
 
 
 def _programmes_page(
-    request: Request, hub: Hub, staff: Staff, *, errors: list[str] | None = None, form: dict[str, Any] | None = None,
+    request: Request,
+    hub: Hub,
+    staff: Staff,
+    *,
+    errors: list[str] | None = None,
+    form: dict[str, Any] | None = None,
     status: int = 200,
 ) -> Response:
     with hub.sessions() as db:
@@ -297,7 +314,8 @@ def _programmes_page(
             "programmes": catalogue,
             "themes": HUB_THEMES,
             "errors": errors or [],
-            "form": form or {**dict.fromkeys(PROGRAMME_FIELDS, ""), "achievement_type": "MicroCredential", "graded": "yes"},
+            "form": form
+            or {**dict.fromkeys(PROGRAMME_FIELDS, ""), "achievement_type": "MicroCredential", "graded": "yes"},
             "done": str(DONE[request.query_params["done"]]) if request.query_params.get("done") in DONE else None,
         },
         status=status,
@@ -331,7 +349,8 @@ async def add_programme_form(request: Request, hub: HubDep) -> Response:
         with hub.sessions() as db:
             add_programme(db, programme)
     except Conflict:
-        message = _("There is already a programme %(id)s. A programme id is permanent: choose another.", id=programme.id)
+        message = _(
+            "There is already a programme %(id)s. A programme id is permanent: choose another.", id=programme.id
+        )
         return _programmes_page(request, hub, staff, errors=[message], form=kept, status=409)
     return RedirectResponse("/console/admin/programmes?done=programme", status_code=303)
-

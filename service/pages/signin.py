@@ -43,8 +43,8 @@ from service.hub import Hub
 from service.i18n import _, ngettext
 from service.pages.console import HOME, require_staff
 from service.pages.routes import page
-from service.web import signin
 from service.web import sessions as web_sessions
+from service.web import signin
 from service.web import staff as web_staff
 from service.web.staff import SECOND_FACTOR_ROLES, StaffRole
 
@@ -73,9 +73,14 @@ def _pending(request: Request, hub: Hub, kind: str) -> web_sessions.WebSession |
 
 def _safe_next(value: object) -> str:
     """Where to go after signing in: a path on this site only (never //host or /\\host), else /console."""
-    if isinstance(value, str) and value.startswith("/") and not value.startswith(("//", "/\\")) and len(value) < 500:
-        if all(32 < ord(char) < 127 for char in value):
-            return value
+    if (
+        isinstance(value, str)
+        and value.startswith("/")
+        and not value.startswith(("//", "/\\"))
+        and len(value) < 500
+        and all(32 < ord(char) < 127 for char in value)
+    ):
+        return value
     return CONSOLE
 
 
@@ -91,7 +96,9 @@ def _text(form: FormData, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _message(request: Request, title: str, message: str, status: int, headers: dict[str, str] | None = None) -> Response:
+def _message(
+    request: Request, title: str, message: str, status: int, headers: dict[str, str] | None = None
+) -> Response:
     response = page(request, "signin_message.html", {"title": title, "message": message}, status=status, private=True)
     response.headers.update(headers or {})
     return response
@@ -226,7 +233,9 @@ async def signin_submit(request: Request, hub: HubDep) -> Response:
     if disabled_at is not None:
         return _disabled(request)
     if role in SECOND_FACTOR_ROLES:
-        kind, path = (signin.ENROL_KIND, "/signin/enrol") if totp_enabled_at is None else (signin.CODE_KIND, "/signin/code")
+        kind, path = (
+            (signin.ENROL_KIND, "/signin/enrol") if totp_enabled_at is None else (signin.CODE_KIND, "/signin/code")
+        )
         return _to_step(hub, kind, account_id, f"{path}?next={quote(target, safe='')}")
     signin.clear_failures(hub.sessions, email)
     return _signed_in(hub, account_id, target)
@@ -249,7 +258,10 @@ def _step_expired(request: Request) -> Response:
     return _message(
         request,
         _("Sign in again"),
-        _("This step of signing in has expired or was already done. Sign in again with your e-mail address and password."),
+        _(
+            "This step of signing in has expired or was already done. Sign in again with your e-mail address and "
+            "password."
+        ),
         401,
     )
 
@@ -258,7 +270,12 @@ def _step_expired(request: Request) -> Response:
 
 
 def _code_page(
-    request: Request, session: web_sessions.WebSession, target: str, *, error: str | None = None, status: int = 200,
+    request: Request,
+    session: web_sessions.WebSession,
+    target: str,
+    *,
+    error: str | None = None,
+    status: int = 200,
     wait: int = 0,
 ) -> Response:
     response = page(
@@ -281,7 +298,9 @@ def code_form(request: Request, hub: HubDep) -> Response:
     return _code_page(request, session, _safe_next(request.query_params.get("next")))
 
 
-async def _checked_step(request: Request, hub: HubDep, kind: str) -> tuple[web_sessions.WebSession, FormData] | Response:
+async def _checked_step(
+    request: Request, hub: HubDep, kind: str
+) -> tuple[web_sessions.WebSession, FormData] | Response:
     session = _pending(request, hub, kind)
     if session is None:
         return _step_expired(request)
@@ -476,7 +495,11 @@ def _invited(hub: Hub, session: web_sessions.WebSession) -> models.StaffAccount 
 
 
 def _invite_page(
-    request: Request, session: web_sessions.WebSession, account: models.StaffAccount, *, error: str | None = None,
+    request: Request,
+    session: web_sessions.WebSession,
+    account: models.StaffAccount,
+    *,
+    error: str | None = None,
     status: int = 200,
 ) -> Response:
     return page(

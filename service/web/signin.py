@@ -160,7 +160,10 @@ def client_address(host: str | None) -> str:
 
 def throttle_keys(email: str, address: str) -> list[tuple[str, int]]:
     """The counters a sign-in attempt for `email` from `address` adds to, each with its limit."""
-    return [(_sha256(f"account:{email.strip().lower()}"), ACCOUNT_LIMIT), (_sha256(f"address:{address}"), ADDRESS_LIMIT)]
+    return [
+        (_sha256(f"account:{email.strip().lower()}"), ACCOUNT_LIMIT),
+        (_sha256(f"address:{address}"), ADDRESS_LIMIT),
+    ]
 
 
 def locked_for(sessions: sessionmaker[Session], email: str, address: str) -> int:
@@ -182,8 +185,12 @@ def record_failure(sessions: sessionmaker[Session], email: str, address: str) ->
     now = utcnow()
     table = models.SigninThrottle
     with sessions() as db:
-        db.execute(delete(table).where(table.window_started_at < now - WINDOW - LOCK, or_(
-            table.locked_until.is_(None), table.locked_until < now)))
+        db.execute(
+            delete(table).where(
+                table.window_started_at < now - WINDOW - LOCK,
+                or_(table.locked_until.is_(None), table.locked_until < now),
+            )
+        )
         for key, limit in throttle_keys(email, address):
             for _attempt in range(3):
                 counted = db.execute(
@@ -243,7 +250,9 @@ def take_invitation(db: Session, token: str) -> models.StaffAccount | None:
     """The account whose live invitation `token` is (not expired, account not disabled), or None."""
     if not TOKEN.fullmatch(token):
         return None
-    account = db.scalar(select(models.StaffAccount).where(models.StaffAccount.invitation_hash == invitation_hash(token)))
+    account = db.scalar(
+        select(models.StaffAccount).where(models.StaffAccount.invitation_hash == invitation_hash(token))
+    )
     if account is None or account.disabled_at is not None:
         return None
     expires = aware(account.invitation_expires_at)

@@ -53,8 +53,9 @@ def test_only_an_admin_opens_it(hub: Hub) -> None:
             assert answer.status_code == 303 and answer.headers["location"].startswith("/signin?next=")
         csrf = sign_in(browser, hub, partner)
         assert browser.get("/console/admin").status_code == 403
-        made = browser.post("/console/admin/accounts", data={"csrf": csrf, "email": "x@example.org", "name": "X",
-                                                             "role": "admin"})
+        made = browser.post(
+            "/console/admin/accounts", data={"csrf": csrf, "email": "x@example.org", "name": "X", "role": "admin"}
+        )
         assert made.status_code == 403 and "not for your account" in made.text
     with hub.sessions() as db:
         assert db.scalar(select(func.count()).select_from(models.StaffAccount)) == 1
@@ -72,7 +73,9 @@ def test_admin_invites_someone_and_the_link_is_shown_once(admin: tuple[TestClien
     assert "sanne@example.org" in listing.text and "Invited (no password yet)" in listing.text
     assert link.rsplit("/", 1)[1] not in listing.text  # shown once
     with hub.sessions() as db:
-        stored = db.scalar(select(models.StaffAccount.invitation_hash).where(models.StaffAccount.email == "sanne@example.org"))
+        stored = db.scalar(
+            select(models.StaffAccount.invitation_hash).where(models.StaffAccount.email == "sanne@example.org")
+        )
     assert stored and link.rsplit("/", 1)[1] not in stored  # only its hash is kept
     with TestClient(create_app(hub=hub), headers={"Accept-Language": "en"}) as sanne:
         assert take(sanne, link.removeprefix("http://testserver")).status_code == 303
@@ -83,10 +86,16 @@ def test_admin_invites_someone_and_the_link_is_shown_once(admin: tuple[TestClien
 @pytest.mark.parametrize(
     ("form", "message"),
     [
-        ({"email": "not-an-address", "name": "X", "role": "partner", "address": PARTNER_ADDRESS}, "e-mail address such"),
+        (
+            {"email": "not-an-address", "name": "X", "role": "partner", "address": PARTNER_ADDRESS},
+            "e-mail address such",
+        ),
         ({"email": "x@example.org", "name": "X", "role": "partner", "address": "0x123"}, "0x followed by 40"),
         ({"email": "x@example.org", "name": "X", "role": "board", "address": ""}, "0x followed by 40"),
-        ({"email": "x@example.org", "name": "X", "role": "admin", "address": PARTNER_ADDRESS}, "has no account address"),
+        (
+            {"email": "x@example.org", "name": "X", "role": "admin", "address": PARTNER_ADDRESS},
+            "has no account address",
+        ),
         ({"email": "x@example.org", "name": "X", "role": "owner", "address": ""}, "Choose a role"),
         ({"email": "x@example.org", "name": "   ", "role": "admin", "address": ""}, "Give the person"),
         ({"email": "BEHEER@ithubhoogeveen.nl", "name": "X", "role": "admin", "address": ""}, "already an account"),
@@ -182,7 +191,9 @@ def test_programmes_are_added_like_the_api_does(admin: tuple[TestClient, str], h
     }
     bad = browser.post("/console/admin/programmes", data={**form, "id": "IoT!", "eqf_level": "9", "ects": "veel"})
     assert bad.status_code == 422
-    assert "Programme id: 3 to 64" in bad.text and "EQF level: a whole number" in bad.text and "Credits (ECTS)" in bad.text
+    assert (
+        "Programme id: 3 to 64" in bad.text and "EQF level: a whole number" in bad.text and "Credits (ECTS)" in bad.text
+    )
     assert 'value="Internet of Things: de basis"' in bad.text  # what was typed stays
     added = browser.post("/console/admin/programmes", data=form)
     assert added.status_code == 200 and "The programme is added" in added.text and "iot-basis" in added.text

@@ -428,8 +428,7 @@ def test_passwords_and_invitations_never_reach_the_logs(hub: Hub, caplog: pytest
         sock.close()
     # what the service wrote: its own loggers and uvicorn's access log (not the test's HTTP client's)
     written = "\n".join(
-        [record.getMessage() for record in caplog.records if not record.name.startswith(("httpx", "httpcore"))]
-        + access
+        [record.getMessage() for record in caplog.records if not record.name.startswith(("httpx", "httpcore"))] + access
     )
     assert '"GET /invite/… HTTP/1.1" 303' in written and '"POST /signin HTTP/1.1" 303' in written, written
     assert '"POST /signin HTTP/1.1" 401' in written
