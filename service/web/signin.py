@@ -14,7 +14,8 @@ an admin manages (the admin console and `hub users` call the same functions).
   for `LOCK`, `ADDRESS_LIMIT` lock the client address; while locked, even the right password is refused (with
   the time to wait: Retry-After), so guessing cannot go on at a slower pace by luck.
 - A reset by an admin takes the password and the second factor away, ends every session of the account
-  (`password_changed_at`: service.web.staff refuses older sessions) and makes a new invitation.
+  (`password_changed_at`: service.web.staff refuses older sessions), lifts a pause of its sign-in and makes
+  a new invitation.
 """
 
 from __future__ import annotations
@@ -158,12 +159,13 @@ def client_address(host: str | None) -> str:
     return host or "unknown"
 
 
+def _account_key(email: str) -> str:
+    return _sha256(f"account:{email.strip().lower()}")
+
+
 def throttle_keys(email: str, address: str) -> list[tuple[str, int]]:
     """The counters a sign-in attempt for `email` from `address` adds to, each with its limit."""
-    return [
-        (_sha256(f"account:{email.strip().lower()}"), ACCOUNT_LIMIT),
-        (_sha256(f"address:{address}"), ADDRESS_LIMIT),
-    ]
+    return [(_account_key(email), ACCOUNT_LIMIT), (_sha256(f"address:{address}"), ADDRESS_LIMIT)]
 
 
 def locked_for(sessions: sessionmaker[Session], email: str, address: str) -> int:
@@ -222,7 +224,7 @@ def record_failure(sessions: sessionmaker[Session], email: str, address: str) ->
 
 def clear_failures(sessions: sessionmaker[Session], email: str) -> None:
     """A successful sign-in: the account's counter starts again (the address's stays)."""
-    key = _sha256(f"account:{email.strip().lower()}")
+    key = _account_key(email)
     with sessions() as db:
         db.execute(delete(models.SigninThrottle).where(models.SigninThrottle.key_hash == key))
         db.commit()
@@ -389,6 +391,8 @@ def reset_account(db: Session, account_id: int) -> tuple[AccountView, str]:
     account.password_changed_at = utcnow()
     token = _invite(account)
     end_sessions(db, account.id)
+    # a pause of the account's sign-in (throttling) is lifted: the person starts again with the new link
+    db.execute(delete(models.SigninThrottle).where(models.SigninThrottle.key_hash == _account_key(account.email)))
     db.flush()
     return _view(account), token
 

@@ -328,11 +328,22 @@ def test_repeated_failures_lock_the_account_with_retry_after(web: TestClient, hu
     # even the right password waits: guessing gains nothing by luck
     right = sign_in_form(web, "p@example.org", PASSWORD)
     assert right.status_code == 429 and signed_in_as(web) is None
+    # an admin's reset lifts the account's pause (with a new invitation)
+    with hub.sessions() as db:
+        account_id = db.scalar(select(models.StaffAccount.id))
+        assert account_id is not None
+        _view, token = signin.reset_account(db, account_id)
+        db.commit()
+    assert take(web, f"/invite/{token}", PASSWORD + " opnieuw").status_code == 303
+    web.cookies.clear()
+    for _attempt in range(signin.ACCOUNT_LIMIT):
+        sign_in_form(web, "p@example.org", "a wrong password")
+    assert sign_in_form(web, "p@example.org", PASSWORD + " opnieuw").status_code == 429
     # the lock ends
     with hub.sessions() as db:
         db.execute(update(models.SigninThrottle).values(locked_until=datetime.now(UTC) - timedelta(seconds=1)))
         db.commit()
-    assert sign_in_form(web, "p@example.org", PASSWORD).status_code == 303
+    assert sign_in_form(web, "p@example.org", PASSWORD + " opnieuw").status_code == 303
 
 
 def test_failures_from_one_address_lock_it_for_every_account(web: TestClient, hub: Hub) -> None:
