@@ -2,11 +2,14 @@
 
     GET  /console/admin                          the accounts, and a form to invite someone
     POST /console/admin/accounts                 make an account: its invitation link, shown once
-    POST /console/admin/accounts/{id}/reset      take its password and code away, end its sessions: a new link
-    POST /console/admin/accounts/{id}/disable    disable it for good (its sessions end)
+    GET  /console/admin/accounts/{id}/reset      "reset this account?" ...
+    POST /console/admin/accounts/{id}/reset      ... its password and code taken away, its sessions ended: a new link
+    GET  /console/admin/accounts/{id}/disable    "disable this account?" ...
+    POST /console/admin/accounts/{id}/disable    ... disabled for good (its sessions end)
     GET  /console/admin/keys                     the API keys, and a form to make one
     POST /console/admin/keys                     make a key: shown once
-    POST /console/admin/keys/{id}/revoke         revoke it
+    GET  /console/admin/keys/{id}/revoke         "revoke this key?" ...
+    POST /console/admin/keys/{id}/revoke         ... revoked
     GET  /console/admin/programmes               the catalogue, and a form to add a programme
     POST /console/admin/programmes               add it (the same function as the API's POST /programmes)
 
@@ -28,6 +31,7 @@ from service.api.deps import HubDep
 from service.api.programmes import ProgrammeCreate, add_programme, programmes
 from service.chain.keys import KeyConfigurationError, refuse_well_known
 from service.credentials.document import HUB_THEMES
+from service.db import models
 from service.errors import Conflict, HubError
 from service.hub import Hub
 from service.i18n import N_, _
@@ -156,6 +160,82 @@ async def create_account(request: Request, hub: HubDep) -> Response:
     return _link_page(request, staff, hub, account, token, made=True)
 
 
+def _confirm(
+    request: Request, staff: Staff, section: str, title: str, message: str, action: str, button: str, back: str
+) -> Response:
+    return console_page(
+        request,
+        "admin_confirm.html",
+        staff,
+        {"section": section, "title": title, "message": message, "action": action, "button": button, "back": back},
+    )
+
+
+def _account_or_none(hub: Hub, account_id: int) -> signin.AccountView | None:
+    with hub.sessions() as db:
+        return next((account for account in signin.list_accounts(db) if account.id == account_id), None)
+
+
+def _no_account(request: Request, staff: Staff, account_id: int) -> Response:
+    return console_page(
+        request,
+        "console_message.html",
+        staff,
+        {"title": _("There is no account %(id)s.", id=account_id), "message": _("Go back to the accounts.")},
+        status=404,
+    )
+
+
+@router.get("/console/admin/accounts/{account_id}/reset", response_class=HTMLResponse)
+def confirm_reset(account_id: int, request: Request, hub: HubDep) -> Response:
+    staff = require_staff(request, hub, StaffRole.ADMIN)
+    if isinstance(staff, Response):
+        return staff
+    account = _account_or_none(hub, account_id)
+    if account is None or account.state == "disabled":
+        return _no_account(request, staff, account_id)
+    return _confirm(
+        request,
+        staff,
+        "accounts",
+        _("Reset the account of %(name)s?", name=account.name),
+        _(
+            "%(name)s (%(email)s) is signed out everywhere, the password and the code app stop working, and you "
+            "get a new invitation link to send. Do this when the password or the phone is lost.",
+            name=account.name,
+            email=account.email,
+        ),
+        f"/console/admin/accounts/{account.id}/reset",
+        _("Yes, reset the account"),
+        "/console/admin",
+    )
+
+
+@router.get("/console/admin/accounts/{account_id}/disable", response_class=HTMLResponse)
+def confirm_disable(account_id: int, request: Request, hub: HubDep) -> Response:
+    staff = require_staff(request, hub, StaffRole.ADMIN)
+    if isinstance(staff, Response):
+        return staff
+    account = _account_or_none(hub, account_id)
+    if account is None or account.state == "disabled":
+        return _no_account(request, staff, account_id)
+    return _confirm(
+        request,
+        staff,
+        "accounts",
+        _("Disable the account of %(name)s?", name=account.name),
+        _(
+            "%(name)s (%(email)s) is signed out everywhere and can never sign in with this account again. "
+            "This cannot be undone.",
+            name=account.name,
+            email=account.email,
+        ),
+        f"/console/admin/accounts/{account.id}/disable",
+        _("Yes, disable the account"),
+        "/console/admin",
+    )
+
+
 @router.post("/console/admin/accounts/{account_id}/reset", response_class=HTMLResponse)
 async def reset_account(account_id: int, request: Request, hub: HubDep) -> Response:
     checked = await _admin_form(request, hub)
@@ -274,6 +354,32 @@ async def create_key(request: Request, hub: HubDep) -> Response:
         )
         return _keys_page(request, hub, staff, error=message, form=kept, status=422)
     return console_page(request, "admin_key_made.html", staff, {"section": "keys", "key": made, "token": token})
+
+
+@router.get("/console/admin/keys/{key_id}/revoke", response_class=HTMLResponse)
+def confirm_revoke(key_id: int, request: Request, hub: HubDep) -> Response:
+    staff = require_staff(request, hub, StaffRole.ADMIN)
+    if isinstance(staff, Response):
+        return staff
+    with hub.sessions() as db:
+        key = db.get(models.ApiKey, key_id)
+        found = (key.name, key.prefix) if key is not None and key.revoked_at is None else None
+    if found is None:
+        return _keys_page(request, hub, staff, error=_("There is no API key %(id)s.", id=key_id), status=404)
+    return _confirm(
+        request,
+        staff,
+        "keys",
+        _("Revoke key %(number)s of %(name)s?", number=key_id, name=found[0]),
+        _(
+            "Programs that use the key starting with %(prefix)s get no access from now on. This cannot be undone: "
+            "make a new key if it is needed again.",
+            prefix=found[1],
+        ),
+        f"/console/admin/keys/{key_id}/revoke",
+        _("Yes, revoke the key"),
+        "/console/admin/keys",
+    )
 
 
 @router.post("/console/admin/keys/{key_id}/revoke", response_class=HTMLResponse)

@@ -126,6 +126,10 @@ def test_reset_ends_the_sessions_and_gives_a_new_link(admin: tuple[TestClient, s
             pim_id = db.scalar(select(models.StaffAccount.id).where(models.StaffAccount.email == "p@example.org"))
         assert browser.post(f"/console/admin/accounts/{pim_id}/reset", data={"csrf": "x"}).status_code == 403
         assert signed_in_as(pim) == "/console/partner"
+        confirm = browser.get(f"/console/admin/accounts/{pim_id}/reset")  # what the list's Reset link opens
+        assert confirm.status_code == 200 and "Reset the account of Pim?" in confirm.text
+        assert f'action="/console/admin/accounts/{pim_id}/reset"' in confirm.text
+        assert signed_in_as(pim) == "/console/partner"  # asking changes nothing
         reset = browser.post(f"/console/admin/accounts/{pim_id}/reset", data={"csrf": csrf})
         assert reset.status_code == 200 and "every session has ended" in reset.text
         assert signed_in_as(pim) is None
@@ -141,6 +145,10 @@ def test_disable_ends_the_sessions_but_not_her_own(admin: tuple[TestClient, str]
     with TestClient(create_app(hub=hub), headers={"Accept-Language": "en"}) as pim:
         sign_in(pim, hub, pim_id)
         assert signed_in_as(pim) == "/console/partner"
+        assert f'href="/console/admin/accounts/{pim_id}/disable"' in browser.get("/console/admin").text
+        confirm = browser.get(f"/console/admin/accounts/{pim_id}/disable")
+        assert confirm.status_code == 200 and "This cannot be undone." in confirm.text
+        assert signed_in_as(pim) == "/console/partner"
         done = browser.post(f"/console/admin/accounts/{pim_id}/disable", data={"csrf": csrf})
         assert done.status_code == 200 and "The account is disabled" in done.text
         assert signed_in_as(pim) is None
@@ -149,6 +157,9 @@ def test_disable_ends_the_sessions_but_not_her_own(admin: tuple[TestClient, str]
     own = browser.post(f"/console/admin/accounts/{own_id}/disable", data={"csrf": csrf})
     assert own.status_code == 409 and "your own account" in own.text
     assert browser.post("/console/admin/accounts/999/disable", data={"csrf": csrf}).status_code == 404
+    assert browser.get("/console/admin/accounts/999/disable").status_code == 404
+    assert browser.get(f"/console/admin/accounts/{pim_id}/disable").status_code == 404  # disabled already
+    assert f'href="/console/admin/accounts/{own_id}/disable"' not in browser.get("/console/admin").text
     assert signed_in_as(browser) == "/console/admin"
 
 
@@ -167,11 +178,16 @@ def test_api_keys_are_shown_once_work_and_are_revoked(admin: tuple[TestClient, s
     assert browser.post("/programmes", json=body, headers={"Authorization": f"Bearer {token}"}).status_code == 201
     with hub.sessions() as db:
         key_id = db.scalar(select(models.ApiKey.id).where(models.ApiKey.name == "Scripts"))
+    confirm = browser.get(f"/console/admin/keys/{key_id}/revoke")
+    assert confirm.status_code == 200 and f"Revoke key {key_id} of Scripts?" in confirm.text
+    assert token[:10] in confirm.text
+    assert browser.post(f"/console/admin/keys/{key_id}/revoke", data={}).status_code == 403
     revoked = browser.post(f"/console/admin/keys/{key_id}/revoke", data={"csrf": csrf})
     assert revoked.status_code == 200 and "The key is revoked" in revoked.text and "Revoked on" in revoked.text
     other = {**DEMO_PROGRAMMES[1].as_create()}
     refused_api = browser.post("/programmes", json=other, headers={"Authorization": f"Bearer {token}"})
     assert refused_api.status_code == 401 and "revoked" in refused_api.json()["detail"]
+    assert browser.get(f"/console/admin/keys/{key_id}/revoke").status_code == 404
 
 
 def test_programmes_are_added_like_the_api_does(admin: tuple[TestClient, str], hub: Hub) -> None:

@@ -151,6 +151,16 @@ def test_invite_password_code_and_sign_in_again(
     link = admin.locator("#link").input_value()
     assert link.startswith(server.url + "/invite/")
     check_page(admin, "admin-invitation", language, width)
+    # the other admin pages, and a confirmation (left with Cancel: nothing happens)
+    for section in ("keys", "programmes"):
+        admin.goto(f"{server.url}/console/admin/{section}")
+        check_page(admin, f"admin-{section}", language, width)
+    admin.goto(server.url + "/console/admin")
+    admin.locator("a[href$='/disable']").last.click()
+    assert admin.url.endswith("/disable") and "Fenna Veenstra" in admin.get_by_role("heading", level=1).inner_text()
+    check_page(admin, "admin-confirm", language, width)
+    admin.locator("a.cancel").click()
+    assert admin.url == server.url + "/console/admin"
 
     # the new admin opens the link: the token leaves the address bar at once
     tab = contexts().new_page()
