@@ -165,6 +165,7 @@ def test_disable_ends_the_sessions_but_not_her_own(admin: tuple[TestClient, str]
 
 def test_api_keys_are_shown_once_work_and_are_revoked(admin: tuple[TestClient, str], hub: Hub) -> None:
     browser, csrf = admin
+    assert "No API keys yet." in browser.get("/console/admin/keys").text
     assert browser.post("/console/admin/keys", data={"role": "admin", "name": "Scripts"}).status_code == 403
     refused = browser.post("/console/admin/keys", data={"csrf": csrf, "role": "issuer", "name": "Hanze", "address": ""})
     assert refused.status_code == 422 and "0x followed by 40" in refused.text
@@ -205,6 +206,7 @@ def test_programmes_are_added_like_the_api_does(admin: tuple[TestClient, str], h
         "graded": "yes",
         "issuer_address": ISSUER.lower(),
     }
+    assert "No programmes yet" in browser.get("/console/admin/programmes").text
     bad = browser.post("/console/admin/programmes", data={**form, "id": "IoT!", "eqf_level": "9", "ects": "veel"})
     assert bad.status_code == 422
     assert (
