@@ -94,7 +94,7 @@ def users_list() -> None:
             account.name,
             account.role.value,
             account.address or "",
-            account.state,
+            account.state.value,
             _when_text(account.created_at),
         )
     console.print(table)

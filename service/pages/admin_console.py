@@ -43,10 +43,10 @@ router = APIRouter(include_in_schema=False)
 
 ROLE_LABELS = {"partner": N_("Partner staff"), "board": N_("Board member"), "admin": N_("Admin")}
 STATE_LABELS = {
-    "invited": N_("Invited (no password yet)"),
-    "second-factor": N_("Password set, code app not yet"),
-    "active": N_("Active"),
-    "disabled": N_("Disabled"),
+    signin.AccountState.INVITED: N_("Invited (no password yet)"),
+    signin.AccountState.SECOND_FACTOR: N_("Password set, code app not yet"),
+    signin.AccountState.ACTIVE: N_("Active"),
+    signin.AccountState.DISABLED: N_("Disabled"),
 }
 KEY_ROLE_LABELS = {"admin": N_("Admin"), "issuer": N_("Issuing partner"), "member": N_("Board member")}
 DONE = {
@@ -192,7 +192,7 @@ def confirm_reset(account_id: int, request: Request, hub: HubDep) -> Response:
     if isinstance(staff, Response):
         return staff
     account = _account_or_none(hub, account_id)
-    if account is None or account.state == "disabled":
+    if account is None or account.state is signin.AccountState.DISABLED:
         return _no_account(request, staff, account_id)
     return _confirm(
         request,
@@ -217,7 +217,7 @@ def confirm_disable(account_id: int, request: Request, hub: HubDep) -> Response:
     if isinstance(staff, Response):
         return staff
     account = _account_or_none(hub, account_id)
-    if account is None or account.state == "disabled":
+    if account is None or account.state is signin.AccountState.DISABLED:
         return _no_account(request, staff, account_id)
     return _confirm(
         request,

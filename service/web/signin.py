@@ -27,6 +27,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 
 import pyotp
 from argon2 import PasswordHasher
@@ -38,6 +39,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.db import models
 from service.i18n import _
+from service.web.staff import KIND as STAFF_KIND
 from service.web.staff import SECOND_FACTOR_ROLES, StaffRole
 
 PASSWORD_MIN = 12
@@ -263,6 +265,15 @@ def take_invitation(db: Session, token: str) -> models.StaffAccount | None:
     return account
 
 
+class AccountState(StrEnum):
+    """Where an account stands (derived from its row: set by an invitation, a password, a code app, a disabling)."""
+
+    INVITED = "invited"  # no password yet: the invitation is to be taken
+    SECOND_FACTOR = "second-factor"  # password set; a board member or admin still enrols a code app
+    ACTIVE = "active"
+    DISABLED = "disabled"
+
+
 @dataclass(frozen=True)
 class AccountView:
     id: int
@@ -270,7 +281,7 @@ class AccountView:
     name: str
     role: StaffRole
     address: str | None
-    state: str  # invited | active | disabled | second-factor (password set, TOTP not enrolled yet)
+    state: AccountState
     created_at: datetime
     invitation_expires_at: datetime | None
 
@@ -278,13 +289,13 @@ class AccountView:
 def _view(account: models.StaffAccount) -> AccountView:
     role = StaffRole(account.role)
     if account.disabled_at is not None:
-        state = "disabled"
+        state = AccountState.DISABLED
     elif account.password_hash is None:
-        state = "invited"
+        state = AccountState.INVITED
     elif role in SECOND_FACTOR_ROLES and account.totp_enabled_at is None:
-        state = "second-factor"
+        state = AccountState.SECOND_FACTOR
     else:
-        state = "active"
+        state = AccountState.ACTIVE
     created = aware(account.created_at)
     assert created is not None
     return AccountView(
@@ -367,7 +378,7 @@ def end_sessions(db: Session, account_id: int) -> int:
     result = db.execute(
         update(models.WebSession)
         .where(
-            models.WebSession.kind.in_(("staff", *PENDING_KINDS)),
+            models.WebSession.kind.in_((STAFF_KIND, *PENDING_KINDS)),
             models.WebSession.subject == str(account_id),
             models.WebSession.revoked_at.is_(None),
             models.WebSession.expires_at > now,
