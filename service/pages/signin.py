@@ -216,6 +216,7 @@ async def signin_submit(request: Request, hub: HubDep) -> Response:
             account.password_hash = signin.hash_password(password)
             db.commit()
         found = (account.id, StaffRole(account.role), account.disabled_at, account.totp_enabled_at) if account else None
+        may_enrol = account is not None and signin.may_enrol_after_password(account)
     if not right or found is None:
         wait = signin.record_failure(hub.sessions, email, address)
         log.info("sign-in failed: wrong e-mail address or password")
@@ -233,6 +234,16 @@ async def signin_submit(request: Request, hub: HubDep) -> Response:
     if disabled_at is not None:
         return _disabled(request)
     if role in SECOND_FACTOR_ROLES:
+        if totp_enabled_at is None and not may_enrol:
+            return _message(
+                request,
+                _("Your account was never finished"),
+                _(
+                    "You set your password but not your code app, and that was too long ago to do it now. Ask "
+                    "the hub's admin to reset your account: you get a new invitation link."
+                ),
+                403,
+            )
         kind, path = (
             (signin.ENROL_KIND, "/signin/enrol") if totp_enabled_at is None else (signin.CODE_KIND, "/signin/code")
         )
@@ -399,6 +410,8 @@ def _enrolling(hub: Hub, session: web_sessions.WebSession) -> models.StaffAccoun
         if account is None or account.password_hash is None or account.disabled_at is not None:
             return None
         if account.totp_enabled_at is not None or StaffRole(account.role) not in SECOND_FACTOR_ROLES:
+            return None
+        if not signin.may_enrol_after_password(account):
             return None
         if account.totp_secret is None:
             account.totp_secret = signin.new_totp_secret()

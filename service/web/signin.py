@@ -352,6 +352,14 @@ def create_account(
     return _view(account), token
 
 
+def may_enrol_after_password(account: models.StaffAccount) -> bool:
+    """Whether a board member or admin who set a password but left before enrolling a code app may still enrol
+    it after signing in with that password: within INVITATION_LIFETIME of setting it. Later, the password alone
+    would be enough to take the account, so an admin's reset (a new invitation) is needed instead."""
+    changed = aware(account.password_changed_at)
+    return changed is not None and changed + INVITATION_LIFETIME > utcnow()
+
+
 def _account(db: Session, account_id: int) -> models.StaffAccount:
     account = db.get(models.StaffAccount, account_id)
     if account is None:

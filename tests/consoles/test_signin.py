@@ -209,6 +209,26 @@ def test_board_member_enrols_the_app_and_a_code_is_accepted_once(web: TestClient
     assert last is not None and last >= int(time.time()) // 30
 
 
+def test_an_enrolment_left_unfinished_too_long_needs_a_reset(web: TestClient, hub: Hub) -> None:
+    answer = take(web, invite(hub, "admin", "a@example.org", "Ada"))
+    assert answer.headers["location"] == "/signin/enrol"  # she leaves here, without a code app
+    web.cookies.clear()
+    soon = sign_in_form(web, "a@example.org", PASSWORD)  # the same week: she may still enrol
+    assert soon.status_code == 303 and soon.headers["location"].startswith("/signin/enrol")
+    with hub.sessions() as db:
+        db.execute(
+            update(models.StaffAccount).values(
+                password_changed_at=datetime.now(UTC) - signin.INVITATION_LIFETIME - timedelta(minutes=1)
+            )
+        )
+        db.commit()
+    assert web.get("/signin/enrol").status_code == 401  # the step already open is refused too
+    web.cookies.clear()
+    late = sign_in_form(web, "a@example.org", PASSWORD)  # the password alone no longer leads anywhere
+    assert late.status_code == 403 and "Ask the hub" in late.text
+    assert signed_in_as(web) is None
+
+
 def _console_csrf(hub: Hub, email: str, browser: TestClient) -> str:
     """The CSRF token of `browser`'s staff session (what its console pages carry)."""
     from service.web import sessions as web_sessions
