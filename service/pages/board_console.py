@@ -25,7 +25,6 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-import argon2
 from eth_utils import is_hex_address, to_checksum_address
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -53,6 +52,7 @@ from service.pages import present_board
 from service.pages.board import seats
 from service.pages.console import console_page, expired_form, form_is_genuine, require_staff
 from service.pages.routes import CHAIN_ERRORS
+from service.web import signin
 from service.web.staff import Staff, StaffRole
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,6 @@ router = APIRouter(include_in_schema=False)
 HOME = "/console/board"
 KINDS: tuple[str, ...] = tuple(kind.slug for kind in ActionKind)
 MAX_UPLOAD = 200_000  # bytes of a document or key file (a proposal's document is at most 200,000 characters)
-_hasher = argon2.PasswordHasher()
 
 _LABELS = {
     "kinds": present_board.PROPOSAL_KINDS,
@@ -83,16 +82,29 @@ class Refused(Exception):
 
 
 def password_confirms(hub: Hub, staff: Staff, password: str) -> bool:
-    """Whether `password` is the signed-in person's password (argon2id), which unlocks their key for one act."""
+    """Whether `password` is the signed-in person's password (argon2id), which unlocks their key for one act.
+
+    Wrong confirmations count towards the account's sign-in throttle (service.web.signin): five in a row pause
+    the account, for this step and for signing in, as wrong passwords at the sign-in page do.
+
+    :raises Refused: the account is paused (429)."""
+    act = f"act:{staff.account_id}"  # the account's counter; an address counter of its own (not the client's)
+    wait = signin.locked_for(hub.sessions, staff.email, act)
+    if wait:
+        raise Refused(
+            _(
+                "Too many wrong passwords. Nothing was signed; try again in %(minutes)s minutes.",
+                minutes=max(1, -(-wait // 60)),
+            ),
+            429,
+        )
     with hub.sessions() as db:
         account = db.get(models.StaffAccount, staff.account_id)
         stored = account.password_hash if account is not None else None
-    if not stored or not password:
-        return False
-    try:
-        return _hasher.verify(stored, password)
-    except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
-        return False
+    if password and signin.verify_password(stored, password):
+        return True
+    signin.record_failure(hub.sessions, staff.email, act)
+    return False
 
 
 def refusal(error: HubError) -> Refused:
