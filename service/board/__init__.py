@@ -1,0 +1,1 @@
+"""The board's service layer (shared by the API, the CLI and the console pages)."""
