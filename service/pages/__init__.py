@@ -8,12 +8,13 @@ app.mount("/static", pages.static_files(), name="static")
 
 from fastapi import APIRouter
 
-from service.pages import board, holder, routes
+from service.pages import board, holder, meetings_console, routes
 from service.pages.routes import docs_headers, static_files
 
 router = APIRouter(include_in_schema=False)
 router.include_router(routes.router)
 router.include_router(board.router)
 router.include_router(holder.router)
+router.include_router(meetings_console.router)
 
 __all__ = ["docs_headers", "router", "static_files"]
