@@ -76,6 +76,13 @@ def test_a_meeting_in_the_console_is_recorded_in_one_transaction(client: TestCli
     register = client.get("/board/proposals/1").json()
     assert [r["reason"] for r in register["recusals"]] == ["Eigen belang"]
     assert len({v["tx_hash"] for v in register["votes"]} | {r["tx_hash"] for r in register["recusals"]}) == 1
+    # The register's page of the proposal names the meeting and its one transaction, with every ballot.
+    proposal_page = client.get("/board/register/proposals/1")
+    tx_hash = register["recusals"][0]["tx_hash"]
+    assert "Decided in the meeting “Vergadering april”" in proposal_page.text
+    assert proposal_page.text.count(tx_hash) >= 7  # the meeting's line, five votes, the recusal
+    for name in MEMBERS:
+        assert name in proposal_page.text
     dutch = client.get(path, headers={"Accept-Language": "nl"})
     assert "Niet deelgenomen" in dutch.text and "Eigen belang" in dutch.text
 
