@@ -47,8 +47,7 @@ import {IHubBoard} from "./IHubBoard.sol";
  * A meeting on several proposals is one `multicall` of {recordMeeting}s, one per proposal, rather than a
  * `recordMeetings` over arrays: each proposal keeps the one audited path (its signature, eligibility snapshot,
  * count and execution, in order, each seeing the board the previous ones left), its errors bubble up unchanged,
- * and the batch costs only the delegatecall per proposal (about 2,600 gas) and the member table per proposal in
- * calldata. A recusal in a meeting is a ballot with the choice {MEETING_RECUSAL}: its seat is written to the
+ * and the batch adds only a delegatecall and a copy of the member table in calldata per proposal. A recusal in a meeting is a ballot with the choice {MEETING_RECUSAL}: its seat is written to the
  * proposal's recusals (the same mask {recuse} writes, so it leaves the quorum base), in the same slot write as the
  * votes.
  */
