@@ -31,6 +31,7 @@ from tests.api.test_board_api import (
     outsider,
     vote,
 )
+from tests.chain import advance_time
 
 MEMBERS = [TVM, UNIGARANT, HANZE, RUG, NHL, ALFA]
 SEVENTH_NAME = "Gemeente Hoogeveen"
@@ -204,3 +205,16 @@ def test_meeting_refusals_are_problems(client: TestClient, keys: Any, hub: Hub) 
         client.post(f"/board/meetings/{second['id']}/proposals", headers=keys.member(TVM), json=accredit_nhl(keys)),
         409,
     )
+
+
+def test_a_meeting_past_its_validity_is_refused_at_the_close(client: TestClient, keys: Any, hub: Hub) -> None:
+    response = client.post("/board/meetings", headers=keys.member(TVM), json={"title": "Kort", "valid_for": 60})
+    assert response.status_code == 201, response.text
+    mid = response.json()["id"]
+    add(client, keys, mid, {"kind": "resolution", "title": TITLE, "document": DOCUMENT})
+    assert ballot(client, keys, mid, 1, HANZE).status_code == 201
+    advance_time(hub.w3, 120)
+    refused = assert_problem(client.post(f"/board/meetings/{mid}/close", headers=keys.member(TVM)), 409)
+    assert "signatures expired" in refused["detail"]
+    assert BoardClient(hub.w3, hub.board_address).proposal_count() == 0
+    assert_problem(client.post("/board/meetings", headers=keys.member(TVM), json={"title": "x", "valid_for": 59}), 422)
