@@ -69,6 +69,20 @@ class MeetingCreate(BaseModel):
     )
 
 
+class MeetingProposalCreate(ProposalCreate):
+    """A proposal for the meeting, as POST /board/proposals takes it; with `signature`, the secretary's EIP-712
+    Propose signed client-side over POST .../proposal-typed-data (then the service uses no key of the secretary)."""
+
+    signature: HexData | None = Field(None, description="the secretary's EIP-712 signature, 0x-hex (client-side)")
+
+
+class MeetingProposalTypedData(BaseModel):
+    proposer: str
+    nonce: int
+    deadline: int
+    typed_data: dict[str, Any] = Field(description="EIP-712 typed data for eth_signTypedData_v4")
+
+
 class MeetingBallotCreate(BaseModel):
     """A ballot. With a member key: `choice` and `reason`; the service signs with the member's key. Without one:
     also `voter` and `signature`, the EIP-712 MeetingBallot signed client-side (GET .../ballot-typed-data)."""
@@ -277,13 +291,38 @@ def add_proposal(
     board: Board,
     principal: Member,
     meeting_id: MeetingId,
-    body: Annotated[ProposalCreate, Body(openapi_examples=PROPOSAL_EXAMPLES)],
+    body: Annotated[MeetingProposalCreate, Body(openapi_examples=PROPOSAL_EXAMPLES)],
 ) -> MeetingPublic:
     """Add a proposal to the open meeting (the secretary only): the service signs it with the secretary's key,
-    for the meeting's close. Its fields are those of POST /board/proposals."""
+    for the meeting's close, or relays the `signature` the secretary made client-side. Its other fields are those
+    of POST /board/proposals."""
     action = _action_from_body(body)
-    meetings.add_proposal(hub, db, board, meeting_id, _member_address(principal), action, body.title, body.document)
+    signature = bytes(HexBytes(body.signature)) if body.signature is not None else None
+    meetings.add_proposal(
+        hub, db, board, meeting_id, _member_address(principal), action, body.title, body.document, signature
+    )
     return _view(db, meeting_id)
+
+
+@router.post(
+    "/{meeting_id}/proposal-typed-data",
+    response_model=MeetingProposalTypedData,
+    operation_id="getMeetingProposalTypedData",
+    responses=problems.responses(404, 409, 413, 415, 422, 503),
+)
+def proposal_typed_data(
+    db: DbSession,
+    board: Board,
+    meeting_id: MeetingId,
+    body: Annotated[ProposalCreate, Body(openapi_examples=PROPOSAL_EXAMPLES)],
+) -> MeetingProposalTypedData:
+    """The EIP-712 Propose the secretary signs client-side for the meeting's next proposal (nothing is stored);
+    POST the same proposal with its `signature` to .../proposals."""
+    typed = meetings.proposal_typed_data(db, board, meeting_id, _action_from_body(body), body.title, body.document)
+    message = typed["message"]
+    return MeetingProposalTypedData(
+        proposer=message["proposer"], nonce=message["nonce"], deadline=message["deadline"], typed_data=_json(typed)
+    )
 
 
 @router.get(

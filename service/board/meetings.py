@@ -200,27 +200,37 @@ def add_proposal(
     action: Action,
     title: str,
     document: str,
+    signature: bytes | None = None,
 ) -> MeetingProposal:
-    """Add a proposal to the open meeting, signed at once by the secretary (its key in the service keystore)
-    with the nonce it will have at the close. The document's text is kept as for any proposal.
+    """Add a proposal to the open meeting, signed by the secretary with the nonce it will have at the close:
+    here with its key in the service keystore, or `signature` made client-side over `proposal_typed_data`
+    (checked now). The document's text is kept as for any proposal.
 
     :raises NotFound: no such meeting. :raises Conflict: the meeting is closed, or full.
-    :raises Forbidden: not the secretary, or the service holds no key for it.
+    :raises Forbidden: not the secretary, the service holds no key for it, or a signature not the secretary's.
     """
     meeting = _open(db, meeting_id)
     _secretary(meeting, secretary)
     title = title.strip()
     if not title:
         raise InvalidInput("title: a proposal needs a title")
-    count = db.scalar(select(func.count()).where(MeetingProposal.meeting_id == meeting_id)) or 0
+    count = _count(db, meeting_id)
     if count >= MAX_PROPOSALS:
         raise Conflict(f"a meeting holds at most {MAX_PROPOSALS} proposals")
     if board.chain_time() >= meeting.valid_until:
         raise Conflict(f"meeting {meeting_id} is past its validity: open a new meeting")
-    account = hub.signers.for_address(meeting.secretary)
     nonce = board.nonce(meeting.secretary) + count  # the secretary proposes every item, in order
     doc_hash = document_hash(document)
-    signed = board.sign_proposal(account, action, title, doc_hash, deadline=meeting.valid_until, nonce=nonce)
+    if signature is None:
+        account = hub.signers.for_address(meeting.secretary)
+        signature = board.sign_proposal(
+            account, action, title, doc_hash, deadline=meeting.valid_until, nonce=nonce
+        ).signature
+    else:
+        message = board.propose_typed_data(
+            action, title, doc_hash, meeting.secretary, nonce=nonce, deadline=meeting.valid_until
+        )
+        _check_signer(message, signature, meeting.secretary)
     key = "0x" + doc_hash.hex()
     if db.get(ProposalDocument, key) is None:
         db.add(ProposalDocument(document_hash=key, text=document))
@@ -243,11 +253,39 @@ def add_proposal(
         document_hash=key,
         nonce=nonce,
         deadline=meeting.valid_until,
-        signature="0x" + bytes(signed.signature).hex(),
+        signature="0x" + bytes(signature).hex(),
     )
     db.add(item)
     db.commit()
     return item
+
+
+def _count(db: Session, meeting_id: int) -> int:
+    return db.scalar(select(func.count()).where(MeetingProposal.meeting_id == meeting_id)) or 0
+
+
+def proposal_typed_data(
+    db: Session, board: BoardClient, meeting_id: int, action: Action, title: str, document: str
+) -> dict[str, Any]:
+    """The EIP-712 Propose the secretary signs client-side for the meeting's next proposal (its nonce at the close,
+    the meeting's validity as deadline); post the signature with the same proposal.
+
+    :raises NotFound: no such meeting. :raises Conflict: the meeting is closed.
+    """
+    meeting = _open(db, meeting_id)
+    nonce = board.nonce(meeting.secretary) + _count(db, meeting_id)
+    return board.propose_typed_data(
+        action, title.strip(), document_hash(document), meeting.secretary, nonce=nonce, deadline=meeting.valid_until
+    )
+
+
+def _check_signer(message: dict[str, Any], signature: bytes, expected: str) -> None:
+    try:
+        signer = recover_typed_data_signer(message, bytes(signature))
+    except Exception:  # noqa: BLE001 - eth-account raises several types for a malformed signature
+        raise InvalidInput("signature: not a 65-byte signature") from None
+    if signer != expected:
+        raise Forbidden(f"the signature is {signer}'s, not {expected}'s")
 
 
 # ---------------------------------------------------------------- the members
@@ -299,13 +337,7 @@ def sign_ballot(
     if signature is None:
         signature = board.sign_meeting_ballot(hub.signers.for_address(voter), proposal, support, reason).signature
     else:
-        message = board.meeting_ballot_typed_data(proposal, support, reason, voter)
-        try:
-            signer = recover_typed_data_signer(message, bytes(signature))
-        except Exception as exc:  # noqa: BLE001 - eth-account raises several types for a malformed signature
-            raise InvalidInput(f"signature: not a signature ({exc})") from None
-        if signer != voter:
-            raise Forbidden(f"the ballot is signed by {signer}, not by the voter {voter}")
+        _check_signer(board.meeting_ballot_typed_data(proposal, support, reason, voter), signature, voter)
     db.execute(delete(MeetingBallot).where(MeetingBallot.meeting_proposal_id == item.id, MeetingBallot.voter == voter))
     ballot = MeetingBallot(
         meeting_proposal_id=item.id,

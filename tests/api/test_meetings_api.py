@@ -28,6 +28,7 @@ from tests.api.test_board_api import (
     accounts,
     accredit_nhl,
     assert_problem,
+    board_account,
     outsider,
     vote,
 )
@@ -218,3 +219,42 @@ def test_a_meeting_past_its_validity_is_refused_at_the_close(client: TestClient,
     assert "signatures expired" in refused["detail"]
     assert BoardClient(hub.w3, hub.board_address).proposal_count() == 0
     assert_problem(client.post("/board/meetings", headers=keys.member(TVM), json={"title": "x", "valid_for": 59}), 422)
+
+
+def test_a_proposal_the_secretary_signed_client_side(client: TestClient, keys: Any, hub: Hub) -> None:
+    mid = open_meeting(client, keys)["id"]
+    body = {"kind": "resolution", "title": TITLE, "document": DOCUMENT}
+    typed = client.post(f"/board/meetings/{mid}/proposal-typed-data", json=body)
+    assert typed.status_code == 200, typed.text
+    data = typed.json()
+    assert data["proposer"] == keys.addresses[("member", TVM)] and data["nonce"] == 0
+    # Signed by another key than the secretary's: refused, nothing added.
+    wrong = Account.sign_typed_data(board_account(HANZE).key, full_message=data["typed_data"]).signature
+    assert_problem(
+        client.post(
+            f"/board/meetings/{mid}/proposals",
+            headers=keys.member(TVM),
+            json={**body, "signature": "0x" + bytes(wrong).hex()},
+        ),
+        403,
+    )
+    signature = (
+        "0x" + bytes(Account.sign_typed_data(board_account(TVM).key, full_message=data["typed_data"]).signature).hex()
+    )
+    added = client.post(
+        f"/board/meetings/{mid}/proposals", headers=keys.member(TVM), json={**body, "signature": signature}
+    )
+    assert added.status_code == 201, added.text
+    assert [p["position"] for p in added.json()["proposals"]] == [1]
+    for name in MEMBERS[:4]:
+        assert ballot(client, keys, mid, 1, name).status_code == 201
+    closed = client.post(f"/board/meetings/{mid}/close", headers=keys.member(TVM))
+    assert closed.status_code == 200, closed.text
+    assert closed.json()["proposals"][0]["outcome"] == "executed"
+    # the proposal on chain is the one signed client-side
+    receipt = hub.w3.eth.get_transaction_receipt(closed.json()["tx_hash"])
+    assert signature[2:] in receipt_input(hub, receipt)
+
+
+def receipt_input(hub: Hub, receipt: Any) -> str:
+    return bytes(hub.w3.eth.get_transaction(receipt["transactionHash"])["input"]).hex()
