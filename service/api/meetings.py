@@ -19,12 +19,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.api import problems
-from service.board.schemas import DB_INT_MAX, PROPOSAL_EXAMPLES, Address, HexData, ProposalCreate
-from service.board.service import _action_from_body, _member_address
 from service.api.deps import DbSession, HubDep, MaybePrincipal, Member
 from service.api.idempotency import IdempotentRoute, idempotent
 from service.auth import Principal, Role, require_role
 from service.board import meetings
+from service.board.schemas import DB_INT_MAX, PROPOSAL_EXAMPLES, Address, HexData, ProposalCreate
+from service.board.service import _action_from_body, _member_address
 from service.chain.board import ActionKind, BoardClient
 from service.db.models import BoardMember
 from service.errors import InvalidInput, Unauthenticated
