@@ -277,6 +277,18 @@ UNFOCUSED = """(keys) => {
 }"""
 
 
+# Tab from the top: blurring is not enough (after a skip link or a click, Tab goes on from there), so focus a
+# placeholder at the start of the body, which the first Tab leaves and which is then removed.
+START = """() => {
+    window.scrollTo(0, 0);
+    const start = document.createElement('span');
+    start.id = 'kit-start';
+    start.tabIndex = -1;
+    document.body.prepend(start);
+    start.focus();
+}"""
+
+
 @dataclass(frozen=True)
 class Stop:
     """Where one press of Tab put the focus."""
@@ -290,11 +302,12 @@ class Stop:
 
 def tab_through(page: Any, limit: int = 400) -> list[Stop]:
     """Press Tab from the top of the page until the focus comes round again; every stop on the way."""
-    page.evaluate("() => { window.scrollTo(0, 0); if (document.activeElement) document.activeElement.blur(); }")
+    page.evaluate(START)
     seen: dict[str, dict[str, Any]] = {}
     order: list[str] = []
     for _ in range(limit):
         page.keyboard.press("Tab")
+        page.evaluate("() => document.getElementById('kit-start')?.remove()")
         focused = page.evaluate(FOCUSED)
         if focused is None:  # out of the document (the browser's own controls): round once
             if order:

@@ -131,3 +131,63 @@ def test_page_is_accessible(visit: Visit, lang: str, browser: Any, requests_seen
                 except AssertionError as failed:
                     problems.append(str(failed))
     assert not problems, "\n\n".join(problems)
+
+
+def _focused(page: Any) -> dict[str, Any]:
+    return dict(
+        page.evaluate(
+            """() => { const el = document.activeElement; const box = el.getBoundingClientRect();
+                return {id: el.id, tag: el.tagName.toLowerCase(), type: el.type || '', cls: el.className,
+                        inView: box.width > 0 && box.height > 0 && box.top < innerHeight && box.bottom > 0,
+                        visible: el.matches(':focus-visible')}; }"""
+        )
+    )
+
+
+def _tab_to(page: Any, wanted: Callable[[dict[str, Any]], bool], what: str, presses: int = 12) -> dict[str, Any]:
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        focused = _focused(page)
+        if wanted(focused):
+            assert focused["inView"] and focused["visible"], f"{what} is focused but not in view or not visibly"
+            return focused
+    raise AssertionError(f"Tab never reached {what} in {presses} presses")
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_verify_by_keyboard_only(lang: str, width: str, browser: Any, requests_seen: Requests, site: Site) -> None:
+    """An employer with only a keyboard: skip to the form, paste the credential (from the clipboard, Ctrl+V),
+    send it with Enter, and read the verdict: the page's title, then the first thing in the main content."""
+    with browsing(browser, requests_seen, lang, width) as page:
+        page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site.url)
+        page.goto(site.url + "/verify")
+        first = _tab_to(page, lambda focused: True, "anything", presses=1)
+        assert "skip-link" in first["cls"], f"the first Tab stop is not the skip link: {first}"
+        page.keyboard.press("Enter")
+        assert _focused(page)["id"] == "main"
+        _tab_to(page, lambda focused: focused["id"] == "file", "the file chooser", presses=1)  # the form comes first
+        _tab_to(page, lambda focused: focused["id"] == "credential", "the credential's text box", presses=1)
+        page.evaluate("text => navigator.clipboard.writeText(text)", json.dumps(site.issued["document"], indent=2))
+        page.keyboard.press("ControlOrMeta+V")
+        assert json.loads(page.locator("#credential").input_value()) == site.issued["document"]
+        _tab_to(page, lambda focused: focused["type"] == "submit", "the send button", presses=3)
+        with page.expect_navigation() as navigation:
+            page.keyboard.press("Enter")
+        assert navigation.value.status == 200
+        # the verdict is in the title a screen reader reads first, and right after the heading of the main content
+        label = page.locator(".verdict__label").text_content().strip()
+        assert page.locator(".verdict--valid").count() == 1
+        assert page.title().startswith(label), (page.title(), label)
+        after_heading = page.evaluate(
+            "() => { const next = document.querySelector('main h1').nextElementSibling;"
+            " return [next.id, next.firstElementChild.className]; }"
+        )
+        assert after_heading == ["result", "verdict verdict--valid"]
+        _tab_to(page, lambda focused: "skip-link" in focused["cls"], "the skip link", presses=1)
+        page.keyboard.press("Enter")
+        assert _focused(page)["id"] == "main"
+        assert page.evaluate("document.querySelector('main').getBoundingClientRect().top") <= 1  # scrolled to it
+        shot(page, "verify-keyboard-result", lang, width)
+        # and on to the next credential: the whole page is still reachable by keyboard, focus visible
+        assert_keyboard_usable(page, f"the verify result ({lang}, {width})")

@@ -107,6 +107,7 @@ KEYBOARD = html(
 def test_keyboard_finds_what_tab_skips_and_focus_that_does_not_show(browser: Any, requests_seen: Requests) -> None:
     with browsing(browser, requests_seen, "en", "phone") as page:
         page.set_content(KEYBOARD)
+        page.locator("button.plain").focus()  # Tab would go on from here: the kit starts from the top all the same
         stops = tab_through(page)
         assert [stop.what.split(">")[0] for stop in stops] == [
             '<a href="#one"',
