@@ -102,6 +102,7 @@ PAGES = [
     Visit("share-revoked", goto(revoked_share)),
     Visit("share-unknown", goto("/share/nosuchtokennosuchtoken"), status=404),
     Visit("register", goto("/board/register")),
+    Visit("not-found", goto("/no/such/page"), status=404),  # a mistyped or outdated address
 ]
 
 
