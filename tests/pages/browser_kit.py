@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -58,14 +59,18 @@ if not AXE.exists():
 
 
 @contextmanager
-def browsing(browser: Any, requests_seen: Requests, lang: str, width: str) -> Iterator[Any]:
-    """A page of a fresh browser context that asks for `lang` at `width`, Dutch time; CSP lifted for axe only.
-    On leaving: no request left the server."""
+def browsing(
+    browser: Any, requests_seen: Requests, lang: str, width: str, *, forced_colors: bool = False
+) -> Iterator[Any]:
+    """A page of a fresh browser context that asks for `lang` at `width`, Dutch time; CSP lifted for axe only;
+    with `forced_colors`, as in Windows' contrast themes (the page's colours, backgrounds and shadows replaced by the
+    system's). On leaving: no request left the server."""
     context = browser.new_context(
         viewport=WIDTHS[width],
         locale=LANGUAGES[lang],
         timezone_id="Europe/Amsterdam",
         bypass_csp=True,
+        forced_colors="active" if forced_colors else "none",
     )
     context.on("request", lambda request: requests_seen.urls.append(request.url))
     try:
@@ -251,37 +256,20 @@ FOCUSABLE = """() => [...document.querySelectorAll(
     .filter(el => el.getClientRects().length > 0 || el.classList.contains('skip-link'))
     .map(el => { el.dataset.kbKey = el.dataset.kbKey || String(Math.random()).slice(2); return el.dataset.kbKey; })"""
 
-# The focused element: its key, a description, where it is, and how it looks.
+# The focused element: its key, a description, where it is.
 FOCUSED = """() => {
     const el = document.activeElement;
     if (!el || el === document.body || el === document.documentElement) return null;
     el.dataset.kbKey = el.dataset.kbKey || String(Math.random()).slice(2);
     const box = el.getBoundingClientRect();
-    const style = getComputedStyle(el);
     return {
         key: el.dataset.kbKey,
         what: el.outerHTML.replace(/ data-kb-key="\\d*"/, '').replace(/\\s+/g, ' ').slice(0, 120),
         box: [box.left, box.top, box.width, box.height],
         viewport: [window.innerWidth, window.innerHeight],
         focusVisible: el.matches(':focus-visible'),
-        look: [style.outlineStyle, style.outlineWidth, style.outlineColor, style.boxShadow, style.backgroundColor,
-               style.color, style.textDecorationLine, style.borderColor].join('|'),
-        outline: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2,
     };
 }"""
-
-# How an element looks when it is not focused (focus parked on the body).
-UNFOCUSED = """(keys) => {
-    if (document.activeElement) document.activeElement.blur();
-    return keys.map(key => {
-        const el = document.querySelector(`[data-kb-key="${key}"]`);
-        if (!el) return null;
-        const style = getComputedStyle(el);
-        return [style.outlineStyle, style.outlineWidth, style.outlineColor, style.boxShadow, style.backgroundColor,
-                style.color, style.textDecorationLine, style.borderColor].join('|');
-    });
-}"""
-
 
 # Tab from the top: blurring is not enough (after a skip link or a click, Tab goes on from there), so focus a
 # placeholder at the start of the body, which the first Tab leaves and which is then removed.
@@ -303,44 +291,71 @@ class Stop:
     what: str
     shown: bool  # inside the viewport, with a size
     focus_visible: bool  # :focus-visible matched (the browser treats it as keyboard focus)
-    looks_focused: bool  # it looks different from when it is not focused (outline, band, shadow, colour)
+    changed: int  # pixels around the element whose colour changes by at least 3:1 when it is focused
+    needed: int  # its perimeter in pixels: a 1 px ring around it, the least a focus indicator may change
+
+    @property
+    def looks_focused(self) -> bool:
+        return self.changed >= self.needed
+
+
+FOCUS_CONTRAST = 3.0  # WCAG's contrast for what must be seen of a control (1.4.11), here focused against not
+MARGIN = 6  # px around the element: an outline or a shadow may lie outside its box
+
+
+def _pixels(png: bytes) -> list[tuple[int, int, int]]:
+    from PIL import Image
+
+    data = Image.open(io.BytesIO(png)).convert("RGB").tobytes()
+    return list(zip(data[0::3], data[1::3], data[2::3], strict=True))
+
+
+def focus_change(page: Any, box: list[float], viewport: list[int]) -> tuple[int, int]:
+    """The focused element seen focused and not, on the screen around it: (pixels whose colours contrast at least
+    3:1 between the two, the element's perimeter). The element is blurred for the second look and focused again."""
+    left, top, width, height = box
+    x0, y0 = max(0, math.floor(left - MARGIN)), max(0, math.floor(top - MARGIN))
+    x1 = min(viewport[0], math.ceil(left + width + MARGIN))
+    y1 = min(viewport[1], math.ceil(top + height + MARGIN))
+    clip = {"x": x0, "y": y0, "width": max(1, x1 - x0), "height": max(1, y1 - y0)}
+    focused = page.screenshot(clip=clip, animations="disabled", caret="hide")
+    page.evaluate("() => { window.kitFocused = document.activeElement; document.activeElement.blur(); }")
+    plain = page.screenshot(clip=clip, animations="disabled", caret="hide")
+    page.evaluate("() => { window.kitFocused.focus({preventScroll: true}); delete window.kitFocused; }")
+    ratios: dict[tuple[tuple[int, int, int], tuple[int, int, int]], float] = {}
+    changed = 0
+    for one, other in zip(_pixels(focused), _pixels(plain), strict=True):
+        if one != other:
+            pair = (one, other)
+            if pair not in ratios:
+                ratios[pair] = contrast_ratio(one, other)  # type: ignore[arg-type]
+            changed += ratios[pair] >= FOCUS_CONTRAST
+    return changed, round(2 * (width + height))
 
 
 def tab_through(page: Any, limit: int = 400) -> list[Stop]:
-    """Press Tab from the top of the page until the focus comes round again; every stop on the way."""
+    """Press Tab from the top of the page until the focus comes round again; every stop on the way, with how much
+    its look changes when it is focused (see focus_change)."""
     page.evaluate(START)
-    seen: dict[str, dict[str, Any]] = {}
-    order: list[str] = []
+    stops: list[Stop] = []
     for _ in range(limit):
         page.keyboard.press("Tab")
         page.evaluate("() => document.getElementById('kit-start')?.remove()")
         focused = page.evaluate(FOCUSED)
         if focused is None:  # out of the document (the browser's own controls): round once
-            if order:
+            if stops:
                 break
             continue
-        if focused["key"] in seen:
+        if any(stop.key == focused["key"] for stop in stops):
             break
-        seen[focused["key"]] = focused
-        order.append(focused["key"])
+        left, top, width, height = focused["box"]
+        view_width, view_height = focused["viewport"]
+        shown = width > 0 and height > 0 and left < view_width and top < view_height and left + width > 0
+        shown = shown and top + height > 0
+        changed, needed = focus_change(page, focused["box"], focused["viewport"]) if shown else (0, 1)
+        stops.append(Stop(focused["key"], focused["what"], shown, focused["focusVisible"], changed, needed))
     else:
         raise AssertionError(f"Tab did not come round in {limit} presses on {page.url}")
-    unfocused = page.evaluate(UNFOCUSED, order)
-    stops = []
-    for key, plain in zip(order, unfocused, strict=True):
-        focused = seen[key]
-        left, top, box_width, box_height = focused["box"]
-        view_width, view_height = focused["viewport"]
-        shown = box_width > 0 and box_height > 0 and left < view_width and top < view_height and left + box_width > 0
-        stops.append(
-            Stop(
-                key=key,
-                what=focused["what"],
-                shown=shown and top + box_height > 0,
-                focus_visible=focused["focusVisible"],
-                looks_focused=focused["outline"] or plain != focused["look"],
-            )
-        )
     return stops
 
 
@@ -366,7 +381,7 @@ def assert_keyboard_usable(page: Any, where: str = "") -> list[Stop]:
             "focused but not visibly so (out of view, or looking as when not focused):\n"
             + "\n".join(
                 f"    {stop.what} (in view: {stop.shown}, :focus-visible: {stop.focus_visible}, "
-                f"looks focused: {stop.looks_focused})"
+                f"pixels changed 3:1 by focus: {stop.changed} of at least {stop.needed})"
                 for stop in unseen
             )
         )

@@ -134,6 +134,23 @@ def test_page_is_accessible(visit: Visit, lang: str, browser: Any, requests_seen
     assert not problems, "\n\n".join(problems)
 
 
+def test_focus_shows_in_a_contrast_theme(browser: Any, requests_seen: Requests, site: Site) -> None:
+    """With Windows' contrast themes (forced colours) a page's backgrounds and shadows are replaced: a focus style
+    made only of them would vanish. Every page's keyboard focus must still show."""
+    problems: list[str] = []
+    for visit in PAGES:
+        with browsing(browser, requests_seen, "nl", "desktop", forced_colors=True) as page:
+            visit.open(page, site)
+            assert page.evaluate("matchMedia('(forced-colors: active)').matches")
+            try:
+                assert_keyboard_usable(page, f"{visit.name} (forced colours)")
+            except AssertionError as failed:
+                problems.append(str(failed))
+            if visit.name == "verify-valid":
+                shot(page, "verify-valid-forced-colors", "nl", "desktop")
+    assert not problems, "\n\n".join(problems)
+
+
 def _focused(page: Any) -> dict[str, Any]:
     return dict(
         page.evaluate(

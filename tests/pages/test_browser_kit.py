@@ -99,8 +99,9 @@ def test_contrast_axe_cannot_judge_is_measured(browser: Any, requests_seen: Requ
 KEYBOARD = html(
     '<p><a href="#one">First</a> <a href="#two" tabindex="-1">Not in the tab order</a></p>'
     '<p><button class="plain">No focus style</button> <button>Browser focus ring</button></p>'
+    '<p><a class="ghost" href="#four">A transparent outline only</a></p>'
     '<details><summary>More</summary><a href="#three">Inside closed details</a></details>',
-    style=".plain:focus { outline: none; }",
+    style=".plain:focus { outline: none; } .ghost:focus { outline: 3px solid transparent; }",
 )
 
 
@@ -113,16 +114,19 @@ def test_keyboard_finds_what_tab_skips_and_focus_that_does_not_show(browser: Any
             '<a href="#one"',
             '<button class="plain"',
             "<button",
+            '<a class="ghost" href="#four"',
             "<summary",
         ]
-        assert [stop.looks_focused for stop in stops] == [True, False, True, True]
+        assert [stop.looks_focused for stop in stops] == [True, False, True, False, True]
         with pytest.raises(AssertionError) as failed:
             assert_keyboard_usable(page, "the keyboard page")
         message = str(failed.value)
         assert "keyboard on the keyboard page" in message
         assert 'never reached by Tab:\n    <a href="#two" tabindex="-1"' in message
-        assert '<button class="plain"' in message and "looks focused: False" in message
+        assert re.search(r"<button class=\"plain\".*pixels changed 3:1 by focus: 0 of at least \d+", message)
+        assert '<a class="ghost"' in message
         assert "Inside closed details" not in message  # hidden until its summary opens it
         assert "First" not in message and "Browser focus ring" not in message
-        page.set_content(KEYBOARD.replace(' tabindex="-1"', "").replace(".plain:focus { outline: none; }", ""))
-        assert len(assert_keyboard_usable(page)) == 5
+        sound = KEYBOARD.replace(' tabindex="-1"', "").replace(".plain:focus { outline: none; }", "")
+        page.set_content(sound.replace("solid transparent", "solid #0b0c0c"))
+        assert len(assert_keyboard_usable(page)) == 6
