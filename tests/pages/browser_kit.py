@@ -116,13 +116,17 @@ class Violation:
 
 
 def _load_axe(page: Any) -> None:
-    if not page.evaluate("typeof window.axe === 'object'"):
+    """Add axe-core to the page, once; a readable failure when the page's Content-Security-Policy refuses it."""
+    if page.evaluate("typeof window.axe === 'object'"):
+        return
+    blocked = "axe-core did not load into the page: its Content-Security-Policy blocked the script (open the page "
+    blocked += "with browsing(), whose context has bypass_csp)"
+    try:
         page.add_script_tag(path=str(AXE))
-        if not page.evaluate("typeof window.axe === 'object'"):
-            raise AssertionError(
-                "axe-core did not load into the page: its Content-Security-Policy blocked the script "
-                "(open the page with browsing(), whose context has bypass_csp)"
-            )
+    except Exception as exc:  # noqa: BLE001 - Playwright's Error, whatever stopped the script
+        raise AssertionError(f"{blocked}: {exc}") from exc
+    if not page.evaluate("typeof window.axe === 'object'"):
+        raise AssertionError(blocked)
 
 
 def _run_axe(page: Any) -> dict[str, Any]:
@@ -303,16 +307,31 @@ FOCUS_CONTRAST = 3.0  # WCAG's contrast for what must be seen of a control (1.4.
 MARGIN = 6  # px around the element: an outline or a shadow may lie outside its box
 
 
-def _pixels(png: bytes) -> list[tuple[int, int, int]]:
-    from PIL import Image
+def _changed_pixels(first: bytes, second: bytes) -> int:
+    """How many pixels of two screenshots of one place differ by at least FOCUS_CONTRAST."""
+    from PIL import Image, ImageChops
 
-    data = Image.open(io.BytesIO(png)).convert("RGB").tobytes()
-    return list(zip(data[0::3], data[1::3], data[2::3], strict=True))
+    one, other = (Image.open(io.BytesIO(png)).convert("RGB") for png in (first, second))
+    region = ImageChops.difference(one, other).getbbox()
+    if region is None:
+        return 0
+    ratios: dict[tuple[bytes, bytes], bool] = {}
+    changed = 0
+    a, b = one.crop(region).tobytes(), other.crop(region).tobytes()
+    for at in range(0, len(a), 3):
+        pair = (a[at : at + 3], b[at : at + 3])
+        if pair[0] == pair[1]:
+            continue
+        if pair not in ratios:
+            ratios[pair] = contrast_ratio(tuple(pair[0]), tuple(pair[1])) >= FOCUS_CONTRAST  # type: ignore[arg-type]
+        changed += ratios[pair]
+    return changed
 
 
 def focus_change(page: Any, box: list[float], viewport: list[int]) -> tuple[int, int]:
     """The focused element seen focused and not, on the screen around it: (pixels whose colours contrast at least
-    3:1 between the two, the element's perimeter). The element is blurred for the second look and focused again."""
+    3:1 between the two, the perimeter of what shows of the element). The element is blurred for the second look
+    and focused again."""
     left, top, width, height = box
     x0, y0 = max(0, math.floor(left - MARGIN)), max(0, math.floor(top - MARGIN))
     x1 = min(viewport[0], math.ceil(left + width + MARGIN))
@@ -322,15 +341,9 @@ def focus_change(page: Any, box: list[float], viewport: list[int]) -> tuple[int,
     page.evaluate("() => { window.kitFocused = document.activeElement; document.activeElement.blur(); }")
     plain = page.screenshot(clip=clip, animations="disabled", caret="hide")
     page.evaluate("() => { window.kitFocused.focus({preventScroll: true}); delete window.kitFocused; }")
-    ratios: dict[tuple[tuple[int, int, int], tuple[int, int, int]], float] = {}
-    changed = 0
-    for one, other in zip(_pixels(focused), _pixels(plain), strict=True):
-        if one != other:
-            pair = (one, other)
-            if pair not in ratios:
-                ratios[pair] = contrast_ratio(one, other)  # type: ignore[arg-type]
-            changed += ratios[pair] >= FOCUS_CONTRAST
-    return changed, round(2 * (width + height))
+    seen_width = min(left + width, viewport[0]) - max(left, 0)  # of an element larger than the window, what shows
+    seen_height = min(top + height, viewport[1]) - max(top, 0)
+    return _changed_pixels(focused, plain), round(2 * (seen_width + seen_height))
 
 
 def tab_through(page: Any, limit: int = 400) -> list[Stop]:

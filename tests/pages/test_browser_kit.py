@@ -10,6 +10,7 @@ import pytest
 
 from tests.pages.browser_kit import (  # noqa: F401 - fixtures, registered by importing them here
     Requests,
+    Server,
     api,
     assert_accessible,
     assert_keyboard_usable,
@@ -130,3 +131,23 @@ def test_keyboard_finds_what_tab_skips_and_focus_that_does_not_show(browser: Any
         sound = KEYBOARD.replace(' tabindex="-1"', "").replace(".plain:focus { outline: none; }", "")
         page.set_content(sound.replace("solid transparent", "solid #0b0c0c"))
         assert len(assert_keyboard_usable(page)) == 6
+
+
+def test_the_pages_policy_blocks_axe_unless_the_context_bypasses_it(
+    browser: Any, requests_seen: Requests, server: Server
+) -> None:
+    """The pages allow no script (CSP default-src 'none'), so axe runs only where browsing() lifted the policy; in
+    an ordinary context the kit says why it cannot scan."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        response = page.goto(server.url + "/verify")
+        assert "default-src 'none'" in response.headers["content-security-policy"]
+        with pytest.raises(AssertionError, match="Content-Security-Policy blocked the script"):
+            assert_accessible(page)
+    finally:
+        context.close()
+    with browsing(browser, requests_seen, "nl", "desktop") as page:
+        response = page.goto(server.url + "/verify")
+        assert "default-src 'none'" in response.headers["content-security-policy"]  # still sent, only not enforced
+        assert_accessible(page)
