@@ -14,7 +14,6 @@ Catalogs are written sorted, without source locations, so that two branches addi
 from __future__ import annotations
 
 import argparse
-import copy
 import io
 import json
 import sys
@@ -69,14 +68,9 @@ def translated(message) -> bool:  # type: ignore[no-untyped-def]
     return all(s for s in strings) and not message.fuzzy
 
 
-def english(message):  # type: ignore[no-untyped-def]
-    """A message's entry in the English catalog: the message itself (both forms of a plural)."""
-    return tuple(message.id) if isinstance(message.id, (list, tuple)) else message.id
-
-
 def problems(template: Catalog) -> list[str]:
-    """What is missing: a message of the code without a translation in a catalog, one whose placeholders
-    differ from the message's, or an English entry that is not the message itself."""
+    """What is missing: a message of the code without a translation in a catalog, or one whose placeholders
+    differ from the message's."""
     found: list[str] = []
     for locale in LOCALES:
         catalog = read_catalog(locale)
@@ -90,9 +84,6 @@ def problems(template: Catalog) -> list[str]:
                 continue
             if not translated(entry):
                 found.append(f"{locale}: untranslated {label!r}")
-                continue
-            if locale == "en" and (tuple(entry.string) if entry.pluralizable else entry.string) != english(entry):
-                found.append(f"en: {label!r} is not the message itself (run the script to restore it)")
                 continue
             try:
                 python_format(catalog, entry)
@@ -113,9 +104,7 @@ def _steady_header(catalog: Catalog) -> None:
 def update(template: Catalog, dutch: dict[str, str]) -> None:
     for locale in LOCALES:
         catalog = read_catalog(locale)
-        # babel adds a new message to the catalog as the template's own object: give each catalog a copy, or the
-        # Dutch translation set below would be the English catalog's too
-        catalog.update(copy.deepcopy(template), no_fuzzy_matching=True)
+        catalog.update(template, no_fuzzy_matching=True)
         if locale == "nl":
             for message in catalog:
                 if isinstance(message.id, str) and message.id in dutch:
@@ -125,8 +114,8 @@ def update(template: Catalog, dutch: dict[str, str]) -> None:
         _steady_header(catalog)
         if locale == "en":
             for message in catalog:
-                if message.id:
-                    message.string = english(message)  # the source strings are English
+                if message.id and not translated(message):
+                    message.string = message.id  # the source strings are English
                     message.flags.discard("fuzzy")
         path = catalog_path(locale)
         path.parent.mkdir(parents=True, exist_ok=True)

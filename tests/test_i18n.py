@@ -40,35 +40,6 @@ def test_the_check_fails_for_a_message_without_a_dutch_translation(tmp_path: Pat
     assert "en: missing 'A sentence nobody translated'" in found
 
 
-def test_a_new_message_with_its_dutch_keeps_english_in_the_english_catalog(tmp_path: Path, monkeypatch) -> None:
-    """`scripts/i18n.py --dutch` for a message new to both catalogs: Dutch in nl, the message itself in en (babel
-    shares a new message's object between catalogs; the Dutch once leaked into en). A leaked entry is reported and
-    the next run restores it."""
-    import shutil
-
-    script = _script()
-    shutil.copytree(script.LOCALE_DIR, tmp_path / "locales")
-    monkeypatch.setattr(script, "LOCALE_DIR", tmp_path / "locales")
-    template = script.extract()
-    template.add("A sentence new to both catalogs")
-    script.update(template, {"A sentence new to both catalogs": "Een zin die nieuw is in beide catalogi"})
-    assert script.read_catalog("nl").get("A sentence new to both catalogs").string == (
-        "Een zin die nieuw is in beide catalogi"
-    )
-    english = script.read_catalog("en")
-    assert english.get("A sentence new to both catalogs").string == "A sentence new to both catalogs"
-    assert script.problems(template) == []
-    # an English entry in Dutch (as the script wrote it before): reported, then restored
-    english.get("A sentence new to both catalogs").string = "Een zin die nieuw is in beide catalogi"
-    with script.catalog_path("en").open("wb") as po:
-        script.write_po(po, english)
-    assert script.problems(template) == [
-        "en: 'A sentence new to both catalogs' is not the message itself (run the script to restore it)"
-    ]
-    script.update(template, {})
-    assert script.problems(template) == []
-
-
 @pytest.mark.parametrize(
     ("query", "cookie", "header", "expected"),
     [
