@@ -5,6 +5,7 @@
     .venv/bin/python scripts/i18n.py --check   only say what is missing or untranslated (exit 1 if anything is)
     .venv/bin/python scripts/i18n.py --dutch nl.json   also take Dutch translations from a JSON object
                                                   {"English message": "Nederlandse vertaling", ...}
+                                                  (a plural: {"singular": ["enkelvoud", "meervoud"]})
 
 The English catalog is filled with the messages themselves (the source strings are English); new Dutch entries
 are left empty for a translator, and --check (and tests/test_i18n.py) fails until each has its translation.
@@ -14,6 +15,7 @@ Catalogs are written sorted, without source locations, so that two branches addi
 from __future__ import annotations
 
 import argparse
+import copy
 import io
 import json
 import sys
@@ -85,6 +87,9 @@ def problems(template: Catalog) -> list[str]:
             if not translated(entry):
                 found.append(f"{locale}: untranslated {label!r}")
                 continue
+            if locale == "en" and entry.string != message.id:
+                found.append(f"en: {label!r} is not the message itself (the source strings are English)")
+                continue
             try:
                 python_format(catalog, entry)
             except Exception as exc:  # noqa: BLE001 - babel's TranslationError, reported with the message
@@ -104,17 +109,21 @@ def _steady_header(catalog: Catalog) -> None:
 def update(template: Catalog, dutch: dict[str, str]) -> None:
     for locale in LOCALES:
         catalog = read_catalog(locale)
-        catalog.update(template, no_fuzzy_matching=True)
+        # a copy each: Catalog.update adds the template's own Message objects, so the Dutch given to a new message
+        # would otherwise land in the English catalog too
+        catalog.update(copy.deepcopy(template), no_fuzzy_matching=True)
         if locale == "nl":
             for message in catalog:
-                if isinstance(message.id, str) and message.id in dutch:
-                    message.string = dutch[message.id]
+                # a plural message is keyed by its singular, its Dutch a list of the forms
+                key = message.id if isinstance(message.id, str) else message.id[0] if message.id else None
+                if key and key in dutch and isinstance(dutch[key], list) == (not isinstance(message.id, str)):
+                    message.string = tuple(dutch[key]) if isinstance(dutch[key], list) else dutch[key]
                     message.flags.discard("fuzzy")
         catalog.obsolete.clear()
         _steady_header(catalog)
         if locale == "en":
             for message in catalog:
-                if message.id and not translated(message):
+                if message.id:
                     message.string = message.id  # the source strings are English
                     message.flags.discard("fuzzy")
         path = catalog_path(locale)

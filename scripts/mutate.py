@@ -231,7 +231,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "cli-keystore-import",
-        "service/cli.py",
+        "service/cli/keystore.py",
         'refuse_dev_key(account, chain_id, "the key")',
         "None",
         ("tests/test_cli_keys.py", "-k", "keystore"),

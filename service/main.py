@@ -14,6 +14,7 @@ from service.api import api_router, idempotency, problems
 from service.hub import Hub
 from service.i18n.middleware import LocaleMiddleware
 from service.settings import Settings
+from service.web.logs import install_log_redaction
 
 SWAGGER = "/static/vendor/swagger-ui"  # Swagger UI 5 (swagger-ui-dist), vendored in service/pages/static
 
@@ -34,8 +35,9 @@ Errors are RFC 9457 problem details (`application/problem+json`). Keys: `Authori
 2. **Programme**: `POST /programmes` describes what the credential is for (or pick one of `GET /programmes`).
 3. **Issue**: `POST /credentials` for one graduate, or `POST /credentials/batch` for a cohort (JSON or CSV);
    follow `GET /batches/{batch_id}` until it is `anchored` (`GET /batches` lists your batches).
-4. **Share**: the graduate chooses the claims its share link shows: `PUT /credentials/{credential_id}/sharing`
-   with `X-Holder-Token: <token>` and `{"disclose": ["name"]}`; the answer has the `share_url`.
+4. **Share**: give the graduate her `holder_url` (in the issuing answer): it opens her own page, where she makes
+   share links with the claims she chooses. Over the API: `PUT /credentials/{credential_id}/sharing` with
+   `X-Holder-Token: <token>` and `{"disclose": ["name"]}`; the answer has the `share_url`.
 5. **Verify**: anyone `POST /verify`s the credential JSON (or opens the share URL); no key needed.
 """
 
@@ -86,6 +88,7 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Fast
     app.include_router(api_router)
     app.include_router(pages.router)  # HTML pages (GET /verify; POST /verify stays the JSON API)
     app.mount("/static", pages.static_files(), name="static")
+    install_log_redaction()  # the access log writes a holder link as /holder/…, never its token
     configured = (settings or Settings()) if hub is None else hub.settings
     # JSON bodies are read by the routes (problems.JsonRoute; POST /verify its own way), within this limit
     app.add_middleware(problems.BodyLimit, limit=configured.max_body_bytes)

@@ -1,9 +1,10 @@
 """Share links: the copy a link shows, found in the database, and a pasted link of this hub resolved to it.
 
 A share link is `<HUB_PUBLIC_URL>/share/<token>`: the holder's own link (`Credential.share_token`, showing the
-claims the holder chose, `Credential.shared_claims`) or a link made for a printed certificate
-(`ShareLink`, showing the claims printed). Its copy is the holder's copy with only those disclosures
-(`shared_copy`): the anchored body is unchanged, so it verifies the same.
+claims the holder chose, `Credential.shared_claims`), a link made for a printed certificate (`ShareLink`,
+showing the claims printed), or one the graduate made on her own page (`ShareLink` of purpose "holder", with
+a label and her choice of claims; once she withdraws it, it shows nothing: 410). Its copy is the holder's
+copy with only those disclosures (`shared_copy`): the anchored body is unchanged, so it verifies the same.
 
 `resolve_link` is how the verify page and POST /verify take a link instead of a file: it reads the token
 from a link of THIS hub (the origin and path of HUB_PUBLIC_URL; the page, its credential.json or its
@@ -45,6 +46,8 @@ class Shared:
     document: dict[str, Any] | None  # the shared copy; None until anchored
     share_url: str
     certificate_link: bool = False  # a link made for a printed certificate (ShareLink), not the holder's own
+    withdrawn: bool = False  # a link the graduate withdrew on her page: it shows nothing (410)
+    label: str | None = None  # the name the graduate gave the link on her page
 
 
 def shared_copy(document: Mapping[str, Any], claims: Sequence[str] = ()) -> dict[str, Any]:
@@ -67,12 +70,15 @@ def find_shared(hub: Hub, token: str) -> Shared | None:
                 return None
             row, claims = link.credential, link.claims
         anchored = row.batch.status == "anchored" and proof_of(row.document) is not None
+        withdrawn = link is not None and link.withdrawn_at is not None
         return Shared(
             credential_id=row.id,
             batch_status=row.batch.status,
-            document=shared_copy(row.document, claims) if anchored else None,
+            document=shared_copy(row.document, claims) if anchored and not withdrawn else None,
             share_url=f"{hub.settings.public_url}/share/{token}",
-            certificate_link=link is not None,
+            certificate_link=link is not None and link.purpose == "certificate",
+            withdrawn=withdrawn,
+            label=link.label if link is not None else None,
         )
 
 
@@ -107,13 +113,15 @@ def resolve_link(hub: Hub, link: str) -> Shared:
     """The shared copy behind `link`, a share link of this hub, from the database (nothing is fetched).
 
     :raises ForeignLink: not a share link of this hub.
-    :raises NotFound: a share link of this hub that shares nothing (unknown or mistyped).
+    :raises NotFound: a share link of this hub that shares nothing (unknown or mistyped, or withdrawn).
     :raises Conflict: its credential is not anchored (yet), or its cohort failed.
     """
     token = link_token(link, hub.settings.public_url)
     shared = find_shared(hub, token)
     if shared is None:
         raise NotFound("no credential is shared under this link: check that it was copied whole")
+    if shared.withdrawn:
+        raise NotFound("the graduate withdrew this share link: ask them for a new one")
     if shared.document is None:
         if shared.batch_status == "failed":
             raise Conflict("the credential behind this link was not issued: its cohort could not be anchored")

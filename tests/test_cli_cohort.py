@@ -79,7 +79,10 @@ def test_import_the_sample_cohort_anchors_it_in_one_transaction(hub: LiveHub, tm
     rows = _links(links)
     assert [row["email"] for row in rows] == [row["email"] for row in _links(SAMPLE)]
     assert [row["line"] for row in rows] == ["2", "3", "4", "5", "6", "7"]
-    assert all(row["share_url"].startswith(f"{hub.url}/share/") and row["holder_token"] for row in rows)
+    assert all(row["share_url"].startswith(f"{hub.url}/share/") for row in rows)
+    # each graduate gets her personal link (not a raw token): it opens her own page
+    assert all(row["holder_url"].startswith(f"{hub.url}/holder/hold_") for row in rows)
+    assert "holder_token" not in rows[0]
     assert oct(links.stat().st_mode & 0o777) == "0o600"
 
     batch = httpx.get(f"{hub.url}/batches/{batch_id}", headers=hub.auth("issuer", HANZE), timeout=30).json()
@@ -92,9 +95,15 @@ def test_import_the_sample_cohort_anchors_it_in_one_transaction(hub: LiveHub, tm
     held = httpx.get(
         f"{hub.url}/credentials/{rows[0]['credential_id']}",
         timeout=30,
-        headers={"X-Holder-Token": rows[0]["holder_token"]},
+        headers={"X-Holder-Token": rows[0]["holder_url"].rsplit("/", 1)[1]},
     )
     assert held.status_code == 200 and held.json()["document"] is not None
+    with httpx.Client(timeout=30, headers={"Accept-Language": "en"}) as browser:
+        opened = browser.get(rows[0]["holder_url"])
+        assert opened.status_code == 303 and opened.headers["location"] == "/holder"
+        own = browser.get(f"{hub.url}/holder")
+        assert own.status_code == 200, own.text
+        assert "Your share links" in own.text and rows[0]["credential_id"] in own.text
 
 
 def test_a_bad_row_refuses_the_whole_import_with_its_line(hub: LiveHub, tmp_path: Path) -> None:
@@ -537,3 +546,63 @@ def test_the_import_help_states_the_exit_code_a_refused_row_gets() -> None:
     )
     assert "2 unusable input: an unreadable file, an unreachable service, or rows the service refuses" in shown
     assert "1 refused (e.g. the key may not issue) or not anchored in time" in shown
+
+
+def test_export_with_the_links_file_writes_each_graduate_a_letter_with_her_personal_link(
+    hub: LiveHub, tmp_path: Path
+) -> None:
+    lines = SAMPLE.read_text(encoding="utf-8").splitlines()
+    cohort = tmp_path / "letters-cohort.csv"
+    cohort.write_text(
+        "\n".join([lines[0], *(line.replace("@example.org", "@letters.example.org") for line in lines[1:])]) + "\n",
+        encoding="utf-8",
+    )
+    links = tmp_path / "letters.csv"
+    imported = _import(hub, cohort, links)
+    assert imported.exit_code == 0, imported.output
+    batch_id = _batch_id(imported.stdout)
+    rows = _links(links)
+    names = {row["email"].replace("@letters.", "@"): row["name"] for row in _links(SAMPLE)}
+    for lang, greeting, words in (
+        ("nl", "Beste", "Je persoonlijke link"),
+        ("en", "Dear", "Your personal link"),
+    ):
+        out = tmp_path / f"letters-{lang}"
+        result = runner.invoke(
+            app,
+            ["cohort", "export", batch_id, "--out", str(out), "--url", hub.url, "--key", hub.key("issuer", HANZE)]
+            + ["--links", str(links), "--lang", lang],
+        )
+        assert result.exit_code == 0, result.output
+        assert "6 <id>-letter.txt with the graduate's personal link" in result.stdout
+        for row in rows:
+            letter = (out / f"{row['credential_id']}-letter.txt").read_text(encoding="utf-8")
+            name = names[row["email"].replace("@letters.", "@")]
+            assert letter.startswith("Onderwerp:" if lang == "nl" else "Subject:")
+            assert f"{greeting} {name}," in letter and words in letter and HANZE in letter
+            assert f"\n{row['holder_url']}\n" in letter
+        # the certificates are in the chosen language too
+        pdf = PdfReader(io.BytesIO((out / f"{rows[0]['credential_id']}.pdf").read_bytes())).pages[0].extract_text()
+        assert ("juli" if lang == "nl" else "July") in pdf
+    # the letter's link opens her own page
+    with httpx.Client(timeout=30, headers={"Accept-Language": "nl"}, follow_redirects=True) as browser:
+        page = browser.get(rows[0]["holder_url"])
+        assert page.status_code == 200 and str(page.url) == f"{hub.url}/holder" and "Jouw deellinks" in page.text
+
+    # a links file of another batch, an unreadable one, a language the hub does not write: refused, exit 2
+    other = tmp_path / "other.csv"
+    other.write_text("row,line,email,credential_id,share_url,holder_url\n1,2,a@b.c,nope,x,y\n", encoding="utf-8")
+    for options, message in (
+        (["--links", str(other)], f"has no personal link for credential {rows[0]['credential_id']} and 5 more"),
+        (["--links", str(tmp_path / "missing.csv")], "cannot read"),
+        (["--links", str(cohort)], "is not a links file of 'hub cohort import'"),
+        (["--lang", "de"], "--lang de: the certificates and letters are in nl or en"),
+    ):
+        result = runner.invoke(
+            app,
+            ["cohort", "export", batch_id, "--out", str(tmp_path / "refused"), "--url", hub.url]
+            + ["--key", hub.key("issuer", HANZE), *options],
+        )
+        assert result.exit_code == 2, (options, result.output)
+        assert message in " ".join(result.stderr.split()), (options, result.stderr)
+    assert not any((tmp_path / "refused").glob("*-letter.txt"))

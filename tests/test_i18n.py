@@ -40,6 +40,34 @@ def test_the_check_fails_for_a_message_without_a_dutch_translation(tmp_path: Pat
     assert "en: missing 'A sentence nobody translated'" in found
 
 
+def test_dutch_given_for_new_messages_stays_out_of_the_english_catalog(tmp_path: Path, monkeypatch) -> None:
+    """`--dutch` fills the Dutch catalog only: new messages, a plural among them, stay English in the English one
+    (and the check reports an English catalog that says something else than the message)."""
+    script = _script()
+    monkeypatch.setattr(script, "LOCALE_DIR", tmp_path)
+    template = script.Catalog(project="IT Hub Hoogeveen", charset="utf-8")
+    template.add("A new sentence")
+    template.add(("%(num)s new sentence", "%(num)s new sentences"))
+    script.update(
+        template,
+        {"A new sentence": "Een nieuwe zin", "%(num)s new sentence": ["%(num)s nieuwe zin", "%(num)s nieuwe zinnen"]},
+    )
+    dutch, english = script.read_catalog("nl"), script.read_catalog("en")
+    assert dutch.get("A new sentence").string == "Een nieuwe zin"
+    assert english.get("A new sentence").string == "A new sentence"
+    assert dutch.get("%(num)s new sentence").string == ("%(num)s nieuwe zin", "%(num)s nieuwe zinnen")
+    assert english.get("%(num)s new sentence").string == ("%(num)s new sentence", "%(num)s new sentences")
+    assert script.problems(template) == []
+    english.get("A new sentence").string = "Een nieuwe zin"  # as the script wrote it before
+    path = script.catalog_path("en")
+    out = script.io.BytesIO()
+    script.write_po(out, english)
+    path.write_bytes(out.getvalue())
+    assert script.problems(template) == [
+        "en: 'A new sentence' is not the message itself (the source strings are English)"
+    ]
+
+
 @pytest.mark.parametrize(
     ("query", "cookie", "header", "expected"),
     [

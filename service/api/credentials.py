@@ -6,7 +6,8 @@ is refused whole, nothing stored) -> persist (one database transaction) -> ancho
 signs, the hub's relayer sends anchorBySig: partners need no ether) -> finish (each credential gets its
 proof). A refusal by the registry is problem+json with its decoded reason (service.api.problems.REVERT_STATUS).
 
-The holder token: issuing returns it once per credential, for the graduate; only its sha256 is kept.
+The holder token: issuing returns it once per credential, for the graduate (with `holder_url`, her personal
+link to her own page, public_url/holder/<token>: give her that); only its sha256 is kept.
 The graduate reads the full credential (all disclosures) with `X-Holder-Token: <token>`. It is a header,
 not a query parameter, so that it stays out of links, browser histories and access logs. The share URL
 (public_url/share/<share_token>) is what the graduate passes on to employers. It shows no personal claim
@@ -115,6 +116,10 @@ class CredentialIssued(CredentialPublic):
         description=f"for the graduate, shown only now: it opens GET /credentials/{{id}} "
         f"with the header {HOLDER_TOKEN_HEADER}"
     )
+    holder_url: str = Field(
+        description="the graduate's personal link to her own page (public_url/holder/<holder token>), shown only "
+        "now: give her this link. There she sees her credential and makes, labels and withdraws share links"
+    )
 
 
 class CohortCredential(BaseModel):
@@ -125,6 +130,7 @@ class CohortCredential(BaseModel):
     id: str
     share_url: str
     holder_token: str
+    holder_url: str = Field(description="the graduate's personal link to her own page (holds the holder token)")
 
 
 class BatchAccepted(BaseModel):
@@ -236,6 +242,11 @@ def utc(moment: datetime | None) -> datetime | None:
 
 def share_url(hub: Hub, share_token: str) -> str:
     return f"{hub.settings.public_url}/share/{share_token}"
+
+
+def holder_url(hub: Hub, holder_token: str) -> str:
+    """The graduate's personal link: it opens her own page (service.pages.holder) and carries her holder token."""
+    return f"{hub.settings.public_url}/holder/{holder_token}"
 
 
 REORG_CHECK_DEPTH = 64  # blocks: an anchoring younger than this is checked against the chain when reported
@@ -367,6 +378,7 @@ async def issue_credential(
             share_url=share_url(hub, issued.share_token),
             created_at=datetime.now(UTC),
             holder_token=issued.holder_token,
+            holder_url=holder_url(hub, issued.holder_token),
         )
     response.headers["Location"] = f"/credentials/{issued.id}"
     if result.status != BatchState.ANCHORED:
@@ -402,7 +414,11 @@ def _issued(hub: Hub, issued: pipeline.PreparedCredential, batch_id: str, status
                 credential_id=issued.id,
                 batch_id=batch_id,
             )
-        return CredentialIssued(**credential_public(hub, row, batch), holder_token=issued.holder_token)
+        return CredentialIssued(
+            **credential_public(hub, row, batch),
+            holder_token=issued.holder_token,
+            holder_url=holder_url(hub, issued.holder_token),
+        )
 
 
 _CSV_EXAMPLE = (
@@ -525,6 +541,7 @@ def _accept_cohort(hub: Hub, issuer: str, rows: list[Row]) -> BatchAccepted:
                 id=item.id,
                 share_url=share_url(hub, item.share_token),
                 holder_token=item.holder_token,
+                holder_url=holder_url(hub, item.holder_token),
             )
             for item in cohort.credentials
         ],

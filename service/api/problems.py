@@ -39,6 +39,7 @@ from service.errors import (
     UnsupportedMediaType,
     validation_message,
 )
+from service.web.logs import redact_holder_paths
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -544,7 +545,7 @@ def install(app: FastAPI, page_for: PageFor | None = None) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        log.exception("unhandled error on %s %s", request.method, redact_holder_paths(request.url.path))
         return problem_response(
             request, 500, "internal-error", "Internal error", "the service failed unexpectedly; the error was logged"
         )

@@ -107,10 +107,13 @@ class Credential(Base):
 
 
 class ShareLink(Base):
-    """A share link made for one printed certificate (`hub cohort export`): it discloses exactly the claims
-    that certificate prints, so that the page behind its QR code confirms every one of them. Made by the
-    issuer or the holder (POST /credentials/{id}/certificate-links); one per credential and set of claims.
-    The credential's own share link (`Credential.share_token`) stays the holder's choice."""
+    """A share link beside the credential's own (`Credential.share_token`, which stays the holder's choice).
+
+    purpose "certificate": made for one printed certificate (`hub cohort export`): it discloses exactly the
+    claims that certificate prints, so that the page behind its QR code confirms every one of them. Made by
+    the issuer or the holder (POST /credentials/{id}/certificate-links); one per credential and set of claims.
+    purpose "holder": made by the graduate on her own page (/holder), with a label and her choice of claims;
+    she can withdraw it."""
 
     __tablename__ = "share_links"
     __table_args__ = (UniqueConstraint("credential_id", "claims_key"),)
@@ -120,11 +123,55 @@ class ShareLink(Base):
     token: Mapped[str] = mapped_column(String(64), unique=True)
     claims: Mapped[list[str]] = mapped_column(JSON)  # the claims it discloses, sorted
     claims_key: Mapped[str] = mapped_column(String(200))  # the claims joined with ",": one link per set
-    purpose: Mapped[str] = mapped_column(String(16), default="certificate")
+    purpose: Mapped[str] = mapped_column(String(16), default="certificate")  # certificate | holder
     created_by: Mapped[str] = mapped_column(String(16))  # issuer | holder
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # a link the graduate made on her own page (purpose "holder"): its name, and when she withdrew it (the
+    # link then answers 410). Its claims_key is "holder:<token>", so she may make several with the same claims.
+    label: Mapped[str | None] = mapped_column(String(100))
+    withdrawn_at: Mapped[datetime | None]
 
     credential: Mapped[Credential] = relationship()
+
+
+class WebSession(Base):
+    """A signed-in browser (service.web.sessions): a graduate on her own page (kind "holder", subject the
+    credential id), later staff. Only the sha256 of the cookie's value is kept; the CSRF secret is the
+    session's, checked on every form it posts."""
+
+    __tablename__ = "web_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(200), index=True)
+    csrf_secret: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class StaffAccount(Base):
+    """A person who signs in to a console (service.web.staff): partner staff (bound to its issuer's account),
+    a board member (bound to its member account) or an admin. Made by an admin with an invitation; the
+    password (argon2id) is set by the person through the invitation link; board members and admins add a
+    second factor (TOTP). Never deleted: disabled, so that what it did keeps a name."""
+
+    __tablename__ = "staff_accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lowercased
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))  # partner | board | admin (service.web.staff.StaffRole)
+    address: Mapped[str | None] = mapped_column(String(42), index=True)  # the issuer (partner) or member (board)
+    password_hash: Mapped[str | None] = mapped_column(Text)  # argon2id; None until the invitation is taken
+    totp_secret: Mapped[str | None] = mapped_column(Text)  # the second factor's secret, once enrolled
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)  # a TOTP code is accepted once
+    invitation_hash: Mapped[str | None] = mapped_column(String(64), unique=True)  # sha256 of the invitation token
+    invitation_expires_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    password_changed_at: Mapped[datetime | None]
+    disabled_at: Mapped[datetime | None]
 
 
 class ProposalDocument(Base):

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from service.credentials import multikey
 from service.credentials.document import EQF_FRAMEWORK, IDENTIFIER_CLAIM, parse_datetime, validate_credential
 from service.credentials.facts import REVOCATION_REASONS
 from service.credentials.verifier import Status, VerificationReport
@@ -393,61 +392,6 @@ def _results(value: Any, achievement: Mapping[str, Any]) -> list[tuple[str, str]
             text += f" on a scale of {low} to {high}"
         out.append((label or "Result", text))
     return out
-
-
-# ---------------------------------------------------------------- the board
-
-
-PROPOSAL_KINDS: dict[str, str] = {
-    "resolution": "Resolution",
-    "add-member": "New board member",
-    "remove-member": "Board member leaves",
-    "accredit-issuer": "Approve an issuing partner",
-    "suspend-issuer": "Suspend an issuing partner",
-    "change-rules": "Change the voting rules",
-    "rotate-issuer-key": "Replace a partner's signing key",
-}
-
-# state -> (badge word, icon, what it means)
-PROPOSAL_STATES: dict[str, tuple[str, str, str]] = {
-    "active": ("Voting open", "clock", "Members can still vote."),
-    "succeeded": ("Adopted", "check", "Adopted by the board; not yet carried out."),
-    "executed": ("Decided", "check", "Adopted by the board and carried out."),
-    "defeated": ("Rejected", "cross", "The board voted against it."),
-    "expired": ("Lapsed", "dash", "Not decided: too few members voted, or it was not carried out in time."),
-}
-
-SUPPORT_LABELS = {"for": "For", "against": "Against", "abstain": "Abstained"}
-
-
-def percent(bps: int) -> str:
-    value = bps / 100
-    return f"{value:g}%"
-
-
-def rules_text(tally: Any) -> str:
-    """How the proposal is decided, from its tally's rules snapshot."""
-    return (
-        f"At least {percent(tally.quorum_bps)} of the members who may vote must take part; it is adopted "
-        f"when more than {percent(tally.threshold_bps)} of the for and against votes are for it. "
-        "Abstentions count only for taking part."
-    )
-
-
-def key_fingerprint(public_key_multibase: str | None, key_hash: str | None) -> tuple[str, str]:
-    """(short form, full value) of an issuer's signing key for a page: its Multikey ("z6MkhaXg…2doK") when the
-    hub knows it, else the hash the board recorded on chain."""
-    if public_key_multibase:
-        return multikey.short_fingerprint(public_key_multibase), public_key_multibase
-    if key_hash:
-        return f"hash {key_hash[:10]}…{key_hash[-6:]}", key_hash
-    return "", ""
-
-
-def short_address(address: str | None) -> str:
-    if not address:
-        return ""
-    return f"{address[:6]}…{address[-4:]}"
 
 
 # ---------------------------------------------------------------- a certificate PDF: its print beside its credential

@@ -1,4 +1,4 @@
-"""The pages people read: home, a graduate's share page, the employer's verify page, the board's register.
+"""The pages people read: home, a graduate's share page, the employer's verify page.
 
     GET  /                               the hub, and where to go
     GET  /share/{token}                  the shared credential with its live verification
@@ -6,7 +6,8 @@
     GET  /share/{token}/certificate.pdf  the printable certificate of the shared copy, with a QR code
     GET  /verify                         paste or upload a credential ...
     POST /verify/check                   ... and read the report (POST /verify stays the JSON API)
-    GET  /board/register                 proposals, votes, recusals and decisions, newest first
+
+The board's register and the partners' pages are in service.pages.board.
 
 The shared copy. The database holds the holder's full copy (`Credential.document`: every disclosure,
 so the name and the grade) and the holder's choice of what to share (`Credential.shared_claims`, set
@@ -44,11 +45,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from requests.exceptions import ConnectionError as RequestsConnectionError
 from requests.exceptions import Timeout as RequestsTimeout
-from sqlalchemy import func, select
+from sqlalchemy import select
 from starlette.datastructures import UploadFile
 from web3.exceptions import ProviderConnectionError, TimeExhausted
 
-from service.api import board as board_api
 from service.api.deps import HubDep, get_hub
 from service.credentials import integrity
 from service.credentials.canonical import MAX_CREDENTIAL_BYTES
@@ -69,6 +69,7 @@ from service.documents.carrier import (
 from service.documents.certificate import render_certificate
 from service.errors import ChainUnavailable, Conflict, ForeignLink, NotFound
 from service.hub import Hub
+from service.i18n import _
 from service.pages import present
 from service.pages.templating import make_templates
 from service.sharing import Shared, find_shared, resolve_link
@@ -79,13 +80,10 @@ HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
 templates = make_templates()
 templates.env.globals.update(hub_name=present.HUB_NAME, state_labels=present.STATE_LABELS)
-templates.env.filters.update(
-    moment=present.moment, day=present.day, short_address=present.short_address, percent=present.percent
-)
+templates.env.filters.update(moment=present.moment, day=present.day)
 
 router = APIRouter(include_in_schema=False)
 
-REGISTER_PAGE_SIZE = 20
 # a certificate PDF, or twice a credential: larger parts are refused by the form parser, smaller ones by us
 MAX_FORM_PART = MAX_PDF_BYTES
 CHAIN_ERRORS = (
@@ -236,13 +234,24 @@ def home(request: Request) -> HTMLResponse:
 
 
 def _nothing_to_show(request: Request, shared: Shared | None) -> HTMLResponse:
-    """The page for a share link without a shared copy: unknown (404), or its credential not anchored (409)."""
+    """The page for a share link without a shared copy: unknown (404), withdrawn by the graduate (410), or its
+    credential not anchored (409)."""
     if shared is None:
         return not_found(
             request,
             "This share link does not work",
             "There is no credential behind this link. Check that you copied the whole link; if it "
             "still does not work, ask the graduate for a new one.",
+        )
+    if shared.withdrawn:
+        return not_found(
+            request,
+            _("This share link was withdrawn"),
+            _(
+                "The graduate withdrew this link, so it no longer shows their credential. If you still need it, "
+                "ask the graduate for a new link."
+            ),
+            status=410,
         )
     if shared.batch_status == "failed":
         return not_found(
@@ -456,50 +465,3 @@ async def verify_check(request: Request) -> HTMLResponse:
 
 def _form_problem(request: Request, context: dict[str, Any], message: str) -> HTMLResponse:
     return page(request, "verify.html", {**context, "form_error": message}, status=422)
-
-
-# ---------------------------------------------------------------- the board's register
-
-
-@router.get("/board/register", response_class=HTMLResponse)
-def register(request: Request, hub: HubDep) -> HTMLResponse:
-    number = request.query_params.get("page", "1")
-    current = int(number) if number.isdigit() and 0 < int(number) < 1_000_000 else 1
-    try:
-        with hub.sessions() as db:
-            total = int(db.scalar(select(func.count()).select_from(models.BoardProposal)) or 0)
-            ids = list(
-                db.scalars(
-                    select(models.BoardProposal.id)
-                    .order_by(models.BoardProposal.id.desc())
-                    .limit(REGISTER_PAGE_SIZE)
-                    .offset((current - 1) * REGISTER_PAGE_SIZE)
-                )
-            )
-            board = board_api.get_board(hub)
-            proposals = [board_api.get_proposal(hub, db, board, proposal_id) for proposal_id in ids]
-            chain_time = board.chain_time() if proposals else 0
-        partners = hub.issuers.partners() if current == 1 else []
-    except CHAIN_ERRORS:
-        log.warning("the register page cannot read the chain", exc_info=True)
-        return not_found(
-            request,
-            "The register cannot be read right now",
-            "The hub's public register on the blockchain did not answer. Please try again in a minute.",
-            status=503,
-        )
-    pages = max(1, -(-total // REGISTER_PAGE_SIZE))
-    context = {
-        "proposals": proposals,
-        "total": total,
-        "current": current,
-        "pages": pages,
-        "kinds": present.PROPOSAL_KINDS,
-        "states": present.PROPOSAL_STATES,
-        "supports": present.SUPPORT_LABELS,
-        "rules_text": present.rules_text,
-        "key_fingerprint": present.key_fingerprint,
-        "partners": partners,
-        "chain_time": chain_time,
-    }
-    return page(request, "register.html", context)

@@ -233,6 +233,7 @@ def test_the_holder_token_is_not_lost_when_reading_back_fails_after_storing(
 def test_holder_reads_the_credential_with_the_holder_token(client: TestClient, keys: Any, hanze: str) -> None:
     issued = issue(client, keys)
     token = issued.pop("holder_token")
+    assert issued.pop("holder_url") == f"http://testserver/holder/{token}"  # her page: shown only at issuing
     by_holder = client.get(f"/credentials/{issued['id']}", headers={"X-Holder-Token": token})
     assert by_holder.status_code == 200, by_holder.text
     assert by_holder.json() == issued

@@ -245,3 +245,28 @@ def test_migrate_needs_no_lock_file_for_an_in_memory_database(tmp_path: Path, mo
         assert list(tmp_path.iterdir()) == []
     finally:
         engine.dispose()
+
+
+def test_the_migrated_schema_is_the_models_and_0008_goes_down_and_up_again(empty_database: str) -> None:
+    """The migrations make exactly the tables and columns the models declare (alembic's autogenerate comparison
+    finds nothing), on SQLite and PostgreSQL; 0008 (web sessions, the graduate's share links) can be undone."""
+    from alembic import command
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from service.db.migrate import alembic_config
+
+    engine = make_engine(empty_database)
+    try:
+        migrate(engine)
+        with engine.connect() as connection:
+            assert compare_metadata(MigrationContext.configure(connection), models.Base.metadata) == []
+        command.downgrade(alembic_config(empty_database), "0007")
+        schema = inspect(engine)
+        assert "web_sessions" not in schema.get_table_names()
+        assert {"label", "withdrawn_at"}.isdisjoint(c["name"] for c in schema.get_columns("share_links"))
+        command.upgrade(alembic_config(empty_database), "head")
+        with engine.connect() as connection:
+            assert compare_metadata(MigrationContext.configure(connection), models.Base.metadata) == []
+    finally:
+        engine.dispose()

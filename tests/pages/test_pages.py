@@ -21,13 +21,11 @@ from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
 from service.chain.facts_cache import VerificationCache
-from service.credentials import multikey
 from service.credentials.verifier import CHECK_TITLES
 from service.db import models
 from service.db.session import transaction
 from service.errors import ChainUnavailable
 from service.hub import Hub
-from tests.chain import advance_time
 from tests.pages.conftest import ending_soon, pass_the_end, set_verifier_clock, share_path
 
 HTML = "text/html; charset=utf-8"
@@ -401,120 +399,6 @@ def test_verify_without_input_asks_for_it(client: TestClient) -> None:
 def test_verify_something_too_large_to_be_a_credential(client: TestClient) -> None:
     text = assert_page(verify_form(client, "x" * 300_000), 422)
     assert "This is too large to be a credential" in text
-
-
-# ---------------------------------------------------------------- the board's register
-
-
-def test_register_after_a_board_decision(client: TestClient, hub: Hub, keys: Any, accredited: Any) -> None:
-    accredited("Hanzehogeschool Groningen")  # proposal 1: proposed, four votes for, executed on chain directly
-    document = "Het bestuur stelt de jaarrekening 2025 van de stichting vast."
-    proposed = client.post(
-        "/board/proposals",
-        headers=keys.member("TVM verzekeringen"),
-        json={"kind": "resolution", "title": "Jaarrekening 2025", "document": document},
-    )
-    assert proposed.status_code == 201, proposed.text
-    assert (
-        client.post(
-            "/board/proposals/2/votes",
-            headers=keys.member("Unigarant"),
-            json={"support": "against", "reason": "Eerst de accountantsverklaring."},
-        ).status_code
-        == 201
-    )
-    assert (
-        client.post(
-            "/board/proposals/2/recusals",
-            headers=keys.member("NHL Stenden"),
-            json={"reason": "Onze penningmeester stelde de jaarrekening op."},
-        ).status_code
-        == 201
-    )
-    hub.indexer.catch_up()
-
-    response = client.get("/board/register")
-    text = assert_page(response)
-    assert "Board decision register" in text and "2 proposals in total." in text
-    assert text.index("Proposal 2 · Resolution") < text.index("Proposal 1 · Approve an issuing partner")  # newest first
-
-    newest = text[text.index("Proposal 2 · Resolution") : text.index("Proposal 1 ·")]
-    assert "Jaarrekening 2025" in newest and "Voting open" in newest
-    assert "0 for 1 against 0 abstained 1 stepped aside 4 have not voted yet" in newest
-    assert "Unigarant voted against: “Eerst de accountantsverklaring.”" in newest
-    assert "NHL Stenden did not take part: “Onze penningmeester stelde de jaarrekening op.”" in newest
-    assert "The text below matches the fingerprint on the blockchain." in newest
-    assert document in newest
-
-    decision = client.get("/board/proposals/1").json()
-    oldest = text[text.index("Proposal 1 ·") :]
-    assert "Decided" in oldest and "4 for 0 against" in oldest
-    assert "TVM verzekeringen voted for: “akkoord”" in oldest
-    for value in (
-        decision["executed_tx"],
-        decision["created_tx"],
-        decision["document_hash"],
-        decision["votes"][0]["tx_hash"],
-        decision["subject"],
-    ):
-        assert value in oldest, value
-    assert "The hub does not hold the text of this proposal." in oldest  # proposed on chain, not through the hub
-    assert 'href="/board/proposals/1"' in response.text
-
-    advance_time(hub.w3, 8 * 86_400)  # past the week of voting: too few took part in proposal 2
-    text = text_of(client.get("/board/register"))
-    newest = text[text.index("Proposal 2 · Resolution") : text.index("Proposal 1 ·")]
-    assert "Lapsed Not decided: too few members voted, or it was not carried out in time." in newest
-    assert "Voting closed" in newest and "4 did not vote" in newest
-
-
-def test_register_shows_the_signing_key_each_decision_accredits(client: TestClient, hub: Hub, accredited: Any) -> None:
-    """The fingerprint of the key (its Multikey, full value in the title and a detail) once the hub knows the key;
-    the hash the board recorded before that (a partner accredited on chain directly)."""
-    (address,) = accredited("Hanzehogeschool Groningen")
-    hub.indexer.catch_up()
-    key_hash_hex = "0x" + hub.registry.signing_keys(address)[0].key_hash.hex()
-    response = client.get("/board/register")
-    text = assert_page(response)
-    assert f"Signing key hash {key_hash_hex[:10]}…{key_hash_hex[-6:]} Full key {key_hash_hex}" in text
-    assert f'title="{key_hash_hex}"' in response.text
-
-    identity = hub.identity_for(address)  # the hub signs with the key: now it knows the public key
-    multibase = identity.public_key_multibase
-    response = client.get("/board/register")
-    text = assert_page(response)
-    assert f"Signing key {multikey.short_fingerprint(multibase)} Full key {multibase}" in text
-    assert f'title="{multibase}"' in response.text
-    assert multikey.key_hash_of(multibase).hex() == key_hash_hex[2:]
-
-
-def test_register_lists_the_accredited_partners_with_their_key_fingerprint_and_did(
-    client: TestClient, hub: Hub, accredited: Any
-) -> None:
-    hanze, alfa = accredited("Hanzehogeschool Groningen", "Alfa-college")
-    accredited.suspend("Alfa-college")
-    identity = hub.identity_for(hanze)  # the hub knows Hanze's key and made its DID
-    hub.indexer.catch_up()
-    response = client.get("/board/register")
-    text = assert_page(response)
-    partners = text[text.index("Accredited partners") : text.index("Proposals")]
-    hanze_entry = partners[partners.index("Hanzehogeschool Groningen") : partners.index("Alfa-college")]
-    alfa_entry = partners[partners.index("Alfa-college") :]
-    assert "approved since" in hanze_entry and f"Account {hanze}" in hanze_entry
-    assert f"Signing key {multikey.short_fingerprint(identity.public_key_multibase)}" in hanze_entry
-    assert f'href="/issuers/{identity.slug}/did.json"' in response.text
-    assert "suspended since" in alfa_entry and f"Account {alfa}" in alfa_entry
-    alfa_hash = "0x" + hub.registry.signing_keys(alfa)[0].key_hash.hex()
-    assert f"Signing key hash {alfa_hash[:10]}…{alfa_hash[-6:]}" in alfa_entry  # its key was never seen by the hub
-    assert "Identity (DID)" not in alfa_entry  # no DID made for it yet
-    assert client.get(f"/issuers/{identity.slug}/did.json").json()["verificationMethod"][0]["publicKeyMultibase"] == (
-        identity.public_key_multibase
-    )
-
-
-def test_register_before_any_proposal(client: TestClient) -> None:
-    assert "The board has not made any proposals yet." in assert_page(client.get("/board/register"))
-    assert "The board has not made any proposals yet." in assert_page(client.get("/board/register?page=x"))
 
 
 def test_api_docs_load_nothing_from_the_internet(client) -> None:

@@ -1,0 +1,5 @@
+"""`python -m service.cli ...`, as `hub ...`."""
+
+from service.cli import app
+
+app()
