@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import copy
 import json
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -92,6 +94,40 @@ def revoked_share(site: Site) -> str:
     return share_path(site.issued)
 
 
+def holder_page(site: Site) -> str:
+    """The graduate's holder link: it makes her session and leads on to /holder."""
+    return urlsplit(site.issued["holder_url"]).path
+
+
+def holder_with_a_link(page: Any, site: Site) -> Any:
+    """Her page with a share link made on it, as she makes one: a label, her name ticked, sent."""
+    page.goto(site.url + holder_page(site))
+    page.locator("#label").fill(f"Sollicitatie {secrets.token_hex(3)}")
+    page.locator("#claim-name").check()
+    with page.expect_navigation() as navigation:
+        page.locator(".holder-form [type=submit]").click()
+    return navigation.value
+
+
+def withdraw_confirmation(page: Any, site: Site) -> Any:
+    """The question before a link is withdrawn."""
+    made = holder_with_a_link(page, site)
+    assert made.status == 200
+    return page.goto(site.url + page.locator(".share-link a[href$='/withdraw']").first.get_attribute("href"))
+
+
+def withdrawn_share(page: Any, site: Site) -> Any:
+    """The page an employer reads on a link the graduate withdrew (410)."""
+    withdraw_confirmation(page, site)
+    link_id = page.url.rsplit("/links/", 1)[1].split("/")[0]
+    page.goto(site.url + "/holder")
+    link = page.locator(f"#url-{link_id}").input_value()
+    page.goto(site.url + f"/holder/links/{link_id}/withdraw")
+    with page.expect_navigation():
+        page.locator("form[action$='/withdraw'] [type=submit]").click()
+    return page.goto(link)
+
+
 PAGES = [
     Visit("home", goto("/")),
     Visit("verify", goto("/verify")),
@@ -103,6 +139,15 @@ PAGES = [
     Visit("share-unknown", goto("/share/nosuchtokennosuchtoken"), status=404),
     Visit("register", goto("/board/register")),
     Visit("not-found", goto("/no/such/page"), status=404),  # a mistyped or outdated address
+    Visit("partners", goto("/partners")),
+    Visit("partner", goto("/partners/hanzehogeschool-groningen")),
+    Visit("partner-unknown", goto("/partners/no-such-partner"), status=404),
+    Visit("proposal", goto("/board/register/proposals/1")),  # the decision that accredited Hanze
+    Visit("proposal-unknown", goto("/board/register/proposals/999"), status=404),
+    Visit("holder", goto(holder_page)),
+    Visit("holder-with-a-link", holder_with_a_link),
+    Visit("holder-withdraw", withdraw_confirmation),
+    Visit("share-withdrawn", withdrawn_share, status=410),
 ]
 
 
