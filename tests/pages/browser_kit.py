@@ -270,6 +270,7 @@ FOCUSED = """() => {
         key: el.dataset.kbKey,
         what: el.outerHTML.replace(/ data-kb-key="\\d*"/, '').replace(/\\s+/g, ' ').slice(0, 120),
         box: [box.left, box.top, box.width, box.height],
+        lines: [...el.getClientRects()].map(r => [r.left, r.top, r.width, r.height]),  // a wrapped link: each line
         viewport: [window.innerWidth, window.innerHeight],
         focusVisible: el.matches(':focus-visible'),
     };
@@ -328,10 +329,10 @@ def _changed_pixels(first: bytes, second: bytes) -> int:
     return changed
 
 
-def focus_change(page: Any, box: list[float], viewport: list[int]) -> tuple[int, int]:
+def focus_change(page: Any, box: list[float], viewport: list[int], lines: list[list[float]]) -> tuple[int, int]:
     """The focused element seen focused and not, on the screen around it: (pixels whose colours contrast at least
-    3:1 between the two, the perimeter of what shows of the element). The element is blurred for the second look
-    and focused again."""
+    3:1 between the two, the perimeter of what shows of the element: of each of its lines, when it wraps). The
+    element is blurred for the second look and focused again."""
     left, top, width, height = box
     x0, y0 = max(0, math.floor(left - MARGIN)), max(0, math.floor(top - MARGIN))
     x1 = min(viewport[0], math.ceil(left + width + MARGIN))
@@ -341,9 +342,13 @@ def focus_change(page: Any, box: list[float], viewport: list[int]) -> tuple[int,
     page.evaluate("() => { window.kitFocused = document.activeElement; document.activeElement.blur(); }")
     plain = page.screenshot(clip=clip, animations="disabled", caret="hide")
     page.evaluate("() => { window.kitFocused.focus({preventScroll: true}); delete window.kitFocused; }")
-    seen_width = min(left + width, viewport[0]) - max(left, 0)  # of an element larger than the window, what shows
-    seen_height = min(top + height, viewport[1]) - max(top, 0)
-    return _changed_pixels(focused, plain), round(2 * (seen_width + seen_height))
+    perimeter = 0.0  # of what shows: each line of a link that wraps, the part in the window of a large element
+    for line_left, line_top, line_width, line_height in lines or [box]:
+        seen_width = min(line_left + line_width, viewport[0]) - max(line_left, 0)
+        seen_height = min(line_top + line_height, viewport[1]) - max(line_top, 0)
+        if seen_width > 0 and seen_height > 0:
+            perimeter += 2 * (seen_width + seen_height)
+    return _changed_pixels(focused, plain), round(perimeter)
 
 
 def tab_through(page: Any, limit: int = 400) -> list[Stop]:
@@ -365,7 +370,7 @@ def tab_through(page: Any, limit: int = 400) -> list[Stop]:
         view_width, view_height = focused["viewport"]
         shown = width > 0 and height > 0 and left < view_width and top < view_height and left + width > 0
         shown = shown and top + height > 0
-        changed, needed = focus_change(page, focused["box"], focused["viewport"]) if shown else (0, 1)
+        changed, needed = focus_change(page, focused["box"], focused["viewport"], focused["lines"]) if shown else (0, 1)
         stops.append(Stop(focused["key"], focused["what"], shown, focused["focusVisible"], changed, needed))
     else:
         raise AssertionError(f"Tab did not come round in {limit} presses on {page.url}")
