@@ -15,7 +15,7 @@ from service.chain.deployment import ensure_deployed  # noqa: E402
 from service.chain.devchain import ChainStartError, DevChain, dev_accounts, is_dev_chain_id, start_chain  # noqa: E402
 from service.demo import DEPLOYER_ACCOUNT, dev_board  # noqa: E402
 from service.main import create_app  # noqa: E402
-from service.seed import SeedError, describe, keys_table, seed_demo  # noqa: E402
+from service.seed import CHAIR, SEEDED_ISSUERS, SeedError, describe, keys_table, seed_demo  # noqa: E402
 from service.settings import Settings  # noqa: E402
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -82,7 +82,16 @@ def main(argv: list[str] | None = None) -> int:
             for line in describe(report):
                 print(f"demo:      {line}")
         print(f"API:       {public_url}/docs  (OpenAPI; health at {public_url}/health)")
-        print(f"Pages:     {public_url}/   {public_url}/verify   {public_url}/board/register")
+        print(f"Pages:     {public_url}/   {public_url}/verify   {public_url}/board/register   {public_url}/partners")
+        print(f"Consoles:  {public_url}/signin  (accounts for people; each command prints an invitation link once)")
+        print("           .venv/bin/hub users create --role admin --email you@example.org --name 'Your name'")
+        if report is not None:
+            staff = [("partner", report.key("issuer", SEEDED_ISSUERS[0])), ("board", report.key("member", CHAIR))]
+            for role, principal in staff:
+                print(
+                    f"           .venv/bin/hub users create --role {role} --email {role}@example.org "
+                    f"--name '{principal.name}' --address {principal.address}"
+                )
         if report is not None:
             print(f"Demo keys ({keys_file}; send as 'Authorization: Bearer <key>'):")
             for line in keys_table(report.keys):

@@ -83,7 +83,7 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Fast
         page.headers.update(pages.docs_headers(bytes(page.body)))
         return page
 
-    problems.install(app)
+    problems.install(app, page_for=pages.page_for_browser)  # an unknown address: a page for a browser
     idempotency.install(app)  # the Idempotency-Key parameter the write routes refer to
     app.include_router(api_router)
     app.include_router(pages.router)  # HTML pages (GET /verify; POST /verify stays the JSON API)

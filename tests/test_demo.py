@@ -260,7 +260,15 @@ def test_run_command_seeds_serves_stops_on_sigint_and_keeps_everything(tmp_path:
         assert "deployed: CredentialRegistry" in out
         assert f"API:       {first.url}/docs" in out
         pages = next(line for line in first.lines if line.startswith("Pages:"))
-        assert pages.split()[1:] == [f"{first.url}/", f"{first.url}/verify", f"{first.url}/board/register"]
+        assert pages.split()[1:] == [
+            f"{first.url}/",
+            f"{first.url}/verify",
+            f"{first.url}/board/register",
+            f"{first.url}/partners",
+        ]
+        # how to make the first console accounts, with the demo partner's and chair's accounts filled in
+        assert "--role partner --email partner@example.org --name 'Hanzehogeschool Groningen' --address 0x" in out
+        assert "--role board --email board@example.org --name 'TVM verzekeringen' --address 0x" in out
         keys = first.keys()
         assert len(keys) == 11, out
         saved = {(k.role, k.name): k.key for k in load_keys(tmp_path / "demo-keys.json")}

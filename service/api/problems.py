@@ -458,8 +458,14 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return out
 
 
-def install(app: FastAPI) -> None:
-    """Register the handlers that turn every failure into problem+json, and document them so."""
+# A page for a person where the API would answer with problem details: (request, status) -> the page, or None.
+PageFor = Callable[[Request, int], Response | None]
+
+
+def install(app: FastAPI, page_for: PageFor | None = None) -> None:
+    """Register the handlers that turn every failure into problem+json, and document them so. `page_for` may
+    answer an HTTP error of the routing (an unknown address) with a page instead, when a browser asks for one
+    (service.pages.page_for_browser); API clients keep their problem details."""
     _document_problems(app)
 
     @app.exception_handler(HubError)
@@ -496,10 +502,13 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         unreadable = _unreadable_body(exc)
         if unreadable is not None:
             return await _hub_error(request, unreadable)
+        page = page_for(request, exc.status_code) if page_for is not None else None
+        if page is not None:
+            return page
         titles = {
             404: "Not found",
             405: "Method not allowed",

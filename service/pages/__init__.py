@@ -10,6 +10,7 @@ app.mount("/static", pages.static_files(), name="static")
 from fastapi import APIRouter
 
 from service.pages import admin_console, board, board_console, holder, meetings_console, routes, signin
+from service.pages.not_found import page_for_browser
 from service.pages.routes import docs_headers, static_files
 
 router = APIRouter(include_in_schema=False)
@@ -21,4 +22,4 @@ router.include_router(signin.router)
 router.include_router(admin_console.router)
 router.include_router(meetings_console.router)
 
-__all__ = ["docs_headers", "router", "static_files"]
+__all__ = ["docs_headers", "page_for_browser", "router", "static_files"]
