@@ -490,11 +490,12 @@ def _own_credential(db: Any, staff: Staff, credential_id: str) -> models.Credent
         return None
 
 
-def _credential_context(hub: Hub, row: models.Credential) -> dict[str, Any]:
+def _credential_context(hub: Hub, db: Any, row: models.Credential) -> dict[str, Any]:
     batch = row.batch
     state = _state(hub, batch)
     line = cohorts.credential_line(row)
-    programme = row.programme_id
+    listed = db.get(models.Programme, row.programme_id)
+    programme = listed.name if listed is not None else row.programme_id
     return {
         "row": row,
         "line": line,
@@ -520,7 +521,7 @@ def credential_page(credential_id: str, request: Request, hub: HubDep, revoked: 
         row = _own_credential(db, staff, credential_id)
         if row is None:
             return _not_found(request, staff, _("credential"))
-        context = _credential_context(hub, row)
+        context = _credential_context(hub, db, row)
     return console_page(request, "partner_credential.html", staff, {**context, "just_revoked": revoked == "1"})
 
 
@@ -577,7 +578,7 @@ def _revoke_page(
         row = _own_credential(db, staff, credential_id)
         if row is None:
             return _not_found(request, staff, _("credential"))
-        context = _credential_context(hub, row)
+        context = _credential_context(hub, db, row)
     return console_page(
         request,
         "partner_revoke.html",

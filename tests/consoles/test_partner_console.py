@@ -258,6 +258,7 @@ def test_one_credential_is_issued_from_the_form_and_revoked_after_a_confirmation
 
     page = client.get(f"/console/partner/credentials/{credential_id}")
     assert page.status_code == 200 and "Jan de Vries" in page.text
+    assert "Make IT Work: Data Analytics" in text_of(page.text)  # the programme by its name
     form = client.get(f"/console/partner/credentials/{credential_id}/revoke")
     assert form.status_code == 200 and "Why is the credential revoked?" in text_of(form.text)
     # no reason: asked again, nothing done
@@ -268,7 +269,7 @@ def test_one_credential_is_issued_from_the_form_and_revoked_after_a_confirmation
         f"/console/partner/credentials/{credential_id}/revoke", data={"csrf": partner, "reason": "issued-in-error"}
     )
     assert step.status_code == 200
-    assert "Are you sure?" in text_of(step.text) and "because: Issued in error" in text_of(step.text)
+    assert "Are you sure?" in text_of(step.text) and "Reason: Issued in error." in text_of(step.text)
     with hub.sessions() as db:
         assert db.get(models.Credential, credential_id).revoked_at is None  # type: ignore[union-attr]
     # a forged confirmation is refused
