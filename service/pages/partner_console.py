@@ -97,7 +97,18 @@ def reason_label(code: int | None) -> str:
 
 
 def _staff(request: Request, hub: Hub) -> Staff | Response:
-    return require_staff(request, hub, StaffRole.PARTNER)
+    """The signed-in partner staff member, or the answer to give (sign in; another role; an account that is
+    bound to no partner's issuing account, which the admin must fix)."""
+    staff = require_staff(request, hub, StaffRole.PARTNER)
+    if isinstance(staff, Staff) and not staff.address:
+        return _message(
+            request,
+            staff,
+            _("Your account is not linked to a partner"),
+            _("Ask the hub's administrator to link your account to your organisation's issuing account."),
+            403,
+        )
+    return staff
 
 
 def _message(request: Request, staff: Staff, title: str, message: str, status: int) -> HTMLResponse:

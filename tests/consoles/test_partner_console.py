@@ -122,6 +122,13 @@ def test_signed_out_goes_to_sign_in_and_another_role_gets_403(client: TestClient
     refused = client.get("/console/partner")
     assert refused.status_code == 403
     assert "This page is not for your account" in text_of(refused.text)
+    unbound = make_account(hub, "partner", "los@partner.example", "Lou Los", None)
+    sign_in(client, hub, unbound)
+    for path in ("/console/partner", "/console/partner/search?q=a"):
+        answer = client.get(path)
+        assert answer.status_code == 403 and "Your account is not linked to a partner" in text_of(answer.text)
+    assert upload(client, csrf_of(answer.text), GOOD_CSV).status_code == 403
+    assert batch_count(hub) == 0
 
 
 # ---------------------------------------------------------------- a cohort
