@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import base64
 import csv
+import hashlib
 import io
+import json
 import logging
 import re
 import zipfile
@@ -45,6 +47,7 @@ from sqlalchemy import select
 from starlette.datastructures import FormData, UploadFile
 
 from service import i18n, sharing
+from service.api import idempotency
 from service.api.deps import HubDep
 from service.credentials.disclosure import select_disclosures
 from service.db import models
@@ -59,6 +62,8 @@ from service.issuing.revocation import REASON_CODES, REASON_NAMES, revoke_own
 from service.issuing.states import BatchStatus
 from service.pages.console import console_page, expired_form, form_is_genuine, require_staff
 from service.pages.routes import PRIVATE_HEADERS, SECURITY_HEADERS
+from service.web import sessions as web_sessions
+from service.web import staff as web_staff
 from service.web.staff import Staff, StaffRole
 
 log = logging.getLogger(__name__)
@@ -254,7 +259,10 @@ def _stem(filename: str | None) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "-", stem)[:60] or "cohort"
 
 
-@router.post("/console/partner/cohorts", response_class=HTMLResponse)
+UPLOAD_PATH = "/console/partner/cohorts"
+
+
+@router.post(UPLOAD_PATH, response_class=HTMLResponse)
 async def upload_cohort(request: Request, hub: HubDep) -> Response:
     staff = _staff(request, hub)
     if isinstance(staff, Response):
@@ -272,27 +280,71 @@ async def upload_cohort(request: Request, hub: HubDep) -> Response:
     assert staff.address is not None
     try:
         rows = await run_in_threadpool(parse_cohort_csv, data, hub.settings.max_batch_size)
-        batch_id, cohort = await run_in_threadpool(cohorts.accept_cohort, hub, staff.address, rows)
-    except ChainUnavailable:
-        return _chain_down(request, staff)
-    except (InvalidInput, PayloadTooLarge, Forbidden) as exc:
+    except (InvalidInput, PayloadTooLarge) as exc:
         return await run_in_threadpool(
             _overview, request, hub, staff, status=422, cohort_problems=_problem_lines(exc), cohort_name=name
         )
+    # The same file uploaded again in this session (a double click, a reloaded answer) issues nothing: the first
+    # answer is replayed, as `hub cohort import` does with its Idempotency-Key. The answer holds the holder links,
+    # so the store keeps it encrypted with a key derived from the session's cookie, which the database lacks.
+    keyed = _upload_key(request, hub, staff, data)
+    held = await run_in_threadpool(idempotency.claim, hub.sessions, keyed)
+    if isinstance(held, idempotency.Stored):
+        return _accepted(request, staff, json.loads(held.answer.body), replayed=True)
+    if not isinstance(held, idempotency.Claimed):
+        return _message(
+            request,
+            staff,
+            _("This file is being uploaded"),
+            _("The same file is being processed right now. Reload this page in a moment."),
+            409,
+        )
+    try:
+        batch_id, cohort = await run_in_threadpool(cohorts.accept_cohort, hub, staff.address, rows)
+    except ChainUnavailable:
+        await run_in_threadpool(idempotency.release, hub.sessions, held.record_id)
+        return _chain_down(request, staff)
+    except (InvalidInput, Forbidden) as exc:
+        await run_in_threadpool(idempotency.release, hub.sessions, held.record_id)
+        return await run_in_threadpool(
+            _overview, request, hub, staff, status=422, cohort_problems=_problem_lines(exc), cohort_name=name
+        )
+    except BaseException:
+        await run_in_threadpool(idempotency.release, hub.sessions, held.record_id)
+        raise
     log.info("partner console: %s accepted batch %s (%d credentials)", staff.email, batch_id, cohort.batch.count)
-    links = _links_file(hub, cohort)
+    accepted = {
+        "batch_id": batch_id,
+        "count": cohort.batch.count,
+        "file_name": name,
+        "links": _links_file(hub, cohort),
+    }
+    answer = idempotency.Answer(201, {}, json.dumps(accepted).encode())
+    await run_in_threadpool(idempotency.finish, hub.sessions, held.record_id, keyed, answer)
+    return _accepted(request, staff, accepted, replayed=False)
+
+
+def _upload_key(request: Request, hub: Hub, staff: Staff, data: bytes) -> idempotency.KeyedRequest:
+    session = web_sessions.session_id(request, web_staff.secure(hub)) or ""
+    key = hashlib.sha256(b"partner console upload\0" + session.encode() + b"\0" + data).hexdigest()
+    return idempotency.KeyedRequest.of(f"staff:{staff.account_id}", key, "POST", UPLOAD_PATH, "text/csv", data)
+
+
+def _accepted(request: Request, staff: Staff, accepted: Mapping[str, Any], *, replayed: bool) -> HTMLResponse:
+    batch_id = str(accepted["batch_id"])
+    links = str(accepted["links"])
     return console_page(
         request,
         "partner_accepted.html",
         staff,
         {
             "batch_id": batch_id,
-            "count": cohort.batch.count,
-            "file_name": name,
-            "links_name": f"{_stem(name)}-issued-{batch_id[:8]}.csv",
+            "count": accepted["count"],
+            "replayed": replayed,
+            "links_name": f"{_stem(accepted.get('file_name'))}-issued-{batch_id[:8]}.csv",
             "links_href": "data:text/csv;charset=utf-8;base64," + base64.b64encode(links.encode()).decode(),
         },
-        status=201,
+        status=200 if replayed else 201,
     )
 
 

@@ -184,6 +184,16 @@ def test_a_cohort_is_anchored_with_its_links_file_and_exports(
     with hub.sessions() as db:
         stored = {row.id: row for row in db.scalars(select(models.Credential))}
     assert set(stored) == {row["credential_id"] for row in rows}
+    # the same file again in this session (a double click, a reloaded answer): nothing issued again, the same
+    # links file once more (kept encrypted with a key from the session's cookie, which the database lacks)
+    again = upload(client, partner, GOOD_CSV, name="voorjaar 2026.csv")
+    assert again.status_code == 200
+    assert "You uploaded this file already: nothing was issued again." in text_of(again.text)
+    assert links_file(again.text) == (name, rows)
+    assert batch_count(hub) == 1
+    with hub.sessions() as db:
+        kept = db.scalars(select(models.IdempotencyRecord)).one()
+        assert kept.body is not None and rows[0]["holder_url"].encode() not in kept.body
     # the progress page reloads itself until anchored, then stops
     progress = client.get(f"/console/partner/batches/{batch_id}")
     assert progress.status_code == 200
