@@ -216,6 +216,8 @@ def _overview(
             "cohort_name": cohort_name,
             "one_problems": one_problems,
             "one_form": one_form or {},
+            "max_rows": hub.settings.max_batch_size,
+            "max_mb": round(hub.settings.max_body_bytes / 1_000_000, 1),
         },
         status=status,
     )

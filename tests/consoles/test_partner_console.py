@@ -9,6 +9,7 @@ import base64
 import csv
 import io
 import json
+import logging
 import re
 import time
 import zipfile
@@ -170,7 +171,9 @@ def test_a_cohort_is_anchored_with_its_links_file_and_exports(
     client: TestClient,  # noqa: F811
     hub: Hub,  # noqa: F811
     partner: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     answer = upload(client, partner, GOOD_CSV, name="voorjaar 2026.csv")
     assert answer.status_code == 201, text_of(answer.text)
     name, rows = links_file(answer.text)
@@ -180,6 +183,10 @@ def test_a_cohort_is_anchored_with_its_links_file_and_exports(
     assert name == f"voorjaar-2026-issued-{batch_id[:8]}.csv"
     assert [row["email"] for row in rows] == ["anna.bakker@example.org", "sem.jansen@example.org"]
     assert [row["line"] for row in rows] == ["2", "3"]
+    assert "hold_" not in caplog.text  # the personal links are never logged
+    assert "UTF-8, columns separated by commas or semicolons; at most 20,000 graduates and 2 MB per file." in text_of(
+        client.get("/console/partner").text
+    )
     assert list(rows[0]) == ["row", "line", "email", "credential_id", "share_url", "holder_url"]
     with hub.sessions() as db:
         stored = {row.id: row for row in db.scalars(select(models.Credential))}
