@@ -201,3 +201,50 @@ def test_upload_a_cohort_until_anchored_then_revoke_one(
     with hub.sessions() as db:
         revoked = db.query(models.Credential).filter(models.Credential.revoked_at.is_not(None)).all()
         assert [row.id for row in revoked] == [rows[0]["credential_id"]] and revoked[0].revocation_reason == 2
+
+
+@pytest.mark.parametrize(("language", "width"), [("en", "desktop")])
+def test_a_credential_is_revoked_by_keyboard_alone(
+    staff_tab: Any,
+    server: Server,  # noqa: F811
+    hub: Hub,
+    api: Any,  # noqa: F811
+    keys: Any,
+    language: str,
+    width: str,
+) -> None:
+    tab = staff_tab
+    issued = api.post(
+        "/credentials",
+        headers=keys.issuer(HANZE),
+        json={"programme_id": "miw-data-analytics", "email": "jan@example.org", "name": "Jan de Vries"},
+    )
+    assert issued.status_code == 201, issued.text
+    credential_id = issued.json()["id"]
+    tab.goto(f"{server.url}/console/partner/credentials/{credential_id}")
+
+    def tab_to(selector: str, limit: int = 60) -> None:
+        for _ in range(limit):
+            tab.keyboard.press("Tab")
+            if tab.evaluate(f"document.activeElement === document.querySelector({selector!r})"):
+                outline = tab.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+                assert outline != "none", f"{selector} has no visible focus"
+                return
+        raise AssertionError(f"{selector} cannot be reached with Tab")
+
+    tab_to("a[href$='/revoke']")
+    tab.keyboard.press("Enter")
+    tab.wait_for_url("**/revoke")
+    tab_to("#reason-fraud-or-misconduct")  # a radio group is one Tab stop; the arrows choose in it
+    tab.keyboard.press("ArrowDown")
+    tab.keyboard.press("ArrowDown")
+    assert tab.locator("#reason-superseded").is_checked()
+    tab_to("form[action$='/revoke'] button[type=submit]")
+    tab.keyboard.press("Enter")
+    tab.get_by_role("heading", name="Are you sure?").wait_for()
+    tab_to("button.button--danger")
+    tab.keyboard.press("Enter")
+    tab.wait_for_url("**?revoked=1")
+    with hub.sessions() as db:
+        row = db.get(models.Credential, credential_id)
+        assert row is not None and row.revocation_reason == 3
