@@ -9,6 +9,7 @@ app.mount("/static", pages.static_files(), name="static")
 from fastapi import APIRouter
 
 from service.pages import board, holder, partner_console, routes
+from service.pages.console import too_large
 from service.pages.routes import docs_headers, static_files
 
 router = APIRouter(include_in_schema=False)
@@ -17,4 +18,4 @@ router.include_router(board.router)
 router.include_router(holder.router)
 router.include_router(partner_console.router)
 
-__all__ = ["docs_headers", "router", "static_files"]
+__all__ = ["docs_headers", "router", "static_files", "too_large"]

@@ -23,7 +23,9 @@ from urllib.parse import quote
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 from starlette.requests import Request
+from starlette.types import Scope
 
+from service import i18n
 from service.hub import Hub
 from service.i18n import _
 from service.pages.routes import page
@@ -91,4 +93,27 @@ def expired_form(request: Request, staff: Staff | None = None) -> HTMLResponse:
             "message": _("Nothing was changed. Go back, reload the page and try again."),
         },
         status=403,
+    )
+
+
+def too_large(scope: Scope, limit: int) -> Response | None:
+    """The page for a console form whose body is over the service's limit (problems.BodyLimit refuses it before
+    any route reads it): a readable 413 in the reader's language. None for anything else (the API's problem+json)."""
+    path = str(scope.get("path", ""))
+    headers = dict(scope.get("headers", []))
+    media = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+    if not path.startswith("/console/") or media not in (b"multipart/form-data", b"application/x-www-form-urlencoded"):
+        return None
+    return console_page(
+        Request(scope),
+        "console_message.html",
+        None,
+        {
+            "title": _("This file is too large"),
+            "message": _(
+                "Nothing was sent. A form here takes at most %(size)s MB: split the file and try again.",
+                size=i18n.number(round(limit / 1_000_000, 1)),
+            ),
+        },
+        status=413,
     )

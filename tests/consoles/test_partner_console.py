@@ -415,3 +415,34 @@ def test_the_console_in_dutch(client: TestClient, hub: Hub, partner: str) -> Non
         headers={"Accept-Language": "nl"},
     )
     assert "Regel 3 (rij 2): email:" in text_of(refused.text)
+
+
+def test_a_file_over_the_body_limit_is_a_readable_page(
+    client: TestClient,  # noqa: F811
+    hub: Hub,  # noqa: F811
+    keys: Keys,  # noqa: F811
+    partner: str,
+) -> None:
+    big = GOOD_CSV + "miw-data-analytics,x@example.org,X,8.0\n" * 60_000  # about 2.4 MB
+    assert len(big) > hub.settings.max_body_bytes
+    for language, words in (
+        ("en", "Nothing was sent. A form here takes at most 2 MB: split the file and try again."),
+        (
+            "nl",
+            "Er is niets verstuurd. Een formulier mag hier hoogstens 2 MB zijn: splits het bestand",
+        ),
+    ):
+        answer = client.post(
+            "/console/partner/cohorts",
+            data={"csrf": partner},
+            files={"file": ("big.csv", big.encode(), "text/csv")},
+            headers={"Accept-Language": language},
+        )
+        assert answer.status_code == 413 and answer.headers["content-type"].startswith("text/html")
+        assert words in text_of(answer.text)
+    assert batch_count(hub) == 0
+    # the API keeps its problem+json
+    api = client.post(
+        "/credentials/batch", content=big.encode(), headers={**keys.issuer(HANZE), "Content-Type": "text/csv"}
+    )
+    assert api.status_code == 413 and api.headers["content-type"] == "application/problem+json"
