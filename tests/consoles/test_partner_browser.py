@@ -16,6 +16,7 @@ import pytest
 
 from service.db import models
 from service.hub import Hub
+from tests.chain import rpc
 from tests.consoles.kit import browser_cookie, make_account
 from tests.pages.conftest import (  # noqa: F401 - fixtures, registered by importing them here
     HANZE,
@@ -137,6 +138,26 @@ def check_page(tab: Any, name: str | None = None) -> None:
         screenshot(tab, name)
 
 
+def upload_and_follow(tab: Any, words: dict[str, str], tmp_path: Path, server: Server) -> None:  # noqa: F811
+    """Upload the good cohort, download its links file (to tmp_path/links.csv), follow the batch."""
+    tab.get_by_label(words["file"]).set_input_files(
+        files=[{"name": "cohort.csv", "mimeType": "text/csv", "buffer": GOOD.encode()}]
+    )
+    tab.get_by_role("button", name=words["upload"]).click()
+    assert tab.get_by_role("heading", level=1).inner_text() == words["accepted"]
+    check_page(tab)
+    with tab.expect_download() as download:
+        tab.get_by_role("link", name=words["links"]).click()
+    saved = tmp_path / "links.csv"
+    download.value.save_as(saved)
+    assert download.value.suggested_filename.startswith("cohort-issued-")
+    rows = list(csv.DictReader(io.StringIO(saved.read_text(encoding="utf-8"))))
+    assert [row["email"] for row in rows] == ["anna.bakker@example.org", "sem.jansen@example.org"]
+    assert all(row["holder_url"].startswith(server.url + "/holder/hold_") for row in rows)
+
+    tab.get_by_role("link", name=words["follow"]).click()
+
+
 def test_upload_a_cohort_until_anchored_then_revoke_one(
     staff_tab: Any,
     server: Server,  # noqa: F811
@@ -162,29 +183,24 @@ def test_upload_a_cohort_until_anchored_then_revoke_one(
     with hub.sessions() as db:
         assert db.query(models.Batch).count() == 0
 
-    # the corrected file: accepted, the links file downloaded from the page itself
-    tab.get_by_label(words["file"]).set_input_files(
-        files=[{"name": "cohort.csv", "mimeType": "text/csv", "buffer": GOOD.encode()}]
-    )
-    tab.get_by_role("button", name=words["upload"]).click()
-    assert tab.get_by_role("heading", level=1).inner_text() == words["accepted"]
-    check_page(tab)
-    with tab.expect_download() as download:
-        tab.get_by_role("link", name=words["links"]).click()
-    saved = tmp_path / "links.csv"
-    download.value.save_as(saved)
-    assert download.value.suggested_filename.startswith("cohort-issued-")
-    rows = list(csv.DictReader(io.StringIO(saved.read_text(encoding="utf-8"))))
-    assert [row["email"] for row in rows] == ["anna.bakker@example.org", "sem.jansen@example.org"]
-    assert all(row["holder_url"].startswith(server.url + "/holder/hold_") for row in rows)
+    # the corrected file: accepted, the links file downloaded from the page itself; the chain mines nothing
+    # for a while, so that the progress page is seen waiting
+    rpc(hub.w3, "evm_setAutomine", False)
+    try:
+        upload_and_follow(tab, words, tmp_path, server)
+        assert tab.locator('meta[http-equiv="refresh"]').count() == 1
+        assert tab.locator(".progress [aria-current=step]").count() == 1  # (it reloads every 2 s: no axe here)
+    finally:
+        rpc(hub.w3, "evm_setAutomine", True)
+        rpc(hub.w3, "evm_mine")
 
-    # the batch: the page reloads itself (no script) until anchored
-    tab.get_by_role("link", name=words["follow"]).click()
+    # the page reloads itself (no script) until anchored
     tab.get_by_text(words["anchored"]).wait_for(timeout=60_000)
     assert tab.locator('meta[http-equiv="refresh"]').count() == 0
     check_page(tab, f"partner-batch-{language}-{width}")
 
     # revoke Anna's credential: a reason, then a confirmation
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "links.csv").read_text(encoding="utf-8"))))
     tab.get_by_role("link", name="Anna Bakker").click()
     tab.get_by_role("link", name=words["revoke"]).click()
     tab.get_by_label(words["reason"]).check()
