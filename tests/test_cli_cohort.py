@@ -20,6 +20,7 @@ import zxingcpp
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
+from service import i18n
 from service.chain.devchain import free_port
 from service.chain.registry import RegistryClient
 from service.cli import _import_key, app
@@ -327,6 +328,14 @@ def _qr_link(pdf: bytes) -> str:
     return codes[0]
 
 
+@pytest.fixture(autouse=True)
+def english() -> Iterator[None]:
+    """The CLI renders the certificates in the language of the moment (Dutch unless told): these tests read them,
+    and the pages behind their QR codes, in English."""
+    with i18n.use("en"):
+        yield
+
+
 def _pdf_text(pdf: bytes) -> str:
     return " ".join(PdfReader(io.BytesIO(pdf)).pages[0].extract_text().split())
 
@@ -334,7 +343,7 @@ def _pdf_text(pdf: bytes) -> str:
 def _verified_claims(link: str) -> dict[str, str | None]:
     """What the page behind `link` shows as verified: its verdict, the name it was awarded to and the grade
     (None when the page says the copy does not include them). Fetched from the live server."""
-    response = httpx.get(link, timeout=60)
+    response = httpx.get(link, timeout=60, headers={"Accept-Language": "en"})  # the certificates are English here
     assert response.status_code == 200, response.text[:500]
     assert 'class="verdict verdict--valid"' in response.text  # the page vouches for what it shows
     text = " ".join(
@@ -374,6 +383,8 @@ def _export(hub: LiveHub, tmp_path: Path, name: str, *options: str) -> tuple[Pat
             hub.url,
             "--key",
             hub.key("issuer", HANZE),
+            "--lang",
+            "en",  # these tests read the certificates in English (the export's default is Dutch)
             *options,
         ],
     )

@@ -11,6 +11,7 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from reportlab.pdfgen.canvas import Canvas
 
+from service import i18n
 from service.chain.devchain import DevChain
 from service.chain.registry import RegistryClient
 from service.cli import app
@@ -28,7 +29,8 @@ SHARE_URL = "http://127.0.0.1:8000/share/q8Yb3xVvN0kTz1sR5mWc7PaLdE2gHjUf"
 
 def certificate_of(tmp_path: Path, credential: dict[str, Any], name: str = "certificate.pdf") -> Path:
     path = tmp_path / name
-    path.write_bytes(render_certificate(credential, SHARE_URL))
+    with i18n.use("nl"):  # printed in Dutch: `hub verify` reads either language and answers in English
+        path.write_bytes(render_certificate(credential, SHARE_URL))
     return path
 
 
@@ -60,6 +62,7 @@ def test_a_certificate_pdf_verifies_and_an_edited_one_does_not(
     report = json.loads(runner.invoke(app, ["verify", str(forged), *options, "--json"]).output)
     assert report["valid"] is False and report["checks"][-1]["status"] == "failed"
     assert {check["status"] for check in report["checks"][:-1]} == {"passed"}  # the credential inside is fine
+    assert [fact["label"] for fact in report["printed"] if not fact["matches"]] == ["Awarded to"]
 
 
 def test_a_pdf_from_standard_input_is_read_too(tmp_path: Path) -> None:

@@ -170,10 +170,24 @@ def get_programme(programme_id: Annotated[str, Path(max_length=64)], db: DbSessi
 )
 def create_programme(body: ProgrammeCreate, db: DbSession, _admin: Admin, response: Response) -> ProgrammePublic:
     """Add a programme to the catalogue (admin key)."""
+    created = add_programme(db, body)
+    response.headers["Location"] = f"/programmes/{created.id}"
+    return created
+
+
+def add_programme(db: Session, body: ProgrammeCreate) -> ProgrammePublic:
+    """Add a programme to the catalogue (committed): the API's POST /programmes and the admin console.
+
+    :raises Conflict: a programme with this id exists (an id is permanent)."""
     if db.get(ProgrammeRow, body.id) is not None:
         raise Conflict(f"there is already a programme {body.id!r}; a programme id is permanent, choose another")
     row = ProgrammeRow(**body.model_dump())
     db.add(row)
     db.commit()
-    response.headers["Location"] = f"/programmes/{row.id}"
     return public(row, _issuer_names(db))
+
+
+def programmes(db: Session) -> list[ProgrammePublic]:
+    """The whole catalogue, by id (GET /programmes without a filter, and the admin console)."""
+    names = _issuer_names(db)
+    return [public(row, names) for row in db.scalars(select(ProgrammeRow).order_by(ProgrammeRow.id))]

@@ -32,6 +32,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from service import i18n
 from service.api import problems
 from service.api.deps import get_hub
 from service.chain.facts_cache import VerificationCache
@@ -83,7 +84,14 @@ class CheckPublic(BaseModel):
     name: CheckName = Field(description="the check's stable name", examples=["not_revoked"])
     title: str = Field(examples=["Not revoked"])
     status: Literal["passed", "failed", "not_run"]
-    reason: str = Field(description="why, for people", examples=["not revoked"])
+    reason: str = Field(
+        description="the verifier's own words, technical (always English, instants in UTC)", examples=["not revoked"]
+    )
+    explanation: str = Field(
+        description="what the outcome means, in one plain sentence, in the language of the answer (Content-Language: "
+        "Dutch or English, by Accept-Language)",
+        examples=["The issuer has not withdrawn it."],
+    )
 
 
 class CredentialSummaryPublic(BaseModel):
@@ -159,6 +167,15 @@ class VerificationReportPublic(BaseModel):
     """The verifier's report: `valid` only when every check in it passed."""
 
     valid: bool
+    summary: str = Field(
+        description="the answer in plain words, for people, in the language of the answer (`language`)",
+        examples=["This credential is valid: issued by Hanzehogeschool Groningen on 1 July 2026 (CEST)."],
+    )
+    language: Literal["nl", "en"] = Field(
+        description="the language of `summary` and each check's `explanation`: chosen by Accept-Language (Dutch "
+        "when the request names no language, English when it names neither); also in Content-Language. The rest "
+        "(titles, reasons, problem details) is English"
+    )
     source: Literal["credential", "pdf", "share_link", "badge"] = Field(
         "credential",
         description="what was posted: the credential JSON, a certificate PDF (its embedded credential was "
@@ -179,6 +196,14 @@ class VerificationReportPublic(BaseModel):
         None,
         description="the credential's bit in this hub's status list; null when it points to none of this hub's",
     )
+
+
+def _example_explanation(name: str, status: str) -> str:
+    """A check's English explanation in the examples (service.pages.present)."""
+    from service.pages import present
+
+    with i18n.use("en"):
+        return present.explanation(name, status)
 
 
 EXAMPLE_KEY = "z6MkoGd3sdR5Erb5Yg7QibDSWHztXcWkg49hJr2Sd1JL12As"
@@ -263,7 +288,15 @@ def _example_report(valid: bool) -> dict[str, Any]:
         )
     return {
         "valid": valid,
-        "checks": [{"name": n, "title": t, "status": s, "reason": r} for n, t, s, r in checks],
+        "summary": "This credential is valid: issued by Hanzehogeschool Groningen on 1 July 2026 (CEST)."
+        if valid
+        else "Not valid: it was revoked on 14 September 2026 (CEST) because it was issued in error. It was issued by "
+        "Hanzehogeschool Groningen on 1 July 2026 (CEST).",
+        "language": "en",
+        "checks": [
+            {"name": n, "title": t, "status": s, "reason": r, "explanation": _example_explanation(n, s)}
+            for n, t, s, r in checks
+        ],
         "checked_at": "2026-11-23T14:02:11Z",
         "clock": "local",
         "credential": {
@@ -411,10 +444,15 @@ async def verify(request: Request) -> Response:
         if carried is not None:  # the PDF's attachment is not a credential of this format
             raise NoEmbeddedCredential(f"the PDF's embedded file {carried.file_name!r}: {problem.detail}")
         raise problem
-    printed = compare_print(carried.text, json.loads(raw)) if carried is not None else None
+    printed = words = None
+    if carried is not None:  # the report's fields in English (for developers), the summary in the reader's words
+        with i18n.use("en"):
+            printed = compare_print(carried.text, json.loads(raw))
+        words = printed if i18n.current() == "en" else compare_print(carried.text, json.loads(raw))
     status_list = await _status_list(request, raw, report)
     return Response(
-        report_json(report, status_list=status_list, source=source, printed=printed), media_type="application/json"
+        report_json(report, status_list=status_list, source=source, printed=printed, printed_words=words),
+        media_type="application/json",
     )
 
 
@@ -575,20 +613,36 @@ def report_json(
     status_list: dict[str, Any] | None = None,
     source: Literal["credential", "pdf", "share_link", "badge"] = "credential",
     printed: PrintComparison | None = None,
+    printed_words: PrintComparison | None = None,
 ) -> bytes:
     """The report as JSON bytes, as VerificationReport.to_json() gives it (without its deep copies), with the
     status list's bit (`_status_list`) when the route found one; for a certificate PDF (`printed`) with one more
-    check, `certificate_print`, which `valid` includes."""
+    check, `certificate_print`, which `valid` includes. `printed` names the facts in English (as every field but
+    the plain words); `printed_words` is the same comparison in the reader's language, for `summary`."""
     credential = report.credential
     anchor = report.anchor
+    from service.pages import present  # the plain words of the pages (imported late: the pages import the API)
+
     checks = [
-        {"name": c.name, "title": c.title, "status": c.status, "reason": c.reason}  # a StrEnum: its value
+        {  # a StrEnum: its value
+            "name": c.name,
+            "title": c.title,
+            "status": c.status,
+            "reason": c.reason,
+            "explanation": present.explanation(c.name, c.status),
+        }
         for c in report.checks
     ]
+    answer = present.verdict(report)
     if printed is not None:
-        checks.append(print_check(printed))
+        check = print_check(printed)
+        checks.append({**check, "explanation": present.explanation(check["name"], check["status"])})
+        if not printed.matches:
+            answer = present.edited_print(answer, printed_words or printed)
     body = {
         "valid": report.valid and (printed is None or printed.matches),
+        "summary": present.summary(answer),
+        "language": i18n.current(),
         "source": source,
         "printed": None
         if printed is None

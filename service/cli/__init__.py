@@ -10,6 +10,13 @@ API keys of the hub service (the database of HUB_DATABASE_URL, migrated first):
     python -m service.cli keys list
     python -m service.cli keys revoke 3
 
+Accounts for the consoles (same database; the invitation link is built on HUB_PUBLIC_URL, shown once):
+
+    python -m service.cli users create --role board --email els@example.org --name "Els Mulder" --address 0x...
+    python -m service.cli users list
+    python -m service.cli users reset els@example.org      # a new invitation link; every session ends
+    python -m service.cli users disable 3
+
 Keystores of the partners and members the service signs for (HUB_KEYSTORE_DIR, HUB_KEYSTORE_PASSWORD):
 
     python -m service.cli keystore import --chain-id 11155111 < key.txt   # writes <address>.json, encrypted
@@ -36,7 +43,7 @@ credential is not shown valid: anyone can deploy a registry and accredit themsel
 --trust-document to accept the document's registry anyway (the report says so).
 """
 
-from service.cli import cohort, keys, keystore, ops, verify  # noqa: F401 - each registers its commands on app
+from service.cli import cohort, keys, keystore, ops, users, verify  # noqa: F401 - each registers its commands on app
 from service.cli.app import EXIT_INVALID, EXIT_UNUSABLE, EXIT_VALID, UsageProblem, app
 from service.cli.cohort import _import_key
 

@@ -22,6 +22,7 @@ from service.credentials.verifier import VerificationReport, verify_credential
 if TYPE_CHECKING:
     pass
 
+from service import i18n
 from service.cli.app import EXIT_INVALID, EXIT_UNUSABLE, EXIT_VALID, UsageProblem, app, usage_problem
 from service.credentials.verifier import Status
 
@@ -230,7 +231,8 @@ def verify(
     except UsageProblem as exc:
         usage_problem(str(exc), as_json)
     report = verify_credential(data, facts, now=moment, recipient_email=email)
-    printed = compare_print(carried.text, json.loads(data)) if carried is not None and report.usable else None
+    with i18n.use("en"):  # `hub verify` speaks English: the facts' labels too
+        printed = compare_print(carried.text, json.loads(data)) if carried is not None and report.usable else None
     if as_json:
         body = json.loads(report.to_json_text())
         if printed is not None:

@@ -174,6 +174,19 @@ class StaffAccount(Base):
     disabled_at: Mapped[datetime | None]
 
 
+class SigninThrottle(Base):
+    """Failed sign-in attempts counted per account and per client address (service.web.signin), in the
+    database so that every process of the service counts the same attempts. The key is the sha256 of
+    "account:<e-mail>" or "address:<client address>"; a row lives for its window and its lock."""
+
+    __tablename__ = "signin_throttle"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None]
+
+
 class ProposalDocument(Base):
     """The text of a board proposal; only its sha256 is on chain."""
 

@@ -46,7 +46,8 @@ def _facts(credential: Mapping[str, Any]) -> tuple[str, str]:
     """(programme, "EQF level N · M ECTS") of `credential` (FormatError when it is not one of this format)."""
     facts = certificate.printed_facts(credential)
     details = {label: spellings[0] for label, spellings in facts.details}
-    return facts.programme[0], f"{details['Level']} \u00b7 {details['Study load']}"
+    labels = certificate.PRINTED_LABELS  # in the language of the moment, as printed_facts wrote them
+    return facts.programme[0], f"{details[str(labels['level'])]} \u00b7 {details[str(labels['study_load'])]}"
 
 
 def _font(size: int, bold: bool) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:

@@ -31,7 +31,7 @@ import io
 import json
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -49,6 +49,7 @@ from pypdf.generic import (
     TextStringObject,
 )
 
+from service import i18n
 from service.credentials.canonical import MAX_CREDENTIAL_BYTES
 
 log = logging.getLogger(__name__)
@@ -323,7 +324,38 @@ def _same(printed: str, expected: Sequence[str]) -> bool:
     return False
 
 
+def print_language(text: str) -> str:
+    """The language a certificate's page `text` is printed in (the one whose "awarded to" it has), else the
+    language of the moment."""
+    lines = {line.strip() for line in text.splitlines()}
+    for language in i18n.LOCALES:
+        with i18n.use(language):
+            if i18n.gettext("awarded to") in lines:
+                return language
+    return i18n.current()
+
+
 def compare_print(text: str, credential: Mapping[str, Any]) -> PrintComparison:
+    """Compare the certificate's page `text` (as extracted) with what `credential` says it prints, in the
+    language the page is printed in (`print_language`: a Dutch certificate is read by its Dutch landmarks and
+    compared with the Dutch print of the credential). The facts' labels are in the language of the moment (the
+    reader's), whatever the print's."""
+    from service.documents.certificate import printed_facts
+
+    reader = i18n.current()
+    labels = [label for label, _spellings in printed_facts(credential).details]  # the reader's words, print order
+
+    def label(message: str) -> str:  # named `gettext` below, so that the messages are extracted
+        with i18n.use(reader):
+            return i18n.gettext(message)
+
+    with i18n.use(print_language(text)):
+        return _compare_print(text, credential, label, labels)
+
+
+def _compare_print(
+    text: str, credential: Mapping[str, Any], gettext: Callable[[str], str], detail_labels: Sequence[str]
+) -> PrintComparison:
     """Compare the certificate's page `text` (as extracted) with what `credential` says it prints.
 
     The page is read by its layout's landmarks: the programme stands above "awarded to", the holder's name
@@ -343,8 +375,10 @@ def compare_print(text: str, credential: Mapping[str, Any]) -> PrintComparison:
     def index(test: Any, after: int = -1) -> int | None:
         return next((i for i, line in enumerate(lines) if i > after and test(line)), None)
 
-    header = index(lambda line: line.endswith("CERTIFICATE"))
-    awarded = index(lambda line: line == "awarded to", header if header is not None else -1)
+    _ = i18n.gettext
+    scan_label, id_label, hint_label = _("SCAN TO VERIFY"), _("CREDENTIAL ID"), _("HOW TO VERIFY")
+    header = index(lambda line: _("CERTIFICATE") in line)  # "MICRO-CREDENTIAL CERTIFICATE", "CERTIFICAAT ..."
+    awarded = index(lambda line: line == _("awarded to"), header if header is not None else -1)
     if header is not None:
         used.add(header)
         if header > 0 and lines[header - 1] == HUB_NAME:
@@ -361,18 +395,18 @@ def compare_print(text: str, credential: Mapping[str, Any]) -> PrintComparison:
                 break
         else:
             printed_programme = " ".join(block[1:] if len(block) > 1 else block) or None
-    facts.append(_fact("Programme", printed_programme, expected.programme))
+    facts.append(_fact(gettext("Programme"), printed_programme, expected.programme))
 
     printed_name = None
     if awarded is not None and awarded + 1 < len(lines):
         printed_name = lines[awarded + 1]
         used.update((awarded, awarded + 1))
-    facts.append(_fact("Awarded to", printed_name, expected.recipient))
+    facts.append(_fact(gettext("Awarded to"), printed_name, expected.recipient))
 
     # The facts under their labels; a label's value runs until the next label or the QR code's heading.
-    scan = index(lambda line: line == "SCAN TO VERIFY")
-    identity = index(lambda line: line.startswith("CREDENTIAL ID"))
-    stops = known_labels | {"SCAN TO VERIFY"}
+    scan = index(lambda line: line == scan_label)
+    identity = index(lambda line: line.startswith(id_label))
+    stops = known_labels | {scan_label}
     found: dict[str, str] = {}
     first_label: int | None = None
     for i, line in enumerate(lines):
@@ -381,13 +415,13 @@ def compare_print(text: str, credential: Mapping[str, Any]) -> PrintComparison:
             used.add(i)
             parts: list[str] = []
             for j in range(i + 1, len(lines)):
-                if lines[j] in stops or lines[j].startswith(("CREDENTIAL ID", "HOW TO VERIFY")):
+                if lines[j] in stops or lines[j].startswith((id_label, hint_label)):
                     break
                 parts.append(lines[j])
                 used.add(j)
             found[line] = " ".join(parts)
-    for label, spellings in expected.details:
-        facts.append(_fact(label, found.get(label.upper()), spellings))
+    for (label, spellings), shown_label in zip(expected.details, detail_labels, strict=True):
+        facts.append(_fact(shown_label, found.get(label.upper()), spellings))
     for upper, shown in found.items():
         if upper not in upper_labels:  # printed, but the credential does not say it (e.g. a withheld grade)
             facts.append(PrintedFact(upper.capitalize(), shown, None, False))
@@ -401,7 +435,7 @@ def compare_print(text: str, credential: Mapping[str, Any]) -> PrintComparison:
             if _same(shown, expected.narrative) or _same(shown + ELLIPSIS, expected.narrative):
                 used.update(criteria)
             else:
-                facts.append(PrintedFact("Awarded for", shown, expected.narrative[0], False))
+                facts.append(PrintedFact(gettext("Awarded for"), shown, expected.narrative[0], False))
                 used.update(criteria)
 
     # The link written under the QR code: a URL, whatever it is (the QR code leads to the page that verifies).
@@ -415,9 +449,9 @@ def compare_print(text: str, credential: Mapping[str, Any]) -> PrintComparison:
     printed_id = None
     if identity is not None:
         used.add(identity)
-        printed_id = lines[identity].removeprefix("CREDENTIAL ID").split("\u00b7")[0].strip()
-    facts.append(_fact("Credential ID", printed_id, expected.credential_id))
-    hint = index(lambda line: line.startswith("HOW TO VERIFY"))
+        printed_id = lines[identity].removeprefix(id_label).split("\u00b7")[0].strip()
+    facts.append(_fact(gettext("Credential ID"), printed_id, expected.credential_id))
+    hint = index(lambda line: line.startswith(hint_label))
     if hint is not None:
         used.add(hint)
     footer = index(lambda line: line == f"{HUB_NAME} \u00b7 Drenthe")
@@ -426,7 +460,7 @@ def compare_print(text: str, credential: Mapping[str, Any]) -> PrintComparison:
 
     extra = [line for i, line in enumerate(lines) if i not in used]
     if extra:
-        facts.append(PrintedFact("Other text", " / ".join(extra), None, False))
+        facts.append(PrintedFact(gettext("Other text"), " / ".join(extra), None, False))
     return PrintComparison(tuple(facts))
 
 

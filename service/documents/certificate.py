@@ -16,6 +16,11 @@ the copy that `share_url` serves. The share page's own PDF is rendered from the 
 (POST /credentials/{id}/certificate-links), which discloses exactly the claims printed
 (`PRINTED_CLAIMS` that the copy discloses), and renders the copy with only those disclosures.
 
+Language: the certificate is printed in the language of the moment (service.i18n: the request's, so
+`/share/{t}/certificate.pdf?lang=nl`, or `with i18n.use("en"): render_certificate(...)`): its labels, the
+dates ("1 juli 2026 (CEST)"), the study load and the grade ("8,5") in Dutch, or in English; the PDF's /Lang
+says which. The issuer's own words (programme, criteria, the name of a result) are printed as written.
+
 The certificate is a rendering, not a proof: the credential (its JSON file) is what verifies, and the
 QR code leads to the share page, which verifies it. The PDF is deterministic for the same input
 (reportlab's invariant mode: no creation time, fixed document id).
@@ -58,18 +63,20 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from service import i18n
 from service.credentials.canonical import proof_of
 from service.credentials.disclosure import Disclosure
 from service.credentials.document import EQF_FRAMEWORK, validate_credential
 from service.documents.carrier import embed_credential
 from service.documents.dates import MONTHS, date_text
+from service.i18n import N_, _
 
 HUB_NAME = "IT Hub Hoogeveen"
-VERIFY_HINT = (
-    "Scan the code or open the link, or upload this PDF (it carries the credential) or its JSON file at {verify_page}; "
-    "anyone can also check it on Ethereum without the hub."
+VERIFY_HINT = N_(
+    "Scan the code or open the link, or upload this PDF (it carries the credential) or its JSON file at "
+    "%(verify_page)s; anyone can also check it on Ethereum without the hub."
 )
-WITHHELD_RECIPIENT = "the holder of this credential"
+WITHHELD_RECIPIENT = N_("the holder of this credential")
 MAX_SHARE_URL = 2_000  # a QR code holds ~2 300 bytes at level M; longer links would not scan well anyway
 
 # Where Liberation Sans is looked for (Debian's fonts-liberation, Fedora, Alpine, Arch). Tests may replace this.
@@ -108,7 +115,25 @@ RULE = HexColor("#C5D1D6")  # lines only, never text
 # The claims a certificate can print; a certificate prints those its copy discloses, and the share link made
 # for it (POST /credentials/{id}/certificate-links) discloses exactly those.
 PRINTED_CLAIMS = ("name", "result")
-ACHIEVEMENT_TYPE_LABELS = {"MicroCredential": "Micro-credential", "CoCurricular": "Co-curricular"}
+ACHIEVEMENT_TYPE_LABELS = {
+    "MicroCredential": N_("Micro-credential"),
+    "CoCurricular": N_("Co-curricular"),
+    "Certificate": N_("Certificate"),
+    "Course": N_("Course"),
+    "Badge": N_("Badge"),
+}
+# The result names the hub itself writes into credentials (service.credentials.document), shown translated.
+HUB_RESULT_NAMES = {"Final grade": N_("Final grade")}
+# The printed labels, in the language of the moment (upper-cased where printed).
+PRINTED_LABELS = {
+    "issued_by": N_("Issued by"),
+    "date_of_issue": N_("Date of issue"),
+    "valid_until": N_("Valid until"),
+    "study_load": N_("Study load"),
+    "level": N_("Level"),
+    "theme": N_("Theme"),
+    "result": N_("Result"),
+}
 # Letters that have no Unicode decomposition but an obvious base letter.
 BASE_LETTERS = str.maketrans(
     {
@@ -310,24 +335,25 @@ def disclosed_claims(credential: Mapping[str, Any]) -> dict[str, Any]:
 
 def format_date(text: str) -> str:
     """The calendar day of a credential date-time in Dutch time, labelled with its zone, as the pages show it:
-    "1 July 2026 (CEST)" (service.documents.dates)."""
+    "1 July 2026 (CEST)", "1 juli 2026 (CEST)" (service.documents.dates, in the language of the moment)."""
     return date_text(text)
 
 
 def _number(value: float) -> str:
-    return f"{value:g}" if value != int(value) else str(int(value))
+    return i18n.number(value)
 
 
 def _kind(achievement_type: str) -> str:
     name = achievement_type.removeprefix("ext:")
     if name in ACHIEVEMENT_TYPE_LABELS:
-        return ACHIEVEMENT_TYPE_LABELS[name]
+        return str(ACHIEVEMENT_TYPE_LABELS[name])
     words = re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+", name)
-    return " ".join([words[0]] + [word.lower() for word in words[1:]]) if words else "Credential"
+    return " ".join([words[0]] + [word.lower() for word in words[1:]]) if words else _("Credential")
 
 
 def _results(value: Any, achievement: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(label, text) of each disclosed OB Result with a value: "Final grade", "8.5 (scale 1.0–10.0)"."""
+    """(label, text) of each disclosed OB Result with a value: "Final grade", "8.5 (scale 1.0–10.0)" ("8,5 (schaal
+    1,0–10,0)" in Dutch: the decimal point as the reader writes it; the label is the issuer's own)."""
     descriptions = {
         item.get("id"): item for item in achievement.get("resultDescription") or () if isinstance(item, Mapping)
     }
@@ -337,13 +363,19 @@ def _results(value: Any, achievement: Mapping[str, Any]) -> list[tuple[str, str]
             continue
         description = descriptions.get(result.get("resultDescription"), {})
         name = description.get("name")
-        label = name if isinstance(name, str) and name.strip() else "Result"
-        text = result["value"].strip()
+        label = result_label(name) if isinstance(name, str) and name.strip() else str(PRINTED_LABELS["result"])
+        text = i18n.grade(result["value"].strip())
         low, high = description.get("valueMin"), description.get("valueMax")
         if isinstance(low, str) and isinstance(high, str):
-            text += f" (scale {low}\u2013{high})"
+            text = _("%(grade)s (scale %(low)s–%(high)s)", grade=text, low=i18n.grade(low), high=i18n.grade(high))
         results.append((label, text))
     return results
+
+
+def result_label(name: str) -> str:
+    """A result's name as printed: the hub's own name for a programme's grade ("Final grade", which the hub writes
+    into every graded credential) in the reader's language; any other name as the issuer wrote it."""
+    return str(HUB_RESULT_NAMES[name]) if name in HUB_RESULT_NAMES else name
 
 
 def _check_share_url(share_url: str) -> str:
@@ -373,16 +405,17 @@ def _content(credential: Mapping[str, Any], share_url: str, status: str | None) 
     name = claims.get("name")
     recipient = name if isinstance(name, str) and _drop_invisible(name) else None
     eqf = next(item for item in model.credentialSubject.achievement.alignment if item.targetFramework == EQF_FRAMEWORK)
+    label = {key: str(text) for key, text in PRINTED_LABELS.items()}
     details: list[tuple[str, str]] = [
-        ("Issued by", model.issuer.name),
-        ("Date of issue", format_date(model.validFrom)),
+        (label["issued_by"], model.issuer.name),
+        (label["date_of_issue"], format_date(model.validFrom)),
     ]
     if model.validUntil is not None:
-        details.append(("Valid until", format_date(model.validUntil)))
+        details.append((label["valid_until"], format_date(model.validUntil)))
     details += [
-        ("Study load", f"{_number(model.credentialSubject.achievement.creditsAvailable)} ECTS"),
-        ("Level", f"EQF level {eqf.targetCode}"),
-        ("Theme", model.credentialSubject.achievement.fieldOfStudy),
+        (label["study_load"], f"{_number(model.credentialSubject.achievement.creditsAvailable)} ECTS"),
+        (label["level"], _("EQF level %(level)s", level=eqf.targetCode)),
+        (label["theme"], model.credentialSubject.achievement.fieldOfStudy),
     ]
     if "result" in claims:
         details += _results(claims["result"], achievement)
@@ -426,14 +459,14 @@ def printed_facts(credential: Mapping[str, Any]) -> PrintedFacts:
 
     achievement = credential["credentialSubject"]["achievement"]
     result_labels = [
-        str(item["name"])
+        result_label(str(item["name"]))
         for item in achievement.get("resultDescription") or ()
         if isinstance(item, Mapping) and isinstance(item.get("name"), str)
     ]
-    labels = ["Issued by", "Date of issue", "Valid until", "Study load", "Level", "Theme", "Result", *result_labels]
+    labels = [str(text) for text in PRINTED_LABELS.values()] + result_labels
     return PrintedFacts(
         programme=spellings(content.programme),
-        recipient=spellings(content.recipient) if content.recipient is not None else (WITHHELD_RECIPIENT,),
+        recipient=spellings(content.recipient) if content.recipient is not None else (str(WITHHELD_RECIPIENT),),
         details=tuple((label, spellings(value)) for label, value in content.details),
         possible_labels=tuple(labels),
         credential_id=spellings(content.credential_id),
@@ -606,13 +639,13 @@ def render_certificate(credential: dict[str, Any], share_url: str, *, status: st
         pagesize=(PAGE_WIDTH, PAGE_HEIGHT),
         invariant=True,
         pageCompression=1,
-        lang="en",
+        lang=i18n.current(),
         initialFontName=fonts.regular,  # not Helvetica: a font the page names is a font it embeds
     )
-    canvas.setTitle(f"{fonts.clean(content.programme)} \u2013 certificate")
+    canvas.setTitle(_("%(programme)s – certificate", programme=fonts.clean(content.programme)))
     canvas.setAuthor(HUB_NAME)
-    canvas.setSubject(f"{content.kind} certificate, credential {content.credential_id}")
-    canvas.setCreator(f"{HUB_NAME} credential service")
+    canvas.setSubject(_("%(kind)s certificate, credential %(id)s", kind=content.kind, id=content.credential_id))
+    canvas.setCreator(_("%(hub)s credential service", hub=HUB_NAME))
     _draw(_Page(canvas, fonts), content)
     canvas.showPage()
     canvas.save()
@@ -633,7 +666,13 @@ def _draw(page: _Page, content: _Content) -> None:
     canvas.rect(LEFT, PAGE_HEIGHT - 62, 44, 4, stroke=0, fill=1)
     page.text(LEFT, PAGE_HEIGHT - 88, HUB_NAME, fonts.bold, 22, ACCENT)
     page.text(
-        LEFT, PAGE_HEIGHT - 106, clean(f"{content.kind} certificate").upper(), fonts.bold, 8.5, MUTED, spacing=1.2
+        LEFT,
+        PAGE_HEIGHT - 106,
+        clean(_("%(kind)s certificate", kind=content.kind)).upper(),
+        fonts.bold,
+        8.5,
+        MUTED,
+        spacing=1.2,
     )
     if content.status:
         _draw_status(page, clean(content.status))
@@ -652,13 +691,13 @@ def _draw(page: _Page, content: _Content) -> None:
         page.text(LEFT, y, line, fonts.bold, title_size, INK)
         y -= title_size * 1.2
     y -= 6
-    page.text(LEFT, y, "awarded to", fonts.regular, 11, MUTED)
+    page.text(LEFT, y, _("awarded to"), fonts.regular, 11, MUTED)
     y -= 30
     if content.recipient is not None:
         name, size = page.fit(clean(content.recipient), fonts.regular, 26, 16, TEXT_WIDTH)
         page.text(LEFT, y, name, fonts.regular, size, INK)
     else:
-        page.text(LEFT, y, WITHHELD_RECIPIENT, fonts.italic, 20, MUTED)
+        page.text(LEFT, y, str(WITHHELD_RECIPIENT), fonts.italic, 20, MUTED)
     y -= 26
 
     # The facts, three to a row (a long value wraps to a second line), under as much of the criteria
@@ -697,7 +736,7 @@ def _draw(page: _Page, content: _Content) -> None:
     column_left = RIGHT - QR_COLUMN
     centre = column_left + QR_COLUMN / 2
     qr_top = PAGE_HEIGHT - 160
-    page.text(centre, qr_top + 20, "SCAN TO VERIFY", fonts.bold, 7.5, MUTED, spacing=1.2, align="centre")
+    page.text(centre, qr_top + 20, _("SCAN TO VERIFY"), fonts.bold, 7.5, MUTED, spacing=1.2, align="centre")
     _draw_qr(canvas, content.share_url, centre - QR_SIZE / 2, qr_top - QR_SIZE, QR_SIZE)
     y = qr_top - QR_SIZE - 22
     url = clean(content.share_url)
@@ -711,10 +750,12 @@ def _draw(page: _Page, content: _Content) -> None:
     canvas.setStrokeColor(RULE)
     canvas.setLineWidth(0.6)
     canvas.line(LEFT, FOOTER_TOP, RIGHT, FOOTER_TOP)
-    labels = ("CREDENTIAL ID", "HOW TO VERIFY")
+    labels = (_("CREDENTIAL ID"), _("HOW TO VERIFY"))
     indent = max(page.width(label, fonts.bold, 7, 0.9) for label in labels) + 12
-    identity = f"{clean(content.credential_id)}  \u00b7  anchored on Ethereum chain ID {content.chain_id}"
-    hint = VERIFY_HINT.format(verify_page=clean(verify_page(content.share_url)))
+    identity = f"{clean(content.credential_id)}  \u00b7  " + _(
+        "anchored on Ethereum chain ID %(chain)s", chain=content.chain_id
+    )
+    hint = str(VERIFY_HINT) % {"verify_page": clean(verify_page(content.share_url))}
     for y, label, text in ((86, labels[0], identity), (68, labels[1], hint)):
         page.text(LEFT, y, label, fonts.bold, 7, MUTED, spacing=0.9)
         text, size = page.fit(text, fonts.regular, 8.5, 7, RIGHT - LEFT - indent)

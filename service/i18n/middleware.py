@@ -4,7 +4,8 @@ A pure ASGI middleware: it chooses the language (service.i18n.negotiate), sets i
 (the endpoint, run in the same task or in a worker thread with a copy of the context, sees it), and on the
 way out says which language the answer is in (`Content-Language`) and that it depends on the request's
 language headers (`Vary`). A language chosen with the switch (`?lang=en`) is remembered in a cookie for a
-year: the next page is in the same language without the parameter.
+year (when the answer is a page; a file in another language, such as a certificate PDF, changes nothing):
+the next page is in the same language without the parameter.
 """
 
 from __future__ import annotations
@@ -64,7 +65,8 @@ class LocaleMiddleware:
                     if name not in vary:
                         vary.append(name)
                 headers["Vary"] = ", ".join(vary)
-                if switched:
+                # remembered only from a page: a PDF in English (`certificate.pdf?lang=en`) does not switch the site
+                if switched and headers.get("Content-Type", "").startswith("text/html"):
                     attributes = f"Path=/; Max-Age={COOKIE_MAX_AGE}; SameSite=Lax; HttpOnly"
                     if self.secure_cookie:
                         attributes += "; Secure"

@@ -32,8 +32,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.api import board as board_api
 from service.api.deps import HubDep
+from service.board import service as board_service
 from service.chain.board import ActionKind, BoardClient
 from service.credentials.document import issuer_slug
 from service.db import models
@@ -217,7 +217,7 @@ def accreditation(slug: str, request: Request, hub: HubDep) -> Response:
             status=422,
         )
     try:
-        moment = int(at) if at is not None else board_api.get_board(hub).chain_time()  # now, as the chain says
+        moment = int(at) if at is not None else board_service.board_client(hub).chain_time()  # now, as the chain says
         view = find_partner(hub, slug)
     except CHAIN_ERRORS:
         return _unreadable(request, "accreditation")
@@ -246,7 +246,7 @@ def seats(hub: Hub, db: Session, board: BoardClient) -> list[Seat]:
 
     :raises ChainUnavailable: the board cannot be asked.
     """
-    members = {member.address: member for member in board_api.list_members(hub, db, board, include_former=False)}
+    members = {member.address: member for member in board_service.members(hub, db, board)}
     out = []
     for index, account in enumerate(board.member_table()):
         member = members.get(to_checksum_address(account)) if int(account, 16) else None
@@ -268,9 +268,9 @@ def register(request: Request, hub: HubDep) -> HTMLResponse:
     try:
         with hub.sessions() as db:
             total = int(db.scalar(select(func.count()).select_from(models.BoardProposal)) or 0)
-            board = board_api.get_board(hub)
+            board = board_service.board_client(hub)
             proposals = (
-                board_api.list_proposals(db, board, limit=REGISTER_PAGE_SIZE, offset=(current - 1) * REGISTER_PAGE_SIZE)
+                board_service.proposals(db, board, limit=REGISTER_PAGE_SIZE, offset=(current - 1) * REGISTER_PAGE_SIZE)
                 if total
                 else []
             )
@@ -308,8 +308,8 @@ def proposal_page(proposal_id: str, request: Request, hub: HubDep) -> HTMLRespon
         return _unknown_proposal(request)
     try:
         with hub.sessions() as db:
-            board = board_api.get_board(hub)
-            proposal = board_api.get_proposal(hub, db, board, int(proposal_id))
+            board = board_service.board_client(hub)
+            proposal = board_service.proposal(hub, db, board, int(proposal_id))
             chain_time = board.chain_time()
             slug = (
                 partner_slug(hub, db, proposal.subject)

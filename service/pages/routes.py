@@ -79,7 +79,9 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
 templates = make_templates()
-templates.env.globals.update(hub_name=present.HUB_NAME, state_labels=present.STATE_LABELS)
+templates.env.globals.update(
+    hub_name=present.HUB_NAME, state_labels=present.STATE_LABELS, certificate_in=present.CERTIFICATE_IN
+)
 templates.env.filters.update(moment=present.moment, day=present.day)
 
 router = APIRouter(include_in_schema=False)
@@ -239,9 +241,11 @@ def _nothing_to_show(request: Request, shared: Shared | None) -> HTMLResponse:
     if shared is None:
         return not_found(
             request,
-            "This share link does not work",
-            "There is no credential behind this link. Check that you copied the whole link; if it "
-            "still does not work, ask the graduate for a new one.",
+            _("This share link does not work"),
+            _(
+                "There is no credential behind this link. Check that you copied the whole link; if it "
+                "still does not work, ask the graduate for a new one."
+            ),
         )
     if shared.withdrawn:
         return not_found(
@@ -256,16 +260,20 @@ def _nothing_to_show(request: Request, shared: Shared | None) -> HTMLResponse:
     if shared.batch_status == "failed":
         return not_found(
             request,
-            "This credential was not issued",
-            "The issuer could not record this credential in the hub's public register, so it is "
-            "not valid. The graduate can ask the issuer to issue it again.",
+            _("This credential was not issued"),
+            _(
+                "The issuer could not record this credential in the hub's public register, so it is "
+                "not valid. The graduate can ask the issuer to issue it again."
+            ),
             status=409,
         )
     return not_found(
         request,
-        "This credential is still being issued",
-        "The issuer is recording it in the hub's public register. That usually takes a minute or "
-        "two: reload this page shortly.",
+        _("This credential is still being issued"),
+        _(
+            "The issuer is recording it in the hub's public register. That usually takes a minute or "
+            "two: reload this page shortly."
+        ),
         status=409,
     )
 
@@ -375,8 +383,11 @@ async def verify_check(request: Request) -> HTMLResponse:
         return _form_problem(
             request,
             context,
-            "The form could not be read. If you pasted a very large text, "
-            f"note that a credential is at most {MAX_CREDENTIAL_BYTES // 1024} KB.",
+            _(
+                "The form could not be read. If you pasted a very large text, note that a credential is at "
+                "most %(kb)s KB.",
+                kb=MAX_CREDENTIAL_BYTES // 1024,
+            ),
         )
     pasted = form.get("credential")
     upload = form.get("file")
@@ -392,25 +403,34 @@ async def verify_check(request: Request) -> HTMLResponse:
             context["uploaded"] = upload.filename
     if not source:
         return _form_problem(
-            request, context, "Paste the credential's text (JSON) or its share link into the box, or choose its file."
+            request,
+            context,
+            _("Paste the credential's text (JSON) or its share link into the box, or choose its file."),
         )
     if isinstance(source, bytes) and source.lstrip()[:5] == b"%PDF-":
         if len(source) > MAX_PDF_BYTES:
             return _form_problem(
-                request, context, f"This PDF is too large: a certificate PDF is at most {MAX_PDF_BYTES // 1024} KB."
+                request,
+                context,
+                _("This PDF is too large: a certificate PDF is at most %(kb)s KB.", kb=MAX_PDF_BYTES // 1024),
             )
         try:
             carried = await run_in_threadpool(extract_credential, source)
         except BrokenPdf as exc:
             return _form_problem(
-                request, context, f"This PDF cannot be read ({exc}). Choose the PDF as you received it."
+                request,
+                context,
+                _("This PDF cannot be read (%(error)s). Choose the PDF as you received it.", error=exc),
             )
         except CarrierError:
             return _form_problem(
                 request,
                 context,
-                "This PDF does not carry a credential. A certificate of the hub has its credential file inside it; "
-                "ask the graduate for the certificate as the hub made it, the credential file or the share link.",
+                _(
+                    "This PDF does not carry a credential. A certificate of the hub has its credential file inside "
+                    "it; ask the graduate for the certificate as the hub made it, the credential file or the share "
+                    "link."
+                ),
             )
         source = carried.credential
     elif isinstance(source, bytes) and looks_baked(source):
@@ -420,16 +440,22 @@ async def verify_check(request: Request) -> HTMLResponse:
             return _form_problem(
                 request,
                 context,
-                f"This image does not carry a credential ({exc}). A badge image of the hub has its credential "
-                "baked in; ask the graduate for the badge as the hub made it, the credential file or the share link.",
+                _(
+                    "This image does not carry a credential (%(error)s). A badge image of the hub has its credential "
+                    "baked in; ask the graduate for the badge as the hub made it, the credential file or the share "
+                    "link.",
+                    error=exc,
+                ),
             )
     elif isinstance(source, str) and re.match(r"(?i)https?://", source):
         try:
             shared = await run_in_threadpool(resolve_link, hub, source)
         except ForeignLink as exc:
-            return _form_problem(request, context, f"This link cannot be checked here: {exc.detail}.")
+            return _form_problem(request, context, _("This link cannot be checked here: %(why)s.", why=exc.detail))
         except (NotFound, Conflict) as exc:
-            return _form_problem(request, context, f"This share link does not lead to a credential: {exc.detail}.")
+            return _form_problem(
+                request, context, _("This share link does not lead to a credential: %(why)s.", why=exc.detail)
+            )
         source = credential_file(shared.document or {})
         context["link"] = shared.share_url
     size = len(source.encode("utf-8")) if isinstance(source, str) else len(source)
@@ -437,8 +463,12 @@ async def verify_check(request: Request) -> HTMLResponse:
         return _form_problem(
             request,
             context,
-            f"This is too large to be a credential: a credential file is at most {MAX_CREDENTIAL_BYTES // 1024} KB"
-            f" (a certificate PDF at most {MAX_PDF_BYTES // 1024} KB).",
+            _(
+                "This is too large to be a credential: a credential file is at most %(kb)s KB (a certificate PDF "
+                "at most %(pdf_kb)s KB).",
+                kb=MAX_CREDENTIAL_BYTES // 1024,
+                pdf_kb=MAX_PDF_BYTES // 1024,
+            ),
         )
     verified = await run_in_threadpool(verify_for_page, hub, source, context["email"])
     context["verified"] = verified
@@ -456,8 +486,11 @@ async def verify_check(request: Request) -> HTMLResponse:
         return _form_problem(
             request,
             context,
-            f"The file inside this PDF ({carried.file_name}) is not a credential of the hub: "
-            f"{verified.report.check('format').reason}.",
+            _(
+                "The file inside this PDF (%(file)s) is not a credential of the hub: %(why)s.",
+                file=carried.file_name,
+                why=verified.report.check("format").reason,
+            ),
         )
     status = 422 if not verified.report.usable else verified.status
     return page(request, "verify.html", context, status=status)

@@ -1,6 +1,7 @@
-"""What the service writes to its logs never holds a graduate's holder token: a holder link
-(`/holder/<holder token>`) is written `/holder/…`, in the access log (uvicorn.access, `install_log_redaction`)
-and in the service's own messages (`redact_holder_paths`)."""
+"""What the service writes to its logs never holds a graduate's holder token nor a staff invitation: a holder
+link (`/holder/<holder token>`) is written `/holder/…` and an invitation link (`/invite/<token>`) `/invite/…`,
+in the access log (uvicorn.access, `install_log_redaction`) and in the service's own messages
+(`redact_holder_paths`)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import logging
 import re
 
 _HOLDER_PATH = re.compile(r"/holder/(?!links/|credential\.json\b|sign-out\b)[^/?#\s\"]+")
+_INVITE_PATH = re.compile(r"/invite/[^/?#\s\"]+")
 
 
 def redact_holder_paths(text: str) -> str:
-    """`text` with the token of every holder link replaced by "…" ("/holder/…")."""
-    return _HOLDER_PATH.sub("/holder/…", text)
+    """`text` with the token of every holder link and staff invitation replaced by "…" ("/holder/…",
+    "/invite/…")."""
+    return _INVITE_PATH.sub("/invite/…", _HOLDER_PATH.sub("/holder/…", text))
 
 
 class HolderLinkRedactor(logging.Filter):

@@ -355,9 +355,9 @@ def send(
 
 def test_the_bodies_the_bad_ones_are_made_from_are_valid() -> None:
     """So that a refusal below is the bad part's doing (sending them would store them)."""
-    from service.api.board import ProposalCreate, RecusalCreate, VoteCreate
     from service.api.credentials import RevocationCreate, SharingUpdate
     from service.api.programmes import ProgrammeCreate
+    from service.board.schemas import ProposalCreate, RecusalCreate, VoteCreate
     from service.issuing.requests import CohortCreate, CredentialCreate
 
     models_by_endpoint = {

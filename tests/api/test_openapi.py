@@ -127,3 +127,19 @@ def test_the_description_has_a_getting_started_sequence() -> None:
     assert places == sorted(places), places  # key -> programme -> issue -> share -> verify, in that order
     documented = {f"{m.upper()} {p}" for m, p, _ in _operations()}
     assert set(steps[1:]) <= documented  # each step names an operation the API has
+
+
+def test_the_verification_report_documents_its_plain_words_and_their_language() -> None:
+    schemas = SCHEMA["components"]["schemas"]
+    report, check = schemas["VerificationReportPublic"], schemas["CheckPublic"]
+    assert {"summary", "language"} <= set(report["required"]) and "explanation" in check["required"]
+    assert report["properties"]["language"]["enum"] == ["nl", "en"]
+    assert "Accept-Language" in report["properties"]["language"]["description"]
+    assert "Accept-Language" in check["properties"]["explanation"]["description"]
+    # the worked examples carry them too
+    examples = SCHEMA["paths"]["/verify"]["post"]["responses"]["200"]["content"]["application/json"]["examples"]
+    for example in examples.values():
+        value = example["value"]
+        assert value["language"] == "en" and value["summary"]
+        assert all(item["explanation"] for item in value["checks"])
+    assert examples["revoked"]["value"]["summary"].startswith("Not valid: it was revoked on")

@@ -406,7 +406,7 @@ def test_the_console_in_dutch(client: TestClient, hub: Hub, partner: str) -> Non
     page = client.get("/console/partner", headers={"Accept-Language": "nl"})
     assert page.status_code == 200 and '<html lang="nl">' in page.text
     text = text_of(page.text)
-    for words in ("Partnerconsole", "Een cohort uitgeven", "Eén credential uitgeven", "Programma's van de hub"):
+    for words in ("Partnerconsole", "Een cohort uitgeven", "Eén credential uitgeven", "Opleidingen van de hub"):
         assert words in text, words
     refused = client.post(
         "/console/partner/cohorts",

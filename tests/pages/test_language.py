@@ -47,3 +47,14 @@ def test_pages_follow_the_browser_and_the_switch(bare: TestClient) -> None:
     bare.cookies.clear()
     page = bare.get("/verify", headers={"Accept-Language": "nl"})
     assert _lang(page.text) == "nl"
+
+
+def test_a_file_in_the_other_language_does_not_switch_the_site(bare: TestClient) -> None:
+    """`?lang=` on a file (here the API's JSON) answers in that language but is not remembered: only the switch
+    on a page is."""
+    answer = bare.get("/health/live?lang=en", headers={"Accept-Language": "nl"})
+    assert answer.status_code == 200
+    assert answer.headers["content-language"] == "en"
+    assert "hub_lang" not in answer.headers.get("set-cookie", "")
+    page = bare.get("/verify?lang=en", headers={"Accept-Language": "nl"})
+    assert "hub_lang=en" in page.headers["set-cookie"]

@@ -358,7 +358,8 @@ def test_verify_a_tampered_credential_shows_the_failed_check(client: TestClient,
     assert marks["Integrity"] == "failed"
     assert marks["Anchored on chain"] == "not_run"
     assert "the document was changed after issuing" in text  # the verifier's own reason
-    assert "Do not rely on what follows" in text
+    # the forged claims are not shown as a certificate: only muted, folded away, labelled as not confirmed
+    assert "What the file claims — not confirmed" in text and 'class="certificate ' not in response.text
 
 
 def test_verify_a_credential_with_the_graduates_email(client: TestClient, issue: Any) -> None:

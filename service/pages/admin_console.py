@@ -1,0 +1,462 @@
+"""The admin console: staff accounts, API keys and the programme catalogue (role admin).
+
+    GET  /console/admin                          the accounts, and a form to invite someone
+    POST /console/admin/accounts                 make an account: its invitation link, shown once
+    GET  /console/admin/accounts/{id}/reset      "reset this account?" ...
+    POST /console/admin/accounts/{id}/reset      ... its password and code taken away, its sessions ended: a new link
+    GET  /console/admin/accounts/{id}/disable    "disable this account?" ...
+    POST /console/admin/accounts/{id}/disable    ... disabled for good (its sessions end)
+    GET  /console/admin/keys                     the API keys, and a form to make one
+    POST /console/admin/keys                     make a key: shown once
+    GET  /console/admin/keys/{id}/revoke         "revoke this key?" ...
+    POST /console/admin/keys/{id}/revoke         ... revoked
+    GET  /console/admin/programmes               the catalogue, and a form to add a programme
+    POST /console/admin/programmes               add it (the same function as the API's POST /programmes)
+
+Each act calls the function the CLI (`hub users`, `hub keys`) or the API calls: service.web.signin,
+service.auth, service.api.programmes. Every form carries the session's CSRF token and works without script.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from starlette.datastructures import FormData
+
+from service import auth
+from service.api.deps import HubDep
+from service.api.programmes import ProgrammeCreate, add_programme, programmes
+from service.chain.keys import KeyConfigurationError, refuse_well_known
+from service.credentials.document import HUB_THEMES
+from service.db import models
+from service.errors import Conflict, HubError
+from service.hub import Hub
+from service.i18n import N_, _
+from service.pages.console import console_page, expired_form, form_is_genuine, require_staff
+from service.web import signin
+from service.web.staff import Staff, StaffRole
+
+router = APIRouter(include_in_schema=False)
+
+ROLE_LABELS = {"partner": N_("Partner staff"), "board": N_("Board member"), "admin": N_("Admin")}
+STATE_LABELS = {
+    signin.AccountState.INVITED: N_("Invited (no password yet)"),
+    signin.AccountState.SECOND_FACTOR: N_("Password set, code app not yet"),
+    signin.AccountState.ACTIVE: N_("Active"),
+    signin.AccountState.DISABLED: N_("Disabled"),
+}
+KEY_ROLE_LABELS = {"admin": N_("Admin"), "issuer": N_("Issuing partner"), "member": N_("Board member")}
+DONE = {
+    "disabled": N_("The account is disabled; its sessions have ended."),
+    "revoked": N_("The key is revoked: it opens nothing from now on."),
+    "programme": N_("The programme is added to the catalogue."),
+}
+# what each programme field needs, said where the form refuses it
+PROGRAMME_HINTS = {
+    "id": N_("Programme id: 3 to 64 lowercase letters, digits and hyphens, for example miw-data-analytics."),
+    "name": N_("Name: give the programme's name (at most 200 characters)."),
+    "theme": N_("Theme: choose one of the hub's themes."),
+    "description": N_("Description: describe the programme (at most 5,000 characters)."),
+    "criteria": N_("Criteria: say what a graduate did to earn it (at most 5,000 characters)."),
+    "achievement_type": N_("Kind: an Open Badges kind such as MicroCredential, Course or Certificate."),
+    "ects": N_("Credits (ECTS): a number from 0 to 1000."),
+    "eqf_level": N_("EQF level: a whole number from 1 to 8."),
+    "issuer_address": N_("Issuing account: 0x followed by 40 hexadecimal characters."),
+}
+PROGRAMME_FIELDS = tuple(PROGRAMME_HINTS)
+
+
+async def _admin_form(request: Request, hub: Hub) -> tuple[Staff, FormData] | Response:
+    staff = require_staff(request, hub, StaffRole.ADMIN)
+    if isinstance(staff, Response):
+        return staff
+    try:
+        form = await request.form(max_files=0, max_fields=20, max_part_size=10_000)
+    except Exception:  # noqa: BLE001 - starlette's parser raises several types for a body it cannot read
+        return expired_form(request, staff)
+    if not form_is_genuine(staff, form):
+        return expired_form(request, staff)
+    return staff, form
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+# ---------------------------------------------------------------- accounts
+
+
+def _accounts_page(
+    request: Request,
+    hub: Hub,
+    staff: Staff,
+    *,
+    error: str | None = None,
+    form: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    with hub.sessions() as db:
+        accounts = signin.list_accounts(db)
+    return console_page(
+        request,
+        "admin_accounts.html",
+        staff,
+        {
+            "section": "accounts",
+            "accounts": accounts,
+            "role_labels": {key: str(value) for key, value in ROLE_LABELS.items()},
+            "state_labels": {key: str(value) for key, value in STATE_LABELS.items()},
+            "error": error,
+            "form": form or {"email": "", "name": "", "role": "partner", "address": ""},
+            "done": str(DONE[request.query_params["done"]]) if request.query_params.get("done") in DONE else None,
+        },
+        status=status,
+    )
+
+
+@router.get("/console/admin", response_class=HTMLResponse)
+def accounts(request: Request, hub: HubDep) -> Response:
+    staff = require_staff(request, hub, StaffRole.ADMIN)
+    if isinstance(staff, Response):
+        return staff
+    return _accounts_page(request, hub, staff)
+
+
+def _link_page(
+    request: Request, staff: Staff, hub: Hub, account: signin.AccountView, token: str, made: bool
+) -> Response:
+    return console_page(
+        request,
+        "admin_invitation.html",
+        staff,
+        {
+            "section": "accounts",
+            "account": account,
+            "role_label": str(ROLE_LABELS[account.role.value]),
+            "link": signin.invitation_url(hub.settings.public_url, token),
+            "made": made,
+            "days": signin.INVITATION_LIFETIME.days,
+        },
+    )
+
+
+@router.post("/console/admin/accounts", response_class=HTMLResponse)
+async def create_account(request: Request, hub: HubDep) -> Response:
+    checked = await _admin_form(request, hub)
+    if isinstance(checked, Response):
+        return checked
+    staff, form = checked
+    kept = {name: _text(form, name) for name in ("email", "name", "role", "address")}
+    try:
+        with hub.sessions() as db:
+            account, token = signin.create_account(db, kept["email"], kept["name"], kept["role"], kept["address"])
+            db.commit()
+    except signin.AccountProblem as problem:
+        return _accounts_page(request, hub, staff, error=str(problem), form=kept, status=422)
+    return _link_page(request, staff, hub, account, token, made=True)
+
+
+def _confirm(
+    request: Request, staff: Staff, section: str, title: str, message: str, action: str, button: str, back: str
+) -> Response:
+    return console_page(
+        request,
+        "admin_confirm.html",
+        staff,
+        {"section": section, "title": title, "message": message, "action": action, "button": button, "back": back},
+    )
+
+
+def _account_or_none(hub: Hub, account_id: int) -> signin.AccountView | None:
+    with hub.sessions() as db:
+        return next((account for account in signin.list_accounts(db) if account.id == account_id), None)
+
+
+def _no_account(request: Request, staff: Staff, account_id: int) -> Response:
+    return console_page(
+        request,
+        "console_message.html",
+        staff,
+        {"title": _("There is no account %(id)s.", id=account_id), "message": _("Go back to the accounts.")},
+        status=404,
+    )
+
+
+@router.get("/console/admin/accounts/{account_id}/reset", response_class=HTMLResponse)
+def confirm_reset(account_id: int, request: Request, hub: HubDep) -> Response:
+    staff = require_staff(request, hub, StaffRole.ADMIN)
+    if isinstance(staff, Response):
+        return staff
+    account = _account_or_none(hub, account_id)
+    if account is None or account.state is signin.AccountState.DISABLED:
+        return _no_account(request, staff, account_id)
+    return _confirm(
+        request,
+        staff,
+        "accounts",
+        _("Reset the account of %(name)s?", name=account.name),
+        _(
+            "%(name)s (%(email)s) is signed out everywhere, the password and the code app stop working, and you "
+            "get a new invitation link to send. Do this when the password or the phone is lost.",
+            name=account.name,
+            email=account.email,
+        ),
+        f"/console/admin/accounts/{account.id}/reset",
+        _("Yes, reset the account"),
+        "/console/admin",
+    )
+
+
+@router.get("/console/admin/accounts/{account_id}/disable", response_class=HTMLResponse)
+def confirm_disable(account_id: int, request: Request, hub: HubDep) -> Response:
+    staff = require_staff(request, hub, StaffRole.ADMIN)
+    if isinstance(staff, Response):
+        return staff
+    account = _account_or_none(hub, account_id)
+    if account is None or account.state is signin.AccountState.DISABLED:
+        return _no_account(request, staff, account_id)
+    return _confirm(
+        request,
+        staff,
+        "accounts",
+        _("Disable the account of %(name)s?", name=account.name),
+        _(
+            "%(name)s (%(email)s) is signed out everywhere and can never sign in with this account again. "
+            "This cannot be undone.",
+            name=account.name,
+            email=account.email,
+        ),
+        f"/console/admin/accounts/{account.id}/disable",
+        _("Yes, disable the account"),
+        "/console/admin",
+    )
+
+
+@router.post("/console/admin/accounts/{account_id}/reset", response_class=HTMLResponse)
+async def reset_account(account_id: int, request: Request, hub: HubDep) -> Response:
+    checked = await _admin_form(request, hub)
+    if isinstance(checked, Response):
+        return checked
+    staff, _form = checked
+    try:
+        with hub.sessions() as db:
+            account, token = signin.reset_account(db, account_id)
+            db.commit()
+    except signin.AccountProblem as problem:
+        return _accounts_page(request, hub, staff, error=str(problem), status=409)
+    return _link_page(request, staff, hub, account, token, made=False)
+
+
+@router.post("/console/admin/accounts/{account_id}/disable", response_class=HTMLResponse)
+async def disable_account(account_id: int, request: Request, hub: HubDep) -> Response:
+    checked = await _admin_form(request, hub)
+    if isinstance(checked, Response):
+        return checked
+    staff, _form = checked
+    if account_id == staff.account_id:
+        return _accounts_page(
+            request,
+            hub,
+            staff,
+            error=_("You cannot disable your own account: another admin can, so the hub always keeps one."),
+            status=409,
+        )
+    try:
+        with hub.sessions() as db:
+            signin.disable_account(db, account_id)
+            db.commit()
+    except signin.AccountProblem as problem:
+        return _accounts_page(request, hub, staff, error=str(problem), status=404)
+    return RedirectResponse("/console/admin?done=disabled", status_code=303)
+
+
+# ---------------------------------------------------------------- API keys
+
+
+def _keys_page(
+    request: Request,
+    hub: Hub,
+    staff: Staff,
+    *,
+    error: str | None = None,
+    form: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    with hub.sessions() as db:
+        keys = [
+            {
+                "id": key.id,
+                "role": str(KEY_ROLE_LABELS.get(key.role, key.role)),
+                "name": key.name,
+                "address": key.address,
+                "prefix": key.prefix,
+                "created_at": signin.aware(key.created_at),
+                "revoked_at": signin.aware(key.revoked_at),
+            }
+            for key in auth.list_keys(db)
+        ]
+    return console_page(
+        request,
+        "admin_keys.html",
+        staff,
+        {
+            "section": "keys",
+            "keys": keys,
+            "key_roles": {key: str(value) for key, value in KEY_ROLE_LABELS.items()},
+            "error": error,
+            "form": form or {"role": "issuer", "name": "", "address": ""},
+            "done": str(DONE[request.query_params["done"]]) if request.query_params.get("done") in DONE else None,
+        },
+        status=status,
+    )
+
+
+@router.get("/console/admin/keys", response_class=HTMLResponse)
+def keys(request: Request, hub: HubDep) -> Response:
+    staff = require_staff(request, hub, StaffRole.ADMIN)
+    if isinstance(staff, Response):
+        return staff
+    return _keys_page(request, hub, staff)
+
+
+@router.post("/console/admin/keys", response_class=HTMLResponse)
+async def create_key(request: Request, hub: HubDep) -> Response:
+    checked = await _admin_form(request, hub)
+    if isinstance(checked, Response):
+        return checked
+    staff, form = checked
+    kept = {name: _text(form, name) for name in ("role", "name", "address")}
+    if kept["role"] not in KEY_ROLE_LABELS:
+        return _keys_page(request, hub, staff, error=_("Choose what the key is for."), form=kept, status=422)
+    if not kept["name"] or len(kept["name"]) > 200:
+        return _keys_page(request, hub, staff, error=_("Give the key holder's name."), form=kept, status=422)
+    try:
+        chain_id = hub.settings.chain_id
+        if kept["role"] != "admin" and kept["address"] and chain_id is not None:
+            refuse_well_known(kept["address"], chain_id, f"the {kept['role']}'s account")
+        with hub.sessions() as db:
+            token, record = auth.create_key(db, kept["role"], kept["name"], kept["address"] or None)
+            db.commit()
+            made = {"id": record.id, "name": record.name, "role": str(KEY_ROLE_LABELS[record.role])}
+    except (HubError, KeyConfigurationError, ValueError):
+        message = (
+            _("An admin key has no account address: leave it empty.")
+            if kept["role"] == "admin"
+            else _(
+                "Give the account address (0x followed by 40 hexadecimal characters): the partner's issuing "
+                "account, or the board member's account. A development account whose key is public is refused "
+                "outside a development chain."
+            )
+        )
+        return _keys_page(request, hub, staff, error=message, form=kept, status=422)
+    return console_page(request, "admin_key_made.html", staff, {"section": "keys", "key": made, "token": token})
+
+
+@router.get("/console/admin/keys/{key_id}/revoke", response_class=HTMLResponse)
+def confirm_revoke(key_id: int, request: Request, hub: HubDep) -> Response:
+    staff = require_staff(request, hub, StaffRole.ADMIN)
+    if isinstance(staff, Response):
+        return staff
+    with hub.sessions() as db:
+        key = db.get(models.ApiKey, key_id)
+        found = (key.name, key.prefix) if key is not None and key.revoked_at is None else None
+    if found is None:
+        return _keys_page(request, hub, staff, error=_("There is no API key %(id)s.", id=key_id), status=404)
+    return _confirm(
+        request,
+        staff,
+        "keys",
+        _("Revoke key %(number)s of %(name)s?", number=key_id, name=found[0]),
+        _(
+            "Programs that use the key starting with %(prefix)s get no access from now on. This cannot be undone: "
+            "make a new key if it is needed again.",
+            prefix=found[1],
+        ),
+        f"/console/admin/keys/{key_id}/revoke",
+        _("Yes, revoke the key"),
+        "/console/admin/keys",
+    )
+
+
+@router.post("/console/admin/keys/{key_id}/revoke", response_class=HTMLResponse)
+async def revoke_key(key_id: int, request: Request, hub: HubDep) -> Response:
+    checked = await _admin_form(request, hub)
+    if isinstance(checked, Response):
+        return checked
+    staff, _form = checked
+    try:
+        with hub.sessions() as db:
+            auth.revoke_key(db, key_id)
+            db.commit()
+    except HubError:
+        return _keys_page(request, hub, staff, error=_("There is no API key %(id)s.", id=key_id), status=404)
+    return RedirectResponse("/console/admin/keys?done=revoked", status_code=303)
+
+
+# ---------------------------------------------------------------- programmes
+
+
+def _programmes_page(
+    request: Request,
+    hub: Hub,
+    staff: Staff,
+    *,
+    errors: list[str] | None = None,
+    form: dict[str, Any] | None = None,
+    status: int = 200,
+) -> Response:
+    with hub.sessions() as db:
+        catalogue = programmes(db)
+    return console_page(
+        request,
+        "admin_programmes.html",
+        staff,
+        {
+            "section": "programmes",
+            "programmes": catalogue,
+            "themes": HUB_THEMES,
+            "errors": errors or [],
+            "form": form
+            or {**dict.fromkeys(PROGRAMME_FIELDS, ""), "achievement_type": "MicroCredential", "graded": "yes"},
+            "done": str(DONE[request.query_params["done"]]) if request.query_params.get("done") in DONE else None,
+        },
+        status=status,
+    )
+
+
+@router.get("/console/admin/programmes", response_class=HTMLResponse)
+def programmes_page(request: Request, hub: HubDep) -> Response:
+    staff = require_staff(request, hub, StaffRole.ADMIN)
+    if isinstance(staff, Response):
+        return staff
+    return _programmes_page(request, hub, staff)
+
+
+@router.post("/console/admin/programmes", response_class=HTMLResponse)
+async def add_programme_form(request: Request, hub: HubDep) -> Response:
+    checked = await _admin_form(request, hub)
+    if isinstance(checked, Response):
+        return checked
+    staff, form = checked
+    kept: dict[str, Any] = {name: _text(form, name) for name in PROGRAMME_FIELDS}
+    kept["graded"] = "yes" if _text(form, "graded") == "yes" else "no"
+    body = {**kept, "graded": kept["graded"] == "yes"}
+    try:
+        programme = ProgrammeCreate.model_validate(body)
+    except ValidationError as invalid:
+        fields = [str(error["loc"][0]) for error in invalid.errors() if error["loc"]]
+        errors = [str(PROGRAMME_HINTS[name]) for name in PROGRAMME_FIELDS if name in fields]
+        return _programmes_page(request, hub, staff, errors=errors or [_("Check the form.")], form=kept, status=422)
+    try:
+        with hub.sessions() as db:
+            add_programme(db, programme)
+    except Conflict:
+        message = _(
+            "There is already a programme %(id)s. A programme id is permanent: choose another.", id=programme.id
+        )
+        return _programmes_page(request, hub, staff, errors=[message], form=kept, status=409)
+    return RedirectResponse("/console/admin/programmes?done=programme", status_code=303)
