@@ -43,6 +43,13 @@ import {IHubBoard} from "./IHubBoard.sol";
  * also be batched with {Multicall-multicall} (a delegatecall to itself per call, so `msg.sender` is the
  * batch's sender), e.g. several {castVoteBySig} on an existing proposal, or a member's own votes and
  * recusals.
+ *
+ * A meeting on several proposals is one `multicall` of {recordMeeting}s, one per proposal, rather than a
+ * `recordMeetings` over arrays: each proposal keeps the one audited path (its signature, eligibility snapshot,
+ * count and execution, in order, each seeing the board the previous ones left), its errors bubble up unchanged,
+ * and the batch adds only a delegatecall and a copy of the member table in calldata per proposal. A recusal in a meeting is a ballot with the choice {MEETING_RECUSAL}: its seat is written to the
+ * proposal's recusals (the same mask {recuse} writes, so it leaves the quorum base), in the same slot write as the
+ * votes.
  */
 contract HubBoard is IHubBoard, EIP712, Multicall {
     /// @inheritdoc IHubBoard
@@ -82,6 +89,9 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
     /// @notice The EIP-712 type of a signed recusal.
     bytes32 public constant RECUSAL_TYPEHASH =
         keccak256("Recusal(uint256 proposalId,string reason,address member,uint256 nonce,uint256 deadline)");
+
+    /// @inheritdoc IHubBoard
+    uint8 public constant MEETING_RECUSAL = 3;
 
     uint256 private constant _BPS = 10_000;
     /// @dev keccak256 of the empty string: the reason of a meeting ballot given without reasons.
@@ -132,8 +142,9 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
         bool executed;
     }
 
-    /// @dev A meeting's ballots as they are counted: the seats voting each choice, 32 bits per VoteType (Against,
-    /// For, Abstain from the lowest bits up), and the voters and choices in ballot order, for {MeetingRecorded}.
+    /// @dev A meeting's ballots as they are counted: the seats of each choice, 32 bits per choice (Against, For,
+    /// Abstain, then the recusals from the lowest bits up), and the voters and choices in ballot order, for
+    /// {MeetingRecorded}.
     struct MeetingTally {
         uint256 masks;
         address[] voters;
@@ -496,8 +507,8 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
         if (at != votes.length) revert BoardInvalidMeetingVotes();
         uint256 masks = tally.masks;
         ProposalRecord storage record = _proposals[proposalId];
-        (record.againstMask, record.forMask, record.abstainMask) =
-            (uint32(masks), uint32(masks >> 32), uint32(masks >> 64));
+        (record.againstMask, record.forMask, record.abstainMask, record.recusedMask) =
+            (uint32(masks), uint32(masks >> 32), uint32(masks >> 64), uint32(masks >> 96));
         // One event for all the ballots (their reasons as given: none, or one per ballot).
         emit MeetingRecorded(proposalId, tally.voters, tally.choices, reasons);
     }
@@ -544,12 +555,12 @@ contract HubBoard is IHubBoard, EIP712, Multicall {
             keccak256(abi.encode(MEETING_BALLOT_TYPEHASH, proposeHash, support, reasonHash, voter)),
             votes[at + 4:next]
         );
-        // Ensure the choice is a VoteType
-        if (support > uint8(VoteType.Abstain)) revert BoardInvalidVoteType(support);
+        // Ensure the choice is a VoteType or a recusal
+        if (support > MEETING_RECUSAL) revert BoardInvalidVoteType(support);
         uint32 bit = uint32(1) << seat; // a seat of the table: below 32
         uint256 masks = tally.masks;
-        // Ensure the member did not vote yet
-        if (uint32(masks | (masks >> 32) | (masks >> 64)) & bit != 0) {
+        // Ensure the member has no ballot yet, a vote or a recusal
+        if (uint32(masks | (masks >> 32) | (masks >> 64) | (masks >> 96)) & bit != 0) {
             revert BoardAlreadyVoted(_board.proposalCount, voter);
         }
         tally.masks = masks | (uint256(bit) << (32 * support));

@@ -164,8 +164,9 @@ interface IHubBoard {
     /// @notice `voter` voted on `proposalId`.
     event VoteCast(uint256 indexed proposalId, address indexed voter, VoteType support, string reason);
     /// @notice The ballots of a meeting on `proposalId` ({recordMeeting}), in the order counted: `voters[i]` voted
-    /// `uint8(choices[i])` (a {VoteType}) with reason `reasons[i]`; `reasons` is empty when every reason was empty.
-    /// One event for all the ballots of a meeting, in place of one {VoteCast} each.
+    /// `uint8(choices[i])` (a {VoteType}), or recused itself when it is {MEETING_RECUSAL}, with reason `reasons[i]`;
+    /// `reasons` is empty when every reason was empty. One event for all the ballots of a meeting, in place of one
+    /// {VoteCast} or {Recused} each.
     event MeetingRecorded(uint256 indexed proposalId, address[] voters, bytes choices, string[] reasons);
     /// @notice `member` declared a conflict of interest on `proposalId` and does not take part.
     event Recused(uint256 indexed proposalId, address indexed member, string reason);
@@ -186,7 +187,7 @@ interface IHubBoard {
     error BoardUnknownProposal(uint256 proposalId);
     /// @notice `proposalId` is `current`, but the operation needs it to be `expected`.
     error BoardUnexpectedProposalState(uint256 proposalId, ProposalState current, ProposalState expected);
-    /// @notice `support` is not a {VoteType}.
+    /// @notice `support` is not a {VoteType} (nor, in a meeting ballot, {MEETING_RECUSAL}).
     error BoardInvalidVoteType(uint8 support);
     /// @notice The action given to {execute} is not the one proposed.
     error BoardActionMismatch(uint256 proposalId, bytes32 expected, bytes32 given);
@@ -329,6 +330,16 @@ interface IHubBoard {
      * action given here: a failing action (e.g. the registry's `RegistryIssuerAlreadyAccredited`)
      * reverts the whole meeting, and no nonce is consumed.
      *
+     * A ballot's `support` is a {VoteType}, or {MEETING_RECUSAL} (3): the member declares a conflict of interest
+     * and does not take part, recorded as {recuse} records it (it leaves the quorum base, and cannot also vote on
+     * the proposal), with its reason, and listed with the votes in {MeetingRecorded} (no {Recused} event).
+     *
+     * A meeting that decides several proposals puts them on chain in one transaction with
+     * `multicall(recordMeeting, recordMeeting, ...)`, one call per proposal, counted and executed in order: each
+     * call's member table is the board as the previous calls left it (a proposal executed earlier in the batch may
+     * have added or removed a member), and a proposer with several proposals signs them with consecutive nonces
+     * in batch order. Any failing call reverts the whole meeting.
+     *
      * A ballot is signed before the proposal exists and names the signed proposal, not an id: EIP-712 domain
      * as {proposeBySig}; type
      * `MeetingBallot(Propose proposal,uint8 support,string reason,address voter)Action(uint8 kind,address subject,string name,bytes32 keyHash,Rules rules)Propose(Action action,string title,bytes32 documentHash,address proposer,uint256 nonce,uint256 deadline)Rules(uint16 quorumBps,uint16 majorityBps,uint16 supermajorityBps,uint32 votingPeriod,uint32 executionPeriod)`
@@ -350,7 +361,7 @@ interface IHubBoard {
      * table; one byte, the number of ballots; the member table, the board's {memberTable} now, 20 bytes an account
      * (checked against the one hash the board keeps of it, so that no member record is read per ballot); then
      * each ballot: its voter's seat (1 byte; the voter is the table's account in that seat), its `support` (1
-     * byte), the length of its signature (2 bytes, big-endian) and the signature (65 bytes r, s, v of a key, or
+     * byte: a {VoteType} or {MEETING_RECUSAL}), the length of its signature (2 bytes, big-endian) and the signature (65 bytes r, s, v of a key, or
      * what an ERC-1271 wallet accepts). A seat out of the table or free is no member's ({BoardNotEligible} with
      * the zero address). The reasons come apart, one per ballot in ballot order, or none when every reason is
      * empty; {MeetingRecorded} logs them as given.
@@ -362,8 +373,8 @@ interface IHubBoard {
      * @dev Reverts as {proposeBySig} for the proposal; then with {BoardInvalidMeetingVotes} (`votes` not packed as
      * above, or the reasons neither one per ballot nor none) or {BoardMemberTableMismatch} when the table is not
      * the board's; then, per ballot, with {BoardNotEligible} (a seat no member holds),
-     * {BoardInvalidSignature}, then {BoardInvalidVoteType} or {BoardAlreadyVoted} (a voter with two ballots) as
-     * {castVote}; then as {execute} for the action itself. Emits {ProposalCreated}, one {MeetingRecorded} with every ballot (when there
+     * {BoardInvalidSignature}, then {BoardInvalidVoteType} (a choice above {MEETING_RECUSAL}) or
+     * {BoardAlreadyVoted} (a voter with two ballots, votes or recusals); then as {execute} for the action itself. Emits {ProposalCreated}, one {MeetingRecorded} with every ballot (when there
      * are any), and when executed {ProposalExecuted} and the action's own event.
      */
     function recordMeeting(
@@ -392,6 +403,9 @@ interface IHubBoard {
 
     /// @notice The most members the board may have at once.
     function MAX_MEMBERS() external view returns (uint256);
+
+    /// @notice The choice of a {recordMeeting} ballot that records a recusal (3, after the {VoteType}s).
+    function MEETING_RECUSAL() external view returns (uint8);
 
     /// @notice The credential registry this board governs.
     function registry() external view returns (ICredentialRegistry);

@@ -113,6 +113,20 @@ class VoteType(_Slugged):
     ABSTAIN = 2
 
 
+class MeetingChoice(_Slugged):
+    """A meeting ballot's choice: a VoteType, or RECUSED (IHubBoard.MEETING_RECUSAL): the member declares a conflict
+    of interest and does not take part; recorded as a recusal, with its reason."""
+
+    AGAINST = 0
+    FOR = 1
+    ABSTAIN = 2
+    RECUSED = 3
+
+    @property
+    def slug(self) -> str:
+        return self.name.lower()
+
+
 @dataclass(frozen=True)
 class Rules:
     """The board's rules (IHubBoard.Rules); periods in seconds. All zero in actions that are not ChangeRules."""
@@ -336,7 +350,7 @@ class SignedMeetingBallot:
     """A ballot `voter` signed (EIP-712 MeetingBallot) on a signed proposal that is not on chain yet, for the
     recordMeeting that relays that proposal. It has no nonce nor deadline of its own: the proposal's hold."""
 
-    support: VoteType
+    support: MeetingChoice
     reason: str
     voter: str
     signature: bytes
@@ -607,10 +621,11 @@ class BoardClient:
         )
 
     def meeting_ballot_typed_data(
-        self, proposal: SignedProposal, support: VoteType, reason: str, voter: str
+        self, proposal: SignedProposal, support: VoteType | MeetingChoice, reason: str, voter: str
     ) -> dict[str, Any]:
-        """The EIP-712 MeetingBallot `voter` signs to vote `support` on the signed `proposal`, before it is on
-        chain (for record_meeting). No nonce and no deadline: those of the proposal it names."""
+        """The EIP-712 MeetingBallot `voter` signs to vote `support` (or recuse itself: MeetingChoice.RECUSED) on
+        the signed `proposal`, before it is on chain (for record_meeting). No nonce and no deadline: those of the
+        proposal it names."""
         return eip712_typed_data(
             MEETING_BALLOT_TYPES,
             "MeetingBallot",
@@ -680,14 +695,14 @@ class BoardClient:
         )
 
     def sign_meeting_ballot(
-        self, account: LocalAccount, proposal: SignedProposal, support: VoteType, reason: str
+        self, account: LocalAccount, proposal: SignedProposal, support: VoteType | MeetingChoice, reason: str
     ) -> SignedMeetingBallot:
-        """`account`'s meeting ballot on the signed `proposal` (valid only in the recordMeeting that relays that
-        very proposal; it consumes none of the account's nonces)."""
+        """`account`'s meeting ballot on the signed `proposal`: a vote, or a recusal (MeetingChoice.RECUSED). Valid
+        only in the recordMeeting that relays that very proposal; it consumes none of the account's nonces."""
         signature = sign_typed_data(
             account.key, self.meeting_ballot_typed_data(proposal, support, reason, account.address)
         )
-        return SignedMeetingBallot(VoteType(support), reason, account.address, signature)
+        return SignedMeetingBallot(MeetingChoice(int(support)), reason, account.address, signature)
 
     def sign_recusal(
         self, account: LocalAccount, proposal_id: int, reason: str, *, deadline: int, nonce: int | None = None
@@ -751,7 +766,40 @@ class BoardClient:
         changed since the table was read), then per ballot with BoardNotEligible, BoardInvalidSignature,
         BoardInvalidVoteType or BoardAlreadyVoted, then as `execute`.
         """
-        table = self.member_table()
+        return self._tx("recordMeeting", *self._record_meeting_args(self.member_table(), proposal, ballots))
+
+    def record_meetings(
+        self, meetings: Sequence[tuple[SignedProposal, Iterable[SignedMeetingBallot]]]
+    ) -> dict[str, Any]:
+        """A meeting on several proposals in one transaction: multicall of one recordMeeting per (proposal,
+        ballots), counted and executed in order. One proposal goes as `record_meeting` (no multicall). Each call's
+        member table is the board as the calls before it leave it: read from the chain with the earlier calls
+        simulated (an eth_call of multicall(earlier calls, memberTable)), so a membership decided earlier in the
+        meeting holds for the later proposals. A ballot of an account with no seat then raises ValueError before
+        anything is sent; a simulated call that reverts raises ChainRejected with its decoded error.
+        """
+        meetings = list(meetings)
+        if len(meetings) == 1:
+            return self.record_meeting(*meetings[0])
+        calls: list[HexBytes] = []
+        for proposal, ballots in meetings:
+            table = self._member_table_after(calls)
+            args = self._record_meeting_args(table, proposal, ballots)
+            calls.append(HexBytes(self.contract.encode_abi("recordMeeting", args=list(args))))
+        return self._tx("multicall", calls)
+
+    def _member_table_after(self, calls: Sequence[HexBytes]) -> list[str]:
+        """The member table once `calls` (encoded board calls) are applied, simulated with an eth_call."""
+        if not calls:
+            return self.member_table()
+        table_call = HexBytes(self.contract.encode_abi("memberTable", args=[]))
+        results = self._view("multicall", [*calls, table_call])
+        (table,) = self.w3.codec.decode(["address[]"], results[-1])
+        return [to_checksum_address(account) for account in table]
+
+    def _record_meeting_args(
+        self, table: Sequence[str], proposal: SignedProposal, ballots: Iterable[SignedMeetingBallot]
+    ) -> tuple[Any, ...]:
         seats = {account: seat for seat, account in enumerate(table) if int(account, 16) != 0}
         ballots = list(ballots)
         for ballot in ballots:
@@ -759,7 +807,7 @@ class BoardClient:
                 raise ValueError(f"{to_checksum_address(ballot.voter)} holds no seat on the board: not a member")
         seated = [(seats[to_checksum_address(b.voter)], int(b.support), bytes(b.signature)) for b in ballots]
         reasons = [ballot.reason for ballot in ballots] if any(ballot.reason for ballot in ballots) else []
-        return self._tx("recordMeeting", *self._proposal_args(proposal), pack_meeting_votes(table, seated), reasons)
+        return (*self._proposal_args(proposal), pack_meeting_votes(table, seated), reasons)
 
     def member_table(self) -> list[str]:
         """The board's member table as recordMeeting takes it: the account holding each seat from 0 to the highest

@@ -75,7 +75,7 @@ from web3.types import LogReceipt
 from service.background import BackgroundWorker
 from service.chain.anchor_log import EVENT_NAME, decode_batch_anchored
 from service.chain.artifacts import load_artifact
-from service.chain.board import Action, VoteType
+from service.chain.board import Action, MeetingChoice, VoteType
 from service.db.models import Base, BoardBallot, BoardMember, BoardProposal, ChainEvent, IndexCursor, IndexedBlock
 from service.db.session import dialect_insert, transaction
 
@@ -777,7 +777,7 @@ def project_board_event(
                 .values(
                     proposal_id=int(args["proposalId"]),
                     member=to_checksum_address(voter),
-                    choice=VoteType(choices[i]).slug,
+                    choice=MeetingChoice(choices[i]).slug,  # a recusal is choice 3 (MEETING_RECUSAL)
                     reason=reasons[i] if reasons else "",
                     block_number=block,
                     tx_hash=tx_hash,

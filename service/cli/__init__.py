@@ -43,7 +43,7 @@ credential is not shown valid: anyone can deploy a registry and accredit themsel
 --trust-document to accept the document's registry anyway (the report says so).
 """
 
-from service.cli import cohort, keys, keystore, ops, users, verify  # noqa: F401 - each registers its commands on app
+from service.cli import board, cohort, keys, keystore, ops, users, verify  # noqa: F401 - each registers its commands on app
 from service.cli.app import EXIT_INVALID, EXIT_UNUSABLE, EXIT_VALID, UsageProblem, app
 from service.cli.cohort import _import_key
 

@@ -408,6 +408,67 @@ class BoardBallot(Base):
     cast_at: Mapped[datetime]
 
 
+# ------------------------------------------------------------------ board meetings (service.board.meetings)
+
+
+class Meeting(Base):
+    """A board meeting: the secretary (the member that opened it) adds signed proposals, members sign their
+    ballots on them, and closing it puts every proposal and ballot on chain in one transaction."""
+
+    __tablename__ = "meetings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    secretary: Mapped[str] = mapped_column(String(42), index=True)  # the member account that opened it
+    status: Mapped[str] = mapped_column(String(16))  # open | recorded
+    valid_until: Mapped[int] = mapped_column(BigInteger)  # chain seconds: the signed proposals' deadline
+    opened_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    tx_hash: Mapped[str | None] = mapped_column(String(66), unique=True)
+    block_number: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class MeetingProposal(Base):
+    """A proposal drafted for a meeting, signed by its proposer (EIP-712 Propose) with the nonce it will have at
+    the meeting's close; `proposal_id` and `outcome` once recorded."""
+
+    __tablename__ = "meeting_proposals"
+    __table_args__ = (UniqueConstraint("meeting_id", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
+    position: Mapped[int]  # 1, 2, ...: the order recorded
+    proposer: Mapped[str] = mapped_column(String(42))
+    kind: Mapped[int]
+    subject: Mapped[str] = mapped_column(String(42))
+    name: Mapped[str] = mapped_column(String(200))
+    key_hash: Mapped[str] = mapped_column(String(66))
+    rules: Mapped[dict[str, Any]]
+    title: Mapped[str] = mapped_column(Text)
+    document_hash: Mapped[str] = mapped_column(String(66))
+    nonce: Mapped[int] = mapped_column(BigInteger)
+    deadline: Mapped[int] = mapped_column(BigInteger)
+    signature: Mapped[str] = mapped_column(Text)  # 0x-hex
+    proposal_id: Mapped[int | None] = mapped_column(BigInteger, index=True)  # on chain, once recorded
+    outcome: Mapped[str | None] = mapped_column(String(16))  # executed | defeated | active, once recorded
+
+
+class MeetingBallot(Base):
+    """A member's signed ballot (EIP-712 MeetingBallot) on a meeting's proposal: for, against, abstain or
+    recused, with its reason. A member's newer ballot replaces the earlier one until the meeting is closed."""
+
+    __tablename__ = "meeting_ballots"
+    __table_args__ = (UniqueConstraint("meeting_proposal_id", "voter"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_proposal_id: Mapped[int] = mapped_column(ForeignKey("meeting_proposals.id"), index=True)
+    voter: Mapped[str] = mapped_column(String(42))
+    choice: Mapped[str] = mapped_column(String(8))  # for | against | abstain | recused
+    reason: Mapped[str] = mapped_column(Text)
+    signature: Mapped[str] = mapped_column(Text)  # 0x-hex
+    signed_at: Mapped[datetime]
+
+
 # ------------------------------------------------------------------ status lists (W3C Bitstring Status List)
 
 

@@ -9,7 +9,7 @@ app.mount("/static", pages.static_files(), name="static")
 
 from fastapi import APIRouter
 
-from service.pages import admin_console, board, board_console, holder, partner_console, routes, signin
+from service.pages import admin_console, board, board_console, holder, meetings_console, partner_console, routes, signin
 from service.pages.console import too_large
 from service.pages.routes import docs_headers, static_files
 
@@ -20,6 +20,7 @@ router.include_router(board_console.router)
 router.include_router(holder.router)
 router.include_router(signin.router)
 router.include_router(admin_console.router)
+router.include_router(meetings_console.router)
 router.include_router(partner_console.router)
 
 __all__ = ["docs_headers", "router", "static_files", "too_large"]

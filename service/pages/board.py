@@ -33,6 +33,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.api.deps import HubDep
+from service.board import meetings
 from service.board import service as board_service
 from service.chain.board import ActionKind, BoardClient
 from service.credentials.document import issuer_slug
@@ -310,6 +311,8 @@ def proposal_page(proposal_id: str, request: Request, hub: HubDep) -> HTMLRespon
         with hub.sessions() as db:
             board = board_service.board_client(hub)
             proposal = board_service.proposal(hub, db, board, int(proposal_id))
+            recorded = meetings.meeting_of_proposal(db, int(proposal_id))
+            meeting = {"title": recorded[0].title, "tx_hash": recorded[0].tx_hash} if recorded else None
             chain_time = board.chain_time()
             slug = (
                 partner_slug(hub, db, proposal.subject)
@@ -320,5 +323,5 @@ def proposal_page(proposal_id: str, request: Request, hub: HubDep) -> HTMLRespon
         return _unknown_proposal(request)
     except CHAIN_ERRORS:
         return _unreadable(request, "proposal")
-    context = {"p": proposal, "chain_time": chain_time, "partner_slug": slug, **_LABELS}
+    context = {"p": proposal, "chain_time": chain_time, "partner_slug": slug, "meeting": meeting, **_LABELS}
     return page(request, "proposal.html", context)

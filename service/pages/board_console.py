@@ -36,7 +36,6 @@ from service.api.deps import HubDep
 from service.board import service as board_service
 from service.board.schemas import DB_INT_MAX, ProposalCreate, ProposalPublic, RecusalCreate, VoteCreate
 from service.chain.board import ActionKind
-from service.db import models
 from service.errors import (
     ChainRejected,
     ChainUnavailable,
@@ -50,9 +49,8 @@ from service.hub import Hub
 from service.i18n import _
 from service.pages import present_board
 from service.pages.board import seats
-from service.pages.console import console_page, expired_form, form_is_genuine, require_staff
+from service.pages.console import act_refusal, console_page, expired_form, form_is_genuine, require_staff
 from service.pages.routes import CHAIN_ERRORS
-from service.web import signin
 from service.web.staff import Staff, StaffRole
 
 log = logging.getLogger(__name__)
@@ -79,32 +77,6 @@ class Refused(Exception):
         super().__init__(message)
         self.message = message
         self.status = status
-
-
-def password_confirms(hub: Hub, staff: Staff, password: str) -> bool:
-    """Whether `password` is the signed-in person's password (argon2id), which unlocks their key for one act.
-
-    Wrong confirmations count towards the account's sign-in throttle (service.web.signin): five in a row pause
-    the account, for this step and for signing in, as wrong passwords at the sign-in page do.
-
-    :raises Refused: the account is paused (429)."""
-    act = f"act:{staff.account_id}"  # the account's counter; an address counter of its own (not the client's)
-    wait = signin.locked_for(hub.sessions, staff.email, act)
-    if wait:
-        raise Refused(
-            _(
-                "Too many wrong passwords. Nothing was signed; try again in %(minutes)s minutes.",
-                minutes=max(1, -(-wait // 60)),
-            ),
-            429,
-        )
-    with hub.sessions() as db:
-        account = db.get(models.StaffAccount, staff.account_id)
-        stored = account.password_hash if account is not None else None
-    if password and signin.verify_password(stored, password):
-        return True
-    signin.record_failure(hub.sessions, staff.email, act)
-    return False
 
 
 def refusal(error: HubError) -> Refused:
@@ -292,8 +264,9 @@ def _days_seconds(value: str, field: str) -> int:
 
 
 def _confirm(hub: Hub, staff: Staff, form: FormData) -> None:
-    if not password_confirms(hub, staff, _text(form, "password")):
-        raise Refused(_("That is not your password. Nothing was signed; try again."), 403)
+    refusal = act_refusal(hub, staff, _text(form, "password"))
+    if refusal is not None:
+        raise Refused(*refusal)
 
 
 def _seat_account(staff: Staff) -> str | None:

@@ -26,10 +26,12 @@ from starlette.requests import Request
 from starlette.types import Scope
 
 from service import i18n
+from service.db import models
 from service.hub import Hub
 from service.i18n import _
 from service.pages.routes import page
 from service.web import sessions as web_sessions
+from service.web import signin
 from service.web.staff import Staff, StaffRole, current_staff
 
 SIGN_IN = "/signin"
@@ -94,6 +96,28 @@ def expired_form(request: Request, staff: Staff | None = None) -> HTMLResponse:
         },
         status=403,
     )
+
+
+def act_refusal(hub: Hub, staff: Staff, password: str) -> tuple[str, int] | None:
+    """None when `password` is the signed-in person's own (argon2id), which unlocks their key for one act; else the
+    sentence to show and the status (403 a wrong password, 429 paused).
+
+    Wrong confirmations count towards the account's sign-in throttle (service.web.signin): five in a row pause
+    the account, for this step and for signing in, as wrong passwords at the sign-in page do."""
+    act = f"act:{staff.account_id}"  # the account's counter, and an address counter of its own (not the client's)
+    wait = signin.locked_for(hub.sessions, staff.email, act)
+    if wait:
+        minutes = max(1, -(-wait // 60))
+        return _(
+            "Too many wrong passwords. Nothing was signed; try again in %(minutes)s minutes.", minutes=minutes
+        ), 429
+    with hub.sessions() as db:
+        account = db.get(models.StaffAccount, staff.account_id)
+        stored = account.password_hash if account is not None else None
+    if password and signin.verify_password(stored, password):
+        return None
+    signin.record_failure(hub.sessions, staff.email, act)
+    return _("That is not your password. Nothing was signed; try again."), 403
 
 
 def too_large(scope: Scope, limit: int) -> Response | None:

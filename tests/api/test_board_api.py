@@ -655,7 +655,10 @@ def test_openapi_shows_an_example_for_every_request_body(client: TestClient) -> 
         if path.startswith("/board")
         for method, op in ops.items()
     }
-    assert len(board_ops) == 9
+    meeting_ops = {key for key in board_ops if key[0].startswith("/board/meetings")}
+    assert (
+        len(board_ops) - len(meeting_ops) == 9 and len(meeting_ops) == 8
+    )  # the meetings: tests/api/test_meetings_api.py
     for (path, method), op in board_ops.items():
         assert "200" in op["responses"] or "201" in op["responses"], (path, method)
         if "requestBody" not in op:

@@ -20,7 +20,7 @@ from web3.types import TxReceipt
 from web3.utils.address import get_create_address
 
 from service.chain.board import Action as ClientAction
-from service.chain.board import BoardClient, VoteType, eip712_types, pack_meeting_votes
+from service.chain.board import BoardClient, MeetingChoice, VoteType, eip712_types, pack_meeting_votes
 from service.chain.deployment import deploy_contract
 from tests.chain import advance_time, latest_timestamp, reverts, rpc
 
@@ -48,6 +48,7 @@ MEMBER_NAMES = [
 RESOLUTION, ADD_MEMBER, REMOVE_MEMBER, ACCREDIT_ISSUER, SUSPEND_ISSUER, CHANGE_RULES, ROTATE_ISSUER_KEY = range(7)
 ACTIVE, DEFEATED, SUCCEEDED, EXECUTED, EXPIRED = range(5)
 AGAINST, FOR, ABSTAIN = range(3)
+RECUSED = 3  # a meeting ballot's recusal (IHubBoard.MEETING_RECUSAL)
 
 DAY = 24 * 3600
 VOTING_PERIOD = 7 * DAY
@@ -2015,6 +2016,96 @@ def test_record_meeting_duplicate_voter_refused(board: Board, relayer: LocalAcco
             board.fn.recordMeeting(*board.seated(*proposal, [*ballots, again])).transact({"from": relayer.address})
     assert board.fn.proposalCount().call() == 0
     assert all(board.fn.nonces(m.address).call() == 0 for m in board.members)
+
+
+def test_record_meeting_records_a_recusal_with_its_reason(
+    board: Board, relayer: LocalAccount, issuer: LocalAccount
+) -> None:
+    assert board.fn.MEETING_RECUSAL().call() == RECUSED
+    action = accredit(issuer.address)
+    *proposal, ballots = board.meeting(action, [FOR, FOR, AGAINST])
+    conflicted = board.members[3]
+    recusal = board.sign_meeting_ballot(conflicted, tuple(proposal), RECUSED, reason="Ik werk bij deze partner")
+    receipt = send(board.fn.recordMeeting(*board.seated(*proposal, [*ballots, recusal])), relayer)
+    assert [(e["voter"], e["support"], e["reason"]) for e in meeting_ballots(board.contract, receipt)] == [
+        (board.members[0].address, FOR, "Akkoord"),
+        (board.members[1].address, FOR, "Akkoord"),
+        (board.members[2].address, AGAINST, ""),
+        (conflicted.address, RECUSED, "Ik werk bij deze partner"),
+    ]
+    # Recorded as a recusal is: out of the quorum base, no Recused or VoteCast event of its own.
+    assert events(board.contract, "Recused", receipt) == [] and events(board.contract, "VoteCast", receipt) == []
+    assert board.tally(1) == (2, 1, 0, 1)
+    assert board.receipt(1, conflicted.address) == {"eligible": True, "hasVoted": False, "recused": True, "support": 0}
+    # 3 of the 6 left take part: quorum (50%) reached, and still open (3 members to come).
+    assert board.state(1) == ACTIVE
+    # The recused member cannot vote on it afterwards, nor recuse again.
+    with reverts(board.contract, "BoardAlreadyRecused", proposalId=1, member=conflicted.address):
+        board.fn.castVote(1, FOR, "").transact({"from": conflicted.address})
+    with reverts(board.contract, "BoardAlreadyRecused", proposalId=1, member=conflicted.address):
+        board.fn.recuse(1, "").transact({"from": conflicted.address})
+    # The others decide it; the recusal kept the quorum base at six.
+    for member in board.members[4:6]:
+        board.vote(1, member, FOR)
+    assert board.state(1) == SUCCEEDED and board.tally(1) == (4, 1, 0, 1)
+
+
+def test_record_meeting_vote_and_recusal_of_one_member_refused(
+    board: Board, relayer: LocalAccount, issuer: LocalAccount
+) -> None:
+    *proposal, ballots = board.meeting(accredit(issuer.address), [FOR] * 4)
+    voter = board.members[1]
+    recusal = board.sign_meeting_ballot(voter, tuple(proposal), RECUSED, reason="Conflict")
+    for both in ([*ballots, recusal], [recusal, *ballots]):
+        with reverts(board.contract, "BoardAlreadyVoted", proposalId=1, voter=voter.address):
+            board.fn.recordMeeting(*board.seated(*proposal, both)).transact({"from": relayer.address})
+    # A choice past the recusal is no choice.
+    beyond = board.sign_meeting_ballot(board.members[4], tuple(proposal), RECUSED + 1)
+    with reverts(board.contract, "BoardInvalidVoteType", support=RECUSED + 1):
+        board.fn.recordMeeting(*board.seated(*proposal, [*ballots, beyond])).transact({"from": relayer.address})
+    assert board.fn.proposalCount().call() == 0
+
+
+def test_meeting_on_several_proposals_in_one_transaction(
+    board: Board, relayer: LocalAccount, issuer: LocalAccount, newcomer: LocalAccount
+) -> None:
+    """The service client's record_meetings: a multicall of recordMeeting, each with the member table the earlier
+    ones leave, so a member added by the first decision votes on the second."""
+    client = BoardClient(board.w3, board.contract.address)
+    deadline = latest_timestamp(board.w3) + 600
+    chair = board.members[0]
+    first = client.sign_proposal(
+        chair, ClientAction.add_member(newcomer.address, "Nieuw lid"), TITLE, DOCUMENT, deadline=deadline
+    )
+    second = client.sign_proposal(
+        chair,
+        ClientAction.accredit_issuer(issuer.address, ISSUER_NAME, ISSUER_KEY),
+        TITLE,
+        DOCUMENT,
+        deadline=deadline,
+        nonce=first.nonce + 1,
+    )
+    first_ballots = [client.sign_meeting_ballot(m, first, VoteType.FOR, "") for m in board.members[:5]]
+    second_ballots = [
+        client.sign_meeting_ballot(m, second, VoteType.FOR, "Akkoord") for m in [*board.members[:4], newcomer]
+    ] + [client.sign_meeting_ballot(board.members[6], second, MeetingChoice.RECUSED, "Belang bij de partner")]
+    block = board.w3.eth.block_number
+    receipt = send_raw(board.w3, client.record_meetings([(first, first_ballots), (second, second_ballots)]), relayer)
+    # One transaction for both decisions.
+    assert (
+        board.w3.eth.block_number == block + 1
+        and len(board.w3.eth.get_block(receipt["blockNumber"])["transactions"]) == 1
+    )
+    assert [e["proposalId"] for e in events(board.contract, "ProposalCreated", receipt)] == [1, 2]
+    assert [e["proposalId"] for e in events(board.contract, "ProposalExecuted", receipt)] == [1, 2]
+    assert board.fn.isMember(newcomer.address).call() is True
+    assert board.registry.functions.issuer(issuer.address).call()[1] is True
+    assert board.tally(2) == (5, 0, 0, 1) and board.receipt(2, newcomer.address)["hasVoted"] is True
+    assert board.receipt(2, board.members[6].address)["recused"] is True
+    # A ballot of an account that holds no seat at its turn is refused before anything is sent.
+    third = client.sign_proposal(chair, ClientAction.resolution(), TITLE, DOCUMENT, deadline=deadline + 60)
+    with pytest.raises(ValueError, match="holds no seat"):
+        client.record_meetings([(third, [client.sign_meeting_ballot(issuer, third, VoteType.FOR, "")])] * 2)
 
 
 def test_record_meeting_after_the_proposal_deadline_refused(

@@ -1,0 +1,260 @@
+"""Board meetings over the API on a real anvil: a secretary opens a meeting for a set of proposals, members sign
+their ballots (keys held by the service, or client-side), one recuses with a reason, and the close records it all
+in ONE transaction; every refusal as problem+json.
+
+The deployed board has six members (service.demo.dev_board); the first meeting adds a seventh, so that the second
+is a meeting of seven.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from fastapi.testclient import TestClient
+
+from service.chain.board import BoardClient
+from service.hub import Hub
+from tests.api.test_board_api import (
+    ALFA,
+    DOCUMENT,
+    HANZE,
+    NHL,
+    RUG,
+    TITLE,
+    TVM,
+    UNIGARANT,
+    accounts,
+    accredit_nhl,
+    assert_problem,
+    board_account,
+    outsider,
+    vote,
+)
+from tests.chain import advance_time
+
+MEMBERS = [TVM, UNIGARANT, HANZE, RUG, NHL, ALFA]
+SEVENTH_NAME = "Gemeente Hoogeveen"
+
+
+def seventh() -> LocalAccount:
+    return accounts()[18]
+
+
+def open_meeting(client: TestClient, keys: Any, by: str = TVM, title: str = "Bestuursvergadering") -> dict[str, Any]:
+    response = client.post("/board/meetings", headers=keys.member(by), json={"title": title})
+    assert response.status_code == 201, response.text
+    assert response.headers["Location"] == f"/board/meetings/{response.json()['id']}"
+    return response.json()
+
+
+def add(client: TestClient, keys: Any, meeting_id: int, body: dict[str, Any], by: str = TVM) -> dict[str, Any]:
+    response = client.post(f"/board/meetings/{meeting_id}/proposals", headers=keys.member(by), json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def ballot(
+    client: TestClient, keys: Any, meeting_id: int, position: int, by: str, choice: str = "for", reason: str = ""
+) -> Any:
+    return client.post(
+        f"/board/meetings/{meeting_id}/proposals/{position}/ballots",
+        headers=keys.member(by),
+        json={"choice": choice, "reason": reason},
+    )
+
+
+def client_ballot(
+    client: TestClient, meeting_id: int, position: int, signer: LocalAccount, choice: str = "for", voter: str = ""
+) -> Any:
+    """A ballot signed client-side over the service's typed data, as a wallet would, and posted without a key."""
+    voter = voter or signer.address
+    typed = client.get(
+        f"/board/meetings/{meeting_id}/proposals/{position}/ballot-typed-data",
+        params={"voter": voter, "choice": choice},
+    )
+    assert typed.status_code == 200, typed.text
+    signature = Account.sign_typed_data(signer.key, full_message=typed.json()["typed_data"]).signature
+    return client.post(
+        f"/board/meetings/{meeting_id}/proposals/{position}/ballots",
+        json={"choice": choice, "voter": voter, "signature": "0x" + bytes(signature).hex()},
+    )
+
+
+def add_seventh_member(client: TestClient, keys: Any) -> dict[str, Any]:
+    meeting = open_meeting(client, keys, title="Uitbreiding bestuur")
+    add(
+        client,
+        keys,
+        meeting["id"],
+        {
+            "kind": "add-member",
+            "subject": seventh().address,
+            "name": SEVENTH_NAME,
+            "title": "Gemeente Hoogeveen treedt toe",
+            "document": "Het bestuur neemt de Gemeente Hoogeveen op als zevende lid.",
+        },
+    )
+    for name in MEMBERS:
+        assert ballot(client, keys, meeting["id"], 1, name).status_code == 201
+    closed = client.post(f"/board/meetings/{meeting['id']}/close", headers=keys.member(TVM))
+    assert closed.status_code == 200, closed.text
+    return closed.json()
+
+
+def test_a_meeting_of_seven_with_a_recusal_is_recorded_in_one_transaction(
+    client: TestClient, keys: Any, hub: Hub
+) -> None:
+    board = BoardClient(hub.w3, hub.board_address)
+    first = add_seventh_member(client, keys)
+    assert first["status"] == "recorded" and first["proposals"][0]["outcome"] == "executed"
+    assert board.is_member(seventh().address) and len(board.members()) == 7
+
+    meeting = open_meeting(client, keys)
+    assert meeting["secretary"] == keys.addresses[("member", TVM)] and meeting["status"] == "open"
+    add(client, keys, meeting["id"], accredit_nhl(keys))
+    resolution = {
+        "kind": "resolution",
+        "title": "Jaarrekening 2026",
+        "document": "De jaarrekening 2026 is vastgesteld.",
+    }
+    body = add(client, keys, meeting["id"], resolution)
+    assert [(p["position"], p["kind"], p["nonce"]) for p in body["proposals"]] == [
+        (1, "accredit-issuer", 1),
+        (2, "resolution", 2),
+    ]
+    # Proposal 1: NHL Stenden recuses itself with its reason, the others vote; a member changes its mind.
+    choices = {TVM: "for", UNIGARANT: "against", HANZE: "for", RUG: "abstain", ALFA: "for"}
+    for name, choice in choices.items():
+        assert ballot(client, keys, meeting["id"], 1, name, choice).status_code == 201
+    assert ballot(client, keys, meeting["id"], 1, UNIGARANT, "for", "Na uitleg toch voor").status_code == 201
+    choices[UNIGARANT] = "for"
+    recusal = ballot(client, keys, meeting["id"], 1, NHL, "recused", "Wij zijn zelf de partner van dit besluit")
+    assert recusal.status_code == 201, recusal.text
+    assert client_ballot(client, meeting["id"], 1, seventh()).status_code == 201
+    # Proposal 2: all seven for, the seventh client-side.
+    for name in MEMBERS:
+        assert ballot(client, keys, meeting["id"], 2, name).status_code == 201
+    assert client_ballot(client, meeting["id"], 2, seventh()).status_code == 201
+    shown = client.get(f"/board/meetings/{meeting['id']}", headers=keys.member(HANZE)).json()
+    assert [len(p["ballots"]) for p in shown["proposals"]] == [7, 7]
+
+    before = hub.w3.eth.block_number
+    closed = client.post(f"/board/meetings/{meeting['id']}/close", headers=keys.member(TVM))
+    assert closed.status_code == 200, closed.text
+    result = closed.json()
+    assert result["status"] == "recorded" and result["tx_hash"]
+    # ONE transaction: both proposals created, counted and executed in it.
+    receipt = hub.w3.eth.get_transaction_receipt(result["tx_hash"])
+    assert receipt["status"] == 1 and hub.w3.eth.block_number == before + 1
+    created = [int(e.args["proposalId"]) for e in board.events(receipt, "ProposalCreated")]
+    executed = [int(e.args["proposalId"]) for e in board.events(receipt, "ProposalExecuted")]
+    assert created == executed == [p["proposal_id"] for p in result["proposals"]] == [2, 3]
+    assert [p["outcome"] for p in result["proposals"]] == ["executed", "executed"]
+    # The register shows every ballot of the meeting, the recusal with its reason, all in that transaction.
+    register = client.get("/board/proposals/2").json()
+    assert register["state"] == "executed"
+    assert sorted((v["name"], v["support"]) for v in register["votes"]) == sorted(
+        [(name, choice) for name, choice in choices.items()] + [(SEVENTH_NAME, "for")]
+    )
+    assert [(r["name"], r["reason"], r["tx_hash"]) for r in register["recusals"]] == [
+        (NHL, "Wij zijn zelf de partner van dit besluit", result["tx_hash"])
+    ]
+    assert {v["tx_hash"] for v in register["votes"]} == {result["tx_hash"]}
+    assert board.proposal(2).recusals == 1 and board.proposal(3).for_votes == 7
+
+
+def test_meeting_refusals_are_problems(client: TestClient, keys: Any, hub: Hub) -> None:
+    assert_problem(client.get("/board/meetings"), 401)
+    assert_problem(client.post("/board/meetings", headers=keys.issuer(NHL), json={"title": "x"}), 403)
+    assert_problem(client.get("/board/meetings/99", headers=keys.member(TVM)), 404, "there is no meeting 99")
+    meeting = open_meeting(client, keys)
+    mid = meeting["id"]
+    # Only the secretary adds and closes.
+    assert_problem(
+        client.post(f"/board/meetings/{mid}/proposals", headers=keys.member(HANZE), json=accredit_nhl(keys)), 403
+    )
+    assert_problem(client.post(f"/board/meetings/{mid}/close", headers=keys.member(TVM)), 409)  # nothing to record
+    add(client, keys, mid, accredit_nhl(keys))
+    assert_problem(client.post(f"/board/meetings/{mid}/close", headers=keys.member(HANZE)), 403)
+    assert_problem(ballot(client, keys, mid, 2, HANZE), 404, f"meeting {mid} has no proposal 2")
+    # A recusal needs its reason; a choice is one of four.
+    assert_problem(ballot(client, keys, mid, 1, HANZE, "recused"), 422)
+    assert_problem(ballot(client, keys, mid, 1, HANZE, "maybe"), 422)
+    # Without a key: a client-side ballot, and only the voter's own; an outsider is no member.
+    assert_problem(client.post(f"/board/meetings/{mid}/proposals/1/ballots", json={"choice": "for"}), 401)
+    assert_problem(client_ballot(client, mid, 1, outsider(), voter=keys.addresses[("member", RUG)]), 403)
+    assert_problem(client_ballot(client, mid, 1, outsider()), 403)
+    for name in (TVM, UNIGARANT, HANZE, RUG):
+        assert ballot(client, keys, mid, 1, name).status_code == 201
+    # The secretary signs something else meanwhile: its signed proposal's nonce is spent, the close is refused.
+    other = client.post(
+        "/board/proposals", headers=keys.member(TVM), json={"kind": "resolution", "title": TITLE, "document": DOCUMENT}
+    )
+    assert other.status_code == 201, other.text
+    refused = assert_problem(client.post(f"/board/meetings/{mid}/close", headers=keys.member(TVM)), 409)
+    assert "signed something else" in refused["detail"]
+    # A meeting recorded once takes nothing more.
+    second = open_meeting(client, keys)
+    add(client, keys, second["id"], {"kind": "resolution", "title": TITLE, "document": DOCUMENT})
+    vote(client, keys, 1, HANZE)  # another member's signature does not matter
+    assert client.post(f"/board/meetings/{second['id']}/close", headers=keys.member(TVM)).status_code == 200
+    assert_problem(client.post(f"/board/meetings/{second['id']}/close", headers=keys.member(TVM)), 409)
+    assert_problem(ballot(client, keys, second["id"], 1, HANZE), 409)
+    assert_problem(
+        client.post(f"/board/meetings/{second['id']}/proposals", headers=keys.member(TVM), json=accredit_nhl(keys)),
+        409,
+    )
+
+
+def test_a_meeting_past_its_validity_is_refused_at_the_close(client: TestClient, keys: Any, hub: Hub) -> None:
+    response = client.post("/board/meetings", headers=keys.member(TVM), json={"title": "Kort", "valid_for": 60})
+    assert response.status_code == 201, response.text
+    mid = response.json()["id"]
+    add(client, keys, mid, {"kind": "resolution", "title": TITLE, "document": DOCUMENT})
+    assert ballot(client, keys, mid, 1, HANZE).status_code == 201
+    advance_time(hub.w3, 120)
+    refused = assert_problem(client.post(f"/board/meetings/{mid}/close", headers=keys.member(TVM)), 409)
+    assert "signatures expired" in refused["detail"]
+    assert BoardClient(hub.w3, hub.board_address).proposal_count() == 0
+    assert_problem(client.post("/board/meetings", headers=keys.member(TVM), json={"title": "x", "valid_for": 59}), 422)
+
+
+def test_a_proposal_the_secretary_signed_client_side(client: TestClient, keys: Any, hub: Hub) -> None:
+    mid = open_meeting(client, keys)["id"]
+    body = {"kind": "resolution", "title": TITLE, "document": DOCUMENT}
+    typed = client.post(f"/board/meetings/{mid}/proposal-typed-data", json=body)
+    assert typed.status_code == 200, typed.text
+    data = typed.json()
+    assert data["proposer"] == keys.addresses[("member", TVM)] and data["nonce"] == 0
+    # Signed by another key than the secretary's: refused, nothing added.
+    wrong = Account.sign_typed_data(board_account(HANZE).key, full_message=data["typed_data"]).signature
+    assert_problem(
+        client.post(
+            f"/board/meetings/{mid}/proposals",
+            headers=keys.member(TVM),
+            json={**body, "signature": "0x" + bytes(wrong).hex()},
+        ),
+        403,
+    )
+    signature = (
+        "0x" + bytes(Account.sign_typed_data(board_account(TVM).key, full_message=data["typed_data"]).signature).hex()
+    )
+    added = client.post(
+        f"/board/meetings/{mid}/proposals", headers=keys.member(TVM), json={**body, "signature": signature}
+    )
+    assert added.status_code == 201, added.text
+    assert [p["position"] for p in added.json()["proposals"]] == [1]
+    for name in MEMBERS[:4]:
+        assert ballot(client, keys, mid, 1, name).status_code == 201
+    closed = client.post(f"/board/meetings/{mid}/close", headers=keys.member(TVM))
+    assert closed.status_code == 200, closed.text
+    assert closed.json()["proposals"][0]["outcome"] == "executed"
+    # the proposal on chain is the one signed client-side
+    receipt = hub.w3.eth.get_transaction_receipt(closed.json()["tx_hash"])
+    assert signature[2:] in receipt_input(hub, receipt)
+
+
+def receipt_input(hub: Hub, receipt: Any) -> str:
+    return bytes(hub.w3.eth.get_transaction(receipt["transactionHash"])["input"]).hex()
