@@ -91,7 +91,7 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Fast
     install_log_redaction()  # the access log writes a holder link as /holder/…, never its token
     configured = (settings or Settings()) if hub is None else hub.settings
     # JSON bodies are read by the routes (problems.JsonRoute; POST /verify its own way), within this limit
-    app.add_middleware(problems.BodyLimit, limit=configured.max_body_bytes)
+    app.add_middleware(problems.BodyLimit, limit=configured.max_body_bytes, page=pages.too_large)
     # the reader's language (Dutch or English) for the pages, the certificate and the report's sentences
     app.add_middleware(LocaleMiddleware, secure_cookie=configured.public_url.startswith("https://"))
     return app

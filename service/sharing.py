@@ -15,18 +15,21 @@ certificate.pdf) and looks it up in the database. It never opens a URL: any othe
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from service.credentials.canonical import proof_of
 from service.credentials.disclosure import select_disclosures
 from service.db import models
 from service.documents.certificate import disclosure_items
-from service.errors import Conflict, ForeignLink, NotFound
+from service.errors import Conflict, ForeignLink, InvalidInput, NotFound
 
 if TYPE_CHECKING:
     from service.hub import Hub
@@ -127,3 +130,56 @@ def resolve_link(hub: Hub, link: str) -> Shared:
             raise Conflict("the credential behind this link was not issued: its cohort could not be anchored")
         raise Conflict("the credential behind this link is not anchored yet: try again in a minute")
     return shared
+
+
+def certificate_link(
+    hub: Hub, db: Session, row: models.Credential, disclose: Sequence[str], created_by: str
+) -> tuple[models.ShareLink, bool]:
+    """The share link of a printed certificate of `row` that discloses exactly `disclose` (claim names, of those
+    a certificate prints): made now (True), or the one made earlier for the same claims (False). For POST
+    /credentials/{id}/certificate-links and the partner console's export; the caller checked who asks.
+
+    :raises InvalidInput: a claim the credential does not have or a certificate does not print.
+    :raises Conflict: the credential is not anchored yet.
+    """
+    from service.credentials.disclosure import claim_name
+    from service.documents.certificate import PRINTED_CLAIMS
+    from service.issuing.cohorts import available_claims, reported_status
+    from service.issuing.states import BatchStatus
+
+    wanted = [claim_name(name) for name in disclose]
+    available = [name for name in available_claims(row) if name in PRINTED_CLAIMS]
+    unknown = [name for name in dict.fromkeys(wanted) if name not in available]
+    if unknown:
+        raise InvalidInput(
+            f"disclose: a certificate of this credential cannot print "
+            f"{', '.join(repr(n) for n in unknown)}; it can print {', '.join(available) or 'no claim'}"
+        )
+    if reported_status(hub, row.batch) != BatchStatus.ANCHORED:
+        raise Conflict(
+            f"credential {row.id} is not anchored yet: a certificate link is made for an anchored credential"
+        )
+    chosen = sorted(set(wanted))
+    key = ",".join(chosen)
+    query = select(models.ShareLink).where(models.ShareLink.credential_id == row.id, models.ShareLink.claims_key == key)
+    link = db.scalar(query)
+    if link is not None:
+        return link, False
+    link = models.ShareLink(
+        credential_id=row.id,
+        token=secrets.token_urlsafe(24),
+        claims=chosen,
+        claims_key=key,
+        purpose="certificate",
+        created_by=created_by,
+    )
+    db.add(link)
+    try:
+        db.commit()
+    except IntegrityError:  # made at the same moment by another request: that one stands
+        db.rollback()
+        link = db.scalar(query)
+        if link is None:
+            raise
+        return link, False
+    return link, True

@@ -9,14 +9,15 @@ from typing import Annotated, cast
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 
 from service.api import problems
 from service.api.credentials import EXAMPLE_ROOT, EXAMPLE_TX, BatchStatus, reported_status, share_url, utc
 from service.api.deps import DbSession, HubDep, Issuer
 from service.chain.fees import GWEI
 from service.db import models
-from service.errors import Forbidden, InvalidInput, NotFound
+from service.errors import InvalidInput
+from service.issuing import cohorts
 
 router = APIRouter(prefix="/batches", tags=["credentials"], route_class=problems.JsonRoute)
 
@@ -120,25 +121,9 @@ def list_batches(
     """The issuing partner's own batches, newest first, a page at a time (another partner's are never listed).
 
     Follow `next` (or the Link header, rel=next) until it is null to see them all."""
-    query = select(models.Batch).where(models.Batch.issuer_address == principal.address)
-    if cursor is not None:
-        moment, batch_id = _after(cursor)
-        query = query.where(
-            or_(
-                models.Batch.created_at < moment,
-                and_(models.Batch.created_at == moment, models.Batch.id < batch_id),
-            )
-        )
-    rows = list(db.scalars(query.order_by(models.Batch.created_at.desc(), models.Batch.id.desc()).limit(limit + 1)))
-    page, more = rows[:limit], len(rows) > limit
-    programmes: dict[str, set[str]] = {batch.id: set() for batch in page}
-    if page:
-        for batch_id, programme_id in db.execute(
-            select(models.Credential.batch_id, models.Credential.programme_id)
-            .where(models.Credential.batch_id.in_(list(programmes)))
-            .distinct()
-        ):
-            programmes[batch_id].add(programme_id)
+    page, more, programmes = cohorts.list_batches(
+        db, principal.address, limit, _after(cursor) if cursor is not None else None
+    )
     following = None
     if more:
         following = str(request.url.include_query_params(limit=limit, cursor=_cursor(page[-1])))
@@ -149,7 +134,7 @@ def list_batches(
                 id=batch.id,
                 status=cast(BatchStatus, str(reported_status(hub, batch))),
                 count=batch.count,
-                programmes=sorted(programmes[batch.id]),
+                programmes=programmes[batch.id],
                 transaction_hash=batch.tx_hash,
                 created_at=cast(datetime, utc(batch.created_at)),
             )
@@ -179,13 +164,7 @@ def get_batch(
 
     Poll it until the status is anchored (or failed, with the reason in `error`); with `?credentials=false`
     the answer stays small however large the cohort."""
-    batch = db.get(models.Batch, batch_id)
-    if batch is None:
-        raise NotFound(f"there is no batch {batch_id}")
-    if batch.issuer_address != principal.address:
-        raise Forbidden(
-            f"this batch was issued by another partner ({batch.issuer_address}): only that partner may read it"
-        )
+    batch = cohorts.own_batch(db, principal.address, batch_id)
     listed = []
     if credentials:  # only the columns listed: a cohort's documents are megabytes
         rows = db.execute(
@@ -197,12 +176,7 @@ def get_batch(
             BatchCredential(id=row.id, share_url=share_url(hub, row.share_token), revoked=row.revoked_at is not None)
             for row in rows
         ]
-    sent = db.scalars(
-        select(models.RelayerTransaction)
-        .where(models.RelayerTransaction.batch_id == batch.id)
-        .order_by(models.RelayerTransaction.id.desc())
-        .limit(1)
-    ).first()
+    sent = cohorts.latest_transaction(db, batch)
     transaction = None
     if sent is not None and sent.attempts:
         newest = sent.attempts[-1]

@@ -22,41 +22,36 @@ from __future__ import annotations
 
 import hmac
 import logging
-import secrets
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Request, Response, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials
-from hexbytes import HexBytes
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from web3.exceptions import BlockNotFound
 
+from service import sharing
 from service.api import problems
 from service.api.deps import DbSession, HubDep, Issuer, _bearer
 from service.api.idempotency import IdempotentRoute, idempotent
 from service.auth import Principal, Role, authenticate, require_role
-from service.credentials.canonical import proof_of, to_hex32
+from service.credentials.canonical import to_hex32
 from service.credentials.disclosure import claim_name
 from service.credentials.facts import revocation_reason
 from service.db import models
-from service.documents.certificate import PRINTED_CLAIMS
 from service.errors import (
     Conflict,
     Forbidden,
     HubError,
     InvalidInput,
-    NotFound,
     NotJson,
     Unauthenticated,
     UnsupportedMediaType,
 )
 from service.hub import Hub
-from service.issuing import pipeline, revocation
+from service.issuing import cohorts, pipeline, revocation
+from service.issuing.cohorts import available_claims, holder_url, reported_status, share_url, utc
 from service.issuing.requests import (
     CSV_COLUMNS,
     CohortCreate,
@@ -234,43 +229,6 @@ class RevocationPublic(BaseModel):
 # ---------------------------------------------------------------- helpers
 
 
-def utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def share_url(hub: Hub, share_token: str) -> str:
-    return f"{hub.settings.public_url}/share/{share_token}"
-
-
-def holder_url(hub: Hub, holder_token: str) -> str:
-    """The graduate's personal link: it opens her own page (service.pages.holder) and carries her holder token."""
-    return f"{hub.settings.public_url}/holder/{holder_token}"
-
-
-REORG_CHECK_DEPTH = 64  # blocks: an anchoring younger than this is checked against the chain when reported
-
-
-def reported_status(hub: Hub, batch: models.Batch) -> BatchState:
-    """The batch's status as the chain holds it now. An anchoring in one of the last REORG_CHECK_DEPTH blocks is
-    looked up (one eth_getBlockByNumber): when its block is no longer the chain's (a reorg the indexer has not
-    reported yet), the batch is `submitted` again, never anchored."""
-    status = BatchState(batch.status)
-    if status != BatchState.ANCHORED or batch.block_hash is None or batch.block_number is None:
-        return status
-    head = hub.verification_cache.head.head
-    if head is not None and head.number - batch.block_number > REORG_CHECK_DEPTH:
-        return status
-    try:
-        block = hub.w3.eth.get_block(batch.block_number)
-    except BlockNotFound:
-        return BatchState.SUBMITTED
-    except (OSError, ValueError):  # the node does not answer: what was seen last stands
-        return status
-    return status if HexBytes(block["hash"]).to_0x_hex() == batch.block_hash else BatchState.SUBMITTED
-
-
 def credential_public(hub: Hub, row: models.Credential, batch: models.Batch) -> dict[str, Any]:
     status = reported_status(hub, batch)
     anchored = status == BatchState.ANCHORED
@@ -293,26 +251,13 @@ def credential_public(hub: Hub, row: models.Credential, batch: models.Batch) -> 
     )
 
 
-def available_claims(row: models.Credential) -> list[str]:
-    """The claims the credential has disclosures for (in its proof once anchored; stored until then)."""
-    proof = proof_of(row.document) if isinstance(row.document, dict) else None
-    items = list(proof.get("disclosures", [])) if proof is not None else []
-    items += list(row.disclosures or [])
-    return sorted({item[1] for item in items if isinstance(item, list | tuple) and len(item) == 3})
-
-
 def _load(db: Session, credential_id: str) -> tuple[models.Credential, models.Batch]:
-    row = db.get(models.Credential, credential_id)
-    if row is None:
-        raise NotFound(f"there is no credential {credential_id}")
+    row = cohorts.load_credential(db, credential_id)
     return row, row.batch
 
 
 def _own(principal: Principal, row: models.Credential, what: str) -> None:
-    if principal.address != row.issuer_address:
-        raise Forbidden(
-            f"this credential was issued by another partner ({row.issuer_address}): only that partner may {what} it"
-        )
+    cohorts.check_own(principal.address, row, what)
 
 
 def _holder_opens(row: models.Credential, holder_token: str | None) -> bool:
@@ -360,7 +305,7 @@ async def issue_credential(
     Both answers hold the credential's id, its share URL and the holder token (shown only here: keep it). A 202
     is stored and on its way: GET /credentials/{id} (Location) gives the full credential once anchored."""
     assert principal.address is not None
-    issued, batch_id = await run_in_threadpool(_store_one, hub, principal.address, body)
+    issued, batch_id = await run_in_threadpool(cohorts.store_one, hub, principal.address, body)
     try:
         status = await hub.batch_waiter.wait(batch_id, hub.settings.request_wait)
         result = await run_in_threadpool(_issued, hub, issued, batch_id, status)
@@ -384,25 +329,6 @@ async def issue_credential(
     if result.status != BatchState.ANCHORED:
         response.status_code = 202  # follow Location (GET, not this POST again: that would issue another)
     return result
-
-
-def _store_one(hub: Hub, issuer: str, body: CredentialCreate) -> tuple[pipeline.PreparedCredential, str]:
-    """Prepare and store one credential; wake this process's anchoring worker (when it leads)."""
-    with hub.sessions() as db:
-        cohort = pipeline.prepare(
-            db,
-            hub.registry,
-            hub.signers,
-            issuer,
-            [Row(1, None, body)],
-            single=True,
-            identities=hub.identity_for,
-            status_lists=hub.status_lists,
-        )
-    batch_id = pipeline.persist(hub.sessions, cohort)
-    hub.anchoring.remember(batch_id, cohort)
-    hub.anchoring.wake()
-    return cohort.credentials[0], batch_id
 
 
 def _issued(hub: Hub, issued: pipeline.PreparedCredential, batch_id: str, status: BatchState) -> CredentialIssued:
@@ -521,13 +447,7 @@ def _cohort_from_json(value: Any, limit: int) -> list[Row]:
 
 
 def _accept_cohort(hub: Hub, issuer: str, rows: list[Row]) -> BatchAccepted:
-    with hub.sessions() as db:
-        cohort = pipeline.prepare(
-            db, hub.registry, hub.signers, issuer, rows, identities=hub.identity_for, status_lists=hub.status_lists
-        )
-    batch_id = pipeline.persist(hub.sessions, cohort)
-    hub.anchoring.remember(batch_id, cohort)
-    hub.anchoring.wake()
+    batch_id, cohort = cohorts.accept_cohort(hub, issuer, rows)
     return BatchAccepted(
         id=batch_id,
         status="pending",
@@ -690,45 +610,8 @@ def create_certificate_link(
             )
         _own(require_role(authenticate(db, authorization), Role.ISSUER), row, "make certificate links for")
         created_by = "issuer"
-    available = [name for name in available_claims(row) if name in PRINTED_CLAIMS]
-    unknown = [name for name in dict.fromkeys(body.disclose) if name not in available]
-    if unknown:
-        raise InvalidInput(
-            f"disclose: a certificate of this credential cannot print "
-            f"{', '.join(repr(n) for n in unknown)}; it can print {', '.join(available) or 'no claim'}"
-        )
-    if reported_status(hub, batch) != BatchState.ANCHORED:
-        raise Conflict(
-            f"credential {credential_id} is not anchored yet: a certificate link is made for an anchored credential"
-        )
-    chosen = sorted(set(body.disclose))
-    key = ",".join(chosen)
-    link = db.scalar(
-        select(models.ShareLink).where(models.ShareLink.credential_id == row.id, models.ShareLink.claims_key == key)
-    )
-    if link is None:
-        link = models.ShareLink(
-            credential_id=row.id,
-            token=secrets.token_urlsafe(24),
-            claims=chosen,
-            claims_key=key,
-            purpose="certificate",
-            created_by=created_by,
-        )
-        db.add(link)
-        try:
-            db.commit()
-        except IntegrityError:  # made at the same moment by another request: that one stands
-            db.rollback()
-            link = db.scalar(
-                select(models.ShareLink).where(
-                    models.ShareLink.credential_id == row.id, models.ShareLink.claims_key == key
-                )
-            )
-            if link is None:
-                raise
-            response.status_code = 200
-    else:
+    link, created = sharing.certificate_link(hub, db, row, body.disclose, created_by)
+    if not created:
         response.status_code = 200
     return CertificateLinkPublic(
         credential_id=row.id, share_url=share_url(hub, link.token), shared_claims=list(link.claims)
@@ -750,19 +633,9 @@ def revoke_credential(
 ) -> RevocationPublic:
     """Revoke a credential (the issuing partner's key), with a reason: recorded on chain with revokeBySig,
     signed with the partner's key and relayed by the hub (partners need no ether)."""
-    row, batch = _load(db, credential_id)
-    _own(principal, row, "revoke")
-    if row.revoked_at is not None:
-        raise revocation.already_revoked(row.revoked_at, row.revocation_reason)
-    if batch.status != "anchored":
-        raise Conflict(
-            f"this credential is not anchored (its batch is {batch.status}), so there is nothing to "
-            "revoke on chain" + ("" if batch.status == "failed" else "; try again once it is anchored"),
-            batch_id=batch.id,
-        )
-    db.rollback()
+    assert principal.address is not None
     code = REASON_CODES[body.reason]
-    done = revocation.revoke(hub, credential_id, code)
+    done = revocation.revoke_own(hub, principal.address, credential_id, code, db=db)
     return RevocationPublic(
         credential_id=credential_id,
         reason=body.reason,

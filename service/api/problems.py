@@ -554,9 +554,10 @@ def install(app: FastAPI, page_for: PageFor | None = None) -> None:
 class BodyLimit:
     """Refuse request bodies over `limit` bytes with 413 problem+json, before anything reads them."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, page: Callable[[Scope, int], Response | None] | None = None) -> None:
         self.app = app
         self.limit = limit
+        self.page = page  # a page instead of problem+json for a form a person posted (service.pages.too_large)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -583,6 +584,10 @@ class BodyLimit:
             await self._refuse(scope, send)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
+        shown = self.page(scope, self.limit) if self.page is not None else None
+        if shown is not None:
+            await shown(scope, _noop_receive, send)
+            return
         response = problem_response(
             None,
             413,

@@ -18,6 +18,8 @@ from service.db.session import transaction
 from service.errors import ChainRejected, ChainUnavailable, Conflict
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from service.hub import Hub
 
 REVOKE_TTL = 600  # seconds of chain time a signed revocation request stays valid
@@ -54,6 +56,36 @@ def already_revoked(revoked_at: datetime, reason: int | None) -> Conflict:
     when = format_datetime(revoked_at if revoked_at.tzinfo else revoked_at.replace(tzinfo=UTC))
     why = f" ({revocation_reason(reason)})" if reason else ""
     return Conflict(f"this credential was already revoked on {when}{why}", revoked_at=when, reason=reason_name(reason))
+
+
+def revoke_own(hub: Hub, issuer: str, credential_id: str, reason: int, *, db: Session | None = None) -> Revoked:
+    """Revoke `issuer`'s anchored credential `credential_id` (the API's POST /credentials/{id}/revoke and the
+    partner console): its checks, then `revoke`. `db`: a session the caller has open (it is ended here).
+
+    :raises NotFound: no such credential. :raises Forbidden: another partner's.
+    :raises Conflict: revoked already, or not anchored (nothing on chain to revoke).
+    :raises ChainRejected, ChainUnavailable: as `revoke`.
+    """
+    from service.issuing.cohorts import own_credential
+
+    session = db if db is not None else hub.sessions()
+    try:
+        row = own_credential(session, issuer, credential_id, "revoke")
+        batch = row.batch
+        if row.revoked_at is not None:
+            raise already_revoked(row.revoked_at, row.revocation_reason)
+        if batch.status != "anchored":
+            raise Conflict(
+                f"this credential is not anchored (its batch is {batch.status}), so there is nothing to "
+                "revoke on chain" + ("" if batch.status == "failed" else "; try again once it is anchored"),
+                batch_id=batch.id,
+            )
+    finally:
+        if db is None:
+            session.close()
+        else:
+            session.rollback()
+    return revoke(hub, credential_id, reason)
 
 
 def revoke(hub: Hub, credential_id: str, reason: int) -> Revoked:

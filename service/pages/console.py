@@ -23,7 +23,9 @@ from urllib.parse import quote
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 from starlette.requests import Request
+from starlette.types import Scope
 
+from service import i18n
 from service.db import models
 from service.hub import Hub
 from service.i18n import _
@@ -116,3 +118,26 @@ def act_refusal(hub: Hub, staff: Staff, password: str) -> tuple[str, int] | None
         return None
     signin.record_failure(hub.sessions, staff.email, act)
     return _("That is not your password. Nothing was signed; try again."), 403
+
+
+def too_large(scope: Scope, limit: int) -> Response | None:
+    """The page for a console form whose body is over the service's limit (problems.BodyLimit refuses it before
+    any route reads it): a readable 413 in the reader's language. None for anything else (the API's problem+json)."""
+    path = str(scope.get("path", ""))
+    headers = dict(scope.get("headers", []))
+    media = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+    if not path.startswith("/console/") or media not in (b"multipart/form-data", b"application/x-www-form-urlencoded"):
+        return None
+    return console_page(
+        Request(scope),
+        "console_message.html",
+        None,
+        {
+            "title": _("This file is too large"),
+            "message": _(
+                "Nothing was sent. A form here takes at most %(size)s MB: split the file and try again.",
+                size=i18n.number(round(limit / 1_000_000, 1)),
+            ),
+        },
+        status=413,
+    )

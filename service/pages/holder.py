@@ -40,7 +40,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from service import i18n
-from service.api.credentials import available_claims
 from service.api.deps import HubDep
 from service.credentials.canonical import proof_of
 from service.db import models
@@ -48,6 +47,7 @@ from service.documents.carrier import credential_file
 from service.documents.certificate import render_certificate
 from service.hub import Hub
 from service.i18n import _
+from service.issuing.cohorts import available_claims
 from service.issuing.pipeline import hash_token
 from service.pages import present
 from service.pages.routes import PRIVATE_HEADERS, SECURITY_HEADERS, page, verify_for_page
