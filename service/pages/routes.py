@@ -87,7 +87,7 @@ templates.env.filters.update(moment=present.moment, day=present.day)
 router = APIRouter(include_in_schema=False)
 
 # a certificate PDF, or twice a credential: larger parts are refused by the form parser, smaller ones by us
-MAX_FORM_PART = MAX_PDF_BYTES
+MAX_FORM_PART = MAX_PDF_BYTES * 4 // 3 + 16  # the largest file, also base64 in the language switch's form
 CHAIN_ERRORS = (
     ChainUnavailable,
     ProviderConnectionError,
@@ -401,6 +401,20 @@ async def verify_check(request: Request) -> HTMLResponse:
         if data:
             source = data
             context["uploaded"] = upload.filename
+    else:
+        resent = _resent_file(form.get("file_b64"), form.get("file_name"))
+        if resent is not None:  # the language switch of an answer page: the same file again
+            source, context["uploaded"] = resent
+    # the language switch of the answer page posts the same input again (see base.html), in the other language
+    context["resubmit"] = {
+        "credential": context["pasted"],
+        "email": context["email"],
+        **(
+            {"file_b64": base64.b64encode(source).decode("ascii"), "file_name": context.get("uploaded", "")}
+            if isinstance(source, bytes)
+            else {}
+        ),
+    }
     if not source:
         return _form_problem(
             request,
@@ -494,6 +508,19 @@ async def verify_check(request: Request) -> HTMLResponse:
         )
     status = 422 if not verified.report.usable else verified.status
     return page(request, "verify.html", context, status=status)
+
+
+def _resent_file(encoded: object, name: object) -> tuple[bytes, str] | None:
+    """The file a language switch posts again (base64 in a hidden field), or None (absent, not base64, too large)."""
+    if not isinstance(encoded, str) or not encoded or len(encoded) > MAX_FORM_PART:
+        return None
+    try:
+        data = base64.b64decode(encoded, validate=True)
+    except ValueError:
+        return None
+    if not data or len(data) > MAX_PDF_BYTES:
+        return None
+    return data, (name if isinstance(name, str) and name else "file")[:200]
 
 
 def _form_problem(request: Request, context: dict[str, Any], message: str) -> HTMLResponse:

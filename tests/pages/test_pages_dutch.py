@@ -12,6 +12,7 @@ Also: a tampered credential shows its claims only muted, folded away and labelle
 from __future__ import annotations
 
 import copy
+import html
 import io
 import json
 import re
@@ -379,3 +380,47 @@ def test_a_dutch_certificate_verifies_and_an_edited_one_is_caught(client: TestCl
     )
     text = dutch_page(page)
     assert "Deze pdf is veranderd: wat erop staat is niet wat de credential zegt." in text
+
+
+# ---------------------------------------------------------------- the language switch on an answer page
+
+
+def _switch_form(answer: str) -> tuple[str, dict[str, str]]:
+    """The language switch of an answer page: its action and its hidden fields."""
+    match = re.search(r'<form method="post" action="([^"]+)"[^>]*class="nav__switch">(.*?)</form>', answer, re.S)
+    assert match, "no language switch form on the answer page"
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', match.group(2)))
+    return match.group(1), {name: html.unescape(value) for name, value in fields.items()}
+
+
+def test_the_switch_on_a_verify_answer_keeps_the_answer(client: TestClient, issue: Any) -> None:
+    """The verify page's answer is the answer to a form: its language switch posts the same input again, so the
+    reader gets the same answer in the other language instead of an empty form."""
+    issued = issue()
+    english = client.post("/verify/check", data={"credential": json.dumps(issued["document"])}, files={})
+    assert english.status_code == 200 and "This credential is valid" in english.text
+    action, fields = _switch_form(english.text)
+    assert action == "/verify/check?lang=nl"
+    assert json.loads(fields["credential"]) == issued["document"]
+    dutch = client.post(action, data=fields)
+    text = dutch_page(dutch)
+    assert "Deze credential is geldig" in text
+    client.cookies.clear()
+
+
+def test_the_switch_keeps_the_answer_for_an_uploaded_pdf(client: TestClient, issue: Any) -> None:
+    """A file (here the certificate PDF) is posted again too (base64), so the print is compared again."""
+    issued = issue()
+    share_name_and_grade(client, issued)
+    pdf = client.get(share_path(issued) + "/certificate.pdf").content
+    english = client.post("/verify/check", data={}, files={"file": ("certificate.pdf", pdf, "application/pdf")})
+    assert english.status_code == 200 and "This credential is valid" in english.text
+    action, fields = _switch_form(english.text)
+    assert fields["file_name"] == "certificate.pdf" and fields["file_b64"]
+    dutch = client.post(action, data=fields)
+    text = dutch_page(dutch)
+    assert "Deze credential is geldig" in text and NAME in text
+    # a switch that posts something that is not base64 gives the form's own error, not a crash
+    broken = client.post(action, data={**fields, "file_b64": "%%%"})
+    assert broken.status_code == 422
+    client.cookies.clear()
