@@ -102,10 +102,10 @@ def act_refusal(hub: Hub, staff: Staff, password: str) -> tuple[str, int] | None
     """None when `password` is the signed-in person's own (argon2id), which unlocks their key for one act; else the
     sentence to show and the status (403 a wrong password, 429 paused).
 
-    Wrong confirmations count towards the account's sign-in throttle (service.web.signin): five in a row pause
-    the account, for this step and for signing in, as wrong passwords at the sign-in page do."""
-    act = f"act:{staff.account_id}"  # the account's counter, and an address counter of its own (not the client's)
-    wait = signin.locked_for(hub.sessions, staff.email, act)
+    Wrong confirmations are counted for the person (service.web.signin.act_keys): five within a quarter of an hour
+    pause their acts for a quarter of an hour. Failed sign-ins by anyone else do not count here."""
+    counters = signin.act_keys(staff.account_id)  # its own counter: others' failed sign-ins never block an act
+    wait = signin.locked(hub.sessions, counters)
     if wait:
         minutes = max(1, -(-wait // 60))
         return _(
@@ -116,7 +116,7 @@ def act_refusal(hub: Hub, staff: Staff, password: str) -> tuple[str, int] | None
         stored = account.password_hash if account is not None else None
     if password and signin.verify_password(stored, password):
         return None
-    signin.record_failure(hub.sessions, staff.email, act)
+    signin.record(hub.sessions, counters)
     return _("That is not your password. Nothing was signed; try again."), 403
 
 

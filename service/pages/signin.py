@@ -248,7 +248,7 @@ async def signin_submit(request: Request, hub: HubDep) -> Response:
             (signin.ENROL_KIND, "/signin/enrol") if totp_enabled_at is None else (signin.CODE_KIND, "/signin/code")
         )
         return _to_step(hub, kind, account_id, f"{path}?next={quote(target, safe='')}")
-    signin.clear_failures(hub.sessions, email)
+    signin.clear_failures(hub.sessions, email, address)
     return _signed_in(hub, account_id, target)
 
 
@@ -363,7 +363,7 @@ async def code_submit(request: Request, hub: HubDep) -> Response:
             status=401,
         )
     _end_pending(request, hub)
-    signin.clear_failures(hub.sessions, account.email)
+    signin.clear_failures(hub.sessions, account.email, address)
     return _signed_in(hub, account.id, target)
 
 
@@ -462,7 +462,7 @@ async def enrol_submit(request: Request, hub: HubDep) -> Response:
             status=422,
         )
     _end_pending(request, hub)
-    signin.clear_failures(hub.sessions, account.email)
+    signin.clear_failures(hub.sessions, account.email, address)
     return _signed_in(hub, account.id, target)
 
 

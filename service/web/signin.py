@@ -47,8 +47,12 @@ PASSWORD_MAX = 256  # argon2 takes any length; a bound keeps a megabyte "passwor
 INVITATION_LIFETIME = timedelta(days=7)
 WINDOW = timedelta(minutes=15)
 LOCK = timedelta(minutes=15)
-ACCOUNT_LIMIT = 5  # failures of one account within WINDOW
-ADDRESS_LIMIT = 20  # failures from one client address within WINDOW
+ACCOUNT_LIMIT = 5  # failures of one account from one client address within WINDOW
+ADDRESS_LIMIT = 20  # failures from one client address within WINDOW, whatever the account
+# failures of one account from all addresses together: bounds guessing spread over many addresses, high enough that
+# one outsider (held at ADDRESS_LIMIT per address) cannot lock a person out by typing wrong passwords for them
+ACCOUNT_ALL_LIMIT = 50
+ACT_LIMIT = 5  # wrong passwords of a signed-in person confirming an act (service.pages.console.act_refusal)
 TOTP_ISSUER = "IT Hub Hoogeveen"
 TOTP_STEP = 30
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
@@ -162,18 +166,44 @@ def client_address(host: str | None) -> str:
 
 
 def _account_key(email: str) -> str:
+    """The counter of an account from every address."""
     return _sha256(f"account:{email.strip().lower()}")
 
 
+def _pair_key(email: str, address: str) -> str:
+    """The counter of an account from one address: it begins with the account's own key's first half, so that all
+    of an account's counters can be found (and lifted by a reset) without knowing the addresses."""
+    return _account_key(email)[:32] + _sha256(f"address:{address}")[:32]
+
+
 def throttle_keys(email: str, address: str) -> list[tuple[str, int]]:
-    """The counters a sign-in attempt for `email` from `address` adds to, each with its limit."""
-    return [(_account_key(email), ACCOUNT_LIMIT), (_sha256(f"address:{address}"), ADDRESS_LIMIT)]
+    """The counters a sign-in attempt for `email` from `address` adds to, each with its limit.
+
+    An account is paused for the address its failures come from (ACCOUNT_LIMIT), an address for every account
+    (ADDRESS_LIMIT), and an account for every address only after many failures from several (ACCOUNT_ALL_LIMIT):
+    someone who knows a person's e-mail address cannot lock that person out from their own address."""
+    return [
+        (_pair_key(email, address), ACCOUNT_LIMIT),
+        (_sha256(f"address:{address}"), ADDRESS_LIMIT),
+        (_account_key(email), ACCOUNT_ALL_LIMIT),
+    ]
+
+
+def act_keys(account_id: int) -> list[tuple[str, int]]:
+    """The counter of a signed-in person's wrong passwords when confirming an act: their own, apart from sign-in's
+    (failed sign-ins by others never stop a signed-in person from acting)."""
+    return [(_sha256(f"act:{account_id}"), ACT_LIMIT)]
 
 
 def locked_for(sessions: sessionmaker[Session], email: str, address: str) -> int:
     """Seconds until sign-in for `email` from `address` is allowed again (0: allowed now)."""
+    return locked(sessions, throttle_keys(email, address))
+
+
+def locked(sessions: sessionmaker[Session], counters: list[tuple[str, int]]) -> int:
+    """Seconds until none of `counters` is paused any more (0: none is)."""
     now = utcnow()
-    keys = [key for key, _limit in throttle_keys(email, address)]
+    keys = [key for key, _limit in counters]
     with sessions() as db:
         rows = db.scalars(select(models.SigninThrottle).where(models.SigninThrottle.key_hash.in_(keys))).all()
         until = [aware(row.locked_until) for row in rows if row.locked_until is not None]
@@ -182,7 +212,12 @@ def locked_for(sessions: sessionmaker[Session], email: str, address: str) -> int
 
 
 def record_failure(sessions: sessionmaker[Session], email: str, address: str) -> int:
-    """Count a failed attempt for `email` from `address`; seconds to wait if it locked sign-in now (else 0).
+    """Count a failed attempt for `email` from `address`; seconds to wait if it locked sign-in now (else 0)."""
+    return record(sessions, throttle_keys(email, address))
+
+
+def record(sessions: sessionmaker[Session], counters: list[tuple[str, int]]) -> int:
+    """Count a failure on each of `counters`; seconds to wait if one of them is paused now (else 0).
 
     The count is one UPDATE (failures + 1) within the current window, so concurrent processes add up; a
     counter whose window has passed starts again at one."""
@@ -195,7 +230,7 @@ def record_failure(sessions: sessionmaker[Session], email: str, address: str) ->
                 or_(table.locked_until.is_(None), table.locked_until < now),
             )
         )
-        for key, limit in throttle_keys(email, address):
+        for key, limit in counters:
             for _attempt in range(3):
                 counted = db.execute(
                     update(table)
@@ -221,15 +256,21 @@ def record_failure(sessions: sessionmaker[Session], email: str, address: str) ->
                 .values(locked_until=now + LOCK)
             )
         db.commit()
-    return locked_for(sessions, email, address)
+    return locked(sessions, counters)
 
 
-def clear_failures(sessions: sessionmaker[Session], email: str) -> None:
-    """A successful sign-in: the account's counter starts again (the address's stays)."""
-    key = _account_key(email)
+def clear_failures(sessions: sessionmaker[Session], email: str, address: str) -> None:
+    """A successful sign-in: the account's counters start again (the address's stays)."""
+    keys = [_pair_key(email, address), _account_key(email)]
     with sessions() as db:
-        db.execute(delete(models.SigninThrottle).where(models.SigninThrottle.key_hash == key))
+        db.execute(delete(models.SigninThrottle).where(models.SigninThrottle.key_hash.in_(keys)))
         db.commit()
+
+
+def lift_account_pause(db: Session, email: str) -> None:
+    """Every counter of the account (from every address) starts again: an admin's reset."""
+    prefix = _account_key(email)[:32]
+    db.execute(delete(models.SigninThrottle).where(models.SigninThrottle.key_hash.startswith(prefix, autoescape=True)))
 
 
 # ---------------------------------------------------------------- invitations and accounts
@@ -411,7 +452,7 @@ def reset_account(db: Session, account_id: int) -> tuple[AccountView, str]:
     token = _invite(account)
     end_sessions(db, account.id)
     # a pause of the account's sign-in (throttling) is lifted: the person starts again with the new link
-    db.execute(delete(models.SigninThrottle).where(models.SigninThrottle.key_hash == _account_key(account.email)))
+    lift_account_pause(db, account.email)
     db.flush()
     return _view(account), token
 

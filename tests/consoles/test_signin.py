@@ -464,3 +464,33 @@ def test_passwords_and_invitations_never_reach_the_logs(hub: Hub, caplog: pytest
     assert '"GET /invite/… HTTP/1.1" 303' in written and '"POST /signin HTTP/1.1" 303' in written, written
     assert '"POST /signin HTTP/1.1" 401' in written
     assert token not in written and PASSWORD not in written and "koffie" not in written
+
+
+def test_an_outsider_cannot_lock_a_person_out(web: TestClient, hub: Hub) -> None:
+    """Wrong passwords typed for someone else's e-mail address from another address pause that address, not the
+    person: she still signs in from her own (failures from many addresses together pause the account only at
+    ACCOUNT_ALL_LIMIT)."""
+    take(web, invite(hub, "partner", "p@example.org", address=PARTNER_ADDRESS))
+    web.cookies.clear()
+    other = make_sessionmaker(make_engine(hub.settings.database_url))
+    for _attempt in range(signin.ACCOUNT_LIMIT + 2):  # the outsider, from elsewhere, is paused there
+        signin.record_failure(other, "p@example.org", "203.0.113.7")
+    assert signin.locked_for(other, "p@example.org", "203.0.113.7") > 0
+    assert sign_in_form(web, "p@example.org", PASSWORD).status_code == 303  # she is not
+    web.cookies.clear()
+    for number in range(signin.ACCOUNT_ALL_LIMIT):  # guessing spread over many addresses does pause the account
+        signin.record_failure(other, "p@example.org", f"198.51.100.{number}")
+    assert sign_in_form(web, "p@example.org", PASSWORD).status_code == 429
+
+
+def test_failed_sign_ins_by_others_never_block_a_signed_in_persons_act(hub: Hub) -> None:
+    """The password confirming an act has its own counter: an outsider's wrong passwords at the sign-in page do
+    not stop a signed-in member from voting; her own wrong confirmations pause her acts."""
+    other = make_sessionmaker(make_engine(hub.settings.database_url))
+    for number in range(signin.ACCOUNT_ALL_LIMIT + 5):
+        signin.record_failure(other, "member@example.org", f"198.51.100.{number}")
+    assert signin.locked(other, signin.act_keys(7)) == 0
+    for _attempt in range(signin.ACT_LIMIT - 1):
+        assert signin.record(other, signin.act_keys(7)) == 0
+    assert signin.record(other, signin.act_keys(7)) > 0
+    assert signin.locked(other, signin.act_keys(8)) == 0  # another person's acts are not paused
