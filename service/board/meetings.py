@@ -45,8 +45,8 @@ from service.chain.board import (
     document_hash,
     recover_typed_data_signer,
 )
-from service.chain.relayer import Call, TransactionFailed, TransactionPending, TransactionReverted
-from service.db.models import Meeting, MeetingBallot, MeetingProposal, ProposalDocument
+from service.chain.relayer import Call, TransactionFailed, TransactionPending, TransactionReverted, TxState
+from service.db.models import Meeting, MeetingBallot, MeetingProposal, ProposalDocument, RelayerTransaction
 from service.errors import ChainUnavailable, Conflict, Forbidden, InvalidInput, NotFound
 from service.hub import Hub
 
@@ -355,6 +355,20 @@ def sign_ballot(
 # ---------------------------------------------------------------- the close: one transaction
 
 
+def _check_before_sending(board: BoardClient, meeting: Meeting, view: MeetingView) -> None:
+    """The meeting's signatures still fit the chain: their deadline has not passed, and the secretary's nonce is the
+    one its proposals were signed at. :raises Conflict: they no longer do."""
+    if board.chain_time() > meeting.valid_until:
+        raise Conflict(f"meeting {meeting.id}'s signatures expired: open a new meeting and sign again")
+    expected = view.items[0][0].nonce
+    current = board.nonce(meeting.secretary)
+    if current != expected:
+        raise Conflict(
+            f"the secretary {meeting.secretary} signed something else since the proposals were signed (nonce "
+            f"{current}, not {expected}): open a new meeting and sign its proposals again"
+        )
+
+
 def close_meeting(hub: Hub, db: Session, board: BoardClient, meeting_id: int, secretary: str) -> MeetingView:
     """Record the meeting on chain in one transaction (multicall of recordMeeting, one per proposal, in order):
     each proposal with its ballots, executed at once when they decide it. Stores the transaction and, per
@@ -371,14 +385,18 @@ def close_meeting(hub: Hub, db: Session, board: BoardClient, meeting_id: int, se
     view = meeting_view(db, meeting_id)
     if not view.items:
         raise Conflict(f"meeting {meeting_id} has no proposals to record")
-    if board.chain_time() > meeting.valid_until:
-        raise Conflict(f"meeting {meeting_id}'s signatures expired: open a new meeting and sign again")
-    expected = view.items[0][0].nonce
-    if board.nonce(meeting.secretary) != expected:
-        raise Conflict(
-            f"the secretary {meeting.secretary} signed something else since the proposals were signed (nonce "
-            f"{board.nonce(meeting.secretary)}, not {expected}): open a new meeting and sign its proposals again"
+    reference = f"meeting:{meeting_id}"
+    # A close sent before (its answer lost: the node was slow, the page was reloaded) is finished, never sent again:
+    # the relayer gives back that transaction for the same reference, and the checks below would now fail on the
+    # nonce and deadline it used.
+    sent_before = db.scalar(
+        select(RelayerTransaction.id).where(
+            RelayerTransaction.reference == reference,
+            RelayerTransaction.state.not_in([TxState.REVERTED, TxState.FAILED]),
         )
+    )
+    if sent_before is None:
+        _check_before_sending(board, meeting, view)
     calls = [
         (
             signed_proposal(item),
@@ -389,18 +407,14 @@ def close_meeting(hub: Hub, db: Session, board: BoardClient, meeting_id: int, se
         )
         for item, ballots in view.items
     ]
-    try:
-        board.record_meetings(calls)  # checks every voter holds a seat, before anything is sent
-    except ValueError as exc:
-        raise Conflict(f"{exc}: remove that member's ballot, or open a new meeting") from None
+    if sent_before is None:
+        try:
+            board.record_meetings(calls)  # checks every voter holds a seat, before anything is sent
+        except ValueError as exc:
+            raise Conflict(f"{exc}: remove that member's ballot, or open a new meeting") from None
     try:
         receipt = hub.relayer.send(
-            Call(
-                "board",
-                lambda _nonce: board.record_meetings(calls),
-                scope=hub.board_address,
-                reference=f"meeting:{meeting_id}",
-            ),
+            Call("board", lambda _nonce: board.record_meetings(calls), scope=hub.board_address, reference=reference),
             timeout=hub.settings.request_wait,
         )
     except (TransactionReverted, TransactionFailed) as exc:

@@ -252,6 +252,13 @@ class Relayer:
     def _sign_and_store(
         self, call: Call, stored: Callable[[Session, RelayerTransaction], None] | None
     ) -> tuple[int, bool]:
+        # A call already sent for its reference is that transaction: found before anything asks the node (its gas
+        # estimate would now fail on the nonce the first one used); looked up again under the lock for a race.
+        if call.reference is not None:
+            with self.sessions() as session:
+                earlier = self._earlier(session, call.reference)
+            if earlier is not None:
+                return earlier, False
         # What asks the node happens before the lock (that every process's sends wait for): fees, the chain's
         # nonces, and the gas estimate of the call signed with the signer's nonce as it looks now. Under the lock
         # only the database is read; a signer nonce taken meanwhile means signing again (the estimate holds).
@@ -268,17 +275,9 @@ class Relayer:
                 session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_MS}ms'"))
                 session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": NONCE_LOCK_KEY})
             if call.reference is not None:
-                earlier = session.scalar(
-                    select(RelayerTransaction.id)
-                    .where(
-                        RelayerTransaction.reference == call.reference,
-                        RelayerTransaction.state.not_in([TxState.REVERTED, TxState.FAILED]),
-                    )
-                    .order_by(RelayerTransaction.id.desc())
-                    .limit(1)
-                )
+                earlier = self._earlier(session, call.reference)
                 if earlier is not None:
-                    return int(earlier), False
+                    return earlier, False
             nonce = max(
                 mined,
                 (
@@ -323,6 +322,20 @@ class Relayer:
                 "relayer: %s transaction %s signed at nonce %s (%s)", call.purpose, row.attempts[0].tx_hash, nonce, fees
             )
             return row.id, True
+
+    @staticmethod
+    def _earlier(session: Session, reference: str) -> int | None:
+        """The transaction sent for `reference` that may still take effect (not reverted, not failed), if any."""
+        earlier = session.scalar(
+            select(RelayerTransaction.id)
+            .where(
+                RelayerTransaction.reference == reference,
+                RelayerTransaction.state.not_in([TxState.REVERTED, TxState.FAILED]),
+            )
+            .order_by(RelayerTransaction.id.desc())
+            .limit(1)
+        )
+        return None if earlier is None else int(earlier)
 
     def _signer_nonce(self, session: Session, call: Call) -> tuple[int | None, int]:
         """The signer's next request nonce and how many of its requests are not mined yet (then the call cannot be

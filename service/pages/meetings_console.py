@@ -104,6 +104,11 @@ def _message(exc: HubError) -> str:
         return _("Some of the details are not right: %(detail)s", detail=text)
     if isinstance(exc, ChainRejected):
         return _("The board's contract refused this: %(reason)s", reason=text)
+    if isinstance(exc, ChainUnavailable) and getattr(exc, "tx_hash", None):
+        return _(
+            "The meeting was sent to the blockchain and is not recorded yet. Close it again in a minute: the same "
+            "transaction is then finished, nothing is sent twice."
+        )
     if isinstance(exc, ChainUnavailable):
         return _("The blockchain does not answer right now. Nothing was changed; try again in a moment.")
     return _("This could not be done: %(detail)s", detail=text)

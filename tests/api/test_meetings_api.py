@@ -32,7 +32,7 @@ from tests.api.test_board_api import (
     outsider,
     vote,
 )
-from tests.chain import advance_time
+from tests.chain import advance_time, rpc
 
 MEMBERS = [TVM, UNIGARANT, HANZE, RUG, NHL, ALFA]
 SEVENTH_NAME = "Gemeente Hoogeveen"
@@ -258,3 +258,29 @@ def test_a_proposal_the_secretary_signed_client_side(client: TestClient, keys: A
 
 def receipt_input(hub: Hub, receipt: Any) -> str:
     return bytes(hub.w3.eth.get_transaction(receipt["transactionHash"])["input"]).hex()
+
+
+def test_a_close_whose_answer_was_lost_is_finished_not_sent_again(
+    client: TestClient, keys: Any, hub: Hub, monkeypatch: Any
+) -> None:
+    """The node does not mine in time: the close answers 503 with the transaction it sent. Closing again once it is
+    mined finishes that very transaction's bookkeeping (the relayer gives it back for the meeting's reference)
+    instead of refusing on the nonce and deadline it used; nothing is sent twice."""
+    monkeypatch.setattr(hub, "settings", hub.settings.model_copy(update={"request_wait": 1.0}))
+    meeting = open_meeting(client, keys)
+    mid = meeting["id"]
+    add(client, keys, mid, {"kind": "resolution", "title": TITLE, "document": DOCUMENT})
+    assert ballot(client, keys, mid, 1, HANZE).status_code == 201
+    rpc(hub.w3, "evm_setAutomine", False)
+    try:
+        pending = client.post(f"/board/meetings/{mid}/close", headers=keys.member(TVM))
+        assert pending.status_code == 503, pending.text
+        assert BoardClient(hub.w3, hub.board_address).proposal_count() == 0
+    finally:
+        rpc(hub.w3, "evm_setAutomine", True)
+    rpc(hub.w3, "evm_mine")
+    closed = client.post(f"/board/meetings/{mid}/close", headers=keys.member(TVM))
+    assert closed.status_code == 200, closed.text
+    assert closed.json()["status"] == "recorded"
+    assert BoardClient(hub.w3, hub.board_address).proposal_count() == 1  # one proposal: sent once
+    assert_problem(client.post(f"/board/meetings/{mid}/close", headers=keys.member(TVM)), 409)
