@@ -35,6 +35,7 @@ from service.db import models
 from service.errors import Conflict, HubError
 from service.hub import Hub
 from service.i18n import N_, _
+from service.pages import paths  # noqa: F401 - registers the rowid path convertor
 from service.pages.console import console_page, expired_form, form_is_genuine, require_staff
 from service.web import signin
 from service.web.staff import Staff, StaffRole
@@ -186,7 +187,7 @@ def _no_account(request: Request, staff: Staff, account_id: int) -> Response:
     )
 
 
-@router.get("/console/admin/accounts/{account_id}/reset", response_class=HTMLResponse)
+@router.get("/console/admin/accounts/{account_id:rowid}/reset", response_class=HTMLResponse)
 def confirm_reset(account_id: int, request: Request, hub: HubDep) -> Response:
     staff = require_staff(request, hub, StaffRole.ADMIN)
     if isinstance(staff, Response):
@@ -211,7 +212,7 @@ def confirm_reset(account_id: int, request: Request, hub: HubDep) -> Response:
     )
 
 
-@router.get("/console/admin/accounts/{account_id}/disable", response_class=HTMLResponse)
+@router.get("/console/admin/accounts/{account_id:rowid}/disable", response_class=HTMLResponse)
 def confirm_disable(account_id: int, request: Request, hub: HubDep) -> Response:
     staff = require_staff(request, hub, StaffRole.ADMIN)
     if isinstance(staff, Response):
@@ -236,7 +237,7 @@ def confirm_disable(account_id: int, request: Request, hub: HubDep) -> Response:
     )
 
 
-@router.post("/console/admin/accounts/{account_id}/reset", response_class=HTMLResponse)
+@router.post("/console/admin/accounts/{account_id:rowid}/reset", response_class=HTMLResponse)
 async def reset_account(account_id: int, request: Request, hub: HubDep) -> Response:
     checked = await _admin_form(request, hub)
     if isinstance(checked, Response):
@@ -251,7 +252,7 @@ async def reset_account(account_id: int, request: Request, hub: HubDep) -> Respo
     return _link_page(request, staff, hub, account, token, made=False)
 
 
-@router.post("/console/admin/accounts/{account_id}/disable", response_class=HTMLResponse)
+@router.post("/console/admin/accounts/{account_id:rowid}/disable", response_class=HTMLResponse)
 async def disable_account(account_id: int, request: Request, hub: HubDep) -> Response:
     checked = await _admin_form(request, hub)
     if isinstance(checked, Response):
@@ -356,7 +357,7 @@ async def create_key(request: Request, hub: HubDep) -> Response:
     return console_page(request, "admin_key_made.html", staff, {"section": "keys", "key": made, "token": token})
 
 
-@router.get("/console/admin/keys/{key_id}/revoke", response_class=HTMLResponse)
+@router.get("/console/admin/keys/{key_id:rowid}/revoke", response_class=HTMLResponse)
 def confirm_revoke(key_id: int, request: Request, hub: HubDep) -> Response:
     staff = require_staff(request, hub, StaffRole.ADMIN)
     if isinstance(staff, Response):
@@ -382,7 +383,7 @@ def confirm_revoke(key_id: int, request: Request, hub: HubDep) -> Response:
     )
 
 
-@router.post("/console/admin/keys/{key_id}/revoke", response_class=HTMLResponse)
+@router.post("/console/admin/keys/{key_id:rowid}/revoke", response_class=HTMLResponse)
 async def revoke_key(key_id: int, request: Request, hub: HubDep) -> Response:
     checked = await _admin_form(request, hub)
     if isinstance(checked, Response):

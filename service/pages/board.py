@@ -210,7 +210,8 @@ def accreditation(slug: str, request: Request, hub: HubDep) -> Response:
     """The decision that accredited the partner and was in force at `?at=` (unix seconds; the chain's now without
     it)."""
     at = request.query_params.get("at")
-    if at is not None and not (at.isdigit() and len(at) <= 12):
+    # digits, and a moment Python's dates can write (before the year 10000)
+    if at is not None and not (at.isdigit() and len(at) <= 12 and int(at) < 253_402_300_800):
         return not_found(
             request,
             _("This link does not name a moment"),

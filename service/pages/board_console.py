@@ -248,7 +248,10 @@ async def _proposal_body(form: FormData) -> ProposalCreate:
 def _percent_bps(value: str, field: str) -> int:
     """ "66.66" or "66,66" (percent) → 6666 basis points."""
     try:
-        return round(float(value.replace(",", ".").rstrip("%").strip()) * 100)
+        number = float(value.replace(",", ".").rstrip("%").strip())
+        if not 0 <= number <= 100:  # also refuses nan and infinity, which no vote rule can be
+            raise ValueError(value)
+        return round(number * 100)
     except ValueError:
         raise Refused(_("%(field)s: give a percentage, such as 50.", field=_field_names()[f"rules.{field}"])) from None
 
@@ -256,7 +259,10 @@ def _percent_bps(value: str, field: str) -> int:
 def _days_seconds(value: str, field: str) -> int:
     """A number of days ("7" or "0,5") → seconds."""
     try:
-        return round(float(value.replace(",", ".").strip()) * 86_400)
+        number = float(value.replace(",", ".").strip())
+        if not 0 <= number <= 3650:  # ten years at most; also refuses nan and infinity
+            raise ValueError(value)
+        return round(number * 86_400)
     except ValueError:
         raise Refused(
             _("%(field)s: give a number of days, such as 7.", field=_field_names()[f"rules.{field}"])

@@ -49,7 +49,10 @@ from service.hub import Hub
 from service.i18n import _
 from service.issuing.cohorts import available_claims
 from service.issuing.pipeline import hash_token
-from service.pages import present
+from service.pages import (
+    paths,  # noqa: F401 - registers the rowid path convertor
+    present,
+)
 from service.pages.routes import PRIVATE_HEADERS, SECURITY_HEADERS, page, verify_for_page
 from service.sharing import shared_copy
 from service.web import sessions as web_sessions
@@ -351,7 +354,7 @@ def _withdrawn_page(request: Request) -> HTMLResponse:
     )
 
 
-@router.get("/holder/links/{link_id}/withdraw", response_class=HTMLResponse)
+@router.get("/holder/links/{link_id:rowid}/withdraw", response_class=HTMLResponse)
 def withdraw_confirm(link_id: int, request: Request, hub: HubDep) -> HTMLResponse:
     session = _session(request, hub)
     if session is None:
@@ -373,7 +376,7 @@ def withdraw_confirm(link_id: int, request: Request, hub: HubDep) -> HTMLRespons
     return page(request, "holder_withdraw.html", context, private=True)
 
 
-@router.post("/holder/links/{link_id}/withdraw", response_class=HTMLResponse)
+@router.post("/holder/links/{link_id:rowid}/withdraw", response_class=HTMLResponse)
 async def withdraw(link_id: int, request: Request, hub: HubDep) -> Response:
     session = _session(request, hub)
     if session is None:
@@ -415,7 +418,7 @@ def _link_copy(request: Request, hub: Hub, link_id: int) -> tuple[models.ShareLi
         return link, copy
 
 
-@router.get("/holder/links/{link_id}/credential.json")
+@router.get("/holder/links/{link_id:rowid}/credential.json")
 def link_json(link_id: int, request: Request, hub: HubDep) -> Response:
     found = _link_copy(request, hub, link_id)
     if isinstance(found, Response):
@@ -424,7 +427,7 @@ def link_json(link_id: int, request: Request, hub: HubDep) -> Response:
     return _file(credential_file(copy), "application/json", f"credential-{link.credential_id}-link-{link.id}.json")
 
 
-@router.get("/holder/links/{link_id}/certificate-{language}.pdf")
+@router.get("/holder/links/{link_id:rowid}/certificate-{language}.pdf")
 def link_pdf(link_id: int, language: str, request: Request, hub: HubDep) -> Response:
     """The link's certificate in Dutch or English (whatever language the page is in)."""
     if language not in PDF_LANGUAGES:
@@ -442,7 +445,7 @@ def link_pdf(link_id: int, language: str, request: Request, hub: HubDep) -> Resp
     return _file(pdf, "application/pdf", f"certificate-{link.credential_id}-{language}.pdf")
 
 
-@router.get("/holder/links/{link_id}/qr.svg")
+@router.get("/holder/links/{link_id:rowid}/qr.svg")
 def link_qr(link_id: int, request: Request, hub: HubDep) -> Response:
     session = _session(request, hub)
     if session is None:

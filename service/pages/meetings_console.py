@@ -32,6 +32,7 @@ from service.db.models import BoardMember
 from service.errors import ChainRejected, ChainUnavailable, Conflict, Forbidden, HubError, InvalidInput, NotFound
 from service.hub import Hub
 from service.i18n import N_, _
+from service.pages import paths  # noqa: F401 - registers the rowid path convertor
 from service.pages.console import act_refusal, console_page, expired_form, form_is_genuine, require_staff
 from service.web.staff import Staff, StaffRole
 
@@ -232,7 +233,7 @@ async def meeting_open(request: Request, hub: HubDep) -> Response:
     return RedirectResponse(f"{BASE}/{meeting.id}", status_code=303)
 
 
-@router.get(BASE + "/{meeting_id}")
+@router.get(BASE + "/{meeting_id:rowid}")
 def meeting_detail(meeting_id: int, request: Request, hub: HubDep) -> Response:
     staff = _board_staff(request, hub)
     if isinstance(staff, Response):
@@ -252,7 +253,7 @@ def _status(exc: HubError) -> int:
     return 409
 
 
-@router.post(BASE + "/{meeting_id}/proposals")
+@router.post(BASE + "/{meeting_id:rowid}/proposals")
 async def meeting_add(meeting_id: int, request: Request, hub: HubDep) -> Response:
     staff = _board_staff(request, hub)
     if isinstance(staff, Response):
@@ -291,7 +292,7 @@ async def meeting_add(meeting_id: int, request: Request, hub: HubDep) -> Respons
     return RedirectResponse(f"{BASE}/{meeting_id}", status_code=303)
 
 
-@router.post(BASE + "/{meeting_id}/proposals/{position}/ballot")
+@router.post(BASE + "/{meeting_id:rowid}/proposals/{position:rowid}/ballot")
 async def meeting_ballot(meeting_id: int, position: int, request: Request, hub: HubDep) -> Response:
     staff = _board_staff(request, hub)
     if isinstance(staff, Response):
@@ -313,7 +314,7 @@ async def meeting_ballot(meeting_id: int, position: int, request: Request, hub: 
     return RedirectResponse(f"{BASE}/{meeting_id}#proposal-{position}", status_code=303)
 
 
-@router.post(BASE + "/{meeting_id}/close")
+@router.post(BASE + "/{meeting_id:rowid}/close")
 async def meeting_close(meeting_id: int, request: Request, hub: HubDep) -> Response:
     staff = _board_staff(request, hub)
     if isinstance(staff, Response):

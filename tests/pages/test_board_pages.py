@@ -397,3 +397,9 @@ def test_board_pages_say_so_when_the_chain_does_not_answer(
         assert "The register cannot be read right now" in text, path
     nl = dutch(client, "/partners", 503)
     assert "Het register kan nu niet worden gelezen" in nl and "Probeer het over een minuut opnieuw." in nl
+
+
+def test_a_moment_beyond_the_year_9999_is_refused_as_a_page(client: TestClient) -> None:
+    """`?at=` with twelve digits past the year 9999 is the page's 422, not a crash of the date writer."""
+    answer = client.get("/partners/hanzehogeschool-groningen/accreditation?at=999999999999")
+    assert answer.status_code == 422 and "text/html" in answer.headers["content-type"]

@@ -405,3 +405,11 @@ def test_sessions_a_day_past_their_end_are_deleted(client: TestClient, hub: Hub,
     with hub.sessions() as db:
         hashes = db.scalars(select(models.WebSession.id_hash)).all()
     assert len(hashes) == 2 and kept in hashes
+
+
+def test_an_id_no_database_can_hold_is_no_such_page(client: TestClient, issued: dict[str, Any]) -> None:
+    """A link id past the database's integers (or 0) is a 404 page, not a database error."""
+    signed_in(client, issued)
+    for path in ("/holder/links/99999999999999999999/qr.svg", "/holder/links/0/withdraw"):
+        answer = client.get(path, headers={"Accept": "text/html"})
+        assert answer.status_code == 404 and "text/html" in answer.headers["content-type"], path
