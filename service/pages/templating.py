@@ -12,7 +12,9 @@ in the other language (the switch in the header keeps the page and its query).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from fastapi.templating import Jinja2Templates
@@ -24,9 +26,37 @@ TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 
 def lang_url(request: Request, language: str) -> str:
-    """This page's path and query with `lang=<language>` (the switch; the middleware remembers the choice)."""
-    url = request.url.include_query_params(**{i18n.QUERY: language})
-    return f"{url.path}?{url.query}"
+    """This page's path and query with `lang=<language>` (the switch; the middleware remembers the choice).
+
+    A page that answers a form (POST) has no address of its own to open again: the switch leads to the nearest page
+    above it that can be opened (`/console/partner/cohorts` → `/console/partner`), never to an address that only
+    takes forms. (The verify page's answer has a switch of its own that posts the same input again: base.html.)"""
+    if request.method in ("GET", "HEAD"):
+        url = request.url.include_query_params(**{i18n.QUERY: language})
+        return f"{url.path}?{url.query}"
+    path = request.url.path.rstrip("/")
+    while path and not _opens(request, path):
+        path = path.rsplit("/", 1)[0]
+    return f"{path or '/'}?{i18n.QUERY}={language}"
+
+
+def _opens(request: Request, path: str) -> bool:
+    """Whether a GET of `path` reaches a page of this app (not by a route that takes any segment as a token, such
+    as `/holder/{token}`, which `/holder/links` would only seem to open)."""
+    return any(
+        route.path_regex.match(path) and "token" not in route.param_convertors
+        for route in _get_routes(request.app.router.routes)
+    )
+
+
+def _get_routes(routes: Iterable[Any]) -> Iterator[Any]:
+    """The routes that answer GET, in included routers too."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from _get_routes(included.routes)
+        elif hasattr(route, "path_regex") and "GET" in (getattr(route, "methods", None) or ()):
+            yield route
 
 
 def _gettext(message: str) -> str:

@@ -58,3 +58,24 @@ def test_a_file_in_the_other_language_does_not_switch_the_site(bare: TestClient)
     assert "hub_lang" not in answer.headers.get("set-cookie", "")
     page = bare.get("/verify?lang=en", headers={"Accept-Language": "nl"})
     assert "hub_lang=en" in page.headers["set-cookie"]
+
+
+def test_the_switch_on_an_answer_to_a_form_leads_to_a_page(hub: Hub) -> None:
+    """A page answering a POST has no address to open again: the switch leads to the nearest page above it that
+    opens (never to an address that only takes forms, nor one a token route would only seem to open)."""
+    from starlette.requests import Request
+
+    from service.main import create_app
+    from service.pages.templating import lang_url
+
+    app = create_app(hub=hub)
+
+    def switch(method: str, path: str) -> str:
+        scope = {"type": "http", "method": method, "path": path, "query_string": b"", "headers": [], "app": app}
+        return lang_url(Request(scope), "en")
+
+    assert switch("POST", "/console/partner/cohorts") == "/console/partner?lang=en"
+    assert switch("POST", "/console/board/proposals/5/vote") == "/console/board/proposals/5?lang=en"
+    assert switch("POST", "/holder/links") == "/holder?lang=en"
+    assert switch("POST", "/signin") == "/signin?lang=en"
+    assert switch("GET", "/board/register") == "/board/register?lang=en"
