@@ -90,7 +90,7 @@ def _store(hub: Hub) -> web_sessions.SessionStore:
 
 
 def _session(request: Request, hub: Hub) -> web_sessions.WebSession | None:
-    return _store(hub).load(web_sessions.session_id(request, _secure(hub)), KIND)
+    return _store(hub).load(web_sessions.session_id(request, _secure(hub), holder=True), KIND)
 
 
 def _message(request: Request, title: str, message: str, status: int) -> HTMLResponse:
@@ -483,14 +483,18 @@ async def sign_out(request: Request, hub: HubDep) -> Response:
             return _bad_form(request)
         if not web_sessions.check_csrf(session, form.get(web_sessions.CSRF_FIELD)):
             return _bad_form(request)
-        _store(hub).end(web_sessions.session_id(request, _secure(hub)))
+        _store(hub).end(web_sessions.session_id(request, _secure(hub), holder=True))
+        clear = True
+    else:
+        clear = False  # no session of hers: nothing to end (and a form from elsewhere changes nothing)
     response = _message(
         request,
         _("You are signed out"),
         _("Your credential page is closed on this device. Open your personal link again to return to it."),
         200,
     )
-    web_sessions.clear_cookie(response, _secure(hub))
+    if clear:
+        web_sessions.clear_cookie(response, _secure(hub), holder=True)
     return response
 
 
@@ -519,5 +523,5 @@ def open_holder_link(token: str, request: Request, hub: HubDep) -> Response:
         )
     session_id, _session_made = _store(hub).create(KIND, row_id)
     response = RedirectResponse("/holder", status_code=303, headers=NO_STORE)
-    web_sessions.set_cookie(response, session_id, _secure(hub))
+    web_sessions.set_cookie(response, session_id, _secure(hub), holder=True)
     return response

@@ -27,14 +27,20 @@ from starlette.responses import Response
 
 from service.db import models
 
-COOKIE = "hub_session"
+COOKIE = "hub_session"  # staff (and the steps of signing in)
 SECURE_COOKIE = "__Host-hub_session"  # https: the __Host- prefix binds it to this host, Secure and Path=/
+# a graduate's own page has a cookie of its own: opening her link never replaces a staff session in the same
+# browser, and signing out of one never touches the other
+HOLDER_COOKIE = "hub_holder"
+SECURE_HOLDER_COOKIE = "__Host-hub_holder"
 CSRF_FIELD = "csrf"
 LIFETIME = timedelta(hours=8)
 KEEP_ENDED = timedelta(days=1)  # an expired session's row is deleted this long after its end
 
 
-def cookie_name(secure: bool) -> str:
+def cookie_name(secure: bool, holder: bool = False) -> str:
+    if holder:
+        return SECURE_HOLDER_COOKIE if secure else HOLDER_COOKIE
     return SECURE_COOKIE if secure else COOKIE
 
 
@@ -107,14 +113,16 @@ class SessionStore:
             return True
 
 
-def session_id(request: Request, secure: bool) -> str | None:
+def session_id(request: Request, secure: bool, holder: bool = False) -> str | None:
     """The session id the browser sent (its cookie), if any."""
-    return request.cookies.get(cookie_name(secure))
+    return request.cookies.get(cookie_name(secure, holder))
 
 
-def set_cookie(response: Response, session_id: str, secure: bool, lifetime: timedelta = LIFETIME) -> None:
+def set_cookie(
+    response: Response, session_id: str, secure: bool, lifetime: timedelta = LIFETIME, holder: bool = False
+) -> None:
     response.set_cookie(
-        cookie_name(secure),
+        cookie_name(secure, holder),
         session_id,
         max_age=int(lifetime.total_seconds()),
         path="/",
@@ -124,8 +132,8 @@ def set_cookie(response: Response, session_id: str, secure: bool, lifetime: time
     )
 
 
-def clear_cookie(response: Response, secure: bool) -> None:
-    response.delete_cookie(cookie_name(secure), path="/", secure=secure, httponly=True, samesite="lax")
+def clear_cookie(response: Response, secure: bool, holder: bool = False) -> None:
+    response.delete_cookie(cookie_name(secure, holder), path="/", secure=secure, httponly=True, samesite="lax")
 
 
 def check_csrf(session: WebSession, submitted: object) -> bool:

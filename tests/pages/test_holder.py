@@ -91,7 +91,7 @@ def test_the_holder_link_becomes_a_session_and_leaves_the_url(
     assert opened.headers["referrer-policy"] == "no-referrer"
     assert opened.headers["cache-control"] == "no-store"
     cookie = opened.headers["set-cookie"]
-    assert cookie.startswith("hub_session=") and token not in cookie
+    assert cookie.startswith("hub_holder=") and token not in cookie
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie and "Secure" not in cookie
     session_id = cookie.split(";", 1)[0].split("=", 1)[1]
     with hub.sessions() as db:
@@ -127,15 +127,15 @@ def test_a_wrong_or_missing_holder_link_is_a_page_not_a_session(client: TestClie
 
 def test_signing_out_ends_the_session_on_the_server(client: TestClient, issued: dict[str, Any]) -> None:
     html = signed_in(client, issued)
-    cookie = client.cookies.get("hub_session")
+    cookie = client.cookies.get("hub_holder")
     assert cookie
     refused = client.post("/holder/sign-out", data={"csrf": "forged"})
     assert refused.status_code == 403 and client.get("/holder").status_code == 200
     out = client.post("/holder/sign-out", data={"csrf": csrf_of(html)})
     assert out.status_code == 200 and "You are signed out" in text_of(out.text)
-    assert 'hub_session=""' in out.headers["set-cookie"] and "Max-Age=0" in out.headers["set-cookie"]
+    assert 'hub_holder=""' in out.headers["set-cookie"] and "Max-Age=0" in out.headers["set-cookie"]
     # the old cookie, sent again (say, copied off the device), opens nothing
-    client.cookies.set("hub_session", cookie)
+    client.cookies.set("hub_holder", cookie)
     assert client.get("/holder").status_code == 401
 
 
@@ -264,7 +264,7 @@ def test_her_page_in_dutch(client: TestClient, issued: dict[str, Any]) -> None:
     confirm = client.get("/holder/links/1/withdraw", headers={"Accept-Language": "nl"})
     assert "Ja, deze link intrekken" in text_of(confirm.text)
     client.cookies.clear()
-    client.cookies.set("hub_session", "nothing")
+    client.cookies.set("hub_holder", "nothing")
     gone = client.get("/holder", headers={"Accept-Language": "nl"})
     assert gone.status_code == 401 and "persoonlijke link" in text_of(gone.text)
 
@@ -334,15 +334,15 @@ def test_over_https_the_cookie_is_host_bound_and_secure(client: TestClient, hub:
     opened = client.get(holder_path(issued), follow_redirects=False)
     assert opened.status_code == 303
     cookie = opened.headers["set-cookie"]
-    assert cookie.startswith("__Host-hub_session=")
+    assert cookie.startswith("__Host-hub_holder=")
     assert "Secure" in cookie and "HttpOnly" in cookie and "Path=/" in cookie and "Domain" not in cookie
     session_id = cookie.split(";", 1)[0].split("=", 1)[1]
     # the plain name opens nothing there; the __Host- one does
     client.cookies.clear()
-    client.cookies.set("hub_session", session_id)
+    client.cookies.set("hub_holder", session_id)
     assert client.get("/holder").status_code == 401
     client.cookies.clear()
-    client.cookies.set("__Host-hub_session", session_id)
+    client.cookies.set("__Host-hub_holder", session_id)
     page = client.get("/holder")
     assert page.status_code == 200 and "Jan de Vries" in page.text
 
@@ -413,3 +413,17 @@ def test_an_id_no_database_can_hold_is_no_such_page(client: TestClient, issued: 
     for path in ("/holder/links/99999999999999999999/qr.svg", "/holder/links/0/withdraw"):
         answer = client.get(path, headers={"Accept": "text/html"})
         assert answer.status_code == 404 and "text/html" in answer.headers["content-type"], path
+
+
+def test_her_page_and_a_staff_session_keep_their_own_cookies(client: TestClient, issued: dict[str, Any]) -> None:
+    """Opening a personal link never replaces a staff session in the same browser, and a sign-out form from
+    elsewhere (no session of hers, no CSRF token) clears nothing."""
+    client.cookies.set("hub_session", "a-staff-session")
+    signed_in(client, issued)
+    assert client.cookies.get("hub_session") == "a-staff-session" and client.cookies.get("hub_holder")
+    forged = client.post("/holder/sign-out", data={})  # her session, no token: refused, nothing cleared
+    assert forged.status_code == 403
+    client.cookies.delete("hub_holder")
+    stray = client.post("/holder/sign-out", data={})  # no session of hers at all
+    assert "set-cookie" not in stray.headers
+    assert client.cookies.get("hub_session") == "a-staff-session"
