@@ -36,6 +36,7 @@ from urllib.parse import urlencode
 
 import segno
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
@@ -260,71 +261,75 @@ async def make_link(request: Request, hub: HubDep) -> Response:
         form = await request.form(max_files=0, max_fields=20, max_part_size=10_000)
     except Exception:  # noqa: BLE001 - starlette's parser raises several types for a body it cannot read
         return _bad_form(request)
-    if not web_sessions.check_csrf(session, form.get(web_sessions.CSRF_FIELD)):
-        return _bad_form(request)
-    label_value = form.get("label")
-    label = " ".join(label_value.split()) if isinstance(label_value, str) else ""
-    chosen = [value for value in form.getlist("claims") if isinstance(value, str)]
-    kept = {"label": label, "claims": chosen}
-    if len(label) > LABEL_MAX:
-        return _holder_page(
-            request,
-            hub,
-            session,
-            status=422,
-            form=kept,
-            form_error=_("The name of the link is too long: at most %(max)s characters.", max=LABEL_MAX),
-        )
-    with hub.sessions() as db:
-        row = db.get(models.Credential, session.subject)
-        if row is None:
-            return _signed_out(request)
-        if row.batch.status != "anchored" or proof_of(row.document) is None:
-            return _not_anchored(request)
-        available = [name for name in CLAIMS if name in available_claims(row)]
-        unknown = [name for name in chosen if name not in available]
-        if unknown:
+
+    def act() -> Response:  # blocking: chain, database, argon2: in a worker thread
+        if not web_sessions.check_csrf(session, form.get(web_sessions.CSRF_FIELD)):
+            return _bad_form(request)
+        label_value = form.get("label")
+        label = " ".join(label_value.split()) if isinstance(label_value, str) else ""
+        chosen = [value for value in form.getlist("claims") if isinstance(value, str)]
+        kept = {"label": label, "claims": chosen}
+        if len(label) > LABEL_MAX:
             return _holder_page(
                 request,
                 hub,
                 session,
                 status=422,
                 form=kept,
-                form_error=_("Your credential cannot show this: choose from the list."),
+                form_error=_("The name of the link is too long: at most %(max)s characters.", max=LABEL_MAX),
             )
-        open_links = db.scalars(
-            select(models.ShareLink.id).where(
-                models.ShareLink.credential_id == row.id,
-                models.ShareLink.purpose == "holder",
-                models.ShareLink.withdrawn_at.is_(None),
+        with hub.sessions() as db:
+            row = db.get(models.Credential, session.subject)
+            if row is None:
+                return _signed_out(request)
+            if row.batch.status != "anchored" or proof_of(row.document) is None:
+                return _not_anchored(request)
+            available = [name for name in CLAIMS if name in available_claims(row)]
+            unknown = [name for name in chosen if name not in available]
+            if unknown:
+                return _holder_page(
+                    request,
+                    hub,
+                    session,
+                    status=422,
+                    form=kept,
+                    form_error=_("Your credential cannot show this: choose from the list."),
+                )
+            open_links = db.scalars(
+                select(models.ShareLink.id).where(
+                    models.ShareLink.credential_id == row.id,
+                    models.ShareLink.purpose == "holder",
+                    models.ShareLink.withdrawn_at.is_(None),
+                )
+            ).all()
+            if len(open_links) >= MAX_LINKS:
+                return _holder_page(
+                    request,
+                    hub,
+                    session,
+                    status=409,
+                    form=kept,
+                    form_error=_(
+                        "You have %(count)s share links: withdraw one you no longer need first.", count=len(open_links)
+                    ),
+                )
+            token = secrets.token_urlsafe(24)
+            claims = [name for name in CLAIMS if name in chosen]
+            link = models.ShareLink(
+                credential_id=row.id,
+                token=token,
+                claims=sorted(claims),
+                claims_key=f"holder:{token}",
+                purpose="holder",
+                created_by="holder",
+                label=label or None,
             )
-        ).all()
-        if len(open_links) >= MAX_LINKS:
-            return _holder_page(
-                request,
-                hub,
-                session,
-                status=409,
-                form=kept,
-                form_error=_(
-                    "You have %(count)s share links: withdraw one you no longer need first.", count=len(open_links)
-                ),
-            )
-        token = secrets.token_urlsafe(24)
-        claims = [name for name in CLAIMS if name in chosen]
-        link = models.ShareLink(
-            credential_id=row.id,
-            token=token,
-            claims=sorted(claims),
-            claims_key=f"holder:{token}",
-            purpose="holder",
-            created_by="holder",
-            label=label or None,
-        )
-        db.add(link)
-        db.commit()
-        link_id = link.id
-    return RedirectResponse(f"/holder?made={link_id}#link-{link_id}", status_code=303, headers=NO_STORE)
+            db.add(link)
+            db.commit()
+            link_id = link.id
+        return RedirectResponse(f"/holder?made={link_id}#link-{link_id}", status_code=303, headers=NO_STORE)
+
+    return await run_in_threadpool(act)
 
 
 def _own_link(hub: Hub, session: web_sessions.WebSession, link_id: int) -> models.ShareLink | None:
@@ -385,16 +390,20 @@ async def withdraw(link_id: int, request: Request, hub: HubDep) -> Response:
         form = await request.form(max_files=0, max_fields=5, max_part_size=1_000)
     except Exception:  # noqa: BLE001
         return _bad_form(request)
-    if not web_sessions.check_csrf(session, form.get(web_sessions.CSRF_FIELD)):
-        return _bad_form(request)
-    with hub.sessions() as db:
-        link = db.get(models.ShareLink, link_id)
-        if link is None or link.credential_id != session.subject or link.purpose != "holder":
-            return _no_link(request)
-        if link.withdrawn_at is None:
-            link.withdrawn_at = datetime.now(UTC)
-            db.commit()
-    return RedirectResponse(f"/holder?withdrawn={link_id}", status_code=303, headers=NO_STORE)
+
+    def act() -> Response:  # blocking: chain, database, argon2: in a worker thread
+        if not web_sessions.check_csrf(session, form.get(web_sessions.CSRF_FIELD)):
+            return _bad_form(request)
+        with hub.sessions() as db:
+            link = db.get(models.ShareLink, link_id)
+            if link is None or link.credential_id != session.subject or link.purpose != "holder":
+                return _no_link(request)
+            if link.withdrawn_at is None:
+                link.withdrawn_at = datetime.now(UTC)
+                db.commit()
+        return RedirectResponse(f"/holder?withdrawn={link_id}", status_code=303, headers=NO_STORE)
+
+    return await run_in_threadpool(act)
 
 
 # ---------------------------------------------------------------- a link's files

@@ -20,6 +20,7 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
@@ -222,15 +223,19 @@ async def meeting_open(request: Request, hub: HubDep) -> Response:
     form = await _form(request)
     if form is None or not form_is_genuine(staff, form):
         return expired_form(request, staff)
-    title = _text(form, "title")
-    if not title or len(title) > 200:
-        return _list_page(request, hub, staff, _("Give the meeting a title (at most 200 characters)."), 422)
-    try:
-        with hub.sessions() as db:
-            meeting = meetings.open_meeting(db, _board(hub), staff.address or "", title)
-    except HubError as exc:
-        return _list_page(request, hub, staff, _message(exc), 409 if isinstance(exc, Conflict) else 403)
-    return RedirectResponse(f"{BASE}/{meeting.id}", status_code=303)
+
+    def act() -> Response:  # blocking: chain, database, argon2: in a worker thread
+        title = _text(form, "title")
+        if not title or len(title) > 200:
+            return _list_page(request, hub, staff, _("Give the meeting a title (at most 200 characters)."), 422)
+        try:
+            with hub.sessions() as db:
+                meeting = meetings.open_meeting(db, _board(hub), staff.address or "", title)
+        except HubError as exc:
+            return _list_page(request, hub, staff, _message(exc), 409 if isinstance(exc, Conflict) else 403)
+        return RedirectResponse(f"{BASE}/{meeting.id}", status_code=303)
+
+    return await run_in_threadpool(act)
 
 
 @router.get(BASE + "/{meeting_id:rowid}")
@@ -261,35 +266,41 @@ async def meeting_add(meeting_id: int, request: Request, hub: HubDep) -> Respons
     form = await _form(request)
     if form is None or not form_is_genuine(staff, form):
         return expired_form(request, staff)
-    kept = {name: _text(form, name) for name in ("kind", "title", "document", "subject", "name", "public_key")}
-    refusal = act_refusal(hub, staff, str(form.get("password") or ""))
-    if refusal is not None:
-        return _detail(request, hub, staff, meeting_id, error=refusal[0], status=refusal[1], kept=kept)
-    fields: dict[str, Any] = {"kind": kept["kind"], "title": kept["title"], "document": kept["document"]}
-    for field, name in (("subject", "subject"), ("name", "name"), ("public_key_multibase", "public_key")):
-        if kept[name]:
-            fields[field] = kept[name]
-    try:
-        body = ProposalCreate.model_validate(fields)
-    except ValueError:
-        return _detail(
-            request,
-            hub,
-            staff,
-            meeting_id,
-            error=_("Fill in the kind, the title and the decision text; an account is 0x followed by 40 characters."),
-            status=422,
-            kept=kept,
-        )
-    try:
-        action = _action_from_body(body)
-        with hub.sessions() as db:
-            meetings.add_proposal(
-                hub, db, _board(hub), meeting_id, staff.address or "", action, body.title, body.document
+
+    def act() -> Response:  # blocking: chain, database, argon2: in a worker thread
+        kept = {name: _text(form, name) for name in ("kind", "title", "document", "subject", "name", "public_key")}
+        refusal = act_refusal(hub, staff, str(form.get("password") or ""))
+        if refusal is not None:
+            return _detail(request, hub, staff, meeting_id, error=refusal[0], status=refusal[1], kept=kept)
+        fields: dict[str, Any] = {"kind": kept["kind"], "title": kept["title"], "document": kept["document"]}
+        for field, name in (("subject", "subject"), ("name", "name"), ("public_key_multibase", "public_key")):
+            if kept[name]:
+                fields[field] = kept[name]
+        try:
+            body = ProposalCreate.model_validate(fields)
+        except ValueError:
+            return _detail(
+                request,
+                hub,
+                staff,
+                meeting_id,
+                error=_(
+                    "Fill in the kind, the title and the decision text; an account is 0x followed by 40 characters."
+                ),
+                status=422,
+                kept=kept,
             )
-    except HubError as exc:
-        return _detail(request, hub, staff, meeting_id, error=_message(exc), status=_status(exc), kept=kept)
-    return RedirectResponse(f"{BASE}/{meeting_id}", status_code=303)
+        try:
+            action = _action_from_body(body)
+            with hub.sessions() as db:
+                meetings.add_proposal(
+                    hub, db, _board(hub), meeting_id, staff.address or "", action, body.title, body.document
+                )
+        except HubError as exc:
+            return _detail(request, hub, staff, meeting_id, error=_message(exc), status=_status(exc), kept=kept)
+        return RedirectResponse(f"{BASE}/{meeting_id}", status_code=303)
+
+    return await run_in_threadpool(act)
 
 
 @router.post(BASE + "/{meeting_id:rowid}/proposals/{position:rowid}/ballot")
@@ -300,18 +311,22 @@ async def meeting_ballot(meeting_id: int, position: int, request: Request, hub: 
     form = await _form(request)
     if form is None or not form_is_genuine(staff, form):
         return expired_form(request, staff)
-    choice, reason = _text(form, "choice"), _text(form, "reason")
-    if choice not in CHOICE_LABELS:
-        return _detail(request, hub, staff, meeting_id, error=_("Choose how you vote."), status=422)
-    refusal = act_refusal(hub, staff, str(form.get("password") or ""))
-    if refusal is not None:
-        return _detail(request, hub, staff, meeting_id, error=refusal[0], status=refusal[1])
-    try:
-        with hub.sessions() as db:
-            meetings.sign_ballot(hub, db, _board(hub), meeting_id, position, staff.address or "", choice, reason)
-    except HubError as exc:
-        return _detail(request, hub, staff, meeting_id, error=_message(exc), status=_status(exc))
-    return RedirectResponse(f"{BASE}/{meeting_id}#proposal-{position}", status_code=303)
+
+    def act() -> Response:  # blocking: chain, database, argon2: in a worker thread
+        choice, reason = _text(form, "choice"), _text(form, "reason")
+        if choice not in CHOICE_LABELS:
+            return _detail(request, hub, staff, meeting_id, error=_("Choose how you vote."), status=422)
+        refusal = act_refusal(hub, staff, str(form.get("password") or ""))
+        if refusal is not None:
+            return _detail(request, hub, staff, meeting_id, error=refusal[0], status=refusal[1])
+        try:
+            with hub.sessions() as db:
+                meetings.sign_ballot(hub, db, _board(hub), meeting_id, position, staff.address or "", choice, reason)
+        except HubError as exc:
+            return _detail(request, hub, staff, meeting_id, error=_message(exc), status=_status(exc))
+        return RedirectResponse(f"{BASE}/{meeting_id}#proposal-{position}", status_code=303)
+
+    return await run_in_threadpool(act)
 
 
 @router.post(BASE + "/{meeting_id:rowid}/close")
@@ -322,10 +337,14 @@ async def meeting_close(meeting_id: int, request: Request, hub: HubDep) -> Respo
     form = await _form(request)
     if form is None or not form_is_genuine(staff, form):
         return expired_form(request, staff)
-    # No member key signs at the close (the relayer sends what was signed): no password asked.
-    try:
-        with hub.sessions() as db:
-            meetings.close_meeting(hub, db, _board(hub), meeting_id, staff.address or "")
-    except HubError as exc:
-        return _detail(request, hub, staff, meeting_id, error=_message(exc), status=_status(exc))
-    return RedirectResponse(f"{BASE}/{meeting_id}", status_code=303)
+
+    def act() -> Response:  # blocking: chain, database, argon2: in a worker thread
+        # No member key signs at the close (the relayer sends what was signed): no password asked.
+        try:
+            with hub.sessions() as db:
+                meetings.close_meeting(hub, db, _board(hub), meeting_id, staff.address or "")
+        except HubError as exc:
+            return _detail(request, hub, staff, meeting_id, error=_message(exc), status=_status(exc))
+        return RedirectResponse(f"{BASE}/{meeting_id}", status_code=303)
+
+    return await run_in_threadpool(act)

@@ -33,6 +33,7 @@ from urllib.parse import quote
 
 import segno
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from starlette.datastructures import FormData
@@ -197,59 +198,67 @@ async def signin_submit(request: Request, hub: HubDep) -> Response:
     form = await _form(request)
     if form is None:
         return _expired(request)
-    token = request.cookies.get(_form_cookie(hub)) or ""
-    submitted = _text(form, "form_token")
-    if not token or not hmac.compare_digest(submitted.encode(), token.encode()):
-        return _expired(request)
-    target = _safe_next(form.get("next"))
-    email = _text(form, "email").strip().lower()[:254]
-    password = _text(form, "password")
-    address = _address(request)
-    wait = signin.locked_for(hub.sessions, email, address)
-    if wait:
-        log.info("sign-in refused: throttled")
-        return _throttled(request, hub, target, email, wait)
-    with hub.sessions() as db:
-        account = db.scalar(select(models.StaffAccount).where(models.StaffAccount.email == email)) if email else None
-        right = signin.verify_password(account.password_hash if account else None, password)
-        if right and account is not None and account.password_hash and signin.needs_rehash(account.password_hash):
-            account.password_hash = signin.hash_password(password)
-            db.commit()
-        found = (account.id, StaffRole(account.role), account.disabled_at, account.totp_enabled_at) if account else None
-        may_enrol = account is not None and signin.may_enrol_after_password(account)
-    if not right or found is None:
-        wait = signin.record_failure(hub.sessions, email, address)
-        log.info("sign-in failed: wrong e-mail address or password")
+
+    def act() -> Response:  # blocking: chain, database, argon2: in a worker thread
+        token = request.cookies.get(_form_cookie(hub)) or ""
+        submitted = _text(form, "form_token")
+        if not token or not hmac.compare_digest(submitted.encode(), token.encode()):
+            return _expired(request)
+        target = _safe_next(form.get("next"))
+        email = _text(form, "email").strip().lower()[:254]
+        password = _text(form, "password")
+        address = _address(request)
+        wait = signin.locked_for(hub.sessions, email, address)
         if wait:
+            log.info("sign-in refused: throttled")
             return _throttled(request, hub, target, email, wait)
-        return _signin_page(
-            request,
-            hub,
-            target=target,
-            email=email,
-            error=_("The e-mail address or the password is not right. Check both and try again."),
-            status=401,
-        )
-    account_id, role, disabled_at, totp_enabled_at = found
-    if disabled_at is not None:
-        return _disabled(request)
-    if role in SECOND_FACTOR_ROLES:
-        if totp_enabled_at is None and not may_enrol:
-            return _message(
-                request,
-                _("Your account was never finished"),
-                _(
-                    "You set your password but not your code app, and that was too long ago to do it now. Ask "
-                    "the hub's admin to reset your account: you get a new invitation link."
-                ),
-                403,
+        with hub.sessions() as db:
+            account = (
+                db.scalar(select(models.StaffAccount).where(models.StaffAccount.email == email)) if email else None
             )
-        kind, path = (
-            (signin.ENROL_KIND, "/signin/enrol") if totp_enabled_at is None else (signin.CODE_KIND, "/signin/code")
-        )
-        return _to_step(hub, kind, account_id, f"{path}?next={quote(target, safe='')}")
-    signin.clear_failures(hub.sessions, email, address)
-    return _signed_in(hub, account_id, target)
+            right = signin.verify_password(account.password_hash if account else None, password)
+            if right and account is not None and account.password_hash and signin.needs_rehash(account.password_hash):
+                account.password_hash = signin.hash_password(password)
+                db.commit()
+            found = (
+                (account.id, StaffRole(account.role), account.disabled_at, account.totp_enabled_at) if account else None
+            )
+            may_enrol = account is not None and signin.may_enrol_after_password(account)
+        if not right or found is None:
+            wait = signin.record_failure(hub.sessions, email, address)
+            log.info("sign-in failed: wrong e-mail address or password")
+            if wait:
+                return _throttled(request, hub, target, email, wait)
+            return _signin_page(
+                request,
+                hub,
+                target=target,
+                email=email,
+                error=_("The e-mail address or the password is not right. Check both and try again."),
+                status=401,
+            )
+        account_id, role, disabled_at, totp_enabled_at = found
+        if disabled_at is not None:
+            return _disabled(request)
+        if role in SECOND_FACTOR_ROLES:
+            if totp_enabled_at is None and not may_enrol:
+                return _message(
+                    request,
+                    _("Your account was never finished"),
+                    _(
+                        "You set your password but not your code app, and that was too long ago to do it now. Ask "
+                        "the hub's admin to reset your account: you get a new invitation link."
+                    ),
+                    403,
+                )
+            kind, path = (
+                (signin.ENROL_KIND, "/signin/enrol") if totp_enabled_at is None else (signin.CODE_KIND, "/signin/code")
+            )
+            return _to_step(hub, kind, account_id, f"{path}?next={quote(target, safe='')}")
+        signin.clear_failures(hub.sessions, email, address)
+        return _signed_in(hub, account_id, target)
+
+    return await run_in_threadpool(act)
 
 
 def _address(request: Request) -> str:
@@ -335,36 +344,40 @@ async def code_submit(request: Request, hub: HubDep) -> Response:
     if isinstance(checked, Response):
         return checked
     session, form = checked
-    target = _safe_next(form.get("next"))
-    account = _account(hub, session)
-    if account is None or account.password_hash is None or account.totp_secret is None:
-        return _step_expired(request)
-    if account.disabled_at is not None:
-        return _disabled(request)
-    address = _address(request)
-    wait = signin.locked_for(hub.sessions, account.email, address)
-    if wait:
-        return _code_page(request, session, target, error=_wait_text(wait), status=429, wait=wait)
-    with hub.sessions() as db:
-        accepted = signin.accept_totp(db, account.id, account.totp_secret, _text(form, "code"))
-    if not accepted:
-        wait = signin.record_failure(hub.sessions, account.email, address)
-        log.info("sign-in failed: wrong or reused code")
+
+    def act() -> Response:  # blocking: chain, database, argon2: in a worker thread
+        target = _safe_next(form.get("next"))
+        account = _account(hub, session)
+        if account is None or account.password_hash is None or account.totp_secret is None:
+            return _step_expired(request)
+        if account.disabled_at is not None:
+            return _disabled(request)
+        address = _address(request)
+        wait = signin.locked_for(hub.sessions, account.email, address)
         if wait:
             return _code_page(request, session, target, error=_wait_text(wait), status=429, wait=wait)
-        return _code_page(
-            request,
-            session,
-            target,
-            error=_(
-                "This code is not right, or it was used already. Type the 6 digits your app shows now; "
-                "if you just used a code, wait for the next one."
-            ),
-            status=401,
-        )
-    _end_pending(request, hub)
-    signin.clear_failures(hub.sessions, account.email, address)
-    return _signed_in(hub, account.id, target)
+        with hub.sessions() as db:
+            accepted = signin.accept_totp(db, account.id, account.totp_secret, _text(form, "code"))
+        if not accepted:
+            wait = signin.record_failure(hub.sessions, account.email, address)
+            log.info("sign-in failed: wrong or reused code")
+            if wait:
+                return _code_page(request, session, target, error=_wait_text(wait), status=429, wait=wait)
+            return _code_page(
+                request,
+                session,
+                target,
+                error=_(
+                    "This code is not right, or it was used already. Type the 6 digits your app shows now; "
+                    "if you just used a code, wait for the next one."
+                ),
+                status=401,
+            )
+        _end_pending(request, hub)
+        signin.clear_failures(hub.sessions, account.email, address)
+        return _signed_in(hub, account.id, target)
+
+    return await run_in_threadpool(act)
 
 
 # ---------------------------------------------------------------- enrolling the second factor (board, admin)
@@ -436,34 +449,38 @@ async def enrol_submit(request: Request, hub: HubDep) -> Response:
     if isinstance(checked, Response):
         return checked
     session, form = checked
-    target = _safe_next(form.get("next"))
-    account = _enrolling(hub, session)
-    if account is None or account.totp_secret is None:
-        return _step_expired(request)
-    address = _address(request)
-    wait = signin.locked_for(hub.sessions, account.email, address)
-    if wait:
-        return _enrol_page(request, session, account, target, error=_wait_text(wait), status=429, wait=wait)
-    with hub.sessions() as db:
-        accepted = signin.accept_totp(db, account.id, account.totp_secret, _text(form, "code"))
-        if accepted:
-            row = db.get(models.StaffAccount, account.id)
-            assert row is not None
-            row.totp_enabled_at = signin.utcnow()
-            db.commit()
-    if not accepted:
-        signin.record_failure(hub.sessions, account.email, address)
-        return _enrol_page(
-            request,
-            session,
-            account,
-            target,
-            error=_("This code is not right. Type the 6 digits your app shows now for the IT Hub Hoogeveen."),
-            status=422,
-        )
-    _end_pending(request, hub)
-    signin.clear_failures(hub.sessions, account.email, address)
-    return _signed_in(hub, account.id, target)
+
+    def act() -> Response:  # blocking: chain, database, argon2: in a worker thread
+        target = _safe_next(form.get("next"))
+        account = _enrolling(hub, session)
+        if account is None or account.totp_secret is None:
+            return _step_expired(request)
+        address = _address(request)
+        wait = signin.locked_for(hub.sessions, account.email, address)
+        if wait:
+            return _enrol_page(request, session, account, target, error=_wait_text(wait), status=429, wait=wait)
+        with hub.sessions() as db:
+            accepted = signin.accept_totp(db, account.id, account.totp_secret, _text(form, "code"))
+            if accepted:
+                row = db.get(models.StaffAccount, account.id)
+                assert row is not None
+                row.totp_enabled_at = signin.utcnow()
+                db.commit()
+        if not accepted:
+            signin.record_failure(hub.sessions, account.email, address)
+            return _enrol_page(
+                request,
+                session,
+                account,
+                target,
+                error=_("This code is not right. Type the 6 digits your app shows now for the IT Hub Hoogeveen."),
+                status=422,
+            )
+        _end_pending(request, hub)
+        signin.clear_failures(hub.sessions, account.email, address)
+        return _signed_in(hub, account.id, target)
+
+    return await run_in_threadpool(act)
 
 
 # ---------------------------------------------------------------- the invitation
@@ -548,28 +565,32 @@ async def invite_submit(request: Request, hub: HubDep) -> Response:
     if isinstance(checked, Response):
         return checked
     session, form = checked
-    account = _invited(hub, session)
-    if account is None:
-        return _invitation_gone(request)
-    password = _text(form, "password")
-    problem = signin.password_problem(password, account.email)
-    if problem is None and password != _text(form, "confirm"):
-        problem = _("The two passwords are not the same. Type the same password twice.")
-    if problem is not None:
-        return _invite_page(request, session, account, error=problem, status=422)
-    password_hash = signin.hash_password(password)
-    with hub.sessions() as db:
-        row = db.get(models.StaffAccount, account.id)
-        assert row is not None
-        row.password_hash = password_hash
-        row.password_changed_at = signin.utcnow()
-        row.invitation_hash = None
-        row.invitation_expires_at = None
-        db.commit()
-    _end_pending(request, hub)
-    if StaffRole(account.role) in SECOND_FACTOR_ROLES:
-        return _to_step(hub, signin.ENROL_KIND, account.id, "/signin/enrol")
-    return _signed_in(hub, account.id, CONSOLE)
+
+    def act() -> Response:  # blocking: chain, database, argon2: in a worker thread
+        account = _invited(hub, session)
+        if account is None:
+            return _invitation_gone(request)
+        password = _text(form, "password")
+        problem = signin.password_problem(password, account.email)
+        if problem is None and password != _text(form, "confirm"):
+            problem = _("The two passwords are not the same. Type the same password twice.")
+        if problem is not None:
+            return _invite_page(request, session, account, error=problem, status=422)
+        password_hash = signin.hash_password(password)
+        with hub.sessions() as db:
+            row = db.get(models.StaffAccount, account.id)
+            assert row is not None
+            row.password_hash = password_hash
+            row.password_changed_at = signin.utcnow()
+            row.invitation_hash = None
+            row.invitation_expires_at = None
+            db.commit()
+        _end_pending(request, hub)
+        if StaffRole(account.role) in SECOND_FACTOR_ROLES:
+            return _to_step(hub, signin.ENROL_KIND, account.id, "/signin/enrol")
+        return _signed_in(hub, account.id, CONSOLE)
+
+    return await run_in_threadpool(act)
 
 
 # ---------------------------------------------------------------- signing out, the console's door
