@@ -436,9 +436,19 @@ def members(hub: Hub, db: Session, board: BoardClient, *, include_former: bool =
     return out
 
 
-def propose(hub: Hub, db: Session, board: BoardClient, principal: Principal, body: ProposalCreate) -> ProposalPublic:
+def propose(
+    hub: Hub,
+    db: Session,
+    board: BoardClient,
+    principal: Principal,
+    body: ProposalCreate,
+    *,
+    reference: str | None = None,
+) -> ProposalPublic:
     """Propose a decision as the member `principal`: the service signs the proposal with the member's key and
-    the relayer submits it (proposeBySig). The document's sha256 goes on chain; its text is kept here.
+    the relayer submits it (proposeBySig). The document's sha256 goes on chain; its text is kept here. A
+    `reference` makes it once-only: a second call with it answers the proposal the first one made (a form sent
+    twice).
 
     :raises InvalidInput: a field that does not fit the kind, or a key that is not an Ed25519 Multikey.
     :raises ChainRejected: the contract refused it (its decoded reason).
@@ -464,6 +474,7 @@ def propose(hub: Hub, db: Session, board: BoardClient, principal: Principal, bod
             ),
             signer=account.address,
             board=board,
+            reference=reference,
         )
     except (ChainRejected, ChainUnavailable) as exc:
         if new_text and not (isinstance(exc, ChainUnavailable) and exc.extra.get("tx_hash")):  # none on its way

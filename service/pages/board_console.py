@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -54,6 +56,7 @@ from service.pages.routes import CHAIN_ERRORS
 from service.web.staff import Staff, StaffRole
 
 log = logging.getLogger(__name__)
+FORM_ID = re.compile(r"[A-Za-z0-9_-]{16,43}")  # the propose form's once-only id (secrets.token_urlsafe)
 router = APIRouter(include_in_schema=False)
 
 HOME = "/console/board"
@@ -319,6 +322,10 @@ def _propose_page(
         "error": error,
         "rules": rules,
         "voting_days": present_board.days(rules.voting_period),
+        # one id per form shown (kept when it is shown again to correct it): sent twice, it proposes once
+        "form_id": values.get("form_id")
+        if FORM_ID.fullmatch(str(values.get("form_id", "")))
+        else secrets.token_urlsafe(16),
         **_LABELS,
     }
     return console_page(request, "board_console_propose.html", staff, context, status=status)
@@ -357,8 +364,12 @@ async def propose(request: Request, hub: HubDep) -> Response:
 
 def _propose(hub: Hub, staff: Staff, form: FormData, body: ProposalCreate) -> ProposalPublic:
     _confirm(hub, staff, form)
+    form_id = _text(form, "form_id")
+    reference = f"console-propose:{staff.account_id}:{form_id}" if FORM_ID.fullmatch(form_id) else None
     with hub.sessions() as db:
-        return board_service.propose(hub, db, board_service.board_client(hub), staff.principal, body)
+        return board_service.propose(
+            hub, db, board_service.board_client(hub), staff.principal, body, reference=reference
+        )
 
 
 def _proposal_page(

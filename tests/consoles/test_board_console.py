@@ -464,3 +464,19 @@ def test_the_password_that_unlocks_a_key_is_never_logged(
     logged = caplog.text + "".join(capfd.readouterr())
     assert f"proposal {proposal_id}" in logged  # the acts are logged, by account id
     assert PASSWORD not in logged
+
+
+def test_a_proposal_form_sent_twice_proposes_once(board: Board, client: TestClient) -> None:
+    """A double click (or a reloaded answer) sends the same form twice: its once-only id makes the second answer
+    the proposal the first made; a new form (a new id) proposes again."""
+    board.as_member(TVM)
+    form_page = client.get("/console/board/propose?kind=resolution")
+    form_id = re.search(r'name="form_id" value="([^"]+)"', form_page.text)
+    assert form_id, "the propose form carries its once-only id"
+    fields = {"kind": "resolution", "title": "Tweemaal verstuurd", "document": "Eén besluit.", "form_id": form_id[1]}
+    first = proposal_id_of(board.propose(**fields))
+    second = proposal_id_of(board.propose(**fields))
+    assert first == second
+    assert len(client.get("/board/proposals").json()) == 1
+    another = proposal_id_of(board.propose(**{**fields, "form_id": "x" * 22}))
+    assert another != first
