@@ -386,6 +386,17 @@ def create_account(
         address = to_checksum_address(address)
     if db.scalar(select(models.StaffAccount.id).where(models.StaffAccount.email == email)) is not None:
         raise AccountProblem(_("There is already an account for %(email)s.", email=email))
+    if staff_role is StaffRole.BOARD and db.scalar(
+        select(models.StaffAccount.id).where(
+            models.StaffAccount.role == StaffRole.BOARD.value,
+            models.StaffAccount.address == address,
+            models.StaffAccount.disabled_at.is_(None),
+        )
+    ):
+        # a seat votes through one person: a second account for it would be a second key-holder for the seat
+        raise AccountProblem(
+            _("There is already an account for the board seat of %(address)s: reset that one instead.", address=address)
+        )
     account = models.StaffAccount(email=email, name=name, role=staff_role.value, address=address, created_at=utcnow())
     token = _invite(account)
     db.add(account)

@@ -22,6 +22,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
+from service import i18n
 from service.db import models
 from service.db.session import make_engine, make_sessionmaker
 from service.hub import Hub
@@ -494,3 +495,19 @@ def test_failed_sign_ins_by_others_never_block_a_signed_in_persons_act(hub: Hub)
         assert signin.record(other, signin.act_keys(7)) == 0
     assert signin.record(other, signin.act_keys(7)) > 0
     assert signin.locked(other, signin.act_keys(8)) == 0  # another person's acts are not paused
+
+
+def test_one_account_per_board_seat(hub: Hub) -> None:
+    """A board seat votes through one person: a second (enabled) account for the same member address is refused;
+    once the first is disabled, the seat may get a new one."""
+    member = "0x" + "ab" * 20
+    with i18n.use("en"), hub.sessions() as db:
+        first, _token = signin.create_account(db, "els@example.org", "Els", "board", member)
+        db.commit()
+        with pytest.raises(signin.AccountProblem, match="already an account for the board seat"):
+            signin.create_account(db, "iemand@example.org", "Iemand", "board", member)
+        db.rollback()
+        signin.disable_account(db, first.id)
+        db.commit()
+        signin.create_account(db, "iemand@example.org", "Iemand", "board", member)
+        db.commit()
