@@ -24,7 +24,7 @@ from service.api.idempotency import IdempotentRoute, idempotent
 from service.auth import Principal, Role, require_role
 from service.board import meetings
 from service.board.schemas import DB_INT_MAX, PROPOSAL_EXAMPLES, Address, HexData, ProposalCreate
-from service.board.service import _action_from_body, _member_address
+from service.board.service import _action_from_body, _member_address, _utc
 from service.chain.board import ActionKind, BoardClient
 from service.db.models import BoardMember
 from service.errors import InvalidInput, Unauthenticated
@@ -178,7 +178,7 @@ def public(db: Session, view: meetings.MeetingView) -> MeetingPublic:
                         name=names.get(b.voter),
                         choice=b.choice,  # type: ignore[arg-type]
                         reason=b.reason,
-                        signed_at=b.signed_at,
+                        signed_at=_utc(b.signed_at),
                     )
                     for b in ballots
                 ],
@@ -190,8 +190,8 @@ def public(db: Session, view: meetings.MeetingView) -> MeetingPublic:
         secretary=meeting.secretary,
         status=meeting.status,  # type: ignore[arg-type]
         valid_until=meeting.valid_until,
-        opened_at=meeting.opened_at,
-        closed_at=meeting.closed_at,
+        opened_at=_utc(meeting.opened_at),
+        closed_at=_utc(meeting.closed_at),
         tx_hash=meeting.tx_hash,
         block_number=meeting.block_number,
         proposals=proposals,
@@ -252,7 +252,7 @@ def list_meetings(
             title=m.title,
             secretary=m.secretary,
             status=m.status,
-            opened_at=m.opened_at,
+            opened_at=_utc(m.opened_at),
             tx_hash=m.tx_hash,  # type: ignore[arg-type]
         )
         for m in meetings.list_meetings(db, limit, offset)

@@ -61,6 +61,12 @@ NEEDS: dict[str, str] = {
     "castVote": "member",
     "recuse": "member",
     "executeProposal": "member",
+    "openMeeting": "member",
+    "listMeetings": "member",
+    "getMeeting": "member",
+    "addMeetingProposal": "member",
+    "signMeetingBallot": "member",
+    "closeMeeting": "member",
 }
 
 
@@ -107,7 +113,17 @@ class World:
             },
         )
         assert proposal.status_code == 201, proposal.text
+        meeting = client.post("/board/meetings", headers=keys.member(TVM), json={"title": "Bestuursvergadering"})
+        assert meeting.status_code == 201, meeting.text
+        added = client.post(
+            f"/board/meetings/{meeting.json()['id']}/proposals",
+            headers=keys.member(TVM),
+            json={"kind": "resolution", "title": "Begroting 2027", "document": "Het bestuur stelt de begroting vast."},
+        )
+        assert added.status_code == 201, added.text
         self.path_parameters = {
+            "meeting_id": meeting.json()["id"],
+            "position": 1,
             "credential_id": credential["id"],
             "batch_id": credential["batch_id"],
             "proposal_id": proposal.json()["id"],
@@ -181,6 +197,12 @@ VALID_BODIES: dict[str, Any] = {
     "castVote": {"support": "for", "reason": "akkoord"},
     "recuse": {"reason": "belang"},
     "executeProposal": {},
+    "openMeeting": {"title": "Bestuursvergadering"},
+    "listMeetings": {},
+    "getMeeting": {},
+    "addMeetingProposal": {"kind": "resolution", "title": "Begroting", "document": "Het bestuur stelt vast."},
+    "signMeetingBallot": {"choice": "for", "reason": "akkoord"},
+    "closeMeeting": {},
 }
 
 

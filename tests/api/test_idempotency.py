@@ -44,6 +44,10 @@ IDEMPOTENT = {
     "castVote",
     "recuse",
     "executeProposal",
+    "openMeeting",
+    "addMeetingProposal",
+    "signMeetingBallot",
+    "closeMeeting",
 }
 
 
