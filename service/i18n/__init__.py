@@ -27,7 +27,7 @@ import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +137,7 @@ def parse_accept_language(header: str | None) -> list[str]:
     return [tag for _q, _p, tag in sorted(ranked)]
 
 
+@lru_cache(maxsize=512)  # browsers send a handful of distinct headers: parsed once each
 def from_accept_language(header: str | None) -> str:
     """The hub's language for an Accept-Language header: Dutch without one, English when it asks for neither."""
     tags = parse_accept_language(header)

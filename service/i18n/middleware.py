@@ -23,7 +23,7 @@ COOKIE_MAX_AGE = 365 * 24 * 3600
 
 def _cookie(headers: list[tuple[bytes, bytes]]) -> str | None:
     for name, value in headers:
-        if name == b"cookie":
+        if name == b"cookie" and i18n.COOKIE.encode() in value:
             jar: SimpleCookie = SimpleCookie()
             try:
                 jar.load(value.decode("latin-1"))
@@ -36,7 +36,8 @@ def _cookie(headers: list[tuple[bytes, bytes]]) -> str | None:
 
 def request_language(scope: Scope) -> tuple[str, str | None]:
     """(the language of the request, the language its `lang` parameter chose or None)."""
-    query = parse_qs(scope.get("query_string", b"").decode("latin-1")).get(i18n.QUERY, [None])[-1]
+    raw_query = scope.get("query_string", b"")
+    query = parse_qs(raw_query.decode("latin-1")).get(i18n.QUERY, [None])[-1] if raw_query else None
     headers = scope.get("headers", [])
     accept = next((value.decode("latin-1") for name, value in headers if name == b"accept-language"), None)
     switched = i18n.chosen(query)
