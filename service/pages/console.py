@@ -102,8 +102,8 @@ def act_refusal(hub: Hub, staff: Staff, password: str) -> tuple[str, int] | None
     """None when `password` is the signed-in person's own (argon2id), which unlocks their key for one act; else the
     sentence to show and the status (403 a wrong password, 429 paused).
 
-    Wrong confirmations are counted for the person (service.web.signin.act_keys): five within a quarter of an hour
-    pause their acts for a quarter of an hour. Failed sign-ins by anyone else do not count here."""
+    Wrong confirmations are counted for the person (service.web.signin.act_keys): five in a row within a quarter of
+    an hour pause their acts for a quarter of an hour. Failed sign-ins by anyone else do not count here."""
     counters = signin.act_keys(staff.account_id)  # its own counter: others' failed sign-ins never block an act
     wait = signin.locked(hub.sessions, counters)
     if wait:
@@ -115,6 +115,7 @@ def act_refusal(hub: Hub, staff: Staff, password: str) -> tuple[str, int] | None
         account = db.get(models.StaffAccount, staff.account_id)
         stored = account.password_hash if account is not None else None
     if password and signin.verify_password(stored, password):
+        signin.clear(hub.sessions, [key for key, _limit in counters])  # five wrong in a row pause, not five ever
         return None
     signin.record(hub.sessions, counters)
     return _("That is not your password. Nothing was signed; try again."), 403

@@ -261,7 +261,11 @@ def record(sessions: sessionmaker[Session], counters: list[tuple[str, int]]) -> 
 
 def clear_failures(sessions: sessionmaker[Session], email: str, address: str) -> None:
     """A successful sign-in: the account's counters start again (the address's stays)."""
-    keys = [_pair_key(email, address), _account_key(email)]
+    clear(sessions, [_pair_key(email, address), _account_key(email)])
+
+
+def clear(sessions: sessionmaker[Session], keys: list[str]) -> None:
+    """These counters start again (a success after failures)."""
     with sessions() as db:
         db.execute(delete(models.SigninThrottle).where(models.SigninThrottle.key_hash.in_(keys)))
         db.commit()

@@ -511,3 +511,15 @@ def test_one_account_per_board_seat(hub: Hub) -> None:
         db.commit()
         signin.create_account(db, "iemand@example.org", "Iemand", "board", member)
         db.commit()
+
+
+def test_a_right_confirmation_starts_the_act_counter_again(hub: Hub) -> None:
+    """Acts pause after five wrong passwords in a row, not five ever: a right one in between starts again."""
+    sessions = make_sessionmaker(make_engine(hub.settings.database_url))
+    counters = signin.act_keys(11)
+    for _attempt in range(signin.ACT_LIMIT - 1):
+        assert signin.record(sessions, counters) == 0
+    signin.clear(sessions, [key for key, _limit in counters])
+    for _attempt in range(signin.ACT_LIMIT - 1):
+        assert signin.record(sessions, counters) == 0
+    assert signin.record(sessions, counters) > 0

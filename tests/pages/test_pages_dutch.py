@@ -286,7 +286,14 @@ def test_a_tampered_credential_does_not_show_its_forged_claims_as_a_certificate(
         assert block is not None and title in block.group()
         # the claims are only inside the folded, labelled block: nowhere else on the page
         assert f"<summary>{summary}</summary>" in block.group()
-        outside = html.replace(block.group(), "")
+        # (the language switch posts the pasted text again in hidden fields: sent, never shown)
+        switch = re.search(
+            r'<form method="post" action="/verify/check\?lang=[a-z]+"[^>]*class="nav__switch">.*?</form>',
+            html,
+            flags=re.S,
+        )
+        assert switch is not None
+        outside = html.replace(block.group(), "").replace(switch.group(), "")
         assert NAME not in outside and "Master of Everything" not in outside
         details = re.search(r"<details[^>]*>.*?</details>", block.group(), flags=re.S)
         assert details is not None and NAME in details.group() and "<details open" not in details.group()
