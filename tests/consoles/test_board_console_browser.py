@@ -22,6 +22,7 @@ from tests.api.conftest import (  # noqa: F401 - fixtures, registered by importi
 )
 from tests.consoles.kit import browser_cookie, make_account
 from tests.consoles.test_board_console import ALFA, HANZE, PASSWORD, RUG, TVM, UNIGARANT, address_of, password_hash
+from tests.pages.browser_kit import submit
 from tests.pages.test_browser import (  # noqa: F401 - fixtures, registered by importing them here
     DESKTOP,
     PHONE,
@@ -138,15 +139,15 @@ def test_propose_vote_and_execute_in_the_board_console(
     check_page(tab, f"board-console-home-{language}-{width}", width)
 
     # propose a resolution, its document uploaded (hashed as uploaded)
-    tab.get_by_role("link", name=words["make"]).click()
-    tab.get_by_role("link", name=words["resolution"], exact=True).click()
+    submit(tab, tab.get_by_role("link", name=words["make"]))
+    submit(tab, tab.get_by_role("link", name=words["resolution"], exact=True))
     check_page(tab, f"board-console-propose-{language}-{width}", width)
     document = tmp_path / "begroting-2026.txt"
     document.write_text(DOCUMENT, encoding="utf-8")
     tab.get_by_label(words["title"], exact=True).fill("Begroting 2026")
     tab.get_by_label(words["document"]).set_input_files(str(document))
     tab.get_by_label(words["password"]).fill(PASSWORD)
-    tab.get_by_role("button", name=words["propose"]).click()
+    submit(tab, tab.get_by_role("button", name=words["propose"]))
     assert words["proposed"] in tab.get_by_role("status").inner_text()
     proposal_url = tab.url.split("?")[0]
     assert "0x" + hashlib.sha256(DOCUMENT.encode()).hexdigest() in tab.locator("main").inner_text()
@@ -154,7 +155,7 @@ def test_propose_vote_and_execute_in_the_board_console(
     # a wrong password signs nothing, and says so
     tab.get_by_label(words["for"], exact=True).check()
     tab.locator("#vote-password").fill("niet mijn wachtwoord")
-    tab.get_by_role("button", name=words["cast"]).click()
+    submit(tab, tab.get_by_role("button", name=words["cast"]))
     assert words["wrong"] in tab.get_by_role("alert").inner_text()
     check_page(tab, f"board-console-refused-{language}-{width}", width)
 
@@ -165,7 +166,7 @@ def test_propose_vote_and_execute_in_the_board_console(
         tab.get_by_label(words["for"], exact=True).check()
         tab.get_by_label(words["reason"]).fill(f"Akkoord namens {name}.")
         tab.locator("#vote-password").fill(PASSWORD)
-        tab.get_by_role("button", name=words["cast"]).click()
+        submit(tab, tab.get_by_role("button", name=words["cast"]))
         assert words["voted"] in tab.get_by_role("status").inner_text()
         assert tab.get_by_role("button", name=words["cast"]).count() == 0  # one vote each
     check_page(tab, f"board-console-voted-{language}-{width}", width)
@@ -174,7 +175,7 @@ def test_propose_vote_and_execute_in_the_board_console(
     tab = as_member(context, hub, server, members[ALFA])
     tab.goto(proposal_url)
     tab.locator("#execute-password").fill(PASSWORD)
-    tab.get_by_role("button", name=words["carry"], exact=True).click()
+    submit(tab, tab.get_by_role("button", name=words["carry"], exact=True))
     assert words["carried"] in tab.get_by_role("status").inner_text()
     assert words["decided"] in tab.locator(".badge").inner_text()
     check_page(tab, f"board-console-executed-{language}-{width}", width)

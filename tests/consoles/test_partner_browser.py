@@ -18,6 +18,7 @@ from service.db import models
 from service.hub import Hub
 from tests.chain import rpc
 from tests.consoles.kit import browser_cookie, make_account
+from tests.pages.browser_kit import submit
 from tests.pages.conftest import (  # noqa: F401 - fixtures, registered by importing them here
     HANZE,
     accredited,
@@ -143,7 +144,7 @@ def upload_and_follow(tab: Any, words: dict[str, str], tmp_path: Path, server: S
     tab.get_by_label(words["file"]).set_input_files(
         files=[{"name": "cohort.csv", "mimeType": "text/csv", "buffer": GOOD.encode()}]
     )
-    tab.get_by_role("button", name=words["upload"]).click()
+    submit(tab, tab.get_by_role("button", name=words["upload"]))
     assert tab.get_by_role("heading", level=1).inner_text() == words["accepted"]
     check_page(tab)
     with tab.expect_download() as download:
@@ -155,7 +156,7 @@ def upload_and_follow(tab: Any, words: dict[str, str], tmp_path: Path, server: S
     assert [row["email"] for row in rows] == ["anna.bakker@example.org", "sem.jansen@example.org"]
     assert all(row["holder_url"].startswith(server.url + "/holder/hold_") for row in rows)
 
-    tab.get_by_role("link", name=words["follow"]).click()
+    submit(tab, tab.get_by_role("link", name=words["follow"]))
 
 
 def test_upload_a_cohort_until_anchored_then_revoke_one(
@@ -176,7 +177,7 @@ def test_upload_a_cohort_until_anchored_then_revoke_one(
     tab.get_by_label(words["file"]).set_input_files(
         files=[{"name": "cohort.csv", "mimeType": "text/csv", "buffer": BAD.encode()}]
     )
-    tab.get_by_role("button", name=words["upload"]).click()
+    submit(tab, tab.get_by_role("button", name=words["upload"]))
     alert = tab.get_by_role("alert")
     assert words["refused"] in alert.inner_text() and words["line"] in alert.inner_text()
     check_page(tab)
@@ -201,16 +202,16 @@ def test_upload_a_cohort_until_anchored_then_revoke_one(
 
     # revoke Anna's credential: a reason, then a confirmation
     rows = list(csv.DictReader(io.StringIO((tmp_path / "links.csv").read_text(encoding="utf-8"))))
-    tab.get_by_role("link", name="Anna Bakker").click()
-    tab.get_by_role("link", name=words["revoke"]).click()
+    submit(tab, tab.get_by_role("link", name="Anna Bakker"))
+    submit(tab, tab.get_by_role("link", name=words["revoke"]))
     tab.get_by_label(words["reason"]).check()
     check_page(tab)
-    tab.get_by_role("button", name=words["continue"]).click()
+    submit(tab, tab.get_by_role("button", name=words["continue"]))
     assert tab.get_by_role("heading", name=words["sure"]).is_visible()
     check_page(tab, f"partner-revoke-{language}-{width}")
     with hub.sessions() as db:
         assert db.query(models.Credential).filter(models.Credential.revoked_at.is_not(None)).count() == 0
-    tab.get_by_role("button", name=words["confirm"]).click()
+    submit(tab, tab.get_by_role("button", name=words["confirm"]))
     assert words["revoked"] in tab.get_by_role("status").inner_text()
     assert tab.url.endswith("?revoked=1")
     check_page(tab)

@@ -23,6 +23,7 @@ from tests.api.conftest import (  # noqa: F401 - fixtures, registered by importi
     settings,
 )
 from tests.consoles.kit import browser_cookie, make_account
+from tests.pages.browser_kit import submit
 from tests.pages.test_browser import (  # noqa: F401 - fixtures, registered by importing them here
     DESKTOP,
     PHONE,
@@ -147,7 +148,7 @@ def test_invite_password_code_and_sign_in_again(
     form.get_by_label(words["name"], exact=True).fill("Fenna Veenstra")
     form.get_by_label(words["email"], exact=True).fill("fenna@ithubhoogeveen.nl")
     form.get_by_label(words["role"], exact=True).select_option("admin")
-    admin.get_by_role("button", name=words["make"]).click()
+    submit(admin, admin.get_by_role("button", name=words["make"]))
     link = admin.locator("#link").input_value()
     assert link.startswith(server.url + "/invite/")
     check_page(admin, "admin-invitation", language, width)
@@ -156,10 +157,10 @@ def test_invite_password_code_and_sign_in_again(
         admin.goto(f"{server.url}/console/admin/{section}")
         check_page(admin, f"admin-{section}", language, width)
     admin.goto(server.url + "/console/admin")
-    admin.locator("a[href$='/disable']").last.click()
+    submit(admin, admin.locator("a[href$='/disable']").last)
     assert admin.url.endswith("/disable") and "Fenna Veenstra" in admin.get_by_role("heading", level=1).inner_text()
     check_page(admin, "admin-confirm", language, width)
-    admin.locator("a.cancel").click()
+    submit(admin, admin.locator("a.cancel"))
     assert admin.url == server.url + "/console/admin"
 
     # the new admin opens the link: the token leaves the address bar at once
@@ -170,7 +171,7 @@ def test_invite_password_code_and_sign_in_again(
     check_page(tab, "invite", language, width)
     tab.get_by_label(words["new"], exact=True).fill(PASSWORD)
     tab.get_by_label(words["again"], exact=True).fill(PASSWORD)
-    tab.get_by_role("button", name=words["save"]).click()
+    submit(tab, tab.get_by_role("button", name=words["save"]))
 
     # the second factor: the key shown beside the QR code, into "the app" (pyotp)
     assert tab.url.startswith(server.url + "/signin/enrol")
@@ -180,27 +181,27 @@ def test_invite_password_code_and_sign_in_again(
     app = pyotp.TOTP(tab.locator(".signin-secret").inner_text().replace(" ", ""))
     used = app.now()
     tab.get_by_label(words["code"], exact=True).fill(used)
-    tab.get_by_role("button", name=words["finish"]).click()
+    submit(tab, tab.get_by_role("button", name=words["finish"]))
     assert tab.url == server.url + "/console/admin"
     assert tab.get_by_role("heading", level=1).inner_text() == words["accounts"]
     assert "Fenna Veenstra" in tab.locator(".console-bar__who").inner_text()
 
     # sign out, and in again: password, then the next code (the one just used is spent)
-    tab.get_by_role("button", name=words["out"], exact=True).click()
+    submit(tab, tab.get_by_role("button", name=words["out"], exact=True))
     assert tab.url.startswith(server.url + "/signin")
     assert words["signed_out"] in tab.get_by_role("status").inner_text()
     check_page(tab, "signin", language, width)
     tab.get_by_label(words["email"], exact=True).fill("fenna@ithubhoogeveen.nl")
     tab.get_by_label(words["password"], exact=True).fill(PASSWORD)
-    tab.get_by_role("button", name=words["signin"]).click()
+    submit(tab, tab.get_by_role("button", name=words["signin"]))
     assert tab.url.startswith(server.url + "/signin/code")
     assert tab.get_by_role("heading", level=1).inner_text() == words["your_code"]
     check_page(tab, "code", language, width)
     tab.get_by_label(words["code"], exact=True).fill(used)  # used a moment ago: refused, readably
-    tab.get_by_role("button", name=words["signin"]).click()
+    submit(tab, tab.get_by_role("button", name=words["signin"]))
     assert words["wrong"] in tab.get_by_role("alert").inner_text()
     check_page(tab, "code-refused", language, width)
     tab.get_by_label(words["code"], exact=True).fill(app.at(time.time() + 30))
-    tab.get_by_role("button", name=words["signin"]).click()
+    submit(tab, tab.get_by_role("button", name=words["signin"]))
     assert tab.url == server.url + "/console/admin"
     assert "Fenna Veenstra" in tab.get_by_role("table").inner_text()

@@ -55,6 +55,17 @@ if not AXE.exists():
     raise RuntimeError(f"no axe-core at {AXE}: run `npm ci` (package.json has it as a devDependency)")
 
 
+# ---------------------------------------------------------------- acting on a page
+
+
+def submit(page: Any, control: Any) -> None:
+    """Click `control` (a button that sends a form, or a link) and return once the next page has loaded.
+    Playwright's click returns when the click is dispatched, not when the server has answered, and a console act
+    checks a password and waits for the chain: without this wait the next line reads the page before it."""
+    with page.expect_navigation():
+        control.click()
+
+
 # ---------------------------------------------------------------- a page in a language at a width
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from service.hub import Hub
+from tests.pages.browser_kit import submit
 from tests.pages.test_browser import (  # noqa: F401 - fixtures, registered by importing them here
     Server,
     api,
@@ -62,14 +63,14 @@ def test_partners_decision_and_register_by_links_in_both_languages(
         assert width_px <= viewport, f"/partners is {width_px}px wide in a {viewport}px window"
         screenshot(page, f"partners-{lang}-{width}")
 
-        page.get_by_role("link", name="Hanzehogeschool Groningen").click()
+        submit(page, page.get_by_role("link", name="Hanzehogeschool Groningen"))
         assert page.url.endswith("/partners/hanzehogeschool-groningen")
         assert page.get_by_role("heading", level=1).inner_text() == "Hanzehogeschool Groningen"
         screenshot(page, f"partner-{lang}-{width}")
 
         decision = page.locator("li.decision--accredit-issuer")
         assert words["decision"] in decision.inner_text()
-        decision.get_by_role("link").click()
+        submit(page, decision.get_by_role("link"))
         assert page.url.endswith("/board/register/proposals/1")
         assert page.locator("html").get_attribute("lang") == lang
         assert words["decided"] in page.locator(".badge").inner_text()
@@ -77,7 +78,7 @@ def test_partners_decision_and_register_by_links_in_both_languages(
         assert width_px <= viewport, f"the proposal page is {width_px}px wide in a {viewport}px window"
         screenshot(page, f"proposal-{lang}-{width}")
 
-        page.get_by_role("link", name=words["register"]).first.click()
+        submit(page, page.get_by_role("link", name=words["register"]).first)
         assert page.get_by_role("heading", level=1).inner_text() == words["register"]
         assert words["seat"] in page.locator("li.seat").first.inner_text()
         width_px, viewport = horizontal_overflow(page)

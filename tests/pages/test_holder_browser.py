@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from pypdf import PdfReader
 
+from tests.pages.browser_kit import submit
 from tests.pages.conftest import HANZE
 from tests.pages.test_browser import (  # noqa: F401 - fixtures, registered by importing them here
     DESKTOP,
@@ -124,7 +125,7 @@ def test_the_holder_flow(
     assert not name_box.is_checked()
     tab.get_by_label(words["label"]).fill("Werkgever Acme")
     name_box.check()
-    tab.get_by_role("button", name=words["make"]).click()
+    submit(tab, tab.get_by_role("button", name=words["make"]))
     assert words["ready"] in tab.get_by_role("status").inner_text()
     card = tab.locator(".share-link").first
     assert card.get_by_role("heading", name="Werkgever Acme").is_visible()
@@ -161,9 +162,9 @@ def test_the_holder_flow(
 
     # withdraw it, with a confirmation; the link then says it was withdrawn (410)
     tab.goto(server.url + "/holder")
-    tab.locator(".share-link").first.get_by_role("link", name=words["withdraw"]).click()
+    submit(tab, tab.locator(".share-link").first.get_by_role("link", name=words["withdraw"]))
     assert serious_violations(tab) == []
-    tab.get_by_role("button", name=words["confirm"]).click()
+    submit(tab, tab.get_by_role("button", name=words["confirm"]))
     assert tab.url.startswith(server.url + "/holder?withdrawn=")
     assert words["withdrawn"] in tab.get_by_role("status").inner_text()
     assert tab.locator(".share-link").count() == 0

@@ -17,6 +17,7 @@ from service.chain.board import Action, BoardClient
 from service.hub import Hub
 from tests.api.test_board_api import ALFA, HANZE, NHL, RUG, TVM, UNIGARANT, accounts
 from tests.consoles.kit import browser_cookie, make_account
+from tests.pages.browser_kit import submit
 from tests.pages.test_browser import (  # noqa: F401 - fixtures, registered by importing them here
     DESKTOP,
     PHONE,
@@ -132,14 +133,14 @@ def test_a_meeting_of_seven_with_a_recusal_in_the_browser(
     tab.goto(server.url + "/console/board/meetings")
     assert tab.evaluate("document.documentElement.lang") == language
     tab.fill("#meeting-title", "Bestuursvergadering april")
-    tab.get_by_role("button", name=words["open"]).click()
+    submit(tab, tab.get_by_role("button", name=words["open"]))
     meeting_url = tab.url
     assert "/console/board/meetings/" in meeting_url
     tab.select_option("#kind", "resolution")
     tab.fill("#proposal-title", "Jaarrekening 2026")
     tab.fill("#document", "Het bestuur stelt de jaarrekening 2026 vast.")
     tab.fill("#add-password", PASSWORD)
-    tab.get_by_role("button", name=words["add"]).click()
+    submit(tab, tab.get_by_role("button", name=words["add"]))
     assert tab.locator("#proposal-1").count() == 1
 
     choices = {TVM: "for", UNIGARANT: "for", HANZE: "against", RUG: "for", NHL: "abstain", ALFA: "for"}
@@ -151,7 +152,7 @@ def test_a_meeting_of_seven_with_a_recusal_in_the_browser(
         if choice == "recused":
             tab.fill("#reason-1", RECUSAL)
         tab.fill("#password-1", PASSWORD)
-        tab.get_by_role("button", name=words["sign"]).click()
+        submit(tab, tab.get_by_role("button", name=words["sign"]))
         assert tab.locator("#form-error").count() == 0, tab.locator("#form-error").inner_text()
     assert tab.locator("#proposal-1 tbody tr").count() == 7
     assert tab.evaluate(UNLABELLED_CONTROLS) == []
@@ -160,7 +161,7 @@ def test_a_meeting_of_seven_with_a_recusal_in_the_browser(
     as_member(TVM)
     tab.goto(meeting_url)
     before = hub.w3.eth.block_number
-    tab.get_by_role("button", name=words["close"]).click()
+    submit(tab, tab.get_by_role("button", name=words["close"]))
     assert words["recorded"] in tab.inner_text("main")
     # ONE transaction on chain holds the proposal and all seven ballots.
     assert hub.w3.eth.block_number == before + 1
