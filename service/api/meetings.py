@@ -5,6 +5,16 @@ the meeting, which records every proposal and ballot in ONE transaction (HubBoar
 Members sign their ballots (for, against, abstain, or recused with a reason) with their member key, or
 client-side over the typed data of GET .../ballot-typed-data (then no key is needed). Reading a meeting needs a
 member key: its ballots are the board's until the meeting is recorded; the register then shows them to all.
+
+Ballots: a member's newer ballot supersedes the earlier one, which is kept (`superseded`, with when). A ballot's
+signature carries no nonce, so the service refuses (409) a client-signed ballot the member had before and replaced:
+sending it again would undo the newer one. Sending the current ballot again changes nothing (200, not 201). No
+answer shows a ballot's signature: before the close only the service needs them; after it they are in the
+meeting's transaction, and count nowhere else (they name the signed proposal, whose nonce the close used up).
+
+Outcomes: a recorded proposal's `outcome` is the chain's state at the depth the service follows (HUB_CONFIRMATIONS
+blocks below the head): final ones (executed, defeated, expired) as stored, the others read again at each look;
+reading a meeting whose outcomes the chain must tell answers 503 when it does not answer.
 """
 
 from __future__ import annotations
@@ -26,8 +36,9 @@ from service.board import meetings
 from service.board.schemas import DB_INT_MAX, PROPOSAL_EXAMPLES, Address, HexData, ProposalCreate
 from service.board.service import _action_from_body, _member_address, _utc
 from service.chain.board import ActionKind, BoardClient
-from service.db.models import BoardMember
+from service.db.models import BoardMember, MeetingBallot
 from service.errors import InvalidInput, Unauthenticated
+from service.hub import Hub
 
 router = APIRouter(prefix="/board/meetings", tags=["board meetings"], route_class=IdempotentRoute)
 
@@ -100,6 +111,13 @@ class MeetingBallotPublic(BaseModel):
     signed_at: datetime
 
 
+class MeetingBallotSuperseded(MeetingBallotPublic):
+    superseded_at: datetime = Field(description="when the member's newer ballot replaced it")
+
+
+Outcome = Literal["executed", "defeated", "expired", "succeeded", "active"]
+
+
 class MeetingProposalPublic(BaseModel):
     position: int
     kind: str
@@ -111,10 +129,16 @@ class MeetingProposalPublic(BaseModel):
     nonce: int
     deadline: int
     proposal_id: int | None = Field(None, description="its id on chain, once the meeting is recorded")
-    outcome: Literal["executed", "defeated", "active"] | None = Field(
-        None, description="its state right after the meeting's transaction, once recorded"
+    outcome: Outcome | None = Field(
+        None,
+        description="once recorded, its state on chain (at the service's confirmation depth): executed, defeated "
+        "and expired are final; active (the meeting's ballots did not decide it, members may still vote) and "
+        "succeeded (decided, not yet executed) are read from the chain again at each look",
     )
-    ballots: list[MeetingBallotPublic]
+    ballots: list[MeetingBallotPublic] = Field(description="each member's current ballot, the one the close records")
+    superseded: list[MeetingBallotSuperseded] = Field(
+        default_factory=list, description="ballots members replaced by a newer one (kept; never recorded)"
+    )
 
 
 class MeetingPublic(BaseModel):
@@ -153,6 +177,16 @@ def _names(db: Session) -> dict[str, str]:
     return {address: name for address, name in db.execute(select(BoardMember.address, BoardMember.name))}
 
 
+def _ballot(ballot: MeetingBallot, names: dict[str, str]) -> dict[str, Any]:
+    return {
+        "voter": ballot.voter,
+        "name": names.get(ballot.voter),
+        "choice": ballot.choice,
+        "reason": ballot.reason,
+        "signed_at": _utc(ballot.signed_at),
+    }
+
+
 def public(db: Session, view: meetings.MeetingView) -> MeetingPublic:
     names = _names(db)
     meeting = view.meeting
@@ -172,15 +206,12 @@ def public(db: Session, view: meetings.MeetingView) -> MeetingPublic:
                 deadline=item.deadline,
                 proposal_id=item.proposal_id,
                 outcome=item.outcome,  # type: ignore[arg-type]
-                ballots=[
-                    MeetingBallotPublic(
-                        voter=b.voter,
-                        name=names.get(b.voter),
-                        choice=b.choice,  # type: ignore[arg-type]
-                        reason=b.reason,
-                        signed_at=_utc(b.signed_at),
+                ballots=[MeetingBallotPublic.model_validate(_ballot(b, names)) for b in ballots],
+                superseded=[
+                    MeetingBallotSuperseded.model_validate(
+                        {**_ballot(b, names), "superseded_at": _utc(b.superseded_at)}
                     )
-                    for b in ballots
+                    for b in view.superseded.get(item.id, [])
                 ],
             )
         )
@@ -209,8 +240,10 @@ def _json(value: Any) -> Any:
     return value
 
 
-def _view(db: Session, meeting_id: int) -> MeetingPublic:
-    return public(db, meetings.meeting_view(db, meeting_id))
+def _view(hub: Hub, db: Session, board: BoardClient, meeting_id: int) -> MeetingPublic:
+    """The meeting as the API answers it, its outcomes as the chain has them (meetings.refresh_outcomes)."""
+    view = meetings.meeting_view(db, meeting_id)
+    return public(db, meetings.refresh_outcomes(db, board, view, hub.settings.confirmations))
 
 
 # ---------------------------------------------------------------- routes
@@ -225,12 +258,12 @@ def _view(db: Session, meeting_id: int) -> MeetingPublic:
 )
 @idempotent
 def open_meeting(
-    db: DbSession, board: Board, principal: Member, response: Response, body: MeetingCreate
+    hub: HubDep, db: DbSession, board: Board, principal: Member, response: Response, body: MeetingCreate
 ) -> MeetingPublic:
     """Open a meeting; the calling member is its secretary."""
     meeting = meetings.open_meeting(db, board, _member_address(principal), body.title, body.valid_for)
     response.headers["Location"] = f"/board/meetings/{meeting.id}"
-    return _view(db, meeting.id)
+    return _view(hub, db, board, meeting.id)
 
 
 @router.get(
@@ -263,11 +296,12 @@ def list_meetings(
     "/{meeting_id}",
     response_model=MeetingPublic,
     operation_id="getMeeting",
-    responses=problems.responses(401, 403, 404, 422),
+    responses=problems.responses(401, 403, 404, 422, 503),
 )
-def get_meeting(db: DbSession, principal: Member, meeting_id: MeetingId) -> MeetingPublic:
-    """A meeting with its proposals and the ballots signed so far."""
-    return _view(db, meeting_id)
+def get_meeting(hub: HubDep, db: DbSession, board: Board, principal: Member, meeting_id: MeetingId) -> MeetingPublic:
+    """A meeting with its proposals and the ballots signed so far; once recorded, each proposal's outcome as the
+    chain has it now (a proposal the meeting left active may have been decided since)."""
+    return _view(hub, db, board, meeting_id)
 
 
 @router.post(
@@ -294,7 +328,7 @@ def add_proposal(
     meetings.add_proposal(
         hub, db, board, meeting_id, _member_address(principal), action, body.title, body.document, signature
     )
-    return _view(db, meeting_id)
+    return _view(hub, db, board, meeting_id)
 
 
 @router.post(
@@ -344,7 +378,10 @@ def ballot_typed_data(
     response_model=MeetingPublic,
     status_code=201,
     operation_id="signMeetingBallot",
-    responses=problems.responses(401, 403, 404, 409, 413, 415, 422, 503),
+    responses={
+        200: {"model": MeetingPublic, "description": "the same ballot was the member's current one: nothing changed"},
+        **problems.responses(401, 403, 404, 409, 413, 415, 422, 503),
+    },
 )
 @idempotent
 def sign_ballot(
@@ -352,12 +389,15 @@ def sign_ballot(
     db: DbSession,
     board: Board,
     principal: MaybePrincipal,
+    response: Response,
     meeting_id: MeetingId,
     position: Position,
     body: MeetingBallotCreate,
 ) -> MeetingPublic:
     """Sign a ballot on a meeting's proposal: with a member key the service signs with it; a ballot signed
-    client-side (voter, signature) needs no key. A member's newer ballot replaces its earlier one."""
+    client-side (voter, signature) needs no key. A member's newer ballot supersedes its earlier one (kept); the
+    current ballot sent again changes nothing (200); a client-signed ballot the member had before and replaced
+    is refused (409: a replay would undo the newer one; sign it with the member key, or with another reason)."""
     if (body.voter is None) != (body.signature is None):
         raise InvalidInput("a ballot signed client-side needs voter and signature together")
     if body.signature is not None and body.voter is not None:
@@ -370,8 +410,10 @@ def sign_ballot(
             )
         member: Principal = require_role(principal, Role.MEMBER)
         voter, signature = _member_address(member), None
-    meetings.sign_ballot(hub, db, board, meeting_id, position, voter, body.choice, body.reason, signature)
-    return _view(db, meeting_id)
+    signed = meetings.sign_ballot(hub, db, board, meeting_id, position, voter, body.choice, body.reason, signature)
+    if not signed.new:
+        response.status_code = 200
+    return _view(hub, db, board, meeting_id)
 
 
 @router.post(

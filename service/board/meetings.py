@@ -24,14 +24,16 @@ These functions are called alike by the API (service.api.meetings), the CLI (ove
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from eth_utils import to_checksum_address
 from hexbytes import HexBytes
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from web3.types import BlockIdentifier
 
 from service.chain.board import (
     Action,
@@ -58,12 +60,26 @@ MAX_PROPOSALS = 10  # proposals per meeting: one transaction must stay well with
 CHOICES = tuple(choice.slug for choice in MeetingChoice)  # for | against | abstain | recused
 
 
+FINAL_OUTCOMES = frozenset({"executed", "defeated", "expired"})  # a proposal in one of these never leaves it
+
+
 @dataclass(frozen=True)
 class MeetingView:
-    """A meeting with its proposals and their ballots, as the API, CLI and pages show it."""
+    """A meeting with its proposals and their current ballots (in the order signed), as the API, CLI and pages show
+    it; `superseded` holds per proposal id the ballots members replaced since (kept, never counted)."""
 
     meeting: Meeting
     items: list[tuple[MeetingProposal, list[MeetingBallot]]]
+    superseded: dict[int, list[MeetingBallot]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BallotSigned:
+    """The answer of `sign_ballot`: the member's current ballot, and whether this call made it (False: the same
+    ballot was current already, nothing changed)."""
+
+    ballot: MeetingBallot
+    new: bool
 
 
 def _now() -> datetime:
@@ -102,12 +118,38 @@ def meeting_view(db: Session, meeting_id: int) -> MeetingView:
         )
     )
     ballots: dict[int, list[MeetingBallot]] = {item.id: [] for item in items}
+    superseded: dict[int, list[MeetingBallot]] = {item.id: [] for item in items}
     if items:
         for ballot in db.scalars(
             select(MeetingBallot).where(MeetingBallot.meeting_proposal_id.in_(list(ballots))).order_by(MeetingBallot.id)
         ):
-            ballots[ballot.meeting_proposal_id].append(ballot)
-    return MeetingView(meeting, [(item, ballots[item.id]) for item in items])
+            (ballots if ballot.superseded_at is None else superseded)[ballot.meeting_proposal_id].append(ballot)
+    return MeetingView(meeting, [(item, ballots[item.id]) for item in items], superseded)
+
+
+def refresh_outcomes(db: Session, board: BoardClient, view: MeetingView, confirmations: int = 0) -> MeetingView:
+    """The view with each recorded proposal's outcome as the chain says it `confirmations` blocks below its head
+    (the depth the service follows transactions to): an outcome stored as final (executed, defeated, expired) is
+    kept as it is, any other (active, succeeded: the meeting's ballots did not decide it) is read from the chain
+    in one round trip, and stored when it changed (so a final one is read once).
+
+    :raises ChainUnavailable: the chain does not answer; nothing is reported that it did not say.
+    """
+    pending = [item for item, _ in view.items if item.proposal_id is not None and item.outcome not in FINAL_OUTCOMES]
+    if not pending:
+        return view
+    block: BlockIdentifier = "latest"
+    if confirmations:
+        block = max(0, board.block_number() - confirmations)
+    states = board.proposals([int(item.proposal_id or 0) for item in pending], block_identifier=block)
+    changed = False
+    for item, proposal in zip(pending, states, strict=True):
+        if item.outcome != proposal.state.slug:
+            item.outcome = proposal.state.slug
+            changed = True
+    if changed:
+        db.commit()
+    return view
 
 
 def meeting_of_proposal(db: Session, proposal_id: int) -> tuple[Meeting, MeetingProposal] | None:
@@ -279,7 +321,19 @@ def proposal_typed_data(
     )
 
 
+SECP256K1_HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
+
+
 def _check_signer(message: dict[str, Any], signature: bytes, expected: str) -> None:
+    # The contract takes a key's signature only as OpenZeppelin's ECDSA does (65 bytes, s in the lower half, v 27
+    # or 28); eth-account takes more. One it would refuse makes the whole close revert: refused here, at once.
+    # (It also keeps one ballot one signature: the other s of a signature recovers the same signer.)
+    if (
+        len(signature) != 65
+        or int.from_bytes(signature[32:64], "big") > SECP256K1_HALF_N
+        or signature[64] not in (27, 28)
+    ):
+        raise InvalidInput("signature: not a 65-byte signature with a low s and v 27 or 28 (EIP-2), as wallets make")
     try:
         signer = recover_typed_data_signer(message, bytes(signature))
     except Exception:  # noqa: BLE001 - eth-account raises several types for a malformed signature
@@ -318,11 +372,18 @@ def sign_ballot(
     choice: str,
     reason: str,
     signature: bytes | None = None,
-) -> MeetingBallot:
-    """`voter`'s ballot on item `position` of the open meeting: signed here with its key in the service keystore,
-    or `signature` made client-side over `ballot_typed_data` (checked now). Replaces the voter's earlier ballot.
+) -> BallotSigned:
+    """`voter`'s ballot on item `position` of the open meeting: signed here with its key in the service keystore
+    (the caller has authenticated the member), or `signature` made client-side over `ballot_typed_data` (checked
+    now; no authentication). The new ballot supersedes the voter's current one, which is kept, marked. The same
+    ballot as the current one again (the same choice and reason) changes nothing: `new` is False.
 
-    :raises NotFound: no such meeting or item. :raises Conflict: the meeting is closed.
+    A client-side signature of a ballot the voter had before and replaced (the same choice and reason: the same
+    signed message, as the typed data has no nonce) is refused: anyone who saw it could otherwise send it again
+    and undo the member's newer ballot. Through the keystore the member may return to an earlier choice.
+
+    :raises NotFound: no such meeting or item. :raises Conflict: the meeting is closed, or a superseded ballot
+        sent again (a replay), or another ballot of the voter stored at the same moment.
     :raises Forbidden: not a member, no key in the keystore, or a signature that is not the voter's.
     :raises InvalidInput: an unknown choice, or a recusal without its reason.
     """
@@ -334,22 +395,57 @@ def sign_ballot(
         raise InvalidInput("reason: a recusal needs its reason (the conflict of interest)")
     voter = _member(board, voter)
     proposal = signed_proposal(item)
-    if signature is None:
-        signature = board.sign_meeting_ballot(hub.signers.for_address(voter), proposal, support, reason).signature
-    else:
+    if signature is not None:
         _check_signer(board.meeting_ballot_typed_data(proposal, support, reason, voter), signature, voter)
-    db.execute(delete(MeetingBallot).where(MeetingBallot.meeting_proposal_id == item.id, MeetingBallot.voter == voter))
+    signed = list(
+        db.scalars(
+            select(MeetingBallot)
+            .where(MeetingBallot.meeting_proposal_id == item.id, MeetingBallot.voter == voter)
+            .order_by(MeetingBallot.id)
+        )
+    )
+    current = next((b for b in signed if b.superseded_at is None), None)
+    # Within one item and voter the signed message is its choice and reason: compared so, a signature changed in
+    # its bytes only (ECDSA's other s) is the same ballot.
+    if current is not None and (current.choice, current.reason) == (support.slug, reason):
+        return BallotSigned(current, new=False)
+    if signature is not None:
+        earlier = next((b for b in signed if (b.choice, b.reason) == (support.slug, reason)), None)
+        if earlier is not None:
+            raise Conflict(
+                f"{voter} signed this ballot ({support.slug}) before and replaced it on "
+                f"{_iso(earlier.superseded_at)}: a signature sent again does not undo a newer ballot; to return to "
+                "this choice, sign it with your member key or in the console, or give another reason"
+            )
+    else:
+        signature = board.sign_meeting_ballot(hub.signers.for_address(voter), proposal, support, reason).signature
+    now = _now()
+    if current is not None:
+        current.superseded_at = now
+        db.flush()  # before the new row: one current ballot per voter (the partial unique index)
     ballot = MeetingBallot(
         meeting_proposal_id=item.id,
         voter=voter,
         choice=support.slug,
         reason=reason,
         signature="0x" + bytes(signature).hex(),
-        signed_at=_now(),
+        signed_at=now,
     )
     db.add(ballot)
-    db.commit()
-    return ballot
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        raise Conflict(
+            f"another ballot of {voter} on this proposal was stored at the same moment: look again"
+        ) from None
+    return BallotSigned(ballot, new=True)
+
+
+def _iso(moment: datetime | None) -> str:
+    if moment is None:
+        return "an earlier moment"
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat(timespec="seconds")
 
 
 # ---------------------------------------------------------------- the close: one transaction

@@ -31,7 +31,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import BadFunctionCallOutput, ContractLogicError, Web3Exception
 from web3.logs import DISCARD
-from web3.types import TxReceipt
+from web3.types import BlockIdentifier, TxReceipt
 
 from service.chain.artifacts import load_artifact
 from service.chain.errors import decode_revert
@@ -484,16 +484,16 @@ class BoardClient:
         """
         return int(self._view("proposalCount"))
 
-    def proposal(self, proposal_id: int) -> Proposal:
-        """Proposal `proposal_id` with its state and tally now.
+    def proposal(self, proposal_id: int, block_identifier: BlockIdentifier = "latest") -> Proposal:
+        """Proposal `proposal_id` with its state and tally now (or as of block `block_identifier`).
 
         :raises ChainRejected: BoardUnknownProposal (HTTP 404).
         :raises ChainUnavailable: as `members`.
         """
-        return _proposal(proposal_id, self._view("proposal", proposal_id))
+        return _proposal(proposal_id, self._view("proposal", proposal_id, block_identifier=block_identifier))
 
-    def proposals(self, proposal_ids: Sequence[int]) -> list[Proposal]:
-        """Several existing proposals in one JSON-RPC batch (one round trip).
+    def proposals(self, proposal_ids: Sequence[int], block_identifier: BlockIdentifier = "latest") -> list[Proposal]:
+        """Several existing proposals in one JSON-RPC batch (one round trip), now or as of `block_identifier`.
 
         :raises ChainRejected: BoardUnknownProposal when one of them does not exist.
         :raises ChainUnavailable: as `members`.
@@ -501,11 +501,12 @@ class BoardClient:
         if not proposal_ids:
             return []
         if len(proposal_ids) == 1:
-            return [self.proposal(proposal_ids[0])]
+            return [self.proposal(proposal_ids[0], block_identifier)]
         try:
             with self.w3.batch_requests() as batch:
                 for proposal_id in proposal_ids:
-                    batch.add(self.contract.functions.proposal(proposal_id))
+                    # inside the batch, call() only describes the request
+                    batch.add(self.contract.functions.proposal(proposal_id).call(block_identifier=block_identifier))
                 # execute() is annotated list[RPCResponse], but each response has been through the call's
                 # result formatters: it is the decoded return value, like proposal(...).call()
                 raw = cast(list[Sequence[Any]], batch.execute())
@@ -583,6 +584,16 @@ class BoardClient:
         """
         try:
             return int(self.w3.eth.get_block("latest")["timestamp"])
+        except (OSError, Web3Exception, ValueError) as exc:
+            raise ChainUnavailable.no_answer(exc) from exc
+
+    def block_number(self) -> int:
+        """The latest block's number.
+
+        :raises ChainUnavailable: the node does not answer.
+        """
+        try:
+            return int(self.w3.eth.block_number)
         except (OSError, Web3Exception, ValueError) as exc:
             raise ChainUnavailable.no_answer(exc) from exc
 
@@ -934,9 +945,9 @@ class BoardClient:
             return exc
         return ChainRejected(decoded)
 
-    def _view(self, name: str, *args: Any) -> Any:
+    def _view(self, name: str, *args: Any, block_identifier: BlockIdentifier = "latest") -> Any:
         try:
-            return getattr(self.contract.functions, name)(*args).call()
+            return getattr(self.contract.functions, name)(*args).call(block_identifier=block_identifier)
         except BadFunctionCallOutput as exc:
             raise ChainUnavailable(f"no HubBoard at {self.address} on chain {self.chain_id}") from exc
         except ContractLogicError as exc:

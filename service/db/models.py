@@ -10,7 +10,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -455,10 +467,21 @@ class MeetingProposal(Base):
 
 class MeetingBallot(Base):
     """A member's signed ballot (EIP-712 MeetingBallot) on a meeting's proposal: for, against, abstain or
-    recused, with its reason. A member's newer ballot replaces the earlier one until the meeting is closed."""
+    recused, with its reason. A member's newer ballot supersedes the earlier one until the meeting is closed; the
+    earlier one is kept with `superseded_at` (a signature without a nonce: the service must know it to refuse it
+    when it is sent again). One current ballot per member and proposal (a partial unique index)."""
 
     __tablename__ = "meeting_ballots"
-    __table_args__ = (UniqueConstraint("meeting_proposal_id", "voter"),)
+    __table_args__ = (
+        Index(
+            "uq_meeting_ballots_current",
+            "meeting_proposal_id",
+            "voter",
+            unique=True,
+            sqlite_where=text("superseded_at IS NULL"),
+            postgresql_where=text("superseded_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     meeting_proposal_id: Mapped[int] = mapped_column(ForeignKey("meeting_proposals.id"), index=True)
@@ -467,6 +490,7 @@ class MeetingBallot(Base):
     reason: Mapped[str] = mapped_column(Text)
     signature: Mapped[str] = mapped_column(Text)  # 0x-hex
     signed_at: Mapped[datetime]
+    superseded_at: Mapped[datetime | None]  # when a newer ballot of the member replaced it; None: the current one
 
 
 # ------------------------------------------------------------------ status lists (W3C Bitstring Status List)

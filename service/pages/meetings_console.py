@@ -58,6 +58,8 @@ KIND_LABELS = {
 OUTCOME_LABELS = {
     "executed": N_("Decided and carried out"),
     "defeated": N_("Rejected"),
+    "expired": N_("Expired: not decided in time"),
+    "succeeded": N_("Decided, not carried out yet"),
     "active": N_("Still open for the members who were not there"),
 }
 
@@ -142,6 +144,17 @@ def _detail(
                 {"title": _("No such meeting"), "message": _("There is no meeting with this number.")},
                 status=404,
             )
+        # A proposal the meeting left undecided may be decided since: its outcome as the chain has it now.
+        outcomes_known = True
+        try:
+            meetings.refresh_outcomes(db, _board(hub), view, hub.settings.confirmations)
+        except ChainUnavailable:
+            outcomes_known = False
+            error = error or _(
+                "The blockchain does not answer right now, so the outcome of a proposal that was still open is not "
+                "shown. Try again in a moment."
+            )
+            status = 503 if status == 200 else status
         names = _names(hub)
         items = []
         for item, ballots in view.items:
@@ -153,7 +166,9 @@ def _detail(
                     "kind": _(str(KIND_LABELS.get(ActionKind(item.kind).slug, ActionKind(item.kind).slug))),
                     "subject": item.subject if ActionKind(item.kind).uses_subject else None,
                     "proposal_id": item.proposal_id,
-                    "outcome": _(str(OUTCOME_LABELS[item.outcome])) if item.outcome else None,
+                    "outcome": _(str(OUTCOME_LABELS[item.outcome]))
+                    if item.outcome and (outcomes_known or item.outcome in meetings.FINAL_OUTCOMES)
+                    else None,
                     "mine": mine.choice if mine else None,
                     "ballots": [
                         {

@@ -14,7 +14,9 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from fastapi.testclient import TestClient
 
-from service.chain.board import BoardClient
+from service.board import meetings
+from service.chain.board import BoardClient, VoteType
+from service.errors import ChainUnavailable
 from service.hub import Hub
 from tests.api.test_board_api import (
     ALFA,
@@ -284,3 +286,178 @@ def test_a_close_whose_answer_was_lost_is_finished_not_sent_again(
     assert closed.json()["status"] == "recorded"
     assert BoardClient(hub.w3, hub.board_address).proposal_count() == 1  # one proposal: sent once
     assert_problem(client.post(f"/board/meetings/{mid}/close", headers=keys.member(TVM)), 409)
+
+
+# ---------------------------------------------------------------- a ballot's signature sent again (no nonce in it)
+
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
+def ballot_signature(
+    client: TestClient, meeting_id: int, position: int, signer: LocalAccount, choice: str, reason: str = ""
+) -> dict[str, Any]:
+    """The body of a ballot `signer` signed client-side over the service's typed data, as a wallet would."""
+    typed = client.get(
+        f"/board/meetings/{meeting_id}/proposals/{position}/ballot-typed-data",
+        params={"voter": signer.address, "choice": choice, "reason": reason},
+    )
+    assert typed.status_code == 200, typed.text
+    signature = Account.sign_typed_data(signer.key, full_message=typed.json()["typed_data"]).signature
+    return {"choice": choice, "reason": reason, "voter": signer.address, "signature": "0x" + bytes(signature).hex()}
+
+
+def other_s(signature: str) -> str:
+    """The same ECDSA signature with the other s (n - s, v flipped): it recovers the same signer."""
+    raw = bytes.fromhex(signature[2:])
+    s = SECP256K1_N - int.from_bytes(raw[32:64], "big")
+    return "0x" + (raw[:32] + s.to_bytes(32, "big") + bytes([55 - raw[64]])).hex()  # 27 <-> 28
+
+
+def post_ballot(client: TestClient, meeting_id: int, position: int, body: dict[str, Any]) -> Any:
+    """Posted by anyone: a client-signed ballot needs no key."""
+    return client.post(f"/board/meetings/{meeting_id}/proposals/{position}/ballots", json=body)
+
+
+def ballots_of(meeting: dict[str, Any], position: int = 1) -> dict[str, tuple[str, str]]:
+    return {b["voter"]: (b["choice"], b["reason"]) for b in meeting["proposals"][position - 1]["ballots"]}
+
+
+def test_a_superseded_ballot_sent_again_is_refused_and_the_newer_one_is_recorded(
+    client: TestClient, keys: Any, hub: Hub
+) -> None:
+    """Hanzehogeschool signs For in its wallet, then Against. Someone who saw the For signature posts it again: it
+    is refused, the ballot stays Against, and the close records Against on chain. Sending the current ballot again
+    changes nothing."""
+    board = BoardClient(hub.w3, hub.board_address)
+    hanze = board_account(HANZE)
+    mid = open_meeting(client, keys)["id"]
+    add(client, keys, mid, {"kind": "resolution", "title": TITLE, "document": DOCUMENT})
+    first = ballot_signature(client, mid, 1, hanze, "for")
+    assert post_ballot(client, mid, 1, first).status_code == 201
+    second = ballot_signature(client, mid, 1, hanze, "against", "Toch niet")
+    changed = post_ballot(client, mid, 1, second)
+    assert changed.status_code == 201, changed.text
+    assert ballots_of(changed.json())[hanze.address] == ("against", "Toch niet")
+
+    replayed = assert_problem(post_ballot(client, mid, 1, first), 409)
+    assert replayed["detail"].startswith(f"{hanze.address} signed this ballot (for) before and replaced it on ")
+    # the same signature with its other s (it recovers the same signer; the contract would refuse it): refused
+    assert_problem(post_ballot(client, mid, 1, {**first, "signature": other_s(first["signature"])}), 422)
+    # the current ballot again: nothing changes (200, not 201), the same ballot and the same history
+    shown = client.get(f"/board/meetings/{mid}", headers=keys.member(TVM)).json()
+    again = post_ballot(client, mid, 1, second)
+    assert again.status_code == 200, again.text
+    assert again.json()["proposals"] == shown["proposals"]
+    item = shown["proposals"][0]
+    assert ballots_of(shown) == {hanze.address: ("against", "Toch niet")}
+    assert [(b["voter"], b["choice"]) for b in item["superseded"]] == [(hanze.address, "for")]
+    assert item["superseded"][0]["superseded_at"] == item["ballots"][0]["signed_at"]
+    assert "signature" not in str(shown)  # no answer shows a member's signature
+
+    for name in (TVM, UNIGARANT, RUG, NHL):
+        assert ballot(client, keys, mid, 1, name).status_code == 201
+    assert_problem(post_ballot(client, mid, 1, first), 409)  # still refused just before the close
+    closed = client.post(f"/board/meetings/{mid}/close", headers=keys.member(TVM))
+    assert closed.status_code == 200, closed.text
+    proposal_id = closed.json()["proposals"][0]["proposal_id"]
+    on_chain = board.receipt(proposal_id, hanze.address)
+    assert on_chain.has_voted and on_chain.support is VoteType.AGAINST
+    assert (board.proposal(proposal_id).for_votes, board.proposal(proposal_id).against_votes) == (4, 1)
+    register = client.get(f"/board/proposals/{proposal_id}").json()
+    assert [(v["support"], v["reason"]) for v in register["votes"] if v["voter"] == hanze.address] == [
+        ("against", "Toch niet")
+    ]
+
+
+def test_a_member_returns_to_an_earlier_choice_with_its_key_and_replays_stay_refused(
+    client: TestClient, keys: Any, hub: Hub
+) -> None:
+    """A client-signed ballot the member had before is refused; the member itself returns to that choice through
+    its member key (authenticated), or signs it with another reason (another signed message)."""
+    rug = board_account(RUG)
+    mid = open_meeting(client, keys)["id"]
+    add(client, keys, mid, {"kind": "resolution", "title": TITLE, "document": DOCUMENT})
+    signed_for = ballot_signature(client, mid, 1, rug, "for")
+    signed_against = ballot_signature(client, mid, 1, rug, "against")
+    assert post_ballot(client, mid, 1, signed_for).status_code == 201
+    assert post_ballot(client, mid, 1, signed_against).status_code == 201
+    assert_problem(post_ballot(client, mid, 1, signed_for), 409)
+    # with its member key: accepted, a new ballot (the service signed it for the authenticated member)
+    back = ballot(client, keys, mid, 1, RUG, "for")
+    assert back.status_code == 201, back.text
+    assert ballots_of(back.json())[rug.address] == ("for", "")
+    assert_problem(post_ballot(client, mid, 1, signed_against), 409)  # the Against signature cannot undo it
+    assert post_ballot(client, mid, 1, signed_for).status_code == 200  # the current one: nothing changes
+    # with its key again for the same choice: nothing changes either
+    assert ballot(client, keys, mid, 1, RUG, "for").status_code == 200
+    # a client-signed Against with another reason is a new signed message: accepted
+    renewed = post_ballot(client, mid, 1, ballot_signature(client, mid, 1, rug, "against", "Na overleg"))
+    assert renewed.status_code == 201, renewed.text
+    item = renewed.json()["proposals"][0]
+    assert ballots_of(renewed.json()) == {rug.address: ("against", "Na overleg")}
+    assert [b["choice"] for b in item["superseded"]] == ["for", "against", "for"]
+    assert all(b["superseded_at"] for b in item["superseded"])
+
+
+# ---------------------------------------------------------------- outcomes after the close
+
+
+def test_a_proposal_the_meeting_left_active_shows_its_outcome_on_chain_later(
+    client: TestClient, keys: Any, hub: Hub, monkeypatch: Any
+) -> None:
+    """Only the secretary's ballots in the meeting: both proposals stay active at the close. Members then vote
+    through the board API: the meeting shows each outcome as the chain has it, at the service's depth, stores the
+    final ones and reads them from the chain no more."""
+    mid = open_meeting(client, keys)["id"]
+    add(client, keys, mid, accredit_nhl(keys))
+    add(client, keys, mid, {"kind": "resolution", "title": TITLE, "document": DOCUMENT})
+    for position in (1, 2):
+        assert ballot(client, keys, mid, position, TVM).status_code == 201
+    closed = client.post(f"/board/meetings/{mid}/close", headers=keys.member(TVM))
+    assert closed.status_code == 200, closed.text
+    first, second = (p["proposal_id"] for p in closed.json()["proposals"])
+    assert [p["outcome"] for p in closed.json()["proposals"]] == ["active", "active"]
+
+    def outcomes() -> list[str]:
+        shown = client.get(f"/board/meetings/{mid}", headers=keys.member(HANZE))
+        assert shown.status_code == 200, shown.text
+        return [p["outcome"] for p in shown.json()["proposals"]]
+
+    def stored() -> list[str | None]:
+        with hub.sessions() as db:
+            return [item.outcome for item, _ in meetings.meeting_view(db, mid).items]
+
+    # The chain does not answer: no outcome it did not give (503), rather than "active" from the close.
+    real_proposals = BoardClient.proposals
+
+    def no_answer(*args: Any, **kwargs: Any) -> Any:
+        raise ChainUnavailable("the node does not answer (test)")
+
+    monkeypatch.setattr(BoardClient, "proposals", no_answer)
+    assert_problem(client.get(f"/board/meetings/{mid}", headers=keys.member(HANZE)), 503)
+    monkeypatch.setattr(BoardClient, "proposals", real_proposals)
+
+    for name in (UNIGARANT, HANZE):
+        vote(client, keys, first, name)
+    assert outcomes() == ["active", "active"]
+    recused = client.post(f"/board/proposals/{first}/recusals", headers=keys.member(RUG), json={"reason": "Partner"})
+    assert recused.status_code == 201, recused.text
+    for name in (UNIGARANT, HANZE, RUG, NHL):
+        vote(client, keys, second, name, "against")
+    assert outcomes() == ["succeeded", "defeated"]  # 3 for of 5 (one recused): decided, not executed yet
+    assert stored() == ["succeeded", "defeated"]
+
+    # At a depth of one block the execution is not counted until a block is mined on it.
+    monkeypatch.setattr(hub, "settings", hub.settings.model_copy(update={"confirmations": 1}))
+    executed = client.post(f"/board/proposals/{first}/execute", headers=keys.member(ALFA))
+    assert executed.status_code == 200, executed.text
+    assert outcomes() == ["succeeded", "defeated"]
+    rpc(hub.w3, "evm_mine")
+    assert outcomes() == ["executed", "defeated"]
+    assert stored() == ["executed", "defeated"]
+
+    # Final outcomes are as stored: the chain is not asked again.
+    monkeypatch.setattr(BoardClient, "proposals", no_answer)
+    assert outcomes() == ["executed", "defeated"]
+    register = client.get(f"/board/proposals/{first}").json()
+    assert register["state"] == "executed"

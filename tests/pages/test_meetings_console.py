@@ -9,6 +9,7 @@ from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from service.chain.board import BoardClient
+from service.errors import ChainUnavailable
 from service.hub import Hub
 from tests.api.test_board_api import ALFA, HANZE, NHL, RUG, TVM, UNIGARANT
 from tests.consoles.kit import make_account, sign_in
@@ -104,3 +105,49 @@ def test_meeting_forms_refuse_without_csrf_password_or_role(client: TestClient, 
     nothing = post(client, f"{path}/close", csrf)
     assert nothing.status_code == 409 and "Add at least one proposal" in nothing.text
     assert client.get("/console/board/meetings/999").status_code == 404
+
+
+def test_a_proposal_left_open_by_the_meeting_shows_its_later_outcome(
+    client: TestClient, hub: Hub, keys: Any, monkeypatch: Any
+) -> None:
+    """The meeting's ballots do not decide the proposal (the secretary's alone); the members vote through the board
+    API afterwards and it is executed: the meeting's page says so, not "still open"."""
+    accounts = board_accounts(hub, keys)
+    csrf = sign_in(client, hub, accounts[TVM])
+    path = post(client, "/console/board/meetings", csrf, title="Vergadering mei").headers["location"]
+    added = post(
+        client,
+        f"{path}/proposals",
+        csrf,
+        kind="resolution",
+        title="Begroting 2027",
+        document="Het bestuur stelt de begroting 2027 vast.",
+        password=PASSWORD,
+    )
+    assert added.status_code == 303, added.text
+    signed = post(client, f"{path}/proposals/1/ballot", csrf, choice="for", reason="", password=PASSWORD)
+    assert signed.status_code == 303, signed.text
+    assert post(client, f"{path}/close", csrf).status_code == 303
+    page = client.get(path)
+    assert "Still open for the members who were not there" in page.text
+    proposal_id = BoardClient(hub.w3, hub.board_address).proposal_count()
+
+    # The chain does not answer: the page says so and shows no outcome it could not check.
+    def no_answer(*args: Any, **kwargs: Any) -> Any:
+        raise ChainUnavailable("the node does not answer (test)")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(BoardClient, "proposals", no_answer)
+        unreadable = client.get(path)
+        assert unreadable.status_code == 503
+        assert "the outcome of a proposal that was still open is not shown" in unreadable.text
+        assert "Still open for the members" not in unreadable.text
+
+    for name in (UNIGARANT, HANZE, RUG):
+        voted = client.post(f"/board/proposals/{proposal_id}/votes", headers=keys.member(name), json={"support": "for"})
+        assert voted.status_code == 201, voted.text
+    assert "Decided, not carried out yet" in client.get(path).text
+    assert client.post(f"/board/proposals/{proposal_id}/execute", headers=keys.member(NHL)).status_code == 200
+    page = client.get(path)
+    assert "Decided and carried out" in page.text and "Still open" not in page.text
+    assert "Besloten en uitgevoerd" in client.get(path, headers={"Accept-Language": "nl"}).text
