@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 from web3 import Web3
@@ -82,3 +83,37 @@ def test_meeting_refusals_are_readable(hub: LiveHub, tmp_path: Path) -> None:
     assert nothing.exit_code == 1 and "has no proposals" in nothing.output
     unreachable = runner.invoke(app, ["board", "meeting", "show", meeting, "--url", "http://127.0.0.1:9", "--key", "x"])
     assert unreachable.exit_code == 2 and "cannot reach" in unreachable.output
+
+
+def test_show_tells_the_outcome_of_a_proposal_decided_after_the_meeting(hub: LiveHub, tmp_path: Path) -> None:
+    """The meeting's one ballot leaves the proposal active; members vote and execute it through the board API
+    afterwards: `show` tells it is executed, not active."""
+    meeting = str(json.loads(hub_cli(hub, MEMBERS[0], "open", "Korte vergadering", "--json").output)["id"])
+    text = tmp_path / "besluit.txt"
+    text.write_text("Het bestuur stelt het jaarplan 2027 vast.", encoding="utf-8")
+    added = hub_cli(
+        hub, MEMBERS[0], "add", meeting, "--kind", "resolution", "--title", "Jaarplan", "--document", str(text)
+    )
+    assert added.exit_code == 0, added.output
+    assert hub_cli(hub, MEMBERS[0], "sign", meeting, "1", "for").exit_code == 0
+    closed = hub_cli(hub, MEMBERS[0], "close", meeting, "--json")
+    assert closed.exit_code == 0, closed.output
+    proposal = json.loads(closed.output)["proposals"][0]
+    assert proposal["outcome"] == "active"
+    shown = hub_cli(hub, MEMBERS[1], "show", meeting)
+    assert f"1. [resolution] Jaarplan -> proposal {proposal['proposal_id']}, active" in shown.output
+    with httpx.Client(base_url=hub.url, timeout=60) as api:
+        for member in MEMBERS[1:4]:
+            voted = api.post(
+                f"/board/proposals/{proposal['proposal_id']}/votes",
+                headers=hub.auth("member", member),
+                json={"support": "for"},
+            )
+            assert voted.status_code == 201, voted.text
+        executed = api.post(
+            f"/board/proposals/{proposal['proposal_id']}/execute", headers=hub.auth("member", MEMBERS[4])
+        )
+        assert executed.status_code == 200, executed.text
+    shown = hub_cli(hub, MEMBERS[1], "show", meeting)
+    assert shown.exit_code == 0, shown.output
+    assert f"1. [resolution] Jaarplan -> proposal {proposal['proposal_id']}, executed" in shown.output
