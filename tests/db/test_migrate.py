@@ -16,13 +16,22 @@ from typing import Any
 
 import httpx
 import pytest
+from alembic import command
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 from typer.testing import CliRunner
 
 from bench.server import ROOT, launch_server
 from service.cli import app
 from service.db import models
-from service.db.migrate import SchemaNotAtHead, check_at_head, current_revision, head_revision, migrate
+from service.db.migrate import (
+    SchemaNotAtHead,
+    alembic_config,
+    check_at_head,
+    current_revision,
+    head_revision,
+    migrate,
+)
 from service.db.session import make_engine
 from tests.api.conftest import anvil, deployments_dir  # noqa: F401 - a node with the hub deployed
 from tests.live import wait_for
@@ -268,5 +277,73 @@ def test_the_migrated_schema_is_the_models_and_0008_goes_down_and_up_again(empty
         command.upgrade(alembic_config(empty_database), "head")
         with engine.connect() as connection:
             assert compare_metadata(MigrationContext.configure(connection), models.Base.metadata) == []
+    finally:
+        engine.dispose()
+
+
+# ---------------------------------------------------------------- 0012: meeting ballots kept when superseded
+
+BALLOT = (
+    "INSERT INTO meeting_ballots (meeting_proposal_id, voter, choice, reason, signature, signed_at{extra}) "
+    "VALUES (1, '0xVoter', :choice, '', '0x', CURRENT_TIMESTAMP{value})"
+)
+
+
+def _alembic(url: str, step: Any, revision: str) -> None:
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            config = alembic_config(url)
+            config.attributes["connection"] = connection
+            step(config, revision)
+    finally:
+        engine.dispose()
+
+
+def test_0012_keeps_the_ballots_current_and_allows_one_current_ballot_per_member(empty_database: str) -> None:
+    """The ballots of a 0011 database are current after 0012 (the table is copied: ids, and on PostgreSQL its
+    sequence, go on); a second current ballot of a member is refused by the partial unique index, superseded ones
+    are kept; going back to 0011 keeps the current ones."""
+    _alembic(empty_database, command.upgrade, "0011")
+    engine = make_engine(empty_database)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO meetings (id, title, secretary, status, valid_until, opened_at) "
+                    "VALUES (1, 'Vergadering', '0xSecretary', 'open', 1, CURRENT_TIMESTAMP)"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO meeting_proposals (id, meeting_id, position, proposer, kind, subject, name, key_hash, "
+                    "rules, title, document_hash, nonce, deadline, signature) "
+                    "VALUES (1, 1, 1, '0xSecretary', 0, '0x', '', '0x', '{}', 'Besluit', '0x', 0, 1, '0x')"
+                )
+            )
+            connection.execute(text(BALLOT.format(extra="", value="")), {"choice": "for"})
+        migrate(engine)
+        assert current_revision(engine) == "0012"
+        with engine.begin() as connection:
+            assert connection.execute(text("SELECT id, choice, superseded_at FROM meeting_ballots")).all() == [
+                (1, "for", None)
+            ]
+            connection.execute(text("UPDATE meeting_ballots SET superseded_at = CURRENT_TIMESTAMP"))
+            connection.execute(text(BALLOT.format(extra="", value="")), {"choice": "against"})  # id 2: after the copy
+        with pytest.raises(IntegrityError), engine.begin() as connection:
+            connection.execute(text(BALLOT.format(extra="", value="")), {"choice": "abstain"})
+        with engine.connect() as connection:
+            assert connection.execute(
+                text("SELECT id, choice, superseded_at IS NULL FROM meeting_ballots ORDER BY id")
+            ).all() == [(1, "for", False), (2, "against", True)]
+    finally:
+        engine.dispose()
+    _alembic(empty_database, command.downgrade, "0011")
+    engine = make_engine(empty_database)
+    try:
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT id, choice FROM meeting_ballots")).all() == [(2, "against")]
+        migrate(engine)
+        assert current_revision(engine) == HEAD
     finally:
         engine.dispose()

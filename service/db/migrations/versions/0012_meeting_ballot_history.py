@@ -47,6 +47,19 @@ def _swap(new: str, columns: str, where: str = "") -> None:
     op.create_index(
         op.f("ix_meeting_ballots_meeting_proposal_id"), "meeting_ballots", ["meeting_proposal_id"], unique=False
     )
+    bind = op.get_bind()
+    if bind.dialect.name == "postgresql":
+        # The names PostgreSQL gave the copy's constraints and sequence, as if the table had always been called so.
+        constraints = bind.execute(
+            sa.text("SELECT conname FROM pg_constraint WHERE conrelid = 'meeting_ballots'::regclass")
+        ).scalars()
+        for name in constraints:
+            if name.startswith(f"{new}_"):
+                renamed = "meeting_ballots_" + name.removeprefix(f"{new}_")
+                op.execute(f'ALTER TABLE meeting_ballots RENAME CONSTRAINT "{name}" TO "{renamed}"')
+        op.execute(f'ALTER SEQUENCE "{new}_id_seq" RENAME TO meeting_ballots_id_seq')
+        # The rows came with their ids: the sequence goes on after them.
+        op.execute("SELECT setval('meeting_ballots_id_seq', COALESCE(MAX(id), 0) + 1, false) FROM meeting_ballots")
 
 
 def upgrade() -> None:
