@@ -10,10 +10,31 @@ with the secretary's key from the service keystore, with the nonce it will have 
 secretary's nonce now plus its proposals before it in the meeting) and the meeting's `valid_until` as deadline.
 Members sign their ballots on a proposal (EIP-712 MeetingBallot: For, Against, Abstain, or a recusal with its
 reason) before or during the meeting, with their key in the service keystore or client-side (a wallet signs the
-typed data `ballot_typed_data` gives); a newer ballot of a member replaces its earlier one until the close.
-Closing relays every proposal with its ballots in one transaction (HubBoard.multicall of recordMeeting, in
-order); each proposal the ballots decide is executed in it. The indexer then shows the proposals and ballots in
-the register as any others; the meeting keeps the transaction and, per proposal, its id on chain and outcome.
+typed data `ballot_typed_data` gives). Closing relays every proposal with its members' current ballots in one
+transaction (HubBoard.multicall of recordMeeting, in order); each proposal the ballots decide is executed in it.
+The indexer then shows the proposals and ballots in the register as any others; the meeting keeps the
+transaction and, per proposal, its id on chain and outcome.
+
+Ballots: one rule. A MeetingBallot has no nonce and no time (the contract makes it single-use through the signed
+proposal's nonce, spent at the close), so the service orders a member's ballots by their arrival, and a ballot is
+what it signs: its choice and reason, for that item and voter.
+- A ballot that differs from the member's current one becomes current; the earlier one is kept, marked
+  `superseded_at` (never deleted, never recorded).
+- The current ballot again (the same choice and reason) changes nothing (`BallotSigned.new` is False).
+- A client-signed ballot the member had before and replaced is refused (Conflict): a signature cannot tell who
+  sends it (client-signed ballots need no authentication), so whoever saw it could undo the newer ballot. The
+  member returns to an earlier choice with its key in the service keystore (the API's member key, the console's
+  password: the member is authenticated, so the ballot is fresh), or signs it with another reason.
+- A client-signed ballot never seen before is accepted as the newest: nothing in it says when it was signed.
+  A member who signed several ballots in its wallet and sent only the last should not hand the others out.
+No answer shows a ballot's signature. After the close they are in the transaction's calldata, public, but they
+count nowhere else: each names the signed proposal, nonce included, which the chain accepts once.
+
+Outcomes: what the meeting's transaction left a proposal in is stored at the close; one it left undecided
+(active: the meeting's ballots did not decide it; succeeded: decided, not executed) can change on chain
+afterwards, through the board's direct votes and executions. `refresh_outcomes` reads those again from the chain
+when a meeting is shown, at the depth the service follows (HUB_CONFIRMATIONS below the head), and stores the
+new one; final ones (executed, defeated, expired) are kept as stored.
 
 A signed proposal names its nonce: a signature the secretary makes elsewhere before the close (a vote, a
 proposal) uses that nonce, and the close is refused with a readable message (sign the meeting's proposals again).
