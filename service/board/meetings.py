@@ -161,7 +161,10 @@ def refresh_outcomes(db: Session, board: BoardClient, view: MeetingView, confirm
         return view
     block: BlockIdentifier = "latest"
     if confirmations:
-        block = max(0, board.block_number() - confirmations)
+        depth = max(0, board.block_number() - confirmations)
+        if view.meeting.block_number is not None and depth < view.meeting.block_number:
+            return view  # the meeting is not that deep yet (the close waited for it: a reorg); as stored at the close
+        block = depth
     states = board.proposals([int(item.proposal_id or 0) for item in pending], block_identifier=block)
     changed = False
     for item, proposal in zip(pending, states, strict=True):
