@@ -34,6 +34,7 @@ import io
 import json
 import logging
 import re
+import secrets
 import zipfile
 from collections.abc import Mapping
 from typing import Any
@@ -71,6 +72,7 @@ router = APIRouter(include_in_schema=False)
 
 HOME = "/console/partner"
 ID = re.compile(r"[0-9a-f-]{36}")
+FORM_ID = re.compile(r"[A-Za-z0-9_-]{16,43}")  # the issue-one form's once-only id (secrets.token_urlsafe)
 BATCHES_PER_PAGE = 25
 REFRESH_SECONDS = 2
 MAX_SHOWN_PROBLEMS = 50
@@ -216,6 +218,10 @@ def _overview(
             "cohort_name": cohort_name,
             "one_problems": one_problems,
             "one_form": one_form or {},
+            # one id per form shown (kept when it is shown again to correct it): sent twice, it issues once
+            "one_form_id": (one_form or {}).get("form_id")
+            if FORM_ID.fullmatch((one_form or {}).get("form_id", ""))
+            else secrets.token_urlsafe(16),
             "max_rows": hub.settings.max_batch_size,
             "max_mb": round(hub.settings.max_body_bytes / 1_000_000, 1),
         },
@@ -364,7 +370,10 @@ def _one_problems(exc: ValidationError) -> list[str]:
     return lines
 
 
-@router.post("/console/partner/credentials", response_class=HTMLResponse)
+ONE_PATH = "/console/partner/credentials"
+
+
+@router.post(ONE_PATH, response_class=HTMLResponse)
 async def issue_one(request: Request, hub: HubDep) -> Response:
     staff = _staff(request, hub)
     if isinstance(staff, Response):
@@ -372,40 +381,101 @@ async def issue_one(request: Request, hub: HubDep) -> Response:
     form = await request.form()
     if not form_is_genuine(staff, form):
         return expired_form(request, staff)
+    form_id = str(form.get("form_id") or "")
+    if not FORM_ID.fullmatch(form_id):
+        return _message(
+            request,
+            staff,
+            _("This form cannot be sent"),
+            _(
+                "The form lacks its own number, so it could be sent twice. Open the partner console again and "
+                "fill it in there: nothing was issued."
+            ),
+            400,
+        )
     values = {field: str(form.get(field) or "").strip() for field in ONE_FIELDS}
     assert staff.address is not None
     try:
         body = CredentialCreate.model_validate({key: value for key, value in values.items() if value})
-        issued, batch_id = await run_in_threadpool(cohorts.store_one, hub, staff.address, body)
     except ValidationError as exc:
-        problems = _one_problems(exc)
         return await run_in_threadpool(
-            _overview, request, hub, staff, status=422, one_problems=problems, one_form=values
+            _overview,
+            request,
+            hub,
+            staff,
+            status=422,
+            one_problems=_one_problems(exc),
+            one_form={**values, "form_id": form_id},
         )
+    # The same form sent again (a double click, a reloaded answer, a second tab) issues nothing: the first answer
+    # is shown again. It holds the holder link, so the store keeps it encrypted with a key derived from the
+    # session's cookie and the form's id, which the database lacks.
+    keyed = _one_key(request, hub, staff, form_id, values)
+    held = await run_in_threadpool(idempotency.claim, hub.sessions, keyed)
+    if isinstance(held, idempotency.Stored):
+        return _issued(request, staff, json.loads(held.answer.body), replayed=True)
+    if isinstance(held, idempotency.Reused):
+        return _message(
+            request,
+            staff,
+            _("This form was sent already"),
+            _(
+                "This form issued a credential already, with other details. To issue another one, open the "
+                "partner console again and fill in a new form."
+            ),
+            409,
+        )
+    if not isinstance(held, idempotency.Claimed):
+        return _message(
+            request,
+            staff,
+            _("This credential is being issued"),
+            _("The same form is being processed right now. Reload this page in a moment."),
+            409,
+        )
+    try:
+        issued, batch_id = await run_in_threadpool(cohorts.store_one, hub, staff.address, body)
     except ChainUnavailable:
+        await run_in_threadpool(idempotency.release, hub.sessions, held.record_id)
         return _chain_down(request, staff)
     except (InvalidInput, Forbidden) as exc:
+        await run_in_threadpool(idempotency.release, hub.sessions, held.record_id)
         problems = [
             RowProblem(None, None, item.get("field"), str(item.get("message"))).sentence()
             for item in exc.extra.get("errors", [])
             if isinstance(item, dict)
         ] or [exc.detail]
         return await run_in_threadpool(
-            _overview, request, hub, staff, status=422, one_problems=problems, one_form=values
+            _overview, request, hub, staff, status=422, one_problems=problems, one_form={**values, "form_id": form_id}
         )
+    except BaseException:
+        await run_in_threadpool(idempotency.release, hub.sessions, held.record_id)
+        raise
     log.info("partner console: %s issued credential %s", staff.email, issued.id)
+    answer = {
+        "credential_id": issued.id,
+        "batch_id": batch_id,
+        "name": issued.row.request.name,
+        "holder_url": cohorts.holder_url(hub, issued.holder_token),
+        "share_url": cohorts.share_url(hub, issued.share_token),
+    }
+    stored = idempotency.Answer(201, {}, json.dumps(answer).encode())
+    await run_in_threadpool(idempotency.finish, hub.sessions, held.record_id, keyed, stored)
+    return _issued(request, staff, answer, replayed=False)
+
+
+def _one_key(
+    request: Request, hub: Hub, staff: Staff, form_id: str, values: Mapping[str, str]
+) -> idempotency.KeyedRequest:
+    session = web_sessions.session_id(request, web_staff.secure(hub)) or ""
+    key = hashlib.sha256(b"partner console issue one\0" + session.encode() + b"\0" + form_id.encode()).hexdigest()
+    body = json.dumps(dict(values), sort_keys=True).encode()  # the same id with other details: Reused
+    return idempotency.KeyedRequest.of(f"staff:{staff.account_id}", key, "POST", ONE_PATH, "application/json", body)
+
+
+def _issued(request: Request, staff: Staff, issued: Mapping[str, Any], *, replayed: bool) -> HTMLResponse:
     return console_page(
-        request,
-        "partner_issued.html",
-        staff,
-        {
-            "credential_id": issued.id,
-            "batch_id": batch_id,
-            "name": issued.row.request.name,
-            "holder_url": cohorts.holder_url(hub, issued.holder_token),
-            "share_url": cohorts.share_url(hub, issued.share_token),
-        },
-        status=201,
+        request, "partner_issued.html", staff, {**issued, "replayed": replayed}, status=200 if replayed else 201
     )
 
 

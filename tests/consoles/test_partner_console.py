@@ -11,6 +11,7 @@ import io
 import json
 import logging
 import re
+import threading
 import time
 import zipfile
 from html import unescape
@@ -25,6 +26,7 @@ from sqlalchemy import func, select
 from service.credentials.canonical import from_hex32
 from service.db import models
 from service.hub import Hub
+from service.issuing import cohorts
 from tests.chain import rpc
 from tests.consoles.kit import make_account, sign_in
 from tests.pages.conftest import (  # noqa: F401 - fixtures, registered by importing them here
@@ -106,9 +108,28 @@ def links_file(html: str) -> tuple[str, list[dict[str, str]]]:
     return found.group(2), list(csv.DictReader(io.StringIO(text)))
 
 
-def issue_one(client: TestClient, csrf: str, **fields: str) -> Any:
-    form = {"csrf": csrf, "programme_id": "miw-data-analytics", "name": "Jan de Vries", "email": "jan@example.org"}
+def form_id_of(html: str) -> str:
+    found = re.search(r'name="form_id" value="([^"]+)"', html)
+    assert found, "the issue-one form has no form id"
+    return found.group(1)
+
+
+def issue_one(client: TestClient, csrf: str, form_id: str | None = None, **fields: str) -> Any:
+    """Send the issue-one form (with the id of a newly shown form, unless `form_id` is given)."""
+    form_id = form_id or form_id_of(client.get("/console/partner").text)
+    form = {
+        "csrf": csrf,
+        "form_id": form_id,
+        "programme_id": "miw-data-analytics",
+        "name": "Jan de Vries",
+        "email": "jan@example.org",
+    }
     return client.post("/console/partner/credentials", data={**form, **fields})
+
+
+def credential_ids(hub: Hub) -> list[str]:
+    with hub.sessions() as db:
+        return list(db.scalars(select(models.Credential.id)))
 
 
 # ---------------------------------------------------------------- who may open it
@@ -322,6 +343,110 @@ def test_one_credential_is_issued_from_the_form_and_revoked_after_a_confirmation
         data={"csrf": partner, "reason": "fraud-or-misconduct", "confirm": "yes"},
     )
     assert again.status_code == 409 and "This credential was revoked already." in text_of(again.text)
+
+
+def test_the_issue_form_sent_twice_issues_one_credential(
+    client: TestClient,  # noqa: F811
+    hub: Hub,  # noqa: F811
+    hanze: str,
+    partner: str,
+) -> None:
+    home = client.get("/console/partner")
+    form_id = form_id_of(home.text)
+    assert form_id != form_id_of(client.get("/console/partner").text)  # each form shown has its own id
+    first = issue_one(client, partner, form_id)
+    assert first.status_code == 201, text_of(first.text)
+    again = issue_one(client, partner, form_id)  # a double click, or the answer reloaded
+    assert again.status_code == 200
+    assert "You sent this form already" in text_of(again.text) and "nothing was issued again" in text_of(again.text)
+    [credential_id] = credential_ids(hub)
+    for answer in (first, again):
+        assert f"/console/partner/credentials/{credential_id}" in answer.text
+        assert 'id="holder-link"' in answer.text
+    holder = re.compile(r'id="holder-link" class="copy-field" value="([^"]+)"')
+    assert holder.search(first.text).group(1) == holder.search(again.text).group(1)  # type: ignore[union-attr]
+    # the same form id with other details is not a new credential either
+    changed = issue_one(client, partner, form_id, name="Jan de Vries-Bakker")
+    assert changed.status_code == 409 and "fill in a new form" in text_of(changed.text)
+    with hub.sessions() as db:
+        batch_id = db.get(models.Credential, credential_id).batch_id  # type: ignore[union-attr]
+    wait_anchored(hub, batch_id)
+    assert issue_one(client, partner, form_id).status_code == 200  # also once it is anchored
+    assert credential_ids(hub) == [credential_id] and batch_count(hub) == 1
+    assert len([event for event in hub.registry.anchorings() if event.issuer == hanze]) == 1
+    # a newly shown form issues a new credential
+    assert issue_one(client, partner, email="piet@example.org").status_code == 201
+    assert len(credential_ids(hub)) == 2
+
+
+def test_two_sends_of_one_issue_form_at_once_issue_one_credential(
+    client: TestClient,  # noqa: F811
+    hub: Hub,  # noqa: F811
+    partner: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    form_id = form_id_of(client.get("/console/partner").text)
+    store_one = cohorts.store_one
+    storing = threading.Event()
+
+    def slow_store_one(*args: Any, **kwargs: Any) -> Any:  # the first send is still busy when the second comes
+        storing.set()
+        time.sleep(1.0)
+        return store_one(*args, **kwargs)
+
+    monkeypatch.setattr(cohorts, "store_one", slow_store_one)
+    answers: list[Any] = []
+    first = threading.Thread(target=lambda: answers.append(issue_one(client, partner, form_id)))
+    first.start()
+    assert storing.wait(10)
+    second = issue_one(client, partner, form_id)
+    first.join(30)
+    assert len(answers) == 1 and answers[0].status_code == 201, text_of(answers[0].text)
+    assert second.status_code == 409
+    assert "The same form is being processed right now. Reload this page in a moment." in text_of(second.text)
+    assert len(credential_ids(hub)) == 1
+    reloaded = issue_one(client, partner, form_id)  # "reload in a moment": the first answer
+    assert reloaded.status_code == 200 and credential_ids(hub)[0] in reloaded.text
+    assert len(credential_ids(hub)) == 1
+
+
+def test_an_issue_form_without_its_id_is_refused_in_words(
+    client: TestClient,  # noqa: F811
+    hub: Hub,  # noqa: F811
+    partner: str,
+) -> None:
+    for form_id in ("", "short", "x" * 44, "not/a/form/id/at/all"):
+        form = {
+            "csrf": partner,
+            "form_id": form_id,
+            "programme_id": "miw-data-analytics",
+            "name": "A",
+            "email": "a@example.org",
+        }
+        refused = client.post("/console/partner/credentials", data=form)
+        assert refused.status_code == 400
+        assert "Open the partner console again and fill it in there: nothing was issued." in text_of(refused.text)
+    dutch = client.post(
+        "/console/partner/credentials",
+        data={"csrf": partner, "programme_id": "miw-data-analytics", "name": "A", "email": "a@example.org"},
+        headers={"Accept-Language": "nl"},
+    )
+    assert dutch.status_code == 400 and "er is niets uitgegeven" in text_of(dutch.text)
+    assert credential_ids(hub) == [] and batch_count(hub) == 0
+
+
+def test_a_refused_issue_form_keeps_its_id_and_issues_once_corrected(
+    client: TestClient,  # noqa: F811
+    hub: Hub,  # noqa: F811
+    partner: str,
+) -> None:
+    form_id = form_id_of(client.get("/console/partner").text)
+    refused = issue_one(client, partner, form_id, programme_id="no-such-programme")
+    assert refused.status_code == 422
+    assert form_id_of(refused.text) == form_id  # shown again to correct it: the same form
+    assert issue_one(client, partner, form_id).status_code == 201
+    assert issue_one(client, partner, form_id).status_code == 200
+    assert len(credential_ids(hub)) == 1
 
 
 # ---------------------------------------------------------------- search
