@@ -4,7 +4,7 @@ person's `Staff.principal` is the partner's issuing account).
     GET  /console/partner                               programmes, upload a cohort, issue one, search, batches
     POST /console/partner/cohorts                       a cohort CSV -> refused with its line numbers, or accepted:
                                                         the links file (shown only now), then its progress
-    POST /console/partner/credentials                   issue one credential from the form
+    POST /console/partner/credentials                   issue one credential from the form (once per form id)
     GET  /console/partner/batches                       the partner's batches, newest first
     GET  /console/partner/batches/{id}                  one batch: its progress until anchored, its credentials
     GET  /console/partner/batches/{id}/export.zip       per credential <id>.json and <id>.pdf (?pdf=nl|en)
@@ -18,6 +18,10 @@ Everything acts through the same service functions as the API (service.issuing.c
 service.sharing.certificate_link), so the checks are the same: the cohort parser's line-numbered refusals,
 accreditation, "only the partner's own". Another partner's batch or credential answers 404, as one that does not
 exist, so a guessed id tells nothing.
+
+A refusal is worded in the reader's language from each problem's code (service.pages.cohort_refusals); the API's
+problem details keep their English. A form sent twice (a double click, a reloaded answer, a second tab) acts once:
+the upload by its file, the issue-one form by its once-only form id, both through the API's idempotency store.
 
 Holder tokens are shown once, as by the API and `hub cohort import`: the page that accepts a cohort offers the
 links file (the same columns as the CLI's) as a download made in the page itself (a data: link); the hub keeps
@@ -58,9 +62,10 @@ from service.errors import ChainUnavailable, Forbidden, HubError, InvalidInput, 
 from service.hub import Hub
 from service.i18n import N_, _
 from service.issuing import cohorts, pipeline
-from service.issuing.requests import CredentialCreate, RowProblem, csv_cell, parse_cohort_csv, validation_message
+from service.issuing.requests import CredentialCreate, csv_cell, parse_cohort_csv, validation_problems
 from service.issuing.revocation import REASON_CODES, REASON_NAMES, revoke_own
 from service.issuing.states import BatchStatus
+from service.pages.cohort_refusals import problem_sentence, refusal_lines
 from service.pages.console import console_page, expired_form, form_is_genuine, require_staff
 from service.pages.routes import PRIVATE_HEADERS, SECURITY_HEADERS
 from service.web import sessions as web_sessions
@@ -162,27 +167,6 @@ def _issuer_names(db: Any) -> dict[str, str]:
         )
         if address
     }
-
-
-def _problem_lines(exc: HubError) -> list[str]:
-    """A refusal as sentences: each problem with its line and row, as `hub cohort import` prints them."""
-    listed = exc.extra.get("errors")
-    problems = [item for item in listed if isinstance(item, dict)] if isinstance(listed, list) else []
-    if not problems:
-        if exc.extra.get("line") is not None:
-            return [_("Line %(line)s: %(problem)s", line=exc.extra["line"], problem=exc.detail)]
-        return [exc.detail]
-    lines = []
-    for item in problems[:MAX_SHOWN_PROBLEMS]:
-        message = str(item.get("message", ""))
-        if item.get("field"):
-            message = f"{item['field']}: {message}"
-        if item.get("row") is not None:
-            line = item.get("line") or item["row"] + 1
-            lines.append(_("Line %(line)s (row %(row)s): %(problem)s", line=line, row=item["row"], problem=message))
-        else:
-            lines.append(message)
-    return lines
 
 
 def _overview(
@@ -290,7 +274,13 @@ async def upload_cohort(request: Request, hub: HubDep) -> Response:
         rows = await run_in_threadpool(parse_cohort_csv, data, hub.settings.max_batch_size)
     except (InvalidInput, PayloadTooLarge) as exc:
         return await run_in_threadpool(
-            _overview, request, hub, staff, status=422, cohort_problems=_problem_lines(exc), cohort_name=name
+            _overview,
+            request,
+            hub,
+            staff,
+            status=422,
+            cohort_problems=refusal_lines(exc, limit=MAX_SHOWN_PROBLEMS),
+            cohort_name=name,
         )
     # The same file uploaded again in this session (a double click, a reloaded answer) issues nothing: the first
     # answer is replayed, as `hub cohort import` does with its Idempotency-Key. The answer holds the holder links,
@@ -315,7 +305,13 @@ async def upload_cohort(request: Request, hub: HubDep) -> Response:
     except (InvalidInput, Forbidden) as exc:
         await run_in_threadpool(idempotency.release, hub.sessions, held.record_id)
         return await run_in_threadpool(
-            _overview, request, hub, staff, status=422, cohort_problems=_problem_lines(exc), cohort_name=name
+            _overview,
+            request,
+            hub,
+            staff,
+            status=422,
+            cohort_problems=refusal_lines(exc, limit=MAX_SHOWN_PROBLEMS),
+            cohort_name=name,
         )
     except BaseException:
         await run_in_threadpool(idempotency.release, hub.sessions, held.record_id)
@@ -363,11 +359,7 @@ ONE_FIELDS = ("programme_id", "name", "email", "result", "valid_from", "valid_un
 
 
 def _one_problems(exc: ValidationError) -> list[str]:
-    lines = []
-    for error in exc.errors():
-        field = ".".join(str(part) for part in error.get("loc", ()) if not isinstance(part, int))
-        lines.append(f"{field}: {validation_message(error)}" if field else validation_message(error))
-    return lines
+    return [problem_sentence(problem, form=True) for problem in validation_problems(exc, None, None)]
 
 
 ONE_PATH = "/console/partner/credentials"
@@ -440,11 +432,7 @@ async def issue_one(request: Request, hub: HubDep) -> Response:
         return _chain_down(request, staff)
     except (InvalidInput, Forbidden) as exc:
         await run_in_threadpool(idempotency.release, hub.sessions, held.record_id)
-        problems = [
-            RowProblem(None, None, item.get("field"), str(item.get("message"))).sentence()
-            for item in exc.extra.get("errors", [])
-            if isinstance(item, dict)
-        ] or [exc.detail]
+        problems = refusal_lines(exc, form=True)
         return await run_in_threadpool(
             _overview, request, hub, staff, status=422, one_problems=problems, one_form={**values, "form_id": form_id}
         )
