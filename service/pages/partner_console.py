@@ -40,7 +40,8 @@ import logging
 import re
 import secrets
 import zipfile
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import quote
 
@@ -298,12 +299,11 @@ async def upload_cohort(request: Request, hub: HubDep) -> Response:
             409,
         )
     try:
-        batch_id, cohort = await run_in_threadpool(cohorts.accept_cohort, hub, staff.address, rows)
+        async with _released_on_failure(hub, held):
+            batch_id, cohort = await run_in_threadpool(cohorts.accept_cohort, hub, staff.address, rows)
     except ChainUnavailable:
-        await run_in_threadpool(idempotency.release, hub.sessions, held.record_id)
         return _chain_down(request, staff)
     except (InvalidInput, Forbidden) as exc:
-        await run_in_threadpool(idempotency.release, hub.sessions, held.record_id)
         return await run_in_threadpool(
             _overview,
             request,
@@ -313,9 +313,6 @@ async def upload_cohort(request: Request, hub: HubDep) -> Response:
             cohort_problems=refusal_lines(exc, limit=MAX_SHOWN_PROBLEMS),
             cohort_name=name,
         )
-    except BaseException:
-        await run_in_threadpool(idempotency.release, hub.sessions, held.record_id)
-        raise
     log.info("partner console: %s accepted batch %s (%d credentials)", staff.email, batch_id, cohort.batch.count)
     accepted = {
         "batch_id": batch_id,
@@ -326,6 +323,17 @@ async def upload_cohort(request: Request, hub: HubDep) -> Response:
     answer = idempotency.Answer(201, {}, json.dumps(accepted).encode())
     await run_in_threadpool(idempotency.finish, hub.sessions, held.record_id, keyed, answer)
     return _accepted(request, staff, accepted, replayed=False)
+
+
+@asynccontextmanager
+async def _released_on_failure(hub: Hub, held: idempotency.Claimed) -> AsyncIterator[None]:
+    """Work under a claimed key: a failure (a refusal, the chain away, a bug) gives the key up, so that the same
+    form or file may be sent again; success is stored by the caller (idempotency.finish)."""
+    try:
+        yield
+    except BaseException:
+        await run_in_threadpool(idempotency.release, hub.sessions, held.record_id)
+        raise
 
 
 def _upload_key(request: Request, hub: Hub, staff: Staff, data: bytes) -> idempotency.KeyedRequest:
@@ -426,19 +434,15 @@ async def issue_one(request: Request, hub: HubDep) -> Response:
             409,
         )
     try:
-        issued, batch_id = await run_in_threadpool(cohorts.store_one, hub, staff.address, body)
+        async with _released_on_failure(hub, held):
+            issued, batch_id = await run_in_threadpool(cohorts.store_one, hub, staff.address, body)
     except ChainUnavailable:
-        await run_in_threadpool(idempotency.release, hub.sessions, held.record_id)
         return _chain_down(request, staff)
     except (InvalidInput, Forbidden) as exc:
-        await run_in_threadpool(idempotency.release, hub.sessions, held.record_id)
         problems = refusal_lines(exc, form=True)
         return await run_in_threadpool(
             _overview, request, hub, staff, status=422, one_problems=problems, one_form={**values, "form_id": form_id}
         )
-    except BaseException:
-        await run_in_threadpool(idempotency.release, hub.sessions, held.record_id)
-        raise
     log.info("partner console: %s issued credential %s", staff.email, issued.id)
     answer = {
         "credential_id": issued.id,
