@@ -23,11 +23,15 @@ from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
+from service import i18n
 from service.credentials.canonical import from_hex32
 from service.db import models
 from service.demo import DEMO_PROGRAMMES
+from service.errors import InvalidInput
 from service.hub import Hub
 from service.issuing import cohorts
+from service.issuing.requests import RowProblem
+from service.pages.cohort_refusals import problem_sentence, refusal_lines
 from tests.chain import rpc
 from tests.consoles.kit import make_account, sign_in
 from tests.pages.conftest import (  # noqa: F401 - fixtures, registered by importing them here
@@ -413,6 +417,32 @@ def test_two_sends_of_one_issue_form_at_once_issue_one_credential(
     assert len(credential_ids(hub)) == 1
 
 
+def test_four_sends_of_one_issue_form_racing_issue_one_credential(
+    client: TestClient,  # noqa: F811
+    hub: Hub,  # noqa: F811
+    partner: str,
+) -> None:
+    form_id = form_id_of(client.get("/console/partner").text)
+    start = threading.Barrier(4)
+    answers: list[Any] = []
+
+    def send() -> None:
+        start.wait(10)
+        answers.append(issue_one(client, partner, form_id))
+
+    senders = [threading.Thread(target=send) for _ in range(4)]
+    for sender in senders:
+        sender.start()
+    for sender in senders:
+        sender.join(60)
+    statuses = sorted(answer.status_code for answer in answers)
+    assert len(statuses) == 4 and statuses.count(201) == 1, statuses
+    assert set(statuses) <= {200, 201, 409}, statuses  # replayed, issued, or "reload in a moment"
+    [credential_id] = credential_ids(hub)
+    for answer in answers:
+        assert answer.status_code == 409 or credential_id in answer.text
+
+
 def test_an_issue_form_without_its_id_is_refused_in_words(
     client: TestClient,  # noqa: F811
     hub: Hub,  # noqa: F811
@@ -718,6 +748,32 @@ def test_csv_row_refusals_read_in_dutch_and_in_english(
     }
     assert errors[2] == {"row": 4, "line": 5, "field": "programme_id", "message": "is required"}
     assert errors[-1] == {"row": 9, "line": 10, "message": "has 2 cells, the header has 5 columns"}
+
+
+def test_a_problem_without_a_sentence_of_its_own_is_told_generically_with_its_english_detail() -> None:
+    unknown = RowProblem(2, 3, "email", "something the console has no words for", "some_new_check")
+    no_values = RowProblem(4, 5, "email", "is not a valid email address", "email_invalid")  # its value missing
+    no_column = RowProblem(6, 7, None, "the row is odd", "another_new_check")
+    with i18n.use("nl"):
+        assert problem_sentence(unknown) == (
+            "Regel 3 (rij 2): de kolom email is niet geldig (something the console has no words for)."
+        )
+        assert (
+            problem_sentence(no_values)
+            == "Regel 5 (rij 4): de kolom email is niet geldig (is not a valid email address)."
+        )
+        assert problem_sentence(no_column) == "Regel 7 (rij 6): de rij is niet geldig (the row is odd)."
+        assert problem_sentence(RowProblem(None, None, "name", "odd", "new"), form=True) == (
+            "Het veld name is niet geldig (odd)."
+        )
+        assert refusal_lines(InvalidInput("the hub refused", line=4)) == [
+            "Regel 4: het bestand is geweigerd (the hub refused)."
+        ]
+    with i18n.use("en"):
+        assert problem_sentence(unknown) == (
+            "Line 3 (row 2): the column email is not valid (something the console has no words for)."
+        )
+        assert refusal_lines(InvalidInput("the hub refused")) == ["Nothing was issued (the hub refused)."]
 
 
 def test_the_issue_form_refusals_read_in_dutch(client: TestClient, hub: Hub, partner: str) -> None:  # noqa: F811
