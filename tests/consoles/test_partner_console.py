@@ -728,6 +728,17 @@ def test_csv_row_refusals_read_in_dutch_and_in_english(
         [sentence] = problems_on(upload_in(client, partner, data, "en").text)
         assert sentence.startswith(in_english), (data, sentence)
 
+    limit = hub.settings.max_batch_size
+    many = "programme_id,email,name\n" + "".join(
+        f"miw-data-analytics,g{n}@example.org,G{n}\n" for n in range(limit + 1)
+    )
+    [sentence] = problems_on(upload_in(client, partner, many.encode(), "nl").text)
+    number = f"{limit:,}".replace(",", ".")
+    assert sentence == (
+        f"Het bestand heeft meer dan {number} afgestudeerden: splits het in bestanden van elk hoogstens {number} "
+        "afgestudeerden."
+    )
+
     for data in [BAD_ROWS_CSV.encode(), SERVICE_REFUSED_CSV.encode()] + [data for data, _nl, _en in FILE_REFUSALS[:-1]]:
         page = " ".join(problems_on(upload_in(client, partner, data, "nl").text))
         for fragment in ENGLISH_FRAGMENTS:
