@@ -7,7 +7,8 @@ A reverted transaction's custom error becomes a ChainRejected with the error's n
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Self
 
 from eth_utils import is_hex_address, to_checksum_address
 
@@ -22,10 +23,19 @@ class HubError(Exception):
     slug: str = "bad-request"
     title: str = "Bad request"
 
+    # What a page words in its reader's language (service.pages.cohort_refusals); never part of the problem details
+    code: str | None = None
+    values: Mapping[str, Any] = MappingProxyType({})
+
     def __init__(self, detail: str, **extra: Any) -> None:
         super().__init__(detail)
         self.detail = detail
         self.extra = extra
+
+    def coded(self, code: str, **values: Any) -> Self:
+        """This error with a code and the values a page needs to word it (the API sends detail and extra)."""
+        self.code, self.values = code, values
+        return self
 
     @property
     def type(self) -> str:

@@ -120,8 +120,9 @@ def prepare(
     """
     problems: list[RowProblem] = []
 
-    def problem(row: Row, field: str | None, message: str) -> None:
-        problems.append(RowProblem(None if single else row.number, None if single else row.line, field, message))
+    def problem(row: Row, field: str | None, message: str, code: str = "invalid", **values: Any) -> None:
+        number, line = (None, None) if single else (row.number, row.line)
+        problems.append(RowProblem(number, line, field, message, code, values))
 
     wanted = {row.request.programme_id for row in rows}
     programmes = {p.id: p for p in db.scalars(select(models.Programme).where(models.Programme.id.in_(wanted)))}
@@ -131,18 +132,24 @@ def prepare(
         request = row.request
         programme = programmes.get(request.programme_id)
         if programme is None:
-            problem(row, "programme_id", f"there is no programme {request.programme_id!r} (GET /programmes lists them)")
+            problem(
+                row,
+                "programme_id",
+                f"there is no programme {request.programme_id!r} (GET /programmes lists them)",
+                "unknown_programme",
+                value=request.programme_id,
+            )
             continue
         if programme.issuer_address != issuer:
             foreign.append((row, programme))
             continue
         if request.grade is not None and not programme.graded:
-            problem(row, "result", f"programme {programme.id!r} is not graded: leave the result (grade) out")
+            message = f"programme {programme.id!r} is not graded: leave the result (grade) out"
+            problem(row, "result", message, "not_graded", value=programme.id)
         key = (normalise_email(request.email), programme.id)
         if key in seen:
-            problem(
-                row, "email", f"repeats row {seen[key]}: {request.email} already gets {programme.id!r} in this cohort"
-            )
+            message = f"repeats row {seen[key]}: {request.email} already gets {programme.id!r} in this cohort"
+            problem(row, "email", message, "duplicate", first=seen[key], value=request.email)
         else:
             seen[key] = row.number
     if foreign:
@@ -153,6 +160,11 @@ def prepare(
             f"not by {issuer}",
             row=None if single else row.number,
             field="programme_id",
+        ).coded(
+            "foreign_programme",
+            row=None if single else row.number,
+            line=None if single else row.line,
+            value=programme.id,
         )
     if problems:
         raise refuse(problems)
@@ -170,7 +182,7 @@ def prepare(
             f"{issuer}{f' ({status.name})' if status.name else ''} is not an accredited issuer now: the "
             "stichting's board accredits partners before they can issue, so nothing was issued",
             error="RegistryIssuerNotAccredited",
-        )
+        ).coded("not_accredited")
     identity = identities(issuer)
     profile = IssuerProfile(
         address=issuer,

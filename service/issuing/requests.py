@@ -21,7 +21,7 @@ import email.policy
 import io
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from email.parser import BytesParser
@@ -47,6 +47,16 @@ _GRADE = re.compile(r"(10|[1-9])(?:[.,]([0-9]))?")
 PROGRAMME_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,62}[a-z0-9]")
 
 
+class Refusal(ValueError):
+    """A validator's refusal with a code and its values, which the console words in its reader's language (pydantic
+    keeps it in the error's ctx; the API and the CLI show the English message)."""
+
+    def __init__(self, message: str, code: str, **values: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.values = values
+
+
 # A cell starting with one of these is a formula to a spreadsheet (OWASP: CSV injection)
 FORMULA_STARTS = frozenset("=+-@\t\r")
 
@@ -62,26 +72,31 @@ def _email(value: Any) -> Any:
         return value  # the str type reports it
     value = value.strip()
     if value[:1] in FORMULA_STARTS:
-        raise ValueError(
-            f"{value!r:.80} starts with {value[0]!r}: not an email address (a spreadsheet would read it as a formula)"
+        raise Refusal(
+            f"{value!r:.80} starts with {value[0]!r}: not an email address (a spreadsheet would read it as a formula)",
+            "email_formula",
+            value=value[:80],
+            start=value[0],
         )
     local, _, _domain = value.partition("@")
     if len(value) > 254 or not _EMAIL.fullmatch(value) or local.startswith(".") or local.endswith(".") or ".." in value:
-        raise ValueError(f"{value!r:.80} is not a valid email address")
+        raise Refusal(f"{value!r:.80} is not a valid email address", "email_invalid", value=value[:80])
     return value
 
 
 def _grade(value: Any) -> Any:
     """A grade on the Dutch scale as the credential writes it: one decimal, a point ("8" -> "8.0")."""
     if isinstance(value, bool):
-        raise ValueError("a grade is a number from 1.0 to 10.0")
+        raise Refusal("a grade is a number from 1.0 to 10.0", "grade_invalid", value=str(value))
     if isinstance(value, (int, float)):
         value = f"{value:.10g}"
     if not isinstance(value, str):
-        raise ValueError("a grade is a number from 1.0 to 10.0")
+        raise Refusal("a grade is a number from 1.0 to 10.0", "grade_invalid", value=str(value)[:20])
     match = _GRADE.fullmatch(value.strip())
     if match is None or (match.group(1) == "10" and (match.group(2) or "0") != "0"):
-        raise ValueError(f"{value!r:.20} is not a grade from 1.0 to 10.0 with at most one decimal")
+        raise Refusal(
+            f"{value!r:.20} is not a grade from 1.0 to 10.0 with at most one decimal", "grade_invalid", value=value[:20]
+        )
     return f"{match.group(1)}.{match.group(2) or '0'}"
 
 
@@ -89,7 +104,7 @@ def _person_name(value: Any) -> Any:
     if isinstance(value, str):
         value = " ".join(value.split())
         if any(unicodedata.category(char).startswith("C") for char in value):
-            raise ValueError("a name must not contain control characters")
+            raise Refusal("a name must not contain control characters", "name_control")
     return value
 
 
@@ -103,11 +118,13 @@ def _moment(value: Any) -> Any:
         try:
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
-            raise ValueError(
-                f"{text!r:.40} is not a date (2026-07-01) or date-time (2026-07-01T09:00:00+02:00)"
+            raise Refusal(
+                f"{text!r:.40} is not a date (2026-07-01) or date-time (2026-07-01T09:00:00+02:00)",
+                "moment_invalid",
+                value=text[:40],
             ) from None
         if parsed.tzinfo is None:
-            raise ValueError("a date-time needs a time zone, e.g. 2026-07-01T09:00:00+02:00 or ...Z")
+            raise Refusal("a date-time needs a time zone, e.g. 2026-07-01T09:00:00+02:00 or ...Z", "moment_no_zone")
         return _in_range(parsed)
     if isinstance(value, datetime):
         return value
@@ -120,7 +137,10 @@ def _in_range(moment: datetime) -> datetime:
     except OverflowError:  # e.g. 9999-12-31T23:59:59-12:00 has no UTC time
         year = 0
     if not 1000 <= year <= 9999:
-        raise ValueError(f"{moment.isoformat()} is out of range: give a moment between the years 1000 and 9999 in UTC")
+        raise Refusal(
+            f"{moment.isoformat()} is out of range: give a moment between the years 1000 and 9999 in UTC",
+            "moment_out_of_range",
+        )
     return moment
 
 
@@ -186,11 +206,13 @@ class CredentialCreate(BaseModel):
                 raise ValueError("valid_until needs a time zone")
             start = self.valid_from or datetime.now(UTC)
             if self.valid_until <= start:
-                raise ValueError("valid_until must be later than valid_from (or than now)")
+                raise Refusal("valid_until must be later than valid_from (or than now)", "window_order")
             if self.valid_until <= datetime.now(UTC):
-                raise ValueError(
+                raise Refusal(
                     f"valid_until {self.valid_until.isoformat()} has passed: the credential would be "
-                    "expired when issued"
+                    "expired when issued",
+                    "window_passed",
+                    value=self.valid_until.date().isoformat(),
                 )
         return self
 
@@ -242,7 +264,9 @@ class RowProblem:
     row: int | None  # None for a single credential
     line: int | None
     field: str | None
-    message: str
+    message: str  # English, for the API and the CLI
+    code: str = "invalid"  # pydantic's error type, or the code of the service's own check
+    values: Mapping[str, Any] | None = None  # the values the code's sentence names
 
     def sentence(self) -> str:
         where = []
@@ -280,14 +304,18 @@ def refuse(problems: Sequence[RowProblem], *, what: str = "the cohort") -> Inval
         line=first.line,
         field=first.field,
         errors=[item.to_json() for item in problems[:MAX_REPORTED_PROBLEMS]],
-    )
+    ).coded("rows", problems=tuple(problems[:MAX_REPORTED_PROBLEMS]))
 
 
-def _validation_problems(exc: ValidationError, row: int | None, line: int | None) -> list[RowProblem]:
+def validation_problems(exc: ValidationError, row: int | None, line: int | None) -> list[RowProblem]:
+    """Pydantic's errors as problems, each with its code: a Refusal's own, else pydantic's error type."""
     problems = []
     for error in exc.errors():
         location = [str(part) for part in error.get("loc", ()) if not isinstance(part, int)]
-        problems.append(RowProblem(row, line, ".".join(location) or None, validation_message(error)))
+        context = dict(error.get("ctx") or {})
+        cause = context.pop("error", None)
+        code, values = (cause.code, cause.values) if isinstance(cause, Refusal) else (error["type"], context)
+        problems.append(RowProblem(row, line, ".".join(location) or None, validation_message(error), code, values))
     return problems
 
 
@@ -298,7 +326,7 @@ def check_size(count: int, max_rows: int) -> None:
             f"the cohort has {count} credentials; at most {max_rows} are accepted in one batch: "
             "split it into several batches",
             limit=max_rows,
-        )
+        ).coded("too_many_rows", limit=max_rows)
 
 
 def cohort_rows(cohort: CohortCreate) -> list[Row]:
@@ -324,7 +352,7 @@ def cohort_from_json(raw: Any, max_rows: int) -> list[Row]:
                 field = ".".join(str(part) for part in loc[2:]) or None
                 problems.append(RowProblem(loc[1] + 1, None, field, validation_message(error)))
             else:
-                problems.extend(_validation_problems(exc, None, None)[:1])
+                problems.extend(validation_problems(exc, None, None)[:1])
                 break
         raise refuse(problems) from None
     return cohort_rows(cohort)
@@ -340,7 +368,9 @@ def parse_cohort_csv(data: bytes, max_rows: int) -> list[Row]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InvalidInput(f"the CSV is not UTF-8 text (byte {exc.start}): save it as CSV UTF-8") from None
+        raise InvalidInput(f"the CSV is not UTF-8 text (byte {exc.start}): save it as CSV UTF-8").coded(
+            "csv_not_utf8", byte=exc.start
+        ) from None
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
@@ -352,16 +382,22 @@ def parse_cohort_csv(data: bytes, max_rows: int) -> list[Row]:
             raise InvalidInput(
                 "the CSV is empty: it needs a header row with the columns "
                 f"{', '.join(REQUIRED_CSV_COLUMNS)} and one row per graduate"
-            )
+            ).coded("csv_empty")
         columns = [cell.strip().lower().replace(" ", "_") for cell in header]
         columns = [CSV_COLUMN_ALIASES.get(name, name) for name in columns]
         unknown = [name for name in columns if name not in CSV_COLUMNS]
         if unknown:
+            # one cell holding tabs or bars: a file separated by something else than commas or semicolons
+            separated = len(header) == 1 and any(mark in header[0] for mark in "\t|")
             raise InvalidInput(
                 f"the CSV has unknown column{'s' if len(unknown) > 1 else ''} "
                 f"{', '.join(repr(name) for name in unknown)}; the columns are "
                 f"{', '.join(CSV_COLUMNS)} (grade is accepted for result)",
                 line=reader.line_num,
+            ).coded(
+                "csv_separator" if separated else "csv_unknown_columns",
+                line=reader.line_num,
+                columns=[name[:40] for name in unknown],
             )
         missing = [name for name in REQUIRED_CSV_COLUMNS if name not in columns]
         if missing:
@@ -369,12 +405,12 @@ def parse_cohort_csv(data: bytes, max_rows: int) -> list[Row]:
                 f"the CSV has no column {', '.join(missing)}; the header must name at least "
                 f"{', '.join(REQUIRED_CSV_COLUMNS)}",
                 line=reader.line_num,
-            )
+            ).coded("csv_missing_columns", line=reader.line_num, columns=missing)
         if len(set(columns)) != len(columns):
             raise InvalidInput(
                 "the CSV header names a column twice (grade and result are one column: the result)",
                 line=reader.line_num,
-            )
+            ).coded("csv_twice", line=reader.line_num)
         rows: list[Row] = []
         problems: list[RowProblem] = []
         number = 0
@@ -385,21 +421,24 @@ def parse_cohort_csv(data: bytes, max_rows: int) -> list[Row]:
             line = reader.line_num
             check_size(number, max_rows)
             if len(cells) != len(columns):
+                message = f"has {len(cells)} cells, the header has {len(columns)} columns"
                 problems.append(
-                    RowProblem(number, line, None, f"has {len(cells)} cells, the header has {len(columns)} columns")
+                    RowProblem(number, line, None, message, "cells", {"cells": len(cells), "columns": len(columns)})
                 )
                 continue
             values = {name: cell.strip() for name, cell in zip(columns, cells, strict=True) if cell.strip()}
             try:
                 rows.append(Row(number, line, CredentialCreate.model_validate(values)))
             except ValidationError as exc:
-                problems.extend(_validation_problems(exc, number, line))
+                problems.extend(validation_problems(exc, number, line))
     except csv.Error as exc:
-        raise InvalidInput(f"the CSV cannot be read at line {reader.line_num}: {exc}", line=reader.line_num) from None
+        raise InvalidInput(f"the CSV cannot be read at line {reader.line_num}: {exc}", line=reader.line_num).coded(
+            "csv_unreadable", line=reader.line_num, detail=str(exc)
+        ) from None
     if problems:
         raise refuse(problems)
     if not rows:
-        raise InvalidInput("the CSV has a header but no graduates: add one row per graduate")
+        raise InvalidInput("the CSV has a header but no graduates: add one row per graduate").coded("csv_no_rows")
     return rows
 
 

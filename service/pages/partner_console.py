@@ -4,7 +4,7 @@ person's `Staff.principal` is the partner's issuing account).
     GET  /console/partner                               programmes, upload a cohort, issue one, search, batches
     POST /console/partner/cohorts                       a cohort CSV -> refused with its line numbers, or accepted:
                                                         the links file (shown only now), then its progress
-    POST /console/partner/credentials                   issue one credential from the form
+    POST /console/partner/credentials                   issue one credential from the form (once per form id)
     GET  /console/partner/batches                       the partner's batches, newest first
     GET  /console/partner/batches/{id}                  one batch: its progress until anchored, its credentials
     GET  /console/partner/batches/{id}/export.zip       per credential <id>.json and <id>.pdf (?pdf=nl|en)
@@ -18,6 +18,10 @@ Everything acts through the same service functions as the API (service.issuing.c
 service.sharing.certificate_link), so the checks are the same: the cohort parser's line-numbered refusals,
 accreditation, "only the partner's own". Another partner's batch or credential answers 404, as one that does not
 exist, so a guessed id tells nothing.
+
+A refusal is worded in the reader's language from each problem's code (service.pages.cohort_refusals); the API's
+problem details keep their English. A form sent twice (a double click, a reloaded answer, a second tab) acts once:
+the upload by its file, the issue-one form by its once-only form id, both through the API's idempotency store.
 
 Holder tokens are shown once, as by the API and `hub cohort import`: the page that accepts a cohort offers the
 links file (the same columns as the CLI's) as a download made in the page itself (a data: link); the hub keeps
@@ -34,8 +38,10 @@ import io
 import json
 import logging
 import re
+import secrets
 import zipfile
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import quote
 
@@ -57,9 +63,10 @@ from service.errors import ChainUnavailable, Forbidden, HubError, InvalidInput, 
 from service.hub import Hub
 from service.i18n import N_, _
 from service.issuing import cohorts, pipeline
-from service.issuing.requests import CredentialCreate, RowProblem, csv_cell, parse_cohort_csv, validation_message
+from service.issuing.requests import CredentialCreate, csv_cell, parse_cohort_csv, validation_problems
 from service.issuing.revocation import REASON_CODES, REASON_NAMES, revoke_own
 from service.issuing.states import BatchStatus
+from service.pages.cohort_refusals import problem_sentence, refusal_lines
 from service.pages.console import console_page, expired_form, form_is_genuine, require_staff
 from service.pages.routes import PRIVATE_HEADERS, SECURITY_HEADERS
 from service.web import sessions as web_sessions
@@ -71,6 +78,7 @@ router = APIRouter(include_in_schema=False)
 
 HOME = "/console/partner"
 ID = re.compile(r"[0-9a-f-]{36}")
+FORM_ID = re.compile(r"[A-Za-z0-9_-]{16,43}")  # the issue-one form's once-only id (secrets.token_urlsafe)
 BATCHES_PER_PAGE = 25
 REFRESH_SECONDS = 2
 MAX_SHOWN_PROBLEMS = 50
@@ -162,27 +170,6 @@ def _issuer_names(db: Any) -> dict[str, str]:
     }
 
 
-def _problem_lines(exc: HubError) -> list[str]:
-    """A refusal as sentences: each problem with its line and row, as `hub cohort import` prints them."""
-    listed = exc.extra.get("errors")
-    problems = [item for item in listed if isinstance(item, dict)] if isinstance(listed, list) else []
-    if not problems:
-        if exc.extra.get("line") is not None:
-            return [_("Line %(line)s: %(problem)s", line=exc.extra["line"], problem=exc.detail)]
-        return [exc.detail]
-    lines = []
-    for item in problems[:MAX_SHOWN_PROBLEMS]:
-        message = str(item.get("message", ""))
-        if item.get("field"):
-            message = f"{item['field']}: {message}"
-        if item.get("row") is not None:
-            line = item.get("line") or item["row"] + 1
-            lines.append(_("Line %(line)s (row %(row)s): %(problem)s", line=line, row=item["row"], problem=message))
-        else:
-            lines.append(message)
-    return lines
-
-
 def _overview(
     request: Request,
     hub: Hub,
@@ -216,6 +203,10 @@ def _overview(
             "cohort_name": cohort_name,
             "one_problems": one_problems,
             "one_form": one_form or {},
+            # one id per form shown (kept when it is shown again to correct it): sent twice, it issues once
+            "one_form_id": (one_form or {}).get("form_id")
+            if FORM_ID.fullmatch((one_form or {}).get("form_id", ""))
+            else secrets.token_urlsafe(16),
             "max_rows": hub.settings.max_batch_size,
             "max_mb": round(hub.settings.max_body_bytes / 1_000_000, 1),
         },
@@ -284,7 +275,13 @@ async def upload_cohort(request: Request, hub: HubDep) -> Response:
         rows = await run_in_threadpool(parse_cohort_csv, data, hub.settings.max_batch_size)
     except (InvalidInput, PayloadTooLarge) as exc:
         return await run_in_threadpool(
-            _overview, request, hub, staff, status=422, cohort_problems=_problem_lines(exc), cohort_name=name
+            _overview,
+            request,
+            hub,
+            staff,
+            status=422,
+            cohort_problems=refusal_lines(exc, limit=MAX_SHOWN_PROBLEMS),
+            cohort_name=name,
         )
     # The same file uploaded again in this session (a double click, a reloaded answer) issues nothing: the first
     # answer is replayed, as `hub cohort import` does with its Idempotency-Key. The answer holds the holder links,
@@ -302,18 +299,20 @@ async def upload_cohort(request: Request, hub: HubDep) -> Response:
             409,
         )
     try:
-        batch_id, cohort = await run_in_threadpool(cohorts.accept_cohort, hub, staff.address, rows)
+        async with _released_on_failure(hub, held):
+            batch_id, cohort = await run_in_threadpool(cohorts.accept_cohort, hub, staff.address, rows)
     except ChainUnavailable:
-        await run_in_threadpool(idempotency.release, hub.sessions, held.record_id)
         return _chain_down(request, staff)
     except (InvalidInput, Forbidden) as exc:
-        await run_in_threadpool(idempotency.release, hub.sessions, held.record_id)
         return await run_in_threadpool(
-            _overview, request, hub, staff, status=422, cohort_problems=_problem_lines(exc), cohort_name=name
+            _overview,
+            request,
+            hub,
+            staff,
+            status=422,
+            cohort_problems=refusal_lines(exc, limit=MAX_SHOWN_PROBLEMS),
+            cohort_name=name,
         )
-    except BaseException:
-        await run_in_threadpool(idempotency.release, hub.sessions, held.record_id)
-        raise
     log.info("partner console: %s accepted batch %s (%d credentials)", staff.email, batch_id, cohort.batch.count)
     accepted = {
         "batch_id": batch_id,
@@ -324,6 +323,17 @@ async def upload_cohort(request: Request, hub: HubDep) -> Response:
     answer = idempotency.Answer(201, {}, json.dumps(accepted).encode())
     await run_in_threadpool(idempotency.finish, hub.sessions, held.record_id, keyed, answer)
     return _accepted(request, staff, accepted, replayed=False)
+
+
+@asynccontextmanager
+async def _released_on_failure(hub: Hub, held: idempotency.Claimed) -> AsyncIterator[None]:
+    """Work under a claimed key: a failure (a refusal, the chain away, a bug) gives the key up, so that the same
+    form or file may be sent again; success is stored by the caller (idempotency.finish)."""
+    try:
+        yield
+    except BaseException:
+        await run_in_threadpool(idempotency.release, hub.sessions, held.record_id)
+        raise
 
 
 def _upload_key(request: Request, hub: Hub, staff: Staff, data: bytes) -> idempotency.KeyedRequest:
@@ -357,14 +367,13 @@ ONE_FIELDS = ("programme_id", "name", "email", "result", "valid_from", "valid_un
 
 
 def _one_problems(exc: ValidationError) -> list[str]:
-    lines = []
-    for error in exc.errors():
-        field = ".".join(str(part) for part in error.get("loc", ()) if not isinstance(part, int))
-        lines.append(f"{field}: {validation_message(error)}" if field else validation_message(error))
-    return lines
+    return [problem_sentence(problem, form=True) for problem in validation_problems(exc, None, None)]
 
 
-@router.post("/console/partner/credentials", response_class=HTMLResponse)
+ONE_PATH = "/console/partner/credentials"
+
+
+@router.post(ONE_PATH, response_class=HTMLResponse)
 async def issue_one(request: Request, hub: HubDep) -> Response:
     staff = _staff(request, hub)
     if isinstance(staff, Response):
@@ -372,40 +381,93 @@ async def issue_one(request: Request, hub: HubDep) -> Response:
     form = await request.form()
     if not form_is_genuine(staff, form):
         return expired_form(request, staff)
+    form_id = str(form.get("form_id") or "")
+    if not FORM_ID.fullmatch(form_id):
+        return _message(
+            request,
+            staff,
+            _("This form cannot be sent"),
+            _(
+                "The form lacks its own number, so it could be sent twice. Open the partner console again and "
+                "fill it in there: nothing was issued."
+            ),
+            400,
+        )
     values = {field: str(form.get(field) or "").strip() for field in ONE_FIELDS}
     assert staff.address is not None
     try:
         body = CredentialCreate.model_validate({key: value for key, value in values.items() if value})
-        issued, batch_id = await run_in_threadpool(cohorts.store_one, hub, staff.address, body)
     except ValidationError as exc:
-        problems = _one_problems(exc)
         return await run_in_threadpool(
-            _overview, request, hub, staff, status=422, one_problems=problems, one_form=values
+            _overview,
+            request,
+            hub,
+            staff,
+            status=422,
+            one_problems=_one_problems(exc),
+            one_form={**values, "form_id": form_id},
         )
+    # The same form sent again (a double click, a reloaded answer, a second tab) issues nothing: the first answer
+    # is shown again. It holds the holder link, so the store keeps it encrypted with a key derived from the
+    # session's cookie and the form's id, which the database lacks.
+    keyed = _one_key(request, hub, staff, form_id, values)
+    held = await run_in_threadpool(idempotency.claim, hub.sessions, keyed)
+    if isinstance(held, idempotency.Stored):
+        return _issued(request, staff, json.loads(held.answer.body), replayed=True)
+    if isinstance(held, idempotency.Reused):
+        return _message(
+            request,
+            staff,
+            _("This form was sent already"),
+            _(
+                "This form issued a credential already, with other details. To issue another one, open the "
+                "partner console again and fill in a new form."
+            ),
+            409,
+        )
+    if not isinstance(held, idempotency.Claimed):
+        return _message(
+            request,
+            staff,
+            _("This credential is being issued"),
+            _("The same form is being processed right now. Reload this page in a moment."),
+            409,
+        )
+    try:
+        async with _released_on_failure(hub, held):
+            issued, batch_id = await run_in_threadpool(cohorts.store_one, hub, staff.address, body)
     except ChainUnavailable:
         return _chain_down(request, staff)
     except (InvalidInput, Forbidden) as exc:
-        problems = [
-            RowProblem(None, None, item.get("field"), str(item.get("message"))).sentence()
-            for item in exc.extra.get("errors", [])
-            if isinstance(item, dict)
-        ] or [exc.detail]
+        problems = refusal_lines(exc, form=True)
         return await run_in_threadpool(
-            _overview, request, hub, staff, status=422, one_problems=problems, one_form=values
+            _overview, request, hub, staff, status=422, one_problems=problems, one_form={**values, "form_id": form_id}
         )
     log.info("partner console: %s issued credential %s", staff.email, issued.id)
+    answer = {
+        "credential_id": issued.id,
+        "batch_id": batch_id,
+        "name": issued.row.request.name,
+        "holder_url": cohorts.holder_url(hub, issued.holder_token),
+        "share_url": cohorts.share_url(hub, issued.share_token),
+    }
+    stored = idempotency.Answer(201, {}, json.dumps(answer).encode())
+    await run_in_threadpool(idempotency.finish, hub.sessions, held.record_id, keyed, stored)
+    return _issued(request, staff, answer, replayed=False)
+
+
+def _one_key(
+    request: Request, hub: Hub, staff: Staff, form_id: str, values: Mapping[str, str]
+) -> idempotency.KeyedRequest:
+    session = web_sessions.session_id(request, web_staff.secure(hub)) or ""
+    key = hashlib.sha256(b"partner console issue one\0" + session.encode() + b"\0" + form_id.encode()).hexdigest()
+    body = json.dumps(dict(values), sort_keys=True).encode()  # the same id with other details: Reused
+    return idempotency.KeyedRequest.of(f"staff:{staff.account_id}", key, "POST", ONE_PATH, "application/json", body)
+
+
+def _issued(request: Request, staff: Staff, issued: Mapping[str, Any], *, replayed: bool) -> HTMLResponse:
     return console_page(
-        request,
-        "partner_issued.html",
-        staff,
-        {
-            "credential_id": issued.id,
-            "batch_id": batch_id,
-            "name": issued.row.request.name,
-            "holder_url": cohorts.holder_url(hub, issued.holder_token),
-            "share_url": cohorts.share_url(hub, issued.share_token),
-        },
-        status=201,
+        request, "partner_issued.html", staff, {**issued, "replayed": replayed}, status=200 if replayed else 201
     )
 
 

@@ -11,6 +11,7 @@ import io
 import json
 import logging
 import re
+import threading
 import time
 import zipfile
 from html import unescape
@@ -22,9 +23,15 @@ from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
+from service import i18n
 from service.credentials.canonical import from_hex32
 from service.db import models
+from service.demo import DEMO_PROGRAMMES
+from service.errors import InvalidInput
 from service.hub import Hub
+from service.issuing import cohorts
+from service.issuing.requests import RowProblem
+from service.pages.cohort_refusals import problem_sentence, refusal_lines
 from tests.chain import rpc
 from tests.consoles.kit import make_account, sign_in
 from tests.pages.conftest import (  # noqa: F401 - fixtures, registered by importing them here
@@ -106,9 +113,28 @@ def links_file(html: str) -> tuple[str, list[dict[str, str]]]:
     return found.group(2), list(csv.DictReader(io.StringIO(text)))
 
 
-def issue_one(client: TestClient, csrf: str, **fields: str) -> Any:
-    form = {"csrf": csrf, "programme_id": "miw-data-analytics", "name": "Jan de Vries", "email": "jan@example.org"}
+def form_id_of(html: str) -> str:
+    found = re.search(r'name="form_id" value="([^"]+)"', html)
+    assert found, "the issue-one form has no form id"
+    return found.group(1)
+
+
+def issue_one(client: TestClient, csrf: str, form_id: str | None = None, **fields: str) -> Any:
+    """Send the issue-one form (with the id of a newly shown form, unless `form_id` is given)."""
+    form_id = form_id or form_id_of(client.get("/console/partner").text)
+    form = {
+        "csrf": csrf,
+        "form_id": form_id,
+        "programme_id": "miw-data-analytics",
+        "name": "Jan de Vries",
+        "email": "jan@example.org",
+    }
     return client.post("/console/partner/credentials", data={**form, **fields})
+
+
+def credential_ids(hub: Hub) -> list[str]:
+    with hub.sessions() as db:
+        return list(db.scalars(select(models.Credential.id)))
 
 
 # ---------------------------------------------------------------- who may open it
@@ -140,8 +166,8 @@ def test_a_bad_cohort_is_refused_with_its_line_numbers(client: TestClient, hub: 
     assert answer.status_code == 422
     page = text_of(answer.text)
     assert "The file was refused: nothing was issued" in page
-    assert "Line 3 (row 2): email:" in page and "not-an-address" in page
-    assert "Line 4 (row 3): result:" in page
+    assert "Line 3 (row 2): the column email holds no valid e-mail address: “not-an-address”." in page
+    assert "Line 4 (row 3): the column result holds no grade from 1.0 to 10.0 with at most one decimal: “11”." in page
     assert "Line 2" not in page  # the good row is not a problem
     assert batch_count(hub) == 0
 
@@ -155,7 +181,7 @@ def test_an_empty_upload_and_an_unknown_column_are_refused_in_words(
     assert empty.status_code == 422 and "Choose a CSV file to upload." in text_of(empty.text)
     unknown = upload(client, partner, "programme,email,name\nx,a@example.org,A\n")
     assert unknown.status_code == 422
-    assert "Line 1: the CSV has unknown column 'programme'" in text_of(unknown.text)
+    assert "Line 1: the header names a column the hub does not know: programme." in text_of(unknown.text)
     assert batch_count(hub) == 0
 
 
@@ -265,7 +291,9 @@ def test_one_credential_is_issued_from_the_form_and_revoked_after_a_confirmation
     refused = issue_one(client, partner, email="jan-at-example.org", result="12")
     assert refused.status_code == 422
     page = text_of(refused.text)
-    assert "There is a problem: nothing was issued" in page and "email:" in page and "result:" in page
+    assert "There is a problem: nothing was issued" in page
+    assert "The field email holds no valid e-mail address: “jan-at-example.org”." in page
+    assert "The field result holds no grade from 1.0 to 10.0 with at most one decimal: “12”." in page
     assert 'value="jan-at-example.org"' in refused.text  # the form keeps what was typed
     assert batch_count(hub) == 0
 
@@ -322,6 +350,136 @@ def test_one_credential_is_issued_from_the_form_and_revoked_after_a_confirmation
         data={"csrf": partner, "reason": "fraud-or-misconduct", "confirm": "yes"},
     )
     assert again.status_code == 409 and "This credential was revoked already." in text_of(again.text)
+
+
+def test_the_issue_form_sent_twice_issues_one_credential(
+    client: TestClient,  # noqa: F811
+    hub: Hub,  # noqa: F811
+    hanze: str,
+    partner: str,
+) -> None:
+    home = client.get("/console/partner")
+    form_id = form_id_of(home.text)
+    assert form_id != form_id_of(client.get("/console/partner").text)  # each form shown has its own id
+    first = issue_one(client, partner, form_id)
+    assert first.status_code == 201, text_of(first.text)
+    again = issue_one(client, partner, form_id)  # a double click, or the answer reloaded
+    assert again.status_code == 200
+    assert "You sent this form already" in text_of(again.text) and "nothing was issued again" in text_of(again.text)
+    [credential_id] = credential_ids(hub)
+    for answer in (first, again):
+        assert f"/console/partner/credentials/{credential_id}" in answer.text
+        assert 'id="holder-link"' in answer.text
+    holder = re.compile(r'id="holder-link" class="copy-field" value="([^"]+)"')
+    assert holder.search(first.text).group(1) == holder.search(again.text).group(1)  # type: ignore[union-attr]
+    # the same form id with other details is not a new credential either
+    changed = issue_one(client, partner, form_id, name="Jan de Vries-Bakker")
+    assert changed.status_code == 409 and "fill in a new form" in text_of(changed.text)
+    with hub.sessions() as db:
+        batch_id = db.get(models.Credential, credential_id).batch_id  # type: ignore[union-attr]
+    wait_anchored(hub, batch_id)
+    assert issue_one(client, partner, form_id).status_code == 200  # also once it is anchored
+    assert credential_ids(hub) == [credential_id] and batch_count(hub) == 1
+    assert len([event for event in hub.registry.anchorings() if event.issuer == hanze]) == 1
+    # a newly shown form issues a new credential
+    assert issue_one(client, partner, email="piet@example.org").status_code == 201
+    assert len(credential_ids(hub)) == 2
+
+
+def test_two_sends_of_one_issue_form_at_once_issue_one_credential(
+    client: TestClient,  # noqa: F811
+    hub: Hub,  # noqa: F811
+    partner: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    form_id = form_id_of(client.get("/console/partner").text)
+    store_one = cohorts.store_one
+    storing = threading.Event()
+
+    def slow_store_one(*args: Any, **kwargs: Any) -> Any:  # the first send is still busy when the second comes
+        storing.set()
+        time.sleep(1.0)
+        return store_one(*args, **kwargs)
+
+    monkeypatch.setattr(cohorts, "store_one", slow_store_one)
+    answers: list[Any] = []
+    first = threading.Thread(target=lambda: answers.append(issue_one(client, partner, form_id)))
+    first.start()
+    assert storing.wait(10)
+    second = issue_one(client, partner, form_id)
+    first.join(30)
+    assert len(answers) == 1 and answers[0].status_code == 201, text_of(answers[0].text)
+    assert second.status_code == 409
+    assert "The same form is being processed right now. Reload this page in a moment." in text_of(second.text)
+    assert len(credential_ids(hub)) == 1
+    reloaded = issue_one(client, partner, form_id)  # "reload in a moment": the first answer
+    assert reloaded.status_code == 200 and credential_ids(hub)[0] in reloaded.text
+    assert len(credential_ids(hub)) == 1
+
+
+def test_four_sends_of_one_issue_form_racing_issue_one_credential(
+    client: TestClient,  # noqa: F811
+    hub: Hub,  # noqa: F811
+    partner: str,
+) -> None:
+    form_id = form_id_of(client.get("/console/partner").text)
+    start = threading.Barrier(4)
+    answers: list[Any] = []
+
+    def send() -> None:
+        start.wait(10)
+        answers.append(issue_one(client, partner, form_id))
+
+    senders = [threading.Thread(target=send) for _ in range(4)]
+    for sender in senders:
+        sender.start()
+    for sender in senders:
+        sender.join(60)
+    statuses = sorted(answer.status_code for answer in answers)
+    assert len(statuses) == 4 and statuses.count(201) == 1, statuses
+    assert set(statuses) <= {200, 201, 409}, statuses  # replayed, issued, or "reload in a moment"
+    [credential_id] = credential_ids(hub)
+    for answer in answers:
+        assert answer.status_code == 409 or credential_id in answer.text
+
+
+def test_an_issue_form_without_its_id_is_refused_in_words(
+    client: TestClient,  # noqa: F811
+    hub: Hub,  # noqa: F811
+    partner: str,
+) -> None:
+    for form_id in ("", "short", "x" * 44, "not/a/form/id/at/all"):
+        form = {
+            "csrf": partner,
+            "form_id": form_id,
+            "programme_id": "miw-data-analytics",
+            "name": "A",
+            "email": "a@example.org",
+        }
+        refused = client.post("/console/partner/credentials", data=form)
+        assert refused.status_code == 400
+        assert "Open the partner console again and fill it in there: nothing was issued." in text_of(refused.text)
+    dutch = client.post(
+        "/console/partner/credentials",
+        data={"csrf": partner, "programme_id": "miw-data-analytics", "name": "A", "email": "a@example.org"},
+        headers={"Accept-Language": "nl"},
+    )
+    assert dutch.status_code == 400 and "er is niets uitgegeven" in text_of(dutch.text)
+    assert credential_ids(hub) == [] and batch_count(hub) == 0
+
+
+def test_a_refused_issue_form_keeps_its_id_and_issues_once_corrected(
+    client: TestClient,  # noqa: F811
+    hub: Hub,  # noqa: F811
+    partner: str,
+) -> None:
+    form_id = form_id_of(client.get("/console/partner").text)
+    refused = issue_one(client, partner, form_id, programme_id="no-such-programme")
+    assert refused.status_code == 422
+    assert form_id_of(refused.text) == form_id  # shown again to correct it: the same form
+    assert issue_one(client, partner, form_id).status_code == 201
+    assert issue_one(client, partner, form_id).status_code == 200
+    assert len(credential_ids(hub)) == 1
 
 
 # ---------------------------------------------------------------- search
@@ -414,7 +572,239 @@ def test_the_console_in_dutch(client: TestClient, hub: Hub, partner: str) -> Non
         files={"file": ("c.csv", BAD_CSV.encode(), "text/csv")},
         headers={"Accept-Language": "nl"},
     )
-    assert "Regel 3 (rij 2): email:" in text_of(refused.text)
+    assert "Regel 3 (rij 2): de kolom email bevat geen geldig e-mailadres: “not-an-address”." in text_of(refused.text)
+
+
+BAD_ROWS_CSV = (
+    "programme_id,email,name,result,valid_until\n"
+    "miw-data-analytics,anna.bakker@example.org,Anna Bakker,8.0,\n"  # line 2: good
+    "miw-data-analytics,not-an-address,Sem Jansen,7.5,\n"
+    "miw-data-analytics,lisa.smit@example.org,Lisa Smit,8.75,\n"
+    ",piet@example.org,Piet Post,7.0,\n"
+    "miw-data-analytics,kees@example.org,,7.0,\n"
+    "miw-data-analytics,tom@example.org,Tom Dijk,7.0,2020-01-01\n"
+    "miw-data-analytics,eva@example.org,Eva Smit,7.0,morgen\n"
+    "miw-data-analytics,=cmd@example.org,Evil,7.0,\n"
+    "miw-data-analytics,bram@example.org\n"
+)
+SERVICE_REFUSED_CSV = (
+    "programme_id,email,name,result\n"
+    "no-such-programme,a@example.org,Ada,7.0\n"
+    "miw-data-analytics,b@example.org,Bob,7.0\n"
+    "miw-data-analytics,B@Example.org,Bob Again,7.5\n"
+    "ungraded-course,c@example.org,Cas,7.0\n"
+)
+# (the file, the Dutch sentences, the English sentences) of refusals of the whole file
+FILE_REFUSALS = [
+    (
+        b"\n",
+        "Het bestand is leeg: het heeft een kopregel nodig met de kolommen programme_id, email en name",
+        "The file is empty: it needs a header row with the columns programme_id, email and name",
+    ),
+    (
+        "programme_id,email,name\nmiw-data-analytics,a@example.org,Jürgen\n".encode("latin-1"),
+        "Het bestand is geen UTF-8-tekst (byte 58). Sla het op als “CSV UTF-8” en upload het opnieuw.",
+        "The file is not UTF-8 text (byte 58). Save it as “CSV UTF-8” and upload it again.",
+    ),
+    (
+        b"programme_id\temail\tname\nmiw-data-analytics\ta@example.org\tAda\n",
+        "Regel 1: de kolommen zijn niet gescheiden door komma's of puntkomma's.",
+        "Line 1: the columns are not separated by commas or semicolons.",
+    ),
+    (
+        b"programme_id,name\nmiw-data-analytics,Ada\n",
+        "Regel 1: de kopregel mist de kolom email; er zijn minstens programme_id, email en name nodig.",
+        "Line 1: the header lacks the column email; it needs at least programme_id, email and name.",
+    ),
+    (
+        b"programme_id,email,name,cijfer,opmerking\n",
+        "Regel 1: de kopregel noemt kolommen die de hub niet kent: cijfer, opmerking.",
+        "Line 1: the header names columns the hub does not know: cijfer, opmerking.",
+    ),
+    (
+        b"programme_id,email,name,grade,result\n",
+        "Regel 1: de kopregel noemt een kolom twee keer (grade en result zijn dezelfde kolom).",
+        "Line 1: the header names a column twice (grade and result are the same column).",
+    ),
+    (
+        b"programme_id,email,name\n",
+        "Het bestand heeft een kopregel maar geen afgestudeerden: voeg één rij per afgestudeerde toe.",
+        "The file has a header row but no graduates: add one row per graduate.",
+    ),
+    (
+        b'programme_id,email,name\nmiw-data-analytics,"a@example.org"x,Ada\n',
+        "Regel 2: het bestand is niet als CSV te lezen (",
+        "Line 2: the file cannot be read as CSV (",
+    ),
+]
+ENGLISH_FRAGMENTS = (
+    "Field required",
+    "Value error",
+    "is required",
+    "is not a valid",
+    "there is no programme",
+    "repeats row",
+    "the CSV",
+    "Line ",
+    "column ",
+    "has passed",
+)
+
+
+def problems_on(html: str) -> list[str]:
+    box = re.search(r'id="cohort-problems".*?</ul>', html, re.S)
+    assert box, "the page lists no problems"
+    return [text_of(item) for item in re.findall(r"<li>(.*?)</li>", box.group(0), re.S)]
+
+
+def upload_in(client: TestClient, csrf: str, data: bytes, language: str) -> Any:
+    return client.post(
+        "/console/partner/cohorts",
+        data={"csrf": csrf},
+        files={"file": ("cohort.csv", data, "text/csv")},
+        headers={"Accept-Language": language},
+    )
+
+
+def test_csv_row_refusals_read_in_dutch_and_in_english(
+    client: TestClient,  # noqa: F811
+    hub: Hub,  # noqa: F811
+    keys: Keys,  # noqa: F811
+    hanze: str,
+    partner: str,
+) -> None:
+    ungraded = {**DEMO_PROGRAMMES[0].as_create(), "id": "ungraded-course", "name": "Ungraded", "graded": False}
+    assert client.post("/programmes", headers=keys.admin(), json=ungraded).status_code == 201
+    dutch = problems_on(upload_in(client, partner, BAD_ROWS_CSV.encode(), "nl").text)
+    assert dutch == [
+        "Regel 3 (rij 2): de kolom email bevat geen geldig e-mailadres: “not-an-address”.",
+        "Regel 4 (rij 3): de kolom result bevat geen cijfer van 1,0 tot en met 10,0 met hoogstens één decimaal: "
+        "“8.75”.",
+        "Regel 5 (rij 4): de kolom programme_id is leeg, maar is verplicht.",
+        "Regel 6 (rij 5): de kolom name is leeg, maar is verplicht.",
+        "Regel 7 (rij 6): de datum in valid_until moet later zijn dan die in valid_from (of dan nu, als valid_from "
+        "leeg is).",
+        "Regel 8 (rij 7): de kolom valid_until bevat geen datum (2026-07-01) of datum met tijd "
+        "(2026-07-01T09:00:00+02:00): “morgen”.",
+        "Regel 9 (rij 8): de kolom email bevat “=cmd@example.org”, en dat is geen e-mailadres (een spreadsheet leest "
+        "een cel die met = begint als formule).",
+        "Regel 10 (rij 9): de rij heeft 2 cellen, maar de kopregel heeft 5 kolommen.",
+    ]
+    english = problems_on(upload_in(client, partner, BAD_ROWS_CSV.encode(), "en").text)
+    assert english[:3] == [
+        "Line 3 (row 2): the column email holds no valid e-mail address: “not-an-address”.",
+        "Line 4 (row 3): the column result holds no grade from 1.0 to 10.0 with at most one decimal: “8.75”.",
+        "Line 5 (row 4): the column programme_id is empty, and it is required.",
+    ]
+    assert english[-1] == "Line 10 (row 9): the row has 2 cells, but the header has 5 columns."
+
+    dutch = problems_on(upload_in(client, partner, SERVICE_REFUSED_CSV.encode(), "nl").text)
+    assert dutch == [
+        "Regel 2 (rij 1): de kolom programme_id noemt geen opleiding van de hub: “no-such-programme” (de opleidingen "
+        "staan onderaan de partnerconsole).",
+        "Regel 4 (rij 3): de kolom email herhaalt rij 2: B@Example.org krijgt deze opleiding al in dit bestand.",
+        "Regel 5 (rij 4): de opleiding ungraded-course heeft geen cijfers: laat de kolom result leeg.",
+    ]
+    english = problems_on(upload_in(client, partner, SERVICE_REFUSED_CSV.encode(), "en").text)
+    assert (
+        english[1]
+        == "Line 4 (row 3): the column email repeats row 2: B@Example.org already gets this programme in this file."
+    )
+    foreign = (
+        "programme_id,email,name,result\n"
+        "miw-data-analytics,a@example.org,Ada,7.0\n"
+        "blockchain-foundations,b@example.org,Bob,7.0\n"
+    )
+    assert problems_on(upload_in(client, partner, foreign.encode(), "nl").text) == [
+        "Regel 3 (rij 2): de kolom programme_id noemt een opleiding die een andere partner uitgeeft: "
+        "blockchain-foundations."
+    ]
+
+    for data, in_dutch, in_english in FILE_REFUSALS:
+        answer = upload_in(client, partner, data, "nl")
+        assert answer.status_code == 422
+        [sentence] = problems_on(answer.text)
+        assert sentence.startswith(in_dutch), (data, sentence)
+        [sentence] = problems_on(upload_in(client, partner, data, "en").text)
+        assert sentence.startswith(in_english), (data, sentence)
+
+    limit = hub.settings.max_batch_size
+    many = "programme_id,email,name\n" + "".join(
+        f"miw-data-analytics,g{n}@example.org,G{n}\n" for n in range(limit + 1)
+    )
+    [sentence] = problems_on(upload_in(client, partner, many.encode(), "nl").text)
+    number = f"{limit:,}".replace(",", ".")
+    assert sentence == (
+        f"Het bestand heeft meer dan {number} afgestudeerden: splits het in bestanden van elk hoogstens {number} "
+        "afgestudeerden."
+    )
+
+    for data in [BAD_ROWS_CSV.encode(), SERVICE_REFUSED_CSV.encode()] + [data for data, _nl, _en in FILE_REFUSALS[:-1]]:
+        page = " ".join(problems_on(upload_in(client, partner, data, "nl").text))
+        for fragment in ENGLISH_FRAGMENTS:
+            assert fragment not in page, (fragment, page)
+    assert batch_count(hub) == 0
+
+    # the API's problem details stay English, as they were
+    api = client.post(
+        "/credentials/batch", content=BAD_ROWS_CSV.encode(), headers={**keys.issuer(HANZE), "Content-Type": "text/csv"}
+    )
+    assert api.status_code == 422 and api.headers["content-type"] == "application/problem+json"
+    errors = api.json()["errors"]
+    assert errors[0] == {
+        "row": 2,
+        "line": 3,
+        "field": "email",
+        "message": "'not-an-address' is not a valid email address",
+    }
+    assert errors[2] == {"row": 4, "line": 5, "field": "programme_id", "message": "is required"}
+    assert errors[-1] == {"row": 9, "line": 10, "message": "has 2 cells, the header has 5 columns"}
+
+
+def test_a_problem_without_a_sentence_of_its_own_is_told_generically_with_its_english_detail() -> None:
+    unknown = RowProblem(2, 3, "email", "something the console has no words for", "some_new_check")
+    no_values = RowProblem(4, 5, "email", "is not a valid email address", "email_invalid")  # its value missing
+    no_column = RowProblem(6, 7, None, "the row is odd", "another_new_check")
+    with i18n.use("nl"):
+        assert problem_sentence(unknown) == (
+            "Regel 3 (rij 2): de kolom email is niet geldig (something the console has no words for)."
+        )
+        assert (
+            problem_sentence(no_values)
+            == "Regel 5 (rij 4): de kolom email is niet geldig (is not a valid email address)."
+        )
+        assert problem_sentence(no_column) == "Regel 7 (rij 6): de rij is niet geldig (the row is odd)."
+        assert problem_sentence(RowProblem(None, None, "name", "odd", "new"), form=True) == (
+            "Het veld name is niet geldig (odd)."
+        )
+        assert refusal_lines(InvalidInput("the hub refused", line=4)) == [
+            "Regel 4: het bestand is geweigerd (the hub refused)."
+        ]
+    with i18n.use("en"):
+        assert problem_sentence(unknown) == (
+            "Line 3 (row 2): the column email is not valid (something the console has no words for)."
+        )
+        assert refusal_lines(InvalidInput("the hub refused")) == ["Nothing was issued (the hub refused)."]
+
+
+def test_the_issue_form_refusals_read_in_dutch(client: TestClient, hub: Hub, partner: str) -> None:  # noqa: F811
+    refused = client.post(
+        "/console/partner/credentials",
+        data={
+            "csrf": partner,
+            "form_id": form_id_of(client.get("/console/partner").text),
+            "programme_id": "miw-data-analytics",
+            "name": "Jan",
+            "email": "jan-at-example.org",
+            "valid_until": "2020-01-01",
+        },
+        headers={"Accept-Language": "nl"},
+    )
+    assert refused.status_code == 422
+    page = text_of(refused.text)
+    assert "Het veld email bevat geen geldig e-mailadres: “jan-at-example.org”." in page
+    assert "Value error" not in page and "is not a valid" not in page
+    assert batch_count(hub) == 0
 
 
 def test_a_file_over_the_body_limit_is_a_readable_page(
