@@ -1,6 +1,7 @@
-"""`hub users`: the people who sign in to the consoles (create → invitation link, list, reset, disable), in the
-database of HUB_DATABASE_URL, as `hub keys` does. The same functions as the admin console
-(service.web.signin); the invitation link is built on HUB_PUBLIC_URL and printed once."""
+"""`hub users`: the people who sign in to the consoles (create → invitation link, list, reset, disable) and the
+audit log (log), in the database of HUB_DATABASE_URL, as `hub keys` does. The same functions as the admin console
+(service.web.acts): each act writes its audit line, naming "cli" and the OS user. The invitation link is built on
+HUB_PUBLIC_URL and printed once."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from service.cli.keys import _key_store, _when_text
 users_app = typer.Typer(
     name="users",
     help="Accounts for the consoles (partner staff, board members, admins): create (invitation link shown once), "
-    "list, reset, disable. Uses HUB_DATABASE_URL and HUB_PUBLIC_URL.",
+    "list, reset, disable; log (the audit log). Uses HUB_DATABASE_URL and HUB_PUBLIC_URL.",
     no_args_is_help=True,
 )
 app.add_typer(users_app)
@@ -208,4 +209,5 @@ def users_log(
         )
         table.add_row(f"{entry.at:%Y-%m-%d %H:%M:%S}", who, entry.act.value, subject, entry.client_address or "")
     console.print(table)
-    console.print(f"Page {found.number} of {found.pages} ({found.total} lines).", style="dim")
+    lines = "line" if found.total == 1 else "lines"
+    console.print(f"Page {found.number} of {found.pages} ({found.total} {lines}).", style="dim")
