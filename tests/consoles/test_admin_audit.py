@@ -1,13 +1,15 @@
 """The audit log on a real anvil with the hub deployed: each admin act of the console writes exactly one line
 (who, what, whom, from where) in the act's own transaction and never a secret; a refused act writes none; a
 pause by throttling writes one; the log page lists newest first, pages and filters, in English and Dutch; a line
-cannot be changed or deleted through the service."""
+cannot be changed or deleted through the service. On SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
 from html import unescape
+from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,6 +19,7 @@ from service.db import models
 from service.documents.dates import moment_text
 from service.hub import Hub
 from service.main import create_app
+from service.settings import Settings
 from service.web import audit, signin
 from tests.api.conftest import (  # noqa: F401 - fixtures, registered by importing them here
     anvil,
@@ -24,7 +27,6 @@ from tests.api.conftest import (  # noqa: F401 - fixtures, registered by importi
     client,
     deployments_dir,
     hub,
-    settings,
 )
 from tests.consoles.kit import make_account, sign_in
 from tests.consoles.test_admin_console import ISSUER, shown_link
@@ -33,6 +35,24 @@ from tests.consoles.test_signin import PARTNER_ADDRESS, sign_in_form
 ADMIN_EMAIL = "beheer@ithubhoogeveen.nl"
 TOTP_SECRET = "JBSWY3DPEHPK3PXP"  # tests.consoles.kit's, of every board and admin account it makes
 PASSWORD_HASH = "$argon2id$not-a-real-hash"  # likewise
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def settings(request: pytest.FixtureRequest, anvil: Any, deployments_dir: Path, tmp_path: Path) -> Settings:  # noqa: F811
+    """The API tests' settings, on SQLite and on PostgreSQL (tests/postgres.py: skipped without it, outside CI)."""
+    database = (
+        f"sqlite:///{tmp_path / 'hub.db'}"
+        if request.param == "sqlite"
+        else request.getfixturevalue("postgres").new_database()
+    )
+    return Settings(
+        rpc_url=anvil.url,
+        chain_id=anvil.chain_id,
+        deployments_dir=deployments_dir,
+        database_url=database,
+        public_url="http://testserver",
+        _env_file=None,
+    )
 
 
 @pytest.fixture
