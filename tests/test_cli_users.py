@@ -155,7 +155,7 @@ def test_every_cli_act_is_logged_as_the_os_user_and_the_log_prints_it(runner: Cl
         "account-invited",
     ]  # newest first
     for entry in body["entries"]:
-        assert entry["actor"] == {"kind": "cli", "account_id": None, "name": user}
+        assert entry["actor"] == {"kind": "cli", "id": None, "name": user}
         assert entry["client_address"] is None and entry["at"].endswith("Z")
     assert body["entries"][-1]["subject"] == {"kind": "account", "id": "1", "name": "Els <els@example.org>"}
     assert body["entries"][0]["subject"] == {"kind": "key", "id": "1", "name": "Scripts"}

@@ -201,9 +201,10 @@ def users_log(
     for column in ("when (UTC)", "who", "act", "subject", "client"):
         table.add_column(column, overflow="fold")
     for entry in found.entries:
-        who = (
-            entry.actor_name if entry.actor_kind is audit.ActorKind.STAFF else f"{entry.actor_kind}:{entry.actor_name}"
-        )
+        who = {
+            audit.ActorKind.STAFF: entry.actor_name,
+            audit.ActorKind.KEY: f"key {entry.actor_id} ({entry.actor_name})",
+        }.get(entry.actor_kind, f"{entry.actor_kind}:{entry.actor_name}")
         subject = f"{entry.subject_kind} {entry.subject_id or '?'}" + (
             f" ({entry.subject_name})" if entry.subject_name else ""
         )

@@ -516,9 +516,9 @@ class AuditEntry(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(index=True)  # UTC
-    actor_kind: Mapped[str] = mapped_column(String(16))  # staff | cli | system (service.web.audit.ActorKind)
-    actor_account_id: Mapped[int | None] = mapped_column(Integer, index=True)  # the staff account, for "staff"
-    actor_name: Mapped[str] = mapped_column(String(254))  # its e-mail address then, or the OS user for "cli"
+    actor_kind: Mapped[str] = mapped_column(String(16))  # staff | cli | key | system (service.web.audit.ActorKind)
+    actor_id: Mapped[int | None] = mapped_column(Integer, index=True)  # the staff account's id, or the API key's
+    actor_name: Mapped[str] = mapped_column(String(254))  # the e-mail address then, the OS user, the key's holder
     act: Mapped[str] = mapped_column(String(32), index=True)  # service.web.audit.Act
     subject_kind: Mapped[str] = mapped_column(String(16))  # account | key | programme
     subject_id: Mapped[str | None] = mapped_column(String(64), index=True)

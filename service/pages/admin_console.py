@@ -515,6 +515,8 @@ def _who(entry: audit.Entry) -> str:
         return _("Command line (%(user)s)", user=entry.actor_name)
     if entry.actor_kind is audit.ActorKind.SYSTEM:
         return _("The hub (throttling)")
+    if entry.actor_kind is audit.ActorKind.KEY:
+        return _("API key %(number)s of %(name)s", number=entry.actor_id, name=entry.actor_name)
     return entry.actor_name
 
 

@@ -38,6 +38,7 @@ class ActorKind(StrEnum):
     STAFF = "staff"  # a signed-in console account (its id and e-mail address)
     CLI = "cli"  # `hub users` / `hub keys` on the server (the OS user)
     SYSTEM = "system"  # the service itself (throttling)
+    KEY = "key"  # an admin's API key (the API's POST /programmes): its id and holder
 
 
 class Act(StrEnum):
@@ -67,11 +68,12 @@ ACT_LABELS = {
 
 @dataclass(frozen=True)
 class Actor:
-    """Who acts: a console account (id, e-mail address), the CLI (the OS user) or the service itself."""
+    """Who acts: a console account (id, e-mail address), the CLI (the OS user), an admin's API key or the service
+    itself."""
 
     kind: ActorKind
     name: str
-    account_id: int | None = None
+    id: int | None = None  # the staff account's, or the API key's
     client_address: str | None = None
 
     @classmethod
@@ -86,6 +88,10 @@ class Actor:
         except (OSError, KeyError):  # no login name and no user of this uid (a container's numeric user)
             user = "unknown"
         return cls(ActorKind.CLI, user)
+
+    @classmethod
+    def api_key(cls, key_id: int, holder: str, client_address: str | None) -> Actor:
+        return cls(ActorKind.KEY, holder, key_id, client_address)
 
     @classmethod
     def throttling(cls, client_address: str | None) -> Actor:
@@ -122,7 +128,7 @@ def record(db: Session, actor: Actor, act: Act, subject: Subject) -> models.Audi
     entry = models.AuditEntry(
         at=utcnow(),
         actor_kind=actor.kind.value,
-        actor_account_id=actor.account_id,
+        actor_id=actor.id,
         actor_name=actor.name[:254],
         act=act.value,
         subject_kind=subject.kind,
@@ -148,7 +154,7 @@ class Entry:
     id: int
     at: datetime
     actor_kind: ActorKind
-    actor_account_id: int | None
+    actor_id: int | None
     actor_name: str
     act: Act
     subject_kind: str
@@ -160,7 +166,7 @@ class Entry:
         return {
             "id": self.id,
             "at": self.at.isoformat().replace("+00:00", "Z"),
-            "actor": {"kind": self.actor_kind.value, "account_id": self.actor_account_id, "name": self.actor_name},
+            "actor": {"kind": self.actor_kind.value, "id": self.actor_id, "name": self.actor_name},
             "act": self.act.value,
             "subject": {"kind": self.subject_kind, "id": self.subject_id, "name": self.subject_name},
             "client_address": self.client_address,
@@ -181,7 +187,7 @@ def _entry(row: models.AuditEntry) -> Entry:
         row.id,
         at,
         ActorKind(row.actor_kind),
-        row.actor_account_id,
+        row.actor_id,
         row.actor_name,
         Act(row.act),
         row.subject_kind,
@@ -202,7 +208,7 @@ def entries(
     if account_id is not None:
         query = query.where(
             or_(
-                table.actor_account_id == account_id,
+                (table.actor_kind == ActorKind.STAFF.value) & (table.actor_id == account_id),
                 (table.subject_kind == "account") & (table.subject_id == str(account_id)),
             )
         )

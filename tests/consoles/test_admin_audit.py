@@ -16,11 +16,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from service.db import models
+from service.demo import DEMO_PROGRAMMES
 from service.documents.dates import moment_text
 from service.hub import Hub
 from service.main import create_app
+from service.pages.console import act_refusal
 from service.settings import Settings
 from service.web import audit, signin
+from service.web.staff import Staff, StaffRole
 from tests.api.conftest import (  # noqa: F401 - fixtures, registered by importing them here
     anvil,
     chain_state,
@@ -118,7 +121,7 @@ def test_each_console_act_writes_one_line_with_its_actor_and_subject_and_no_secr
         sanne = db.scalar(select(models.StaffAccount).where(models.StaffAccount.email == "sanne@example.org"))
         assert sanne is not None
         sanne_id = sanne.id
-    assert (line.act, line.actor_kind, line.actor_account_id, line.actor_name) == (
+    assert (line.act, line.actor_kind, line.actor_id, line.actor_name) == (
         "account-invited",
         "staff",
         admin_id,
@@ -159,7 +162,7 @@ def test_each_console_act_writes_one_line_with_its_actor_and_subject_and_no_secr
     )
     assert browser.post(f"/console/admin/keys/{key_id}/revoke", data={"csrf": csrf}).status_code == 200
     line = one_new_line(hub, 5)
-    assert (line.act, line.subject_id, line.actor_account_id) == ("key-revoked", str(key_id), admin_id)
+    assert (line.act, line.subject_id, line.actor_id) == ("key-revoked", str(key_id), admin_id)
     # revoking it again changes nothing, and logs nothing
     assert browser.post(f"/console/admin/keys/{key_id}/revoke", data={"csrf": csrf}).status_code == 200
     assert len(lines(hub)) == 6
@@ -236,7 +239,7 @@ def test_a_sign_in_pause_writes_one_line_without_what_was_typed(hub: Hub) -> Non
         assert paused.status_code == 429
         assert sign_in_form(browser, "pim@example.org", "wrong password 1").status_code == 429  # paused already
     (line,) = lines(hub)
-    assert (line.act, line.actor_kind, line.actor_account_id, line.client_address) == (
+    assert (line.act, line.actor_kind, line.actor_id, line.client_address) == (
         "signin-paused",
         "system",
         None,
@@ -339,3 +342,44 @@ def test_a_line_cannot_be_changed_or_deleted(hub: Hub) -> None:
     with hub.sessions() as db:
         assert db.scalar(select(func.count()).select_from(models.AuditEntry)) == 1
         assert db.scalar(select(models.AuditEntry.subject_name)) == "X"
+
+
+def test_a_programme_added_through_the_api_is_logged_with_its_key(admin: tuple[TestClient, str, int], hub: Hub) -> None:
+    browser, csrf, admin_id = admin
+    made = browser.post("/console/admin/keys", data={"csrf": csrf, "role": "admin", "name": "Scripts", "address": ""})
+    token = shown_link(made.text, "token")
+    body = DEMO_PROGRAMMES[0].as_create()
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert browser.post("/programmes", json=body, headers=bearer).status_code == 201
+    assert browser.post("/programmes", json=body, headers=bearer).status_code == 409  # taken: rolled back
+    assert browser.post("/programmes", json={**body, "id": "x"}, headers=bearer).status_code == 422
+    key_line, programme_line = lines(hub)
+    assert key_line.act == "key-created"
+    assert (programme_line.act, programme_line.actor_kind, programme_line.actor_name) == (
+        "programme-added",
+        "key",
+        "Scripts",
+    )
+    assert str(programme_line.actor_id) == key_line.subject_id
+    assert (programme_line.subject_id, programme_line.subject_name) == (body["id"], body["name"])
+    assert token not in stored_text(hub)
+    assert f"API key {key_line.subject_id} of Scripts" in unescape(browser.get("/console/admin/log").text)
+    # the account filter is about people: key 1's line is not account 1's
+    assert key_line.subject_id == str(admin_id)
+    only_admin = table(browser.get(f"/console/admin/log?account={admin_id}").text)
+    assert "API key made" in only_admin and "Programme added" not in only_admin
+
+
+def test_a_pause_of_acts_after_wrong_confirmations_writes_one_line(hub: Hub) -> None:
+    account_id = make_account(hub, "board", "els@example.org", "Els", "0x70997970C51812dc3A010C7d01b50e0d17dc79C8")
+    staff = Staff(account_id, "els@example.org", "Els", StaffRole.BOARD, None, "csrf")
+    answers = [act_refusal(hub, staff, "not her password") for _attempt in range(signin.ACT_LIMIT + 1)]
+    assert [answer[1] for answer in answers if answer] == [403] * signin.ACT_LIMIT + [429]
+    (line,) = lines(hub)
+    assert (line.act, line.actor_kind, line.actor_id, line.subject_id) == (
+        "acts-paused",
+        "staff",
+        account_id,
+        str(account_id),
+    )
+    assert "not her password" not in stored_text(hub)

@@ -21,7 +21,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("actor_kind", sa.String(length=16), nullable=False),
-        sa.Column("actor_account_id", sa.Integer(), nullable=True),
+        sa.Column("actor_id", sa.Integer(), nullable=True),
         sa.Column("actor_name", sa.String(length=254), nullable=False),
         sa.Column("act", sa.String(length=32), nullable=False),
         sa.Column("subject_kind", sa.String(length=16), nullable=False),
@@ -31,7 +31,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index(op.f("ix_audit_log_at"), "audit_log", ["at"], unique=False)
-    op.create_index(op.f("ix_audit_log_actor_account_id"), "audit_log", ["actor_account_id"], unique=False)
+    op.create_index(op.f("ix_audit_log_actor_id"), "audit_log", ["actor_id"], unique=False)
     op.create_index(op.f("ix_audit_log_act"), "audit_log", ["act"], unique=False)
     op.create_index(op.f("ix_audit_log_subject_id"), "audit_log", ["subject_id"], unique=False)
 
@@ -39,6 +39,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f("ix_audit_log_subject_id"), table_name="audit_log")
     op.drop_index(op.f("ix_audit_log_act"), table_name="audit_log")
-    op.drop_index(op.f("ix_audit_log_actor_account_id"), table_name="audit_log")
+    op.drop_index(op.f("ix_audit_log_actor_id"), table_name="audit_log")
     op.drop_index(op.f("ix_audit_log_at"), table_name="audit_log")
     op.drop_table("audit_log")
