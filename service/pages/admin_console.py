@@ -94,6 +94,12 @@ def _text(form: FormData, name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+def _done(request: Request) -> str | None:
+    """The notice of an act that redirected here (?done=...)."""
+    done = request.query_params.get("done")
+    return str(DONE[done]) if done in DONE else None
+
+
 def _actor(request: Request, staff: Staff) -> audit.Actor:
     """The signed-in admin, as the audit log names them (with the request's client address)."""
     return audit.Actor.staff(staff.account_id, staff.email, request.client.host if request.client else None)
@@ -186,7 +192,7 @@ def _accounts_page(
             "state_labels": {key: str(value) for key, value in STATE_LABELS.items()},
             "error": error,
             "form": form or {"email": "", "name": "", "role": "partner", "address": ""},
-            "done": str(DONE[request.query_params["done"]]) if request.query_params.get("done") in DONE else None,
+            "done": _done(request),
         },
         status=status,
     )
@@ -356,7 +362,7 @@ def _keys_page(
             "key_roles": {key: str(value) for key, value in KEY_ROLE_LABELS.items()},
             "error": error,
             "form": form or {"role": "issuer", "name": "", "address": ""},
-            "done": str(DONE[request.query_params["done"]]) if request.query_params.get("done") in DONE else None,
+            "done": _done(request),
         },
         status=status,
     )
@@ -467,7 +473,7 @@ def _programmes_page(
             "errors": errors or [],
             "form": form
             or {**dict.fromkeys(PROGRAMME_FIELDS, ""), "achievement_type": "MicroCredential", "graded": "yes"},
-            "done": str(DONE[request.query_params["done"]]) if request.query_params.get("done") in DONE else None,
+            "done": _done(request),
         },
         status=status,
     )
