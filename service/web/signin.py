@@ -234,7 +234,7 @@ def record_failure(sessions: sessionmaker[Session], email: str, address: str) ->
 def record(
     sessions: sessionmaker[Session],
     counters: list[tuple[str, int]],
-    on_pause: Callable[[Session], None] | None = None,
+    on_pause: Callable[[Session], object] | None = None,
 ) -> int:
     """Count a failure on each of `counters`; seconds to wait if one of them is paused now (else 0).
 
