@@ -383,3 +383,42 @@ def test_a_pause_of_acts_after_wrong_confirmations_writes_one_line(hub: Hub) -> 
         str(account_id),
     )
     assert "not her password" not in stored_text(hub)
+
+
+def test_an_act_whose_line_cannot_be_written_does_not_happen(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
+    from service.web import acts
+
+    admin_id = make_account(hub, "admin", ADMIN_EMAIL, "Anouk de Jong")
+    pim_id = make_account(hub, "partner", "pim@example.org", "Pim", PARTNER_ADDRESS)
+
+    def broken(*_args: Any) -> None:
+        raise RuntimeError("the audit log cannot be written")
+
+    monkeypatch.setattr(acts, "record", broken)
+    form = {"email": "sanne@example.org", "name": "Sanne", "role": "partner", "address": PARTNER_ADDRESS}
+    with TestClient(create_app(hub=hub), raise_server_exceptions=False) as browser:
+        csrf = sign_in(browser, hub, admin_id)
+        assert browser.post("/console/admin/accounts", data={"csrf": csrf, **form}).status_code == 500
+        assert browser.post(f"/console/admin/accounts/{pim_id}/disable", data={"csrf": csrf}).status_code == 500
+        assert browser.post(f"/console/admin/accounts/{pim_id}/reset", data={"csrf": csrf}).status_code == 500
+        made = browser.post("/console/admin/keys", data={"csrf": csrf, "role": "admin", "name": "S", "address": ""})
+        assert made.status_code == 500
+        assert browser.post("/console/admin/programmes", data={"csrf": csrf, **PROGRAMME}).status_code == 500
+    with hub.sessions() as db:
+        assert db.scalar(select(func.count()).select_from(models.StaffAccount)) == 2  # no Sanne
+        pim = db.get(models.StaffAccount, pim_id)
+        assert pim is not None and pim.disabled_at is None and pim.password_hash == PASSWORD_HASH
+        assert db.scalar(select(func.count()).select_from(models.ApiKey)) == 0
+        assert db.scalar(select(func.count()).select_from(models.Programme)) == 0
+    assert lines(hub) == []
+
+
+def test_the_service_has_no_way_to_change_or_delete_a_line() -> None:
+    """Besides the mapper's guard (above): no statement of the service updates or deletes the table."""
+    import service
+
+    root = Path(service.__file__).parent
+    sources = {path: path.read_text() for path in root.rglob("*.py") if "migrations" not in path.parts}
+    for path, source in sources.items():
+        for pattern in (r"(update|delete)\(\s*(models\.)?AuditEntry", r"(UPDATE|DELETE FROM)\s+audit_log"):
+            assert not re.search(pattern, source, re.IGNORECASE), path
