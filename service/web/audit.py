@@ -5,8 +5,9 @@
         audit.record(db, actor, audit.Act.ACCOUNT_INVITED, audit.Subject.account(account.id, ...))
         db.commit()                       # the act and its line, or neither
 
-A line is added to the session of the act and committed with it (service.web.acts does this for every admin
-act, service.web.signin for a pause by throttling), so an act without its line cannot be committed. Lines are
+A line is added to the session of the act and committed with it, so an act without its line cannot be committed:
+service.web.acts does this for every admin act of the console and the CLI, service.api.programmes for a programme
+added with an admin key, service.web.signin (and service.pages.console.act_refusal) for a pause by throttling. Lines are
 never changed nor deleted by the service: the mapper refuses an UPDATE or DELETE of one (`AuditAppendOnly`).
 
 A line names people and things by id and by their display name at the time; it never holds a password, a
