@@ -119,3 +119,75 @@ def test_a_second_account_with_the_same_email_is_refused(runner: CliRunner) -> N
     assert users(runner, "create", "--role", "admin", "--email", "a@example.org", "--name", "A")[0] == 0
     code, _out, err = users(runner, "create", "--role", "admin", "--email", "A@example.org", "--name", "B")
     assert code == 2 and "There is already an account for a@example.org" in readable(err)
+
+
+def test_every_cli_act_is_logged_as_the_os_user_and_the_log_prints_it(runner: CliRunner, database: str) -> None:
+    import getpass
+    import json
+
+    user = getpass.getuser()
+    code, out, err = users(runner, "log")
+    assert code == 2 and "there is no hub database" in readable(err)  # refused like 'list'
+    created = users(
+        runner, "create", "--role", "board", "--email", "els@example.org", "--name", "Els", "--address", MEMBER
+    )
+    first = link_in(created[1])
+    second = link_in(users(runner, "reset", "1")[1])
+    users(runner, "create", "--role", "admin", "--email", "a@example.org", "--name", "Anouk")
+    users(runner, "disable", "els@example.org")
+    key = runner.invoke(app, ["keys", "create", "--role", "admin", "--name", "Scripts", "--quiet"])
+    assert key.exit_code == 0, key.output
+    token = key.stdout.strip()
+    assert runner.invoke(app, ["keys", "revoke", "1"]).exit_code == 0
+    assert runner.invoke(app, ["keys", "revoke", "1"]).exit_code == 0  # already: nothing changes, nothing logged
+
+    code, out, _err = users(runner, "log", "--json")
+    assert code == 0, out
+    body = json.loads(out)
+    assert (body["total"], body["page"], body["pages"]) == (6, 1, 1)
+    acts = [entry["act"] for entry in body["entries"]]
+    assert acts == [
+        "key-revoked",
+        "key-created",
+        "account-disabled",
+        "account-invited",
+        "invitation-reissued",
+        "account-invited",
+    ]  # newest first
+    for entry in body["entries"]:
+        assert entry["actor"] == {"kind": "cli", "id": None, "name": user}
+        assert entry["client_address"] is None and entry["at"].endswith("Z")
+    assert body["entries"][-1]["subject"] == {"kind": "account", "id": "1", "name": "Els <els@example.org>"}
+    assert body["entries"][0]["subject"] == {"kind": "key", "id": "1", "name": "Scripts"}
+    for secret in (first, second, first.rsplit("/", 1)[1], second.rsplit("/", 1)[1], token, token[4:14]):
+        assert secret not in out
+
+    code, out, _err = users(runner, "log")
+    assert code == 0
+    assert f"cli:{user}" in out and "invitation-reissued" in out and "account 1 (Els <els@example.org>)" in out
+    assert "Page 1 of 1 (6 lines)." in out
+    code, out, _err = users(runner, "log", "--account", "els@example.org", "--json")
+    assert [entry["act"] for entry in json.loads(out)["entries"]] == [
+        "account-disabled",
+        "invitation-reissued",
+        "account-invited",
+    ]
+    code, out, _err = users(runner, "log", "--act", "key-created", "--json")
+    assert [entry["subject"]["name"] for entry in json.loads(out)["entries"]] == ["Scripts"]
+    code, out, _err = users(runner, "log", "--act", "key-created", "--size", "1", "--page", "2")
+    assert code == 0 and "Page 1 of 1 (1 line)." in out  # a page past the last is the last
+    code, out, _err = users(runner, "log", "--act", "password-reset")
+    assert code == 0 and "No lines in the audit log for this filter." in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["log", "--act", "deleted-everything"], "there is no act 'deleted-everything'; the acts are account-invited"),
+        (["log", "--account", "nobody@example.org"], "There is no account nobody@example.org"),
+    ],
+)
+def test_log_refusals_are_readable_and_exit_2(runner: CliRunner, args: list[str], message: str) -> None:
+    users(runner, "create", "--role", "admin", "--email", "a@example.org", "--name", "A")
+    code, out, err = users(runner, *args)
+    assert code == 2 and message in readable(err), (out, err)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, cast
 
 from eth_utils import is_hex_address, to_checksum_address
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +22,7 @@ from service.db.models import ApiKey
 from service.db.models import Programme as ProgrammeRow
 from service.errors import Conflict, NotFound
 from service.issuing.requests import PROGRAMME_ID
+from service.web import audit
 
 router = APIRouter(prefix="/programmes", tags=["programmes"], route_class=problems.JsonRoute)
 
@@ -168,8 +169,13 @@ def get_programme(programme_id: Annotated[str, Path(max_length=64)], db: DbSessi
     operation_id="createProgramme",
     responses=problems.responses(401, 403, 409, 413, 415, 422),
 )
-def create_programme(body: ProgrammeCreate, db: DbSession, _admin: Admin, response: Response) -> ProgrammePublic:
+def create_programme(
+    body: ProgrammeCreate, db: DbSession, admin: Admin, request: Request, response: Response
+) -> ProgrammePublic:
     """Add a programme to the catalogue (admin key)."""
+    # its audit line first, committed by add_programme with the programme (a refusal rolls both back)
+    by = audit.Actor.api_key(admin.key_id, admin.name, request.client.host if request.client else None)
+    audit.record(db, by, audit.Act.PROGRAMME_ADDED, audit.Subject.programme(body.id, body.name))
     created = add_programme(db, body)
     response.headers["Location"] = f"/programmes/{created.id}"
     return created

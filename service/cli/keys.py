@@ -106,16 +106,17 @@ def keys_create(
 
     With HUB_CHAIN_ID naming a chain that is not a local development chain, an account whose private key
     development tools publish is refused (anyone could sign as that partner or member)."""
-    from service.auth import create_key
     from service.chain.keys import KeyConfigurationError, refuse_well_known
     from service.errors import HubError
+    from service.web.acts import create_key
+    from service.web.audit import Actor
 
     try:
         chain_id = load_settings().chain_id
         if address and chain_id is not None and role != KeyRole.admin and is_address(address):
             refuse_well_known(address, chain_id, f"the {role.value}'s account")
         with _key_store() as session:
-            token, record = create_key(session, role.value, name, address)
+            token, record = create_key(session, Actor.cli(), role.value, name, address)
             key_id, holder, account = record.id, record.name, record.address
     except (UsageProblem, HubError, KeyConfigurationError) as exc:
         fail_unusable(str(exc))
@@ -181,15 +182,16 @@ def keys_list() -> None:
 @keys_app.command("revoke")
 def keys_revoke(key_id: Annotated[int, typer.Argument(help="The key's id (see 'hub keys list').")]) -> None:
     """Revoke an API key: requests with it get 401 from now on."""
-    from service.auth import revoke_key
     from service.db.models import ApiKey
     from service.errors import HubError
+    from service.web.acts import revoke_key
+    from service.web.audit import Actor
 
     try:
         with _key_store(existing=True) as session:
             existing = session.get(ApiKey, key_id)
             already = existing.revoked_at if existing is not None else None
-            record = revoke_key(session, key_id)
+            record = revoke_key(session, Actor.cli(), key_id)
             role, holder, revoked_at = record.role, record.name, record.revoked_at
     except (UsageProblem, HubError) as exc:
         fail_unusable(str(exc))

@@ -1,6 +1,7 @@
-"""`hub users`: the people who sign in to the consoles (create → invitation link, list, reset, disable), in the
-database of HUB_DATABASE_URL, as `hub keys` does. The same functions as the admin console
-(service.web.signin); the invitation link is built on HUB_PUBLIC_URL and printed once."""
+"""`hub users`: the people who sign in to the consoles (create → invitation link, list, reset, disable) and the
+audit log (log), in the database of HUB_DATABASE_URL, as `hub keys` does. The same functions as the admin console
+(service.web.acts): each act writes its audit line, naming "cli" and the OS user. The invitation link is built on
+HUB_PUBLIC_URL and printed once."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from service.cli.keys import _key_store, _when_text
 users_app = typer.Typer(
     name="users",
     help="Accounts for the consoles (partner staff, board members, admins): create (invitation link shown once), "
-    "list, reset, disable. Uses HUB_DATABASE_URL and HUB_PUBLIC_URL.",
+    "list, reset, disable; log (the audit log). Uses HUB_DATABASE_URL and HUB_PUBLIC_URL.",
     no_args_is_help=True,
 )
 app.add_typer(users_app)
@@ -55,12 +56,13 @@ def users_create(
     """Create an account and print its invitation link once (the person sets a password with it; board members
     and admins then set up a code app)."""
     from service import i18n
-    from service.web import signin
+    from service.web import acts, signin
+    from service.web.audit import Actor
 
     try:
         public_url = load_settings().public_url
         with i18n.use("en"), _key_store() as session:
-            account, token = signin.create_account(session, email, name, role.value, address)
+            account, token = acts.invite(session, Actor.cli(), email, name, role.value, address)
     except (UsageProblem, signin.AccountProblem) as exc:
         fail_unusable(str(exc))
     console = Console(highlight=False)
@@ -106,13 +108,14 @@ def users_reset(
 ) -> None:
     """Take the account's password and code app away, end all its sessions, and print a new invitation link."""
     from service import i18n
-    from service.web import signin
+    from service.web import acts, signin
+    from service.web.audit import Actor
 
     try:
         public_url = load_settings().public_url
         with i18n.use("en"), _key_store(existing=True) as session:
             found = signin.find_account(session, account)
-            view, token = signin.reset_account(session, found.id)
+            view, token = acts.reset(session, Actor.cli(), found.id)
     except (UsageProblem, signin.AccountProblem) as exc:
         fail_unusable(str(exc))
     console = Console(highlight=False)
@@ -129,12 +132,83 @@ def users_disable(
 ) -> None:
     """Disable an account for good: it cannot sign in, its sessions and invitation end."""
     from service import i18n
-    from service.web import signin
+    from service.web import acts, signin
+    from service.web.audit import Actor
 
     try:
         with i18n.use("en"), _key_store(existing=True) as session:
             found = signin.find_account(session, account)
-            view = signin.disable_account(session, found.id)
+            view = acts.disable(session, Actor.cli(), found.id)
     except (UsageProblem, signin.AccountProblem) as exc:
         fail_unusable(str(exc))
     Console(highlight=False).print(f"Disabled account {view.id} ({view.name} <{view.email}>): every session has ended.")
+
+
+def _act_names() -> str:
+    from service.web.audit import Act
+
+    return ", ".join(act.value for act in Act)
+
+
+@users_app.command("log")
+def users_log(
+    act: Annotated[
+        str | None, typer.Option("--act", help="Only this act (account-invited, password-reset, key-created, ...).")
+    ] = None,
+    account: Annotated[
+        str | None,
+        typer.Option("--account", help="Only what this account (id or e-mail address) did or underwent."),
+    ] = None,
+    page: Annotated[int, typer.Option("--page", min=1, help="Which page, newest first (1 is the newest).")] = 1,
+    size: Annotated[int, typer.Option("--size", min=1, max=1000, help="Lines a page.")] = 50,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON (the page, with its number and the total).")
+    ] = False,
+) -> None:
+    """The audit log of admin and account acts, newest first: when (UTC), who (an account's e-mail address, or
+    cli:<OS user>), what, to which account/key/programme, from which client address."""
+    import json
+
+    from service import i18n
+    from service.web import audit, signin
+
+    try:
+        chosen = None
+        if act is not None:
+            try:
+                chosen = audit.Act(act.strip().lower())
+            except ValueError as exc:
+                raise UsageProblem(f"--act: there is no act {act!r}; the acts are {_act_names()}") from exc
+        with i18n.use("en"), _key_store(existing=True) as session:
+            account_id = signin.find_account(session, account).id if account is not None else None
+            found = audit.entries(session, act=chosen, account_id=account_id, page=page, size=size)
+    except (UsageProblem, signin.AccountProblem) as exc:
+        fail_unusable(str(exc))
+    if as_json:
+        body = {
+            "entries": [entry.as_json() for entry in found.entries],
+            "page": found.number,
+            "pages": found.pages,
+            "total": found.total,
+        }
+        typer.echo(json.dumps(body, indent=2, ensure_ascii=False))
+        return
+    console = Console(highlight=False)
+    if not found.entries:
+        console.print("No lines in the audit log" + (" for this filter." if act or account else " yet."))
+        return
+    table = Table(show_header=True, header_style="bold")
+    for column in ("when (UTC)", "who", "act", "subject", "client"):
+        table.add_column(column, overflow="fold")
+    for entry in found.entries:
+        who = {
+            audit.ActorKind.STAFF: entry.actor_name,
+            audit.ActorKind.KEY: f"key {entry.actor_id} ({entry.actor_name})",
+        }.get(entry.actor_kind, f"{entry.actor_kind}:{entry.actor_name}")
+        subject = f"{entry.subject_kind} {entry.subject_id or '?'}" + (
+            f" ({entry.subject_name})" if entry.subject_name else ""
+        )
+        table.add_row(f"{entry.at:%Y-%m-%d %H:%M:%S}", who, entry.act.value, subject, entry.client_address or "")
+    console.print(table)
+    lines = "line" if found.total == 1 else "lines"
+    console.print(f"Page {found.number} of {found.pages} ({found.total} {lines}).", style="dim")

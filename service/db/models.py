@@ -529,3 +529,22 @@ class StatusEntry(Base):
     status_index: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     credential_id: Mapped[str] = mapped_column(ForeignKey("credentials.id"), unique=True)
     digest: Mapped[str] = mapped_column(String(66), index=True)  # the credential's, as CredentialRevoked names it
+
+
+class AuditEntry(Base):
+    """One act of an admin or on an account (service.web.audit): who did what to whom, when and from where. Written
+    in the transaction of the act itself, so an act without its line cannot be committed; never updated or deleted
+    by the service (service.web.audit refuses it). Never holds a password, token, link or secret: names and ids."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)  # UTC
+    actor_kind: Mapped[str] = mapped_column(String(16))  # staff | cli | key | system (service.web.audit.ActorKind)
+    actor_id: Mapped[int | None] = mapped_column(Integer, index=True)  # the staff account's id, or the API key's
+    actor_name: Mapped[str] = mapped_column(String(254))  # the e-mail address then, the OS user, the key's holder
+    act: Mapped[str] = mapped_column(String(32), index=True)  # service.web.audit.Act
+    subject_kind: Mapped[str] = mapped_column(String(16))  # account | key | programme
+    subject_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    subject_name: Mapped[str] = mapped_column(String(254))  # its display name then
+    client_address: Mapped[str | None] = mapped_column(String(64))  # the request's; None from the CLI

@@ -12,14 +12,20 @@
     POST /console/admin/keys/{id}/revoke         ... revoked
     GET  /console/admin/programmes               the catalogue, and a form to add a programme
     POST /console/admin/programmes               add it (the same function as the API's POST /programmes)
+    GET  /console/admin/log                      the audit log, newest first (?act=, ?account=, ?page=)
 
-Each act calls the function the CLI (`hub users`, `hub keys`) or the API calls: service.web.signin,
-service.auth, service.api.programmes. Every form carries the session's CSRF token and works without script.
+Each act calls the function the CLI (`hub users`, `hub keys`) calls, service.web.acts: the act of service.web.signin,
+service.auth or service.api.programmes with its line in the audit log, in one transaction. An act asked about
+first ("... this account?") is a `ConfirmedAct`: one question, one act. Every form carries the session's CSRF token
+and works without script.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -28,7 +34,7 @@ from starlette.datastructures import FormData
 
 from service import auth
 from service.api.deps import HubDep
-from service.api.programmes import ProgrammeCreate, add_programme, programmes
+from service.api.programmes import ProgrammeCreate, programmes
 from service.chain.keys import KeyConfigurationError, refuse_well_known
 from service.credentials.document import HUB_THEMES
 from service.db import models
@@ -37,7 +43,7 @@ from service.hub import Hub
 from service.i18n import N_, _
 from service.pages import paths  # noqa: F401 - registers the rowid path convertor
 from service.pages.console import console_page, expired_form, form_is_genuine, require_staff
-from service.web import signin
+from service.web import acts, audit, signin
 from service.web.staff import Staff, StaffRole
 
 router = APIRouter(include_in_schema=False)
@@ -88,6 +94,79 @@ def _text(form: FormData, name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+def _done(request: Request) -> str | None:
+    """The notice of an act that redirected here (?done=...)."""
+    done = request.query_params.get("done")
+    return str(DONE[done]) if done in DONE else None
+
+
+def _actor(request: Request, staff: Staff) -> audit.Actor:
+    """The signed-in admin, as the audit log names them (with the request's client address)."""
+    return audit.Actor.staff(staff.account_id, staff.email, request.client.host if request.client else None)
+
+
+# ---------------------------------------------------------------- confirm, then act
+
+
+@dataclass(frozen=True)
+class Question:
+    """What the confirmation page asks before an act, and the button that does it."""
+
+    title: str
+    message: str
+    button: str
+
+
+@dataclass(frozen=True)
+class ConfirmedAct:
+    """An act on one account or key that a page asks about first: GET its path shows `ask`'s question (or
+    `missing`'s page when there is nothing to act on), and the question's form POSTs to the same path, which
+    does `act` for an admin whose form carries the session's CSRF token (else nothing is done)."""
+
+    name: str
+    section: str  # the console's section the pages belong to
+    back: str  # where "Cancel" goes
+    ask: Callable[[Hub, int], Question | None]
+    missing: Callable[[Request, Hub, Staff, int], Response]
+    act: Callable[[Request, Hub, Staff, int], Response]
+
+
+def confirm_then_act(path: str, spec: ConfirmedAct) -> None:
+    """Register GET `path` (the question) and POST `path` (the act) for `spec`; `path` ends in the target's
+    `{target_id:rowid}`."""
+
+    def confirm(target_id: int, request: Request, hub: HubDep) -> Response:
+        staff = require_staff(request, hub, StaffRole.ADMIN)
+        if isinstance(staff, Response):
+            return staff
+        question = spec.ask(hub, target_id)
+        if question is None:
+            return spec.missing(request, hub, staff, target_id)
+        return console_page(
+            request,
+            "admin_confirm.html",
+            staff,
+            {
+                "section": spec.section,
+                "title": question.title,
+                "message": question.message,
+                "action": path.replace("{target_id:rowid}", str(target_id)),
+                "button": question.button,
+                "back": spec.back,
+            },
+        )
+
+    async def act(target_id: int, request: Request, hub: HubDep) -> Response:
+        checked = await _admin_form(request, hub)
+        if isinstance(checked, Response):
+            return checked
+        staff, _form = checked
+        return spec.act(request, hub, staff, target_id)
+
+    router.add_api_route(path, confirm, methods=["GET"], response_class=HTMLResponse, name=f"confirm_{spec.name}")
+    router.add_api_route(path, act, methods=["POST"], response_class=HTMLResponse, name=spec.name)
+
+
 # ---------------------------------------------------------------- accounts
 
 
@@ -113,7 +192,7 @@ def _accounts_page(
             "state_labels": {key: str(value) for key, value in STATE_LABELS.items()},
             "error": error,
             "form": form or {"email": "", "name": "", "role": "partner", "address": ""},
-            "done": str(DONE[request.query_params["done"]]) if request.query_params.get("done") in DONE else None,
+            "done": _done(request),
         },
         status=status,
     )
@@ -154,22 +233,13 @@ async def create_account(request: Request, hub: HubDep) -> Response:
     kept = {name: _text(form, name) for name in ("email", "name", "role", "address")}
     try:
         with hub.sessions() as db:
-            account, token = signin.create_account(db, kept["email"], kept["name"], kept["role"], kept["address"])
+            account, token = acts.invite(
+                db, _actor(request, staff), kept["email"], kept["name"], kept["role"], kept["address"]
+            )
             db.commit()
     except signin.AccountProblem as problem:
         return _accounts_page(request, hub, staff, error=str(problem), form=kept, status=422)
     return _link_page(request, staff, hub, account, token, made=True)
-
-
-def _confirm(
-    request: Request, staff: Staff, section: str, title: str, message: str, action: str, button: str, back: str
-) -> Response:
-    return console_page(
-        request,
-        "admin_confirm.html",
-        staff,
-        {"section": section, "title": title, "message": message, "action": action, "button": button, "back": back},
-    )
 
 
 def _account_or_none(hub: Hub, account_id: int) -> signin.AccountView | None:
@@ -177,7 +247,7 @@ def _account_or_none(hub: Hub, account_id: int) -> signin.AccountView | None:
         return next((account for account in signin.list_accounts(db) if account.id == account_id), None)
 
 
-def _no_account(request: Request, staff: Staff, account_id: int) -> Response:
+def _no_account(request: Request, hub: Hub, staff: Staff, account_id: int) -> Response:
     return console_page(
         request,
         "console_message.html",
@@ -187,18 +257,11 @@ def _no_account(request: Request, staff: Staff, account_id: int) -> Response:
     )
 
 
-@router.get("/console/admin/accounts/{account_id:rowid}/reset", response_class=HTMLResponse)
-def confirm_reset(account_id: int, request: Request, hub: HubDep) -> Response:
-    staff = require_staff(request, hub, StaffRole.ADMIN)
-    if isinstance(staff, Response):
-        return staff
+def _ask_reset(hub: Hub, account_id: int) -> Question | None:
     account = _account_or_none(hub, account_id)
     if account is None or account.state is signin.AccountState.DISABLED:
-        return _no_account(request, staff, account_id)
-    return _confirm(
-        request,
-        staff,
-        "accounts",
+        return None
+    return Question(
         _("Reset the account of %(name)s?", name=account.name),
         _(
             "%(name)s (%(email)s) is signed out everywhere, the password and the code app stop working, and you "
@@ -206,24 +269,25 @@ def confirm_reset(account_id: int, request: Request, hub: HubDep) -> Response:
             name=account.name,
             email=account.email,
         ),
-        f"/console/admin/accounts/{account.id}/reset",
         _("Yes, reset the account"),
-        "/console/admin",
     )
 
 
-@router.get("/console/admin/accounts/{account_id:rowid}/disable", response_class=HTMLResponse)
-def confirm_disable(account_id: int, request: Request, hub: HubDep) -> Response:
-    staff = require_staff(request, hub, StaffRole.ADMIN)
-    if isinstance(staff, Response):
-        return staff
+def _reset(request: Request, hub: Hub, staff: Staff, account_id: int) -> Response:
+    try:
+        with hub.sessions() as db:
+            account, token = acts.reset(db, _actor(request, staff), account_id)
+            db.commit()
+    except signin.AccountProblem as problem:
+        return _accounts_page(request, hub, staff, error=str(problem), status=409)
+    return _link_page(request, staff, hub, account, token, made=False)
+
+
+def _ask_disable(hub: Hub, account_id: int) -> Question | None:
     account = _account_or_none(hub, account_id)
     if account is None or account.state is signin.AccountState.DISABLED:
-        return _no_account(request, staff, account_id)
-    return _confirm(
-        request,
-        staff,
-        "accounts",
+        return None
+    return Question(
         _("Disable the account of %(name)s?", name=account.name),
         _(
             "%(name)s (%(email)s) is signed out everywhere and can never sign in with this account again. "
@@ -231,33 +295,11 @@ def confirm_disable(account_id: int, request: Request, hub: HubDep) -> Response:
             name=account.name,
             email=account.email,
         ),
-        f"/console/admin/accounts/{account.id}/disable",
         _("Yes, disable the account"),
-        "/console/admin",
     )
 
 
-@router.post("/console/admin/accounts/{account_id:rowid}/reset", response_class=HTMLResponse)
-async def reset_account(account_id: int, request: Request, hub: HubDep) -> Response:
-    checked = await _admin_form(request, hub)
-    if isinstance(checked, Response):
-        return checked
-    staff, _form = checked
-    try:
-        with hub.sessions() as db:
-            account, token = signin.reset_account(db, account_id)
-            db.commit()
-    except signin.AccountProblem as problem:
-        return _accounts_page(request, hub, staff, error=str(problem), status=409)
-    return _link_page(request, staff, hub, account, token, made=False)
-
-
-@router.post("/console/admin/accounts/{account_id:rowid}/disable", response_class=HTMLResponse)
-async def disable_account(account_id: int, request: Request, hub: HubDep) -> Response:
-    checked = await _admin_form(request, hub)
-    if isinstance(checked, Response):
-        return checked
-    staff, _form = checked
+def _disable(request: Request, hub: Hub, staff: Staff, account_id: int) -> Response:
     if account_id == staff.account_id:
         return _accounts_page(
             request,
@@ -268,11 +310,21 @@ async def disable_account(account_id: int, request: Request, hub: HubDep) -> Res
         )
     try:
         with hub.sessions() as db:
-            signin.disable_account(db, account_id)
+            acts.disable(db, _actor(request, staff), account_id)
             db.commit()
     except signin.AccountProblem as problem:
         return _accounts_page(request, hub, staff, error=str(problem), status=404)
     return RedirectResponse("/console/admin?done=disabled", status_code=303)
+
+
+confirm_then_act(
+    "/console/admin/accounts/{target_id:rowid}/reset",
+    ConfirmedAct("reset_account", "accounts", "/console/admin", _ask_reset, _no_account, _reset),
+)
+confirm_then_act(
+    "/console/admin/accounts/{target_id:rowid}/disable",
+    ConfirmedAct("disable_account", "accounts", "/console/admin", _ask_disable, _no_account, _disable),
+)
 
 
 # ---------------------------------------------------------------- API keys
@@ -310,7 +362,7 @@ def _keys_page(
             "key_roles": {key: str(value) for key, value in KEY_ROLE_LABELS.items()},
             "error": error,
             "form": form or {"role": "issuer", "name": "", "address": ""},
-            "done": str(DONE[request.query_params["done"]]) if request.query_params.get("done") in DONE else None,
+            "done": _done(request),
         },
         status=status,
     )
@@ -340,7 +392,9 @@ async def create_key(request: Request, hub: HubDep) -> Response:
         if kept["role"] != "admin" and kept["address"] and chain_id is not None:
             refuse_well_known(kept["address"], chain_id, f"the {kept['role']}'s account")
         with hub.sessions() as db:
-            token, record = auth.create_key(db, kept["role"], kept["name"], kept["address"] or None)
+            token, record = acts.create_key(
+                db, _actor(request, staff), kept["role"], kept["name"], kept["address"] or None
+            )
             db.commit()
             made = {"id": record.id, "name": record.name, "role": str(KEY_ROLE_LABELS[record.role])}
     except (HubError, KeyConfigurationError, ValueError):
@@ -357,45 +411,41 @@ async def create_key(request: Request, hub: HubDep) -> Response:
     return console_page(request, "admin_key_made.html", staff, {"section": "keys", "key": made, "token": token})
 
 
-@router.get("/console/admin/keys/{key_id:rowid}/revoke", response_class=HTMLResponse)
-def confirm_revoke(key_id: int, request: Request, hub: HubDep) -> Response:
-    staff = require_staff(request, hub, StaffRole.ADMIN)
-    if isinstance(staff, Response):
-        return staff
+def _ask_revoke(hub: Hub, key_id: int) -> Question | None:
     with hub.sessions() as db:
         key = db.get(models.ApiKey, key_id)
-        found = (key.name, key.prefix) if key is not None and key.revoked_at is None else None
-    if found is None:
-        return _keys_page(request, hub, staff, error=_("There is no API key %(id)s.", id=key_id), status=404)
-    return _confirm(
-        request,
-        staff,
-        "keys",
-        _("Revoke key %(number)s of %(name)s?", number=key_id, name=found[0]),
+        if key is None or key.revoked_at is not None:
+            return None
+        name, prefix = key.name, key.prefix
+    return Question(
+        _("Revoke key %(number)s of %(name)s?", number=key_id, name=name),
         _(
             "Programs that use the key starting with %(prefix)s get no access from now on. This cannot be undone: "
             "make a new key if it is needed again.",
-            prefix=found[1],
+            prefix=prefix,
         ),
-        f"/console/admin/keys/{key_id}/revoke",
         _("Yes, revoke the key"),
-        "/console/admin/keys",
     )
 
 
-@router.post("/console/admin/keys/{key_id:rowid}/revoke", response_class=HTMLResponse)
-async def revoke_key(key_id: int, request: Request, hub: HubDep) -> Response:
-    checked = await _admin_form(request, hub)
-    if isinstance(checked, Response):
-        return checked
-    staff, _form = checked
+def _no_key(request: Request, hub: Hub, staff: Staff, key_id: int) -> Response:
+    return _keys_page(request, hub, staff, error=_("There is no API key %(id)s.", id=key_id), status=404)
+
+
+def _revoke(request: Request, hub: Hub, staff: Staff, key_id: int) -> Response:
     try:
         with hub.sessions() as db:
-            auth.revoke_key(db, key_id)
+            acts.revoke_key(db, _actor(request, staff), key_id)
             db.commit()
     except HubError:
-        return _keys_page(request, hub, staff, error=_("There is no API key %(id)s.", id=key_id), status=404)
+        return _no_key(request, hub, staff, key_id)
     return RedirectResponse("/console/admin/keys?done=revoked", status_code=303)
+
+
+confirm_then_act(
+    "/console/admin/keys/{target_id:rowid}/revoke",
+    ConfirmedAct("revoke_key", "keys", "/console/admin/keys", _ask_revoke, _no_key, _revoke),
+)
 
 
 # ---------------------------------------------------------------- programmes
@@ -423,7 +473,7 @@ def _programmes_page(
             "errors": errors or [],
             "form": form
             or {**dict.fromkeys(PROGRAMME_FIELDS, ""), "achievement_type": "MicroCredential", "graded": "yes"},
-            "done": str(DONE[request.query_params["done"]]) if request.query_params.get("done") in DONE else None,
+            "done": _done(request),
         },
         status=status,
     )
@@ -454,10 +504,81 @@ async def add_programme_form(request: Request, hub: HubDep) -> Response:
         return _programmes_page(request, hub, staff, errors=errors or [_("Check the form.")], form=kept, status=422)
     try:
         with hub.sessions() as db:
-            add_programme(db, programme)
+            acts.add_programme(db, _actor(request, staff), programme)
     except Conflict:
         message = _(
             "There is already a programme %(id)s. A programme id is permanent: choose another.", id=programme.id
         )
         return _programmes_page(request, hub, staff, errors=[message], form=kept, status=409)
     return RedirectResponse("/console/admin/programmes?done=programme", status_code=303)
+
+
+# ---------------------------------------------------------------- the audit log
+
+
+def _who(entry: audit.Entry) -> str:
+    if entry.actor_kind is audit.ActorKind.CLI:
+        return _("Command line (%(user)s)", user=entry.actor_name)
+    if entry.actor_kind is audit.ActorKind.SYSTEM:
+        return _("The hub (throttling)")
+    if entry.actor_kind is audit.ActorKind.KEY:
+        return _("API key %(number)s of %(name)s", number=entry.actor_id, name=entry.actor_name)
+    return entry.actor_name
+
+
+def _subject(entry: audit.Entry) -> str:
+    kind = {"account": _("Account"), "key": _("API key"), "programme": _("Programme")}.get(entry.subject_kind, "")
+    if entry.subject_id is None:
+        return _("an unknown e-mail address")
+    return f"{kind} {entry.subject_id}" + (f": {entry.subject_name}" if entry.subject_name else "")
+
+
+@router.get("/console/admin/log", response_class=HTMLResponse)
+def audit_log(request: Request, hub: HubDep) -> Response:
+    """The audit log, newest first, a page of audit.PAGE_SIZE; ?act= and ?account= filter it, ?page= pages."""
+    staff = require_staff(request, hub, StaffRole.ADMIN)
+    if isinstance(staff, Response):
+        return staff
+    query = request.query_params
+    act = query.get("act", "")
+    chosen = audit.Act(act) if act in audit.Act._value2member_map_ else None
+    account = query.get("account", "")
+    account_id = int(account) if account.isdigit() and len(account) <= 18 else None
+    number = int(query["page"]) if query.get("page", "").isdigit() and len(query["page"]) <= 9 else 1
+    with hub.sessions() as db:
+        found = audit.entries(db, act=chosen, account_id=account_id, page=number)
+        accounts = signin.list_accounts(db)
+    filters = {
+        **({"act": chosen.value} if chosen else {}),
+        **({"account": str(account_id)} if account_id is not None else {}),
+    }
+    return console_page(
+        request,
+        "admin_log.html",
+        staff,
+        {
+            "section": "log",
+            "entries": [
+                {
+                    "at": entry.at,
+                    "who": _who(entry),
+                    "act": str(audit.ACT_LABELS[entry.act]),
+                    "subject": _subject(entry),
+                    "client": entry.client_address,
+                }
+                for entry in found.entries
+            ],
+            "acts": {act.value: str(label) for act, label in audit.ACT_LABELS.items()},
+            "accounts": accounts,
+            "chosen_act": chosen.value if chosen else "",
+            "chosen_account": account_id,
+            "filtered": bool(filters),
+            "page": found,
+            "previous": f"/console/admin/log?{urlencode({**filters, 'page': found.number - 1})}"
+            if found.number > 1
+            else None,
+            "next": f"/console/admin/log?{urlencode({**filters, 'page': found.number + 1})}"
+            if found.number < found.pages
+            else None,
+        },
+    )

@@ -30,8 +30,8 @@ from service.db import models
 from service.hub import Hub
 from service.i18n import _
 from service.pages.routes import page
+from service.web import audit, signin
 from service.web import sessions as web_sessions
-from service.web import signin
 from service.web.staff import Staff, StaffRole, current_staff
 
 SIGN_IN = "/signin"
@@ -103,7 +103,8 @@ def act_refusal(hub: Hub, staff: Staff, password: str) -> tuple[str, int] | None
     sentence to show and the status (403 a wrong password, 429 paused).
 
     Wrong confirmations are counted for the person (service.web.signin.act_keys): five in a row within a quarter of
-    an hour pause their acts for a quarter of an hour. Failed sign-ins by anyone else do not count here."""
+    an hour pause their acts for a quarter of an hour (a line in the audit log). Failed sign-ins by anyone else do
+    not count here."""
     counters = signin.act_keys(staff.account_id)  # its own counter: others' failed sign-ins never block an act
     wait = signin.locked(hub.sessions, counters)
     if wait:
@@ -117,7 +118,9 @@ def act_refusal(hub: Hub, staff: Staff, password: str) -> tuple[str, int] | None
     if password and signin.verify_password(stored, password):
         signin.clear(hub.sessions, [key for key, _limit in counters])  # five wrong in a row pause, not five ever
         return None
-    signin.record(hub.sessions, counters)
+    by = audit.Actor.staff(staff.account_id, staff.email, None)
+    subject = audit.Subject.account(staff.account_id, staff.name, staff.email)
+    signin.record(hub.sessions, counters, on_pause=lambda db: audit.record(db, by, audit.Act.ACTS_PAUSED, subject))
     return _("That is not your password. Nothing was signed; try again."), 403
 
 

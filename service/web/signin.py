@@ -25,6 +25,7 @@ import hmac
 import re
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -39,6 +40,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.db import models
 from service.i18n import _
+from service.web import audit
 from service.web.staff import KIND as STAFF_KIND
 from service.web.staff import SECOND_FACTOR_ROLES, StaffRole
 
@@ -212,17 +214,36 @@ def locked(sessions: sessionmaker[Session], counters: list[tuple[str, int]]) -> 
 
 
 def record_failure(sessions: sessionmaker[Session], email: str, address: str) -> int:
-    """Count a failed attempt for `email` from `address`; seconds to wait if it locked sign-in now (else 0)."""
-    return record(sessions, throttle_keys(email, address))
+    """Count a failed attempt for `email` from `address`; seconds to wait if it locked sign-in now (else 0).
+
+    A pause that begins now is written to the audit log (the account when there is one by that address; the
+    address typed is not kept otherwise: it may be a password typed in the wrong field)."""
+
+    def log_pause(db: Session) -> None:
+        account = db.scalar(select(models.StaffAccount).where(models.StaffAccount.email == email.strip().lower()))
+        subject = (
+            audit.Subject.account(account.id, account.name, account.email)
+            if account is not None
+            else audit.Subject("account", None, "")
+        )
+        audit.record(db, audit.Actor.throttling(address), audit.Act.SIGNIN_PAUSED, subject)
+
+    return record(sessions, throttle_keys(email, address), on_pause=log_pause)
 
 
-def record(sessions: sessionmaker[Session], counters: list[tuple[str, int]]) -> int:
+def record(
+    sessions: sessionmaker[Session],
+    counters: list[tuple[str, int]],
+    on_pause: Callable[[Session], object] | None = None,
+) -> int:
     """Count a failure on each of `counters`; seconds to wait if one of them is paused now (else 0).
 
     The count is one UPDATE (failures + 1) within the current window, so concurrent processes add up; a
-    counter whose window has passed starts again at one."""
+    counter whose window has passed starts again at one. When this failure pauses a counter, `on_pause` is
+    called with the session before it commits (the audit log's line, in the same transaction)."""
     now = utcnow()
     table = models.SigninThrottle
+    began = 0
     with sessions() as db:
         db.execute(
             delete(table).where(
@@ -250,11 +271,14 @@ def record(sessions: sessionmaker[Session], counters: list[tuple[str, int]]) -> 
                     break
                 except IntegrityError:  # another process made it just now: count on it
                     continue
-            db.execute(
+            paused = db.execute(
                 update(table)
                 .where(table.key_hash == key, table.failures >= limit, table.locked_until.is_(None))
                 .values(locked_until=now + LOCK)
             )
+            began += int(getattr(paused, "rowcount", 0) or 0)
+        if began and on_pause is not None:
+            on_pause(db)
         db.commit()
     return locked(sessions, counters)
 

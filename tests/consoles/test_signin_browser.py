@@ -153,9 +153,10 @@ def test_invite_password_code_and_sign_in_again(
     assert link.startswith(server.url + "/invite/")
     check_page(admin, "admin-invitation", language, width)
     # the other admin pages, and a confirmation (left with Cancel: nothing happens)
-    for section in ("keys", "programmes"):
+    for section in ("keys", "programmes", "log"):
         admin.goto(f"{server.url}/console/admin/{section}")
         check_page(admin, f"admin-{section}", language, width)
+    assert "Fenna Veenstra <fenna@ithubhoogeveen.nl>" in admin.get_by_role("table").inner_text()  # the log's line
     admin.goto(server.url + "/console/admin")
     submit(admin, admin.locator("a[href$='/disable']").last)
     assert admin.url.endswith("/disable") and "Fenna Veenstra" in admin.get_by_role("heading", level=1).inner_text()
