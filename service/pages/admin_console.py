@@ -100,9 +100,9 @@ def _done(request: Request) -> str | None:
     return str(DONE[done]) if done in DONE else None
 
 
-def _actor(request: Request, staff: Staff) -> audit.Actor:
+def _actor(staff: Staff) -> audit.Actor:
     """The signed-in admin, as the audit log names them (with the request's client address)."""
-    return audit.Actor.staff(staff.account_id, staff.email, request.client.host if request.client else None)
+    return audit.Actor.staff(staff.account_id, staff.email, staff.client_address)
 
 
 # ---------------------------------------------------------------- confirm, then act
@@ -234,7 +234,7 @@ async def create_account(request: Request, hub: HubDep) -> Response:
     try:
         with hub.sessions() as db:
             account, token = acts.invite(
-                db, _actor(request, staff), kept["email"], kept["name"], kept["role"], kept["address"]
+                db, _actor(staff), kept["email"], kept["name"], kept["role"], kept["address"]
             )
             db.commit()
     except signin.AccountProblem as problem:
@@ -276,7 +276,7 @@ def _ask_reset(hub: Hub, account_id: int) -> Question | None:
 def _reset(request: Request, hub: Hub, staff: Staff, account_id: int) -> Response:
     try:
         with hub.sessions() as db:
-            account, token = acts.reset(db, _actor(request, staff), account_id)
+            account, token = acts.reset(db, _actor(staff), account_id)
             db.commit()
     except signin.AccountProblem as problem:
         return _accounts_page(request, hub, staff, error=str(problem), status=409)
@@ -310,7 +310,7 @@ def _disable(request: Request, hub: Hub, staff: Staff, account_id: int) -> Respo
         )
     try:
         with hub.sessions() as db:
-            acts.disable(db, _actor(request, staff), account_id)
+            acts.disable(db, _actor(staff), account_id)
             db.commit()
     except signin.AccountProblem as problem:
         return _accounts_page(request, hub, staff, error=str(problem), status=404)
@@ -393,7 +393,7 @@ async def create_key(request: Request, hub: HubDep) -> Response:
             refuse_well_known(kept["address"], chain_id, f"the {kept['role']}'s account")
         with hub.sessions() as db:
             token, record = acts.create_key(
-                db, _actor(request, staff), kept["role"], kept["name"], kept["address"] or None
+                db, _actor(staff), kept["role"], kept["name"], kept["address"] or None
             )
             db.commit()
             made = {"id": record.id, "name": record.name, "role": str(KEY_ROLE_LABELS[record.role])}
@@ -435,7 +435,7 @@ def _no_key(request: Request, hub: Hub, staff: Staff, key_id: int) -> Response:
 def _revoke(request: Request, hub: Hub, staff: Staff, key_id: int) -> Response:
     try:
         with hub.sessions() as db:
-            acts.revoke_key(db, _actor(request, staff), key_id)
+            acts.revoke_key(db, _actor(staff), key_id)
             db.commit()
     except HubError:
         return _no_key(request, hub, staff, key_id)
@@ -504,7 +504,7 @@ async def add_programme_form(request: Request, hub: HubDep) -> Response:
         return _programmes_page(request, hub, staff, errors=errors or [_("Check the form.")], form=kept, status=422)
     try:
         with hub.sessions() as db:
-            acts.add_programme(db, _actor(request, staff), programme)
+            acts.add_programme(db, _actor(staff), programme)
     except Conflict:
         message = _(
             "There is already a programme %(id)s. A programme id is permanent: choose another.", id=programme.id
