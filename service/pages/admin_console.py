@@ -41,7 +41,7 @@ from service.db import models
 from service.errors import Conflict, HubError
 from service.hub import Hub
 from service.i18n import N_, _
-from service.pages import paths  # noqa: F401 - registers the rowid path convertor
+from service.pages import paths  # registers the rowid path convertor; row_id
 from service.pages.console import console_page, expired_form, form_is_genuine, require_staff
 from service.web import acts, audit, signin
 from service.web.staff import Staff, StaffRole
@@ -542,9 +542,8 @@ def audit_log(request: Request, hub: HubDep) -> Response:
     query = request.query_params
     act = query.get("act", "")
     chosen = audit.Act(act) if act in audit.Act._value2member_map_ else None
-    account = query.get("account", "")
-    account_id = int(account) if account.isdigit() and len(account) <= 18 else None
-    number = int(query["page"]) if query.get("page", "").isdigit() and len(query["page"]) <= 9 else 1
+    account_id = paths.row_id(query.get("account", ""))
+    number = paths.row_id(query.get("page", "")) or 1  # past the last: the last
     with hub.sessions() as db:
         found = audit.entries(db, act=chosen, account_id=account_id, page=number)
         accounts = signin.list_accounts(db)

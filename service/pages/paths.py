@@ -6,6 +6,8 @@ is no such page (a 404 page for a browser, service.pages.not_found), never a dat
 
 from __future__ import annotations
 
+import re
+
 from starlette.convertors import Convertor, register_url_convertor
 
 DB_INT_MAX = 2**63 - 1
@@ -24,3 +26,9 @@ class RowIdConvertor(Convertor[int]):
 
 
 register_url_convertor("rowid", RowIdConvertor())
+
+
+def row_id(text: str) -> int | None:
+    """`text` as a row id when the convertor would take it (a query parameter's), else None. Not str.isdigit:
+    it says yes to digits int() cannot read ("²")."""
+    return int(text) if re.fullmatch(RowIdConvertor.regex, text) else None

@@ -313,6 +313,10 @@ def test_the_log_lists_newest_first_filters_and_pages_in_english_and_dutch(
     assert 'rel="prev"' in second.text and 'rel="next"' not in second.text
     assert "Command line (" in second.text
     assert browser.get("/console/admin/log?page=999999999").status_code == 200  # the last page
+    # a digit int() cannot read (str.isdigit says yes to "²") and a number beyond any id: no filter, no 500
+    for query in ("page=%C2%B2", "account=%C2%B2", "account=" + "9" * 18):
+        answer = browser.get(f"/console/admin/log?{query}")
+        assert answer.status_code == 200 and "Audit log" in answer.text, query
 
 
 def test_only_an_admin_reads_the_log(hub: Hub) -> None:
