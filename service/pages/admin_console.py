@@ -233,9 +233,7 @@ async def create_account(request: Request, hub: HubDep) -> Response:
     kept = {name: _text(form, name) for name in ("email", "name", "role", "address")}
     try:
         with hub.sessions() as db:
-            account, token = acts.invite(
-                db, _actor(staff), kept["email"], kept["name"], kept["role"], kept["address"]
-            )
+            account, token = acts.invite(db, _actor(staff), kept["email"], kept["name"], kept["role"], kept["address"])
             db.commit()
     except signin.AccountProblem as problem:
         return _accounts_page(request, hub, staff, error=str(problem), form=kept, status=422)
@@ -392,9 +390,7 @@ async def create_key(request: Request, hub: HubDep) -> Response:
         if kept["role"] != "admin" and kept["address"] and chain_id is not None:
             refuse_well_known(kept["address"], chain_id, f"the {kept['role']}'s account")
         with hub.sessions() as db:
-            token, record = acts.create_key(
-                db, _actor(staff), kept["role"], kept["name"], kept["address"] or None
-            )
+            token, record = acts.create_key(db, _actor(staff), kept["role"], kept["name"], kept["address"] or None)
             db.commit()
             made = {"id": record.id, "name": record.name, "role": str(KEY_ROLE_LABELS[record.role])}
     except (HubError, KeyConfigurationError, ValueError):
