@@ -452,7 +452,7 @@ def find_account(db: Session, key: str) -> models.StaffAccount:
     key = key.strip()
     account = (
         db.get(models.StaffAccount, int(key))
-        if re.fullmatch(r"[0-9]{1,18}", key)  # not str.isdigit ("²"), nor beyond what the database compares
+        if models.ROW_ID.fullmatch(key)  # not str.isdigit ("²"), nor beyond the INTEGER ids
         else db.scalar(select(models.StaffAccount).where(models.StaffAccount.email == key.lower()))
     )
     if account is None:
