@@ -34,6 +34,7 @@ def utcnow() -> datetime:
 # A row's id as text, within the INTEGER id columns (PostgreSQL's integer stops at 2**31 - 1, and a larger
 # number in a query is the database's error): 1 to 9 digits, no leading zero. For ids read from URLs and arguments.
 ROW_ID = re.compile(r"[1-9][0-9]{0,8}")
+ID_MAX = 2**31 - 1  # the largest id of an INTEGER id column (a larger one is no row: look it up, and it is an error)
 
 
 class Base(DeclarativeBase):
