@@ -48,7 +48,7 @@ def disable(db: Session, by: Actor, account_id: int) -> signin.AccountView:
     Whether this call disables it is the conditional UPDATE's answer, not an earlier read: of two processes
     disabling the account at once, the second waits for the first's transaction and then changes nothing."""
     table = models.StaffAccount
-    disabled = _changed(
+    disabled = 0 < account_id <= models.ID_MAX and _changed(
         db, update(table).where(table.id == account_id, table.disabled_at.is_(None)).values(disabled_at=utcnow())
     )
     account = signin.disable_account(db, account_id)
@@ -70,7 +70,7 @@ def revoke_key(db: Session, by: Actor, key_id: int) -> models.ApiKey:
     """auth.revoke_key, logged (not again for a key revoked already: nothing changes; as `disable`, two at once
     log one line)."""
     table = models.ApiKey
-    revoked = _changed(
+    revoked = 0 < key_id <= models.ID_MAX and _changed(  # past it: no such key (auth.revoke_key says so)
         db, update(table).where(table.id == key_id, table.revoked_at.is_(None)).values(revoked_at=utcnow())
     )
     key = auth.revoke_key(db, key_id)

@@ -441,7 +441,7 @@ def may_enrol_after_password(account: models.StaffAccount) -> bool:
 
 
 def _account(db: Session, account_id: int) -> models.StaffAccount:
-    account = db.get(models.StaffAccount, account_id)
+    account = db.get(models.StaffAccount, account_id) if 0 < account_id <= models.ID_MAX else None
     if account is None:
         raise AccountProblem(_("There is no account %(id)s.", id=account_id))
     return account
