@@ -449,7 +449,7 @@ def test_one_account_disabled_or_key_revoked_by_two_processes_at_once_is_logged_
     ):
         failures: list[BaseException] = []
 
-        def second(act: Any = act) -> None:
+        def second(act: Any = act, failures: list[BaseException] = failures) -> None:
             try:
                 with hub.sessions() as db:
                     act(db, audit.Actor.cli())
