@@ -16,7 +16,7 @@ from eth_utils import is_address, to_checksum_address
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.db.models import ApiKey
+from service.db.models import ID_MAX, ApiKey
 from service.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 
 KEY_PREFIX = "hub_"
@@ -62,7 +62,7 @@ def create_key(session: Session, role: Role | str, name: str, address: str | Non
 
 
 def revoke_key(session: Session, key_id: int) -> ApiKey:
-    record = session.get(ApiKey, key_id)
+    record = session.get(ApiKey, key_id) if 0 < key_id <= ID_MAX else None
     if record is None:
         raise NotFound(f"no API key {key_id}")
     if record.revoked_at is None:

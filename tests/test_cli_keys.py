@@ -308,3 +308,16 @@ def test_keystore_import_needs_the_keystore_settings(runner: CliRunner) -> None:
     result = runner.invoke(app, ["keystore", "import", "--chain-id", "11155111"], input="0x" + "11" * 32 + "\n")
     assert result.exit_code == 2
     assert "set HUB_KEYSTORE_DIR and HUB_KEYSTORE_PASSWORD" in readable(result.stdout + result.stderr)
+
+
+def test_revoking_a_number_past_the_id_column_is_no_such_key_on_postgresql_too(
+    postgres: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL a key id past 2**31 - 1 in a query is the database's error (a traceback): no such key."""
+    monkeypatch.chdir(tmp_path)
+    database = postgres.new_database()
+    on_postgres = CliRunner(env={"HUB_DATABASE_URL": database, "COLUMNS": "200"})
+    assert on_postgres.invoke(app, ["db", "upgrade"]).exit_code == 0
+    for number in (str(2**31), str(2**63 - 1)):
+        code, out, err = keys(on_postgres, "revoke", number)
+        assert code == 2 and f"no API key {number}" in readable(out + err), (out, err)

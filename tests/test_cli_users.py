@@ -185,6 +185,10 @@ def test_every_cli_act_is_logged_as_the_os_user_and_the_log_prints_it(runner: Cl
     [
         (["log", "--act", "deleted-everything"], "there is no act 'deleted-everything'; the acts are account-invited"),
         (["log", "--account", "nobody@example.org"], "There is no account nobody@example.org"),
+        # a digit Python's int() cannot read, and a number beyond any account id: told, not a traceback
+        (["log", "--account", "\u00b2"], "There is no account \u00b2"),
+        (["log", "--account", "9" * 30], "There is no account " + "9" * 30),
+        (["disable", "9" * 30], "There is no account " + "9" * 30),
     ],
 )
 def test_log_refusals_are_readable_and_exit_2(runner: CliRunner, args: list[str], message: str) -> None:

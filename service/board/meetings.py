@@ -69,7 +69,7 @@ from service.chain.board import (
     recover_typed_data_signer,
 )
 from service.chain.relayer import Call, TransactionFailed, TransactionPending, TransactionReverted, TxState
-from service.db.models import Meeting, MeetingBallot, MeetingProposal, ProposalDocument, RelayerTransaction
+from service.db.models import ID_MAX, Meeting, MeetingBallot, MeetingProposal, ProposalDocument, RelayerTransaction
 from service.errors import ChainUnavailable, Conflict, Forbidden, InvalidInput, NotFound
 from service.hub import Hub
 
@@ -116,7 +116,7 @@ def _checksum(address: str) -> str:
 
 def get_meeting(db: Session, meeting_id: int) -> Meeting:
     """:raises NotFound: no such meeting."""
-    meeting = db.get(Meeting, meeting_id)
+    meeting = db.get(Meeting, meeting_id) if 0 < meeting_id <= ID_MAX else None
     if meeting is None:
         raise NotFound(f"there is no meeting {meeting_id}")
     return meeting

@@ -182,14 +182,14 @@ def keys_list() -> None:
 @keys_app.command("revoke")
 def keys_revoke(key_id: Annotated[int, typer.Argument(help="The key's id (see 'hub keys list').")]) -> None:
     """Revoke an API key: requests with it get 401 from now on."""
-    from service.db.models import ApiKey
+    from service.db.models import ID_MAX, ApiKey
     from service.errors import HubError
     from service.web.acts import revoke_key
     from service.web.audit import Actor
 
     try:
         with _key_store(existing=True) as session:
-            existing = session.get(ApiKey, key_id)
+            existing = session.get(ApiKey, key_id) if 0 < key_id <= ID_MAX else None
             already = existing.revoked_at if existing is not None else None
             record = revoke_key(session, Actor.cli(), key_id)
             role, holder, revoked_at = record.role, record.name, record.revoked_at

@@ -7,6 +7,7 @@ board members, proposals, votes, recusals. The chain stays the source of truth f
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,6 +29,12 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# A row's id as text, within the INTEGER id columns (PostgreSQL's integer stops at 2**31 - 1, and a larger
+# number in a query is the database's error): 1 to 9 digits, no leading zero. For ids read from URLs and arguments.
+ROW_ID = re.compile(r"[1-9][0-9]{0,8}")
+ID_MAX = 2**31 - 1  # the largest id of an INTEGER id column (a larger one is no row: look it up, and it is an error)
 
 
 class Base(DeclarativeBase):

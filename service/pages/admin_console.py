@@ -41,7 +41,7 @@ from service.db import models
 from service.errors import Conflict, HubError
 from service.hub import Hub
 from service.i18n import N_, _
-from service.pages import paths  # noqa: F401 - registers the rowid path convertor
+from service.pages import paths  # registers the rowid path convertor; row_id
 from service.pages.console import console_page, expired_form, form_is_genuine, require_staff
 from service.web import acts, audit, signin
 from service.web.staff import Staff, StaffRole
@@ -100,9 +100,9 @@ def _done(request: Request) -> str | None:
     return str(DONE[done]) if done in DONE else None
 
 
-def _actor(request: Request, staff: Staff) -> audit.Actor:
+def _actor(staff: Staff) -> audit.Actor:
     """The signed-in admin, as the audit log names them (with the request's client address)."""
-    return audit.Actor.staff(staff.account_id, staff.email, request.client.host if request.client else None)
+    return audit.Actor.staff(staff.account_id, staff.email, staff.client_address)
 
 
 # ---------------------------------------------------------------- confirm, then act
@@ -233,9 +233,7 @@ async def create_account(request: Request, hub: HubDep) -> Response:
     kept = {name: _text(form, name) for name in ("email", "name", "role", "address")}
     try:
         with hub.sessions() as db:
-            account, token = acts.invite(
-                db, _actor(request, staff), kept["email"], kept["name"], kept["role"], kept["address"]
-            )
+            account, token = acts.invite(db, _actor(staff), kept["email"], kept["name"], kept["role"], kept["address"])
             db.commit()
     except signin.AccountProblem as problem:
         return _accounts_page(request, hub, staff, error=str(problem), form=kept, status=422)
@@ -276,7 +274,7 @@ def _ask_reset(hub: Hub, account_id: int) -> Question | None:
 def _reset(request: Request, hub: Hub, staff: Staff, account_id: int) -> Response:
     try:
         with hub.sessions() as db:
-            account, token = acts.reset(db, _actor(request, staff), account_id)
+            account, token = acts.reset(db, _actor(staff), account_id)
             db.commit()
     except signin.AccountProblem as problem:
         return _accounts_page(request, hub, staff, error=str(problem), status=409)
@@ -310,7 +308,7 @@ def _disable(request: Request, hub: Hub, staff: Staff, account_id: int) -> Respo
         )
     try:
         with hub.sessions() as db:
-            acts.disable(db, _actor(request, staff), account_id)
+            acts.disable(db, _actor(staff), account_id)
             db.commit()
     except signin.AccountProblem as problem:
         return _accounts_page(request, hub, staff, error=str(problem), status=404)
@@ -392,9 +390,7 @@ async def create_key(request: Request, hub: HubDep) -> Response:
         if kept["role"] != "admin" and kept["address"] and chain_id is not None:
             refuse_well_known(kept["address"], chain_id, f"the {kept['role']}'s account")
         with hub.sessions() as db:
-            token, record = acts.create_key(
-                db, _actor(request, staff), kept["role"], kept["name"], kept["address"] or None
-            )
+            token, record = acts.create_key(db, _actor(staff), kept["role"], kept["name"], kept["address"] or None)
             db.commit()
             made = {"id": record.id, "name": record.name, "role": str(KEY_ROLE_LABELS[record.role])}
     except (HubError, KeyConfigurationError, ValueError):
@@ -435,7 +431,7 @@ def _no_key(request: Request, hub: Hub, staff: Staff, key_id: int) -> Response:
 def _revoke(request: Request, hub: Hub, staff: Staff, key_id: int) -> Response:
     try:
         with hub.sessions() as db:
-            acts.revoke_key(db, _actor(request, staff), key_id)
+            acts.revoke_key(db, _actor(staff), key_id)
             db.commit()
     except HubError:
         return _no_key(request, hub, staff, key_id)
@@ -504,7 +500,7 @@ async def add_programme_form(request: Request, hub: HubDep) -> Response:
         return _programmes_page(request, hub, staff, errors=errors or [_("Check the form.")], form=kept, status=422)
     try:
         with hub.sessions() as db:
-            acts.add_programme(db, _actor(request, staff), programme)
+            acts.add_programme(db, _actor(staff), programme)
     except Conflict:
         message = _(
             "There is already a programme %(id)s. A programme id is permanent: choose another.", id=programme.id
@@ -542,9 +538,8 @@ def audit_log(request: Request, hub: HubDep) -> Response:
     query = request.query_params
     act = query.get("act", "")
     chosen = audit.Act(act) if act in audit.Act._value2member_map_ else None
-    account = query.get("account", "")
-    account_id = int(account) if account.isdigit() and len(account) <= 18 else None
-    number = int(query["page"]) if query.get("page", "").isdigit() and len(query["page"]) <= 9 else 1
+    account_id = paths.row_id(query.get("account", ""))
+    number = paths.row_id(query.get("page", "")) or 1  # past the last: the last
     with hub.sessions() as db:
         found = audit.entries(db, act=chosen, account_id=account_id, page=number)
         accounts = signin.list_accounts(db)

@@ -65,8 +65,12 @@ ROW_SENTENCES: dict[str, Callable[[str, Values], str]] = {
         "the date in valid_until (%(value)s) has passed: the credential would be expired when it is issued.",
         value=v["value"],
     ),
-    "cells": lambda column, v: _(
-        "the row has %(cells)s cells, but the header has %(columns)s columns.", cells=v["cells"], columns=v["columns"]
+    "cells": lambda column, v: i18n.ngettext(
+        "the row has %(cells)s cell, but the header has %(columns)s columns.",
+        "the row has %(cells)s cells, but the header has %(columns)s columns.",
+        v["cells"],
+        cells=v["cells"],
+        columns=v["columns"],
     ),
     "unknown_programme": lambda column, v: _(
         "%(column)s names no programme of the hub: “%(value)s” (the programmes are listed at the bottom of the "

@@ -118,7 +118,7 @@ def act_refusal(hub: Hub, staff: Staff, password: str) -> tuple[str, int] | None
     if password and signin.verify_password(stored, password):
         signin.clear(hub.sessions, [key for key, _limit in counters])  # five wrong in a row pause, not five ever
         return None
-    by = audit.Actor.staff(staff.account_id, staff.email, None)
+    by = audit.Actor.staff(staff.account_id, staff.email, staff.client_address)
     subject = audit.Subject.account(staff.account_id, staff.name, staff.email)
     signin.record(hub.sessions, counters, on_pause=lambda db: audit.record(db, by, audit.Act.ACTS_PAUSED, subject))
     return _("That is not your password. Nothing was signed; try again."), 403

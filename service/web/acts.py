@@ -8,6 +8,7 @@ as the API's POST /programmes does.
 
 from __future__ import annotations
 
+from sqlalchemy import Update, update
 from sqlalchemy.orm import Session
 
 from service import auth
@@ -15,7 +16,7 @@ from service.api.programmes import ProgrammeCreate, ProgrammePublic
 from service.api.programmes import add_programme as add_to_catalogue
 from service.db import models
 from service.web import signin
-from service.web.audit import Act, Actor, Subject, record
+from service.web.audit import Act, Actor, Subject, record, utcnow
 
 
 def _account_subject(account: signin.AccountView) -> Subject:
@@ -42,11 +43,16 @@ def reset(db: Session, by: Actor, account_id: int) -> tuple[signin.AccountView, 
 
 
 def disable(db: Session, by: Actor, account_id: int) -> signin.AccountView:
-    """signin.disable_account, logged (not again for an account disabled already: nothing changes)."""
-    before = db.get(models.StaffAccount, account_id)
-    was_disabled = before is not None and before.disabled_at is not None
+    """signin.disable_account, logged (not again for an account disabled already: nothing changes).
+
+    Whether this call disables it is the conditional UPDATE's answer, not an earlier read: of two processes
+    disabling the account at once, the second waits for the first's transaction and then changes nothing."""
+    table = models.StaffAccount
+    disabled = 0 < account_id <= models.ID_MAX and _changed(
+        db, update(table).where(table.id == account_id, table.disabled_at.is_(None)).values(disabled_at=utcnow())
+    )
     account = signin.disable_account(db, account_id)
-    if not was_disabled:
+    if disabled:
         record(db, by, Act.ACCOUNT_DISABLED, _account_subject(account))
     return account
 
@@ -61,13 +67,21 @@ def create_key(
 
 
 def revoke_key(db: Session, by: Actor, key_id: int) -> models.ApiKey:
-    """auth.revoke_key, logged (not again for a key revoked already: nothing changes)."""
-    before = db.get(models.ApiKey, key_id)
-    was_revoked = before is not None and before.revoked_at is not None
+    """auth.revoke_key, logged (not again for a key revoked already: nothing changes; as `disable`, two at once
+    log one line)."""
+    table = models.ApiKey
+    revoked = 0 < key_id <= models.ID_MAX and _changed(  # past it: no such key (auth.revoke_key says so)
+        db, update(table).where(table.id == key_id, table.revoked_at.is_(None)).values(revoked_at=utcnow())
+    )
     key = auth.revoke_key(db, key_id)
-    if not was_revoked:
+    if revoked:
         record(db, by, Act.KEY_REVOKED, Subject.key(key.id, key.name))
     return key
+
+
+def _changed(db: Session, statement: Update) -> bool:
+    """Whether `statement` (an UPDATE of one row, on a condition) changed it; the session's copy follows."""
+    return bool(getattr(db.execute(statement), "rowcount", 0))
 
 
 def add_programme(db: Session, by: Actor, body: ProgrammeCreate) -> ProgrammePublic:

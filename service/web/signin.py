@@ -441,7 +441,7 @@ def may_enrol_after_password(account: models.StaffAccount) -> bool:
 
 
 def _account(db: Session, account_id: int) -> models.StaffAccount:
-    account = db.get(models.StaffAccount, account_id)
+    account = db.get(models.StaffAccount, account_id) if 0 < account_id <= models.ID_MAX else None
     if account is None:
         raise AccountProblem(_("There is no account %(id)s.", id=account_id))
     return account
@@ -452,7 +452,7 @@ def find_account(db: Session, key: str) -> models.StaffAccount:
     key = key.strip()
     account = (
         db.get(models.StaffAccount, int(key))
-        if key.isdigit()
+        if models.ROW_ID.fullmatch(key)  # not str.isdigit ("²"), nor beyond the INTEGER ids
         else db.scalar(select(models.StaffAccount).where(models.StaffAccount.email == key.lower()))
     )
     if account is None:

@@ -45,6 +45,7 @@ class Staff:
     role: StaffRole
     address: str | None
     csrf: str  # the session's CSRF secret: every form carries it (service.web.sessions.check_csrf)
+    client_address: str | None = None  # the request's, as the audit log names it (service.web.audit)
 
     @property
     def principal(self) -> Principal:
@@ -81,7 +82,8 @@ def current_staff(request: Request, hub: Hub) -> Staff | None:
         began = session.expires_at - store(hub).lifetime
         if changed is not None and changed > began:
             return None
-        return Staff(account.id, account.email, account.name, role, account.address, session.csrf)
+        client = request.client.host if request.client else None
+        return Staff(account.id, account.email, account.name, role, account.address, session.csrf, client)
 
 
 def start_session(hub: Hub, account_id: int) -> str:

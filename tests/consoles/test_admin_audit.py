@@ -313,6 +313,22 @@ def test_the_log_lists_newest_first_filters_and_pages_in_english_and_dutch(
     assert 'rel="prev"' in second.text and 'rel="next"' not in second.text
     assert "Command line (" in second.text
     assert browser.get("/console/admin/log?page=999999999").status_code == 200  # the last page
+    # a digit int() cannot read (str.isdigit says yes to "²") and a number beyond any id: no filter, no 500
+    for query in ("page=%C2%B2", "account=%C2%B2", "account=" + "9" * 18):
+        answer = browser.get(f"/console/admin/log?{query}")
+        assert answer.status_code == 200 and "Audit log" in answer.text, query
+
+
+def test_an_id_beyond_the_database_integers_is_no_such_account_or_key(admin: tuple[TestClient, str, int]) -> None:
+    """Ids are INTEGER columns: on PostgreSQL a number past 2**31 - 1 in a query is an error of the database (it
+    answered 500); the pages take it as no such account or key, and the log as no filter."""
+    browser, csrf, _admin_id = admin
+    beyond = str(2**31)
+    for path in (f"/console/admin/accounts/{beyond}/reset", f"/console/admin/keys/{beyond}/revoke"):
+        assert browser.get(path).status_code == 404, path
+        assert browser.post(path, data={"csrf": csrf}).status_code == 404, path
+    answer = browser.get(f"/console/admin/log?account={beyond}")
+    assert answer.status_code == 200 and "Audit log" in answer.text
 
 
 def test_only_an_admin_reads_the_log(hub: Hub) -> None:
@@ -411,6 +427,48 @@ def test_an_act_whose_line_cannot_be_written_does_not_happen(hub: Hub, monkeypat
         assert db.scalar(select(func.count()).select_from(models.ApiKey)) == 0
         assert db.scalar(select(func.count()).select_from(models.Programme)) == 0
     assert lines(hub) == []
+
+
+def test_one_account_disabled_or_key_revoked_by_two_processes_at_once_is_logged_once(hub: Hub) -> None:
+    """Two admins (two connections, as two processes) disable the same account and revoke the same key at the
+    same moment: the second waits for the first's transaction and then changes nothing, so one line each (the
+    second used to read the account before the first committed and log it as well)."""
+    import threading
+
+    from service import auth
+    from service.web import acts
+
+    pim_id = make_account(hub, "partner", "pim@example.org", "Pim", PARTNER_ADDRESS)
+    with hub.sessions() as db:
+        _token, key = auth.create_key(db, "admin", "Scripts")
+        db.commit()
+        key_id = key.id
+    for act in (
+        lambda db, by: acts.disable(db, by, pim_id),
+        lambda db, by: acts.revoke_key(db, by, key_id),
+    ):
+        failures: list[BaseException] = []
+
+        def second(act: Any = act, failures: list[BaseException] = failures) -> None:
+            try:
+                with hub.sessions() as db:
+                    act(db, audit.Actor.cli())
+                    db.commit()
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                failures.append(exc)
+
+        with hub.sessions() as db:
+            act(db, audit.Actor.staff(1, ADMIN_EMAIL, "203.0.113.5"))  # the first: its change not committed yet
+            other = threading.Thread(target=second)
+            other.start()
+            other.join(1.0)  # the second reads, then waits for the first's lock
+            db.commit()
+        other.join(30)
+        assert not other.is_alive() and failures == []
+    assert [(row.act, row.actor_kind) for row in lines(hub)] == [
+        ("account-disabled", "staff"),
+        ("key-revoked", "staff"),
+    ]
 
 
 def test_the_service_has_no_way_to_change_or_delete_a_line() -> None:

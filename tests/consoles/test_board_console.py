@@ -276,6 +276,24 @@ def test_a_wrong_password_signs_nothing(board: Board, client: TestClient) -> Non
     assert len(client.get("/board/proposals").json()) == 1
 
 
+def test_a_pause_of_acts_is_logged_with_the_address_it_came_from(board: Board, client: TestClient) -> None:
+    """Wrong confirmation passwords that pause a member's acts write one audit line naming the request's client
+    address, as every other line of the audit log does (it was left empty)."""
+    from sqlalchemy import select
+
+    from service.db import models
+    from service.web import signin
+
+    board.as_member(TVM)
+    for _attempt in range(signin.ACT_LIMIT):
+        response = board.propose(kind="resolution", title="x", document="y", password="niet mijn wachtwoord")
+        assert_refused(response, 403, "That is not your password.")
+    assert_refused(board.propose(kind="resolution", title="x", document="y"), 429, "Too many wrong passwords")
+    with board.hub.sessions() as db:
+        (line,) = db.scalars(select(models.AuditEntry)).all()
+        assert (line.act, line.actor_id, line.client_address) == ("acts-paused", board.accounts[TVM], "testclient")
+
+
 def test_a_form_without_its_csrf_token_changes_nothing(board: Board, client: TestClient) -> None:
     board.as_member(TVM)
     proposal_id = resolution(board)

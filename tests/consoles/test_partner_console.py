@@ -787,6 +787,20 @@ def test_a_problem_without_a_sentence_of_its_own_is_told_generically_with_its_en
         assert refusal_lines(InvalidInput("the hub refused")) == ["Nothing was issued (the hub refused)."]
 
 
+def test_a_row_of_one_cell_is_told_in_the_singular() -> None:
+    """The parser's own count of cells, worded: "1 cell" / "1 cel", not "1 cells" / "1 cellen"."""
+    from service.issuing.requests import parse_cohort_csv
+
+    with pytest.raises(InvalidInput) as refused:
+        parse_cohort_csv(b"programme_id,email,name\nAda Lovelace\n", 10)
+    with i18n.use("en"):
+        assert refusal_lines(refused.value) == ["Line 2 (row 1): the row has 1 cell, but the header has 3 columns."]
+    with i18n.use("nl"):
+        assert refusal_lines(refused.value) == [
+            "Regel 2 (rij 1): de rij heeft 1 cel, maar de kopregel heeft 3 kolommen."
+        ]
+
+
 def test_the_issue_form_refusals_read_in_dutch(client: TestClient, hub: Hub, partner: str) -> None:  # noqa: F811
     refused = client.post(
         "/console/partner/credentials",
