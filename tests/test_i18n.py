@@ -97,6 +97,7 @@ def test_numbers_grades_and_dates_per_language() -> None:
     assert i18n.grade("7.50", "nl") == "7,50"
     assert i18n.grade("7.5", "en") == "7.5"
     assert i18n.grade("Pass", "nl") == "Pass"
+    assert i18n.grade("٣.5", "nl") == "٣.5"  # another script's digits: exactly as written, never re-read as 3,5
     assert i18n.grade("8/10", "nl") == "8/10"
     assert date_text("2026-12-03T23:30:00Z", "nl") == "4 december 2026 (CET)"
     assert date_text("2026-12-03T23:30:00Z", "en") == "4 December 2026 (CET)"

@@ -543,7 +543,7 @@ async def _read_body(request: Request, limit: int, message: str | None = None) -
     too_large = PayloadTooLarge(
         message or f"a credential is at most {limit} bytes (docs/credential-format.md section 10)"
     )
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise too_large
     chunks: list[bytes] = []
     size = 0

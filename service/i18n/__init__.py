@@ -184,7 +184,7 @@ def grade(value: str, locale: str | None = None) -> str:
         float(text)
     except ValueError:
         return value
-    if not all(ch.isdigit() or ch == "." for ch in text) or text.count(".") > 1:
+    if not text.isascii() or not all(ch.isdigit() or ch == "." for ch in text) or text.count(".") > 1:
         return value
     decimals = len(text.partition(".")[2])
     pattern = "0" if decimals == 0 else "0." + "0" * decimals

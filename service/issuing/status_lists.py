@@ -334,7 +334,12 @@ class StatusLists:
             return None
         prefix = self.public_url.rstrip("/") + "/status/"
         slug, _, number = url.removeprefix(prefix).partition("/")
-        if not url.startswith(prefix) or not slug or not number.isdigit() or not 1 <= int(number) <= 1_000_000:
+        if (
+            not url.startswith(prefix)
+            or not slug
+            or not (number.isascii() and number.isdigit())
+            or not 1 <= int(number) <= 1_000_000
+        ):
             return None
         return Where(url, slug, int(number), index)
 

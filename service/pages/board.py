@@ -211,7 +211,7 @@ def accreditation(slug: str, request: Request, hub: HubDep) -> Response:
     it)."""
     at = request.query_params.get("at")
     # digits, and a moment Python's dates can write (before the year 10000)
-    if at is not None and not (at.isdigit() and len(at) <= 12 and int(at) < 253_402_300_800):
+    if at is not None and not (at.isascii() and at.isdigit() and len(at) <= 12 and int(at) < 253_402_300_800):
         return not_found(
             request,
             _("This link does not name a moment"),
@@ -266,7 +266,7 @@ def seats(hub: Hub, db: Session, board: BoardClient) -> list[Seat]:
 @router.get("/board/register", response_class=HTMLResponse)
 def register(request: Request, hub: HubDep) -> HTMLResponse:
     number = request.query_params.get("page", "1")
-    current = int(number) if number.isdigit() and 0 < int(number) < 1_000_000 else 1
+    current = int(number) if number.isascii() and number.isdigit() and 0 < int(number) < 1_000_000 else 1
     try:
         with hub.sessions() as db:
             total = int(db.scalar(select(func.count()).select_from(models.BoardProposal)) or 0)
@@ -306,7 +306,7 @@ def _unknown_proposal(request: Request) -> HTMLResponse:
 
 @router.get("/board/register/proposals/{proposal_id}", response_class=HTMLResponse)
 def proposal_page(proposal_id: str, request: Request, hub: HubDep) -> HTMLResponse:
-    if not (proposal_id.isdigit() and 0 < int(proposal_id) <= DB_INT_MAX):
+    if not (proposal_id.isascii() and proposal_id.isdigit() and 0 < int(proposal_id) <= DB_INT_MAX):
         return _unknown_proposal(request)
     try:
         with hub.sessions() as db:

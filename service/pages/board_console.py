@@ -284,7 +284,11 @@ def _seat_account(staff: Staff) -> str | None:
 
 
 def _proposal_id(proposal_id: str) -> int | None:
-    return int(proposal_id) if proposal_id.isdigit() and 0 < int(proposal_id) <= DB_INT_MAX else None
+    return (
+        int(proposal_id)
+        if proposal_id.isascii() and proposal_id.isdigit() and 0 < int(proposal_id) <= DB_INT_MAX
+        else None
+    )
 
 
 # ---------------------------------------------------------------- pages

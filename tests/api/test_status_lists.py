@@ -204,6 +204,20 @@ def test_a_cohort_that_does_not_fit_opens_the_partners_next_list(hub: Hub, partn
         lists.allocate(partners[HANZE], LIST_BITS + 1)
 
 
+def test_an_entry_whose_list_number_is_not_ascii_digits_is_not_one_of_ours(
+    client: TestClient, keys: Any, hub: Hub, partners: dict[str, str]
+) -> None:
+    """A forged credentialStatus naming list "²" (a digit to isdigit(), not to int()) or another script's digits is
+    another hub's list to `locate`, never a crash; its own entry still points into list 1."""
+    entry = dict(issue(client, keys, HANZE)["document"]["credentialStatus"])
+    where = hub.status_lists.locate(entry)
+    assert where is not None and where.number == 1
+    for number in ("²", "1²", "٣"):
+        url = where.url.rsplit("/", 1)[0] + "/" + number
+        forged = {**entry, "statusListCredential": url, "id": f"{url}#{where.index}"}
+        assert hub.status_lists.locate(forged) is None, number
+
+
 def test_a_new_list_is_served_before_its_first_credential(
     hub: Hub, client: TestClient, partners: dict[str, str]
 ) -> None:

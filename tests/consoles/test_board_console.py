@@ -358,6 +358,8 @@ def test_acts_on_a_closed_proposal_are_refused(board: Board, client: TestClient,
     unknown = "The board has made no proposal with this number."
     assert_refused(board.act(999, "vote", support="for"), 404, unknown)
     assert_refused(client.get("/console/board/proposals/abc"), 404, unknown)
+    for odd in ("²", "1²", "٣"):  # digits to isdigit(), not to int(): no such proposal, never a crash
+        assert_refused(client.get(f"/console/board/proposals/{odd}"), 404, unknown)
 
 
 @pytest.mark.parametrize(

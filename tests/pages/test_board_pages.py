@@ -121,6 +121,9 @@ def test_register_before_any_proposal(client: TestClient) -> None:
     text = assert_page(client.get("/board/register"))
     assert "The board has not made any proposals yet." in text and "Seat 1 TVM verzekeringen" in text
     assert "The board has not made any proposals yet." in assert_page(client.get("/board/register?page=x"))
+    # a digit Python's isdigit() knows but int() does not read ("²"), or another script's digits: the first page
+    for page in ("²", "٣", "1²"):
+        assert "The board has not made any proposals yet." in assert_page(client.get(f"/board/register?page={page}"))
     assert "Het bestuur heeft nog geen voorstellen gedaan." in dutch(client, "/board/register")
 
 
@@ -240,6 +243,8 @@ def test_an_unknown_proposal_is_a_404_page(client: TestClient, hub: Hub) -> None
         "/board/register/proposals/-1",
         "/board/register/proposals/abc",
         "/board/register/proposals/99999999999999999999999",
+        "/board/register/proposals/²",
+        "/board/register/proposals/٣",
     ):
         text = assert_page(client.get(path), 404)
         assert "There is no such proposal" in text, path
@@ -403,3 +408,6 @@ def test_a_moment_beyond_the_year_9999_is_refused_as_a_page(client: TestClient) 
     """`?at=` with twelve digits past the year 9999 is the page's 422, not a crash of the date writer."""
     answer = client.get("/partners/hanzehogeschool-groningen/accreditation?at=999999999999")
     assert answer.status_code == 422 and "text/html" in answer.headers["content-type"]
+    for moment in ("²", "1²", "٣"):  # digits to isdigit(), not to int(): refused the same way, never a crash
+        answer = client.get(f"/partners/hanzehogeschool-groningen/accreditation?at={moment}")
+        assert answer.status_code == 422 and "text/html" in answer.headers["content-type"], moment
