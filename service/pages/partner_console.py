@@ -33,15 +33,13 @@ from __future__ import annotations
 
 import base64
 import csv
-import hashlib
 import io
 import json
 import logging
 import re
 import secrets
 import zipfile
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -68,9 +66,8 @@ from service.issuing.revocation import REASON_CODES, REASON_NAMES, revoke_own
 from service.issuing.states import BatchStatus
 from service.pages.cohort_refusals import problem_sentence, refusal_lines
 from service.pages.console import console_page, expired_form, form_is_genuine, require_staff
+from service.pages.once import Done, form_key, once
 from service.pages.routes import PRIVATE_HEADERS, SECURITY_HEADERS
-from service.web import sessions as web_sessions
-from service.web import staff as web_staff
 from service.web.staff import Staff, StaffRole
 
 log = logging.getLogger(__name__)
@@ -284,23 +281,17 @@ async def upload_cohort(request: Request, hub: HubDep) -> Response:
             cohort_name=name,
         )
     # The same file uploaded again in this session (a double click, a reloaded answer) issues nothing: the first
-    # answer is replayed, as `hub cohort import` does with its Idempotency-Key. The answer holds the holder links,
-    # so the store keeps it encrypted with a key derived from the session's cookie, which the database lacks.
-    keyed = _upload_key(request, hub, staff, data)
-    held = await run_in_threadpool(idempotency.claim, hub.sessions, keyed)
-    if isinstance(held, idempotency.Stored):
-        return _accepted(request, staff, json.loads(held.answer.body), replayed=True)
-    if not isinstance(held, idempotency.Claimed):
-        return _message(
-            request,
-            staff,
-            _("This file is being uploaded"),
-            _("The same file is being processed right now. Reload this page in a moment."),
-            409,
-        )
+    # answer is shown again, as `hub cohort import` does with its Idempotency-Key.
+
+    def accept() -> dict[str, Any]:
+        assert staff.address is not None
+        batch_id, cohort = cohorts.accept_cohort(hub, staff.address, rows)
+        log.info("partner console: %s accepted batch %s (%d credentials)", staff.email, batch_id, cohort.batch.count)
+        return {"batch_id": batch_id, "count": cohort.batch.count, "file_name": name, "links": _links_file(hub, cohort)}
+
+    keyed = form_key(request, hub, staff, "partner console upload", UPLOAD_PATH, data, "text/csv", data)
     try:
-        async with _released_on_failure(hub, held):
-            batch_id, cohort = await run_in_threadpool(cohorts.accept_cohort, hub, staff.address, rows)
+        outcome = await once(hub, keyed, accept)
     except ChainUnavailable:
         return _chain_down(request, staff)
     except (InvalidInput, Forbidden) as exc:
@@ -313,33 +304,15 @@ async def upload_cohort(request: Request, hub: HubDep) -> Response:
             cohort_problems=refusal_lines(exc, limit=MAX_SHOWN_PROBLEMS),
             cohort_name=name,
         )
-    log.info("partner console: %s accepted batch %s (%d credentials)", staff.email, batch_id, cohort.batch.count)
-    accepted = {
-        "batch_id": batch_id,
-        "count": cohort.batch.count,
-        "file_name": name,
-        "links": _links_file(hub, cohort),
-    }
-    answer = idempotency.Answer(201, {}, json.dumps(accepted).encode())
-    await run_in_threadpool(idempotency.finish, hub.sessions, held.record_id, keyed, answer)
-    return _accepted(request, staff, accepted, replayed=False)
-
-
-@asynccontextmanager
-async def _released_on_failure(hub: Hub, held: idempotency.Claimed) -> AsyncIterator[None]:
-    """Work under a claimed key: a failure (a refusal, the chain away, a bug) gives the key up, so that the same
-    form or file may be sent again; success is stored by the caller (idempotency.finish)."""
-    try:
-        yield
-    except BaseException:
-        await run_in_threadpool(idempotency.release, hub.sessions, held.record_id)
-        raise
-
-
-def _upload_key(request: Request, hub: Hub, staff: Staff, data: bytes) -> idempotency.KeyedRequest:
-    session = web_sessions.session_id(request, web_staff.secure(hub)) or ""
-    key = hashlib.sha256(b"partner console upload\0" + session.encode() + b"\0" + data).hexdigest()
-    return idempotency.KeyedRequest.of(f"staff:{staff.account_id}", key, "POST", UPLOAD_PATH, "text/csv", data)
+    if not isinstance(outcome, Done):  # the same file, still being processed
+        return _message(
+            request,
+            staff,
+            _("This file is being uploaded"),
+            _("The same file is being processed right now. Reload this page in a moment."),
+            409,
+        )
+    return _accepted(request, staff, outcome.answer, replayed=outcome.replayed)
 
 
 def _accepted(request: Request, staff: Staff, accepted: Mapping[str, Any], *, replayed: bool) -> HTMLResponse:
@@ -408,13 +381,33 @@ async def issue_one(request: Request, hub: HubDep) -> Response:
             one_form={**values, "form_id": form_id},
         )
     # The same form sent again (a double click, a reloaded answer, a second tab) issues nothing: the first answer
-    # is shown again. It holds the holder link, so the store keeps it encrypted with a key derived from the
-    # session's cookie and the form's id, which the database lacks.
-    keyed = _one_key(request, hub, staff, form_id, values)
-    held = await run_in_threadpool(idempotency.claim, hub.sessions, keyed)
-    if isinstance(held, idempotency.Stored):
-        return _issued(request, staff, json.loads(held.answer.body), replayed=True)
-    if isinstance(held, idempotency.Reused):
+    # is shown again. The form's once-only id tells it apart; the same id with other details is refused.
+
+    def issue() -> dict[str, Any]:
+        assert staff.address is not None
+        issued, batch_id = cohorts.store_one(hub, staff.address, body)
+        log.info("partner console: %s issued credential %s", staff.email, issued.id)
+        return {
+            "credential_id": issued.id,
+            "batch_id": batch_id,
+            "name": issued.row.request.name,
+            "holder_url": cohorts.holder_url(hub, issued.holder_token),
+            "share_url": cohorts.share_url(hub, issued.share_token),
+        }
+
+    asked = json.dumps(values, sort_keys=True).encode()
+    token = form_id.encode()
+    keyed = form_key(request, hub, staff, "partner console issue one", ONE_PATH, token, "application/json", asked)
+    try:
+        outcome = await once(hub, keyed, issue)
+    except ChainUnavailable:
+        return _chain_down(request, staff)
+    except (InvalidInput, Forbidden) as exc:
+        problems = refusal_lines(exc, form=True)
+        return await run_in_threadpool(
+            _overview, request, hub, staff, status=422, one_problems=problems, one_form={**values, "form_id": form_id}
+        )
+    if isinstance(outcome, idempotency.Reused):
         return _message(
             request,
             staff,
@@ -425,7 +418,7 @@ async def issue_one(request: Request, hub: HubDep) -> Response:
             ),
             409,
         )
-    if not isinstance(held, idempotency.Claimed):
+    if not isinstance(outcome, Done):  # the same form, still being processed
         return _message(
             request,
             staff,
@@ -433,36 +426,7 @@ async def issue_one(request: Request, hub: HubDep) -> Response:
             _("The same form is being processed right now. Reload this page in a moment."),
             409,
         )
-    try:
-        async with _released_on_failure(hub, held):
-            issued, batch_id = await run_in_threadpool(cohorts.store_one, hub, staff.address, body)
-    except ChainUnavailable:
-        return _chain_down(request, staff)
-    except (InvalidInput, Forbidden) as exc:
-        problems = refusal_lines(exc, form=True)
-        return await run_in_threadpool(
-            _overview, request, hub, staff, status=422, one_problems=problems, one_form={**values, "form_id": form_id}
-        )
-    log.info("partner console: %s issued credential %s", staff.email, issued.id)
-    answer = {
-        "credential_id": issued.id,
-        "batch_id": batch_id,
-        "name": issued.row.request.name,
-        "holder_url": cohorts.holder_url(hub, issued.holder_token),
-        "share_url": cohorts.share_url(hub, issued.share_token),
-    }
-    stored = idempotency.Answer(201, {}, json.dumps(answer).encode())
-    await run_in_threadpool(idempotency.finish, hub.sessions, held.record_id, keyed, stored)
-    return _issued(request, staff, answer, replayed=False)
-
-
-def _one_key(
-    request: Request, hub: Hub, staff: Staff, form_id: str, values: Mapping[str, str]
-) -> idempotency.KeyedRequest:
-    session = web_sessions.session_id(request, web_staff.secure(hub)) or ""
-    key = hashlib.sha256(b"partner console issue one\0" + session.encode() + b"\0" + form_id.encode()).hexdigest()
-    body = json.dumps(dict(values), sort_keys=True).encode()  # the same id with other details: Reused
-    return idempotency.KeyedRequest.of(f"staff:{staff.account_id}", key, "POST", ONE_PATH, "application/json", body)
+    return _issued(request, staff, outcome.answer, replayed=outcome.replayed)
 
 
 def _issued(request: Request, staff: Staff, issued: Mapping[str, Any], *, replayed: bool) -> HTMLResponse:

@@ -1,0 +1,67 @@
+"""A console form that acts once: sent again (a double click, a reloaded answer, a second tab) it shows the first
+answer instead of acting twice, as the API does for a request with an Idempotency-Key.
+
+    keyed = form_key(request, hub, staff, "partner console upload", UPLOAD_PATH, data, "text/csv", data)
+    outcome = await once(hub, keyed, work)      # work runs in a worker thread; it returns the answer (JSON-able)
+    Done(answer, replayed) | idempotency.Running | idempotency.Reused
+
+The answers live in the API's idempotency store (service.api.idempotency). They may hold a graduate's holder link,
+so the store keeps each encrypted with a key derived from the session's cookie and the form (its file, or its
+once-only id), which the database lacks. Work that fails (a refusal, the chain away, a bug) gives the key up, so
+the same form may be sent again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
+
+from service.api import idempotency
+from service.hub import Hub
+from service.web import sessions as web_sessions
+from service.web import staff as web_staff
+from service.web.staff import Staff
+
+
+@dataclass(frozen=True)
+class Done:
+    """The form's answer: made now, or `replayed` from its first send."""
+
+    answer: dict[str, Any]
+    replayed: bool
+
+
+def form_key(
+    request: Request, hub: Hub, staff: Staff, purpose: str, path: str, token: bytes, media: str, body: bytes
+) -> idempotency.KeyedRequest:
+    """The store's view of one form of this session: `token` tells the form apart (its file, or its once-only id),
+    `body` what it asks (the same token with another body is idempotency.Reused)."""
+    session = web_sessions.session_id(request, web_staff.secure(hub)) or ""
+    key = hashlib.sha256(purpose.encode() + b"\0" + session.encode() + b"\0" + token).hexdigest()
+    return idempotency.KeyedRequest.of(f"staff:{staff.account_id}", key, "POST", path, media, body)
+
+
+async def once(
+    hub: Hub, keyed: idempotency.KeyedRequest, work: Callable[[], dict[str, Any]]
+) -> Done | idempotency.Running | idempotency.Reused:
+    """Do `work` (in a worker thread) unless this form was sent before: then its stored answer, or what holds the
+    key (another send of it still running, or the same form id with other details)."""
+    held = await run_in_threadpool(idempotency.claim, hub.sessions, keyed)
+    if isinstance(held, idempotency.Stored):
+        return Done(json.loads(held.answer.body), replayed=True)
+    if not isinstance(held, idempotency.Claimed):
+        return held
+    try:
+        answer = await run_in_threadpool(work)
+    except BaseException:
+        await run_in_threadpool(idempotency.release, hub.sessions, held.record_id)
+        raise
+    stored = idempotency.Answer(201, {}, json.dumps(answer).encode())
+    await run_in_threadpool(idempotency.finish, hub.sessions, held.record_id, keyed, stored)
+    return Done(answer, replayed=False)
