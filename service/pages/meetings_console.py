@@ -17,6 +17,7 @@ Refusals are sentences in the reader's language on the page.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -200,6 +201,18 @@ def _board_staff(request: Request, hub: Hub) -> Staff | Response:
     return require_staff(request, hub, StaffRole.BOARD)
 
 
+async def _posted(request: Request, hub: Hub, act: Callable[[Staff, FormData], Response]) -> Response:
+    """A meeting form sent: a signed-in board member, the form's CSRF token, then `act` in a worker thread (it
+    waits for the chain, the database or argon2)."""
+    staff = _board_staff(request, hub)
+    if isinstance(staff, Response):
+        return staff
+    form = await _form(request)
+    if form is None or not form_is_genuine(staff, form):
+        return expired_form(request, staff)
+    return await run_in_threadpool(act, staff, form)
+
+
 @router.get(BASE)
 def meeting_list(request: Request, hub: HubDep) -> Response:
     staff = _board_staff(request, hub)
@@ -232,14 +245,7 @@ def _list_page(request: Request, hub: Hub, staff: Staff, error: str | None = Non
 
 @router.post(BASE)
 async def meeting_open(request: Request, hub: HubDep) -> Response:
-    staff = _board_staff(request, hub)
-    if isinstance(staff, Response):
-        return staff
-    form = await _form(request)
-    if form is None or not form_is_genuine(staff, form):
-        return expired_form(request, staff)
-
-    def act() -> Response:  # blocking: chain, database, argon2: in a worker thread
+    def act(staff: Staff, form: FormData) -> Response:
         title = _text(form, "title")
         if not title or len(title) > 200:
             return _list_page(request, hub, staff, _("Give the meeting a title (at most 200 characters)."), 422)
@@ -250,7 +256,7 @@ async def meeting_open(request: Request, hub: HubDep) -> Response:
             return _list_page(request, hub, staff, _message(exc), 409 if isinstance(exc, Conflict) else 403)
         return RedirectResponse(f"{BASE}/{meeting.id}", status_code=303)
 
-    return await run_in_threadpool(act)
+    return await _posted(request, hub, act)
 
 
 @router.get(BASE + "/{meeting_id:rowid}")
@@ -275,14 +281,7 @@ def _status(exc: HubError) -> int:
 
 @router.post(BASE + "/{meeting_id:rowid}/proposals")
 async def meeting_add(meeting_id: int, request: Request, hub: HubDep) -> Response:
-    staff = _board_staff(request, hub)
-    if isinstance(staff, Response):
-        return staff
-    form = await _form(request)
-    if form is None or not form_is_genuine(staff, form):
-        return expired_form(request, staff)
-
-    def act() -> Response:  # blocking: chain, database, argon2: in a worker thread
+    def act(staff: Staff, form: FormData) -> Response:
         kept = {name: _text(form, name) for name in ("kind", "title", "document", "subject", "name", "public_key")}
         refusal = act_refusal(hub, staff, str(form.get("password") or ""))
         if refusal is not None:
@@ -315,19 +314,12 @@ async def meeting_add(meeting_id: int, request: Request, hub: HubDep) -> Respons
             return _detail(request, hub, staff, meeting_id, error=_message(exc), status=_status(exc), kept=kept)
         return RedirectResponse(f"{BASE}/{meeting_id}", status_code=303)
 
-    return await run_in_threadpool(act)
+    return await _posted(request, hub, act)
 
 
 @router.post(BASE + "/{meeting_id:rowid}/proposals/{position:rowid}/ballot")
 async def meeting_ballot(meeting_id: int, position: int, request: Request, hub: HubDep) -> Response:
-    staff = _board_staff(request, hub)
-    if isinstance(staff, Response):
-        return staff
-    form = await _form(request)
-    if form is None or not form_is_genuine(staff, form):
-        return expired_form(request, staff)
-
-    def act() -> Response:  # blocking: chain, database, argon2: in a worker thread
+    def act(staff: Staff, form: FormData) -> Response:
         choice, reason = _text(form, "choice"), _text(form, "reason")
         if choice not in CHOICE_LABELS:
             return _detail(request, hub, staff, meeting_id, error=_("Choose how you vote."), status=422)
@@ -341,19 +333,12 @@ async def meeting_ballot(meeting_id: int, position: int, request: Request, hub: 
             return _detail(request, hub, staff, meeting_id, error=_message(exc), status=_status(exc))
         return RedirectResponse(f"{BASE}/{meeting_id}#proposal-{position}", status_code=303)
 
-    return await run_in_threadpool(act)
+    return await _posted(request, hub, act)
 
 
 @router.post(BASE + "/{meeting_id:rowid}/close")
 async def meeting_close(meeting_id: int, request: Request, hub: HubDep) -> Response:
-    staff = _board_staff(request, hub)
-    if isinstance(staff, Response):
-        return staff
-    form = await _form(request)
-    if form is None or not form_is_genuine(staff, form):
-        return expired_form(request, staff)
-
-    def act() -> Response:  # blocking: chain, database, argon2: in a worker thread
+    def act(staff: Staff, form: FormData) -> Response:
         # No member key signs at the close (the relayer sends what was signed): no password asked.
         try:
             with hub.sessions() as db:
@@ -362,4 +347,4 @@ async def meeting_close(meeting_id: int, request: Request, hub: HubDep) -> Respo
             return _detail(request, hub, staff, meeting_id, error=_message(exc), status=_status(exc))
         return RedirectResponse(f"{BASE}/{meeting_id}", status_code=303)
 
-    return await run_in_threadpool(act)
+    return await _posted(request, hub, act)
