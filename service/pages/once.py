@@ -2,7 +2,7 @@
 answer instead of acting twice, as the API does for a request with an Idempotency-Key.
 
     keyed = form_key(request, hub, staff, "partner console upload", UPLOAD_PATH, data, "text/csv", data)
-    outcome = await once(hub, keyed, work)      # work runs in a worker thread; it returns the answer (JSON-able)
+    outcome = await once(hub, keyed, work)      # in a worker thread; work returns the answer (JSON-able)
     Done(answer, replayed) | idempotency.Running | idempotency.Reused
 
 The answers live in the API's idempotency store (service.api.idempotency). They may hold a graduate's holder link,
@@ -50,18 +50,25 @@ def form_key(
 async def once(
     hub: Hub, keyed: idempotency.KeyedRequest, work: Callable[[], dict[str, Any]]
 ) -> Done | idempotency.Running | idempotency.Reused:
-    """Do `work` (in a worker thread) unless this form was sent before: then its stored answer, or what holds the
-    key (another send of it still running, or the same form id with other details)."""
-    held = await run_in_threadpool(idempotency.claim, hub.sessions, keyed)
+    """Do `work` unless this form was sent before: then its stored answer, or what holds the key (another send of
+    it still running, or the same form id with other details). All of it runs in one worker thread, so a browser
+    that goes away mid-work (the request cancelled) still leaves the answer stored, never a key given up after the
+    work was done."""
+    return await run_in_threadpool(_once, hub, keyed, work)
+
+
+def _once(
+    hub: Hub, keyed: idempotency.KeyedRequest, work: Callable[[], dict[str, Any]]
+) -> Done | idempotency.Running | idempotency.Reused:
+    held = idempotency.claim(hub.sessions, keyed)
     if isinstance(held, idempotency.Stored):
         return Done(json.loads(held.answer.body), replayed=True)
     if not isinstance(held, idempotency.Claimed):
         return held
     try:
-        answer = await run_in_threadpool(work)
+        answer = work()
     except BaseException:
-        await run_in_threadpool(idempotency.release, hub.sessions, held.record_id)
+        idempotency.release(hub.sessions, held.record_id)
         raise
-    stored = idempotency.Answer(201, {}, json.dumps(answer).encode())
-    await run_in_threadpool(idempotency.finish, hub.sessions, held.record_id, keyed, stored)
+    idempotency.finish(hub.sessions, held.record_id, keyed, idempotency.Answer(201, {}, json.dumps(answer).encode()))
     return Done(answer, replayed=False)

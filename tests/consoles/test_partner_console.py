@@ -5,6 +5,7 @@ partner B's batches, credentials, files or search hits, by URL guessing too."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import csv
 import io
@@ -24,6 +25,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from service import i18n
+from service.api import idempotency
 from service.credentials.canonical import from_hex32
 from service.db import models
 from service.demo import DEMO_PROGRAMMES
@@ -32,6 +34,7 @@ from service.hub import Hub
 from service.issuing import cohorts
 from service.issuing.requests import RowProblem
 from service.pages.cohort_refusals import problem_sentence, refusal_lines
+from service.pages.once import Done, once
 from tests.chain import rpc
 from tests.consoles.kit import make_account, sign_in
 from tests.pages.conftest import (  # noqa: F401 - fixtures, registered by importing them here
@@ -415,6 +418,37 @@ def test_two_sends_of_one_issue_form_at_once_issue_one_credential(
     reloaded = issue_one(client, partner, form_id)  # "reload in a moment": the first answer
     assert reloaded.status_code == 200 and credential_ids(hub)[0] in reloaded.text
     assert len(credential_ids(hub)) == 1
+
+
+def test_a_send_whose_browser_went_away_mid_work_still_stores_its_answer(hub: Hub) -> None:  # noqa: F811
+    """The request is cancelled (the browser closed) while the work runs: the work ends in its thread and its answer
+    is stored, so the form sent again shows it; the key is never given up after the work was done."""
+    keyed = idempotency.KeyedRequest.of("staff:1", "a" * 43, "POST", "/console/partner/credentials", "text/csv", b"x")
+    started, go_on = threading.Event(), threading.Event()
+
+    def work() -> dict[str, Any]:
+        started.set()
+        assert go_on.wait(10)
+        return {"credential_id": "the first"}
+
+    async def cancelled_mid_work() -> None:
+        task = asyncio.create_task(once(hub, keyed, work))
+        assert await asyncio.to_thread(started.wait, 10)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(cancelled_mid_work())
+    go_on.set()
+    deadline = time.monotonic() + 10
+    while not isinstance(held := idempotency.claim(hub.sessions, keyed), idempotency.Stored):
+        assert isinstance(held, idempotency.Running) and time.monotonic() < deadline, held
+        time.sleep(0.05)
+
+    def again() -> dict[str, Any]:
+        raise AssertionError("the work was done twice")
+
+    assert asyncio.run(once(hub, keyed, again)) == Done({"credential_id": "the first"}, replayed=True)
 
 
 def test_four_sends_of_one_issue_form_racing_issue_one_credential(
