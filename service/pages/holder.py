@@ -41,6 +41,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from service import i18n
+from service.api import idempotency
 from service.api.deps import HubDep
 from service.credentials.canonical import proof_of
 from service.db import models
@@ -54,6 +55,7 @@ from service.pages import (
     paths,  # noqa: F401 - registers the rowid path convertor
     present,
 )
+from service.pages.once import Done, form_key, once_in_thread
 from service.pages.routes import PRIVATE_HEADERS, SECURITY_HEADERS, page, verify_for_page
 from service.sharing import shared_copy
 from service.web import sessions as web_sessions
@@ -66,6 +68,7 @@ LABEL_MAX = 100
 MAX_LINKS = 50  # share links one credential may have at once (not withdrawn)
 CLAIMS = ("name", "result", "identifier")  # in the order the form lists them
 HOLDER_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,100}")
+FORM_ID = re.compile(r"[A-Za-z0-9_-]{16,43}")  # the link form's once-only id (secrets.token_urlsafe)
 LINKEDIN_ADD = "https://www.linkedin.com/profile/add"
 PDF_LANGUAGES = i18n.LOCALES
 NO_STORE = {**SECURITY_HEADERS, **PRIVATE_HEADERS}
@@ -199,6 +202,7 @@ def _holder_page(
         "claims": [(name, str(CLAIM_LABELS[name])) for name in available],
         "csrf": session.csrf,
         "csrf_field": web_sessions.CSRF_FIELD,
+        "form_id": secrets.token_urlsafe(16),  # a new form: a new once-only id
         "form_error": form_error,
         "form": form or {"label": "", "claims": []},
         "label_max": LABEL_MAX,
@@ -263,7 +267,10 @@ async def make_link(request: Request, hub: HubDep) -> Response:
         return _bad_form(request)
 
     def act() -> Response:  # blocking: chain, database, argon2: in a worker thread
-        if not web_sessions.check_csrf(session, form.get(web_sessions.CSRF_FIELD)):
+        form_id = form.get("form_id")
+        if not web_sessions.check_csrf(session, form.get(web_sessions.CSRF_FIELD)) or not (
+            isinstance(form_id, str) and FORM_ID.fullmatch(form_id)
+        ):
             return _bad_form(request)
         label_value = form.get("label")
         label = " ".join(label_value.split()) if isinstance(label_value, str) else ""
@@ -313,20 +320,50 @@ async def make_link(request: Request, hub: HubDep) -> Response:
                         "You have %(count)s share links: withdraw one you no longer need first.", count=len(open_links)
                     ),
                 )
+        claims = [name for name in CLAIMS if name in chosen]
+
+        def make() -> dict[str, Any]:
             token = secrets.token_urlsafe(24)
-            claims = [name for name in CLAIMS if name in chosen]
-            link = models.ShareLink(
-                credential_id=row.id,
-                token=token,
-                claims=sorted(claims),
-                claims_key=f"holder:{token}",
-                purpose="holder",
-                created_by="holder",
-                label=label or None,
+            with hub.sessions() as db:
+                link = models.ShareLink(
+                    credential_id=session.subject,
+                    token=token,
+                    claims=sorted(claims),
+                    claims_key=f"holder:{token}",
+                    purpose="holder",
+                    created_by="holder",
+                    label=label or None,
+                )
+                db.add(link)
+                db.commit()
+                return {"link_id": link.id}
+
+        # The same form sent again (a double tap, a reloaded answer) makes no second link: the first is shown.
+        asked = repr((label, claims)).encode()
+        keyed = form_key(
+            request,
+            hub,
+            f"holder:{session.subject}",
+            "holder link",
+            "/holder/links",
+            form_id.encode(),
+            "",
+            asked,
+            holder=True,
+        )
+        outcome = once_in_thread(hub, keyed, make)
+        if not isinstance(outcome, Done):
+            return _holder_page(
+                request,
+                hub,
+                session,
+                status=409,
+                form=kept,
+                form_error=_("This link is being made right now: reload the page in a moment.")
+                if isinstance(outcome, idempotency.Running)
+                else _("You sent this form already with other choices: make the new link with the form below."),
             )
-            db.add(link)
-            db.commit()
-            link_id = link.id
+        link_id = outcome.answer["link_id"]
         return RedirectResponse(f"/holder?made={link_id}#link-{link_id}", status_code=303, headers=NO_STORE)
 
     return await run_in_threadpool(act)

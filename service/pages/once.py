@@ -1,7 +1,7 @@
 """A console form that acts once: sent again (a double click, a reloaded answer, a second tab) it shows the first
 answer instead of acting twice, as the API does for a request with an Idempotency-Key.
 
-    keyed = form_key(request, hub, staff, "partner console upload", UPLOAD_PATH, data, "text/csv", data)
+    keyed = staff_form_key(request, hub, staff, "partner console upload", UPLOAD_PATH, data, "text/csv", data)
     outcome = await once(hub, keyed, work)      # in a worker thread; work returns the answer (JSON-able)
     Done(answer, replayed) | idempotency.Running | idempotency.Reused
 
@@ -38,13 +38,30 @@ class Done:
 
 
 def form_key(
+    request: Request,
+    hub: Hub,
+    principal: str,
+    purpose: str,
+    path: str,
+    token: bytes,
+    media: str,
+    body: bytes,
+    *,
+    holder: bool = False,
+) -> idempotency.KeyedRequest:
+    """The store's view of one form of this browser's session (the staff's, or with `holder` the graduate's):
+    `token` tells the form apart (its file, or its once-only id), `body` what it asks (the same token with another
+    body is idempotency.Reused)."""
+    session = web_sessions.session_id(request, web_staff.secure(hub), holder=holder) or ""
+    key = hashlib.sha256(purpose.encode() + b"\0" + session.encode() + b"\0" + token).hexdigest()
+    return idempotency.KeyedRequest.of(principal, key, "POST", path, media, body)
+
+
+def staff_form_key(
     request: Request, hub: Hub, staff: Staff, purpose: str, path: str, token: bytes, media: str, body: bytes
 ) -> idempotency.KeyedRequest:
-    """The store's view of one form of this session: `token` tells the form apart (its file, or its once-only id),
-    `body` what it asks (the same token with another body is idempotency.Reused)."""
-    session = web_sessions.session_id(request, web_staff.secure(hub)) or ""
-    key = hashlib.sha256(purpose.encode() + b"\0" + session.encode() + b"\0" + token).hexdigest()
-    return idempotency.KeyedRequest.of(f"staff:{staff.account_id}", key, "POST", path, media, body)
+    """form_key for a signed-in person of the consoles."""
+    return form_key(request, hub, f"staff:{staff.account_id}", purpose, path, token, media, body)
 
 
 async def once(
@@ -54,12 +71,13 @@ async def once(
     it still running, or the same form id with other details). All of it runs in one worker thread, so a browser
     that goes away mid-work (the request cancelled) still leaves the answer stored, never a key given up after the
     work was done."""
-    return await run_in_threadpool(_once, hub, keyed, work)
+    return await run_in_threadpool(once_in_thread, hub, keyed, work)
 
 
-def _once(
+def once_in_thread(
     hub: Hub, keyed: idempotency.KeyedRequest, work: Callable[[], dict[str, Any]]
 ) -> Done | idempotency.Running | idempotency.Reused:
+    """`once` for code that already runs in a worker thread."""
     held = idempotency.claim(hub.sessions, keyed)
     if isinstance(held, idempotency.Stored):
         return Done(json.loads(held.answer.body), replayed=True)

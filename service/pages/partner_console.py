@@ -66,7 +66,7 @@ from service.issuing.revocation import REASON_CODES, REASON_NAMES, revoke_own
 from service.issuing.states import BatchStatus
 from service.pages.cohort_refusals import problem_sentence, refusal_lines
 from service.pages.console import console_page, expired_form, form_is_genuine, require_staff
-from service.pages.once import Done, form_key, once
+from service.pages.once import Done, once, staff_form_key
 from service.pages.routes import PRIVATE_HEADERS, SECURITY_HEADERS
 from service.web.staff import Staff, StaffRole
 
@@ -289,7 +289,7 @@ async def upload_cohort(request: Request, hub: HubDep) -> Response:
         log.info("partner console: %s accepted batch %s (%d credentials)", staff.email, batch_id, cohort.batch.count)
         return {"batch_id": batch_id, "count": cohort.batch.count, "file_name": name, "links": _links_file(hub, cohort)}
 
-    keyed = form_key(request, hub, staff, "partner console upload", UPLOAD_PATH, data, "text/csv", data)
+    keyed = staff_form_key(request, hub, staff, "partner console upload", UPLOAD_PATH, data, "text/csv", data)
     try:
         outcome = await once(hub, keyed, accept)
     except ChainUnavailable:
@@ -397,7 +397,7 @@ async def issue_one(request: Request, hub: HubDep) -> Response:
 
     asked = json.dumps(values, sort_keys=True).encode()
     token = form_id.encode()
-    keyed = form_key(request, hub, staff, "partner console issue one", ONE_PATH, token, "application/json", asked)
+    keyed = staff_form_key(request, hub, staff, "partner console issue one", ONE_PATH, token, "application/json", asked)
     try:
         outcome = await once(hub, keyed, issue)
     except ChainUnavailable:

@@ -56,11 +56,17 @@ def signed_in(client: TestClient, issued: dict[str, Any]) -> str:
     return response.text
 
 
+def form_id_of(html: str) -> str:
+    found = re.search(r'name="form_id" value="([^"]+)"', html)
+    assert found, "no once-only form id on the page"
+    return found.group(1)
+
+
 def make_link(client: TestClient, html: str, label: str, claims: list[str]) -> tuple[int, str]:
-    """Make a share link on her page: (its id, its share path)."""
+    """Make a share link with the form of her page `html`: (its id, its share path)."""
     response = client.post(
         "/holder/links",
-        data={"csrf": csrf_of(html), "label": label, "claims": claims},
+        data={"csrf": csrf_of(html), "form_id": form_id_of(html), "label": label, "claims": claims},
         follow_redirects=False,
     )
     assert response.status_code == 303, response.text[:500]
@@ -245,10 +251,13 @@ def test_the_form_refuses_in_words(client: TestClient, issued: dict[str, Any]) -
     csrf = csrf_of(html)
     forged = client.post("/holder/links", data={"label": "x", "claims": ["name"]})
     assert forged.status_code == 403 and "This form has expired" in text_of(forged.text)
-    long = client.post("/holder/links", data={"csrf": csrf, "label": "x" * 101, "claims": ["name"]})
+    no_id = client.post("/holder/links", data={"csrf": csrf, "label": "x", "claims": ["name"]})
+    assert no_id.status_code == 403 and "This form has expired" in text_of(no_id.text)
+    form_id = form_id_of(html)
+    long = client.post("/holder/links", data={"csrf": csrf, "form_id": form_id, "label": "x" * 101, "claims": ["name"]})
     assert long.status_code == 422 and "at most 100 characters" in text_of(long.text)
     assert re.search(r'id="claim-name"[^>]*checked', long.text), "the choice is kept"
-    unknown = client.post("/holder/links", data={"csrf": csrf, "label": "x", "claims": ["email"]})
+    unknown = client.post("/holder/links", data={"csrf": csrf, "form_id": form_id, "label": "x", "claims": ["email"]})
     assert unknown.status_code == 422 and "choose from the list" in text_of(unknown.text)
     assert "You have no share links yet." in text_of(unknown.text)
 
@@ -367,12 +376,39 @@ def test_the_number_of_open_links_is_bounded(
     monkeypatch.setattr(holder, "MAX_LINKS", 2)
     html = signed_in(client, issued)
     first, _first_path = make_link(client, html, "One", [])
-    make_link(client, html, "Two", [])
-    refused = client.post("/holder/links", data={"csrf": csrf_of(html), "label": "Three", "claims": []})
+    make_link(client, client.get("/holder").text, "Two", [])
+    html = client.get("/holder").text
+    refused = client.post(
+        "/holder/links", data={"csrf": csrf_of(html), "form_id": form_id_of(html), "label": "Three", "claims": []}
+    )
     assert refused.status_code == 409 and "You have 2 share links" in text_of(refused.text)
-    # withdrawing one makes room again
+    # withdrawing one makes room again (the refused form kept its id: it may be sent again)
     client.post(f"/holder/links/{first}/withdraw", data={"csrf": csrf_of(html)})
     make_link(client, html, "Three", [])
+
+
+def test_the_link_form_sent_twice_makes_one_link(client: TestClient, issued: dict[str, Any]) -> None:
+    """A double tap or a reloaded answer sends the same form again: the first link is shown, no second is made;
+    the same form with other choices is refused in words; a new page's form makes a new link."""
+    html = signed_in(client, issued)
+    link_id, _path = make_link(client, html, "Werkgever", ["name"])
+    again = client.post(
+        "/holder/links",
+        data={"csrf": csrf_of(html), "form_id": form_id_of(html), "label": "Werkgever", "claims": ["name"]},
+        follow_redirects=False,
+    )
+    assert again.status_code == 303 and again.headers["location"] == f"/holder?made={link_id}#link-{link_id}"
+    other = client.post(
+        "/holder/links",
+        data={"csrf": csrf_of(html), "form_id": form_id_of(html), "label": "Anders", "claims": []},
+    )
+    assert other.status_code == 409 and "You sent this form already with other choices" in text_of(other.text)
+    page = client.get("/holder").text
+    assert page.count('class="share-link"') == 1, "one link, not two"
+    assert form_id_of(page) != form_id_of(html)
+    second, _ = make_link(client, page, "Werkgever", ["name"])
+    assert second != link_id
+    assert client.get("/holder").text.count('class="share-link"') == 2
 
 
 def test_an_unexpected_error_on_a_holder_link_logs_no_token(
