@@ -428,7 +428,11 @@ def create_account(
     account = models.StaffAccount(email=email, name=name, role=staff_role.value, address=address, created_at=utcnow())
     token = _invite(account)
     db.add(account)
-    db.flush()
+    try:
+        db.flush()
+    except IntegrityError:  # another process made it since the check above (the unique e-mail address)
+        db.rollback()
+        raise AccountProblem(_("There is already an account for %(email)s.", email=email)) from None
     return _view(account), token
 
 

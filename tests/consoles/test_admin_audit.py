@@ -471,6 +471,41 @@ def test_one_account_disabled_or_key_revoked_by_two_processes_at_once_is_logged_
     ]
 
 
+def test_one_address_invited_by_two_processes_at_once_is_one_account_and_a_sentence(hub: Hub) -> None:
+    """Two admins invite the same e-mail address at the same moment: the second passes the check before the first
+    commits, then meets the unique address; it is told "already an account" (never a 500), and one line is logged."""
+    import threading
+
+    from service.web import acts
+
+    failures: list[BaseException] = []
+
+    def second() -> None:
+        try:
+            with hub.sessions() as db:
+                acts.invite(db, audit.Actor.cli(), "fenna@example.org", "Fenna", "admin")
+                db.commit()
+        except BaseException as exc:  # noqa: BLE001 - checked below
+            failures.append(exc)
+
+    with hub.sessions() as db:
+        acts.invite(db, audit.Actor.staff(1, ADMIN_EMAIL, "203.0.113.5"), "fenna@example.org", "Fenna", "admin")
+        other = threading.Thread(target=second)
+        other.start()
+        other.join(1.0)  # the second checks, then waits for the first's write
+        db.commit()
+    other.join(30)
+    assert not other.is_alive()
+    assert len(failures) == 1 and isinstance(failures[0], signin.AccountProblem), failures
+    assert str(failures[0]) == "Er is al een account voor fenna@example.org."  # outside a request: Dutch
+    with hub.sessions() as db:
+        found = db.scalars(select(models.StaffAccount).where(models.StaffAccount.email == "fenna@example.org")).all()
+    assert len(found) == 1
+    assert [row.act for row in lines(hub) if row.subject_name and "fenna" in row.subject_name.lower()] == [
+        "account-invited"
+    ]
+
+
 def test_the_service_has_no_way_to_change_or_delete_a_line() -> None:
     """Besides the mapper's guard (above): no statement of the service updates or deletes the table."""
     import service
