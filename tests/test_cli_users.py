@@ -195,3 +195,33 @@ def test_log_refusals_are_readable_and_exit_2(runner: CliRunner, args: list[str]
     users(runner, "create", "--role", "admin", "--email", "a@example.org", "--name", "A")
     code, out, err = users(runner, *args)
     assert code == 2 and message in readable(err), (out, err)
+
+
+def test_log_prints_a_line_whose_act_this_version_does_not_know(runner: CliRunner, database: str) -> None:
+    """A line a newer version wrote (an act and actor kind this one lacks) is printed as written, not a traceback."""
+    import json
+    from datetime import UTC, datetime
+
+    users(runner, "create", "--role", "admin", "--email", "a@example.org", "--name", "Anouk")
+    engine = make_engine(database)
+    try:
+        with make_sessionmaker(engine)() as db:
+            db.add(
+                models.AuditEntry(
+                    at=datetime.now(UTC),
+                    actor_kind="robot",
+                    actor_name="nightly",
+                    act="account-renamed",
+                    subject_kind="account",
+                    subject_id="1",
+                    subject_name="Anouk",
+                )
+            )
+            db.commit()
+    finally:
+        engine.dispose()
+    code, out, err = users(runner, "log")
+    assert code == 0, err
+    assert "account-renamed" in out and "robot:nightly" in out and "account-invited" in out
+    code, out, _err = users(runner, "log", "--json")
+    assert [entry["act"] for entry in json.loads(out)["entries"]] == ["account-renamed", "account-invited"]

@@ -201,14 +201,16 @@ def users_log(
     for column in ("when (UTC)", "who", "act", "subject", "client"):
         table.add_column(column, overflow="fold")
     for entry in found.entries:
-        who = {
-            audit.ActorKind.STAFF: entry.actor_name,
-            audit.ActorKind.KEY: f"key {entry.actor_id} ({entry.actor_name})",
-        }.get(entry.actor_kind, f"{entry.actor_kind}:{entry.actor_name}")
+        if entry.actor_kind is audit.ActorKind.STAFF:
+            who = entry.actor_name
+        elif entry.actor_kind is audit.ActorKind.KEY:
+            who = f"key {entry.actor_id} ({entry.actor_name})"
+        else:
+            who = f"{entry.actor_kind}:{entry.actor_name}"
         subject = f"{entry.subject_kind} {entry.subject_id or '?'}" + (
             f" ({entry.subject_name})" if entry.subject_name else ""
         )
-        table.add_row(f"{entry.at:%Y-%m-%d %H:%M:%S}", who, entry.act.value, subject, entry.client_address or "")
+        table.add_row(f"{entry.at:%Y-%m-%d %H:%M:%S}", who, str(entry.act), subject, entry.client_address or "")
     console.print(table)
     lines = "line" if found.total == 1 else "lines"
     console.print(f"Page {found.number} of {found.pages} ({found.total} {lines}).", style="dim")

@@ -557,7 +557,7 @@ def audit_log(request: Request, hub: HubDep) -> Response:
                 {
                     "at": entry.at,
                     "who": _who(entry),
-                    "act": str(audit.ACT_LABELS[entry.act]),
+                    "act": str(audit.act_label(entry.act)),
                     "subject": _subject(entry),
                     "client": entry.client_address,
                 }

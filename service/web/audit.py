@@ -20,7 +20,7 @@ import getpass
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event, func, or_, select
 from sqlalchemy.orm import Session
@@ -29,6 +29,7 @@ from service.db import models
 from service.i18n import N_
 
 PAGE_SIZE = 50
+_Code = TypeVar("_Code", bound=StrEnum)
 
 
 class AuditAppendOnly(RuntimeError):
@@ -154,10 +155,10 @@ def _refuse_change(_mapper: Any, _connection: Any, entry: models.AuditEntry) -> 
 class Entry:
     id: int
     at: datetime
-    actor_kind: ActorKind
+    actor_kind: ActorKind | str  # a str: a kind this version does not know (a newer process wrote the line)
     actor_id: int | None
     actor_name: str
-    act: Act
+    act: Act | str  # a str: an act this version does not know, as written
     subject_kind: str
     subject_id: str | None
     subject_name: str
@@ -167,8 +168,8 @@ class Entry:
         return {
             "id": self.id,
             "at": self.at.isoformat().replace("+00:00", "Z"),
-            "actor": {"kind": self.actor_kind.value, "id": self.actor_id, "name": self.actor_name},
-            "act": self.act.value,
+            "actor": {"kind": str(self.actor_kind), "id": self.actor_id, "name": self.actor_name},
+            "act": str(self.act),
             "subject": {"kind": self.subject_kind, "id": self.subject_id, "name": self.subject_name},
             "client_address": self.client_address,
         }
@@ -182,15 +183,26 @@ class Page:
     total: int
 
 
+def act_label(act: Act | str) -> str:
+    """What the log page calls the act (translated when shown); an act this version does not know, as written."""
+    return str(ACT_LABELS[act]) if isinstance(act, Act) else act
+
+
+def _known(kind: type[_Code], value: str) -> _Code | str:
+    """`value` as a member of `kind`, or as written when this version does not know it (during a rolling deploy, a
+    newer process may already write lines with a new code): the log is read whole, never refused."""
+    return kind(value) if value in kind._value2member_map_ else value
+
+
 def _entry(row: models.AuditEntry) -> Entry:
     at = row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC)
     return Entry(
         row.id,
         at,
-        ActorKind(row.actor_kind),
+        _known(ActorKind, row.actor_kind),
         row.actor_id,
         row.actor_name,
-        Act(row.act),
+        _known(Act, row.act),
         row.subject_kind,
         row.subject_id,
         row.subject_name,

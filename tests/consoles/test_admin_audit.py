@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -504,6 +505,39 @@ def test_one_address_invited_by_two_processes_at_once_is_one_account_and_a_sente
     assert [row.act for row in lines(hub) if row.subject_name and "fenna" in row.subject_name.lower()] == [
         "account-invited"
     ]
+
+
+def test_a_line_with_an_act_this_version_does_not_know_is_shown_as_written(
+    admin: tuple[TestClient, str, int], hub: Hub
+) -> None:
+    """During a rolling deploy a newer process may write an act (or actor kind) this version lacks: the page, the
+    JSON and `hub users log` show its code as written, never a 500."""
+    from service.web import acts
+
+    browser, _csrf, _admin_id = admin
+    with hub.sessions() as db:
+        acts.invite(db, audit.Actor.cli(), "pim@example.org", "Pim", "admin")  # a line this version knows
+        db.add(
+            models.AuditEntry(
+                at=datetime.now(UTC),
+                actor_kind="robot",
+                actor_id=None,
+                actor_name="nightly",
+                act="account-renamed",
+                subject_kind="account",
+                subject_id="1",
+                subject_name="Anouk de Jong",
+                client_address=None,
+            )
+        )
+        db.commit()
+    page = browser.get("/console/admin/log")
+    assert page.status_code == 200 and "account-renamed" in table(page.text)
+    with hub.sessions() as db:
+        found = audit.entries(db)
+    newest = found.entries[0].as_json()
+    assert (newest["act"], newest["actor"]["kind"]) == ("account-renamed", "robot")
+    assert isinstance(found.entries[-1].act, audit.Act)  # known acts stay members
 
 
 def test_the_service_has_no_way_to_change_or_delete_a_line() -> None:
