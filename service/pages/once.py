@@ -1,5 +1,6 @@
-"""A console form that acts once: sent again (a double click, a reloaded answer, a second tab) it shows the first
-answer instead of acting twice, as the API does for a request with an Idempotency-Key.
+"""A form that acts once (the partner console's upload and issue-one forms, the graduate's share-link form): sent
+again (a double click, a reloaded answer, a second tab) it shows the first answer instead of acting twice, as the
+API does for a request with an Idempotency-Key.
 
     keyed = staff_form_key(request, hub, staff, "partner console upload", UPLOAD_PATH, data, "text/csv", data)
     outcome = await once(hub, keyed, work)      # in a worker thread; work returns the answer (JSON-able)
