@@ -267,21 +267,9 @@ async def upload_cohort(request: Request, hub: HubDep) -> Response:
         return await run_in_threadpool(
             _overview, request, hub, staff, status=422, cohort_problems=[_("Choose a CSV file to upload.")]
         )
-    assert staff.address is not None
-    try:
-        rows = await run_in_threadpool(parse_cohort_csv, data, hub.settings.max_batch_size)
-    except (InvalidInput, PayloadTooLarge) as exc:
-        return await run_in_threadpool(
-            _overview,
-            request,
-            hub,
-            staff,
-            status=422,
-            cohort_problems=refusal_lines(exc, limit=MAX_SHOWN_PROBLEMS),
-            cohort_name=name,
-        )
     # The same file uploaded again in this session (a double click, a reloaded answer) issues nothing: the first
     # answer is shown again, as `hub cohort import` does with its Idempotency-Key.
+    rows: list[Any] = []
 
     def accept() -> dict[str, Any]:
         assert staff.address is not None
@@ -291,10 +279,11 @@ async def upload_cohort(request: Request, hub: HubDep) -> Response:
 
     keyed = staff_form_key(request, hub, staff, "partner console upload", UPLOAD_PATH, data, "text/csv", data)
     try:
+        rows = await run_in_threadpool(parse_cohort_csv, data, hub.settings.max_batch_size)
         outcome = await once(hub, keyed, accept)
     except ChainUnavailable:
         return _chain_down(request, staff)
-    except (InvalidInput, Forbidden) as exc:
+    except (InvalidInput, PayloadTooLarge, Forbidden) as exc:  # the file's refusal, or the service's
         return await run_in_threadpool(
             _overview,
             request,
@@ -367,19 +356,16 @@ async def issue_one(request: Request, hub: HubDep) -> Response:
             400,
         )
     values = {field: str(form.get(field) or "").strip() for field in ONE_FIELDS}
-    assert staff.address is not None
+
+    async def refused(problems: list[str]) -> Response:  # the form again, as filled in, with its problems
+        return await run_in_threadpool(
+            _overview, request, hub, staff, status=422, one_problems=problems, one_form={**values, "form_id": form_id}
+        )
+
     try:
         body = CredentialCreate.model_validate({key: value for key, value in values.items() if value})
     except ValidationError as exc:
-        return await run_in_threadpool(
-            _overview,
-            request,
-            hub,
-            staff,
-            status=422,
-            one_problems=_one_problems(exc),
-            one_form={**values, "form_id": form_id},
-        )
+        return await refused(_one_problems(exc))
     # The same form sent again (a double click, a reloaded answer, a second tab) issues nothing: the first answer
     # is shown again. The form's once-only id tells it apart; the same id with other details is refused.
 
@@ -403,10 +389,7 @@ async def issue_one(request: Request, hub: HubDep) -> Response:
     except ChainUnavailable:
         return _chain_down(request, staff)
     except (InvalidInput, Forbidden) as exc:
-        problems = refusal_lines(exc, form=True)
-        return await run_in_threadpool(
-            _overview, request, hub, staff, status=422, one_problems=problems, one_form={**values, "form_id": form_id}
-        )
+        return await refused(refusal_lines(exc, form=True))
     if isinstance(outcome, idempotency.Reused):
         return _message(
             request,
